@@ -1,0 +1,250 @@
+/**
+ * Typed client for the Model Hub REST API served by the jupyter_modelhub
+ * server extension under `<baseUrl>/modelhub/api/`.
+ *
+ * Every request goes through `ServerConnection.makeRequest`, which adds the
+ * token / XSRF headers the Jupyter server expects.
+ */
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+
+/** Flavors the registry knows about (the server is the authority). */
+export const FLAVORS = ['sklearn', 'onnx', 'mlflow', 'custom'] as const;
+
+export type Tags = { [key: string]: string };
+
+export interface IModelSummary {
+  name: string;
+  description: string;
+  latest_version: number;
+  version_count: number;
+  /** Flavor of the latest version. */
+  flavor: string;
+  /** Tags of the latest version. */
+  tags: Tags;
+  /** alias -> version number */
+  aliases: { [alias: string]: number };
+  created_time: string;
+  updated_time: string;
+}
+
+export interface IModelList {
+  models: IModelSummary[];
+  total: number;
+  page: number;
+  per_page: number;
+}
+
+export interface ITensorSpec {
+  name: string;
+  dtype: string;
+  shape: number[];
+}
+
+export interface IVersionFile {
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+export interface IVersion {
+  name: string;
+  version: number;
+  ref: string;
+  flavor: string;
+  description: string;
+  tags: Tags;
+  properties: { [key: string]: unknown };
+  signature: { inputs: ITensorSpec[]; outputs: ITensorSpec[] } | null;
+  input_example: unknown;
+  files: IVersionFile[];
+  size: number;
+  created_time: string;
+  created_by: string;
+  source_notebook: string | null;
+  derived_from: string | null;
+  archived: boolean;
+  aliases: string[];
+}
+
+export interface IVersionList {
+  versions: IVersion[];
+  total: number;
+  page: number;
+  per_page: number;
+}
+
+export interface IEvent {
+  id: number;
+  time: string;
+  kind: string;
+  model: string;
+  version?: number | null;
+}
+
+export interface IEventList {
+  events: IEvent[];
+  last_id: number;
+}
+
+export interface IListModelsQuery {
+  /** Name substring. */
+  q?: string;
+  /** Tag filter in the registry's syntax; passed verbatim. */
+  filter?: string;
+  flavor?: string;
+  page?: number;
+  per_page?: number;
+}
+
+/**
+ * An error from the Model Hub API, or from reaching it.
+ *
+ * `status` is the HTTP status, or 0 when the server could not be reached.
+ * `reason` is the server's machine-readable reason ("invalid", "not_found",
+ * "conflict") when it sent one.
+ */
+export class ModelHubError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly reason: string | null = null
+  ) {
+    super(message);
+    this.name = 'ModelHubError';
+  }
+
+  /** True for a 4xx answer: the request itself was refused. */
+  get isClientError(): boolean {
+    return this.status >= 400 && this.status < 500;
+  }
+
+  /** True when the server could not be reached at all. */
+  get isNetworkError(): boolean {
+    return this.status === 0;
+  }
+}
+
+/** Build a query string, leaving out empty values. */
+export function queryString(params: {
+  [key: string]: string | number | boolean | undefined | null;
+}): string {
+  const parts: string[] = [];
+  for (const [key, value] of Object.entries(params)) {
+    if (value === undefined || value === null || value === '') {
+      continue;
+    }
+    parts.push(
+      `${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`
+    );
+  }
+  return parts.length ? `?${parts.join('&')}` : '';
+}
+
+/** A client bound to one server connection. */
+export class ModelHubClient {
+  constructor(settings?: ServerConnection.ISettings) {
+    this.serverSettings = settings ?? ServerConnection.makeSettings();
+  }
+
+  readonly serverSettings: ServerConnection.ISettings;
+
+  /** `GET models` */
+  listModels(query: IListModelsQuery = {}): Promise<IModelList> {
+    return this.request<IModelList>(
+      'models' +
+        queryString({
+          q: query.q?.trim(),
+          filter: query.filter?.trim(),
+          flavor: query.flavor,
+          page: query.page ?? 1,
+          per_page: query.per_page ?? 50
+        })
+    );
+  }
+
+  /** `GET models/{name}/versions` (archived versions included by default). */
+  listVersions(
+    name: string,
+    options: { archived?: boolean; page?: number; per_page?: number } = {}
+  ): Promise<IVersionList> {
+    return this.request<IVersionList>(
+      `models/${encodeURIComponent(name)}/versions` +
+        queryString({
+          archived: options.archived ?? true,
+          page: options.page ?? 1,
+          per_page: options.per_page ?? 50
+        })
+    );
+  }
+
+  /**
+   * `GET events?after=<id>`. Without `after` the server answers only with the
+   * current position (`last_id`), so polling can start from "now".
+   */
+  events(after?: number): Promise<IEventList> {
+    return this.request<IEventList>('events' + queryString({ after }));
+  }
+
+  private async request<T>(path: string, init: RequestInit = {}): Promise<T> {
+    const settings = this.serverSettings;
+    const url = URLExt.join(settings.baseUrl, 'modelhub/api', path);
+    let response: Response;
+    try {
+      response = await ServerConnection.makeRequest(url, init, settings);
+    } catch {
+      throw new ModelHubError(
+        'Cannot reach the Jupyter server. Is it still running?',
+        0
+      );
+    }
+    const text = await response.text();
+    let body: any = null;
+    if (text) {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = null;
+      }
+    }
+    if (!response.ok) {
+      throw errorFromResponse(response.status, body);
+    }
+    if (body === null) {
+      throw new ModelHubError(
+        `The Model Hub API sent an unreadable answer (HTTP ${response.status}).`,
+        response.status
+      );
+    }
+    return body as T;
+  }
+}
+
+/** Turn a failed HTTP answer into a readable error. */
+export function errorFromResponse(status: number, body: any): ModelHubError {
+  const reason =
+    body && typeof body.reason === 'string' ? (body.reason as string) : null;
+  if (body && typeof body.message === 'string' && body.message) {
+    return new ModelHubError(body.message, status, reason);
+  }
+  if (status === 404) {
+    return new ModelHubError(
+      'The Model Hub API was not found on this server (HTTP 404). ' +
+        'Is the jupyter_modelhub server extension enabled?',
+      status,
+      reason
+    );
+  }
+  if (status === 403 || status === 401) {
+    return new ModelHubError(
+      `Not allowed to use the Model Hub API (HTTP ${status}). Try reloading the page.`,
+      status,
+      reason
+    );
+  }
+  return new ModelHubError(
+    `The Model Hub API failed (HTTP ${status}).`,
+    status,
+    reason
+  );
+}

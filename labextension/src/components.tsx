@@ -1,0 +1,398 @@
+/**
+ * React components of the Model Hub panel.
+ */
+import * as React from 'react';
+
+import { refreshIcon } from '@jupyterlab/ui-components';
+
+import { FLAVORS, IModelSummary, IVersion } from './api';
+import {
+  absoluteTime,
+  aliasLabels,
+  formatSize,
+  relativeTime,
+  tagLabels
+} from './format';
+import { IQuery, ModelHubModel } from './model';
+
+/** Delay between the last keystroke and the request (ms). */
+const TYPING_DELAY = 350;
+
+export const EMPTY_MESSAGE = 'No models yet. Register one from a notebook:';
+export const EMPTY_COMMAND = '%register NAME VARIABLE';
+
+/** The whole panel body. Re-rendered by the widget on every model change. */
+export function ModelHubView(props: {
+  model: ModelHubModel;
+}): React.ReactElement {
+  const { model } = props;
+  return (
+    <div className="jp-ModelHub-body">
+      <div className="jp-ModelHub-header">
+        <h2 className="jp-ModelHub-title">Model Hub</h2>
+        <button
+          type="button"
+          className="jp-ModelHub-refresh jp-Button jp-mod-minimal"
+          aria-label="Refresh models"
+          title="Refresh models"
+          disabled={model.loading}
+          onClick={() => void model.refresh()}
+        >
+          <refreshIcon.react tag="span" className="jp-ModelHub-icon" />
+        </button>
+      </div>
+      <QueryBar model={model} />
+      <Status model={model} />
+      <ModelList model={model} />
+    </div>
+  );
+}
+
+/** Filter box, name search and flavor dropdown. */
+function QueryBar(props: { model: ModelHubModel }): React.ReactElement {
+  const { model } = props;
+  const [filter, setFilter] = React.useState(model.query.filter);
+  const [search, setSearch] = React.useState(model.query.search);
+  const timer = React.useRef<ReturnType<typeof setTimeout> | null>(null);
+  const errorId = 'jp-ModelHub-filter-error';
+
+  const apply = React.useCallback(
+    (query: Partial<IQuery>, delay: number) => {
+      if (timer.current !== null) {
+        clearTimeout(timer.current);
+        timer.current = null;
+      }
+      if (delay <= 0) {
+        void model.setQuery(query);
+        return;
+      }
+      timer.current = setTimeout(() => {
+        timer.current = null;
+        void model.setQuery(query);
+      }, delay);
+    },
+    [model]
+  );
+
+  React.useEffect(
+    () => () => {
+      if (timer.current !== null) {
+        clearTimeout(timer.current);
+      }
+    },
+    []
+  );
+
+  // Enter applies at once instead of waiting for the typing delay.
+  const onKeyDown = (event: React.KeyboardEvent<HTMLInputElement>) => {
+    if (event.key === 'Enter') {
+      event.preventDefault();
+      apply({ filter, search }, 0);
+    }
+  };
+
+  const queryError = model.queryError;
+  return (
+    <form
+      className="jp-ModelHub-query"
+      role="search"
+      onSubmit={event => {
+        event.preventDefault();
+        apply({ filter, search }, 0);
+      }}
+    >
+      <label className="jp-ModelHub-label">
+        <span className="jp-ModelHub-labelText">Tags</span>
+        <input
+          type="text"
+          className={
+            'jp-ModelHub-filter jp-mod-styled' +
+            (queryError ? ' jp-mod-invalid' : '')
+          }
+          aria-label="Filter by tags"
+          aria-invalid={queryError ? true : undefined}
+          aria-describedby={queryError ? errorId : undefined}
+          placeholder="team=growth stage!=dev owner"
+          spellCheck={false}
+          autoComplete="off"
+          value={filter}
+          onKeyDown={onKeyDown}
+          onChange={event => {
+            setFilter(event.target.value);
+            apply({ filter: event.target.value, search }, TYPING_DELAY);
+          }}
+        />
+      </label>
+      {queryError && (
+        <div id={errorId} className="jp-ModelHub-error" role="alert">
+          {queryError}
+        </div>
+      )}
+      <div className="jp-ModelHub-row">
+        <input
+          type="search"
+          className="jp-ModelHub-search jp-mod-styled"
+          aria-label="Search model names"
+          placeholder="Search names"
+          spellCheck={false}
+          autoComplete="off"
+          value={search}
+          onKeyDown={onKeyDown}
+          onChange={event => {
+            setSearch(event.target.value);
+            apply({ filter, search: event.target.value }, TYPING_DELAY);
+          }}
+        />
+        <select
+          className="jp-ModelHub-flavor jp-mod-styled"
+          aria-label="Flavor"
+          value={model.query.flavor}
+          onChange={event =>
+            apply({ filter, search, flavor: event.target.value }, 0)
+          }
+        >
+          <option value="">any flavor</option>
+          {FLAVORS.map(flavor => (
+            <option key={flavor} value={flavor}>
+              {flavor}
+            </option>
+          ))}
+        </select>
+      </div>
+    </form>
+  );
+}
+
+/** Loading indicator and the non-query error with a retry button. */
+function Status(props: { model: ModelHubModel }): React.ReactElement | null {
+  const { model } = props;
+  if (model.error) {
+    return (
+      <div className="jp-ModelHub-error jp-ModelHub-failure" role="alert">
+        <span className="jp-ModelHub-errorText">{model.error}</span>
+        <button
+          type="button"
+          className="jp-ModelHub-retry jp-Button jp-mod-styled jp-mod-accept"
+          aria-label="Retry loading models"
+          onClick={() => model.retry()}
+        >
+          Retry
+        </button>
+      </div>
+    );
+  }
+  if (model.loading && !model.loaded) {
+    return (
+      <div className="jp-ModelHub-loading" role="status" aria-live="polite">
+        Loading models…
+      </div>
+    );
+  }
+  return null;
+}
+
+function ModelList(props: { model: ModelHubModel }): React.ReactElement | null {
+  const { model } = props;
+  if (!model.loaded || model.queryError) {
+    return null;
+  }
+  if (model.models.length === 0) {
+    if (model.hasQuery) {
+      return (
+        <div className="jp-ModelHub-empty" role="status">
+          No models match these filters.
+        </div>
+      );
+    }
+    return (
+      <div className="jp-ModelHub-empty" role="status">
+        {EMPTY_MESSAGE} <code>{EMPTY_COMMAND}</code>
+      </div>
+    );
+  }
+  return (
+    <div className="jp-ModelHub-listWrapper">
+      <div className="jp-ModelHub-count" aria-live="polite">
+        {model.total === 1 ? '1 model' : `${model.total} models`}
+      </div>
+      <ul className="jp-ModelHub-list" aria-label="Models">
+        {model.models.map(summary => (
+          <ModelItem key={summary.name} model={model} summary={summary} />
+        ))}
+      </ul>
+      {model.hasMore && (
+        <button
+          type="button"
+          className="jp-ModelHub-more jp-Button jp-mod-styled"
+          aria-label="Load more models"
+          disabled={model.loading}
+          onClick={() => void model.loadMore()}
+        >
+          Load more ({model.total - model.models.length} left)
+        </button>
+      )}
+    </div>
+  );
+}
+
+function Chips(props: {
+  tags: { [key: string]: string } | null;
+  aliases?: { alias: string; label: string }[];
+}): React.ReactElement | null {
+  const tags = tagLabels(props.tags);
+  const aliases = props.aliases ?? [];
+  if (tags.length === 0 && aliases.length === 0) {
+    return null;
+  }
+  return (
+    <span className="jp-ModelHub-chips">
+      {aliases.map(a => (
+        <span key={`alias:${a.alias}`} className="jp-ModelHub-alias">
+          {a.label}
+        </span>
+      ))}
+      {tags.map(tag => (
+        <span key={`tag:${tag}`} className="jp-ModelHub-tag">
+          {tag}
+        </span>
+      ))}
+    </span>
+  );
+}
+
+function ModelItem(props: {
+  model: ModelHubModel;
+  summary: IModelSummary;
+}): React.ReactElement {
+  const { model, summary } = props;
+  const expanded = model.isExpanded(summary.name);
+  const versionsId = `jp-ModelHub-versions-${cssSafe(summary.name)}`;
+  return (
+    <li
+      className={'jp-ModelHub-model' + (expanded ? ' jp-mod-expanded' : '')}
+      data-model={summary.name}
+    >
+      <button
+        type="button"
+        className="jp-ModelHub-modelButton"
+        aria-expanded={expanded}
+        aria-controls={versionsId}
+        aria-label={`${summary.name}, latest version ${summary.latest_version}, ${summary.version_count} versions. ${expanded ? 'Hide' : 'Show'} versions`}
+        title={summary.description || summary.name}
+        onClick={() => model.toggle(summary.name)}
+      >
+        <span className="jp-ModelHub-caret" aria-hidden="true">
+          {expanded ? '\u25BE' : '\u25B8'}
+        </span>
+        <span className="jp-ModelHub-modelName">{summary.name}</span>
+        <span className="jp-ModelHub-latest">v{summary.latest_version}</span>
+        <span className="jp-ModelHub-flavorBadge">{summary.flavor}</span>
+        <span className="jp-ModelHub-versionCount">
+          {summary.version_count === 1
+            ? '1 version'
+            : `${summary.version_count} versions`}
+        </span>
+      </button>
+      <Chips tags={summary.tags} aliases={aliasLabels(summary.aliases)} />
+      {expanded && (
+        <VersionList model={model} name={summary.name} id={versionsId} />
+      )}
+    </li>
+  );
+}
+
+function VersionList(props: {
+  model: ModelHubModel;
+  name: string;
+  id: string;
+}): React.ReactElement {
+  const { model, name, id } = props;
+  const state = model.versions(name);
+  return (
+    <div className="jp-ModelHub-versions" id={id}>
+      {state?.error && (
+        <div className="jp-ModelHub-error" role="alert">
+          {state.error}
+          <button
+            type="button"
+            className="jp-ModelHub-retry jp-Button jp-mod-styled"
+            aria-label={`Retry loading versions of ${name}`}
+            onClick={() => void model.loadVersions(name)}
+          >
+            Retry
+          </button>
+        </div>
+      )}
+      {(!state || (state.loading && state.versions.length === 0)) && (
+        <div className="jp-ModelHub-loading" role="status">
+          Loading versions…
+        </div>
+      )}
+      {state && state.versions.length > 0 && (
+        <ul className="jp-ModelHub-versionList" aria-label={`Versions of ${name}`}>
+          {state.versions.map(version => (
+            <VersionItem key={version.version} version={version} />
+          ))}
+        </ul>
+      )}
+      {state && state.total > state.versions.length && (
+        <div className="jp-ModelHub-note">
+          Showing the newest {state.versions.length} of {state.total} versions.
+        </div>
+      )}
+    </div>
+  );
+}
+
+function VersionItem(props: { version: IVersion }): React.ReactElement {
+  const { version } = props;
+  const aliases = [...(version.aliases ?? [])]
+    .sort()
+    .map(alias => ({ alias, label: alias }));
+  return (
+    <li
+      className={
+        'jp-ModelHub-version' + (version.archived ? ' jp-mod-archived' : '')
+      }
+      data-version={version.version}
+    >
+      <div className="jp-ModelHub-versionHeader">
+        <span className="jp-ModelHub-versionNumber">v{version.version}</span>
+        <span className="jp-ModelHub-flavorBadge">{version.flavor}</span>
+        {version.archived && (
+          <span className="jp-ModelHub-archived">archived</span>
+        )}
+        <time
+          className="jp-ModelHub-time"
+          dateTime={version.created_time}
+          title={absoluteTime(version.created_time)}
+        >
+          {relativeTime(version.created_time)}
+        </time>
+      </div>
+      <Chips tags={version.tags} aliases={aliases} />
+      <div className="jp-ModelHub-versionMeta">
+        {version.created_by && <span>by {version.created_by}</span>}
+        {version.size > 0 && <span>{formatSize(version.size)}</span>}
+        {version.derived_from && <span>from {version.derived_from}</span>}
+        {version.source_notebook && (
+          <span title={version.source_notebook}>
+            {basename(version.source_notebook)}
+          </span>
+        )}
+      </div>
+      {version.description && (
+        <div className="jp-ModelHub-description">{version.description}</div>
+      )}
+    </li>
+  );
+}
+
+function basename(path: string): string {
+  const parts = path.split('/');
+  return parts[parts.length - 1] || path;
+}
+
+function cssSafe(name: string): string {
+  return name.replace(/[^A-Za-z0-9_-]/g, '_');
+}

@@ -1,0 +1,84 @@
+/**
+ * Small pure formatting helpers for the panel.
+ */
+
+const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
+  ['year', 365 * 24 * 3600],
+  ['month', 30 * 24 * 3600],
+  ['week', 7 * 24 * 3600],
+  ['day', 24 * 3600],
+  ['hour', 3600],
+  ['minute', 60]
+];
+
+/**
+ * "3 minutes ago", "yesterday", "just now" for an ISO time; the input as is
+ * when it cannot be parsed.
+ */
+export function relativeTime(iso: string, now: number = Date.now()): string {
+  const time = Date.parse(iso);
+  if (isNaN(time)) {
+    return iso;
+  }
+  const seconds = Math.round((time - now) / 1000);
+  const abs = Math.abs(seconds);
+  if (abs < 45) {
+    return 'just now';
+  }
+  const rtf = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+  for (const [unit, size] of UNITS) {
+    if (abs >= size || unit === 'minute') {
+      return rtf.format(Math.round(seconds / size), unit);
+    }
+  }
+  return iso;
+}
+
+/** Local date and time, for tooltips. */
+export function absoluteTime(iso: string): string {
+  const time = Date.parse(iso);
+  return isNaN(time) ? iso : new Date(time).toLocaleString();
+}
+
+/** Human-readable byte size. */
+export function formatSize(bytes: number): string {
+  if (!isFinite(bytes) || bytes < 0) {
+    return '';
+  }
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let i = 0;
+  while (value >= 1024 && i < units.length - 1) {
+    value /= 1024;
+    i++;
+  }
+  return i === 0 ? `${value} ${units[i]}` : `${value.toFixed(1)} ${units[i]}`;
+}
+
+/** Tags as sorted `k=v` strings (a tag with an empty value shows as `k`). */
+export function tagLabels(tags: { [key: string]: string } | null): string[] {
+  if (!tags) {
+    return [];
+  }
+  return Object.keys(tags)
+    .sort()
+    .map(key => (tags[key] === '' ? key : `${key}=${tags[key]}`));
+}
+
+/** Aliases of a model as `alias → vN`, sorted by alias. */
+export function aliasLabels(aliases: { [alias: string]: number } | null): {
+  alias: string;
+  version: number;
+  label: string;
+}[] {
+  if (!aliases) {
+    return [];
+  }
+  return Object.keys(aliases)
+    .sort()
+    .map(alias => ({
+      alias,
+      version: aliases[alias],
+      label: `${alias} \u2192 v${aliases[alias]}`
+    }));
+}

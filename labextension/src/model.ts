@@ -1,0 +1,415 @@
+/**
+ * State of the Model Hub panel: the current query, the model list, expanded
+ * models' versions, and the event poll that keeps them fresh.
+ *
+ * The panel holds no registry rules: filters are sent verbatim and the
+ * server's answer (or its error message) is shown as is.
+ */
+import { ISignal, Signal } from '@lumino/signaling';
+
+import {
+  IModelSummary,
+  IVersion,
+  ModelHubClient,
+  ModelHubError
+} from './api';
+
+/** Page size for the model list. */
+export const PER_PAGE = 50;
+
+/** How often to ask the server for new events while visible (ms). */
+export const POLL_INTERVAL = 2000;
+
+/** Longest wait between polls after repeated failures (ms). */
+const MAX_POLL_BACKOFF = 30000;
+
+export interface IQuery {
+  /** Tag filter text, sent verbatim. */
+  filter: string;
+  /** Name substring. */
+  search: string;
+  /** '' means any flavor. */
+  flavor: string;
+}
+
+export interface IVersionsState {
+  loading: boolean;
+  versions: IVersion[];
+  total: number;
+  error: string | null;
+}
+
+export class ModelHubModel {
+  constructor(client: ModelHubClient) {
+    this.client = client;
+  }
+
+  readonly client: ModelHubClient;
+
+  /** Emitted whenever anything shown changes. */
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  get query(): Readonly<IQuery> {
+    return this._query;
+  }
+
+  get models(): readonly IModelSummary[] {
+    return this._models;
+  }
+
+  get total(): number {
+    return this._total;
+  }
+
+  /** True while the model list is being (re)loaded. */
+  get loading(): boolean {
+    return this._loading;
+  }
+
+  /** True once a model list has been received at least once. */
+  get loaded(): boolean {
+    return this._loaded;
+  }
+
+  /** The server refused the query (HTTP 4xx): its message, shown under the filter. */
+  get queryError(): string | null {
+    return this._queryError;
+  }
+
+  /** Any other failure (server down, 5xx): a readable message. */
+  get error(): string | null {
+    return this._error;
+  }
+
+  get hasQuery(): boolean {
+    const q = this._query;
+    return !!(q.filter.trim() || q.search.trim() || q.flavor);
+  }
+
+  get hasMore(): boolean {
+    return this._models.length < this._total;
+  }
+
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  isExpanded(name: string): boolean {
+    return this._expanded.has(name);
+  }
+
+  versions(name: string): IVersionsState | undefined {
+    return this._versions.get(name);
+  }
+
+  /** Change the query and reload the list. */
+  setQuery(query: Partial<IQuery>): Promise<void> {
+    const next = { ...this._query, ...query };
+    if (
+      next.filter === this._query.filter &&
+      next.search === this._query.search &&
+      next.flavor === this._query.flavor
+    ) {
+      return Promise.resolve();
+    }
+    this._query = next;
+    return this.refresh();
+  }
+
+  /** Reload the model list (first page) and every expanded model's versions. */
+  async refresh(): Promise<void> {
+    if (this._isDisposed) {
+      return;
+    }
+    const seq = ++this._listSeq;
+    this._loading = true;
+    this._emit();
+    const query = this._query;
+    try {
+      const result = await this.client.listModels({
+        q: query.search,
+        filter: query.filter,
+        flavor: query.flavor,
+        page: 1,
+        per_page: PER_PAGE
+      });
+      if (seq !== this._listSeq || this._isDisposed) {
+        return;
+      }
+      this._models = result.models;
+      this._total = result.total;
+      this._page = 1;
+      this._queryError = null;
+      this._error = null;
+      this._loaded = true;
+    } catch (error) {
+      if (seq !== this._listSeq || this._isDisposed) {
+        return;
+      }
+      this._applyListError(error);
+    } finally {
+      if (seq === this._listSeq) {
+        this._loading = false;
+        this._emit();
+      }
+    }
+    // Keep open version lists in step with the list.
+    const names = new Set(this._models.map(m => m.name));
+    for (const name of Array.from(this._expanded)) {
+      if (names.has(name)) {
+        void this.loadVersions(name);
+      }
+    }
+  }
+
+  /** Fetch the next page of models and append it. */
+  async loadMore(): Promise<void> {
+    if (this._isDisposed || this._loading || !this.hasMore) {
+      return;
+    }
+    const seq = ++this._listSeq;
+    this._loading = true;
+    this._emit();
+    const query = this._query;
+    try {
+      const result = await this.client.listModels({
+        q: query.search,
+        filter: query.filter,
+        flavor: query.flavor,
+        page: this._page + 1,
+        per_page: PER_PAGE
+      });
+      if (seq !== this._listSeq || this._isDisposed) {
+        return;
+      }
+      const seen = new Set(this._models.map(m => m.name));
+      this._models = this._models.concat(
+        result.models.filter(m => !seen.has(m.name))
+      );
+      this._total = result.total;
+      this._page = result.page;
+      this._error = null;
+    } catch (error) {
+      if (seq !== this._listSeq || this._isDisposed) {
+        return;
+      }
+      this._applyListError(error);
+    } finally {
+      if (seq === this._listSeq) {
+        this._loading = false;
+        this._emit();
+      }
+    }
+  }
+
+  /** Expand or collapse a model; expanding loads its versions. */
+  toggle(name: string): void {
+    if (this._expanded.has(name)) {
+      this._expanded.delete(name);
+      this._emit();
+      return;
+    }
+    this._expanded.add(name);
+    this._emit();
+    void this.loadVersions(name);
+  }
+
+  /** (Re)load the versions of one model. */
+  async loadVersions(name: string): Promise<void> {
+    if (this._isDisposed) {
+      return;
+    }
+    const seq = (this._versionSeq.get(name) ?? 0) + 1;
+    this._versionSeq.set(name, seq);
+    const previous = this._versions.get(name);
+    this._versions.set(name, {
+      loading: true,
+      versions: previous?.versions ?? [],
+      total: previous?.total ?? 0,
+      error: null
+    });
+    this._emit();
+    let state: IVersionsState;
+    try {
+      const result = await this.client.listVersions(name, {
+        archived: true,
+        per_page: PER_PAGE
+      });
+      state = {
+        loading: false,
+        versions: result.versions,
+        total: result.total,
+        error: null
+      };
+    } catch (error) {
+      state = {
+        loading: false,
+        versions: previous?.versions ?? [],
+        total: previous?.total ?? 0,
+        error: messageOf(error)
+      };
+    }
+    if (this._isDisposed || this._versionSeq.get(name) !== seq) {
+      return;
+    }
+    this._versions.set(name, state);
+    this._emit();
+  }
+
+  /**
+   * Start polling `events` every POLL_INTERVAL ms. The first call learns the
+   * current position; later calls reload the list when new events arrive.
+   */
+  startPolling(): void {
+    if (this._polling || this._isDisposed) {
+      return;
+    }
+    this._polling = true;
+    this._schedulePoll(0);
+  }
+
+  /** Stop polling (the panel is hidden or detached). */
+  stopPolling(): void {
+    this._polling = false;
+    if (this._pollTimer !== null) {
+      clearTimeout(this._pollTimer);
+      this._pollTimer = null;
+    }
+  }
+
+  get isPolling(): boolean {
+    return this._polling;
+  }
+
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    this.stopPolling();
+    Signal.clearData(this);
+  }
+
+  /**
+   * One poll round. The first round learns the current event position and
+   * then loads the list, so nothing registered in between is missed; later
+   * rounds reload the list when new events arrived.
+   */
+  async pollOnce(): Promise<void> {
+    if (this._isDisposed) {
+      return;
+    }
+    const after = this._lastEventId;
+    const result = await this.client.events(after ?? undefined);
+    if (this._isDisposed) {
+      return;
+    }
+    const changed =
+      after === null ||
+      result.last_id !== after ||
+      result.events.length > 0 ||
+      this._error !== null;
+    this._lastEventId = result.last_id;
+    if (changed) {
+      await this.refresh();
+    }
+  }
+
+  private _schedulePoll(delay: number): void {
+    if (!this._polling || this._isDisposed) {
+      return;
+    }
+    if (this._pollTimer !== null) {
+      clearTimeout(this._pollTimer);
+    }
+    this._pollTimer = setTimeout(async () => {
+      this._pollTimer = null;
+      if (!this._polling || this._isDisposed) {
+        return;
+      }
+      let next = POLL_INTERVAL;
+      if (typeof document !== 'undefined' && document.hidden) {
+        // The browser tab is in the background: ask again later.
+        this._schedulePoll(next);
+        return;
+      }
+      try {
+        await this.pollOnce();
+        this._pollFailures = 0;
+      } catch (error) {
+        this._pollFailures++;
+        next = Math.min(
+          POLL_INTERVAL * 2 ** Math.min(this._pollFailures, 5),
+          MAX_POLL_BACKOFF
+        );
+        const unreachable =
+          error instanceof ModelHubError && error.isNetworkError;
+        if ((unreachable || !this._loaded) && !this._isDisposed) {
+          this._error = messageOf(error);
+          this._queryError = null;
+          this._emit();
+        }
+      }
+      this._schedulePoll(next);
+    }, delay);
+  }
+
+  /** Retry after an error: reload now and poll again right away. */
+  retry(): void {
+    this._pollFailures = 0;
+    if (this._polling) {
+      this._schedulePoll(0);
+    } else {
+      void this.refresh();
+    }
+  }
+
+  private _applyListError(error: unknown): void {
+    if (error instanceof ModelHubError && error.isClientError) {
+      // The server refused the query (bad filter, ...): show its words.
+      this._queryError = error.message;
+      this._error = null;
+      this._models = [];
+      this._total = 0;
+      this._page = 1;
+    } else {
+      this._error = messageOf(error);
+      this._queryError = null;
+    }
+  }
+
+  private _emit(): void {
+    if (!this._isDisposed) {
+      this._changed.emit();
+    }
+  }
+
+  private _changed = new Signal<this, void>(this);
+  private _query: IQuery = { filter: '', search: '', flavor: '' };
+  private _models: IModelSummary[] = [];
+  private _total = 0;
+  private _page = 1;
+  private _loading = false;
+  private _loaded = false;
+  private _queryError: string | null = null;
+  private _error: string | null = null;
+  private _listSeq = 0;
+  private _expanded = new Set<string>();
+  private _versions = new Map<string, IVersionsState>();
+  private _versionSeq = new Map<string, number>();
+  private _polling = false;
+  private _pollTimer: ReturnType<typeof setTimeout> | null = null;
+  private _pollFailures = 0;
+  private _lastEventId: number | null = null;
+  private _isDisposed = false;
+}
+
+/** A readable message for any error. */
+export function messageOf(error: unknown): string {
+  if (error instanceof Error && error.message) {
+    return error.message;
+  }
+  return String(error);
+}
