@@ -1,0 +1,137 @@
+"""The base handler: authentication (including the kernels' token), errors as JSON, executors.
+
+Every route of the extension derives from ``ModelHubHandler``. Errors of the services become
+``{"message", "reason"}`` bodies with 400/404/409 here and nowhere else; anything unexpected is
+logged with its traceback and answered with a 500 that carries no traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hmac
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import orjson
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.auth.identity import User
+from jupyter_server.base.handlers import APIHandler
+from pydantic import BaseModel, ValidationError
+from tornado import web
+
+from ..errors import InvalidInput, ModelHubError
+
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+AUTH_RESOURCE = "modelhub"
+
+
+def route(method: Callable) -> Callable:
+    """Authenticate and authorize a handler method: the one decorator every route uses."""
+    return web.authenticated(authorized(method))
+
+
+class ModelHubHandler(APIHandler):
+    auth_resource = AUTH_RESOURCE
+
+    async def prepare(self, *args, **kwargs):
+        self._accept_kernel_token()
+        return await super().prepare(*args, **kwargs)
+
+    def _accept_kernel_token(self) -> None:
+        """Let kernels started by this server in with the token it exported to them.
+
+        The identity provider treats a handler whose user is already set as authenticated, and a
+        token-authenticated request needs no XSRF cookie, exactly as for the server's own token.
+        """
+        expected = self.settings.get("modelhub_kernel_token")
+        header = self.request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if expected and scheme.lower() == "token" and hmac.compare_digest(token.strip(), expected):
+            self._jupyter_current_user = User(username="kernel", name="kernel")
+            self._token_authenticated = True
+
+    # -- services --------------------------------------------------------------------------
+
+    @property
+    def registry(self):
+        return self.settings["modelhub_registry"]
+
+    @property
+    def user_name(self) -> str:
+        user = self.current_user
+        return getattr(user, "username", None) or str(user or "")
+
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run blocking service work on the extension's thread pool, off the event loop."""
+        executor = self.settings["modelhub_executor"]
+        call = functools.partial(fn, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(executor, call)
+
+    # -- requests and responses ------------------------------------------------------------
+
+    def body(self, schema: type[M]) -> M:
+        """Parse the JSON body into ``schema``; a bad body is a 400 naming the field."""
+        try:
+            data = orjson.loads(self.request.body or b"null")
+        except orjson.JSONDecodeError as exc:
+            raise InvalidInput(f"The request body is not valid JSON: {exc}.") from None
+        if not isinstance(data, dict):
+            raise InvalidInput(f"The request body must be a JSON object ({schema.__doc__.strip()}).")
+        try:
+            return schema.model_validate(data)
+        except ValidationError as exc:
+            raise InvalidInput("Invalid request body: " + _describe(exc)) from None
+
+    def query_int(self, name: str, default: int) -> int:
+        raw = self.get_query_argument(name, None)
+        if raw is None or raw == "":
+            return default
+        try:
+            return int(raw)
+        except ValueError:
+            raise InvalidInput(f"Query parameter {name!r} must be a whole number, not {raw!r}.") from None
+
+    def query_bool(self, name: str, default: bool = False) -> bool:
+        raw = self.get_query_argument(name, None)
+        if raw is None or raw == "":
+            return default
+        if raw.lower() in ("1", "true", "yes"):
+            return True
+        if raw.lower() in ("0", "false", "no"):
+            return False
+        raise InvalidInput(f"Query parameter {name!r} must be true or false, not {raw!r}.")
+
+    def reply(self, data: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(orjson.dumps(data))
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, ModelHubError):
+            body = {"message": exc.message, "reason": exc.reason}
+        elif isinstance(exc, web.HTTPError):
+            body = {"message": exc.log_message or self._reason, "reason": self._reason}
+        else:
+            body = {"message": "Internal server error; the server log has the details.", "reason": "internal"}
+        self.set_header("Content-Type", "application/json")
+        self.finish(orjson.dumps(body))
+
+    def _handle_request_exception(self, e: BaseException) -> None:
+        if isinstance(e, ModelHubError):
+            if self._finished:
+                return
+            self.log.info("%s %s -> %s: %s", self.request.method, self.request.path, e.status, e.message)
+            self.send_error(e.status, exc_info=(type(e), e, e.__traceback__))
+            return
+        super()._handle_request_exception(e)
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error["loc"]) or "body"
+        parts.append(f"{where}: {error['msg']}")
+    return "; ".join(parts) + "."

@@ -1,0 +1,242 @@
+"""REST handlers of the registry. Thin: parse the request, call the registry off the loop, reply.
+
+Routes (under ``<base_url>modelhub/api/``) are listed in ``ROUTES``; the OpenAPI document in
+``openapi.py`` describes the same paths and a test checks that the two agree.
+"""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import quote
+
+from jupyter_server.utils import url_path_join
+from tornado import iostream, web
+
+from .. import __version__
+from ..errors import InvalidInput
+from ..refs import RefError, parse_url_version
+from . import schemas
+from .base import ModelHubHandler, route
+from .openapi import openapi_document
+
+NAME = r"(?P<name>[^/]+)"
+VERSION = r"(?P<version>[^/]+)"
+
+
+def version_ref(name: str, version: str):
+    try:
+        return parse_url_version(name, version)
+    except RefError as exc:
+        raise InvalidInput(str(exc)) from None
+
+
+class ModelsHandler(ModelHubHandler):
+    @route
+    async def get(self):
+        """Search models: name substring, tag filter, flavor; newest first; paged."""
+        result = await self.run(
+            self.registry.list_models,
+            q=self.get_query_argument("q", ""),
+            filter=self.get_query_argument("filter", ""),
+            flavor=self.get_query_argument("flavor", "") or None,
+            archived=self.query_bool("archived"),
+            page=self.query_int("page", 1),
+            per_page=self.query_int("per_page", 50),
+        )
+        self.reply(result)
+
+
+class VersionSearchHandler(ModelHubHandler):
+    @route
+    async def get(self):
+        """Search versions of all models with the same conditions as the model search."""
+        result = await self.run(
+            self.registry.list_versions,
+            q=self.get_query_argument("q", ""),
+            filter=self.get_query_argument("filter", ""),
+            flavor=self.get_query_argument("flavor", "") or None,
+            archived=self.query_bool("archived"),
+            page=self.query_int("page", 1),
+            per_page=self.query_int("per_page", 50),
+        )
+        self.reply(result)
+
+
+class ModelHandler(ModelHubHandler):
+    @route
+    async def get(self, name: str):
+        self.reply(await self.run(self.registry.get_model, name, archived=self.query_bool("archived")))
+
+    @route
+    async def delete(self, name: str):
+        self.reply(await self.run(self.registry.delete_model, name, user=self.user_name))
+
+
+class VersionsHandler(ModelHubHandler):
+    @route
+    async def get(self, name: str):
+        result = await self.run(
+            self.registry.list_versions,
+            name=name,
+            filter=self.get_query_argument("filter", ""),
+            flavor=self.get_query_argument("flavor", "") or None,
+            archived=self.query_bool("archived"),
+            page=self.query_int("page", 1),
+            per_page=self.query_int("per_page", 50),
+        )
+        self.reply(result)
+
+    @route
+    async def post(self, name: str):
+        request = self.body(schemas.RegisterRequest)
+        fields = request.model_dump(exclude={"upload_id"})
+        fields["signature"] = request.signature.model_dump() if request.signature else None
+        version = await self.run(
+            self.registry.register, name, request.upload_id, created_by=self.user_name, **fields
+        )
+        self.set_header("Location", url_path_join(self.base_url, "modelhub/api/models", name, "versions", str(version["version"])))
+        self.reply(version, status=200 if version["existing"] else 201)
+
+
+class VersionHandler(ModelHubHandler):
+    @route
+    async def get(self, name: str, version: str):
+        self.reply(await self.run(self.registry.get_version, version_ref(name, version)))
+
+    @route
+    async def patch(self, name: str, version: str):
+        request = self.body(schemas.UpdateVersionRequest)
+        result = await self.run(
+            self.registry.update_version, version_ref(name, version), user=self.user_name,
+            **request.model_dump(exclude_unset=True),
+        )
+        self.reply(result)
+
+    @route
+    async def delete(self, name: str, version: str):
+        self.reply(await self.run(self.registry.delete_version, version_ref(name, version), user=self.user_name))
+
+
+class FileHandler(ModelHubHandler):
+    """Streams one file of a version; its size and sha256 from the manifest are in the headers."""
+
+    @route
+    async def get(self, name: str, version: str, path: str):
+        file_path, entry = await self.run(self.registry.file_path, version_ref(name, version), path)
+        self.set_header("Content-Type", "application/octet-stream")
+        self.set_header("Content-Length", str(entry["size"]))
+        self.set_header("X-Modelhub-Sha256", entry["sha256"])
+        self.set_header("Content-Disposition", f"attachment; filename*=UTF-8''{quote(os.path.basename(path))}")
+        with open(file_path, "rb") as source:
+            while chunk := await self.run(source.read, 1 << 20):
+                self.write(chunk)
+                try:
+                    await self.flush()
+                except iostream.StreamClosedError:
+                    return
+        self.finish()
+
+
+class AliasHandler(ModelHubHandler):
+    @route
+    async def put(self, name: str, alias: str):
+        request = self.body(schemas.AliasRequest)
+        self.reply(await self.run(self.registry.set_alias, name, alias, request.version, user=self.user_name))
+
+    @route
+    async def delete(self, name: str, alias: str):
+        await self.run(self.registry.delete_alias, name, alias, user=self.user_name)
+        self.set_status(204)
+        self.finish()
+
+
+@web.stream_request_body
+class UploadsHandler(ModelHubHandler):
+    """Receives a tar stream to disk chunk by chunk; a cut-off upload is deleted, never kept."""
+
+    _file = None
+    _path = None
+    _complete = False
+
+    async def prepare(self, *args, **kwargs):
+        await super().prepare(*args, **kwargs)
+        if self._finished or self.request.method != "POST":
+            return
+        if not self.current_user:  # refuse before a byte of the body is written to disk
+            raise web.HTTPError(403)
+        self.request.connection.set_max_body_size(self.settings["modelhub_max_upload_size"])
+        self.upload_id, self._path = self.settings["modelhub_artifacts"].new_upload()
+        self._file = open(self._path, "wb")
+
+    def data_received(self, chunk: bytes) -> None:
+        if self._file is not None:
+            self._file.write(chunk)
+
+    @route
+    async def post(self):
+        self._file.close()
+        self._complete = True
+        artifacts = self.settings["modelhub_artifacts"]
+        try:
+            files, size = await self.run(artifacts.inspect_upload, self._path)
+        except Exception:
+            artifacts.discard_upload(self.upload_id)
+            raise
+        self.reply({"upload_id": self.upload_id, "files": files, "size": size}, status=201)
+
+    def on_connection_close(self) -> None:
+        self._discard_partial()
+        super().on_connection_close()
+
+    def on_finish(self) -> None:
+        if not self._complete:
+            self._discard_partial()
+
+    def _discard_partial(self) -> None:
+        if self._file is not None and not self._complete:
+            self._file.close()
+            self._path.unlink(missing_ok=True)
+            self._file = None
+
+
+class EventsHandler(ModelHubHandler):
+    @route
+    async def get(self):
+        after = self.get_query_argument("after", None)
+        self.reply(await self.run(self.registry.events, None if after in (None, "") else self.query_int("after", 0)))
+
+
+class InfoHandler(ModelHubHandler):
+    @route
+    async def get(self):
+        self.reply({
+            "version": __version__,
+            "database": self.registry.db.engine.url.render_as_string(hide_password=True),
+            "root_dir": str(self.registry.artifacts.root),
+        })
+
+
+class OpenAPIHandler(ModelHubHandler):
+    @route
+    async def get(self):
+        self.reply(openapi_document(self.base_url))
+
+
+# (path below modelhub/api/, handler); the OpenAPI document lists the same paths.
+ROUTES = [
+    ("info", InfoHandler),
+    ("openapi.json", OpenAPIHandler),
+    ("events", EventsHandler),
+    ("uploads", UploadsHandler),
+    ("models", ModelsHandler),
+    ("versions", VersionSearchHandler),
+    (f"models/{NAME}", ModelHandler),
+    (f"models/{NAME}/versions", VersionsHandler),
+    (f"models/{NAME}/versions/{VERSION}", VersionHandler),
+    (f"models/{NAME}/versions/{VERSION}/files/(?P<path>.+)", FileHandler),
+    (f"models/{NAME}/aliases/(?P<alias>[^/]+)", AliasHandler),
+]
+
+
+def handlers() -> list[tuple[str, type]]:
+    return [(rf"/modelhub/api/{path}/?", handler) for path, handler in ROUTES]

@@ -1,0 +1,121 @@
+"""The OpenAPI 3 document of the REST API, served at ``modelhub/api/openapi.json``.
+
+Written as data next to the handlers rather than generated from them: the handlers stay plain
+Tornado, and a test checks that every route and method here exists there and the reverse.
+Bodies and responses come from the pydantic models in ``schemas``.
+"""
+
+from __future__ import annotations
+
+from jupyter_server.utils import url_path_join
+
+from .. import __version__
+from . import schemas
+
+_PAGING = [
+    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+    {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 50}},
+    {"name": "archived", "in": "query", "description": "include archived versions",
+     "schema": {"type": "boolean", "default": False}},
+]
+_SEARCH = [
+    {"name": "q", "in": "query", "description": "substring of the model name", "schema": {"type": "string"}},
+    {"name": "filter", "in": "query", "schema": {"type": "string"},
+     "description": "tag filter: terms separated by spaces, each NAME=VALUE, NAME!=VALUE or NAME (has tag); all must hold"},
+    {"name": "flavor", "in": "query", "schema": {"type": "string", "enum": ["sklearn", "onnx", "mlflow", "custom"]}},
+]
+_NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}, "description": "model name"}
+_VERSION = {"name": "version", "in": "path", "required": True, "schema": {"type": "string"},
+            "description": "a version number, 'latest', or '@ALIAS'"}
+_ALIAS = {"name": "alias", "in": "path", "required": True, "schema": {"type": "string"}}
+_PATH = {"name": "path", "in": "path", "required": True, "schema": {"type": "string"},
+         "description": "a file's path inside the version, as listed in its manifest"}
+
+
+def _ref(model) -> dict:
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _json(model) -> dict:
+    return {"content": {"application/json": {"schema": _ref(model)}}}
+
+
+def _op(summary: str, response=None, status: str = "200", params=(), body=None, errors=("400", "404")) -> dict:
+    op: dict = {"summary": summary, "parameters": list(params), "responses": {}}
+    if body is not None:
+        op["requestBody"] = {"required": True, **_json(body)}
+    op["responses"][status] = {"description": "success", **(_json(response) if response else {})}
+    for code in errors:
+        op["responses"][code] = {"description": {"400": "invalid input", "404": "not found", "409": "conflict"}[code],
+                                 **_json(schemas.Error)}
+    return op
+
+
+PATHS = {
+    "/info": {"get": _op("Server version, database and artifact root", schemas.Info, errors=())},
+    "/openapi.json": {"get": _op("This document", errors=())},
+    "/events": {"get": _op(
+        "Changes after event AFTER; without it, only the current position (last_id)", schemas.Events,
+        params=[{"name": "after", "in": "query", "schema": {"type": "integer"}}], errors=("400",))},
+    "/uploads": {"post": {
+        "summary": "Upload a version's files as one tar stream (streamed to disk); register it next",
+        "requestBody": {"required": True, "content": {"application/x-tar": {"schema": {"type": "string", "format": "binary"}}}},
+        "responses": {"201": {"description": "received", **_json(schemas.Upload)},
+                      "400": {"description": "not a tar archive, a link, a path escaping the folder, empty", **_json(schemas.Error)}},
+    }},
+    "/models": {"get": _op("Search models (newest first, paged)", schemas.ModelPage, params=_SEARCH + _PAGING, errors=("400",))},
+    "/versions": {"get": _op("Search versions of all models (newest first, paged)", schemas.VersionPage,
+                             params=_SEARCH + _PAGING, errors=("400",))},
+    "/models/{name}": {
+        "get": _op("A model with its versions and aliases", schemas.ModelDetail, params=[_NAME] + _PAGING[2:]),
+        "delete": _op("Delete a model and all its versions, if nothing refers to them", schemas.Deleted,
+                      params=[_NAME], errors=("400", "404", "409")),
+    },
+    "/models/{name}/versions": {
+        "get": _op("Versions of a model (newest first, paged)", schemas.VersionPage, params=[_NAME] + _SEARCH[1:] + _PAGING),
+        "post": _op("Register an upload as a new version (200 with existing=true if identical to one)",
+                    schemas.Version, status="201", params=[_NAME], body=schemas.RegisterRequest),
+    },
+    "/models/{name}/versions/{version}": {
+        "get": _op("One version", schemas.Version, params=[_NAME, _VERSION]),
+        "patch": _op("Change description, tags, properties (add-only) or archived", schemas.Version,
+                     params=[_NAME, _VERSION], body=schemas.UpdateVersionRequest, errors=("400", "404", "409")),
+        "delete": _op("Delete a version and its files, if nothing refers to it", schemas.Deleted,
+                      params=[_NAME, _VERSION], errors=("400", "404", "409")),
+    },
+    "/models/{name}/versions/{version}/files/{path}": {"get": {
+        "summary": "Download one file; X-Modelhub-Sha256 carries its manifest checksum",
+        "parameters": [_NAME, _VERSION, _PATH],
+        "responses": {"200": {"description": "the file", "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                      "404": {"description": "not found", **_json(schemas.Error)}},
+    }},
+    "/models/{name}/aliases/{alias}": {
+        "put": _op("Point an alias at a version (create or move)", schemas.Version, params=[_NAME, _ALIAS],
+                   body=schemas.AliasRequest),
+        "delete": {"summary": "Remove an alias", "parameters": [_NAME, _ALIAS],
+                   "responses": {"204": {"description": "removed"}, "404": {"description": "not found", **_json(schemas.Error)}}},
+    },
+}
+
+_COMPONENTS = [schemas.Info, schemas.Events, schemas.Upload, schemas.ModelPage, schemas.VersionPage,
+               schemas.ModelDetail, schemas.Version, schemas.Deleted, schemas.RegisterRequest,
+               schemas.UpdateVersionRequest, schemas.AliasRequest, schemas.Error]
+
+
+def openapi_document(base_url: str = "/") -> dict:
+    components: dict = {}
+    for model in _COMPONENTS:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(schema.pop("$defs", {}))
+        components[model.__name__] = schema
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "jupyter_modelhub", "version": __version__,
+                 "description": "Model registry REST API. Authenticate with the Jupyter server's token "
+                                "(Authorization: token ...) or its login cookie plus XSRF header."},
+        "servers": [{"url": url_path_join(base_url, "modelhub/api")}],
+        "components": {"schemas": components,
+                       "securitySchemes": {"token": {"type": "apiKey", "in": "header", "name": "Authorization"}}},
+        "security": [{"token": []}],
+        "paths": PATHS,
+    }

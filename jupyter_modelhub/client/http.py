@@ -1,0 +1,235 @@
+"""ModelHubClient: one method per REST operation, returning display-ready result objects.
+
+Errors from the server come back as the same typed errors the services raised (``NotFound``,
+``Conflict``, ``InvalidInput``) carrying the server's sentence, so callers can catch them and
+magics can show them as one line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+from urllib.parse import quote
+
+import requests
+
+from .. import display
+from ..errors import ERRORS_BY_REASON, InvalidInput, ModelHubError
+from ..refs import ModelRef, RefError, parse_ref
+from . import packing
+
+
+class ServerError(ModelHubError):
+    """The server could not be reached or answered with something other than the API's JSON."""
+
+    reason = "server"
+
+
+class ModelHubClient:
+    def __init__(self, url: str, token: str | None = None, timeout: float = 60.0):
+        self.url = url.rstrip("/") + "/"
+        self.api = self.url + "modelhub/api/"
+        self.timeout = timeout
+        self.session = requests.Session()
+        if token:
+            self.session.headers["Authorization"] = f"token {token}"
+
+    def __repr__(self) -> str:
+        return f"<ModelHubClient {self.url}>"
+
+    # -- registry --------------------------------------------------------------------------
+
+    def register(
+        self,
+        name: str,
+        source: object,
+        *,
+        sample: object = None,
+        flavor: str | None = None,
+        description: str = "",
+        tags: dict | None = None,
+        properties: dict | None = None,
+        new_version: bool = False,
+        derived_from: str | None = None,
+        source_notebook: str | None = None,
+    ) -> display.VersionInfo:
+        """Register a fitted scikit-learn object, or one or more files/folders, as a new version.
+
+        ``source`` is an estimator, a path, or a list of paths. ``sample`` (inputs such as
+        ``X_test[:5]``) records the signature and an input example.
+        """
+        temp = None
+        signature = example = None
+        try:
+            if packing.is_sklearn_model(source):
+                temp = packing.save_sklearn(source)
+                paths, flavor = [temp], flavor or "sklearn"
+            elif isinstance(source, (str, os.PathLike)):
+                paths = [source]
+            elif isinstance(source, (list, tuple)) and all(isinstance(p, (str, os.PathLike)) for p in source):
+                paths = list(source)
+            else:
+                raise InvalidInput(
+                    f"Cannot register a {type(source).__name__}: pass a fitted scikit-learn estimator or "
+                    "pipeline, or the path of a model file or folder (.onnx, .joblib, an MLflow folder, ...)."
+                )
+            if sample is not None:
+                signature, example = packing.describe_sample(sample, source if temp else None)
+            upload = self.upload(paths)
+            body = {
+                "upload_id": upload["upload_id"], "flavor": flavor, "description": description,
+                "tags": tags or {}, "properties": properties or {}, "signature": signature,
+                "input_example": example, "new_version": new_version, "derived_from": derived_from,
+                "source_notebook": source_notebook,
+            }
+            return display.VersionInfo(self._call("POST", f"models/{_segment(name)}/versions", json=body))
+        finally:
+            if temp is not None:
+                shutil.rmtree(temp, ignore_errors=True)
+
+    def upload(self, paths: list) -> dict:
+        """Stream files as one tar to the server; returns the upload id and what it received."""
+        entries = packing.collect_files(paths)
+        return self._call("POST", "uploads", data=packing.tar_stream(entries),
+                          headers={"Content-Type": "application/x-tar"})
+
+    def models(self, filter: str = "", q: str = "", flavor: str | None = None, archived: bool = False,
+               page: int = 1, per_page: int = 50) -> display.ModelList:
+        params = {"filter": filter, "q": q, "flavor": flavor or "", "archived": str(archived).lower(),
+                  "page": page, "per_page": per_page}
+        return display.ModelList(self._call("GET", "models", params=params))
+
+    def versions(self, name: str | None = None, filter: str = "", q: str = "", flavor: str | None = None,
+                 archived: bool = False, page: int = 1, per_page: int = 50) -> display.VersionList:
+        params = {"filter": filter, "flavor": flavor or "", "archived": str(archived).lower(),
+                  "page": page, "per_page": per_page}
+        if name is None:
+            params["q"] = q
+            return display.VersionList(self._call("GET", "versions", params=params))
+        return display.VersionList(self._call("GET", f"models/{_segment(name)}/versions", params=params))
+
+    def model(self, name: str, archived: bool = True) -> display.ModelInfo:
+        return display.ModelInfo(self._call("GET", f"models/{_segment(name)}", params={"archived": str(archived).lower()}))
+
+    def version(self, ref: str) -> display.VersionInfo:
+        return display.VersionInfo(self._call("GET", self._version_path(ref)))
+
+    def update(self, ref: str, *, description: str | None = None, tags: dict | None = None,
+               properties: dict | None = None, archived: bool | None = None) -> display.VersionInfo:
+        body = {k: v for k, v in {"description": description, "tags": tags, "properties": properties,
+                                  "archived": archived}.items() if v is not None}
+        return display.VersionInfo(self._call("PATCH", self._version_path(ref), json=body))
+
+    def tag(self, ref: str, tags: dict[str, str | None]) -> display.VersionInfo:
+        """Set tags (a None value removes that tag)."""
+        return self.update(ref, tags=tags)
+
+    def archive(self, ref: str) -> display.VersionInfo:
+        return self.update(ref, archived=True)
+
+    def restore(self, ref: str) -> display.VersionInfo:
+        return self.update(ref, archived=False)
+
+    def set_alias(self, name: str, alias: str, version: int) -> display.VersionInfo:
+        return display.VersionInfo(
+            self._call("PUT", f"models/{_segment(name)}/aliases/{_segment(alias)}", json={"version": version})
+        )
+
+    def delete_alias(self, name: str, alias: str) -> None:
+        self._call("DELETE", f"models/{_segment(name)}/aliases/{_segment(alias)}")
+
+    def delete(self, ref: str) -> display.Deleted:
+        """Delete one version (``churn:3``, ``churn@alias``)."""
+        return display.Deleted(self._call("DELETE", self._version_path(ref)))
+
+    def delete_model(self, name: str) -> display.Deleted:
+        return display.Deleted(self._call("DELETE", f"models/{_segment(name)}"))
+
+    def download(self, ref: str, to: str | os.PathLike = ".", path: str | None = None) -> display.Downloaded:
+        """Download a version's files (or one of them) into ``to``, checking each against the manifest."""
+        version = self.version(ref)
+        files = version["files"]
+        if path is not None:
+            files = [f for f in files if f["path"] == path]
+            if not files:
+                raise InvalidInput(f"{version['ref']} has no file {path!r}; it has: "
+                                   + ", ".join(f["path"] for f in version["files"]))
+        root = Path(to).expanduser().resolve()
+        written = []
+        for entry in files:
+            target = (root / entry["path"]).resolve()
+            if not target.is_relative_to(root):
+                raise InvalidInput(f"Refusing to write {entry['path']!r} outside {root}.")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._fetch_file(version["ref"], entry, target)
+            written.append(str(target))
+        return display.Downloaded({"ref": version["ref"], "to": str(root), "files": written})
+
+    def _fetch_file(self, ref: str, entry: dict, target: Path) -> None:
+        partial = target.with_name(target.name + ".part")
+        digest = hashlib.sha256()
+        response = self._send("GET", f"{self._version_path(ref)}/files/{quote(entry['path'])}", stream=True)
+        try:
+            with open(partial, "wb") as out:
+                for chunk in response.iter_content(1 << 20):
+                    digest.update(chunk)
+                    out.write(chunk)
+        finally:
+            response.close()
+        if digest.hexdigest() != entry["sha256"]:
+            partial.unlink(missing_ok=True)
+            raise ServerError(
+                f"{entry['path']} of {ref} failed its integrity check (sha256 differs from the manifest); "
+                "nothing was written. The stored file may be damaged."
+            )
+        os.replace(partial, target)
+
+    def events(self, after: int | None = None) -> dict:
+        return self._call("GET", "events", params={} if after is None else {"after": after})
+
+    def info(self) -> dict:
+        return self._call("GET", "info")
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    def _version_path(self, ref: str | ModelRef) -> str:
+        if isinstance(ref, str):
+            try:
+                ref = parse_ref(ref)
+            except RefError as exc:
+                raise InvalidInput(str(exc)) from None
+        return f"models/{_segment(ref.name)}/versions/{_segment(ref.url_version)}"
+
+    def _send(self, method: str, path: str, **kwargs) -> requests.Response:
+        try:
+            response = self.session.request(method, self.api + path, timeout=self.timeout, **kwargs)
+        except requests.ConnectionError as exc:
+            raise ServerError(f"Cannot reach the Model Hub server at {self.url}: {exc.__class__.__name__}. "
+                              "Is it running?") from None
+        if response.status_code >= 400:
+            raise _error_from(response)
+        return response
+
+    def _call(self, method: str, path: str, **kwargs):
+        response = self._send(method, path, **kwargs)
+        if response.status_code == 204 or not response.content:
+            return None
+        return response.json()
+
+
+def _segment(text: str) -> str:
+    return quote(str(text), safe="@")
+
+
+def _error_from(response: requests.Response) -> ModelHubError:
+    try:
+        body = response.json()
+        message, reason = body["message"], body.get("reason", "")
+    except (ValueError, KeyError, TypeError):
+        message, reason = f"HTTP {response.status_code} from {response.url}", ""
+    if response.status_code in (401, 403):
+        return ServerError(f"The Model Hub server refused the request ({response.status_code}): check the token. {message}")
+    cls = ERRORS_BY_REASON.get(reason, ServerError)
+    return cls(message)

@@ -1,0 +1,170 @@
+"""Turning what a user has in the kernel into files to upload, and a signature from a sample.
+
+A fitted scikit-learn object is written with joblib into a temporary folder; paths are packed
+as they are. Uploads are tar streams produced on a thread and handed to the HTTP client chunk by
+chunk, so a 1 GB model never sits in memory.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import tarfile
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..errors import InvalidInput
+
+CHUNK = 1 << 20
+EXAMPLE_ROWS = 5
+
+
+def is_sklearn_model(obj: object) -> bool:
+    try:
+        from sklearn.base import BaseEstimator
+    except ImportError:
+        return False
+    return isinstance(obj, BaseEstimator)
+
+
+def save_sklearn(model: object) -> Path:
+    """Write a fitted estimator or pipeline to ``<tmp>/model.joblib``; returns the folder."""
+    import joblib
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    try:
+        check_is_fitted(model)
+    except NotFittedError:
+        raise InvalidInput(
+            f"This {type(model).__name__} is not fitted yet: call .fit(X, y) before registering it."
+        ) from None
+    except TypeError:
+        pass  # not an estimator check_is_fitted understands; joblib can still save it
+    folder = Path(tempfile.mkdtemp(prefix="modelhub-"))
+    joblib.dump(model, folder / "model.joblib")
+    return folder
+
+
+def collect_files(paths: list[str | os.PathLike]) -> list[tuple[Path, str]]:
+    """(file on disk, path inside the version) for every file under the given paths.
+
+    One folder contributes its contents at the top level; otherwise each path goes in under its
+    own name. Links are followed only when they stay inside the folder being registered.
+    """
+    if not paths:
+        raise InvalidInput("Empty registration: give a model object, a file or a folder.")
+    entries: list[tuple[Path, str]] = []
+    single_folder = len(paths) == 1 and Path(paths[0]).is_dir()
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if not path.exists():
+            raise InvalidInput(f"{str(raw)!r} does not exist (relative paths start at {os.getcwd()}).")
+        if path.is_file():
+            entries.append((path.resolve(), path.name))
+            continue
+        root = path.resolve()
+        prefix = "" if single_folder else path.name + "/"
+        for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+            dirnames.sort()
+            for name in sorted(filenames) + [d for d in dirnames if (Path(dirpath) / d).is_symlink()]:
+                source = Path(dirpath) / name
+                target = source.resolve()
+                if not target.is_relative_to(root):
+                    raise InvalidInput(
+                        f"{source} is a link to {target}, outside {root}: copy the file into the "
+                        "folder or register it separately."
+                    )
+                if target.is_file():
+                    entries.append((target, prefix + source.relative_to(root).as_posix()))
+    if not entries:
+        raise InvalidInput(f"Empty registration: {', '.join(map(str, paths))} contains no files.")
+    return entries
+
+
+def tar_stream(entries: list[tuple[Path, str]]) -> Iterator[bytes]:
+    """Yield an uncompressed tar of ``entries`` in chunks, built on a thread as it is consumed."""
+    chunks: queue.Queue = queue.Queue(maxsize=8)
+    done = object()
+
+    class Sink:
+        def write(self, data: bytes) -> int:
+            chunks.put(bytes(data))
+            return len(data)
+
+    def produce() -> None:
+        try:
+            with tarfile.open(fileobj=Sink(), mode="w|", bufsize=CHUNK) as tar:
+                for source, arcname in entries:
+                    info = tar.gettarinfo(str(source), arcname=arcname)
+                    info.uid = info.gid = 0
+                    info.uname = info.gname = ""
+                    info.mode = 0o644
+                    with open(source, "rb") as f:
+                        tar.addfile(info, f)
+            chunks.put(done)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            chunks.put(exc)
+
+    threading.Thread(target=produce, daemon=True, name="modelhub-tar").start()
+    while (item := chunks.get()) is not done:
+        if isinstance(item, BaseException):
+            raise item
+        yield item
+
+
+def describe_sample(sample: object, model: object = None) -> tuple[dict, object]:
+    """(signature, input example) from a sample of inputs: numpy arrays, DataFrames, lists.
+
+    With a model, the outputs are described from its prediction on the first rows too.
+    """
+    import numpy as np
+
+    head = _head(sample)
+    if _is_dataframe(head):
+        inputs = [{"name": str(c), "dtype": str(head[c].dtype), "shape": [-1]} for c in head.columns]
+        import orjson
+
+        example = {"columns": [str(c) for c in head.columns],
+                   "data": orjson.loads(head.to_json(orient="values"))}
+    else:
+        array = np.asarray(head)
+        if array.dtype == object and array.ndim == 0:
+            raise InvalidInput(f"--sample gave a {type(sample).__name__}; expected an array, DataFrame or list of rows.")
+        inputs = [{"name": "input", "dtype": str(array.dtype), "shape": [-1, *array.shape[1:]]}]
+        example = _jsonable(array)
+    outputs = []
+    if model is not None and hasattr(model, "predict"):
+        try:
+            predictions = np.asarray(model.predict(head))
+            outputs.append({"name": "predictions", "dtype": str(predictions.dtype), "shape": [-1, *predictions.shape[1:]]})
+            if hasattr(model, "predict_proba"):
+                probabilities = np.asarray(model.predict_proba(head))
+                outputs.append({"name": "probabilities", "dtype": str(probabilities.dtype),
+                                "shape": [-1, *probabilities.shape[1:]]})
+        except Exception:
+            outputs = []  # the sample may not suit predict(); inputs alone are still worth keeping
+    return {"inputs": inputs, "outputs": outputs}, example
+
+
+def _head(sample: object):
+    if _is_dataframe(sample):
+        return sample.head(EXAMPLE_ROWS)
+    try:
+        return sample[:EXAMPLE_ROWS]
+    except TypeError:
+        raise InvalidInput(f"--sample gave a {type(sample).__name__}; expected an array, DataFrame or list of rows.") from None
+
+
+def _is_dataframe(obj: object) -> bool:
+    return type(obj).__name__ == "DataFrame" and hasattr(obj, "columns")
+
+
+def _jsonable(array) -> object:
+    import numpy as np
+
+    if array.dtype.kind == "f":
+        return np.where(np.isfinite(array), array, None).tolist() if not np.isfinite(array).all() else array.tolist()
+    return array.tolist()

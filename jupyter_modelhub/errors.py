@@ -1,0 +1,43 @@
+"""Typed errors raised by the services.
+
+Services raise these; the REST layer maps them to 400/404/409 JSON bodies in one place
+(``api.base``), and the client turns those bodies back into the same classes, so a magic shows
+the server's sentence unchanged. No other exception type is meant to reach a user.
+"""
+
+from __future__ import annotations
+
+
+class ModelHubError(Exception):
+    """Base class: ``message`` is a full sentence for the user, ``reason`` a stable code."""
+
+    status = 400
+    reason = "invalid"
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(ModelHubError):
+    """The request is malformed: a bad name, filter, path, body or file."""
+
+    status = 400
+    reason = "invalid"
+
+
+class NotFound(ModelHubError):
+    """A model, version, alias or upload that does not exist."""
+
+    status = 404
+    reason = "not_found"
+
+
+class Conflict(ModelHubError):
+    """The request contradicts the current state, e.g. deleting a version an alias points at."""
+
+    status = 409
+    reason = "conflict"
+
+
+ERRORS_BY_REASON = {cls.reason: cls for cls in (InvalidInput, NotFound, Conflict)}

@@ -1,0 +1,1 @@
+"""Persistent state: the SQL database (``orm``, ``database``) and the artifact files (``artifacts``)."""

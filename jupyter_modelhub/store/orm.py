@@ -1,0 +1,123 @@
+"""SQLAlchemy tables of the registry.
+
+The schema is owned by the alembic migrations in ``store/migrations``; these classes must match
+them (a test runs ``alembic check`` to prove it). Times are stored as naive UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Model(Base):
+    """A registered model: a name that versions hang from."""
+
+    __tablename__ = "models"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True, nullable=False)
+    created_time: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    updated_time: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False, index=True)
+
+    versions: Mapped[list[ModelVersion]] = relationship(back_populates="model", passive_deletes=True)
+    aliases: Mapped[list[Alias]] = relationship(back_populates="model", passive_deletes=True)
+
+
+class ModelVersion(Base):
+    """An immutable set of files plus metadata; ``version`` is 1, 2, 3... per model."""
+
+    __tablename__ = "model_versions"
+    __table_args__ = (
+        UniqueConstraint("model_id", "version", name="uq_model_versions_model_version"),
+        Index("ix_model_versions_model_content", "model_id", "content_hash"),
+        Index("ix_model_versions_created", "created_time"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id", ondelete="CASCADE"), nullable=False)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    flavor: Mapped[str] = mapped_column(String(32), nullable=False)
+    description: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    content_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    artifact_dir: Mapped[str] = mapped_column(String(512), nullable=False)
+    size: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    files: Mapped[list] = mapped_column(JSON, nullable=False)
+    signature: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    input_example: Mapped[object | None] = mapped_column(JSON, nullable=True)
+    properties: Mapped[dict] = mapped_column(JSON, default=dict, nullable=False)
+    created_time: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    created_by: Mapped[str] = mapped_column(String(128), default="", nullable=False)
+    source_notebook: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    derived_from: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+
+    model: Mapped[Model] = relationship(back_populates="versions")
+    tags: Mapped[list[Tag]] = relationship(
+        back_populates="version", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Tag(Base):
+    """A mutable ``key=value`` label on a version; indexed for the tag filter."""
+
+    __tablename__ = "tags"
+    __table_args__ = (Index("ix_tags_key_value", "key", "value"),)
+
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("model_versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    value: Mapped[str] = mapped_column(String(1024), nullable=False, default="")
+
+    version: Mapped[ModelVersion] = relationship(back_populates="tags")
+
+
+class Alias(Base):
+    """``name@alias`` -> one version of that model. Moving it is one UPDATE."""
+
+    __tablename__ = "aliases"
+
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id", ondelete="CASCADE"), primary_key=True)
+    alias: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("model_versions.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    updated_time: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+    model: Mapped[Model] = relationship(back_populates="aliases")
+    version: Mapped[ModelVersion] = relationship()
+
+
+class Event(Base):
+    """An append-only change log; clients poll it to refresh (the sidebar) and it doubles as audit."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    time: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    kind: Mapped[str] = mapped_column(String(64), nullable=False)
+    model: Mapped[str] = mapped_column(String(128), nullable=False)
+    version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    user: Mapped[str] = mapped_column(String(128), default="", nullable=False)
