@@ -1,0 +1,51 @@
+# jupyter_modelhub: the commands a newcomer needs.
+#   make lab    set everything up and start JupyterLab on notebooks/
+#   make demo   run notebooks/01-quickstart.ipynb headless and print what it did
+#   make test   set everything up and run every test
+#   make bench  run the benchmarks in bench/
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.modelhub-installed
+LABEXT := jupyter_modelhub/labextension/package.json
+PYTEST_ARGS ?=
+
+.PHONY: lab demo test bench install labextension clean migration
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# Editable install with every extra; hatch-jupyter-builder builds the labextension on the way.
+$(STAMP): $(PY) pyproject.toml labextension/package.json labextension/yarn.lock
+	$(PY) -m pip install --quiet -e ".[test]"
+	$(VENV)/bin/jupyter labextension develop --overwrite . >/dev/null
+	touch $(STAMP)
+
+install: $(STAMP) labextension
+
+# Rebuild the panel whenever its sources are newer than the build.
+labextension: $(STAMP)
+	@if [ ! -f $(LABEXT) ] || [ -n "$$(find labextension/src labextension/style -newer $(LABEXT) -type f | head -n 1)" ]; then \
+		cd labextension && ../$(VENV)/bin/jlpm install --immutable && ../$(VENV)/bin/jlpm build:prod; \
+	fi
+
+lab: install
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+
+demo: install
+	$(PY) -m jupyter_modelhub.demo notebooks/01-quickstart.ipynb
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(PY) bench/registry.py
+
+# Generate an alembic migration after changing store/orm.py: make migration MESSAGE="add x"
+migration: install
+	$(PY) -m jupyter_modelhub.store.database revision "$(MESSAGE)"
+
+clean:
+	rm -rf $(VENV) jupyter_modelhub/labextension labextension/lib labextension/node_modules
