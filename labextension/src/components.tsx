@@ -106,7 +106,7 @@ function QueryBar(props: { model: ModelHubModel }): React.ReactElement {
         <input
           type="text"
           className={
-            'jp-ModelHub-filter jp-mod-styled' +
+            'jp-ModelHub-filter' +
             (queryError ? ' jp-mod-invalid' : '')
           }
           aria-label="Filter by tags"
@@ -131,9 +131,9 @@ function QueryBar(props: { model: ModelHubModel }): React.ReactElement {
       <div className="jp-ModelHub-row">
         <input
           type="search"
-          className="jp-ModelHub-search jp-mod-styled"
+          className="jp-ModelHub-search"
           aria-label="Search model names"
-          placeholder="Search names"
+          placeholder="Name contains"
           spellCheck={false}
           autoComplete="off"
           value={search}
@@ -144,7 +144,7 @@ function QueryBar(props: { model: ModelHubModel }): React.ReactElement {
           }}
         />
         <select
-          className="jp-ModelHub-flavor jp-mod-styled"
+          className="jp-ModelHub-flavor"
           aria-label="Flavor"
           value={model.query.flavor}
           onChange={event =>
@@ -277,7 +277,7 @@ function ModelItem(props: {
         className="jp-ModelHub-modelButton"
         aria-expanded={expanded}
         aria-controls={versionsId}
-        aria-label={`${summary.name}, latest version ${summary.latest_version}, ${summary.version_count} versions. ${expanded ? 'Hide' : 'Show'} versions`}
+        aria-label={`${summary.name}, latest version ${summary.latest_version}, ${versionCount(summary.version_count)}. ${expanded ? 'Hide' : 'Show'} versions`}
         title={summary.description || summary.name}
         onClick={() => model.toggle(summary.name)}
       >
@@ -288,9 +288,7 @@ function ModelItem(props: {
         <span className="jp-ModelHub-latest">v{summary.latest_version}</span>
         <span className="jp-ModelHub-flavorBadge">{summary.flavor}</span>
         <span className="jp-ModelHub-versionCount">
-          {summary.version_count === 1
-            ? '1 version'
-            : `${summary.version_count} versions`}
+          {versionCount(summary.version_count)}
         </span>
       </button>
       <Chips tags={summary.tags} aliases={aliasLabels(summary.aliases)} />
@@ -372,7 +370,11 @@ function VersionItem(props: { version: IVersion }): React.ReactElement {
       </div>
       <Chips tags={version.tags} aliases={aliases} />
       <div className="jp-ModelHub-versionMeta">
-        {version.created_by && <span>by {version.created_by}</span>}
+        {version.created_by && (
+          <span className="jp-ModelHub-author" title={version.created_by}>
+            by {version.created_by}
+          </span>
+        )}
         {version.size > 0 && <span>{formatSize(version.size)}</span>}
         {version.derived_from && <span>from {version.derived_from}</span>}
         {version.source_notebook && (
@@ -386,6 +388,10 @@ function VersionItem(props: { version: IVersion }): React.ReactElement {
       )}
     </li>
   );
+}
+
+function versionCount(count: number): string {
+  return count === 1 ? '1 version' : `${count} versions`;
 }
 
 function basename(path: string): string {

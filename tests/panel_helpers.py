@@ -1,0 +1,245 @@
+"""Helpers for the browser test of the Model Hub panel (tests/test_panel.py).
+
+A real JupyterLab server in a subprocess, isolated from the user's Jupyter config and data, with
+this checkout's server extension enabled and its built labextension linked in; and a few REST
+calls to register models the way a script would.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tarfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+REPO = Path(__file__).resolve().parents[1]
+LABEXTENSION_DIR = REPO / "jupyter_modelhub" / "labextension"
+CHROMIUM = os.environ.get("MODELHUB_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def missing_prerequisites() -> list[str]:
+    """What the browser test needs and this machine lacks, as readable reasons."""
+    missing = []
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing.append("the Python package playwright is not installed")
+    if not (Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)):
+        missing.append(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    if not (LABEXTENSION_DIR / "package.json").is_file() or not (
+        LABEXTENSION_DIR / "static" / "style.js"
+    ).is_file():
+        missing.append(
+            f"the labextension is not built in {LABEXTENSION_DIR.relative_to(REPO)} "
+            "(cd labextension && jlpm install && jlpm build:prod)"
+        )
+    return missing
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class LabServer:
+    """A JupyterLab server started by ``start_lab``; ``stop()`` ends it."""
+
+    process: subprocess.Popen
+    port: int
+    token: str
+    root: Path
+    log_path: Path
+    session: requests.Session = field(default_factory=requests.Session)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    @property
+    def api(self) -> str:
+        return f"{self.url}modelhub/api/"
+
+    @property
+    def lab_url(self) -> str:
+        return f"{self.url}lab?token={self.token}"
+
+    def log_tail(self, chars: int = 4000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-chars:]
+        except OSError:
+            return ""
+
+    def stop(self, timeout: float = 15) -> None:
+        self.session.close()
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=timeout)
+
+    # -- REST, as a script would use it -------------------------------------------------------
+
+    def _headers(self, **extra: str) -> dict[str, str]:
+        return {"Authorization": f"token {self.token}", **extra}
+
+    def upload(self, files: dict[str, bytes]) -> str:
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as tar:
+            for name, data in files.items():
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                info.mtime = int(time.time())
+                tar.addfile(info, io.BytesIO(data))
+        response = self.session.post(
+            self.api + "uploads",
+            data=buffer.getvalue(),
+            headers=self._headers(**{"Content-Type": "application/x-tar"}),
+            timeout=30,
+        )
+        assert response.status_code == 201, (response.status_code, response.text)
+        return response.json()["upload_id"]
+
+    def register(
+        self, name: str, *, tags: dict[str, str] | None = None, flavor: str = "custom",
+        description: str = "",
+    ) -> dict:
+        upload_id = self.upload({"model.txt": f"{name} {secrets.token_hex(8)}\n".encode()})
+        response = self.session.post(
+            self.api + f"models/{name}/versions",
+            data=json.dumps({
+                "upload_id": upload_id, "flavor": flavor, "description": description,
+                "tags": tags or {},
+            }),
+            headers=self._headers(**{"Content-Type": "application/json"}),
+            timeout=30,
+        )
+        assert response.status_code == 201, (response.status_code, response.text)
+        return response.json()
+
+    def set_alias(self, name: str, alias: str, version: int) -> dict:
+        response = self.session.put(
+            self.api + f"models/{name}/aliases/{alias}",
+            data=json.dumps({"version": version}),
+            headers=self._headers(**{"Content-Type": "application/json"}),
+            timeout=30,
+        )
+        assert response.status_code in (200, 201), (response.status_code, response.text)
+        return response.json()
+
+    def get(self, path: str, **params) -> requests.Response:
+        return self.session.get(self.api + path, params=params, headers=self._headers(), timeout=30)
+
+
+def start_lab(tmp: Path, *, startup_timeout: float = 90) -> LabServer:
+    """Start ``jupyter lab`` on a free port, isolated in ``tmp``; wait until it answers."""
+    root = tmp / "root"
+    config_dir = tmp / "config"
+    data_dir = tmp / "data"
+    runtime_dir = tmp / "runtime"
+    for folder in (root, config_dir / "labconfig", data_dir / "labextensions", runtime_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+
+    # Enable this checkout's server extension whether or not the package's config is installed.
+    (config_dir / "jupyter_server_config.json").write_text(
+        json.dumps({"ServerApp": {"jpserver_extensions": {"jupyter_modelhub": True}}})
+    )
+    # No "news?" toast over the sidebar in a fresh profile.
+    (config_dir / "labconfig" / "page_config.json").write_text(
+        json.dumps({"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}})
+    )
+    # Serve the labextension built in this checkout (see JUPYTER_PREFER_ENV_PATH below).
+    link = data_dir / "labextensions" / "jupyter-modelhub"
+    try:
+        link.symlink_to(LABEXTENSION_DIR, target_is_directory=True)
+    except OSError:
+        shutil.copytree(LABEXTENSION_DIR, link)
+
+    token = secrets.token_hex(16)
+    port = free_port()
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(config_dir),
+        "JUPYTER_DATA_DIR": str(data_dir),
+        "JUPYTER_RUNTIME_DIR": str(runtime_dir),
+        # User paths (the temp dirs above) before the environment's, so the labextension built
+        # in this checkout wins over a copy installed in the venv by an earlier `pip install`.
+        "JUPYTER_PREFER_ENV_PATH": "0",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+    }
+    env.pop("JUPYTER_TOKEN", None)
+    log_path = tmp / "jupyter-lab.log"
+    command = [
+        sys.executable, "-m", "jupyter", "lab",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        "--port-retries=0",
+        "--allow-root",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
+        f"--ModelHubApp.root_dir={tmp / 'hub'}",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--LabServerApp.workspaces_dir=" + str(tmp / "workspaces"),
+    ]
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    server = LabServer(process=process, port=port, token=token, root=tmp, log_path=log_path)
+
+    deadline = time.monotonic() + startup_timeout
+    last_error = None
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"jupyter lab exited with code {process.returncode} before answering:\n"
+                + server.log_tail()
+            )
+        try:
+            status = server.session.get(
+                server.url + "api/status", headers=server._headers(), timeout=2
+            )
+            if status.status_code == 200:
+                info = server.get("info")
+                if info.status_code != 200:
+                    server.stop()
+                    raise RuntimeError(
+                        f"the Model Hub API is not served (GET info -> {info.status_code}):\n"
+                        + server.log_tail()
+                    )
+                return server
+            last_error = f"HTTP {status.status_code}"
+        except requests.RequestException as exc:
+            last_error = repr(exc)
+        try:  # pause between polls; returns early if the server exits
+            process.wait(timeout=0.25)
+        except subprocess.TimeoutExpired:
+            pass
+    server.stop()
+    raise RuntimeError(
+        f"jupyter lab did not answer within {startup_timeout}s ({last_error}):\n" + server.log_tail()
+    )

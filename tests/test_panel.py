@@ -1,0 +1,164 @@
+"""Browser test of the Model Hub sidebar panel against a real JupyterLab server.
+
+Starts ``jupyter lab`` with this checkout's server extension and built labextension, registers
+models through the REST API like a script would, and drives headless Chromium with Playwright
+to check what a user sees in the panel: models with their tags and alias chips, the tag filter,
+the server's message for a malformed filter, live updates from the event poll, and a model's
+versions. Leaves a screenshot in tests/artifacts/panel.png.
+
+Needs Chromium (/usr/bin/chromium, or MODELHUB_TEST_CHROMIUM) and the built labextension
+(``cd labextension && jlpm install && jlpm build:prod``); without them the test is skipped,
+except under CI (``CI`` set), where it fails.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from panel_helpers import CHROMIUM, CHROMIUM_ARGS, LabServer, missing_prerequisites, start_lab
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+pytestmark = pytest.mark.timeout(240)
+
+# Playwright's auto-waiting limits (ms).
+UI_TIMEOUT = 30_000  # first load of JupyterLab on a 2-core machine
+LIVE_TIMEOUT = 20_000  # a registration shows up through the 2 s event poll
+
+
+def _require_prerequisites() -> None:
+    missing = missing_prerequisites()
+    if missing:
+        reason = "browser test of the Model Hub panel cannot run: " + "; ".join(missing)
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
+@pytest.fixture
+def lab(tmp_path_factory) -> LabServer:
+    _require_prerequisites()
+    server = start_lab(tmp_path_factory.mktemp("lab"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def browser_page(lab):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 800})
+            page = context.new_page()
+            page.set_default_timeout(UI_TIMEOUT)
+            errors: list[str] = []  # uncaught exceptions in the page, checked at the end
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            yield page, errors
+        finally:
+            browser.close()
+
+
+def test_model_hub_panel(lab: LabServer, browser_page) -> None:
+    from playwright.sync_api import expect
+
+    page, page_errors = browser_page
+
+    # Two models through the REST API: churn (2 versions, alias production -> v1), fraud.
+    lab.register("churn", tags={"team": "growth"}, flavor="custom", description="first churn")
+    lab.register("churn", tags={"team": "growth", "stage": "dev"}, flavor="custom")
+    lab.set_alias("churn", "production", 1)
+    lab.register("fraud", tags={"team": "risk"}, flavor="custom")
+
+    # What the server says about a malformed filter, to compare with what the panel shows.
+    bad = lab.get("models", filter="team=")
+    assert bad.status_code == 400, bad.text
+    bad_message = bad.json()["message"]
+    assert bad_message
+
+    page.goto(lab.lab_url)
+    tab = page.locator('.jp-SideBar.jp-mod-left .lm-TabBar-tab[title="Model Hub"]')
+    expect(tab).to_be_visible()
+    tab.click()
+
+    panel = page.locator(".jp-ModelHub-panel")
+    expect(panel).to_be_visible()
+    models = panel.locator(".jp-ModelHub-model")
+    churn = models.filter(has=page.locator(".jp-ModelHub-modelName", has_text=re.compile("^churn$")))
+    fraud = models.filter(has=page.locator(".jp-ModelHub-modelName", has_text=re.compile("^fraud$")))
+
+    # Both models, newest first, with the latest version's tags and the alias chip.
+    expect(models).to_have_count(2)
+    expect(models.locator(".jp-ModelHub-modelName")).to_have_text(["fraud", "churn"])
+    expect(churn.locator(".jp-ModelHub-latest")).to_have_text("v2")
+    expect(churn.locator(".jp-ModelHub-versionCount")).to_have_text("2 versions")
+    expect(churn.locator(".jp-ModelHub-flavorBadge")).to_have_text("custom")
+    expect(churn.locator(".jp-ModelHub-tag")).to_have_text(["stage=dev", "team=growth"])
+    expect(churn.locator(".jp-ModelHub-alias")).to_have_text(["production \u2192 v1"])
+    expect(fraud.locator(".jp-ModelHub-tag")).to_have_text(["team=risk"])
+    expect(fraud.locator(".jp-ModelHub-alias")).to_have_count(0)
+
+    # The tag filter is applied by the server.
+    filter_box = panel.get_by_role("textbox", name="Filter by tags")
+    expect(filter_box).to_have_class(re.compile(r"\bjp-ModelHub-filter\b"))
+    filter_box.fill("team=growth")
+    expect(models).to_have_count(1)
+    expect(models.locator(".jp-ModelHub-modelName")).to_have_text(["churn"])
+
+    # A malformed filter: the server's own message, under the box.
+    filter_box.fill("team=")
+    error = panel.locator(".jp-ModelHub-query .jp-ModelHub-error")
+    expect(error).to_be_visible()
+    expect(error).to_have_text(bad_message)
+    expect(filter_box).to_have_attribute("aria-invalid", "true")
+    expect(models).to_have_count(0)
+
+    # Back to everything; the name search narrows by substring.
+    filter_box.fill("")
+    expect(error).to_have_count(0)
+    expect(models).to_have_count(2)
+    search_box = panel.get_by_role("searchbox", name="Search model names")
+    search_box.fill("frau")
+    expect(models.locator(".jp-ModelHub-modelName")).to_have_text(["fraud"])
+    search_box.fill("")
+    expect(models).to_have_count(2)
+
+    # A model registered elsewhere appears without touching the refresh button.
+    lab.register("forecast", tags={"team": "growth"}, flavor="custom")
+    forecast = models.filter(
+        has=page.locator(".jp-ModelHub-modelName", has_text=re.compile("^forecast$"))
+    )
+    expect(forecast).to_be_visible(timeout=LIVE_TIMEOUT)
+    expect(models).to_have_count(3)
+    expect(forecast.locator(".jp-ModelHub-tag")).to_have_text(["team=growth"])
+
+    # Expanding a model lists its versions, newest first, with tags and aliases.
+    toggle = churn.locator(".jp-ModelHub-modelButton")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    versions = churn.locator(".jp-ModelHub-version")
+    expect(versions).to_have_count(2)
+    expect(versions.locator(".jp-ModelHub-versionNumber")).to_have_text(["v2", "v1"])
+    expect(versions.nth(0).locator(".jp-ModelHub-tag")).to_have_text(["stage=dev", "team=growth"])
+    expect(versions.nth(1).locator(".jp-ModelHub-alias")).to_have_text(["production"])
+    expect(versions.nth(1).locator(".jp-ModelHub-time")).to_have_text(
+        re.compile(r"just now|second|minute")
+    )
+
+    # A new version of an expanded model shows up in its version list too.
+    lab.register("churn", tags={"team": "growth"}, flavor="custom")
+    expect(versions).to_have_count(3, timeout=LIVE_TIMEOUT)
+    expect(churn.locator(".jp-ModelHub-latest")).to_have_text("v3")
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "panel.png"))
+
+    assert page_errors == [], page_errors
