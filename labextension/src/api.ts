@@ -8,6 +8,10 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
+import { errorFromResponse, ModelHubError } from './errors';
+
+export { errorFromResponse, ModelHubError } from './errors';
+
 /** Flavors the registry knows about (the server is the authority). */
 export const FLAVORS = ['sklearn', 'onnx', 'mlflow', 'custom'] as const;
 
@@ -97,34 +101,6 @@ export interface IListModelsQuery {
   per_page?: number;
 }
 
-/**
- * An error from the Model Hub API, or from reaching it.
- *
- * `status` is the HTTP status, or 0 when the server could not be reached.
- * `reason` is the server's machine-readable reason ("invalid", "not_found",
- * "conflict") when it sent one.
- */
-export class ModelHubError extends Error {
-  constructor(
-    message: string,
-    readonly status: number,
-    readonly reason: string | null = null
-  ) {
-    super(message);
-    this.name = 'ModelHubError';
-  }
-
-  /** True for a 4xx answer: the request itself was refused. */
-  get isClientError(): boolean {
-    return this.status >= 400 && this.status < 500;
-  }
-
-  /** True when the server could not be reached at all. */
-  get isNetworkError(): boolean {
-    return this.status === 0;
-  }
-}
-
 /** Build a query string, leaving out empty values. */
 export function queryString(params: {
   [key: string]: string | number | boolean | undefined | null;
@@ -141,8 +117,18 @@ export function queryString(params: {
   return parts.length ? `?${parts.join('&')}` : '';
 }
 
+/** What the panel needs from the API (a fake in unit tests). */
+export interface IModelHubClient {
+  listModels(query?: IListModelsQuery): Promise<IModelList>;
+  listVersions(
+    name: string,
+    options?: { archived?: boolean; page?: number; per_page?: number }
+  ): Promise<IVersionList>;
+  events(after?: number): Promise<IEventList>;
+}
+
 /** A client bound to one server connection. */
-export class ModelHubClient {
+export class ModelHubClient implements IModelHubClient {
   constructor(settings?: ServerConnection.ISettings) {
     this.serverSettings = settings ?? ServerConnection.makeSettings();
   }
@@ -218,33 +204,4 @@ export class ModelHubClient {
     }
     return body as T;
   }
-}
-
-/** Turn a failed HTTP answer into a readable error. */
-export function errorFromResponse(status: number, body: any): ModelHubError {
-  const reason =
-    body && typeof body.reason === 'string' ? (body.reason as string) : null;
-  if (body && typeof body.message === 'string' && body.message) {
-    return new ModelHubError(body.message, status, reason);
-  }
-  if (status === 404) {
-    return new ModelHubError(
-      'The Model Hub API was not found on this server (HTTP 404). ' +
-        'Is the jupyter_modelhub server extension enabled?',
-      status,
-      reason
-    );
-  }
-  if (status === 403 || status === 401) {
-    return new ModelHubError(
-      `Not allowed to use the Model Hub API (HTTP ${status}). Try reloading the page.`,
-      status,
-      reason
-    );
-  }
-  return new ModelHubError(
-    `The Model Hub API failed (HTTP ${status}).`,
-    status,
-    reason
-  );
 }

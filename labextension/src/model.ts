@@ -7,12 +7,8 @@
  */
 import { ISignal, Signal } from '@lumino/signaling';
 
-import {
-  IModelSummary,
-  IVersion,
-  ModelHubClient,
-  ModelHubError
-} from './api';
+import type { IModelHubClient, IModelSummary, IVersion } from './api';
+import { ModelHubError } from './errors';
 
 /** Page size for the model list. */
 export const PER_PAGE = 50;
@@ -40,11 +36,11 @@ export interface IVersionsState {
 }
 
 export class ModelHubModel {
-  constructor(client: ModelHubClient) {
+  constructor(client: IModelHubClient) {
     this.client = client;
   }
 
-  readonly client: ModelHubClient;
+  readonly client: IModelHubClient;
 
   /** Emitted whenever anything shown changes. */
   get changed(): ISignal<this, void> {

@@ -1,0 +1,225 @@
+// Unit tests of the panel's state logic (ModelHubModel) and pure helpers,
+// against a fake API client. Run with `jlpm test` (compiles src/ to CommonJS
+// in lib/test-cjs, then `node --test`).
+'use strict';
+
+const { test, mock } = require('node:test');
+const assert = require('node:assert/strict');
+
+const { ModelHubModel, POLL_INTERVAL } = require('../lib/test-cjs/model.js');
+const { ModelHubError, errorFromResponse } = require('../lib/test-cjs/errors.js');
+const { tagLabels, aliasLabels, relativeTime, formatSize } = require('../lib/test-cjs/format.js');
+
+function summary(name, extra = {}) {
+  return {
+    name,
+    description: '',
+    latest_version: 1,
+    version_count: 1,
+    flavor: 'custom',
+    tags: {},
+    aliases: {},
+    created_time: '2026-11-26T06:30:00Z',
+    updated_time: '2026-11-26T06:30:00Z',
+    ...extra
+  };
+}
+
+/** A fake client: records calls; answers come from overridable functions. */
+function fakeClient() {
+  const client = {
+    calls: [],
+    models: [summary('churn')],
+    lastId: 0,
+    newEvents: [],
+    listModelsImpl: null,
+    eventsImpl: null,
+    async listModels(query) {
+      client.calls.push(['listModels', query]);
+      if (client.listModelsImpl) {
+        return client.listModelsImpl(query);
+      }
+      return { models: client.models, total: client.models.length, page: 1, per_page: 50 };
+    },
+    async listVersions(name, options) {
+      client.calls.push(['listVersions', name, options]);
+      return { versions: [{ name, version: 1, tags: {}, aliases: [] }], total: 1, page: 1, per_page: 50 };
+    },
+    async events(after) {
+      client.calls.push(['events', after]);
+      if (client.eventsImpl) {
+        return client.eventsImpl(after);
+      }
+      return { events: after === undefined ? [] : client.newEvents, last_id: client.lastId };
+    }
+  };
+  return client;
+}
+
+const count = (client, kind) => client.calls.filter(c => c[0] === kind).length;
+
+test('first poll learns the event position, then loads the list', async () => {
+  const client = fakeClient();
+  client.lastId = 7;
+  const model = new ModelHubModel(client);
+  await model.pollOnce();
+  assert.deepEqual(client.calls[0], ['events', undefined]);
+  assert.equal(count(client, 'listModels'), 1);
+  assert.equal(model.loaded, true);
+  assert.deepEqual(model.models.map(m => m.name), ['churn']);
+
+  // Nothing new: no reload.
+  await model.pollOnce();
+  assert.deepEqual(client.calls.at(-1), ['events', 7]);
+  assert.equal(count(client, 'listModels'), 1);
+
+  // A new event: reload.
+  client.lastId = 8;
+  client.newEvents = [{ id: 8, time: '', kind: 'version_registered', model: 'fraud', version: 1 }];
+  client.models = [summary('fraud'), summary('churn')];
+  await model.pollOnce();
+  assert.equal(count(client, 'listModels'), 2);
+  assert.deepEqual(model.models.map(m => m.name), ['fraud', 'churn']);
+  client.newEvents = [];
+  await model.pollOnce();
+  assert.deepEqual(client.calls.at(-1), ['events', 8]);
+  model.dispose();
+});
+
+test('the query is passed verbatim; a 4xx shows the server message as a query error', async () => {
+  const client = fakeClient();
+  const model = new ModelHubModel(client);
+  client.listModelsImpl = query => {
+    if (query.filter === 'team=') {
+      throw errorFromResponse(400, { message: "Malformed tag filter 'team='", reason: 'invalid' });
+    }
+    return { models: [summary('churn')], total: 1, page: 1, per_page: 50 };
+  };
+  await model.setQuery({ filter: 'team=' });
+  assert.deepEqual(client.calls.at(-1), [
+    'listModels',
+    { q: '', filter: 'team=', flavor: '', page: 1, per_page: 50 }
+  ]);
+  assert.equal(model.queryError, "Malformed tag filter 'team='");
+  assert.equal(model.error, null);
+  assert.equal(model.models.length, 0);
+
+  await model.setQuery({ filter: 'team=growth  stage!=dev owner', search: 'chu', flavor: 'sklearn' });
+  assert.deepEqual(client.calls.at(-1)[1], {
+    q: 'chu',
+    filter: 'team=growth  stage!=dev owner',
+    flavor: 'sklearn',
+    page: 1,
+    per_page: 50
+  });
+  assert.equal(model.queryError, null);
+  assert.equal(model.hasQuery, true);
+  model.dispose();
+});
+
+test('a server that cannot be reached is an error, not a query error', async () => {
+  const client = fakeClient();
+  const model = new ModelHubModel(client);
+  client.listModelsImpl = () => {
+    throw new ModelHubError('Cannot reach the Jupyter server.', 0);
+  };
+  await model.refresh();
+  assert.equal(model.error, 'Cannot reach the Jupyter server.');
+  assert.equal(model.queryError, null);
+
+  // The next successful poll reloads while an error is shown.
+  client.listModelsImpl = null;
+  await model.pollOnce(); // learns position and reloads
+  assert.equal(model.error, null);
+  assert.equal(model.loaded, true);
+  model.dispose();
+});
+
+test('a stale answer does not overwrite a newer one', async () => {
+  const client = fakeClient();
+  const model = new ModelHubModel(client);
+  const pending = [];
+  client.listModelsImpl = query =>
+    new Promise(resolve => pending.push(() => resolve({
+      models: [summary(query.q || 'all')], total: 1, page: 1, per_page: 50
+    })));
+  const first = model.setQuery({ search: 'old' });
+  const second = model.setQuery({ search: 'new' });
+  pending[1]();
+  await second;
+  pending[0]();
+  await first;
+  assert.deepEqual(model.models.map(m => m.name), ['new']);
+  assert.equal(model.loading, false);
+  model.dispose();
+});
+
+test('expanding loads versions; refresh reloads expanded models', async () => {
+  const client = fakeClient();
+  const model = new ModelHubModel(client);
+  await model.refresh();
+  model.toggle('churn');
+  assert.equal(model.isExpanded('churn'), true);
+  await new Promise(resolve => setImmediate(resolve));
+  assert.deepEqual(client.calls.at(-1), ['listVersions', 'churn', { archived: true, per_page: 50 }]);
+  assert.equal(model.versions('churn').versions.length, 1);
+  await model.refresh();
+  await new Promise(resolve => setImmediate(resolve));
+  assert.equal(count(client, 'listVersions'), 2);
+  model.toggle('churn');
+  assert.equal(model.isExpanded('churn'), false);
+  model.dispose();
+});
+
+test('polling runs every POLL_INTERVAL while started, and stops', async () => {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  try {
+    const client = fakeClient();
+    const model = new ModelHubModel(client);
+    let changes = 0;
+    model.changed.connect(() => changes++);
+    model.startPolling();
+    mock.timers.tick(0);
+    await new Promise(resolve => setImmediate(resolve));
+    assert.equal(count(client, 'events'), 1);
+    mock.timers.tick(POLL_INTERVAL);
+    await new Promise(resolve => setImmediate(resolve));
+    assert.equal(count(client, 'events'), 2);
+    model.stopPolling();
+    mock.timers.tick(POLL_INTERVAL * 5);
+    await new Promise(resolve => setImmediate(resolve));
+    assert.equal(count(client, 'events'), 2);
+    assert.ok(changes > 0);
+
+    // Restarting resumes from the last position; dispose stops for good.
+    model.startPolling();
+    mock.timers.tick(0);
+    await new Promise(resolve => setImmediate(resolve));
+    assert.equal(count(client, 'events'), 3);
+    model.dispose();
+    mock.timers.tick(POLL_INTERVAL * 5);
+    await new Promise(resolve => setImmediate(resolve));
+    assert.equal(count(client, 'events'), 3);
+    assert.equal(model.isPolling, false);
+  } finally {
+    mock.timers.reset();
+  }
+});
+
+test('format helpers', () => {
+  assert.deepEqual(tagLabels({ team: 'growth', owner: '', a: 'b' }), ['a=b', 'owner', 'team=growth']);
+  assert.deepEqual(tagLabels(null), []);
+  assert.deepEqual(aliasLabels({ staging: 3, production: 2 }).map(a => a.label), [
+    'production \u2192 v2',
+    'staging \u2192 v3'
+  ]);
+  const now = Date.parse('2026-11-26T12:00:00Z');
+  assert.equal(relativeTime('2026-11-26T11:59:50Z', now), 'just now');
+  assert.match(relativeTime('2026-11-26T11:55:00Z', now), /5 minutes ago/);
+  assert.match(relativeTime('2026-11-25T12:00:00Z', now), /yesterday|1 day ago/);
+  assert.equal(relativeTime('not a time', now), 'not a time');
+  assert.equal(formatSize(23), '23 B');
+  assert.equal(formatSize(1536), '1.5 KB');
+  assert.equal(errorFromResponse(404, null).status, 404);
+  assert.match(errorFromResponse(502, null).message, /HTTP 502/);
+});
