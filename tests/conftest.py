@@ -159,7 +159,7 @@ def jp_server_config(hub_root):
 class ServerProcess:
     """A ``jupyter server`` (or ``jupyter lab``) subprocess with the extension, on a free port."""
 
-    def __init__(self, folder: Path, app: str = "server", extra_env: dict | None = None, args=()):
+    def __init__(self, folder: Path, app: str = "server", extra_env: dict | None = None, args=(), password: str = ""):
         self.folder = folder
         self.port = free_port()
         self.token = secrets.token_hex(16)
@@ -180,13 +180,39 @@ class ServerProcess:
         self.process = subprocess.Popen(
             [sys.executable, "-m", f"jupyter_{app}" if app == "server" else "jupyterlab",
              "--no-browser", f"--port={self.port}", "--port-retries=0", "--ip=127.0.0.1",
-             f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={folder / 'notebooks'}",
+             *self._auth_args(password), f"--ServerApp.root_dir={folder / 'notebooks'}",
              f"--ModelHubApp.root_dir={self.root}", "--ServerApp.allow_root=True", *args],
             env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         self.session = requests.Session()
-        self.session.headers["Authorization"] = f"token {self.token}"
+        if password:
+            wait_until(self._login_page, 90, f"jupyter {app} on port {self.port} (log: {self.log.name})")
+            self._log_in(password)
+        else:
+            self.session.headers["Authorization"] = f"token {self.token}"
         wait_until(self._ready, 90, f"jupyter {app} on port {self.port} (log: {self.log.name})")
+
+    def _auth_args(self, password: str) -> list[str]:
+        if not password:
+            return [f"--IdentityProvider.token={self.token}"]
+        from jupyter_server.auth import passwd
+
+        return ["--IdentityProvider.token=", f"--PasswordIdentityProvider.hashed_password={passwd(password)}"]
+
+    def _login_page(self) -> bool:
+        if self.process.poll() is not None:
+            raise AssertionError(f"server exited: {Path(self.log.name).read_text()[-3000:]}")
+        try:
+            return self.session.get(self.url + "login", timeout=2).ok
+        except requests.RequestException:
+            return False
+
+    def _log_in(self, password: str) -> None:
+        """Log in as a browser does: the login form, then the XSRF cookie echoed in a header."""
+        xsrf = self.session.cookies.get("_xsrf")
+        response = self.session.post(self.url + "login", data={"password": password, "_xsrf": xsrf})
+        response.raise_for_status()
+        self.session.headers["X-XSRFToken"] = self.session.cookies.get("_xsrf")
 
     def _ready(self) -> bool:
         if self.process.poll() is not None:

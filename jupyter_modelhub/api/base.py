@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import getpass
 import hmac
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -34,6 +35,7 @@ def route(method: Callable) -> Callable:
 
 class ModelHubHandler(APIHandler):
     auth_resource = AUTH_RESOURCE
+    _token_authenticated_by_kernel = False
 
     async def prepare(self, *args, **kwargs):
         self._accept_kernel_token()
@@ -49,8 +51,9 @@ class ModelHubHandler(APIHandler):
         header = self.request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         if expected and scheme.lower() == "token" and hmac.compare_digest(token.strip(), expected):
-            self._jupyter_current_user = User(username="kernel", name="kernel")
+            self._jupyter_current_user = User(username=getpass.getuser(), name="kernel")
             self._token_authenticated = True
+            self._token_authenticated_by_kernel = True
 
     # -- services --------------------------------------------------------------------------
 
@@ -60,8 +63,15 @@ class ModelHubHandler(APIHandler):
 
     @property
     def user_name(self) -> str:
-        user = self.current_user
-        return getattr(user, "username", None) or str(user or "")
+        """Who is recorded as having made a change.
+
+        Jupyter's own token and password auth know no user names (they invent an anonymous id),
+        and a single-user server acts for the account it runs as; so that account is recorded.
+        Under JupyterHub, or any other identity provider, its user name is.
+        """
+        if self.identity_provider.__class__.__module__.startswith("jupyter_server.") or self._token_authenticated_by_kernel:
+            return getpass.getuser()
+        return getattr(self.current_user, "username", None) or ""
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run blocking service work on the extension's thread pool, off the event loop."""

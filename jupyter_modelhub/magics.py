@@ -1,0 +1,232 @@
+"""IPython magics: ``%register``, ``%models``, ``%model``, ``%tag``, ``%alias``, ``%archive``,
+``%restore``, ``%download``, ``%delete``.
+
+Each magic parses its line, evaluates expressions in the user's namespace, calls the client and
+returns a result object (rich HTML in a notebook, text elsewhere), so ``v = %register ...``
+works. Errors are one line (``UsageError``), never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from traitlets import Unicode
+
+from .errors import ModelHubError
+from .refs import RefError, parse_ref
+
+
+def _pairs(items: list[str], what: str) -> dict[str, str]:
+    pairs = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"Invalid {what} {item!r}: expected NAME=VALUE.")
+        pairs[key] = value
+    return pairs
+
+
+@magics_class
+class ModelHubMagics(Magics):
+    """The Model Hub magics; ``%config ModelHubMagics.url = ...`` points them at a server."""
+
+    url = Unicode("", config=True, help="Model Hub server URL; found automatically when empty.")
+    token = Unicode("", config=True, help="Token for that server.")
+
+    def __init__(self, shell=None, **kwargs):
+        super().__init__(shell=shell, **kwargs)
+
+    @property
+    def hub(self):
+        from .client import connect
+
+        try:
+            return connect(self.url or None, self.token or None)
+        except ModelHubError as exc:
+            raise UsageError(exc.message) from None
+
+    def _call(self, fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except ModelHubError as exc:
+            raise UsageError(exc.message) from None
+
+    def _eval(self, expression: str, option: str):
+        try:
+            return self.shell.ev(expression)
+        except Exception as exc:
+            raise UsageError(f"{option} {expression!r} failed: {type(exc).__name__}: {exc}") from None
+
+    def _parse(self, magic, line: str):
+        try:
+            return parse_argstring(magic, line)
+        except UsageError:
+            raise
+        except SystemExit:
+            raise UsageError(f"Invalid arguments: {line!r}; see %{magic.__name__}?") from None
+
+    def _notebook_path(self) -> str | None:
+        # jupyter_server names the kernel's session after the notebook; ipykernel exposes it too.
+        return os.environ.get("JPY_SESSION_NAME") or self.shell.user_ns.get("__session__") or None
+
+    @magic_arguments()
+    @argument("name", help="model name: letters, digits, '.', '_', '-'")
+    @argument("source", nargs="+",
+              help="a variable holding a fitted scikit-learn estimator or pipeline, or files/folders "
+                   "(.onnx, .joblib/.pkl, an MLflow model folder, anything else as 'custom')")
+    @argument("--sample", help="expression giving example inputs (e.g. X_test[:5]): stores signature and input example")
+    @argument("--tag", action="append", default=[], help="NAME=VALUE, repeatable")
+    @argument("--property", action="append", default=[], help="NAME=VALUE (JSON values allowed), repeatable")
+    @argument("--description", "-d", default="")
+    @argument("--flavor", help="sklearn, onnx, mlflow or custom (detected when omitted)")
+    @argument("--derived-from", help="reference of the version this one derives from, e.g. churn:1")
+    @argument("--new-version", action="store_true", help="register even if identical to an existing version")
+    @line_magic
+    def register(self, line: str):
+        """Register a model version: ``%register churn clf --sample X_test[:5] --tag team=growth``."""
+        args = self._parse(self.register, line)
+        source = self._source(args.source)
+        sample = self._eval(args.sample, "--sample") if args.sample else None
+        properties = {k: _json_or_text(v) for k, v in _pairs(args.property, "--property").items()}
+        return self._call(
+            self.hub.register, args.name, source, sample=sample, flavor=args.flavor,
+            description=args.description, tags=_pairs(args.tag, "--tag"), properties=properties,
+            new_version=args.new_version, derived_from=args.derived_from,
+            source_notebook=self._notebook_path(),
+        )
+
+    def _source(self, words: list[str]):
+        """A variable of the user's (evaluated) or paths (unquoted as the shell would)."""
+        if len(words) == 1 and words[0].isidentifier() and words[0] in self.shell.user_ns:
+            return self.shell.user_ns[words[0]]
+        if len(words) == 1 and not os.path.exists(os.path.expanduser(words[0].strip("'\""))):
+            try:
+                return self.shell.ev(words[0])
+            except Exception:
+                raise UsageError(
+                    f"{words[0]!r} is neither a variable nor an existing file or folder "
+                    f"(relative paths start at {os.getcwd()})."
+                ) from None
+        return [os.path.expanduser(w) for w in shlex.split(" ".join(words))]
+
+    @magic_arguments()
+    @argument("filter", nargs="*", help="tag filter terms: NAME=VALUE, NAME!=VALUE, NAME (all must hold)")
+    @argument("--name", "-n", default="", help="substring of the model name")
+    @argument("--flavor", help="only this flavor")
+    @argument("--archived", action="store_true", help="include archived versions")
+    @argument("--page", type=int, default=1)
+    @argument("--per-page", type=int, default=50)
+    @line_magic
+    def models(self, line: str):
+        """List models, newest first: ``%models team=growth stage!=dev --name churn``."""
+        args = self._parse(self.models, line)
+        return self._call(self.hub.models, filter=" ".join(args.filter), q=args.name, flavor=args.flavor,
+                          archived=args.archived, page=args.page, per_page=args.per_page)
+
+    @magic_arguments()
+    @argument("ref", help="NAME for the whole model; NAME:VERSION or NAME@ALIAS for one version")
+    @line_magic
+    def model(self, line: str):
+        """Show a model (versions, aliases, lineage) or one version (files, tags, signature)."""
+        ref = self._ref(self._parse(self.model, line).ref)
+        if ref.version is None and ref.alias is None:
+            return self._call(self.hub.model, ref.name)
+        return self._call(self.hub.version, str(ref))
+
+    @magic_arguments()
+    @argument("ref", help="NAME:VERSION, NAME@ALIAS, or NAME for the latest version")
+    @argument("tags", nargs="*", help="NAME=VALUE to set")
+    @argument("--remove", "-r", action="append", default=[], help="tag name to remove, repeatable")
+    @line_magic
+    def tag(self, line: str):
+        """Set or remove tags of a version: ``%tag churn:2 stage=prod --remove candidate``."""
+        args = self._parse(self.tag, line)
+        changes: dict[str, str | None] = dict(_pairs(args.tags, "tag"))
+        changes.update({key: None for key in args.remove})
+        if not changes:
+            raise UsageError("Nothing to change: give NAME=VALUE tags to set or --remove NAME.")
+        return self._call(self.hub.tag, str(self._ref(args.ref)), changes)
+
+    @magic_arguments()
+    @argument("target", help="NAME:VERSION to point the alias at, or NAME@ALIAS with --delete")
+    @argument("alias", nargs="?", help="alias name, e.g. production")
+    @argument("--delete", action="store_true", help="remove the alias NAME@ALIAS")
+    @line_magic
+    def alias(self, line: str):
+        """Point an alias at a version: ``%alias churn:2 production``; ``%alias churn@production --delete``."""
+        args = self._parse(self.alias, line)
+        ref = self._ref(args.target)
+        if args.delete:
+            if ref.alias is None:
+                raise UsageError("With --delete, name the alias as NAME@ALIAS, e.g. churn@production.")
+            self._call(self.hub.delete_alias, ref.name, ref.alias)
+            print(f"Removed alias {ref}.")
+            return None
+        if not args.alias:
+            raise UsageError("Give the alias name: %alias churn:2 production.")
+        version = ref.version if ref.version is not None else self._call(self.hub.version, str(ref))["version"]
+        return self._call(self.hub.set_alias, ref.name, args.alias, version)
+
+    @magic_arguments()
+    @argument("ref", help="NAME:VERSION or NAME@ALIAS")
+    @line_magic
+    def archive(self, line: str):
+        """Hide a version from default listings (it stays usable by reference)."""
+        return self._call(self.hub.archive, str(self._ref(self._parse(self.archive, line).ref)))
+
+    @magic_arguments()
+    @argument("ref", help="NAME:VERSION")
+    @line_magic
+    def restore(self, line: str):
+        """Undo %archive."""
+        return self._call(self.hub.restore, str(self._ref(self._parse(self.restore, line).ref)))
+
+    @magic_arguments()
+    @argument("ref", help="NAME, NAME:VERSION or NAME@ALIAS")
+    @argument("--to", default=".", help="folder to write into (default: the current folder)")
+    @argument("--path", help="only this file of the version")
+    @line_magic
+    def download(self, line: str):
+        """Download a version's files, each checked against its manifest sha256."""
+        args = self._parse(self.download, line)
+        return self._call(self.hub.download, str(self._ref(args.ref)), to=args.to, path=args.path)
+
+    @magic_arguments()
+    @argument("ref", help="NAME:VERSION or NAME@ALIAS; NAME with --all for the whole model")
+    @argument("--all", action="store_true", help="delete the whole model with every version")
+    @line_magic
+    def delete(self, line: str):
+        """Delete a version (refused while an alias or deployment uses it) or, with --all, a model."""
+        args = self._parse(self.delete, line)
+        ref = self._ref(args.ref)
+        if args.all:
+            if ref.version is not None or ref.alias is not None:
+                raise UsageError("--all deletes a whole model: give its NAME alone.")
+            return self._call(self.hub.delete_model, ref.name)
+        if ref.version is None and ref.alias is None:
+            raise UsageError(f"Name a version ({ref.name}:3) or pass --all to delete the whole model {ref.name!r}.")
+        return self._call(self.hub.delete, str(ref))
+
+    @staticmethod
+    def _ref(text: str):
+        try:
+            return parse_ref(text)
+        except RefError as exc:
+            raise UsageError(str(exc)) from None
+
+
+def _json_or_text(value: str):
+    import json
+
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def load_ipython_extension(ipython) -> None:
+    ipython.register_magics(ModelHubMagics(shell=ipython, parent=ipython))
