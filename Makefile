@@ -35,9 +35,10 @@ lab: install
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
 
 demo: install
-	$(PY) -m jupyter_modelhub.demo notebooks/01-quickstart.ipynb
+	$(PY) notebooks/run.py notebooks/01-quickstart.ipynb
 
 test: install
+	cd labextension && ../$(VENV)/bin/jlpm test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install

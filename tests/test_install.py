@@ -1,0 +1,56 @@
+"""What `pip install .` gives: an enabled server extension and the prebuilt panel, and a schema
+that its migrations create exactly."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from alembic import command
+
+from jupyter_modelhub.store.database import Database, alembic_config
+
+ROOT = Path(__file__).parents[1]
+
+
+def run_jupyter(*args: str) -> str:
+    result = subprocess.run([sys.executable, "-m", "jupyter", *args], capture_output=True, text=True, timeout=120)
+    return result.stdout + result.stderr
+
+
+def test_server_extension_is_enabled_and_valid():
+    output = run_jupyter("server", "extension", "list")
+    assert "jupyter_modelhub enabled" in output.replace("\x1b[32m", "").replace("\x1b[0m", "")
+    assert "jupyter_modelhub 0.1.0 OK" in output.replace("\x1b[32m", "").replace("\x1b[0m", "")
+
+
+def test_labextension_is_installed_and_enabled():
+    output = run_jupyter("labextension", "list").replace("\x1b[32m", "").replace("\x1b[0m", "")
+    line = next((l for l in output.splitlines() if "jupyter-modelhub" in l), "")
+    assert "enabled" in line and "OK" in line, output
+
+
+def test_wheel_ships_the_prebuilt_labextension_and_enables_the_server_extension(tmp_path):
+    if not (ROOT / "jupyter_modelhub/labextension/package.json").exists():
+        pytest.fail("the labextension is not built: run `make install`")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
+                    str(tmp_path), str(ROOT)], check=True, timeout=300)
+    wheel = next(tmp_path.glob("jupyter_modelhub-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    data = "jupyter_modelhub-0.1.0.data/data/"
+    assert data + "etc/jupyter/jupyter_server_config.d/jupyter_modelhub.json" in names
+    assert data + "share/jupyter/labextensions/jupyter-modelhub/package.json" in names
+    assert any(n.startswith(data + "share/jupyter/labextensions/jupyter-modelhub/static/") for n in names)
+    assert "jupyter_modelhub/store/migrations/versions/0001_initial_registry_schema.py" in names
+
+
+def test_migrations_create_exactly_the_orm_schema(db_url):
+    database = Database(db_url)  # upgrades to head
+    config = alembic_config(database.engine)
+    with database.engine.connect() as connection:
+        config.attributes["connection"] = connection
+        command.check(config)  # raises if the ORM and the migrated schema differ
+    database.dispose()
