@@ -10,6 +10,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.modelhub-installed
 LABEXT := jupyter_modelhub/labextension/package.json
 PYTEST_ARGS ?=
+# The venv's tools first: jlpm's build scripts call `jupyter` and `jupyter-builder` by name.
+export PATH := $(abspath $(VENV))/bin:$(PATH)
 
 .PHONY: lab demo test bench install labextension clean migration
 
@@ -20,7 +22,7 @@ $(PY):
 # Editable install with every extra; hatch-jupyter-builder builds the labextension on the way.
 $(STAMP): $(PY) pyproject.toml labextension/package.json labextension/yarn.lock
 	$(PY) -m pip install --quiet -e ".[test]"
-	$(VENV)/bin/jupyter labextension develop --overwrite . >/dev/null
+	$(VENV)/bin/jupyter-builder develop --overwrite . >/dev/null
 	touch $(STAMP)
 
 install: $(STAMP) labextension

@@ -170,8 +170,8 @@ class ModelRegistry(LoggingConfigurable):
     ) -> dict:
         """Models with at least one version matching every condition, most recently changed first."""
         page, per_page = self._check_page(page, per_page)
-        matching = self._matching_versions(filter, flavor, archived).where(ModelVersion.model_id == Model.id)
-        stmt = select(Model).where(matching.exists())
+        matching = self._matching_versions(filter, flavor, archived).with_only_columns(ModelVersion.model_id)
+        stmt = select(Model).where(Model.id.in_(matching))
         if q:
             stmt = stmt.where(Model.name.contains(q, autoescape=True))
         with self.db.read() as session:
@@ -529,11 +529,13 @@ def _tags_by_version(session: Session, ids: list[int]) -> dict[int, dict[str, st
 
 
 def _tag_condition(term: TagTerm):
-    has_key = select(Tag.version_id).where(Tag.version_id == ModelVersion.id, Tag.key == term.key)
+    # IN (uncorrelated subquery) lets the database start from the (key, value) index of tags
+    # instead of probing every version, which is what keeps tag search fast at 10,000 versions.
+    tagged = select(Tag.version_id).where(Tag.key == term.key)
     if term.op == "has":
-        return has_key.exists()
-    with_value = has_key.where(Tag.value == term.value).exists()
-    return with_value if term.op == "=" else ~with_value
+        return ModelVersion.id.in_(tagged)
+    with_value = tagged.where(Tag.value == term.value)
+    return ModelVersion.id.in_(with_value) if term.op == "=" else ModelVersion.id.not_in(with_value)
 
 
 def _checked(check, value):

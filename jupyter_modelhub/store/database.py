@@ -105,3 +105,23 @@ def _is_retryable(exc: Exception) -> bool:
         return "unique" in str(exc.orig).lower() or "duplicate" in str(exc.orig).lower()
     text = str(getattr(exc, "orig", exc)).lower()
     return "locked" in text or "busy" in text or "deadlock" in text or "serialize" in text
+
+
+def generate_migration(message: str) -> None:
+    """Autogenerate the next migration from the ORM, diffing against a scratch upgraded database."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        engine = make_engine(f"sqlite:///{scratch}/scratch.db")
+        upgrade(engine)
+        config = alembic_config(engine)
+        command.revision(config, message=message, autogenerate=True)
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) != 3 or sys.argv[1] != "revision" or not sys.argv[2].strip():
+        sys.exit('usage: python -m jupyter_modelhub.store.database revision "what changed"')
+    generate_migration(sys.argv[2])

@@ -53,6 +53,8 @@ class ModelVersion(Base):
         UniqueConstraint("model_id", "version", name="uq_model_versions_model_version"),
         Index("ix_model_versions_model_content", "model_id", "content_hash"),
         Index("ix_model_versions_created", "created_time"),
+        # covers "latest unarchived version of these models" in listings without reading rows
+        Index("ix_model_versions_latest", "model_id", "archived", "version"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -83,7 +85,8 @@ class Tag(Base):
     """A mutable ``key=value`` label on a version; indexed for the tag filter."""
 
     __tablename__ = "tags"
-    __table_args__ = (Index("ix_tags_key_value", "key", "value"),)
+    # covering index: a tag filter finds version ids from (key, value) without reading rows
+    __table_args__ = (Index("ix_tags_key_value", "key", "value", "version_id"),)
 
     version_id: Mapped[int] = mapped_column(
         ForeignKey("model_versions.id", ondelete="CASCADE"), primary_key=True

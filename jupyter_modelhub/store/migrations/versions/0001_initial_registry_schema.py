@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 06:18:43.966092
+Create Date: 2026-11-26 06:36:37.670492
 
 """
 from typing import Sequence, Union
@@ -65,6 +65,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('model_versions', schema=None) as batch_op:
         batch_op.create_index('ix_model_versions_created', ['created_time'], unique=False)
+        batch_op.create_index('ix_model_versions_latest', ['model_id', 'archived', 'version'], unique=False)
         batch_op.create_index('ix_model_versions_model_content', ['model_id', 'content_hash'], unique=False)
 
     op.create_table('aliases',
@@ -87,7 +88,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('version_id', 'key')
     )
     with op.batch_alter_table('tags', schema=None) as batch_op:
-        batch_op.create_index('ix_tags_key_value', ['key', 'value'], unique=False)
+        batch_op.create_index('ix_tags_key_value', ['key', 'value', 'version_id'], unique=False)
 
     # ### end Alembic commands ###
 
@@ -105,6 +106,7 @@ def downgrade() -> None:
     op.drop_table('aliases')
     with op.batch_alter_table('model_versions', schema=None) as batch_op:
         batch_op.drop_index('ix_model_versions_model_content')
+        batch_op.drop_index('ix_model_versions_latest')
         batch_op.drop_index('ix_model_versions_created')
 
     op.drop_table('model_versions')
