@@ -113,6 +113,17 @@ class ModelHubHandler(APIHandler):
             return False
         raise InvalidInput(f"Query parameter {name!r} must be true or false, not {raw!r}.")
 
+    def search_arguments(self) -> dict:
+        """The query parameters shared by every listing: q, filter, flavor, archived, paging."""
+        return {
+            "q": self.get_query_argument("q", ""),
+            "filter": self.get_query_argument("filter", ""),
+            "flavor": self.get_query_argument("flavor", "") or None,
+            "archived": self.query_bool("archived"),
+            "page": self.query_int("page", 1),
+            "per_page": self.query_int("per_page", 50),
+        }
+
     def reply(self, data: Any, status: int = 200) -> None:
         self.set_status(status)
         self.set_header("Content-Type", "application/json")

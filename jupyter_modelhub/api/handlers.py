@@ -34,32 +34,14 @@ class ModelsHandler(ModelHubHandler):
     @route
     async def get(self):
         """Search models: name substring, tag filter, flavor; newest first; paged."""
-        result = await self.run(
-            self.registry.list_models,
-            q=self.get_query_argument("q", ""),
-            filter=self.get_query_argument("filter", ""),
-            flavor=self.get_query_argument("flavor", "") or None,
-            archived=self.query_bool("archived"),
-            page=self.query_int("page", 1),
-            per_page=self.query_int("per_page", 50),
-        )
-        self.reply(result)
+        self.reply(await self.run(self.registry.list_models, **self.search_arguments()))
 
 
 class VersionSearchHandler(ModelHubHandler):
     @route
     async def get(self):
         """Search versions of all models with the same conditions as the model search."""
-        result = await self.run(
-            self.registry.list_versions,
-            q=self.get_query_argument("q", ""),
-            filter=self.get_query_argument("filter", ""),
-            flavor=self.get_query_argument("flavor", "") or None,
-            archived=self.query_bool("archived"),
-            page=self.query_int("page", 1),
-            per_page=self.query_int("per_page", 50),
-        )
-        self.reply(result)
+        self.reply(await self.run(self.registry.list_versions, **self.search_arguments()))
 
 
 class ModelHandler(ModelHubHandler):
@@ -75,16 +57,7 @@ class ModelHandler(ModelHubHandler):
 class VersionsHandler(ModelHubHandler):
     @route
     async def get(self, name: str):
-        result = await self.run(
-            self.registry.list_versions,
-            name=name,
-            filter=self.get_query_argument("filter", ""),
-            flavor=self.get_query_argument("flavor", "") or None,
-            archived=self.query_bool("archived"),
-            page=self.query_int("page", 1),
-            per_page=self.query_int("per_page", 50),
-        )
-        self.reply(result)
+        self.reply(await self.run(self.registry.list_versions, name=name, **self.search_arguments()))
 
     @route
     async def post(self, name: str):
