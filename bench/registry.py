@@ -68,6 +68,7 @@ def free_port() -> int:
 
 
 def timed(fn, repeat: int) -> list[float]:
+    fn()  # warm-up: first-call imports and connection set-up are not what is measured
     samples = []
     for _ in range(repeat):
         start = time.perf_counter()
