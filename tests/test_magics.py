@@ -160,3 +160,23 @@ def test_plain_ipython_starts_then_reuses_a_standalone_server(tmp_path):
     finally:
         stopped = subprocess.run([sys.executable, "-m", "jupyter_modelhub.cli", "stop"], env=env, capture_output=True, text=True)
     assert "Stopped" in stopped.stdout
+
+
+def test_a_dataframe_sample_records_one_input_per_column(kernel, hub_server):
+    out = kernel.run(
+        "import pandas as pd\n"
+        "df = pd.DataFrame({'age': [31, 45, 22], 'plan': ['basic', 'pro', 'basic'], 'spend': [9.5, 30.0, 1.25]})\n"
+        "from sklearn.compose import make_column_transformer\n"
+        "from sklearn.preprocessing import OneHotEncoder\n"
+        "from sklearn.tree import DecisionTreeClassifier\n"
+        "pipe = make_pipeline(make_column_transformer((OneHotEncoder(), ['plan']), remainder='passthrough'),\n"
+        "                     DecisionTreeClassifier()).fit(df, [0, 1, 0])\n"
+        "%register churn-frame pipe --sample df")
+    assert not out["error"], out
+    version = hub_server.client().version("churn-frame")
+    assert version["signature"]["inputs"] == [
+        {"name": "age", "dtype": "int64", "shape": [-1]},
+        {"name": "plan", "dtype": "string", "shape": [-1]},
+        {"name": "spend", "dtype": "float64", "shape": [-1]}]
+    assert version["input_example"] == {"columns": ["age", "plan", "spend"],
+                                        "data": [[31, "basic", 9.5], [45, "pro", 30.0], [22, "basic", 1.25]]}

@@ -124,7 +124,7 @@ def describe_sample(sample: object, model: object = None) -> tuple[dict, object]
 
     head = _head(sample)
     if _is_dataframe(head):
-        inputs = [{"name": str(c), "dtype": str(head[c].dtype), "shape": [-1]} for c in head.columns]
+        inputs = [{"name": str(c), "dtype": _dtype_name(head[c]), "shape": [-1]} for c in head.columns]
         import orjson
 
         example = {"columns": [str(c) for c in head.columns],
@@ -147,6 +147,13 @@ def describe_sample(sample: object, model: object = None) -> tuple[dict, object]
         except Exception:
             outputs = []  # the sample may not suit predict(); inputs alone are still worth keeping
     return {"inputs": inputs, "outputs": outputs}, example
+
+
+def _dtype_name(column) -> str:
+    """numpy's dtype name, except text columns, which are 'string' whatever pandas stores them as."""
+    from pandas.api.types import is_string_dtype
+
+    return "string" if is_string_dtype(column.dtype) else str(column.dtype)
 
 
 def _head(sample: object):
