@@ -8,6 +8,7 @@ set-up even when the server itself uses password or JupyterHub auth.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import secrets
@@ -16,10 +17,12 @@ from pathlib import Path
 
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
+from tornado.ioloop import PeriodicCallback
 from traitlets import Bool, Integer, Type, Unicode, default
 
 from . import __version__
 from .api.handlers import handlers
+from .deploy.manager import DeploymentManager
 from .registry import ModelRegistry
 from .store.artifacts import ArtifactStore
 from .store.database import Database
@@ -67,9 +70,14 @@ class ModelHubApp(ExtensionApp):
         self.artifacts = ArtifactStore(self.root_dir)
         self.artifacts.clean_leftovers()
         self.registry = self.registry_class(self.database, self.artifacts, parent=self)
+        self.deployments = DeploymentManager(
+            self.database, self.registry, self.root_dir, parent=self,
+            script_roots=[self.serverapp.root_dir] if self.serverapp else [],
+        )
         self.executor = ThreadPoolExecutor(self.worker_threads, thread_name_prefix="modelhub")
         self.settings.update(
             modelhub_registry=self.registry,
+            modelhub_deployments=self.deployments,
             modelhub_artifacts=self.artifacts,
             modelhub_executor=self.executor,
             modelhub_kernel_token=self.kernel_token,
@@ -85,6 +93,11 @@ class ModelHubApp(ExtensionApp):
         if self.export_env:
             os.environ["MODELHUB_URL"] = self.server_url(serverapp)
             os.environ["MODELHUB_TOKEN"] = self.kernel_token
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self.executor, self.deployments.start)
+        self._host_checks = PeriodicCallback(
+            lambda: loop.run_in_executor(self.executor, self.deployments.check_hosts), 5000)
+        self._host_checks.start()
         if self.info_file:
             info = {"url": self.server_url(serverapp), "token": self.kernel_token, "pid": os.getpid()}
             temporary = Path(self.info_file).with_suffix(".tmp")
@@ -102,6 +115,9 @@ class ModelHubApp(ExtensionApp):
         return f"{scheme}://{host}:{serverapp.port}{serverapp.base_url}"
 
     async def stop_extension(self) -> None:
+        if getattr(self, "_host_checks", None):
+            self._host_checks.stop()
+        await asyncio.get_running_loop().run_in_executor(self.executor, self.deployments.shutdown)
         if self.info_file:
             Path(self.info_file).unlink(missing_ok=True)
         self.executor.shutdown(wait=False, cancel_futures=True)

@@ -229,4 +229,7 @@ def _json_or_text(value: str):
 
 
 def load_ipython_extension(ipython) -> None:
+    from .endpoint_magics import EndpointMagics
+
     ipython.register_magics(ModelHubMagics(shell=ipython, parent=ipython))
+    ipython.register_magics(EndpointMagics(shell=ipython, parent=ipython))

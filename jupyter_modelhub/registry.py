@@ -124,7 +124,7 @@ class ModelRegistry(LoggingConfigurable):
             session.add(row)
             model.updated_time = utcnow()
             session.flush()
-            self._event(session, "version_registered", name, row.version, created_by)
+            self.record_event(session, "version_registered", name, row.version, created_by)
             return row.version
 
         try:
@@ -151,7 +151,7 @@ class ModelRegistry(LoggingConfigurable):
 
     def get_version(self, ref: str | ModelRef) -> dict:
         with self.db.read() as session:
-            return self._version_dict(session, self._resolve(session, ref))
+            return self._version_dict(session, self.resolve(session, ref))
 
     def get_model(self, name: str, archived: bool = False) -> dict:
         """One model with all its versions (newest first) and aliases."""
@@ -210,7 +210,7 @@ class ModelRegistry(LoggingConfigurable):
                 + ", ".join(f["path"] for f in version["files"][:20])
             )
         with self.db.read() as session:
-            row = self._resolve(session, ref)
+            row = self.resolve(session, ref)
             return self.artifacts.file_path(row.artifact_dir, path), entry
 
     def events(self, after: int | None = None, limit: int = 200) -> dict:
@@ -245,7 +245,7 @@ class ModelRegistry(LoggingConfigurable):
             raise InvalidInput("'description' must be a string.")
 
         def change(session: Session) -> str:
-            row = self._resolve(session, ref)
+            row = self.resolve(session, ref)
             kind = "version_updated"
             if description is not None:
                 row.description = description
@@ -272,7 +272,7 @@ class ModelRegistry(LoggingConfigurable):
                 row.archived = archived
                 kind = "version_archived" if archived else "version_restored"
             row.model.updated_time = utcnow()
-            self._event(session, kind, row.model.name, row.version, user)
+            self.record_event(session, kind, row.model.name, row.version, user)
             return f"{row.model.name}:{row.version}"
 
         return self.get_version(self.db.write(change))
@@ -283,14 +283,14 @@ class ModelRegistry(LoggingConfigurable):
         target = _target_ref(name, version)
 
         def move(session: Session) -> None:
-            row = self._resolve(session, target)
+            row = self.resolve(session, target)
             existing = session.get(Alias, (row.model_id, alias))
             if existing is None:
                 session.add(Alias(model_id=row.model_id, alias=alias, version_id=row.id))
             else:
                 existing.version_id, existing.updated_time = row.id, utcnow()
             row.model.updated_time = utcnow()
-            self._event(session, "alias_set", name, row.version, user)
+            self.record_event(session, "alias_set", name, row.version, user)
 
         self.db.write(move)
         return self.get_version(ModelRef(name, alias=alias))
@@ -304,7 +304,7 @@ class ModelRegistry(LoggingConfigurable):
             if existing is None:
                 raise NotFound(f"Model {name!r} has no alias {alias!r}{_known_aliases(model)}.")
             session.delete(existing)
-            self._event(session, "alias_deleted", name, None, user)
+            self.record_event(session, "alias_deleted", name, None, user)
 
         self.db.write(remove)
 
@@ -312,10 +312,10 @@ class ModelRegistry(LoggingConfigurable):
         """Delete a version and its files, unless something still refers to it (409)."""
 
         def remove(session: Session) -> tuple[str, str]:
-            row = self._resolve(session, ref)
+            row = self.resolve(session, ref)
             self._refuse_if_referenced(session, row, "delete")
             label, artifact_dir = f"{row.model.name}:{row.version}", row.artifact_dir
-            self._event(session, "version_deleted", row.model.name, row.version, user)
+            self.record_event(session, "version_deleted", row.model.name, row.version, user)
             session.delete(row)
             return label, artifact_dir
 
@@ -337,7 +337,7 @@ class ModelRegistry(LoggingConfigurable):
             session.execute(delete(Tag).where(Tag.version_id.in_([r.id for r in rows])))
             session.execute(delete(ModelVersion).where(ModelVersion.model_id == model.id))
             session.delete(model)
-            self._event(session, "model_deleted", name, None, user)
+            self.record_event(session, "model_deleted", name, None, user)
             return labels, dirs
 
         labels, dirs = self.db.write(remove)
@@ -372,7 +372,7 @@ class ModelRegistry(LoggingConfigurable):
             raise NotFound(f"No model named {name!r} is registered. `%models` lists the registered ones.")
         return model
 
-    def _resolve(self, session: Session, ref: str | ModelRef) -> ModelVersion:
+    def resolve(self, session: Session, ref: str | ModelRef) -> ModelVersion:
         if isinstance(ref, str):
             ref = _checked(parse_ref, ref)
         model = self._model(session, ref.name)
@@ -434,7 +434,7 @@ class ModelRegistry(LoggingConfigurable):
             )
 
     @staticmethod
-    def _event(session: Session, kind: str, model: str, version: int | None, user: str) -> None:
+    def record_event(session: Session, kind: str, model: str, version: int | None, user: str) -> None:
         session.add(Event(kind=kind, model=model, version=version, user=user or ""))
 
     def _summaries(self, session: Session, models: list[Model]) -> list[dict]:

@@ -17,6 +17,7 @@ from ..errors import InvalidInput
 from ..refs import RefError, parse_url_version
 from . import schemas
 from .base import ModelHubHandler, route
+from .endpoints import ROUTES as ENDPOINT_ROUTES
 from .openapi import openapi_document
 
 NAME = r"(?P<name>[^/]+)"
@@ -209,6 +210,9 @@ ROUTES = [
     (f"models/{NAME}/versions/{VERSION}/files/(?P<path>.+)", FileHandler),
     (f"models/{NAME}/aliases/(?P<alias>[^/]+)", AliasHandler),
 ]
+
+
+ROUTES += ENDPOINT_ROUTES
 
 
 def handlers() -> list[tuple[str, type]]:

@@ -97,7 +97,41 @@ PATHS = {
     },
 }
 
-_COMPONENTS = [schemas.Info, schemas.Events, schemas.Upload, schemas.ModelPage, schemas.VersionPage,
+_EP = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}, "description": "endpoint name"}
+_DEP = {"name": "deployment", "in": "path", "required": True, "schema": {"type": "string"}}
+PATHS.update({
+    "/endpoints": {"get": _op("Endpoints with their deployments, states and traffic", schemas.EndpointList, errors=())},
+    "/endpoints/{name}": {
+        "get": _op("One endpoint", schemas.EndpointInfo, params=[_EP]),
+        "delete": _op("Stop and delete an endpoint and its deployments", schemas.Deleted, params=[_EP]),
+    },
+    "/endpoints/{name}/deployments": {"post": _op(
+        "Create or update a deployment (201 for a new endpoint); returns when it is ready or failed",
+        schemas.EndpointInfo, status="201", params=[_EP], body=schemas.DeployRequest, errors=("400", "404", "409"))},
+    "/endpoints/{name}/deployments/{deployment}": {"delete": _op(
+        "Stop and remove a deployment (refused while it receives traffic)", schemas.EndpointInfo,
+        params=[_EP, _DEP], errors=("400", "404", "409"))},
+    "/endpoints/{name}/deployments/{deployment}/logs": {"get": {
+        "summary": "The deployment's log: last lines (tail=N), or a stream of new lines with follow=true",
+        "parameters": [_EP, _DEP, {"name": "tail", "in": "query", "schema": {"type": "integer", "default": 100}},
+                       {"name": "follow", "in": "query", "schema": {"type": "boolean", "default": False}}],
+        "responses": {"200": {"description": "log text", "content": {"text/plain": {"schema": {"type": "string"}}}},
+                      "404": {"description": "not found", **_json(schemas.Error)}}}},
+    "/endpoints/{name}/traffic": {"put": _op("Set traffic percentages and/or the mirror", schemas.EndpointInfo,
+                                             params=[_EP], body=schemas.TrafficRequest)},
+    "/endpoints/{name}/keys": {
+        "get": _op("The endpoint's keys", schemas.Keys, params=[_EP]),
+        "post": _op("Regenerate the primary or secondary key", schemas.Keys, params=[_EP], body=schemas.RegenerateKeyRequest),
+    },
+    "/serving-timeline": {"get": _op(
+        "Which version served on which endpoint, from when to when", schemas.Timeline,
+        params=[{"name": "endpoint", "in": "query", "schema": {"type": "string"}},
+                {"name": "model", "in": "query", "schema": {"type": "string"}}], errors=())},
+})
+
+_COMPONENTS = [schemas.EndpointList, schemas.EndpointInfo, schemas.DeployRequest, schemas.TrafficRequest,
+               schemas.RegenerateKeyRequest, schemas.Keys, schemas.Timeline,
+schemas.Info, schemas.Events, schemas.Upload, schemas.ModelPage, schemas.VersionPage,
                schemas.ModelDetail, schemas.Version, schemas.Deleted, schemas.RegisterRequest,
                schemas.UpdateVersionRequest, schemas.AliasRequest, schemas.Error]
 

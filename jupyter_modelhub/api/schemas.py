@@ -146,3 +146,98 @@ class Info(BaseModel):
 class Error(BaseModel):
     message: str
     reason: str
+
+
+class EntryScript(Strict):
+    name: str = "score.py"
+    source: str
+
+
+class DeployRequest(Strict):
+    """the model to serve and how: model, deployment, entry_script, instances, traffic, auth, ..."""
+
+    model: str = Field(description="NAME, NAME:VERSION or NAME@ALIAS (an alias is resolved now and recorded)")
+    deployment: str = "blue"
+    entry_script: Optional[EntryScript] = Field(None, description="an Azure-style score.py: init() and run(raw_data)")
+    entry_script_path: Optional[str] = Field(None, description="with reload: a file under the server's root to watch")
+    reload: bool = False
+    instances: Optional[int] = Field(None, ge=1)
+    traffic: Optional[dict[str, int]] = None
+    auth: str = Field("key", description="'key' (default) or 'none'")
+    port: Optional[int] = None
+    max_batch_size: Optional[int] = Field(None, ge=1)
+    max_batch_wait_ms: Optional[float] = Field(None, ge=0)
+    max_request_bytes: Optional[int] = Field(None, ge=1)
+    request_timeout: Optional[float] = Field(None, gt=0)
+
+
+class Mirror(Strict):
+    deployment: str
+    percent: int
+
+
+class TrafficRequest(Strict):
+    """traffic percentages per deployment (summing to 100) and/or a mirror ({} removes it)"""
+
+    traffic: Optional[dict[str, int]] = None
+    mirror: Optional[dict] = None
+
+
+class RegenerateKeyRequest(Strict):
+    """which key to replace: primary or secondary"""
+
+    which: str = "primary"
+
+
+class DeploymentInfo(BaseModel):
+    name: str
+    model: str
+    version: int
+    ref: str
+    requested: str
+    flavor: str
+    state: str
+    reason: str
+    restarts: int
+    instances: int
+    entry_script: Optional[str]
+    reload: bool
+    log_tail: str
+    updated_time: str
+    signature: Optional[Signature]
+    input_example: Any
+
+
+class EndpointInfo(BaseModel):
+    name: str
+    url: str
+    port: int
+    auth: str
+    traffic: dict[str, int]
+    mirror: dict
+    state: str
+    deployments: list[DeploymentInfo]
+    created_time: str
+    created_by: str
+
+
+class EndpointList(BaseModel):
+    endpoints: list[EndpointInfo]
+
+
+class Keys(BaseModel):
+    auth: str
+    primary: str
+    secondary: str
+
+
+class ServingRecord(BaseModel):
+    endpoint: str
+    deployment: str
+    ref: str
+    started_time: str
+    ended_time: Optional[str]
+
+
+class Timeline(BaseModel):
+    records: list[ServingRecord]

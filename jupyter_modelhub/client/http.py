@@ -18,7 +18,7 @@ import requests
 from .. import display
 from ..errors import ERRORS_BY_REASON, InvalidInput, ModelHubError
 from ..refs import ModelRef, RefError, parse_ref
-from . import packing
+from . import invoking, packing
 
 
 class ServerError(ModelHubError):
@@ -186,6 +186,96 @@ class ModelHubClient:
             )
         os.replace(partial, target)
 
+    # -- endpoints -------------------------------------------------------------------------
+
+    def deploy(
+        self, endpoint: str, model: str, *, deployment: str = "blue", entry_script: str | os.PathLike | None = None,
+        reload: bool = False, instances: int | None = None, traffic: dict | None = None, auth: str = "key",
+        port: int | None = None, **settings,
+    ) -> display.EndpointInfo:
+        """Deploy ``model`` (NAME, NAME:V or NAME@ALIAS) as ``endpoint``/``deployment``; returns once ready."""
+        body = {"model": model, "deployment": deployment, "reload": reload, "instances": instances,
+                "traffic": traffic, "auth": auth, "port": port, **settings}
+        if entry_script is not None:
+            path = Path(entry_script).expanduser()
+            if not path.is_file():
+                raise InvalidInput(f"Entry script {str(entry_script)!r} does not exist (relative to {os.getcwd()}).")
+            body["entry_script"] = {"name": path.name, "source": path.read_text()}
+            if reload:
+                body["entry_script_path"] = str(path.resolve())
+        data = self._call("POST", f"endpoints/{_segment(endpoint)}/deployments", json=body, timeout=max(self.timeout, 300))
+        return self._endpoint_info(data)
+
+    def endpoints(self) -> display.EndpointList:
+        return display.EndpointList(self._call("GET", "endpoints"))
+
+    def endpoint(self, name: str) -> display.EndpointInfo:
+        return self._endpoint_info(self._call("GET", f"endpoints/{_segment(name)}"))
+
+    def _endpoint_info(self, data: dict) -> display.EndpointInfo:
+        key = self.keys(data["name"])["primary"] if data["auth"] == "key" else None
+        return display.EndpointInfo(data, client=self, key=key)
+
+    def keys(self, name: str) -> dict:
+        return self._call("GET", f"endpoints/{_segment(name)}/keys")
+
+    def regenerate_key(self, name: str, which: str = "primary") -> dict:
+        return self._call("POST", f"endpoints/{_segment(name)}/keys", json={"which": which})
+
+    def set_traffic(self, name: str, traffic: dict | None = None, mirror: dict | None = None) -> display.EndpointInfo:
+        body = {k: v for k, v in {"traffic": traffic, "mirror": mirror}.items() if v is not None}
+        return self._endpoint_info(self._call("PUT", f"endpoints/{_segment(name)}/traffic", json=body))
+
+    def undeploy(self, name: str, deployment: str | None = None):
+        """Delete one deployment, or the whole endpoint when ``deployment`` is None."""
+        if deployment is None:
+            return display.Deleted(self._call("DELETE", f"endpoints/{_segment(name)}"))
+        return self._endpoint_info(self._call("DELETE", f"endpoints/{_segment(name)}/deployments/{_segment(deployment)}"))
+
+    def logs(self, name: str, deployment: str = "blue", tail: int = 100) -> str:
+        response = self._send("GET", f"endpoints/{_segment(name)}/deployments/{_segment(deployment)}/logs",
+                              params={"tail": tail})
+        return response.text
+
+    def follow_logs(self, name: str, deployment: str = "blue", tail: int = 20, timeout: float = 3600):
+        """Yield log lines as they are written (the last ``tail`` first) until ``timeout`` seconds."""
+        response = self._send("GET", f"endpoints/{_segment(name)}/deployments/{_segment(deployment)}/logs",
+                              params={"tail": tail, "follow": "true", "timeout": timeout}, stream=True,
+                              timeout=timeout + 30)
+        try:
+            yield from response.iter_lines(decode_unicode=True)
+        finally:
+            response.close()
+
+    def timeline(self, endpoint: str | None = None, model: str | None = None) -> dict:
+        return self._call("GET", "serving-timeline", params={k: v for k, v in {"endpoint": endpoint, "model": model}.items() if v})
+
+    def invoke(self, name: str, data, protocol: str = "azure", deployment: str | None = None):
+        """Score ``data`` on an endpoint, the way any HTTP client would; returns the decoded answer."""
+        endpoint = self.endpoint(name)
+        live = next((d for d in endpoint["deployments"] if d["name"] == deployment), None) if deployment else \
+            max(endpoint["deployments"], key=lambda d: endpoint["traffic"].get(d["name"], 0), default=None)
+        if live is None:
+            raise InvalidInput(f"Endpoint {name!r} has no deployment {deployment!r}.")
+        path, body = invoking.request_for(data, protocol, live["model"], live["version"])
+        headers = {"Content-Type": "application/json"}
+        if endpoint.key:
+            headers["Authorization"] = f"Bearer {endpoint.key}"
+        if deployment:
+            headers["azureml-model-deployment"] = deployment
+        try:
+            response = requests.post(endpoint["url"] + path, data=body, headers=headers, timeout=self.timeout)
+        except requests.ConnectionError:
+            raise ServerError(f"Endpoint {name!r} at {endpoint['url']} does not answer (state: {endpoint['state']}).") from None
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = response.text
+        if response.status_code >= 400:
+            message = answer.get("message") or answer.get("error") if isinstance(answer, dict) else answer
+            raise InvalidInput(f"Endpoint {name!r} answered {response.status_code}: {message}")
+        return answer
+
     def events(self, after: int | None = None) -> dict:
         return self._call("GET", "events", params={} if after is None else {"after": after})
 
@@ -204,7 +294,8 @@ class ModelHubClient:
 
     def _send(self, method: str, path: str, **kwargs) -> requests.Response:
         try:
-            response = self.session.request(method, self.api + path, timeout=self.timeout, **kwargs)
+            kwargs.setdefault("timeout", self.timeout)
+            response = self.session.request(method, self.api + path, **kwargs)
         except requests.ConnectionError as exc:
             raise ServerError(f"Cannot reach the Model Hub server at {self.url}: {exc.__class__.__name__}. "
                               "Is it running?") from None

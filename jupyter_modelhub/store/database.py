@@ -115,7 +115,8 @@ def generate_migration(message: str) -> None:
         engine = make_engine(f"sqlite:///{scratch}/scratch.db")
         upgrade(engine)
         config = alembic_config(engine)
-        command.revision(config, message=message, autogenerate=True)
+        number = len(list((MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))) + 1
+        command.revision(config, message=message, autogenerate=True, rev_id=f"{number:04d}")
         engine.dispose()
 
 

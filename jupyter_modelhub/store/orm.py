@@ -124,3 +124,67 @@ class Event(Base):
     model: Mapped[str] = mapped_column(String(128), nullable=False)
     version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     user: Mapped[str] = mapped_column(String(128), default="", nullable=False)
+
+
+class Endpoint(Base):
+    """A stable name and local URL in front of one or more deployments.
+
+    ``traffic`` maps deployment names to percentages summing to 100; ``mirror`` is
+    ``{"deployment": name, "percent": n}`` or empty. The endpoint's host process (router and
+    supervisor of its deployments) is found again through ``host_pid`` after a server restart.
+    """
+
+    __tablename__ = "endpoints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    port: Mapped[int] = mapped_column(Integer, nullable=False)
+    host: Mapped[str] = mapped_column(String(64), default="127.0.0.1", nullable=False)
+    auth_mode: Mapped[str] = mapped_column(String(16), default="key", nullable=False)
+    primary_key: Mapped[str] = mapped_column(String(128), default="", nullable=False)
+    secondary_key: Mapped[str] = mapped_column(String(128), default="", nullable=False)
+    traffic: Mapped[dict] = mapped_column(JSON, default=dict, nullable=False)
+    mirror: Mapped[dict] = mapped_column(JSON, default=dict, nullable=False)
+    host_pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    state: Mapped[str] = mapped_column(String(16), default="running", nullable=False)
+    created_time: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    created_by: Mapped[str] = mapped_column(String(128), default="", nullable=False)
+
+    deployments: Mapped[list[Deployment]] = relationship(
+        back_populates="endpoint", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Deployment(Base):
+    """A model version served under an endpoint (e.g. 'blue'), with its run settings."""
+
+    __tablename__ = "deployments"
+    __table_args__ = (UniqueConstraint("endpoint_id", "name", name="uq_deployments_endpoint_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    endpoint_id: Mapped[int] = mapped_column(ForeignKey("endpoints.id", ondelete="CASCADE"), nullable=False)
+    name: Mapped[str] = mapped_column(String(64), nullable=False)
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("model_versions.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    model_ref: Mapped[str] = mapped_column(String(256), nullable=False)  # as asked, e.g. churn@production
+    settings: Mapped[dict] = mapped_column(JSON, default=dict, nullable=False)
+    created_time: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    updated_time: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+    endpoint: Mapped[Endpoint] = relationship(back_populates="deployments")
+    version: Mapped[ModelVersion] = relationship()
+
+
+class ServingRecord(Base):
+    """The timeline: which version served on which endpoint and deployment, from when to when."""
+
+    __tablename__ = "serving_records"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    endpoint: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    deployment: Mapped[str] = mapped_column(String(64), nullable=False)
+    model: Mapped[str] = mapped_column(String(128), nullable=False, index=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    started_time: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    ended_time: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

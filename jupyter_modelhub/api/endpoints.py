@@ -1,0 +1,139 @@
+"""REST handlers of endpoints and deployments: deploy, list, traffic, keys, logs, timeline.
+
+Deploying waits for the new deployment to be ready (or failed) on the extension's threads, so
+the event loop stays free; the magics show the result when the request returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from tornado import iostream
+
+from ..errors import InvalidInput
+from . import schemas
+from .base import ModelHubHandler, route
+
+ENDPOINT = r"(?P<name>[^/]+)"
+
+
+class EndpointHandlerBase(ModelHubHandler):
+    @property
+    def deployments(self):
+        return self.settings["modelhub_deployments"]
+
+
+class EndpointsHandler(EndpointHandlerBase):
+    @route
+    async def get(self):
+        self.reply(await self.run(self.deployments.list_endpoints))
+
+
+class EndpointHandler(EndpointHandlerBase):
+    @route
+    async def get(self, name: str):
+        self.reply(await self.run(self.deployments.get_endpoint, name))
+
+    @route
+    async def delete(self, name: str):
+        self.reply(await self.run(self.deployments.delete_endpoint, name, user=self.user_name))
+
+
+class DeploymentsHandler(EndpointHandlerBase):
+    @route
+    async def post(self, name: str):
+        request = self.body(schemas.DeployRequest)
+        fields = request.model_dump(exclude={"entry_script"})
+        fields["entry_script"] = request.entry_script.model_dump() if request.entry_script else None
+        existed = await self.run(self._exists, name)
+        result = await self.run(self.deployments.deploy, name, user=self.user_name, **fields)
+        self.reply(result, status=200 if existed else 201)
+
+    def _exists(self, name: str) -> bool:
+        try:
+            self.deployments.get_endpoint(name)
+            return True
+        except Exception:
+            return False
+
+
+class DeploymentHandler(EndpointHandlerBase):
+    @route
+    async def delete(self, name: str, deployment: str):
+        self.reply(await self.run(self.deployments.delete_deployment, name, deployment, user=self.user_name))
+
+
+class TrafficHandler(EndpointHandlerBase):
+    @route
+    async def put(self, name: str):
+        request = self.body(schemas.TrafficRequest)
+        if request.traffic is None and request.mirror is None:
+            raise InvalidInput("Give 'traffic' (e.g. {\"blue\": 90, \"green\": 10}) and/or 'mirror'.")
+        self.reply(await self.run(self.deployments.set_traffic, name, request.traffic, request.mirror,
+                                  user=self.user_name))
+
+
+class KeysHandler(EndpointHandlerBase):
+    @route
+    async def get(self, name: str):
+        self.reply(await self.run(self.deployments.keys, name))
+
+    @route
+    async def post(self, name: str):
+        request = self.body(schemas.RegenerateKeyRequest)
+        self.reply(await self.run(self.deployments.regenerate_key, name, request.which))
+
+
+class LogsHandler(EndpointHandlerBase):
+    """The deployment's log: the last lines, or with follow=true a stream of new lines."""
+
+    @route
+    async def get(self, name: str, deployment: str):
+        tail = self.query_int("tail", 100)
+        follow = self.query_bool("follow")
+        limit = float(self.get_query_argument("timeout", "3600"))
+        text = await self.run(self.deployments.tail, name, deployment, tail)
+        self.set_header("Content-Type", "text/plain; charset=utf-8")
+        if not follow:
+            self.finish(text + ("\n" if text else ""))
+            return
+        path = await self.run(self.deployments.log_file, name, deployment)
+        self.write(text + ("\n" if text else ""))
+        position = path.stat().st_size if path.exists() else 0
+        deadline = asyncio.get_running_loop().time() + limit
+        try:
+            await self.flush()
+            while asyncio.get_running_loop().time() < deadline:
+                size = path.stat().st_size if path.exists() else 0
+                if size < position:  # rotated
+                    position = 0
+                if size > position:
+                    with open(path, "rb") as f:
+                        f.seek(position)
+                        chunk = f.read(size - position)
+                    position = size
+                    self.write(chunk)
+                    await self.flush()
+                await asyncio.sleep(0.25)
+        except iostream.StreamClosedError:
+            return
+        self.finish()
+
+
+class TimelineHandler(EndpointHandlerBase):
+    @route
+    async def get(self):
+        self.reply(await self.run(self.deployments.timeline, self.get_query_argument("endpoint", None),
+                                  self.get_query_argument("model", None)))
+
+
+ROUTES = [
+    ("endpoints", EndpointsHandler),
+    ("serving-timeline", TimelineHandler),
+    (f"endpoints/{ENDPOINT}", EndpointHandler),
+    (f"endpoints/{ENDPOINT}/deployments", DeploymentsHandler),
+    (f"endpoints/{ENDPOINT}/deployments/(?P<deployment>[^/]+)", DeploymentHandler),
+    (f"endpoints/{ENDPOINT}/deployments/(?P<deployment>[^/]+)/logs", LogsHandler),
+    (f"endpoints/{ENDPOINT}/traffic", TrafficHandler),
+    (f"endpoints/{ENDPOINT}/keys", KeysHandler),
+]

@@ -1,0 +1,370 @@
+"""The endpoint host: one process per endpoint that routes its traffic and supervises its
+deployments' scoring processes.
+
+It owns the endpoint's port (key auth, traffic split, mirroring), starts each deployment as
+``python -m jupyter_modelhub.serving`` on a private loopback port, writes their output to
+rotating log files, restarts a crashed one with backoff, and replaces a deployment by starting
+the new process, switching traffic to it once it is ready, and only then stopping the old one,
+so an update fails no request.
+
+The Jupyter server controls it through files in the endpoint's folder, which outlive both:
+``spec.json`` (desired state, written by the server, re-read on SIGHUP) and ``status.json``
+(actual state, written here). A restarted server finds a live host through its pid and adopts
+it; SIGTERM stops the host and everything it runs.
+
+    python -m jupyter_modelhub.deploy.host ENDPOINT_FOLDER
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import hmac
+import json
+import logging
+import os
+import random
+import signal
+import socket
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+
+log = logging.getLogger("modelhub.host")
+READY = "MODELHUB_READY"
+START_TIMEOUT = 120.0
+STOP_GRACE = 10.0
+OPEN_PATHS = {"/", "/ping", "/v2/health/live", "/v2/health/ready"}  # liveness needs no key
+HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length", "host", "authorization",
+               "content-encoding"}
+
+
+def write_json(path: Path, data: dict) -> None:
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(data, indent=1))
+    os.replace(temporary, path)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+class RotatingLog:
+    """Append-only log file rotated at ``max_bytes`` into ``.1`` .. ``.{keep}``."""
+
+    def __init__(self, path: Path, max_bytes: int = 10 * 1024 * 1024, keep: int = 3):
+        self.path, self.max_bytes, self.keep = path, max_bytes, keep
+        self.file = open(path, "ab", buffering=0)
+
+    def write(self, data: bytes) -> None:
+        self.file.write(data)
+        if self.file.tell() >= self.max_bytes:
+            self.file.close()
+            for i in range(self.keep - 1, 0, -1):
+                older = self.path.with_name(f"{self.path.name}.{i}")
+                if older.exists():
+                    os.replace(older, self.path.with_name(f"{self.path.name}.{i + 1}"))
+            os.replace(self.path, self.path.with_name(f"{self.path.name}.1"))
+            self.file = open(self.path, "ab", buffering=0)
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def _die_with_parent() -> None:
+    """Children get SIGTERM if the host dies, even by kill -9: no orphaned scoring process."""
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    os.setpgrp()
+
+
+class Instance:
+    """One running generation of a deployment: a scoring process on a private port."""
+
+    def __init__(self, name: str, spec: dict, key: str, logfile: RotatingLog):
+        self.name, self.spec, self.key, self.logfile = name, spec, key, logfile
+        self.generation = spec["generation"]
+        self.port = 0
+        self.process: asyncio.subprocess.Process | None = None
+        self.ready = asyncio.get_running_loop().create_future()
+        self.session: aiohttp.ClientSession | None = None
+        self.stopping = False
+        self.in_flight = 0
+
+    async def start(self) -> None:
+        self.port = free_port()
+        spec = self.spec
+        command = [spec.get("python") or sys.executable, "-m", "jupyter_modelhub.serving",
+                   "--model-dir", spec["model_dir"], "--port", str(self.port), "--host", "127.0.0.1",
+                   "--workers", str(spec.get("instances", 1)), "--name", spec["model"],
+                   "--version", str(spec["version"]), *spec.get("args", [])]
+        if spec.get("entry_script"):
+            command += ["--entry-script", spec["entry_script"]]
+        if spec.get("signature_file"):
+            command += ["--signature-file", spec["signature_file"]]
+        env = {**os.environ, **spec.get("env", {}), "MODELHUB_AUTH_KEY": self.key, "PYTHONUNBUFFERED": "1"}
+        self.logfile.write(f"--- starting generation {self.generation} on port {self.port}\n".encode())
+        self.process = await asyncio.create_subprocess_exec(
+            *command, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT, env=env, cwd=spec.get("cwd") or spec["model_dir"],
+            preexec_fn=_die_with_parent,
+        )
+        asyncio.create_task(self._pump())
+
+    async def _pump(self) -> None:
+        """Copy the process's output to the log, watching for its ready line."""
+        assert self.process and self.process.stdout
+        async for line in self.process.stdout:
+            self.logfile.write(line)
+            if not self.ready.done() and line.startswith(READY.encode()):
+                self.session = aiohttp.ClientSession(
+                    f"http://127.0.0.1:{self.port}",
+                    connector=aiohttp.TCPConnector(limit=64, keepalive_timeout=30),
+                    headers={"Authorization": f"Bearer {self.key}"}, auto_decompress=False,
+                )
+                self.ready.set_result(True)
+        code = await self.process.wait()
+        self.logfile.write(f"--- generation {self.generation} exited with code {code}\n".encode())
+        if not self.ready.done():
+            self.ready.set_result(False)
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.logfile.path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    async def stop(self) -> None:
+        """Stop after in-flight requests finish (bounded), then terminate the process."""
+        self.stopping = True
+        deadline = time.monotonic() + STOP_GRACE
+        while self.in_flight and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        if self.session is not None:
+            await self.session.close()
+        if self.process and self.process.returncode is None:
+            self._signal_group(signal.SIGTERM)  # the process and the workers it forked
+            try:
+                await asyncio.wait_for(self.process.wait(), STOP_GRACE)
+            except asyncio.TimeoutError:
+                self._signal_group(signal.SIGKILL)
+                await self.process.wait()
+
+    def _signal_group(self, signum: int) -> None:
+        try:
+            os.killpg(self.process.pid, signum)
+        except ProcessLookupError:
+            pass
+
+
+class Host:
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.spec_path, self.status_path = folder / "spec.json", folder / "status.json"
+        (folder / "logs").mkdir(exist_ok=True)
+        self.spec: dict = {}
+        self.live: dict[str, Instance] = {}  # deployment name -> instance taking traffic
+        self.state: dict[str, dict] = {}  # deployment name -> status shown to the server
+        self.logs: dict[str, RotatingLog] = {}
+        self.internal_key = os.urandom(16).hex()
+        self.reconciling = asyncio.Lock()
+        self.stopped = asyncio.Event()
+        self.mirror_tasks: set[asyncio.Task] = set()
+
+    # -- status ----------------------------------------------------------------------------
+
+    def publish(self) -> None:
+        write_json(self.status_path, {"pid": os.getpid(), "port": self.spec.get("port"), "updated": time.time(),
+                                      "deployments": self.state})
+
+    def set_state(self, name: str, **fields) -> None:
+        self.state.setdefault(name, {"restarts": 0}).update(fields, since=time.time())
+        self.publish()
+
+    # -- reconciling -----------------------------------------------------------------------
+
+    async def reconcile(self) -> None:
+        async with self.reconciling:
+            self.spec = json.loads(self.spec_path.read_text())
+            wanted = self.spec.get("deployments", {})
+            for name, spec in wanted.items():
+                current = self.live.get(name)
+                if current is None or current.generation != spec["generation"]:
+                    asyncio.create_task(self.replace(name, spec))
+            for name in list(self.live):
+                if name not in wanted:
+                    instance = self.live.pop(name)
+                    self.state.pop(name, None)
+                    self.publish()
+                    await instance.stop()
+
+    async def replace(self, name: str, spec: dict, restart: bool = False) -> None:
+        """Start a new generation; once ready it takes the traffic and the old one stops."""
+        if name not in self.logs:
+            self.logs[name] = RotatingLog(self.folder / "logs" / f"{name}.log")
+        if not restart:
+            self.set_state(name, state="creating", generation=spec["generation"], reason="")
+        instance = Instance(name, spec, self.internal_key, self.logs[name])
+        try:
+            await instance.start()
+            ok = await asyncio.wait_for(asyncio.shield(instance.ready), START_TIMEOUT)
+        except (OSError, asyncio.TimeoutError) as exc:
+            ok = False
+            instance.logfile.write(f"--- could not start: {exc}\n".encode())
+        if not ok:
+            await instance.stop()
+            if self.spec.get("deployments", {}).get(name, {}).get("generation") == spec["generation"]:
+                self.set_state(name, state="failed", reason="the scoring process exited before it was ready",
+                               log_tail=instance.log_tail())
+            return
+        if self.spec.get("deployments", {}).get(name, {}).get("generation") != spec["generation"]:
+            await instance.stop()  # superseded or removed while starting
+            return
+        old = self.live.get(name)
+        self.live[name] = instance
+        self.set_state(name, state="healthy", generation=spec["generation"], port=instance.port,
+                       pid=instance.process.pid, reason="", log_tail="")
+        asyncio.create_task(self.watch(name, instance))
+        if spec.get("reload") and spec.get("entry_script"):
+            asyncio.create_task(self.watch_script(name, instance))
+        if old is not None:
+            await old.stop()
+
+    async def watch(self, name: str, instance: Instance) -> None:
+        """Restart a deployment whose process died on its own, with exponential backoff."""
+        code = await instance.process.wait()
+        if instance.stopping or self.stopped.is_set() or self.live.get(name) is not instance:
+            return
+        restarts = self.state.get(name, {}).get("restarts", 0) + 1
+        delay = min(30.0, 0.5 * 2 ** min(restarts - 1, 6))
+        self.set_state(name, state="restarting", restarts=restarts,
+                       reason=f"the scoring process exited with code {code}; restart {restarts} in {delay:.1f} s",
+                       log_tail=instance.log_tail())
+        await asyncio.sleep(delay)
+        if self.live.get(name) is instance and not self.stopped.is_set():
+            await self.replace(name, instance.spec, restart=True)
+
+    async def watch_script(self, name: str, instance: Instance) -> None:
+        """--reload: a changed entry script starts a new generation (zero-downtime as any update)."""
+        path = Path(instance.spec["entry_script"])
+        seen = path.stat().st_mtime if path.exists() else 0
+        while self.live.get(name) is instance and not self.stopped.is_set():
+            await asyncio.sleep(0.5)
+            mtime = path.stat().st_mtime if path.exists() else 0
+            if mtime != seen:
+                self.logs[name].write(f"--- {path.name} changed: reloading\n".encode())
+                await self.replace(name, instance.spec, restart=True)
+                return
+
+    # -- routing ---------------------------------------------------------------------------
+
+    def authorised(self, request: web.Request) -> bool:
+        auth = self.spec.get("auth", {})
+        if auth.get("mode") == "none" or (request.method == "GET" and request.path in OPEN_PATHS):
+            return True
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        return scheme.lower() == "bearer" and any(
+            key and hmac.compare_digest(given.strip(), key) for key in auth.get("keys", []))
+
+    def choose(self, request: web.Request) -> str | None:
+        asked = request.headers.get("azureml-model-deployment") or request.headers.get("x-modelhub-deployment")
+        if asked:
+            return asked
+        traffic = {n: p for n, p in self.spec.get("traffic", {}).items() if p > 0 and n in self.live}
+        if not traffic:
+            return None
+        pick = random.uniform(0, sum(traffic.values()))
+        for name, percent in traffic.items():
+            pick -= percent
+            if pick <= 0:
+                return name
+        return name
+
+    async def route(self, request: web.Request) -> web.StreamResponse:
+        if not self.authorised(request):
+            return web.json_response({"message": "Missing or wrong key: send 'Authorization: Bearer KEY' "
+                                      "(see %endpoint NAME for the keys).", "reason": "unauthorized"}, status=401)
+        name = self.choose(request)
+        instance = self.live.get(name) if name else None
+        if instance is None:
+            known = ", ".join(self.live) or "none is ready"
+            message = (f"Deployment {name!r} is not running (ready: {known})." if name
+                       else "No deployment receives traffic; set traffic with %traffic.")
+            return web.json_response({"message": message, "reason": "unavailable"}, status=503)
+        body = await request.read()
+        mirror = self.spec.get("mirror") or {}
+        if mirror.get("deployment") in self.live and random.uniform(0, 100) < mirror.get("percent", 0):
+            task = asyncio.create_task(self.send_mirror(mirror["deployment"], request, body))
+            self.mirror_tasks.add(task)
+            task.add_done_callback(self.mirror_tasks.discard)
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_HEADERS}
+        instance.in_flight += 1
+        try:
+            async with instance.session.request(request.method, request.rel_url, data=body, headers=headers) as upstream:
+                payload = await upstream.read()
+                out = {k: v for k, v in upstream.headers.items() if k.lower() not in HOP_HEADERS}
+                out["x-modelhub-deployment"] = name
+                return web.Response(status=upstream.status, body=payload, headers=out)
+        except aiohttp.ClientError as exc:
+            return web.json_response({"message": f"Deployment {name!r} did not answer: {exc}", "reason": "bad_gateway"},
+                                     status=502)
+        finally:
+            instance.in_flight -= 1
+
+    async def send_mirror(self, name: str, request: web.Request, body: bytes) -> None:
+        instance = self.live.get(name)
+        if instance is None or instance.session is None:
+            return
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_HEADERS}
+        try:
+            async with instance.session.request(request.method, request.rel_url, data=body, headers=headers) as response:
+                await response.read()
+                status = response.status
+        except aiohttp.ClientError as exc:
+            status = f"error {exc.__class__.__name__}"
+        self.logs[name].write(f"mirror {request.method} {request.path} -> {status} (answer discarded)\n".encode())
+
+    # -- lifetime --------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        self.spec = json.loads(self.spec_path.read_text())
+        app = web.Application(client_max_size=self.spec.get("max_request_bytes", 100 * 1024 * 1024))
+        app.router.add_route("*", "/{tail:.*}", self.route)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, self.spec.get("host", "127.0.0.1"), self.spec["port"], reuse_address=True)
+        try:
+            await site.start()
+        except OSError as exc:
+            write_json(self.status_path, {"pid": os.getpid(), "error": f"port {self.spec['port']}: {exc.strerror}",
+                                          "deployments": {}, "updated": time.time()})
+            raise SystemExit(3) from None
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.create_task(self.reconcile()))
+        loop.add_signal_handler(signal.SIGTERM, self.stopped.set)
+        loop.add_signal_handler(signal.SIGINT, self.stopped.set)
+        self.publish()
+        await self.reconcile()
+        await self.stopped.wait()
+        await site.stop()
+        await asyncio.gather(*(instance.stop() for instance in self.live.values()))
+        await runner.cleanup()
+        write_json(self.status_path, {"pid": None, "port": self.spec.get("port"), "deployments": {},
+                                      "stopped": True, "updated": time.time()})
+
+
+def main() -> None:
+    folder = Path(sys.argv[1]).resolve()
+    (folder / "logs").mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(filename=folder / "logs" / "host.log", level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(message)s")
+    asyncio.run(Host(folder).run())
+
+
+if __name__ == "__main__":
+    main()

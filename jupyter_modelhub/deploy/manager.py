@@ -1,0 +1,500 @@
+"""Endpoints and deployments: the service behind %deploy, %traffic, %logs and %undeploy.
+
+An endpoint is a stable name and port; each of its deployments runs a registered model version.
+This service keeps them in the database, writes each endpoint's desired state to
+``endpoints/<name>/spec.json`` and starts or signals the endpoint's host process
+(``deploy.host``), which does the running. Endpoints belong to the server, not to a kernel; a
+restarted server adopts the hosts still alive and restarts the ones that should be.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from traitlets import Bool, Float, Integer, List, Unicode
+from traitlets.config import LoggingConfigurable
+
+from ..errors import Conflict, InvalidInput, NotFound
+from ..refs import RefError, check_alias
+from ..registry import ModelRegistry, iso
+from ..store.database import Database
+from ..store.orm import Deployment, Endpoint, ModelVersion, ServingRecord, utcnow
+from .host import write_json
+
+SETTINGS = ("instances", "max_batch_size", "max_batch_wait_ms", "max_request_bytes", "request_timeout")
+
+
+def check_endpoint_name(name: str) -> str:
+    try:
+        check_alias(name)  # same shape as an alias: letters, digits, '_' and '-'
+    except RefError:
+        raise InvalidInput(
+            f"Invalid endpoint name {name!r}: use 1-64 letters, digits, '_' or '-', starting with a letter."
+        ) from None
+    return name
+
+
+def check_deployment_name(name: str) -> str:
+    try:
+        check_alias(name)
+    except RefError:
+        raise InvalidInput(
+            f"Invalid deployment name {name!r}: use 1-64 letters, digits, '_' or '-', starting with a letter (e.g. blue)."
+        ) from None
+    return name
+
+
+def _alive(pid: int | None, folder: Path) -> bool:
+    """True if ``pid`` is this endpoint's host (not a recycled pid of another program)."""
+    if not pid:
+        return False
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"jupyter_modelhub.deploy.host" in cmdline and str(folder).encode() in cmdline
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+class DeploymentManager(LoggingConfigurable):
+    """Creates, updates, routes and removes local online endpoints."""
+
+    bind_host = Unicode("127.0.0.1", config=True, help="Address endpoints listen on.")
+    start_timeout = Float(120.0, config=True, help="Seconds a deployment may take to become ready.")
+    stop_on_shutdown = Bool(
+        True, config=True, help="Stop every endpoint when the server stops (they restart with it)."
+    )
+    script_roots = List(Unicode(), config=True, help="Folders entry scripts may be read from with --reload.")
+    max_instances = Integer(8, config=True, help="Largest instance count of one deployment.")
+
+    def __init__(self, database: Database, registry: ModelRegistry, root: Path, **kwargs):
+        super().__init__(**kwargs)
+        self.db, self.registry = database, registry
+        self.folder = Path(root).resolve() / "endpoints"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._children: dict[str, subprocess.Popen] = {}
+        registry.reference_checks.append(self._deployment_references)
+
+    # -- deploying -------------------------------------------------------------------------
+
+    def deploy(
+        self, endpoint: str, model: str, *, deployment: str = "blue", entry_script: dict | None = None,
+        entry_script_path: str | None = None, reload: bool = False, traffic: dict | None = None,
+        auth: str = "key", port: int | None = None, user: str = "", **settings,
+    ) -> dict:
+        """Create or update ``endpoint``'s deployment to serve ``model``; waits until it is ready."""
+        check_endpoint_name(endpoint)
+        check_deployment_name(deployment)
+        if auth not in ("key", "none"):
+            raise InvalidInput(f"Invalid auth {auth!r}: expected 'key' or 'none'.")
+        settings = self._check_settings(settings)
+        script = self._place_script(endpoint, deployment, entry_script, entry_script_path, reload)
+
+        def write(session: Session) -> tuple[int, int]:
+            version = self.registry.resolve(session, model)
+            row = session.scalar(select(Endpoint).where(Endpoint.name == endpoint))
+            if row is None:
+                row = Endpoint(name=endpoint, port=self._choose_port(port), host=self.bind_host, auth_mode=auth,
+                               primary_key=secrets.token_urlsafe(24), secondary_key=secrets.token_urlsafe(24),
+                               traffic={}, mirror={}, created_by=user)
+                session.add(row)
+                session.flush()
+            elif port is not None and port != row.port:
+                raise Conflict(f"Endpoint {endpoint!r} already listens on port {row.port}; delete it to change ports.")
+            existing = next((d for d in row.deployments if d.name == deployment), None)
+            generation = (existing.settings.get("generation", 0) if existing else 0) + 1
+            spec = {**settings, "generation": generation, "entry_script": script, "reload": reload}
+            if existing is None:
+                session.add(Deployment(endpoint=row, name=deployment, version_id=version.id, model_ref=model, settings=spec))
+            else:
+                if existing.version_id != version.id:
+                    self._end_record(session, endpoint, deployment)
+                existing.version_id, existing.model_ref, existing.settings = version.id, model, spec
+                existing.updated_time = utcnow()
+            if existing is None or existing.version_id != version.id or generation == 1:
+                session.add(ServingRecord(endpoint=endpoint, deployment=deployment, model=version.model.name,
+                                          version=version.version))
+            names = {d.name for d in row.deployments} | {deployment}
+            row.traffic = self._check_traffic(traffic, names) if traffic else (
+                row.traffic if row.traffic else {deployment: 100})
+            row.state = "running"
+            self.registry.record_event(session, "deployed", version.model.name, version.version, user)
+            session.flush()
+            return row.id, generation
+
+        endpoint_id, generation = self.db.write(write)
+        self._apply(endpoint)
+        status = self._wait(endpoint, deployment, generation)
+        if status.get("state") == "failed":
+            detail = status.get("reason", "")
+            tail = status.get("log_tail", "")
+            raise InvalidInput(
+                f"Deployment {endpoint}/{deployment} failed to start: {detail}."
+                + (f"\nLast log lines:\n{tail}" if tail else "")
+                + f"\nFull log: %logs {endpoint} --deployment {deployment}"
+            )
+        return self.get_endpoint(endpoint)
+
+    def _check_settings(self, settings: dict) -> dict:
+        unknown = set(settings) - set(SETTINGS)
+        if unknown:
+            raise InvalidInput(f"Unknown deployment settings: {', '.join(sorted(unknown))}.")
+        instances = settings.get("instances") or 1
+        if not isinstance(instances, int) or not 1 <= instances <= self.max_instances:
+            raise InvalidInput(f"Invalid instance count {instances!r}: expected 1 to {self.max_instances}.")
+        return {**{k: v for k, v in settings.items() if v is not None}, "instances": instances}
+
+    def _place_script(self, endpoint: str, deployment: str, script: dict | None, path: str | None,
+                      reload: bool) -> str | None:
+        """The entry script the deployment runs: a copy of the uploaded source, or with --reload
+        the user's own file (inside an allowed folder), watched for changes."""
+        if reload:
+            if not path:
+                raise InvalidInput("--reload needs the entry script's path (--entry-script FILE).")
+            resolved = Path(path).resolve()
+            roots = [Path(r).resolve() for r in self.script_roots]
+            if not any(resolved.is_relative_to(r) for r in roots):
+                raise InvalidInput(f"Entry script {path} is outside the server's folders "
+                                   f"({', '.join(map(str, roots))}); --reload can only watch files there.")
+            if not resolved.is_file():
+                raise InvalidInput(f"Entry script {path} does not exist.")
+            return str(resolved)
+        if script is None:
+            return None
+        name = script.get("name") or "score.py"
+        if "/" in name or name.startswith(".") or not name.endswith(".py"):
+            raise InvalidInput(f"Invalid entry script name {name!r}: expected a file name ending in .py.")
+        folder = self.folder / endpoint / "scripts" / f"{deployment}-{secrets.token_hex(4)}"
+        folder.mkdir(parents=True)
+        (folder / name).write_text(script.get("source", ""))
+        return str(folder / name)
+
+    def _choose_port(self, port: int | None) -> int:
+        if port is None:
+            with socket.socket() as s:
+                s.bind((self.bind_host, 0))
+                return s.getsockname()[1]
+        if not 1024 <= port <= 65535:
+            raise InvalidInput(f"Invalid port {port}: expected 1024 to 65535.")
+        if not _port_free(self.bind_host, port):
+            raise Conflict(f"Port {port} is already in use on {self.bind_host}; choose another or omit --port.")
+        return port
+
+    # -- applying desired state ------------------------------------------------------------
+
+    def _spec(self, session: Session, row: Endpoint) -> dict:
+        deployments = {}
+        for d in row.deployments:
+            version: ModelVersion = d.version
+            folder = self.folder / row.name
+            signature_file = None
+            if version.signature:
+                signature_file = folder / f"{d.name}-signature.json"
+                write_json(signature_file, version.signature)
+            args = ["--flavor", version.flavor]
+            for key in SETTINGS[1:]:
+                if d.settings.get(key) is not None:
+                    args += [f"--{key.replace('_', '-')}", str(d.settings[key])]
+            deployments[d.name] = {
+                "generation": d.settings["generation"], "model": version.model.name, "version": version.version,
+                "model_dir": str(self.registry.artifacts.files_dir(version.artifact_dir)),
+                "entry_script": d.settings.get("entry_script"), "reload": d.settings.get("reload", False),
+                "instances": d.settings.get("instances", 1), "signature_file": str(signature_file) if signature_file else None,
+                "python": sys.executable, "args": args,
+                "cwd": str(Path(d.settings["entry_script"]).parent) if d.settings.get("entry_script") else None,
+            }
+        keys = [row.primary_key, row.secondary_key] if row.auth_mode == "key" else []
+        return {"endpoint": row.name, "host": row.host, "port": row.port, "auth": {"mode": row.auth_mode, "keys": keys},
+                "traffic": row.traffic, "mirror": row.mirror, "deployments": deployments}
+
+    def _apply(self, name: str) -> None:
+        """Write the endpoint's spec and make its host act on it (starting the host if needed)."""
+        folder = self.folder / name
+        folder.mkdir(parents=True, exist_ok=True)
+        with self.db.read() as session:
+            row = self._endpoint(session, name)
+            write_json(folder / "spec.json", self._spec(session, row))
+            pid = row.host_pid
+        if _alive(pid, folder):
+            os.kill(pid, signal.SIGHUP)
+            return
+        (folder / "status.json").unlink(missing_ok=True)
+        (folder / "logs").mkdir(exist_ok=True)
+        with open(folder / "logs" / "host.out", "ab") as out:
+            child = subprocess.Popen([sys.executable, "-m", "jupyter_modelhub.deploy.host", str(folder)],
+                                     stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        self._children[name] = child
+
+        def record(session: Session) -> None:
+            self._endpoint(session, name).host_pid = child.pid
+
+        self.db.write(record)
+
+    def _status(self, name: str) -> dict:
+        try:
+            return json.loads((self.folder / name / "status.json").read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def _wait(self, name: str, deployment: str, generation: int) -> dict:
+        deadline = time.monotonic() + self.start_timeout
+        folder = self.folder / name
+        while time.monotonic() < deadline:
+            status = self._status(name)
+            if status.get("error"):
+                raise Conflict(f"Endpoint {name!r} could not start: {status['error']}.")
+            state = status.get("deployments", {}).get(deployment, {})
+            if state.get("generation") == generation and state.get("state") in ("healthy", "failed"):
+                return state
+            with self.db.read() as session:
+                pid = self._endpoint(session, name).host_pid
+            if not _alive(pid, folder) and status:
+                raise Conflict(f"The host process of endpoint {name!r} exited; see {folder / 'logs' / 'host.log'}.")
+            time.sleep(0.03)
+        raise Conflict(f"Deployment {name}/{deployment} was not ready after {self.start_timeout:.0f} s; "
+                       f"see %logs {name} --deployment {deployment}.")
+
+    def _stop_host(self, name: str, pid: int | None) -> None:
+        folder = self.folder / name
+        if _alive(pid, folder):
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 20
+            while _alive(pid, folder) and time.monotonic() < deadline:
+                child = self._children.get(name)
+                if child is not None and child.poll() is not None:
+                    break
+                time.sleep(0.02)
+            if _alive(pid, folder):
+                os.kill(pid, signal.SIGKILL)
+        child = self._children.pop(name, None)
+        if child is not None:
+            child.wait(5)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _endpoint(self, session: Session, name: str) -> Endpoint:
+        check_endpoint_name(name)
+        row = session.scalar(select(Endpoint).where(Endpoint.name == name))
+        if row is None:
+            known = session.scalars(select(Endpoint.name).order_by(Endpoint.name)).all()
+            raise NotFound(f"No endpoint named {name!r}" + (f" (endpoints: {', '.join(known)})." if known else
+                                                            "; create one with %deploy NAME MODEL."))
+        return row
+
+    def get_endpoint(self, name: str) -> dict:
+        with self.db.read() as session:
+            return self._describe(session, self._endpoint(session, name))
+
+    def list_endpoints(self) -> dict:
+        with self.db.read() as session:
+            rows = session.scalars(select(Endpoint).order_by(Endpoint.created_time.desc())).all()
+            return {"endpoints": [self._describe(session, row) for row in rows]}
+
+    def _describe(self, session: Session, row: Endpoint) -> dict:
+        status = self._status(row.name) if _alive(row.host_pid, self.folder / row.name) else {}
+        live = status.get("deployments", {})
+        deployments = []
+        for d in sorted(row.deployments, key=lambda d: d.name):
+            state = live.get(d.name, {})
+            deployments.append({
+                "name": d.name, "model": d.version.model.name, "version": d.version.version,
+                "ref": f"{d.version.model.name}:{d.version.version}", "requested": d.model_ref,
+                "flavor": d.version.flavor, "state": state.get("state", "stopped"),
+                "reason": state.get("reason", "" if state else "the endpoint's host is not running"),
+                "restarts": state.get("restarts", 0), "instances": d.settings.get("instances", 1),
+                "entry_script": d.settings.get("entry_script"), "reload": d.settings.get("reload", False),
+                "log_tail": state.get("log_tail", ""), "updated_time": iso(d.updated_time),
+                "signature": d.version.signature, "input_example": d.version.input_example,
+            })
+        states = {d["state"] for d in deployments}
+        overall = ("healthy" if states == {"healthy"} else "failed" if "failed" in states
+                   else "stopped" if states <= {"stopped"} else "updating")
+        return {
+            "name": row.name, "url": f"http://{row.host}:{row.port}", "port": row.port, "auth": row.auth_mode,
+            "traffic": row.traffic, "mirror": row.mirror, "state": overall, "deployments": deployments,
+            "created_time": iso(row.created_time), "created_by": row.created_by,
+        }
+
+    def keys(self, name: str) -> dict:
+        with self.db.read() as session:
+            row = self._endpoint(session, name)
+            return {"auth": row.auth_mode, "primary": row.primary_key, "secondary": row.secondary_key}
+
+    def log_file(self, name: str, deployment: str) -> Path:
+        with self.db.read() as session:
+            row = self._endpoint(session, name)
+            if deployment not in {d.name for d in row.deployments}:
+                raise NotFound(f"Endpoint {name!r} has no deployment {deployment!r} "
+                               f"(it has: {', '.join(d.name for d in row.deployments) or 'none'}).")
+        return self.folder / name / "logs" / f"{deployment}.log"
+
+    def tail(self, name: str, deployment: str, lines: int = 100) -> str:
+        path = self.log_file(name, deployment)
+        if not path.exists():
+            return ""
+        with open(path, "rb") as f:
+            f.seek(max(0, path.stat().st_size - max(lines, 1) * 400))
+            return "\n".join(f.read().decode(errors="replace").splitlines()[-lines:])
+
+    def timeline(self, endpoint: str | None = None, model: str | None = None) -> dict:
+        with self.db.read() as session:
+            stmt = select(ServingRecord).order_by(ServingRecord.started_time.desc(), ServingRecord.id.desc())
+            if endpoint:
+                stmt = stmt.where(ServingRecord.endpoint == endpoint)
+            if model:
+                stmt = stmt.where(ServingRecord.model == model)
+            return {"records": [
+                {"endpoint": r.endpoint, "deployment": r.deployment, "ref": f"{r.model}:{r.version}",
+                 "started_time": iso(r.started_time), "ended_time": iso(r.ended_time)}
+                for r in session.scalars(stmt.limit(500))
+            ]}
+
+    # -- changing --------------------------------------------------------------------------
+
+    def set_traffic(self, name: str, traffic: dict | None = None, mirror: dict | None = None, user: str = "") -> dict:
+        def write(session: Session) -> None:
+            row = self._endpoint(session, name)
+            names = {d.name for d in row.deployments}
+            if traffic is not None:
+                row.traffic = self._check_traffic(traffic, names)
+            if mirror is not None:
+                row.mirror = self._check_mirror(mirror, names, row.traffic)
+
+        self.db.write(write)
+        self._apply(name)
+        return self.get_endpoint(name)
+
+    @staticmethod
+    def _check_traffic(traffic: dict, names: set[str]) -> dict:
+        unknown = set(traffic) - names
+        if unknown:
+            raise InvalidInput(f"Traffic names unknown deployments {', '.join(sorted(unknown))} "
+                               f"(deployments: {', '.join(sorted(names))}).")
+        if any(not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= 100 for v in traffic.values()):
+            raise InvalidInput("Traffic percentages must be whole numbers from 0 to 100, e.g. blue=90,green=10.")
+        if sum(traffic.values()) != 100:
+            raise InvalidInput(f"Traffic must add up to 100, not {sum(traffic.values())} ({traffic}).")
+        return {n: traffic.get(n, 0) for n in sorted(names)}
+
+    @staticmethod
+    def _check_mirror(mirror: dict, names: set[str], traffic: dict) -> dict:
+        if not mirror:
+            return {}
+        target, percent = mirror.get("deployment"), mirror.get("percent")
+        if target not in names:
+            raise InvalidInput(f"Mirror deployment {target!r} does not exist (deployments: {', '.join(sorted(names))}).")
+        if not isinstance(percent, int) or not 1 <= percent <= 50:
+            raise InvalidInput(f"Mirror percentage must be a whole number from 1 to 50, not {percent!r}.")
+        if traffic.get(target, 0):
+            raise InvalidInput(f"Deployment {target!r} receives live traffic; only a deployment with 0% can be mirrored to.")
+        return {"deployment": target, "percent": percent}
+
+    def regenerate_key(self, name: str, which: str = "primary") -> dict:
+        if which not in ("primary", "secondary"):
+            raise InvalidInput(f"Invalid key {which!r}: expected 'primary' or 'secondary'.")
+
+        def write(session: Session) -> None:
+            setattr(self._endpoint(session, name), f"{which}_key", secrets.token_urlsafe(24))
+
+        self.db.write(write)
+        self._apply(name)
+        return self.keys(name)
+
+    def delete_deployment(self, name: str, deployment: str, user: str = "") -> dict:
+        def write(session: Session) -> None:
+            row = self._endpoint(session, name)
+            target = next((d for d in row.deployments if d.name == deployment), None)
+            if target is None:
+                raise NotFound(f"Endpoint {name!r} has no deployment {deployment!r}.")
+            if row.traffic.get(deployment) and len(row.deployments) > 1:
+                others = [d.name for d in row.deployments if d.name != deployment]
+                raise Conflict(f"Deployment {deployment!r} receives {row.traffic[deployment]}% of {name!r}'s "
+                               f"traffic; move it first, e.g. %traffic {name} {others[0]}=100.")
+            if row.mirror.get("deployment") == deployment:
+                row.mirror = {}
+            row.traffic = {n: p for n, p in row.traffic.items() if n != deployment}
+            self._end_record(session, name, deployment)
+            row.deployments.remove(target)
+
+        self.db.write(write)
+        self._apply(name)
+        return self.get_endpoint(name)
+
+    def delete_endpoint(self, name: str, user: str = "") -> dict:
+        with self.db.read() as session:
+            pid = self._endpoint(session, name).host_pid
+        self._stop_host(name, pid)
+
+        def write(session: Session) -> None:
+            row = self._endpoint(session, name)
+            for d in row.deployments:
+                self._end_record(session, name, d.name)
+            session.delete(row)
+
+        self.db.write(write)
+        shutil.rmtree(self.folder / name, ignore_errors=True)
+        return {"deleted": [name]}
+
+    @staticmethod
+    def _end_record(session: Session, endpoint: str, deployment: str) -> None:
+        for record in session.scalars(select(ServingRecord).where(
+                ServingRecord.endpoint == endpoint, ServingRecord.deployment == deployment,
+                ServingRecord.ended_time.is_(None))):
+            record.ended_time = utcnow()
+
+    def _deployment_references(self, session: Session, version: ModelVersion) -> list[str]:
+        rows = session.execute(select(Endpoint.name, Deployment.name).join(Deployment.endpoint)
+                               .where(Deployment.version_id == version.id)).all()
+        return [f"endpoint {e} (deployment {d})" for e, d in sorted(rows)]
+
+    # -- server lifetime -------------------------------------------------------------------
+
+    def start(self) -> None:
+        """At server start: adopt live hosts, restart the ones that should be running."""
+        with self.db.read() as session:
+            rows = [(r.name, r.host_pid, r.state) for r in session.scalars(select(Endpoint))]
+        for name, pid, state in rows:
+            if _alive(pid, self.folder / name):
+                self.log.info("Model Hub: adopted endpoint %s (host pid %s)", name, pid)
+            elif state == "running":
+                self.log.info("Model Hub: restarting endpoint %s", name)
+                try:
+                    self._apply(name)
+                except Exception as exc:  # one broken endpoint must not stop the server
+                    self.log.error("Model Hub: endpoint %s could not restart: %s", name, exc)
+
+    def check_hosts(self) -> None:
+        """Restart the host of an endpoint that should run but died (e.g. killed)."""
+        for name, child in list(self._children.items()):
+            if child.poll() is not None:
+                self._children.pop(name, None)
+        self.start()
+
+    def shutdown(self) -> None:
+        if not self.stop_on_shutdown:
+            return
+        with self.db.read() as session:
+            rows = [(r.name, r.host_pid) for r in session.scalars(select(Endpoint))]
+        for name, pid in rows:
+            self._stop_host(name, pid)

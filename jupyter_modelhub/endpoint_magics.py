@@ -1,0 +1,175 @@
+"""IPython magics for online endpoints: ``%deploy``, ``%endpoints``, ``%endpoint``, ``%invoke``,
+``%logs``, ``%traffic``, ``%undeploy``.
+
+Like the registry magics: parse, call the client, return a result object; errors are one line.
+``%invoke --local`` is the exception that runs code here: it calls the entry script's ``init()``
+and ``run()`` inside the kernel, so a failing script's traceback and breakpoints are in the
+notebook.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from IPython.core.error import UsageError
+from IPython.core.magic import line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments
+
+from .client.invoking import request_for
+from .magics import ModelHubMagics
+
+
+def parse_split(text: str, what: str = "--traffic") -> dict[str, int]:
+    """``blue=90,green=10`` -> {"blue": 90, "green": 10}."""
+    split = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, value = part.partition("=")
+        if not sep or not value.strip().isdigit():
+            raise UsageError(f"Invalid {what} {text!r}: expected NAME=PERCENT pairs such as blue=90,green=10.")
+        split[name.strip()] = int(value)
+    return split
+
+
+@magics_class
+class EndpointMagics(ModelHubMagics):
+    @magic_arguments()
+    @argument("endpoint", help="endpoint name (letters, digits, '_', '-')")
+    @argument("model", help="NAME, NAME:VERSION or NAME@ALIAS (an alias is resolved now and recorded)")
+    @argument("--deployment", "-d", default="blue", help="deployment name (default blue)")
+    @argument("--entry-script", help="an Azure-style score.py with init() and run(raw_data)")
+    @argument("--instances", type=int, help="worker processes sharing the deployment's port")
+    @argument("--traffic", help="split after deploying, e.g. blue=90,green=10")
+    @argument("--auth", choices=["key", "none"], default="key", help="key auth (default) or none")
+    @argument("--port", type=int, help="the endpoint's port (a free one by default)")
+    @argument("--reload", action="store_true", help="restart the deployment when the entry script changes")
+    @argument("--max-batch-size", type=int, help="adaptive batching: most requests scored in one call")
+    @argument("--max-batch-wait-ms", type=float, help="adaptive batching: longest wait for a batch to fill")
+    @line_magic
+    def deploy(self, line: str):
+        """Deploy a model as a local online endpoint: ``%deploy churn-ep churn@production``."""
+        args = self._parse(self.deploy, line)
+        settings = {k: v for k, v in {"max_batch_size": args.max_batch_size,
+                                      "max_batch_wait_ms": args.max_batch_wait_ms}.items() if v is not None}
+        return self._call(
+            self.hub.deploy, args.endpoint, args.model, deployment=args.deployment, entry_script=args.entry_script,
+            reload=args.reload, instances=args.instances, auth=args.auth, port=args.port,
+            traffic=parse_split(args.traffic) if args.traffic else None, **settings,
+        )
+
+    @line_magic
+    def endpoints(self, line: str = ""):
+        """List endpoints with their state, URL, deployments and traffic."""
+        return self._call(self.hub.endpoints)
+
+    @magic_arguments()
+    @argument("endpoint")
+    @line_magic
+    def endpoint(self, line: str):
+        """One endpoint: state, URL, key, deployments, and ready-to-paste calls for each protocol."""
+        return self._call(self.hub.endpoint, self._parse(self.endpoint, line).endpoint)
+
+    @magic_arguments()
+    @argument("endpoint")
+    @argument("payload", nargs="+", help="JSON text, or a Python expression such as X_test[:3]")
+    @argument("--deployment", "-d", help="send to this deployment, whatever the traffic split")
+    @argument("--protocol", choices=["azure", "mlflow", "v2"], default="azure")
+    @argument("--local", action="store_true", help="run the entry script's init()/run() here, in the kernel")
+    @line_magic
+    def invoke(self, line: str):
+        """Score data on an endpoint: ``%invoke churn-ep X_test[:3]`` or ``%invoke churn-ep {"data": [[...]]}``."""
+        args = self._parse(self.invoke, line)
+        text = " ".join(args.payload)
+        data = self._payload(text)
+        if args.local:
+            return self._invoke_local(args.endpoint, data, args.deployment)
+        return self._call(self.hub.invoke, args.endpoint, data, protocol=args.protocol, deployment=args.deployment)
+
+    def _payload(self, text: str):
+        if text.lstrip()[:1] in "{[\"":
+            try:
+                json.loads(text)
+                return text
+            except ValueError:
+                pass
+        return self._eval(text, "payload")
+
+    def _invoke_local(self, name: str, data, deployment: str | None):
+        endpoint = self._call(self.hub.endpoint, name)
+        chosen = next((d for d in endpoint["deployments"] if d["name"] == deployment), None) if deployment \
+            else endpoint._live()
+        if chosen is None:
+            raise UsageError(f"Endpoint {name!r} has no deployment {deployment!r}.")
+        script = chosen.get("entry_script")
+        if not script or not Path(script).is_file():
+            raise UsageError(f"--local runs an entry script in the kernel; deployment {chosen['name']!r} uses the "
+                             "built-in scorer (deploy with --entry-script score.py).")
+        model_dir = Path(tempfile.gettempdir()) / "modelhub-local" / chosen["ref"].replace(":", "-")
+        if not model_dir.exists():
+            self._call(self.hub.download, chosen["ref"], to=model_dir)
+        os.environ["AZUREML_MODEL_DIR"] = os.environ["MODELHUB_MODEL_DIR"] = str(model_dir)
+        spec = importlib.util.spec_from_file_location(f"modelhub_local_{chosen['name']}", script)
+        module = importlib.util.module_from_spec(spec)
+        sys.path.insert(0, str(Path(script).parent))
+        try:
+            spec.loader.exec_module(module)
+            module.init()
+            _, body = request_for(data, "azure")
+            return module.run(body.decode())  # an exception here shows its traceback in the notebook
+        finally:
+            sys.path.remove(str(Path(script).parent))
+
+    @magic_arguments()
+    @argument("endpoint")
+    @argument("--deployment", "-d", default="blue")
+    @argument("--tail", "-n", type=int, default=50, help="how many last lines")
+    @argument("--follow", "-f", action="store_true", help="keep printing new lines (interrupt to stop)")
+    @line_magic
+    def logs(self, line: str):
+        """Show a deployment's log; ``--follow`` streams it until interrupted."""
+        args = self._parse(self.logs, line)
+        if not args.follow:
+            print(self._call(self.hub.logs, args.endpoint, args.deployment, args.tail), end="")
+            return None
+        try:
+            for text in self._call(self.hub.follow_logs, args.endpoint, args.deployment, args.tail):
+                print(text, flush=True)
+        except KeyboardInterrupt:
+            pass
+        return None
+
+    @magic_arguments()
+    @argument("endpoint")
+    @argument("split", nargs="?", help="blue=90,green=10 (must add up to 100)")
+    @argument("--mirror", help="copy a share of requests to a deployment, e.g. green=10 (answers discarded)")
+    @argument("--no-mirror", action="store_true", help="stop mirroring")
+    @line_magic
+    def traffic(self, line: str):
+        """Split an endpoint's traffic between deployments: ``%traffic churn-ep blue=90,green=10``."""
+        args = self._parse(self.traffic, line)
+        mirror = None
+        if args.no_mirror:
+            mirror = {}
+        elif args.mirror:
+            pairs = parse_split(args.mirror, "--mirror")
+            if len(pairs) != 1:
+                raise UsageError("--mirror takes one deployment and a percentage, e.g. --mirror green=10.")
+            (target, percent), = pairs.items()
+            mirror = {"deployment": target, "percent": percent}
+        split = parse_split(args.split) if args.split else None
+        if split is None and mirror is None:
+            return self._call(self.hub.endpoint, args.endpoint)
+        return self._call(self.hub.set_traffic, args.endpoint, split, mirror)
+
+    @magic_arguments()
+    @argument("endpoint")
+    @argument("--deployment", "-d", help="remove only this deployment")
+    @line_magic
+    def undeploy(self, line: str):
+        """Stop and delete an endpoint (or one of its deployments)."""
+        args = self._parse(self.undeploy, line)
+        return self._call(self.hub.undeploy, args.endpoint, args.deployment)
