@@ -159,9 +159,10 @@ def jp_server_config(hub_root):
 class ServerProcess:
     """A ``jupyter server`` (or ``jupyter lab``) subprocess with the extension, on a free port."""
 
-    def __init__(self, folder: Path, app: str = "server", extra_env: dict | None = None, args=(), password: str = ""):
+    def __init__(self, folder: Path, app: str = "server", extra_env: dict | None = None, args=(), password: str = "",
+                 port: int | None = None):
         self.folder = folder
-        self.port = free_port()
+        self.port = port or free_port()
         self.token = secrets.token_hex(16)
         self.url = f"http://127.0.0.1:{self.port}/"
         self.root = folder / "hub"

@@ -25,7 +25,6 @@ import logging
 import os
 import random
 import signal
-import socket
 import sys
 import time
 from pathlib import Path
@@ -46,12 +45,6 @@ def write_json(path: Path, data: dict) -> None:
     temporary = path.with_suffix(".tmp")
     temporary.write_text(json.dumps(data, indent=1))
     os.replace(temporary, path)
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
 
 
 class RotatingLog:
@@ -97,10 +90,9 @@ class Instance:
         self.in_flight = 0
 
     async def start(self) -> None:
-        self.port = free_port()
         spec = self.spec
         command = [spec.get("python") or sys.executable, "-m", "jupyter_modelhub.serving",
-                   "--model-dir", spec["model_dir"], "--port", str(self.port), "--host", "127.0.0.1",
+                   "--model-dir", spec["model_dir"], "--port", "0", "--host", "127.0.0.1",
                    "--workers", str(spec.get("instances", 1)), "--name", spec["model"],
                    "--version", str(spec["version"]), *spec.get("args", [])]
         if spec.get("entry_script"):
@@ -108,7 +100,7 @@ class Instance:
         if spec.get("signature_file"):
             command += ["--signature-file", spec["signature_file"]]
         env = {**os.environ, **spec.get("env", {}), "MODELHUB_AUTH_KEY": self.key, "PYTHONUNBUFFERED": "1"}
-        self.logfile.write(f"--- starting generation {self.generation} on port {self.port}\n".encode())
+        self.logfile.write(f"--- starting generation {self.generation}\n".encode())
         self.process = await asyncio.create_subprocess_exec(
             *command, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT, env=env, cwd=spec.get("cwd") or spec["model_dir"],
@@ -122,6 +114,8 @@ class Instance:
         async for line in self.process.stdout:
             self.logfile.write(line)
             if not self.ready.done() and line.startswith(READY.encode()):
+                fields = dict(part.split("=", 1) for part in line.decode().split()[1:] if "=" in part)
+                self.port = int(fields["port"])  # the scoring process picked a free port itself
                 self.session = aiohttp.ClientSession(
                     f"http://127.0.0.1:{self.port}",
                     connector=aiohttp.TCPConnector(limit=64, keepalive_timeout=30),

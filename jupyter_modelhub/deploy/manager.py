@@ -124,14 +124,15 @@ class DeploymentManager(LoggingConfigurable):
             existing = next((d for d in row.deployments if d.name == deployment), None)
             generation = (existing.settings.get("generation", 0) if existing else 0) + 1
             spec = {**settings, "generation": generation, "entry_script": script, "reload": reload}
+            changed = existing is None or existing.version_id != version.id
             if existing is None:
                 session.add(Deployment(endpoint=row, name=deployment, version_id=version.id, model_ref=model, settings=spec))
             else:
-                if existing.version_id != version.id:
+                if changed:
                     self._end_record(session, endpoint, deployment)
                 existing.version_id, existing.model_ref, existing.settings = version.id, model, spec
                 existing.updated_time = utcnow()
-            if existing is None or existing.version_id != version.id or generation == 1:
+            if changed:
                 session.add(ServingRecord(endpoint=endpoint, deployment=deployment, model=version.model.name,
                                           version=version.version))
             names = {d.name for d in row.deployments} | {deployment}
@@ -211,7 +212,8 @@ class DeploymentManager(LoggingConfigurable):
             if version.signature:
                 signature_file = folder / f"{d.name}-signature.json"
                 write_json(signature_file, version.signature)
-            args = ["--flavor", version.flavor]
+            builtin = version.flavor in ("sklearn", "onnx", "mlflow") and not d.settings.get("entry_script")
+            args = ["--flavor", version.flavor] if builtin else []
             for key in SETTINGS[1:]:
                 if d.settings.get(key) is not None:
                     args += [f"--{key.replace('_', '-')}", str(d.settings[key])]
