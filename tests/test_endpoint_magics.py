@@ -1,0 +1,75 @@
+"""The endpoint magics in a real kernel started by a real Jupyter server."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+from test_magics import TRAIN, Kernel
+
+SCORE_PY = textwrap.dedent("""
+    import json, os, joblib
+    def init():
+        global model
+        model = joblib.load(os.path.join(os.environ["MODELHUB_MODEL_DIR"], "model.joblib"))
+    def run(raw_data):
+        rows = json.loads(raw_data)["data"]
+        if not rows:
+            raise ValueError("no rows to score")
+        return {"labels": model.predict(rows).tolist(), "rows": len(rows)}
+""")
+
+
+@pytest.fixture(scope="module")
+def kernel(hub_server):
+    k = Kernel(hub_server, "deploy.ipynb")
+    k.run("%load_ext jupyter_modelhub\n" + TRAIN + "\n%register churn clf --sample X[:5]\n%alias churn:1 production")
+    yield k
+    k.run("%undeploy churn-ep")
+    k.stop()
+
+
+def test_deploy_shows_status_url_key_and_examples(kernel):
+    out = kernel.run("ep = %deploy churn-ep churn@production\nep")
+    assert not out["error"], out
+    assert "endpoint churn-ep: healthy" in out["text"] and "key: " in out["text"]
+    assert "curl -s http://127.0.0.1:" in out["text"] and "/score" in out["text"]
+    assert "mlflow protocol" in out["html"] and "/v2/models/churn/versions/1/infer" in out["html"]
+    assert "(churn@production)" in out["html"], "the alias asked for is shown beside the version it resolved to"
+
+
+def test_invoke_and_predict_match_the_model(kernel):
+    out = kernel.run("r = %invoke churn-ep X[:3]\nassert r['predictions'] == clf.predict(X[:3]).tolist(), r\n"
+                     "assert ep.predict(X[:2])['predictions'] == clf.predict(X[:2]).tolist()\n"
+                     "%invoke churn-ep X[:2] --protocol v2")
+    assert not out["error"], out
+    assert "'model_name': 'churn'" in out["text"]
+    out = kernel.run('%invoke churn-ep {"data": [[1, 2]]}')
+    assert out["error"].startswith("UsageError: Endpoint 'churn-ep' answered 400") and "20" in out["error"]
+
+
+def test_endpoints_logs_traffic_and_errors(kernel, tmp_path):
+    assert "churn-ep" in kernel.run("%endpoints")["text"]
+    assert '"POST /score" 200' in kernel.run("%logs churn-ep --tail 20")["text"]
+    out = kernel.run("%traffic churn-ep blue=50,green=50")
+    assert "unknown deployments green" in out["error"]
+    out = kernel.run("%deploy churn-ep churn:1 --deployment green --traffic blue=80,green=20")
+    assert not out["error"] and "80% traffic" in out["text"] and "20% traffic" in out["text"]
+    assert "100% traffic" in kernel.run("%traffic churn-ep blue=100,green=0")["text"]
+    assert "Deleted" not in kernel.run("%undeploy churn-ep --deployment green")["text"]
+    assert "No endpoint named 'nope'" in kernel.run("%endpoint nope")["error"]
+
+
+def test_invoke_local_runs_the_entry_script_in_the_kernel(kernel, tmp_path):
+    script = tmp_path / "score.py"
+    script.write_text(SCORE_PY)
+    out = kernel.run(f"%deploy script-ep churn:1 --entry-script {script} --auth none\n"
+                     "remote = %invoke script-ep X[:2]\n"
+                     "local = %invoke script-ep X[:2] --local\n"
+                     "assert remote == local == {'labels': clf.predict(X[:2]).tolist(), 'rows': 2}, (remote, local)")
+    assert not out["error"], out
+    remote = kernel.run('%invoke script-ep {"data": []}')
+    assert "answered 500" in remote["error"] and "no rows to score" in remote["error"]
+    local = kernel.run('%invoke script-ep {"data": []} --local')
+    assert local["error"] == "ValueError: no rows to score", "the script's own exception, with its traceback, in the notebook"
+    kernel.run("%undeploy script-ep")
