@@ -42,6 +42,7 @@ class EndpointMagics(ModelHubMagics):
     @argument("model", help="NAME, NAME:VERSION or NAME@ALIAS (an alias is resolved now and recorded)")
     @argument("--deployment", "-d", default="blue", help="deployment name (default blue)")
     @argument("--entry-script", help="an Azure-style score.py with init() and run(raw_data)")
+    @argument("--env", help="a requirements file: run in an isolated environment (built with uv, cached)")
     @argument("--instances", type=int, help="worker processes sharing the deployment's port")
     @argument("--traffic", help="split after deploying, e.g. blue=90,green=10")
     @argument("--auth", choices=["key", "none"], default="key", help="key auth (default) or none")
@@ -57,7 +58,7 @@ class EndpointMagics(ModelHubMagics):
                                       "max_batch_wait_ms": args.max_batch_wait_ms}.items() if v is not None}
         return self._call(
             self.hub.deploy, args.endpoint, args.model, deployment=args.deployment, entry_script=args.entry_script,
-            reload=args.reload, instances=args.instances, auth=args.auth, port=args.port,
+            reload=args.reload, env=args.env, instances=args.instances, auth=args.auth, port=args.port,
             traffic=parse_split(args.traffic) if args.traffic else None, **settings,
         )
 

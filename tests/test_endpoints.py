@@ -268,3 +268,44 @@ def test_endpoints_survive_a_server_crash_and_restart_with_a_clean_restart(tmp_p
         if again.process.poll() is None:
             again.client().undeploy("keep-ep")
             again.stop()
+
+
+ENV_SCRIPT = textwrap.dedent("""
+    import sys
+    def init():
+        pass
+    def run(raw_data):
+        import six
+        return {"prefix": sys.prefix, "six": six.__version__}
+""")
+
+
+def test_a_requirements_file_gets_an_isolated_cached_environment(hub, hub_server, tmp_path):
+    (tmp_path / "score.py").write_text(ENV_SCRIPT)
+    (tmp_path / "requirements.txt").write_text("six==1.16.0\n")
+    ep = hub.deploy("env-ep", "churn:1", entry_script=tmp_path / "score.py", env=tmp_path / "requirements.txt", auth="none")
+    answer = requests.post(ep["url"] + "/score", json={"data": []}, timeout=10).json()
+    assert answer["six"] == "1.16.0" and answer["prefix"].startswith(str(hub_server.root / "envs"))
+    started = time.perf_counter()
+    again = hub.deploy("env-ep", "churn:1", deployment="green", entry_script=tmp_path / "score.py",
+                       env=tmp_path / "requirements.txt", auth="none")
+    assert time.perf_counter() - started < 15, "the cached environment is reused, not rebuilt"
+    assert len(list((hub_server.root / "envs").glob("*/.ready"))) == 1
+    assert again["state"] == "healthy"
+    hub.undeploy("env-ep")
+
+
+def test_reload_restarts_the_deployment_when_its_script_changes(hub, hub_server):
+    folder = hub_server.folder / "notebooks"  # --reload watches files under the server's root only
+    script = folder / "reloading.py"
+    script.write_text("def init():\n    pass\n\ndef run(raw):\n    return 'first'\n")
+    ep = hub.deploy("reload-ep", "churn:1", entry_script=script, reload=True, auth="none")
+    assert requests.post(ep["url"] + "/score", json={"data": []}, timeout=10).json() == "first"
+    script.write_text("def init():\n    pass\n\ndef run(raw):\n    return 'second'\n")
+    wait_until(lambda: requests.post(ep["url"] + "/score", json={"data": []}, timeout=10).json() == "second", 30,
+               "the edited script to be served")
+    outside = Path(os.environ.get("TMPDIR", "/tmp")) / "outside-root.py"
+    outside.write_text("def init(): pass\ndef run(raw): return 1\n")
+    with pytest.raises(InvalidInput, match="outside the server's folders"):
+        hub.deploy("reload-ep", "churn:1", deployment="green", entry_script=outside, reload=True)
+    hub.undeploy("reload-ep")

@@ -161,6 +161,7 @@ class DeployRequest(Strict):
     entry_script: Optional[EntryScript] = Field(None, description="an Azure-style score.py: init() and run(raw_data)")
     entry_script_path: Optional[str] = Field(None, description="with reload: a file under the server's root to watch")
     reload: bool = False
+    environment: Optional[str] = Field(None, description="requirements (one per line) for an isolated environment")
     instances: Optional[int] = Field(None, ge=1)
     traffic: Optional[dict[str, int]] = None
     auth: str = Field("key", description="'key' (default) or 'none'")

@@ -191,11 +191,20 @@ class ModelHubClient:
     def deploy(
         self, endpoint: str, model: str, *, deployment: str = "blue", entry_script: str | os.PathLike | None = None,
         reload: bool = False, instances: int | None = None, traffic: dict | None = None, auth: str = "key",
-        port: int | None = None, **settings,
+        port: int | None = None, env: str | os.PathLike | None = None, **settings,
     ) -> display.EndpointInfo:
-        """Deploy ``model`` (NAME, NAME:V or NAME@ALIAS) as ``endpoint``/``deployment``; returns once ready."""
+        """Deploy ``model`` (NAME, NAME:V or NAME@ALIAS) as ``endpoint``/``deployment``; returns once ready.
+
+        ``env`` is a requirements file: the deployment then runs in an isolated environment with
+        those packages (built once with uv, then reused).
+        """
         body = {"model": model, "deployment": deployment, "reload": reload, "instances": instances,
                 "traffic": traffic, "auth": auth, "port": port, **settings}
+        if env is not None:
+            path = Path(env).expanduser()
+            if not path.is_file():
+                raise InvalidInput(f"Requirements file {str(env)!r} does not exist (relative to {os.getcwd()}).")
+            body["environment"] = path.read_text()
         if entry_script is not None:
             path = Path(entry_script).expanduser()
             if not path.is_file():

@@ -30,6 +30,7 @@ from ..refs import RefError, check_alias
 from ..registry import ModelRegistry, iso
 from ..store.database import Database
 from ..store.orm import Deployment, Endpoint, ModelVersion, ServingRecord, utcnow
+from .environments import EnvironmentBuilder
 from .host import write_json
 
 SETTINGS = ("instances", "max_batch_size", "max_batch_wait_ms", "max_request_bytes", "request_timeout")
@@ -93,6 +94,7 @@ class DeploymentManager(LoggingConfigurable):
         self.folder = Path(root).resolve() / "endpoints"
         self.folder.mkdir(parents=True, exist_ok=True)
         self._children: dict[str, subprocess.Popen] = {}
+        self.environments = EnvironmentBuilder(Path(root).resolve(), parent=self)
         registry.reference_checks.append(self._deployment_references)
 
     # -- deploying -------------------------------------------------------------------------
@@ -100,15 +102,20 @@ class DeploymentManager(LoggingConfigurable):
     def deploy(
         self, endpoint: str, model: str, *, deployment: str = "blue", entry_script: dict | None = None,
         entry_script_path: str | None = None, reload: bool = False, traffic: dict | None = None,
-        auth: str = "key", port: int | None = None, user: str = "", **settings,
+        auth: str = "key", port: int | None = None, environment: str | None = None, user: str = "", **settings,
     ) -> dict:
-        """Create or update ``endpoint``'s deployment to serve ``model``; waits until it is ready."""
+        """Create or update ``endpoint``'s deployment to serve ``model``; waits until it is ready.
+
+        ``environment`` is a requirements list; without it the deployment uses the server's Python.
+        """
         check_endpoint_name(endpoint)
         check_deployment_name(deployment)
         if auth not in ("key", "none"):
             raise InvalidInput(f"Invalid auth {auth!r}: expected 'key' or 'none'.")
         settings = self._check_settings(settings)
         script = self._place_script(endpoint, deployment, entry_script, entry_script_path, reload)
+        flavor = self.registry.get_version(model)["flavor"]
+        settings["python"] = self.environments.python_for(environment, flavor)
 
         def write(session: Session) -> tuple[int, int]:
             version = self.registry.resolve(session, model)
@@ -157,7 +164,7 @@ class DeploymentManager(LoggingConfigurable):
         return self.get_endpoint(endpoint)
 
     def _check_settings(self, settings: dict) -> dict:
-        unknown = set(settings) - set(SETTINGS)
+        unknown = set(settings) - set(SETTINGS) - {"python"}
         if unknown:
             raise InvalidInput(f"Unknown deployment settings: {', '.join(sorted(unknown))}.")
         instances = settings.get("instances") or 1
@@ -222,7 +229,7 @@ class DeploymentManager(LoggingConfigurable):
                 "model_dir": str(self.registry.artifacts.files_dir(version.artifact_dir)),
                 "entry_script": d.settings.get("entry_script"), "reload": d.settings.get("reload", False),
                 "instances": d.settings.get("instances", 1), "signature_file": str(signature_file) if signature_file else None,
-                "python": sys.executable, "args": args,
+                "python": d.settings.get("python") or sys.executable, "args": args,
                 "cwd": str(Path(d.settings["entry_script"]).parent) if d.settings.get("entry_script") else None,
             }
         keys = [row.primary_key, row.secondary_key] if row.auth_mode == "key" else []
