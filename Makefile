@@ -45,6 +45,8 @@ test: install
 
 bench: install
 	$(PY) bench/registry.py
+	$(PY) bench/onnx.py
+	$(PY) bench/serving.py
 
 # Generate an alembic migration after changing store/orm.py: make migration MESSAGE="add x"
 migration: install

@@ -12,6 +12,7 @@ import asyncio
 import json
 import os
 import secrets
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from traitlets import Bool, Integer, Type, Unicode, default
 
 from . import __version__
 from .api.handlers import handlers
+from .convert import ModelConverter
 from .deploy.manager import DeploymentManager
 from .registry import ModelRegistry
 from .store.artifacts import ArtifactStore
@@ -74,8 +76,11 @@ class ModelHubApp(ExtensionApp):
             self.database, self.registry, self.root_dir, parent=self,
             script_roots=[self.serverapp.root_dir] if self.serverapp else [],
         )
+        self.converter = ModelConverter(self.registry, parent=self)
         self.executor = ThreadPoolExecutor(self.worker_threads, thread_name_prefix="modelhub")
         self.settings.update(
+            modelhub_converter=self.converter,
+            modelhub_convert_lock=threading.Lock(),
             modelhub_registry=self.registry,
             modelhub_deployments=self.deployments,
             modelhub_artifacts=self.artifacts,

@@ -114,6 +114,26 @@ class ModelHubMagics(Magics):
         return [os.path.expanduser(w) for w in shlex.split(" ".join(words))]
 
     @magic_arguments()
+    @argument("ref", help="the scikit-learn version to convert: NAME:VERSION, NAME@ALIAS or NAME")
+    @argument("--to", default="onnx", choices=["onnx"], help="target format")
+    @argument("--sample", help="expression giving more rows to check equivalence on (e.g. X_test[:500])")
+    @argument("--opset", type=int, help="ONNX opset (default: the newest skl2onnx has tested)")
+    @argument("--dtype", choices=["float32", "float64"], help="float type of the ONNX inputs (default float32)")
+    @argument("--tolerance", type=float, help="allowed difference (default 1e-4 for float32, 1e-6 for float64)")
+    @argument("--force", action="store_true", help="register even if not equivalent (tagged equivalence=failed)")
+    @line_magic
+    def convert(self, line: str):
+        """Convert to ONNX with proof: ``%convert churn:1 --to onnx --sample X_test[:500]``.
+
+        The ONNX model is checked against the original (labels, probabilities, predictions) and
+        timed; it is registered as a new version derived from the original only if equivalent.
+        """
+        args = self._parse(self.convert, line)
+        sample = self._eval(args.sample, "--sample") if args.sample else None
+        return self._call(self.hub.convert, str(self._ref(args.ref)), to=args.to, sample=sample, opset=args.opset,
+                          dtype=args.dtype, tolerance=args.tolerance, force=args.force)
+
+    @magic_arguments()
     @argument("filter", nargs="*", help="tag filter terms: NAME=VALUE, NAME!=VALUE, NAME (all must hold)")
     @argument("--name", "-n", default="", help="substring of the model name")
     @argument("--flavor", help="only this flavor")

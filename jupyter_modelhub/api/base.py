@@ -133,6 +133,8 @@ class ModelHubHandler(APIHandler):
         exc = kwargs.get("exc_info", (None, None, None))[1]
         if isinstance(exc, ModelHubError):
             body = {"message": exc.message, "reason": exc.reason}
+            if getattr(exc, "report", None) is not None:  # e.g. the equivalence report of a refused conversion
+                body["report"] = exc.report
         elif isinstance(exc, web.HTTPError):
             body = {"message": exc.log_message or self._reason, "reason": self._reason}
         else:

@@ -91,6 +91,24 @@ class VersionHandler(ModelHubHandler):
         self.reply(await self.run(self.registry.delete_version, version_ref(name, version), user=self.user_name))
 
 
+class ConvertHandler(ModelHubHandler):
+    """Converts a version to ONNX off the event loop, one conversion at a time so the speed
+    reports of two conversions do not distort each other."""
+
+    @route
+    async def post(self, name: str, version: str):
+        request = self.body(schemas.ConvertRequest)
+        converter = self.settings["modelhub_converter"]
+        lock = self.settings["modelhub_convert_lock"]
+
+        def convert():
+            with lock:
+                return converter.convert(str(version_ref(name, version)), user=self.user_name, **request.model_dump())
+
+        result = await self.run(convert)
+        self.reply(result, status=200 if result["version"].get("existing") else 201)
+
+
 class FileHandler(ModelHubHandler):
     """Streams one file of a version; its size and sha256 from the manifest are in the headers."""
 
@@ -208,6 +226,7 @@ ROUTES = [
     (f"models/{NAME}/versions", VersionsHandler),
     (f"models/{NAME}/versions/{VERSION}", VersionHandler),
     (f"models/{NAME}/versions/{VERSION}/files/(?P<path>.+)", FileHandler),
+    (f"models/{NAME}/versions/{VERSION}/convert", ConvertHandler),
     (f"models/{NAME}/aliases/(?P<alias>[^/]+)", AliasHandler),
 ]
 

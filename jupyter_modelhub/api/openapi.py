@@ -97,6 +97,11 @@ PATHS = {
     },
 }
 
+PATHS["/models/{name}/versions/{version}/convert"] = {"post": _op(
+    "Convert a scikit-learn version to ONNX: checked for equivalence, timed, registered as a new version "
+    "derived from it (400 with a report when not equivalent)", schemas.Conversion, status="201",
+    params=[_NAME, _VERSION], body=schemas.ConvertRequest)}
+
 _EP = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}, "description": "endpoint name"}
 _DEP = {"name": "deployment", "in": "path", "required": True, "schema": {"type": "string"}}
 PATHS.update({
@@ -129,7 +134,7 @@ PATHS.update({
                 {"name": "model", "in": "query", "schema": {"type": "string"}}], errors=())},
 })
 
-_COMPONENTS = [schemas.EndpointList, schemas.EndpointInfo, schemas.DeployRequest, schemas.TrafficRequest,
+_COMPONENTS = [schemas.Conversion, schemas.ConvertRequest, schemas.EndpointList, schemas.EndpointInfo, schemas.DeployRequest, schemas.TrafficRequest,
                schemas.RegenerateKeyRequest, schemas.Keys, schemas.Timeline,
 schemas.Info, schemas.Events, schemas.Upload, schemas.ModelPage, schemas.VersionPage,
                schemas.ModelDetail, schemas.Version, schemas.Deleted, schemas.RegisterRequest,

@@ -242,3 +242,21 @@ class ServingRecord(BaseModel):
 
 class Timeline(BaseModel):
     records: list[ServingRecord]
+
+
+class ConvertRequest(Strict):
+    """the conversion: to (onnx), sample rows, opset, dtype, tolerance, force"""
+
+    to: str = "onnx"
+    sample: Any = Field(None, description="extra rows to check equivalence on: a list of rows or {columns, data}")
+    opset: Optional[int] = None
+    dtype: Optional[str] = Field(None, description="float32 (default) or float64")
+    tolerance: Optional[float] = Field(None, ge=0)
+    force: bool = Field(False, description="register even if not equivalent (tagged equivalence=failed)")
+
+
+class Conversion(BaseModel):
+    version: Version
+    equivalence: dict
+    speed: dict
+    conversion: dict

@@ -16,7 +16,7 @@ from urllib.parse import quote
 import requests
 
 from .. import display
-from ..errors import ERRORS_BY_REASON, InvalidInput, ModelHubError
+from ..errors import ERRORS_BY_REASON, Conflict, InvalidInput, ModelHubError, NotFound
 from ..refs import ModelRef, RefError, parse_ref
 from . import invoking, packing
 
@@ -285,6 +285,18 @@ class ModelHubClient:
             raise InvalidInput(f"Endpoint {name!r} answered {response.status_code}: {message}")
         return answer
 
+    def convert(self, ref: str, to: str = "onnx", *, sample=None, opset: int | None = None, dtype: str | None = None,
+                tolerance: float | None = None, force: bool = False) -> display.Conversion:
+        """Convert a registered scikit-learn version to ONNX, proven equivalent and timed on the server.
+
+        ``sample`` (rows such as ``X_test[:200]``) adds rows to the equivalence check. Over the
+        tolerance nothing is registered and the error carries the report (``error.report``).
+        """
+        body = {"to": to, "opset": opset, "dtype": dtype, "tolerance": tolerance, "force": force,
+                "sample": packing.rows_for_json(sample) if sample is not None else None}
+        return display.Conversion(self._call("POST", f"{self._version_path(ref)}/convert", json=body,
+                                             timeout=max(self.timeout, 600)))
+
     def events(self, after: int | None = None) -> dict:
         return self._call("GET", "events", params={} if after is None else {"after": after})
 
@@ -324,6 +336,7 @@ def _segment(text: str) -> str:
 
 
 def _error_from(response: requests.Response) -> ModelHubError:
+    body = None
     try:
         body = response.json()
         message, reason = body["message"], body.get("reason", "")
@@ -331,5 +344,9 @@ def _error_from(response: requests.Response) -> ModelHubError:
         message, reason = f"HTTP {response.status_code} from {response.url}", ""
     if response.status_code in (401, 403):
         return ServerError(f"The Model Hub server refused the request ({response.status_code}): check the token. {message}")
-    cls = ERRORS_BY_REASON.get(reason, ServerError)
-    return cls(message)
+    cls = ERRORS_BY_REASON.get(reason) or {400: InvalidInput, 404: NotFound, 409: Conflict}.get(
+        response.status_code, ServerError)
+    error = cls(message)
+    error.reason = reason or error.reason
+    error.report = body.get("report") if isinstance(body, dict) else None
+    return error

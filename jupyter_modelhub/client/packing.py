@@ -156,6 +156,17 @@ def _dtype_name(column) -> str:
     return "string" if is_string_dtype(column.dtype) else str(column.dtype)
 
 
+def rows_for_json(sample: object, limit: int = 10_000) -> object:
+    """A sample as JSON-ready rows: a list of rows, or {"columns", "data"} for a DataFrame."""
+    import numpy as np
+    import orjson
+
+    if _is_dataframe(sample):
+        head = sample.head(limit)
+        return {"columns": [str(c) for c in head.columns], "data": orjson.loads(head.to_json(orient="values"))}
+    return _jsonable(np.asarray(sample[:limit]))
+
+
 def _head(sample: object):
     if _is_dataframe(sample):
         return sample.head(EXAMPLE_ROWS)

@@ -1,0 +1,72 @@
+"""%convert in a real kernel: the proof shown in the notebook, lineage in the registry, and the
+converted version deployed and scored by the runtime with the original's answers."""
+
+from __future__ import annotations
+
+import pytest
+from test_magics import TRAIN, Kernel
+
+
+@pytest.fixture(scope="module")
+def kernel(hub_server):
+    k = Kernel(hub_server, "convert.ipynb")
+    k.run("%load_ext jupyter_modelhub\n" + TRAIN + "\n%register churn clf --sample X[:5]")
+    yield k
+    k.stop()
+
+
+def test_convert_shows_equivalence_and_speed_and_records_lineage(kernel, hub_server):
+    out = kernel.run("c = %convert churn:1 --to onnx --sample X[:200]\nc")
+    assert not out["error"], out
+    assert "churn:2 (onnx) from churn:1: equivalent" in out["text"] and "single row:" in out["text"]
+    assert "<svg" in out["html"] and "within tolerance" in out["html"], "a table and a chart in the notebook"
+    version = hub_server.client().version("churn:2")
+    assert version["flavor"] == "onnx" and version["derived_from"] == "churn:1"
+    assert version["signature"] == hub_server.client().version("churn:1")["signature"]
+    assert version["properties"]["equivalence"]["passed"] is True and version["properties"]["speed"]["speedup"]["latency"] > 1
+    assert version["tags"]["equivalence"] == "passed"
+    assert "churn:1 → churn:2" in kernel.run("%model churn")["html"]
+
+
+def test_a_conversion_over_tolerance_registers_nothing(kernel, hub_server):
+    out = kernel.run("%convert churn:1 --tolerance 0 --new-thing")
+    assert out["error"].startswith("UsageError"), out
+    out = kernel.run("%convert churn:1 --tolerance 0")
+    assert out["error"].startswith("UsageError") and "churn:1" in out["error"], out
+    assert hub_server.client().model("churn")["version_count"] == 2
+
+
+def test_non_sklearn_versions_are_refused_clearly(kernel):
+    out = kernel.run("%convert churn:2")
+    assert "already an ONNX model" in out["error"], out
+
+
+def test_the_converted_version_serves_the_original_answers(kernel):
+    out = kernel.run(
+        "import numpy as np\n"
+        "%deploy onnx-ep churn:2 --auth none\n"
+        "answer = %invoke onnx-ep X[:50]\n"
+        "assert answer['label'] == clf.predict(X[:50]).tolist(), answer\n"
+        "assert np.allclose(answer['probabilities'], clf.predict_proba(X[:50]), atol=1e-4)\n"
+        "%undeploy onnx-ep")
+    assert not out["error"], out
+
+
+def test_a_dataframe_pipeline_converts_and_serves(kernel):
+    out = kernel.run(
+        "import pandas as pd, numpy as np\n"
+        "from sklearn.compose import make_column_transformer\n"
+        "from sklearn.preprocessing import OneHotEncoder\n"
+        "rng = np.random.default_rng(0)\n"
+        "df = pd.DataFrame({'age': rng.integers(18, 80, 300).astype('float64'), 'plan': rng.choice(['basic', 'pro', 'team'], 300),\n"
+        "                   'spend': rng.random(300) * 100})\n"
+        "target = (df.spend > 50).astype(int)\n"
+        "pipe = make_pipeline(make_column_transformer((OneHotEncoder(), ['plan']), (StandardScaler(), ['age', 'spend'])),\n"
+        "                     LogisticRegression()).fit(df, target)\n"
+        "%register plans pipe --sample df[:5]\n"
+        "%convert plans:1 --sample df[:100]\n"
+        "%deploy plans-ep plans:2 --auth none\n"
+        "answer = %invoke plans-ep df[:20]\n"
+        "assert answer['label'] == pipe.predict(df[:20]).tolist(), answer\n"
+        "%undeploy plans-ep")
+    assert not out["error"], out
