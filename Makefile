@@ -47,6 +47,7 @@ bench: install
 	$(PY) bench/registry.py
 	$(PY) bench/onnx.py
 	$(PY) bench/serving.py
+	$(PY) bench/endpoints.py
 
 # Generate an alembic migration after changing store/orm.py: make migration MESSAGE="add x"
 migration: install

@@ -1,0 +1,146 @@
+"""Endpoints: time from %deploy to ready, and what the endpoint's router costs at load.
+
+Starts a real Jupyter server with the extension, registers a scikit-learn pipeline
+(StandardScaler + LogisticRegression, 20 float features), converts it to ONNX through the REST
+API, then measures in the same run:
+
+- deploy-to-ready: the client's ``deploy()`` call (REST, host process start, scoring process
+  start, model load, readiness), several endpoints, median. Target: under 3 s.
+- requests per second and p99 latency with ``wrk`` (8 keep-alive connections, single-row JSON,
+  10 s each) against: the bare reference (``bench/bare_onnx_server.py``), the scoring runtime
+  alone (``python -m jupyter_modelhub.serving``), and the endpoint (router with key auth in front
+  of the runtime). Two cores: wrk takes one, so only the ratios mean anything.
+
+    python bench/endpoints.py [--seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+HERE = Path(__file__).resolve().parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.RequestException:
+            time.sleep(0.05)
+    raise SystemExit(f"{url} did not come up")
+
+
+def wrk(url: str, body: bytes, seconds: int, key: str | None, work: Path) -> tuple[float, float]:
+    """(requests/s, p99 ms) of single-row POSTs with 8 connections for ``seconds``."""
+    script = work / f"post-{secrets.token_hex(3)}.lua"
+    headers = 'wrk.headers["Content-Type"] = "application/json"\n'
+    if key:
+        headers += f'wrk.headers["Authorization"] = "Bearer {key}"\n'
+    script.write_text(f'wrk.method = "POST"\nwrk.body = {json.dumps(body.decode())}\n{headers}')
+    out = subprocess.run(["wrk", "-t1", "-c8", f"-d{seconds}s", "--latency", "-s", str(script), url],
+                         capture_output=True, text=True, timeout=seconds + 30).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    value = float(p99.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[p99.group(2)]
+    if "Non-2xx" in out or "Socket errors" in out:
+        print("  wrk reported errors:\n" + "\n".join(l for l in out.splitlines() if "Non-2xx" in l or "Socket" in l))
+    return rps, value
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=10)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is needed: apt-get install wrk")
+    from sklearn.datasets import make_classification
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from jupyter_modelhub.client import ModelHubClient
+
+    work = Path(tempfile.mkdtemp(prefix="modelhub-bench-ep-"))
+    port, token = free_port(), secrets.token_hex(16)
+    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(work / "runtime"), "JUPYTER_CONFIG_DIR": str(work / "config")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyter_server", "--no-browser", f"--port={port}", "--ip=127.0.0.1", "--allow-root",
+         f"--IdentityProvider.token={token}", f"--ModelHubApp.root_dir={work / 'hub'}", "--log-level=WARN"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    processes = []
+    try:
+        base = f"http://127.0.0.1:{port}/"
+        wait_http(base + "api/status")
+        hub = ModelHubClient(base, token)
+        X, y = make_classification(2000, 20, random_state=0)
+        model = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
+        hub.register("bench", model, sample=X[:5])
+        onnx = hub.convert("bench:1", sample=X[:200])["version"]
+
+        times = []
+        for i in range(5):
+            started = time.perf_counter()
+            hub.deploy(f"ready-{i}", onnx["ref"])
+            times.append(time.perf_counter() - started)
+            hub.undeploy(f"ready-{i}")
+        ready = statistics.median(times)
+
+        endpoint = hub.deploy("bench-ep", onnx["ref"])
+        model_dir = work / "onnx"
+        hub.download(onnx["ref"], to=model_dir)
+        body = json.dumps({"data": X[:1].tolist()}).encode()
+
+        bare_port, runtime_port = free_port(), free_port()
+        processes.append(subprocess.Popen([sys.executable, str(HERE / "bare_onnx_server.py"),
+                                           str(model_dir / "model.onnx"), str(bare_port)], stdout=subprocess.DEVNULL))
+        signature = work / "signature.json"
+        signature.write_text(json.dumps(onnx["signature"]))
+        processes.append(subprocess.Popen(
+            [sys.executable, "-m", "jupyter_modelhub.serving", "--model-dir", str(model_dir), "--port", str(runtime_port),
+             "--signature-file", str(signature), "--threads", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        wait_http(f"http://127.0.0.1:{bare_port}/score")
+        wait_http(f"http://127.0.0.1:{runtime_port}/")
+
+        results = {
+            "bare Tornado + onnxruntime": wrk(f"http://127.0.0.1:{bare_port}/score", body, args.seconds, None, work),
+            "scoring runtime alone": wrk(f"http://127.0.0.1:{runtime_port}/score", body, args.seconds, None, work),
+            "endpoint (router + key auth)": wrk(endpoint["url"] + "/score", body, args.seconds, endpoint.key, work),
+        }
+    finally:
+        for process in processes:
+            process.terminate()
+        server.terminate()
+        server.wait(30)
+
+    print(f"\ndeploy to ready (median of 5): {ready:.2f} s  [{', '.join(f'{t:.2f}' for t in times)}]  "
+          f"target < 3 s: {'OK' if ready < 3 else 'OVER'}")
+    bare = results["bare Tornado + onnxruntime"][0]
+    print(f"\n{'server':<32} {'req/s':>9} {'p99 ms':>8} {'x bare':>7}")
+    for name, (rps, p99) in results.items():
+        print(f"{name:<32} {rps:>9.0f} {p99:>8.2f} {rps / bare:>7.2f}")
+
+
+if __name__ == "__main__":
+    main()
