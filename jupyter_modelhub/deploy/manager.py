@@ -36,24 +36,14 @@ from .host import write_json
 SETTINGS = ("instances", "max_batch_size", "max_batch_wait_ms", "max_request_bytes", "request_timeout")
 
 
-def check_endpoint_name(name: str) -> str:
+def check_label(name: str, what: str = "endpoint") -> str:
+    """Endpoint and deployment names have an alias's shape: letters, digits, '_' and '-'."""
     try:
-        check_alias(name)  # same shape as an alias: letters, digits, '_' and '-'
+        return check_alias(name)
     except RefError:
         raise InvalidInput(
-            f"Invalid endpoint name {name!r}: use 1-64 letters, digits, '_' or '-', starting with a letter."
+            f"Invalid {what} name {name!r}: use 1-64 letters, digits, '_' or '-', starting with a letter."
         ) from None
-    return name
-
-
-def check_deployment_name(name: str) -> str:
-    try:
-        check_alias(name)
-    except RefError:
-        raise InvalidInput(
-            f"Invalid deployment name {name!r}: use 1-64 letters, digits, '_' or '-', starting with a letter (e.g. blue)."
-        ) from None
-    return name
 
 
 def _alive(pid: int | None, folder: Path) -> bool:
@@ -108,8 +98,8 @@ class DeploymentManager(LoggingConfigurable):
 
         ``environment`` is a requirements list; without it the deployment uses the server's Python.
         """
-        check_endpoint_name(endpoint)
-        check_deployment_name(deployment)
+        check_label(endpoint)
+        check_label(deployment, "deployment")
         if auth not in ("key", "none"):
             raise InvalidInput(f"Invalid auth {auth!r}: expected 'key' or 'none'.")
         settings = self._check_settings(settings)
@@ -303,7 +293,7 @@ class DeploymentManager(LoggingConfigurable):
     # -- reading ---------------------------------------------------------------------------
 
     def _endpoint(self, session: Session, name: str) -> Endpoint:
-        check_endpoint_name(name)
+        check_label(name)
         row = session.scalar(select(Endpoint).where(Endpoint.name == name))
         if row is None:
             known = session.scalars(select(Endpoint.name).order_by(Endpoint.name)).all()
