@@ -1,0 +1,18 @@
+"""The scoring runtime: one model behind HTTP, in a process, a container or a pod.
+
+Started as ``python -m jupyter_modelhub.serving --model-dir DIR --port P ...`` (see
+``__main__.py`` for the options). It speaks Azure ML's ``/score``, MLflow's ``/invocations`` and
+the Open Inference Protocol (``/v2``), scores with a built-in scorer for the model's flavor
+(onnx, sklearn, mlflow) or with an Azure ML entry script (``init()``, ``run(raw_data)``), and
+prints ``MODELHUB_READY port=P`` on stdout once the model is loaded and the port listens.
+
+This package imports nothing else from jupyter_modelhub: it ships alone into images and
+processes. Its dependencies are tornado, numpy and orjson; onnxruntime for ONNX models,
+joblib and scikit-learn for scikit-learn models, mlflow for MLflow models. Importing it is cheap.
+
+Modules: ``server`` (routes, auth, limits, access log, shutdown), ``workers`` (processes),
+``scorers`` (models and entry scripts), ``protocols`` (request and response bodies),
+``signature`` (input checks), ``batching``, ``metrics``, ``openapi``.
+"""
+
+READY_LINE_PREFIX = "MODELHUB_READY"

@@ -1,0 +1,69 @@
+"""The record of answered requests: one access line each on stdout, and their counts in the metrics.
+
+Tornado calls :meth:`RequestLog.record` as each response finishes; it only keeps a tuple. Lines
+are formatted and counts added in batches: every 64 requests, every quarter second, before
+``/metrics`` answers and at shutdown. Done in place, between the HTTP stack's own work, the
+same formatting costs several times more (measured: about 5 us a request against under 1 us),
+and that was most of the distance to a bare handler. The price: at a scrape, another worker's
+counts may be a quarter second old.
+
+Lines are written in pieces smaller than PIPE_BUF, so the lines of several workers sharing
+stdout never interleave. The format: ``TIME [wN] IP "METHOD URI" STATUS DURATION [batch=N]``,
+where batch=N says N requests shared the model call (adaptive batching).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from .metrics import Metrics
+
+_BATCH = 64
+_PIPE_PIECE = 3500  # bytes; PIPE_BUF is 4096 on Linux
+
+
+class RequestLog:
+    def __init__(self, metrics: Metrics, fd: int = 1, tag: str = ""):
+        self.metrics = metrics
+        self.fd = fd
+        self.tag = tag
+        self._pending: list[tuple] = []
+        self._second = -1
+        self._stamp = ""
+
+    def record(self, handler) -> None:
+        """Tornado's log_function: called once per response."""
+        request = handler.request
+        pending = self._pending
+        pending.append((time.time(), handler.route, handler.get_status(), request.request_time(),
+                        request.remote_ip, request.method, request.uri, handler.batch))
+        if len(pending) >= _BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        count = self.metrics.request
+        piece: list[str] = []
+        size = 0
+        for now, route, status, seconds, ip, method, uri, batch in pending:
+            count(route, status, seconds)
+            second = int(now)
+            if second != self._second:
+                self._second, self._stamp = second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+            line = (f'{self._stamp}.{int((now - second) * 1000):03d}Z{self.tag} {ip} "{method} {uri}" '
+                    f'{status} {seconds * 1000:.2f}ms{f" batch={batch}" if batch > 1 else ""}\n')
+            if size + len(line) > _PIPE_PIECE and piece:
+                self._write(piece)
+                piece, size = [], 0
+            piece.append(line)
+            size += len(line)
+        self._write(piece)
+
+    def _write(self, lines: list[str]) -> None:
+        try:
+            os.write(self.fd, "".join(lines).encode())
+        except OSError:  # nobody reads stdout any more: keep serving
+            pass

@@ -1,0 +1,301 @@
+"""What turns a request into predictions: a built-in scorer for the model's flavor, or an entry script.
+
+- :class:`OnnxScorer`: an onnxruntime session using the threads its worker is given; all outputs.
+- :class:`SklearnScorer`: a joblib/pickle estimator; ``predict``, and ``predict_proba`` where the
+  model has it (named ``label`` and ``probabilities``, as skl2onnx names them, so a model and its
+  ONNX conversion answer alike).
+- :class:`MlflowScorer`: ``mlflow.pyfunc``, when mlflow is installed.
+- :class:`EntryScript`: Azure ML's contract, ``init()`` once per worker and ``run(raw_data)`` per
+  request, with the model folder in ``AZUREML_MODEL_DIR`` and ``MODELHUB_MODEL_DIR``.
+
+Built-in scorers take and return dicts of arrays by name, so protocols and batching never depend
+on the flavor. Not here: request decoding (``protocols.py``), batching (``batching.py``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from .signature import Signature, TensorSpec, parse_dtype
+
+log = logging.getLogger("jupyter_modelhub.serving")
+
+FLAVORS = ("onnx", "sklearn", "mlflow")
+PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
+
+
+def model_files(model_dir: Path) -> list[Path]:
+    return sorted(p for p in model_dir.rglob("*")
+                  if p.is_file() and not any(part.startswith(".") for part in p.relative_to(model_dir).parts))
+
+
+def detect_flavor(model_dir: Path) -> str:
+    """mlflow for an MLmodel file, onnx for exactly one .onnx file, sklearn for one pickle."""
+    if (model_dir / "MLmodel").is_file():
+        return "mlflow"
+    files = model_files(model_dir)
+    if len([p for p in files if p.suffix == ".onnx"]) == 1:
+        return "onnx"
+    if len([p for p in files if p.suffix in PICKLE_SUFFIXES]) == 1:
+        return "sklearn"
+    found = ", ".join(str(p.relative_to(model_dir)) for p in files[:10]) or "no files"
+    raise ValueError(f"Cannot tell how to load the model in {model_dir}: expected an MLmodel file, exactly one "
+                     f".onnx file or one .joblib/.pkl/.pickle file (found {found}). Pass --flavor or --entry-script.")
+
+
+def _single_file(model_dir: Path, suffixes: tuple[str, ...], flavor: str) -> Path:
+    matches = [p for p in model_files(model_dir) if p.suffix in suffixes]
+    if len(matches) != 1:
+        listed = ", ".join(str(p.relative_to(model_dir)) for p in matches) or "none"
+        raise ValueError(f"A {flavor} model folder holds exactly one {'/'.join(suffixes)} file; "
+                         f"{model_dir} has {listed}.")
+    return matches[0]
+
+
+class BuiltinScorer:
+    """A model called in-process with arrays; ``predict`` maps input arrays to output arrays."""
+
+    platform = "unknown"
+    signature: Signature
+    output_names: list[str]
+
+    def predict(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+
+# -- ONNX --------------------------------------------------------------------------------------
+
+_ORT_TYPES = {"tensor(float)": "float32", "tensor(double)": "float64", "tensor(float16)": "float16",
+              "tensor(int64)": "int64", "tensor(int32)": "int32", "tensor(int16)": "int16",
+              "tensor(int8)": "int8", "tensor(uint64)": "uint64", "tensor(uint32)": "uint32",
+              "tensor(uint16)": "uint16", "tensor(uint8)": "uint8", "tensor(bool)": "bool",
+              "tensor(string)": "object"}
+
+
+class OnnxScorer(BuiltinScorer):
+    platform = "onnx_onnxv1"
+
+    def __init__(self, path: Path, signature: Signature | None, threads: int):
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        # The worker's share of the cores, not all of them: workers and the load side share a host.
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # Idle pool threads sleep instead of spinning between requests: spinning only pays off
+        # for back-to-back large batches, and it takes CPU from the event loop and other workers.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        model_inputs = self.session.get_inputs()
+        self._feeds = [(i.name, np.dtype(_ORT_TYPES.get(i.type, "float32")), len(i.shape)) for i in model_inputs]
+        self.output_names = [o.name for o in self.session.get_outputs()]
+        own = Signature([_ort_spec(i) for i in model_inputs], [_ort_spec(o) for o in self.session.get_outputs()])
+        if signature is not None:
+            missing = [name for name, _, _ in self._feeds if name not in signature.by_name]
+            if missing:
+                raise ValueError(f"The signature names inputs {signature.names}, but the ONNX graph {path.name} "
+                                 f"takes {[name for name, _, _ in self._feeds]}.")
+            if not signature.outputs:
+                signature = Signature(signature.inputs, own.outputs)
+        self.signature = signature or own
+        self._warm_up()
+
+    def predict(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        if len(self._feeds) == 1:  # the usual case, with the array already as the graph wants it
+            name, dtype, rank = self._feeds[0]
+            array = inputs[name]
+            if array.dtype == dtype and array.ndim == rank:
+                return dict(zip(self.output_names, self.session.run(None, {name: array})))
+        feeds = {}
+        for name, dtype, rank in self._feeds:
+            array = inputs[name]
+            if array.dtype != dtype:
+                array = array.astype(dtype)
+            if array.ndim == 1 and rank == 2:  # a DataFrame column fed to a [-1, 1] input
+                array = array.reshape(-1, 1)
+            feeds[name] = array
+        return dict(zip(self.output_names, self.session.run(None, feeds)))
+
+    def _warm_up(self) -> None:
+        """One call with zeros, so the first request does not pay for allocations."""
+        feeds = {}
+        for i in self.session.get_inputs():
+            dtype = np.dtype(_ORT_TYPES.get(i.type, "object"))
+            if dtype.kind == "O":
+                return
+            feeds[i.name] = np.zeros([d if isinstance(d, int) and d > 0 else 1 for d in i.shape], dtype)
+        try:
+            self.session.run(None, feeds)
+        except Exception as exc:  # a graph that rejects zeros still serves real inputs
+            log.debug("ONNX warm-up skipped: %s", exc)
+
+
+def _ort_spec(value) -> TensorSpec:
+    shape = tuple(d if isinstance(d, int) and d >= 0 else -1 for d in value.shape)
+    return TensorSpec(value.name, parse_dtype(_ORT_TYPES.get(value.type)), shape)
+
+
+# -- scikit-learn ------------------------------------------------------------------------------
+
+class SklearnScorer(BuiltinScorer):
+    def __init__(self, path: Path, signature: Signature | None):
+        import joblib
+        from sklearn.base import is_classifier
+
+        self.platform = "sklearn_" + path.suffix.lstrip(".")
+        self.model = joblib.load(path)
+        self.has_proba = hasattr(self.model, "predict_proba")
+        classifier = is_classifier(self.model)
+        self.output_names = ["label", "probabilities"] if self.has_proba else ["label" if classifier else "variable"]
+        self._feature_names = getattr(self.model, "feature_names_in_", None)
+        signature = signature or self._own_signature()
+        if len(signature.inputs) > 1 and not signature.columnar:
+            raise ValueError(f"A scikit-learn model takes one matrix or DataFrame; the signature has "
+                             f"{len(signature.inputs)} tensor inputs {signature.names}.")
+        if signature.outputs and len(signature.outputs) == len(self.output_names):
+            self.output_names = [spec.name for spec in signature.outputs]
+        elif not signature.outputs:
+            signature = Signature(signature.inputs, self._own_outputs())
+        self.signature = signature
+
+    def _own_signature(self) -> Signature:
+        if self._feature_names is not None:
+            return Signature([TensorSpec(str(name), None, (-1,)) for name in self._feature_names])
+        width = getattr(self.model, "n_features_in_", None)
+        if width is not None:
+            return Signature([TensorSpec("input", np.dtype("float64"), (-1, int(width)))])
+        return Signature([TensorSpec("input")])
+
+    def _own_outputs(self) -> list[TensorSpec]:
+        label_dtype = getattr(getattr(self.model, "classes_", None), "dtype", None)
+        outputs = [TensorSpec(self.output_names[0], parse_dtype(str(label_dtype)) if label_dtype else None, (-1,))]
+        if self.has_proba:
+            classes = len(getattr(self.model, "classes_", [])) or -1
+            outputs.append(TensorSpec(self.output_names[1], np.dtype("float64"), (-1, classes)))
+        return outputs
+
+    def predict(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        features = self._features(inputs)
+        outputs = {self.output_names[0]: np.asarray(self.model.predict(features))}
+        if self.has_proba:
+            outputs[self.output_names[1]] = np.asarray(self.model.predict_proba(features))
+        return outputs
+
+    def _features(self, inputs: dict[str, np.ndarray]):
+        if not self.signature.columnar:
+            return inputs[self.signature.names[0]]
+        if self._feature_names is not None:  # fitted on a DataFrame: give it one, names and all
+            import pandas
+
+            return pandas.DataFrame({name: inputs[name] for name in self.signature.names})
+        return np.column_stack([inputs[name] for name in self.signature.names])
+
+
+# -- MLflow ------------------------------------------------------------------------------------
+
+class MlflowScorer(BuiltinScorer):
+    platform = "mlflow_pyfunc"
+
+    def __init__(self, model_dir: Path, signature: Signature | None):
+        try:
+            import mlflow.pyfunc
+        except ImportError:
+            raise ValueError("This is an MLflow model, but mlflow is not installed in this environment: "
+                             "pip install mlflow, or deploy it with an entry script.") from None
+        self.model = mlflow.pyfunc.load_model(str(model_dir))
+        self.signature = signature or _mlflow_signature(self.model) or Signature([TensorSpec("input")])
+        self.output_names = [spec.name for spec in self.signature.outputs]
+
+    def predict(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        if self.signature.columnar:
+            import pandas
+
+            data = pandas.DataFrame(inputs)
+        elif len(inputs) == 1:
+            data = next(iter(inputs.values()))
+        else:
+            data = inputs
+        return _named_outputs(self.model.predict(data))
+
+
+def _mlflow_signature(model) -> Signature | None:
+    try:
+        schema = model.metadata.get_input_schema()
+        if schema is None:
+            return None
+        if schema.is_tensor_spec():
+            return Signature([TensorSpec(spec.name or "input", spec.type, tuple(spec.shape)) for spec in schema.inputs])
+        return Signature([TensorSpec(name, parse_dtype(np.dtype(dtype).name), (-1,))
+                          for name, dtype in zip(schema.input_names(), schema.numpy_types())])
+    except Exception as exc:  # an unusual schema: serve without checks rather than not at all
+        log.warning("could not read the MLflow signature: %s", exc)
+        return None
+
+
+def _named_outputs(result) -> dict:
+    if hasattr(result, "columns"):  # DataFrame: one output per column
+        return {str(column): result[column].to_numpy() for column in result.columns}
+    if isinstance(result, dict):
+        return {str(name): np.asarray(value) for name, value in result.items()}
+    if hasattr(result, "to_numpy"):
+        result = result.to_numpy()
+    return {"predictions": np.asarray(result)}
+
+
+# -- entry scripts -----------------------------------------------------------------------------
+
+class EntryScript:
+    """A scoring script with Azure ML's contract: ``init()`` once, ``run(raw_data)`` per request."""
+
+    platform = "python_entryscript"
+
+    def __init__(self, path: Path, signature: Signature | None):
+        self.path = path
+        self.signature = signature
+        # As Azure ML does: the script's folder is importable, so it can import its neighbours.
+        sys.path.insert(0, str(path.parent))
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        if spec is None or spec.loader is None:
+            raise ValueError(f"Cannot import the entry script {path}: it must be a Python file.")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[path.stem] = module
+        spec.loader.exec_module(module)
+        self._init = getattr(module, "init", None)
+        self._run = getattr(module, "run", None)
+        if not callable(self._run):
+            raise ValueError(f"The entry script {path.name} defines no run(raw_data) function; "
+                             "Azure ML entry scripts define init() and run(raw_data).")
+
+    def init(self) -> None:
+        if callable(self._init):
+            self._init()
+
+    def run(self, raw_data: str):
+        return self._run(raw_data)
+
+
+def load(model_dir: Path, flavor: str | None, entry_script: Path | None, signature: Signature | None,
+         threads: int) -> BuiltinScorer | EntryScript:
+    """Load the model as the options say; blocking, and raising ValueError on a wrong setup."""
+    os.environ["AZUREML_MODEL_DIR"] = os.environ["MODELHUB_MODEL_DIR"] = str(model_dir)
+    if entry_script is not None:
+        script = EntryScript(entry_script, signature)
+        script.init()
+        return script
+    flavor = flavor or detect_flavor(model_dir)
+    if flavor == "onnx":
+        return OnnxScorer(_single_file(model_dir, (".onnx",), "onnx"), signature, threads)
+    if flavor == "sklearn":
+        return SklearnScorer(_single_file(model_dir, PICKLE_SUFFIXES, "sklearn"), signature)
+    if flavor == "mlflow":
+        return MlflowScorer(model_dir, signature)
+    raise ValueError(f"Unknown flavor {flavor!r}: the built-in scorers are {', '.join(FLAVORS)}; "
+                     "other models need an entry script.")

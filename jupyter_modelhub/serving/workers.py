@@ -1,0 +1,155 @@
+"""Processes: one worker in this process, or several forked workers sharing the port.
+
+With several workers the parent binds one listening socket per worker, all on the same port
+with SO_REUSEPORT, so the kernel spreads connections evenly; it then forks the workers (each
+loads its own model: onnxruntime sessions do not survive a fork), prints the ready line once all
+of them are ready, restarts a worker that dies after it was ready, forwards SIGTERM and SIGINT,
+and exits 0 once all have stopped. The parent keeps every socket open, so a restarted worker
+takes over its predecessor's socket and the connections already queued on it.
+
+Not here: serving HTTP (``server.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import select
+import signal
+import sys
+import traceback
+
+from tornado.netutil import bind_sockets
+
+from .metrics import Metrics
+from .server import serve
+
+log = logging.getLogger("jupyter_modelhub.serving")
+
+READY = "MODELHUB_READY"
+MAX_RESTARTS = 100
+
+
+def announce(port: int, workers: int = 1) -> None:
+    """The line a parent process waits for: the model is loaded and the port listens."""
+    sys.stdout.write(f"{READY} port={port}" + (f" workers={workers}" if workers > 1 else "") + "\n")
+    sys.stdout.flush()
+
+
+def run(options) -> int:
+    """Serve until stopped; the process's exit code."""
+    count = options.workers
+    try:
+        sockets = [bind_sockets(options.port, options.host, reuse_port=count > 1)]
+        port = sockets[0][0].getsockname()[1]
+        sockets += [bind_sockets(port, options.host, reuse_port=True) for _ in range(count - 1)]
+    except OSError as exc:
+        log.error("cannot listen on %s:%s: %s", options.host, options.port, exc)
+        return 1
+    log.info("listening on %s port %d; loading the model", options.host, port)
+    metrics = Metrics(count)
+    if count == 1:
+        return asyncio.run(serve(options, sockets[0], metrics, on_ready=announce))
+    return _supervise(options, sockets, metrics, port)
+
+
+def _supervise(options, sockets: list[list], metrics: Metrics, port: int) -> int:
+    count = len(sockets)
+    ready_read, ready_write = os.pipe()
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_read, False)
+    os.set_blocking(wake_write, False)
+    signal.set_wakeup_fd(wake_write)  # a signal wakes the select() below
+    stopping = False
+
+    def on_stop(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, on_stop)
+    signal.signal(signal.SIGINT, on_stop)
+    signal.signal(signal.SIGCHLD, lambda signum, frame: None)
+    children: dict[int, int] = {}  # pid -> worker index
+    ready: set[int] = set()
+    announced = forwarded = False
+    exit_code, restarts = 0, 0
+
+    def spawn(index: int) -> None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid:
+            children[pid] = index
+            return
+        code = 1
+        try:
+            _die_with_parent()
+            signal.set_wakeup_fd(-1)
+            for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
+                signal.signal(signum, signal.SIG_DFL)
+            for fd in (ready_read, wake_read, wake_write):
+                os.close(fd)
+            for other, group in enumerate(sockets):
+                if other != index:
+                    for sock in group:
+                        sock.close()
+            metrics.use_row(index)
+            code = asyncio.run(serve(options, sockets[index], metrics, index, count,
+                                     on_ready=lambda _port: os.write(ready_write, f"{index}\n".encode())))
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+
+    for index in range(count):
+        spawn(index)
+    while children:
+        if stopping and not forwarded:
+            forwarded = True
+            for pid in children:
+                os.kill(pid, signal.SIGTERM)
+        readable, _, _ = select.select([ready_read, wake_read], [], [])
+        if ready_read in readable:
+            ready.update(int(line) for line in os.read(ready_read, 4096).split())
+            if not announced and len(ready) == count:
+                announced = True
+                announce(port, count)
+        if wake_read in readable:
+            try:
+                os.read(wake_read, 4096)
+            except BlockingIOError:
+                pass
+        while children:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                children.clear()
+                break
+            if pid == 0:
+                break
+            index = children.pop(pid)
+            code = os.waitstatus_to_exitcode(status)
+            if stopping:
+                exit_code = max(exit_code, code)
+            elif index not in ready or restarts >= MAX_RESTARTS:
+                log.error("worker %d (pid %d) exited with %d before it was ready; stopping", index, pid, code)
+                stopping, exit_code = True, 1
+            else:
+                restarts += 1
+                log.warning("worker %d (pid %d) exited with %d; starting a new one", index, pid, code)
+                ready.discard(index)
+                spawn(index)
+    return exit_code
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to send this worker SIGTERM if the parent dies (even by SIGKILL): no orphans."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the parent's SIGTERM forwarding still applies
+        pass
