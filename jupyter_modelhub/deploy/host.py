@@ -357,7 +357,12 @@ def main() -> None:
     (folder / "logs").mkdir(parents=True, exist_ok=True)
     logging.basicConfig(filename=folder / "logs" / "host.log", level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(message)s")
-    asyncio.run(Host(folder).run())
+    try:
+        import uvloop  # roughly doubles what the router forwards per second on one core
+    except ImportError:
+        asyncio.run(Host(folder).run())
+    else:
+        uvloop.run(Host(folder).run())
 
 
 if __name__ == "__main__":
