@@ -104,6 +104,15 @@ def test_bad_payloads_get_a_400_naming_what_was_expected(hub):
     assert response.status_code == 400 and "JSON" in response.text
 
 
+def test_logs_can_be_followed_as_requests_arrive(hub):
+    ep = hub.endpoint("churn-ep")
+    lines = hub.follow_logs("churn-ep", "blue", tail=0, timeout=20)
+    marker = "/score?follow-marker"
+    threading.Timer(0.5, lambda: post(ep, marker, {"data": X[:1].tolist()})).start()
+    assert any(marker in line for line in lines), "the new request's access line is streamed"
+    lines.close()
+
+
 def test_a_version_in_use_cannot_be_deleted(hub):
     with pytest.raises(Conflict, match="endpoint churn-ep \\(deployment blue\\)"):
         hub.delete("churn:1")
