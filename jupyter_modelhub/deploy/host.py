@@ -42,8 +42,10 @@ HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length"
 
 
 def write_json(path: Path, data: dict) -> None:
+    """Replace ``path`` atomically, readable by its owner only (a spec holds the endpoint's keys)."""
     temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(data, indent=1))
+    with open(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+        f.write(json.dumps(data, indent=1))
     os.replace(temporary, path)
 
 
