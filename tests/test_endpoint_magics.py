@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 
 import pytest
+from conftest import wait_until
 from test_magics import TRAIN, Kernel
 
 SCORE_PY = textwrap.dedent("""
@@ -48,8 +49,10 @@ def test_invoke_and_predict_match_the_model(kernel):
     assert out["error"].startswith("UsageError: Endpoint 'churn-ep' answered 400") and "20" in out["error"]
 
 
-def test_endpoints_logs_traffic_and_errors(kernel, tmp_path):
+def test_endpoints_logs_traffic_and_errors(kernel, hub_server):
     assert "churn-ep" in kernel.run("%endpoints")["text"]
+    # the runtime writes access lines in batches (every quarter second): wait for them to land
+    wait_until(lambda: '"POST /score" 200' in hub_server.client().logs("churn-ep", "blue"), 10, "the access lines")
     assert '"POST /score" 200' in kernel.run("%logs churn-ep --tail 20")["text"]
     out = kernel.run("%traffic churn-ep blue=50,green=50")
     assert "unknown deployments green" in out["error"]
