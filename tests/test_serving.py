@@ -143,6 +143,20 @@ def test_azure_score_and_liveness(onnx_server, models):
     np.testing.assert_allclose(response.json()["probabilities"], probabilities, atol=1e-5)
 
 
+def test_sklearn_flavor_answers_like_its_onnx_conversion(serve, models):
+    server = serve(models["sklearn"])  # no signature: taken from the estimator (20 features)
+    data = rows(models, 0, 3)
+    answer = server.post("/score", json={"data": data}).json()
+    assert answer["label"] == models["pipeline"].predict(np.array(data)).tolist()
+    np.testing.assert_allclose(answer["probabilities"], models["pipeline"].predict_proba(np.array(data)))
+    metadata = server.get("/v2/models/model").json()
+    assert metadata["platform"] == "sklearn_joblib"
+    assert metadata["inputs"] == [{"name": "input", "datatype": "FP64", "shape": [-1, FEATURES]}]
+    assert [o["name"] for o in metadata["outputs"]] == ["label", "probabilities"]
+    short = server.post("/score", json={"data": [[1.0, 2.0]]})
+    assert short.status_code == 400 and f"[-1, {FEATURES}]" in short.json()["message"]
+
+
 def test_mlflow_formats_on_a_tensor_model(onnx_server, models):
     data = rows(models, 3, 2)
     labels, _ = expected(models, data)

@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-FLAVORS = ("onnx", "sklearn", "mlflow")
+FLAVORS = ("onnx", "sklearn", "mlflow", "custom")  # custom: the registry's word for "needs an entry script"
 
 
 def parser() -> argparse.ArgumentParser:
@@ -32,7 +32,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
     p.add_argument("--workers", type=int, default=1, help="processes sharing the port (default 1)")
     p.add_argument("--threads", type=int,
-                   help="onnxruntime and BLAS threads per worker (default: the cores divided by the workers)")
+                   help="onnxruntime and BLAS threads per worker (default: the usable cores divided by the workers)")
     p.add_argument("--name", default="model", help="the model's name in /v2 paths and metadata (default 'model')")
     p.add_argument("--version", help="the model's version in /v2 paths and metadata")
     p.add_argument("--max-batch-size", type=int, default=0,
@@ -54,6 +54,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error(f"--model-dir {options.model_dir} is not a folder")
     if options.entry_script is not None and not options.entry_script.is_file():
         p.error(f"--entry-script {options.entry_script} is not a file")
+    if options.flavor == "custom" and options.entry_script is None:
+        p.error("a custom model needs --entry-script (a score.py with init() and run(raw_data))")
     if options.signature_file is not None and not options.signature_file.is_file():
         p.error(f"--signature-file {options.signature_file} is not a file")
     for name in ("workers", "max_request_bytes"):
@@ -63,12 +65,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error("--max-batch-size and --max-batch-wait-ms cannot be negative; --request-timeout must be positive")
     options.model_dir = options.model_dir.resolve()
     options.entry_script = options.entry_script.resolve() if options.entry_script else None
-    options.threads = options.threads or max(1, (os.cpu_count() or 1) // options.workers)
+    options.threads = options.threads or max(1, _usable_cores() // options.workers)
     # A key in the environment stays out of ps; take it out of the environment too, so entry
     # scripts and the processes they start do not see it. --auth-key, if given, wins.
     env_key = os.environ.pop("MODELHUB_AUTH_KEY", None)
     options.auth_key = options.auth_key or env_key or None
     return options
+
+
+def _usable_cores() -> int:
+    """The cores this process may run on (taskset, container cpusets), not all of the host's."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,10 +10,12 @@ from __future__ import annotations
 import hmac
 
 import orjson
+from tornado.httputil import responses
 from tornado.web import RequestHandler
 
 from .errors import ServingError, error_body
 from .metrics import ROUTE_INDEX
+
 
 class BaseHandler(RequestHandler):
     route = ROUTE_INDEX["other"]
@@ -56,7 +58,7 @@ class BaseHandler(RequestHandler):
 
     def write_error(self, status_code: int, **kwargs) -> None:
         """Errors Tornado raises itself (405, bugs): the same JSON bodies, no traceback."""
-        reason = self._reason if status_code != 500 else "Internal server error; see the server's log."
+        reason = responses.get(status_code, "Error") if status_code != 500 else "Internal server error; see the server's log."
         self.clear_header("WWW-Authenticate")
         self.fail(ServingError(status_code, reason))
 

@@ -5,7 +5,7 @@ own row of an anonymous shared memory map made before the fork, and ``GET /metri
 rows, so every scrape sees the whole server. A worker writes only its own row, so no locks; a
 restarted worker takes over its predecessor's row and the counters stay monotonic.
 
-Not here: what a request's route or status is (``server.py`` reports them).
+Not here: what a request's route and status are (``requestlog.py`` reports them).
 """
 
 from __future__ import annotations

@@ -1,11 +1,9 @@
 """The record of answered requests: one access line each on stdout, and their counts in the metrics.
 
-Tornado calls :meth:`RequestLog.record` as each response finishes; it only keeps a tuple. Lines
-are formatted and counts added in batches: every 64 requests, every quarter second, before
-``/metrics`` answers and at shutdown. Done in place, between the HTTP stack's own work, the
-same formatting costs several times more (measured: about 5 us a request against under 1 us),
-and that was most of the distance to a bare handler. The price: at a scrape, another worker's
-counts may be a quarter second old.
+Each finished response calls :meth:`RequestLog.record`, which only keeps a tuple: the request's
+own path stays short. Lines are formatted and counts added in batches, every 64 requests, every
+quarter second, before ``/metrics`` answers and at shutdown. The price: at a scrape, another
+worker's counts may be up to a quarter second old.
 
 Lines are written in pieces smaller than PIPE_BUF, so the lines of several workers sharing
 stdout never interleave. The format: ``TIME [wN] IP "METHOD URI" STATUS DURATION [batch=N]``,

@@ -1,4 +1,4 @@
-"""One worker: the runtime its handlers share, the guard on request bodies, serving until SIGTERM.
+"""One worker: the runtime its requests share, the route table, serving until SIGTERM.
 
 The port listens before the model is loaded: liveness answers at once, readiness and scoring
 once the model is in, and ``MODELHUB_READY port=P`` is printed then. Built-in scorers run on the
@@ -34,6 +34,7 @@ from .scoring import ScoringRoute
 from .signature import Signature
 
 log = logging.getLogger("jupyter_modelhub.serving")
+
 
 def _server_version() -> str:
     try:
@@ -75,7 +76,7 @@ class Runtime:
 
     async def load(self) -> None:
         options = self.options
-        loaded = await asyncio.get_running_loop().run_in_executor(
+        loaded = await self.loop.run_in_executor(
             self.executor, scorers.load, options.model_dir, options.flavor, options.entry_script,
             options.signature, options.threads)
         if isinstance(loaded, scorers.EntryScript):
@@ -224,9 +225,10 @@ async def serve(options, sockets: list, metrics: Metrics, worker: int = 0, worke
                 on_ready=None) -> int:
     """Serve on ``sockets`` until SIGTERM or SIGINT; return the exit code."""
     runtime = Runtime(options, metrics, worker, workers)
-    # Scoring requests enforce the size limit (413 rather than Tornado's 400-and-close) and the
-    # body timeout (swept once a second rather than a timer per request).
-    server = HTTPServer(make_app(runtime), max_body_size=2**62, decompress_request=False,
+    # Scoring requests enforce the size limit themselves (413, reading up to twice the limit to
+    # keep the connection) and the body timeout (swept once a second, not a timer per request);
+    # Tornado's own limit sits just above, for the other routes.
+    server = HTTPServer(make_app(runtime), max_body_size=2 * options.max_request_bytes + 1, decompress_request=False,
                         idle_connection_timeout=max(75.0, options.request_timeout))
     server.add_sockets(sockets)
     runtime.servers.append(server)

@@ -22,18 +22,18 @@ import traceback
 
 from tornado.netutil import bind_sockets
 
+from . import READY_LINE_PREFIX
 from .metrics import Metrics
 from .server import serve
 
 log = logging.getLogger("jupyter_modelhub.serving")
 
-READY = "MODELHUB_READY"
 MAX_RESTARTS = 100
 
 
 def announce(port: int, workers: int = 1) -> None:
     """The line a parent process waits for: the model is loaded and the port listens."""
-    sys.stdout.write(f"{READY} port={port}" + (f" workers={workers}" if workers > 1 else "") + "\n")
+    sys.stdout.write(f"{READY_LINE_PREFIX} port={port}" + (f" workers={workers}" if workers > 1 else "") + "\n")
     sys.stdout.flush()
 
 

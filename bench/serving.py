@@ -1,0 +1,301 @@
+"""The scoring runtime against its peers, printed as ratios measured in the same run.
+
+Load: single-row JSON requests from ``wrk`` (one thread, 8 keep-alive connections, a Lua script
+posting the body), every load run bounded in time and aimed at 127.0.0.1 only. Models: a
+StandardScaler + LogisticRegression pipeline on 20 float features and a 100-tree random forest,
+both converted to ONNX with skl2onnx (``zipmap`` off, so outputs are plain tensors).
+
+- ``jupyter_modelhub.serving`` (ONNX form, 1 worker) against ``bench/bare_onnx_server.py``, a
+  bare Tornado handler calling onnxruntime: target at least 0.9x its requests per second while
+  carrying routing, auth checks, signature checks, metrics and the access log;
+- against ``mlflow models serve`` of the same scikit-learn model (1 worker): target at least 10x
+  (skipped with a note when mlflow is not installed);
+- p99 latency of ours under 15 ms at that load; process start to ready under 3 s.
+
+Two cores: the load generator is pinned to one and the servers to the other, and the servers
+take turns in several short rounds, so load from elsewhere on the machine falls on all of them
+alike. Ratios are medians of each round's ratios. Absolute numbers mean little; ratios do.
+
+    python bench/serving.py [--duration 5] [--rounds 3] [--mlflow-python PATH] [--check]
+
+``--mlflow-python`` names an interpreter with mlflow (and the same scikit-learn) when this one
+has none; ``--check`` exits 1 when a target is missed. Results also go to bench/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+# Run as a script, this folder comes first on sys.path, where bench/onnx.py would shadow onnx.
+sys.path[:] = [p for p in sys.path if Path(p or os.curdir).resolve() != HERE]
+
+import numpy as np  # noqa: E402
+import requests  # noqa: E402
+FEATURES = 20
+TARGETS = {"bare": 0.9, "mlflow": 10.0, "p99_ms": 15.0, "ready_s": 3.0}
+
+
+# -- models ------------------------------------------------------------------------------------
+
+def build_models(folder: Path) -> dict[str, dict]:
+    import joblib
+    from skl2onnx import to_onnx
+    from skl2onnx.common.data_types import FloatTensorType
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(2000, FEATURES))
+    y = (X[:, 0] + 0.5 * X[:, 1] - X[:, 2] + rng.normal(scale=0.5, size=len(X)) > 0).astype(int)
+    estimators = {"logreg": make_pipeline(StandardScaler(), LogisticRegression()),
+                  "forest": RandomForestClassifier(n_estimators=100, random_state=0, n_jobs=1)}
+    models = {}
+    for name, estimator in estimators.items():
+        estimator.fit(X, y)
+        onnx_dir, sklearn_dir = folder / f"{name}-onnx", folder / f"{name}-sklearn"
+        onnx_dir.mkdir()
+        sklearn_dir.mkdir()
+        onnx = to_onnx(estimator, initial_types=[("input", FloatTensorType([None, FEATURES]))],
+                       options={id(estimator): {"zipmap": False}}, target_opset=17)
+        (onnx_dir / "model.onnx").write_bytes(onnx.SerializeToString())
+        joblib.dump(estimator, sklearn_dir / "model.joblib")
+        row = X[len(X) // 2].round(4).tolist()
+        models[name] = {"onnx": onnx_dir, "sklearn": sklearn_dir, "row": row,
+                        "label": int(estimator.predict(np.asarray([row], dtype=np.float32))[0])}
+    return models
+
+
+# -- servers -----------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def pinned(command: list[str], cpu: int) -> list[str]:
+    if shutil.which("taskset") and len(os.sched_getaffinity(0)) >= 2:
+        return ["taskset", "-c", str(cpu), *command]
+    return command
+
+
+class Server:
+    """A server process whose stdout goes to a file; ready when a line matches, or /ping answers."""
+
+    def __init__(self, label: str, command: list[str], port: int, path: str, body: dict, log: Path,
+                 ready_line: str | None, deadline: float = 120, env: dict | None = None):
+        self.label, self.port, self.path, self.body = label, port, path, body
+        self.url = f"http://127.0.0.1:{port}{path}"
+        self.log = log
+        started = time.monotonic()
+        with open(log, "wb") as out:
+            self.process = subprocess.Popen(pinned(command, 0), stdout=out, stderr=subprocess.STDOUT,
+                                            start_new_session=True, env=env)
+        while True:
+            if ready_line is not None and ready_line in log.read_text(errors="replace"):
+                break
+            if ready_line is None and _answers(f"http://127.0.0.1:{port}/ping"):
+                break
+            if self.process.poll() is not None or time.monotonic() - started > deadline:
+                self.stop()
+                raise RuntimeError(f"{label} did not start; its log:\n{log.read_text(errors='replace')[-3000:]}")
+            time.sleep(0.01)
+        self.ready_seconds = time.monotonic() - started
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)  # the whole group: mlflow starts workers
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(10)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=1).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def ours(model: dict, log: Path) -> Server:
+    port = free_port()
+    command = [sys.executable, "-m", "jupyter_modelhub.serving", "--model-dir", str(model["onnx"]),
+               "--port", str(port), "--workers", "1"]
+    return Server("jupyter_modelhub.serving", command, port, "/score", {"data": [model["row"]]}, log,
+                  f"MODELHUB_READY port={port}")
+
+
+def bare(model: dict, log: Path) -> Server:
+    port = free_port()
+    command = [sys.executable, str(HERE / "bare_onnx_server.py"), str(model["onnx"] / "model.onnx"), str(port)]
+    return Server("bare tornado + onnxruntime", command, port, "/score", {"data": [model["row"]]}, log,
+                  f"READY port={port}")
+
+
+def mlflow_server(model: dict, mlflow_python: str, folder: Path, log: Path) -> Server:
+    saved = folder / (model["sklearn"].name + "-mlflow")
+    if not saved.exists():
+        # cloudpickle: MLflow 3's default (skops) refuses to load tree models it did not vet.
+        subprocess.run([mlflow_python, "-c", "import sys, joblib, mlflow.sklearn; mlflow.sklearn.save_model("
+                        "joblib.load(sys.argv[1]), sys.argv[2], serialization_format='cloudpickle')",
+                        str(model["sklearn"] / "model.joblib"), str(saved)], check=True, capture_output=True)
+    port = free_port()
+    command = [mlflow_python, "-m", "mlflow", "models", "serve", "-m", str(saved), "-h", "127.0.0.1",
+               "-p", str(port), "-w", "1", "--env-manager", "local"]
+    # mlflow starts `uvicorn` by name: its interpreter's scripts must come first on PATH.
+    env = {**os.environ, "PATH": str(Path(mlflow_python).parent) + os.pathsep + os.environ.get("PATH", "")}
+    return Server("mlflow models serve (sklearn)", command, port, "/invocations", {"inputs": [model["row"]]},
+                  log, None, env=env)
+
+
+def find_mlflow(option: str | None) -> str | None:
+    candidates = [option, os.environ.get("MODELHUB_BENCH_MLFLOW_PYTHON")]
+    if importlib.util.find_spec("mlflow") is not None:
+        candidates.append(sys.executable)
+    for python in filter(None, candidates):
+        if subprocess.run([python, "-c", "import mlflow"], capture_output=True).returncode == 0:
+            return python
+    return None
+
+
+# -- load --------------------------------------------------------------------------------------
+
+def load(server: Server, seconds: float, script_dir: Path) -> dict:
+    script = script_dir / f"{server.port}.lua"
+    if not script.exists():
+        body = json.dumps(server.body).replace("\\", "\\\\").replace("'", "\\'")
+        script.write_text(f'wrk.method = "POST"\nwrk.body = \'{body}\'\n'
+                          'wrk.headers["Content-Type"] = "application/json"\n')
+    command = pinned(["wrk", "-t1", "-c8", f"-d{seconds:g}s", "--timeout", "5s", "--latency", "-s", str(script),
+                      server.url], 1)
+    out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    return {"rps": rps, "p50_ms": _latency(out, "50%"), "p99_ms": _latency(out, "99%"),
+            "non_2xx": int(non_2xx.group(1)) if non_2xx else 0, "socket_errors": errors.group(1) if errors else ""}
+
+
+def _latency(out: str, percentile: str) -> float:
+    value, unit = re.search(rf"^\s+{re.escape(percentile)}\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def check_answer(server: Server, label: int) -> None:
+    answer = requests.post(server.url, json=server.body, timeout=30).json()
+    predictions = answer.get("predictions", answer)
+    got = predictions["label"][0] if isinstance(predictions, dict) else predictions[0]
+    if int(got) != label:
+        raise RuntimeError(f"{server.label} answered {answer!r}; expected label {label}")
+
+
+# -- the run -----------------------------------------------------------------------------------
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds of each load run (default 5)")
+    parser.add_argument("--rounds", type=int, default=3, help="turns each server takes (default 3)")
+    parser.add_argument("--mlflow-python", help="an interpreter with mlflow, if this one has none")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    options = parser.parse_args()
+    if shutil.which("wrk") is None:
+        print("wrk is not installed (Debian: apt-get install wrk); nothing measured.")
+        return 2
+    mlflow_python = find_mlflow(options.mlflow_python)
+    results: dict = {"duration_s": options.duration, "rounds": options.rounds, "models": {}}
+    with tempfile.TemporaryDirectory(prefix="modelhub-bench-") as tmp:
+        folder = Path(tmp)
+        models = build_models(folder)
+
+        ready = []
+        for attempt in range(3):  # start to ready, on its own (no load running)
+            server = ours(models["logreg"], folder / f"ready-{attempt}.log")
+            ready.append(server.ready_seconds)
+            server.stop()
+        results["ours_ready_s"] = ready
+
+        for name, model in models.items():
+            servers: dict[str, Server] = {}
+            try:
+                servers["ours"] = ours(model, folder / f"ours-{name}.log")
+                servers["bare"] = bare(model, folder / f"bare-{name}.log")
+                if mlflow_python:
+                    servers["mlflow"] = mlflow_server(model, mlflow_python, folder, folder / f"mlflow-{name}.log")
+                for server in servers.values():
+                    check_answer(server, model["label"])
+                    load(server, 1, folder)  # warm up: first connections, caches, lazy imports
+                runs: dict[str, list] = {key: [] for key in servers}
+                order = list(servers)
+                for round_ in range(options.rounds):
+                    for key in order[round_ % len(order):] + order[:round_ % len(order)]:
+                        runs[key].append(load(servers[key], options.duration, folder))
+                results["models"][name] = {
+                    key: {"label": servers[key].label, "ready_s": servers[key].ready_seconds, "runs": r}
+                    for key, r in runs.items()}
+            finally:
+                for server in servers.values():
+                    server.stop()
+    report(results, mlflow_python, options)
+    out = HERE / "results"
+    out.mkdir(exist_ok=True)
+    (out / "serving.json").write_text(json.dumps(results, indent=2))
+    missed = [line for line in results["verdicts"] if line.startswith("MISSED")]
+    return 1 if options.check and missed else 0
+
+
+def report(results: dict, mlflow_python: str | None, options) -> None:
+    print(f"\nsingle-row JSON requests, wrk 1 thread x 8 keep-alive connections, {options.rounds} rounds "
+          f"of {options.duration:g} s per server; servers 1 worker on one core, wrk on the other\n")
+    print(f"{'model':8} {'server':32} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'ready s':>8}")
+    verdicts = []
+    for name, servers in results["models"].items():
+        for key, data in servers.items():
+            runs = data["runs"]
+            print(f"{name:8} {data['label']:32} {statistics.median(r['rps'] for r in runs):9.0f} "
+                  f"{statistics.median(r['p50_ms'] for r in runs):8.2f} {statistics.median(r['p99_ms'] for r in runs):8.2f} "
+                  f"{sum(r['non_2xx'] for r in runs):8d} {data['ready_s']:8.2f}")
+        ours_runs = servers["ours"]["runs"]
+        for peer, target in (("bare", TARGETS["bare"]), ("mlflow", TARGETS["mlflow"])):
+            if peer not in servers:
+                continue
+            ratio = statistics.median(o["rps"] / p["rps"] for o, p in zip(ours_runs, servers[peer]["runs"]))
+            verdicts.append(_verdict(ratio >= target, f"{name}: ours / {peer} requests per second = {ratio:.2f}x "
+                                                       f"(target >= {target:g}x)"))
+        p99 = max(r["p99_ms"] for r in ours_runs)
+        verdicts.append(_verdict(p99 < TARGETS["p99_ms"], f"{name}: ours p99 latency, worst round = {p99:.2f} ms "
+                                                           f"(target < {TARGETS['p99_ms']:g} ms)"))
+    ready = results["ours_ready_s"]
+    verdicts.append(_verdict(max(ready) < TARGETS["ready_s"], f"ours process start to ready = "
+                             f"{statistics.median(ready):.2f} s median, {max(ready):.2f} s worst of {len(ready)} "
+                             f"(target < {TARGETS['ready_s']:g} s)"))
+    if mlflow_python is None:
+        verdicts.append("NOTE    mlflow is not installed: the comparison with `mlflow models serve` was skipped "
+                        "(pip install mlflow, or pass --mlflow-python)")
+    results["verdicts"] = verdicts
+    print("\n" + "\n".join(verdicts))
+
+
+def _verdict(ok: bool, text: str) -> str:
+    return ("met     " if ok else "MISSED  ") + text
+
+
+if __name__ == "__main__":
+    sys.exit(main())
