@@ -222,15 +222,21 @@ def make_app(runtime: Runtime) -> Application:
 # -- one worker --------------------------------------------------------------------------------
 
 async def serve(options, sockets: list, metrics: Metrics, worker: int = 0, workers: int = 1,
-                on_ready=None) -> int:
-    """Serve on ``sockets`` until SIGTERM or SIGINT; return the exit code."""
+                on_ready=None, listen_first: bool = True) -> int:
+    """Serve on ``sockets`` until SIGTERM or SIGINT; return the exit code.
+
+    A first start listens while the model loads (liveness answers, scoring says 503). A worker
+    restarted after a crash loads first: connections queue on its socket meanwhile and are then
+    answered, instead of getting a 503 from an endpoint that was healthy a moment ago.
+    """
     runtime = Runtime(options, metrics, worker, workers)
     # Scoring requests enforce the size limit themselves (413, reading up to twice the limit to
     # keep the connection) and the body timeout (swept once a second, not a timer per request);
     # Tornado's own limit sits just above, for the other routes.
     server = HTTPServer(make_app(runtime), max_body_size=2 * options.max_request_bytes + 1, decompress_request=False,
                         idle_connection_timeout=max(75.0, options.request_timeout))
-    server.add_sockets(sockets)
+    if listen_first:
+        server.add_sockets(sockets)
     runtime.servers.append(server)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -247,6 +253,8 @@ async def serve(options, sockets: list, metrics: Metrics, worker: int = 0, worke
         else:
             log.exception("cannot load the model")
         return 1
+    if not listen_first:
+        server.add_sockets(sockets)
     # What loading made lives as long as the process: keep the collector from scanning it again.
     gc.collect()
     gc.freeze()

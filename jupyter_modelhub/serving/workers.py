@@ -75,7 +75,7 @@ def _supervise(options, sockets: list[list], metrics: Metrics, port: int) -> int
     announced = forwarded = False
     exit_code, restarts = 0, 0
 
-    def spawn(index: int) -> None:
+    def spawn(index: int, restarted: bool = False) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
@@ -96,7 +96,8 @@ def _supervise(options, sockets: list[list], metrics: Metrics, port: int) -> int
                         sock.close()
             metrics.use_row(index)
             code = asyncio.run(serve(options, sockets[index], metrics, index, count,
-                                     on_ready=lambda _port: os.write(ready_write, f"{index}\n".encode())))
+                                     on_ready=lambda _port: os.write(ready_write, f"{index}\n".encode()),
+                                     listen_first=not restarted))
         except BaseException:
             traceback.print_exc()
         finally:
@@ -141,7 +142,7 @@ def _supervise(options, sockets: list[list], metrics: Metrics, port: int) -> int
                 restarts += 1
                 log.warning("worker %d (pid %d) exited with %d; starting a new one", index, pid, code)
                 ready.discard(index)
-                spawn(index)
+                spawn(index, restarted=True)
     return exit_code
 
 
