@@ -34,7 +34,7 @@ labextension: $(STAMP)
 	fi
 
 lab: install
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 demo: install
 	$(PY) notebooks/run.py notebooks/01-quickstart.ipynb

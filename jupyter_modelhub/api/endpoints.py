@@ -10,7 +10,7 @@ import asyncio
 
 from tornado import iostream
 
-from ..errors import InvalidInput
+from ..errors import InvalidInput, NotFound
 from . import schemas
 from .base import ModelHubHandler, route
 
@@ -53,7 +53,7 @@ class DeploymentsHandler(EndpointHandlerBase):
         try:
             self.deployments.get_endpoint(name)
             return True
-        except Exception:
+        except (NotFound, InvalidInput):
             return False
 
 
