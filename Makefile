@@ -43,10 +43,16 @@ test: install
 	cd labextension && ../$(VENV)/bin/jlpm test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: install
+# The peer for bench/serving.py, in its own venv (mlflow pins packages the project's venv should not take).
+MLFLOW_VENV := .venv-mlflow
+$(MLFLOW_VENV)/bin/mlflow: $(PY)
+	$(PYTHON) -m venv $(MLFLOW_VENV)
+	$(MLFLOW_VENV)/bin/python -m pip install --quiet mlflow "scikit-learn==$$($(PY) -c 'import sklearn; print(sklearn.__version__)')"
+
+bench: install $(MLFLOW_VENV)/bin/mlflow
 	$(PY) bench/registry.py
 	$(PY) bench/onnx.py
-	$(PY) bench/serving.py
+	$(PY) bench/serving.py --mlflow-python $(MLFLOW_VENV)/bin/python
 	$(PY) bench/endpoints.py
 
 # Generate an alembic migration after changing store/orm.py: make migration MESSAGE="add x"
@@ -54,4 +60,4 @@ migration: install
 	$(PY) -m jupyter_modelhub.store.database revision "$(MESSAGE)"
 
 clean:
-	rm -rf $(VENV) jupyter_modelhub/labextension labextension/lib labextension/node_modules
+	rm -rf $(VENV) $(MLFLOW_VENV) jupyter_modelhub/labextension labextension/lib labextension/node_modules
