@@ -91,6 +91,56 @@ export interface IEventList {
   last_id: number;
 }
 
+/** One deployment of an endpoint (`GET endpoints`). */
+export interface IDeployment {
+  name: string;
+  model?: string;
+  version?: number;
+  /** The version actually served, "churn:2". */
+  ref: string;
+  /** What was asked for, "churn@production". */
+  requested?: string;
+  flavor: string;
+  state: string;
+  reason: string;
+  restarts: number;
+  instances: number;
+  [key: string]: unknown;
+}
+
+export type EndpointState = 'healthy' | 'failed' | 'updating' | 'stopped';
+
+export interface IEndpoint {
+  name: string;
+  url: string;
+  port: number;
+  auth: string;
+  /** deployment -> percent of live traffic */
+  traffic: { [deployment: string]: number };
+  /** `{}` or the deployment that gets a copy of a share of the traffic. */
+  mirror: { deployment?: string; percent?: number };
+  state: EndpointState | string;
+  deployments: IDeployment[];
+  created_time: string;
+  created_by?: string;
+  [key: string]: unknown;
+}
+
+export interface IEndpointList {
+  endpoints: IEndpoint[];
+}
+
+/** Answer of `POST models/{name}/versions/{version}/convert`. */
+export interface IConversionResult {
+  version: IVersion & { existing?: boolean };
+  equivalence: { passed: boolean; rows: number; [key: string]: unknown };
+  speed: {
+    speedup?: { latency?: number | null; throughput?: number | null };
+    [key: string]: unknown;
+  };
+  conversion: { [key: string]: unknown };
+}
+
 export interface IListModelsQuery {
   /** Name substring. */
   q?: string;
@@ -125,6 +175,8 @@ export interface IModelHubClient {
     options?: { archived?: boolean; page?: number; per_page?: number }
   ): Promise<IVersionList>;
   events(after?: number): Promise<IEventList>;
+  listEndpoints(): Promise<IEndpointList>;
+  convertVersion(name: string, version: number): Promise<IConversionResult>;
 }
 
 /** A client bound to one server connection. */
@@ -170,6 +222,27 @@ export class ModelHubClient implements IModelHubClient {
    */
   events(after?: number): Promise<IEventList> {
     return this.request<IEventList>('events' + queryString({ after }));
+  }
+
+  /** `GET endpoints` */
+  listEndpoints(): Promise<IEndpointList> {
+    return this.request<IEndpointList>('endpoints');
+  }
+
+  /**
+   * `POST models/{name}/versions/{version}/convert` with the server's defaults:
+   * converts a scikit-learn version to ONNX, checks equivalence and speed,
+   * and registers the result as a new version (takes a few seconds).
+   */
+  convertVersion(name: string, version: number): Promise<IConversionResult> {
+    return this.request<IConversionResult>(
+      `models/${encodeURIComponent(name)}/versions/${version}/convert`,
+      {
+        method: 'POST',
+        body: '{}',
+        headers: { 'Content-Type': 'application/json' }
+      }
+    );
   }
 
   private async request<T>(path: string, init: RequestInit = {}): Promise<T> {

@@ -3,15 +3,17 @@
  */
 import * as React from 'react';
 
-import { refreshIcon } from '@jupyterlab/ui-components';
+import { Clipboard } from '@jupyterlab/apputils';
+import { copyIcon, refreshIcon } from '@jupyterlab/ui-components';
 
-import { FLAVORS, IModelSummary, IVersion } from './api';
+import { FLAVORS, IDeployment, IEndpoint, IModelSummary, IVersion } from './api';
 import {
   absoluteTime,
   aliasLabels,
   formatSize,
   relativeTime,
-  tagLabels
+  tagLabels,
+  trafficLabel
 } from './format';
 import { IQuery, ModelHubModel } from './model';
 
@@ -20,6 +22,12 @@ const TYPING_DELAY = 350;
 
 export const EMPTY_MESSAGE = 'No models yet. Register one from a notebook:';
 export const EMPTY_COMMAND = '%register NAME VARIABLE';
+
+export const NO_ENDPOINTS_MESSAGE = 'No endpoints. Deploy one from a notebook:';
+export const NO_ENDPOINTS_COMMAND = '%deploy NAME MODEL';
+
+/** How long the copy button says "Copied" (ms). */
+const COPIED_FEEDBACK = 1500;
 
 /** The whole panel body. Re-rendered by the widget on every model change. */
 export function ModelHubView(props: {
@@ -44,6 +52,7 @@ export function ModelHubView(props: {
       <QueryBar model={model} />
       <Status model={model} />
       <ModelList model={model} />
+      <EndpointSection model={model} />
     </div>
   );
 }
@@ -329,7 +338,11 @@ function VersionList(props: {
       {state && state.versions.length > 0 && (
         <ul className="jp-ModelHub-versionList" aria-label={`Versions of ${name}`}>
           {state.versions.map(version => (
-            <VersionItem key={version.version} version={version} />
+            <VersionItem
+              key={version.version}
+              model={model}
+              version={version}
+            />
           ))}
         </ul>
       )}
@@ -342,8 +355,13 @@ function VersionList(props: {
   );
 }
 
-function VersionItem(props: { version: IVersion }): React.ReactElement {
-  const { version } = props;
+function VersionItem(props: {
+  model: ModelHubModel;
+  version: IVersion;
+}): React.ReactElement {
+  const { model, version } = props;
+  const ref = version.ref || `${version.name}:${version.version}`;
+  const conversion = model.conversion(ref);
   const aliases = [...(version.aliases ?? [])]
     .sort()
     .map(alias => ({ alias, label: alias }));
@@ -386,7 +404,251 @@ function VersionItem(props: { version: IVersion }): React.ReactElement {
       {version.description && (
         <div className="jp-ModelHub-description">{version.description}</div>
       )}
+      {version.flavor === 'sklearn' && (
+        <div className="jp-ModelHub-versionActions">
+          <button
+            type="button"
+            className={
+              'jp-ModelHub-convert' + (conversion?.busy ? ' jp-mod-busy' : '')
+            }
+            aria-label={`Convert ${ref} to ONNX`}
+            title={`Convert ${ref} to ONNX, check it is equivalent and time it`}
+            aria-busy={conversion?.busy ? true : undefined}
+            disabled={conversion?.busy}
+            onClick={() => void model.convert(version.name, version.version)}
+          >
+            {conversion?.busy ? 'Converting…' : 'Convert to ONNX'}
+          </button>
+        </div>
+      )}
+      {conversion?.message && (
+        <div
+          className={
+            'jp-ModelHub-convertResult ' +
+            (conversion.error ? 'jp-ModelHub-error' : 'jp-ModelHub-success')
+          }
+          role={conversion.error ? 'alert' : 'status'}
+        >
+          <span className="jp-ModelHub-convertText">{conversion.message}</span>
+          <button
+            type="button"
+            className="jp-ModelHub-dismiss"
+            aria-label={`Dismiss the conversion message of ${ref}`}
+            title="Dismiss"
+            onClick={() => model.dismissConversion(ref)}
+          >
+            ×
+          </button>
+        </div>
+      )}
     </li>
+  );
+}
+
+/** The collapsible list of online endpoints under the models. */
+function EndpointSection(props: {
+  model: ModelHubModel;
+}): React.ReactElement {
+  const { model } = props;
+  const state = model.endpoints;
+  const expanded = model.endpointsExpanded;
+  const listId = 'jp-ModelHub-endpointList';
+  const count = state.loaded ? ` (${state.endpoints.length})` : '';
+  return (
+    <section className="jp-ModelHub-endpoints" aria-label="Endpoints">
+      <button
+        type="button"
+        className="jp-ModelHub-sectionToggle"
+        aria-expanded={expanded}
+        aria-controls={listId}
+        onClick={() => model.toggleEndpoints()}
+      >
+        <span className="jp-ModelHub-caret" aria-hidden="true">
+          {expanded ? '\u25BE' : '\u25B8'}
+        </span>
+        <span className="jp-ModelHub-sectionTitle">Endpoints{count}</span>
+      </button>
+      {expanded && (
+        <div id={listId} className="jp-ModelHub-endpointBody">
+          {state.error && (
+            <div className="jp-ModelHub-error" role="alert">
+              <span className="jp-ModelHub-errorText">{state.error}</span>
+              <button
+                type="button"
+                className="jp-ModelHub-retry jp-Button jp-mod-styled"
+                aria-label="Retry loading endpoints"
+                onClick={() => void model.loadEndpoints()}
+              >
+                Retry
+              </button>
+            </div>
+          )}
+          {!state.loaded && !state.error && (
+            <div className="jp-ModelHub-loading" role="status">
+              Loading endpoints…
+            </div>
+          )}
+          {state.loaded && state.endpoints.length === 0 && (
+            <div className="jp-ModelHub-empty" role="status">
+              {NO_ENDPOINTS_MESSAGE} <code>{NO_ENDPOINTS_COMMAND}</code>
+            </div>
+          )}
+          {state.endpoints.length > 0 && (
+            <ul className="jp-ModelHub-endpointList" aria-label="Endpoints">
+              {state.endpoints.map(endpoint => (
+                <EndpointItem key={endpoint.name} endpoint={endpoint} />
+              ))}
+            </ul>
+          )}
+        </div>
+      )}
+    </section>
+  );
+}
+
+function StateBadge(props: {
+  state: string;
+  className: string;
+}): React.ReactElement {
+  const state = props.state || 'unknown';
+  return (
+    <span className={`${props.className} jp-ModelHub-state jp-mod-${cssSafe(state)}`}>
+      {state}
+    </span>
+  );
+}
+
+function EndpointItem(props: { endpoint: IEndpoint }): React.ReactElement {
+  const { endpoint } = props;
+  const deployments = endpoint.deployments ?? [];
+  return (
+    <li
+      className="jp-ModelHub-endpoint"
+      data-endpoint={endpoint.name}
+      data-state={endpoint.state}
+    >
+      <div className="jp-ModelHub-endpointHeader">
+        <span className="jp-ModelHub-endpointName">{endpoint.name}</span>
+        <StateBadge
+          state={endpoint.state}
+          className="jp-ModelHub-endpointState"
+        />
+        {endpoint.auth && (
+          <span className="jp-ModelHub-auth" title="Authentication">
+            auth: {endpoint.auth}
+          </span>
+        )}
+      </div>
+      <div className="jp-ModelHub-endpointUrl">
+        <code className="jp-ModelHub-url" title={endpoint.url}>
+          {endpoint.url}
+        </code>
+        <CopyButton text={endpoint.url} label={`Copy the URL of ${endpoint.name}`} />
+      </div>
+      {deployments.length > 0 && (
+        <ul
+          className="jp-ModelHub-deploymentList"
+          aria-label={`Deployments of ${endpoint.name}`}
+        >
+          {deployments.map(deployment => (
+            <DeploymentItem
+              key={deployment.name}
+              endpoint={endpoint}
+              deployment={deployment}
+            />
+          ))}
+        </ul>
+      )}
+    </li>
+  );
+}
+
+function DeploymentItem(props: {
+  endpoint: IEndpoint;
+  deployment: IDeployment;
+}): React.ReactElement {
+  const { endpoint, deployment } = props;
+  const mirror = endpoint.mirror ?? {};
+  const mirrored =
+    mirror.deployment === deployment.name && typeof mirror.percent === 'number';
+  const requested =
+    deployment.requested && deployment.requested !== deployment.ref
+      ? `requested ${deployment.requested}`
+      : undefined;
+  return (
+    <li
+      className="jp-ModelHub-deployment"
+      data-deployment={deployment.name}
+      data-state={deployment.state}
+    >
+      <div className="jp-ModelHub-deploymentHeader">
+        <span className="jp-ModelHub-deploymentName">{deployment.name}</span>
+        <span className="jp-ModelHub-deploymentRef" title={requested}>
+          {deployment.ref}
+        </span>
+        <StateBadge
+          state={deployment.state}
+          className="jp-ModelHub-deploymentState"
+        />
+        <span className="jp-ModelHub-traffic" title="Share of live traffic">
+          {trafficLabel(endpoint.traffic, deployment.name)}
+        </span>
+        {mirrored && (
+          <span className="jp-ModelHub-mirror" title="Mirrored traffic">
+            mirror {mirror.percent}%
+          </span>
+        )}
+        {deployment.restarts > 0 && (
+          <span className="jp-ModelHub-restarts">
+            {deployment.restarts === 1
+              ? '1 restart'
+              : `${deployment.restarts} restarts`}
+          </span>
+        )}
+      </div>
+      {deployment.state !== 'healthy' && deployment.reason && (
+        <div className="jp-ModelHub-reason">{deployment.reason}</div>
+      )}
+    </li>
+  );
+}
+
+/** A small button that copies `text` and says so for a moment. */
+function CopyButton(props: { text: string; label: string }): React.ReactElement {
+  const [copied, setCopied] = React.useState(false);
+  const timer = React.useRef<ReturnType<typeof setTimeout> | null>(null);
+  React.useEffect(
+    () => () => {
+      if (timer.current !== null) {
+        clearTimeout(timer.current);
+      }
+    },
+    []
+  );
+  return (
+    <button
+      type="button"
+      className="jp-ModelHub-copy jp-Button jp-mod-minimal"
+      aria-label={props.label}
+      title={copied ? 'Copied' : 'Copy URL'}
+      onClick={() => {
+        Clipboard.copyToSystem(props.text);
+        setCopied(true);
+        if (timer.current !== null) {
+          clearTimeout(timer.current);
+        }
+        timer.current = setTimeout(() => {
+          timer.current = null;
+          setCopied(false);
+        }, COPIED_FEEDBACK);
+      }}
+    >
+      {copied ? (
+        <span className="jp-ModelHub-copied">Copied</span>
+      ) : (
+        <copyIcon.react tag="span" className="jp-ModelHub-icon" />
+      )}
+    </button>
   );
 }
 

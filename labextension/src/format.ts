@@ -82,3 +82,59 @@ export function aliasLabels(aliases: { [alias: string]: number } | null): {
       label: `${alias} \u2192 v${aliases[alias]}`
     }));
 }
+
+/** A speedup factor: "23x" from 23.1, "1.4x" from 1.43; '' when unknown. */
+export function formatSpeedup(factor: number | null | undefined): string {
+  if (typeof factor !== 'number' || !isFinite(factor) || factor <= 0) {
+    return '';
+  }
+  if (factor >= 10) {
+    return `${Math.round(factor)}x`;
+  }
+  return `${Number(factor.toFixed(1))}x`;
+}
+
+/**
+ * One line about a finished conversion:
+ * "churn:2 (onnx): equivalent on 5 rows, 23x faster per row".
+ */
+export function conversionSummary(result: {
+  version: { ref: string; flavor?: string; existing?: boolean };
+  equivalence?: { passed?: boolean; rows?: number } | null;
+  speed?: { speedup?: { latency?: number | null } | null } | null;
+}): string {
+  const version = result.version;
+  let text = `${version.ref} (${version.flavor || 'onnx'})`;
+  const parts: string[] = [];
+  const eq = result.equivalence;
+  if (eq) {
+    const rows = typeof eq.rows === 'number' ? eq.rows : 0;
+    const on = rows ? ` on ${rows === 1 ? '1 row' : `${rows} rows`}` : '';
+    parts.push((eq.passed ? 'equivalent' : 'NOT equivalent') + on);
+  }
+  const latency = result.speed?.speedup?.latency;
+  const factor = formatSpeedup(latency);
+  if (factor) {
+    parts.push(
+      (latency as number) >= 1
+        ? `${factor} faster per row`
+        : `${formatSpeedup(1 / (latency as number))} slower per row`
+    );
+  }
+  if (parts.length) {
+    text += `: ${parts.join(', ')}`;
+  }
+  if (version.existing) {
+    text += ' (already converted)';
+  }
+  return text;
+}
+
+/** Traffic share of one deployment as "100%"; "0%" when it gets none. */
+export function trafficLabel(
+  traffic: { [deployment: string]: number } | null | undefined,
+  deployment: string
+): string {
+  const percent = traffic ? traffic[deployment] : undefined;
+  return typeof percent === 'number' ? `${percent}%` : '0%';
+}

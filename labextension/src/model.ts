@@ -7,14 +7,26 @@
  */
 import { ISignal, Signal } from '@lumino/signaling';
 
-import type { IModelHubClient, IModelSummary, IVersion } from './api';
+import type {
+  IEndpoint,
+  IModelHubClient,
+  IModelSummary,
+  IVersion
+} from './api';
 import { ModelHubError } from './errors';
+import { conversionSummary } from './format';
 
 /** Page size for the model list. */
 export const PER_PAGE = 50;
 
 /** How often to ask the server for new events while visible (ms). */
 export const POLL_INTERVAL = 2000;
+
+/**
+ * How often to reload the endpoints while visible (ms): their state changes
+ * (a crash, a restart) record no event, so the event poll alone misses them.
+ */
+export const ENDPOINT_INTERVAL = 5000;
 
 /** Longest wait between polls after repeated failures (ms). */
 const MAX_POLL_BACKOFF = 30000;
@@ -33,6 +45,22 @@ export interface IVersionsState {
   versions: IVersion[];
   total: number;
   error: string | null;
+}
+
+export interface IEndpointsState {
+  /** True once the endpoints have been received at least once. */
+  loaded: boolean;
+  loading: boolean;
+  endpoints: IEndpoint[];
+  error: string | null;
+}
+
+/** A conversion to ONNX started from the panel, per version ref. */
+export interface IConversionState {
+  busy: boolean;
+  /** The outcome: a summary, or the server's message when `error`. */
+  message: string | null;
+  error: boolean;
 }
 
 export class ModelHubModel {
@@ -100,6 +128,106 @@ export class ModelHubModel {
     return this._versions.get(name);
   }
 
+  get endpoints(): Readonly<IEndpointsState> {
+    return this._endpoints;
+  }
+
+  /** Whether the Endpoints section is open (it is by default). */
+  get endpointsExpanded(): boolean {
+    return this._endpointsExpanded;
+  }
+
+  toggleEndpoints(): void {
+    this._endpointsExpanded = !this._endpointsExpanded;
+    this._emit();
+  }
+
+  /** The conversion of version `ref` ("churn:1") started here, if any. */
+  conversion(ref: string): IConversionState | undefined {
+    return this._conversions.get(ref);
+  }
+
+  /** Forget the outcome shown for version `ref`. */
+  dismissConversion(ref: string): void {
+    const state = this._conversions.get(ref);
+    if (state && !state.busy) {
+      this._conversions.delete(ref);
+      this._emit();
+    }
+  }
+
+  /**
+   * Convert a scikit-learn version to ONNX on the server, keep a one-line
+   * outcome (or the server's message) for the version, then refresh so the
+   * new version shows up.
+   */
+  async convert(name: string, version: number): Promise<void> {
+    const ref = `${name}:${version}`;
+    if (this._isDisposed || this._conversions.get(ref)?.busy) {
+      return;
+    }
+    this._conversions.set(ref, { busy: true, message: null, error: false });
+    this._emit();
+    let state: IConversionState;
+    try {
+      const result = await this.client.convertVersion(name, version);
+      state = { busy: false, message: conversionSummary(result), error: false };
+    } catch (error) {
+      state = { busy: false, message: messageOf(error), error: true };
+    }
+    if (this._isDisposed) {
+      return;
+    }
+    this._conversions.set(ref, state);
+    this._emit();
+    if (!state.error) {
+      await this.refresh();
+    }
+  }
+
+  /** (Re)load the endpoints; unchanged answers cause no re-render. */
+  async loadEndpoints(): Promise<void> {
+    if (this._isDisposed) {
+      return;
+    }
+    const seq = ++this._endpointSeq;
+    const previous = this._endpoints;
+    if (!previous.loaded) {
+      this._endpoints = { ...previous, loading: true };
+      this._emit();
+    }
+    let next: IEndpointsState;
+    try {
+      const result = await this.client.listEndpoints();
+      next = {
+        loaded: true,
+        loading: false,
+        endpoints: result.endpoints ?? [],
+        error: null
+      };
+    } catch (error) {
+      next = {
+        loaded: previous.loaded,
+        loading: false,
+        endpoints: previous.endpoints,
+        error: messageOf(error)
+      };
+    }
+    if (this._isDisposed || seq !== this._endpointSeq) {
+      return;
+    }
+    const current = this._endpoints;
+    const same =
+      current.loaded === next.loaded &&
+      current.loading === next.loading &&
+      current.error === next.error &&
+      JSON.stringify(current.endpoints) === JSON.stringify(next.endpoints);
+    if (!same) {
+      this._endpoints = next;
+      this._emit();
+    }
+  }
+
   /** Change the query and reload the list. */
   setQuery(query: Partial<IQuery>): Promise<void> {
     const next = { ...this._query, ...query };
@@ -111,11 +239,23 @@ export class ModelHubModel {
       return Promise.resolve();
     }
     this._query = next;
-    return this.refresh();
+    return this._loadList();
+  }
+
+  /**
+   * Reload the model list (first page), every expanded model's versions and
+   * the endpoints.
+   */
+  refresh(): Promise<void> {
+    if (this._isDisposed) {
+      return Promise.resolve();
+    }
+    void this.loadEndpoints();
+    return this._loadList();
   }
 
   /** Reload the model list (first page) and every expanded model's versions. */
-  async refresh(): Promise<void> {
+  private async _loadList(): Promise<void> {
     if (this._isDisposed) {
       return;
     }
@@ -264,6 +404,7 @@ export class ModelHubModel {
     }
     this._polling = true;
     this._schedulePoll(0);
+    this._scheduleEndpoints();
   }
 
   /** Stop polling (the panel is hidden or detached). */
@@ -272,6 +413,10 @@ export class ModelHubModel {
     if (this._pollTimer !== null) {
       clearTimeout(this._pollTimer);
       this._pollTimer = null;
+    }
+    if (this._endpointTimer !== null) {
+      clearTimeout(this._endpointTimer);
+      this._endpointTimer = null;
     }
   }
 
@@ -352,6 +497,28 @@ export class ModelHubModel {
     }, delay);
   }
 
+  /** Reload the endpoints every ENDPOINT_INTERVAL ms while polling. */
+  private _scheduleEndpoints(): void {
+    if (!this._polling || this._isDisposed) {
+      return;
+    }
+    if (this._endpointTimer !== null) {
+      clearTimeout(this._endpointTimer);
+    }
+    this._endpointTimer = setTimeout(async () => {
+      this._endpointTimer = null;
+      if (!this._polling || this._isDisposed) {
+        return;
+      }
+      const hidden = typeof document !== 'undefined' && document.hidden;
+      // Only once the list is up: the first poll round loads both.
+      if (!hidden && this._loaded) {
+        await this.loadEndpoints();
+      }
+      this._scheduleEndpoints();
+    }, ENDPOINT_INTERVAL);
+  }
+
   /** Retry after an error: reload now and poll again right away. */
   retry(): void {
     this._pollFailures = 0;
@@ -399,6 +566,16 @@ export class ModelHubModel {
   private _pollTimer: ReturnType<typeof setTimeout> | null = null;
   private _pollFailures = 0;
   private _lastEventId: number | null = null;
+  private _endpoints: IEndpointsState = {
+    loaded: false,
+    loading: false,
+    endpoints: [],
+    error: null
+  };
+  private _endpointsExpanded = true;
+  private _endpointSeq = 0;
+  private _endpointTimer: ReturnType<typeof setTimeout> | null = null;
+  private _conversions = new Map<string, IConversionState>();
   private _isDisposed = false;
 }
 

@@ -6,9 +6,17 @@
 const { test, mock } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { ModelHubModel, POLL_INTERVAL } = require('../lib/test-cjs/model.js');
+const { ModelHubModel, POLL_INTERVAL, ENDPOINT_INTERVAL } = require('../lib/test-cjs/model.js');
 const { ModelHubError, errorFromResponse } = require('../lib/test-cjs/errors.js');
-const { tagLabels, aliasLabels, relativeTime, formatSize } = require('../lib/test-cjs/format.js');
+const {
+  tagLabels,
+  aliasLabels,
+  relativeTime,
+  formatSize,
+  formatSpeedup,
+  conversionSummary,
+  trafficLabel
+} = require('../lib/test-cjs/format.js');
 
 function summary(name, extra = {}) {
   return {
@@ -34,6 +42,9 @@ function fakeClient() {
     newEvents: [],
     listModelsImpl: null,
     eventsImpl: null,
+    endpoints: [],
+    endpointsImpl: null,
+    convertImpl: null,
     async listModels(query) {
       client.calls.push(['listModels', query]);
       if (client.listModelsImpl) {
@@ -51,6 +62,17 @@ function fakeClient() {
         return client.eventsImpl(after);
       }
       return { events: after === undefined ? [] : client.newEvents, last_id: client.lastId };
+    },
+    async listEndpoints() {
+      client.calls.push(['listEndpoints']);
+      if (client.endpointsImpl) {
+        return client.endpointsImpl();
+      }
+      return { endpoints: client.endpoints };
+    },
+    async convertVersion(name, version) {
+      client.calls.push(['convertVersion', name, version]);
+      return client.convertImpl(name, version);
     }
   };
   return client;
@@ -222,4 +244,167 @@ test('format helpers', () => {
   assert.equal(formatSize(1536), '1.5 KB');
   assert.equal(errorFromResponse(404, null).status, 404);
   assert.match(errorFromResponse(502, null).message, /HTTP 502/);
+});
+
+function endpoint(name, extra = {}) {
+  return {
+    name,
+    url: 'http://127.0.0.1:8901',
+    port: 8901,
+    auth: 'none',
+    traffic: { blue: 100 },
+    mirror: {},
+    state: 'healthy',
+    deployments: [
+      { name: 'blue', ref: 'churn:1', requested: 'churn:1', flavor: 'sklearn', state: 'healthy',
+        reason: '', restarts: 0, instances: 1 }
+    ],
+    created_time: '2026-11-26T06:30:00Z',
+    ...extra
+  };
+}
+
+test('refresh loads the endpoints too; unchanged answers do not re-render', async () => {
+  const client = fakeClient();
+  const model = new ModelHubModel(client);
+  assert.equal(model.endpoints.loaded, false);
+  await model.refresh();
+  await new Promise(resolve => setImmediate(resolve));
+  assert.equal(count(client, 'listEndpoints'), 1);
+  assert.equal(model.endpoints.loaded, true);
+  assert.deepEqual(model.endpoints.endpoints, []);
+
+  client.endpoints = [endpoint('scoring')];
+  await model.loadEndpoints();
+  assert.deepEqual(model.endpoints.endpoints.map(e => e.name), ['scoring']);
+
+  let changes = 0;
+  model.changed.connect(() => changes++);
+  client.endpoints = [endpoint('scoring')];
+  await model.loadEndpoints();
+  assert.equal(changes, 0);
+
+  // A crash changes the state without an event: the next load shows it.
+  client.endpoints = [endpoint('scoring', { state: 'failed' })];
+  await model.loadEndpoints();
+  assert.equal(changes, 1);
+  assert.equal(model.endpoints.endpoints[0].state, 'failed');
+
+  // A failure keeps what was shown and reports the error.
+  client.endpointsImpl = () => {
+    throw new ModelHubError('Cannot reach the Jupyter server. Is it still running?', 0);
+  };
+  await model.loadEndpoints();
+  assert.equal(model.endpoints.endpoints.length, 1);
+  assert.match(model.endpoints.error, /Cannot reach/);
+
+  assert.equal(model.endpointsExpanded, true);
+  model.toggleEndpoints();
+  assert.equal(model.endpointsExpanded, false);
+  model.dispose();
+});
+
+test('endpoints reload every ENDPOINT_INTERVAL while polling, and stop', async () => {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  try {
+    const client = fakeClient();
+    const model = new ModelHubModel(client);
+    model.startPolling();
+    mock.timers.tick(0);
+    for (let i = 0; i < 5; i++) {
+      await new Promise(resolve => setImmediate(resolve));
+    }
+    assert.equal(count(client, 'listEndpoints'), 1); // with the first list load
+    // Events show nothing new, yet the endpoints are reloaded on their own timer.
+    for (let round = 0; round < 2; round++) {
+      mock.timers.tick(ENDPOINT_INTERVAL);
+      for (let i = 0; i < 5; i++) {
+        await new Promise(resolve => setImmediate(resolve));
+      }
+    }
+    assert.equal(count(client, 'listEndpoints'), 3);
+    assert.equal(count(client, 'listModels'), 1);
+    model.stopPolling();
+    mock.timers.tick(ENDPOINT_INTERVAL * 5);
+    await new Promise(resolve => setImmediate(resolve));
+    assert.equal(count(client, 'listEndpoints'), 3);
+    model.dispose();
+  } finally {
+    mock.timers.reset();
+  }
+});
+
+test('convert: busy meanwhile, a summary on success, then a refresh', async () => {
+  const client = fakeClient();
+  let finish;
+  client.convertImpl = () =>
+    new Promise(resolve => {
+      finish = resolve;
+    });
+  const model = new ModelHubModel(client);
+  const done = model.convert('churn', 1);
+  assert.deepEqual(client.calls.at(-1), ['convertVersion', 'churn', 1]);
+  assert.equal(model.conversion('churn:1').busy, true);
+  // A second click while busy does nothing.
+  await model.convert('churn', 1);
+  assert.equal(count(client, 'convertVersion'), 1);
+  finish({
+    version: { name: 'churn', version: 2, ref: 'churn:2', flavor: 'onnx', existing: false },
+    equivalence: { passed: true, rows: 5 },
+    speed: { speedup: { latency: 23.1, throughput: 2.4 } },
+    conversion: {}
+  });
+  await done;
+  const state = model.conversion('churn:1');
+  assert.equal(state.busy, false);
+  assert.equal(state.error, false);
+  assert.equal(state.message, 'churn:2 (onnx): equivalent on 5 rows, 23x faster per row');
+  assert.equal(count(client, 'listModels'), 1);
+
+  model.dismissConversion('churn:1');
+  assert.equal(model.conversion('churn:1'), undefined);
+  model.dispose();
+});
+
+test("convert: a 400 shows the server's message, no refresh", async () => {
+  const client = fakeClient();
+  client.convertImpl = async () => {
+    throw errorFromResponse(400, {
+      message: 'The ONNX model is not equivalent: 3 of 5 rows differ.',
+      reason: 'invalid'
+    });
+  };
+  const model = new ModelHubModel(client);
+  await model.convert('churn', 1);
+  const state = model.conversion('churn:1');
+  assert.equal(state.busy, false);
+  assert.equal(state.error, true);
+  assert.equal(state.message, 'The ONNX model is not equivalent: 3 of 5 rows differ.');
+  assert.equal(count(client, 'listModels'), 0);
+  model.dispose();
+});
+
+test('conversion and endpoint format helpers', () => {
+  assert.equal(formatSpeedup(23.1), '23x');
+  assert.equal(formatSpeedup(1.43), '1.4x');
+  assert.equal(formatSpeedup(2), '2x');
+  assert.equal(formatSpeedup(null), '');
+  assert.equal(
+    conversionSummary({
+      version: { ref: 'churn:2', flavor: 'onnx' },
+      equivalence: { passed: true, rows: 1 },
+      speed: { speedup: { latency: 0.5 } }
+    }),
+    'churn:2 (onnx): equivalent on 1 row, 2x slower per row'
+  );
+  assert.equal(
+    conversionSummary({
+      version: { ref: 'churn:2', flavor: 'onnx', existing: true },
+      equivalence: { passed: true, rows: 5 },
+      speed: { speedup: { latency: null } }
+    }),
+    'churn:2 (onnx): equivalent on 5 rows (already converted)'
+  );
+  assert.equal(trafficLabel({ blue: 90, green: 10 }, 'green'), '10%');
+  assert.equal(trafficLabel({ blue: 100 }, 'green'), '0%');
 });
