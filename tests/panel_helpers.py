@@ -149,6 +149,12 @@ class LabServer:
         assert response.status_code in (200, 201), (response.status_code, response.text)
         return response.json()
 
+    def client(self):
+        """The project's Python client, talking to this server."""
+        from jupyter_modelhub.client import ModelHubClient
+
+        return ModelHubClient(self.url, self.token)
+
     def get(self, path: str, **params) -> requests.Response:
         return self.session.get(self.api + path, params=params, headers=self._headers(), timeout=30)
 

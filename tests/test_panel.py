@@ -3,8 +3,10 @@
 Starts ``jupyter lab`` with this checkout's server extension and built labextension, registers
 models through the REST API like a script would, and drives headless Chromium with Playwright
 to check what a user sees in the panel: models with their tags and alias chips, the tag filter,
-the server's message for a malformed filter, live updates from the event poll, and a model's
-versions. Leaves a screenshot in tests/artifacts/panel.png.
+the server's message for a malformed filter, live updates from the event poll, a model's
+versions, the Endpoints section (empty, then a real scikit-learn model deployed as an endpoint),
+and converting that model to ONNX from its version row. Leaves a screenshot in
+tests/artifacts/panel.png.
 
 Needs Chromium (/usr/bin/chromium, or MODELHUB_TEST_CHROMIUM) and the built labextension
 (``cd labextension && jlpm install && jlpm build:prod``); without them the test is skipped,
@@ -28,6 +30,7 @@ pytestmark = pytest.mark.timeout(240)
 # Playwright's auto-waiting limits (ms).
 UI_TIMEOUT = 30_000  # first load of JupyterLab on a 2-core machine
 LIVE_TIMEOUT = 20_000  # a registration shows up through the 2 s event poll
+CONVERT_TIMEOUT = 30_000  # converting to ONNX checks equivalence and times both models
 
 
 def _require_prerequisites() -> None:
@@ -105,6 +108,12 @@ def test_model_hub_panel(lab: LabServer, browser_page) -> None:
     expect(fraud.locator(".jp-ModelHub-tag")).to_have_text(["team=risk"])
     expect(fraud.locator(".jp-ModelHub-alias")).to_have_count(0)
 
+    # No endpoints yet: the section says how to make one.
+    endpoints_section = panel.locator(".jp-ModelHub-endpoints")
+    expect(endpoints_section.locator(".jp-ModelHub-empty")).to_have_text(
+        "No endpoints. Deploy one from a notebook: %deploy NAME MODEL"
+    )
+
     # The tag filter is applied by the server.
     filter_box = panel.get_by_role("textbox", name="Filter by tags")
     expect(filter_box).to_have_class(re.compile(r"\bjp-ModelHub-filter\b"))
@@ -158,7 +167,89 @@ def test_model_hub_panel(lab: LabServer, browser_page) -> None:
     expect(versions).to_have_count(3, timeout=LIVE_TIMEOUT)
     expect(churn.locator(".jp-ModelHub-latest")).to_have_text("v3")
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "panel.png"))
+    toggle.click()  # collapse churn again, to leave room for what follows
+    expect(versions).to_have_count(0)
+
+    # A real scikit-learn model, registered and deployed the way a notebook would.
+    scorer = _fit_scorer()
+    client = lab.client()
+    client.register("scorer", scorer["model"], sample=scorer["X"][:5])
+    client.deploy("scoring", "scorer:1", auth="none")
+    try:
+        _check_endpoint_and_convert(page, panel, models)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "panel.png"))
+    finally:
+        client.undeploy("scoring")
 
     assert page_errors == [], page_errors
+
+
+def _fit_scorer() -> dict:
+    from sklearn.datasets import make_classification
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = make_classification(200, 20, random_state=0)
+    return {"model": make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y), "X": X}
+
+
+def _check_endpoint_and_convert(page, panel, models) -> None:
+    from playwright.sync_api import expect
+
+    # The endpoint, healthy, with its URL and its one deployment taking all the traffic.
+    endpoint = panel.locator('.jp-ModelHub-endpoint[data-endpoint="scoring"]')
+    expect(endpoint).to_be_visible(timeout=LIVE_TIMEOUT)
+    expect(panel.locator(".jp-ModelHub-endpoints .jp-ModelHub-empty")).to_have_count(0)
+    expect(endpoint.locator(".jp-ModelHub-endpointName")).to_have_text("scoring")
+    expect(endpoint.locator(".jp-ModelHub-endpointState")).to_have_text("healthy")
+    expect(endpoint.locator(".jp-ModelHub-url")).to_have_text(re.compile(r"^http://[^ ]+:\d+$"))
+    deployment = endpoint.locator(".jp-ModelHub-deployment")
+    expect(deployment).to_have_count(1)
+    expect(deployment.locator(".jp-ModelHub-deploymentName")).to_have_text("blue")
+    expect(deployment.locator(".jp-ModelHub-deploymentRef")).to_have_text("scorer:1")
+    expect(deployment.locator(".jp-ModelHub-deploymentState")).to_have_text("healthy")
+    expect(deployment.locator(".jp-ModelHub-traffic")).to_have_text("100%")
+    expect(deployment.locator(".jp-ModelHub-restarts")).to_have_count(0)
+    expect(deployment.locator(".jp-ModelHub-reason")).to_have_count(0)
+    copy = endpoint.get_by_role("button", name="Copy the URL of scoring")
+    copy.click()
+    expect(copy).to_have_text("Copied")
+
+    # The section folds away and back.
+    section_toggle = panel.locator(".jp-ModelHub-sectionToggle")
+    expect(section_toggle.locator(".jp-ModelHub-sectionTitle")).to_have_text("Endpoints (1)")
+    expect(section_toggle).to_have_attribute("aria-expanded", "true")
+    section_toggle.click()
+    expect(section_toggle).to_have_attribute("aria-expanded", "false")
+    expect(endpoint).to_have_count(0)
+    section_toggle.click()
+    expect(endpoint).to_be_visible()
+
+    # Convert the scikit-learn version to ONNX from its row.
+    scorer = models.filter(has=page.locator(".jp-ModelHub-modelName", has_text=re.compile("^scorer$")))
+    expect(scorer.locator(".jp-ModelHub-flavorBadge")).to_have_text("sklearn")
+    scorer.locator(".jp-ModelHub-modelButton").click()
+    versions = scorer.locator(".jp-ModelHub-version")
+    expect(versions).to_have_count(1)
+    convert = scorer.get_by_role("button", name="Convert scorer:1 to ONNX")
+    expect(convert).to_be_enabled()
+    convert.click()
+    expect(convert).to_be_disabled()
+    expect(convert).to_have_attribute("aria-busy", "true")
+    result = scorer.locator(".jp-ModelHub-convertResult")
+    expect(result).to_have_text(
+        re.compile(r"scorer:2 \(onnx\): equivalent on \d+ rows, [\d.]+x (faster|slower) per row"),
+        timeout=CONVERT_TIMEOUT,
+    )
+    expect(result).to_have_class(re.compile(r"\bjp-ModelHub-success\b"))
+    expect(convert).to_be_enabled()
+
+    # The new ONNX version, derived from the original, is in the list; only sklearn can be converted.
+    expect(versions).to_have_count(2, timeout=LIVE_TIMEOUT)
+    expect(versions.locator(".jp-ModelHub-versionNumber")).to_have_text(["v2", "v1"])
+    expect(versions.nth(0).locator(".jp-ModelHub-flavorBadge")).to_have_text("onnx")
+    expect(versions.nth(0).locator(".jp-ModelHub-versionMeta")).to_contain_text("from scorer:1")
+    expect(versions.nth(0).get_by_role("button", name=re.compile("to ONNX"))).to_have_count(0)
+    expect(scorer.locator(".jp-ModelHub-latest")).to_have_text("v2")
