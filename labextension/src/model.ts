@@ -259,38 +259,7 @@ export class ModelHubModel {
     if (this._isDisposed) {
       return;
     }
-    const seq = ++this._listSeq;
-    this._loading = true;
-    this._emit();
-    const query = this._query;
-    try {
-      const result = await this.client.listModels({
-        q: query.search,
-        filter: query.filter,
-        flavor: query.flavor,
-        page: 1,
-        per_page: PER_PAGE
-      });
-      if (seq !== this._listSeq || this._isDisposed) {
-        return;
-      }
-      this._models = result.models;
-      this._total = result.total;
-      this._page = 1;
-      this._queryError = null;
-      this._error = null;
-      this._loaded = true;
-    } catch (error) {
-      if (seq !== this._listSeq || this._isDisposed) {
-        return;
-      }
-      this._applyListError(error);
-    } finally {
-      if (seq === this._listSeq) {
-        this._loading = false;
-        this._emit();
-      }
-    }
+    await this._fetchPage(1);
     // Keep open version lists in step with the list.
     const names = new Set(this._models.map(m => m.name));
     for (const name of Array.from(this._expanded)) {
@@ -305,6 +274,14 @@ export class ModelHubModel {
     if (this._isDisposed || this._loading || !this.hasMore) {
       return;
     }
+    await this._fetchPage(this._page + 1);
+  }
+
+  /**
+   * Fetch one page of models: page 1 replaces the list, later pages append to it. A response
+   * that a newer request has overtaken is dropped.
+   */
+  private async _fetchPage(page: number): Promise<void> {
     const seq = ++this._listSeq;
     this._loading = true;
     this._emit();
@@ -314,18 +291,24 @@ export class ModelHubModel {
         q: query.search,
         filter: query.filter,
         flavor: query.flavor,
-        page: this._page + 1,
+        page,
         per_page: PER_PAGE
       });
       if (seq !== this._listSeq || this._isDisposed) {
         return;
       }
-      const seen = new Set(this._models.map(m => m.name));
-      this._models = this._models.concat(
-        result.models.filter(m => !seen.has(m.name))
-      );
+      if (page === 1) {
+        this._models = result.models;
+        this._queryError = null;
+        this._loaded = true;
+      } else {
+        const seen = new Set(this._models.map(m => m.name));
+        this._models = this._models.concat(
+          result.models.filter(m => !seen.has(m.name))
+        );
+      }
       this._total = result.total;
-      this._page = result.page;
+      this._page = page;
       this._error = null;
     } catch (error) {
       if (seq !== this._listSeq || this._isDisposed) {
