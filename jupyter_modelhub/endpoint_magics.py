@@ -56,8 +56,10 @@ class EndpointMagics(ModelHubMagics):
         args = self._parse(self.deploy, line)
         settings = {k: v for k, v in {"max_batch_size": args.max_batch_size,
                                       "max_batch_wait_ms": args.max_batch_wait_ms}.items() if v is not None}
-        return self._call(
-            self.hub.deploy, args.endpoint, args.model, deployment=args.deployment, entry_script=args.entry_script,
+        status = f"Deploying {args.model} to {args.endpoint}/{args.deployment}" + (
+            " (building its environment the first time)..." if args.env else "...")
+        return self._call_with_status(
+            status, self.hub.deploy, args.endpoint, args.model, deployment=args.deployment, entry_script=args.entry_script,
             reload=args.reload, env=args.env, instances=args.instances, auth=args.auth, port=args.port,
             traffic=parse_split(args.traffic) if args.traffic else None, **settings,
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shlex
+from html import escape
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
@@ -54,6 +55,19 @@ class ModelHubMagics(Magics):
             return fn(*args, **kwargs)
         except ModelHubError as exc:
             raise UsageError(exc.message) from None
+
+    def _call_with_status(self, status: str, fn, *args, **kwargs):
+        """Like ``_call``, showing ``status`` while the work runs (deploys and conversions take
+        seconds) and removing it once the result is there."""
+        from IPython.display import display
+
+        bundle = {"text/plain": status, "text/html": f'<div style="opacity:.7">{escape(status)}</div>'}
+        handle = display(bundle, raw=True, display_id=True)
+        try:
+            return self._call(fn, *args, **kwargs)
+        finally:
+            if handle is not None:
+                handle.update({"text/plain": "", "text/html": ""}, raw=True)
 
     def _eval(self, expression: str, option: str):
         try:
@@ -130,8 +144,10 @@ class ModelHubMagics(Magics):
         """
         args = self._parse(self.convert, line)
         sample = self._eval(args.sample, "--sample") if args.sample else None
-        return self._call(self.hub.convert, str(self._ref(args.ref)), to=args.to, sample=sample, opset=args.opset,
-                          dtype=args.dtype, tolerance=args.tolerance, force=args.force)
+        ref = str(self._ref(args.ref))
+        return self._call_with_status(
+            f"Converting {ref} to ONNX, checking equivalence and timing both...", self.hub.convert, ref, to=args.to,
+            sample=sample, opset=args.opset, dtype=args.dtype, tolerance=args.tolerance, force=args.force)
 
     @magic_arguments()
     @argument("filter", nargs="*", help="tag filter terms: NAME=VALUE, NAME!=VALUE, NAME (all must hold)")
