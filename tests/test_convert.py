@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import importlib.util
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -60,7 +61,8 @@ def suite():
 
 @pytest.fixture
 def converter(registry):
-    return ModelConverter(registry, timing_budget=0.05, batch_rows=500)
+    # In process: these tests are about conversion and proof; isolation has its own tests below.
+    return ModelConverter(registry, timing_budget=0.05, batch_rows=500, isolate=False)
 
 
 def register_model(registry, name, model, sample) -> dict:
@@ -253,6 +255,37 @@ def test_samples_that_do_not_fit_the_signature_are_refused(registry, converter, 
     with pytest.raises(InvalidInput, match="Invalid opset"):
         converter.convert("reg:1", opset=99)
     assert versions(registry, "churn") == [1] and versions(registry, "reg") == [1]
+
+
+def _joblib_bytes(obj) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    joblib.dump(obj, buffer)
+    return buffer.getvalue()
+
+
+def test_conversions_run_outside_the_server_process(registry, tmp_path):
+    from convert_helpers import RecordsWhereItLoads
+
+    marker = tmp_path / "pid"
+    register_files(registry, "spy", {"model.joblib": _joblib_bytes(RecordsWhereItLoads(str(marker)))}, flavor="sklearn",
+                   signature={"inputs": [{"name": "input", "dtype": "float64", "shape": [-1, 2]}]},
+                   input_example=[[1.0, 2.0]])
+    with pytest.raises(InvalidInput):
+        ModelConverter(registry).convert("spy:1")  # not an estimator: refused, after loading it elsewhere
+    assert marker.exists() and int(marker.read_text()) != os.getpid()
+
+
+def test_a_crash_while_converting_leaves_the_server_running(registry):
+    from convert_helpers import DiesWhenLoaded
+
+    register_files(registry, "crash", {"model.joblib": _joblib_bytes(DiesWhenLoaded())}, flavor="sklearn",
+                   signature={"inputs": [{"name": "input", "dtype": "float64", "shape": [-1, 2]}]},
+                   input_example=[[1.0, 2.0]])
+    with pytest.raises(InvalidInput, match="conversion process of crash:1 died"):
+        ModelConverter(registry).convert("crash:1")
+    assert versions(registry, "crash") == [1] and nothing_left_over(registry)
 
 
 def _joblib_bytes(obj) -> bytes:

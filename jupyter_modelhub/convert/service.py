@@ -13,12 +13,16 @@ Everything here blocks (conversion and timing take seconds): the REST handler ca
 from __future__ import annotations
 
 import io
+import multiprocessing
 import os
 import tarfile
 import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 
 import numpy as np
-from traitlets import Enum, Float, Integer
+from traitlets import Bool, Enum, Float, Integer
 from traitlets.config import LoggingConfigurable
 
 from ..errors import InvalidInput
@@ -59,6 +63,10 @@ class ModelConverter(LoggingConfigurable):
         0, config=True, help="onnxruntime intra-op threads for the 10,000-row batch; 0 means one per CPU.",
     )
     max_sample_rows = Integer(10_000, config=True, help="Most rows a caller's sample may have.")
+    isolate = Bool(
+        True, config=True,
+        help="Convert in a child process (the model is unpickled and converted outside the server).",
+    )
 
     def __init__(self, registry, **kwargs):
         super().__init__(**kwargs)
@@ -86,30 +94,61 @@ class ModelConverter(LoggingConfigurable):
         started = time.perf_counter()
         dtype, tolerance, opset = self._options(to, dtype, tolerance, opset)
         version = self.registry.get_version(ref)
-        source = version["ref"]
-        model = onnx.load_sklearn(self._model_file(version), source)
-        spec, datasets = self._datasets(version, sample)
-
-        model_bytes = onnx.convert(model, spec, dtype=dtype, opset=opset, name=source)
-        session = onnx.session(model_bytes, threads=self.onnx_threads, dtype=dtype)
-        report = self._compare(model, session, spec, datasets, dtype, tolerance)
+        model_path = self._model_file(version)
+        work = (self._prove_in_child if self.isolate else self._prove)
+        proof = work(version, str(model_path), sample, dtype, tolerance, opset)
+        report, timing, conversion = proof["equivalence"], proof["speed"], proof["conversion"]
         if not report["passed"] and not force:
-            raise NotEquivalent(
-                f"The ONNX conversion of {source} does not match the original within tolerance {tolerance:g} "
-                f"({dtype}): {equivalence.summary(report)}. Nothing was registered. Try "
-                + ("dtype float64, " if dtype == "float32" else "")
-                + "a larger tolerance, or force to register it tagged equivalence=failed.",
-                report,
-            )
-        timing = self._speed(model, model_bytes, session, spec, datasets, dtype)
-        conversion = self._conversion_info(model_bytes, source, dtype, session)
-        registered = self._register(version, model_bytes, spec, datasets, report, timing, conversion, user)
+            raise NotEquivalent(proof["refusal"], report)
+        registered = self._register(version, proof["model_bytes"], proof["signature"], proof["example"],
+                                    report, timing, conversion, user)
         self.log.info(
             "converted %s -> %s (%s, equivalence %s, %.0fx single-row, %.1fx batch) in %.1f s",
-            source, registered["ref"], dtype, "passed" if report["passed"] else "FAILED (forced)",
+            version["ref"], registered["ref"], dtype, "passed" if report["passed"] else "FAILED (forced)",
             timing["speedup"]["latency"] or 0, timing["speedup"]["throughput"] or 0, time.perf_counter() - started,
         )
         return {"version": registered, "equivalence": report, "speed": timing, "conversion": conversion}
+
+    def _prove_in_child(self, *args) -> dict:
+        """``_prove`` in a fresh process: unpickling, skl2onnx and onnxruntime run outside the
+        Jupyter server, so a crash or a memory blow-up there cannot take JupyterLab down, and the
+        memory is returned when it ends."""
+        options = {name: getattr(self, name) for name in self.trait_names(config=True) if name != "isolate"}
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+            try:
+                return pool.submit(_prove_with, options, *args).result()
+            except BrokenProcessPool:
+                raise InvalidInput(
+                    f"The conversion process of {args[0]['ref']} died (crashed or ran out of memory); "
+                    "nothing was registered. The server log has the details."
+                ) from None
+
+    def _prove(self, version: dict, model_path: str, sample: object, dtype: str, tolerance: float,
+               opset: int | None) -> dict:
+        """Load, convert, check and time: everything but registering (which needs the database)."""
+        source = version["ref"]
+        model = onnx.load_sklearn(Path(model_path), source)
+        spec, datasets = self._datasets(version, sample)
+        model_bytes = onnx.convert(model, spec, dtype=dtype, opset=opset, name=source)
+        session = onnx.session(model_bytes, threads=self.onnx_threads, dtype=dtype)
+        report = self._compare(model, session, spec, datasets, dtype, tolerance)
+        refusal = None
+        if not report["passed"]:
+            refusal = (
+                f"The ONNX conversion of {source} does not match the original within tolerance {tolerance:g} "
+                f"({dtype}): {equivalence.summary(report)}. Nothing was registered. Try "
+                + ("dtype float64, " if dtype == "float32" else "")
+                + "a larger tolerance, or force to register it tagged equivalence=failed."
+            )
+        timing = self._speed(model, model_bytes, session, spec, datasets, dtype)
+        return {
+            "model_bytes": model_bytes, "equivalence": report, "speed": timing, "refusal": refusal,
+            "conversion": self._conversion_info(model_bytes, source, dtype, session),
+            "signature": version["signature"] or spec.signature(),
+            "example": version["input_example"] if version["input_example"] is not None
+            else _example_rows(datasets[-1][1]),  # registered without one: the sample's first rows
+        }
 
     # -- steps -----------------------------------------------------------------------------
 
@@ -249,7 +288,7 @@ class ModelConverter(LoggingConfigurable):
             "size": len(model_bytes),
         }
 
-    def _register(self, version, model_bytes, spec, datasets, report, timing, conversion, user) -> dict:
+    def _register(self, version, model_bytes, signature, example, report, timing, conversion, user) -> dict:
         upload_id, path = self.registry.artifacts.new_upload()
         info = tarfile.TarInfo(MODEL_FILE)
         info.size = len(model_bytes)
@@ -257,9 +296,6 @@ class ModelConverter(LoggingConfigurable):
         with tarfile.open(path, "w") as tar:
             tar.addfile(info, io.BytesIO(model_bytes))
         passed = report["passed"]
-        example = version["input_example"]
-        if example is None:  # registered without one: keep the first rows of the sample instead
-            example = _example_rows(datasets[-1][1])
         description = (
             f"ONNX conversion of {conversion['from']} ({conversion['converter']}, opset "
             f"{conversion['opsets'].get('ai.onnx')}, {conversion['dtype']}): "
@@ -272,7 +308,7 @@ class ModelConverter(LoggingConfigurable):
                 upload_id,
                 flavor="onnx",
                 derived_from=version["ref"],
-                signature=version["signature"] or spec.signature(),
+                signature=signature,
                 input_example=example,
                 tags={"equivalence": "passed" if passed else "failed"},
                 properties={"equivalence": report, "speed": timing, "conversion": conversion},
@@ -281,6 +317,11 @@ class ModelConverter(LoggingConfigurable):
             )
         finally:
             self.registry.artifacts.discard_upload(upload_id)
+
+
+def _prove_with(options: dict, *args) -> dict:
+    """The child process's entry point: a converter with the parent's settings, no registry."""
+    return ModelConverter(None, isolate=False, **options)._prove(*args)
 
 
 def _max_opset() -> int:
