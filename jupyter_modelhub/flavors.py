@@ -1,8 +1,9 @@
 """Flavor and signature detection from a version's files, on the server.
 
 The client says the flavor when it knows (it serialised the estimator itself); otherwise the
-files decide: an MLflow ``MLmodel`` file, a single ``.onnx`` file, a joblib/pickle file. The
-server never unpickles anything: it reads only declarative formats (MLmodel YAML, ONNX protobuf).
+files decide: an MLflow ``MLmodel`` file, a single ``.onnx`` file, a joblib/pickle file.
+Registration never unpickles anything: it reads only declarative formats (MLmodel YAML, ONNX
+protobuf). Only a conversion loads a pickle, and it does so in a child process (``convert``).
 """
 
 from __future__ import annotations
