@@ -245,16 +245,17 @@ class EndpointInfo(Result):
 
     def predict(self, data, protocol: str = "azure", deployment: str | None = None):
         """Score ``data`` (an array, a DataFrame, rows or JSON text) through the endpoint."""
-        return self._client.invoke(self["name"], data, protocol=protocol, deployment=deployment)
+        return self._client.invoke(self["name"], data, protocol=protocol, deployment=deployment, endpoint=self)
 
-    def _live(self) -> dict | None:
+    def live_deployment(self) -> dict | None:
+        """The deployment taking the most traffic (what a request without a choice most likely reaches)."""
         deployments = self["deployments"]
         return max(deployments, key=lambda d: self["traffic"].get(d["name"], 0)) if deployments else None
 
     def examples(self) -> dict:
         from .client.invoking import examples
 
-        live = self._live()
+        live = self.live_deployment()
         if live is None:
             return {}
         return examples(self["url"], self.key, live["input_example"], live["model"], live["version"])

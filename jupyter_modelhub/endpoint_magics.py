@@ -104,7 +104,7 @@ class EndpointMagics(ModelHubMagics):
     def _invoke_local(self, name: str, data, deployment: str | None):
         endpoint = self._call(self.hub.endpoint, name)
         chosen = next((d for d in endpoint["deployments"] if d["name"] == deployment), None) if deployment \
-            else endpoint._live()
+            else endpoint.live_deployment()
         if chosen is None:
             raise UsageError(f"Endpoint {name!r} has no deployment {deployment!r}.")
         script = chosen.get("entry_script")

@@ -202,15 +202,14 @@ class ModelRegistry(LoggingConfigurable):
 
     def file_path(self, ref: str | ModelRef, path: str):
         """The on-disk path of one file of a version, after checking it is in the manifest."""
-        version = self.get_version(ref)
-        entry = next((f for f in version["files"] if f["path"] == path), None)
-        if entry is None:
-            raise NotFound(
-                f"{version['ref']} has no file {path!r}; its files are: "
-                + ", ".join(f["path"] for f in version["files"][:20])
-            )
         with self.db.read() as session:
             row = self.resolve(session, ref)
+            entry = next((f for f in row.files if f["path"] == path), None)
+            if entry is None:
+                raise NotFound(
+                    f"{row.model.name}:{row.version} has no file {path!r}; its files are: "
+                    + ", ".join(f["path"] for f in row.files[:20])
+                )
             return self.artifacts.file_path(row.artifact_dir, path), entry
 
     def events(self, after: int | None = None, limit: int = 200) -> dict:

@@ -10,7 +10,7 @@ import asyncio
 
 from tornado import iostream
 
-from ..errors import InvalidInput, NotFound
+from ..errors import InvalidInput
 from . import schemas
 from .base import ModelHubHandler, route
 
@@ -45,16 +45,9 @@ class DeploymentsHandler(EndpointHandlerBase):
         request = self.body(schemas.DeployRequest)
         fields = request.model_dump(exclude={"entry_script"})
         fields["entry_script"] = request.entry_script.model_dump() if request.entry_script else None
-        existed = await self.run(self._exists, name)
+        existed = await self.run(self.deployments.exists, name)
         result = await self.run(self.deployments.deploy, name, user=self.user_name, **fields)
         self.reply(result, status=200 if existed else 201)
-
-    def _exists(self, name: str) -> bool:
-        try:
-            self.deployments.get_endpoint(name)
-            return True
-        except (NotFound, InvalidInput):
-            return False
 
 
 class DeploymentHandler(EndpointHandlerBase):

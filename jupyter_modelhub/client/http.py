@@ -259,11 +259,16 @@ class ModelHubClient:
     def timeline(self, endpoint: str | None = None, model: str | None = None) -> dict:
         return self._call("GET", "serving-timeline", params={k: v for k, v in {"endpoint": endpoint, "model": model}.items() if v})
 
-    def invoke(self, name: str, data, protocol: str = "azure", deployment: str | None = None):
-        """Score ``data`` on an endpoint, the way any HTTP client would; returns the decoded answer."""
-        endpoint = self.endpoint(name)
-        live = next((d for d in endpoint["deployments"] if d["name"] == deployment), None) if deployment else \
-            max(endpoint["deployments"], key=lambda d: endpoint["traffic"].get(d["name"], 0), default=None)
+    def invoke(self, name: str, data, protocol: str = "azure", deployment: str | None = None,
+               endpoint: display.EndpointInfo | None = None):
+        """Score ``data`` on an endpoint, the way any HTTP client would; returns the decoded answer.
+
+        ``endpoint`` is the endpoint's description when the caller has it (a handle's
+        ``predict``), which saves looking it up on every call.
+        """
+        endpoint = endpoint or self.endpoint(name)
+        live = next((d for d in endpoint["deployments"] if d["name"] == deployment), None) if deployment \
+            else endpoint.live_deployment()
         if live is None:
             raise InvalidInput(f"Endpoint {name!r} has no deployment {deployment!r}.")
         path, body = invoking.request_for(data, protocol, live["model"], live["version"])

@@ -301,6 +301,10 @@ class DeploymentManager(LoggingConfigurable):
                                                             "; create one with %deploy NAME MODEL."))
         return row
 
+    def exists(self, name: str) -> bool:
+        with self.db.read() as session:
+            return session.scalar(select(Endpoint.id).where(Endpoint.name == name)) is not None
+
     def get_endpoint(self, name: str) -> dict:
         with self.db.read() as session:
             return self._describe(session, self._endpoint(session, name))
@@ -471,24 +475,41 @@ class DeploymentManager(LoggingConfigurable):
 
     def start(self) -> None:
         """At server start: adopt live hosts, restart the ones that should be running."""
+        self._revive(at_start=True)
+
+    def check_hosts(self) -> None:
+        """Every few seconds: restart the host of an endpoint that should run but died (e.g. killed)."""
+        for name, child in list(self._children.items()):
+            if child.poll() is not None:
+                self._children.pop(name, None)
+        self._revive(at_start=False)
+
+    def _revive(self, at_start: bool) -> None:
         with self.db.read() as session:
             rows = [(r.name, r.host_pid, r.state) for r in session.scalars(select(Endpoint))]
         for name, pid, state in rows:
             if _alive(pid, self.folder / name):
-                self.log.info("Model Hub: adopted endpoint %s (host pid %s)", name, pid)
-            elif state == "running":
-                self.log.info("Model Hub: restarting endpoint %s", name)
-                try:
-                    self._apply(name)
-                except Exception as exc:  # one broken endpoint must not stop the server
-                    self.log.error("Model Hub: endpoint %s could not restart: %s", name, exc)
+                if at_start:
+                    self.log.info("Model Hub: adopted endpoint %s (host pid %s)", name, pid)
+                continue
+            if state != "running":
+                continue
+            error = self._status(name).get("error")
+            if error:  # e.g. its port was taken: restarting would fail the same way, every time
+                self.log.error("Model Hub: endpoint %s cannot run (%s); not restarting it", name, error)
+                self._set_state(name, "failed")
+                continue
+            self.log.info("Model Hub: restarting endpoint %s", name)
+            try:
+                self._apply(name)
+            except Exception as exc:  # one broken endpoint must not stop the server
+                self.log.error("Model Hub: endpoint %s could not restart: %s", name, exc)
 
-    def check_hosts(self) -> None:
-        """Restart the host of an endpoint that should run but died (e.g. killed)."""
-        for name, child in list(self._children.items()):
-            if child.poll() is not None:
-                self._children.pop(name, None)
-        self.start()
+    def _set_state(self, name: str, state: str) -> None:
+        def write(session: Session) -> None:
+            self._endpoint(session, name).state = state
+
+        self.db.write(write)
 
     def shutdown(self) -> None:
         if not self.stop_on_shutdown:
