@@ -12,6 +12,7 @@ joblib and scikit-learn for scikit-learn models, mlflow for MLflow models. Impor
 
 Modules: ``server`` (routes, auth, limits, access log, shutdown), ``workers`` (processes),
 ``scorers`` (models and entry scripts), ``protocols`` (request and response bodies),
+``binary_tensors`` (the v2 binary tensor data extension), ``content_encoding`` (gzip, deflate),
 ``signature`` (input checks), ``batching``, ``metrics``, ``openapi``.
 """
 

@@ -19,7 +19,10 @@ def _json(schema: dict | None = None, description: str = "OK") -> dict:
 _ERROR = {"type": "object", "properties": {"message": {"type": "string"}, "reason": {"type": "string"},
                                            "type": {"type": "string"}}}
 _V2_ERROR = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}
-_TENSOR = {"type": "object", "required": ["name", "shape", "datatype", "data"],
+# A tensor's values are in "data", or, with the binary tensor data extension, are binary data after
+# the JSON (its length in the Inference-Header-Content-Length header), their size in
+# parameters.binary_data_size.
+_TENSOR = {"type": "object", "required": ["name", "shape", "datatype"],
            "properties": {"name": {"type": "string"}, "shape": {"type": "array", "items": {"type": "integer"}},
                           "datatype": {"type": "string"}, "parameters": {"type": "object"},
                           "data": {"type": "array", "items": {}}}}
@@ -68,19 +71,27 @@ def document(name: str, version: str | None, signature: Signature | None, auth: 
         "404": _json(_V2_ERROR, "No such model or version")}}}
     ready = {"get": {"summary": "Model ready", "security": [],
                      "responses": {"200": _json(), "400": _json(description="Not ready")}}}
+    binary = {"schema": {"type": "string", "format": "binary",
+                         "description": "The JSON object, then the binary tensors' bytes in tensor order; "
+                                        "the Inference-Header-Content-Length header gives the JSON's length"}}
+    answer = _json({"type": "object", "required": ["model_name", "outputs"],
+                    "properties": {"model_name": {"type": "string"}, "model_version": {"type": "string"},
+                                   "id": {"type": "string"}, "outputs": {"type": "array", "items": _TENSOR}}})
+    answer["content"]["application/octet-stream"] = binary
     infer = {"post": {
-        "summary": "Inference (Open Inference Protocol v2)",
+        "summary": "Inference (Open Inference Protocol v2, with the binary tensor data extension)",
+        "parameters": [{"name": "Inference-Header-Content-Length", "in": "header", "required": False,
+                        "description": "The length of the JSON part when binary tensor data follows it",
+                        "schema": {"type": "integer", "minimum": 0}}],
         "requestBody": {"content": {"application/json": {"schema": {
             "type": "object", "required": ["inputs"],
             "properties": {"id": {"type": "string"}, "parameters": {"type": "object"},
                            "inputs": {"type": "array", "items": _TENSOR},
                            "outputs": {"type": "array", "items": {"type": "object", "required": ["name"],
-                                                                  "properties": {"name": {"type": "string"}}}}}}}}},
-        "responses": {"200": _json({"type": "object", "required": ["model_name", "outputs"],
-                                    "properties": {"model_name": {"type": "string"},
-                                                   "model_version": {"type": "string"}, "id": {"type": "string"},
-                                                   "outputs": {"type": "array", "items": _TENSOR}}}),
-                      **{code: _json(_V2_ERROR, r["description"]) for code, r in errors.items()}}}}
+                                                                  "properties": {"name": {"type": "string"},
+                                                                                 "parameters": {"type": "object"}}}}}}},
+            "application/octet-stream": binary}},
+        "responses": {"200": answer, **{code: _json(_V2_ERROR, r["description"]) for code, r in errors.items()}}}}
     prefixes = [model] + ([f"{model}/versions/{version}"] if version is not None else [])
     for prefix in prefixes:
         paths[prefix] = metadata

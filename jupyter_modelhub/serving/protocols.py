@@ -5,7 +5,8 @@
 - MLflow, ``POST /invocations``: one of ``dataframe_split``, ``dataframe_records``,
   ``instances`` or ``inputs`` in; ``{"predictions": ...}`` out, shaped as for ``/score``.
 - Open Inference Protocol v2, ``POST /v2/models/{name}[/versions/{v}]/infer``: tensors with a
-  name, shape, datatype and row-major data, in and out.
+  name, shape, datatype and row-major data, in and out, in the JSON or as binary data after it
+  (the binary tensor data extension; its framing is in ``binary_tensors.py``).
 
 Decoders return the model's inputs as arrays checked against the signature (or raise a 400
 that names what was expected); encoders take the outputs, a dict of arrays by name, and return
@@ -20,6 +21,7 @@ import math
 import numpy as np
 import orjson
 
+from . import binary_tensors
 from .errors import ServingError, bad_request
 from .signature import (V2_DATATYPES, Signature, TensorSpec, check_shape, from_columns, from_records,
                         from_rows, inputs_from_json, row_count, to_array, v2_datatype)
@@ -118,51 +120,150 @@ def encode_invocations(outputs: dict) -> bytes:
 
 # -- Open Inference Protocol v2 ----------------------------------------------------------------
 
-def decode_infer(body: bytes, signature: Signature) -> tuple[dict[str, np.ndarray], object, list[str] | None]:
-    """The inputs, the request id (echoed back) and the names of the outputs asked for (None: all)."""
-    doc = loads(body)
-    if not isinstance(doc, dict) or not isinstance(doc.get("inputs"), list) or not doc["inputs"]:
-        raise bad_request('Expected an inference request {"inputs": [{"name", "shape", "datatype", "data"}, ...]} '
-                          f"with {expected_tensors(signature)}.")
+class InferAsk:
+    """What a v2 request asks of its response: its id, which outputs, and which of them as binary data."""
+
+    def __init__(self, request_id, outputs: list[str] | None, binary: dict[str, bool], binary_default: bool):
+        self.request_id = request_id
+        self.outputs = outputs  # None: all of them
+        self.binary = binary  # by output name, from "binary_data" on a requested output
+        self.binary_default = binary_default  # "binary_data_output" of the request
+
+    def wants_binary(self, name: str) -> bool:
+        return self.binary.get(name, self.binary_default)
+
+
+def decode_infer(body: bytes, signature: Signature, header_length: str | None = None
+                 ) -> tuple[dict[str, np.ndarray], InferAsk]:
+    """The inputs, checked against the signature, and what the response should hold.
+
+    ``header_length`` is the ``Inference-Header-Content-Length`` header: with it, inputs may be
+    binary data after the JSON (``binary_tensors.py``).
+    """
+    doc, raws = _infer_request(body, header_length, expected_tensors(signature))
     inputs = {}
-    for position, item in enumerate(doc["inputs"]):
-        missing = [k for k in ("name", "shape", "datatype", "data") if not isinstance(item, dict) or k not in item]
-        if missing:
-            raise bad_request(f"Input {position} lacks {missing}: each input has a name, shape, datatype and data.")
+    for item, raw in zip(doc["inputs"], raws):
         name = item["name"]
-        inputs[name] = _tensor(item, signature.by_name.get(name), signature)
+        inputs[name] = _tensor(item, raw, signature.by_name.get(name), signature)
     missing = [name for name in signature.names if name not in inputs]
     if missing:
         raise bad_request(f"Missing inputs {missing}; expected {expected_tensors(signature)}.")
     row_count(inputs)
-    wanted = doc.get("outputs")
+    return inputs, _ask(doc)
+
+
+def inline_binary(body: bytes, header_length: str) -> bytes:
+    """A request with binary inputs as the same request in JSON alone, for entry scripts, whose
+    ``run(raw_data)`` receives JSON text (BYTES elements must then be UTF-8 text)."""
+    doc, raws = _infer_request(body, header_length, "inputs")
+    for item, raw in zip(doc["inputs"], raws):
+        if raw is None:
+            continue
+        name, datatype, shape = _header_fields(item)
+        array = binary_tensors.decode(name, datatype, shape, raw)
+        if datatype == "BYTES":
+            for index, value in enumerate(array):
+                if isinstance(value, bytes):
+                    raise bad_request(f"Input {name!r}: BYTES element {index} is not UTF-8 text; the entry script "
+                                      "receives the request as JSON, where BYTES elements are strings.")
+        item["data"] = array.tolist()
+        del item["parameters"]["binary_data_size"]
+        if not item["parameters"]:
+            del item["parameters"]
+    return dumps(doc)
+
+
+def _infer_request(body: bytes, header_length: str | None, expected: str) -> tuple[dict, list]:
+    """The JSON of a v2 request, its inputs checked for the fields every input has, and each
+    input's binary data (None for an input sent in the JSON)."""
+    header, binary = binary_tensors.split(body, header_length)
+    try:
+        doc = orjson.loads(header)
+    except orjson.JSONDecodeError as exc:
+        hint = ("" if header_length is not None else
+                f" A request with binary tensor data gives the length of its JSON part in the "
+                f"{binary_tensors.HEADER_LENGTH} header.")
+        raise bad_request(f"The request body is not valid JSON: {exc}.{hint}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("inputs"), list) or not doc["inputs"]:
+        raise bad_request('Expected an inference request {"inputs": [{"name", "shape", "datatype", "data"}, ...]} '
+                          f"with {expected}.")
+    for position, item in enumerate(doc["inputs"]):
+        missing = [k for k in ("name", "shape", "datatype") if not isinstance(item, dict) or k not in item]
+        if not missing and "data" not in item and binary_tensors.binary_size(item, f"Input {item['name']!r}") is None:
+            missing = ["data"]
+        if missing:
+            raise bad_request(f"Input {position} lacks {missing}: each input has a name, shape, datatype and data "
+                              "(or, as binary data, parameters.binary_data_size).")
+        if "data" in item and binary_tensors.binary_size(item, f"Input {item['name']!r}") is not None:
+            raise bad_request(f"Input {item['name']!r} has both \"data\" and parameters.binary_data_size: "
+                              "send its values in one of them.")
+        _header_fields(item)
+    json_length = len(header) if header_length is not None else None
+    return doc, binary_tensors.slices(doc["inputs"], binary, json_length)
+
+
+def _header_fields(item: dict) -> tuple[str, str, list[int]]:
+    name, datatype, shape = item["name"], item["datatype"], item["shape"]
+    if datatype not in V2_DATATYPES:
+        raise bad_request(f"Input {name!r} has unknown datatype {datatype!r}; expected one of {list(V2_DATATYPES)}.")
+    if not isinstance(shape, list) or any(not isinstance(d, int) or isinstance(d, bool) or d < 0 for d in shape):
+        raise bad_request(f"Input {name!r}: shape is a list of non-negative integers; got {shape!r}.")
+    return name, datatype, shape
+
+
+def _ask(doc: dict) -> InferAsk:
+    parameters = doc.get("parameters") or {}
+    if not isinstance(parameters, dict):
+        raise bad_request(f'"parameters" of an inference request is an object; got {parameters!r}.')
+    binary_default = _flag(parameters, "binary_data_output", "The request")
+    wanted, binary = doc.get("outputs"), {}
     if wanted is not None:
         if not isinstance(wanted, list) or any(not isinstance(o, dict) or "name" not in o for o in wanted):
-            raise bad_request('"outputs" is a list of objects {"name": ...}.')
+            raise bad_request('"outputs" is a list of objects {"name": ..., "parameters": {"binary_data": true}}.')
+        for output in wanted:
+            what = f"Output {output['name']!r}"
+            parameters = output.get("parameters") or {}
+            if not isinstance(parameters, dict):
+                raise bad_request(f'{what}: "parameters" is an object; got {parameters!r}.')
+            if parameters.get("classification"):
+                raise bad_request(f"{what} asks for classification (class_count), which this server does not "
+                                  "offer: ask for the output itself and take the top classes from it.")
+            if "binary_data" in parameters:
+                binary[output["name"]] = _flag(parameters, "binary_data", what)
         wanted = [o["name"] for o in wanted]
-    return inputs, doc.get("id"), wanted
+    return InferAsk(doc.get("id"), wanted, binary, binary_default)
 
 
-def _tensor(item: dict, spec: TensorSpec | None, signature: Signature) -> np.ndarray:
-    name, datatype, shape = item["name"], item["datatype"], item["shape"]
+def _flag(parameters: dict, key: str, what: str) -> bool:
+    value = parameters.get(key, False)
+    if not isinstance(value, bool):
+        raise bad_request(f"{what}: {key} is true or false; got {value!r}.")
+    return value
+
+
+def _tensor(item: dict, raw, spec: TensorSpec | None, signature: Signature) -> np.ndarray:
+    name, datatype, shape = _header_fields(item)
     if spec is None:
         raise bad_request(f"The model has no input {name!r}; its inputs are {signature.names}.")
-    dtype = V2_DATATYPES.get(datatype)
-    if dtype is None:
-        raise bad_request(f"Input {name!r} has unknown datatype {datatype!r}; expected one of {list(V2_DATATYPES)}.")
     if spec.dtype is not None and datatype != spec.datatype:
-        raise bad_request(f"Input {name!r} has datatype {spec.datatype} (shape {list(spec.shape or [])}); "
-                          f"got {datatype}.")
-    if not isinstance(shape, list) or any(not isinstance(d, int) or d < 0 for d in shape):
-        raise bad_request(f"Input {name!r}: shape is a list of non-negative integers; got {shape!r}.")
-    array = to_array(TensorSpec(name, dtype), item["data"])
-    if array.size != math.prod(shape):
-        raise bad_request(f"Input {name!r}: shape {shape} holds {math.prod(shape)} elements; data has {array.size}.")
+        raise bad_request(f"Input {name!r} takes datatype {spec.datatype} (shape {list(spec.shape or [])}); got "
+                          f"{datatype}: send {spec.datatype} data (numpy: x.astype({_numpy_name(spec)})).")
+    if raw is None:
+        array = to_array(TensorSpec(name, V2_DATATYPES[datatype]), item["data"])
+        if array.size != math.prod(shape):
+            raise bad_request(f"Input {name!r}: shape {shape} holds {math.prod(shape)} elements; "
+                              f"data has {array.size}.")
+    else:
+        array = binary_tensors.decode(name, datatype, shape, raw)
     array = array.reshape(shape)
     if spec.shape is not None and len(spec.shape) == 1 and array.ndim == 2 and array.shape[1] == 1:
         array = array.reshape(-1)  # a column sent as [n, 1]
     check_shape(spec, array)
     return array
+
+
+def _numpy_name(spec: TensorSpec) -> str:
+    return "object" if spec.dtype.kind == "O" else f"np.{spec.dtype.name}"
 
 
 def expected_tensors(signature: Signature) -> str:
@@ -177,18 +278,29 @@ def check_outputs(wanted: list[str] | None, available: list[str]) -> None:
             raise bad_request(f"The model has no output {unknown[0]!r}; its outputs are {available}.")
 
 
-def encode_infer(outputs: dict, model_name: str, model_version: str | None, request_id, wanted) -> bytes:
-    tensors = []
+def encode_infer(outputs: dict, model_name: str, model_version: str | None, ask: InferAsk) -> tuple[bytes, int | None]:
+    """The response body and, when it carries binary outputs, the length of its JSON part."""
+    tensors, chunks = [], []
     for name, value in outputs.items():
-        if wanted and name not in wanted:
+        if ask.outputs and name not in ask.outputs:
             continue
         array = value if isinstance(value, np.ndarray) else np.asarray(value)
-        tensors.append({"name": name, "datatype": v2_datatype(array.dtype), "shape": list(array.shape),
-                        "data": array.reshape(-1)})
+        datatype = v2_datatype(array.dtype)
+        tensor = {"name": name, "datatype": datatype, "shape": list(array.shape)}
+        if ask.wants_binary(name):
+            chunk = binary_tensors.encode(array, datatype)
+            tensor["parameters"] = {"binary_data_size": len(chunk)}
+            chunks.append(chunk)
+        else:
+            tensor["data"] = array.reshape(-1)
+        tensors.append(tensor)
     response = {"model_name": model_name}
     if model_version is not None:
         response["model_version"] = model_version
-    if request_id is not None:
-        response["id"] = request_id
+    if ask.request_id is not None:
+        response["id"] = ask.request_id
     response["outputs"] = tensors
-    return dumps(response)
+    header = dumps(response)
+    if not chunks:
+        return header, None
+    return b"".join([header, *chunks]), len(header)

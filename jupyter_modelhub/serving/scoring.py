@@ -24,7 +24,7 @@ from email.utils import formatdate
 from tornado.httputil import HTTPHeaders, HTTPMessageDelegate, ResponseStartLine, responses
 from tornado.web import RequestHandler
 
-from . import protocols
+from . import binary_tensors, content_encoding, protocols
 from .errors import ServingError, error_body
 from .metrics import ROUTE_INDEX
 
@@ -42,6 +42,7 @@ class ScoringRoute(RequestHandler):
 class ScoringRequest(HTTPMessageDelegate):
     route = ROUTE_INDEX["other"]
     error_style = "azure"
+    compresses = False  # answers compressed when Accept-Encoding asks (v2 inference only)
 
     def __init__(self, runtime, request, path_args: list):
         self.runtime = runtime
@@ -55,6 +56,7 @@ class ScoringRequest(HTTPMessageDelegate):
         self.batch = 0
         self.closed = False
         self.task = None
+        self.answer_headers: dict[str, str] = {}  # of a successful answer, beyond Content-Type and Length
 
     # -- tornado's message delegate ------------------------------------------------------------
 
@@ -94,6 +96,9 @@ class ScoringRequest(HTTPMessageDelegate):
         chunks = self.chunks
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         try:
+            coding = self.request.headers.get("Content-Encoding")
+            if coding:
+                body = content_encoding.inflate(body, coding, self.runtime.max_bytes)
             self.score(body)
         except ServingError as error:
             self.reply_error(error)
@@ -115,31 +120,31 @@ class ScoringRequest(HTTPMessageDelegate):
         if not runtime.ready:
             raise ServingError(503, "The server is shutting down." if runtime.stopping else "The model is still loading.")
         if runtime.script is not None:
-            self.check_path()
-            self.later(runtime.run_script(body), encoded=True)
+            self.later(runtime.run_script(self.script_body(body)), encoded=True)
             return
         inputs = self.decode(body)
         if runtime.batcher is not None:
             self.later(runtime.call_batched(inputs), encoded=False)
             return
-        self.reply(200, self.encode(runtime.call_model(inputs)))
+        self.answer(self.encode(runtime.call_model(inputs)))
 
     def later(self, pending, encoded: bool) -> None:
         """Answer when ``pending`` is done: an entry script's run(), or a batch."""
         async def answer():
             try:
                 if encoded:
-                    self.reply(200, await pending)
+                    self.answer(await pending)
                 else:
                     outputs, self.batch = await pending
-                    self.reply(200, self.encode(outputs))
+                    self.answer(self.encode(outputs))
             except ServingError as error:
                 self.reply_error(error)
 
         self.task = asyncio.ensure_future(answer())  # held here: the loop keeps only a weak reference
 
-    def check_path(self) -> None:
-        """Checks of the path before an entry script runs (the v2 model name)."""
+    def script_body(self, body: bytes) -> bytes:
+        """What an entry script's run() receives: the body, checked against the path (the v2 model name)."""
+        return body
 
     def decode(self, body: bytes) -> dict:
         raise NotImplementedError
@@ -152,6 +157,16 @@ class ScoringRequest(HTTPMessageDelegate):
     def payload_too_large(self) -> ServingError:
         return ServingError(413, f"The request body is larger than {self.runtime.max_bytes} bytes "
                                  "(--max-request-bytes).")
+
+    def answer(self, body: bytes) -> None:
+        """A 200 with the encoded outputs, compressed if the client asks and it is worth it."""
+        headers = self.answer_headers
+        if self.compresses and len(body) >= content_encoding.MIN_COMPRESSED_BYTES:
+            coding = content_encoding.accepted(self.request.headers.get("Accept-Encoding"))
+            if coding:
+                body = content_encoding.compress(body, coding)
+                headers = {**headers, "Content-Encoding": coding, "Vary": "Accept-Encoding"}
+        self.reply(200, body, extra=headers)
 
     def reply_error(self, error: ServingError, close: bool = False) -> None:
         extra = {401: {"WWW-Authenticate": 'Bearer realm="modelhub"'}, 405: {"Allow": "POST"}}.get(error.status)
@@ -206,22 +221,34 @@ class InvocationsRequest(ScoringRequest):
 
 
 class InferRequest(ScoringRequest):
-    """Open Inference Protocol: ``POST /v2/models/{name}[/versions/{version}]/infer``."""
+    """Open Inference Protocol: ``POST /v2/models/{name}[/versions/{version}]/infer``, its tensors
+    in JSON or as binary data after it (then the ``Inference-Header-Content-Length`` header gives
+    the JSON part's length, in the request and in the response)."""
 
-    route, error_style = ROUTE_INDEX["/v2/models/{name}/infer"], "v2"
+    route, error_style, compresses = ROUTE_INDEX["/v2/models/{name}/infer"], "v2", True
+    ask: protocols.InferAsk
 
-    def check_path(self) -> None:
+    def header_length(self) -> str | None:
+        return self.request.headers.get(binary_tensors.HEADER_LENGTH)
+
+    def script_body(self, body: bytes) -> bytes:
         self.runtime.check_model(*self.args)
+        header_length = self.header_length()
+        return body if header_length is None else protocols.inline_binary(body, header_length)
 
     def decode(self, body: bytes) -> dict:
         runtime = self.runtime
         runtime.check_model(*self.args)
-        inputs, self.request_id, self.wanted = protocols.decode_infer(body, runtime.signature)
-        protocols.check_outputs(self.wanted, runtime.scorer.output_names)
+        inputs, self.ask = protocols.decode_infer(body, runtime.signature, self.header_length())
+        protocols.check_outputs(self.ask.outputs, runtime.scorer.output_names)
         return inputs
 
     def encode(self, outputs: dict) -> bytes:
-        return protocols.encode_infer(outputs, self.args[0], self.runtime.version, self.request_id, self.wanted)
+        body, json_length = protocols.encode_infer(outputs, self.args[0], self.runtime.version, self.ask)
+        if json_length is not None:
+            self.answer_headers = {"Content-Type": "application/octet-stream",
+                                   binary_tensors.HEADER_LENGTH: str(json_length)}
+        return body
 
 
 class HttpDate:
