@@ -81,9 +81,13 @@ export interface IVersionList {
 export interface IEvent {
   id: number;
   time: string;
+  /** "version_registered", ..., or "operation" for any change of an operation. */
   kind: string;
+  /** The model, or for an operation event its subject. */
   model: string;
   version?: number | null;
+  /** The operation's id, on "operation" events. */
+  operation?: number | null;
 }
 
 export interface IEventList {
@@ -130,7 +134,7 @@ export interface IEndpointList {
   endpoints: IEndpoint[];
 }
 
-/** Answer of `POST models/{name}/versions/{version}/convert`. */
+/** The result of a successful conversion (`result` of a "convert" operation). */
 export interface IConversionResult {
   version: IVersion & { existing?: boolean };
   equivalence: { passed: boolean; rows: number; [key: string]: unknown };
@@ -139,6 +143,77 @@ export interface IConversionResult {
     [key: string]: unknown;
   };
   conversion: { [key: string]: unknown };
+}
+
+export type OperationStatus =
+  | 'queued'
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'cancelled';
+
+export interface IOperationProgress {
+  done: number;
+  /** null while the amount of work is unknown. */
+  total: number | null;
+  unit: string;
+  /** What it is doing now; may be ''. */
+  message: string;
+}
+
+/** What an operation's result is, for a link to it. */
+export type OperationLink =
+  | { type: 'version'; model: string; version: number; ref: string }
+  | { type: 'endpoint'; name: string };
+
+export interface IOperationError {
+  message: string;
+  /** "invalid", "not_found", "conflict", "cancelled", "failed", "restarted" */
+  reason: string;
+  /** A refused conversion: the equivalence report. */
+  report?: { [key: string]: unknown };
+}
+
+/**
+ * Long work on the server (`GET operations/{id}`): a conversion, a deploy
+ * that builds an environment, later image builds and batch jobs.
+ */
+export interface IOperation {
+  id: number;
+  /** "convert" | "deploy" (later "build", "batch") */
+  kind: string;
+  /** The model ref, endpoint or image it concerns. */
+  subject: string;
+  status: OperationStatus | string;
+  progress: IOperationProgress;
+  /** 1-based place among queued operations of its kind; null unless queued. */
+  queue_position: number | null;
+  created_time: string;
+  started_time: string | null;
+  ended_time: string | null;
+  created_by: string;
+  /** convert: an IConversionResult; deploy: the endpoint. */
+  result: { [key: string]: unknown } | null;
+  link: OperationLink | null;
+  error: IOperationError | null;
+  /** True while queued or running. */
+  active: boolean;
+}
+
+export interface IOperationList {
+  operations: IOperation[];
+  total: number;
+  page: number;
+  per_page: number;
+}
+
+export interface IListOperationsQuery {
+  kind?: string;
+  /** One status, or several: ['queued', 'running']. */
+  status?: string | string[];
+  subject?: string;
+  page?: number;
+  per_page?: number;
 }
 
 export interface IListModelsQuery {
@@ -176,7 +251,11 @@ export interface IModelHubClient {
   ): Promise<IVersionList>;
   events(after?: number): Promise<IEventList>;
   listEndpoints(): Promise<IEndpointList>;
-  convertVersion(name: string, version: number): Promise<IConversionResult>;
+  convertVersion(name: string, version: number): Promise<IOperation>;
+  listOperations(query?: IListOperationsQuery): Promise<IOperationList>;
+  getOperation(id: number): Promise<IOperation>;
+  operationLog(id: number, tail?: number): Promise<string>;
+  cancelOperation(id: number): Promise<IOperation>;
 }
 
 /** A client bound to one server connection. */
@@ -231,11 +310,12 @@ export class ModelHubClient implements IModelHubClient {
 
   /**
    * `POST models/{name}/versions/{version}/convert` with the server's defaults:
-   * converts a scikit-learn version to ONNX, checks equivalence and speed,
-   * and registers the result as a new version (takes a few seconds).
+   * starts converting a scikit-learn version to ONNX (checked for equivalence,
+   * timed, registered as a new version) and answers at once with the
+   * operation to follow (202).
    */
-  convertVersion(name: string, version: number): Promise<IConversionResult> {
-    return this.request<IConversionResult>(
+  convertVersion(name: string, version: number): Promise<IOperation> {
+    return this.request<IOperation>(
       `models/${encodeURIComponent(name)}/versions/${version}/convert`,
       {
         method: 'POST',
@@ -245,7 +325,60 @@ export class ModelHubClient implements IModelHubClient {
     );
   }
 
+  /** `GET operations`, newest first. */
+  listOperations(query: IListOperationsQuery = {}): Promise<IOperationList> {
+    const status = Array.isArray(query.status)
+      ? query.status.join(',')
+      : query.status;
+    return this.request<IOperationList>(
+      'operations' +
+        queryString({
+          kind: query.kind,
+          status,
+          subject: query.subject,
+          page: query.page,
+          per_page: query.per_page
+        })
+    );
+  }
+
+  /** `GET operations/{id}` */
+  getOperation(id: number): Promise<IOperation> {
+    return this.request<IOperation>(`operations/${id}`);
+  }
+
+  /** `GET operations/{id}/log?tail=N`: the last lines of its log, as text. */
+  async operationLog(id: number, tail = 100): Promise<string> {
+    const response = await this.send(
+      `operations/${id}/log` + queryString({ tail })
+    );
+    return response.text();
+  }
+
+  /** `POST operations/{id}/cancel`; a finished operation is refused (409). */
+  cancelOperation(id: number): Promise<IOperation> {
+    return this.request<IOperation>(`operations/${id}/cancel`, {
+      method: 'POST',
+      body: '{}',
+      headers: { 'Content-Type': 'application/json' }
+    });
+  }
+
+  /** A JSON request: the parsed body, or a ModelHubError. */
   private async request<T>(path: string, init: RequestInit = {}): Promise<T> {
+    const response = await this.send(path, init);
+    const body = parseJSON(await response.text());
+    if (body === null) {
+      throw new ModelHubError(
+        `The Model Hub API sent an unreadable answer (HTTP ${response.status}).`,
+        response.status
+      );
+    }
+    return body as T;
+  }
+
+  /** Send a request; a failed answer becomes a ModelHubError with the server's message. */
+  private async send(path: string, init: RequestInit = {}): Promise<Response> {
     const settings = this.serverSettings;
     const url = URLExt.join(settings.baseUrl, 'modelhub/api', path);
     let response: Response;
@@ -257,24 +390,20 @@ export class ModelHubClient implements IModelHubClient {
         0
       );
     }
-    const text = await response.text();
-    let body: any = null;
-    if (text) {
-      try {
-        body = JSON.parse(text);
-      } catch {
-        body = null;
-      }
-    }
     if (!response.ok) {
-      throw errorFromResponse(response.status, body);
+      throw errorFromResponse(response.status, parseJSON(await response.text()));
     }
-    if (body === null) {
-      throw new ModelHubError(
-        `The Model Hub API sent an unreadable answer (HTTP ${response.status}).`,
-        response.status
-      );
-    }
-    return body as T;
+    return response;
+  }
+}
+
+function parseJSON(text: string): any {
+  if (!text) {
+    return null;
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
   }
 }

@@ -7,6 +7,7 @@ import { Clipboard } from '@jupyterlab/apputils';
 import { copyIcon, refreshIcon } from '@jupyterlab/ui-components';
 
 import { FLAVORS, IDeployment, IEndpoint, IModelSummary, IVersion } from './api';
+import { ActivitySection, ProgressBar } from './components/activity';
 import {
   absoluteTime,
   aliasLabels,
@@ -16,6 +17,7 @@ import {
   trafficLabel
 } from './format';
 import { IQuery, ModelHubModel } from './model';
+import { queueLabel } from './operations';
 
 /** Delay between the last keystroke and the request (ms). */
 const TYPING_DELAY = 350;
@@ -53,6 +55,7 @@ export function ModelHubView(props: {
       <Status model={model} />
       <ModelList model={model} />
       <EndpointSection model={model} />
+      <ActivitySection activity={model.activity} onReveal={model.reveal} />
     </div>
   );
 }
@@ -362,15 +365,21 @@ function VersionItem(props: {
   const { model, version } = props;
   const ref = version.ref || `${version.name}:${version.version}`;
   const conversion = model.conversion(ref);
+  const selected = model.isSelectedVersion(version.name, version.version);
+  const node = useScrollIntoView<HTMLLIElement>(selected, model.selection);
   const aliases = [...(version.aliases ?? [])]
     .sort()
     .map(alias => ({ alias, label: alias }));
   return (
     <li
+      ref={node}
       className={
-        'jp-ModelHub-version' + (version.archived ? ' jp-mod-archived' : '')
+        'jp-ModelHub-version' +
+        (version.archived ? ' jp-mod-archived' : '') +
+        (selected ? ' jp-mod-selected' : '')
       }
       data-version={version.version}
+      aria-current={selected ? true : undefined}
     >
       <div className="jp-ModelHub-versionHeader">
         <span className="jp-ModelHub-versionNumber">v{version.version}</span>
@@ -419,6 +428,19 @@ function VersionItem(props: {
           >
             {conversion?.busy ? 'Converting…' : 'Convert to ONNX'}
           </button>
+        </div>
+      )}
+      {conversion?.busy && conversion.operation && (
+        <div className="jp-ModelHub-convertProgress">
+          <ProgressBar
+            operation={conversion.operation}
+            label={`Progress of the conversion of ${ref}`}
+          />
+          {queueLabel(conversion.operation) && (
+            <div className="jp-ModelHub-queue">
+              {queueLabel(conversion.operation)}
+            </div>
+          )}
         </div>
       )}
       {conversion?.message && (
@@ -496,7 +518,12 @@ function EndpointSection(props: {
           {state.endpoints.length > 0 && (
             <ul className="jp-ModelHub-endpointList" aria-label="Endpoints">
               {state.endpoints.map(endpoint => (
-                <EndpointItem key={endpoint.name} endpoint={endpoint} />
+                <EndpointItem
+                  key={endpoint.name}
+                  endpoint={endpoint}
+                  selected={model.isSelectedEndpoint(endpoint.name)}
+                  selection={model.selection}
+                />
               ))}
             </ul>
           )}
@@ -518,14 +545,21 @@ function StateBadge(props: {
   );
 }
 
-function EndpointItem(props: { endpoint: IEndpoint }): React.ReactElement {
-  const { endpoint } = props;
+function EndpointItem(props: {
+  endpoint: IEndpoint;
+  selected: boolean;
+  selection: unknown;
+}): React.ReactElement {
+  const { endpoint, selected } = props;
   const deployments = endpoint.deployments ?? [];
+  const node = useScrollIntoView<HTMLLIElement>(selected, props.selection);
   return (
     <li
-      className="jp-ModelHub-endpoint"
+      ref={node}
+      className={'jp-ModelHub-endpoint' + (selected ? ' jp-mod-selected' : '')}
       data-endpoint={endpoint.name}
       data-state={endpoint.state}
+      aria-current={selected ? true : undefined}
     >
       <div className="jp-ModelHub-endpointHeader">
         <span className="jp-ModelHub-endpointName">{endpoint.name}</span>
@@ -650,6 +684,23 @@ function CopyButton(props: { text: string; label: string }): React.ReactElement 
       )}
     </button>
   );
+}
+
+/**
+ * A ref for an element to scroll into view when it becomes selected, and
+ * again each time the same selection is asked for anew (`selection` changes).
+ */
+function useScrollIntoView<T extends HTMLElement>(
+  selected: boolean,
+  selection: unknown
+): React.RefObject<T> {
+  const node = React.useRef<T>(null);
+  React.useEffect(() => {
+    if (selected) {
+      node.current?.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+    }
+  }, [selected, selection]);
+  return node;
 }
 
 function versionCount(count: number): string {

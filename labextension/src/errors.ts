@@ -59,3 +59,11 @@ export function errorFromResponse(status: number, body: any): ModelHubError {
     reason
   );
 }
+
+/** A readable message for any error. */
+export function messageOf(error: unknown): string {
+  if (error instanceof Error && error.message) {
+    return error.message;
+  }
+  return String(error);
+}

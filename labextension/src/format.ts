@@ -138,3 +138,24 @@ export function trafficLabel(
   const percent = traffic ? traffic[deployment] : undefined;
   return typeof percent === 'number' ? `${percent}%` : '0%';
 }
+
+/** Time between two ISO times: "800 ms", "4 s", "2 min 5 s", "1 h 3 min"; '' when unknown. */
+export function formatDuration(startIso: string, endIso: string): string {
+  const ms = Date.parse(endIso) - Date.parse(startIso);
+  if (!isFinite(ms) || ms < 0) {
+    return '';
+  }
+  if (ms < 1000) {
+    return `${Math.round(ms)} ms`;
+  }
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 60) {
+    return `${seconds} s`;
+  }
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) {
+    return seconds % 60 ? `${minutes} min ${seconds % 60} s` : `${minutes} min`;
+  }
+  const hours = Math.floor(minutes / 60);
+  return minutes % 60 ? `${hours} h ${minutes % 60} min` : `${hours} h`;
+}

@@ -1,6 +1,7 @@
 /**
  * State of the Model Hub panel: the current query, the model list, expanded
- * models' versions, and the event poll that keeps them fresh.
+ * models' versions, the endpoints, and the event poll that keeps them and the
+ * Activity section (its own model, `activity`) fresh.
  *
  * The panel holds no registry rules: filters are sent verbatim and the
  * server's answer (or its error message) is shown as is.
@@ -8,13 +9,18 @@
 import { ISignal, Signal } from '@lumino/signaling';
 
 import type {
+  IConversionResult,
   IEndpoint,
   IModelHubClient,
   IModelSummary,
-  IVersion
+  IOperation,
+  IVersion,
+  OperationLink
 } from './api';
-import { ModelHubError } from './errors';
+import { ActivityModel } from './components/activity/model';
+import { messageOf, ModelHubError } from './errors';
 import { conversionSummary } from './format';
+import { failureMessage, followOperation } from './operations';
 
 /** Page size for the model list. */
 export const PER_PAGE = 50;
@@ -61,14 +67,25 @@ export interface IConversionState {
   /** The outcome: a summary, or the server's message when `error`. */
   message: string | null;
   error: boolean;
+  /** The operation doing it, while busy (null until the server answered). */
+  operation: IOperation | null;
 }
+
+/** What a link in the Activity section led to: highlighted and scrolled to. */
+export type Selection =
+  | { type: 'version'; model: string; version: number }
+  | { type: 'endpoint'; name: string };
 
 export class ModelHubModel {
   constructor(client: IModelHubClient) {
     this.client = client;
+    this.activity = new ActivityModel(client);
   }
 
   readonly client: IModelHubClient;
+
+  /** The Activity section's state, with its own `changed` signal. */
+  readonly activity: ActivityModel;
 
   /** Emitted whenever anything shown changes. */
   get changed(): ISignal<this, void> {
@@ -157,23 +174,40 @@ export class ModelHubModel {
   }
 
   /**
-   * Convert a scikit-learn version to ONNX on the server, keep a one-line
-   * outcome (or the server's message) for the version, then refresh so the
-   * new version shows up.
+   * Convert a scikit-learn version to ONNX on the server: start the
+   * operation, follow it until it ends, keep a one-line outcome (or the
+   * server's message) for the version, then reload so the new version shows
+   * up. The Activity section gets every state of the operation on the way.
    */
   async convert(name: string, version: number): Promise<void> {
     const ref = `${name}:${version}`;
     if (this._isDisposed || this._conversions.get(ref)?.busy) {
       return;
     }
-    this._conversions.set(ref, { busy: true, message: null, error: false });
+    this._conversions.set(ref, {
+      busy: true,
+      message: null,
+      error: false,
+      operation: null
+    });
     this._emit();
     let state: IConversionState;
     try {
-      const result = await this.client.convertVersion(name, version);
-      state = { busy: false, message: conversionSummary(result), error: false };
+      const started = await this.client.convertVersion(name, version);
+      this._followConversion(ref, started);
+      const ended = await followOperation(this.client, started, {
+        stopped: () => this._isDisposed,
+        onUpdate: operation => this._followConversion(ref, operation)
+      });
+      if (ended === null) {
+        return;
+      }
+      state =
+        ended.status === 'succeeded'
+          ? { busy: false, message: successMessage(ended, ref), error: false, operation: null }
+          : { busy: false, message: failureMessage(ended), error: true, operation: null };
     } catch (error) {
-      state = { busy: false, message: messageOf(error), error: true };
+      state = { busy: false, message: messageOf(error), error: true, operation: null };
     }
     if (this._isDisposed) {
       return;
@@ -181,8 +215,73 @@ export class ModelHubModel {
     this._conversions.set(ref, state);
     this._emit();
     if (!state.error) {
-      await this.refresh();
+      await this._reloadRegistry();
     }
+  }
+
+  /** A new state of the conversion of `ref`: re-render only when what shows changed. */
+  private _followConversion(ref: string, operation: IOperation): void {
+    this.activity.remember(operation);
+    const previous = this._conversions.get(ref)?.operation;
+    this._conversions.set(ref, {
+      busy: true,
+      message: null,
+      error: false,
+      operation
+    });
+    if (
+      !previous ||
+      previous.status !== operation.status ||
+      previous.queue_position !== operation.queue_position ||
+      JSON.stringify(previous.progress) !== JSON.stringify(operation.progress)
+    ) {
+      this._emit();
+    }
+  }
+
+  /** What an Activity link led to, until another one is followed. */
+  get selection(): Readonly<Selection> | null {
+    return this._selection;
+  }
+
+  /**
+   * Show what an operation's result link names: open the model and select
+   * the version, or open the Endpoints section and select the endpoint. (An
+   * arrow function, so the Activity section gets one stable callback.)
+   */
+  readonly reveal = (link: OperationLink): void => {
+    if (this._isDisposed) {
+      return;
+    }
+    if (link.type === 'version') {
+      this._selection = {
+        type: 'version',
+        model: link.model,
+        version: link.version
+      };
+      if (!this._expanded.has(link.model)) {
+        this.toggle(link.model);
+        return;
+      }
+    } else if (link.type === 'endpoint') {
+      this._selection = { type: 'endpoint', name: link.name };
+      this._endpointsExpanded = true;
+    }
+    this._emit();
+  };
+
+  isSelectedVersion(name: string, version: number): boolean {
+    const selection = this._selection;
+    return (
+      selection?.type === 'version' &&
+      selection.model === name &&
+      selection.version === version
+    );
+  }
+
+  isSelectedEndpoint(name: string): boolean {
+    const selection = this._selection;
+    return selection?.type === 'endpoint' && selection.name === name;
   }
 
   /** (Re)load the endpoints; unchanged answers cause no re-render. */
@@ -243,10 +342,19 @@ export class ModelHubModel {
   }
 
   /**
-   * Reload the model list (first page), every expanded model's versions and
-   * the endpoints.
+   * Reload everything shown: the model list (first page), every expanded
+   * model's versions, the endpoints and the Activity section.
    */
   refresh(): Promise<void> {
+    if (this._isDisposed) {
+      return Promise.resolve();
+    }
+    void this.activity.refresh();
+    return this._reloadRegistry();
+  }
+
+  /** Reload the model list, every expanded model's versions and the endpoints. */
+  private _reloadRegistry(): Promise<void> {
     if (this._isDisposed) {
       return Promise.resolve();
     }
@@ -388,11 +496,13 @@ export class ModelHubModel {
     this._polling = true;
     this._schedulePoll(0);
     this._scheduleEndpoints();
+    this.activity.start();
   }
 
   /** Stop polling (the panel is hidden or detached). */
   stopPolling(): void {
     this._polling = false;
+    this.activity.stop();
     if (this._pollTimer !== null) {
       clearTimeout(this._pollTimer);
       this._pollTimer = null;
@@ -413,13 +523,15 @@ export class ModelHubModel {
     }
     this._isDisposed = true;
     this.stopPolling();
+    this.activity.dispose();
     Signal.clearData(this);
   }
 
   /**
    * One poll round. The first round learns the current event position and
-   * then loads the list, so nothing registered in between is missed; later
-   * rounds reload the list when new events arrived.
+   * then loads everything, so nothing registered in between is missed; later
+   * rounds reload what the new events concern: "operation" events the
+   * Activity section only, any other the models and endpoints.
    */
   async pollOnce(): Promise<void> {
     if (this._isDisposed) {
@@ -430,14 +542,21 @@ export class ModelHubModel {
     if (this._isDisposed) {
       return;
     }
-    const changed =
+    const events = result.events ?? [];
+    const operationEvents = events.filter(e => e.kind === 'operation').length;
+    const registryChanged =
       after === null ||
-      result.last_id !== after ||
-      result.events.length > 0 ||
+      events.length > operationEvents ||
+      (events.length === 0 && result.last_id !== after) ||
       this._error !== null;
+    const activityChanged =
+      after === null || operationEvents > 0 || this.activity.error !== null;
     this._lastEventId = result.last_id;
-    if (changed) {
-      await this.refresh();
+    if (activityChanged) {
+      void this.activity.refresh();
+    }
+    if (registryChanged) {
+      await this._reloadRegistry();
     }
   }
 
@@ -559,13 +678,16 @@ export class ModelHubModel {
   private _endpointSeq = 0;
   private _endpointTimer: ReturnType<typeof setTimeout> | null = null;
   private _conversions = new Map<string, IConversionState>();
+  private _selection: Selection | null = null;
   private _isDisposed = false;
 }
 
-/** A readable message for any error. */
-export function messageOf(error: unknown): string {
-  if (error instanceof Error && error.message) {
-    return error.message;
+/** One line about a finished conversion, from its result. */
+function successMessage(operation: IOperation, ref: string): string {
+  const result = operation.result as IConversionResult | null;
+  if (result?.version?.ref) {
+    return conversionSummary(result);
   }
-  return String(error);
+  const link = operation.link;
+  return link?.type === 'version' ? `${ref} converted: ${link.ref}` : `${ref} converted.`;
 }

@@ -7,6 +7,7 @@ const { test, mock } = require('node:test');
 const assert = require('node:assert/strict');
 
 const { ModelHubModel, POLL_INTERVAL, ENDPOINT_INTERVAL } = require('../lib/test-cjs/model.js');
+const { FOLLOW_INTERVAL } = require('../lib/test-cjs/operations.js');
 const { ModelHubError, errorFromResponse } = require('../lib/test-cjs/errors.js');
 const {
   tagLabels,
@@ -15,8 +16,10 @@ const {
   formatSize,
   formatSpeedup,
   conversionSummary,
-  trafficLabel
+  trafficLabel,
+  formatDuration
 } = require('../lib/test-cjs/format.js');
+const { operation, flush } = require('./fixtures.js');
 
 function summary(name, extra = {}) {
   return {
@@ -45,6 +48,8 @@ function fakeClient() {
     endpoints: [],
     endpointsImpl: null,
     convertImpl: null,
+    getOperationImpl: null,
+    operations: [],
     async listModels(query) {
       client.calls.push(['listModels', query]);
       if (client.listModelsImpl) {
@@ -73,6 +78,24 @@ function fakeClient() {
     async convertVersion(name, version) {
       client.calls.push(['convertVersion', name, version]);
       return client.convertImpl(name, version);
+    },
+    async getOperation(id) {
+      client.calls.push(['getOperation', id]);
+      return client.getOperationImpl(id);
+    },
+    async listOperations(query) {
+      client.calls.push(['listOperations', query]);
+      const wanted = query.status ? query.status : null;
+      const operations = client.operations.filter(op => !wanted || wanted.includes(op.status));
+      return { operations, total: operations.length, page: 1, per_page: query.per_page };
+    },
+    async operationLog(id, tail) {
+      client.calls.push(['operationLog', id, tail]);
+      return '';
+    },
+    async cancelOperation(id) {
+      client.calls.push(['cancelOperation', id]);
+      throw errorFromResponse(409, { message: `Operation ${id} already succeeded.`, reason: 'conflict' });
     }
   };
   return client;
@@ -334,43 +357,93 @@ test('endpoints reload every ENDPOINT_INTERVAL while polling, and stop', async (
   }
 });
 
-test('convert: busy meanwhile, a summary on success, then a refresh', async () => {
+const CONVERTED = {
+  version: { name: 'churn', version: 2, ref: 'churn:2', flavor: 'onnx', existing: false },
+  equivalence: { passed: true, rows: 5 },
+  speed: { speedup: { latency: 23.1, throughput: 2.4 } },
+  conversion: {}
+};
+
+test('convert: follows the operation, busy meanwhile, a summary on success, then a refresh', async () => {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  try {
+    const client = fakeClient();
+    const started = operation({ id: 3, subject: 'churn:1', status: 'queued', queue_position: 1 });
+    const states = [
+      operation({ id: 3, subject: 'churn:1', status: 'running',
+        progress: { done: 2, total: 5, unit: 'steps', message: 'checking equivalence' } }),
+      operation({ id: 3, subject: 'churn:1', status: 'succeeded', active: false, result: CONVERTED,
+        link: { type: 'version', model: 'churn', version: 2, ref: 'churn:2' } })
+    ];
+    client.convertImpl = async () => started;
+    client.getOperationImpl = async () => states.shift();
+    const model = new ModelHubModel(client);
+    const done = model.convert('churn', 1);
+    await flush();
+    assert.deepEqual(client.calls[0], ['convertVersion', 'churn', 1]);
+    let state = model.conversion('churn:1');
+    assert.equal(state.busy, true);
+    assert.equal(state.operation.status, 'queued');
+    // The Activity section has it at once, without waiting for a reload.
+    assert.deepEqual(model.activity.operations.map(op => op.id), [3]);
+    // A second click while busy does nothing.
+    await model.convert('churn', 1);
+    assert.equal(count(client, 'convertVersion'), 1);
+
+    mock.timers.tick(FOLLOW_INTERVAL);
+    await flush();
+    state = model.conversion('churn:1');
+    assert.equal(state.busy, true);
+    assert.equal(state.operation.progress.message, 'checking equivalence');
+    assert.equal(model.activity.operations[0].status, 'running');
+    assert.equal(count(client, 'listModels'), 0);
+
+    mock.timers.tick(FOLLOW_INTERVAL);
+    await done;
+    state = model.conversion('churn:1');
+    assert.equal(state.busy, false);
+    assert.equal(state.error, false);
+    assert.equal(state.operation, null);
+    assert.equal(state.message, 'churn:2 (onnx): equivalent on 5 rows, 23x faster per row');
+    assert.equal(model.activity.operations[0].status, 'succeeded');
+    assert.deepEqual(client.calls.filter(c => c[0] === 'getOperation'), [['getOperation', 3], ['getOperation', 3]]);
+    assert.equal(count(client, 'listModels'), 1);
+
+    model.dismissConversion('churn:1');
+    assert.equal(model.conversion('churn:1'), undefined);
+    model.dispose();
+  } finally {
+    mock.timers.reset();
+  }
+});
+
+test("convert: a refused conversion (failed, with the report) shows the server's message, no refresh", async () => {
   const client = fakeClient();
-  let finish;
-  client.convertImpl = () =>
-    new Promise(resolve => {
-      finish = resolve;
+  client.convertImpl = async () => operation({ id: 4, subject: 'churn:1' });
+  client.getOperationImpl = async () =>
+    operation({
+      id: 4, subject: 'churn:1', status: 'failed', active: false,
+      error: {
+        message: 'The ONNX model is not equivalent: 3 of 5 rows differ.',
+        reason: 'invalid',
+        report: { passed: false, rows: 5 }
+      }
     });
   const model = new ModelHubModel(client);
-  const done = model.convert('churn', 1);
-  assert.deepEqual(client.calls.at(-1), ['convertVersion', 'churn', 1]);
-  assert.equal(model.conversion('churn:1').busy, true);
-  // A second click while busy does nothing.
-  await model.convert('churn', 1);
-  assert.equal(count(client, 'convertVersion'), 1);
-  finish({
-    version: { name: 'churn', version: 2, ref: 'churn:2', flavor: 'onnx', existing: false },
-    equivalence: { passed: true, rows: 5 },
-    speed: { speedup: { latency: 23.1, throughput: 2.4 } },
-    conversion: {}
-  });
-  await done;
+  await model.convert('churn', 1); // one real FOLLOW_INTERVAL wait
   const state = model.conversion('churn:1');
   assert.equal(state.busy, false);
-  assert.equal(state.error, false);
-  assert.equal(state.message, 'churn:2 (onnx): equivalent on 5 rows, 23x faster per row');
-  assert.equal(count(client, 'listModels'), 1);
-
-  model.dismissConversion('churn:1');
-  assert.equal(model.conversion('churn:1'), undefined);
+  assert.equal(state.error, true);
+  assert.equal(state.message, 'The ONNX model is not equivalent: 3 of 5 rows differ.');
+  assert.equal(count(client, 'listModels'), 0);
   model.dispose();
 });
 
-test("convert: a 400 shows the server's message, no refresh", async () => {
+test("convert: a refused request (4xx) shows the server's message", async () => {
   const client = fakeClient();
   client.convertImpl = async () => {
     throw errorFromResponse(400, {
-      message: 'The ONNX model is not equivalent: 3 of 5 rows differ.',
+      message: "Version churn:1 is 'onnx'; only scikit-learn versions convert to ONNX.",
       reason: 'invalid'
     });
   };
@@ -379,8 +452,111 @@ test("convert: a 400 shows the server's message, no refresh", async () => {
   const state = model.conversion('churn:1');
   assert.equal(state.busy, false);
   assert.equal(state.error, true);
-  assert.equal(state.message, 'The ONNX model is not equivalent: 3 of 5 rows differ.');
-  assert.equal(count(client, 'listModels'), 0);
+  assert.match(state.message, /only scikit-learn versions/);
+  assert.equal(count(client, 'getOperation'), 0);
+  model.dispose();
+});
+
+test('convert: an unreachable server while following is asked again, the wait goes on', async () => {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  try {
+    const client = fakeClient();
+    client.convertImpl = async () => operation({ id: 5, subject: 'churn:1' });
+    let failures = 2;
+    client.getOperationImpl = async () => {
+      if (failures-- > 0) {
+        throw new ModelHubError('Cannot reach the Jupyter server. Is it still running?', 0);
+      }
+      return operation({ id: 5, subject: 'churn:1', status: 'succeeded', active: false, result: CONVERTED });
+    };
+    const model = new ModelHubModel(client);
+    const done = model.convert('churn', 1);
+    // Backoff: 500, then 1000, then 2000 ms.
+    for (const wait of [FOLLOW_INTERVAL, FOLLOW_INTERVAL * 2]) {
+      await flush();
+      mock.timers.tick(wait);
+      await flush();
+      assert.equal(model.conversion('churn:1').busy, true);
+    }
+    mock.timers.tick(FOLLOW_INTERVAL * 4);
+    await done;
+    assert.equal(count(client, 'getOperation'), 3);
+    assert.equal(model.conversion('churn:1').error, false);
+    model.dispose();
+  } finally {
+    mock.timers.reset();
+  }
+});
+
+test('convert: an operation that ends cancelled says so', async () => {
+  const client = fakeClient();
+  client.convertImpl = async () => operation({ id: 6, subject: 'churn:1' });
+  client.getOperationImpl = async () =>
+    operation({ id: 6, subject: 'churn:1', status: 'cancelled', active: false, error: null });
+  const model = new ModelHubModel(client);
+  await model.convert('churn', 1);
+  assert.equal(model.conversion('churn:1').message, 'Operation 6 was cancelled.');
+  assert.equal(model.conversion('churn:1').error, true);
+  model.dispose();
+});
+
+test('events: an "operation" event reloads the Activity section only; others the models only', async () => {
+  const client = fakeClient();
+  client.lastId = 10;
+  const model = new ModelHubModel(client);
+  await model.pollOnce(); // the first round loads everything
+  await flush();
+  assert.equal(count(client, 'listModels'), 1);
+  assert.equal(count(client, 'listOperations'), 2); // active ones and the newest
+  assert.equal(model.activity.loaded, true);
+
+  client.lastId = 12;
+  client.newEvents = [
+    { id: 11, time: '', kind: 'operation', model: 'churn:1', version: null, operation: 3 },
+    { id: 12, time: '', kind: 'operation', model: 'churn:1', version: null, operation: 3 }
+  ];
+  client.operations = [operation({ id: 3, subject: 'churn:1', status: 'running' })];
+  await model.pollOnce();
+  await flush();
+  assert.equal(count(client, 'listModels'), 1);
+  assert.equal(count(client, 'listEndpoints'), 1);
+  assert.equal(count(client, 'listOperations'), 4);
+  assert.deepEqual(model.activity.operations.map(op => op.status), ['running']);
+
+  client.lastId = 13;
+  client.newEvents = [{ id: 13, time: '', kind: 'version_registered', model: 'churn', version: 2 }];
+  await model.pollOnce();
+  await flush();
+  assert.equal(count(client, 'listModels'), 2);
+  assert.equal(count(client, 'listOperations'), 4);
+  model.dispose();
+});
+
+test('reveal: a version link opens its model and selects the version; an endpoint link the endpoint', async () => {
+  const client = fakeClient();
+  const model = new ModelHubModel(client);
+  await model.refresh();
+  let changes = 0;
+  model.changed.connect(() => changes++);
+  model.reveal({ type: 'version', model: 'churn', version: 2, ref: 'churn:2' });
+  assert.equal(model.isExpanded('churn'), true);
+  assert.equal(model.isSelectedVersion('churn', 2), true);
+  assert.equal(model.isSelectedVersion('churn', 1), false);
+  assert.ok(changes > 0);
+  await flush();
+  assert.equal(count(client, 'listVersions'), 1);
+
+  // Already open: stays open.
+  model.reveal({ type: 'version', model: 'churn', version: 1, ref: 'churn:1' });
+  assert.equal(model.isExpanded('churn'), true);
+  assert.equal(model.isSelectedVersion('churn', 1), true);
+
+  model.toggleEndpoints();
+  assert.equal(model.endpointsExpanded, false);
+  model.reveal({ type: 'endpoint', name: 'churn-ep' });
+  assert.equal(model.endpointsExpanded, true);
+  assert.equal(model.isSelectedEndpoint('churn-ep'), true);
+  assert.equal(model.isSelectedVersion('churn', 1), false);
   model.dispose();
 });
 
@@ -407,4 +583,9 @@ test('conversion and endpoint format helpers', () => {
   );
   assert.equal(trafficLabel({ blue: 90, green: 10 }, 'green'), '10%');
   assert.equal(trafficLabel({ blue: 100 }, 'green'), '0%');
+  assert.equal(formatDuration('2026-12-01T10:00:00Z', '2026-12-01T10:00:00.250Z'), '250 ms');
+  assert.equal(formatDuration('2026-12-01T10:00:00Z', '2026-12-01T10:00:04Z'), '4 s');
+  assert.equal(formatDuration('2026-12-01T10:00:00Z', '2026-12-01T10:02:05Z'), '2 min 5 s');
+  assert.equal(formatDuration('2026-12-01T10:00:00Z', '2026-12-01T11:03:00Z'), '1 h 3 min');
+  assert.equal(formatDuration('2026-12-01T10:00:00Z', 'later'), '');
 });

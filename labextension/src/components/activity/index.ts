@@ -1,0 +1,3 @@
+export { ActivitySection } from './ActivitySection';
+export { ActivityModel } from './model';
+export { ProgressBar } from './ProgressBar';
