@@ -37,8 +37,9 @@ READY = "MODELHUB_READY"
 START_TIMEOUT = 120.0
 STOP_GRACE = 10.0
 OPEN_PATHS = {"/", "/ping", "/v2/health/live", "/v2/health/ready"}  # liveness needs no key
-HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length", "host", "authorization",
-               "content-encoding"}
+# Not forwarded either way. Bodies are forwarded as they came, with their Content-Encoding, and
+# every other header (Inference-Header-Content-Length of binary tensors, Accept-Encoding) with them.
+HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length", "host", "authorization"}
 
 
 def write_json(path: Path, data: dict) -> None:
@@ -47,6 +48,13 @@ def write_json(path: Path, data: dict) -> None:
     with open(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
         f.write(json.dumps(data, indent=1))
     os.replace(temporary, path)
+
+
+def error(request: web.Request, status: int, message: str, reason: str) -> web.Response:
+    """The host's own errors, in the error shape of the protocol the path belongs to."""
+    if request.path.startswith("/v2"):
+        return web.json_response({"error": message}, status=status)
+    return web.json_response({"message": message, "reason": reason}, status=status)
 
 
 class RotatingLog:
@@ -122,6 +130,9 @@ class Instance:
                     f"http://127.0.0.1:{self.port}",
                     connector=aiohttp.TCPConnector(limit=64, keepalive_timeout=30),
                     headers={"Authorization": f"Bearer {self.key}"}, auto_decompress=False,
+                    # Only the client's own Accept-Encoding goes upstream: a compressed answer
+                    # is passed on as it is, so it must be one the client asked for.
+                    skip_auto_headers=("Accept-Encoding",),
                 )
                 self.ready.set_result(True)
         code = await self.process.wait()
@@ -283,15 +294,15 @@ class Host:
 
     async def route(self, request: web.Request) -> web.StreamResponse:
         if not self.authorised(request):
-            return web.json_response({"message": "Missing or wrong key: send 'Authorization: Bearer KEY' "
-                                      "(see %endpoint NAME for the keys).", "reason": "unauthorized"}, status=401)
+            return error(request, 401, "Missing or wrong key: send 'Authorization: Bearer KEY' "
+                                       "(see %endpoint NAME for the keys).", "unauthorized")
         name = self.choose(request)
         instance = self.live.get(name) if name else None
         if instance is None:
             known = ", ".join(self.live) or "none is ready"
             message = (f"Deployment {name!r} is not running (ready: {known})." if name
                        else "No deployment receives traffic; set traffic with %traffic.")
-            return web.json_response({"message": message, "reason": "unavailable"}, status=503)
+            return error(request, 503, message, "unavailable")
         body = await request.read()
         mirror = self.spec.get("mirror") or {}
         if mirror.get("deployment") in self.live and random.uniform(0, 100) < mirror.get("percent", 0):
@@ -307,8 +318,7 @@ class Host:
                 out["x-modelhub-deployment"] = name
                 return web.Response(status=upstream.status, body=payload, headers=out)
         except aiohttp.ClientError as exc:
-            return web.json_response({"message": f"Deployment {name!r} did not answer: {exc}", "reason": "bad_gateway"},
-                                     status=502)
+            return error(request, 502, f"Deployment {name!r} did not answer: {exc}", "bad_gateway")
         finally:
             instance.in_flight -= 1
 
@@ -331,7 +341,8 @@ class Host:
         self.spec = json.loads(self.spec_path.read_text())
         app = web.Application(client_max_size=self.spec.get("max_request_bytes", 100 * 1024 * 1024))
         app.router.add_route("*", "/{tail:.*}", self.route)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        # auto_decompress=False: a compressed body is forwarded compressed, for the runtime to inflate.
+        runner = web.AppRunner(app, access_log=None, handle_signals=False, auto_decompress=False)
         await runner.setup()
         site = web.TCPSite(runner, self.spec.get("host", "127.0.0.1"), self.spec["port"], reuse_address=True)
         try:
