@@ -12,7 +12,6 @@ import asyncio
 import json
 import os
 import secrets
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from . import __version__
 from .api.handlers import handlers
 from .convert import ModelConverter
 from .deploy.manager import DeploymentManager
+from .operations import OperationRunner
 from .registry import ModelRegistry
 from .store.artifacts import ArtifactStore
 from .store.database import Database
@@ -44,6 +44,10 @@ class ModelHubApp(ExtensionApp):
     )
     registry_class = Type(
         default_value=ModelRegistry, klass=ModelRegistry, config=True, help="The registry service class."
+    )
+    operation_runner_class = Type(
+        default_value=OperationRunner, klass=OperationRunner, config=True,
+        help="The service that runs long work (conversions, builds, batch jobs) as operations.",
     )
     max_upload_size = Integer(
         20 * 1024**3, config=True, help="Largest upload accepted, in bytes (uploads stream to disk)."
@@ -77,10 +81,14 @@ class ModelHubApp(ExtensionApp):
             script_roots=[self.serverapp.root_dir] if self.serverapp else [],
         )
         self.converter = ModelConverter(self.registry, parent=self)
+        self.operations = self.operation_runner_class(
+            self.database, self.root_dir, worker_config=self._worker_config(), parent=self)
+        self.operations.cleanups["deploy"] = self.deployments.environments.remove_partials
+        self.registry.reference_checks.append(self.operations.store.references)
         self.executor = ThreadPoolExecutor(self.worker_threads, thread_name_prefix="modelhub")
         self.settings.update(
             modelhub_converter=self.converter,
-            modelhub_convert_lock=threading.Lock(),
+            modelhub_operations=self.operations,
             modelhub_registry=self.registry,
             modelhub_deployments=self.deployments,
             modelhub_artifacts=self.artifacts,
@@ -89,6 +97,16 @@ class ModelHubApp(ExtensionApp):
             modelhub_max_upload_size=self.max_upload_size,
         )
         self.log.info("Model Hub registry at %s", self.database.engine.url.render_as_string(hide_password=True))
+
+    def _worker_config(self):
+        """What operation workers are configured with: this server's config, plus the values
+        the server computes for its services."""
+        from traitlets.config import Config
+
+        config = Config(self.config)
+        config.ModelHubApp.registry_class = self.registry_class
+        config.DeploymentManager.script_roots = list(self.deployments.script_roots)
+        return config
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(handlers())
@@ -100,6 +118,8 @@ class ModelHubApp(ExtensionApp):
             os.environ["MODELHUB_TOKEN"] = self.kernel_token
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self.executor, self.deployments.start)
+        await loop.run_in_executor(self.executor, self.deployments.environments.remove_partials)
+        await loop.run_in_executor(self.executor, self.operations.start)
         self._host_checks = PeriodicCallback(
             lambda: loop.run_in_executor(self.executor, self.deployments.check_hosts), 5000)
         self._host_checks.start()
@@ -122,6 +142,7 @@ class ModelHubApp(ExtensionApp):
     async def stop_extension(self) -> None:
         if getattr(self, "_host_checks", None):
             self._host_checks.stop()
+        await asyncio.get_running_loop().run_in_executor(self.executor, self.operations.stop)
         await asyncio.get_running_loop().run_in_executor(self.executor, self.deployments.shutdown)
         if self.info_file:
             Path(self.info_file).unlink(missing_ok=True)

@@ -40,4 +40,20 @@ class Conflict(ModelHubError):
     reason = "conflict"
 
 
+class OperationFailed(ModelHubError):
+    """Long work that ended without a result: it crashed, was cancelled, or the server restarted."""
+
+    status = 500
+    reason = "failed"
+
+
 ERRORS_BY_REASON = {cls.reason: cls for cls in (InvalidInput, NotFound, Conflict)}
+
+
+def error_from_body(body: dict, default: type[ModelHubError] = OperationFailed) -> ModelHubError:
+    """The typed error a ``{"message", "reason", "report"?}`` body stands for (an operation's
+    error, or an error response's body)."""
+    error = ERRORS_BY_REASON.get(body.get("reason", ""), default)(body.get("message", "The operation failed."))
+    error.reason = body.get("reason") or error.reason
+    error.report = body.get("report")
+    return error

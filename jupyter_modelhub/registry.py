@@ -221,7 +221,8 @@ class ModelRegistry(LoggingConfigurable):
             rows = session.scalars(select(Event).where(Event.id > after).order_by(Event.id).limit(limit)).all()
             return {
                 "events": [
-                    {"id": e.id, "time": iso(e.time), "kind": e.kind, "model": e.model, "version": e.version}
+                    {"id": e.id, "time": iso(e.time), "kind": e.kind, "model": e.model, "version": e.version,
+                     "operation": e.operation_id}
                     for e in rows
                 ],
                 "last_id": rows[-1].id if rows else last,

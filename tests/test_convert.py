@@ -61,8 +61,9 @@ def suite():
 
 @pytest.fixture
 def converter(registry):
-    # In process: these tests are about conversion and proof; isolation has its own tests below.
-    return ModelConverter(registry, timing_budget=0.05, batch_rows=500, isolate=False)
+    # In process: these tests are about conversion and proof; running it in a worker process (as the
+    # server does, so the pickle is never loaded in the server) is tested in test_operations.py.
+    return ModelConverter(registry, timing_budget=0.05, batch_rows=500)
 
 
 def register_model(registry, name, model, sample) -> dict:
@@ -255,37 +256,6 @@ def test_samples_that_do_not_fit_the_signature_are_refused(registry, converter, 
     with pytest.raises(InvalidInput, match="Invalid opset"):
         converter.convert("reg:1", opset=99)
     assert versions(registry, "churn") == [1] and versions(registry, "reg") == [1]
-
-
-def _joblib_bytes(obj) -> bytes:
-    import io
-
-    buffer = io.BytesIO()
-    joblib.dump(obj, buffer)
-    return buffer.getvalue()
-
-
-def test_conversions_run_outside_the_server_process(registry, tmp_path):
-    from convert_helpers import RecordsWhereItLoads
-
-    marker = tmp_path / "pid"
-    register_files(registry, "spy", {"model.joblib": _joblib_bytes(RecordsWhereItLoads(str(marker)))}, flavor="sklearn",
-                   signature={"inputs": [{"name": "input", "dtype": "float64", "shape": [-1, 2]}]},
-                   input_example=[[1.0, 2.0]])
-    with pytest.raises(InvalidInput):
-        ModelConverter(registry).convert("spy:1")  # not an estimator: refused, after loading it elsewhere
-    assert marker.exists() and int(marker.read_text()) != os.getpid()
-
-
-def test_a_crash_while_converting_leaves_the_server_running(registry):
-    from convert_helpers import DiesWhenLoaded
-
-    register_files(registry, "crash", {"model.joblib": _joblib_bytes(DiesWhenLoaded())}, flavor="sklearn",
-                   signature={"inputs": [{"name": "input", "dtype": "float64", "shape": [-1, 2]}]},
-                   input_example=[[1.0, 2.0]])
-    with pytest.raises(InvalidInput, match="conversion process of crash:1 died"):
-        ModelConverter(registry).convert("crash:1")
-    assert versions(registry, "crash") == [1] and nothing_left_over(registry)
 
 
 def _joblib_bytes(obj) -> bytes:

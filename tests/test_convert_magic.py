@@ -19,7 +19,8 @@ def test_convert_shows_equivalence_and_speed_and_records_lineage(kernel, hub_ser
     out = kernel.run("c = %convert churn:1 --to onnx --sample X[:200]\nc")
     assert not out["error"], out
     assert "churn:2 (onnx) from churn:1: equivalent" in out["text"] and "single row:" in out["text"]
-    assert "Converting churn:1 to ONNX, checking equivalence" in out["text"], "a status line while it works"
+    assert out["widgets"] == 1, "a progress bar while it works"
+    assert "convert churn:1 [########################] succeeded" in out["updates"], "its end stays in the notebook"
     assert "<svg" in out["html"] and "within tolerance" in out["html"], "a table and a chart in the notebook"
     version = hub_server.client().version("churn:2")
     assert version["flavor"] == "onnx" and version["derived_from"] == "churn:1"

@@ -41,13 +41,16 @@ class Kernel:
 
     def run(self, code: str) -> dict:
         """Execute; returns {"text": ..., "html": ..., "error": ...} of what a notebook would show."""
-        outputs = {"text": "", "html": "", "error": ""}
+        outputs = {"text": "", "html": "", "error": "", "widgets": 0, "updates": ""}
 
         def collect(message):
             kind, content = message["msg_type"], message["content"]
             if kind in ("execute_result", "display_data"):
                 outputs["text"] += content["data"].get("text/plain", "")
                 outputs["html"] += content["data"].get("text/html", "")
+                outputs["widgets"] += "application/vnd.jupyter.widget-view+json" in content["data"]
+            elif kind == "update_display_data":  # a display replaced in place, e.g. a progress bar's end
+                outputs["updates"] += content["data"].get("text/plain", "")
             elif kind == "stream":  # IPython prints a UsageError to stderr, in red
                 outputs["error" if content["name"] == "stderr" else "text"] += content["text"]
             elif kind == "error":

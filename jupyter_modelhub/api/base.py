@@ -11,15 +11,18 @@ import asyncio
 import functools
 import getpass
 import hmac
-from collections.abc import Callable
+import math
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.auth.identity import User
 from jupyter_server.base.handlers import APIHandler
+from jupyter_server.utils import url_path_join
 from pydantic import BaseModel, ValidationError
-from tornado import web
+from tornado import iostream, web
 
 from ..errors import InvalidInput, ModelHubError
 
@@ -103,6 +106,18 @@ class ModelHubHandler(APIHandler):
         except ValueError:
             raise InvalidInput(f"Query parameter {name!r} must be a whole number, not {raw!r}.") from None
 
+    def query_float(self, name: str, default: float) -> float:
+        raw = self.get_query_argument(name, None)
+        if raw is None or raw == "":
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or value < 0:
+            raise InvalidInput(f"Query parameter {name!r} must be a number of 0 or more, not {raw!r}.")
+        return value
+
     def query_bool(self, name: str, default: bool = False) -> bool:
         raw = self.get_query_argument(name, None)
         if raw is None or raw == "":
@@ -123,6 +138,43 @@ class ModelHubHandler(APIHandler):
             "page": self.query_int("page", 1),
             "per_page": self.query_int("per_page", 50),
         }
+
+    def accepted(self, operation: dict) -> None:
+        """Answer a request that started long work: 202, where to follow it, and the operation."""
+        self.set_header("Location", url_path_join(self.base_url, "modelhub/api/operations", str(operation["id"])))
+        self.reply(operation, status=202)
+
+    async def follow_file(self, path: Path, limit: float, done: Callable[[], Awaitable[bool]] | None = None) -> None:
+        """Stream what is appended to ``path`` (a log) for up to ``limit`` seconds, or until
+        ``done()`` says the writer has finished. Files are read on the pool, not the event loop."""
+        def size() -> int:
+            return path.stat().st_size if path.exists() else 0
+
+        def read(start: int, end: int) -> bytes:
+            with open(path, "rb") as f:
+                f.seek(start)
+                return f.read(end - start)
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit
+        position = await self.run(size)
+        try:
+            await self.flush()
+            while loop.time() < deadline:
+                finished = done is not None and await done()  # before reading: nothing written after is lost
+                end = await self.run(size)
+                if end < position:  # rotated
+                    position = 0
+                if end > position:
+                    self.write(await self.run(read, position, end))
+                    position = end
+                    await self.flush()
+                if finished:
+                    break
+                await asyncio.sleep(0.25)
+        except iostream.StreamClosedError:
+            return
+        self.finish()
 
     def reply(self, data: Any, status: int = 200) -> None:
         self.set_status(status)

@@ -1,14 +1,11 @@
 """REST handlers of endpoints and deployments: deploy, list, traffic, keys, logs, timeline.
 
-Deploying waits for the new deployment to be ready (or failed) on the extension's threads, so
-the event loop stays free; the magics show the result when the request returns.
+A deploy that needs no environment build waits for the new deployment to be ready (about a
+second) on the extension's threads and answers with the endpoint; one that must build an
+environment first is an operation, answered 202 at once.
 """
 
 from __future__ import annotations
-
-import asyncio
-
-from tornado import iostream
 
 from ..errors import InvalidInput
 from . import schemas
@@ -45,6 +42,11 @@ class DeploymentsHandler(EndpointHandlerBase):
         request = self.body(schemas.DeployRequest)
         fields = request.model_dump(exclude={"entry_script"})
         fields["entry_script"] = request.entry_script.model_dump() if request.entry_script else None
+        if await self.run(self.deployments.needs_build, name, **fields):
+            operation = await self.run(self.settings["modelhub_operations"].submit, "deploy", name,
+                                       {"endpoint": name, **fields}, user=self.user_name)
+            self.accepted(operation)
+            return
         existed = await self.run(self.deployments.exists, name)
         result = await self.run(self.deployments.deploy, name, user=self.user_name, **fields)
         self.reply(result, status=200 if existed else 201)
@@ -84,7 +86,7 @@ class LogsHandler(EndpointHandlerBase):
     async def get(self, name: str, deployment: str):
         tail = self.query_int("tail", 100)
         follow = self.query_bool("follow")
-        limit = float(self.get_query_argument("timeout", "3600"))
+        limit = self.query_float("timeout", 3600)
         text = await self.run(self.deployments.tail, name, deployment, tail)
         self.set_header("Content-Type", "text/plain; charset=utf-8")
         if not follow:
@@ -92,25 +94,7 @@ class LogsHandler(EndpointHandlerBase):
             return
         path = await self.run(self.deployments.log_file, name, deployment)
         self.write(text + ("\n" if text else ""))
-        position = path.stat().st_size if path.exists() else 0
-        deadline = asyncio.get_running_loop().time() + limit
-        try:
-            await self.flush()
-            while asyncio.get_running_loop().time() < deadline:
-                size = path.stat().st_size if path.exists() else 0
-                if size < position:  # rotated
-                    position = 0
-                if size > position:
-                    with open(path, "rb") as f:
-                        f.seek(position)
-                        chunk = f.read(size - position)
-                    position = size
-                    self.write(chunk)
-                    await self.flush()
-                await asyncio.sleep(0.25)
-        except iostream.StreamClosedError:
-            return
-        self.finish()
+        await self.follow_file(path, limit)
 
 
 class TimelineHandler(EndpointHandlerBase):

@@ -18,6 +18,7 @@ from ..refs import RefError, parse_url_version
 from . import schemas
 from .base import ModelHubHandler, route
 from .endpoints import ROUTES as ENDPOINT_ROUTES
+from .operations import ROUTES as OPERATION_ROUTES
 from .openapi import openapi_document
 
 NAME = r"(?P<name>[^/]+)"
@@ -92,21 +93,19 @@ class VersionHandler(ModelHubHandler):
 
 
 class ConvertHandler(ModelHubHandler):
-    """Converts a version to ONNX off the event loop, one conversion at a time so the speed
-    reports of two conversions do not distort each other."""
+    """Starts a conversion to ONNX as an operation (202); a request that cannot work (bad options,
+    unknown version, a flavor that cannot be converted) is refused at once instead."""
 
     @route
     async def post(self, name: str, version: str):
         request = self.body(schemas.ConvertRequest)
-        converter = self.settings["modelhub_converter"]
-        lock = self.settings["modelhub_convert_lock"]
-
-        def convert():
-            with lock:
-                return converter.convert(str(version_ref(name, version)), user=self.user_name, **request.model_dump())
-
-        result = await self.run(convert)
-        self.reply(result, status=200 if result["version"].get("existing") else 201)
+        options = request.model_dump()
+        source, _, _ = await self.run(
+            self.settings["modelhub_converter"].check, str(version_ref(name, version)), options["to"],
+            options["dtype"], options["tolerance"], options["opset"])
+        operation = await self.run(self.settings["modelhub_operations"].submit, "convert", source["ref"],
+                                   {"ref": source["ref"], **options}, user=self.user_name)
+        self.accepted(operation)
 
 
 class FileHandler(ModelHubHandler):
@@ -231,7 +230,7 @@ ROUTES = [
 ]
 
 
-ROUTES += ENDPOINT_ROUTES
+ROUTES += ENDPOINT_ROUTES + OPERATION_ROUTES
 
 
 def handlers() -> list[tuple[str, type]]:

@@ -97,10 +97,12 @@ PATHS = {
     },
 }
 
+_ACCEPTED = {"description": "started: the operation, also at the URL in the Location header",
+             **_json(schemas.Operation)}
 PATHS["/models/{name}/versions/{version}/convert"] = {"post": _op(
-    "Convert a scikit-learn version to ONNX: checked for equivalence, timed, registered as a new version "
-    "derived from it (400 with a report when not equivalent)", schemas.Conversion, status="201",
-    params=[_NAME, _VERSION], body=schemas.ConvertRequest)}
+    "Start converting a scikit-learn version to ONNX, as an operation: checked for equivalence, timed, "
+    "registered as a new version derived from it (the operation fails with a report when not equivalent)",
+    schemas.Operation, status="202", params=[_NAME, _VERSION], body=schemas.ConvertRequest)}
 
 _EP = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}, "description": "endpoint name"}
 _DEP = {"name": "deployment", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -111,7 +113,8 @@ PATHS.update({
         "delete": _op("Stop and delete an endpoint and its deployments", schemas.Deleted, params=[_EP]),
     },
     "/endpoints/{name}/deployments": {"post": _op(
-        "Create or update a deployment (201 for a new endpoint); returns when it is ready or failed",
+        "Create or update a deployment (201 for a new endpoint); returns when it is ready or failed. One whose "
+        "environment must be built first answers 202 with the operation that builds and deploys it",
         schemas.EndpointInfo, status="201", params=[_EP], body=schemas.DeployRequest, errors=("400", "404", "409"))},
     "/endpoints/{name}/deployments/{deployment}": {"delete": _op(
         "Stop and remove a deployment (refused while it receives traffic)", schemas.EndpointInfo,
@@ -134,7 +137,30 @@ PATHS.update({
                 {"name": "model", "in": "query", "schema": {"type": "string"}}], errors=())},
 })
 
-_COMPONENTS = [schemas.Conversion, schemas.ConvertRequest, schemas.EndpointList, schemas.EndpointInfo, schemas.DeployRequest, schemas.TrafficRequest,
+_OP = {"name": "operation_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+_TEXT = {"description": "log text", "content": {"text/plain": {"schema": {"type": "string"}}}}
+PATHS["/endpoints/{name}/deployments"]["post"]["responses"]["202"] = _ACCEPTED
+PATHS.update({
+    "/operations": {"get": _op(
+        "Operations, newest first (paged)", schemas.OperationPage, errors=("400",), params=[
+            {"name": "kind", "in": "query", "schema": {"type": "string", "enum": ["convert", "deploy", "build", "batch"]}},
+            {"name": "status", "in": "query", "schema": {"type": "string"},
+             "description": "queued, running, succeeded, failed or cancelled; several separated by commas"},
+            {"name": "subject", "in": "query", "schema": {"type": "string"}}, *_PAGING[:2]])},
+    "/operations/{operation_id}": {"get": _op("One operation: status, progress, result or error", schemas.Operation,
+                                              params=[_OP], errors=("404",))},
+    "/operations/{operation_id}/log": {"get": {
+        "summary": "The operation's log: last lines (tail=N), or with follow=true a stream that ends with it",
+        "parameters": [_OP, {"name": "tail", "in": "query", "schema": {"type": "integer", "default": 100}},
+                       {"name": "follow", "in": "query", "schema": {"type": "boolean", "default": False}},
+                       {"name": "timeout", "in": "query", "schema": {"type": "number", "default": 3600}}],
+        "responses": {"200": _TEXT, "404": {"description": "not found", **_json(schemas.Error)}}}},
+    "/operations/{operation_id}/cancel": {"post": _op(
+        "Stop the operation and everything it started; it ends cancelled, leaving no half-made result "
+        "(409 if it already ended)", schemas.Operation, params=[_OP], errors=("404", "409"))},
+})
+
+_COMPONENTS = [schemas.Operation, schemas.OperationPage, schemas.Conversion, schemas.ConvertRequest, schemas.EndpointList, schemas.EndpointInfo, schemas.DeployRequest, schemas.TrafficRequest,
                schemas.RegenerateKeyRequest, schemas.Keys, schemas.Timeline,
 schemas.Info, schemas.Events, schemas.Upload, schemas.ModelPage, schemas.VersionPage,
                schemas.ModelDetail, schemas.Version, schemas.Deleted, schemas.RegisterRequest,

@@ -123,9 +123,10 @@ class Upload(BaseModel):
 class Event(BaseModel):
     id: int
     time: str
-    kind: str
-    model: str
+    kind: str = Field(description="what changed, e.g. version_registered, deployed, operation")
+    model: str = Field(description="the model, or for an operation its subject")
     version: Optional[int]
+    operation: Optional[int] = Field(None, description="the operation that changed (kind 'operation')")
 
 
 class Events(BaseModel):
@@ -260,3 +261,44 @@ class Conversion(BaseModel):
     equivalence: dict
     speed: dict
     conversion: dict
+
+
+class Progress(BaseModel):
+    done: Optional[int] = None
+    total: Optional[int] = Field(None, description="null while the amount of work is unknown")
+    unit: str = ""
+    message: str = ""
+
+
+class OperationError(BaseModel):
+    message: str
+    reason: str = Field(description="invalid, not_found, conflict (as the synchronous routes), failed, cancelled "
+                                    "or restarted; a refused conversion also carries its report")
+    report: Optional[dict] = None
+
+
+class Operation(BaseModel):
+    """Long work: a conversion, a deploy that builds an environment (later image builds, batch jobs)."""
+
+    id: int
+    kind: str = Field(description="convert, deploy, build or batch")
+    subject: str = Field(description="the model version, endpoint or image it concerns")
+    status: str = Field(description="queued -> running -> succeeded | failed | cancelled")
+    active: bool = Field(description="true while queued or running")
+    progress: Progress
+    queue_position: Optional[int] = Field(description="place among queued operations of its kind (from 1)")
+    created_time: str
+    started_time: Optional[str]
+    ended_time: Optional[str]
+    created_by: str
+    result: Optional[dict] = Field(description="convert: the Conversion; deploy: the EndpointInfo")
+    link: Optional[dict] = Field(description='what the result is: {"type": "version", "ref": ...} or '
+                                             '{"type": "endpoint", "name": ...}')
+    error: Optional[OperationError]
+
+
+class OperationPage(BaseModel):
+    operations: list[Operation]
+    total: int
+    page: int
+    per_page: int

@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import time
 from pathlib import Path
 from urllib.parse import quote
 
 import requests
 
 from .. import display
-from ..errors import ERRORS_BY_REASON, Conflict, InvalidInput, ModelHubError, NotFound
+from ..errors import Conflict, InvalidInput, ModelHubError, NotFound, error_from_body
 from ..refs import ModelRef, RefError, parse_ref
 from . import invoking, packing
 
@@ -191,12 +192,14 @@ class ModelHubClient:
     def deploy(
         self, endpoint: str, model: str, *, deployment: str = "blue", entry_script: str | os.PathLike | None = None,
         reload: bool = False, instances: int | None = None, traffic: dict | None = None, auth: str = "key",
-        port: int | None = None, env: str | os.PathLike | None = None, **settings,
-    ) -> display.EndpointInfo:
+        port: int | None = None, env: str | os.PathLike | None = None, wait: bool = True, progress=None,
+        **settings,
+    ) -> display.EndpointInfo | display.Operation:
         """Deploy ``model`` (NAME, NAME:V or NAME@ALIAS) as ``endpoint``/``deployment``; returns once ready.
 
         ``env`` is a requirements file: the deployment then runs in an isolated environment with
-        those packages (built once with uv, then reused).
+        those packages (built once with uv, then reused). Building it is an operation: with
+        ``wait=False`` that operation is returned at once; ``progress`` sees it while waiting.
         """
         body = {"model": model, "deployment": deployment, "reload": reload, "instances": instances,
                 "traffic": traffic, "auth": auth, "port": port, **settings}
@@ -212,8 +215,14 @@ class ModelHubClient:
             body["entry_script"] = {"name": path.name, "source": path.read_text()}
             if reload:
                 body["entry_script_path"] = str(path.resolve())
-        data = self._call("POST", f"endpoints/{_segment(endpoint)}/deployments", json=body, timeout=max(self.timeout, 300))
-        return self._endpoint_info(data)
+        response = self._send("POST", f"endpoints/{_segment(endpoint)}/deployments", json=body,
+                              timeout=max(self.timeout, 300))
+        if response.status_code != 202:
+            return self._endpoint_info(response.json())
+        operation = display.Operation(response.json(), client=self)  # it builds an environment first
+        if not wait:
+            return operation
+        return self._endpoint_info(self.wait_for(operation["id"], progress=progress).outcome())
 
     def endpoints(self) -> display.EndpointList:
         return display.EndpointList(self._call("GET", "endpoints"))
@@ -291,16 +300,61 @@ class ModelHubClient:
         return answer
 
     def convert(self, ref: str, to: str = "onnx", *, sample=None, opset: int | None = None, dtype: str | None = None,
-                tolerance: float | None = None, force: bool = False) -> display.Conversion:
+                tolerance: float | None = None, force: bool = False, wait: bool = True,
+                progress=None) -> display.Conversion | display.Operation:
         """Convert a registered scikit-learn version to ONNX, proven equivalent and timed on the server.
 
         ``sample`` (rows such as ``X_test[:200]``) adds rows to the equivalence check. Over the
         tolerance nothing is registered and the error carries the report (``error.report``).
+        The conversion is an operation: ``wait=False`` returns it at once.
         """
         body = {"to": to, "opset": opset, "dtype": dtype, "tolerance": tolerance, "force": force,
                 "sample": packing.rows_for_json(sample) if sample is not None else None}
-        return display.Conversion(self._call("POST", f"{self._version_path(ref)}/convert", json=body,
-                                             timeout=max(self.timeout, 600)))
+        operation = display.Operation(self._call("POST", f"{self._version_path(ref)}/convert", json=body), client=self)
+        if not wait:
+            return operation
+        return display.Conversion(self.wait_for(operation["id"], progress=progress).outcome())
+
+    # -- operations ------------------------------------------------------------------------
+
+    def operation(self, operation_id: int) -> display.Operation:
+        return display.Operation(self._call("GET", f"operations/{int(operation_id)}"), client=self)
+
+    def operations(self, kind: str | None = None, status: str | None = None, subject: str | None = None,
+                   page: int = 1, per_page: int = 50) -> display.OperationList:
+        params = {k: v for k, v in {"kind": kind, "status": status, "subject": subject}.items() if v}
+        return display.OperationList(self._call("GET", "operations", params={**params, "page": page,
+                                                                              "per_page": per_page}))
+
+    def wait_for(self, operation_id: int, timeout: float | None = None, progress=None,
+                 interval: float = 0.25) -> display.Operation:
+        """Poll until the operation ends; ``timeout=None`` waits as long as it takes."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            operation = self.operation(operation_id)
+            if progress is not None:
+                progress(operation)
+            if not operation["active"]:
+                return operation
+            if deadline is not None and time.monotonic() >= deadline:
+                raise TimeoutError(f"Operation {operation_id} is still {operation['status']} after {timeout:g} s; "
+                                   "it goes on: wait again, or cancel it.")
+            time.sleep(interval)
+
+    def cancel_operation(self, operation_id: int) -> display.Operation:
+        return display.Operation(self._call("POST", f"operations/{int(operation_id)}/cancel", json={}), client=self)
+
+    def operation_log(self, operation_id: int, tail: int = 100) -> str:
+        return self._send("GET", f"operations/{int(operation_id)}/log", params={"tail": tail}).text
+
+    def follow_operation_log(self, operation_id: int, tail: int = 20, timeout: float = 3600):
+        """Yield the log's lines as they are written, until the operation ends."""
+        response = self._send("GET", f"operations/{int(operation_id)}/log", stream=True, timeout=timeout + 30,
+                              params={"tail": tail, "follow": "true", "timeout": timeout})
+        try:
+            yield from response.iter_lines(decode_unicode=True)
+        finally:
+            response.close()
 
     def events(self, after: int | None = None) -> dict:
         return self._call("GET", "events", params={} if after is None else {"after": after})
@@ -341,17 +395,13 @@ def _segment(text: str) -> str:
 
 
 def _error_from(response: requests.Response) -> ModelHubError:
-    body = None
     try:
         body = response.json()
-        message, reason = body["message"], body.get("reason", "")
+        body["message"]
     except (ValueError, KeyError, TypeError):
-        message, reason = f"HTTP {response.status_code} from {response.url}", ""
+        body = {"message": f"HTTP {response.status_code} from {response.url}", "reason": ""}
     if response.status_code in (401, 403):
-        return ServerError(f"The Model Hub server refused the request ({response.status_code}): check the token. {message}")
-    cls = ERRORS_BY_REASON.get(reason) or {400: InvalidInput, 404: NotFound, 409: Conflict}.get(
-        response.status_code, ServerError)
-    error = cls(message)
-    error.reason = reason or error.reason
-    error.report = body.get("report") if isinstance(body, dict) else None
-    return error
+        return ServerError(f"The Model Hub server refused the request ({response.status_code}): check the token. "
+                           f"{body['message']}")
+    default = {400: InvalidInput, 404: NotFound, 409: Conflict}.get(response.status_code, ServerError)
+    return error_from_body(body, default)

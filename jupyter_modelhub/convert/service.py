@@ -6,27 +6,25 @@ original on the stored input example and the caller's sample (``equivalence``), 
 properties and ``derived_from`` pointing at the original. A conversion that does not compute the
 same thing registers nothing unless forced, and is then tagged ``equivalence=failed``.
 
-Everything here blocks (conversion and timing take seconds): the REST handler calls
-``convert`` from an executor thread.
+Everything here blocks (conversion and timing take seconds) and unpickles the user's model, so
+it runs in an operation's worker process (``operations.kinds.convert``), never in the server.
 """
 
 from __future__ import annotations
 
 import io
-import multiprocessing
 import os
 import tarfile
 import time
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import numpy as np
-from traitlets import Bool, Enum, Float, Integer
+from traitlets import Enum, Float, Integer
 from traitlets.config import LoggingConfigurable
 
 from ..errors import InvalidInput
 from ..flavors import PICKLE_SUFFIXES
+from ..operations.progress import Progress
 from . import equivalence, inputs, onnx, speed
 from .errors import NotEquivalent, UnsupportedModel
 
@@ -63,10 +61,6 @@ class ModelConverter(LoggingConfigurable):
         0, config=True, help="onnxruntime intra-op threads for the 10,000-row batch; 0 means one per CPU.",
     )
     max_sample_rows = Integer(10_000, config=True, help="Most rows a caller's sample may have.")
-    isolate = Bool(
-        True, config=True,
-        help="Convert in a child process (the model is unpickled and converted outside the server).",
-    )
 
     def __init__(self, registry, **kwargs):
         super().__init__(**kwargs)
@@ -83,6 +77,7 @@ class ModelConverter(LoggingConfigurable):
         tolerance: float | None = None,
         force: bool = False,
         user: str = "",
+        progress: Progress | None = None,
     ) -> dict:
         """Convert version ``ref``; returns ``{"version", "equivalence", "speed", "conversion"}``.
 
@@ -92,16 +87,16 @@ class ModelConverter(LoggingConfigurable):
         registered unless ``force``), ``InvalidInput`` and ``NotFound`` as the registry does.
         """
         started = time.perf_counter()
-        dtype, tolerance, opset = self._options(to, dtype, tolerance, opset)
-        version = self.registry.get_version(ref)
-        model_path = self._model_file(version)
-        work = (self._prove_in_child if self.isolate else self._prove)
-        proof = work(version, str(model_path), sample, dtype, tolerance, opset)
+        progress = progress or Progress()
+        version, model_path, (dtype, tolerance, opset) = self.check(ref, to, dtype, tolerance, opset)
+        proof = self._prove(version, str(model_path), sample, dtype, tolerance, opset, progress)
         report, timing, conversion = proof["equivalence"], proof["speed"], proof["conversion"]
         if not report["passed"] and not force:
             raise NotEquivalent(proof["refusal"], report)
-        registered = self._register(version, proof["model_bytes"], proof["signature"], proof["example"],
-                                    report, timing, conversion, user)
+        progress.step("registering the ONNX version", 4)
+        with progress.final():
+            registered = self._register(version, proof["model_bytes"], proof["signature"], proof["example"],
+                                        report, timing, conversion, user)
         self.log.info(
             "converted %s -> %s (%s, equivalence %s, %.0fx single-row, %.1fx batch) in %.1f s",
             version["ref"], registered["ref"], dtype, "passed" if report["passed"] else "FAILED (forced)",
@@ -109,29 +104,25 @@ class ModelConverter(LoggingConfigurable):
         )
         return {"version": registered, "equivalence": report, "speed": timing, "conversion": conversion}
 
-    def _prove_in_child(self, *args) -> dict:
-        """``_prove`` in a fresh process: unpickling, skl2onnx and onnxruntime run outside the
-        Jupyter server, so a crash or a memory blow-up there cannot take JupyterLab down, and the
-        memory is returned when it ends."""
-        options = {name: getattr(self, name) for name in self.trait_names(config=True) if name != "isolate"}
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-            try:
-                return pool.submit(_prove_with, options, *args).result()
-            except BrokenProcessPool:
-                raise InvalidInput(
-                    f"The conversion process of {args[0]['ref']} died (crashed or ran out of memory); "
-                    "nothing was registered. The server log has the details."
-                ) from None
+    def check(self, ref: str, to: str = "onnx", dtype: str | None = None, tolerance: float | None = None,
+              opset: int | None = None) -> tuple[dict, Path, tuple[str, float, int | None]]:
+        """What can be checked before converting (the options, the version, its model file):
+        the REST API calls this so that a bad request is a 400 at once, not a failed operation."""
+        options = self._options(to, dtype, tolerance, opset)
+        version = self.registry.get_version(ref)
+        return version, self._model_file(version), options
 
     def _prove(self, version: dict, model_path: str, sample: object, dtype: str, tolerance: float,
-               opset: int | None) -> dict:
-        """Load, convert, check and time: everything but registering (which needs the database)."""
+               opset: int | None, progress: Progress) -> dict:
+        """Load, convert, check and time: everything but registering."""
         source = version["ref"]
+        progress.step(f"loading {source}", 0, 5)
         model = onnx.load_sklearn(Path(model_path), source)
         spec, datasets = self._datasets(version, sample)
+        progress.step("converting to ONNX", 1, 5)
         model_bytes = onnx.convert(model, spec, dtype=dtype, opset=opset, name=source)
         session = onnx.session(model_bytes, threads=self.onnx_threads, dtype=dtype)
+        progress.step("checking equivalence", 2, 5)
         report = self._compare(model, session, spec, datasets, dtype, tolerance)
         refusal = None
         if not report["passed"]:
@@ -141,6 +132,7 @@ class ModelConverter(LoggingConfigurable):
                 + ("dtype float64, " if dtype == "float32" else "")
                 + "a larger tolerance, or force to register it tagged equivalence=failed."
             )
+        progress.step("timing the original and the ONNX model", 3, 5)
         timing = self._speed(model, model_bytes, session, spec, datasets, dtype)
         return {
             "model_bytes": model_bytes, "equivalence": report, "speed": timing, "refusal": refusal,
@@ -317,11 +309,6 @@ class ModelConverter(LoggingConfigurable):
             )
         finally:
             self.registry.artifacts.discard_upload(upload_id)
-
-
-def _prove_with(options: dict, *args) -> dict:
-    """The child process's entry point: a converter with the parent's settings, no registry."""
-    return ModelConverter(None, isolate=False, **options)._prove(*args)
 
 
 def _max_opset() -> int:

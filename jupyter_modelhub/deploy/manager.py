@@ -30,6 +30,7 @@ from ..refs import RefError, check_alias
 from ..registry import ModelRegistry, iso
 from ..store.database import Database
 from ..store.orm import Deployment, Endpoint, ModelVersion, ServingRecord, utcnow
+from ..operations.progress import Progress
 from .environments import EnvironmentBuilder
 from .host import write_json
 
@@ -92,21 +93,41 @@ class DeploymentManager(LoggingConfigurable):
     def deploy(
         self, endpoint: str, model: str, *, deployment: str = "blue", entry_script: dict | None = None,
         entry_script_path: str | None = None, reload: bool = False, traffic: dict | None = None,
-        auth: str = "key", port: int | None = None, environment: str | None = None, user: str = "", **settings,
+        auth: str = "key", port: int | None = None, environment: str | None = None, user: str = "",
+        progress: Progress | None = None, **settings,
     ) -> dict:
         """Create or update ``endpoint``'s deployment to serve ``model``; waits until it is ready.
 
         ``environment`` is a requirements list; without it the deployment uses the server's Python.
+        Building an environment is long work: the REST API runs such a deploy as an operation
+        (``needs_build`` tells which), and ``progress`` hears about the build.
         """
+        progress = progress or Progress()
+        settings = self._check_request(endpoint, deployment, auth, settings)
+        flavor = self.registry.get_version(model)["flavor"]
+        settings["python"] = self.environments.python_for(environment, flavor, progress)
+        progress.step(f"starting {endpoint}/{deployment}", 3, 4)
+        with progress.final():  # from here the endpoint changes: finish rather than leave it half-made
+            script = self._place_script(endpoint, deployment, entry_script, entry_script_path, reload)
+            return self._deploy(endpoint, model, deployment, script, reload, traffic, auth, port, user, settings)
+
+    def needs_build(self, endpoint: str, model: str, *, deployment: str = "blue", auth: str = "key",
+                    environment: str | None = None, **settings) -> bool:
+        """Check a deploy request as ``deploy`` would (a bad one is a 400 now, not a failed
+        operation); True if it must build an environment first."""
+        self._check_request(endpoint, deployment, auth, {k: v for k, v in settings.items() if k in SETTINGS})
+        flavor = self.registry.get_version(model)["flavor"]
+        return self.environments.needs_build(environment, flavor)
+
+    def _check_request(self, endpoint: str, deployment: str, auth: str, settings: dict) -> dict:
         check_label(endpoint)
         check_label(deployment, "deployment")
         if auth not in ("key", "none"):
             raise InvalidInput(f"Invalid auth {auth!r}: expected 'key' or 'none'.")
-        settings = self._check_settings(settings)
-        script = self._place_script(endpoint, deployment, entry_script, entry_script_path, reload)
-        flavor = self.registry.get_version(model)["flavor"]
-        settings["python"] = self.environments.python_for(environment, flavor)
+        return self._check_settings(settings)
 
+    def _deploy(self, endpoint: str, model: str, deployment: str, script: str | None, reload: bool,
+                traffic: dict | None, auth: str, port: int | None, user: str, settings: dict) -> dict:
         def write(session: Session) -> tuple[int, int]:
             version = self.registry.resolve(session, model)
             row = session.scalar(select(Endpoint).where(Endpoint.name == endpoint))

@@ -124,6 +124,7 @@ class Event(Base):
     model: Mapped[str] = mapped_column(String(128), nullable=False)
     version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     user: Mapped[str] = mapped_column(String(128), default="", nullable=False)
+    operation_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class Endpoint(Base):
@@ -188,3 +189,30 @@ class ServingRecord(Base):
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     started_time: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
     ended_time: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class Operation(Base):
+    """Long work as a resource: a conversion, a deploy that builds, later image builds and batch jobs.
+
+    ``status`` goes queued -> running -> succeeded | failed | cancelled. The work runs in a
+    worker process (``pid``, its own process group) that writes ``progress`` and the outcome
+    here itself, so an operation is found again, and finishes, even if the server restarts.
+    Its inputs and log are files under ``operations/<id>/``.
+    """
+
+    __tablename__ = "operations"
+    __table_args__ = (Index("ix_operations_status_kind", "status", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    subject: Mapped[str] = mapped_column(String(256), nullable=False, index=True)
+    status: Mapped[str] = mapped_column(String(16), default="queued", nullable=False)
+    progress: Mapped[dict] = mapped_column(JSON, default=dict, nullable=False)
+    result: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    link: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    error: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_time: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    started_time: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    ended_time: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(128), default="", nullable=False)

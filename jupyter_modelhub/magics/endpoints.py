@@ -1,7 +1,8 @@
-"""IPython magics for online endpoints: ``%deploy``, ``%endpoints``, ``%endpoint``, ``%invoke``,
+"""The magics of online endpoints: ``%deploy``, ``%endpoints``, ``%endpoint``, ``%invoke``,
 ``%logs``, ``%traffic``, ``%undeploy``.
 
 Like the registry magics: parse, call the client, return a result object; errors are one line.
+A deploy that builds an environment is an operation, shown with a progress bar.
 ``%invoke --local`` is the exception that runs code here: it calls the entry script's ``init()``
 and ``run()`` inside the kernel, so a failing script's traceback and breakpoints are in the
 notebook.
@@ -20,8 +21,9 @@ from IPython.core.error import UsageError
 from IPython.core.magic import line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
-from .client.invoking import request_for
-from .magics import ModelHubMagics
+from ..client.invoking import request_for
+from ..display import Operation
+from .base import ModelHubMagics
 
 
 def parse_split(text: str, what: str = "--traffic") -> dict[str, int]:
@@ -37,6 +39,8 @@ def parse_split(text: str, what: str = "--traffic") -> dict[str, int]:
 
 @magics_class
 class EndpointMagics(ModelHubMagics):
+    """Deploy, call, watch, route and remove local online endpoints."""
+
     @magic_arguments()
     @argument("endpoint", help="endpoint name (letters, digits, '_', '-')")
     @argument("model", help="NAME, NAME:VERSION or NAME@ALIAS (an alias is resolved now and recorded)")
@@ -50,19 +54,27 @@ class EndpointMagics(ModelHubMagics):
     @argument("--reload", action="store_true", help="restart the deployment when the entry script changes")
     @argument("--max-batch-size", type=int, help="adaptive batching: most requests scored in one call")
     @argument("--max-batch-wait-ms", type=float, help="adaptive batching: longest wait for a batch to fill")
+    @argument("--no-wait", action="store_true", help="when an environment must be built, return that operation at once")
     @line_magic
     def deploy(self, line: str):
-        """Deploy a model as a local online endpoint: ``%deploy churn-ep churn@production``."""
+        """Deploy a model as a local online endpoint: ``%deploy churn-ep churn@production``.
+
+        With ``--env`` the first deploy builds the environment as an operation, with a progress
+        bar (interrupting stops waiting, not the build); later deploys reuse it.
+        """
         args = self._parse(self.deploy, line)
         settings = {k: v for k, v in {"max_batch_size": args.max_batch_size,
                                       "max_batch_wait_ms": args.max_batch_wait_ms}.items() if v is not None}
-        status = f"Deploying {args.model} to {args.endpoint}/{args.deployment}" + (
-            " (building its environment the first time)..." if args.env else "...")
-        return self._call_with_status(
-            status, self.hub.deploy, args.endpoint, args.model, deployment=args.deployment, entry_script=args.entry_script,
-            reload=args.reload, env=args.env, instances=args.instances, auth=args.auth, port=args.port,
-            traffic=parse_split(args.traffic) if args.traffic else None, **settings,
+        answer = self._call_with_status(
+            f"Deploying {args.model} to {args.endpoint}/{args.deployment}...", self.hub.deploy, args.endpoint,
+            args.model, deployment=args.deployment, entry_script=args.entry_script, reload=args.reload, env=args.env,
+            instances=args.instances, auth=args.auth, port=args.port,
+            traffic=parse_split(args.traffic) if args.traffic else None, wait=False, **settings,
         )
+        if not isinstance(answer, Operation) or args.no_wait:
+            return answer
+        result = self._wait(answer, f"deploy {args.model} to {args.endpoint}/{args.deployment}")
+        return answer if result is answer else self._call(self.hub.endpoint, result["name"])
 
     @line_magic
     def endpoints(self, line: str = ""):

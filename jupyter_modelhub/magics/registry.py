@@ -1,5 +1,5 @@
-"""IPython magics: ``%register``, ``%models``, ``%model``, ``%tag``, ``%alias``, ``%archive``,
-``%restore``, ``%download``, ``%delete``.
+"""The registry's magics: ``%register``, ``%models``, ``%model``, ``%tag``, ``%alias``,
+``%archive``, ``%restore``, ``%download``, ``%delete``.
 
 Each magic parses its line, evaluates expressions in the user's namespace, calls the client and
 returns a result object (rich HTML in a notebook, text elsewhere), so ``v = %register ...``
@@ -10,82 +10,17 @@ from __future__ import annotations
 
 import os
 import shlex
-from html import escape
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
-from traitlets import Unicode
+from IPython.core.magic import line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments
 
-from .errors import ModelHubError
-from .refs import RefError, parse_ref
-
-
-def _pairs(items: list[str], what: str) -> dict[str, str]:
-    pairs = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise UsageError(f"Invalid {what} {item!r}: expected NAME=VALUE.")
-        pairs[key] = value
-    return pairs
+from .base import ModelHubMagics, json_or_text, pairs
 
 
 @magics_class
-class ModelHubMagics(Magics):
-    """The Model Hub magics; ``%config ModelHubMagics.url = ...`` points them at a server."""
-
-    url = Unicode("", config=True, help="Model Hub server URL; found automatically when empty.")
-    token = Unicode("", config=True, help="Token for that server.")
-
-    def __init__(self, shell=None, **kwargs):
-        super().__init__(shell=shell, **kwargs)
-
-    @property
-    def hub(self):
-        from .client import connect
-
-        try:
-            return connect(self.url or None, self.token or None)
-        except ModelHubError as exc:
-            raise UsageError(exc.message) from None
-
-    def _call(self, fn, *args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except ModelHubError as exc:
-            raise UsageError(exc.message) from None
-
-    def _call_with_status(self, status: str, fn, *args, **kwargs):
-        """Like ``_call``, showing ``status`` while the work runs (deploys and conversions take
-        seconds) and removing it once the result is there."""
-        from IPython.display import display
-
-        bundle = {"text/plain": status, "text/html": f'<div style="opacity:.7">{escape(status)}</div>'}
-        handle = display(bundle, raw=True, display_id=True)
-        try:
-            return self._call(fn, *args, **kwargs)
-        finally:
-            if handle is not None:
-                handle.update({"text/plain": "", "text/html": ""}, raw=True)
-
-    def _eval(self, expression: str, option: str):
-        try:
-            return self.shell.ev(expression)
-        except Exception as exc:
-            raise UsageError(f"{option} {expression!r} failed: {type(exc).__name__}: {exc}") from None
-
-    def _parse(self, magic, line: str):
-        try:
-            return parse_argstring(magic, line)
-        except UsageError:
-            raise
-        except SystemExit:
-            raise UsageError(f"Invalid arguments: {line!r}; see %{magic.__name__}?") from None
-
-    def _notebook_path(self) -> str | None:
-        # jupyter_server names the kernel's session after the notebook; ipykernel exposes it too.
-        return os.environ.get("JPY_SESSION_NAME") or self.shell.user_ns.get("__session__") or None
+class RegistryMagics(ModelHubMagics):
+    """Register, find, label, download and delete model versions."""
 
     @magic_arguments()
     @argument("name", help="model name: letters, digits, '.', '_', '-'")
@@ -105,10 +40,10 @@ class ModelHubMagics(Magics):
         args = self._parse(self.register, line)
         source = self._source(args.source)
         sample = self._eval(args.sample, "--sample") if args.sample else None
-        properties = {k: _json_or_text(v) for k, v in _pairs(args.property, "--property").items()}
+        properties = {k: json_or_text(v) for k, v in pairs(args.property, "--property").items()}
         return self._call(
             self.hub.register, args.name, source, sample=sample, flavor=args.flavor,
-            description=args.description, tags=_pairs(args.tag, "--tag"), properties=properties,
+            description=args.description, tags=pairs(args.tag, "--tag"), properties=properties,
             new_version=args.new_version, derived_from=args.derived_from,
             source_notebook=self._notebook_path(),
         )
@@ -126,28 +61,6 @@ class ModelHubMagics(Magics):
                     f"(relative paths start at {os.getcwd()})."
                 ) from None
         return [os.path.expanduser(w) for w in shlex.split(" ".join(words))]
-
-    @magic_arguments()
-    @argument("ref", help="the scikit-learn version to convert: NAME:VERSION, NAME@ALIAS or NAME")
-    @argument("--to", default="onnx", choices=["onnx"], help="target format")
-    @argument("--sample", help="expression giving more rows to check equivalence on (e.g. X_test[:500])")
-    @argument("--opset", type=int, help="ONNX opset (default: the newest skl2onnx has tested)")
-    @argument("--dtype", choices=["float32", "float64"], help="float type of the ONNX inputs (default float32)")
-    @argument("--tolerance", type=float, help="allowed difference (default 1e-4 for float32, 1e-6 for float64)")
-    @argument("--force", action="store_true", help="register even if not equivalent (tagged equivalence=failed)")
-    @line_magic
-    def convert(self, line: str):
-        """Convert to ONNX with proof: ``%convert churn:1 --to onnx --sample X_test[:500]``.
-
-        The ONNX model is checked against the original (labels, probabilities, predictions) and
-        timed; it is registered as a new version derived from the original only if equivalent.
-        """
-        args = self._parse(self.convert, line)
-        sample = self._eval(args.sample, "--sample") if args.sample else None
-        ref = str(self._ref(args.ref))
-        return self._call_with_status(
-            f"Converting {ref} to ONNX, checking equivalence and timing both...", self.hub.convert, ref, to=args.to,
-            sample=sample, opset=args.opset, dtype=args.dtype, tolerance=args.tolerance, force=args.force)
 
     @magic_arguments()
     @argument("filter", nargs="*", help="tag filter terms: NAME=VALUE, NAME!=VALUE, NAME (all must hold)")
@@ -181,7 +94,7 @@ class ModelHubMagics(Magics):
     def tag(self, line: str):
         """Set or remove tags of a version: ``%tag churn:2 stage=prod --remove candidate``."""
         args = self._parse(self.tag, line)
-        changes: dict[str, str | None] = dict(_pairs(args.tags, "tag"))
+        changes: dict[str, str | None] = dict(pairs(args.tags, "tag"))
         changes.update({key: None for key in args.remove})
         if not changes:
             raise UsageError("Nothing to change: give NAME=VALUE tags to set or --remove NAME.")
@@ -246,26 +159,3 @@ class ModelHubMagics(Magics):
         if ref.version is None and ref.alias is None:
             raise UsageError(f"Name a version ({ref.name}:3) or pass --all to delete the whole model {ref.name!r}.")
         return self._call(self.hub.delete, str(ref))
-
-    @staticmethod
-    def _ref(text: str):
-        try:
-            return parse_ref(text)
-        except RefError as exc:
-            raise UsageError(str(exc)) from None
-
-
-def _json_or_text(value: str):
-    import json
-
-    try:
-        return json.loads(value)
-    except ValueError:
-        return value
-
-
-def load_ipython_extension(ipython) -> None:
-    from .endpoint_magics import EndpointMagics
-
-    ipython.register_magics(ModelHubMagics(shell=ipython, parent=ipython))
-    ipython.register_magics(EndpointMagics(shell=ipython, parent=ipython))

@@ -1,0 +1,72 @@
+"""REST handlers of operations: list, show, follow the log, cancel.
+
+Long work (a conversion, a deploy that builds) answers its POST with 202 and the operation;
+clients then poll ``operations/{id}`` (or the events feed) and read the log here.
+"""
+
+from __future__ import annotations
+
+from .base import ModelHubHandler, route
+
+OPERATION = r"(?P<operation_id>[0-9]{1,18})"
+
+
+class OperationHandlerBase(ModelHubHandler):
+    @property
+    def operations(self):
+        return self.settings["modelhub_operations"]
+
+
+class OperationsHandler(OperationHandlerBase):
+    @route
+    async def get(self):
+        """Recent operations, newest first: filter by kind, status (comma-separated) and subject."""
+        self.reply(await self.run(
+            self.operations.list, kind=self.get_query_argument("kind", "") or None,
+            status=self.get_query_argument("status", "") or None,
+            subject=self.get_query_argument("subject", "") or None,
+            page=self.query_int("page", 1), per_page=self.query_int("per_page", 50)))
+
+
+class OperationHandler(OperationHandlerBase):
+    @route
+    async def get(self, operation_id: str):
+        self.reply(await self.run(self.operations.get, int(operation_id)))
+
+
+class CancelHandler(OperationHandlerBase):
+    @route
+    async def post(self, operation_id: str):
+        """Stop the work and what it started; 409 if it already ended."""
+        self.reply(await self.run(self.operations.cancel, int(operation_id), user=self.user_name))
+
+
+class OperationLogHandler(OperationHandlerBase):
+    """The operation's log: the last lines, or with follow=true a stream that ends with the operation."""
+
+    @route
+    async def get(self, operation_id: str):
+        number = int(operation_id)
+        tail = self.query_int("tail", 100)
+        follow = self.query_bool("follow")
+        limit = self.query_float("timeout", 3600)
+        text = await self.run(self.operations.tail, number, tail)
+        self.set_header("Content-Type", "text/plain; charset=utf-8")
+        if not follow:
+            self.finish(text + ("\n" if text else ""))
+            return
+        path = await self.run(self.operations.log_path, number)
+        self.write(text + ("\n" if text else ""))
+
+        async def ended() -> bool:
+            return not (await self.run(self.operations.get, number))["active"]
+
+        await self.follow_file(path, limit, done=ended)
+
+
+ROUTES = [
+    ("operations", OperationsHandler),
+    (f"operations/{OPERATION}", OperationHandler),
+    (f"operations/{OPERATION}/log", OperationLogHandler),
+    (f"operations/{OPERATION}/cancel", CancelHandler),
+]

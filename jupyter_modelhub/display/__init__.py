@@ -1,0 +1,14 @@
+"""Result objects with rich HTML reprs for the notebook and plain-text reprs everywhere else.
+
+Each wraps the JSON the REST API returned and behaves like it (``v["version"]``, ``v.version``),
+so ``v = %register ...`` gives the user data, not just a printout. One module per resource.
+"""
+
+from .base import Result
+from .conversion import Conversion
+from .endpoints import EndpointInfo, EndpointList
+from .operations import Operation, OperationList
+from .registry import Deleted, Downloaded, ModelInfo, ModelList, VersionInfo, VersionList
+
+__all__ = ["Conversion", "Deleted", "Downloaded", "EndpointInfo", "EndpointList", "ModelInfo", "ModelList",
+           "Operation", "OperationList", "Result", "VersionInfo", "VersionList"]

@@ -1,0 +1,99 @@
+"""Results of endpoints: one endpoint (with its calls and ``.predict``) and the list."""
+
+from __future__ import annotations
+
+from html import escape
+
+from .base import STYLE, Result, state_html
+
+class EndpointInfo(Result):
+    """A deployed endpoint: status, URL, key, examples to call it, and ``.predict(X)``."""
+
+    def __init__(self, data: dict, client=None, key: str | None = None):
+        super().__init__(data)
+        self._client, self.key = client, key
+
+    def predict(self, data, protocol: str = "azure", deployment: str | None = None):
+        """Score ``data`` (an array, a DataFrame, rows or JSON text) through the endpoint."""
+        return self._client.invoke(self["name"], data, protocol=protocol, deployment=deployment, endpoint=self)
+
+    def live_deployment(self) -> dict | None:
+        """The deployment taking the most traffic (what a request without a choice most likely reaches)."""
+        deployments = self["deployments"]
+        return max(deployments, key=lambda d: self["traffic"].get(d["name"], 0)) if deployments else None
+
+    def examples(self) -> dict:
+        from ..client.invoking import examples
+
+        live = self.live_deployment()
+        if live is None:
+            return {}
+        return examples(self["url"], self.key, live["input_example"], live["model"], live["version"])
+
+    def text(self) -> str:
+        lines = [f"endpoint {self['name']}: {self['state']}  {self['url']}  (auth: {self['auth']})"]
+        for d in self["deployments"]:
+            share = self["traffic"].get(d["name"], 0)
+            extra = f", {d['restarts']} restarts" if d["restarts"] else ""
+            lines.append(f"  {d['name']:<10} {d['ref']:<24} {d['state']:<10} {share:>3}% traffic{extra}")
+            if d["reason"] and d["state"] != "healthy":
+                lines.append(f"             {d['reason']}")
+        if self["mirror"]:
+            lines.append(f"  mirror: {self['mirror']['percent']}% copied to {self['mirror']['deployment']}")
+        if self.key:
+            lines.append(f"  key: {self.key}")
+        example = self.examples().get("azure")
+        if example:
+            lines.append("  try: " + example["curl"])
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td><b>{escape(d['name'])}</b></td><td>{escape(d['ref'])}"
+            f"{'' if d['requested'] == d['ref'] else ' <span class=mh-muted>(' + escape(d['requested']) + ')</span>'}</td>"
+            f"<td>{state_html(d['state'])}</td><td>{self['traffic'].get(d['name'], 0)}%</td><td>{d['instances']}</td>"
+            f"<td>{d['restarts']}</td><td class='mh-muted'>{escape(d['reason'])}</td></tr>"
+            for d in self["deployments"]
+        )
+        mirror = (f"<div>mirror: {self['mirror']['percent']}% copied to <b>{escape(self['mirror']['deployment'])}</b></div>"
+                  if self["mirror"] else "")
+        key = f"<div>key: <code>{escape(self.key)}</code></div>" if self.key else ""
+        calls = "".join(
+            f"<details><summary>{name} protocol</summary><pre>{escape(ex['curl'])}</pre><pre>{escape(ex['python'])}</pre></details>"
+            for name, ex in self.examples().items()
+        )
+        return (f'{STYLE}<div class="mh-card">endpoint <b>{escape(self["name"])}</b> {state_html(self["state"])} '
+                f'<code>{escape(self["url"])}</code>{key}'
+                f"<table><tr><th>deployment</th><th>model</th><th>state</th><th>traffic</th><th>instances</th>"
+                f"<th>restarts</th><th></th></tr>{rows}</table>{mirror}{calls}"
+                f'<div class="mh-muted">.predict(X) scores through the endpoint; %logs {escape(self["name"])} shows its log.</div></div>')
+
+
+class EndpointList(Result):
+    def __iter__(self):
+        return iter(self["endpoints"])
+
+    def __len__(self) -> int:
+        return len(self["endpoints"])
+
+    def text(self) -> str:
+        if not self["endpoints"]:
+            return "No endpoints. Create one with %deploy NAME MODEL."
+        lines = []
+        for e in self["endpoints"]:
+            split = ", ".join(f"{n}={p}" for n, p in e["traffic"].items())
+            models = ", ".join(f"{d['name']}:{d['ref']}" for d in e["deployments"])
+            lines.append(f"{e['name']:<20} {e['state']:<9} {e['url']:<24} {models}  [{split}]")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        if not self["endpoints"]:
+            return f'{STYLE}<div class="mh-card mh-muted">No endpoints. Create one with %deploy NAME MODEL.</div>'
+        rows = "".join(
+            f"<tr><td><b>{escape(e['name'])}</b></td><td>{state_html(e['state'])}</td><td><code>{escape(e['url'])}</code></td>"
+            f"<td>{escape(', '.join(d['name'] + ': ' + d['ref'] for d in e['deployments']))}</td>"
+            f"<td>{escape(', '.join(f'{n} {p}%' for n, p in e['traffic'].items()))}</td></tr>"
+            for e in self["endpoints"]
+        )
+        return (f'{STYLE}<div class="mh-card"><table><tr><th>endpoint</th><th>state</th><th>url</th>'
+                f"<th>deployments</th><th>traffic</th></tr>{rows}</table></div>")

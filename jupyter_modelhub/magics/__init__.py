@@ -1,0 +1,21 @@
+"""IPython magics, one module per resource, all clients of the REST API.
+
+``%load_ext jupyter_modelhub`` registers them; ``%config ModelHubMagics.url = ...`` (the base
+class in ``base``) configures every one.
+"""
+
+from .base import ModelHubMagics
+from .convert import ConvertMagics
+from .endpoints import EndpointMagics
+from .operations import OperationMagics
+from .registry import RegistryMagics
+
+# The base has no magics of its own; registered too, so that `%config ModelHubMagics` lists its options.
+MAGICS = (ModelHubMagics, RegistryMagics, ConvertMagics, EndpointMagics, OperationMagics)
+
+__all__ = ["ModelHubMagics", "load_ipython_extension"]
+
+
+def load_ipython_extension(ipython) -> None:
+    for cls in MAGICS:
+        ipython.register_magics(cls(shell=ipython, parent=ipython))

@@ -1,0 +1,30 @@
+"""The work of each operation kind, as run by a worker process.
+
+Each function takes the worker's services, the inputs saved when the operation was created and
+a ``Progress``, does the work through the ordinary services, and returns ``(result, link)``:
+the JSON result and what it is (a version, an endpoint) for clients to link to. Errors are the
+services' own typed errors; the worker records them as the operation's error.
+"""
+
+from __future__ import annotations
+
+from .progress import Progress
+
+
+def convert(services, inputs: dict, progress: Progress) -> tuple[dict, dict]:
+    """A registered scikit-learn version to a verified ONNX version."""
+    options = dict(inputs)
+    ref, user = options.pop("ref"), options.pop("user", "")
+    result = services.converter.convert(ref, user=user, progress=progress, **options)
+    version = result["version"]
+    return result, {"type": "version", "model": version["name"], "version": version["version"], "ref": version["ref"]}
+
+
+def deploy(services, inputs: dict, progress: Progress) -> tuple[dict, dict]:
+    """A deploy whose environment must be built first (one that needs none runs in the request)."""
+    options = dict(inputs)
+    endpoint = services.deployments.deploy(options.pop("endpoint"), progress=progress, **options)
+    return endpoint, {"type": "endpoint", "name": endpoint["name"]}
+
+
+KINDS = {"convert": convert, "deploy": deploy}

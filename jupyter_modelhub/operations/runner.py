@@ -1,0 +1,291 @@
+"""OperationRunner: the server's side of long work. Queues, starts, watches, cancels, recovers.
+
+``submit`` only writes a row (so starting an operation costs about what a plain GET does); one
+thread of the runner's own (not the REST API's pool, not the event loop) starts queued
+operations as worker processes (``worker``) within ``max_parallel`` per kind, reaps the ones
+that end, and records an outcome for any whose process died without writing one. At start it
+adopts the workers still running from before a restart and fails the ones that are gone.
+
+Not here: the work (``kinds``), the rows (``store``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from traitlets import Bool, Dict, Float, Integer
+from traitlets.config import Config, LoggingConfigurable
+
+from ..errors import Conflict
+from ..store.database import Database
+from .store import FINAL, OperationStore
+MARKER = "jupyter_modelhub.operations.worker"  # in every worker's command line
+
+RESTARTED = "the server restarted while it ran"
+
+
+def _config_for_workers(config: Config) -> dict:
+    """The server's configuration as JSON a worker can load (classes become import paths)."""
+
+    def plain(value):
+        if isinstance(value, type):
+            return f"{value.__module__}.{value.__qualname__}"
+        if isinstance(value, dict):
+            return {str(k): plain(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        json.dumps(value)  # raises for anything else that is not JSON
+        return value
+
+    out: dict = {}
+    for section, values in config.items():
+        if not isinstance(values, dict):
+            continue
+        for name, value in values.items():
+            try:
+                out.setdefault(section, {})[name] = plain(value)
+            except (TypeError, ValueError):
+                continue  # e.g. a callable: workers do without it
+    return out
+
+
+class OperationRunner(LoggingConfigurable):
+    """Runs operations in worker processes, a limited number of each kind at a time."""
+
+    max_parallel = Dict(
+        {"convert": 1, "deploy": 2, "build": 1, "batch": 2}, config=True,
+        help="How many operations of each kind run at once; the rest wait as 'queued'. One conversion "
+             "at a time by default, so two speed reports do not distort each other.",
+    )
+    default_parallel = Integer(1, config=True, help="Limit for a kind that max_parallel does not name.")
+    cancel_grace = Float(
+        10.0, config=True, help="Seconds a cancelled worker has to clean up before its process group is killed.",
+    )
+    cancel_on_shutdown = Bool(
+        True, config=True,
+        help="Cancel running operations when the server stops. Off: they run on, and the next start adopts them.",
+    )
+
+    def __init__(self, database: Database, root: Path, worker_config: Config | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.db_url = database.url
+        self.root = Path(root).resolve()
+        self.store = OperationStore(database, self.root)
+        self.worker_config = _config_for_workers(worker_config or Config())
+        # run after a worker was killed without cleaning up: kind -> callable(operation_id)
+        self.cleanups: dict[str, Callable[[int], None]] = {}
+        self._children: dict[int, subprocess.Popen] = {}
+        self._adopted: dict[int, int] = {}  # operation id -> pid of a worker from before a restart
+        self._lock = threading.Lock()  # held while a worker is started or stopped
+        self._wake = threading.Event()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+
+    # -- the API the handlers call -----------------------------------------------------------
+
+    def submit(self, kind: str, subject: str, inputs: dict, user: str = "") -> dict:
+        """Queue an operation; it starts as soon as its kind has room."""
+        operation = self.store.create(kind, subject, {**inputs, "user": user}, user=user)
+        self._wake.set()
+        return operation
+
+    def get(self, operation_id: int) -> dict:
+        return self.store.get(operation_id)
+
+    def list(self, **filters) -> dict:
+        return self.store.list(**filters)
+
+    def log_path(self, operation_id: int) -> Path:
+        self.store.get(operation_id)  # 404 for an unknown one
+        return self.store.log_path(operation_id)
+
+    def tail(self, operation_id: int, lines: int = 100) -> str:
+        path = self.log_path(operation_id)
+        if not path.exists():
+            return ""
+        with open(path, "rb") as f:
+            f.seek(max(0, path.stat().st_size - max(lines, 1) * 400))
+            return "\n".join(f.read().decode(errors="replace").splitlines()[-lines:])
+
+    def cancel(self, operation_id: int, user: str = "") -> dict:
+        """Stop the work and everything it started; the operation ends 'cancelled'."""
+        operation = self.store.get(operation_id)
+        if operation["status"] == "queued" and self.store.finish(
+                operation_id, "cancelled", expected=("queued",),
+                error={"message": f"Operation {operation_id} was cancelled before it started.", "reason": "cancelled"}):
+            return self.store.get(operation_id)
+        with self._lock:
+            pid = self._pid(operation_id)
+            if pid is not None and self.store.status(operation_id) == "running":
+                self._stop_group(operation_id, pid)
+        operation = self.store.get(operation_id)
+        if operation["status"] == "cancelled":
+            return operation
+        raise Conflict(f"Operation {operation_id} already {operation['status']}; there is nothing to cancel.")
+
+    # -- lifetime ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """At server start: adopt live workers, fail the ones that died, then start the thread."""
+        for operation_id, _kind, status, pid in self.store.active():
+            if status != "running":
+                continue
+            if _is_worker(pid, self.root, operation_id):
+                self._adopted[operation_id] = pid
+                self.log.info("Model Hub: adopted operation %s (worker pid %s)", operation_id, pid)
+            else:
+                self._fail_dead(operation_id, RESTARTED)
+        self._thread = threading.Thread(target=self._loop, name="modelhub-operations", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(10)
+        if self.cancel_on_shutdown:
+            for operation_id in list(self._children) + list(self._adopted):
+                with self._lock:
+                    pid = self._pid(operation_id)
+                    if pid is not None:
+                        self._stop_group(operation_id, pid)
+
+    # -- the runner's thread -----------------------------------------------------------------
+
+    def _loop(self) -> None:
+        while not self._stopping:
+            try:
+                self._reap()
+                self._launch()
+            except Exception:  # a database hiccup must not end the runner
+                self.log.exception("Model Hub: the operation runner hit an error; retrying")
+            self._wake.wait(0.25)
+            self._wake.clear()
+
+    def _reap(self) -> None:
+        # under the lock: a worker being cancelled is the cancel's to finish, not a crash
+        for operation_id, child in list(self._children.items()):
+            with self._lock:
+                code = child.poll()
+                if code is not None and self._children.pop(operation_id, None) is not None:
+                    self._fail_dead(operation_id, _exit_reason(code))
+        for operation_id, pid in list(self._adopted.items()):
+            with self._lock:
+                if not _is_worker(pid, self.root, operation_id) and self._adopted.pop(operation_id, None):
+                    self._fail_dead(operation_id, "its worker process ended without reporting")
+
+    def _launch(self) -> None:
+        running: dict[str, int] = {}
+        for operation_id, kind, status, _pid in self.store.active():
+            if status == "running":
+                running[kind] = running.get(kind, 0) + 1
+        for operation_id, kind, status, _pid in self.store.active():
+            if self._stopping or status != "queued":
+                continue
+            if running.get(kind, 0) >= self.max_parallel.get(kind, self.default_parallel):
+                continue
+            with self._lock:
+                if not self.store.claim(operation_id):
+                    continue  # cancelled meanwhile
+                running[kind] = running.get(kind, 0) + 1
+                self._spawn(operation_id)
+
+    def _spawn(self, operation_id: int) -> None:
+        folder = self.store.work_dir(operation_id)
+        settings = folder / "worker.json"
+        settings.write_text(json.dumps({"db_url": self.db_url, "config": self.worker_config}))
+        os.chmod(settings, 0o600)
+        with open(self.store.log_path(operation_id), "ab") as log:
+            child = subprocess.Popen(
+                [sys.executable, "-m", MARKER, str(self.root), f"--operation={operation_id}"],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+        self._children[operation_id] = child
+        self.store.set_pid(operation_id, child.pid)
+        self.log.info("Model Hub: operation %s started (worker pid %s)", operation_id, child.pid)
+
+    # -- stopping and failing ----------------------------------------------------------------
+
+    def _pid(self, operation_id: int) -> int | None:
+        child = self._children.get(operation_id)
+        if child is not None:
+            return child.pid if child.poll() is None else None
+        return self._adopted.get(operation_id)
+
+    def _stop_group(self, operation_id: int, pid: int) -> None:
+        """SIGTERM the worker's process group (it cleans up and records 'cancelled'); SIGKILL it
+        if it has not ended within the grace period, then clean up after it."""
+        _signal_group(pid, signal.SIGTERM)
+        deadline = time.monotonic() + self.cancel_grace
+        while self._running(operation_id, pid) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        forced = self._running(operation_id, pid)
+        _signal_group(pid, signal.SIGKILL)  # whatever the worker started and left behind, too
+        child = self._children.pop(operation_id, None)
+        if child is not None:
+            child.wait(5)
+        self._adopted.pop(operation_id, None)
+        if forced or self.store.status(operation_id) not in FINAL:
+            cleanup = self.cleanups.get(self.store.get(operation_id)["kind"])
+            if cleanup is not None:
+                cleanup(operation_id)
+            self.store.finish(operation_id, "cancelled", expected=("running",), error={
+                "message": f"Operation {operation_id} was cancelled.", "reason": "cancelled"})
+
+    def _running(self, operation_id: int, pid: int) -> bool:
+        child = self._children.get(operation_id)
+        if child is not None:
+            return child.poll() is None
+        return _is_worker(pid, self.root, operation_id)
+
+    def _fail_dead(self, operation_id: int, why: str) -> None:
+        """A worker ended without recording an outcome (killed, crashed, or the server restarted)."""
+        if self.store.status(operation_id) in FINAL:
+            return
+        kind = self.store.get(operation_id)["kind"]
+        cleanup = self.cleanups.get(kind)
+        if cleanup is not None:
+            cleanup(operation_id)
+        tail = self.tail(operation_id, 3).strip()
+        message = f"The {kind} operation {operation_id} failed: {why}" + (f". Last log lines:\n{tail}" if tail else ".")
+        if self.store.finish(operation_id, "failed", expected=("running",), error={
+                "message": message, "reason": "restarted" if why == RESTARTED else "failed"}):
+            self.log.warning("Model Hub: operation %s failed: %s", operation_id, why)
+
+
+def _exit_reason(code: int) -> str:
+    if code < 0:
+        try:
+            return f"its worker process was killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"its worker process was killed by signal {-code}"
+    return f"its worker process exited with code {code} without reporting"
+
+
+def _signal_group(pid: int, sig: int) -> None:
+    try:
+        os.killpg(pid, sig)  # the worker leads its own group (start_new_session)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _is_worker(pid: int | None, root: Path, operation_id: int) -> bool:
+    """True if ``pid`` is the worker of this operation (not a recycled pid of another program)."""
+    if not pid:
+        return False
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return (state != "Z" and MARKER.encode() in cmdline and str(root).encode() in cmdline
+            and f"--operation={operation_id}".encode() in cmdline)

@@ -1,0 +1,180 @@
+"""Operation rows and files: what the server and the worker processes both read and write.
+
+The server creates rows, claims queued ones and finishes the ones whose process died; a worker
+writes its own progress and outcome. Every change of state is a conditional UPDATE (``WHERE
+status = ...``), so a cancel and a worker finishing at the same moment cannot both win, and
+every change adds an ``operation`` event to the feed the panel and clients poll.
+
+Not here: scheduling and processes (``runner``), the work itself (``kinds``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from ..errors import InvalidInput, NotFound
+from ..registry import iso
+from ..store.database import Database
+from ..store.orm import Event, Operation, utcnow
+
+KINDS = ("convert", "deploy", "build", "batch")
+STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+ACTIVE = ("queued", "running")
+FINAL = ("succeeded", "failed", "cancelled")
+
+
+class OperationStore:
+    """The ``operations`` table and the ``operations/<id>/`` folders under the root."""
+
+    def __init__(self, database: Database, root: Path):
+        self.db = database
+        self.folder = Path(root).resolve() / "operations"
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    # -- files -----------------------------------------------------------------------------
+
+    def work_dir(self, operation_id: int) -> Path:
+        return self.folder / str(operation_id)
+
+    def log_path(self, operation_id: int) -> Path:
+        return self.work_dir(operation_id) / "log"
+
+    def inputs(self, operation_id: int) -> dict:
+        return json.loads((self.work_dir(operation_id) / "inputs.json").read_text())
+
+    # -- creating and reading --------------------------------------------------------------
+
+    def create(self, kind: str, subject: str, inputs: dict, user: str = "") -> dict:
+        """A queued operation with its inputs saved beside it (so it survives a restart)."""
+
+        def write(session: Session) -> int:
+            row = Operation(kind=kind, subject=subject[:256], status="queued",
+                            progress={"done": 0, "total": None, "unit": "", "message": "queued"},
+                            created_by=user or "")
+            session.add(row)
+            session.flush()
+            folder = self.work_dir(row.id)
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / "inputs.json"
+            path.write_text(json.dumps(inputs))
+            os.chmod(path, 0o600)
+            _event(session, row)
+            return row.id
+
+        return self.get(self.db.write(write))
+
+    def get(self, operation_id: int) -> dict:
+        with self.db.read() as session:
+            return self._describe(session, self._row(session, operation_id))
+
+    def status(self, operation_id: int) -> str:
+        with self.db.read() as session:
+            return self._row(session, operation_id).status
+
+    def list(self, kind: str | None = None, status: str | None = None, subject: str | None = None,
+             page: int = 1, per_page: int = 50) -> dict:
+        statuses = [s.strip() for s in (status or "").split(",") if s.strip()]
+        unknown = [s for s in statuses if s not in STATUSES]
+        if unknown:
+            raise InvalidInput(f"Unknown operation status {unknown[0]!r}: expected one of {', '.join(STATUSES)} "
+                               "(several separated by commas).")
+        if kind and kind not in KINDS:
+            raise InvalidInput(f"Unknown operation kind {kind!r}: expected one of {', '.join(KINDS)}.")
+        if page < 1 or not 1 <= per_page <= 500:
+            raise InvalidInput("Paging: page starts at 1 and per_page is 1 to 500.")
+        stmt = select(Operation)
+        if kind:
+            stmt = stmt.where(Operation.kind == kind)
+        if statuses:
+            stmt = stmt.where(Operation.status.in_(statuses))
+        if subject:
+            stmt = stmt.where(Operation.subject == subject)
+        with self.db.read() as session:
+            total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+            rows = session.scalars(stmt.order_by(Operation.id.desc()).offset((page - 1) * per_page).limit(per_page))
+            return {"operations": [self._describe(session, row) for row in rows], "total": total,
+                    "page": page, "per_page": per_page}
+
+    def active(self) -> list[tuple[int, str, str, int | None]]:
+        """(id, kind, status, pid) of every queued or running operation, oldest first."""
+        with self.db.read() as session:
+            return [tuple(r) for r in session.execute(
+                select(Operation.id, Operation.kind, Operation.status, Operation.pid)
+                .where(Operation.status.in_(ACTIVE)).order_by(Operation.id))]
+
+    def references(self, session: Session, version) -> list[str]:
+        """The registry's deletion guard: an operation still working on this version."""
+        ref = f"{version.model.name}:{version.version}"
+        rows = session.execute(select(Operation.id, Operation.kind, Operation.status)
+                               .where(Operation.subject == ref, Operation.status.in_(ACTIVE))).all()
+        return [f"operation {i} ({kind}, {status})" for i, kind, status in rows]
+
+    # -- changing state --------------------------------------------------------------------
+
+    def claim(self, operation_id: int) -> bool:
+        """queued -> running; False if it is no longer queued (cancelled meanwhile)."""
+        return self._transition(operation_id, ("queued",), status="running", started_time=utcnow(),
+                                progress={"done": 0, "total": None, "unit": "", "message": "starting"})
+
+    def set_pid(self, operation_id: int, pid: int) -> None:
+        self._transition(operation_id, ("running",), pid=pid, event=False)
+
+    def set_progress(self, operation_id: int, progress: dict, event: bool) -> None:
+        self._transition(operation_id, ("running",), progress=progress, event=event)
+
+    def finish(self, operation_id: int, status: str, *, result: dict | None = None, link: dict | None = None,
+               error: dict | None = None, expected: tuple[str, ...] = ACTIVE) -> bool:
+        """Record the outcome, unless the operation already left ``expected`` (True if it did now)."""
+        values = {"status": status, "ended_time": utcnow(), "result": result, "link": link, "error": error}
+        if status == "succeeded":
+            values["progress"] = {**self._progress(operation_id), "message": "done"}
+        return self._transition(operation_id, expected, **values)
+
+    def _progress(self, operation_id: int) -> dict:
+        with self.db.read() as session:
+            progress = dict(self._row(session, operation_id).progress or {})
+        if progress.get("total"):
+            progress["done"] = progress["total"]
+        return progress
+
+    def _transition(self, operation_id: int, expected: tuple[str, ...], event: bool = True, **values) -> bool:
+        def write(session: Session) -> bool:
+            changed = session.execute(
+                update(Operation).where(Operation.id == operation_id, Operation.status.in_(expected))
+                .values(**values)).rowcount
+            if changed and event:
+                _event(session, session.get(Operation, operation_id))
+            return bool(changed)
+
+        return self.db.write(write)
+
+    # -- describing ------------------------------------------------------------------------
+
+    def _row(self, session: Session, operation_id: int) -> Operation:
+        row = session.get(Operation, operation_id)
+        if row is None:
+            raise NotFound(f"No operation {operation_id}; %operations lists the recent ones.")
+        return row
+
+    def _describe(self, session: Session, row: Operation) -> dict:
+        position = None
+        if row.status == "queued":
+            position = 1 + session.scalar(select(func.count()).where(
+                Operation.kind == row.kind, Operation.status == "queued", Operation.id < row.id))
+        return {
+            "id": row.id, "kind": row.kind, "subject": row.subject, "status": row.status,
+            "active": row.status in ACTIVE, "progress": row.progress or {}, "queue_position": position,
+            "created_time": iso(row.created_time), "started_time": iso(row.started_time),
+            "ended_time": iso(row.ended_time), "created_by": row.created_by,
+            "result": row.result, "link": row.link, "error": row.error,
+        }
+
+
+def _event(session: Session, row: Operation) -> None:
+    session.add(Event(kind="operation", model=row.subject[:128], version=None, user=row.created_by,
+                      operation_id=row.id))

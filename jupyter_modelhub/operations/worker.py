@@ -1,0 +1,156 @@
+"""The worker process of one operation: ``python -m jupyter_modelhub.operations.worker ROOT --operation=ID``.
+
+Started by the server's ``OperationRunner`` in a process group of its own (so a cancel stops it
+and everything it started), it opens its own database connection and services, runs the
+operation's work (``kinds``), and writes progress and the outcome to the operation's row
+itself. It therefore finishes, and is found again, even if the server restarts meanwhile.
+stdout and stderr are the operation's log.
+
+SIGTERM is the cancel: it raises ``Cancelled`` wherever the work is, unless the work is inside
+``Progress.final()`` (registering its result), in which case the work completes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import time
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cached_property
+from pathlib import Path
+
+from traitlets.config import Config
+
+from ..errors import ModelHubError
+from ..store.database import Database
+from .progress import Cancelled, Progress
+from .store import OperationStore
+
+PROGRAM = "python -m jupyter_modelhub.operations.worker"
+PROGRESS_INTERVAL = 0.2  # seconds between progress writes to the database
+EVENT_INTERVAL = 0.5  # seconds between progress events in the feed
+
+
+class WorkerProgress(Progress):
+    """Progress written to the operation's row (throttled) and to its log."""
+
+    def __init__(self, store: OperationStore, operation_id: int):
+        self.store, self.id = store, operation_id
+        self.log = sys.stdout.buffer
+        self.current = {"done": 0, "total": None, "unit": "steps", "message": ""}
+        self._written = self._evented = 0.0
+        self._final_depth = 0
+        self.cancel_pending = False
+
+    def step(self, message: str, done: int | None = None, total: int | None = None, unit: str = "steps") -> None:
+        changed = message != self.current["message"]
+        self.current = {"done": self.current["done"] if done is None else done,
+                        "total": self.current["total"] if total is None else total, "unit": unit, "message": message}
+        if changed:
+            self.log.write(f"[{time.strftime('%H:%M:%S')}] {message}\n".encode())
+            self.log.flush()
+        now = time.monotonic()
+        if changed or now - self._written >= PROGRESS_INTERVAL:
+            event = changed or now - self._evented >= EVENT_INTERVAL
+            self.store.set_progress(self.id, dict(self.current), event=event)
+            self._written = now
+            self._evented = now if event else self._evented
+
+    @contextmanager
+    def final(self) -> Iterator[None]:
+        self._final_depth += 1
+        try:
+            yield
+        finally:
+            self._final_depth -= 1
+
+    def on_sigterm(self, signum, frame) -> None:
+        if self._final_depth:
+            self.cancel_pending = True  # too late to undo: the result is being recorded
+            return
+        raise Cancelled()
+
+
+class Services:
+    """The services a worker's work needs, built on first use from the server's configuration."""
+
+    def __init__(self, database: Database, root: Path, config: Config):
+        self.db, self.root, self.config = database, root, config
+
+    @cached_property
+    def registry(self):
+        from traitlets import import_item
+
+        from ..store.artifacts import ArtifactStore
+
+        cls = self.config.get("ModelHubApp", {}).get("registry_class") or "jupyter_modelhub.registry.ModelRegistry"
+        cls = import_item(cls) if isinstance(cls, str) else cls
+        return cls(self.db, ArtifactStore(self.root), config=self.config)
+
+    @cached_property
+    def converter(self):
+        from ..convert import ModelConverter
+
+        return ModelConverter(self.registry, config=self.config)
+
+    @cached_property
+    def deployments(self):
+        from ..deploy.manager import DeploymentManager
+
+        return DeploymentManager(self.db, self.registry, self.root, config=self.config)
+
+
+def run(root: Path, operation_id: int) -> int:
+    settings = json.loads((root / "operations" / str(operation_id) / "worker.json").read_text())
+    database = Database(settings["db_url"], migrate=False)
+    store = OperationStore(database, root)
+    progress = WorkerProgress(store, operation_id)
+    signal.signal(signal.SIGTERM, progress.on_sigterm)
+    services = Services(database, root, Config(settings["config"]))
+    operation = store.get(operation_id)
+    kind = operation["kind"]
+    try:
+        from .kinds import KINDS
+
+        result, link = KINDS[kind](services, store.inputs(operation_id), progress)
+    except Cancelled:
+        print(f"[{time.strftime('%H:%M:%S')}] cancelled", flush=True)
+        store.finish(operation_id, "cancelled", error={"message": f"Operation {operation_id} was cancelled.",
+                                                       "reason": "cancelled"}, expected=("running",))
+        return 1
+    except ModelHubError as exc:
+        print(f"[{time.strftime('%H:%M:%S')}] failed: {exc.message}", flush=True)
+        error = {"message": exc.message, "reason": exc.reason}
+        if getattr(exc, "report", None) is not None:
+            error["report"] = exc.report
+        store.finish(operation_id, "failed", error=error, expected=("running",))
+        return 1
+    except Exception as exc:
+        traceback.print_exc()
+        sys.stdout.flush()
+        store.finish(operation_id, "failed", expected=("running",), error={
+            "message": f"The {kind} failed: {type(exc).__name__}: {exc}. Its log has the details "
+                       f"(%operation {operation_id} --log).", "reason": "failed"})
+        return 1
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    print(f"[{time.strftime('%H:%M:%S')}] succeeded", flush=True)
+    store.finish(operation_id, "succeeded", result=result, link=link, expected=("running",))
+    database.dispose()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog=PROGRAM)
+    parser.add_argument("root", help="the Model Hub root folder")
+    parser.add_argument("--operation", type=int, required=True, help="the operation's id")
+    args = parser.parse_args(argv)
+    return run(Path(args.root).resolve(), args.operation)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
