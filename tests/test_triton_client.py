@@ -16,7 +16,6 @@ import http.client
 import json
 import struct
 import textwrap
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -370,7 +369,8 @@ def test_the_host_passes_binary_framing_and_codings_through(endpoint, models):
     response = requests.post(url, data=gzip.compress(body), timeout=30, headers={
         **key, HEADER: str(json_size), "Content-Encoding": "gzip", "Accept-Encoding": "gzip"})
     assert response.status_code == 200, response.text
-    assert response.headers["Content-Encoding"] == "gzip" and response.headers["Content-Type"] == "application/octet-stream"
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert response.headers["Content-Type"] == "application/octet-stream"
     result = httpclient.InferResult.from_response_body(response.content, header_length=int(response.headers[HEADER]))
     label = result.get_response()["outputs"][0]["name"]
     assert result.as_numpy(label).tolist() == model.predict(x).tolist()

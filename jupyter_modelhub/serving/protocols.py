@@ -204,7 +204,9 @@ def _infer_request(body: bytes, header_length: str | None, expected: str) -> tup
 
 def _header_fields(item: dict) -> tuple[str, str, list[int]]:
     name, datatype, shape = item["name"], item["datatype"], item["shape"]
-    if datatype not in V2_DATATYPES:
+    if not isinstance(name, str):
+        raise bad_request(f"An input's name is a string; got {name!r}.")
+    if not isinstance(datatype, str) or datatype not in V2_DATATYPES:
         raise bad_request(f"Input {name!r} has unknown datatype {datatype!r}; expected one of {list(V2_DATATYPES)}.")
     if not isinstance(shape, list) or any(not isinstance(d, int) or isinstance(d, bool) or d < 0 for d in shape):
         raise bad_request(f"Input {name!r}: shape is a list of non-negative integers; got {shape!r}.")
@@ -218,7 +220,8 @@ def _ask(doc: dict) -> InferAsk:
     binary_default = _flag(parameters, "binary_data_output", "The request")
     wanted, binary = doc.get("outputs"), {}
     if wanted is not None:
-        if not isinstance(wanted, list) or any(not isinstance(o, dict) or "name" not in o for o in wanted):
+        if not isinstance(wanted, list) or any(not isinstance(o, dict) or not isinstance(o.get("name"), str)
+                                               for o in wanted):
             raise bad_request('"outputs" is a list of objects {"name": ..., "parameters": {"binary_data": true}}.')
         for output in wanted:
             what = f"Output {output['name']!r}"

@@ -10,7 +10,9 @@ line, metrics and in-flight count for a graceful stop.
 
 A body over ``--max-request-bytes`` is answered 413 without being decoded; up to twice the limit
 the rest is read and dropped, so the client reads the 413 rather than a reset and keeps its
-connection; beyond that the answer is immediate and the connection closes.
+connection; beyond that the answer is immediate and the connection closes. A body sent with
+``Content-Encoding: gzip`` or ``deflate`` is inflated first, under the same limit
+(``content_encoding.py``).
 """
 
 from __future__ import annotations
