@@ -158,6 +158,12 @@ class LabServer:
     def get(self, path: str, **params) -> requests.Response:
         return self.session.get(self.api + path, params=params, headers=self._headers(), timeout=30)
 
+    def post(self, path: str, body: dict | None = None) -> requests.Response:
+        return self.session.post(
+            self.api + path, data=json.dumps(body or {}),
+            headers=self._headers(**{"Content-Type": "application/json"}), timeout=30,
+        )
+
 
 def start_lab(tmp: Path, *, startup_timeout: float = 90) -> LabServer:
     """Start ``jupyter lab`` on a free port, isolated in ``tmp``; wait until it answers."""

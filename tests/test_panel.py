@@ -5,8 +5,10 @@ models through the REST API like a script would, and drives headless Chromium wi
 to check what a user sees in the panel: models with their tags and alias chips, the tag filter,
 the server's message for a malformed filter, live updates from the event poll, a model's
 versions, the Endpoints section (empty, then a real scikit-learn model deployed as an endpoint),
-and converting that model to ONNX from its version row. Leaves a screenshot in
-tests/artifacts/panel.png.
+and converting that model to ONNX from its version row; and the Activity section: conversions
+started through the REST API shown live with their progress bar, place in the queue, log tail and
+result link, one cancelled from the panel, and a deploy that builds an isolated environment.
+Leaves screenshots in tests/artifacts/ (panel.png, activity-running.png, activity.png).
 
 Needs Chromium (/usr/bin/chromium, or MODELHUB_TEST_CHROMIUM) and the built labextension
 (``cd labextension && jlpm install && jlpm build:prod``); without them the test is skipped,
@@ -31,6 +33,7 @@ pytestmark = pytest.mark.timeout(240)
 UI_TIMEOUT = 30_000  # first load of JupyterLab on a 2-core machine
 LIVE_TIMEOUT = 20_000  # a registration shows up through the 2 s event poll
 CONVERT_TIMEOUT = 30_000  # converting to ONNX checks equivalence and times both models
+DEPLOY_TIMEOUT = 120_000  # building an isolated environment with uv, then starting the endpoint
 
 
 def _require_prerequisites() -> None:
@@ -218,7 +221,7 @@ def _check_endpoint_and_convert(page, panel, models) -> None:
     expect(copy).to_have_text("Copied")
 
     # The section folds away and back.
-    section_toggle = panel.locator(".jp-ModelHub-sectionToggle")
+    section_toggle = panel.locator(".jp-ModelHub-endpoints .jp-ModelHub-sectionToggle")
     expect(section_toggle.locator(".jp-ModelHub-sectionTitle")).to_have_text("Endpoints (1)")
     expect(section_toggle).to_have_attribute("aria-expanded", "true")
     section_toggle.click()
@@ -238,6 +241,8 @@ def _check_endpoint_and_convert(page, panel, models) -> None:
     convert.click()
     expect(convert).to_be_disabled()
     expect(convert).to_have_attribute("aria-busy", "true")
+    # The button follows the conversion's operation, with its progress under it.
+    expect(scorer.get_by_role("progressbar", name="Progress of the conversion of scorer:1")).to_be_visible()
     result = scorer.locator(".jp-ModelHub-convertResult")
     expect(result).to_have_text(
         re.compile(r"scorer:2 \(onnx\): equivalent on \d+ rows, [\d.]+x (faster|slower) per row"),
@@ -245,6 +250,7 @@ def _check_endpoint_and_convert(page, panel, models) -> None:
     )
     expect(result).to_have_class(re.compile(r"\bjp-ModelHub-success\b"))
     expect(convert).to_be_enabled()
+    expect(scorer.get_by_role("progressbar")).to_have_count(0)
 
     # The new ONNX version, derived from the original, is in the list; only sklearn can be converted.
     expect(versions).to_have_count(2, timeout=LIVE_TIMEOUT)
@@ -253,3 +259,122 @@ def _check_endpoint_and_convert(page, panel, models) -> None:
     expect(versions.nth(0).locator(".jp-ModelHub-versionMeta")).to_contain_text("from scorer:1")
     expect(versions.nth(0).get_by_role("button", name=re.compile("to ONNX"))).to_have_count(0)
     expect(scorer.locator(".jp-ModelHub-latest")).to_have_text("v2")
+
+
+def test_activity_section(lab: LabServer, browser_page) -> None:
+    """Operations started elsewhere show up live; one is cancelled from the panel; links lead to results."""
+    from playwright.sync_api import expect
+
+    page, page_errors = browser_page
+
+    scorer = _fit_scorer()
+    client = lab.client()
+    client.register("scorer", scorer["model"], sample=scorer["X"][:5])
+    client.register("ranker", _fit_ranker(scorer["X"]), sample=scorer["X"][:5])
+
+    page.goto(lab.lab_url)
+    page.locator('.jp-SideBar.jp-mod-left .lm-TabBar-tab[title="Model Hub"]').click()
+    panel = page.locator(".jp-ModelHub-panel")
+    activity = panel.get_by_role("region", name="Activity")
+    expect(activity.locator(".jp-ModelHub-empty")).to_have_text(
+        "Nothing running. Conversions and environment builds show here with their progress."
+    )
+    expect(panel.locator(".jp-ModelHub-model")).to_have_count(2)
+
+    # Two conversions through the REST API, as a notebook elsewhere would start them: one runs,
+    # the other waits for it (one conversion at a time by default).
+    first = _start(lab, "models/scorer/versions/1/convert")
+    second = _start(lab, "models/ranker/versions/1/convert")
+    running = activity.locator(f'.jp-ModelHub-operation[data-operation="{first}"]')
+    queued = activity.locator(f'.jp-ModelHub-operation[data-operation="{second}"]')
+
+    # Both appear without a reload, newest first.
+    expect(activity.locator(".jp-ModelHub-operation")).to_have_count(2, timeout=LIVE_TIMEOUT)
+    expect(activity.locator(".jp-ModelHub-operationSubject")).to_have_text(["ranker:1", "scorer:1"])
+    expect(running.locator(".jp-ModelHub-operationKind")).to_have_text("convert")
+    expect(activity.locator(".jp-ModelHub-activeCount")).to_have_text("2 active")
+
+    # The running one: a progress bar over its 5 steps, with what it is doing.
+    bar = running.get_by_role("progressbar", name=f"Progress of operation {first}")
+    expect(bar).to_be_visible()
+    expect(bar).to_have_attribute("aria-valuemax", "5", timeout=CONVERT_TIMEOUT)
+    expect(bar).to_have_attribute("aria-valuenow", re.compile(r"^[0-5]$"))
+    expect(running.locator(".jp-ModelHub-progressText")).to_have_text(re.compile(r"\w.* of 5 steps"))
+
+    # The waiting one: its place in the queue and an indeterminate bar.
+    expect(queued.locator(".jp-ModelHub-operationStatus")).to_have_text("queued")
+    expect(queued.locator(".jp-ModelHub-queue")).to_have_text("queued, 1st in line")
+    expect(queued.get_by_role("progressbar")).to_have_class(re.compile(r"\bjp-mod-indeterminate\b"))
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "activity-running.png"))
+
+    # Cancel the waiting one from the panel: the server says cancelled, and it never runs.
+    cancel = queued.get_by_role("button", name=f"Cancel operation {second}")
+    cancel.click()
+    expect(queued.locator(".jp-ModelHub-operationStatus")).to_have_text("cancelled", timeout=LIVE_TIMEOUT)
+    expect(cancel).to_have_count(0)
+    expect(queued.get_by_role("progressbar")).to_have_count(0)
+    assert lab.get(f"operations/{second}").json()["status"] == "cancelled"
+
+    # The first succeeds: no bar, no Cancel, a link to the new version.
+    expect(running.locator(".jp-ModelHub-operationStatus")).to_have_text("succeeded", timeout=CONVERT_TIMEOUT)
+    expect(bar).to_have_count(0)
+    expect(running.get_by_role("button", name=re.compile("^Cancel"))).to_have_count(0)
+    link = running.get_by_role("button", name="scorer:2")
+    expect(link).to_be_visible()
+    expect(activity.locator(".jp-ModelHub-activeCount")).to_have_count(0)
+
+    # Its log tail is the server's.
+    server_log = lab.get(f"operations/{first}/log", tail=20).text.strip().splitlines()
+    assert server_log, "the conversion wrote no log"
+    running.get_by_role("button", name=f"Show the log of operation {first}").click()
+    log = running.locator(".jp-ModelHub-logText")
+    expect(log).to_contain_text(server_log[-1].strip())
+    expect(log).to_contain_text(server_log[0].strip())
+
+    # The link opens the model in the list and selects the version.
+    link.click()
+    scorer_item = panel.locator('.jp-ModelHub-model[data-model="scorer"]')
+    version = scorer_item.locator('.jp-ModelHub-version[data-version="2"]')
+    expect(version).to_have_class(re.compile(r"\bjp-mod-selected\b"))
+    expect(version).to_have_attribute("aria-current", "true")
+    expect(version.locator(".jp-ModelHub-flavorBadge")).to_have_text("onnx")
+    expect(version).to_be_in_viewport()
+
+    # A deploy that builds an isolated environment is an operation too; its link is the endpoint.
+    import sklearn
+
+    deploy = lab.post("endpoints/iso-ep/deployments", {
+        "model": "scorer:1", "auth": "none",
+        "environment": f"scikit-learn=={sklearn.__version__}\nsix\n",
+    })
+    assert deploy.status_code == 202, (deploy.status_code, deploy.text)
+    deploying = activity.locator(f'.jp-ModelHub-operation[data-operation="{deploy.json()["id"]}"]')
+    try:
+        expect(deploying.locator(".jp-ModelHub-operationKind")).to_have_text("deploy", timeout=LIVE_TIMEOUT)
+        expect(deploying.locator(".jp-ModelHub-operationSubject")).to_have_text("iso-ep")
+        expect(deploying.locator(".jp-ModelHub-operationStatus")).to_have_text("succeeded", timeout=DEPLOY_TIMEOUT)
+        deploying.get_by_role("button", name="iso-ep").click()
+        endpoint = panel.locator('.jp-ModelHub-endpoint[data-endpoint="iso-ep"]')
+        expect(endpoint).to_have_class(re.compile(r"\bjp-mod-selected\b"))
+        expect(endpoint).to_be_in_viewport()
+        page.screenshot(path=str(ARTIFACTS / "activity.png"))
+    finally:
+        client.undeploy("iso-ep")
+
+    assert page_errors == [], page_errors
+
+
+def _start(lab: LabServer, path: str, body: dict | None = None) -> int:
+    """POST a route that starts long work; the operation's id from its 202 answer."""
+    response = lab.post(path, body)
+    assert response.status_code == 202, (response.status_code, response.text)
+    operation = response.json()
+    assert response.headers["Location"].endswith(f"operations/{operation['id']}")
+    return operation["id"]
+
+
+def _fit_ranker(X):
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression().fit(X, (X[:, 0] > 0).astype(int))

@@ -17,7 +17,6 @@ import {
   trafficLabel
 } from './format';
 import { IQuery, ModelHubModel } from './model';
-import { queueLabel } from './operations';
 
 /** Delay between the last keystroke and the request (ms). */
 const TYPING_DELAY = 350;
@@ -436,11 +435,6 @@ function VersionItem(props: {
             operation={conversion.operation}
             label={`Progress of the conversion of ${ref}`}
           />
-          {queueLabel(conversion.operation) && (
-            <div className="jp-ModelHub-queue">
-              {queueLabel(conversion.operation)}
-            </div>
-          )}
         </div>
       )}
       {conversion?.message && (

@@ -80,6 +80,7 @@ export class ModelHubModel {
   constructor(client: IModelHubClient) {
     this.client = client;
     this.activity = new ActivityModel(client);
+    this.activity.ended.connect(this._onOperationEnded, this);
   }
 
   readonly client: IModelHubClient;
@@ -239,6 +240,13 @@ export class ModelHubModel {
     }
   }
 
+  /** A deploy that ended changed the endpoints: show them now rather than at the next reload. */
+  private _onOperationEnded(_: ActivityModel, operation: IOperation): void {
+    if (operation.link?.type === 'endpoint' || operation.kind === 'deploy') {
+      void this.loadEndpoints();
+    }
+  }
+
   /** What an Activity link led to, until another one is followed. */
   get selection(): Readonly<Selection> | null {
     return this._selection;
@@ -266,6 +274,7 @@ export class ModelHubModel {
     } else if (link.type === 'endpoint') {
       this._selection = { type: 'endpoint', name: link.name };
       this._endpointsExpanded = true;
+      void this.loadEndpoints();
     }
     this._emit();
   };

@@ -337,3 +337,21 @@ test('operation helpers: progress, queue, failure, link', () => {
   assert.equal(linkLabel(operation({ link: { type: 'endpoint', name: 'churn-ep' } })), 'churn-ep');
   assert.equal(linkLabel(operation({ link: null })), '');
 });
+
+test('ended: emitted once for an operation seen active that has ended, not for ones ended before', async () => {
+  const client = fakeClient([operation({ id: 1, status: 'succeeded' }), operation({ id: 2, status: 'running' })]);
+  const activity = new ActivityModel(client);
+  const ended = [];
+  activity.ended.connect((_, op) => ended.push([op.id, op.status]));
+  await activity.refresh();
+  assert.deepEqual(ended, []);
+  client.set(operation({ id: 2, status: 'failed' }));
+  await activity.refresh();
+  await activity.refresh();
+  assert.deepEqual(ended, [[2, 'failed']]);
+  // The answer to a POST or a follow-up counts too.
+  activity.remember(operation({ id: 3, status: 'running' }));
+  activity.remember(operation({ id: 3, status: 'succeeded' }));
+  assert.deepEqual(ended, [[2, 'failed'], [3, 'succeeded']]);
+  activity.dispose();
+});

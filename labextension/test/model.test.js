@@ -560,6 +560,21 @@ test('reveal: a version link opens its model and selects the version; an endpoin
   model.dispose();
 });
 
+test('a deploy that ends reloads the endpoints at once; so does following a link to one', async () => {
+  const client = fakeClient();
+  client.operations = [operation({ id: 9, kind: 'deploy', subject: 'churn-ep', status: 'running' })];
+  const model = new ModelHubModel(client);
+  await model.activity.refresh();
+  assert.equal(count(client, 'listEndpoints'), 0);
+  client.operations = [operation({ id: 9, kind: 'deploy', subject: 'churn-ep', status: 'succeeded',
+    link: { type: 'endpoint', name: 'churn-ep' } })];
+  await model.activity.refresh();
+  assert.equal(count(client, 'listEndpoints'), 1);
+  model.reveal({ type: 'endpoint', name: 'churn-ep' });
+  assert.equal(count(client, 'listEndpoints'), 2);
+  model.dispose();
+});
+
 test('conversion and endpoint format helpers', () => {
   assert.equal(formatSpeedup(23.1), '23x');
   assert.equal(formatSpeedup(1.43), '1.4x');

@@ -6,7 +6,7 @@ import * as React from 'react';
 
 import type { IOperation, OperationLink } from '../../api';
 import { absoluteTime, formatDuration, relativeTime } from '../../format';
-import { failureMessage, queueLabel } from '../../operations';
+import { failureMessage } from '../../operations';
 import { CancelButton } from './CancelButton';
 import { ActivityModel } from './model';
 import { LogToggle, OperationLog } from './OperationLog';
@@ -26,7 +26,6 @@ export function OperationItem(props: {
     operation.started_time && operation.ended_time
       ? formatDuration(operation.started_time, operation.ended_time)
       : '';
-  const queue = queueLabel(operation);
   return (
     <li
       className="jp-ModelHub-operation"
@@ -44,17 +43,6 @@ export function OperationItem(props: {
         >
           {operation.status}
         </span>
-        <time
-          className="jp-ModelHub-time"
-          dateTime={time}
-          title={
-            absoluteTime(time) +
-            (operation.created_by ? ` by ${operation.created_by}` : '') +
-            (took ? `, took ${took}` : '')
-          }
-        >
-          {relativeTime(time)}
-        </time>
       </div>
       {operation.active && (
         <ProgressBar
@@ -62,7 +50,6 @@ export function OperationItem(props: {
           label={`Progress of operation ${operation.id}`}
         />
       )}
-      {queue && <div className="jp-ModelHub-queue">{queue}</div>}
       {ended && (
         <div className="jp-ModelHub-operationError">
           {failureMessage(operation)}
@@ -70,7 +57,17 @@ export function OperationItem(props: {
       )}
       <div className="jp-ModelHub-operationActions">
         <ResultLink operation={operation} onReveal={onReveal} />
-        {took && <span className="jp-ModelHub-took">{took}</span>}
+        <time
+          className="jp-ModelHub-operationTime"
+          dateTime={time}
+          title={
+            absoluteTime(time) +
+            (operation.created_by ? ` by ${operation.created_by}` : '') +
+            (took ? `, took ${took}` : '')
+          }
+        >
+          {took ? `${took} \u00b7 ${relativeTime(time)}` : relativeTime(time)}
+        </time>
         <LogToggle activity={activity} operation={operation} />
         {operation.active && (
           <CancelButton activity={activity} operation={operation} />

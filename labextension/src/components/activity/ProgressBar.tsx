@@ -1,21 +1,25 @@
 /**
- * A progress bar for an operation, with what it is doing now. Indeterminate
- * (no aria-valuenow) while the server does not know the total.
+ * A progress bar for an operation, with what it is doing now (or where it
+ * waits in the queue). Indeterminate (no aria-valuenow) while the server does
+ * not know the total.
  */
 import * as React from 'react';
 
 import type { IOperation } from '../../api';
-import { progressView } from '../../operations';
+import { progressView, queueLabel } from '../../operations';
 
 export function ProgressBar(props: {
   operation: IOperation;
   label: string;
 }): React.ReactElement {
   const view = progressView(props.operation);
+  const queue = queueLabel(props.operation);
   const indeterminate = view.value === null || view.max === null;
   const percent =
     indeterminate || !view.max ? 0 : (100 * (view.value as number)) / view.max;
-  const text = [view.message, view.amount].filter(Boolean).join(' \u00b7 ');
+  // A queued operation's message only repeats that it is queued: say where instead.
+  const text =
+    queue || [view.message, view.amount].filter(Boolean).join(' \u00b7 ');
   return (
     <div className="jp-ModelHub-progress">
       <div
@@ -35,7 +39,15 @@ export function ProgressBar(props: {
           style={indeterminate ? undefined : { width: `${percent}%` }}
         />
       </div>
-      {text && <div className="jp-ModelHub-progressText">{text}</div>}
+      {text && (
+        <div
+          className={
+            'jp-ModelHub-progressText' + (queue ? ' jp-ModelHub-queue' : '')
+          }
+        >
+          {text}
+        </div>
+      )}
     </div>
   );
 }

@@ -59,6 +59,14 @@ export class ActivityModel {
     return this._changed;
   }
 
+  /**
+   * Emitted with an operation seen active here and then ended, so the panel
+   * can reload what it made (the endpoints record no event of their own).
+   */
+  get ended(): ISignal<this, IOperation> {
+    return this._ended;
+  }
+
   /** Every active operation and the newest others, newest first. */
   get operations(): readonly IOperation[] {
     return this._operations;
@@ -207,6 +215,7 @@ export class ActivityModel {
     }
     this._operations = sortNewestFirst([...others, operation]);
     this._emit();
+    this._noticeEnded(previous ? [previous] : []);
     this._reloadOpenLogs();
     this._schedule();
   }
@@ -246,10 +255,12 @@ export class ActivityModel {
     if (operations) {
       this._failures = 0;
       if (!this._loaded || JSON.stringify(operations) !== JSON.stringify(this._operations)) {
+        const previous = this._operations;
         this._operations = operations;
         this._loaded = true;
         changed = true;
         this._forgetGone();
+        this._noticeEnded(previous);
       }
     } else {
       this._failures++;
@@ -318,6 +329,16 @@ export class ActivityModel {
     }, delay);
   }
 
+  /** Emit `ended` for each of `previous` that was active and is no longer. */
+  private _noticeEnded(previous: readonly IOperation[]): void {
+    for (const before of previous) {
+      const now = this._find(before.id);
+      if (before.active && now && !now.active) {
+        this._ended.emit(now);
+      }
+    }
+  }
+
   /** Open logs grow while their operation runs, and once more when it has ended. */
   private _reloadOpenLogs(): void {
     for (const id of this._logs.keys()) {
@@ -355,6 +376,7 @@ export class ActivityModel {
   }
 
   private _changed = new Signal<this, void>(this);
+  private _ended = new Signal<this, IOperation>(this);
   private _operations: IOperation[] = [];
   private _loaded = false;
   private _error: string | null = null;
