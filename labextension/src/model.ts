@@ -203,12 +203,20 @@ export class ModelHubModel {
       if (ended === null) {
         return;
       }
-      state =
-        ended.status === 'succeeded'
-          ? { busy: false, message: successMessage(ended, ref), error: false, operation: null }
-          : { busy: false, message: failureMessage(ended), error: true, operation: null };
+      const succeeded = ended.status === 'succeeded';
+      state = {
+        busy: false,
+        message: succeeded ? successMessage(ended, ref) : failureMessage(ended),
+        error: !succeeded,
+        operation: null
+      };
     } catch (error) {
-      state = { busy: false, message: messageOf(error), error: true, operation: null };
+      state = {
+        busy: false,
+        message: messageOf(error),
+        error: true,
+        operation: null
+      };
     }
     if (this._isDisposed) {
       return;
@@ -220,7 +228,7 @@ export class ModelHubModel {
     }
   }
 
-  /** A new state of the conversion of `ref`: re-render only when what shows changed. */
+  /** A new state of the conversion of `ref`; re-render only if what shows changed. */
   private _followConversion(ref: string, operation: IOperation): void {
     this.activity.remember(operation);
     const previous = this._conversions.get(ref)?.operation;
@@ -240,7 +248,7 @@ export class ModelHubModel {
     }
   }
 
-  /** A deploy that ended changed the endpoints: show them now rather than at the next reload. */
+  /** A deploy that ended changed the endpoints: show them now, not in 5 s. */
   private _onOperationEnded(_: ActivityModel, operation: IOperation): void {
     if (operation.link?.type === 'endpoint' || operation.kind === 'deploy') {
       void this.loadEndpoints();
@@ -558,11 +566,11 @@ export class ModelHubModel {
       events.length > operationEvents ||
       (events.length === 0 && result.last_id !== after) ||
       this._error !== null;
-    const activityChanged =
-      after === null || operationEvents > 0 || this.activity.error !== null;
     this._lastEventId = result.last_id;
-    if (activityChanged) {
+    if (after === null || this.activity.error !== null) {
       void this.activity.refresh();
+    } else if (operationEvents > 0) {
+      this.activity.operationsChanged();
     }
     if (registryChanged) {
       await this._reloadRegistry();
@@ -698,5 +706,7 @@ function successMessage(operation: IOperation, ref: string): string {
     return conversionSummary(result);
   }
   const link = operation.link;
-  return link?.type === 'version' ? `${ref} converted: ${link.ref}` : `${ref} converted.`;
+  return link?.type === 'version'
+    ? `${ref} converted: ${link.ref}`
+    : `${ref} converted.`;
 }

@@ -160,17 +160,26 @@ test('while an operation is active, it reloads every ACTIVITY_INTERVAL; then it 
     await flush();
     assert.equal(count(client, 'listOperations'), calls);
 
+    // Events about operations reload at once when no timer would.
+    activity.operationsChanged();
+    await flush();
+    assert.equal(count(client, 'listOperations'), calls + 2);
+
     // A new active one (the answer to a POST) starts the reloads again; stop() ends them.
     activity.remember(operation({ id: 2, status: 'queued', queue_position: 1 }));
     assert.deepEqual(activity.operations.map(op => op.id), [2, 1]);
     client.set(operation({ id: 2, status: 'running' }));
-    mock.timers.tick(ACTIVITY_INTERVAL);
+    // The timer is due within the second: an operation event adds no reload.
+    activity.operationsChanged();
     await flush();
     assert.equal(count(client, 'listOperations'), calls + 2);
+    mock.timers.tick(ACTIVITY_INTERVAL);
+    await flush();
+    assert.equal(count(client, 'listOperations'), calls + 4);
     activity.stop();
     mock.timers.tick(ACTIVITY_INTERVAL * 5);
     await flush();
-    assert.equal(count(client, 'listOperations'), calls + 2);
+    assert.equal(count(client, 'listOperations'), calls + 4);
     assert.equal(activity.isRunning, false);
     activity.dispose();
   } finally {

@@ -21,7 +21,8 @@ export function OperationItem(props: {
   const { activity, operation, onReveal } = props;
   const cancelError = activity.cancelState(operation.id)?.error;
   const ended = !operation.active && operation.status !== 'succeeded';
-  const time = operation.ended_time ?? operation.started_time ?? operation.created_time;
+  const time =
+    operation.ended_time ?? operation.started_time ?? operation.created_time;
   const took =
     operation.started_time && operation.ended_time
       ? formatDuration(operation.started_time, operation.ended_time)
@@ -31,7 +32,6 @@ export function OperationItem(props: {
       className="jp-ModelHub-operation"
       data-operation={operation.id}
       data-status={operation.status}
-      aria-label={`Operation ${operation.id}: ${operation.kind} ${operation.subject}, ${operation.status}`}
     >
       <div className="jp-ModelHub-operationHeader">
         <span className="jp-ModelHub-operationKind">{operation.kind}</span>
@@ -39,7 +39,10 @@ export function OperationItem(props: {
           {operation.subject}
         </span>
         <span
-          className={`jp-ModelHub-operationStatus jp-ModelHub-state jp-mod-${operation.status}`}
+          className={
+            'jp-ModelHub-operationStatus jp-ModelHub-state ' +
+            `jp-mod-${operation.status}`
+          }
         >
           {operation.status}
         </span>

@@ -254,7 +254,9 @@ export class ActivityModel {
     let changed = false;
     if (operations) {
       this._failures = 0;
-      if (!this._loaded || JSON.stringify(operations) !== JSON.stringify(this._operations)) {
+      const same =
+        JSON.stringify(operations) === JSON.stringify(this._operations);
+      if (!this._loaded || !same) {
         const previous = this._operations;
         this._operations = operations;
         this._loaded = true;
@@ -274,6 +276,17 @@ export class ActivityModel {
     }
     this._reloadOpenLogs();
     this._schedule();
+  }
+
+  /**
+   * The events feed says operations changed: reload, unless the timer does
+   * within ACTIVITY_INTERVAL anyway (it reloads every active operation, and
+   * any new one, while one is active).
+   */
+  operationsChanged(): void {
+    if (this._timer === null) {
+      void this.refresh();
+    }
   }
 
   /** Reload every ACTIVITY_INTERVAL ms while an operation is active (the panel is visible). */
