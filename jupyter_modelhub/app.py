@@ -98,14 +98,12 @@ class ModelHubApp(ExtensionApp):
         )
         self.log.info("Model Hub registry at %s", self.database.engine.url.render_as_string(hide_password=True))
 
-    def _worker_config(self):
-        """What operation workers are configured with: this server's config, plus the values
-        the server computes for its services."""
-        from traitlets.config import Config
-
-        config = Config(self.config)
-        config.ModelHubApp.registry_class = self.registry_class
-        config.DeploymentManager.script_roots = list(self.deployments.script_roots)
+    def _worker_config(self) -> dict:
+        """What operation workers are configured with: the settings of this server's services as
+        they resolved here (config files, command line, defaults computed at start)."""
+        config = {"ModelHubApp": {"registry_class": self.registry_class}}
+        for service in (self.registry, self.converter, self.deployments, self.deployments.environments):
+            config[type(service).__name__] = {name: getattr(service, name) for name in service.trait_names(config=True)}
         return config
 
     def initialize_handlers(self) -> None:

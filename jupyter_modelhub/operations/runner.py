@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from traitlets import Bool, Dict, Float, Integer
-from traitlets.config import Config, LoggingConfigurable
+from traitlets.config import LoggingConfigurable
 
 from ..errors import Conflict
 from ..store.database import Database
@@ -32,8 +32,8 @@ MARKER = "jupyter_modelhub.operations.worker"  # in every worker's command line
 RESTARTED = "the server restarted while it ran"
 
 
-def _config_for_workers(config: Config) -> dict:
-    """The server's configuration as JSON a worker can load (classes become import paths)."""
+def _config_for_workers(config: dict) -> dict:
+    """Service settings as JSON a worker can load (classes become import paths)."""
 
     def plain(value):
         if isinstance(value, type):
@@ -47,8 +47,6 @@ def _config_for_workers(config: Config) -> dict:
 
     out: dict = {}
     for section, values in config.items():
-        if not isinstance(values, dict):
-            continue
         for name, value in values.items():
             try:
                 out.setdefault(section, {})[name] = plain(value)
@@ -74,12 +72,12 @@ class OperationRunner(LoggingConfigurable):
         help="Cancel running operations when the server stops. Off: they run on, and the next start adopts them.",
     )
 
-    def __init__(self, database: Database, root: Path, worker_config: Config | None = None, **kwargs):
+    def __init__(self, database: Database, root: Path, worker_config: dict | None = None, **kwargs):
         super().__init__(**kwargs)
         self.db_url = database.url
         self.root = Path(root).resolve()
         self.store = OperationStore(database, self.root)
-        self.worker_config = _config_for_workers(worker_config or Config())
+        self.worker_config = _config_for_workers(worker_config or {})
         # run after a worker was killed without cleaning up: kind -> callable(operation_id)
         self.cleanups: dict[str, Callable[[int], None]] = {}
         self._children: dict[int, subprocess.Popen] = {}
@@ -118,6 +116,8 @@ class OperationRunner(LoggingConfigurable):
     def cancel(self, operation_id: int, user: str = "") -> dict:
         """Stop the work and everything it started; the operation ends 'cancelled'."""
         operation = self.store.get(operation_id)
+        if operation["status"] in FINAL:
+            raise Conflict(f"Operation {operation_id} already {operation['status']}; there is nothing to cancel.")
         if operation["status"] == "queued" and self.store.finish(
                 operation_id, "cancelled", expected=("queued",),
                 error={"message": f"Operation {operation_id} was cancelled before it started.", "reason": "cancelled"}):
