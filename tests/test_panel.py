@@ -7,7 +7,8 @@ the server's message for a malformed filter, live updates from the event poll, a
 versions, the Endpoints section (empty, then a real scikit-learn model deployed as an endpoint),
 and converting that model to ONNX from its version row; and the Activity section: conversions
 started through the REST API shown live with their progress bar, place in the queue, log tail and
-result link, one cancelled from the panel, and a deploy that builds an isolated environment.
+result link, one cancelled from the panel while it waits; an environment build cancelled from
+the panel while uv runs; and a deploy that builds an isolated environment, linked to its endpoint.
 Leaves screenshots in tests/artifacts/ (panel.png, activity-running.png, activity.png).
 
 Needs Chromium (/usr/bin/chromium, or MODELHUB_TEST_CHROMIUM) and the built labextension
@@ -23,7 +24,9 @@ from pathlib import Path
 
 import pytest
 
-from panel_helpers import CHROMIUM, CHROMIUM_ARGS, LabServer, missing_prerequisites, start_lab
+from panel_helpers import (
+    CHROMIUM, CHROMIUM_ARGS, HeldIndex, LabServer, missing_prerequisites, start_lab,
+)
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
@@ -340,6 +343,24 @@ def test_activity_section(lab: LabServer, browser_page) -> None:
     expect(version).to_have_attribute("aria-current", "true")
     expect(version.locator(".jp-ModelHub-flavorBadge")).to_have_text("onnx")
     expect(version).to_be_in_viewport()
+
+    # An environment build cancelled from the panel while uv runs (it waits on a held index).
+    with HeldIndex() as index:
+        building = _start(lab, "endpoints/held-ep/deployments", {
+            "model": "scorer:1", "auth": "none", "environment": index.requirements("six==1.16.0"),
+        })
+        assert index.asked.wait(60), "uv never asked the index: the build did not start"
+        build = activity.locator(f'.jp-ModelHub-operation[data-operation="{building}"]')
+        expect(build.locator(".jp-ModelHub-operationKind")).to_have_text("deploy", timeout=LIVE_TIMEOUT)
+        expect(build.locator(".jp-ModelHub-operationSubject")).to_have_text("held-ep")
+        expect(build.locator(".jp-ModelHub-operationStatus")).to_have_text("running")
+        expect(build.get_by_role("progressbar", name=f"Progress of operation {building}")).to_be_visible()
+        build.get_by_role("button", name=f"Cancel operation {building}").click()
+        expect(build.locator(".jp-ModelHub-operationStatus")).to_have_text("cancelled", timeout=LIVE_TIMEOUT)
+        expect(build.get_by_role("button", name=re.compile("^Cancel"))).to_have_count(0)
+        expect(build.locator(".jp-ModelHub-operationError")).not_to_be_empty()
+    assert lab.get(f"operations/{building}").json()["status"] == "cancelled"
+    assert lab.get("endpoints/held-ep").status_code == 404, "a cancelled deploy makes no endpoint"
 
     # A deploy that builds an isolated environment is an operation too; its link is the endpoint.
     import sklearn
