@@ -49,16 +49,14 @@ class Operation(Result):
 
     def refresh(self) -> Operation:
         """Fetch the current state from the server."""
-        self.clear()
-        self.update(self._client.operation(self["id"]))
+        self._replace(self._client.operation(self["id"]))
         return self
 
     def wait(self, timeout: float | None = None, progress=None) -> Operation:
         """Wait until it ends (no limit by default: long work is not cut short by a client timeout).
         ``progress`` is called with the operation's state at every poll."""
         def seen(state: dict) -> None:
-            self.clear()
-            self.update(state)
+            self._replace(state)
             if progress is not None:
                 progress(self)
 
@@ -67,12 +65,16 @@ class Operation(Result):
 
     def cancel(self) -> Operation:
         """Stop it and what it started; raises Conflict if it already ended."""
-        self.clear()
-        self.update(self._client.cancel_operation(self["id"]))
+        self._replace(self._client.cancel_operation(self["id"]))
         return self
 
     def log(self, tail: int = 100) -> str:
         return self._client.operation_log(self["id"], tail)
+
+    def _replace(self, state: dict) -> None:
+        """Take the server's newer state (the handle stays the same object the user holds)."""
+        self.clear()
+        self.update(state)
 
     def outcome(self) -> dict:
         """The result of a succeeded operation; otherwise the error it ended with, raised as the
@@ -105,7 +107,7 @@ class Operation(Result):
         return (f'{STYLE}<div class="mh-card">operation <b>{self["id"]}</b> {escape(self["kind"])} '
                 f'<code>{escape(self["subject"])}</code> {state_html(_OUTCOME.get(self["status"], ""), self["status"])} '
                 f'{detail}{result}{error}<div class="mh-muted">%operation {self["id"]} --log shows its log'
-                + (f"; --cancel stops it" if self["active"] else "") + "</div></div>")
+                + ("; --cancel stops it" if self["active"] else "") + "</div></div>")
 
 
 class OperationList(Result):

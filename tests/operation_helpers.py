@@ -1,0 +1,75 @@
+"""Helpers of the operation tests: a package index that never answers (so an environment build
+runs until cancelled), and a look at the processes an operation left behind."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from conftest import ServerProcess
+
+
+def processes_in_group(pgid: int) -> list[int]:
+    """Live (not zombie) processes of a process group."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            members.append(int(stat.parent.name))
+    return members
+
+
+def worker_pid(server: ServerProcess, operation_id: int) -> int | None:
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            words = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if f"--operation={operation_id}".encode() in words and str(server.root).encode() in words:
+            return int(cmdline.parent.name)
+    return None
+
+
+def environments(server: ServerProcess) -> list[str]:
+    return sorted(p.name for p in (server.root / "envs").iterdir() if p.is_dir() and ".partial-" not in p.name)
+
+
+class StallingIndex:
+    """A package index on 127.0.0.1 that never answers until released: an environment build
+    pointed at it is running (uv waits on it) for as long as a test needs to cancel it."""
+
+    def __init__(self):
+        self.release = threading.Event()
+        self.asked = threading.Event()
+        stall = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                stall.asked.set()
+                stall.release.wait(120)
+                self.send_error(404)
+
+            def log_message(self, *args):
+                pass
+
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+
+            def handle_error(self, request, client_address):
+                pass  # the client (uv) gave up or was killed: expected here
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/simple/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def requirements(self) -> str:
+        return f"--index-url {self.url}\nsix==1.16.0\n"
+
+    def close(self):
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()

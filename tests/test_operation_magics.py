@@ -1,0 +1,96 @@
+"""The magics of long work in real kernels: a live progress bar (a widget in a notebook, also when
+papermill runs it; text in plain IPython), an interrupt that stops waiting and not the work,
+and %operations / %operation."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+
+import nbformat
+import papermill
+import pytest
+from conftest import wait_until
+from operation_helpers import StallingIndex, processes_in_group, worker_pid
+from test_magics import TRAIN, Kernel
+
+
+@pytest.fixture(scope="module")
+def kernel(hub_server):
+    k = Kernel(hub_server, "operations.ipynb")
+    k.run("%load_ext jupyter_modelhub\n" + TRAIN + "\n%register opsm clf --sample X[:5]")
+    yield k
+    k.stop()
+
+
+def test_no_wait_returns_an_operation_that_the_operation_magics_show(kernel, hub_server):
+    out = kernel.run("op = %convert opsm:1 --no-wait\nop")
+    assert not out["error"], out
+    assert "convert opsm:1:" in out["text"] and "%operation" in out["html"]
+    out = kernel.run("op.wait()\nprint(op['status'], op['link']['ref'])")
+    assert "succeeded opsm:2" in out["text"], out
+    out = kernel.run("%operations --kind convert")
+    assert "convert" in out["text"] and "opsm:1" in out["text"] and "succeeded" in out["text"], out
+    number = hub_server.client().operations(kind="convert", subject="opsm:1")["operations"][0]["id"]
+    out = kernel.run(f"%operation {number} --log")
+    assert "checking equivalence" in out["text"] and "succeeded" in out["text"], out
+    out = kernel.run(f"%operation {number} --cancel")
+    assert out["error"].startswith("UsageError") and "already succeeded" in out["error"], out
+    out = kernel.run("%operation 99999")
+    assert "No operation 99999" in out["error"], out
+
+
+def test_an_interrupt_stops_waiting_not_the_build(kernel, hub_server, tmp_path):
+    stall = StallingIndex()
+    try:
+        requirements = tmp_path / "requirements.txt"
+        requirements.write_text(stall.requirements())
+
+        def interrupt_once_the_build_runs():
+            stall.asked.wait(60)
+            hub_server.session.post(hub_server.url + f"api/kernels/{kernel.kernel_id}/interrupt")
+
+        threading.Thread(target=interrupt_once_the_build_runs, daemon=True).start()
+        out = kernel.run(f"%deploy stall-ep opsm:1 --env {requirements}")
+        assert out["widgets"] == 1, out
+        assert "Stopped waiting; operation" in out["text"] and "--cancel stops it" in out["text"], out
+        assert kernel.run("print(1 + 1)")["text"].strip() == "2", "the kernel is free again"
+        operation = hub_server.client().operations(kind="deploy", subject="stall-ep")["operations"][0]
+        assert operation["status"] == "running", "the build goes on"
+        pid = worker_pid(hub_server, operation["id"])
+        out = kernel.run(f"%operation {operation['id']} --cancel")
+        assert "cancelled" in out["text"], out
+        assert processes_in_group(pid) == []
+    finally:
+        stall.close()
+
+
+def test_plain_ipython_shows_a_text_progress_bar(hub_server):
+    env = {**os.environ, "MODELHUB_URL": hub_server.url, "MODELHUB_TOKEN": hub_server.token}
+    script = ("from IPython.testing.globalipapp import start_ipython\nip = start_ipython()\n"
+              "ip.run_cell('%load_ext jupyter_modelhub')\n"
+              "print(ip.run_cell('%convert opsm:1 --tolerance 1e-3').result.text())\n")
+    run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=180)
+    lines = run.stdout.splitlines()
+    bars = [line for line in lines if line.startswith("convert opsm:1 [")]
+    assert len(bars) >= 2 and "succeeded" in bars[-1] and "#" * 24 in bars[-1], run.stdout + run.stderr
+    assert any("opsm:" in line and "(onnx) from opsm:1" in line for line in lines), run.stdout
+
+
+def test_papermill_keeps_the_progress_widget_and_its_outcome(hub_server, tmp_path, monkeypatch):
+    monkeypatch.setenv("MODELHUB_URL", hub_server.url)
+    monkeypatch.setenv("MODELHUB_TOKEN", hub_server.token)
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("%load_ext jupyter_modelhub"),
+        nbformat.v4.new_code_cell("%convert opsm:1 --tolerance 1e-2"),
+    ])
+    nbformat.write(notebook, tmp_path / "in.ipynb")
+    executed = papermill.execute_notebook(str(tmp_path / "in.ipynb"), str(tmp_path / "out.ipynb"),
+                                          progress_bar=False, kernel_name="python3")
+    outputs = executed.cells[1]["outputs"]
+    widget = [o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert len(widget) == 1, outputs
+    assert widget[0]["data"]["text/plain"].startswith("convert opsm:1 [########################] succeeded")
+    assert any("(onnx) from opsm:1" in o.get("data", {}).get("text/plain", "") for o in outputs)
