@@ -54,6 +54,7 @@ bench: install $(MLFLOW_VENV)/bin/mlflow
 	$(PY) bench/onnx.py
 	$(PY) bench/serving.py --mlflow-python $(MLFLOW_VENV)/bin/python
 	$(PY) bench/endpoints.py
+	$(PY) bench/operations.py
 
 # Generate an alembic migration after changing store/orm.py: make migration MESSAGE="add x"
 migration: install

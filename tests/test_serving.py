@@ -193,7 +193,7 @@ def test_open_inference_protocol(onnx_server, models):
     assert onnx_server.get("/v2/health/live").status_code == 200
     assert onnx_server.get("/v2/health/ready").status_code == 200
     server_metadata = onnx_server.get("/v2").json()
-    assert server_metadata["name"] and "version" in server_metadata and server_metadata["extensions"] == []
+    assert server_metadata["name"] and "version" in server_metadata and server_metadata["extensions"] == ["binary_tensor_data"]
     for path in ("/v2/models/churn", "/v2/models/churn/versions/2"):
         metadata = onnx_server.get(path).json()
         assert metadata == {

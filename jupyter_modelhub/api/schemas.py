@@ -268,6 +268,7 @@ class Progress(BaseModel):
     total: Optional[int] = Field(None, description="null while the amount of work is unknown")
     unit: str = ""
     message: str = ""
+    updated_time: Optional[str] = Field(None, description="when the worker last reported (UTC, milliseconds)")
 
 
 class OperationError(BaseModel):

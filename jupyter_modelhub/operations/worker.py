@@ -18,6 +18,7 @@ import signal
 import sys
 import time
 import traceback
+from datetime import datetime, timezone
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
@@ -49,7 +50,8 @@ class WorkerProgress(Progress):
     def step(self, message: str, done: int | None = None, total: int | None = None, unit: str = "steps") -> None:
         changed = message != self.current["message"]
         self.current = {"done": self.current["done"] if done is None else done,
-                        "total": self.current["total"] if total is None else total, "unit": unit, "message": message}
+                        "total": self.current["total"] if total is None else total, "unit": unit, "message": message,
+                        "updated_time": datetime.now(timezone.utc).isoformat(timespec="milliseconds")[:-6] + "Z"}
         if changed:
             self.log.write(f"[{time.strftime('%H:%M:%S')}] {message}\n".encode())
             self.log.flush()

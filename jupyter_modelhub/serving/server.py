@@ -71,7 +71,7 @@ class Runtime:
         self.stopped = asyncio.Event()
         self.servers: list[HTTPServer] = []
         self.server_metadata = protocols.dumps(
-            {"name": "jupyter_modelhub.serving", "version": _server_version(), "extensions": []})
+            {"name": "jupyter_modelhub.serving", "version": _server_version(), "extensions": ["binary_tensor_data"]})
         self.openapi = protocols.dumps(openapi.document(self.name, self.version, self.signature, bool(self.auth_header)))
 
     async def load(self) -> None:
