@@ -66,10 +66,17 @@ class StallingIndex:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/simple/"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
-    def requirements(self) -> str:
-        return f"--index-url {self.url}\nsix==1.16.0\n"
+    def requirements(self, *packages: str) -> str:
+        """A requirements file that installs ``packages`` (six by default) from this index."""
+        return "\n".join([f"--index-url {self.url}", *(packages or ["six==1.16.0"])]) + "\n"
 
     def close(self):
         self.release.set()
         self.server.shutdown()
         self.server.server_close()
+
+    def __enter__(self) -> "StallingIndex":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

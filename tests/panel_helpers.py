@@ -17,10 +17,8 @@ import socket
 import subprocess
 import sys
 import tarfile
-import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import requests
@@ -258,51 +256,3 @@ def start_lab(tmp: Path, *, startup_timeout: float = 90) -> LabServer:
     raise RuntimeError(
         f"jupyter lab did not answer within {startup_timeout}s ({last_error}):\n" + server.log_tail()
     )
-
-
-class HeldIndex:
-    """A package index on 127.0.0.1 that holds every request until ``close()``.
-
-    An environment build whose requirements point uv at it runs (uv waits for the index) for as
-    long as the test needs, so the test can cancel a build that is really under way. ``asked`` is
-    set once uv has asked. Use it as a context manager.
-    """
-
-    def __init__(self) -> None:
-        self.asked = threading.Event()
-        self._released = threading.Event()
-        index = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                index.asked.set()
-                index._released.wait(300)
-                self.send_error(404)
-
-            def log_message(self, *args) -> None:
-                pass
-
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-
-            def handle_error(self, request, client_address) -> None:
-                pass  # uv was stopped while it waited: what the test wants
-
-        self._server = Server(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/simple/"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-
-    def requirements(self, *packages: str) -> str:
-        """A requirements file that installs ``packages`` from this index."""
-        return "\n".join([f"--index-url {self.url}", *packages]) + "\n"
-
-    def close(self) -> None:
-        self._released.set()
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> "HeldIndex":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()

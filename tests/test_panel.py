@@ -24,8 +24,9 @@ from pathlib import Path
 
 import pytest
 
+from operation_helpers import StallingIndex
 from panel_helpers import (
-    CHROMIUM, CHROMIUM_ARGS, HeldIndex, LabServer, missing_prerequisites, start_lab,
+    CHROMIUM, CHROMIUM_ARGS, LabServer, missing_prerequisites, start_lab,
 )
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -345,7 +346,7 @@ def test_activity_section(lab: LabServer, browser_page) -> None:
     expect(version).to_be_in_viewport()
 
     # An environment build cancelled from the panel while uv runs (it waits on a held index).
-    with HeldIndex() as index:
+    with StallingIndex() as index:
         building = _start(lab, "endpoints/held-ep/deployments", {
             "model": "scorer:1", "auth": "none", "environment": index.requirements("six==1.16.0"),
         })

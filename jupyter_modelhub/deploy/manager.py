@@ -31,7 +31,7 @@ from ..registry import ModelRegistry, iso
 from ..store.database import Database
 from ..store.orm import Deployment, Endpoint, ModelVersion, ServingRecord, utcnow
 from ..operations.progress import Progress
-from .environments import EnvironmentBuilder
+from ..packaging.venvs import EnvironmentBuilder
 from .host import write_json
 
 SETTINGS = ("instances", "max_batch_size", "max_batch_wait_ms", "max_request_bytes", "request_timeout")

@@ -216,3 +216,48 @@ class Operation(Base):
     started_time: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     ended_time: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     created_by: Mapped[str] = mapped_column(String(128), default="", nullable=False)
+
+
+class Environment(Base):
+    """A software environment for serving: pip requirements locked with uv for one platform,
+    Python version and base image. ``version`` is 1, 2, 3... per name; ``content_hash`` (of the
+    lock, the Python version and the base image) makes the same content the same version."""
+
+    __tablename__ = "environments"
+    __table_args__ = (
+        UniqueConstraint("name", "version", name="uq_environments_name_version"),
+        Index("ix_environments_name_hash", "name", "content_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), nullable=False)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    content_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    requirements: Mapped[str] = mapped_column(Text, nullable=False)
+    lock: Mapped[str] = mapped_column(Text, nullable=False)
+    python: Mapped[str] = mapped_column(String(16), nullable=False)
+    base_image: Mapped[str] = mapped_column(String(256), nullable=False)
+    created_time: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    created_by: Mapped[str] = mapped_column(String(128), default="", nullable=False)
+
+
+class Image(Base):
+    """A serving image built for a model version: where it is in the engine, how it was built."""
+
+    __tablename__ = "images"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tag: Mapped[str] = mapped_column(String(256), nullable=False, index=True)
+    image_id: Mapped[str] = mapped_column(String(128), nullable=False)
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("model_versions.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id", ondelete="RESTRICT"), nullable=False)
+    size: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    report: Mapped[dict] = mapped_column(JSON, default=dict, nullable=False)
+    labels: Mapped[dict] = mapped_column(JSON, default=dict, nullable=False)
+    built_time: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    created_by: Mapped[str] = mapped_column(String(128), default="", nullable=False)
+
+    version: Mapped[ModelVersion] = relationship()
+    environment: Mapped[Environment] = relationship()

@@ -1,4 +1,4 @@
-"""Isolated Python environments for process deployments, built with uv and cached.
+"""Virtual environments for process deployments (``%deploy --env``), built with uv and cached.
 
 A deployment runs in the server's own Python by default (instant). Given a requirements list,
 it gets a virtual environment made of that list plus what the scoring runtime needs, pinned to
@@ -24,6 +24,7 @@ from traitlets.config import LoggingConfigurable
 
 from ..errors import InvalidInput
 from ..operations.progress import Progress
+from .runtime import copy_runtime
 
 RUNTIME = {"common": ["tornado", "numpy", "orjson"], "onnx": ["onnxruntime"],
            "sklearn": ["scikit-learn", "joblib", "scipy"], "mlflow": ["mlflow"], "custom": []}
@@ -139,10 +140,7 @@ class EnvironmentBuilder(LoggingConfigurable):
     def _add_runtime(target: Path) -> None:
         """Make ``python -m jupyter_modelhub.serving`` importable there, and nothing else of ours.
         The .pth line is relative to site-packages, so the environment can be renamed into place."""
-        shim = target / "modelhub-runtime" / "jupyter_modelhub"
-        shutil.copytree(Path(__file__).parents[1] / "serving", shim / "serving",
-                        ignore=shutil.ignore_patterns("__pycache__"))
-        (shim / "__init__.py").write_text('"""Only the scoring runtime is installed here."""\n')
+        copy_runtime(target / "modelhub-runtime")
         site = next((target / "lib").glob("python*/site-packages"))
         (site / "modelhub-runtime.pth").write_text(os.path.relpath(target / "modelhub-runtime", site) + "\n")
 

@@ -1,0 +1,147 @@
+"""Building an image on a Docker engine through the Docker SDK, and reporting what happened.
+
+The build streams into the operation's log and progress (step N of M). The report lists every
+step with whether the engine reused it from its cache or rebuilt it, the size of each layer of
+the final image, and why a rebuilt step was rebuilt: what changed since the last image of the
+same model ("requirements changed", "model files changed", ...), or that the engine simply did
+not have it cached.
+
+Not here: what goes into the image (``context``), the records (``images``).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+from ..errors import InvalidInput, ModelHubError
+from ..operations.progress import Progress
+
+STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
+# Which input each kind of step depends on; the label holding that input's key.
+LAYER_INPUTS = [
+    ("wheelhouse/", "org.modelhub.environment", "requirements changed"),
+    ("pip install", "org.modelhub.environment", "requirements changed"),
+    ("--from=dependencies", "org.modelhub.environment", "requirements changed"),
+    ("runtime/", "org.modelhub.runtime", "runtime version changed"),
+    ("app/", "org.modelhub.entry-script", "entry script changed"),
+    ("model/", "org.modelhub.model-content", "model files changed"),
+    ("signature.json", "org.modelhub.model-content", "model files changed"),
+]
+
+
+class EngineUnavailable(ModelHubError):
+    """No Docker engine answers where the client looks for one."""
+
+    status = 503
+    reason = "unavailable"
+
+
+def engine():
+    """A client of the Docker engine at DOCKER_HOST (or the local socket), checked to answer."""
+    try:
+        import docker
+    except ImportError:
+        raise EngineUnavailable("Building images needs the Docker SDK: pip install docker.") from None
+    try:
+        client = docker.from_env(timeout=600)
+        client.ping()
+        return client
+    except Exception as exc:  # the SDK raises several kinds for "no engine there"
+        raise EngineUnavailable(
+            f"No Docker engine answers ({type(exc).__name__}). Start one, or point DOCKER_HOST at one; or pass "
+            "--context DIR to write the build context and build it elsewhere.") from None
+
+
+def build(client, context: Path, tag: str, labels: dict, network: str, progress: Progress) -> dict:
+    """Build ``context`` as ``tag``; returns ``{"image_id", "steps", "seconds"}``."""
+    started = time.perf_counter()
+    steps: list[dict] = []
+    image_id = None
+    log = progress.log
+    try:
+        stream = client.api.build(path=str(context), tag=tag, labels=labels, rm=True, forcerm=True, decode=True,
+                                  network_mode=network, pull=False)
+        for chunk in stream:
+            if "error" in chunk:
+                detail = chunk.get("errorDetail", {}).get("message") or chunk["error"]
+                raise InvalidInput(f"The image build failed: {detail.strip()}")
+            text = chunk.get("stream", "")
+            if "aux" in chunk and "ID" in chunk["aux"]:
+                image_id = chunk["aux"]["ID"]
+            if not text:
+                continue
+            if log is not None:
+                log.write(text.encode())
+                log.flush()
+            for line in text.splitlines():
+                _follow(line.strip(), steps, progress)
+    except ModelHubError:
+        raise
+    except Exception as exc:
+        raise InvalidInput(f"The image build failed: {type(exc).__name__}: {exc}") from None
+    if image_id is None:
+        image_id = client.images.get(tag).id
+    return {"image_id": image_id, "steps": steps, "seconds": round(time.perf_counter() - started, 2)}
+
+
+def _follow(line: str, steps: list[dict], progress: Progress) -> None:
+    match = STEP.match(line)
+    if match:
+        number, total, instruction = int(match.group(1)), int(match.group(2)), match.group(3)
+        steps.append({"step": number, "instruction": instruction, "reused": False})
+        progress.step(f"step {number}/{total}: {instruction[:60]}", number - 1, total)
+    elif line == "---> Using cache" and steps:
+        steps[-1]["reused"] = True
+
+
+def report(client, build_result: dict, labels: dict, previous: dict | None) -> dict:
+    """The build report: each step (reused or rebuilt, why), each layer's size, totals."""
+    image = client.images.get(build_result["image_id"])
+    history = [h for h in client.api.history(image.id)]
+    final_stage = _final_stage(build_result["steps"])
+    sizes = _layer_sizes(final_stage, history)
+    rows, earlier_rebuilt = [], False
+    for step in build_result["steps"]:
+        if step["instruction"].upper().startswith("FROM"):
+            earlier_rebuilt = False  # a new stage starts from its base again
+        row = {"step": step["step"], "instruction": _short(step["instruction"]), "reused": step["reused"],
+               "size": sizes.get(step["step"])}
+        if not step["reused"] and _makes_layer(step["instruction"]):
+            row["why"] = _why(step["instruction"], labels, previous, earlier_rebuilt)
+            earlier_rebuilt = True
+        rows.append(row)
+    return {"steps": rows, "size": image.attrs.get("Size", 0), "seconds": build_result["seconds"],
+            "reused": sum(1 for r in rows if r["reused"]),
+            "rebuilt": sum(1 for r in rows if not r["reused"] and _makes_layer(r["instruction"]))}
+
+
+def _final_stage(steps: list[dict]) -> list[dict]:
+    starts = [i for i, s in enumerate(steps) if s["instruction"].upper().startswith("FROM")]
+    return steps[starts[-1]:] if starts else steps
+
+
+def _layer_sizes(final_stage: list[dict], history: list[dict]) -> dict[int, int]:
+    """Match the final stage's steps to the image history (newest first, one entry per step)."""
+    entries = list(reversed(history))[-(len(final_stage) - 1):] if len(final_stage) > 1 else []
+    return {step["step"]: entry.get("Size", 0) for step, entry in zip(final_stage[1:], entries)}
+
+
+def _makes_layer(instruction: str) -> bool:
+    return instruction.split(" ", 1)[0].upper() in ("COPY", "RUN", "ADD")
+
+
+def _why(instruction: str, labels: dict, previous: dict | None, earlier_rebuilt: bool) -> str:
+    """Why a step was rebuilt: its own input changed, a layer under it was rebuilt, or the
+    engine did not have it (first build here, cache pruned)."""
+    for marker, label, reason in LAYER_INPUTS:
+        if marker in instruction and previous is not None and labels.get(label) != previous.get(label):
+            return reason
+    if earlier_rebuilt:
+        return "an earlier layer was rebuilt"
+    return "first image of this model" if previous is None else "not in the engine's build cache"
+
+
+def _short(instruction: str) -> str:
+    return instruction if len(instruction) <= 100 else instruction[:97] + "..."

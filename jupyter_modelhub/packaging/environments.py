@@ -1,0 +1,194 @@
+"""Environments: the software a model is served with, as a versioned resource.
+
+An environment is pip requirements (from a requirements file or a conda-style YAML's pip
+section) plus the Python version and the base image of the image it goes into. It is locked
+with uv for that image's platform and Python, and identified by the hash of the lock, the
+Python version and the base image: the same content is the same version, and the model never
+enters the hash (so a model-only change reuses the environment's image layer).
+
+Without an explicit environment, one is derived from the model: the scoring runtime's packages
+plus what the flavor needs, pinned to the versions this server runs, so the image reproduces
+what the notebook did.
+
+Not here: downloading wheels (``wheelhouse``), building images (``images``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..errors import InvalidInput, NotFound
+from ..refs import RefError, check_name
+from ..registry import iso
+from ..store.database import Database
+from ..store.orm import Environment
+from .venvs import RUNTIME, pinned
+
+PLATFORM = "x86_64-manylinux_2_28"
+PYTHON_VERSION = re.compile(r"^3\.(1[0-9]|[89])$")
+REQUIREMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9,._-]+\])?\s*((==|>=|<=|~=|!=|>|<)\s*[A-Za-z0-9.*+!_-]+\s*,?\s*)*(;.*)?$")
+IMAGE_NAME = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$")
+
+
+def check_image_name(name: str, what: str = "image") -> str:
+    """A Docker image reference such as ``modelhub/churn:2`` or ``localhost:5000/x:1``."""
+    candidate = name.split("/", 1)[1] if "/" in name and (":" in name.split("/")[0] or "." in name.split("/")[0]) \
+        else name
+    if not isinstance(name, str) or len(name) > 256 or not IMAGE_NAME.match(candidate):
+        raise InvalidInput(f"Invalid {what} {name!r}: use lowercase letters, digits, '.', '_', '-' and '/', "
+                           "optionally ':TAG', e.g. modelhub/churn:2.")
+    return name
+
+
+def requirement_lines(requirements: str | None = None, conda: str | None = None) -> list[str]:
+    """The requirement lines of a requirements file and/or a conda-style YAML's pip section,
+    each checked: package specifiers only (no options, URLs or paths, so nothing can reach a
+    shell or fetch from elsewhere)."""
+    lines = []
+    for raw in (requirements or "").splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if line:
+            lines.append(line)
+    if conda:
+        lines += _conda_pip_section(conda)
+    for line in lines:
+        if not REQUIREMENT.match(line):
+            raise InvalidInput(f"Unsupported requirement {line!r}: list packages as NAME or NAME==VERSION "
+                               "(options, URLs and paths are not accepted).")
+    return lines
+
+
+def _conda_pip_section(text: str) -> list[str]:
+    """The ``- pip:`` list of a conda environment file (its conda packages are not pip's)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise InvalidInput(f"The conda environment file is not valid YAML: {exc}.") from None
+    for entry in data.get("dependencies", []) if isinstance(data, dict) else []:
+        if isinstance(entry, dict) and isinstance(entry.get("pip"), list):
+            return [str(item).strip() for item in entry["pip"]]
+    raise InvalidInput("The conda environment file has no pip section (dependencies: - pip: [...]); "
+                       "list the pip packages the model needs there.")
+
+
+def derived_requirements(flavor: str) -> list[str]:
+    """What serving a model of ``flavor`` needs, pinned to this server's versions."""
+    return pinned(RUNTIME["common"] + RUNTIME.get(flavor, []))
+
+
+class EnvironmentStore:
+    """Creates (locks), lists and finds environments."""
+
+    def __init__(self, database: Database, root: Path, uv: str = ""):
+        self.db = database
+        self.uv = uv
+        self.scratch = Path(root) / "staging"
+        self.scratch.mkdir(parents=True, exist_ok=True)
+
+    def create(self, name: str, *, requirements: str | None = None, conda: str | None = None,
+               python: str = "3.11", base_image: str, flavor: str | None = None, user: str = "") -> dict:
+        """Lock and record an environment; identical content returns the existing version."""
+        _check_env_name(name)
+        if not isinstance(python, str) or not PYTHON_VERSION.match(python):
+            raise InvalidInput(f"Invalid Python version {python!r}: expected 3.X, e.g. 3.11.")
+        check_image_name(base_image, "base image")
+        lines = requirement_lines(requirements, conda)
+        if not lines and flavor is None:
+            raise InvalidInput("An environment needs requirements: give a requirements file or a conda file's pip section.")
+        wanted = _merge(lines, derived_requirements(flavor or "custom"))
+        lock = self.lock(wanted, python)
+        digest = hashlib.sha256("\n".join([lock, python, base_image]).encode()).hexdigest()
+
+        def write(session: Session) -> int:
+            existing = session.scalar(select(Environment).where(Environment.name == name,
+                                                                Environment.content_hash == digest))
+            if existing is not None:
+                return existing.id
+            number = (session.scalar(select(func.max(Environment.version)).where(Environment.name == name)) or 0) + 1
+            row = Environment(name=name, version=number, content_hash=digest, requirements="\n".join(wanted),
+                              lock=lock, python=python, base_image=base_image, created_by=user)
+            session.add(row)
+            session.flush()
+            return row.id
+
+        with self.db.read() as session:
+            return self._describe(session.get(Environment, self.db.write(write)))
+
+    def lock(self, requirements: list[str], python: str) -> str:
+        """``uv pip compile`` for the image's platform and Python: exact pins of everything."""
+        uv = self.uv or shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
+        result = subprocess.run(
+            [uv, "pip", "compile", "-", "--python-platform", PLATFORM, "--python-version", python,
+             "--no-header", "--no-annotate", "--quiet", "--output-file", "-"],
+            input="\n".join(requirements) + "\n", capture_output=True, text=True, timeout=600)
+        if result.returncode != 0:
+            detail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-6:])
+            raise InvalidInput(f"These requirements cannot be installed together on Python {python} "
+                               f"({PLATFORM}):\n{detail}")
+        return "\n".join(sorted(line.strip() for line in result.stdout.splitlines()
+                                if line.strip() and not line.startswith("#"))) + "\n"
+
+    def get(self, name: str, version: int | None = None) -> dict:
+        with self.db.read() as session:
+            return self._describe(self._row(session, name, version))
+
+    def row_id(self, name: str, version: int | None = None) -> int:
+        with self.db.read() as session:
+            return self._row(session, name, version).id
+
+    def by_id(self, environment_id: int) -> dict:
+        with self.db.read() as session:
+            return self._describe(session.get(Environment, environment_id))
+
+    def list(self, name: str | None = None) -> dict:
+        with self.db.read() as session:
+            stmt = select(Environment).order_by(Environment.name, Environment.version.desc())
+            if name:
+                stmt = stmt.where(Environment.name == name)
+            return {"environments": [self._describe(row) for row in session.scalars(stmt.limit(500))]}
+
+    def _row(self, session: Session, name: str, version: int | None) -> Environment:
+        _check_env_name(name)
+        stmt = select(Environment).where(Environment.name == name)
+        stmt = stmt.where(Environment.version == version) if version is not None else \
+            stmt.order_by(Environment.version.desc())
+        row = session.scalars(stmt.limit(1)).first()
+        if row is None:
+            known = session.scalars(select(Environment.name).distinct().order_by(Environment.name)).all()
+            what = f"{name}:{version}" if version is not None else name
+            raise NotFound(f"No environment {what!r}" + (f" (environments: {', '.join(known)})." if known
+                                                         else "; create one with %env create NAME --requirements FILE."))
+        return row
+
+    @staticmethod
+    def _describe(row: Environment) -> dict:
+        return {"name": row.name, "version": row.version, "ref": f"{row.name}:{row.version}",
+                "hash": row.content_hash, "python": row.python, "base_image": row.base_image,
+                "requirements": row.requirements.splitlines(), "lock": row.lock.splitlines(),
+                "created_time": iso(row.created_time), "created_by": row.created_by}
+
+
+def _check_env_name(name: str) -> None:
+    try:
+        check_name(name)
+    except RefError:
+        raise InvalidInput(f"Invalid environment name {name!r}: use 1-128 letters, digits, '.', '_', '-'.") from None
+
+
+def _merge(asked: list[str], runtime: list[str]) -> list[str]:
+    """The user's requirements, plus the runtime's pins for packages the user did not name."""
+    def key(line: str) -> str:
+        return re.split(r"[\[<>=!~;\s]", line, 1)[0].lower().replace("_", "-")
+
+    named = {key(line) for line in asked}
+    return asked + [line for line in runtime if key(line) not in named]

@@ -1,0 +1,85 @@
+"""Image records: which serving images were built for which model version, with what, how.
+
+A version with an image record cannot be deleted until the record is removed (the registry's
+deletion guard names it), like any other reference.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..errors import NotFound
+from ..registry import iso
+from ..store.database import Database
+from ..store.orm import Image, Model, ModelVersion
+
+
+class ImageStore:
+    def __init__(self, database: Database):
+        self.db = database
+
+    def record(self, *, tag: str, image_id: str, model: str, version: int, environment_id: int, size: int,
+               report: dict, labels: dict, user: str = "") -> dict:
+        def write(session: Session) -> int:
+            version_id = session.scalar(select(ModelVersion.id).join(ModelVersion.model)
+                                        .where(Model.name == model, ModelVersion.version == version))
+            if version_id is None:
+                raise NotFound(f"{model}:{version} was deleted while its image was built.")
+            row = Image(tag=tag, image_id=image_id, version_id=version_id, environment_id=environment_id,
+                        size=size, report=report, labels=labels, created_by=user)
+            session.add(row)
+            session.flush()
+            return row.id
+
+        return self.get(self.db.write(write))
+
+    def get(self, image: int | str) -> dict:
+        with self.db.read() as session:
+            return self._describe(self._row(session, image))
+
+    def latest_for_model(self, model: str) -> dict | None:
+        """The newest image of any version of ``model`` (what a new build is compared with)."""
+        with self.db.read() as session:
+            row = session.scalars(select(Image).join(Image.version).join(ModelVersion.model)
+                                  .where(Model.name == model).order_by(Image.id.desc()).limit(1)).first()
+            return self._describe(row) if row else None
+
+    def list(self, model: str | None = None) -> dict:
+        with self.db.read() as session:
+            stmt = select(Image).order_by(Image.id.desc())
+            if model:
+                stmt = stmt.join(Image.version).join(ModelVersion.model).where(Model.name == model)
+            return {"images": [self._describe(row) for row in session.scalars(stmt.limit(500))]}
+
+    def delete(self, image: int | str) -> dict:
+        def write(session: Session) -> str:
+            row = self._row(session, image)
+            session.delete(row)
+            return f"image {row.id} ({row.tag})"
+
+        return {"deleted": [self.db.write(write)]}
+
+    def references(self, session: Session, version: ModelVersion) -> list[str]:
+        """The registry's deletion guard: images built from this version."""
+        rows = session.execute(select(Image.id, Image.tag).where(Image.version_id == version.id)).all()
+        return [f"image {i} ({tag}); remove it with %image {i} --delete" for i, tag in rows]
+
+    def _row(self, session: Session, image: int | str) -> Image:
+        row = None
+        if isinstance(image, int) or (isinstance(image, str) and image.isdigit() and len(image) < 12):
+            row = session.get(Image, int(image))
+        if row is None and isinstance(image, str):
+            row = session.scalars(select(Image).where(Image.tag == image).order_by(Image.id.desc()).limit(1)).first()
+        if row is None:
+            raise NotFound(f"No image {image!r}; %images lists them, %package MODEL builds one.")
+        return row
+
+    @staticmethod
+    def _describe(row: Image) -> dict:
+        version = row.version
+        return {"id": row.id, "tag": row.tag, "image_id": row.image_id, "model": version.model.name,
+                "version": version.version, "ref": f"{version.model.name}:{version.version}",
+                "environment": f"{row.environment.name}:{row.environment.version}",
+                "environment_hash": row.environment.content_hash, "size": row.size, "report": row.report,
+                "labels": row.labels, "built_time": iso(row.built_time), "created_by": row.created_by}

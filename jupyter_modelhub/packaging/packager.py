@@ -1,0 +1,160 @@
+"""Packager: a registered model version in, a serving image (or a build context) out.
+
+The steps of ``%package``: pick or derive the environment and lock it, fetch its wheelhouse on
+the host, write the build context, build it on the Docker engine with the network off, and
+record the image with its build report. ``check`` validates a request before it becomes an
+operation, so that bad input is a 400 at once and nothing is built.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+from pathlib import Path
+
+from traitlets import Integer, List, Unicode
+from traitlets.config import LoggingConfigurable
+
+from ..errors import InvalidInput
+from ..operations.progress import Progress
+from . import builder
+from .context import ContextInputs, command, write_context
+from .environments import EnvironmentStore, check_image_name
+from .images import ImageStore
+from .runtime import runtime_version
+from .wheelhouse import Wheelhouse
+
+
+class Packager(LoggingConfigurable):
+    """Builds serving images of registered model versions."""
+
+    base_image = Unicode("python:3.11-slim", config=True,
+                         help="Base image of serving images (it needs python3 with venv). Pulled only if absent.")
+    python = Unicode("3.11", config=True, help="Python version of the base image (wheels are fetched for it).")
+    build_network = Unicode("none", config=True,
+                            help="Network of image builds: 'none' (dependencies come from the wheelhouse), or a "
+                                 "Docker network name.")
+    port = Integer(8080, config=True, help="Port the runtime listens on inside images.")
+    context_roots = List(Unicode(), config=True, help="Folders --context may write into (the server's root).")
+
+    def __init__(self, registry, environments: EnvironmentStore, images: ImageStore, root: Path, **kwargs):
+        super().__init__(**kwargs)
+        self.registry, self.environments, self.images = registry, environments, images
+        self.wheelhouse = Wheelhouse(root)
+        self.staging = Path(root) / "staging"
+
+    # -- checking ------------------------------------------------------------------------
+
+    def check(self, model: str, *, environment: str | None = None, requirements: str | None = None,
+              conda: str | None = None, entry_script: dict | None = None, tag: str | None = None,
+              base_image: str | None = None, context: str | None = None, **_ignored) -> dict:
+        """Validate a package request (the version exists, names and paths are sound, an engine
+        answers when one is needed); returns the version."""
+        version = self.registry.get_version(model)
+        if environment and (requirements or conda):
+            raise InvalidInput("Give either --env NAME or --requirements/--conda FILE, not both.")
+        if environment:
+            name, _, number = environment.partition(":")
+            self.environments.get(name, int(number) if number.isdigit() else None)
+        if requirements or conda:
+            from .environments import requirement_lines
+
+            requirement_lines(requirements, conda)
+        if tag:
+            check_image_name(tag, "image tag")
+        if base_image:
+            check_image_name(base_image, "base image")
+        if entry_script:
+            _check_script_name(entry_script.get("name", ""))
+        if context:
+            self._context_folder(context)
+        else:
+            builder.engine()
+        return version
+
+    # -- packaging -----------------------------------------------------------------------
+
+    def package(self, model: str, *, environment: str | None = None, requirements: str | None = None,
+                conda: str | None = None, entry_script: dict | None = None, tag: str | None = None,
+                base_image: str | None = None, context: str | None = None, user: str = "",
+                progress: Progress | None = None) -> dict:
+        """Build the image (or only write its context); returns the image record, or
+        ``{"context", "command"}`` with ``context``."""
+        progress = progress or Progress()
+        version = self.check(model, environment=environment, requirements=requirements, conda=conda,
+                             entry_script=entry_script, tag=tag, base_image=base_image, context=context)
+        progress.step("locking the environment", 0, 4)
+        env = self._environment(version, environment, requirements, conda, base_image, user)
+        progress.step("fetching the wheelhouse", 1, 4)
+        wheels, reused = self.wheelhouse.ensure(env["hash"], "\n".join(env["lock"]) + "\n", env["python"], progress)
+        inputs = ContextInputs(
+            base_image=env["base_image"], wheelhouse=wheels, model_files=self._model_files(version),
+            model_name=version["name"], model_version=version["version"], flavor=version["flavor"],
+            signature=version.get("signature"), port=self.port,
+            entry_script=(entry_script["name"], entry_script.get("source", "")) if entry_script else None)
+        tag = tag or f"modelhub/{version['name'].lower()}:{version['version']}"
+        labels = self._labels(version, env, inputs)
+        if context:
+            folder = write_context(self._context_folder(context), inputs)
+            return {"context": str(folder), "tag": tag, "labels": labels,
+                    "command": f"docker build --network none -t {tag} {folder}",
+                    "run": f"docker run --rm -p 127.0.0.1:{self.port}:{self.port} {tag}",
+                    "environment": env["ref"], "wheelhouse_reused": reused}
+        progress.step("writing the build context", 2, 4)
+        scratch = Path(tempfile.mkdtemp(prefix="build-", dir=self.staging))
+        try:
+            write_context(scratch, inputs)
+            client = builder.engine()
+            previous = self.images.latest_for_model(version["name"])
+            built = builder.build(client, scratch, tag, labels, self.build_network, progress)
+            with progress.final():
+                report = builder.report(client, built, labels, previous["labels"] if previous else None)
+                report["wheelhouse_reused"] = reused
+                return self.images.record(
+                    tag=tag, image_id=built["image_id"], model=version["name"], version=version["version"],
+                    environment_id=self.environments.row_id(env["name"], env["version"]), size=report["size"],
+                    report=report, labels=labels, user=user)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    def _environment(self, version: dict, environment, requirements, conda, base_image, user) -> dict:
+        base = base_image or self.base_image
+        if environment:
+            name, _, number = environment.partition(":")
+            env = self.environments.get(name, int(number) if number.isdigit() else None)
+            if base_image and base_image != env["base_image"]:
+                raise InvalidInput(f"Environment {env['ref']} is for base image {env['base_image']}, not "
+                                   f"{base_image}: create an environment for that base image.")
+            return env
+        if requirements or conda:
+            return self.environments.create(f"{version['name']}-env", requirements=requirements, conda=conda,
+                                            python=self.python, base_image=base, flavor=version["flavor"], user=user)
+        return self.environments.create(f"modelhub-{version['flavor']}", python=self.python, base_image=base,
+                                        flavor=version["flavor"], user=user)
+
+    def _model_files(self, version: dict) -> list[tuple[Path, str]]:
+        return [(self.registry.file_path(version["ref"], f["path"])[0], f["path"]) for f in version["files"]]
+
+    def _labels(self, version: dict, env: dict, inputs: ContextInputs) -> dict:
+        script = hashlib.sha256(inputs.entry_script[1].encode()).hexdigest()[:16] if inputs.entry_script else ""
+        files = hashlib.sha256("\n".join(sorted(f"{f['path']} {f['sha256']}" for f in version["files"])).encode())
+        return {"org.modelhub.model": version["ref"], "org.modelhub.environment": env["hash"],
+                "org.modelhub.runtime": runtime_version(), "org.modelhub.entry-script": script,
+                "org.modelhub.model-content": files.hexdigest()[:16],
+                "org.modelhub.command": " ".join(command(inputs))}
+
+    def _context_folder(self, path: str) -> Path:
+        folder = Path(path).expanduser().resolve()
+        roots = [Path(r).resolve() for r in self.context_roots]
+        if not any(folder == r or folder.is_relative_to(r) for r in roots):
+            raise InvalidInput(f"--context {path} is outside the server's folders; write it under "
+                               + (", ".join(map(str, roots)) or "the server's root") + ".")
+        if folder.exists() and not folder.is_dir():
+            raise InvalidInput(f"--context {path} is a file; give a folder.")
+        return folder
+
+
+def _check_script_name(name: str) -> None:
+    if not name or "/" in name or "\\" in name or name.startswith(".") or not name.endswith(".py"):
+        raise InvalidInput(f"Invalid entry script name {name!r}: expected a file name ending in .py.")
