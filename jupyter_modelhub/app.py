@@ -25,6 +25,9 @@ from .api.handlers import handlers
 from .convert import ModelConverter
 from .deploy.manager import DeploymentManager
 from .operations import OperationRunner
+from .packaging.environments import EnvironmentStore
+from .packaging.images import ImageStore
+from .packaging.packager import Packager
 from .registry import ModelRegistry
 from .store.artifacts import ArtifactStore
 from .store.database import Database
@@ -81,14 +84,20 @@ class ModelHubApp(ExtensionApp):
             script_roots=[self.serverapp.root_dir] if self.serverapp else [],
         )
         self.converter = ModelConverter(self.registry, parent=self)
+        roots = [self.serverapp.root_dir] if self.serverapp else []
+        self.packager = Packager(self.registry, EnvironmentStore(self.database, self.root_dir), ImageStore(self.database),
+                                 self.root_dir, parent=self, roots=roots)
+        self.registry.reference_checks.append(self.packager.images.references)
         self.operations = self.operation_runner_class(
             self.database, self.root_dir, worker_config=self._worker_config(), parent=self)
         self.operations.cleanups["deploy"] = self.deployments.environments.remove_partials
+        self.operations.cleanups["build"] = self.packager.wheelhouse.remove_partials
         self.registry.reference_checks.append(self.operations.store.references)
         self.executor = ThreadPoolExecutor(self.worker_threads, thread_name_prefix="modelhub")
         self.settings.update(
             modelhub_converter=self.converter,
             modelhub_operations=self.operations,
+            modelhub_packager=self.packager,
             modelhub_registry=self.registry,
             modelhub_deployments=self.deployments,
             modelhub_artifacts=self.artifacts,
@@ -102,7 +111,7 @@ class ModelHubApp(ExtensionApp):
         """What operation workers are configured with: the settings of this server's services as
         they resolved here (config files, command line, defaults computed at start)."""
         config = {"ModelHubApp": {"registry_class": self.registry_class}}
-        for service in (self.registry, self.converter, self.deployments, self.deployments.environments):
+        for service in (self.registry, self.converter, self.deployments, self.deployments.environments, self.packager):
             config[type(service).__name__] = {name: getattr(service, name) for name in service.trait_names(config=True)}
         return config
 
@@ -117,6 +126,7 @@ class ModelHubApp(ExtensionApp):
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self.executor, self.deployments.start)
         await loop.run_in_executor(self.executor, self.deployments.environments.remove_partials)
+        await loop.run_in_executor(self.executor, self.packager.wheelhouse.remove_partials)
         await loop.run_in_executor(self.executor, self.operations.start)
         self._host_checks = PeriodicCallback(
             lambda: loop.run_in_executor(self.executor, self.deployments.check_hosts), 5000)

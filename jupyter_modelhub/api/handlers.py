@@ -19,6 +19,7 @@ from . import schemas
 from .base import ModelHubHandler, route
 from .endpoints import ROUTES as ENDPOINT_ROUTES
 from .operations import ROUTES as OPERATION_ROUTES
+from .packaging import ROUTES as PACKAGING_ROUTES
 from .openapi import openapi_document
 
 NAME = r"(?P<name>[^/]+)"
@@ -230,7 +231,7 @@ ROUTES = [
 ]
 
 
-ROUTES += ENDPOINT_ROUTES + OPERATION_ROUTES
+ROUTES += ENDPOINT_ROUTES + OPERATION_ROUTES + PACKAGING_ROUTES
 
 
 def handlers() -> list[tuple[str, type]]:

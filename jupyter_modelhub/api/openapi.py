@@ -160,7 +160,40 @@ PATHS.update({
         "(409 if it already ended)", schemas.Operation, params=[_OP], errors=("404", "409"))},
 })
 
-_COMPONENTS = [schemas.Operation, schemas.OperationPage, schemas.Conversion, schemas.ConvertRequest, schemas.EndpointList, schemas.EndpointInfo, schemas.DeployRequest, schemas.TrafficRequest,
+_ENV = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}, "description": "environment name"}
+_IMAGE = {"name": "image", "in": "path", "required": True, "schema": {"type": "string"},
+          "description": "an image record's number, or its tag (e.g. modelhub/churn:2)"}
+PATHS.update({
+    "/environments": {
+        "get": _op("Environments, by name and newest version first", schemas.EnvironmentList, errors=("400",),
+                   params=[{"name": "name", "in": "query", "schema": {"type": "string"}}]),
+        "post": _op("Lock an environment with uv for the image's platform (200 with the existing version when the "
+                    "content is known)", schemas.Environment, status="201", body=schemas.EnvironmentRequest),
+    },
+    "/environments/{name}": {"get": _op("The newest version of an environment", schemas.Environment, params=[_ENV])},
+    "/environments/{name}/versions/{version}": {"get": _op(
+        "One version of an environment", schemas.Environment,
+        params=[_ENV, {"name": "version", "in": "path", "required": True, "schema": {"type": "string"}}])},
+    "/images": {
+        "get": _op("Image records, newest first", schemas.ImageList, errors=("400",),
+                   params=[{"name": "model", "in": "query", "schema": {"type": "string"}}]),
+        "post": {**_op("Build a serving image of a model version as an operation (202); with 'context', write the "
+                       "build context instead and answer at once", schemas.Operation, status="202",
+                       body=schemas.PackageRequest, errors=("400", "404")),
+                 },
+    },
+    "/images/{image}": {
+        "get": _op("One image record with its build report", schemas.ImageRecord, params=[_IMAGE], errors=("404",)),
+        "delete": _op("Remove an image record (the engine keeps the image)", schemas.Deleted, params=[_IMAGE],
+                      errors=("404",)),
+    },
+})
+PATHS["/images"]["post"]["responses"]["200"] = {"description": "with 'context': where the context was written and "
+                                                               "the docker build command"}
+PATHS["/images"]["post"]["responses"]["503"] = {"description": "no Docker engine answers", **_json(schemas.Error)}
+
+_COMPONENTS = [schemas.Environment, schemas.EnvironmentList, schemas.EnvironmentRequest, schemas.ImageRecord,
+               schemas.ImageList, schemas.PackageRequest, schemas.Operation, schemas.OperationPage, schemas.Conversion, schemas.ConvertRequest, schemas.EndpointList, schemas.EndpointInfo, schemas.DeployRequest, schemas.TrafficRequest,
                schemas.RegenerateKeyRequest, schemas.Keys, schemas.Timeline,
 schemas.Info, schemas.Events, schemas.Upload, schemas.ModelPage, schemas.VersionPage,
                schemas.ModelDetail, schemas.Version, schemas.Deleted, schemas.RegisterRequest,

@@ -303,3 +303,68 @@ class OperationPage(BaseModel):
     total: int
     page: int
     per_page: int
+
+
+class EnvironmentRequest(Strict):
+    """an environment: name, requirements (pip lines) and/or conda (a conda YAML's text), python, base_image"""
+
+    name: str
+    requirements: Optional[str] = Field(None, description="a requirements file's text: NAME or NAME==VERSION lines")
+    conda: Optional[str] = Field(None, description="a conda environment file's text; its pip section is used")
+    python: Optional[str] = Field(None, description="the image's Python version, e.g. 3.11")
+    base_image: Optional[str] = None
+
+
+class EntryScriptPath(Strict):
+    path: str = Field(description="absolute path of an Azure-style score.py under the server's root")
+
+
+class PackageRequest(Strict):
+    """what to package: model, and optionally environment, requirements, conda, entry_script, tag, base_image, context"""
+
+    model: str = Field(description="NAME, NAME:VERSION or NAME@ALIAS")
+    environment: Optional[str] = Field(None, description="NAME or NAME:VERSION of an environment")
+    requirements: Optional[str] = Field(None, description="a requirements file's text (an environment is made of it)")
+    conda: Optional[str] = None
+    entry_script: Optional[str] = Field(None, description="absolute path of an entry script under the server's root")
+    tag: Optional[str] = Field(None, description="image tag, default modelhub/NAME:VERSION")
+    base_image: Optional[str] = None
+    context: Optional[str] = Field(None, description="write the build context into this folder (under the server's "
+                                                     "root) instead of building")
+
+
+class Environment(BaseModel):
+    name: str
+    version: int
+    ref: str
+    hash: str
+    python: str
+    base_image: str
+    requirements: list[str]
+    lock: list[str]
+    created_time: str
+    created_by: str
+
+
+class EnvironmentList(BaseModel):
+    environments: list[Environment]
+
+
+class ImageRecord(BaseModel):
+    id: int
+    tag: str
+    image_id: str
+    model: str
+    version: int
+    ref: str
+    environment: str
+    environment_hash: str
+    size: int
+    report: dict = Field(description="steps (reused or rebuilt, why, size), size, seconds")
+    labels: dict
+    built_time: str
+    created_by: str
+
+
+class ImageList(BaseModel):
+    images: list[ImageRecord]

@@ -315,6 +315,54 @@ class ModelHubClient:
             return operation
         return display.Conversion(self.wait_for(operation["id"], progress=progress).outcome())
 
+    # -- packaging -------------------------------------------------------------------------
+
+    def package(self, model: str, *, environment: str | None = None, requirements: str | os.PathLike | None = None,
+                conda: str | os.PathLike | None = None, entry_script: str | os.PathLike | None = None,
+                tag: str | None = None, base_image: str | None = None, context: str | os.PathLike | None = None,
+                wait: bool = True, progress=None) -> display.ImageInfo | display.BuildContext | display.Operation:
+        """Build a serving image of ``model`` (an operation: ``wait=False`` returns it at once).
+
+        ``environment`` names an environment (``%env create``); ``requirements``/``conda`` are
+        files to make one of; without either the environment is derived from the model.
+        ``context`` writes the build context into that folder instead of building.
+        """
+        body = {"model": model, "environment": environment, "tag": tag, "base_image": base_image,
+                "requirements": _read_text(requirements, "Requirements file"), "conda": _read_text(conda, "Conda file"),
+                "entry_script": str(Path(entry_script).expanduser().resolve()) if entry_script else None,
+                "context": str(Path(context).expanduser().resolve()) if context else None}
+        response = self._send("POST", "images", json=body)
+        if response.status_code != 202:
+            return display.BuildContext(response.json())
+        operation = display.Operation(response.json(), client=self)
+        if not wait:
+            return operation
+        return display.ImageInfo(self.wait_for(operation["id"], progress=progress).outcome())
+
+    def images(self, model: str | None = None) -> display.ImageList:
+        return display.ImageList(self._call("GET", "images", params={"model": model} if model else {}))
+
+    def image(self, image: int | str) -> display.ImageInfo:
+        return display.ImageInfo(self._call("GET", f"images/{quote(str(image), safe='/:')}"))
+
+    def delete_image(self, image: int | str) -> display.Deleted:
+        return display.Deleted(self._call("DELETE", f"images/{quote(str(image), safe='/:')}"))
+
+    def create_environment(self, name: str, *, requirements: str | os.PathLike | None = None,
+                           conda: str | os.PathLike | None = None, python: str | None = None,
+                           base_image: str | None = None) -> display.EnvironmentInfo:
+        body = {"name": name, "requirements": _read_text(requirements, "Requirements file"),
+                "conda": _read_text(conda, "Conda file"), "python": python, "base_image": base_image}
+        return display.EnvironmentInfo(self._call("POST", "environments", json=body))
+
+    def environments(self, name: str | None = None) -> display.EnvironmentList:
+        return display.EnvironmentList(self._call("GET", "environments", params={"name": name} if name else {}))
+
+    def environment(self, ref: str) -> display.EnvironmentInfo:
+        name, _, version = str(ref).partition(":")
+        path = f"environments/{_segment(name)}" + (f"/versions/{_segment(version)}" if version else "")
+        return display.EnvironmentInfo(self._call("GET", path))
+
     # -- operations ------------------------------------------------------------------------
 
     def operation(self, operation_id: int) -> display.Operation:
@@ -388,6 +436,16 @@ class ModelHubClient:
         if response.status_code == 204 or not response.content:
             return None
         return response.json()
+
+
+def _read_text(path: str | os.PathLike | None, what: str) -> str | None:
+    """The text of a file the user named (relative to the current folder), or None."""
+    if path is None:
+        return None
+    file = Path(path).expanduser()
+    if not file.is_file():
+        raise InvalidInput(f"{what} {str(path)!r} does not exist (relative to {os.getcwd()}).")
+    return file.read_text()
 
 
 def _segment(text: str) -> str:

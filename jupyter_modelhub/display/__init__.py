@@ -8,7 +8,8 @@ from .base import Result
 from .conversion import Conversion
 from .endpoints import EndpointInfo, EndpointList
 from .operations import Operation, OperationList
+from .packaging import BuildContext, EnvironmentInfo, EnvironmentList, ImageInfo, ImageList
 from .registry import Deleted, Downloaded, ModelInfo, ModelList, VersionInfo, VersionList
 
-__all__ = ["Conversion", "Deleted", "Downloaded", "EndpointInfo", "EndpointList", "ModelInfo", "ModelList",
+__all__ = ["BuildContext", "EnvironmentInfo", "EnvironmentList", "ImageInfo", "ImageList", "Conversion", "Deleted", "Downloaded", "EndpointInfo", "EndpointList", "ModelInfo", "ModelList",
            "Operation", "OperationList", "Result", "VersionInfo", "VersionList"]

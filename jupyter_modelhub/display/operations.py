@@ -37,7 +37,7 @@ def duration(operation: dict) -> float | None:
 
 def link_text(operation: dict) -> str:
     link = operation.get("link") or {}
-    return link.get("ref") or link.get("name") or ""
+    return link.get("ref") or link.get("name") or link.get("tag") or ""
 
 
 class Operation(Result):

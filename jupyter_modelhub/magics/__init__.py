@@ -8,10 +8,11 @@ from .base import ModelHubMagics
 from .convert import ConvertMagics
 from .endpoints import EndpointMagics
 from .operations import OperationMagics
+from .packaging import PackagingMagics
 from .registry import RegistryMagics
 
 # The base has no magics of its own; registered too, so that `%config ModelHubMagics` lists its options.
-MAGICS = (ModelHubMagics, RegistryMagics, ConvertMagics, EndpointMagics, OperationMagics)
+MAGICS = (ModelHubMagics, RegistryMagics, ConvertMagics, EndpointMagics, PackagingMagics, OperationMagics)
 
 __all__ = ["ModelHubMagics", "load_ipython_extension"]
 

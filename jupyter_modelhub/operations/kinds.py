@@ -27,4 +27,11 @@ def deploy(services, inputs: dict, progress: Progress) -> tuple[dict, dict]:
     return endpoint, {"type": "endpoint", "name": endpoint["name"]}
 
 
-KINDS = {"convert": convert, "deploy": deploy}
+def build(services, inputs: dict, progress: Progress) -> tuple[dict, dict]:
+    """A serving image of a model version, with its build report."""
+    options = dict(inputs)
+    image = services.packager.package(options.pop("model"), user=options.pop("user", ""), progress=progress, **options)
+    return image, {"type": "image", "id": image["id"], "tag": image["tag"]}
+
+
+KINDS = {"convert": convert, "deploy": deploy, "build": build}

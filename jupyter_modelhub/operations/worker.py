@@ -100,6 +100,15 @@ class Services:
         return ModelConverter(self.registry, config=self.config)
 
     @cached_property
+    def packager(self):
+        from ..packaging.environments import EnvironmentStore
+        from ..packaging.images import ImageStore
+        from ..packaging.packager import Packager
+
+        return Packager(self.registry, EnvironmentStore(self.db, self.root), ImageStore(self.db), self.root,
+                        config=self.config)
+
+    @cached_property
     def deployments(self):
         from ..deploy.manager import DeploymentManager
 

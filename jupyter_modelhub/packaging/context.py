@@ -92,8 +92,11 @@ def dockerfile(inputs: ContextInputs) -> str:
         "# Written by jupyter_modelhub. Layers from least to most often changed.",
         f"FROM {inputs.base_image} AS dependencies",
         "COPY wheelhouse/ /tmp/wheelhouse/",
-        f"RUN python3 -m venv {VENV} && {VENV}/bin/pip install --no-index --no-cache-dir --disable-pip-version-check "
-        "--find-links /tmp/wheelhouse --requirement /tmp/wheelhouse/requirements.lock",
+        # the base's pip installs into a venv without pip of its own; packages' test suites are left out
+        f"RUN python3 -m venv --without-pip {VENV} && python3 -m pip --python {VENV}/bin/python install --no-index "
+        "--no-cache-dir --disable-pip-version-check --find-links /tmp/wheelhouse "
+        "--requirement /tmp/wheelhouse/requirements.lock && "
+        f"find {VENV} -depth -type d -name tests -path '*/site-packages/*' -exec rm -rf {{}} +",
         "",
         f"FROM {inputs.base_image}",
         f"COPY --from=dependencies {VENV} {VENV}",

@@ -34,7 +34,10 @@ from .venvs import RUNTIME, pinned
 
 PLATFORM = "x86_64-manylinux_2_28"
 PYTHON_VERSION = re.compile(r"^3\.(1[0-9]|[89])$")
-REQUIREMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9,._-]+\])?\s*((==|>=|<=|~=|!=|>|<)\s*[A-Za-z0-9.*+!_-]+\s*,?\s*)*(;.*)?$")
+# NAME[extras] (op VERSION, ...) (; a marker of names, quoted values and comparisons, nothing else)
+REQUIREMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9,._-]+\])?\s*"
+                         r"((==|>=|<=|~=|!=|>|<)\s*[A-Za-z0-9.*+!_-]+\s*,?\s*)*"
+                         r"(;[A-Za-z0-9_.'\" <>=!~-]+)?$")
 IMAGE_NAME = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$")
 
 
@@ -129,7 +132,7 @@ class EnvironmentStore:
         uv = self.uv or shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
         result = subprocess.run(
             [uv, "pip", "compile", "-", "--python-platform", PLATFORM, "--python-version", python,
-             "--no-header", "--no-annotate", "--quiet", "--output-file", "-"],
+             "--no-header", "--no-annotate"],
             input="\n".join(requirements) + "\n", capture_output=True, text=True, timeout=600)
         if result.returncode != 0:
             detail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-6:])

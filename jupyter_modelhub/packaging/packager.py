@@ -36,7 +36,8 @@ class Packager(LoggingConfigurable):
                             help="Network of image builds: 'none' (dependencies come from the wheelhouse), or a "
                                  "Docker network name.")
     port = Integer(8080, config=True, help="Port the runtime listens on inside images.")
-    context_roots = List(Unicode(), config=True, help="Folders --context may write into (the server's root).")
+    roots = List(Unicode(), config=True,
+                 help="Folders that entry scripts may be read from and --context may write into (the server's root).")
 
     def __init__(self, registry, environments: EnvironmentStore, images: ImageStore, root: Path, **kwargs):
         super().__init__(**kwargs)
@@ -47,7 +48,7 @@ class Packager(LoggingConfigurable):
     # -- checking ------------------------------------------------------------------------
 
     def check(self, model: str, *, environment: str | None = None, requirements: str | None = None,
-              conda: str | None = None, entry_script: dict | None = None, tag: str | None = None,
+              conda: str | None = None, entry_script: str | None = None, tag: str | None = None,
               base_image: str | None = None, context: str | None = None, **_ignored) -> dict:
         """Validate a package request (the version exists, names and paths are sound, an engine
         answers when one is needed); returns the version."""
@@ -66,17 +67,27 @@ class Packager(LoggingConfigurable):
         if base_image:
             check_image_name(base_image, "base image")
         if entry_script:
-            _check_script_name(entry_script.get("name", ""))
+            self._entry_script(entry_script)
         if context:
             self._context_folder(context)
         else:
             builder.engine()
         return version
 
+    def prepare(self, request: dict, user: str = "") -> dict:
+        """Check a package request and settle its environment now (locking is quick, and a package
+        that does not exist is then a 400 before anything is built); returns the inputs of the
+        build with the version and environment resolved."""
+        version = self.check(**request)
+        env = self._environment(version, request.get("environment"), request.get("requirements"),
+                                request.get("conda"), request.get("base_image"), user)
+        return {**request, "model": version["ref"], "environment": env["ref"], "requirements": None, "conda": None,
+                "base_image": None}
+
     # -- packaging -----------------------------------------------------------------------
 
     def package(self, model: str, *, environment: str | None = None, requirements: str | None = None,
-                conda: str | None = None, entry_script: dict | None = None, tag: str | None = None,
+                conda: str | None = None, entry_script: str | None = None, tag: str | None = None,
                 base_image: str | None = None, context: str | None = None, user: str = "",
                 progress: Progress | None = None) -> dict:
         """Build the image (or only write its context); returns the image record, or
@@ -92,7 +103,7 @@ class Packager(LoggingConfigurable):
             base_image=env["base_image"], wheelhouse=wheels, model_files=self._model_files(version),
             model_name=version["name"], model_version=version["version"], flavor=version["flavor"],
             signature=version.get("signature"), port=self.port,
-            entry_script=(entry_script["name"], entry_script.get("source", "")) if entry_script else None)
+            entry_script=self._entry_script(entry_script) if entry_script else None)
         tag = tag or f"modelhub/{version['name'].lower()}:{version['version']}"
         labels = self._labels(version, env, inputs)
         if context:
@@ -144,17 +155,24 @@ class Packager(LoggingConfigurable):
                 "org.modelhub.model-content": files.hexdigest()[:16],
                 "org.modelhub.command": " ".join(command(inputs))}
 
-    def _context_folder(self, path: str) -> Path:
-        folder = Path(path).expanduser().resolve()
-        roots = [Path(r).resolve() for r in self.context_roots]
-        if not any(folder == r or folder.is_relative_to(r) for r in roots):
-            raise InvalidInput(f"--context {path} is outside the server's folders; write it under "
+    def _user_path(self, path: str, what: str) -> Path:
+        """A path the user gave, resolved (links too) and checked to be inside the server's folders."""
+        resolved = Path(path).expanduser().resolve()
+        roots = [Path(r).resolve() for r in self.roots]
+        if not any(resolved == r or resolved.is_relative_to(r) for r in roots):
+            raise InvalidInput(f"{what} {path} is outside the server's folders; use one under "
                                + (", ".join(map(str, roots)) or "the server's root") + ".")
+        return resolved
+
+    def _context_folder(self, path: str) -> Path:
+        folder = self._user_path(path, "--context")
         if folder.exists() and not folder.is_dir():
             raise InvalidInput(f"--context {path} is a file; give a folder.")
         return folder
 
-
-def _check_script_name(name: str) -> None:
-    if not name or "/" in name or "\\" in name or name.startswith(".") or not name.endswith(".py"):
-        raise InvalidInput(f"Invalid entry script name {name!r}: expected a file name ending in .py.")
+    def _entry_script(self, path: str) -> tuple[str, str]:
+        """(file name, source) of an entry script under the server's folders."""
+        script = self._user_path(path, "Entry script")
+        if not script.name.endswith(".py") or not script.is_file():
+            raise InvalidInput(f"Entry script {path} is not a .py file that exists.")
+        return script.name, script.read_text()

@@ -1,0 +1,87 @@
+"""REST handlers of packaging: environments, images, and building an image (an operation).
+
+``POST images`` checks the request at once (the version, names, paths, an engine to build on)
+and answers 202 with the build operation; the image record is its result.
+"""
+
+from __future__ import annotations
+
+from ..errors import InvalidInput
+from . import schemas
+from .base import ModelHubHandler, route
+
+NAME = r"(?P<name>[^/]+)"
+
+
+class PackagingHandlerBase(ModelHubHandler):
+    @property
+    def packager(self):
+        return self.settings["modelhub_packager"]
+
+
+class EnvironmentsHandler(PackagingHandlerBase):
+    @route
+    async def get(self):
+        self.reply(await self.run(self.packager.environments.list, self.get_query_argument("name", "") or None))
+
+    @route
+    async def post(self):
+        """Lock and record an environment (200 with the existing version if the content is known)."""
+        request = self.body(schemas.EnvironmentRequest)
+        before = await self.run(self.packager.environments.list, request.name)
+        result = await self.run(self.packager.environments.create, request.name, requirements=request.requirements,
+                                conda=request.conda, python=request.python or self.packager.python,
+                                base_image=request.base_image or self.packager.base_image, user=self.user_name)
+        known = {e["hash"] for e in before["environments"]}
+        self.reply(result, status=200 if result["hash"] in known else 201)
+
+
+class EnvironmentHandler(PackagingHandlerBase):
+    @route
+    async def get(self, name: str, version: str | None = None):
+        number = None if version in (None, "", "latest") else _version_number(version)
+        self.reply(await self.run(self.packager.environments.get, name, number))
+
+
+class ImagesHandler(PackagingHandlerBase):
+    @route
+    async def get(self):
+        self.reply(await self.run(self.packager.images.list, self.get_query_argument("model", "") or None))
+
+    @route
+    async def post(self):
+        """Build a serving image of a model version, as an operation (202)."""
+        request = await self.run(self.packager.prepare, self.body(schemas.PackageRequest).model_dump(),
+                                 user=self.user_name)
+        if request.get("context"):
+            self.reply(await self.run(self.packager.package, **request, user=self.user_name))
+            return
+        operation = await self.run(self.settings["modelhub_operations"].submit, "build", request["model"], request,
+                                   user=self.user_name)
+        self.accepted(operation)
+
+
+class ImageHandler(PackagingHandlerBase):
+    @route
+    async def get(self, image: str):
+        self.reply(await self.run(self.packager.images.get, image))
+
+    @route
+    async def delete(self, image: str):
+        """Remove the image record (the engine keeps the image itself)."""
+        self.reply(await self.run(self.packager.images.delete, image))
+
+
+def _version_number(text: str) -> int:
+    if not (text.isascii() and text.isdigit() and len(text) <= 9):
+        raise InvalidInput(f"Invalid environment version {text!r}: expected a number such as 2, or 'latest'.")
+    return int(text)
+
+
+ROUTES = [
+    ("environments", EnvironmentsHandler),
+    (f"environments/{NAME}", EnvironmentHandler),
+    (f"environments/{NAME}/versions/(?P<version>[^/]+)", EnvironmentHandler),
+    ("images", ImagesHandler),
+    ("images/(?P<image>.+)", ImageHandler),
+]

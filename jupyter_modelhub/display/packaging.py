@@ -1,0 +1,112 @@
+"""Results of packaging: images with their build report, build contexts, environments."""
+
+from __future__ import annotations
+
+from html import escape
+
+from .base import STYLE, Result, size_text
+
+
+def _report_rows(report: dict) -> list[dict]:
+    return [s for s in report.get("steps", []) if s.get("size") is not None or "why" in s or s.get("reused")]
+
+
+class ImageInfo(Result):
+    """A serving image: its tag, model, environment, size, and how it was built."""
+
+    def text(self) -> str:
+        report = self.get("report") or {}
+        lines = [f"image {self['tag']} ({size_text(self['size'])}) of {self['ref']}, environment {self['environment']}",
+                 f"  built in {report.get('seconds', 0):.1f} s: {report.get('reused', 0)} steps reused, "
+                 f"{report.get('rebuilt', 0)} layers rebuilt"]
+        for step in _report_rows(report):
+            state = "reused " if step["reused"] else "REBUILT"
+            why = f"  ({step['why']})" if step.get("why") else ""
+            size = size_text(step["size"]) if step.get("size") else ""
+            lines.append(f"  {step['step']:>3} {state} {size:>9}  {step['instruction'][:70]}{why}")
+        lines.append(f"  run it: docker run --rm -p 127.0.0.1:8080:8080 {self['tag']}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        report = self.get("report") or {}
+        rows = "".join(
+            f"<tr><td>{s['step']}</td><td><code>{escape(s['instruction'][:90])}</code></td>"
+            f"<td>{'reused' if s['reused'] else '<b>rebuilt</b>'}</td><td>{size_text(s['size']) if s.get('size') else ''}</td>"
+            f"<td class='mh-muted'>{escape(s.get('why', ''))}</td></tr>"
+            for s in _report_rows(report))
+        return (f'{STYLE}<div class="mh-card">image <b>{escape(self["tag"])}</b> ({size_text(self["size"])}) of '
+                f'<code>{escape(self["ref"])}</code>, environment <code>{escape(self["environment"])}</code>, built in '
+                f'{report.get("seconds", 0):.1f} s ({report.get("reused", 0)} steps reused, '
+                f'{report.get("rebuilt", 0)} layers rebuilt)'
+                f"<table><tr><th>step</th><th>instruction</th><th></th><th>size</th><th>why</th></tr>{rows}</table>"
+                f'<div class="mh-muted">docker run --rm -p 127.0.0.1:8080:8080 {escape(self["tag"])}</div></div>')
+
+
+class ImageList(Result):
+    def __iter__(self):
+        return iter(self["images"])
+
+    def __len__(self) -> int:
+        return len(self["images"])
+
+    def text(self) -> str:
+        if not self["images"]:
+            return "No images. Build one with %package MODEL."
+        return "\n".join(f"{i['id']:>4} {i['tag']:<32} {i['ref']:<20} {size_text(i['size']):>9}  {i['built_time']}"
+                         for i in self["images"])
+
+    def _repr_html_(self) -> str:
+        if not self["images"]:
+            return f'{STYLE}<div class="mh-card mh-muted">No images. Build one with %package MODEL.</div>'
+        rows = "".join(f"<tr><td>{i['id']}</td><td><b>{escape(i['tag'])}</b></td><td>{escape(i['ref'])}</td>"
+                       f"<td>{escape(i['environment'])}</td><td>{size_text(i['size'])}</td><td>{escape(i['built_time'])}</td></tr>"
+                       for i in self["images"])
+        return (f'{STYLE}<div class="mh-card"><table><tr><th>id</th><th>tag</th><th>model</th><th>environment</th>'
+                f"<th>size</th><th>built</th></tr>{rows}</table></div>")
+
+
+class BuildContext(Result):
+    """A build context written for an engine elsewhere, and the commands to build and run it."""
+
+    def text(self) -> str:
+        return (f"build context for {self['tag']} written to {self['context']} (environment {self['environment']})\n"
+                f"  build: {self['command']}\n  run:   {self['run']}")
+
+    def _repr_html_(self) -> str:
+        return (f'{STYLE}<div class="mh-card">build context for <b>{escape(self["tag"])}</b> written to '
+                f'<code>{escape(self["context"])}</code><pre>{escape(self["command"])}\n{escape(self["run"])}</pre></div>')
+
+
+class EnvironmentInfo(Result):
+    def text(self) -> str:
+        lines = [f"environment {self['ref']}: Python {self['python']} on {self['base_image']}, "
+                 f"{len(self['lock'])} locked packages (hash {self['hash'][:12]})"]
+        lines += [f"  {line}" for line in self["lock"]]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        return (f'{STYLE}<div class="mh-card">environment <b>{escape(self["ref"])}</b>: Python {escape(self["python"])} '
+                f'on <code>{escape(self["base_image"])}</code>, hash <code>{escape(self["hash"][:12])}</code>'
+                f'<pre>{escape(chr(10).join(self["lock"]))}</pre></div>')
+
+
+class EnvironmentList(Result):
+    def __iter__(self):
+        return iter(self["environments"])
+
+    def __len__(self) -> int:
+        return len(self["environments"])
+
+    def text(self) -> str:
+        if not self["environments"]:
+            return "No environments. Create one with %env create NAME --requirements FILE."
+        return "\n".join(f"{e['ref']:<28} Python {e['python']:<5} {e['base_image']:<28} {len(e['lock']):>3} packages"
+                         for e in self["environments"])
+
+    def _repr_html_(self) -> str:
+        if not self["environments"]:
+            return f'{STYLE}<div class="mh-card mh-muted">No environments. Create one with %env create NAME --requirements FILE.</div>'
+        rows = "".join(f"<tr><td><b>{escape(e['ref'])}</b></td><td>{escape(e['python'])}</td>"
+                       f"<td>{escape(e['base_image'])}</td><td>{len(e['lock'])}</td></tr>" for e in self["environments"])
+        return (f'{STYLE}<div class="mh-card"><table><tr><th>environment</th><th>python</th><th>base image</th>'
+                f"<th>packages</th></tr>{rows}</table></div>")

@@ -1,0 +1,88 @@
+"""The packaging magics: ``%package`` builds a serving image (an operation with a progress bar
+and the build log), ``%images`` / ``%image`` show them, ``%envs`` / ``%env`` the environments."""
+
+from __future__ import annotations
+
+from IPython.core.error import UsageError
+from IPython.core.magic import line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments
+
+from ..display import ImageInfo, Operation
+from .base import ModelHubMagics
+
+
+@magics_class
+class PackagingMagics(ModelHubMagics):
+    """Package models as Docker images; manage their environments."""
+
+    @magic_arguments()
+    @argument("model", help="NAME, NAME:VERSION or NAME@ALIAS")
+    @argument("--env", help="an environment NAME or NAME:VERSION (see %%envs)")
+    @argument("--requirements", "-r", help="a requirements file to make the environment of")
+    @argument("--conda", help="a conda environment file (its pip section is used)")
+    @argument("--entry-script", help="an Azure-style score.py with init() and run(raw_data)")
+    @argument("--tag", "-t", help="image tag (default modelhub/NAME:VERSION)")
+    @argument("--base-image", help="base image (default: the server's Packager.base_image)")
+    @argument("--context", help="write the build context into this folder instead of building")
+    @argument("--no-wait", action="store_true", help="return the build operation at once")
+    @line_magic
+    def package(self, line: str):
+        """Build a serving image of a model: ``%package churn@production``.
+
+        Layers change least-often first (dependencies, runtime, entry script, model), so a
+        model-only change rebuilds one thin layer; the build report says what was reused and why.
+        """
+        args = self._parse(self.package, line)
+        answer = self._call(self.hub.package, str(self._ref(args.model)), environment=args.env,
+                            requirements=args.requirements, conda=args.conda, entry_script=args.entry_script,
+                            tag=args.tag, base_image=args.base_image, context=args.context, wait=False)
+        if not isinstance(answer, Operation) or args.no_wait:
+            return answer
+        result = self._wait(answer, f"package {args.model}")
+        return answer if result is answer else ImageInfo(result)
+
+    @magic_arguments()
+    @argument("--model", "-m", help="only images of this model")
+    @line_magic
+    def images(self, line: str = ""):
+        """List built images, newest first."""
+        return self._call(self.hub.images, self._parse(self.images, line).model)
+
+    @magic_arguments()
+    @argument("image", help="an image's number or tag")
+    @argument("--delete", action="store_true", help="remove the record (the engine keeps the image)")
+    @line_magic
+    def image(self, line: str):
+        """One image with its build report: ``%image modelhub/churn:2``."""
+        args = self._parse(self.image, line)
+        if args.delete:
+            return self._call(self.hub.delete_image, args.image)
+        return self._call(self.hub.image, args.image)
+
+    @line_magic
+    def envs(self, line: str = ""):
+        """List environments (name:version, Python, base image, packages)."""
+        return self._call(self.hub.environments, line.strip() or None)
+
+    @magic_arguments()
+    @argument("words", nargs="+", help="NAME[:VERSION] to show one, or: create NAME --requirements FILE")
+    @argument("--requirements", "-r", help="with create: a requirements file")
+    @argument("--conda", help="with create: a conda environment file (its pip section)")
+    @argument("--python", help="with create: the image's Python version (default the server's, 3.11)")
+    @argument("--base-image", help="with create: the base image it is for")
+    @line_magic
+    def env(self, line: str):
+        """Show an environment (``%env churn-env:2``) or make one
+        (``%env create churn-env --requirements requirements.txt``): locked with uv for the image's
+        platform; the same content is the same version."""
+        args = self._parse(self.env, line)
+        if args.words[0] == "create":
+            if len(args.words) != 2:
+                raise UsageError("Give the new environment's name: %env create NAME --requirements FILE.")
+            if not args.requirements and not args.conda:
+                raise UsageError("%env create needs --requirements FILE or --conda FILE.")
+            return self._call(self.hub.create_environment, args.words[1], requirements=args.requirements,
+                              conda=args.conda, python=args.python, base_image=args.base_image)
+        if len(args.words) != 1:
+            raise UsageError("Name one environment: %env NAME[:VERSION].")
+        return self._call(self.hub.environment, args.words[0])
