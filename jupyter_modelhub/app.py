@@ -4,6 +4,11 @@ Runs inside JupyterLab's server, or alone as ``jupyter modelhub serve`` for plai
 papermill and scripts. Either way it tells the kernels it starts where it is (``MODELHUB_URL``)
 and gives them a token of their own (``MODELHUB_TOKEN``), so ``connect()`` in a kernel needs no
 set-up even when the server itself uses password or JupyterHub auth.
+
+If the services cannot start (a database that refuses the connection, a failed migration), the
+server runs on, the failure is logged as critical, and every route of the extension answers 503
+with the reason, so the panel and the magics say why instead of showing 404s. Shutdown never
+waits on the database: each step is bounded and a failing one is logged and skipped.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from pathlib import Path
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import PeriodicCallback
-from traitlets import Bool, Integer, Type, Unicode, default
+from traitlets import Bool, Float, Integer, Type, Unicode, default
 
 from . import __version__
 from .api.handlers import handlers
@@ -30,7 +35,13 @@ from .packaging.images import ImageStore
 from .packaging.packager import Packager
 from .registry import ModelRegistry
 from .store.artifacts import ArtifactStore
-from .store.database import Database
+from .store.database import Database, unavailable_error
+
+# A query string with a long tag filter must reach the handler, which refuses it with a 400 that
+# says why; past Tornado's default (64 KiB of request line and headers) it would close the
+# connection without a word.
+MAX_HEADER_SIZE = 1024 * 1024
+SHUTDOWN_STEP_TIMEOUT = 30
 
 
 class ModelHubApp(ExtensionApp):
@@ -53,7 +64,16 @@ class ModelHubApp(ExtensionApp):
         help="The service that runs long work (conversions, builds, batch jobs) as operations.",
     )
     max_upload_size = Integer(
-        20 * 1024**3, config=True, help="Largest upload accepted, in bytes (uploads stream to disk)."
+        20 * 1024**3, config=True,
+        help="Largest upload accepted, in bytes, both as sent and once unpacked (uploads stream to disk).",
+    )
+    max_files_per_version = Integer(10_000, config=True, help="Most files and folders one version may hold.")
+    upload_ttl = Float(
+        3600, config=True,
+        help="Seconds an upload waits to be registered before it is deleted (checked at start and periodically).",
+    )
+    upload_timeout = Float(
+        120, config=True, help="Seconds an upload may go without receiving data before it is abandoned.",
     )
     worker_threads = Integer(8, config=True, help="Threads that run registry work off the event loop.")
     info_file = Unicode(
@@ -73,11 +93,26 @@ class ModelHubApp(ExtensionApp):
         return "sqlite:///" + str(Path(self.root_dir).resolve() / "registry.db")
 
     def initialize_settings(self) -> None:
-        Path(self.root_dir).mkdir(parents=True, exist_ok=True)
         self.kernel_token = secrets.token_urlsafe(32)
+        self.failure = ""
+        self.settings.update(modelhub_kernel_token=self.kernel_token)
+        try:
+            self._start_services()
+        except Exception as exc:
+            self.failure = self._failure_message(exc)
+            self.settings["modelhub_failure"] = self.failure
+            self.log.critical("%s", self.failure, exc_info=True)
+            return
+        self.log.info("Model Hub registry at %s", self.database.where)
+
+    def _start_services(self) -> None:
+        root = Path(self.root_dir)
+        if not root.exists():
+            root.mkdir(mode=0o700, parents=True)  # endpoint keys and models live here
+        self.artifacts = ArtifactStore(self.root_dir, max_size=self.max_upload_size,
+                                       max_files=self.max_files_per_version)
+        self._remove_expired_uploads()
         self.database = Database(self.db_url)
-        self.artifacts = ArtifactStore(self.root_dir)
-        self.artifacts.clean_leftovers()
         self.registry = self.registry_class(self.database, self.artifacts, parent=self)
         self.deployments = DeploymentManager(
             self.database, self.registry, self.root_dir, parent=self,
@@ -102,10 +137,21 @@ class ModelHubApp(ExtensionApp):
             modelhub_deployments=self.deployments,
             modelhub_artifacts=self.artifacts,
             modelhub_executor=self.executor,
-            modelhub_kernel_token=self.kernel_token,
             modelhub_max_upload_size=self.max_upload_size,
+            modelhub_upload_timeout=self.upload_timeout,
         )
-        self.log.info("Model Hub registry at %s", self.database.engine.url.render_as_string(hide_password=True))
+
+    def _failure_message(self, exc: Exception) -> str:
+        unavailable = unavailable_error(exc)
+        cause = unavailable.message if unavailable else (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return (f"The Model Hub extension could not start: {cause} ({type(exc).__name__}). "
+                "Fix the cause and restart the Jupyter server; its log has the details.")
+
+    def _remove_expired_uploads(self) -> None:
+        removed = self.artifacts.remove_expired(self.upload_ttl)
+        if removed:
+            self.log.info("Model Hub: removed %d uploads and staging folders older than %g s", len(removed),
+                          self.upload_ttl)
 
     def _worker_config(self) -> dict:
         """What operation workers are configured with: the settings of this server's services as
@@ -119,6 +165,12 @@ class ModelHubApp(ExtensionApp):
         self.handlers.extend(handlers())
 
     async def _start_jupyter_server_extension(self, serverapp) -> None:
+        http_server = getattr(serverapp, "http_server", None)
+        if http_server is not None and http_server.conn_params.max_header_size < MAX_HEADER_SIZE:
+            http_server.conn_params.max_header_size = MAX_HEADER_SIZE
+        if self.failure:
+            self.log.critical("Model Hub routes answer 503 until the server restarts: %s", self.failure)
+            return
         # The port is only final once the server has bound it, so the address is exported here.
         if self.export_env:
             os.environ["MODELHUB_URL"] = self.server_url(serverapp)
@@ -128,15 +180,32 @@ class ModelHubApp(ExtensionApp):
         await loop.run_in_executor(self.executor, self.deployments.environments.remove_partials)
         await loop.run_in_executor(self.executor, self.packager.wheelhouse.remove_partials)
         await loop.run_in_executor(self.executor, self.operations.start)
-        self._host_checks = PeriodicCallback(
-            lambda: loop.run_in_executor(self.executor, self.deployments.check_hosts), 5000)
-        self._host_checks.start()
+        self._periodic = [
+            PeriodicCallback(lambda: self._in_background("checking endpoint hosts", self.deployments.check_hosts), 5000),
+            PeriodicCallback(lambda: self._in_background("expiring uploads", self._remove_expired_uploads),
+                             max(1.0, min(self.upload_ttl / 2, 600)) * 1000),
+        ]
+        for callback in self._periodic:
+            callback.start()
         if self.info_file:
             info = {"url": self.server_url(serverapp), "token": self.kernel_token, "pid": os.getpid()}
             temporary = Path(self.info_file).with_suffix(".tmp")
             temporary.write_text(json.dumps(info))
             os.chmod(temporary, 0o600)
             os.replace(temporary, self.info_file)
+
+    def _in_background(self, what: str, work) -> None:
+        """Run periodic work on the pool; a failure (e.g. the database is away) is one line in the
+        log, and the next round tries again."""
+        def run() -> None:
+            try:
+                work()
+            except Exception as exc:
+                unavailable = unavailable_error(exc)
+                self.log.warning("Model Hub: %s failed: %s", what, unavailable.message if unavailable else exc,
+                                 exc_info=unavailable is None)
+
+        self.executor.submit(run)
 
     @staticmethod
     def server_url(serverapp) -> str:
@@ -148,11 +217,25 @@ class ModelHubApp(ExtensionApp):
         return f"{scheme}://{host}:{serverapp.port}{serverapp.base_url}"
 
     async def stop_extension(self) -> None:
-        if getattr(self, "_host_checks", None):
-            self._host_checks.stop()
-        await asyncio.get_running_loop().run_in_executor(self.executor, self.operations.stop)
-        await asyncio.get_running_loop().run_in_executor(self.executor, self.deployments.shutdown)
+        """Stop the services, each step bounded in time; one that fails (the database may be
+        gone) is logged and the next runs, so the server always exits."""
+        for callback in getattr(self, "_periodic", []):
+            callback.stop()
+        if self.failure:
+            return
+        for what, step in (("stopping operations", self.operations.stop),
+                           ("stopping endpoints", self.deployments.shutdown)):
+            try:
+                await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(self.executor, step),
+                                       SHUTDOWN_STEP_TIMEOUT)
+            except Exception as exc:
+                unavailable = unavailable_error(exc)
+                self.log.warning("Model Hub shutdown: %s failed (%s); going on", what,
+                                 unavailable.message if unavailable else repr(exc))
         if self.info_file:
             Path(self.info_file).unlink(missing_ok=True)
         self.executor.shutdown(wait=False, cancel_futures=True)
-        self.database.dispose()
+        try:
+            self.database.dispose()
+        except Exception as exc:
+            self.log.warning("Model Hub shutdown: closing the database connections failed (%r)", exc)

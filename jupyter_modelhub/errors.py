@@ -40,6 +40,29 @@ class Conflict(ModelHubError):
     reason = "conflict"
 
 
+class TooLarge(ModelHubError):
+    """An upload that is, or unpacks to, more bytes or files than the server accepts."""
+
+    status = 413
+    reason = "too_large"
+
+
+class Damaged(ModelHubError):
+    """A stored file that no longer matches its manifest: the server's copy changed after
+    registration. It is a fault of the server's storage, hence a 5xx, never served."""
+
+    status = 500
+    reason = "damaged"
+
+
+class Unavailable(ModelHubError):
+    """The service cannot work right now (its database is unreachable, or the extension could not
+    start); the message says why. Retrying later may succeed."""
+
+    status = 503
+    reason = "unavailable"
+
+
 class OperationFailed(ModelHubError):
     """Long work that ended without a result: it crashed, was cancelled, or the server restarted."""
 
@@ -47,7 +70,7 @@ class OperationFailed(ModelHubError):
     reason = "failed"
 
 
-ERRORS_BY_REASON = {cls.reason: cls for cls in (InvalidInput, NotFound, Conflict)}
+ERRORS_BY_REASON = {cls.reason: cls for cls in (InvalidInput, NotFound, Conflict, TooLarge, Damaged, Unavailable)}
 
 
 def error_from_body(body: dict, default: type[ModelHubError] = OperationFailed) -> ModelHubError:

@@ -9,9 +9,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-ALIAS_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
-TAG_KEY_RE = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+ALIAS_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
+TAG_KEY_RE = re.compile(r"[A-Za-z0-9_.-]{1,128}")
+# ASCII digits only: str.isdigit() also accepts '²' and '١', which int() rejects or reads as 1.
+VERSION_RE = re.compile(r"[0-9]{1,10}")
+# Version numbers are 32-bit integer columns in the database.
+MAX_VERSION = 2**31 - 1
 
 
 class RefError(ValueError):
@@ -20,7 +24,7 @@ class RefError(ValueError):
 
 def check_name(name: str) -> str:
     """Return ``name`` if it is a valid model name, else raise RefError saying why."""
-    if not isinstance(name, str) or not NAME_RE.match(name):
+    if not isinstance(name, str) or not NAME_RE.fullmatch(name):
         raise RefError(
             f"Invalid model name {name!r}: use 1-128 letters, digits, '.', '_' or '-', "
             "starting with a letter or digit (no spaces, slashes or '..')."
@@ -29,7 +33,7 @@ def check_name(name: str) -> str:
 
 
 def check_alias(alias: str) -> str:
-    if not isinstance(alias, str) or not ALIAS_RE.match(alias):
+    if not isinstance(alias, str) or not ALIAS_RE.fullmatch(alias):
         raise RefError(
             f"Invalid alias {alias!r}: use 1-64 letters, digits, '_' or '-', starting with a letter "
             "(e.g. 'production')."
@@ -38,7 +42,7 @@ def check_alias(alias: str) -> str:
 
 
 def check_tag_key(key: str) -> str:
-    if not isinstance(key, str) or not TAG_KEY_RE.match(key):
+    if not isinstance(key, str) or not TAG_KEY_RE.fullmatch(key):
         raise RefError(f"Invalid tag name {key!r}: use letters, digits, '.', '_' or '-'.")
     return key
 
@@ -83,9 +87,11 @@ def parse_ref(text: str) -> ModelRef:
 
 
 def parse_version_number(text: str, ref: str | None = None) -> int:
-    if not text.isdigit() or int(text) < 1:
+    if not VERSION_RE.fullmatch(text) or not 1 <= int(text) <= MAX_VERSION:
         where = f" in {ref!r}" if ref else ""
-        raise RefError(f"Invalid version {text!r}{where}: expected a whole number from 1 (e.g. churn:3).")
+        raise RefError(
+            f"Invalid version {text!r}{where}: expected a whole number from 1 to {MAX_VERSION} (e.g. churn:3)."
+        )
     return int(text)
 
 

@@ -18,8 +18,8 @@ from traitlets import Integer
 from traitlets.config import LoggingConfigurable
 
 from . import flavors
-from .errors import Conflict, InvalidInput, NotFound
-from .refs import ModelRef, RefError, check_alias, check_name, check_tag_key, parse_ref
+from .errors import Conflict, Damaged, InvalidInput, NotFound
+from .refs import MAX_VERSION, ModelRef, RefError, check_alias, check_name, check_tag_key, parse_ref
 from .store.artifacts import ArtifactStore
 from .store.database import Database
 from .store.orm import Alias, Event, Model, ModelVersion, Tag, utcnow
@@ -29,6 +29,7 @@ from .tagfilter import FilterError, TagTerm, parse_filter
 ReferenceCheck = Callable[[Session, ModelVersion], list[str]]
 
 MAX_TAG_VALUE = 1024
+MAX_PAGE = MAX_VERSION  # offsets stay far inside 64 bits
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -70,18 +71,43 @@ class ModelRegistry(LoggingConfigurable):
     ) -> dict:
         """Turn an upload into a version; returns it with ``existing`` true if it was a duplicate.
 
-        Every check runs before anything is written; files are staged and published before the
-        version row commits, and removed again if it does not, so a failure leaves nothing.
+        The upload is used up by this call whatever its outcome: after the metadata checks it is
+        taken (so that of several registrations of one upload exactly one proceeds; only
+        ``created_by``, the user who uploaded it, may take it) and it is removed at the end. Every check runs before anything
+        is written; files are staged and published before the version row commits, and removed
+        again if it does not, so a failure leaves nothing.
         """
-        _checked(check_name, name)
-        flavors.check_flavor(flavor)
-        tags = _check_tags(tags or {})
-        properties = _check_properties(properties or {})
-        _check_signature(signature)
-        self._check_example(input_example)
-        if not isinstance(description, str):
-            raise InvalidInput("'description' must be a string.")
-        upload = self.artifacts.upload_path(upload_id)
+        try:
+            _checked(check_name, name)
+            flavors.check_flavor(flavor)
+            tags = _check_tags(tags or {})
+            properties = _check_properties(properties or {})
+            _check_signature(signature)
+            self._check_example(input_example)
+            if not isinstance(description, str):
+                raise InvalidInput("'description' must be a string.")
+        except InvalidInput:
+            self.use_up(upload_id, created_by)
+            raise
+        upload = self.artifacts.claim_upload(upload_id, created_by)
+        try:
+            return self._register(name, upload, flavor=flavor, description=description, tags=tags,
+                                  properties=properties, signature=signature, input_example=input_example,
+                                  created_by=created_by, source_notebook=source_notebook,
+                                  derived_from=derived_from, new_version=new_version)
+        finally:
+            upload.unlink(missing_ok=True)
+
+    def use_up(self, upload_id: object, user: str) -> None:
+        """Remove the upload of a refused registration, if it is the user's: a registration uses
+        its upload up whatever the outcome, so none is left waiting for its expiry."""
+        try:
+            self.artifacts.claim_upload(upload_id, user).unlink(missing_ok=True)
+        except (InvalidInput, NotFound):
+            pass
+
+    def _register(self, name: str, upload, *, flavor, description, tags, properties, signature, input_example,
+                  created_by, source_notebook, derived_from, new_version) -> dict:
         lineage = self.get_version(derived_from)["ref"] if derived_from else None
 
         staged = self.artifacts.stage(upload)
@@ -89,7 +115,7 @@ class ModelRegistry(LoggingConfigurable):
             if not new_version:
                 existing = self._find_identical(name, staged.content_hash)
                 if existing is not None:
-                    self.artifacts.discard_upload(upload_id)
+                    self.artifacts.discard_staged(staged)
                     return {**existing, "existing": True}
             detected, detected_signature = flavors.detect(staged.folder / "files", [f["path"] for f in staged.files])
             artifact_dir = self.artifacts.publish(staged, name)
@@ -132,7 +158,6 @@ class ModelRegistry(LoggingConfigurable):
         except BaseException:
             self.artifacts.remove(artifact_dir)
             raise
-        self.artifacts.discard_upload(upload_id)
         self.log.info("registered %s:%s (%s, %d files)", name, number, flavor or detected, len(staged.files))
         return {**self.get_version(f"{name}:{number}"), "existing": False}
 
@@ -201,7 +226,8 @@ class ModelRegistry(LoggingConfigurable):
             return {"versions": self._version_dicts(session, rows), "total": total, "page": page, "per_page": per_page}
 
     def file_path(self, ref: str | ModelRef, path: str):
-        """The on-disk path of one file of a version, after checking it is in the manifest."""
+        """The on-disk path of one file of a version and its manifest entry, after checking that
+        it is in the manifest and that its bytes still match it (``Damaged`` if not)."""
         with self.db.read() as session:
             row = self.resolve(session, ref)
             entry = next((f for f in row.files if f["path"] == path), None)
@@ -210,7 +236,29 @@ class ModelRegistry(LoggingConfigurable):
                     f"{row.model.name}:{row.version} has no file {path!r}; its files are: "
                     + ", ".join(f["path"] for f in row.files[:20])
                 )
-            return self.artifacts.file_path(row.artifact_dir, path), entry
+            label, artifact_dir = f"{row.model.name}:{row.version}", row.artifact_dir
+        return self.artifacts.verified_path(artifact_dir, entry, label), entry
+
+    def verify_files(self, ref: str | ModelRef) -> dict:
+        """Check every file of a version against its manifest, as serving a file does (each file
+        hashed once per process and state on disk). Deployments, image builds and batch jobs
+        call this before using a version; ``Damaged`` names every file that does not match.
+
+        Returns ``{"ref", "files_dir", "files"}``: the version, its files' folder, how many files.
+        """
+        with self.db.read() as session:
+            row = self.resolve(session, ref)
+            label, artifact_dir, files = f"{row.model.name}:{row.version}", row.artifact_dir, list(row.files)
+        problems = []
+        for entry in files:
+            try:
+                self.artifacts.verified_path(artifact_dir, entry, label)
+            except (Damaged, NotFound) as exc:
+                problems.append(exc.message)
+        if problems:
+            raise Damaged(" ".join(problems) if len(problems) <= 3 else
+                          " ".join(problems[:3]) + f" ({len(problems) - 3} more files do not match either.)")
+        return {"ref": label, "files_dir": str(self.artifacts.files_dir(artifact_dir)), "files": len(files)}
 
     def events(self, after: int | None = None, limit: int = 200) -> dict:
         """Changes since event ``after``; without it, only the current position."""
@@ -412,8 +460,8 @@ class ModelRegistry(LoggingConfigurable):
         return stmt
 
     def _check_page(self, page: int, per_page: int) -> tuple[int, int]:
-        if not isinstance(page, int) or page < 1:
-            raise InvalidInput(f"Invalid page {page!r}: pages start at 1.")
+        if not isinstance(page, int) or not 1 <= page <= MAX_PAGE:
+            raise InvalidInput(f"Invalid page {page!r}: pages go from 1 to {MAX_PAGE}.")
         if not isinstance(per_page, int) or not 1 <= per_page <= self.max_per_page:
             raise InvalidInput(f"Invalid per_page {per_page!r}: expected 1 to {self.max_per_page}.")
         return page, per_page

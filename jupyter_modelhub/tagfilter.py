@@ -8,7 +8,9 @@ A filter is a list of terms separated by spaces, all of which must hold (AND)::
     note="two words"            a value with spaces, in double quotes
 
 Tag names are letters, digits, '.', '_' and '-'. Values without quotes run to the next space.
-The same syntax as Azure ML studio's tag filter, extended with '!=' and bare names.
+The same syntax as Azure ML studio's tag filter, extended with '!=' and bare names. A filter
+has at most ``MAX_TERMS`` terms: each becomes a condition of one SQL query, and databases refuse
+queries past a certain size (SQLite: "Expression tree is too large").
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 
 _KEY = re.compile(r"[A-Za-z0-9_.-]+")
 _BARE_VALUE = re.compile(r'[^\s"=][^\s"]*')
+MAX_TERMS = 50
 
 
 class FilterError(ValueError):
@@ -42,6 +45,11 @@ def parse_filter(text: str | None) -> list[TagTerm]:
             pos += 1
         if pos >= end:
             return terms
+        if len(terms) == MAX_TERMS:
+            raise FilterError(
+                f"The tag filter has more than {MAX_TERMS} terms (at character {pos + 1}); "
+                f"use at most {MAX_TERMS}, e.g. by searching in steps."
+            )
         key_match = _KEY.match(text, pos)
         if not key_match:
             raise _error(text, pos, "a tag name (letters, digits, '.', '_' or '-')")

@@ -214,15 +214,16 @@ def test_a_truncated_archive_is_refused(registry):
 
 
 def test_invalid_metadata_is_refused_before_anything_is_written(registry):
-    upload_id = upload(registry, {"m.onnx": b"1"})
-    with pytest.raises(InvalidInput, match="Tag 'team' must have a string value"):
-        registry.register("churn", upload_id, tags={"team": 3})
-    with pytest.raises(InvalidInput, match="Unknown flavor 'tensorflow'"):
-        registry.register("churn", upload_id, flavor="tensorflow")
-    with pytest.raises(InvalidInput, match="input example is"):
-        registry.register("churn", upload_id, input_example=[[0.0] * 100_000])
+    for fields, message in [({"tags": {"team": 3}}, "Tag 'team' must have a string value"),
+                            ({"flavor": "tensorflow"}, "Unknown flavor 'tensorflow'"),
+                            ({"input_example": [[0.0] * 100_000]}, "input example is")]:
+        upload_id = upload(registry, {"m.onnx": b"1"})
+        with pytest.raises(InvalidInput, match=message):
+            registry.register("churn", upload_id, **fields)
+        with pytest.raises(NotFound, match="used already"):
+            registry.register("churn", upload_id)  # a failed registration uses the upload up
     assert stored_folders(registry) == []
-    assert registry.register("churn", upload_id)["ref"] == "churn:1", "the upload is still usable"
+    assert not list(registry.artifacts.uploads.iterdir()) and not list(registry.artifacts.staging.iterdir())
 
 
 def test_a_failed_database_write_removes_the_published_files(registry):

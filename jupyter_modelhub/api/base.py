@@ -1,8 +1,13 @@
 """The base handler: authentication (including the kernels' token), errors as JSON, executors.
 
 Every route of the extension derives from ``ModelHubHandler``. Errors of the services become
-``{"message", "reason"}`` bodies with 400/404/409 here and nowhere else; anything unexpected is
-logged with its traceback and answered with a 500 that carries no traceback.
+``{"message", "reason"}`` bodies with 400/404/409/413/503 here and nowhere else; anything
+unexpected is logged with its traceback and answered with a 500 that carries no traceback.
+Request parsing that every route shares (whole numbers, booleans, NUL characters, JSON bodies)
+lives here too, so a malformed request is a 400 whichever route it reaches.
+
+When the extension could not start (``modelhub_failure`` in the settings) its routes stay
+registered and answer 503 with the reason, so clients see why instead of a 404.
 """
 
 from __future__ import annotations
@@ -24,11 +29,14 @@ from jupyter_server.utils import url_path_join
 from pydantic import BaseModel, ValidationError
 from tornado import iostream, web
 
-from ..errors import InvalidInput, ModelHubError
+from ..errors import InvalidInput, ModelHubError, Unavailable
+from ..store.database import unavailable_error
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 AUTH_RESOURCE = "modelhub"
+# Ids, counts and page numbers are 32-bit integer columns in the database.
+MAX_INT = 2**31 - 1
 
 
 def route(method: Callable) -> Callable:
@@ -42,7 +50,23 @@ class ModelHubHandler(APIHandler):
 
     async def prepare(self, *args, **kwargs):
         self._accept_kernel_token()
-        return await super().prepare(*args, **kwargs)
+        result = await super().prepare(*args, **kwargs)
+        if self._finished or not self.current_user:
+            return result  # the route's authentication answers; nothing is told to a stranger
+        failure = self.settings.get("modelhub_failure")
+        if failure:
+            raise Unavailable(failure)
+        self._refuse_nul_characters()
+        return result
+
+    def _refuse_nul_characters(self) -> None:
+        """NUL cannot be stored (PostgreSQL refuses it in text) nor be part of a name or path."""
+        for name, value in self.path_kwargs.items():
+            if "\0" in value:
+                raise InvalidInput(f"The {name} in the URL contains a NUL character; remove it.")
+        for name, values in self.request.query_arguments.items():
+            if "\0" in name or any(b"\0" in v for v in values):
+                raise InvalidInput(f"Query parameter {name!r} contains a NUL character; remove it.")
 
     def _accept_kernel_token(self) -> None:
         """Let kernels started by this server in with the token it exported to them.
@@ -92,19 +116,25 @@ class ModelHubHandler(APIHandler):
             raise InvalidInput(f"The request body is not valid JSON: {exc}.") from None
         if not isinstance(data, dict):
             raise InvalidInput(f"The request body must be a JSON object ({schema.__doc__.strip()}).")
+        _check_json_text(data)
         try:
             return schema.model_validate(data)
         except ValidationError as exc:
             raise InvalidInput("Invalid request body: " + _describe(exc)) from None
 
-    def query_int(self, name: str, default: int) -> int:
+    def query_int(self, name: str, default: int, minimum: int = 0, maximum: int = MAX_INT) -> int:
+        """A whole number in ASCII digits within [minimum, maximum]; int() alone would take
+        '١' (Arabic-Indic one) and numbers the database cannot hold."""
         raw = self.get_query_argument(name, None)
         if raw is None or raw == "":
             return default
-        try:
-            return int(raw)
-        except ValueError:
-            raise InvalidInput(f"Query parameter {name!r} must be a whole number, not {raw!r}.") from None
+        text = raw.strip()
+        digits = text[1:] if text[:1] in "+-" else text
+        if not digits.isascii() or not digits.isdigit() or len(digits) > 12 or not minimum <= int(text) <= maximum:
+            raise InvalidInput(
+                f"Query parameter {name!r} must be a whole number from {minimum} to {maximum}, not {_clip(raw)!r}."
+            )
+        return int(text)
 
     def query_float(self, name: str, default: float) -> float:
         raw = self.get_query_argument(name, None)
@@ -115,7 +145,7 @@ class ModelHubHandler(APIHandler):
         except ValueError:
             value = math.nan
         if not math.isfinite(value) or value < 0:
-            raise InvalidInput(f"Query parameter {name!r} must be a number of 0 or more, not {raw!r}.")
+            raise InvalidInput(f"Query parameter {name!r} must be a number of 0 or more, not {_clip(raw)!r}.")
         return value
 
     def query_bool(self, name: str, default: bool = False) -> bool:
@@ -126,17 +156,25 @@ class ModelHubHandler(APIHandler):
             return True
         if raw.lower() in ("0", "false", "no"):
             return False
-        raise InvalidInput(f"Query parameter {name!r} must be true or false, not {raw!r}.")
+        raise InvalidInput(f"Query parameter {name!r} must be true or false, not {_clip(raw)!r}.")
+
+    def query_text(self, name: str, default: str = "", limit: int = 1024) -> str:
+        raw = self.get_query_argument(name, default)
+        if len(raw) > limit:
+            raise InvalidInput(
+                f"Query parameter {name!r} is {len(raw)} characters long; the limit is {limit}. Shorten it."
+            )
+        return raw
 
     def search_arguments(self) -> dict:
         """The query parameters shared by every listing: q, filter, flavor, archived, paging."""
         return {
-            "q": self.get_query_argument("q", ""),
-            "filter": self.get_query_argument("filter", ""),
-            "flavor": self.get_query_argument("flavor", "") or None,
+            "q": self.query_text("q", "", limit=256),
+            "filter": self.query_text("filter", "", limit=MAX_FILTER_LENGTH),
+            "flavor": self.query_text("flavor", "", limit=64) or None,
             "archived": self.query_bool("archived"),
-            "page": self.query_int("page", 1),
-            "per_page": self.query_int("per_page", 50),
+            "page": self.query_int("page", 1, minimum=1),
+            "per_page": self.query_int("per_page", 50, minimum=1),
         }
 
     def accepted(self, operation: dict) -> None:
@@ -184,7 +222,7 @@ class ModelHubHandler(APIHandler):
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
         if isinstance(exc, ModelHubError):
-            body = {"message": exc.message, "reason": exc.reason}
+            body = {"message": self._without_server_paths(exc.message), "reason": exc.reason}
             if getattr(exc, "report", None) is not None:  # e.g. the equivalence report of a refused conversion
                 body["report"] = exc.report
         elif isinstance(exc, web.HTTPError):
@@ -194,7 +232,18 @@ class ModelHubHandler(APIHandler):
         self.set_header("Content-Type", "application/json")
         self.finish(orjson.dumps(body))
 
+    def _without_server_paths(self, message: str) -> str:
+        """Error bodies name files relative to the Model Hub folder, never by the server's absolute
+        paths (they tell a caller about the machine and are of no use to them)."""
+        registry = self.settings.get("modelhub_registry")
+        root = str(registry.artifacts.root) if registry is not None else self.settings.get("modelhub_root", "")
+        return message.replace(root + "/", "").replace(root, "the Model Hub folder") if root else message
+
     def _handle_request_exception(self, e: BaseException) -> None:
+        unavailable = unavailable_error(e)
+        if unavailable is not None:
+            self.log.warning("%s %s -> 503: %s", self.request.method, self.request.path, unavailable.message)
+            e = unavailable
         if isinstance(e, ModelHubError):
             if self._finished:
                 return
@@ -202,6 +251,37 @@ class ModelHubHandler(APIHandler):
             self.send_error(e.status, exc_info=(type(e), e, e.__traceback__))
             return
         super()._handle_request_exception(e)
+
+
+MAX_FILTER_LENGTH = 4096
+
+
+def _clip(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+MAX_JSON_DEPTH = 64
+
+
+def _check_json_text(data: Any) -> None:
+    """Refuse NUL characters (PostgreSQL cannot store them) and nesting deeper than
+    MAX_JSON_DEPTH (responses are encoded with orjson, which stops at 255 levels), naming where."""
+    pending = [(data, "body", 0)]
+    while pending:
+        value, where, depth = pending.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise InvalidInput(f"Invalid request body: {where} is nested more than {MAX_JSON_DEPTH} levels deep.")
+        if isinstance(value, str):
+            if "\0" in value:
+                raise InvalidInput(f"Invalid request body: {where} contains a NUL character; remove it.")
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                path = key if where == "body" else f"{where}.{key}"
+                if "\0" in key:
+                    raise InvalidInput(f"Invalid request body: a key in {where} contains a NUL character; remove it.")
+                pending.append((item, path, depth + 1))
+        elif isinstance(value, list):
+            pending.extend((item, f"{where}.{i}", depth + 1) for i, item in enumerate(value))
 
 
 def _describe(exc: ValidationError) -> str:

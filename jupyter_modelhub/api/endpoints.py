@@ -64,7 +64,8 @@ class TrafficHandler(EndpointHandlerBase):
         request = self.body(schemas.TrafficRequest)
         if request.traffic is None and request.mirror is None:
             raise InvalidInput("Give 'traffic' (e.g. {\"blue\": 90, \"green\": 10}) and/or 'mirror'.")
-        self.reply(await self.run(self.deployments.set_traffic, name, request.traffic, request.mirror,
+        mirror = None if request.mirror is None else request.mirror.model_dump(exclude_none=True)
+        self.reply(await self.run(self.deployments.set_traffic, name, request.traffic, mirror,
                                   user=self.user_name))
 
 
@@ -84,7 +85,7 @@ class LogsHandler(EndpointHandlerBase):
 
     @route
     async def get(self, name: str, deployment: str):
-        tail = self.query_int("tail", 100)
+        tail = self.query_int("tail", 100, minimum=1, maximum=100_000)
         follow = self.query_bool("follow")
         limit = self.query_float("timeout", 3600)
         text = await self.run(self.deployments.tail, name, deployment, tail)

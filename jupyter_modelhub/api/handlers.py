@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 from urllib.parse import quote
 
+import orjson
 from jupyter_server.utils import url_path_join
-from tornado import iostream, web
+from tornado import ioloop, iostream, web
 
 from .. import __version__
 from ..errors import InvalidInput
@@ -64,7 +65,11 @@ class VersionsHandler(ModelHubHandler):
 
     @route
     async def post(self, name: str):
-        request = self.body(schemas.RegisterRequest)
+        try:
+            request = self.body(schemas.RegisterRequest)
+        except InvalidInput:  # a refused registration uses its upload up, as the registry does
+            await self.run(self.registry.use_up, self._upload_id_in_body(), self.user_name)
+            raise
         fields = request.model_dump(exclude={"upload_id"})
         fields["signature"] = request.signature.model_dump() if request.signature else None
         version = await self.run(
@@ -72,6 +77,13 @@ class VersionsHandler(ModelHubHandler):
         )
         self.set_header("Location", url_path_join(self.base_url, "modelhub/api/models", name, "versions", str(version["version"])))
         self.reply(version, status=200 if version["existing"] else 201)
+
+    def _upload_id_in_body(self) -> object:
+        try:
+            data = orjson.loads(self.request.body or b"null")
+        except orjson.JSONDecodeError:
+            return None
+        return data.get("upload_id") if isinstance(data, dict) else None
 
 
 class VersionHandler(ModelHubHandler):
@@ -144,11 +156,13 @@ class AliasHandler(ModelHubHandler):
 
 @web.stream_request_body
 class UploadsHandler(ModelHubHandler):
-    """Receives a tar stream to disk chunk by chunk; a cut-off upload is deleted, never kept."""
+    """Receives a tar stream to disk chunk by chunk; a cut-off, stalled or refused upload is
+    deleted, never kept. The upload belongs to the user who sent it."""
 
     _file = None
     _path = None
     _complete = False
+    _watchdog = None
 
     async def prepare(self, *args, **kwargs):
         await super().prepare(*args, **kwargs)
@@ -157,12 +171,33 @@ class UploadsHandler(ModelHubHandler):
         if not self.current_user:  # refuse before a byte of the body is written to disk
             raise web.HTTPError(403)
         self.request.connection.set_max_body_size(self.settings["modelhub_max_upload_size"])
-        self.upload_id, self._path = self.settings["modelhub_artifacts"].new_upload()
+        self.upload_id, self._path = self.settings["modelhub_artifacts"].new_upload(owner=self.user_name)
         self._file = open(self._path, "wb")
+        self._watch_for_stalls()
+
+    def _watch_for_stalls(self) -> None:
+        """Give up on an upload whose body stops arriving for ``upload_timeout`` seconds: the
+        connection is closed and what arrived is deleted, so a stalled client holds nothing."""
+        timeout = self.settings["modelhub_upload_timeout"]
+        loop = ioloop.IOLoop.current()
+        self._last_data = loop.time()
+
+        def check() -> None:
+            if self._complete or self._file is None:
+                self._watchdog.stop()
+            elif loop.time() - self._last_data > timeout:
+                self._watchdog.stop()
+                self.log.warning("upload %s stalled: no data for %g s; closing it", self.upload_id, timeout)
+                self._discard_partial()
+                self.request.connection.close()
+
+        self._watchdog = ioloop.PeriodicCallback(check, max(100, min(timeout * 250, 5000)))
+        self._watchdog.start()
 
     def data_received(self, chunk: bytes) -> None:
         if self._file is not None:
             self._file.write(chunk)
+            self._last_data = ioloop.IOLoop.current().time()
 
     @route
     async def post(self):
@@ -171,7 +206,7 @@ class UploadsHandler(ModelHubHandler):
         artifacts = self.settings["modelhub_artifacts"]
         try:
             files, size = await self.run(artifacts.inspect_upload, self._path)
-        except Exception:
+        except BaseException:
             artifacts.discard_upload(self.upload_id)
             raise
         self.reply({"upload_id": self.upload_id, "files": files, "size": size}, status=201)
@@ -181,13 +216,15 @@ class UploadsHandler(ModelHubHandler):
         super().on_connection_close()
 
     def on_finish(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.stop()
         if not self._complete:
             self._discard_partial()
 
     def _discard_partial(self) -> None:
         if self._file is not None and not self._complete:
             self._file.close()
-            self._path.unlink(missing_ok=True)
+            self.settings["modelhub_artifacts"].discard_upload(self.upload_id)
             self._file = None
 
 

@@ -25,7 +25,7 @@ class OperationsHandler(OperationHandlerBase):
             self.operations.list, kind=self.get_query_argument("kind", "") or None,
             status=self.get_query_argument("status", "") or None,
             subject=self.get_query_argument("subject", "") or None,
-            page=self.query_int("page", 1), per_page=self.query_int("per_page", 50)))
+            page=self.query_int("page", 1, minimum=1), per_page=self.query_int("per_page", 50, minimum=1)))
 
 
 class OperationHandler(OperationHandlerBase):
@@ -47,7 +47,7 @@ class OperationLogHandler(OperationHandlerBase):
     @route
     async def get(self, operation_id: str):
         number = int(operation_id)
-        tail = self.query_int("tail", 100)
+        tail = self.query_int("tail", 100, minimum=1, maximum=100_000)
         follow = self.query_bool("follow")
         limit = self.query_float("timeout", 3600)
         text = await self.run(self.operations.tail, number, tail)

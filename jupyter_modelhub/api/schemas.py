@@ -7,9 +7,16 @@ document them in the OpenAPI document.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Annotated, Any, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from ..refs import MAX_VERSION
+
+# The database's integer columns are 32-bit; bounds here make a larger number a 400 that names
+# the field, and tell clients (and the OpenAPI document) what is accepted.
+MAX_INT = 2**31 - 1
+Percent = Field(ge=0, le=100)
 
 
 class Strict(BaseModel):
@@ -54,7 +61,7 @@ class UpdateVersionRequest(Strict):
 class AliasRequest(Strict):
     """the version number the alias should point at"""
 
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=MAX_VERSION)
 
 
 class FileEntry(BaseModel):
@@ -163,26 +170,28 @@ class DeployRequest(Strict):
     entry_script_path: Optional[str] = Field(None, description="with reload: a file under the server's root to watch")
     reload: bool = False
     environment: Optional[str] = Field(None, description="requirements (one per line) for an isolated environment")
-    instances: Optional[int] = Field(None, ge=1)
-    traffic: Optional[dict[str, int]] = None
+    instances: Optional[int] = Field(None, ge=1, le=64)
+    traffic: Optional[dict[str, Annotated[int, Percent]]] = None
     auth: str = Field("key", description="'key' (default) or 'none'")
-    port: Optional[int] = None
-    max_batch_size: Optional[int] = Field(None, ge=1)
-    max_batch_wait_ms: Optional[float] = Field(None, ge=0)
-    max_request_bytes: Optional[int] = Field(None, ge=1)
-    request_timeout: Optional[float] = Field(None, gt=0)
+    port: Optional[int] = Field(None, ge=1, le=65535)
+    max_batch_size: Optional[int] = Field(None, ge=1, le=MAX_INT)
+    max_batch_wait_ms: Optional[float] = Field(None, ge=0, le=60_000)
+    max_request_bytes: Optional[int] = Field(None, ge=1, le=2**53)
+    request_timeout: Optional[float] = Field(None, gt=0, le=86_400)
 
 
 class Mirror(Strict):
-    deployment: str
-    percent: int
+    """copy a share of requests to a deployment that has no live traffic; {} removes the mirror"""
+
+    deployment: Optional[str] = Field(None, description="required unless the object is empty")
+    percent: Optional[int] = Field(None, ge=1, le=50, description="required unless the object is empty")
 
 
 class TrafficRequest(Strict):
     """traffic percentages per deployment (summing to 100) and/or a mirror ({} removes it)"""
 
-    traffic: Optional[dict[str, int]] = None
-    mirror: Optional[dict] = None
+    traffic: Optional[dict[str, Annotated[int, Percent]]] = None
+    mirror: Optional[Mirror] = None
 
 
 class RegenerateKeyRequest(Strict):

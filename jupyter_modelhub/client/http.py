@@ -169,6 +169,8 @@ class ModelHubClient:
         return display.Downloaded({"ref": version["ref"], "to": str(root), "files": written})
 
     def _fetch_file(self, ref: str, entry: dict, target: Path) -> None:
+        """Stream one file to ``target`` through a ``.part`` file that is renamed only once its
+        sha256 matches the manifest; a refusal, a cut-off or a mismatch leaves nothing."""
         partial = target.with_name(target.name + ".part")
         digest = hashlib.sha256()
         response = self._send("GET", f"{self._version_path(ref)}/files/{quote(entry['path'])}", stream=True)
@@ -177,6 +179,13 @@ class ModelHubClient:
                 for chunk in response.iter_content(1 << 20):
                     digest.update(chunk)
                     out.write(chunk)
+        except requests.RequestException as exc:
+            partial.unlink(missing_ok=True)
+            raise ServerError(f"Downloading {entry['path']} of {ref} was cut short ({exc.__class__.__name__}); "
+                              "nothing was written. Try again.") from None
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
         finally:
             response.close()
         if digest.hexdigest() != entry["sha256"]:

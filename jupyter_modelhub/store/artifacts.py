@@ -1,15 +1,26 @@
 """Artifact files: uploads, staging, the immutable per-version folders and their manifests.
 
-Layout under the root::
+Layout under the root (created readable by its owner only)::
 
     uploads/<id>.tar                 an upload being received or waiting to be registered
+    uploads/<id>.owner               who made it (only they may register it)
+    staging/<id>.tar                 an upload taken by one registration (see ``claim_upload``)
     staging/<uuid>/files/...         a version being assembled (extracted, hashed)
     artifacts/<model>/<uuid>/files/  a registered version, read-only
     artifacts/<model>/<uuid>/manifest.json
 
 A version's folder is named by a random id, not its number, so the folder can be moved into place
 before the database allocates the number; a registration that fails at any point leaves only
-a staging folder, which is removed at once (or at the next start if the process died).
+a staging folder, which is removed at once (or, if the process died, once it is older than the
+upload time-to-live: other servers sharing the root may be using the younger ones).
+
+Every archive is checked member by member before anything is kept, at upload and again while
+it is extracted: paths stay inside the folder, no links, no file that is also a folder, names
+the file system can hold, and at most ``max_size`` bytes in ``max_files`` entries once
+unpacked (a 10 KB compressed or sparse tar can expand to gigabytes).
+
+Files served or deployed are checked against their manifest's sha256 once per process and
+state on disk (``verified_path``), so a file changed after registration is refused, not used.
 """
 
 from __future__ import annotations
@@ -20,13 +31,23 @@ import os
 import shutil
 import stat
 import tarfile
+import threading
+import time
 import uuid
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from ..errors import InvalidInput, NotFound
+from ..errors import Damaged, InvalidInput, NotFound, TooLarge
 
 CHUNK = 1 << 20
+MAX_NAME_BYTES = 255  # one path component: the limit of common file systems
+MAX_PATH_BYTES = 1024
+DEFAULT_MAX_SIZE = 20 * 1024**3
+DEFAULT_MAX_FILES = 10_000
+# what reading a damaged archive raises: tarfile's own errors, and a broken gzip stream's
+DAMAGED_ARCHIVE = (tarfile.TarError, EOFError, zlib.error)
 
 
 @dataclass
@@ -47,10 +68,21 @@ def content_hash(files: list[dict]) -> str:
     return digest.hexdigest()
 
 
+def _clip(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def check_relative_path(path: str) -> str:
-    """Normalise a path inside a version; refuse anything that could leave the folder."""
-    if not path or "\\" in path or "\0" in path:
-        raise InvalidInput(f"Invalid file path {path!r}: use a relative path with '/' separators.")
+    """Normalise a path inside a version; refuse anything that could leave the folder, or that a
+    file system or a JSON manifest cannot hold."""
+    if not path or "\\" in path or any(ord(c) < 32 or ord(c) == 127 for c in path):
+        raise InvalidInput(
+            f"Invalid file path {_clip(path)!r}: use a relative path with '/' separators and no control characters."
+        )
+    try:
+        encoded = path.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput(f"Invalid file path {_clip(path)!r}: it is not valid UTF-8; rename the file.") from None
     pure = PurePosixPath(path)
     if pure.is_absolute() or any(part in ("..", "") for part in pure.parts):
         raise InvalidInput(
@@ -60,52 +92,124 @@ def check_relative_path(path: str) -> str:
     parts = [p for p in pure.parts if p != "."]
     if not parts:
         raise InvalidInput(f"Invalid file path {path!r}: it names the folder itself, not a file.")
+    long_part = next((p for p in parts if len(p.encode()) > MAX_NAME_BYTES), None)
+    if long_part is not None:
+        raise InvalidInput(
+            f"Invalid file path {_clip(path)!r}: the name {_clip(long_part)!r} is {len(long_part.encode())} bytes "
+            f"long; file systems hold at most {MAX_NAME_BYTES}. Rename it."
+        )
+    if len(encoded) > MAX_PATH_BYTES:
+        raise InvalidInput(
+            f"Invalid file path {_clip(path)!r}: it is {len(encoded)} bytes long; the limit is {MAX_PATH_BYTES}."
+        )
     return "/".join(parts)
 
 
-class ArtifactStore:
-    """Owns the folders under ``root``; every path it hands out is resolved and checked."""
+def _is_folder_itself(name: str) -> bool:
+    """'.' and './' are what ``tar -C dir .`` writes for the folder being archived."""
+    return all(part in ("", ".") for part in name.split("/"))
 
-    def __init__(self, root: str | Path):
-        self.root = Path(root).resolve()
+
+class ArtifactStore:
+    """Owns the folders under ``root``; every path it hands out is resolved and checked.
+
+    ``max_size`` and ``max_files`` bound what one version may unpack to (bytes of its files,
+    and files plus folders).
+    """
+
+    def __init__(self, root: str | Path, max_size: int = DEFAULT_MAX_SIZE, max_files: int = DEFAULT_MAX_FILES):
+        root = Path(root)
+        if not root.exists():
+            root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.root = root.resolve()
+        self.max_size = max_size
+        self.max_files = max_files
         self.uploads = self.root / "uploads"
         self.staging = self.root / "staging"
         self.artifacts = self.root / "artifacts"
         for folder in (self.uploads, self.staging, self.artifacts):
-            folder.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # path -> the (size, mtime, ctime, inode) at which its bytes last matched the manifest
+        self._verified: dict[str, tuple] = {}
+        self._verified_lock = threading.Lock()
 
     # -- uploads ---------------------------------------------------------------------------
 
-    def new_upload(self) -> tuple[str, Path]:
+    def new_upload(self, owner: str | None = None) -> tuple[str, Path]:
+        """A new upload id and the path to write its tar to; ``owner`` (the user who sends it)
+        is recorded, and only they may register it. The server's own uploads have none."""
         upload_id = uuid.uuid4().hex
+        if owner is not None:
+            (self.uploads / f"{upload_id}.owner").write_text(owner, encoding="utf-8")
         return upload_id, self.uploads / f"{upload_id}.tar"
 
-    def upload_path(self, upload_id: str) -> Path:
-        if not isinstance(upload_id, str) or len(upload_id) != 32 or not upload_id.isalnum():
-            raise InvalidInput(f"Invalid upload id {upload_id!r}: use the id returned by POST uploads.")
-        path = self.uploads / f"{upload_id}.tar"
-        if not path.is_file():
-            raise NotFound(f"Upload {upload_id} does not exist (it was used already, or it expired).")
-        return path
+    def claim_upload(self, upload_id: str, user: str) -> Path:
+        """Take an upload for one registration and return where it now is (under staging/).
+
+        The rename is atomic, so when the same id is registered several times at once exactly
+        one call wins and the others are told it was used. The caller removes the returned file
+        when the registration ends, whether it succeeded or not.
+        """
+        if not isinstance(upload_id, str) or len(upload_id) != 32 or not upload_id.isascii() or not upload_id.isalnum():
+            raise InvalidInput(f"Invalid upload id {_clip(str(upload_id))!r}: use the id returned by POST uploads.")
+        gone = NotFound(
+            f"Upload {upload_id} does not exist: it was used already, it expired, or another user made it. "
+            "Upload the files again."
+        )
+        owner_file = self.uploads / f"{upload_id}.owner"
+        try:
+            owner = owner_file.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            owner = None
+        if owner is not None and owner != user:
+            raise gone
+        claimed = self.staging / f"{upload_id}.tar"
+        try:
+            os.rename(self.uploads / f"{upload_id}.tar", claimed)
+        except FileNotFoundError:
+            raise gone from None
+        owner_file.unlink(missing_ok=True)
+        return claimed
 
     def discard_upload(self, upload_id: str) -> None:
-        (self.uploads / f"{upload_id}.tar").unlink(missing_ok=True)
+        for suffix in (".tar", ".owner"):
+            (self.uploads / f"{upload_id}{suffix}").unlink(missing_ok=True)
+        (self.staging / f"{upload_id}.tar").unlink(missing_ok=True)
 
     def inspect_upload(self, path: Path) -> tuple[list[dict], int]:
         """List an uploaded tar's files (path, size) and refuse a bad archive before it is kept."""
         files, size = [], 0
         try:
             with self._open_tar(path) as tar:
-                for member in tar:
-                    name = self._check_member(member)
+                for member, name in self._checked_members(tar):
                     if member.isfile():
                         files.append({"path": name, "size": member.size})
                         size += member.size
-        except (tarfile.TarError, EOFError) as exc:
+        except DAMAGED_ARCHIVE as exc:
             raise InvalidInput(f"The upload is an incomplete or damaged tar archive ({exc}).") from None
         if not files:
             raise InvalidInput("Empty registration: the upload contains no files.")
         return files, size
+
+    def remove_expired(self, ttl: float) -> list[str]:
+        """Remove uploads never registered and staging leftovers older than ``ttl`` seconds (an
+        upload still being received is younger: its file changes as data arrives). Returns the
+        names removed."""
+        limit = time.time() - ttl
+        removed = []
+        for folder in (self.uploads, self.staging):
+            for entry in folder.iterdir():
+                try:
+                    if entry.lstat().st_mtime >= limit:
+                        continue
+                except FileNotFoundError:
+                    continue
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink(missing_ok=True)
+                removed.append(f"{folder.name}/{entry.name}")
+        return removed
 
     # -- staging -> artifacts --------------------------------------------------------------
 
@@ -116,16 +220,10 @@ class ArtifactStore:
         files_dir.mkdir(parents=True)
         try:
             files, total = [], 0
-            seen: set[str] = set()
             with self._open_tar(upload) as tar:
-                for member in tar:
+                for member, name in self._checked_members(tar):
                     if member.isdir():
-                        self._check_member(member)
                         continue
-                    name = self._check_member(member)
-                    if name in seen:
-                        raise InvalidInput(f"File {name!r} appears twice in the upload.")
-                    seen.add(name)
                     target = files_dir / name
                     target.parent.mkdir(parents=True, exist_ok=True)
                     source = tar.extractfile(member)
@@ -135,13 +233,15 @@ class ArtifactStore:
                             digest.update(chunk)
                             out.write(chunk)
                             size += len(chunk)
+                            if total + size > self.max_size:  # what is written, whatever headers say
+                                raise self._too_large()
                     files.append({"path": name, "size": size, "sha256": digest.hexdigest()})
                     total += size
             if not files:
                 raise InvalidInput("Empty registration: the upload contains no files.")
             files.sort(key=lambda f: f["path"])
             return StagedFiles(folder, files, total, content_hash(files))
-        except (tarfile.TarError, EOFError) as exc:
+        except DAMAGED_ARCHIVE as exc:
             shutil.rmtree(folder, ignore_errors=True)
             raise InvalidInput(f"The upload is an incomplete or damaged tar archive ({exc}).") from None
         except BaseException:
@@ -173,11 +273,6 @@ class ArtifactStore:
         except OSError:
             pass
 
-    def clean_leftovers(self) -> None:
-        """Remove staging folders of registrations that died mid-way (called at start-up)."""
-        for entry in self.staging.iterdir():
-            shutil.rmtree(entry, ignore_errors=True)
-
     # -- reading ---------------------------------------------------------------------------
 
     def files_dir(self, artifact_dir: str) -> Path:
@@ -193,6 +288,43 @@ class ArtifactStore:
             raise NotFound(f"File {path!r} is missing from the artifact store.")
         return target
 
+    def verified_path(self, artifact_dir: str, entry: dict, label: str) -> Path:
+        """The path of a version's file after checking its bytes against the manifest ``entry``
+        (``{"path", "size", "sha256"}``); ``label`` names the version in the error.
+
+        A file is hashed once per process and state on disk: the result is kept under its
+        size, modification and change times and inode, so serving it again costs one stat, and
+        any write to it (even one that restores the modification time) is checked again.
+        """
+        path = self.file_path(artifact_dir, entry["path"])
+        info = path.stat()
+        state = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+        with self._verified_lock:
+            if self._verified.get(str(path)) == state:
+                return path
+        if info.st_size != entry["size"]:
+            raise self._damaged(entry, label, f"{info.st_size} bytes instead of {entry['size']}")
+        if self.hash_file(path) != entry["sha256"]:
+            raise self._damaged(entry, label, "its sha256 differs")
+        with self._verified_lock:
+            self._verified[str(path)] = state
+        return path
+
+    @staticmethod
+    def hash_file(path: Path) -> str:
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            while chunk := f.read(CHUNK):
+                digest.update(chunk)
+        return digest.hexdigest()
+
+    @staticmethod
+    def _damaged(entry: dict, label: str, how: str) -> Damaged:
+        return Damaged(
+            f"File {entry['path']!r} of {label} does not match its manifest ({how}): the stored copy changed "
+            "after registration, so it is not used. Restore the file, or register the model again."
+        )
+
     def _version_folder(self, artifact_dir: str) -> Path:
         folder = (self.artifacts / artifact_dir).resolve()
         if not folder.is_relative_to(self.artifacts):
@@ -205,10 +337,57 @@ class ArtifactStore:
     def _open_tar(path: Path) -> tarfile.TarFile:
         try:
             return tarfile.open(path, mode="r:*")
-        except (tarfile.TarError, EOFError, OSError) as exc:
+        except (tarfile.TarError, EOFError) as exc:
             raise InvalidInput(
                 f"The upload is not a readable tar archive ({exc}); send the files as one tar stream."
             ) from None
+        except FileNotFoundError:
+            raise NotFound("The upload's file is gone (it expired while waiting); upload the files again.") from None
+
+    def _checked_members(self, tar: tarfile.TarFile) -> Iterator[tuple[tarfile.TarInfo, str]]:
+        """Yield each member with its normalised path, refusing the archive at the first member
+        that breaks a rule (see the module's docstring), before its data is read."""
+        files: set[str] = set()
+        folders: set[str] = set()
+        count = total = 0
+        for member in tar:
+            if member.isdir() and _is_folder_itself(member.name):
+                continue
+            count += 1
+            if count > self.max_files:
+                raise TooLarge(
+                    f"The upload has more than {self.max_files} files and folders "
+                    "(c.ModelHubApp.max_files_per_version); register fewer files, e.g. as one archive file."
+                )
+            name = self._check_member(member)
+            parents = {"/".join(name.split("/")[:i]) for i in range(1, name.count("/") + 1)}
+            clash = next((p for p in sorted(parents) if p in files), None)
+            if clash is not None:
+                raise InvalidInput(
+                    f"{_clip(clash)!r} is both a file and a folder in the upload (it holds {_clip(name)!r}); "
+                    "rename one of them."
+                )
+            if member.isdir():
+                if name in files:
+                    raise InvalidInput(f"{_clip(name)!r} is both a file and a folder in the upload; rename one of them.")
+                folders.add(name)
+            else:
+                if name in files:
+                    raise InvalidInput(f"File {_clip(name)!r} appears twice in the upload.")
+                if name in folders:
+                    raise InvalidInput(f"{_clip(name)!r} is both a file and a folder in the upload; rename one of them.")
+                files.add(name)
+                total += member.size
+                if total > self.max_size:
+                    raise self._too_large()
+            folders.update(parents)
+            yield member, name
+
+    def _too_large(self) -> TooLarge:
+        return TooLarge(
+            f"The upload unpacks to more than {self.max_size} bytes (c.ModelHubApp.max_upload_size counts the "
+            "bytes of the files once unpacked); register fewer or smaller files, or raise the limit."
+        )
 
     @staticmethod
     def _check_member(member: tarfile.TarInfo) -> str:

@@ -2,13 +2,21 @@
 
 SQLite (the default) runs in WAL mode so readers never wait for a writer; PostgreSQL works
 through the same code. The schema is created and upgraded by alembic, never by ``create_all``,
-so a registry made by an older release upgrades in place when the server starts.
+so a registry made by an older release upgrades in place when the server starts. Migrations run
+under a database-wide lock (an advisory lock on PostgreSQL, an exclusive transaction on SQLite),
+so servers started at the same moment on one new database take turns instead of colliding.
+
+A database that cannot be reached (PostgreSQL down, the network gone) is reported as
+``Unavailable`` (a 503 with the reason), never as a crash; the pool reconnects by itself once
+it is back. The SQLite file is created readable by its owner only: it holds endpoint keys.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import random
+import stat
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,12 +27,16 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+from ..errors import Unavailable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 MIGRATIONS = Path(__file__).with_name("migrations")
+# Any constant shared by every server of one registry; "modelhub" as a number.
+MIGRATION_LOCK = 0x6D6F64656C687562
 
 
 def make_engine(db_url: str) -> Engine:
@@ -32,11 +44,30 @@ def make_engine(db_url: str) -> Engine:
     url = make_url(db_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            make_private_file(Path(url.database))
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_on_connect)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # a database that does not answer fails a request in seconds instead of holding a thread
+    connect_args = {"connect_timeout": 10} if url.get_backend_name() == "postgresql" else {}
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=connect_args)
+
+
+def make_private_file(path: Path) -> None:
+    """Create the SQLite file (and its folder) for its owner only, and close an existing one to
+    others: SQLite gives its -wal and -shm files the database file's permissions."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            mode = file.stat().st_mode
+            if mode & (stat.S_IRWXG | stat.S_IRWXO) and file.stat().st_uid == os.geteuid():
+                os.chmod(file, stat.S_IMODE(mode) & ~(stat.S_IRWXG | stat.S_IRWXO))
+                log.warning("%s was readable by other users; it is now private (it holds endpoint keys)", file)
+        except FileNotFoundError:
+            pass
 
 
 def _sqlite_on_connect(dbapi_connection, _record) -> None:
@@ -56,9 +87,19 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest migration (creates it on an empty database)."""
+    """Bring the schema to the newest migration (creates it on an empty database).
+
+    The lock is taken in the migration's own transaction and released when it commits; a server
+    that waited finds the schema at the newest migration and has nothing left to do.
+    """
     config = alembic_config(engine)
     with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
+        elif engine.dialect.name == "sqlite":
+            # pysqlite opens no transaction before DDL by itself; this one also keeps other
+            # servers out until the schema is complete (they wait up to the busy timeout)
+            connection.exec_driver_sql("BEGIN EXCLUSIVE")
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
@@ -75,8 +116,11 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        with self._sessions() as session:
-            yield session
+        try:
+            with self._sessions() as session:
+                yield session
+        except DBAPIError as exc:
+            raise unavailable_error(exc, self.where) or exc
 
     def write(self, work: Callable[[Session], T], attempts: int = 30) -> T:
         """Run ``work`` in a transaction, retrying on unique-key races and lock timeouts.
@@ -89,15 +133,47 @@ class Database:
             try:
                 with self._sessions() as session, session.begin():
                     return work(session)
-            except (IntegrityError, OperationalError) as exc:
-                if attempt == attempts - 1 or not _is_retryable(exc):
+            except DBAPIError as exc:
+                if unavailable_error(exc) is not None:
+                    raise unavailable_error(exc, self.where) from exc
+                if not isinstance(exc, (IntegrityError, OperationalError)) or attempt == attempts - 1 \
+                        or not _is_retryable(exc):
                     raise
                 log.debug("retrying write after %s", type(exc.orig).__name__)
                 time.sleep(min(0.2, 0.002 * 2**attempt) * random.random())
         raise AssertionError("unreachable")
 
+    @property
+    def where(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def unavailable_error(exc: BaseException, where: str = "") -> Unavailable | None:
+    """The ``Unavailable`` that ``exc`` stands for if it means the database cannot be reached
+    (refused or lost connection, server shutting down); None for any other error.
+
+    A connection that fails never got a SQLSTATE from the server; an established one that is
+    lost is flagged ``connection_invalidated`` by SQLAlchemy; class 08 is a connection
+    exception and 57P a server going away.
+    """
+    if isinstance(exc, Unavailable):
+        return exc
+    if not isinstance(exc, DBAPIError):
+        return None
+    sqlstate = getattr(exc.orig, "sqlstate", "")  # psycopg: None when no server answered
+    lost = exc.connection_invalidated or (
+        isinstance(exc, (OperationalError, InterfaceError)) and hasattr(exc.orig, "sqlstate")
+        and (sqlstate is None or sqlstate.startswith(("08", "57P"))))
+    if not lost:
+        return None
+    cause = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc.orig).__name__
+    return Unavailable(
+        f"The registry database{f' ({where})' if where else ''} cannot be reached: {cause}. "
+        "The Model Hub goes on by itself once it is back; try again in a moment."
+    )
 
 
 def _is_retryable(exc: Exception) -> bool:
