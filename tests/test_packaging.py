@@ -186,3 +186,22 @@ def test_a_build_context_is_written_for_an_engine_elsewhere(tmp_path):
         assert response.status_code == 400 and "outside the server's folders" in response.json()["message"]
     finally:
         server.stop()
+
+
+def test_package_magic_shows_the_build_and_its_report(server):
+    from test_magics import Kernel
+
+    kernel = Kernel(server, "package.ipynb")
+    try:
+        out = kernel.run("%load_ext jupyter_modelhub\nimage = %package churn:2 --tag modelhub/churn-magic:2\nimage")
+        assert not out["error"], out
+        assert out["widgets"] == 1 and "package churn:2 [########################] succeeded" in out["updates"]
+        assert "image modelhub/churn-magic:2" in out["text"] and "steps reused" in out["text"]
+        assert "<table>" in out["html"] and "reused" in out["html"]
+        assert "modelhub/churn-magic:2" in kernel.run("%images --model churn")["text"]
+        assert "steps reused" in kernel.run("%image modelhub/churn-magic:2")["text"]
+        assert "modelhub-onnx:1" in kernel.run("%envs")["text"]
+        out = kernel.run("%package churn:2 --tag 'Not A Tag'")
+        assert out["error"].startswith("UsageError") and "Invalid image tag" in out["error"], out
+    finally:
+        kernel.stop()
