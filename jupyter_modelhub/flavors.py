@@ -1,7 +1,8 @@
 """Flavor and signature detection from a version's files, on the server.
 
 The client says the flavor when it knows (it serialised the estimator itself); otherwise the
-files decide: an MLflow ``MLmodel`` file, a single ``.onnx`` file, a joblib/pickle file.
+files decide: an MLflow ``MLmodel`` file, a single ``.onnx`` file, a joblib/pickle file, at the
+top of the version or inside the one folder it was registered from.
 Registration never unpickles anything: it reads only declarative formats (MLmodel YAML, ONNX
 protobuf). Only a conversion loads a pickle, and it does so in a child process (``convert``).
 """
@@ -33,15 +34,32 @@ def check_flavor(flavor: str | None) -> str | None:
 
 
 def detect(files_dir: Path, paths: list[str]) -> tuple[str, dict | None]:
-    """Return (flavor, signature or None) for the files of a version."""
-    if "MLmodel" in paths:
-        return "mlflow", _mlflow_signature(files_dir / "MLmodel")
+    """Return (flavor, signature or None) for the files of a version.
+
+    A registered folder keeps its name (``model/MLmodel``, ``model/model.joblib``), so the model
+    is looked for in that folder when the version is one folder, and at the top otherwise.
+    """
+    root = model_root(paths)
+    inside = [p[len(root):] for p in paths]
+    if "MLmodel" in inside:
+        return "mlflow", _mlflow_signature(files_dir / root / "MLmodel")
     onnx_files = [p for p in paths if p.endswith(".onnx")]
     if len(onnx_files) == 1:
         return "onnx", onnx_signature(files_dir / onnx_files[0])
-    if len(paths) == 1 and paths[0].endswith(PICKLE_SUFFIXES):
+    if len(inside) == 1 and inside[0].endswith(PICKLE_SUFFIXES):
         return "sklearn", None
     return "custom", None
+
+
+def model_root(paths: list[str]) -> str:
+    """``"model/"`` when every file is inside one top folder (a registered folder), else ``""``.
+
+    The scoring runtime makes the same choice (``serving.scorers.model_root``).
+    """
+    tops = {p.split("/", 1)[0] for p in paths}
+    if len(tops) == 1 and all("/" in p for p in paths):
+        return tops.pop() + "/"
+    return ""
 
 
 def onnx_signature(path: Path) -> dict | None:

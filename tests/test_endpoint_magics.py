@@ -76,3 +76,12 @@ def test_invoke_local_runs_the_entry_script_in_the_kernel(kernel, tmp_path):
     local = kernel.run('%invoke script-ep {"data": []} --local')
     assert local["error"] == "ValueError: no rows to score", "the script's own exception, with its traceback, in the notebook"
     kernel.run("%undeploy script-ep")
+
+
+def test_a_handle_used_after_undeploy_says_the_endpoint_is_gone(kernel):
+    out = kernel.run("gone = %deploy gone-ep churn:1 --auth none\n"
+                     "assert gone.predict(X[:1])['predictions'] == clf.predict(X[:1]).tolist()\n"
+                     "%undeploy gone-ep\n"
+                     "gone.predict(X[:1])")
+    assert out["error"].startswith("NotFound: Endpoint 'gone-ep' no longer exists: it was deleted (%undeploy)"), out
+    assert "%deploy gone-ep MODEL" in out["error"] and "healthy" not in out["error"]

@@ -32,6 +32,7 @@ class Kernel:
         response = server.session.post(server.url + "api/sessions", json={
             "path": notebook, "name": notebook, "type": "notebook", "kernel": {"name": "python3"}})
         response.raise_for_status()
+        self.session_id = response.json()["id"]
         self.kernel_id = response.json()["kernel"]["id"]
         connection = server.folder / "runtime" / f"kernel-{self.kernel_id}.json"
         self.client = BlockingKernelClient(connection_file=str(connection))
@@ -60,6 +61,12 @@ class Kernel:
         for payload in reply["content"].get("payload", []):  # help (%magic?) arrives as a pager payload
             outputs["text"] += payload.get("data", {}).get("text/plain", "")
         return outputs
+
+    def rename(self, notebook: str) -> None:
+        """Rename the notebook as JupyterLab does: the session's path changes, the kernel stays."""
+        response = self.server.session.patch(self.server.url + f"api/sessions/{self.session_id}",
+                                             json={"path": notebook, "name": notebook})
+        response.raise_for_status()
 
     def stop(self) -> None:
         self.client.stop_channels()

@@ -7,6 +7,7 @@ Routes (under ``<base_url>modelhub/api/``) are listed in ``ROUTES``; the OpenAPI
 from __future__ import annotations
 
 import os
+import platform
 from urllib.parse import quote
 
 import orjson
@@ -70,13 +71,27 @@ class VersionsHandler(ModelHubHandler):
         except InvalidInput:  # a refused registration uses its upload up, as the registry does
             await self.run(self.registry.use_up, self._upload_id_in_body(), self.user_name)
             raise
-        fields = request.model_dump(exclude={"upload_id"})
+        fields = request.model_dump(exclude={"upload_id", "source_kernel"})
         fields["signature"] = request.signature.model_dump() if request.signature else None
+        if request.source_kernel:
+            fields["source_notebook"] = await self.kernel_notebook(request.source_kernel) or request.source_notebook
         version = await self.run(
             self.registry.register, name, request.upload_id, created_by=self.user_name, **fields
         )
         self.set_header("Location", url_path_join(self.base_url, "modelhub/api/models", name, "versions", str(version["version"])))
         self.reply(version, status=200 if version["existing"] else 201)
+
+    async def kernel_notebook(self, kernel_id: str) -> str | None:
+        """The current path of the notebook whose session runs this kernel: a kernel's own idea of
+        it (JPY_SESSION_NAME) is the path it started with, which a rename makes stale."""
+        sessions = self.settings.get("session_manager")
+        if sessions is None:
+            return None
+        for session in await sessions.list_sessions():
+            if (session.get("kernel") or {}).get("id") == kernel_id and session.get("path"):
+                return os.path.join(self.settings.get("server_root_dir", ""), session["path"])
+        return None
+
 
     def _upload_id_in_body(self) -> object:
         try:
@@ -242,6 +257,7 @@ class InfoHandler(ModelHubHandler):
             "version": __version__,
             "database": self.registry.db.engine.url.render_as_string(hide_password=True),
             "root_dir": str(self.registry.artifacts.root),
+            "python": platform.python_version(),  # code stored by value (cloudpickle) loads on this minor version only
         })
 
 

@@ -45,6 +45,8 @@ class RegisterRequest(Strict):
     signature: Optional[Signature] = None
     input_example: Any = None
     source_notebook: Optional[str] = None
+    source_kernel: Optional[str] = Field(None, description="the registering kernel's id: its notebook's current "
+                                                           "path is recorded as source_notebook")
     derived_from: Optional[str] = Field(None, description="reference of the version this one derives from")
     new_version: bool = Field(False, description="register even if an identical version exists")
 
@@ -178,6 +180,8 @@ class DeployRequest(Strict):
     max_batch_wait_ms: Optional[float] = Field(None, ge=0, le=60_000)
     max_request_bytes: Optional[int] = Field(None, ge=1, le=2**53)
     request_timeout: Optional[float] = Field(None, gt=0, le=86_400)
+    allow_contract_change: bool = Field(False, description="deploy even if the model's inputs or outputs differ "
+                                                           "from what the endpoint answers now (else a 409)")
 
 
 class Mirror(Strict):

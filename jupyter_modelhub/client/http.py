@@ -19,7 +19,7 @@ import requests
 from .. import display
 from ..errors import Conflict, InvalidInput, ModelHubError, NotFound, error_from_body
 from ..refs import ModelRef, RefError, parse_ref
-from . import invoking, packing
+from . import invoking, packing, pickling
 
 
 class ServerError(ModelHubError):
@@ -55,18 +55,25 @@ class ModelHubClient:
         new_version: bool = False,
         derived_from: str | None = None,
         source_notebook: str | None = None,
+        source_kernel: str | None = None,
     ) -> display.VersionInfo:
         """Register a fitted scikit-learn object, or one or more files/folders, as a new version.
 
-        ``source`` is an estimator, a path, or a list of paths. ``sample`` (inputs such as
-        ``X_test[:5]``) records the signature and an input example.
+        ``source`` is an estimator, a path, or a list of paths; each path keeps its name (a folder
+        ``model/`` gives ``model/...``, as in Azure ML). ``sample`` (inputs such as ``X_test[:5]``)
+        records the signature and an input example. ``source_kernel`` is the id of the kernel
+        registering: the server records its notebook's current path (``source_notebook`` otherwise).
         """
         temp = None
         signature = example = None
+        properties = dict(properties or {})
         try:
             if packing.is_sklearn_model(source):
-                temp = packing.save_sklearn(source)
-                paths, flavor = [temp], flavor or "sklearn"
+                temp, serialization = packing.save_model(source)
+                if serialization["format"] != "joblib":
+                    pickling.check_loadable(serialization, source, self.info().get("python"))
+                    properties.setdefault("serialization", serialization)
+                paths, flavor = [temp / pickling.MODEL_FILE], flavor or "sklearn"
             elif isinstance(source, (str, os.PathLike)):
                 paths = [source]
             elif isinstance(source, (list, tuple)) and all(isinstance(p, (str, os.PathLike)) for p in source):
@@ -81,9 +88,9 @@ class ModelHubClient:
             upload = self.upload(paths)
             body = {
                 "upload_id": upload["upload_id"], "flavor": flavor, "description": description,
-                "tags": tags or {}, "properties": properties or {}, "signature": signature,
+                "tags": tags or {}, "properties": properties, "signature": signature,
                 "input_example": example, "new_version": new_version, "derived_from": derived_from,
-                "source_notebook": source_notebook,
+                "source_notebook": source_notebook, "source_kernel": source_kernel,
             }
             return display.VersionInfo(self._call("POST", f"models/{_segment(name)}/versions", json=body))
         finally:
@@ -202,16 +209,20 @@ class ModelHubClient:
         self, endpoint: str, model: str, *, deployment: str = "blue", entry_script: str | os.PathLike | None = None,
         reload: bool = False, instances: int | None = None, traffic: dict | None = None, auth: str = "key",
         port: int | None = None, env: str | os.PathLike | None = None, wait: bool = True, progress=None,
-        **settings,
+        allow_contract_change: bool = False, **settings,
     ) -> display.EndpointInfo | display.Operation:
         """Deploy ``model`` (NAME, NAME:V or NAME@ALIAS) as ``endpoint``/``deployment``; returns once ready.
 
         ``env`` is a requirements file: the deployment then runs in an isolated environment with
         those packages (built once with uv, then reused). Building it is an operation: with
         ``wait=False`` that operation is returned at once; ``progress`` sees it while waiting.
+        A version whose inputs or outputs differ from what the endpoint answers now is refused
+        (``Conflict``, with the differences) unless ``allow_contract_change``.
         """
         body = {"model": model, "deployment": deployment, "reload": reload, "instances": instances,
                 "traffic": traffic, "auth": auth, "port": port, **settings}
+        if allow_contract_change:
+            body["allow_contract_change"] = True
         if env is not None:
             path = Path(env).expanduser()
             if not path.is_file():
@@ -282,23 +293,24 @@ class ModelHubClient:
         """Score ``data`` on an endpoint, the way any HTTP client would; returns the decoded answer.
 
         ``endpoint`` is the endpoint's description when the caller has it (a handle's
-        ``predict``), which saves looking it up on every call.
+        ``predict``), which saves looking it up on every call; when that endpoint does not answer
+        as described (gone, or deployed again with another port or key), it is looked up again.
         """
+        cached = endpoint is not None
         endpoint = endpoint or self.endpoint(name)
-        live = next((d for d in endpoint["deployments"] if d["name"] == deployment), None) if deployment \
-            else endpoint.live_deployment()
-        if live is None:
-            raise InvalidInput(f"Endpoint {name!r} has no deployment {deployment!r}.")
-        path, body = invoking.request_for(data, protocol, live["model"], live["version"])
-        headers = {"Content-Type": "application/json"}
-        if endpoint.key:
-            headers["Authorization"] = f"Bearer {endpoint.key}"
-        if deployment:
-            headers["azureml-model-deployment"] = deployment
         try:
-            response = requests.post(endpoint["url"] + path, data=body, headers=headers, timeout=self.timeout)
+            response = self._score(endpoint, data, protocol, deployment)
         except requests.ConnectionError:
-            raise ServerError(f"Endpoint {name!r} at {endpoint['url']} does not answer (state: {endpoint['state']}).") from None
+            response = None
+        if cached and (response is None or response.status_code == 401):
+            current = self._current_endpoint(name, endpoint)
+            if current["url"] != endpoint["url"] or current.key != endpoint.key:
+                endpoint.update(current)
+                endpoint.key = current.key
+                return self.invoke(name, data, protocol, deployment, endpoint=endpoint)
+            endpoint = current
+        if response is None:
+            raise ServerError(f"Endpoint {name!r} at {endpoint['url']} does not answer (state: {endpoint['state']}).")
         try:
             answer = response.json()
         except ValueError:
@@ -307,6 +319,27 @@ class ModelHubClient:
             message = answer.get("message") or answer.get("error") if isinstance(answer, dict) else answer
             raise InvalidInput(f"Endpoint {name!r} answered {response.status_code}: {message}")
         return answer
+
+    def _score(self, endpoint: display.EndpointInfo, data, protocol: str, deployment: str | None) -> requests.Response:
+        live = next((d for d in endpoint["deployments"] if d["name"] == deployment), None) if deployment \
+            else endpoint.live_deployment()
+        if live is None:
+            raise InvalidInput(f"Endpoint {endpoint['name']!r} has no deployment {deployment!r}.")
+        path, body = invoking.request_for(data, protocol, live["model"], live["version"])
+        headers = {"Content-Type": "application/json"}
+        if endpoint.key:
+            headers["Authorization"] = f"Bearer {endpoint.key}"
+        if deployment:
+            headers["azureml-model-deployment"] = deployment
+        return requests.post(endpoint["url"] + path, data=body, headers=headers, timeout=self.timeout)
+
+    def _current_endpoint(self, name: str, described: display.EndpointInfo) -> display.EndpointInfo:
+        """The endpoint as it is now; a handle of one that was deleted says so."""
+        try:
+            return self.endpoint(name)
+        except NotFound:
+            raise NotFound(f"Endpoint {name!r} no longer exists: it was deleted (%undeploy) after this handle was "
+                           f"made for {described['url']}. Deploy it again with %deploy {name} MODEL.") from None
 
     def convert(self, ref: str, to: str = "onnx", *, sample=None, opset: int | None = None, dtype: str | None = None,
                 tolerance: float | None = None, force: bool = False, wait: bool = True,

@@ -1,14 +1,15 @@
 """Turning what a user has in the kernel into files to upload, and a signature from a sample.
 
-A fitted scikit-learn object is written with joblib into a temporary folder; paths are packed
-as they are. Uploads are tar streams produced on a thread and handed to the HTTP client chunk by
-chunk, so a 1 GB model never sits in memory.
+A fitted scikit-learn object is written into a temporary folder (``pickling.py`` says how);
+paths are packed under their own names. Uploads are tar streams produced on a thread and
+handed to the HTTP client chunk by chunk, so a 1 GB model never sits in memory.
 """
 
 from __future__ import annotations
 
 import os
 import queue
+import shutil
 import tarfile
 import tempfile
 import threading
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import InvalidInput
+from . import pickling
 
 CHUNK = 1 << 20
 EXAMPLE_ROWS = 5
@@ -31,7 +33,12 @@ def is_sklearn_model(obj: object) -> bool:
 
 def save_sklearn(model: object) -> Path:
     """Write a fitted estimator or pipeline to ``<tmp>/model.joblib``; returns the folder."""
-    import joblib
+    return save_model(model)[0]
+
+
+def save_model(model: object) -> tuple[Path, dict]:
+    """Write a fitted estimator or pipeline to ``<tmp>/model.joblib``: (the folder, how it was
+    written; see ``pickling.save``)."""
     from sklearn.exceptions import NotFittedError
     from sklearn.utils.validation import check_is_fitted
 
@@ -42,22 +49,26 @@ def save_sklearn(model: object) -> Path:
             f"This {type(model).__name__} is not fitted yet: call .fit(X, y) before registering it."
         ) from None
     except TypeError:
-        pass  # not an estimator check_is_fitted understands; joblib can still save it
+        pass  # not an estimator check_is_fitted understands; it can still be saved
     folder = Path(tempfile.mkdtemp(prefix="modelhub-"))
-    joblib.dump(model, folder / "model.joblib")
-    return folder
+    try:
+        return folder, pickling.save(model, folder)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
 
 
 def collect_files(paths: list[str | os.PathLike]) -> list[tuple[Path, str]]:
     """(file on disk, path inside the version) for every file under the given paths.
 
-    One folder contributes its contents at the top level; otherwise each path goes in under its
-    own name. Links are followed only when they stay inside the folder being registered.
+    Each path goes in under its own name, as in Azure ML: a file at the top, a folder with its
+    name kept, so registering the folder ``model/`` gives ``model/sklearn_regression_model.pkl``
+    and a scoring script finds it at ``$AZUREML_MODEL_DIR/model/sklearn_regression_model.pkl``.
+    Links are followed only when they stay inside the folder being registered.
     """
     if not paths:
         raise InvalidInput("Empty registration: give a model object, a file or a folder.")
     entries: list[tuple[Path, str]] = []
-    single_folder = len(paths) == 1 and Path(paths[0]).is_dir()
     for raw in paths:
         path = Path(raw).expanduser()
         if not path.exists():
@@ -66,7 +77,8 @@ def collect_files(paths: list[str | os.PathLike]) -> list[tuple[Path, str]]:
             entries.append((path.resolve(), path.name))
             continue
         root = path.resolve()
-        prefix = "" if single_folder else path.name + "/"
+        if not root.name:
+            raise InvalidInput(f"Cannot register {str(raw)!r}: register a named folder or the files in it.")
         for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
             dirnames.sort()
             for name in sorted(filenames) + [d for d in dirnames if (Path(dirpath) / d).is_symlink()]:
@@ -78,7 +90,7 @@ def collect_files(paths: list[str | os.PathLike]) -> list[tuple[Path, str]]:
                         "folder or register it separately."
                     )
                 if target.is_file():
-                    entries.append((target, prefix + source.relative_to(root).as_posix()))
+                    entries.append((target, f"{root.name}/{source.relative_to(root).as_posix()}"))
     if not entries:
         raise InvalidInput(f"Empty registration: {', '.join(map(str, paths))} contains no files.")
     return entries

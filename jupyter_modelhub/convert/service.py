@@ -6,6 +6,10 @@ original on the stored input example and the caller's sample (``equivalence``), 
 properties and ``derived_from`` pointing at the original. A conversion that does not compute the
 same thing registers nothing unless forced, and is then tagged ``equivalence=failed``.
 
+The ONNX version's signature is the original's, outputs included (recorded here from the
+original model when its signature names none): the scoring runtime answers with those names and
+dtypes, so the two versions are interchangeable behind one endpoint.
+
 Everything here blocks (conversion and timing take seconds) and unpickles the user's model, so
 it runs in an operation's worker process (``operations.kinds.convert``), never in the server.
 """
@@ -134,10 +138,18 @@ class ModelConverter(LoggingConfigurable):
             )
         progress.step("timing the original and the ONNX model", 3, 5)
         timing = self._speed(model, model_bytes, session, spec, datasets, dtype)
+        signature = dict(version["signature"] or spec.signature())
+        signature["outputs"] = signature.get("outputs") or original_outputs(model, datasets[0][1])
+        if len(signature["outputs"]) > len(session.get_outputs()):
+            raise UnsupportedModel(
+                f"{source}'s signature names outputs {[o['name'] for o in signature['outputs']]}, but its ONNX "
+                f"conversion has only {[o.name for o in session.get_outputs()]}; register the original with a "
+                "signature of its predictions (--sample) or without outputs."
+            )
         return {
             "model_bytes": model_bytes, "equivalence": report, "speed": timing, "refusal": refusal,
             "conversion": self._conversion_info(model_bytes, source, dtype, session),
-            "signature": version["signature"] or spec.signature(),
+            "signature": signature,
             "example": version["input_example"] if version["input_example"] is not None
             else _example_rows(datasets[-1][1]),  # registered without one: the sample's first rows
         }
@@ -172,7 +184,8 @@ class ModelConverter(LoggingConfigurable):
             )
         paths = [f["path"] for f in version["files"]]
         pickles = [p for p in paths if p.endswith(PICKLE_SUFFIXES)]
-        name = "model.joblib" if "model.joblib" in paths else (pickles[0] if len(pickles) == 1 else None)
+        named = [p for p in pickles if p.rsplit("/", 1)[-1] == "model.joblib"]  # in a registered folder too
+        name = named[0] if len(named) == 1 else (pickles[0] if len(pickles) == 1 else None)
         if name is None:
             raise UnsupportedModel(
                 f"{version['ref']} has no single model file to convert: expected model.joblib or one "
@@ -309,6 +322,20 @@ class ModelConverter(LoggingConfigurable):
             )
         finally:
             self.registry.artifacts.discard_upload(upload_id)
+
+
+def original_outputs(model, rows) -> list[dict]:
+    """The outputs the original answers with when its signature names none, as the scoring
+    runtime serves it: its names, and dtypes and shapes from its predictions on ``rows``."""
+    from ..serving.scorers import sklearn_output_names
+
+    head = inputs.take(rows, slice(0, EXAMPLE_ROWS))
+    names = sklearn_output_names(model)
+    values = [np.asarray(model.predict(head))]
+    if len(names) > 1:
+        values.append(np.asarray(model.predict_proba(head)))
+    return [{"name": name, "dtype": "string" if value.dtype.kind in "OUS" else value.dtype.name,
+             "shape": [-1, *value.shape[1:]]} for name, value in zip(names, values)]
 
 
 def _max_opset() -> int:

@@ -1,11 +1,19 @@
 """The endpoint host: one process per endpoint that routes its traffic and supervises its
 deployments' scoring processes.
 
-It owns the endpoint's port (key auth, traffic split, mirroring), starts each deployment as
+It owns the endpoint's port (key auth, traffic split, mirroring), answers as one endpoint with
+one contract (below), starts each deployment as
 ``python -m jupyter_modelhub.serving`` on a private loopback port, writes their output to
 rotating log files, restarts a crashed one with backoff, and replaces a deployment by starting
 the new process, switching traffic to it once it is ready, and only then stopping the old one,
 so an update fails no request.
+
+One endpoint, one contract: a scoring POST goes where the traffic weights say, but an Open
+Inference Protocol path that names a model or a version (``/v2/models/churn/versions/1/infer``)
+goes to the deployment serving it, whatever the weights; reads (metadata, health, OpenAPI) are
+answered by the primary deployment, the one with the most traffic, so they do not change with
+the deployment a request happens to reach (``/v2/models/NAME`` lists every version served);
+``/metrics`` is every deployment's, each sample labelled with its ``deployment``.
 
 The Jupyter server controls it through files in the endpoint's folder, which outlive both:
 ``spec.json`` (desired state, written by the server, re-read on SIGHUP) and ``status.json``
@@ -24,6 +32,7 @@ import json
 import logging
 import os
 import random
+import re
 import signal
 import sys
 import time
@@ -31,6 +40,8 @@ from pathlib import Path
 
 import aiohttp
 from aiohttp import web
+
+from .prometheus import merge
 
 log = logging.getLogger("modelhub.host")
 READY = "MODELHUB_READY"
@@ -40,6 +51,14 @@ OPEN_PATHS = {"/", "/ping", "/v2/health/live", "/v2/health/ready"}  # liveness n
 # Not forwarded either way. Bodies are forwarded as they came, with their Content-Encoding, and
 # every other header (Inference-Header-Content-Length of binary tensors, Accept-Encoding) with them.
 HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length", "host", "authorization"}
+V2_MODEL_PATH = re.compile(r"^/v2/models/([^/]+)(?:/versions/([^/]+))?(/[^/]*)?$")
+SCRAPE_TIMEOUT = 5.0
+
+
+def primary(traffic: dict[str, int], names) -> str | None:
+    """The deployment whose contract is the endpoint's: the most traffic, the first name on a tie."""
+    ordered = sorted(names)
+    return max(ordered, key=lambda name: traffic.get(name, 0)) if ordered else None
 
 
 def write_json(path: Path, data: dict) -> None:
@@ -278,25 +297,51 @@ class Host:
         return scheme.lower() == "bearer" and any(
             key and hmac.compare_digest(given.strip(), key) for key in auth.get("keys", []))
 
-    def choose(self, request: web.Request) -> str | None:
+    def choose(self, request: web.Request) -> tuple[str | None, web.Response | None]:
+        """The deployment to answer ``request``, or the answer itself when none can."""
         asked = request.headers.get("azureml-model-deployment") or request.headers.get("x-modelhub-deployment")
         if asked:
-            return asked
-        traffic = {n: p for n, p in self.spec.get("traffic", {}).items() if p > 0 and n in self.live}
-        if not traffic:
-            return None
-        pick = random.uniform(0, sum(traffic.values()))
-        for name, percent in traffic.items():
+            return asked, None
+        candidates = list(self.live)
+        match = V2_MODEL_PATH.match(request.path)
+        if match and candidates:
+            model, version, _ = match.groups()
+            deployments = self.spec.get("deployments", {})
+            serving = [n for n in candidates if deployments.get(n, {}).get("model") == model]
+            if not serving:
+                models = sorted({deployments.get(n, {}).get("model") for n in candidates})
+                return None, error(request, 404, f"Unknown model {model!r}: endpoint {self.spec.get('endpoint')!r} "
+                                                 f"serves {', '.join(map(repr, models))}.", "not_found")
+            if version is not None:
+                versions = sorted({str(deployments[n].get("version")) for n in serving}, key=_number)
+                serving = [n for n in serving if str(deployments[n].get("version")) == version]
+                if not serving:
+                    return None, error(request, 404, f"Model {model!r} has no version {version!r} on endpoint "
+                                                     f"{self.spec.get('endpoint')!r}: it serves version "
+                                                     f"{', '.join(versions)}.", "not_found")
+            candidates = serving
+        traffic = self.spec.get("traffic", {})
+        if request.method == "GET":
+            return primary(traffic, candidates), None
+        weighted = {n: traffic.get(n, 0) for n in candidates if traffic.get(n, 0) > 0}
+        if not weighted:  # a version or model asked for by name, on a deployment without traffic
+            return (primary(traffic, candidates), None) if match else (None, None)
+        pick = random.uniform(0, sum(weighted.values()))
+        for name, percent in weighted.items():
             pick -= percent
             if pick <= 0:
-                return name
-        return name
+                return name, None
+        return name, None
 
     async def route(self, request: web.Request) -> web.StreamResponse:
         if not self.authorised(request):
             return error(request, 401, "Missing or wrong key: send 'Authorization: Bearer KEY' "
                                        "(see %endpoint NAME for the keys).", "unauthorized")
-        name = self.choose(request)
+        if request.path == "/metrics" and request.method == "GET":
+            return await self.metrics()
+        name, answer = self.choose(request)
+        if answer is not None:
+            return answer
         instance = self.live.get(name) if name else None
         if instance is None:
             known = ", ".join(self.live) or "none is ready"
@@ -316,11 +361,44 @@ class Host:
                 payload = await upstream.read()
                 out = {k: v for k, v in upstream.headers.items() if k.lower() not in HOP_HEADERS}
                 out["x-modelhub-deployment"] = name
+                if upstream.status == 200 and request.method == "GET" and _is_model_metadata(request.path):
+                    payload = self.all_versions(payload, out)
                 return web.Response(status=upstream.status, body=payload, headers=out)
         except aiohttp.ClientError as exc:
             return error(request, 502, f"Deployment {name!r} did not answer: {exc}", "bad_gateway")
         finally:
             instance.in_flight -= 1
+
+    def all_versions(self, payload: bytes, headers: dict) -> bytes:
+        """A model's v2 metadata from the primary deployment, listing every version the endpoint serves."""
+        try:
+            metadata = json.loads(payload)
+        except ValueError:
+            return payload
+        deployments = self.spec.get("deployments", {})
+        metadata["versions"] = sorted({str(deployments[n].get("version")) for n in self.live
+                                       if deployments.get(n, {}).get("model") == metadata.get("name")}, key=_number)
+        headers.pop("Content-Encoding", None)
+        return json.dumps(metadata).encode()
+
+    async def metrics(self) -> web.Response:
+        """Every deployment's metrics in one exposition, labelled by deployment, with whether each answered."""
+        names = sorted(self.live)
+
+        async def scrape(name: str) -> str:
+            instance = self.live[name]
+            try:
+                async with instance.session.get("/metrics", timeout=aiohttp.ClientTimeout(total=SCRAPE_TIMEOUT),
+                                                headers={"Accept-Encoding": "identity"}) as response:
+                    if response.status == 200:
+                        return _up(1) + await response.text()
+            except (aiohttp.ClientError, asyncio.TimeoutError):
+                pass
+            return _up(0)
+
+        texts = await asyncio.gather(*(scrape(name) for name in names))
+        return web.Response(body=merge(dict(zip(names, texts))).encode(),
+                            headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
 
     async def send_mirror(self, name: str, request: web.Request, body: bytes) -> None:
         instance = self.live.get(name)
@@ -363,6 +441,20 @@ class Host:
         await runner.cleanup()
         write_json(self.status_path, {"pid": None, "port": self.spec.get("port"), "deployments": {},
                                       "stopped": True, "updated": time.time()})
+
+
+def _number(version: str):
+    return (0, int(version), "") if version.isdigit() else (1, 0, version)
+
+
+def _is_model_metadata(path: str) -> bool:
+    match = V2_MODEL_PATH.match(path)
+    return bool(match) and match.group(2) is None and match.group(3) in (None, "/")
+
+
+def _up(value: int) -> str:
+    return ("# HELP modelhub_deployment_up Whether the deployment answered the endpoint's scrape.\n"
+            f"# TYPE modelhub_deployment_up gauge\nmodelhub_deployment_up {value}\n")
 
 
 def main() -> None:

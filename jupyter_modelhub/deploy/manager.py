@@ -32,7 +32,8 @@ from ..store.database import Database
 from ..store.orm import Deployment, Endpoint, ModelVersion, ServingRecord, utcnow
 from ..operations.progress import Progress
 from ..packaging.venvs import EnvironmentBuilder
-from .host import write_json
+from . import contract
+from .host import primary, write_json
 
 SETTINGS = ("instances", "max_batch_size", "max_batch_wait_ms", "max_request_bytes", "request_timeout")
 
@@ -94,16 +95,18 @@ class DeploymentManager(LoggingConfigurable):
         self, endpoint: str, model: str, *, deployment: str = "blue", entry_script: dict | None = None,
         entry_script_path: str | None = None, reload: bool = False, traffic: dict | None = None,
         auth: str = "key", port: int | None = None, environment: str | None = None, user: str = "",
-        progress: Progress | None = None, **settings,
+        progress: Progress | None = None, allow_contract_change: bool = False, **settings,
     ) -> dict:
         """Create or update ``endpoint``'s deployment to serve ``model``; waits until it is ready.
 
         ``environment`` is a requirements list; without it the deployment uses the server's Python.
         Building an environment is long work: the REST API runs such a deploy as an operation
-        (``needs_build`` tells which), and ``progress`` hears about the build.
+        (``needs_build`` tells which), and ``progress`` hears about the build. A version whose
+        contract differs from the endpoint's is refused unless ``allow_contract_change``.
         """
         progress = progress or Progress()
         settings = self._check_request(endpoint, deployment, auth, settings)
+        self._check_contract(endpoint, deployment, model, allow_contract_change)
         flavor = self.registry.get_version(model)["flavor"]
         settings["python"] = self.environments.python_for(environment, flavor, progress)
         progress.step(f"starting {endpoint}/{deployment}", 3, 4)
@@ -112,12 +115,31 @@ class DeploymentManager(LoggingConfigurable):
             return self._deploy(endpoint, model, deployment, script, reload, traffic, auth, port, user, settings)
 
     def needs_build(self, endpoint: str, model: str, *, deployment: str = "blue", auth: str = "key",
-                    environment: str | None = None, **settings) -> bool:
-        """Check a deploy request as ``deploy`` would (a bad one is a 400 now, not a failed
+                    environment: str | None = None, allow_contract_change: bool = False, **settings) -> bool:
+        """Check a deploy request as ``deploy`` would (a bad one is a 400 or 409 now, not a failed
         operation); True if it must build an environment first."""
         self._check_request(endpoint, deployment, auth, {k: v for k, v in settings.items() if k in SETTINGS})
+        self._check_contract(endpoint, deployment, model, allow_contract_change)
         flavor = self.registry.get_version(model)["flavor"]
         return self.environments.needs_build(environment, flavor)
+
+    def _check_contract(self, endpoint: str, deployment: str, model: str, allow: bool) -> None:
+        """Refuse (409) a version whose inputs or outputs differ from what the endpoint's clients get
+        now, from its primary deployment (``contract``)."""
+        if allow:
+            return
+        with self.db.read() as session:
+            row = session.scalar(select(Endpoint).where(Endpoint.name == endpoint))
+            deployments = {d.name: d for d in row.deployments} if row is not None else {}
+            live = deployments.get(primary(row.traffic, deployments)) if deployments else None
+            if live is None:
+                return
+            new = self.registry.resolve(session, model)
+            problem = contract.refusal(endpoint, deployment, f"{new.model.name}:{new.version}", new.signature,
+                                       live.name, f"{live.version.model.name}:{live.version.version}",
+                                       live.version.signature)
+        if problem:
+            raise Conflict(problem)
 
     def _check_request(self, endpoint: str, deployment: str, auth: str, settings: dict) -> dict:
         check_label(endpoint)

@@ -55,12 +55,16 @@ class EndpointMagics(ModelHubMagics):
     @argument("--max-batch-size", type=int, help="adaptive batching: most requests scored in one call")
     @argument("--max-batch-wait-ms", type=float, help="adaptive batching: longest wait for a batch to fill")
     @argument("--no-wait", action="store_true", help="when an environment must be built, return that operation at once")
+    @argument("--allow-contract-change", action="store_true",
+              help="deploy even if the model's inputs or outputs differ from what the endpoint answers now")
     @line_magic
     def deploy(self, line: str):
         """Deploy a model as a local online endpoint: ``%deploy churn-ep churn@production``.
 
         With ``--env`` the first deploy builds the environment as an operation, with a progress
-        bar (interrupting stops waiting, not the build); later deploys reuse it.
+        bar (interrupting stops waiting, not the build); later deploys reuse it. A model whose
+        inputs or outputs differ from what the endpoint answers now is refused, with the
+        differences, unless ``--allow-contract-change``.
         """
         args = self._parse(self.deploy, line)
         settings = {k: v for k, v in {"max_batch_size": args.max_batch_size,
@@ -69,7 +73,8 @@ class EndpointMagics(ModelHubMagics):
             f"Deploying {args.model} to {args.endpoint}/{args.deployment}...", self.hub.deploy, args.endpoint,
             args.model, deployment=args.deployment, entry_script=args.entry_script, reload=args.reload, env=args.env,
             instances=args.instances, auth=args.auth, port=args.port,
-            traffic=parse_split(args.traffic) if args.traffic else None, wait=False, **settings,
+            traffic=parse_split(args.traffic) if args.traffic else None, wait=False,
+            allow_contract_change=args.allow_contract_change, **settings,
         )
         if not isinstance(answer, Operation) or args.no_wait:
             return answer

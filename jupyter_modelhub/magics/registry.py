@@ -1,21 +1,31 @@
 """The registry's magics: ``%register``, ``%models``, ``%model``, ``%tag``, ``%alias``,
 ``%archive``, ``%restore``, ``%download``, ``%delete``.
 
-Each magic parses its line, evaluates expressions in the user's namespace, calls the client and
-returns a result object (rich HTML in a notebook, text elsewhere), so ``v = %register ...``
-works. Errors are one line (``UsageError``), never a traceback.
+Each magic parses its line (split as a shell would: ``base.split_line``), evaluates expressions
+in the user's namespace, calls the client and returns a result object (rich HTML in a notebook,
+text elsewhere), so ``v = %register ...`` works. Errors are one line (``UsageError``), never a
+traceback.
 """
 
 from __future__ import annotations
 
 import os
-import shlex
 
 from IPython.core.error import UsageError
 from IPython.core.magic import line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from .base import ModelHubMagics, json_or_text, pairs
+
+
+def filter_text(terms: list[str]) -> str:
+    """The tag filter of %models' words: a value the line quoted (``note="two words"``, now the word
+    ``note=two words``) is quoted again, as the filter syntax wants it."""
+    written = []
+    for term in terms:
+        key, op, value = term.partition("!=") if "!=" in term else term.partition("=")
+        written.append(f'{key}{op}"{value}"' if op and any(c.isspace() for c in value) else term)
+    return " ".join(written)
 
 
 @magics_class
@@ -38,6 +48,7 @@ class RegistryMagics(ModelHubMagics):
     def register(self, line: str):
         """Register a model version: ``%register churn clf --sample X_test[:5] --tag team=growth``."""
         args = self._parse(self.register, line)
+        self._check_name(args.name, args.source)
         source = self._source(args.source)
         sample = self._eval(args.sample, "--sample") if args.sample else None
         properties = {k: json_or_text(v) for k, v in pairs(args.property, "--property").items()}
@@ -45,14 +56,33 @@ class RegistryMagics(ModelHubMagics):
             self.hub.register, args.name, source, sample=sample, flavor=args.flavor,
             description=args.description, tags=pairs(args.tag, "--tag"), properties=properties,
             new_version=args.new_version, derived_from=args.derived_from,
-            source_notebook=self._notebook_path(),
+            source_notebook=self._notebook_path(), source_kernel=self._kernel_id(),
         )
 
+    def _check_name(self, name: str, words: list[str]) -> None:
+        """Refuse a name with spaces, quoted (``"my model" clf``) or not (``my model clf``, where
+        the words before the model are taken for more name), showing the valid form."""
+        spaced, rest = [name], list(words)
+        if " " not in name:
+            split = next((k for k in range(1, len(words)) if not any(map(self._is_source, words[:k]))
+                          and all(map(self._is_source, words[k:]))), None)
+            if split is None:
+                return
+            spaced, rest = [name, *words[:split]], words[split:]
+        written = " ".join(spaced)
+        raise UsageError(
+            f"Invalid model name {written!r}: names cannot contain spaces (use letters, digits, '.', '_', '-'), "
+            f"e.g. %register {'-'.join(written.split())} {' '.join(rest)}".rstrip() + "."
+        )
+
+    def _is_source(self, word: str) -> bool:
+        return (word.isidentifier() and word in self.shell.user_ns) or os.path.exists(os.path.expanduser(word))
+
     def _source(self, words: list[str]):
-        """A variable of the user's (evaluated) or paths (unquoted as the shell would)."""
+        """A variable of the user's, an expression (evaluated), or paths."""
         if len(words) == 1 and words[0].isidentifier() and words[0] in self.shell.user_ns:
             return self.shell.user_ns[words[0]]
-        if len(words) == 1 and not os.path.exists(os.path.expanduser(words[0].strip("'\""))):
+        if len(words) == 1 and not os.path.exists(os.path.expanduser(words[0])):
             try:
                 return self.shell.ev(words[0])
             except Exception:
@@ -60,7 +90,7 @@ class RegistryMagics(ModelHubMagics):
                     f"{words[0]!r} is neither a variable nor an existing file or folder "
                     f"(relative paths start at {os.getcwd()})."
                 ) from None
-        return [os.path.expanduser(w) for w in shlex.split(" ".join(words))]
+        return [os.path.expanduser(w) for w in words]
 
     @magic_arguments()
     @argument("filter", nargs="*", help="tag filter terms: NAME=VALUE, NAME!=VALUE, NAME (all must hold)")
@@ -73,7 +103,7 @@ class RegistryMagics(ModelHubMagics):
     def models(self, line: str):
         """List models, newest first: ``%models team=growth stage!=dev --name churn``."""
         args = self._parse(self.models, line)
-        return self._call(self.hub.models, filter=" ".join(args.filter), q=args.name, flavor=args.flavor,
+        return self._call(self.hub.models, filter=filter_text(args.filter), q=args.name, flavor=args.flavor,
                           archived=args.archived, page=args.page, per_page=args.per_page)
 
     @magic_arguments()

@@ -1,15 +1,18 @@
 """What turns a request into predictions: a built-in scorer for the model's flavor, or an entry script.
 
-- :class:`OnnxScorer`: an onnxruntime session using the threads its worker is given; all outputs.
+- :class:`OnnxScorer`: an onnxruntime session using the threads its worker is given.
 - :class:`SklearnScorer`: a joblib/pickle estimator; ``predict``, and ``predict_proba`` where the
-  model has it (named ``label`` and ``probabilities``, as skl2onnx names them, so a model and its
-  ONNX conversion answer alike).
+  model has it (named ``label`` and ``probabilities`` when the signature names no outputs, as
+  skl2onnx names them).
 - :class:`MlflowScorer`: ``mlflow.pyfunc``, when mlflow is installed.
 - :class:`EntryScript`: Azure ML's contract, ``init()`` once per worker and ``run(raw_data)`` per
   request, with the model folder in ``AZUREML_MODEL_DIR`` and ``MODELHUB_MODEL_DIR``.
 
 Built-in scorers take and return dicts of arrays by name, so protocols and batching never depend
-on the flavor. Not here: request decoding (``protocols.py``), batching (``batching.py``).
+on the flavor; their outputs are the signature's (names, dtypes, order: ``outputs.py``), so a
+model and its ONNX conversion answer alike. A registered folder keeps its name, so the model is
+looked for in that folder (:func:`model_root`); ``AZUREML_MODEL_DIR`` is the version's folder, as
+in Azure ML. Not here: request decoding (``protocols.py``), batching (``batching.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .outputs import OutputMap
 from .signature import Signature, TensorSpec, parse_dtype
 
 log = logging.getLogger("jupyter_modelhub.serving")
@@ -35,9 +39,16 @@ def model_files(model_dir: Path) -> list[Path]:
                   if p.is_file() and not any(part.startswith(".") for part in p.relative_to(model_dir).parts))
 
 
+def model_root(model_dir: Path) -> Path:
+    """Where the model is: the one folder a version holds (a registered folder keeps its name,
+    ``model/MLmodel``), else the version's folder itself."""
+    entries = [p for p in model_dir.iterdir() if not p.name.startswith(".")]
+    return entries[0] if len(entries) == 1 and entries[0].is_dir() else model_dir
+
+
 def detect_flavor(model_dir: Path) -> str:
     """mlflow for an MLmodel file, onnx for exactly one .onnx file, sklearn for one pickle."""
-    if (model_dir / "MLmodel").is_file():
+    if (model_root(model_dir) / "MLmodel").is_file():
         return "mlflow"
     files = model_files(model_dir)
     if len([p for p in files if p.suffix == ".onnx"]) == 1:
@@ -96,16 +107,15 @@ class OnnxScorer(BuiltinScorer):
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         model_inputs = self.session.get_inputs()
         self._feeds = [(i.name, np.dtype(_ORT_TYPES.get(i.type, "float32")), len(i.shape)) for i in model_inputs]
-        self.output_names = [o.name for o in self.session.get_outputs()]
         own = Signature([_ort_spec(i) for i in model_inputs], [_ort_spec(o) for o in self.session.get_outputs()])
         if signature is not None:
             missing = [name for name, _, _ in self._feeds if name not in signature.by_name]
             if missing:
                 raise ValueError(f"The signature names inputs {signature.names}, but the ONNX graph {path.name} "
                                  f"takes {[name for name, _, _ in self._feeds]}.")
-            if not signature.outputs:
-                signature = Signature(signature.inputs, own.outputs)
-        self.signature = signature or own
+        self.outputs = OutputMap(own.outputs, signature.outputs if signature else [], f"the ONNX graph {path.name}")
+        self.output_names = self.outputs.names
+        self.signature = Signature((signature or own).inputs, self.outputs.specs)
         self._warm_up()
 
     def predict(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -113,7 +123,7 @@ class OnnxScorer(BuiltinScorer):
             name, dtype, rank = self._feeds[0]
             array = inputs[name]
             if array.dtype == dtype and array.ndim == rank:
-                return dict(zip(self.output_names, self.session.run(None, {name: array})))
+                return self.outputs(self.session.run(None, {name: array}))
         feeds = {}
         for name, dtype, rank in self._feeds:
             array = inputs[name]
@@ -122,7 +132,7 @@ class OnnxScorer(BuiltinScorer):
             if array.ndim == 1 and rank == 2:  # a DataFrame column fed to a [-1, 1] input
                 array = array.reshape(-1, 1)
             feeds[name] = array
-        return dict(zip(self.output_names, self.session.run(None, feeds)))
+        return self.outputs(self.session.run(None, feeds))
 
     def _warm_up(self) -> None:
         """One call with zeros, so the first request does not pay for allocations."""
@@ -145,26 +155,30 @@ def _ort_spec(value) -> TensorSpec:
 
 # -- scikit-learn ------------------------------------------------------------------------------
 
+def sklearn_output_names(model) -> list[str]:
+    """The outputs of a scikit-learn model whose signature names none: skl2onnx's names."""
+    from sklearn.base import is_classifier
+
+    if hasattr(model, "predict_proba"):
+        return ["label", "probabilities"]
+    return ["label" if is_classifier(model) else "variable"]
+
+
 class SklearnScorer(BuiltinScorer):
     def __init__(self, path: Path, signature: Signature | None):
         import joblib
-        from sklearn.base import is_classifier
 
         self.platform = "sklearn_" + path.suffix.lstrip(".")
         self.model = joblib.load(path)
-        self.has_proba = hasattr(self.model, "predict_proba")
-        classifier = is_classifier(self.model)
-        self.output_names = ["label", "probabilities"] if self.has_proba else ["label" if classifier else "variable"]
         self._feature_names = getattr(self.model, "feature_names_in_", None)
         signature = signature or self._own_signature()
         if len(signature.inputs) > 1 and not signature.columnar:
             raise ValueError(f"A scikit-learn model takes one matrix or DataFrame; the signature has "
                              f"{len(signature.inputs)} tensor inputs {signature.names}.")
-        if signature.outputs and len(signature.outputs) == len(self.output_names):
-            self.output_names = [spec.name for spec in signature.outputs]
-        elif not signature.outputs:
-            signature = Signature(signature.inputs, self._own_outputs())
-        self.signature = signature
+        self.outputs = OutputMap(self._own_outputs(), signature.outputs, f"this {type(self.model).__name__}")
+        self.has_proba = self.outputs.uses(1)
+        self.output_names = self.outputs.names
+        self.signature = Signature(signature.inputs, self.outputs.specs)
 
     def _own_signature(self) -> Signature:
         if self._feature_names is not None:
@@ -175,19 +189,20 @@ class SklearnScorer(BuiltinScorer):
         return Signature([TensorSpec("input")])
 
     def _own_outputs(self) -> list[TensorSpec]:
+        names = sklearn_output_names(self.model)
         label_dtype = getattr(getattr(self.model, "classes_", None), "dtype", None)
-        outputs = [TensorSpec(self.output_names[0], parse_dtype(str(label_dtype)) if label_dtype else None, (-1,))]
-        if self.has_proba:
+        outputs = [TensorSpec(names[0], parse_dtype(str(label_dtype)) if label_dtype else None, (-1,))]
+        if len(names) > 1:
             classes = len(getattr(self.model, "classes_", [])) or -1
-            outputs.append(TensorSpec(self.output_names[1], np.dtype("float64"), (-1, classes)))
+            outputs.append(TensorSpec(names[1], np.dtype("float64"), (-1, classes)))
         return outputs
 
     def predict(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         features = self._features(inputs)
-        outputs = {self.output_names[0]: np.asarray(self.model.predict(features))}
+        values = [self.model.predict(features)]
         if self.has_proba:
-            outputs[self.output_names[1]] = np.asarray(self.model.predict_proba(features))
-        return outputs
+            values.append(self.model.predict_proba(features))
+        return self.outputs(values)
 
     def _features(self, inputs: dict[str, np.ndarray]):
         if not self.signature.columnar:
@@ -296,6 +311,6 @@ def load(model_dir: Path, flavor: str | None, entry_script: Path | None, signatu
     if flavor == "sklearn":
         return SklearnScorer(_single_file(model_dir, PICKLE_SUFFIXES, "sklearn"), signature)
     if flavor == "mlflow":
-        return MlflowScorer(model_dir, signature)
+        return MlflowScorer(model_root(model_dir), signature)
     raise ValueError(f"Unknown flavor {flavor!r}: the built-in scorers are {', '.join(FLAVORS)}; "
                      "other models need an entry script.")
