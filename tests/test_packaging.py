@@ -109,6 +109,8 @@ def test_a_model_only_change_rebuilds_one_thin_layer(server, onnx_image):
                or "runtime/" in s["instruction"]), image["report"]["steps"]
     assert [s["why"] for s in rebuilt] and all(s["why"] == "model files changed" for s in rebuilt), rebuilt
     assert image["report"]["wheelhouse_reused"] is True
+    environment = image["report"]["steps"][0]
+    assert environment["stage"] == "environment" and environment["reused"] and environment["size"] > 50 * 1024**2
     assert "model/" in steps or any("model/" in s["instruction"] for s in rebuilt)
     assert seconds < 30, f"model-only rebuild took {seconds:.1f} s"
 

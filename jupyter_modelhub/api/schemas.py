@@ -344,6 +344,7 @@ class PackageRequest(Strict):
     base_image: Optional[str] = None
     context: Optional[str] = Field(None, description="write the build context into this folder (under the server's "
                                                      "root) instead of building")
+    no_cache: bool = Field(False, description="rebuild every layer, reusing nothing from the engine's cache")
 
 
 class Environment(BaseModel):

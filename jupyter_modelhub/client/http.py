@@ -362,7 +362,8 @@ class ModelHubClient:
     def package(self, model: str, *, environment: str | None = None, requirements: str | os.PathLike | None = None,
                 conda: str | os.PathLike | None = None, entry_script: str | os.PathLike | None = None,
                 tag: str | None = None, base_image: str | None = None, context: str | os.PathLike | None = None,
-                wait: bool = True, progress=None) -> display.ImageInfo | display.BuildContext | display.Operation:
+                no_cache: bool = False, wait: bool = True,
+                progress=None) -> display.ImageInfo | display.BuildContext | display.Operation:
         """Build a serving image of ``model`` (an operation: ``wait=False`` returns it at once).
 
         ``environment`` names an environment (``%env create``); ``requirements``/``conda`` are
@@ -372,7 +373,7 @@ class ModelHubClient:
         body = {"model": model, "environment": environment, "tag": tag, "base_image": base_image,
                 "requirements": _read_text(requirements, "Requirements file"), "conda": _read_text(conda, "Conda file"),
                 "entry_script": str(Path(entry_script).expanduser().resolve()) if entry_script else None,
-                "context": str(Path(context).expanduser().resolve()) if context else None}
+                "context": str(Path(context).expanduser().resolve()) if context else None, "no_cache": no_cache}
         response = self._send("POST", "images", json=body)
         if response.status_code != 202:
             return display.BuildContext(response.json())

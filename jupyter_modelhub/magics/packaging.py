@@ -24,6 +24,7 @@ class PackagingMagics(ModelHubMagics):
     @argument("--tag", "-t", help="image tag (default modelhub/NAME:VERSION)")
     @argument("--base-image", help="base image (default: the server's Packager.base_image)")
     @argument("--context", help="write the build context into this folder instead of building")
+    @argument("--no-cache", action="store_true", help="rebuild every layer, reusing nothing from the engine's cache")
     @argument("--no-wait", action="store_true", help="return the build operation at once")
     @line_magic
     def package(self, line: str):
@@ -35,7 +36,8 @@ class PackagingMagics(ModelHubMagics):
         args = self._parse(self.package, line)
         answer = self._call(self.hub.package, str(self._ref(args.model)), environment=args.env,
                             requirements=args.requirements, conda=args.conda, entry_script=args.entry_script,
-                            tag=args.tag, base_image=args.base_image, context=args.context, wait=False)
+                            tag=args.tag, base_image=args.base_image, context=args.context, no_cache=args.no_cache,
+                            wait=False)
         if not isinstance(answer, Operation) or args.no_wait:
             return answer
         result = self._wait(answer, f"package {args.model}")

@@ -54,15 +54,16 @@ def engine():
             "--context DIR to write the build context and build it elsewhere.") from None
 
 
-def build(client, context: Path, tag: str, labels: dict, network: str, progress: Progress) -> dict:
-    """Build ``context`` as ``tag``; returns ``{"image_id", "steps", "seconds"}``."""
+def build(client, context: Path, tag: str, labels: dict, network: str, progress: Progress,
+          no_cache: bool = False) -> dict:
+    """Build ``context`` as ``tag`` (``no_cache``: every layer anew); returns ``{"image_id", "steps", "seconds"}``."""
     started = time.perf_counter()
     steps: list[dict] = []
     image_id = None
     log = progress.log
     try:
         stream = client.api.build(path=str(context), tag=tag, labels=labels, rm=True, forcerm=True, decode=True,
-                                  network_mode=network, pull=False)
+                                  network_mode=network, pull=False, nocache=no_cache)
         for chunk in stream:
             if "error" in chunk:
                 detail = chunk.get("errorDetail", {}).get("message") or chunk["error"]
@@ -96,25 +97,53 @@ def _follow(line: str, steps: list[dict], progress: Progress) -> None:
         steps[-1]["reused"] = True
 
 
-def report(client, build_result: dict, labels: dict, previous: dict | None) -> dict:
-    """The build report: each step (reused or rebuilt, why), each layer's size, totals."""
-    image = client.images.get(build_result["image_id"])
-    history = [h for h in client.api.history(image.id)]
-    final_stage = _final_stage(build_result["steps"])
-    sizes = _layer_sizes(final_stage, history)
-    rows, earlier_rebuilt = [], False
-    for step in build_result["steps"]:
-        if step["instruction"].upper().startswith("FROM"):
-            earlier_rebuilt = False  # a new stage starts from its base again
-        row = {"step": step["step"], "instruction": _short(step["instruction"]), "reused": step["reused"],
-               "size": sizes.get(step["step"])}
+def has_image(client, tag: str) -> bool:
+    try:
+        client.images.get(tag)
+        return True
+    except Exception:  # docker.errors.ImageNotFound, or an engine that cannot say
+        return False
+
+
+def report(client, built: dict, labels: dict, previous: dict | None, environment: tuple[str, dict | None]) -> dict:
+    """The build report: each step (reused or rebuilt, why), each layer's size, totals.
+
+    ``environment`` is (the environment image's tag, its build or None when it was reused).
+    """
+    env_tag, env_built = environment
+    rows: list[dict] = []
+    if env_built is None:
+        env_image = client.images.get(env_tag)
+        base = env_image.labels.get("org.modelhub.base-image")
+        size = env_image.attrs.get("Size", 0) - (client.images.get(base).attrs.get("Size", 0) if has_image(client, base)
+                                                 else 0)
+        rows.append({"stage": "environment", "step": 0, "reused": True, "size": size or None,
+                     "instruction": f"FROM {env_tag} (venv with the locked dependencies)"})
+    else:
+        rows += _rows(client, env_built, labels, previous, "environment")
+    rows += _rows(client, built, labels, previous, "model", earlier_rebuilt=env_built is not None)
+    image = client.images.get(built["image_id"])
+    seconds = built["seconds"] + (env_built["seconds"] if env_built else 0)
+    return {"steps": rows, "size": image.attrs.get("Size", 0), "seconds": round(seconds, 2),
+            "environment_image": env_tag, "reused": sum(1 for r in rows if r["reused"]),
+            "rebuilt": sum(1 for r in rows if not r["reused"] and _makes_layer(r["instruction"]))}
+
+
+def _rows(client, built: dict, labels: dict, previous: dict | None, stage: str, earlier_rebuilt: bool = False):
+    history = client.api.history(built["image_id"])
+    sizes = _layer_sizes(_final_stage(built["steps"]), history)
+    rows = []
+    for step in built["steps"]:
+        if step["instruction"].upper().startswith("FROM") and " AS " not in step["instruction"].upper() \
+                and stage == "environment":
+            earlier_rebuilt = False  # the environment's last stage starts from the base again
+        row = {"stage": stage, "step": step["step"], "instruction": _short(step["instruction"]),
+               "reused": step["reused"], "size": sizes.get(step["step"])}
         if not step["reused"] and _makes_layer(step["instruction"]):
             row["why"] = _why(step["instruction"], labels, previous, earlier_rebuilt)
             earlier_rebuilt = True
         rows.append(row)
-    return {"steps": rows, "size": image.attrs.get("Size", 0), "seconds": build_result["seconds"],
-            "reused": sum(1 for r in rows if r["reused"]),
-            "rebuilt": sum(1 for r in rows if not r["reused"] and _makes_layer(r["instruction"]))}
+    return rows
 
 
 def _final_stage(steps: list[dict]) -> list[dict]:

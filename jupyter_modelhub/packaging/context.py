@@ -1,14 +1,19 @@
-"""Build contexts: the Dockerfile and every file an image build needs, in one folder.
+"""Build contexts: the Dockerfiles and every file an image build needs.
 
 Layers go from the one that changes least to the one that changes most, so that a change
 rebuilds only what it must:
 
 1. the base image;
 2. a virtual environment with the locked dependencies, installed from the wheelhouse in a first
-   stage (the wheels never reach the final image) and copied over: keyed by the environment;
+   stage (the wheels never reach the final image) and copied over: keyed by the environment.
+   On the engine this is an image of its own, ``modelhub-env:<hash>``, built once per
+   environment, so a model's build context need not carry the wheels at all;
 3. the scoring runtime (``jupyter_modelhub.serving`` alone): keyed by the runtime's version;
 4. the entry script, if any;
 5. the model's files and signature: a model-only change rebuilds only this thin layer.
+
+``write_context`` writes one self-contained context with both parts (for ``--context``: an
+engine elsewhere); ``write_environment_context`` and ``write_model_context`` the two halves.
 
 The image runs as a non-root user, serves on ``port`` with a HEALTHCHECK on the runtime's live
 route, and has the model in ``AZUREML_MODEL_DIR`` as Azure's images do. Everything the user
@@ -50,11 +55,41 @@ class ContextInputs:
 
 
 def write_context(folder: Path, inputs: ContextInputs) -> Path:
-    """Write the context into ``folder`` (created, or emptied of what a previous write left)."""
+    """One self-contained context: the environment stage and the model on top of it."""
+    _fresh(folder)
+    _environment_files(folder, inputs.wheelhouse)
+    _model_files(folder, inputs)
+    (folder / "Dockerfile").write_text(environment_dockerfile(inputs.base_image) + "\n" +
+                                       model_dockerfile(inputs, "environment"))
+    return folder
+
+
+def write_environment_context(folder: Path, base_image: str, wheelhouse: Path) -> Path:
+    _fresh(folder)
+    _environment_files(folder, wheelhouse)
+    (folder / "Dockerfile").write_text(environment_dockerfile(base_image))
+    return folder
+
+
+def write_model_context(folder: Path, inputs: ContextInputs, environment_image: str) -> Path:
+    _fresh(folder)
+    _model_files(folder, inputs)
+    (folder / "Dockerfile").write_text(model_dockerfile(inputs, environment_image))
+    return folder
+
+
+def _fresh(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for name in ("wheelhouse", "runtime", "app", "model", "meta"):
         shutil.rmtree(folder / name, ignore_errors=True)
-    shutil.copytree(inputs.wheelhouse, folder / "wheelhouse", ignore=shutil.ignore_patterns(".complete"))
+    (folder / ".dockerignore").write_text("Dockerfile\n")
+
+
+def _environment_files(folder: Path, wheelhouse: Path) -> None:
+    shutil.copytree(wheelhouse, folder / "wheelhouse", ignore=shutil.ignore_patterns(".complete"))
+
+
+def _model_files(folder: Path, inputs: ContextInputs) -> None:
     copy_runtime(folder / "runtime")
     (folder / "app").mkdir()
     if inputs.entry_script:
@@ -67,9 +102,6 @@ def write_context(folder: Path, inputs: ContextInputs) -> Path:
     (folder / "meta").mkdir()
     if inputs.signature:
         (folder / "meta" / "signature.json").write_text(json.dumps(inputs.signature))
-    (folder / ".dockerignore").write_text("Dockerfile\n")
-    (folder / "Dockerfile").write_text(dockerfile(inputs))
-    return folder
 
 
 def command(inputs: ContextInputs) -> list[str]:
@@ -85,12 +117,12 @@ def command(inputs: ContextInputs) -> list[str]:
     return args
 
 
-def dockerfile(inputs: ContextInputs) -> str:
-    health = (f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{inputs.port}/v2/health/live', "
-              "timeout=3)")
-    lines = [
-        "# Written by jupyter_modelhub. Layers from least to most often changed.",
-        f"FROM {inputs.base_image} AS dependencies",
+def environment_dockerfile(base_image: str) -> str:
+    """The base plus a venv of the locked dependencies, installed from the wheelhouse in a first
+    stage so that the wheels never reach the image."""
+    return "\n".join([
+        "# Written by jupyter_modelhub: the environment (base image + locked dependencies).",
+        f"FROM {base_image} AS dependencies",
         "COPY wheelhouse/ /tmp/wheelhouse/",
         # the base's pip installs into a venv without pip of its own; packages' test suites are left out
         f"RUN python3 -m venv --without-pip {VENV} && python3 -m pip --python {VENV}/bin/python install --no-index "
@@ -98,10 +130,21 @@ def dockerfile(inputs: ContextInputs) -> str:
         "--requirement /tmp/wheelhouse/requirements.lock && "
         f"find {VENV} -depth -type d -name tests -path '*/site-packages/*' -exec rm -rf {{}} +",
         "",
-        f"FROM {inputs.base_image}",
+        f"FROM {base_image} AS environment",
         f"COPY --from=dependencies {VENV} {VENV}",
+        f"ENV PATH={VENV}/bin:$PATH PYTHONUNBUFFERED=1",
+    ]) + "\n"
+
+
+def model_dockerfile(inputs: ContextInputs, environment_image: str) -> str:
+    """The runtime, entry script and model on top of the environment, least-often changed first."""
+    health = (f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{inputs.port}/v2/health/live', "
+              "timeout=3)")
+    lines = [
+        "# Written by jupyter_modelhub: the scoring runtime, entry script and model.",
+        f"FROM {environment_image}",
         "COPY runtime/ /opt/modelhub/runtime/",
-        f"ENV PATH={VENV}/bin:$PATH PYTHONPATH=/opt/modelhub/runtime PYTHONUNBUFFERED=1",
+        "ENV PYTHONPATH=/opt/modelhub/runtime",
         f"COPY app/ {APP}/",
         f"ENV AZUREML_MODEL_DIR={inputs.model_dir} MODELHUB_MODEL_DIR={inputs.model_dir}",
         f"COPY model/ {inputs.model_dir}/",

@@ -99,8 +99,14 @@ class EnvironmentStore:
         self.scratch.mkdir(parents=True, exist_ok=True)
 
     def create(self, name: str, *, requirements: str | None = None, conda: str | None = None,
-               python: str = "3.11", base_image: str, flavor: str | None = None, user: str = "") -> dict:
-        """Lock and record an environment; identical content returns the existing version."""
+               python: str = "3.11", base_image: str, flavor: str | None = None, reuse: bool = False,
+               user: str = "") -> dict:
+        """Lock and record an environment; identical content returns the existing version.
+
+        ``reuse``: if this name already has a version made of exactly these requirements, Python
+        and base image, return it without locking again (what a rebuild of a model wants: no
+        network, the same environment image).
+        """
         _check_env_name(name)
         if not isinstance(python, str) or not PYTHON_VERSION.match(python):
             raise InvalidInput(f"Invalid Python version {python!r}: expected 3.X, e.g. 3.11.")
@@ -109,6 +115,14 @@ class EnvironmentStore:
         if not lines and flavor is None:
             raise InvalidInput("An environment needs requirements: give a requirements file or a conda file's pip section.")
         wanted = _merge(lines, derived_requirements(flavor or "custom"))
+        if reuse:
+            with self.db.read() as session:
+                known = session.scalars(select(Environment).where(
+                    Environment.name == name, Environment.requirements == "\n".join(wanted),
+                    Environment.python == python, Environment.base_image == base_image)
+                    .order_by(Environment.version.desc()).limit(1)).first()
+                if known is not None:
+                    return self._describe(known)
         lock = self.lock(wanted, python)
         digest = hashlib.sha256("\n".join([lock, python, base_image]).encode()).hexdigest()
 

@@ -19,7 +19,7 @@ from traitlets.config import LoggingConfigurable
 from ..errors import InvalidInput
 from ..operations.progress import Progress
 from . import builder
-from .context import ContextInputs, command, write_context
+from .context import ContextInputs, command, write_context, write_environment_context, write_model_context
 from .environments import EnvironmentStore, check_image_name
 from .images import ImageStore
 from .runtime import runtime_version
@@ -88,8 +88,8 @@ class Packager(LoggingConfigurable):
 
     def package(self, model: str, *, environment: str | None = None, requirements: str | None = None,
                 conda: str | None = None, entry_script: str | None = None, tag: str | None = None,
-                base_image: str | None = None, context: str | None = None, user: str = "",
-                progress: Progress | None = None) -> dict:
+                base_image: str | None = None, context: str | None = None, no_cache: bool = False,
+                user: str = "", progress: Progress | None = None) -> dict:
         """Build the image (or only write its context); returns the image record, or
         ``{"context", "command"}`` with ``context``."""
         progress = progress or Progress()
@@ -113,14 +113,24 @@ class Packager(LoggingConfigurable):
                     "run": f"docker run --rm -p 127.0.0.1:{self.port}:{self.port} {tag}",
                     "environment": env["ref"], "wheelhouse_reused": reused}
         progress.step("writing the build context", 2, 4)
+        client = builder.engine()
+        env_tag = f"modelhub-env:{env['hash'][:16]}"
         scratch = Path(tempfile.mkdtemp(prefix="build-", dir=self.staging))
         try:
-            write_context(scratch, inputs)
-            client = builder.engine()
+            env_built = None
+            if no_cache or not builder.has_image(client, env_tag):
+                progress.step(f"building the environment image {env_tag}", 3, 4)
+                write_environment_context(scratch / "environment", env["base_image"], wheels)
+                env_built = builder.build(client, scratch / "environment", env_tag,
+                                          {"org.modelhub.environment": env["hash"],
+                                           "org.modelhub.base-image": env["base_image"]}, self.build_network, progress,
+                                          no_cache)
+            write_model_context(scratch / "model", inputs, env_tag)
             previous = self.images.latest_for_model(version["name"])
-            built = builder.build(client, scratch, tag, labels, self.build_network, progress)
+            built = builder.build(client, scratch / "model", tag, labels, self.build_network, progress, no_cache)
             with progress.final():
-                report = builder.report(client, built, labels, previous["labels"] if previous else None)
+                report = builder.report(client, built, labels, previous["labels"] if previous else None,
+                                        (env_tag, env_built))
                 report["wheelhouse_reused"] = reused
                 return self.images.record(
                     tag=tag, image_id=built["image_id"], model=version["name"], version=version["version"],
@@ -140,9 +150,10 @@ class Packager(LoggingConfigurable):
             return env
         if requirements or conda:
             return self.environments.create(f"{version['name']}-env", requirements=requirements, conda=conda,
-                                            python=self.python, base_image=base, flavor=version["flavor"], user=user)
+                                            python=self.python, base_image=base, flavor=version["flavor"],
+                                            reuse=True, user=user)
         return self.environments.create(f"modelhub-{version['flavor']}", python=self.python, base_image=base,
-                                        flavor=version["flavor"], user=user)
+                                        flavor=version["flavor"], reuse=True, user=user)
 
     def _model_files(self, version: dict) -> list[tuple[Path, str]]:
         return [(self.registry.file_path(version["ref"], f["path"])[0], f["path"]) for f in version["files"]]
