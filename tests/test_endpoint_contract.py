@@ -40,12 +40,17 @@ def canary(hub_server):
     hub.undeploy("canary-ep")
 
 
-def shape(value):
-    """The JSON's structure with its leaf types: what a client's parsing depends on."""
+def shape(value, key: str | None = None):
+    """The JSON's structure with its leaf types, and the v2 tensors' names and datatypes: what a
+    client's parsing depends on."""
     if isinstance(value, dict):
-        return {key: shape(item) for key, item in sorted(value.items()) if key != "model_version"}
+        return {k: shape(item, k) for k, item in sorted(value.items()) if k != "model_version"}
     if isinstance(value, list):
+        if value and isinstance(value[0], dict):  # v2 outputs: every tensor
+            return ["list", len(value), [shape(item) for item in value]]
         return ["list", len(value), shape(value[0]) if value else None]
+    if key in ("name", "datatype"):
+        return value
     return type(value).__name__
 
 
