@@ -13,7 +13,8 @@ joblib and scikit-learn for scikit-learn models, mlflow for MLflow models. Impor
 Modules: ``server`` (routes, auth, limits, access log, shutdown), ``workers`` (processes),
 ``scorers`` (models and entry scripts), ``protocols`` (request and response bodies),
 ``binary_tensors`` (the v2 binary tensor data extension), ``content_encoding`` (gzip, deflate),
-``signature`` (input checks), ``batching``, ``metrics``, ``openapi``.
+``signature`` (input checks), ``outputs`` (the signature's output names and dtypes, whatever the
+model's own), ``batching``, ``metrics``, ``openapi``.
 """
 
 READY_LINE_PREFIX = "MODELHUB_READY"

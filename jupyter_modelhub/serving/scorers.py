@@ -169,7 +169,11 @@ class SklearnScorer(BuiltinScorer):
         import joblib
 
         self.platform = "sklearn_" + path.suffix.lstrip(".")
-        self.model = joblib.load(path)
+        try:
+            self.model = joblib.load(path)
+        except ModuleNotFoundError as exc:  # e.g. cloudpickle, for a model saved with what a notebook defined
+            raise ValueError(f"Cannot load {path.name}: it was pickled with the module {exc.name!r}, which this "
+                             f"environment lacks; add {exc.name} to the deployment's requirements.") from None
         self._feature_names = getattr(self.model, "feature_names_in_", None)
         signature = signature or self._own_signature()
         if len(signature.inputs) > 1 and not signature.columnar:
