@@ -59,8 +59,8 @@ def refusal(endpoint: str, deployment: str, new_ref: str, new_signature: dict | 
         return None
     return (f"Deploying {new_ref} as {endpoint}/{deployment} would change what {endpoint} answers: its clients "
             f"get the contract of {live_ref} (deployment {primary}), and {new_ref} differs: " + "; ".join(found)
-            + f". Deploy it to another endpoint, or allow the change with --allow-contract-change "
-            f"(REST: \"allow_contract_change\": true).")
+            + '. Deploy it to another endpoint, or allow the change with --allow-contract-change '
+            '(REST: "allow_contract_change": true).')
 
 
 def _same(a: tuple[str, list[int] | None], b: tuple[str, list[int] | None]) -> bool:
