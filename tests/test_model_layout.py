@@ -110,6 +110,9 @@ def test_a_folder_with_model_joblib_is_detected_and_converts(hub, tmp_path):
     assert [f["path"] for f in version["files"]] == ["classifier/model.joblib"] and version["flavor"] == "sklearn"
     converted = hub.convert(version["ref"], sample=X[:50])
     assert converted["version"]["flavor"] == "onnx" and converted["equivalence"]["passed"]
+    assert converted["version"]["signature"]["outputs"] == [
+        {"name": "label", "dtype": "bool", "shape": [-1]}, {"name": "probabilities", "dtype": "float64", "shape": [-1, 2]}
+    ], "the conversion records the outputs the original answers with, though its signature named none"
 
 
 def test_an_mlflow_folder_is_detected_inside_its_folder(hub, tmp_path):

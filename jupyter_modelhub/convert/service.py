@@ -329,6 +329,8 @@ def original_outputs(model, rows) -> list[dict]:
     runtime serves it: its names, and dtypes and shapes from its predictions on ``rows``."""
     from ..serving.scorers import sklearn_output_names
 
+    if not hasattr(model, "predict"):  # a transformer: no scorer serves it, so no contract to keep
+        return []
     head = inputs.take(rows, slice(0, EXAMPLE_ROWS))
     names = sklearn_output_names(model)
     values = [np.asarray(model.predict(head))]
