@@ -128,6 +128,8 @@ class ModelHubApp(ExtensionApp):
         self.operations.cleanups["deploy"] = self.deployments.environments.remove_partials
         self.operations.cleanups["build"] = self.packager.wheelhouse.remove_partials
         self.registry.reference_checks.append(self.operations.store.references)
+        # before the first request: an operation that died with the old server is never shown running
+        self.operations.start()
         self.executor = ThreadPoolExecutor(self.worker_threads, thread_name_prefix="modelhub")
         self.settings.update(
             modelhub_converter=self.converter,
@@ -179,7 +181,6 @@ class ModelHubApp(ExtensionApp):
         await loop.run_in_executor(self.executor, self.deployments.start)
         await loop.run_in_executor(self.executor, self.deployments.environments.remove_partials)
         await loop.run_in_executor(self.executor, self.packager.wheelhouse.remove_partials)
-        await loop.run_in_executor(self.executor, self.operations.start)
         self._periodic = [
             PeriodicCallback(lambda: self._in_background("checking endpoint hosts", self.deployments.check_hosts), 5000),
             PeriodicCallback(lambda: self._in_background("expiring uploads", self._remove_expired_uploads),

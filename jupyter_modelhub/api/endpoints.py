@@ -7,6 +7,7 @@ environment first is an operation, answered 202 at once.
 
 from __future__ import annotations
 
+from ..deploy.targets import kubernetes
 from ..errors import InvalidInput
 from . import schemas
 from .base import ModelHubHandler, route
@@ -42,6 +43,15 @@ class DeploymentsHandler(EndpointHandlerBase):
         request = self.body(schemas.DeployRequest)
         fields = request.model_dump(exclude={"entry_script"})
         fields["entry_script"] = request.entry_script.model_dump() if request.entry_script else None
+        target, options = fields.pop("target"), {key: fields.pop(key) for key in kubernetes.OPTIONS}
+        if target == "kubernetes":
+            inputs = await self.run(kubernetes.request_inputs, self.registry, name, fields, options)
+            operation = await self.run(self.settings["modelhub_operations"].submit, "deploy", name, inputs,
+                                       user=self.user_name)
+            self.accepted(operation)
+            return
+        if any(options.values()):
+            raise InvalidInput(f"{', '.join(k for k, v in options.items() if v)} only apply with target kubernetes.")
         if await self.run(self.deployments.needs_build, name, **fields):
             operation = await self.run(self.settings["modelhub_operations"].submit, "deploy", name,
                                        {"endpoint": name, **fields}, user=self.user_name)

@@ -7,7 +7,7 @@ document them in the OpenAPI document.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -182,6 +182,17 @@ class DeployRequest(Strict):
     request_timeout: Optional[float] = Field(None, gt=0, le=86_400)
     allow_contract_change: bool = Field(False, description="deploy even if the model's inputs or outputs differ "
                                                            "from what the endpoint answers now (else a 409)")
+    target: Literal["process", "kubernetes"] = Field(
+        "process", description="process: a local endpoint; kubernetes: the model's image as manifests for a cluster "
+                               "(an operation that builds or reuses the image)")
+    cpu: Optional[float] = Field(None, gt=0, le=256, description="kubernetes: CPU cores requested and limited")
+    memory: Optional[str] = Field(None, max_length=32, description="kubernetes: memory, e.g. 512M or 2Gi")
+    max_instances: Optional[int] = Field(None, ge=1, le=1000, description="kubernetes: an autoscaler up to this")
+    gpu: bool = Field(False, description="kubernetes: request one nvidia.com/gpu")
+    kserve: bool = Field(False, description="kubernetes: a KServe InferenceService (raw deployment) instead")
+    kube_context: Optional[str] = Field(None, max_length=256, description="kubernetes: apply with this kubeconfig context")
+    namespace: Optional[str] = Field(None, max_length=63, description="kubernetes: the namespace (default 'default')")
+    image: Optional[str] = Field(None, max_length=256, description="kubernetes: deploy this image instead of packaging")
 
 
 class Mirror(Strict):

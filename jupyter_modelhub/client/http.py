@@ -239,10 +239,17 @@ class ModelHubClient:
                               timeout=max(self.timeout, 300))
         if response.status_code != 202:
             return self._endpoint_info(response.json())
-        operation = display.Operation(response.json(), client=self)  # it builds an environment first
+        operation = display.Operation(response.json(), client=self)  # it builds an environment or image first
         if not wait:
             return operation
-        return self._endpoint_info(self.wait_for(operation["id"], progress=progress).outcome())
+        return self.deployed(self.wait_for(operation["id"], progress=progress))
+
+    def deployed(self, operation: display.Operation) -> display.EndpointInfo | display.KubernetesManifests:
+        """What a finished deploy operation made: the endpoint, or the Kubernetes manifests."""
+        result = operation.outcome()
+        if result.get("target") == "kubernetes":
+            return display.KubernetesManifests(result)
+        return self._endpoint_info(result)
 
     def endpoints(self) -> display.EndpointList:
         return display.EndpointList(self._call("GET", "endpoints"))

@@ -7,9 +7,10 @@ so ``v = %register ...`` gives the user data, not just a printout. One module pe
 from .base import Result
 from .conversion import Conversion
 from .endpoints import EndpointInfo, EndpointList
+from .kubernetes import KubernetesManifests
 from .operations import Operation, OperationList
 from .packaging import BuildContext, EnvironmentInfo, EnvironmentList, ImageInfo, ImageList
 from .registry import Deleted, Downloaded, ModelInfo, ModelList, VersionInfo, VersionList
 
-__all__ = ["BuildContext", "EnvironmentInfo", "EnvironmentList", "ImageInfo", "ImageList", "Conversion", "Deleted", "Downloaded", "EndpointInfo", "EndpointList", "ModelInfo", "ModelList",
+__all__ = ["KubernetesManifests", "BuildContext", "EnvironmentInfo", "EnvironmentList", "ImageInfo", "ImageList", "Conversion", "Deleted", "Downloaded", "EndpointInfo", "EndpointList", "ModelInfo", "ModelList",
            "Operation", "OperationList", "Result", "VersionInfo", "VersionList"]

@@ -54,6 +54,16 @@ class EndpointMagics(ModelHubMagics):
     @argument("--reload", action="store_true", help="restart the deployment when the entry script changes")
     @argument("--max-batch-size", type=int, help="adaptive batching: most requests scored in one call")
     @argument("--max-batch-wait-ms", type=float, help="adaptive batching: longest wait for a batch to fill")
+    @argument("--target", choices=["process", "kubernetes"], default="process",
+              help="process: a local endpoint (default); kubernetes: manifests for the model's image")
+    @argument("--cpu", type=float, help="kubernetes: CPU cores")
+    @argument("--memory", help="kubernetes: memory, e.g. 512M")
+    @argument("--max-instances", type=int, help="kubernetes: autoscale up to this many")
+    @argument("--gpu", action="store_true", help="kubernetes: request a GPU")
+    @argument("--kserve", action="store_true", help="kubernetes: a KServe InferenceService instead")
+    @argument("--kube-context", help="kubernetes: apply the manifests with this kubeconfig context")
+    @argument("--namespace", help="kubernetes: namespace (default 'default')")
+    @argument("--image", help="kubernetes: deploy this image instead of packaging the model")
     @argument("--no-wait", action="store_true", help="when an environment must be built, return that operation at once")
     @argument("--allow-contract-change", action="store_true",
               help="deploy even if the model's inputs or outputs differ from what the endpoint answers now")
@@ -67,8 +77,12 @@ class EndpointMagics(ModelHubMagics):
         differences, unless ``--allow-contract-change``.
         """
         args = self._parse(self.deploy, line)
-        settings = {k: v for k, v in {"max_batch_size": args.max_batch_size,
-                                      "max_batch_wait_ms": args.max_batch_wait_ms}.items() if v is not None}
+        settings = {k: v for k, v in {
+            "max_batch_size": args.max_batch_size, "max_batch_wait_ms": args.max_batch_wait_ms, "cpu": args.cpu,
+            "memory": args.memory, "max_instances": args.max_instances, "kube_context": args.kube_context,
+            "namespace": args.namespace, "image": args.image}.items() if v is not None}
+        if args.target != "process":
+            settings.update(target=args.target, gpu=args.gpu, kserve=args.kserve)
         answer = self._call_with_status(
             f"Deploying {args.model} to {args.endpoint}/{args.deployment}...", self.hub.deploy, args.endpoint,
             args.model, deployment=args.deployment, entry_script=args.entry_script, reload=args.reload, env=args.env,
@@ -79,7 +93,7 @@ class EndpointMagics(ModelHubMagics):
         if not isinstance(answer, Operation) or args.no_wait:
             return answer
         result = self._wait(answer, f"deploy {args.model} to {args.endpoint}/{args.deployment}")
-        return answer if result is answer else self._call(self.hub.endpoint, result["name"])
+        return answer if result is answer else self._call(self.hub.deployed, answer)
 
     @line_magic
     def endpoints(self, line: str = ""):

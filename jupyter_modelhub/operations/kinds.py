@@ -21,8 +21,15 @@ def convert(services, inputs: dict, progress: Progress) -> tuple[dict, dict]:
 
 
 def deploy(services, inputs: dict, progress: Progress) -> tuple[dict, dict]:
-    """A deploy whose environment must be built first (one that needs none runs in the request)."""
+    """A deploy whose environment or image must be built first (one that needs neither runs in
+    the request), or a deploy to Kubernetes (manifests for the model's image)."""
     options = dict(inputs)
+    if options.pop("target", "process") == "kubernetes":
+        from ..deploy.targets import kubernetes
+
+        result = kubernetes.deploy(services.packager, services.deployments.folder, endpoint=options.pop("endpoint"),
+                                   progress=progress, **options)
+        return result, {"type": "manifests", "name": result["name"], "path": result["manifests"]}
     endpoint = services.deployments.deploy(options.pop("endpoint"), progress=progress, **options)
     return endpoint, {"type": "endpoint", "name": endpoint["name"]}
 

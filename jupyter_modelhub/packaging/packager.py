@@ -139,6 +139,24 @@ class Packager(LoggingConfigurable):
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
+    def image_for(self, model: str, *, requirements: str | None = None, entry_script: str | dict | None = None,
+                  user: str = "", progress: Progress | None = None) -> tuple[dict, bool]:
+        """An image of ``model`` made of the same content (version, environment, runtime, entry
+        script) if the engine still has one, else a new build; (image record, reused)."""
+        version = self.registry.get_version(model)
+        env = self._environment(version, None, requirements, None, None, user)
+        script = self._entry_script(entry_script) if entry_script else None
+        script_key = hashlib.sha256(script[1].encode()).hexdigest()[:16] if script else ""
+        client = builder.engine()
+        for image in self.images.list(version["name"])["images"]:
+            labels = image["labels"]
+            if (image["ref"] == version["ref"] and image["environment_hash"] == env["hash"]
+                    and labels.get("org.modelhub.runtime") == runtime_version()
+                    and labels.get("org.modelhub.entry-script") == script_key and builder.has_image(client, image["tag"])):
+                return image, True
+        return self.package(version["ref"], environment=env["ref"], entry_script=entry_script, user=user,
+                            progress=progress), False
+
     def _environment(self, version: dict, environment, requirements, conda, base_image, user) -> dict:
         base = base_image or self.base_image
         if environment:
@@ -181,8 +199,14 @@ class Packager(LoggingConfigurable):
             raise InvalidInput(f"--context {path} is a file; give a folder.")
         return folder
 
-    def _entry_script(self, path: str) -> tuple[str, str]:
-        """(file name, source) of an entry script under the server's folders."""
+    def _entry_script(self, path: str | dict) -> tuple[str, str]:
+        """(file name, source) of an entry script: a file under the server's folders, or one a
+        client sent as ``{"name", "source"}`` (as %deploy does)."""
+        if isinstance(path, dict):
+            name = path.get("name") or "score.py"
+            if "/" in name or "\\" in name or name.startswith(".") or not name.endswith(".py"):
+                raise InvalidInput(f"Invalid entry script name {name!r}: expected a file name ending in .py.")
+            return name, path.get("source", "")
         script = self._user_path(path, "Entry script")
         if not script.name.endswith(".py") or not script.is_file():
             raise InvalidInput(f"Entry script {path} is not a .py file that exists.")

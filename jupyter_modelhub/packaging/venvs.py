@@ -27,7 +27,7 @@ from ..operations.progress import Progress
 from .runtime import copy_runtime
 
 RUNTIME = {"common": ["tornado", "numpy", "orjson"], "onnx": ["onnxruntime"],
-           "sklearn": ["scikit-learn", "joblib", "scipy"], "mlflow": ["mlflow"], "custom": []}
+           "sklearn": ["scikit-learn", "joblib", "scipy", "cloudpickle"], "mlflow": ["mlflow"], "custom": []}
 
 
 def pinned(names: list[str]) -> list[str]:

@@ -1,0 +1,191 @@
+"""The Kubernetes target: a packaged image as a Deployment and a Service (an autoscaler with
+``--max-instances``, a KServe InferenceService in raw deployment mode with ``--kserve``).
+
+No cluster runs on a notebook machine, so the manifests are the product: written under the
+endpoint's folder, shown, and validated against Kubernetes' schemas by the tests. They are
+applied with the kubernetes client only when a kubeconfig context is given (server-side apply,
+so running it again updates in place); otherwise the result says how to apply them.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from ...errors import InvalidInput
+
+MEMORY = re.compile(r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|K|M|G|T)?$")
+FIELD_MANAGER = "jupyter-modelhub"
+
+
+def check_resources(cpu: float | None, memory: str | None, max_instances: int | None, instances: int) -> None:
+    if cpu is not None and not (isinstance(cpu, (int, float)) and 0 < cpu <= 256):
+        raise InvalidInput(f"Invalid --cpu {cpu!r}: expected a number of cores such as 0.5 or 2.")
+    if memory is not None and not (isinstance(memory, str) and MEMORY.match(memory)):
+        raise InvalidInput(f"Invalid --memory {memory!r}: expected a size such as 512M, 512Mi or 2G.")
+    if max_instances is not None and not (isinstance(max_instances, int) and instances <= max_instances <= 1000):
+        raise InvalidInput(f"Invalid --max-instances {max_instances!r}: expected {instances} to 1000 "
+                           "(at least the number of instances).")
+
+
+def manifests(*, endpoint: str, deployment: str, image: str, model: str, version: int, port: int = 8080,
+              instances: int = 1, cpu: float | None = None, memory: str | None = None,
+              max_instances: int | None = None, gpu: bool = False, kserve: bool = False,
+              namespace: str = "default") -> list[dict]:
+    """The documents that run ``image`` on a cluster, in the order to apply them."""
+    name = f"{endpoint}-{deployment}".lower()
+    labels = {"app.kubernetes.io/name": endpoint, "app.kubernetes.io/instance": name,
+              "app.kubernetes.io/component": "scoring", "app.kubernetes.io/managed-by": FIELD_MANAGER,
+              "modelhub.org/deployment": deployment}
+    annotations = {"modelhub.org/model": f"{model}:{version}"}
+    container = _container(image, port, cpu, memory, gpu)
+    meta = {"name": name, "namespace": namespace, "labels": labels, "annotations": annotations}
+    if kserve:
+        return [{
+            "apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService",
+            "metadata": {**meta, "annotations": {**annotations, "serving.kserve.io/deploymentMode": "RawDeployment"}},
+            "spec": {"predictor": {"minReplicas": instances, "maxReplicas": max_instances or instances,
+                                   "containers": [{**container, "name": "kserve-container"}]}},
+        }]
+    documents = [
+        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta, "spec": {
+            "replicas": instances,
+            "selector": {"matchLabels": {"app.kubernetes.io/instance": name}},
+            "template": {"metadata": {"labels": labels, "annotations": annotations}, "spec": {
+                "securityContext": {"runAsNonRoot": True, "runAsUser": 10001, "runAsGroup": 10001},
+                "terminationGracePeriodSeconds": 30,
+                "containers": [container]}}}},
+        {"apiVersion": "v1", "kind": "Service", "metadata": meta, "spec": {
+            "type": "ClusterIP", "selector": {"app.kubernetes.io/instance": name},
+            "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}]}},
+    ]
+    if max_instances:
+        documents.append({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": meta,
+                          "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
+                                   "minReplicas": instances, "maxReplicas": max_instances,
+                                   "metrics": [{"type": "Resource", "resource": {
+                                       "name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}}]}})
+    return documents
+
+
+def _container(image: str, port: int, cpu: float | None, memory: str | None, gpu: bool) -> dict:
+    resources: dict = {}
+    if cpu is not None:
+        resources.setdefault("requests", {})["cpu"] = _cpu(cpu)
+        resources.setdefault("limits", {})["cpu"] = _cpu(cpu)
+    if memory is not None:
+        resources.setdefault("requests", {})["memory"] = memory
+        resources.setdefault("limits", {})["memory"] = memory
+    if gpu:
+        resources.setdefault("limits", {})["nvidia.com/gpu"] = 1
+    probe = {"httpGet": {"path": "/v2/health/ready", "port": "http"}, "periodSeconds": 5, "timeoutSeconds": 3}
+    container = {
+        "name": "scoring", "image": image, "imagePullPolicy": "IfNotPresent",
+        "ports": [{"name": "http", "containerPort": port, "protocol": "TCP"}],
+        "readinessProbe": {**probe, "initialDelaySeconds": 1},
+        "livenessProbe": {**probe, "httpGet": {"path": "/v2/health/live", "port": "http"}, "initialDelaySeconds": 10,
+                          "failureThreshold": 3},
+        "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True},
+    }
+    if gpu:
+        container["env"] = [{"name": "MODELHUB_GPU", "value": "1"}]
+    if resources:
+        container["resources"] = resources
+    return container
+
+
+def _cpu(cores: float) -> str:
+    return str(int(cores)) if float(cores).is_integer() else f"{int(round(cores * 1000))}m"
+
+
+def write(folder: Path, documents: list[dict]) -> Path:
+    """One YAML file with every document (``kubectl apply -f`` takes it as it is)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "manifests.yaml"
+    path.write_text(yaml.safe_dump_all(documents, sort_keys=False))
+    return path
+
+
+def apply(documents: list[dict], context: str, log=None) -> list[str]:
+    """Server-side apply each document with the kubernetes client; returns what was applied."""
+    try:
+        from kubernetes import config, dynamic
+        from kubernetes.client import api_client
+    except ImportError:
+        raise InvalidInput("Applying manifests needs the kubernetes client: pip install kubernetes.") from None
+    try:
+        client = dynamic.DynamicClient(api_client.ApiClient(configuration=config.new_client_from_config(
+            context=context).configuration))
+    except Exception as exc:
+        raise InvalidInput(f"Kubernetes context {context!r} cannot be used: {exc}.") from None
+    applied = []
+    for document in documents:
+        resource = client.resources.get(api_version=document["apiVersion"], kind=document["kind"])
+        resource.server_side_apply(body=document, name=document["metadata"]["name"],
+                                   namespace=document["metadata"].get("namespace"), field_manager=FIELD_MANAGER)
+        applied.append(f"{document['kind']}/{document['metadata']['name']}")
+        if log is not None:
+            log.write(f"applied {applied[-1]}\n".encode())
+    return applied
+
+
+def deploy(packager, folder: Path, *, endpoint: str, model: str, deployment: str = "blue", instances: int = 1,
+           cpu: float | None = None, memory: str | None = None, max_instances: int | None = None, gpu: bool = False,
+           kserve: bool = False, kube_context: str | None = None, namespace: str = "default",
+           image: str | None = None, requirements: str | None = None, entry_script: dict | None = None,
+           user: str = "", progress=None) -> dict:
+    """Build or reuse the model's image (by content), write the manifests, apply them if a
+    context is given. Returns what was written and how to apply it."""
+    version = packager.registry.get_version(model)
+    reused = True
+    if image is None:
+        record, reused = packager.image_for(version["ref"], requirements=requirements, entry_script=entry_script,
+                                            user=user, progress=progress)
+        image = record["tag"]
+    if progress is not None:
+        progress.step("writing the Kubernetes manifests", 3, 4)
+    documents = manifests(endpoint=endpoint, deployment=deployment, image=image, model=version["name"],
+                          version=version["version"], port=packager.port, instances=instances, cpu=cpu,
+                          memory=memory, max_instances=max_instances, gpu=gpu, kserve=kserve, namespace=namespace)
+    path = write(folder / endpoint / "kubernetes" / deployment, documents)
+    applied = apply(documents, kube_context, getattr(progress, "log", None)) if kube_context else []
+    return {"name": endpoint, "deployment": deployment, "target": "kubernetes", "image": image,
+            "image_reused": reused, "ref": version["ref"], "manifests": str(path),
+            "kinds": [d["kind"] for d in documents], "applied": applied, "context": kube_context,
+            "apply": f"kubectl apply --server-side --field-manager={FIELD_MANAGER} -f {path}",
+            "note": "" if applied else f"Push {image} to a registry the cluster pulls from (or load it into its "
+                                       "nodes), then apply the manifests."}
+
+
+OPTIONS = ("cpu", "memory", "max_instances", "gpu", "kserve", "kube_context", "namespace", "image")
+
+
+def request_inputs(registry, endpoint: str, fields: dict, options: dict) -> dict:
+    """Check a deploy to Kubernetes as the REST API receives it (a 400 now, not a failed
+    operation); returns the inputs of the operation that builds the image and writes the manifests."""
+    from ..manager import check_label
+
+    check_label(endpoint)
+    check_label(fields.get("deployment") or "blue", "deployment")
+    unsupported = [k for k in ("reload", "traffic", "port", "entry_script_path") if fields.get(k)]
+    if unsupported:
+        raise InvalidInput(f"{', '.join(unsupported)} cannot be used with --target kubernetes.")
+    instances = fields.get("instances") or 1
+    check_resources(options.get("cpu"), options.get("memory"), options.get("max_instances"), instances)
+    namespace = options.get("namespace") or "default"
+    if not re.match(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", namespace):
+        raise InvalidInput(f"Invalid namespace {namespace!r}: lowercase letters, digits and '-', at most 63.")
+    if options.get("image"):
+        from ...packaging.environments import check_image_name
+
+        check_image_name(options["image"])
+    version = registry.get_version(fields["model"])
+    script = fields.get("entry_script")
+    return {"target": "kubernetes", "endpoint": endpoint, "model": version["ref"],
+            "deployment": fields.get("deployment") or "blue", "instances": instances,
+            "cpu": options.get("cpu"), "memory": options.get("memory"), "max_instances": options.get("max_instances"),
+            "gpu": bool(options.get("gpu")), "kserve": bool(options.get("kserve")),
+            "kube_context": options.get("kube_context"), "namespace": namespace, "image": options.get("image"),
+            "requirements": fields.get("environment"), "entry_script": script}
