@@ -33,6 +33,7 @@ from .operations import OperationRunner
 from .packaging.environments import EnvironmentStore
 from .packaging.images import ImageStore
 from .packaging.packager import Packager
+from .parity import ParityProbe
 from .registry import ModelRegistry
 from .store.artifacts import ArtifactStore
 from .store.database import Database, unavailable_error
@@ -135,6 +136,7 @@ class ModelHubApp(ExtensionApp):
             modelhub_converter=self.converter,
             modelhub_operations=self.operations,
             modelhub_packager=self.packager,
+            modelhub_parity=ParityProbe(self.registry, self.deployments, self.packager.images),
             modelhub_registry=self.registry,
             modelhub_deployments=self.deployments,
             modelhub_artifacts=self.artifacts,

@@ -207,3 +207,29 @@ def test_package_magic_shows_the_build_and_its_report(server):
         assert out["error"].startswith("UsageError") and "Invalid image tag" in out["error"], out
     finally:
         kernel.stop()
+
+
+def test_parity_of_an_image_and_an_endpoint_that_agree(server, onnx_image):
+    hub = server.client()
+    report = hub.parity("modelhub/churn:2")
+    assert report["same"] is True and report["kind"] == "image" and report["ref"] == "churn:2", report.text()
+    versions = {row["name"]: row for row in report["versions"]}
+    assert versions["python"]["remote"].startswith("3.11") and versions["onnxruntime"]["same"]
+    assert "same answers" in report.text() and "<table>" in report._repr_html_()
+    hub.deploy("parity-ep", "churn:2", auth="none")
+    try:
+        assert hub.parity("parity-ep")["same"] is True
+    finally:
+        hub.undeploy("parity-ep")
+
+
+def test_parity_reports_a_container_that_pins_another_scikit_learn(server, tmp_path):
+    import sklearn
+
+    other = "1.9.0" if sklearn.__version__ != "1.9.0" else "1.9.1"
+    (tmp_path / "requirements.txt").write_text(f"scikit-learn=={other}\n")
+    image = server.client().package("churn:1", requirements=tmp_path / "requirements.txt", tag="modelhub/churn:other")
+    report = server.client().parity(image["tag"])
+    row = next(r for r in report["versions"] if r["name"] == "scikit-learn")
+    assert row == {"name": "scikit-learn", "kernel": sklearn.__version__, "remote": other, "same": False}
+    assert "<- differs" in report.text(), "the difference is shown, not hidden"

@@ -188,11 +188,15 @@ PATHS.update({
                       errors=("404",)),
     },
 })
+PATHS["/parity"] = {"post": _op(
+    "Send the version's input example to an endpoint, or to a throwaway container of an image, and report the "
+    "answer with the Python and packages it runs (the kernel compares with its own run)", schemas.ParityProbe,
+    body=schemas.ParityRequest, errors=("400", "404", "409"))}
 PATHS["/images"]["post"]["responses"]["200"] = {"description": "with 'context': where the context was written and "
                                                                "the docker build command"}
 PATHS["/images"]["post"]["responses"]["503"] = {"description": "no Docker engine answers", **_json(schemas.Error)}
 
-_COMPONENTS = [schemas.Environment, schemas.EnvironmentList, schemas.EnvironmentRequest, schemas.ImageRecord,
+_COMPONENTS = [schemas.ParityRequest, schemas.ParityProbe, schemas.Environment, schemas.EnvironmentList, schemas.EnvironmentRequest, schemas.ImageRecord,
                schemas.ImageList, schemas.PackageRequest, schemas.Operation, schemas.OperationPage, schemas.Conversion, schemas.ConvertRequest, schemas.EndpointList, schemas.EndpointInfo, schemas.DeployRequest, schemas.TrafficRequest,
                schemas.RegenerateKeyRequest, schemas.Keys, schemas.Timeline,
 schemas.Info, schemas.Events, schemas.Upload, schemas.ModelPage, schemas.VersionPage,

@@ -78,10 +78,19 @@ def _version_number(text: str) -> int:
     return int(text)
 
 
+class ParityHandler(ModelHubHandler):
+    @route
+    async def post(self):
+        """What a container or endpoint answers to its version's input example, and its packages."""
+        request = self.body(schemas.ParityRequest)
+        self.reply(await self.run(self.settings["modelhub_parity"].probe, request.target))
+
+
 ROUTES = [
     ("environments", EnvironmentsHandler),
     (f"environments/{NAME}", EnvironmentHandler),
     (f"environments/{NAME}/versions/(?P<version>[^/]+)", EnvironmentHandler),
     ("images", ImagesHandler),
     ("images/(?P<image>.+)", ImageHandler),
+    ("parity", ParityHandler),
 ]

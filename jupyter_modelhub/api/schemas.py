@@ -393,3 +393,22 @@ class ImageRecord(BaseModel):
 
 class ImageList(BaseModel):
     images: list[ImageRecord]
+
+
+class ParityRequest(Strict):
+    """target: an endpoint name, or an image's number or tag"""
+
+    target: str = Field(max_length=256)
+
+
+class ParityProbe(BaseModel):
+    target: str
+    kind: str = Field(description="endpoint or image")
+    ref: str
+    flavor: str
+    request: dict = Field(description="what was sent to /score: the version's input example")
+    status: int
+    answer: Any
+    python: str
+    packages: dict[str, str]
+    entry_script: Optional[dict] = None

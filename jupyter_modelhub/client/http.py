@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import quote
@@ -19,7 +20,7 @@ import requests
 from .. import display
 from ..errors import Conflict, InvalidInput, ModelHubError, NotFound, error_from_body
 from ..refs import ModelRef, RefError, parse_ref
-from . import invoking, packing, pickling
+from . import invoking, packing, parity, pickling
 
 
 class ServerError(ModelHubError):
@@ -412,6 +413,23 @@ class ModelHubClient:
         name, _, version = str(ref).partition(":")
         path = f"environments/{_segment(name)}" + (f"/versions/{_segment(version)}" if version else "")
         return display.EnvironmentInfo(self._call("GET", path))
+
+    def parity(self, target: str, tolerance: float = 1e-6) -> display.Parity:
+        """Kernel against container (or endpoint): the version's input example answered by both
+        with the same scoring code, the differences, and the Python and packages of each side."""
+        probe = self._call("POST", "parity", json={"target": target}, timeout=max(self.timeout, 180))
+        error = None
+        with tempfile.TemporaryDirectory(prefix="modelhub-parity-") as folder:
+            self.download(probe["ref"], to=folder)
+            try:
+                local = parity.local_answer(Path(folder), probe)
+            except Exception as exc:  # the kernel cannot load or run it: that is a finding too
+                local, error = None, f"{type(exc).__name__}: {exc}"
+        remote_ok = probe["status"] == 200
+        diffs = parity.differences(local, probe["answer"], tolerance) if error is None and remote_ok else []
+        return display.Parity({**probe, "kernel_answer": local, "kernel_error": error, "tolerance": tolerance,
+                               "differences": diffs, "same": error is None and remote_ok and not diffs,
+                               "versions": parity.version_rows(parity.kernel_environment(), probe)})
 
     # -- operations ------------------------------------------------------------------------
 

@@ -382,6 +382,15 @@ class DeploymentManager(LoggingConfigurable):
             "created_time": iso(row.created_time), "created_by": row.created_by,
         }
 
+    def python_of(self, name: str, deployment: str) -> str:
+        """The interpreter a deployment runs with (the server's, or its environment's)."""
+        with self.db.read() as session:
+            row = self._endpoint(session, name)
+            target = next((d for d in row.deployments if d.name == deployment), None)
+            if target is None:
+                raise NotFound(f"Endpoint {name!r} has no deployment {deployment!r}.")
+            return target.settings.get("python") or sys.executable
+
     def keys(self, name: str) -> dict:
         with self.db.read() as session:
             row = self._endpoint(session, name)

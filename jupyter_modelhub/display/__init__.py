@@ -9,8 +9,8 @@ from .conversion import Conversion
 from .endpoints import EndpointInfo, EndpointList
 from .kubernetes import KubernetesManifests
 from .operations import Operation, OperationList
-from .packaging import BuildContext, EnvironmentInfo, EnvironmentList, ImageInfo, ImageList
+from .packaging import BuildContext, EnvironmentInfo, EnvironmentList, ImageInfo, ImageList, Parity
 from .registry import Deleted, Downloaded, ModelInfo, ModelList, VersionInfo, VersionList
 
-__all__ = ["KubernetesManifests", "BuildContext", "EnvironmentInfo", "EnvironmentList", "ImageInfo", "ImageList", "Conversion", "Deleted", "Downloaded", "EndpointInfo", "EndpointList", "ModelInfo", "ModelList",
+__all__ = ["Parity", "KubernetesManifests", "BuildContext", "EnvironmentInfo", "EnvironmentList", "ImageInfo", "ImageList", "Conversion", "Deleted", "Downloaded", "EndpointInfo", "EndpointList", "ModelInfo", "ModelList",
            "Operation", "OperationList", "Result", "VersionInfo", "VersionList"]

@@ -110,3 +110,41 @@ class EnvironmentList(Result):
                        f"<td>{escape(e['base_image'])}</td><td>{len(e['lock'])}</td></tr>" for e in self["environments"])
         return (f'{STYLE}<div class="mh-card"><table><tr><th>environment</th><th>python</th><th>base image</th>'
                 f"<th>packages</th></tr>{rows}</table></div>")
+
+
+class Parity(Result):
+    """Kernel against container or endpoint: same answers or not, and which versions differ."""
+
+    def verdict(self) -> str:
+        if self["kernel_error"]:
+            return f"the kernel cannot run it: {self['kernel_error']}"
+        if self["status"] != 200:
+            message = self["answer"].get("message") if isinstance(self["answer"], dict) else self["answer"]
+            return f"the {self['kind']} answered {self['status']}: {message}"
+        if self["same"]:
+            return f"same answers (within {self['tolerance']:g})"
+        return f"{len(self['differences'])} values differ (beyond {self['tolerance']:g})"
+
+    def text(self) -> str:
+        lines = [f"parity of {self['ref']}: kernel vs {self['kind']} {self['target']}: {self.verdict()}"]
+        for d in self["differences"][:10]:
+            lines.append(f"  {d['path']}: kernel {d['kernel']!r}, {self['kind']} {d['remote']!r}")
+        for row in self["versions"]:
+            mark = "" if row["same"] else "   <- differs"
+            lines.append(f"  {row['name']:<14} kernel {row['kernel']:<12} {self['kind']} {row['remote']:<12}{mark}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        colour = "#2e7d32" if self["same"] else "#c62828"
+        diffs = "".join(f"<tr><td><code>{escape(d['path'])}</code></td><td>{escape(repr(d['kernel']))}</td>"
+                        f"<td>{escape(repr(d['remote']))}</td></tr>" for d in self["differences"][:20])
+        diff_table = (f"<table><tr><th>output</th><th>kernel</th><th>{escape(self['kind'])}</th></tr>{diffs}</table>"
+                      if diffs else "")
+        versions = "".join(
+            f"<tr><td>{escape(r['name'])}</td><td>{escape(r['kernel'])}</td>"
+            f"<td>{escape(r['remote']) if r['same'] else '<b>' + escape(r['remote']) + '</b>'}</td></tr>"
+            for r in self["versions"])
+        return (f'{STYLE}<div class="mh-card">parity of <code>{escape(self["ref"])}</code>: kernel vs '
+                f'{escape(self["kind"])} <b>{escape(self["target"])}</b>: '
+                f'<b style="color:{colour}">{escape(self.verdict())}</b>{diff_table}'
+                f"<table><tr><th></th><th>kernel</th><th>{escape(self['kind'])}</th></tr>{versions}</table></div>")

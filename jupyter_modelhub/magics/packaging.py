@@ -61,6 +61,21 @@ class PackagingMagics(ModelHubMagics):
             return self._call(self.hub.delete_image, args.image)
         return self._call(self.hub.image, args.image)
 
+    @magic_arguments()
+    @argument("target", help="an endpoint name, or an image's number or tag")
+    @argument("--tolerance", type=float, default=1e-6, help="allowed difference of numbers (relative above 1)")
+    @line_magic
+    def parity(self, line: str):
+        """Kernel against container: ``%parity churn-ep`` or ``%parity modelhub/churn:2``.
+
+        The version's input example goes to the endpoint (or a throwaway container of the image)
+        and through the same scorer here; the answers are compared and the Python and package
+        versions of both sides shown side by side.
+        """
+        args = self._parse(self.parity, line)
+        return self._call_with_status(f"Comparing {args.target} with this kernel...", self.hub.parity, args.target,
+                                      tolerance=args.tolerance)
+
     @line_magic
     def envs(self, line: str = ""):
         """List environments (name:version, Python, base image, packages)."""
