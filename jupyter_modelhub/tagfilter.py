@@ -19,7 +19,11 @@ import re
 from dataclasses import dataclass
 
 _KEY = re.compile(r"[A-Za-z0-9_.-]+")
-_BARE_VALUE = re.compile(r'[^\s"=][^\s"]*')
+# ASCII white space only: str.isspace() also takes characters such as U+001C that other regex
+# dialects (the OpenAPI document's pattern, JavaScript in the panel) do not, and a filter must
+# split the same way everywhere.
+SPACES = " \t\n\r\f\v"
+_BARE_VALUE = re.compile(r'[^ \t\n\r\f\v"=][^ \t\n\r\f\v"]*')
 MAX_TERMS = 50
 
 
@@ -41,7 +45,7 @@ def parse_filter(text: str | None) -> list[TagTerm]:
         return terms
     pos, end = 0, len(text)
     while True:
-        while pos < end and text[pos].isspace():
+        while pos < end and text[pos] in SPACES:
             pos += 1
         if pos >= end:
             return terms
@@ -58,7 +62,7 @@ def parse_filter(text: str | None) -> list[TagTerm]:
             op, pos = "!=", pos + 2
         elif text.startswith("=", pos):
             op, pos = "=", pos + 1
-        elif pos >= end or text[pos].isspace():
+        elif pos >= end or text[pos] in SPACES:
             terms.append(TagTerm(key, "has"))
             continue
         else:
@@ -73,7 +77,7 @@ def _parse_value(text: str, pos: int, key: str) -> tuple[str, int]:
         if close < 0:
             raise _error(text, pos, f"a closing '\"' for the value of {key!r}")
         after = close + 1
-        if after < len(text) and not text[after].isspace():
+        if after < len(text) and not text[after] in SPACES:
             raise _error(text, after, "a space after the quoted value")
         return text[pos + 1 : close], after
     match = _BARE_VALUE.match(text, pos)

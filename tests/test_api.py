@@ -92,7 +92,7 @@ async def test_tags_aliases_archive_and_delete_through_rest(api):
     ("POST", "models/churn/versions", {"flavor": "onnx"}, 400, "upload_id: Field required"),
     ("POST", "models/churn/versions", {"upload_id": "0" * 32, "colour": "red"}, 400, "colour: Extra inputs"),
     ("POST", "models/churn/versions", {"upload_id": "f" * 32}, 404, "does not exist"),
-    ("POST", "models/churn/versions", {"upload_id": "../../etc"}, 400, "Invalid upload id"),
+    ("POST", "models/churn/versions", {"upload_id": "../../etc"}, 400, "not an upload id"),
     ("PUT", "models/churn/aliases/production", {"version": "two"}, 400, "version"),
     ("PATCH", "models/churn/versions/1", ["not", "an", "object"], 400, "must be a JSON object"),
 ])
@@ -136,7 +136,7 @@ async def test_every_route_requires_authentication(jp_serverapp, http_server_cli
         with pytest.raises(HTTPClientError) as error:
             await http_server_client.fetch(jp_base_url + url, method=method,
                                            body=b"x" if method == "POST" else None, follow_redirects=False)
-        assert error.value.code in (302, 403), (method, url)
+        assert error.value.code == 401, (method, url)
 
 
 async def test_kernel_token_is_accepted_and_a_wrong_token_is_not(jp_serverapp, http_server_client, jp_base_url):
@@ -148,7 +148,7 @@ async def test_kernel_token_is_accepted_and_a_wrong_token_is_not(jp_serverapp, h
     with pytest.raises(HTTPClientError) as error:
         await http_server_client.fetch(jp_base_url + "modelhub/api/models",
                                        headers={"Authorization": "token wrong"}, follow_redirects=False)
-    assert error.value.code in (302, 403)
+    assert error.value.code == 401
 
 
 async def test_events_report_registrations_for_the_panel(api):

@@ -31,12 +31,14 @@ from tornado import iostream, web
 
 from ..errors import InvalidInput, ModelHubError, Unavailable
 from ..store.database import unavailable_error
+from .schemas import PATTERN_HINTS
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 AUTH_RESOURCE = "modelhub"
 # Ids, counts and page numbers are 32-bit integer columns in the database.
 MAX_INT = 2**31 - 1
+TEXT = "text/plain; charset=utf-8"
 
 
 def route(method: Callable) -> Callable:
@@ -50,14 +52,34 @@ class ModelHubHandler(APIHandler):
 
     async def prepare(self, *args, **kwargs):
         self._accept_kernel_token()
-        result = await super().prepare(*args, **kwargs)
-        if self._finished or not self.current_user:
-            return result  # the route's authentication answers; nothing is told to a stranger
+        try:
+            result = await super().prepare(*args, **kwargs)
+        except web.HTTPError as exc:
+            if exc.status_code == 403 and not self.current_user:
+                raise self._unauthenticated() from None
+            raise
+        if self._finished:
+            return result
+        if not self.current_user:
+            raise self._unauthenticated()  # before anything else: nothing is told to a stranger
         failure = self.settings.get("modelhub_failure")
         if failure:
             raise Unavailable(failure)
         self._refuse_nul_characters()
         return result
+
+    def _unauthenticated(self) -> web.HTTPError:
+        """No user behind the request (no credentials, or ones that are not valid) is a 401 that
+        says how to authenticate, as HTTP has it; 403 stays for a known user who may not do it."""
+        return web.HTTPError(
+            401, "Authentication required: send 'Authorization: token <the server's or the kernel's token>', "
+            "or the login cookie with its XSRF header.", reason="Unauthorized")
+
+    def parse_id(self, name: str, text: str) -> int:
+        """A path segment that is a database id: ASCII digits, 1 to MAX_INT."""
+        if not (text.isascii() and text.isdigit() and len(text) <= 10 and 1 <= int(text) <= MAX_INT):
+            raise InvalidInput(f"Invalid {name} {_clip(text)!r}: expected a whole number from 1 to {MAX_INT}.")
+        return int(text)
 
     def _refuse_nul_characters(self) -> None:
         """NUL cannot be stored (PostgreSQL refuses it in text) nor be part of a name or path."""
@@ -126,10 +148,10 @@ class ModelHubHandler(APIHandler):
         """A whole number in ASCII digits within [minimum, maximum]; int() alone would take
         '١' (Arabic-Indic one) and numbers the database cannot hold."""
         raw = self.get_query_argument(name, None)
-        if raw is None or raw == "":
+        if raw is None:
             return default
         text = raw.strip()
-        digits = text[1:] if text[:1] in "+-" else text
+        digits = text[1:] if text[:1] == "-" else text
         if not digits.isascii() or not digits.isdigit() or len(digits) > 12 or not minimum <= int(text) <= maximum:
             raise InvalidInput(
                 f"Query parameter {name!r} must be a whole number from {minimum} to {maximum}, not {_clip(raw)!r}."
@@ -138,7 +160,7 @@ class ModelHubHandler(APIHandler):
 
     def query_float(self, name: str, default: float) -> float:
         raw = self.get_query_argument(name, None)
-        if raw is None or raw == "":
+        if raw is None:
             return default
         try:
             value = float(raw)
@@ -150,7 +172,7 @@ class ModelHubHandler(APIHandler):
 
     def query_bool(self, name: str, default: bool = False) -> bool:
         raw = self.get_query_argument(name, None)
-        if raw is None or raw == "":
+        if raw is None:
             return default
         if raw.lower() in ("1", "true", "yes"):
             return True
@@ -159,7 +181,15 @@ class ModelHubHandler(APIHandler):
         raise InvalidInput(f"Query parameter {name!r} must be true or false, not {_clip(raw)!r}.")
 
     def query_text(self, name: str, default: str = "", limit: int = 1024) -> str:
-        raw = self.get_query_argument(name, default)
+        """A query parameter exactly as sent (Tornado's own getters turn control characters into
+        spaces and strip the ends, which would make a tag filter mean something else)."""
+        values = self.request.query_arguments.get(name)
+        if not values:
+            return default
+        try:
+            raw = values[-1].decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidInput(f"Query parameter {name!r} is not valid UTF-8.") from None
         if len(raw) > limit:
             raise InvalidInput(
                 f"Query parameter {name!r} is {len(raw)} characters long; the limit is {limit}. Shorten it."
@@ -212,7 +242,11 @@ class ModelHubHandler(APIHandler):
                 await asyncio.sleep(0.25)
         except iostream.StreamClosedError:
             return
-        self.finish()
+        self.finish(set_content_type=TEXT)
+
+    def reply_text(self, text: str) -> None:
+        """Answer plain text (APIHandler.finish would label it JSON)."""
+        self.finish(text, set_content_type=TEXT)
 
     def reply(self, data: Any, status: int = 200) -> None:
         self.set_status(status)
@@ -229,8 +263,17 @@ class ModelHubHandler(APIHandler):
             body = {"message": exc.log_message or self._reason, "reason": self._reason}
         else:
             body = {"message": "Internal server error; the server log has the details.", "reason": "internal"}
+        if status_code == 401:
+            self.set_header("WWW-Authenticate", 'token realm="jupyter_modelhub"')
+        if status_code == 405:  # RFC 9110: a 405 lists the methods the resource has
+            self.set_header("Allow", ", ".join(self.allowed_methods()))
         self.set_header("Content-Type", "application/json")
         self.finish(orjson.dumps(body))
+
+    @classmethod
+    def allowed_methods(cls) -> list[str]:
+        return [m for m in ("GET", "POST", "PUT", "PATCH", "DELETE")
+                if getattr(cls, m.lower()) is not getattr(web.RequestHandler, m.lower())]
 
     def _without_server_paths(self, message: str) -> str:
         """Error bodies name files relative to the Model Hub folder, never by the server's absolute
@@ -286,7 +329,11 @@ def _check_json_text(data: Any) -> None:
 
 def _describe(exc: ValidationError) -> str:
     parts = []
-    for error in exc.errors():
+    for error in exc.errors()[:5]:
         where = ".".join(str(p) for p in error["loc"]) or "body"
-        parts.append(f"{where}: {error['msg']}")
+        hint = PATTERN_HINTS.get((error.get("ctx") or {}).get("pattern"))
+        if error["type"] == "string_pattern_mismatch" and hint:
+            parts.append(f"{where}: {_clip(str(error['input']))!r} is not {hint}")
+        else:
+            parts.append(f"{where}: {error['msg']}")
     return "; ".join(parts) + "."

@@ -101,7 +101,7 @@ class LogsHandler(EndpointHandlerBase):
         text = await self.run(self.deployments.tail, name, deployment, tail)
         self.set_header("Content-Type", "text/plain; charset=utf-8")
         if not follow:
-            self.finish(text + ("\n" if text else ""))
+            self.reply_text(text + ("\n" if text else ""))
             return
         path = await self.run(self.deployments.log_file, name, deployment)
         self.write(text + ("\n" if text else ""))

@@ -15,7 +15,7 @@ from jupyter_server.utils import url_path_join
 from tornado import ioloop, iostream, web
 
 from .. import __version__
-from ..errors import InvalidInput
+from ..errors import InvalidInput, NotFound
 from ..refs import RefError, parse_url_version
 from . import schemas
 from .base import ModelHubHandler, route
@@ -153,7 +153,7 @@ class FileHandler(ModelHubHandler):
                     await self.flush()
                 except iostream.StreamClosedError:
                     return
-        self.finish()
+        self.finish(set_content_type="application/octet-stream")
 
 
 class AliasHandler(ModelHubHandler):
@@ -246,8 +246,7 @@ class UploadsHandler(ModelHubHandler):
 class EventsHandler(ModelHubHandler):
     @route
     async def get(self):
-        after = self.get_query_argument("after", None)
-        self.reply(await self.run(self.registry.events, None if after in (None, "") else self.query_int("after", 0)))
+        self.reply(await self.run(self.registry.events, self.query_int("after", None)))
 
 
 class InfoHandler(ModelHubHandler):
@@ -287,5 +286,21 @@ ROUTES = [
 ROUTES += ENDPOINT_ROUTES + OPERATION_ROUTES + PACKAGING_ROUTES
 
 
+class UnknownRouteHandler(ModelHubHandler):
+    """Any other path under modelhub/api/: a JSON 404 that says where the routes are listed,
+    rather than the server's HTML page."""
+
+    @route
+    async def get(self, path: str):
+        raise NotFound(f"There is no Model Hub route {_clip(path)!r}; modelhub/api/openapi.json lists them.")
+
+    post = put = patch = delete = get
+
+
+def _clip(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def handlers() -> list[tuple[str, type]]:
-    return [(rf"/modelhub/api/{path}/?", handler) for path, handler in ROUTES]
+    return [(rf"/modelhub/api/{path}/?", handler) for path, handler in ROUTES] + [
+        (r"/modelhub/api/(?P<path>.*)", UnknownRouteHandler)]

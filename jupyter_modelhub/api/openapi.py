@@ -2,7 +2,11 @@
 
 Written as data next to the handlers rather than generated from them: the handlers stay plain
 Tornado, and a test checks that every route and method here exists there and the reverse.
-Bodies and responses come from the pydantic models in ``schemas``.
+Bodies and responses come from the pydantic models in ``schemas``; parameters carry the same
+patterns and bounds the handlers enforce, every operation lists the statuses it can answer
+(including 401/403 from authentication and 503 while the database or the extension is down),
+and links tie responses to the operations that take their ids (for clients, and for stateful
+testing with schemathesis).
 """
 
 from __future__ import annotations
@@ -12,23 +16,32 @@ from jupyter_server.utils import url_path_join
 from .. import __version__
 from . import schemas
 
+# the tag filter grammar of tagfilter.py: NAME, NAME=VALUE, NAME!=VALUE, VALUE bare or "quoted"
+_SPACE = r"[ \t\n\r\f\v]"
+_TERM = r'[A-Za-z0-9_.-]+((!?=)([^ \t\n\r\f\v"=\u0000][^ \t\n\r\f\v"\u0000]*|"[^"\u0000]*"))?'
+_FILTER_PATTERN = rf"^{_SPACE}*({_TERM}({_SPACE}+{_TERM})*)?{_SPACE}*$"
 _PAGING = [
-    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
-    {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 50}},
+    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": schemas.MAX_INT, "default": 1}},
+    {"name": "per_page", "in": "query", "description": "at most c.ModelRegistry.max_per_page (500 by default)",
+     "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
     {"name": "archived", "in": "query", "description": "include archived versions",
      "schema": {"type": "boolean", "default": False}},
 ]
 _SEARCH = [
-    {"name": "q", "in": "query", "description": "substring of the model name", "schema": {"type": "string"}},
-    {"name": "filter", "in": "query", "schema": {"type": "string"},
-     "description": "tag filter: terms separated by spaces, each NAME=VALUE, NAME!=VALUE or NAME (has tag); all must hold"},
+    {"name": "q", "in": "query", "description": "substring of the model name",
+     "schema": {"type": "string", "maxLength": 256, "pattern": schemas.NO_NUL}},
+    {"name": "filter", "in": "query", "schema": {"type": "string", "maxLength": 4096, "pattern": _FILTER_PATTERN},
+     "description": "tag filter: up to 50 terms separated by spaces, each NAME=VALUE, NAME!=VALUE or NAME (has tag); "
+                    "all must hold"},
     {"name": "flavor", "in": "query", "schema": {"type": "string", "enum": ["sklearn", "onnx", "mlflow", "custom"]}},
 ]
-_NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}, "description": "model name"}
-_VERSION = {"name": "version", "in": "path", "required": True, "schema": {"type": "string"},
-            "description": "a version number, 'latest', or '@ALIAS'"}
-_ALIAS = {"name": "alias", "in": "path", "required": True, "schema": {"type": "string"}}
-_PATH = {"name": "path", "in": "path", "required": True, "schema": {"type": "string"},
+_NAME = {"name": "name", "in": "path", "required": True, "description": "model name",
+         "schema": {"type": "string", "pattern": schemas.NAME_PATTERN}}
+_VERSION = {"name": "version", "in": "path", "required": True, "description": "a version number, 'latest', or '@ALIAS'",
+            "schema": {"type": "string",
+                       "pattern": f"^({schemas.VERSION_PATTERN}|latest|@{schemas.ALIAS_PATTERN.strip('^$')})$"}}
+_ALIAS = {"name": "alias", "in": "path", "required": True, "schema": {"type": "string", "pattern": schemas.ALIAS_PATTERN}}
+_PATH = {"name": "path", "in": "path", "required": True, "schema": {"type": "string", "pattern": schemas.NO_NUL},
          "description": "a file's path inside the version, as listed in its manifest"}
 
 
@@ -56,12 +69,16 @@ PATHS = {
     "/openapi.json": {"get": _op("This document", errors=())},
     "/events": {"get": _op(
         "Changes after event AFTER; without it, only the current position (last_id)", schemas.Events,
-        params=[{"name": "after", "in": "query", "schema": {"type": "integer"}}], errors=("400",))},
+        params=[{"name": "after", "in": "query",
+                 "schema": {"type": "integer", "minimum": 0, "maximum": schemas.MAX_INT}}], errors=("400",))},
     "/uploads": {"post": {
         "summary": "Upload a version's files as one tar stream (streamed to disk); register it next",
         "requestBody": {"required": True, "content": {"application/x-tar": {"schema": {"type": "string", "format": "binary"}}}},
         "responses": {"201": {"description": "received", **_json(schemas.Upload)},
-                      "400": {"description": "not a tar archive, a link, a path escaping the folder, empty", **_json(schemas.Error)}},
+                      "400": {"description": "not a tar archive, a link, a path escaping the folder or too long for "
+                                             "a file system, a file that is also a folder, empty", **_json(schemas.Error)},
+                      "413": {"description": "more bytes (sent or unpacked) or files than the server accepts",
+                              **_json(schemas.Error)}},
     }},
     "/models": {"get": _op("Search models (newest first, paged)", schemas.ModelPage, params=_SEARCH + _PAGING, errors=("400",))},
     "/versions": {"get": _op("Search versions of all models (newest first, paged)", schemas.VersionPage,
@@ -87,16 +104,24 @@ PATHS = {
         "summary": "Download one file; X-Modelhub-Sha256 carries its manifest checksum",
         "parameters": [_NAME, _VERSION, _PATH],
         "responses": {"200": {"description": "the file", "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
-                      "404": {"description": "not found", **_json(schemas.Error)}},
+                      "400": {"description": "invalid name, version or path", **_json(schemas.Error)},
+                      "404": {"description": "not found", **_json(schemas.Error)},
+                      "500": {"description": "the stored file no longer matches its manifest (reason 'damaged'); "
+                                             "it is not served", **_json(schemas.Error)}},
     }},
     "/models/{name}/aliases/{alias}": {
         "put": _op("Point an alias at a version (create or move)", schemas.Version, params=[_NAME, _ALIAS],
                    body=schemas.AliasRequest),
         "delete": {"summary": "Remove an alias", "parameters": [_NAME, _ALIAS],
-                   "responses": {"204": {"description": "removed"}, "404": {"description": "not found", **_json(schemas.Error)}}},
+                   "responses": {"204": {"description": "removed"}, "400": {"description": "invalid input", **_json(schemas.Error)},
+                                 "404": {"description": "not found", **_json(schemas.Error)}}},
     },
 }
 
+PATHS["/models/{name}/versions"]["post"]["responses"]["200"] = {
+    "description": "an identical version exists: it is returned, with existing=true", **_json(schemas.Version)}
+PATHS["/models/{name}/versions"]["post"]["responses"]["413"] = {
+    "description": "the upload unpacks to more than the server accepts", **_json(schemas.Error)}
 _ACCEPTED = {"description": "started: the operation, also at the URL in the Location header",
              **_json(schemas.Operation)}
 PATHS["/models/{name}/versions/{version}/convert"] = {"post": _op(
@@ -104,8 +129,15 @@ PATHS["/models/{name}/versions/{version}/convert"] = {"post": _op(
     "registered as a new version derived from it (the operation fails with a report when not equivalent)",
     schemas.Operation, status="202", params=[_NAME, _VERSION], body=schemas.ConvertRequest)}
 
-_EP = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}, "description": "endpoint name"}
-_DEP = {"name": "deployment", "in": "path", "required": True, "schema": {"type": "string"}}
+_LOG_PARAMETERS = [
+    {"name": "tail", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100_000, "default": 100}},
+    {"name": "follow", "in": "query", "schema": {"type": "boolean", "default": False}},
+    {"name": "timeout", "in": "query", "description": "with follow: seconds to stream at most",
+     "schema": {"type": "number", "minimum": 0, "default": 3600}},
+]
+_EP = {"name": "name", "in": "path", "required": True, "schema": {"type": "string", "pattern": schemas.ALIAS_PATTERN},
+       "description": "endpoint name"}
+_DEP = {"name": "deployment", "in": "path", "required": True, "schema": {"type": "string", "pattern": schemas.ALIAS_PATTERN}}
 PATHS.update({
     "/endpoints": {"get": _op("Endpoints with their deployments, states and traffic", schemas.EndpointList, errors=())},
     "/endpoints/{name}": {
@@ -121,9 +153,9 @@ PATHS.update({
         params=[_EP, _DEP], errors=("400", "404", "409"))},
     "/endpoints/{name}/deployments/{deployment}/logs": {"get": {
         "summary": "The deployment's log: last lines (tail=N), or a stream of new lines with follow=true",
-        "parameters": [_EP, _DEP, {"name": "tail", "in": "query", "schema": {"type": "integer", "default": 100}},
-                       {"name": "follow", "in": "query", "schema": {"type": "boolean", "default": False}}],
+        "parameters": [_EP, _DEP, *_LOG_PARAMETERS],
         "responses": {"200": {"description": "log text", "content": {"text/plain": {"schema": {"type": "string"}}}},
+                      "400": {"description": "invalid input", **_json(schemas.Error)},
                       "404": {"description": "not found", **_json(schemas.Error)}}}},
     "/endpoints/{name}/traffic": {"put": _op("Set traffic percentages and/or the mirror", schemas.EndpointInfo,
                                              params=[_EP], body=schemas.TrafficRequest)},
@@ -133,34 +165,37 @@ PATHS.update({
     },
     "/serving-timeline": {"get": _op(
         "Which version served on which endpoint, from when to when", schemas.Timeline,
-        params=[{"name": "endpoint", "in": "query", "schema": {"type": "string"}},
-                {"name": "model", "in": "query", "schema": {"type": "string"}}], errors=())},
+        params=[{"name": "endpoint", "in": "query", "schema": {"type": "string", "pattern": schemas.NO_NUL}},
+                {"name": "model", "in": "query", "schema": {"type": "string", "pattern": schemas.NO_NUL}}], errors=())},
 })
 
-_OP = {"name": "operation_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+_OP = {"name": "operation_id", "in": "path", "required": True,
+       "schema": {"type": "integer", "minimum": 1, "maximum": schemas.MAX_INT}}
+_STATUS = "(queued|running|succeeded|failed|cancelled)"
 _TEXT = {"description": "log text", "content": {"text/plain": {"schema": {"type": "string"}}}}
 PATHS["/endpoints/{name}/deployments"]["post"]["responses"]["202"] = _ACCEPTED
 PATHS.update({
     "/operations": {"get": _op(
         "Operations, newest first (paged)", schemas.OperationPage, errors=("400",), params=[
             {"name": "kind", "in": "query", "schema": {"type": "string", "enum": ["convert", "deploy", "build", "batch"]}},
-            {"name": "status", "in": "query", "schema": {"type": "string"},
-             "description": "queued, running, succeeded, failed or cancelled; several separated by commas"},
-            {"name": "subject", "in": "query", "schema": {"type": "string"}}, *_PAGING[:2]])},
+            {"name": "status", "in": "query", "schema": {"type": "string", "pattern": f"^({_STATUS}(,{_STATUS})*)?$"},
+             "description": "queued, running, succeeded, failed or cancelled; several separated by commas; "
+                            "empty for any"},
+            {"name": "subject", "in": "query", "schema": {"type": "string", "pattern": schemas.NO_NUL}}, *_PAGING[:2]])},
     "/operations/{operation_id}": {"get": _op("One operation: status, progress, result or error", schemas.Operation,
-                                              params=[_OP], errors=("404",))},
+                                              params=[_OP])},
     "/operations/{operation_id}/log": {"get": {
         "summary": "The operation's log: last lines (tail=N), or with follow=true a stream that ends with it",
-        "parameters": [_OP, {"name": "tail", "in": "query", "schema": {"type": "integer", "default": 100}},
-                       {"name": "follow", "in": "query", "schema": {"type": "boolean", "default": False}},
-                       {"name": "timeout", "in": "query", "schema": {"type": "number", "default": 3600}}],
-        "responses": {"200": _TEXT, "404": {"description": "not found", **_json(schemas.Error)}}}},
+        "parameters": [_OP, *_LOG_PARAMETERS],
+        "responses": {"200": _TEXT, "400": {"description": "invalid input", **_json(schemas.Error)},
+                      "404": {"description": "not found", **_json(schemas.Error)}}}},
     "/operations/{operation_id}/cancel": {"post": _op(
         "Stop the operation and everything it started; it ends cancelled, leaving no half-made result "
-        "(409 if it already ended)", schemas.Operation, params=[_OP], errors=("404", "409"))},
+        "(409 if it already ended)", schemas.Operation, params=[_OP], errors=("400", "404", "409"))},
 })
 
-_ENV = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}, "description": "environment name"}
+_ENV = {"name": "name", "in": "path", "required": True, "schema": {"type": "string", "pattern": schemas.NAME_PATTERN},
+        "description": "environment name"}
 _IMAGE = {"name": "image", "in": "path", "required": True, "schema": {"type": "string"},
           "description": "an image record's number, or its tag (e.g. modelhub/churn:2)"}
 PATHS.update({
@@ -173,7 +208,8 @@ PATHS.update({
     "/environments/{name}": {"get": _op("The newest version of an environment", schemas.Environment, params=[_ENV])},
     "/environments/{name}/versions/{version}": {"get": _op(
         "One version of an environment", schemas.Environment,
-        params=[_ENV, {"name": "version", "in": "path", "required": True, "schema": {"type": "string"}}])},
+        params=[_ENV, {"name": "version", "in": "path", "required": True,
+                       "schema": {"type": "string", "pattern": f"^({schemas.VERSION_PATTERN}|latest)$"}}])},
     "/images": {
         "get": _op("Image records, newest first", schemas.ImageList, errors=("400",),
                    params=[{"name": "model", "in": "query", "schema": {"type": "string"}}]),
@@ -204,12 +240,109 @@ schemas.Info, schemas.Events, schemas.Upload, schemas.ModelPage, schemas.Version
                schemas.UpdateVersionRequest, schemas.AliasRequest, schemas.Error]
 
 
+# Answers every route can give: from authentication, and while the service is unavailable.
+_COMMON_RESPONSES = {
+    "400": {"description": "invalid input (every route refuses NUL characters in its URL)", **_json(schemas.Error)},
+    "401": {"description": "no valid credentials (WWW-Authenticate says how)", **_json(schemas.Error)},
+    "403": {"description": "not allowed, or a browser request without its XSRF token", **_json(schemas.Error)},
+    "503": {"description": "the registry database cannot be reached, or the extension could not start "
+                           "(the message says why; retry later)", **_json(schemas.Error)},
+}
+
+
+def _link(target: str, method: str, description: str, **parameters: str) -> dict:
+    return {"operationRef": "#/paths/" + target.replace("~", "~0").replace("/", "~1") + "/" + method,
+            "description": description, "parameters": parameters}
+
+
+def _version_links(name: str, version: str) -> dict:
+    one = "/models/{name}/versions/{version}"
+    return {
+        "GetVersion": _link(one, "get", "the version", name=name, version=version),
+        "UpdateVersion": _link(one, "patch", "change it", name=name, version=version),
+        "DeleteVersion": _link(one, "delete", "delete it", name=name, version=version),
+        "ConvertVersion": _link(one + "/convert", "post", "convert it", name=name, version=version),
+        "SetAlias": _link("/models/{name}/aliases/{alias}", "put", "an alias of its model", name=name),
+    }
+
+
+_MODEL_LINKS = {
+    "GetModel": _link("/models/{name}", "get", "the first model", name="$response.body#/models/0/name"),
+    "ListVersions": _link("/models/{name}/versions", "get", "its versions", name="$response.body#/models/0/name"),
+    "DeleteModel": _link("/models/{name}", "delete", "delete it", name="$response.body#/models/0/name"),
+}
+# (path, method, status) -> links from that response
+LINKS = {
+    ("/uploads", "post", "201"): {"Register": {
+        **_link("/models/{name}/versions", "post", "register the upload"),
+        "requestBody": {"upload_id": "$response.body#/upload_id"}}},
+    ("/models", "get", "200"): _MODEL_LINKS,
+    ("/versions", "get", "200"): _version_links("$response.body#/versions/0/name", "$response.body#/versions/0/version"),
+    ("/models/{name}/versions", "get", "200"): _version_links("$request.path.name",
+                                                              "$response.body#/versions/0/version"),
+    ("/models/{name}/versions", "post", "201"): _version_links("$request.path.name", "$response.body#/version"),
+    ("/models/{name}/versions/{version}", "get", "200"): {
+        "GetFile": _link("/models/{name}/versions/{version}/files/{path}", "get", "its first file",
+                         name="$request.path.name", version="$request.path.version",
+                         path="$response.body#/files/0/path")},
+    ("/models/{name}/aliases/{alias}", "put", "200"): {
+        "DeleteAlias": _link("/models/{name}/aliases/{alias}", "delete", "remove the alias",
+                             name="$request.path.name", alias="$request.path.alias")},
+    ("/endpoints", "get", "200"): {
+        "GetEndpoint": _link("/endpoints/{name}", "get", "the first endpoint", name="$response.body#/endpoints/0/name"),
+        "GetKeys": _link("/endpoints/{name}/keys", "get", "its keys", name="$response.body#/endpoints/0/name")},
+    ("/operations", "get", "200"): {
+        "GetOperation": _link("/operations/{operation_id}", "get", "the newest operation",
+                              operation_id="$response.body#/operations/0/id"),
+        "GetOperationLog": _link("/operations/{operation_id}/log", "get", "its log",
+                                 operation_id="$response.body#/operations/0/id")},
+    ("/models/{name}/versions/{version}/convert", "post", "202"): {
+        "GetOperation": _link("/operations/{operation_id}", "get", "the conversion", operation_id="$response.body#/id"),
+        "CancelOperation": _link("/operations/{operation_id}/cancel", "post", "cancel it",
+                                 operation_id="$response.body#/id")},
+}
+
+
+def _complete(paths: dict) -> dict:
+    """Every operation with the common answers and its links (a copy: PATHS stays as written)."""
+    out = {}
+    for path, operations in paths.items():
+        out[path] = {}
+        for method, operation in operations.items():
+            responses = {**operation["responses"]}
+            for code, response in _COMMON_RESPONSES.items():
+                responses.setdefault(code, response)
+            for (link_path, link_method, status), links in LINKS.items():
+                if (link_path, link_method) == (path, method) and status in responses:
+                    responses[status] = {**responses[status], "links": links}
+            out[path][method] = {**operation, "responses": responses}
+    return out
+
+
+def _finished_schema(schema):
+    """Two things pydantic cannot write. A dict with constrained keys becomes
+    ``patternProperties`` with other keys left allowed, but pydantic refuses them, so the document
+    says so. And a JSON value (``schemas.JSONValue``) is a $ref to a schema it does not make."""
+    if isinstance(schema, dict):
+        if "patternProperties" in schema:
+            schema.setdefault("additionalProperties", False)
+        if schema.pop("x-modelhub", None) == "JSONValue":
+            schema["$ref"] = "#/components/schemas/JSONValue"
+        for value in schema.values():
+            _finished_schema(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            _finished_schema(value)
+    return schema
+
+
 def openapi_document(base_url: str = "/") -> dict:
     components: dict = {}
     for model in _COMPONENTS:
-        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schema = _finished_schema(model.model_json_schema(ref_template="#/components/schemas/{model}"))
         components.update(schema.pop("$defs", {}))
         components[model.__name__] = schema
+    components["JSONValue"] = schemas.JSON_VALUE_SCHEMA
     return {
         "openapi": "3.1.0",
         "info": {"title": "jupyter_modelhub", "version": __version__,
@@ -219,5 +352,5 @@ def openapi_document(base_url: str = "/") -> dict:
         "components": {"schemas": components,
                        "securitySchemes": {"token": {"type": "apiKey", "in": "header", "name": "Authorization"}}},
         "security": [{"token": []}],
-        "paths": PATHS,
+        "paths": _complete(PATHS),
     }

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from .base import ModelHubHandler, route
 
-OPERATION = r"(?P<operation_id>[0-9]{1,18})"
+# any segment, so that a malformed id is answered 400 here rather than 404 by no route at all
+OPERATION = r"(?P<operation_id>[^/]+)"
 
 
 class OperationHandlerBase(ModelHubHandler):
@@ -31,14 +32,15 @@ class OperationsHandler(OperationHandlerBase):
 class OperationHandler(OperationHandlerBase):
     @route
     async def get(self, operation_id: str):
-        self.reply(await self.run(self.operations.get, int(operation_id)))
+        self.reply(await self.run(self.operations.get, self.parse_id("operation id", operation_id)))
 
 
 class CancelHandler(OperationHandlerBase):
     @route
     async def post(self, operation_id: str):
         """Stop the work and what it started; 409 if it already ended."""
-        self.reply(await self.run(self.operations.cancel, int(operation_id), user=self.user_name))
+        self.reply(await self.run(self.operations.cancel, self.parse_id("operation id", operation_id),
+                                  user=self.user_name))
 
 
 class OperationLogHandler(OperationHandlerBase):
@@ -46,14 +48,14 @@ class OperationLogHandler(OperationHandlerBase):
 
     @route
     async def get(self, operation_id: str):
-        number = int(operation_id)
+        number = self.parse_id("operation id", operation_id)
         tail = self.query_int("tail", 100, minimum=1, maximum=100_000)
         follow = self.query_bool("follow")
         limit = self.query_float("timeout", 3600)
         text = await self.run(self.operations.tail, number, tail)
         self.set_header("Content-Type", "text/plain; charset=utf-8")
         if not follow:
-            self.finish(text + ("\n" if text else ""))
+            self.reply_text(text + ("\n" if text else ""))
             return
         path = await self.run(self.operations.log_path, number)
         self.write(text + ("\n" if text else ""))

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, WithJsonSchema
 
-from ..refs import MAX_VERSION
+from ..refs import ALIAS_RE, MAX_VERSION, NAME_RE, TAG_KEY_RE
 
 # The database's integer columns are 32-bit; bounds here make a larger number a 400 that names
 # the field, and tell clients (and the OpenAPI document) what is accepted.
@@ -19,17 +19,70 @@ MAX_INT = 2**31 - 1
 Percent = Field(ge=0, le=100)
 
 
+def _whole_number(value):
+    """JSON Schema counts 3.0 as an integer; strict validation would not."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# An integer in a request body: a JSON integer or a number with no fraction, never a string or bool.
+Int = Annotated[int, BeforeValidator(_whole_number)]
+
+# The grammars of refs.py as JSON Schema patterns, so a client (or a fuzzer) knows what a name is.
+NAME_PATTERN = f"^{NAME_RE.pattern}$"
+ALIAS_PATTERN = f"^{ALIAS_RE.pattern}$"
+TAG_KEY_PATTERN = f"^{TAG_KEY_RE.pattern}$"
+VERSION_PATTERN = "[1-9][0-9]{0,8}"  # what is documented; numbers up to 2147483647 are accepted
+REF_PATTERN = f"^{NAME_RE.pattern}(:{VERSION_PATTERN}|@{ALIAS_RE.pattern})?$"
+# Text stored in the database's text columns, where PostgreSQL cannot hold NUL.
+NO_NUL = r"^[^\u0000]*$"  # the regex escape, not the character
+UPLOAD_ID_PATTERN = "^[0-9A-Za-z]{32}$"
+# what a value that does not match each pattern should have been, in the words of refs.py
+PATTERN_HINTS = {
+    NAME_PATTERN: "a model name (1-128 letters, digits, '.', '_' or '-', starting with a letter or digit)",
+    ALIAS_PATTERN: "a name of 1-64 letters, digits, '_' or '-', starting with a letter",
+    TAG_KEY_PATTERN: "a tag or property name (letters, digits, '.', '_' or '-')",
+    REF_PATTERN: "a model reference: NAME, NAME:VERSION or NAME@ALIAS",
+    NO_NUL: "text without NUL characters",
+    UPLOAD_ID_PATTERN: "an upload id as returned by POST uploads",
+}
+
+Text = Annotated[str, StringConstraints(pattern=NO_NUL)]
+TagKey = Annotated[str, StringConstraints(pattern=TAG_KEY_PATTERN)]
+TagValue = Annotated[str, StringConstraints(pattern=NO_NUL, max_length=1024)]
+Ref = Annotated[str, StringConstraints(pattern=REF_PATTERN)]
+Label = Annotated[str, StringConstraints(pattern=ALIAS_PATTERN)]  # endpoint and deployment names
+Flavor = Literal["sklearn", "onnx", "mlflow", "custom"]
+# Any JSON value; request bodies refuse NUL characters anywhere (see api.base), which the
+# JSONValue component (in openapi.py) spells out for clients.
+# (pydantic cannot point at a schema it does not make; openapi.py swaps this marker for the $ref)
+JSONValue = Annotated[Any, WithJsonSchema({"x-modelhub": "JSONValue"})]
+JSON_VALUE_SCHEMA = {"anyOf": [
+    {"type": "string", "pattern": NO_NUL}, {"type": "number"}, {"type": "boolean"}, {"type": "null"},
+    {"type": "array", "items": {"$ref": "#/components/schemas/JSONValue"}},
+    {"type": "object", "propertyNames": {"pattern": NO_NUL},
+     "additionalProperties": {"$ref": "#/components/schemas/JSONValue"}},
+]}
+
+
+def _absent_by_default(schema: dict) -> None:
+    """A field that may be left out but not sent as null: its schema has no null default."""
+    schema.pop("default", None)
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """A request body: unknown fields refused, and no coercion (0 is not false, "3" is not 3),
+    so what is accepted is what the OpenAPI document says."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
-class TensorSpec(BaseModel):
-    name: str
-    dtype: str
-    shape: list[int] = Field(default_factory=lambda: [-1])
+class TensorSpec(Strict):
+    name: Text
+    dtype: Text
+    shape: list[Annotated[Int, Field(ge=-1, le=2**53)]] = Field(default_factory=lambda: [-1])
 
 
-class Signature(BaseModel):
+class Signature(Strict):
     inputs: list[TensorSpec]
     outputs: list[TensorSpec] = Field(default_factory=list)
 
@@ -37,33 +90,33 @@ class Signature(BaseModel):
 class RegisterRequest(Strict):
     """upload_id (from POST uploads) and the new version's metadata"""
 
-    upload_id: str
-    flavor: Optional[str] = Field(None, description="sklearn, onnx, mlflow or custom; detected when omitted")
-    description: str = ""
-    tags: dict[str, str] = Field(default_factory=dict)
-    properties: dict[str, Any] = Field(default_factory=dict)
+    upload_id: Annotated[str, StringConstraints(pattern=UPLOAD_ID_PATTERN)]
+    flavor: Optional[Flavor] = Field(None, description="detected when omitted")
+    description: Text = ""
+    tags: dict[TagKey, TagValue] = Field(default_factory=dict)
+    properties: dict[TagKey, JSONValue] = Field(default_factory=dict)
     signature: Optional[Signature] = None
-    input_example: Any = None
-    source_notebook: Optional[str] = None
+    input_example: JSONValue = None
+    source_notebook: Optional[Annotated[str, StringConstraints(pattern=NO_NUL, max_length=1024)]] = None
     source_kernel: Optional[str] = Field(None, description="the registering kernel's id: its notebook's current "
                                                            "path is recorded as source_notebook")
-    derived_from: Optional[str] = Field(None, description="reference of the version this one derives from")
+    derived_from: Optional[Ref] = Field(None, description="reference of the version this one derives from")
     new_version: bool = Field(False, description="register even if an identical version exists")
 
 
 class UpdateVersionRequest(Strict):
     """the fields to change: description, tags (null removes a tag), properties (add-only), archived"""
 
-    description: Optional[str] = None
-    tags: Optional[dict[str, Optional[str]]] = None
-    properties: Optional[dict[str, Any]] = None
+    description: Optional[Text] = None
+    tags: Optional[dict[TagKey, Optional[TagValue]]] = None
+    properties: Optional[dict[TagKey, JSONValue]] = None
     archived: Optional[bool] = None
 
 
 class AliasRequest(Strict):
     """the version number the alias should point at"""
 
-    version: int = Field(ge=1, le=MAX_VERSION)
+    version: Int = Field(ge=1, le=MAX_VERSION)
 
 
 class FileEntry(BaseModel):
@@ -166,19 +219,20 @@ class EntryScript(Strict):
 class DeployRequest(Strict):
     """the model to serve and how: model, deployment, entry_script, instances, traffic, auth, ..."""
 
-    model: str = Field(description="NAME, NAME:VERSION or NAME@ALIAS (an alias is resolved now and recorded)")
-    deployment: str = "blue"
+    model: Ref = Field(description="NAME, NAME:VERSION or NAME@ALIAS (an alias is resolved now and recorded)")
+    deployment: Label = "blue"
     entry_script: Optional[EntryScript] = Field(None, description="an Azure-style score.py: init() and run(raw_data)")
     entry_script_path: Optional[str] = Field(None, description="with reload: a file under the server's root to watch")
     reload: bool = False
     environment: Optional[str] = Field(None, description="requirements (one per line) for an isolated environment")
-    instances: Optional[int] = Field(None, ge=1, le=64)
-    traffic: Optional[dict[str, Annotated[int, Percent]]] = None
-    auth: str = Field("key", description="'key' (default) or 'none'")
-    port: Optional[int] = Field(None, ge=1, le=65535)
-    max_batch_size: Optional[int] = Field(None, ge=1, le=MAX_INT)
+    instances: Optional[Int] = Field(None, ge=1, description="at most c.DeploymentManager.max_instances",
+                                     json_schema_extra={"maximum": 8})  # its default
+    traffic: Optional[dict[Label, Annotated[Int, Percent]]] = None
+    auth: Literal["key", "none"] = "key"
+    port: Optional[Int] = Field(None, ge=1, le=65535)
+    max_batch_size: Optional[Int] = Field(None, ge=1, le=MAX_INT)
     max_batch_wait_ms: Optional[float] = Field(None, ge=0, le=60_000)
-    max_request_bytes: Optional[int] = Field(None, ge=1, le=2**53)
+    max_request_bytes: Optional[Int] = Field(None, ge=1, le=2**53)
     request_timeout: Optional[float] = Field(None, gt=0, le=86_400)
     allow_contract_change: bool = Field(False, description="deploy even if the model's inputs or outputs differ "
                                                            "from what the endpoint answers now (else a 409)")
@@ -198,21 +252,28 @@ class DeployRequest(Strict):
 class Mirror(Strict):
     """copy a share of requests to a deployment that has no live traffic; {} removes the mirror"""
 
-    deployment: Optional[str] = Field(None, description="required unless the object is empty")
-    percent: Optional[int] = Field(None, ge=1, le=50, description="required unless the object is empty")
+    # both, or neither
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={
+        "anyOf": [{"maxProperties": 0}, {"required": ["deployment", "percent"]}]})
+
+    deployment: Label = Field(None, json_schema_extra=_absent_by_default)
+    percent: Int = Field(None, ge=1, le=50, json_schema_extra=_absent_by_default)
 
 
 class TrafficRequest(Strict):
     """traffic percentages per deployment (summing to 100) and/or a mirror ({} removes it)"""
 
-    traffic: Optional[dict[str, Annotated[int, Percent]]] = None
-    mirror: Optional[Mirror] = None
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"minProperties": 1})
+
+    # absent, not null: a request names what it changes
+    traffic: dict[Label, Annotated[Int, Percent]] = Field(None, json_schema_extra=_absent_by_default)
+    mirror: Mirror = Field(None, json_schema_extra=_absent_by_default)
 
 
 class RegenerateKeyRequest(Strict):
     """which key to replace: primary or secondary"""
 
-    which: str = "primary"
+    which: Literal["primary", "secondary"] = "primary"
 
 
 class DeploymentInfo(BaseModel):
@@ -272,10 +333,11 @@ class Timeline(BaseModel):
 class ConvertRequest(Strict):
     """the conversion: to (onnx), sample rows, opset, dtype, tolerance, force"""
 
-    to: str = "onnx"
-    sample: Any = Field(None, description="extra rows to check equivalence on: a list of rows or {columns, data}")
-    opset: Optional[int] = None
-    dtype: Optional[str] = Field(None, description="float32 (default) or float64")
+    to: Literal["onnx"] = "onnx"
+    sample: JSONValue = Field(None, description="extra rows to check equivalence on: a list of rows or {columns, data}")
+    opset: Optional[Int] = Field(None, ge=7, description="at most the newest opset the server's skl2onnx has tested",
+                                 json_schema_extra={"maximum": 18})  # every supported skl2onnx has tested 18
+    dtype: Optional[Literal["float32", "float64"]] = Field(None, description="float32 by default")
     tolerance: Optional[float] = Field(None, ge=0)
     force: bool = Field(False, description="register even if not equivalent (tagged equivalence=failed)")
 
