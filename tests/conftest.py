@@ -10,17 +10,16 @@ from __future__ import annotations
 import io
 import os
 import secrets
-import shutil
 import socket
 import subprocess
 import sys
 import tarfile
-import tempfile
 import time
 from pathlib import Path
 
 import pytest
 import requests
+from postgres_helpers import PostgresServer, postgres_available
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
@@ -70,14 +69,6 @@ def tar_bytes(files: dict[str, bytes], links: dict[str, str] | None = None) -> b
 
 # -- PostgreSQL --------------------------------------------------------------------------------
 
-def _pg_bin(name: str) -> str | None:
-    found = shutil.which(name)
-    if found:
-        return found
-    candidates = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
-    return str(candidates[-1]) if candidates else None
-
-
 @pytest.fixture(scope="session")
 def postgres_server():
     """A real PostgreSQL server on 127.0.0.1 for this test session (as user 'postgres' if root)."""
@@ -85,24 +76,13 @@ def postgres_server():
     if url:
         yield url
         return
-    initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
-    require(bool(initdb and pg_ctl), "PostgreSQL binaries (initdb, pg_ctl) not found; apt-get install postgresql")
-    folder = Path(tempfile.mkdtemp(prefix="modelhub-pg-"))  # not under pytest's root-only tmp
-    data, port = folder / "data", free_port()
-    as_user: list[str] = []
-    if os.geteuid() == 0:  # postgres refuses to run as root
-        require(shutil.which("runuser") is not None, "runuser is needed to start PostgreSQL as root")
-        shutil.chown(folder, "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    subprocess.run([*as_user, initdb, "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync"],
-                   check=True, capture_output=True)
-    subprocess.run([*as_user, pg_ctl, "-D", str(data), "-l", str(folder / "log"), "-w", "-o",
-                    f"-p {port} -k {folder} -h 127.0.0.1 -F", "start"], check=True, capture_output=True)
+    require(postgres_available(), "PostgreSQL binaries (initdb, pg_ctl) not found; apt-get install postgresql")
+    server = PostgresServer(free_port())
+    server.start()
     try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+        yield server.url
     finally:
-        subprocess.run([*as_user, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
-        shutil.rmtree(folder, ignore_errors=True)
+        server.remove()
 
 
 def fresh_postgres_database(server_url: str) -> str:

@@ -339,6 +339,42 @@ def test_a_file_changed_after_registration_is_refused_not_served(server, tmp_pat
     assert not list((tmp_path / "out").rglob("*.part")) and not (tmp_path / "out" / "model.bin").exists()
 
 
+def test_download_magic_of_a_damaged_file_is_one_line_and_leaves_no_part_file(server, tmp_path, monkeypatch):
+    from IPython.core.error import UsageError
+    from IPython.testing.globalipapp import get_ipython
+
+    register(server, "damaged", {"model.bin": b"original"})
+    stored = next((server.root / "artifacts" / "damaged").glob("*/files/model.bin"))
+    stored.chmod(0o644)
+    stored.write_bytes(b"changed!")
+    monkeypatch.setenv("MODELHUB_URL", server.url)
+    monkeypatch.setenv("MODELHUB_TOKEN", server.token)
+    shell = get_ipython()
+    shell.run_line_magic("load_ext", "jupyter_modelhub")
+    with pytest.raises(UsageError) as error:
+        shell.run_line_magic("download", f"damaged:1 --to {tmp_path / 'out'}")
+    assert "does not match its manifest" in str(error.value) and "\n" not in str(error.value)
+    assert not list(tmp_path.rglob("*.part")) and not list(tmp_path.rglob("model.bin"))
+
+
+def test_a_mirror_that_is_not_a_deployment_name_is_a_400(server):
+    """It reached the endpoint's checks as a list and failed there with a 500."""
+    import joblib
+    from sklearn.linear_model import LogisticRegression
+
+    model = server.root.parent / "model.joblib"
+    joblib.dump(LogisticRegression().fit([[0.0], [1.0]], [0, 1]), model)
+    client = server.client()
+    client.register("mirrored", str(model))
+    client.deploy("mirror-ep", "mirrored:1")
+    try:
+        for mirror in ({"deployment": ["blue"], "percent": 10}, ["blue"], {"deployment": "blue", "percent": "10"}):
+            response = call(server, "PUT", "endpoints/mirror-ep/traffic", json={"mirror": mirror})
+            assert_clear_error(response, 400, "mirror")
+    finally:
+        client.undeploy("mirror-ep")
+
+
 def test_files_are_hashed_once_per_state_on_disk(tmp_path, monkeypatch):
     database = Database(f"sqlite:///{tmp_path}/registry.db")
     registry = ModelRegistry(database, ArtifactStore(tmp_path / "hub"))
