@@ -84,7 +84,7 @@ def test_deploy_to_kubernetes_builds_the_image_and_writes_valid_manifests(server
     ({"model": "kube:1", "target": "kubernetes", "max_instances": 1, "instances": 2}, "Invalid --max-instances"),
     ({"model": "kube:1", "target": "kubernetes", "namespace": "Not_Valid"}, "Invalid namespace"),
     ({"model": "kube:1", "target": "kubernetes", "image": "Bad Image"}, "Invalid image"),
-    ({"model": "kube:1", "cpu": 1}, "only apply with target kubernetes"),
+    ({"model": "kube:1", "cpu": 1}, "only apply with target docker or kubernetes"),
     ({"model": "kube:9", "target": "kubernetes"}, "no version 9"),
 ])
 def test_bad_kubernetes_deploys_are_refused_at_once(server, body, words):

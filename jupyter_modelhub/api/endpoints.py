@@ -7,7 +7,7 @@ environment first is an operation, answered 202 at once.
 
 from __future__ import annotations
 
-from ..deploy.targets import kubernetes
+from ..deploy.targets import docker, kubernetes
 from ..errors import InvalidInput
 from . import schemas
 from .base import ModelHubHandler, route
@@ -50,8 +50,16 @@ class DeploymentsHandler(EndpointHandlerBase):
                                        user=self.user_name)
             self.accepted(operation)
             return
+        if target == "docker":
+            container = docker.container_options(fields, options)
+            await self.run(self.deployments.needs_build, name, **{**fields, "environment": None})  # names, contract
+            operation = await self.run(self.settings["modelhub_operations"].submit, "deploy", name,
+                                       {"endpoint": name, **fields, "container": container}, user=self.user_name)
+            self.accepted(operation)
+            return
         if any(options.values()):
-            raise InvalidInput(f"{', '.join(k for k, v in options.items() if v)} only apply with target kubernetes.")
+            raise InvalidInput(f"{', '.join(k for k, v in options.items() if v)} only apply with target docker "
+                               "or kubernetes.")
         if await self.run(self.deployments.needs_build, name, **fields):
             operation = await self.run(self.settings["modelhub_operations"].submit, "deploy", name,
                                        {"endpoint": name, **fields}, user=self.user_name)

@@ -236,17 +236,18 @@ class DeployRequest(Strict):
     request_timeout: Optional[float] = Field(None, gt=0, le=86_400)
     allow_contract_change: bool = Field(False, description="deploy even if the model's inputs or outputs differ "
                                                            "from what the endpoint answers now (else a 409)")
-    target: Literal["process", "kubernetes"] = Field(
-        "process", description="process: a local endpoint; kubernetes: the model's image as manifests for a cluster "
-                               "(an operation that builds or reuses the image)")
-    cpu: Optional[float] = Field(None, gt=0, le=256, description="kubernetes: CPU cores requested and limited")
-    memory: Optional[str] = Field(None, max_length=32, description="kubernetes: memory, e.g. 512M or 2Gi")
+    target: Literal["process", "docker", "kubernetes"] = Field(
+        "process", description="process: a local process; docker: a container of the model's image (built or reused "
+                               "by content, as an operation); kubernetes: that image as manifests for a cluster")
+    cpu: Optional[float] = Field(None, gt=0, le=256, description="docker, kubernetes: CPU cores (a limit)")
+    memory: Optional[str] = Field(None, max_length=32, description="docker, kubernetes: memory, e.g. 512M or 2Gi")
     max_instances: Optional[int] = Field(None, ge=1, le=1000, description="kubernetes: an autoscaler up to this")
-    gpu: bool = Field(False, description="kubernetes: request one nvidia.com/gpu")
+    gpu: bool = Field(False, description="docker: ask the engine for the GPUs; kubernetes: one nvidia.com/gpu")
     kserve: bool = Field(False, description="kubernetes: a KServe InferenceService (raw deployment) instead")
     kube_context: Optional[str] = Field(None, max_length=256, description="kubernetes: apply with this kubeconfig context")
     namespace: Optional[str] = Field(None, max_length=63, description="kubernetes: the namespace (default 'default')")
-    image: Optional[str] = Field(None, max_length=256, description="kubernetes: deploy this image instead of packaging")
+    image: Optional[str] = Field(None, max_length=256, description="docker, kubernetes: deploy this image instead of "
+                                                                   "packaging the model (it gets the model mounted)")
 
 
 class Mirror(Strict):

@@ -26,7 +26,6 @@ it; SIGTERM stops the host and everything it runs.
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import hmac
 import json
 import logging
@@ -42,11 +41,11 @@ import aiohttp
 from aiohttp import web
 
 from .prometheus import merge
+from .targets.base import Instance
+from .targets.process import ProcessInstance
 
 log = logging.getLogger("modelhub.host")
-READY = "MODELHUB_READY"
 START_TIMEOUT = 120.0
-STOP_GRACE = 10.0
 OPEN_PATHS = {"/", "/ping", "/v2/health/live", "/v2/health/ready"}  # liveness needs no key
 # Not forwarded either way. Bodies are forwarded as they came, with their Content-Encoding, and
 # every other header (Inference-Header-Content-Length of binary tensors, Accept-Encoding) with them.
@@ -98,94 +97,13 @@ class RotatingLog:
         self.file.close()
 
 
-def _die_with_parent() -> None:
-    """Children get SIGTERM if the host dies, even by kill -9: no orphaned scoring process."""
-    libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    os.setpgrp()
+def instance_for(spec: dict) -> type[Instance]:
+    """The target a deployment runs on: a container of its image, or a local process."""
+    if spec.get("container"):
+        from .targets.docker import ContainerInstance  # the Docker SDK only where containers run
 
-
-class Instance:
-    """One running generation of a deployment: a scoring process on a private port."""
-
-    def __init__(self, name: str, spec: dict, key: str, logfile: RotatingLog):
-        self.name, self.spec, self.key, self.logfile = name, spec, key, logfile
-        self.generation = spec["generation"]
-        self.port = 0
-        self.process: asyncio.subprocess.Process | None = None
-        self.ready = asyncio.get_running_loop().create_future()
-        self.session: aiohttp.ClientSession | None = None
-        self.stopping = False
-        self.in_flight = 0
-
-    async def start(self) -> None:
-        spec = self.spec
-        command = [spec.get("python") or sys.executable, "-m", "jupyter_modelhub.serving",
-                   "--model-dir", spec["model_dir"], "--port", "0", "--host", "127.0.0.1",
-                   "--workers", str(spec.get("instances", 1)), "--name", spec["model"],
-                   "--version", str(spec["version"]), *spec.get("args", [])]
-        if spec.get("entry_script"):
-            command += ["--entry-script", spec["entry_script"]]
-        if spec.get("signature_file"):
-            command += ["--signature-file", spec["signature_file"]]
-        env = {**os.environ, **spec.get("env", {}), "MODELHUB_AUTH_KEY": self.key, "PYTHONUNBUFFERED": "1"}
-        self.logfile.write(f"--- starting generation {self.generation}\n".encode())
-        self.process = await asyncio.create_subprocess_exec(
-            *command, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT, env=env, cwd=spec.get("cwd") or spec["model_dir"],
-            preexec_fn=_die_with_parent,
-        )
-        asyncio.create_task(self._pump())
-
-    async def _pump(self) -> None:
-        """Copy the process's output to the log, watching for its ready line."""
-        assert self.process and self.process.stdout
-        async for line in self.process.stdout:
-            self.logfile.write(line)
-            if not self.ready.done() and line.startswith(READY.encode()):
-                fields = dict(part.split("=", 1) for part in line.decode().split()[1:] if "=" in part)
-                self.port = int(fields["port"])  # the scoring process picked a free port itself
-                self.session = aiohttp.ClientSession(
-                    f"http://127.0.0.1:{self.port}",
-                    connector=aiohttp.TCPConnector(limit=64, keepalive_timeout=30),
-                    headers={"Authorization": f"Bearer {self.key}"}, auto_decompress=False,
-                    # Only the client's own Accept-Encoding goes upstream: a compressed answer
-                    # is passed on as it is, so it must be one the client asked for.
-                    skip_auto_headers=("Accept-Encoding",),
-                )
-                self.ready.set_result(True)
-        code = await self.process.wait()
-        self.logfile.write(f"--- generation {self.generation} exited with code {code}\n".encode())
-        if not self.ready.done():
-            self.ready.set_result(False)
-
-    def log_tail(self, lines: int = 20) -> str:
-        try:
-            return "\n".join(self.logfile.path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
-
-    async def stop(self) -> None:
-        """Stop after in-flight requests finish (bounded), then terminate the process."""
-        self.stopping = True
-        deadline = time.monotonic() + STOP_GRACE
-        while self.in_flight and time.monotonic() < deadline:
-            await asyncio.sleep(0.02)
-        if self.session is not None:
-            await self.session.close()
-        if self.process and self.process.returncode is None:
-            self._signal_group(signal.SIGTERM)  # the process and the workers it forked
-            try:
-                await asyncio.wait_for(self.process.wait(), STOP_GRACE)
-            except asyncio.TimeoutError:
-                self._signal_group(signal.SIGKILL)
-                await self.process.wait()
-
-    def _signal_group(self, signum: int) -> None:
-        try:
-            os.killpg(self.process.pid, signum)
-        except ProcessLookupError:
-            pass
+        return ContainerInstance
+    return ProcessInstance
 
 
 class Host:
@@ -235,7 +153,8 @@ class Host:
             self.logs[name] = RotatingLog(self.folder / "logs" / f"{name}.log")
         if not restart:
             self.set_state(name, state="creating", generation=spec["generation"], reason="")
-        instance = Instance(name, spec, self.internal_key, self.logs[name])
+        spec_here = {**spec, "endpoint": self.spec.get("endpoint", ""), "endpoint_folder": str(self.folder)}
+        instance = instance_for(spec_here)(name, spec_here, self.internal_key, self.logs[name])
         try:
             await instance.start()
             ok = await asyncio.wait_for(asyncio.shield(instance.ready), START_TIMEOUT)
@@ -245,7 +164,7 @@ class Host:
         if not ok:
             await instance.stop()
             if self.spec.get("deployments", {}).get(name, {}).get("generation") == spec["generation"]:
-                self.set_state(name, state="failed", reason="the scoring process exited before it was ready",
+                self.set_state(name, state="failed", reason=f"the scoring {instance.kind} ended before it was ready",
                                log_tail=instance.log_tail())
             return
         if self.spec.get("deployments", {}).get(name, {}).get("generation") != spec["generation"]:
@@ -254,7 +173,7 @@ class Host:
         old = self.live.get(name)
         self.live[name] = instance
         self.set_state(name, state="healthy", generation=spec["generation"], port=instance.port,
-                       pid=instance.process.pid, reason="", log_tail="")
+                       pid=instance.ident, target=instance.kind, reason="", log_tail="")
         asyncio.create_task(self.watch(name, instance))
         if spec.get("reload") and spec.get("entry_script"):
             asyncio.create_task(self.watch_script(name, instance))
@@ -263,13 +182,13 @@ class Host:
 
     async def watch(self, name: str, instance: Instance) -> None:
         """Restart a deployment whose process died on its own, with exponential backoff."""
-        code = await instance.process.wait()
+        code = await instance.wait()
         if instance.stopping or self.stopped.is_set() or self.live.get(name) is not instance:
             return
         restarts = self.state.get(name, {}).get("restarts", 0) + 1
         delay = min(30.0, 0.5 * 2 ** min(restarts - 1, 6))
         self.set_state(name, state="restarting", restarts=restarts,
-                       reason=f"the scoring process exited with code {code}; restart {restarts} in {delay:.1f} s",
+                       reason=f"the scoring {instance.kind} exited with code {code}; restart {restarts} in {delay:.1f} s",
                        log_tail=instance.log_tail())
         await asyncio.sleep(delay)
         if self.live.get(name) is instance and not self.stopped.is_set():
@@ -417,6 +336,12 @@ class Host:
 
     async def run(self) -> None:
         self.spec = json.loads(self.spec_path.read_text())
+        if any(d.get("container") for d in self.spec.get("deployments", {}).values()):
+            from .targets.docker import remove_orphans
+
+            left = await asyncio.get_running_loop().run_in_executor(None, remove_orphans, str(self.folder))
+            if left:
+                log.info("removed %d containers a previous host left: %s", len(left), ", ".join(left))
         app = web.Application(client_max_size=self.spec.get("max_request_bytes", 100 * 1024 * 1024))
         app.router.add_route("*", "/{tail:.*}", self.route)
         # auto_decompress=False: a compressed body is forwarded compressed, for the runtime to inflate.

@@ -95,7 +95,8 @@ class DeploymentManager(LoggingConfigurable):
         self, endpoint: str, model: str, *, deployment: str = "blue", entry_script: dict | None = None,
         entry_script_path: str | None = None, reload: bool = False, traffic: dict | None = None,
         auth: str = "key", port: int | None = None, environment: str | None = None, user: str = "",
-        progress: Progress | None = None, allow_contract_change: bool = False, **settings,
+        progress: Progress | None = None, allow_contract_change: bool = False, container: dict | None = None,
+        **settings,
     ) -> dict:
         """Create or update ``endpoint``'s deployment to serve ``model``; waits until it is ready.
 
@@ -108,7 +109,10 @@ class DeploymentManager(LoggingConfigurable):
         settings = self._check_request(endpoint, deployment, auth, settings)
         self._check_contract(endpoint, deployment, model, allow_contract_change)
         flavor = self.registry.get_version(model)["flavor"]
-        settings["python"] = self.environments.python_for(environment, flavor, progress)
+        if container:  # the image carries its environment: nothing to build here
+            settings["container"] = container
+        else:
+            settings["python"] = self.environments.python_for(environment, flavor, progress)
         progress.step(f"starting {endpoint}/{deployment}", 3, 4)
         with progress.final():  # from here the endpoint changes: finish rather than leave it half-made
             script = self._place_script(endpoint, deployment, entry_script, entry_script_path, reload)
@@ -263,6 +267,7 @@ class DeploymentManager(LoggingConfigurable):
                 "entry_script": d.settings.get("entry_script"), "reload": d.settings.get("reload", False),
                 "instances": d.settings.get("instances", 1), "signature_file": str(signature_file) if signature_file else None,
                 "python": d.settings.get("python") or sys.executable, "args": args,
+                "container": d.settings.get("container"),
                 "cwd": str(Path(d.settings["entry_script"]).parent) if d.settings.get("entry_script") else None,
             }
         keys = [row.primary_key, row.secondary_key] if row.auth_mode == "key" else []
@@ -372,6 +377,9 @@ class DeploymentManager(LoggingConfigurable):
                 "entry_script": d.settings.get("entry_script"), "reload": d.settings.get("reload", False),
                 "log_tail": state.get("log_tail", ""), "updated_time": iso(d.updated_time),
                 "signature": d.version.signature, "input_example": d.version.input_example,
+                "target": "docker" if d.settings.get("container") else "process",
+                "image": (d.settings.get("container") or {}).get("image"), "container": state.get("pid")
+                if d.settings.get("container") else None,
             })
         states = {d["state"] for d in deployments}
         overall = ("healthy" if states == {"healthy"} else "failed" if "failed" in states

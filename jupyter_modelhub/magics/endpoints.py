@@ -54,16 +54,16 @@ class EndpointMagics(ModelHubMagics):
     @argument("--reload", action="store_true", help="restart the deployment when the entry script changes")
     @argument("--max-batch-size", type=int, help="adaptive batching: most requests scored in one call")
     @argument("--max-batch-wait-ms", type=float, help="adaptive batching: longest wait for a batch to fill")
-    @argument("--target", choices=["process", "kubernetes"], default="process",
-              help="process: a local endpoint (default); kubernetes: manifests for the model's image")
-    @argument("--cpu", type=float, help="kubernetes: CPU cores")
-    @argument("--memory", help="kubernetes: memory, e.g. 512M")
+    @argument("--target", choices=["process", "docker", "kubernetes"], default="process",
+              help="process (default), docker: a container of the model's image, kubernetes: manifests for it")
+    @argument("--cpu", type=float, help="docker, kubernetes: CPU cores")
+    @argument("--memory", help="docker, kubernetes: memory, e.g. 512M")
     @argument("--max-instances", type=int, help="kubernetes: autoscale up to this many")
-    @argument("--gpu", action="store_true", help="kubernetes: request a GPU")
+    @argument("--gpu", action="store_true", help="docker, kubernetes: request a GPU")
     @argument("--kserve", action="store_true", help="kubernetes: a KServe InferenceService instead")
     @argument("--kube-context", help="kubernetes: apply the manifests with this kubeconfig context")
     @argument("--namespace", help="kubernetes: namespace (default 'default')")
-    @argument("--image", help="kubernetes: deploy this image instead of packaging the model")
+    @argument("--image", help="docker, kubernetes: deploy this image instead of packaging the model")
     @argument("--no-wait", action="store_true", help="when an environment must be built, return that operation at once")
     @argument("--allow-contract-change", action="store_true",
               help="deploy even if the model's inputs or outputs differ from what the endpoint answers now")

@@ -30,7 +30,15 @@ def deploy(services, inputs: dict, progress: Progress) -> tuple[dict, dict]:
         result = kubernetes.deploy(services.packager, services.deployments.folder, endpoint=options.pop("endpoint"),
                                    progress=progress, **options)
         return result, {"type": "manifests", "name": result["name"], "path": result["manifests"]}
-    endpoint = services.deployments.deploy(options.pop("endpoint"), progress=progress, **options)
+    container = options.pop("container", None)
+    if container is not None:  # the docker target: the model's image, built or reused by content
+        if not container.get("image"):
+            image, _ = services.packager.image_for(options["model"], requirements=options.pop("environment", None),
+                                                   entry_script=options.pop("entry_script", None),
+                                                   user=options.get("user", ""), progress=progress)
+            container = {**container, "image": image["tag"]}
+        options.update(environment=None, entry_script=None)
+    endpoint = services.deployments.deploy(options.pop("endpoint"), progress=progress, container=container, **options)
     return endpoint, {"type": "endpoint", "name": endpoint["name"]}
 
 

@@ -15,19 +15,9 @@ from pathlib import Path
 import yaml
 
 from ...errors import InvalidInput
+from .base import check_resources
 
-MEMORY = re.compile(r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|K|M|G|T)?$")
 FIELD_MANAGER = "jupyter-modelhub"
-
-
-def check_resources(cpu: float | None, memory: str | None, max_instances: int | None, instances: int) -> None:
-    if cpu is not None and not (isinstance(cpu, (int, float)) and 0 < cpu <= 256):
-        raise InvalidInput(f"Invalid --cpu {cpu!r}: expected a number of cores such as 0.5 or 2.")
-    if memory is not None and not (isinstance(memory, str) and MEMORY.match(memory)):
-        raise InvalidInput(f"Invalid --memory {memory!r}: expected a size such as 512M, 512Mi or 2G.")
-    if max_instances is not None and not (isinstance(max_instances, int) and instances <= max_instances <= 1000):
-        raise InvalidInput(f"Invalid --max-instances {max_instances!r}: expected {instances} to 1000 "
-                           "(at least the number of instances).")
 
 
 def manifests(*, endpoint: str, deployment: str, image: str, model: str, version: int, port: int = 8080,
