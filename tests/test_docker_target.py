@@ -92,6 +92,16 @@ def test_bad_docker_deploys_are_refused_at_once(server):
         assert response.status_code == 400 and words in response.json()["message"], response.text
 
 
+def test_a_gpu_deploy_asks_the_engine_for_gpus_and_fails_clearly_without_one(server, docker_client):
+    from jupyter_modelhub.errors import ModelHubError
+
+    with pytest.raises(ModelHubError) as failure:
+        server.client().deploy("gpu-ep", "churn:1", target="docker", gpu=True)
+    assert "gpu" in failure.value.message.lower(), failure.value.message
+    assert containers_of(docker_client, server, "gpu-ep", running=True) == []
+    server.client().undeploy("gpu-ep")
+
+
 def test_a_server_crash_keeps_the_container_and_undeploy_removes_it(server, docker_client, tmp_path):
     (running,) = containers_of(docker_client, server, "mix-ep", running=True)
     server.process.kill()

@@ -158,9 +158,9 @@ class Host:
         try:
             await instance.start()
             ok = await asyncio.wait_for(asyncio.shield(instance.ready), START_TIMEOUT)
-        except (OSError, asyncio.TimeoutError) as exc:
+        except Exception as exc:  # an engine that refuses the container (no GPU, no image) too
             ok = False
-            instance.logfile.write(f"--- could not start: {exc}\n".encode())
+            instance.logfile.write(f"--- could not start: {type(exc).__name__}: {exc}\n".encode())
         if not ok:
             await instance.stop()
             if self.spec.get("deployments", {}).get(name, {}).get("generation") == spec["generation"]:

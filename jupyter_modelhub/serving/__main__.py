@@ -31,6 +31,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=5001, help="0: any free port, printed in the ready line (default 5001)")
     p.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
     p.add_argument("--workers", type=int, default=1, help="processes sharing the port (default 1)")
+    p.add_argument("--gpu", action="store_true",
+                   help="serve an ONNX model on onnxruntime's CUDA provider, failing if there is none (never on the "
+                        "CPU instead); also MODELHUB_GPU=1")
     p.add_argument("--threads", type=int,
                    help="onnxruntime and BLAS threads per worker (default: the usable cores divided by the workers)")
     p.add_argument("--name", default="model", help="the model's name in /v2 paths and metadata (default 'model')")
@@ -66,6 +69,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     options.model_dir = options.model_dir.resolve()
     options.entry_script = options.entry_script.resolve() if options.entry_script else None
     options.threads = options.threads or max(1, _usable_cores() // options.workers)
+    if options.gpu:
+        os.environ["MODELHUB_GPU"] = "1"  # read where the scorer loads, in every worker
     # A key in the environment stays out of ps; take it out of the environment too, so entry
     # scripts and the processes they start do not see it. --auth-key, if given, wins.
     env_key = os.environ.pop("MODELHUB_AUTH_KEY", None)

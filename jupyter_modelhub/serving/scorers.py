@@ -104,7 +104,10 @@ class OnnxScorer(BuiltinScorer):
         # Idle pool threads sleep instead of spinning between requests: spinning only pays off
         # for back-to-back large batches, and it takes CPU from the event loop and other workers.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(str(path), options, providers=_providers(ort))
+        if gpu_requested() and "CUDAExecutionProvider" not in self.session.get_providers():
+            raise ValueError("--gpu: onnxruntime has its CUDA provider but could not use a GPU here (no device, or "
+                             "no driver); the model is not served on the CPU instead. Deploy without --gpu.")
         model_inputs = self.session.get_inputs()
         self._feeds = [(i.name, np.dtype(_ORT_TYPES.get(i.type, "float32")), len(i.shape)) for i in model_inputs]
         own = Signature([_ort_spec(i) for i in model_inputs], [_ort_spec(o) for o in self.session.get_outputs()])
@@ -146,6 +149,23 @@ class OnnxScorer(BuiltinScorer):
             self.session.run(None, feeds)
         except Exception as exc:  # a graph that rejects zeros still serves real inputs
             log.debug("ONNX warm-up skipped: %s", exc)
+
+
+def gpu_requested() -> bool:
+    """``--gpu`` (or MODELHUB_GPU=1, as containers and pods are given it)."""
+    return os.environ.get("MODELHUB_GPU", "") in ("1", "true", "yes")
+
+
+def _providers(ort) -> list[str]:
+    """CPU, or with --gpu CUDA only: a GPU deployment that cannot have one fails, never runs on the CPU."""
+    if not gpu_requested():
+        return ["CPUExecutionProvider"]
+    available = ort.get_available_providers()
+    if "CUDAExecutionProvider" not in available:
+        raise ValueError(f"--gpu asks for onnxruntime's CUDA provider, but this onnxruntime has only "
+                         f"{', '.join(available)}: install onnxruntime-gpu where the model is served and run it where "
+                         "a GPU is, or deploy without --gpu.")
+    return ["CUDAExecutionProvider"]
 
 
 def _ort_spec(value) -> TensorSpec:
@@ -310,6 +330,10 @@ def load(model_dir: Path, flavor: str | None, entry_script: Path | None, signatu
         script.init()
         return script
     flavor = flavor or detect_flavor(model_dir)
+    if gpu_requested() and (entry_script is not None or flavor != "onnx"):
+        raise ValueError(f"--gpu serves ONNX models on onnxruntime's CUDA provider; this is a {flavor} model"
+                         + (" with an entry script" if entry_script is not None else "")
+                         + ": convert it to ONNX first (%convert), or deploy without --gpu.")
     if flavor == "onnx":
         return OnnxScorer(_single_file(model_dir, (".onnx",), "onnx"), signature, threads)
     if flavor == "sklearn":

@@ -105,6 +105,7 @@ class ContainerInstance(Instance):
             import docker
 
             kwargs["device_requests"] = [docker.types.DeviceRequest(count=-1, capabilities=[["gpu"]])]
+            kwargs["environment"]["MODELHUB_GPU"] = "1"
         if options.get("mount_model"):  # an image of the user's: the model goes in read-only
             inside = f"{MODEL_DIR}/{spec['model']}/{spec['version']}"
             kwargs["volumes"] = {spec["model_dir"]: {"bind": inside, "mode": "ro"}}
