@@ -7,8 +7,10 @@ set-up even when the server itself uses password or JupyterHub auth.
 
 If the services cannot start (a database that refuses the connection, a failed migration), the
 server runs on, the failure is logged as critical, and every route of the extension answers 503
-with the reason, so the panel and the magics say why instead of showing 404s. Shutdown never
-waits on the database: each step is bounded and a failing one is logged and skipped.
+with the reason, so the panel and the magics say why instead of showing 404s. When the reason is
+a database that cannot be reached, the start is tried again every few seconds, so the extension
+comes up once the database does. Shutdown never waits on the database: each step is bounded and
+a failing one is logged and skipped.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from .store.database import Database, unavailable_error
 # connection without a word.
 MAX_HEADER_SIZE = 1024 * 1024
 SHUTDOWN_STEP_TIMEOUT = 30
+START_RETRY_SECONDS = 5
 
 
 class ModelHubApp(ExtensionApp):
@@ -100,11 +103,15 @@ class ModelHubApp(ExtensionApp):
         try:
             self._start_services()
         except Exception as exc:
-            self.failure = self._failure_message(exc)
-            self.settings["modelhub_failure"] = self.failure
+            self._failed(exc)
             self.log.critical("%s", self.failure, exc_info=True)
             return
         self.log.info("Model Hub registry at %s", self.database.where)
+
+    def _failed(self, exc: Exception) -> None:
+        self.failure = self._failure_message(exc)
+        self.retry_start = unavailable_error(exc) is not None
+        self.settings["modelhub_failure"] = self.failure
 
     def _start_services(self) -> None:
         root = Path(self.root_dir)
@@ -147,7 +154,10 @@ class ModelHubApp(ExtensionApp):
 
     def _failure_message(self, exc: Exception) -> str:
         unavailable = unavailable_error(exc)
-        cause = unavailable.message if unavailable else (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        if unavailable is not None:
+            return (f"The Model Hub extension could not start: {unavailable.message} It tries again every "
+                    f"{START_RETRY_SECONDS} s.")
+        cause = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         return (f"The Model Hub extension could not start: {cause} ({type(exc).__name__}). "
                 "Fix the cause and restart the Jupyter server; its log has the details.")
 
@@ -172,9 +182,41 @@ class ModelHubApp(ExtensionApp):
         http_server = getattr(serverapp, "http_server", None)
         if http_server is not None and http_server.conn_params.max_header_size < MAX_HEADER_SIZE:
             http_server.conn_params.max_header_size = MAX_HEADER_SIZE
+        if self.failure and self.retry_start:
+            self.log.critical("Model Hub routes answer 503 until the database can be reached: %s", self.failure)
+            self._retries = PeriodicCallback(lambda: self._try_start_again(serverapp), START_RETRY_SECONDS * 1000)
+            self._retries.start()
+            return
         if self.failure:
             self.log.critical("Model Hub routes answer 503 until the server restarts: %s", self.failure)
             return
+        await self._run(serverapp)
+
+    async def _try_start_again(self, serverapp) -> None:
+        """One more start of the services, off the event loop; on success the routes answer again."""
+        if getattr(self, "_starting", False):
+            return
+        self._starting = True
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, self._start_services)
+        except Exception as exc:
+            self._failed(exc)
+            serverapp.web_app.settings["modelhub_failure"] = self.failure
+            self.log.warning("%s", self.failure)
+            return
+        finally:
+            self._starting = False
+        self._retries.stop()
+        self.failure = ""
+        # the handlers read the web application's settings, which took a copy of these at load
+        self.settings.pop("modelhub_failure", None)
+        serverapp.web_app.settings.update(self.settings)
+        serverapp.web_app.settings.pop("modelhub_failure", None)
+        self.log.info("Model Hub started after all; registry at %s", self.database.where)
+        await self._run(serverapp)
+
+    async def _run(self, serverapp) -> None:
+        """What starts once the services exist: endpoints, cleanups, periodic checks, the info file."""
         # The port is only final once the server has bound it, so the address is exported here.
         if self.export_env:
             os.environ["MODELHUB_URL"] = self.server_url(serverapp)
@@ -222,8 +264,9 @@ class ModelHubApp(ExtensionApp):
     async def stop_extension(self) -> None:
         """Stop the services, each step bounded in time; one that fails (the database may be
         gone) is logged and the next runs, so the server always exits."""
-        for callback in getattr(self, "_periodic", []):
-            callback.stop()
+        for callback in [*getattr(self, "_periodic", []), getattr(self, "_retries", None)]:
+            if callback is not None:
+                callback.stop()
         if self.failure:
             return
         for what, step in (("stopping operations", self.operations.stop),

@@ -129,6 +129,26 @@ def test_a_server_whose_extension_cannot_start_answers_503_with_the_reason(tmp_p
         server.stop()
 
 
+def test_a_server_started_before_its_database_comes_up_when_the_database_does(tmp_path):
+    require(postgres_available(), "PostgreSQL binaries (initdb, pg_ctl) not found; apt-get install postgresql")
+    database = PostgresServer(free_port())  # initialised, not started yet
+    try:
+        server = UnreadyServer(tmp_path / "server", args=[f"--ModelHubApp.db_url={database.url}"])
+        try:
+            response = server.session.get(server.url + "modelhub/api/models")
+            assert response.status_code == 503 and "tries again" in response.json()["message"]
+            database.start()
+            wait_until(lambda: server.session.get(server.url + "modelhub/api/models").status_code == 200, 60,
+                       "the extension to start once its database is there")
+            upload = server.client()._call("POST", "uploads", data=tar_bytes({"model.bin": b"late"}))
+            version = server.client()._call("POST", "models/late/versions", json={"upload_id": upload["upload_id"]})
+            assert version["ref"] == "late:1"
+        finally:
+            server.stop()
+    finally:
+        database.remove()
+
+
 @pytest.fixture
 def own_postgres():
     """A PostgreSQL server for one test, which it may stop and start."""
