@@ -26,7 +26,7 @@ from conftest import ServerProcess, tar_bytes, wait_until
 from jupyter_server.auth.identity import IdentityProvider, User
 
 from jupyter_modelhub.client import ModelHubClient
-from jupyter_modelhub.errors import Damaged, InvalidInput, NotFound, TooLarge
+from jupyter_modelhub.errors import Damaged, TooLarge
 from jupyter_modelhub.registry import ModelRegistry
 from jupyter_modelhub.store.artifacts import ArtifactStore
 from jupyter_modelhub.store.database import Database

@@ -14,10 +14,8 @@ before the database allocates the number; a registration that fails at any point
 a staging folder, which is removed at once (or, if the process died, once it is older than the
 upload time-to-live: other servers sharing the root may be using the younger ones).
 
-Every archive is checked member by member before anything is kept, at upload and again while
-it is extracted: paths stay inside the folder, no links, no file that is also a folder, names
-the file system can hold, and at most ``max_size`` bytes in ``max_files`` entries once
-unpacked (a 10 KB compressed or sparse tar can expand to gigabytes).
+Every archive is checked before anything is kept, at upload and again while it is extracted
+(``archives``): at most ``max_size`` bytes in ``max_files`` entries once unpacked.
 
 Files served or deployed are checked against their manifest's sha256 once per process and
 state on disk (``verified_path``), so a file changed after registration is refused, not used.
@@ -30,24 +28,18 @@ import json
 import os
 import shutil
 import stat
-import tarfile
 import threading
 import time
 import uuid
-import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
-from ..errors import Damaged, InvalidInput, NotFound, TooLarge
+from ..errors import Damaged, InvalidInput, NotFound
+from .archives import DAMAGED_ARCHIVE, check_relative_path, checked_members, clip, open_tar, too_large
 
 CHUNK = 1 << 20
-MAX_NAME_BYTES = 255  # one path component: the limit of common file systems
-MAX_PATH_BYTES = 1024
 DEFAULT_MAX_SIZE = 20 * 1024**3
 DEFAULT_MAX_FILES = 10_000
-# what reading a damaged archive raises: tarfile's own errors, and a broken gzip stream's
-DAMAGED_ARCHIVE = (tarfile.TarError, EOFError, zlib.error)
 
 
 @dataclass
@@ -66,48 +58,6 @@ def content_hash(files: list[dict]) -> str:
     for entry in sorted(files, key=lambda f: f["path"]):
         digest.update(f"{entry['path']}\0{entry['sha256']}\n".encode())
     return digest.hexdigest()
-
-
-def _clip(text: str, limit: int = 80) -> str:
-    return text if len(text) <= limit else text[:limit] + "..."
-
-
-def check_relative_path(path: str) -> str:
-    """Normalise a path inside a version; refuse anything that could leave the folder, or that a
-    file system or a JSON manifest cannot hold."""
-    if not path or "\\" in path or any(ord(c) < 32 or ord(c) == 127 for c in path):
-        raise InvalidInput(
-            f"Invalid file path {_clip(path)!r}: use a relative path with '/' separators and no control characters."
-        )
-    try:
-        encoded = path.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InvalidInput(f"Invalid file path {_clip(path)!r}: it is not valid UTF-8; rename the file.") from None
-    pure = PurePosixPath(path)
-    if pure.is_absolute() or any(part in ("..", "") for part in pure.parts):
-        raise InvalidInput(
-            f"Invalid file path {path!r}: paths must stay inside the model's folder "
-            "(no absolute paths, no '..')."
-        )
-    parts = [p for p in pure.parts if p != "."]
-    if not parts:
-        raise InvalidInput(f"Invalid file path {path!r}: it names the folder itself, not a file.")
-    long_part = next((p for p in parts if len(p.encode()) > MAX_NAME_BYTES), None)
-    if long_part is not None:
-        raise InvalidInput(
-            f"Invalid file path {_clip(path)!r}: the name {_clip(long_part)!r} is {len(long_part.encode())} bytes "
-            f"long; file systems hold at most {MAX_NAME_BYTES}. Rename it."
-        )
-    if len(encoded) > MAX_PATH_BYTES:
-        raise InvalidInput(
-            f"Invalid file path {_clip(path)!r}: it is {len(encoded)} bytes long; the limit is {MAX_PATH_BYTES}."
-        )
-    return "/".join(parts)
-
-
-def _is_folder_itself(name: str) -> bool:
-    """'.' and './' are what ``tar -C dir .`` writes for the folder being archived."""
-    return all(part in ("", ".") for part in name.split("/"))
 
 
 class ArtifactStore:
@@ -151,7 +101,7 @@ class ArtifactStore:
         when the registration ends, whether it succeeded or not.
         """
         if not isinstance(upload_id, str) or len(upload_id) != 32 or not upload_id.isascii() or not upload_id.isalnum():
-            raise InvalidInput(f"Invalid upload id {_clip(str(upload_id))!r}: use the id returned by POST uploads.")
+            raise InvalidInput(f"Invalid upload id {clip(str(upload_id))!r}: use the id returned by POST uploads.")
         gone = NotFound(
             f"Upload {upload_id} does not exist: it was used already, it expired, or another user made it. "
             "Upload the files again."
@@ -169,6 +119,7 @@ class ArtifactStore:
         except FileNotFoundError:
             raise gone from None
         owner_file.unlink(missing_ok=True)
+        os.utime(claimed)  # its age now counts from the registration, not the upload (remove_expired)
         return claimed
 
     def discard_upload(self, upload_id: str) -> None:
@@ -180,8 +131,8 @@ class ArtifactStore:
         """List an uploaded tar's files (path, size) and refuse a bad archive before it is kept."""
         files, size = [], 0
         try:
-            with self._open_tar(path) as tar:
-                for member, name in self._checked_members(tar):
+            with open_tar(path) as tar:
+                for member, name in checked_members(tar, self.max_size, self.max_files):
                     if member.isfile():
                         files.append({"path": name, "size": member.size})
                         size += member.size
@@ -220,8 +171,8 @@ class ArtifactStore:
         files_dir.mkdir(parents=True)
         try:
             files, total = [], 0
-            with self._open_tar(upload) as tar:
-                for member, name in self._checked_members(tar):
+            with open_tar(upload) as tar:
+                for member, name in checked_members(tar, self.max_size, self.max_files):
                     if member.isdir():
                         continue
                     target = files_dir / name
@@ -234,7 +185,7 @@ class ArtifactStore:
                             out.write(chunk)
                             size += len(chunk)
                             if total + size > self.max_size:  # what is written, whatever headers say
-                                raise self._too_large()
+                                raise too_large(self.max_size)
                     files.append({"path": name, "size": size, "sha256": digest.hexdigest()})
                     total += size
             if not files:
@@ -330,75 +281,6 @@ class ArtifactStore:
         if not folder.is_relative_to(self.artifacts):
             raise InvalidInput(f"Artifact folder {artifact_dir!r} is outside the artifact root.")
         return folder
-
-    # -- helpers ---------------------------------------------------------------------------
-
-    @staticmethod
-    def _open_tar(path: Path) -> tarfile.TarFile:
-        try:
-            return tarfile.open(path, mode="r:*")
-        except (tarfile.TarError, EOFError) as exc:
-            raise InvalidInput(
-                f"The upload is not a readable tar archive ({exc}); send the files as one tar stream."
-            ) from None
-        except FileNotFoundError:
-            raise NotFound("The upload's file is gone (it expired while waiting); upload the files again.") from None
-
-    def _checked_members(self, tar: tarfile.TarFile) -> Iterator[tuple[tarfile.TarInfo, str]]:
-        """Yield each member with its normalised path, refusing the archive at the first member
-        that breaks a rule (see the module's docstring), before its data is read."""
-        files: set[str] = set()
-        folders: set[str] = set()
-        count = total = 0
-        for member in tar:
-            if member.isdir() and _is_folder_itself(member.name):
-                continue
-            count += 1
-            if count > self.max_files:
-                raise TooLarge(
-                    f"The upload has more than {self.max_files} files and folders "
-                    "(c.ModelHubApp.max_files_per_version); register fewer files, e.g. as one archive file."
-                )
-            name = self._check_member(member)
-            parents = {"/".join(name.split("/")[:i]) for i in range(1, name.count("/") + 1)}
-            clash = next((p for p in sorted(parents) if p in files), None)
-            if clash is not None:
-                raise InvalidInput(
-                    f"{_clip(clash)!r} is both a file and a folder in the upload (it holds {_clip(name)!r}); "
-                    "rename one of them."
-                )
-            if member.isdir():
-                if name in files:
-                    raise InvalidInput(f"{_clip(name)!r} is both a file and a folder in the upload; rename one of them.")
-                folders.add(name)
-            else:
-                if name in files:
-                    raise InvalidInput(f"File {_clip(name)!r} appears twice in the upload.")
-                if name in folders:
-                    raise InvalidInput(f"{_clip(name)!r} is both a file and a folder in the upload; rename one of them.")
-                files.add(name)
-                total += member.size
-                if total > self.max_size:
-                    raise self._too_large()
-            folders.update(parents)
-            yield member, name
-
-    def _too_large(self) -> TooLarge:
-        return TooLarge(
-            f"The upload unpacks to more than {self.max_size} bytes (c.ModelHubApp.max_upload_size counts the "
-            "bytes of the files once unpacked); register fewer or smaller files, or raise the limit."
-        )
-
-    @staticmethod
-    def _check_member(member: tarfile.TarInfo) -> str:
-        if member.issym() or member.islnk():
-            raise InvalidInput(
-                f"Link {member.name!r} in the upload: links are refused because they can point "
-                "outside the model's folder; register the file it points at instead."
-            )
-        if not (member.isfile() or member.isdir()):
-            raise InvalidInput(f"{member.name!r} in the upload is not a regular file or folder.")
-        return check_relative_path(member.name)
 
 
 def _make_read_only(folder: Path) -> None:
