@@ -53,6 +53,18 @@ class Result(dict):
         return dict.__repr__(self)
 
 
+class Listing(Result):
+    """A page or list of results (``items`` names the key): iterating it gives the items."""
+
+    items = ""
+
+    def __iter__(self):
+        return iter(self[self.items])
+
+    def __len__(self) -> int:
+        return len(self[self.items])
+
+
 STATE_COLOURS = {"healthy": "#2e7d32", "failed": "#c62828", "creating": "#ef6c00", "restarting": "#ef6c00",
                   "updating": "#ef6c00", "stopped": "#757575"}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from .base import STYLE, Result, state_html
+from .base import STYLE, Listing, Result, state_html
 
 class EndpointInfo(Result):
     """A deployed endpoint: status, URL, key, examples to call it, and ``.predict(X)``."""
@@ -69,12 +69,8 @@ class EndpointInfo(Result):
                 f'<div class="mh-muted">.predict(X) scores through the endpoint; %logs {escape(self["name"])} shows its log.</div></div>')
 
 
-class EndpointList(Result):
-    def __iter__(self):
-        return iter(self["endpoints"])
-
-    def __len__(self) -> int:
-        return len(self["endpoints"])
+class EndpointList(Listing):
+    items = "endpoints"
 
     def text(self) -> str:
         if not self["endpoints"]:

@@ -7,7 +7,7 @@ from datetime import datetime
 from html import escape
 
 from ..errors import OperationFailed, error_from_body
-from .base import STYLE, Result, state_html
+from .base import STYLE, Listing, Result, state_html
 
 _OUTCOME = {"succeeded": "healthy", "failed": "failed", "cancelled": "stopped", "running": "updating",
             "queued": "creating"}
@@ -110,12 +110,8 @@ class Operation(Result):
                 + ("; --cancel stops it" if self["active"] else "") + "</div></div>")
 
 
-class OperationList(Result):
-    def __iter__(self):
-        return iter(self["operations"])
-
-    def __len__(self) -> int:
-        return len(self["operations"])
+class OperationList(Listing):
+    items = "operations"
 
     def text(self) -> str:
         if not self["operations"]:

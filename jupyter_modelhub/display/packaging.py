@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from .base import STYLE, Result, size_text
+from .base import STYLE, Listing, Result, size_text
 
 
 def _report_rows(report: dict) -> list[dict]:
@@ -42,12 +42,8 @@ class ImageInfo(Result):
                 f'<div class="mh-muted">docker run --rm -p 127.0.0.1:8080:8080 {escape(self["tag"])}</div></div>')
 
 
-class ImageList(Result):
-    def __iter__(self):
-        return iter(self["images"])
-
-    def __len__(self) -> int:
-        return len(self["images"])
+class ImageList(Listing):
+    items = "images"
 
     def text(self) -> str:
         if not self["images"]:
@@ -90,12 +86,8 @@ class EnvironmentInfo(Result):
                 f'<pre>{escape(chr(10).join(self["lock"]))}</pre></div>')
 
 
-class EnvironmentList(Result):
-    def __iter__(self):
-        return iter(self["environments"])
-
-    def __len__(self) -> int:
-        return len(self["environments"])
+class EnvironmentList(Listing):
+    items = "environments"
 
     def text(self) -> str:
         if not self["environments"]:

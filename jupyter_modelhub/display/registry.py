@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from .base import STYLE, Result, chips, size_text, tag_texts
+from .base import STYLE, Listing, Result, chips, size_text, tag_texts
 
 class VersionInfo(Result):
     def text(self) -> str:
@@ -59,14 +59,10 @@ class VersionInfo(Result):
                 f"{size_text(self['size'])}</summary><table>{files}</table></details></div>")
 
 
-class ModelList(Result):
+class ModelList(Listing):
     """A page of model summaries (``%models``)."""
 
-    def __iter__(self):
-        return iter(self["models"])
-
-    def __len__(self) -> int:
-        return len(self["models"])
+    items = "models"
 
     @property
     def names(self) -> list[str]:
@@ -125,12 +121,8 @@ def _version_line(v: dict) -> str:
     return f"  {v['ref']:<28} {v['flavor']:<8} {' '.join(extra)}".rstrip()
 
 
-class VersionList(Result):
-    def __iter__(self):
-        return iter(self["versions"])
-
-    def __len__(self) -> int:
-        return len(self["versions"])
+class VersionList(Listing):
+    items = "versions"
 
     def text(self) -> str:
         if not self["versions"]:

@@ -24,6 +24,7 @@ from traitlets.config import LoggingConfigurable
 
 from ..errors import InvalidInput
 from ..operations.progress import Progress
+from .partials import remove_partials
 from .runtime import copy_runtime
 
 RUNTIME = {"common": ["tornado", "numpy", "orjson"], "onnx": ["onnxruntime"],
@@ -71,14 +72,8 @@ class EnvironmentBuilder(LoggingConfigurable):
         return packages is not None and not (self.folder / _digest(packages) / ".ready").exists()
 
     def remove_partials(self, *_ignored) -> None:
-        """Remove half-built environments whose build was killed (its lock is free again)."""
-        for partial in self.folder.glob("*.partial-*"):
-            with open(self.folder / (partial.name.split(".partial-")[0] + ".lock"), "w") as lock:
-                try:
-                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    continue  # still being built
-                shutil.rmtree(partial, ignore_errors=True)
+        """Remove half-built environments whose build was killed midway (their lock is free again)."""
+        remove_partials(self.folder)
 
     @staticmethod
     def _packages(requirements: str | None, flavor: str) -> list[str] | None:

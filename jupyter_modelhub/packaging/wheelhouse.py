@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..errors import InvalidInput
 from ..operations.progress import Progress
+from .partials import remove_partials
 
 PLATFORMS = ("manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64")
 
@@ -54,14 +55,8 @@ class Wheelhouse:
         return target, False
 
     def remove_partials(self, *_ignored) -> None:
-        """Remove downloads that were killed midway (their lock is free again)."""
-        for partial in self.folder.glob("*.partial-*"):
-            with open(self.folder / (partial.name.split(".partial-")[0] + ".lock"), "w") as held:
-                try:
-                    fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    continue
-                shutil.rmtree(partial, ignore_errors=True)
+        """Remove downloads whose build was killed midway (their lock is free again)."""
+        remove_partials(self.folder)
 
     @staticmethod
     def _download(folder: Path, python: str, progress: Progress) -> None:
