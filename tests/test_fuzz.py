@@ -2,8 +2,9 @@
 operation, with the stateful phase following the OpenAPI document's links (upload -> register ->
 version -> file, alias, operations...). Zero server errors, and answers that match the document.
 
-Configuration and hooks are in tests/fuzz/ (what is not run, and why). The run is bounded
-(``--max-examples``, a fixed seed for a reproducible run) to about a minute.
+It runs on SQLite and on a real PostgreSQL (which refuses what SQLite lets by: NUL characters,
+over-long text). Configuration and hooks are in tests/fuzz/ (what is not run, and why). Each run
+is bounded (``--max-examples``, a fixed seed for a reproducible run) to well under a minute.
 """
 
 from __future__ import annotations
@@ -15,16 +16,21 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import ServerProcess, require, tar_bytes
+import pytest
+from conftest import ServerProcess, fresh_postgres_database, require, tar_bytes
 
 FUZZ = Path(__file__).with_name("fuzz")
-MAX_EXAMPLES = 15
+MAX_EXAMPLES = 10
 
 
-def test_schemathesis_finds_no_server_error_and_no_answer_off_the_document(tmp_path):
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_schemathesis_finds_no_server_error_and_no_answer_off_the_document(backend, tmp_path, request):
     require(importlib.util.find_spec("schemathesis") is not None, "schemathesis is not installed (the test extra)")
+    args = []
+    if backend == "postgresql":
+        args.append(f"--ModelHubApp.db_url={fresh_postgres_database(request.getfixturevalue('postgres_server'))}")
     # UV_OFFLINE: a deployment with an environment must not reach a package index
-    server = ServerProcess(tmp_path / "server", extra_env={"UV_OFFLINE": "1"})
+    server = ServerProcess(tmp_path / "server", extra_env={"UV_OFFLINE": "1"}, args=args)
     try:
         client = server.client()
         for name in ("fuzz-a", "fuzz-b"):
