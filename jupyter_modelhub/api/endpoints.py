@@ -103,7 +103,7 @@ class LogsHandler(EndpointHandlerBase):
 
     @route
     async def get(self, name: str, deployment: str):
-        tail = self.query_int("tail", 100, minimum=1, maximum=100_000)
+        tail = self.query_int("tail", 100, minimum=0, maximum=100_000)  # 0: only what comes next
         follow = self.query_bool("follow")
         limit = self.query_float("timeout", 3600)
         text = await self.run(self.deployments.tail, name, deployment, tail)

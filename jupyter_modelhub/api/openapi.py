@@ -130,7 +130,7 @@ PATHS["/models/{name}/versions/{version}/convert"] = {"post": _op(
     schemas.Operation, status="202", params=[_NAME, _VERSION], body=schemas.ConvertRequest)}
 
 _LOG_PARAMETERS = [
-    {"name": "tail", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100_000, "default": 100}},
+    {"name": "tail", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 100_000, "default": 100}},
     {"name": "follow", "in": "query", "schema": {"type": "boolean", "default": False}},
     {"name": "timeout", "in": "query", "description": "with follow: seconds to stream at most",
      "schema": {"type": "number", "minimum": 0, "default": 3600}},

@@ -49,7 +49,7 @@ class OperationLogHandler(OperationHandlerBase):
     @route
     async def get(self, operation_id: str):
         number = self.parse_id("operation id", operation_id)
-        tail = self.query_int("tail", 100, minimum=1, maximum=100_000)
+        tail = self.query_int("tail", 100, minimum=0, maximum=100_000)  # 0: only what comes next
         follow = self.query_bool("follow")
         limit = self.query_float("timeout", 3600)
         text = await self.run(self.operations.tail, number, tail)

@@ -414,7 +414,7 @@ class DeploymentManager(LoggingConfigurable):
 
     def tail(self, name: str, deployment: str, lines: int = 100) -> str:
         path = self.log_file(name, deployment)
-        if not path.exists():
+        if lines <= 0 or not path.exists():
             return ""
         with open(path, "rb") as f:
             f.seek(max(0, path.stat().st_size - max(lines, 1) * 400))

@@ -107,7 +107,7 @@ class OperationRunner(LoggingConfigurable):
 
     def tail(self, operation_id: int, lines: int = 100) -> str:
         path = self.log_path(operation_id)
-        if not path.exists():
+        if lines <= 0 or not path.exists():
             return ""
         with open(path, "rb") as f:
             f.seek(max(0, path.stat().st_size - max(lines, 1) * 400))
