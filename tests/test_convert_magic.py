@@ -48,7 +48,7 @@ def test_the_converted_version_serves_the_original_answers(kernel):
         "import numpy as np\n"
         "%deploy onnx-ep churn:2 --auth none\n"
         "answer = %invoke onnx-ep X[:50]\n"
-        "assert answer['label'] == clf.predict(X[:50]).tolist(), answer\n"
+        "assert answer['predictions'] == clf.predict(X[:50]).tolist(), answer  # the original's output names\n"
         "assert np.allclose(answer['probabilities'], clf.predict_proba(X[:50]), atol=1e-4)\n"
         "%undeploy onnx-ep")
     assert not out["error"], out
@@ -69,6 +69,6 @@ def test_a_dataframe_pipeline_converts_and_serves(kernel):
         "%convert plans:1 --sample df[:100]\n"
         "%deploy plans-ep plans:2 --auth none\n"
         "answer = %invoke plans-ep df[:20]\n"
-        "assert answer['label'] == pipe.predict(df[:20]).tolist(), answer\n"
+        "assert answer['predictions'] == pipe.predict(df[:20]).tolist(), answer\n"
         "%undeploy plans-ep")
     assert not out["error"], out

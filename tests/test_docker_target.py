@@ -102,6 +102,19 @@ def test_a_gpu_deploy_asks_the_engine_for_gpus_and_fails_clearly_without_one(ser
     server.client().undeploy("gpu-ep")
 
 
+def test_an_image_of_ones_own_gets_the_model_mounted_read_only(server, docker_client):
+    hub = server.client()
+    endpoint = hub.deploy("own-ep", "churn:1", target="docker", image="modelhub/churn:1", auth="none")
+    try:
+        answer = requests.post(endpoint["url"] + "/score", json={"data": X[:2].tolist()}, timeout=30)
+        assert answer.ok and answer.json()["predictions"] == CLF.predict(X[:2]).tolist()
+        (listed,) = containers_of(docker_client, server, "own-ep", running=True)
+        (mount,) = docker_client.containers.get(listed["Id"]).attrs["Mounts"]
+        assert mount["RW"] is False and mount["Destination"] == "/var/azureml-app/azureml-models/churn/1"
+    finally:
+        hub.undeploy("own-ep")
+
+
 def test_a_server_crash_keeps_the_container_and_undeploy_removes_it(server, docker_client, tmp_path):
     (running,) = containers_of(docker_client, server, "mix-ep", running=True)
     server.process.kill()

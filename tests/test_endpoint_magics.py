@@ -35,6 +35,9 @@ def test_deploy_shows_status_url_key_and_examples(kernel):
     assert not out["error"], out
     assert "endpoint churn-ep: healthy" in out["text"] and "key: " in out["text"]
     assert "curl -s http://127.0.0.1:" in out["text"] and "/score" in out["text"]
+    key = kernel.run("print(ep.key)")["text"].strip()
+    assert len(key) > 20 and key not in out["text"] and key not in out["html"], "the key is not saved in outputs"
+    assert "$MODELHUB_KEY" in out["text"] and key[-4:] in out["text"]
     assert "mlflow protocol" in out["html"] and "/v2/models/churn/versions/1/infer" in out["html"]
     assert "(churn@production)" in out["html"], "the alias asked for is shown beside the version it resolved to"
 

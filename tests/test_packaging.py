@@ -23,7 +23,9 @@ from sklearn.preprocessing import StandardScaler
 
 X, y = make_classification(300, 20, random_state=0)
 CLF = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
-CLF2 = make_pipeline(StandardScaler(), LogisticRegression(C=0.05)).fit(X, y)
+# new weights every run: the engine's build cache outlives test runs, and a model-only change must be new
+CLF2 = make_pipeline(StandardScaler(), LogisticRegression(C=0.05)).fit(
+    X + np.random.default_rng().normal(0, 1e-3, X.shape), y)
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +88,7 @@ def test_an_onnx_model_packaged_runs_as_a_container_like_a_process_deployment(se
         from_container = answers(url, rows, "churn", 2)
         from_process = answers(deployed["url"], rows, "churn", 2)
         assert from_container == from_process
-        assert from_container["score"]["label"] == CLF.predict(X[:3]).tolist()
+        assert from_container["score"]["predictions"] == CLF.predict(X[:3]).tolist()
         assert container.exec_run("id -u").output.decode().strip() == "10001", "runs as a non-root user"
     finally:
         container.remove(force=True)
@@ -147,6 +149,16 @@ def test_bad_package_requests_are_400s_and_build_nothing(server, tmp_path):
         assert response.status_code == code and words in response.json()["message"], (body, response.text)
     assert len(server.client().images()) == images_before
     assert server.client().operations(kind="build")["total"] == operations_before, "no build was started"
+
+
+def test_a_package_without_a_wheel_for_the_image_is_named(server, tmp_path):
+    from jupyter_modelhub.errors import ModelHubError
+
+    (tmp_path / "requirements.txt").write_text("docopt==0.6.2\n")  # published as a source archive only
+    with pytest.raises(ModelHubError) as failure:
+        server.client().package("churn:2", requirements=tmp_path / "requirements.txt", tag="modelhub/nowheel:1")
+    assert "docopt" in failure.value.message and "no wheel" in failure.value.message, failure.value.message
+    assert not [i for i in server.client().images() if i["tag"] == "modelhub/nowheel:1"]
 
 
 def test_a_version_with_an_image_cannot_be_deleted(server, onnx_image):

@@ -84,7 +84,10 @@ def _v2_tensor(name: str, values) -> dict:
 
 
 def examples(url: str, key: str | None, input_example, model: str, version: int) -> dict[str, dict[str, str]]:
-    """Ready-to-paste curl and Python calls for each protocol, built from the input example."""
+    """Ready-to-paste curl and Python calls for each protocol, built from the input example.
+
+    The key itself is never written into them (they end up in saved notebooks): they read it from
+    ``$MODELHUB_KEY``, which ``ep.key`` fills."""
     if input_example is None:
         return {}
     if isinstance(input_example, dict) and "columns" in input_example:
@@ -93,14 +96,14 @@ def examples(url: str, key: str | None, input_example, model: str, version: int)
         sample = pd.DataFrame(input_example["data"], columns=input_example["columns"])
     else:
         sample = input_example
-    auth = f' -H "Authorization: Bearer {key}"' if key else ""
+    auth = ' -H "Authorization: Bearer $MODELHUB_KEY"' if key else ""
     out = {}
     for protocol in PROTOCOLS:
         path, body = request_for(sample, protocol, model, version)
         out[protocol] = {
             "curl": f"curl -s {url}{path}{auth} -H 'Content-Type: application/json' -d '{body.decode()}'",
-            "python": (f"import requests\nrequests.post({(url + path)!r},"
-                       + (f" headers={{'Authorization': 'Bearer {key}'}}," if key else "")
+            "python": (("import os, requests\n" if key else "import requests\n") + f"requests.post({(url + path)!r},"
+                       + (" headers={'Authorization': 'Bearer ' + os.environ['MODELHUB_KEY']}," if key else "")
                        + f" json={json.loads(body)!r}).json()"),
         }
     return out

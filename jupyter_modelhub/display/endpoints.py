@@ -6,6 +6,11 @@ from html import escape
 
 from .base import STYLE, Listing, Result, state_html
 
+def masked(key: str) -> str:
+    """Enough of a key to tell which one it is, not enough to use it (outputs are saved)."""
+    return "•" * 8 + key[-4:]
+
+
 class EndpointInfo(Result):
     """A deployed endpoint: status, URL, key, examples to call it, and ``.predict(X)``."""
 
@@ -41,7 +46,7 @@ class EndpointInfo(Result):
         if self["mirror"]:
             lines.append(f"  mirror: {self['mirror']['percent']}% copied to {self['mirror']['deployment']}")
         if self.key:
-            lines.append(f"  key: {self.key}")
+            lines.append(f"  key: {masked(self.key)}  (ep.key has it; the examples read $MODELHUB_KEY)")
         example = self.examples().get("azure")
         if example:
             lines.append("  try: " + example["curl"])
@@ -57,7 +62,8 @@ class EndpointInfo(Result):
         )
         mirror = (f"<div>mirror: {self['mirror']['percent']}% copied to <b>{escape(self['mirror']['deployment'])}</b></div>"
                   if self["mirror"] else "")
-        key = f"<div>key: <code>{escape(self.key)}</code></div>" if self.key else ""
+        key = (f"<div>key: <code>{escape(masked(self.key))}</code> <span class='mh-muted'>(ep.key has it; the "
+               "examples read $MODELHUB_KEY)</span></div>") if self.key else ""
         calls = "".join(
             f"<details><summary>{name} protocol</summary><pre>{escape(ex['curl'])}</pre><pre>{escape(ex['python'])}</pre></details>"
             for name, ex in self.examples().items()

@@ -161,12 +161,16 @@ class OperationRunner(LoggingConfigurable):
     # -- the runner's thread -----------------------------------------------------------------
 
     def _loop(self) -> None:
+        last_complaint = 0.0
         while not self._stopping:
             try:
                 self._reap()
                 self._launch()
-            except Exception:  # a database hiccup must not end the runner
-                self.log.exception("Model Hub: the operation runner hit an error; retrying")
+            except Exception as exc:  # a database outage must not end the runner, nor flood the log
+                if time.monotonic() - last_complaint > 30:
+                    self.log.warning("Model Hub: the operation runner cannot reach its database (%s: %s); "
+                                     "retrying", type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
+                    last_complaint = time.monotonic()
             self._wake.wait(0.25)
             self._wake.clear()
 
