@@ -98,7 +98,7 @@ def test_a_gpu_deploy_asks_the_engine_for_gpus_and_fails_clearly_without_one(ser
     with pytest.raises(ModelHubError) as failure:
         server.client().deploy("gpu-ep", "churn:1", target="docker", gpu=True)
     assert "gpu" in failure.value.message.lower(), failure.value.message
-    assert containers_of(docker_client, server, "gpu-ep", running=True) == []
+    assert containers_of(docker_client, server, "gpu-ep") == [], "not even a created one is left"
     server.client().undeploy("gpu-ep")
 
 

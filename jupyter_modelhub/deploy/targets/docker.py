@@ -110,7 +110,13 @@ class ContainerInstance(Instance):
             inside = f"{MODEL_DIR}/{spec['model']}/{spec['version']}"
             kwargs["volumes"] = {spec["model_dir"]: {"bind": inside, "mode": "ro"}}
             kwargs["environment"].update(AZUREML_MODEL_DIR=inside, MODELHUB_MODEL_DIR=inside)
-        return _engine().containers.run(options["image"], **kwargs)
+        container = _engine().containers.create(options["image"], **kwargs)
+        try:
+            container.start()
+        except Exception:  # e.g. no GPU for device_requests: leave no created container behind
+            container.remove(force=True)
+            raise
+        return container
 
     def _pump_logs(self) -> None:
         """The container's output into the deployment's log, until it ends."""
