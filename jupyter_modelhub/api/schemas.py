@@ -287,6 +287,7 @@ class DeploymentInfo(BaseModel):
     state: str
     reason: str
     restarts: int
+    last_crash: Optional[str] = Field(None, description="when the deployment last crashed (UTC)")
     instances: int
     entry_script: Optional[str]
     reload: bool

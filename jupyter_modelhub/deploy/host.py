@@ -119,6 +119,7 @@ class Host:
         self.reconciling = asyncio.Lock()
         self.stopped = asyncio.Event()
         self.mirror_tasks: set[asyncio.Task] = set()
+        self.backoff: dict[str, int] = {}  # deployment name -> step of its restart backoff
 
     # -- status ----------------------------------------------------------------------------
 
@@ -181,13 +182,19 @@ class Host:
             await old.stop()
 
     async def watch(self, name: str, instance: Instance) -> None:
-        """Restart a deployment whose process died on its own, with exponential backoff."""
+        """Restart a deployment whose process died on its own, with exponential backoff that
+        starts again from its first step once the deployment has served for a healthy while
+        (``backoff_reset_s``); ``restarts`` counts them all, ``last_crash`` says when."""
+        healthy_since = time.monotonic()
         code = await instance.wait()
         if instance.stopping or self.stopped.is_set() or self.live.get(name) is not instance:
             return
         restarts = self.state.get(name, {}).get("restarts", 0) + 1
-        delay = min(30.0, 0.5 * 2 ** min(restarts - 1, 6))
-        self.set_state(name, state="restarting", restarts=restarts,
+        reset = time.monotonic() - healthy_since >= self.spec.get("backoff_reset_s", 60.0)
+        step = 1 if reset else self.backoff.get(name, 0) + 1
+        self.backoff[name] = step
+        delay = min(30.0, 0.5 * 2 ** min(step - 1, 6))
+        self.set_state(name, state="restarting", restarts=restarts, last_crash=time.time(),
                        reason=f"the scoring {instance.kind} exited with code {code}; restart {restarts} in {delay:.1f} s",
                        log_tail=instance.log_tail())
         await asyncio.sleep(delay)

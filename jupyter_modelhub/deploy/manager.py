@@ -59,6 +59,12 @@ def _alive(pid: int | None, folder: Path) -> bool:
     return b"jupyter_modelhub.deploy.host" in cmdline and str(folder).encode() in cmdline
 
 
+def _iso_epoch(seconds: float | None) -> str | None:
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(seconds, timezone.utc).isoformat(timespec="seconds")[:-6] + "Z" if seconds else None
+
+
 def _port_free(host: str, port: int) -> bool:
     with socket.socket() as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -79,6 +85,8 @@ class DeploymentManager(LoggingConfigurable):
     )
     script_roots = List(Unicode(), config=True, help="Folders entry scripts may be read from with --reload.")
     max_instances = Integer(8, config=True, help="Largest instance count of one deployment.")
+    backoff_reset = Float(60.0, config=True,
+                          help="Seconds a restarted deployment must serve before its restart backoff starts over.")
 
     def __init__(self, database: Database, registry: ModelRegistry, root: Path, **kwargs):
         super().__init__(**kwargs)
@@ -272,7 +280,8 @@ class DeploymentManager(LoggingConfigurable):
             }
         keys = [row.primary_key, row.secondary_key] if row.auth_mode == "key" else []
         return {"endpoint": row.name, "host": row.host, "port": row.port, "auth": {"mode": row.auth_mode, "keys": keys},
-                "traffic": row.traffic, "mirror": row.mirror, "deployments": deployments}
+                "traffic": row.traffic, "mirror": row.mirror, "deployments": deployments,
+                "backoff_reset_s": self.backoff_reset}
 
     def _apply(self, name: str) -> None:
         """Write the endpoint's spec and make its host act on it (starting the host if needed)."""
@@ -373,7 +382,8 @@ class DeploymentManager(LoggingConfigurable):
                 "ref": f"{d.version.model.name}:{d.version.version}", "requested": d.model_ref,
                 "flavor": d.version.flavor, "state": state.get("state", "stopped"),
                 "reason": state.get("reason", "" if state else "the endpoint's host is not running"),
-                "restarts": state.get("restarts", 0), "instances": d.settings.get("instances", 1),
+                "restarts": state.get("restarts", 0), "last_crash": _iso_epoch(state.get("last_crash")),
+                "instances": d.settings.get("instances", 1),
                 "entry_script": d.settings.get("entry_script"), "reload": d.settings.get("reload", False),
                 "log_tail": state.get("log_tail", ""), "updated_time": iso(d.updated_time),
                 "signature": d.version.signature, "input_example": d.version.input_example,
