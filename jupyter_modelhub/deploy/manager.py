@@ -116,6 +116,7 @@ class DeploymentManager(LoggingConfigurable):
         progress = progress or Progress()
         settings = self._check_request(endpoint, deployment, auth, settings)
         self._check_contract(endpoint, deployment, model, allow_contract_change)
+        self.registry.verify_files(model)  # a file changed on disk is refused by name, never served
         flavor = self.registry.get_version(model)["flavor"]
         if container:  # the image carries its environment: nothing to build here
             settings["container"] = container

@@ -53,6 +53,7 @@ class Packager(LoggingConfigurable):
         """Validate a package request (the version exists, names and paths are sound, an engine
         answers when one is needed); returns the version."""
         version = self.registry.get_version(model)
+        self.registry.verify_files(version["ref"])  # a file changed on disk is refused by name, never packaged
         if environment and (requirements or conda):
             raise InvalidInput("Give either --env NAME or --requirements/--conda FILE, not both.")
         if environment:
