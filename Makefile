@@ -3,6 +3,7 @@
 #   make demo   run notebooks/01-quickstart.ipynb headless and print what it did
 #   make test   set everything up and run every test
 #   make bench  run the benchmarks in bench/
+#   make soak   the 10-minute soak under mixed traffic (not part of make test)
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -13,7 +14,7 @@ PYTEST_ARGS ?=
 # The venv's tools first: jlpm's build scripts call `jupyter` and `jupyter-builder` by name.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: lab demo test bench install labextension clean migration
+.PHONY: lab demo test bench soak install labextension clean migration
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +43,10 @@ demo: install
 test: install
 	cd labextension && ../$(VENV)/bin/jlpm test
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# 10 minutes of mixed valid and malformed traffic (MODELHUB_SOAK_SECONDS to change it): no 5xx, flat memory.
+soak: install
+	$(PY) -m pytest tests/test_soak.py -m soak -s -p no:cacheprovider
 
 # The peer for bench/serving.py, in its own venv (mlflow pins packages the project's venv should not take).
 MLFLOW_VENV := .venv-mlflow
