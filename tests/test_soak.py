@@ -23,9 +23,8 @@ from conftest import ServerProcess, require
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 
-pytestmark = pytest.mark.soak
-
 SECONDS = int(os.environ.get("MODELHUB_SOAK_SECONDS", "600"))
+pytestmark = [pytest.mark.soak, pytest.mark.timeout(SECONDS + 300)]
 CONNECTIONS = 4
 X, y = make_classification(200, 20, random_state=0)
 
