@@ -187,11 +187,12 @@ class OperationRunner(LoggingConfigurable):
                     self._fail_dead(operation_id, "its worker process ended without reporting")
 
     def _launch(self) -> None:
+        active = self.store.active()  # one read per round: the counts and the queue come from it
         running: dict[str, int] = {}
-        for operation_id, kind, status, _pid in self.store.active():
+        for _id, kind, status, _pid in active:
             if status == "running":
                 running[kind] = running.get(kind, 0) + 1
-        for operation_id, kind, status, _pid in self.store.active():
+        for operation_id, kind, status, _pid in active:
             if self._stopping or status != "queued":
                 continue
             if running.get(kind, 0) >= self.max_parallel.get(kind, self.default_parallel):
