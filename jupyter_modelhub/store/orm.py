@@ -261,3 +261,27 @@ class Image(Base):
 
     version: Mapped[ModelVersion] = relationship()
     environment: Mapped[Environment] = relationship()
+
+
+class BatchEndpoint(Base):
+    """A named, reusable batch scoring configuration: a model version and Azure's batch settings.
+
+    Saving it again adds a version; the newest version is the one ``%batch NAME`` runs, and its
+    model version cannot be deleted while it exists.
+    """
+
+    __tablename__ = "batch_endpoints"
+    __table_args__ = (UniqueConstraint("name", "version", name="uq_batch_endpoint_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), nullable=False, index=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("model_versions.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    settings: Mapped[dict] = mapped_column(JSON, default=dict, nullable=False)
+    description: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    created_time: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    created_by: Mapped[str] = mapped_column(String(128), default="", nullable=False)
+
+    model_version: Mapped[ModelVersion] = relationship()
