@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from traitlets import Integer
 from traitlets.config import LoggingConfigurable
 
-from . import flavors
+from . import flavors, version_actions
 from .errors import Conflict, Damaged, InvalidInput, NotFound
 from .refs import MAX_VERSION, ModelRef, RefError, check_alias, check_name, check_tag_key, parse_ref
 from .store.artifacts import ArtifactStore
@@ -176,7 +176,7 @@ class ModelRegistry(LoggingConfigurable):
 
     def get_version(self, ref: str | ModelRef) -> dict:
         with self.db.read() as session:
-            return self._version_dict(session, self.resolve(session, ref))
+            return self._version_dicts(session, [self.resolve(session, ref)], with_actions=True)[0]
 
     def get_model(self, name: str, archived: bool = False) -> dict:
         """One model with all its versions (newest first) and aliases."""
@@ -210,7 +210,8 @@ class ModelRegistry(LoggingConfigurable):
         self, name: str | None = None, q: str = "", filter: str = "", flavor: str | None = None,
         archived: bool = False, page: int = 1, per_page: int = 50,
     ) -> dict:
-        """Versions matching every condition (of one model, or of all), newest first."""
+        """Versions matching every condition (of one model, or of all), newest first; those of one
+        model with what each is used by and its actions (what a panel shows beside them)."""
         page, per_page = self._check_page(page, per_page)
         stmt = self._matching_versions(filter, flavor, archived).join(Model)
         with self.db.read() as session:
@@ -223,7 +224,8 @@ class ModelRegistry(LoggingConfigurable):
                 stmt.order_by(ModelVersion.created_time.desc(), ModelVersion.id.desc())
                 .offset((page - 1) * per_page).limit(per_page)
             ).all()
-            return {"versions": self._version_dicts(session, rows), "total": total, "page": page, "per_page": per_page}
+            versions = self._version_dicts(session, rows, with_actions=name is not None)
+            return {"versions": versions, "total": total, "page": page, "per_page": per_page}
 
     def file_path(self, ref: str | ModelRef, path: str):
         """The on-disk path of one file of a version and its manifest entry, after checking that
@@ -532,7 +534,18 @@ class ModelRegistry(LoggingConfigurable):
     def _version_dict(self, session: Session, row: ModelVersion) -> dict:
         return self._version_dicts(session, [row])[0]
 
-    def _version_dicts(self, session: Session, rows: list[ModelVersion]) -> list[dict]:
+    def _version_dicts(self, session: Session, rows: list[ModelVersion], with_actions: bool = False) -> list[dict]:
+        out = self._plain_version_dicts(session, rows)
+        if with_actions:
+            derived = version_actions.derived_versions(session, [v["ref"] for v in out])
+            for row, version in zip(rows, out):
+                used_by = self._referrers(session, row)
+                children = derived.get(version["ref"], [])
+                version.update(used_by=used_by, derived_to=[child for child, _ in children],
+                               actions=version_actions.version_actions(version, used_by, children))
+        return out
+
+    def _plain_version_dicts(self, session: Session, rows: list[ModelVersion]) -> list[dict]:
         ids = [r.id for r in rows]
         tags = _tags_by_version(session, ids)
         aliases: dict[int, list[str]] = {}

@@ -125,6 +125,25 @@ class FileEntry(BaseModel):
     sha256: Optional[str] = None
 
 
+class Action(BaseModel):
+    allowed: bool
+    reason: str = Field(description="why not, in the words the refusing route would use; '' when allowed")
+
+
+class VersionActions(BaseModel):
+    """what can be done with the version now (computed by the server, so clients need no rules of their own)"""
+
+    deploy: Action
+    convert: Action = Field(description="to ONNX: scikit-learn versions not yet converted")
+    package: Action
+    alias: Action
+    tag: Action
+    archive: Action
+    restore: Action
+    download: Action
+    delete: Action
+
+
 class Version(BaseModel):
     name: str
     version: int
@@ -144,6 +163,10 @@ class Version(BaseModel):
     archived: bool
     aliases: list[str]
     existing: Optional[bool] = Field(None, description="on registration: true if an identical version was returned")
+    used_by: Optional[list[str]] = Field(None, description="what refers to it (endpoints, images, aliases, active "
+                                                           "operations); on one version and one model's versions")
+    derived_to: Optional[list[str]] = Field(None, description="versions derived from it (e.g. its ONNX conversion)")
+    actions: Optional[VersionActions] = None
 
 
 class ModelSummary(BaseModel):

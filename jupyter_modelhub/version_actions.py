@@ -1,0 +1,84 @@
+"""What can be done with a model version now, and why not: the ``actions`` of its REST representation.
+
+Clients (the JupyterLab panel above all) show an action disabled with the reason given here
+instead of guessing the rules themselves, so the rules live in one place, next to the registry
+that enforces them. The reasons repeat what the refusing route would answer (a version used by
+an endpoint cannot be deleted; only scikit-learn versions convert to ONNX) and add what a click
+in a panel cannot supply (a custom model needs an entry script, which a notebook gives).
+
+Not here: the refusals themselves (``registry``, ``convert.service``, ``deploy.manager``).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .store.orm import Model, ModelVersion
+
+ACTIONS = ("deploy", "convert", "package", "alias", "tag", "archive", "restore", "download", "delete")
+
+# flavors the scoring runtime serves without an entry script
+BUILTIN_SCORERS = ("sklearn", "onnx", "mlflow")
+
+
+def _allowed() -> dict:
+    return {"allowed": True, "reason": ""}
+
+
+def _refused(reason: str) -> dict:
+    return {"allowed": False, "reason": reason}
+
+
+def derived_versions(session: Session, refs: list[str]) -> dict[str, list[tuple[str, str]]]:
+    """ref -> (ref, flavor) of the versions derived from it, oldest first (one query for all)."""
+    out: dict[str, list[str]] = {}
+    if not refs:
+        return out
+    rows = session.execute(
+        select(ModelVersion.derived_from, Model.name, ModelVersion.version, ModelVersion.flavor)
+        .join(Model, Model.id == ModelVersion.model_id)
+        .where(ModelVersion.derived_from.in_(refs))
+        .order_by(ModelVersion.id)
+    ).all()
+    for parent, name, version, flavor in rows:
+        out.setdefault(parent, []).append((f"{name}:{version}", flavor))
+    return out
+
+
+def version_actions(version: dict, used_by: list[str], derived: list[tuple[str, str]]) -> dict:
+    """The actions of one version (a registry dict), given what uses it and what derives from it."""
+    ref, flavor = version["ref"], version["flavor"]
+    users = ", ".join(used_by)
+    in_use = f"used by {users}; move or remove those first" if used_by else ""
+    converted = [child for child, child_flavor in derived if child_flavor == "onnx"]
+    converting = [who for who in used_by if who.startswith("operation ") and "(convert," in who]
+
+    if flavor == "onnx":
+        origin = f" (converted from {version['derived_from']})" if version["derived_from"] else ""
+        convert = _refused(f"already an ONNX model{origin}")
+    elif flavor != "sklearn":
+        convert = _refused(f"only scikit-learn models convert to ONNX; {ref} is {flavor!r}")
+    elif converted:
+        convert = _refused(f"already converted: {', '.join(converted)}")
+    elif converting:
+        convert = _refused(f"being converted by {converting[0]}")
+    else:
+        convert = _allowed()
+
+    scorer = _allowed() if flavor in BUILTIN_SCORERS else _refused(
+        f"a {flavor!r} model needs an entry script: from a notebook, %deploy NAME {ref} --entry-script score.py")
+    package = _allowed() if flavor in BUILTIN_SCORERS else _refused(
+        f"a {flavor!r} model needs an entry script: from a notebook, %package {ref} --entry-script score.py")
+    archived = version["archived"]
+    return {
+        "deploy": scorer,
+        "convert": convert,
+        "package": package,
+        "alias": _allowed(),
+        "tag": _allowed(),
+        "archive": _refused("already archived") if archived else (_refused(in_use) if used_by else _allowed()),
+        "restore": _allowed() if archived else _refused("not archived"),
+        "download": _allowed() if version["files"] else _refused("it has no files"),
+        "delete": _refused(in_use) if used_by else _allowed(),
+    }

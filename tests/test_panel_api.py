@@ -1,0 +1,92 @@
+"""What the REST API tells the panel about a version: its actions (allowed, or why not), what uses it
+and what derives from it. On a real Jupyter server (pytest-jupyter), through REST as the panel calls it.
+
+The panel shows an action disabled with the server's reason; these tests hold the server to the
+same words as the route that would refuse.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import tar_bytes
+
+
+@pytest.fixture
+def api(jp_fetch):
+    async def call(method: str, path: str, body=None, raw: bytes | None = None, headers=None, **params):
+        kwargs = {"method": method, "raise_error": False, "headers": headers or {}}
+        if raw is not None:
+            kwargs["body"] = raw
+        elif body is not None:
+            kwargs["body"] = json.dumps(body)
+        elif method in ("POST", "PUT", "PATCH"):
+            kwargs["body"] = b""
+        response = await jp_fetch("modelhub", "api", *path.split("/"), params=params, **kwargs)
+        text = response.body.decode() if response.body else ""
+        return response.code, (json.loads(text) if text else None)
+
+    return call
+
+
+async def register(api, name: str, files: dict[str, bytes], **fields) -> dict:
+    status, upload = await api("POST", "uploads", raw=tar_bytes(files), headers={"Content-Type": "application/x-tar"})
+    assert status == 201, upload
+    status, version = await api("POST", f"models/{name}/versions", {"upload_id": upload["upload_id"], **fields})
+    assert status == 201, version
+    return version
+
+
+async def test_convert_is_refused_once_converted_with_the_converted_version_named(api):
+    await register(api, "churn", {"model.joblib": b"not really a pickle"}, flavor="sklearn")
+    status, fresh = await api("GET", "models/churn/versions/1")
+    assert status == 200
+    assert fresh["actions"]["convert"] == {"allowed": True, "reason": ""}
+    assert fresh["derived_to"] == [] and fresh["used_by"] == []
+
+    await register(api, "churn", {"model.onnx": b"onnx bytes"}, flavor="onnx", derived_from="churn:1")
+    status, converted = await api("GET", "models/churn/versions/1")
+    assert converted["actions"]["convert"] == {"allowed": False, "reason": "already converted: churn:2"}
+    assert converted["derived_to"] == ["churn:2"]
+    status, onnx = await api("GET", "models/churn/versions/2")
+    assert onnx["actions"]["convert"] == {"allowed": False, "reason": "already an ONNX model (converted from churn:1)"}
+    assert onnx["actions"]["deploy"]["allowed"] is True
+
+    # One model's version list carries the same actions, so a list row can disable its buttons.
+    status, page = await api("GET", "models/churn/versions")
+    by_ref = {v["ref"]: v for v in page["versions"]}
+    assert by_ref["churn:1"]["actions"] == converted["actions"]
+    assert by_ref["churn:2"]["actions"] == onnx["actions"]
+
+
+async def test_delete_and_archive_are_refused_with_who_uses_the_version(api):
+    await register(api, "fraud", {"model.onnx": b"1"}, flavor="onnx")
+    status, _ = await api("PUT", "models/fraud/aliases/production", {"version": 1})
+    assert status == 200
+    status, version = await api("GET", "models/fraud/versions/1")
+    assert version["used_by"] == ["alias fraud@production"]
+    for action in ("delete", "archive"):
+        assert version["actions"][action]["allowed"] is False
+        assert "alias fraud@production" in version["actions"][action]["reason"]
+    # the route refuses for the reason the action gave
+    status, error = await api("DELETE", "models/fraud/versions/1")
+    assert status == 409 and "alias fraud@production" in error["message"]
+
+    status, _ = await api("DELETE", "models/fraud/aliases/production")
+    status, free = await api("GET", "models/fraud/versions/1")
+    assert free["actions"]["delete"] == {"allowed": True, "reason": ""}
+    assert free["actions"]["restore"]["allowed"] is False
+    status, archived = await api("PATCH", "models/fraud/versions/1", {"archived": True})
+    assert archived["actions"]["archive"] == {"allowed": False, "reason": "already archived"}
+    assert archived["actions"]["restore"]["allowed"] is True
+
+
+async def test_a_custom_model_cannot_be_deployed_from_a_click_and_says_what_to_run(api):
+    await register(api, "scorer", {"model.txt": b"weights"}, flavor="custom")
+    status, version = await api("GET", "models/scorer/versions/1")
+    deploy = version["actions"]["deploy"]
+    assert deploy["allowed"] is False and "--entry-script" in deploy["reason"]
+    assert version["actions"]["convert"] == {
+        "allowed": False, "reason": "only scikit-learn models convert to ONNX; scorer:1 is 'custom'"}
+    assert version["actions"]["alias"]["allowed"] and version["actions"]["download"]["allowed"]
