@@ -1,0 +1,94 @@
+"""Online endpoints from the shell: ``deploy``, ``endpoints``, ``endpoint``, ``invoke``, ``logs``,
+``traffic``, ``undeploy``, with the flags of the endpoint magics. ``invoke`` sends a JSON or CSV
+file (or JSON text, or ``-`` for JSON on stdin) where ``%invoke`` takes a Python expression."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..display import Operation
+from ..magics.endpoints import EndpointMagics, parse_split
+from .base import CommandError, Commands, follow, hub, log_lines, read_data, show, wait
+
+
+def deploy(args: argparse.Namespace) -> None:
+    settings = {k: v for k, v in {
+        "max_batch_size": args.max_batch_size, "max_batch_wait_ms": args.max_batch_wait_ms, "cpu": args.cpu,
+        "memory": args.memory, "max_instances": args.max_instances, "kube_context": args.kube_context,
+        "namespace": args.namespace, "image": args.image}.items() if v is not None}
+    if args.target != "process":
+        settings.update(target=args.target, gpu=args.gpu, kserve=args.kserve)
+    client = hub(args)
+    answer = client.deploy(
+        args.endpoint, args.model, deployment=args.deployment, entry_script=args.entry_script, reload=args.reload,
+        env=args.env, instances=args.instances, auth=args.auth, port=args.port,
+        traffic=parse_split(args.traffic) if args.traffic else None, wait=False,
+        allow_contract_change=args.allow_contract_change, **settings)
+    if isinstance(answer, Operation) and not args.no_wait:
+        wait(answer, f"deploy {args.model} to {args.endpoint}/{args.deployment}")
+        answer = client.deployed(answer)
+    show(args, answer)
+
+
+def endpoints(args: argparse.Namespace) -> None:
+    show(args, hub(args).endpoints())
+
+
+def endpoint(args: argparse.Namespace) -> None:
+    show(args, hub(args).endpoint(args.endpoint))
+
+
+def invoke(args: argparse.Namespace) -> None:
+    data = read_data(args.payload, "The payload")
+    answer = hub(args).invoke(args.endpoint, data, protocol=args.protocol, deployment=args.deployment)
+    show(args, answer if args.json else _answer_text(answer))
+
+
+def _answer_text(answer) -> str:
+    import json
+
+    return answer if isinstance(answer, str) else json.dumps(answer, indent=2)
+
+
+def logs(args: argparse.Namespace) -> None:
+    client = hub(args)
+    if args.follow:
+        return follow(client.follow_logs(args.endpoint, args.deployment, args.tail), args.json)
+    log_lines(client.logs(args.endpoint, args.deployment, args.tail), args.json)
+
+
+def traffic(args: argparse.Namespace) -> None:
+    mirror = None
+    if args.no_mirror:
+        mirror = {}
+    elif args.mirror:
+        split = parse_split(args.mirror, "--mirror")
+        if len(split) != 1:
+            raise CommandError("--mirror takes one deployment and a percentage, e.g. --mirror green=10.")
+        (target, percent), = split.items()
+        mirror = {"deployment": target, "percent": percent}
+    split = parse_split(args.split) if args.split else None
+    client = hub(args)
+    show(args, client.endpoint(args.endpoint) if split is None and mirror is None
+         else client.set_traffic(args.endpoint, split, mirror))
+
+
+def undeploy(args: argparse.Namespace) -> None:
+    show(args, hub(args).undeploy(args.endpoint, args.deployment))
+
+
+def add_commands(commands: Commands) -> None:
+    magics = EndpointMagics
+    commands.add("deploy", deploy, "deploy a model as a local online endpoint: deploy churn-ep churn@production",
+                 magic=magics.deploy)
+    commands.add("endpoints", endpoints, "list endpoints with their state, URL, deployments and traffic")
+    commands.add("endpoint", endpoint, "one endpoint: state, URL, deployments, a ready-to-paste call",
+                 magic=magics.endpoint)
+    commands.add("invoke", invoke, "score data on an endpoint: invoke churn-ep rows.csv", magic=magics.invoke,
+                 drop=("--local",),
+                 change={"payload": {"nargs": None, "help": "a .json or .csv file, JSON text, or - for JSON on stdin"}})
+    commands.add("logs", logs, "a deployment's log; --follow streams it until Ctrl-C", magic=magics.logs)
+    commands.add("traffic", traffic, "split traffic between deployments: traffic churn-ep blue=90,green=10",
+                 magic=magics.traffic)
+    commands.add("undeploy", undeploy, "stop and delete an endpoint, or one of its deployments",
+                 magic=magics.undeploy)
