@@ -7,10 +7,13 @@ the Open Inference Protocol (``/v2``), scores with a built-in scorer for the mod
 prints ``MODELHUB_READY port=P`` on stdout once the model is loaded and the port listens.
 
 This package imports nothing else from jupyter_modelhub: it ships alone into images and
-processes. Its dependencies are tornado, numpy and orjson; onnxruntime for ONNX models,
-joblib and scikit-learn for scikit-learn models, mlflow for MLflow models. Importing it is cheap.
+processes. Its dependencies are httptools, uvloop (optional: asyncio's own loop otherwise), numpy
+and orjson; onnxruntime for ONNX models, joblib and scikit-learn for scikit-learn models, mlflow
+for MLflow models. Importing it is cheap.
 
-Modules: ``server`` (routes, auth, limits, access log, shutdown), ``workers`` (processes),
+Modules: ``http`` (HTTP/1.1 on httptools: keep-alive, pipelining, limits, timeouts), ``server``
+(auth, errors, accounting, shutdown), ``handlers`` (the route table, the routes that do not
+score), ``scoring`` (the scoring routes), ``workers`` (processes),
 ``scorers`` (models and entry scripts), ``protocols`` (request and response bodies),
 ``binary_tensors`` (the v2 binary tensor data extension), ``content_encoding`` (gzip, deflate),
 ``signature`` (input checks), ``outputs`` (the signature's output names and dtypes, whatever the

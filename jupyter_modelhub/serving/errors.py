@@ -7,12 +7,21 @@ they become 500 responses naming the exception type, and their traceback goes to
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 import orjson
-from tornado.httputil import responses
 
 _MLFLOW_CODES = {400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 404: "RESOURCE_DOES_NOT_EXIST",
-                 405: "BAD_REQUEST", 413: "REQUEST_LIMIT_EXCEEDED", 415: "BAD_REQUEST",
+                 405: "BAD_REQUEST", 408: "DEADLINE_EXCEEDED", 413: "REQUEST_LIMIT_EXCEEDED", 415: "BAD_REQUEST",
                  500: "INTERNAL_ERROR", 503: "TEMPORARILY_UNAVAILABLE", 504: "DEADLINE_EXCEEDED"}
+
+_REASONS = {status.value: status.phrase for status in HTTPStatus}
+_REASONS[499] = "Client Closed Request"  # nginx's name, for a client that left before its answer
+
+
+def reason(status: int) -> str:
+    """The reason phrase of a status code."""
+    return _REASONS.get(status, "Unknown")
 
 
 class ServingError(Exception):
@@ -39,7 +48,7 @@ def error_body(style: str, error: ServingError) -> bytes:
     elif style == "mlflow":
         body = {"error_code": _MLFLOW_CODES.get(status, "INTERNAL_ERROR"), "message": message}
     else:
-        body = {"message": message, "reason": responses.get(status, "Error")}
+        body = {"message": message, "reason": _REASONS.get(status, "Error")}
     if error.error_type:
         body["type"] = error.error_type
     return orjson.dumps(body)

@@ -1,7 +1,7 @@
 """The record of answered requests: one access line each on stdout, and their counts in the metrics.
 
-Each finished response calls :meth:`RequestLog.record`, which only keeps a tuple: the request's
-own path stays short. Lines are formatted and counts added in batches, every 64 requests, every
+Each answer calls :meth:`RequestLog.record`, which only keeps a tuple: the request's own path
+stays short. Lines are formatted and counts added in batches, every 64 requests, every
 quarter second, before ``/metrics`` answers and at shutdown. The price: at a scrape, another
 worker's counts may be up to a quarter second old.
 
@@ -30,12 +30,11 @@ class RequestLog:
         self._second = -1
         self._stamp = ""
 
-    def record(self, handler) -> None:
-        """Tornado's log_function: called once per response."""
-        request = handler.request
+    def record(self, request, seconds: float) -> None:
+        """An answered request (``http.Request``), ``seconds`` after it began to arrive."""
         pending = self._pending
-        pending.append((time.time(), handler.route, handler.get_status(), request.request_time(),
-                        request.remote_ip, request.method, request.uri, handler.batch))
+        pending.append((time.time(), request.route.index, request.status, seconds, request.connection.client,
+                        request.method, request.url, request.batch))
         if len(pending) >= _BATCH:
             self.flush()
 
@@ -51,7 +50,7 @@ class RequestLog:
             second = int(now)
             if second != self._second:
                 self._second, self._stamp = second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-            line = (f'{self._stamp}.{int((now - second) * 1000):03d}Z{self.tag} {ip} "{method} {uri}" '
+            line = (f'{self._stamp}.{int((now - second) * 1000):03d}Z{self.tag} {ip} "{method} {uri.decode("latin-1")}" '
                     f'{status} {seconds * 1000:.2f}ms{f" batch={batch}" if batch > 1 else ""}\n')
             if size + len(line) > _PIPE_PIECE and piece:
                 self._write(piece)

@@ -1,4 +1,4 @@
-"""One worker: the runtime its requests share, the route table, serving until SIGTERM.
+"""One worker: the runtime its requests share, serving on HTTP connections until SIGTERM.
 
 The port listens before the model is loaded: liveness answers at once, readiness and scoring
 once the model is in, and ``MODELHUB_READY port=P`` is printed then. Built-in scorers run on the
@@ -6,14 +6,20 @@ event loop, since onnxruntime answers in microseconds and a thread hand-off woul
 the call; entry scripts run in one thread per worker, as Azure ML runs them, under the request
 timeout. On SIGTERM the worker stops accepting, lets requests in flight finish and exits 0.
 
-Not here: the routes (``handlers.py``), bodies (``protocols.py``), models (``scorers.py``),
-processes (``workers.py``).
+:class:`Runtime` is what ``http.Connection`` calls (``http.Application``): it finds a request's
+route, checks the size limit and the key, runs the route, and answers errors in the route's
+protocol; every answer goes through :meth:`Runtime.send`, which records it in the access log
+and the metrics. The event loop is uvloop's where it is installed.
+
+Not here: HTTP (``http.py``), the routes (``handlers.py``, ``scoring.py``), bodies
+(``protocols.py``), models (``scorers.py``), processes (``workers.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import hmac
 import importlib.metadata
 import logging
 import signal
@@ -21,16 +27,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import orjson
-from tornado.httpserver import HTTPServer
-from tornado.ioloop import PeriodicCallback
-from tornado.web import Application
 
 from . import handlers, openapi, protocols, scorers, scoring
 from .batching import Batcher
-from .errors import ServingError
+from .errors import ServingError, error_body
+from .http import JSON, Connection
 from .metrics import Metrics
 from .requestlog import RequestLog
-from .scoring import ScoringRoute
 from .signature import Signature
 
 log = logging.getLogger("jupyter_modelhub.serving")
@@ -44,7 +47,7 @@ def _server_version() -> str:
 
 
 class Runtime:
-    """What the handlers of one worker share: options, the model, metrics, the access log."""
+    """What the requests of one worker share (options, the model, metrics, the access log), and how they are answered."""
 
     def __init__(self, options, metrics: Metrics, worker: int = 0, workers: int = 1):
         self.options = options
@@ -65,11 +68,11 @@ class Runtime:
         self.ready = False
         self.stopping = False
         self.in_flight = 0
-        self.reading: dict = {}  # scoring requests whose body is on its way -> deadline
+        self.connections: set[Connection] = set()
         self.loop = asyncio.get_running_loop()
         self.idle = asyncio.Event()
         self.stopped = asyncio.Event()
-        self.servers: list[HTTPServer] = []
+        self.servers: list[asyncio.AbstractServer] = []
         self.server_metadata = protocols.dumps(
             {"name": "jupyter_modelhub.serving", "version": _server_version(), "extensions": ["binary_tensor_data"]})
         self.openapi = protocols.dumps(openapi.document(self.name, self.version, self.signature, bool(self.auth_header)))
@@ -86,7 +89,7 @@ class Runtime:
             self.signature = loaded.signature
             if options.max_batch_size > 1:
                 self.batcher = Batcher(loaded.predict, options.max_batch_size, options.max_batch_wait_ms / 1000,
-                                       self.metrics.model_call)
+                                       self.metrics.model_call, self.others_may_send)
         self.platform = loaded.platform
         self.openapi = protocols.dumps(openapi.document(self.name, self.version, self.signature, bool(self.auth_header)))
         self.ready = True
@@ -99,15 +102,8 @@ class Runtime:
             outputs = self.scorer.predict(inputs)
         except Exception as exc:
             raise self.model_failure(exc) from None
-        self.metrics.model_call(1, _rows(inputs))
+        self.metrics.model_call(1, scoring.rows(inputs))
         return outputs
-
-    async def call_batched(self, inputs: dict) -> tuple[dict, int]:
-        """This request's share of a batched call's outputs, and how many requests shared it."""
-        try:
-            return await self.batcher.submit(inputs, _rows(inputs))
-        except Exception as exc:
-            raise self.model_failure(exc) from None
 
     async def run_script(self, body: bytes) -> bytes:
         try:
@@ -154,21 +150,91 @@ class Runtime:
         metadata["outputs"] = tensors(self.signature.outputs) if self.signature else []
         return metadata
 
-    # -- request accounting and shutdown -------------------------------------------------------
+    def others_may_send(self) -> bool:
+        """Whether a request may still come to join a batch: a connection without a request in
+        flight. Without one, waiting for company is waiting for nobody."""
+        return len(self.connections) > self.in_flight
 
-    def sweep(self) -> None:
-        """Disconnect clients that are too slow to send their request body."""
-        now = self.loop.time()
-        for scoring_request, deadline in list(self.reading.items()):
-            if now > deadline:
-                del self.reading[scoring_request]
-                log.info("closing a connection whose request body took over %g s", self.timeout)
-                scoring_request.request.connection.close()
+    def require_ready(self) -> None:
+        if not self.ready:
+            raise ServingError(503, "The server is shutting down." if self.stopping else "The model is still loading.")
+
+    # -- http.Application: requests in, answers out ----------------------------------------------
+
+    def connected(self, connection: Connection) -> None:
+        self.connections.add(connection)
+
+    def closed(self, connection: Connection) -> None:
+        self.connections.discard(connection)
+
+    def headers_received(self, request) -> None:
+        request.route, request.args = handlers.resolve(request.path)
+
+    def request_received(self, request) -> None:
+        """Check the size limit, the key and the method, then let the route answer (now or later)."""
+        self.in_flight += 1
+        route = request.route
+        try:
+            if request.too_large:
+                raise ServingError(413, f"The request body is larger than {self.max_bytes} bytes "
+                                        "(--max-request-bytes).")
+            if self.auth_header is not None and not route.public and not hmac.compare_digest(
+                    (request.header(b"authorization") or "").encode("latin-1"), self.auth_header):
+                raise ServingError(401, "This endpoint needs an 'Authorization: Bearer KEY' header with its key.")
+            if route.method is not None and request.method != route.method:
+                raise ServingError(405, f"{request.method} is not allowed here: send a {route.method}.")
+            route.serve(self, request)
+        except ServingError as error:
+            self.fail(request, error)
+        except Exception:
+            self.fail_unexpectedly(request)
+
+    def send(self, request, status: int, body: bytes, content_type: bytes = JSON, headers: dict | None = None) -> None:
+        """Answer a request, and account for it: access log, metrics, requests in flight."""
+        if request.answered:
+            return
+        request.respond(status, body, content_type, headers)
+        self.request_log.record(request, self.loop.time() - request.started)
+        self.request_done()
+
+    def fail(self, request, error: ServingError) -> None:
+        status = error.status
+        headers = ({"WWW-Authenticate": 'Bearer realm="modelhub"'} if status == 401
+                   else {"Allow": request.route.method} if status == 405 else None)
+        self.send(request, status, error_body(request.route.style, error), JSON, headers)
+
+    def fail_unexpectedly(self, request) -> None:
+        log.exception("unexpected error answering %s %s", request.method, request.uri)
+        self.fail(request, ServingError(500, "Internal server error; see the server's log."))
+
+    def disconnected(self, request) -> None:
+        """A request whose client went away before its answer: logged as 499, no longer in flight."""
+        self.request_log.record(request, self.loop.time() - request.started)
+        self.request_done()
+
+    def refused(self, request) -> None:
+        """What the connection answered itself (a request it could not parse, or too slow to come)."""
+        request.route = handlers.NOT_FOUND
+        self.request_log.record(request, self.loop.time() - request.started)
+
+    def failed(self, exc: BaseException) -> None:
+        log.error("unexpected error reading a request", exc_info=exc)
 
     def request_done(self) -> None:
         self.in_flight -= 1
         if self.stopping and self.in_flight == 0:
             self.idle.set()
+
+    # -- timers and shutdown -------------------------------------------------------------------
+
+    def sweep(self) -> None:
+        """Once a second: requests too slow to arrive (408) and idle keep-alive connections."""
+        now = self.loop.time()
+        for connection in list(self.connections):
+            connection.sweep(now)
+
+    def connection(self) -> Connection:
+        return Connection(self, self.max_bytes, self.timeout, max(75.0, self.timeout))
 
     def begin_shutdown(self) -> None:
         if not self.stopping:
@@ -179,44 +245,18 @@ class Runtime:
         """Stop accepting, let requests in flight finish (up to the request timeout), then stop."""
         self.ready = False
         for server in self.servers:
-            server.stop()
-            server.conn_params.no_keep_alive = True  # answers from now on close their connection
+            server.close()
+        for connection in list(self.connections):
+            connection.close_if_idle()  # answers from now on close their connection
         if self.in_flight:
             try:
                 await asyncio.wait_for(self.idle.wait(), self.timeout + 1)
             except asyncio.TimeoutError:
                 log.warning("stopping with %d requests still in flight", self.in_flight)
-        for server in self.servers:
-            await server.close_all_connections()
+        for connection in list(self.connections):
+            connection.abort()
         self.request_log.flush()
         self.stopped.set()
-
-
-# -- the application ---------------------------------------------------------------------------
-
-class ServingApp(Application):
-    """Tornado's application, with the scoring POSTs served by their ``ScoringRequest``."""
-
-    def get_handler_delegate(self, request, target_class, target_kwargs=None, path_args=None, path_kwargs=None):
-        if target_class is ScoringRoute:
-            return target_kwargs["serve"](target_kwargs["runtime"], request, path_args or [])
-        return super().get_handler_delegate(request, target_class, target_kwargs, path_args, path_kwargs)
-
-
-def make_app(runtime: Runtime) -> Application:
-    model = r"/v2/models/([^/]+)(?:/versions/([^/]+))?"
-    routes = [
-        (r"/", handlers.LivenessHandler), (r"/score", ScoringRoute, scoring.ScoreRequest),
-        (r"/ping", handlers.PingHandler), (r"/invocations", ScoringRoute, scoring.InvocationsRequest),
-        (r"/v2/?", handlers.V2ServerHandler), (r"/v2/health/live", handlers.V2LiveHandler),
-        (r"/v2/health/ready", handlers.V2ReadyHandler), (model + r"/ready", handlers.V2ModelReadyHandler),
-        (model + r"/infer", ScoringRoute, scoring.InferRequest), (model, handlers.V2ModelHandler),
-        (r"/metrics", handlers.MetricsHandler), (r"/openapi.json", handlers.OpenApiHandler),
-    ]
-    return ServingApp([(path, target, {"runtime": runtime, "serve": serve[0]} if serve else {"runtime": runtime})
-                       for path, target, *serve in routes],
-                      default_handler_class=handlers.NotFoundHandler, default_handler_args={"runtime": runtime},
-                      log_function=runtime.request_log.record, compress_response=False)
 
 
 # -- one worker --------------------------------------------------------------------------------
@@ -230,21 +270,17 @@ async def serve(options, sockets: list, metrics: Metrics, worker: int = 0, worke
     answered, instead of getting a 503 from an endpoint that was healthy a moment ago.
     """
     runtime = Runtime(options, metrics, worker, workers)
-    # Scoring requests enforce the size limit themselves (413, reading up to twice the limit to
-    # keep the connection) and the body timeout (swept once a second, not a timer per request);
-    # Tornado's own limit sits just above, for the other routes.
-    server = HTTPServer(make_app(runtime), max_body_size=2 * options.max_request_bytes + 1, decompress_request=False,
-                        idle_connection_timeout=max(75.0, options.request_timeout))
-    if listen_first:
-        server.add_sockets(sockets)
-    runtime.servers.append(server)
     loop = asyncio.get_running_loop()
+
+    async def listen() -> None:
+        for sock in sockets:
+            runtime.servers.append(await loop.create_server(runtime.connection, sock=sock, backlog=1024))
+
+    if listen_first:
+        await listen()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, runtime.begin_shutdown)
-    flusher = PeriodicCallback(runtime.request_log.flush, 250)
-    flusher.start()
-    sweeper = PeriodicCallback(runtime.sweep, 1000)
-    sweeper.start()
+    timers = [_every(loop, 0.25, runtime.request_log.flush), _every(loop, 1.0, runtime.sweep)]
     try:
         await runtime.load()
     except Exception as exc:
@@ -254,7 +290,7 @@ async def serve(options, sockets: list, metrics: Metrics, worker: int = 0, worke
             log.exception("cannot load the model")
         return 1
     if not listen_first:
-        server.add_sockets(sockets)
+        await listen()
     # What loading made lives as long as the process: keep the collector from scanning it again.
     gc.collect()
     gc.freeze()
@@ -263,15 +299,26 @@ async def serve(options, sockets: list, metrics: Metrics, worker: int = 0, worke
         if on_ready is not None:
             on_ready(sockets[0].getsockname()[1])
     await runtime.stopped.wait()
-    flusher.stop()
-    sweeper.stop()
+    for timer in timers:
+        timer.stop()
     return 0
 
 
-def _rows(inputs: dict) -> int:
-    for array in inputs.values():
-        return len(array) if array.ndim else 1
-    return 0
+class _every:
+    """Call ``function`` every ``seconds`` on the loop until stopped."""
+
+    def __init__(self, loop, seconds: float, function):
+        self.loop, self.seconds, self.function = loop, seconds, function
+        self.handle = loop.call_later(seconds, self._tick)
+
+    def _tick(self) -> None:
+        try:
+            self.function()
+        finally:
+            self.handle = self.loop.call_later(self.seconds, self._tick)
+
+    def stop(self) -> None:
+        self.handle.cancel()
 
 
 def read_signature(path: Path | None) -> Signature | None:
