@@ -88,3 +88,23 @@ def test_a_handle_used_after_undeploy_says_the_endpoint_is_gone(kernel):
                      "gone.predict(X[:1])")
     assert out["error"].startswith("NotFound: Endpoint 'gone-ep' no longer exists: it was deleted (%undeploy)"), out
     assert "%deploy gone-ep MODEL" in out["error"] and "healthy" not in out["error"]
+
+
+def test_deploy_env_runs_in_a_registered_environment_and_shows_it(kernel, tmp_path):
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("six==1.16.0\n")
+    out = kernel.run(f"%env create six-env --requirements {requirements}")
+    assert not out["error"] and "six-env:1" in out["text"], out
+    script = tmp_path / "score.py"
+    script.write_text("import sys\ndef init():\n    pass\ndef run(raw_data):\n    import six\n"
+                      "    return {'prefix': sys.prefix, 'six': six.__version__}\n")
+    out = kernel.run(f"%deploy six-ep churn:1 --env six-env --entry-script {script} --auth none\n"
+                     "r = %invoke six-ep {\"data\": []}\nprint(r)")
+    assert not out["error"], out
+    assert "'six': '1.16.0'" in out["text"] and "/envs/" in out["text"], "it runs in the environment's venv"
+    shown = kernel.run("%endpoint six-ep")
+    assert "env six-env:1" in shown["text"] and "env six-env:1" in shown["html"], shown
+    out = kernel.run(f"%deploy six-ep churn:1 --env {requirements}")
+    assert "--requirements" in out["error"] and "is a file" in out["error"], out
+    assert "No environment 'nope'" in kernel.run("%deploy six-ep churn:1 --env nope")["error"]
+    kernel.run("%undeploy six-ep")

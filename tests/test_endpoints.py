@@ -292,12 +292,12 @@ ENV_SCRIPT = textwrap.dedent("""
 def test_a_requirements_file_gets_an_isolated_cached_environment(hub, hub_server, tmp_path):
     (tmp_path / "score.py").write_text(ENV_SCRIPT)
     (tmp_path / "requirements.txt").write_text("six==1.16.0\n")
-    ep = hub.deploy("env-ep", "churn:1", entry_script=tmp_path / "score.py", env=tmp_path / "requirements.txt", auth="none")
+    ep = hub.deploy("env-ep", "churn:1", entry_script=tmp_path / "score.py", requirements=tmp_path / "requirements.txt", auth="none")
     answer = requests.post(ep["url"] + "/score", json={"data": []}, timeout=10).json()
     assert answer["six"] == "1.16.0" and answer["prefix"].startswith(str(hub_server.root / "envs"))
     started = time.perf_counter()
     again = hub.deploy("env-ep", "churn:1", deployment="green", entry_script=tmp_path / "score.py",
-                       env=tmp_path / "requirements.txt", auth="none")
+                       requirements=tmp_path / "requirements.txt", auth="none")
     assert time.perf_counter() - started < 15, "the cached environment is reused, not rebuilt"
     assert len(list((hub_server.root / "envs").glob("*/.ready"))) == 1
     assert again["state"] == "healthy"

@@ -53,7 +53,7 @@ def test_an_interrupt_stops_waiting_not_the_build(kernel, hub_server, tmp_path):
             hub_server.session.post(hub_server.url + f"api/kernels/{kernel.kernel_id}/interrupt")
 
         threading.Thread(target=interrupt_once_the_build_runs, daemon=True).start()
-        out = kernel.run(f"%deploy stall-ep opsm:1 --env {requirements}")
+        out = kernel.run(f"%deploy stall-ep opsm:1 --requirements {requirements}")
         assert out["widgets"] == 1, out
         assert "Stopped waiting; operation" in out["text"] and "--cancel stops it" in out["text"], out
         assert kernel.run("print(1 + 1)")["text"].strip() == "2", "the kernel is free again"

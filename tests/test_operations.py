@@ -173,42 +173,69 @@ def test_four_conversions_queue_while_the_api_keeps_answering(server):
 
 def test_a_deploy_with_an_environment_is_an_operation(server):
     response = api(server, "POST", "endpoints/opsenv-ep/deployments",
-                   json={"model": "churn:1", "environment": "six==1.16.0\n", "auth": "none"})
+                   json={"model": "churn:1", "requirements": "six==1.16.0\n", "auth": "none"})
     assert response.status_code == 202, response.text
     final = wait_for_end(server, response.json()["id"], 300)
     assert final["status"] == "succeeded", final
     assert final["kind"] == "deploy" and final["subject"] == "opsenv-ep"
     assert final["link"] == {"type": "endpoint", "name": "opsenv-ep"} and final["result"]["state"] == "healthy"
     log = api(server, "GET", f"operations/{final['id']}/log").text
-    assert "installing" in log and "six" in log, log
+    assert "locking" in log and "installing" in log and "six" in log, log
     answer = requests.post(final["result"]["url"] + "/score", json={"data": X[:2].tolist()}, timeout=10)
     assert answer.ok
+    made = api(server, "GET", "environments/churn-env").json()
+    assert "six==1.16.0" in made["lock"] and any(line.startswith("scikit-learn==") for line in made["lock"]), \
+        "the requirements, with what a scikit-learn model needs"
+    assert final["result"]["deployments"][0]["environment"] == made["ref"], "the deployment records its environment"
+    assert (server.root / "envs" / made["hash"][:16] / ".ready").exists(), "the venv is keyed by the environment's hash"
     again = api(server, "POST", "endpoints/opsenv-ep/deployments",
-                json={"model": "churn:1", "environment": "six==1.16.0\n", "auth": "none"})
-    assert again.status_code == 200, "a cached environment deploys in the request"
+                json={"model": "churn:1", "requirements": "six==1.16.0\n", "auth": "none"})
+    assert again.status_code == 200, "the same requirements reuse the environment and its venv, in the request"
+    assert api(server, "GET", "environments/churn-env").json()["ref"] == made["ref"], "reused by content"
+    by_name = api(server, "POST", "endpoints/opsenv-ep/deployments",
+                  json={"model": "churn:1", "deployment": "green", "environment": made["ref"], "auth": "none"})
+    assert by_name.status_code == 200, "an environment whose venv exists deploys in the request"
+    green = next(d for d in by_name.json()["deployments"] if d["name"] == "green")
+    assert green["environment"] == made["ref"] and green["state"] == "healthy"
+    assert api(server, "GET", "endpoints/opsenv-ep").json()["deployments"][0]["environment"] == made["ref"]
     server.client().undeploy("opsenv-ep")
+
+
+def test_bad_environment_requests_are_refused_and_start_nothing(server):
+    before = api(server, "GET", "operations", params={"kind": "deploy"}).json()["total"]
+    cases = [({"environment": "nope"}, 404, "No environment 'nope'"),
+             ({"environment": "churn-env:x"}, 400, "expected NAME or NAME:VERSION"),
+             ({"requirements": "six\n--find-links /etc\n"}, 400, "Unsupported requirement"),
+             ({"requirements": "six\n", "environment": "churn-env"}, 400, "not both")]
+    for body, code, words in cases:
+        response = api(server, "POST", "endpoints/bad-env-ep/deployments", json={"model": "churn:1", **body})
+        assert response.status_code == code and words in response.json()["message"], (body, response.text)
+    assert api(server, "GET", "operations", params={"kind": "deploy"}).json()["total"] == before
+    assert api(server, "GET", "endpoints/bad-env-ep").status_code == 404
 
 
 def test_cancelling_a_build_stops_its_processes_and_leaves_nothing(server, stalling_index):
     envs_before = environments(server)
+    environments_before = api(server, "GET", "environments").json()
     response = api(server, "POST", "endpoints/cancel-ep/deployments",
-                   json={"model": "churn:1", "environment": stalling_index.requirements(), "auth": "none"})
+                   json={"model": "churn:1", "requirements": stalling_index.requirements(), "auth": "none"})
     operation = response.json()
     assert response.status_code == 202
     assert stalling_index.asked.wait(60), "uv asked the index: the build is running"
     pid = worker_pid(server, operation["id"])
     assert pid is not None and len(processes_in_group(pid)) >= 2, "the worker and uv, in one group"
     current = api(server, "GET", f"operations/{operation['id']}").json()
-    assert current["status"] == "running" and "installing" in current["progress"]["message"]
+    assert current["status"] == "running" and "locking" in current["progress"]["message"]
     cancelled = api(server, "POST", f"operations/{operation['id']}/cancel")
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled", cancelled.text
     assert processes_in_group(pid) == [], "no process of the operation is left"
-    assert environments(server) == envs_before, "no environment was added"
+    assert environments(server) == envs_before, "no venv was added"
+    assert api(server, "GET", "environments").json() == environments_before, "no environment was recorded"
     assert not list((server.root / "envs").glob("*.partial-*")), "no half-built environment is left"
     assert api(server, "GET", "endpoints/cancel-ep").status_code == 404, "no endpoint was made"
     assert api(server, "POST", f"operations/{operation['id']}/cancel").status_code == 409
     retry = api(server, "POST", "endpoints/cancel-ep/deployments",
-                json={"model": "churn:1", "environment": "six==1.16.0\n", "auth": "none"})
+                json={"model": "churn:1", "requirements": "six==1.16.0\n", "auth": "none"})
     assert retry.status_code in (200, 201, 202)
     if retry.status_code == 202:
         assert wait_for_end(server, retry.json()["id"], 300)["status"] == "succeeded"
@@ -231,7 +258,7 @@ def test_a_killed_server_adopts_live_operations_and_fails_dead_ones(tmp_path, st
     ids = []
     for name in ("live-ep", "dead-ep"):
         response = api(server, "POST", f"endpoints/{name}/deployments",
-                       json={"model": "m", "environment": stalling_index.requirements()})
+                       json={"model": "m", "requirements": stalling_index.requirements()})
         ids.append(response.json()["id"])
     wait_until(lambda: all(worker_pid(server, i) for i in ids), 60, "both workers")
     wait_until(lambda: all(api(server, "GET", f"operations/{i}").json()["status"] == "running" for i in ids),

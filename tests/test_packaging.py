@@ -245,3 +245,32 @@ def test_parity_reports_a_container_that_pins_another_scikit_learn(server, tmp_p
     row = next(r for r in report["versions"] if r["name"] == "scikit-learn")
     assert row == {"name": "scikit-learn", "kernel": sklearn.__version__, "remote": other, "same": False}
     assert "<- differs" in report.text(), "the difference is shown, not hidden"
+
+
+def test_a_process_venv_installs_from_the_environments_wheelhouse_with_no_index(tmp_path):
+    """With a wheelhouse for the environment's hash, the venv of a process deployment needs no
+    index (the one the lock names here is closed); without one, it asks that index."""
+    import subprocess
+    import sys
+
+    from jupyter_modelhub.errors import InvalidInput
+    from jupyter_modelhub.packaging.environments import SERVER_PYTHON
+    from jupyter_modelhub.packaging.venvs import EnvironmentBuilder
+
+    builder = EnvironmentBuilder(tmp_path, None)
+    env = {"ref": "six-env:1", "hash": "a1" * 32, "python": SERVER_PYTHON,
+           "lock": ["--index-url http://127.0.0.1:9/simple/", "six==1.16.0"]}
+    with pytest.raises(InvalidInput) as failure:
+        builder.python_for(env)
+    assert "127.0.0.1:9" in failure.value.message or "onnect" in failure.value.message, failure.value.message
+    assert not builder.is_built(env) and not list(builder.folder.glob("*.partial-*")), "nothing half-made is left"
+
+    wheels = tmp_path / "wheelhouses" / env["hash"]
+    subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "six==1.16.0",
+                    "--dest", str(wheels)], check=True, capture_output=True, timeout=120)
+    (wheels / ".complete").write_text("")
+    python = builder.python_for(env)
+    assert python == str(builder.folder / env["hash"][:16] / "bin" / "python"), "keyed by the environment's hash"
+    probe = subprocess.run([python, "-c", "import six, jupyter_modelhub.serving as s, sys; print(six.__version__)"],
+                           capture_output=True, text=True, timeout=60)
+    assert probe.stdout.strip() == "1.16.0", probe.stderr

@@ -348,7 +348,7 @@ def test_activity_section(lab: LabServer, browser_page) -> None:
     # An environment build cancelled from the panel while uv runs (it waits on a held index).
     with StallingIndex() as index:
         building = _start(lab, "endpoints/held-ep/deployments", {
-            "model": "scorer:1", "auth": "none", "environment": index.requirements("six==1.16.0"),
+            "model": "scorer:1", "auth": "none", "requirements": index.requirements("six==1.16.0"),
         })
         assert index.asked.wait(60), "uv never asked the index: the build did not start"
         build = activity.locator(f'.jp-ModelHub-operation[data-operation="{building}"]')
@@ -368,7 +368,7 @@ def test_activity_section(lab: LabServer, browser_page) -> None:
 
     deploy = lab.post("endpoints/iso-ep/deployments", {
         "model": "scorer:1", "auth": "none",
-        "environment": f"scikit-learn=={sklearn.__version__}\nsix\n",
+        "requirements": f"scikit-learn=={sklearn.__version__}\nsix\n",
     })
     assert deploy.status_code == 202, (deploy.status_code, deploy.text)
     deploying = activity.locator(f'.jp-ModelHub-operation[data-operation="{deploy.json()["id"]}"]')

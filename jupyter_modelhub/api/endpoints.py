@@ -52,7 +52,8 @@ class DeploymentsHandler(EndpointHandlerBase):
             return
         if target == "docker":
             container = docker.container_options(fields, options)
-            await self.run(self.deployments.needs_build, name, **{**fields, "environment": None})  # names, contract
+            await self.run(self.deployments.needs_build, name, **{**fields, "environment": None,
+                                                                  "requirements": None})  # names, contract
             operation = await self.run(self.settings["modelhub_operations"].submit, "deploy", name,
                                        {"endpoint": name, **fields, "container": container}, user=self.user_name)
             self.accepted(operation)

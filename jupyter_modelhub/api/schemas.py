@@ -247,7 +247,11 @@ class DeployRequest(Strict):
     entry_script: Optional[EntryScript] = Field(None, description="an Azure-style score.py: init() and run(raw_data)")
     entry_script_path: Optional[str] = Field(None, description="with reload: a file under the server's root to watch")
     reload: bool = False
-    environment: Optional[str] = Field(None, description="requirements (one per line) for an isolated environment")
+    environment: Optional[str] = Field(None, max_length=200, description="NAME or NAME:VERSION of an environment "
+                                                                        "(see /environments) to run in")
+    requirements: Optional[str] = Field(None, max_length=1_000_000,
+                                        description="a requirements file's text: an environment MODEL-env is made of "
+                                                    "it (or reused by content) and the deployment runs in it")
     instances: Optional[Int] = Field(None, ge=1, description="at most c.DeploymentManager.max_instances",
                                      json_schema_extra={"maximum": 8})  # its default
     traffic: Optional[dict[Label, Annotated[Int, Percent]]] = None
@@ -314,6 +318,8 @@ class DeploymentInfo(BaseModel):
     instances: int
     entry_script: Optional[str]
     reload: bool
+    environment: Optional[str] = Field(None, description="NAME:VERSION of the environment it runs in (none: the "
+                                                         "server's Python)")
     log_tail: str
     updated_time: str
     signature: Optional[Signature]

@@ -215,14 +215,16 @@ class ModelHubClient:
     def deploy(
         self, endpoint: str, model: str, *, deployment: str = "blue", entry_script: str | os.PathLike | None = None,
         reload: bool = False, instances: int | None = None, traffic: dict | None = None, auth: str = "key",
-        port: int | None = None, env: str | os.PathLike | None = None, wait: bool = True, progress=None,
-        allow_contract_change: bool = False, **settings,
+        port: int | None = None, env: str | None = None, requirements: str | os.PathLike | None = None,
+        wait: bool = True, progress=None, allow_contract_change: bool = False, **settings,
     ) -> display.EndpointInfo | display.Operation:
         """Deploy ``model`` (NAME, NAME:V or NAME@ALIAS) as ``endpoint``/``deployment``; returns once ready.
 
-        ``env`` is a requirements file: the deployment then runs in an isolated environment with
-        those packages (built once with uv, then reused). Building it is an operation: with
-        ``wait=False`` that operation is returned at once; ``progress`` sees it while waiting.
+        ``env`` names an environment (NAME or NAME:VERSION, see ``environments()``);
+        ``requirements`` is a requirements file an environment is made of (or reused by content).
+        The deployment then runs in a virtual environment of it (built once with uv, then reused).
+        Building it is an operation: with ``wait=False`` that operation is returned at once;
+        ``progress`` sees it while waiting.
         A version whose inputs or outputs differ from what the endpoint answers now is refused
         (``Conflict``, with the differences) unless ``allow_contract_change``.
         """
@@ -231,10 +233,12 @@ class ModelHubClient:
         if allow_contract_change:
             body["allow_contract_change"] = True
         if env is not None:
-            path = Path(env).expanduser()
-            if not path.is_file():
-                raise InvalidInput(f"Requirements file {str(env)!r} does not exist (relative to {os.getcwd()}).")
-            body["environment"] = path.read_text()
+            if isinstance(env, os.PathLike) or Path(str(env)).expanduser().is_file():
+                raise InvalidInput(f"--env takes an environment NAME[:VERSION]; {str(env)!r} is a file: give it as "
+                                   "--requirements FILE (requirements=...) to make an environment of it.")
+            body["environment"] = env
+        if requirements is not None:
+            body["requirements"] = _read_text(requirements, "Requirements file")
         if entry_script is not None:
             path = Path(entry_script).expanduser()
             if not path.is_file():

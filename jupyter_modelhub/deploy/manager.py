@@ -94,7 +94,7 @@ class DeploymentManager(LoggingConfigurable):
         self.folder = Path(root).resolve() / "endpoints"
         self.folder.mkdir(parents=True, exist_ok=True)
         self._children: dict[str, subprocess.Popen] = {}
-        self.environments = EnvironmentBuilder(Path(root).resolve(), parent=self)
+        self.environments = EnvironmentBuilder(Path(root).resolve(), database, parent=self)
         registry.reference_checks.append(self._deployment_references)
 
     # -- deploying -------------------------------------------------------------------------
@@ -102,14 +102,16 @@ class DeploymentManager(LoggingConfigurable):
     def deploy(
         self, endpoint: str, model: str, *, deployment: str = "blue", entry_script: dict | None = None,
         entry_script_path: str | None = None, reload: bool = False, traffic: dict | None = None,
-        auth: str = "key", port: int | None = None, environment: str | None = None, user: str = "",
-        progress: Progress | None = None, allow_contract_change: bool = False, container: dict | None = None,
-        **settings,
+        auth: str = "key", port: int | None = None, environment: str | None = None,
+        requirements: str | None = None, user: str = "", progress: Progress | None = None,
+        allow_contract_change: bool = False, container: dict | None = None, **settings,
     ) -> dict:
         """Create or update ``endpoint``'s deployment to serve ``model``; waits until it is ready.
 
-        ``environment`` is a requirements list; without it the deployment uses the server's Python.
-        Building an environment is long work: the REST API runs such a deploy as an operation
+        ``environment`` names a registered environment (NAME[:VERSION]); ``requirements`` (a
+        requirements file's text) makes or reuses one by content; the deployment then runs in that
+        environment's venv and records which environment it uses. Without either it uses the
+        server's Python. Locking or building an environment is long work: the REST API runs such a deploy as an operation
         (``needs_build`` tells which), and ``progress`` hears about the build. A version whose
         contract differs from the endpoint's is refused unless ``allow_contract_change``.
         """
@@ -117,24 +119,33 @@ class DeploymentManager(LoggingConfigurable):
         settings = self._check_request(endpoint, deployment, auth, settings)
         self._check_contract(endpoint, deployment, model, allow_contract_change)
         self.registry.verify_files(model)  # a file changed on disk is refused by name, never served
-        flavor = self.registry.get_version(model)["flavor"]
+        version = self.registry.get_version(model)
         if container:  # the image carries its environment: nothing to build here
             settings["container"] = container
         else:
-            settings["python"] = self.environments.python_for(environment, flavor, progress)
+            if requirements:
+                progress.step("locking the environment with uv", 0, 4)
+            env = self.environments.resolve(version["name"], version["flavor"], environment=environment,
+                                            requirements=requirements, user=user)
+            settings["python"] = self.environments.python_for(env, progress)
+            if env:
+                settings["environment"] = env["ref"]
         progress.step(f"starting {endpoint}/{deployment}", 3, 4)
         with progress.final():  # from here the endpoint changes: finish rather than leave it half-made
             script = self._place_script(endpoint, deployment, entry_script, entry_script_path, reload)
             return self._deploy(endpoint, model, deployment, script, reload, traffic, auth, port, user, settings)
 
     def needs_build(self, endpoint: str, model: str, *, deployment: str = "blue", auth: str = "key",
-                    environment: str | None = None, allow_contract_change: bool = False, **settings) -> bool:
+                    environment: str | None = None, requirements: str | None = None,
+                    allow_contract_change: bool = False, **settings) -> bool:
         """Check a deploy request as ``deploy`` would (a bad one is a 400 or 409 now, not a failed
-        operation); True if it must build an environment first."""
+        operation: an unknown environment is a 404, a bad requirement a 400); True if it must lock
+        or build an environment first."""
         self._check_request(endpoint, deployment, auth, {k: v for k, v in settings.items() if k in SETTINGS})
         self._check_contract(endpoint, deployment, model, allow_contract_change)
-        flavor = self.registry.get_version(model)["flavor"]
-        return self.environments.needs_build(environment, flavor)
+        version = self.registry.get_version(model)
+        return self.environments.needs_build(self.environments.resolve(
+            version["name"], version["flavor"], environment=environment, requirements=requirements, create=False))
 
     def _check_contract(self, endpoint: str, deployment: str, model: str, allow: bool) -> None:
         """Refuse (409) a version whose inputs or outputs differ from what the endpoint's clients get
@@ -210,7 +221,7 @@ class DeploymentManager(LoggingConfigurable):
         return self.get_endpoint(endpoint)
 
     def _check_settings(self, settings: dict) -> dict:
-        unknown = set(settings) - set(SETTINGS) - {"python"}
+        unknown = set(settings) - set(SETTINGS) - {"python", "environment"}
         if unknown:
             raise InvalidInput(f"Unknown deployment settings: {', '.join(sorted(unknown))}.")
         instances = settings.get("instances") or 1
@@ -389,6 +400,7 @@ class DeploymentManager(LoggingConfigurable):
                 "log_tail": state.get("log_tail", ""), "updated_time": iso(d.updated_time),
                 "signature": d.version.signature, "input_example": d.version.input_example,
                 "target": "docker" if d.settings.get("container") else "process",
+                "environment": d.settings.get("environment"),
                 "image": (d.settings.get("container") or {}).get("image"), "container": state.get("pid")
                 if d.settings.get("container") else None,
             })

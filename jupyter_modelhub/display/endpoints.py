@@ -40,7 +40,8 @@ class EndpointInfo(Result):
         for d in self["deployments"]:
             share = self["traffic"].get(d["name"], 0)
             extra = f", {d['restarts']} restarts" if d["restarts"] else ""
-            lines.append(f"  {d['name']:<10} {d['ref']:<24} {d['state']:<10} {share:>3}% traffic{extra}")
+            env = f", env {d['environment']}" if d.get("environment") else ""
+            lines.append(f"  {d['name']:<10} {d['ref']:<24} {d['state']:<10} {share:>3}% traffic{extra}{env}")
             if d["reason"] and d["state"] != "healthy":
                 lines.append(f"             {d['reason']}")
         if self["mirror"]:
@@ -55,7 +56,8 @@ class EndpointInfo(Result):
     def _repr_html_(self) -> str:
         rows = "".join(
             f"<tr><td><b>{escape(d['name'])}</b></td><td>{escape(d['ref'])}"
-            f"{'' if d['requested'] == d['ref'] else ' <span class=mh-muted>(' + escape(d['requested']) + ')</span>'}</td>"
+            f"{'' if d['requested'] == d['ref'] else ' <span class=mh-muted>(' + escape(d['requested']) + ')</span>'}"
+            f"{' <span class=mh-muted>env ' + escape(d['environment']) + '</span>' if d.get('environment') else ''}</td>"
             f"<td>{state_html(d['state'])}</td><td>{self['traffic'].get(d['name'], 0)}%</td><td>{d['instances']}</td>"
             f"<td>{d['restarts']}</td><td class='mh-muted'>{escape(d['reason'])}</td></tr>"
             for d in self["deployments"]

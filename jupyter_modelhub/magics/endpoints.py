@@ -46,7 +46,8 @@ class EndpointMagics(ModelHubMagics):
     @argument("model", help="NAME, NAME:VERSION or NAME@ALIAS (an alias is resolved now and recorded)")
     @argument("--deployment", "-d", default="blue", help="deployment name (default blue)")
     @argument("--entry-script", help="an Azure-style score.py with init() and run(raw_data)")
-    @argument("--env", help="a requirements file: run in an isolated environment (built with uv, cached)")
+    @argument("--env", help="an environment NAME or NAME:VERSION (see %%envs) to run in (a venv built with uv, cached)")
+    @argument("--requirements", "-r", help="a requirements file: run in the environment made of it (or reused)")
     @argument("--instances", type=int, help="worker processes sharing the deployment's port")
     @argument("--traffic", help="split after deploying, e.g. blue=90,green=10")
     @argument("--auth", choices=["key", "none"], default="key", help="key auth (default) or none")
@@ -71,8 +72,10 @@ class EndpointMagics(ModelHubMagics):
     def deploy(self, line: str):
         """Deploy a model as a local online endpoint: ``%deploy churn-ep churn@production``.
 
-        With ``--env`` the first deploy builds the environment as an operation, with a progress
-        bar (interrupting stops waiting, not the build); later deploys reuse it. A model whose
+        With ``--env NAME[:VERSION]`` (or ``--requirements FILE``, which makes or reuses the
+        environment ``MODEL-env`` of that file) the first deploy builds the environment as an
+        operation, with a progress bar (interrupting stops waiting, not the build); later deploys
+        reuse it. A model whose
         inputs or outputs differ from what the endpoint answers now is refused, with the
         differences, unless ``--allow-contract-change``.
         """
@@ -86,7 +89,7 @@ class EndpointMagics(ModelHubMagics):
         answer = self._call_with_status(
             f"Deploying {args.model} to {args.endpoint}/{args.deployment}...", self.hub.deploy, args.endpoint,
             args.model, deployment=args.deployment, entry_script=args.entry_script, reload=args.reload, env=args.env,
-            instances=args.instances, auth=args.auth, port=args.port,
+            requirements=args.requirements, instances=args.instances, auth=args.auth, port=args.port,
             traffic=parse_split(args.traffic) if args.traffic else None, wait=False,
             allow_contract_change=args.allow_contract_change, **settings,
         )

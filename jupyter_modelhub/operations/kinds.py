@@ -33,11 +33,11 @@ def deploy(services, inputs: dict, progress: Progress) -> tuple[dict, dict]:
     container = options.pop("container", None)
     if container is not None:  # the docker target: the model's image, built or reused by content
         if not container.get("image"):
-            image, _ = services.packager.image_for(options["model"], requirements=options.pop("environment", None),
-                                                   entry_script=options.pop("entry_script", None),
-                                                   user=options.get("user", ""), progress=progress)
+            image, _ = services.packager.image_for(
+                options["model"], environment=options.get("environment"), requirements=options.get("requirements"),
+                entry_script=options.pop("entry_script", None), user=options.get("user", ""), progress=progress)
             container = {**container, "image": image["tag"]}
-        options.update(environment=None, entry_script=None)
+        options.update(environment=None, requirements=None, entry_script=None)
     endpoint = services.deployments.deploy(options.pop("endpoint"), progress=progress, container=container, **options)
     return endpoint, {"type": "endpoint", "name": endpoint["name"]}
 
@@ -49,4 +49,12 @@ def build(services, inputs: dict, progress: Progress) -> tuple[dict, dict]:
     return image, {"type": "image", "id": image["id"], "tag": image["tag"]}
 
 
-KINDS = {"convert": convert, "deploy": deploy, "build": build}
+def batch(services, inputs: dict, progress: Progress) -> tuple[dict, dict]:
+    """A batch job: the scoring notebook run by papermill, its mini-batches on Dask workers."""
+    from ..batch.execution import run_job
+
+    result = run_job(services, inputs, progress)
+    return result, {"type": "job", "id": result["job"], "output": result["output"], "notebook": result["notebook"]}
+
+
+KINDS = {"convert": convert, "deploy": deploy, "build": build, "batch": batch}

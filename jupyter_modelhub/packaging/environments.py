@@ -20,6 +20,7 @@ import re
 import shutil
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -30,7 +31,6 @@ from ..refs import RefError, check_name
 from ..registry import iso
 from ..store.database import Database
 from ..store.orm import Environment
-from .venvs import RUNTIME, pinned
 
 PLATFORM = "x86_64-manylinux_2_28"
 PYTHON_VERSION = re.compile(r"^3\.(1[0-9]|[89])$")
@@ -38,7 +38,29 @@ PYTHON_VERSION = re.compile(r"^3\.(1[0-9]|[89])$")
 REQUIREMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9,._-]+\])?\s*"
                          r"((==|>=|<=|~=|!=|>|<)\s*[A-Za-z0-9.*+!_-]+\s*,?\s*)*"
                          r"(;[A-Za-z0-9_.'\" <>=!~-]+)?$")
+# the one option an environment may carry: the package index it comes from (a private mirror)
+INDEX_OPTION = re.compile(r"^--(extra-)?index-url\s+https?://[A-Za-z0-9._~:/?#@!$&'()*+,;=%-]+$")
 IMAGE_NAME = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$")
+# what the scoring runtime needs, per flavor (pinned to this server's versions when derived)
+RUNTIME = {"common": ["httptools", "uvloop", "numpy", "orjson"], "onnx": ["onnxruntime"],
+           "sklearn": ["scikit-learn", "joblib", "scipy", "cloudpickle"], "mlflow": ["mlflow"], "custom": []}
+SERVER_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def pinned(names: list[str]) -> list[str]:
+    """``name==version`` as installed here, or the bare name when it is not installed."""
+    out = []
+    for name in names:
+        try:
+            out.append(f"{name}=={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            out.append(name)
+    return out
+
+
+def uv_executable(configured: str = "") -> str:
+    """uv as configured, on PATH, or beside this Python."""
+    return configured or shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
 
 
 def check_image_name(name: str, what: str = "image") -> str:
@@ -53,8 +75,9 @@ def check_image_name(name: str, what: str = "image") -> str:
 
 def requirement_lines(requirements: str | None = None, conda: str | None = None) -> list[str]:
     """The requirement lines of a requirements file and/or a conda-style YAML's pip section,
-    each checked: package specifiers only (no options, URLs or paths, so nothing can reach a
-    shell or fetch from elsewhere)."""
+    each checked: package specifiers only (no paths or direct URLs, so nothing can reach a shell
+    or read the server's files), and at most the package index to take them from
+    (``--index-url URL``, ``--extra-index-url URL``)."""
     lines = []
     for raw in (requirements or "").splitlines():
         line = raw.split("#", 1)[0].strip()
@@ -63,9 +86,9 @@ def requirement_lines(requirements: str | None = None, conda: str | None = None)
     if conda:
         lines += _conda_pip_section(conda)
     for line in lines:
-        if not REQUIREMENT.match(line):
-            raise InvalidInput(f"Unsupported requirement {line!r}: list packages as NAME or NAME==VERSION "
-                               "(options, URLs and paths are not accepted).")
+        if not REQUIREMENT.match(line) and not INDEX_OPTION.match(line):
+            raise InvalidInput(f"Unsupported requirement {line!r}: list packages as NAME or NAME==VERSION, "
+                               "optionally with --index-url URL (other options, URLs and paths are not accepted).")
     return lines
 
 
@@ -107,22 +130,11 @@ class EnvironmentStore:
         and base image, return it without locking again (what a rebuild of a model wants: no
         network, the same environment image).
         """
-        _check_env_name(name)
-        if not isinstance(python, str) or not PYTHON_VERSION.match(python):
-            raise InvalidInput(f"Invalid Python version {python!r}: expected 3.X, e.g. 3.11.")
-        check_image_name(base_image, "base image")
-        lines = requirement_lines(requirements, conda)
-        if not lines and flavor is None:
-            raise InvalidInput("An environment needs requirements: give a requirements file or a conda file's pip section.")
-        wanted = _merge(lines, derived_requirements(flavor or "custom"))
+        wanted = self._wanted(name, requirements, conda, python, base_image, flavor)
         if reuse:
-            with self.db.read() as session:
-                known = session.scalars(select(Environment).where(
-                    Environment.name == name, Environment.requirements == "\n".join(wanted),
-                    Environment.python == python, Environment.base_image == base_image)
-                    .order_by(Environment.version.desc()).limit(1)).first()
-                if known is not None:
-                    return self._describe(known)
+            known = self._known(name, wanted, python, base_image)
+            if known is not None:
+                return known
         lock = self.lock(wanted, python)
         digest = hashlib.sha256("\n".join([lock, python, base_image]).encode()).hexdigest()
 
@@ -141,9 +153,37 @@ class EnvironmentStore:
         with self.db.read() as session:
             return self._describe(session.get(Environment, self.db.write(write)))
 
+    def find(self, name: str, *, requirements: str | None = None, conda: str | None = None, python: str,
+             base_image: str, flavor: str | None = None) -> dict | None:
+        """The newest version of ``name`` made of exactly these requirements, Python and base
+        image, without locking (no network): what ``create(..., reuse=True)`` would return."""
+        return self._known(name, self._wanted(name, requirements, conda, python, base_image, flavor), python,
+                           base_image)
+
+    def _known(self, name: str, wanted: list[str], python: str, base_image: str) -> dict | None:
+        with self.db.read() as session:
+            known = session.scalars(select(Environment).where(
+                Environment.name == name, Environment.requirements == "\n".join(wanted),
+                Environment.python == python, Environment.base_image == base_image)
+                .order_by(Environment.version.desc()).limit(1)).first()
+            return self._describe(known) if known is not None else None
+
+    @staticmethod
+    def _wanted(name, requirements, conda, python, base_image, flavor) -> list[str]:
+        """The checked requirement lines of an environment, with the runtime's pins added."""
+        _check_env_name(name)
+        if not isinstance(python, str) or not PYTHON_VERSION.match(python):
+            raise InvalidInput(f"Invalid Python version {python!r}: expected 3.X, e.g. 3.11.")
+        check_image_name(base_image, "base image")
+        lines = requirement_lines(requirements, conda)
+        if not any(REQUIREMENT.match(line) for line in lines) and flavor is None:
+            raise InvalidInput("An environment needs requirements: give a requirements file or a conda file's pip section.")
+        return _merge(lines, derived_requirements(flavor or "custom"))
+
     def lock(self, requirements: list[str], python: str) -> str:
-        """``uv pip compile`` for the image's platform and Python: exact pins of everything."""
-        uv = self.uv or shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
+        """``uv pip compile`` for the image's platform and Python: exact pins of everything, and
+        the index lines the requirements named (so installs and downloads use that index too)."""
+        uv = uv_executable(self.uv)
         result = subprocess.run(
             [uv, "pip", "compile", "-", "--python-platform", PLATFORM, "--python-version", python,
              "--no-header", "--no-annotate"],
@@ -152,12 +192,19 @@ class EnvironmentStore:
             detail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-6:])
             raise InvalidInput(f"These requirements cannot be installed together on Python {python} "
                                f"({PLATFORM}):\n{detail}")
-        return "\n".join(sorted(line.strip() for line in result.stdout.splitlines()
-                                if line.strip() and not line.startswith("#"))) + "\n"
+        pins = [line.strip() for line in result.stdout.splitlines() if line.strip() and not line.startswith("#")]
+        return "\n".join(sorted(pins + [line for line in requirements if INDEX_OPTION.match(line)])) + "\n"
 
     def get(self, name: str, version: int | None = None) -> dict:
         with self.db.read() as session:
             return self._describe(self._row(session, name, version))
+
+    def get_ref(self, ref: str) -> dict:
+        """An environment by ``NAME`` (its newest version) or ``NAME:VERSION``."""
+        name, _, number = ref.partition(":")
+        if number and not number.isdigit():
+            raise InvalidInput(f"Invalid environment {ref!r}: expected NAME or NAME:VERSION, e.g. churn-env:2.")
+        return self.get(name, int(number) if number else None)
 
     def row_id(self, name: str, version: int | None = None) -> int:
         with self.db.read() as session:

@@ -140,12 +140,12 @@ class Packager(LoggingConfigurable):
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
-    def image_for(self, model: str, *, requirements: str | None = None, entry_script: str | dict | None = None,
+    def image_for(self, model: str, *, environment: str | None = None, requirements: str | None = None, entry_script: str | dict | None = None,
                   user: str = "", progress: Progress | None = None) -> tuple[dict, bool]:
         """An image of ``model`` made of the same content (version, environment, runtime, entry
         script) if the engine still has one, else a new build; (image record, reused)."""
         version = self.registry.get_version(model)
-        env = self._environment(version, None, requirements, None, None, user)
+        env = self._environment(version, environment, requirements, None, None, user)
         script = self._entry_script(entry_script) if entry_script else None
         script_key = hashlib.sha256(script[1].encode()).hexdigest()[:16] if script else ""
         client = builder.engine()

@@ -1,22 +1,22 @@
-"""Virtual environments for process deployments (``%deploy --env``), built with uv and cached.
+"""Virtual environments of process deployments (``%deploy --env``), made from environment resources.
 
-A deployment runs in the server's own Python by default (instant). Given a requirements list,
-it gets a virtual environment made of that list plus what the scoring runtime needs, pinned to
-the versions the server runs (so a model pickled here loads the same there). Environments are
-cached by the hash of their contents, built once under a lock, and shared by every deployment
-that asks for the same list.
+A process deployment runs in the server's own Python by default (instant). Given an environment
+(``--env NAME[:VERSION]``, or ``--requirements F`` which creates or reuses one by content, see
+``environments``), it runs in a virtual environment of that environment's lock, plus the scoring
+runtime. The venv is keyed by the environment's hash, so it is built once, under a lock, and
+shared by every deployment of the same environment. Its packages come from the environment's
+wheelhouse with ``--no-index`` when one was downloaded (by ``%package``), else from the index
+the environment names (or the default one).
 """
 
 from __future__ import annotations
 
 import collections
 import fcntl
-import hashlib
 import os
 import shutil
 import subprocess
 import sys
-from importlib import metadata
 from pathlib import Path
 
 from traitlets import Unicode
@@ -24,99 +24,112 @@ from traitlets.config import LoggingConfigurable
 
 from ..errors import InvalidInput
 from ..operations.progress import Progress
+from .environments import SERVER_PYTHON, EnvironmentStore, uv_executable
 from .partials import remove_partials
 from .runtime import copy_runtime
 
-RUNTIME = {"common": ["tornado", "numpy", "orjson"], "onnx": ["onnxruntime"],
-           "sklearn": ["scikit-learn", "joblib", "scipy", "cloudpickle"], "mlflow": ["mlflow"], "custom": []}
-
-
-def pinned(names: list[str]) -> list[str]:
-    """``name==version`` as installed here, or the bare name when it is not installed."""
-    out = []
-    for name in names:
-        try:
-            out.append(f"{name}=={metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            out.append(name)
-    return out
-
 
 class EnvironmentBuilder(LoggingConfigurable):
+    """Builds and finds the venvs of environments: ``<root>/envs/<hash[:16]>``."""
+
     uv = Unicode("", config=True, help="Path of the uv executable (found beside Python or on PATH by default).")
 
-    def __init__(self, root: Path, **kwargs):
+    def __init__(self, root: Path, database, **kwargs):
         super().__init__(**kwargs)
         self.folder = Path(root) / "envs"
         self.folder.mkdir(parents=True, exist_ok=True)
+        self.wheelhouses = Path(root) / "wheelhouses"
+        self.store = EnvironmentStore(database, root, uv=self.uv)
 
-    def python_for(self, requirements: str | None, flavor: str, progress: Progress | None = None) -> str:
-        """The interpreter a deployment runs with: the server's, or a cached environment's (built now
-        if it is not there yet, reporting to ``progress``)."""
-        packages = self._packages(requirements, flavor)
-        if packages is None:
-            return sys.executable
-        target = self.folder / _digest(packages)
-        python = target / "bin" / "python"
-        if (target / ".ready").exists():
-            return str(python)
-        with open(target.with_suffix(".lock"), "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # one build per environment, however many ask at once
-            if not (target / ".ready").exists():
-                self._build(target, packages, progress or Progress())
-        return str(python)
-
-    def needs_build(self, requirements: str | None, flavor: str) -> bool:
-        """True if ``python_for`` would have to build an environment (long work: an operation)."""
-        packages = self._packages(requirements, flavor)
-        return packages is not None and not (self.folder / _digest(packages) / ".ready").exists()
-
-    def remove_partials(self, *_ignored) -> None:
-        """Remove half-built environments whose build was killed midway (their lock is free again)."""
-        remove_partials(self.folder)
-
-    @staticmethod
-    def _packages(requirements: str | None, flavor: str) -> list[str] | None:
+    def resolve(self, model: str, flavor: str, *, environment: str | None = None, requirements: str | None = None,
+                user: str = "", create: bool = True) -> dict | None:
+        """The environment a deployment of ``model`` asks for: ``environment`` (NAME[:VERSION], a
+        registered one), or the one made of ``requirements`` (created, or reused by content, as
+        ``MODEL-env``, the name ``%package --requirements`` gives it too), or None (the server's
+        Python). With ``create=False`` nothing is locked: an environment still to be made is ``{}``."""
+        if environment and requirements:
+            raise InvalidInput("Give either --env NAME[:VERSION] or --requirements FILE, not both.")
+        if environment:
+            return self.store.get_ref(environment)
         if not requirements or not requirements.strip():
             return None
-        lines = [line.strip() for line in requirements.splitlines() if line.strip() and not line.strip().startswith("#")]
-        for line in lines:
-            if line.startswith("-") and not line.startswith(("--index-url", "--extra-index-url", "--find-links")):
-                raise InvalidInput(f"Unsupported requirements line {line!r}: list packages (name==version), "
-                                   "optionally with --index-url/--find-links.")
-        return lines + pinned(RUNTIME["common"] + RUNTIME.get(flavor, []))
+        content = {"requirements": requirements, "python": SERVER_PYTHON, "base_image": self._base_image(),
+                   "flavor": flavor}
+        if not create:
+            return self.store.find(f"{model}-env", **content) or {}
+        return self.store.create(f"{model}-env", reuse=True, user=user, **content)
 
-    def _build(self, target: Path, packages: list[str], progress: Progress) -> None:
+    def needs_build(self, environment: dict | None) -> bool:
+        """True if ``python_for(environment)`` is long work (an operation): locking or building."""
+        return environment is not None and (not environment or not self.is_built(environment))
+
+    def _base_image(self) -> str:
+        """The image base an environment made here is recorded with: the packager's, so that
+        ``%package`` of the same requirements reuses the same environment."""
+        from .packager import Packager
+
+        return self.config.get("Packager", {}).get("base_image", Packager.base_image.default_value)
+
+    def python_for(self, environment: dict | None, progress: Progress | None = None) -> str:
+        """The interpreter a deployment runs with: the server's, or the venv of ``environment``
+        (an ``EnvironmentStore`` record), built now if it is not there yet, reporting to ``progress``."""
+        if environment is None:
+            return sys.executable
+        target = self._target(environment)
+        if not (target / ".ready").exists():
+            with open(target.with_suffix(".lock"), "w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)  # one build per environment, however many ask at once
+                if not (target / ".ready").exists():
+                    self._build(target, environment, progress or Progress())
+        return str(target / "bin" / "python")
+
+    def is_built(self, environment: dict) -> bool:
+        return (self._target(environment) / ".ready").exists()
+
+    def remove_partials(self, *_ignored) -> None:
+        """Remove half-built venvs whose build was killed midway (their lock is free again)."""
+        remove_partials(self.folder)
+
+    def _target(self, environment: dict) -> Path:
+        return self.folder / environment["hash"][:16]
+
+    def _build(self, target: Path, environment: dict, progress: Progress) -> None:
         """Build into ``<hash>.partial-<pid>`` and rename it into place when complete, so a build
-        that fails, is cancelled or is killed never leaves an environment that looks usable."""
-        uv = self.uv or shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
+        that fails, is cancelled or is killed never leaves a venv that looks usable."""
+        uv = uv_executable(self.uv)
         if not Path(uv).exists() and not shutil.which(uv):
             raise InvalidInput("Building an environment needs uv (pip install uv).")
         partial = target.with_name(f"{target.name}.partial-{os.getpid()}")
         shutil.rmtree(partial, ignore_errors=True)
         try:
-            requirements = partial / "requirements.txt"
+            lock = partial / "requirements.lock"
             partial.mkdir(parents=True)
-            requirements.write_text("\n".join(packages) + "\n")
-            progress.step("creating the virtual environment", 0, 3)
-            self._run([uv, "venv", "--python", sys.executable, str(partial / "venv")], progress)
-            progress.step(f"installing {len(packages)} requirements with uv", 1, 3)
-            self._run([uv, "pip", "install", "--python", str(partial / "venv" / "bin" / "python"),
-                       "-r", str(requirements)], progress)
+            lock.write_text("\n".join(environment["lock"]) + "\n")
+            python = sys.executable if environment["python"] == SERVER_PYTHON else environment["python"]
+            progress.step(f"creating the virtual environment of {environment['ref']} (Python {environment['python']})", 0, 3)
+            self._run([uv, "venv", "--python", python, str(partial / "venv")], progress,
+                      {"UV_PYTHON_DOWNLOADS": "never"})
+            wheels = self.wheelhouses / environment["hash"]
+            source = ["--no-index", "--find-links", str(wheels)] if (wheels / ".complete").exists() else []
+            count = sum(1 for line in environment["lock"] if line and not line.startswith("-"))
+            progress.step(f"installing {count} locked packages with uv"
+                          + (" from the wheelhouse" if source else ""), 1, 3)
+            self._run([uv, "pip", "install", "--python", str(partial / "venv" / "bin" / "python"), "--no-deps",
+                       *source, "-r", str(lock)], progress)
             progress.step("adding the scoring runtime", 2, 3)
             self._add_runtime(partial / "venv")
             shutil.rmtree(target, ignore_errors=True)
             os.rename(partial / "venv", target)
-            (target / ".ready").write_text("\n".join(packages))
+            (target / ".ready").write_text(environment["ref"] + "\n")
         finally:
             shutil.rmtree(partial, ignore_errors=True)
 
     @staticmethod
-    def _run(command: list[str], progress: Progress) -> None:
+    def _run(command: list[str], progress: Progress, env: dict | None = None) -> None:
         """Run a build step, its output going line by line into the operation's log."""
         last: collections.deque[str] = collections.deque(maxlen=8)
-        with subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT) as child:
+        with subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              env={**os.environ, **(env or {})}) as child:
             try:
                 for line in child.stdout:
                     last.append(line.decode(errors="replace").rstrip())
@@ -134,11 +147,7 @@ class EnvironmentBuilder(LoggingConfigurable):
     @staticmethod
     def _add_runtime(target: Path) -> None:
         """Make ``python -m jupyter_modelhub.serving`` importable there, and nothing else of ours.
-        The .pth line is relative to site-packages, so the environment can be renamed into place."""
+        The .pth line is relative to site-packages, so the venv can be renamed into place."""
         copy_runtime(target / "modelhub-runtime")
         site = next((target / "lib").glob("python*/site-packages"))
         (site / "modelhub-runtime.pth").write_text(os.path.relpath(target / "modelhub-runtime", site) + "\n")
-
-
-def _digest(packages: list[str]) -> str:
-    return hashlib.sha256("\n".join([sys.version, *packages]).encode()).hexdigest()[:16]

@@ -124,15 +124,15 @@ def apply(documents: list[dict], context: str, log=None) -> list[str]:
 def deploy(packager, folder: Path, *, endpoint: str, model: str, deployment: str = "blue", instances: int = 1,
            cpu: float | None = None, memory: str | None = None, max_instances: int | None = None, gpu: bool = False,
            kserve: bool = False, kube_context: str | None = None, namespace: str = "default",
-           image: str | None = None, requirements: str | None = None, entry_script: dict | None = None,
-           user: str = "", progress=None) -> dict:
+           image: str | None = None, environment: str | None = None, requirements: str | None = None,
+           entry_script: dict | None = None, user: str = "", progress=None) -> dict:
     """Build or reuse the model's image (by content), write the manifests, apply them if a
     context is given. Returns what was written and how to apply it."""
     version = packager.registry.get_version(model)
     reused = True
     if image is None:
-        record, reused = packager.image_for(version["ref"], requirements=requirements, entry_script=entry_script,
-                                            user=user, progress=progress)
+        record, reused = packager.image_for(version["ref"], environment=environment, requirements=requirements,
+                                            entry_script=entry_script, user=user, progress=progress)
         image = record["tag"]
     if progress is not None:
         progress.step("writing the Kubernetes manifests", 3, 4)
@@ -178,4 +178,5 @@ def request_inputs(registry, endpoint: str, fields: dict, options: dict) -> dict
             "cpu": options.get("cpu"), "memory": options.get("memory"), "max_instances": options.get("max_instances"),
             "gpu": bool(options.get("gpu")), "kserve": bool(options.get("kserve")),
             "kube_context": options.get("kube_context"), "namespace": namespace, "image": options.get("image"),
-            "requirements": fields.get("environment"), "entry_script": script}
+            "environment": fields.get("environment"), "requirements": fields.get("requirements"),
+            "entry_script": script}
