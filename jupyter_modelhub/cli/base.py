@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -91,12 +92,13 @@ class Commands:
 
 def hub(args: argparse.Namespace):
     """The client for this command: ``--url``/``--token``, or found as the magics find it."""
-    from ..client.discovery import connect
+    from ..client.discovery import connect, discover
 
     try:
-        return connect(args.url, args.token)
+        url, token = (args.url, os.environ.get("MODELHUB_TOKEN")) if args.url else discover()
     except ModelHubError as exc:  # the standalone server could not be started
         raise CommandError(exc.message, NO_SERVER) from None
+    return connect(url, args.token or token)
 
 
 def show(args: argparse.Namespace, result) -> None:

@@ -18,6 +18,8 @@ def deploy(args: argparse.Namespace) -> None:
         "namespace": args.namespace, "image": args.image}.items() if v is not None}
     if args.target != "process":
         settings.update(target=args.target, gpu=args.gpu, kserve=args.kserve)
+    if getattr(args, "requirements", None):  # %deploy's --requirements FILE, landing beside --env NAME
+        settings["requirements"] = args.requirements
     client = hub(args)
     answer = client.deploy(
         args.endpoint, args.model, deployment=args.deployment, entry_script=args.entry_script, reload=args.reload,
