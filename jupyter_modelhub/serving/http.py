@@ -44,6 +44,7 @@ JSON = b"application/json"
 TEXT = b"text/plain"
 
 _PREFIXES: dict[tuple[int, bytes], bytes] = {}
+_METHODS = {method.encode(): method for method in ("GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH")}
 
 
 def _prefix(status: int, content_type: bytes) -> bytes:
@@ -78,7 +79,7 @@ class Request:
 
     __slots__ = ("connection", "method", "url", "path", "query", "headers", "body", "chunks", "size",
                  "too_large", "keep_alive", "expects_continue", "continued", "complete", "answer", "answered",
-                 "closes", "started", "status", "route", "args", "batch", "task")
+                 "closes", "started", "status", "route", "args", "batch", "task", "length", "expect")
 
     def __init__(self, connection: Connection, started: float):
         self.connection = connection
@@ -91,6 +92,8 @@ class Request:
         self.chunks: list[bytes] = []
         self.size = 0
         self.too_large = False
+        self.length = b""  # Content-Length and Expect, noted as they are parsed (the server needs both)
+        self.expect = b""
         self.keep_alive = True
         self.expects_continue = False
         self.continued = False
@@ -133,6 +136,11 @@ class Request:
         self.closes = closes = close or not self.keep_alive or (connection.closing and connection.pending[-1] is self)
         if close:
             connection.closing = True
+        if not headers and not closes and not connection.http10 and self.method != "HEAD":
+            self.answer = b"%s%sContent-Length: %d\r\n\r\n%s" % (_prefix(status, content_type), date_line(),
+                                                                   len(body), body)
+            connection.write_answers()
+            return True
         parts = [_prefix(status, content_type), date_line()]
         if headers:
             parts.extend(f"{name}: {value}\r\n".encode("latin-1") for name, value in headers.items())
@@ -171,7 +179,7 @@ class Connection(asyncio.Protocol):
         self.parsing: Request | None = None
         self.pending: deque[Request] = deque()  # requests whose headers are in, not yet answered on the wire
         self.header_bytes = 0  # of the request whose headers are arriving; -1 while a body arrives
-        self.http10 = False
+        self.http10: bool | None = None  # known from the first request that keeps the connection
         self.closing = False  # no more requests are read: close once the answers owed are written
         self.shut = False  # closed (or closing after a last answer): nothing more is written
         self.lost = False
@@ -261,15 +269,23 @@ class Connection(asyncio.Protocol):
         self.parsing.url += url
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self.parsing.headers.append((name, value))
+        request = self.parsing
+        request.headers.append((name, value))
+        size = len(name)
+        if size == 14 and name.lower() == b"content-length":
+            request.length = value
+        elif size == 6 and name.lower() == b"expect":
+            request.expect = value
 
     def on_headers_complete(self) -> None:
         request = self.parsing
         parser = self.parser
         self.header_bytes = -1
-        request.method = parser.get_method().decode("ascii", "replace")
-        self.http10 = parser.get_http_version() == "1.0"
-        request.keep_alive = parser.should_keep_alive()
+        method = parser.get_method()
+        request.method = _METHODS.get(method) or method.decode("ascii", "replace")
+        request.keep_alive = keep_alive = parser.should_keep_alive()
+        if keep_alive and self.http10 is None:  # HTTP/1.0 with keep-alive needs it said in each answer
+            self.http10 = parser.get_http_version() == "1.0"
         url = request.url
         if url[:1] == b"/" and b"?" not in url and b"#" not in url:
             request.path = url.decode("latin-1")
@@ -283,11 +299,10 @@ class Connection(asyncio.Protocol):
                 request.query = parsed.query or b""
         self.pending.append(request)
         self.application.headers_received(request)
-        length = request.header(b"content-length")
-        length = int(length) if length is not None and length.strip().isdigit() else 0
+        length = int(request.length) if request.length.strip().isdigit() else 0
         if length > self.max_bytes:
             request.too_large = True
-        expects = (request.header(b"expect") or "").lower() == "100-continue"
+        expects = request.expect.lower() == b"100-continue"
         if request.too_large and (expects or length > 2 * self.max_bytes):
             self.answer_early(request)  # not read at all: answered now, and the connection closes
             raise _Refused

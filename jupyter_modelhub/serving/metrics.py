@@ -59,7 +59,7 @@ class Metrics:
     def model_call(self, requests: int, rows: int) -> None:
         cells, row = self._cells, self._row
         cells[row + self._calls] += 1
-        cells[row + self._batch + bisect_left(BATCH_BUCKETS, requests)] += 1
+        cells[row + self._batch + (0 if requests == 1 else bisect_left(BATCH_BUCKETS, requests))] += 1
         cells[row + self._batch_requests] += requests
         cells[row + self._rows] += rows
 

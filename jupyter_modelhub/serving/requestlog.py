@@ -25,7 +25,7 @@ class RequestLog:
     def __init__(self, metrics: Metrics, fd: int = 1, tag: str = ""):
         self.metrics = metrics
         self.fd = fd
-        self.tag = tag
+        self.tag = tag.encode()
         self._pending: list[tuple] = []
         self._second = -1
         self._stamp = ""
@@ -43,24 +43,32 @@ class RequestLog:
         if not pending:
             return
         count = self.metrics.request
-        piece: list[str] = []
-        size = 0
+        tag = self.tag
+        lines: list[bytes] = []
         for now, route, status, seconds, ip, method, uri, batch in pending:
             count(route, status, seconds)
             second = int(now)
             if second != self._second:
-                self._second, self._stamp = second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-            line = (f'{self._stamp}.{int((now - second) * 1000):03d}Z{self.tag} {ip} "{method} {uri.decode("latin-1")}" '
-                    f'{status} {seconds * 1000:.2f}ms{f" batch={batch}" if batch > 1 else ""}\n')
+                self._second = second
+                self._stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)).encode()
+            lines.append(b'%s.%03dZ%s %s "%s %s" %d %.2fms%s\n' % (
+                self._stamp, (now - second) * 1000, tag, ip.encode(), method.encode(), uri, status, seconds * 1000,
+                b" batch=%d" % batch if batch > 1 else b""))
+        self._write(lines)
+
+    def _write(self, lines: list[bytes]) -> None:
+        piece: list[bytes] = []
+        size = 0
+        for line in lines:
             if size + len(line) > _PIPE_PIECE and piece:
-                self._write(piece)
+                self._send(b"".join(piece))
                 piece, size = [], 0
             piece.append(line)
             size += len(line)
-        self._write(piece)
+        self._send(b"".join(piece))
 
-    def _write(self, lines: list[str]) -> None:
+    def _send(self, data: bytes) -> None:
         try:
-            os.write(self.fd, "".join(lines).encode())
+            os.write(self.fd, data)
         except OSError:  # nobody reads stdout any more: keep serving
             pass
