@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 from conftest import free_port, wait_until
 
 from jupyter_modelhub.magics import EndpointMagics, OperationMagics, PackagingMagics, RegistryMagics
@@ -177,17 +178,17 @@ def test_progress_is_one_bar_redrawn_in_place_on_a_terminal(hub_server, files):
 class Lines:
     """Lines a child prints, read as they come with a deadline (no sleeps)."""
 
-    def __init__(self, process: subprocess.Popen):
-        self.process, self.buffer = process, b""
+    def __init__(self, stream):
+        self.stream, self.buffer = stream, b""
 
     def next(self, timeout: float = 20) -> str:
         deadline = time.monotonic() + timeout
         while b"\n" not in self.buffer:
             left = deadline - time.monotonic()
-            ready, _, _ = select.select([self.process.stdout], [], [], max(left, 0))
+            ready, _, _ = select.select([self.stream], [], [], max(left, 0))
             if not ready:
                 raise AssertionError(f"no line within {timeout} s; so far {self.buffer!r}")
-            chunk = os.read(self.process.stdout.fileno(), 4096)
+            chunk = os.read(self.stream.fileno(), 4096)
             if not chunk:
                 raise AssertionError(f"the stream ended; so far {self.buffer!r}")
             self.buffer += chunk
@@ -195,11 +196,35 @@ class Lines:
         return line.decode()
 
 
+def test_ctrl_c_stops_waiting_not_the_conversion(hub_server, files):
+    ok(cli(hub_server, "register", "interrupted", files["model"]))
+    process = subprocess.Popen([str(JUPYTER), "modelhub", "convert", "interrupted:1", "--tolerance", "1e-3",
+                                "--sample", files["rows"]], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env=cli_env(hub_server))
+    try:
+        assert Lines(process.stderr).next(60).startswith("convert interrupted:1 ["), "waiting, with progress"
+        process.send_signal(signal.SIGINT)
+        assert process.wait(30) == 130
+    finally:
+        process.kill()
+        process.wait()
+    said = process.stderr.read().decode().splitlines()
+    assert said and said[-1].startswith("Stopped waiting; operation ") and "--cancel stops it" in said[-1], said
+    number = int(said[-1].split()[3])
+    finished = as_json(cli(hub_server, "operation", number, "--wait", "--json"))
+    assert finished["status"] == "succeeded" and finished["result"]["version"]["ref"] == "interrupted:2"
+
+
 def test_deploy_invoke_files_follow_logs_route_traffic_and_undeploy(hub_server, churn, files):
     endpoint = as_json(cli(hub_server, "deploy", "cli-ep", "churn:1", "--json"))
     assert endpoint["state"] == "healthy" and [d["name"] for d in endpoint["deployments"]] == ["blue"]
     assert "key" not in endpoint, "the key is not printed (it would end up in CI logs)"
     assert "cli-ep" in [e["name"] for e in as_json(cli(hub_server, "endpoints", "--json"))["endpoints"]]
+    key = ok(cli(hub_server, "endpoint", "cli-ep", "--key")).strip()
+    assert key not in ok(cli(hub_server, "endpoint", "cli-ep")), "shown masked"
+    scored = requests.post(endpoint["url"] + "/score", json={"data": json.loads(files["request"].read_text())["data"]},
+                           headers={"Authorization": f"Bearer {key}"}, timeout=30)
+    assert scored.status_code == 200, "the key a script exports as $MODELHUB_KEY opens the endpoint"
 
     assert labels(as_json(cli(hub_server, "invoke", "cli-ep", files["rows"], "--json"))) == files["predicted"]
     assert labels(as_json(cli(hub_server, "invoke", "cli-ep", files["request"], "--json"))) == files["predicted_request"]
@@ -216,7 +241,7 @@ def test_deploy_invoke_files_follow_logs_route_traffic_and_undeploy(hub_server, 
     following = subprocess.Popen([str(JUPYTER), "modelhub", "logs", "cli-ep", "--follow", "--tail", "1"],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli_env(hub_server))
     try:
-        stream = Lines(following)
+        stream = Lines(following.stdout)
         assert "POST" in stream.next(), "the last line first"
         client.invoke("cli-ep", json.loads(files["request"].read_text())["data"], protocol="mlflow")
         assert '"POST /invocations" 200' in stream.next(), "a line written after the command started"

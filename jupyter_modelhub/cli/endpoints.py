@@ -8,7 +8,7 @@ import argparse
 
 from ..display import Operation
 from ..magics.endpoints import EndpointMagics, parse_split
-from .base import CommandError, Commands, follow, hub, log_lines, read_data, show, wait
+from .base import REFUSED, CommandError, Commands, follow, hub, log_lines, read_data, show, wait
 
 
 def deploy(args: argparse.Namespace) -> None:
@@ -37,7 +37,12 @@ def endpoints(args: argparse.Namespace) -> None:
 
 
 def endpoint(args: argparse.Namespace) -> None:
-    show(args, hub(args).endpoint(args.endpoint))
+    found = hub(args).endpoint(args.endpoint)
+    if args.key:  # for `export MODELHUB_KEY=$(jupyter modelhub endpoint NAME --key)`, which the examples read
+        if found.key is None:
+            raise CommandError(f"Endpoint {args.endpoint!r} has no key: it was deployed with --auth none.", REFUSED)
+        return show(args, {"key": found.key} if args.json else found.key)
+    show(args, found)
 
 
 def invoke(args: argparse.Namespace) -> None:
@@ -84,8 +89,9 @@ def add_commands(commands: Commands) -> None:
     commands.add("deploy", deploy, "deploy a model as a local online endpoint: deploy churn-ep churn@production",
                  magic=magics.deploy)
     commands.add("endpoints", endpoints, "list endpoints with their state, URL, deployments and traffic")
-    commands.add("endpoint", endpoint, "one endpoint: state, URL, deployments, a ready-to-paste call",
-                 magic=magics.endpoint)
+    p = commands.add("endpoint", endpoint, "one endpoint: state, URL, deployments, a ready-to-paste call",
+                     magic=magics.endpoint)
+    p.add_argument("--key", action="store_true", help="print only its key (shown masked otherwise)")
     commands.add("invoke", invoke, "score data on an endpoint: invoke churn-ep rows.csv", magic=magics.invoke,
                  drop=("--local",),
                  change={"payload": {"nargs": None, "help": "a .json or .csv file, JSON text, or - for JSON on stdin"}})
