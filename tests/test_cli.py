@@ -124,6 +124,7 @@ def test_register_find_and_show_a_version_as_text_and_json(hub_server, churn, fi
     listed = as_json(cli(hub_server, "models", "team=growth", "--json"))
     assert [m["name"] for m in listed["models"]] == ["churn"]
     assert as_json(cli(hub_server, "models", "team=nobody", "--json"))["models"] == []
+    assert as_json(cli(hub_server, "--json", "models", "team=growth")) == listed, "--json before the command too"
     text = ok(cli(hub_server, "show", "churn:1"))
     assert text.startswith("churn:1") and "team=growth" in text
     assert as_json(cli(hub_server, "show", "churn", "--json"))["name"] == "churn"

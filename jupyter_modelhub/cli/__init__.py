@@ -14,7 +14,7 @@ import sys
 
 from ..errors import ModelHubError
 from . import endpoints, operations, packaging, registry, server
-from .base import EXIT_CODES, INTERRUPTED, USAGE, CommandError, Commands, Parser, exit_code
+from .base import EXIT_CODES, INTERRUPTED, USAGE, CommandError, Commands, Parser, add_common_options, exit_code
 
 # (title in --help, module), in the order --help lists them.
 RESOURCES = [
@@ -27,17 +27,17 @@ RESOURCES = [
 
 SUMMARY = "The Model Hub from a terminal: register, convert, deploy, invoke, package, and follow the server's work."
 
-COMMON_OPTIONS = """every command but serve and stop also takes:
-  --json         its result as JSON on stdout (logs: a list of lines; --follow: one JSON string per line);
-                 progress and errors go to stderr, so stdout holds only the result
-  --url, --token the server (default $MODELHUB_URL and $MODELHUB_TOKEN, else the standalone server,
-                 started when none runs)"""
+COMMON_OPTIONS = """--json, --url and --token go before or after the command's name (serve takes none):
+  --json   the result as JSON on stdout (logs: a list of lines; with --follow, one JSON string per
+           line); progress and errors go to stderr, so stdout holds only the result
+  --url    default $MODELHUB_URL, else the standalone server (started when none runs)
+  --token  default $MODELHUB_TOKEN"""
 
 
 def parser() -> Parser:
-    top = Parser(prog="jupyter modelhub", formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands = Commands(top.add_subparsers(dest="command", metavar="COMMAND", required=True,
-                                           parser_class=Parser))
+    top = add_common_options(Parser(prog="jupyter modelhub", formatter_class=argparse.RawDescriptionHelpFormatter))
+    commands = Commands(top.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=Parser,
+                                           help="one of the commands above; COMMAND --help for its options"))
     for title, module in RESOURCES:
         commands.group = title
         module.add_commands(commands)

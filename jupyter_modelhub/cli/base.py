@@ -49,11 +49,18 @@ def exit_code(error: ModelHubError) -> int:
     return NO_SERVER if isinstance(error, (Unreachable, Unavailable)) else REFUSED
 
 
-# Options every resource command takes, after its name: `jupyter modelhub models --json`.
-COMMON = Parser(add_help=False)
-COMMON.add_argument("--json", action="store_true", help="print the result as JSON (for scripts)")
-COMMON.add_argument("--url", help="the Model Hub server (default: $MODELHUB_URL, or the standalone server)")
-COMMON.add_argument("--token", help="its token (default: $MODELHUB_TOKEN)")
+def add_common_options(parser: argparse.ArgumentParser, **defaults) -> argparse.ArgumentParser:
+    """--json, --url and --token, which every resource command takes."""
+    parser.add_argument("--json", action="store_true", help="print the result as JSON (for scripts)", **defaults)
+    parser.add_argument("--url", help="the Model Hub server (default: $MODELHUB_URL, or the standalone server)",
+                        **defaults)
+    parser.add_argument("--token", help="its token (default: $MODELHUB_TOKEN)", **defaults)
+    return parser
+
+
+# After a command's name (`jupyter modelhub models --json`) they override what was given before it
+# (`jupyter modelhub --json models`, the top parser's, with the real defaults); hence no defaults here.
+COMMON = add_common_options(Parser(add_help=False), default=argparse.SUPPRESS)
 
 
 class Commands:

@@ -59,4 +59,4 @@ def add_commands(commands: Commands) -> None:
     p.add_argument("--db-url", help="a SQLAlchemy URL, e.g. postgresql://... (default SQLite in the root)")
 
     p = commands.add("stop", stop, "stop the standalone server", common=False)
-    p.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    p.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print the outcome as JSON")
