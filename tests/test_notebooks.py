@@ -1,33 +1,135 @@
-"""Every demo notebook in notebooks/ runs top to bottom against a real server, as a user would."""
+"""Every demo notebook in notebooks/ runs top to bottom against a real server, as a user would,
+and ``make demo`` (notebooks/run.py) leaves nothing running behind it.
+
+A notebook that needs a Docker engine says so in its metadata (``modelhub.requires``); it runs
+against a server configured with the local base image, and skips without an engine outside CI
+(fails in CI). Each runs in a folder under the server's root, as a notebook opened in
+JupyterLab does (``--context`` and entry scripts must be under it).
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import nbformat
 import papermill
 import pytest
+from conftest import ServerProcess
+from docker_helpers import BASE_IMAGE, docker_client  # noqa: F401  (a fixture)
 
-NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
-
-
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[n.name for n in NOTEBOOKS])
-def test_notebook_runs_without_errors(notebook, hub_server, tmp_path, monkeypatch):
-    monkeypatch.setenv("MODELHUB_URL", hub_server.url)  # what the server exports to its kernels
-    monkeypatch.setenv("MODELHUB_TOKEN", hub_server.token)
-    executed = papermill.execute_notebook(str(notebook), str(tmp_path / notebook.name), cwd=str(tmp_path),
-                                          progress_bar=False, kernel_name="python3")
-    errors = [o for c in executed.cells for o in c.get("outputs", []) if o.get("output_type") == "error"
-              or (o.get("name") == "stderr" and "Error" in o.get("text", ""))]
-    assert errors == []
+NOTEBOOK_DIR = Path(__file__).parents[1] / "notebooks"
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+QUICKSTART = NOTEBOOK_DIR / "01-quickstart.ipynb"
 
 
-def test_quickstart_leaves_the_registry_as_it_describes(hub_server, tmp_path, monkeypatch):
-    monkeypatch.setenv("MODELHUB_URL", hub_server.url)
-    monkeypatch.setenv("MODELHUB_TOKEN", hub_server.token)
-    papermill.execute_notebook(str(NOTEBOOKS[0]), str(tmp_path / "out.ipynb"), cwd=str(tmp_path),
-                               progress_bar=False, kernel_name="python3")
-    production = hub_server.client().version("churn@production")
+def requires(notebook: Path) -> list[str]:
+    return nbformat.read(notebook, as_version=4).metadata.get("modelhub", {}).get("requires", [])
+
+
+def execute(notebook: Path, server: ServerProcess) -> tuple[nbformat.NotebookNode, Path, float]:
+    """Run ``notebook`` in its own folder under the server's root; (executed notebook, folder, seconds)."""
+    folder = server.folder / "notebooks" / notebook.stem
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    started = time.perf_counter()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MODELHUB_URL", server.url)  # what the server exports to its kernels
+        patch.setenv("MODELHUB_TOKEN", server.token)
+        executed = papermill.execute_notebook(str(notebook), str(folder / notebook.name), cwd=str(folder),
+                                              progress_bar=False, kernel_name="python3")
+    return executed, folder, time.perf_counter() - started
+
+
+def errors_in(executed) -> list:
+    return [o for c in executed.cells for o in c.get("outputs", []) if o.get("output_type") == "error"
+            or (o.get("name") == "stderr" and "Error" in o.get("text", ""))]
+
+
+def text_of(executed) -> str:
+    return "\n".join(str(o.get("text") or o.get("data", {}).get("text/plain", ""))
+                     for c in executed.cells for o in c.get("outputs", []))
+
+
+@pytest.fixture(scope="module")
+def docker_server(tmp_path_factory, docker_client):  # noqa: F811
+    server = ServerProcess(tmp_path_factory.mktemp("docker-notebooks"), args=[f"--Packager.base_image={BASE_IMAGE}"])
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def quickstart(hub_server):
+    return execute(QUICKSTART, hub_server)
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("notebook", [n for n in NOTEBOOKS if n != QUICKSTART], ids=lambda n: n.name)
+def test_notebook_runs_without_errors(notebook, request):
+    server = request.getfixturevalue("docker_server" if "docker" in requires(notebook) else "hub_server")
+    executed, _, _ = execute(notebook, server)
+    assert errors_in(executed) == []
+    assert not [e for e in server.client().endpoints()], "the notebook removes the endpoints it deployed"
+
+
+@pytest.mark.timeout(400)
+def test_quickstart_runs_in_about_a_minute_and_leaves_the_registry_as_it_describes(quickstart, hub_server):
+    executed, folder, seconds = quickstart
+    assert errors_in(executed) == []
+    assert seconds < 180, f"the quickstart took {seconds:.0f} s"
+    hub = hub_server.client()
+    production = hub.version("churn@production")
     assert production["ref"] == "churn:2" and production["derived_from"] == "churn:1"
     assert production["tags"] == {"stage": "prod", "team": "growth"}
-    assert hub_server.client().version("churn:1")["properties"]["accuracy"] > 0.9
-    assert (tmp_path / "downloaded" / "model.joblib").exists()
+    assert hub.version("churn:1")["properties"]["accuracy"] > 0.9
+    assert (folder / "downloaded" / "model.joblib").exists()
+    onnx = hub.version("churn:3")
+    assert onnx["flavor"] == "onnx" and onnx["derived_from"] == "churn:2"
+    assert not [e for e in hub.endpoints()], "the quickstart removes its endpoint"
+
+
+def test_quickstart_packages_or_writes_the_build_context_and_says_which(quickstart):
+    executed, folder, _ = quickstart
+    text = text_of(executed)
+    try:
+        from jupyter_modelhub.packaging.builder import engine
+
+        engine()
+        has_engine = True
+    except Exception:
+        has_engine = False
+    if has_engine:
+        assert "modelhub/churn:3" in text, text[-2000:]
+    else:
+        assert "No Docker engine here" in text and "writes the image's build context" in text
+        assert (folder / "churn-image" / "Dockerfile").is_file(), "the build context is written"
+        assert "docker build" in text
+
+
+@pytest.mark.timeout(400)
+def test_make_demo_stops_what_it_started_and_says_so(tmp_path):
+    shutil.copy(QUICKSTART, tmp_path / QUICKSTART.name)
+    env = {k: v for k, v in os.environ.items() if k not in ("MODELHUB_URL", "MODELHUB_TOKEN")}
+    env.update(JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), JUPYTER_DATA_DIR=str(tmp_path / "data"))
+    run = subprocess.run([sys.executable, str(NOTEBOOK_DIR / "run.py"), str(tmp_path / QUICKSTART.name)],
+                         env=env, capture_output=True, text=True, timeout=380)
+    out = run.stdout
+    assert run.returncode == 0, out + run.stderr
+    assert "Started a Model Hub server for the demo" in out
+    assert ">>> onnx = %convert churn@production" in out and "churn:3 (onnx) from churn:2" in out, "each step, with its output"
+    assert "[" in out and " s]" in out, "with its time"
+    assert "nothing of the demo is left running" in out, out[-2000:]
+    hub_folder = str(tmp_path / "output" / "hub").encode()
+    left = [p for p in Path("/proc").glob("[0-9]*/cmdline") if _reads(p) and hub_folder in _reads(p)]
+    assert left == [], "no process of the demo is left"
+
+
+def _reads(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""
