@@ -228,10 +228,10 @@ class Connection(asyncio.Protocol):
                 self.refuse(431, f"The request's headers are larger than {MAX_HEADER_BYTES} bytes.")
 
     def eof_received(self):
+        """The client closed its side: taken as gone (as uvicorn and nginx do), not as a half-close
+        waiting for answers; what it is owed is reported as disconnected (499)."""
         self.closing = True
-        if not self.pending:
-            return None  # asyncio closes the transport
-        return True  # half-closed: the answers owed are still written, then it closes
+        return None  # asyncio closes the transport
 
     def connection_lost(self, exc) -> None:
         self.lost = self.shut = True
@@ -272,6 +272,10 @@ class Connection(asyncio.Protocol):
         request = self.parsing
         request.headers.append((name, value))
         size = len(name)
+        request.size += size + len(value)  # the headers' size until the body begins
+        if request.size > MAX_HEADER_BYTES:
+            self.refuse(431, f"The request's headers are larger than {MAX_HEADER_BYTES} bytes.")
+            raise _Refused
         if size == 14 and name.lower() == b"content-length":
             request.length = value
         elif size == 6 and name.lower() == b"expect":
@@ -281,6 +285,7 @@ class Connection(asyncio.Protocol):
         request = self.parsing
         parser = self.parser
         self.header_bytes = -1
+        request.size = 0
         method = parser.get_method()
         request.method = _METHODS.get(method) or method.decode("ascii", "replace")
         request.keep_alive = keep_alive = parser.should_keep_alive()
