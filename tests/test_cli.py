@@ -233,6 +233,7 @@ def test_deploy_invoke_files_follow_logs_route_traffic_and_undeploy(hub_server, 
     assert labels(as_json(piped)) == files["predicted_request"]
     assert as_json(cli(hub_server, "invoke", "cli-ep", files["rows"], "--protocol", "v2", "--json"))["model_name"] == "churn"
     assert "answered 400" in failed(cli(hub_server, "invoke", "cli-ep", '{"data": [[1, 2]]}'), 1)
+    assert as_json(cli(hub_server, "parity", "cli-ep", "--json"))["same"] is True, "this Python answers as the endpoint"
 
     client = hub_server.client()
     wait_until(lambda: '"POST /score" 200' in client.logs("cli-ep", "blue"), 10, "the access lines")
