@@ -226,7 +226,8 @@ def _check_endpoint_and_convert(page, panel, models) -> None:
 
     # The section folds away and back.
     section_toggle = panel.locator(".jp-ModelHub-endpoints .jp-ModelHub-sectionToggle")
-    expect(section_toggle.locator(".jp-ModelHub-sectionTitle")).to_have_text("Endpoints (1)")
+    expect(section_toggle.locator(".jp-ModelHub-sectionTitle")).to_have_text("Endpoints")
+    expect(section_toggle.locator(".jp-ModelHub-sectionBadge")).to_have_text("(1)")
     expect(section_toggle).to_have_attribute("aria-expanded", "true")
     section_toggle.click()
     expect(section_toggle).to_have_attribute("aria-expanded", "false")
@@ -247,13 +248,12 @@ def _check_endpoint_and_convert(page, panel, models) -> None:
     expect(convert).to_have_attribute("aria-busy", "true")
     # The button follows the conversion's operation, with its progress under it.
     expect(scorer.get_by_role("progressbar", name="Progress of the conversion of scorer:1")).to_be_visible()
-    result = scorer.locator(".jp-ModelHub-convertResult")
+    result = scorer.locator(".jp-ModelHub-actionResult")
     expect(result).to_have_text(
         re.compile(r"scorer:2 \(onnx\): equivalent on \d+ rows, [\d.]+x (faster|slower) per row"),
         timeout=CONVERT_TIMEOUT,
     )
     expect(result).to_have_class(re.compile(r"\bjp-ModelHub-success\b"))
-    expect(convert).to_be_enabled()
     expect(scorer.get_by_role("progressbar")).to_have_count(0)
 
     # The new ONNX version, derived from the original, is in the list; only sklearn can be converted.
@@ -262,6 +262,10 @@ def _check_endpoint_and_convert(page, panel, models) -> None:
     expect(versions.nth(0).locator(".jp-ModelHub-flavorBadge")).to_have_text("onnx")
     expect(versions.nth(0).locator(".jp-ModelHub-versionMeta")).to_contain_text("from scorer:1")
     expect(versions.nth(0).get_by_role("button", name=re.compile("to ONNX"))).to_have_count(0)
+    # The original is not offered again: the server says it was converted, and the button says so.
+    expect(convert).to_be_disabled(timeout=LIVE_TIMEOUT)
+    expect(convert).to_have_attribute("data-reason", "already converted: scorer:2")
+    expect(convert).to_have_attribute("title", "Not possible: already converted: scorer:2")
     expect(scorer.locator(".jp-ModelHub-latest")).to_have_text("v2")
 
 
@@ -296,7 +300,7 @@ def test_activity_section(lab: LabServer, browser_page) -> None:
     expect(activity.locator(".jp-ModelHub-operation")).to_have_count(2, timeout=LIVE_TIMEOUT)
     expect(activity.locator(".jp-ModelHub-operationSubject")).to_have_text(["ranker:1", "scorer:1"])
     expect(running.locator(".jp-ModelHub-operationKind")).to_have_text("convert")
-    expect(activity.locator(".jp-ModelHub-activeCount")).to_have_text("2 active")
+    expect(activity.locator(".jp-ModelHub-sectionBadge")).to_have_text("2 active")
 
     # The running one: a progress bar over its 5 steps, with what it is doing.
     bar = running.get_by_role("progressbar", name=f"Progress of operation {first}")
@@ -326,7 +330,7 @@ def test_activity_section(lab: LabServer, browser_page) -> None:
     expect(running.get_by_role("button", name=re.compile("^Cancel"))).to_have_count(0)
     link = running.get_by_role("button", name="scorer:2")
     expect(link).to_be_visible()
-    expect(activity.locator(".jp-ModelHub-activeCount")).to_have_count(0)
+    expect(activity.locator(".jp-ModelHub-sectionBadge")).to_have_count(0)
 
     # Its log tail is the server's.
     server_log = lab.get(f"operations/{first}/log", tail=20).text.strip().splitlines()

@@ -90,3 +90,40 @@ async def test_a_custom_model_cannot_be_deployed_from_a_click_and_says_what_to_r
     assert version["actions"]["convert"] == {
         "allowed": False, "reason": "only scikit-learn models convert to ONNX; scorer:1 is 'custom'"}
     assert version["actions"]["alias"]["allowed"] and version["actions"]["download"]["allowed"]
+
+
+def test_invoke_and_metrics_of_a_real_endpoint_through_the_server(hub_server):
+    """The panel's "try it" and monitoring strip: the server calls the endpoint with its key."""
+    from sklearn.datasets import make_classification
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = make_classification(100, 4, random_state=0)
+    client = hub_server.client()
+    client.register("tryit", LogisticRegression().fit(X, y), sample=X[:3])
+    client.deploy("tryit-ep", "tryit:1")  # auth by key: the browser never sees it for this
+    api = hub_server.url + "modelhub/api/"
+    try:
+        example = hub_server.session.get(api + "models/tryit/versions/1").json()["input_example"]
+        answer = hub_server.session.post(api + "endpoints/tryit-ep/invoke", json={"body": {"data": example}})
+        assert answer.status_code == 200, answer.text
+        result = answer.json()
+        assert result["status"] == 200 and result["deployment"] == "blue"
+        assert len(result["answer"]["predictions"]) == 3
+        assert result["latency_ms"] > 0
+
+        bad = hub_server.session.post(api + "endpoints/tryit-ep/invoke", json={"body": {"data": "not rows"}}).json()
+        assert bad["status"] == 400 and bad["answer"]  # the endpoint's own refusal, passed on as data
+
+        metrics = hub_server.session.get(api + "endpoints/tryit-ep/metrics")
+        assert metrics.status_code == 200, metrics.text
+        blue = metrics.json()["deployments"]["blue"]
+        assert blue["up"] is True and blue["requests"] == 2 and blue["errors"] == 1
+        assert blue["latency_count"] == 2 and blue["latency_buckets"][-1][1] <= 2
+        assert [b[0] for b in blue["latency_buckets"]] == sorted(b[0] for b in blue["latency_buckets"])
+
+        wrong = hub_server.session.post(api + "endpoints/tryit-ep/invoke", json={"body": {}, "path": "/etc"})
+        assert wrong.status_code == 400 and "path" in wrong.json()["message"]
+        missing = hub_server.session.get(api + "endpoints/nope/metrics")
+        assert missing.status_code == 404
+    finally:
+        client.undeploy("tryit-ep")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..deploy.targets import docker, kubernetes
 from ..errors import InvalidInput
-from . import schemas
+from . import endpoint_calls, schemas
 from .base import ModelHubHandler, route
 
 ENDPOINT = r"(?P<name>[^/]+)"
@@ -117,6 +117,27 @@ class LogsHandler(EndpointHandlerBase):
         await self.follow_file(path, limit)
 
 
+class InvokeHandler(EndpointHandlerBase):
+    """A request to the endpoint made by the server for a browser (the panel's "try it")."""
+
+    @route
+    async def post(self, name: str):
+        request = self.body(schemas.InvokeRequest)
+        endpoint = await self.run(self.deployments.get_endpoint, name)
+        keys = await self.run(self.deployments.keys, name)
+        self.reply(await endpoint_calls.invoke(endpoint, keys, request.body, request.path))
+
+
+class MetricsHandler(EndpointHandlerBase):
+    """The endpoint's request counts and latency histogram per deployment, read from it now."""
+
+    @route
+    async def get(self, name: str):
+        endpoint = await self.run(self.deployments.get_endpoint, name)
+        keys = await self.run(self.deployments.keys, name)
+        self.reply(await endpoint_calls.metrics(endpoint, keys))
+
+
 class TimelineHandler(EndpointHandlerBase):
     @route
     async def get(self):
@@ -133,4 +154,6 @@ ROUTES = [
     (f"endpoints/{ENDPOINT}/deployments/(?P<deployment>[^/]+)/logs", LogsHandler),
     (f"endpoints/{ENDPOINT}/traffic", TrafficHandler),
     (f"endpoints/{ENDPOINT}/keys", KeysHandler),
+    (f"endpoints/{ENDPOINT}/invoke", InvokeHandler),
+    (f"endpoints/{ENDPOINT}/metrics", MetricsHandler),
 ]

@@ -349,6 +349,39 @@ class Keys(BaseModel):
     secondary: str
 
 
+class InvokeRequest(Strict):
+    """a request to send to the endpoint, as a client would (the panel's "try it")"""
+
+    body: JSONValue = Field(description="the JSON body, e.g. {\"data\": [[...]]} or the version's input example")
+    path: Literal["/score", "/invocations"] = "/score"
+
+
+class InvokeResult(BaseModel):
+    endpoint: str
+    status: int = Field(description="the endpoint's HTTP status")
+    answer: Any = Field(description="its JSON answer (or text)")
+    latency_ms: float = Field(description="from sending to the whole answer, measured by the Jupyter server")
+    deployment: Optional[str] = Field(description="the deployment that answered")
+
+
+class DeploymentMetrics(BaseModel):
+    up: bool = Field(description="whether the deployment answered the endpoint's scrape")
+    requests: int = Field(description="scoring requests answered since it started")
+    errors: int = Field(description="of those, answered with a 4xx or 5xx status")
+    latency_count: int = Field(description="requests timed (all of them)")
+    latency_sum: float = Field(description="seconds, summed over those requests")
+    latency_buckets: list[list[float]] = Field(description="[upper bound in seconds, requests at most that long], "
+                                                           "cumulative, finite bounds only (latency_count is all)")
+
+
+class EndpointMetrics(BaseModel):
+    """counters since each deployment started; compare two reads for rates and recent percentiles"""
+
+    endpoint: str
+    time: str
+    deployments: dict[str, DeploymentMetrics]
+
+
 class ServingRecord(BaseModel):
     endpoint: str
     deployment: str

@@ -2,6 +2,12 @@
  * Typed client for the Model Hub REST API served by the jupyter_modelhub
  * server extension under `<baseUrl>/modelhub/api/`.
  *
+ * The types come from the server's OpenAPI document (src/generated/openapi.ts,
+ * made by `jlpm generate:api`, never edited by hand), so a change on the
+ * server that the panel does not follow fails the build. Where the document
+ * says only "an object" (an operation's link and result), the narrower shape
+ * the server sends is spelled out here.
+ *
  * Every request goes through `ServerConnection.makeRequest`, which adds the
  * token / XSRF headers the Jupyter server expects.
  */
@@ -9,148 +15,47 @@ import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
 import { errorFromResponse, ModelHubError } from './errors';
+import type { components } from './generated/openapi';
 
 export { errorFromResponse, ModelHubError } from './errors';
+
+type Schemas = components['schemas'];
 
 /** Flavors the registry knows about (the server is the authority). */
 export const FLAVORS = ['sklearn', 'onnx', 'mlflow', 'custom'] as const;
 
 export type Tags = { [key: string]: string };
-
-export interface IModelSummary {
-  name: string;
-  description: string;
-  latest_version: number;
-  version_count: number;
-  /** Flavor of the latest version. */
-  flavor: string;
-  /** Tags of the latest version. */
-  tags: Tags;
-  /** alias -> version number */
-  aliases: { [alias: string]: number };
-  created_time: string;
-  updated_time: string;
-}
-
-export interface IModelList {
-  models: IModelSummary[];
-  total: number;
-  page: number;
-  per_page: number;
-}
-
-export interface ITensorSpec {
-  name: string;
-  dtype: string;
-  shape: number[];
-}
-
-export interface IVersionFile {
-  path: string;
-  size: number;
-  sha256: string;
-}
-
-export interface IVersion {
-  name: string;
-  version: number;
-  ref: string;
-  flavor: string;
-  description: string;
-  tags: Tags;
-  properties: { [key: string]: unknown };
-  signature: { inputs: ITensorSpec[]; outputs: ITensorSpec[] } | null;
-  input_example: unknown;
-  files: IVersionFile[];
-  size: number;
-  created_time: string;
-  created_by: string;
-  source_notebook: string | null;
-  derived_from: string | null;
-  archived: boolean;
-  aliases: string[];
-}
-
-export interface IVersionList {
-  versions: IVersion[];
-  total: number;
-  page: number;
-  per_page: number;
-}
-
-export interface IEvent {
-  id: number;
-  time: string;
-  /** "version_registered", ..., or "operation" for any change of an operation. */
-  kind: string;
-  /** The model, or for an operation event its subject. */
-  model: string;
-  version?: number | null;
-  /** The operation's id, on "operation" events. */
-  operation?: number | null;
-}
-
-export interface IEventList {
-  events: IEvent[];
-  last_id: number;
-}
-
-/** One deployment of an endpoint (`GET endpoints`). */
-export interface IDeployment {
-  name: string;
-  model?: string;
-  version?: number;
-  /** The version actually served, "churn:2". */
-  ref: string;
-  /** What was asked for, "churn@production". */
-  requested?: string;
-  flavor: string;
-  state: string;
-  reason: string;
-  restarts: number;
-  instances: number;
-  [key: string]: unknown;
-}
-
+export type IModelSummary = Schemas['ModelSummary'];
+export type IModelList = Schemas['ModelPage'];
+export type ITensorSpec = Schemas['TensorSpec'];
+export type IVersionFile = Schemas['FileEntry'];
+export type IVersion = Schemas['Version'];
+export type IVersionList = Schemas['VersionPage'];
+export type IVersionActions = Schemas['VersionActions'];
+export type ActionName = keyof IVersionActions;
+export type IAction = Schemas['Action'];
+export type IEvent = Schemas['Event'];
+export type IEventList = Schemas['Events'];
+export type IDeployment = Schemas['DeploymentInfo'];
+export type IEndpoint = Schemas['EndpointInfo'];
+export type IEndpointList = Schemas['EndpointList'];
+export type IKeys = Schemas['Keys'];
+export type IInvokeResult = Schemas['InvokeResult'];
+export type IEndpointMetrics = Schemas['EndpointMetrics'];
+export type IDeploymentMetrics = Schemas['DeploymentMetrics'];
+export type IImage = Schemas['ImageRecord'];
+export type IImageList = Schemas['ImageList'];
+export type IEnvironment = Schemas['Environment'];
+export type IEnvironmentList = Schemas['EnvironmentList'];
+export type ITrafficRequest = Schemas['TrafficRequest'];
+export type IDeployRequest = Partial<Schemas['DeployRequest']> & { model: string };
+export type IPackageRequest = Partial<Schemas['PackageRequest']> & { model: string };
+export type IUpload = Schemas['Upload'];
+export type IRegisterRequest = Partial<Schemas['RegisterRequest']> & { upload_id: string };
+export type IUpdateVersionRequest = Partial<Schemas['UpdateVersionRequest']>;
 export type EndpointState = 'healthy' | 'failed' | 'updating' | 'stopped';
 
-export interface IEndpoint {
-  name: string;
-  url: string;
-  port: number;
-  auth: string;
-  /** deployment -> percent of live traffic */
-  traffic: { [deployment: string]: number };
-  /** `{}` or the deployment that gets a copy of a share of the traffic. */
-  mirror: { deployment?: string; percent?: number };
-  state: EndpointState | string;
-  deployments: IDeployment[];
-  created_time: string;
-  created_by?: string;
-  [key: string]: unknown;
-}
-
-export interface IEndpointList {
-  endpoints: IEndpoint[];
-}
-
-/** The result of a successful conversion (`result` of a "convert" operation). */
-export interface IConversionResult {
-  version: IVersion & { existing?: boolean };
-  equivalence: { passed: boolean; rows: number; [key: string]: unknown };
-  speed: {
-    speedup?: { latency?: number | null; throughput?: number | null };
-    [key: string]: unknown;
-  };
-  conversion: { [key: string]: unknown };
-}
-
-export type OperationStatus =
-  | 'queued'
-  | 'running'
-  | 'succeeded'
-  | 'failed'
-  | 'cancelled';
+export type OperationStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 export interface IOperationProgress {
   done: number;
@@ -161,50 +66,35 @@ export interface IOperationProgress {
   message: string;
 }
 
-/** What an operation's result is, for a link to it. */
+/** What an operation's result is, for a link to it (the document says only "an object"). */
 export type OperationLink =
   | { type: 'version'; model: string; version: number; ref: string }
   | { type: 'endpoint'; name: string };
 
-export interface IOperationError {
-  message: string;
-  /** "invalid", "not_found", "conflict", "cancelled", "failed", "restarted" */
-  reason: string;
-  /** A refused conversion: the equivalence report. */
-  report?: { [key: string]: unknown };
-}
+export type IOperationError = Schemas['OperationError'];
 
-/**
- * Long work on the server (`GET operations/{id}`): a conversion, a deploy
- * that builds an environment, later image builds and batch jobs.
- */
-export interface IOperation {
-  id: number;
-  /** "convert" | "deploy" (later "build", "batch") */
-  kind: string;
-  /** The model ref, endpoint or image it concerns. */
-  subject: string;
-  status: OperationStatus | string;
-  progress: IOperationProgress;
-  /** 1-based place among queued operations of its kind; null unless queued. */
-  queue_position: number | null;
-  created_time: string;
-  started_time: string | null;
-  ended_time: string | null;
-  created_by: string;
-  /** convert: an IConversionResult; deploy: the endpoint. */
-  result: { [key: string]: unknown } | null;
+/** Long work on the server (`GET operations/{id}`), with its link narrowed. */
+export type IOperation = Omit<Schemas['Operation'], 'link' | 'progress'> & {
   link: OperationLink | null;
-  error: IOperationError | null;
-  /** True while queued or running. */
-  active: boolean;
-}
+  progress: IOperationProgress;
+};
 
 export interface IOperationList {
   operations: IOperation[];
   total: number;
   page: number;
   per_page: number;
+}
+
+/** The result of a successful conversion (`result` of a "convert" operation). */
+export interface IConversionResult {
+  version: IVersion;
+  equivalence: { passed: boolean; rows: number; [key: string]: unknown };
+  speed: {
+    speedup?: { latency?: number | null; throughput?: number | null };
+    [key: string]: unknown;
+  };
+  conversion: { [key: string]: unknown };
 }
 
 export interface IListOperationsQuery {
@@ -226,6 +116,14 @@ export interface IListModelsQuery {
   per_page?: number;
 }
 
+export interface IListVersionsQuery {
+  archived?: boolean;
+  filter?: string;
+  flavor?: string;
+  page?: number;
+  per_page?: number;
+}
+
 /** Build a query string, leaving out empty values. */
 export function queryString(params: {
   [key: string]: string | number | boolean | undefined | null;
@@ -235,9 +133,7 @@ export function queryString(params: {
     if (value === undefined || value === null || value === '') {
       continue;
     }
-    parts.push(
-      `${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`
-    );
+    parts.push(`${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`);
   }
   return parts.length ? `?${parts.join('&')}` : '';
 }
@@ -245,17 +141,37 @@ export function queryString(params: {
 /** What the panel needs from the API (a fake in unit tests). */
 export interface IModelHubClient {
   listModels(query?: IListModelsQuery): Promise<IModelList>;
-  listVersions(
-    name: string,
-    options?: { archived?: boolean; page?: number; per_page?: number }
-  ): Promise<IVersionList>;
+  listVersions(name: string, query?: IListVersionsQuery): Promise<IVersionList>;
+  getVersion(name: string, version: number): Promise<IVersion>;
+  updateVersion(name: string, version: number, change: IUpdateVersionRequest): Promise<IVersion>;
+  deleteVersion(name: string, version: number): Promise<unknown>;
+  setAlias(name: string, alias: string, version: number): Promise<IVersion>;
+  convertVersion(name: string, version: number): Promise<IOperation>;
+  upload(tar: Uint8Array): Promise<IUpload>;
+  register(name: string, request: IRegisterRequest): Promise<IVersion>;
+  fileUrl(name: string, version: number, path: string): string;
   events(after?: number): Promise<IEventList>;
   listEndpoints(): Promise<IEndpointList>;
-  convertVersion(name: string, version: number): Promise<IOperation>;
+  deploy(endpoint: string, request: IDeployRequest): Promise<IEndpoint | IOperation>;
+  undeploy(endpoint: string, deployment: string): Promise<unknown>;
+  setTraffic(endpoint: string, request: ITrafficRequest): Promise<IEndpoint>;
+  keys(endpoint: string): Promise<IKeys>;
+  deploymentLog(endpoint: string, deployment: string, tail?: number): Promise<string>;
+  invoke(endpoint: string, body: unknown): Promise<IInvokeResult>;
+  endpointMetrics(endpoint: string): Promise<IEndpointMetrics>;
+  listImages(): Promise<IImageList>;
+  packageVersion(request: IPackageRequest): Promise<IOperation>;
+  listEnvironments(): Promise<IEnvironmentList>;
   listOperations(query?: IListOperationsQuery): Promise<IOperationList>;
   getOperation(id: number): Promise<IOperation>;
   operationLog(id: number, tail?: number): Promise<string>;
   cancelOperation(id: number): Promise<IOperation>;
+}
+
+const JSON_HEADERS = { 'Content-Type': 'application/json' };
+
+function path(...parts: (string | number)[]): string {
+  return parts.map(part => encodeURIComponent(String(part))).join('/');
 }
 
 /** A client bound to one server connection. */
@@ -266,9 +182,8 @@ export class ModelHubClient implements IModelHubClient {
 
   readonly serverSettings: ServerConnection.ISettings;
 
-  /** `GET models` */
   listModels(query: IListModelsQuery = {}): Promise<IModelList> {
-    return this.request<IModelList>(
+    return this.get(
       'models' +
         queryString({
           q: query.q?.trim(),
@@ -280,57 +195,121 @@ export class ModelHubClient implements IModelHubClient {
     );
   }
 
-  /** `GET models/{name}/versions` (archived versions included by default). */
-  listVersions(
-    name: string,
-    options: { archived?: boolean; page?: number; per_page?: number } = {}
-  ): Promise<IVersionList> {
-    return this.request<IVersionList>(
-      `models/${encodeURIComponent(name)}/versions` +
+  /** One model's versions with their actions (archived ones included by default). */
+  listVersions(name: string, query: IListVersionsQuery = {}): Promise<IVersionList> {
+    return this.get(
+      path('models', name, 'versions') +
         queryString({
-          archived: options.archived ?? true,
-          page: options.page ?? 1,
-          per_page: options.per_page ?? 50
+          archived: query.archived ?? true,
+          filter: query.filter?.trim(),
+          flavor: query.flavor,
+          page: query.page ?? 1,
+          per_page: query.per_page ?? 50
         })
     );
   }
 
-  /**
-   * `GET events?after=<id>`. Without `after` the server answers only with the
-   * current position (`last_id`), so polling can start from "now".
-   */
-  events(after?: number): Promise<IEventList> {
-    return this.request<IEventList>('events' + queryString({ after }));
+  getVersion(name: string, version: number): Promise<IVersion> {
+    return this.get(path('models', name, 'versions', version));
   }
 
-  /** `GET endpoints` */
-  listEndpoints(): Promise<IEndpointList> {
-    return this.request<IEndpointList>('endpoints');
+  updateVersion(name: string, version: number, change: IUpdateVersionRequest): Promise<IVersion> {
+    return this.send(path('models', name, 'versions', version), 'PATCH', change);
   }
 
-  /**
-   * `POST models/{name}/versions/{version}/convert` with the server's defaults:
-   * starts converting a scikit-learn version to ONNX (checked for equivalence,
-   * timed, registered as a new version) and answers at once with the
-   * operation to follow (202).
-   */
+  deleteVersion(name: string, version: number): Promise<unknown> {
+    return this.send(path('models', name, 'versions', version), 'DELETE');
+  }
+
+  setAlias(name: string, alias: string, version: number): Promise<IVersion> {
+    return this.send(path('models', name, 'aliases', alias), 'PUT', { version });
+  }
+
+  /** Start converting a scikit-learn version to ONNX: the operation to follow (202). */
   convertVersion(name: string, version: number): Promise<IOperation> {
-    return this.request<IOperation>(
-      `models/${encodeURIComponent(name)}/versions/${version}/convert`,
-      {
-        method: 'POST',
-        body: '{}',
-        headers: { 'Content-Type': 'application/json' }
-      }
+    return this.send(path('models', name, 'versions', version, 'convert'), 'POST', {});
+  }
+
+  /** `POST uploads`: a tar of a version's files, then `register` with its id. */
+  upload(tar: Uint8Array): Promise<IUpload> {
+    return this.request('uploads', {
+      method: 'POST',
+      body: tar as unknown as BodyInit,
+      headers: { 'Content-Type': 'application/x-tar' }
+    });
+  }
+
+  register(name: string, request: IRegisterRequest): Promise<IVersion> {
+    return this.send(path('models', name, 'versions'), 'POST', request);
+  }
+
+  /** A link that downloads one file of a version (the login cookie authenticates it). */
+  fileUrl(name: string, version: number, file: string): string {
+    const parts = file.split('/').map(encodeURIComponent).join('/');
+    return URLExt.join(
+      this.serverSettings.baseUrl,
+      'modelhub/api',
+      path('models', name, 'versions', version, 'files'),
+      parts
     );
   }
 
-  /** `GET operations`, newest first. */
+  /** Without `after` the server answers only with the current position (`last_id`). */
+  events(after?: number): Promise<IEventList> {
+    return this.get('events' + queryString({ after }));
+  }
+
+  listEndpoints(): Promise<IEndpointList> {
+    return this.get('endpoints');
+  }
+
+  /** 201/200 with the endpoint when it is ready; 202 with an operation when it builds first. */
+  deploy(endpoint: string, request: IDeployRequest): Promise<IEndpoint | IOperation> {
+    return this.send(path('endpoints', endpoint, 'deployments'), 'POST', request);
+  }
+
+  undeploy(endpoint: string, deployment: string): Promise<unknown> {
+    return this.send(path('endpoints', endpoint, 'deployments', deployment), 'DELETE');
+  }
+
+  setTraffic(endpoint: string, request: ITrafficRequest): Promise<IEndpoint> {
+    return this.send(path('endpoints', endpoint, 'traffic'), 'PUT', request);
+  }
+
+  keys(endpoint: string): Promise<IKeys> {
+    return this.get(path('endpoints', endpoint, 'keys'));
+  }
+
+  async deploymentLog(endpoint: string, deployment: string, tail = 100): Promise<string> {
+    const response = await this.fetch(
+      path('endpoints', endpoint, 'deployments', deployment, 'logs') + queryString({ tail })
+    );
+    return response.text();
+  }
+
+  invoke(endpoint: string, body: unknown): Promise<IInvokeResult> {
+    return this.send(path('endpoints', endpoint, 'invoke'), 'POST', { body });
+  }
+
+  endpointMetrics(endpoint: string): Promise<IEndpointMetrics> {
+    return this.get(path('endpoints', endpoint, 'metrics'));
+  }
+
+  listImages(): Promise<IImageList> {
+    return this.get('images');
+  }
+
+  packageVersion(request: IPackageRequest): Promise<IOperation> {
+    return this.send('images', 'POST', request);
+  }
+
+  listEnvironments(): Promise<IEnvironmentList> {
+    return this.get('environments');
+  }
+
   listOperations(query: IListOperationsQuery = {}): Promise<IOperationList> {
-    const status = Array.isArray(query.status)
-      ? query.status.join(',')
-      : query.status;
-    return this.request<IOperationList>(
+    const status = Array.isArray(query.status) ? query.status.join(',') : query.status;
+    return this.get(
       'operations' +
         queryString({
           kind: query.kind,
@@ -342,33 +321,42 @@ export class ModelHubClient implements IModelHubClient {
     );
   }
 
-  /** `GET operations/{id}` */
   getOperation(id: number): Promise<IOperation> {
-    return this.request<IOperation>(`operations/${id}`);
+    return this.get(`operations/${id}`);
   }
 
-  /** `GET operations/{id}/log?tail=N`: the last lines of its log, as text. */
+  /** The last lines of an operation's log, as text. */
   async operationLog(id: number, tail = 100): Promise<string> {
-    const response = await this.send(
-      `operations/${id}/log` + queryString({ tail })
-    );
+    const response = await this.fetch(`operations/${id}/log` + queryString({ tail }));
     return response.text();
   }
 
-  /** `POST operations/{id}/cancel`; a finished operation is refused (409). */
+  /** A finished operation is refused (409). */
   cancelOperation(id: number): Promise<IOperation> {
-    return this.request<IOperation>(`operations/${id}/cancel`, {
-      method: 'POST',
-      body: '{}',
-      headers: { 'Content-Type': 'application/json' }
+    return this.send(`operations/${id}/cancel`, 'POST', {});
+  }
+
+  private get<T>(route: string): Promise<T> {
+    return this.request<T>(route);
+  }
+
+  private send<T>(route: string, method: string, body?: unknown): Promise<T> {
+    return this.request<T>(route, {
+      method,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      headers: body === undefined ? undefined : JSON_HEADERS
     });
   }
 
-  /** A JSON request: the parsed body, or a ModelHubError. */
-  private async request<T>(path: string, init: RequestInit = {}): Promise<T> {
-    const response = await this.send(path, init);
-    const body = parseJSON(await response.text());
-    if (body === null) {
+  /** A JSON request: the parsed body (null for an empty one), or a ModelHubError. */
+  private async request<T>(route: string, init: RequestInit = {}): Promise<T> {
+    const response = await this.fetch(route, init);
+    const text = await response.text();
+    if (!text) {
+      return null as T;
+    }
+    const body = parseJSON(text);
+    if (body === undefined) {
       throw new ModelHubError(
         `The Model Hub API sent an unreadable answer (HTTP ${response.status}).`,
         response.status
@@ -378,32 +366,27 @@ export class ModelHubClient implements IModelHubClient {
   }
 
   /** Send a request; a failed answer becomes a ModelHubError with the server's message. */
-  private async send(path: string, init: RequestInit = {}): Promise<Response> {
+  private async fetch(route: string, init: RequestInit = {}): Promise<Response> {
     const settings = this.serverSettings;
-    const url = URLExt.join(settings.baseUrl, 'modelhub/api', path);
+    const url = URLExt.join(settings.baseUrl, 'modelhub/api', route);
     let response: Response;
     try {
       response = await ServerConnection.makeRequest(url, init, settings);
     } catch {
-      throw new ModelHubError(
-        'Cannot reach the Jupyter server. Is it still running?',
-        0
-      );
+      throw new ModelHubError('Cannot reach the Jupyter server. Is it still running?', 0);
     }
     if (!response.ok) {
-      throw errorFromResponse(response.status, parseJSON(await response.text()));
+      const body = parseJSON(await response.text());
+      throw errorFromResponse(response.status, body ?? null);
     }
     return response;
   }
 }
 
 function parseJSON(text: string): any {
-  if (!text) {
-    return null;
-  }
   try {
     return JSON.parse(text);
   } catch {
-    return null;
+    return undefined;
   }
 }

@@ -99,7 +99,7 @@ export function formatSpeedup(factor: number | null | undefined): string {
  * "churn:2 (onnx): equivalent on 5 rows, 23x faster per row".
  */
 export function conversionSummary(result: {
-  version: { ref: string; flavor?: string; existing?: boolean };
+  version: { ref: string; flavor?: string; existing?: boolean | null };
   equivalence?: { passed?: boolean; rows?: number } | null;
   speed?: { speedup?: { latency?: number | null } | null } | null;
 }): string {
@@ -158,4 +158,34 @@ export function formatDuration(startIso: string, endIso: string): string {
   }
   const hours = Math.floor(minutes / 60);
   return minutes % 60 ? `${hours} h ${minutes % 60} min` : `${hours} h`;
+}
+
+/** An id-safe form of a name (for element ids and class names). */
+export function cssSafe(name: string): string {
+  return name.replace(/[^A-Za-z0-9_-]/g, '_');
+}
+
+/** The last part of a path. */
+export function basename(path: string): string {
+  const parts = path.split('/');
+  return parts[parts.length - 1] || path;
+}
+
+/** "1 version", "3 versions". */
+export function versionCount(count: number): string {
+  return count === 1 ? '1 version' : `${count} versions`;
+}
+
+/** A value as short text for a table cell: numbers rounded, objects as JSON. */
+export function cellText(value: unknown): string {
+  if (value === undefined) {
+    return '';
+  }
+  if (typeof value === 'number') {
+    return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(6)));
+  }
+  if (typeof value === 'string') {
+    return value;
+  }
+  return JSON.stringify(value);
 }

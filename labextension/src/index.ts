@@ -1,17 +1,32 @@
 /**
- * jupyter-modelhub: the "Model Hub" panel in JupyterLab's left sidebar.
+ * jupyter-modelhub: the "Model Hub" panel in JupyterLab's left sidebar, its
+ * detail views in the main area, and its context menus (versions in the
+ * panel; "Register as model" in the file browser).
  */
 import {
   ILayoutRestorer,
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette } from '@jupyterlab/apputils';
+import {
+  Dialog,
+  ICommandPalette,
+  InputDialog,
+  MainAreaWidget,
+  showDialog,
+  showErrorMessage
+} from '@jupyterlab/apputils';
+import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
 
-import { ModelHubClient } from './api';
+import { ActionName, IVersion, ModelHubClient } from './api';
+import { ACTION_LABELS, isAllowed, startAction } from './components/models';
+import { splitRef } from './components/models/model';
+import { messageOf } from './errors';
 import { modelHubIcon } from './icon';
 import { ModelHubModel } from './model';
-import { ModelHubPanel } from './widget';
+import { IOpener } from './opener';
+import { isRegistrable, readFiles, registerFiles, suggestedName } from './register';
+import { compareView, deploymentDetail, DetailView, IDetailKind, ModelHubPanel, versionDetail } from './widget';
 
 export * from './api';
 export { ModelHubModel } from './model';
@@ -25,27 +40,77 @@ const SIDEBAR_RANK = 150;
 namespace CommandIDs {
   export const open = 'modelhub:open';
   export const refresh = 'modelhub:refresh';
+  export const register = 'modelhub:register';
+  export const openVersion = 'modelhub:open-version';
+  /** `modelhub:version-<action>`, one per action of the version context menu. */
+  export const versionAction = (action: ActionName) => `modelhub:version-${action}`;
 }
+
+/** The actions on a version's context menu. */
+const MENU_ACTIONS: ActionName[] = ['convert', 'deploy', 'package', 'alias', 'archive', 'delete'];
 
 const plugin: JupyterFrontEndPlugin<void> = {
   id: 'jupyter-modelhub:plugin',
-  description: 'A sidebar panel to browse the models registered in the Model Hub.',
+  description: 'A sidebar panel to register, convert, deploy and watch models in the Model Hub.',
   autoStart: true,
-  optional: [ILayoutRestorer, ICommandPalette],
+  optional: [ILayoutRestorer, ICommandPalette, IFileBrowserFactory],
   activate: (
     app: JupyterFrontEnd,
     restorer: ILayoutRestorer | null,
-    palette: ICommandPalette | null
+    palette: ICommandPalette | null,
+    browsers: IFileBrowserFactory | null
   ) => {
     const client = new ModelHubClient(app.serviceManager.serverSettings);
-    const model = new ModelHubModel(client);
-    const panel = new ModelHubPanel(model);
+    const hub = new ModelHubModel(client);
+    const views = new Map<string, MainAreaWidget<DetailView>>();
+
+    const show = (id: string, label: string, kind: () => IDetailKind) => {
+      const open = views.get(id);
+      if (open && !open.isDisposed) {
+        app.shell.activateById(open.id);
+        return;
+      }
+      const view = new MainAreaWidget({ content: new DetailView(kind(), opener) });
+      view.id = `jupyter-modelhub-${id.replace(/[^A-Za-z0-9_-]/g, '-')}`;
+      view.title.label = label;
+      view.title.icon = modelHubIcon;
+      view.title.closable = true;
+      view.disposed.connect(() => views.delete(id));
+      views.set(id, view);
+      app.shell.add(view, 'main');
+      app.shell.activateById(view.id);
+    };
+
+    const opener: IOpener = {
+      openVersion: (name, version) =>
+        show(`version:${name}:${version}`, `${name}:${version}`, () => versionDetail(hub, name, version)),
+      openDeployment: (endpoint, deployment) =>
+        show(`deployment:${endpoint}/${deployment}`, `${endpoint}/${deployment}`, () =>
+          deploymentDetail(hub, endpoint, deployment)
+        ),
+      compare: (name, versions) =>
+        show(`compare:${name}:${versions.join(',')}`, `Compare ${name}`, () => compareView(hub, name, versions)),
+      openPath: path => void app.commands.execute('docmanager:open', { path }),
+      ask: async (title, label, value = '') => {
+        const answer = await InputDialog.getText({ title, label, text: value, okLabel: 'OK' });
+        return answer.button.accept && answer.value ? answer.value : null;
+      },
+      confirm: async (title, body, accept) => {
+        const answer = await showDialog({
+          title,
+          body,
+          buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: accept })]
+        });
+        return answer.button.accept;
+      }
+    };
+
+    const panel = new ModelHubPanel(hub, opener);
     panel.id = PANEL_ID;
     panel.title.icon = modelHubIcon;
     panel.title.caption = 'Model Hub';
     panel.node.setAttribute('aria-label', 'Model Hub');
     panel.node.setAttribute('role', 'region');
-
     app.shell.add(panel, 'left', { rank: SIDEBAR_RANK });
     if (restorer) {
       restorer.add(panel, 'jupyter-modelhub');
@@ -58,8 +123,85 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
     app.commands.addCommand(CommandIDs.refresh, {
       label: 'Refresh Model Hub',
-      execute: () => model.refresh()
+      execute: () => hub.refresh()
     });
+    app.commands.addCommand(CommandIDs.openVersion, {
+      label: 'Details',
+      execute: () => {
+        const version = versionUnderMenu(app, hub);
+        if (version) {
+          opener.openVersion(version.name, version.version);
+        }
+      }
+    });
+    app.contextMenu.addItem({ command: CommandIDs.openVersion, selector: '.jp-ModelHub-version', rank: 0 });
+
+    // The version context menu: each action enabled as the server's `actions` say.
+    MENU_ACTIONS.forEach((action, rank) => {
+      app.commands.addCommand(CommandIDs.versionAction(action), {
+        label: ACTION_LABELS[action],
+        caption: () => {
+          const version = versionUnderMenu(app, hub);
+          const reason = version?.actions?.[action];
+          return reason && !reason.allowed ? `Not possible: ${reason.reason}` : '';
+        },
+        isEnabled: () => {
+          const version = versionUnderMenu(app, hub);
+          return !!version && isAllowed(version, action);
+        },
+        execute: () => {
+          const version = versionUnderMenu(app, hub);
+          if (version) {
+            return startAction(hub.models, opener, version, action);
+          }
+        }
+      });
+      app.contextMenu.addItem({
+        command: CommandIDs.versionAction(action),
+        selector: '.jp-ModelHub-version',
+        rank: rank + 1
+      });
+    });
+
+    // "Register as model" on model files and folders in the file browser.
+    if (browsers) {
+      app.commands.addCommand(CommandIDs.register, {
+        label: 'Register as Model…',
+        caption: 'Register this file or folder as a new version in the Model Hub',
+        icon: modelHubIcon,
+        isVisible: () => {
+          const item = browsers.tracker.currentWidget?.selectedItems().next();
+          return !!item && !item.done && isRegistrable(item.value);
+        },
+        execute: async () => {
+          const item = browsers.tracker.currentWidget?.selectedItems().next();
+          if (!item || item.done) {
+            return;
+          }
+          const path = item.value.path;
+          const name = await opener.ask('Register as model', `Model name for ${path}`, suggestedName(path));
+          if (!name) {
+            return;
+          }
+          try {
+            const files = await readFiles(app.serviceManager.contents, path);
+            const version = await registerFiles(client, name.trim(), files, `Registered from ${path}`);
+            app.shell.activateById(panel.id);
+            hub.models.select(version.name, version.version);
+            void hub.models.reload();
+            opener.openVersion(version.name, version.version);
+          } catch (error) {
+            await showErrorMessage(`Cannot register ${path}`, messageOf(error));
+          }
+        }
+      });
+      app.contextMenu.addItem({
+        command: CommandIDs.register,
+        selector: '.jp-DirListing-item[data-isdir]',
+        rank: 60
+      });
+    }
+
     if (palette) {
       const category = 'Model Hub';
       palette.addItem({ command: CommandIDs.open, category });
@@ -67,5 +209,18 @@ const plugin: JupyterFrontEndPlugin<void> = {
     }
   }
 };
+
+/** The version row the context menu was opened on, as the Models section has it. */
+function versionUnderMenu(app: JupyterFrontEnd, hub: ModelHubModel): IVersion | undefined {
+  const node = app.contextMenuHitTest(n => n.classList.contains('jp-ModelHub-version'));
+  const name = node?.dataset.model;
+  const version = node?.dataset.version;
+  if (!name || !version) {
+    return undefined;
+  }
+  const [model, number] = splitRef(`${name}:${version}`);
+  return hub.models.findVersion(`${model}:${number}`);
+}
+
 
 export default plugin;

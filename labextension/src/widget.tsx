@@ -1,29 +1,37 @@
 /**
- * The Model Hub sidebar widget: renders the React view and runs the event
- * poll only while it is attached and visible.
+ * The Model Hub sidebar widget and the main-area detail views. The sidebar
+ * renders the sections; the hub's poll stands by while it is hidden. A detail
+ * view keeps what it shows followed (a version's data, a deployment's log
+ * and metrics) while it is open.
  */
 import * as React from 'react';
 
 import { ReactWidget, UseSignal } from '@jupyterlab/ui-components';
+import { ISignal } from '@lumino/signaling';
 import { Message } from '@lumino/messaging';
 
-import { ModelHubView } from './components';
+import { CompareView, VersionDetail } from './components/models';
+import { DeploymentDetail } from './components/endpoints';
+import { ModelHubView } from './components/ModelHubView';
 import { ModelHubModel } from './model';
+import { IOpener, OpenerContext } from './opener';
 
 export class ModelHubPanel extends ReactWidget {
-  constructor(model: ModelHubModel) {
+  constructor(hub: ModelHubModel, opener: IOpener) {
     super();
-    this.model = model;
+    this.hub = hub;
+    this.opener = opener;
     this.addClass('jp-ModelHub-panel');
   }
 
-  readonly model: ModelHubModel;
+  readonly hub: ModelHubModel;
+  readonly opener: IOpener;
 
   render(): React.ReactElement {
     return (
-      <UseSignal signal={this.model.changed}>
-        {() => <ModelHubView model={this.model} />}
-      </UseSignal>
+      <OpenerContext.Provider value={this.opener}>
+        <ModelHubView hub={this.hub} />
+      </OpenerContext.Provider>
     );
   }
 
@@ -31,29 +39,92 @@ export class ModelHubPanel extends ReactWidget {
     if (this.isDisposed) {
       return;
     }
-    this.model.dispose();
+    this.hub.dispose();
     super.dispose();
   }
 
   protected onAfterAttach(msg: Message): void {
     super.onAfterAttach(msg);
     if (this.isVisible) {
-      this.model.startPolling();
+      this.hub.show();
     }
   }
 
   protected onBeforeDetach(msg: Message): void {
-    this.model.stopPolling();
+    this.hub.hide();
     super.onBeforeDetach(msg);
   }
 
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
-    this.model.startPolling();
+    this.hub.show();
   }
 
   protected onAfterHide(msg: Message): void {
-    this.model.stopPolling();
+    this.hub.hide();
     super.onAfterHide(msg);
   }
+}
+
+/** What a detail view shows and follows, and which section's signal re-renders it. */
+export interface IDetailKind {
+  signal: ISignal<unknown, void>;
+  render: () => React.ReactElement;
+  /** Start following (the view opened) and stop (it closed). */
+  watch?: () => void;
+  unwatch?: () => void;
+}
+
+export class DetailView extends ReactWidget {
+  constructor(kind: IDetailKind, opener: IOpener) {
+    super();
+    this.kind = kind;
+    this.opener = opener;
+    this.addClass('jp-ModelHub-detailView');
+    kind.watch?.();
+  }
+
+  readonly kind: IDetailKind;
+  readonly opener: IOpener;
+
+  render(): React.ReactElement {
+    return (
+      <OpenerContext.Provider value={this.opener}>
+        <UseSignal signal={this.kind.signal}>{() => this.kind.render()}</UseSignal>
+      </OpenerContext.Provider>
+    );
+  }
+
+  dispose(): void {
+    if (!this.isDisposed) {
+      this.kind.unwatch?.();
+    }
+    super.dispose();
+  }
+}
+
+/** The detail view of version `name:version`. */
+export function versionDetail(hub: ModelHubModel, name: string, version: number): IDetailKind {
+  return {
+    signal: hub.models.changed as ISignal<unknown, void>,
+    render: () => <VersionDetail hub={hub} name={name} version={version} />,
+    watch: () => hub.models.watch(name, version),
+    unwatch: () => hub.models.unwatch(`${name}:${version}`)
+  };
+}
+
+export function deploymentDetail(hub: ModelHubModel, endpoint: string, deployment: string): IDetailKind {
+  return {
+    signal: hub.endpoints.changed as ISignal<unknown, void>,
+    render: () => <DeploymentDetail hub={hub} endpoint={endpoint} deployment={deployment} />,
+    watch: () => hub.endpoints.watch(endpoint, deployment),
+    unwatch: () => hub.endpoints.unwatch(endpoint, deployment)
+  };
+}
+
+export function compareView(hub: ModelHubModel, name: string, versions: number[]): IDetailKind {
+  return {
+    signal: hub.models.changed as ISignal<unknown, void>,
+    render: () => <CompareView hub={hub} name={name} versions={versions} />
+  };
 }

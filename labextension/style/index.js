@@ -1,2 +1,3 @@
 import './base.css';
 import './activity.css';
+import './detail.css';

@@ -7,7 +7,6 @@ const assert = require('node:assert/strict');
 
 const {
   ActivityModel,
-  ACTIVITY_INTERVAL,
   RECENT_OPERATIONS,
   LOG_TAIL
 } = require('../lib/test-cjs/components/activity/model.js');
@@ -132,61 +131,6 @@ test('a stale answer does not overwrite a newer one', async () => {
   activity.dispose();
 });
 
-test('while an operation is active, it reloads every ACTIVITY_INTERVAL; then it stops', async () => {
-  mock.timers.enable({ apis: ['setTimeout'] });
-  try {
-    const client = fakeClient([operation({ id: 1, status: 'running' })]);
-    const activity = new ActivityModel(client);
-    activity.start();
-    mock.timers.tick(ACTIVITY_INTERVAL * 3);
-    await flush();
-    assert.equal(count(client, 'listOperations'), 0); // nothing known to be active yet
-
-    await activity.refresh();
-    assert.equal(count(client, 'listOperations'), 2);
-    for (let round = 1; round <= 2; round++) {
-      mock.timers.tick(ACTIVITY_INTERVAL);
-      await flush();
-      assert.equal(count(client, 'listOperations'), 2 + 2 * round);
-    }
-
-    // It ends: one more reload sees that, then no more.
-    client.set(operation({ id: 1, status: 'succeeded' }));
-    mock.timers.tick(ACTIVITY_INTERVAL);
-    await flush();
-    assert.equal(activity.activeCount, 0);
-    const calls = count(client, 'listOperations');
-    mock.timers.tick(ACTIVITY_INTERVAL * 5);
-    await flush();
-    assert.equal(count(client, 'listOperations'), calls);
-
-    // Events about operations reload at once when no timer would.
-    activity.operationsChanged();
-    await flush();
-    assert.equal(count(client, 'listOperations'), calls + 2);
-
-    // A new active one (the answer to a POST) starts the reloads again; stop() ends them.
-    activity.remember(operation({ id: 2, status: 'queued', queue_position: 1 }));
-    assert.deepEqual(activity.operations.map(op => op.id), [2, 1]);
-    client.set(operation({ id: 2, status: 'running' }));
-    // The timer is due within the second: an operation event adds no reload.
-    activity.operationsChanged();
-    await flush();
-    assert.equal(count(client, 'listOperations'), calls + 2);
-    mock.timers.tick(ACTIVITY_INTERVAL);
-    await flush();
-    assert.equal(count(client, 'listOperations'), calls + 4);
-    activity.stop();
-    mock.timers.tick(ACTIVITY_INTERVAL * 5);
-    await flush();
-    assert.equal(count(client, 'listOperations'), calls + 4);
-    assert.equal(activity.isRunning, false);
-    activity.dispose();
-  } finally {
-    mock.timers.reset();
-  }
-});
-
 test('the log tail loads when opened, follows a running operation, and is read once more when it ends', async () => {
   const client = fakeClient([operation({ id: 7, status: 'running' })]);
   client.logs[7] = 'building the environment\n';
@@ -279,10 +223,8 @@ test('the section opens and closes; dispose stops everything', async () => {
   assert.equal(activity.expanded, true);
   activity.toggle();
   assert.equal(activity.expanded, false);
-  activity.start();
   activity.dispose();
   assert.equal(activity.isDisposed, true);
-  assert.equal(activity.isRunning, false);
   await activity.refresh(); // no-op
 });
 

@@ -1,4 +1,6 @@
-// Unit tests of the panel's state logic (ModelHubModel) and pure helpers,
+// Unit tests of the panel's state: the hub (one poll on the events feed,
+// reloading only the sections the events concern), the Models and Endpoints
+// sections, and the pure helpers (formatting, metrics windows, compare rows),
 // against a fake API client. Run with `jlpm test` (compiles src/ to CommonJS
 // in lib/test-cjs, then `node --test`).
 'use strict';
@@ -6,8 +8,11 @@
 const { test, mock } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { ModelHubModel, POLL_INTERVAL, ENDPOINT_INTERVAL } = require('../lib/test-cjs/model.js');
-const { FOLLOW_INTERVAL } = require('../lib/test-cjs/operations.js');
+const { ModelHubModel, POLL_INTERVAL, MAX_POLL_BACKOFF } = require('../lib/test-cjs/model.js');
+const { ACTIVITY_INTERVAL } = require('../lib/test-cjs/components/activity/model.js');
+const { ENDPOINT_INTERVAL } = require('../lib/test-cjs/components/endpoints/model.js');
+const { compareRows } = require('../lib/test-cjs/components/models/compare.js');
+const { windowFigures, percentile, latencyLabel } = require('../lib/test-cjs/metrics.js');
 const { ModelHubError, errorFromResponse } = require('../lib/test-cjs/errors.js');
 const {
   tagLabels,
@@ -36,30 +41,75 @@ function summary(name, extra = {}) {
   };
 }
 
-/** A fake client: records calls; answers come from overridable functions. */
+function version(name, number, extra = {}) {
+  return {
+    name,
+    version: number,
+    ref: `${name}:${number}`,
+    flavor: 'sklearn',
+    description: '',
+    tags: {},
+    properties: {},
+    signature: null,
+    input_example: null,
+    files: [{ path: 'model.joblib', size: 10, sha256: 'ab' }],
+    size: 10,
+    created_time: '2026-11-26T06:30:00Z',
+    created_by: 'root',
+    source_notebook: null,
+    derived_from: null,
+    archived: false,
+    aliases: [],
+    ...extra
+  };
+}
+
+function endpoint(name, extra = {}) {
+  return {
+    name,
+    url: 'http://127.0.0.1:8901',
+    port: 8901,
+    auth: 'none',
+    traffic: { blue: 100 },
+    mirror: {},
+    state: 'healthy',
+    deployments: [
+      { name: 'blue', model: 'churn', version: 1, ref: 'churn:1', requested: 'churn:1', flavor: 'sklearn',
+        state: 'healthy', reason: '', restarts: 0, instances: 1 }
+    ],
+    created_time: '2026-11-26T06:30:00Z',
+    ...extra
+  };
+}
+
+/** A fake client: records calls; answers come from fields the tests change. */
 function fakeClient() {
   const client = {
     calls: [],
     models: [summary('churn')],
+    versions: { churn: [version('churn', 1)] },
+    matching: null,
     lastId: 0,
     newEvents: [],
-    listModelsImpl: null,
     eventsImpl: null,
     endpoints: [],
-    endpointsImpl: null,
-    convertImpl: null,
-    getOperationImpl: null,
     operations: [],
+    metrics: null,
     async listModels(query) {
       client.calls.push(['listModels', query]);
-      if (client.listModelsImpl) {
-        return client.listModelsImpl(query);
-      }
       return { models: client.models, total: client.models.length, page: 1, per_page: 50 };
     },
-    async listVersions(name, options) {
-      client.calls.push(['listVersions', name, options]);
-      return { versions: [{ name, version: 1, tags: {}, aliases: [] }], total: 1, page: 1, per_page: 50 };
+    async listVersions(name, query) {
+      client.calls.push(['listVersions', name, query]);
+      let versions = client.versions[name] ?? [];
+      if (query.filter && client.matching) {
+        versions = versions.filter(v => client.matching.includes(v.version));
+      }
+      return { versions, total: versions.length, page: 1, per_page: 50 };
+    },
+    async getVersion(name, number) {
+      client.calls.push(['getVersion', name, number]);
+      return client.versions[name].find(v => v.version === number);
     },
     async events(after) {
       client.calls.push(['events', after]);
@@ -70,32 +120,52 @@ function fakeClient() {
     },
     async listEndpoints() {
       client.calls.push(['listEndpoints']);
-      if (client.endpointsImpl) {
-        return client.endpointsImpl();
-      }
       return { endpoints: client.endpoints };
-    },
-    async convertVersion(name, version) {
-      client.calls.push(['convertVersion', name, version]);
-      return client.convertImpl(name, version);
-    },
-    async getOperation(id) {
-      client.calls.push(['getOperation', id]);
-      return client.getOperationImpl(id);
     },
     async listOperations(query) {
       client.calls.push(['listOperations', query]);
-      const wanted = query.status ? query.status : null;
-      const operations = client.operations.filter(op => !wanted || wanted.includes(op.status));
-      return { operations, total: operations.length, page: 1, per_page: query.per_page };
+      let ops = client.operations;
+      if (query.status) {
+        ops = ops.filter(op => query.status.includes(op.status));
+      }
+      return { operations: ops, total: ops.length, page: 1, per_page: 50 };
     },
-    async operationLog(id, tail) {
-      client.calls.push(['operationLog', id, tail]);
-      return '';
+    async listImages() {
+      client.calls.push(['listImages']);
+      return { images: [] };
     },
-    async cancelOperation(id) {
-      client.calls.push(['cancelOperation', id]);
-      throw errorFromResponse(409, { message: `Operation ${id} already succeeded.`, reason: 'conflict' });
+    async listEnvironments() {
+      client.calls.push(['listEnvironments']);
+      return { environments: [] };
+    },
+    async setTraffic(name, request) {
+      client.calls.push(['setTraffic', name, request]);
+      if (client.trafficError) {
+        throw new ModelHubError(client.trafficError, 400, 'invalid');
+      }
+      return endpoint(name);
+    },
+    async endpointMetrics(name) {
+      client.calls.push(['endpointMetrics', name]);
+      return client.metrics;
+    },
+    async deploymentLog(name, deployment, tail) {
+      client.calls.push(['deploymentLog', name, deployment, tail]);
+      return 'line 1\nline 2';
+    },
+    async invoke(name, body) {
+      client.calls.push(['invoke', name, body]);
+      return { endpoint: name, status: 200, answer: [1, 0], latency_ms: 3.2, deployment: 'blue' };
+    },
+    async updateVersion(name, number, change) {
+      client.calls.push(['updateVersion', name, number, change]);
+      if (change.archived && client.archiveRefusal) {
+        throw new ModelHubError(client.archiveRefusal, 409, 'conflict');
+      }
+      return version(name, number, change);
+    },
+    async getOperation(id) {
+      return client.operations.find(op => op.id === id);
     }
   };
   return client;
@@ -103,152 +173,277 @@ function fakeClient() {
 
 const count = (client, kind) => client.calls.filter(c => c[0] === kind).length;
 
-test('first poll learns the event position, then loads the list', async () => {
+test('first round learns the event position and loads every section; later rounds only what events concern', async () => {
   const client = fakeClient();
   client.lastId = 7;
-  const model = new ModelHubModel(client);
-  await model.pollOnce();
+  const hub = new ModelHubModel(client);
+  await hub.pollOnce();
   assert.deepEqual(client.calls[0], ['events', undefined]);
   assert.equal(count(client, 'listModels'), 1);
-  assert.equal(model.loaded, true);
-  assert.deepEqual(model.models.map(m => m.name), ['churn']);
+  assert.equal(count(client, 'listEndpoints'), 1);
+  assert.equal(count(client, 'listOperations'), 2);
+  assert.deepEqual(hub.models.models.map(m => m.name), ['churn']);
 
-  // Nothing new: no reload.
-  await model.pollOnce();
+  // Nothing new: nothing reloads (the endpoints are not due yet).
+  await hub.pollOnce();
   assert.deepEqual(client.calls.at(-1), ['events', 7]);
   assert.equal(count(client, 'listModels'), 1);
+  assert.equal(count(client, 'listEndpoints'), 1);
+  assert.equal(count(client, 'listOperations'), 2);
 
-  // A new event: reload.
+  // A registration: the Models section only.
   client.lastId = 8;
   client.newEvents = [{ id: 8, time: '', kind: 'version_registered', model: 'fraud', version: 1 }];
   client.models = [summary('fraud'), summary('churn')];
-  await model.pollOnce();
+  let modelsChanged = 0;
+  let activityChanged = 0;
+  hub.models.changed.connect(() => modelsChanged++);
+  hub.activity.changed.connect(() => activityChanged++);
+  await hub.pollOnce();
   assert.equal(count(client, 'listModels'), 2);
-  assert.deepEqual(model.models.map(m => m.name), ['fraud', 'churn']);
-  client.newEvents = [];
-  await model.pollOnce();
-  assert.deepEqual(client.calls.at(-1), ['events', 8]);
-  model.dispose();
+  assert.deepEqual(hub.models.models.map(m => m.name), ['fraud', 'churn']);
+  assert.equal(count(client, 'listOperations'), 2);
+  assert.ok(modelsChanged > 0);
+  assert.equal(activityChanged, 0);
+
+  // An operation event: the Activity section only.
+  client.lastId = 9;
+  client.newEvents = [{ id: 9, time: '', kind: 'operation', model: 'churn:1', version: null, operation: 1 }];
+  await hub.pollOnce();
+  assert.equal(count(client, 'listModels'), 2);
+  assert.equal(count(client, 'listOperations'), 4);
+
+  // A deploy: the endpoints.
+  client.lastId = 10;
+  client.newEvents = [{ id: 10, time: '', kind: 'deployed', model: 'churn', version: 1 }];
+  client.endpoints = [endpoint('scoring')];
+  await hub.pollOnce();
+  assert.equal(count(client, 'listEndpoints'), 2);
+  assert.deepEqual(hub.endpoints.endpoints.map(e => e.name), ['scoring']);
+  hub.dispose();
 });
 
-test('the query is passed verbatim; a 4xx shows the server message as a query error', async () => {
-  const client = fakeClient();
-  const model = new ModelHubModel(client);
-  client.listModelsImpl = query => {
-    if (query.filter === 'team=') {
-      throw errorFromResponse(400, { message: "Malformed tag filter 'team='", reason: 'invalid' });
-    }
-    return { models: [summary('churn')], total: 1, page: 1, per_page: 50 };
-  };
-  await model.setQuery({ filter: 'team=' });
-  assert.deepEqual(client.calls.at(-1), [
-    'listModels',
-    { q: '', filter: 'team=', flavor: '', page: 1, per_page: 50 }
-  ]);
-  assert.equal(model.queryError, "Malformed tag filter 'team='");
-  assert.equal(model.error, null);
-  assert.equal(model.models.length, 0);
-
-  await model.setQuery({ filter: 'team=growth  stage!=dev owner', search: 'chu', flavor: 'sklearn' });
-  assert.deepEqual(client.calls.at(-1)[1], {
-    q: 'chu',
-    filter: 'team=growth  stage!=dev owner',
-    flavor: 'sklearn',
-    page: 1,
-    per_page: 50
-  });
-  assert.equal(model.queryError, null);
-  assert.equal(model.hasQuery, true);
-  model.dispose();
-});
-
-test('a server that cannot be reached is an error, not a query error', async () => {
-  const client = fakeClient();
-  const model = new ModelHubModel(client);
-  client.listModelsImpl = () => {
-    throw new ModelHubError('Cannot reach the Jupyter server.', 0);
-  };
-  await model.refresh();
-  assert.equal(model.error, 'Cannot reach the Jupyter server.');
-  assert.equal(model.queryError, null);
-
-  // The next successful poll reloads while an error is shown.
-  client.listModelsImpl = null;
-  await model.pollOnce(); // learns position and reloads
-  assert.equal(model.error, null);
-  assert.equal(model.loaded, true);
-  model.dispose();
-});
-
-test('a stale answer does not overwrite a newer one', async () => {
-  const client = fakeClient();
-  const model = new ModelHubModel(client);
-  const pending = [];
-  client.listModelsImpl = query =>
-    new Promise(resolve => pending.push(() => resolve({
-      models: [summary(query.q || 'all')], total: 1, page: 1, per_page: 50
-    })));
-  const first = model.setQuery({ search: 'old' });
-  const second = model.setQuery({ search: 'new' });
-  pending[1]();
-  await second;
-  pending[0]();
-  await first;
-  assert.deepEqual(model.models.map(m => m.name), ['new']);
-  assert.equal(model.loading, false);
-  model.dispose();
-});
-
-test('expanding loads versions; refresh reloads expanded models', async () => {
-  const client = fakeClient();
-  const model = new ModelHubModel(client);
-  await model.refresh();
-  model.toggle('churn');
-  assert.equal(model.isExpanded('churn'), true);
-  await new Promise(resolve => setImmediate(resolve));
-  assert.deepEqual(client.calls.at(-1), ['listVersions', 'churn', { archived: true, per_page: 50 }]);
-  assert.equal(model.versions('churn').versions.length, 1);
-  await model.refresh();
-  await new Promise(resolve => setImmediate(resolve));
-  assert.equal(count(client, 'listVersions'), 2);
-  model.toggle('churn');
-  assert.equal(model.isExpanded('churn'), false);
-  model.dispose();
-});
-
-test('polling runs every POLL_INTERVAL while started, and stops', async () => {
-  mock.timers.enable({ apis: ['setTimeout'] });
+test('one Poll: every POLL_INTERVAL, faster while an operation is active, backoff on errors, standby while hidden', async () => {
+  mock.timers.enable({ apis: ['setTimeout', 'Date'] });
   try {
     const client = fakeClient();
-    const model = new ModelHubModel(client);
-    let changes = 0;
-    model.changed.connect(() => changes++);
-    model.startPolling();
+    const hub = new ModelHubModel(client);
+    hub.show();
+    await flush();
     mock.timers.tick(0);
-    await new Promise(resolve => setImmediate(resolve));
+    await flush();
     assert.equal(count(client, 'events'), 1);
     mock.timers.tick(POLL_INTERVAL);
-    await new Promise(resolve => setImmediate(resolve));
+    await flush();
     assert.equal(count(client, 'events'), 2);
-    model.stopPolling();
-    mock.timers.tick(POLL_INTERVAL * 5);
-    await new Promise(resolve => setImmediate(resolve));
-    assert.equal(count(client, 'events'), 2);
-    assert.ok(changes > 0);
 
-    // Restarting resumes from the last position; dispose stops for good.
-    model.startPolling();
+    // An active operation: rounds every ACTIVITY_INTERVAL, each reloading the activity.
+    client.operations = [operation({ id: 1, status: 'running' })];
+    await hub.activity.refresh();
+    mock.timers.tick(POLL_INTERVAL);
+    await flush();
+    assert.equal(hub.poll.frequency.interval, ACTIVITY_INTERVAL);
+    const before = count(client, 'events');
+    mock.timers.tick(ACTIVITY_INTERVAL);
+    await flush();
+    assert.equal(count(client, 'events'), before + 1);
+    client.operations = [operation({ id: 1, status: 'succeeded' })];
+    mock.timers.tick(ACTIVITY_INTERVAL);
+    await flush();
+    assert.equal(hub.poll.frequency.interval, POLL_INTERVAL);
+
+    // Hidden: no requests at all.
+    hub.hide();
+    const hidden = client.calls.length;
+    mock.timers.tick(POLL_INTERVAL * 10);
+    await flush();
+    assert.equal(client.calls.length, hidden);
+    hub.show();
+    await flush();
     mock.timers.tick(0);
-    await new Promise(resolve => setImmediate(resolve));
-    assert.equal(count(client, 'events'), 3);
-    model.dispose();
+    await flush();
+    assert.ok(count(client, 'events') > 0 && client.calls.length > hidden);
+
+    // The server is down: an error to show, and the poll backs off.
+    client.eventsImpl = async () => {
+      throw new ModelHubError('Cannot reach the Jupyter server. Is it still running?', 0);
+    };
+    mock.timers.tick(POLL_INTERVAL);
+    await flush();
+    assert.match(hub.error, /Cannot reach/);
+    assert.equal(hub.poll.state.phase, 'rejected');
+    assert.ok(hub.poll.state.interval > POLL_INTERVAL && hub.poll.state.interval <= MAX_POLL_BACKOFF);
+    client.eventsImpl = null;
+    hub.retry();
+    await flush();
+    mock.timers.tick(0);
+    await flush();
+    assert.equal(hub.error, null);
+    hub.dispose();
+    const calls = client.calls.length;
     mock.timers.tick(POLL_INTERVAL * 5);
-    await new Promise(resolve => setImmediate(resolve));
-    assert.equal(count(client, 'events'), 3);
-    assert.equal(model.isPolling, false);
+    await flush();
+    assert.equal(client.calls.length, calls);
   } finally {
     mock.timers.reset();
   }
+});
+
+test('endpoints reload every ENDPOINT_INTERVAL with the rounds; what they serve changing reloads the versions', async () => {
+  mock.timers.enable({ apis: ['Date'] });
+  try {
+    const client = fakeClient();
+    client.endpoints = [endpoint('scoring')];
+    const hub = new ModelHubModel(client);
+    await hub.pollOnce();
+    hub.models.toggleModel('churn');
+    await flush();
+    const versionLoads = count(client, 'listVersions');
+    await hub.pollOnce();
+    assert.equal(count(client, 'listEndpoints'), 1);
+    mock.timers.tick(ENDPOINT_INTERVAL);
+    await hub.pollOnce();
+    assert.equal(count(client, 'listEndpoints'), 2);
+    assert.equal(count(client, 'listVersions'), versionLoads); // same deployments: versions not reloaded
+    client.endpoints = [];
+    mock.timers.tick(ENDPOINT_INTERVAL);
+    await hub.pollOnce();
+    await flush();
+    assert.ok(count(client, 'listVersions') > versionLoads, 'an undeploy changes what may be deleted');
+    hub.dispose();
+  } finally {
+    mock.timers.reset();
+  }
+});
+
+test('a filter marks the versions that matched, from the server\'s answer', async () => {
+  const client = fakeClient();
+  client.versions.churn = [version('churn', 2), version('churn', 1)];
+  client.matching = [1];
+  const hub = new ModelHubModel(client);
+  await hub.models.setQuery({ filter: 'team=growth' });
+  hub.models.toggleModel('churn');
+  await flush();
+  const state = hub.models.versions('churn');
+  assert.deepEqual(state.versions.map(v => v.version), [2, 1]);
+  assert.deepEqual(Array.from(state.matched), [1]);
+  const filtered = client.calls.filter(c => c[0] === 'listVersions' && c[2].filter === 'team=growth');
+  assert.equal(filtered.length, 1);
+  await hub.models.setQuery({ filter: '' });
+  await flush();
+  assert.equal(hub.models.versions('churn').matched, null);
+  hub.dispose();
+});
+
+test("an action keeps the server's refusal as its message; a success reloads", async () => {
+  const client = fakeClient();
+  client.archiveRefusal = 'Cannot archive churn:1: it is used by alias churn@production.';
+  const hub = new ModelHubModel(client);
+  const v = version('churn', 1);
+  await hub.models.setArchived(v, true);
+  assert.deepEqual(
+    { ...hub.models.actionState('churn:1'), operation: undefined },
+    { action: 'archive', busy: false, message: client.archiveRefusal, error: true, operation: undefined }
+  );
+  const loads = count(client, 'listModels');
+  await hub.models.setTags(v, { stage: 'prod' });
+  assert.equal(hub.models.actionState('churn:1').message, 'Tags of churn:1 changed.');
+  assert.equal(count(client, 'listModels'), loads + 1);
+  assert.deepEqual(client.calls.find(c => c[0] === 'updateVersion' && c[3].tags), [
+    'updateVersion', 'churn', 1, { tags: { stage: 'prod' } }
+  ]);
+  hub.dispose();
+});
+
+test('compare: picked versions side by side, rows that differ marked', () => {
+  const a = version('churn', 1, { properties: { auc: 0.81, rows: 200 }, tags: { team: 'growth' } });
+  const b = version('churn', 2, {
+    flavor: 'onnx',
+    derived_from: 'churn:1',
+    properties: { auc: 0.81 },
+    tags: { team: 'growth' },
+    signature: { inputs: [{ name: 'X', dtype: 'float32', shape: [-1, 4] }], outputs: [] }
+  });
+  const rows = compareRows([a, b]);
+  const row = key => rows.find(r => r.key === key);
+  assert.deepEqual(row('flavor'), { group: 'Overview', key: 'flavor', values: ['sklearn', 'onnx'], differs: true });
+  assert.equal(row('auc').differs, false);
+  assert.deepEqual(row('rows').values, ['200', '']);
+  assert.equal(row('team').differs, false);
+  assert.deepEqual(row('X'), { group: 'Inputs', key: 'X', values: ['', 'float32 [-1, 4]'], differs: true });
+});
+
+test('monitoring: requests, errors and p50/p99 over the window of reads; a restart counts from zero', () => {
+  const read = (time, requests, errors, buckets, count) => ({
+    time,
+    metrics: {
+      endpoint: 'scoring',
+      time: '',
+      deployments: {
+        blue: { up: true, requests, errors, latency_count: count, latency_sum: 0, latency_buckets: buckets }
+      }
+    }
+  });
+  assert.equal(windowFigures([read(0, 1, 0, [], 1)], 'blue'), null);
+  const figures = windowFigures(
+    [
+      read(0, 10, 1, [[0.001, 5], [0.01, 10]], 10),
+      read(30000, 110, 3, [[0.001, 55], [0.01, 108]], 110)
+    ],
+    'blue'
+  );
+  assert.deepEqual(figures, { seconds: 30, requests: 100, errors: 2, p50: 1, p99: Infinity });
+  const restarted = windowFigures(
+    [read(0, 50, 0, [[0.001, 50]], 50), read(1000, 4, 0, [[0.001, 4]], 4)],
+    'blue'
+  );
+  assert.equal(restarted.requests, 4);
+  assert.equal(percentile([[0.005, 3]], 0, 0.5), null);
+  assert.equal(latencyLabel(2.5), '\u2264 2.5 ms');
+  assert.equal(latencyLabel(Infinity), '> 10 s');
+});
+
+test('deployment details follow the log and metrics; try it and traffic keep the server\'s answers', async () => {
+  const client = fakeClient();
+  client.endpoints = [endpoint('scoring')];
+  client.metrics = { endpoint: 'scoring', time: '', deployments: {} };
+  const hub = new ModelHubModel(client);
+  await hub.pollOnce();
+  hub.endpoints.watch('scoring', 'blue');
+  await flush();
+  assert.equal(hub.endpoints.watched('scoring', 'blue').log, 'line 1\nline 2');
+  const logs = count(client, 'deploymentLog');
+  await hub.pollOnce();
+  assert.equal(count(client, 'deploymentLog'), logs + 1, 'each round follows an open detail');
+  hub.endpoints.unwatch('scoring', 'blue');
+  await hub.pollOnce();
+  assert.equal(count(client, 'deploymentLog'), logs + 1);
+
+  await hub.endpoints.tryIt('scoring', { data: [[1, 2]] });
+  assert.equal(hub.endpoints.tryState('scoring').result.latency_ms, 3.2);
+
+  client.trafficError = 'Traffic must add up to 100 (it adds up to 90).';
+  await hub.endpoints.setTraffic('scoring', { traffic: { blue: 90 } });
+  assert.equal(hub.endpoints.changeState('scoring').error, client.trafficError);
+  client.trafficError = null;
+  await hub.endpoints.setTraffic('scoring', { traffic: { blue: 100 } });
+  assert.deepEqual(hub.endpoints.changeState('scoring'), { busy: false, error: null, message: 'Traffic changed.' });
+  hub.dispose();
+});
+
+test('reveal: a version link opens its model and selects the version; an endpoint link the endpoint', async () => {
+  const client = fakeClient();
+  const hub = new ModelHubModel(client);
+  await hub.pollOnce();
+  hub.reveal({ type: 'version', model: 'churn', version: 1, ref: 'churn:1' });
+  await flush();
+  assert.equal(hub.models.isExpanded('churn'), true);
+  assert.equal(hub.models.isSelected('churn', 1), true);
+  hub.endpoints.toggle();
+  hub.reveal({ type: 'endpoint', name: 'scoring' });
+  assert.equal(hub.endpoints.expanded, true);
+  assert.equal(hub.endpoints.isSelected('scoring'), true);
+  hub.dispose();
 });
 
 test('format helpers', () => {
@@ -267,312 +462,6 @@ test('format helpers', () => {
   assert.equal(formatSize(1536), '1.5 KB');
   assert.equal(errorFromResponse(404, null).status, 404);
   assert.match(errorFromResponse(502, null).message, /HTTP 502/);
-});
-
-function endpoint(name, extra = {}) {
-  return {
-    name,
-    url: 'http://127.0.0.1:8901',
-    port: 8901,
-    auth: 'none',
-    traffic: { blue: 100 },
-    mirror: {},
-    state: 'healthy',
-    deployments: [
-      { name: 'blue', ref: 'churn:1', requested: 'churn:1', flavor: 'sklearn', state: 'healthy',
-        reason: '', restarts: 0, instances: 1 }
-    ],
-    created_time: '2026-11-26T06:30:00Z',
-    ...extra
-  };
-}
-
-test('refresh loads the endpoints too; unchanged answers do not re-render', async () => {
-  const client = fakeClient();
-  const model = new ModelHubModel(client);
-  assert.equal(model.endpoints.loaded, false);
-  await model.refresh();
-  await new Promise(resolve => setImmediate(resolve));
-  assert.equal(count(client, 'listEndpoints'), 1);
-  assert.equal(model.endpoints.loaded, true);
-  assert.deepEqual(model.endpoints.endpoints, []);
-
-  client.endpoints = [endpoint('scoring')];
-  await model.loadEndpoints();
-  assert.deepEqual(model.endpoints.endpoints.map(e => e.name), ['scoring']);
-
-  let changes = 0;
-  model.changed.connect(() => changes++);
-  client.endpoints = [endpoint('scoring')];
-  await model.loadEndpoints();
-  assert.equal(changes, 0);
-
-  // A crash changes the state without an event: the next load shows it.
-  client.endpoints = [endpoint('scoring', { state: 'failed' })];
-  await model.loadEndpoints();
-  assert.equal(changes, 1);
-  assert.equal(model.endpoints.endpoints[0].state, 'failed');
-
-  // A failure keeps what was shown and reports the error.
-  client.endpointsImpl = () => {
-    throw new ModelHubError('Cannot reach the Jupyter server. Is it still running?', 0);
-  };
-  await model.loadEndpoints();
-  assert.equal(model.endpoints.endpoints.length, 1);
-  assert.match(model.endpoints.error, /Cannot reach/);
-
-  assert.equal(model.endpointsExpanded, true);
-  model.toggleEndpoints();
-  assert.equal(model.endpointsExpanded, false);
-  model.dispose();
-});
-
-test('endpoints reload every ENDPOINT_INTERVAL while polling, and stop', async () => {
-  mock.timers.enable({ apis: ['setTimeout'] });
-  try {
-    const client = fakeClient();
-    const model = new ModelHubModel(client);
-    model.startPolling();
-    mock.timers.tick(0);
-    for (let i = 0; i < 5; i++) {
-      await new Promise(resolve => setImmediate(resolve));
-    }
-    assert.equal(count(client, 'listEndpoints'), 1); // with the first list load
-    // Events show nothing new, yet the endpoints are reloaded on their own timer.
-    for (let round = 0; round < 2; round++) {
-      mock.timers.tick(ENDPOINT_INTERVAL);
-      for (let i = 0; i < 5; i++) {
-        await new Promise(resolve => setImmediate(resolve));
-      }
-    }
-    assert.equal(count(client, 'listEndpoints'), 3);
-    assert.equal(count(client, 'listModels'), 1);
-    model.stopPolling();
-    mock.timers.tick(ENDPOINT_INTERVAL * 5);
-    await new Promise(resolve => setImmediate(resolve));
-    assert.equal(count(client, 'listEndpoints'), 3);
-    model.dispose();
-  } finally {
-    mock.timers.reset();
-  }
-});
-
-const CONVERTED = {
-  version: { name: 'churn', version: 2, ref: 'churn:2', flavor: 'onnx', existing: false },
-  equivalence: { passed: true, rows: 5 },
-  speed: { speedup: { latency: 23.1, throughput: 2.4 } },
-  conversion: {}
-};
-
-test('convert: follows the operation, busy meanwhile, a summary on success, then a refresh', async () => {
-  mock.timers.enable({ apis: ['setTimeout'] });
-  try {
-    const client = fakeClient();
-    const started = operation({ id: 3, subject: 'churn:1', status: 'queued', queue_position: 1 });
-    const states = [
-      operation({ id: 3, subject: 'churn:1', status: 'running',
-        progress: { done: 2, total: 5, unit: 'steps', message: 'checking equivalence' } }),
-      operation({ id: 3, subject: 'churn:1', status: 'succeeded', active: false, result: CONVERTED,
-        link: { type: 'version', model: 'churn', version: 2, ref: 'churn:2' } })
-    ];
-    client.convertImpl = async () => started;
-    client.getOperationImpl = async () => states.shift();
-    const model = new ModelHubModel(client);
-    const done = model.convert('churn', 1);
-    await flush();
-    assert.deepEqual(client.calls[0], ['convertVersion', 'churn', 1]);
-    let state = model.conversion('churn:1');
-    assert.equal(state.busy, true);
-    assert.equal(state.operation.status, 'queued');
-    // The Activity section has it at once, without waiting for a reload.
-    assert.deepEqual(model.activity.operations.map(op => op.id), [3]);
-    // A second click while busy does nothing.
-    await model.convert('churn', 1);
-    assert.equal(count(client, 'convertVersion'), 1);
-
-    mock.timers.tick(FOLLOW_INTERVAL);
-    await flush();
-    state = model.conversion('churn:1');
-    assert.equal(state.busy, true);
-    assert.equal(state.operation.progress.message, 'checking equivalence');
-    assert.equal(model.activity.operations[0].status, 'running');
-    assert.equal(count(client, 'listModels'), 0);
-
-    mock.timers.tick(FOLLOW_INTERVAL);
-    await done;
-    state = model.conversion('churn:1');
-    assert.equal(state.busy, false);
-    assert.equal(state.error, false);
-    assert.equal(state.operation, null);
-    assert.equal(state.message, 'churn:2 (onnx): equivalent on 5 rows, 23x faster per row');
-    assert.equal(model.activity.operations[0].status, 'succeeded');
-    assert.deepEqual(client.calls.filter(c => c[0] === 'getOperation'), [['getOperation', 3], ['getOperation', 3]]);
-    assert.equal(count(client, 'listModels'), 1);
-
-    model.dismissConversion('churn:1');
-    assert.equal(model.conversion('churn:1'), undefined);
-    model.dispose();
-  } finally {
-    mock.timers.reset();
-  }
-});
-
-test("convert: a refused conversion (failed, with the report) shows the server's message, no refresh", async () => {
-  const client = fakeClient();
-  client.convertImpl = async () => operation({ id: 4, subject: 'churn:1' });
-  client.getOperationImpl = async () =>
-    operation({
-      id: 4, subject: 'churn:1', status: 'failed', active: false,
-      error: {
-        message: 'The ONNX model is not equivalent: 3 of 5 rows differ.',
-        reason: 'invalid',
-        report: { passed: false, rows: 5 }
-      }
-    });
-  const model = new ModelHubModel(client);
-  await model.convert('churn', 1); // one real FOLLOW_INTERVAL wait
-  const state = model.conversion('churn:1');
-  assert.equal(state.busy, false);
-  assert.equal(state.error, true);
-  assert.equal(state.message, 'The ONNX model is not equivalent: 3 of 5 rows differ.');
-  assert.equal(count(client, 'listModels'), 0);
-  model.dispose();
-});
-
-test("convert: a refused request (4xx) shows the server's message", async () => {
-  const client = fakeClient();
-  client.convertImpl = async () => {
-    throw errorFromResponse(400, {
-      message: "Version churn:1 is 'onnx'; only scikit-learn versions convert to ONNX.",
-      reason: 'invalid'
-    });
-  };
-  const model = new ModelHubModel(client);
-  await model.convert('churn', 1);
-  const state = model.conversion('churn:1');
-  assert.equal(state.busy, false);
-  assert.equal(state.error, true);
-  assert.match(state.message, /only scikit-learn versions/);
-  assert.equal(count(client, 'getOperation'), 0);
-  model.dispose();
-});
-
-test('convert: an unreachable server while following is asked again, the wait goes on', async () => {
-  mock.timers.enable({ apis: ['setTimeout'] });
-  try {
-    const client = fakeClient();
-    client.convertImpl = async () => operation({ id: 5, subject: 'churn:1' });
-    let failures = 2;
-    client.getOperationImpl = async () => {
-      if (failures-- > 0) {
-        throw new ModelHubError('Cannot reach the Jupyter server. Is it still running?', 0);
-      }
-      return operation({ id: 5, subject: 'churn:1', status: 'succeeded', active: false, result: CONVERTED });
-    };
-    const model = new ModelHubModel(client);
-    const done = model.convert('churn', 1);
-    // Backoff: 500, then 1000, then 2000 ms.
-    for (const wait of [FOLLOW_INTERVAL, FOLLOW_INTERVAL * 2]) {
-      await flush();
-      mock.timers.tick(wait);
-      await flush();
-      assert.equal(model.conversion('churn:1').busy, true);
-    }
-    mock.timers.tick(FOLLOW_INTERVAL * 4);
-    await done;
-    assert.equal(count(client, 'getOperation'), 3);
-    assert.equal(model.conversion('churn:1').error, false);
-    model.dispose();
-  } finally {
-    mock.timers.reset();
-  }
-});
-
-test('convert: an operation that ends cancelled says so', async () => {
-  const client = fakeClient();
-  client.convertImpl = async () => operation({ id: 6, subject: 'churn:1' });
-  client.getOperationImpl = async () =>
-    operation({ id: 6, subject: 'churn:1', status: 'cancelled', active: false, error: null });
-  const model = new ModelHubModel(client);
-  await model.convert('churn', 1);
-  assert.equal(model.conversion('churn:1').message, 'Operation 6 was cancelled.');
-  assert.equal(model.conversion('churn:1').error, true);
-  model.dispose();
-});
-
-test('events: an "operation" event reloads the Activity section only; others the models only', async () => {
-  const client = fakeClient();
-  client.lastId = 10;
-  const model = new ModelHubModel(client);
-  await model.pollOnce(); // the first round loads everything
-  await flush();
-  assert.equal(count(client, 'listModels'), 1);
-  assert.equal(count(client, 'listOperations'), 2); // active ones and the newest
-  assert.equal(model.activity.loaded, true);
-
-  client.lastId = 12;
-  client.newEvents = [
-    { id: 11, time: '', kind: 'operation', model: 'churn:1', version: null, operation: 3 },
-    { id: 12, time: '', kind: 'operation', model: 'churn:1', version: null, operation: 3 }
-  ];
-  client.operations = [operation({ id: 3, subject: 'churn:1', status: 'running' })];
-  await model.pollOnce();
-  await flush();
-  assert.equal(count(client, 'listModels'), 1);
-  assert.equal(count(client, 'listEndpoints'), 1);
-  assert.equal(count(client, 'listOperations'), 4);
-  assert.deepEqual(model.activity.operations.map(op => op.status), ['running']);
-
-  client.lastId = 13;
-  client.newEvents = [{ id: 13, time: '', kind: 'version_registered', model: 'churn', version: 2 }];
-  await model.pollOnce();
-  await flush();
-  assert.equal(count(client, 'listModels'), 2);
-  assert.equal(count(client, 'listOperations'), 4);
-  model.dispose();
-});
-
-test('reveal: a version link opens its model and selects the version; an endpoint link the endpoint', async () => {
-  const client = fakeClient();
-  const model = new ModelHubModel(client);
-  await model.refresh();
-  let changes = 0;
-  model.changed.connect(() => changes++);
-  model.reveal({ type: 'version', model: 'churn', version: 2, ref: 'churn:2' });
-  assert.equal(model.isExpanded('churn'), true);
-  assert.equal(model.isSelectedVersion('churn', 2), true);
-  assert.equal(model.isSelectedVersion('churn', 1), false);
-  assert.ok(changes > 0);
-  await flush();
-  assert.equal(count(client, 'listVersions'), 1);
-
-  // Already open: stays open.
-  model.reveal({ type: 'version', model: 'churn', version: 1, ref: 'churn:1' });
-  assert.equal(model.isExpanded('churn'), true);
-  assert.equal(model.isSelectedVersion('churn', 1), true);
-
-  model.toggleEndpoints();
-  assert.equal(model.endpointsExpanded, false);
-  model.reveal({ type: 'endpoint', name: 'churn-ep' });
-  assert.equal(model.endpointsExpanded, true);
-  assert.equal(model.isSelectedEndpoint('churn-ep'), true);
-  assert.equal(model.isSelectedVersion('churn', 1), false);
-  model.dispose();
-});
-
-test('a deploy that ends reloads the endpoints at once; so does following a link to one', async () => {
-  const client = fakeClient();
-  client.operations = [operation({ id: 9, kind: 'deploy', subject: 'churn-ep', status: 'running' })];
-  const model = new ModelHubModel(client);
-  await model.activity.refresh();
-  assert.equal(count(client, 'listEndpoints'), 0);
-  client.operations = [operation({ id: 9, kind: 'deploy', subject: 'churn-ep', status: 'succeeded',
-    link: { type: 'endpoint', name: 'churn-ep' } })];
-  await model.activity.refresh();
-  assert.equal(count(client, 'listEndpoints'), 1);
-  model.reveal({ type: 'endpoint', name: 'churn-ep' });
-  assert.equal(count(client, 'listEndpoints'), 2);
-  model.dispose();
 });
 
 test('conversion and endpoint format helpers', () => {

@@ -7,6 +7,7 @@ import * as React from 'react';
 import { UseSignal } from '@jupyterlab/ui-components';
 
 import type { OperationLink } from '../../api';
+import { Section } from '../shared';
 import { ActivityModel } from './model';
 import { OperationItem } from './OperationItem';
 
@@ -18,69 +19,33 @@ export const ActivitySection = React.memo(function ActivitySection(props: {
   onReveal: (link: OperationLink) => void;
 }): React.ReactElement {
   const { activity, onReveal } = props;
-  const bodyId = 'jp-ModelHub-activityBody';
   return (
     <UseSignal signal={activity.changed}>
       {() => {
-        const expanded = activity.expanded;
         const active = activity.activeCount;
         return (
-          <section className="jp-ModelHub-activity" aria-label="Activity">
-            <button
-              type="button"
-              className="jp-ModelHub-sectionToggle"
-              aria-expanded={expanded}
-              aria-controls={bodyId}
-              onClick={() => activity.toggle()}
-            >
-              <span className="jp-ModelHub-caret" aria-hidden="true">
-                {expanded ? '\u25BE' : '\u25B8'}
-              </span>
-              <span className="jp-ModelHub-sectionTitle">Activity</span>
-              {active > 0 && (
-                <span className="jp-ModelHub-activeCount">{active} active</span>
-              )}
-            </button>
-            {expanded && (
-              <div id={bodyId} className="jp-ModelHub-activityBody">
-                {activity.error && (
-                  <div className="jp-ModelHub-error" role="alert">
-                    <span className="jp-ModelHub-errorText">{activity.error}</span>
-                    <button
-                      type="button"
-                      className="jp-ModelHub-retry jp-Button jp-mod-styled"
-                      aria-label="Retry loading the activity"
-                      onClick={() => void activity.refresh()}
-                    >
-                      Retry
-                    </button>
-                  </div>
-                )}
-                {!activity.loaded && !activity.error && (
-                  <div className="jp-ModelHub-loading" role="status">
-                    Loading activity…
-                  </div>
-                )}
-                {activity.loaded && activity.operations.length === 0 && (
-                  <div className="jp-ModelHub-empty" role="status">
-                    {NO_OPERATIONS_MESSAGE}
-                  </div>
-                )}
-                {activity.operations.length > 0 && (
-                  <ul className="jp-ModelHub-operationList" aria-label="Operations">
-                    {activity.operations.map(operation => (
-                      <OperationItem
-                        key={operation.id}
-                        activity={activity}
-                        operation={operation}
-                        onReveal={onReveal}
-                      />
-                    ))}
-                  </ul>
-                )}
-              </div>
-            )}
-          </section>
+          <Section
+            title="Activity"
+            badge={active > 0 ? `${active} active` : undefined}
+            className="jp-ModelHub-activity"
+            expanded={activity.expanded}
+            onToggle={() => activity.toggle()}
+            error={activity.error}
+            onRetry={() => void activity.refresh()}
+            loading={!activity.loaded}
+            empty={activity.loaded && activity.operations.length === 0 ? NO_OPERATIONS_MESSAGE : undefined}
+          >
+            <ul className="jp-ModelHub-operationList" aria-label="Operations">
+              {activity.operations.map(operation => (
+                <OperationItem
+                  key={operation.id}
+                  activity={activity}
+                  operation={operation}
+                  onReveal={onReveal}
+                />
+              ))}
+            </ul>
+          </Section>
         );
       }}
     </UseSignal>

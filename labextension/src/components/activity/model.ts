@@ -2,10 +2,10 @@
  * State of the Activity section: the operations running on the server and the
  * most recent ones, open log tails, and cancel requests made here.
  *
- * It has its own signal, so progress ticks re-render this section only. It
- * refreshes when the panel's event poll sees an "operation" event (the panel
- * calls `refresh`) and, while an operation is active and the panel is
- * visible, every ACTIVITY_INTERVAL ms on its own.
+ * It has its own signal, so progress ticks re-render this section only. The
+ * panel's one poll (model.ts) refreshes it when the events feed has an
+ * "operation" event, and on every round while an operation is active (the
+ * poll then runs every ACTIVITY_INTERVAL ms).
  *
  * Not here: what an operation does or whether it may be cancelled; the server
  * decides and its answer is shown as is.
@@ -14,8 +14,9 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import type { IModelHubClient, IOperation } from '../../api';
 import { messageOf } from '../../errors';
+import { SectionModel } from '../../section';
 
-/** How often to reload while an operation is active and the panel visible (ms). */
+/** How often the panel's poll runs while an operation is active (ms). */
 export const ACTIVITY_INTERVAL = 1000;
 
 /** How many of the newest operations are listed besides every active one. */
@@ -26,9 +27,6 @@ export const ACTIVE_PAGE = 50;
 
 /** Lines of an operation's log shown when it is opened. */
 export const LOG_TAIL = 20;
-
-/** Longest wait between reloads after repeated failures (ms). */
-const MAX_BACKOFF = 30000;
 
 export type IActivityClient = Pick<
   IModelHubClient,
@@ -47,17 +45,13 @@ export interface ICancelState {
   error: string | null;
 }
 
-export class ActivityModel {
+export class ActivityModel extends SectionModel {
   constructor(client: IActivityClient) {
+    super(true);
     this.client = client;
   }
 
   readonly client: IActivityClient;
-
-  /** Emitted whenever anything this section shows changes. */
-  get changed(): ISignal<this, void> {
-    return this._changed;
-  }
 
   /**
    * Emitted with an operation seen active here and then ended, so the panel
@@ -86,24 +80,6 @@ export class ActivityModel {
     return this._error;
   }
 
-  /** Whether the section is open (it is by default). */
-  get expanded(): boolean {
-    return this._expanded;
-  }
-
-  get isRunning(): boolean {
-    return this._running;
-  }
-
-  get isDisposed(): boolean {
-    return this._isDisposed;
-  }
-
-  toggle(): void {
-    this._expanded = !this._expanded;
-    this._emit();
-  }
-
   isLogOpen(id: number): boolean {
     return this._logs.has(id);
   }
@@ -117,17 +93,17 @@ export class ActivityModel {
     if (this._logs.has(id)) {
       this._logs.delete(id);
       this._logFinal.delete(id);
-      this._emit();
+      this.emit();
       return;
     }
     this._logs.set(id, { loading: true, text: '', error: null });
-    this._emit();
+    this.emit();
     void this.loadLog(id);
   }
 
   /** (Re)load the tail of the log of operation `id`, if it is open. */
   async loadLog(id: number): Promise<void> {
-    if (this._isDisposed || !this._logs.has(id)) {
+    if (this.isDisposed || !this._logs.has(id)) {
       return;
     }
     const seq = (this._logSeq.get(id) ?? 0) + 1;
@@ -143,7 +119,7 @@ export class ActivityModel {
       next = { loading: false, text: previous?.text ?? '', error: messageOf(error) };
     }
     if (
-      this._isDisposed ||
+      this.isDisposed ||
       !this._logs.has(id) ||
       this._logSeq.get(id) !== seq
     ) {
@@ -159,7 +135,7 @@ export class ActivityModel {
       current.error !== next.error
     ) {
       this._logs.set(id, next);
-      this._emit();
+      this.emit();
     }
   }
 
@@ -172,11 +148,11 @@ export class ActivityModel {
    * operation; a refusal (it had already ended) is kept as the message to show.
    */
   async cancel(id: number): Promise<void> {
-    if (this._isDisposed || this._cancels.get(id)?.busy) {
+    if (this.isDisposed || this._cancels.get(id)?.busy) {
       return;
     }
     this._cancels.set(id, { busy: true, error: null });
-    this._emit();
+    this.emit();
     let operation: IOperation | null = null;
     let error: string | null = null;
     try {
@@ -184,7 +160,7 @@ export class ActivityModel {
     } catch (reason) {
       error = messageOf(reason);
     }
-    if (this._isDisposed) {
+    if (this.isDisposed) {
       return;
     }
     if (error === null) {
@@ -195,7 +171,7 @@ export class ActivityModel {
     if (operation) {
       this.remember(operation);
     } else {
-      this._emit();
+      this.emit();
     }
     await this.refresh();
   }
@@ -205,7 +181,7 @@ export class ActivityModel {
    * it, or a follow-up) without waiting for the next reload.
    */
   remember(operation: IOperation): void {
-    if (this._isDisposed) {
+    if (this.isDisposed) {
       return;
     }
     const others = this._operations.filter(op => op.id !== operation.id);
@@ -214,10 +190,9 @@ export class ActivityModel {
       return;
     }
     this._operations = sortNewestFirst([...others, operation]);
-    this._emit();
+    this.emit();
     this._noticeEnded(previous ? [previous] : []);
     this._reloadOpenLogs();
-    this._schedule();
   }
 
   /**
@@ -226,7 +201,7 @@ export class ActivityModel {
    * request is dropped.
    */
   async refresh(): Promise<void> {
-    if (this._isDisposed) {
+    if (this.isDisposed) {
       return;
     }
     const seq = ++this._seq;
@@ -248,12 +223,11 @@ export class ActivityModel {
     } catch (reason) {
       error = messageOf(reason);
     }
-    if (this._isDisposed || seq !== this._seq) {
+    if (this.isDisposed || seq !== this._seq) {
       return;
     }
     let changed = false;
     if (operations) {
-      this._failures = 0;
       const same =
         JSON.stringify(operations) === JSON.stringify(this._operations);
       if (!this._loaded || !same) {
@@ -264,82 +238,15 @@ export class ActivityModel {
         this._forgetGone();
         this._noticeEnded(previous);
       }
-    } else {
-      this._failures++;
     }
     if (error !== this._error) {
       this._error = error;
       changed = true;
     }
     if (changed) {
-      this._emit();
+      this.emit();
     }
     this._reloadOpenLogs();
-    this._schedule();
-  }
-
-  /**
-   * The events feed says operations changed: reload, unless the timer does
-   * within ACTIVITY_INTERVAL anyway (it reloads every active operation, and
-   * any new one, while one is active).
-   */
-  operationsChanged(): void {
-    if (this._timer === null) {
-      void this.refresh();
-    }
-  }
-
-  /** Reload every ACTIVITY_INTERVAL ms while an operation is active (the panel is visible). */
-  start(): void {
-    if (this._running || this._isDisposed) {
-      return;
-    }
-    this._running = true;
-    this._schedule();
-  }
-
-  /** Stop reloading on a timer (the panel is hidden or detached). */
-  stop(): void {
-    this._running = false;
-    if (this._timer !== null) {
-      clearTimeout(this._timer);
-      this._timer = null;
-    }
-  }
-
-  dispose(): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this._isDisposed = true;
-    this.stop();
-    Signal.clearData(this);
-  }
-
-  private _schedule(): void {
-    if (
-      !this._running ||
-      this._isDisposed ||
-      this._timer !== null ||
-      this.activeCount === 0
-    ) {
-      return;
-    }
-    const delay = Math.min(
-      ACTIVITY_INTERVAL * 2 ** Math.min(this._failures, 5),
-      MAX_BACKOFF
-    );
-    this._timer = setTimeout(() => {
-      this._timer = null;
-      if (!this._running || this._isDisposed) {
-        return;
-      }
-      if (typeof document !== 'undefined' && document.hidden) {
-        this._schedule(); // the browser tab is in the background: ask again later
-        return;
-      }
-      void this.refresh();
-    }, delay);
   }
 
   /** Emit `ended` for each of `previous` that was active and is no longer. */
@@ -382,27 +289,15 @@ export class ActivityModel {
     return this._operations.find(op => op.id === id);
   }
 
-  private _emit(): void {
-    if (!this._isDisposed) {
-      this._changed.emit();
-    }
-  }
-
-  private _changed = new Signal<this, void>(this);
   private _ended = new Signal<this, IOperation>(this);
   private _operations: IOperation[] = [];
   private _loaded = false;
   private _error: string | null = null;
-  private _expanded = true;
   private _seq = 0;
-  private _failures = 0;
-  private _running = false;
-  private _timer: ReturnType<typeof setTimeout> | null = null;
   private _logs = new Map<number, ILogState>();
   private _logSeq = new Map<number, number>();
   private _logFinal = new Set<number>();
   private _cancels = new Map<number, ICancelState>();
-  private _isDisposed = false;
 }
 
 function sortNewestFirst(operations: IOperation[]): IOperation[] {

@@ -1,0 +1,108 @@
+"""Calls the Jupyter server makes to an endpoint on behalf of a browser: a request ("try it") and a
+read of its metrics, summed per deployment.
+
+A browser cannot reach an endpoint itself: it listens on the server's loopback, and a page from
+the Jupyter server may not call another origin. So the panel asks the server, which calls the
+endpoint with its key, as ``%invoke`` does from a kernel, and answers with what came back, how
+long it took and which deployment served it.
+
+Not here: what an endpoint does with a request (``deploy.host``), its metrics' names
+(``serving.metrics``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timezone
+
+from prometheus_client.parser import text_string_to_metric_families
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError
+
+from ..errors import InvalidInput, Unavailable
+
+INVOKE_TIMEOUT = 60.0
+METRICS_TIMEOUT = 5.0
+# scoring routes: the probes (/ping, health, ready) and /metrics itself are not traffic
+SCORING_ROUTES = {"/score", "/invocations", "/v2/models/{name}/infer", "/"}
+PATHS = ("/score", "/invocations")
+
+
+def _headers(keys: dict) -> dict:
+    headers = {"Content-Type": "application/json"}
+    if keys.get("auth") == "key":
+        headers["Authorization"] = f"Bearer {keys['primary']}"
+    return headers
+
+
+def _base(endpoint: dict) -> str:
+    return f"http://127.0.0.1:{endpoint['port']}"
+
+
+async def invoke(endpoint: dict, keys: dict, body: object, path: str = "/score") -> dict:
+    """Send ``body`` (JSON) to the endpoint; its answer, status, latency and serving deployment."""
+    if path not in PATHS:
+        raise InvalidInput(f"Invalid path {path!r}: expected one of {', '.join(PATHS)}.")
+    started = time.perf_counter()
+    try:
+        response = await AsyncHTTPClient().fetch(
+            _base(endpoint) + path, method="POST", body=json.dumps(body), headers=_headers(keys),
+            request_timeout=INVOKE_TIMEOUT, raise_error=False)
+    except (OSError, HTTPClientError) as exc:
+        raise Unavailable(f"Endpoint {endpoint['name']!r} did not answer ({exc}); is it running? "
+                          "%endpoints shows its state.") from None
+    latency = (time.perf_counter() - started) * 1000
+    if response.code == 599:
+        raise Unavailable(f"Endpoint {endpoint['name']!r} did not answer within {INVOKE_TIMEOUT:.0f} s "
+                          f"({response.error}).")
+    text = response.body.decode(errors="replace") if response.body else ""
+    try:
+        answer = json.loads(text) if text else None
+    except ValueError:
+        answer = text
+    return {"endpoint": endpoint["name"], "status": response.code, "answer": answer,
+            "latency_ms": round(latency, 3), "deployment": response.headers.get("x-modelhub-deployment")}
+
+
+async def metrics(endpoint: dict, keys: dict) -> dict:
+    """The endpoint's counters now, per deployment: scoring requests, errors and the latency
+    histogram (cumulative, as Prometheus counts them; a client compares two reads for a rate)."""
+    try:
+        response = await AsyncHTTPClient().fetch(
+            _base(endpoint) + "/metrics", headers=_headers(keys), request_timeout=METRICS_TIMEOUT, raise_error=False)
+    except (OSError, HTTPClientError) as exc:
+        raise Unavailable(f"Endpoint {endpoint['name']!r} did not answer ({exc}); is it running?") from None
+    if response.code != 200:
+        raise Unavailable(f"Endpoint {endpoint['name']!r} answered {response.code} for its metrics; is it running?")
+    deployments = {d["name"]: _empty() for d in endpoint["deployments"]}
+    for family in text_string_to_metric_families(response.body.decode(errors="replace")):
+        for sample in family.samples:
+            name = sample.labels.get("deployment")
+            if name not in deployments:
+                continue
+            counts, route = deployments[name], sample.labels.get("route")
+            if sample.name == "modelhub_deployment_up":
+                counts["up"] = sample.value == 1
+            elif route not in SCORING_ROUTES:
+                continue
+            elif sample.name == "modelhub_requests_total":
+                counts["requests"] += int(sample.value)
+            elif sample.name == "modelhub_request_errors_total":
+                counts["errors"] += int(sample.value)
+            elif sample.name == "modelhub_request_duration_seconds_count":
+                counts["latency_count"] += int(sample.value)
+            elif sample.name == "modelhub_request_duration_seconds_bucket" and sample.labels["le"] != "+Inf":
+                bound = sample.labels["le"]
+                buckets = counts["latency_buckets"]
+                buckets[bound] = buckets.get(bound, 0) + int(sample.value)
+            elif sample.name == "modelhub_request_duration_seconds_sum":
+                counts["latency_sum"] += sample.value
+    for counts in deployments.values():
+        counts["latency_buckets"] = sorted(
+            ([float(bound), count] for bound, count in counts["latency_buckets"].items()), key=lambda b: b[0])
+    return {"endpoint": endpoint["name"], "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+            "deployments": deployments}
+
+
+def _empty() -> dict:
+    return {"up": False, "requests": 0, "errors": 0, "latency_count": 0, "latency_sum": 0.0, "latency_buckets": {}}

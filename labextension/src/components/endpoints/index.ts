@@ -1,0 +1,3 @@
+export { DeploymentDetail } from './DeploymentDetail';
+export { EndpointsModel } from './model';
+export { EndpointsSection } from './EndpointsSection';

@@ -1,0 +1,249 @@
+/**
+ * State of the Endpoints section: the endpoints with their deployments, and
+ * for each deployment whose detail is open its log tail and monitoring
+ * figures, followed on every round of the panel's poll; the "try it"
+ * requests and traffic changes made here, with the server's answers.
+ *
+ * Not here: whether traffic adds up or a mirror is valid; the server checks
+ * it (as for `%traffic`) and its message is shown as is.
+ */
+import type {
+  IEndpoint,
+  IEndpointList,
+  IInvokeResult,
+  IModelHubClient,
+  ITrafficRequest
+} from '../../api';
+import { messageOf } from '../../errors';
+import { ISample, trimSamples } from '../../metrics';
+import { ListSection } from '../../section';
+
+/** How often the endpoints are reloaded while shown (ms): a crash records no event. */
+export const ENDPOINT_INTERVAL = 5000;
+
+/** Lines of a deployment's log shown in its detail. */
+export const DEPLOYMENT_LOG_TAIL = 40;
+
+export type IEndpointsClient = Pick<
+  IModelHubClient,
+  | 'listEndpoints'
+  | 'setTraffic'
+  | 'keys'
+  | 'deploymentLog'
+  | 'invoke'
+  | 'endpointMetrics'
+  | 'undeploy'
+>;
+
+export interface IWatchState {
+  log: string;
+  logError: string | null;
+  samples: ISample[];
+  metricsError: string | null;
+}
+
+export interface ITryState {
+  busy: boolean;
+  result: IInvokeResult | null;
+  error: string | null;
+}
+
+export interface IChangeState {
+  busy: boolean;
+  error: string | null;
+  message: string | null;
+}
+
+/** "scoring/blue" */
+export function deploymentKey(endpoint: string, deployment: string): string {
+  return `${endpoint}/${deployment}`;
+}
+
+export class EndpointsModel extends ListSection<IEndpointList> {
+  constructor(client: IEndpointsClient) {
+    super();
+    this.client = client;
+  }
+
+  readonly client: IEndpointsClient;
+
+  get endpoints(): readonly IEndpoint[] {
+    return this.data?.endpoints ?? [];
+  }
+
+  find(name: string): IEndpoint | undefined {
+    return this.endpoints.find(e => e.name === name);
+  }
+
+  // -- selection ---------------------------------------------------------------------------
+
+  isSelected(name: string): boolean {
+    return this._selected === name;
+  }
+
+  get selection(): unknown {
+    return this._selection;
+  }
+
+  select(name: string): void {
+    this._selected = name;
+    this._selection = {};
+    this.open();
+    void this.reload();
+    this.emit();
+  }
+
+  // -- deployment details followed by the poll ---------------------------------------------
+
+  /** Follow a deployment's log and metrics while its detail is open. */
+  watch(endpoint: string, deployment: string): void {
+    const key = deploymentKey(endpoint, deployment);
+    if (!this._watched.has(key)) {
+      this._watched.set(key, { log: '', logError: null, samples: [], metricsError: null });
+      this.emit();
+    }
+    void this.follow();
+  }
+
+  unwatch(endpoint: string, deployment: string): void {
+    this._watched.delete(deploymentKey(endpoint, deployment));
+  }
+
+  watched(endpoint: string, deployment: string): IWatchState | undefined {
+    return this._watched.get(deploymentKey(endpoint, deployment));
+  }
+
+  get isWatching(): boolean {
+    return this._watched.size > 0;
+  }
+
+  /** One round for every open detail: the log tail and a read of the metrics. */
+  async follow(): Promise<void> {
+    const byEndpoint = new Map<string, string[]>();
+    for (const key of this._watched.keys()) {
+      const [endpoint, deployment] = key.split('/');
+      byEndpoint.set(endpoint, [...(byEndpoint.get(endpoint) ?? []), deployment]);
+    }
+    await Promise.all(
+      Array.from(byEndpoint.entries()).map(async ([endpoint, deployments]) => {
+        let sample: ISample | null = null;
+        let metricsError: string | null = null;
+        try {
+          sample = { time: Date.now(), metrics: await this.client.endpointMetrics(endpoint) };
+        } catch (error) {
+          metricsError = messageOf(error);
+        }
+        await Promise.all(
+          deployments.map(async deployment => {
+            let log: string | null = null;
+            let logError: string | null = null;
+            try {
+              log = await this.client.deploymentLog(endpoint, deployment, DEPLOYMENT_LOG_TAIL);
+            } catch (error) {
+              logError = messageOf(error);
+            }
+            const key = deploymentKey(endpoint, deployment);
+            const state = this._watched.get(key);
+            if (!state || this.isDisposed) {
+              return;
+            }
+            const samples = sample
+              ? trimSamples([...state.samples, sample], sample.time)
+              : state.samples;
+            this._watched.set(key, {
+              log: log ?? state.log,
+              logError,
+              samples,
+              metricsError
+            });
+          })
+        );
+      })
+    );
+    if (byEndpoint.size) {
+      this.emit();
+    }
+  }
+
+  // -- keys, try it, traffic -----------------------------------------------------------------
+
+  /** The endpoint's primary key (fetched when asked for: never kept in the page). */
+  async primaryKey(endpoint: string): Promise<string> {
+    const keys = await this.client.keys(endpoint);
+    return keys.primary;
+  }
+
+  tryState(endpoint: string): ITryState | undefined {
+    return this._tries.get(endpoint);
+  }
+
+  /** Send `body` to the endpoint through the server; keep its answer and latency. */
+  async tryIt(endpoint: string, body: unknown): Promise<void> {
+    if (this._tries.get(endpoint)?.busy) {
+      return;
+    }
+    this._tries.set(endpoint, { busy: true, result: null, error: null });
+    this.emit();
+    let state: ITryState;
+    try {
+      state = { busy: false, result: await this.client.invoke(endpoint, body), error: null };
+    } catch (error) {
+      state = { busy: false, result: null, error: messageOf(error) };
+    }
+    if (!this.isDisposed) {
+      this._tries.set(endpoint, state);
+      this.emit();
+      void this.follow();
+    }
+  }
+
+  changeState(endpoint: string): IChangeState | undefined {
+    return this._changes.get(endpoint);
+  }
+
+  /** Change traffic and/or the mirror; the server validates, its refusal is kept to show. */
+  setTraffic(endpoint: string, request: ITrafficRequest): Promise<void> {
+    return this._change(endpoint, async () => {
+      await this.client.setTraffic(endpoint, request);
+      return 'Traffic changed.';
+    });
+  }
+
+  undeploy(endpoint: string, deployment: string): Promise<void> {
+    return this._change(endpoint, async () => {
+      await this.client.undeploy(endpoint, deployment);
+      this.unwatch(endpoint, deployment);
+      return `Deployment ${deployment} removed from ${endpoint}.`;
+    });
+  }
+
+  protected fetch(): Promise<IEndpointList> {
+    return this.client.listEndpoints();
+  }
+
+  private async _change(endpoint: string, work: () => Promise<string>): Promise<void> {
+    if (this._changes.get(endpoint)?.busy) {
+      return;
+    }
+    this._changes.set(endpoint, { busy: true, error: null, message: null });
+    this.emit();
+    let state: IChangeState;
+    try {
+      state = { busy: false, error: null, message: await work() };
+    } catch (error) {
+      state = { busy: false, error: messageOf(error), message: null };
+    }
+    if (this.isDisposed) {
+      return;
+    }
+    this._changes.set(endpoint, state);
+    this.emit();
+    await this.reload();
+  }
+
+  private _selected: string | null = null;
+  private _selection: unknown = null;
+  private _watched = new Map<string, IWatchState>();
+  private _tries = new Map<string, ITryState>();
+  private _changes = new Map<string, IChangeState>();
+}

@@ -1,0 +1,2 @@
+export { EnvironmentsModel } from './model';
+export { EnvironmentsSection } from './EnvironmentsSection';

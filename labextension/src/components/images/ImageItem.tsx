@@ -1,0 +1,48 @@
+/** One image: tag, size, the version it serves, when it was built; its build report on demand. */
+import * as React from 'react';
+
+import type { IImage } from '../../api';
+import { absoluteTime, formatSize, relativeTime } from '../../format';
+import { useOpener } from '../../opener';
+import { BuildReport } from './BuildReport';
+import { ImagesModel } from './model';
+
+export function ImageItem(props: { images: ImagesModel; image: IImage }): React.ReactElement {
+  const { images, image } = props;
+  const opener = useOpener();
+  const open = images.isReportOpen(image.id);
+  return (
+    <li className="jp-ModelHub-image" data-image={image.id} data-tag={image.tag}>
+      <div className="jp-ModelHub-imageHeader">
+        <code className="jp-ModelHub-imageTag" title={image.tag}>
+          {image.tag}
+        </code>
+        <span className="jp-ModelHub-imageSize">{formatSize(image.size)}</span>
+      </div>
+      <div className="jp-ModelHub-versionMeta">
+        <button
+          type="button"
+          className="jp-ModelHub-link"
+          aria-label={`Details of ${image.ref}`}
+          onClick={() => opener.openVersion(image.model, image.version)}
+        >
+          {image.ref}
+        </button>
+        <span title={image.environment_hash}>env {image.environment}</span>
+        <time dateTime={image.built_time} title={absoluteTime(image.built_time)}>
+          {relativeTime(image.built_time)}
+        </time>
+        <button
+          type="button"
+          className="jp-ModelHub-link jp-ModelHub-reportToggle"
+          aria-expanded={open}
+          aria-label={`${open ? 'Hide' : 'Show'} the build report of ${image.tag}`}
+          onClick={() => images.toggleReport(image.id)}
+        >
+          {open ? 'hide report' : 'build report'}
+        </button>
+      </div>
+      {open && <BuildReport image={image} />}
+    </li>
+  );
+}

@@ -1,0 +1,2 @@
+export { ImagesModel } from './model';
+export { ImagesSection } from './ImagesSection';

@@ -1,0 +1,270 @@
+/**
+ * The detail view of one version (a main-area tab): what it is, its files,
+ * signature and input example, properties and metrics, the conversion's
+ * equivalence and speed reports, lineage, the notebook it came from, what
+ * uses it, and every action, disabled with the server's reason where the
+ * server would refuse it.
+ */
+import * as React from 'react';
+
+import type { ActionName, IVersion } from '../../api';
+import { absoluteTime, basename, formatSize } from '../../format';
+import type { ModelHubModel } from '../../model';
+import { useOpener } from '../../opener';
+import { ActionButton, Chips, ErrorRetry } from '../shared';
+import { ActionOutcome } from './ActionOutcome';
+import { ACTION_LABELS, actionName, startAction } from './actions';
+import { splitRef } from './model';
+import { ReportTable } from './ReportTable';
+
+/** Properties a conversion records, shown as reports of their own. */
+const REPORTS = ['equivalence', 'speed', 'conversion'];
+
+/** Longest input example shown (characters of JSON). */
+const EXAMPLE_CHARS = 4000;
+
+export function VersionDetail(props: {
+  hub: ModelHubModel;
+  name: string;
+  version: number;
+}): React.ReactElement {
+  const { hub, name } = props;
+  const models = hub.models;
+  const ref = `${name}:${props.version}`;
+  const state = models.detail(ref);
+  const version = state?.version;
+  if (!version) {
+    return (
+      <div className="jp-ModelHub-detail">
+        {state?.error ? (
+          <ErrorRetry
+            message={state.error}
+            label={`Retry loading ${ref}`}
+            onRetry={() => void models.loadDetail(name, props.version)}
+          />
+        ) : (
+          <div className="jp-ModelHub-loading" role="status">
+            Loading {ref}…
+          </div>
+        )}
+      </div>
+    );
+  }
+  const properties = version.properties ?? {};
+  const metrics = Object.fromEntries(Object.entries(properties).filter(([k]) => !REPORTS.includes(k)));
+  return (
+    <div className="jp-ModelHub-detail jp-ModelHub-versionDetail" data-ref={ref}>
+      <header className="jp-ModelHub-detailHeader">
+        <h1 className="jp-ModelHub-detailTitle">{ref}</h1>
+        <span className="jp-ModelHub-flavorBadge">{version.flavor}</span>
+        {version.archived && <span className="jp-ModelHub-archived">archived</span>}
+        <Chips tags={version.tags} aliases={(version.aliases ?? []).map(a => ({ alias: a, label: a }))} />
+      </header>
+      <p className="jp-ModelHub-detailMeta">
+        Registered {absoluteTime(version.created_time)}
+        {version.created_by ? ` by ${version.created_by}` : ''}, {formatSize(version.size)}.
+        {version.description ? ` ${version.description}` : ''}
+      </p>
+      {state?.error && <ErrorRetry message={state.error} label={`Retry loading ${ref}`} />}
+      <Actions hub={hub} version={version} />
+      <Lineage hub={hub} version={version} />
+      <Files hub={hub} version={version} />
+      <section aria-label="Signature" className="jp-ModelHub-detailSection">
+        <h2>Signature</h2>
+        {version.signature ? (
+          <table className="jp-ModelHub-table jp-ModelHub-signature" aria-label={`Signature of ${ref}`}>
+            <thead>
+              <tr>
+                <th scope="col">side</th>
+                <th scope="col">name</th>
+                <th scope="col">dtype</th>
+                <th scope="col">shape</th>
+              </tr>
+            </thead>
+            <tbody>
+              {(['inputs', 'outputs'] as const).flatMap(side =>
+                (version.signature?.[side] ?? []).map(spec => (
+                  <tr key={`${side}:${spec.name}`}>
+                    <td>{side === 'inputs' ? 'input' : 'output'}</td>
+                    <td>{spec.name}</td>
+                    <td>{spec.dtype}</td>
+                    <td>[{(spec.shape ?? []).join(', ')}]</td>
+                  </tr>
+                ))
+              )}
+            </tbody>
+          </table>
+        ) : (
+          <p className="jp-ModelHub-note">No signature recorded.</p>
+        )}
+      </section>
+      <section aria-label="Input example" className="jp-ModelHub-detailSection">
+        <h2>Input example</h2>
+        {version.input_example !== null && version.input_example !== undefined ? (
+          <pre className="jp-ModelHub-code jp-ModelHub-example">
+            {clip(JSON.stringify(version.input_example, null, 1), EXAMPLE_CHARS)}
+          </pre>
+        ) : (
+          <p className="jp-ModelHub-note">No input example recorded.</p>
+        )}
+      </section>
+      <section aria-label="Properties and metrics" className="jp-ModelHub-detailSection">
+        <h2>Properties and metrics</h2>
+        {Object.keys(metrics).length ? (
+          <ReportTable label={`Properties of ${ref}`} report={metrics} />
+        ) : (
+          <p className="jp-ModelHub-note">None recorded.</p>
+        )}
+      </section>
+      {REPORTS.filter(key => properties[key] !== undefined).map(key => (
+        <section key={key} aria-label={`${key} report`} className="jp-ModelHub-detailSection">
+          <h2>{key === 'conversion' ? 'Conversion' : key === 'speed' ? 'Speed report' : 'Equivalence report'}</h2>
+          <ReportTable label={`${key} report of ${ref}`} report={properties[key]} />
+        </section>
+      ))}
+    </div>
+  );
+}
+
+function Actions(props: { hub: ModelHubModel; version: IVersion }): React.ReactElement {
+  const { hub, version } = props;
+  const opener = useOpener();
+  const busy = hub.models.actionState(version.ref)?.busy;
+  const offered = (Object.keys(ACTION_LABELS) as ActionName[]).filter(action =>
+    action === 'restore' ? version.archived : action === 'archive' ? !version.archived : true
+  );
+  return (
+    <section aria-label="Actions" className="jp-ModelHub-detailSection">
+      <div className="jp-ModelHub-actionBar" role="toolbar" aria-label={`Actions on ${version.ref}`}>
+        {offered.map(action => (
+          <ActionButton
+            key={action}
+            action={version.actions?.[action]}
+            className={`jp-ModelHub-action-${action}`}
+            label={ACTION_LABELS[action]}
+            name={actionName(action, version.ref)}
+            busy={busy}
+            onClick={() => void startAction(hub.models, opener, version, action)}
+          />
+        ))}
+      </div>
+      <ActionOutcome models={hub.models} ref_={version.ref} />
+    </section>
+  );
+}
+
+function Lineage(props: { hub: ModelHubModel; version: IVersion }): React.ReactElement {
+  const { hub, version } = props;
+  const opener = useOpener();
+  const link = (ref: string) => {
+    const [name, number] = splitRef(ref);
+    return (
+      <button
+        key={ref}
+        type="button"
+        className="jp-ModelHub-link jp-ModelHub-lineageLink"
+        aria-label={`Details of ${ref}`}
+        onClick={() => opener.openVersion(name, number)}
+      >
+        {ref}
+      </button>
+    );
+  };
+  const deployments = hub.endpoints.endpoints.flatMap(endpoint =>
+    endpoint.deployments
+      .filter(d => d.ref === version.ref)
+      .map(d => ({ endpoint: endpoint.name, deployment: d.name, state: d.state }))
+  );
+  const images = hub.images.images.filter(image => image.ref === version.ref);
+  return (
+    <section aria-label="Lineage and use" className="jp-ModelHub-detailSection">
+      <h2>Lineage and use</h2>
+      <dl className="jp-ModelHub-facts">
+        <dt>Derived from</dt>
+        <dd>{version.derived_from ? link(version.derived_from) : 'nothing (registered from files)'}</dd>
+        <dt>Derived to</dt>
+        <dd>{version.derived_to?.length ? version.derived_to.map(link) : 'nothing yet'}</dd>
+        <dt>Source notebook</dt>
+        <dd>
+          {version.source_notebook ? (
+            <button
+              type="button"
+              className="jp-ModelHub-link jp-ModelHub-notebookLink"
+              aria-label={`Open the notebook ${version.source_notebook}`}
+              title={version.source_notebook}
+              onClick={() => opener.openPath(version.source_notebook as string)}
+            >
+              {basename(version.source_notebook)}
+            </button>
+          ) : (
+            'not recorded'
+          )}
+        </dd>
+        <dt>Deployments</dt>
+        <dd>
+          {deployments.length
+            ? deployments.map(d => (
+                <button
+                  key={`${d.endpoint}/${d.deployment}`}
+                  type="button"
+                  className="jp-ModelHub-link jp-ModelHub-deploymentLink"
+                  aria-label={`Deployment ${d.deployment} of ${d.endpoint}`}
+                  onClick={() => opener.openDeployment(d.endpoint, d.deployment)}
+                >
+                  {d.endpoint} ({d.deployment}, {d.state})
+                </button>
+              ))
+            : 'none'}
+        </dd>
+        <dt>Images</dt>
+        <dd>{images.length ? images.map(i => i.tag).join(', ') : 'none'}</dd>
+        <dt>Used by</dt>
+        <dd className="jp-ModelHub-usedBy">
+          {version.used_by?.length ? version.used_by.join('; ') : 'nothing: it can be deleted'}
+        </dd>
+      </dl>
+    </section>
+  );
+}
+
+function Files(props: { hub: ModelHubModel; version: IVersion }): React.ReactElement {
+  const { hub, version } = props;
+  return (
+    <section aria-label="Files" className="jp-ModelHub-detailSection">
+      <h2>Files</h2>
+      <table className="jp-ModelHub-table jp-ModelHub-files" aria-label={`Files of ${version.ref}`}>
+        <thead>
+          <tr>
+            <th scope="col">path</th>
+            <th scope="col">size</th>
+            <th scope="col">sha256</th>
+          </tr>
+        </thead>
+        <tbody>
+          {version.files.map(file => (
+            <tr key={file.path}>
+              <td>
+                <a
+                  className="jp-ModelHub-fileLink"
+                  href={hub.client.fileUrl(version.name, version.version, file.path)}
+                  download={basename(file.path)}
+                  aria-label={`Download ${file.path}`}
+                >
+                  {file.path}
+                </a>
+              </td>
+              <td>{formatSize(file.size)}</td>
+              <td>
+                <code title={file.sha256 ?? ''}>{(file.sha256 ?? '').slice(0, 12)}</code>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+function clip(text: string, chars: number): string {
+  return text.length > chars ? text.slice(0, chars) + '\n…' : text;
+}

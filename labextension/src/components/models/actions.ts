@@ -1,0 +1,108 @@
+/**
+ * The actions on a version, as the row, the detail view and the context menu
+ * start them: ask what is needed (an endpoint name, an alias, a tag), confirm
+ * what cannot be undone, then let the Models section do it on the server.
+ * Whether an action is possible is the server's word (`version.actions`).
+ */
+import type { ActionName, IVersion } from '../../api';
+import { IOpener } from '../../opener';
+import { ModelsModel } from './model';
+
+/** Labels of the actions, in the order they are offered. */
+export const ACTION_LABELS: { [name in ActionName]: string } = {
+  deploy: 'Deploy…',
+  convert: 'Convert to ONNX',
+  package: 'Package',
+  alias: 'Alias…',
+  tag: 'Tag…',
+  archive: 'Archive',
+  restore: 'Restore',
+  download: 'Download',
+  delete: 'Delete…'
+};
+
+/** The accessible name of an action on `ref`: "Convert churn:1 to ONNX". */
+export function actionName(action: ActionName, ref: string): string {
+  switch (action) {
+    case 'convert':
+      return `Convert ${ref} to ONNX`;
+    case 'deploy':
+      return `Deploy ${ref}`;
+    case 'package':
+      return `Package ${ref} as an image`;
+    case 'alias':
+      return `Set an alias on ${ref}`;
+    case 'tag':
+      return `Tag ${ref}`;
+    case 'archive':
+      return `Archive ${ref}`;
+    case 'restore':
+      return `Restore ${ref}`;
+    case 'download':
+      return `Download the files of ${ref}`;
+    case 'delete':
+      return `Delete ${ref}`;
+  }
+}
+
+/** Whether the server allows `action` on the version (unknown counts as allowed: the server decides). */
+export function isAllowed(version: IVersion, action: ActionName): boolean {
+  return version.actions?.[action]?.allowed ?? true;
+}
+
+/** Start `action` on the version, asking the user first where it needs to. */
+export async function startAction(
+  models: ModelsModel,
+  opener: IOpener,
+  version: IVersion,
+  action: ActionName
+): Promise<void> {
+  const ref = version.ref;
+  switch (action) {
+    case 'convert':
+      return models.convert(version);
+    case 'package':
+      return models.package(version);
+    case 'deploy': {
+      const endpoint = await opener.ask(
+        `Deploy ${ref}`,
+        'Endpoint name (a new one is created; an existing one gets a new deployment "blue")',
+        `${version.name}-ep`.replace(/[^A-Za-z0-9_-]/g, '-')
+      );
+      return endpoint ? models.deploy(version, endpoint.trim()) : undefined;
+    }
+    case 'alias': {
+      const alias = await opener.ask(`Alias for ${ref}`, 'Alias (e.g. production)', 'production');
+      return alias ? models.setAlias(version, alias.trim()) : undefined;
+    }
+    case 'tag': {
+      const tag = await opener.ask(`Tag ${ref}`, 'Tag as NAME=VALUE (NAME= removes it)', '');
+      if (!tag) {
+        return;
+      }
+      const [key, ...rest] = tag.trim().split('=');
+      const value = rest.join('=');
+      return models.setTags(version, { [key]: tag.includes('=') && value === '' ? null : value });
+    }
+    case 'archive':
+      return models.setArchived(version, true);
+    case 'restore':
+      return models.setArchived(version, false);
+    case 'delete': {
+      const sure = await opener.confirm(
+        `Delete ${ref}?`,
+        `${ref} and its files are removed from the registry. This cannot be undone.`,
+        'Delete'
+      );
+      return sure ? models.delete(version) : undefined;
+    }
+    case 'download':
+      for (const file of version.files) {
+        const link = document.createElement('a');
+        link.href = models.client.fileUrl(version.name, version.version, file.path);
+        link.download = file.path.split('/').pop() ?? file.path;
+        link.click();
+      }
+      return;
+  }
+}

@@ -1,0 +1,612 @@
+/**
+ * State of the Models section: the query, the model list, expanded models'
+ * versions (with which ones matched the query), the versions picked for
+ * comparing, actions started here on a version and what came of them.
+ *
+ * The panel holds no registry rules: filters are sent verbatim, whether an
+ * action is possible comes from the version's `actions` (computed by the
+ * server), and the server's answer, or its error message, is shown as is.
+ */
+import type {
+  IConversionResult,
+  IModelHubClient,
+  IModelSummary,
+  IOperation,
+  IVersion
+} from '../../api';
+import { messageOf, ModelHubError } from '../../errors';
+import { conversionSummary } from '../../format';
+import { failureMessage, followOperation } from '../../operations';
+import { SectionModel } from '../../section';
+
+/** Page size for the model list and a model's versions. */
+export const PER_PAGE = 50;
+
+export interface IQuery {
+  /** Tag filter text, sent verbatim. */
+  filter: string;
+  /** Name substring. */
+  search: string;
+  /** '' means any flavor. */
+  flavor: string;
+}
+
+export interface IVersionsState {
+  loading: boolean;
+  versions: IVersion[];
+  total: number;
+  error: string | null;
+  /** Version numbers that match the query's filter and flavor; null without such a query. */
+  matched: Set<number> | null;
+}
+
+/** An action on a version started here (per version ref): busy, then its outcome. */
+export interface IActionState {
+  action: string;
+  busy: boolean;
+  /** The outcome: a summary, or the server's message when `error`. */
+  message: string | null;
+  error: boolean;
+  /** The operation doing it, while busy (null until the server answered). */
+  operation: IOperation | null;
+}
+
+export type IModelsClient = Pick<
+  IModelHubClient,
+  | 'listModels'
+  | 'listVersions'
+  | 'getVersion'
+  | 'convertVersion'
+  | 'getOperation'
+  | 'updateVersion'
+  | 'deleteVersion'
+  | 'setAlias'
+  | 'deploy'
+  | 'packageVersion'
+  | 'fileUrl'
+>;
+
+export class ModelsModel extends SectionModel {
+  constructor(client: IModelsClient) {
+    super(true);
+    this.client = client;
+  }
+
+  readonly client: IModelsClient;
+
+  /** Called with every state of an operation started here (the Activity section takes it in). */
+  onOperation: (operation: IOperation) => void = () => undefined;
+
+  /** Called after an action here changed what other sections show (endpoints, images). */
+  onChanged: (what: 'endpoints' | 'images' | 'registry') => void = () => undefined;
+
+  get query(): Readonly<IQuery> {
+    return this._query;
+  }
+
+  get models(): readonly IModelSummary[] {
+    return this._models;
+  }
+
+  get total(): number {
+    return this._total;
+  }
+
+  get loading(): boolean {
+    return this._loading;
+  }
+
+  get loaded(): boolean {
+    return this._loaded;
+  }
+
+  /** The server refused the query (HTTP 4xx): its message, shown under the filter. */
+  get queryError(): string | null {
+    return this._queryError;
+  }
+
+  /** Any other failure (server down, 5xx): a readable message. */
+  get error(): string | null {
+    return this._error;
+  }
+
+  get hasQuery(): boolean {
+    const q = this._query;
+    return !!(q.filter.trim() || q.search.trim() || q.flavor);
+  }
+
+  /** A query that picks versions (not only model names): matched versions are marked. */
+  get marksVersions(): boolean {
+    return !!(this._query.filter.trim() || this._query.flavor);
+  }
+
+  get hasMore(): boolean {
+    return this._models.length < this._total;
+  }
+
+  isExpanded(name: string): boolean {
+    return this._open.has(name);
+  }
+
+  versions(name: string): IVersionsState | undefined {
+    return this._versions.get(name);
+  }
+
+  /** Every version shown here, by ref (for the detail views). */
+  findVersion(ref: string): IVersion | undefined {
+    for (const state of this._versions.values()) {
+      const found = state.versions.find(v => v.ref === ref);
+      if (found) {
+        return found;
+      }
+    }
+    return undefined;
+  }
+
+  /** The action started here on version `ref`, if any. */
+  actionState(ref: string): IActionState | undefined {
+    return this._actions.get(ref);
+  }
+
+  /** Forget the outcome shown for version `ref`. */
+  dismiss(ref: string): void {
+    const state = this._actions.get(ref);
+    if (state && !state.busy) {
+      this._actions.delete(ref);
+      this.emit();
+    }
+  }
+
+  // -- details (open version views, kept fresh with the list) ---------------------------
+
+  /** Keep version `ref` loaded while its detail view is open. */
+  watch(name: string, version: number): void {
+    const ref = `${name}:${version}`;
+    if (!this._details.has(ref)) {
+      this._details.set(ref, { version: this.findVersion(ref) ?? null, error: null });
+      this.emit();
+    }
+    void this.loadDetail(name, version);
+  }
+
+  unwatch(ref: string): void {
+    this._details.delete(ref);
+  }
+
+  detail(ref: string): { version: IVersion | null; error: string | null } | undefined {
+    return this._details.get(ref);
+  }
+
+  async loadDetail(name: string, version: number): Promise<void> {
+    const ref = `${name}:${version}`;
+    let next: { version: IVersion | null; error: string | null };
+    try {
+      next = { version: await this.client.getVersion(name, version), error: null };
+    } catch (error) {
+      next = { version: this._details.get(ref)?.version ?? null, error: messageOf(error) };
+    }
+    const current = this._details.get(ref);
+    if (this.isDisposed || !current) {
+      return;
+    }
+    if (JSON.stringify(current) !== JSON.stringify(next)) {
+      this._details.set(ref, next);
+      this.emit();
+    }
+  }
+
+  // -- comparing ---------------------------------------------------------------------------
+
+  /** The versions of `name` picked for comparing, in the order picked. */
+  picked(name: string): number[] {
+    return this._picked.get(name) ?? [];
+  }
+
+  isPicked(name: string, version: number): boolean {
+    return this.picked(name).includes(version);
+  }
+
+  togglePick(name: string, version: number): void {
+    const picked = this.picked(name);
+    this._picked.set(
+      name,
+      picked.includes(version) ? picked.filter(v => v !== version) : [...picked, version]
+    );
+    this.emit();
+  }
+
+  // -- selection (what an Activity link led to) --------------------------------------------
+
+  isSelected(name: string, version: number): boolean {
+    return this._selected?.name === name && this._selected.version === version;
+  }
+
+  /** A token that changes on every selection, so the same one scrolls into view again. */
+  get selection(): unknown {
+    return this._selected;
+  }
+
+  /** Open the model and select the version. */
+  select(name: string, version: number): void {
+    this._selected = { name, version };
+    this.open();
+    if (!this._open.has(name)) {
+      this.toggleModel(name);
+      return;
+    }
+    this.emit();
+  }
+
+  // -- loading -----------------------------------------------------------------------------
+
+  setQuery(query: Partial<IQuery>): Promise<void> {
+    const next = { ...this._query, ...query };
+    if (
+      next.filter === this._query.filter &&
+      next.search === this._query.search &&
+      next.flavor === this._query.flavor
+    ) {
+      return Promise.resolve();
+    }
+    this._query = next;
+    return this.reload();
+  }
+
+  /** Reload the model list (first page) and every expanded model's versions. */
+  async reload(): Promise<void> {
+    if (this.isDisposed) {
+      return;
+    }
+    await this._fetchPage(1);
+    for (const ref of this._details.keys()) {
+      const [name, version] = splitRef(ref);
+      void this.loadDetail(name, version);
+    }
+    const names = new Set(this._models.map(m => m.name));
+    for (const name of Array.from(this._open)) {
+      if (names.has(name)) {
+        void this.loadVersions(name);
+      }
+    }
+  }
+
+  async loadMore(): Promise<void> {
+    if (this.isDisposed || this._loading || !this.hasMore) {
+      return;
+    }
+    await this._fetchPage(this._page + 1);
+  }
+
+  /** Expand or collapse a model; expanding loads its versions. */
+  toggleModel(name: string): void {
+    if (this._open.has(name)) {
+      this._open.delete(name);
+      this.emit();
+      return;
+    }
+    this._open.add(name);
+    this.emit();
+    void this.loadVersions(name);
+  }
+
+  /** (Re)load the versions of one model, and which of them match the query. */
+  async loadVersions(name: string): Promise<void> {
+    if (this.isDisposed) {
+      return;
+    }
+    const seq = (this._versionSeq.get(name) ?? 0) + 1;
+    this._versionSeq.set(name, seq);
+    const previous = this._versions.get(name);
+    if (!previous) {
+      this._versions.set(name, {
+        loading: true,
+        versions: [],
+        total: 0,
+        error: null,
+        matched: null
+      });
+      this.emit();
+    }
+    const query = this._query;
+    let state: IVersionsState;
+    try {
+      const [all, matching] = await Promise.all([
+        this.client.listVersions(name, { archived: true, per_page: PER_PAGE }),
+        this.marksVersions
+          ? this.client.listVersions(name, {
+              archived: true,
+              filter: query.filter,
+              flavor: query.flavor,
+              per_page: PER_PAGE
+            })
+          : Promise.resolve(null)
+      ]);
+      state = {
+        loading: false,
+        versions: all.versions,
+        total: all.total,
+        error: null,
+        matched: matching ? new Set(matching.versions.map(v => v.version)) : null
+      };
+    } catch (error) {
+      state = {
+        loading: false,
+        versions: previous?.versions ?? [],
+        total: previous?.total ?? 0,
+        error: messageOf(error),
+        matched: previous?.matched ?? null
+      };
+    }
+    if (this.isDisposed || this._versionSeq.get(name) !== seq) {
+      return;
+    }
+    if (!previous || !sameVersions(previous, state)) {
+      this._versions.set(name, state);
+      this.emit();
+    }
+  }
+
+  /**
+   * Fetch one page of models: page 1 replaces the list, later pages append
+   * to it. A response that a newer request has overtaken is dropped; an
+   * unchanged first page causes no re-render.
+   */
+  private async _fetchPage(page: number): Promise<void> {
+    const seq = ++this._listSeq;
+    const first = !this._loaded;
+    this._loading = true;
+    if (first || page > 1) {
+      this.emit();
+    }
+    const query = this._query;
+    let changed = first;
+    try {
+      const result = await this.client.listModels({
+        q: query.search,
+        filter: query.filter,
+        flavor: query.flavor,
+        page,
+        per_page: PER_PAGE
+      });
+      if (seq !== this._listSeq || this.isDisposed) {
+        return;
+      }
+      let models: IModelSummary[];
+      if (page === 1) {
+        models = result.models;
+      } else {
+        const seen = new Set(this._models.map(m => m.name));
+        models = this._models.concat(result.models.filter(m => !seen.has(m.name)));
+      }
+      changed =
+        changed ||
+        this._queryError !== null ||
+        this._error !== null ||
+        this._total !== result.total ||
+        JSON.stringify(models) !== JSON.stringify(this._models);
+      this._models = models;
+      this._queryError = null;
+      this._loaded = true;
+      this._total = result.total;
+      this._page = page;
+      this._error = null;
+    } catch (error) {
+      if (seq !== this._listSeq || this.isDisposed) {
+        return;
+      }
+      changed = true;
+      if (error instanceof ModelHubError && error.isClientError) {
+        this._queryError = error.message;
+        this._error = null;
+        this._models = [];
+        this._total = 0;
+        this._page = 1;
+      } else {
+        this._error = messageOf(error);
+        this._queryError = null;
+      }
+    } finally {
+      if (seq === this._listSeq) {
+        this._loading = false;
+        if (changed || page > 1) {
+          this.emit();
+        }
+      }
+    }
+  }
+
+  // -- actions on a version ----------------------------------------------------------------
+
+  /**
+   * Convert a scikit-learn version to ONNX on the server: start the
+   * operation, follow it until it ends, keep a one-line outcome (or the
+   * server's message), then reload so the new version shows up.
+   */
+  convert(version: IVersion): Promise<void> {
+    return this._run(version, 'convert', async () => {
+      const started = await this.client.convertVersion(version.name, version.version);
+      const ended = await this._follow(version.ref, 'convert', started);
+      if (ended === null) {
+        return null;
+      }
+      if (ended.status !== 'succeeded') {
+        throw new Error(failureMessage(ended));
+      }
+      const result = ended.result as unknown as IConversionResult | null;
+      if (result?.version?.ref) {
+        return conversionSummary(result);
+      }
+      const link = ended.link;
+      return link?.type === 'version'
+        ? `${version.ref} converted: ${link.ref}`
+        : `${version.ref} converted.`;
+    });
+  }
+
+  /** Deploy the version as deployment `deployment` of endpoint `endpoint`. */
+  deploy(version: IVersion, endpoint: string, deployment = 'blue'): Promise<void> {
+    return this._run(version, 'deploy', async () => {
+      const answer = await this.client.deploy(endpoint, {
+        model: version.ref,
+        deployment
+      });
+      let text = `${version.ref} deployed to ${endpoint} (${deployment}).`;
+      if (isOperation(answer)) {
+        const ended = await this._follow(version.ref, 'deploy', answer);
+        if (ended === null) {
+          return null;
+        }
+        if (ended.status !== 'succeeded') {
+          throw new Error(failureMessage(ended));
+        }
+      } else {
+        const state = answer.deployments.find(d => d.name === deployment);
+        if (state && state.state !== 'healthy' && state.reason) {
+          text = `${version.ref} on ${endpoint} (${deployment}): ${state.state}, ${state.reason}`;
+        }
+      }
+      this.onChanged('endpoints');
+      return text;
+    });
+  }
+
+  /** Build a serving image of the version, as an operation. */
+  package(version: IVersion): Promise<void> {
+    return this._run(version, 'package', async () => {
+      const started = await this.client.packageVersion({ model: version.ref });
+      const ended = await this._follow(version.ref, 'package', started);
+      if (ended === null) {
+        return null;
+      }
+      if (ended.status !== 'succeeded') {
+        throw new Error(failureMessage(ended));
+      }
+      this.onChanged('images');
+      const tag = (ended.result as { tag?: string } | null)?.tag;
+      return tag ? `${version.ref} packaged as ${tag}.` : `${version.ref} packaged.`;
+    });
+  }
+
+  /** Point `name@alias` at the version. */
+  setAlias(version: IVersion, alias: string): Promise<void> {
+    return this._run(version, 'alias', async () => {
+      await this.client.setAlias(version.name, alias, version.version);
+      return `${version.name}@${alias} \u2192 ${version.ref}`;
+    });
+  }
+
+  /** Set tags (a value of null removes the tag). */
+  setTags(version: IVersion, tags: { [key: string]: string | null }): Promise<void> {
+    return this._run(version, 'tag', async () => {
+      await this.client.updateVersion(version.name, version.version, { tags });
+      return `Tags of ${version.ref} changed.`;
+    });
+  }
+
+  setArchived(version: IVersion, archived: boolean): Promise<void> {
+    return this._run(version, archived ? 'archive' : 'restore', async () => {
+      await this.client.updateVersion(version.name, version.version, { archived });
+      return archived ? `${version.ref} archived.` : `${version.ref} restored.`;
+    });
+  }
+
+  delete(version: IVersion): Promise<void> {
+    return this._run(version, 'delete', async () => {
+      await this.client.deleteVersion(version.name, version.version);
+      return `${version.ref} deleted.`;
+    });
+  }
+
+  /** Run one action on a version: busy meanwhile, then its outcome, then a reload. */
+  private async _run(
+    version: IVersion,
+    action: string,
+    work: () => Promise<string | null>
+  ): Promise<void> {
+    const ref = version.ref;
+    if (this.isDisposed || this._actions.get(ref)?.busy) {
+      return;
+    }
+    this._actions.set(ref, { action, busy: true, message: null, error: false, operation: null });
+    this.emit();
+    let state: IActionState;
+    try {
+      const message = await work();
+      if (message === null) {
+        return; // disposed while following
+      }
+      state = { action, busy: false, message, error: false, operation: null };
+    } catch (error) {
+      state = { action, busy: false, message: messageOf(error), error: true, operation: null };
+    }
+    if (this.isDisposed) {
+      return;
+    }
+    this._actions.set(ref, state);
+    this.emit();
+    if (!state.error) {
+      this.onChanged('registry');
+      await this.reload();
+    }
+  }
+
+  /** Follow an operation started here, showing its progress under the version. */
+  private _follow(ref: string, action: string, started: IOperation): Promise<IOperation | null> {
+    const update = (operation: IOperation) => {
+      this.onOperation(operation);
+      const previous = this._actions.get(ref)?.operation;
+      this._actions.set(ref, { action, busy: true, message: null, error: false, operation });
+      if (
+        !previous ||
+        previous.status !== operation.status ||
+        previous.queue_position !== operation.queue_position ||
+        JSON.stringify(previous.progress) !== JSON.stringify(operation.progress)
+      ) {
+        this.emit();
+      }
+    };
+    update(started);
+    return followOperation(this.client, started, {
+      stopped: () => this.isDisposed,
+      onUpdate: update
+    });
+  }
+
+  private _query: IQuery = { filter: '', search: '', flavor: '' };
+  private _models: IModelSummary[] = [];
+  private _total = 0;
+  private _page = 1;
+  private _loading = false;
+  private _loaded = false;
+  private _queryError: string | null = null;
+  private _error: string | null = null;
+  private _listSeq = 0;
+  private _open = new Set<string>();
+  private _versions = new Map<string, IVersionsState>();
+  private _versionSeq = new Map<string, number>();
+  private _actions = new Map<string, IActionState>();
+  private _picked = new Map<string, number[]>();
+  private _selected: { name: string; version: number } | null = null;
+  private _details = new Map<string, { version: IVersion | null; error: string | null }>();
+}
+
+/** "churn:2" -> ["churn", 2] */
+export function splitRef(ref: string): [string, number] {
+  const at = ref.lastIndexOf(':');
+  return [ref.slice(0, at), Number(ref.slice(at + 1))];
+}
+
+function isOperation(answer: unknown): answer is IOperation {
+  return typeof answer === 'object' && answer !== null && 'kind' in answer && 'status' in answer;
+}
+
+function sameVersions(a: IVersionsState, b: IVersionsState): boolean {
+  return (
+    a.loading === b.loading &&
+    a.total === b.total &&
+    a.error === b.error &&
+    JSON.stringify(a.matched ? Array.from(a.matched) : null) ===
+      JSON.stringify(b.matched ? Array.from(b.matched) : null) &&
+    JSON.stringify(a.versions) === JSON.stringify(b.versions)
+  );
+}

@@ -1,0 +1,11 @@
+/** A state ("healthy", "failed", "running") in its theme colour. */
+import * as React from 'react';
+
+import { cssSafe } from '../../format';
+
+export function StateBadge(props: { state: string; className: string }): React.ReactElement {
+  const state = props.state || 'unknown';
+  return (
+    <span className={`${props.className} jp-ModelHub-state jp-mod-${cssSafe(state)}`}>{state}</span>
+  );
+}

@@ -1,0 +1,30 @@
+/**
+ * What the panel's components ask of JupyterLab: open a detail view in the
+ * main area, open a notebook, ask the user for a name or a confirmation.
+ * Given by the plugin (index.ts) through a React context, so components stay
+ * free of the application object.
+ */
+import * as React from 'react';
+
+export interface IOpener {
+  openVersion(name: string, version: number): void;
+  openDeployment(endpoint: string, deployment: string): void;
+  compare(name: string, versions: number[]): void;
+  /** Open a file of the server's root (a source notebook) in JupyterLab. */
+  openPath(path: string): void;
+  /** Ask for one line of text; null when cancelled. */
+  ask(title: string, label: string, value?: string): Promise<string | null>;
+  /** Ask to confirm a change that cannot be undone. */
+  confirm(title: string, body: string, accept: string): Promise<boolean>;
+}
+
+export const OpenerContext = React.createContext<IOpener | null>(null);
+
+/** The opener given by the plugin; a component outside one is a programming error. */
+export function useOpener(): IOpener {
+  const opener = React.useContext(OpenerContext);
+  if (!opener) {
+    throw new Error('Model Hub components need an OpenerContext.');
+  }
+  return opener;
+}
