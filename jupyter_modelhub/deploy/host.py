@@ -2,7 +2,10 @@
 deployments' scoring processes.
 
 It owns the endpoint's port (key auth, traffic split, mirroring), answers as one endpoint with
-one contract (below), starts each deployment as
+one contract (below), on the scoring runtime's own HTTP layer (``serving/http.py``: httptools on
+uvloop), and forwards over pooled keep-alive connections (``upstream.py``). The key check and the
+traffic split read only the headers: bodies go on as bytes, never parsed; a mirrored copy is
+sent once the client has its answer. It starts each deployment as
 ``python -m jupyter_modelhub.serving`` on a private loopback port, writes their output to
 rotating log files, restarts a crashed one with backoff, and replaces a deployment by starting
 the new process, switching traffic to it once it is ready, and only then stopping the old one,
@@ -38,18 +41,23 @@ import time
 from pathlib import Path
 
 import aiohttp
-from aiohttp import web
 
+from ..serving.http import JSON, Connection, Request, bind_sockets
 from .prometheus import merge
 from .targets.base import Instance
 from .targets.process import ProcessInstance
+from .upstream import Pool, UpstreamError
 
 log = logging.getLogger("modelhub.host")
 START_TIMEOUT = 120.0
 OPEN_PATHS = {"/", "/ping", "/v2/health/live", "/v2/health/ready"}  # liveness needs no key
 # Not forwarded either way. Bodies are forwarded as they came, with their Content-Encoding, and
 # every other header (Inference-Header-Content-Length of binary tensors, Accept-Encoding) with them.
-HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length", "host", "authorization"}
+HOP_HEADERS = {b"connection", b"keep-alive", b"transfer-encoding", b"content-length", b"host", b"authorization",
+               b"expect", b"te", b"upgrade", b"proxy-connection"}
+ANSWER_OWN = HOP_HEADERS | {b"content-type", b"date"}  # an answer's own framing, set where it is written
+REQUEST_TIMEOUT = 60.0  # to receive a client's request
+IDLE_TIMEOUT = 75.0
 V2_MODEL_PATH = re.compile(r"^/v2/models/([^/]+)(?:/versions/([^/]+))?(/[^/]*)?$")
 SCRAPE_TIMEOUT = 5.0
 
@@ -68,11 +76,11 @@ def write_json(path: Path, data: dict) -> None:
     os.replace(temporary, path)
 
 
-def error(request: web.Request, status: int, message: str, reason: str) -> web.Response:
+def error(request: Request, status: int, message: str, reason: str) -> bytes:
     """The host's own errors, in the error shape of the protocol the path belongs to."""
     if request.path.startswith("/v2"):
-        return web.json_response({"error": message}, status=status)
-    return web.json_response({"message": message, "reason": reason}, status=status)
+        return json.dumps({"error": message}).encode()
+    return json.dumps({"message": message, "reason": reason}).encode()
 
 
 class RotatingLog:
@@ -118,8 +126,10 @@ class Host:
         self.internal_key = os.urandom(16).hex()
         self.reconciling = asyncio.Lock()
         self.stopped = asyncio.Event()
-        self.mirror_tasks: set[asyncio.Task] = set()
         self.backoff: dict[str, int] = {}  # deployment name -> step of its restart backoff
+        self.pools: dict[Instance, Pool] = {}  # keep-alive connections to each instance taking traffic
+        self.connections: set[Connection] = set()  # clients'
+        self.tasks: set[asyncio.Future] = set()  # /metrics answers and mirrored requests under way
 
     # -- status ----------------------------------------------------------------------------
 
@@ -147,6 +157,7 @@ class Host:
                     self.state.pop(name, None)
                     self.publish()
                     await instance.stop()
+                    self.close_pool(instance)
 
     async def replace(self, name: str, spec: dict, restart: bool = False) -> None:
         """Start a new generation; once ready it takes the traffic and the old one stops."""
@@ -180,6 +191,7 @@ class Host:
             asyncio.create_task(self.watch_script(name, instance))
         if old is not None:
             await old.stop()
+            self.close_pool(old)
 
     async def watch(self, name: str, instance: Instance) -> None:
         """Restart a deployment whose process died on its own, with exponential backoff that
@@ -215,19 +227,19 @@ class Host:
 
     # -- routing ---------------------------------------------------------------------------
 
-    def authorised(self, request: web.Request) -> bool:
+    def authorised(self, request: Request) -> bool:
         auth = self.spec.get("auth", {})
         if auth.get("mode") == "none" or (request.method == "GET" and request.path in OPEN_PATHS):
             return True
-        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        scheme, _, given = (request.header(b"authorization") or "").partition(" ")
         return scheme.lower() == "bearer" and any(
             key and hmac.compare_digest(given.strip(), key) for key in auth.get("keys", []))
 
-    def choose(self, request: web.Request) -> tuple[str | None, web.Response | None]:
-        """The deployment to answer ``request``, or the answer itself when none can."""
-        asked = request.headers.get("azureml-model-deployment") or request.headers.get("x-modelhub-deployment")
+    def choose(self, request: Request) -> tuple[str | None, bytes | None, int]:
+        """The deployment to answer ``request``, or the answer itself (and its status) when none can."""
+        asked = request.header(b"azureml-model-deployment") or request.header(b"x-modelhub-deployment")
         if asked:
-            return asked, None
+            return asked, None, 0
         candidates = list(self.live)
         match = V2_MODEL_PATH.match(request.path)
         if match and candidates:
@@ -237,63 +249,136 @@ class Host:
             if not serving:
                 models = sorted({deployments.get(n, {}).get("model") for n in candidates})
                 return None, error(request, 404, f"Unknown model {model!r}: endpoint {self.spec.get('endpoint')!r} "
-                                                 f"serves {', '.join(map(repr, models))}.", "not_found")
+                                                 f"serves {', '.join(map(repr, models))}.", "not_found"), 404
             if version is not None:
                 versions = sorted({str(deployments[n].get("version")) for n in serving}, key=_number)
                 serving = [n for n in serving if str(deployments[n].get("version")) == version]
                 if not serving:
                     return None, error(request, 404, f"Model {model!r} has no version {version!r} on endpoint "
                                                      f"{self.spec.get('endpoint')!r}: it serves version "
-                                                     f"{', '.join(versions)}.", "not_found")
+                                                     f"{', '.join(versions)}.", "not_found"), 404
             candidates = serving
         traffic = self.spec.get("traffic", {})
         if request.method == "GET":
-            return primary(traffic, candidates), None
+            return primary(traffic, candidates), None, 0
         weighted = {n: traffic.get(n, 0) for n in candidates if traffic.get(n, 0) > 0}
         if not weighted:  # a version or model asked for by name, on a deployment without traffic
-            return (primary(traffic, candidates), None) if match else (None, None)
+            return (primary(traffic, candidates), None, 0) if match else (None, None, 0)
         pick = random.uniform(0, sum(weighted.values()))
         for name, percent in weighted.items():
             pick -= percent
             if pick <= 0:
-                return name, None
-        return name, None
+                return name, None, 0
+        return name, None, 0
 
-    async def route(self, request: web.Request) -> web.StreamResponse:
+    # -- serving.http's Application: the clients' requests ---------------------------------------
+
+    def connected(self, connection: Connection) -> None:
+        self.connections.add(connection)
+
+    def closed(self, connection: Connection) -> None:
+        self.connections.discard(connection)
+
+    def headers_received(self, request: Request) -> None:
+        pass
+
+    def disconnected(self, request: Request) -> None:
+        pass  # its upstream answer, when it comes, is dropped
+
+    def refused(self, request: Request) -> None:
+        pass
+
+    def failed(self, exc: BaseException) -> None:
+        log.error("unexpected error reading a request", exc_info=exc)
+
+    def request_received(self, request: Request) -> None:
+        """Route a request: key check and traffic split from its headers alone; its body goes on as it came."""
+        try:
+            self.route(request)
+        except Exception:
+            log.exception("unexpected error routing %s %s", request.method, request.path)
+            request.respond(500, error(request, 500, "Internal error of the endpoint host; see its log.", "error"))
+
+    def route(self, request: Request) -> None:
+        if request.too_large:
+            limit = self.spec.get("max_request_bytes", 100 * 1024 * 1024)
+            request.respond(413, error(request, 413, f"The request body is larger than {limit} bytes.",
+                                       "request_too_large"))
+            return
         if not self.authorised(request):
-            return error(request, 401, "Missing or wrong key: send 'Authorization: Bearer KEY' "
-                                       "(see %endpoint NAME for the keys).", "unauthorized")
+            request.respond(401, error(request, 401, "Missing or wrong key: send 'Authorization: Bearer KEY' "
+                                                     "(see %endpoint NAME for the keys).", "unauthorized"))
+            return
         if request.path == "/metrics" and request.method == "GET":
-            return await self.metrics()
-        name, answer = self.choose(request)
+            self.hold(asyncio.ensure_future(self.metrics(request)))
+            return
+        name, answer, status = self.choose(request)
         if answer is not None:
-            return answer
+            request.respond(status, answer)
+            return
         instance = self.live.get(name) if name else None
-        if instance is None:
+        if instance is None or not instance.port:
             known = ", ".join(self.live) or "none is ready"
             message = (f"Deployment {name!r} is not running (ready: {known})." if name
                        else "No deployment receives traffic; set traffic with %traffic.")
-            return error(request, 503, message, "unavailable")
-        body = await request.read()
-        mirror = self.spec.get("mirror") or {}
-        if mirror.get("deployment") in self.live and random.uniform(0, 100) < mirror.get("percent", 0):
-            task = asyncio.create_task(self.send_mirror(mirror["deployment"], request, body))
-            self.mirror_tasks.add(task)
-            task.add_done_callback(self.mirror_tasks.discard)
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_HEADERS}
+            request.respond(503, error(request, 503, message, "unavailable"))
+            return
+        head = self.upstream_head(request)
+        sent = self.pool(instance).request(head, request.body)
         instance.in_flight += 1
-        try:
-            async with instance.session.request(request.method, request.rel_url, data=body, headers=headers) as upstream:
-                payload = await upstream.read()
-                out = {k: v for k, v in upstream.headers.items() if k.lower() not in HOP_HEADERS}
-                out["x-modelhub-deployment"] = name
-                if upstream.status == 200 and request.method == "GET" and _is_model_metadata(request.path):
-                    payload = self.all_versions(payload, out)
-                return web.Response(status=upstream.status, body=payload, headers=out)
-        except aiohttp.ClientError as exc:
-            return error(request, 502, f"Deployment {name!r} did not answer: {exc}", "bad_gateway")
-        finally:
-            instance.in_flight -= 1
+        sent.add_done_callback(lambda answer: self.answer(request, name, instance, answer, head))
+
+    def upstream_head(self, request: Request) -> bytes:
+        """The request line and headers sent on to a deployment: the client's, but for hop-by-hop
+        ones and its key (the pool adds the host's own key)."""
+        target = request.url if request.url[:1] == b"/" else (
+            request.path.encode("latin-1") + (b"?" + request.query if request.query else b""))
+        parts = [request.method.encode(), b" ", target, b" HTTP/1.1\r\n"]
+        for name, value in request.headers:
+            if name.lower() not in HOP_HEADERS:
+                parts += (name, b": ", value, b"\r\n")
+        parts.append(b"Content-Length: %d\r\n" % len(request.body))
+        return b"".join(parts)
+
+    def answer(self, request: Request, name: str, instance: Instance, answer: asyncio.Future, head: bytes) -> None:
+        instance.in_flight -= 1
+        error_ = answer.exception()
+        if error_ is not None:
+            request.respond(502, error(request, 502, f"Deployment {name!r} did not answer: {error_}", "bad_gateway"))
+        else:
+            status, headers, payload = answer.result()
+            out, content_type = {}, JSON
+            for key, value in headers:
+                lower = key.lower()
+                if lower in ANSWER_OWN:
+                    if lower == b"content-type":
+                        content_type = value
+                    continue
+                out[key.decode("latin-1")] = value.decode("latin-1")
+            out["x-modelhub-deployment"] = name
+            if status == 200 and request.method == "GET" and _is_model_metadata(request.path):
+                payload = self.all_versions(payload, out)
+            request.respond(status, payload, content_type, out)
+        mirror = self.spec.get("mirror")
+        if mirror and mirror.get("deployment") in self.live and random.uniform(0, 100) < mirror.get("percent", 0):
+            self.send_mirror(mirror["deployment"], request, head)  # once the client has its answer
+
+    def pool(self, instance: Instance) -> Pool:
+        pool = self.pools.get(instance)
+        if pool is None:
+            pool = self.pools[instance] = Pool(instance.port, f"Host: 127.0.0.1:{instance.port}\r\n"
+                                                              f"Authorization: Bearer {instance.key}\r\n\r\n".encode())
+        return pool
+
+    def close_pool(self, instance: Instance) -> None:
+        pool = self.pools.pop(instance, None)
+        if pool is not None:
+            pool.close()
+
+    def hold(self, future: asyncio.Future) -> None:
+        """Keep a reference to work under way (the loop keeps only weak ones)."""
+        self.tasks.add(future)
+        future.add_done_callback(self.tasks.discard)
 
     def all_versions(self, payload: bytes, headers: dict) -> bytes:
         """A model's v2 metadata from the primary deployment, listing every version the endpoint serves."""
@@ -307,7 +392,7 @@ class Host:
         headers.pop("Content-Encoding", None)
         return json.dumps(metadata).encode()
 
-    async def metrics(self) -> web.Response:
+    async def metrics(self, request: Request) -> None:
         """Every deployment's metrics in one exposition, labelled by deployment, with whether each answered."""
         names = sorted(self.live)
 
@@ -323,23 +408,34 @@ class Host:
             return _up(0)
 
         texts = await asyncio.gather(*(scrape(name) for name in names))
-        return web.Response(body=merge(dict(zip(names, texts))).encode(),
-                            headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
+        request.respond(200, merge(dict(zip(names, texts))).encode(), b"text/plain; version=0.0.4; charset=utf-8")
 
-    async def send_mirror(self, name: str, request: web.Request, body: bytes) -> None:
+    def send_mirror(self, name: str, request: Request, head: bytes) -> None:
+        """The same request to the mirror deployment; its answer is only logged."""
         instance = self.live.get(name)
-        if instance is None or instance.session is None:
+        if instance is None or not instance.port:
             return
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_HEADERS}
-        try:
-            async with instance.session.request(request.method, request.rel_url, data=body, headers=headers) as response:
-                await response.read()
-                status = response.status
-        except aiohttp.ClientError as exc:
-            status = f"error {exc.__class__.__name__}"
-        self.logs[name].write(f"mirror {request.method} {request.path} -> {status} (answer discarded)\n".encode())
+        sent = self.pool(instance).request(head, request.body)
+        what = f"mirror {request.method} {request.path}"
+
+        def done(answer: asyncio.Future) -> None:
+            error_ = answer.exception()
+            status = f"error {type(error_).__name__}" if error_ is not None else answer.result()[0]
+            log_file = self.logs.get(name)
+            if log_file is not None:
+                log_file.write(f"{what} -> {status} (answer discarded)\n".encode())
+
+        self.hold(sent)
+        sent.add_done_callback(done)
 
     # -- lifetime --------------------------------------------------------------------------
+
+    def sweep(self) -> None:
+        """Once a second: clients too slow to send their request (408), idle keep-alive connections."""
+        now = asyncio.get_running_loop().time()
+        for connection in list(self.connections):
+            connection.sweep(now)
+        self.sweeper = asyncio.get_running_loop().call_later(1.0, self.sweep)
 
     async def run(self) -> None:
         self.spec = json.loads(self.spec_path.read_text())
@@ -349,18 +445,17 @@ class Host:
             left = await asyncio.get_running_loop().run_in_executor(None, remove_orphans, str(self.folder))
             if left:
                 log.info("removed %d containers a previous host left: %s", len(left), ", ".join(left))
-        app = web.Application(client_max_size=self.spec.get("max_request_bytes", 100 * 1024 * 1024))
-        app.router.add_route("*", "/{tail:.*}", self.route)
-        # auto_decompress=False: a compressed body is forwarded compressed, for the runtime to inflate.
-        runner = web.AppRunner(app, access_log=None, handle_signals=False, auto_decompress=False)
-        await runner.setup()
-        site = web.TCPSite(runner, self.spec.get("host", "127.0.0.1"), self.spec["port"], reuse_address=True)
+        max_bytes = self.spec.get("max_request_bytes", 100 * 1024 * 1024)
+        loop = asyncio.get_running_loop()
         try:
-            await site.start()
+            sockets = bind_sockets(self.spec["port"], self.spec.get("host", "127.0.0.1"))
         except OSError as exc:
             write_json(self.status_path, {"pid": os.getpid(), "error": f"port {self.spec['port']}: {exc.strerror}",
                                           "deployments": {}, "updated": time.time()})
             raise SystemExit(3) from None
+        servers = [await loop.create_server(lambda: Connection(self, max_bytes, REQUEST_TIMEOUT, IDLE_TIMEOUT),
+                                            sock=sock, backlog=1024) for sock in sockets]
+        self.sweeper = loop.call_later(1.0, self.sweep)
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.create_task(self.reconcile()))
         loop.add_signal_handler(signal.SIGTERM, self.stopped.set)
@@ -368,9 +463,14 @@ class Host:
         self.publish()
         await self.reconcile()
         await self.stopped.wait()
-        await site.stop()
+        for server in servers:
+            server.close()
+        for connection in list(self.connections):
+            connection.close_if_idle()
         await asyncio.gather(*(instance.stop() for instance in self.live.values()))
-        await runner.cleanup()
+        self.sweeper.cancel()
+        for connection in list(self.connections):
+            connection.abort()
         write_json(self.status_path, {"pid": None, "port": self.spec.get("port"), "deployments": {},
                                       "stopped": True, "updated": time.time()})
 
