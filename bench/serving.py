@@ -1,22 +1,34 @@
 """The scoring runtime against its peers, printed as ratios measured in the same run.
 
-Load: single-row JSON requests from ``wrk`` (one thread, 8 keep-alive connections, a Lua script
+Load: single-row JSON requests from ``wrk`` (one thread, keep-alive connections, a Lua script
 posting the body), every load run bounded in time and aimed at 127.0.0.1 only. Models: a
-StandardScaler + LogisticRegression pipeline on 20 float features and a 100-tree random forest,
-both converted to ONNX with skl2onnx (``zipmap`` off, so outputs are plain tensors).
+StandardScaler + LogisticRegression pipeline on 20 float features, a 100-tree random forest and,
+for batching, a 500-tree forest (a model whose single-row cost dominates), converted to ONNX with
+skl2onnx (``zipmap`` off, so outputs are plain tensors).
 
-- ``jupyter_modelhub.serving`` (ONNX form, 1 worker) against ``bench/bare_onnx_server.py``, a
-  bare Tornado handler calling onnxruntime: target at least 0.9x its requests per second while
-  carrying routing, auth checks, signature checks, metrics and the access log;
-- against ``mlflow models serve`` of the same scikit-learn model (1 worker): target at least 10x
-  (skipped with a note when mlflow is not installed);
-- p99 latency of ours under 15 ms at that load; process start to ready under 3 s.
+At 8 connections, ``jupyter_modelhub.serving`` (ONNX form, 1 worker) against
+
+- ``bench/raw_uvloop_server.py``, a raw asyncio protocol on uvloop with httptools parsing calling
+  onnxruntime (the ceiling of a Python server): target at least 0.7x its requests per second
+  while carrying routing, auth checks, signature checks, metrics and the access log;
+- ``bench/bare_onnx_server.py``, a bare Tornado handler calling onnxruntime (printed);
+- ``mlflow models serve`` of the same scikit-learn model (1 worker), ours on ``/invocations``
+  with the same body, in the ``inputs`` and the ``dataframe_split`` format: target at least
+  20x (skipped with a note when mlflow is not installed).
+
+At 1 connection: p50 and p99 latency of ours, the raw reference and mlflow; ours' p50 within
+1.3x the raw reference's. Process start to ready under 3 s; resident memory per worker printed
+(target at most 100 MB for the logistic regression).
+
+Adaptive batching (``--max-batch-size 32 --max-batch-wait-ms 2``) against batching off, rows per
+second at 1, 8 and 64 connections on every model: at least 2x at 64 connections on the 500-tree
+forest, and never below 0.9x anywhere.
 
 Two cores: the load generator is pinned to one and the servers to the other, and the servers
 take turns in several short rounds, so load from elsewhere on the machine falls on all of them
 alike. Ratios are medians of each round's ratios. Absolute numbers mean little; ratios do.
 
-    python bench/serving.py [--duration 5] [--rounds 3] [--mlflow-python PATH] [--check]
+    python bench/serving.py [--duration 5] [--rounds 3] [--mlflow-python PATH] [--check] [--skip-batching]
 
 ``--mlflow-python`` names an interpreter with mlflow (and the same scikit-learn) when this one
 has none; ``--check`` exits 1 when a target is missed. Results also go to bench/results/.
@@ -46,7 +58,10 @@ sys.path[:] = [p for p in sys.path if Path(p or os.curdir).resolve() != HERE]
 import numpy as np  # noqa: E402
 import requests  # noqa: E402
 FEATURES = 20
-TARGETS = {"bare": 0.9, "mlflow": 10.0, "p99_ms": 15.0, "ready_s": 3.0}
+TARGETS = {"raw": 0.7, "mlflow": 20.0, "p50_vs_raw": 1.3, "ready_s": 3.0, "rss_mb": 100.0,
+           "batching_heavy_64": 2.0, "batching_floor": 0.9}
+BATCHING = ["--max-batch-size", "32", "--max-batch-wait-ms", "2"]
+BATCHING_CONNECTIONS = (1, 8, 64)
 
 
 # -- models ------------------------------------------------------------------------------------
@@ -64,7 +79,8 @@ def build_models(folder: Path) -> dict[str, dict]:
     X = rng.normal(size=(2000, FEATURES))
     y = (X[:, 0] + 0.5 * X[:, 1] - X[:, 2] + rng.normal(scale=0.5, size=len(X)) > 0).astype(int)
     estimators = {"logreg": make_pipeline(StandardScaler(), LogisticRegression()),
-                  "forest": RandomForestClassifier(n_estimators=100, random_state=0, n_jobs=1)}
+                  "forest": RandomForestClassifier(n_estimators=100, random_state=0, n_jobs=1),
+                  "forest500": RandomForestClassifier(n_estimators=500, random_state=0, n_jobs=1)}
     models = {}
     for name, estimator in estimators.items():
         estimator.fit(X, y)
@@ -135,12 +151,18 @@ def _answers(url: str) -> bool:
         return False
 
 
-def ours(model: dict, log: Path) -> Server:
+def ours(model: dict, log: Path, *extra: str, label: str = "jupyter_modelhub.serving") -> Server:
     port = free_port()
     command = [sys.executable, "-m", "jupyter_modelhub.serving", "--model-dir", str(model["onnx"]),
-               "--port", str(port), "--workers", "1"]
-    return Server("jupyter_modelhub.serving", command, port, "/score", {"data": [model["row"]]}, log,
-                  f"MODELHUB_READY port={port}")
+               "--port", str(port), "--workers", "1", *extra]
+    return Server(label, command, port, "/score", {"data": [model["row"]]}, log, f"MODELHUB_READY port={port}")
+
+
+def raw(model: dict, log: Path) -> Server:
+    port = free_port()
+    command = [sys.executable, str(HERE / "raw_uvloop_server.py"), str(model["onnx"] / "model.onnx"), str(port)]
+    return Server("raw uvloop + httptools + onnxruntime", command, port, "/score", {"data": [model["row"]]}, log,
+                  f"READY port={port}")
 
 
 def bare(model: dict, log: Path) -> Server:
@@ -148,6 +170,20 @@ def bare(model: dict, log: Path) -> Server:
     command = [sys.executable, str(HERE / "bare_onnx_server.py"), str(model["onnx"] / "model.onnx"), str(port)]
     return Server("bare tornado + onnxruntime", command, port, "/score", {"data": [model["row"]]}, log,
                   f"READY port={port}")
+
+
+class Target:
+    """What a load run aims at: a server, a path and a body (one server can be several targets)."""
+
+    def __init__(self, label: str, server: Server, path: str | None = None, body: dict | None = None):
+        self.label, self.server = label, server
+        self.path, self.body = path or server.path, body or server.body
+        self.url = f"http://127.0.0.1:{server.port}{self.path}"
+
+
+def mlflow_bodies(row: list[float]) -> dict[str, dict]:
+    return {"inputs": {"inputs": [row]},
+            "dataframe_split": {"dataframe_split": {"columns": [f"f{i}" for i in range(len(row))], "data": [row]}}}
 
 
 def mlflow_server(model: dict, mlflow_python: str, folder: Path, log: Path) -> Server:
@@ -178,14 +214,14 @@ def find_mlflow(option: str | None) -> str | None:
 
 # -- load --------------------------------------------------------------------------------------
 
-def load(server: Server, seconds: float, script_dir: Path) -> dict:
-    script = script_dir / f"{server.port}.lua"
+def load(target: Target, seconds: float, script_dir: Path, connections: int = 8) -> dict:
+    script = script_dir / f"{abs(hash((target.url, json.dumps(target.body))))}.lua"
     if not script.exists():
-        body = json.dumps(server.body).replace("\\", "\\\\").replace("'", "\\'")
-        script.write_text(f'wrk.method = "POST"\nwrk.body = \'{body}\'\n'
+        body = json.dumps(target.body)
+        script.write_text(f'wrk.method = "POST"\nwrk.body = [==[{body}]==]\n'
                           'wrk.headers["Content-Type"] = "application/json"\n')
-    command = pinned(["wrk", "-t1", "-c8", f"-d{seconds:g}s", "--timeout", "5s", "--latency", "-s", str(script),
-                      server.url], 1)
+    command = pinned(["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "5s", "--latency",
+                      "-s", str(script), target.url], 1)
     out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -199,60 +235,111 @@ def _latency(out: str, percentile: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def check_answer(server: Server, label: int) -> None:
-    answer = requests.post(server.url, json=server.body, timeout=30).json()
+def check_answer(target: Target, label: int) -> None:
+    answer = requests.post(target.url, json=target.body, timeout=30).json()
     predictions = answer.get("predictions", answer)
     got = predictions["label"][0] if isinstance(predictions, dict) else predictions[0]
     if int(got) != label:
-        raise RuntimeError(f"{server.label} answered {answer!r}; expected label {label}")
+        raise RuntimeError(f"{target.label} answered {answer!r}; expected label {label}")
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process, in MB (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def take_turns(targets: dict[str, Target], rounds: int, seconds: float, folder: Path, connections: int) -> dict:
+    runs: dict[str, list] = {key: [] for key in targets}
+    order = list(targets)
+    for round_ in range(rounds):
+        for key in order[round_ % len(order):] + order[:round_ % len(order)]:
+            runs[key].append(load(targets[key], seconds, folder, connections))
+    return runs
 
 
 # -- the run -----------------------------------------------------------------------------------
+
+def compare(models: dict, folder: Path, mlflow_python: str | None, options) -> dict:
+    """Ours against the raw reference, bare Tornado and mlflow, at 8 connections and at 1."""
+    results = {}
+    for name in ("logreg", "forest"):
+        model = models[name]
+        servers: dict[str, Server] = {}
+        try:
+            servers["ours"] = ours(model, folder / f"ours-{name}.log")
+            servers["raw"] = raw(model, folder / f"raw-{name}.log")
+            servers["bare"] = bare(model, folder / f"bare-{name}.log")
+            targets = {key: Target(server.label, server) for key, server in servers.items()}
+            if mlflow_python:
+                servers["mlflow"] = mlflow_server(model, mlflow_python, folder, folder / f"mlflow-{name}.log")
+                for form, body in mlflow_bodies(model["row"]).items():
+                    targets[f"mlflow {form}"] = Target(f"mlflow models serve, {form}", servers["mlflow"],
+                                                       "/invocations", body)
+                    targets[f"ours {form}"] = Target(f"ours /invocations, {form}", servers["ours"], "/invocations", body)
+            for target in targets.values():
+                check_answer(target, model["label"])
+                load(target, 1, folder)  # warm up: first connections, caches, lazy imports
+            runs = take_turns(targets, options.rounds, options.duration, folder, 8)
+            single = {key: load(targets[key], options.duration, folder, 1)
+                      for key in ("ours", "raw", "mlflow inputs") if key in targets}
+            results[name] = {"runs": {key: {"label": targets[key].label, "runs": r} for key, r in runs.items()},
+                             "one_connection": single, "ready_s": servers["ours"].ready_seconds,
+                             "ours_rss_mb": rss_mb(servers["ours"].process.pid)}
+        finally:
+            for server in servers.values():
+                server.stop()
+    return results
+
+
+def batching(models: dict, folder: Path, options) -> dict:
+    """Rows per second with adaptive batching on and off, at 1, 8 and 64 connections."""
+    results = {}
+    for name in ("logreg", "forest", "forest500"):
+        model = models[name]
+        servers = {}
+        try:
+            servers["off"] = ours(model, folder / f"off-{name}.log", label="batching off")
+            servers["on"] = ours(model, folder / f"on-{name}.log", *BATCHING, label="batching on")
+            targets = {key: Target(server.label, server) for key, server in servers.items()}
+            for target in targets.values():
+                check_answer(target, model["label"])
+                load(target, 1, folder, 64)
+            results[name] = {str(c): take_turns(targets, options.rounds, options.duration, folder, c)
+                             for c in BATCHING_CONNECTIONS}
+        finally:
+            for server in servers.values():
+                server.stop()
+    return results
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=5.0, help="seconds of each load run (default 5)")
     parser.add_argument("--rounds", type=int, default=3, help="turns each server takes (default 3)")
     parser.add_argument("--mlflow-python", help="an interpreter with mlflow, if this one has none")
+    parser.add_argument("--skip-batching", action="store_true", help="only the comparison with the peers")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     options = parser.parse_args()
     if shutil.which("wrk") is None:
         print("wrk is not installed (Debian: apt-get install wrk); nothing measured.")
         return 2
     mlflow_python = find_mlflow(options.mlflow_python)
-    results: dict = {"duration_s": options.duration, "rounds": options.rounds, "models": {}}
+    results: dict = {"duration_s": options.duration, "rounds": options.rounds}
     with tempfile.TemporaryDirectory(prefix="modelhub-bench-") as tmp:
         folder = Path(tmp)
         models = build_models(folder)
-
         ready = []
         for attempt in range(3):  # start to ready, on its own (no load running)
             server = ours(models["logreg"], folder / f"ready-{attempt}.log")
             ready.append(server.ready_seconds)
             server.stop()
         results["ours_ready_s"] = ready
-
-        for name, model in models.items():
-            servers: dict[str, Server] = {}
-            try:
-                servers["ours"] = ours(model, folder / f"ours-{name}.log")
-                servers["bare"] = bare(model, folder / f"bare-{name}.log")
-                if mlflow_python:
-                    servers["mlflow"] = mlflow_server(model, mlflow_python, folder, folder / f"mlflow-{name}.log")
-                for server in servers.values():
-                    check_answer(server, model["label"])
-                    load(server, 1, folder)  # warm up: first connections, caches, lazy imports
-                runs: dict[str, list] = {key: [] for key in servers}
-                order = list(servers)
-                for round_ in range(options.rounds):
-                    for key in order[round_ % len(order):] + order[:round_ % len(order)]:
-                        runs[key].append(load(servers[key], options.duration, folder))
-                results["models"][name] = {
-                    key: {"label": servers[key].label, "ready_s": servers[key].ready_seconds, "runs": r}
-                    for key, r in runs.items()}
-            finally:
-                for server in servers.values():
-                    server.stop()
+        results["models"] = compare(models, folder, mlflow_python, options)
+        if not options.skip_batching:
+            results["batching"] = batching(models, folder, options)
     report(results, mlflow_python, options)
     out = HERE / "results"
     out.mkdir(exist_ok=True)
@@ -261,27 +348,54 @@ def main() -> int:
     return 1 if options.check and missed else 0
 
 
+def _median_ratio(ours_runs: list, peer_runs: list) -> float:
+    return statistics.median(o["rps"] / p["rps"] for o, p in zip(ours_runs, peer_runs))
+
+
 def report(results: dict, mlflow_python: str | None, options) -> None:
     print(f"\nsingle-row JSON requests, wrk 1 thread x 8 keep-alive connections, {options.rounds} rounds "
           f"of {options.duration:g} s per server; servers 1 worker on one core, wrk on the other\n")
-    print(f"{'model':8} {'server':32} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'ready s':>8}")
+    print(f"{'model':8} {'server':40} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
     verdicts = []
-    for name, servers in results["models"].items():
-        for key, data in servers.items():
-            runs = data["runs"]
-            print(f"{name:8} {data['label']:32} {statistics.median(r['rps'] for r in runs):9.0f} "
-                  f"{statistics.median(r['p50_ms'] for r in runs):8.2f} {statistics.median(r['p99_ms'] for r in runs):8.2f} "
-                  f"{sum(r['non_2xx'] for r in runs):8d} {data['ready_s']:8.2f}")
-        ours_runs = servers["ours"]["runs"]
-        for peer, target in (("bare", TARGETS["bare"]), ("mlflow", TARGETS["mlflow"])):
-            if peer not in servers:
-                continue
-            ratio = statistics.median(o["rps"] / p["rps"] for o, p in zip(ours_runs, servers[peer]["runs"]))
-            verdicts.append(_verdict(ratio >= target, f"{name}: ours / {peer} requests per second = {ratio:.2f}x "
-                                                       f"(target >= {target:g}x)"))
-        p99 = max(r["p99_ms"] for r in ours_runs)
-        verdicts.append(_verdict(p99 < TARGETS["p99_ms"], f"{name}: ours p99 latency, worst round = {p99:.2f} ms "
-                                                           f"(target < {TARGETS['p99_ms']:g} ms)"))
+    for name, data in results["models"].items():
+        runs = data["runs"]
+        for key, target in runs.items():
+            r = target["runs"]
+            print(f"{name:8} {target['label']:40} {statistics.median(x['rps'] for x in r):9.0f} "
+                  f"{statistics.median(x['p50_ms'] for x in r):8.2f} {statistics.median(x['p99_ms'] for x in r):8.2f} "
+                  f"{sum(x['non_2xx'] for x in r):8d}")
+        ours_runs = runs["ours"]["runs"]
+        ratio = _median_ratio(ours_runs, runs["raw"]["runs"])
+        verdicts.append(_verdict(ratio >= TARGETS["raw"], f"{name}: ours / raw uvloop+httptools requests per second "
+                                                          f"= {ratio:.2f}x (target >= {TARGETS['raw']:g}x)"))
+        verdicts.append(f"NOTE    {name}: ours / bare Tornado = {_median_ratio(ours_runs, runs['bare']['runs']):.2f}x")
+        for form in ("inputs", "dataframe_split"):
+            if f"mlflow {form}" in runs:
+                ratio = _median_ratio(runs[f"ours {form}"]["runs"], runs[f"mlflow {form}"]["runs"])
+                verdicts.append(_verdict(ratio >= TARGETS["mlflow"], f"{name}: ours / mlflow models serve, {form} = "
+                                                                      f"{ratio:.1f}x (target >= {TARGETS['mlflow']:g}x)"))
+        single = data["one_connection"]
+        print(f"{name:8} {'at 1 connection:':40} " + ", ".join(
+            f"{key} p50 {r['p50_ms']:.3f} ms p99 {r['p99_ms']:.3f} ms ({r['rps']:.0f} req/s)" for key, r in single.items()))
+        p50 = single["ours"]["p50_ms"] / single["raw"]["p50_ms"]
+        verdicts.append(_verdict(p50 <= TARGETS["p50_vs_raw"], f"{name}: ours p50 at 1 connection = {p50:.2f}x the "
+                                                               f"raw reference's (target <= {TARGETS['p50_vs_raw']:g}x)"))
+        if name == "logreg":
+            verdicts.append(_verdict(data["ours_rss_mb"] <= TARGETS["rss_mb"], f"{name}: ours resident memory per "
+                                     f"worker = {data['ours_rss_mb']:.0f} MB (target <= {TARGETS['rss_mb']:g} MB)"))
+    if "batching" in results:
+        print(f"\nadaptive batching ({' '.join(BATCHING)}) against batching off: rows per second (1 row a request)\n")
+        print(f"{'model':10} {'conns':>5} {'off':>9} {'on':>9} {'on/off':>7}")
+        for name, by_connections in results["batching"].items():
+            for connections, runs in by_connections.items():
+                ratio = _median_ratio(runs["on"], runs["off"])
+                print(f"{name:10} {connections:>5} {statistics.median(r['rps'] for r in runs['off']):9.0f} "
+                      f"{statistics.median(r['rps'] for r in runs['on']):9.0f} {ratio:7.2f}")
+                if name == "forest500" and connections == "64":
+                    verdicts.append(_verdict(ratio >= TARGETS["batching_heavy_64"], f"batching on {name} at 64 "
+                                             f"connections = {ratio:.2f}x off (target >= {TARGETS['batching_heavy_64']:g}x)"))
+                verdicts.append(_verdict(ratio >= TARGETS["batching_floor"], f"batching on {name} at {connections} "
+                                         f"connections = {ratio:.2f}x off (target >= {TARGETS['batching_floor']:g}x)"))
     ready = results["ours_ready_s"]
     verdicts.append(_verdict(max(ready) < TARGETS["ready_s"], f"ours process start to ready = "
                              f"{statistics.median(ready):.2f} s median, {max(ready):.2f} s worst of {len(ready)} "

@@ -32,6 +32,7 @@ from typing import Callable
 import numpy as np
 
 Outputs = dict[str, np.ndarray]
+Answer = Callable[[Outputs | None, int, BaseException | None], None]  # (outputs, requests in the call, error)
 WORTH_WAITING_S = 100e-6  # a fixed cost per call above about one small request's HTTP cost
 _SMOOTHING = 0.1
 
@@ -44,7 +45,7 @@ class Batcher:
         self.max_wait = max_wait
         self.on_call = on_call  # (requests, rows) of each model call, for metrics
         self.others_may_send = others_may_send
-        self._pending: list[tuple[dict, int, asyncio.Future]] = []
+        self._pending: list[tuple[dict, int, Answer, Callable[[], bool]]] = []
         self._rows = 0
         self._timer: asyncio.TimerHandle | None = None
         self._soon: asyncio.Handle | None = None
@@ -63,13 +64,18 @@ class Batcher:
         fixed = self.fixed_cost()
         return fixed is None or fixed >= WORTH_WAITING_S
 
-    def submit(self, inputs: dict[str, np.ndarray], rows: int) -> asyncio.Future:
-        """A future of (outputs for these rows, number of requests in the model call)."""
+    def alone_now(self) -> bool:
+        """Nothing is waiting and no other request can come: a request is a batch of one, now (the
+        caller scores it directly, without a turn of the loop)."""
+        return not self._pending and not self.others_may_send()
+
+    def submit(self, inputs: dict[str, np.ndarray], rows: int, answer: Answer, alive: Callable[[], bool]) -> None:
+        """Score ``inputs`` with others; ``answer`` gets this request's rows of the outputs (or the
+        error), unless ``alive()`` says by then that nobody waits for them."""
         loop = asyncio.get_running_loop()
         if self._pending and self._rows + rows > self.max_batch_size:
             self.flush()
-        future = loop.create_future()
-        self._pending.append((inputs, rows, future))
+        self._pending.append((inputs, rows, answer, alive))
         self._rows += rows
         if self._rows >= self.max_batch_size:
             self.flush()
@@ -81,7 +87,6 @@ class Batcher:
                 self._timer.cancel()
                 self._timer = None
             self._soon = loop.call_soon(self.flush)
-        return future
 
     def flush(self) -> None:
         if self._timer is not None:
@@ -91,15 +96,15 @@ class Batcher:
             self._soon.cancel()
             self._soon = None
         pending, self._pending, self._rows = self._pending, [], 0
-        pending = [p for p in pending if not p[2].done()]  # timed out or cancelled meanwhile
+        pending = [p for p in pending if p[3]()]  # not those whose clients went away meanwhile
         if not pending:
             return
         if len(pending) == 1:
             self._score_alone(pending[0])
             return
-        counts = [rows for _, rows, _ in pending]
+        counts = [rows for _, rows, _, _ in pending]
         total = sum(counts)
-        merged = {name: np.concatenate([inputs[name] for inputs, _, _ in pending]) for name in pending[0][0]}
+        merged = {name: np.concatenate([item[0][name] for item in pending]) for name in pending[0][0]}
         started = time.perf_counter()
         try:
             outputs = self.predict(merged)
@@ -113,27 +118,22 @@ class Batcher:
             for item in pending:
                 self._score_alone(item)
             return
-        for (_, _, future), part in zip(pending, parts):
-            if not future.done():
-                future.set_result((part, len(pending)))
+        for (_, _, answer, _), part in zip(pending, parts):
+            answer(part, len(pending), None)
 
-    def _score_alone(self, item: tuple[dict, int, asyncio.Future]) -> None:
-        inputs, rows, future = item
+    def _score_alone(self, item: tuple) -> None:
+        inputs, rows, answer, _ = item
         started = time.perf_counter()
         try:
             outputs = self.predict(inputs)
         except Exception as exc:
-            outputs = exc
-        else:
-            if rows == 1:
-                self.single_s = _average(self.single_s, time.perf_counter() - started)
-        self.on_call(1, rows)
-        if future.done():
+            self.on_call(1, rows)
+            answer(None, 1, exc)
             return
-        if isinstance(outputs, Exception):
-            future.set_exception(outputs)
-        else:
-            future.set_result((outputs, 1))
+        if rows == 1:
+            self.single_s = _average(self.single_s, time.perf_counter() - started)
+        self.on_call(1, rows)
+        answer(outputs, 1, None)
 
 
 def _average(average: float | None, value: float) -> float:

@@ -5,7 +5,7 @@ The hot path of the runtime, kept short: the body is inflated if it came compres
 (``content_encoding.py``), decoded once (``protocols.py``), checked against the signature,
 scored, and the outputs are encoded straight from their numpy arrays by orjson. A built-in
 scorer answers at once, on the event loop; with adaptive batching the answer comes when the
-batch's future is done (a callback, no task); an entry script's ``run()`` answers from its
+batch is scored (a callback: no task, no future); an entry script's ``run()`` answers from its
 thread. Errors are raised as ``ServingError`` and answered in the route's protocol by
 ``server.Runtime``; the size limit (413) and the key (401) are checked there before a route
 runs.
@@ -38,28 +38,25 @@ def _body(runtime, request) -> bytes:
 
 def _score(runtime, request, inputs: dict, encode) -> None:
     """Call the model now, or submit to the batch and answer when it is scored."""
-    if runtime.batcher is None:
+    batcher = runtime.batcher
+    if batcher is None or batcher.alone_now():
         runtime.send(request, 200, *encode(runtime.call_model(inputs)))
         return
-    future = runtime.batcher.submit(inputs, rows(inputs))
-    request.task = future
 
-    def done(future: asyncio.Future) -> None:
-        if request.answered or future.cancelled():
+    def answer(outputs: dict | None, batch: int, error: BaseException | None) -> None:
+        if request.answered:
             return
-        error = future.exception()
-        if error is not None:
-            runtime.fail(request, runtime.model_failure(error))
-            return
-        outputs, request.batch = future.result()
         try:
+            if error is not None:
+                raise runtime.model_failure(error)
+            request.batch = batch
             runtime.send(request, 200, *encode(outputs))
-        except ServingError as error:
-            runtime.fail(request, error)
+        except ServingError as failure:
+            runtime.fail(request, failure)
         except Exception:
             runtime.fail_unexpectedly(request)
 
-    future.add_done_callback(done)
+    batcher.submit(inputs, rows(inputs), answer, lambda: not request.answered)
 
 
 def _run_script(runtime, request, body: bytes) -> None:
