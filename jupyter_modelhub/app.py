@@ -16,6 +16,7 @@ a failing one is logged and skipped.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import secrets
@@ -29,6 +30,9 @@ from traitlets import Bool, Float, Integer, Type, Unicode, default
 
 from . import __version__
 from .api.handlers import handlers
+from .batch import execution as batch_execution
+from .batch.endpoints import BatchEndpointStore
+from .batch.jobs import BatchService
 from .convert import ModelConverter
 from .deploy.manager import DeploymentManager
 from .operations import OperationRunner
@@ -136,10 +140,15 @@ class ModelHubApp(ExtensionApp):
         self.operations.cleanups["deploy"] = self.deployments.environments.remove_partials
         self.operations.cleanups["build"] = self.packager.wheelhouse.remove_partials
         self.registry.reference_checks.append(self.operations.store.references)
+        self.batch = BatchService(self.registry, BatchEndpointStore(self.database, self.registry), self.operations,
+                                  self.root_dir, roots=roots)
+        self.registry.reference_checks.append(self.batch.endpoints.references)
+        self.operations.cleanups["batch"] = functools.partial(batch_execution.cleanup, Path(self.root_dir))
         # before the first request: an operation that died with the old server is never shown running
         self.operations.start()
         self.executor = ThreadPoolExecutor(self.worker_threads, thread_name_prefix="modelhub")
         self.settings.update(
+            modelhub_batch=self.batch,
             modelhub_converter=self.converter,
             modelhub_operations=self.operations,
             modelhub_packager=self.packager,

@@ -19,6 +19,7 @@ from ..errors import InvalidInput, NotFound
 from ..refs import RefError, parse_url_version
 from . import schemas
 from .base import ModelHubHandler, route
+from .batch import ROUTES as BATCH_ROUTES
 from .endpoints import ROUTES as ENDPOINT_ROUTES
 from .operations import ROUTES as OPERATION_ROUTES
 from .packaging import ROUTES as PACKAGING_ROUTES
@@ -283,7 +284,7 @@ ROUTES = [
 ]
 
 
-ROUTES += ENDPOINT_ROUTES + OPERATION_ROUTES + PACKAGING_ROUTES
+ROUTES += ENDPOINT_ROUTES + OPERATION_ROUTES + PACKAGING_ROUTES + BATCH_ROUTES
 
 
 class UnknownRouteHandler(ModelHubHandler):

@@ -14,7 +14,7 @@ from __future__ import annotations
 from jupyter_server.utils import url_path_join
 
 from .. import __version__
-from . import schemas
+from . import batch, schemas
 
 # the tag filter grammar of tagfilter.py: NAME, NAME=VALUE, NAME!=VALUE, VALUE bare or "quoted"
 _SPACE = r"[ \t\n\r\f\v]"
@@ -238,13 +238,46 @@ PATHS["/images"]["post"]["responses"]["200"] = {"description": "with 'context': 
                                                                "the docker build command"}
 PATHS["/images"]["post"]["responses"]["503"] = {"description": "no Docker engine answers", **_json(schemas.Error)}
 
+_JOB = {"name": "job_id", "in": "path", "required": True,
+        "schema": {"type": "integer", "minimum": 1, "maximum": schemas.MAX_INT}}
+_BATCH_ENDPOINT = {"name": "name", "in": "path", "required": True, "description": "batch endpoint name",
+                   "schema": {"type": "string", "pattern": schemas.NAME_PATTERN}}
+_JOB_STARTED = {"description": "started: the job, also at the URL in the Location header", **_json(batch.Job)}
+PATHS.update({
+    "/jobs": {
+        "get": _op("Batch jobs, newest first (paged)", batch.JobPage, errors=("400",), params=[
+            {"name": "status", "in": "query", "schema": {"type": "string", "pattern": f"^({_STATUS}(,{_STATUS})*)?$"}},
+            *_PAGING[:2]]),
+        "post": _op("Score files with a model or a batch endpoint as a batch job (202): checked first, so a job that "
+                    "cannot work is a 400 with nothing started", batch.Job, status="202", body=batch.JobRequest),
+    },
+    "/jobs/{job_id}": {"get": _op("One batch job: progress, the per-mini-batch table, the output and the executed "
+                                  "notebook", batch.Job, params=[_JOB])},
+    "/jobs/{job_id}/cancel": {"post": _op("Stop the job, its kernel and its Dask workers (409 if it already ended)",
+                                          batch.Job, params=[_JOB], errors=("400", "404", "409"))},
+    "/batch-endpoints": {
+        "get": _op("Batch endpoints (their newest versions)", batch.BatchEndpointList, errors=()),
+        "post": _op("Save a batch endpoint: a new version when the name exists", batch.BatchEndpoint, status="201",
+                    body=batch.BatchEndpointRequest),
+    },
+    "/batch-endpoints/{name}": {
+        "get": _op("A batch endpoint's newest version and its history", batch.BatchEndpoint, params=[_BATCH_ENDPOINT]),
+        "delete": _op("Delete a batch endpoint (every version)", schemas.Deleted, params=[_BATCH_ENDPOINT]),
+    },
+    "/batch-endpoints/{name}/jobs": {"post": _op(
+        "Run the batch endpoint's newest version over these inputs (202, the job)", batch.Job, status="202",
+        params=[_BATCH_ENDPOINT], body=batch.EndpointJobRequest)},
+})
+PATHS["/jobs"]["post"]["responses"]["202"] = PATHS["/batch-endpoints/{name}/jobs"]["post"]["responses"]["202"] = \
+    _JOB_STARTED
+
 _COMPONENTS = [schemas.ParityRequest, schemas.ParityProbe, schemas.Environment, schemas.EnvironmentList, schemas.EnvironmentRequest, schemas.ImageRecord,
                schemas.ImageList, schemas.PackageRequest, schemas.Operation, schemas.OperationPage, schemas.Conversion, schemas.ConvertRequest, schemas.EndpointList, schemas.EndpointInfo, schemas.DeployRequest, schemas.TrafficRequest,
                schemas.RegenerateKeyRequest, schemas.Keys, schemas.Timeline, schemas.InvokeRequest,
                schemas.InvokeResult, schemas.EndpointMetrics,
 schemas.Info, schemas.Events, schemas.Upload, schemas.ModelPage, schemas.VersionPage,
                schemas.ModelDetail, schemas.Version, schemas.Deleted, schemas.RegisterRequest,
-               schemas.UpdateVersionRequest, schemas.AliasRequest, schemas.Error]
+               schemas.UpdateVersionRequest, schemas.AliasRequest, schemas.Error, *batch.SCHEMAS]
 
 
 # Answers every route can give: from authentication, and while the service is unavailable.

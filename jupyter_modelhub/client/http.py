@@ -21,6 +21,7 @@ from .. import display
 from ..errors import Conflict, InvalidInput, ModelHubError, NotFound, error_from_body
 from ..refs import ModelRef, RefError, parse_ref
 from . import invoking, packing, parity, pickling
+from .batch import BatchMethods
 
 
 class ServerError(ModelHubError):
@@ -35,7 +36,7 @@ class Unreachable(ServerError):
     reason = "unreachable"
 
 
-class ModelHubClient:
+class ModelHubClient(BatchMethods):
     def __init__(self, url: str, token: str | None = None, timeout: float = 60.0):
         self.url = url.rstrip("/") + "/"
         self.api = self.url + "modelhub/api/"

@@ -5,6 +5,7 @@ so ``v = %register ...`` gives the user data, not just a printout. One module pe
 """
 
 from .base import Result
+from .batch import BatchEndpointInfo, BatchEndpointList, Job, JobList
 from .conversion import Conversion
 from .endpoints import EndpointInfo, EndpointList
 from .kubernetes import KubernetesManifests
@@ -12,5 +13,5 @@ from .operations import Operation, OperationList
 from .packaging import BuildContext, EnvironmentInfo, EnvironmentList, ImageInfo, ImageList, Parity
 from .registry import Deleted, Downloaded, ModelInfo, ModelList, VersionInfo, VersionList
 
-__all__ = ["Parity", "KubernetesManifests", "BuildContext", "EnvironmentInfo", "EnvironmentList", "ImageInfo", "ImageList", "Conversion", "Deleted", "Downloaded", "EndpointInfo", "EndpointList", "ModelInfo", "ModelList",
+__all__ = ["BatchEndpointInfo", "BatchEndpointList", "Job", "JobList", "Parity", "KubernetesManifests", "BuildContext", "EnvironmentInfo", "EnvironmentList", "ImageInfo", "ImageList", "Conversion", "Deleted", "Downloaded", "EndpointInfo", "EndpointList", "ModelInfo", "ModelList",
            "Operation", "OperationList", "Result", "VersionInfo", "VersionList"]

@@ -5,6 +5,7 @@ class in ``base``) configures every one.
 """
 
 from .base import ModelHubMagics
+from .batch import BatchMagics
 from .convert import ConvertMagics
 from .endpoints import EndpointMagics
 from .operations import OperationMagics
@@ -12,7 +13,8 @@ from .packaging import PackagingMagics
 from .registry import RegistryMagics
 
 # The base has no magics of its own; registered too, so that `%config ModelHubMagics` lists its options.
-MAGICS = (ModelHubMagics, RegistryMagics, ConvertMagics, EndpointMagics, PackagingMagics, OperationMagics)
+MAGICS = (ModelHubMagics, RegistryMagics, ConvertMagics, EndpointMagics, PackagingMagics, OperationMagics,
+          BatchMagics)
 
 __all__ = ["ModelHubMagics", "load_ipython_extension"]
 

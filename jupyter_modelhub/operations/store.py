@@ -112,7 +112,8 @@ class OperationStore:
         ref = f"{version.model.name}:{version.version}"
         rows = session.execute(select(Operation.id, Operation.kind, Operation.status)
                                .where(Operation.subject == ref, Operation.status.in_(ACTIVE))).all()
-        return [f"operation {i} ({kind}, {status})" for i, kind, status in rows]
+        # a batch job is an operation, but its users know it as a job (%jobs)
+        return [f"{'job' if kind == 'batch' else 'operation'} {i} ({kind}, {status})" for i, kind, status in rows]
 
     # -- changing state --------------------------------------------------------------------
 

@@ -1,0 +1,199 @@
+"""REST handlers of batch scoring: jobs and batch endpoints.
+
+``POST jobs`` checks the whole job in the request (a job that cannot work is a 400 with
+nothing started) and answers 202 with the job, ``Location: jobs/{id}``; the job is an operation
+(``operations/{id}`` has its log, cancel works from either route). Batch endpoints are saved
+configurations: ``POST batch-endpoints`` adds a version, ``POST batch-endpoints/{name}/jobs``
+runs the newest one.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Optional
+
+from jupyter_server.utils import url_path_join
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from ..batch.settings import BatchSettings
+from .base import ModelHubHandler, route
+from .schemas import NAME_PATTERN, NO_NUL, Int, Operation, Strict
+
+JOB = r"(?P<job_id>[^/]+)"
+BATCH_ENDPOINT = r"(?P<name>[^/]+)"
+Path = Annotated[str, StringConstraints(pattern=NO_NUL, min_length=1, max_length=4096)]
+
+
+class JobRequest(Strict):
+    """what to score: model or endpoint, inputs, and optionally output, entry_script, settings, resume, cwd"""
+
+    model: Optional[str] = Field(None, description="NAME, NAME:VERSION or NAME@ALIAS, or a batch endpoint's name")
+    endpoint: Optional[str] = Field(None, description="a batch endpoint's name (its newest version runs)")
+    inputs: list[Path] = Field(default_factory=list, max_length=10_000,
+                               description="absolute files, folders or globs under the server's root")
+    output: Optional[Path] = Field(None, description="output folder; default batch-outputs/<model>-<job> in cwd")
+    entry_script: Optional[Path] = Field(None, description="an Azure batch entry script: init(), run(mini_batch)")
+    settings: Optional[dict[str, Any]] = Field(None, description="BatchSettings fields to set")
+    resume: Optional[Int] = Field(None, ge=1, le=2**31 - 1, description="a failed job whose finished "
+                                                                        "mini-batches to reuse")
+    cwd: Optional[Path] = Field(None, description="the client's working folder (where a default output goes)")
+
+
+class BatchEndpointRequest(Strict):
+    """a batch endpoint: name, model, and optionally settings, entry_script, description"""
+
+    name: Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
+    model: str = Field(description="NAME, NAME:VERSION or NAME@ALIAS")
+    settings: Optional[dict[str, Any]] = None
+    entry_script: Optional[Path] = None
+    description: Annotated[str, StringConstraints(pattern=NO_NUL, max_length=4096)] = ""
+
+
+class EndpointJobRequest(Strict):
+    """inputs to score with a batch endpoint, and optionally output, settings to override, resume, cwd"""
+
+    inputs: list[Path] = Field(default_factory=list, max_length=10_000)
+    output: Optional[Path] = None
+    settings: Optional[dict[str, Any]] = None
+    resume: Optional[Int] = Field(None, ge=1, le=2**31 - 1)
+    cwd: Optional[Path] = None
+
+
+class MiniBatch(BaseModel):
+    index: int
+    status: str = Field(description="succeeded, failed, retrying or reused")
+    files: list[str]
+    rows_in: Optional[int]
+    rows_out: Optional[int]
+    seconds: Optional[float]
+    attempts: Optional[int]
+    worker: Optional[str]
+    error: Optional[str] = Field(description="what went wrong, naming the files")
+    traceback: Optional[str]
+    reused_from: Optional[int] = Field(description="the job (--resume) it was taken from")
+
+
+class Job(Operation):
+    """A batch job: an operation of kind batch, with the settings, the output and the mini-batch table."""
+
+    model_config = ConfigDict(extra="allow")
+
+    job: int
+    model: str
+    endpoint: Optional[str]
+    settings: dict[str, Any] = Field(description="BatchSettings (env_vars as names only)")
+    entry_script: Optional[str]
+    inputs: dict[str, Any] = Field(description='{"files": count, "first": the first paths}')
+    output: Optional[str] = Field(description="the output file (written under a temporary name until it succeeds)")
+    output_dir: str
+    notebook: Optional[str] = Field(description="the executed scoring notebook: the job's log")
+    notebook_lab_path: Optional[str] = Field(description="the same, relative to the server's root (JupyterLab)")
+    summary: Optional[dict[str, Any]]
+    resume: Optional[int]
+    mini_batches: Optional[list[MiniBatch]] = Field(None, description="GET jobs/{id} only")
+
+
+class JobPage(BaseModel):
+    jobs: list[Job]
+    total: int
+    page: int
+    per_page: int
+
+
+class BatchEndpoint(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    version: int
+    model: str
+    settings: dict[str, Any]
+    entry_script: Optional[str]
+    description: str
+    created_time: str
+    created_by: str
+    versions: Optional[list[dict[str, Any]]] = Field(None, description="GET batch-endpoints/{name}: its history")
+
+
+class BatchEndpointList(BaseModel):
+    batch_endpoints: list[BatchEndpoint]
+
+
+SCHEMAS = [JobRequest, BatchEndpointRequest, EndpointJobRequest, BatchSettings, MiniBatch, Job, JobPage, BatchEndpoint,
+           BatchEndpointList]
+
+
+class BatchHandlerBase(ModelHubHandler):
+    @property
+    def batch(self):
+        return self.settings["modelhub_batch"]
+
+    def accepted_job(self, job: dict) -> None:
+        self.set_header("Location", url_path_join(self.base_url, "modelhub/api/jobs", str(job["id"])))
+        self.reply(job, status=202)
+
+
+class JobsHandler(BatchHandlerBase):
+    @route
+    async def get(self):
+        """Batch jobs, newest first; status filters (comma-separated)."""
+        self.reply(await self.run(
+            self.batch.list, status=self.get_query_argument("status", "") or None,
+            page=self.query_int("page", 1, minimum=1), per_page=self.query_int("per_page", 50, minimum=1,
+                                                                                 maximum=500)))
+
+    @route
+    async def post(self):
+        request = self.body(JobRequest).model_dump()
+        self.accepted_job(await self.run(self.batch.submit, request, user=self.user_name))
+
+
+class JobHandler(BatchHandlerBase):
+    @route
+    async def get(self, job_id: str):
+        self.reply(await self.run(self.batch.get, self.parse_id("job id", job_id)))
+
+
+class JobCancelHandler(BatchHandlerBase):
+    @route
+    async def post(self, job_id: str):
+        """Stop the job, its kernel and its workers; 409 if it already ended."""
+        self.reply(await self.run(self.batch.cancel, self.parse_id("job id", job_id), user=self.user_name))
+
+
+class BatchEndpointsHandler(BatchHandlerBase):
+    @route
+    async def get(self):
+        self.reply(await self.run(self.batch.endpoints.list))
+
+    @route
+    async def post(self):
+        """Save a batch endpoint (a new version if the name exists), checked like a job would be."""
+        request = self.body(BatchEndpointRequest).model_dump()
+        self.reply(await self.run(self.batch.save_endpoint, request, user=self.user_name), status=201)
+
+
+class BatchEndpointHandler(BatchHandlerBase):
+    @route
+    async def get(self, name: str):
+        self.reply(await self.run(self.batch.endpoints.get, name))
+
+    @route
+    async def delete(self, name: str):
+        self.reply(await self.run(self.batch.endpoints.delete, name))
+
+
+class BatchEndpointJobsHandler(BatchHandlerBase):
+    @route
+    async def post(self, name: str):
+        """Run the batch endpoint's newest version over these inputs (202, the job)."""
+        request = self.body(EndpointJobRequest).model_dump()
+        self.accepted_job(await self.run(self.batch.submit, {**request, "endpoint": name}, user=self.user_name))
+
+
+ROUTES = [
+    ("jobs", JobsHandler),
+    (f"jobs/{JOB}", JobHandler),
+    (f"jobs/{JOB}/cancel", JobCancelHandler),
+    ("batch-endpoints", BatchEndpointsHandler),
+    (f"batch-endpoints/{BATCH_ENDPOINT}", BatchEndpointHandler),
+    (f"batch-endpoints/{BATCH_ENDPOINT}/jobs", BatchEndpointJobsHandler),
+]

@@ -1,0 +1,311 @@
+"""The scoring notebook's side of a batch job: what each cell of ``scoring.ipynb`` calls.
+
+The operation's worker writes the job's plan (``job.json``) and starts the Dask cluster; the
+notebook, run by papermill in one kernel for the whole job, shows the settings, sends the
+mini-batches to the cluster (``max_concurrency`` per worker at a time), enforces the timeout,
+retries and the error threshold, and shows what happened: a summary, the per-mini-batch table
+and every error with its traceback. The executed notebook is the job's log.
+
+Everything the server needs is written as files in the job's folder: ``events.jsonl``
+(progress), ``mini-batches.json`` (the table, rewritten as it changes) and ``outcome.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import time
+from pathlib import Path
+
+from .tables import TableError, join_parts
+
+CLUSTER_WAIT = 120.0  # seconds the notebook waits for the worker to start the cluster
+TABLE_INTERVAL = 0.5  # seconds between rewrites of mini-batches.json
+
+
+class JobFailed(Exception):
+    """The job ends failed; the message says which mini-batch decided it and why."""
+
+
+class JobRun:
+    def __init__(self, job_dir: str):
+        self.dir = Path(job_dir)
+        self.plan = json.loads((self.dir / "job.json").read_text())
+        self.settings = self.plan["settings"]
+        (self.dir / "kernel.pid").write_text(str(os.getpid()))  # a cancel stops this kernel too
+        self.records: dict[int, dict] = {int(k): v for k, v in self.plan.get("reused", {}).items()}
+        self.client = None
+        self.started = time.monotonic()
+        self._table_written, self._table_settled = 0.0, -1
+        self.decided_by: str | None = None
+
+    # -- cells ----------------------------------------------------------------------------------
+
+    def show_settings(self):
+        import pandas as pd
+
+        plan, settings = self.plan, self.settings
+        rows = [("job", plan["job"]), ("model", plan["model"]["ref"]),
+                ("batch endpoint", plan.get("endpoint") or "-"),
+                ("entry script", plan.get("entry_script") or "built-in scorer for " + plan["model"]["flavor"]),
+                ("inputs", f"{len(plan['files'])} files in {len(plan['mini_batches'])} mini-batches"),
+                ("output", plan["output"]["file"] if settings["output_action"] == "append_row" else "summary_only"),
+                ("resumed from", f"job {plan['resume']} ({len(self.records)} mini-batches reused)"
+                 if plan.get("resume") else "-")]
+        rows += [(key, json.dumps(value) if isinstance(value, dict) else value) for key, value in settings.items()
+                 if key not in ("env_vars",)]
+        rows.append(("env_vars", ", ".join(sorted(settings["env_vars"])) or "-"))  # names only: values may be secret
+        return pd.DataFrame(rows, columns=["setting", "value"]).set_index("setting")
+
+    def connect(self):
+        """Attach to the cluster the worker started (or the user's scheduler)."""
+        from distributed import Client
+
+        deadline = time.monotonic() + CLUSTER_WAIT
+        path = self.dir / "cluster.json"
+        while not path.exists():
+            if time.monotonic() > deadline:
+                raise JobFailed(f"The Dask cluster did not start within {CLUSTER_WAIT:.0f} s.")
+            time.sleep(0.05)
+        cluster = json.loads(path.read_text())
+        if cluster.get("error"):
+            raise JobFailed(cluster["error"])
+        self.client = Client(cluster["address"], timeout="30s")  # the default: distributed.wait uses it
+        self.cluster = cluster
+        return cluster["description"]
+
+    def score(self):
+        """Run every mini-batch not already done; returns the summary."""
+        from distributed import wait
+
+        pending = [i for i in range(len(self.plan["mini_batches"])) if i not in self.records]
+        pending.reverse()  # pop() takes them in input order
+        (self.dir / "started").mkdir(exist_ok=True)
+        in_flight: dict = {}  # future -> (index, attempt, deadline)
+        attempts: dict[int, int] = {}
+        self._event()
+        while pending or in_flight:
+            slots = max(1, sum(self.client.nthreads().values()))
+            while pending and len(in_flight) < slots and self.decided_by is None:
+                index = pending.pop()
+                attempts[index] = attempts.get(index, 0) + 1
+                in_flight[self._submit(index, attempts[index])] = (index, attempts[index], None)
+            if not in_flight:
+                break
+            try:
+                done = wait(list(in_flight), timeout=0.2, return_when="FIRST_COMPLETED").done
+            except TimeoutError:
+                done = set()
+            for future in done:
+                index, attempt, _ = in_flight.pop(future)
+                record = self._result(future, index, attempt)
+                self._settle(record, pending)
+            now = time.monotonic()
+            for future, (index, attempt, deadline) in list(in_flight.items()):
+                if deadline is None:  # not started yet (the worker may be loading the model)
+                    if self._started(index, attempt).exists():
+                        in_flight[future] = (index, attempt, now + self.settings["timeout"])
+                    continue
+                if now > deadline:
+                    del in_flight[future]
+                    self._stop_timed_out(future, self._started(index, attempt))
+                    names = ", ".join(Path(f).name for f in self.plan["mini_batches"][index])
+                    self._settle(self._record(index, attempt, error=(
+                        f"mini-batch {index} (files {names}) timed out after {self.settings['timeout']:g} s")), pending)
+            if self.decided_by is not None and in_flight:
+                for future in in_flight:
+                    future.cancel()
+                in_flight.clear()
+            self._event()
+        self._write_table(force=True)
+        return self.summary()
+
+    def show_mini_batches(self):
+        import pandas as pd
+
+        rows = []
+        for index, files in enumerate(self.plan["mini_batches"]):
+            record = self.records.get(index, {})
+            rows.append({"mini-batch": index, "status": _status(record), "files": ", ".join(Path(f).name for f in files),
+                         "rows in": record.get("rows_in"), "rows out": record.get("rows_out"),
+                         "seconds": record.get("seconds"), "attempts": record.get("attempt"),
+                         "worker": record.get("worker"), "error": record.get("error") or ""})
+        return pd.DataFrame(rows).set_index("mini-batch")
+
+    def show_errors(self) -> None:
+        failed = [r for r in self.records.values() if r.get("error")]
+        if not failed:
+            print("No mini-batch failed.")
+            return
+        for record in sorted(failed, key=lambda r: r["index"]):
+            print(f"mini-batch {record['index']} (attempt {record['attempt']}, files "
+                  f"{', '.join(Path(f).name for f in self.plan['mini_batches'][record['index']])}):")
+            print(f"  {record['error']}")
+            if record.get("traceback"):
+                print("  " + record["traceback"].rstrip().replace("\n", "\n  "))
+
+    def finish(self):
+        """Write the output (under a temporary name, renamed at the end) and the outcome."""
+        summary = self.summary()
+        outcome = {"status": "succeeded", "summary": summary, "output": None, "message": ""}
+        try:
+            if self.decided_by is not None:
+                raise JobFailed(self.decided_by)
+            if summary["succeeded"] == 0 and summary["mini_batches"]:
+                raise JobFailed("No mini-batch succeeded; the table above has each one's error.")
+            if self.settings["output_action"] == "append_row":
+                outcome["output"] = self._write_output()
+            outcome["message"] = (f"Scored {summary['rows_out']} rows from {summary['files']} files in "
+                                  f"{summary['mini_batches']} mini-batches"
+                                  + (f"; {summary['failed']} mini-batches failed" if summary["failed"] else "") + ".")
+        except (JobFailed, TableError) as exc:
+            outcome.update(status="failed", message=str(exc))
+            write_json(self.dir / "outcome.json", outcome)
+            raise JobFailed(str(exc)) from None
+        finally:
+            if self.client is not None:
+                self.client.close()
+        write_json(self.dir / "outcome.json", outcome)
+        return outcome["message"] + (f" Output: {outcome['output']}" if outcome["output"] else "")
+
+    # -- mini-batches -------------------------------------------------------------------------
+
+    def _submit(self, index: int, attempt: int):
+        from . import minibatch
+
+        plan = self.plan
+        files = plan["mini_batches"][index]
+        first = sum(len(b) for b in plan["mini_batches"][:index])
+        spec = {"job": str(plan["job"]), "index": index, "attempt": attempt, "files": files,
+                "file_labels": plan["file_labels"][first:first + len(files)],
+                "model_dir": plan["model"]["model_dir"], "flavor": plan["model"]["flavor"],
+                "signature": plan["model"].get("signature"), "entry_script": plan.get("entry_script"),
+                "env_vars": self.settings["env_vars"], "output_action": self.settings["output_action"],
+                "part": str(self.dir / "parts" / f"{index:06d}{plan['output']['suffix']}"),
+                "started": str(self._started(index, attempt))}
+        return self.client.submit(minibatch.run, spec, key=f"minibatch-{plan['job']}-{index}-{attempt}", pure=False)
+
+    def _started(self, index: int, attempt: int) -> Path:
+        """Touched by the worker when the mini-batch starts scoring (its timeout counts from then)."""
+        return self.dir / "started" / f"{index}-{attempt}"
+
+    def _result(self, future, index: int, attempt: int) -> dict:
+        try:
+            return future.result()
+        except Exception as exc:  # the worker died under it (memory, a crash), or Dask gave up
+            return self._record(index, attempt, error=f"the worker running it was lost: {type(exc).__name__}: {exc}")
+
+    def _record(self, index: int, attempt: int, error: str) -> dict:
+        return {"index": index, "files": self.plan["mini_batches"][index], "attempt": attempt, "rows_in": 0,
+                "rows_out": 0, "seconds": self.settings["timeout"], "worker": None, "error": error, "traceback": None,
+                "rss": 0}
+
+    def _settle(self, record: dict, pending: list[int]) -> None:
+        """Record a finished attempt: retry a failure while retries are left, then count it."""
+        index = record["index"]
+        if record["error"] and record["attempt"] <= self.settings["max_retries"] and self.decided_by is None:
+            self.records[index] = {**record, "status": "retrying"}
+            pending.append(index)  # next, before the ones not yet started
+            return
+        self.records[index] = record
+        threshold = self.settings["error_threshold"]
+        failed_items = sum(len(r["files"]) for r in self.records.values() if r.get("error") and _final(r))
+        if record["error"] and threshold >= 0 and failed_items > threshold and self.decided_by is None:
+            names = ", ".join(Path(f).name for f in record["files"])
+            self.decided_by = (f"Mini-batch {index} (files {names}) failed after {record['attempt']} "
+                               f"attempt{'s' if record['attempt'] != 1 else ''}: {record['error']}. "
+                               f"{failed_items} failed file{'s' if failed_items != 1 else ''} "
+                               f"{'is' if failed_items == 1 else 'are'} more than error_threshold {threshold}, "
+                               "so the job stopped.")
+
+    def _stop_timed_out(self, future, marker: Path) -> None:
+        """A mini-batch over its timeout cannot be interrupted inside its thread: kill the worker
+        process running it (its nanny starts a fresh one at once). A worker on another machine
+        is restarted through the scheduler instead."""
+        try:
+            pid, host = marker.read_text().split()
+            if host == socket.gethostname():
+                future.cancel()
+                os.kill(int(pid), signal.SIGKILL)
+                return
+            workers = [address for address, keys in self.client.processing().items() if future.key in keys]
+            future.cancel()
+            if workers:
+                self.client.restart_workers(workers, timeout=60)
+        except Exception as exc:  # gone already, or a cluster without nannies
+            print(f"Could not stop the worker of a timed-out mini-batch: {type(exc).__name__}: {exc}")
+
+    # -- reporting ------------------------------------------------------------------------------
+
+    def summary(self) -> dict:
+        final = [r for r in self.records.values() if _final(r)]
+        failed = [r for r in final if r.get("error")]
+        succeeded = [r for r in final if not r.get("error")]
+        elapsed = time.monotonic() - self.started
+        rows = sum(r.get("rows_out") or 0 for r in succeeded)
+        memory: dict[str, int] = {}
+        for record in self.records.values():
+            if record.get("worker"):
+                memory[record["worker"]] = max(memory.get(record["worker"], 0), record.get("rss") or 0)
+        return {"mini_batches": len(self.plan["mini_batches"]), "done": len(final), "succeeded": len(succeeded),
+                "failed": len(failed), "reused": sum(1 for r in final if r.get("reused_from")),
+                "files": len(self.plan["files"]), "failed_files": sum(len(r["files"]) for r in failed),
+                "rows_in": sum(r.get("rows_in") or 0 for r in succeeded), "rows_out": rows,
+                "seconds": round(elapsed, 3), "rows_per_second": round(rows / elapsed, 1) if elapsed > 0 else None,
+                "peak_rss_per_worker": memory,
+                "memory_limit_per_worker": getattr(self, "cluster", {}).get("memory_limit")}
+
+    def _event(self) -> None:
+        summary = self.summary()
+        remaining = summary["mini_batches"] - summary["done"]
+        rate = summary["done"] / summary["seconds"] if summary["seconds"] > 0 else 0
+        event = {**{k: summary[k] for k in ("mini_batches", "done", "failed", "rows_out", "rows_per_second")},
+                 "eta": round(remaining / rate, 1) if rate and remaining else None}
+        with open(self.dir / "events.jsonl", "a") as f:
+            f.write(json.dumps(event) + "\n")
+        self._write_table()
+
+    def _write_table(self, force: bool = False) -> None:
+        """Rewritten whenever a mini-batch ends (what a cancel keeps for --resume), else throttled."""
+        now = time.monotonic()
+        settled = sum(1 for r in self.records.values() if _final(r))
+        if force or settled != self._table_settled or now - self._table_written >= TABLE_INTERVAL:
+            write_json(self.dir / "mini-batches.json",
+                       {"records": [self.records[i] for i in sorted(self.records)], "summary": self.summary()})
+            self._table_written, self._table_settled = now, settled
+
+    def _write_output(self) -> str:
+        output = self.plan["output"]
+        parts = [(i, self.dir / "parts" / f"{i:06d}{output['suffix']}") for i in sorted(self.records)
+                 if not self.records[i].get("error")]
+        parts = [(i, p) for i, p in parts if p.exists()]
+        target, partial = Path(output["file"]), Path(output["partial"])
+        try:
+            join_parts(parts, partial, output["suffix"])
+            partial.replace(target)
+        finally:
+            partial.unlink(missing_ok=True)
+        return str(target)
+
+
+def _final(record: dict) -> bool:
+    return record.get("status") != "retrying"
+
+
+def _status(record: dict) -> str:
+    if not record:
+        return "not run"
+    if record.get("status") == "retrying":
+        return "retrying"
+    if record.get("reused_from"):
+        return f"reused (job {record['reused_from']})"
+    return "failed" if record.get("error") else "succeeded"
+
+
+def write_json(path: Path, value) -> None:
+    """Written whole under a temporary name, then renamed: a reader never sees half a file."""
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps(value, default=str))
+    temporary.replace(path)

@@ -1,0 +1,189 @@
+"""Batch jobs as a resource: checking a request, starting it as an operation, describing it.
+
+A job is an operation of kind ``batch`` (its id is the operation's): it has the operation's
+status, progress, log and cancel, plus what a batch user asks about: the settings, the
+mini-batch table, the output and the executed notebook. Everything a job needs is checked
+here, in the request, so a job that cannot work is a 400 and nothing starts: the model or
+batch endpoint, every input path against the server's folders, the settings, the entry
+script, the output folder, and a ``--resume`` of a job that can be resumed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from ..errors import Conflict, InvalidInput, NotFound
+from .execution import job_dir
+from .settings import checked_settings, default_output, resolve_inputs, user_path
+
+KIND = "batch"
+BUILTIN_FLAVORS = ("sklearn", "onnx", "mlflow")
+TABLE_PREVIEW = 500  # mini-batch rows a job's description carries
+
+
+class BatchService:
+    def __init__(self, registry, endpoints, operations, root: Path, roots: list[str]):
+        self.registry, self.endpoints, self.operations = registry, endpoints, operations
+        self.root = Path(root)
+        self.roots = [Path(r).resolve() for r in roots] or [Path.cwd().resolve()]
+
+    # -- starting -------------------------------------------------------------------------------
+
+    def submit(self, request: dict, user: str = "") -> dict:
+        """Check everything, then queue the job; returns its description (status queued)."""
+        inputs = self.prepare(request)
+        operation = self.operations.submit(KIND, inputs["model"], inputs, user=user)
+        return self.describe(operation)
+
+    def prepare(self, request: dict) -> dict:
+        request = dict(request)
+        endpoint = None
+        target = request.pop("model", None) or ""
+        if request.get("endpoint"):
+            endpoint = self.endpoints.get(request.pop("endpoint"))
+        elif target and ":" not in target and "@" not in target and self._is_endpoint(target):
+            endpoint = self.endpoints.get(target)
+        if endpoint is not None:  # the saved settings, with this request's own on top
+            saved = endpoint["settings"]
+            request["settings"] = {**saved, **{k: v for k, v in (request.get("settings") or {}).items()
+                                               if v is not None}}
+            request.setdefault("entry_script", None)
+            request["entry_script"] = request["entry_script"] or endpoint["entry_script"]
+            target = endpoint["model"]
+        if not target:
+            raise InvalidInput("Name a model (NAME, NAME:VERSION or NAME@ALIAS) or a batch endpoint to score with.")
+        version = self.registry.get_version(target)
+        settings = checked_settings(request.get("settings") or {}).model_dump()
+        script = self._entry_script(request.get("entry_script"))
+        if script is None and version["flavor"] not in BUILTIN_FLAVORS:
+            raise InvalidInput(_needs_script(version))
+        resume = request.get("resume")
+        previous = self._resumable(resume) if resume else None
+        inputs = request.get("inputs") or (previous["files"] if previous else [])
+        files = resolve_inputs(inputs, self.roots, any_file=script is not None)
+        cwd = self._cwd(request.get("cwd"))
+        output = request.get("output")
+        output_dir = user_path(output, self.roots, "--output") if output else None
+        if output_dir is not None and output_dir.exists() and not output_dir.is_dir():
+            raise InvalidInput(f"--output {output} is a file; give a folder (the file name is --output-file-name).")
+        if previous and previous["model"] != version["ref"]:
+            raise InvalidInput(f"Job {resume} scored {previous['model']}, not {version['ref']}: --resume continues a "
+                               "job with the same model.")
+        return {"model": version["ref"], "endpoint": endpoint["name"] if endpoint else None,
+                "endpoint_version": endpoint["version"] if endpoint else None, "settings": settings,
+                "files": [str(f) for f in files], "entry_script": str(script) if script else None,
+                "output": str(output_dir) if output_dir else None, "cwd": str(cwd), "resume": resume}
+
+    def save_endpoint(self, request: dict, user: str = "") -> dict:
+        """A new version of a batch endpoint, checked as a job with it would be (but no inputs)."""
+        version = self.registry.get_version(request["model"])
+        settings = checked_settings(request.get("settings") or {}).model_dump()
+        script = self._entry_script(request.get("entry_script"))
+        if script is None and version["flavor"] not in BUILTIN_FLAVORS:
+            raise InvalidInput(_needs_script(version))
+        return self.endpoints.save(request["name"], version["ref"], settings, str(script) if script else None,
+                                   description=request.get("description") or "", user=user)
+
+    def _is_endpoint(self, name: str) -> bool:
+        try:
+            self.endpoints.get(name)
+            return True
+        except (NotFound, InvalidInput):
+            return False
+
+    def _entry_script(self, path: str | None) -> Path | None:
+        if not path:
+            return None
+        script = user_path(path, self.roots, "Entry script")
+        if not script.is_file() or script.suffix != ".py":
+            raise InvalidInput(f"Entry script {path} is not a Python file (.py) that exists.")
+        return script
+
+    def _cwd(self, cwd: str | None) -> Path:
+        if not cwd:
+            return self.roots[0]
+        folder = Path(cwd).resolve()
+        # the kernel's folder only decides where a default output goes: outside the roots, use the root
+        return folder if any(folder == r or folder.is_relative_to(r) for r in self.roots) and folder.is_dir() \
+            else self.roots[0]
+
+    def _resumable(self, job_id) -> dict:
+        if not isinstance(job_id, int) or isinstance(job_id, bool) or job_id < 1:
+            raise InvalidInput(f"--resume takes a job number; got {job_id!r}.")
+        operation = self.operations.get(job_id)
+        if operation["kind"] != KIND:
+            raise InvalidInput(f"Operation {job_id} is a {operation['kind']}, not a batch job; --resume takes a job.")
+        if operation["status"] not in ("failed", "cancelled"):
+            raise Conflict(f"Job {job_id} is {operation['status']}; --resume continues a failed or cancelled job.")
+        inputs = self.operations.store.inputs(job_id)
+        return {"files": inputs["files"], "model": inputs["model"]}
+
+    # -- describing -----------------------------------------------------------------------------
+
+    def get(self, job_id: int) -> dict:
+        operation = self.operations.get(job_id)
+        if operation["kind"] != KIND:
+            raise NotFound(f"No batch job {job_id} (operation {job_id} is a {operation['kind']}); %jobs lists jobs.")
+        return self.describe(operation, table=True)
+
+    def list(self, status: str | None = None, page: int = 1, per_page: int = 50) -> dict:
+        listed = self.operations.list(kind=KIND, status=status, page=page, per_page=per_page)
+        return {"jobs": [self.describe(op) for op in listed["operations"]], "total": listed["total"],
+                "page": listed["page"], "per_page": listed["per_page"]}
+
+    def cancel(self, job_id: int, user: str = "") -> dict:
+        self.get(job_id)
+        return self.describe(self.operations.cancel(job_id, user=user), table=True)
+
+    def describe(self, operation: dict, table: bool = False) -> dict:
+        inputs = self.operations.store.inputs(operation["id"])
+        folder = job_dir(self.root, operation["id"])
+        output_dir = Path(inputs["output"]) if inputs.get("output") else default_output(inputs, operation["id"])
+        name = inputs["settings"]["output_file_name"]
+        state = _read_json(folder / "mini-batches.json") or {}
+        result = operation.get("result") or {}
+        notebook = result.get("notebook") or str(output_dir / f"job-{operation['id']}.ipynb")
+        described = {
+            **operation, "job": operation["id"], "model": inputs["model"], "endpoint": inputs.get("endpoint"),
+            "settings": {**inputs["settings"], "env_vars": sorted(inputs["settings"]["env_vars"])},  # names only
+            "entry_script": inputs.get("entry_script"), "inputs": {"files": len(inputs["files"]),
+                                                                  "first": inputs["files"][:5]},
+            "output": str(output_dir / name) if inputs["settings"]["output_action"] == "append_row" else None,
+            "output_dir": str(output_dir), "notebook": notebook if Path(notebook).exists() else None,
+            "notebook_lab_path": self._lab_path(notebook) if Path(notebook).exists() else None,
+            "summary": result.get("summary") or (operation.get("error") or {}).get("report") or state.get("summary"),
+            "resume": inputs.get("resume"),
+        }
+        if table:
+            described["mini_batches"] = [_row(r) for r in (state.get("records") or [])[:TABLE_PREVIEW]]
+        return described
+
+    def _lab_path(self, path: str) -> str | None:
+        """The notebook's path as JupyterLab opens it (relative to the server's root), if inside."""
+        resolved = Path(path).resolve()
+        root = self.roots[0]
+        return str(resolved.relative_to(root)) if resolved.is_relative_to(root) else None
+
+
+def _needs_script(version: dict) -> str:
+    return (f"{version['ref']} is a {version['flavor']} model: the built-in batch scorer reads sklearn, ONNX and "
+            "MLflow models; give an entry script (--entry-script) that scores it.")
+
+
+def _row(record: dict) -> dict:
+    return {"index": record["index"], "status": "reused" if record.get("reused_from") else
+            ("retrying" if record.get("status") == "retrying" else ("failed" if record.get("error") else "succeeded")),
+            "files": [os.path.basename(f) for f in record["files"]], "rows_in": record.get("rows_in"),
+            "rows_out": record.get("rows_out"), "seconds": record.get("seconds"), "attempts": record.get("attempt"),
+            "worker": record.get("worker"), "error": record.get("error"), "traceback": record.get("traceback"),
+            "reused_from": record.get("reused_from")}
+
+
+def _read_json(path: Path):
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+

@@ -1,0 +1,174 @@
+"""Tables in and out of a batch job: reading input files, scoring their rows, writing the output.
+
+Inputs are read with pyarrow (CSV, Parquet, JSON lines), scored with the serving runtime's own
+built-in scorers (so a batch answers what an endpoint answers), and each mini-batch's rows are
+written as a part file; the job joins the parts, in input order, into the one output file at the
+end. Output columns: the model's outputs (a 2-D output as ``NAME_0``, ``NAME_1``, ...), then
+``file`` and ``row`` (0-based) of the input row each result came from.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from .settings import TABLE_SUFFIXES
+
+
+class TableError(Exception):
+    """A file that cannot be read or scored; the message names the file and the reason."""
+
+
+def read_table(path: Path):
+    import pyarrow.csv as pacsv
+    import pyarrow.json as pajson
+    import pyarrow.parquet as pq
+
+    kind = TABLE_SUFFIXES.get(path.suffix.lower())
+    try:
+        if kind == "parquet":
+            return pq.read_table(path)
+        if kind == "csv":
+            return pacsv.read_csv(path)
+        if kind == "jsonl":
+            return pajson.read_json(path)
+    except Exception as exc:  # pyarrow's own errors say what is wrong in the file
+        raise TableError(f"Cannot read {path.name} as {kind}: {str(exc).strip().splitlines()[0]}") from None
+    raise TableError(f"{path.name} is not a CSV, Parquet or JSON lines file; score other files with an entry "
+                     "script (--entry-script).")
+
+
+def score_table(scorer, table, label: str):
+    """The model's outputs for every row of ``table``, with the file and row each came from."""
+    import pyarrow as pa
+
+    from ..serving.errors import ServingError
+
+    try:
+        inputs = model_inputs(scorer.signature, table)
+        outputs = scorer.predict(inputs)
+    except ServingError as exc:
+        raise TableError(f"{label}: {exc.message}") from None
+    columns: dict[str, object] = {}
+    for name, array in outputs.items():
+        array = np.asarray(array)
+        if array.ndim == 2 and array.shape[1] == 1:
+            array = array[:, 0]
+        if array.ndim == 1:
+            columns[name] = array
+        elif array.ndim == 2:
+            for j in range(array.shape[1]):
+                columns[f"{name}_{j}"] = array[:, j]
+        else:
+            raise TableError(f"{label}: output {name!r} has shape {list(array.shape)}; the built-in batch scorer "
+                             "writes 1-D and 2-D outputs; use an entry script for others.")
+    rows = table.num_rows
+    for name, array in columns.items():
+        if len(array) != rows:
+            raise TableError(f"{label}: the model answered {len(array)} values of {name!r} for {rows} rows.")
+    columns["file"] = pa.array([label] * rows, type=pa.string())
+    columns["row"] = np.arange(rows, dtype=np.int64)
+    return pa.table(columns)
+
+
+def model_inputs(signature, table) -> dict[str, np.ndarray]:
+    """The table's columns as the model's inputs: by name for a columnar signature, all columns
+    side by side for a model that takes one [rows, features] tensor."""
+    from ..serving.signature import tensor
+
+    if signature is None or not signature.inputs:
+        raise TableError("the model has no signature to map columns to inputs; register it with one "
+                         "(%register --signature) or use an entry script")
+    if signature.columnar:
+        missing = [n for n in signature.names if n not in table.column_names]
+        if missing:
+            raise _serving_error(f"missing columns {missing}; the model expects columns {signature.names} "
+                                 f"and the file has {table.column_names}")
+        return {spec.name: tensor(spec, table.column(spec.name).to_numpy(zero_copy_only=False))
+                for spec in signature.inputs}
+    if len(signature.inputs) == 1:
+        spec = signature.inputs[0]
+        width = spec.shape[1] if spec.shape is not None and len(spec.shape) == 2 and spec.shape[1] >= 0 else None
+        if width is not None and table.num_columns != width:
+            raise _serving_error(f"the file has {table.num_columns} columns and the model takes {width} features "
+                                 f"({spec.name!r}, shape {list(spec.shape)}); keep only the feature columns")
+        matrix = np.column_stack([c.to_numpy(zero_copy_only=False) for c in table.columns]) if table.num_columns \
+            else np.empty((table.num_rows, 0))
+        return {spec.name: tensor(spec, matrix)}
+    raise _serving_error(f"the model takes several tensors ({signature.names}); the built-in batch scorer maps "
+                         "table columns to one tensor or to columns; use an entry script")
+
+
+def _serving_error(message: str):
+    from ..serving.errors import ServingError
+
+    return ServingError(400, message[0].upper() + message[1:] + ".")
+
+
+# -- output parts ---------------------------------------------------------------------------------
+
+def part_suffix(output_file_name: str) -> str:
+    return Path(output_file_name).suffix.lower()
+
+
+def write_part(table, path: Path) -> None:
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    if path.suffix == ".csv":
+        pacsv.write_csv(table, temporary)
+    elif path.suffix == ".parquet":
+        pq.write_table(table, temporary)
+    else:
+        import orjson
+
+        with open(temporary, "wb") as f:
+            for row in table.to_pylist():
+                f.write(orjson.dumps(row, option=orjson.OPT_SERIALIZE_NUMPY) + b"\n")
+    temporary.replace(path)  # a part that exists is complete (a retried mini-batch rewrites it)
+
+
+def join_parts(parts: list[tuple[int, Path]], target: Path, suffix: str) -> None:
+    """The parts, in order, as one ``suffix`` file at ``target`` (CSV keeps the first header only)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".parquet":
+        _join_parquet(parts, target)
+        return
+    header = None
+    with open(target, "wb") as out:
+        for index, part in parts:
+            with open(part, "rb") as f:
+                if suffix == ".csv":
+                    line = f.readline()
+                    if header is None:
+                        header = line
+                        out.write(line)
+                    elif line != header:
+                        raise TableError(f"mini-batch {index} returned columns {line.decode().strip()} where the "
+                                         f"first returned {header.decode().strip()}: every run() must return the "
+                                         "same columns")
+                shutil.copyfileobj(f, out, 1 << 20)
+
+
+def _join_parquet(parts: list[tuple[int, Path]], target: Path) -> None:
+    import pyarrow.parquet as pq
+
+    writer = None
+    try:
+        for index, part in parts:
+            table = pq.read_table(part)
+            if writer is None:
+                writer = pq.ParquetWriter(target, table.schema)
+            elif not table.schema.equals(writer.schema):
+                raise TableError(f"mini-batch {index} returned columns {table.schema.names} where the first "
+                                 f"returned {writer.schema.names}: every run() must return the same columns")
+            writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is None:
+        target.write_bytes(b"")

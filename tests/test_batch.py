@@ -1,0 +1,330 @@
+"""Batch scoring end to end: a real Jupyter server, real papermill + ipykernel, a real Dask
+LocalCluster over TCP on 127.0.0.1.
+
+No-code jobs with an ONNX and a sklearn model answer what the models answer, row for row and in
+order; an Azure batch entry script runs unchanged; failures are named per mini-batch (None, an
+exception, a timeout), retried and counted against error_threshold; a failed job leaves no
+output that looks complete; cancel leaves no process; --resume finishes only what is left; two
+workers give the output one does; bad input is a 400 with nothing started.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import psutil
+import pytest
+from conftest import ServerProcess, wait_until
+from operation_helpers import processes_in_group, worker_pid
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression
+
+pytestmark = pytest.mark.timeout(600)
+
+X, y = make_classification(400, 4, random_state=0)
+CLF = LogisticRegression().fit(X, y)
+COLUMNS = [f"f{i}" for i in range(4)]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    s = ServerProcess(tmp_path_factory.mktemp("batch"))
+    hub = s.client()
+    hub.register("lr", CLF, sample=X[:3])
+    from skl2onnx import to_onnx
+
+    onnx_file = s.folder / "lr.onnx"
+    onnx_file.write_bytes(to_onnx(CLF, X[:1].astype(np.float32), options={"zipmap": False}).SerializeToString())
+    hub.register("lr-onnx", [onnx_file])
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def data(server) -> Path:
+    """A folder of CSV and Parquet files (100 rows each, in order), plus a notes.txt the scorer skips."""
+    folder = server.folder / "notebooks" / "data"
+    folder.mkdir(parents=True)
+    pd.DataFrame(X[:100], columns=COLUMNS).to_csv(folder / "a.csv", index=False)
+    pd.DataFrame(X[100:200], columns=COLUMNS).to_parquet(folder / "b.parquet")
+    pd.DataFrame(X[200:300], columns=COLUMNS).to_csv(folder / "c.csv", index=False)
+    pd.DataFrame(X[300:400], columns=COLUMNS).to_parquet(folder / "d.parquet")
+    return folder
+
+
+def post_job(server: ServerProcess, **body):
+    return server.session.post(server.url + "modelhub/api/jobs", json=body, timeout=60)
+
+
+def run_job(server: ServerProcess, **body) -> dict:
+    response = post_job(server, **body)
+    assert response.status_code == 202, response.text
+    assert response.headers["Location"].endswith(f"/modelhub/api/jobs/{response.json()['id']}")
+    return wait_for_job(server, response.json()["id"])
+
+
+def wait_for_job(server: ServerProcess, job_id: int, timeout: float = 240) -> dict:
+    def ended():
+        job = server.session.get(server.url + f"modelhub/api/jobs/{job_id}", timeout=30).json()
+        return job if not job["active"] else None
+
+    return wait_until(ended, timeout, f"batch job {job_id} to end")
+
+
+def script(server: ServerProcess, name: str, code: str) -> Path:
+    path = server.folder / "notebooks" / "scripts" / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(textwrap.dedent(code))
+    return path
+
+
+def test_no_code_jobs_answer_what_the_models_answer_in_input_order(server, data):
+    sklearn_job = run_job(server, model="lr:1", inputs=[str(data)], settings={"mini_batch_size": 2})
+    assert sklearn_job["status"] == "succeeded", sklearn_job["error"]
+    out = pd.read_csv(sklearn_job["output"])
+    assert len(out) == 400 and list(out["file"].unique()) == ["a.csv", "b.parquet", "c.csv", "d.parquet"]
+    assert out["row"].tolist() == list(range(100)) * 4
+    assert (out["predictions"].to_numpy() == CLF.predict(X)).all()
+    np.testing.assert_allclose(out[["probabilities_0", "probabilities_1"]].to_numpy(), CLF.predict_proba(X),
+                               rtol=1e-12)
+    assert sklearn_job["summary"]["rows_out"] == 400 and sklearn_job["summary"]["mini_batches"] == 2
+    assert [r["files"] for r in sklearn_job["mini_batches"]] == [["a.csv", "b.parquet"], ["c.csv", "d.parquet"]]
+
+    onnx_job = run_job(server, model="lr-onnx:1", inputs=[str(data / "*.csv"), str(data / "*.parquet")],
+                       output=str(server.folder / "notebooks" / "onnx-out"), settings={"mini_batch_size": 1})
+    assert onnx_job["status"] == "succeeded", onnx_job["error"]
+    out = pd.read_csv(Path(onnx_job["output"]))
+    assert onnx_job["output"] == str(server.folder / "notebooks" / "onnx-out" / "predictions.csv")
+    expected = np.concatenate([X[0:100], X[200:300], X[100:200], X[300:400]])  # csv files first, as given
+    assert (out["label"].to_numpy() == CLF.predict(expected)).all()
+    np.testing.assert_allclose(out[["probabilities_0", "probabilities_1"]].to_numpy(),
+                               CLF.predict_proba(expected), atol=1e-5)
+    # the executed notebook is the job's log, next to the output where JupyterLab opens it
+    notebook = json.loads(Path(onnx_job["notebook"]).read_text())
+    text = json.dumps(notebook)
+    assert onnx_job["notebook_lab_path"] == "onnx-out/job-%d.ipynb" % onnx_job["id"]
+    assert "mini_batch_size" in text and "No mini-batch failed." in text and "Scored 400 rows" in text
+    assert not list((server.folder / "notebooks" / "onnx-out").glob(".*partial*"))
+
+
+def test_an_azure_batch_entry_script_runs_unchanged(server, data):
+    score = script(server, "batch_score.py", """
+        import os
+        import joblib
+        import pandas as pd
+
+        model = None
+
+        def init():
+            global model
+            folder = os.environ["AZUREML_MODEL_DIR"]
+            path = [os.path.join(d, f) for d, _, fs in os.walk(folder) for f in fs if f.endswith((".joblib", ".pkl"))][0]
+            model = joblib.load(path)
+
+        def run(mini_batch):
+            results = []
+            for file_path in mini_batch:
+                frame = pd.read_csv(file_path) if file_path.endswith(".csv") else pd.read_parquet(file_path)
+                results.append(pd.DataFrame({"file": os.path.basename(file_path), "pred": model.predict(frame.values)}))
+            return pd.concat(results)
+        """)
+    job = run_job(server, model="lr:1", inputs=[str(data)], entry_script=str(score), settings={"mini_batch_size": 3})
+    assert job["status"] == "succeeded", job["error"]
+    out = pd.read_csv(job["output"])
+    assert (out["pred"].to_numpy() == CLF.predict(X)).all()
+    assert job["summary"]["mini_batches"] == 2 and job["summary"]["failed"] == 0
+
+
+FAILING_SCRIPT = """
+    import os
+    import time
+    from pathlib import Path
+
+    def init():
+        pass
+
+    def run(mini_batch):
+        name = Path(mini_batch[0]).stem
+        if name == "none":
+            return None
+        if name == "boom":
+            raise ValueError("cannot score boom")
+        if name == "slow":
+            time.sleep(120)
+        if name == "flaky":
+            marker = Path(os.environ["MARKER_DIR"]) / "flaky-tried"
+            if not marker.exists():
+                marker.write_text("once")
+                raise RuntimeError("first attempt fails")
+        return [f"{name}:ok"]
+"""
+
+
+def test_failures_are_named_retried_and_counted(server):
+    inputs = server.folder / "notebooks" / "failing"
+    inputs.mkdir()
+    for name in ("ok", "none", "boom", "slow", "flaky"):
+        (inputs / f"{name}.txt").write_text(name)
+    score = script(server, "failing.py", FAILING_SCRIPT)
+    paths = [str(inputs / f"{n}.txt") for n in ("ok", "none", "boom", "slow", "flaky")]
+    job = run_job(server, model="lr:1", inputs=paths, entry_script=str(score), settings={
+        "mini_batch_size": 1, "max_retries": 1, "timeout": 3, "error_threshold": -1,
+        "env_vars": {"MARKER_DIR": str(inputs)}})
+    assert job["status"] == "succeeded", job["error"]  # -1: failures are listed, not fatal
+    rows = {r["files"][0]: r for r in job["mini_batches"]}
+    assert rows["none.txt"]["error"] == ("run() returned None for mini-batch 1 (files none.txt): it must return a "
+                                         "list or a DataFrame.")
+    assert rows["none.txt"]["attempts"] == 2  # the first try and one retry
+    assert rows["boom.txt"]["error"] == "ValueError: cannot score boom"
+    assert 'raise ValueError("cannot score boom")' in rows["boom.txt"]["traceback"]
+    assert rows["slow.txt"]["error"] == "mini-batch 3 (files slow.txt) timed out after 3 s"
+    assert rows["flaky.txt"]["status"] == "succeeded" and rows["flaky.txt"]["attempts"] == 2
+    assert pd.read_csv(job["output"])["result"].tolist() == ["ok:ok", "flaky:ok"]
+    assert job["summary"]["failed"] == 3 and job["summary"]["failed_files"] == 3
+
+    failed = run_job(server, model="lr:1", inputs=[paths[0], paths[2]], entry_script=str(score),
+                     output=str(server.folder / "notebooks" / "strict"),
+                     settings={"mini_batch_size": 1, "max_retries": 0, "error_threshold": 0})
+    assert failed["status"] == "failed"
+    message = failed["error"]["message"]
+    assert "Mini-batch 1 (files boom.txt) failed after 1 attempt: ValueError: cannot score boom" in message
+    assert "more than error_threshold 0" in message and "job-%d.ipynb" % failed["id"] in message
+    folder = server.folder / "notebooks" / "strict"
+    assert not (folder / "predictions.csv").exists() and not list(folder.glob(".*partial*"))
+    assert (folder / f"job-{failed['id']}.ipynb").exists()  # the log of a failed job is there to read
+
+
+def test_cancel_leaves_no_process_and_resume_finishes_only_what_is_left(server):
+    inputs = server.folder / "notebooks" / "resumable"
+    inputs.mkdir()
+    for i in range(4):
+        (inputs / f"part{i}.txt").write_text(str(i))
+    score = script(server, "resumable.py", """
+        import os
+        import time
+        from pathlib import Path
+
+        def run(mini_batch):
+            name = Path(mini_batch[0]).stem
+            if name == "part3" and os.environ.get("SLOW") == "1":
+                time.sleep(300)
+            return [name]
+        """)
+    response = post_job(server, model="lr:1", inputs=[str(inputs)], entry_script=str(score),
+                        settings={"mini_batch_size": 1, "timeout": 600, "env_vars": {"SLOW": "1"}})
+    assert response.status_code == 202, response.text
+    job_id = response.json()["id"]
+
+    def three_done():
+        job = server.session.get(server.url + f"modelhub/api/jobs/{job_id}").json()
+        done = [r for r in job.get("mini_batches") or [] if r["status"] == "succeeded"]
+        return job if len(done) == 3 else None
+
+    wait_until(three_done, 180, "three mini-batches to finish")
+    pid = worker_pid(server, job_id)
+    group = processes_in_group(pid)
+    assert len(group) >= 2  # the worker and its Dask worker process
+    kernel = int((server.root / "operations" / str(job_id) / "kernel.pid").read_text())
+    assert psutil.pid_exists(kernel)
+    cancelled = server.session.post(server.url + f"modelhub/api/jobs/{job_id}/cancel", json={}).json()
+    assert cancelled["status"] == "cancelled"
+    wait_until(lambda: not processes_in_group(pid) and not _alive(kernel), 30, "the job's processes to end")
+
+    resumed = run_job(server, model="lr:1", resume=job_id, entry_script=str(score),
+                      settings={"mini_batch_size": 1, "env_vars": {"SLOW": "0"}})
+    assert resumed["status"] == "succeeded", resumed["error"]
+    assert resumed["summary"]["reused"] == 3
+    assert [r["reused_from"] for r in resumed["mini_batches"]] == [job_id, job_id, job_id, None]
+    assert pd.read_csv(resumed["output"])["result"].tolist() == ["part0", "part1", "part2", "part3"]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def test_two_workers_give_the_output_one_worker_gives(server, data):
+    one = run_job(server, model="lr-onnx:1", inputs=[str(data)], output=str(server.folder / "notebooks" / "w1"),
+                  settings={"mini_batch_size": 1, "workers": 1})
+    two = run_job(server, model="lr-onnx:1", inputs=[str(data)], output=str(server.folder / "notebooks" / "w2"),
+                  settings={"mini_batch_size": 1, "workers": 2})
+    assert one["status"] == two["status"] == "succeeded", (one["error"], two["error"])
+    assert len({r["worker"] for r in two["mini_batches"]}) == 2
+    assert Path(one["output"]).read_bytes() == Path(two["output"]).read_bytes()
+    assert all(rss > 0 for rss in two["summary"]["peak_rss_per_worker"].values())
+
+
+def test_bad_input_is_a_400_and_starts_nothing(server, data, tmp_path):
+    before = server.session.get(server.url + "modelhub/api/jobs").json()["total"]
+    (data.parent / "empty").mkdir()
+    (data.parent / "notes.bin").write_bytes(b"\0")
+    cases = {
+        "outside": ({"model": "lr:1", "inputs": [str(tmp_path)]}, "is outside the server's folders"),
+        "file type": ({"model": "lr:1", "inputs": [str(data.parent / "notes.bin")]}, "the built-in scorer reads"),
+        "empty folder": ({"model": "lr:1", "inputs": [str(data.parent / "empty")]}, "has no CSV, Parquet or JSON"),
+        "glob": ({"model": "lr:1", "inputs": [str(data / "*.xlsx")]}, "matches no"),
+        "no inputs": ({"model": "lr:1", "inputs": []}, "No inputs"),
+        "range": ({"model": "lr:1", "inputs": [str(data)], "settings": {"mini_batch_size": 0}},
+                  "mini_batch_size: Input should be greater than or equal to 1"),
+        "unknown setting": ({"model": "lr:1", "inputs": [str(data)], "settings": {"mini_batch": 3}},
+                            "mini_batch: Extra inputs are not permitted"),
+        "threshold": ({"model": "lr:1", "inputs": [str(data)], "settings": {"error_threshold": -2}},
+                      "error_threshold"),
+        "script outside": ({"model": "lr:1", "inputs": [str(data)], "entry_script": str(tmp_path / "s.py")},
+                           "Entry script"),
+        "output file": ({"model": "lr:1", "inputs": [str(data)], "settings": {"output_file_name": "../x.csv"}},
+                        "is not a file name"),
+        "unknown model": ({"model": "nope:1", "inputs": [str(data)]}, "nope"),
+    }
+    for case, (body, words) in cases.items():
+        response = post_job(server, **body)
+        assert response.status_code in (400, 404), (case, response.status_code, response.text)
+        assert words in response.json()["message"], (case, response.json())
+    assert server.session.get(server.url + "modelhub/api/jobs").json()["total"] == before
+
+
+def test_batch_endpoints_are_versioned_run_by_name_and_guard_their_model(server, data):
+    api = server.url + "modelhub/api/"
+    saved = server.session.post(api + "batch-endpoints", json={
+        "name": "nightly", "model": "lr:1", "settings": {"mini_batch_size": 4}}).json()
+    assert saved["version"] == 1 and saved["settings"]["mini_batch_size"] == 4
+    saved = server.session.post(api + "batch-endpoints", json={
+        "name": "nightly", "model": "lr:1", "settings": {"mini_batch_size": 3}}).json()
+    assert saved["version"] == 2 and [v["version"] for v in saved["versions"]] == [2, 1]
+    response = server.session.post(api + "batch-endpoints/nightly/jobs", json={"inputs": [str(data)]})
+    assert response.status_code == 202, response.text
+    job = wait_for_job(server, response.json()["id"])
+    assert job["status"] == "succeeded" and job["endpoint"] == "nightly" and job["summary"]["mini_batches"] == 2
+    refused = server.session.delete(api + "models/lr/versions/1")
+    assert refused.status_code == 409 and "batch endpoint nightly" in refused.json()["message"]
+    listed = server.session.get(api + "batch-endpoints").json()["batch_endpoints"]
+    assert [(e["name"], e["version"]) for e in listed] == [("nightly", 2)]
+    assert server.session.delete(api + "batch-endpoints/nightly").status_code == 200
+    assert server.session.get(api + "batch-endpoints/nightly").status_code == 404
+
+
+def test_a_running_job_guards_its_model_version(server):
+    inputs = server.folder / "notebooks" / "guard"
+    inputs.mkdir()
+    (inputs / "a.txt").write_text("a")
+    score = script(server, "waits.py", """
+        import time
+
+        def run(mini_batch):
+            time.sleep(300)
+            return ["done"]
+        """)
+    response = post_job(server, model="lr-onnx:1", inputs=[str(inputs)], entry_script=str(score),
+                        settings={"timeout": 600})
+    job_id = response.json()["id"]
+    refused = server.session.delete(server.url + "modelhub/api/models/lr-onnx/versions/1")
+    assert refused.status_code == 409 and f"job {job_id} (batch," in refused.json()["message"]
+    server.session.post(server.url + f"modelhub/api/jobs/{job_id}/cancel", json={})
+    assert wait_for_job(server, job_id)["status"] == "cancelled"
