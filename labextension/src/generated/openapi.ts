@@ -4,6 +4,387 @@
  */
 
 export interface paths {
+    "/batch-endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Batch endpoints (their newest versions) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BatchEndpointList"];
+                    };
+                };
+                /** @description invalid input (every route refuses NUL characters in its URL) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no valid credentials (WWW-Authenticate says how) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not allowed, or a browser request without its XSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the registry database cannot be reached, or the extension could not start (the message says why; retry later) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Save a batch endpoint: a new version when the name exists */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["BatchEndpointRequest"];
+                };
+            };
+            responses: {
+                /** @description success */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BatchEndpoint"];
+                    };
+                };
+                /** @description invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no valid credentials (WWW-Authenticate says how) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not allowed, or a browser request without its XSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the registry database cannot be reached, or the extension could not start (the message says why; retry later) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/batch-endpoints/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A batch endpoint's newest version and its history */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description batch endpoint name */
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BatchEndpoint"];
+                    };
+                };
+                /** @description invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no valid credentials (WWW-Authenticate says how) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not allowed, or a browser request without its XSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the registry database cannot be reached, or the extension could not start (the message says why; retry later) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a batch endpoint (every version) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description batch endpoint name */
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Deleted"];
+                    };
+                };
+                /** @description invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no valid credentials (WWW-Authenticate says how) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not allowed, or a browser request without its XSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the registry database cannot be reached, or the extension could not start (the message says why; retry later) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/batch-endpoints/{name}/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run the batch endpoint's newest version over these inputs (202, the job) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description batch endpoint name */
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["EndpointJobRequest"];
+                };
+            };
+            responses: {
+                /** @description started: the job, also at the URL in the Location header */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Job"];
+                    };
+                };
+                /** @description invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no valid credentials (WWW-Authenticate says how) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not allowed, or a browser request without its XSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the registry database cannot be reached, or the extension could not start (the message says why; retry later) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/endpoints": {
         parameters: {
             query?: never;
@@ -1688,6 +2069,327 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Batch jobs, newest first (paged) */
+        get: {
+            parameters: {
+                query?: {
+                    status?: string;
+                    page?: number;
+                    /** @description at most c.ModelRegistry.max_per_page (500 by default) */
+                    per_page?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["JobPage"];
+                    };
+                };
+                /** @description invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no valid credentials (WWW-Authenticate says how) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not allowed, or a browser request without its XSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the registry database cannot be reached, or the extension could not start (the message says why; retry later) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Score files with a model or a batch endpoint as a batch job (202): checked first, so a job that cannot work is a 400 with nothing started */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["JobRequest"];
+                };
+            };
+            responses: {
+                /** @description started: the job, also at the URL in the Location header */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Job"];
+                    };
+                };
+                /** @description invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no valid credentials (WWW-Authenticate says how) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not allowed, or a browser request without its XSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the registry database cannot be reached, or the extension could not start (the message says why; retry later) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/jobs/{job_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One batch job: progress, the per-mini-batch table, the output and the executed notebook */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    job_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Job"];
+                    };
+                };
+                /** @description invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no valid credentials (WWW-Authenticate says how) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not allowed, or a browser request without its XSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the registry database cannot be reached, or the extension could not start (the message says why; retry later) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/jobs/{job_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stop the job, its kernel and its Dask workers (409 if it already ended) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    job_id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Job"];
+                    };
+                };
+                /** @description invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no valid credentials (WWW-Authenticate says how) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not allowed, or a browser request without its XSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the registry database cannot be reached, or the extension could not start (the message says why; retry later) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -3487,6 +4189,139 @@ export interface components {
             /** Version */
             version: number;
         };
+        /** BatchEndpoint */
+        BatchEndpoint: {
+            /** Created By */
+            created_by: string;
+            /** Created Time */
+            created_time: string;
+            /** Description */
+            description: string;
+            /** Entry Script */
+            entry_script: string | null;
+            /** Model */
+            model: string;
+            /** Name */
+            name: string;
+            /** Settings */
+            settings: {
+                [key: string]: unknown;
+            };
+            /** Version */
+            version: number;
+            /**
+             * Versions
+             * @description GET batch-endpoints/{name}: its history
+             * @default null
+             */
+            versions: {
+                [key: string]: unknown;
+            }[] | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** BatchEndpointList */
+        BatchEndpointList: {
+            /** Batch Endpoints */
+            batch_endpoints: components["schemas"]["BatchEndpoint"][];
+        };
+        /**
+         * BatchEndpointRequest
+         * @description a batch endpoint: name, model, and optionally settings, entry_script, description
+         */
+        BatchEndpointRequest: {
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Entry Script
+             * @default null
+             */
+            entry_script: string | null;
+            /**
+             * Model
+             * @description NAME, NAME:VERSION or NAME@ALIAS
+             */
+            model: string;
+            /** Name */
+            name: string;
+            /**
+             * Settings
+             * @default null
+             */
+            settings: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /**
+         * BatchSettings
+         * @description Azure's batch deployment settings, plus where the mini-batches run (Dask).
+         */
+        BatchSettings: {
+            /**
+             * Env Vars
+             * @description environment variables for init() and run()
+             */
+            env_vars?: {
+                [key: string]: string;
+            };
+            /**
+             * Error Threshold
+             * @description failed items (files) tolerated; -1 ignores failures, N fails the job once more than N failed
+             * @default -1
+             */
+            error_threshold: number;
+            /**
+             * Max Concurrency
+             * @description mini-batches run at once on each worker
+             * @default 1
+             */
+            max_concurrency: number;
+            /**
+             * Max Retries
+             * @description attempts after the first for a failed mini-batch
+             * @default 3
+             */
+            max_retries: number;
+            /**
+             * Mini Batch Size
+             * @description files per mini-batch (Azure's default 10)
+             * @default 10
+             */
+            mini_batch_size: number;
+            /**
+             * Output Action
+             * @default append_row
+             * @enum {string}
+             */
+            output_action: "append_row" | "summary_only";
+            /**
+             * Output File Name
+             * @description a file name ending in .csv, .parquet or .jsonl
+             * @default predictions.csv
+             */
+            output_file_name: string;
+            /**
+             * Scheduler
+             * @description tcp://HOST:PORT of an existing Dask scheduler instead
+             * @default null
+             */
+            scheduler: string | null;
+            /**
+             * Timeout
+             * @description seconds each mini-batch may take
+             * @default 30
+             */
+            timeout: number;
+            /**
+             * Workers
+             * @description processes of the LocalCluster the job starts
+             * @default 1
+             */
+            workers: number;
+        };
         /** Conversion */
         Conversion: {
             /** Conversion */
@@ -3804,6 +4639,36 @@ export interface components {
             /** Url */
             url: string;
         };
+        /**
+         * EndpointJobRequest
+         * @description inputs to score with a batch endpoint, and optionally output, settings to override, resume, cwd
+         */
+        EndpointJobRequest: {
+            /**
+             * Cwd
+             * @default null
+             */
+            cwd: string | null;
+            /** Inputs */
+            inputs?: string[];
+            /**
+             * Output
+             * @default null
+             */
+            output: string | null;
+            /**
+             * Resume
+             * @default null
+             */
+            resume: number | null;
+            /**
+             * Settings
+             * @default null
+             */
+            settings: {
+                [key: string]: unknown;
+            } | null;
+        };
         /** EndpointList */
         EndpointList: {
             /** Endpoints */
@@ -4036,6 +4901,182 @@ export interface components {
             status: number;
         };
         JSONValue: unknown;
+        /**
+         * Job
+         * @description A batch job: an operation of kind batch, with the settings, the output and the mini-batch table.
+         */
+        Job: {
+            /**
+             * Active
+             * @description true while queued or running
+             */
+            active: boolean;
+            /** Created By */
+            created_by: string;
+            /** Created Time */
+            created_time: string;
+            /** Ended Time */
+            ended_time: string | null;
+            /** Endpoint */
+            endpoint: string | null;
+            /** Entry Script */
+            entry_script: string | null;
+            error: components["schemas"]["OperationError"] | null;
+            /** Id */
+            id: number;
+            /**
+             * Inputs
+             * @description {"files": count, "first": the first paths}
+             */
+            inputs: {
+                [key: string]: unknown;
+            };
+            /** Job */
+            job: number;
+            /**
+             * Kind
+             * @description convert, deploy, build or batch
+             */
+            kind: string;
+            /**
+             * Link
+             * @description what the result is: {"type": "version", "ref": ...} or {"type": "endpoint", "name": ...}
+             */
+            link: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Mini Batches
+             * @description GET jobs/{id} only
+             * @default null
+             */
+            mini_batches: components["schemas"]["MiniBatch"][] | null;
+            /** Model */
+            model: string;
+            /**
+             * Notebook
+             * @description the executed scoring notebook: the job's log
+             */
+            notebook: string | null;
+            /**
+             * Notebook Lab Path
+             * @description the same, relative to the server's root (JupyterLab)
+             */
+            notebook_lab_path: string | null;
+            /**
+             * Output
+             * @description the output file (written under a temporary name until it succeeds)
+             */
+            output: string | null;
+            /** Output Dir */
+            output_dir: string;
+            progress: components["schemas"]["Progress"];
+            /**
+             * Queue Position
+             * @description place among queued operations of its kind (from 1)
+             */
+            queue_position: number | null;
+            /**
+             * Result
+             * @description convert: the Conversion; deploy: the EndpointInfo
+             */
+            result: {
+                [key: string]: unknown;
+            } | null;
+            /** Resume */
+            resume: number | null;
+            /**
+             * Settings
+             * @description BatchSettings (env_vars as names only)
+             */
+            settings: {
+                [key: string]: unknown;
+            };
+            /** Started Time */
+            started_time: string | null;
+            /**
+             * Status
+             * @description queued -> running -> succeeded | failed | cancelled
+             */
+            status: string;
+            /**
+             * Subject
+             * @description the model version, endpoint or image it concerns
+             */
+            subject: string;
+            /** Summary */
+            summary: {
+                [key: string]: unknown;
+            } | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** JobPage */
+        JobPage: {
+            /** Jobs */
+            jobs: components["schemas"]["Job"][];
+            /** Page */
+            page: number;
+            /** Per Page */
+            per_page: number;
+            /** Total */
+            total: number;
+        };
+        /**
+         * JobRequest
+         * @description what to score: model or endpoint, inputs, and optionally output, entry_script, settings, resume, cwd
+         */
+        JobRequest: {
+            /**
+             * Cwd
+             * @description the client's working folder (where a default output goes)
+             * @default null
+             */
+            cwd: string | null;
+            /**
+             * Endpoint
+             * @description a batch endpoint's name (its newest version runs)
+             * @default null
+             */
+            endpoint: string | null;
+            /**
+             * Entry Script
+             * @description an Azure batch entry script: init(), run(mini_batch)
+             * @default null
+             */
+            entry_script: string | null;
+            /**
+             * Inputs
+             * @description absolute files, folders or globs under the server's root
+             */
+            inputs?: string[];
+            /**
+             * Model
+             * @description NAME, NAME:VERSION or NAME@ALIAS, or a batch endpoint's name
+             * @default null
+             */
+            model: string | null;
+            /**
+             * Output
+             * @description output folder; default batch-outputs/<model>-<job> in cwd
+             * @default null
+             */
+            output: string | null;
+            /**
+             * Resume
+             * @description a failed job whose finished mini-batches to reuse
+             * @default null
+             */
+            resume: number | null;
+            /**
+             * Settings
+             * @description BatchSettings fields to set
+             * @default null
+             */
+            settings: {
+                [key: string]: unknown;
+            } | null;
+        };
         /** Keys */
         Keys: {
             /** Auth */
@@ -4044,6 +5085,40 @@ export interface components {
             primary: string;
             /** Secondary */
             secondary: string;
+        };
+        /** MiniBatch */
+        MiniBatch: {
+            /** Attempts */
+            attempts: number | null;
+            /**
+             * Error
+             * @description what went wrong, naming the files
+             */
+            error: string | null;
+            /** Files */
+            files: string[];
+            /** Index */
+            index: number;
+            /**
+             * Reused From
+             * @description the job (--resume) it was taken from
+             */
+            reused_from: number | null;
+            /** Rows In */
+            rows_in: number | null;
+            /** Rows Out */
+            rows_out: number | null;
+            /** Seconds */
+            seconds: number | null;
+            /**
+             * Status
+             * @description succeeded, failed, retrying or reused
+             */
+            status: string;
+            /** Traceback */
+            traceback: string | null;
+            /** Worker */
+            worker: string | null;
         };
         /**
          * Mirror
