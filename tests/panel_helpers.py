@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tarfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -166,7 +167,61 @@ class LabServer:
         )
 
 
-def start_lab(tmp: Path, *, startup_timeout: float = 90) -> LabServer:
+SCREENSHOTS = REPO / "tests" / "artifacts" / "screenshots"
+
+
+def screenshot(page, name: str) -> Path:
+    """Save what the page shows as tests/artifacts/screenshots/NAME.png (the README shows them)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path
+
+
+@contextmanager
+def chromium_page(timeout_ms: int = 30_000, width: int = 1280, height: int = 800):
+    """Debian's Chromium driven by Playwright: (page, uncaught page errors), closed at the end."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(viewport={"width": width, "height": height}).new_page()
+            page.set_default_timeout(timeout_ms)
+            errors: list[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            yield page, errors
+        finally:
+            browser.close()
+
+
+def open_panel(page, lab: "LabServer"):
+    """Open JupyterLab and the Model Hub panel; returns the panel's locator."""
+    from playwright.sync_api import expect
+
+    page.goto(lab.lab_url)
+    tab = page.locator('.jp-SideBar.jp-mod-left .lm-TabBar-tab[title="Model Hub"]')
+    expect(tab).to_be_visible(timeout=60_000)
+    tab.click()
+    panel = page.locator(".jp-ModelHub-panel")
+    expect(panel).to_be_visible()
+    return panel
+
+
+def use_theme(page, theme: str) -> None:
+    """Switch JupyterLab's theme from its Settings menu, as a user does ("JupyterLab Dark")."""
+    from playwright.sync_api import expect
+
+    import re
+
+    page.locator(".lm-MenuBar-itemLabel", has_text="Settings").click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Theme$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(theme)}$")).click()
+    dark = "Dark" in theme
+    expect(page.locator("body")).to_have_attribute("data-jp-theme-light", "false" if dark else "true")
+
+
+def start_lab(tmp: Path, *, startup_timeout: float = 90, args: tuple[str, ...] = ()) -> LabServer:
     """Start ``jupyter lab`` on a free port, isolated in ``tmp``; wait until it answers."""
     root = tmp / "root"
     config_dir = tmp / "config"
@@ -216,6 +271,7 @@ def start_lab(tmp: Path, *, startup_timeout: float = 90) -> LabServer:
         f"--ModelHubApp.root_dir={tmp / 'hub'}",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         "--LabServerApp.workspaces_dir=" + str(tmp / "workspaces"),
+        *args,
     ]
     with open(log_path, "wb") as log:
         process = subprocess.Popen(

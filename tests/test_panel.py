@@ -9,7 +9,7 @@ and converting that model to ONNX from its version row; and the Activity section
 started through the REST API shown live with their progress bar, place in the queue, log tail and
 result link, one cancelled from the panel while it waits; an environment build cancelled from
 the panel while uv runs; and a deploy that builds an isolated environment, linked to its endpoint.
-Leaves screenshots in tests/artifacts/ (panel.png, activity-running.png, activity.png).
+Leaves screenshots in tests/artifacts/screenshots/ (panel.png, activity-running.png, activity.png).
 
 Needs Chromium (/usr/bin/chromium, or MODELHUB_TEST_CHROMIUM) and the built labextension
 (``cd labextension && jlpm install && jlpm build:prod``); without them the test is skipped,
@@ -20,16 +20,13 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 
 import pytest
 
 from operation_helpers import StallingIndex
 from panel_helpers import (
-    CHROMIUM, CHROMIUM_ARGS, LabServer, missing_prerequisites, start_lab,
+    CHROMIUM, CHROMIUM_ARGS, LabServer, missing_prerequisites, screenshot, start_lab,
 )
-
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -184,8 +181,7 @@ def test_model_hub_panel(lab: LabServer, browser_page) -> None:
     client.deploy("scoring", "scorer:1", auth="none")
     try:
         _check_endpoint_and_convert(page, panel, models)
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "panel.png"))
+        screenshot(page, "panel")
     finally:
         client.undeploy("scoring")
 
@@ -313,8 +309,7 @@ def test_activity_section(lab: LabServer, browser_page) -> None:
     expect(queued.locator(".jp-ModelHub-operationStatus")).to_have_text("queued")
     expect(queued.locator(".jp-ModelHub-queue")).to_have_text("queued, 1st in line")
     expect(queued.get_by_role("progressbar")).to_have_class(re.compile(r"\bjp-mod-indeterminate\b"))
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "activity-running.png"))
+    screenshot(page, "activity-running")
 
     # Cancel the waiting one from the panel: the server says cancelled, and it never runs.
     cancel = queued.get_by_role("button", name=f"Cancel operation {second}")
@@ -384,7 +379,7 @@ def test_activity_section(lab: LabServer, browser_page) -> None:
         endpoint = panel.locator('.jp-ModelHub-endpoint[data-endpoint="iso-ep"]')
         expect(endpoint).to_have_class(re.compile(r"\bjp-mod-selected\b"))
         expect(endpoint).to_be_in_viewport()
-        page.screenshot(path=str(ARTIFACTS / "activity.png"))
+        screenshot(page, "activity")
     finally:
         client.undeploy("iso-ep")
 

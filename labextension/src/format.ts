@@ -189,3 +189,15 @@ export function cellText(value: unknown): string {
   }
   return JSON.stringify(value);
 }
+
+/** [["speedup.latency", 23.1], ...]: nested objects as dotted keys, lists as JSON. */
+export function flatten(value: unknown, prefix = ''): [string, unknown][] {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return [[prefix, value]];
+  }
+  const entries = Object.entries(value as { [key: string]: unknown });
+  if (entries.length === 0) {
+    return [[prefix, '{}']];
+  }
+  return entries.flatMap(([key, inner]) => flatten(inner, prefix ? `${prefix}.${key}` : key));
+}

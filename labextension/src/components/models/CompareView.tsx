@@ -58,6 +58,7 @@ export function CompareView(props: {
               <tr
                 key={`${row.group}:${row.key}`}
                 className={row.differs ? 'jp-mod-differs' : undefined}
+                data-group={row.group}
                 data-key={row.key}
               >
                 <th scope="row">

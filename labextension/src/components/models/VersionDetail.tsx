@@ -102,7 +102,7 @@ export function VersionDetail(props: {
         <h2>Input example</h2>
         {version.input_example !== null && version.input_example !== undefined ? (
           <pre className="jp-ModelHub-code jp-ModelHub-example">
-            {clip(JSON.stringify(version.input_example, null, 1), EXAMPLE_CHARS)}
+            {clip(JSON.stringify(version.input_example), EXAMPLE_CHARS)}
           </pre>
         ) : (
           <p className="jp-ModelHub-note">No input example recorded.</p>

@@ -4,7 +4,7 @@
  * marked where the versions differ. Pure: unit-tested in plain Node.
  */
 import type { IVersion } from '../../api';
-import { cellText } from '../../format';
+import { cellText, flatten } from '../../format';
 
 export interface ICompareRow {
   /** "Overview", "Properties", "Tags", "Inputs", "Outputs". */
@@ -27,8 +27,11 @@ export function compareRows(versions: readonly IVersion[]): ICompareRow[] {
   add('Overview', 'derived from', versions.map(v => v.derived_from ?? ''));
   add('Overview', 'files', versions.map(v => v.files.map(f => f.path).join(', ')));
   add('Overview', 'size', versions.map(v => String(v.size)));
-  for (const key of keys(v => v.properties)) {
-    add('Properties', key, versions.map(v => cellText((v.properties ?? {})[key])));
+  // Reports (nested objects) compare key by key: "equivalence.passed", "speed.speedup.latency".
+  const flat = versions.map(v => new Map(flatten(v.properties ?? {})));
+  const propertyKeys = Array.from(new Set(flat.flatMap(m => Array.from(m.keys())))).filter(Boolean);
+  for (const key of propertyKeys.sort()) {
+    add('Properties', key, flat.map(m => (m.has(key) ? cellText(m.get(key)) : '')));
   }
   for (const key of keys(v => v.tags)) {
     add('Tags', key, versions.map(v => (v.tags ?? {})[key] ?? ''));
