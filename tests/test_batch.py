@@ -229,7 +229,7 @@ def test_cancel_leaves_no_process_and_resume_finishes_only_what_is_left(server):
     pid = worker_pid(server, job_id)
     group = processes_in_group(pid)
     assert len(group) >= 2  # the worker and its Dask worker process
-    kernel = int((server.root / "operations" / str(job_id) / "kernel.pid").read_text())
+    kernel = int((server.root / "operations" / str(job_id) / "kernel.pid").read_text().split()[0])
     assert psutil.pid_exists(kernel)
     cancelled = server.session.post(server.url + f"modelhub/api/jobs/{job_id}/cancel", json={}).json()
     assert cancelled["status"] == "cancelled"
@@ -328,3 +328,54 @@ def test_a_running_job_guards_its_model_version(server):
     assert refused.status_code == 409 and f"job {job_id} (batch," in refused.json()["message"]
     server.session.post(server.url + f"modelhub/api/jobs/{job_id}/cancel", json={})
     assert wait_for_job(server, job_id)["status"] == "cancelled"
+
+
+def test_the_magics_in_a_kernel(server, data):
+    from test_magics import Kernel
+
+    kernel = Kernel(server, "batch.ipynb")  # its folder is the server's root, where data/ is
+    try:
+        out = kernel.run("%load_ext jupyter_modelhub\njob = %batch lr:1 data --mini-batch-size 2 --output magic-out\njob")
+        assert not out["error"], out
+        assert "batch lr:1 [########################] succeeded" in out["updates"] + out["text"], out
+        assert "2/2 mini-batches, 0 failed, 400 rows" in out["text"], out
+        assert "magic-out/predictions.csv" in out["text"] and 'href="magic-out/job-' in out["html"], out
+        out = kernel.run("print(job['status'], job['summary']['rows_out'])\n%jobs")
+        assert "succeeded 400" in out["text"] and "lr:1" in out["text"], out
+        out = kernel.run("%batch-endpoint magic-nightly lr:1 --mini-batch-size 4 --env-var TOKEN=secret")
+        assert "batch endpoint magic-nightly v1: lr:1" in out["text"] and "secret" not in out["text"] + out["html"]
+        out = kernel.run("%batch magic-nightly data --no-wait")
+        assert "job" in out["text"] and "magic-nightly" in out["text"], out
+        number = server.client().jobs()["jobs"][0]["id"]
+        out = kernel.run(f"%job {number} --wait")
+        assert "1/1 mini-batches, 0 failed, 400 rows" in out["text"], out
+        assert "TOKEN" in json.dumps(server.client().job(number)["settings"]) and \
+            "secret" not in json.dumps(server.client().job(number))
+        out = kernel.run("%batch-endpoints")
+        assert "magic-nightly" in out["text"], out
+        out = kernel.run("%batch lr:1 data/*.xlsx")
+        assert out["error"].startswith("UsageError") and "matches no" in out["error"], out
+    finally:
+        kernel.stop()
+
+
+def test_the_command_line_runs_a_job_and_its_exit_code_says_how_it_ended(server, data):
+    import subprocess
+    import sys
+
+    def cli(*words):
+        return subprocess.run([sys.executable, "-m", "jupyter_modelhub.cli", *words, "--url", server.url,
+                               "--token", server.token], capture_output=True, text=True, timeout=300,
+                              cwd=server.folder / "notebooks")
+
+    done = cli("batch", "lr:1", "data", "--mini-batch-size", "4", "--output", "cli-out", "--json")
+    assert done.returncode == 0, done.stderr
+    job = json.loads(done.stdout)
+    assert job["status"] == "succeeded" and job["summary"]["rows_out"] == 400
+    assert job["output"] == str(server.folder / "notebooks" / "cli-out" / "predictions.csv")
+    assert "batch lr:1" in done.stderr  # the progress bar goes to stderr, stdout is the JSON alone
+    listed = cli("jobs", "--json")
+    assert listed.returncode == 0 and job["id"] in [j["id"] for j in json.loads(listed.stdout)["jobs"]]
+    refused = cli("batch", "lr:1", "nothing/*.csv")
+    assert refused.returncode == 1 and "matches no" in refused.stderr and not refused.stdout
+    assert len(refused.stderr.strip().splitlines()) == 1

@@ -42,8 +42,17 @@ class BatchEndpointStore:
         return self.get(name)
 
     def get(self, name: str, version: int | None = None) -> dict:
+        """As shown to users: environment variables by name only (their values may be secrets)."""
         with self.db.read() as session:
             return self._describe(self._row(session, name, version), history=True, session=session)
+
+    def settings(self, name: str) -> dict:
+        """The newest version's settings and entry script as a job uses them (values included)."""
+        with self.db.read() as session:
+            row = self._row(session, name, None)
+            return {"name": row.name, "version": row.version, "settings": row.settings.get("settings", {}),
+                    "entry_script": row.settings.get("entry_script"),
+                    "model": f"{row.model_version.model.name}:{row.model_version.version}"}
 
     def list(self) -> dict:
         with self.db.read() as session:
@@ -82,7 +91,7 @@ class BatchEndpointStore:
 
     def _describe(self, row: BatchEndpoint, history: bool = False, session: Session | None = None) -> dict:
         described = {"name": row.name, "version": row.version, "model": f"{row.model_version.model.name}:"
-                     f"{row.model_version.version}", "settings": row.settings.get("settings", {}),
+                     f"{row.model_version.version}", "settings": _shown(row.settings.get("settings", {})),
                      "entry_script": row.settings.get("entry_script"), "description": row.description,
                      "created_time": iso(row.created_time), "created_by": row.created_by}
         if history and session is not None:
@@ -100,3 +109,7 @@ def check_name(name: str) -> None:
     if not isinstance(name, str) or not NAME_RE.fullmatch(name):
         raise InvalidInput(f"Invalid batch endpoint name {name!r}: use 1-128 letters, digits, '.', '_' or '-', "
                            "starting with a letter or digit.")
+
+
+def _shown(settings: dict) -> dict:
+    return {**settings, "env_vars": sorted(settings.get("env_vars") or {})}

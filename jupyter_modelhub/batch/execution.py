@@ -216,19 +216,20 @@ def _publish_notebook(folder: Path, plan: dict) -> str:
 def stop_kernel(folder: Path) -> None:
     """Stop the job's kernel if it still runs (papermill starts it in a session of its own)."""
     try:
-        pid = int((folder / "kernel.pid").read_text())
+        pid, _, connection = (folder / "kernel.pid").read_text().partition(" ")
+        pid = int(pid)
     except (OSError, ValueError):
         return
     try:
         import psutil
 
         process = psutil.Process(pid)
-        if "ipykernel" not in " ".join(process.cmdline()):
+        if not connection or connection not in process.cmdline():  # that kernel, not a pid reused since
             return
         for child in process.children(recursive=True):
             child.kill()
         os.kill(pid, signal.SIGKILL)
-    except (ImportError, OSError, Exception):
+    except Exception:  # already gone, or not ours to stop
         return
 
 

@@ -34,7 +34,7 @@ class JobRun:
         self.dir = Path(job_dir)
         self.plan = json.loads((self.dir / "job.json").read_text())
         self.settings = self.plan["settings"]
-        (self.dir / "kernel.pid").write_text(str(os.getpid()))  # a cancel stops this kernel too
+        (self.dir / "kernel.pid").write_text(f"{os.getpid()} {_connection_file()}")  # a cancel stops it too
         self.records: dict[int, dict] = {int(k): v for k, v in self.plan.get("reused", {}).items()}
         self.client = None
         self.started = time.monotonic()
@@ -288,6 +288,15 @@ class JobRun:
         finally:
             partial.unlink(missing_ok=True)
         return str(target)
+
+
+def _connection_file() -> str:
+    try:
+        from ipykernel.connect import get_connection_file
+
+        return get_connection_file()
+    except Exception:  # not in a kernel (a test calls JobRun directly)
+        return ""
 
 
 def _final(record: dict) -> bool:

@@ -42,9 +42,9 @@ class BatchService:
         endpoint = None
         target = request.pop("model", None) or ""
         if request.get("endpoint"):
-            endpoint = self.endpoints.get(request.pop("endpoint"))
+            endpoint = self.endpoints.settings(request.pop("endpoint"))
         elif target and ":" not in target and "@" not in target and self._is_endpoint(target):
-            endpoint = self.endpoints.get(target)
+            endpoint = self.endpoints.settings(target)
         if endpoint is not None:  # the saved settings, with this request's own on top
             saved = endpoint["settings"]
             request["settings"] = {**saved, **{k: v for k, v in (request.get("settings") or {}).items()

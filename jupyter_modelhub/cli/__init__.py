@@ -13,7 +13,7 @@ import argparse
 import sys
 
 from ..errors import ModelHubError
-from . import endpoints, operations, packaging, registry, server
+from . import batch, endpoints, operations, packaging, registry, server
 from .base import EXIT_CODES, INTERRUPTED, USAGE, CommandError, Commands, Parser, add_common_options, exit_code
 
 # (title in --help, module), in the order --help lists them.
@@ -21,6 +21,7 @@ RESOURCES = [
     ("Models and versions", registry),
     ("Endpoints", endpoints),
     ("Images and environments", packaging),
+    ("Batch scoring", batch),
     ("Operations", operations),
     ("The standalone server", server),
 ]
