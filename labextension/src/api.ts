@@ -53,6 +53,33 @@ export type IPackageRequest = Partial<Schemas['PackageRequest']> & { model: stri
 export type IUpload = Schemas['Upload'];
 export type IRegisterRequest = Partial<Schemas['RegisterRequest']> & { upload_id: string };
 export type IUpdateVersionRequest = Partial<Schemas['UpdateVersionRequest']>;
+/** A batch job: an operation of kind "batch" with its settings, output and mini-batch table. */
+export type IJob = IOperation &
+  Pick<
+    Schemas['Job'],
+    | 'job'
+    | 'model'
+    | 'endpoint'
+    | 'settings'
+    | 'entry_script'
+    | 'inputs'
+    | 'output'
+    | 'output_dir'
+    | 'notebook'
+    | 'notebook_lab_path'
+    | 'summary'
+    | 'resume'
+    | 'mini_batches'
+  >;
+export interface IJobPage {
+  jobs: IJob[];
+  total: number;
+  page: number;
+  per_page: number;
+}
+export type IMiniBatch = Schemas['MiniBatch'];
+export type IBatchEndpoint = Schemas['BatchEndpoint'];
+export type IBatchEndpointList = Schemas['BatchEndpointList'];
 export type EndpointState = 'healthy' | 'failed' | 'updating' | 'stopped';
 
 export type OperationStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -162,6 +189,9 @@ export interface IModelHubClient {
   listImages(): Promise<IImageList>;
   packageVersion(request: IPackageRequest): Promise<IOperation>;
   listEnvironments(): Promise<IEnvironmentList>;
+  listBatchEndpoints(): Promise<IBatchEndpointList>;
+  listJobs(perPage?: number): Promise<IJobPage>;
+  getJob(id: number): Promise<IJob>;
   listOperations(query?: IListOperationsQuery): Promise<IOperationList>;
   getOperation(id: number): Promise<IOperation>;
   operationLog(id: number, tail?: number): Promise<string>;
@@ -305,6 +335,20 @@ export class ModelHubClient implements IModelHubClient {
 
   listEnvironments(): Promise<IEnvironmentList> {
     return this.get('environments');
+  }
+
+  listBatchEndpoints(): Promise<IBatchEndpointList> {
+    return this.get('batch-endpoints');
+  }
+
+  /** The newest batch jobs (without their mini-batch tables). */
+  listJobs(perPage = 10): Promise<IJobPage> {
+    return this.get('jobs' + queryString({ per_page: perPage }));
+  }
+
+  /** One job with its per-mini-batch table. */
+  getJob(id: number): Promise<IJob> {
+    return this.get(`jobs/${id}`);
   }
 
   listOperations(query: IListOperationsQuery = {}): Promise<IOperationList> {

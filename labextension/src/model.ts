@@ -1,6 +1,6 @@
 /**
  * The Model Hub panel's state: one model per section (Models, Endpoints,
- * Activity, Images, Environments), each with its own signal, and the one
+ * Activity, Images, Environments, Batch), each with its own signal, and the one
  * poll that keeps them fresh.
  *
  * The poll (`@lumino/polling`) reads the events feed. Each round reloads only
@@ -18,6 +18,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import type { IModelHubClient, IOperation, OperationLink } from './api';
 import { ACTIVITY_INTERVAL, ActivityModel } from './components/activity/model';
+import { BatchModel } from './components/batch/model';
 import { ENDPOINT_INTERVAL, EndpointsModel } from './components/endpoints/model';
 import { EnvironmentsModel } from './components/environments/model';
 import { ImagesModel } from './components/images/model';
@@ -41,6 +42,7 @@ export class ModelHubModel {
     this.activity = new ActivityModel(client);
     this.images = new ImagesModel(client);
     this.environments = new EnvironmentsModel(client);
+    this.batch = new BatchModel(client);
     this.models.onOperation = operation => this.activity.remember(operation);
     this.models.onChanged = what => this._reloadAfterAction(what);
     this.activity.ended.connect(this._onOperationEnded, this);
@@ -59,6 +61,7 @@ export class ModelHubModel {
   readonly activity: ActivityModel;
   readonly images: ImagesModel;
   readonly environments: EnvironmentsModel;
+  readonly batch: BatchModel;
 
   /** Emitted when the panel-wide state (the connection error) changes. */
   get changed(): ISignal<this, void> {
@@ -113,6 +116,9 @@ export class ModelHubModel {
     if (this.environments.expanded) {
       void this.environments.reload();
     }
+    if (this.batch.expanded) {
+      void this.batch.reload();
+    }
     return this.models.reload();
   }
 
@@ -166,7 +172,7 @@ export class ModelHubModel {
     }
     this._isDisposed = true;
     this._poll.dispose();
-    for (const section of [this.models, this.endpoints, this.activity, this.images, this.environments]) {
+    for (const section of [this.models, this.endpoints, this.activity, this.images, this.environments, this.batch]) {
       section.dispose();
     }
     Signal.clearData(this);
@@ -203,6 +209,9 @@ export class ModelHubModel {
     if (first && this.environments.expanded) {
       work.push(this.environments.reload());
     }
+    if (this.batch.expanded && (first || kinds.has('operation') || this.batch.activeCount > 0)) {
+      work.push(this.batch.reload());
+    }
     await Promise.all(work);
   }
 
@@ -226,6 +235,9 @@ export class ModelHubModel {
     }
     if (operation.kind === 'convert') {
       void this.models.reload();
+    }
+    if (operation.kind === 'batch') {
+      void this.batch.reload();
     }
   }
 

@@ -134,6 +134,14 @@ function fakeClient() {
       client.calls.push(['listImages']);
       return { images: [] };
     },
+    async listBatchEndpoints() {
+      client.calls.push(['listBatchEndpoints']);
+      return { batch_endpoints: [] };
+    },
+    async listJobs() {
+      client.calls.push(['listJobs']);
+      return { jobs: client.jobs ?? [], total: 0, page: 1, per_page: 10 };
+    },
     async listEnvironments() {
       client.calls.push(['listEnvironments']);
       return { environments: [] };
@@ -213,9 +221,22 @@ test('first round learns the event position and loads every section; later round
   assert.equal(count(client, 'listModels'), 2);
   assert.equal(count(client, 'listOperations'), 4);
 
+  // The Batch section, once open, reloads with operation events only.
+  hub.batch.toggle();
+  await flush();
+  const jobs = count(client, 'listJobs');
+  assert.equal(jobs, 1);
+  client.newEvents = [];
+  await hub.pollOnce();
+  assert.equal(count(client, 'listJobs'), jobs);
+  client.lastId = 11;
+  client.newEvents = [{ id: 11, time: '', kind: 'operation', model: 'scorer:1', version: null, operation: 2 }];
+  await hub.pollOnce();
+  assert.equal(count(client, 'listJobs'), jobs + 1);
+
   // A deploy: the endpoints.
-  client.lastId = 10;
-  client.newEvents = [{ id: 10, time: '', kind: 'deployed', model: 'churn', version: 1 }];
+  client.lastId = 12;
+  client.newEvents = [{ id: 12, time: '', kind: 'deployed', model: 'churn', version: 1 }];
   client.endpoints = [endpoint('scoring')];
   await hub.pollOnce();
   assert.equal(count(client, 'listEndpoints'), 2);

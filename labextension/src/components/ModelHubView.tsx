@@ -8,6 +8,7 @@ import { UseSignal, refreshIcon } from '@jupyterlab/ui-components';
 
 import type { ModelHubModel } from '../model';
 import { ActivitySection } from './activity';
+import { BatchSection } from './batch';
 import { EndpointsSection } from './endpoints';
 import { EnvironmentsSection } from './environments';
 import { ImagesSection } from './images';
@@ -47,7 +48,7 @@ export function ModelHubView(props: { hub: ModelHubModel }): React.ReactElement 
       <ActivitySection activity={hub.activity} onReveal={hub.reveal} />
       <ImagesSection images={hub.images} />
       <EnvironmentsSection environments={hub.environments} />
-      {/* The Batch section goes here: see components/batch/README.md. */}
+      <BatchSection batch={hub.batch} />
     </div>
   );
 }

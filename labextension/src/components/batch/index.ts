@@ -1,0 +1,2 @@
+export { BatchModel } from './model';
+export { BatchSection } from './BatchSection';
