@@ -9,6 +9,7 @@ JupyterLab does (``--context`` and entry scripts must be under it).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -63,8 +64,11 @@ def docker_server(tmp_path_factory, docker_client):  # noqa: F811
 
 
 @pytest.fixture(scope="module")
-def quickstart(hub_server):
-    return execute(QUICKSTART, hub_server)
+def quickstart(tmp_path_factory):
+    # the local base image: with an engine the quickstart builds a real image, and none can be pulled here
+    server = ServerProcess(tmp_path_factory.mktemp("quickstart"), args=[f"--Packager.base_image={BASE_IMAGE}"])
+    yield (*execute(QUICKSTART, server), server)
+    server.stop()
 
 
 @pytest.mark.timeout(600)
@@ -77,11 +81,11 @@ def test_notebook_runs_without_errors(notebook, request):
 
 
 @pytest.mark.timeout(400)
-def test_quickstart_runs_in_about_a_minute_and_leaves_the_registry_as_it_describes(quickstart, hub_server):
-    executed, folder, seconds = quickstart
+def test_quickstart_runs_in_about_a_minute_and_leaves_the_registry_as_it_describes(quickstart):
+    executed, folder, seconds, server = quickstart
     assert errors_in(executed) == []
     assert seconds < 180, f"the quickstart took {seconds:.0f} s"
-    hub = hub_server.client()
+    hub = server.client()
     production = hub.version("churn@production")
     assert production["ref"] == "churn:2" and production["derived_from"] == "churn:1"
     assert production["tags"] == {"stage": "prod", "team": "growth"}
@@ -93,7 +97,7 @@ def test_quickstart_runs_in_about_a_minute_and_leaves_the_registry_as_it_describ
 
 
 def test_quickstart_packages_or_writes_the_build_context_and_says_which(quickstart):
-    executed, folder, _ = quickstart
+    executed, folder, _, _ = quickstart
     text = text_of(executed)
     try:
         from jupyter_modelhub.packaging.builder import engine
@@ -114,7 +118,10 @@ def test_quickstart_packages_or_writes_the_build_context_and_says_which(quicksta
 def test_make_demo_stops_what_it_started_and_says_so(tmp_path):
     shutil.copy(QUICKSTART, tmp_path / QUICKSTART.name)
     env = {k: v for k, v in os.environ.items() if k not in ("MODELHUB_URL", "MODELHUB_TOKEN")}
-    env.update(JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), JUPYTER_DATA_DIR=str(tmp_path / "data"))
+    env.update(JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), JUPYTER_DATA_DIR=str(tmp_path / "data"),
+               JUPYTER_CONFIG_DIR=str(tmp_path / "config"))
+    (tmp_path / "config").mkdir()  # a user's Jupyter config reaches the demo's server: here, the local base image
+    (tmp_path / "config" / "jupyter_server_config.json").write_text(json.dumps({"Packager": {"base_image": BASE_IMAGE}}))
     run = subprocess.run([sys.executable, str(NOTEBOOK_DIR / "run.py"), str(tmp_path / QUICKSTART.name)],
                          env=env, capture_output=True, text=True, timeout=380)
     out = run.stdout
