@@ -215,6 +215,17 @@ def test_bad_request_lines_get_a_400_and_the_connection_closes(connect, garbage)
     assert client.closed_by_server()
 
 
+def test_an_upgrade_request_is_answered_over_http_1_1(connect):
+    client = connect()  # as curl --http2 asks on plain HTTP
+    client.send(get("/", "Connection: Upgrade, HTTP2-Settings", "Upgrade: h2c", "HTTP2-Settings: AAMAAABkAAQAAP__"))
+    status, _, body = client.answer()
+    assert status == 200 and body == b"Healthy\n"
+    with_body = connect()
+    with_body.send(post(b'{"data": []}', "Connection: Upgrade", "Upgrade: h2c"))
+    status, _, body = with_body.answer()
+    assert status == 400 and "Upgrade" in json.loads(body)["message"]
+
+
 def test_oversized_headers_get_431(connect):
     client = connect()
     client.send(b"GET / HTTP/1.1\r\nHost: test\r\nX-Big: " + b"a" * 70000 + b"\r\n\r\n")

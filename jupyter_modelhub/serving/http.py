@@ -119,10 +119,6 @@ class Request:
     def uri(self) -> str:
         return self.url.decode("latin-1")
 
-    @property
-    def client(self) -> str:
-        return self.connection.client
-
     def respond(self, status: int, body: bytes, content_type: bytes = JSON, headers: dict | None = None,
                 close: bool = False) -> bool:
         """Answer; False when it was answered already or the client has gone."""
@@ -305,6 +301,12 @@ class Connection(asyncio.Protocol):
         self.pending.append(request)
         self.application.headers_received(request)
         length = int(request.length) if request.length.strip().isdigit() else 0
+        if parser.should_upgrade() and (length or request.header(b"transfer-encoding")):
+            # httptools hands what follows the headers of an Upgrade request to the new protocol,
+            # body and all; there is no other protocol here, so such a body cannot be read.
+            self.refuse(400, "Upgrade is not supported here, and a request asking for it cannot have a body: "
+                             "send it without the Upgrade header.")
+            raise _Refused
         if length > self.max_bytes:
             request.too_large = True
         expects = request.expect.lower() == b"100-continue"

@@ -280,7 +280,7 @@ async def serve(options, sockets: list, metrics: Metrics, worker: int = 0, worke
         await listen()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, runtime.begin_shutdown)
-    timers = [_every(loop, 0.25, runtime.request_log.flush), _every(loop, 1.0, runtime.sweep)]
+    timers = [Repeating(loop, 0.25, runtime.request_log.flush), Repeating(loop, 1.0, runtime.sweep)]
     try:
         await runtime.load()
     except Exception as exc:
@@ -304,7 +304,7 @@ async def serve(options, sockets: list, metrics: Metrics, worker: int = 0, worke
     return 0
 
 
-class _every:
+class Repeating:
     """Call ``function`` every ``seconds`` on the loop until stopped."""
 
     def __init__(self, loop, seconds: float, function):
