@@ -299,3 +299,15 @@ def test_a_client_that_leaves_while_its_request_is_scored_is_logged_499(tmp_path
         assert server.terminate() == 0  # nothing is left counted in flight
     finally:
         server.stop()
+
+
+def test_request_durations_are_measured_finer_than_the_loop_clock(server, connect, model):
+    """uvloop's clock moves in milliseconds: the access log and the latency histogram use a finer one."""
+    client = connect()
+    for row in range(10):
+        client.send(post(body_of(model, row), "X-Probe: durations"))
+        assert client.answer()[0] == 200
+    lines = server.wait_for(lambda: [line for line in server.stdout if '"POST /score" 200 ' in line][-10:] or None,
+                            10, "access log lines")
+    durations = [line.rsplit(" ", 1)[-1] for line in lines]
+    assert any(not duration.endswith(".00ms") for duration in durations), durations

@@ -432,7 +432,7 @@ class Host:
 
     def sweep(self) -> None:
         """Once a second: clients too slow to send their request (408), idle keep-alive connections."""
-        now = asyncio.get_running_loop().time()
+        now = time.monotonic()  # the clock of serving.http's request times
         for connection in list(self.connections):
             connection.sweep(now)
         self.sweeper = asyncio.get_running_loop().call_later(1.0, self.sweep)

@@ -181,7 +181,7 @@ class Connection(asyncio.Protocol):
         self.lost = False
         self.paused = False
         self.writable = True
-        self.last_active = self.loop.time()
+        self.last_active = time.monotonic()
         self.linger: asyncio.TimerHandle | None = None
 
     # -- asyncio ----------------------------------------------------------------------------
@@ -201,7 +201,7 @@ class Connection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self.closing:
             return  # what a closing connection still sends is not read
-        self.last_active = self.loop.time()
+        self.last_active = time.monotonic()
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -258,7 +258,7 @@ class Connection(asyncio.Protocol):
     def on_message_begin(self) -> None:
         if self.closing:
             raise _Refused  # nothing after a request that closes the connection is read
-        self.parsing = Request(self, self.loop.time())
+        self.parsing = Request(self, time.monotonic())
         self.header_bytes = 0
 
     def on_url(self, url: bytes) -> None:
@@ -379,7 +379,7 @@ class Connection(asyncio.Protocol):
             self.paused = False
             if self.writable:
                 transport.resume_reading()
-        self.last_active = self.loop.time()
+        self.last_active = time.monotonic()
 
     def shutdown(self) -> None:
         """Close after the last answer: send FIN, drop what the client still sends for a moment
@@ -401,7 +401,7 @@ class Connection(asyncio.Protocol):
         request = self.parsing
         self.parsing = None
         if request is None or request.answered or request not in self.pending:
-            request = Request(self, self.loop.time())
+            request = Request(self, time.monotonic())
             self.pending.append(request)
         request.complete = True
         request.chunks = []

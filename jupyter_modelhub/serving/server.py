@@ -25,6 +25,7 @@ import logging
 import signal
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from time import monotonic
 
 import orjson
 
@@ -194,7 +195,7 @@ class Runtime:
         if request.answered:
             return
         request.respond(status, body, content_type, headers)
-        self.request_log.record(request, self.loop.time() - request.started)
+        self.request_log.record(request, monotonic() - request.started)
         self.request_done()
 
     def fail(self, request, error: ServingError) -> None:
@@ -209,13 +210,13 @@ class Runtime:
 
     def disconnected(self, request) -> None:
         """A request whose client went away before its answer: logged as 499, no longer in flight."""
-        self.request_log.record(request, self.loop.time() - request.started)
+        self.request_log.record(request, monotonic() - request.started)
         self.request_done()
 
     def refused(self, request) -> None:
         """What the connection answered itself (a request it could not parse, or too slow to come)."""
         request.route = handlers.NOT_FOUND
-        self.request_log.record(request, self.loop.time() - request.started)
+        self.request_log.record(request, monotonic() - request.started)
 
     def failed(self, exc: BaseException) -> None:
         log.error("unexpected error reading a request", exc_info=exc)
@@ -229,7 +230,7 @@ class Runtime:
 
     def sweep(self) -> None:
         """Once a second: requests too slow to arrive (408) and idle keep-alive connections."""
-        now = self.loop.time()
+        now = monotonic()
         for connection in list(self.connections):
             connection.sweep(now)
 
