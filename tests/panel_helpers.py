@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 import requests
 
 REPO = Path(__file__).resolve().parents[1]
@@ -55,6 +56,31 @@ def missing_prerequisites() -> list[str]:
             "(cd labextension && jlpm install && jlpm build:prod)"
         )
     return missing
+
+
+def require_prerequisites() -> None:
+    """Skip with the reasons when Chromium, Playwright or the built labextension is missing; fail under CI."""
+    missing = missing_prerequisites()
+    if missing:
+        reason = "browser test of the Model Hub panel cannot run: " + "; ".join(missing)
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
+def lab_fixture(*args: str):
+    """A pytest fixture: a JupyterLab server started with ``args`` for one test, stopped after it."""
+
+    @pytest.fixture
+    def lab(tmp_path_factory) -> LabServer:
+        require_prerequisites()
+        server = start_lab(tmp_path_factory.mktemp("lab"), args=args)
+        try:
+            yield server
+        finally:
+            server.stop()
+
+    return lab
 
 
 def free_port() -> int:
@@ -159,6 +185,19 @@ class LabServer:
 
     def get(self, path: str, **params) -> requests.Response:
         return self.session.get(self.api + path, params=params, headers=self._headers(), timeout=30)
+
+    def wait_ended(self, path: str, timeout: float = 180) -> dict:
+        """GET ``path`` (an operation or a job) until it is no longer active; its last state."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            state = self.get(path).json()
+            if not state["active"]:
+                return state
+            try:  # a pause between asks that ends early if the server exits
+                self.process.wait(timeout=0.5)
+            except subprocess.TimeoutExpired:
+                pass
+        raise AssertionError(f"{path} was still active after {timeout} s")
 
     def post(self, path: str, body: dict | None = None) -> requests.Response:
         return self.session.post(

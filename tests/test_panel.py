@@ -18,15 +18,12 @@ except under CI (``CI`` set), where it fails.
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
 
 from operation_helpers import StallingIndex
-from panel_helpers import (
-    CHROMIUM, CHROMIUM_ARGS, LabServer, missing_prerequisites, screenshot, start_lab,
-)
+from panel_helpers import LabServer, chromium_page, lab_fixture, screenshot
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -37,40 +34,13 @@ CONVERT_TIMEOUT = 30_000  # converting to ONNX checks equivalence and times both
 DEPLOY_TIMEOUT = 120_000  # building an isolated environment with uv, then starting the endpoint
 
 
-def _require_prerequisites() -> None:
-    missing = missing_prerequisites()
-    if missing:
-        reason = "browser test of the Model Hub panel cannot run: " + "; ".join(missing)
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-
-
-@pytest.fixture
-def lab(tmp_path_factory) -> LabServer:
-    _require_prerequisites()
-    server = start_lab(tmp_path_factory.mktemp("lab"))
-    try:
-        yield server
-    finally:
-        server.stop()
+lab = lab_fixture()
 
 
 @pytest.fixture
 def browser_page(lab):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 800})
-            page = context.new_page()
-            page.set_default_timeout(UI_TIMEOUT)
-            errors: list[str] = []  # uncaught exceptions in the page, checked at the end
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            yield page, errors
-        finally:
-            browser.close()
+    with chromium_page(UI_TIMEOUT) as (page, errors):
+        yield page, errors
 
 
 def test_model_hub_panel(lab: LabServer, browser_page) -> None:

@@ -7,27 +7,8 @@ same words as the route that would refuse.
 
 from __future__ import annotations
 
-import json
-
-import pytest
 from conftest import tar_bytes
-
-
-@pytest.fixture
-def api(jp_fetch):
-    async def call(method: str, path: str, body=None, raw: bytes | None = None, headers=None, **params):
-        kwargs = {"method": method, "raise_error": False, "headers": headers or {}}
-        if raw is not None:
-            kwargs["body"] = raw
-        elif body is not None:
-            kwargs["body"] = json.dumps(body)
-        elif method in ("POST", "PUT", "PATCH"):
-            kwargs["body"] = b""
-        response = await jp_fetch("modelhub", "api", *path.split("/"), params=params, **kwargs)
-        text = response.body.decode() if response.body else ""
-        return response.code, (json.loads(text) if text else None)
-
-    return call
+from test_api import api  # noqa: F401  (a fixture: REST calls on the in-process server)
 
 
 async def register(api, name: str, files: dict[str, bytes], **fields) -> dict:

@@ -9,42 +9,23 @@ Needs Chromium and the built labextension (skipped without them, failed under CI
 from __future__ import annotations
 
 import re
-import subprocess
-import time
 
 import pytest
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 
-from panel_helpers import LabServer, chromium_page, open_panel, screenshot, start_lab
-from test_panel_console import _require_prerequisites
+from panel_helpers import LabServer, chromium_page, lab_fixture, open_panel, screenshot
 
 pytestmark = pytest.mark.timeout(300)
 
 
-@pytest.fixture
-def lab(tmp_path_factory) -> LabServer:
-    _require_prerequisites()
-    server = start_lab(tmp_path_factory.mktemp("lab"))
-    try:
-        yield server
-    finally:
-        server.stop()
+lab = lab_fixture()
 
 
-def _run_job(lab: LabServer, body: dict, timeout: float = 180) -> dict:
+def _run_job(lab: LabServer, body: dict) -> dict:
     response = lab.post("jobs", body)
     assert response.status_code == 202, response.text
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = lab.get(f"jobs/{response.json()['id']}").json()
-        if not job["active"]:
-            return job
-        try:  # a pause between asks that ends early if the server exits
-            lab.process.wait(timeout=0.5)
-        except subprocess.TimeoutExpired:
-            pass
-    raise AssertionError(f"job {response.json()['id']} did not end within {timeout} s")
+    return lab.wait_ended(f"jobs/{response.json()['id']}")
 
 
 def test_batch_section_with_a_finished_and_a_failed_job(lab: LabServer) -> None:
@@ -56,7 +37,8 @@ def test_batch_section_with_a_finished_and_a_failed_job(lab: LabServer) -> None:
     (root / "good.csv").write_text("a,b,c,d\n" + "\n".join(",".join(map(str, row)) for row in X[:20]) + "\n")
     (root / "bad.csv").write_text("a,b\n1,2\n")
     good = _run_job(lab, {"model": "scorer:1", "inputs": [str(root / "good.csv")]})
-    bad = _run_job(lab, {"model": "scorer:1", "inputs": [str(root / "bad.csv")], "settings": {"error_threshold": 0}})
+    bad = _run_job(lab, {"model": "scorer:1", "inputs": [str(root / "bad.csv")],
+                         "settings": {"error_threshold": 0}})
     assert (good["status"], bad["status"]) == ("succeeded", "failed")
 
     with chromium_page() as (page, errors):

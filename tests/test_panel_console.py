@@ -14,18 +14,16 @@ where they fail. The image build needs a Docker engine with the local base image
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import time
 
 import joblib
 import pytest
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 
+from docker_helpers import docker_client  # noqa: F401  (a fixture)
 from panel_helpers import (
-    LabServer, chromium_page, missing_prerequisites, open_panel, screenshot, start_lab, use_theme,
+    LabServer, chromium_page, lab_fixture, open_panel, require_prerequisites, screenshot, start_lab, use_theme,
 )
 
 pytestmark = pytest.mark.timeout(300)
@@ -35,36 +33,7 @@ CONVERT = 60_000  # ms: a conversion checks equivalence and times both models
 X, y = make_classification(120, 4, random_state=0)
 
 
-def _require_prerequisites() -> None:
-    missing = missing_prerequisites()
-    if missing:
-        reason = "browser test of the Model Hub panel cannot run: " + "; ".join(missing)
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-
-
-@pytest.fixture
-def lab(tmp_path_factory) -> LabServer:
-    _require_prerequisites()
-    server = start_lab(tmp_path_factory.mktemp("lab"), args=("--ModelConverter.timing_budget=0.1",))
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-def _wait_operation(lab: LabServer, operation_id: int, timeout: float = 120) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        operation = lab.get(f"operations/{operation_id}").json()
-        if not operation["active"]:
-            return operation
-        try:  # a pause between asks that ends early if the server exits
-            lab.process.wait(timeout=0.5)
-        except subprocess.TimeoutExpired:
-            pass
-    raise AssertionError(f"operation {operation_id} did not end within {timeout} s")
+lab = lab_fixture("--ModelConverter.timing_budget=0.1")
 
 
 def test_version_detail_actions_compare_and_context_menu(lab: LabServer) -> None:
@@ -74,7 +43,7 @@ def test_version_detail_actions_compare_and_context_menu(lab: LabServer) -> None
     client.register("scorer", LogisticRegression().fit(X, y), sample=X[:3], tags={"team": "growth"})
     started = lab.post("models/scorer/versions/1/convert")
     assert started.status_code == 202, started.text
-    assert _wait_operation(lab, started.json()["id"])["status"] == "succeeded"  # scorer:2, onnx
+    assert lab.wait_ended(f"operations/{started.json()['id']}")["status"] == "succeeded"  # scorer:2, onnx
     lab.set_alias("scorer", "production", 2)
     refused = lab.session.delete(lab.api + "models/scorer/versions/2", headers=lab._headers())
     assert refused.status_code == 409  # what the panel must say before anyone clicks
@@ -152,6 +121,24 @@ def test_version_detail_actions_compare_and_context_menu(lab: LabServer) -> None
         expect(table.locator('tr[data-group="Tags"][data-key="equivalence"] td')).to_have_text(["", "passed"])
         expect(table.locator('tr[data-key="equivalence.passed"] td')).to_have_text(["", "true"])
         screenshot(page, "compare")
+
+        # The keyboard works: a model folds and opens with Enter, a version's details open with Enter.
+        toggle = scorer.locator(".jp-ModelHub-modelButton")
+        toggle.focus()
+        page.keyboard.press("Enter")
+        expect(toggle).to_have_attribute("aria-expanded", "false")
+        page.keyboard.press("Enter")
+        expect(toggle).to_have_attribute("aria-expanded", "true")
+        scorer.get_by_role("button", name="Details of scorer:2").focus()
+        page.keyboard.press("Enter")
+        expect(page.locator(".lm-TabBar-tab.lm-mod-current", has_text="scorer:2")).to_be_visible()
+        # Every control of the panel and the detail views has a name a screen reader can say.
+        unnamed = page.evaluate("""() => Array.from(document.querySelectorAll(
+            '.jp-ModelHub-panel :is(button, input, select, textarea, a), '
+            + '.jp-ModelHub-detail :is(button, input, select, textarea, a)'))
+          .filter(el => !(el.getAttribute('aria-label') || el.textContent.trim() || (el.labels && el.labels.length)))
+          .map(el => el.outerHTML.slice(0, 160))""")
+        assert unnamed == [], unnamed
 
         # The same in the dark theme: the panel follows JupyterLab's theme variables.
         use_theme(page, "JupyterLab Dark")
@@ -250,7 +237,7 @@ def test_images_and_environments_sections_with_a_real_build(lab_with_docker: Lab
     client = lab.client()
     client.register("scorer", LogisticRegression().fit(X, y), sample=X[:3])
     started = lab.post("models/scorer/versions/1/convert")
-    assert _wait_operation(lab, started.json()["id"])["status"] == "succeeded"
+    assert lab.wait_ended(f"operations/{started.json()['id']}")["status"] == "succeeded"
     with chromium_page() as (page, errors):
         panel = open_panel(page, lab)
         images = panel.get_by_role("region", name="Images")
@@ -279,15 +266,12 @@ def test_images_and_environments_sections_with_a_real_build(lab_with_docker: Lab
 
 @pytest.fixture
 def lab_with_docker(tmp_path_factory, docker_client) -> LabServer:
-    _require_prerequisites()
     from docker_helpers import BASE_IMAGE
 
+    require_prerequisites()
     server = start_lab(tmp_path_factory.mktemp("lab"), args=(
         f"--Packager.base_image={BASE_IMAGE}", "--ModelConverter.timing_budget=0.1"))
     try:
         yield server
     finally:
         server.stop()
-
-
-from docker_helpers import docker_client  # noqa: E402,F401  (a fixture)

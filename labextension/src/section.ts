@@ -122,12 +122,25 @@ export abstract class ListSection<T> extends SectionModel {
     return changed;
   }
 
+  /** Whether the item `key` shows its details (an image's build report, an environment's lock). */
+  isOpen(key: string | number): boolean {
+    return this._open.has(key);
+  }
+
+  toggleOpen(key: string | number): void {
+    if (!this._open.delete(key)) {
+      this._open.add(key);
+    }
+    this.emit();
+  }
+
   protected onOpened(): void {
     void this.reload();
   }
 
   protected abstract fetch(): Promise<T>;
 
+  private _open = new Set<string | number>();
   private _data: T | null = null;
   private _error: string | null = null;
   private _seq = 0;

@@ -2,20 +2,12 @@
 import * as React from 'react';
 
 import type { IMiniBatch } from '../../api';
+import { TableHead } from '../shared';
 
 export function MiniBatchTable(props: { job: number; rows: IMiniBatch[] }): React.ReactElement {
   return (
     <table className="jp-ModelHub-table jp-ModelHub-miniBatches" aria-label={`Mini-batches of job ${props.job}`}>
-      <thead>
-        <tr>
-          <th scope="col">#</th>
-          <th scope="col">status</th>
-          <th scope="col">files</th>
-          <th scope="col">rows</th>
-          <th scope="col">s</th>
-          <th scope="col">error</th>
-        </tr>
-      </thead>
+      <TableHead columns={['#', 'status', 'files', 'rows', 's', 'error']} />
       <tbody>
         {props.rows.map(row => (
           <tr key={row.index} className={`jp-mod-${row.status}`} data-status={row.status}>

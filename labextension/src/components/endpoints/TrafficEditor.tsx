@@ -7,6 +7,7 @@
 import * as React from 'react';
 
 import type { IEndpoint, ITrafficRequest } from '../../api';
+import { TableHead } from '../shared';
 import { EndpointsModel } from './model';
 
 export function TrafficEditor(props: {
@@ -41,12 +42,7 @@ export function TrafficEditor(props: {
   return (
     <form className="jp-ModelHub-traffic-editor" aria-label={`Traffic of ${endpoint.name}`} onSubmit={submit}>
       <table className="jp-ModelHub-table">
-        <thead>
-          <tr>
-            <th scope="col">deployment</th>
-            <th scope="col">live traffic (%)</th>
-          </tr>
-        </thead>
+        <TableHead columns={['deployment', 'live traffic (%)']} />
         <tbody>
           {endpoint.deployments.map(d => (
             <tr key={d.name}>

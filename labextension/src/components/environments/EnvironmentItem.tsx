@@ -10,7 +10,7 @@ export function EnvironmentItem(props: {
   environment: IEnvironment;
 }): React.ReactElement {
   const { environments, environment } = props;
-  const open = environments.isLockOpen(environment.ref);
+  const open = environments.isOpen(environment.ref);
   return (
     <li className="jp-ModelHub-environment" data-environment={environment.ref}>
       <div className="jp-ModelHub-imageHeader">
@@ -30,7 +30,7 @@ export function EnvironmentItem(props: {
           className="jp-ModelHub-link"
           aria-expanded={open}
           aria-label={`${open ? 'Hide' : 'Show'} the lock of ${environment.ref}`}
-          onClick={() => environments.toggleLock(environment.ref)}
+          onClick={() => environments.toggleOpen(environment.ref)}
         >
           {open ? 'hide lock' : `${environment.lock.length} locked packages`}
         </button>

@@ -1,7 +1,7 @@
 /**
  * State of the Environments section: the locked environments (pip
  * requirements, Python version and base image, identified by the hash of
- * their lock), and which one's lock is open. Reloaded when the section is
+ * their lock; `isOpen(ref)`: its lock is shown). Reloaded when the section is
  * opened and when a deploy or build ends (either may lock one).
  */
 import type { IEnvironment, IEnvironmentList, IModelHubClient } from '../../api';
@@ -19,20 +19,7 @@ export class EnvironmentsModel extends ListSection<IEnvironmentList> {
     return this.data?.environments ?? [];
   }
 
-  isLockOpen(ref: string): boolean {
-    return this._open.has(ref);
-  }
-
-  toggleLock(ref: string): void {
-    if (!this._open.delete(ref)) {
-      this._open.add(ref);
-    }
-    this.emit();
-  }
-
   protected fetch(): Promise<IEnvironmentList> {
     return this.client.listEnvironments();
   }
-
-  private _open = new Set<string>();
 }

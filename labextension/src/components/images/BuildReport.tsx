@@ -3,6 +3,7 @@ import * as React from 'react';
 
 import type { IImage } from '../../api';
 import { formatSize } from '../../format';
+import { TableHead } from '../shared';
 
 interface IStep {
   stage?: string;
@@ -22,14 +23,7 @@ export function BuildReport(props: { image: IImage }): React.ReactElement {
         Built in {report.seconds ?? '?'} s: {report.reused ?? 0} steps reused, {report.rebuilt ?? 0} layers rebuilt.
       </p>
       <table className="jp-ModelHub-table" aria-label={`Build report of ${props.image.tag}`}>
-        <thead>
-          <tr>
-            <th scope="col">stage</th>
-            <th scope="col">step</th>
-            <th scope="col">cache</th>
-            <th scope="col">size</th>
-          </tr>
-        </thead>
+        <TableHead columns={['stage', 'step', 'cache', 'size']} />
         <tbody>
           {steps.map((step, i) => (
             <tr key={i} className={step.reused ? 'jp-mod-reused' : 'jp-mod-rebuilt'}>

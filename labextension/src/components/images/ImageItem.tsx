@@ -10,7 +10,7 @@ import { ImagesModel } from './model';
 export function ImageItem(props: { images: ImagesModel; image: IImage }): React.ReactElement {
   const { images, image } = props;
   const opener = useOpener();
-  const open = images.isReportOpen(image.id);
+  const open = images.isOpen(image.id);
   return (
     <li className="jp-ModelHub-image" data-image={image.id} data-tag={image.tag}>
       <div className="jp-ModelHub-imageHeader">
@@ -37,7 +37,7 @@ export function ImageItem(props: { images: ImagesModel; image: IImage }): React.
           className="jp-ModelHub-link jp-ModelHub-reportToggle"
           aria-expanded={open}
           aria-label={`${open ? 'Hide' : 'Show'} the build report of ${image.tag}`}
-          onClick={() => images.toggleReport(image.id)}
+          onClick={() => images.toggleOpen(image.id)}
         >
           {open ? 'hide report' : 'build report'}
         </button>

@@ -1,6 +1,6 @@
 /**
  * State of the Images section: the serving images built by packaging, each
- * with its build report, and which one's report is open. Reloaded when a
+ * with its build report (`isOpen(id)`: its report is shown). Reloaded when a
  * build ends (a "build" operation) and when the section is opened.
  */
 import type { IImage, IImageList, IModelHubClient } from '../../api';
@@ -18,20 +18,7 @@ export class ImagesModel extends ListSection<IImageList> {
     return this.data?.images ?? [];
   }
 
-  isReportOpen(id: number): boolean {
-    return this._open.has(id);
-  }
-
-  toggleReport(id: number): void {
-    if (!this._open.delete(id)) {
-      this._open.add(id);
-    }
-    this.emit();
-  }
-
   protected fetch(): Promise<IImageList> {
     return this.client.listImages();
   }
-
-  private _open = new Set<number>();
 }

@@ -11,7 +11,7 @@ import type { ActionName, IVersion } from '../../api';
 import { absoluteTime, basename, formatSize } from '../../format';
 import type { ModelHubModel } from '../../model';
 import { useOpener } from '../../opener';
-import { ActionButton, Chips, ErrorRetry } from '../shared';
+import { ActionButton, Chips, ErrorRetry, TableHead } from '../shared';
 import { ActionOutcome } from './ActionOutcome';
 import { ACTION_LABELS, actionName, startAction } from './actions';
 import { splitRef } from './model';
@@ -73,14 +73,7 @@ export function VersionDetail(props: {
         <h2>Signature</h2>
         {version.signature ? (
           <table className="jp-ModelHub-table jp-ModelHub-signature" aria-label={`Signature of ${ref}`}>
-            <thead>
-              <tr>
-                <th scope="col">side</th>
-                <th scope="col">name</th>
-                <th scope="col">dtype</th>
-                <th scope="col">shape</th>
-              </tr>
-            </thead>
+            <TableHead columns={['side', 'name', 'dtype', 'shape']} />
             <tbody>
               {(['inputs', 'outputs'] as const).flatMap(side =>
                 (version.signature?.[side] ?? []).map(spec => (
@@ -233,13 +226,7 @@ function Files(props: { hub: ModelHubModel; version: IVersion }): React.ReactEle
     <section aria-label="Files" className="jp-ModelHub-detailSection">
       <h2>Files</h2>
       <table className="jp-ModelHub-table jp-ModelHub-files" aria-label={`Files of ${version.ref}`}>
-        <thead>
-          <tr>
-            <th scope="col">path</th>
-            <th scope="col">size</th>
-            <th scope="col">sha256</th>
-          </tr>
-        </thead>
+        <TableHead columns={['path', 'size', 'sha256']} />
         <tbody>
           {version.files.map(file => (
             <tr key={file.path}>
