@@ -109,6 +109,23 @@ def test_version_detail_actions_compare_and_context_menu(lab: LabServer) -> None
         expect(detail1.locator(".jp-ModelHub-actionResult")).to_have_text(re.compile(r"scorer@staging \u2192 scorer:1"))
         assert lab.get("models/scorer/versions/@staging").json()["version"] == 1
 
+        # Deploy from the detail view: asks the endpoint's name, then the Endpoints section and the
+        # version's lineage show the deployment, and the version can no longer be deleted.
+        page.locator(".lm-TabBar-tab", has_text="scorer:2").click()
+        detail2.get_by_role("button", name="Deploy scorer:2").click()
+        dialog = page.locator(".jp-Dialog")
+        expect(dialog.locator("input")).to_have_value("scorer-ep")
+        dialog.get_by_role("button", name="OK").click()
+        try:
+            expect(detail2.locator(".jp-ModelHub-actionText")).to_have_text(
+                "scorer:2 deployed to scorer-ep (blue).", timeout=60_000)
+            deployed = panel.locator('.jp-ModelHub-endpoint[data-endpoint="scorer-ep"]')
+            expect(deployed.locator(".jp-ModelHub-deploymentRef")).to_have_text("scorer:2", timeout=LIVE)
+            expect(detail2.get_by_role("button", name="Deployment blue of scorer-ep")).to_be_visible(timeout=LIVE)
+            expect(detail2.locator(".jp-ModelHub-usedBy")).to_contain_text("endpoint scorer-ep (deployment blue)")
+        finally:
+            client.undeploy("scorer-ep")
+
         # Compare the two versions: side by side, the rows that differ marked.
         scorer.get_by_role("checkbox", name="Pick scorer:1 to compare").check()
         scorer.get_by_role("checkbox", name="Pick scorer:2 to compare").check()
