@@ -25,6 +25,7 @@ class OutputMap:
         if not contract:
             self.plan = [(i, name, None, None) for i, name in enumerate(own_names)]
             self.specs = list(own)
+            self._set_identity(own)
             return
         if all(spec.name in own_names for spec in contract):
             indexes = [own_names.index(spec.name) for spec in contract]
@@ -36,6 +37,17 @@ class OutputMap:
         self.plan = [(index, spec.name, spec.dtype, len(spec.shape) if spec.shape is not None else None)
                      for index, spec in zip(indexes, contract)]
         self.specs = list(contract)
+        self._set_identity(own)
+
+    def _set_identity(self, own: list[TensorSpec]) -> None:
+        """Whether the plan changes nothing: every output of the model, in its order, tensors (so
+        arrays) of the dtype and rank the contract says. Then a call only names them."""
+        self._names = [name for _, name, _, _ in self.plan]
+        self.identity = len(self.plan) == len(own) and all(
+            index == position and spec.dtype is not None
+            and (dtype is None or dtype == spec.dtype)
+            and (rank is None or (spec.shape is not None and len(spec.shape) == rank))
+            for position, ((index, _, dtype, rank), spec) in enumerate(zip(self.plan, own)))
 
     @property
     def names(self) -> list[str]:
@@ -45,6 +57,8 @@ class OutputMap:
         return any(i == index for i, _, _, _ in self.plan)
 
     def __call__(self, values: list) -> dict[str, np.ndarray]:
+        if self.identity:
+            return dict(zip(self._names, values))
         outputs = {}
         for index, name, dtype, rank in self.plan:
             array = values[index]

@@ -117,6 +117,7 @@ class OnnxScorer(BuiltinScorer):
                 raise ValueError(f"The signature names inputs {signature.names}, but the ONNX graph {path.name} "
                                  f"takes {[name for name, _, _ in self._feeds]}.")
         self.outputs = OutputMap(own.outputs, signature.outputs if signature else [], f"the ONNX graph {path.name}")
+        self._output_names = [o.name for o in self.session.get_outputs()]  # given, not listed again per call
         self.output_names = self.outputs.names
         self.signature = Signature((signature or own).inputs, self.outputs.specs)
         self._warm_up()
@@ -126,7 +127,7 @@ class OnnxScorer(BuiltinScorer):
             name, dtype, rank = self._feeds[0]
             array = inputs[name]
             if array.dtype == dtype and array.ndim == rank:
-                return self.outputs(self.session.run(None, {name: array}))
+                return self.outputs(self.session.run(self._output_names, {name: array}))
         feeds = {}
         for name, dtype, rank in self._feeds:
             array = inputs[name]
@@ -135,7 +136,7 @@ class OnnxScorer(BuiltinScorer):
             if array.ndim == 1 and rank == 2:  # a DataFrame column fed to a [-1, 1] input
                 array = array.reshape(-1, 1)
             feeds[name] = array
-        return self.outputs(self.session.run(None, feeds))
+        return self.outputs(self.session.run(self._output_names, feeds))
 
     def _warm_up(self) -> None:
         """One call with zeros, so the first request does not pay for allocations."""
