@@ -234,10 +234,23 @@ def test_deployment_detail_try_it_traffic_and_register_from_the_file_browser(lab
             assert lab.get("models/churn/versions/1").json()["flavor"] == "sklearn"
             screenshot(page, "register-from-file-browser")
 
-            # A folder is offered too; a notebook is not.
+            # A folder registers too, keeping its name; a notebook is not offered.
             page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab[title^='File Browser']").click()
             (lab.root / "root" / "notes.ipynb").write_text('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
+            bundle = lab.root / "root" / "bundle"
+            bundle.mkdir()
+            joblib.dump(LogisticRegression().fit(X, y), bundle / "model.joblib")
+            (bundle / "README.txt").write_text("a model and its notes\n")
             page.get_by_role("button", name=re.compile("Refresh the file browser", re.I)).first.click()
+            page.locator('.jp-DirListing-item[title^="Name: bundle"]').click(button="right")
+            page.get_by_role("menuitem", name="Register as Model…").click()
+            dialog = page.locator(".jp-Dialog")
+            expect(dialog.locator("input")).to_have_value("bundle")
+            dialog.get_by_role("button", name="OK").click()
+            folder = page.locator('.jp-ModelHub-versionDetail[data-ref="bundle:1"]')
+            expect(folder.get_by_role("table", name="Files of bundle:1")).to_contain_text("bundle/model.joblib", timeout=LIVE)
+            expect(folder.get_by_role("table", name="Files of bundle:1")).to_contain_text("bundle/README.txt")
+            page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab[title^='File Browser']").click()
             notebook = page.locator('.jp-DirListing-item[title^="Name: notes.ipynb"]')
             notebook.click(button="right")
             expect(page.get_by_role("menuitem", name="Register as Model…")).to_have_count(0)
