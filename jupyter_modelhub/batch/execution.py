@@ -16,6 +16,7 @@ import os
 import shutil
 import signal
 import threading
+import time
 from pathlib import Path
 
 from ..errors import ModelHubError
@@ -155,7 +156,8 @@ class ClusterStarter:
                 logging.getLogger("distributed").setLevel(logging.WARNING)
                 self.cluster = LocalCluster(
                     n_workers=settings["workers"], threads_per_worker=settings["max_concurrency"], processes=True,
-                    host="127.0.0.1", dashboard_address=None, env=dict(settings.get("env_vars") or {}))
+                    host="127.0.0.1", dashboard_address=None, preload=["jupyter_modelhub.batch.preload"],
+                    env={**(settings.get("env_vars") or {}), "MODELHUB_BATCH_JOB_DIR": str(self.folder)})
                 limits = {w.memory_manager.memory_limit for w in self.cluster.workers.values()
                           if getattr(w, "memory_manager", None) is not None}
                 limit = next(iter(limits), None)
@@ -166,6 +168,7 @@ class ClusterStarter:
         except Exception as exc:
             info = {"error": f"The Dask cluster could not start: {type(exc).__name__}: {exc}"}
         write_json(self.folder / "cluster.json", info)
+        print(f"[{time.strftime('%H:%M:%S')}] {info.get('description') or info.get('error')}", flush=True)
 
     def close(self) -> None:
         self._thread.join(60)

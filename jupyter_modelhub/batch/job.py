@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+from html import escape
 import signal
 import socket
 import time
@@ -38,14 +39,13 @@ class JobRun:
         self.records: dict[int, dict] = {int(k): v for k, v in self.plan.get("reused", {}).items()}
         self.client = None
         self.started = time.monotonic()
+        self.scoring: list[float] = []  # when score() began and ended: rows/s while scoring
         self._table_written, self._table_settled = 0.0, -1
         self.decided_by: str | None = None
 
     # -- cells ----------------------------------------------------------------------------------
 
     def show_settings(self):
-        import pandas as pd
-
         plan, settings = self.plan, self.settings
         rows = [("job", plan["job"]), ("model", plan["model"]["ref"]),
                 ("batch endpoint", plan.get("endpoint") or "-"),
@@ -57,7 +57,7 @@ class JobRun:
         rows += [(key, json.dumps(value) if isinstance(value, dict) else value) for key, value in settings.items()
                  if key not in ("env_vars",)]
         rows.append(("env_vars", ", ".join(sorted(settings["env_vars"])) or "-"))  # names only: values may be secret
-        return pd.DataFrame(rows, columns=["setting", "value"]).set_index("setting")
+        return Table(["setting", "value"], rows)
 
     def connect(self):
         """Attach to the cluster the worker started (or the user's scheduler)."""
@@ -80,6 +80,7 @@ class JobRun:
         """Run every mini-batch not already done; returns the summary."""
         from distributed import wait
 
+        self.scoring = [time.monotonic()]
         pending = [i for i in range(len(self.plan["mini_batches"])) if i not in self.records]
         pending.reverse()  # pop() takes them in input order
         (self.dir / "started").mkdir(exist_ok=True)
@@ -119,20 +120,19 @@ class JobRun:
                     future.cancel()
                 in_flight.clear()
             self._event()
+        self.scoring.append(time.monotonic())
         self._write_table(force=True)
         return self.summary()
 
     def show_mini_batches(self):
-        import pandas as pd
-
         rows = []
         for index, files in enumerate(self.plan["mini_batches"]):
             record = self.records.get(index, {})
-            rows.append({"mini-batch": index, "status": _status(record), "files": ", ".join(Path(f).name for f in files),
-                         "rows in": record.get("rows_in"), "rows out": record.get("rows_out"),
-                         "seconds": record.get("seconds"), "attempts": record.get("attempt"),
-                         "worker": record.get("worker"), "error": record.get("error") or ""})
-        return pd.DataFrame(rows).set_index("mini-batch")
+            rows.append((index, _status(record), ", ".join(Path(f).name for f in files), record.get("rows_in"),
+                         record.get("rows_out"), record.get("seconds"), record.get("attempt"), record.get("worker"),
+                         record.get("error") or ""))
+        return Table(["mini-batch", "status", "files", "rows in", "rows out", "seconds", "attempts", "worker",
+                      "error"], rows)
 
     def show_errors(self) -> None:
         failed = [r for r in self.records.values() if r.get("error")]
@@ -254,6 +254,7 @@ class JobRun:
                 "files": len(self.plan["files"]), "failed_files": sum(len(r["files"]) for r in failed),
                 "rows_in": sum(r.get("rows_in") or 0 for r in succeeded), "rows_out": rows,
                 "seconds": round(elapsed, 3), "rows_per_second": round(rows / elapsed, 1) if elapsed > 0 else None,
+                "scoring_seconds": round(self.scoring[-1] - self.scoring[0], 3) if len(self.scoring) == 2 else None,
                 "peak_rss_per_worker": memory,
                 "memory_limit_per_worker": getattr(self, "cluster", {}).get("memory_limit")}
 
@@ -288,6 +289,25 @@ class JobRun:
         finally:
             partial.unlink(missing_ok=True)
         return str(target)
+
+
+class Table:
+    """A table for the notebook (HTML, and text for the saved plain form) without importing pandas,
+    which would add most of a second to every job's start."""
+
+    def __init__(self, columns: list[str], rows: list[tuple]):
+        self.columns, self.rows = columns, rows
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th>{escape(str(c))}</th>" for c in self.columns)
+        body = "".join("<tr>" + "".join(f"<td>{escape('' if v is None else str(v))}</td>" for v in row) + "</tr>"
+                       for row in self.rows)
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+    def __repr__(self) -> str:
+        cells = [[str(c) for c in self.columns]] + [["" if v is None else str(v) for v in row] for row in self.rows]
+        widths = [max(len(r[i]) for r in cells) for i in range(len(self.columns))]
+        return "\n".join("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in cells)
 
 
 def _connection_file() -> str:

@@ -1,0 +1,28 @@
+"""Dask worker preload of a batch job's LocalCluster: load the model while the kernel starts.
+
+The job's worker starts its cluster and papermill's kernel side by side; with this preload
+each Dask worker reads the plan (``MODELHUB_BATCH_JOB_DIR``) and loads the model (or imports the
+entry script and runs ``init()``) before the first mini-batch reaches it, so that time is not on
+the job's path. A failure here is left for the first mini-batch to report, with its reason.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+
+def dask_setup(worker) -> None:
+    folder = os.environ.get("MODELHUB_BATCH_JOB_DIR")
+    if not folder:
+        return
+    try:
+        from . import minibatch
+
+        plan = json.loads((Path(folder) / "job.json").read_text())
+        minibatch.preload({"job": str(plan["job"]), "model_dir": plan["model"]["model_dir"],
+                           "flavor": plan["model"]["flavor"], "signature": plan["model"].get("signature"),
+                           "entry_script": plan.get("entry_script"), "env_vars": plan["settings"]["env_vars"]})
+    except BaseException:  # the first mini-batch loads it again and reports what is wrong
+        return
