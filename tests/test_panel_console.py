@@ -216,6 +216,9 @@ def test_deployment_detail_try_it_traffic_and_register_from_the_file_browser(lab
             expect(detail.locator(".jp-ModelHub-trafficError")).to_have_text(bad.json()["message"])
             assert lab.get("endpoints/scoring").json()["traffic"] == {"blue": 100}
             screenshot(page, "deployment-detail")
+            use_theme(page, "JupyterLab Dark")
+            screenshot(page, "deployment-detail-dark")
+            use_theme(page, "JupyterLab Light")
 
             # "Register as model" on a .joblib file in the file browser: asks the name, shows the version.
             page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab[title^='File Browser']").click()
