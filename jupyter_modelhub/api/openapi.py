@@ -340,6 +340,20 @@ LINKS = {
         "GetOperation": _link("/operations/{operation_id}", "get", "the conversion", operation_id="$response.body#/id"),
         "CancelOperation": _link("/operations/{operation_id}/cancel", "post", "cancel it",
                                  operation_id="$response.body#/id")},
+    ("/jobs", "get", "200"): {
+        "GetJob": _link("/jobs/{job_id}", "get", "the newest job", job_id="$response.body#/jobs/0/id"),
+        "CancelJob": _link("/jobs/{job_id}/cancel", "post", "cancel it", job_id="$response.body#/jobs/0/id")},
+    ("/jobs", "post", "202"): {
+        "GetJob": _link("/jobs/{job_id}", "get", "the job", job_id="$response.body#/id"),
+        "CancelJob": _link("/jobs/{job_id}/cancel", "post", "cancel it", job_id="$response.body#/id")},
+    ("/batch-endpoints", "get", "200"): {
+        "GetBatchEndpoint": _link("/batch-endpoints/{name}", "get", "the first batch endpoint",
+                                  name="$response.body#/batch_endpoints/0/name"),
+        "DeleteBatchEndpoint": _link("/batch-endpoints/{name}", "delete", "delete it",
+                                     name="$response.body#/batch_endpoints/0/name")},
+    ("/batch-endpoints", "post", "201"): {
+        "GetBatchEndpoint": _link("/batch-endpoints/{name}", "get", "the batch endpoint", name="$response.body#/name"),
+        "RunBatchEndpoint": _link("/batch-endpoints/{name}/jobs", "post", "run it", name="$response.body#/name")},
 }
 
 
