@@ -46,7 +46,7 @@ from ..serving.http import JSON, Connection, Request, bind_sockets
 from .prometheus import merge
 from .targets.base import Instance
 from .targets.process import ProcessInstance
-from .upstream import Pool, UpstreamError
+from .upstream import Pool
 
 log = logging.getLogger("modelhub.host")
 START_TIMEOUT = 120.0

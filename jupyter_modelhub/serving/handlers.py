@@ -16,7 +16,7 @@ import orjson
 
 from . import scoring
 from .errors import ServingError
-from .http import JSON, TEXT
+from .http import TEXT
 from .metrics import ROUTE_INDEX
 
 METRICS_TYPE = b"text/plain; version=0.0.4; charset=utf-8"
