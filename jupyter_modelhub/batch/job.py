@@ -215,7 +215,7 @@ class JobRun:
         if record["error"] and threshold >= 0 and failed_items > threshold and self.decided_by is None:
             names = ", ".join(Path(f).name for f in record["files"])
             self.decided_by = (f"Mini-batch {index} (files {names}) failed after {record['attempt']} "
-                               f"attempt{'s' if record['attempt'] != 1 else ''}: {record['error']}. "
+                               f"attempt{'s' if record['attempt'] != 1 else ''}: {record['error'].rstrip('.')}. "
                                f"{failed_items} failed file{'s' if failed_items != 1 else ''} "
                                f"{'is' if failed_items == 1 else 'are'} more than error_threshold {threshold}, "
                                "so the job stopped.")

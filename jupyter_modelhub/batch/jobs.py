@@ -150,7 +150,9 @@ class BatchService:
             "settings": {**inputs["settings"], "env_vars": sorted(inputs["settings"]["env_vars"])},  # names only
             "entry_script": inputs.get("entry_script"), "inputs": {"files": len(inputs["files"]),
                                                                   "first": inputs["files"][:5]},
-            "output": str(output_dir / name) if inputs["settings"]["output_action"] == "append_row" else None,
+            # no output path for a job that ended without one: it was never written
+            "output": str(output_dir / name) if inputs["settings"]["output_action"] == "append_row"
+            and operation["status"] not in ("failed", "cancelled") else None,
             "output_dir": str(output_dir), "notebook": notebook if Path(notebook).exists() else None,
             "notebook_lab_path": self._lab_path(notebook) if Path(notebook).exists() else None,
             "summary": result.get("summary") or (operation.get("error") or {}).get("report") or state.get("summary"),
