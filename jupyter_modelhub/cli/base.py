@@ -134,6 +134,20 @@ def wait(operation, title: str):
     return operation.outcome()
 
 
+def show_or_wait(args: argparse.Namespace, found, title: str) -> None:
+    """``operation``/``job`` ID [--wait]: show it, after waiting with a bar while it runs; with
+    --wait, the exit code says how it ended even if it had ended already."""
+    if args.wait and found["active"]:
+        try:
+            wait(found, title)
+        finally:
+            show(args, found)
+        return
+    show(args, found)
+    if args.wait:
+        found.outcome()
+
+
 def follow(lines, as_json: bool) -> None:
     """Print a stream of log lines as they come (JSON Lines with ``--json``) until it ends or Ctrl-C."""
     try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 
 from ..magics.batch import BatchMagics, settings_of
-from .base import CommandError, Commands, hub, log_lines, show, wait
+from .base import CommandError, Commands, hub, log_lines, show, show_or_wait, wait
 
 
 def batch(args: argparse.Namespace) -> None:
@@ -45,15 +45,7 @@ def job(args: argparse.Namespace) -> None:
         return show(args, found.cancel())
     if args.log:
         return log_lines(found.log(), args.json)
-    if args.wait and found["active"]:
-        try:
-            wait(found, f"batch {found['endpoint'] or found['model']}")
-        finally:
-            show(args, found)
-        return
-    show(args, found)
-    if args.wait:  # it had already ended: the exit code still says how
-        found.outcome()
+    show_or_wait(args, found, f"batch {found['endpoint'] or found['model']}")
 
 
 def add_commands(commands: Commands) -> None:

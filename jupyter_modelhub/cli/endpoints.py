@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 
 from ..display import Operation
-from ..magics.endpoints import EndpointMagics, parse_split
+from ..magics.endpoints import EndpointMagics, parse_split, traffic_change
 from .base import REFUSED, CommandError, Commands, follow, hub, log_lines, read_data, show, wait
 
 
@@ -65,16 +65,7 @@ def logs(args: argparse.Namespace) -> None:
 
 
 def traffic(args: argparse.Namespace) -> None:
-    mirror = None
-    if args.no_mirror:
-        mirror = {}
-    elif args.mirror:
-        split = parse_split(args.mirror, "--mirror")
-        if len(split) != 1:
-            raise CommandError("--mirror takes one deployment and a percentage, e.g. --mirror green=10.")
-        (target, percent), = split.items()
-        mirror = {"deployment": target, "percent": percent}
-    split = parse_split(args.split) if args.split else None
+    split, mirror = traffic_change(args)
     client = hub(args)
     show(args, client.endpoint(args.endpoint) if split is None and mirror is None
          else client.set_traffic(args.endpoint, split, mirror))

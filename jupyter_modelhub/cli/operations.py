@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 
 from ..magics.operations import OperationMagics
-from .base import CommandError, Commands, follow, hub, log_lines, show, wait
+from .base import CommandError, Commands, follow, hub, log_lines, show, show_or_wait
 
 
 def operations(args: argparse.Namespace) -> None:
@@ -26,15 +26,7 @@ def operation(args: argparse.Namespace) -> None:
         return
     if args.log:
         return log_lines(found.log(args.tail), args.json)
-    if args.wait and found["active"]:
-        try:
-            wait(found, f"{found['kind']} {found['subject']}")
-        finally:
-            show(args, found)
-        return
-    show(args, found)
-    if args.wait:  # it had already ended: the exit code still says how
-        found.outcome()
+    show_or_wait(args, found, f"{found['kind']} {found['subject']}")
 
 
 def add_commands(commands: Commands) -> None:

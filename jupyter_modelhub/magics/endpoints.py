@@ -37,6 +37,20 @@ def parse_split(text: str, what: str = "--traffic") -> dict[str, int]:
     return split
 
 
+def traffic_change(args) -> tuple[dict | None, dict | None]:
+    """The split and mirror that %traffic's (and the CLI's) arguments ask for; None: unchanged."""
+    mirror = None
+    if args.no_mirror:
+        mirror = {}
+    elif args.mirror:
+        pairs = parse_split(args.mirror, "--mirror")
+        if len(pairs) != 1:
+            raise UsageError("--mirror takes one deployment and a percentage, e.g. --mirror green=10.")
+        (target, percent), = pairs.items()
+        mirror = {"deployment": target, "percent": percent}
+    return (parse_split(args.split) if args.split else None), mirror
+
+
 @magics_class
 class EndpointMagics(ModelHubMagics):
     """Deploy, call, watch, route and remove local online endpoints."""
@@ -188,16 +202,7 @@ class EndpointMagics(ModelHubMagics):
     def traffic(self, line: str):
         """Split an endpoint's traffic between deployments: ``%traffic churn-ep blue=90,green=10``."""
         args = self._parse(self.traffic, line)
-        mirror = None
-        if args.no_mirror:
-            mirror = {}
-        elif args.mirror:
-            pairs = parse_split(args.mirror, "--mirror")
-            if len(pairs) != 1:
-                raise UsageError("--mirror takes one deployment and a percentage, e.g. --mirror green=10.")
-            (target, percent), = pairs.items()
-            mirror = {"deployment": target, "percent": percent}
-        split = parse_split(args.split) if args.split else None
+        split, mirror = traffic_change(args)
         if split is None and mirror is None:
             return self._call(self.hub.endpoint, args.endpoint)
         return self._call(self.hub.set_traffic, args.endpoint, split, mirror)
