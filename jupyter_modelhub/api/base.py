@@ -207,9 +207,10 @@ class ModelHubHandler(APIHandler):
             "per_page": self.query_int("per_page", 50, minimum=1),
         }
 
-    def accepted(self, operation: dict) -> None:
-        """Answer a request that started long work: 202, where to follow it, and the operation."""
-        self.set_header("Location", url_path_join(self.base_url, "modelhub/api/operations", str(operation["id"])))
+    def accepted(self, operation: dict, resource: str = "operations") -> None:
+        """Answer a request that started long work: 202, where to follow it (``operations/{id}``, or
+        ``jobs/{id}`` for a batch job), and the operation."""
+        self.set_header("Location", url_path_join(self.base_url, "modelhub/api", resource, str(operation["id"])))
         self.reply(operation, status=202)
 
     async def follow_file(self, path: Path, limit: float, done: Callable[[], Awaitable[bool]] | None = None) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Optional
 
-from jupyter_server.utils import url_path_join
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from ..batch.settings import BatchSettings
@@ -126,10 +125,6 @@ class BatchHandlerBase(ModelHubHandler):
     def batch(self):
         return self.settings["modelhub_batch"]
 
-    def accepted_job(self, job: dict) -> None:
-        self.set_header("Location", url_path_join(self.base_url, "modelhub/api/jobs", str(job["id"])))
-        self.reply(job, status=202)
-
 
 class JobsHandler(BatchHandlerBase):
     @route
@@ -143,7 +138,7 @@ class JobsHandler(BatchHandlerBase):
     @route
     async def post(self):
         request = self.body(JobRequest).model_dump()
-        self.accepted_job(await self.run(self.batch.submit, request, user=self.user_name))
+        self.accepted(await self.run(self.batch.submit, request, user=self.user_name), "jobs")
 
 
 class JobHandler(BatchHandlerBase):
@@ -186,7 +181,8 @@ class BatchEndpointJobsHandler(BatchHandlerBase):
     async def post(self, name: str):
         """Run the batch endpoint's newest version over these inputs (202, the job)."""
         request = self.body(EndpointJobRequest).model_dump()
-        self.accepted_job(await self.run(self.batch.submit, {**request, "endpoint": name}, user=self.user_name))
+        self.accepted(await self.run(self.batch.submit, {**request, "endpoint": name}, user=self.user_name),
+                      "jobs")
 
 
 ROUTES = [

@@ -43,8 +43,8 @@ class BatchService:
         target = request.pop("model", None) or ""
         if request.get("endpoint"):
             endpoint = self.endpoints.settings(request.pop("endpoint"))
-        elif target and ":" not in target and "@" not in target and self._is_endpoint(target):
-            endpoint = self.endpoints.settings(target)
+        elif target and ":" not in target and "@" not in target:
+            endpoint = self._endpoint_named(target)
         if endpoint is not None:  # the saved settings, with this request's own on top
             saved = endpoint["settings"]
             request["settings"] = {**saved, **{k: v for k, v in (request.get("settings") or {}).items()
@@ -86,12 +86,12 @@ class BatchService:
         return self.endpoints.save(request["name"], version["ref"], settings, str(script) if script else None,
                                    description=request.get("description") or "", user=user)
 
-    def _is_endpoint(self, name: str) -> bool:
+    def _endpoint_named(self, name: str) -> dict | None:
+        """A bare name is a batch endpoint when one has it, else a model."""
         try:
-            self.endpoints.get(name)
-            return True
-        except (NotFound, InvalidInput):
-            return False
+            return self.endpoints.settings(name)
+        except NotFound:
+            return None
 
     def _entry_script(self, path: str | None) -> Path | None:
         if not path:

@@ -7,25 +7,13 @@ from __future__ import annotations
 import argparse
 
 from ..display import Operation
-from ..magics.endpoints import EndpointMagics, parse_split, traffic_change
+from ..magics.endpoints import EndpointMagics, deploy_options, traffic_change
 from .base import REFUSED, CommandError, Commands, follow, hub, log_lines, read_data, show, wait
 
 
 def deploy(args: argparse.Namespace) -> None:
-    settings = {k: v for k, v in {
-        "max_batch_size": args.max_batch_size, "max_batch_wait_ms": args.max_batch_wait_ms, "cpu": args.cpu,
-        "memory": args.memory, "max_instances": args.max_instances, "kube_context": args.kube_context,
-        "namespace": args.namespace, "image": args.image}.items() if v is not None}
-    if args.target != "process":
-        settings.update(target=args.target, gpu=args.gpu, kserve=args.kserve)
-    if getattr(args, "requirements", None):  # %deploy's --requirements FILE, landing beside --env NAME
-        settings["requirements"] = args.requirements
     client = hub(args)
-    answer = client.deploy(
-        args.endpoint, args.model, deployment=args.deployment, entry_script=args.entry_script, reload=args.reload,
-        env=args.env, instances=args.instances, auth=args.auth, port=args.port,
-        traffic=parse_split(args.traffic) if args.traffic else None, wait=False,
-        allow_contract_change=args.allow_contract_change, **settings)
+    answer = client.deploy(args.endpoint, args.model, **deploy_options(args))
     if isinstance(answer, Operation) and not args.no_wait:
         wait(answer, f"deploy {args.model} to {args.endpoint}/{args.deployment}")
         answer = client.deployed(answer)

@@ -37,6 +37,20 @@ def parse_split(text: str, what: str = "--traffic") -> dict[str, int]:
     return split
 
 
+def deploy_options(args) -> dict:
+    """What %deploy's (and the CLI's) arguments ask ``ModelHubClient.deploy`` for, not waiting."""
+    options = {k: v for k, v in {
+        "max_batch_size": args.max_batch_size, "max_batch_wait_ms": args.max_batch_wait_ms, "cpu": args.cpu,
+        "memory": args.memory, "max_instances": args.max_instances, "kube_context": args.kube_context,
+        "namespace": args.namespace, "image": args.image}.items() if v is not None}
+    if args.target != "process":
+        options.update(target=args.target, gpu=args.gpu, kserve=args.kserve)
+    return {"deployment": args.deployment, "entry_script": args.entry_script, "reload": args.reload, "env": args.env,
+            "requirements": args.requirements, "instances": args.instances, "auth": args.auth, "port": args.port,
+            "traffic": parse_split(args.traffic) if args.traffic else None, "wait": False,
+            "allow_contract_change": args.allow_contract_change, **options}
+
+
 def traffic_change(args) -> tuple[dict | None, dict | None]:
     """The split and mirror that %traffic's (and the CLI's) arguments ask for; None: unchanged."""
     mirror = None
@@ -94,19 +108,9 @@ class EndpointMagics(ModelHubMagics):
         differences, unless ``--allow-contract-change``.
         """
         args = self._parse(self.deploy, line)
-        settings = {k: v for k, v in {
-            "max_batch_size": args.max_batch_size, "max_batch_wait_ms": args.max_batch_wait_ms, "cpu": args.cpu,
-            "memory": args.memory, "max_instances": args.max_instances, "kube_context": args.kube_context,
-            "namespace": args.namespace, "image": args.image}.items() if v is not None}
-        if args.target != "process":
-            settings.update(target=args.target, gpu=args.gpu, kserve=args.kserve)
         answer = self._call_with_status(
             f"Deploying {args.model} to {args.endpoint}/{args.deployment}...", self.hub.deploy, args.endpoint,
-            args.model, deployment=args.deployment, entry_script=args.entry_script, reload=args.reload, env=args.env,
-            requirements=args.requirements, instances=args.instances, auth=args.auth, port=args.port,
-            traffic=parse_split(args.traffic) if args.traffic else None, wait=False,
-            allow_contract_change=args.allow_contract_change, **settings,
-        )
+            args.model, **deploy_options(args))
         if not isinstance(answer, Operation) or args.no_wait:
             return answer
         result = self._wait(answer, f"deploy {args.model} to {args.endpoint}/{args.deployment}")
