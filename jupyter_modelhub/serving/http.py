@@ -44,6 +44,10 @@ JSON = b"application/json"
 TEXT = b"text/plain"
 
 _PREFIXES: dict[tuple[int, bytes], bytes] = {}
+# The headers a Request notes as they come (by name length, which tells them apart): name, attribute.
+_NOTED = {len(name): (name, attribute) for name, attribute in (
+    (b"content-length", "length"), (b"expect", "expect"), (b"authorization", "authorization"),
+    (b"content-encoding", "encoding"), (b"content-type", "content_type"))}
 _METHODS = {method.encode(): method for method in ("GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH")}
 
 
@@ -79,7 +83,8 @@ class Request:
 
     __slots__ = ("connection", "method", "url", "path", "query", "headers", "body", "chunks", "size",
                  "too_large", "keep_alive", "expects_continue", "continued", "complete", "answer", "answered",
-                 "closes", "started", "status", "route", "args", "batch", "task", "length", "expect")
+                 "closes", "started", "status", "route", "args", "batch", "task", "length", "expect",
+                 "authorization", "encoding", "content_type")
 
     def __init__(self, connection: Connection, started: float):
         self.connection = connection
@@ -92,8 +97,13 @@ class Request:
         self.chunks: list[bytes] = []
         self.size = 0
         self.too_large = False
-        self.length = b""  # Content-Length and Expect, noted as they are parsed (the server needs both)
+        # Headers every request or scoring route reads, noted as they are parsed (the first one
+        # sent): no look-up among the headers for them.
+        self.length = b""
         self.expect = b""
+        self.authorization = b""
+        self.encoding = b""  # Content-Encoding
+        self.content_type = b""
         self.keep_alive = True
         self.expects_continue = False
         self.continued = False
@@ -110,6 +120,11 @@ class Request:
 
     def header(self, name: bytes) -> str | None:
         """A header's value by lower-case name (the first one sent), decoded as Latin-1, or None."""
+        noted = _NOTED.get(len(name))
+        if noted is not None and noted[0] == name:
+            value = getattr(self, noted[1])
+            if value:
+                return value.decode("latin-1")
         for key, value in self.headers:
             if key.lower() == name:
                 return value.decode("latin-1")
@@ -272,10 +287,9 @@ class Connection(asyncio.Protocol):
         if request.size > MAX_HEADER_BYTES:
             self.refuse(431, f"The request's headers are larger than {MAX_HEADER_BYTES} bytes.")
             raise _Refused
-        if size == 14 and name.lower() == b"content-length":
-            request.length = value
-        elif size == 6 and name.lower() == b"expect":
-            request.expect = value
+        noted = _NOTED.get(size)
+        if noted is not None and name.lower() == noted[0] and not getattr(request, noted[1]):
+            setattr(request, noted[1], value)
 
     def on_headers_complete(self) -> None:
         request = self.parsing
@@ -284,11 +298,13 @@ class Connection(asyncio.Protocol):
         request.size = 0
         method = parser.get_method()
         request.method = _METHODS.get(method) or method.decode("ascii", "replace")
-        request.keep_alive = keep_alive = parser.should_keep_alive()
-        if keep_alive and self.http10 is None:  # HTTP/1.0 with keep-alive needs it said in each answer
+        if not parser.should_keep_alive():
+            request.keep_alive = False
+        elif self.http10 is None:  # HTTP/1.0 with keep-alive needs it said in each answer
             self.http10 = parser.get_http_version() == "1.0"
         url = request.url
-        if url[:1] == b"/" and b"?" not in url and b"#" not in url:
+        # find, not `in`: bytes' `in` first tries its argument as an int, raising (and clearing) a TypeError
+        if url[:1] == b"/" and url.find(b"?") < 0 and url.find(b"#") < 0:
             request.path = url.decode("latin-1")
         else:
             try:
@@ -300,7 +316,8 @@ class Connection(asyncio.Protocol):
                 request.query = parsed.query or b""
         self.pending.append(request)
         self.application.headers_received(request)
-        length = int(request.length) if request.length.strip().isdigit() else 0
+        length = request.length
+        length = int(length) if length and length.strip().isdigit() else 0
         if parser.should_upgrade() and (length or request.header(b"transfer-encoding")):
             # httptools hands what follows the headers of an Upgrade request to the new protocol,
             # body and all; there is no other protocol here, so such a body cannot be read.
@@ -309,7 +326,7 @@ class Connection(asyncio.Protocol):
             raise _Refused
         if length > self.max_bytes:
             request.too_large = True
-        expects = request.expect.lower() == b"100-continue"
+        expects = bool(request.expect) and request.expect.lower() == b"100-continue"
         if request.too_large and (expects or length > 2 * self.max_bytes):
             self.answer_early(request)  # not read at all: answered now, and the connection closes
             raise _Refused

@@ -63,6 +63,14 @@ class Metrics:
         cells[row + self._batch_requests] += requests
         cells[row + self._rows] += rows
 
+    def model_call_alone(self, rows: int) -> None:
+        """``model_call(1, rows)``: a call for one request, the usual case, without the batch-size search."""
+        cells, row = self._cells, self._row
+        cells[row + self._calls] += 1
+        cells[row + self._batch] += 1
+        cells[row + self._batch_requests] += 1
+        cells[row + self._rows] += rows
+
     def model_error(self) -> None:
         self._cells[self._row + self._errors] += 1
 

@@ -42,23 +42,19 @@ class OutputMap:
     def _set_identity(self, own: list[TensorSpec]) -> None:
         """Whether the plan changes nothing: every output of the model, in its order, tensors (so
         arrays) of the dtype and rank the contract says. Then a call only names them."""
-        self._names = [name for _, name, _, _ in self.plan]
+        self.names = [name for _, name, _, _ in self.plan]
         self.identity = len(self.plan) == len(own) and all(
             index == position and spec.dtype is not None
             and (dtype is None or dtype == spec.dtype)
             and (rank is None or (spec.shape is not None and len(spec.shape) == rank))
             for position, ((index, _, dtype, rank), spec) in enumerate(zip(self.plan, own)))
 
-    @property
-    def names(self) -> list[str]:
-        return [name for _, name, _, _ in self.plan]
-
     def uses(self, index: int) -> bool:
         return any(i == index for i, _, _, _ in self.plan)
 
     def __call__(self, values: list) -> dict[str, np.ndarray]:
         if self.identity:
-            return dict(zip(self._names, values))
+            return dict(zip(self.names, values))
         outputs = {}
         for index, name, dtype, rank in self.plan:
             array = values[index]

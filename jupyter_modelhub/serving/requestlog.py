@@ -1,8 +1,8 @@
 """The record of answered requests: one access line each on stdout, and their counts in the metrics.
 
-Each answer calls :meth:`RequestLog.record`, which only keeps a tuple: the request's own path
-stays short. Lines are formatted and counts added in batches, every 64 requests, every
-quarter second, before ``/metrics`` answers and at shutdown. The price: at a scrape, another
+Each answer calls :meth:`RequestLog.record`, which only keeps the request and when it was
+answered: the request's own path stays short. Lines are formatted and counts added in batches,
+every 64 requests, every quarter second, before ``/metrics`` answers and at shutdown. The price: at a scrape, another
 worker's counts may be up to a quarter second old.
 
 Lines are written in pieces smaller than PIPE_BUF, so the lines of several workers sharing
@@ -30,11 +30,11 @@ class RequestLog:
         self._second = -1
         self._stamp = ""
 
-    def record(self, request, seconds: float) -> None:
-        """An answered request (``http.Request``), ``seconds`` after it began to arrive."""
+    def record(self, request, finished: float) -> None:
+        """An answered request (``http.Request``), answered at ``finished`` (``time.monotonic()``):
+        the request itself is kept, and read when the batch is formatted."""
         pending = self._pending
-        pending.append((time.time(), request.route.index, request.status, seconds, request.connection.client,
-                        request.method, request.url, request.batch))
+        pending.append((request, finished))
         if len(pending) >= _BATCH:
             self.flush()
 
@@ -44,16 +44,20 @@ class RequestLog:
             return
         count = self.metrics.request
         tag = self.tag
+        wall = time.time() - time.monotonic()  # monotonic times to wall-clock ones
         lines: list[bytes] = []
-        for now, route, status, seconds, ip, method, uri, batch in pending:
-            count(route, status, seconds)
+        for request, finished in pending:
+            seconds = finished - request.started
+            status, batch = request.status, request.batch
+            count(request.route.index, status, seconds)
+            now = finished + wall
             second = int(now)
             if second != self._second:
                 self._second = second
                 self._stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)).encode()
             lines.append(b'%s.%03dZ%s %s "%s %s" %d %.2fms%s\n' % (
-                self._stamp, (now - second) * 1000, tag, ip.encode(), method.encode(), uri, status, seconds * 1000,
-                b" batch=%d" % batch if batch > 1 else b""))
+                self._stamp, (now - second) * 1000, tag, request.connection.client.encode(), request.method.encode(),
+                request.url, status, seconds * 1000, b" batch=%d" % batch if batch > 1 else b""))
         self._write(lines)
 
     def _write(self, lines: list[bytes]) -> None:

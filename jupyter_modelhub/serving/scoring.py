@@ -28,19 +28,23 @@ OCTET_STREAM = b"application/octet-stream"
 
 def _body(runtime, request) -> bytes:
     body = request.body
-    coding = request.header(b"content-encoding")
-    if coding:
-        body = content_encoding.inflate(body, coding, runtime.max_bytes)
+    if request.encoding:
+        body = content_encoding.inflate(body, request.encoding.decode("latin-1"), runtime.max_bytes)
     if not runtime.ready:
         raise ServingError(503, "The server is shutting down." if runtime.stopping else "The model is still loading.")
     return body
 
 
 def _score(runtime, request, inputs: dict, encode) -> None:
-    """Call the model now, or submit to the batch and answer when it is scored."""
+    """Call the model now, or submit to the batch and answer when it is scored. ``encode`` turns
+    the outputs into a JSON body, or into (body, content type, headers)."""
     batcher = runtime.batcher
     if batcher is None or batcher.alone_now():
-        runtime.send(request, 200, *encode(runtime.call_model(inputs)))
+        answer = encode(runtime.call_model(inputs))
+        if type(answer) is bytes:  # JSON
+            runtime.send(request, 200, answer)
+        else:
+            runtime.send(request, 200, *answer)
         return
 
     def answer(outputs: dict | None, batch: int, error: BaseException | None) -> None:
@@ -50,7 +54,11 @@ def _score(runtime, request, inputs: dict, encode) -> None:
             if error is not None:
                 raise runtime.model_failure(error)
             request.batch = batch
-            runtime.send(request, 200, *encode(outputs))
+            answer = encode(outputs)
+            if type(answer) is bytes:
+                runtime.send(request, 200, answer)
+            else:
+                runtime.send(request, 200, *answer)
         except ServingError as failure:
             runtime.fail(request, failure)
         except Exception:
@@ -74,11 +82,7 @@ def score(runtime, request) -> None:
     body = _body(runtime, request)
     if runtime.script is not None:
         return _run_script(runtime, request, body)
-    _score(runtime, request, protocols.decode_score(body, runtime.signature), _encode_score)
-
-
-def _encode_score(outputs: dict):
-    return protocols.encode_score(outputs), JSON
+    _score(runtime, request, protocols.decode_score(body, runtime.signature), protocols.encode_score)
 
 
 def invocations(runtime, request) -> None:
@@ -86,12 +90,9 @@ def invocations(runtime, request) -> None:
     body = _body(runtime, request)
     if runtime.script is not None:
         return _run_script(runtime, request, body)
-    content_type = request.header(b"content-type") or ""
-    _score(runtime, request, protocols.decode_invocations(body, content_type, runtime.signature), _encode_invocations)
-
-
-def _encode_invocations(outputs: dict):
-    return protocols.encode_invocations(outputs), JSON
+    content_type = request.content_type.decode("latin-1")
+    _score(runtime, request, protocols.decode_invocations(body, content_type, runtime.signature),
+           protocols.encode_invocations)
 
 
 def infer(runtime, request) -> None:

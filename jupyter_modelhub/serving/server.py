@@ -103,7 +103,7 @@ class Runtime:
             outputs = self.scorer.predict(inputs)
         except Exception as exc:
             raise self.model_failure(exc) from None
-        self.metrics.model_call(1, scoring.rows(inputs))
+        self.metrics.model_call_alone(scoring.rows(inputs))
         return outputs
 
     async def run_script(self, body: bytes) -> bytes:
@@ -180,7 +180,7 @@ class Runtime:
                 raise ServingError(413, f"The request body is larger than {self.max_bytes} bytes "
                                         "(--max-request-bytes).")
             if self.auth_header is not None and not route.public and not hmac.compare_digest(
-                    (request.header(b"authorization") or "").encode("latin-1"), self.auth_header):
+                    request.authorization, self.auth_header):
                 raise ServingError(401, "This endpoint needs an 'Authorization: Bearer KEY' header with its key.")
             if route.method is not None and request.method != route.method:
                 raise ServingError(405, f"{request.method} is not allowed here: send a {route.method}.")
@@ -195,8 +195,10 @@ class Runtime:
         if request.answered:
             return
         request.respond(status, body, content_type, headers)
-        self.request_log.record(request, monotonic() - request.started)
-        self.request_done()
+        self.request_log.record(request, monotonic())
+        self.in_flight -= 1
+        if self.stopping and self.in_flight == 0:
+            self.idle.set()
 
     def fail(self, request, error: ServingError) -> None:
         status = error.status
@@ -210,13 +212,13 @@ class Runtime:
 
     def disconnected(self, request) -> None:
         """A request whose client went away before its answer: logged as 499, no longer in flight."""
-        self.request_log.record(request, monotonic() - request.started)
+        self.request_log.record(request, monotonic())
         self.request_done()
 
     def refused(self, request) -> None:
         """What the connection answered itself (a request it could not parse, or too slow to come)."""
         request.route = handlers.NOT_FOUND
-        self.request_log.record(request, monotonic() - request.started)
+        self.request_log.record(request, monotonic())
 
     def failed(self, exc: BaseException) -> None:
         log.error("unexpected error reading a request", exc_info=exc)

@@ -98,6 +98,8 @@ class Signature:
         self.names = [spec.name for spec in inputs]
         # One 1-D input per column: a DataFrame's signature.
         self.columnar = bool(inputs) and all(s.shape is not None and len(s.shape) == 1 for s in inputs)
+        # The one input of a tensor model, which a list of values feeds directly.
+        self.single = inputs[0] if len(inputs) == 1 and not self.columnar else None
 
     @classmethod
     def from_json(cls, doc: dict) -> Signature:
@@ -176,9 +178,15 @@ def check_shape(spec: TensorSpec, array: np.ndarray) -> None:
     shape = spec.shape
     if shape is None:
         return
-    if array.ndim != len(shape) or any(array.shape[axis] != size for axis, size in spec._fixed):
-        raise bad_request(f"Input {spec.name!r} expects {spec.describe()} (-1: any size); "
-                          f"got shape {list(array.shape)}.")
+    if array.ndim == len(shape):
+        sizes = array.shape
+        for axis, size in spec._fixed:  # a loop, not any() over a generator: this runs per request
+            if sizes[axis] != size:
+                break
+        else:
+            return
+    raise bad_request(f"Input {spec.name!r} expects {spec.describe()} (-1: any size); "
+                      f"got shape {list(array.shape)}.")
 
 
 def row_count(inputs: dict[str, np.ndarray]) -> int:
@@ -196,6 +204,9 @@ def inputs_from_json(signature: Signature, data) -> dict[str, np.ndarray]:
     models take rows (lists in column order), records (objects by column) or columns (an object
     of lists).
     """
+    single = signature.single
+    if single is not None and type(data) is list:  # the usual request: one tensor, as nested lists
+        return {single.name: tensor(single, data)}
     if signature.columnar:
         if isinstance(data, dict):
             return from_columns(signature, data)
