@@ -8,7 +8,9 @@ LocalCluster), measuring in the same run:
   to succeeded) and while scoring (the job's own scoring_seconds), against raw in-process
   onnxruntime over the same files (read + run, no output written) and scikit-learn's own
   predict_proba. Target: end to end >= 0.7x raw onnxruntime.
-- Fixed overhead of a one-file job (100 rows), submit to succeeded, median of several. Target <= 3 s.
+- Fixed overhead of a one-file job (100 rows), submit to succeeded, median of several, each
+  submitted to an idle server (its standby batch worker ready, as after any earlier job), and the
+  first job's cold start printed beside it. Target <= 3 s.
 - Dask 2 workers vs 1 on a CPU-bound entry script (8 files), against the speed-up of two bare
   processes doing the same work side by side (the machine's own ceiling). Target >= 0.9x of it.
 - Peak RSS per worker.
@@ -84,6 +86,20 @@ def run_job(base: str, session: requests.Session, body: dict) -> tuple[float, di
     if job["status"] != "succeeded":
         raise SystemExit(f"job {job_id} {job['status']}: {job.get('error')}")
     return elapsed, job
+
+
+def wait_for_standby(work: Path, timeout: float = 120) -> None:
+    """Until the operation runner's standby batch worker (started once no batch job runs) is ready."""
+    log = work / "hub" / "operations" / "standby-batch.log"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        lines = log.read_text().splitlines() if log.exists() else []
+        ready = [line.split("standby worker ")[1].split()[0] for line in lines if "standby worker" in line]
+        claimed = {claim.read_text() for claim in log.parent.glob("*/standby.pid")}  # handed a job already
+        if ready and ready[-1] not in claimed and Path(f"/proc/{ready[-1]}").exists():
+            return
+        time.sleep(0.1)
+    raise SystemExit("no standby batch worker became ready")
 
 
 def make_data(folder: Path, rows: int):
@@ -174,6 +190,7 @@ def main() -> None:
         hub = ModelHubClient(base, session.headers["Authorization"].split()[1])
         print(f"batch scoring, {args.rows} rows x {FEATURES} features in {FILES} Parquet files, 2 workers, "
               "1 file per mini-batch, predictions.csv written")
+        cold = None
         for name, (model, onnx_bytes) in models(X, y).items():
             path = work / f"{name.replace(' ', '-')}.onnx"
             path.write_bytes(onnx_bytes)
@@ -184,6 +201,9 @@ def main() -> None:
             input_name = session_ort.get_inputs()[0].name
             raw = reference_rows_per_second(data, lambda m: session_ort.run(None, {input_name: m}))
             sk = reference_rows_per_second(data, model.predict_proba)
+            if cold is None:  # the server's first job
+                cold = run_job(base, session, {"model": ref, "inputs": [str(data / "part00.parquet")]})[0]
+            wait_for_standby(work)
             elapsed, job = run_job(base, session, {"model": ref, "inputs": [str(data)],
                                                    "settings": {"mini_batch_size": 1, "workers": 2}})
             ours = args.rows / elapsed
@@ -200,10 +220,13 @@ def main() -> None:
         import pyarrow.parquet as pq
 
         pq.write_table(pa.table({f"f{j}": X[:100, j] for j in range(FEATURES)}), small)
-        times = [run_job(base, session, {"model": "logistic-regression:1", "inputs": [str(small)]})[0]
-                 for _ in range(args.overhead_runs)]
-        print(f"fixed overhead of a one-file job, submit to succeeded: median {statistics.median(times):.2f} s, "
-              f"best {min(times):.2f} s (target <= 3 s)")
+        times = []
+        for _ in range(args.overhead_runs):
+            wait_for_standby(work)
+            times.append(run_job(base, session, {"model": "logistic-regression:1", "inputs": [str(small)]})[0])
+        print(f"fixed overhead of a one-file job, submit to succeeded, standby worker ready: median "
+              f"{statistics.median(times):.2f} s, best {min(times):.2f} s (target <= 3 s); the server's first job "
+              f"(cold: worker, kernel and cluster started for it) took {cold:.2f} s")
 
         cpu = work / "notebooks" / "cpu"
         cpu.mkdir()

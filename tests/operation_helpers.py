@@ -24,6 +24,11 @@ def processes_in_group(pgid: int) -> list[int]:
 
 
 def worker_pid(server: ServerProcess, operation_id: int) -> int | None:
+    """The live worker of an operation: started for it, or the standby worker it was handed to."""
+    claim = server.root / "operations" / str(operation_id) / "standby.pid"
+    if claim.exists():
+        pid = int(claim.read_text())
+        return pid if Path(f"/proc/{pid}").exists() else None
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         try:
             words = cmdline.read_bytes().split(b"\0")

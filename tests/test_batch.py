@@ -379,3 +379,56 @@ def test_the_command_line_runs_a_job_and_its_exit_code_says_how_it_ended(server,
     refused = cli("batch", "lr:1", "nothing/*.csv")
     assert refused.returncode == 1 and "matches no" in refused.stderr and not refused.stdout
     assert len(refused.stderr.strip().splitlines()) == 1
+
+
+def test_a_job_after_the_first_runs_in_the_worker_started_ahead(server, data):
+    """Once no batch job runs, the server starts the next job's worker ahead (kernel and cluster
+    warm); the next job is handed to it and answers as a cold one does."""
+    cold = run_job(server, model="lr-onnx:1", inputs=[str(data / "a.csv")], output=str(server.folder / "notebooks" / "cold"))
+    assert cold["status"] == "succeeded", cold["error"]
+    log = server.root / "operations" / "standby-batch.log"
+    ready = wait_until(lambda: _standby_pid(log), 180, "a standby batch worker to be ready")
+    warm = run_job(server, model="lr-onnx:1", inputs=[str(data / "a.csv")], output=str(server.folder / "notebooks" / "warm"))
+    assert warm["status"] == "succeeded", warm["error"]
+    assert int((server.root / "operations" / str(warm["id"]) / "standby.pid").read_text()) == ready
+    text = server.session.get(server.url + f"modelhub/api/operations/{warm['id']}/log").text
+    assert "using a LocalCluster of 1 worker and a kernel started ahead" in text, text
+    assert Path(warm["output"]).read_bytes() == Path(cold["output"]).read_bytes()
+    assert Path(warm["notebook"]).exists()
+    # a job of another shape takes the kernel but starts its own cluster
+    wait_until(lambda: _standby_pid(log), 180, "the next standby worker")
+    two = run_job(server, model="lr-onnx:1", inputs=[str(data)], output=str(server.folder / "notebooks" / "two"),
+                  settings={"workers": 2, "mini_batch_size": 1})
+    assert two["status"] == "succeeded", two["error"]
+    text = server.session.get(server.url + f"modelhub/api/operations/{two['id']}/log").text
+    assert "starting a LocalCluster of 2 workers and a kernel started ahead" in text, text
+
+
+def _standby_pid(log: Path) -> int | None:
+    """The pid of the last standby worker that said it is ready, if it still waits for a job."""
+    try:
+        lines = [line for line in log.read_text().splitlines() if "standby worker" in line and "ready" in line]
+    except OSError:
+        return None
+    pid = int(lines[-1].split("standby worker ")[1].split()[0]) if lines else None
+    claimed = {int(claim.read_text()) for claim in log.parent.glob("*/standby.pid")}
+    return pid if pid and pid not in claimed and _alive(pid) else None
+
+
+def test_a_standby_worker_ends_with_its_server(tmp_path):
+    """Started ahead, a standby worker (and its kernel and Dask processes) must not outlive the
+    server, even one killed without a chance to stop it: its stdin closes and it ends."""
+    s = ServerProcess(tmp_path)
+    try:
+        s.client().register("lr", CLF, sample=X[:3])
+        (s.folder / "notebooks").mkdir(exist_ok=True)
+        pd.DataFrame(X[:10], columns=COLUMNS).to_csv(s.folder / "notebooks" / "few.csv", index=False)
+        first = run_job(s, model="lr:1", inputs=[str(s.folder / "notebooks" / "few.csv")])
+        assert first["status"] == "succeeded", first["error"]
+        pid = wait_until(lambda: _standby_pid(s.root / "operations" / "standby-batch.log"), 180,
+                         "a standby batch worker to be ready")
+        assert len(processes_in_group(pid)) >= 2  # the worker and its Dask worker process
+    finally:
+        s.process.kill()
+        s.process.wait(30)
+    wait_until(lambda: not processes_in_group(pid), 60, "the standby worker and its Dask processes to end")

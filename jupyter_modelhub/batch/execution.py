@@ -1,27 +1,25 @@
 """A batch job as its operation's worker runs it: plan, cluster, notebook, outcome.
 
 The worker process (``operations.worker``, kind ``batch``) writes the plan into the job's
-folder, starts the Dask cluster (a LocalCluster in its own process group, so a cancel stops
-every worker process with it) while papermill starts the one kernel of the job, runs the
-shipped ``scoring.ipynb`` there, turns the notebook's ``events.jsonl`` into the operation's
-progress, and records the outcome. The executed notebook is the job's log: it stays in the
+folder, starts the Dask cluster (``cluster.py``) and the job's one kernel (``kernel.py``) side
+by side, or takes the ones a standby worker started ahead (``standby.py``), has papermill run
+the shipped ``scoring.ipynb`` in that kernel, turns the notebook's ``events.jsonl`` into the
+operation's progress, and records the outcome. The executed notebook is the job's log: it stays in the
 job's folder and a copy is written next to the output, where JupyterLab can open it.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import os
 import shutil
-import signal
 import threading
-import time
 from pathlib import Path
 
 from ..errors import ModelHubError
 from ..operations.progress import Progress
-from .job import write_json
+from .cluster import ClusterStarter
+from .kernel import KERNEL, start_kernel, stop_kernel
 from .settings import default_output, mini_batches
 from .tables import part_suffix
 
@@ -48,14 +46,22 @@ def run_job(services, inputs: dict, progress: Progress) -> dict:
     job_id = int(getattr(progress, "id", 0) or inputs["job"])
     folder = job_dir(services.root, job_id)
     plan = _plan(services, job_id, folder, inputs)
-    progress.step(f"starting {plan['cluster']['label']} and the scoring notebook", 0, len(plan["mini_batches"]),
-                  unit="mini-batches")
-    cluster = ClusterStarter(folder, inputs["settings"])
-    cluster.start()
+    warm = services.warm
+    cluster = warm.take_cluster(inputs["settings"]) if warm is not None else None
+    kernel = warm.take_kernel() if warm is not None else None
+    progress.step(f"{'using' if cluster else 'starting'} {plan['cluster']['label']} and "
+                  f"{'a kernel started ahead' if kernel else 'the kernel'} for the scoring notebook", 0,
+                  len(plan["mini_batches"]), unit="mini-batches")
+    if cluster is None:
+        cluster = ClusterStarter(inputs["settings"], folder).start()
+    cluster.attach(folder)
+    if kernel is None:
+        kernel = start_kernel(Path(inputs["entry_script"]).parent if inputs.get("entry_script") else folder)
+    (folder / "kernel.pid").write_text(f"{kernel.provisioner.pid} {kernel.connection_file}")  # a cancel stops it
     tail = ProgressTail(folder / "events.jsonl", progress)
     tail.start()
     try:
-        _execute(folder, inputs)
+        _execute(folder, kernel)
     except Exception as exc:
         outcome = _outcome(folder)
         message = outcome.get("message") or _notebook_error(exc)
@@ -64,7 +70,7 @@ def run_job(services, inputs: dict, progress: Progress) -> dict:
     finally:
         tail.stop()
         stop_kernel(folder)
-        cluster.close()
+        services.after_outcome.append(cluster.close)  # closing it is not on the job's time
     outcome = _outcome(folder)
     notebook = _publish_notebook(folder, plan)
     with progress.final():
@@ -130,63 +136,13 @@ def _reused(root: Path, resume: int | None, batches: list[list[str]], parts: Pat
     return reused
 
 
-# -- the cluster ------------------------------------------------------------------------------------
-
-class ClusterStarter:
-    """Starts the job's LocalCluster in a thread (while the kernel starts), or names the user's
-    scheduler, and tells the notebook where it is through ``cluster.json``."""
-
-    def __init__(self, folder: Path, settings: dict):
-        self.folder, self.settings = folder, settings
-        self.cluster = None
-        self._thread = threading.Thread(target=self._start, name="modelhub-batch-cluster", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def _start(self) -> None:
-        settings = self.settings
-        try:
-            if settings.get("scheduler"):
-                info = {"address": settings["scheduler"], "description": f"Dask scheduler at {settings['scheduler']}",
-                        "memory_limit": None}
-            else:
-                from distributed import LocalCluster
-
-                logging.getLogger("distributed").setLevel(logging.WARNING)
-                self.cluster = LocalCluster(
-                    n_workers=settings["workers"], threads_per_worker=settings["max_concurrency"], processes=True,
-                    host="127.0.0.1", dashboard_address=None, preload=["jupyter_modelhub.batch.preload"],
-                    env={**(settings.get("env_vars") or {}), "MODELHUB_BATCH_JOB_DIR": str(self.folder)})
-                limits = {w.memory_manager.memory_limit for w in self.cluster.workers.values()
-                          if getattr(w, "memory_manager", None) is not None}
-                limit = next(iter(limits), None)
-                info = {"address": self.cluster.scheduler_address, "memory_limit": limit,
-                        "description": f"LocalCluster at {self.cluster.scheduler_address}: {settings['workers']} "
-                                       f"worker processes x {settings['max_concurrency']} threads"
-                                       + (f", memory limit {limit / 2**30:.1f} GiB each" if limit else "")}
-        except Exception as exc:
-            info = {"error": f"The Dask cluster could not start: {type(exc).__name__}: {exc}"}
-        write_json(self.folder / "cluster.json", info)
-        print(f"[{time.strftime('%H:%M:%S')}] {info.get('description') or info.get('error')}", flush=True)
-
-    def close(self) -> None:
-        self._thread.join(60)
-        if self.cluster is not None:
-            try:
-                self.cluster.close(timeout=10)
-            except Exception:  # its processes are in this worker's group: they end with it anyway
-                pass
-
-
 # -- the notebook -----------------------------------------------------------------------------------
 
-def _execute(folder: Path, inputs: dict) -> None:
+def _execute(folder: Path, kernel) -> None:
     import papermill
 
-    cwd = Path(inputs["entry_script"]).parent if inputs.get("entry_script") else folder
     papermill.execute_notebook(str(NOTEBOOK), str(folder / "job.ipynb"), parameters={"job_dir": str(folder)},
-                               kernel_name="python3", progress_bar=False, cwd=str(cwd), log_output=False)
+                               kernel_name=KERNEL, km=kernel, progress_bar=False, log_output=False)
 
 
 def _outcome(folder: Path) -> dict:
@@ -214,26 +170,6 @@ def _publish_notebook(folder: Path, plan: dict) -> str:
         return str(target)
     except OSError:
         return str(source)
-
-
-def stop_kernel(folder: Path) -> None:
-    """Stop the job's kernel if it still runs (papermill starts it in a session of its own)."""
-    try:
-        pid, _, connection = (folder / "kernel.pid").read_text().partition(" ")
-        pid = int(pid)
-    except (OSError, ValueError):
-        return
-    try:
-        import psutil
-
-        process = psutil.Process(pid)
-        if not connection or connection not in process.cmdline():  # that kernel, not a pid reused since
-            return
-        for child in process.children(recursive=True):
-            child.kill()
-        os.kill(pid, signal.SIGKILL)
-    except Exception:  # already gone, or not ours to stop
-        return
 
 
 def cleanup(root: Path, job_id: int) -> None:

@@ -35,7 +35,6 @@ class JobRun:
         self.dir = Path(job_dir)
         self.plan = json.loads((self.dir / "job.json").read_text())
         self.settings = self.plan["settings"]
-        (self.dir / "kernel.pid").write_text(f"{os.getpid()} {_connection_file()}")  # a cancel stops it too
         self.records: dict[int, dict] = {int(k): v for k, v in self.plan.get("reused", {}).items()}
         self.client = None
         self.started = time.monotonic()
@@ -308,15 +307,6 @@ class Table:
         cells = [[str(c) for c in self.columns]] + [["" if v is None else str(v) for v in row] for row in self.rows]
         widths = [max(len(r[i]) for r in cells) for i in range(len(self.columns))]
         return "\n".join("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in cells)
-
-
-def _connection_file() -> str:
-    try:
-        from ipykernel.connect import get_connection_file
-
-        return get_connection_file()
-    except Exception:  # not in a kernel (a test calls JobRun directly)
-        return ""
 
 
 def _final(record: dict) -> bool:

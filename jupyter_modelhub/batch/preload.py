@@ -4,6 +4,9 @@ The job's worker starts its cluster and papermill's kernel side by side; with th
 each Dask worker reads the plan (``MODELHUB_BATCH_JOB_DIR``) and loads the model (or imports the
 entry script and runs ``init()``) before the first mini-batch reaches it, so that time is not on
 the job's path. A failure here is left for the first mini-batch to report, with its reason.
+
+A cluster a standby worker starts before its job exists has no plan to read: its workers import
+what every mini-batch needs (pyarrow's readers and writers, onnxruntime, the scorers) instead.
 """
 
 from __future__ import annotations
@@ -15,9 +18,15 @@ from pathlib import Path
 
 def dask_setup(worker) -> None:
     folder = os.environ.get("MODELHUB_BATCH_JOB_DIR")
-    if not folder:
-        return
     try:
+        if not folder:
+            import onnxruntime  # noqa: F401
+            import pyarrow.csv  # noqa: F401
+            import pyarrow.parquet  # noqa: F401
+
+            from ..serving import scorers  # noqa: F401
+            return
+
         from . import minibatch
 
         plan = json.loads((Path(folder) / "job.json").read_text())

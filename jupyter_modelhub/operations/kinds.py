@@ -57,4 +57,12 @@ def batch(services, inputs: dict, progress: Progress) -> tuple[dict, dict]:
     return result, {"type": "job", "id": result["job"], "output": result["output"], "notebook": result["notebook"]}
 
 
+def warm_batch(root):
+    """A standby batch worker's warm-up: a kernel and a Dask cluster, started before the job exists."""
+    from ..batch.standby import BatchStandby
+
+    return BatchStandby(root)
+
+
 KINDS = {"convert": convert, "deploy": deploy, "build": build, "batch": batch}
+WARM_UPS = {"batch": warm_batch}  # kinds a standby worker can prepare for (OperationRunner.standby_kinds)

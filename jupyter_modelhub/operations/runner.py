@@ -6,6 +6,13 @@ operations as worker processes (``worker``) within ``max_parallel`` per kind, re
 that end, and records an outcome for any whose process died without writing one. At start it
 adopts the workers still running from before a restart and fails the ones that are gone.
 
+For the kinds in ``standby_kinds`` (batch jobs) it keeps the next worker started ahead: a
+*standby* worker that has done its imports and its kind's warm-up (for a batch job, a kernel and
+a Dask cluster of the default shape) and waits on its stdin for an operation id. The first
+operation of such a kind starts cold; once none of the kind runs, a standby is started for the
+next one, and it ends after ``standby_idle_timeout`` without use or when the server stops (or
+dies: its stdin closes).
+
 Not here: the work (``kinds``), the rows (``store``).
 """
 
@@ -21,13 +28,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from traitlets import Bool, Dict, Float, Integer
+from traitlets import Bool, Dict, Float, Integer, List
 from traitlets.config import LoggingConfigurable
 
 from ..errors import Conflict
 from ..store.database import Database
 from .store import FINAL, OperationStore
+
 MARKER = "jupyter_modelhub.operations.worker"  # in every worker's command line
+STANDBY_CLAIM = "standby.pid"  # in an operation's folder: the pid of the standby worker it was handed to
 
 RESTARTED = "the server restarted while it ran"
 
@@ -67,6 +76,14 @@ class OperationRunner(LoggingConfigurable):
     cancel_grace = Float(
         10.0, config=True, help="Seconds a cancelled worker has to clean up before its process group is killed.",
     )
+    standby_kinds = List(
+        ["batch"], config=True,
+        help="Kinds whose next worker is started ahead and warmed up (imports; for batch, a kernel and a Dask "
+             "cluster), so that an operation of the kind starts at once. Empty: every worker starts cold.",
+    )
+    standby_idle_timeout = Float(
+        600.0, config=True, help="Seconds a standby worker waits for an operation before it is stopped.",
+    )
     cancel_on_shutdown = Bool(
         True, config=True,
         help="Cancel running operations when the server stops. Off: they run on, and the next start adopts them.",
@@ -82,6 +99,8 @@ class OperationRunner(LoggingConfigurable):
         self.cleanups: dict[str, Callable[[int], None]] = {}
         self._children: dict[int, subprocess.Popen] = {}
         self._adopted: dict[int, int] = {}  # operation id -> pid of a worker from before a restart
+        self._standby: dict[str, subprocess.Popen] = {}  # kind -> its worker started ahead
+        self._used: dict[str, float] = {}  # kind -> when an operation of it last started (monotonic)
         self._lock = threading.Lock()  # held while a worker is started or stopped
         self._wake = threading.Event()
         self._stopping = False
@@ -151,6 +170,8 @@ class OperationRunner(LoggingConfigurable):
         self._wake.set()
         if self._thread is not None:
             self._thread.join(10)
+        for kind in list(self._standby):
+            self._stop_standby(kind)
         if self.cancel_on_shutdown:
             for operation_id in list(self._children) + list(self._adopted):
                 with self._lock:
@@ -165,7 +186,7 @@ class OperationRunner(LoggingConfigurable):
         while not self._stopping:
             try:
                 self._reap()
-                self._launch()
+                self._keep_standbys(self._launch())
             except Exception as exc:  # a database outage must not end the runner, nor flood the log
                 if time.monotonic() - last_complaint > 30:
                     self.log.warning("Model Hub: the operation runner cannot reach its database (%s: %s); "
@@ -186,7 +207,8 @@ class OperationRunner(LoggingConfigurable):
                 if not _is_worker(pid, self.root, operation_id) and self._adopted.pop(operation_id, None):
                     self._fail_dead(operation_id, "its worker process ended without reporting")
 
-    def _launch(self) -> None:
+    def _launch(self) -> dict[str, int]:
+        """Start queued operations where their kind has room; returns how many of each kind run."""
         active = self.store.active()  # one read per round: the counts and the queue come from it
         running: dict[str, int] = {}
         for _id, kind, status, _pid in active:
@@ -201,22 +223,74 @@ class OperationRunner(LoggingConfigurable):
                 if not self.store.claim(operation_id):
                     continue  # cancelled meanwhile
                 running[kind] = running.get(kind, 0) + 1
-                self._spawn(operation_id)
+                self._spawn(operation_id, kind)
+        return running
 
-    def _spawn(self, operation_id: int) -> None:
+    def _spawn(self, operation_id: int, kind: str) -> None:
         folder = self.store.work_dir(operation_id)
         settings = folder / "worker.json"
         settings.write_text(json.dumps({"db_url": self.db_url, "config": self.worker_config}))
         os.chmod(settings, 0o600)
-        with open(self.store.log_path(operation_id), "ab") as log:
-            child = subprocess.Popen(
-                [sys.executable, "-m", MARKER, str(self.root), f"--operation={operation_id}"],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            )
+        self._used[kind] = time.monotonic()
+        child = self._hand_to_standby(operation_id, kind)
+        if child is None:
+            with open(self.store.log_path(operation_id), "ab") as log:
+                child = subprocess.Popen(
+                    [sys.executable, "-m", MARKER, str(self.root), f"--operation={operation_id}"],
+                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                    env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                )
         self._children[operation_id] = child
         self.store.set_pid(operation_id, child.pid)
         self.log.info("Model Hub: operation %s started (worker pid %s)", operation_id, child.pid)
+
+    # -- standby workers -------------------------------------------------------------------
+
+    def _hand_to_standby(self, operation_id: int, kind: str) -> subprocess.Popen | None:
+        """Give the operation to the kind's standby worker; None if there is none alive."""
+        child = self._standby.pop(kind, None)
+        if child is None or child.poll() is not None:
+            return None
+        (self.store.work_dir(operation_id) / STANDBY_CLAIM).write_text(str(child.pid))
+        try:
+            child.stdin.write(f"{operation_id}\n".encode())
+            child.stdin.close()
+        except OSError:  # it died just now
+            _signal_group(child.pid, signal.SIGKILL)
+            child.wait(5)
+            return None
+        return child
+
+    def _keep_standbys(self, running: dict[str, int]) -> None:
+        """A standby for each kind used lately, started once none of the kind runs (its warm-up
+        would slow the one running); stopped once it has waited standby_idle_timeout."""
+        now = time.monotonic()
+        for kind in self.standby_kinds:
+            child = self._standby.get(kind)
+            if child is not None:
+                if child.poll() is not None:  # its warm-up failed (see standby-KIND.log): none until next use
+                    self._standby.pop(kind)
+                    self._used.pop(kind, None)
+                elif now - self._used.get(kind, 0.0) > self.standby_idle_timeout:
+                    self._stop_standby(kind)
+                continue
+            if self._stopping or kind not in self._used or now - self._used[kind] > self.standby_idle_timeout:
+                continue
+            if running.get(kind):
+                continue
+            log = open(self.store.folder / f"standby-{kind}.log", "ab")
+            with log:
+                self._standby[kind] = subprocess.Popen(
+                    [sys.executable, "-m", MARKER, str(self.root), f"--standby={kind}"],
+                    stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                    env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                )
+
+    def _stop_standby(self, kind: str) -> None:
+        child = self._standby.pop(kind, None)
+        if child is not None:
+            _signal_group(child.pid, signal.SIGKILL)  # it, its kernel and its Dask processes: nothing to save
+            child.wait(5)
 
     # -- stopping and failing ----------------------------------------------------------------
 
@@ -292,5 +366,12 @@ def _is_worker(pid: int | None, root: Path, operation_id: int) -> bool:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except (OSError, IndexError):
         return False
-    return (state != "Z" and MARKER.encode() in cmdline and str(root).encode() in cmdline
-            and f"--operation={operation_id}".encode() in cmdline)
+    if state == "Z" or MARKER.encode() not in cmdline or str(root).encode() not in cmdline:
+        return False
+    if f"--operation={operation_id}".encode() in cmdline:
+        return True
+    try:  # a standby worker the operation was handed to
+        claim = (root / "operations" / str(operation_id) / STANDBY_CLAIM).read_text().strip()
+    except OSError:
+        return False
+    return claim == str(pid) and any(arg.startswith(b"--standby=") for arg in cmdline)

@@ -42,7 +42,12 @@ class OperationStore:
         return self.folder / str(operation_id)
 
     def log_path(self, operation_id: int) -> Path:
-        return self.work_dir(operation_id) / "log"
+        return self.log_path_in(self.folder.parent, operation_id)
+
+    @staticmethod
+    def log_path_in(root: Path, operation_id: int) -> Path:
+        """An operation's log, for a worker that has not opened the store yet."""
+        return Path(root) / "operations" / str(operation_id) / "log"
 
     def inputs(self, operation_id: int) -> dict:
         return json.loads((self.work_dir(operation_id) / "inputs.json").read_text())

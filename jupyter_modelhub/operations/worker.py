@@ -8,12 +8,17 @@ stdout and stderr are the operation's log.
 
 SIGTERM is the cancel: it raises ``Cancelled`` wherever the work is, unless the work is inside
 ``Progress.final()`` (registering its result), in which case the work completes.
+
+``--standby=KIND`` starts a worker ahead of its operation: it does its imports and the kind's
+warm-up (``kinds.WARM_UPS``), then reads the operation's id from stdin, takes the operation's log
+as its stdout and stderr, and runs it as any worker would.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import time
@@ -82,6 +87,8 @@ class Services:
 
     def __init__(self, database: Database, root: Path, config: Config):
         self.db, self.root, self.config = database, root, config
+        self.warm = None  # what a standby worker prepared for its operation's kind
+        self.after_outcome: list = []  # clean-up that can wait until the outcome is recorded
 
     @cached_property
     def registry(self):
@@ -115,15 +122,28 @@ class Services:
         return DeploymentManager(self.db, self.registry, self.root, config=self.config)
 
 
-def run(root: Path, operation_id: int) -> int:
+def run(root: Path, operation_id: int, warm=None) -> int:
     settings = json.loads((root / "operations" / str(operation_id) / "worker.json").read_text())
     database = Database(settings["db_url"], migrate=False)
     store = OperationStore(database, root)
     progress = WorkerProgress(store, operation_id)
     signal.signal(signal.SIGTERM, progress.on_sigterm)
     services = Services(database, root, Config(settings["config"]))
-    operation = store.get(operation_id)
-    kind = operation["kind"]
+    services.warm = warm
+    try:
+        return _work(store, services, operation_id, progress)
+    finally:
+        for step in services.after_outcome:
+            try:
+                step()
+            except Exception:
+                traceback.print_exc()
+        database.dispose()
+
+
+def _work(store: OperationStore, services: Services, operation_id: int, progress: WorkerProgress) -> int:
+    """Run the operation and record its outcome: succeeded, failed (with its error) or cancelled."""
+    kind = store.get(operation_id)["kind"]
     try:
         from .kinds import KINDS
 
@@ -151,15 +171,39 @@ def run(root: Path, operation_id: int) -> int:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
     print(f"[{time.strftime('%H:%M:%S')}] succeeded", flush=True)
     store.finish(operation_id, "succeeded", result=result, link=link, expected=("running",))
-    database.dispose()
     return 0
+
+
+def standby(root: Path, kind: str) -> int:
+    """Warm up for ``kind``, wait for an operation id on stdin, run that operation."""
+    from .kinds import WARM_UPS
+
+    warm = WARM_UPS[kind](root) if kind in WARM_UPS else None
+    print(f"[{time.strftime('%H:%M:%S')}] standby worker {os.getpid()} ready for a {kind} operation", flush=True)
+    line = sys.stdin.readline().strip()
+    if not line.isdigit():  # the server stopped (or died) before handing over an operation
+        if warm is not None:
+            warm.close()
+        return 0
+    operation_id = int(line)
+    log = os.open(OperationStore.log_path_in(root, operation_id), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    sys.stdout.flush()
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(log)
+    return run(root, operation_id, warm)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=PROGRAM)
     parser.add_argument("root", help="the Model Hub root folder")
-    parser.add_argument("--operation", type=int, required=True, help="the operation's id")
+    parser.add_argument("--operation", type=int, help="the operation's id")
+    parser.add_argument("--standby", metavar="KIND", help="start ahead: warm up for KIND, read the id from stdin")
     args = parser.parse_args(argv)
+    if args.standby:
+        return standby(Path(args.root).resolve(), args.standby)
+    if args.operation is None:
+        parser.error("give --operation=ID or --standby=KIND")
     return run(Path(args.root).resolve(), args.operation)
 
 

@@ -1,0 +1,62 @@
+"""The one kernel of a batch job: started by the job's worker, handed to papermill, stopped by pid.
+
+The worker starts the kernel itself (rather than leaving it to papermill) so that the kernel
+boots while papermill is still being imported, a standby worker can start it before its job
+exists (with the notebook's imports already done), and the kernel is stopped at once when the
+notebook is done instead of being asked to shut down and waited for.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+KERNEL = "python3"
+WARM_UP = "import distributed, jupyter_modelhub.batch.job, jupyter_modelhub.batch.tables"  # the notebook's imports
+
+
+def start_kernel(cwd: Path):
+    """A started ``AsyncKernelManager`` (what papermill's client uses), not yet waited for."""
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.utils import run_sync
+
+    manager = AsyncKernelManager(kernel_name=KERNEL)
+    run_sync(manager.start_kernel)(cwd=str(cwd))
+    return manager
+
+
+def warm_up(manager) -> None:
+    """Wait until the kernel answers and run the notebook's imports in it, leaving no history."""
+    from jupyter_core.utils import run_sync
+
+    async def imports() -> None:
+        client = manager.client()
+        client.start_channels()
+        try:
+            await client.wait_for_ready(timeout=60)
+            await client.execute_interactive(WARM_UP, silent=True, store_history=False, timeout=60)
+        finally:
+            client.stop_channels()
+
+    run_sync(imports)()
+
+
+def stop_kernel(folder: Path) -> None:
+    """Stop the job's kernel if it still runs (its pid and connection file are in ``kernel.pid``)."""
+    try:
+        pid, _, connection = (folder / "kernel.pid").read_text().partition(" ")
+        pid = int(pid)
+    except (OSError, ValueError):
+        return
+    try:
+        import psutil
+
+        process = psutil.Process(pid)
+        if not connection or connection not in process.cmdline():  # that kernel, not a pid reused since
+            return
+        for child in process.children(recursive=True):
+            child.kill()
+        os.kill(pid, signal.SIGKILL)
+    except Exception:  # already gone, or not ours to stop
+        return

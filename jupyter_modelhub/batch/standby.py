@@ -1,0 +1,47 @@
+"""What a standby batch worker prepares before its job exists (``operations.runner``'s standby).
+
+A job's fixed cost is mostly starting processes: the worker itself, papermill's imports, the
+kernel, the Dask cluster. A standby worker does all of it ahead, with the default settings'
+shape, and the job it is handed uses what fits: always the kernel, and the cluster when the job
+asks for the same number of workers and threads (else it starts its own, as a cold worker does).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .cluster import ClusterStarter
+from .kernel import start_kernel, warm_up
+from .settings import BatchSettings
+
+
+class BatchStandby:
+    def __init__(self, root: Path):
+        defaults = BatchSettings().model_dump()
+        self.cluster: ClusterStarter | None = ClusterStarter(defaults).start()
+        self.kernel = start_kernel(Path(root) / "operations")
+        import papermill  # noqa: F401  (imported now: the job's path no longer pays for it)
+
+        warm_up(self.kernel)
+
+    def take_cluster(self, settings: dict) -> ClusterStarter | None:
+        """The cluster started ahead, if it has the job's shape (it is then the job's to close)."""
+        cluster, self.cluster = self.cluster, None
+        if cluster is not None and cluster.matches(settings):
+            return cluster
+        if cluster is not None:
+            cluster.close()
+        return None
+
+    def take_kernel(self):
+        kernel, self.kernel = self.kernel, None
+        return kernel
+
+    def close(self) -> None:
+        """Stop what was never used (the server stopped before a job came)."""
+        if self.cluster is not None:
+            self.cluster.close()
+        if self.kernel is not None:
+            from jupyter_core.utils import run_sync
+
+            run_sync(self.kernel.shutdown_kernel)(now=True)
