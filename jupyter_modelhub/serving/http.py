@@ -44,10 +44,14 @@ JSON = b"application/json"
 TEXT = b"text/plain"
 
 _PREFIXES: dict[tuple[int, bytes], bytes] = {}
-# The headers a Request notes as they come (by name length, which tells them apart): name, attribute.
-_NOTED = {len(name): (name, attribute) for name, attribute in (
+# The headers a Request notes as they come (the first one sent), by name as clients usually spell
+# them; other spellings are looked up in lower case, when the name's length is one of theirs.
+_NOTED = {name: attribute for lower, attribute in (
     (b"content-length", "length"), (b"expect", "expect"), (b"authorization", "authorization"),
-    (b"content-encoding", "encoding"), (b"content-type", "content_type"))}
+    (b"content-encoding", "encoding"), (b"content-type", "content_type"))
+    for name in (lower, b"-".join(part.capitalize() for part in lower.split(b"-")))}
+_NOTED_SIZES = {len(name) for name in _NOTED}
+_PATHS: dict[bytes, str] = {}  # request targets that are plain paths, decoded
 _METHODS = {method.encode(): method for method in ("GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH")}
 
 
@@ -61,21 +65,15 @@ def _prefix(status: int, content_type: bytes) -> bytes:
     return prefix
 
 
-class _Date:
+_date = [-1, b""]  # the second, and its Date line
+
+
+def date_line() -> bytes:
     """``Date: ...\\r\\n``, formatted once a second rather than once an answer."""
-
-    def __init__(self):
-        self._second = -1
-        self._line = b""
-
-    def __call__(self) -> bytes:
-        second = int(time.time())
-        if second != self._second:
-            self._second, self._line = second, f"Date: {formatdate(second, usegmt=True)}\r\n".encode()
-        return self._line
-
-
-date_line = _Date()
+    second = int(time.time())
+    if second != _date[0]:
+        _date[:] = second, f"Date: {formatdate(second, usegmt=True)}\r\n".encode()
+    return _date[1]
 
 
 class Request:
@@ -120,9 +118,9 @@ class Request:
 
     def header(self, name: bytes) -> str | None:
         """A header's value by lower-case name (the first one sent), decoded as Latin-1, or None."""
-        noted = _NOTED.get(len(name))
-        if noted is not None and noted[0] == name:
-            value = getattr(self, noted[1])
+        attribute = _NOTED.get(name)
+        if attribute is not None:
+            value = getattr(self, attribute)
             if value:
                 return value.decode("latin-1")
         for key, value in self.headers:
@@ -144,14 +142,15 @@ class Request:
         connection = self.connection
         if connection.shut:
             return False
+        if not (headers or close or connection.closing or connection.http10) and self.keep_alive \
+                and self.method != "HEAD":  # the usual answer: one template
+            self.answer = b"%s%sContent-Length: %d\r\n\r\n%s" % (
+                _PREFIXES.get((status, content_type)) or _prefix(status, content_type), date_line(), len(body), body)
+            connection.write_answers()
+            return True
         self.closes = closes = close or not self.keep_alive or (connection.closing and connection.pending[-1] is self)
         if close:
             connection.closing = True
-        if not headers and not closes and not connection.http10 and self.method != "HEAD":
-            self.answer = b"%s%sContent-Length: %d\r\n\r\n%s" % (_prefix(status, content_type), date_line(),
-                                                                   len(body), body)
-            connection.write_answers()
-            return True
         parts = [_prefix(status, content_type), date_line()]
         if headers:
             parts.extend(f"{name}: {value}\r\n".encode("latin-1") for name, value in headers.items())
@@ -190,6 +189,7 @@ class Connection(asyncio.Protocol):
         self.parsing: Request | None = None
         self.pending: deque[Request] = deque()  # requests whose headers are in, not yet answered on the wire
         self.header_bytes = 0  # of the request whose headers are arriving; -1 while a body arrives
+        self.fed = 0  # bytes in the piece of data being parsed
         self.http10: bool | None = None  # known from the first request that keeps the connection
         self.closing = False  # no more requests are read: close once the answers owed are written
         self.shut = False  # closed (or closing after a last answer): nothing more is written
@@ -217,6 +217,7 @@ class Connection(asyncio.Protocol):
         if self.closing:
             return  # what a closing connection still sends is not read
         self.last_active = time.monotonic()
+        self.fed = len(data)
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -282,20 +283,22 @@ class Connection(asyncio.Protocol):
     def on_header(self, name: bytes, value: bytes) -> None:
         request = self.parsing
         request.headers.append((name, value))
-        size = len(name)
-        request.size += size + len(value)  # the headers' size until the body begins
-        if request.size > MAX_HEADER_BYTES:
-            self.refuse(431, f"The request's headers are larger than {MAX_HEADER_BYTES} bytes.")
-            raise _Refused
-        noted = _NOTED.get(size)
-        if noted is not None and name.lower() == noted[0] and not getattr(request, noted[1]):
-            setattr(request, noted[1], value)
+        attribute = _NOTED.get(name)
+        if attribute is None and len(name) in _NOTED_SIZES:
+            attribute = _NOTED.get(name.lower())
+        if attribute is not None and not getattr(request, attribute):
+            setattr(request, attribute, value)
 
     def on_headers_complete(self) -> None:
         request = self.parsing
         parser = self.parser
+        # Headers over the limit (data_received checks between pieces of data, this within one):
+        # only possible when the data that brought them is larger than the limit.
+        if self.header_bytes + self.fed > MAX_HEADER_BYTES and sum(
+                len(name) + len(value) for name, value in request.headers) > MAX_HEADER_BYTES:
+            self.refuse(431, f"The request's headers are larger than {MAX_HEADER_BYTES} bytes.")
+            raise _Refused
         self.header_bytes = -1
-        request.size = 0
         method = parser.get_method()
         request.method = _METHODS.get(method) or method.decode("ascii", "replace")
         if not parser.should_keep_alive():
@@ -303,9 +306,14 @@ class Connection(asyncio.Protocol):
         elif self.http10 is None:  # HTTP/1.0 with keep-alive needs it said in each answer
             self.http10 = parser.get_http_version() == "1.0"
         url = request.url
+        path = _PATHS.get(url)
+        if path is not None:
+            request.path = path
         # find, not `in`: bytes' `in` first tries its argument as an int, raising (and clearing) a TypeError
-        if url[:1] == b"/" and url.find(b"?") < 0 and url.find(b"#") < 0:
-            request.path = url.decode("latin-1")
+        elif url[:1] == b"/" and url.find(b"?") < 0 and url.find(b"#") < 0:
+            request.path = path = url.decode("latin-1")
+            if len(_PATHS) < 256:  # the paths a server is asked for are few; what clients send is not
+                _PATHS[url] = path
         else:
             try:
                 parsed = httptools.parse_url(url)
@@ -317,15 +325,23 @@ class Connection(asyncio.Protocol):
         self.pending.append(request)
         self.application.headers_received(request)
         length = request.length
-        length = int(length) if length and length.strip().isdigit() else 0
+        if length:
+            length = int(length) if length.strip().isdigit() else 0
+            if length > self.max_bytes:
+                request.too_large = True
+        else:
+            length = 0
         if parser.should_upgrade() and (length or request.header(b"transfer-encoding")):
             # httptools hands what follows the headers of an Upgrade request to the new protocol,
             # body and all; there is no other protocol here, so such a body cannot be read.
             self.refuse(400, "Upgrade is not supported here, and a request asking for it cannot have a body: "
                              "send it without the Upgrade header.")
             raise _Refused
-        if length > self.max_bytes:
-            request.too_large = True
+        if request.expect or request.too_large:
+            self.expecting(request, length)
+
+    def expecting(self, request: Request, length: int) -> None:
+        """A request too large, or asking for ``100 Continue`` before it sends its body."""
         expects = bool(request.expect) and request.expect.lower() == b"100-continue"
         if request.too_large and (expects or length > 2 * self.max_bytes):
             self.answer_early(request)  # not read at all: answered now, and the connection closes
@@ -337,15 +353,15 @@ class Connection(asyncio.Protocol):
 
     def on_body(self, body: bytes) -> None:
         request = self.parsing
-        request.size += len(body)
-        if request.size > self.max_bytes:
+        request.size = size = request.size + len(body)
+        if size <= self.max_bytes and not request.too_large:
+            request.chunks.append(body)
+        elif size > self.max_bytes:
             if not request.too_large:
                 request.too_large, request.chunks = True, []
-            if request.size > 2 * self.max_bytes:
+            if size > 2 * self.max_bytes:
                 self.answer_early(request)
                 raise _Refused
-        elif not request.too_large:
-            request.chunks.append(body)
 
     def on_message_complete(self) -> None:
         request, self.parsing = self.parsing, None
@@ -353,7 +369,7 @@ class Connection(asyncio.Protocol):
         request.complete = True
         chunks = request.chunks
         request.body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        request.chunks = []
+        request.chunks = ()  # read whole: nothing more comes
         if not request.keep_alive:
             self.closing = True  # its answer closes the connection; nothing after it is read
         if len(self.pending) > PIPELINE_DEPTH and not self.paused:

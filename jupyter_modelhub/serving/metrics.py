@@ -46,15 +46,20 @@ class Metrics:
         self._table = np.frombuffer(self._memory, dtype=np.float64).reshape(workers, width)
         self._cells = memoryview(self._memory).cast("d")  # item updates cost half of numpy's
         self._row = 0
+        self.model_calls_alone = self.rows_alone = 0
 
     def use_row(self, worker: int) -> None:
         self._row = worker * self._width
 
-    def request(self, route: int, code: int, seconds: float) -> None:
-        cells, row = self._cells, self._row
-        cells[row + route * self._ncodes + self._codes.get(code, self._other_code)] += 1
-        cells[row + self._lat + route * self._nbuckets + bisect_left(LATENCY_BUCKETS, seconds)] += 1
-        cells[row + self._lat_sum + route] += seconds
+    def requests(self, answered: list[tuple[int, int, float]]) -> None:
+        """Count answered requests, each as (route index, status code, seconds to answer)."""
+        cells, row, ncodes, nbuckets, codes, other = (self._cells, self._row, self._ncodes, self._nbuckets,
+                                                       self._codes, self._other_code)
+        latency, latency_sum = row + self._lat, row + self._lat_sum
+        for route, code, seconds in answered:
+            cells[row + route * ncodes + codes.get(code, other)] += 1
+            cells[latency + route * nbuckets + bisect_left(LATENCY_BUCKETS, seconds)] += 1
+            cells[latency_sum + route] += seconds
 
     def model_call(self, requests: int, rows: int) -> None:
         cells, row = self._cells, self._row
@@ -63,13 +68,17 @@ class Metrics:
         cells[row + self._batch_requests] += requests
         cells[row + self._rows] += rows
 
-    def model_call_alone(self, rows: int) -> None:
-        """``model_call(1, rows)``: a call for one request, the usual case, without the batch-size search."""
-        cells, row = self._cells, self._row
-        cells[row + self._calls] += 1
-        cells[row + self._batch] += 1
-        cells[row + self._batch_requests] += 1
-        cells[row + self._rows] += rows
+    def add_calls_alone(self) -> None:
+        """Add ``model_calls_alone`` and ``rows_alone``, model calls for one request each (the usual
+        case), counted as plain integers until now: ``requestlog.py`` adds them with the requests."""
+        calls, rows = self.model_calls_alone, self.rows_alone
+        if calls:
+            self.model_calls_alone = self.rows_alone = 0
+            cells, row = self._cells, self._row
+            cells[row + self._calls] += calls
+            cells[row + self._batch] += calls
+            cells[row + self._batch_requests] += calls
+            cells[row + self._rows] += rows
 
     def model_error(self) -> None:
         self._cells[self._row + self._errors] += 1

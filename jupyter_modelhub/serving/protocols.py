@@ -24,7 +24,7 @@ import orjson
 from . import binary_tensors
 from .errors import ServingError, bad_request
 from .signature import (V2_DATATYPES, Signature, TensorSpec, check_shape, from_columns, from_records,
-                        from_rows, inputs_from_json, row_count, to_array, v2_datatype)
+                        from_rows, inputs_from_json, numbers, row_count, to_array, v2_datatype)
 
 _DUMP_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 MLFLOW_FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
@@ -65,13 +65,20 @@ def plain(outputs: dict):
 
 def decode_score(body: bytes, signature: Signature) -> dict[str, np.ndarray]:
     doc = loads(body)
-    if not isinstance(doc, dict) or "data" not in doc:
+    if type(doc) is not dict or "data" not in doc:
         raise bad_request(f'Expected a JSON object {{"data": ...}} with {signature.expected()}.')
-    return inputs_from_json(signature, doc["data"])
+    data = doc["data"]
+    single = signature.single
+    if single is not None and type(data) is list and body.count(b'"') == 2:
+        array = numbers(single, data)  # the body's one string is its key: numbers (or nulls) only
+        if array is not None:
+            return {single.name: array}
+    return inputs_from_json(signature, data)
 
 
 def encode_score(outputs: dict) -> bytes:
-    return dumps(plain(outputs))
+    return orjson.dumps(next(iter(outputs.values())) if len(outputs) == 1 else outputs,
+                        default=_default, option=_DUMP_OPTIONS)
 
 
 # -- MLflow ------------------------------------------------------------------------------------
@@ -96,6 +103,11 @@ def decode_invocations(body: bytes, content_type: str, signature: Signature) -> 
             return from_records(signature, value)
         return inputs_from_json(signature, [list(r.values()) if isinstance(r, dict) else r for r in value])
     # "instances" and "inputs": MLflow's tensor formats; a list of objects is one row per object.
+    single = signature.single
+    if single is not None and type(value) is list and body.count(b'"') == 2:
+        array = numbers(single, value)  # as for /score: the body's one string is its key
+        if array is not None:
+            return {single.name: array}
     if isinstance(value, list) and value and isinstance(value[0], dict) and len(signature.inputs) > 1:
         return from_records(signature, value)
     return inputs_from_json(signature, value)
@@ -115,7 +127,8 @@ def _dataframe_split(value, signature: Signature) -> dict[str, np.ndarray]:
 
 
 def encode_invocations(outputs: dict) -> bytes:
-    return dumps({"predictions": plain(outputs)})
+    return orjson.dumps({"predictions": next(iter(outputs.values())) if len(outputs) == 1 else outputs},
+                        default=_default, option=_DUMP_OPTIONS)
 
 
 # -- Open Inference Protocol v2 ----------------------------------------------------------------

@@ -33,23 +33,25 @@ class RequestLog:
     def record(self, request, finished: float) -> None:
         """An answered request (``http.Request``), answered at ``finished`` (``time.monotonic()``):
         the request itself is kept, and read when the batch is formatted."""
+        request.body = b""  # kept until the batch is formatted, but not its body
         pending = self._pending
         pending.append((request, finished))
         if len(pending) >= _BATCH:
             self.flush()
 
     def flush(self) -> None:
+        self.metrics.add_calls_alone()
         pending, self._pending = self._pending, []
         if not pending:
             return
-        count = self.metrics.request
         tag = self.tag
         wall = time.time() - time.monotonic()  # monotonic times to wall-clock ones
         lines: list[bytes] = []
+        counts: list[tuple[int, int, float]] = []
         for request, finished in pending:
             seconds = finished - request.started
             status, batch = request.status, request.batch
-            count(request.route.index, status, seconds)
+            counts.append((request.route.index, status, seconds))
             now = finished + wall
             second = int(now)
             if second != self._second:
@@ -58,6 +60,7 @@ class RequestLog:
             lines.append(b'%s.%03dZ%s %s "%s %s" %d %.2fms%s\n' % (
                 self._stamp, (now - second) * 1000, tag, request.connection.client.encode(), request.method.encode(),
                 request.url, status, seconds * 1000, b" batch=%d" % batch if batch > 1 else b""))
+        self.metrics.requests(counts)
         self._write(lines)
 
     def _write(self, lines: list[bytes]) -> None:

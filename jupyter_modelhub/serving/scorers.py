@@ -130,8 +130,8 @@ class OnnxScorer(BuiltinScorer):
         if len(self._feeds) == 1:  # the usual case, with the array already as the graph wants it
             name, dtype, rank = self._feeds[0]
             array = inputs[name]
-            if array.dtype == dtype and array.ndim == rank:
-                values = self._run(self._output_names, {name: array}, None)
+            if (array.dtype is dtype or array.dtype == dtype) and array.ndim == rank:
+                values = self._run(self._output_names, inputs if len(inputs) == 1 else {name: array}, None)
                 outputs = self.outputs
                 return dict(zip(outputs.names, values)) if outputs.identity else outputs(values)
         feeds = {}

@@ -103,7 +103,9 @@ class Runtime:
             outputs = self.scorer.predict(inputs)
         except Exception as exc:
             raise self.model_failure(exc) from None
-        self.metrics.model_call_alone(scoring.rows(inputs))
+        metrics = self.metrics  # counted as integers here, added to the shared table with the access log
+        metrics.model_calls_alone += 1
+        metrics.rows_alone += scoring.rows(inputs)
         return outputs
 
     async def run_script(self, body: bytes) -> bytes:
@@ -169,7 +171,11 @@ class Runtime:
         self.connections.discard(connection)
 
     def headers_received(self, request) -> None:
-        request.route, request.args = handlers.resolve(request.path)
+        route = handlers.FIXED.get(request.path)
+        if route is not None:  # a fixed path: nothing to take from it
+            request.route = route
+        else:
+            request.route, request.args = handlers.resolve(request.path)
 
     def request_received(self, request) -> None:
         """Check the size limit, the key and the method, then let the route answer (now or later)."""

@@ -170,6 +170,21 @@ def to_array(spec: TensorSpec, value) -> np.ndarray:
     raise bad_request(f"Input {spec.name!r} expects {spec.describe()}; got {_KIND_NAMES.get(kind, kind)} values.")
 
 
+def numbers(spec: TensorSpec, value: list) -> np.ndarray | None:
+    """Nested lists holding no strings as an array of a floating-point spec, made at once in its
+    dtype; None where that does not hold (then ``tensor`` converts, and says what is wrong). What
+    it accepts ``tensor`` accepts too, with the same values: numbers, booleans and nulls (NaN)."""
+    dtype = spec.dtype
+    if dtype is None or dtype.kind != "f":
+        return None
+    try:
+        array = np.asarray(value, dtype=dtype)
+    except (ValueError, TypeError, OverflowError):
+        return None
+    check_shape(spec, array)
+    return array
+
+
 def _numbers_or_nulls(array: np.ndarray) -> bool:
     return all(x is None or (isinstance(x, (int, float)) and not isinstance(x, bool)) for x in array.flat)
 
