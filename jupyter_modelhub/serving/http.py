@@ -197,6 +197,7 @@ class Connection(asyncio.Protocol):
         self.paused = False
         self.writable = True
         self.last_active = time.monotonic()
+        self.wrote = False  # answers written since the last sweep
         self.linger: asyncio.TimerHandle | None = None
 
     # -- asyncio ----------------------------------------------------------------------------
@@ -216,7 +217,7 @@ class Connection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self.closing:
             return  # what a closing connection still sends is not read
-        self.last_active = time.monotonic()
+        self.last_active = time.monotonic()  # also when the requests in this data began to arrive
         self.fed = len(data)
         try:
             self.parser.feed_data(data)
@@ -274,7 +275,7 @@ class Connection(asyncio.Protocol):
     def on_message_begin(self) -> None:
         if self.closing:
             raise _Refused  # nothing after a request that closes the connection is read
-        self.parsing = Request(self, time.monotonic())
+        self.parsing = Request(self, self.last_active)
         self.header_bytes = 0
 
     def on_url(self, url: bytes) -> None:
@@ -412,7 +413,7 @@ class Connection(asyncio.Protocol):
             self.paused = False
             if self.writable:
                 transport.resume_reading()
-        self.last_active = time.monotonic()
+        self.wrote = True  # the sweep counts the connection active from then (a clock read per answer saved)
 
     def shutdown(self) -> None:
         """Close after the last answer: send FIN, drop what the client still sends for a moment
@@ -445,6 +446,8 @@ class Connection(asyncio.Protocol):
         """Close what took too long: a request not received whole (408), an idle keep-alive connection."""
         if self.shut or self.closing:
             return
+        if self.wrote:
+            self.wrote, self.last_active = False, now
         request = self.parsing
         if request is not None and now - request.started > self.timeout:
             self.refuse(408, f"The request was not received whole within {self.timeout:g} s (--request-timeout).")

@@ -105,7 +105,9 @@ class Runtime:
             raise self.model_failure(exc) from None
         metrics = self.metrics  # counted as integers here, added to the shared table with the access log
         metrics.model_calls_alone += 1
-        metrics.rows_alone += scoring.rows(inputs)
+        for array in inputs.values():  # the rows of the first input (all inputs have as many)
+            metrics.rows_alone += len(array) if array.ndim else 1
+            break
         return outputs
 
     async def run_script(self, body: bytes) -> bytes:
