@@ -141,7 +141,7 @@ class ModelHubApp(ExtensionApp):
         self.operations.cleanups["build"] = self.packager.wheelhouse.remove_partials
         self.registry.reference_checks.append(self.operations.store.references)
         self.batch = BatchService(self.registry, BatchEndpointStore(self.database, self.registry), self.operations,
-                                  self.root_dir, roots=roots)
+                                  self.root_dir, roots=roots, environments=self.deployments.environments.store)
         self.registry.reference_checks.append(self.batch.endpoints.references)
         self.operations.cleanups["batch"] = functools.partial(batch_execution.cleanup, Path(self.root_dir))
         # before the first request: an operation that died with the old server is never shown running

@@ -432,3 +432,35 @@ def test_a_standby_worker_ends_with_its_server(tmp_path):
         s.process.kill()
         s.process.wait(30)
     wait_until(lambda: not processes_in_group(pid), 60, "the standby worker and its Dask processes to end")
+
+
+def test_env_runs_the_jobs_dask_workers_in_that_environment(server, data):
+    made = server.session.post(server.url + "modelhub/api/environments",
+                               json={"name": "batch-env", "requirements": "six==1.16.0\n"}, timeout=300)
+    assert made.status_code in (200, 201), made.text
+    score = script(server, "which_env.py", """
+        import sys
+
+        def run(mini_batch):
+            import six
+            return [f"{sys.prefix} six {six.__version__}" for _ in mini_batch]
+        """)
+    job = run_job(server, model="lr:1", inputs=[str(data / "a.csv")], entry_script=str(score),
+                  settings={"environment": "batch-env"})
+    assert job["status"] == "succeeded", job["error"]
+    assert job["settings"]["environment"] == made.json()["ref"], "the job records the version it ran with"
+    answer = pd.read_csv(job["output"])["result"][0]
+    assert answer.startswith(str(server.root / "envs")) and answer.endswith("six 1.16.0"), answer
+    log = server.session.get(server.url + f"modelhub/api/operations/{job['id']}/log").text
+    assert "adding the Dask worker packages to batch-env" in log, log
+    again = run_job(server, model="lr:1", inputs=[str(data / "a.csv")], entry_script=str(score),
+                    settings={"environment": "batch-env"})
+    assert again["status"] == "succeeded", again["error"]
+    log = server.session.get(server.url + f"modelhub/api/operations/{again['id']}/log").text
+    assert "adding the Dask worker packages" not in log, "added once per environment"
+
+    unknown = post_job(server, model="lr:1", inputs=[str(data / "a.csv")], settings={"environment": "nope"})
+    assert unknown.status_code == 404 and "nope" in unknown.json()["message"], unknown.text
+    both = post_job(server, model="lr:1", inputs=[str(data / "a.csv")],
+                    settings={"environment": "batch-env", "scheduler": "tcp://127.0.0.1:8786"})
+    assert both.status_code == 400 and "not both" in both.json()["message"], both.text

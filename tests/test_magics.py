@@ -37,7 +37,9 @@ class Kernel:
         connection = server.folder / "runtime" / f"kernel-{self.kernel_id}.json"
         self.client = BlockingKernelClient(connection_file=str(connection))
         self.client.load_connection_file()
-        self.client.start_channels()
+        # no heartbeat channel: on two busy cores a missed 1 s heartbeat made wait_for_ready report
+        # "Kernel died" for a live kernel; a dead one still fails every request with a timeout
+        self.client.start_channels(hb=False)
         self.client.wait_for_ready(timeout=60)
 
     def run(self, code: str) -> dict:

@@ -1,7 +1,8 @@
 """The Dask cluster of a batch job, started by the job's worker while the kernel starts.
 
 A LocalCluster runs in the worker's process group, so a cancel (SIGTERM, then SIGKILL of that
-group) stops every Dask process with it. A standby worker starts one of the default shape before
+group) stops every Dask process with it. With ``--env`` its scheduler runs here and its workers
+are ``dask worker`` processes of the environment's interpreter (``python``), in the same group. A standby worker starts one of the default shape before
 its job exists; the job uses it when its settings ask for that shape. The notebook finds the
 cluster through ``cluster.json`` in the job's folder, written once both the cluster and the
 folder are known.
@@ -10,6 +11,8 @@ folder are known.
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -20,8 +23,10 @@ from .job import write_json
 class ClusterStarter:
     """Starts the job's LocalCluster in a thread, or names the user's scheduler."""
 
-    def __init__(self, settings: dict, folder: Path | None = None):
+    def __init__(self, settings: dict, folder: Path | None = None, python: str | None = None):
         self.settings = settings
+        self.python = python  # the environment's interpreter for the workers; None: this one's
+        self.workers: subprocess.Popen | None = None  # the environment's `dask worker` processes
         self.cluster = None
         self.info: dict | None = None
         self._folder = folder
@@ -36,7 +41,8 @@ class ClusterStarter:
     def matches(self, settings: dict) -> bool:
         """True if this cluster has the shape ``settings`` ask for (env_vars are set per job on the
         workers, when they load the model)."""
-        return (not settings.get("scheduler") and settings["workers"] == self.settings["workers"]
+        return (not settings.get("scheduler") and not settings.get("environment")
+                and settings["workers"] == self.settings["workers"]
                 and settings["max_concurrency"] == self.settings["max_concurrency"])
 
     def attach(self, folder: Path) -> None:
@@ -58,11 +64,15 @@ class ClusterStarter:
                 env = dict(settings.get("env_vars") or {})
                 if self._folder is not None:  # known now: each worker loads the model as it starts (preload.py)
                     env["MODELHUB_BATCH_JOB_DIR"] = str(self._folder)
-                self.cluster = LocalCluster(
-                    n_workers=settings["workers"], threads_per_worker=settings["max_concurrency"], processes=True,
-                    host="127.0.0.1", dashboard_address=None, preload=["jupyter_modelhub.batch.preload"], env=env)
-                limits = {w.memory_manager.memory_limit for w in self.cluster.workers.values()
-                          if getattr(w, "memory_manager", None) is not None}
+                if self.python is None:
+                    self.cluster = LocalCluster(
+                        n_workers=settings["workers"], threads_per_worker=settings["max_concurrency"], processes=True,
+                        host="127.0.0.1", dashboard_address=None, preload=["jupyter_modelhub.batch.preload"], env=env)
+                    limits = {w.memory_manager.memory_limit for w in self.cluster.workers.values()
+                              if getattr(w, "memory_manager", None) is not None}
+                else:
+                    self.cluster = LocalCluster(n_workers=0, processes=True, host="127.0.0.1", dashboard_address=None)
+                    limits = self._start_environment_workers(env)
                 limit = next(iter(limits), None)
                 info = {"address": self.cluster.scheduler_address, "memory_limit": limit,
                         "description": f"LocalCluster at {self.cluster.scheduler_address}: {settings['workers']} "
@@ -73,6 +83,26 @@ class ClusterStarter:
         with self._lock:
             self.info = info
         self._publish()
+
+    def _start_environment_workers(self, env: dict) -> set:
+        """``dask worker`` processes of the environment's interpreter, joined to the scheduler here;
+        their memory limits."""
+        settings, scheduler = self.settings, self.cluster.scheduler
+        self.workers = subprocess.Popen(
+            [self.python, "-m", "distributed.cli.dask_worker", self.cluster.scheduler_address,
+             "--nworkers", str(settings["workers"]), "--nthreads", str(settings["max_concurrency"]),
+             "--host", "127.0.0.1", "--no-dashboard", "--memory-limit", "auto",
+             "--preload", "jupyter_modelhub.batch.preload"],
+            stdin=subprocess.DEVNULL, env={**os.environ, **env, "PYTHONNOUSERSITE": "1"})
+        deadline = time.monotonic() + 120
+        while len(scheduler.workers) < settings["workers"]:
+            if self.workers.poll() is not None:
+                raise RuntimeError(f"the environment's Dask workers exited with code {self.workers.returncode} "
+                                   f"(the job's log has their output)")
+            if time.monotonic() > deadline:
+                raise RuntimeError("the environment's Dask workers did not join within 120 s")
+            time.sleep(0.05)
+        return {w.memory_limit for w in list(scheduler.workers.values()) if w.memory_limit}
 
     def _publish(self) -> None:
         with self._lock:
@@ -85,6 +115,12 @@ class ClusterStarter:
 
     def close(self) -> None:
         self._thread.join(60)
+        if self.workers is not None:
+            self.workers.terminate()
+            try:
+                self.workers.wait(10)
+            except subprocess.TimeoutExpired:
+                self.workers.kill()
         if self.cluster is not None:
             try:
                 self.cluster.close(timeout=10)

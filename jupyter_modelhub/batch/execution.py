@@ -53,7 +53,11 @@ def run_job(services, inputs: dict, progress: Progress) -> dict:
                   f"{'a kernel started ahead' if kernel else 'the kernel'} for the scoring notebook", 0,
                   len(plan["mini_batches"]), unit="mini-batches")
     if cluster is None:
-        cluster = ClusterStarter(inputs["settings"], folder).start()
+        python = None
+        if inputs["settings"].get("environment"):
+            environment = services.environments.store.get_ref(inputs["settings"]["environment"])
+            python = services.environments.batch_python_for(environment, progress)
+        cluster = ClusterStarter(inputs["settings"], folder, python).start()
     cluster.attach(folder)
     if kernel is None:
         kernel = start_kernel(Path(inputs["entry_script"]).parent if inputs.get("entry_script") else folder)

@@ -24,8 +24,9 @@ TABLE_PREVIEW = 500  # mini-batch rows a job's description carries
 
 
 class BatchService:
-    def __init__(self, registry, endpoints, operations, root: Path, roots: list[str]):
+    def __init__(self, registry, endpoints, operations, root: Path, roots: list[str], environments=None):
         self.registry, self.endpoints, self.operations = registry, endpoints, operations
+        self.environments = environments  # EnvironmentStore: what --env names
         self.root = Path(root)
         self.roots = [Path(r).resolve() for r in roots] or [Path.cwd().resolve()]
 
@@ -56,6 +57,7 @@ class BatchService:
             raise InvalidInput("Name a model (NAME, NAME:VERSION or NAME@ALIAS) or a batch endpoint to score with.")
         version = self.registry.get_version(target)
         settings = checked_settings(request.get("settings") or {}).model_dump()
+        self._check_environment(settings)
         script = self._entry_script(request.get("entry_script"))
         if script is None and version["flavor"] not in BUILTIN_FLAVORS:
             raise InvalidInput(_needs_script(version))
@@ -76,10 +78,22 @@ class BatchService:
                 "files": [str(f) for f in files], "entry_script": str(script) if script else None,
                 "output": str(output_dir) if output_dir else None, "cwd": str(cwd), "resume": resume}
 
+    def _check_environment(self, settings: dict) -> None:
+        """--env names a registered environment (a 404 if not), pinned to its version now."""
+        if not settings.get("environment"):
+            return
+        if settings.get("scheduler"):
+            raise InvalidInput("Give either --env (the job's own Dask workers run in that environment) or --scheduler "
+                               "(an existing cluster, whose workers have their own packages), not both.")
+        if self.environments is None:
+            raise InvalidInput("This server has no environments.")
+        settings["environment"] = self.environments.get_ref(settings["environment"])["ref"]
+
     def save_endpoint(self, request: dict, user: str = "") -> dict:
         """A new version of a batch endpoint, checked as a job with it would be (but no inputs)."""
         version = self.registry.get_version(request["model"])
         settings = checked_settings(request.get("settings") or {}).model_dump()
+        self._check_environment(settings)
         script = self._entry_script(request.get("entry_script"))
         if script is None and version["flavor"] not in BUILTIN_FLAVORS:
             raise InvalidInput(_needs_script(version))

@@ -17,10 +17,8 @@ from typing import Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..errors import InvalidInput
+from .tables import TABLE_SUFFIXES
 
-# what the built-in scorer reads; an entry script may take any file
-TABLE_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl",
-                  ".json": "jsonl"}
 OUTPUT_SUFFIXES = (".csv", ".parquet", ".jsonl")
 ENV_VAR_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 SCHEDULER_RE = re.compile(r"^tcp://[A-Za-z0-9.\-\[\]:]+:[0-9]{1,5}$")
@@ -44,6 +42,9 @@ class BatchSettings(BaseModel):
     env_vars: dict[str, str] = Field(default_factory=dict, description="environment variables for init() and run()")
     workers: int = Field(1, ge=1, le=64, description="processes of the LocalCluster the job starts")
     scheduler: Optional[str] = Field(None, description="tcp://HOST:PORT of an existing Dask scheduler instead")
+    environment: Optional[str] = Field(None, max_length=200,
+                                       description="a registered environment (NAME or NAME:VERSION) whose packages "
+                                                   "the job's Dask workers, and so the entry script, run with")
 
     @field_validator("output_file_name")
     @classmethod

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .settings import TABLE_SUFFIXES
+# what the built-in scorer reads; an entry script may take any file
+TABLE_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl",
+                  ".json": "jsonl"}
 
 
 class TableError(Exception):

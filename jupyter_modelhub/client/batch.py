@@ -12,7 +12,7 @@ from urllib.parse import quote
 from .. import display
 
 SETTINGS = ("mini_batch_size", "max_concurrency", "output_action", "output_file_name", "error_threshold",
-            "max_retries", "timeout", "env_vars", "workers", "scheduler")
+            "max_retries", "timeout", "env_vars", "workers", "scheduler", "environment")
 
 
 def _absolute(path) -> str | None:
@@ -30,7 +30,8 @@ class BatchMethods:
         ``inputs`` are files, folders or globs; ``settings`` are Azure's batch settings
         (``mini_batch_size=10``, ``max_concurrency=1``, ``error_threshold=-1``, ``max_retries=3``,
         ``timeout=30``, ``output_action="append_row"``, ``output_file_name="predictions.csv"``,
-        ``env_vars={}``) and where it runs (``workers=1`` or ``scheduler="tcp://..."``).
+        ``env_vars={}``) and where it runs (``workers=1`` or ``scheduler="tcp://..."``, and
+        ``environment="NAME[:VERSION]"`` for the workers' packages).
         ``wait=False`` returns the job at once.
         """
         unknown = sorted(set(settings) - set(SETTINGS))

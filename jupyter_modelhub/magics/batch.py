@@ -25,6 +25,7 @@ def settings_arguments(magic):
         ("--error-threshold", {"type": int, "help": "failed files tolerated; -1 (default) ignores failures"}),
         ("--max-retries", {"type": int, "help": "retries of a failed mini-batch (default 3)"}),
         ("--timeout", {"type": float, "help": "seconds per mini-batch (default 30)"}),
+        ("--env", {"metavar": "NAME", "help": "a registered environment (NAME[:VERSION]) the Dask workers run in"}),
         ("--env-var", {"action": "extend", "nargs": "+", "default": [], "metavar": "K=V",
                        "help": "environment variables for init() and run()"}),
         ("--workers", {"type": int, "help": "processes of the job's own Dask LocalCluster (default 1)"}),
@@ -39,7 +40,7 @@ def settings_of(args) -> dict:
                 "output_action": args.output_action, "output_file_name": args.output_file_name,
                 "error_threshold": args.error_threshold, "max_retries": args.max_retries, "timeout": args.timeout,
                 "env_vars": pairs(args.env_var, "--env-var") or None, "workers": args.workers,
-                "scheduler": args.scheduler}
+                "scheduler": args.scheduler, "environment": args.env}
     if args.workers is not None and args.scheduler:
         raise UsageError("Give --workers (the job starts its own cluster) or --scheduler (an existing one), not both.")
     return {k: v for k, v in settings.items() if v is not None}

@@ -116,6 +116,12 @@ class Services:
                         config=self.config)
 
     @cached_property
+    def environments(self):
+        from ..packaging.venvs import EnvironmentBuilder
+
+        return EnvironmentBuilder(self.root, self.db, config=self.config)
+
+    @cached_property
     def deployments(self):
         from ..deploy.manager import DeploymentManager
 

@@ -11,6 +11,9 @@ from pathlib import Path
 from .. import __version__
 
 SERVING = Path(__file__).resolve().parents[1] / "serving"
+BATCH = Path(__file__).resolve().parents[1] / "batch"
+BATCH_WORKER = ("__init__.py", "minibatch.py", "tables.py", "preload.py")  # what a Dask worker of a job imports
+BATCH_WORKER_PACKAGES = ("distributed", "dask", "cloudpickle", "msgpack", "pyarrow")  # at the server's versions
 
 
 def copy_runtime(target: Path) -> Path:
@@ -29,3 +32,20 @@ def runtime_version() -> str:
     for path in sorted(SERVING.rglob("*.py")):
         digest.update(path.relative_to(SERVING).as_posix().encode() + b"\0" + path.read_bytes())
     return f"{__version__}+{digest.hexdigest()[:12]}"
+
+
+def copy_batch_worker(target: Path) -> Path:
+    """Write ``target/jupyter_modelhub/batch`` with the modules a batch job's Dask worker runs
+    (beside the scoring runtime ``copy_runtime`` wrote); returns ``target``."""
+    package = target / "jupyter_modelhub" / "batch"
+    package.mkdir(parents=True, exist_ok=True)
+    for name in BATCH_WORKER:
+        shutil.copyfile(BATCH / name, package / name)
+    return target
+
+
+def batch_worker_requirements() -> list[str]:
+    """What a Dask worker needs to join the server's scheduler: its Dask, serialisation and Arrow, pinned."""
+    from importlib.metadata import version
+
+    return [f"{name}=={version(name)}" for name in BATCH_WORKER_PACKAGES] + ["numpy"]  # numpy: the env's own

@@ -26,7 +26,7 @@ from ..errors import InvalidInput
 from ..operations.progress import Progress
 from .environments import SERVER_PYTHON, EnvironmentStore, uv_executable
 from .partials import remove_partials
-from .runtime import copy_runtime
+from .runtime import batch_worker_requirements, copy_batch_worker, copy_runtime
 
 
 class EnvironmentBuilder(LoggingConfigurable):
@@ -82,6 +82,27 @@ class EnvironmentBuilder(LoggingConfigurable):
                 if not (target / ".ready").exists():
                     self._build(target, environment, progress or Progress())
         return str(target / "bin" / "python")
+
+    def batch_python_for(self, environment: dict, progress: Progress | None = None) -> str:
+        """The interpreter a batch job's Dask workers run with in ``environment``: its venv, plus
+        (once) the server's Dask and pyarrow, so the workers can join the job's scheduler, and the
+        batch worker's modules."""
+        progress = progress or Progress()
+        python = self.python_for(environment, progress)
+        target = self._target(environment)
+        wanted = "\n".join(batch_worker_requirements()) + "\n"
+        marker = target / ".batch-worker"
+        if not marker.exists() or marker.read_text() != wanted:
+            with open(target.with_suffix(".lock"), "w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                if not marker.exists() or marker.read_text() != wanted:
+                    progress.step(f"adding the Dask worker packages to {environment['ref']}: "
+                                  + ", ".join(wanted.split()), 0, 1)
+                    self._run([uv_executable(self.uv), "pip", "install", "--python", python, *wanted.split()],
+                              progress)
+                    marker.write_text(wanted)
+        copy_batch_worker(target / "modelhub-runtime")
+        return python
 
     def is_built(self, environment: dict) -> bool:
         return (self._target(environment) / ".ready").exists()
