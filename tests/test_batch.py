@@ -402,6 +402,14 @@ def test_a_job_after_the_first_runs_in_the_worker_started_ahead(server, data):
     assert two["status"] == "succeeded", two["error"]
     text = server.session.get(server.url + f"modelhub/api/operations/{two['id']}/log").text
     assert "starting a LocalCluster of 2 workers and a kernel started ahead" in text, text
+    # the next standby's cluster has the last job's shape: the same job again finds it warm
+    wait_until(lambda: _standby_pid(log), 180, "the next standby worker")
+    again = run_job(server, model="lr-onnx:1", inputs=[str(data)], output=str(server.folder / "notebooks" / "again"),
+                    settings={"workers": 2, "mini_batch_size": 1})
+    assert again["status"] == "succeeded", again["error"]
+    text = server.session.get(server.url + f"modelhub/api/operations/{again['id']}/log").text
+    assert "using a LocalCluster of 2 workers and a kernel started ahead" in text, text
+    assert Path(again["output"]).read_bytes() == Path(two["output"]).read_bytes()
 
 
 def _standby_pid(log: Path) -> int | None:

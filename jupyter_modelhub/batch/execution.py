@@ -21,6 +21,7 @@ from ..operations.progress import Progress
 from .cluster import ClusterStarter
 from .kernel import KERNEL, start_kernel, stop_kernel
 from .settings import default_output, mini_batches
+from .standby import remember_shape
 from .tables import part_suffix
 
 NOTEBOOK = Path(__file__).with_name("scoring.ipynb")
@@ -47,6 +48,7 @@ def run_job(services, inputs: dict, progress: Progress) -> dict:
     folder = job_dir(services.root, job_id)
     plan = _plan(services, job_id, folder, inputs)
     warm = services.warm
+    remember_shape(services.root, inputs["settings"])
     cluster = warm.take_cluster(inputs["settings"]) if warm is not None else None
     kernel = warm.take_kernel() if warm is not None else None
     progress.step(f"{'using' if cluster else 'starting'} {plan['cluster']['label']} and "
