@@ -250,6 +250,10 @@ def test_bad_payloads_say_what_was_expected(onnx_server, models):
 
     words = onnx_server.post("/score", json={"data": [["a"] * FEATURES]})
     assert words.status_code == 400 and "float32" in words.json()["message"]
+    # Numbers sent as strings are refused too, not converted (numpy would parse "1.5").
+    for path, key in (("/score", "data"), ("/invocations", "inputs")):
+        numeric_text = onnx_server.post(path, json={key: [["1.5"] * FEATURES]})
+        assert numeric_text.status_code == 400 and "float32" in numeric_text.text, (path, numeric_text.text)
 
     ragged = onnx_server.post("/score", json={"data": [[1.0] * FEATURES, [1.0]]})
     assert ragged.status_code == 400 and f"[-1, {FEATURES}]" in ragged.json()["message"]

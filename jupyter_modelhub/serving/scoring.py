@@ -80,7 +80,7 @@ def _run_script(runtime, request, body: bytes) -> None:
 def score(runtime, request) -> None:
     """Azure ML: ``POST /score`` with ``{"data": ...}``."""
     if runtime.ready and not request.encoding and runtime.batcher is None and runtime.scorer is not None:
-        # The usual request, in as few steps as it takes: a plain body, a built-in scorer, no batching.
+        # The usual request in as few steps as it takes: a plain body, a built-in scorer, no batching.
         inputs = protocols.decode_score(request.body, runtime.signature)
         runtime.send(request, 200, protocols.encode_score(runtime.call_model(inputs)))
         return
@@ -92,6 +92,10 @@ def score(runtime, request) -> None:
 
 def invocations(runtime, request) -> None:
     """MLflow: ``POST /invocations``."""
+    if runtime.ready and not request.encoding and runtime.batcher is None and runtime.scorer is not None:
+        inputs = protocols.decode_invocations(request.body, request.content_type.decode("latin-1"), runtime.signature)
+        runtime.send(request, 200, protocols.encode_invocations(runtime.call_model(inputs)))
+        return
     body = _body(runtime, request)
     if runtime.script is not None:
         return _run_script(runtime, request, body)
