@@ -384,30 +384,28 @@ def test_the_command_line_runs_a_job_and_its_exit_code_says_how_it_ended(server,
 def test_a_job_after_the_first_runs_in_the_worker_started_ahead(server, data):
     """Once no batch job runs, the server starts the next job's worker ahead (kernel and cluster
     warm); the next job is handed to it and answers as a cold one does."""
-    cold = run_job(server, model="lr-onnx:1", inputs=[str(data / "a.csv")], output=str(server.folder / "notebooks" / "cold"))
-    assert cold["status"] == "succeeded", cold["error"]
     log = server.root / "operations" / "standby-batch.log"
+
+    def job_and_log(name: str, inputs: Path, **settings) -> tuple[dict, str]:
+        job = run_job(server, model="lr-onnx:1", inputs=[str(inputs)], output=str(server.folder / "notebooks" / name),
+                      settings=settings)
+        assert job["status"] == "succeeded", job["error"]
+        return job, server.session.get(server.url + f"modelhub/api/operations/{job['id']}/log").text
+
+    cold, _ = job_and_log("cold", data / "a.csv")
     ready = wait_until(lambda: _standby_pid(log), 180, "a standby batch worker to be ready")
-    warm = run_job(server, model="lr-onnx:1", inputs=[str(data / "a.csv")], output=str(server.folder / "notebooks" / "warm"))
-    assert warm["status"] == "succeeded", warm["error"]
+    warm, text = job_and_log("warm", data / "a.csv")
     assert int((server.root / "operations" / str(warm["id"]) / "standby.pid").read_text()) == ready
-    text = server.session.get(server.url + f"modelhub/api/operations/{warm['id']}/log").text
     assert "using a LocalCluster of 1 worker and a kernel started ahead" in text, text
     assert Path(warm["output"]).read_bytes() == Path(cold["output"]).read_bytes()
     assert Path(warm["notebook"]).exists()
     # a job of another shape takes the kernel but starts its own cluster
     wait_until(lambda: _standby_pid(log), 180, "the next standby worker")
-    two = run_job(server, model="lr-onnx:1", inputs=[str(data)], output=str(server.folder / "notebooks" / "two"),
-                  settings={"workers": 2, "mini_batch_size": 1})
-    assert two["status"] == "succeeded", two["error"]
-    text = server.session.get(server.url + f"modelhub/api/operations/{two['id']}/log").text
+    two, text = job_and_log("two", data, workers=2, mini_batch_size=1)
     assert "starting a LocalCluster of 2 workers and a kernel started ahead" in text, text
     # the next standby's cluster has the last job's shape: the same job again finds it warm
     wait_until(lambda: _standby_pid(log), 180, "the next standby worker")
-    again = run_job(server, model="lr-onnx:1", inputs=[str(data)], output=str(server.folder / "notebooks" / "again"),
-                    settings={"workers": 2, "mini_batch_size": 1})
-    assert again["status"] == "succeeded", again["error"]
-    text = server.session.get(server.url + f"modelhub/api/operations/{again['id']}/log").text
+    again, text = job_and_log("again", data, workers=2, mini_batch_size=1)
     assert "using a LocalCluster of 2 workers and a kernel started ahead" in text, text
     assert Path(again["output"]).read_bytes() == Path(two["output"]).read_bytes()
 
