@@ -87,7 +87,8 @@ class JobRun:
         attempts: dict[int, int] = {}
         self._event()
         while pending or in_flight:
-            slots = max(1, sum(self.client.nthreads().values()))
+            # one queued behind each running mini-batch, so no worker waits for the next to be sent
+            slots = 2 * max(1, sum(self.client.nthreads().values()))
             while pending and len(in_flight) < slots and self.decided_by is None:
                 index = pending.pop()
                 attempts[index] = attempts.get(index, 0) + 1
