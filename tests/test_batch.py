@@ -470,3 +470,43 @@ def test_env_runs_the_jobs_dask_workers_in_that_environment(server, data):
     both = post_job(server, model="lr:1", inputs=[str(data / "a.csv")],
                     settings={"environment": "batch-env", "scheduler": "tcp://127.0.0.1:8786"})
     assert both.status_code == 400 and "not both" in both.json()["message"], both.text
+
+
+def test_a_job_handed_to_a_standby_worker_is_adopted_after_a_server_restart(tmp_path):
+    """A job runs in the standby worker it was handed to; a server killed meanwhile and started
+    again finds it by that worker's pid and claim, reports it running, and it completes."""
+    s = ServerProcess(tmp_path)
+    go = s.folder / "notebooks" / "go"
+    try:
+        s.client().register("lr", CLF, sample=X[:3])
+        pd.DataFrame(X[:10], columns=COLUMNS).to_csv(s.folder / "notebooks" / "few.csv", index=False)
+        assert run_job(s, model="lr:1", inputs=[str(s.folder / "notebooks" / "few.csv")])["status"] == "succeeded"
+        standby = wait_until(lambda: _standby_pid(s.root / "operations" / "standby-batch.log"), 180,
+                             "a standby batch worker to be ready")
+        waiting = script(s, "wait_for_go.py", f"""
+            import time
+            from pathlib import Path
+
+            def run(mini_batch):
+                while not Path({str(go)!r}).exists():  # the test says when
+                    time.sleep(0.05)
+                return [len(mini_batch)]
+            """)
+        response = post_job(s, model="lr:1", inputs=[str(s.folder / "notebooks" / "few.csv")],
+                            entry_script=str(waiting), settings={"timeout": 600})
+        job_id = response.json()["id"]
+        wait_until(lambda: (s.root / "operations" / str(job_id) / "started").exists() and
+                   list((s.root / "operations" / str(job_id) / "started").iterdir()), 120, "the mini-batch to start")
+        assert worker_pid(s, job_id) == standby
+    finally:
+        s.process.kill()
+        s.process.wait(30)
+    again = ServerProcess(tmp_path, port=s.port)
+    try:
+        assert again.session.get(again.url + f"modelhub/api/jobs/{job_id}").json()["status"] == "running"
+        go.write_text("go")
+        done = wait_for_job(again, job_id)
+        assert done["status"] == "succeeded", done["error"]
+        assert pd.read_csv(done["output"])["result"].tolist() == [1]
+    finally:
+        again.stop()
