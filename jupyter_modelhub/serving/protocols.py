@@ -88,7 +88,10 @@ def decode_invocations(body: bytes, content_type: str, signature: Signature) -> 
         raise ServingError(415, f"Content-Type {content_type!r} is not supported: send application/json "
                                 f"with one of {list(MLFLOW_FORMATS)}.")
     doc = loads(body)
-    keys = [key for key in MLFLOW_FORMATS if key in doc] if isinstance(doc, dict) else []
+    if type(doc) is dict and len(doc) == 1 and next(iter(doc)) in MLFLOW_FORMATS:
+        keys = list(doc)  # the usual request: its one key is a format
+    else:
+        keys = [key for key in MLFLOW_FORMATS if key in doc] if isinstance(doc, dict) else []
     if len(keys) != 1:
         got = sorted(doc) if isinstance(doc, dict) else type(doc).__name__
         raise bad_request(f"Expected a JSON object with exactly one of {list(MLFLOW_FORMATS)}; got {got}.")
