@@ -24,6 +24,7 @@ from .tables import TableError, join_parts
 
 CLUSTER_WAIT = 120.0  # seconds the notebook waits for the worker to start the cluster
 TABLE_INTERVAL = 0.5  # seconds between rewrites of mini-batches.json
+EVENT_INTERVAL = 0.1  # seconds between progress events (a job of 100,000 mini-batches must not write one each)
 
 
 class JobFailed(Exception):
@@ -36,10 +37,14 @@ class JobRun:
         self.plan = json.loads((self.dir / "job.json").read_text())
         self.settings = self.plan["settings"]
         self.records: dict[int, dict] = {int(k): v for k, v in self.plan.get("reused", {}).items()}
+        self._first_file = [0]  # mini-batch -> the index of its first file (labels are per file)
+        for files in self.plan["mini_batches"]:
+            self._first_file.append(self._first_file[-1] + len(files))
         self.client = None
         self.started = time.monotonic()
         self.scoring: list[float] = []  # when score() began and ended: rows/s while scoring
-        self._table_written, self._table_settled = 0.0, -1
+        self._table_written = self._evented = 0.0
+        self._failed_files = 0  # files of mini-batches that failed for good (error_threshold counts them)
         self.decided_by: str | None = None
 
     # -- cells ----------------------------------------------------------------------------------
@@ -121,6 +126,7 @@ class JobRun:
                 in_flight.clear()
             self._event()
         self.scoring.append(time.monotonic())
+        self._event(force=True)
         self._write_table(force=True)
         return self.summary()
 
@@ -177,7 +183,7 @@ class JobRun:
 
         plan = self.plan
         files = plan["mini_batches"][index]
-        first = sum(len(b) for b in plan["mini_batches"][:index])
+        first = self._first_file[index]
         spec = {"job": str(plan["job"]), "index": index, "attempt": attempt, "files": files,
                 "file_labels": plan["file_labels"][first:first + len(files)],
                 "model_dir": plan["model"]["model_dir"], "flavor": plan["model"]["flavor"],
@@ -211,7 +217,9 @@ class JobRun:
             return
         self.records[index] = record
         threshold = self.settings["error_threshold"]
-        failed_items = sum(len(r["files"]) for r in self.records.values() if r.get("error") and _final(r))
+        if record["error"]:
+            self._failed_files += len(record["files"])
+        failed_items = self._failed_files
         if record["error"] and threshold >= 0 and failed_items > threshold and self.decided_by is None:
             names = ", ".join(Path(f).name for f in record["files"])
             self.decided_by = (f"Mini-batch {index} (files {names}) failed after {record['attempt']} "
@@ -258,7 +266,11 @@ class JobRun:
                 "peak_rss_per_worker": memory,
                 "memory_limit_per_worker": getattr(self, "cluster", {}).get("memory_limit")}
 
-    def _event(self) -> None:
+    def _event(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._evented < EVENT_INTERVAL:
+            return
+        self._evented = now
         summary = self.summary()
         remaining = summary["mini_batches"] - summary["done"]
         rate = summary["done"] / summary["seconds"] if summary["seconds"] > 0 else 0
@@ -269,13 +281,13 @@ class JobRun:
         self._write_table()
 
     def _write_table(self, force: bool = False) -> None:
-        """Rewritten whenever a mini-batch ends (what a cancel keeps for --resume), else throttled."""
+        """Rewritten at most every TABLE_INTERVAL, and at the end (it is what a cancel leaves for
+        --resume: a mini-batch finished since the last rewrite is scored again)."""
         now = time.monotonic()
-        settled = sum(1 for r in self.records.values() if _final(r))
-        if force or settled != self._table_settled or now - self._table_written >= TABLE_INTERVAL:
+        if force or now - self._table_written >= TABLE_INTERVAL:
             write_json(self.dir / "mini-batches.json",
                        {"records": [self.records[i] for i in sorted(self.records)], "summary": self.summary()})
-            self._table_written, self._table_settled = now, settled
+            self._table_written = now
 
     def _write_output(self) -> str:
         output = self.plan["output"]
