@@ -24,6 +24,7 @@ from .tables import TableError, join_parts
 
 CLUSTER_WAIT = 120.0  # seconds the notebook waits for the worker to start the cluster
 TABLE_INTERVAL = 0.5  # seconds between rewrites of mini-batches.json
+SLOTS_INTERVAL = 1.0  # seconds between counts of the cluster's threads
 EVENT_INTERVAL = 0.1  # seconds between progress events (a job of 100,000 mini-batches must not write one each)
 
 
@@ -82,7 +83,7 @@ class JobRun:
 
     def score(self):
         """Run every mini-batch not already done; returns the summary."""
-        from distributed import wait
+        import queue
 
         self.scoring = [time.monotonic()]
         pending = [i for i in range(len(self.plan["mini_batches"])) if i not in self.records]
@@ -90,21 +91,31 @@ class JobRun:
         (self.dir / "started").mkdir(exist_ok=True)
         in_flight: dict = {}  # future -> (index, attempt, deadline)
         attempts: dict[int, int] = {}
+        finished: queue.SimpleQueue = queue.SimpleQueue()  # futures, as Dask's client thread sees them end
+        slots, counted = 0, 0.0
         self._event()
         while pending or in_flight:
-            # one queued behind each running mini-batch, so no worker waits for the next to be sent
-            slots = 2 * max(1, sum(self.client.nthreads().values()))
+            now = time.monotonic()
+            if now - counted > SLOTS_INTERVAL:  # a worker killed for a timeout comes back: count again
+                # one queued behind each running mini-batch, so no worker waits for the next to be sent
+                slots, counted = 2 * max(1, sum(self.client.nthreads().values())), now
             while pending and len(in_flight) < slots and self.decided_by is None:
                 index = pending.pop()
                 attempts[index] = attempts.get(index, 0) + 1
-                in_flight[self._submit(index, attempts[index])] = (index, attempts[index], None)
+                future = self._submit(index, attempts[index])
+                in_flight[future] = (index, attempts[index], None)
+                future.add_done_callback(finished.put)
             if not in_flight:
                 break
-            try:
-                done = wait(list(in_flight), timeout=0.2, return_when="FIRST_COMPLETED").done
-            except TimeoutError:
-                done = set()
+            try:  # wakes at once when a mini-batch ends, else to check the timeouts
+                done = [finished.get(timeout=0.2)]
+                while not finished.empty():
+                    done.append(finished.get())
+            except queue.Empty:
+                done = []
             for future in done:
+                if future not in in_flight:  # already settled: timed out, or cancelled
+                    continue
                 index, attempt, _ = in_flight.pop(future)
                 record = self._result(future, index, attempt)
                 self._settle(record, pending)
