@@ -324,9 +324,9 @@ class Host:
             request.respond(503, error(request, 503, message, "unavailable"))
             return
         head = self.upstream_head(request)
-        sent = self.pool(instance).request(head, request.body)
         instance.in_flight += 1
-        sent.add_done_callback(lambda answer: self.answer(request, name, instance, answer, head))
+        self.pool(instance).forward(head, request.body, lambda status, headers, payload, error: self.answer(
+            request, name, instance, head, status, headers, payload, error))
 
     def upstream_head(self, request: Request) -> bytes:
         """The request line and headers sent on to a deployment: the client's, but for hop-by-hop
@@ -340,25 +340,31 @@ class Host:
         parts.append(b"Content-Length: %d\r\n" % len(request.body))
         return b"".join(parts)
 
-    def answer(self, request: Request, name: str, instance: Instance, answer: asyncio.Future, head: bytes) -> None:
+    def answer(self, request: Request, name: str, instance: Instance, head: bytes, status: int, headers: list,
+               payload: bytes, error_: Exception | None) -> None:
         instance.in_flight -= 1
-        error_ = answer.exception()
         if error_ is not None:
             request.respond(502, error(request, 502, f"Deployment {name!r} did not answer: {error_}", "bad_gateway"))
         else:
-            status, headers, payload = answer.result()
-            out, content_type = {}, JSON
-            for key, value in headers:
-                lower = key.lower()
-                if lower in ANSWER_OWN:
+            if status == 200 and request.method == "GET" and _is_model_metadata(request.path):
+                out, content_type = {}, JSON
+                for key, value in headers:
+                    lower = key.lower()
                     if lower == b"content-type":
                         content_type = value
-                    continue
-                out[key.decode("latin-1")] = value.decode("latin-1")
-            out["x-modelhub-deployment"] = name
-            if status == 200 and request.method == "GET" and _is_model_metadata(request.path):
-                payload = self.all_versions(payload, out)
-            request.respond(status, payload, content_type, out)
+                    elif lower not in ANSWER_OWN:
+                        out[key.decode("latin-1")] = value.decode("latin-1")
+                out["x-modelhub-deployment"] = name
+                request.respond(status, self.all_versions(payload, out), content_type, out)
+            else:  # the deployment's headers pass on as bytes, but for the answer's own framing
+                content_type, lines = JSON, [b"x-modelhub-deployment: %s\r\n" % name.encode("latin-1")]
+                for key, value in headers:
+                    lower = key.lower()
+                    if lower == b"content-type":
+                        content_type = value
+                    elif lower not in ANSWER_OWN:
+                        lines.append(b"%s: %s\r\n" % (key, value))
+                request.respond(status, payload, content_type, raw_headers=b"".join(lines))
         mirror = self.spec.get("mirror")
         if mirror and mirror.get("deployment") in self.live and random.uniform(0, 100) < mirror.get("percent", 0):
             self.send_mirror(mirror["deployment"], request, head)  # once the client has its answer

@@ -16,9 +16,11 @@ Not here: what is forwarded where (``host.py``).
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import httptools
 
+log = logging.getLogger("modelhub.host")
 IDLE_KEPT = 64  # idle connections kept per deployment
 
 
@@ -31,7 +33,7 @@ class _Connection(asyncio.Protocol):
         self.pool = pool
         self.transport: asyncio.Transport | None = None
         self.parser = httptools.HttpResponseParser(self)
-        self.answer: asyncio.Future | None = None
+        self.callback = None  # of the request under way: callback(status, headers, body, error)
         self.headers: list[tuple[bytes, bytes]] = []
         self.chunks: list[bytes] = []
         self.started = False  # some of the answer has arrived
@@ -65,41 +67,47 @@ class _Connection(asyncio.Protocol):
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
-        answer, self.answer = self.answer, None
+        callback, self.callback = self.callback, None
         headers, self.headers = self.headers, []
         chunks, self.chunks = self.chunks, []
         status = self.parser.get_status_code()
-        keep = self.parser.should_keep_alive()
         self.started = False
-        if answer is not None and not answer.done():
-            answer.set_result((status, headers, chunks[0] if len(chunks) == 1 else b"".join(chunks)))
-        if keep and not self.closed:
-            self.pool.release(self)
+        if self.parser.should_keep_alive() and not self.closed:
+            self.pool.release(self)  # idle before the callback, which may send the next request on it
         else:
             self.transport.close()
+        if callback is not None:
+            _call(callback, status, headers, chunks[0] if len(chunks) == 1 else b"".join(chunks), None)
 
     def _fail(self, error: Exception) -> None:
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
-        answer, self.answer = self.answer, None
-        if answer is not None and not answer.done():
-            answer.set_exception(error)
+        callback, self.callback = self.callback, None
+        if callback is not None:
+            _call(callback, 0, [], b"", error)
 
-    def send(self, head: bytes, body: bytes) -> asyncio.Future:
+    def send(self, head: bytes, body: bytes, callback) -> None:
         pool = self.pool
-        self.answer = pool.loop.create_future()
+        self.callback = callback
         self.timer = pool.loop.call_later(pool.timeout, self._time_out)
         if len(body) < 65536:
             self.transport.write(head + body)
         else:  # not copied into one buffer
             self.transport.writelines((head, body))
-        return self.answer
 
     def _time_out(self) -> None:
         self.timer = None
         self._fail(UpstreamError(f"no answer within {self.pool.timeout:g} s"))
         self.transport.abort()
+
+
+def _call(callback, status: int, headers: list, body: bytes, error: Exception | None) -> None:
+    """Called from the protocol's own callbacks: an error of the callback's must not break the connection."""
+    try:
+        callback(status, headers, body, error)
+    except Exception:
+        log.exception("unexpected error handling a deployment's answer")
 
 
 class Pool:
@@ -133,35 +141,48 @@ class Pool:
         if connection in self.idle:
             self.idle.remove(connection)
 
-    def request(self, head: bytes, body: bytes) -> asyncio.Future:
-        """Send a request (``head``: its request line and headers, but for ``head_end``); a future of
-        the answer's status, raw headers and body, or of an :class:`UpstreamError`."""
+    def forward(self, head: bytes, body: bytes, callback) -> None:
+        """Send a request (``head``: its request line and headers, but for ``head_end``);
+        ``callback(status, headers, body, error)`` is called with the answer (raw headers, body
+        bytes) or an :class:`UpstreamError`, straight from the connection's parser: no future, no
+        turn of the event loop in between."""
         head += self.head_end
         if not self.idle:
-            return asyncio.ensure_future(self._on_new_connection(head, body))
+            self._on_new_connection(head, body, callback)
+            return
         connection = self.idle.pop()
-        sent = connection.send(head, body)
-        answer = self.loop.create_future()
 
-        def done(sent: asyncio.Future) -> None:
-            if answer.cancelled():
-                return
-            error = sent.exception()
-            if error is None:
-                answer.set_result(sent.result())
-            elif connection.started:
-                answer.set_exception(error)
-            else:  # closed while it was idle: once more, on a new connection
-                retry = asyncio.ensure_future(self._on_new_connection(head, body))
-                retry.add_done_callback(lambda retry: answer.cancelled() or (
-                    answer.set_exception(retry.exception()) if retry.exception() else answer.set_result(retry.result())))
+        def answered(status: int, headers: list, payload: bytes, error: Exception | None) -> None:
+            if error is not None and not connection.started:  # closed while it was idle: once more, anew
+                self._on_new_connection(head, body, callback)
+            else:
+                callback(status, headers, payload, error)
 
-        sent.add_done_callback(done)
-        return answer
+        connection.send(head, body, answered)
 
-    async def _on_new_connection(self, head: bytes, body: bytes):
-        connection = await self._connect()
-        return await connection.send(head, body)
+    def request(self, head: bytes, body: bytes) -> asyncio.Future:
+        """:meth:`forward`, as a future of ``(status, headers, body)``."""
+        future = self.loop.create_future()
+
+        def answered(status: int, headers: list, payload: bytes, error: Exception | None) -> None:
+            if not future.done():
+                if error is not None:
+                    future.set_exception(error)
+                else:
+                    future.set_result((status, headers, payload))
+
+        self.forward(head, body, answered)
+        return future
+
+    def _on_new_connection(self, head: bytes, body: bytes, callback) -> None:
+        def connected(task: asyncio.Future) -> None:
+            error = task.exception()
+            if error is not None:
+                _call(callback, 0, [], b"", error)
+            else:
+                task.result().send(head, body, callback)
+
+        asyncio.ensure_future(self._connect()).add_done_callback(connected)
 
     def close(self) -> None:
         for connection in list(self.open):

@@ -133,8 +133,9 @@ class Request:
         return self.url.decode("latin-1")
 
     def respond(self, status: int, body: bytes, content_type: bytes = JSON, headers: dict | None = None,
-                close: bool = False) -> bool:
-        """Answer; False when it was answered already or the client has gone."""
+                close: bool = False, raw_headers: bytes = b"") -> bool:
+        """Answer; False when it was answered already or the client has gone. ``raw_headers``:
+        more header lines, already formatted (``Name: value\\r\\n`` each), as a proxy passes them on."""
         if self.answered:
             return False
         self.answered = True
@@ -144,14 +145,15 @@ class Request:
             return False
         if not (headers or close or connection.closing or connection.http10) and self.keep_alive \
                 and self.method != "HEAD":  # the usual answer: one template
-            self.answer = b"%s%sContent-Length: %d\r\n\r\n%s" % (
-                _PREFIXES.get((status, content_type)) or _prefix(status, content_type), date_line(), len(body), body)
+            self.answer = b"%s%s%sContent-Length: %d\r\n\r\n%s" % (
+                _PREFIXES.get((status, content_type)) or _prefix(status, content_type), date_line(), raw_headers,
+                len(body), body)
             connection.write_answers()
             return True
         self.closes = closes = close or not self.keep_alive or (connection.closing and connection.pending[-1] is self)
         if close:
             connection.closing = True
-        parts = [_prefix(status, content_type), date_line()]
+        parts = [_prefix(status, content_type), date_line(), raw_headers]
         if headers:
             parts.extend(f"{name}: {value}\r\n".encode("latin-1") for name, value in headers.items())
         parts.append(b"Content-Length: %d\r\n" % len(body))
