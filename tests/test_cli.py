@@ -197,13 +197,20 @@ class Lines:
         return line.decode()
 
 
-def test_ctrl_c_stops_waiting_not_the_conversion(hub_server, files):
-    ok(cli(hub_server, "register", "interrupted", files["model"]))
-    process = subprocess.Popen([str(JUPYTER), "modelhub", "convert", "interrupted:1", "--tolerance", "1e-3",
-                                "--sample", files["rows"]], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+def test_ctrl_c_stops_waiting_not_the_operation(hub_server, churn, tmp_path):
+    """The operation must still run when Ctrl-C comes: a deploy whose environment build waits on a
+    package index that does not answer (a conversion could finish before the signal)."""
+    from operation_helpers import StallingIndex
+
+    index = StallingIndex()
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(index.requirements())
+    process = subprocess.Popen([str(JUPYTER), "modelhub", "deploy", "stalled-ep", "churn:1", "--requirements",
+                                str(requirements)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                env=cli_env(hub_server))
     try:
-        assert Lines(process.stderr).next(60).startswith("convert interrupted:1 ["), "waiting, with progress"
+        assert Lines(process.stderr).next(60).startswith("deploy churn:1 to stalled-ep/blue ["), "waiting, with progress"
+        assert index.asked.wait(60), "the build is under way"
         process.send_signal(signal.SIGINT)
         assert process.wait(30) == 130
     finally:
@@ -212,8 +219,10 @@ def test_ctrl_c_stops_waiting_not_the_conversion(hub_server, files):
     said = process.stderr.read().decode().splitlines()
     assert said and said[-1].startswith("Stopped waiting; operation ") and "--cancel stops it" in said[-1], said
     number = int(said[-1].split()[3])
-    finished = as_json(cli(hub_server, "operation", number, "--wait", "--json"))
-    assert finished["status"] == "succeeded" and finished["result"]["version"]["ref"] == "interrupted:2"
+    assert as_json(cli(hub_server, "operation", number, "--json"))["status"] == "running", "the work goes on"
+    cancelled = as_json(cli(hub_server, "operation", number, "--cancel", "--json"))
+    assert cancelled["status"] == "cancelled"
+    index.release.set()
 
 
 def test_deploy_invoke_files_follow_logs_route_traffic_and_undeploy(hub_server, churn, files):

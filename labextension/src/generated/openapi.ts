@@ -4268,6 +4268,12 @@ export interface components {
                 [key: string]: string;
             };
             /**
+             * Environment
+             * @description a registered environment (NAME or NAME:VERSION) whose packages the job's Dask workers, and so the entry script, run with
+             * @default null
+             */
+            environment: string | null;
+            /**
              * Error Threshold
              * @description failed items (files) tolerated; -1 ignores failures, N fails the job once more than N failed
              * @default -1
