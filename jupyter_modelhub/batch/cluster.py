@@ -2,8 +2,9 @@
 
 A LocalCluster runs in the worker's process group, so a cancel (SIGTERM, then SIGKILL of that
 group) stops every Dask process with it. With ``--env`` its scheduler runs here and its workers
-are ``dask worker`` processes of the environment's interpreter (``python``), in the same group. A standby worker starts one of the default shape before
-its job exists; the job uses it when its settings ask for that shape. The notebook finds the
+are ``dask worker`` processes of the environment's interpreter (``python``), in the same group.
+A standby worker starts one of the last job's shape before its job exists; the job uses it when
+its settings ask for that shape. The notebook finds the
 cluster through ``cluster.json`` in the job's folder, written once both the cluster and the
 folder are known.
 """

@@ -8,7 +8,7 @@ adopts the workers still running from before a restart and fails the ones that a
 
 For the kinds in ``standby_kinds`` (batch jobs) it keeps the next worker started ahead: a
 *standby* worker that has done its imports and its kind's warm-up (for a batch job, a kernel and
-a Dask cluster of the default shape) and waits on its stdin for an operation id. The first
+a Dask cluster of the last job's shape) and waits on its stdin for an operation id. The first
 operation of such a kind starts cold; once none of the kind runs, a standby is started for the
 next one, and it ends after ``standby_idle_timeout`` without use or when the server stops (or
 dies: its stdin closes).
@@ -234,12 +234,7 @@ class OperationRunner(LoggingConfigurable):
         self._used[kind] = time.monotonic()
         child = self._hand_to_standby(operation_id, kind)
         if child is None:
-            with open(self.store.log_path(operation_id), "ab") as log:
-                child = subprocess.Popen(
-                    [sys.executable, "-m", MARKER, str(self.root), f"--operation={operation_id}"],
-                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                    env={**os.environ, "PYTHONUNBUFFERED": "1"},
-                )
+            child = self._start_worker(f"--operation={operation_id}", self.store.log_path(operation_id))
         self._children[operation_id] = child
         self.store.set_pid(operation_id, child.pid)
         self.log.info("Model Hub: operation %s started (worker pid %s)", operation_id, child.pid)
@@ -278,13 +273,15 @@ class OperationRunner(LoggingConfigurable):
                 continue
             if running.get(kind):
                 continue
-            log = open(self.store.folder / f"standby-{kind}.log", "ab")
-            with log:
-                self._standby[kind] = subprocess.Popen(
-                    [sys.executable, "-m", MARKER, str(self.root), f"--standby={kind}"],
-                    stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                    env={**os.environ, "PYTHONUNBUFFERED": "1"},
-                )
+            self._standby[kind] = self._start_worker(f"--standby={kind}", self.store.folder / f"standby-{kind}.log",
+                                                     stdin=subprocess.PIPE)
+
+    def _start_worker(self, mode: str, log_path: Path, stdin=subprocess.DEVNULL) -> subprocess.Popen:
+        """A worker process in a session of its own (a cancel signals its group), writing to ``log_path``."""
+        with open(log_path, "ab") as log:
+            return subprocess.Popen([sys.executable, "-m", MARKER, str(self.root), mode], stdin=stdin, stdout=log,
+                                    stderr=subprocess.STDOUT, start_new_session=True,
+                                    env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
     def _stop_standby(self, kind: str) -> None:
         child = self._standby.pop(kind, None)
