@@ -151,6 +151,22 @@ def test_deleting_a_deployment_with_traffic_is_refused(hub):
     assert [d["name"] for d in ep["deployments"]] == ["blue"]
 
 
+def test_the_last_deployment_is_removed_only_when_the_caller_says_so(hub, hub_server):
+    ep = hub.deploy("last-ep", "churn:1")
+    url = hub_server.url + "modelhub/api/endpoints/last-ep/deployments/blue"
+    refused = hub_server.session.delete(url, timeout=30)
+    assert refused.status_code == 409, refused.text
+    message = refused.json()["message"]
+    assert "last deployment" in message and "100%" in message
+    assert "%undeploy last-ep" in message and "force=true" in message, "says how to remove it or the endpoint"
+    assert [d["name"] for d in hub.endpoint("last-ep")["deployments"]] == ["blue"], "nothing changed"
+    assert post(ep, "/score", {"data": X[:1].tolist()}).status_code == 200, "it still serves"
+    removed = hub_server.session.delete(url, params={"force": "true"}, timeout=30)
+    assert removed.status_code == 200, removed.text
+    assert removed.json()["deployments"] == [] and removed.json()["name"] == "last-ep"
+    hub.undeploy("last-ep")
+
+
 def test_update_under_load_fails_no_request(hub):
     ep = hub.endpoint("churn-ep")
     failures, done, count = [], threading.Event(), [0]

@@ -74,7 +74,8 @@ class DeploymentsHandler(EndpointHandlerBase):
 class DeploymentHandler(EndpointHandlerBase):
     @route
     async def delete(self, name: str, deployment: str):
-        self.reply(await self.run(self.deployments.delete_deployment, name, deployment, user=self.user_name))
+        self.reply(await self.run(self.deployments.delete_deployment, name, deployment, user=self.user_name,
+                                  force=self.query_bool("force")))
 
 
 class TrafficHandler(EndpointHandlerBase):

@@ -149,8 +149,12 @@ PATHS.update({
         "environment must be built first answers 202 with the operation that builds and deploys it",
         schemas.EndpointInfo, status="201", params=[_EP], body=schemas.DeployRequest, errors=("400", "404", "409"))},
     "/endpoints/{name}/deployments/{deployment}": {"delete": _op(
-        "Stop and remove a deployment (refused while it receives traffic)", schemas.EndpointInfo,
-        params=[_EP, _DEP], errors=("400", "404", "409"))},
+        "Stop and remove a deployment: refused (409) while it receives traffic and other deployments exist (move "
+        "its traffic first), and for the endpoint's last deployment unless force=true (DELETE endpoints/{name} "
+        "removes the endpoint)", schemas.EndpointInfo,
+        params=[_EP, _DEP, {"name": "force", "in": "query", "schema": {"type": "boolean", "default": False},
+                            "description": "remove the endpoint's last deployment, keeping the endpoint"}],
+        errors=("400", "404", "409"))},
     "/endpoints/{name}/deployments/{deployment}/logs": {"get": {
         "summary": "The deployment's log: last lines (tail=N), or a stream of new lines with follow=true",
         "parameters": [_EP, _DEP, *_LOG_PARAMETERS],

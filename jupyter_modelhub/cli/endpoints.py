@@ -60,7 +60,7 @@ def traffic(args: argparse.Namespace) -> None:
 
 
 def undeploy(args: argparse.Namespace) -> None:
-    show(args, hub(args).undeploy(args.endpoint, args.deployment))
+    show(args, hub(args).undeploy(args.endpoint, args.deployment, force=args.force))
 
 
 def add_commands(commands: Commands) -> None:

@@ -283,11 +283,16 @@ class ModelHubClient(BatchMethods):
         body = {k: v for k, v in {"traffic": traffic, "mirror": mirror}.items() if v is not None}
         return self._endpoint_info(self._call("PUT", f"endpoints/{_segment(name)}/traffic", json=body))
 
-    def undeploy(self, name: str, deployment: str | None = None):
-        """Delete one deployment, or the whole endpoint when ``deployment`` is None."""
+    def undeploy(self, name: str, deployment: str | None = None, force: bool = False):
+        """Delete one deployment, or the whole endpoint when ``deployment`` is None. The endpoint's
+        last deployment is removed only with ``force`` (the endpoint stays, answering nothing)."""
         if deployment is None:
+            if force:
+                raise InvalidInput("--force applies with --deployment (the endpoint's last deployment); without "
+                                   "--deployment the whole endpoint is removed.")
             return display.Deleted(self._call("DELETE", f"endpoints/{_segment(name)}"))
-        return self._endpoint_info(self._call("DELETE", f"endpoints/{_segment(name)}/deployments/{_segment(deployment)}"))
+        return self._endpoint_info(self._call("DELETE", f"endpoints/{_segment(name)}/deployments/{_segment(deployment)}",
+                                              params={"force": "true"} if force else None))
 
     def logs(self, name: str, deployment: str = "blue", tail: int = 100) -> str:
         response = self._send("GET", f"endpoints/{_segment(name)}/deployments/{_segment(deployment)}/logs",

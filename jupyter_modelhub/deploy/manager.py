@@ -507,12 +507,22 @@ class DeploymentManager(LoggingConfigurable):
         self._apply(name)
         return self.keys(name)
 
-    def delete_deployment(self, name: str, deployment: str, user: str = "") -> dict:
+    def delete_deployment(self, name: str, deployment: str, user: str = "", force: bool = False) -> dict:
+        """Remove one deployment. One that receives traffic while others exist is refused (move
+        its traffic first); the endpoint's last one only with ``force``, since the endpoint then
+        answers nothing (it keeps its name, port and keys for the next deploy)."""
         def write(session: Session) -> None:
             row = self._endpoint(session, name)
             target = next((d for d in row.deployments if d.name == deployment), None)
             if target is None:
                 raise NotFound(f"Endpoint {name!r} has no deployment {deployment!r}.")
+            if len(row.deployments) == 1 and not force:
+                share = row.traffic.get(deployment, 0)
+                raise Conflict(f"Deployment {deployment!r} is endpoint {name!r}'s last deployment"
+                               + (f" and receives {share}% of its traffic" if share else "")
+                               + f": without it the endpoint answers nothing. To remove the endpoint, %undeploy {name} "
+                               f"(REST: DELETE endpoints/{name}); to keep the endpoint (its URL and keys) with no "
+                               f"deployment, %undeploy {name} --deployment {deployment} --force (REST: ?force=true).")
             if row.traffic.get(deployment) and len(row.deployments) > 1:
                 others = [d.name for d in row.deployments if d.name != deployment]
                 raise Conflict(f"Deployment {deployment!r} receives {row.traffic[deployment]}% of {name!r}'s "

@@ -213,9 +213,11 @@ class EndpointMagics(ModelHubMagics):
 
     @magic_arguments()
     @argument("endpoint")
-    @argument("--deployment", "-d", help="remove only this deployment")
+    @argument("--deployment", "-d", help="remove only this deployment (refused while it has traffic)")
+    @argument("--force", action="store_true",
+              help="with --deployment: remove the endpoint's last deployment, keeping the endpoint (URL, keys)")
     @line_magic
     def undeploy(self, line: str):
         """Stop and delete an endpoint (or one of its deployments)."""
         args = self._parse(self.undeploy, line)
-        return self._call(self.hub.undeploy, args.endpoint, args.deployment)
+        return self._call(self.hub.undeploy, args.endpoint, args.deployment, force=args.force)
