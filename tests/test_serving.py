@@ -321,7 +321,9 @@ def test_readiness_waits_for_the_model(serve, models, tmp_path):
     assert requests.get(url + "/", timeout=5).status_code == 200
     assert requests.get(url + "/v2/health/live", timeout=5).status_code == 200
     not_ready = requests.get(url + "/v2/health/ready", timeout=5)
-    assert not_ready.status_code == 400 and not_ready.json() == {"ready": False}
+    assert not_ready.status_code == 503 and not_ready.json() == {"ready": False}, "not ready is a 503, as KServe's"
+    model_not_ready = requests.get(url + "/v2/models/model/ready", timeout=5)
+    assert model_not_ready.status_code == 503 and model_not_ready.json()["ready"] is False
     assert requests.get(url + "/ping", timeout=5).status_code == 503
     loading = requests.post(url + "/score", json={}, timeout=5)
     assert loading.status_code == 503 and "loading" in loading.json()["message"]

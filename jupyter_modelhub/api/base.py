@@ -123,10 +123,18 @@ class ModelHubHandler(APIHandler):
         return getattr(self.current_user, "username", None) or ""
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run blocking service work on the extension's thread pool, off the event loop."""
+        """Run blocking service work on the extension's thread pool, off the event loop.
+
+        While the server stops, the pool is shut and takes no more work: that is a 503 (try
+        again once the server is back), not a 500."""
         executor = self.settings["modelhub_executor"]
         call = functools.partial(fn, *args, **kwargs)
-        return await asyncio.get_running_loop().run_in_executor(executor, call)
+        try:
+            future = asyncio.get_running_loop().run_in_executor(executor, call)
+        except RuntimeError:  # "cannot schedule new futures after shutdown": raised on submit, never by fn
+            raise Unavailable("The Model Hub is stopping (its Jupyter server is shutting down); "
+                              "retry once the server is back.") from None
+        return await future
 
     # -- requests and responses ------------------------------------------------------------
 

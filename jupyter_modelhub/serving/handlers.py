@@ -30,6 +30,9 @@ class Route(NamedTuple):
     style: str = "azure"  # or "mlflow", "v2"
 
 
+NOT_READY = 503
+
+
 def liveness(runtime, request) -> None:
     runtime.send(request, 200, b"Healthy\n", TEXT)
 
@@ -48,16 +51,17 @@ def v2_live(runtime, request) -> None:
 
 
 def v2_ready(runtime, request) -> None:
-    """Ready once the model is loaded; the protocol says a 4xx status means "not ready"."""
+    """Ready once the model is loaded. Not ready is a 503 (the protocol asks for a non-200;
+    KServe and Kubernetes' probes read 503 as "starting, try again"; a 4xx would blame the client)."""
     ready = runtime.ready
-    runtime.send(request, 200 if ready else 400, b'{"ready":true}' if ready else b'{"ready":false}')
+    runtime.send(request, 200 if ready else NOT_READY, b'{"ready":true}' if ready else b'{"ready":false}')
 
 
 def v2_model_ready(runtime, request) -> None:
     name, version = request.args
     runtime.check_model(name, version)
     ready = runtime.ready
-    runtime.send(request, 200 if ready else 400, orjson.dumps({"name": name, "ready": ready}))
+    runtime.send(request, 200 if ready else NOT_READY, orjson.dumps({"name": name, "ready": ready}))
 
 
 def v2_model(runtime, request) -> None:

@@ -16,6 +16,7 @@ def _json(schema: dict | None = None, description: str = "OK") -> dict:
     return response
 
 
+_NOT_READY = _json(description="Not ready: the model is loading, or the server stops")
 _ERROR = {"type": "object", "properties": {"message": {"type": "string"}, "reason": {"type": "string"},
                                            "type": {"type": "string"}}}
 _V2_ERROR = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}
@@ -60,7 +61,7 @@ def document(name: str, version: str | None, signature: Signature | None, auth: 
                                               "extensions": {"type": "array", "items": {"type": "string"}}}})}}},
         "/v2/health/live": {"get": {"summary": "Server live", "security": [], "responses": {"200": _json()}}},
         "/v2/health/ready": {"get": {"summary": "Server ready: 200 once the model is loaded", "security": [],
-                                     "responses": {"200": _json(), "400": _json(description="Not ready")}}},
+                                     "responses": {"200": _json(), "503": _NOT_READY}}},
     }
     metadata = {"get": {"summary": "Model metadata", "responses": {"200": _json(
         {"type": "object", "required": ["name", "platform"],
@@ -70,7 +71,7 @@ def document(name: str, version: str | None, signature: Signature | None, auth: 
                         "outputs": {"type": "array", "items": _METADATA_TENSOR}}}),
         "404": _json(_V2_ERROR, "No such model or version")}}}
     ready = {"get": {"summary": "Model ready", "security": [],
-                     "responses": {"200": _json(), "400": _json(description="Not ready")}}}
+                     "responses": {"200": _json(), "503": _NOT_READY}}}
     binary = {"schema": {"type": "string", "format": "binary",
                          "description": "The JSON object, then the binary tensors' bytes in tensor order; "
                                         "the Inference-Header-Content-Length header gives the JSON's length"}}
