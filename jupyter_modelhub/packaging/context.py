@@ -15,6 +15,11 @@ rebuilds only what it must:
 ``write_context`` writes one self-contained context with both parts (for ``--context``: an
 engine elsewhere); ``write_environment_context`` and ``write_model_context`` the two halves.
 
+A context never removes or overwrites what it did not write: it goes into a new or empty folder,
+or over a previous context of ours (its ``.modelhub-context`` marker lists what it wrote, and
+only that is replaced); any other folder is refused before anything is touched. It is written
+into a hidden sibling folder first and moved into place, so a failed write leaves no half context.
+
 The image runs as a non-root user, serves on ``port`` with a HEALTHCHECK on the runtime's live
 route, and has the model in ``AZUREML_MODEL_DIR`` as Azure's images do. Everything the user
 gave (names, paths, tags) is written as data into files and JSON arrays, never into a shell
@@ -23,16 +28,26 @@ command line.
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import secrets
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import InvalidInput
 from .runtime import copy_runtime
 
 APP = "/var/azureml-app"
 VENV = "/opt/modelhub/venv"
 USER_ID = 10001
+# a context's marker file: a folder holding it was written by us, and it lists what we wrote there
+MARKER = ".modelhub-context"
+MARKER_ABOUT = ("A Docker build context written by jupyter_modelhub. Writing a context here again replaces "
+                "the entries listed here and nothing else.")
+# the names a context writes: the only ones a rewrite may replace, whatever a marker lists
+ENTRIES = ("Dockerfile", ".dockerignore", "wheelhouse", "runtime", "app", "model", "meta")
 
 
 @dataclass
@@ -56,33 +71,115 @@ class ContextInputs:
 
 def write_context(folder: Path, inputs: ContextInputs) -> Path:
     """One self-contained context: the environment stage and the model on top of it."""
-    _fresh(folder)
-    _environment_files(folder, inputs.wheelhouse)
-    _model_files(folder, inputs)
-    (folder / "Dockerfile").write_text(environment_dockerfile(inputs.base_image) + "\n" +
-                                       model_dockerfile(inputs, "environment"))
-    return folder
+    def fill(staged: Path) -> None:
+        _environment_files(staged, inputs.wheelhouse)
+        _model_files(staged, inputs)
+        (staged / "Dockerfile").write_text(environment_dockerfile(inputs.base_image) + "\n" +
+                                           model_dockerfile(inputs, "environment"))
+
+    return _write(folder, fill, suggested_folder(folder, inputs.model_name, inputs.model_version))
 
 
 def write_environment_context(folder: Path, base_image: str, wheelhouse: Path) -> Path:
-    _fresh(folder)
-    _environment_files(folder, wheelhouse)
-    (folder / "Dockerfile").write_text(environment_dockerfile(base_image))
-    return folder
+    def fill(staged: Path) -> None:
+        _environment_files(staged, wheelhouse)
+        (staged / "Dockerfile").write_text(environment_dockerfile(base_image))
+
+    return _write(folder, fill, folder / "environment-context")
 
 
 def write_model_context(folder: Path, inputs: ContextInputs, environment_image: str) -> Path:
-    _fresh(folder)
-    _model_files(folder, inputs)
-    (folder / "Dockerfile").write_text(model_dockerfile(inputs, environment_image))
+    def fill(staged: Path) -> None:
+        _model_files(staged, inputs)
+        (staged / "Dockerfile").write_text(model_dockerfile(inputs, environment_image))
+
+    return _write(folder, fill, suggested_folder(folder, inputs.model_name, inputs.model_version))
+
+
+def suggested_folder(folder: Path, model_name: str, model_version: int) -> Path:
+    """Where a context of this version could go instead of a folder of the user's."""
+    return folder / f"{model_name}-{model_version}-context"
+
+
+def check_context_folder(folder: Path, suggestion: Path) -> set[str]:
+    """Refuse (400, nothing touched) a folder a context may not be written into: one that is
+    not absent, empty or a previous context of ours. Returns the entries a rewrite may replace:
+    those the previous context's marker lists, and only names a context writes."""
+    if os.path.lexists(folder) and not folder.is_dir():
+        raise InvalidInput(f"--context {folder} is a file; give a folder.")
+    present = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+    if not present:
+        return set()
+    if MARKER not in present:
+        shown = ", ".join(present[:5]) + (", ..." if len(present) > 5 else "")
+        raise InvalidInput(f"--context {folder} is not empty ({shown}) and is not a build context written by "
+                           "jupyter_modelhub, so writing one there could replace your files; nothing was changed. "
+                           f"Give an empty or new folder, e.g. --context {suggestion}.")
+    return _listed(folder / MARKER) & set(ENTRIES)
+
+
+def _listed(marker: Path) -> set[str]:
+    """The entries a previous context's marker says it wrote (none if it cannot be read)."""
+    try:
+        entries = json.loads(marker.read_text()).get("entries", [])
+    except (OSError, ValueError, AttributeError):
+        return set()
+    return {entry for entry in entries if isinstance(entry, str)}
+
+
+def _write(folder: Path, fill, suggestion: Path) -> Path:
+    """Write a context beside ``folder`` (a hidden sibling), then move it into place: renamed
+    over an absent or empty folder, or, over a previous context, its own entries swapped for
+    the new ones and its marker last. A write that fails leaves no half context."""
+    replaceable = check_context_folder(folder, suggestion)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staged = folder.with_name(f".{folder.name}.partial-{secrets.token_hex(4)}")
+    staged.mkdir()  # not mkdtemp: the context gets the user's usual permissions, not 0700
+    try:
+        fill(staged)
+        (staged / ".dockerignore").write_text(f"Dockerfile\n{MARKER}\n")
+        entries = sorted(p.name for p in staged.iterdir())
+        (staged / MARKER).write_text(json.dumps({"about": MARKER_ABOUT, "entries": entries}, indent=1) + "\n")
+        if not replaceable and not (folder.is_dir() and any(folder.iterdir())):
+            _rename_over_empty(staged, folder, suggestion)
+        else:
+            _swap_entries(folder, staged, entries, replaceable, suggestion)
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
     return folder
 
 
-def _fresh(folder: Path) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in ("wheelhouse", "runtime", "app", "model", "meta"):
-        shutil.rmtree(folder / name, ignore_errors=True)
-    (folder / ".dockerignore").write_text("Dockerfile\n")
+def _rename_over_empty(staged: Path, folder: Path, suggestion: Path) -> None:
+    if folder.is_dir():
+        shutil.copymode(folder, staged)
+    try:
+        os.replace(staged, folder)  # atomic; fails if a file appeared in the folder meanwhile
+    except OSError as exc:
+        if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+            raise
+        check_context_folder(folder, suggestion)  # says what appeared
+        raise
+
+
+def _swap_entries(folder: Path, staged: Path, entries: list[str], replaceable: set[str], suggestion: Path) -> None:
+    """Replace a previous context's own entries with the new ones; anything else stays."""
+    clash = [name for name in entries if name != MARKER and os.path.lexists(folder / name) and name not in replaceable]
+    if clash:
+        raise InvalidInput(f"--context {folder} is a previous build context, but {', '.join(clash)} there was not "
+                           "written by it, so it is not replaced; nothing was changed. Move it away, or give an "
+                           f"empty or new folder, e.g. --context {suggestion}.")
+    previous = folder.with_name(f".{folder.name}.previous-{secrets.token_hex(4)}")
+    previous.mkdir()
+    try:
+        for name in sorted(replaceable):
+            if os.path.lexists(folder / name):
+                os.replace(folder / name, previous / name)
+        for name in entries:
+            if name != MARKER:
+                os.replace(staged / name, folder / name)
+        os.replace(staged / MARKER, folder / MARKER)  # last: until here the old marker lists what is ours
+    finally:
+        shutil.rmtree(previous, ignore_errors=True)
 
 
 def _environment_files(folder: Path, wheelhouse: Path) -> None:
@@ -119,10 +216,15 @@ def command(inputs: ContextInputs) -> list[str]:
 
 def environment_dockerfile(base_image: str) -> str:
     """The base plus a venv of the locked dependencies, installed from the wheelhouse in a first
-    stage so that the wheels never reach the image."""
+    stage so that the wheels never reach the image.
+
+    Every stage starts with the build label (``BUILD_ARG``, given by the packager): the first
+    stage's image is untagged once the build ends, and a cancelled build leaves untagged step
+    images; the label is how they are found and removed, and nothing else ever is."""
     return "\n".join([
         "# Written by jupyter_modelhub: the environment (base image + locked dependencies).",
         f"FROM {base_image} AS dependencies",
+        *_build_label(),
         "COPY wheelhouse/ /tmp/wheelhouse/",
         # the base's pip installs into a venv without pip of its own; packages' test suites are left out
         f"RUN python3 -m venv --without-pip {VENV} && python3 -m pip --python {VENV}/bin/python install --no-index "
@@ -131,18 +233,22 @@ def environment_dockerfile(base_image: str) -> str:
         f"find {VENV} -depth -type d -name tests -path '*/site-packages/*' -exec rm -rf {{}} +",
         "",
         f"FROM {base_image} AS environment",
+        *_build_label(),
         f"COPY --from=dependencies {VENV} {VENV}",
         f"ENV PATH={VENV}/bin:$PATH PYTHONUNBUFFERED=1",
     ]) + "\n"
 
 
 def model_dockerfile(inputs: ContextInputs, environment_image: str) -> str:
-    """The runtime, entry script and model on top of the environment, least-often changed first."""
+    """The runtime, entry script and model on top of the environment, least-often changed first
+    (the build label first too: its value is the same for every build of a model, so it never
+    invalidates the layers after it)."""
     health = (f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{inputs.port}/v2/health/live', "
               "timeout=3)")
     lines = [
         "# Written by jupyter_modelhub: the scoring runtime, entry script and model.",
         f"FROM {environment_image}",
+        *_build_label(),
         "COPY runtime/ /opt/modelhub/runtime/",
         "ENV PYTHONPATH=/opt/modelhub/runtime",
         f"COPY app/ {APP}/",
@@ -159,3 +265,13 @@ def model_dockerfile(inputs: ContextInputs, environment_image: str) -> str:
         f"CMD {json.dumps(command(inputs))}",
     ]
     return "\n".join(lines) + "\n"
+
+
+BUILD_ARG = "MODELHUB_BUILD"
+BUILD_LABEL = "org.modelhub.build"
+
+
+def _build_label() -> list[str]:
+    """Label a stage (and so every image its steps make) with the build key the packager passes
+    as a build argument; a context built elsewhere gets an empty label."""
+    return [f"ARG {BUILD_ARG}", f'LABEL {BUILD_LABEL}="${{{BUILD_ARG}}}"']

@@ -19,7 +19,8 @@ from traitlets.config import LoggingConfigurable
 from ..errors import InvalidInput
 from ..operations.progress import Progress
 from . import builder
-from .context import ContextInputs, command, write_context, write_environment_context, write_model_context
+from .context import (ContextInputs, check_context_folder, command, suggested_folder, write_context,
+                      write_environment_context, write_model_context)
 from .environments import EnvironmentStore, check_image_name
 from .images import ImageStore
 from .runtime import runtime_version
@@ -70,7 +71,7 @@ class Packager(LoggingConfigurable):
         if entry_script:
             self._entry_script(entry_script)
         if context:
-            self._context_folder(context)
+            self._context_folder(context, version)
         else:
             builder.engine()
         return version
@@ -194,9 +195,13 @@ class Packager(LoggingConfigurable):
                                + (", ".join(map(str, roots)) or "the server's root") + ".")
         return resolved
 
-    def _context_folder(self, path: str) -> Path:
+    def _context_folder(self, path: str, version: dict | None = None) -> Path:
+        """The folder a context goes into, refused up front (before any locking or download)
+        unless it is new, empty or a previous context of ours."""
         folder = self._user_path(path, "--context")
-        if folder.exists() and not folder.is_dir():
+        if version is not None:
+            check_context_folder(folder, suggested_folder(folder, version["name"], version["version"]))
+        elif folder.exists() and not folder.is_dir():
             raise InvalidInput(f"--context {path} is a file; give a folder.")
         return folder
 
