@@ -159,6 +159,7 @@ class ModelHubApp(ExtensionApp):
             modelhub_executor=self.executor,
             modelhub_max_upload_size=self.max_upload_size,
             modelhub_upload_timeout=self.upload_timeout,
+            modelhub_log_followers=set(),  # the requests streaming a log now (see ModelHubHandler.follow_file)
         )
 
     def _failure_message(self, exc: Exception) -> str:

@@ -221,9 +221,19 @@ class ModelHubHandler(APIHandler):
         self.set_header("Location", url_path_join(self.base_url, "modelhub/api", resource, str(operation["id"])))
         self.reply(operation, status=202)
 
+    def on_connection_close(self) -> None:
+        """The client went away: a log follower stops now rather than at its timeout."""
+        if self._client_gone is not None:
+            self._client_gone.set()
+        super().on_connection_close()
+
+    _client_gone: asyncio.Event | None = None
+
     async def follow_file(self, path: Path, limit: float, done: Callable[[], Awaitable[bool]] | None = None) -> None:
-        """Stream what is appended to ``path`` (a log) for up to ``limit`` seconds, or until
-        ``done()`` says the writer has finished. Files are read on the pool, not the event loop."""
+        """Stream what is appended to ``path`` (a log) for up to ``limit`` seconds, until
+        ``done()`` says the writer has finished, or until the client disconnects (a quiet log
+        is never written to, so only the close tells). Files are read on the pool, not the
+        event loop. The followers streaming now are in the ``modelhub_log_followers`` setting."""
         def size() -> int:
             return path.stat().st_size if path.exists() else 0
 
@@ -235,9 +245,12 @@ class ModelHubHandler(APIHandler):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + limit
         position = await self.run(size)
+        followers = self.settings.setdefault("modelhub_log_followers", set())
+        followers.add(self)
+        self._client_gone = asyncio.Event()
         try:
             await self.flush()
-            while loop.time() < deadline:
+            while loop.time() < deadline and not self._gone():
                 finished = done is not None and await done()  # before reading: nothing written after is lost
                 end = await self.run(size)
                 if end < position:  # rotated
@@ -248,10 +261,20 @@ class ModelHubHandler(APIHandler):
                     await self.flush()
                 if finished:
                     break
-                await asyncio.sleep(0.25)
+                try:  # the next look at the file, or at once when the client goes
+                    await asyncio.wait_for(self._client_gone.wait(), FOLLOW_INTERVAL)
+                except asyncio.TimeoutError:
+                    pass
         except iostream.StreamClosedError:
             return
-        self.finish(set_content_type=TEXT)
+        finally:
+            followers.discard(self)
+        if not self._gone():
+            self.finish(set_content_type=TEXT)
+
+    def _gone(self) -> bool:
+        stream = getattr(self.request.connection, "stream", None)
+        return self._client_gone.is_set() or (stream is not None and stream.closed())
 
     def reply_text(self, text: str) -> None:
         """Answer plain text (APIHandler.finish would label it JSON)."""
@@ -306,6 +329,7 @@ class ModelHubHandler(APIHandler):
 
 
 MAX_FILTER_LENGTH = 4096
+FOLLOW_INTERVAL = 0.25  # seconds between looks at a followed log
 
 
 def _clip(text: str, limit: int = 80) -> str:
