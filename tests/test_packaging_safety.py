@@ -149,7 +149,7 @@ def test_every_route_that_takes_requirements_refuses_a_hostile_one(server, route
     ("six @ https://example.com/six-1.16.0-py2.py3-none-any.whl\n", "direct URL"),
     ("--index-url https://user:token@pypi.example.com/simple\nsix\n", "credentials"),
     ("--extra-index-url=https://token@pypi.example.com/simple\nsix\n", "credentials"),
-    ("--trusted-host pypi.example.com\nsix\n", "Unsupported option"),
+    ("--trusted-host pypi.example.com\nsix\n", "the only options accepted are --index-url"),
     ("six\n" * 2_001, "at most 2000"),
 ])
 def test_bad_requirements_are_400s_that_say_what_to_do(server, requirements, words):
@@ -161,3 +161,59 @@ def test_bad_requirements_are_400s_that_say_what_to_do(server, requirements, wor
     if words == "credentials":
         assert "token" not in message, "the secret is not echoed back"
         assert "PIP_INDEX_URL" in message and "UV_INDEX_URL" in message, message
+
+
+@pytest.fixture
+def recording_index():
+    """A package index on loopback that knows no package and records the credentials it is asked with."""
+    import http.server
+
+    seen: list[tuple[str, str]] = []
+
+    class Index(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen.append((self.path, self.headers.get("Authorization", "")))
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    index = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Index)
+    thread = threading.Thread(target=index.serve_forever, daemon=True)
+    thread.start()
+    yield f"127.0.0.1:{index.server_address[1]}", seen
+    index.shutdown()
+    index.server_close()
+
+
+@pytest.mark.parametrize("variable", ["PIP_INDEX_URL", "UV_INDEX_URL"])
+def test_index_credentials_from_the_servers_environment_reach_the_lock_and_the_wheel_download(
+        tmp_path, monkeypatch, recording_index, variable):
+    """Credentials are refused in requirements and taken from the environment at build time:
+    either variable serves the lock (uv) and the wheelhouse (pip)."""
+    import base64
+
+    from jupyter_modelhub.errors import InvalidInput
+    from jupyter_modelhub.packaging.environments import SERVER_PYTHON, EnvironmentStore
+    from jupyter_modelhub.packaging.wheelhouse import Wheelhouse
+    from jupyter_modelhub.store.database import Database
+
+    address, seen = recording_index
+    for name in ("PIP_INDEX_URL", "UV_INDEX_URL", "UV_DEFAULT_INDEX", "PIP_EXTRA_INDEX_URL", "UV_EXTRA_INDEX_URL",
+                 "UV_INDEX", "PIP_FIND_LINKS", "UV_FIND_LINKS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PIP_CONFIG_FILE", "/dev/null")  # this machine's pip.conf names other indexes
+    monkeypatch.setenv(variable, f"http://reader:s3cret@{address}/simple/")
+    wanted = base64.b64encode(b"reader:s3cret").decode()
+
+    store = EnvironmentStore(Database(f"sqlite:///{tmp_path / 'hub.db'}"), tmp_path)
+    with pytest.raises(InvalidInput):
+        store.lock(["modelhub-private-package==1.0"], SERVER_PYTHON)
+    assert ("/simple/modelhub-private-package/", f"Basic {wanted}") in seen, seen
+
+    seen.clear()
+    with pytest.raises(InvalidInput):
+        Wheelhouse(tmp_path).ensure("ab" * 32, "modelhub-private-package==1.0\n", SERVER_PYTHON)
+    assert any(path.startswith("/simple/modelhub-private-package") and auth == f"Basic {wanted}"
+               for path, auth in seen), seen

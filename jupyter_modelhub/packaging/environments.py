@@ -16,13 +16,17 @@ Not here: downloading wheels (``wheelhouse``), building images (``images``).
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -34,12 +38,18 @@ from ..store.orm import Environment
 
 PLATFORM = "x86_64-manylinux_2_28"
 PYTHON_VERSION = re.compile(r"^3\.(1[0-9]|[89])$")
-# NAME[extras] (op VERSION, ...) (; a marker of names, quoted values and comparisons, nothing else)
-REQUIREMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9,._-]+\])?\s*"
-                         r"((==|>=|<=|~=|!=|>|<)\s*[A-Za-z0-9.*+!_-]+\s*,?\s*)*"
-                         r"(;[A-Za-z0-9_.'\" <>=!~-]+)?$")
+# bounds of a requirements text, checked before anything parses it (every step is linear, and
+# these keep one request's work small): characters, requirement lines, characters per line
+MAX_REQUIREMENTS_CHARS = 1_000_000
+MAX_CONDA_CHARS = 100_000
+MAX_REQUIREMENT_LINES = 2_000
+MAX_REQUIREMENT_LINE_CHARS = 1_000
 # the one option an environment may carry: the package index it comes from (a private mirror)
-INDEX_OPTION = re.compile(r"^--(extra-)?index-url\s+https?://[A-Za-z0-9._~:/?#@!$&'()*+,;=%-]+$")
+INDEX_OPTIONS = ("--index-url", "--extra-index-url")
+# pip's variable and uv's (newest name first) for the same setting; read at build time
+INDEX_VARIABLES = (("PIP_INDEX_URL", ("UV_DEFAULT_INDEX", "UV_INDEX_URL")),
+                   ("PIP_EXTRA_INDEX_URL", ("UV_EXTRA_INDEX_URL",)))
+URL_CHARACTERS = re.compile(r"[A-Za-z0-9._~:/?#@!$&'()*+,;=%-]+")  # one character class: linear
 IMAGE_NAME = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$")
 # what the scoring runtime needs, per flavor (pinned to this server's versions when derived)
 RUNTIME = {"common": ["httptools", "uvloop", "numpy", "orjson"], "onnx": ["onnxruntime"],
@@ -56,6 +66,20 @@ def pinned(names: list[str]) -> list[str]:
         except metadata.PackageNotFoundError:
             out.append(name)
     return out
+
+
+def index_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a lock (uv), a wheel download (pip) or a venv install (uv): the
+    server's own, which is where index credentials belong (never a stored requirement), with
+    pip's and uv's index variables filled from each other, so that one setting serves all three."""
+    env = dict(os.environ)
+    for pip_name, uv_names in INDEX_VARIABLES:
+        uv_value = next((env[name] for name in uv_names if env.get(name)), "")
+        if env.get(pip_name) and not uv_value:
+            env[uv_names[-1]] = env[pip_name]
+        elif uv_value and not env.get(pip_name):
+            env[pip_name] = uv_value
+    return {**env, **(extra or {})}
 
 
 def uv_executable(configured: str = "") -> str:
@@ -77,7 +101,13 @@ def requirement_lines(requirements: str | None = None, conda: str | None = None)
     """The requirement lines of a requirements file and/or a conda-style YAML's pip section,
     each checked: package specifiers only (no paths or direct URLs, so nothing can reach a shell
     or read the server's files), and at most the package index to take them from
-    (``--index-url URL``, ``--extra-index-url URL``)."""
+    (``--index-url URL``, ``--extra-index-url URL``, without credentials).
+
+    Bounded and linear: the texts' sizes are checked first, requirements are parsed by the
+    ``packaging`` library (a tokenizer, no backtracking), and option lines by plain string checks.
+    """
+    _check_size(requirements, MAX_REQUIREMENTS_CHARS, "requirements")
+    _check_size(conda, MAX_CONDA_CHARS, "conda environment file")
     lines = []
     for raw in (requirements or "").splitlines():
         line = raw.split("#", 1)[0].strip()
@@ -85,11 +115,73 @@ def requirement_lines(requirements: str | None = None, conda: str | None = None)
             lines.append(line)
     if conda:
         lines += _conda_pip_section(conda)
-    for line in lines:
-        if not REQUIREMENT.match(line) and not INDEX_OPTION.match(line):
-            raise InvalidInput(f"Unsupported requirement {line!r}: list packages as NAME or NAME==VERSION, "
-                               "optionally with --index-url URL (other options, URLs and paths are not accepted).")
-    return lines
+    if len(lines) > MAX_REQUIREMENT_LINES:
+        raise InvalidInput(f"Too many requirement lines ({len(lines)}): an environment takes at most "
+                           f"{MAX_REQUIREMENT_LINES}; list the packages the model needs, and let the lock add "
+                           "their dependencies.")
+    return [_checked_line(line) for line in lines]
+
+
+def is_index_option(line: str) -> bool:
+    """True for a checked ``--index-url URL`` / ``--extra-index-url URL`` line."""
+    return line.startswith("-")
+
+
+def _check_size(text: str | None, limit: int, what: str) -> None:
+    if text is not None and len(text) > limit:
+        raise InvalidInput(f"The {what} text has {len(text):,} characters; at most {limit:,} are accepted. "
+                           "List only the packages the model needs.")
+
+
+def _checked_line(line: str) -> str:
+    """One requirement line, or an InvalidInput that says what is wrong with it."""
+    shown = line if len(line) <= 80 else line[:77] + "..."
+    if len(line) > MAX_REQUIREMENT_LINE_CHARS:
+        raise InvalidInput(f"Unsupported requirement {shown!r}: a requirement line has at most "
+                           f"{MAX_REQUIREMENT_LINE_CHARS} characters.")
+    if line.startswith("-"):
+        return _index_option(line, shown)
+    try:
+        requirement = Requirement(line)
+    except InvalidRequirement as exc:
+        reason = str(exc).splitlines()[0].rstrip(".")
+        raise InvalidInput(f"Unsupported requirement {shown!r}: {reason}. List packages as NAME or NAME==VERSION "
+                           "(optionally NAME[extras] and a '; marker'), one per line; options go on lines of their "
+                           "own (only --index-url URL and --extra-index-url URL are accepted).") from None
+    if requirement.url:
+        raise InvalidInput(f"Unsupported requirement {shown!r}: a direct URL (NAME @ URL) is not accepted, so the "
+                           "server fetches nothing but packages from an index; give NAME==VERSION, with "
+                           "--index-url URL if it comes from another index.")
+    return line
+
+
+def _index_option(line: str, shown: str) -> str:
+    """``--index-url URL`` or ``--extra-index-url URL`` (or with '='), the URL http(s) without
+    credentials: the line is stored in the environment's lock, which everyone sharing the
+    registry can read."""
+    first, _, rest = line.replace("\t", " ").partition(" ")
+    option, _, url = first.partition("=")
+    url = (url + " " + rest).strip()
+    if option not in INDEX_OPTIONS:
+        raise InvalidInput(f"Unsupported requirement {shown!r}: the only options accepted are --index-url URL and "
+                           "--extra-index-url URL (no other options, paths or URLs).")
+    try:
+        parts = urlsplit(url) if URL_CHARACTERS.fullmatch(url) else None
+        port = parts.port if parts else None
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidInput(f"Unsupported requirement {shown!r}: {option} takes an http(s) URL, e.g. "
+                           f"{option} https://pypi.example.com/simple.")
+    if "@" in parts.netloc:
+        raise InvalidInput(
+            f"The {option} URL for {parts.hostname} carries credentials, and requirements are stored in the "
+            "environment's lock, which everyone sharing the registry can read: nothing was stored. Put the URL "
+            "with its credentials in the server's environment (PIP_INDEX_URL or UV_INDEX_URL: either serves both "
+            "the lock, made by uv, and the wheel downloads, made by pip) or the credentials in ~/.netrc, "
+            f"and list the index here without them ({option} {parts.scheme}://{parts.hostname}"
+            f"{':' + str(port) if port else ''}{parts.path}) or not at all.")
+    return f"{option} {url}"
 
 
 def _conda_pip_section(text: str) -> list[str]:
@@ -102,6 +194,10 @@ def _conda_pip_section(text: str) -> list[str]:
         raise InvalidInput(f"The conda environment file is not valid YAML: {exc}.") from None
     for entry in data.get("dependencies", []) if isinstance(data, dict) else []:
         if isinstance(entry, dict) and isinstance(entry.get("pip"), list):
+            # strings only: str() of nested YAML aliases can grow exponentially
+            if not all(isinstance(item, (str, int, float)) for item in entry["pip"]):
+                raise InvalidInput("The conda environment file's pip section lists something other than "
+                                   "requirement strings; list one requirement per item, e.g. - numpy==1.26.4.")
             return [str(item).strip() for item in entry["pip"]]
     raise InvalidInput("The conda environment file has no pip section (dependencies: - pip: [...]); "
                        "list the pip packages the model needs there.")
@@ -176,7 +272,7 @@ class EnvironmentStore:
             raise InvalidInput(f"Invalid Python version {python!r}: expected 3.X, e.g. 3.11.")
         check_image_name(base_image, "base image")
         lines = requirement_lines(requirements, conda)
-        if not any(REQUIREMENT.match(line) for line in lines) and flavor is None:
+        if all(is_index_option(line) for line in lines) and flavor is None:
             raise InvalidInput("An environment needs requirements: give a requirements file or a conda file's pip section.")
         return _merge(lines, derived_requirements(flavor or "custom"))
 
@@ -187,13 +283,13 @@ class EnvironmentStore:
         result = subprocess.run(
             [uv, "pip", "compile", "-", "--python-platform", PLATFORM, "--python-version", python,
              "--no-header", "--no-annotate"],
-            input="\n".join(requirements) + "\n", capture_output=True, text=True, timeout=600)
+            input="\n".join(requirements) + "\n", capture_output=True, text=True, timeout=600, env=index_environment())
         if result.returncode != 0:
             detail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-6:])
             raise InvalidInput(f"These requirements cannot be installed together on Python {python} "
                                f"({PLATFORM}):\n{detail}")
         pins = [line.strip() for line in result.stdout.splitlines() if line.strip() and not line.startswith("#")]
-        return "\n".join(sorted(pins + [line for line in requirements if INDEX_OPTION.match(line)])) + "\n"
+        return "\n".join(sorted(pins + [line for line in requirements if is_index_option(line)])) + "\n"
 
     def get(self, name: str, version: int | None = None) -> dict:
         with self.db.read() as session:
@@ -251,8 +347,5 @@ def _check_env_name(name: str) -> None:
 
 def _merge(asked: list[str], runtime: list[str]) -> list[str]:
     """The user's requirements, plus the runtime's pins for packages the user did not name."""
-    def key(line: str) -> str:
-        return re.split(r"[\[<>=!~;\s]", line, 1)[0].lower().replace("_", "-")
-
-    named = {key(line) for line in asked}
-    return asked + [line for line in runtime if key(line) not in named]
+    named = {canonicalize_name(Requirement(line).name) for line in asked if not is_index_option(line)}
+    return asked + [line for line in runtime if canonicalize_name(Requirement(line).name) not in named]

@@ -24,7 +24,7 @@ from traitlets.config import LoggingConfigurable
 
 from ..errors import InvalidInput
 from ..operations.progress import Progress
-from .environments import SERVER_PYTHON, EnvironmentStore, uv_executable
+from .environments import SERVER_PYTHON, EnvironmentStore, index_environment, uv_executable
 from .partials import remove_partials
 from .runtime import batch_worker_requirements, copy_batch_worker, copy_runtime
 
@@ -150,7 +150,7 @@ class EnvironmentBuilder(LoggingConfigurable):
         """Run a build step, its output going line by line into the operation's log."""
         last: collections.deque[str] = collections.deque(maxlen=8)
         with subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              env={**os.environ, **(env or {})}) as child:
+                              env=index_environment(env)) as child:
             try:
                 for line in child.stdout:
                     last.append(line.decode(errors="replace").rstrip())

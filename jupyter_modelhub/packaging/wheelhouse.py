@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..errors import InvalidInput
 from ..operations.progress import Progress
+from .environments import index_environment
 from .partials import remove_partials
 
 PLATFORMS = ("manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64")
@@ -66,7 +67,8 @@ class Wheelhouse:
         command = [sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "--no-deps",
                    "--only-binary=:all:", "--python-version", python, "--implementation", "cp", *platforms,
                    "--dest", str(folder), "--requirement", str(folder / "requirements.lock")]
-        result = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=1800)
+        result = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=1800,
+                                env=index_environment())
         if progress.log is not None:
             progress.log.write((result.stdout + result.stderr).encode())
             progress.log.flush()
