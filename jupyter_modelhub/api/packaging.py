@@ -50,13 +50,14 @@ class ImagesHandler(PackagingHandlerBase):
 
     @route
     async def post(self):
-        """Build a serving image of a model version, as an operation (202)."""
+        """Build a serving image of a model version, as an operation (202); the same content asked
+        for while its build runs answers that build's operation."""
         request = await self.run(self.packager.prepare, self.body(schemas.PackageRequest).model_dump(),
                                  user=self.user_name)
         if request.get("context"):
             self.reply(await self.run(self.packager.package, **request, user=self.user_name))
             return
-        operation = await self.run(self.settings["modelhub_operations"].submit, "build", request["model"], request,
+        operation = await self.run(self.packager.submit_build, self.settings["modelhub_operations"], request,
                                    user=self.user_name)
         self.accepted(operation)
 
@@ -68,8 +69,8 @@ class ImageHandler(PackagingHandlerBase):
 
     @route
     async def delete(self, image: str):
-        """Remove the image record (the engine keeps the image itself)."""
-        self.reply(await self.run(self.packager.images.delete, image))
+        """Remove the image record, and its engine image unless another record uses it (the answer says which)."""
+        self.reply(await self.run(self.packager.delete_image, image))
 
 
 def _version_number(text: str) -> int:

@@ -61,7 +61,7 @@ def add_commands(commands: Commands) -> None:
     commands.add("package", package, "build a serving image of a model (or --context: its build context)",
                  magic=magics.package)
     commands.add("images", images, "list built images, newest first", magic=magics.images)
-    commands.add("image", image, "one image with its build report, or --delete its record", magic=magics.image)
+    commands.add("image", image, "one image with its build report, or --delete it (the record, and the engine image unless another record uses it)", magic=magics.image)
     p = commands.add("envs", envs, "list environments (name:version, Python, base image, packages)")
     p.add_argument("name", nargs="?", help="only the versions of this environment")
     commands.add("env", env, "show an environment (env NAME[:V]) or make one (env create NAME -r FILE)",

@@ -52,7 +52,7 @@ class PackagingMagics(ModelHubMagics):
 
     @magic_arguments()
     @argument("image", help="an image's number or tag")
-    @argument("--delete", action="store_true", help="remove the record (the engine keeps the image)")
+    @argument("--delete", action="store_true", help="remove the record, and the engine's image unless another record uses it")
     @line_magic
     def image(self, line: str):
         """One image with its build report: ``%image modelhub/churn:2``."""

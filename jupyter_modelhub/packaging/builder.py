@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..errors import InvalidInput, ModelHubError
 from ..operations.progress import Progress
+from .context import BUILD_ARG
 
 STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
 # Which input each kind of step depends on; the label holding that input's key.
@@ -55,15 +56,17 @@ def engine():
 
 
 def build(client, context: Path, tag: str, labels: dict, network: str, progress: Progress,
-          no_cache: bool = False) -> dict:
-    """Build ``context`` as ``tag`` (``no_cache``: every layer anew); returns ``{"image_id", "steps", "seconds"}``."""
+          no_cache: bool = False, build_key: str = "") -> dict:
+    """Build ``context`` as ``tag`` (``no_cache``: every layer anew), its stages labelled with
+    ``build_key``; returns ``{"image_id", "steps", "seconds"}``."""
     started = time.perf_counter()
     steps: list[dict] = []
     image_id = None
     log = progress.log
     try:
         stream = client.api.build(path=str(context), tag=tag, labels=labels, rm=True, forcerm=True, decode=True,
-                                  network_mode=network, pull=False, nocache=no_cache)
+                                  network_mode=network, pull=False, nocache=no_cache,
+                                  buildargs={BUILD_ARG: build_key})
         for chunk in stream:
             if "error" in chunk:
                 detail = chunk.get("errorDetail", {}).get("message") or chunk["error"]
@@ -95,6 +98,23 @@ def _follow(line: str, steps: list[dict], progress: Progress) -> None:
         progress.step(f"step {number}/{total}: {instruction[:60]}", number - 1, total)
     elif line == "---> Using cache" and steps:
         steps[-1]["reused"] = True
+
+
+def ensure_base_image(client, base_image: str, progress: Progress) -> None:
+    """Make sure the engine has ``base_image``, pulling it only when it is absent; a pull that
+    fails (offline, a proxy, no such image) is an error that says what to do instead."""
+    if has_image(client, base_image):
+        return
+    progress.step(f"pulling the base image {base_image}")
+    try:
+        client.images.pull(base_image)  # the SDK splits off the tag or digest
+    except Exception as exc:  # docker.errors.APIError / ImageNotFound, or a dropped connection
+        cause = getattr(exc, "explanation", None) or str(exc)
+        raise InvalidInput(
+            f"The base image {base_image} is not in the Docker engine and cannot be pulled ({cause.strip()}). "
+            f"Build or load it into the engine (docker build, docker load), or choose a base image the engine has "
+            f"(with python3 and venv): --base-image NAME on %package, or c.Packager.base_image = 'NAME' in the "
+            f"server's config; docker images lists what the engine has.") from None
 
 
 def has_image(client, tag: str) -> bool:

@@ -52,13 +52,23 @@ class ImageStore:
                 stmt = stmt.join(Image.version).join(ModelVersion.model).where(Model.name == model)
             return {"images": [self._describe(row) for row in session.scalars(stmt.limit(500))]}
 
-    def delete(self, image: int | str) -> dict:
-        def write(session: Session) -> str:
+    def delete(self, image: int | str) -> tuple[dict, list[dict]]:
+        """Remove a record; returns it and the other records of the same engine image (id, tag),
+        which the engine image must stay for."""
+        def write(session: Session) -> tuple[dict, list[dict]]:
             row = self._row(session, image)
+            record = self._describe(row)
+            others = session.execute(select(Image.id, Image.tag).where(Image.image_id == row.image_id,
+                                                                       Image.id != row.id).order_by(Image.id)).all()
             session.delete(row)
-            return f"image {row.id} ({row.tag})"
+            return record, [{"id": i, "tag": tag} for i, tag in others]
 
-        return {"deleted": [self.db.write(write)]}
+        return self.db.write(write)
+
+    def image_ids(self) -> set[str]:
+        """The engine image ids records refer to (never removed as a build's leftovers)."""
+        with self.db.read() as session:
+            return set(session.scalars(select(Image.image_id).distinct()))
 
     def references(self, session: Session, version: ModelVersion) -> list[str]:
         """The registry's deletion guard: images built from this version."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 from traitlets import Integer, List, Unicode
@@ -23,6 +24,7 @@ from .context import (ContextInputs, check_context_folder, command, suggested_fo
                       write_environment_context, write_model_context)
 from .environments import EnvironmentStore, check_image_name
 from .images import ImageStore
+from .leftovers import BuildLeftovers
 from .runtime import runtime_version
 from .wheelhouse import Wheelhouse
 
@@ -31,7 +33,8 @@ class Packager(LoggingConfigurable):
     """Builds serving images of registered model versions."""
 
     base_image = Unicode("python:3.11-slim", config=True,
-                         help="Base image of serving images (it needs python3 with venv). Pulled only if absent.")
+                         help="Base image of serving images (it needs python3 with venv). Pulled only if absent; an "
+                              "engine that cannot pull (offline, a proxy) needs one it has: --base-image or this.")
     python = Unicode("3.11", config=True, help="Python version of the base image (wheels are fetched for it).")
     build_network = Unicode("none", config=True,
                             help="Network of image builds: 'none' (dependencies come from the wheelhouse), or a "
@@ -44,7 +47,9 @@ class Packager(LoggingConfigurable):
         super().__init__(**kwargs)
         self.registry, self.environments, self.images = registry, environments, images
         self.wheelhouse = Wheelhouse(root)
+        self.leftovers = BuildLeftovers(root)
         self.staging = Path(root) / "staging"
+        self._submitting = threading.Lock()  # one build per content: look for one and queue one as one step
 
     # -- checking ------------------------------------------------------------------------
 
@@ -117,47 +122,103 @@ class Packager(LoggingConfigurable):
         progress.step("writing the build context", 2, 4)
         client = builder.engine()
         env_tag = f"modelhub-env:{env['hash'][:16]}"
+        env_key = self.leftovers.key(f"environment {env['hash']}")
+        model_key = self.leftovers.key(f"model {version['name']}")
+        self._remove_leftovers(client)  # what earlier builds left, a cancelled one's included
         scratch = Path(tempfile.mkdtemp(prefix="build-", dir=self.staging))
         try:
-            env_built = None
-            if no_cache or not builder.has_image(client, env_tag):
-                progress.step(f"building the environment image {env_tag}", 3, 4)
-                write_environment_context(scratch / "environment", env["base_image"], wheels)
-                env_built = builder.build(client, scratch / "environment", env_tag,
-                                          {"org.modelhub.environment": env["hash"],
-                                           "org.modelhub.base-image": env["base_image"]}, self.build_network, progress,
-                                          no_cache)
-            write_model_context(scratch / "model", inputs, env_tag)
-            previous = self.images.latest_for_model(version["name"])
-            built = builder.build(client, scratch / "model", tag, labels, self.build_network, progress, no_cache)
-            with progress.final():
-                report = builder.report(client, built, labels, previous["labels"] if previous else None,
-                                        (env_tag, env_built))
-                report["wheelhouse_reused"] = reused
-                return self.images.record(
-                    tag=tag, image_id=built["image_id"], model=version["name"], version=version["version"],
-                    environment_id=self.environments.row_id(env["name"], env["version"]), size=report["size"],
-                    report=report, labels=labels, user=user)
+            with self.leftovers.building([env_key, model_key]):
+                env_built = None
+                if no_cache or not builder.has_image(client, env_tag):
+                    builder.ensure_base_image(client, env["base_image"], progress)
+                    progress.step(f"building the environment image {env_tag}", 3, 4)
+                    write_environment_context(scratch / "environment", env["base_image"], wheels)
+                    env_built = builder.build(client, scratch / "environment", env_tag,
+                                              {"org.modelhub.environment": env["hash"],
+                                               "org.modelhub.base-image": env["base_image"]}, self.build_network,
+                                              progress, no_cache, build_key=env_key)
+                write_model_context(scratch / "model", inputs, env_tag)
+                previous = self.images.latest_for_model(version["name"])
+                built = builder.build(client, scratch / "model", tag, labels, self.build_network, progress, no_cache,
+                                      build_key=model_key)
+                with progress.final():
+                    report = builder.report(client, built, labels, previous["labels"] if previous else None,
+                                            (env_tag, env_built))
+                    report["wheelhouse_reused"] = reused
+                    return self.images.record(
+                        tag=tag, image_id=built["image_id"], model=version["name"], version=version["version"],
+                        environment_id=self.environments.row_id(env["name"], env["version"]), size=report["size"],
+                        report=report, labels=labels, user=user)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+            self._remove_leftovers(client)  # this build's first stage, or the steps of a failed or cancelled one
 
-    def image_for(self, model: str, *, environment: str | None = None, requirements: str | None = None, entry_script: str | dict | None = None,
-                  user: str = "", progress: Progress | None = None) -> tuple[dict, bool]:
-        """An image of ``model`` made of the same content (version, environment, runtime, entry
-        script) if the engine still has one, else a new build; (image record, reused)."""
-        version = self.registry.get_version(model)
-        env = self._environment(version, environment, requirements, None, None, user)
-        script = self._entry_script(entry_script) if entry_script else None
-        script_key = hashlib.sha256(script[1].encode()).hexdigest()[:16] if script else ""
-        client = builder.engine()
-        for image in self.images.list(version["name"])["images"]:
-            labels = image["labels"]
-            if (image["ref"] == version["ref"] and image["environment_hash"] == env["hash"]
-                    and labels.get("org.modelhub.runtime") == runtime_version()
-                    and labels.get("org.modelhub.entry-script") == script_key and builder.has_image(client, image["tag"])):
-                return image, True
-        return self.package(version["ref"], environment=env["ref"], entry_script=entry_script, user=user,
-                            progress=progress), False
+    def submit_build(self, operations, request: dict, user: str = "") -> dict:
+        """Queue the build of a prepared request as an operation, or answer the build of the same
+        content (version, environment, entry script, tag) that is already queued or running: two
+        identical requests at once are one build and one image record."""
+        content = self._content(request)
+        with self._submitting:
+            active = operations.list(kind="build", status="queued,running", subject=request["model"], per_page=100)
+            for operation in active["operations"]:
+                try:
+                    same = self._content(operations.store.inputs(operation["id"])) == content
+                except (OSError, ValueError):  # its inputs are gone: it is ending
+                    continue
+                if same:
+                    return operation
+            return operations.submit("build", request["model"], request, user=user)
+
+    def _content(self, request: dict) -> tuple:
+        version = self.registry.get_version(request["model"])
+        tag = request.get("tag") or f"modelhub/{version['name'].lower()}:{version['version']}"
+        return version["ref"], request.get("environment"), str(request.get("entry_script") or ""), tag
+
+    def _remove_leftovers(self, client) -> None:
+        try:
+            removed = self.leftovers.remove(client, keep=self.images.image_ids())
+        except Exception as exc:  # cleaning up never fails a build; the next one tries again
+            self.log.warning("Model Hub: could not remove what earlier image builds left: %s", exc)
+            return
+        if removed:
+            self.log.info("Model Hub: removed %d untagged images that image builds left", len(removed))
+
+    def delete_image(self, image: int | str) -> dict:
+        """Remove an image record and, unless another record uses it, its image from the engine;
+        the answer says which happened, and why an engine image was kept."""
+        record, others = self.images.delete(image)
+        return {"deleted": [f"image {record['id']} ({record['tag']}); {self._remove_from_engine(record, others)}"]}
+
+    def _remove_from_engine(self, record: dict, others: list[dict]) -> str:
+        tag, image_id = record["tag"], record["image_id"]
+        users = ", ".join(f"image {o['id']} ({o['tag']})" for o in others) + (" uses" if len(others) == 1 else " use")
+        if any(o["tag"] == tag for o in others):
+            return f"its engine image {tag} is kept: {users} it"
+        try:
+            client = builder.engine()
+        except builder.EngineUnavailable:
+            return f"its engine image {tag}, if any, is kept: no Docker engine answers"
+        import docker
+
+        short = image_id.split(":")[-1][:12]
+        if not builder.has_image(client, image_id):
+            return f"its engine image {short} was already gone from the Docker engine"
+        tagged = builder.has_image(client, tag) and client.images.get(tag).id == image_id
+        try:
+            if tagged:
+                client.images.remove(tag)  # untags; the image goes with its last tag (never forced)
+            elif not others:
+                client.images.remove(image_id)  # a newer build took its tag
+        except docker.errors.APIError as exc:
+            why = (exc.explanation or str(exc)).strip()
+            return (f"its engine image {short} is kept: {why}. Stop what uses it (docker ps -a --filter "
+                    f"ancestor={short}), then run docker rmi {short}")
+        untagged = f"{tag} untagged in the Docker engine; its image" if tagged else f"its engine image {short}"
+        if others:
+            return f"{untagged} is kept: {users} it"
+        if builder.has_image(client, image_id):
+            return f"{untagged} is kept: another tag or image builds on it"
+        return f"{tag if tagged else short} removed from the Docker engine"
 
     def _environment(self, version: dict, environment, requirements, conda, base_image, user) -> dict:
         base = base_image or self.base_image

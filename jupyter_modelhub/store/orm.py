@@ -201,7 +201,8 @@ class Operation(Base):
     """
 
     __tablename__ = "operations"
-    __table_args__ = (Index("ix_operations_status_kind", "status", "kind"),)
+    # ids are what users name operations by: SQLite's AUTOINCREMENT never hands a deleted one out again
+    __table_args__ = (Index("ix_operations_status_kind", "status", "kind"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(32), nullable=False)
@@ -245,6 +246,8 @@ class Image(Base):
     """A serving image built for a model version: where it is in the engine, how it was built."""
 
     __tablename__ = "images"
+    # ids are what users name images by (%image 3 --delete): never handed out again after a delete
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tag: Mapped[str] = mapped_column(String(256), nullable=False, index=True)
