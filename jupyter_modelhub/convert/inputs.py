@@ -7,13 +7,16 @@ A registered version describes its input one of two ways (see ``client.packing.d
 - an array: one input named ``input`` with shape ``[-1, n]``; rows are a list of rows.
 
 The original scikit-learn model gets a DataFrame or a 2-D array with the signature's dtypes; the
-ONNX model gets one ``[n, 1]`` tensor per column (numbers, int64, bool or strings) or one ``[n, k]``
-float tensor. This module owns that mapping and nothing else.
+ONNX model gets one ``[n, 1]`` tensor per column (numbers, int64, bool or strings: for a model that
+picks its columns by name), one ``[n, k]`` float tensor ``input`` built from a table's numeric
+columns in signature order (a *stacked* table: any other model of a DataFrame, e.g. a
+LogisticRegression, which scikit-learn itself feeds one matrix), or one ``[n, k]`` float tensor
+for an array. This module owns that mapping and nothing else.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -21,6 +24,8 @@ from ..errors import InvalidInput
 
 FLOAT_TYPES = {"float32": np.float32, "float64": np.float64}
 STRING_DTYPES = ("object", "str", "string", "category")
+NUMERIC_KINDS = ("float", "int", "bool")
+STACKED_INPUT = "input"  # the one tensor of a stacked table
 
 
 @dataclass(frozen=True)
@@ -32,11 +37,13 @@ class Column:
 
 @dataclass(frozen=True)
 class InputSpec:
-    """A table of named columns, or one 2-D array of ``width`` features."""
+    """A table of named columns, or one 2-D array of ``width`` features. ``stacked``: the ONNX
+    graph takes the table's (numeric) columns as one ``[n, k]`` tensor named ``input``."""
 
     columns: tuple[Column, ...] = ()
     width: int | None = None
     dtype: str = "float64"
+    stacked: bool = False
 
     @property
     def is_table(self) -> bool:
@@ -86,6 +93,15 @@ def spec_from_signature(signature: dict) -> InputSpec:
     )
 
 
+def stackable(spec: InputSpec) -> bool:
+    """A table of two or more columns, all numbers (or booleans): one float matrix can carry it."""
+    return spec.is_table and len(spec.columns) > 1 and all(c.kind in NUMERIC_KINDS for c in spec.columns)
+
+
+def stacked(spec: InputSpec) -> InputSpec:
+    return replace(spec, stacked=True)
+
+
 def spec_from_rows(rows: object) -> InputSpec:
     """Describe inputs from rows alone (a version registered without a signature)."""
     if isinstance(rows, dict):
@@ -126,6 +142,8 @@ def onnx_input_types(spec: InputSpec, dtype: str) -> list:
     floats = FloatTensorType if dtype == "float32" else DoubleTensorType
     if not spec.is_table:
         return [("input", floats([None, spec.width]))]
+    if spec.stacked:
+        return [(STACKED_INPUT, floats([None, len(spec.columns)]))]
     by_kind = {"float": floats, "int": Int64TensorType, "bool": BooleanTensorType, "string": StringTensorType}
     return [(c.name, by_kind[c.kind]([None, 1])) for c in spec.columns]
 
@@ -135,6 +153,8 @@ def onnx_feeds(native, spec: InputSpec, dtype: str, names: list[str]) -> dict[st
     floats = FLOAT_TYPES[dtype]
     if not spec.is_table:
         return {"input": np.ascontiguousarray(native, dtype=floats)}
+    if spec.stacked:
+        return {STACKED_INPUT: np.ascontiguousarray(native[[c.name for c in spec.columns]].to_numpy(dtype=floats))}
     feeds = {}
     kinds = {c.name: c.kind for c in spec.columns}
     for name in names:

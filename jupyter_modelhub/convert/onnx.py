@@ -15,7 +15,7 @@ import functools
 from pathlib import Path
 
 from .errors import UnsupportedModel
-from .inputs import InputSpec, onnx_input_types
+from .inputs import InputSpec, onnx_input_types, stackable, stacked
 
 # Conversions with float64 inputs that skl2onnx accepts but cannot build consistently (it mixes
 # float and double inside the graph) fail when the session is created; the error says so.
@@ -68,6 +68,19 @@ def steps(model: object, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ..
         if child is not None and not isinstance(child, str):  # "passthrough", "drop", None
             found.extend(steps(child, (*path, name)))
     return found
+
+
+def input_layout(model: object, spec: InputSpec) -> InputSpec:
+    """How the graph takes a table: one input per column when the model picks its columns by
+    name (a ColumnTransformer, which skl2onnx maps to inputs of those names); numeric columns
+    stacked into one matrix otherwise, which is what scikit-learn feeds every other estimator
+    (and all skl2onnx accepts for them: "at most 1 input(s)"). Text columns without a
+    ColumnTransformer stay columns, and skl2onnx says what it cannot do with them."""
+    from sklearn.compose import ColumnTransformer
+
+    if not stackable(spec) or any(isinstance(step, ColumnTransformer) for _, step in steps(model)):
+        return spec
+    return stacked(spec)
 
 
 def supported_estimators() -> list[str]:

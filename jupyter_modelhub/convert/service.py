@@ -123,6 +123,7 @@ class ModelConverter(LoggingConfigurable):
         progress.step(f"loading {source}", 0, 5)
         model = onnx.load_sklearn(Path(model_path), source)
         spec, datasets = self._datasets(version, sample)
+        spec = onnx.input_layout(model, spec)
         progress.step("converting to ONNX", 1, 5)
         model_bytes = onnx.convert(model, spec, dtype=dtype, opset=opset, name=source)
         session = onnx.session(model_bytes, threads=self.onnx_threads, dtype=dtype)
@@ -148,7 +149,7 @@ class ModelConverter(LoggingConfigurable):
             )
         return {
             "model_bytes": model_bytes, "equivalence": report, "speed": timing, "refusal": refusal,
-            "conversion": self._conversion_info(model_bytes, source, dtype, session),
+            "conversion": self._conversion_info(model_bytes, source, dtype, session, spec),
             "signature": signature,
             "example": version["input_example"] if version["input_example"] is not None
             else _example_rows(datasets[-1][1]),  # registered without one: the sample's first rows
@@ -276,7 +277,7 @@ class ModelConverter(LoggingConfigurable):
         )
 
     @staticmethod
-    def _conversion_info(model_bytes: bytes, source: str, dtype: str, session) -> dict:
+    def _conversion_info(model_bytes: bytes, source: str, dtype: str, session, spec: inputs.InputSpec) -> dict:
         import skl2onnx
 
         def describe(values) -> list[dict]:
@@ -291,6 +292,9 @@ class ModelConverter(LoggingConfigurable):
             "onnx_inputs": describe(session.get_inputs()),
             "onnx_outputs": describe(session.get_outputs()),
             "size": len(model_bytes),
+            # a stacked table: the columns that make the graph's one input, in order (the signature,
+            # what clients send, keeps them as columns)
+            **({"input_columns": [c.name for c in spec.columns]} if spec.stacked else {}),
         }
 
     def _register(self, version, model_bytes, signature, example, report, timing, conversion, user) -> dict:

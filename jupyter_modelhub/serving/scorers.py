@@ -111,9 +111,12 @@ class OnnxScorer(BuiltinScorer):
         model_inputs = self.session.get_inputs()
         self._feeds = [(i.name, np.dtype(_ORT_TYPES.get(i.type, "float32")), len(i.shape)) for i in model_inputs]
         own = Signature([_ort_spec(i) for i in model_inputs], [_ort_spec(o) for o in self.session.get_outputs()])
+        self._stack: list[str] | None = None  # columns stacked into the graph's one matrix, in order
         if signature is not None:
             missing = [name for name, _, _ in self._feeds if name not in signature.by_name]
-            if missing:
+            if missing and _takes_columns_as_one_matrix(signature, model_inputs):
+                self._stack = signature.names
+            elif missing:
                 raise ValueError(f"The signature names inputs {signature.names}, but the ONNX graph {path.name} "
                                  f"takes {[name for name, _, _ in self._feeds]}.")
         self.outputs = OutputMap(own.outputs, signature.outputs if signature else [], f"the ONNX graph {path.name}")
@@ -127,6 +130,9 @@ class OnnxScorer(BuiltinScorer):
         self._warm_up()
 
     def predict(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        if self._stack is not None:  # a DataFrame's columns for a graph of one [n, k] input
+            name, dtype, _ = self._feeds[0]
+            inputs = {name: np.column_stack([inputs[column] for column in self._stack]).astype(dtype, copy=False)}
         if len(self._feeds) == 1:  # the usual case, with the array already as the graph wants it
             name, dtype, rank = self._feeds[0]
             array = inputs[name]
@@ -158,6 +164,17 @@ class OnnxScorer(BuiltinScorer):
             self._run = self.session.run
         except Exception as exc:  # a graph that rejects zeros still serves real inputs
             log.debug("ONNX warm-up skipped: %s", exc)
+
+
+def _takes_columns_as_one_matrix(signature: Signature, model_inputs) -> bool:
+    """A columnar signature (what clients send: a DataFrame's columns) for a graph of one numeric
+    [n, k] input with k those columns: a scikit-learn model of a DataFrame converted to ONNX
+    (``convert.inputs``, a stacked table), which takes the columns in signature order."""
+    if not signature.columnar or len(model_inputs) != 1 or len(model_inputs[0].shape) != 2:
+        return False
+    width = model_inputs[0].shape[1]
+    numeric = _ORT_TYPES.get(model_inputs[0].type, "object") not in ("object", "bool")
+    return numeric and (not isinstance(width, int) or width < 0 or width == len(signature.names))
 
 
 def _direct_run(session):
