@@ -174,3 +174,20 @@ def test_a_base_image_the_engine_cannot_pull_is_named_with_what_to_do(server, do
     assert absent in message and "cannot be pulled" in message, message
     assert "--base-image" in message and "c.Packager.base_image" in message, message
     assert "registry-1.docker.io" not in message.split("(")[0], "the cause comes after what to do"
+
+
+@pytest.mark.timeout(400)
+def test_the_quickstart_writes_the_build_context_when_the_base_image_cannot_be_pulled(tmp_path_factory, docker_client):
+    from test_notebooks import QUICKSTART, errors_in, execute, text_of
+
+    absent = "modelhub-test-absent:1"  # as make demo on an engine that cannot pull python:3.11-slim
+    server = ServerProcess(tmp_path_factory.mktemp("offline-demo"), args=[f"--Packager.base_image={absent}"])
+    try:
+        executed, folder, _ = execute(QUICKSTART, server)
+    finally:
+        server.stop()
+    assert errors_in(executed) == []
+    text = text_of(executed)
+    assert f"The base image {absent} is not in the Docker engine and cannot be pulled" in text, text[-3000:]
+    assert "writes the image's build context" in text and "docker build" in text, text[-3000:]
+    assert (folder / "churn-image" / "Dockerfile").is_file(), "the build context is written"
