@@ -184,6 +184,8 @@ _OP = {"name": "operation_id", "in": "path", "required": True,
 _STATUS = "(queued|running|succeeded|failed|cancelled)"
 _TEXT = {"description": "log text", "content": {"text/plain": {"schema": {"type": "string"}}}}
 PATHS["/endpoints/{name}/deployments"]["post"]["responses"]["202"] = _ACCEPTED
+PATHS["/endpoints/{name}/deployments"]["post"]["responses"]["200"] = {
+    "description": "the endpoint existed: the deployment was added or updated, and is ready", **_json(schemas.EndpointInfo)}
 PATHS.update({
     "/operations": {"get": _op(
         "Operations, newest first (paged)", schemas.OperationPage, errors=("400",), params=[
@@ -240,6 +242,8 @@ PATHS["/parity"] = {"post": _op(
     body=schemas.ParityRequest, errors=("400", "404", "409"))}
 PATHS["/images"]["post"]["responses"]["200"] = {"description": "with 'context': where the context was written and "
                                                                "the docker build command"}
+PATHS["/environments"]["post"]["responses"]["200"] = {
+    "description": "an environment of this content exists: it is returned", **_json(schemas.Environment)}
 PATHS["/images"]["post"]["responses"]["503"] = {"description": "no Docker engine answers", **_json(schemas.Error)}
 
 _JOB = {"name": "job_id", "in": "path", "required": True,
@@ -377,11 +381,21 @@ def _complete(paths: dict) -> dict:
     return out
 
 
+# pydantic's names of bounds it leaves untranslated on an optional number with a validator
+# (``Optional[Int]``), and their JSON Schema names: the server checks them, so the document says them
+_BOUNDS = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum", "lt": "exclusiveMaximum"}
+
+
 def _finished_schema(schema):
-    """Two things pydantic cannot write. A dict with constrained keys becomes
+    """Three things pydantic cannot write. A dict with constrained keys becomes
     ``patternProperties`` with other keys left allowed, but pydantic refuses them, so the document
-    says so. And a JSON value (``schemas.JSONValue``) is a $ref to a schema it does not make."""
+    says so. A JSON value (``schemas.JSONValue``) is a $ref to a schema it does not make. And the
+    bounds of an optional whole number come out under pydantic's own names (ge, le)."""
     if isinstance(schema, dict):
+        if schema.get("type") in ("integer", "number"):
+            for ours, theirs in _BOUNDS.items():
+                if ours in schema:
+                    schema[theirs] = schema.pop(ours)
         if "patternProperties" in schema:
             schema.setdefault("additionalProperties", False)
         if schema.pop("x-modelhub", None) == "JSONValue":

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal, Optional
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, WithJsonSchema
 
+from ..convert.onnx import MAX_OPSET, MIN_OPSET
 from ..refs import ALIAS_RE, MAX_VERSION, NAME_RE, TAG_KEY_RE
 
 # The database's integer columns are 32-bit; bounds here make a larger number a 400 that names
@@ -46,11 +47,25 @@ PATTERN_HINTS = {
     UPLOAD_ID_PATTERN: "an upload id as returned by POST uploads",
 }
 
-Text = Annotated[str, StringConstraints(pattern=NO_NUL)]
-TagKey = Annotated[str, StringConstraints(pattern=TAG_KEY_PATTERN)]
-TagValue = Annotated[str, StringConstraints(pattern=NO_NUL, max_length=1024)]
-Ref = Annotated[str, StringConstraints(pattern=REF_PATTERN)]
-Label = Annotated[str, StringConstraints(pattern=ALIAS_PATTERN)]  # endpoint and deployment names
+# Every text field of a request has a length limit (issue 18: an unbounded field let one request
+# hold the server); the limits are here, so the OpenAPI document (generated from these models)
+# says what the server checks, and a longer value is a 400 naming the field and its limit.
+MAX_DESCRIPTION = 10_000
+MAX_NAME = 256  # tensor, file and image names, kernel ids
+MAX_PATH = 4096  # a path on the server (Linux's PATH_MAX)
+MAX_FILE_TEXT = 1_000_000  # the text of a file sent in a body: requirements, an entry script
+
+
+def text(limit: int):
+    """Text without NUL characters, of at most ``limit`` characters."""
+    return Annotated[str, StringConstraints(pattern=NO_NUL, max_length=limit)]
+
+
+Text = text(MAX_DESCRIPTION)
+TagKey = Annotated[str, StringConstraints(pattern=TAG_KEY_PATTERN, max_length=128)]
+TagValue = text(1024)
+Ref = Annotated[str, StringConstraints(pattern=REF_PATTERN, max_length=200)]  # NAME (128) + ':' or '@' + ALIAS (64)
+Label = Annotated[str, StringConstraints(pattern=ALIAS_PATTERN, max_length=64)]  # endpoint and deployment names
 Flavor = Literal["sklearn", "onnx", "mlflow", "custom"]
 # Any JSON value; request bodies refuse NUL characters anywhere (see api.base), which the
 # JSONValue component (in openapi.py) spells out for clients.
@@ -77,8 +92,8 @@ class Strict(BaseModel):
 
 
 class TensorSpec(Strict):
-    name: Text
-    dtype: Text
+    name: text(MAX_NAME)
+    dtype: text(64)
     shape: list[Annotated[Int, Field(ge=-1, le=2**53)]] = Field(default_factory=lambda: [-1])
 
 
@@ -90,15 +105,15 @@ class Signature(Strict):
 class RegisterRequest(Strict):
     """upload_id (from POST uploads) and the new version's metadata"""
 
-    upload_id: Annotated[str, StringConstraints(pattern=UPLOAD_ID_PATTERN)]
+    upload_id: Annotated[str, StringConstraints(pattern=UPLOAD_ID_PATTERN, max_length=32)]
     flavor: Optional[Flavor] = Field(None, description="detected when omitted")
     description: Text = ""
     tags: dict[TagKey, TagValue] = Field(default_factory=dict)
     properties: dict[TagKey, JSONValue] = Field(default_factory=dict)
     signature: Optional[Signature] = None
     input_example: JSONValue = None
-    source_notebook: Optional[Annotated[str, StringConstraints(pattern=NO_NUL, max_length=1024)]] = None
-    source_kernel: Optional[str] = Field(None, description="the registering kernel's id: its notebook's current "
+    source_notebook: Optional[text(MAX_PATH)] = None
+    source_kernel: Optional[text(MAX_NAME)] = Field(None, description="the registering kernel's id: its notebook's current "
                                                            "path is recorded as source_notebook")
     derived_from: Optional[Ref] = Field(None, description="reference of the version this one derives from")
     new_version: bool = Field(False, description="register even if an identical version exists")
@@ -235,8 +250,8 @@ class Error(BaseModel):
 
 
 class EntryScript(Strict):
-    name: str = "score.py"
-    source: str
+    name: text(MAX_NAME) = "score.py"
+    source: text(MAX_FILE_TEXT)
 
 
 class DeployRequest(Strict):
@@ -245,12 +260,12 @@ class DeployRequest(Strict):
     model: Ref = Field(description="NAME, NAME:VERSION or NAME@ALIAS (an alias is resolved now and recorded)")
     deployment: Label = "blue"
     entry_script: Optional[EntryScript] = Field(None, description="an Azure-style score.py: init() and run(raw_data)")
-    entry_script_path: Optional[str] = Field(None, description="with reload: a file under the server's root to watch")
+    entry_script_path: Optional[text(MAX_PATH)] = Field(
+        None, description="with reload: a file under the server's root to watch")
     reload: bool = False
-    environment: Optional[str] = Field(None, max_length=200, description="NAME or NAME:VERSION of an environment "
-                                                                        "(see /environments) to run in")
-    requirements: Optional[str] = Field(None, max_length=1_000_000,
-                                        description="a requirements file's text: an environment MODEL-env is made of "
+    environment: Optional[text(200)] = Field(None, description="NAME or NAME:VERSION of an environment "
+                                                               "(see /environments) to run in")
+    requirements: Optional[text(MAX_FILE_TEXT)] = Field(None, description="a requirements file's text: an environment MODEL-env is made of "
                                                     "it (or reused by content) and the deployment runs in it")
     instances: Optional[Int] = Field(None, ge=1, description="at most c.DeploymentManager.max_instances",
                                      json_schema_extra={"maximum": 8})  # its default
@@ -267,13 +282,13 @@ class DeployRequest(Strict):
         "process", description="process: a local process; docker: a container of the model's image (built or reused "
                                "by content, as an operation); kubernetes: that image as manifests for a cluster")
     cpu: Optional[float] = Field(None, gt=0, le=256, description="docker, kubernetes: CPU cores (a limit)")
-    memory: Optional[str] = Field(None, max_length=32, description="docker, kubernetes: memory, e.g. 512M or 2Gi")
+    memory: Optional[text(32)] = Field(None, description="docker, kubernetes: memory, e.g. 512M or 2Gi")
     max_instances: Optional[int] = Field(None, ge=1, le=1000, description="kubernetes: an autoscaler up to this")
     gpu: bool = Field(False, description="docker: ask the engine for the GPUs; kubernetes: one nvidia.com/gpu")
     kserve: bool = Field(False, description="kubernetes: a KServe InferenceService (raw deployment) instead")
-    kube_context: Optional[str] = Field(None, max_length=256, description="kubernetes: apply with this kubeconfig context")
-    namespace: Optional[str] = Field(None, max_length=63, description="kubernetes: the namespace (default 'default')")
-    image: Optional[str] = Field(None, max_length=256, description="docker, kubernetes: deploy this image instead of "
+    kube_context: Optional[text(MAX_NAME)] = Field(None, description="kubernetes: apply with this kubeconfig context")
+    namespace: Optional[text(63)] = Field(None, description="kubernetes: the namespace (default 'default')")
+    image: Optional[text(MAX_NAME)] = Field(None, description="docker, kubernetes: deploy this image instead of "
                                                                    "packaging the model (it gets the model mounted)")
 
 
@@ -399,8 +414,8 @@ class ConvertRequest(Strict):
 
     to: Literal["onnx"] = "onnx"
     sample: JSONValue = Field(None, description="extra rows to check equivalence on: a list of rows or {columns, data}")
-    opset: Optional[Int] = Field(None, ge=7, description="at most the newest opset the server's skl2onnx has tested",
-                                 json_schema_extra={"maximum": 18})  # every supported skl2onnx has tested 18
+    opset: Optional[Int] = Field(None, ge=MIN_OPSET, le=MAX_OPSET,
+                                 description="default: the newest opset the server's skl2onnx has tested")
     dtype: Optional[Literal["float32", "float64"]] = Field(None, description="float32 by default")
     tolerance: Optional[float] = Field(None, ge=0)
     force: bool = Field(False, description="register even if not equivalent (tagged equivalence=failed)")
@@ -469,7 +484,7 @@ class EnvironmentRequest(Strict):
 
 
 class EntryScriptPath(Strict):
-    path: str = Field(description="absolute path of an Azure-style score.py under the server's root")
+    path: text(MAX_PATH) = Field(description="absolute path of an Azure-style score.py under the server's root")
 
 
 class PackageRequest(Strict):
@@ -530,7 +545,7 @@ class ImageList(BaseModel):
 class ParityRequest(Strict):
     """target: an endpoint name, or an image's number or tag"""
 
-    target: str = Field(max_length=256)
+    target: text(MAX_NAME)
 
 
 class ParityProbe(BaseModel):

@@ -20,6 +20,11 @@ from .inputs import InputSpec, onnx_input_types, stackable, stacked
 # Conversions with float64 inputs that skl2onnx accepts but cannot build consistently (it mixes
 # float and double inside the graph) fail when the session is created; the error says so.
 DTYPES = ("float32", "float64")
+# The opsets a conversion may ask for: from the first skl2onnx supports to the newest the oldest
+# supported skl2onnx (1.20, see pyproject.toml) has tested. The REST schema and the converter
+# check these same bounds.
+MIN_OPSET = 7
+MAX_OPSET = 22
 CDIST_ESTIMATORS = ("KNeighborsClassifier", "KNeighborsRegressor", "RadiusNeighborsClassifier",
                     "RadiusNeighborsRegressor", "NearestNeighbors", "KNeighborsTransformer")
 

@@ -168,9 +168,10 @@ class ModelConverter(LoggingConfigurable):
         if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not 0 <= tolerance < np.inf:
             raise InvalidInput(f"Invalid tolerance {tolerance!r}: expected a number such as 1e-4, 0 or more.")
         opset = opset if opset is not None else self.opset
-        valid_opset = isinstance(opset, int) and not isinstance(opset, bool) and 7 <= opset <= _max_opset()
+        low, high = onnx.MIN_OPSET, onnx.MAX_OPSET
+        valid_opset = isinstance(opset, int) and not isinstance(opset, bool) and low <= opset <= high
         if opset is not None and not valid_opset:
-            raise InvalidInput(f"Invalid opset {opset!r}: expected a number from 7 to {_max_opset()}.")
+            raise InvalidInput(f"Invalid opset {opset!r}: expected a number from {low} to {high}.")
         return dtype, float(tolerance), opset
 
     def _model_file(self, version: dict):
@@ -342,12 +343,6 @@ def original_outputs(model, rows) -> list[dict]:
         values.append(np.asarray(model.predict_proba(head)))
     return [{"name": name, "dtype": "string" if value.dtype.kind in "OUS" else value.dtype.name,
              "shape": [-1, *value.shape[1:]]} for name, value in zip(names, values)]
-
-
-def _max_opset() -> int:
-    from skl2onnx import get_latest_tested_opset_version
-
-    return get_latest_tested_opset_version()
 
 
 def _concat(natives: list):
