@@ -220,6 +220,24 @@ class Packager(LoggingConfigurable):
             return f"{untagged} is kept: another tag or image builds on it"
         return f"{tag if tagged else short} removed from the Docker engine"
 
+    def image_for(self, model: str, *, environment: str | None = None, requirements: str | None = None, entry_script: str | dict | None = None,
+                  user: str = "", progress: Progress | None = None) -> tuple[dict, bool]:
+        """An image of ``model`` made of the same content (version, environment, runtime, entry
+        script) if the engine still has one, else a new build; (image record, reused)."""
+        version = self.registry.get_version(model)
+        env = self._environment(version, environment, requirements, None, None, user)
+        script = self._entry_script(entry_script) if entry_script else None
+        script_key = hashlib.sha256(script[1].encode()).hexdigest()[:16] if script else ""
+        client = builder.engine()
+        for image in self.images.list(version["name"])["images"]:
+            labels = image["labels"]
+            if (image["ref"] == version["ref"] and image["environment_hash"] == env["hash"]
+                    and labels.get("org.modelhub.runtime") == runtime_version()
+                    and labels.get("org.modelhub.entry-script") == script_key and builder.has_image(client, image["tag"])):
+                return image, True
+        return self.package(version["ref"], environment=env["ref"], entry_script=entry_script, user=user,
+                            progress=progress), False
+
     def _environment(self, version: dict, environment, requirements, conda, base_image, user) -> dict:
         base = base_image or self.base_image
         if environment:
