@@ -263,6 +263,34 @@ def test_deployment_detail_try_it_traffic_and_register_from_the_file_browser(lab
         client.undeploy("scoring")
 
 
+def test_the_last_deployment_is_removed_with_its_endpoint(lab: LabServer) -> None:
+    """The server keeps an endpoint's last deployment unless the endpoint goes too (409 otherwise):
+    the detail view of a lone deployment offers "Delete endpoint", says what goes, and does it."""
+    from playwright.sync_api import expect
+
+    client = lab.client()
+    client.register("lone", LogisticRegression().fit(X, y), sample=X[:3])
+    client.deploy("lone-ep", "lone:1")
+    try:
+        with chromium_page() as (page, errors):
+            panel = open_panel(page, lab)
+            endpoint = panel.locator('.jp-ModelHub-endpoint[data-endpoint="lone-ep"]')
+            expect(endpoint.locator(".jp-ModelHub-endpointState")).to_have_text("healthy", timeout=LIVE)
+            endpoint.get_by_role("button", name="Details of deployment blue of lone-ep").click()
+            detail = page.locator('.jp-ModelHub-deploymentDetail[data-deployment="blue"][data-endpoint="lone-ep"]')
+            expect(detail.get_by_role("button", name="Remove deployment blue from lone-ep")).to_have_count(0)
+            detail.get_by_role("button", name="Delete endpoint lone-ep").click()
+            dialog = page.locator(".jp-Dialog")
+            expect(dialog).to_contain_text("blue is the last deployment of lone-ep")
+            dialog.get_by_role("button", name="Delete endpoint").click()
+            expect(endpoint).to_have_count(0, timeout=LIVE)
+            assert lab.get("endpoints/lone-ep").status_code == 404
+            assert errors == [], errors
+    finally:
+        if lab.get("endpoints/lone-ep").status_code == 200:
+            client.undeploy("lone-ep")
+
+
 def test_images_and_environments_sections_with_a_real_build(lab_with_docker: LabServer) -> None:
     from playwright.sync_api import expect
 

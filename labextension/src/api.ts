@@ -181,6 +181,7 @@ export interface IModelHubClient {
   listEndpoints(): Promise<IEndpointList>;
   deploy(endpoint: string, request: IDeployRequest): Promise<IEndpoint | IOperation>;
   undeploy(endpoint: string, deployment: string): Promise<unknown>;
+  deleteEndpoint(endpoint: string): Promise<unknown>;
   setTraffic(endpoint: string, request: ITrafficRequest): Promise<IEndpoint>;
   keys(endpoint: string): Promise<IKeys>;
   deploymentLog(endpoint: string, deployment: string, tail?: number): Promise<string>;
@@ -300,6 +301,11 @@ export class ModelHubClient implements IModelHubClient {
 
   undeploy(endpoint: string, deployment: string): Promise<unknown> {
     return this.send(path('endpoints', endpoint, 'deployments', deployment), 'DELETE');
+  }
+
+  /** The endpoint with all its deployments, its port and keys (as `%undeploy EP`). */
+  deleteEndpoint(endpoint: string): Promise<unknown> {
+    return this.send(path('endpoints', endpoint), 'DELETE');
   }
 
   setTraffic(endpoint: string, request: ITrafficRequest): Promise<IEndpoint> {

@@ -40,6 +40,8 @@ export function DeploymentDetail(props: {
   }
   const [model, version] = [deployment.model, deployment.version];
   const change = endpoints.changeState(endpoint.name);
+  // The server keeps an endpoint's last deployment unless the endpoint goes with it.
+  const last = endpoint.deployments.length === 1;
   return (
     <div
       className="jp-ModelHub-detail jp-ModelHub-deploymentDetail"
@@ -112,25 +114,47 @@ export function DeploymentDetail(props: {
         </pre>
       </section>
       <section className="jp-ModelHub-detailSection" aria-label="Remove">
-        <button
-          type="button"
-          className="jp-ModelHub-undeploy jp-Button jp-mod-styled jp-mod-warn"
-          aria-label={`Remove deployment ${deployment.name} from ${endpoint.name}`}
-          disabled={change?.busy}
-          onClick={async () => {
-            if (
-              await opener.confirm(
-                `Remove ${deployment.name}?`,
-                `Deployment ${deployment.name} of ${endpoint.name} stops serving ${deployment.ref}.`,
-                'Remove'
-              )
-            ) {
-              void endpoints.undeploy(endpoint.name, deployment.name);
-            }
-          }}
-        >
-          Undeploy
-        </button>
+        {last ? (
+          <button
+            type="button"
+            className="jp-ModelHub-undeploy jp-Button jp-mod-styled jp-mod-warn"
+            aria-label={`Delete endpoint ${endpoint.name}`}
+            disabled={change?.busy}
+            onClick={async () => {
+              if (
+                await opener.confirm(
+                  `Delete endpoint ${endpoint.name}?`,
+                  `${deployment.name} is the last deployment of ${endpoint.name}: the endpoint, its URL and its keys are removed.`,
+                  'Delete endpoint'
+                )
+              ) {
+                void endpoints.deleteEndpoint(endpoint.name, deployment.name);
+              }
+            }}
+          >
+            Delete endpoint
+          </button>
+        ) : (
+          <button
+            type="button"
+            className="jp-ModelHub-undeploy jp-Button jp-mod-styled jp-mod-warn"
+            aria-label={`Remove deployment ${deployment.name} from ${endpoint.name}`}
+            disabled={change?.busy}
+            onClick={async () => {
+              if (
+                await opener.confirm(
+                  `Remove ${deployment.name}?`,
+                  `Deployment ${deployment.name} of ${endpoint.name} stops serving ${deployment.ref}.`,
+                  'Remove'
+                )
+              ) {
+                void endpoints.undeploy(endpoint.name, deployment.name);
+              }
+            }}
+          >
+            Undeploy
+          </button>
+        )}
       </section>
     </div>
   );

@@ -33,6 +33,7 @@ export type IEndpointsClient = Pick<
   | 'invoke'
   | 'endpointMetrics'
   | 'undeploy'
+  | 'deleteEndpoint'
 >;
 
 export interface IWatchState {
@@ -214,6 +215,15 @@ export class EndpointsModel extends ListSection<IEndpointList> {
       await this.client.undeploy(endpoint, deployment);
       this.unwatch(endpoint, deployment);
       return `Deployment ${deployment} removed from ${endpoint}.`;
+    });
+  }
+
+  /** The endpoint's last deployment goes with the endpoint (the server refuses it alone). */
+  deleteEndpoint(endpoint: string, deployment: string): Promise<void> {
+    return this._change(endpoint, async () => {
+      await this.client.deleteEndpoint(endpoint);
+      this.unwatch(endpoint, deployment);
+      return `Endpoint ${endpoint} removed.`;
     });
   }
 
