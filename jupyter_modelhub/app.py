@@ -235,6 +235,7 @@ class ModelHubApp(ExtensionApp):
         await loop.run_in_executor(self.executor, self.deployments.start)
         await loop.run_in_executor(self.executor, self.deployments.environments.remove_partials)
         await loop.run_in_executor(self.executor, self.packager.wheelhouse.remove_partials)
+        self._in_background("removing what image builds left", self.packager.remove_leftovers)
         self._periodic = [
             PeriodicCallback(lambda: self._in_background("checking endpoint hosts", self.deployments.check_hosts), 5000),
             PeriodicCallback(lambda: self._in_background("expiring uploads", self._remove_expired_uploads),

@@ -232,7 +232,7 @@ PATHS.update({
     },
     "/images/{image}": {
         "get": _op("One image record with its build report", schemas.ImageRecord, params=[_IMAGE], errors=("404",)),
-        "delete": _op("Remove an image record (the engine keeps the image)", schemas.Deleted, params=[_IMAGE],
+        "delete": _op("Remove an image record, and its engine image unless another record uses it (the answer says which)", schemas.Deleted, params=[_IMAGE],
                       errors=("404",)),
     },
 })

@@ -174,6 +174,15 @@ class Packager(LoggingConfigurable):
         tag = request.get("tag") or f"modelhub/{version['name'].lower()}:{version['version']}"
         return version["ref"], request.get("environment"), str(request.get("entry_script") or ""), tag
 
+    def remove_leftovers(self) -> None:
+        """At server start: what builds left before the server stopped (a build cancelled as it
+        stopped, whose engine went on after the cancel). Nothing to do without an engine."""
+        try:
+            client = builder.engine()
+        except builder.EngineUnavailable:
+            return
+        self._remove_leftovers(client)
+
     def _remove_leftovers(self, client) -> None:
         try:
             removed = self.leftovers.remove(client, keep=self.images.image_ids())
