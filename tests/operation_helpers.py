@@ -39,6 +39,26 @@ def worker_pid(server: ServerProcess, operation_id: int) -> int | None:
     return None
 
 
+def standby_pid(log: Path) -> int | None:
+    """The pid of the last standby worker that said it is ready (in ``log``, the runner's
+    standby log), if it still waits for a job."""
+    try:
+        lines = [line for line in log.read_text().splitlines() if "standby worker" in line and "ready" in line]
+    except OSError:
+        return None
+    pid = int(lines[-1].split("standby worker ")[1].split()[0]) if lines else None
+    claimed = {int(claim.read_text()) for claim in log.parent.glob("*/standby.pid")}
+    return pid if pid and pid not in claimed and _alive(pid) else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
 def environments(server: ServerProcess) -> list[str]:
     return sorted(p.name for p in (server.root / "envs").iterdir() if p.is_dir() and ".partial-" not in p.name)
 

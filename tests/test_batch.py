@@ -20,7 +20,7 @@ import pandas as pd
 import psutil
 import pytest
 from conftest import ServerProcess, wait_until
-from operation_helpers import processes_in_group, worker_pid
+from operation_helpers import processes_in_group, standby_pid, worker_pid
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 
@@ -232,7 +232,8 @@ def test_cancel_leaves_no_process_and_resume_finishes_only_what_is_left(server):
     kernel = int((server.root / "operations" / str(job_id) / "kernel.pid").read_text().split()[0])
     assert psutil.pid_exists(kernel)
     cancelled = server.session.post(server.url + f"modelhub/api/jobs/{job_id}/cancel", json={}).json()
-    assert cancelled["status"] == "cancelled"
+    assert cancelled["id"] == job_id
+    assert wait_for_job(server, job_id)["status"] == "cancelled"
     wait_until(lambda: not processes_in_group(pid) and not _alive(kernel), 30, "the job's processes to end")
 
     resumed = run_job(server, model="lr:1", resume=job_id, entry_script=str(score),
@@ -393,32 +394,21 @@ def test_a_job_after_the_first_runs_in_the_worker_started_ahead(server, data):
         return job, server.session.get(server.url + f"modelhub/api/operations/{job['id']}/log").text
 
     cold, _ = job_and_log("cold", data / "a.csv")
-    ready = wait_until(lambda: _standby_pid(log), 180, "a standby batch worker to be ready")
+    ready = wait_until(lambda: standby_pid(log), 180, "a standby batch worker to be ready")
     warm, text = job_and_log("warm", data / "a.csv")
     assert int((server.root / "operations" / str(warm["id"]) / "standby.pid").read_text()) == ready
     assert "using a LocalCluster of 1 worker and a kernel started ahead" in text, text
     assert Path(warm["output"]).read_bytes() == Path(cold["output"]).read_bytes()
     assert Path(warm["notebook"]).exists()
     # a job of another shape takes the kernel but starts its own cluster
-    wait_until(lambda: _standby_pid(log), 180, "the next standby worker")
+    wait_until(lambda: standby_pid(log), 180, "the next standby worker")
     two, text = job_and_log("two", data, workers=2, mini_batch_size=1)
     assert "starting a LocalCluster of 2 workers and a kernel started ahead" in text, text
     # the next standby's cluster has the last job's shape: the same job again finds it warm
-    wait_until(lambda: _standby_pid(log), 180, "the next standby worker")
+    wait_until(lambda: standby_pid(log), 180, "the next standby worker")
     again, text = job_and_log("again", data, workers=2, mini_batch_size=1)
     assert "using a LocalCluster of 2 workers and a kernel started ahead" in text, text
     assert Path(again["output"]).read_bytes() == Path(two["output"]).read_bytes()
-
-
-def _standby_pid(log: Path) -> int | None:
-    """The pid of the last standby worker that said it is ready, if it still waits for a job."""
-    try:
-        lines = [line for line in log.read_text().splitlines() if "standby worker" in line and "ready" in line]
-    except OSError:
-        return None
-    pid = int(lines[-1].split("standby worker ")[1].split()[0]) if lines else None
-    claimed = {int(claim.read_text()) for claim in log.parent.glob("*/standby.pid")}
-    return pid if pid and pid not in claimed and _alive(pid) else None
 
 
 def test_a_standby_worker_ends_with_its_server(tmp_path):
@@ -431,7 +421,7 @@ def test_a_standby_worker_ends_with_its_server(tmp_path):
         pd.DataFrame(X[:10], columns=COLUMNS).to_csv(s.folder / "notebooks" / "few.csv", index=False)
         first = run_job(s, model="lr:1", inputs=[str(s.folder / "notebooks" / "few.csv")])
         assert first["status"] == "succeeded", first["error"]
-        pid = wait_until(lambda: _standby_pid(s.root / "operations" / "standby-batch.log"), 180,
+        pid = wait_until(lambda: standby_pid(s.root / "operations" / "standby-batch.log"), 180,
                          "a standby batch worker to be ready")
         assert len(processes_in_group(pid)) >= 2  # the worker and its Dask worker process
     finally:
@@ -481,7 +471,7 @@ def test_a_job_handed_to_a_standby_worker_is_adopted_after_a_server_restart(tmp_
         s.client().register("lr", CLF, sample=X[:3])
         pd.DataFrame(X[:10], columns=COLUMNS).to_csv(s.folder / "notebooks" / "few.csv", index=False)
         assert run_job(s, model="lr:1", inputs=[str(s.folder / "notebooks" / "few.csv")])["status"] == "succeeded"
-        standby = wait_until(lambda: _standby_pid(s.root / "operations" / "standby-batch.log"), 180,
+        standby = wait_until(lambda: standby_pid(s.root / "operations" / "standby-batch.log"), 180,
                              "a standby batch worker to be ready")
         waiting = script(s, "wait_for_go.py", f"""
             import time

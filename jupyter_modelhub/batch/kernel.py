@@ -57,6 +57,9 @@ def stop_kernel(folder: Path) -> None:
             return
         for child in process.children(recursive=True):
             child.kill()
-        os.kill(pid, signal.SIGKILL)
+        if os.getpgid(pid) == pid:  # jupyter_client starts it leading a session: what it started ends too
+            os.killpg(pid, signal.SIGKILL)
+        else:
+            os.kill(pid, signal.SIGKILL)
     except Exception:  # already gone, or not ours to stop
         return

@@ -23,6 +23,8 @@ from ..refs import ModelRef, RefError, parse_ref
 from . import invoking, packing, parity, pickling
 from .batch import BatchMethods
 
+CANCEL_WAIT = 60.0  # seconds a cancel waits for the worker to stop (the server's grace period is 10 s)
+
 
 class ServerError(ModelHubError):
     """The server could not be reached or answered with something other than the API's JSON."""
@@ -474,7 +476,17 @@ class ModelHubClient(BatchMethods):
             time.sleep(interval)
 
     def cancel_operation(self, operation_id: int) -> display.Operation:
-        return display.Operation(self._call("POST", f"operations/{int(operation_id)}/cancel", json={}), client=self)
+        """Cancel it and wait (up to CANCEL_WAIT) until its worker stopped: the server answers a
+        cancel at once, while the worker cleans up."""
+        state = self._call("POST", f"operations/{int(operation_id)}/cancel", json={})
+        return display.Operation(self._stopped(state), client=self)
+
+    def _stopped(self, state: dict) -> dict:
+        """The operation once it has ended, or as it is after CANCEL_WAIT seconds."""
+        try:
+            return dict(self.wait_for(state["id"], timeout=CANCEL_WAIT)) if state["active"] else state
+        except TimeoutError:
+            return dict(self.operation(state["id"]))
 
     def operation_log(self, operation_id: int, tail: int = 100) -> str:
         return self._send("GET", f"operations/{int(operation_id)}/log", params={"tail": tail}).text

@@ -33,6 +33,8 @@ from traitlets.config import LoggingConfigurable
 
 from ..errors import Conflict
 from ..store.database import Database
+from .groups import kill_leftovers, signal_group
+from .output import DEFAULT_LIMIT
 from .store import FINAL, OperationStore
 
 MARKER = "jupyter_modelhub.operations.worker"  # in every worker's command line
@@ -84,6 +86,11 @@ class OperationRunner(LoggingConfigurable):
     standby_idle_timeout = Float(
         600.0, config=True, help="Seconds a standby worker waits for an operation before it is stopped.",
     )
+    log_limit = Integer(
+        DEFAULT_LIMIT, config=True,
+        help="Bytes of output an operation's log keeps (the first and the last half, with a line saying how much "
+             "was cut between): an entry script that prints without end cannot fill the disk.",
+    )
     cancel_on_shutdown = Bool(
         True, config=True,
         help="Cancel running operations when the server stops. Off: they run on, and the next start adopts them.",
@@ -101,7 +108,9 @@ class OperationRunner(LoggingConfigurable):
         self._adopted: dict[int, int] = {}  # operation id -> pid of a worker from before a restart
         self._standby: dict[str, subprocess.Popen] = {}  # kind -> its worker started ahead
         self._used: dict[str, float] = {}  # kind -> when an operation of it last started (monotonic)
-        self._lock = threading.Lock()  # held while a worker is started or stopped
+        # operation id -> (worker pid or None, when its group is killed): stops the runner's thread finishes
+        self._cancelling: dict[int, tuple[int | None, float]] = {}
+        self._lock = threading.Lock()  # held while a worker is started, signalled or reaped (never while waiting)
         self._wake = threading.Event()
         self._stopping = False
         self._thread: threading.Thread | None = None
@@ -133,22 +142,29 @@ class OperationRunner(LoggingConfigurable):
             return "\n".join(f.read().decode(errors="replace").splitlines()[-lines:])
 
     def cancel(self, operation_id: int, user: str = "") -> dict:
-        """Stop the work and everything it started; the operation ends 'cancelled'."""
+        """Stop the work and everything it started; the operation ends 'cancelled'.
+
+        Idempotent, and it never waits: a running worker is sent SIGTERM and the answer is the
+        operation as it is now (usually still running, with the stop under way); the runner's
+        thread waits for the worker, kills its group after ``cancel_grace`` and records the
+        outcome. A cancel of a cancelled operation answers it again; one of an operation that
+        succeeded or failed is a 409 naming its status.
+        """
         operation = self.store.get(operation_id)
-        if operation["status"] in FINAL:
-            raise Conflict(f"Operation {operation_id} already {operation['status']}; there is nothing to cancel.")
         if operation["status"] == "queued" and self.store.finish(
                 operation_id, "cancelled", expected=("queued",),
                 error={"message": f"Operation {operation_id} was cancelled before it started.", "reason": "cancelled"}):
             return self.store.get(operation_id)
-        with self._lock:
-            pid = self._pid(operation_id)
-            if pid is not None and self.store.status(operation_id) == "running":
-                self._stop_group(operation_id, pid)
+        if operation["status"] == "running" or self.store.status(operation_id) == "running":
+            with self._lock:  # held only to read the pid and send the signal
+                asked = self._request_stop(operation_id)
+            self._wake.set()
+            if asked:  # what clients (the panel) show until the worker has stopped
+                self.store.set_progress(operation_id, {**operation["progress"], "message": "cancelling"}, event=True)
         operation = self.store.get(operation_id)
-        if operation["status"] == "cancelled":
-            return operation
-        raise Conflict(f"Operation {operation_id} already {operation['status']}; there is nothing to cancel.")
+        if operation["status"] in ("succeeded", "failed"):
+            raise Conflict(f"Operation {operation_id} already {operation['status']}; there is nothing to cancel.")
+        return operation
 
     # -- lifetime ----------------------------------------------------------------------------
 
@@ -173,11 +189,12 @@ class OperationRunner(LoggingConfigurable):
         for kind in list(self._standby):
             self._stop_standby(kind)
         if self.cancel_on_shutdown:
-            for operation_id in list(self._children) + list(self._adopted):
-                with self._lock:
-                    pid = self._pid(operation_id)
-                    if pid is not None:
-                        self._stop_group(operation_id, pid)
+            with self._lock:
+                for operation_id in list(self._children) + list(self._adopted):
+                    self._request_stop(operation_id)
+        while self._cancelling:  # the server is stopping: this thread may wait for its workers
+            self._settle_cancels()
+            time.sleep(0.02)
 
     # -- the runner's thread -----------------------------------------------------------------
 
@@ -185,6 +202,7 @@ class OperationRunner(LoggingConfigurable):
         last_complaint = 0.0
         while not self._stopping:
             try:
+                self._settle_cancels()
                 self._reap()
                 self._keep_standbys(self._launch())
             except Exception as exc:  # a database outage must not end the runner, nor flood the log
@@ -196,15 +214,23 @@ class OperationRunner(LoggingConfigurable):
             self._wake.clear()
 
     def _reap(self) -> None:
+        """Record the end of workers that ended on their own, and kill what they left behind:
+        a process an entry script or a build started outlives its worker otherwise."""
         # under the lock: a worker being cancelled is the cancel's to finish, not a crash
         for operation_id, child in list(self._children.items()):
             with self._lock:
+                if operation_id in self._cancelling or not _ended(child):
+                    continue
+                signal_group(child.pid, signal.SIGKILL)  # its leader is unreaped: the group's id is still its own
                 code = child.poll()
-                if code is not None and self._children.pop(operation_id, None) is not None:
+                if self._children.pop(operation_id, None) is not None:
                     self._fail_dead(operation_id, _exit_reason(code))
         for operation_id, pid in list(self._adopted.items()):
             with self._lock:
-                if not _is_worker(pid, self.root, operation_id) and self._adopted.pop(operation_id, None):
+                if operation_id in self._cancelling or _is_worker(pid, self.root, operation_id):
+                    continue
+                if self._adopted.pop(operation_id, None):
+                    kill_leftovers(pid)
                     self._fail_dead(operation_id, "its worker process ended without reporting")
 
     def _launch(self) -> dict[str, int]:
@@ -251,7 +277,7 @@ class OperationRunner(LoggingConfigurable):
             child.stdin.write(f"{operation_id}\n".encode())
             child.stdin.close()
         except OSError:  # it died just now
-            _signal_group(child.pid, signal.SIGKILL)
+            signal_group(child.pid, signal.SIGKILL)
             child.wait(5)
             return None
         return child
@@ -273,54 +299,73 @@ class OperationRunner(LoggingConfigurable):
                 continue
             if running.get(kind):
                 continue
-            self._standby[kind] = self._start_worker(f"--standby={kind}", self.store.folder / f"standby-{kind}.log",
-                                                     stdin=subprocess.PIPE)
+            log = self.store.folder / f"standby-{kind}.log"
+            if log.exists() and log.stat().st_size > self.log_limit:  # each standby's warm-up adds a few lines
+                log.replace(log.with_name(log.name + ".1"))
+            self._standby[kind] = self._start_worker(f"--standby={kind}", log, stdin=subprocess.PIPE)
 
     def _start_worker(self, mode: str, log_path: Path, stdin=subprocess.DEVNULL) -> subprocess.Popen:
         """A worker process in a session of its own (a cancel signals its group), writing to ``log_path``."""
         with open(log_path, "ab") as log:
-            return subprocess.Popen([sys.executable, "-m", MARKER, str(self.root), mode], stdin=stdin, stdout=log,
+            return subprocess.Popen([sys.executable, "-m", MARKER, str(self.root), mode,
+                                     f"--log-limit={self.log_limit}"], stdin=stdin, stdout=log,
                                     stderr=subprocess.STDOUT, start_new_session=True,
                                     env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
     def _stop_standby(self, kind: str) -> None:
         child = self._standby.pop(kind, None)
         if child is not None:
-            _signal_group(child.pid, signal.SIGKILL)  # it, its kernel and its Dask processes: nothing to save
+            signal_group(child.pid, signal.SIGKILL)  # it, its kernel and its Dask processes: nothing to save
             child.wait(5)
 
     # -- stopping and failing ----------------------------------------------------------------
 
     def _pid(self, operation_id: int) -> int | None:
         child = self._children.get(operation_id)
-        if child is not None:
-            return child.pid if child.poll() is None else None
+        if child is not None:  # not reaped here: only the runner's thread reaps, after killing the group
+            return None if _ended(child) else child.pid
         return self._adopted.get(operation_id)
 
-    def _stop_group(self, operation_id: int, pid: int) -> None:
-        """SIGTERM the worker's process group (it cleans up and records 'cancelled'); SIGKILL it
-        if it has not ended within the grace period, then clean up after it."""
-        _signal_group(pid, signal.SIGTERM)
-        deadline = time.monotonic() + self.cancel_grace
-        while self._running(operation_id, pid) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        forced = self._running(operation_id, pid)
-        _signal_group(pid, signal.SIGKILL)  # whatever the worker started and left behind, too
-        child = self._children.pop(operation_id, None)
-        if child is not None:
-            child.wait(5)
-        self._adopted.pop(operation_id, None)
-        if forced or self.store.status(operation_id) not in FINAL:
-            cleanup = self.cleanups.get(self.store.get(operation_id)["kind"])
-            if cleanup is not None:
-                cleanup(operation_id)
-            self.store.finish(operation_id, "cancelled", expected=("running",), error={
-                "message": f"Operation {operation_id} was cancelled.", "reason": "cancelled"})
+    def _request_stop(self, operation_id: int) -> bool:
+        """SIGTERM the worker's process group (it cleans up and records 'cancelled'), once (True
+        then); the runner's thread finishes the stop (``_settle_cancels``). Called under the lock."""
+        if operation_id in self._cancelling:
+            return False
+        pid = self._pid(operation_id)
+        if pid is not None:
+            signal_group(pid, signal.SIGTERM)
+        self._cancelling[operation_id] = (pid, time.monotonic() + self.cancel_grace)
+        return True
+
+    def _settle_cancels(self) -> None:
+        """Finish the stops whose worker ended, or whose grace period is over (SIGKILL): kill what
+        the worker left behind, clean up after a killed one, and record 'cancelled' if it did not."""
+        for operation_id, (pid, deadline) in list(self._cancelling.items()):
+            with self._lock:
+                running = pid is not None and self._running(operation_id, pid)
+                if running and time.monotonic() < deadline:
+                    continue
+                self._cancelling.pop(operation_id, None)
+                child = self._children.pop(operation_id, None)
+                if child is not None and child.returncode is None:  # unreaped: its pid is still its group's
+                    signal_group(child.pid, signal.SIGKILL)  # whatever the worker started and left behind, too
+                    child.wait(5)
+                elif pid is not None and running:  # an adopted worker past its grace period
+                    signal_group(pid, signal.SIGKILL)
+                elif pid is not None:  # an adopted worker that ended: init reaped it, its pid may be reused
+                    kill_leftovers(pid)
+                self._adopted.pop(operation_id, None)
+                if running or self.store.status(operation_id) not in FINAL:
+                    cleanup = self.cleanups.get(self.store.get(operation_id)["kind"])
+                    if cleanup is not None:
+                        cleanup(operation_id)
+                    self.store.finish(operation_id, "cancelled", expected=("running",), error={
+                        "message": f"Operation {operation_id} was cancelled.", "reason": "cancelled"})
 
     def _running(self, operation_id: int, pid: int) -> bool:
         child = self._children.get(operation_id)
         if child is not None:
-            return child.poll() is None
+            return not _ended(child)
         return _is_worker(pid, self.root, operation_id)
 
     def _fail_dead(self, operation_id: int, why: str) -> None:
@@ -347,11 +392,15 @@ def _exit_reason(code: int) -> str:
     return f"its worker process exited with code {code} without reporting"
 
 
-def _signal_group(pid: int, sig: int) -> None:
+def _ended(child: subprocess.Popen) -> bool:
+    """True if the child ended, without reaping it: while it is an unreaped zombie its pid (its
+    group's id) cannot be given to a new process, so signalling the group reaches only its own."""
+    if child.returncode is not None:
+        return True
     try:
-        os.killpg(pid, sig)  # the worker leads its own group (start_new_session)
-    except (ProcessLookupError, PermissionError):
-        pass
+        return os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:  # reaped already
+        return True
 
 
 def _is_worker(pid: int | None, root: Path, operation_id: int) -> bool:

@@ -4,14 +4,17 @@ Started by the server's ``OperationRunner`` in a process group of its own (so a 
 and everything it started), it opens its own database connection and services, runs the
 operation's work (``kinds``), and writes progress and the outcome to the operation's row
 itself. It therefore finishes, and is found again, even if the server restarts meanwhile.
-stdout and stderr are the operation's log.
+stdout and stderr are the operation's log, bounded (``output``): they and those of everything
+the worker starts go through a pipe it reads. When the work ends, whatever it left running in
+the worker's process group is killed.
 
 SIGTERM is the cancel: it raises ``Cancelled`` wherever the work is, unless the work is inside
 ``Progress.final()`` (registering its result), in which case the work completes.
 
 ``--standby=KIND`` starts a worker ahead of its operation: it does its imports and the kind's
-warm-up (``kinds.WARM_UPS``), then reads the operation's id from stdin, takes the operation's log
-as its stdout and stderr, and runs it as any worker would.
+warm-up (``kinds.WARM_UPS``), then reads the operation's id from stdin, sends its output (and
+that of the kernel and Dask workers it started ahead) to the operation's log instead of the
+standby log, and runs it as any worker would.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ from traitlets.config import Config
 
 from ..errors import ModelHubError
 from ..store.database import Database
+from .groups import kill_leftovers
+from .output import DEFAULT_LIMIT, BoundedOutput
 from .progress import Cancelled, Progress
 from .store import OperationStore
 
@@ -128,7 +133,7 @@ class Services:
         return DeploymentManager(self.db, self.registry, self.root, config=self.config)
 
 
-def run(root: Path, operation_id: int, warm=None) -> int:
+def run(root: Path, operation_id: int, warm=None, output: BoundedOutput | None = None) -> int:
     settings = json.loads((root / "operations" / str(operation_id) / "worker.json").read_text())
     database = Database(settings["db_url"], migrate=False)
     store = OperationStore(database, root)
@@ -137,7 +142,7 @@ def run(root: Path, operation_id: int, warm=None) -> int:
     services = Services(database, root, Config(settings["config"]))
     services.warm = warm
     try:
-        return _work(store, services, operation_id, progress)
+        return _work(_LogFirst(store, output), services, operation_id, progress)
     finally:
         for step in services.after_outcome:
             try:
@@ -145,6 +150,22 @@ def run(root: Path, operation_id: int, warm=None) -> int:
             except Exception:
                 traceback.print_exc()
         database.dispose()
+
+
+class _LogFirst:
+    """The store, whose ``finish`` first completes the log (the cut note and the tail): a client
+    that reads the log once the operation ended finds all of it."""
+
+    def __init__(self, store: OperationStore, output: BoundedOutput | None):
+        self._store, self._output = store, output
+
+    def __getattr__(self, name: str):
+        return getattr(self._store, name)
+
+    def finish(self, *args, **kwargs) -> bool:
+        if self._output is not None:
+            self._output.settle()
+        return self._store.finish(*args, **kwargs)
 
 
 def _work(store: OperationStore, services: Services, operation_id: int, progress: WorkerProgress) -> int:
@@ -180,7 +201,7 @@ def _work(store: OperationStore, services: Services, operation_id: int, progress
     return 0
 
 
-def standby(root: Path, kind: str) -> int:
+def standby(root: Path, kind: str, output: BoundedOutput) -> int:
     """Warm up for ``kind``, wait for an operation id on stdin, run that operation."""
     from .kinds import WARM_UPS
 
@@ -193,11 +214,10 @@ def standby(root: Path, kind: str) -> int:
         return 0
     operation_id = int(line)
     log = os.open(OperationStore.log_path_in(root, operation_id), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    sys.stdout.flush()
-    os.dup2(log, 1)
-    os.dup2(log, 2)
+    # this worker's output and that of what it started ahead (kernel, Dask workers) is the operation's now
+    output.switch(log)
     os.close(log)
-    return run(root, operation_id, warm)
+    return run(root, operation_id, warm, output)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -205,12 +225,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("root", help="the Model Hub root folder")
     parser.add_argument("--operation", type=int, help="the operation's id")
     parser.add_argument("--standby", metavar="KIND", help="start ahead: warm up for KIND, read the id from stdin")
+    parser.add_argument("--log-limit", type=int, default=DEFAULT_LIMIT,
+                        help="bytes of output the log keeps (the first and the last half)")
     args = parser.parse_args(argv)
-    if args.standby:
-        return standby(Path(args.root).resolve(), args.standby)
-    if args.operation is None:
+    if args.operation is None and not args.standby:
         parser.error("give --operation=ID or --standby=KIND")
-    return run(Path(args.root).resolve(), args.operation)
+    output = BoundedOutput(1, args.log_limit)
+    try:
+        if args.standby:
+            return standby(Path(args.root).resolve(), args.standby, output)
+        return run(Path(args.root).resolve(), args.operation, output=output)
+    finally:
+        if os.getpgid(0) == os.getpid():  # the group is this worker's (the runner starts it so)
+            kill_leftovers(os.getpid())  # a process the work started and left running ends with it
+        output.close()
 
 
 if __name__ == "__main__":
