@@ -23,13 +23,17 @@ Path = Annotated[str, StringConstraints(pattern=NO_NUL, min_length=1, max_length
 
 
 class JobRequest(Strict):
-    """what to score: model or endpoint, inputs, and optionally output, entry_script, settings, resume, cwd"""
+    """what to score: model or endpoint, inputs, and optionally output, overwrite, entry_script, settings, resume,
+    cwd"""
 
     model: Optional[str] = Field(None, description="NAME, NAME:VERSION or NAME@ALIAS, or a batch endpoint's name")
     endpoint: Optional[str] = Field(None, description="a batch endpoint's name (its newest version runs)")
     inputs: list[Path] = Field(default_factory=list, max_length=10_000,
                                description="absolute files, folders or globs under the server's root")
     output: Optional[Path] = Field(None, description="output folder; default batch-outputs/<model>-<job> in cwd")
+    overwrite: bool = Field(False, description="replace the output file if it exists (else a 409, and a file "
+                                               "created while the job runs fails the job rather than being "
+                                               "replaced)")
     entry_script: Optional[Path] = Field(None, description="an Azure batch entry script: init(), run(mini_batch)")
     settings: Optional[dict[str, Any]] = Field(None, description="BatchSettings fields to set")
     resume: Optional[Int] = Field(None, ge=1, le=2**31 - 1, description="a failed job whose finished "
@@ -48,10 +52,11 @@ class BatchEndpointRequest(Strict):
 
 
 class EndpointJobRequest(Strict):
-    """inputs to score with a batch endpoint, and optionally output, settings to override, resume, cwd"""
+    """inputs to score with a batch endpoint, and optionally output, overwrite, settings to override, resume, cwd"""
 
     inputs: list[Path] = Field(default_factory=list, max_length=10_000)
     output: Optional[Path] = None
+    overwrite: bool = Field(False, description="replace the output file if it exists")
     settings: Optional[dict[str, Any]] = None
     resume: Optional[Int] = Field(None, ge=1, le=2**31 - 1)
     cwd: Optional[Path] = None

@@ -18,7 +18,28 @@ import threading
 import time
 from pathlib import Path
 
+from ..errors import InvalidInput
 from .job import write_json
+
+SCHEDULER_CONNECT_TIMEOUT = 3.0  # seconds a job's request waits to reach a --scheduler
+
+
+def check_scheduler(address: str, timeout: float = SCHEDULER_CONNECT_TIMEOUT) -> None:
+    """A 400 now, rather than a job failing a minute later, when nothing listens at ``address``
+    (``tcp://HOST:PORT``, already checked for its form). A TCP connect only: Dask's handshake
+    is the job's."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address)
+    try:
+        with socket.create_connection((parts.hostname, parts.port), timeout=timeout):
+            return
+    except (OSError, ValueError) as exc:
+        why = "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc)).lower()
+        raise InvalidInput(f"Cannot reach the Dask scheduler at {address} ({why} within {timeout:g} s): start it, "
+                           "check --scheduler, or leave --scheduler out to run the job on a LocalCluster of its "
+                           "own.") from None
 
 
 class ClusterStarter:

@@ -106,7 +106,8 @@ def _plan(services, job_id: int, folder: Path, inputs: dict) -> dict:
         "entry_script": inputs.get("entry_script"), "settings": settings, "files": files,
         "file_labels": [os.path.relpath(f, base) for f in files], "mini_batches": batches,
         "output": {"dir": str(output_dir), "file": str(output_dir / name),
-                   "partial": str(output_dir / f".{name}.partial-{job_id}"), "suffix": part_suffix(name)},
+                   "partial": str(output_dir / f".{name}.partial-{job_id}"), "suffix": part_suffix(name),
+                   "overwrite": bool(inputs.get("overwrite"))},
         "cluster": {"label": f"Dask at {settings['scheduler']}" if settings.get("scheduler")
                     else f"a LocalCluster of {settings['workers']} worker{'s' if settings['workers'] != 1 else ''}"},
         "reused": _reused(services.root, inputs.get("resume"), batches, folder / "parts", part_suffix(name)),

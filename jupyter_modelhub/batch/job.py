@@ -308,7 +308,7 @@ class JobRun:
         target, partial = Path(output["file"]), Path(output["partial"])
         try:
             join_parts(parts, partial, output["suffix"])
-            partial.replace(target)
+            commit(partial, target, output.get("overwrite", False), self.plan["job"])
         finally:
             partial.unlink(missing_ok=True)
         return str(target)
@@ -345,6 +345,27 @@ def _status(record: dict) -> str:
     if record.get("reused_from"):
         return f"reused (job {record['reused_from']})"
     return "failed" if record.get("error") else "succeeded"
+
+
+def commit(partial: Path, target: Path, overwrite: bool, job: int) -> None:
+    """Put the finished output in place in one step. Without ``overwrite`` a file that appeared
+    since the job was accepted (the user's, another server's job) is never replaced: a hard link
+    fails if the name exists, where a rename would silently take its place."""
+    if overwrite:
+        partial.replace(target)
+        return
+    try:
+        os.link(partial, target)
+    except FileExistsError:
+        raise JobFailed(f"{target} was created while job {job} ran, and a job does not replace a file unless "
+                        "asked: it was kept, and this job's output was not written. Run it again with --overwrite "
+                        "to replace it (--resume reuses the finished mini-batches), or choose another --output."
+                        ) from None
+    except OSError:  # a file system without hard links: check, then rename (not atomic, but still no silent loss)
+        if target.exists():
+            raise JobFailed(f"{target} was created while job {job} ran and was kept; run the job again with "
+                            "--overwrite to replace it, or choose another --output.") from None
+        partial.replace(target)
 
 
 def write_json(path: Path, value) -> None:

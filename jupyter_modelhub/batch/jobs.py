@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
 
 from ..errors import Conflict, InvalidInput, NotFound
+from .cluster import check_scheduler
 from .execution import job_dir
 from .settings import checked_settings, default_output, resolve_inputs, user_path
 
@@ -29,14 +31,38 @@ class BatchService:
         self.environments = environments  # EnvironmentStore: what --env names
         self.root = Path(root)
         self.roots = [Path(r).resolve() for r in roots] or [Path.cwd().resolve()]
+        self._claiming = threading.Lock()  # a job's output is checked free and its row written as one step
 
     # -- starting -------------------------------------------------------------------------------
 
     def submit(self, request: dict, user: str = "") -> dict:
         """Check everything, then queue the job; returns its description (status queued)."""
         inputs = self.prepare(request)
-        operation = self.operations.submit(KIND, inputs["model"], inputs, user=user)
+        with self._claiming:  # no second job can take the same output between the check and the row
+            self._check_output_free(inputs)
+            operation = self.operations.submit(KIND, inputs["model"], inputs, user=user)
         return self.describe(operation)
+
+    def _check_output_free(self, inputs: dict) -> None:
+        """A 409 for an output file another active job writes, or one that exists (unless overwrite).
+
+        The job checks the second again when it commits (a file made meanwhile is not replaced)."""
+        target = output_file(inputs)
+        if target is None:
+            return
+        for job_id, kind, status, _pid in self.operations.store.active():
+            if kind != KIND:
+                continue
+            try:
+                theirs = output_file(self.operations.store.inputs(job_id))
+            except (OSError, ValueError, KeyError):
+                continue
+            if theirs == target:
+                raise Conflict(f"Job {job_id} ({status}) writes {target}; wait for it, cancel it, or choose another "
+                               "--output.")
+        if target.exists() and not inputs.get("overwrite"):
+            raise Conflict(f"{target} exists; a job does not replace a file unless asked: give --overwrite "
+                           "(overwrite: true) to replace it, or choose another --output.")
 
     def prepare(self, request: dict) -> dict:
         request = dict(request)
@@ -64,19 +90,23 @@ class BatchService:
         resume = request.get("resume")
         previous = self._resumable(resume) if resume else None
         inputs = request.get("inputs") or (previous["files"] if previous else [])
-        files = resolve_inputs(inputs, self.roots, any_file=script is not None)
-        cwd = self._cwd(request.get("cwd"))
         output = request.get("output")
         output_dir = user_path(output, self.roots, "--output") if output else None
         if output_dir is not None and output_dir.exists() and not output_dir.is_dir():
             raise InvalidInput(f"--output {output} is a file; give a folder (the file name is --output-file-name).")
+        files = resolve_inputs(inputs, self.roots, any_file=script is not None,
+                               output=output_dir / settings["output_file_name"] if output_dir else None)
+        cwd = self._cwd(request.get("cwd"))
+        if settings.get("scheduler"):
+            check_scheduler(settings["scheduler"])
         if previous and previous["model"] != version["ref"]:
             raise InvalidInput(f"Job {resume} scored {previous['model']}, not {version['ref']}: --resume continues a "
                                "job with the same model.")
         return {"model": version["ref"], "endpoint": endpoint["name"] if endpoint else None,
                 "endpoint_version": endpoint["version"] if endpoint else None, "settings": settings,
                 "files": [str(f) for f in files], "entry_script": str(script) if script else None,
-                "output": str(output_dir) if output_dir else None, "cwd": str(cwd), "resume": resume}
+                "output": str(output_dir) if output_dir else None, "overwrite": bool(request.get("overwrite")),
+                "cwd": str(cwd), "resume": resume}
 
     def _check_environment(self, settings: dict) -> None:
         """--env names a registered environment (a 404 if not), pinned to its version now."""
@@ -181,6 +211,13 @@ class BatchService:
         resolved = Path(path).resolve()
         root = self.roots[0]
         return str(resolved.relative_to(root)) if resolved.is_relative_to(root) else None
+
+
+def output_file(inputs: dict) -> Path | None:
+    """The file a job's --output names (None for summary_only or the default, per-job folder)."""
+    if not inputs.get("output") or inputs["settings"]["output_action"] != "append_row":
+        return None
+    return Path(inputs["output"]) / inputs["settings"]["output_file_name"]
 
 
 def _needs_script(version: dict) -> str:

@@ -23,12 +23,14 @@ OUTPUT_SUFFIXES = (".csv", ".parquet", ".jsonl")
 ENV_VAR_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 SCHEDULER_RE = re.compile(r"^tcp://[A-Za-z0-9.\-\[\]:]+:[0-9]{1,5}$")
 MAX_FILES = 100_000
+JOB_NOTEBOOK_RE = re.compile(r"^job-[0-9]+\.ipynb$")  # the executed notebook a job copies next to its output
 
 
 class BatchSettings(BaseModel):
     """Azure's batch deployment settings, plus where the mini-batches run (Dask)."""
 
-    model_config = ConfigDict(extra="forbid")
+    # strict: `true` or "10" for a count is a mistake to name, not a value to guess at (an int is a float)
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     mini_batch_size: int = Field(10, ge=1, le=100_000, description="files per mini-batch (Azure's default 10)")
     max_concurrency: int = Field(1, ge=1, le=64, description="mini-batches run at once on each worker")
@@ -98,11 +100,15 @@ def user_path(path: str, roots: list[Path], what: str) -> Path:
     return resolved
 
 
-def resolve_inputs(inputs: list[str], roots: list[Path], any_file: bool) -> list[Path]:
+def resolve_inputs(inputs: list[str], roots: list[Path], any_file: bool,
+                   output: Path | None = None) -> list[Path]:
     """Files, folders and globs as the sorted list of files they name, each inside ``roots``.
 
     ``any_file`` (an entry script reads the files) accepts every file; the built-in scorer
-    takes only tables it can read (CSV, Parquet, JSON lines).
+    takes only tables it can read (CSV, Parquet, JSON lines). A folder or glob never yields
+    what the product writes next to an output: the job's own ``output`` file, an executed
+    notebook copy (``job-N.ipynb``) beside it, or a hidden partial file; so an output folder
+    inside an input folder is not scored by the next run.
     """
     if not inputs:
         raise InvalidInput("No inputs: give files, folders or globs to score, e.g. %batch churn data/*.parquet.")
@@ -114,7 +120,8 @@ def resolve_inputs(inputs: list[str], roots: list[Path], any_file: bool) -> list
             user_path(_glob_base(text), roots, f"Input {text}")
             matches = sorted(Path(p) for p in glob.glob(text, recursive=True))
             found = [user_path(str(p), roots, f"Input {p}") for p in matches if p.is_file()]
-            found = [p for p in found if any_file or p.suffix.lower() in TABLE_SUFFIXES]
+            found = [p for p in found if (any_file or p.suffix.lower() in TABLE_SUFFIXES)
+                     and not _written_by_jobs(p, output)]
             if not found:
                 raise InvalidInput(f"Input {text} matches no {'' if any_file else 'CSV, Parquet or JSON lines '}"
                                    "files.")
@@ -124,12 +131,16 @@ def resolve_inputs(inputs: list[str], roots: list[Path], any_file: bool) -> list
         if path.is_dir():
             found = sorted(p for p in path.rglob("*") if p.is_file()
                            and not any(part.startswith(".") for part in p.relative_to(path).parts)
-                           and (any_file or p.suffix.lower() in TABLE_SUFFIXES))
+                           and (any_file or p.suffix.lower() in TABLE_SUFFIXES)
+                           and not _written_by_jobs(p.resolve(), output))
             if not found:
                 raise InvalidInput(f"Input folder {text} has no {'' if any_file else 'CSV, Parquet or JSON lines '}"
                                    "files to score.")
             files.extend(user_path(str(p), roots, f"Input {p}") for p in found)
         elif path.is_file():
+            if output is not None and path == output:
+                raise InvalidInput(f"Input {text} is this job's output file: a job cannot score the file it "
+                                   "writes; choose another --output or --output-file-name.")
             if not any_file and path.suffix.lower() not in TABLE_SUFFIXES:
                 raise InvalidInput(f"Input {text} is a {path.suffix or 'suffix-less'} file; the built-in scorer reads "
                                    "CSV, Parquet and JSON lines (.csv, .parquet, .jsonl). Other files need an entry "
@@ -141,6 +152,16 @@ def resolve_inputs(inputs: list[str], roots: list[Path], any_file: bool) -> list
     if len(unique) > MAX_FILES:
         raise InvalidInput(f"The inputs name {len(unique)} files; a job takes at most {MAX_FILES}.")
     return unique
+
+
+def _written_by_jobs(path: Path, output: Path | None) -> bool:
+    """A file batch jobs write (not an input): a hidden partial output, or, next to this job's
+    output, the output itself and the executed notebooks copied there."""
+    if path.name.startswith(".") and ".partial-" in path.name:
+        return True
+    if output is None:
+        return False
+    return path == output or (path.parent == output.parent and JOB_NOTEBOOK_RE.match(path.name) is not None)
 
 
 def _glob_base(pattern: str) -> str:

@@ -13,8 +13,8 @@ from .base import CommandError, Commands, hub, log_lines, show, show_or_wait, wa
 def batch(args: argparse.Namespace) -> None:
     if not args.inputs and not args.resume:
         raise CommandError("Give the files to score: jupyter modelhub batch MODEL INPUTS... (files, folders, globs).")
-    job = hub(args).batch(args.target, args.inputs, output=args.output, entry_script=args.entry_script,
-                          resume=args.resume, wait=False, **settings_of(args))
+    job = hub(args).batch(args.target, args.inputs, output=args.output, overwrite=args.overwrite,
+                          entry_script=args.entry_script, resume=args.resume, wait=False, **settings_of(args))
     if args.no_wait:
         return show(args, job)
     try:

@@ -23,8 +23,8 @@ def _absolute(path) -> str | None:
 class BatchMethods:
     """``batch``, ``jobs``, ``job``, ``cancel_job`` and the batch endpoint methods."""
 
-    def batch(self, target: str, inputs=(), *, output=None, entry_script=None, resume: int | None = None,
-              wait: bool = True, progress=None, **settings) -> display.Job:
+    def batch(self, target: str, inputs=(), *, output=None, overwrite: bool = False, entry_script=None,
+              resume: int | None = None, wait: bool = True, progress=None, **settings) -> display.Job:
         """Score files with a model (NAME, NAME:VERSION, NAME@ALIAS) or a batch endpoint's name.
 
         ``inputs`` are files, folders or globs; ``settings`` are Azure's batch settings
@@ -32,6 +32,7 @@ class BatchMethods:
         ``timeout=30``, ``output_action="append_row"``, ``output_file_name="predictions.csv"``,
         ``env_vars={}``) and where it runs (``workers=1`` or ``scheduler="tcp://..."``, and
         ``environment="NAME[:VERSION]"`` for the workers' packages).
+        An existing output file is replaced only with ``overwrite=True`` (else a Conflict).
         ``wait=False`` returns the job at once.
         """
         unknown = sorted(set(settings) - set(SETTINGS))
@@ -39,7 +40,7 @@ class BatchMethods:
             raise TypeError(f"Unknown batch settings {unknown}; the settings are {', '.join(SETTINGS)}.")
         inputs = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
         body = {"model": target, "inputs": [_absolute(p) for p in inputs], "output": _absolute(output),
-                "entry_script": _absolute(entry_script), "resume": resume, "cwd": os.getcwd(),
+                "overwrite": bool(overwrite), "entry_script": _absolute(entry_script), "resume": resume, "cwd": os.getcwd(),
                 "settings": {k: v for k, v in settings.items() if v is not None}}
         job = display.Job(self._call("POST", "jobs", json=body), client=self)
         if not wait:
@@ -55,7 +56,9 @@ class BatchMethods:
         return display.Job(self._call("GET", f"jobs/{int(job_id)}"), client=self)
 
     def cancel_job(self, job_id: int) -> display.Job:
-        return display.Job(self._call("POST", f"jobs/{int(job_id)}/cancel", json={}), client=self)
+        """Cancel it and wait until its worker stopped (the server answers a cancel at once)."""
+        state = self._call("POST", f"jobs/{int(job_id)}/cancel", json={})
+        return self.job(job_id) if self._stopped(state) is not state else display.Job(state, client=self)
 
     def save_batch_endpoint(self, name: str, model: str, *, entry_script=None, description: str = "",
                             **settings) -> display.BatchEndpointInfo:

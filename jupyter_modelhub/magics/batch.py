@@ -60,6 +60,7 @@ class BatchMagics(ModelHubMagics):
     @argument("target", help="a model (NAME, NAME:VERSION, NAME@ALIAS) or a batch endpoint's name")
     @argument("inputs", nargs="*", help="files, folders or globs (CSV, Parquet, JSON lines)")
     @argument("--output", "-o", help="output folder (default batch-outputs/<model>-<job>)")
+    @argument("--overwrite", action="store_true", help="replace the output file if it exists (else refused)")
     @settings_arguments
     @argument("--resume", type=int, metavar="JOB", help="reuse the mini-batches a failed job already finished")
     @argument("--no-wait", action="store_true", help="return the job at once")
@@ -73,8 +74,8 @@ class BatchMagics(ModelHubMagics):
         args = self._parse(self.batch, line)
         if not args.inputs and not args.resume:
             raise UsageError("Give the files to score: %batch MODEL INPUTS... (files, folders or globs).")
-        job = self._call(self.hub.batch, args.target, args.inputs, output=args.output, entry_script=args.entry_script,
-                         resume=args.resume, wait=False, **settings_of(args))
+        job = self._call(self.hub.batch, args.target, args.inputs, output=args.output, overwrite=args.overwrite,
+                         entry_script=args.entry_script, resume=args.resume, wait=False, **settings_of(args))
         if args.no_wait:
             return job
         return self._wait(job, f"batch {args.target}")
