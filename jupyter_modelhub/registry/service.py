@@ -17,12 +17,13 @@ from sqlalchemy.orm import Session
 from traitlets import Integer
 from traitlets.config import LoggingConfigurable
 
-from . import flavors, version_actions
-from .errors import Conflict, Damaged, InvalidInput, NotFound
-from .refs import MAX_VERSION, ModelRef, RefError, check_alias, check_name, check_tag_key, parse_ref
-from .store.artifacts import ArtifactStore
-from .store.database import Database
-from .store.orm import Alias, Event, Model, ModelVersion, Tag, utcnow
+from .. import flavors
+from . import version_actions
+from ..errors import Conflict, Damaged, InvalidInput, NotFound
+from ..refs import MAX_VERSION, ModelRef, RefError, check_alias, check_name, check_tag_key, parse_ref
+from ..store.artifacts import ArtifactStore
+from ..store.database import Database
+from ..store.orm import Alias, Event, Model, ModelVersion, Tag, utcnow
 from .tagfilter import FilterError, TagTerm, parse_filter
 
 # A reference check names what uses a version ("endpoint churn-ep"); an empty list means free.

@@ -14,7 +14,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .store.orm import Model, ModelVersion
+from ..store.orm import Model, ModelVersion
 
 ACTIONS = ("deploy", "convert", "package", "alias", "tag", "archive", "restore", "download", "delete")
 
