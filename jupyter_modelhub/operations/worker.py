@@ -177,6 +177,7 @@ def _work(store: OperationStore, services: Services, operation_id: int, progress
         result, link = KINDS[kind](services, store.inputs(operation_id), progress)
     except Cancelled:
         print(f"[{time.strftime('%H:%M:%S')}] cancelled", flush=True)
+        end_group()  # a client that sees 'cancelled' finds no process of it left
         store.finish(operation_id, "cancelled", error={"message": f"Operation {operation_id} was cancelled.",
                                                        "reason": "cancelled"}, expected=("running",))
         return 1
@@ -220,6 +221,13 @@ def standby(root: Path, kind: str, output: BoundedOutput) -> int:
     return run(root, operation_id, warm, output)
 
 
+def end_group() -> None:
+    """Kill what the work started and left running in this worker's group (the runner starts
+    every worker leading a group of its own), whatever the outcome."""
+    if os.getpgid(0) == os.getpid():
+        kill_leftovers(os.getpid())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=PROGRAM)
     parser.add_argument("root", help="the Model Hub root folder")
@@ -236,8 +244,7 @@ def main(argv: list[str] | None = None) -> int:
             return standby(Path(args.root).resolve(), args.standby, output)
         return run(Path(args.root).resolve(), args.operation, output=output)
     finally:
-        if os.getpgid(0) == os.getpid():  # the group is this worker's (the runner starts it so)
-            kill_leftovers(os.getpid())  # a process the work started and left running ends with it
+        end_group()
         output.close()
 
 
