@@ -1,4 +1,4 @@
-"""Flavor and signature detection from a version's files, on the server.
+"""The flavors, and flavor and signature detection from a version's files, on the server.
 
 The client says the flavor when it knows (it serialised the estimator itself); otherwise the
 files decide: an MLflow ``MLmodel`` file, a single ``.onnx`` file, a joblib/pickle file, at the
@@ -17,7 +17,11 @@ from .errors import InvalidInput
 
 log = logging.getLogger(__name__)
 
+# The one list of flavors (the registry, the REST schema and its OpenAPI enum, deploy, packaging
+# and batch take it from here); ``serving`` ships alone and keeps its own copy, which a test holds equal to these.
 FLAVORS = ("sklearn", "onnx", "mlflow", "custom")
+# The flavors the scoring runtime serves with a built-in scorer; any other needs an entry script.
+BUILTIN_FLAVORS = ("sklearn", "onnx", "mlflow")
 PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
 
 # MLflow's column types -> numpy dtype names, so every flavor's signature uses one vocabulary.

@@ -1,13 +1,16 @@
 """Names and references: ``churn``, ``churn:3``, ``churn@production``.
 
 Shared by the server (which enforces them) and the client (which parses what a user typed), so
-both give the same error for the same mistake. Pure functions, no imports from the package.
+both give the same error for the same mistake. Pure functions; the only import from the package
+is ``errors`` (a leaf), so that a malformed name is an ``InvalidInput`` wherever it is checked.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from .errors import InvalidInput
 
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 ALIAS_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
@@ -18,8 +21,10 @@ VERSION_RE = re.compile(r"[0-9]{1,10}")
 MAX_VERSION = 2**31 - 1
 
 
-class RefError(ValueError):
-    """A name or reference that does not follow the grammar; the message says what was expected."""
+class RefError(InvalidInput, ValueError):
+    """A name or reference that does not follow the grammar; the message says what was expected.
+
+    An ``InvalidInput``, so the REST layer answers it as a 400 with no translation of its own."""
 
 
 def check_name(name: str) -> str:

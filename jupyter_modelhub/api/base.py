@@ -281,6 +281,10 @@ class ModelHubHandler(APIHandler):
         self.finish(text, set_content_type=TEXT)
 
     def reply(self, data: Any, status: int = 200) -> None:
+        """Answer JSON: a response model (fields never set stay absent, see ``registry.views``)
+        or JSON-ready data."""
+        if isinstance(data, BaseModel):
+            data = data.model_dump(exclude_unset=True)
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
         self.finish(orjson.dumps(data))

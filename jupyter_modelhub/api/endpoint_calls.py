@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timezone
 
 from prometheus_client.parser import text_string_to_metric_families
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
+from .. import timestamps
 from ..errors import InvalidInput, Unavailable
 
 INVOKE_TIMEOUT = 60.0
@@ -100,7 +100,7 @@ async def metrics(endpoint: dict, keys: dict) -> dict:
     for counts in deployments.values():
         counts["latency_buckets"] = sorted(
             ([float(bound), count] for bound, count in counts["latency_buckets"].items()), key=lambda b: b[0])
-    return {"endpoint": endpoint["name"], "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+    return {"endpoint": endpoint["name"], "time": timestamps.now(),
             "deployments": deployments}
 
 

@@ -16,7 +16,8 @@ from tornado import ioloop, iostream, web
 
 from .. import __version__
 from ..errors import InvalidInput, NotFound
-from ..refs import RefError, parse_url_version
+from ..refs import parse_url_version
+from ..registry import views
 from . import schemas
 from .base import ModelHubHandler, route
 from .batch import ROUTES as BATCH_ROUTES
@@ -29,31 +30,24 @@ NAME = r"(?P<name>[^/]+)"
 VERSION = r"(?P<version>[^/]+)"
 
 
-def version_ref(name: str, version: str):
-    try:
-        return parse_url_version(name, version)
-    except RefError as exc:
-        raise InvalidInput(str(exc)) from None
-
-
 class ModelsHandler(ModelHubHandler):
     @route
     async def get(self):
         """Search models: name substring, tag filter, flavor; newest first; paged."""
-        self.reply(await self.run(self.registry.list_models, **self.search_arguments()))
+        self.reply(await self.run(self.registry.models, **self.search_arguments()))
 
 
 class VersionSearchHandler(ModelHubHandler):
     @route
     async def get(self):
         """Search versions of all models with the same conditions as the model search."""
-        self.reply(await self.run(self.registry.list_versions, **self.search_arguments()))
+        self.reply(await self.run(self.registry.versions, **self.search_arguments()))
 
 
 class ModelHandler(ModelHubHandler):
     @route
     async def get(self, name: str):
-        self.reply(await self.run(self.registry.get_model, name, archived=self.query_bool("archived")))
+        self.reply(await self.run(self.registry.model, name, archived=self.query_bool("archived")))
 
     @route
     async def delete(self, name: str):
@@ -63,7 +57,7 @@ class ModelHandler(ModelHubHandler):
 class VersionsHandler(ModelHubHandler):
     @route
     async def get(self, name: str):
-        self.reply(await self.run(self.registry.list_versions, name=name, **self.search_arguments()))
+        self.reply(await self.run(self.registry.versions, name=name, **self.search_arguments()))
 
     @route
     async def post(self, name: str):
@@ -105,20 +99,20 @@ class VersionsHandler(ModelHubHandler):
 class VersionHandler(ModelHubHandler):
     @route
     async def get(self, name: str, version: str):
-        self.reply(await self.run(self.registry.get_version, version_ref(name, version)))
+        self.reply(await self.run(self.registry.version, parse_url_version(name, version)))
 
     @route
     async def patch(self, name: str, version: str):
         request = self.body(schemas.UpdateVersionRequest)
         result = await self.run(
-            self.registry.update_version, version_ref(name, version), user=self.user_name,
+            self.registry.update_version, parse_url_version(name, version), user=self.user_name,
             **request.model_dump(exclude_unset=True),
         )
         self.reply(result)
 
     @route
     async def delete(self, name: str, version: str):
-        self.reply(await self.run(self.registry.delete_version, version_ref(name, version), user=self.user_name))
+        self.reply(await self.run(self.registry.delete_version, parse_url_version(name, version), user=self.user_name))
 
 
 class ConvertHandler(ModelHubHandler):
@@ -130,7 +124,7 @@ class ConvertHandler(ModelHubHandler):
         request = self.body(schemas.ConvertRequest)
         options = request.model_dump()
         source, _, _ = await self.run(
-            self.settings["modelhub_converter"].check, str(version_ref(name, version)), options["to"],
+            self.settings["modelhub_converter"].check, str(parse_url_version(name, version)), options["to"],
             options["dtype"], options["tolerance"], options["opset"])
         operation = await self.run(self.settings["modelhub_operations"].submit, "convert", source["ref"],
                                    {"ref": source["ref"], **options}, user=self.user_name)
@@ -142,7 +136,7 @@ class FileHandler(ModelHubHandler):
 
     @route
     async def get(self, name: str, version: str, path: str):
-        file_path, entry = await self.run(self.registry.file_path, version_ref(name, version), path)
+        file_path, entry = await self.run(self.registry.file_path, parse_url_version(name, version), path)
         self.set_header("Content-Type", "application/octet-stream")
         self.set_header("Content-Length", str(entry["size"]))
         self.set_header("X-Modelhub-Sha256", entry["sha256"])
@@ -225,7 +219,7 @@ class UploadsHandler(ModelHubHandler):
         except BaseException:
             artifacts.discard_upload(self.upload_id)
             raise
-        self.reply({"upload_id": self.upload_id, "files": files, "size": size}, status=201)
+        self.reply(views.Upload(upload_id=self.upload_id, files=files, size=size), status=201)
 
     def on_connection_close(self) -> None:
         self._discard_partial()
@@ -247,7 +241,7 @@ class UploadsHandler(ModelHubHandler):
 class EventsHandler(ModelHubHandler):
     @route
     async def get(self):
-        self.reply(await self.run(self.registry.events, self.query_int("after", None)))
+        self.reply(await self.run(self.registry.changes, self.query_int("after", None)))
 
 
 class InfoHandler(ModelHubHandler):

@@ -14,9 +14,10 @@ from __future__ import annotations
 from jupyter_server.utils import url_path_join
 
 from .. import __version__
+from ..flavors import FLAVORS
 from . import batch, schemas
 
-# the tag filter grammar of tagfilter.py: NAME, NAME=VALUE, NAME!=VALUE, VALUE bare or "quoted"
+# the tag filter grammar of registry/tagfilter.py: NAME, NAME=VALUE, NAME!=VALUE, VALUE bare or "quoted"
 _SPACE = r"[ \t\n\r\f\v]"
 _TERM = r'[A-Za-z0-9_.-]+((!?=)([^ \t\n\r\f\v"=\u0000][^ \t\n\r\f\v"\u0000]*|"[^"\u0000]*"))?'
 _FILTER_PATTERN = rf"^{_SPACE}*({_TERM}({_SPACE}+{_TERM})*)?{_SPACE}*$"
@@ -33,7 +34,7 @@ _SEARCH = [
     {"name": "filter", "in": "query", "schema": {"type": "string", "maxLength": 4096, "pattern": _FILTER_PATTERN},
      "description": "tag filter: up to 50 terms separated by spaces, each NAME=VALUE, NAME!=VALUE or NAME (has tag); "
                     "all must hold"},
-    {"name": "flavor", "in": "query", "schema": {"type": "string", "enum": ["sklearn", "onnx", "mlflow", "custom"]}},
+    {"name": "flavor", "in": "query", "schema": {"type": "string", "enum": list(FLAVORS)}},
 ]
 _NAME = {"name": "name", "in": "path", "required": True, "description": "model name",
          "schema": {"type": "string", "pattern": schemas.NAME_PATTERN}}
@@ -389,7 +390,8 @@ _BOUNDS = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum", "lt": "ex
 def _finished_schema(schema):
     """Three things pydantic cannot write. A dict with constrained keys becomes
     ``patternProperties`` with other keys left allowed, but pydantic refuses them, so the document
-    says so. A JSON value (``schemas.JSONValue``) is a $ref to a schema it does not make. And the
+    says so. A JSON value (``schemas.JSONValue``), or a response's stored signature
+    (``registry.views.StoredSignature``), is a $ref to a schema it does not make there. And the
     bounds of an optional whole number come out under pydantic's own names (ge, le)."""
     if isinstance(schema, dict):
         if schema.get("type") in ("integer", "number"):
@@ -398,8 +400,9 @@ def _finished_schema(schema):
                     schema[theirs] = schema.pop(ours)
         if "patternProperties" in schema:
             schema.setdefault("additionalProperties", False)
-        if schema.pop("x-modelhub", None) == "JSONValue":
-            schema["$ref"] = "#/components/schemas/JSONValue"
+        marked = schema.pop("x-modelhub", None)  # JSONValue, or a request schema a response names
+        if marked:
+            schema["$ref"] = f"#/components/schemas/{marked}"
         for value in schema.values():
             _finished_schema(value)
     elif isinstance(schema, list):

@@ -1,8 +1,10 @@
 """Request and response bodies of the REST API, as pydantic models.
 
 Requests are validated with these (unknown fields are refused, so a typo is an error, not a
-silent no-op). Responses are built by the services as dicts; the response models here exist to
-document them in the OpenAPI document.
+silent no-op). The registry's responses are the models of ``registry.views``, which the registry
+builds and the handlers serialise; they are re-exported here so the OpenAPI document finds every
+schema in one module. The other services' responses are still built as dicts; their models here
+document them.
 """
 
 from __future__ import annotations
@@ -12,7 +14,22 @@ from typing import Annotated, Any, Literal, Optional
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, WithJsonSchema
 
 from ..convert.onnx import MAX_OPSET, MIN_OPSET
+from ..flavors import FLAVORS
 from ..refs import ALIAS_RE, MAX_VERSION, NAME_RE, TAG_KEY_RE
+from ..registry.views import (  # noqa: F401  (re-exported: the registry's response models)
+    Action,
+    Deleted,
+    Event,
+    Events,
+    FileEntry,
+    ModelDetail,
+    ModelPage,
+    ModelSummary,
+    Upload,
+    Version,
+    VersionActions,
+    VersionPage,
+)
 
 # The database's integer columns are 32-bit; bounds here make a larger number a 400 that names
 # the field, and tell clients (and the OpenAPI document) what is accepted.
@@ -66,7 +83,7 @@ TagKey = Annotated[str, StringConstraints(pattern=TAG_KEY_PATTERN, max_length=12
 TagValue = text(1024)
 Ref = Annotated[str, StringConstraints(pattern=REF_PATTERN, max_length=200)]  # NAME (128) + ':' or '@' + ALIAS (64)
 Label = Annotated[str, StringConstraints(pattern=ALIAS_PATTERN, max_length=64)]  # endpoint and deployment names
-Flavor = Literal["sklearn", "onnx", "mlflow", "custom"]
+Flavor = Literal[FLAVORS]
 # Any JSON value; request bodies refuse NUL characters anywhere (see api.base), which the
 # JSONValue component (in openapi.py) spells out for clients.
 # (pydantic cannot point at a schema it does not make; openapi.py swaps this marker for the $ref)
@@ -132,110 +149,6 @@ class AliasRequest(Strict):
     """the version number the alias should point at"""
 
     version: Int = Field(ge=1, le=MAX_VERSION)
-
-
-class FileEntry(BaseModel):
-    path: str
-    size: int
-    sha256: Optional[str] = None
-
-
-class Action(BaseModel):
-    allowed: bool
-    reason: str = Field(description="why not, in the words the refusing route would use; '' when allowed")
-
-
-class VersionActions(BaseModel):
-    """what can be done with the version now (computed by the server, so clients need no rules of their own)"""
-
-    deploy: Action
-    convert: Action = Field(description="to ONNX: scikit-learn versions not yet converted")
-    package: Action
-    alias: Action
-    tag: Action
-    archive: Action
-    restore: Action
-    download: Action
-    delete: Action
-
-
-class Version(BaseModel):
-    name: str
-    version: int
-    ref: str
-    flavor: str
-    description: str
-    tags: dict[str, str]
-    properties: dict[str, Any]
-    signature: Optional[Signature]
-    input_example: Any
-    files: list[FileEntry]
-    size: int
-    created_time: str
-    created_by: str
-    source_notebook: Optional[str]
-    derived_from: Optional[str]
-    archived: bool
-    aliases: list[str]
-    existing: Optional[bool] = Field(None, description="on registration: true if an identical version was returned")
-    used_by: Optional[list[str]] = Field(None, description="what refers to it (endpoints, images, aliases, active "
-                                                           "operations); on one version and one model's versions")
-    derived_to: Optional[list[str]] = Field(None, description="versions derived from it (e.g. its ONNX conversion)")
-    actions: Optional[VersionActions] = None
-
-
-class ModelSummary(BaseModel):
-    name: str
-    description: str
-    latest_version: Optional[int]
-    version_count: int
-    flavor: Optional[str]
-    tags: dict[str, str]
-    aliases: dict[str, int]
-    created_time: str
-    updated_time: str
-
-
-class ModelDetail(ModelSummary):
-    versions: list[Version]
-
-
-class ModelPage(BaseModel):
-    models: list[ModelSummary]
-    total: int
-    page: int
-    per_page: int
-
-
-class VersionPage(BaseModel):
-    versions: list[Version]
-    total: int
-    page: int
-    per_page: int
-
-
-class Upload(BaseModel):
-    upload_id: str
-    files: list[FileEntry]
-    size: int
-
-
-class Event(BaseModel):
-    id: int
-    time: str
-    kind: str = Field(description="what changed, e.g. version_registered, deployed, operation")
-    model: str = Field(description="the model, or for an operation its subject")
-    version: Optional[int]
-    operation: Optional[int] = Field(None, description="the operation that changed (kind 'operation')")
-
-
-class Events(BaseModel):
-    events: list[Event]
-    last_id: int
-
-
-class Deleted(BaseModel):
-    deleted: list[str]
 
 
 class Info(BaseModel):

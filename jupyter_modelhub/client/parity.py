@@ -17,6 +17,8 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
+from ..flavors import BUILTIN_FLAVORS
+
 # Compared by default: what decides a model's answers.
 PACKAGES = ("numpy", "scipy", "scikit-learn", "onnxruntime", "pandas", "joblib", "cloudpickle", "mlflow",
             "tornado", "orjson")
@@ -37,7 +39,7 @@ def local_answer(model_dir: Path, probe: dict):
             script = Path(script_dir) / probe["entry_script"]["name"]
             script.write_text(probe["entry_script"]["source"])
             sys.path.insert(0, script_dir)
-        flavor = None if script else probe["flavor"] if probe["flavor"] in ("sklearn", "onnx", "mlflow") else None
+        flavor = None if script else probe["flavor"] if probe["flavor"] in BUILTIN_FLAVORS else None
         scorer = scorers.load(model_dir, flavor, script, signature, 1)
         body = json.dumps(probe["request"]).encode()
         if isinstance(scorer, scorers.EntryScript):

@@ -26,8 +26,11 @@ from traitlets import Bool, Float, Integer, List, Unicode
 from traitlets.config import LoggingConfigurable
 
 from ..errors import Conflict, InvalidInput, NotFound
+from ..flavors import BUILTIN_FLAVORS
 from ..refs import RefError, check_alias
-from ..registry import ModelRegistry, iso
+from ..registry import ModelRegistry
+from ..registry.events import record_event
+from ..timestamps import iso
 from ..store.database import Database
 from ..store.orm import Deployment, Endpoint, ModelVersion, ServingRecord, utcnow
 from ..operations.progress import Progress
@@ -57,12 +60,6 @@ def _alive(pid: int | None, folder: Path) -> bool:
     except OSError:
         return False
     return b"jupyter_modelhub.deploy.host" in cmdline and str(folder).encode() in cmdline
-
-
-def _iso_epoch(seconds: float | None) -> str | None:
-    from datetime import datetime, timezone
-
-    return datetime.fromtimestamp(seconds, timezone.utc).isoformat(timespec="seconds")[:-6] + "Z" if seconds else None
 
 
 def _port_free(host: str, port: int) -> bool:
@@ -203,7 +200,7 @@ class DeploymentManager(LoggingConfigurable):
             row.traffic = self._check_traffic(traffic, names) if traffic else (
                 row.traffic if row.traffic else {deployment: 100})
             row.state = "running"
-            self.registry.record_event(session, "deployed", version.model.name, version.version, user)
+            record_event(session, "deployed", version.model.name, version.version, user)
             session.flush()
             return row.id, generation
 
@@ -276,7 +273,7 @@ class DeploymentManager(LoggingConfigurable):
             if version.signature:
                 signature_file = folder / f"{d.name}-signature.json"
                 write_json(signature_file, version.signature)
-            builtin = version.flavor in ("sklearn", "onnx", "mlflow") and not d.settings.get("entry_script")
+            builtin = version.flavor in BUILTIN_FLAVORS and not d.settings.get("entry_script")
             args = ["--flavor", version.flavor] if builtin else []
             for key in SETTINGS[1:]:
                 if d.settings.get(key) is not None:
@@ -394,7 +391,7 @@ class DeploymentManager(LoggingConfigurable):
                 "ref": f"{d.version.model.name}:{d.version.version}", "requested": d.model_ref,
                 "flavor": d.version.flavor, "state": state.get("state", "stopped"),
                 "reason": state.get("reason", "" if state else "the endpoint's host is not running"),
-                "restarts": state.get("restarts", 0), "last_crash": _iso_epoch(state.get("last_crash")),
+                "restarts": state.get("restarts", 0), "last_crash": iso(state.get("last_crash") or None),
                 "instances": d.settings.get("instances", 1),
                 "entry_script": d.settings.get("entry_script"), "reload": d.settings.get("reload", False),
                 "log_tail": state.get("log_tail", ""), "updated_time": iso(d.updated_time),

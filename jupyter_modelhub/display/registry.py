@@ -6,6 +6,11 @@ from html import escape
 
 from .base import STYLE, Listing, Result, chips, size_text, tag_texts
 
+
+def shown_time(iso: str | None) -> str:
+    """A time of the API (``...T02:33:10.123Z``) to the second, as a table shows it."""
+    return f"{iso[:19]}Z" if iso else ""
+
 class VersionInfo(Result):
     def text(self) -> str:
         lines = [f"{self['ref']}  ({self['flavor']}, {len(self['files'])} files, {size_text(self['size'])})"]
@@ -31,7 +36,7 @@ class VersionInfo(Result):
                    "(use --new-version to force one).</div>"
         rows = [
             ("flavor", escape(self["flavor"])),
-            ("created", f"{escape(self['created_time'])} by {escape(self['created_by'] or '?')}"),
+            ("created", f"{escape(shown_time(self['created_time']))} by {escape(self['created_by'] or '?')}"),
         ]
         if self["description"]:
             rows.append(("description", escape(self["description"])))
@@ -91,7 +96,7 @@ class ModelList(Listing):
             f"<tr><td><b>{escape(m['name'])}</b></td><td>{m['latest_version']}</td><td>{m['version_count']}</td>"
             f"<td>{escape(m['flavor'] or '')}</td><td>{chips(tag_texts(m['tags']))}</td>"
             f"<td>{chips((f'@{a} → {v}' for a, v in m['aliases'].items()), 'mh-alias')}</td>"
-            f"<td class='mh-muted'>{escape(m['updated_time'])}</td></tr>"
+            f"<td class='mh-muted'>{escape(shown_time(m['updated_time']))}</td></tr>"
             for m in self["models"]
         )
         return (f'{STYLE}<div class="mh-card"><table><tr><th>model</th><th>latest</th><th>versions</th>'
@@ -104,7 +109,7 @@ def _version_rows_html(versions: list[dict]) -> str:
         f"<tr><td><b>{escape(v['ref'])}</b>{' <span class=mh-chip>archived</span>' if v['archived'] else ''}</td>"
         f"<td>{escape(v['flavor'])}</td><td>{chips(tag_texts(v['tags']))}</td>"
         f"<td>{chips((f'@{a}' for a in v['aliases']), 'mh-alias')}</td>"
-        f"<td>{escape(v['derived_from'] or '')}</td><td class='mh-muted'>{escape(v['created_time'])}</td></tr>"
+        f"<td>{escape(v['derived_from'] or '')}</td><td class='mh-muted'>{escape(shown_time(v['created_time']))}</td></tr>"
         for v in versions
     )
 

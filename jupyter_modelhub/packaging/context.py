@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InvalidInput
+from ..flavors import BUILTIN_FLAVORS
 from .runtime import copy_runtime
 
 APP = "/var/azureml-app"
@@ -207,7 +208,7 @@ def command(inputs: ContextInputs) -> list[str]:
             "--port", str(inputs.port), "--name", inputs.model_name, "--version", str(inputs.model_version)]
     if inputs.entry_script:
         args += ["--entry-script", f"{APP}/{inputs.entry_script[0]}"]
-    elif inputs.flavor in ("sklearn", "onnx", "mlflow"):
+    elif inputs.flavor in BUILTIN_FLAVORS:
         args += ["--flavor", inputs.flavor]
     if inputs.signature:
         args += ["--signature-file", f"{APP}/modelhub-signature.json"]

@@ -32,9 +32,9 @@ from sqlalchemy.orm import Session
 
 from ..errors import InvalidInput, NotFound
 from ..refs import RefError, check_name
-from ..registry import iso
 from ..store.database import Database
 from ..store.orm import Environment
+from ..timestamps import iso
 
 PLATFORM = "x86_64-manylinux_2_28"
 PYTHON_VERSION = re.compile(r"^3\.(1[0-9]|[89])$")

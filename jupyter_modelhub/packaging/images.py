@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..errors import NotFound
-from ..registry import iso
 from ..store.database import Database
 from ..store.orm import Image, Model, ModelVersion
+from ..timestamps import iso
 
 
 class ImageStore:

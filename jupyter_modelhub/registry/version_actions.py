@@ -6,7 +6,7 @@ that enforces them. The reasons repeat what the refusing route would answer (a v
 an endpoint cannot be deleted; only scikit-learn versions convert to ONNX) and add what a click
 in a panel cannot supply (a custom model needs an entry script, which a notebook gives).
 
-Not here: the refusals themselves (``registry``, ``convert.service``, ``deploy.manager``).
+Not here: the refusals themselves (``registry.service``, ``convert.service``, ``deploy.manager``).
 """
 
 from __future__ import annotations
@@ -14,12 +14,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..flavors import BUILTIN_FLAVORS
 from ..store.orm import Model, ModelVersion
 
 ACTIONS = ("deploy", "convert", "package", "alias", "tag", "archive", "restore", "download", "delete")
 
-# flavors the scoring runtime serves without an entry script
-BUILTIN_SCORERS = ("sklearn", "onnx", "mlflow")
 
 
 def _allowed() -> dict:
@@ -46,16 +45,16 @@ def derived_versions(session: Session, refs: list[str]) -> dict[str, list[tuple[
     return out
 
 
-def version_actions(version: dict, used_by: list[str], derived: list[tuple[str, str]]) -> dict:
-    """The actions of one version (a registry dict), given what uses it and what derives from it."""
-    ref, flavor = version["ref"], version["flavor"]
+def version_actions(version, used_by: list[str], derived: list[tuple[str, str]]) -> dict:
+    """The actions of one version (a ``views.Version``), given what uses it and what derives from it."""
+    ref, flavor = version.ref, version.flavor
     users = ", ".join(used_by)
     in_use = f"used by {users}; move or remove those first" if used_by else ""
     converted = [child for child, child_flavor in derived if child_flavor == "onnx"]
     converting = [who for who in used_by if who.startswith("operation ") and "(convert," in who]
 
     if flavor == "onnx":
-        origin = f" (converted from {version['derived_from']})" if version["derived_from"] else ""
+        origin = f" (converted from {version.derived_from})" if version.derived_from else ""
         convert = _refused(f"already an ONNX model{origin}")
     elif flavor != "sklearn":
         convert = _refused(f"only scikit-learn models convert to ONNX; {ref} is {flavor!r}")
@@ -66,11 +65,11 @@ def version_actions(version: dict, used_by: list[str], derived: list[tuple[str, 
     else:
         convert = _allowed()
 
-    scorer = _allowed() if flavor in BUILTIN_SCORERS else _refused(
+    scorer = _allowed() if flavor in BUILTIN_FLAVORS else _refused(
         f"a {flavor!r} model needs an entry script: from a notebook, %deploy NAME {ref} --entry-script score.py")
-    package = _allowed() if flavor in BUILTIN_SCORERS else _refused(
+    package = _allowed() if flavor in BUILTIN_FLAVORS else _refused(
         f"a {flavor!r} model needs an entry script: from a notebook, %package {ref} --entry-script score.py")
-    archived = version["archived"]
+    archived = version.archived
     return {
         "deploy": scorer,
         "convert": convert,
@@ -79,6 +78,6 @@ def version_actions(version: dict, used_by: list[str], derived: list[tuple[str, 
         "tag": _allowed(),
         "archive": _refused("already archived") if archived else (_refused(in_use) if used_by else _allowed()),
         "restore": _allowed() if archived else _refused("not archived"),
-        "download": _allowed() if version["files"] else _refused("it has no files"),
+        "download": _allowed() if version.files else _refused("it has no files"),
         "delete": _refused(in_use) if used_by else _allowed(),
     }

@@ -1,0 +1,234 @@
+"""What the registry answers: its REST response shapes as pydantic models, and how they are built
+from database rows.
+
+One shape per resource, in one place: the service builds these, the handlers serialise them
+(``as_dict``: fields that were never set, such as ``used_by`` on a search result, stay absent),
+and the OpenAPI document is generated from them (``api.schemas`` re-exports them).
+
+Not here: request bodies (``api.schemas``), the queries that choose the rows (``search``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..store.orm import Alias, Model, ModelVersion, Tag
+from ..timestamps import iso
+from . import version_actions
+
+
+class View(BaseModel):
+    """A response: ``as_dict`` is what a client receives as JSON."""
+
+    def as_dict(self) -> dict:
+        return self.model_dump(exclude_unset=True)
+
+
+# Stored as sent (a request's Signature, or one detected from the files) and answered unchanged;
+# documented as the request's Signature (``api.openapi`` turns the marker into its $ref).
+StoredSignature = Annotated[
+    Optional[dict[str, Any]], WithJsonSchema({"anyOf": [{"x-modelhub": "Signature"}, {"type": "null"}]}),
+]
+
+
+class FileEntry(View):
+    path: str
+    size: int
+    sha256: Optional[str] = None
+
+
+class Action(View):
+    allowed: bool
+    reason: str = Field(description="why not, in the words the refusing route would use; '' when allowed")
+
+
+class VersionActions(View):
+    """what can be done with the version now (computed by the server, so clients need no rules of their own)"""
+
+    deploy: Action
+    convert: Action = Field(description="to ONNX: scikit-learn versions not yet converted")
+    package: Action
+    alias: Action
+    tag: Action
+    archive: Action
+    restore: Action
+    download: Action
+    delete: Action
+
+
+class Version(View):
+    # the document's signature is the request's, with no title of its own (as when it was typed so)
+    model_config = ConfigDict(json_schema_extra=lambda schema: schema["properties"]["signature"].pop("title", None))
+
+    name: str
+    version: int
+    ref: str
+    flavor: str
+    description: str
+    tags: dict[str, str]
+    properties: dict[str, Any]
+    signature: StoredSignature
+    input_example: Any
+    files: list[FileEntry]
+    size: int
+    created_time: str
+    created_by: str
+    source_notebook: Optional[str]
+    derived_from: Optional[str]
+    archived: bool
+    aliases: list[str]
+    existing: Optional[bool] = Field(None, description="on registration: true if an identical version was returned")
+    used_by: Optional[list[str]] = Field(None, description="what refers to it (endpoints, images, aliases, active "
+                                                           "operations); on one version and one model's versions")
+    derived_to: Optional[list[str]] = Field(None, description="versions derived from it (e.g. its ONNX conversion)")
+    actions: Optional[VersionActions] = None
+
+
+class ModelSummary(View):
+    name: str
+    description: str
+    latest_version: Optional[int]
+    version_count: int
+    flavor: Optional[str]
+    tags: dict[str, str]
+    aliases: dict[str, int]
+    created_time: str
+    updated_time: str
+
+
+class ModelDetail(ModelSummary):
+    versions: list[Version]
+
+
+class ModelPage(View):
+    models: list[ModelSummary]
+    total: int
+    page: int
+    per_page: int
+
+
+class VersionPage(View):
+    versions: list[Version]
+    total: int
+    page: int
+    per_page: int
+
+
+class Upload(View):
+    upload_id: str
+    files: list[FileEntry]
+    size: int
+
+
+class Event(View):
+    id: int
+    time: str
+    kind: str = Field(description="what changed, e.g. version_registered, deployed, operation")
+    model: str = Field(description="the model, or for an operation its subject")
+    version: Optional[int]
+    operation: Optional[int] = Field(None, description="the operation that changed (kind 'operation')")
+
+
+class Events(View):
+    events: list[Event]
+    last_id: int
+
+
+class Deleted(View):
+    deleted: list[str]
+
+
+# -- building them from rows ---------------------------------------------------------------
+
+# What refers to a version ("endpoint churn-ep"), from the registry's reference checks.
+Referrers = Callable[[Session, ModelVersion], list[str]]
+
+
+def versions(session: Session, rows: list[ModelVersion], referrers: Referrers | None = None) -> list[Version]:
+    """The versions of ``rows`` (in order); with ``referrers``, also what uses each, what derives
+    from it and its actions (what a panel shows beside one model's versions)."""
+    ids = [r.id for r in rows]
+    tags = tags_by_version(session, ids)
+    aliases: dict[int, list[str]] = {}
+    if ids:
+        for version_id, alias in session.execute(
+            select(Alias.version_id, Alias.alias).where(Alias.version_id.in_(ids)).order_by(Alias.alias)
+        ):
+            aliases.setdefault(version_id, []).append(alias)
+    names = dict(session.execute(select(Model.id, Model.name).where(Model.id.in_({r.model_id for r in rows}))).all())
+    out = [
+        Version(
+            name=names[r.model_id], version=r.version, ref=f"{names[r.model_id]}:{r.version}", flavor=r.flavor,
+            description=r.description, tags=tags.get(r.id, {}), properties=r.properties, signature=r.signature,
+            input_example=r.input_example, files=r.files, size=r.size, created_time=iso(r.created_time),
+            created_by=r.created_by, source_notebook=r.source_notebook, derived_from=r.derived_from,
+            archived=r.archived, aliases=aliases.get(r.id, []),
+        )
+        for r in rows
+    ]
+    if referrers is not None:
+        derived = version_actions.derived_versions(session, [v.ref for v in out])
+        for row, version in zip(rows, out):
+            used_by = referrers(session, row)
+            children = derived.get(version.ref, [])
+            version.used_by = used_by
+            version.derived_to = [child for child, _ in children]
+            version.actions = VersionActions(**version_actions.version_actions(version, used_by, children))
+    return out
+
+
+def model_summaries(session: Session, models: list[Model]) -> list[ModelSummary]:
+    """Each model with its latest unarchived version's description, flavor and tags, its count
+    of unarchived versions and its aliases (a few queries for all of them)."""
+    if not models:
+        return []
+    ids = [m.id for m in models]
+    latest_numbers = (
+        select(ModelVersion.model_id, func.max(ModelVersion.version).label("v"), func.count().label("n"))
+        .where(ModelVersion.model_id.in_(ids), ModelVersion.archived.is_(False))
+        .group_by(ModelVersion.model_id)
+        .subquery()
+    )
+    latest = {
+        row.model_id: (row, count)
+        for row, count in session.execute(
+            select(ModelVersion, latest_numbers.c.n).join(
+                latest_numbers,
+                (ModelVersion.model_id == latest_numbers.c.model_id) & (ModelVersion.version == latest_numbers.c.v),
+            )
+        )
+    }
+    tags = tags_by_version(session, [row.id for row, _ in latest.values()])
+    aliases: dict[int, dict[str, int]] = {}
+    for model_id, alias, number in session.execute(
+        select(Alias.model_id, Alias.alias, ModelVersion.version)
+        .join(ModelVersion, Alias.version_id == ModelVersion.id)
+        .where(Alias.model_id.in_(ids))
+        .order_by(Alias.alias)
+    ):
+        aliases.setdefault(model_id, {})[alias] = number
+    out = []
+    for model in models:
+        row, count = latest.get(model.id, (None, 0))
+        out.append(ModelSummary(
+            name=model.name, description=row.description if row else "", latest_version=row.version if row else None,
+            version_count=count, flavor=row.flavor if row else None, tags=tags.get(row.id, {}) if row else {},
+            aliases=aliases.get(model.id, {}), created_time=iso(model.created_time),
+            updated_time=iso(model.updated_time),
+        ))
+    return out
+
+
+def tags_by_version(session: Session, ids: list[int]) -> dict[int, dict[str, str]]:
+    out: dict[int, dict[str, str]] = {}
+    if ids:
+        for version_id, key, value in session.execute(
+            select(Tag.version_id, Tag.key, Tag.value).where(Tag.version_id.in_(ids)).order_by(Tag.key)
+        ):
+            out.setdefault(version_id, {})[key] = value
+    return out
