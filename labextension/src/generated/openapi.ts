@@ -635,6 +635,15 @@ export interface paths {
                 };
             };
             responses: {
+                /** @description the endpoint existed: the deployment was added or updated, and is ready */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EndpointInfo"];
+                    };
+                };
                 /** @description success */
                 201: {
                     headers: {
@@ -725,10 +734,13 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Stop and remove a deployment (refused while it receives traffic) */
+        /** Stop and remove a deployment: refused (409) while it receives traffic and other deployments exist (move its traffic first), and for the endpoint's last deployment unless force=true (DELETE endpoints/{name} removes the endpoint) */
         delete: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description remove the endpoint's last deployment, keeping the endpoint */
+                    force?: boolean;
+                };
                 header?: never;
                 path: {
                     /** @description endpoint name */
@@ -1396,6 +1408,15 @@ export interface paths {
                 };
             };
             responses: {
+                /** @description an environment of this content exists: it is returned */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Environment"];
+                    };
+                };
                 /** @description success */
                 201: {
                     headers: {
@@ -1929,7 +1950,7 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        /** Remove an image record (the engine keeps the image) */
+        /** Remove an image record, and its engine image unless another record uses it (the answer says which) */
         delete: {
             parameters: {
                 query?: never;
@@ -4363,7 +4384,7 @@ export interface components {
             force: boolean;
             /**
              * Opset
-             * @description at most the newest opset the server's skl2onnx has tested
+             * @description default: the newest opset the server's skl2onnx has tested
              * @default null
              */
             opset: number | null;
@@ -4647,7 +4668,7 @@ export interface components {
         };
         /**
          * EndpointJobRequest
-         * @description inputs to score with a batch endpoint, and optionally output, settings to override, resume, cwd
+         * @description inputs to score with a batch endpoint, and optionally output, overwrite, settings to override, resume, cwd
          */
         EndpointJobRequest: {
             /**
@@ -4662,6 +4683,12 @@ export interface components {
              * @default null
              */
             output: string | null;
+            /**
+             * Overwrite
+             * @description replace the output file if it exists
+             * @default false
+             */
+            overwrite: boolean;
             /**
              * Resume
              * @default null
@@ -5030,7 +5057,8 @@ export interface components {
         };
         /**
          * JobRequest
-         * @description what to score: model or endpoint, inputs, and optionally output, entry_script, settings, resume, cwd
+         * @description what to score: model or endpoint, inputs, and optionally output, overwrite, entry_script, settings, resume,
+         *     cwd
          */
         JobRequest: {
             /**
@@ -5068,6 +5096,12 @@ export interface components {
              * @default null
              */
             output: string | null;
+            /**
+             * Overwrite
+             * @description replace the output file if it exists (else a 409, and a file created while the job runs fails the job rather than being replaced)
+             * @default false
+             */
+            overwrite: boolean;
             /**
              * Resume
              * @description a failed job whose finished mini-batches to reuse
