@@ -54,3 +54,48 @@ def test_migrations_create_exactly_the_orm_schema(db_url):
         config.attributes["connection"] = connection
         command.check(config)  # raises if the ORM and the migrated schema differ
     database.dispose()
+
+
+# -- one install gives every feature -------------------------------------------------------------
+
+EVERY_FEATURE = ["jupyterlab", "ipywidgets", "ipykernel", "scikit-learn", "skl2onnx", "onnxruntime", "papermill",
+                 "dask", "pyarrow", "pandas"]
+
+
+def test_one_install_gives_every_feature():
+    """`pip install jupyter_modelhub` brings the panel, widgets, conversion and batch: none of them
+    hides behind an extra (a %batch job once failed inside its kernel: no module named 'papermill')."""
+    from importlib.metadata import requires
+
+    from packaging.requirements import Requirement
+
+    plain = {Requirement(line).name.lower() for line in requires("jupyter_modelhub")
+             if "extra ==" not in str(Requirement(line).marker or "")}
+    assert not [name for name in EVERY_FEATURE if name not in plain], sorted(plain)
+
+
+def test_a_postgresql_url_without_its_driver_names_the_extra_to_install(monkeypatch):
+    from jupyter_modelhub.errors import InvalidInput
+    from jupyter_modelhub.store.database import make_engine
+
+    with pytest.raises(InvalidInput) as refused:  # a driver that is not ours: say which URL works
+        make_engine("postgresql+psycopg2://hub:secret@127.0.0.1:1/modelhub")
+    assert "postgresql+psycopg://" in refused.value.message
+    assert "pip install 'jupyter_modelhub[postgres]'" in refused.value.message
+    assert "secret" not in refused.value.message
+
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as on an install without the extra
+    with pytest.raises(InvalidInput) as refused:
+        make_engine("postgresql+psycopg://hub@127.0.0.1:1/modelhub")
+    assert "needs the psycopg package" in refused.value.message
+    assert "pip install 'jupyter_modelhub[postgres]'" in refused.value.message
+
+
+def test_applying_manifests_without_the_kubernetes_client_names_the_extra(monkeypatch):
+    from jupyter_modelhub.deploy.targets import kubernetes
+    from jupyter_modelhub.errors import InvalidInput
+
+    monkeypatch.setitem(sys.modules, "kubernetes", None)  # as on an install without the extra
+    with pytest.raises(InvalidInput) as refused:
+        kubernetes.apply([], "prod")
+    assert "pip install 'jupyter_modelhub[kubernetes]'" in refused.value.message

@@ -30,7 +30,8 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..errors import Unavailable
+from ..errors import InvalidInput, Unavailable
+from ..extras import EXTRAS, missing_extra
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -50,7 +51,21 @@ def make_engine(db_url: str) -> Engine:
         return engine
     # a database that does not answer fails a request in seconds instead of holding a thread
     connect_args = {"connect_timeout": 10} if url.get_backend_name() == "postgresql" else {}
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=connect_args)
+    try:
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=connect_args)
+    except ModuleNotFoundError as exc:
+        raise InvalidInput(_missing_driver(url.render_as_string(hide_password=True), url.get_backend_name(),
+                                           exc.name or url.get_driver_name())) from None
+
+
+def _missing_driver(where: str, backend: str, module: str) -> str:
+    """What to install (or write) when the database URL's driver is not there."""
+    if backend == "postgresql" and module != EXTRAS["postgres"]:
+        return (f"The database URL {where} uses the driver {module}, which is not installed here. Write it "
+                f"postgresql+psycopg://... and install that driver: pip install 'jupyter_modelhub[postgres]'.")
+    if backend == "postgresql":
+        return missing_extra("postgres", f"The database URL {where}")
+    return f"The database URL {where} needs the driver {module}, which is not installed here: pip install {module}."
 
 
 def make_private_file(path: Path) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from ...errors import InvalidInput
+from ...extras import missing_extra
 from .base import check_resources
 
 FIELD_MANAGER = "jupyter-modelhub"
@@ -104,7 +105,7 @@ def apply(documents: list[dict], context: str, log=None) -> list[str]:
         from kubernetes import config, dynamic
         from kubernetes.client import api_client
     except ImportError:
-        raise InvalidInput("Applying manifests needs the kubernetes client: pip install kubernetes.") from None
+        raise InvalidInput(missing_extra("kubernetes", "Applying manifests to a cluster (--kube-context)")) from None
     try:
         client = dynamic.DynamicClient(api_client.ApiClient(configuration=config.new_client_from_config(
             context=context).configuration))
