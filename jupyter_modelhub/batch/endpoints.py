@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import InvalidInput, NotFound
 from ..refs import NAME_RE
-from ..registry import iso
+from ..timestamps import iso
 from ..store.database import Database
 from ..store.orm import BatchEndpoint, ModelVersion
 

@@ -16,12 +16,12 @@ import threading
 from pathlib import Path
 
 from ..errors import Conflict, InvalidInput, NotFound
+from ..flavors import BUILTIN_FLAVORS
 from .cluster import check_scheduler
 from .execution import job_dir
 from .settings import checked_settings, default_output, resolve_inputs, user_path
 
 KIND = "batch"
-BUILTIN_FLAVORS = ("sklearn", "onnx", "mlflow")
 TABLE_PREVIEW = 500  # mini-batch rows a job's description carries
 
 

@@ -19,7 +19,7 @@ import requests
 
 from .. import display
 from ..errors import Conflict, InvalidInput, ModelHubError, NotFound, error_from_body
-from ..refs import ModelRef, RefError, parse_ref
+from ..refs import ModelRef, parse_ref
 from . import invoking, packing, parity, pickling
 from .batch import BatchMethods
 
@@ -510,10 +510,7 @@ class ModelHubClient(BatchMethods):
 
     def _version_path(self, ref: str | ModelRef) -> str:
         if isinstance(ref, str):
-            try:
-                ref = parse_ref(ref)
-            except RefError as exc:
-                raise InvalidInput(str(exc)) from None
+            ref = parse_ref(ref)  # a RefError is an InvalidInput
         return f"models/{_segment(ref.name)}/versions/{_segment(ref.url_version)}"
 
     def _send(self, method: str, path: str, **kwargs) -> requests.Response:
