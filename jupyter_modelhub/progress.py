@@ -4,6 +4,9 @@ point after which it must finish even if cancelled.
 Services take a ``Progress`` (``ModelConverter.convert``, ``DeploymentManager.deploy``) and call
 ``step`` as they go; outside an operation (tests, direct calls) they get ``Progress()``, which
 does nothing. The worker process passes its own subclass that writes to the database and log.
+
+A leaf module beside ``errors``: every service imports it, and it imports nothing of the
+package, so no service depends on ``operations`` to report progress.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 
 from ..errors import ModelHubError
-from ..operations.progress import Progress
+from ..progress import Progress
 from .cluster import ClusterStarter
 from .kernel import KERNEL, start_kernel, stop_kernel
 from .settings import default_output, mini_batches

@@ -28,7 +28,7 @@ from traitlets.config import LoggingConfigurable
 
 from ..errors import InvalidInput
 from ..flavors import PICKLE_SUFFIXES
-from ..operations.progress import Progress
+from ..progress import Progress
 from . import equivalence, inputs, onnx, speed
 from .errors import NotEquivalent, UnsupportedModel
 

@@ -33,7 +33,7 @@ from ..registry.events import record_event
 from ..timestamps import iso
 from ..store.database import Database
 from ..store.orm import Deployment, Endpoint, ModelVersion, ServingRecord, utcnow
-from ..operations.progress import Progress
+from ..progress import Progress
 from ..packaging.venvs import EnvironmentBuilder
 from . import contract
 from .host import primary, write_json

@@ -1,10 +1,11 @@
 """Long work as resources: conversions, deploys that build, image builds, batch jobs.
 
 ``OperationRunner`` (server side) queues and supervises; ``worker`` runs one operation in its
-own process; ``kinds`` holds the work of each kind; ``store`` the rows both sides share.
+own process; ``kinds`` is the shape of an operation kind that each service package declares
+(the composition root, ``jupyter_modelhub.services``, collects them); ``store`` the rows both
+sides share. What long work reports while it runs is ``jupyter_modelhub.progress``.
 """
 
-from .progress import Cancelled, Progress
 from .runner import OperationRunner
 
-__all__ = ["Cancelled", "OperationRunner", "Progress"]
+__all__ = ["OperationRunner"]

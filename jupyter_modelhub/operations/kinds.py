@@ -8,7 +8,7 @@ services' own typed errors; the worker records them as the operation's error.
 
 from __future__ import annotations
 
-from .progress import Progress
+from ..progress import Progress
 
 
 def convert(services, inputs: dict, progress: Progress) -> tuple[dict, dict]:

@@ -38,7 +38,7 @@ from ..errors import ModelHubError
 from ..store.database import Database
 from .groups import kill_leftovers
 from .output import DEFAULT_LIMIT, BoundedOutput
-from .progress import Cancelled, Progress
+from ..progress import Cancelled, Progress
 from .store import OperationStore
 
 PROGRAM = "python -m jupyter_modelhub.operations.worker"

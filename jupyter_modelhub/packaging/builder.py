@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from ..errors import InvalidInput, ModelHubError
-from ..operations.progress import Progress
+from ..progress import Progress
 from .context import BUILD_ARG
 
 STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$")

@@ -18,7 +18,7 @@ from traitlets import Integer, List, Unicode
 from traitlets.config import LoggingConfigurable
 
 from ..errors import InvalidInput
-from ..operations.progress import Progress
+from ..progress import Progress
 from . import builder
 from .context import (ContextInputs, check_context_folder, command, suggested_folder, write_context,
                       write_environment_context, write_model_context)

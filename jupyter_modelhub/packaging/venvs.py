@@ -23,7 +23,7 @@ from traitlets import Unicode
 from traitlets.config import LoggingConfigurable
 
 from ..errors import InvalidInput
-from ..operations.progress import Progress
+from ..progress import Progress
 from .environments import SERVER_PYTHON, EnvironmentStore, index_environment, uv_executable
 from .partials import remove_partials
 from .runtime import batch_worker_requirements, copy_batch_worker, copy_runtime

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from ..errors import InvalidInput
-from ..operations.progress import Progress
+from ..progress import Progress
 from .environments import index_environment
 from .partials import remove_partials
 
