@@ -1,4 +1,7 @@
-"""ModelHubApp: the Jupyter server extension. Config traits, wiring of services, handler list.
+"""ModelHubApp: the Jupyter server extension. Config traits, the services' start and stop, handler list.
+
+The services are built by the composition root (``services.build_services``), as operation
+workers build theirs.
 
 Runs inside JupyterLab's server, or alone as ``jupyter modelhub serve`` for plain IPython,
 papermill and scripts. Either way it tells the kernels it starts where it is (``MODELHUB_URL``)
@@ -16,7 +19,6 @@ a failing one is logged and skipped.
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import os
 import secrets
@@ -26,21 +28,12 @@ from pathlib import Path
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import PeriodicCallback
-from traitlets import Bool, Float, Integer, Type, Unicode, default
+from traitlets import Bool, Float, Integer, Unicode, default
 
 from . import __version__
 from .api.handlers import handlers
-from .batch import execution as batch_execution
-from .batch.endpoints import BatchEndpointStore
-from .batch.jobs import BatchService
-from .convert import ModelConverter
-from .deploy.manager import DeploymentManager
-from .operations import OperationRunner
-from .packaging.environments import EnvironmentStore
-from .packaging.images import ImageStore
-from .packaging.packager import Packager
 from .parity import ParityProbe
-from .registry import ModelRegistry
+from .services import ServiceClasses, build_services
 from .store.artifacts import ArtifactStore
 from .store.database import Database, unavailable_error
 
@@ -52,7 +45,10 @@ SHUTDOWN_STEP_TIMEOUT = 30
 START_RETRY_SECONDS = 5
 
 
-class ModelHubApp(ExtensionApp):
+class ModelHubApp(ExtensionApp, ServiceClasses):
+    """The extension. The class of each service is a trait of it (``c.ModelHubApp.registry_class``
+    ...: ``services.ServiceClasses``); ``services.build_services`` builds them."""
+
     name = "jupyter_modelhub"
     description = "Model registry and deployment for Jupyter."
     version = __version__
@@ -63,13 +59,6 @@ class ModelHubApp(ExtensionApp):
         config=True,
         help="SQLAlchemy URL of the registry database; SQLite under root_dir by default. "
         "Point it at PostgreSQL (postgresql+psycopg://...) to share a registry.",
-    )
-    registry_class = Type(
-        default_value=ModelRegistry, klass=ModelRegistry, config=True, help="The registry service class."
-    )
-    operation_runner_class = Type(
-        default_value=OperationRunner, klass=OperationRunner, config=True,
-        help="The service that runs long work (conversions, builds, batch jobs) as operations.",
     )
     max_upload_size = Integer(
         20 * 1024**3, config=True,
@@ -125,25 +114,12 @@ class ModelHubApp(ExtensionApp):
                                        max_files=self.max_files_per_version)
         self._remove_expired_uploads()
         self.database = Database(self.db_url)
-        self.registry = self.registry_class(self.database, self.artifacts, parent=self)
-        self.deployments = DeploymentManager(
-            self.database, self.registry, self.root_dir, parent=self,
-            script_roots=[self.serverapp.root_dir] if self.serverapp else [],
-        )
-        self.converter = ModelConverter(self.registry, parent=self)
         roots = [self.serverapp.root_dir] if self.serverapp else []
-        self.packager = Packager(self.registry, EnvironmentStore(self.database, self.root_dir), ImageStore(self.database),
-                                 self.root_dir, parent=self, roots=roots)
-        self.registry.reference_checks.append(self.packager.images.references)
-        self.operations = self.operation_runner_class(
-            self.database, self.root_dir, worker_config=self._worker_config(), parent=self)
-        self.operations.cleanups["deploy"] = self.deployments.environments.remove_partials
-        self.operations.cleanups["build"] = self.packager.wheelhouse.remove_partials
-        self.registry.reference_checks.append(self.operations.store.references)
-        self.batch = BatchService(self.registry, BatchEndpointStore(self.database, self.registry), self.operations,
-                                  self.root_dir, roots=roots, environments=self.deployments.environments.store)
-        self.registry.reference_checks.append(self.batch.endpoints.references)
-        self.operations.cleanups["batch"] = functools.partial(batch_execution.cleanup, Path(self.root_dir))
+        self.services = build_services(self.database, self.root_dir, classes=self.service_classes(), parent=self,
+                                       roots=roots, artifacts=self.artifacts).build_all()
+        self.registry, self.deployments = self.services.registry, self.services.deployments
+        self.converter, self.packager = self.services.converter, self.services.packager
+        self.operations, self.batch = self.services.operations, self.services.batch
         # before the first request: an operation that died with the old server is never shown running
         self.operations.start()
         self.executor = ThreadPoolExecutor(self.worker_threads, thread_name_prefix="modelhub")
@@ -155,6 +131,7 @@ class ModelHubApp(ExtensionApp):
             modelhub_parity=ParityProbe(self.registry, self.deployments, self.packager.images),
             modelhub_registry=self.registry,
             modelhub_deployments=self.deployments,
+            modelhub_deploys=self.services.deploys,
             modelhub_artifacts=self.artifacts,
             modelhub_executor=self.executor,
             modelhub_max_upload_size=self.max_upload_size,
@@ -176,14 +153,6 @@ class ModelHubApp(ExtensionApp):
         if removed:
             self.log.info("Model Hub: removed %d uploads and staging folders older than %g s", len(removed),
                           self.upload_ttl)
-
-    def _worker_config(self) -> dict:
-        """What operation workers are configured with: the settings of this server's services as
-        they resolved here (config files, command line, defaults computed at start)."""
-        config = {"ModelHubApp": {"registry_class": self.registry_class}}
-        for service in (self.registry, self.converter, self.deployments, self.deployments.environments, self.packager):
-            config[type(service).__name__] = {name: getattr(service, name) for name in service.trait_names(config=True)}
-        return config
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(handlers())

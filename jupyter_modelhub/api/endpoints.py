@@ -1,13 +1,12 @@
 """REST handlers of endpoints and deployments: deploy, list, traffic, keys, logs, timeline.
 
-A deploy that needs no environment build waits for the new deployment to be ready (about a
-second) on the extension's threads and answers with the endpoint; one that must build an
-environment first is an operation, answered 202 at once.
+A deploy (``deploy.service``) that needs no environment build waits for the new deployment to
+be ready (about a second) on the extension's threads and answers with the endpoint; one that
+must build an environment or an image first is an operation, answered 202 at once.
 """
 
 from __future__ import annotations
 
-from ..deploy.targets import docker, kubernetes
 from ..errors import InvalidInput
 from . import endpoint_calls, schemas
 from .base import ModelHubHandler, route
@@ -19,6 +18,10 @@ class EndpointHandlerBase(ModelHubHandler):
     @property
     def deployments(self):
         return self.settings["modelhub_deployments"]
+
+    @property
+    def deploys(self):
+        return self.settings["modelhub_deploys"]
 
 
 class EndpointsHandler(EndpointHandlerBase):
@@ -40,35 +43,10 @@ class EndpointHandler(EndpointHandlerBase):
 class DeploymentsHandler(EndpointHandlerBase):
     @route
     async def post(self, name: str):
+        """Deploy: 201 with a new endpoint, 200 with an updated one, 202 with the operation that builds first."""
         request = self.body(schemas.DeployRequest)
-        fields = request.model_dump(exclude={"entry_script"})
-        fields["entry_script"] = request.entry_script.model_dump() if request.entry_script else None
-        target, options = fields.pop("target"), {key: fields.pop(key) for key in kubernetes.OPTIONS}
-        if target == "kubernetes":
-            inputs = await self.run(kubernetes.request_inputs, self.registry, name, fields, options)
-            operation = await self.run(self.settings["modelhub_operations"].submit, "deploy", name, inputs,
-                                       user=self.user_name)
-            self.accepted(operation)
-            return
-        if target == "docker":
-            container = docker.container_options(fields, options)
-            await self.run(self.deployments.needs_build, name, **{**fields, "environment": None,
-                                                                  "requirements": None})  # names, contract
-            operation = await self.run(self.settings["modelhub_operations"].submit, "deploy", name,
-                                       {"endpoint": name, **fields, "container": container}, user=self.user_name)
-            self.accepted(operation)
-            return
-        if any(options.values()):
-            raise InvalidInput(f"{', '.join(k for k, v in options.items() if v)} only apply with target docker "
-                               "or kubernetes.")
-        if await self.run(self.deployments.needs_build, name, **fields):
-            operation = await self.run(self.settings["modelhub_operations"].submit, "deploy", name,
-                                       {"endpoint": name, **fields}, user=self.user_name)
-            self.accepted(operation)
-            return
-        existed = await self.run(self.deployments.exists, name)
-        result = await self.run(self.deployments.deploy, name, user=self.user_name, **fields)
-        self.reply(result, status=200 if existed else 201)
+        result = await self.run(self.deploys.submit, name, request.model_dump(), user=self.user_name)
+        self.accepted(result.operation) if result.operation else self.reply(result.endpoint, status=result.status)
 
 
 class DeploymentHandler(EndpointHandlerBase):

@@ -18,10 +18,11 @@ from pathlib import Path
 from ..errors import Conflict, InvalidInput, NotFound
 from ..flavors import BUILTIN_FLAVORS
 from .cluster import check_scheduler
+from .contributions import BATCH
 from .execution import job_dir
 from .settings import checked_settings, default_output, resolve_inputs, user_path
 
-KIND = "batch"
+KIND = BATCH.name
 TABLE_PREVIEW = 500  # mini-batch rows a job's description carries
 
 

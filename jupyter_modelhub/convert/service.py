@@ -11,7 +11,7 @@ original model when its signature names none): the scoring runtime answers with 
 dtypes, so the two versions are interchangeable behind one endpoint.
 
 Everything here blocks (conversion and timing take seconds) and unpickles the user's model, so
-it runs in an operation's worker process (``operations.kinds.convert``), never in the server.
+it runs in an operation's worker process (the ``convert`` kind, ``convert.contributions``), never in the server.
 """
 
 from __future__ import annotations

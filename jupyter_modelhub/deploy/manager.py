@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -85,25 +86,36 @@ class DeploymentManager(LoggingConfigurable):
     backoff_reset = Float(60.0, config=True,
                           help="Seconds a restarted deployment must serve before its restart backoff starts over.")
 
-    def __init__(self, database: Database, registry: ModelRegistry, root: Path, **kwargs):
+    def __init__(self, database: Database, registry: ModelRegistry, root: Path,
+                 environments: EnvironmentBuilder | None = None, **kwargs):
         super().__init__(**kwargs)
         self.db, self.registry = database, registry
         self.folder = Path(root).resolve() / "endpoints"
         self.folder.mkdir(parents=True, exist_ok=True)
         self._children: dict[str, subprocess.Popen] = {}
-        self.environments = EnvironmentBuilder(Path(root).resolve(), database, parent=self)
-        registry.reference_checks.append(self._deployment_references)
+        self._guard = threading.Lock()
+        self._applying: dict[str, threading.Lock] = {}  # endpoint -> held while its spec is written and its host told
+        self.environments = environments or EnvironmentBuilder(Path(root).resolve(), database, parent=self)
 
     # -- deploying -------------------------------------------------------------------------
 
-    def deploy(
+    def deploy(self, endpoint: str, model: str, **options) -> dict:
+        """Create or update ``endpoint``'s deployment to serve ``model`` (``create_or_update``); the endpoint."""
+        return self.create_or_update(endpoint, model, **options)[0]
+
+    def create_or_update(
         self, endpoint: str, model: str, *, deployment: str = "blue", entry_script: dict | None = None,
         entry_script_path: str | None = None, reload: bool = False, traffic: dict | None = None,
         auth: str = "key", port: int | None = None, environment: str | None = None,
         requirements: str | None = None, user: str = "", progress: Progress | None = None,
-        allow_contract_change: bool = False, container: dict | None = None, **settings,
-    ) -> dict:
+        allow_contract_change: bool = False, container: dict | None = None, requested: str | None = None,
+        **settings,
+    ) -> tuple[dict, bool]:
         """Create or update ``endpoint``'s deployment to serve ``model``; waits until it is ready.
+        Returns the endpoint and whether this call created it (decided in the transaction that
+        writes it: of two concurrent deploys of a new endpoint, one creates it, the other updates).
+        ``requested`` is the reference the user gave (``churn@production``) when ``model`` is the
+        version it was resolved to.
 
         ``environment`` names a registered environment (NAME[:VERSION]); ``requirements`` (a
         requirements file's text) makes or reuses one by content; the deployment then runs in that
@@ -130,7 +142,8 @@ class DeploymentManager(LoggingConfigurable):
         progress.step(f"starting {endpoint}/{deployment}", 3, 4)
         with progress.final():  # from here the endpoint changes: finish rather than leave it half-made
             script = self._place_script(endpoint, deployment, entry_script, entry_script_path, reload)
-            return self._deploy(endpoint, model, deployment, script, reload, traffic, auth, port, user, settings)
+            return self._deploy(endpoint, model, requested or model, deployment, script, reload, traffic, auth, port,
+                                user, settings)
 
     def needs_build(self, endpoint: str, model: str, *, deployment: str = "blue", auth: str = "key",
                     environment: str | None = None, requirements: str | None = None,
@@ -162,6 +175,10 @@ class DeploymentManager(LoggingConfigurable):
         if problem:
             raise Conflict(problem)
 
+    def check_request(self, endpoint: str, deployment: str = "blue", auth: str = "key", **settings) -> None:
+        """What a deploy request can be checked for without the database: names, auth, settings (400s)."""
+        self._check_request(endpoint, deployment, auth, {k: v for k, v in settings.items() if k in SETTINGS})
+
     def _check_request(self, endpoint: str, deployment: str, auth: str, settings: dict) -> dict:
         check_label(endpoint)
         check_label(deployment, "deployment")
@@ -169,11 +186,12 @@ class DeploymentManager(LoggingConfigurable):
             raise InvalidInput(f"Invalid auth {auth!r}: expected 'key' or 'none'.")
         return self._check_settings(settings)
 
-    def _deploy(self, endpoint: str, model: str, deployment: str, script: str | None, reload: bool,
-                traffic: dict | None, auth: str, port: int | None, user: str, settings: dict) -> dict:
-        def write(session: Session) -> tuple[int, int]:
+    def _deploy(self, endpoint: str, model: str, requested: str, deployment: str, script: str | None, reload: bool,
+                traffic: dict | None, auth: str, port: int | None, user: str, settings: dict) -> tuple[dict, bool]:
+        def write(session: Session) -> tuple[int, bool]:
             version = self.registry.resolve(session, model)
             row = session.scalar(select(Endpoint).where(Endpoint.name == endpoint))
+            created = row is None  # a concurrent deploy that created it first makes this attempt retry as an update
             if row is None:
                 row = Endpoint(name=endpoint, port=self._choose_port(port), host=self.bind_host, auth_mode=auth,
                                primary_key=secrets.token_urlsafe(24), secondary_key=secrets.token_urlsafe(24),
@@ -187,11 +205,12 @@ class DeploymentManager(LoggingConfigurable):
             spec = {**settings, "generation": generation, "entry_script": script, "reload": reload}
             changed = existing is None or existing.version_id != version.id
             if existing is None:
-                session.add(Deployment(endpoint=row, name=deployment, version_id=version.id, model_ref=model, settings=spec))
+                session.add(Deployment(endpoint=row, name=deployment, version_id=version.id, model_ref=requested,
+                                       settings=spec))
             else:
                 if changed:
                     self._end_record(session, endpoint, deployment)
-                existing.version_id, existing.model_ref, existing.settings = version.id, model, spec
+                existing.version_id, existing.model_ref, existing.settings = version.id, requested, spec
                 existing.updated_time = utcnow()
             if changed:
                 session.add(ServingRecord(endpoint=endpoint, deployment=deployment, model=version.model.name,
@@ -202,9 +221,9 @@ class DeploymentManager(LoggingConfigurable):
             row.state = "running"
             record_event(session, "deployed", version.model.name, version.version, user)
             session.flush()
-            return row.id, generation
+            return generation, created
 
-        endpoint_id, generation = self.db.write(write)
+        generation, created = self.db.write(write)
         self._apply(endpoint)
         status = self._wait(endpoint, deployment, generation)
         if status.get("state") == "failed":
@@ -215,7 +234,7 @@ class DeploymentManager(LoggingConfigurable):
                 + (f"\nLast log lines:\n{tail}" if tail else "")
                 + f"\nFull log: %logs {endpoint} --deployment {deployment}"
             )
-        return self.get_endpoint(endpoint)
+        return self.get_endpoint(endpoint), created
 
     def _check_settings(self, settings: dict) -> dict:
         unknown = set(settings) - set(SETTINGS) - {"python", "environment"}
@@ -293,7 +312,16 @@ class DeploymentManager(LoggingConfigurable):
                 "backoff_reset_s": self.backoff_reset}
 
     def _apply(self, name: str) -> None:
-        """Write the endpoint's spec and make its host act on it (starting the host if needed)."""
+        """Write the endpoint's spec and make its host act on it (starting the host if needed).
+
+        One at a time per endpoint: two concurrent deploys would otherwise both find no host
+        and both start one on the endpoint's port."""
+        with self._guard:
+            lock = self._applying.setdefault(name, threading.Lock())
+        with lock:
+            self._apply_now(name)
+
+    def _apply_now(self, name: str) -> None:
         folder = self.folder / name
         folder.mkdir(parents=True, exist_ok=True)
         with self.db.read() as session:
@@ -330,7 +358,9 @@ class DeploymentManager(LoggingConfigurable):
             if status.get("error"):
                 raise Conflict(f"Endpoint {name!r} could not start: {status['error']}.")
             state = status.get("deployments", {}).get(deployment, {})
-            if state.get("generation") == generation and state.get("state") in ("healthy", "failed"):
+            # a later generation (a concurrent deploy of the same deployment) supersedes this one:
+            # the host goes straight to the newest spec, so this generation may never start
+            if state.get("generation", 0) >= generation and state.get("state") in ("healthy", "failed"):
                 return state
             with self.db.read() as session:
                 pid = self._endpoint(session, name).host_pid
@@ -555,11 +585,6 @@ class DeploymentManager(LoggingConfigurable):
                 ServingRecord.endpoint == endpoint, ServingRecord.deployment == deployment,
                 ServingRecord.ended_time.is_(None))):
             record.ended_time = utcnow()
-
-    def _deployment_references(self, session: Session, version: ModelVersion) -> list[str]:
-        rows = session.execute(select(Endpoint.name, Deployment.name).join(Deployment.endpoint)
-                               .where(Deployment.version_id == version.id)).all()
-        return [f"endpoint {e} (deployment {d})" for e, d in sorted(rows)]
 
     # -- server lifetime -------------------------------------------------------------------
 

@@ -13,7 +13,8 @@ operation of such a kind starts cold; once none of the kind runs, a standby is s
 next one, and it ends after ``standby_idle_timeout`` without use or when the server stops (or
 dies: its stdin closes).
 
-Not here: the work (``kinds``), the rows (``store``).
+Not here: the work of each kind (declared by its service package, ``jupyter_modelhub.contributions``),
+the rows (``store``).
 """
 
 from __future__ import annotations
@@ -96,14 +97,16 @@ class OperationRunner(LoggingConfigurable):
         help="Cancel running operations when the server stops. Off: they run on, and the next start adopts them.",
     )
 
-    def __init__(self, database: Database, root: Path, worker_config: dict | None = None, **kwargs):
+    def __init__(self, database: Database, root: Path, worker_config: dict | None = None,
+                 cleanups: dict[str, Callable[[int], None]] | None = None, **kwargs):
         super().__init__(**kwargs)
         self.db_url = database.url
         self.root = Path(root).resolve()
         self.store = OperationStore(database, self.root)
         self.worker_config = _config_for_workers(worker_config or {})
-        # run after a worker was killed without cleaning up: kind -> callable(operation_id)
-        self.cleanups: dict[str, Callable[[int], None]] = {}
+        # run after a worker was killed without cleaning up: kind -> callable(operation_id), each
+        # declared by its service package (jupyter_modelhub.contributions) and given by the root
+        self.cleanups: dict[str, Callable[[int], None]] = dict(cleanups or {})
         self._children: dict[int, subprocess.Popen] = {}
         self._adopted: dict[int, int] = {}  # operation id -> pid of a worker from before a restart
         self._standby: dict[str, subprocess.Popen] = {}  # kind -> its worker started ahead

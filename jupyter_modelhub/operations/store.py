@@ -18,7 +18,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ..errors import InvalidInput, NotFound
-from ..registry import iso
+from ..timestamps import iso
 from ..store.database import Database
 from ..store.orm import Event, Operation, utcnow
 

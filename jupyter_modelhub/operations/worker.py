@@ -2,7 +2,9 @@
 
 Started by the server's ``OperationRunner`` in a process group of its own (so a cancel stops it
 and everything it started), it opens its own database connection and services, runs the
-operation's work (``kinds``), and writes progress and the outcome to the operation's row
+operation's work (the kind's, declared by its service package and collected by the
+composition root, ``jupyter_modelhub.services``, which builds the worker's services as it builds
+the server's), and writes progress and the outcome to the operation's row
 itself. It therefore finishes, and is found again, even if the server restarts meanwhile.
 stdout and stderr are the operation's log, bounded (``output``): they and those of everything
 the worker starts go through a pipe it reads. When the work ends, whatever it left running in
@@ -12,7 +14,7 @@ SIGTERM is the cancel: it raises ``Cancelled`` wherever the work is, unless the 
 ``Progress.final()`` (registering its result), in which case the work completes.
 
 ``--standby=KIND`` starts a worker ahead of its operation: it does its imports and the kind's
-warm-up (``kinds.WARM_UPS``), then reads the operation's id from stdin, sends its output (and
+warm-up (``OperationKind.warm_up``), then reads the operation's id from stdin, sends its output (and
 that of the kernel and Dask workers it started ahead) to the operation's log instead of the
 standby log, and runs it as any worker would.
 """
@@ -29,16 +31,16 @@ import traceback
 from datetime import datetime, timezone
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cached_property
 from pathlib import Path
 
 from traitlets.config import Config
 
 from ..errors import ModelHubError
+from ..progress import Cancelled, Progress
+from ..services import KINDS, build_services, classes_in
 from ..store.database import Database
 from .groups import kill_leftovers
 from .output import DEFAULT_LIMIT, BoundedOutput
-from ..progress import Cancelled, Progress
 from .store import OperationStore
 
 PROGRAM = "python -m jupyter_modelhub.operations.worker"
@@ -87,59 +89,15 @@ class WorkerProgress(Progress):
         raise Cancelled()
 
 
-class Services:
-    """The services a worker's work needs, built on first use from the server's configuration."""
-
-    def __init__(self, database: Database, root: Path, config: Config):
-        self.db, self.root, self.config = database, root, config
-        self.warm = None  # what a standby worker prepared for its operation's kind
-        self.after_outcome: list = []  # clean-up that can wait until the outcome is recorded
-
-    @cached_property
-    def registry(self):
-        from traitlets import import_item
-
-        from ..store.artifacts import ArtifactStore
-
-        cls = self.config.get("ModelHubApp", {}).get("registry_class") or "jupyter_modelhub.registry.ModelRegistry"
-        cls = import_item(cls) if isinstance(cls, str) else cls
-        return cls(self.db, ArtifactStore(self.root), config=self.config)
-
-    @cached_property
-    def converter(self):
-        from ..convert import ModelConverter
-
-        return ModelConverter(self.registry, config=self.config)
-
-    @cached_property
-    def packager(self):
-        from ..packaging.environments import EnvironmentStore
-        from ..packaging.images import ImageStore
-        from ..packaging.packager import Packager
-
-        return Packager(self.registry, EnvironmentStore(self.db, self.root), ImageStore(self.db), self.root,
-                        config=self.config)
-
-    @cached_property
-    def environments(self):
-        from ..packaging.venvs import EnvironmentBuilder
-
-        return EnvironmentBuilder(self.root, self.db, config=self.config)
-
-    @cached_property
-    def deployments(self):
-        from ..deploy.manager import DeploymentManager
-
-        return DeploymentManager(self.db, self.registry, self.root, config=self.config)
-
-
 def run(root: Path, operation_id: int, warm=None, output: BoundedOutput | None = None) -> int:
     settings = json.loads((root / "operations" / str(operation_id) / "worker.json").read_text())
     database = Database(settings["db_url"], migrate=False)
     store = OperationStore(database, root)
     progress = WorkerProgress(store, operation_id)
     signal.signal(signal.SIGTERM, progress.on_sigterm)
-    services = Services(database, root, Config(settings["config"]))
+    config = Config(settings["config"])
+    # the same root as the server's: the classes and settings it resolved, built on first use
+    services = build_services(database, root, classes=classes_in(config), config=config)
     services.warm = warm
     try:
         return _work(_LogFirst(store, output), services, operation_id, progress)
@@ -168,13 +126,11 @@ class _LogFirst:
         return self._store.finish(*args, **kwargs)
 
 
-def _work(store: OperationStore, services: Services, operation_id: int, progress: WorkerProgress) -> int:
+def _work(store: OperationStore, services, operation_id: int, progress: WorkerProgress) -> int:
     """Run the operation and record its outcome: succeeded, failed (with its error) or cancelled."""
     kind = store.get(operation_id)["kind"]
     try:
-        from .kinds import KINDS
-
-        result, link = KINDS[kind](services, store.inputs(operation_id), progress)
+        result, link = services.kinds[kind].run(services, store.inputs(operation_id), progress)
     except Cancelled:
         print(f"[{time.strftime('%H:%M:%S')}] cancelled", flush=True)
         end_group()  # a client that sees 'cancelled' finds no process of it left
@@ -204,9 +160,8 @@ def _work(store: OperationStore, services: Services, operation_id: int, progress
 
 def standby(root: Path, kind: str, output: BoundedOutput) -> int:
     """Warm up for ``kind``, wait for an operation id on stdin, run that operation."""
-    from .kinds import WARM_UPS
-
-    warm = WARM_UPS[kind](root) if kind in WARM_UPS else None
+    warm_up = KINDS[kind].warm_up if kind in KINDS else None
+    warm = warm_up(root) if warm_up is not None else None
     print(f"[{time.strftime('%H:%M:%S')}] standby worker {os.getpid()} ready for a {kind} operation", flush=True)
     line = sys.stdin.readline().strip()
     if not line.isdigit():  # the server stopped (or died) before handing over an operation

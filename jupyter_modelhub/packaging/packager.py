@@ -20,6 +20,7 @@ from traitlets.config import LoggingConfigurable
 from ..errors import InvalidInput
 from ..progress import Progress
 from . import builder
+from .contributions import IMAGE_BUILD
 from .context import (ContextInputs, check_context_folder, command, suggested_folder, write_context,
                       write_environment_context, write_model_context)
 from .environments import EnvironmentStore, check_image_name
@@ -159,7 +160,8 @@ class Packager(LoggingConfigurable):
         identical requests at once are one build and one image record."""
         content = self._content(request)
         with self._submitting:
-            active = operations.list(kind="build", status="queued,running", subject=request["model"], per_page=100)
+            active = operations.list(kind=IMAGE_BUILD.name, status="queued,running", subject=request["model"],
+                                     per_page=100)
             for operation in active["operations"]:
                 try:
                     same = self._content(operations.store.inputs(operation["id"])) == content
@@ -167,7 +169,7 @@ class Packager(LoggingConfigurable):
                     continue
                 if same:
                     return operation
-            return operations.submit("build", request["model"], request, user=user)
+            return operations.submit(IMAGE_BUILD.name, request["model"], request, user=user)
 
     def _content(self, request: dict) -> tuple:
         version = self.registry.get_version(request["model"])

@@ -1,4 +1,11 @@
-"""What the endpoint host runs a deployment's generation as: an ``Instance``.
+"""The two halves of a deployment target: ``Target`` on the server, ``Instance`` in the endpoint host.
+
+``Target`` is what the deploy service (``deploy.service``) does with a deploy request to the
+target: check it (a 4xx in the request, never a failed operation), say whether it needs an
+operation (an environment or an image to build first), prepare what must exist before the
+deployment starts (in the operation's worker), and deploy.
+
+``Instance`` is what the endpoint host runs a deployment's generation as.
 
 A target (a local process, a container) starts the scoring runtime somewhere that answers on a
 loopback port, says when it is ready, and ends; the host routes, supervises and replaces
@@ -28,6 +35,39 @@ def check_resources(cpu: float | None, memory: str | None, max_instances: int | 
     if max_instances is not None and not (isinstance(max_instances, int) and instances <= max_instances <= 1000):
         raise InvalidInput(f"Invalid --max-instances {max_instances!r}: expected {instances} to 1000 "
                            "(at least the number of instances).")
+
+
+class Target:
+    """A target's server-side half. ``inputs`` are a deploy's fields as ``check`` returned them,
+    with ``model`` resolved to one version (``NAME:VERSION``) and ``requested`` what the user gave:
+    they are also the operation's inputs when the deploy is one."""
+
+    name = ""
+
+    def __init__(self, deployments, packager=None):
+        self.deployments, self.packager = deployments, packager
+
+    def check(self, endpoint: str, fields: dict, options: dict) -> dict:
+        """Check what can be checked without the database (names, options); the deploy's inputs."""
+        raise NotImplementedError
+
+    def needs_operation(self, inputs: dict) -> bool:
+        """Check the rest (the contract, the environment) and say whether something long must
+        happen first, making the deploy an operation (202) rather than an answer (201/200)."""
+        raise NotImplementedError
+
+    def prepare(self, inputs: dict, progress) -> dict:
+        """What must exist before the deployment starts (an image); the inputs to deploy with."""
+        return inputs
+
+    def deploy(self, inputs: dict, user: str, progress) -> tuple[dict, bool]:
+        """Deploy: the endpoint, and whether it was created (else updated)."""
+        options = dict(inputs)
+        return self.deployments.create_or_update(options.pop("endpoint"), user=user, progress=progress, **options)
+
+    def link(self, result: dict) -> dict:
+        """What an operation's result is, for clients to link to."""
+        return {"type": "endpoint", "name": result["name"]}
 
 
 class Instance:

@@ -19,7 +19,7 @@ import time
 import aiohttp
 
 from ...errors import InvalidInput
-from .base import STOP_GRACE, Instance
+from .base import STOP_GRACE, Instance, Target
 
 ENDPOINT_LABEL = "org.modelhub.endpoint-folder"
 MODEL_DIR = "/var/azureml-app/azureml-models"
@@ -56,6 +56,31 @@ def container_options(fields: dict, options: dict) -> dict:
         check_image_name(options["image"])
     return {"image": options.get("image"), "cpu": options.get("cpu"), "memory": options.get("memory"),
             "gpu": bool(options.get("gpu")), "mount_model": bool(options.get("image")), "port": 8080}
+
+
+class DockerTarget(Target):
+    """A deploy to a container is always an operation: the model's image is built, or reused by content."""
+
+    name = "docker"
+
+    def check(self, endpoint: str, fields: dict, options: dict) -> dict:
+        container = container_options(fields, options)
+        self.deployments.check_request(endpoint, **fields)
+        return {"endpoint": endpoint, **fields, "container": container}
+
+    def needs_operation(self, inputs: dict) -> bool:
+        # the contract and the version; the image carries the environment: none is looked up here
+        self.deployments.needs_build(**{**inputs, "environment": None, "requirements": None, "container": None})
+        return True
+
+    def prepare(self, inputs: dict, progress) -> dict:
+        container = inputs["container"]
+        if not container.get("image"):
+            image, _ = self.packager.image_for(
+                inputs["model"], environment=inputs.get("environment"), requirements=inputs.get("requirements"),
+                entry_script=inputs.get("entry_script"), user=inputs.get("user", ""), progress=progress)
+            container = {**container, "image": image["tag"]}
+        return {**inputs, "container": container, "environment": None, "requirements": None, "entry_script": None}
 
 
 def remove_orphans(folder: str) -> list[str]:

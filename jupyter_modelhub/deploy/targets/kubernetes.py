@@ -16,7 +16,7 @@ import yaml
 
 from ...errors import InvalidInput
 from ...extras import missing_extra
-from .base import check_resources
+from .base import Target, check_resources
 
 FIELD_MANAGER = "jupyter-modelhub"
 
@@ -153,31 +153,44 @@ def deploy(packager, folder: Path, *, endpoint: str, model: str, deployment: str
 OPTIONS = ("cpu", "memory", "max_instances", "gpu", "kserve", "kube_context", "namespace", "image")
 
 
-def request_inputs(registry, endpoint: str, fields: dict, options: dict) -> dict:
-    """Check a deploy to Kubernetes as the REST API receives it (a 400 now, not a failed
-    operation); returns the inputs of the operation that builds the image and writes the manifests."""
-    from ..manager import check_label
+class KubernetesTarget(Target):
+    """A deploy to Kubernetes is always an operation: the model's image, then the manifests."""
 
-    check_label(endpoint)
-    check_label(fields.get("deployment") or "blue", "deployment")
-    unsupported = [k for k in ("reload", "traffic", "port", "entry_script_path") if fields.get(k)]
-    if unsupported:
-        raise InvalidInput(f"{', '.join(unsupported)} cannot be used with --target kubernetes.")
-    instances = fields.get("instances") or 1
-    check_resources(options.get("cpu"), options.get("memory"), options.get("max_instances"), instances)
-    namespace = options.get("namespace") or "default"
-    if not re.match(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", namespace):
-        raise InvalidInput(f"Invalid namespace {namespace!r}: lowercase letters, digits and '-', at most 63.")
-    if options.get("image"):
-        from ...packaging.environments import check_image_name
+    name = "kubernetes"
 
-        check_image_name(options["image"])
-    version = registry.get_version(fields["model"])
-    script = fields.get("entry_script")
-    return {"target": "kubernetes", "endpoint": endpoint, "model": version["ref"],
-            "deployment": fields.get("deployment") or "blue", "instances": instances,
-            "cpu": options.get("cpu"), "memory": options.get("memory"), "max_instances": options.get("max_instances"),
-            "gpu": bool(options.get("gpu")), "kserve": bool(options.get("kserve")),
-            "kube_context": options.get("kube_context"), "namespace": namespace, "image": options.get("image"),
-            "environment": fields.get("environment"), "requirements": fields.get("requirements"),
-            "entry_script": script}
+    def check(self, endpoint: str, fields: dict, options: dict) -> dict:
+        """Check a deploy to Kubernetes as the REST API receives it (a 400 now, not a failed
+        operation); the inputs of the operation that builds the image and writes the manifests."""
+        from ..manager import check_label
+
+        check_label(endpoint)
+        check_label(fields.get("deployment") or "blue", "deployment")
+        unsupported = [k for k in ("reload", "traffic", "port", "entry_script_path") if fields.get(k)]
+        if unsupported:
+            raise InvalidInput(f"{', '.join(unsupported)} cannot be used with --target kubernetes.")
+        instances = fields.get("instances") or 1
+        check_resources(options.get("cpu"), options.get("memory"), options.get("max_instances"), instances)
+        namespace = options.get("namespace") or "default"
+        if not re.match(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", namespace):
+            raise InvalidInput(f"Invalid namespace {namespace!r}: lowercase letters, digits and '-', at most 63.")
+        if options.get("image"):
+            from ...packaging.environments import check_image_name
+
+            check_image_name(options["image"])
+        return {"endpoint": endpoint, "model": fields["model"],
+                "deployment": fields.get("deployment") or "blue", "instances": instances,
+                "cpu": options.get("cpu"), "memory": options.get("memory"),
+                "max_instances": options.get("max_instances"), "gpu": bool(options.get("gpu")),
+                "kserve": bool(options.get("kserve")), "kube_context": options.get("kube_context"),
+                "namespace": namespace, "image": options.get("image"), "environment": fields.get("environment"),
+                "requirements": fields.get("requirements"), "entry_script": fields.get("entry_script")}
+
+    def needs_operation(self, inputs: dict) -> bool:
+        return True
+
+    def deploy(self, inputs: dict, user: str, progress) -> tuple[dict, bool]:
+        options = {k: v for k, v in inputs.items() if k not in ("target", "requested")}
+        return deploy(self.packager, self.deployments.folder, user=user, progress=progress, **options), True
+
+    def link(self, result: dict) -> dict:
+        return {"type": "manifests", "name": result["name"], "path": result["manifests"]}

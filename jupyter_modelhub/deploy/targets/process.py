@@ -1,6 +1,7 @@
 """The process target: the scoring runtime as a local child process of the endpoint host, in the
 server's Python or a deployment's own environment (``%deploy --env``), on a private port it
-picks itself and announces in its ready line."""
+picks itself and announces in its ready line. A deploy to it answers at once unless its
+environment must be locked or built first (then it is an operation)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,24 @@ import os
 import signal
 import sys
 
-from .base import STOP_GRACE, Instance
+from ...errors import InvalidInput
+from .base import STOP_GRACE, Instance, Target
 
 READY = "MODELHUB_READY"
+
+
+class ProcessTarget(Target):
+    name = "process"
+
+    def check(self, endpoint: str, fields: dict, options: dict) -> dict:
+        given = [key for key, value in options.items() if value]
+        if given:
+            raise InvalidInput(f"{', '.join(given)} only apply with target docker or kubernetes.")
+        self.deployments.check_request(endpoint, **fields)
+        return {"endpoint": endpoint, **fields}
+
+    def needs_operation(self, inputs: dict) -> bool:
+        return self.deployments.needs_build(**inputs)
 
 
 def _die_with_parent() -> None:

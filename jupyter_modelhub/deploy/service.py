@@ -1,0 +1,75 @@
+"""The deploy service: what ``POST endpoints/{name}/deployments`` does, for every target.
+
+A deploy request is checked by its target (a 4xx at once, never a failed operation), its model
+reference is resolved once (``churn@production`` becomes the version it names now, in one read,
+and that version is what deploys, even if the alias moves while an image builds), and then it
+is either deployed in the request (the endpoint, created or updated) or, when its target needs
+something long first (an environment, an image, manifests), an operation of the ``deploy``
+kind whose worker runs ``run``: the target prepares, then deploys.
+
+Not here: endpoints, traffic and keys (``manager``); what runs a deployment (``targets``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..progress import Progress
+from .targets.base import Target
+from .targets.docker import DockerTarget
+from .targets.kubernetes import OPTIONS, KubernetesTarget
+from .targets.process import ProcessTarget
+
+KIND = "deploy"  # the operation kind (deploy.contributions declares it)
+
+
+@dataclass(frozen=True)
+class Deployed:
+    """What a deploy request gives: the endpoint now serving (``created`` if this request made
+    it), or the operation that will deploy."""
+
+    endpoint: dict | None = None
+    created: bool = False
+    operation: dict | None = None
+
+    @property
+    def status(self) -> int:
+        return 201 if self.created else 200
+
+
+class DeployService:
+    """Deploys to the process, docker and kubernetes targets through one path."""
+
+    def __init__(self, deployments, packager, registry, submit: Callable[..., dict]):
+        self.registry, self._submit = registry, submit  # submit: OperationRunner.submit, given by the root
+        self.targets: dict[str, Target] = {target.name: target for target in (
+            ProcessTarget(deployments), DockerTarget(deployments, packager), KubernetesTarget(deployments, packager))}
+
+    def submit(self, endpoint: str, request: dict, user: str = "") -> Deployed:
+        """Check and deploy ``request`` (the REST body's fields), or queue it as an operation."""
+        fields = dict(request)
+        target = self.targets[fields.pop("target", None) or "process"]
+        options = {key: fields.pop(key, None) for key in OPTIONS}
+        inputs = target.check(endpoint, fields, options)
+        requested = inputs["model"]
+        inputs.update(target=target.name, model=self.registry.get_version(requested)["ref"], requested=requested)
+        if target.needs_operation(inputs):
+            return Deployed(operation=self._submit(KIND, endpoint, inputs, user=user))
+        endpoint_, created = target.deploy(_without(inputs, "target"), user=user, progress=Progress())
+        return Deployed(endpoint=endpoint_, created=created)
+
+    def run(self, inputs: dict, progress: Progress) -> tuple[dict, dict]:
+        """The operation's work, in its worker: the target prepares (builds), then deploys."""
+        options = dict(inputs)
+        # an operation queued before targets were named carries a container for docker, nothing for process
+        name = options.pop("target", None) or ("docker" if options.get("container") is not None else "process")
+        target = self.targets[name]
+        prepared = dict(target.prepare(options, progress))
+        user = prepared.pop("user", "")
+        result, _created = target.deploy(prepared, user=user, progress=progress)
+        return result, target.link(result)
+
+
+def _without(inputs: dict, *keys: str) -> dict:
+    return {k: v for k, v in inputs.items() if k not in keys}

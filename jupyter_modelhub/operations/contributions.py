@@ -1,0 +1,13 @@
+"""What operations add to the whole (``jupyter_modelhub.contributions``): an operation still
+working on a version blocks its deletion. No kind: the kinds belong to the service packages."""
+
+from __future__ import annotations
+
+from ..contributions import Contribution
+
+
+def operation_references(services, session, version) -> list[str]:
+    return services.operations.store.references(session, version)
+
+
+CONTRIBUTION = Contribution(reference_checks=(operation_references,))

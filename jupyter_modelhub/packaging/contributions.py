@@ -1,0 +1,28 @@
+"""What packaging adds to the whole (``jupyter_modelhub.contributions``): the image build kind
+(its wire name is ``build``, what clients filter by: ``%operations --kind build``), and images
+as users of a version (an image built from a version blocks its deletion)."""
+
+from __future__ import annotations
+
+from ..contributions import Contribution, OperationKind
+from ..progress import Progress
+
+
+def run_image_build(services, inputs: dict, progress: Progress) -> tuple[dict, dict]:
+    """A serving image of a model version, with its build report."""
+    options = dict(inputs)
+    image = services.packager.package(options.pop("model"), user=options.pop("user", ""), progress=progress, **options)
+    return image, {"type": "image", "id": image["id"], "tag": image["tag"]}
+
+
+def remove_image_build_partials(services, operation_id: int) -> None:
+    """After a build killed midway: the wheelhouse downloads it left half done."""
+    services.packager.wheelhouse.remove_partials(operation_id)
+
+
+def image_references(services, session, version) -> list[str]:
+    return services.packager.images.references(session, version)
+
+
+IMAGE_BUILD = OperationKind("build", run=run_image_build, cleanup=remove_image_build_partials)
+CONTRIBUTION = Contribution(kinds=(IMAGE_BUILD,), reference_checks=(image_references,))

@@ -1,0 +1,187 @@
+"""The composition root: every service built from configuration, in one place, for the server
+(``app.ModelHubApp``) and the operation worker (``operations.worker``) alike.
+
+Each service's class is a ``Type`` trait (``c.ModelHubApp.registry_class``, ``deployments_class``,
+``converter_class``, ``packager_class``, ``batch_class``, ``operation_runner_class``), so
+operators and tests swap one without patching, and a worker builds the same classes as its
+server. Each service package declares what it adds to the whole in its ``contributions``
+module (``jupyter_modelhub.contributions``): its operation kinds and its reference checks. The
+root collects them and gives each service what it needs when it builds it: the registry its
+reference checks, the runner every kind's clean-up, the worker every kind's work. No service
+reaches into another to wire itself in.
+
+Services are built on first use: the server asks for all of them at start (``build_all``), a
+worker only for those its operation's kind uses (a batch worker never imports the converter).
+
+Not here: what the services do; the server's start, periodic work and stop (``app``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from traitlets import Type, import_item
+from traitlets.config import Configurable
+
+from .batch.contributions import CONTRIBUTION as BATCH
+from .contributions import Contribution, OperationKind
+from .convert.contributions import CONTRIBUTION as CONVERT
+from .deploy.contributions import CONTRIBUTION as DEPLOY
+from .operations.contributions import CONTRIBUTION as OPERATIONS
+from .packaging.contributions import CONTRIBUTION as PACKAGING
+from .store.artifacts import ArtifactStore
+from .store.database import Database
+
+CONTRIBUTIONS: tuple[Contribution, ...] = (CONVERT, PACKAGING, DEPLOY, BATCH, OPERATIONS)
+KINDS: dict[str, OperationKind] = {kind.name: kind for c in CONTRIBUTIONS for kind in c.kinds}
+
+# service -> the ModelHubApp trait that names its class (user-visible: c.ModelHubApp.<trait>)
+CLASS_TRAITS = {"registry": "registry_class", "deployments": "deployments_class", "converter": "converter_class",
+                "packager": "packager_class", "batch": "batch_class", "operations": "operation_runner_class"}
+CLASSES_SECTION = "ModelHubApp"  # the config section a worker finds its server's classes in
+
+
+class ServiceClasses(Configurable):
+    """The class of each service; ``ModelHubApp`` has these traits (``c.ModelHubApp.registry_class``)."""
+
+    registry_class = Type(
+        "jupyter_modelhub.registry.ModelRegistry", klass="jupyter_modelhub.registry.ModelRegistry", config=True,
+        help="The registry service class.")
+    deployments_class = Type(
+        "jupyter_modelhub.deploy.manager.DeploymentManager", klass="jupyter_modelhub.deploy.manager.DeploymentManager",
+        config=True, help="The service of endpoints and deployments.")
+    converter_class = Type(
+        "jupyter_modelhub.convert.ModelConverter", klass="jupyter_modelhub.convert.ModelConverter", config=True,
+        help="The service that converts versions to ONNX (it runs in operation workers).")
+    packager_class = Type(
+        "jupyter_modelhub.packaging.packager.Packager", klass="jupyter_modelhub.packaging.packager.Packager",
+        config=True, help="The service of environments and serving images.")
+    batch_class = Type(
+        "jupyter_modelhub.batch.jobs.BatchService", klass="jupyter_modelhub.batch.jobs.BatchService", config=True,
+        help="The service of batch jobs and batch endpoints.")
+    operation_runner_class = Type(
+        "jupyter_modelhub.operations.OperationRunner", klass="jupyter_modelhub.operations.OperationRunner",
+        config=True, help="The service that runs long work (conversions, builds, batch jobs) as operations.")
+
+    def service_classes(self) -> dict[str, type]:
+        return {service: getattr(self, trait) for service, trait in CLASS_TRAITS.items()}
+
+
+def build_services(database: Database, root: Path | str, *, classes: Mapping[str, type | str] | None = None,
+                   parent: Configurable | None = None, config: Any = None, roots: list[str] | None = None,
+                   artifacts: ArtifactStore | None = None) -> Services:
+    """Every service of one server or worker, built on first use.
+
+    ``classes`` maps a service to its class (or its import path, as a worker receives it);
+    missing ones are the defaults. Services are configured by ``parent`` (the server's app) or
+    ``config`` (what a worker received). ``roots`` are the folders users' paths may be in (the
+    server's root); a worker gets them through the services' config instead.
+    """
+    return Services(database, Path(root), classes or {}, {"parent": parent} if parent is not None else
+                    {"config": config}, roots, artifacts)
+
+
+def classes_in(config: Mapping) -> dict[str, str]:
+    """The service classes a worker's config names (import paths), as ``Services.worker_config`` wrote them."""
+    section = config.get(CLASSES_SECTION, {})
+    return {service: section[trait] for service, trait in CLASS_TRAITS.items() if section.get(trait)}
+
+
+class Services:
+    """The services of one process. ``warm`` and ``after_outcome`` are a worker's: what its
+    standby warm-up prepared, and clean-up that can wait until the outcome is recorded."""
+
+    def __init__(self, database: Database, root: Path, classes: Mapping[str, type | str], configure: dict,
+                 roots: list[str] | None, artifacts: ArtifactStore | None):
+        self.db, self.root, self._configure, self._roots = database, root, configure, roots
+        defaults = ServiceClasses.class_traits()
+        self._classes = {service: classes.get(service) or defaults[trait].default_value
+                         for service, trait in CLASS_TRAITS.items()}
+        self._artifacts = artifacts
+        self.kinds = KINDS
+        self.warm = None
+        self.after_outcome: list[Callable[[], None]] = []
+
+    def _class(self, service: str) -> type:
+        cls = self._classes[service]
+        return import_item(cls) if isinstance(cls, str) else cls
+
+    def _roots_for(self, name: str) -> dict:
+        return {} if self._roots is None else {name: list(self._roots)}
+
+    def build_all(self) -> Services:
+        for service in (*CLASS_TRAITS, "deploys"):
+            getattr(self, service)
+        return self
+
+    @cached_property
+    def artifacts(self) -> ArtifactStore:
+        return self._artifacts or ArtifactStore(self.root)
+
+    @cached_property
+    def registry(self):
+        registry = self._class("registry")(self.db, self.artifacts, **self._configure)
+        registry.reference_checks.extend(self._bound(check) for c in CONTRIBUTIONS for check in c.reference_checks)
+        return registry
+
+    def _bound(self, check) -> Callable:
+        return lambda session, version: check(self, session, version)
+
+    @cached_property
+    def environments(self):
+        """The virtual environments of process deployments and batch jobs (``--env``)."""
+        from .packaging.venvs import EnvironmentBuilder
+
+        return EnvironmentBuilder(self.root, self.db, **self._configure)
+
+    @cached_property
+    def deployments(self):
+        return self._class("deployments")(self.db, self.registry, self.root, environments=self.environments,
+                                          **self._roots_for("script_roots"), **self._configure)
+
+    @cached_property
+    def deploys(self):
+        """What a deploy request does, for every target (``deploy.service``)."""
+        from .deploy.service import DeployService
+
+        return DeployService(self.deployments, self.packager, self.registry,
+                             submit=lambda *args, **kwargs: self.operations.submit(*args, **kwargs))
+
+    @cached_property
+    def converter(self):
+        return self._class("converter")(self.registry, **self._configure)
+
+    @cached_property
+    def packager(self):
+        from .packaging.environments import EnvironmentStore
+        from .packaging.images import ImageStore
+
+        return self._class("packager")(self.registry, EnvironmentStore(self.db, self.root), ImageStore(self.db),
+                                       self.root, **self._roots_for("roots"), **self._configure)
+
+    @cached_property
+    def operations(self):
+        cleanups = {kind.name: self._cleanup(kind) for kind in KINDS.values() if kind.cleanup is not None}
+        return self._class("operations")(self.db, self.root, worker_config=self.worker_config(), cleanups=cleanups,
+                                         **self._configure)
+
+    def _cleanup(self, kind: OperationKind) -> Callable[[int], None]:
+        return lambda operation_id: kind.cleanup(self, operation_id)
+
+    @cached_property
+    def batch(self):
+        from .batch.endpoints import BatchEndpointStore
+
+        return self._class("batch")(self.registry, BatchEndpointStore(self.db, self.registry), self.operations,
+                                    self.root, roots=self._roots or [], environments=self.environments.store)
+
+    def worker_config(self) -> dict:
+        """What operation workers are configured with: the service classes and the settings of
+        these services as they resolved here (config files, command line, defaults computed at start)."""
+        config: dict = {CLASSES_SECTION: {trait: self._class(service) for service, trait in CLASS_TRAITS.items()}}
+        for service in (self.registry, self.converter, self.deployments, self.environments, self.packager):
+            config[type(service).__name__] = {name: getattr(service, name) for name in service.trait_names(config=True)}
+        return config
