@@ -57,7 +57,7 @@ class ImagesHandler(PackagingHandlerBase):
         if request.get("context"):
             self.reply(await self.run(self.packager.package, **request, user=self.user_name))
             return
-        operation = await self.run(self.packager.submit_build, self.settings["modelhub_operations"], request,
+        operation = await self.run(self.packager.submit_image_build, self.settings["modelhub_operations"], request,
                                    user=self.user_name)
         self.accepted(operation)
 

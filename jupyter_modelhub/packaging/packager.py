@@ -154,7 +154,7 @@ class Packager(LoggingConfigurable):
             shutil.rmtree(scratch, ignore_errors=True)
             self._remove_leftovers(client)  # this build's first stage, or the steps of a failed or cancelled one
 
-    def submit_build(self, operations, request: dict, user: str = "") -> dict:
+    def submit_image_build(self, operations, request: dict, user: str = "") -> dict:
         """Queue the build of a prepared request as an operation, or answer the build of the same
         content (version, environment, entry script, tag) that is already queued or running: two
         identical requests at once are one build and one image record."""
