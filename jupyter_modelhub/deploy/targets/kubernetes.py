@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from ...errors import InvalidInput
-from ...extras import missing_extra
+from ...extras import missing_extra, require_extra
 from .base import Target, check_resources
 
 FIELD_MANAGER = "jupyter-modelhub"
@@ -173,6 +173,8 @@ class KubernetesTarget(Target):
         namespace = options.get("namespace") or "default"
         if not re.match(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", namespace):
             raise InvalidInput(f"Invalid namespace {namespace!r}: lowercase letters, digits and '-', at most 63.")
+        if options.get("kube_context"):  # before the image is built, not after
+            require_extra("kubernetes", "Applying manifests to a cluster (--kube-context)")
         if options.get("image"):
             from ...packaging.environments import check_image_name
 
