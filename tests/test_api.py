@@ -2,35 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
-from conftest import tar_bytes
+from helpers.uploads import tar_bytes
 from openapi_spec_validator import validate
 from tornado.httpclient import HTTPClientError
 
 from jupyter_modelhub.api.handlers import ROUTES
 from jupyter_modelhub.api.openapi import openapi_document
-
-
-@pytest.fixture
-def api(jp_fetch):
-    """Call the API; returns (status, JSON body) without raising on 4xx."""
-
-    async def call(method: str, path: str, body=None, raw: bytes | None = None, headers=None, **params):
-        kwargs = {"method": method, "raise_error": False, "headers": headers or {}}
-        if raw is not None:
-            kwargs["body"] = raw
-        elif body is not None:
-            kwargs["body"] = body if isinstance(body, (str, bytes)) else json.dumps(body)
-        elif method in ("POST", "PUT", "PATCH"):
-            kwargs["body"] = b""
-        response = await jp_fetch("modelhub", "api", *path.split("/"), params=params, **kwargs)
-        text = response.body.decode() if response.body else ""
-        return response.code, (json.loads(text) if text else None)
-
-    return call
 
 
 async def register(api, name="churn", files=None, **fields):

@@ -11,7 +11,6 @@ workers give the output one does; bad input is a 400 with nothing started.
 from __future__ import annotations
 
 import json
-import os
 import textwrap
 from pathlib import Path
 
@@ -19,8 +18,8 @@ import numpy as np
 import pandas as pd
 import psutil
 import pytest
-from conftest import ServerProcess, wait_until
-from operation_helpers import processes_in_group, standby_pid, worker_pid
+from helpers.operations import processes_in_group, standby_pid, worker_pid
+from helpers.servers import ServerProcess, wait_until
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 
@@ -332,7 +331,7 @@ def test_a_running_job_guards_its_model_version(server):
 
 
 def test_the_magics_in_a_kernel(server, data):
-    from test_magics import Kernel
+    from helpers.kernels import Kernel
 
     kernel = Kernel(server, "batch.ipynb")  # its folder is the server's root, where data/ is
     try:

@@ -13,8 +13,8 @@ from pathlib import Path
 import pandas as pd
 import psutil
 import pytest
-from conftest import ServerProcess, wait_until
-from operation_helpers import standby_pid
+from helpers.operations import standby_pid
+from helpers.servers import ServerProcess, wait_until
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 

@@ -20,18 +20,19 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import free_port, require, wait_until
+from helpers.components import require
+from helpers.paths import LABEXTENSION_BUILT, REPO
+from helpers.servers import free_port, wait_until
 
-ROOT = Path(__file__).parents[1]
-BUILT_PANEL = ROOT / "jupyter_modelhub" / "labextension" / "static" / "style.js"
+BUILT_PANEL = LABEXTENSION_BUILT / "static" / "style.js"
 
 
 def copy_project(target: Path) -> None:
     """The files a clone has (plus files not yet committed, not ignored), and the built panel."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO,
                             capture_output=True, check=True).stdout.decode().split("\0")
     for name in filter(None, listed):
-        source = ROOT / name
+        source = REPO / name
         if source.is_file():
             (target / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target / name)

@@ -11,15 +11,19 @@ import select
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
 import pytest
 import requests
-from conftest import free_port, wait_until
+from helpers.servers import free_port, wait_until
 
-from jupyter_modelhub.magics import EndpointMagics, OperationMagics, PackagingMagics, RegistryMagics
+from jupyter_modelhub.magics import (
+    EndpointMagics,
+    OperationMagics,
+    PackagingMagics,
+    RegistryMagics,
+)
 
 JUPYTER = Path(sys.executable).with_name("jupyter")
 
@@ -200,7 +204,7 @@ class Lines:
 def test_ctrl_c_stops_waiting_not_the_operation(hub_server, churn, tmp_path):
     """The operation must still run when Ctrl-C comes: a deploy whose environment build waits on a
     package index that does not answer (a conversion could finish before the signal)."""
-    from operation_helpers import StallingIndex
+    from helpers.operations import StallingIndex
 
     index = StallingIndex()
     requirements = tmp_path / "requirements.txt"

@@ -10,14 +10,13 @@ from __future__ import annotations
 import copy
 import importlib.util
 import json
-import os
 import sys
-from pathlib import Path
 
 import joblib
 import numpy as np
 import pytest
-from conftest import tar_bytes
+from helpers.paths import BENCH
+from helpers.uploads import tar_bytes
 from sklearn.base import BaseEstimator, TransformerMixin, is_classifier
 from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
@@ -33,7 +32,7 @@ pytest.importorskip("onnxruntime")
 
 
 def _load_bench():
-    path = Path(__file__).resolve().parents[1] / "bench" / "onnx.py"
+    path = BENCH / "onnx.py"
     spec = importlib.util.spec_from_file_location("modelhub_bench_onnx", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up while the class is built

@@ -4,7 +4,7 @@ converted version deployed and scored by the runtime with the original's answers
 from __future__ import annotations
 
 import pytest
-from test_magics import TRAIN, Kernel
+from helpers.kernels import TRAIN, Kernel
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ from collections import Counter
 
 import pytest
 import requests
-from conftest import ServerProcess, wait_until
-from docker_helpers import BASE_IMAGE, docker_client  # noqa: F401,F811  (a fixture)
+from helpers.docker import BASE_IMAGE
+from helpers.servers import ServerProcess, wait_until
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline

@@ -5,8 +5,8 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-from conftest import wait_until
-from test_magics import TRAIN, Kernel
+from helpers.kernels import TRAIN, Kernel
+from helpers.servers import wait_until
 
 SCORE_PY = textwrap.dedent("""
     import json, os, joblib

@@ -11,11 +11,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import joblib
-import numpy as np
 import pytest
 import requests
-from conftest import ServerProcess, wait_until
+from helpers.servers import ServerProcess, wait_until
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline

@@ -17,7 +17,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ServerProcess, fresh_postgres_database, require, tar_bytes
+from helpers.components import require
+from helpers.postgres import fresh_postgres_database
+from helpers.servers import ServerProcess
+from helpers.uploads import tar_bytes
 
 FUZZ = Path(__file__).with_name("fuzz")
 MAX_EXAMPLES = 10

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import ServerProcess, tar_bytes, wait_until
+from helpers.servers import ServerProcess, wait_until
+from helpers.uploads import tar_bytes
 from jupyter_server.auth.identity import IdentityProvider, User
 
 from jupyter_modelhub.client import ModelHubClient

@@ -15,8 +15,7 @@ import time
 
 import numpy as np
 import pytest
-
-from serving_helpers import ServingProcess
+from helpers.serving import ServingProcess
 
 pytest.importorskip("onnxruntime")
 pytest.importorskip("skl2onnx")

@@ -6,14 +6,12 @@ from __future__ import annotations
 import subprocess
 import sys
 import zipfile
-from pathlib import Path
 
 import pytest
 from alembic import command
+from helpers.paths import LABEXTENSION_BUILT, REPO
 
 from jupyter_modelhub.store.database import Database, alembic_config
-
-ROOT = Path(__file__).parents[1]
 
 
 def run_jupyter(*args: str) -> str:
@@ -34,10 +32,10 @@ def test_labextension_is_installed_and_enabled():
 
 
 def test_wheel_ships_the_prebuilt_labextension_and_enables_the_server_extension(tmp_path):
-    if not (ROOT / "jupyter_modelhub/labextension/package.json").exists():
+    if not (LABEXTENSION_BUILT / "package.json").exists():
         pytest.fail("the labextension is not built: run `make install`")
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
-                    str(tmp_path), str(ROOT)], check=True, timeout=300)
+                    str(tmp_path), str(REPO)], check=True, timeout=300)
     wheel = next(tmp_path.glob("jupyter_modelhub-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     data = "jupyter_modelhub-0.1.0.data/data/"

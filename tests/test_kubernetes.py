@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from conftest import ServerProcess
-from docker_helpers import BASE_IMAGE, docker_client  # noqa: F401  (a fixture)
+from helpers.docker import BASE_IMAGE
+from helpers.servers import ServerProcess
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-from test_magics import TRAIN, Kernel
+from helpers.kernels import TRAIN, Kernel
 
 from jupyter_modelhub.client import pickling
 from jupyter_modelhub.errors import InvalidInput

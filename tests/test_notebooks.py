@@ -14,50 +14,24 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import nbformat
-import papermill
 import pytest
-from conftest import ServerProcess
-from docker_helpers import BASE_IMAGE, docker_client  # noqa: F401  (a fixture)
-
-NOTEBOOK_DIR = Path(__file__).parents[1] / "notebooks"
-NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
-QUICKSTART = NOTEBOOK_DIR / "01-quickstart.ipynb"
-
-
-def requires(notebook: Path) -> list[str]:
-    return nbformat.read(notebook, as_version=4).metadata.get("modelhub", {}).get("requires", [])
-
-
-def execute(notebook: Path, server: ServerProcess) -> tuple[nbformat.NotebookNode, Path, float]:
-    """Run ``notebook`` in its own folder under the server's root; (executed notebook, folder, seconds)."""
-    folder = server.folder / "notebooks" / notebook.stem
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    started = time.perf_counter()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MODELHUB_URL", server.url)  # what the server exports to its kernels
-        patch.setenv("MODELHUB_TOKEN", server.token)
-        executed = papermill.execute_notebook(str(notebook), str(folder / notebook.name), cwd=str(folder),
-                                              progress_bar=False, kernel_name="python3")
-    return executed, folder, time.perf_counter() - started
-
-
-def errors_in(executed) -> list:
-    return [o for c in executed.cells for o in c.get("outputs", []) if o.get("output_type") == "error"
-            or (o.get("name") == "stderr" and "Error" in o.get("text", ""))]
-
-
-def text_of(executed) -> str:
-    return "\n".join(str(o.get("text") or o.get("data", {}).get("text/plain", ""))
-                     for c in executed.cells for o in c.get("outputs", []))
+from helpers.docker import BASE_IMAGE
+from helpers.notebooks import (
+    NOTEBOOKS,
+    QUICKSTART,
+    errors_in,
+    execute,
+    requires,
+    text_of,
+)
+from helpers.paths import NOTEBOOKS as NOTEBOOK_DIR
+from helpers.servers import ServerProcess
 
 
 @pytest.fixture(scope="module")
-def docker_server(tmp_path_factory, docker_client):  # noqa: F811
+def docker_server(tmp_path_factory, docker_client):
     server = ServerProcess(tmp_path_factory.mktemp("docker-notebooks"), args=[f"--Packager.base_image={BASE_IMAGE}"])
     yield server
     server.stop()

@@ -5,7 +5,6 @@ field has a length limit, and the statuses a handler answers are documented."""
 from __future__ import annotations
 
 import inspect
-import json
 import re
 
 import pytest
@@ -108,16 +107,6 @@ def test_request_bodies_state_their_bounds_in_json_schema_words_and_bound_all_te
         assert not left, f"{name} {where}: {left} is not JSON Schema (clients ignore it)"
         if schema.get("type") == "string" and "enum" not in schema and "const" not in schema:
             assert "maxLength" in schema, f"{name} {where} is text without a length limit"
-
-
-@pytest.fixture
-def api(jp_fetch):
-    async def call(method, path, body):
-        response = await jp_fetch("modelhub", "api", *path.split("/"), method=method, body=json.dumps(body),
-                                  raise_error=False)
-        return response.code, json.loads(response.body)
-
-    return call
 
 
 async def test_the_documented_opset_bounds_are_the_servers(api):

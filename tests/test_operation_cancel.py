@@ -12,8 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from conftest import ServerProcess, wait_until
-from operation_helpers import StallingIndex, processes_in_group, worker_pid
+from helpers.operations import StallingIndex, processes_in_group, worker_pid
+from helpers.servers import ServerProcess, wait_until
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 

@@ -12,9 +12,9 @@ import threading
 import nbformat
 import papermill
 import pytest
-from conftest import wait_until
-from operation_helpers import StallingIndex, processes_in_group, worker_pid
-from test_magics import TRAIN, Kernel
+from helpers.kernels import TRAIN, Kernel
+from helpers.operations import StallingIndex, processes_in_group, worker_pid
+from helpers.servers import wait_until
 
 
 @pytest.fixture(scope="module")

@@ -12,13 +12,19 @@ import io
 import os
 import signal
 import time
-from pathlib import Path
 
 import joblib
 import pytest
 import requests
-from conftest import ServerProcess, tar_bytes, wait_until
-from operation_helpers import StallingIndex, environments, processes_in_group, worker_pid
+from helpers.operations import (
+    StallingIndex,
+    environments,
+    processes_in_group,
+    worker_pid,
+)
+from helpers.paths import TESTS
+from helpers.servers import ServerProcess, wait_until
+from helpers.uploads import tar_bytes
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 
@@ -49,8 +55,8 @@ def stalling_index():
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    # the workers import convert_helpers' classes when they unpickle them, as a user's would be importable
-    s = ServerProcess(tmp_path_factory.mktemp("ops"), extra_env={"PYTHONPATH": str(Path(__file__).parent)},
+    # the workers import helpers.convert's classes when they unpickle them, as a user's would be importable
+    s = ServerProcess(tmp_path_factory.mktemp("ops"), extra_env={"PYTHONPATH": str(TESTS)},
                       args=["--ModelConverter.timing_budget=0.1", "--ModelConverter.batch_rows=500"])
     client = s.client()
     client.register("churn", CLF, sample=X[:5])
@@ -133,7 +139,7 @@ def test_bad_conversion_requests_are_refused_at_once(server):
 
 
 def test_the_model_is_unpickled_in_the_worker_and_a_crash_there_is_explained(server, tmp_path):
-    from convert_helpers import DiesWhenLoaded, RecordsWhereItLoads
+    from helpers.convert import DiesWhenLoaded, RecordsWhereItLoads
 
     marker = tmp_path / "pid"
     register_pickle(server, "spy", RecordsWhereItLoads(str(marker)))

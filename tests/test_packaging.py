@@ -8,14 +8,13 @@ requests are 400s with nothing built; --context works without an engine.
 
 from __future__ import annotations
 
-import json
 import time
 
 import numpy as np
 import pytest
 import requests
-from conftest import ServerProcess, wait_until
-from docker_helpers import BASE_IMAGE, docker_client, run_container  # noqa: F401  (a fixture)
+from helpers.docker import BASE_IMAGE, run_container
+from helpers.servers import ServerProcess, wait_until
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -203,7 +202,7 @@ def test_a_build_context_is_written_for_an_engine_elsewhere(tmp_path):
 
 
 def test_package_magic_shows_the_build_and_its_report(server):
-    from test_magics import Kernel
+    from helpers.kernels import Kernel
 
     kernel = Kernel(server, "package.ipynb")
     try:

@@ -16,8 +16,8 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import ServerProcess
-from docker_helpers import BASE_IMAGE
+from helpers.docker import BASE_IMAGE
+from helpers.servers import ServerProcess
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 
@@ -65,7 +65,7 @@ def test_a_context_into_a_folder_of_the_users_files_is_refused_and_changes_nothi
 
 
 def test_package_magic_with_context_dot_in_a_notebook_folder_keeps_the_model(server):
-    from test_magics import Kernel
+    from helpers.kernels import Kernel
 
     project = users_project(server.folder / "notebooks" / "notebook-folder")
     before = snapshot(project)

@@ -21,9 +21,8 @@ from __future__ import annotations
 import re
 
 import pytest
-
-from operation_helpers import StallingIndex
-from panel_helpers import LabServer, chromium_page, lab_fixture, screenshot
+from helpers.operations import StallingIndex
+from helpers.panel import LabServer, chromium_page, lab_fixture, screenshot
 
 pytestmark = pytest.mark.timeout(240)
 

@@ -7,8 +7,7 @@ same words as the route that would refuse.
 
 from __future__ import annotations
 
-from conftest import tar_bytes
-from test_api import api  # noqa: F401  (a fixture: REST calls on the in-process server)
+from helpers.uploads import tar_bytes
 
 
 async def register(api, name: str, files: dict[str, bytes], **fields) -> dict:

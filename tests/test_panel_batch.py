@@ -11,10 +11,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from helpers.panel import LabServer, chromium_page, lab_fixture, open_panel, screenshot
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
-
-from panel_helpers import LabServer, chromium_page, lab_fixture, open_panel, screenshot
 
 pytestmark = pytest.mark.timeout(300)
 

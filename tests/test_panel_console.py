@@ -4,7 +4,7 @@ browser, the deployment detail view (masked key, traffic editing refused by the 
 log, the monitoring strip, try it), and the Images and Environments sections; in the light and the
 dark theme.
 
-A real ``jupyter lab`` (tests/panel_helpers.py) with this checkout's extension, real scikit-learn
+A real ``jupyter lab`` (tests/helpers/panel.py) with this checkout's extension, real scikit-learn
 models registered, converted and deployed through REST as a notebook would, and Debian's Chromium
 driven by Playwright. Each test leaves screenshots in tests/artifacts/screenshots/.
 
@@ -18,13 +18,18 @@ import re
 
 import joblib
 import pytest
+from helpers.panel import (
+    LabServer,
+    chromium_page,
+    lab_fixture,
+    open_panel,
+    require_prerequisites,
+    screenshot,
+    start_lab,
+    use_theme,
+)
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
-
-from docker_helpers import docker_client  # noqa: F401  (a fixture)
-from panel_helpers import (
-    LabServer, chromium_page, lab_fixture, open_panel, require_prerequisites, screenshot, start_lab, use_theme,
-)
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -327,7 +332,7 @@ def test_images_and_environments_sections_with_a_real_build(lab_with_docker: Lab
 
 @pytest.fixture
 def lab_with_docker(tmp_path_factory, docker_client) -> LabServer:
-    from docker_helpers import BASE_IMAGE
+    from helpers.docker import BASE_IMAGE
 
     require_prerequisites()
     server = start_lab(tmp_path_factory.mktemp("lab"), args=(

@@ -12,11 +12,11 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from helpers.paths import LABEXTENSION_SOURCE
 
-LABEXTENSION = Path(__file__).resolve().parents[1] / "labextension"
+LABEXTENSION = LABEXTENSION_SOURCE
 GENERATOR = LABEXTENSION / "node_modules" / "openapi-typescript"
 GENERATED = LABEXTENSION / "src" / "generated" / "openapi.ts"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from conftest import tar_bytes
+from helpers.uploads import tar_bytes
 
 from jupyter_modelhub.errors import Conflict, InvalidInput, NotFound
 

@@ -10,7 +10,7 @@ import signal
 import time
 
 import pytest
-from conftest import ServerProcess, wait_until
+from helpers.servers import ServerProcess, wait_until
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 

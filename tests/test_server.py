@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import tar_bytes, wait_until
+from helpers.servers import wait_until
+from helpers.uploads import tar_bytes
 
 from jupyter_modelhub.client import ModelHubClient
 from jupyter_modelhub.errors import InvalidInput

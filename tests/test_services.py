@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 import requests
-from conftest import ServerProcess, wait_until
+from helpers.servers import ServerProcess, wait_until
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 

@@ -18,8 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import requests
-
-from serving_helpers import ServingProcess
+from helpers.serving import ServingProcess
 
 pytest.importorskip("onnxruntime")
 pytest.importorskip("skl2onnx")

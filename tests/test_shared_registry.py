@@ -17,8 +17,10 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import ServerProcess, free_port, fresh_postgres_database, require, tar_bytes, wait_until
-from postgres_helpers import PostgresServer, postgres_available
+from helpers.components import require
+from helpers.postgres import PostgresServer, fresh_postgres_database, postgres_available
+from helpers.servers import ServerProcess, free_port, wait_until
+from helpers.uploads import tar_bytes
 from sqlalchemy import create_engine, text
 
 from jupyter_modelhub.client import ModelHubClient

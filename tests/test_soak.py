@@ -19,7 +19,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ServerProcess, require
+from helpers.components import require
+from helpers.servers import ServerProcess
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 

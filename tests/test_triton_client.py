@@ -20,8 +20,7 @@ import textwrap
 import numpy as np
 import pytest
 import requests
-
-from serving_helpers import ServingProcess
+from helpers.serving import ServingProcess
 
 pytest.importorskip("onnxruntime")
 pytest.importorskip("skl2onnx")

@@ -7,7 +7,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from conftest import ServerProcess
+from helpers.servers import ServerProcess
 
 
 def processes_in_group(pgid: int) -> list[int]:

@@ -1,4 +1,4 @@
-"""Helpers for the browser test of the Model Hub panel (tests/test_panel.py).
+"""Helpers for the browser tests of the Model Hub panel (tests/panel/).
 
 A real JupyterLab server in a subprocess, isolated from the user's Jupyter config and data, with
 this checkout's server extension enabled and its built labextension linked in; a few REST calls
@@ -13,7 +13,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tarfile
@@ -25,8 +24,11 @@ from pathlib import Path
 import pytest
 import requests
 
-REPO = Path(__file__).resolve().parents[1]
-LABEXTENSION_DIR = REPO / "jupyter_modelhub" / "labextension"
+from helpers.components import require
+from helpers.paths import LABEXTENSION_BUILT as LABEXTENSION_DIR
+from helpers.paths import REPO, SCREENSHOTS
+from helpers.servers import free_port
+
 CHROMIUM = os.environ.get("MODELHUB_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -61,11 +63,7 @@ def missing_prerequisites() -> list[str]:
 def require_prerequisites() -> None:
     """Skip with the reasons when Chromium, Playwright or the built labextension is missing; fail under CI."""
     missing = missing_prerequisites()
-    if missing:
-        reason = "browser test of the Model Hub panel cannot run: " + "; ".join(missing)
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require(not missing, "browser test of the Model Hub panel cannot run: " + "; ".join(missing))
 
 
 def lab_fixture(*args: str):
@@ -81,12 +79,6 @@ def lab_fixture(*args: str):
             server.stop()
 
     return lab
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -206,8 +198,6 @@ class LabServer:
         )
 
 
-SCREENSHOTS = REPO / "tests" / "artifacts" / "screenshots"
-
 
 def screenshot(page, name: str) -> Path:
     """Save what the page shows as tests/artifacts/screenshots/NAME.png (the README shows them)."""
@@ -249,9 +239,9 @@ def open_panel(page, lab: "LabServer"):
 
 def use_theme(page, theme: str) -> None:
     """Switch JupyterLab's theme from its Settings menu, as a user does ("JupyterLab Dark")."""
-    from playwright.sync_api import expect
-
     import re
+
+    from playwright.sync_api import expect
 
     page.locator(".lm-MenuBar-itemLabel", has_text="Settings").click()
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Theme$")).click()

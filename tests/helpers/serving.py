@@ -1,4 +1,4 @@
-"""The scoring runtime as a real subprocess, for tests/test_serving.py.
+"""The scoring runtime as a real subprocess, for the serving tests (tests/serving/).
 
 :class:`ServingProcess` starts ``python -m jupyter_modelhub.serving`` on a port the runtime picks
 (``--port 0``), reads its stdout and stderr in background threads, and waits for the

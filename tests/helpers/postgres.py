@@ -1,12 +1,14 @@
 """A throwaway PostgreSQL server that a test can stop and start again (initdb + pg_ctl).
 
-The session-wide server of ``conftest.postgres_server`` is one of these; a test that takes the
-database away under a running Jupyter server (an outage) starts its own, so no other test sees it.
+The session-wide server of the ``postgres_server`` fixture (tests/conftest.py) is one of these; a
+test that takes the database away under a running Jupyter server (an outage) starts its own, so
+no other test sees it.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -56,3 +58,16 @@ class PostgresServer:
     def remove(self) -> None:
         self.stop("immediate")
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def fresh_postgres_database(server_url: str) -> str:
+    """A new, empty database on the PostgreSQL server at ``server_url``: its URL."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(server_url)
+    name = "modelhub_" + secrets.token_hex(6)
+    with psycopg.connect(host=url.host, port=url.port, user=url.username, password=url.password,
+                         dbname=url.database, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return url.set(database=name).render_as_string(hide_password=False)

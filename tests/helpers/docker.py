@@ -6,14 +6,13 @@ Missing on a developer's machine, the tests skip with the reason; in CI they fai
 
 from __future__ import annotations
 
-import pytest
-from conftest import require
+from helpers.components import require
 
 BASE_IMAGE = "modelhub-base:bookworm"
 
 
-@pytest.fixture(scope="session")
-def docker_client():
+def docker_engine():
+    """A client of the Docker engine that has the base image (the ``docker_client`` fixture)."""
     try:
         import docker
     except ImportError:

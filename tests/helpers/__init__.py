@@ -1,0 +1,15 @@
+"""What the tests share besides fixtures (those are in the conftest.py files): real components
+started as subprocesses and the small tools to drive them.
+
+- ``components``: skip when a real component is missing, fail instead in CI
+- ``servers``: a Jupyter server subprocess with the extension, free ports, polling
+- ``uploads``: tar archives as a client uploads them
+- ``paths``: the checkout's folders (notebooks, bench, the built labextension, test artifacts)
+- ``kernels``: a kernel started by a server, driven over ZMQ; the training cell of the magics tests
+- ``notebooks``: demo notebooks executed with papermill
+- ``postgres``, ``docker``: PostgreSQL servers and the Docker engine
+- ``operations``, ``convert``, ``serving``, ``panel``: helpers of those areas
+
+Kept free of imports at package level: a worker process imports ``helpers.convert`` (through
+``PYTHONPATH``) when it unpickles a test's object, and should load nothing else.
+"""
