@@ -3,7 +3,7 @@ operation, with the stateful phase following the OpenAPI document's links (uploa
 version -> file, alias, operations...). Zero server errors, and answers that match the document.
 
 It runs on SQLite and on a real PostgreSQL (which refuses what SQLite lets by: NUL characters,
-over-long text). Configuration and hooks are in tests/fuzz/ (what is not run, and why). Each run
+over-long text). Configuration and hooks are in tests/api/fuzz/ (what is not run, and why). Each run
 is bounded (``--max-examples``, a fixed seed for a reproducible run) to well under a minute.
 """
 

@@ -1,4 +1,4 @@
-"""Schemathesis hooks for tests/test_fuzz.py (loaded through SCHEMATHESIS_HOOKS).
+"""Schemathesis hooks for tests/api/test_fuzz.py (loaded through SCHEMATHESIS_HOOKS).
 
 Upload bodies are ``application/x-tar``, which schemathesis cannot serialise by itself. Half of
 the generated bodies go out as generated (almost never an archive: the server must answer 400),
