@@ -88,3 +88,34 @@ def hub_server(tmp_path_factory):
 def docker_client():
     """The Docker engine, with the local base image the packaging tests build on."""
     return docker_engine()
+
+
+# -- markers for the real components (pyproject.toml registers them) ---------------------------
+
+# A test that uses one of these fixtures, itself or through another fixture, needs the component.
+COMPONENT_OF_FIXTURE = {
+    "docker_client": "docker",
+    "postgres_server": "postgres",
+    "own_postgres": "postgres",
+    "lab": "browser",
+    "lab_with_docker": "browser",
+    "kernel": "kernel",
+}
+# Every test in these folders starts kernels: magics run in one, batch jobs run notebooks with papermill.
+COMPONENT_OF_FOLDER = {"magics": "kernel", "batch": "kernel"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(items):
+    """Mark each test with the real components it needs, so that `-m "not docker and not browser"`
+    selects the fast loop. A test that reaches a component some other way (a fixture looked up at
+    run time, a kernel started inline) carries the marker itself."""
+    for item in items:
+        components = {COMPONENT_OF_FIXTURE[name] for name in item.fixturenames if name in COMPONENT_OF_FIXTURE}
+        callspec = getattr(item, "callspec", None)
+        if callspec and any(isinstance(value, str) and value == "postgresql" for value in callspec.params.values()):
+            components.add("postgres")  # db_url[postgresql], backend[postgresql]
+        if item.path.parent.name in COMPONENT_OF_FOLDER:
+            components.add(COMPONENT_OF_FOLDER[item.path.parent.name])
+        for component in sorted(components):
+            item.add_marker(component)

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import psutil
 import pytest
+from helpers.kernels import Kernel
 from helpers.operations import processes_in_group, standby_pid, worker_pid
 from helpers.servers import ServerProcess, wait_until
 from sklearn.datasets import make_classification
@@ -331,8 +332,6 @@ def test_a_running_job_guards_its_model_version(server):
 
 
 def test_the_magics_in_a_kernel(server, data):
-    from helpers.kernels import Kernel
-
     kernel = Kernel(server, "batch.ipynb")  # its folder is the server's root, where data/ is
     try:
         out = kernel.run("%load_ext jupyter_modelhub\njob = %batch lr:1 data --mini-batch-size 2 --output magic-out\njob")

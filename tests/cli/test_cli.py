@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from helpers.operations import StallingIndex
 from helpers.servers import free_port, wait_until
 
 from jupyter_modelhub.magics import (
@@ -204,8 +205,6 @@ class Lines:
 def test_ctrl_c_stops_waiting_not_the_operation(hub_server, churn, tmp_path):
     """The operation must still run when Ctrl-C comes: a deploy whose environment build waits on a
     package index that does not answer (a conversion could finish before the signal)."""
-    from helpers.operations import StallingIndex
-
     index = StallingIndex()
     requirements = tmp_path / "requirements.txt"
     requirements.write_text(index.requirements())

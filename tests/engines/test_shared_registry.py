@@ -131,6 +131,7 @@ def test_a_server_whose_extension_cannot_start_answers_503_with_the_reason(tmp_p
         server.stop()
 
 
+@pytest.mark.postgres  # its own server, started late
 def test_a_server_started_before_its_database_comes_up_when_the_database_does(tmp_path):
     require(postgres_available(), "PostgreSQL binaries (initdb, pg_ctl) not found; apt-get install postgresql")
     database = PostgresServer(free_port())  # initialised, not started yet

@@ -29,6 +29,8 @@ from helpers.notebooks import (
 from helpers.paths import NOTEBOOKS as NOTEBOOK_DIR
 from helpers.servers import ServerProcess
 
+pytestmark = pytest.mark.kernel  # papermill runs every notebook, make demo too
+
 
 @pytest.fixture(scope="module")
 def docker_server(tmp_path_factory, docker_client):
@@ -46,7 +48,9 @@ def quickstart(tmp_path_factory):
 
 
 @pytest.mark.timeout(600)
-@pytest.mark.parametrize("notebook", [n for n in NOTEBOOKS if n != QUICKSTART], ids=lambda n: n.name)
+@pytest.mark.parametrize("notebook", [
+    pytest.param(n, marks=pytest.mark.docker) if "docker" in requires(n) else n
+    for n in NOTEBOOKS if n != QUICKSTART], ids=lambda n: n.name)
 def test_notebook_runs_without_errors(notebook, request):
     server = request.getfixturevalue("docker_server" if "docker" in requires(notebook) else "hub_server")
     executed, _, _ = execute(notebook, server)

@@ -16,6 +16,7 @@ import time
 import joblib
 import pytest
 import requests
+from helpers.convert import DiesWhenLoaded, RecordsWhereItLoads
 from helpers.operations import (
     StallingIndex,
     environments,
@@ -139,8 +140,6 @@ def test_bad_conversion_requests_are_refused_at_once(server):
 
 
 def test_the_model_is_unpickled_in_the_worker_and_a_crash_there_is_explained(server, tmp_path):
-    from helpers.convert import DiesWhenLoaded, RecordsWhereItLoads
-
     marker = tmp_path / "pid"
     register_pickle(server, "spy", RecordsWhereItLoads(str(marker)))
     final = wait_for_end(server, api(server, "POST", "models/spy/versions/1/convert", json={}).json()["id"])

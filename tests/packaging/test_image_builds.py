@@ -19,6 +19,7 @@ import threading
 import pytest
 import requests
 from helpers.docker import BASE_IMAGE
+from helpers.notebooks import QUICKSTART, errors_in, execute, text_of
 from helpers.servers import ServerProcess, wait_until
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
@@ -178,8 +179,6 @@ def test_a_base_image_the_engine_cannot_pull_is_named_with_what_to_do(server, do
 
 @pytest.mark.timeout(400)
 def test_the_quickstart_writes_the_build_context_when_the_base_image_cannot_be_pulled(tmp_path_factory, docker_client):
-    from helpers.notebooks import QUICKSTART, errors_in, execute, text_of
-
     absent = "modelhub-test-absent:1"  # as make demo on an engine that cannot pull python:3.11-slim
     server = ServerProcess(tmp_path_factory.mktemp("offline-demo"), args=[f"--Packager.base_image={absent}"])
     try:

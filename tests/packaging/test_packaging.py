@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import requests
 from helpers.docker import BASE_IMAGE, run_container
+from helpers.kernels import Kernel
 from helpers.servers import ServerProcess, wait_until
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
@@ -201,9 +202,8 @@ def test_a_build_context_is_written_for_an_engine_elsewhere(tmp_path):
         server.stop()
 
 
+@pytest.mark.kernel
 def test_package_magic_shows_the_build_and_its_report(server):
-    from helpers.kernels import Kernel
-
     kernel = Kernel(server, "package.ipynb")
     try:
         out = kernel.run("%load_ext jupyter_modelhub\nimage = %package churn:2 --tag modelhub/churn-magic:2\nimage")

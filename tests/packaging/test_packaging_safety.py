@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from helpers.docker import BASE_IMAGE
+from helpers.kernels import Kernel
 from helpers.servers import ServerProcess
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
@@ -64,9 +65,8 @@ def test_a_context_into_a_folder_of_the_users_files_is_refused_and_changes_nothi
     assert not [p for p in project.parent.iterdir() if p.name.startswith(".")], "no partial context is left"
 
 
+@pytest.mark.kernel
 def test_package_magic_with_context_dot_in_a_notebook_folder_keeps_the_model(server):
-    from helpers.kernels import Kernel
-
     project = users_project(server.folder / "notebooks" / "notebook-folder")
     before = snapshot(project)
     kernel = Kernel(server, "notebook-folder/train.ipynb")

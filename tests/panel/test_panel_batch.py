@@ -15,7 +15,7 @@ from helpers.panel import LabServer, chromium_page, lab_fixture, open_panel, scr
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.timeout(300), pytest.mark.kernel]  # the jobs run papermill
 
 
 lab = lab_fixture()

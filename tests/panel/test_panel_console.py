@@ -18,6 +18,7 @@ import re
 
 import joblib
 import pytest
+from helpers.docker import BASE_IMAGE
 from helpers.panel import (
     LabServer,
     chromium_page,
@@ -332,8 +333,6 @@ def test_images_and_environments_sections_with_a_real_build(lab_with_docker: Lab
 
 @pytest.fixture
 def lab_with_docker(tmp_path_factory, docker_client) -> LabServer:
-    from helpers.docker import BASE_IMAGE
-
     require_prerequisites()
     server = start_lab(tmp_path_factory.mktemp("lab"), args=(
         f"--Packager.base_image={BASE_IMAGE}", "--ModelConverter.timing_budget=0.1"))
