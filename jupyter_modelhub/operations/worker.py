@@ -38,7 +38,7 @@ from ..errors import ModelHubError
 from ..progress import Cancelled, Progress
 from ..services import KINDS, build_services, classes_in
 from ..store.database import Database
-from ..timestamps import now
+from .. import timestamps
 from .groups import kill_leftovers
 from .output import DEFAULT_LIMIT, BoundedOutput
 from .store import OperationStore
@@ -63,7 +63,7 @@ class WorkerProgress(Progress):
         changed = message != self.current["message"]
         self.current = {"done": self.current["done"] if done is None else done,
                         "total": self.current["total"] if total is None else total, "unit": unit, "message": message,
-                        "updated_time": now()}
+                        "updated_time": timestamps.now()}
         if changed:
             self.log.write(f"[{time.strftime('%H:%M:%S')}] {message}\n".encode())
             self.log.flush()
