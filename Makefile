@@ -1,7 +1,8 @@
 # jupyter_modelhub: the commands a newcomer needs.
 #   make lab    set everything up and start JupyterLab on notebooks/
 #   make demo   run notebooks/01-quickstart.ipynb headless and print what it did
-#   make test   set everything up and run every test
+#   make test   set everything up and run every test (and ruff: lint and format)
+#   make test-fast  the inner loop: every test but the Docker, browser and soak ones
 #   make bench  run the benchmarks in bench/
 #   make soak   the 10-minute soak under mixed traffic (not part of make test)
 
@@ -14,7 +15,7 @@ PYTEST_ARGS ?=
 # The venv's tools first: jlpm's build scripts call `jupyter` and `jupyter-builder` by name.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: lab demo test bench soak install labextension clean migration
+.PHONY: lab demo test test-fast lint bench soak install labextension clean migration
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -40,13 +41,23 @@ lab: install
 demo: install
 	$(PY) notebooks/run.py notebooks/01-quickstart.ipynb
 
-test: install
+LINTED := jupyter_modelhub tests bench notebooks/run.py
+
+lint: install
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
+
+test: install lint
 	cd labextension && ../$(VENV)/bin/jlpm test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# PostgreSQL, kernels and real servers stay; -m here replaces addopts' -m, so soak is named again.
+test-fast: install lint
+	$(PY) -m pytest -m "not soak and not docker and not browser" $(PYTEST_ARGS)
+
 # 10 minutes of mixed valid and malformed traffic (MODELHUB_SOAK_SECONDS to change it): no 5xx, flat memory.
 soak: install
-	$(PY) -m pytest tests/test_soak.py -m soak -s -p no:cacheprovider
+	$(PY) -m pytest tests/soak/test_soak.py -m soak -s -p no:cacheprovider
 
 # The peer for bench/serving.py, in its own venv (mlflow pins packages the project's venv should not take).
 MLFLOW_VENV := .venv-mlflow

@@ -21,7 +21,6 @@ LocalCluster), measuring in the same run:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import secrets
 import socket
@@ -55,10 +54,23 @@ def start_server(work: Path) -> tuple[subprocess.Popen, str, requests.Session]:
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(work / "runtime"), "JUPYTER_CONFIG_DIR": str(work / "config")}
     (work / "notebooks").mkdir(parents=True, exist_ok=True)
     server = subprocess.Popen(
-        [sys.executable, "-m", "jupyter_server", "--no-browser", f"--port={port}", "--ip=127.0.0.1", "--allow-root",
-         f"--IdentityProvider.token={token}", f"--ModelHubApp.root_dir={work / 'hub'}",
-         f"--ServerApp.root_dir={work / 'notebooks'}", "--log-level=WARN"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "jupyter_server",
+            "--no-browser",
+            f"--port={port}",
+            "--ip=127.0.0.1",
+            "--allow-root",
+            f"--IdentityProvider.token={token}",
+            f"--ModelHubApp.root_dir={work / 'hub'}",
+            f"--ServerApp.root_dir={work / 'notebooks'}",
+            "--log-level=WARN",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}/"
     session = requests.Session()
     session.headers["Authorization"] = f"token {token}"
@@ -116,16 +128,20 @@ def make_data(folder: Path, rows: int):
 
 
 def models(X, y):
+    from skl2onnx import to_onnx
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
-    from skl2onnx import to_onnx
 
-    fitted = {"logistic regression": make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y),
-              "100-tree forest": RandomForestClassifier(100, max_depth=10, n_jobs=1, random_state=0).fit(X, y)}
-    return {name: (model, to_onnx(model, X[:1], options={"zipmap": False}).SerializeToString())
-            for name, model in fitted.items()}
+    fitted = {
+        "logistic regression": make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y),
+        "100-tree forest": RandomForestClassifier(100, max_depth=10, n_jobs=1, random_state=0).fit(X, y),
+    }
+    return {
+        name: (model, to_onnx(model, X[:1], options={"zipmap": False}).SerializeToString())
+        for name, model in fitted.items()
+    }
 
 
 def reference_rows_per_second(folder: Path, predict) -> float:
@@ -158,8 +174,10 @@ def cpu_unit(_=None) -> int:
 
 def bare_ceiling(units: int, rounds: int = 3) -> float:
     """Speed-up of two processes side by side over one doing all the units (best of ``rounds``)."""
-    code = f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import batch; " \
-           "[batch.cpu_unit() for _ in range(int(sys.argv[1]))]"
+    code = (
+        f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import batch; "
+        "[batch.cpu_unit() for _ in range(int(sys.argv[1]))]"
+    )
     one = two = float("inf")
     for _ in range(rounds):
         started = time.perf_counter()
@@ -188,8 +206,10 @@ def main() -> None:
         from jupyter_modelhub.client import ModelHubClient
 
         hub = ModelHubClient(base, session.headers["Authorization"].split()[1])
-        print(f"batch scoring, {args.rows} rows x {FEATURES} features in {FILES} Parquet files, 2 workers, "
-              "1 file per mini-batch, predictions.csv written")
+        print(
+            f"batch scoring, {args.rows} rows x {FEATURES} features in {FILES} Parquet files, 2 workers, "
+            "1 file per mini-batch, predictions.csv written"
+        )
         cold = None
         for name, (model, onnx_bytes) in models(X, y).items():
             path = work / f"{name.replace(' ', '-')}.onnx"
@@ -204,14 +224,19 @@ def main() -> None:
             if cold is None:  # the server's first job
                 cold = run_job(base, session, {"model": ref, "inputs": [str(data / "part00.parquet")]})[0]
             wait_for_standby(work)
-            elapsed, job = run_job(base, session, {"model": ref, "inputs": [str(data)],
-                                                   "settings": {"mini_batch_size": 1, "workers": 2}})
+            elapsed, job = run_job(
+                base, session, {"model": ref, "inputs": [str(data)], "settings": {"mini_batch_size": 1, "workers": 2}}
+            )
             ours = args.rows / elapsed
             scoring = args.rows / job["summary"]["scoring_seconds"]
-            print(f"  {name}: ours {ours:,.0f} rows/s end to end ({elapsed:.1f} s), {scoring:,.0f} rows/s while "
-                  f"scoring; raw onnxruntime {raw:,.0f}; scikit-learn {sk:,.0f}")
-            print(f"    end to end {ours / raw:.2f}x raw onnxruntime (target >= 0.7x), while scoring "
-                  f"{scoring / raw:.2f}x; {ours / sk:.2f}x scikit-learn")
+            print(
+                f"  {name}: ours {ours:,.0f} rows/s end to end ({elapsed:.1f} s), {scoring:,.0f} rows/s while "
+                f"scoring; raw onnxruntime {raw:,.0f}; scikit-learn {sk:,.0f}"
+            )
+            print(
+                f"    end to end {ours / raw:.2f}x raw onnxruntime (target >= 0.7x), while scoring "
+                f"{scoring / raw:.2f}x; {ours / sk:.2f}x scikit-learn"
+            )
             rss = job["summary"]["peak_rss_per_worker"]
             print(f"    peak RSS per worker: {', '.join(f'{v / 2**20:.0f} MB' for v in rss.values())}")
 
@@ -224,9 +249,11 @@ def main() -> None:
         for _ in range(args.overhead_runs):
             wait_for_standby(work)
             times.append(run_job(base, session, {"model": "logistic-regression:1", "inputs": [str(small)]})[0])
-        print(f"fixed overhead of a one-file job, submit to succeeded, standby worker ready: median "
-              f"{statistics.median(times):.2f} s, best {min(times):.2f} s (target <= 3 s); the server's first job "
-              f"(cold: worker, kernel and cluster started for it) took {cold:.2f} s")
+        print(
+            f"fixed overhead of a one-file job, submit to succeeded, standby worker ready: median "
+            f"{statistics.median(times):.2f} s, best {min(times):.2f} s (target <= 3 s); the server's first job "
+            f"(cold: worker, kernel and cluster started for it) took {cold:.2f} s"
+        )
 
         cpu = work / "notebooks" / "cpu"
         cpu.mkdir()
@@ -236,15 +263,24 @@ def main() -> None:
         script.write_text(textwrap.dedent(CPU_SCRIPT))
         scoring = {}
         for workers in (1, 2):
-            _, job = run_job(base, session, {"model": "logistic-regression:1", "inputs": [str(cpu)],
-                                             "entry_script": str(script),
-                                             "settings": {"mini_batch_size": 1, "workers": workers, "timeout": 300}})
+            _, job = run_job(
+                base,
+                session,
+                {
+                    "model": "logistic-regression:1",
+                    "inputs": [str(cpu)],
+                    "entry_script": str(script),
+                    "settings": {"mini_batch_size": 1, "workers": workers, "timeout": 300},
+                },
+            )
             scoring[workers] = job["summary"]["scoring_seconds"]
         speedup = scoring[1] / scoring[2]
         ceiling = bare_ceiling(8)
-        print(f"Dask 2 workers vs 1 on a CPU-bound entry script: {speedup:.2f}x ({scoring[1]:.1f} s -> "
-              f"{scoring[2]:.1f} s); two bare processes side by side: {ceiling:.2f}x; "
-              f"{speedup / ceiling:.2f} of the machine's ceiling (target >= 0.9)")
+        print(
+            f"Dask 2 workers vs 1 on a CPU-bound entry script: {speedup:.2f}x ({scoring[1]:.1f} s -> "
+            f"{scoring[2]:.1f} s); two bare processes side by side: {ceiling:.2f}x; "
+            f"{speedup / ceiling:.2f} of the machine's ceiling (target >= 0.9)"
+        )
     finally:
         server.terminate()
         server.wait(30)

@@ -73,8 +73,12 @@ def wrk(url: str, body: bytes, seconds: int, key: str | None, work: Path) -> tup
     if key:
         headers += f'wrk.headers["Authorization"] = "Bearer {key}"\n'
     script.write_text(f'wrk.method = "POST"\nwrk.body = {json.dumps(body.decode())}\n{headers}')
-    out = subprocess.run(["wrk", "-t1", "-c8", f"-d{seconds}s", "--latency", "-s", str(script), url],
-                         capture_output=True, text=True, timeout=seconds + 30).stdout
+    out = subprocess.run(
+        ["wrk", "-t1", "-c8", f"-d{seconds}s", "--latency", "-s", str(script), url],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 30,
+    ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     value = float(p99.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[p99.group(2)]
@@ -101,9 +105,22 @@ def main() -> None:
     port, token = free_port(), secrets.token_hex(16)
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(work / "runtime"), "JUPYTER_CONFIG_DIR": str(work / "config")}
     server = subprocess.Popen(
-        [sys.executable, "-m", "jupyter_server", "--no-browser", f"--port={port}", "--ip=127.0.0.1", "--allow-root",
-         f"--IdentityProvider.token={token}", f"--ModelHubApp.root_dir={work / 'hub'}", "--log-level=WARN"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "jupyter_server",
+            "--no-browser",
+            f"--port={port}",
+            "--ip=127.0.0.1",
+            "--allow-root",
+            f"--IdentityProvider.token={token}",
+            f"--ModelHubApp.root_dir={work / 'hub'}",
+            "--log-level=WARN",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     processes = []
     try:
         base = f"http://127.0.0.1:{port}/"
@@ -129,13 +146,33 @@ def main() -> None:
 
         raw_port, bare_port, runtime_port = free_port(), free_port(), free_port()
         for script, port in (("raw_uvloop_server.py", raw_port), ("bare_onnx_server.py", bare_port)):
-            processes.append(subprocess.Popen([sys.executable, str(HERE / script), str(model_dir / "model.onnx"),
-                                               str(port)], stdout=subprocess.DEVNULL))
+            processes.append(
+                subprocess.Popen(
+                    [sys.executable, str(HERE / script), str(model_dir / "model.onnx"), str(port)],
+                    stdout=subprocess.DEVNULL,
+                )
+            )
         signature = work / "signature.json"
         signature.write_text(json.dumps(onnx["signature"]))
-        processes.append(subprocess.Popen(
-            [sys.executable, "-m", "jupyter_modelhub.serving", "--model-dir", str(model_dir), "--port", str(runtime_port),
-             "--signature-file", str(signature), "--threads", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        processes.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "jupyter_modelhub.serving",
+                    "--model-dir",
+                    str(model_dir),
+                    "--port",
+                    str(runtime_port),
+                    "--signature-file",
+                    str(signature),
+                    "--threads",
+                    "1",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
         wait_port(raw_port)
         wait_port(bare_port)
         wait_http(f"http://127.0.0.1:{runtime_port}/")
@@ -151,7 +188,7 @@ def main() -> None:
         results: dict[str, list] = {name: [] for name in targets}
         order = list(targets)
         for round_ in range(args.rounds):
-            for name in order[round_ % len(order):] + order[:round_ % len(order)]:
+            for name in order[round_ % len(order) :] + order[: round_ % len(order)]:
                 url, key = targets[name]
                 results[name].append(wrk(url, body, args.seconds, key, work))
     finally:
@@ -160,15 +197,19 @@ def main() -> None:
         server.terminate()
         server.wait(30)
 
-    print(f"\ndeploy to ready (median of 5): {ready:.2f} s  [{', '.join(f'{t:.2f}' for t in times)}]  "
-          f"target < 3 s: {'OK' if ready < 3 else 'OVER'}")
+    print(
+        f"\ndeploy to ready (median of 5): {ready:.2f} s  [{', '.join(f'{t:.2f}' for t in times)}]  "
+        f"target < 3 s: {'OK' if ready < 3 else 'OVER'}"
+    )
     alone = results["scoring runtime alone"]
     print(f"\n{args.rounds} rounds of {args.seconds} s, 8 connections; medians of the rounds")
     print(f"{'server':<32} {'req/s':>9} {'p99 ms':>8} {'x runtime alone':>16}")
     for name, runs in results.items():
         ratio = statistics.median(r[0] / a[0] for r, a in zip(runs, alone))
-        print(f"{name:<32} {statistics.median(r[0] for r in runs):>9.0f} {statistics.median(r[1] for r in runs):>8.2f} "
-              f"{ratio:>16.2f}")
+        print(
+            f"{name:<32} {statistics.median(r[0] for r in runs):>9.0f} {statistics.median(r[1] for r in runs):>8.2f} "
+            f"{ratio:>16.2f}"
+        )
     ratio = statistics.median(e[0] / a[0] for e, a in zip(results["endpoint (host + key auth)"], alone))
     print(f"\n{'met    ' if ratio >= 0.8 else 'MISSED '} endpoint / runtime alone = {ratio:.2f}x (target >= 0.8x)")
 

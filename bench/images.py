@@ -79,9 +79,23 @@ def main() -> None:
     port, token = free_port(), secrets.token_hex(16)
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(work / "runtime"), "JUPYTER_CONFIG_DIR": str(work / "config")}
     server = subprocess.Popen(
-        [sys.executable, "-m", "jupyter_server", "--no-browser", f"--port={port}", "--ip=127.0.0.1", "--allow-root",
-         f"--IdentityProvider.token={token}", f"--ModelHubApp.root_dir={work / 'hub'}", "--log-level=WARN",
-         f"--Packager.base_image={BASE}"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "jupyter_server",
+            "--no-browser",
+            f"--port={port}",
+            "--ip=127.0.0.1",
+            "--allow-root",
+            f"--IdentityProvider.token={token}",
+            f"--ModelHubApp.root_dir={work / 'hub'}",
+            "--log-level=WARN",
+            f"--Packager.base_image={BASE}",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     containers, processes = [], []
     try:
         base = f"http://127.0.0.1:{port}/"
@@ -102,8 +116,9 @@ def main() -> None:
         starts = []
         for _ in range(3):
             started = time.perf_counter()
-            container = engine.containers.run(cold["tag"], detach=True, init=True,
-                                              ports={"8080/tcp": ("127.0.0.1", None)})
+            container = engine.containers.run(
+                cold["tag"], detach=True, init=True, ports={"8080/tcp": ("127.0.0.1", None)}
+            )
             containers.append(container)
             container.reload()
             host_port = container.attrs["NetworkSettings"]["Ports"]["8080/tcp"][0]["HostPort"]
@@ -124,23 +139,33 @@ def main() -> None:
         server.terminate()
         server.wait(30)
 
-    mb = 1024 ** 2
-    print(f"\ncold build {cold_s:.1f} s; model-only rebuild {model_only_s:.1f} s (target <= 5 s: "
-          f"{'OK' if model_only_s <= 5 else 'OVER'}); environment-only change {env_only_s:.1f} s")
-    print(f"rebuilt layers: model-only {[s['why'] for s in model_only['report']['steps'] if 'why' in s]}; "
-          f"environment-only {[s['why'] for s in env_only['report']['steps'] if 'why' in s]}")
-    print(f"image {cold['tag']}: {cold['size'] / mb:.0f} MB (target <= 300 MB: "
-          f"{'OK' if cold['size'] <= 300 * mb else 'OVER'}), layers:")
+    mb = 1024**2
+    print(
+        f"\ncold build {cold_s:.1f} s; model-only rebuild {model_only_s:.1f} s (target <= 5 s: "
+        f"{'OK' if model_only_s <= 5 else 'OVER'}); environment-only change {env_only_s:.1f} s"
+    )
+    print(
+        f"rebuilt layers: model-only {[s['why'] for s in model_only['report']['steps'] if 'why' in s]}; "
+        f"environment-only {[s['why'] for s in env_only['report']['steps'] if 'why' in s]}"
+    )
+    print(
+        f"image {cold['tag']}: {cold['size'] / mb:.0f} MB (target <= 300 MB: "
+        f"{'OK' if cold['size'] <= 300 * mb else 'OVER'}), layers:"
+    )
     for step in cold["report"]["steps"]:
         if step.get("size"):
             print(f"  {step['size'] / mb:8.1f} MB  {step['instruction'][:80]}")
     start = statistics.median(starts)
-    print(f"container start to ready: median {start:.2f} s [{', '.join(f'{s:.2f}' for s in starts)}] "
-          f"(target <= 2 s: {'OK' if start <= 2 else 'OVER'})")
+    print(
+        f"container start to ready: median {start:.2f} s [{', '.join(f'{s:.2f}' for s in starts)}] "
+        f"(target <= 2 s: {'OK' if start <= 2 else 'OVER'})"
+    )
     ratio = container_rps / process_rps
-    print(f"requests/s through an endpoint: container {container_rps:.0f} (p99 {container_p99:.2f} ms), "
-          f"process {process_rps:.0f} "
-          f"(p99 {process_p99:.2f} ms): {ratio:.2f}x (target >= 0.9x: {'OK' if ratio >= 0.9 else 'UNDER'})")
+    print(
+        f"requests/s through an endpoint: container {container_rps:.0f} (p99 {container_p99:.2f} ms), "
+        f"process {process_rps:.0f} "
+        f"(p99 {process_p99:.2f} ms): {ratio:.2f}x (target >= 0.9x: {'OK' if ratio >= 0.9 else 'UNDER'})"
+    )
 
 
 if __name__ == "__main__":

@@ -64,31 +64,47 @@ def suite(rows: int = 4000, seed: int = 0, only: list[str] | None = None) -> lis
     frame, churned, spend = _customers(total, seed)
 
     def mixed_columns(numbers: list[str]):
-        return ColumnTransformer([
-            ("numbers", StandardScaler(), numbers),
-            ("categories", OneHotEncoder(handle_unknown="ignore"), ["plan", "region", "payment"]),
-        ])
+        return ColumnTransformer(
+            [
+                ("numbers", StandardScaler(), numbers),
+                ("categories", OneHotEncoder(handle_unknown="ignore"), ["plan", "region", "payment"]),
+            ]
+        )
 
     recipes = {
         "linear_regression": lambda: (LinearRegression(), Xr, yr),
         "logistic_regression": lambda: (LogisticRegression(max_iter=1000), X, y),
         "churn_pipeline": lambda: (
-            Pipeline([("prepare", mixed_columns(["age", "tenure_months", "monthly_spend", "support_calls"])),
-                      ("classify", LogisticRegression(max_iter=1000))]),
-            frame, churned),
+            Pipeline(
+                [
+                    ("prepare", mixed_columns(["age", "tenure_months", "monthly_spend", "support_calls"])),
+                    ("classify", LogisticRegression(max_iter=1000)),
+                ]
+            ),
+            frame,
+            churned,
+        ),
         "spend_pipeline": lambda: (
             Pipeline([("prepare", mixed_columns(["age", "tenure_months", "support_calls"])), ("regress", Ridge())]),
-            frame.drop(columns=["monthly_spend"]), spend),
+            frame.drop(columns=["monthly_spend"]),
+            spend,
+        ),
         "random_forest": lambda: (RandomForestClassifier(n_estimators=100, max_depth=12, random_state=seed), X, y),
         "gradient_boosting": lambda: (GradientBoostingClassifier(n_estimators=100, random_state=seed), X, y),
         "hist_gradient_boosting": lambda: (HistGradientBoostingClassifier(max_iter=100, random_state=seed), X, y),
         "hist_gradient_boosting_regressor": lambda: (
-            HistGradientBoostingRegressor(max_iter=100, random_state=seed), Xr, yr),
+            HistGradientBoostingRegressor(max_iter=100, random_state=seed),
+            Xr,
+            yr,
+        ),
         # No probability=True: it is deprecated in scikit-learn 1.9; the scores are compared instead.
         "svm": lambda: (make_pipeline(StandardScaler(), SVC()), X, y),
         "k_nearest_neighbours": lambda: (KNeighborsClassifier(n_neighbors=5), X, y),
         "mlp": lambda: (
-            make_pipeline(StandardScaler(), MLPClassifier((64, 32), max_iter=300, random_state=seed)), X, y),
+            make_pipeline(StandardScaler(), MLPClassifier((64, 32), max_iter=300, random_state=seed)),
+            X,
+            y,
+        ),
     }
     models = []
     for name, recipe in recipes.items():
@@ -108,17 +124,24 @@ def _customers(total: int, seed: int):
     import pandas as pd
 
     rng = np.random.default_rng(seed)
-    frame = pd.DataFrame({
-        "age": rng.integers(18, 80, total),
-        "tenure_months": rng.integers(0, 120, total),
-        "monthly_spend": rng.gamma(3.0, 20.0, total).round(2),
-        "support_calls": rng.poisson(1.5, total),
-        "plan": rng.choice(["basic", "plus", "pro"], total, p=[0.5, 0.3, 0.2]),
-        "region": rng.choice(["emea", "americas", "apac"], total),
-        "payment": rng.choice(["card", "transfer", "invoice"], total),
-    })
-    logit = (0.4 * frame.support_calls - 0.03 * frame.tenure_months + 0.01 * frame.monthly_spend
-             + (frame.plan == "basic") * 0.8 + rng.normal(0, 1, total))
+    frame = pd.DataFrame(
+        {
+            "age": rng.integers(18, 80, total),
+            "tenure_months": rng.integers(0, 120, total),
+            "monthly_spend": rng.gamma(3.0, 20.0, total).round(2),
+            "support_calls": rng.poisson(1.5, total),
+            "plan": rng.choice(["basic", "plus", "pro"], total, p=[0.5, 0.3, 0.2]),
+            "region": rng.choice(["emea", "americas", "apac"], total),
+            "payment": rng.choice(["card", "transfer", "invoice"], total),
+        }
+    )
+    logit = (
+        0.4 * frame.support_calls
+        - 0.03 * frame.tenure_months
+        + 0.01 * frame.monthly_spend
+        + (frame.plan == "basic") * 0.8
+        + rng.normal(0, 1, total)
+    )
     return frame, (logit > 0.5).astype(int).to_numpy(), frame.monthly_spend.to_numpy()
 
 
@@ -153,8 +176,9 @@ def register_original(registry, name: str, entry: SuiteModel) -> dict:
         tar.addfile(info, io.BytesIO(data))
     (folder / "model.joblib").unlink()
     folder.rmdir()
-    return registry.register(name, upload_id, flavor="sklearn", signature=signature, input_example=example,
-                             created_by="bench")
+    return registry.register(
+        name, upload_id, flavor="sklearn", signature=signature, input_example=example, created_by="bench"
+    )
 
 
 def sample_rows(entry: SuiteModel) -> object:
@@ -162,8 +186,10 @@ def sample_rows(entry: SuiteModel) -> object:
     if hasattr(entry.sample, "columns"):
         import orjson
 
-        return {"columns": [str(c) for c in entry.sample.columns],
-                "data": orjson.loads(entry.sample.to_json(orient="values"))}
+        return {
+            "columns": [str(c) for c in entry.sample.columns],
+            "data": orjson.loads(entry.sample.to_json(orient="values")),
+        }
     return entry.sample.tolist()
 
 
@@ -175,20 +201,24 @@ def main() -> int:
     parser.add_argument("--only", nargs="*", help="suite models to run")
     args = parser.parse_args()
 
+    import onnxruntime
+    import skl2onnx
+    import sklearn
+
     from jupyter_modelhub.convert import ModelConverter, NotEquivalent, UnsupportedModel
     from jupyter_modelhub.registry import ModelRegistry
     from jupyter_modelhub.store.artifacts import ArtifactStore
     from jupyter_modelhub.store.database import Database
 
-    import onnxruntime
-    import skl2onnx
-    import sklearn
-
-    print(f"scikit-learn {sklearn.__version__}, skl2onnx {skl2onnx.__version__}, onnxruntime "
-          f"{onnxruntime.__version__}, {__import__('os').cpu_count()} CPUs; dtype {args.dtype}")
+    print(
+        f"scikit-learn {sklearn.__version__}, skl2onnx {skl2onnx.__version__}, onnxruntime "
+        f"{onnxruntime.__version__}, {__import__('os').cpu_count()} CPUs; dtype {args.dtype}"
+    )
     models = suite(args.rows, only=args.only)
-    header = (f"{'model':34} {'equivalent':>10} {'max diff':>9} {'sklearn 1 row':>13} {'onnx 1 row':>10} "
-              f"{'p99 x':>6} {'1-row x':>8} {'sklearn 10k':>11} {'onnx 10k':>9} {'10k x':>6} {'time':>5}")
+    header = (
+        f"{'model':34} {'equivalent':>10} {'max diff':>9} {'sklearn 1 row':>13} {'onnx 1 row':>10} "
+        f"{'p99 x':>6} {'1-row x':>8} {'sklearn 10k':>11} {'onnx 10k':>9} {'10k x':>6} {'time':>5}"
+    )
     print(header)
     print("-" * len(header))
     latency_speedups, failures = [], []
@@ -216,16 +246,20 @@ def main() -> int:
                 failures.append(entry.name)
             if sp["speedup"]["throughput"] < 1.0:
                 failures.append(f"{entry.name} (slower on the batch)")
-            print(f"{entry.name:34} {'yes' if eq['passed'] else 'NO':>10} {worst:9.1e} "
-                  f"{o['latency']['median_ms']:10.3f} ms {n['latency']['median_ms']:7.3f} ms "
-                  f"{sp['speedup']['latency_p99']:5.1f}x {sp['speedup']['latency']:7.1f}x "
-                  f"{o['batch']['median_s'] * 1000:8.1f} ms {n['batch']['median_s'] * 1000:6.1f} ms "
-                  f"{sp['speedup']['throughput']:5.1f}x {elapsed:4.1f}s")
+            print(
+                f"{entry.name:34} {'yes' if eq['passed'] else 'NO':>10} {worst:9.1e} "
+                f"{o['latency']['median_ms']:10.3f} ms {n['latency']['median_ms']:7.3f} ms "
+                f"{sp['speedup']['latency_p99']:5.1f}x {sp['speedup']['latency']:7.1f}x "
+                f"{o['batch']['median_s'] * 1000:8.1f} ms {n['batch']['median_s'] * 1000:6.1f} ms "
+                f"{sp['speedup']['throughput']:5.1f}x {elapsed:4.1f}s"
+            )
         database.dispose()
     median = float(np.median(latency_speedups)) if latency_speedups else 0.0
-    print(f"\nmedian single-row speed-up {median:.1f}x (target >= 10x); "
-          f"equivalent {len(models) - len([f for f in failures if '(' not in f])}/{len(models)}; "
-          f"slower on the batch: {', '.join(f for f in failures if '(' in f) or 'none'}")
+    print(
+        f"\nmedian single-row speed-up {median:.1f}x (target >= 10x); "
+        f"equivalent {len(models) - len([f for f in failures if '(' not in f])}/{len(models)}; "
+        f"slower on the batch: {', '.join(f for f in failures if '(' in f) or 'none'}"
+    )
     return 0 if not failures and median >= 10 else 1
 
 

@@ -43,9 +43,22 @@ def start_server(work: Path, config: dict) -> tuple[subprocess.Popen, str, str]:
     (work / "config" / "jupyter_server_config.json").write_text(json.dumps(config))
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(work / "runtime"), "JUPYTER_CONFIG_DIR": str(work / "config")}
     server = subprocess.Popen(
-        [sys.executable, "-m", "jupyter_server", "--no-browser", f"--port={port}", "--ip=127.0.0.1", "--allow-root",
-         f"--IdentityProvider.token={token}", f"--ModelHubApp.root_dir={work / 'hub'}", "--log-level=WARN"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "jupyter_server",
+            "--no-browser",
+            f"--port={port}",
+            "--ip=127.0.0.1",
+            "--allow-root",
+            f"--IdentityProvider.token={token}",
+            f"--ModelHubApp.root_dir={work / 'hub'}",
+            "--log-level=WARN",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -130,13 +143,17 @@ def main() -> None:
     args = parser.parse_args()
     get_ms, post_ms = starting_cost(args.rounds)
     ratio = post_ms / get_ms
-    print(f"\nstarting an operation ({args.rounds} rounds, medians): POST convert -> 202 {post_ms:.2f} ms, "
-          f"GET models {get_ms:.2f} ms: {ratio:.2f}x  target <= 2x: {'OK' if ratio <= 2 else 'OVER'}")
+    print(
+        f"\nstarting an operation ({args.rounds} rounds, medians): POST convert -> 202 {post_ms:.2f} ms, "
+        f"GET models {get_ms:.2f} ms: {ratio:.2f}x  target <= 2x: {'OK' if ratio <= 2 else 'OVER'}"
+    )
     delays = progress_delay(args.conversions)
     worst = max(delays)
-    print(f"progress reaching a polling client ({len(delays)} updates over {args.conversions} conversions): "
-          f"median {statistics.median(delays) * 1000:.0f} ms, worst {worst * 1000:.0f} ms  "
-          f"target <= 1 s: {'OK' if worst <= 1 else 'OVER'}")
+    print(
+        f"progress reaching a polling client ({len(delays)} updates over {args.conversions} conversions): "
+        f"median {statistics.median(delays) * 1000:.0f} ms, worst {worst * 1000:.0f} ms  "
+        f"target <= 1 s: {'OK' if worst <= 1 else 'OVER'}"
+    )
 
 
 if __name__ == "__main__":

@@ -41,8 +41,9 @@ class Score(asyncio.Protocol):
         data = np.asarray(orjson.loads(body)["data"], dtype=np.float32)
         outputs = session.run(None, {input_name: data})
         answer = orjson.dumps(dict(zip(output_names, outputs)), option=orjson.OPT_SERIALIZE_NUMPY)
-        self.transport.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
-                             % (len(answer), answer))
+        self.transport.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(answer), answer)
+        )
         if not self.parser.should_keep_alive():
             self.transport.close()
 

@@ -42,7 +42,9 @@ def fill(db_url: str, root: Path, versions: int) -> None:
     folder = store.artifacts / "seed" / "shared" / "files"
     folder.mkdir(parents=True)
     (folder / "model.onnx").write_bytes(b"x")
-    files = [{"path": "model.onnx", "size": 1, "sha256": "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881"}]
+    files = [
+        {"path": "model.onnx", "size": 1, "sha256": "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881"}
+    ]
     per_model = 100
     rng = random.Random(0)
     with database.read() as session:
@@ -51,12 +53,23 @@ def fill(db_url: str, root: Path, versions: int) -> None:
             session.add(model)
             session.flush()
             for v in range(1, per_model + 1):
-                session.add(ModelVersion(
-                    model_id=model.id, version=v, flavor=rng.choice(["sklearn", "onnx"]), content_hash=f"{m}-{v}",
-                    artifact_dir="seed/shared", size=1, files=files, properties={"auc": rng.random()},
-                    tags=[Tag(key="team", value=rng.choice(TEAMS)), Tag(key="stage", value=rng.choice(STAGES)),
-                          Tag(key="run", value=str(v))],
-                ))
+                session.add(
+                    ModelVersion(
+                        model_id=model.id,
+                        version=v,
+                        flavor=rng.choice(["sklearn", "onnx"]),
+                        content_hash=f"{m}-{v}",
+                        artifact_dir="seed/shared",
+                        size=1,
+                        files=files,
+                        properties={"auc": rng.random()},
+                        tags=[
+                            Tag(key="team", value=rng.choice(TEAMS)),
+                            Tag(key="stage", value=rng.choice(STAGES)),
+                            Tag(key="run", value=str(v)),
+                        ],
+                    )
+                )
         session.commit()
     database.dispose()
 
@@ -91,10 +104,23 @@ def main() -> None:
     port, token = free_port(), secrets.token_hex(16)
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(work / "runtime"), "JUPYTER_CONFIG_DIR": str(work / "config")}
     server = subprocess.Popen(
-        [sys.executable, "-m", "jupyter_server", "--no-browser", f"--port={port}", "--ip=127.0.0.1", "--allow-root",
-         f"--IdentityProvider.token={token}", f"--ModelHubApp.root_dir={work / 'hub'}",
-         f"--ModelHubApp.db_url={db_url}", "--log-level=WARN"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "jupyter_server",
+            "--no-browser",
+            f"--port={port}",
+            "--ip=127.0.0.1",
+            "--allow-root",
+            f"--IdentityProvider.token={token}",
+            f"--ModelHubApp.root_dir={work / 'hub'}",
+            f"--ModelHubApp.db_url={db_url}",
+            "--log-level=WARN",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     http = requests.Session()
     http.headers["Authorization"] = f"token {token}"
     base = f"http://127.0.0.1:{port}/"
@@ -116,14 +142,27 @@ def main() -> None:
         def register():
             model_file.write_bytes(os.urandom(1024 * 1024))
             from jupyter_modelhub.client import ModelHubClient
+
             ModelHubClient(base, token).register("bench-register", str(model_file))
 
         results = {
             "bare GET /api/status": timed(lambda: http.get(base + "api/status").raise_for_status(), 300),
-            "get version": timed(lambda: http.get(api + f"models/model-{random.randrange(100):04d}/versions/{random.randrange(1, 101)}").raise_for_status(), 300),
-            "tag search (team=.. stage=prod)": timed(lambda: http.get(api + "models", params={"filter": f"team={random.choice(TEAMS)} stage=prod"}).raise_for_status(), 300),
+            "get version": timed(
+                lambda: http.get(
+                    api + f"models/model-{random.randrange(100):04d}/versions/{random.randrange(1, 101)}"
+                ).raise_for_status(),
+                300,
+            ),
+            "tag search (team=.. stage=prod)": timed(
+                lambda: http.get(
+                    api + "models", params={"filter": f"team={random.choice(TEAMS)} stage=prod"}
+                ).raise_for_status(),
+                300,
+            ),
             "list models (page of 50)": timed(lambda: http.get(api + "models").raise_for_status(), 300),
-            "search versions (page of 50)": timed(lambda: http.get(api + "versions", params={"filter": "stage=prod"}).raise_for_status(), 100),
+            "search versions (page of 50)": timed(
+                lambda: http.get(api + "versions", params={"filter": "stage=prod"}).raise_for_status(), 100
+            ),
             "register 1 MB (upload + register)": timed(register, 30),
         }
     finally:

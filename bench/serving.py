@@ -58,14 +58,23 @@ sys.path[:] = [p for p in sys.path if Path(p or os.curdir).resolve() != HERE]
 
 import numpy as np  # noqa: E402
 import requests  # noqa: E402
+
 FEATURES = 20
-TARGETS = {"raw": 0.7, "mlflow": 20.0, "p50_vs_raw": 1.3, "ready_s": 3.0, "rss_mb": 100.0,
-           "batching_heavy_64": 2.0, "batching_floor": 0.9}
+TARGETS = {
+    "raw": 0.7,
+    "mlflow": 20.0,
+    "p50_vs_raw": 1.3,
+    "ready_s": 3.0,
+    "rss_mb": 100.0,
+    "batching_heavy_64": 2.0,
+    "batching_floor": 0.9,
+}
 BATCHING = ["--max-batch-size", "32", "--max-batch-wait-ms", "2"]
 BATCHING_CONNECTIONS = (1, 8, 64)
 
 
 # -- models ------------------------------------------------------------------------------------
+
 
 def build_models(folder: Path) -> dict[str, dict]:
     import joblib
@@ -79,26 +88,37 @@ def build_models(folder: Path) -> dict[str, dict]:
     rng = np.random.default_rng(0)
     X = rng.normal(size=(2000, FEATURES))
     y = (X[:, 0] + 0.5 * X[:, 1] - X[:, 2] + rng.normal(scale=0.5, size=len(X)) > 0).astype(int)
-    estimators = {"logreg": make_pipeline(StandardScaler(), LogisticRegression()),
-                  "forest": RandomForestClassifier(n_estimators=100, random_state=0, n_jobs=1),
-                  "forest500": RandomForestClassifier(n_estimators=500, random_state=0, n_jobs=1)}
+    estimators = {
+        "logreg": make_pipeline(StandardScaler(), LogisticRegression()),
+        "forest": RandomForestClassifier(n_estimators=100, random_state=0, n_jobs=1),
+        "forest500": RandomForestClassifier(n_estimators=500, random_state=0, n_jobs=1),
+    }
     models = {}
     for name, estimator in estimators.items():
         estimator.fit(X, y)
         onnx_dir, sklearn_dir = folder / f"{name}-onnx", folder / f"{name}-sklearn"
         onnx_dir.mkdir()
         sklearn_dir.mkdir()
-        onnx = to_onnx(estimator, initial_types=[("input", FloatTensorType([None, FEATURES]))],
-                       options={id(estimator): {"zipmap": False}}, target_opset=17)
+        onnx = to_onnx(
+            estimator,
+            initial_types=[("input", FloatTensorType([None, FEATURES]))],
+            options={id(estimator): {"zipmap": False}},
+            target_opset=17,
+        )
         (onnx_dir / "model.onnx").write_bytes(onnx.SerializeToString())
         joblib.dump(estimator, sklearn_dir / "model.joblib")
         row = X[len(X) // 2].round(4).tolist()
-        models[name] = {"onnx": onnx_dir, "sklearn": sklearn_dir, "row": row,
-                        "label": int(estimator.predict(np.asarray([row], dtype=np.float32))[0])}
+        models[name] = {
+            "onnx": onnx_dir,
+            "sklearn": sklearn_dir,
+            "row": row,
+            "label": int(estimator.predict(np.asarray([row], dtype=np.float32))[0]),
+        }
     return models
 
 
 # -- servers -----------------------------------------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -115,15 +135,26 @@ def pinned(command: list[str], cpu: int) -> list[str]:
 class Server:
     """A server process whose stdout goes to a file; ready when a line matches, or /ping answers."""
 
-    def __init__(self, label: str, command: list[str], port: int, path: str, body: dict, log: Path,
-                 ready_line: str | None, deadline: float = 120, env: dict | None = None):
+    def __init__(
+        self,
+        label: str,
+        command: list[str],
+        port: int,
+        path: str,
+        body: dict,
+        log: Path,
+        ready_line: str | None,
+        deadline: float = 120,
+        env: dict | None = None,
+    ):
         self.label, self.port, self.path, self.body = label, port, path, body
         self.url = f"http://127.0.0.1:{port}{path}"
         self.log = log
         started = time.monotonic()
         with open(log, "wb") as out:
-            self.process = subprocess.Popen(pinned(command, 0), stdout=out, stderr=subprocess.STDOUT,
-                                            start_new_session=True, env=env)
+            self.process = subprocess.Popen(
+                pinned(command, 0), stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=env
+            )
         while True:
             if ready_line is not None and ready_line in log.read_text(errors="replace"):
                 break
@@ -154,23 +185,41 @@ def _answers(url: str) -> bool:
 
 def ours(model: dict, log: Path, *extra: str, label: str = "jupyter_modelhub.serving") -> Server:
     port = free_port()
-    command = [sys.executable, "-m", "jupyter_modelhub.serving", "--model-dir", str(model["onnx"]),
-               "--port", str(port), "--workers", "1", *extra]
+    command = [
+        sys.executable,
+        "-m",
+        "jupyter_modelhub.serving",
+        "--model-dir",
+        str(model["onnx"]),
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        *extra,
+    ]
     return Server(label, command, port, "/score", {"data": [model["row"]]}, log, f"MODELHUB_READY port={port}")
 
 
 def raw(model: dict, log: Path) -> Server:
     port = free_port()
     command = [sys.executable, str(HERE / "raw_uvloop_server.py"), str(model["onnx"] / "model.onnx"), str(port)]
-    return Server("raw uvloop + httptools + onnxruntime", command, port, "/score", {"data": [model["row"]]}, log,
-                  f"READY port={port}")
+    return Server(
+        "raw uvloop + httptools + onnxruntime",
+        command,
+        port,
+        "/score",
+        {"data": [model["row"]]},
+        log,
+        f"READY port={port}",
+    )
 
 
 def bare(model: dict, log: Path) -> Server:
     port = free_port()
     command = [sys.executable, str(HERE / "bare_onnx_server.py"), str(model["onnx"] / "model.onnx"), str(port)]
-    return Server("bare tornado + onnxruntime", command, port, "/score", {"data": [model["row"]]}, log,
-                  f"READY port={port}")
+    return Server(
+        "bare tornado + onnxruntime", command, port, "/score", {"data": [model["row"]]}, log, f"READY port={port}"
+    )
 
 
 class Target:
@@ -183,24 +232,51 @@ class Target:
 
 
 def mlflow_bodies(row: list[float]) -> dict[str, dict]:
-    return {"inputs": {"inputs": [row]},
-            "dataframe_split": {"dataframe_split": {"columns": [f"f{i}" for i in range(len(row))], "data": [row]}}}
+    return {
+        "inputs": {"inputs": [row]},
+        "dataframe_split": {"dataframe_split": {"columns": [f"f{i}" for i in range(len(row))], "data": [row]}},
+    }
 
 
 def mlflow_server(model: dict, mlflow_python: str, folder: Path, log: Path) -> Server:
     saved = folder / (model["sklearn"].name + "-mlflow")
     if not saved.exists():
         # cloudpickle: MLflow 3's default (skops) refuses to load tree models it did not vet.
-        subprocess.run([mlflow_python, "-c", "import sys, joblib, mlflow.sklearn; mlflow.sklearn.save_model("
-                        "joblib.load(sys.argv[1]), sys.argv[2], serialization_format='cloudpickle')",
-                        str(model["sklearn"] / "model.joblib"), str(saved)], check=True, capture_output=True)
+        subprocess.run(
+            [
+                mlflow_python,
+                "-c",
+                "import sys, joblib, mlflow.sklearn; mlflow.sklearn.save_model("
+                "joblib.load(sys.argv[1]), sys.argv[2], serialization_format='cloudpickle')",
+                str(model["sklearn"] / "model.joblib"),
+                str(saved),
+            ],
+            check=True,
+            capture_output=True,
+        )
     port = free_port()
-    command = [mlflow_python, "-m", "mlflow", "models", "serve", "-m", str(saved), "-h", "127.0.0.1",
-               "-p", str(port), "-w", "1", "--env-manager", "local"]
+    command = [
+        mlflow_python,
+        "-m",
+        "mlflow",
+        "models",
+        "serve",
+        "-m",
+        str(saved),
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "-w",
+        "1",
+        "--env-manager",
+        "local",
+    ]
     # mlflow starts `uvicorn` by name: its interpreter's scripts must come first on PATH.
     env = {**os.environ, "PATH": str(Path(mlflow_python).parent) + os.pathsep + os.environ.get("PATH", "")}
-    return Server("mlflow models serve (sklearn)", command, port, "/invocations", {"inputs": [model["row"]]},
-                  log, None, env=env)
+    return Server(
+        "mlflow models serve (sklearn)", command, port, "/invocations", {"inputs": [model["row"]]}, log, None, env=env
+    )
 
 
 def find_mlflow(option: str | None) -> str | None:
@@ -215,20 +291,40 @@ def find_mlflow(option: str | None) -> str | None:
 
 # -- load --------------------------------------------------------------------------------------
 
+
 def load(target: Target, seconds: float, script_dir: Path, connections: int = 8) -> dict:
     script = script_dir / f"{abs(hash((target.url, json.dumps(target.body))))}.lua"
     if not script.exists():
         body = json.dumps(target.body)
-        script.write_text(f'wrk.method = "POST"\nwrk.body = [==[{body}]==]\n'
-                          'wrk.headers["Content-Type"] = "application/json"\n')
-    command = pinned(["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "5s", "--latency",
-                      "-s", str(script), target.url], 1)
+        script.write_text(
+            f'wrk.method = "POST"\nwrk.body = [==[{body}]==]\nwrk.headers["Content-Type"] = "application/json"\n'
+        )
+    command = pinned(
+        [
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{seconds:g}s",
+            "--timeout",
+            "5s",
+            "--latency",
+            "-s",
+            str(script),
+            target.url,
+        ],
+        1,
+    )
     out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
-    return {"rps": rps, "p50_ms": _latency(out, "50%"), "p99_ms": _latency(out, "99%"),
-            "non_2xx": int(non_2xx.group(1)) if non_2xx else 0, "socket_errors": errors.group(1) if errors else ""}
+    return {
+        "rps": rps,
+        "p50_ms": _latency(out, "50%"),
+        "p99_ms": _latency(out, "99%"),
+        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
+        "socket_errors": errors.group(1) if errors else "",
+    }
 
 
 def _latency(out: str, percentile: str) -> float:
@@ -256,12 +352,13 @@ def take_turns(targets: dict[str, Target], rounds: int, seconds: float, folder: 
     runs: dict[str, list] = {key: [] for key in targets}
     order = list(targets)
     for round_ in range(rounds):
-        for key in order[round_ % len(order):] + order[:round_ % len(order)]:
+        for key in order[round_ % len(order) :] + order[: round_ % len(order)]:
             runs[key].append(load(targets[key], seconds, folder, connections))
     return runs
 
 
 # -- the run -----------------------------------------------------------------------------------
+
 
 def compare(models: dict, folder: Path, mlflow_python: str | None, options) -> dict:
     """Ours against the raw reference, bare Tornado and mlflow, at 8 connections and at 1."""
@@ -277,19 +374,30 @@ def compare(models: dict, folder: Path, mlflow_python: str | None, options) -> d
             if mlflow_python:
                 servers["mlflow"] = mlflow_server(model, mlflow_python, folder, folder / f"mlflow-{name}.log")
                 for form, body in mlflow_bodies(model["row"]).items():
-                    targets[f"mlflow {form}"] = Target(f"mlflow models serve, {form}", servers["mlflow"],
-                                                       "/invocations", body)
-                    targets[f"ours {form}"] = Target(f"ours /invocations, {form}", servers["ours"], "/invocations", body)
+                    targets[f"mlflow {form}"] = Target(
+                        f"mlflow models serve, {form}", servers["mlflow"], "/invocations", body
+                    )
+                    targets[f"ours {form}"] = Target(
+                        f"ours /invocations, {form}", servers["ours"], "/invocations", body
+                    )
             for target in targets.values():
                 check_answer(target, model["label"])
                 load(target, 1, folder)  # warm up: first connections, caches, lazy imports
             runs = take_turns(targets, options.rounds, options.duration, folder, 8)
             # Latency at 1 connection takes turns too: one run each swung the p50 ratio by 0.1 on a busy machine.
-            single = take_turns({key: targets[key] for key in ("ours", "raw", "mlflow inputs") if key in targets},
-                                options.rounds, options.duration, folder, 1)
-            results[name] = {"runs": {key: {"label": targets[key].label, "runs": r} for key, r in runs.items()},
-                             "one_connection": single, "ready_s": servers["ours"].ready_seconds,
-                             "ours_rss_mb": rss_mb(servers["ours"].process.pid)}
+            single = take_turns(
+                {key: targets[key] for key in ("ours", "raw", "mlflow inputs") if key in targets},
+                options.rounds,
+                options.duration,
+                folder,
+                1,
+            )
+            results[name] = {
+                "runs": {key: {"label": targets[key].label, "runs": r} for key, r in runs.items()},
+                "one_connection": single,
+                "ready_s": servers["ours"].ready_seconds,
+                "ours_rss_mb": rss_mb(servers["ours"].process.pid),
+            }
         finally:
             for server in servers.values():
                 server.stop()
@@ -309,8 +417,9 @@ def batching(models: dict, folder: Path, options) -> dict:
             for target in targets.values():
                 check_answer(target, model["label"])
                 load(target, 1, folder, 64)
-            results[name] = {str(c): take_turns(targets, options.rounds, options.duration, folder, c)
-                             for c in BATCHING_CONNECTIONS}
+            results[name] = {
+                str(c): take_turns(targets, options.rounds, options.duration, folder, c) for c in BATCHING_CONNECTIONS
+            }
         finally:
             for server in servers.values():
                 server.stop()
@@ -355,58 +464,104 @@ def _median_ratio(ours_runs: list, peer_runs: list) -> float:
 
 
 def report(results: dict, mlflow_python: str | None, options) -> None:
-    print(f"\nsingle-row JSON requests, wrk 1 thread x 8 keep-alive connections, {options.rounds} rounds "
-          f"of {options.duration:g} s per server; servers 1 worker on one core, wrk on the other\n")
+    print(
+        f"\nsingle-row JSON requests, wrk 1 thread x 8 keep-alive connections, {options.rounds} rounds "
+        f"of {options.duration:g} s per server; servers 1 worker on one core, wrk on the other\n"
+    )
     print(f"{'model':8} {'server':40} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
     verdicts = []
     for name, data in results["models"].items():
         runs = data["runs"]
         for key, target in runs.items():
             r = target["runs"]
-            print(f"{name:8} {target['label']:40} {statistics.median(x['rps'] for x in r):9.0f} "
-                  f"{statistics.median(x['p50_ms'] for x in r):8.2f} {statistics.median(x['p99_ms'] for x in r):8.2f} "
-                  f"{sum(x['non_2xx'] for x in r):8d}")
+            print(
+                f"{name:8} {target['label']:40} {statistics.median(x['rps'] for x in r):9.0f} "
+                f"{statistics.median(x['p50_ms'] for x in r):8.2f} {statistics.median(x['p99_ms'] for x in r):8.2f} "
+                f"{sum(x['non_2xx'] for x in r):8d}"
+            )
         ours_runs = runs["ours"]["runs"]
         ratio = _median_ratio(ours_runs, runs["raw"]["runs"])
-        verdicts.append(_verdict(ratio >= TARGETS["raw"], f"{name}: ours / raw uvloop+httptools requests per second "
-                                                          f"= {ratio:.2f}x (target >= {TARGETS['raw']:g}x)"))
+        verdicts.append(
+            _verdict(
+                ratio >= TARGETS["raw"],
+                f"{name}: ours / raw uvloop+httptools requests per second "
+                f"= {ratio:.2f}x (target >= {TARGETS['raw']:g}x)",
+            )
+        )
         verdicts.append(f"NOTE    {name}: ours / bare Tornado = {_median_ratio(ours_runs, runs['bare']['runs']):.2f}x")
         for form in ("inputs", "dataframe_split"):
             if f"mlflow {form}" in runs:
                 ratio = _median_ratio(runs[f"ours {form}"]["runs"], runs[f"mlflow {form}"]["runs"])
-                verdicts.append(_verdict(ratio >= TARGETS["mlflow"], f"{name}: ours / mlflow models serve, {form} = "
-                                                                      f"{ratio:.1f}x (target >= {TARGETS['mlflow']:g}x)"))
+                verdicts.append(
+                    _verdict(
+                        ratio >= TARGETS["mlflow"],
+                        f"{name}: ours / mlflow models serve, {form} = {ratio:.1f}x (target >= {TARGETS['mlflow']:g}x)",
+                    )
+                )
         single = data["one_connection"]  # runs by server, rounds taken in turns
-        print(f"{name:8} {'at 1 connection (medians):':40} " + ", ".join(
-            f"{key} p50 {statistics.median(x['p50_ms'] for x in r):.3f} ms p99 "
-            f"{statistics.median(x['p99_ms'] for x in r):.3f} ms ({statistics.median(x['rps'] for x in r):.0f} req/s)"
-            for key, r in single.items()))
+        print(
+            f"{name:8} {'at 1 connection (medians):':40} "
+            + ", ".join(
+                f"{key} p50 {statistics.median(x['p50_ms'] for x in r):.3f} ms p99 "
+                f"{statistics.median(x['p99_ms'] for x in r):.3f} ms ({statistics.median(x['rps'] for x in r):.0f} req/s)"
+                for key, r in single.items()
+            )
+        )
         p50 = statistics.median(o["p50_ms"] / r["p50_ms"] for o, r in zip(single["ours"], single["raw"]))
-        verdicts.append(_verdict(p50 <= TARGETS["p50_vs_raw"], f"{name}: ours p50 at 1 connection = {p50:.2f}x the "
-                                                               f"raw reference's (target <= {TARGETS['p50_vs_raw']:g}x)"))
+        verdicts.append(
+            _verdict(
+                p50 <= TARGETS["p50_vs_raw"],
+                f"{name}: ours p50 at 1 connection = {p50:.2f}x the "
+                f"raw reference's (target <= {TARGETS['p50_vs_raw']:g}x)",
+            )
+        )
         if name == "logreg":
-            verdicts.append(_verdict(data["ours_rss_mb"] <= TARGETS["rss_mb"], f"{name}: ours resident memory per "
-                                     f"worker = {data['ours_rss_mb']:.0f} MB (target <= {TARGETS['rss_mb']:g} MB)"))
+            verdicts.append(
+                _verdict(
+                    data["ours_rss_mb"] <= TARGETS["rss_mb"],
+                    f"{name}: ours resident memory per "
+                    f"worker = {data['ours_rss_mb']:.0f} MB (target <= {TARGETS['rss_mb']:g} MB)",
+                )
+            )
     if "batching" in results:
         print(f"\nadaptive batching ({' '.join(BATCHING)}) against batching off: rows per second (1 row a request)\n")
         print(f"{'model':10} {'conns':>5} {'off':>9} {'on':>9} {'on/off':>7}")
         for name, by_connections in results["batching"].items():
             for connections, runs in by_connections.items():
                 ratio = _median_ratio(runs["on"], runs["off"])
-                print(f"{name:10} {connections:>5} {statistics.median(r['rps'] for r in runs['off']):9.0f} "
-                      f"{statistics.median(r['rps'] for r in runs['on']):9.0f} {ratio:7.2f}")
+                print(
+                    f"{name:10} {connections:>5} {statistics.median(r['rps'] for r in runs['off']):9.0f} "
+                    f"{statistics.median(r['rps'] for r in runs['on']):9.0f} {ratio:7.2f}"
+                )
                 if name == "forest500" and connections == "64":
-                    verdicts.append(_verdict(ratio >= TARGETS["batching_heavy_64"], f"batching on {name} at 64 "
-                                             f"connections = {ratio:.2f}x off (target >= {TARGETS['batching_heavy_64']:g}x)"))
-                verdicts.append(_verdict(ratio >= TARGETS["batching_floor"], f"batching on {name} at {connections} "
-                                         f"connections = {ratio:.2f}x off (target >= {TARGETS['batching_floor']:g}x)"))
+                    verdicts.append(
+                        _verdict(
+                            ratio >= TARGETS["batching_heavy_64"],
+                            f"batching on {name} at 64 "
+                            f"connections = {ratio:.2f}x off (target >= {TARGETS['batching_heavy_64']:g}x)",
+                        )
+                    )
+                verdicts.append(
+                    _verdict(
+                        ratio >= TARGETS["batching_floor"],
+                        f"batching on {name} at {connections} "
+                        f"connections = {ratio:.2f}x off (target >= {TARGETS['batching_floor']:g}x)",
+                    )
+                )
     ready = results["ours_ready_s"]
-    verdicts.append(_verdict(max(ready) < TARGETS["ready_s"], f"ours process start to ready = "
-                             f"{statistics.median(ready):.2f} s median, {max(ready):.2f} s worst of {len(ready)} "
-                             f"(target < {TARGETS['ready_s']:g} s)"))
+    verdicts.append(
+        _verdict(
+            max(ready) < TARGETS["ready_s"],
+            f"ours process start to ready = "
+            f"{statistics.median(ready):.2f} s median, {max(ready):.2f} s worst of {len(ready)} "
+            f"(target < {TARGETS['ready_s']:g} s)",
+        )
+    )
     if mlflow_python is None:
-        verdicts.append("NOTE    mlflow is not installed: the comparison with `mlflow models serve` was skipped "
-                        "(pip install mlflow, or pass --mlflow-python)")
+        verdicts.append(
+            "NOTE    mlflow is not installed: the comparison with `mlflow models serve` was skipped "
+            "(pip install mlflow, or pass --mlflow-python)"
+        )
     results["verdicts"] = verdicts
     print("\n" + "\n".join(verdicts))
 

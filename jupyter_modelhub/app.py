@@ -61,25 +61,29 @@ class ModelHubApp(ExtensionApp, ServiceClasses):
         "Point it at PostgreSQL (postgresql+psycopg://...) to share a registry.",
     )
     max_upload_size = Integer(
-        20 * 1024**3, config=True,
+        20 * 1024**3,
+        config=True,
         help="Largest upload accepted, in bytes, both as sent and once unpacked (uploads stream to disk).",
     )
     max_files_per_version = Integer(10_000, config=True, help="Most files and folders one version may hold.")
     upload_ttl = Float(
-        3600, config=True,
+        3600,
+        config=True,
         help="Seconds an upload waits to be registered before it is deleted (checked at start and periodically).",
     )
     upload_timeout = Float(
-        120, config=True, help="Seconds an upload may go without receiving data before it is abandoned.",
+        120,
+        config=True,
+        help="Seconds an upload may go without receiving data before it is abandoned.",
     )
     worker_threads = Integer(8, config=True, help="Threads that run registry work off the event loop.")
     info_file = Unicode(
-        "", config=True, help="Write this server's URL, token and pid here once it listens "
-        "(used by `jupyter modelhub serve` so clients outside Jupyter can find it)."
+        "",
+        config=True,
+        help="Write this server's URL, token and pid here once it listens "
+        "(used by `jupyter modelhub serve` so clients outside Jupyter can find it).",
     )
-    export_env = Bool(
-        True, config=True, help="Put MODELHUB_URL and MODELHUB_TOKEN in the environment of kernels."
-    )
+    export_env = Bool(True, config=True, help="Put MODELHUB_URL and MODELHUB_TOKEN in the environment of kernels.")
 
     @default("root_dir")
     def _default_root_dir(self) -> str:
@@ -110,13 +114,20 @@ class ModelHubApp(ExtensionApp, ServiceClasses):
         root = Path(self.root_dir)
         if not root.exists():
             root.mkdir(mode=0o700, parents=True)  # endpoint keys and models live here
-        self.artifacts = ArtifactStore(self.root_dir, max_size=self.max_upload_size,
-                                       max_files=self.max_files_per_version)
+        self.artifacts = ArtifactStore(
+            self.root_dir, max_size=self.max_upload_size, max_files=self.max_files_per_version
+        )
         self._remove_expired_uploads()
         self.database = Database(self.db_url)
         roots = [self.serverapp.root_dir] if self.serverapp else []
-        self.services = build_services(self.database, self.root_dir, classes=self.service_classes(), parent=self,
-                                       roots=roots, artifacts=self.artifacts).build_all()
+        self.services = build_services(
+            self.database,
+            self.root_dir,
+            classes=self.service_classes(),
+            parent=self,
+            roots=roots,
+            artifacts=self.artifacts,
+        ).build_all()
         self.registry, self.deployments = self.services.registry, self.services.deployments
         self.converter, self.packager = self.services.converter, self.services.packager
         self.operations, self.batch = self.services.operations, self.services.batch
@@ -142,17 +153,22 @@ class ModelHubApp(ExtensionApp, ServiceClasses):
     def _failure_message(self, exc: Exception) -> str:
         unavailable = unavailable_error(exc)
         if unavailable is not None:
-            return (f"The Model Hub extension could not start: {unavailable.message} It tries again every "
-                    f"{START_RETRY_SECONDS} s.")
+            return (
+                f"The Model Hub extension could not start: {unavailable.message} It tries again every "
+                f"{START_RETRY_SECONDS} s."
+            )
         cause = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        return (f"The Model Hub extension could not start: {cause} ({type(exc).__name__}). "
-                "Fix the cause and restart the Jupyter server; its log has the details.")
+        return (
+            f"The Model Hub extension could not start: {cause} ({type(exc).__name__}). "
+            "Fix the cause and restart the Jupyter server; its log has the details."
+        )
 
     def _remove_expired_uploads(self) -> None:
         removed = self.artifacts.remove_expired(self.upload_ttl)
         if removed:
-            self.log.info("Model Hub: removed %d uploads and staging folders older than %g s", len(removed),
-                          self.upload_ttl)
+            self.log.info(
+                "Model Hub: removed %d uploads and staging folders older than %g s", len(removed), self.upload_ttl
+            )
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(handlers())
@@ -206,9 +222,13 @@ class ModelHubApp(ExtensionApp, ServiceClasses):
         await loop.run_in_executor(self.executor, self.packager.wheelhouse.remove_partials)
         self._in_background("removing what image builds left", self.packager.remove_leftovers)
         self._periodic = [
-            PeriodicCallback(lambda: self._in_background("checking endpoint hosts", self.deployments.check_hosts), 5000),
-            PeriodicCallback(lambda: self._in_background("expiring uploads", self._remove_expired_uploads),
-                             max(1.0, min(self.upload_ttl / 2, 600)) * 1000),
+            PeriodicCallback(
+                lambda: self._in_background("checking endpoint hosts", self.deployments.check_hosts), 5000
+            ),
+            PeriodicCallback(
+                lambda: self._in_background("expiring uploads", self._remove_expired_uploads),
+                max(1.0, min(self.upload_ttl / 2, 600)) * 1000,
+            ),
         ]
         for callback in self._periodic:
             callback.start()
@@ -222,13 +242,18 @@ class ModelHubApp(ExtensionApp, ServiceClasses):
     def _in_background(self, what: str, work) -> None:
         """Run periodic work on the pool; a failure (e.g. the database is away) is one line in the
         log, and the next round tries again."""
+
         def run() -> None:
             try:
                 work()
             except Exception as exc:
                 unavailable = unavailable_error(exc)
-                self.log.warning("Model Hub: %s failed: %s", what, unavailable.message if unavailable else exc,
-                                 exc_info=unavailable is None)
+                self.log.warning(
+                    "Model Hub: %s failed: %s",
+                    what,
+                    unavailable.message if unavailable else exc,
+                    exc_info=unavailable is None,
+                )
 
         self.executor.submit(run)
 
@@ -249,15 +274,21 @@ class ModelHubApp(ExtensionApp, ServiceClasses):
                 callback.stop()
         if self.failure:
             return
-        for what, step in (("stopping operations", self.operations.stop),
-                           ("stopping endpoints", self.deployments.shutdown)):
+        for what, step in (
+            ("stopping operations", self.operations.stop),
+            ("stopping endpoints", self.deployments.shutdown),
+        ):
             try:
-                await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(self.executor, step),
-                                       SHUTDOWN_STEP_TIMEOUT)
+                await asyncio.wait_for(
+                    asyncio.get_running_loop().run_in_executor(self.executor, step), SHUTDOWN_STEP_TIMEOUT
+                )
             except Exception as exc:
                 unavailable = unavailable_error(exc)
-                self.log.warning("Model Hub shutdown: %s failed (%s); going on", what,
-                                 unavailable.message if unavailable else repr(exc))
+                self.log.warning(
+                    "Model Hub shutdown: %s failed (%s); going on",
+                    what,
+                    unavailable.message if unavailable else repr(exc),
+                )
         if self.info_file:
             Path(self.info_file).unlink(missing_ok=True)
         self.executor.shutdown(wait=False, cancel_futures=True)

@@ -19,8 +19,10 @@ EXTRAS = {"postgres": "psycopg", "kubernetes": "kubernetes"}
 
 def missing_extra(extra: str, what: str) -> str:
     """The sentence for ``what`` needing the optional package of ``extra``."""
-    return (f"{what} needs the {EXTRAS[extra]} package, which is not installed here: "
-            f"pip install 'jupyter_modelhub[{extra}]' (then restart the server).")
+    return (
+        f"{what} needs the {EXTRAS[extra]} package, which is not installed here: "
+        f"pip install 'jupyter_modelhub[{extra}]' (then restart the server)."
+    )
 
 
 def require_extra(extra: str, what: str) -> ModuleType:

@@ -25,10 +25,30 @@ BUILTIN_FLAVORS = ("sklearn", "onnx", "mlflow")
 PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
 
 # MLflow's column types -> numpy dtype names, so every flavor's signature uses one vocabulary.
-_MLFLOW_TYPES = {"double": "float64", "float": "float32", "long": "int64", "integer": "int32",
-                 "boolean": "bool", "string": "object", "binary": "bytes", "datetime": "datetime64[ns]"}
-_ONNX_TYPES = {1: "float32", 2: "uint8", 3: "int8", 5: "int16", 6: "int32", 7: "int64", 8: "object",
-               9: "bool", 10: "float16", 11: "float64", 12: "uint32", 13: "uint64"}
+_MLFLOW_TYPES = {
+    "double": "float64",
+    "float": "float32",
+    "long": "int64",
+    "integer": "int32",
+    "boolean": "bool",
+    "string": "object",
+    "binary": "bytes",
+    "datetime": "datetime64[ns]",
+}
+_ONNX_TYPES = {
+    1: "float32",
+    2: "uint8",
+    3: "int8",
+    5: "int16",
+    6: "int32",
+    7: "int64",
+    8: "object",
+    9: "bool",
+    10: "float16",
+    11: "float64",
+    12: "uint32",
+    13: "uint64",
+}
 
 
 def check_flavor(flavor: str | None) -> str | None:
@@ -44,7 +64,7 @@ def detect(files_dir: Path, paths: list[str]) -> tuple[str, dict | None]:
     is looked for in that folder when the version is one folder, and at the top otherwise.
     """
     root = model_root(paths)
-    inside = [p[len(root):] for p in paths]
+    inside = [p[len(root) :] for p in paths]
     if "MLmodel" in inside:
         return "mlflow", _mlflow_signature(files_dir / root / "MLmodel")
     onnx_files = [p for p in paths if p.endswith(".onnx")]
@@ -96,10 +116,14 @@ def _mlflow_signature(path: Path) -> dict | None:
     try:
         mlmodel = yaml.safe_load(path.read_text()) or {}
         signature = mlmodel.get("signature") or {}
-        return {
-            "inputs": _mlflow_columns(signature.get("inputs")),
-            "outputs": _mlflow_columns(signature.get("outputs")),
-        } if signature else None
+        return (
+            {
+                "inputs": _mlflow_columns(signature.get("inputs")),
+                "outputs": _mlflow_columns(signature.get("outputs")),
+            }
+            if signature
+            else None
+        )
     except Exception as exc:
         raise InvalidInput(f"The MLmodel file is not valid YAML with an MLflow signature: {exc}") from None
 
@@ -109,10 +133,19 @@ def _mlflow_columns(spec: str | None) -> list[dict]:
     for i, col in enumerate(json.loads(spec) if spec else []):
         if col.get("type") == "tensor":
             info = col.get("tensor-spec", {})
-            columns.append({"name": col.get("name", f"input_{i}"), "dtype": info.get("dtype", "unknown"),
-                            "shape": info.get("shape", [-1])})
+            columns.append(
+                {
+                    "name": col.get("name", f"input_{i}"),
+                    "dtype": info.get("dtype", "unknown"),
+                    "shape": info.get("shape", [-1]),
+                }
+            )
         else:
-            columns.append({"name": col.get("name", f"col_{i}"),
-                            "dtype": _MLFLOW_TYPES.get(col.get("type"), col.get("type", "unknown")),
-                            "shape": [-1]})
+            columns.append(
+                {
+                    "name": col.get("name", f"col_{i}"),
+                    "dtype": _MLFLOW_TYPES.get(col.get("type"), col.get("type", "unknown")),
+                    "shape": [-1],
+                }
+            )
     return columns

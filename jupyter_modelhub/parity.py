@@ -18,8 +18,10 @@ from .errors import Conflict, InvalidInput, NotFound
 from .packaging import builder
 
 # Printed by the target's Python: its version and every installed distribution's.
-VERSIONS = ("import sys, json, importlib.metadata as m; print(json.dumps({'python': sys.version.split()[0], "
-            "'packages': {(d.metadata['Name'] or '').lower(): d.version for d in m.distributions()}}))")
+VERSIONS = (
+    "import sys, json, importlib.metadata as m; print(json.dumps({'python': sys.version.split()[0], "
+    "'packages': {(d.metadata['Name'] or '').lower(): d.version for d in m.distributions()}}))"
+)
 READY_TIMEOUT = 60.0
 
 
@@ -56,19 +58,34 @@ class ParityProbe:
             headers["Authorization"] = f"Bearer {self.deployments.keys(name)['primary']}"
         answer = _ask(endpoint["url"], body, headers)
         python = self.deployments.python_of(name, live["name"])
-        environment = json.loads(subprocess.run([python, "-c", VERSIONS], capture_output=True, text=True,
-                                                timeout=60, check=True).stdout)
+        environment = json.loads(
+            subprocess.run([python, "-c", VERSIONS], capture_output=True, text=True, timeout=60, check=True).stdout
+        )
         script = live.get("entry_script")
-        return {"target": name, "kind": "endpoint", "deployment": live["name"], "ref": version["ref"],
-                "flavor": version["flavor"], "signature": version["signature"], "request": json.loads(body),
-                **answer, **environment,
-                "entry_script": _read_script(script) if script else None}
+        return {
+            "target": name,
+            "kind": "endpoint",
+            "deployment": live["name"],
+            "ref": version["ref"],
+            "flavor": version["flavor"],
+            "signature": version["signature"],
+            "request": json.loads(body),
+            **answer,
+            **environment,
+            "entry_script": _read_script(script) if script else None,
+        }
 
     def _image(self, image: dict) -> dict:
         version, body = self._example(image["ref"])
         client = builder.engine()
-        container = client.containers.run(image["tag"], detach=True, init=True, remove=False,
-                                          ports={"8080/tcp": ("127.0.0.1", None)}, labels={"org.modelhub.parity": "1"})
+        container = client.containers.run(
+            image["tag"],
+            detach=True,
+            init=True,
+            remove=False,
+            ports={"8080/tcp": ("127.0.0.1", None)},
+            labels={"org.modelhub.parity": "1"},
+        )
         try:
             container.reload()
             port = container.attrs["NetworkSettings"]["Ports"]["8080/tcp"][0]["HostPort"]
@@ -81,13 +98,22 @@ class ParityProbe:
                 answer = _ask(f"http://127.0.0.1:{port}", body, {"Content-Type": "application/json"})
         finally:
             container.remove(force=True)
-        output = client.containers.run(image["tag"], ["python", "-c", VERSIONS],
-                                       remove=True, stdout=True, stderr=False).decode()
+        output = client.containers.run(
+            image["tag"], ["python", "-c", VERSIONS], remove=True, stdout=True, stderr=False
+        ).decode()
         environment = json.loads(output.strip().splitlines()[-1])
         source = client.containers.run(image["tag"], ["cat", script], remove=True).decode() if script else None
-        return {"target": image["tag"], "kind": "image", "ref": version["ref"], "flavor": version["flavor"],
-                "signature": version["signature"], "request": json.loads(body), **answer, **environment,
-                "entry_script": {"name": script.rsplit("/", 1)[-1], "source": source} if script else None}
+        return {
+            "target": image["tag"],
+            "kind": "image",
+            "ref": version["ref"],
+            "flavor": version["flavor"],
+            "signature": version["signature"],
+            "request": json.loads(body),
+            **answer,
+            **environment,
+            "entry_script": {"name": script.rsplit("/", 1)[-1], "source": source} if script else None,
+        }
 
 
 def _ask(url: str, body: bytes, headers: dict) -> dict:

@@ -39,8 +39,14 @@ CONTRIBUTIONS: tuple[Contribution, ...] = (CONVERT, PACKAGING, DEPLOY, BATCH, OP
 KINDS: dict[str, OperationKind] = {kind.name: kind for c in CONTRIBUTIONS for kind in c.kinds}
 
 # service -> the ModelHubApp trait that names its class (user-visible: c.ModelHubApp.<trait>)
-CLASS_TRAITS = {"registry": "registry_class", "deployments": "deployments_class", "converter": "converter_class",
-                "packager": "packager_class", "batch": "batch_class", "operations": "operation_runner_class"}
+CLASS_TRAITS = {
+    "registry": "registry_class",
+    "deployments": "deployments_class",
+    "converter": "converter_class",
+    "packager": "packager_class",
+    "batch": "batch_class",
+    "operations": "operation_runner_class",
+}
 CLASSES_SECTION = "ModelHubApp"  # the config section a worker finds its server's classes in
 
 
@@ -48,31 +54,56 @@ class ServiceClasses(Configurable):
     """The class of each service; ``ModelHubApp`` has these traits (``c.ModelHubApp.registry_class``)."""
 
     registry_class = Type(
-        "jupyter_modelhub.registry.ModelRegistry", klass="jupyter_modelhub.registry.ModelRegistry", config=True,
-        help="The registry service class.")
+        "jupyter_modelhub.registry.ModelRegistry",
+        klass="jupyter_modelhub.registry.ModelRegistry",
+        config=True,
+        help="The registry service class.",
+    )
     deployments_class = Type(
-        "jupyter_modelhub.deploy.manager.DeploymentManager", klass="jupyter_modelhub.deploy.manager.DeploymentManager",
-        config=True, help="The service of endpoints and deployments.")
+        "jupyter_modelhub.deploy.manager.DeploymentManager",
+        klass="jupyter_modelhub.deploy.manager.DeploymentManager",
+        config=True,
+        help="The service of endpoints and deployments.",
+    )
     converter_class = Type(
-        "jupyter_modelhub.convert.ModelConverter", klass="jupyter_modelhub.convert.ModelConverter", config=True,
-        help="The service that converts versions to ONNX (it runs in operation workers).")
+        "jupyter_modelhub.convert.ModelConverter",
+        klass="jupyter_modelhub.convert.ModelConverter",
+        config=True,
+        help="The service that converts versions to ONNX (it runs in operation workers).",
+    )
     packager_class = Type(
-        "jupyter_modelhub.packaging.packager.Packager", klass="jupyter_modelhub.packaging.packager.Packager",
-        config=True, help="The service of environments and serving images.")
+        "jupyter_modelhub.packaging.packager.Packager",
+        klass="jupyter_modelhub.packaging.packager.Packager",
+        config=True,
+        help="The service of environments and serving images.",
+    )
     batch_class = Type(
-        "jupyter_modelhub.batch.jobs.BatchService", klass="jupyter_modelhub.batch.jobs.BatchService", config=True,
-        help="The service of batch jobs and batch endpoints.")
+        "jupyter_modelhub.batch.jobs.BatchService",
+        klass="jupyter_modelhub.batch.jobs.BatchService",
+        config=True,
+        help="The service of batch jobs and batch endpoints.",
+    )
     operation_runner_class = Type(
-        "jupyter_modelhub.operations.OperationRunner", klass="jupyter_modelhub.operations.OperationRunner",
-        config=True, help="The service that runs long work (conversions, builds, batch jobs) as operations.")
+        "jupyter_modelhub.operations.OperationRunner",
+        klass="jupyter_modelhub.operations.OperationRunner",
+        config=True,
+        help="The service that runs long work (conversions, builds, batch jobs) as operations.",
+    )
 
     def service_classes(self) -> dict[str, type]:
         return {service: getattr(self, trait) for service, trait in CLASS_TRAITS.items()}
 
 
-def build_services(database: Database, root: Path | str, *, classes: Mapping[str, type | str] | None = None,
-                   parent: Configurable | None = None, config: Any = None, roots: list[str] | None = None,
-                   artifacts: ArtifactStore | None = None) -> Services:
+def build_services(
+    database: Database,
+    root: Path | str,
+    *,
+    classes: Mapping[str, type | str] | None = None,
+    parent: Configurable | None = None,
+    config: Any = None,
+    roots: list[str] | None = None,
+    artifacts: ArtifactStore | None = None,
+) -> Services:
     """Every service of one server or worker, built on first use.
 
     ``classes`` maps a service to its class (or its import path, as a worker receives it);
@@ -80,8 +111,14 @@ def build_services(database: Database, root: Path | str, *, classes: Mapping[str
     ``config`` (what a worker received). ``roots`` are the folders users' paths may be in (the
     server's root); a worker gets them through the services' config instead.
     """
-    return Services(database, Path(root), classes or {}, {"parent": parent} if parent is not None else
-                    {"config": config}, roots, artifacts)
+    return Services(
+        database,
+        Path(root),
+        classes or {},
+        {"parent": parent} if parent is not None else {"config": config},
+        roots,
+        artifacts,
+    )
 
 
 def classes_in(config: Mapping) -> dict[str, str]:
@@ -94,12 +131,20 @@ class Services:
     """The services of one process. ``warm`` and ``after_outcome`` are a worker's: what its
     standby warm-up prepared, and clean-up that can wait until the outcome is recorded."""
 
-    def __init__(self, database: Database, root: Path, classes: Mapping[str, type | str], configure: dict,
-                 roots: list[str] | None, artifacts: ArtifactStore | None):
+    def __init__(
+        self,
+        database: Database,
+        root: Path,
+        classes: Mapping[str, type | str],
+        configure: dict,
+        roots: list[str] | None,
+        artifacts: ArtifactStore | None,
+    ):
         self.db, self.root, self._configure, self._roots = database, root, configure, roots
         defaults = ServiceClasses.class_traits()
-        self._classes = {service: classes.get(service) or defaults[trait].default_value
-                         for service, trait in CLASS_TRAITS.items()}
+        self._classes = {
+            service: classes.get(service) or defaults[trait].default_value for service, trait in CLASS_TRAITS.items()
+        }
         self._artifacts = artifacts
         self.kinds = KINDS
         self.warm = None
@@ -139,16 +184,26 @@ class Services:
 
     @cached_property
     def deployments(self):
-        return self._class("deployments")(self.db, self.registry, self.root, environments=self.environments,
-                                          **self._roots_for("script_roots"), **self._configure)
+        return self._class("deployments")(
+            self.db,
+            self.registry,
+            self.root,
+            environments=self.environments,
+            **self._roots_for("script_roots"),
+            **self._configure,
+        )
 
     @cached_property
     def deploys(self):
         """What a deploy request does, for every target (``deploy.service``)."""
         from .deploy.service import DeployService
 
-        return DeployService(self.deployments, self.packager, self.registry,
-                             submit=lambda *args, **kwargs: self.operations.submit(*args, **kwargs))
+        return DeployService(
+            self.deployments,
+            self.packager,
+            self.registry,
+            submit=lambda *args, **kwargs: self.operations.submit(*args, **kwargs),
+        )
 
     @cached_property
     def converter(self):
@@ -159,14 +214,21 @@ class Services:
         from .packaging.environments import EnvironmentStore
         from .packaging.images import ImageStore
 
-        return self._class("packager")(self.registry, EnvironmentStore(self.db, self.root), ImageStore(self.db),
-                                       self.root, **self._roots_for("roots"), **self._configure)
+        return self._class("packager")(
+            self.registry,
+            EnvironmentStore(self.db, self.root),
+            ImageStore(self.db),
+            self.root,
+            **self._roots_for("roots"),
+            **self._configure,
+        )
 
     @cached_property
     def operations(self):
         cleanups = {kind.name: self._cleanup(kind) for kind in KINDS.values() if kind.cleanup is not None}
-        return self._class("operations")(self.db, self.root, worker_config=self.worker_config(), cleanups=cleanups,
-                                         **self._configure)
+        return self._class("operations")(
+            self.db, self.root, worker_config=self.worker_config(), cleanups=cleanups, **self._configure
+        )
 
     def _cleanup(self, kind: OperationKind) -> Callable[[int], None]:
         return lambda operation_id: kind.cleanup(self, operation_id)
@@ -175,8 +237,14 @@ class Services:
     def batch(self):
         from .batch.endpoints import BatchEndpointStore
 
-        return self._class("batch")(self.registry, BatchEndpointStore(self.db, self.registry), self.operations,
-                                    self.root, roots=self._roots or [], environments=self.environments.store)
+        return self._class("batch")(
+            self.registry,
+            BatchEndpointStore(self.db, self.registry),
+            self.operations,
+            self.root,
+            roots=self._roots or [],
+            environments=self.environments.store,
+        )
 
     def worker_config(self) -> dict:
         """What operation workers are configured with: the service classes and the settings of

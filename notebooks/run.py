@@ -51,10 +51,22 @@ class DemoServer:
         self.folder.mkdir(parents=True)
         log = open(self.folder / "server.log", "ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "jupyter_modelhub.cli", "serve", "--info-file", str(self.info_file),
-             "--root-dir", str(self.folder / "registry")],
+            [
+                sys.executable,
+                "-m",
+                "jupyter_modelhub.cli",
+                "serve",
+                "--info-file",
+                str(self.info_file),
+                "--root-dir",
+                str(self.folder / "registry"),
+            ],
             cwd=self.folder.parent,  # its root: where the notebook runs (--context, entry scripts)
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -68,8 +80,9 @@ class DemoServer:
     def _answers(self) -> bool:
         try:
             info = json.loads(self.info_file.read_text())
-            response = requests.get(info["url"] + "modelhub/api/info", timeout=5,
-                                    headers={"Authorization": f"token {info['token']}"})
+            response = requests.get(
+                info["url"] + "modelhub/api/info", timeout=5, headers={"Authorization": f"token {info['token']}"}
+            )
         except (OSError, ValueError, KeyError, requests.RequestException):
             return False
         self.url, self.token = info["url"], info["token"]
@@ -148,12 +161,16 @@ def print_steps(notebook) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("notebook", nargs="?", default=str(Path(__file__).with_name("01-quickstart.ipynb")))
-    parser.add_argument("--keep-server", action="store_true",
-                        help="leave the demo's server and endpoints running (it says how to stop them)")
+    parser.add_argument(
+        "--keep-server",
+        action="store_true",
+        help="leave the demo's server and endpoints running (it says how to stop them)",
+    )
     args = parser.parse_args(argv)
 
-    import jupyter_modelhub
     import papermill
+
+    import jupyter_modelhub
 
     source = Path(args.notebook).resolve()
     output_dir = source.parent / "output"
@@ -167,16 +184,19 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(server.folder, ignore_errors=True)
         server.start()
         os.environ.update(MODELHUB_URL=server.url, MODELHUB_TOKEN=server.token)  # the notebook's kernel inherits them
-        print(f"Started a Model Hub server for the demo at {server.url} (pid {server.process.pid}), "
-              f"registry in {server.folder / 'registry'}")
+        print(
+            f"Started a Model Hub server for the demo at {server.url} (pid {server.process.pid}), "
+            f"registry in {server.folder / 'registry'}"
+        )
     hub = jupyter_modelhub.connect(os.environ["MODELHUB_URL"], os.environ.get("MODELHUB_TOKEN"))
     endpoints_before = {e["name"] for e in hub.endpoints()}
     status = 0
     started = time.perf_counter()
     print(f"Running {source.name}...\n")
     try:
-        executed = papermill.execute_notebook(str(source), str(output_dir / source.name), cwd=str(output_dir),
-                                              progress_bar=False, kernel_name="python3")
+        executed = papermill.execute_notebook(
+            str(source), str(output_dir / source.name), cwd=str(output_dir), progress_bar=False, kernel_name="python3"
+        )
     except papermill.PapermillExecutionError as failure:
         import nbformat
 
@@ -186,8 +206,10 @@ def main(argv: list[str] | None = None) -> int:
         status = 1
     else:
         print_steps(executed)
-        print(f"\n{source.name} ran in {time.perf_counter() - started:.0f} s; executed notebook: "
-              f"{output_dir / source.name}")
+        print(
+            f"\n{source.name} ran in {time.perf_counter() - started:.0f} s; executed notebook: "
+            f"{output_dir / source.name}"
+        )
     finally:
         status = _clean_up(hub, endpoints_before, server, args.keep_server) or status
     return status
@@ -196,8 +218,10 @@ def main(argv: list[str] | None = None) -> int:
 def _clean_up(hub, endpoints_before: set[str], server: DemoServer | None, keep: bool) -> int:
     """Remove what the demo deployed, stop what it started; say what still runs and how to stop it."""
     if keep and server is not None:
-        print(f"\nThe demo's server still runs at {server.url} (pid {server.process.pid}) with its endpoints: "
-              f"stop it with `kill {server.process.pid}` (or run make demo again, which stops it first).")
+        print(
+            f"\nThe demo's server still runs at {server.url} (pid {server.process.pid}) with its endpoints: "
+            f"stop it with `kill {server.process.pid}` (or run make demo again, which stops it first)."
+        )
         return 0
     deployed = sorted({e["name"] for e in hub.endpoints()} - endpoints_before)
     for name in deployed:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 import pytest
+
 from helpers.components import require
 from helpers.docker import docker_engine
 from helpers.postgres import PostgresServer, fresh_postgres_database, postgres_available
@@ -19,6 +20,7 @@ pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
 
 # -- PostgreSQL --------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="session")
 def postgres_server():
@@ -57,6 +59,7 @@ def registry(db_url, tmp_path):
 
 # -- in-process Jupyter server (pytest-jupyter) -----------------------------------------------
 
+
 @pytest.fixture
 def hub_root(tmp_path):
     return tmp_path / "hub"
@@ -75,6 +78,7 @@ def jp_server_config(hub_root):
 
 # -- Jupyter server as a real subprocess ------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def hub_server(tmp_path_factory):
     server = ServerProcess(tmp_path_factory.mktemp("server"))
@@ -83,6 +87,7 @@ def hub_server(tmp_path_factory):
 
 
 # -- Docker engine ------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="session")
 def docker_client():

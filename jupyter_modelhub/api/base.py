@@ -72,8 +72,11 @@ class ModelHubHandler(APIHandler):
         """No user behind the request (no credentials, or ones that are not valid) is a 401 that
         says how to authenticate, as HTTP has it; 403 stays for a known user who may not do it."""
         return web.HTTPError(
-            401, "Authentication required: send 'Authorization: token <the server's or the kernel's token>', "
-            "or the login cookie with its XSRF header.", reason="Unauthorized")
+            401,
+            "Authentication required: send 'Authorization: token <the server's or the kernel's token>', "
+            "or the login cookie with its XSRF header.",
+            reason="Unauthorized",
+        )
 
     def parse_id(self, name: str, text: str) -> int:
         """A path segment that is a database id: ASCII digits, 1 to MAX_INT."""
@@ -118,7 +121,10 @@ class ModelHubHandler(APIHandler):
         and a single-user server acts for the account it runs as; so that account is recorded.
         Under JupyterHub, or any other identity provider, its user name is.
         """
-        if self.identity_provider.__class__.__module__.startswith("jupyter_server.") or self._token_authenticated_by_kernel:
+        if (
+            self.identity_provider.__class__.__module__.startswith("jupyter_server.")
+            or self._token_authenticated_by_kernel
+        ):
             return getpass.getuser()
         return getattr(self.current_user, "username", None) or ""
 
@@ -132,8 +138,9 @@ class ModelHubHandler(APIHandler):
         try:
             future = asyncio.get_running_loop().run_in_executor(executor, call)
         except RuntimeError:  # "cannot schedule new futures after shutdown": raised on submit, never by fn
-            raise Unavailable("The Model Hub is stopping (its Jupyter server is shutting down); "
-                              "retry once the server is back.") from None
+            raise Unavailable(
+                "The Model Hub is stopping (its Jupyter server is shutting down); retry once the server is back."
+            ) from None
         return await future
 
     # -- requests and responses ------------------------------------------------------------
@@ -234,6 +241,7 @@ class ModelHubHandler(APIHandler):
         ``done()`` says the writer has finished, or until the client disconnects (a quiet log
         is never written to, so only the close tells). Files are read on the pool, not the
         event loop. The followers streaming now are in the ``modelhub_log_followers`` setting."""
+
         def size() -> int:
             return path.stat().st_size if path.exists() else 0
 
@@ -308,8 +316,11 @@ class ModelHubHandler(APIHandler):
 
     @classmethod
     def allowed_methods(cls) -> list[str]:
-        return [m for m in ("GET", "POST", "PUT", "PATCH", "DELETE")
-                if getattr(cls, m.lower()) is not getattr(web.RequestHandler, m.lower())]
+        return [
+            m
+            for m in ("GET", "POST", "PUT", "PATCH", "DELETE")
+            if getattr(cls, m.lower()) is not getattr(web.RequestHandler, m.lower())
+        ]
 
     def _without_server_paths(self, message: str) -> str:
         """Error bodies name files relative to the Model Hub folder, never by the server's absolute

@@ -28,16 +28,21 @@ class JobRequest(Strict):
 
     model: Optional[str] = Field(None, description="NAME, NAME:VERSION or NAME@ALIAS, or a batch endpoint's name")
     endpoint: Optional[str] = Field(None, description="a batch endpoint's name (its newest version runs)")
-    inputs: list[Path] = Field(default_factory=list, max_length=10_000,
-                               description="absolute files, folders or globs under the server's root")
+    inputs: list[Path] = Field(
+        default_factory=list, max_length=10_000, description="absolute files, folders or globs under the server's root"
+    )
     output: Optional[Path] = Field(None, description="output folder; default batch-outputs/<model>-<job> in cwd")
-    overwrite: bool = Field(False, description="replace the output file if it exists (else a 409, and a file "
-                                               "created while the job runs fails the job rather than being "
-                                               "replaced)")
+    overwrite: bool = Field(
+        False,
+        description="replace the output file if it exists (else a 409, and a file "
+        "created while the job runs fails the job rather than being "
+        "replaced)",
+    )
     entry_script: Optional[Path] = Field(None, description="an Azure batch entry script: init(), run(mini_batch)")
     settings: Optional[dict[str, Any]] = Field(None, description="BatchSettings fields to set")
-    resume: Optional[Int] = Field(None, ge=1, le=2**31 - 1, description="a failed job whose finished "
-                                                                        "mini-batches to reuse")
+    resume: Optional[Int] = Field(
+        None, ge=1, le=2**31 - 1, description="a failed job whose finished mini-batches to reuse"
+    )
     cwd: Optional[Path] = Field(None, description="the client's working folder (where a default output goes)")
 
 
@@ -121,8 +126,17 @@ class BatchEndpointList(BaseModel):
     batch_endpoints: list[BatchEndpoint]
 
 
-SCHEMAS = [JobRequest, BatchEndpointRequest, EndpointJobRequest, BatchSettings, MiniBatch, Job, JobPage, BatchEndpoint,
-           BatchEndpointList]
+SCHEMAS = [
+    JobRequest,
+    BatchEndpointRequest,
+    EndpointJobRequest,
+    BatchSettings,
+    MiniBatch,
+    Job,
+    JobPage,
+    BatchEndpoint,
+    BatchEndpointList,
+]
 
 
 class BatchHandlerBase(ModelHubHandler):
@@ -135,10 +149,14 @@ class JobsHandler(BatchHandlerBase):
     @route
     async def get(self):
         """Batch jobs, newest first; status filters (comma-separated)."""
-        self.reply(await self.run(
-            self.batch.list, status=self.get_query_argument("status", "") or None,
-            page=self.query_int("page", 1, minimum=1), per_page=self.query_int("per_page", 50, minimum=1,
-                                                                                 maximum=500)))
+        self.reply(
+            await self.run(
+                self.batch.list,
+                status=self.get_query_argument("status", "") or None,
+                page=self.query_int("page", 1, minimum=1),
+                per_page=self.query_int("per_page", 50, minimum=1, maximum=500),
+            )
+        )
 
     @route
     async def post(self):
@@ -186,8 +204,7 @@ class BatchEndpointJobsHandler(BatchHandlerBase):
     async def post(self, name: str):
         """Run the batch endpoint's newest version over these inputs (202, the job)."""
         request = self.body(EndpointJobRequest).model_dump()
-        self.accepted(await self.run(self.batch.submit, {**request, "endpoint": name}, user=self.user_name),
-                      "jobs")
+        self.accepted(await self.run(self.batch.submit, {**request, "endpoint": name}, user=self.user_name), "jobs")
 
 
 ROUTES = [

@@ -46,22 +46,34 @@ async def invoke(endpoint: dict, keys: dict, body: object, path: str = "/score")
     started = time.perf_counter()
     try:
         response = await AsyncHTTPClient().fetch(
-            _base(endpoint) + path, method="POST", body=json.dumps(body), headers=_headers(keys),
-            request_timeout=INVOKE_TIMEOUT, raise_error=False)
+            _base(endpoint) + path,
+            method="POST",
+            body=json.dumps(body),
+            headers=_headers(keys),
+            request_timeout=INVOKE_TIMEOUT,
+            raise_error=False,
+        )
     except (OSError, HTTPClientError) as exc:
-        raise Unavailable(f"Endpoint {endpoint['name']!r} did not answer ({exc}); is it running? "
-                          "%endpoints shows its state.") from None
+        raise Unavailable(
+            f"Endpoint {endpoint['name']!r} did not answer ({exc}); is it running? %endpoints shows its state."
+        ) from None
     latency = (time.perf_counter() - started) * 1000
     if response.code == 599:
-        raise Unavailable(f"Endpoint {endpoint['name']!r} did not answer within {INVOKE_TIMEOUT:.0f} s "
-                          f"({response.error}).")
+        raise Unavailable(
+            f"Endpoint {endpoint['name']!r} did not answer within {INVOKE_TIMEOUT:.0f} s ({response.error})."
+        )
     text = response.body.decode(errors="replace") if response.body else ""
     try:
         answer = json.loads(text) if text else None
     except ValueError:
         answer = text
-    return {"endpoint": endpoint["name"], "status": response.code, "answer": answer,
-            "latency_ms": round(latency, 3), "deployment": response.headers.get("x-modelhub-deployment")}
+    return {
+        "endpoint": endpoint["name"],
+        "status": response.code,
+        "answer": answer,
+        "latency_ms": round(latency, 3),
+        "deployment": response.headers.get("x-modelhub-deployment"),
+    }
 
 
 async def metrics(endpoint: dict, keys: dict) -> dict:
@@ -69,7 +81,8 @@ async def metrics(endpoint: dict, keys: dict) -> dict:
     histogram (cumulative, as Prometheus counts them; a client compares two reads for a rate)."""
     try:
         response = await AsyncHTTPClient().fetch(
-            _base(endpoint) + "/metrics", headers=_headers(keys), request_timeout=METRICS_TIMEOUT, raise_error=False)
+            _base(endpoint) + "/metrics", headers=_headers(keys), request_timeout=METRICS_TIMEOUT, raise_error=False
+        )
     except (OSError, HTTPClientError) as exc:
         raise Unavailable(f"Endpoint {endpoint['name']!r} did not answer ({exc}); is it running?") from None
     if response.code != 200:
@@ -99,9 +112,9 @@ async def metrics(endpoint: dict, keys: dict) -> dict:
                 counts["latency_sum"] += sample.value
     for counts in deployments.values():
         counts["latency_buckets"] = sorted(
-            ([float(bound), count] for bound, count in counts["latency_buckets"].items()), key=lambda b: b[0])
-    return {"endpoint": endpoint["name"], "time": timestamps.now(),
-            "deployments": deployments}
+            ([float(bound), count] for bound, count in counts["latency_buckets"].items()), key=lambda b: b[0]
+        )
+    return {"endpoint": endpoint["name"], "time": timestamps.now(), "deployments": deployments}
 
 
 def _empty() -> dict:

@@ -52,8 +52,15 @@ class DeploymentsHandler(EndpointHandlerBase):
 class DeploymentHandler(EndpointHandlerBase):
     @route
     async def delete(self, name: str, deployment: str):
-        self.reply(await self.run(self.deployments.delete_deployment, name, deployment, user=self.user_name,
-                                  force=self.query_bool("force")))
+        self.reply(
+            await self.run(
+                self.deployments.delete_deployment,
+                name,
+                deployment,
+                user=self.user_name,
+                force=self.query_bool("force"),
+            )
+        )
 
 
 class TrafficHandler(EndpointHandlerBase):
@@ -63,8 +70,7 @@ class TrafficHandler(EndpointHandlerBase):
         if request.traffic is None and request.mirror is None:
             raise InvalidInput("Give 'traffic' (e.g. {\"blue\": 90, \"green\": 10}) and/or 'mirror'.")
         mirror = None if request.mirror is None else request.mirror.model_dump(exclude_none=True)
-        self.reply(await self.run(self.deployments.set_traffic, name, request.traffic, mirror,
-                                  user=self.user_name))
+        self.reply(await self.run(self.deployments.set_traffic, name, request.traffic, mirror, user=self.user_name))
 
 
 class KeysHandler(EndpointHandlerBase):
@@ -120,8 +126,13 @@ class MetricsHandler(EndpointHandlerBase):
 class TimelineHandler(EndpointHandlerBase):
     @route
     async def get(self):
-        self.reply(await self.run(self.deployments.timeline, self.get_query_argument("endpoint", None),
-                                  self.get_query_argument("model", None)))
+        self.reply(
+            await self.run(
+                self.deployments.timeline,
+                self.get_query_argument("endpoint", None),
+                self.get_query_argument("model", None),
+            )
+        )
 
 
 ROUTES = [

@@ -22,9 +22,9 @@ from . import schemas
 from .base import ModelHubHandler, route
 from .batch import ROUTES as BATCH_ROUTES
 from .endpoints import ROUTES as ENDPOINT_ROUTES
+from .openapi import openapi_document
 from .operations import ROUTES as OPERATION_ROUTES
 from .packaging import ROUTES as PACKAGING_ROUTES
-from .openapi import openapi_document
 
 NAME = r"(?P<name>[^/]+)"
 VERSION = r"(?P<version>[^/]+)"
@@ -70,10 +70,10 @@ class VersionsHandler(ModelHubHandler):
         fields["signature"] = request.signature.model_dump() if request.signature else None
         if request.source_kernel:
             fields["source_notebook"] = await self.kernel_notebook(request.source_kernel) or request.source_notebook
-        version = await self.run(
-            self.registry.register, name, request.upload_id, created_by=self.user_name, **fields
+        version = await self.run(self.registry.register, name, request.upload_id, created_by=self.user_name, **fields)
+        self.set_header(
+            "Location", url_path_join(self.base_url, "modelhub/api/models", name, "versions", str(version["version"]))
         )
-        self.set_header("Location", url_path_join(self.base_url, "modelhub/api/models", name, "versions", str(version["version"])))
         self.reply(version, status=200 if version["existing"] else 201)
 
     async def kernel_notebook(self, kernel_id: str) -> str | None:
@@ -86,7 +86,6 @@ class VersionsHandler(ModelHubHandler):
             if (session.get("kernel") or {}).get("id") == kernel_id and session.get("path"):
                 return os.path.join(self.settings.get("server_root_dir", ""), session["path"])
         return None
-
 
     def _upload_id_in_body(self) -> object:
         try:
@@ -105,7 +104,9 @@ class VersionHandler(ModelHubHandler):
     async def patch(self, name: str, version: str):
         request = self.body(schemas.UpdateVersionRequest)
         result = await self.run(
-            self.registry.update_version, parse_url_version(name, version), user=self.user_name,
+            self.registry.update_version,
+            parse_url_version(name, version),
+            user=self.user_name,
             **request.model_dump(exclude_unset=True),
         )
         self.reply(result)
@@ -124,10 +125,20 @@ class ConvertHandler(ModelHubHandler):
         request = self.body(schemas.ConvertRequest)
         options = request.model_dump()
         source, _, _ = await self.run(
-            self.settings["modelhub_converter"].check, str(parse_url_version(name, version)), options["to"],
-            options["dtype"], options["tolerance"], options["opset"])
-        operation = await self.run(self.settings["modelhub_operations"].submit, "convert", source["ref"],
-                                   {"ref": source["ref"], **options}, user=self.user_name)
+            self.settings["modelhub_converter"].check,
+            str(parse_url_version(name, version)),
+            options["to"],
+            options["dtype"],
+            options["tolerance"],
+            options["opset"],
+        )
+        operation = await self.run(
+            self.settings["modelhub_operations"].submit,
+            "convert",
+            source["ref"],
+            {"ref": source["ref"], **options},
+            user=self.user_name,
+        )
         self.accepted(operation)
 
 
@@ -247,12 +258,14 @@ class EventsHandler(ModelHubHandler):
 class InfoHandler(ModelHubHandler):
     @route
     async def get(self):
-        self.reply({
-            "version": __version__,
-            "database": self.registry.db.engine.url.render_as_string(hide_password=True),
-            "root_dir": str(self.registry.artifacts.root),
-            "python": platform.python_version(),  # code stored by value (cloudpickle) loads on this minor version only
-        })
+        self.reply(
+            {
+                "version": __version__,
+                "database": self.registry.db.engine.url.render_as_string(hide_password=True),
+                "root_dir": str(self.registry.artifacts.root),
+                "python": platform.python_version(),  # code stored by value (cloudpickle) loads on this minor version only
+            }
+        )
 
 
 class OpenAPIHandler(ModelHubHandler):
@@ -298,4 +311,5 @@ def _clip(text: str, limit: int = 80) -> str:
 
 def handlers() -> list[tuple[str, type]]:
     return [(rf"/modelhub/api/{path}/?", handler) for path, handler in ROUTES] + [
-        (r"/modelhub/api/(?P<path>.*)", UnknownRouteHandler)]
+        (r"/modelhub/api/(?P<path>.*)", UnknownRouteHandler)
+    ]

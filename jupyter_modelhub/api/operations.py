@@ -22,11 +22,16 @@ class OperationsHandler(OperationHandlerBase):
     @route
     async def get(self):
         """Recent operations, newest first: filter by kind, status (comma-separated) and subject."""
-        self.reply(await self.run(
-            self.operations.list, kind=self.get_query_argument("kind", "") or None,
-            status=self.get_query_argument("status", "") or None,
-            subject=self.get_query_argument("subject", "") or None,
-            page=self.query_int("page", 1, minimum=1), per_page=self.query_int("per_page", 50, minimum=1)))
+        self.reply(
+            await self.run(
+                self.operations.list,
+                kind=self.get_query_argument("kind", "") or None,
+                status=self.get_query_argument("status", "") or None,
+                subject=self.get_query_argument("subject", "") or None,
+                page=self.query_int("page", 1, minimum=1),
+                per_page=self.query_int("per_page", 50, minimum=1),
+            )
+        )
 
 
 class OperationHandler(OperationHandlerBase):
@@ -39,8 +44,9 @@ class CancelHandler(OperationHandlerBase):
     @route
     async def post(self, operation_id: str):
         """Stop the work and what it started; 409 if it already ended."""
-        self.reply(await self.run(self.operations.cancel, self.parse_id("operation id", operation_id),
-                                  user=self.user_name))
+        self.reply(
+            await self.run(self.operations.cancel, self.parse_id("operation id", operation_id), user=self.user_name)
+        )
 
 
 class OperationLogHandler(OperationHandlerBase):

@@ -29,9 +29,15 @@ class EnvironmentsHandler(PackagingHandlerBase):
         """Lock and record an environment (200 with the existing version if the content is known)."""
         request = self.body(schemas.EnvironmentRequest)
         before = await self.run(self.packager.environments.list, request.name)
-        result = await self.run(self.packager.environments.create, request.name, requirements=request.requirements,
-                                conda=request.conda, python=request.python or self.packager.python,
-                                base_image=request.base_image or self.packager.base_image, user=self.user_name)
+        result = await self.run(
+            self.packager.environments.create,
+            request.name,
+            requirements=request.requirements,
+            conda=request.conda,
+            python=request.python or self.packager.python,
+            base_image=request.base_image or self.packager.base_image,
+            user=self.user_name,
+        )
         known = {e["hash"] for e in before["environments"]}
         self.reply(result, status=200 if result["hash"] in known else 201)
 
@@ -52,13 +58,15 @@ class ImagesHandler(PackagingHandlerBase):
     async def post(self):
         """Build a serving image of a model version, as an operation (202); the same content asked
         for while its build runs answers that build's operation."""
-        request = await self.run(self.packager.prepare, self.body(schemas.PackageRequest).model_dump(),
-                                 user=self.user_name)
+        request = await self.run(
+            self.packager.prepare, self.body(schemas.PackageRequest).model_dump(), user=self.user_name
+        )
         if request.get("context"):
             self.reply(await self.run(self.packager.package, **request, user=self.user_name))
             return
-        operation = await self.run(self.packager.submit_image_build, self.settings["modelhub_operations"], request,
-                                   user=self.user_name)
+        operation = await self.run(
+            self.packager.submit_image_build, self.settings["modelhub_operations"], request, user=self.user_name
+        )
         self.accepted(operation)
 
 

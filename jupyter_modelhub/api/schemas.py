@@ -88,12 +88,20 @@ Flavor = Literal[FLAVORS]
 # JSONValue component (in openapi.py) spells out for clients.
 # (pydantic cannot point at a schema it does not make; openapi.py swaps this marker for the $ref)
 JSONValue = Annotated[Any, WithJsonSchema({"x-modelhub": "JSONValue"})]
-JSON_VALUE_SCHEMA = {"anyOf": [
-    {"type": "string", "pattern": NO_NUL}, {"type": "number"}, {"type": "boolean"}, {"type": "null"},
-    {"type": "array", "items": {"$ref": "#/components/schemas/JSONValue"}},
-    {"type": "object", "propertyNames": {"pattern": NO_NUL},
-     "additionalProperties": {"$ref": "#/components/schemas/JSONValue"}},
-]}
+JSON_VALUE_SCHEMA = {
+    "anyOf": [
+        {"type": "string", "pattern": NO_NUL},
+        {"type": "number"},
+        {"type": "boolean"},
+        {"type": "null"},
+        {"type": "array", "items": {"$ref": "#/components/schemas/JSONValue"}},
+        {
+            "type": "object",
+            "propertyNames": {"pattern": NO_NUL},
+            "additionalProperties": {"$ref": "#/components/schemas/JSONValue"},
+        },
+    ]
+}
 
 
 def _absent_by_default(schema: dict) -> None:
@@ -130,8 +138,9 @@ class RegisterRequest(Strict):
     signature: Optional[Signature] = None
     input_example: JSONValue = None
     source_notebook: Optional[text(MAX_PATH)] = None
-    source_kernel: Optional[text(MAX_NAME)] = Field(None, description="the registering kernel's id: its notebook's current "
-                                                           "path is recorded as source_notebook")
+    source_kernel: Optional[text(MAX_NAME)] = Field(
+        None, description="the registering kernel's id: its notebook's current path is recorded as source_notebook"
+    )
     derived_from: Optional[Ref] = Field(None, description="reference of the version this one derives from")
     new_version: bool = Field(False, description="register even if an identical version exists")
 
@@ -174,14 +183,20 @@ class DeployRequest(Strict):
     deployment: Label = "blue"
     entry_script: Optional[EntryScript] = Field(None, description="an Azure-style score.py: init() and run(raw_data)")
     entry_script_path: Optional[text(MAX_PATH)] = Field(
-        None, description="with reload: a file under the server's root to watch")
+        None, description="with reload: a file under the server's root to watch"
+    )
     reload: bool = False
-    environment: Optional[text(200)] = Field(None, description="NAME or NAME:VERSION of an environment "
-                                                               "(see /environments) to run in")
-    requirements: Optional[text(MAX_FILE_TEXT)] = Field(None, description="a requirements file's text: an environment MODEL-env is made of "
-                                                    "it (or reused by content) and the deployment runs in it")
-    instances: Optional[Int] = Field(None, ge=1, description="at most c.DeploymentManager.max_instances",
-                                     json_schema_extra={"maximum": 8})  # its default
+    environment: Optional[text(200)] = Field(
+        None, description="NAME or NAME:VERSION of an environment (see /environments) to run in"
+    )
+    requirements: Optional[text(MAX_FILE_TEXT)] = Field(
+        None,
+        description="a requirements file's text: an environment MODEL-env is made of "
+        "it (or reused by content) and the deployment runs in it",
+    )
+    instances: Optional[Int] = Field(
+        None, ge=1, description="at most c.DeploymentManager.max_instances", json_schema_extra={"maximum": 8}
+    )  # its default
     traffic: Optional[dict[Label, Annotated[Int, Percent]]] = None
     auth: Literal["key", "none"] = "key"
     port: Optional[Int] = Field(None, ge=1, le=65535)
@@ -189,11 +204,16 @@ class DeployRequest(Strict):
     max_batch_wait_ms: Optional[float] = Field(None, ge=0, le=60_000)
     max_request_bytes: Optional[Int] = Field(None, ge=1, le=2**53)
     request_timeout: Optional[float] = Field(None, gt=0, le=86_400)
-    allow_contract_change: bool = Field(False, description="deploy even if the model's inputs or outputs differ "
-                                                           "from what the endpoint answers now (else a 409)")
+    allow_contract_change: bool = Field(
+        False,
+        description="deploy even if the model's inputs or outputs differ "
+        "from what the endpoint answers now (else a 409)",
+    )
     target: Literal["process", "docker", "kubernetes"] = Field(
-        "process", description="process: a local process; docker: a container of the model's image (built or reused "
-                               "by content, as an operation); kubernetes: that image as manifests for a cluster")
+        "process",
+        description="process: a local process; docker: a container of the model's image (built or reused "
+        "by content, as an operation); kubernetes: that image as manifests for a cluster",
+    )
     cpu: Optional[float] = Field(None, gt=0, le=256, description="docker, kubernetes: CPU cores (a limit)")
     memory: Optional[text(32)] = Field(None, description="docker, kubernetes: memory, e.g. 512M or 2Gi")
     max_instances: Optional[int] = Field(None, ge=1, le=1000, description="kubernetes: an autoscaler up to this")
@@ -201,16 +221,21 @@ class DeployRequest(Strict):
     kserve: bool = Field(False, description="kubernetes: a KServe InferenceService (raw deployment) instead")
     kube_context: Optional[text(MAX_NAME)] = Field(None, description="kubernetes: apply with this kubeconfig context")
     namespace: Optional[text(63)] = Field(None, description="kubernetes: the namespace (default 'default')")
-    image: Optional[text(MAX_NAME)] = Field(None, description="docker, kubernetes: deploy this image instead of "
-                                                                   "packaging the model (it gets the model mounted)")
+    image: Optional[text(MAX_NAME)] = Field(
+        None,
+        description="docker, kubernetes: deploy this image instead of packaging the model (it gets the model mounted)",
+    )
 
 
 class Mirror(Strict):
     """copy a share of requests to a deployment that has no live traffic; {} removes the mirror"""
 
     # both, or neither
-    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={
-        "anyOf": [{"maxProperties": 0}, {"required": ["deployment", "percent"]}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={"anyOf": [{"maxProperties": 0}, {"required": ["deployment", "percent"]}]},
+    )
 
     deployment: Label = Field(None, json_schema_extra=_absent_by_default)
     percent: Int = Field(None, ge=1, le=50, json_schema_extra=_absent_by_default)
@@ -246,8 +271,9 @@ class DeploymentInfo(BaseModel):
     instances: int
     entry_script: Optional[str]
     reload: bool
-    environment: Optional[str] = Field(None, description="NAME:VERSION of the environment it runs in (none: the "
-                                                         "server's Python)")
+    environment: Optional[str] = Field(
+        None, description="NAME:VERSION of the environment it runs in (none: the server's Python)"
+    )
     log_tail: str
     updated_time: str
     signature: Optional[Signature]
@@ -280,7 +306,7 @@ class Keys(BaseModel):
 class InvokeRequest(Strict):
     """a request to send to the endpoint, as a client would (the panel's "try it")"""
 
-    body: JSONValue = Field(description="the JSON body, e.g. {\"data\": [[...]]} or the version's input example")
+    body: JSONValue = Field(description='the JSON body, e.g. {"data": [[...]]} or the version\'s input example')
     path: Literal["/score", "/invocations"] = "/score"
 
 
@@ -298,8 +324,10 @@ class DeploymentMetrics(BaseModel):
     errors: int = Field(description="of those, answered with a 4xx or 5xx status")
     latency_count: int = Field(description="requests timed (all of them)")
     latency_sum: float = Field(description="seconds, summed over those requests")
-    latency_buckets: list[list[float]] = Field(description="[upper bound in seconds, requests at most that long], "
-                                                           "cumulative, finite bounds only (latency_count is all)")
+    latency_buckets: list[list[float]] = Field(
+        description="[upper bound in seconds, requests at most that long], "
+        "cumulative, finite bounds only (latency_count is all)"
+    )
 
 
 class EndpointMetrics(BaseModel):
@@ -327,8 +355,9 @@ class ConvertRequest(Strict):
 
     to: Literal["onnx"] = "onnx"
     sample: JSONValue = Field(None, description="extra rows to check equivalence on: a list of rows or {columns, data}")
-    opset: Optional[Int] = Field(None, ge=MIN_OPSET, le=MAX_OPSET,
-                                 description="default: the newest opset the server's skl2onnx has tested")
+    opset: Optional[Int] = Field(
+        None, ge=MIN_OPSET, le=MAX_OPSET, description="default: the newest opset the server's skl2onnx has tested"
+    )
     dtype: Optional[Literal["float32", "float64"]] = Field(None, description="float32 by default")
     tolerance: Optional[float] = Field(None, ge=0)
     force: bool = Field(False, description="register even if not equivalent (tagged equivalence=failed)")
@@ -351,8 +380,10 @@ class Progress(BaseModel):
 
 class OperationError(BaseModel):
     message: str
-    reason: str = Field(description="invalid, not_found, conflict (as the synchronous routes), failed, cancelled "
-                                    "or restarted; a refused conversion also carries its report")
+    reason: str = Field(
+        description="invalid, not_found, conflict (as the synchronous routes), failed, cancelled "
+        "or restarted; a refused conversion also carries its report"
+    )
     report: Optional[dict] = None
 
 
@@ -371,8 +402,9 @@ class Operation(BaseModel):
     ended_time: Optional[str]
     created_by: str
     result: Optional[dict] = Field(description="convert: the Conversion; deploy: the EndpointInfo")
-    link: Optional[dict] = Field(description='what the result is: {"type": "version", "ref": ...} or '
-                                             '{"type": "endpoint", "name": ...}')
+    link: Optional[dict] = Field(
+        description='what the result is: {"type": "version", "ref": ...} or {"type": "endpoint", "name": ...}'
+    )
     error: Optional[OperationError]
 
 
@@ -388,10 +420,12 @@ class EnvironmentRequest(Strict):
 
     # requirements and conda: the bounds packaging/environments.py checks again wherever requirements enter
     name: str = Field(max_length=128)
-    requirements: Optional[str] = Field(None, max_length=1_000_000,
-                                        description="a requirements file's text: NAME or NAME==VERSION lines")
-    conda: Optional[str] = Field(None, max_length=100_000,
-                                 description="a conda environment file's text; its pip section is used")
+    requirements: Optional[str] = Field(
+        None, max_length=1_000_000, description="a requirements file's text: NAME or NAME==VERSION lines"
+    )
+    conda: Optional[str] = Field(
+        None, max_length=100_000, description="a conda environment file's text; its pip section is used"
+    )
     python: Optional[str] = Field(None, max_length=16, description="the image's Python version, e.g. 3.11")
     base_image: Optional[str] = Field(None, max_length=256)
 
@@ -405,16 +439,20 @@ class PackageRequest(Strict):
 
     model: str = Field(max_length=300, description="NAME, NAME:VERSION or NAME@ALIAS")
     environment: Optional[str] = Field(None, max_length=200, description="NAME or NAME:VERSION of an environment")
-    requirements: Optional[str] = Field(None, max_length=1_000_000,
-                                        description="a requirements file's text (an environment is made of it)")
+    requirements: Optional[str] = Field(
+        None, max_length=1_000_000, description="a requirements file's text (an environment is made of it)"
+    )
     conda: Optional[str] = Field(None, max_length=100_000)
-    entry_script: Optional[str] = Field(None, max_length=4096,
-                                        description="absolute path of an entry script under the server's root")
+    entry_script: Optional[str] = Field(
+        None, max_length=4096, description="absolute path of an entry script under the server's root"
+    )
     tag: Optional[str] = Field(None, max_length=256, description="image tag, default modelhub/NAME:VERSION")
     base_image: Optional[str] = Field(None, max_length=256)
-    context: Optional[str] = Field(None, max_length=4096,
-                                   description="write the build context into this folder (under the server's "
-                                               "root) instead of building")
+    context: Optional[str] = Field(
+        None,
+        max_length=4096,
+        description="write the build context into this folder (under the server's root) instead of building",
+    )
     no_cache: bool = Field(False, description="rebuild every layer, reusing nothing from the engine's cache")
 
 

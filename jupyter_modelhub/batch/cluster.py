@@ -37,9 +37,11 @@ def check_scheduler(address: str, timeout: float = SCHEDULER_CONNECT_TIMEOUT) ->
             return
     except (OSError, ValueError) as exc:
         why = "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc)).lower()
-        raise InvalidInput(f"Cannot reach the Dask scheduler at {address} ({why} within {timeout:g} s): start it, "
-                           "check --scheduler, or leave --scheduler out to run the job on a LocalCluster of its "
-                           "own.") from None
+        raise InvalidInput(
+            f"Cannot reach the Dask scheduler at {address} ({why} within {timeout:g} s): start it, "
+            "check --scheduler, or leave --scheduler out to run the job on a LocalCluster of its "
+            "own."
+        ) from None
 
 
 class ClusterStarter:
@@ -63,9 +65,12 @@ class ClusterStarter:
     def matches(self, settings: dict) -> bool:
         """True if this cluster has the shape ``settings`` ask for (env_vars are set per job on the
         workers, when they load the model)."""
-        return (not settings.get("scheduler") and not settings.get("environment")
-                and settings["workers"] == self.settings["workers"]
-                and settings["max_concurrency"] == self.settings["max_concurrency"])
+        return (
+            not settings.get("scheduler")
+            and not settings.get("environment")
+            and settings["workers"] == self.settings["workers"]
+            and settings["max_concurrency"] == self.settings["max_concurrency"]
+        )
 
     def attach(self, folder: Path) -> None:
         """The job this cluster is for: ``cluster.json`` goes into its folder."""
@@ -77,8 +82,11 @@ class ClusterStarter:
         settings = self.settings
         try:
             if settings.get("scheduler"):
-                info = {"address": settings["scheduler"], "description": f"Dask scheduler at {settings['scheduler']}",
-                        "memory_limit": None}
+                info = {
+                    "address": settings["scheduler"],
+                    "description": f"Dask scheduler at {settings['scheduler']}",
+                    "memory_limit": None,
+                }
             else:
                 from distributed import LocalCluster
 
@@ -88,18 +96,30 @@ class ClusterStarter:
                     env["MODELHUB_BATCH_JOB_DIR"] = str(self._folder)
                 if self.python is None:
                     self.cluster = LocalCluster(
-                        n_workers=settings["workers"], threads_per_worker=settings["max_concurrency"], processes=True,
-                        host="127.0.0.1", dashboard_address=None, preload=["jupyter_modelhub.batch.preload"], env=env)
-                    limits = {w.memory_manager.memory_limit for w in self.cluster.workers.values()
-                              if getattr(w, "memory_manager", None) is not None}
+                        n_workers=settings["workers"],
+                        threads_per_worker=settings["max_concurrency"],
+                        processes=True,
+                        host="127.0.0.1",
+                        dashboard_address=None,
+                        preload=["jupyter_modelhub.batch.preload"],
+                        env=env,
+                    )
+                    limits = {
+                        w.memory_manager.memory_limit
+                        for w in self.cluster.workers.values()
+                        if getattr(w, "memory_manager", None) is not None
+                    }
                 else:
                     self.cluster = LocalCluster(n_workers=0, processes=True, host="127.0.0.1", dashboard_address=None)
                     limits = self._start_environment_workers(env)
                 limit = next(iter(limits), None)
-                info = {"address": self.cluster.scheduler_address, "memory_limit": limit,
-                        "description": f"LocalCluster at {self.cluster.scheduler_address}: {settings['workers']} "
-                                       f"worker processes x {settings['max_concurrency']} threads"
-                                       + (f", memory limit {limit / 2**30:.1f} GiB each" if limit else "")}
+                info = {
+                    "address": self.cluster.scheduler_address,
+                    "memory_limit": limit,
+                    "description": f"LocalCluster at {self.cluster.scheduler_address}: {settings['workers']} "
+                    f"worker processes x {settings['max_concurrency']} threads"
+                    + (f", memory limit {limit / 2**30:.1f} GiB each" if limit else ""),
+                }
         except Exception as exc:
             info = {"error": f"The Dask cluster could not start: {type(exc).__name__}: {exc}"}
         with self._lock:
@@ -111,16 +131,33 @@ class ClusterStarter:
         their memory limits."""
         settings, scheduler = self.settings, self.cluster.scheduler
         self.workers = subprocess.Popen(
-            [self.python, "-m", "distributed.cli.dask_worker", self.cluster.scheduler_address,
-             "--nworkers", str(settings["workers"]), "--nthreads", str(settings["max_concurrency"]),
-             "--host", "127.0.0.1", "--no-dashboard", "--memory-limit", "auto",
-             "--preload", "jupyter_modelhub.batch.preload"],
-            stdin=subprocess.DEVNULL, env={**os.environ, **env, "PYTHONNOUSERSITE": "1"})
+            [
+                self.python,
+                "-m",
+                "distributed.cli.dask_worker",
+                self.cluster.scheduler_address,
+                "--nworkers",
+                str(settings["workers"]),
+                "--nthreads",
+                str(settings["max_concurrency"]),
+                "--host",
+                "127.0.0.1",
+                "--no-dashboard",
+                "--memory-limit",
+                "auto",
+                "--preload",
+                "jupyter_modelhub.batch.preload",
+            ],
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, **env, "PYTHONNOUSERSITE": "1"},
+        )
         deadline = time.monotonic() + 120
         while len(scheduler.workers) < settings["workers"]:
             if self.workers.poll() is not None:
-                raise RuntimeError(f"the environment's Dask workers exited with code {self.workers.returncode} "
-                                   f"(the job's log has their output)")
+                raise RuntimeError(
+                    f"the environment's Dask workers exited with code {self.workers.returncode} "
+                    f"(the job's log has their output)"
+                )
             if time.monotonic() > deadline:
                 raise RuntimeError("the environment's Dask workers did not join within 120 s")
             time.sleep(0.05)

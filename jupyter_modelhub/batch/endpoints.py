@@ -14,26 +14,40 @@ from sqlalchemy.orm import Session
 
 from ..errors import InvalidInput, NotFound
 from ..refs import NAME_RE
-from ..timestamps import iso
 from ..store.database import Database
 from ..store.orm import BatchEndpoint, ModelVersion
+from ..timestamps import iso
 
 
 class BatchEndpointStore:
     def __init__(self, database: Database, registry):
         self.db, self.registry = database, registry
 
-    def save(self, name: str, model: str, settings: dict, entry_script: str | None = None, description: str = "",
-             user: str = "") -> dict:
+    def save(
+        self,
+        name: str,
+        model: str,
+        settings: dict,
+        entry_script: str | None = None,
+        description: str = "",
+        user: str = "",
+    ) -> dict:
         """A new version of batch endpoint ``name`` (the first one creates it)."""
         check_name(name)
 
         def write(session: Session) -> int:
             version_row = self.registry.resolve(session, model)
-            number = 1 + (session.scalar(select(func.max(BatchEndpoint.version))
-                                         .where(BatchEndpoint.name == name)) or 0)
-            row = BatchEndpoint(name=name, version=number, version_id=version_row.id, description=description,
-                                settings={"settings": settings, "entry_script": entry_script}, created_by=user)
+            number = 1 + (
+                session.scalar(select(func.max(BatchEndpoint.version)).where(BatchEndpoint.name == name)) or 0
+            )
+            row = BatchEndpoint(
+                name=name,
+                version=number,
+                version_id=version_row.id,
+                description=description,
+                settings={"settings": settings, "entry_script": entry_script},
+                created_by=user,
+            )
             session.add(row)
             session.flush()
             return row.id
@@ -50,17 +64,26 @@ class BatchEndpointStore:
         """The newest version's settings and entry script as a job uses them (values included)."""
         with self.db.read() as session:
             row = self._row(session, name, None)
-            return {"name": row.name, "version": row.version, "settings": row.settings.get("settings", {}),
-                    "entry_script": row.settings.get("entry_script"),
-                    "model": f"{row.model_version.model.name}:{row.model_version.version}"}
+            return {
+                "name": row.name,
+                "version": row.version,
+                "settings": row.settings.get("settings", {}),
+                "entry_script": row.settings.get("entry_script"),
+                "model": f"{row.model_version.model.name}:{row.model_version.version}",
+            }
 
     def list(self) -> dict:
         with self.db.read() as session:
-            newest = select(BatchEndpoint.name, func.max(BatchEndpoint.version).label("version")) \
-                .group_by(BatchEndpoint.name).subquery()
-            rows = session.scalars(select(BatchEndpoint).join(
-                newest, (BatchEndpoint.name == newest.c.name) & (BatchEndpoint.version == newest.c.version))
-                .order_by(BatchEndpoint.name))
+            newest = (
+                select(BatchEndpoint.name, func.max(BatchEndpoint.version).label("version"))
+                .group_by(BatchEndpoint.name)
+                .subquery()
+            )
+            rows = session.scalars(
+                select(BatchEndpoint)
+                .join(newest, (BatchEndpoint.name == newest.c.name) & (BatchEndpoint.version == newest.c.version))
+                .order_by(BatchEndpoint.name)
+            )
             return {"batch_endpoints": [self._describe(row) for row in rows]}
 
     def delete(self, name: str) -> dict:
@@ -73,11 +96,16 @@ class BatchEndpointStore:
 
     def references(self, session: Session, version: ModelVersion) -> list[str]:
         """The registry's deletion guard: batch endpoints whose newest version uses this version."""
-        newest = select(BatchEndpoint.name, func.max(BatchEndpoint.version).label("version")) \
-            .group_by(BatchEndpoint.name).subquery()
-        names = session.scalars(select(BatchEndpoint.name).join(
-            newest, (BatchEndpoint.name == newest.c.name) & (BatchEndpoint.version == newest.c.version))
-            .where(BatchEndpoint.version_id == version.id)).all()
+        newest = (
+            select(BatchEndpoint.name, func.max(BatchEndpoint.version).label("version"))
+            .group_by(BatchEndpoint.name)
+            .subquery()
+        )
+        names = session.scalars(
+            select(BatchEndpoint.name)
+            .join(newest, (BatchEndpoint.name == newest.c.name) & (BatchEndpoint.version == newest.c.version))
+            .where(BatchEndpoint.version_id == version.id)
+        ).all()
         return [f"batch endpoint {n}" for n in sorted(names)]
 
     def _row(self, session: Session, name: str, version: int | None) -> BatchEndpoint:
@@ -85,20 +113,33 @@ class BatchEndpointStore:
         stmt = stmt.where(BatchEndpoint.version == version) if version else stmt.order_by(BatchEndpoint.version.desc())
         row = session.scalars(stmt.limit(1)).first()
         if row is None:
-            raise NotFound(f"No batch endpoint {name}" + (f" version {version}" if version else "")
-                           + "; %batch-endpoints lists them, %batch-endpoint NAME MODEL creates one.")
+            raise NotFound(
+                f"No batch endpoint {name}"
+                + (f" version {version}" if version else "")
+                + "; %batch-endpoints lists them, %batch-endpoint NAME MODEL creates one."
+            )
         return row
 
     def _describe(self, row: BatchEndpoint, history: bool = False, session: Session | None = None) -> dict:
-        described = {"name": row.name, "version": row.version, "model": f"{row.model_version.model.name}:"
-                     f"{row.model_version.version}", "settings": _shown(row.settings.get("settings", {})),
-                     "entry_script": row.settings.get("entry_script"), "description": row.description,
-                     "created_time": iso(row.created_time), "created_by": row.created_by}
+        described = {
+            "name": row.name,
+            "version": row.version,
+            "model": f"{row.model_version.model.name}:{row.model_version.version}",
+            "settings": _shown(row.settings.get("settings", {})),
+            "entry_script": row.settings.get("entry_script"),
+            "description": row.description,
+            "created_time": iso(row.created_time),
+            "created_by": row.created_by,
+        }
         if history and session is not None:
             described["versions"] = [
-                {"version": v, "model": f"{m}", "created_time": iso(t)} for v, m, t in session.execute(
+                {"version": v, "model": f"{m}", "created_time": iso(t)}
+                for v, m, t in session.execute(
                     select(BatchEndpoint.version, BatchEndpoint.version_id, BatchEndpoint.created_time)
-                    .where(BatchEndpoint.name == row.name).order_by(BatchEndpoint.version.desc()))]
+                    .where(BatchEndpoint.name == row.name)
+                    .order_by(BatchEndpoint.version.desc())
+                )
+            ]
             for item in described["versions"]:
                 model_version = session.get(ModelVersion, int(item["model"]))
                 item["model"] = f"{model_version.model.name}:{model_version.version}" if model_version else "?"
@@ -107,8 +148,10 @@ class BatchEndpointStore:
 
 def check_name(name: str) -> None:
     if not isinstance(name, str) or not NAME_RE.fullmatch(name):
-        raise InvalidInput(f"Invalid batch endpoint name {name!r}: use 1-128 letters, digits, '.', '_' or '-', "
-                           "starting with a letter or digit.")
+        raise InvalidInput(
+            f"Invalid batch endpoint name {name!r}: use 1-128 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit."
+        )
 
 
 def _shown(settings: dict) -> dict:

@@ -51,9 +51,13 @@ def run_job(services, inputs: dict, progress: Progress) -> dict:
     remember_shape(services.root, inputs["settings"])
     cluster = warm.take_cluster(inputs["settings"]) if warm is not None else None
     kernel = warm.take_kernel() if warm is not None else None
-    progress.step(f"{'using' if cluster else 'starting'} {plan['cluster']['label']} and "
-                  f"{'a kernel started ahead' if kernel else 'the kernel'} for the scoring notebook", 0,
-                  len(plan["mini_batches"]), unit="mini-batches")
+    progress.step(
+        f"{'using' if cluster else 'starting'} {plan['cluster']['label']} and "
+        f"{'a kernel started ahead' if kernel else 'the kernel'} for the scoring notebook",
+        0,
+        len(plan["mini_batches"]),
+        unit="mini-batches",
+    )
     if cluster is None:
         python = None
         if inputs["settings"].get("environment"):
@@ -71,8 +75,11 @@ def run_job(services, inputs: dict, progress: Progress) -> dict:
     except Exception as exc:
         outcome = _outcome(folder)
         message = outcome.get("message") or _notebook_error(exc)
-        raise JobFailed(f"Batch job {job_id} failed: {message} The executed notebook has the details: "
-                        f"{_publish_notebook(folder, plan)}", report=outcome.get("summary")) from None
+        raise JobFailed(
+            f"Batch job {job_id} failed: {message} The executed notebook has the details: "
+            f"{_publish_notebook(folder, plan)}",
+            report=outcome.get("summary"),
+        ) from None
     finally:
         tail.stop()
         stop_kernel(folder)
@@ -82,13 +89,21 @@ def run_job(services, inputs: dict, progress: Progress) -> dict:
     with progress.final():
         shutil.rmtree(folder / "parts", ignore_errors=True)  # the output has them now
         summary = outcome.get("summary") or {}
-        progress.step(outcome.get("message") or "done", summary.get("done"), summary.get("mini_batches"),
-                      unit="mini-batches")
-    return {"job": job_id, "status": "succeeded", "message": outcome.get("message", ""), "output": outcome.get("output"),
-            "notebook": notebook, "summary": summary}
+        progress.step(
+            outcome.get("message") or "done", summary.get("done"), summary.get("mini_batches"), unit="mini-batches"
+        )
+    return {
+        "job": job_id,
+        "status": "succeeded",
+        "message": outcome.get("message", ""),
+        "output": outcome.get("output"),
+        "notebook": notebook,
+        "summary": summary,
+    }
 
 
 # -- the plan ---------------------------------------------------------------------------------------
+
 
 def _plan(services, job_id: int, folder: Path, inputs: dict) -> dict:
     settings = inputs["settings"]
@@ -100,16 +115,32 @@ def _plan(services, job_id: int, folder: Path, inputs: dict) -> dict:
     output_dir = Path(inputs["output"]) if inputs.get("output") else default_output(inputs, job_id)
     name = settings["output_file_name"]
     plan = {
-        "job": job_id, "endpoint": inputs.get("endpoint"), "resume": inputs.get("resume"),
-        "model": {"ref": version["ref"], "flavor": version["flavor"], "model_dir": checked["files_dir"],
-                  "signature": version.get("signature")},
-        "entry_script": inputs.get("entry_script"), "settings": settings, "files": files,
-        "file_labels": [os.path.relpath(f, base) for f in files], "mini_batches": batches,
-        "output": {"dir": str(output_dir), "file": str(output_dir / name),
-                   "partial": str(output_dir / f".{name}.partial-{job_id}"), "suffix": part_suffix(name),
-                   "overwrite": bool(inputs.get("overwrite"))},
-        "cluster": {"label": f"Dask at {settings['scheduler']}" if settings.get("scheduler")
-                    else f"a LocalCluster of {settings['workers']} worker{'s' if settings['workers'] != 1 else ''}"},
+        "job": job_id,
+        "endpoint": inputs.get("endpoint"),
+        "resume": inputs.get("resume"),
+        "model": {
+            "ref": version["ref"],
+            "flavor": version["flavor"],
+            "model_dir": checked["files_dir"],
+            "signature": version.get("signature"),
+        },
+        "entry_script": inputs.get("entry_script"),
+        "settings": settings,
+        "files": files,
+        "file_labels": [os.path.relpath(f, base) for f in files],
+        "mini_batches": batches,
+        "output": {
+            "dir": str(output_dir),
+            "file": str(output_dir / name),
+            "partial": str(output_dir / f".{name}.partial-{job_id}"),
+            "suffix": part_suffix(name),
+            "overwrite": bool(inputs.get("overwrite")),
+        },
+        "cluster": {
+            "label": f"Dask at {settings['scheduler']}"
+            if settings.get("scheduler")
+            else f"a LocalCluster of {settings['workers']} worker{'s' if settings['workers'] != 1 else ''}"
+        },
         "reused": _reused(services.root, inputs.get("resume"), batches, folder / "parts", part_suffix(name)),
     }
     folder.mkdir(parents=True, exist_ok=True)
@@ -131,8 +162,12 @@ def _reused(root: Path, resume: int | None, batches: list[list[str]], parts: Pat
     for record in records:
         index = record["index"]
         part = earlier / "parts" / f"{index:06d}{suffix}"
-        if record.get("error") or record.get("status") == "retrying" or index >= len(batches) \
-                or plan["mini_batches"][index] != batches[index]:
+        if (
+            record.get("error")
+            or record.get("status") == "retrying"
+            or index >= len(batches)
+            or plan["mini_batches"][index] != batches[index]
+        ):
             continue
         if plan["settings"]["output_action"] == "append_row" and not part.exists():
             continue
@@ -145,11 +180,19 @@ def _reused(root: Path, resume: int | None, batches: list[list[str]], parts: Pat
 
 # -- the notebook -----------------------------------------------------------------------------------
 
+
 def _execute(folder: Path, kernel) -> None:
     import papermill
 
-    papermill.execute_notebook(str(NOTEBOOK), str(folder / "job.ipynb"), parameters={"job_dir": str(folder)},
-                               kernel_name=KERNEL, km=kernel, progress_bar=False, log_output=False)
+    papermill.execute_notebook(
+        str(NOTEBOOK),
+        str(folder / "job.ipynb"),
+        parameters={"job_dir": str(folder)},
+        kernel_name=KERNEL,
+        km=kernel,
+        progress_bar=False,
+        log_output=False,
+    )
 
 
 def _outcome(folder: Path) -> dict:
@@ -191,6 +234,7 @@ def cleanup(root: Path, job_id: int) -> None:
 
 
 # -- progress -----------------------------------------------------------------------------------------
+
 
 class ProgressTail:
     """Turns the notebook's progress lines into the operation's progress."""
@@ -239,4 +283,3 @@ def progress_message(event: dict) -> str:
     if event.get("eta") is not None:
         parts.append(f"ETA {event['eta']:.0f} s")
     return parts[0] + ": " + " · ".join(parts[1:])
-

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import json
 import os
-from html import escape
 import signal
 import socket
 import time
+from html import escape
 from pathlib import Path
 
 from .tables import TableError, join_parts
@@ -52,15 +52,23 @@ class JobRun:
 
     def show_settings(self):
         plan, settings = self.plan, self.settings
-        rows = [("job", plan["job"]), ("model", plan["model"]["ref"]),
-                ("batch endpoint", plan.get("endpoint") or "-"),
-                ("entry script", plan.get("entry_script") or "built-in scorer for " + plan["model"]["flavor"]),
-                ("inputs", f"{len(plan['files'])} files in {len(plan['mini_batches'])} mini-batches"),
-                ("output", plan["output"]["file"] if settings["output_action"] == "append_row" else "summary_only"),
-                ("resumed from", f"job {plan['resume']} ({len(self.records)} mini-batches reused)"
-                 if plan.get("resume") else "-")]
-        rows += [(key, json.dumps(value) if isinstance(value, dict) else value) for key, value in settings.items()
-                 if key not in ("env_vars",)]
+        rows = [
+            ("job", plan["job"]),
+            ("model", plan["model"]["ref"]),
+            ("batch endpoint", plan.get("endpoint") or "-"),
+            ("entry script", plan.get("entry_script") or "built-in scorer for " + plan["model"]["flavor"]),
+            ("inputs", f"{len(plan['files'])} files in {len(plan['mini_batches'])} mini-batches"),
+            ("output", plan["output"]["file"] if settings["output_action"] == "append_row" else "summary_only"),
+            (
+                "resumed from",
+                f"job {plan['resume']} ({len(self.records)} mini-batches reused)" if plan.get("resume") else "-",
+            ),
+        ]
+        rows += [
+            (key, json.dumps(value) if isinstance(value, dict) else value)
+            for key, value in settings.items()
+            if key not in ("env_vars",)
+        ]
         rows.append(("env_vars", ", ".join(sorted(settings["env_vars"])) or "-"))  # names only: values may be secret
         return Table(["setting", "value"], rows)
 
@@ -129,8 +137,16 @@ class JobRun:
                     del in_flight[future]
                     self._stop_timed_out(future, self._started(index, attempt))
                     names = ", ".join(Path(f).name for f in self.plan["mini_batches"][index])
-                    self._settle(self._record(index, attempt, error=(
-                        f"mini-batch {index} (files {names}) timed out after {self.settings['timeout']:g} s")), pending)
+                    self._settle(
+                        self._record(
+                            index,
+                            attempt,
+                            error=(
+                                f"mini-batch {index} (files {names}) timed out after {self.settings['timeout']:g} s"
+                            ),
+                        ),
+                        pending,
+                    )
             if self.decided_by is not None and in_flight:
                 for future in in_flight:
                     future.cancel()
@@ -145,11 +161,22 @@ class JobRun:
         rows = []
         for index, files in enumerate(self.plan["mini_batches"]):
             record = self.records.get(index, {})
-            rows.append((index, _status(record), ", ".join(Path(f).name for f in files), record.get("rows_in"),
-                         record.get("rows_out"), record.get("seconds"), record.get("attempt"), record.get("worker"),
-                         record.get("error") or ""))
-        return Table(["mini-batch", "status", "files", "rows in", "rows out", "seconds", "attempts", "worker",
-                      "error"], rows)
+            rows.append(
+                (
+                    index,
+                    _status(record),
+                    ", ".join(Path(f).name for f in files),
+                    record.get("rows_in"),
+                    record.get("rows_out"),
+                    record.get("seconds"),
+                    record.get("attempt"),
+                    record.get("worker"),
+                    record.get("error") or "",
+                )
+            )
+        return Table(
+            ["mini-batch", "status", "files", "rows in", "rows out", "seconds", "attempts", "worker", "error"], rows
+        )
 
     def show_errors(self) -> None:
         failed = [r for r in self.records.values() if r.get("error")]
@@ -157,8 +184,10 @@ class JobRun:
             print("No mini-batch failed.")
             return
         for record in sorted(failed, key=lambda r: r["index"]):
-            print(f"mini-batch {record['index']} (attempt {record['attempt']}, files "
-                  f"{', '.join(Path(f).name for f in self.plan['mini_batches'][record['index']])}):")
+            print(
+                f"mini-batch {record['index']} (attempt {record['attempt']}, files "
+                f"{', '.join(Path(f).name for f in self.plan['mini_batches'][record['index']])}):"
+            )
             print(f"  {record['error']}")
             if record.get("traceback"):
                 print("  " + record["traceback"].rstrip().replace("\n", "\n  "))
@@ -174,9 +203,12 @@ class JobRun:
                 raise JobFailed("No mini-batch succeeded; the table above has each one's error.")
             if self.settings["output_action"] == "append_row":
                 outcome["output"] = self._write_output()
-            outcome["message"] = (f"Scored {summary['rows_out']} rows from {summary['files']} files in "
-                                  f"{summary['mini_batches']} mini-batches"
-                                  + (f"; {summary['failed']} mini-batches failed" if summary["failed"] else "") + ".")
+            outcome["message"] = (
+                f"Scored {summary['rows_out']} rows from {summary['files']} files in "
+                f"{summary['mini_batches']} mini-batches"
+                + (f"; {summary['failed']} mini-batches failed" if summary["failed"] else "")
+                + "."
+            )
         except (JobFailed, TableError) as exc:
             outcome.update(status="failed", message=str(exc))
             write_json(self.dir / "outcome.json", outcome)
@@ -195,13 +227,21 @@ class JobRun:
         plan = self.plan
         files = plan["mini_batches"][index]
         first = self._first_file[index]
-        spec = {"job": str(plan["job"]), "index": index, "attempt": attempt, "files": files,
-                "file_labels": plan["file_labels"][first:first + len(files)],
-                "model_dir": plan["model"]["model_dir"], "flavor": plan["model"]["flavor"],
-                "signature": plan["model"].get("signature"), "entry_script": plan.get("entry_script"),
-                "env_vars": self.settings["env_vars"], "output_action": self.settings["output_action"],
-                "part": str(self.dir / "parts" / f"{index:06d}{plan['output']['suffix']}"),
-                "started": str(self._started(index, attempt))}
+        spec = {
+            "job": str(plan["job"]),
+            "index": index,
+            "attempt": attempt,
+            "files": files,
+            "file_labels": plan["file_labels"][first : first + len(files)],
+            "model_dir": plan["model"]["model_dir"],
+            "flavor": plan["model"]["flavor"],
+            "signature": plan["model"].get("signature"),
+            "entry_script": plan.get("entry_script"),
+            "env_vars": self.settings["env_vars"],
+            "output_action": self.settings["output_action"],
+            "part": str(self.dir / "parts" / f"{index:06d}{plan['output']['suffix']}"),
+            "started": str(self._started(index, attempt)),
+        }
         return self.client.submit(minibatch.run, spec, key=f"minibatch-{plan['job']}-{index}-{attempt}", pure=False)
 
     def _started(self, index: int, attempt: int) -> Path:
@@ -215,9 +255,18 @@ class JobRun:
             return self._record(index, attempt, error=f"the worker running it was lost: {type(exc).__name__}: {exc}")
 
     def _record(self, index: int, attempt: int, error: str) -> dict:
-        return {"index": index, "files": self.plan["mini_batches"][index], "attempt": attempt, "rows_in": 0,
-                "rows_out": 0, "seconds": self.settings["timeout"], "worker": None, "error": error, "traceback": None,
-                "rss": 0}
+        return {
+            "index": index,
+            "files": self.plan["mini_batches"][index],
+            "attempt": attempt,
+            "rows_in": 0,
+            "rows_out": 0,
+            "seconds": self.settings["timeout"],
+            "worker": None,
+            "error": error,
+            "traceback": None,
+            "rss": 0,
+        }
 
     def _settle(self, record: dict, pending: list[int]) -> None:
         """Record a finished attempt: retry a failure while retries are left, then count it."""
@@ -233,11 +282,13 @@ class JobRun:
         failed_items = self._failed_files
         if record["error"] and threshold >= 0 and failed_items > threshold and self.decided_by is None:
             names = ", ".join(Path(f).name for f in record["files"])
-            self.decided_by = (f"Mini-batch {index} (files {names}) failed after {record['attempt']} "
-                               f"attempt{'s' if record['attempt'] != 1 else ''}: {record['error'].rstrip('.')}. "
-                               f"{failed_items} failed file{'s' if failed_items != 1 else ''} "
-                               f"{'is' if failed_items == 1 else 'are'} more than error_threshold {threshold}, "
-                               "so the job stopped.")
+            self.decided_by = (
+                f"Mini-batch {index} (files {names}) failed after {record['attempt']} "
+                f"attempt{'s' if record['attempt'] != 1 else ''}: {record['error'].rstrip('.')}. "
+                f"{failed_items} failed file{'s' if failed_items != 1 else ''} "
+                f"{'is' if failed_items == 1 else 'are'} more than error_threshold {threshold}, "
+                "so the job stopped."
+            )
 
     def _stop_timed_out(self, future, marker: Path) -> None:
         """A mini-batch over its timeout cannot be interrupted inside its thread: kill the worker
@@ -268,14 +319,22 @@ class JobRun:
         for record in self.records.values():
             if record.get("worker"):
                 memory[record["worker"]] = max(memory.get(record["worker"], 0), record.get("rss") or 0)
-        return {"mini_batches": len(self.plan["mini_batches"]), "done": len(final), "succeeded": len(succeeded),
-                "failed": len(failed), "reused": sum(1 for r in final if r.get("reused_from")),
-                "files": len(self.plan["files"]), "failed_files": sum(len(r["files"]) for r in failed),
-                "rows_in": sum(r.get("rows_in") or 0 for r in succeeded), "rows_out": rows,
-                "seconds": round(elapsed, 3), "rows_per_second": round(rows / elapsed, 1) if elapsed > 0 else None,
-                "scoring_seconds": round(self.scoring[-1] - self.scoring[0], 3) if len(self.scoring) == 2 else None,
-                "peak_rss_per_worker": memory,
-                "memory_limit_per_worker": getattr(self, "cluster", {}).get("memory_limit")}
+        return {
+            "mini_batches": len(self.plan["mini_batches"]),
+            "done": len(final),
+            "succeeded": len(succeeded),
+            "failed": len(failed),
+            "reused": sum(1 for r in final if r.get("reused_from")),
+            "files": len(self.plan["files"]),
+            "failed_files": sum(len(r["files"]) for r in failed),
+            "rows_in": sum(r.get("rows_in") or 0 for r in succeeded),
+            "rows_out": rows,
+            "seconds": round(elapsed, 3),
+            "rows_per_second": round(rows / elapsed, 1) if elapsed > 0 else None,
+            "scoring_seconds": round(self.scoring[-1] - self.scoring[0], 3) if len(self.scoring) == 2 else None,
+            "peak_rss_per_worker": memory,
+            "memory_limit_per_worker": getattr(self, "cluster", {}).get("memory_limit"),
+        }
 
     def _event(self, force: bool = False) -> None:
         now = time.monotonic()
@@ -285,8 +344,10 @@ class JobRun:
         summary = self.summary()
         remaining = summary["mini_batches"] - summary["done"]
         rate = summary["done"] / summary["seconds"] if summary["seconds"] > 0 else 0
-        event = {**{k: summary[k] for k in ("mini_batches", "done", "failed", "rows_out", "rows_per_second")},
-                 "eta": round(remaining / rate, 1) if rate and remaining else None}
+        event = {
+            **{k: summary[k] for k in ("mini_batches", "done", "failed", "rows_out", "rows_per_second")},
+            "eta": round(remaining / rate, 1) if rate and remaining else None,
+        }
         with open(self.dir / "events.jsonl", "a") as f:
             f.write(json.dumps(event) + "\n")
         self._write_table()
@@ -296,14 +357,19 @@ class JobRun:
         --resume: a mini-batch finished since the last rewrite is scored again)."""
         now = time.monotonic()
         if force or now - self._table_written >= TABLE_INTERVAL:
-            write_json(self.dir / "mini-batches.json",
-                       {"records": [self.records[i] for i in sorted(self.records)], "summary": self.summary()})
+            write_json(
+                self.dir / "mini-batches.json",
+                {"records": [self.records[i] for i in sorted(self.records)], "summary": self.summary()},
+            )
             self._table_written = now
 
     def _write_output(self) -> str:
         output = self.plan["output"]
-        parts = [(i, self.dir / "parts" / f"{i:06d}{output['suffix']}") for i in sorted(self.records)
-                 if not self.records[i].get("error")]
+        parts = [
+            (i, self.dir / "parts" / f"{i:06d}{output['suffix']}")
+            for i in sorted(self.records)
+            if not self.records[i].get("error")
+        ]
         parts = [(i, p) for i, p in parts if p.exists()]
         target, partial = Path(output["file"]), Path(output["partial"])
         try:
@@ -323,8 +389,10 @@ class Table:
 
     def _repr_html_(self) -> str:
         head = "".join(f"<th>{escape(str(c))}</th>" for c in self.columns)
-        body = "".join("<tr>" + "".join(f"<td>{escape('' if v is None else str(v))}</td>" for v in row) + "</tr>"
-                       for row in self.rows)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{escape('' if v is None else str(v))}</td>" for v in row) + "</tr>"
+            for row in self.rows
+        )
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
     def __repr__(self) -> str:
@@ -357,14 +425,17 @@ def commit(partial: Path, target: Path, overwrite: bool, job: int) -> None:
     try:
         os.link(partial, target)
     except FileExistsError:
-        raise JobFailed(f"{target} was created while job {job} ran, and a job does not replace a file unless "
-                        "asked: it was kept, and this job's output was not written. Run it again with --overwrite "
-                        "to replace it (--resume reuses the finished mini-batches), or choose another --output."
-                        ) from None
+        raise JobFailed(
+            f"{target} was created while job {job} ran, and a job does not replace a file unless "
+            "asked: it was kept, and this job's output was not written. Run it again with --overwrite "
+            "to replace it (--resume reuses the finished mini-batches), or choose another --output."
+        ) from None
     except OSError:  # a file system without hard links: check, then rename (not atomic, but still no silent loss)
         if target.exists():
-            raise JobFailed(f"{target} was created while job {job} ran and was kept; run the job again with "
-                            "--overwrite to replace it, or choose another --output.") from None
+            raise JobFailed(
+                f"{target} was created while job {job} ran and was kept; run the job again with "
+                "--overwrite to replace it, or choose another --output."
+            ) from None
         partial.replace(target)
 
 

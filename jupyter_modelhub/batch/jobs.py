@@ -59,11 +59,14 @@ class BatchService:
             except (OSError, ValueError, KeyError):
                 continue
             if theirs == target:
-                raise Conflict(f"Job {job_id} ({status}) writes {target}; wait for it, cancel it, or choose another "
-                               "--output.")
+                raise Conflict(
+                    f"Job {job_id} ({status}) writes {target}; wait for it, cancel it, or choose another --output."
+                )
         if target.exists() and not inputs.get("overwrite"):
-            raise Conflict(f"{target} exists; a job does not replace a file unless asked: give --overwrite "
-                           "(overwrite: true) to replace it, or choose another --output.")
+            raise Conflict(
+                f"{target} exists; a job does not replace a file unless asked: give --overwrite "
+                "(overwrite: true) to replace it, or choose another --output."
+            )
 
     def prepare(self, request: dict) -> dict:
         request = dict(request)
@@ -75,8 +78,10 @@ class BatchService:
             endpoint = self._endpoint_named(target)
         if endpoint is not None:  # the saved settings, with this request's own on top
             saved = endpoint["settings"]
-            request["settings"] = {**saved, **{k: v for k, v in (request.get("settings") or {}).items()
-                                               if v is not None}}
+            request["settings"] = {
+                **saved,
+                **{k: v for k, v in (request.get("settings") or {}).items() if v is not None},
+            }
             request.setdefault("entry_script", None)
             request["entry_script"] = request["entry_script"] or endpoint["entry_script"]
             target = endpoint["model"]
@@ -95,27 +100,42 @@ class BatchService:
         output_dir = user_path(output, self.roots, "--output") if output else None
         if output_dir is not None and output_dir.exists() and not output_dir.is_dir():
             raise InvalidInput(f"--output {output} is a file; give a folder (the file name is --output-file-name).")
-        files = resolve_inputs(inputs, self.roots, any_file=script is not None,
-                               output=output_dir / settings["output_file_name"] if output_dir else None)
+        files = resolve_inputs(
+            inputs,
+            self.roots,
+            any_file=script is not None,
+            output=output_dir / settings["output_file_name"] if output_dir else None,
+        )
         cwd = self._cwd(request.get("cwd"))
         if settings.get("scheduler"):
             check_scheduler(settings["scheduler"])
         if previous and previous["model"] != version["ref"]:
-            raise InvalidInput(f"Job {resume} scored {previous['model']}, not {version['ref']}: --resume continues a "
-                               "job with the same model.")
-        return {"model": version["ref"], "endpoint": endpoint["name"] if endpoint else None,
-                "endpoint_version": endpoint["version"] if endpoint else None, "settings": settings,
-                "files": [str(f) for f in files], "entry_script": str(script) if script else None,
-                "output": str(output_dir) if output_dir else None, "overwrite": bool(request.get("overwrite")),
-                "cwd": str(cwd), "resume": resume}
+            raise InvalidInput(
+                f"Job {resume} scored {previous['model']}, not {version['ref']}: --resume continues a "
+                "job with the same model."
+            )
+        return {
+            "model": version["ref"],
+            "endpoint": endpoint["name"] if endpoint else None,
+            "endpoint_version": endpoint["version"] if endpoint else None,
+            "settings": settings,
+            "files": [str(f) for f in files],
+            "entry_script": str(script) if script else None,
+            "output": str(output_dir) if output_dir else None,
+            "overwrite": bool(request.get("overwrite")),
+            "cwd": str(cwd),
+            "resume": resume,
+        }
 
     def _check_environment(self, settings: dict) -> None:
         """--env names a registered environment (a 404 if not), pinned to its version now."""
         if not settings.get("environment"):
             return
         if settings.get("scheduler"):
-            raise InvalidInput("Give either --env (the job's own Dask workers run in that environment) or --scheduler "
-                               "(an existing cluster, whose workers have their own packages), not both.")
+            raise InvalidInput(
+                "Give either --env (the job's own Dask workers run in that environment) or --scheduler "
+                "(an existing cluster, whose workers have their own packages), not both."
+            )
         if self.environments is None:
             raise InvalidInput("This server has no environments.")
         settings["environment"] = self.environments.get_ref(settings["environment"])["ref"]
@@ -128,8 +148,14 @@ class BatchService:
         script = self._entry_script(request.get("entry_script"))
         if script is None and version["flavor"] not in BUILTIN_FLAVORS:
             raise InvalidInput(_needs_script(version))
-        return self.endpoints.save(request["name"], version["ref"], settings, str(script) if script else None,
-                                   description=request.get("description") or "", user=user)
+        return self.endpoints.save(
+            request["name"],
+            version["ref"],
+            settings,
+            str(script) if script else None,
+            description=request.get("description") or "",
+            user=user,
+        )
 
     def _endpoint_named(self, name: str) -> dict | None:
         """A bare name is a batch endpoint when one has it, else a model."""
@@ -151,8 +177,11 @@ class BatchService:
             return self.roots[0]
         folder = Path(cwd).resolve()
         # the kernel's folder only decides where a default output goes: outside the roots, use the root
-        return folder if any(folder == r or folder.is_relative_to(r) for r in self.roots) and folder.is_dir() \
+        return (
+            folder
+            if any(folder == r or folder.is_relative_to(r) for r in self.roots) and folder.is_dir()
             else self.roots[0]
+        )
 
     def _resumable(self, job_id) -> dict:
         if not isinstance(job_id, int) or isinstance(job_id, bool) or job_id < 1:
@@ -175,8 +204,12 @@ class BatchService:
 
     def list(self, status: str | None = None, page: int = 1, per_page: int = 50) -> dict:
         listed = self.operations.list(kind=KIND, status=status, page=page, per_page=per_page)
-        return {"jobs": [self.describe(op) for op in listed["operations"]], "total": listed["total"],
-                "page": listed["page"], "per_page": listed["per_page"]}
+        return {
+            "jobs": [self.describe(op) for op in listed["operations"]],
+            "total": listed["total"],
+            "page": listed["page"],
+            "per_page": listed["per_page"],
+        }
 
     def cancel(self, job_id: int, user: str = "") -> dict:
         self.get(job_id)
@@ -191,14 +224,20 @@ class BatchService:
         result = operation.get("result") or {}
         notebook = result.get("notebook") or str(output_dir / f"job-{operation['id']}.ipynb")
         described = {
-            **operation, "job": operation["id"], "model": inputs["model"], "endpoint": inputs.get("endpoint"),
+            **operation,
+            "job": operation["id"],
+            "model": inputs["model"],
+            "endpoint": inputs.get("endpoint"),
             "settings": {**inputs["settings"], "env_vars": sorted(inputs["settings"]["env_vars"])},  # names only
-            "entry_script": inputs.get("entry_script"), "inputs": {"files": len(inputs["files"]),
-                                                                  "first": inputs["files"][:5]},
+            "entry_script": inputs.get("entry_script"),
+            "inputs": {"files": len(inputs["files"]), "first": inputs["files"][:5]},
             # no output path for a job that ended without one: it was never written
-            "output": str(output_dir / name) if inputs["settings"]["output_action"] == "append_row"
-            and operation["status"] not in ("failed", "cancelled") else None,
-            "output_dir": str(output_dir), "notebook": notebook if Path(notebook).exists() else None,
+            "output": str(output_dir / name)
+            if inputs["settings"]["output_action"] == "append_row"
+            and operation["status"] not in ("failed", "cancelled")
+            else None,
+            "output_dir": str(output_dir),
+            "notebook": notebook if Path(notebook).exists() else None,
             "notebook_lab_path": self._lab_path(notebook) if Path(notebook).exists() else None,
             "summary": result.get("summary") or (operation.get("error") or {}).get("report") or state.get("summary"),
             "resume": inputs.get("resume"),
@@ -222,17 +261,28 @@ def output_file(inputs: dict) -> Path | None:
 
 
 def _needs_script(version: dict) -> str:
-    return (f"{version['ref']} is a {version['flavor']} model: the built-in batch scorer reads sklearn, ONNX and "
-            "MLflow models; give an entry script (--entry-script) that scores it.")
+    return (
+        f"{version['ref']} is a {version['flavor']} model: the built-in batch scorer reads sklearn, ONNX and "
+        "MLflow models; give an entry script (--entry-script) that scores it."
+    )
 
 
 def _row(record: dict) -> dict:
-    return {"index": record["index"], "status": "reused" if record.get("reused_from") else
-            ("retrying" if record.get("status") == "retrying" else ("failed" if record.get("error") else "succeeded")),
-            "files": [os.path.basename(f) for f in record["files"]], "rows_in": record.get("rows_in"),
-            "rows_out": record.get("rows_out"), "seconds": record.get("seconds"), "attempts": record.get("attempt"),
-            "worker": record.get("worker"), "error": record.get("error"), "traceback": record.get("traceback"),
-            "reused_from": record.get("reused_from")}
+    return {
+        "index": record["index"],
+        "status": "reused"
+        if record.get("reused_from")
+        else ("retrying" if record.get("status") == "retrying" else ("failed" if record.get("error") else "succeeded")),
+        "files": [os.path.basename(f) for f in record["files"]],
+        "rows_in": record.get("rows_in"),
+        "rows_out": record.get("rows_out"),
+        "seconds": record.get("seconds"),
+        "attempts": record.get("attempt"),
+        "worker": record.get("worker"),
+        "error": record.get("error"),
+        "traceback": record.get("traceback"),
+        "reused_from": record.get("reused_from"),
+    }
 
 
 def _read_json(path: Path):
@@ -240,4 +290,3 @@ def _read_json(path: Path):
         return json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-

@@ -30,8 +30,16 @@ _LOCK = threading.Lock()
 def run(spec: dict) -> dict:
     """Score mini-batch ``spec["index"]``; returns its record (never raises for its own errors)."""
     started = time.perf_counter()
-    record = {"index": spec["index"], "files": spec["files"], "attempt": spec["attempt"], "rows_in": 0,
-              "rows_out": 0, "worker": _worker_name(), "error": None, "traceback": None}
+    record = {
+        "index": spec["index"],
+        "files": spec["files"],
+        "attempt": spec["attempt"],
+        "rows_in": 0,
+        "rows_out": 0,
+        "worker": _worker_name(),
+        "error": None,
+        "traceback": None,
+    }
     try:
         model = _model(spec)
         # the timeout counts from here (loading the model is not scoring); the pid is what a timeout stops
@@ -59,6 +67,7 @@ class MiniBatchError(Exception):
 
 
 # -- the model, once per worker and job ---------------------------------------------------------
+
 
 def _model(spec: dict):
     with _LOCK:  # max_concurrency threads of one worker load it once between them
@@ -102,14 +111,17 @@ def _import_script(path: Path, job: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     if not callable(getattr(module, "run", None)):
-        raise MiniBatchError(f"The entry script {path.name} defines no run(mini_batch) function; Azure ML batch "
-                             "entry scripts define init() and run(mini_batch).")
+        raise MiniBatchError(
+            f"The entry script {path.name} defines no run(mini_batch) function; Azure ML batch "
+            "entry scripts define init() and run(mini_batch)."
+        )
     if callable(getattr(module, "init", None)):
         module.init()
     return module
 
 
 # -- scoring --------------------------------------------------------------------------------------
+
 
 def _run_script(module, spec: dict):
     """Azure's contract: ``run(mini_batch)`` takes the list of file paths and returns a
@@ -124,11 +136,13 @@ def _run_script(module, spec: dict):
     if hasattr(result, "to_dict") and hasattr(result, "columns"):  # a pandas DataFrame
         table = pa.Table.from_pandas(result, preserve_index=False)
     elif isinstance(result, (list, tuple)):
-        table = pa.table({"result": [x if isinstance(x, (int, float, str, bool)) or x is None else str(x)
-                                     for x in result]})
+        table = pa.table(
+            {"result": [x if isinstance(x, (int, float, str, bool)) or x is None else str(x) for x in result]}
+        )
     else:
-        raise MiniBatchError(f"run() returned {type(result).__name__} for {where}: it must return a list or a "
-                             "DataFrame.")
+        raise MiniBatchError(
+            f"run() returned {type(result).__name__} for {where}: it must return a list or a DataFrame."
+        )
     return table, len(spec["files"])
 
 

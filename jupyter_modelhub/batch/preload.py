@@ -25,13 +25,21 @@ def dask_setup(worker) -> None:
             import pyarrow.parquet  # noqa: F401
 
             from ..serving import scorers  # noqa: F401
+
             return
 
         from . import minibatch
 
         plan = json.loads((Path(folder) / "job.json").read_text())
-        minibatch.preload({"job": str(plan["job"]), "model_dir": plan["model"]["model_dir"],
-                           "flavor": plan["model"]["flavor"], "signature": plan["model"].get("signature"),
-                           "entry_script": plan.get("entry_script"), "env_vars": plan["settings"]["env_vars"]})
+        minibatch.preload(
+            {
+                "job": str(plan["job"]),
+                "model_dir": plan["model"]["model_dir"],
+                "flavor": plan["model"]["flavor"],
+                "signature": plan["model"].get("signature"),
+                "entry_script": plan.get("entry_script"),
+                "env_vars": plan["settings"]["env_vars"],
+            }
+        )
     except BaseException:  # the first mini-batch loads it again and reports what is wrong
         return

@@ -36,25 +36,38 @@ class BatchSettings(BaseModel):
     max_concurrency: int = Field(1, ge=1, le=64, description="mini-batches run at once on each worker")
     output_action: Literal["append_row", "summary_only"] = "append_row"
     output_file_name: str = Field("predictions.csv", description="a file name ending in .csv, .parquet or .jsonl")
-    error_threshold: int = Field(-1, ge=-1, le=2**31 - 1,
-                                 description="failed items (files) tolerated; -1 ignores failures, N fails the job "
-                                             "once more than N failed")
+    error_threshold: int = Field(
+        -1,
+        ge=-1,
+        le=2**31 - 1,
+        description="failed items (files) tolerated; -1 ignores failures, N fails the job once more than N failed",
+    )
     max_retries: int = Field(3, ge=0, le=100, description="attempts after the first for a failed mini-batch")
     timeout: float = Field(30.0, gt=0, le=86_400, description="seconds each mini-batch may take")
     env_vars: dict[str, str] = Field(default_factory=dict, description="environment variables for init() and run()")
     workers: int = Field(1, ge=1, le=64, description="processes of the LocalCluster the job starts")
     scheduler: Optional[str] = Field(None, description="tcp://HOST:PORT of an existing Dask scheduler instead")
-    environment: Optional[str] = Field(None, max_length=200,
-                                       description="a registered environment (NAME or NAME:VERSION) whose packages "
-                                                   "the job's Dask workers, and so the entry script, run with")
+    environment: Optional[str] = Field(
+        None,
+        max_length=200,
+        description="a registered environment (NAME or NAME:VERSION) whose packages "
+        "the job's Dask workers, and so the entry script, run with",
+    )
 
     @field_validator("output_file_name")
     @classmethod
     def _plain_file_name(cls, value: str) -> str:
-        if "/" in value or "\\" in value or value.startswith(".") or not value.endswith(OUTPUT_SUFFIXES) \
-                or len(value) > 200 or "\x00" in value:
-            raise ValueError(f"{value!r} is not a file name ending in {', '.join(OUTPUT_SUFFIXES)} "
-                             "(the output folder is --output)")
+        if (
+            "/" in value
+            or "\\" in value
+            or value.startswith(".")
+            or not value.endswith(OUTPUT_SUFFIXES)
+            or len(value) > 200
+            or "\x00" in value
+        ):
+            raise ValueError(
+                f"{value!r} is not a file name ending in {', '.join(OUTPUT_SUFFIXES)} (the output folder is --output)"
+            )
         return value
 
     @field_validator("env_vars")
@@ -95,13 +108,15 @@ def user_path(path: str, roots: list[Path], what: str) -> Path:
         raise InvalidInput(f"{what} is empty; give a path.")
     resolved = Path(path).expanduser().resolve()
     if not any(resolved == r or resolved.is_relative_to(r) for r in roots):
-        raise InvalidInput(f"{what} {path} is outside the server's folders; use one under "
-                           + (", ".join(map(str, roots)) or "the server's root") + ".")
+        raise InvalidInput(
+            f"{what} {path} is outside the server's folders; use one under "
+            + (", ".join(map(str, roots)) or "the server's root")
+            + "."
+        )
     return resolved
 
 
-def resolve_inputs(inputs: list[str], roots: list[Path], any_file: bool,
-                   output: Path | None = None) -> list[Path]:
+def resolve_inputs(inputs: list[str], roots: list[Path], any_file: bool, output: Path | None = None) -> list[Path]:
     """Files, folders and globs as the sorted list of files they name, each inside ``roots``.
 
     ``any_file`` (an entry script reads the files) accepts every file; the built-in scorer
@@ -120,31 +135,40 @@ def resolve_inputs(inputs: list[str], roots: list[Path], any_file: bool,
             user_path(_glob_base(text), roots, f"Input {text}")
             matches = sorted(Path(p) for p in glob.glob(text, recursive=True))
             found = [user_path(str(p), roots, f"Input {p}") for p in matches if p.is_file()]
-            found = [p for p in found if (any_file or p.suffix.lower() in TABLE_SUFFIXES)
-                     and not _written_by_jobs(p, output)]
+            found = [
+                p for p in found if (any_file or p.suffix.lower() in TABLE_SUFFIXES) and not _written_by_jobs(p, output)
+            ]
             if not found:
-                raise InvalidInput(f"Input {text} matches no {'' if any_file else 'CSV, Parquet or JSON lines '}"
-                                   "files.")
+                raise InvalidInput(f"Input {text} matches no {'' if any_file else 'CSV, Parquet or JSON lines '}files.")
             files.extend(found)
             continue
         path = user_path(text, roots, f"Input {text}")
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file()
-                           and not any(part.startswith(".") for part in p.relative_to(path).parts)
-                           and (any_file or p.suffix.lower() in TABLE_SUFFIXES)
-                           and not _written_by_jobs(p.resolve(), output))
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                and (any_file or p.suffix.lower() in TABLE_SUFFIXES)
+                and not _written_by_jobs(p.resolve(), output)
+            )
             if not found:
-                raise InvalidInput(f"Input folder {text} has no {'' if any_file else 'CSV, Parquet or JSON lines '}"
-                                   "files to score.")
+                raise InvalidInput(
+                    f"Input folder {text} has no {'' if any_file else 'CSV, Parquet or JSON lines '}files to score."
+                )
             files.extend(user_path(str(p), roots, f"Input {p}") for p in found)
         elif path.is_file():
             if output is not None and path == output:
-                raise InvalidInput(f"Input {text} is this job's output file: a job cannot score the file it "
-                                   "writes; choose another --output or --output-file-name.")
+                raise InvalidInput(
+                    f"Input {text} is this job's output file: a job cannot score the file it "
+                    "writes; choose another --output or --output-file-name."
+                )
             if not any_file and path.suffix.lower() not in TABLE_SUFFIXES:
-                raise InvalidInput(f"Input {text} is a {path.suffix or 'suffix-less'} file; the built-in scorer reads "
-                                   "CSV, Parquet and JSON lines (.csv, .parquet, .jsonl). Other files need an entry "
-                                   "script (--entry-script) whose run() reads them.")
+                raise InvalidInput(
+                    f"Input {text} is a {path.suffix or 'suffix-less'} file; the built-in scorer reads "
+                    "CSV, Parquet and JSON lines (.csv, .parquet, .jsonl). Other files need an entry "
+                    "script (--entry-script) whose run() reads them."
+                )
             files.append(path)
         else:
             raise InvalidInput(f"Input {text} does not exist.")
@@ -172,7 +196,7 @@ def _glob_base(pattern: str) -> str:
 
 
 def mini_batches(files: list[Path], size: int) -> list[list[str]]:
-    return [[str(f) for f in files[i:i + size]] for i in range(0, len(files), size)]
+    return [[str(f) for f in files[i : i + size]] for i in range(0, len(files), size)]
 
 
 def default_output(inputs: dict, job_id: int) -> Path:

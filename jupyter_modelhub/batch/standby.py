@@ -16,7 +16,6 @@ from .cluster import ClusterStarter
 from .kernel import start_kernel, warm_up
 from .settings import BatchSettings
 
-
 SHAPE = "standby-batch.json"  # in the operations folder: the cluster shape of the last job
 
 

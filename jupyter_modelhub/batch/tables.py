@@ -15,8 +15,14 @@ from pathlib import Path
 import numpy as np
 
 # what the built-in scorer reads; an entry script may take any file
-TABLE_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl",
-                  ".json": "jsonl"}
+TABLE_SUFFIXES = {
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+}
 
 
 class TableError(Exception):
@@ -38,8 +44,10 @@ def read_table(path: Path):
             return pajson.read_json(path)
     except Exception as exc:  # pyarrow's own errors say what is wrong in the file
         raise TableError(f"Cannot read {path.name} as {kind}: {str(exc).strip().splitlines()[0]}") from None
-    raise TableError(f"{path.name} is not a CSV, Parquet or JSON lines file; score other files with an entry "
-                     "script (--entry-script).")
+    raise TableError(
+        f"{path.name} is not a CSV, Parquet or JSON lines file; score other files with an entry "
+        "script (--entry-script)."
+    )
 
 
 def score_table(scorer, table, label: str):
@@ -64,8 +72,10 @@ def score_table(scorer, table, label: str):
             for j in range(array.shape[1]):
                 columns[f"{name}_{j}"] = array[:, j]
         else:
-            raise TableError(f"{label}: output {name!r} has shape {list(array.shape)}; the built-in batch scorer "
-                             "writes 1-D and 2-D outputs; use an entry script for others.")
+            raise TableError(
+                f"{label}: output {name!r} has shape {list(array.shape)}; the built-in batch scorer "
+                "writes 1-D and 2-D outputs; use an entry script for others."
+            )
     rows = table.num_rows
     for name, array in columns.items():
         if len(array) != rows:
@@ -81,26 +91,38 @@ def model_inputs(signature, table) -> dict[str, np.ndarray]:
     from ..serving.signature import tensor
 
     if signature is None or not signature.inputs:
-        raise TableError("the model has no signature to map columns to inputs; register it with one "
-                         "(%register --signature) or use an entry script")
+        raise TableError(
+            "the model has no signature to map columns to inputs; register it with one "
+            "(%register --signature) or use an entry script"
+        )
     if signature.columnar:
         missing = [n for n in signature.names if n not in table.column_names]
         if missing:
-            raise _serving_error(f"missing columns {missing}; the model expects columns {signature.names} "
-                                 f"and the file has {table.column_names}")
-        return {spec.name: tensor(spec, table.column(spec.name).to_numpy(zero_copy_only=False))
-                for spec in signature.inputs}
+            raise _serving_error(
+                f"missing columns {missing}; the model expects columns {signature.names} "
+                f"and the file has {table.column_names}"
+            )
+        return {
+            spec.name: tensor(spec, table.column(spec.name).to_numpy(zero_copy_only=False)) for spec in signature.inputs
+        }
     if len(signature.inputs) == 1:
         spec = signature.inputs[0]
         width = spec.shape[1] if spec.shape is not None and len(spec.shape) == 2 and spec.shape[1] >= 0 else None
         if width is not None and table.num_columns != width:
-            raise _serving_error(f"the file has {table.num_columns} columns and the model takes {width} features "
-                                 f"({spec.name!r}, shape {list(spec.shape)}); keep only the feature columns")
-        matrix = np.column_stack([c.to_numpy(zero_copy_only=False) for c in table.columns]) if table.num_columns \
+            raise _serving_error(
+                f"the file has {table.num_columns} columns and the model takes {width} features "
+                f"({spec.name!r}, shape {list(spec.shape)}); keep only the feature columns"
+            )
+        matrix = (
+            np.column_stack([c.to_numpy(zero_copy_only=False) for c in table.columns])
+            if table.num_columns
             else np.empty((table.num_rows, 0))
+        )
         return {spec.name: tensor(spec, matrix)}
-    raise _serving_error(f"the model takes several tensors ({signature.names}); the built-in batch scorer maps "
-                         "table columns to one tensor or to columns; use an entry script")
+    raise _serving_error(
+        f"the model takes several tensors ({signature.names}); the built-in batch scorer maps "
+        "table columns to one tensor or to columns; use an entry script"
+    )
 
 
 def _serving_error(message: str):
@@ -110,6 +132,7 @@ def _serving_error(message: str):
 
 
 # -- output parts ---------------------------------------------------------------------------------
+
 
 def part_suffix(output_file_name: str) -> str:
     return Path(output_file_name).suffix.lower()
@@ -150,9 +173,11 @@ def join_parts(parts: list[tuple[int, Path]], target: Path, suffix: str) -> None
                         header = line
                         out.write(line)
                     elif line != header:
-                        raise TableError(f"mini-batch {index} returned columns {line.decode().strip()} where the "
-                                         f"first returned {header.decode().strip()}: every run() must return the "
-                                         "same columns")
+                        raise TableError(
+                            f"mini-batch {index} returned columns {line.decode().strip()} where the "
+                            f"first returned {header.decode().strip()}: every run() must return the "
+                            "same columns"
+                        )
                 shutil.copyfileobj(f, out, 1 << 20)
 
 
@@ -166,8 +191,10 @@ def _join_parquet(parts: list[tuple[int, Path]], target: Path) -> None:
             if writer is None:
                 writer = pq.ParquetWriter(target, table.schema)
             elif not table.schema.equals(writer.schema):
-                raise TableError(f"mini-batch {index} returned columns {table.schema.names} where the first "
-                                 f"returned {writer.schema.names}: every run() must return the same columns")
+                raise TableError(
+                    f"mini-batch {index} returned columns {table.schema.names} where the first "
+                    f"returned {writer.schema.names}: every run() must return the same columns"
+                )
             writer.write_table(table)
     finally:
         if writer is not None:

@@ -37,14 +37,23 @@ COMMON_OPTIONS = """--json, --url and --token go before or after the command's n
 
 def parser() -> Parser:
     top = add_common_options(Parser(prog="jupyter modelhub", formatter_class=argparse.RawDescriptionHelpFormatter))
-    commands = Commands(top.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=Parser,
-                                           help="one of the commands above; COMMAND --help for its options"))
+    commands = Commands(
+        top.add_subparsers(
+            dest="command",
+            metavar="COMMAND",
+            required=True,
+            parser_class=Parser,
+            help="one of the commands above; COMMAND --help for its options",
+        )
+    )
     for title, module in RESOURCES:
         commands.group = title
         module.add_commands(commands)
     top.description = f"{SUMMARY}\n\n{commands.listing()}"
-    top.epilog = (f"{COMMON_OPTIONS}\n\n{EXIT_CODES}\n\n"
-                  "`jupyter modelhub COMMAND --help` shows a command's options (the same as its magic's).")
+    top.epilog = (
+        f"{COMMON_OPTIONS}\n\n{EXIT_CODES}\n\n"
+        "`jupyter modelhub COMMAND --help` shows a command's options (the same as its magic's)."
+    )
     return top
 
 

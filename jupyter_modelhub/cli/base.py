@@ -52,8 +52,9 @@ def exit_code(error: ModelHubError) -> int:
 def add_common_options(parser: argparse.ArgumentParser, **defaults) -> argparse.ArgumentParser:
     """--json, --url and --token, which every resource command takes."""
     parser.add_argument("--json", action="store_true", help="print the result as JSON (for scripts)", **defaults)
-    parser.add_argument("--url", help="the Model Hub server (default: $MODELHUB_URL, or the standalone server)",
-                        **defaults)
+    parser.add_argument(
+        "--url", help="the Model Hub server (default: $MODELHUB_URL, or the standalone server)", **defaults
+    )
     parser.add_argument("--token", help="its token (default: $MODELHUB_TOKEN)", **defaults)
     return parser
 
@@ -71,14 +72,21 @@ class Commands:
         self.groups: dict[str, list[tuple[str, str]]] = {}
         self.group = ""
 
-    def add(self, name: str, run, summary: str, *, magic=None, drop=(), change=None, common: bool = True,
-            aliases=()) -> argparse.ArgumentParser:
+    def add(
+        self, name: str, run, summary: str, *, magic=None, drop=(), change=None, common: bool = True, aliases=()
+    ) -> argparse.ArgumentParser:
         """A command ``name`` that calls ``run(args)``. With ``magic`` (a magic method), it takes the
         magic's arguments, less the options in ``drop`` and with ``change`` (an option's new
         add_argument keywords, e.g. a file instead of a Python expression)."""
         parser = self.subparsers.add_parser(
-            name, aliases=list(aliases), description=summary, epilog=EXIT_CODES, parents=[COMMON] if common else [],
-            formatter_class=argparse.RawDescriptionHelpFormatter, prog=f"jupyter modelhub {name}")
+            name,
+            aliases=list(aliases),
+            description=summary,
+            epilog=EXIT_CODES,
+            parents=[COMMON] if common else [],
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            prog=f"jupyter modelhub {name}",
+        )
         if magic is not None:
             for definition in reversed(magic.decorators):  # IPython keeps them last-first
                 args = getattr(definition, "args", ())
@@ -93,8 +101,10 @@ class Commands:
     def listing(self) -> str:
         """The commands by group, for ``jupyter modelhub --help``."""
         width = max(len(name) for names in self.groups.values() for name, _ in names) + 2
-        return "\n\n".join(f"{group}:\n" + "\n".join(f"  {name:<{width}}{summary}" for name, summary in names)
-                           for group, names in self.groups.items())
+        return "\n\n".join(
+            f"{group}:\n" + "\n".join(f"  {name:<{width}}{summary}" for name, summary in names)
+            for group, names in self.groups.items()
+        )
 
 
 def hub(args: argparse.Namespace):
@@ -128,7 +138,9 @@ def wait(operation, title: str):
     except KeyboardInterrupt:
         raise CommandError(
             f"Stopped waiting; operation {operation['id']} goes on. `jupyter modelhub operation {operation['id']}` "
-            "shows it, --follow its log, --cancel stops it.", INTERRUPTED) from None
+            "shows it, --follow its log, --cancel stops it.",
+            INTERRUPTED,
+        ) from None
     finally:
         bar.close(operation)
     return operation.outcome()
@@ -210,8 +222,10 @@ def _parse_csv(path: Path, text: str, what: str):
     try:
         import pandas
     except ImportError:
-        raise CommandError(f"{what} {str(path)!r} has a header: reading named columns needs pandas "
-                           "(pip install pandas), or leave the header out.") from None
+        raise CommandError(
+            f"{what} {str(path)!r} has a header: reading named columns needs pandas "
+            "(pip install pandas), or leave the header out."
+        ) from None
     try:
         return pandas.read_csv(path)
     except ValueError as exc:

@@ -13,8 +13,16 @@ from .base import CommandError, Commands, hub, log_lines, show, show_or_wait, wa
 def batch(args: argparse.Namespace) -> None:
     if not args.inputs and not args.resume:
         raise CommandError("Give the files to score: jupyter modelhub batch MODEL INPUTS... (files, folders, globs).")
-    job = hub(args).batch(args.target, args.inputs, output=args.output, overwrite=args.overwrite,
-                          entry_script=args.entry_script, resume=args.resume, wait=False, **settings_of(args))
+    job = hub(args).batch(
+        args.target,
+        args.inputs,
+        output=args.output,
+        overwrite=args.overwrite,
+        entry_script=args.entry_script,
+        resume=args.resume,
+        wait=False,
+        **settings_of(args),
+    )
     if args.no_wait:
         return show(args, job)
     try:
@@ -24,8 +32,12 @@ def batch(args: argparse.Namespace) -> None:
 
 
 def batch_endpoint(args: argparse.Namespace) -> None:
-    show(args, hub(args).save_batch_endpoint(args.name, args.model, entry_script=args.entry_script,
-                                             description=args.description, **settings_of(args)))
+    show(
+        args,
+        hub(args).save_batch_endpoint(
+            args.name, args.model, entry_script=args.entry_script, description=args.description, **settings_of(args)
+        ),
+    )
 
 
 def batch_endpoints(args: argparse.Namespace) -> None:
@@ -50,12 +62,20 @@ def job(args: argparse.Namespace) -> None:
 
 def add_commands(commands: Commands) -> None:
     magics = BatchMagics
-    commands.add("batch", batch, "score files with a model or a batch endpoint, as a job on Dask workers",
-                 magic=magics.batch)
-    commands.add("batch-endpoint", batch_endpoint, "save a batch endpoint: a model and its batch settings",
-                 magic=magics.batch_endpoint)
-    commands.add("batch-endpoints", batch_endpoints, "list batch endpoints (--delete NAME removes one)",
-                 magic=magics.batch_endpoints)
+    commands.add(
+        "batch", batch, "score files with a model or a batch endpoint, as a job on Dask workers", magic=magics.batch
+    )
+    commands.add(
+        "batch-endpoint",
+        batch_endpoint,
+        "save a batch endpoint: a model and its batch settings",
+        magic=magics.batch_endpoint,
+    )
+    commands.add(
+        "batch-endpoints",
+        batch_endpoints,
+        "list batch endpoints (--delete NAME removes one)",
+        magic=magics.batch_endpoints,
+    )
     commands.add("jobs", jobs, "batch jobs, newest first", magic=magics.jobs)
-    commands.add("job", job, "one batch job: mini-batches, output, notebook; --wait, --cancel, --log",
-                 magic=magics.job)
+    commands.add("job", job, "one batch job: mini-batches, output, notebook; --wait, --cancel, --log", magic=magics.job)

@@ -55,8 +55,12 @@ def logs(args: argparse.Namespace) -> None:
 def traffic(args: argparse.Namespace) -> None:
     split, mirror = traffic_change(args)
     client = hub(args)
-    show(args, client.endpoint(args.endpoint) if split is None and mirror is None
-         else client.set_traffic(args.endpoint, split, mirror))
+    show(
+        args,
+        client.endpoint(args.endpoint)
+        if split is None and mirror is None
+        else client.set_traffic(args.endpoint, split, mirror),
+    )
 
 
 def undeploy(args: argparse.Namespace) -> None:
@@ -65,17 +69,27 @@ def undeploy(args: argparse.Namespace) -> None:
 
 def add_commands(commands: Commands) -> None:
     magics = EndpointMagics
-    commands.add("deploy", deploy, "deploy a model as a local online endpoint: deploy churn-ep churn@production",
-                 magic=magics.deploy)
+    commands.add(
+        "deploy",
+        deploy,
+        "deploy a model as a local online endpoint: deploy churn-ep churn@production",
+        magic=magics.deploy,
+    )
     commands.add("endpoints", endpoints, "list endpoints with their state, URL, deployments and traffic")
-    p = commands.add("endpoint", endpoint, "one endpoint: state, URL, deployments, a ready-to-paste call",
-                     magic=magics.endpoint)
+    p = commands.add(
+        "endpoint", endpoint, "one endpoint: state, URL, deployments, a ready-to-paste call", magic=magics.endpoint
+    )
     p.add_argument("--key", action="store_true", help="print only its key (shown masked otherwise)")
-    commands.add("invoke", invoke, "score data on an endpoint: invoke churn-ep rows.csv", magic=magics.invoke,
-                 drop=("--local",),
-                 change={"payload": {"nargs": None, "help": "a .json or .csv file, JSON text, or - for JSON on stdin"}})
+    commands.add(
+        "invoke",
+        invoke,
+        "score data on an endpoint: invoke churn-ep rows.csv",
+        magic=magics.invoke,
+        drop=("--local",),
+        change={"payload": {"nargs": None, "help": "a .json or .csv file, JSON text, or - for JSON on stdin"}},
+    )
     commands.add("logs", logs, "a deployment's log; --follow streams it until Ctrl-C", magic=magics.logs)
-    commands.add("traffic", traffic, "split traffic between deployments: traffic churn-ep blue=90,green=10",
-                 magic=magics.traffic)
-    commands.add("undeploy", undeploy, "stop and delete an endpoint, or one of its deployments",
-                 magic=magics.undeploy)
+    commands.add(
+        "traffic", traffic, "split traffic between deployments: traffic churn-ep blue=90,green=10", magic=magics.traffic
+    )
+    commands.add("undeploy", undeploy, "stop and delete an endpoint, or one of its deployments", magic=magics.undeploy)

@@ -31,7 +31,12 @@ def operation(args: argparse.Namespace) -> None:
 
 def add_commands(commands: Commands) -> None:
     magics = OperationMagics
-    commands.add("operations", operations, "recent long work (conversions, deploys, builds), newest first",
-                 magic=magics.operations)
-    commands.add("operation", operation, "one operation: its state, --log, --follow, --wait or --cancel",
-                 magic=magics.operation)
+    commands.add(
+        "operations",
+        operations,
+        "recent long work (conversions, deploys, builds), newest first",
+        magic=magics.operations,
+    )
+    commands.add(
+        "operation", operation, "one operation: its state, --log, --follow, --wait or --cancel", magic=magics.operation
+    )

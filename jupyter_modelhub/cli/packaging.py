@@ -14,9 +14,17 @@ from .base import REFUSED, CommandError, Commands, hub, ref, show, wait
 
 def package(args: argparse.Namespace) -> None:
     answer = hub(args).package(
-        str(ref(args.model)), environment=args.env, requirements=args.requirements, conda=args.conda,
-        entry_script=args.entry_script, tag=args.tag, base_image=args.base_image, context=args.context,
-        no_cache=args.no_cache, wait=False)
+        str(ref(args.model)),
+        environment=args.env,
+        requirements=args.requirements,
+        conda=args.conda,
+        entry_script=args.entry_script,
+        tag=args.tag,
+        base_image=args.base_image,
+        context=args.context,
+        no_cache=args.no_cache,
+        wait=False,
+    )
     if isinstance(answer, Operation) and not args.no_wait:
         answer = ImageInfo(wait(answer, f"package {args.model}"))
     show(args, answer)
@@ -42,8 +50,16 @@ def env(args: argparse.Namespace) -> None:
             raise CommandError("Give the new environment's name: jupyter modelhub env create NAME --requirements FILE.")
         if not args.requirements and not args.conda:
             raise CommandError("env create needs --requirements FILE or --conda FILE.")
-        return show(args, hub(args).create_environment(words[1], requirements=args.requirements, conda=args.conda,
-                                                       python=args.python, base_image=args.base_image))
+        return show(
+            args,
+            hub(args).create_environment(
+                words[1],
+                requirements=args.requirements,
+                conda=args.conda,
+                python=args.python,
+                base_image=args.base_image,
+            ),
+        )
     if len(words) != 1:
         raise CommandError("Name one environment: jupyter modelhub env NAME[:VERSION].")
     show(args, hub(args).environment(words[0]))
@@ -58,13 +74,21 @@ def parity(args: argparse.Namespace) -> None:
 
 def add_commands(commands: Commands) -> None:
     magics = PackagingMagics
-    commands.add("package", package, "build a serving image of a model (or --context: its build context)",
-                 magic=magics.package)
+    commands.add(
+        "package", package, "build a serving image of a model (or --context: its build context)", magic=magics.package
+    )
     commands.add("images", images, "list built images, newest first", magic=magics.images)
-    commands.add("image", image, "one image with its build report, or --delete it (the record, and the engine image unless another record uses it)", magic=magics.image)
+    commands.add(
+        "image",
+        image,
+        "one image with its build report, or --delete it (the record, and the engine image unless another record uses it)",
+        magic=magics.image,
+    )
     p = commands.add("envs", envs, "list environments (name:version, Python, base image, packages)")
     p.add_argument("name", nargs="?", help="only the versions of this environment")
-    commands.add("env", env, "show an environment (env NAME[:V]) or make one (env create NAME -r FILE)",
-                 magic=magics.env)
-    commands.add("parity", parity, "this Python against an endpoint or image: same answers? (exit 1 if not)",
-                 magic=magics.parity)
+    commands.add(
+        "env", env, "show an environment (env NAME[:V]) or make one (env create NAME -r FILE)", magic=magics.env
+    )
+    commands.add(
+        "parity", parity, "this Python against an endpoint or image: same answers? (exit 1 if not)", magic=magics.parity
+    )

@@ -15,8 +15,17 @@ from .base import SAMPLE_FILE, CommandError, Commands, hub, read_data, ref, samp
 
 
 def models(args: argparse.Namespace) -> None:
-    show(args, hub(args).models(filter=filter_text(args.filter), q=args.name, flavor=args.flavor,
-                                archived=args.archived, page=args.page, per_page=args.per_page))
+    show(
+        args,
+        hub(args).models(
+            filter=filter_text(args.filter),
+            q=args.name,
+            flavor=args.flavor,
+            archived=args.archived,
+            page=args.page,
+            per_page=args.per_page,
+        ),
+    )
 
 
 def show_model(args: argparse.Namespace) -> None:
@@ -32,10 +41,20 @@ def register(args: argparse.Namespace) -> None:
         raise CommandError(f"No file or folder {missing[0]!r} to register (relative paths start at {Path.cwd()}).")
     sample = sample_rows(read_data(args.sample, "--sample")) if args.sample else None
     properties = {k: json_or_text(v) for k, v in pairs(args.property, "--property").items()}
-    show(args, hub(args).register(
-        args.name, [str(Path(p).expanduser()) for p in args.source], sample=sample, flavor=args.flavor,
-        description=args.description, tags=pairs(args.tag, "--tag"), properties=properties,
-        new_version=args.new_version, derived_from=args.derived_from))
+    show(
+        args,
+        hub(args).register(
+            args.name,
+            [str(Path(p).expanduser()) for p in args.source],
+            sample=sample,
+            flavor=args.flavor,
+            description=args.description,
+            tags=pairs(args.tag, "--tag"),
+            properties=properties,
+            new_version=args.new_version,
+            derived_from=args.derived_from,
+        ),
+    )
 
 
 def download(args: argparse.Namespace) -> None:
@@ -86,27 +105,57 @@ def delete(args: argparse.Namespace) -> None:
 def convert(args: argparse.Namespace) -> None:
     sample = sample_rows(read_data(args.sample, "--sample")) if args.sample else None
     version = str(ref(args.ref))
-    operation = hub(args).convert(version, to=args.to, sample=sample, opset=args.opset, dtype=args.dtype,
-                                  tolerance=args.tolerance, force=args.force, wait=False)
+    operation = hub(args).convert(
+        version,
+        to=args.to,
+        sample=sample,
+        opset=args.opset,
+        dtype=args.dtype,
+        tolerance=args.tolerance,
+        force=args.force,
+        wait=False,
+    )
     show(args, operation if args.no_wait else Conversion(wait(operation, f"convert {version}")))
 
 
 def add_commands(commands: Commands) -> None:
     magics = RegistryMagics
     commands.add("models", models, "list models, newest first; FILTER as team=growth stage!=dev", magic=magics.models)
-    commands.add("show", show_model, "a model (NAME: versions, aliases) or a version (NAME:V, NAME@ALIAS)",
-                 magic=magics.model, aliases=["model"])
-    commands.add("register", register, "register files or folders as a new version", magic=magics.register,
-                 change={"source": {"help": "files or folders (.onnx, .joblib/.pkl, an MLflow model folder, "
-                                            "anything else as 'custom')"}, "--sample": SAMPLE_FILE})
-    commands.add("download", download, "download a version's files, each checked against its sha256",
-                 magic=magics.download)
-    commands.add("tag", tag, "set or remove a version's tags: tag churn:2 stage=prod --remove candidate",
-                 magic=magics.tag)
-    commands.add("alias", alias, "point an alias at a version (alias churn:2 production), or --delete it",
-                 magic=magics.alias)
+    commands.add(
+        "show",
+        show_model,
+        "a model (NAME: versions, aliases) or a version (NAME:V, NAME@ALIAS)",
+        magic=magics.model,
+        aliases=["model"],
+    )
+    commands.add(
+        "register",
+        register,
+        "register files or folders as a new version",
+        magic=magics.register,
+        change={
+            "source": {
+                "help": "files or folders (.onnx, .joblib/.pkl, an MLflow model folder, anything else as 'custom')"
+            },
+            "--sample": SAMPLE_FILE,
+        },
+    )
+    commands.add(
+        "download", download, "download a version's files, each checked against its sha256", magic=magics.download
+    )
+    commands.add(
+        "tag", tag, "set or remove a version's tags: tag churn:2 stage=prod --remove candidate", magic=magics.tag
+    )
+    commands.add(
+        "alias", alias, "point an alias at a version (alias churn:2 production), or --delete it", magic=magics.alias
+    )
     commands.add("archive", archive, "hide a version from default listings (it stays usable)", magic=magics.archive)
     commands.add("restore", restore, "undo archive", magic=magics.restore)
     commands.add("delete", delete, "delete a version, or with --all a whole model", magic=magics.delete)
-    commands.add("convert", convert, "convert a scikit-learn version to ONNX, proven equivalent and timed",
-                 magic=ConvertMagics.convert, change={"--sample": SAMPLE_FILE})
+    commands.add(
+        "convert",
+        convert,
+        "convert a scikit-learn version to ONNX, proven equivalent and timed",
+        magic=ConvertMagics.convert,
+        change={"--sample": SAMPLE_FILE},
+    )

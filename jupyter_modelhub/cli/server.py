@@ -19,8 +19,11 @@ def serve(args: argparse.Namespace) -> None:
 
     ModelHubApp.load_other_extensions = False  # a registry server, not a notebook server
     argv = [
-        f"--ServerApp.ip={args.ip}", f"--ServerApp.port={args.port}", "--ServerApp.port_retries=0",
-        "--ServerApp.open_browser=False", f"--IdentityProvider.token={secrets.token_urlsafe(32)}",
+        f"--ServerApp.ip={args.ip}",
+        f"--ServerApp.port={args.port}",
+        "--ServerApp.port_retries=0",
+        "--ServerApp.open_browser=False",
+        f"--IdentityProvider.token={secrets.token_urlsafe(32)}",
         f"--ModelHubApp.info_file={args.info_file}",
     ]
     if os.geteuid() == 0:
@@ -42,8 +45,15 @@ def stop(args: argparse.Namespace) -> None:
     except ProcessLookupError:
         info_file().unlink(missing_ok=True)
         return _said(args, {"stopped": False, "message": "The recorded server was not running; removed its record."})
-    _said(args, {"stopped": True, "url": info["url"], "pid": info["pid"],
-                 "message": f"Stopped the Model Hub server at {info['url']} (pid {info['pid']})."})
+    _said(
+        args,
+        {
+            "stopped": True,
+            "url": info["url"],
+            "pid": info["pid"],
+            "message": f"Stopped the Model Hub server at {info['url']} (pid {info['pid']}).",
+        },
+    )
 
 
 def _said(args: argparse.Namespace, outcome: dict) -> None:

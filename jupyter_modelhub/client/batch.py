@@ -11,8 +11,19 @@ from urllib.parse import quote
 
 from .. import display
 
-SETTINGS = ("mini_batch_size", "max_concurrency", "output_action", "output_file_name", "error_threshold",
-            "max_retries", "timeout", "env_vars", "workers", "scheduler", "environment")
+SETTINGS = (
+    "mini_batch_size",
+    "max_concurrency",
+    "output_action",
+    "output_file_name",
+    "error_threshold",
+    "max_retries",
+    "timeout",
+    "env_vars",
+    "workers",
+    "scheduler",
+    "environment",
+)
 
 
 def _absolute(path) -> str | None:
@@ -23,8 +34,19 @@ def _absolute(path) -> str | None:
 class BatchMethods:
     """``batch``, ``jobs``, ``job``, ``cancel_job`` and the batch endpoint methods."""
 
-    def batch(self, target: str, inputs=(), *, output=None, overwrite: bool = False, entry_script=None,
-              resume: int | None = None, wait: bool = True, progress=None, **settings) -> display.Job:
+    def batch(
+        self,
+        target: str,
+        inputs=(),
+        *,
+        output=None,
+        overwrite: bool = False,
+        entry_script=None,
+        resume: int | None = None,
+        wait: bool = True,
+        progress=None,
+        **settings,
+    ) -> display.Job:
         """Score files with a model (NAME, NAME:VERSION, NAME@ALIAS) or a batch endpoint's name.
 
         ``inputs`` are files, folders or globs; ``settings`` are Azure's batch settings
@@ -39,9 +61,16 @@ class BatchMethods:
         if unknown:
             raise TypeError(f"Unknown batch settings {unknown}; the settings are {', '.join(SETTINGS)}.")
         inputs = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
-        body = {"model": target, "inputs": [_absolute(p) for p in inputs], "output": _absolute(output),
-                "overwrite": bool(overwrite), "entry_script": _absolute(entry_script), "resume": resume, "cwd": os.getcwd(),
-                "settings": {k: v for k, v in settings.items() if v is not None}}
+        body = {
+            "model": target,
+            "inputs": [_absolute(p) for p in inputs],
+            "output": _absolute(output),
+            "overwrite": bool(overwrite),
+            "entry_script": _absolute(entry_script),
+            "resume": resume,
+            "cwd": os.getcwd(),
+            "settings": {k: v for k, v in settings.items() if v is not None},
+        }
         job = display.Job(self._call("POST", "jobs", json=body), client=self)
         if not wait:
             return job
@@ -60,11 +89,17 @@ class BatchMethods:
         state = self._call("POST", f"jobs/{int(job_id)}/cancel", json={})
         return self.job(job_id) if self._stopped(state) is not state else display.Job(state, client=self)
 
-    def save_batch_endpoint(self, name: str, model: str, *, entry_script=None, description: str = "",
-                            **settings) -> display.BatchEndpointInfo:
+    def save_batch_endpoint(
+        self, name: str, model: str, *, entry_script=None, description: str = "", **settings
+    ) -> display.BatchEndpointInfo:
         """Save (or add a version of) batch endpoint ``name``: ``model`` and the batch settings."""
-        body = {"name": name, "model": model, "entry_script": _absolute(entry_script), "description": description,
-                "settings": {k: v for k, v in settings.items() if v is not None}}
+        body = {
+            "name": name,
+            "model": model,
+            "entry_script": _absolute(entry_script),
+            "description": description,
+            "settings": {k: v for k, v in settings.items() if v is not None},
+        }
         return display.BatchEndpointInfo(self._call("POST", "batch-endpoints", json=body))
 
     def batch_endpoints(self) -> display.BatchEndpointList:

@@ -57,8 +57,9 @@ def _running_standalone() -> tuple[str, str] | None:
     if not _alive(info.get("pid", -1)):
         return None
     try:
-        response = requests.get(info["url"] + "modelhub/api/info", timeout=5,
-                                headers={"Authorization": f"token {info['token']}"})
+        response = requests.get(
+            info["url"] + "modelhub/api/info", timeout=5, headers={"Authorization": f"token {info['token']}"}
+        )
     except requests.RequestException:
         return None
     return (info["url"], info["token"]) if response.ok else None
@@ -76,7 +77,10 @@ def _start_standalone() -> tuple[str, str]:
         log = open(path.with_suffix(".log"), "ab")
         process = subprocess.Popen(
             [sys.executable, "-m", "jupyter_modelhub.cli", "serve", "--info-file", str(path)],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
@@ -87,7 +91,9 @@ def _start_standalone() -> tuple[str, str]:
                 return running
             time.sleep(0.1)
         process.terminate()
-        raise ServerError(f"The standalone Model Hub server did not start within {START_TIMEOUT:.0f} s; see {log.name}.")
+        raise ServerError(
+            f"The standalone Model Hub server did not start within {START_TIMEOUT:.0f} s; see {log.name}."
+        )
 
 
 def _alive(pid: int) -> bool:

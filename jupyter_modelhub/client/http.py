@@ -97,10 +97,17 @@ class ModelHubClient(BatchMethods):
                 signature, example = packing.describe_sample(sample, source if temp else None)
             upload = self.upload(paths)
             body = {
-                "upload_id": upload["upload_id"], "flavor": flavor, "description": description,
-                "tags": tags or {}, "properties": properties, "signature": signature,
-                "input_example": example, "new_version": new_version, "derived_from": derived_from,
-                "source_notebook": source_notebook, "source_kernel": source_kernel,
+                "upload_id": upload["upload_id"],
+                "flavor": flavor,
+                "description": description,
+                "tags": tags or {},
+                "properties": properties,
+                "signature": signature,
+                "input_example": example,
+                "new_version": new_version,
+                "derived_from": derived_from,
+                "source_notebook": source_notebook,
+                "source_kernel": source_kernel,
             }
             return display.VersionInfo(self._call("POST", f"models/{_segment(name)}/versions", json=body))
         finally:
@@ -110,34 +117,78 @@ class ModelHubClient(BatchMethods):
     def upload(self, paths: list) -> dict:
         """Stream files as one tar to the server; returns the upload id and what it received."""
         entries = packing.collect_files(paths)
-        return self._call("POST", "uploads", data=packing.tar_stream(entries),
-                          headers={"Content-Type": "application/x-tar"})
+        return self._call(
+            "POST", "uploads", data=packing.tar_stream(entries), headers={"Content-Type": "application/x-tar"}
+        )
 
-    def models(self, filter: str = "", q: str = "", flavor: str | None = None, archived: bool = False,
-               page: int = 1, per_page: int = 50) -> display.ModelList:
-        params = {"filter": filter, "q": q, "flavor": flavor or "", "archived": str(archived).lower(),
-                  "page": page, "per_page": per_page}
+    def models(
+        self,
+        filter: str = "",
+        q: str = "",
+        flavor: str | None = None,
+        archived: bool = False,
+        page: int = 1,
+        per_page: int = 50,
+    ) -> display.ModelList:
+        params = {
+            "filter": filter,
+            "q": q,
+            "flavor": flavor or "",
+            "archived": str(archived).lower(),
+            "page": page,
+            "per_page": per_page,
+        }
         return display.ModelList(self._call("GET", "models", params=params))
 
-    def versions(self, name: str | None = None, filter: str = "", q: str = "", flavor: str | None = None,
-                 archived: bool = False, page: int = 1, per_page: int = 50) -> display.VersionList:
-        params = {"filter": filter, "flavor": flavor or "", "archived": str(archived).lower(),
-                  "page": page, "per_page": per_page}
+    def versions(
+        self,
+        name: str | None = None,
+        filter: str = "",
+        q: str = "",
+        flavor: str | None = None,
+        archived: bool = False,
+        page: int = 1,
+        per_page: int = 50,
+    ) -> display.VersionList:
+        params = {
+            "filter": filter,
+            "flavor": flavor or "",
+            "archived": str(archived).lower(),
+            "page": page,
+            "per_page": per_page,
+        }
         if name is None:
             params["q"] = q
             return display.VersionList(self._call("GET", "versions", params=params))
         return display.VersionList(self._call("GET", f"models/{_segment(name)}/versions", params=params))
 
     def model(self, name: str, archived: bool = True) -> display.ModelInfo:
-        return display.ModelInfo(self._call("GET", f"models/{_segment(name)}", params={"archived": str(archived).lower()}))
+        return display.ModelInfo(
+            self._call("GET", f"models/{_segment(name)}", params={"archived": str(archived).lower()})
+        )
 
     def version(self, ref: str) -> display.VersionInfo:
         return display.VersionInfo(self._call("GET", self._version_path(ref)))
 
-    def update(self, ref: str, *, description: str | None = None, tags: dict | None = None,
-               properties: dict | None = None, archived: bool | None = None) -> display.VersionInfo:
-        body = {k: v for k, v in {"description": description, "tags": tags, "properties": properties,
-                                  "archived": archived}.items() if v is not None}
+    def update(
+        self,
+        ref: str,
+        *,
+        description: str | None = None,
+        tags: dict | None = None,
+        properties: dict | None = None,
+        archived: bool | None = None,
+    ) -> display.VersionInfo:
+        body = {
+            k: v
+            for k, v in {
+                "description": description,
+                "tags": tags,
+                "properties": properties,
+                "archived": archived,
+            }.items()
+            if v is not None
+        }
         return display.VersionInfo(self._call("PATCH", self._version_path(ref), json=body))
 
     def tag(self, ref: str, tags: dict[str, str | None]) -> display.VersionInfo:
@@ -172,8 +223,9 @@ class ModelHubClient(BatchMethods):
         if path is not None:
             files = [f for f in files if f["path"] == path]
             if not files:
-                raise InvalidInput(f"{version['ref']} has no file {path!r}; it has: "
-                                   + ", ".join(f["path"] for f in version["files"]))
+                raise InvalidInput(
+                    f"{version['ref']} has no file {path!r}; it has: " + ", ".join(f["path"] for f in version["files"])
+                )
         root = Path(to).expanduser().resolve()
         written = []
         for entry in files:
@@ -198,8 +250,10 @@ class ModelHubClient(BatchMethods):
                     out.write(chunk)
         except requests.RequestException as exc:
             partial.unlink(missing_ok=True)
-            raise ServerError(f"Downloading {entry['path']} of {ref} was cut short ({exc.__class__.__name__}); "
-                              "nothing was written. Try again.") from None
+            raise ServerError(
+                f"Downloading {entry['path']} of {ref} was cut short ({exc.__class__.__name__}); "
+                "nothing was written. Try again."
+            ) from None
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
@@ -216,10 +270,23 @@ class ModelHubClient(BatchMethods):
     # -- endpoints -------------------------------------------------------------------------
 
     def deploy(
-        self, endpoint: str, model: str, *, deployment: str = "blue", entry_script: str | os.PathLike | None = None,
-        reload: bool = False, instances: int | None = None, traffic: dict | None = None, auth: str = "key",
-        port: int | None = None, env: str | None = None, requirements: str | os.PathLike | None = None,
-        wait: bool = True, progress=None, allow_contract_change: bool = False, **settings,
+        self,
+        endpoint: str,
+        model: str,
+        *,
+        deployment: str = "blue",
+        entry_script: str | os.PathLike | None = None,
+        reload: bool = False,
+        instances: int | None = None,
+        traffic: dict | None = None,
+        auth: str = "key",
+        port: int | None = None,
+        env: str | None = None,
+        requirements: str | os.PathLike | None = None,
+        wait: bool = True,
+        progress=None,
+        allow_contract_change: bool = False,
+        **settings,
     ) -> display.EndpointInfo | display.Operation:
         """Deploy ``model`` (NAME, NAME:V or NAME@ALIAS) as ``endpoint``/``deployment``; returns once ready.
 
@@ -231,14 +298,24 @@ class ModelHubClient(BatchMethods):
         A version whose inputs or outputs differ from what the endpoint answers now is refused
         (``Conflict``, with the differences) unless ``allow_contract_change``.
         """
-        body = {"model": model, "deployment": deployment, "reload": reload, "instances": instances,
-                "traffic": traffic, "auth": auth, "port": port, **settings}
+        body = {
+            "model": model,
+            "deployment": deployment,
+            "reload": reload,
+            "instances": instances,
+            "traffic": traffic,
+            "auth": auth,
+            "port": port,
+            **settings,
+        }
         if allow_contract_change:
             body["allow_contract_change"] = True
         if env is not None:
             if isinstance(env, os.PathLike) or Path(str(env)).expanduser().is_file():
-                raise InvalidInput(f"--env takes an environment NAME[:VERSION]; {str(env)!r} is a file: give it as "
-                                   "--requirements FILE (requirements=...) to make an environment of it.")
+                raise InvalidInput(
+                    f"--env takes an environment NAME[:VERSION]; {str(env)!r} is a file: give it as "
+                    "--requirements FILE (requirements=...) to make an environment of it."
+                )
             body["environment"] = env
         if requirements is not None:
             body["requirements"] = _read_text(requirements, "Requirements file")
@@ -249,8 +326,9 @@ class ModelHubClient(BatchMethods):
             body["entry_script"] = {"name": path.name, "source": path.read_text()}
             if reload:
                 body["entry_script_path"] = str(path.resolve())
-        response = self._send("POST", f"endpoints/{_segment(endpoint)}/deployments", json=body,
-                              timeout=max(self.timeout, 300))
+        response = self._send(
+            "POST", f"endpoints/{_segment(endpoint)}/deployments", json=body, timeout=max(self.timeout, 300)
+        )
         if response.status_code != 202:
             return self._endpoint_info(response.json())
         operation = display.Operation(response.json(), client=self)  # it builds an environment or image first
@@ -290,32 +368,52 @@ class ModelHubClient(BatchMethods):
         last deployment is removed only with ``force`` (the endpoint stays, answering nothing)."""
         if deployment is None:
             if force:
-                raise InvalidInput("--force applies with --deployment (the endpoint's last deployment); without "
-                                   "--deployment the whole endpoint is removed.")
+                raise InvalidInput(
+                    "--force applies with --deployment (the endpoint's last deployment); without "
+                    "--deployment the whole endpoint is removed."
+                )
             return display.Deleted(self._call("DELETE", f"endpoints/{_segment(name)}"))
-        return self._endpoint_info(self._call("DELETE", f"endpoints/{_segment(name)}/deployments/{_segment(deployment)}",
-                                              params={"force": "true"} if force else None))
+        return self._endpoint_info(
+            self._call(
+                "DELETE",
+                f"endpoints/{_segment(name)}/deployments/{_segment(deployment)}",
+                params={"force": "true"} if force else None,
+            )
+        )
 
     def logs(self, name: str, deployment: str = "blue", tail: int = 100) -> str:
-        response = self._send("GET", f"endpoints/{_segment(name)}/deployments/{_segment(deployment)}/logs",
-                              params={"tail": tail})
+        response = self._send(
+            "GET", f"endpoints/{_segment(name)}/deployments/{_segment(deployment)}/logs", params={"tail": tail}
+        )
         return response.text
 
     def follow_logs(self, name: str, deployment: str = "blue", tail: int = 20, timeout: float = 3600):
         """Yield log lines as they are written (the last ``tail`` first) until ``timeout`` seconds."""
-        response = self._send("GET", f"endpoints/{_segment(name)}/deployments/{_segment(deployment)}/logs",
-                              params={"tail": tail, "follow": "true", "timeout": timeout}, stream=True,
-                              timeout=timeout + 30)
+        response = self._send(
+            "GET",
+            f"endpoints/{_segment(name)}/deployments/{_segment(deployment)}/logs",
+            params={"tail": tail, "follow": "true", "timeout": timeout},
+            stream=True,
+            timeout=timeout + 30,
+        )
         try:
             yield from response.iter_lines(decode_unicode=True)
         finally:
             response.close()
 
     def timeline(self, endpoint: str | None = None, model: str | None = None) -> dict:
-        return self._call("GET", "serving-timeline", params={k: v for k, v in {"endpoint": endpoint, "model": model}.items() if v})
+        return self._call(
+            "GET", "serving-timeline", params={k: v for k, v in {"endpoint": endpoint, "model": model}.items() if v}
+        )
 
-    def invoke(self, name: str, data, protocol: str = "azure", deployment: str | None = None,
-               endpoint: display.EndpointInfo | None = None):
+    def invoke(
+        self,
+        name: str,
+        data,
+        protocol: str = "azure",
+        deployment: str | None = None,
+        endpoint: display.EndpointInfo | None = None,
+    ):
         """Score ``data`` on an endpoint, the way any HTTP client would; returns the decoded answer.
 
         ``endpoint`` is the endpoint's description when the caller has it (a handle's
@@ -347,8 +445,11 @@ class ModelHubClient(BatchMethods):
         return answer
 
     def _score(self, endpoint: display.EndpointInfo, data, protocol: str, deployment: str | None) -> requests.Response:
-        live = next((d for d in endpoint["deployments"] if d["name"] == deployment), None) if deployment \
+        live = (
+            next((d for d in endpoint["deployments"] if d["name"] == deployment), None)
+            if deployment
             else endpoint.live_deployment()
+        )
         if live is None:
             raise InvalidInput(f"Endpoint {endpoint['name']!r} has no deployment {deployment!r}.")
         path, body = invoking.request_for(data, protocol, live["model"], live["version"])
@@ -364,20 +465,38 @@ class ModelHubClient(BatchMethods):
         try:
             return self.endpoint(name)
         except NotFound:
-            raise NotFound(f"Endpoint {name!r} no longer exists: it was deleted (%undeploy) after this handle was "
-                           f"made for {described['url']}. Deploy it again with %deploy {name} MODEL.") from None
+            raise NotFound(
+                f"Endpoint {name!r} no longer exists: it was deleted (%undeploy) after this handle was "
+                f"made for {described['url']}. Deploy it again with %deploy {name} MODEL."
+            ) from None
 
-    def convert(self, ref: str, to: str = "onnx", *, sample=None, opset: int | None = None, dtype: str | None = None,
-                tolerance: float | None = None, force: bool = False, wait: bool = True,
-                progress=None) -> display.Conversion | display.Operation:
+    def convert(
+        self,
+        ref: str,
+        to: str = "onnx",
+        *,
+        sample=None,
+        opset: int | None = None,
+        dtype: str | None = None,
+        tolerance: float | None = None,
+        force: bool = False,
+        wait: bool = True,
+        progress=None,
+    ) -> display.Conversion | display.Operation:
         """Convert a registered scikit-learn version to ONNX, proven equivalent and timed on the server.
 
         ``sample`` (rows such as ``X_test[:200]``) adds rows to the equivalence check. Over the
         tolerance nothing is registered and the error carries the report (``error.report``).
         The conversion is an operation: ``wait=False`` returns it at once.
         """
-        body = {"to": to, "opset": opset, "dtype": dtype, "tolerance": tolerance, "force": force,
-                "sample": packing.rows_for_json(sample) if sample is not None else None}
+        body = {
+            "to": to,
+            "opset": opset,
+            "dtype": dtype,
+            "tolerance": tolerance,
+            "force": force,
+            "sample": packing.rows_for_json(sample) if sample is not None else None,
+        }
         operation = display.Operation(self._call("POST", f"{self._version_path(ref)}/convert", json=body), client=self)
         if not wait:
             return operation
@@ -385,21 +504,38 @@ class ModelHubClient(BatchMethods):
 
     # -- packaging -------------------------------------------------------------------------
 
-    def package(self, model: str, *, environment: str | None = None, requirements: str | os.PathLike | None = None,
-                conda: str | os.PathLike | None = None, entry_script: str | os.PathLike | None = None,
-                tag: str | None = None, base_image: str | None = None, context: str | os.PathLike | None = None,
-                no_cache: bool = False, wait: bool = True,
-                progress=None) -> display.ImageInfo | display.BuildContext | display.Operation:
+    def package(
+        self,
+        model: str,
+        *,
+        environment: str | None = None,
+        requirements: str | os.PathLike | None = None,
+        conda: str | os.PathLike | None = None,
+        entry_script: str | os.PathLike | None = None,
+        tag: str | None = None,
+        base_image: str | None = None,
+        context: str | os.PathLike | None = None,
+        no_cache: bool = False,
+        wait: bool = True,
+        progress=None,
+    ) -> display.ImageInfo | display.BuildContext | display.Operation:
         """Build a serving image of ``model`` (an operation: ``wait=False`` returns it at once).
 
         ``environment`` names an environment (``%env create``); ``requirements``/``conda`` are
         files to make one of; without either the environment is derived from the model.
         ``context`` writes the build context into that folder instead of building.
         """
-        body = {"model": model, "environment": environment, "tag": tag, "base_image": base_image,
-                "requirements": _read_text(requirements, "Requirements file"), "conda": _read_text(conda, "Conda file"),
-                "entry_script": str(Path(entry_script).expanduser().resolve()) if entry_script else None,
-                "context": str(Path(context).expanduser().resolve()) if context else None, "no_cache": no_cache}
+        body = {
+            "model": model,
+            "environment": environment,
+            "tag": tag,
+            "base_image": base_image,
+            "requirements": _read_text(requirements, "Requirements file"),
+            "conda": _read_text(conda, "Conda file"),
+            "entry_script": str(Path(entry_script).expanduser().resolve()) if entry_script else None,
+            "context": str(Path(context).expanduser().resolve()) if context else None,
+            "no_cache": no_cache,
+        }
         response = self._send("POST", "images", json=body)
         if response.status_code != 202:
             return display.BuildContext(response.json())
@@ -417,11 +553,22 @@ class ModelHubClient(BatchMethods):
     def delete_image(self, image: int | str) -> display.Deleted:
         return display.Deleted(self._call("DELETE", f"images/{quote(str(image), safe='/:')}"))
 
-    def create_environment(self, name: str, *, requirements: str | os.PathLike | None = None,
-                           conda: str | os.PathLike | None = None, python: str | None = None,
-                           base_image: str | None = None) -> display.EnvironmentInfo:
-        body = {"name": name, "requirements": _read_text(requirements, "Requirements file"),
-                "conda": _read_text(conda, "Conda file"), "python": python, "base_image": base_image}
+    def create_environment(
+        self,
+        name: str,
+        *,
+        requirements: str | os.PathLike | None = None,
+        conda: str | os.PathLike | None = None,
+        python: str | None = None,
+        base_image: str | None = None,
+    ) -> display.EnvironmentInfo:
+        body = {
+            "name": name,
+            "requirements": _read_text(requirements, "Requirements file"),
+            "conda": _read_text(conda, "Conda file"),
+            "python": python,
+            "base_image": base_image,
+        }
         return display.EnvironmentInfo(self._call("POST", "environments", json=body))
 
     def environments(self, name: str | None = None) -> display.EnvironmentList:
@@ -445,23 +592,39 @@ class ModelHubClient(BatchMethods):
                 local, error = None, f"{type(exc).__name__}: {exc}"
         remote_ok = probe["status"] == 200
         diffs = parity.differences(local, probe["answer"], tolerance) if error is None and remote_ok else []
-        return display.Parity({**probe, "kernel_answer": local, "kernel_error": error, "tolerance": tolerance,
-                               "differences": diffs, "same": error is None and remote_ok and not diffs,
-                               "versions": parity.version_rows(parity.kernel_environment(), probe)})
+        return display.Parity(
+            {
+                **probe,
+                "kernel_answer": local,
+                "kernel_error": error,
+                "tolerance": tolerance,
+                "differences": diffs,
+                "same": error is None and remote_ok and not diffs,
+                "versions": parity.version_rows(parity.kernel_environment(), probe),
+            }
+        )
 
     # -- operations ------------------------------------------------------------------------
 
     def operation(self, operation_id: int) -> display.Operation:
         return display.Operation(self._call("GET", f"operations/{int(operation_id)}"), client=self)
 
-    def operations(self, kind: str | None = None, status: str | None = None, subject: str | None = None,
-                   page: int = 1, per_page: int = 50) -> display.OperationList:
+    def operations(
+        self,
+        kind: str | None = None,
+        status: str | None = None,
+        subject: str | None = None,
+        page: int = 1,
+        per_page: int = 50,
+    ) -> display.OperationList:
         params = {k: v for k, v in {"kind": kind, "status": status, "subject": subject}.items() if v}
-        return display.OperationList(self._call("GET", "operations", params={**params, "page": page,
-                                                                              "per_page": per_page}))
+        return display.OperationList(
+            self._call("GET", "operations", params={**params, "page": page, "per_page": per_page})
+        )
 
-    def wait_for(self, operation_id: int, timeout: float | None = None, progress=None,
-                 interval: float = 0.25) -> display.Operation:
+    def wait_for(
+        self, operation_id: int, timeout: float | None = None, progress=None, interval: float = 0.25
+    ) -> display.Operation:
         """Poll until the operation ends; ``timeout=None`` waits as long as it takes."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
@@ -471,8 +634,10 @@ class ModelHubClient(BatchMethods):
             if not operation["active"]:
                 return operation
             if deadline is not None and time.monotonic() >= deadline:
-                raise TimeoutError(f"Operation {operation_id} is still {operation['status']} after {timeout:g} s; "
-                                   "it goes on: wait again, or cancel it.")
+                raise TimeoutError(
+                    f"Operation {operation_id} is still {operation['status']} after {timeout:g} s; "
+                    "it goes on: wait again, or cancel it."
+                )
             time.sleep(interval)
 
     def cancel_operation(self, operation_id: int) -> display.Operation:
@@ -493,8 +658,13 @@ class ModelHubClient(BatchMethods):
 
     def follow_operation_log(self, operation_id: int, tail: int = 20, timeout: float = 3600):
         """Yield the log's lines as they are written, until the operation ends."""
-        response = self._send("GET", f"operations/{int(operation_id)}/log", stream=True, timeout=timeout + 30,
-                              params={"tail": tail, "follow": "true", "timeout": timeout})
+        response = self._send(
+            "GET",
+            f"operations/{int(operation_id)}/log",
+            stream=True,
+            timeout=timeout + 30,
+            params={"tail": tail, "follow": "true", "timeout": timeout},
+        )
         try:
             yield from response.iter_lines(decode_unicode=True)
         finally:
@@ -518,8 +688,9 @@ class ModelHubClient(BatchMethods):
             kwargs.setdefault("timeout", self.timeout)
             response = self.session.request(method, self.api + path, **kwargs)
         except requests.ConnectionError as exc:
-            raise Unreachable(f"Cannot reach the Model Hub server at {self.url}: {exc.__class__.__name__}. "
-                              "Is it running?") from None
+            raise Unreachable(
+                f"Cannot reach the Model Hub server at {self.url}: {exc.__class__.__name__}. Is it running?"
+            ) from None
         if response.status_code >= 400:
             raise _error_from(response)
         return response
@@ -552,7 +723,8 @@ def _error_from(response: requests.Response) -> ModelHubError:
     except (ValueError, KeyError, TypeError):
         body = {"message": f"HTTP {response.status_code} from {response.url}", "reason": ""}
     if response.status_code in (401, 403):
-        return ServerError(f"The Model Hub server refused the request ({response.status_code}): check the token. "
-                           f"{body['message']}")
+        return ServerError(
+            f"The Model Hub server refused the request ({response.status_code}): check the token. {body['message']}"
+        )
     default = {400: InvalidInput, 404: NotFound, 409: Conflict}.get(response.status_code, ServerError)
     return error_from_body(body, default)

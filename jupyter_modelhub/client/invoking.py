@@ -33,8 +33,11 @@ def request_for(data, protocol: str = "azure", model: str = "model", version: in
     """(path, JSON body) of a scoring request carrying ``data`` in ``protocol``."""
     if protocol not in PROTOCOLS:
         raise InvalidInput(f"Unknown protocol {protocol!r}: expected one of {', '.join(PROTOCOLS)}.")
-    path = {"azure": "/score", "mlflow": "/invocations",
-            "v2": f"/v2/models/{model}" + (f"/versions/{version}" if version else "") + "/infer"}[protocol]
+    path = {
+        "azure": "/score",
+        "mlflow": "/invocations",
+        "v2": f"/v2/models/{model}" + (f"/versions/{version}" if version else "") + "/infer",
+    }[protocol]
     if isinstance(data, (bytes, str)):
         text = data.decode() if isinstance(data, bytes) else data
         try:
@@ -60,8 +63,10 @@ def _encode(data, protocol: str):
     try:
         array = np.asarray(data)
     except Exception:
-        raise InvalidInput(f"Cannot encode a {type(data).__name__} as model input: pass an array, a DataFrame, "
-                           "a list of rows, or JSON text.") from None
+        raise InvalidInput(
+            f"Cannot encode a {type(data).__name__} as model input: pass an array, a DataFrame, "
+            "a list of rows, or JSON text."
+        ) from None
     if array.dtype == object and array.ndim == 0:
         raise InvalidInput(f"Cannot encode a {type(data).__name__} as model input.")
     if protocol == "azure":
@@ -79,8 +84,12 @@ def _v2_tensor(name: str, values) -> dict:
     if array.dtype.kind == "f" and array.dtype.itemsize == 4:
         datatype = "FP32"
     flat = array.reshape(-1)
-    return {"name": name, "shape": list(array.shape), "datatype": datatype,
-            "data": [str(v) for v in flat] if datatype == "BYTES" else _plain(flat)}
+    return {
+        "name": name,
+        "shape": list(array.shape),
+        "datatype": datatype,
+        "data": [str(v) for v in flat] if datatype == "BYTES" else _plain(flat),
+    }
 
 
 def examples(url: str, key: str | None, input_example, model: str, version: int) -> dict[str, dict[str, str]]:
@@ -102,8 +111,11 @@ def examples(url: str, key: str | None, input_example, model: str, version: int)
         path, body = request_for(sample, protocol, model, version)
         out[protocol] = {
             "curl": f"curl -s {url}{path}{auth} -H 'Content-Type: application/json' -d '{body.decode()}'",
-            "python": (("import os, requests\n" if key else "import requests\n") + f"requests.post({(url + path)!r},"
-                       + (" headers={'Authorization': 'Bearer ' + os.environ['MODELHUB_KEY']}," if key else "")
-                       + f" json={json.loads(body)!r}).json()"),
+            "python": (
+                ("import os, requests\n" if key else "import requests\n")
+                + f"requests.post({(url + path)!r},"
+                + (" headers={'Authorization': 'Bearer ' + os.environ['MODELHUB_KEY']}," if key else "")
+                + f" json={json.loads(body)!r}).json()"
+            ),
         }
     return out

@@ -139,23 +139,31 @@ def describe_sample(sample: object, model: object = None) -> tuple[dict, object]
         inputs = [{"name": str(c), "dtype": _dtype_name(head[c]), "shape": [-1]} for c in head.columns]
         import orjson
 
-        example = {"columns": [str(c) for c in head.columns],
-                   "data": orjson.loads(head.to_json(orient="values"))}
+        example = {"columns": [str(c) for c in head.columns], "data": orjson.loads(head.to_json(orient="values"))}
     else:
         array = np.asarray(head)
         if array.dtype == object and array.ndim == 0:
-            raise InvalidInput(f"--sample gave a {type(sample).__name__}; expected an array, DataFrame or list of rows.")
+            raise InvalidInput(
+                f"--sample gave a {type(sample).__name__}; expected an array, DataFrame or list of rows."
+            )
         inputs = [{"name": "input", "dtype": str(array.dtype), "shape": [-1, *array.shape[1:]]}]
         example = _jsonable(array)
     outputs = []
     if model is not None and hasattr(model, "predict"):
         try:
             predictions = np.asarray(model.predict(head))
-            outputs.append({"name": "predictions", "dtype": str(predictions.dtype), "shape": [-1, *predictions.shape[1:]]})
+            outputs.append(
+                {"name": "predictions", "dtype": str(predictions.dtype), "shape": [-1, *predictions.shape[1:]]}
+            )
             if hasattr(model, "predict_proba"):
                 probabilities = np.asarray(model.predict_proba(head))
-                outputs.append({"name": "probabilities", "dtype": str(probabilities.dtype),
-                                "shape": [-1, *probabilities.shape[1:]]})
+                outputs.append(
+                    {
+                        "name": "probabilities",
+                        "dtype": str(probabilities.dtype),
+                        "shape": [-1, *probabilities.shape[1:]],
+                    }
+                )
         except Exception:
             outputs = []  # the sample may not suit predict(); inputs alone are still worth keeping
     return {"inputs": inputs, "outputs": outputs}, example
@@ -185,7 +193,9 @@ def _head(sample: object):
     try:
         return sample[:EXAMPLE_ROWS]
     except TypeError:
-        raise InvalidInput(f"--sample gave a {type(sample).__name__}; expected an array, DataFrame or list of rows.") from None
+        raise InvalidInput(
+            f"--sample gave a {type(sample).__name__}; expected an array, DataFrame or list of rows."
+        ) from None
 
 
 def _is_dataframe(obj: object) -> bool:

@@ -20,8 +20,18 @@ from pathlib import Path
 from ..flavors import BUILTIN_FLAVORS
 
 # Compared by default: what decides a model's answers.
-PACKAGES = ("numpy", "scipy", "scikit-learn", "onnxruntime", "pandas", "joblib", "cloudpickle", "mlflow",
-            "tornado", "orjson")
+PACKAGES = (
+    "numpy",
+    "scipy",
+    "scikit-learn",
+    "onnxruntime",
+    "pandas",
+    "joblib",
+    "cloudpickle",
+    "mlflow",
+    "tornado",
+    "orjson",
+)
 
 
 def local_answer(model_dir: Path, probe: dict):
@@ -66,15 +76,27 @@ def differences(expected, actual, tolerance: float, path: str = "") -> list[dict
         out = []
         for key in sorted(set(expected) | set(actual)):
             if key not in expected or key not in actual:
-                out.append({"path": f"{path}.{key}".lstrip("."), "kernel": expected.get(key, "(missing)"),
-                            "remote": actual.get(key, "(missing)"), "difference": "only on one side"})
+                out.append(
+                    {
+                        "path": f"{path}.{key}".lstrip("."),
+                        "kernel": expected.get(key, "(missing)"),
+                        "remote": actual.get(key, "(missing)"),
+                        "difference": "only on one side",
+                    }
+                )
             else:
                 out += differences(expected[key], actual[key], tolerance, f"{path}.{key}")
         return out
     if isinstance(expected, list) and isinstance(actual, list):
         if len(expected) != len(actual):
-            return [{"path": path.lstrip(".") or "answer", "kernel": f"{len(expected)} items",
-                     "remote": f"{len(actual)} items", "difference": "different lengths"}]
+            return [
+                {
+                    "path": path.lstrip(".") or "answer",
+                    "kernel": f"{len(expected)} items",
+                    "remote": f"{len(actual)} items",
+                    "difference": "different lengths",
+                }
+            ]
         out = []
         for i, (a, b) in enumerate(zip(expected, actual)):
             out += differences(a, b, tolerance, f"{path}[{i}]")

@@ -80,8 +80,12 @@ def save(model: object, folder: Path) -> dict:
             cloudpickle.dump(model, out, protocol=pickle.HIGHEST_PROTOCOL)
     except Exception as exc:
         raise InvalidInput(unpicklable(model, exc)) from None
-    return {"format": "cloudpickle", "by_value": finder.found, "python": python_minor(),
-            "cloudpickle": cloudpickle.__version__}
+    return {
+        "format": "cloudpickle",
+        "by_value": finder.found,
+        "python": python_minor(),
+        "cloudpickle": cloudpickle.__version__,
+    }
 
 
 def python_minor(version: str | None = None) -> str:
@@ -114,15 +118,21 @@ def unpicklable(model: object, error: Exception) -> str:
         if not _pickles(pickler, step):
             culprit, where = step, path
             break
-    attribute = next((name for name, value in sorted(vars(culprit).items())
-                      if not _pickles(pickler, value)), None) if hasattr(culprit, "__dict__") else None
-    subject = f"step {' > '.join(map(repr, where))} ({type(culprit).__name__})" if where else \
-        f"this {type(culprit).__name__}"
+    attribute = (
+        next((name for name, value in sorted(vars(culprit).items()) if not _pickles(pickler, value)), None)
+        if hasattr(culprit, "__dict__")
+        else None
+    )
+    subject = (
+        f"step {' > '.join(map(repr, where))} ({type(culprit).__name__})" if where else f"this {type(culprit).__name__}"
+    )
     holds = f", in its {attribute!r}," if attribute else ""
     reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-    return (f"Cannot register {subject}: it holds something that cannot be pickled{holds} "
-            f"({type(error).__name__}: {reason}). A model is saved as a pickle: keep locks, open files, "
-            "connections and generators out of it (create them when the model is used).")
+    return (
+        f"Cannot register {subject}: it holds something that cannot be pickled{holds} "
+        f"({type(error).__name__}: {reason}). A model is saved as a pickle: keep locks, open files, "
+        "connections and generators out of it (create them when the model is used)."
+    )
 
 
 def _pickles(pickler, value) -> bool:
@@ -136,9 +146,14 @@ def _pickles(pickler, value) -> bool:
 def _steps(model: object, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], object]]:
     """Every (path, estimator) inside pipelines, column transformers and feature unions."""
     found = [(path, model)] if path else []
-    children = getattr(model, "steps", None) or getattr(model, "transformer_list", None) or [
-        (name, step) for name, step, *_ in (getattr(model, "transformers_", None) or
-                                            getattr(model, "transformers", None) or [])]
+    children = (
+        getattr(model, "steps", None)
+        or getattr(model, "transformer_list", None)
+        or [
+            (name, step)
+            for name, step, *_ in (getattr(model, "transformers_", None) or getattr(model, "transformers", None) or [])
+        ]
+    )
     for name, child in children:
         if child is not None and not isinstance(child, str):  # "passthrough", "drop"
             found.extend(_steps(child, (*path, name)))

@@ -56,10 +56,14 @@ def expected_outputs(model: object, native, output_names: list[str]) -> list[Exp
         if len(output_names) < 2:
             return [label]
         if hasattr(model, "predict_proba"):
-            return [label, Expected(output_names[1], "probabilities", "predict_proba",
-                                    np.asarray(model.predict_proba(native)))]
-        return [label, Expected(output_names[1], "scores", "decision_function",
-                                np.asarray(model.decision_function(native)))]
+            return [
+                label,
+                Expected(output_names[1], "probabilities", "predict_proba", np.asarray(model.predict_proba(native))),
+            ]
+        return [
+            label,
+            Expected(output_names[1], "scores", "decision_function", np.asarray(model.decision_function(native))),
+        ]
     if hasattr(model, "predict"):
         found = [Expected(output_names[0], "values", "predict", np.asarray(model.predict(native)))]
         if len(output_names) > 1 and hasattr(model, "transform"):  # clusterers: labels and distances
@@ -132,8 +136,15 @@ class Comparison:
         for i in np.flatnonzero(per_row > self.tolerance):
             out.failing.append(labels[i])
             if len(out.examples) < MAX_LISTED:
-                out.examples.append({"row": labels[i], "output": out.name, "original": _jsonable(want[i]),
-                                     "onnx": _jsonable(got[i]), "abs_diff": float(diff[i].max())})
+                out.examples.append(
+                    {
+                        "row": labels[i],
+                        "output": out.name,
+                        "original": _jsonable(want[i]),
+                        "onnx": _jsonable(got[i]),
+                        "abs_diff": float(diff[i].max()),
+                    }
+                )
 
     def report(self) -> dict:
         outputs = [self._output_report(o) for o in self.outputs.values()]
@@ -150,14 +161,25 @@ class Comparison:
 
     @staticmethod
     def _output_report(out: _Output) -> dict:
-        entry = {"name": out.name, "kind": out.kind, "compared_with": out.method, "rows": out.rows,
-                 "failing_rows": len(out.failing), "failing": out.failing[:MAX_LISTED], "passed": not out.failing}
+        entry = {
+            "name": out.name,
+            "kind": out.kind,
+            "compared_with": out.method,
+            "rows": out.rows,
+            "failing_rows": len(out.failing),
+            "failing": out.failing[:MAX_LISTED],
+            "passed": not out.failing,
+        }
         if out.kind == "label":
             entry["agreement"] = 1.0 - len(out.failing) / out.rows if out.rows else 1.0
             entry["ties"] = out.ties[:MAX_LISTED]
         else:
-            entry.update(max_abs_diff=_finite(out.max_abs), max_rel_diff=_finite(out.max_rel),
-                         max_scaled_diff=_finite(out.max_scaled), worst_row=out.worst_row)
+            entry.update(
+                max_abs_diff=_finite(out.max_abs),
+                max_rel_diff=_finite(out.max_rel),
+                max_scaled_diff=_finite(out.max_scaled),
+                worst_row=out.worst_row,
+            )
         return entry
 
 
@@ -171,8 +193,10 @@ def summary(report: dict) -> str:
         if out["kind"] == "label":
             parts.append(f"{out['name']} differs on {out['failing_rows']} of {out['rows']} rows ({rows})")
         else:
-            parts.append(f"{out['name']} differs by up to {_fmt(out['max_abs_diff'])} on "
-                         f"{out['failing_rows']} of {out['rows']} rows ({rows})")
+            parts.append(
+                f"{out['name']} differs by up to {_fmt(out['max_abs_diff'])} on "
+                f"{out['failing_rows']} of {out['rows']} rows ({rows})"
+            )
     return "; ".join(parts) if parts else f"all {report['rows']} rows agree"
 
 
@@ -197,8 +221,11 @@ def _aligned(want: np.ndarray, got: np.ndarray) -> np.ndarray:
 def _jsonable(value) -> object:
     value = np.asarray(value)
     if value.dtype.kind == "f":
-        return [None if not np.isfinite(v) else float(v) for v in value.ravel()] if value.ndim else (
-            float(value) if np.isfinite(value) else None)
+        return (
+            [None if not np.isfinite(v) else float(v) for v in value.ravel()]
+            if value.ndim
+            else (float(value) if np.isfinite(value) else None)
+        )
     return value.tolist()
 
 

@@ -106,9 +106,11 @@ def spec_from_rows(rows: object) -> InputSpec:
     """Describe inputs from rows alone (a version registered without a signature)."""
     if isinstance(rows, dict):
         frame = _frame(rows, None, "sample")
-        return InputSpec(columns=tuple(
-            Column(str(c), str(frame[c].dtype), column_kind(str(c), str(frame[c].dtype))) for c in frame.columns
-        ))
+        return InputSpec(
+            columns=tuple(
+                Column(str(c), str(frame[c].dtype), column_kind(str(c), str(frame[c].dtype))) for c in frame.columns
+            )
+        )
     array = _array(rows, None, "sample")
     return InputSpec(width=array.shape[1], dtype=str(array.dtype))
 
@@ -243,8 +245,10 @@ def _array(rows: object, spec: InputSpec | None, what: str) -> np.ndarray:
         )
     width = spec.width if spec else None
     try:
-        array = np.array([[np.nan if v is None else v for v in r] if isinstance(r, list) else r for r in rows],
-                         dtype=spec.dtype if spec else None)
+        array = np.array(
+            [[np.nan if v is None else v for v in r] if isinstance(r, list) else r for r in rows],
+            dtype=spec.dtype if spec else None,
+        )
     except (TypeError, ValueError) as exc:
         raise InvalidInput(f"The {what} is not a rectangular list of numbers: {exc}") from None
     if array.ndim == 1 and width in (None, 1):

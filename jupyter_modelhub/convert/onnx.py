@@ -25,8 +25,14 @@ DTYPES = ("float32", "float64")
 # check these same bounds.
 MIN_OPSET = 7
 MAX_OPSET = 22
-CDIST_ESTIMATORS = ("KNeighborsClassifier", "KNeighborsRegressor", "RadiusNeighborsClassifier",
-                    "RadiusNeighborsRegressor", "NearestNeighbors", "KNeighborsTransformer")
+CDIST_ESTIMATORS = (
+    "KNeighborsClassifier",
+    "KNeighborsRegressor",
+    "RadiusNeighborsClassifier",
+    "RadiusNeighborsRegressor",
+    "NearestNeighbors",
+    "KNeighborsTransformer",
+)
 
 
 def load_sklearn(path: Path, ref: str) -> object:
@@ -105,7 +111,12 @@ def check_supported(model: object) -> None:
 
 
 def convert(
-    model: object, spec: InputSpec, *, dtype: str = "float32", opset: int | None = None, name: str = "model",
+    model: object,
+    spec: InputSpec,
+    *,
+    dtype: str = "float32",
+    opset: int | None = None,
+    name: str = "model",
 ) -> bytes:
     """The serialised ONNX model: labels and a probability matrix for classifiers, no ZipMap.
 
@@ -119,7 +130,10 @@ def convert(
     check_supported(model)
     try:
         proto = convert_sklearn(
-            model, name=name, initial_types=onnx_input_types(spec, dtype), options=conversion_options(model),
+            model,
+            name=name,
+            initial_types=onnx_input_types(spec, dtype),
+            options=conversion_options(model),
             target_opset=opset,
         )
     except Exception as exc:
@@ -175,16 +189,26 @@ def session(model_bytes: bytes, *, threads: int = 1, dtype: str = "float32"):
     try:
         return ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
     except Exception as exc:
-        hint = " skl2onnx cannot build a consistent float64 graph for this model; use dtype float32." \
-            if dtype == "float64" else ""
+        hint = (
+            " skl2onnx cannot build a consistent float64 graph for this model; use dtype float32."
+            if dtype == "float64"
+            else ""
+        )
         raise UnsupportedModel(f"onnxruntime cannot load the converted model: {first_line(exc)}.{hint}") from None
 
 
 def _unsupported_message(path: tuple[str, ...], estimator: object) -> str:
     where = "The model" if not path else "Step " + " > ".join(repr(p) for p in path)
     supported = supported_estimators()
-    known = ("LogisticRegression", "RandomForestClassifier", "HistGradientBoostingClassifier", "StandardScaler",
-             "OneHotEncoder", "ColumnTransformer", "Pipeline")
+    known = (
+        "LogisticRegression",
+        "RandomForestClassifier",
+        "HistGradientBoostingClassifier",
+        "StandardScaler",
+        "OneHotEncoder",
+        "ColumnTransformer",
+        "Pipeline",
+    )
     examples = ", ".join(n for n in known if n in supported)
     return (
         f"{where} is a {_class_name(estimator)}, which skl2onnx cannot convert to ONNX. Supported are "
@@ -197,8 +221,10 @@ def _conversion_failure(model: object, dtype: str, exc: Exception) -> str:
     message = first_line(exc)
     for path, estimator in reversed(steps(model)):
         if type(estimator).__name__ in str(exc):
-            return f"skl2onnx failed on step {' > '.join(map(repr, path)) or 'the model'} " \
-                   f"({_class_name(estimator)}) with {dtype} inputs: {message}"
+            return (
+                f"skl2onnx failed on step {' > '.join(map(repr, path)) or 'the model'} "
+                f"({_class_name(estimator)}) with {dtype} inputs: {message}"
+            )
     return f"skl2onnx failed to convert this {_class_name(model)} with {dtype} inputs: {message}"
 
 

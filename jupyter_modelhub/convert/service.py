@@ -40,29 +40,42 @@ class ModelConverter(LoggingConfigurable):
     """Converts registered scikit-learn models to ONNX, verified and timed."""
 
     tolerance_float32 = Float(
-        1e-4, config=True,
+        1e-4,
+        config=True,
         help="Default tolerance with float32 inputs: allowed |onnx - original|, absolute for values up to 1 "
-             "(probabilities), relative above. float32 carries about 7 significant digits, and a model "
-             "sums hundreds of rounded terms (trees, kernels, layers): 1e-5 fails honest conversions.",
+        "(probabilities), relative above. float32 carries about 7 significant digits, and a model "
+        "sums hundreds of rounded terms (trees, kernels, layers): 1e-5 fails honest conversions.",
     )
     tolerance_float64 = Float(
-        1e-6, config=True,
+        1e-6,
+        config=True,
         help="Default tolerance with float64 inputs (same rule). Not much tighter than float32's: skl2onnx "
-             "keeps tree leaves and SVM coefficients in float32 even in a float64 graph (differences ~1e-7).",
+        "keeps tree leaves and SVM coefficients in float32 even in a float64 graph (differences ~1e-7).",
     )
-    dtype = Enum(list(onnx.DTYPES), "float32", config=True,
-                 help="Default float type of the ONNX inputs; float64 where skl2onnx supports it for the model.")
-    opset = Integer(None, allow_none=True, config=True,
-                    help="Default ONNX opset; None takes the newest one the installed skl2onnx has tested.")
+    dtype = Enum(
+        list(onnx.DTYPES),
+        "float32",
+        config=True,
+        help="Default float type of the ONNX inputs; float64 where skl2onnx supports it for the model.",
+    )
+    opset = Integer(
+        None,
+        allow_none=True,
+        config=True,
+        help="Default ONNX opset; None takes the newest one the installed skl2onnx has tested.",
+    )
     timing_budget = Float(1.5, config=True, help="Seconds the speed report may spend timing one conversion.")
     batch_rows = Integer(10_000, config=True, help="Rows in the batch the throughput is measured on.")
     onnx_threads = Integer(
-        1, config=True,
+        1,
+        config=True,
         help="onnxruntime intra-op threads for single rows (a scoring server answers one request per "
-             "thread; 1 gives the lowest single-row latency).",
+        "thread; 1 gives the lowest single-row latency).",
     )
     onnx_batch_threads = Integer(
-        0, config=True, help="onnxruntime intra-op threads for the 10,000-row batch; 0 means one per CPU.",
+        0,
+        config=True,
+        help="onnxruntime intra-op threads for the 10,000-row batch; 0 means one per CPU.",
     )
     max_sample_rows = Integer(10_000, config=True, help="Most rows a caller's sample may have.")
 
@@ -99,25 +112,45 @@ class ModelConverter(LoggingConfigurable):
             raise NotEquivalent(proof["refusal"], report)
         progress.step("registering the ONNX version", 4)
         with progress.final():
-            registered = self._register(version, proof["model_bytes"], proof["signature"], proof["example"],
-                                        report, timing, conversion, user)
+            registered = self._register(
+                version, proof["model_bytes"], proof["signature"], proof["example"], report, timing, conversion, user
+            )
         self.log.info(
             "converted %s -> %s (%s, equivalence %s, %.0fx single-row, %.1fx batch) in %.1f s",
-            version["ref"], registered["ref"], dtype, "passed" if report["passed"] else "FAILED (forced)",
-            timing["speedup"]["latency"] or 0, timing["speedup"]["throughput"] or 0, time.perf_counter() - started,
+            version["ref"],
+            registered["ref"],
+            dtype,
+            "passed" if report["passed"] else "FAILED (forced)",
+            timing["speedup"]["latency"] or 0,
+            timing["speedup"]["throughput"] or 0,
+            time.perf_counter() - started,
         )
         return {"version": registered, "equivalence": report, "speed": timing, "conversion": conversion}
 
-    def check(self, ref: str, to: str = "onnx", dtype: str | None = None, tolerance: float | None = None,
-              opset: int | None = None) -> tuple[dict, Path, tuple[str, float, int | None]]:
+    def check(
+        self,
+        ref: str,
+        to: str = "onnx",
+        dtype: str | None = None,
+        tolerance: float | None = None,
+        opset: int | None = None,
+    ) -> tuple[dict, Path, tuple[str, float, int | None]]:
         """What can be checked before converting (the options, the version, its model file):
         the REST API calls this so that a bad request is a 400 at once, not a failed operation."""
         options = self._options(to, dtype, tolerance, opset)
         version = self.registry.get_version(ref)
         return version, self._model_file(version), options
 
-    def _prove(self, version: dict, model_path: str, sample: object, dtype: str, tolerance: float,
-               opset: int | None, progress: Progress) -> dict:
+    def _prove(
+        self,
+        version: dict,
+        model_path: str,
+        sample: object,
+        dtype: str,
+        tolerance: float,
+        opset: int | None,
+        progress: Progress,
+    ) -> dict:
         """Load, convert, check and time: everything but registering."""
         source = version["ref"]
         progress.step(f"loading {source}", 0, 5)
@@ -148,10 +181,14 @@ class ModelConverter(LoggingConfigurable):
                 "signature of its predictions (--sample) or without outputs."
             )
         return {
-            "model_bytes": model_bytes, "equivalence": report, "speed": timing, "refusal": refusal,
+            "model_bytes": model_bytes,
+            "equivalence": report,
+            "speed": timing,
+            "refusal": refusal,
             "conversion": self._conversion_info(model_bytes, source, dtype, session, spec),
             "signature": signature,
-            "example": version["input_example"] if version["input_example"] is not None
+            "example": version["input_example"]
+            if version["input_example"] is not None
             else _example_rows(datasets[-1][1]),  # registered without one: the sample's first rows
         }
 
@@ -254,8 +291,11 @@ class ModelConverter(LoggingConfigurable):
         import sklearn
 
         batch_threads = self.onnx_batch_threads or os.cpu_count() or 1
-        batch_session = session if batch_threads == self.onnx_threads else \
-            onnx.session(model_bytes, threads=batch_threads, dtype=dtype)
+        batch_session = (
+            session
+            if batch_threads == self.onnx_threads
+            else onnx.session(model_bytes, threads=batch_threads, dtype=dtype)
+        )
         feed_names = [i.name for i in session.get_inputs()]
         first = datasets[0][1]
         pooled = _concat([native for _, native in datasets])
@@ -272,8 +312,11 @@ class ModelConverter(LoggingConfigurable):
             budget_s=self.timing_budget,
             runtimes={
                 "original": {"runtime": f"scikit-learn {sklearn.__version__}", "method": "predict"},
-                "onnx": {"runtime": f"onnxruntime {onnxruntime.__version__}", "graph_optimization": "ORT_ENABLE_ALL",
-                         "threads": {"latency": self.onnx_threads, "batch": batch_threads}},
+                "onnx": {
+                    "runtime": f"onnxruntime {onnxruntime.__version__}",
+                    "graph_optimization": "ORT_ENABLE_ALL",
+                    "threads": {"latency": self.onnx_threads, "batch": batch_threads},
+                },
             },
         )
 
@@ -282,8 +325,10 @@ class ModelConverter(LoggingConfigurable):
         import skl2onnx
 
         def describe(values) -> list[dict]:
-            return [{"name": v.name, "type": v.type, "shape": [d if isinstance(d, int) else -1 for d in v.shape]}
-                    for v in values]
+            return [
+                {"name": v.name, "type": v.type, "shape": [d if isinstance(d, int) else -1 for d in v.shape]}
+                for v in values
+            ]
 
         return {
             "from": source,
@@ -309,8 +354,11 @@ class ModelConverter(LoggingConfigurable):
         description = (
             f"ONNX conversion of {conversion['from']} ({conversion['converter']}, opset "
             f"{conversion['opsets'].get('ai.onnx')}, {conversion['dtype']}): "
-            + (f"equivalent within {report['tolerance']:g} on {report['rows']} rows" if passed else
-               f"NOT equivalent within {report['tolerance']:g} ({equivalence.summary(report)}); registered by force")
+            + (
+                f"equivalent within {report['tolerance']:g} on {report['rows']} rows"
+                if passed
+                else f"NOT equivalent within {report['tolerance']:g} ({equivalence.summary(report)}); registered by force"
+            )
         )
         try:
             return self.registry.register(
@@ -341,8 +389,14 @@ def original_outputs(model, rows) -> list[dict]:
     values = [np.asarray(model.predict(head))]
     if len(names) > 1:
         values.append(np.asarray(model.predict_proba(head)))
-    return [{"name": name, "dtype": "string" if value.dtype.kind in "OUS" else value.dtype.name,
-             "shape": [-1, *value.shape[1:]]} for name, value in zip(names, values)]
+    return [
+        {
+            "name": name,
+            "dtype": "string" if value.dtype.kind in "OUS" else value.dtype.name,
+            "shape": [-1, *value.shape[1:]],
+        }
+        for name, value in zip(names, values)
+    ]
 
 
 def _concat(natives: list):

@@ -36,7 +36,10 @@ def timings(call: Callable[[], object], budget_s: float, max_calls: int) -> list
 
 
 def paired_timings(
-    first: Callable[[], object], second: Callable[[], object], budget_s: float, max_calls: int,
+    first: Callable[[], object],
+    second: Callable[[], object],
+    budget_s: float,
+    max_calls: int,
 ) -> tuple[list[float], list[float]]:
     """Durations (seconds) of ``first()`` and ``second()``, called alternately."""
     durations = _timed([first, second], budget_s, max_calls)
@@ -92,7 +95,8 @@ def measure(
     original_rows = timings(original_row, budget_s * SHARES["original_latency"], LATENCY_MAX_CALLS)
     onnx_rows = timings(onnx_row, budget_s * SHARES["onnx_latency"], LATENCY_MAX_CALLS)
     original_batches, onnx_batches = paired_timings(
-        original_batch, onnx_batch, budget_s * SHARES["batch"], BATCH_MAX_RUNS)
+        original_batch, onnx_batch, budget_s * SHARES["batch"], BATCH_MAX_RUNS
+    )
     original_latency, onnx_latency = latency(original_rows), latency(onnx_rows)
     original_throughput = throughput(original_batches, batch_rows)
     onnx_throughput = throughput(onnx_batches, batch_rows)

@@ -26,8 +26,10 @@ def of(signature: dict | None) -> dict[str, list[tuple[str, str, list[int] | Non
         if not entries:
             return []
         specs = Signature.from_json({"inputs": entries}).inputs  # normalised as the runtime reads them
-        return [(s.name, s.datatype if s.dtype is not None else "?", list(s.shape) if s.shape is not None else None)
-                for s in specs]
+        return [
+            (s.name, s.datatype if s.dtype is not None else "?", list(s.shape) if s.shape is not None else None)
+            for s in specs
+        ]
 
     return {"inputs": described(signature.get("inputs")), "outputs": described(signature.get("outputs"))}
 
@@ -42,8 +44,11 @@ def differences(live: dict | None, new: dict | None) -> list[str]:
         old, new_ = {n: (d, s) for n, d, s in before}, {n: (d, s) for n, d, s in after}
         found += [f"{word} {n!r} ({_tensor(*old[n])}) is gone" for n in old if n not in new_]
         found += [f"{word} {n!r} ({_tensor(*new_[n])}) is new" for n in new_ if n not in old]
-        found += [f"{word} {n!r} changes from {_tensor(*old[n])} to {_tensor(*new_[n])}"
-                  for n in old if n in new_ and not _same(old[n], new_[n])]
+        found += [
+            f"{word} {n!r} changes from {_tensor(*old[n])} to {_tensor(*new_[n])}"
+            for n in old
+            if n in new_ and not _same(old[n], new_[n])
+        ]
         common_before = [n for n, _, _ in before if n in new_]
         common_after = [n for n, _, _ in after if n in old]
         if common_before != common_after:
@@ -51,16 +56,26 @@ def differences(live: dict | None, new: dict | None) -> list[str]:
     return found
 
 
-def refusal(endpoint: str, deployment: str, new_ref: str, new_signature: dict | None,
-            primary: str, live_ref: str, live_signature: dict | None) -> str | None:
+def refusal(
+    endpoint: str,
+    deployment: str,
+    new_ref: str,
+    new_signature: dict | None,
+    primary: str,
+    live_ref: str,
+    live_signature: dict | None,
+) -> str | None:
     """The 409 message for deploying ``new_ref`` as ``endpoint/deployment``, or None if it fits."""
     found = differences(live_signature, new_signature)
     if not found:
         return None
-    return (f"Deploying {new_ref} as {endpoint}/{deployment} would change what {endpoint} answers: its clients "
-            f"get the contract of {live_ref} (deployment {primary}), and {new_ref} differs: " + "; ".join(found)
-            + '. Deploy it to another endpoint, or allow the change with --allow-contract-change '
-            '(REST: "allow_contract_change": true).')
+    return (
+        f"Deploying {new_ref} as {endpoint}/{deployment} would change what {endpoint} answers: its clients "
+        f"get the contract of {live_ref} (deployment {primary}), and {new_ref} differs: "
+        + "; ".join(found)
+        + ". Deploy it to another endpoint, or allow the change with --allow-contract-change "
+        '(REST: "allow_contract_change": true).'
+    )
 
 
 def _same(a: tuple[str, list[int] | None], b: tuple[str, list[int] | None]) -> bool:

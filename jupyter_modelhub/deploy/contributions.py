@@ -22,8 +22,9 @@ def remove_deploy_partials(services, operation_id: int) -> None:
 
 
 def deployment_references(services, session, version) -> list[str]:
-    rows = session.execute(select(Endpoint.name, Deployment.name).join(Deployment.endpoint)
-                           .where(Deployment.version_id == version.id)).all()
+    rows = session.execute(
+        select(Endpoint.name, Deployment.name).join(Deployment.endpoint).where(Deployment.version_id == version.id)
+    ).all()
     return [f"endpoint {e} (deployment {d})" for e, d in sorted(rows)]
 
 

@@ -53,8 +53,18 @@ START_TIMEOUT = 120.0
 OPEN_PATHS = {"/", "/ping", "/v2/health/live", "/v2/health/ready"}  # liveness needs no key
 # Not forwarded either way. Bodies are forwarded as they came, with their Content-Encoding, and
 # every other header (Inference-Header-Content-Length of binary tensors, Accept-Encoding) with them.
-HOP_HEADERS = {b"connection", b"keep-alive", b"transfer-encoding", b"content-length", b"host", b"authorization",
-               b"expect", b"te", b"upgrade", b"proxy-connection"}
+HOP_HEADERS = {
+    b"connection",
+    b"keep-alive",
+    b"transfer-encoding",
+    b"content-length",
+    b"host",
+    b"authorization",
+    b"expect",
+    b"te",
+    b"upgrade",
+    b"proxy-connection",
+}
 ANSWER_OWN = HOP_HEADERS | {b"content-type", b"date"}  # an answer's own framing, set where it is written
 REQUEST_TIMEOUT = 60.0  # to receive a client's request
 IDLE_TIMEOUT = 75.0
@@ -134,8 +144,10 @@ class Host:
     # -- status ----------------------------------------------------------------------------
 
     def publish(self) -> None:
-        write_json(self.status_path, {"pid": os.getpid(), "port": self.spec.get("port"), "updated": time.time(),
-                                      "deployments": self.state})
+        write_json(
+            self.status_path,
+            {"pid": os.getpid(), "port": self.spec.get("port"), "updated": time.time(), "deployments": self.state},
+        )
 
     def set_state(self, name: str, **fields) -> None:
         self.state.setdefault(name, {"restarts": 0}).update(fields, since=time.time())
@@ -176,16 +188,28 @@ class Host:
         if not ok:
             await instance.stop()
             if self.spec.get("deployments", {}).get(name, {}).get("generation") == spec["generation"]:
-                self.set_state(name, state="failed", reason=f"the scoring {instance.kind} ended before it was ready",
-                               log_tail=instance.log_tail())
+                self.set_state(
+                    name,
+                    state="failed",
+                    reason=f"the scoring {instance.kind} ended before it was ready",
+                    log_tail=instance.log_tail(),
+                )
             return
         if self.spec.get("deployments", {}).get(name, {}).get("generation") != spec["generation"]:
             await instance.stop()  # superseded or removed while starting
             return
         old = self.live.get(name)
         self.live[name] = instance
-        self.set_state(name, state="healthy", generation=spec["generation"], port=instance.port,
-                       pid=instance.ident, target=instance.kind, reason="", log_tail="")
+        self.set_state(
+            name,
+            state="healthy",
+            generation=spec["generation"],
+            port=instance.port,
+            pid=instance.ident,
+            target=instance.kind,
+            reason="",
+            log_tail="",
+        )
         asyncio.create_task(self.watch(name, instance))
         if spec.get("reload") and spec.get("entry_script"):
             asyncio.create_task(self.watch_script(name, instance))
@@ -206,9 +230,14 @@ class Host:
         step = 1 if reset else self.backoff.get(name, 0) + 1
         self.backoff[name] = step
         delay = min(30.0, 0.5 * 2 ** min(step - 1, 6))
-        self.set_state(name, state="restarting", restarts=restarts, last_crash=time.time(),
-                       reason=f"the scoring {instance.kind} exited with code {code}; restart {restarts} in {delay:.1f} s",
-                       log_tail=instance.log_tail())
+        self.set_state(
+            name,
+            state="restarting",
+            restarts=restarts,
+            last_crash=time.time(),
+            reason=f"the scoring {instance.kind} exited with code {code}; restart {restarts} in {delay:.1f} s",
+            log_tail=instance.log_tail(),
+        )
         await asyncio.sleep(delay)
         if self.live.get(name) is instance and not self.stopped.is_set():
             await self.replace(name, instance.spec, restart=True)
@@ -233,7 +262,8 @@ class Host:
             return True
         scheme, _, given = (request.header(b"authorization") or "").partition(" ")
         return scheme.lower() == "bearer" and any(
-            key and hmac.compare_digest(given.strip(), key) for key in auth.get("keys", []))
+            key and hmac.compare_digest(given.strip(), key) for key in auth.get("keys", [])
+        )
 
     def choose(self, request: Request) -> tuple[str | None, bytes | None, int]:
         """The deployment to answer ``request``, or the answer itself (and its status) when none can."""
@@ -248,15 +278,33 @@ class Host:
             serving = [n for n in candidates if deployments.get(n, {}).get("model") == model]
             if not serving:
                 models = sorted({deployments.get(n, {}).get("model") for n in candidates})
-                return None, error(request, 404, f"Unknown model {model!r}: endpoint {self.spec.get('endpoint')!r} "
-                                                 f"serves {', '.join(map(repr, models))}.", "not_found"), 404
+                return (
+                    None,
+                    error(
+                        request,
+                        404,
+                        f"Unknown model {model!r}: endpoint {self.spec.get('endpoint')!r} "
+                        f"serves {', '.join(map(repr, models))}.",
+                        "not_found",
+                    ),
+                    404,
+                )
             if version is not None:
                 versions = sorted({str(deployments[n].get("version")) for n in serving}, key=_number)
                 serving = [n for n in serving if str(deployments[n].get("version")) == version]
                 if not serving:
-                    return None, error(request, 404, f"Model {model!r} has no version {version!r} on endpoint "
-                                                     f"{self.spec.get('endpoint')!r}: it serves version "
-                                                     f"{', '.join(versions)}.", "not_found"), 404
+                    return (
+                        None,
+                        error(
+                            request,
+                            404,
+                            f"Model {model!r} has no version {version!r} on endpoint "
+                            f"{self.spec.get('endpoint')!r}: it serves version "
+                            f"{', '.join(versions)}.",
+                            "not_found",
+                        ),
+                        404,
+                    )
             candidates = serving
         traffic = self.spec.get("traffic", {})
         if request.method == "GET":
@@ -302,12 +350,20 @@ class Host:
     def route(self, request: Request) -> None:
         if request.too_large:
             limit = self.spec.get("max_request_bytes", 100 * 1024 * 1024)
-            request.respond(413, error(request, 413, f"The request body is larger than {limit} bytes.",
-                                       "request_too_large"))
+            request.respond(
+                413, error(request, 413, f"The request body is larger than {limit} bytes.", "request_too_large")
+            )
             return
         if not self.authorised(request):
-            request.respond(401, error(request, 401, "Missing or wrong key: send 'Authorization: Bearer KEY' "
-                                                     "(see %endpoint NAME for the keys).", "unauthorized"))
+            request.respond(
+                401,
+                error(
+                    request,
+                    401,
+                    "Missing or wrong key: send 'Authorization: Bearer KEY' (see %endpoint NAME for the keys).",
+                    "unauthorized",
+                ),
+            )
             return
         if request.path == "/metrics" and request.method == "GET":
             self.hold(asyncio.ensure_future(self.metrics(request)))
@@ -319,20 +375,31 @@ class Host:
         instance = self.live.get(name) if name else None
         if instance is None or not instance.port:
             known = ", ".join(self.live) or "none is ready"
-            message = (f"Deployment {name!r} is not running (ready: {known})." if name
-                       else "No deployment receives traffic; set traffic with %traffic.")
+            message = (
+                f"Deployment {name!r} is not running (ready: {known})."
+                if name
+                else "No deployment receives traffic; set traffic with %traffic."
+            )
             request.respond(503, error(request, 503, message, "unavailable"))
             return
         head = self.upstream_head(request)
         instance.in_flight += 1
-        self.pool(instance).forward(head, request.body, lambda status, headers, payload, error: self.answer(
-            request, name, instance, head, status, headers, payload, error))
+        self.pool(instance).forward(
+            head,
+            request.body,
+            lambda status, headers, payload, error: self.answer(
+                request, name, instance, head, status, headers, payload, error
+            ),
+        )
 
     def upstream_head(self, request: Request) -> bytes:
         """The request line and headers sent on to a deployment: the client's, but for hop-by-hop
         ones and its key (the pool adds the host's own key)."""
-        target = request.url if request.url[:1] == b"/" else (
-            request.path.encode("latin-1") + (b"?" + request.query if request.query else b""))
+        target = (
+            request.url
+            if request.url[:1] == b"/"
+            else (request.path.encode("latin-1") + (b"?" + request.query if request.query else b""))
+        )
         parts = [request.method.encode(), b" ", target, b" HTTP/1.1\r\n"]
         for name, value in request.headers:
             if name.lower() not in HOP_HEADERS:
@@ -340,8 +407,17 @@ class Host:
         parts.append(b"Content-Length: %d\r\n" % len(request.body))
         return b"".join(parts)
 
-    def answer(self, request: Request, name: str, instance: Instance, head: bytes, status: int, headers: list,
-               payload: bytes, error_: Exception | None) -> None:
+    def answer(
+        self,
+        request: Request,
+        name: str,
+        instance: Instance,
+        head: bytes,
+        status: int,
+        headers: list,
+        payload: bytes,
+        error_: Exception | None,
+    ) -> None:
         instance.in_flight -= 1
         if error_ is not None:
             request.respond(502, error(request, 502, f"Deployment {name!r} did not answer: {error_}", "bad_gateway"))
@@ -372,8 +448,10 @@ class Host:
     def pool(self, instance: Instance) -> Pool:
         pool = self.pools.get(instance)
         if pool is None:
-            pool = self.pools[instance] = Pool(instance.port, f"Host: 127.0.0.1:{instance.port}\r\n"
-                                                              f"Authorization: Bearer {instance.key}\r\n\r\n".encode())
+            pool = self.pools[instance] = Pool(
+                instance.port,
+                f"Host: 127.0.0.1:{instance.port}\r\nAuthorization: Bearer {instance.key}\r\n\r\n".encode(),
+            )
         return pool
 
     def close_pool(self, instance: Instance) -> None:
@@ -393,8 +471,14 @@ class Host:
         except ValueError:
             return payload
         deployments = self.spec.get("deployments", {})
-        metadata["versions"] = sorted({str(deployments[n].get("version")) for n in self.live
-                                       if deployments.get(n, {}).get("model") == metadata.get("name")}, key=_number)
+        metadata["versions"] = sorted(
+            {
+                str(deployments[n].get("version"))
+                for n in self.live
+                if deployments.get(n, {}).get("model") == metadata.get("name")
+            },
+            key=_number,
+        )
         headers.pop("Content-Encoding", None)
         return json.dumps(metadata).encode()
 
@@ -405,8 +489,11 @@ class Host:
         async def scrape(name: str) -> str:
             instance = self.live[name]
             try:
-                async with instance.session.get("/metrics", timeout=aiohttp.ClientTimeout(total=SCRAPE_TIMEOUT),
-                                                headers={"Accept-Encoding": "identity"}) as response:
+                async with instance.session.get(
+                    "/metrics",
+                    timeout=aiohttp.ClientTimeout(total=SCRAPE_TIMEOUT),
+                    headers={"Accept-Encoding": "identity"},
+                ) as response:
                     if response.status == 200:
                         return _up(1) + await response.text()
             except (aiohttp.ClientError, asyncio.TimeoutError):
@@ -456,11 +543,22 @@ class Host:
         try:
             sockets = bind_sockets(self.spec["port"], self.spec.get("host", "127.0.0.1"))
         except OSError as exc:
-            write_json(self.status_path, {"pid": os.getpid(), "error": f"port {self.spec['port']}: {exc.strerror}",
-                                          "deployments": {}, "updated": time.time()})
+            write_json(
+                self.status_path,
+                {
+                    "pid": os.getpid(),
+                    "error": f"port {self.spec['port']}: {exc.strerror}",
+                    "deployments": {},
+                    "updated": time.time(),
+                },
+            )
             raise SystemExit(3) from None
-        servers = [await loop.create_server(lambda: Connection(self, max_bytes, REQUEST_TIMEOUT, IDLE_TIMEOUT),
-                                            sock=sock, backlog=1024) for sock in sockets]
+        servers = [
+            await loop.create_server(
+                lambda: Connection(self, max_bytes, REQUEST_TIMEOUT, IDLE_TIMEOUT), sock=sock, backlog=1024
+            )
+            for sock in sockets
+        ]
         self.sweeper = loop.call_later(1.0, self.sweep)
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.create_task(self.reconcile()))
@@ -477,8 +575,10 @@ class Host:
         self.sweeper.cancel()
         for connection in list(self.connections):
             connection.abort()
-        write_json(self.status_path, {"pid": None, "port": self.spec.get("port"), "deployments": {},
-                                      "stopped": True, "updated": time.time()})
+        write_json(
+            self.status_path,
+            {"pid": None, "port": self.spec.get("port"), "deployments": {}, "stopped": True, "updated": time.time()},
+        )
 
 
 def _number(version: str):
@@ -491,15 +591,18 @@ def _is_model_metadata(path: str) -> bool:
 
 
 def _up(value: int) -> str:
-    return ("# HELP modelhub_deployment_up Whether the deployment answered the endpoint's scrape.\n"
-            f"# TYPE modelhub_deployment_up gauge\nmodelhub_deployment_up {value}\n")
+    return (
+        "# HELP modelhub_deployment_up Whether the deployment answered the endpoint's scrape.\n"
+        f"# TYPE modelhub_deployment_up gauge\nmodelhub_deployment_up {value}\n"
+    )
 
 
 def main() -> None:
     folder = Path(sys.argv[1]).resolve()
     (folder / "logs").mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(filename=folder / "logs" / "host.log", level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(message)s")
+    logging.basicConfig(
+        filename=folder / "logs" / "host.log", level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
+    )
     try:
         import uvloop  # roughly doubles what the router forwards per second on one core
     except ImportError:

@@ -28,14 +28,14 @@ from traitlets.config import LoggingConfigurable
 
 from ..errors import Conflict, InvalidInput, NotFound
 from ..flavors import BUILTIN_FLAVORS
+from ..packaging.venvs import EnvironmentBuilder
+from ..progress import Progress
 from ..refs import RefError, check_alias
 from ..registry import ModelRegistry
 from ..registry.events import record_event
-from ..timestamps import iso
 from ..store.database import Database
 from ..store.orm import Deployment, Endpoint, ModelVersion, ServingRecord, utcnow
-from ..progress import Progress
-from ..packaging.venvs import EnvironmentBuilder
+from ..timestamps import iso
 from . import contract
 from .host import primary, write_json
 
@@ -78,16 +78,21 @@ class DeploymentManager(LoggingConfigurable):
 
     bind_host = Unicode("127.0.0.1", config=True, help="Address endpoints listen on.")
     start_timeout = Float(120.0, config=True, help="Seconds a deployment may take to become ready.")
-    stop_on_shutdown = Bool(
-        True, config=True, help="Stop every endpoint when the server stops (they restart with it)."
-    )
+    stop_on_shutdown = Bool(True, config=True, help="Stop every endpoint when the server stops (they restart with it).")
     script_roots = List(Unicode(), config=True, help="Folders entry scripts may be read from with --reload.")
     max_instances = Integer(8, config=True, help="Largest instance count of one deployment.")
-    backoff_reset = Float(60.0, config=True,
-                          help="Seconds a restarted deployment must serve before its restart backoff starts over.")
+    backoff_reset = Float(
+        60.0, config=True, help="Seconds a restarted deployment must serve before its restart backoff starts over."
+    )
 
-    def __init__(self, database: Database, registry: ModelRegistry, root: Path,
-                 environments: EnvironmentBuilder | None = None, **kwargs):
+    def __init__(
+        self,
+        database: Database,
+        registry: ModelRegistry,
+        root: Path,
+        environments: EnvironmentBuilder | None = None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.db, self.registry = database, registry
         self.folder = Path(root).resolve() / "endpoints"
@@ -104,11 +109,24 @@ class DeploymentManager(LoggingConfigurable):
         return self.create_or_update(endpoint, model, **options)[0]
 
     def create_or_update(
-        self, endpoint: str, model: str, *, deployment: str = "blue", entry_script: dict | None = None,
-        entry_script_path: str | None = None, reload: bool = False, traffic: dict | None = None,
-        auth: str = "key", port: int | None = None, environment: str | None = None,
-        requirements: str | None = None, user: str = "", progress: Progress | None = None,
-        allow_contract_change: bool = False, container: dict | None = None, requested: str | None = None,
+        self,
+        endpoint: str,
+        model: str,
+        *,
+        deployment: str = "blue",
+        entry_script: dict | None = None,
+        entry_script_path: str | None = None,
+        reload: bool = False,
+        traffic: dict | None = None,
+        auth: str = "key",
+        port: int | None = None,
+        environment: str | None = None,
+        requirements: str | None = None,
+        user: str = "",
+        progress: Progress | None = None,
+        allow_contract_change: bool = False,
+        container: dict | None = None,
+        requested: str | None = None,
         **settings,
     ) -> tuple[dict, bool]:
         """Create or update ``endpoint``'s deployment to serve ``model``; waits until it is ready.
@@ -134,28 +152,42 @@ class DeploymentManager(LoggingConfigurable):
         else:
             if requirements:
                 progress.step("locking the environment with uv", 0, 4)
-            env = self.environments.resolve(version["name"], version["flavor"], environment=environment,
-                                            requirements=requirements, user=user)
+            env = self.environments.resolve(
+                version["name"], version["flavor"], environment=environment, requirements=requirements, user=user
+            )
             settings["python"] = self.environments.python_for(env, progress)
             if env:
                 settings["environment"] = env["ref"]
         progress.step(f"starting {endpoint}/{deployment}", 3, 4)
         with progress.final():  # from here the endpoint changes: finish rather than leave it half-made
             script = self._place_script(endpoint, deployment, entry_script, entry_script_path, reload)
-            return self._deploy(endpoint, model, requested or model, deployment, script, reload, traffic, auth, port,
-                                user, settings)
+            return self._deploy(
+                endpoint, model, requested or model, deployment, script, reload, traffic, auth, port, user, settings
+            )
 
-    def needs_build(self, endpoint: str, model: str, *, deployment: str = "blue", auth: str = "key",
-                    environment: str | None = None, requirements: str | None = None,
-                    allow_contract_change: bool = False, **settings) -> bool:
+    def needs_build(
+        self,
+        endpoint: str,
+        model: str,
+        *,
+        deployment: str = "blue",
+        auth: str = "key",
+        environment: str | None = None,
+        requirements: str | None = None,
+        allow_contract_change: bool = False,
+        **settings,
+    ) -> bool:
         """Check a deploy request as ``deploy`` would (a bad one is a 400 or 409 now, not a failed
         operation: an unknown environment is a 404, a bad requirement a 400); True if it must lock
         or build an environment first."""
         self._check_request(endpoint, deployment, auth, {k: v for k, v in settings.items() if k in SETTINGS})
         self._check_contract(endpoint, deployment, model, allow_contract_change)
         version = self.registry.get_version(model)
-        return self.environments.needs_build(self.environments.resolve(
-            version["name"], version["flavor"], environment=environment, requirements=requirements, create=False))
+        return self.environments.needs_build(
+            self.environments.resolve(
+                version["name"], version["flavor"], environment=environment, requirements=requirements, create=False
+            )
+        )
 
     def _check_contract(self, endpoint: str, deployment: str, model: str, allow: bool) -> None:
         """Refuse (409) a version whose inputs or outputs differ from what the endpoint's clients get
@@ -169,9 +201,15 @@ class DeploymentManager(LoggingConfigurable):
             if live is None:
                 return
             new = self.registry.resolve(session, model)
-            problem = contract.refusal(endpoint, deployment, f"{new.model.name}:{new.version}", new.signature,
-                                       live.name, f"{live.version.model.name}:{live.version.version}",
-                                       live.version.signature)
+            problem = contract.refusal(
+                endpoint,
+                deployment,
+                f"{new.model.name}:{new.version}",
+                new.signature,
+                live.name,
+                f"{live.version.model.name}:{live.version.version}",
+                live.version.signature,
+            )
         if problem:
             raise Conflict(problem)
 
@@ -186,16 +224,36 @@ class DeploymentManager(LoggingConfigurable):
             raise InvalidInput(f"Invalid auth {auth!r}: expected 'key' or 'none'.")
         return self._check_settings(settings)
 
-    def _deploy(self, endpoint: str, model: str, requested: str, deployment: str, script: str | None, reload: bool,
-                traffic: dict | None, auth: str, port: int | None, user: str, settings: dict) -> tuple[dict, bool]:
+    def _deploy(
+        self,
+        endpoint: str,
+        model: str,
+        requested: str,
+        deployment: str,
+        script: str | None,
+        reload: bool,
+        traffic: dict | None,
+        auth: str,
+        port: int | None,
+        user: str,
+        settings: dict,
+    ) -> tuple[dict, bool]:
         def write(session: Session) -> tuple[int, bool]:
             version = self.registry.resolve(session, model)
             row = session.scalar(select(Endpoint).where(Endpoint.name == endpoint))
             created = row is None  # a concurrent deploy that created it first makes this attempt retry as an update
             if row is None:
-                row = Endpoint(name=endpoint, port=self._choose_port(port), host=self.bind_host, auth_mode=auth,
-                               primary_key=secrets.token_urlsafe(24), secondary_key=secrets.token_urlsafe(24),
-                               traffic={}, mirror={}, created_by=user)
+                row = Endpoint(
+                    name=endpoint,
+                    port=self._choose_port(port),
+                    host=self.bind_host,
+                    auth_mode=auth,
+                    primary_key=secrets.token_urlsafe(24),
+                    secondary_key=secrets.token_urlsafe(24),
+                    traffic={},
+                    mirror={},
+                    created_by=user,
+                )
                 session.add(row)
                 session.flush()
             elif port is not None and port != row.port:
@@ -205,19 +263,24 @@ class DeploymentManager(LoggingConfigurable):
             spec = {**settings, "generation": generation, "entry_script": script, "reload": reload}
             changed = existing is None or existing.version_id != version.id
             if existing is None:
-                session.add(Deployment(endpoint=row, name=deployment, version_id=version.id, model_ref=requested,
-                                       settings=spec))
+                session.add(
+                    Deployment(endpoint=row, name=deployment, version_id=version.id, model_ref=requested, settings=spec)
+                )
             else:
                 if changed:
                     self._end_record(session, endpoint, deployment)
                 existing.version_id, existing.model_ref, existing.settings = version.id, requested, spec
                 existing.updated_time = utcnow()
             if changed:
-                session.add(ServingRecord(endpoint=endpoint, deployment=deployment, model=version.model.name,
-                                          version=version.version))
+                session.add(
+                    ServingRecord(
+                        endpoint=endpoint, deployment=deployment, model=version.model.name, version=version.version
+                    )
+                )
             names = {d.name for d in row.deployments} | {deployment}
-            row.traffic = self._check_traffic(traffic, names) if traffic else (
-                row.traffic if row.traffic else {deployment: 100})
+            row.traffic = (
+                self._check_traffic(traffic, names) if traffic else (row.traffic if row.traffic else {deployment: 100})
+            )
             row.state = "running"
             record_event(session, "deployed", version.model.name, version.version, user)
             session.flush()
@@ -245,8 +308,9 @@ class DeploymentManager(LoggingConfigurable):
             raise InvalidInput(f"Invalid instance count {instances!r}: expected 1 to {self.max_instances}.")
         return {**{k: v for k, v in settings.items() if v is not None}, "instances": instances}
 
-    def _place_script(self, endpoint: str, deployment: str, script: dict | None, path: str | None,
-                      reload: bool) -> str | None:
+    def _place_script(
+        self, endpoint: str, deployment: str, script: dict | None, path: str | None, reload: bool
+    ) -> str | None:
         """The entry script the deployment runs: a copy of the uploaded source, or with --reload
         the user's own file (inside an allowed folder), watched for changes."""
         if reload:
@@ -255,8 +319,10 @@ class DeploymentManager(LoggingConfigurable):
             resolved = Path(path).resolve()
             roots = [Path(r).resolve() for r in self.script_roots]
             if not any(resolved.is_relative_to(r) for r in roots):
-                raise InvalidInput(f"Entry script {path} is outside the server's folders "
-                                   f"({', '.join(map(str, roots))}); --reload can only watch files there.")
+                raise InvalidInput(
+                    f"Entry script {path} is outside the server's folders "
+                    f"({', '.join(map(str, roots))}); --reload can only watch files there."
+                )
             if not resolved.is_file():
                 raise InvalidInput(f"Entry script {path} does not exist.")
             return str(resolved)
@@ -298,18 +364,30 @@ class DeploymentManager(LoggingConfigurable):
                 if d.settings.get(key) is not None:
                     args += [f"--{key.replace('_', '-')}", str(d.settings[key])]
             deployments[d.name] = {
-                "generation": d.settings["generation"], "model": version.model.name, "version": version.version,
+                "generation": d.settings["generation"],
+                "model": version.model.name,
+                "version": version.version,
                 "model_dir": str(self.registry.artifacts.files_dir(version.artifact_dir)),
-                "entry_script": d.settings.get("entry_script"), "reload": d.settings.get("reload", False),
-                "instances": d.settings.get("instances", 1), "signature_file": str(signature_file) if signature_file else None,
-                "python": d.settings.get("python") or sys.executable, "args": args,
+                "entry_script": d.settings.get("entry_script"),
+                "reload": d.settings.get("reload", False),
+                "instances": d.settings.get("instances", 1),
+                "signature_file": str(signature_file) if signature_file else None,
+                "python": d.settings.get("python") or sys.executable,
+                "args": args,
                 "container": d.settings.get("container"),
                 "cwd": str(Path(d.settings["entry_script"]).parent) if d.settings.get("entry_script") else None,
             }
         keys = [row.primary_key, row.secondary_key] if row.auth_mode == "key" else []
-        return {"endpoint": row.name, "host": row.host, "port": row.port, "auth": {"mode": row.auth_mode, "keys": keys},
-                "traffic": row.traffic, "mirror": row.mirror, "deployments": deployments,
-                "backoff_reset_s": self.backoff_reset}
+        return {
+            "endpoint": row.name,
+            "host": row.host,
+            "port": row.port,
+            "auth": {"mode": row.auth_mode, "keys": keys},
+            "traffic": row.traffic,
+            "mirror": row.mirror,
+            "deployments": deployments,
+            "backoff_reset_s": self.backoff_reset,
+        }
 
     def _apply(self, name: str) -> None:
         """Write the endpoint's spec and make its host act on it (starting the host if needed).
@@ -334,9 +412,13 @@ class DeploymentManager(LoggingConfigurable):
         (folder / "status.json").unlink(missing_ok=True)
         (folder / "logs").mkdir(exist_ok=True)
         with open(folder / "logs" / "host.out", "ab") as out:
-            child = subprocess.Popen([sys.executable, "-m", "jupyter_modelhub.deploy.host", str(folder)],
-                                     stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+            child = subprocess.Popen(
+                [sys.executable, "-m", "jupyter_modelhub.deploy.host", str(folder)],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         self._children[name] = child
 
         def record(session: Session) -> None:
@@ -367,8 +449,10 @@ class DeploymentManager(LoggingConfigurable):
             if not _alive(pid, folder) and status:
                 raise Conflict(f"The host process of endpoint {name!r} exited; see {folder / 'logs' / 'host.log'}.")
             time.sleep(0.03)
-        raise Conflict(f"Deployment {name}/{deployment} was not ready after {self.start_timeout:.0f} s; "
-                       f"see %logs {name} --deployment {deployment}.")
+        raise Conflict(
+            f"Deployment {name}/{deployment} was not ready after {self.start_timeout:.0f} s; "
+            f"see %logs {name} --deployment {deployment}."
+        )
 
     def _stop_host(self, name: str, pid: int | None) -> None:
         folder = self.folder / name
@@ -393,8 +477,10 @@ class DeploymentManager(LoggingConfigurable):
         row = session.scalar(select(Endpoint).where(Endpoint.name == name))
         if row is None:
             known = session.scalars(select(Endpoint.name).order_by(Endpoint.name)).all()
-            raise NotFound(f"No endpoint named {name!r}" + (f" (endpoints: {', '.join(known)})." if known else
-                                                            "; create one with %deploy NAME MODEL."))
+            raise NotFound(
+                f"No endpoint named {name!r}"
+                + (f" (endpoints: {', '.join(known)})." if known else "; create one with %deploy NAME MODEL.")
+            )
         return row
 
     def exists(self, name: str) -> bool:
@@ -416,28 +502,52 @@ class DeploymentManager(LoggingConfigurable):
         deployments = []
         for d in sorted(row.deployments, key=lambda d: d.name):
             state = live.get(d.name, {})
-            deployments.append({
-                "name": d.name, "model": d.version.model.name, "version": d.version.version,
-                "ref": f"{d.version.model.name}:{d.version.version}", "requested": d.model_ref,
-                "flavor": d.version.flavor, "state": state.get("state", "stopped"),
-                "reason": state.get("reason", "" if state else "the endpoint's host is not running"),
-                "restarts": state.get("restarts", 0), "last_crash": iso(state.get("last_crash") or None),
-                "instances": d.settings.get("instances", 1),
-                "entry_script": d.settings.get("entry_script"), "reload": d.settings.get("reload", False),
-                "log_tail": state.get("log_tail", ""), "updated_time": iso(d.updated_time),
-                "signature": d.version.signature, "input_example": d.version.input_example,
-                "target": "docker" if d.settings.get("container") else "process",
-                "environment": d.settings.get("environment"),
-                "image": (d.settings.get("container") or {}).get("image"), "container": state.get("pid")
-                if d.settings.get("container") else None,
-            })
+            deployments.append(
+                {
+                    "name": d.name,
+                    "model": d.version.model.name,
+                    "version": d.version.version,
+                    "ref": f"{d.version.model.name}:{d.version.version}",
+                    "requested": d.model_ref,
+                    "flavor": d.version.flavor,
+                    "state": state.get("state", "stopped"),
+                    "reason": state.get("reason", "" if state else "the endpoint's host is not running"),
+                    "restarts": state.get("restarts", 0),
+                    "last_crash": iso(state.get("last_crash") or None),
+                    "instances": d.settings.get("instances", 1),
+                    "entry_script": d.settings.get("entry_script"),
+                    "reload": d.settings.get("reload", False),
+                    "log_tail": state.get("log_tail", ""),
+                    "updated_time": iso(d.updated_time),
+                    "signature": d.version.signature,
+                    "input_example": d.version.input_example,
+                    "target": "docker" if d.settings.get("container") else "process",
+                    "environment": d.settings.get("environment"),
+                    "image": (d.settings.get("container") or {}).get("image"),
+                    "container": state.get("pid") if d.settings.get("container") else None,
+                }
+            )
         states = {d["state"] for d in deployments}
-        overall = ("healthy" if states == {"healthy"} else "failed" if "failed" in states
-                   else "stopped" if states <= {"stopped"} else "updating")
+        overall = (
+            "healthy"
+            if states == {"healthy"}
+            else "failed"
+            if "failed" in states
+            else "stopped"
+            if states <= {"stopped"}
+            else "updating"
+        )
         return {
-            "name": row.name, "url": f"http://{row.host}:{row.port}", "port": row.port, "auth": row.auth_mode,
-            "traffic": row.traffic, "mirror": row.mirror, "state": overall, "deployments": deployments,
-            "created_time": iso(row.created_time), "created_by": row.created_by,
+            "name": row.name,
+            "url": f"http://{row.host}:{row.port}",
+            "port": row.port,
+            "auth": row.auth_mode,
+            "traffic": row.traffic,
+            "mirror": row.mirror,
+            "state": overall,
+            "deployments": deployments,
+            "created_time": iso(row.created_time),
+            "created_by": row.created_by,
         }
 
     def python_of(self, name: str, deployment: str) -> str:
@@ -458,8 +568,10 @@ class DeploymentManager(LoggingConfigurable):
         with self.db.read() as session:
             row = self._endpoint(session, name)
             if deployment not in {d.name for d in row.deployments}:
-                raise NotFound(f"Endpoint {name!r} has no deployment {deployment!r} "
-                               f"(it has: {', '.join(d.name for d in row.deployments) or 'none'}).")
+                raise NotFound(
+                    f"Endpoint {name!r} has no deployment {deployment!r} "
+                    f"(it has: {', '.join(d.name for d in row.deployments) or 'none'})."
+                )
         return self.folder / name / "logs" / f"{deployment}.log"
 
     def tail(self, name: str, deployment: str, lines: int = 100) -> str:
@@ -477,11 +589,18 @@ class DeploymentManager(LoggingConfigurable):
                 stmt = stmt.where(ServingRecord.endpoint == endpoint)
             if model:
                 stmt = stmt.where(ServingRecord.model == model)
-            return {"records": [
-                {"endpoint": r.endpoint, "deployment": r.deployment, "ref": f"{r.model}:{r.version}",
-                 "started_time": iso(r.started_time), "ended_time": iso(r.ended_time)}
-                for r in session.scalars(stmt.limit(500))
-            ]}
+            return {
+                "records": [
+                    {
+                        "endpoint": r.endpoint,
+                        "deployment": r.deployment,
+                        "ref": f"{r.model}:{r.version}",
+                        "started_time": iso(r.started_time),
+                        "ended_time": iso(r.ended_time),
+                    }
+                    for r in session.scalars(stmt.limit(500))
+                ]
+            }
 
     # -- changing --------------------------------------------------------------------------
 
@@ -502,8 +621,10 @@ class DeploymentManager(LoggingConfigurable):
     def _check_traffic(traffic: dict, names: set[str]) -> dict:
         unknown = set(traffic) - names
         if unknown:
-            raise InvalidInput(f"Traffic names unknown deployments {', '.join(sorted(unknown))} "
-                               f"(deployments: {', '.join(sorted(names))}).")
+            raise InvalidInput(
+                f"Traffic names unknown deployments {', '.join(sorted(unknown))} "
+                f"(deployments: {', '.join(sorted(names))})."
+            )
         if any(not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= 100 for v in traffic.values()):
             raise InvalidInput("Traffic percentages must be whole numbers from 0 to 100, e.g. blue=90,green=10.")
         if sum(traffic.values()) != 100:
@@ -516,11 +637,15 @@ class DeploymentManager(LoggingConfigurable):
             return {}
         target, percent = mirror.get("deployment"), mirror.get("percent")
         if target not in names:
-            raise InvalidInput(f"Mirror deployment {target!r} does not exist (deployments: {', '.join(sorted(names))}).")
+            raise InvalidInput(
+                f"Mirror deployment {target!r} does not exist (deployments: {', '.join(sorted(names))})."
+            )
         if not isinstance(percent, int) or not 1 <= percent <= 50:
             raise InvalidInput(f"Mirror percentage must be a whole number from 1 to 50, not {percent!r}.")
         if traffic.get(target, 0):
-            raise InvalidInput(f"Deployment {target!r} receives live traffic; only a deployment with 0% can be mirrored to.")
+            raise InvalidInput(
+                f"Deployment {target!r} receives live traffic; only a deployment with 0% can be mirrored to."
+            )
         return {"deployment": target, "percent": percent}
 
     def regenerate_key(self, name: str, which: str = "primary") -> dict:
@@ -538,6 +663,7 @@ class DeploymentManager(LoggingConfigurable):
         """Remove one deployment. One that receives traffic while others exist is refused (move
         its traffic first); the endpoint's last one only with ``force``, since the endpoint then
         answers nothing (it keeps its name, port and keys for the next deploy)."""
+
         def write(session: Session) -> None:
             row = self._endpoint(session, name)
             target = next((d for d in row.deployments if d.name == deployment), None)
@@ -545,15 +671,19 @@ class DeploymentManager(LoggingConfigurable):
                 raise NotFound(f"Endpoint {name!r} has no deployment {deployment!r}.")
             if len(row.deployments) == 1 and not force:
                 share = row.traffic.get(deployment, 0)
-                raise Conflict(f"Deployment {deployment!r} is endpoint {name!r}'s last deployment"
-                               + (f" and receives {share}% of its traffic" if share else "")
-                               + f": without it the endpoint answers nothing. To remove the endpoint, %undeploy {name} "
-                               f"(REST: DELETE endpoints/{name}); to keep the endpoint (its URL and keys) with no "
-                               f"deployment, %undeploy {name} --deployment {deployment} --force (REST: ?force=true).")
+                raise Conflict(
+                    f"Deployment {deployment!r} is endpoint {name!r}'s last deployment"
+                    + (f" and receives {share}% of its traffic" if share else "")
+                    + f": without it the endpoint answers nothing. To remove the endpoint, %undeploy {name} "
+                    f"(REST: DELETE endpoints/{name}); to keep the endpoint (its URL and keys) with no "
+                    f"deployment, %undeploy {name} --deployment {deployment} --force (REST: ?force=true)."
+                )
             if row.traffic.get(deployment) and len(row.deployments) > 1:
                 others = [d.name for d in row.deployments if d.name != deployment]
-                raise Conflict(f"Deployment {deployment!r} receives {row.traffic[deployment]}% of {name!r}'s "
-                               f"traffic; move it first, e.g. %traffic {name} {others[0]}=100.")
+                raise Conflict(
+                    f"Deployment {deployment!r} receives {row.traffic[deployment]}% of {name!r}'s "
+                    f"traffic; move it first, e.g. %traffic {name} {others[0]}=100."
+                )
             if row.mirror.get("deployment") == deployment:
                 row.mirror = {}
             row.traffic = {n: p for n, p in row.traffic.items() if n != deployment}
@@ -581,9 +711,13 @@ class DeploymentManager(LoggingConfigurable):
 
     @staticmethod
     def _end_record(session: Session, endpoint: str, deployment: str) -> None:
-        for record in session.scalars(select(ServingRecord).where(
-                ServingRecord.endpoint == endpoint, ServingRecord.deployment == deployment,
-                ServingRecord.ended_time.is_(None))):
+        for record in session.scalars(
+            select(ServingRecord).where(
+                ServingRecord.endpoint == endpoint,
+                ServingRecord.deployment == deployment,
+                ServingRecord.ended_time.is_(None),
+            )
+        ):
             record.ended_time = utcnow()
 
     # -- server lifetime -------------------------------------------------------------------

@@ -43,8 +43,14 @@ class DeployService:
 
     def __init__(self, deployments, packager, registry, submit: Callable[..., dict]):
         self.registry, self._submit = registry, submit  # submit: OperationRunner.submit, given by the root
-        self.targets: dict[str, Target] = {target.name: target for target in (
-            ProcessTarget(deployments), DockerTarget(deployments, packager), KubernetesTarget(deployments, packager))}
+        self.targets: dict[str, Target] = {
+            target.name: target
+            for target in (
+                ProcessTarget(deployments),
+                DockerTarget(deployments, packager),
+                KubernetesTarget(deployments, packager),
+            )
+        }
 
     def submit(self, endpoint: str, request: dict, user: str = "") -> Deployed:
         """Check and deploy ``request`` (the REST body's fields), or queue it as an operation."""

@@ -13,5 +13,28 @@ from .operations import Operation, OperationList
 from .packaging import BuildContext, EnvironmentInfo, EnvironmentList, ImageInfo, ImageList, Parity
 from .registry import Deleted, Downloaded, ModelInfo, ModelList, VersionInfo, VersionList
 
-__all__ = ["BatchEndpointInfo", "BatchEndpointList", "Job", "JobList", "Parity", "KubernetesManifests", "BuildContext", "EnvironmentInfo", "EnvironmentList", "ImageInfo", "ImageList", "Conversion", "Deleted", "Downloaded", "EndpointInfo", "EndpointList", "ModelInfo", "ModelList",
-           "Operation", "OperationList", "Result", "VersionInfo", "VersionList"]
+__all__ = [
+    "BatchEndpointInfo",
+    "BatchEndpointList",
+    "Job",
+    "JobList",
+    "Parity",
+    "KubernetesManifests",
+    "BuildContext",
+    "EnvironmentInfo",
+    "EnvironmentList",
+    "ImageInfo",
+    "ImageList",
+    "Conversion",
+    "Deleted",
+    "Downloaded",
+    "EndpointInfo",
+    "EndpointList",
+    "ModelInfo",
+    "ModelList",
+    "Operation",
+    "OperationList",
+    "Result",
+    "VersionInfo",
+    "VersionList",
+]

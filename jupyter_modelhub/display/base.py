@@ -65,8 +65,14 @@ class Listing(Result):
         return len(self[self.items])
 
 
-STATE_COLOURS = {"healthy": "#2e7d32", "failed": "#c62828", "creating": "#ef6c00", "restarting": "#ef6c00",
-                  "updating": "#ef6c00", "stopped": "#757575"}
+STATE_COLOURS = {
+    "healthy": "#2e7d32",
+    "failed": "#c62828",
+    "creating": "#ef6c00",
+    "restarting": "#ef6c00",
+    "updating": "#ef6c00",
+    "stopped": "#757575",
+}
 
 
 def state_html(state: str, label: str | None = None) -> str:

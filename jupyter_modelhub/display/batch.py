@@ -24,8 +24,10 @@ def summary_text(job: dict) -> str:
     s = job.get("summary") or {}
     if not s:
         return ""
-    text = (f"{s.get('done', 0)}/{s.get('mini_batches', 0)} mini-batches, {s.get('failed', 0)} failed, "
-            f"{s.get('rows_out', 0)} rows")
+    text = (
+        f"{s.get('done', 0)}/{s.get('mini_batches', 0)} mini-batches, {s.get('failed', 0)} failed, "
+        f"{s.get('rows_out', 0)} rows"
+    )
     if s.get("reused"):
         text += f", {s['reused']} reused"
     if s.get("rows_per_second"):
@@ -54,9 +56,11 @@ class Job(Operation):
         return self
 
     def text(self) -> str:
-        lines = [f"job {self['id']} {self['endpoint'] or self['model']}: {self['status']}"
-                 + (f"  {progress_text(self)}" if self["active"] else "")
-                 + (f" in {duration(self):.1f} s" if not self["active"] and duration(self) is not None else "")]
+        lines = [
+            f"job {self['id']} {self['endpoint'] or self['model']}: {self['status']}"
+            + (f"  {progress_text(self)}" if self["active"] else "")
+            + (f" in {duration(self):.1f} s" if not self["active"] and duration(self) is not None else "")
+        ]
         if summary_text(self):
             lines.append(f"  {summary_text(self)}")
         if self.get("error"):
@@ -76,24 +80,35 @@ class Job(Operation):
         return shown + [r for r in rows[TABLE_ROWS:] if r["status"] == "failed"]
 
     def _repr_html_(self) -> str:
-        head = (f'job <b>{self["id"]}</b> <code>{escape(self["endpoint"] or self["model"])}</code> '
-                f'{state_html(_OUTCOME.get(self["status"], ""), self["status"])} '
-                + (escape(progress_text(self)) if self["active"] else escape(summary_text(self))))
+        head = (
+            f"job <b>{self['id']}</b> <code>{escape(self['endpoint'] or self['model'])}</code> "
+            f"{state_html(_OUTCOME.get(self['status'], ''), self['status'])} "
+            + (escape(progress_text(self)) if self["active"] else escape(summary_text(self)))
+        )
         error = f'<div style="color:#c62828">{escape(self["error"]["message"])}</div>' if self.get("error") else ""
         rows = "".join(
             f"<tr><td>{r['index']}</td><td>{state_html('failed' if r['status'] == 'failed' else 'healthy', r['status'])}"
             f"</td><td>{escape(', '.join(r['files']))}</td><td>{r['rows_in'] or 0}</td><td>{r['rows_out'] or 0}</td>"
             f"<td>{r['seconds'] or 0:.2f}</td><td>{r['attempts'] or ''}</td><td>{escape(r['error'] or '')}</td></tr>"
-            for r in self._table_rows())
-        table = (f"<table><tr><th>mini-batch</th><th>status</th><th>files</th><th>rows in</th><th>rows out</th>"
-                 f"<th>s</th><th>attempts</th><th>error</th></tr>{rows}</table>" if rows else "")
+            for r in self._table_rows()
+        )
+        table = (
+            f"<table><tr><th>mini-batch</th><th>status</th><th>files</th><th>rows in</th><th>rows out</th>"
+            f"<th>s</th><th>attempts</th><th>error</th></tr>{rows}</table>"
+            if rows
+            else ""
+        )
         links = []
         if self.get("output") and self["status"] == "succeeded":
             links.append(f"output <code>{escape(self['output'])}</code>")
         if self.get("notebook"):
             links.append(f'<a href="{escape(_relative(self["notebook"]) or "")}" target="_blank">executed notebook</a>')
-        foot = (" &middot; ".join(links) + f' <span class="mh-muted">%job {self["id"]}'
-                + (" --cancel stops it" if self["active"] else "") + "</span>")
+        foot = (
+            " &middot; ".join(links)
+            + f' <span class="mh-muted">%job {self["id"]}'
+            + (" --cancel stops it" if self["active"] else "")
+            + "</span>"
+        )
         return f'{STYLE}<div class="mh-card">{head}{error}{table}<div>{foot}</div></div>'
 
 
@@ -105,7 +120,9 @@ class JobList(Listing):
             return "No batch jobs."
         return "\n".join(
             f"{j['id']:>5} {(j['endpoint'] or j['model']):<24} {j['status']:<10} "
-            f"{progress_text(j) if j['active'] else summary_text(j)}" for j in self["jobs"])
+            f"{progress_text(j) if j['active'] else summary_text(j)}"
+            for j in self["jobs"]
+        )
 
     def _repr_html_(self) -> str:
         if not self["jobs"]:
@@ -114,9 +131,13 @@ class JobList(Listing):
             f"<tr><td>{j['id']}</td><td><code>{escape(j['endpoint'] or j['model'])}</code></td>"
             f"<td>{state_html(_OUTCOME.get(j['status'], ''), j['status'])}</td>"
             f"<td>{escape(progress_text(j) if j['active'] else summary_text(j))}</td>"
-            f"<td>{escape(j.get('output') or '') if j['status'] == 'succeeded' else ''}</td></tr>" for j in self["jobs"])
-        return (f'{STYLE}<div class="mh-card"><table><tr><th>job</th><th>model or endpoint</th><th>status</th>'
-                f"<th>progress</th><th>output</th></tr>{rows}</table></div>")
+            f"<td>{escape(j.get('output') or '') if j['status'] == 'succeeded' else ''}</td></tr>"
+            for j in self["jobs"]
+        )
+        return (
+            f'{STYLE}<div class="mh-card"><table><tr><th>job</th><th>model or endpoint</th><th>status</th>'
+            f"<th>progress</th><th>output</th></tr>{rows}</table></div>"
+        )
 
 
 def _settings_text(settings: dict) -> str:
@@ -125,16 +146,20 @@ def _settings_text(settings: dict) -> str:
 
 class BatchEndpointInfo(Result):
     def text(self) -> str:
-        return (f"batch endpoint {self['name']} v{self['version']}: {self['model']}"
-                + (f" with {self['entry_script']}" if self.get("entry_script") else "")
-                + f"\n  {_settings_text(self['settings'])}\n  %batch {self['name']} INPUTS runs it")
+        return (
+            f"batch endpoint {self['name']} v{self['version']}: {self['model']}"
+            + (f" with {self['entry_script']}" if self.get("entry_script") else "")
+            + f"\n  {_settings_text(self['settings'])}\n  %batch {self['name']} INPUTS runs it"
+        )
 
     def _repr_html_(self) -> str:
-        return (f'{STYLE}<div class="mh-card">batch endpoint <b>{escape(self["name"])}</b> v{self["version"]} &rarr; '
-                f'<code>{escape(self["model"])}</code>'
-                + (f' with <code>{escape(self["entry_script"])}</code>' if self.get("entry_script") else "")
-                + f'<div class="mh-muted">{escape(_settings_text(self["settings"]))}</div>'
-                f'<div class="mh-muted">%batch {escape(self["name"])} INPUTS runs it</div></div>')
+        return (
+            f'{STYLE}<div class="mh-card">batch endpoint <b>{escape(self["name"])}</b> v{self["version"]} &rarr; '
+            f"<code>{escape(self['model'])}</code>"
+            + (f" with <code>{escape(self['entry_script'])}</code>" if self.get("entry_script") else "")
+            + f'<div class="mh-muted">{escape(_settings_text(self["settings"]))}</div>'
+            f'<div class="mh-muted">%batch {escape(self["name"])} INPUTS runs it</div></div>'
+        )
 
 
 class BatchEndpointList(Listing):
@@ -143,15 +168,23 @@ class BatchEndpointList(Listing):
     def text(self) -> str:
         if not self["batch_endpoints"]:
             return "No batch endpoints."
-        return "\n".join(f"{e['name']:<24} v{e['version']:<4} {e['model']:<20} {_settings_text(e['settings'])}"
-                         for e in self["batch_endpoints"])
+        return "\n".join(
+            f"{e['name']:<24} v{e['version']:<4} {e['model']:<20} {_settings_text(e['settings'])}"
+            for e in self["batch_endpoints"]
+        )
 
     def _repr_html_(self) -> str:
         if not self["batch_endpoints"]:
-            return (f'{STYLE}<div class="mh-card mh-muted">No batch endpoints. %batch-endpoint NAME MODEL creates '
-                    "one.</div>")
-        rows = "".join(f"<tr><td><b>{escape(e['name'])}</b></td><td>{e['version']}</td>"
-                       f"<td><code>{escape(e['model'])}</code></td><td>{escape(_settings_text(e['settings']))}</td></tr>"
-                       for e in self["batch_endpoints"])
-        return (f'{STYLE}<div class="mh-card"><table><tr><th>name</th><th>version</th><th>model</th><th>settings</th>'
-                f"</tr>{rows}</table></div>")
+            return (
+                f'{STYLE}<div class="mh-card mh-muted">No batch endpoints. %batch-endpoint NAME MODEL creates '
+                "one.</div>"
+            )
+        rows = "".join(
+            f"<tr><td><b>{escape(e['name'])}</b></td><td>{e['version']}</td>"
+            f"<td><code>{escape(e['model'])}</code></td><td>{escape(_settings_text(e['settings']))}</td></tr>"
+            for e in self["batch_endpoints"]
+        )
+        return (
+            f'{STYLE}<div class="mh-card"><table><tr><th>name</th><th>version</th><th>model</th><th>settings</th>'
+            f"</tr>{rows}</table></div>"
+        )

@@ -7,6 +7,7 @@ from html import escape
 from .base import STYLE, Result
 from .registry import VersionInfo
 
+
 def _ms(value: float) -> str:
     return f"{value * 1000:.1f} us" if value < 0.1 else f"{value:.2f} ms"
 
@@ -19,9 +20,11 @@ def _bars(rows: list[tuple[str, float, float]], unit: str) -> str:
     for label, original, onnx in rows:
         for name, value, colour in (("original", original, "#9e9e9e"), ("onnx", onnx, "#1976d2")):
             w = max(1.0, 200 * value / top)
-            parts.append(f'<text x="0" y="{y + 14}" font-size="11">{escape(label)} {name}</text>'
-                         f'<rect x="130" y="{y + 3}" width="{w:.1f}" height="14" fill="{colour}"/>'
-                         f'<text x="{134 + w:.1f}" y="{y + 14}" font-size="11">{value:.3g} {unit}</text>')
+            parts.append(
+                f'<text x="0" y="{y + 14}" font-size="11">{escape(label)} {name}</text>'
+                f'<rect x="130" y="{y + 3}" width="{w:.1f}" height="14" fill="{colour}"/>'
+                f'<text x="{134 + w:.1f}" y="{y + 14}" font-size="11">{value:.3g} {unit}</text>'
+            )
             y += 22
     return f'<svg width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">{"".join(parts)}</svg>'
 
@@ -36,24 +39,33 @@ class Conversion(Result):
     def text(self) -> str:
         v, eq, sp = self["version"], self["equivalence"], self["speed"]
         head = f"{v['ref']} (onnx) from {self['conversion']['from']}: " + (
-            "equivalent" if eq["passed"] else "NOT equivalent (registered with --force)")
+            "equivalent" if eq["passed"] else "NOT equivalent (registered with --force)"
+        )
         if v.get("existing"):
             head += "  [identical to an existing version]"
         lines = [head, f"  checked on {eq['rows']} rows, tolerance {eq['tolerance']:g} ({eq['dtype']})"]
         for out in eq["outputs"]:
-            detail = (f"agreement {out['agreement']:.2%}" if out["kind"] == "label"
-                      else f"max abs diff {out.get('max_abs_diff', 0):.2g}")
+            detail = (
+                f"agreement {out['agreement']:.2%}"
+                if out["kind"] == "label"
+                else f"max abs diff {out.get('max_abs_diff', 0):.2g}"
+            )
             lines.append(f"    {out['name']:<16} {detail}{'' if out['passed'] else '  FAILED'}")
         o, n, s = sp["original"], sp["onnx"], sp["speedup"]
-        lines.append(f"  single row: {_ms(o['latency']['median_ms'])} -> {_ms(n['latency']['median_ms'])} "
-                     f"({s['latency']:.1f}x); 10,000 rows: {o['batch']['median_s'] * 1000:.1f} ms -> "
-                     f"{n['batch']['median_s'] * 1000:.1f} ms ({s['throughput']:.1f}x)")
+        lines.append(
+            f"  single row: {_ms(o['latency']['median_ms'])} -> {_ms(n['latency']['median_ms'])} "
+            f"({s['latency']:.1f}x); 10,000 rows: {o['batch']['median_s'] * 1000:.1f} ms -> "
+            f"{n['batch']['median_s'] * 1000:.1f} ms ({s['throughput']:.1f}x)"
+        )
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
         v, eq, sp = self["version"], self["equivalence"], self["speed"]
-        verdict = ('<b style="color:#2e7d32">equivalent</b>' if eq["passed"]
-                   else '<b style="color:#c62828">not equivalent (forced)</b>')
+        verdict = (
+            '<b style="color:#2e7d32">equivalent</b>'
+            if eq["passed"]
+            else '<b style="color:#c62828">not equivalent (forced)</b>'
+        )
         rows = "".join(
             f"<tr><td>{escape(o['name'])}</td><td>{escape(o['kind'])}</td>"
             f"<td>{'{:.2%}'.format(o['agreement']) if o['kind'] == 'label' else '{:.2g}'.format(o.get('max_abs_diff', 0))}</td>"
@@ -61,13 +73,22 @@ class Conversion(Result):
             for o in eq["outputs"]
         )
         o, n, s = sp["original"], sp["onnx"], sp["speedup"]
-        speed = (f"<tr><td>single row, median</td><td>{_ms(o['latency']['median_ms'])}</td><td>{_ms(n['latency']['median_ms'])}</td><td>{s['latency']:.1f}x</td></tr>"
-                 f"<tr><td>single row, p99</td><td>{_ms(o['latency']['p99_ms'])}</td><td>{_ms(n['latency']['p99_ms'])}</td><td>{s['latency_p99']:.1f}x</td></tr>"
-                 f"<tr><td>10,000 rows</td><td>{o['batch']['median_s'] * 1000:.2f} ms</td><td>{n['batch']['median_s'] * 1000:.2f} ms</td><td>{s['throughput']:.1f}x</td></tr>")
-        chart = _bars([("1 row", o["latency"]["median_ms"], n["latency"]["median_ms"]),
-                       ("10k rows", o["batch"]["median_s"] * 1000, n["batch"]["median_s"] * 1000)], "ms")
-        return (f'{STYLE}<div class="mh-card"><b>{escape(v["ref"])}</b> (onnx) from '
-                f'{escape(self["conversion"]["from"])}: {verdict} on {eq["rows"]} rows, tolerance {eq["tolerance"]:g} ({escape(eq["dtype"])})'
-                f"<table><tr><th>output</th><th>kind</th><th>agreement / max diff</th><th>failing rows</th><th>within tolerance</th></tr>{rows}</table>"
-                f"<table><tr><th>speed</th><th>{escape(o['runtime'])}</th><th>{escape(n['runtime'])}</th><th>speed-up</th></tr>{speed}</table>"
-                f"{chart}</div>")
+        speed = (
+            f"<tr><td>single row, median</td><td>{_ms(o['latency']['median_ms'])}</td><td>{_ms(n['latency']['median_ms'])}</td><td>{s['latency']:.1f}x</td></tr>"
+            f"<tr><td>single row, p99</td><td>{_ms(o['latency']['p99_ms'])}</td><td>{_ms(n['latency']['p99_ms'])}</td><td>{s['latency_p99']:.1f}x</td></tr>"
+            f"<tr><td>10,000 rows</td><td>{o['batch']['median_s'] * 1000:.2f} ms</td><td>{n['batch']['median_s'] * 1000:.2f} ms</td><td>{s['throughput']:.1f}x</td></tr>"
+        )
+        chart = _bars(
+            [
+                ("1 row", o["latency"]["median_ms"], n["latency"]["median_ms"]),
+                ("10k rows", o["batch"]["median_s"] * 1000, n["batch"]["median_s"] * 1000),
+            ],
+            "ms",
+        )
+        return (
+            f'{STYLE}<div class="mh-card"><b>{escape(v["ref"])}</b> (onnx) from '
+            f"{escape(self['conversion']['from'])}: {verdict} on {eq['rows']} rows, tolerance {eq['tolerance']:g} ({escape(eq['dtype'])})"
+            f"<table><tr><th>output</th><th>kind</th><th>agreement / max diff</th><th>failing rows</th><th>within tolerance</th></tr>{rows}</table>"
+            f"<table><tr><th>speed</th><th>{escape(o['runtime'])}</th><th>{escape(n['runtime'])}</th><th>speed-up</th></tr>{speed}</table>"
+            f"{chart}</div>"
+        )

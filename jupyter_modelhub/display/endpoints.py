@@ -6,6 +6,7 @@ from html import escape
 
 from .base import STYLE, Listing, Result, state_html
 
+
 def masked(key: str) -> str:
     """Enough of a key to tell which one it is, not enough to use it (outputs are saved)."""
     return "•" * 8 + key[-4:]
@@ -62,19 +63,30 @@ class EndpointInfo(Result):
             f"<td>{d['restarts']}</td><td class='mh-muted'>{escape(d['reason'])}</td></tr>"
             for d in self["deployments"]
         )
-        mirror = (f"<div>mirror: {self['mirror']['percent']}% copied to <b>{escape(self['mirror']['deployment'])}</b></div>"
-                  if self["mirror"] else "")
-        key = (f"<div>key: <code>{escape(masked(self.key))}</code> <span class='mh-muted'>(ep.key has it; the "
-               "examples read $MODELHUB_KEY)</span></div>") if self.key else ""
+        mirror = (
+            f"<div>mirror: {self['mirror']['percent']}% copied to <b>{escape(self['mirror']['deployment'])}</b></div>"
+            if self["mirror"]
+            else ""
+        )
+        key = (
+            (
+                f"<div>key: <code>{escape(masked(self.key))}</code> <span class='mh-muted'>(ep.key has it; the "
+                "examples read $MODELHUB_KEY)</span></div>"
+            )
+            if self.key
+            else ""
+        )
         calls = "".join(
             f"<details><summary>{name} protocol</summary><pre>{escape(ex['curl'])}</pre><pre>{escape(ex['python'])}</pre></details>"
             for name, ex in self.examples().items()
         )
-        return (f'{STYLE}<div class="mh-card">endpoint <b>{escape(self["name"])}</b> {state_html(self["state"])} '
-                f'<code>{escape(self["url"])}</code>{key}'
-                f"<table><tr><th>deployment</th><th>model</th><th>state</th><th>traffic</th><th>instances</th>"
-                f"<th>restarts</th><th></th></tr>{rows}</table>{mirror}{calls}"
-                f'<div class="mh-muted">.predict(X) scores through the endpoint; %logs {escape(self["name"])} shows its log.</div></div>')
+        return (
+            f'{STYLE}<div class="mh-card">endpoint <b>{escape(self["name"])}</b> {state_html(self["state"])} '
+            f"<code>{escape(self['url'])}</code>{key}"
+            f"<table><tr><th>deployment</th><th>model</th><th>state</th><th>traffic</th><th>instances</th>"
+            f"<th>restarts</th><th></th></tr>{rows}</table>{mirror}{calls}"
+            f'<div class="mh-muted">.predict(X) scores through the endpoint; %logs {escape(self["name"])} shows its log.</div></div>'
+        )
 
 
 class EndpointList(Listing):
@@ -99,5 +111,7 @@ class EndpointList(Listing):
             f"<td>{escape(', '.join(f'{n} {p}%' for n, p in e['traffic'].items()))}</td></tr>"
             for e in self["endpoints"]
         )
-        return (f'{STYLE}<div class="mh-card"><table><tr><th>endpoint</th><th>state</th><th>url</th>'
-                f"<th>deployments</th><th>traffic</th></tr>{rows}</table></div>")
+        return (
+            f'{STYLE}<div class="mh-card"><table><tr><th>endpoint</th><th>state</th><th>url</th>'
+            f"<th>deployments</th><th>traffic</th></tr>{rows}</table></div>"
+        )

@@ -9,8 +9,13 @@ from html import escape
 from ..errors import OperationFailed, error_from_body
 from .base import STYLE, Listing, Result, state_html
 
-_OUTCOME = {"succeeded": "healthy", "failed": "failed", "cancelled": "stopped", "running": "updating",
-            "queued": "creating"}
+_OUTCOME = {
+    "succeeded": "healthy",
+    "failed": "failed",
+    "cancelled": "stopped",
+    "running": "updating",
+    "queued": "creating",
+}
 
 
 def progress_text(operation: dict) -> str:
@@ -30,8 +35,11 @@ def duration(operation: dict) -> float | None:
     if not operation.get("started_time"):
         return None
     start = datetime.fromisoformat(operation["started_time"].rstrip("Z"))
-    end = datetime.fromisoformat(operation["ended_time"].rstrip("Z")) if operation.get("ended_time") \
+    end = (
+        datetime.fromisoformat(operation["ended_time"].rstrip("Z"))
+        if operation.get("ended_time")
         else datetime.utcnow()
+    )
     return max(0.0, (end - start).total_seconds())
 
 
@@ -55,6 +63,7 @@ class Operation(Result):
     def wait(self, timeout: float | None = None, progress=None) -> Operation:
         """Wait until it ends (no limit by default: long work is not cut short by a client timeout).
         ``progress`` is called with the operation's state at every poll."""
+
         def seen(state: dict) -> None:
             self._replace(state)
             if progress is not None:
@@ -101,13 +110,17 @@ class Operation(Result):
 
     def _repr_html_(self) -> str:
         detail = escape(progress_text(self)) if self["active"] else ""
-        result = (f" &rarr; <b>{escape(link_text(self))}</b>" if self["status"] == "succeeded" and link_text(self)
-                  else "")
+        result = (
+            f" &rarr; <b>{escape(link_text(self))}</b>" if self["status"] == "succeeded" and link_text(self) else ""
+        )
         error = f'<div style="color:#c62828">{escape(self["error"]["message"])}</div>' if self.get("error") else ""
-        return (f'{STYLE}<div class="mh-card">operation <b>{self["id"]}</b> {escape(self["kind"])} '
-                f'<code>{escape(self["subject"])}</code> {state_html(_OUTCOME.get(self["status"], ""), self["status"])} '
-                f'{detail}{result}{error}<div class="mh-muted">%operation {self["id"]} --log shows its log'
-                + ("; --cancel stops it" if self["active"] else "") + "</div></div>")
+        return (
+            f'{STYLE}<div class="mh-card">operation <b>{self["id"]}</b> {escape(self["kind"])} '
+            f"<code>{escape(self['subject'])}</code> {state_html(_OUTCOME.get(self['status'], ''), self['status'])} "
+            f'{detail}{result}{error}<div class="mh-muted">%operation {self["id"]} --log shows its log'
+            + ("; --cancel stops it" if self["active"] else "")
+            + "</div></div>"
+        )
 
 
 class OperationList(Listing):
@@ -120,8 +133,10 @@ class OperationList(Listing):
         for o in self["operations"]:
             seconds = duration(o)
             detail = progress_text(o) if o["active"] else (link_text(o) or (o.get("error") or {}).get("message", ""))
-            lines.append(f"{o['id']:>5} {o['kind']:<8} {o['subject']:<24} {o['status']:<10} "
-                         f"{'' if seconds is None else f'{seconds:6.1f} s'}  {detail.splitlines()[0] if detail else ''}")
+            lines.append(
+                f"{o['id']:>5} {o['kind']:<8} {o['subject']:<24} {o['status']:<10} "
+                f"{'' if seconds is None else f'{seconds:6.1f} s'}  {detail.splitlines()[0] if detail else ''}"
+            )
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -134,6 +149,9 @@ class OperationList(Listing):
             rows.append(
                 f"<tr><td>{o['id']}</td><td>{escape(o['kind'])}</td><td><code>{escape(o['subject'])}</code></td>"
                 f"<td>{state_html(_OUTCOME.get(o['status'], ''), o['status'])}</td>"
-                f"<td>{'' if seconds is None else f'{seconds:.1f} s'}</td><td>{escape(detail)}</td></tr>")
-        return (f'{STYLE}<div class="mh-card"><table><tr><th>id</th><th>kind</th><th>subject</th><th>status</th>'
-                f"<th>time</th><th></th></tr>{''.join(rows)}</table></div>")
+                f"<td>{'' if seconds is None else f'{seconds:.1f} s'}</td><td>{escape(detail)}</td></tr>"
+            )
+        return (
+            f'{STYLE}<div class="mh-card"><table><tr><th>id</th><th>kind</th><th>subject</th><th>status</th>'
+            f"<th>time</th><th></th></tr>{''.join(rows)}</table></div>"
+        )

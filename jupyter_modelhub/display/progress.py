@@ -100,10 +100,12 @@ class WidgetBar:
     def update(self, operation: dict) -> None:
         progress = operation.get("progress") or {}
         total, done = progress.get("total"), progress.get("done") or 0
-        self.bar.value = 100 if operation["status"] == "succeeded" else (
-            int(100 * min(1.0, done / total)) if total else 0)
-        self.bar.bar_style = "info" if operation["active"] else (
-            "success" if operation["status"] == "succeeded" else "danger")
+        self.bar.value = (
+            100 if operation["status"] == "succeeded" else (int(100 * min(1.0, done / total)) if total else 0)
+        )
+        self.bar.bar_style = (
+            "info" if operation["active"] else ("success" if operation["status"] == "succeeded" else "danger")
+        )
         self.label.value = status_text(operation)
         self.box.text = bar_line(self.title, operation)
 

@@ -11,6 +11,7 @@ def shown_time(iso: str | None) -> str:
     """A time of the API (``...T02:33:10.123Z``) to the second, as a table shows it."""
     return f"{iso[:19]}Z" if iso else ""
 
+
 class VersionInfo(Result):
     def text(self) -> str:
         lines = [f"{self['ref']}  ({self['flavor']}, {len(self['files'])} files, {size_text(self['size'])})"]
@@ -25,15 +26,19 @@ class VersionInfo(Result):
         if self["derived_from"]:
             lines.append(f"  derived from: {self['derived_from']}")
         if self["signature"] and self["signature"]["inputs"]:
-            lines.append("  inputs: " + ", ".join(
-                f"{i['name']} {i['dtype']}{i.get('shape', '')}" for i in self["signature"]["inputs"]))
+            lines.append(
+                "  inputs: "
+                + ", ".join(f"{i['name']} {i['dtype']}{i.get('shape', '')}" for i in self["signature"]["inputs"])
+            )
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
         note = ""
         if self.get("existing"):
-            note = '<div class="mh-muted">Identical to an existing version: nothing new was registered '\
-                   "(use --new-version to force one).</div>"
+            note = (
+                '<div class="mh-muted">Identical to an existing version: nothing new was registered '
+                "(use --new-version to force one).</div>"
+            )
         rows = [
             ("flavor", escape(self["flavor"])),
             ("created", f"{escape(shown_time(self['created_time']))} by {escape(self['created_by'] or '?')}"),
@@ -51,17 +56,27 @@ class VersionInfo(Result):
         if self["source_notebook"]:
             rows.append(("notebook", escape(self["source_notebook"])))
         if self["signature"]:
-            rows.append(("inputs", escape(", ".join(
-                f"{i['name']}: {i['dtype']} {i.get('shape', '')}" for i in self["signature"]["inputs"]))))
+            rows.append(
+                (
+                    "inputs",
+                    escape(
+                        ", ".join(
+                            f"{i['name']}: {i['dtype']} {i.get('shape', '')}" for i in self["signature"]["inputs"]
+                        )
+                    ),
+                )
+            )
         files = "".join(
             f"<tr><td>{escape(f['path'])}</td><td>{size_text(f['size'])}</td><td class='mh-muted'>{f['sha256'][:12]}</td></tr>"
             for f in self["files"][:50]
         )
         table = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
         archived = ' <span class="mh-chip">archived</span>' if self["archived"] else ""
-        return (f'{STYLE}<div class="mh-card"><b>{escape(self["ref"])}</b>{archived}{note}'
-                f"<table>{table}</table><details><summary>{len(self['files'])} files, "
-                f"{size_text(self['size'])}</summary><table>{files}</table></details></div>")
+        return (
+            f'{STYLE}<div class="mh-card"><b>{escape(self["ref"])}</b>{archived}{note}'
+            f"<table>{table}</table><details><summary>{len(self['files'])} files, "
+            f"{size_text(self['size'])}</summary><table>{files}</table></details></div>"
+        )
 
 
 class ModelList(Listing):
@@ -85,8 +100,10 @@ class ModelList(Listing):
         lines = []
         for m in self["models"]:
             aliases = " ".join(f"@{a}->{v}" for a, v in m["aliases"].items())
-            lines.append(f"{m['name']:<24} v{m['latest_version']!s:<4} {m['flavor'] or '':<8} "
-                         f"{' '.join(tag_texts(m['tags']))} {aliases}".rstrip())
+            lines.append(
+                f"{m['name']:<24} v{m['latest_version']!s:<4} {m['flavor'] or '':<8} "
+                f"{' '.join(tag_texts(m['tags']))} {aliases}".rstrip()
+            )
         return "\n".join(lines + [self._footer()])
 
     def _repr_html_(self) -> str:
@@ -99,9 +116,11 @@ class ModelList(Listing):
             f"<td class='mh-muted'>{escape(shown_time(m['updated_time']))}</td></tr>"
             for m in self["models"]
         )
-        return (f'{STYLE}<div class="mh-card"><table><tr><th>model</th><th>latest</th><th>versions</th>'
-                f"<th>flavor</th><th>tags</th><th>aliases</th><th>updated</th></tr>{rows}</table>"
-                f'<div class="mh-muted">{self._footer()}</div></div>')
+        return (
+            f'{STYLE}<div class="mh-card"><table><tr><th>model</th><th>latest</th><th>versions</th>'
+            f"<th>flavor</th><th>tags</th><th>aliases</th><th>updated</th></tr>{rows}</table>"
+            f'<div class="mh-muted">{self._footer()}</div></div>'
+        )
 
 
 def _version_rows_html(versions: list[dict]) -> str:
@@ -114,7 +133,9 @@ def _version_rows_html(versions: list[dict]) -> str:
     )
 
 
-_VERSION_HEADER = "<tr><th>version</th><th>flavor</th><th>tags</th><th>aliases</th><th>derived from</th><th>created</th></tr>"
+_VERSION_HEADER = (
+    "<tr><th>version</th><th>flavor</th><th>tags</th><th>aliases</th><th>derived from</th><th>created</th></tr>"
+)
 
 
 def _version_line(v: dict) -> str:
@@ -135,8 +156,10 @@ class VersionList(Listing):
         return "\n".join([_version_line(v) for v in self["versions"]] + [f"{self['total']} versions"])
 
     def _repr_html_(self) -> str:
-        return (f'{STYLE}<div class="mh-card"><table>{_VERSION_HEADER}{_version_rows_html(self["versions"])}'
-                f'</table><div class="mh-muted">{self["total"]} versions</div></div>')
+        return (
+            f'{STYLE}<div class="mh-card"><table>{_VERSION_HEADER}{_version_rows_html(self["versions"])}'
+            f'</table><div class="mh-muted">{self["total"]} versions</div></div>'
+        )
 
 
 class ModelInfo(Result):
@@ -155,8 +178,10 @@ class ModelInfo(Result):
         aliases = chips((f"@{a} → {v}" for a, v in self["aliases"].items()), "mh-alias")
         lineage = "".join(f"<li>{escape(a)} → {escape(b)}</li>" for a, b in self.lineage())
         lineage_html = f"<div>lineage:<ul>{lineage}</ul></div>" if lineage else ""
-        return (f'{STYLE}<div class="mh-card"><b>{escape(self["name"])}</b> {aliases}'
-                f"<table>{_VERSION_HEADER}{_version_rows_html(self['versions'])}</table>{lineage_html}</div>")
+        return (
+            f'{STYLE}<div class="mh-card"><b>{escape(self["name"])}</b> {aliases}'
+            f"<table>{_VERSION_HEADER}{_version_rows_html(self['versions'])}</table>{lineage_html}</div>"
+        )
 
 
 class Deleted(Result):

@@ -13,8 +13,7 @@ from .packaging import PackagingMagics
 from .registry import RegistryMagics
 
 # The base has no magics of its own; registered too, so that `%config ModelHubMagics` lists its options.
-MAGICS = (ModelHubMagics, RegistryMagics, ConvertMagics, EndpointMagics, PackagingMagics, OperationMagics,
-          BatchMagics)
+MAGICS = (ModelHubMagics, RegistryMagics, ConvertMagics, EndpointMagics, PackagingMagics, OperationMagics, BatchMagics)
 
 __all__ = ["ModelHubMagics", "load_ipython_extension"]
 

@@ -25,7 +25,6 @@ from traitlets import Unicode
 from ..errors import ModelHubError
 from ..refs import RefError, parse_ref
 
-
 OPENING, CLOSING = "([{", ")]}"
 
 
@@ -57,7 +56,7 @@ def split_line(line: str) -> list[str]:
             close = line.find("'", i + 1)
             if close < 0:
                 raise UsageError(f"Unclosed ' in {line!r}: close the quote, or escape it as \\'.")
-            word.append(line[i + 1:close])
+            word.append(line[i + 1 : close])
             started, i = True, close + 1
         elif char == '"':
             i += 1
@@ -164,8 +163,10 @@ class ModelHubMagics(Magics):
         try:
             operation.wait(progress=bar.update)
         except KeyboardInterrupt:
-            print(f"Stopped waiting; operation {operation['id']} goes on. %operation {operation['id']} shows it, "
-                  f"--log its log, --cancel stops it.")
+            print(
+                f"Stopped waiting; operation {operation['id']} goes on. %operation {operation['id']} shows it, "
+                f"--log its log, --cancel stops it."
+            )
             return operation
         except ModelHubError as exc:
             raise UsageError(exc.message) from None

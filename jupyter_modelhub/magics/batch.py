@@ -16,31 +16,52 @@ from .base import ModelHubMagics, pairs
 
 def settings_arguments(magic):
     """The settings flags %batch and %batch-endpoint share (Azure's names and defaults)."""
-    for flag, options in reversed([
-        ("--entry-script", {"help": "an Azure batch entry script: init() and run(mini_batch) -> DataFrame or list"}),
-        ("--mini-batch-size", {"type": int, "help": "files per mini-batch (default 10)"}),
-        ("--max-concurrency", {"type": int, "help": "mini-batches at once per worker (default 1)"}),
-        ("--output-action", {"choices": ["append_row", "summary_only"], "help": "default append_row"}),
-        ("--output-file-name", {"help": "default predictions.csv (.csv, .parquet or .jsonl)"}),
-        ("--error-threshold", {"type": int, "help": "failed files tolerated; -1 (default) ignores failures"}),
-        ("--max-retries", {"type": int, "help": "retries of a failed mini-batch (default 3)"}),
-        ("--timeout", {"type": float, "help": "seconds per mini-batch (default 30)"}),
-        ("--env", {"metavar": "NAME", "help": "a registered environment (NAME[:VERSION]) the Dask workers run in"}),
-        ("--env-var", {"action": "extend", "nargs": "+", "default": [], "metavar": "K=V",
-                       "help": "environment variables for init() and run()"}),
-        ("--workers", {"type": int, "help": "processes of the job's own Dask LocalCluster (default 1)"}),
-        ("--scheduler", {"help": "tcp://HOST:PORT of an existing Dask scheduler instead"}),
-    ]):
+    for flag, options in reversed(
+        [
+            (
+                "--entry-script",
+                {"help": "an Azure batch entry script: init() and run(mini_batch) -> DataFrame or list"},
+            ),
+            ("--mini-batch-size", {"type": int, "help": "files per mini-batch (default 10)"}),
+            ("--max-concurrency", {"type": int, "help": "mini-batches at once per worker (default 1)"}),
+            ("--output-action", {"choices": ["append_row", "summary_only"], "help": "default append_row"}),
+            ("--output-file-name", {"help": "default predictions.csv (.csv, .parquet or .jsonl)"}),
+            ("--error-threshold", {"type": int, "help": "failed files tolerated; -1 (default) ignores failures"}),
+            ("--max-retries", {"type": int, "help": "retries of a failed mini-batch (default 3)"}),
+            ("--timeout", {"type": float, "help": "seconds per mini-batch (default 30)"}),
+            ("--env", {"metavar": "NAME", "help": "a registered environment (NAME[:VERSION]) the Dask workers run in"}),
+            (
+                "--env-var",
+                {
+                    "action": "extend",
+                    "nargs": "+",
+                    "default": [],
+                    "metavar": "K=V",
+                    "help": "environment variables for init() and run()",
+                },
+            ),
+            ("--workers", {"type": int, "help": "processes of the job's own Dask LocalCluster (default 1)"}),
+            ("--scheduler", {"help": "tcp://HOST:PORT of an existing Dask scheduler instead"}),
+        ]
+    ):
         magic = argument(flag, **options)(magic)
     return magic
 
 
 def settings_of(args) -> dict:
-    settings = {"mini_batch_size": args.mini_batch_size, "max_concurrency": args.max_concurrency,
-                "output_action": args.output_action, "output_file_name": args.output_file_name,
-                "error_threshold": args.error_threshold, "max_retries": args.max_retries, "timeout": args.timeout,
-                "env_vars": pairs(args.env_var, "--env-var") or None, "workers": args.workers,
-                "scheduler": args.scheduler, "environment": args.env}
+    settings = {
+        "mini_batch_size": args.mini_batch_size,
+        "max_concurrency": args.max_concurrency,
+        "output_action": args.output_action,
+        "output_file_name": args.output_file_name,
+        "error_threshold": args.error_threshold,
+        "max_retries": args.max_retries,
+        "timeout": args.timeout,
+        "env_vars": pairs(args.env_var, "--env-var") or None,
+        "workers": args.workers,
+        "scheduler": args.scheduler,
+        "environment": args.env,
+    }
     if args.workers is not None and args.scheduler:
         raise UsageError("Give --workers (the job starts its own cluster) or --scheduler (an existing one), not both.")
     return {k: v for k, v in settings.items() if v is not None}
@@ -74,8 +95,17 @@ class BatchMagics(ModelHubMagics):
         args = self._parse(self.batch, line)
         if not args.inputs and not args.resume:
             raise UsageError("Give the files to score: %batch MODEL INPUTS... (files, folders or globs).")
-        job = self._call(self.hub.batch, args.target, args.inputs, output=args.output, overwrite=args.overwrite,
-                         entry_script=args.entry_script, resume=args.resume, wait=False, **settings_of(args))
+        job = self._call(
+            self.hub.batch,
+            args.target,
+            args.inputs,
+            output=args.output,
+            overwrite=args.overwrite,
+            entry_script=args.entry_script,
+            resume=args.resume,
+            wait=False,
+            **settings_of(args),
+        )
         if args.no_wait:
             return job
         return self._wait(job, f"batch {args.target}")
@@ -90,8 +120,14 @@ class BatchMagics(ModelHubMagics):
         """Save a reusable batch configuration: ``%batch-endpoint churn-nightly churn@production
         --mini-batch-size 5``; ``%batch churn-nightly data/`` runs it. Saving again adds a version."""
         args = self._parse(self.batch_endpoint, line)
-        return self._call(self.hub.save_batch_endpoint, args.name, str(self._ref(args.model)),
-                          entry_script=args.entry_script, description=args.description, **settings_of(args))
+        return self._call(
+            self.hub.save_batch_endpoint,
+            args.name,
+            str(self._ref(args.model)),
+            entry_script=args.entry_script,
+            description=args.description,
+            **settings_of(args),
+        )
 
     @magic_arguments()
     @argument("--delete", metavar="NAME", help="delete this batch endpoint (every version)")

@@ -35,8 +35,17 @@ class ConvertMagics(ModelHubMagics):
         args = self._parse(self.convert, line)
         sample = self._eval(args.sample, "--sample") if args.sample else None
         ref = str(self._ref(args.ref))
-        operation = self._call(self.hub.convert, ref, to=args.to, sample=sample, opset=args.opset, dtype=args.dtype,
-                               tolerance=args.tolerance, force=args.force, wait=False)
+        operation = self._call(
+            self.hub.convert,
+            ref,
+            to=args.to,
+            sample=sample,
+            opset=args.opset,
+            dtype=args.dtype,
+            tolerance=args.tolerance,
+            force=args.force,
+            wait=False,
+        )
         if args.no_wait:
             return operation
         result = self._wait(operation, f"convert {ref}")

@@ -39,16 +39,36 @@ def parse_split(text: str, what: str = "--traffic") -> dict[str, int]:
 
 def deploy_options(args) -> dict:
     """What %deploy's (and the CLI's) arguments ask ``ModelHubClient.deploy`` for, not waiting."""
-    options = {k: v for k, v in {
-        "max_batch_size": args.max_batch_size, "max_batch_wait_ms": args.max_batch_wait_ms, "cpu": args.cpu,
-        "memory": args.memory, "max_instances": args.max_instances, "kube_context": args.kube_context,
-        "namespace": args.namespace, "image": args.image}.items() if v is not None}
+    options = {
+        k: v
+        for k, v in {
+            "max_batch_size": args.max_batch_size,
+            "max_batch_wait_ms": args.max_batch_wait_ms,
+            "cpu": args.cpu,
+            "memory": args.memory,
+            "max_instances": args.max_instances,
+            "kube_context": args.kube_context,
+            "namespace": args.namespace,
+            "image": args.image,
+        }.items()
+        if v is not None
+    }
     if args.target != "process":
         options.update(target=args.target, gpu=args.gpu, kserve=args.kserve)
-    return {"deployment": args.deployment, "entry_script": args.entry_script, "reload": args.reload, "env": args.env,
-            "requirements": args.requirements, "instances": args.instances, "auth": args.auth, "port": args.port,
-            "traffic": parse_split(args.traffic) if args.traffic else None, "wait": False,
-            "allow_contract_change": args.allow_contract_change, **options}
+    return {
+        "deployment": args.deployment,
+        "entry_script": args.entry_script,
+        "reload": args.reload,
+        "env": args.env,
+        "requirements": args.requirements,
+        "instances": args.instances,
+        "auth": args.auth,
+        "port": args.port,
+        "traffic": parse_split(args.traffic) if args.traffic else None,
+        "wait": False,
+        "allow_contract_change": args.allow_contract_change,
+        **options,
+    }
 
 
 def traffic_change(args) -> tuple[dict | None, dict | None]:
@@ -60,7 +80,7 @@ def traffic_change(args) -> tuple[dict | None, dict | None]:
         pairs = parse_split(args.mirror, "--mirror")
         if len(pairs) != 1:
             raise UsageError("--mirror takes one deployment and a percentage, e.g. --mirror green=10.")
-        (target, percent), = pairs.items()
+        ((target, percent),) = pairs.items()
         mirror = {"deployment": target, "percent": percent}
     return (parse_split(args.split) if args.split else None), mirror
 
@@ -83,8 +103,12 @@ class EndpointMagics(ModelHubMagics):
     @argument("--reload", action="store_true", help="restart the deployment when the entry script changes")
     @argument("--max-batch-size", type=int, help="adaptive batching: most requests scored in one call")
     @argument("--max-batch-wait-ms", type=float, help="adaptive batching: longest wait for a batch to fill")
-    @argument("--target", choices=["process", "docker", "kubernetes"], default="process",
-              help="process (default), docker: a container of the model's image, kubernetes: manifests for it")
+    @argument(
+        "--target",
+        choices=["process", "docker", "kubernetes"],
+        default="process",
+        help="process (default), docker: a container of the model's image, kubernetes: manifests for it",
+    )
     @argument("--cpu", type=float, help="docker, kubernetes: CPU cores")
     @argument("--memory", help="docker, kubernetes: memory, e.g. 512M")
     @argument("--max-instances", type=int, help="kubernetes: autoscale up to this many")
@@ -94,8 +118,11 @@ class EndpointMagics(ModelHubMagics):
     @argument("--namespace", help="kubernetes: namespace (default 'default')")
     @argument("--image", help="docker, kubernetes: deploy this image instead of packaging the model")
     @argument("--no-wait", action="store_true", help="when an environment must be built, return that operation at once")
-    @argument("--allow-contract-change", action="store_true",
-              help="deploy even if the model's inputs or outputs differ from what the endpoint answers now")
+    @argument(
+        "--allow-contract-change",
+        action="store_true",
+        help="deploy even if the model's inputs or outputs differ from what the endpoint answers now",
+    )
     @line_magic
     def deploy(self, line: str):
         """Deploy a model as a local online endpoint: ``%deploy churn-ep churn@production``.
@@ -109,8 +136,12 @@ class EndpointMagics(ModelHubMagics):
         """
         args = self._parse(self.deploy, line)
         answer = self._call_with_status(
-            f"Deploying {args.model} to {args.endpoint}/{args.deployment}...", self.hub.deploy, args.endpoint,
-            args.model, **deploy_options(args))
+            f"Deploying {args.model} to {args.endpoint}/{args.deployment}...",
+            self.hub.deploy,
+            args.endpoint,
+            args.model,
+            **deploy_options(args),
+        )
         if not isinstance(answer, Operation) or args.no_wait:
             return answer
         result = self._wait(answer, f"deploy {args.model} to {args.endpoint}/{args.deployment}")
@@ -145,7 +176,7 @@ class EndpointMagics(ModelHubMagics):
         return self._call(self.hub.invoke, args.endpoint, data, protocol=args.protocol, deployment=args.deployment)
 
     def _payload(self, text: str):
-        if text.lstrip()[:1] in "{[\"":
+        if text.lstrip()[:1] in '{["':
             try:
                 json.loads(text)
                 return text
@@ -155,14 +186,19 @@ class EndpointMagics(ModelHubMagics):
 
     def _invoke_local(self, name: str, data, deployment: str | None):
         endpoint = self._call(self.hub.endpoint, name)
-        chosen = next((d for d in endpoint["deployments"] if d["name"] == deployment), None) if deployment \
+        chosen = (
+            next((d for d in endpoint["deployments"] if d["name"] == deployment), None)
+            if deployment
             else endpoint.live_deployment()
+        )
         if chosen is None:
             raise UsageError(f"Endpoint {name!r} has no deployment {deployment!r}.")
         script = chosen.get("entry_script")
         if not script or not Path(script).is_file():
-            raise UsageError(f"--local runs an entry script in the kernel; deployment {chosen['name']!r} uses the "
-                             "built-in scorer (deploy with --entry-script score.py).")
+            raise UsageError(
+                f"--local runs an entry script in the kernel; deployment {chosen['name']!r} uses the "
+                "built-in scorer (deploy with --entry-script score.py)."
+            )
         model_dir = Path(tempfile.gettempdir()) / "modelhub-local" / chosen["ref"].replace(":", "-")
         if not model_dir.exists():
             self._call(self.hub.download, chosen["ref"], to=model_dir)
@@ -214,8 +250,11 @@ class EndpointMagics(ModelHubMagics):
     @magic_arguments()
     @argument("endpoint")
     @argument("--deployment", "-d", help="remove only this deployment (refused while it has traffic)")
-    @argument("--force", action="store_true",
-              help="with --deployment: remove the endpoint's last deployment, keeping the endpoint (URL, keys)")
+    @argument(
+        "--force",
+        action="store_true",
+        help="with --deployment: remove the endpoint's last deployment, keeping the endpoint (URL, keys)",
+    )
     @line_magic
     def undeploy(self, line: str):
         """Stop and delete an endpoint (or one of its deployments)."""

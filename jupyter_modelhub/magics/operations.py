@@ -25,8 +25,9 @@ class OperationMagics(ModelHubMagics):
         args = self._parse(self.operations, line)
         if not 1 <= args.limit <= 500:
             raise UsageError("--limit takes 1 to 500.")
-        return self._call(self.hub.operations, kind=args.kind, status=args.status, subject=args.subject,
-                          per_page=args.limit)
+        return self._call(
+            self.hub.operations, kind=args.kind, status=args.status, subject=args.subject, per_page=args.limit
+        )
 
     @magic_arguments()
     @argument("id", type=int, help="the operation's number, as %%operations shows it")

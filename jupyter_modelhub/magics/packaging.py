@@ -34,10 +34,19 @@ class PackagingMagics(ModelHubMagics):
         model-only change rebuilds one thin layer; the build report says what was reused and why.
         """
         args = self._parse(self.package, line)
-        answer = self._call(self.hub.package, str(self._ref(args.model)), environment=args.env,
-                            requirements=args.requirements, conda=args.conda, entry_script=args.entry_script,
-                            tag=args.tag, base_image=args.base_image, context=args.context, no_cache=args.no_cache,
-                            wait=False)
+        answer = self._call(
+            self.hub.package,
+            str(self._ref(args.model)),
+            environment=args.env,
+            requirements=args.requirements,
+            conda=args.conda,
+            entry_script=args.entry_script,
+            tag=args.tag,
+            base_image=args.base_image,
+            context=args.context,
+            no_cache=args.no_cache,
+            wait=False,
+        )
         if not isinstance(answer, Operation) or args.no_wait:
             return answer
         result = self._wait(answer, f"package {args.model}")
@@ -52,7 +61,9 @@ class PackagingMagics(ModelHubMagics):
 
     @magic_arguments()
     @argument("image", help="an image's number or tag")
-    @argument("--delete", action="store_true", help="remove the record, and the engine's image unless another record uses it")
+    @argument(
+        "--delete", action="store_true", help="remove the record, and the engine's image unless another record uses it"
+    )
     @line_magic
     def image(self, line: str):
         """One image with its build report: ``%image modelhub/churn:2``."""
@@ -73,8 +84,9 @@ class PackagingMagics(ModelHubMagics):
         versions of both sides shown side by side.
         """
         args = self._parse(self.parity, line)
-        return self._call_with_status(f"Comparing {args.target} with this kernel...", self.hub.parity, args.target,
-                                      tolerance=args.tolerance)
+        return self._call_with_status(
+            f"Comparing {args.target} with this kernel...", self.hub.parity, args.target, tolerance=args.tolerance
+        )
 
     @line_magic
     def envs(self, line: str = ""):
@@ -98,8 +110,14 @@ class PackagingMagics(ModelHubMagics):
                 raise UsageError("Give the new environment's name: %env create NAME --requirements FILE.")
             if not args.requirements and not args.conda:
                 raise UsageError("%env create needs --requirements FILE or --conda FILE.")
-            return self._call(self.hub.create_environment, args.words[1], requirements=args.requirements,
-                              conda=args.conda, python=args.python, base_image=args.base_image)
+            return self._call(
+                self.hub.create_environment,
+                args.words[1],
+                requirements=args.requirements,
+                conda=args.conda,
+                python=args.python,
+                base_image=args.base_image,
+            )
         if len(args.words) != 1:
             raise UsageError("Name one environment: %env NAME[:VERSION].")
         return self._call(self.hub.environment, args.words[0])

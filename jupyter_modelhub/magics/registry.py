@@ -34,9 +34,12 @@ class RegistryMagics(ModelHubMagics):
 
     @magic_arguments()
     @argument("name", help="model name: letters, digits, '.', '_', '-'")
-    @argument("source", nargs="+",
-              help="a variable holding a fitted scikit-learn estimator or pipeline, or files/folders "
-                   "(.onnx, .joblib/.pkl, an MLflow model folder, anything else as 'custom')")
+    @argument(
+        "source",
+        nargs="+",
+        help="a variable holding a fitted scikit-learn estimator or pipeline, or files/folders "
+        "(.onnx, .joblib/.pkl, an MLflow model folder, anything else as 'custom')",
+    )
     @argument("--sample", help="expression giving example inputs (e.g. X_test[:5]): stores signature and input example")
     @argument("--tag", action="append", default=[], help="NAME=VALUE, repeatable")
     @argument("--property", action="append", default=[], help="NAME=VALUE (JSON values allowed), repeatable")
@@ -53,10 +56,18 @@ class RegistryMagics(ModelHubMagics):
         sample = self._eval(args.sample, "--sample") if args.sample else None
         properties = {k: json_or_text(v) for k, v in pairs(args.property, "--property").items()}
         return self._call(
-            self.hub.register, args.name, source, sample=sample, flavor=args.flavor,
-            description=args.description, tags=pairs(args.tag, "--tag"), properties=properties,
-            new_version=args.new_version, derived_from=args.derived_from,
-            source_notebook=self._notebook_path(), source_kernel=self._kernel_id(),
+            self.hub.register,
+            args.name,
+            source,
+            sample=sample,
+            flavor=args.flavor,
+            description=args.description,
+            tags=pairs(args.tag, "--tag"),
+            properties=properties,
+            new_version=args.new_version,
+            derived_from=args.derived_from,
+            source_notebook=self._notebook_path(),
+            source_kernel=self._kernel_id(),
         )
 
     def _check_name(self, name: str, words: list[str]) -> None:
@@ -64,15 +75,22 @@ class RegistryMagics(ModelHubMagics):
         the words before the model are taken for more name), showing the valid form."""
         spaced, rest = [name], list(words)
         if " " not in name:
-            split = next((k for k in range(1, len(words)) if not any(map(self._is_source, words[:k]))
-                          and all(map(self._is_source, words[k:]))), None)
+            split = next(
+                (
+                    k
+                    for k in range(1, len(words))
+                    if not any(map(self._is_source, words[:k])) and all(map(self._is_source, words[k:]))
+                ),
+                None,
+            )
             if split is None:
                 return
             spaced, rest = [name, *words[:split]], words[split:]
         written = " ".join(spaced)
         raise UsageError(
             f"Invalid model name {written!r}: names cannot contain spaces (use letters, digits, '.', '_', '-'), "
-            f"e.g. %register {'-'.join(written.split())} {' '.join(rest)}".rstrip() + "."
+            f"e.g. %register {'-'.join(written.split())} {' '.join(rest)}".rstrip()
+            + "."
         )
 
     def _is_source(self, word: str) -> bool:
@@ -103,8 +121,15 @@ class RegistryMagics(ModelHubMagics):
     def models(self, line: str):
         """List models, newest first: ``%models team=growth stage!=dev --name churn``."""
         args = self._parse(self.models, line)
-        return self._call(self.hub.models, filter=filter_text(args.filter), q=args.name, flavor=args.flavor,
-                          archived=args.archived, page=args.page, per_page=args.per_page)
+        return self._call(
+            self.hub.models,
+            filter=filter_text(args.filter),
+            q=args.name,
+            flavor=args.flavor,
+            archived=args.archived,
+            page=args.page,
+            per_page=args.per_page,
+        )
 
     @magic_arguments()
     @argument("ref", help="NAME for the whole model; NAME:VERSION or NAME@ALIAS for one version")

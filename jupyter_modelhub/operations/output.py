@@ -104,9 +104,12 @@ class BoundedOutput:
         if cut:
             newline = tail.find(b"\n")  # start the tail at a line
             if 0 <= newline < len(tail) - 1:
-                cut, tail = cut + newline + 1, tail[newline + 1:]
-            _write_all(self._target, f"\n[... {cut} bytes of output cut: this log keeps the first and the last "
-                                     f"{self.limit // 2} bytes ...]\n".encode())
+                cut, tail = cut + newline + 1, tail[newline + 1 :]
+            _write_all(
+                self._target,
+                f"\n[... {cut} bytes of output cut: this log keeps the first and the last "
+                f"{self.limit // 2} bytes ...]\n".encode(),
+            )
         if tail:
             _write_all(self._target, tail)
         self._cut = 0
@@ -114,4 +117,4 @@ class BoundedOutput:
 
 def _write_all(fd: int, data: bytes) -> None:
     while data:
-        data = data[os.write(fd, data):]
+        data = data[os.write(fd, data) :]

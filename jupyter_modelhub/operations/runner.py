@@ -71,34 +71,48 @@ class OperationRunner(LoggingConfigurable):
     """Runs operations in worker processes, a limited number of each kind at a time."""
 
     max_parallel = Dict(
-        {"convert": 1, "deploy": 2, "build": 1, "batch": 2}, config=True,
+        {"convert": 1, "deploy": 2, "build": 1, "batch": 2},
+        config=True,
         help="How many operations of each kind run at once; the rest wait as 'queued'. One conversion "
-             "at a time by default, so two speed reports do not distort each other.",
+        "at a time by default, so two speed reports do not distort each other.",
     )
     default_parallel = Integer(1, config=True, help="Limit for a kind that max_parallel does not name.")
     cancel_grace = Float(
-        10.0, config=True, help="Seconds a cancelled worker has to clean up before its process group is killed.",
+        10.0,
+        config=True,
+        help="Seconds a cancelled worker has to clean up before its process group is killed.",
     )
     standby_kinds = List(
-        ["batch"], config=True,
+        ["batch"],
+        config=True,
         help="Kinds whose next worker is started ahead and warmed up (imports; for batch, a kernel and a Dask "
-             "cluster), so that an operation of the kind starts at once. Empty: every worker starts cold.",
+        "cluster), so that an operation of the kind starts at once. Empty: every worker starts cold.",
     )
     standby_idle_timeout = Float(
-        600.0, config=True, help="Seconds a standby worker waits for an operation before it is stopped.",
+        600.0,
+        config=True,
+        help="Seconds a standby worker waits for an operation before it is stopped.",
     )
     log_limit = Integer(
-        DEFAULT_LIMIT, config=True,
+        DEFAULT_LIMIT,
+        config=True,
         help="Bytes of output an operation's log keeps (the first and the last half, with a line saying how much "
-             "was cut between): an entry script that prints without end cannot fill the disk.",
+        "was cut between): an entry script that prints without end cannot fill the disk.",
     )
     cancel_on_shutdown = Bool(
-        True, config=True,
+        True,
+        config=True,
         help="Cancel running operations when the server stops. Off: they run on, and the next start adopts them.",
     )
 
-    def __init__(self, database: Database, root: Path, worker_config: dict | None = None,
-                 cleanups: dict[str, Callable[[int], None]] | None = None, **kwargs):
+    def __init__(
+        self,
+        database: Database,
+        root: Path,
+        worker_config: dict | None = None,
+        cleanups: dict[str, Callable[[int], None]] | None = None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.db_url = database.url
         self.root = Path(root).resolve()
@@ -155,8 +169,11 @@ class OperationRunner(LoggingConfigurable):
         """
         operation = self.store.get(operation_id)
         if operation["status"] == "queued" and self.store.finish(
-                operation_id, "cancelled", expected=("queued",),
-                error={"message": f"Operation {operation_id} was cancelled before it started.", "reason": "cancelled"}):
+            operation_id,
+            "cancelled",
+            expected=("queued",),
+            error={"message": f"Operation {operation_id} was cancelled before it started.", "reason": "cancelled"},
+        ):
             return self.store.get(operation_id)
         if operation["status"] == "running" or self.store.status(operation_id) == "running":
             with self._lock:  # held only to read the pid and send the signal
@@ -210,8 +227,11 @@ class OperationRunner(LoggingConfigurable):
                 self._keep_standbys(self._launch())
             except Exception as exc:  # a database outage must not end the runner, nor flood the log
                 if time.monotonic() - last_complaint > 30:
-                    self.log.warning("Model Hub: the operation runner cannot reach its database (%s: %s); "
-                                     "retrying", type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
+                    self.log.warning(
+                        "Model Hub: the operation runner cannot reach its database (%s: %s); retrying",
+                        type(exc).__name__,
+                        str(exc).splitlines()[0] if str(exc) else "",
+                    )
                     last_complaint = time.monotonic()
             self._wake.wait(0.25)
             self._wake.clear()
@@ -310,10 +330,14 @@ class OperationRunner(LoggingConfigurable):
     def _start_worker(self, mode: str, log_path: Path, stdin=subprocess.DEVNULL) -> subprocess.Popen:
         """A worker process in a session of its own (a cancel signals its group), writing to ``log_path``."""
         with open(log_path, "ab") as log:
-            return subprocess.Popen([sys.executable, "-m", MARKER, str(self.root), mode,
-                                     f"--log-limit={self.log_limit}"], stdin=stdin, stdout=log,
-                                    stderr=subprocess.STDOUT, start_new_session=True,
-                                    env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            return subprocess.Popen(
+                [sys.executable, "-m", MARKER, str(self.root), mode, f"--log-limit={self.log_limit}"],
+                stdin=stdin,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
 
     def _stop_standby(self, kind: str) -> None:
         child = self._standby.pop(kind, None)
@@ -362,8 +386,12 @@ class OperationRunner(LoggingConfigurable):
                     cleanup = self.cleanups.get(self.store.get(operation_id)["kind"])
                     if cleanup is not None:
                         cleanup(operation_id)
-                    self.store.finish(operation_id, "cancelled", expected=("running",), error={
-                        "message": f"Operation {operation_id} was cancelled.", "reason": "cancelled"})
+                    self.store.finish(
+                        operation_id,
+                        "cancelled",
+                        expected=("running",),
+                        error={"message": f"Operation {operation_id} was cancelled.", "reason": "cancelled"},
+                    )
 
     def _running(self, operation_id: int, pid: int) -> bool:
         child = self._children.get(operation_id)
@@ -381,8 +409,12 @@ class OperationRunner(LoggingConfigurable):
             cleanup(operation_id)
         tail = self.tail(operation_id, 3).strip()
         message = f"The {kind} operation {operation_id} failed: {why}" + (f". Last log lines:\n{tail}" if tail else ".")
-        if self.store.finish(operation_id, "failed", expected=("running",), error={
-                "message": message, "reason": "restarted" if why == RESTARTED else "failed"}):
+        if self.store.finish(
+            operation_id,
+            "failed",
+            expected=("running",),
+            error={"message": message, "reason": "restarted" if why == RESTARTED else "failed"},
+        ):
             self.log.warning("Model Hub: operation %s failed: %s", operation_id, why)
 
 

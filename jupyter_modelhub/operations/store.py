@@ -18,9 +18,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ..errors import InvalidInput, NotFound
-from ..timestamps import iso
 from ..store.database import Database
 from ..store.orm import Event, Operation, utcnow
+from ..timestamps import iso
 
 KINDS = ("convert", "deploy", "build", "batch")
 STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
@@ -58,9 +58,13 @@ class OperationStore:
         """A queued operation with its inputs saved beside it (so it survives a restart)."""
 
         def write(session: Session) -> int:
-            row = Operation(kind=kind, subject=subject[:256], status="queued",
-                            progress={"done": 0, "total": None, "unit": "", "message": "queued"},
-                            created_by=user or "")
+            row = Operation(
+                kind=kind,
+                subject=subject[:256],
+                status="queued",
+                progress={"done": 0, "total": None, "unit": "", "message": "queued"},
+                created_by=user or "",
+            )
             session.add(row)
             session.flush()
             folder = self.work_dir(row.id)
@@ -81,13 +85,21 @@ class OperationStore:
         with self.db.read() as session:
             return self._row(session, operation_id).status
 
-    def list(self, kind: str | None = None, status: str | None = None, subject: str | None = None,
-             page: int = 1, per_page: int = 50) -> dict:
+    def list(
+        self,
+        kind: str | None = None,
+        status: str | None = None,
+        subject: str | None = None,
+        page: int = 1,
+        per_page: int = 50,
+    ) -> dict:
         statuses = [s.strip() for s in (status or "").split(",") if s.strip()]
         unknown = [s for s in statuses if s not in STATUSES]
         if unknown:
-            raise InvalidInput(f"Unknown operation status {unknown[0]!r}: expected one of {', '.join(STATUSES)} "
-                               "(several separated by commas).")
+            raise InvalidInput(
+                f"Unknown operation status {unknown[0]!r}: expected one of {', '.join(STATUSES)} "
+                "(several separated by commas)."
+            )
         if kind and kind not in KINDS:
             raise InvalidInput(f"Unknown operation kind {kind!r}: expected one of {', '.join(KINDS)}.")
         if page < 1 or not 1 <= per_page <= 500:
@@ -102,21 +114,33 @@ class OperationStore:
         with self.db.read() as session:
             total = session.scalar(select(func.count()).select_from(stmt.subquery()))
             rows = session.scalars(stmt.order_by(Operation.id.desc()).offset((page - 1) * per_page).limit(per_page))
-            return {"operations": [self._describe(session, row) for row in rows], "total": total,
-                    "page": page, "per_page": per_page}
+            return {
+                "operations": [self._describe(session, row) for row in rows],
+                "total": total,
+                "page": page,
+                "per_page": per_page,
+            }
 
     def active(self) -> list[tuple[int, str, str, int | None]]:
         """(id, kind, status, pid) of every queued or running operation, oldest first."""
         with self.db.read() as session:
-            return [tuple(r) for r in session.execute(
-                select(Operation.id, Operation.kind, Operation.status, Operation.pid)
-                .where(Operation.status.in_(ACTIVE)).order_by(Operation.id))]
+            return [
+                tuple(r)
+                for r in session.execute(
+                    select(Operation.id, Operation.kind, Operation.status, Operation.pid)
+                    .where(Operation.status.in_(ACTIVE))
+                    .order_by(Operation.id)
+                )
+            ]
 
     def references(self, session: Session, version) -> list[str]:
         """The registry's deletion guard: an operation still working on this version."""
         ref = f"{version.model.name}:{version.version}"
-        rows = session.execute(select(Operation.id, Operation.kind, Operation.status)
-                               .where(Operation.subject == ref, Operation.status.in_(ACTIVE))).all()
+        rows = session.execute(
+            select(Operation.id, Operation.kind, Operation.status).where(
+                Operation.subject == ref, Operation.status.in_(ACTIVE)
+            )
+        ).all()
         # a batch job is an operation, but its users know it as a job (%jobs)
         return [f"{'job' if kind == 'batch' else 'operation'} {i} ({kind}, {status})" for i, kind, status in rows]
 
@@ -124,8 +148,13 @@ class OperationStore:
 
     def claim(self, operation_id: int) -> bool:
         """queued -> running; False if it is no longer queued (cancelled meanwhile)."""
-        return self._transition(operation_id, ("queued",), status="running", started_time=utcnow(),
-                                progress={"done": 0, "total": None, "unit": "", "message": "starting"})
+        return self._transition(
+            operation_id,
+            ("queued",),
+            status="running",
+            started_time=utcnow(),
+            progress={"done": 0, "total": None, "unit": "", "message": "starting"},
+        )
 
     def set_pid(self, operation_id: int, pid: int) -> None:
         self._transition(operation_id, ("running",), pid=pid, event=False)
@@ -133,8 +162,16 @@ class OperationStore:
     def set_progress(self, operation_id: int, progress: dict, event: bool) -> None:
         self._transition(operation_id, ("running",), progress=progress, event=event)
 
-    def finish(self, operation_id: int, status: str, *, result: dict | None = None, link: dict | None = None,
-               error: dict | None = None, expected: tuple[str, ...] = ACTIVE) -> bool:
+    def finish(
+        self,
+        operation_id: int,
+        status: str,
+        *,
+        result: dict | None = None,
+        link: dict | None = None,
+        error: dict | None = None,
+        expected: tuple[str, ...] = ACTIVE,
+    ) -> bool:
         """Record the outcome, unless the operation already left ``expected`` (True if it did now)."""
         values = {"status": status, "ended_time": utcnow(), "result": result, "link": link, "error": error}
         if status == "succeeded":
@@ -151,8 +188,8 @@ class OperationStore:
     def _transition(self, operation_id: int, expected: tuple[str, ...], event: bool = True, **values) -> bool:
         def write(session: Session) -> bool:
             changed = session.execute(
-                update(Operation).where(Operation.id == operation_id, Operation.status.in_(expected))
-                .values(**values)).rowcount
+                update(Operation).where(Operation.id == operation_id, Operation.status.in_(expected)).values(**values)
+            ).rowcount
             if changed and event:
                 _event(session, session.get(Operation, operation_id))
             return bool(changed)
@@ -170,17 +207,30 @@ class OperationStore:
     def _describe(self, session: Session, row: Operation) -> dict:
         position = None
         if row.status == "queued":
-            position = 1 + session.scalar(select(func.count()).where(
-                Operation.kind == row.kind, Operation.status == "queued", Operation.id < row.id))
+            position = 1 + session.scalar(
+                select(func.count()).where(
+                    Operation.kind == row.kind, Operation.status == "queued", Operation.id < row.id
+                )
+            )
         return {
-            "id": row.id, "kind": row.kind, "subject": row.subject, "status": row.status,
-            "active": row.status in ACTIVE, "progress": row.progress or {}, "queue_position": position,
-            "created_time": iso(row.created_time), "started_time": iso(row.started_time),
-            "ended_time": iso(row.ended_time), "created_by": row.created_by,
-            "result": row.result, "link": row.link, "error": row.error,
+            "id": row.id,
+            "kind": row.kind,
+            "subject": row.subject,
+            "status": row.status,
+            "active": row.status in ACTIVE,
+            "progress": row.progress or {},
+            "queue_position": position,
+            "created_time": iso(row.created_time),
+            "started_time": iso(row.started_time),
+            "ended_time": iso(row.ended_time),
+            "created_by": row.created_by,
+            "result": row.result,
+            "link": row.link,
+            "error": row.error,
         }
 
 
 def _event(session: Session, row: Operation) -> None:
-    session.add(Event(kind="operation", model=row.subject[:128], version=None, user=row.created_by,
-                      operation_id=row.id))
+    session.add(
+        Event(kind="operation", model=row.subject[:128], version=None, user=row.created_by, operation_id=row.id)
+    )

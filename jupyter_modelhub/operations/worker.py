@@ -34,11 +34,11 @@ from pathlib import Path
 
 from traitlets.config import Config
 
+from .. import timestamps
 from ..errors import ModelHubError
 from ..progress import Cancelled, Progress
 from ..services import KINDS, build_services, classes_in
 from ..store.database import Database
-from .. import timestamps
 from .groups import kill_leftovers
 from .output import DEFAULT_LIMIT, BoundedOutput
 from .store import OperationStore
@@ -61,9 +61,13 @@ class WorkerProgress(Progress):
 
     def step(self, message: str, done: int | None = None, total: int | None = None, unit: str = "steps") -> None:
         changed = message != self.current["message"]
-        self.current = {"done": self.current["done"] if done is None else done,
-                        "total": self.current["total"] if total is None else total, "unit": unit, "message": message,
-                        "updated_time": timestamps.now()}
+        self.current = {
+            "done": self.current["done"] if done is None else done,
+            "total": self.current["total"] if total is None else total,
+            "unit": unit,
+            "message": message,
+            "updated_time": timestamps.now(),
+        }
         if changed:
             self.log.write(f"[{time.strftime('%H:%M:%S')}] {message}\n".encode())
             self.log.flush()
@@ -134,8 +138,12 @@ def _work(store: OperationStore, services, operation_id: int, progress: WorkerPr
     except Cancelled:
         print(f"[{time.strftime('%H:%M:%S')}] cancelled", flush=True)
         end_group()  # a client that sees 'cancelled' finds no process of it left
-        store.finish(operation_id, "cancelled", error={"message": f"Operation {operation_id} was cancelled.",
-                                                       "reason": "cancelled"}, expected=("running",))
+        store.finish(
+            operation_id,
+            "cancelled",
+            error={"message": f"Operation {operation_id} was cancelled.", "reason": "cancelled"},
+            expected=("running",),
+        )
         return 1
     except ModelHubError as exc:
         print(f"[{time.strftime('%H:%M:%S')}] failed: {exc.message}", flush=True)
@@ -147,9 +155,16 @@ def _work(store: OperationStore, services, operation_id: int, progress: WorkerPr
     except Exception as exc:
         traceback.print_exc()
         sys.stdout.flush()
-        store.finish(operation_id, "failed", expected=("running",), error={
-            "message": f"The {kind} failed: {type(exc).__name__}: {exc}. Its log has the details "
-                       f"(%operation {operation_id} --log).", "reason": "failed"})
+        store.finish(
+            operation_id,
+            "failed",
+            expected=("running",),
+            error={
+                "message": f"The {kind} failed: {type(exc).__name__}: {exc}. Its log has the details "
+                f"(%operation {operation_id} --log).",
+                "reason": "failed",
+            },
+        )
         return 1
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -188,8 +203,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("root", help="the Model Hub root folder")
     parser.add_argument("--operation", type=int, help="the operation's id")
     parser.add_argument("--standby", metavar="KIND", help="start ahead: warm up for KIND, read the id from stdin")
-    parser.add_argument("--log-limit", type=int, default=DEFAULT_LIMIT,
-                        help="bytes of output the log keeps (the first and the last half)")
+    parser.add_argument(
+        "--log-limit",
+        type=int,
+        default=DEFAULT_LIMIT,
+        help="bytes of output the log keeps (the first and the last half)",
+    )
     args = parser.parse_args(argv)
     if args.operation is None and not args.standby:
         parser.error("give --operation=ID or --standby=KIND")

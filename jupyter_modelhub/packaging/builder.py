@@ -52,11 +52,20 @@ def engine():
     except Exception as exc:  # the SDK raises several kinds for "no engine there"
         raise EngineUnavailable(
             f"No Docker engine answers ({type(exc).__name__}). Start one, or point DOCKER_HOST at one; or pass "
-            "--context DIR to write the build context and build it elsewhere.") from None
+            "--context DIR to write the build context and build it elsewhere."
+        ) from None
 
 
-def build(client, context: Path, tag: str, labels: dict, network: str, progress: Progress,
-          no_cache: bool = False, build_key: str = "") -> dict:
+def build(
+    client,
+    context: Path,
+    tag: str,
+    labels: dict,
+    network: str,
+    progress: Progress,
+    no_cache: bool = False,
+    build_key: str = "",
+) -> dict:
     """Build ``context`` as ``tag`` (``no_cache``: every layer anew), its stages labelled with
     ``build_key``; returns ``{"image_id", "steps", "seconds"}``."""
     started = time.perf_counter()
@@ -64,9 +73,18 @@ def build(client, context: Path, tag: str, labels: dict, network: str, progress:
     image_id = None
     log = progress.log
     try:
-        stream = client.api.build(path=str(context), tag=tag, labels=labels, rm=True, forcerm=True, decode=True,
-                                  network_mode=network, pull=False, nocache=no_cache,
-                                  buildargs={BUILD_ARG: build_key})
+        stream = client.api.build(
+            path=str(context),
+            tag=tag,
+            labels=labels,
+            rm=True,
+            forcerm=True,
+            decode=True,
+            network_mode=network,
+            pull=False,
+            nocache=no_cache,
+            buildargs={BUILD_ARG: build_key},
+        )
         for chunk in stream:
             if "error" in chunk:
                 detail = chunk.get("errorDetail", {}).get("message") or chunk["error"]
@@ -114,7 +132,8 @@ def ensure_base_image(client, base_image: str, progress: Progress) -> None:
             f"The base image {base_image} is not in the Docker engine and cannot be pulled ({cause.strip()}). "
             f"Build or load it into the engine (docker build, docker load), or choose a base image the engine has "
             f"(with python3 and venv): --base-image NAME on %package, or c.Packager.base_image = 'NAME' in the "
-            f"server's config; docker images lists what the engine has.") from None
+            f"server's config; docker images lists what the engine has."
+        ) from None
 
 
 def has_image(client, tag: str) -> bool:
@@ -135,18 +154,31 @@ def report(client, built: dict, labels: dict, previous: dict | None, environment
     if env_built is None:
         env_image = client.images.get(env_tag)
         base = env_image.labels.get("org.modelhub.base-image")
-        size = env_image.attrs.get("Size", 0) - (client.images.get(base).attrs.get("Size", 0) if has_image(client, base)
-                                                 else 0)
-        rows.append({"stage": "environment", "step": 0, "reused": True, "size": size or None,
-                     "instruction": f"FROM {env_tag} (venv with the locked dependencies)"})
+        size = env_image.attrs.get("Size", 0) - (
+            client.images.get(base).attrs.get("Size", 0) if has_image(client, base) else 0
+        )
+        rows.append(
+            {
+                "stage": "environment",
+                "step": 0,
+                "reused": True,
+                "size": size or None,
+                "instruction": f"FROM {env_tag} (venv with the locked dependencies)",
+            }
+        )
     else:
         rows += _rows(client, env_built, labels, previous, "environment")
     rows += _rows(client, built, labels, previous, "model", earlier_rebuilt=env_built is not None)
     image = client.images.get(built["image_id"])
     seconds = built["seconds"] + (env_built["seconds"] if env_built else 0)
-    return {"steps": rows, "size": image.attrs.get("Size", 0), "seconds": round(seconds, 2),
-            "environment_image": env_tag, "reused": sum(1 for r in rows if r["reused"]),
-            "rebuilt": sum(1 for r in rows if not r["reused"] and _makes_layer(r["instruction"]))}
+    return {
+        "steps": rows,
+        "size": image.attrs.get("Size", 0),
+        "seconds": round(seconds, 2),
+        "environment_image": env_tag,
+        "reused": sum(1 for r in rows if r["reused"]),
+        "rebuilt": sum(1 for r in rows if not r["reused"] and _makes_layer(r["instruction"])),
+    }
 
 
 def _rows(client, built: dict, labels: dict, previous: dict | None, stage: str, earlier_rebuilt: bool = False):
@@ -154,11 +186,19 @@ def _rows(client, built: dict, labels: dict, previous: dict | None, stage: str, 
     sizes = _layer_sizes(_final_stage(built["steps"]), history)
     rows = []
     for step in built["steps"]:
-        if step["instruction"].upper().startswith("FROM") and " AS " not in step["instruction"].upper() \
-                and stage == "environment":
+        if (
+            step["instruction"].upper().startswith("FROM")
+            and " AS " not in step["instruction"].upper()
+            and stage == "environment"
+        ):
             earlier_rebuilt = False  # the environment's last stage starts from the base again
-        row = {"stage": stage, "step": step["step"], "instruction": _short(step["instruction"]),
-               "reused": step["reused"], "size": sizes.get(step["step"])}
+        row = {
+            "stage": stage,
+            "step": step["step"],
+            "instruction": _short(step["instruction"]),
+            "reused": step["reused"],
+            "size": sizes.get(step["step"]),
+        }
         if not step["reused"] and _makes_layer(step["instruction"]):
             row["why"] = _why(step["instruction"], labels, previous, earlier_rebuilt)
             earlier_rebuilt = True
@@ -168,12 +208,12 @@ def _rows(client, built: dict, labels: dict, previous: dict | None, stage: str, 
 
 def _final_stage(steps: list[dict]) -> list[dict]:
     starts = [i for i, s in enumerate(steps) if s["instruction"].upper().startswith("FROM")]
-    return steps[starts[-1]:] if starts else steps
+    return steps[starts[-1] :] if starts else steps
 
 
 def _layer_sizes(final_stage: list[dict], history: list[dict]) -> dict[int, int]:
     """Match the final stage's steps to the image history (newest first, one entry per step)."""
-    entries = list(reversed(history))[-(len(final_stage) - 1):] if len(final_stage) > 1 else []
+    entries = list(reversed(history))[-(len(final_stage) - 1) :] if len(final_stage) > 1 else []
     return {step["step"]: entry.get("Size", 0) for step, entry in zip(final_stage[1:], entries)}
 
 

@@ -45,8 +45,10 @@ VENV = "/opt/modelhub/venv"
 USER_ID = 10001
 # a context's marker file: a folder holding it was written by us, and it lists what we wrote there
 MARKER = ".modelhub-context"
-MARKER_ABOUT = ("A Docker build context written by jupyter_modelhub. Writing a context here again replaces "
-                "the entries listed here and nothing else.")
+MARKER_ABOUT = (
+    "A Docker build context written by jupyter_modelhub. Writing a context here again replaces "
+    "the entries listed here and nothing else."
+)
 # the names a context writes: the only ones a rewrite may replace, whatever a marker lists
 ENTRIES = ("Dockerfile", ".dockerignore", "wheelhouse", "runtime", "app", "model", "meta")
 
@@ -72,11 +74,13 @@ class ContextInputs:
 
 def write_context(folder: Path, inputs: ContextInputs) -> Path:
     """One self-contained context: the environment stage and the model on top of it."""
+
     def fill(staged: Path) -> None:
         _environment_files(staged, inputs.wheelhouse)
         _model_files(staged, inputs)
-        (staged / "Dockerfile").write_text(environment_dockerfile(inputs.base_image) + "\n" +
-                                           model_dockerfile(inputs, "environment"))
+        (staged / "Dockerfile").write_text(
+            environment_dockerfile(inputs.base_image) + "\n" + model_dockerfile(inputs, "environment")
+        )
 
     return _write(folder, fill, suggested_folder(folder, inputs.model_name, inputs.model_version))
 
@@ -113,9 +117,11 @@ def check_context_folder(folder: Path, suggestion: Path) -> set[str]:
         return set()
     if MARKER not in present:
         shown = ", ".join(present[:5]) + (", ..." if len(present) > 5 else "")
-        raise InvalidInput(f"--context {folder} is not empty ({shown}) and is not a build context written by "
-                           "jupyter_modelhub, so writing one there could replace your files; nothing was changed. "
-                           f"Give an empty or new folder, e.g. --context {suggestion}.")
+        raise InvalidInput(
+            f"--context {folder} is not empty ({shown}) and is not a build context written by "
+            "jupyter_modelhub, so writing one there could replace your files; nothing was changed. "
+            f"Give an empty or new folder, e.g. --context {suggestion}."
+        )
     return _listed(folder / MARKER) & set(ENTRIES)
 
 
@@ -166,9 +172,11 @@ def _swap_entries(folder: Path, staged: Path, entries: list[str], replaceable: s
     """Replace a previous context's own entries with the new ones; anything else stays."""
     clash = [name for name in entries if name != MARKER and os.path.lexists(folder / name) and name not in replaceable]
     if clash:
-        raise InvalidInput(f"--context {folder} is a previous build context, but {', '.join(clash)} there was not "
-                           "written by it, so it is not replaced; nothing was changed. Move it away, or give an "
-                           f"empty or new folder, e.g. --context {suggestion}.")
+        raise InvalidInput(
+            f"--context {folder} is a previous build context, but {', '.join(clash)} there was not "
+            "written by it, so it is not replaced; nothing was changed. Move it away, or give an "
+            f"empty or new folder, e.g. --context {suggestion}."
+        )
     previous = folder.with_name(f".{folder.name}.previous-{secrets.token_hex(4)}")
     previous.mkdir()
     try:
@@ -204,8 +212,21 @@ def _model_files(folder: Path, inputs: ContextInputs) -> None:
 
 def command(inputs: ContextInputs) -> list[str]:
     """The runtime's command line inside the image."""
-    args = ["python", "-m", "jupyter_modelhub.serving", "--model-dir", inputs.model_dir, "--host", "0.0.0.0",
-            "--port", str(inputs.port), "--name", inputs.model_name, "--version", str(inputs.model_version)]
+    args = [
+        "python",
+        "-m",
+        "jupyter_modelhub.serving",
+        "--model-dir",
+        inputs.model_dir,
+        "--host",
+        "0.0.0.0",
+        "--port",
+        str(inputs.port),
+        "--name",
+        inputs.model_name,
+        "--version",
+        str(inputs.model_version),
+    ]
     if inputs.entry_script:
         args += ["--entry-script", f"{APP}/{inputs.entry_script[0]}"]
     elif inputs.flavor in BUILTIN_FLAVORS:
@@ -222,30 +243,36 @@ def environment_dockerfile(base_image: str) -> str:
     Every stage starts with the build label (``BUILD_ARG``, given by the packager): the first
     stage's image is untagged once the build ends, and a cancelled build leaves untagged step
     images; the label is how they are found and removed, and nothing else ever is."""
-    return "\n".join([
-        "# Written by jupyter_modelhub: the environment (base image + locked dependencies).",
-        f"FROM {base_image} AS dependencies",
-        *_build_label(),
-        "COPY wheelhouse/ /tmp/wheelhouse/",
-        # the base's pip installs into a venv without pip of its own; packages' test suites are left out
-        f"RUN python3 -m venv --without-pip {VENV} && python3 -m pip --python {VENV}/bin/python install --no-index "
-        "--no-cache-dir --disable-pip-version-check --find-links /tmp/wheelhouse "
-        "--requirement /tmp/wheelhouse/requirements.lock && "
-        f"find {VENV} -depth -type d -name tests -path '*/site-packages/*' -exec rm -rf {{}} +",
-        "",
-        f"FROM {base_image} AS environment",
-        *_build_label(),
-        f"COPY --from=dependencies {VENV} {VENV}",
-        f"ENV PATH={VENV}/bin:$PATH PYTHONUNBUFFERED=1",
-    ]) + "\n"
+    return (
+        "\n".join(
+            [
+                "# Written by jupyter_modelhub: the environment (base image + locked dependencies).",
+                f"FROM {base_image} AS dependencies",
+                *_build_label(),
+                "COPY wheelhouse/ /tmp/wheelhouse/",
+                # the base's pip installs into a venv without pip of its own; packages' test suites are left out
+                f"RUN python3 -m venv --without-pip {VENV} && python3 -m pip --python {VENV}/bin/python install --no-index "
+                "--no-cache-dir --disable-pip-version-check --find-links /tmp/wheelhouse "
+                "--requirement /tmp/wheelhouse/requirements.lock && "
+                f"find {VENV} -depth -type d -name tests -path '*/site-packages/*' -exec rm -rf {{}} +",
+                "",
+                f"FROM {base_image} AS environment",
+                *_build_label(),
+                f"COPY --from=dependencies {VENV} {VENV}",
+                f"ENV PATH={VENV}/bin:$PATH PYTHONUNBUFFERED=1",
+            ]
+        )
+        + "\n"
+    )
 
 
 def model_dockerfile(inputs: ContextInputs, environment_image: str) -> str:
     """The runtime, entry script and model on top of the environment, least-often changed first
     (the build label first too: its value is the same for every build of a model, so it never
     invalidates the layers after it)."""
-    health = (f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{inputs.port}/v2/health/live', "
-              "timeout=3)")
+    health = (
+        f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{inputs.port}/v2/health/live', timeout=3)"
+    )
     lines = [
         "# Written by jupyter_modelhub: the scoring runtime, entry script and model.",
         f"FROM {environment_image}",

@@ -47,13 +47,22 @@ MAX_REQUIREMENT_LINE_CHARS = 1_000
 # the one option an environment may carry: the package index it comes from (a private mirror)
 INDEX_OPTIONS = ("--index-url", "--extra-index-url")
 # pip's variable and uv's (newest name first) for the same setting; read at build time
-INDEX_VARIABLES = (("PIP_INDEX_URL", ("UV_DEFAULT_INDEX", "UV_INDEX_URL")),
-                   ("PIP_EXTRA_INDEX_URL", ("UV_EXTRA_INDEX_URL",)))
+INDEX_VARIABLES = (
+    ("PIP_INDEX_URL", ("UV_DEFAULT_INDEX", "UV_INDEX_URL")),
+    ("PIP_EXTRA_INDEX_URL", ("UV_EXTRA_INDEX_URL",)),
+)
 URL_CHARACTERS = re.compile(r"[A-Za-z0-9._~:/?#@!$&'()*+,;=%-]+")  # one character class: linear
-IMAGE_NAME = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$")
+IMAGE_NAME = re.compile(
+    r"^[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$"
+)
 # what the scoring runtime needs, per flavor (pinned to this server's versions when derived)
-RUNTIME = {"common": ["httptools", "uvloop", "numpy", "orjson"], "onnx": ["onnxruntime"],
-           "sklearn": ["scikit-learn", "joblib", "scipy", "cloudpickle"], "mlflow": ["mlflow"], "custom": []}
+RUNTIME = {
+    "common": ["httptools", "uvloop", "numpy", "orjson"],
+    "onnx": ["onnxruntime"],
+    "sklearn": ["scikit-learn", "joblib", "scipy", "cloudpickle"],
+    "mlflow": ["mlflow"],
+    "custom": [],
+}
 SERVER_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
@@ -89,11 +98,14 @@ def uv_executable(configured: str = "") -> str:
 
 def check_image_name(name: str, what: str = "image") -> str:
     """A Docker image reference such as ``modelhub/churn:2`` or ``localhost:5000/x:1``."""
-    candidate = name.split("/", 1)[1] if "/" in name and (":" in name.split("/")[0] or "." in name.split("/")[0]) \
-        else name
+    candidate = (
+        name.split("/", 1)[1] if "/" in name and (":" in name.split("/")[0] or "." in name.split("/")[0]) else name
+    )
     if not isinstance(name, str) or len(name) > 256 or not IMAGE_NAME.match(candidate):
-        raise InvalidInput(f"Invalid {what} {name!r}: use lowercase letters, digits, '.', '_', '-' and '/', "
-                           "optionally ':TAG', e.g. modelhub/churn:2.")
+        raise InvalidInput(
+            f"Invalid {what} {name!r}: use lowercase letters, digits, '.', '_', '-' and '/', "
+            "optionally ':TAG', e.g. modelhub/churn:2."
+        )
     return name
 
 
@@ -116,9 +128,11 @@ def requirement_lines(requirements: str | None = None, conda: str | None = None)
     if conda:
         lines += _conda_pip_section(conda)
     if len(lines) > MAX_REQUIREMENT_LINES:
-        raise InvalidInput(f"Too many requirement lines ({len(lines)}): an environment takes at most "
-                           f"{MAX_REQUIREMENT_LINES}; list the packages the model needs, and let the lock add "
-                           "their dependencies.")
+        raise InvalidInput(
+            f"Too many requirement lines ({len(lines)}): an environment takes at most "
+            f"{MAX_REQUIREMENT_LINES}; list the packages the model needs, and let the lock add "
+            "their dependencies."
+        )
     return [_checked_line(line) for line in lines]
 
 
@@ -129,29 +143,37 @@ def is_index_option(line: str) -> bool:
 
 def _check_size(text: str | None, limit: int, what: str) -> None:
     if text is not None and len(text) > limit:
-        raise InvalidInput(f"The {what} text has {len(text):,} characters; at most {limit:,} are accepted. "
-                           "List only the packages the model needs.")
+        raise InvalidInput(
+            f"The {what} text has {len(text):,} characters; at most {limit:,} are accepted. "
+            "List only the packages the model needs."
+        )
 
 
 def _checked_line(line: str) -> str:
     """One requirement line, or an InvalidInput that says what is wrong with it."""
     shown = line if len(line) <= 80 else line[:77] + "..."
     if len(line) > MAX_REQUIREMENT_LINE_CHARS:
-        raise InvalidInput(f"Unsupported requirement {shown!r}: a requirement line has at most "
-                           f"{MAX_REQUIREMENT_LINE_CHARS} characters.")
+        raise InvalidInput(
+            f"Unsupported requirement {shown!r}: a requirement line has at most "
+            f"{MAX_REQUIREMENT_LINE_CHARS} characters."
+        )
     if line.startswith("-"):
         return _index_option(line, shown)
     try:
         requirement = Requirement(line)
     except InvalidRequirement as exc:
         reason = str(exc).splitlines()[0].rstrip(".")
-        raise InvalidInput(f"Unsupported requirement {shown!r}: {reason}. List packages as NAME or NAME==VERSION "
-                           "(optionally NAME[extras] and a '; marker'), one per line; options go on lines of their "
-                           "own (only --index-url URL and --extra-index-url URL are accepted).") from None
+        raise InvalidInput(
+            f"Unsupported requirement {shown!r}: {reason}. List packages as NAME or NAME==VERSION "
+            "(optionally NAME[extras] and a '; marker'), one per line; options go on lines of their "
+            "own (only --index-url URL and --extra-index-url URL are accepted)."
+        ) from None
     if requirement.url:
-        raise InvalidInput(f"Unsupported requirement {shown!r}: a direct URL (NAME @ URL) is not accepted, so the "
-                           "server fetches nothing but packages from an index; give NAME==VERSION, with "
-                           "--index-url URL if it comes from another index.")
+        raise InvalidInput(
+            f"Unsupported requirement {shown!r}: a direct URL (NAME @ URL) is not accepted, so the "
+            "server fetches nothing but packages from an index; give NAME==VERSION, with "
+            "--index-url URL if it comes from another index."
+        )
     return line
 
 
@@ -163,16 +185,20 @@ def _index_option(line: str, shown: str) -> str:
     option, _, url = first.partition("=")
     url = (url + " " + rest).strip()
     if option not in INDEX_OPTIONS:
-        raise InvalidInput(f"Unsupported requirement {shown!r}: the only options accepted are --index-url URL and "
-                           "--extra-index-url URL (no other options, paths or URLs).")
+        raise InvalidInput(
+            f"Unsupported requirement {shown!r}: the only options accepted are --index-url URL and "
+            "--extra-index-url URL (no other options, paths or URLs)."
+        )
     try:
         parts = urlsplit(url) if URL_CHARACTERS.fullmatch(url) else None
         port = parts.port if parts else None
     except ValueError:
         parts = None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidInput(f"Unsupported requirement {shown!r}: {option} takes an http(s) URL, e.g. "
-                           f"{option} https://pypi.example.com/simple.")
+        raise InvalidInput(
+            f"Unsupported requirement {shown!r}: {option} takes an http(s) URL, e.g. "
+            f"{option} https://pypi.example.com/simple."
+        )
     if "@" in parts.netloc:
         raise InvalidInput(
             f"The {option} URL for {parts.hostname} carries credentials, and requirements are stored in the "
@@ -180,7 +206,8 @@ def _index_option(line: str, shown: str) -> str:
             "with its credentials in the server's environment (PIP_INDEX_URL or UV_INDEX_URL: either serves both "
             "the lock, made by uv, and the wheel downloads, made by pip) or the credentials in ~/.netrc, "
             f"and list the index here without them ({option} {parts.scheme}://{parts.hostname}"
-            f"{':' + str(port) if port else ''}{parts.path}) or not at all.")
+            f"{':' + str(port) if port else ''}{parts.path}) or not at all."
+        )
     return f"{option} {url}"
 
 
@@ -196,11 +223,15 @@ def _conda_pip_section(text: str) -> list[str]:
         if isinstance(entry, dict) and isinstance(entry.get("pip"), list):
             # strings only: str() of nested YAML aliases can grow exponentially
             if not all(isinstance(item, (str, int, float)) for item in entry["pip"]):
-                raise InvalidInput("The conda environment file's pip section lists something other than "
-                                   "requirement strings; list one requirement per item, e.g. - numpy==1.26.4.")
+                raise InvalidInput(
+                    "The conda environment file's pip section lists something other than "
+                    "requirement strings; list one requirement per item, e.g. - numpy==1.26.4."
+                )
             return [str(item).strip() for item in entry["pip"]]
-    raise InvalidInput("The conda environment file has no pip section (dependencies: - pip: [...]); "
-                       "list the pip packages the model needs there.")
+    raise InvalidInput(
+        "The conda environment file has no pip section (dependencies: - pip: [...]); "
+        "list the pip packages the model needs there."
+    )
 
 
 def derived_requirements(flavor: str) -> list[str]:
@@ -217,9 +248,18 @@ class EnvironmentStore:
         self.scratch = Path(root) / "staging"
         self.scratch.mkdir(parents=True, exist_ok=True)
 
-    def create(self, name: str, *, requirements: str | None = None, conda: str | None = None,
-               python: str = "3.11", base_image: str, flavor: str | None = None, reuse: bool = False,
-               user: str = "") -> dict:
+    def create(
+        self,
+        name: str,
+        *,
+        requirements: str | None = None,
+        conda: str | None = None,
+        python: str = "3.11",
+        base_image: str,
+        flavor: str | None = None,
+        reuse: bool = False,
+        user: str = "",
+    ) -> dict:
         """Lock and record an environment; identical content returns the existing version.
 
         ``reuse``: if this name already has a version made of exactly these requirements, Python
@@ -235,13 +275,22 @@ class EnvironmentStore:
         digest = hashlib.sha256("\n".join([lock, python, base_image]).encode()).hexdigest()
 
         def write(session: Session) -> int:
-            existing = session.scalar(select(Environment).where(Environment.name == name,
-                                                                Environment.content_hash == digest))
+            existing = session.scalar(
+                select(Environment).where(Environment.name == name, Environment.content_hash == digest)
+            )
             if existing is not None:
                 return existing.id
             number = (session.scalar(select(func.max(Environment.version)).where(Environment.name == name)) or 0) + 1
-            row = Environment(name=name, version=number, content_hash=digest, requirements="\n".join(wanted),
-                              lock=lock, python=python, base_image=base_image, created_by=user)
+            row = Environment(
+                name=name,
+                version=number,
+                content_hash=digest,
+                requirements="\n".join(wanted),
+                lock=lock,
+                python=python,
+                base_image=base_image,
+                created_by=user,
+            )
             session.add(row)
             session.flush()
             return row.id
@@ -249,19 +298,35 @@ class EnvironmentStore:
         with self.db.read() as session:
             return self._describe(session.get(Environment, self.db.write(write)))
 
-    def find(self, name: str, *, requirements: str | None = None, conda: str | None = None, python: str,
-             base_image: str, flavor: str | None = None) -> dict | None:
+    def find(
+        self,
+        name: str,
+        *,
+        requirements: str | None = None,
+        conda: str | None = None,
+        python: str,
+        base_image: str,
+        flavor: str | None = None,
+    ) -> dict | None:
         """The newest version of ``name`` made of exactly these requirements, Python and base
         image, without locking (no network): what ``create(..., reuse=True)`` would return."""
-        return self._known(name, self._wanted(name, requirements, conda, python, base_image, flavor), python,
-                           base_image)
+        return self._known(
+            name, self._wanted(name, requirements, conda, python, base_image, flavor), python, base_image
+        )
 
     def _known(self, name: str, wanted: list[str], python: str, base_image: str) -> dict | None:
         with self.db.read() as session:
-            known = session.scalars(select(Environment).where(
-                Environment.name == name, Environment.requirements == "\n".join(wanted),
-                Environment.python == python, Environment.base_image == base_image)
-                .order_by(Environment.version.desc()).limit(1)).first()
+            known = session.scalars(
+                select(Environment)
+                .where(
+                    Environment.name == name,
+                    Environment.requirements == "\n".join(wanted),
+                    Environment.python == python,
+                    Environment.base_image == base_image,
+                )
+                .order_by(Environment.version.desc())
+                .limit(1)
+            ).first()
             return self._describe(known) if known is not None else None
 
     @staticmethod
@@ -273,7 +338,9 @@ class EnvironmentStore:
         check_image_name(base_image, "base image")
         lines = requirement_lines(requirements, conda)
         if all(is_index_option(line) for line in lines) and flavor is None:
-            raise InvalidInput("An environment needs requirements: give a requirements file or a conda file's pip section.")
+            raise InvalidInput(
+                "An environment needs requirements: give a requirements file or a conda file's pip section."
+            )
         return _merge(lines, derived_requirements(flavor or "custom"))
 
     def lock(self, requirements: list[str], python: str) -> str:
@@ -281,13 +348,29 @@ class EnvironmentStore:
         the index lines the requirements named (so installs and downloads use that index too)."""
         uv = uv_executable(self.uv)
         result = subprocess.run(
-            [uv, "pip", "compile", "-", "--python-platform", PLATFORM, "--python-version", python,
-             "--no-header", "--no-annotate"],
-            input="\n".join(requirements) + "\n", capture_output=True, text=True, timeout=600, env=index_environment())
+            [
+                uv,
+                "pip",
+                "compile",
+                "-",
+                "--python-platform",
+                PLATFORM,
+                "--python-version",
+                python,
+                "--no-header",
+                "--no-annotate",
+            ],
+            input="\n".join(requirements) + "\n",
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env=index_environment(),
+        )
         if result.returncode != 0:
             detail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-6:])
-            raise InvalidInput(f"These requirements cannot be installed together on Python {python} "
-                               f"({PLATFORM}):\n{detail}")
+            raise InvalidInput(
+                f"These requirements cannot be installed together on Python {python} ({PLATFORM}):\n{detail}"
+            )
         pins = [line.strip() for line in result.stdout.splitlines() if line.strip() and not line.startswith("#")]
         return "\n".join(sorted(pins + [line for line in requirements if is_index_option(line)])) + "\n"
 
@@ -320,22 +403,39 @@ class EnvironmentStore:
     def _row(self, session: Session, name: str, version: int | None) -> Environment:
         _check_env_name(name)
         stmt = select(Environment).where(Environment.name == name)
-        stmt = stmt.where(Environment.version == version) if version is not None else \
-            stmt.order_by(Environment.version.desc())
+        stmt = (
+            stmt.where(Environment.version == version)
+            if version is not None
+            else stmt.order_by(Environment.version.desc())
+        )
         row = session.scalars(stmt.limit(1)).first()
         if row is None:
             known = session.scalars(select(Environment.name).distinct().order_by(Environment.name)).all()
             what = f"{name}:{version}" if version is not None else name
-            raise NotFound(f"No environment {what!r}" + (f" (environments: {', '.join(known)})." if known
-                                                         else "; create one with %env create NAME --requirements FILE."))
+            raise NotFound(
+                f"No environment {what!r}"
+                + (
+                    f" (environments: {', '.join(known)})."
+                    if known
+                    else "; create one with %env create NAME --requirements FILE."
+                )
+            )
         return row
 
     @staticmethod
     def _describe(row: Environment) -> dict:
-        return {"name": row.name, "version": row.version, "ref": f"{row.name}:{row.version}",
-                "hash": row.content_hash, "python": row.python, "base_image": row.base_image,
-                "requirements": row.requirements.splitlines(), "lock": row.lock.splitlines(),
-                "created_time": iso(row.created_time), "created_by": row.created_by}
+        return {
+            "name": row.name,
+            "version": row.version,
+            "ref": f"{row.name}:{row.version}",
+            "hash": row.content_hash,
+            "python": row.python,
+            "base_image": row.base_image,
+            "requirements": row.requirements.splitlines(),
+            "lock": row.lock.splitlines(),
+            "created_time": iso(row.created_time),
+            "created_by": row.created_by,
+        }
 
 
 def _check_env_name(name: str) -> None:

@@ -19,15 +19,37 @@ class ImageStore:
     def __init__(self, database: Database):
         self.db = database
 
-    def record(self, *, tag: str, image_id: str, model: str, version: int, environment_id: int, size: int,
-               report: dict, labels: dict, user: str = "") -> dict:
+    def record(
+        self,
+        *,
+        tag: str,
+        image_id: str,
+        model: str,
+        version: int,
+        environment_id: int,
+        size: int,
+        report: dict,
+        labels: dict,
+        user: str = "",
+    ) -> dict:
         def write(session: Session) -> int:
-            version_id = session.scalar(select(ModelVersion.id).join(ModelVersion.model)
-                                        .where(Model.name == model, ModelVersion.version == version))
+            version_id = session.scalar(
+                select(ModelVersion.id)
+                .join(ModelVersion.model)
+                .where(Model.name == model, ModelVersion.version == version)
+            )
             if version_id is None:
                 raise NotFound(f"{model}:{version} was deleted while its image was built.")
-            row = Image(tag=tag, image_id=image_id, version_id=version_id, environment_id=environment_id,
-                        size=size, report=report, labels=labels, created_by=user)
+            row = Image(
+                tag=tag,
+                image_id=image_id,
+                version_id=version_id,
+                environment_id=environment_id,
+                size=size,
+                report=report,
+                labels=labels,
+                created_by=user,
+            )
             session.add(row)
             session.flush()
             return row.id
@@ -41,8 +63,14 @@ class ImageStore:
     def latest_for_model(self, model: str) -> dict | None:
         """The newest image of any version of ``model`` (what a new build is compared with)."""
         with self.db.read() as session:
-            row = session.scalars(select(Image).join(Image.version).join(ModelVersion.model)
-                                  .where(Model.name == model).order_by(Image.id.desc()).limit(1)).first()
+            row = session.scalars(
+                select(Image)
+                .join(Image.version)
+                .join(ModelVersion.model)
+                .where(Model.name == model)
+                .order_by(Image.id.desc())
+                .limit(1)
+            ).first()
             return self._describe(row) if row else None
 
     def list(self, model: str | None = None) -> dict:
@@ -55,11 +83,13 @@ class ImageStore:
     def delete(self, image: int | str) -> tuple[dict, list[dict]]:
         """Remove a record; returns it and the other records of the same engine image (id, tag),
         which the engine image must stay for."""
+
         def write(session: Session) -> tuple[dict, list[dict]]:
             row = self._row(session, image)
             record = self._describe(row)
-            others = session.execute(select(Image.id, Image.tag).where(Image.image_id == row.image_id,
-                                                                       Image.id != row.id).order_by(Image.id)).all()
+            others = session.execute(
+                select(Image.id, Image.tag).where(Image.image_id == row.image_id, Image.id != row.id).order_by(Image.id)
+            ).all()
             session.delete(row)
             return record, [{"id": i, "tag": tag} for i, tag in others]
 
@@ -88,8 +118,18 @@ class ImageStore:
     @staticmethod
     def _describe(row: Image) -> dict:
         version = row.version
-        return {"id": row.id, "tag": row.tag, "image_id": row.image_id, "model": version.model.name,
-                "version": version.version, "ref": f"{version.model.name}:{version.version}",
-                "environment": f"{row.environment.name}:{row.environment.version}",
-                "environment_hash": row.environment.content_hash, "size": row.size, "report": row.report,
-                "labels": row.labels, "built_time": iso(row.built_time), "created_by": row.created_by}
+        return {
+            "id": row.id,
+            "tag": row.tag,
+            "image_id": row.image_id,
+            "model": version.model.name,
+            "version": version.version,
+            "ref": f"{version.model.name}:{version.version}",
+            "environment": f"{row.environment.name}:{row.environment.version}",
+            "environment_hash": row.environment.content_hash,
+            "size": row.size,
+            "report": row.report,
+            "labels": row.labels,
+            "built_time": iso(row.built_time),
+            "created_by": row.created_by,
+        }

@@ -20,9 +20,16 @@ from traitlets.config import LoggingConfigurable
 from ..errors import InvalidInput
 from ..progress import Progress
 from . import builder
+from .context import (
+    ContextInputs,
+    check_context_folder,
+    command,
+    suggested_folder,
+    write_context,
+    write_environment_context,
+    write_model_context,
+)
 from .contributions import IMAGE_BUILD
-from .context import (ContextInputs, check_context_folder, command, suggested_folder, write_context,
-                      write_environment_context, write_model_context)
 from .environments import EnvironmentStore, check_image_name
 from .images import ImageStore
 from .leftovers import BuildLeftovers
@@ -33,16 +40,24 @@ from .wheelhouse import Wheelhouse
 class Packager(LoggingConfigurable):
     """Builds serving images of registered model versions."""
 
-    base_image = Unicode("python:3.11-slim", config=True,
-                         help="Base image of serving images (it needs python3 with venv). Pulled only if absent; an "
-                              "engine that cannot pull (offline, a proxy) needs one it has: --base-image or this.")
+    base_image = Unicode(
+        "python:3.11-slim",
+        config=True,
+        help="Base image of serving images (it needs python3 with venv). Pulled only if absent; an "
+        "engine that cannot pull (offline, a proxy) needs one it has: --base-image or this.",
+    )
     python = Unicode("3.11", config=True, help="Python version of the base image (wheels are fetched for it).")
-    build_network = Unicode("none", config=True,
-                            help="Network of image builds: 'none' (dependencies come from the wheelhouse), or a "
-                                 "Docker network name.")
+    build_network = Unicode(
+        "none",
+        config=True,
+        help="Network of image builds: 'none' (dependencies come from the wheelhouse), or a Docker network name.",
+    )
     port = Integer(8080, config=True, help="Port the runtime listens on inside images.")
-    roots = List(Unicode(), config=True,
-                 help="Folders that entry scripts may be read from and --context may write into (the server's root).")
+    roots = List(
+        Unicode(),
+        config=True,
+        help="Folders that entry scripts may be read from and --context may write into (the server's root).",
+    )
 
     def __init__(self, registry, environments: EnvironmentStore, images: ImageStore, root: Path, **kwargs):
         super().__init__(**kwargs)
@@ -54,9 +69,19 @@ class Packager(LoggingConfigurable):
 
     # -- checking ------------------------------------------------------------------------
 
-    def check(self, model: str, *, environment: str | None = None, requirements: str | None = None,
-              conda: str | None = None, entry_script: str | None = None, tag: str | None = None,
-              base_image: str | None = None, context: str | None = None, **_ignored) -> dict:
+    def check(
+        self,
+        model: str,
+        *,
+        environment: str | None = None,
+        requirements: str | None = None,
+        conda: str | None = None,
+        entry_script: str | None = None,
+        tag: str | None = None,
+        base_image: str | None = None,
+        context: str | None = None,
+        **_ignored,
+    ) -> dict:
         """Validate a package request (the version exists, names and paths are sound, an engine
         answers when one is needed); returns the version."""
         version = self.registry.get_version(model)
@@ -87,39 +112,81 @@ class Packager(LoggingConfigurable):
         that does not exist is then a 400 before anything is built); returns the inputs of the
         build with the version and environment resolved."""
         version = self.check(**request)
-        env = self._environment(version, request.get("environment"), request.get("requirements"),
-                                request.get("conda"), request.get("base_image"), user)
-        return {**request, "model": version["ref"], "environment": env["ref"], "requirements": None, "conda": None,
-                "base_image": None}
+        env = self._environment(
+            version,
+            request.get("environment"),
+            request.get("requirements"),
+            request.get("conda"),
+            request.get("base_image"),
+            user,
+        )
+        return {
+            **request,
+            "model": version["ref"],
+            "environment": env["ref"],
+            "requirements": None,
+            "conda": None,
+            "base_image": None,
+        }
 
     # -- packaging -----------------------------------------------------------------------
 
-    def package(self, model: str, *, environment: str | None = None, requirements: str | None = None,
-                conda: str | None = None, entry_script: str | None = None, tag: str | None = None,
-                base_image: str | None = None, context: str | None = None, no_cache: bool = False,
-                user: str = "", progress: Progress | None = None) -> dict:
+    def package(
+        self,
+        model: str,
+        *,
+        environment: str | None = None,
+        requirements: str | None = None,
+        conda: str | None = None,
+        entry_script: str | None = None,
+        tag: str | None = None,
+        base_image: str | None = None,
+        context: str | None = None,
+        no_cache: bool = False,
+        user: str = "",
+        progress: Progress | None = None,
+    ) -> dict:
         """Build the image (or only write its context); returns the image record, or
         ``{"context", "command"}`` with ``context``."""
         progress = progress or Progress()
-        version = self.check(model, environment=environment, requirements=requirements, conda=conda,
-                             entry_script=entry_script, tag=tag, base_image=base_image, context=context)
+        version = self.check(
+            model,
+            environment=environment,
+            requirements=requirements,
+            conda=conda,
+            entry_script=entry_script,
+            tag=tag,
+            base_image=base_image,
+            context=context,
+        )
         progress.step("locking the environment", 0, 4)
         env = self._environment(version, environment, requirements, conda, base_image, user)
         progress.step("fetching the wheelhouse", 1, 4)
         wheels, reused = self.wheelhouse.ensure(env["hash"], "\n".join(env["lock"]) + "\n", env["python"], progress)
         inputs = ContextInputs(
-            base_image=env["base_image"], wheelhouse=wheels, model_files=self._model_files(version),
-            model_name=version["name"], model_version=version["version"], flavor=version["flavor"],
-            signature=version.get("signature"), port=self.port,
-            entry_script=self._entry_script(entry_script) if entry_script else None)
+            base_image=env["base_image"],
+            wheelhouse=wheels,
+            model_files=self._model_files(version),
+            model_name=version["name"],
+            model_version=version["version"],
+            flavor=version["flavor"],
+            signature=version.get("signature"),
+            port=self.port,
+            entry_script=self._entry_script(entry_script) if entry_script else None,
+        )
         tag = tag or f"modelhub/{version['name'].lower()}:{version['version']}"
         labels = self._labels(version, env, inputs)
         if context:
             folder = write_context(self._context_folder(context), inputs)
-            return {"context": str(folder), "tag": tag, "labels": labels,
-                    "command": f"docker build --network none -t {tag} {folder}",
-                    "run": f"docker run --rm -p 127.0.0.1:{self.port}:{self.port} {tag}",
-                    "environment": env["ref"], "wheelhouse_reused": reused}
+            return {
+                "context": str(folder),
+                "tag": tag,
+                "labels": labels,
+                "command": f"docker build --network none -t {tag} {folder}",
+                "run": f"docker run --rm -p 127.0.0.1:{self.port}:{self.port} {tag}",
+                "environment": env["ref"],
+                "wheelhouse_reused": reused,
+            }
         progress.step("writing the build context", 2, 4)
         client = builder.engine()
         env_tag = f"modelhub-env:{env['hash'][:16]}"
@@ -134,22 +201,37 @@ class Packager(LoggingConfigurable):
                     builder.ensure_base_image(client, env["base_image"], progress)
                     progress.step(f"building the environment image {env_tag}", 3, 4)
                     write_environment_context(scratch / "environment", env["base_image"], wheels)
-                    env_built = builder.build(client, scratch / "environment", env_tag,
-                                              {"org.modelhub.environment": env["hash"],
-                                               "org.modelhub.base-image": env["base_image"]}, self.build_network,
-                                              progress, no_cache, build_key=env_key)
+                    env_built = builder.build(
+                        client,
+                        scratch / "environment",
+                        env_tag,
+                        {"org.modelhub.environment": env["hash"], "org.modelhub.base-image": env["base_image"]},
+                        self.build_network,
+                        progress,
+                        no_cache,
+                        build_key=env_key,
+                    )
                 write_model_context(scratch / "model", inputs, env_tag)
                 previous = self.images.latest_for_model(version["name"])
-                built = builder.build(client, scratch / "model", tag, labels, self.build_network, progress, no_cache,
-                                      build_key=model_key)
+                built = builder.build(
+                    client, scratch / "model", tag, labels, self.build_network, progress, no_cache, build_key=model_key
+                )
                 with progress.final():
-                    report = builder.report(client, built, labels, previous["labels"] if previous else None,
-                                            (env_tag, env_built))
+                    report = builder.report(
+                        client, built, labels, previous["labels"] if previous else None, (env_tag, env_built)
+                    )
                     report["wheelhouse_reused"] = reused
                     return self.images.record(
-                        tag=tag, image_id=built["image_id"], model=version["name"], version=version["version"],
-                        environment_id=self.environments.row_id(env["name"], env["version"]), size=report["size"],
-                        report=report, labels=labels, user=user)
+                        tag=tag,
+                        image_id=built["image_id"],
+                        model=version["name"],
+                        version=version["version"],
+                        environment_id=self.environments.row_id(env["name"], env["version"]),
+                        size=report["size"],
+                        report=report,
+                        labels=labels,
+                        user=user,
+                    )
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
             self._remove_leftovers(client)  # this build's first stage, or the steps of a failed or cancelled one
@@ -160,8 +242,9 @@ class Packager(LoggingConfigurable):
         identical requests at once are one build and one image record."""
         content = self._content(request)
         with self._submitting:
-            active = operations.list(kind=IMAGE_BUILD.name, status="queued,running", subject=request["model"],
-                                     per_page=100)
+            active = operations.list(
+                kind=IMAGE_BUILD.name, status="queued,running", subject=request["model"], per_page=100
+            )
             for operation in active["operations"]:
                 try:
                     same = self._content(operations.store.inputs(operation["id"])) == content
@@ -222,8 +305,10 @@ class Packager(LoggingConfigurable):
                 client.images.remove(image_id)  # a newer build took its tag
         except docker.errors.APIError as exc:
             why = (exc.explanation or str(exc)).strip()
-            return (f"its engine image {short} is kept: {why}. Stop what uses it (docker ps -a --filter "
-                    f"ancestor={short}), then run docker rmi {short}")
+            return (
+                f"its engine image {short} is kept: {why}. Stop what uses it (docker ps -a --filter "
+                f"ancestor={short}), then run docker rmi {short}"
+            )
         untagged = f"{tag} untagged in the Docker engine; its image" if tagged else f"its engine image {short}"
         if others:
             return f"{untagged} is kept: {users} it"
@@ -231,8 +316,16 @@ class Packager(LoggingConfigurable):
             return f"{untagged} is kept: another tag or image builds on it"
         return f"{tag if tagged else short} removed from the Docker engine"
 
-    def image_for(self, model: str, *, environment: str | None = None, requirements: str | None = None, entry_script: str | dict | None = None,
-                  user: str = "", progress: Progress | None = None) -> tuple[dict, bool]:
+    def image_for(
+        self,
+        model: str,
+        *,
+        environment: str | None = None,
+        requirements: str | None = None,
+        entry_script: str | dict | None = None,
+        user: str = "",
+        progress: Progress | None = None,
+    ) -> tuple[dict, bool]:
         """An image of ``model`` made of the same content (version, environment, runtime, entry
         script) if the engine still has one, else a new build; (image record, reused)."""
         version = self.registry.get_version(model)
@@ -242,12 +335,17 @@ class Packager(LoggingConfigurable):
         client = builder.engine()
         for image in self.images.list(version["name"])["images"]:
             labels = image["labels"]
-            if (image["ref"] == version["ref"] and image["environment_hash"] == env["hash"]
-                    and labels.get("org.modelhub.runtime") == runtime_version()
-                    and labels.get("org.modelhub.entry-script") == script_key and builder.has_image(client, image["tag"])):
+            if (
+                image["ref"] == version["ref"]
+                and image["environment_hash"] == env["hash"]
+                and labels.get("org.modelhub.runtime") == runtime_version()
+                and labels.get("org.modelhub.entry-script") == script_key
+                and builder.has_image(client, image["tag"])
+            ):
                 return image, True
-        return self.package(version["ref"], environment=env["ref"], entry_script=entry_script, user=user,
-                            progress=progress), False
+        return self.package(
+            version["ref"], environment=env["ref"], entry_script=entry_script, user=user, progress=progress
+        ), False
 
     def _environment(self, version: dict, environment, requirements, conda, base_image, user) -> dict:
         base = base_image or self.base_image
@@ -255,15 +353,30 @@ class Packager(LoggingConfigurable):
             name, _, number = environment.partition(":")
             env = self.environments.get(name, int(number) if number.isdigit() else None)
             if base_image and base_image != env["base_image"]:
-                raise InvalidInput(f"Environment {env['ref']} is for base image {env['base_image']}, not "
-                                   f"{base_image}: create an environment for that base image.")
+                raise InvalidInput(
+                    f"Environment {env['ref']} is for base image {env['base_image']}, not "
+                    f"{base_image}: create an environment for that base image."
+                )
             return env
         if requirements or conda:
-            return self.environments.create(f"{version['name']}-env", requirements=requirements, conda=conda,
-                                            python=self.python, base_image=base, flavor=version["flavor"],
-                                            reuse=True, user=user)
-        return self.environments.create(f"modelhub-{version['flavor']}", python=self.python, base_image=base,
-                                        flavor=version["flavor"], reuse=True, user=user)
+            return self.environments.create(
+                f"{version['name']}-env",
+                requirements=requirements,
+                conda=conda,
+                python=self.python,
+                base_image=base,
+                flavor=version["flavor"],
+                reuse=True,
+                user=user,
+            )
+        return self.environments.create(
+            f"modelhub-{version['flavor']}",
+            python=self.python,
+            base_image=base,
+            flavor=version["flavor"],
+            reuse=True,
+            user=user,
+        )
 
     def _model_files(self, version: dict) -> list[tuple[Path, str]]:
         return [(self.registry.file_path(version["ref"], f["path"])[0], f["path"]) for f in version["files"]]
@@ -271,18 +384,25 @@ class Packager(LoggingConfigurable):
     def _labels(self, version: dict, env: dict, inputs: ContextInputs) -> dict:
         script = hashlib.sha256(inputs.entry_script[1].encode()).hexdigest()[:16] if inputs.entry_script else ""
         files = hashlib.sha256("\n".join(sorted(f"{f['path']} {f['sha256']}" for f in version["files"])).encode())
-        return {"org.modelhub.model": version["ref"], "org.modelhub.environment": env["hash"],
-                "org.modelhub.runtime": runtime_version(), "org.modelhub.entry-script": script,
-                "org.modelhub.model-content": files.hexdigest()[:16],
-                "org.modelhub.command": " ".join(command(inputs))}
+        return {
+            "org.modelhub.model": version["ref"],
+            "org.modelhub.environment": env["hash"],
+            "org.modelhub.runtime": runtime_version(),
+            "org.modelhub.entry-script": script,
+            "org.modelhub.model-content": files.hexdigest()[:16],
+            "org.modelhub.command": " ".join(command(inputs)),
+        }
 
     def _user_path(self, path: str, what: str) -> Path:
         """A path the user gave, resolved (links too) and checked to be inside the server's folders."""
         resolved = Path(path).expanduser().resolve()
         roots = [Path(r).resolve() for r in self.roots]
         if not any(resolved == r or resolved.is_relative_to(r) for r in roots):
-            raise InvalidInput(f"{what} {path} is outside the server's folders; use one under "
-                               + (", ".join(map(str, roots)) or "the server's root") + ".")
+            raise InvalidInput(
+                f"{what} {path} is outside the server's folders; use one under "
+                + (", ".join(map(str, roots)) or "the server's root")
+                + "."
+            )
         return resolved
 
     def _context_folder(self, path: str, version: dict | None = None) -> Path:

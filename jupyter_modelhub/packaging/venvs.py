@@ -41,8 +41,16 @@ class EnvironmentBuilder(LoggingConfigurable):
         self.wheelhouses = Path(root) / "wheelhouses"
         self.store = EnvironmentStore(database, root, uv=self.uv)
 
-    def resolve(self, model: str, flavor: str, *, environment: str | None = None, requirements: str | None = None,
-                user: str = "", create: bool = True) -> dict | None:
+    def resolve(
+        self,
+        model: str,
+        flavor: str,
+        *,
+        environment: str | None = None,
+        requirements: str | None = None,
+        user: str = "",
+        create: bool = True,
+    ) -> dict | None:
         """The environment a deployment of ``model`` asks for: ``environment`` (NAME[:VERSION], a
         registered one), or the one made of ``requirements`` (created, or reused by content, as
         ``MODEL-env``, the name ``%package --requirements`` gives it too), or None (the server's
@@ -53,8 +61,12 @@ class EnvironmentBuilder(LoggingConfigurable):
             return self.store.get_ref(environment)
         if not requirements or not requirements.strip():
             return None
-        content = {"requirements": requirements, "python": SERVER_PYTHON, "base_image": self._base_image(),
-                   "flavor": flavor}
+        content = {
+            "requirements": requirements,
+            "python": SERVER_PYTHON,
+            "base_image": self._base_image(),
+            "flavor": flavor,
+        }
         if not create:
             return self.store.find(f"{model}-env", **content) or {}
         return self.store.create(f"{model}-env", reuse=True, user=user, **content)
@@ -96,10 +108,10 @@ class EnvironmentBuilder(LoggingConfigurable):
             with open(target.with_suffix(".lock"), "w") as lock:
                 fcntl.flock(lock, fcntl.LOCK_EX)
                 if not marker.exists() or marker.read_text() != wanted:
-                    progress.step(f"adding the Dask worker packages to {environment['ref']}: "
-                                  + ", ".join(wanted.split()), 0, 1)
-                    self._run([uv_executable(self.uv), "pip", "install", "--python", python, *wanted.split()],
-                              progress)
+                    progress.step(
+                        f"adding the Dask worker packages to {environment['ref']}: " + ", ".join(wanted.split()), 0, 1
+                    )
+                    self._run([uv_executable(self.uv), "pip", "install", "--python", python, *wanted.split()], progress)
                     marker.write_text(wanted)
         copy_batch_worker(target / "modelhub-runtime")
         return python
@@ -127,16 +139,32 @@ class EnvironmentBuilder(LoggingConfigurable):
             partial.mkdir(parents=True)
             lock.write_text("\n".join(environment["lock"]) + "\n")
             python = sys.executable if environment["python"] == SERVER_PYTHON else environment["python"]
-            progress.step(f"creating the virtual environment of {environment['ref']} (Python {environment['python']})", 0, 3)
-            self._run([uv, "venv", "--python", python, str(partial / "venv")], progress,
-                      {"UV_PYTHON_DOWNLOADS": "never"})
+            progress.step(
+                f"creating the virtual environment of {environment['ref']} (Python {environment['python']})", 0, 3
+            )
+            self._run(
+                [uv, "venv", "--python", python, str(partial / "venv")], progress, {"UV_PYTHON_DOWNLOADS": "never"}
+            )
             wheels = self.wheelhouses / environment["hash"]
             source = ["--no-index", "--find-links", str(wheels)] if (wheels / ".complete").exists() else []
             count = sum(1 for line in environment["lock"] if line and not line.startswith("-"))
-            progress.step(f"installing {count} locked packages with uv"
-                          + (" from the wheelhouse" if source else ""), 1, 3)
-            self._run([uv, "pip", "install", "--python", str(partial / "venv" / "bin" / "python"), "--no-deps",
-                       *source, "-r", str(lock)], progress)
+            progress.step(
+                f"installing {count} locked packages with uv" + (" from the wheelhouse" if source else ""), 1, 3
+            )
+            self._run(
+                [
+                    uv,
+                    "pip",
+                    "install",
+                    "--python",
+                    str(partial / "venv" / "bin" / "python"),
+                    "--no-deps",
+                    *source,
+                    "-r",
+                    str(lock),
+                ],
+                progress,
+            )
             progress.step("adding the scoring runtime", 2, 3)
             self._add_runtime(partial / "venv")
             shutil.rmtree(target, ignore_errors=True)
@@ -149,8 +177,13 @@ class EnvironmentBuilder(LoggingConfigurable):
     def _run(command: list[str], progress: Progress, env: dict | None = None) -> None:
         """Run a build step, its output going line by line into the operation's log."""
         last: collections.deque[str] = collections.deque(maxlen=8)
-        with subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              env=index_environment(env)) as child:
+        with subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=index_environment(env),
+        ) as child:
             try:
                 for line in child.stdout:
                     last.append(line.decode(errors="replace").rstrip())

@@ -64,19 +64,37 @@ class Wheelhouse:
         count = sum(1 for line in (folder / "requirements.lock").read_text().splitlines() if line.strip())
         progress.step(f"downloading {count} wheels for Python {python} on the host")
         platforms = [arg for p in PLATFORMS for arg in ("--platform", p)]
-        command = [sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "--no-deps",
-                   "--only-binary=:all:", "--python-version", python, "--implementation", "cp", *platforms,
-                   "--dest", str(folder), "--requirement", str(folder / "requirements.lock")]
-        result = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=1800,
-                                env=index_environment())
+        command = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--disable-pip-version-check",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--python-version",
+            python,
+            "--implementation",
+            "cp",
+            *platforms,
+            "--dest",
+            str(folder),
+            "--requirement",
+            str(folder / "requirements.lock"),
+        ]
+        result = subprocess.run(
+            command, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=1800, env=index_environment()
+        )
         if progress.log is not None:
             progress.log.write((result.stdout + result.stderr).encode())
             progress.log.flush()
         if result.returncode != 0:
             missing = re.search(r"No matching distribution found for (\S+)", result.stderr)
             if missing:
-                raise InvalidInput(f"{missing.group(1)} has no wheel for Python {python} on Linux x86_64, so it "
-                                   "cannot be installed in the image without building it: pin a version that has one, "
-                                   "or leave it out.")
+                raise InvalidInput(
+                    f"{missing.group(1)} has no wheel for Python {python} on Linux x86_64, so it "
+                    "cannot be installed in the image without building it: pin a version that has one, "
+                    "or leave it out."
+                )
             tail = "\n".join(result.stderr.strip().splitlines()[-6:])
             raise InvalidInput(f"Downloading the environment's wheels failed:\n{tail}")

@@ -22,11 +22,11 @@ from .views import Events
 MAX_SUBJECT = 128
 
 
-def record_event(session: Session, kind: str, subject: str, version: int | None = None, user: str = "",
-                 operation: int | None = None) -> None:
+def record_event(
+    session: Session, kind: str, subject: str, version: int | None = None, user: str = "", operation: int | None = None
+) -> None:
     """Add one event to the feed, committed with the caller's transaction."""
-    session.add(Event(kind=kind, model=subject[:MAX_SUBJECT], version=version, user=user or "",
-                      operation_id=operation))
+    session.add(Event(kind=kind, model=subject[:MAX_SUBJECT], version=version, user=user or "", operation_id=operation))
 
 
 def changes(session: Session, after: int | None = None, limit: int = 200) -> Events:
@@ -36,7 +36,11 @@ def changes(session: Session, after: int | None = None, limit: int = 200) -> Eve
         return Events(events=[], last_id=last)
     rows = session.scalars(select(Event).where(Event.id > after).order_by(Event.id).limit(limit)).all()
     return Events(
-        events=[EventView(id=e.id, time=iso(e.time), kind=e.kind, model=e.model, version=e.version,
-                          operation=e.operation_id) for e in rows],
+        events=[
+            EventView(
+                id=e.id, time=iso(e.time), kind=e.kind, model=e.model, version=e.version, operation=e.operation_id
+            )
+            for e in rows
+        ],
         last_id=rows[-1].id if rows else last,
     )

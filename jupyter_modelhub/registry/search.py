@@ -34,8 +34,15 @@ def model_page(session: Session, matching: Select, q: str, page: int, per_page: 
     return views.ModelPage(models=views.model_summaries(session, models), total=total, page=page, per_page=per_page)
 
 
-def version_page(session: Session, matching: Select, model_id: int | None, q: str, page: int, per_page: int,
-                 referrers: views.Referrers | None = None) -> views.VersionPage:
+def version_page(
+    session: Session,
+    matching: Select,
+    model_id: int | None,
+    q: str,
+    page: int,
+    per_page: int,
+    referrers: views.Referrers | None = None,
+) -> views.VersionPage:
     """The ``matching`` versions (of one model, or of all models whose name contains ``q``),
     newest first."""
     stmt = matching.join(Model)
@@ -46,10 +53,12 @@ def version_page(session: Session, matching: Select, model_id: int | None, q: st
     total = session.scalar(select(func.count()).select_from(stmt.subquery()))
     rows = session.scalars(
         stmt.order_by(ModelVersion.created_time.desc(), ModelVersion.id.desc())
-        .offset((page - 1) * per_page).limit(per_page)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
     ).all()
-    return views.VersionPage(versions=views.versions(session, rows, referrers), total=total, page=page,
-                             per_page=per_page)
+    return views.VersionPage(
+        versions=views.versions(session, rows, referrers), total=total, page=page, per_page=per_page
+    )
 
 
 def matching_versions(filter: str, flavor: str | None, archived: bool) -> Select:

@@ -38,9 +38,7 @@ class ModelRegistry(LoggingConfigurable):
     """Registers, finds, labels and removes model versions."""
 
     max_per_page = Integer(500, config=True, help="Largest page size a listing may ask for.")
-    max_example_bytes = Integer(
-        256 * 1024, config=True, help="Largest input example (as JSON) stored with a version."
-    )
+    max_example_bytes = Integer(256 * 1024, config=True, help="Largest input example (as JSON) stored with a version.")
 
     def __init__(self, database: Database, artifacts: ArtifactStore, **kwargs):
         super().__init__(**kwargs)
@@ -88,10 +86,20 @@ class ModelRegistry(LoggingConfigurable):
             raise
         upload = self.artifacts.claim_upload(upload_id, created_by)
         try:
-            return self._register(name, upload, flavor=flavor, description=description, tags=tags,
-                                  properties=properties, signature=signature, input_example=input_example,
-                                  created_by=created_by, source_notebook=source_notebook,
-                                  derived_from=derived_from, new_version=new_version)
+            return self._register(
+                name,
+                upload,
+                flavor=flavor,
+                description=description,
+                tags=tags,
+                properties=properties,
+                signature=signature,
+                input_example=input_example,
+                created_by=created_by,
+                source_notebook=source_notebook,
+                derived_from=derived_from,
+                new_version=new_version,
+            )
         finally:
             upload.unlink(missing_ok=True)
 
@@ -103,8 +111,22 @@ class ModelRegistry(LoggingConfigurable):
         except (InvalidInput, NotFound):
             pass
 
-    def _register(self, name: str, upload, *, flavor, description, tags, properties, signature, input_example,
-                  created_by, source_notebook, derived_from, new_version) -> dict:
+    def _register(
+        self,
+        name: str,
+        upload,
+        *,
+        flavor,
+        description,
+        tags,
+        properties,
+        signature,
+        input_example,
+        created_by,
+        source_notebook,
+        derived_from,
+        new_version,
+    ) -> dict:
         lineage = self.get_version(derived_from)["ref"] if derived_from else None
 
         staged = self.artifacts.stage(upload)
@@ -197,8 +219,13 @@ class ModelRegistry(LoggingConfigurable):
         return self.model(name, archived).as_dict()
 
     def models(
-        self, q: str = "", filter: str = "", flavor: str | None = None, archived: bool = False,
-        page: int = 1, per_page: int = 50,
+        self,
+        q: str = "",
+        filter: str = "",
+        flavor: str | None = None,
+        archived: bool = False,
+        page: int = 1,
+        per_page: int = 50,
     ) -> views.ModelPage:
         """Models with at least one version matching every condition, most recently changed first."""
         page, per_page = search.check_page(page, per_page, self.max_per_page)
@@ -210,8 +237,14 @@ class ModelRegistry(LoggingConfigurable):
         return self.models(*args, **kwargs).as_dict()
 
     def versions(
-        self, name: str | None = None, q: str = "", filter: str = "", flavor: str | None = None,
-        archived: bool = False, page: int = 1, per_page: int = 50,
+        self,
+        name: str | None = None,
+        q: str = "",
+        filter: str = "",
+        flavor: str | None = None,
+        archived: bool = False,
+        page: int = 1,
+        per_page: int = 50,
     ) -> views.VersionPage:
         """Versions matching every condition (of one model, or of all), newest first; those of one
         model with what each is used by and its actions (what a panel shows beside them)."""
@@ -219,8 +252,9 @@ class ModelRegistry(LoggingConfigurable):
         matching = search.matching_versions(filter, flavor, archived)
         with self.db.read() as session:
             model_id = self._model(session, name).id if name is not None else None
-            return search.version_page(session, matching, model_id, q, page, per_page,
-                                       self._referrers if name is not None else None)
+            return search.version_page(
+                session, matching, model_id, q, page, per_page, self._referrers if name is not None else None
+            )
 
     def list_versions(self, *args, **kwargs) -> dict:
         return self.versions(*args, **kwargs).as_dict()
@@ -256,8 +290,11 @@ class ModelRegistry(LoggingConfigurable):
             except (Damaged, NotFound) as exc:
                 problems.append(exc.message)
         if problems:
-            raise Damaged(" ".join(problems) if len(problems) <= 3 else
-                          " ".join(problems[:3]) + f" ({len(problems) - 3} more files do not match either.)")
+            raise Damaged(
+                " ".join(problems)
+                if len(problems) <= 3
+                else " ".join(problems[:3]) + f" ({len(problems) - 3} more files do not match either.)"
+            )
         return {"ref": label, "files_dir": str(self.artifacts.files_dir(artifact_dir)), "files": len(files)}
 
     def changes(self, after: int | None = None, limit: int = 200) -> views.Events:
@@ -271,8 +308,14 @@ class ModelRegistry(LoggingConfigurable):
     # -- changing --------------------------------------------------------------------------
 
     def update_version(
-        self, ref: str | ModelRef, *, description: str | None = None, tags: dict | None = None,
-        properties: dict | None = None, archived: bool | None = None, user: str = "",
+        self,
+        ref: str | ModelRef,
+        *,
+        description: str | None = None,
+        tags: dict | None = None,
+        properties: dict | None = None,
+        archived: bool | None = None,
+        user: str = "",
     ) -> dict:
         """Change a version's mutable metadata.
 
@@ -369,7 +412,9 @@ class ModelRegistry(LoggingConfigurable):
         def remove(session: Session) -> tuple[list[str], list[str]]:
             model = self._model(session, name)
             rows = list(model.versions)
-            users = [f"{r.model.name}:{r.version} is used by {who}" for r in rows for who in self._referrers(session, r)]
+            users = [
+                f"{r.model.name}:{r.version} is used by {who}" for r in rows for who in self._referrers(session, r)
+            ]
             if users:
                 raise Conflict(f"Cannot delete model {name!r}: " + "; ".join(users) + ". Remove those first.")
             labels = [f"{name}:{r.version}" for r in rows]

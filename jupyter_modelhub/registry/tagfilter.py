@@ -77,7 +77,7 @@ def _parse_value(text: str, pos: int, key: str) -> tuple[str, int]:
         if close < 0:
             raise _error(text, pos, f"a closing '\"' for the value of {key!r}")
         after = close + 1
-        if after < len(text) and not text[after] in SPACES:
+        if after < len(text) and text[after] not in SPACES:
             raise _error(text, after, "a space after the quoted value")
         return text[pos + 1 : close], after
     match = _BARE_VALUE.match(text, pos)

@@ -47,11 +47,13 @@ def check_signature(signature: dict | None) -> None:
     if signature is None:
         return
     if not isinstance(signature, dict) or not isinstance(signature.get("inputs"), list):
-        raise InvalidInput(
-            "'signature' must be an object with an 'inputs' list of {name, dtype, shape} entries."
-        )
+        raise InvalidInput("'signature' must be an object with an 'inputs' list of {name, dtype, shape} entries.")
     for entry in signature["inputs"] + list(signature.get("outputs") or []):
-        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) or not isinstance(entry.get("dtype"), str):
+        if (
+            not isinstance(entry, dict)
+            or not isinstance(entry.get("name"), str)
+            or not isinstance(entry.get("dtype"), str)
+        ):
             raise InvalidInput(f"Invalid signature entry {entry!r}: expected {{name, dtype, shape}}.")
 
 
@@ -65,8 +67,7 @@ def check_example(example: object, limit: int) -> None:
         raise InvalidInput(f"The input example is not JSON-serialisable: {exc}.") from None
     if size > limit:
         raise InvalidInput(
-            f"The input example is {size} bytes as JSON; the limit is {limit}. "
-            "Pass a few rows (e.g. --sample X[:5])."
+            f"The input example is {size} bytes as JSON; the limit is {limit}. Pass a few rows (e.g. --sample X[:5])."
         )
 
 

@@ -20,7 +20,6 @@ from ..store.orm import Model, ModelVersion
 ACTIONS = ("deploy", "convert", "package", "alias", "tag", "archive", "restore", "download", "delete")
 
 
-
 def _allowed() -> dict:
     return {"allowed": True, "reason": ""}
 
@@ -65,10 +64,20 @@ def version_actions(version, used_by: list[str], derived: list[tuple[str, str]])
     else:
         convert = _allowed()
 
-    scorer = _allowed() if flavor in BUILTIN_FLAVORS else _refused(
-        f"a {flavor!r} model needs an entry script: from a notebook, %deploy NAME {ref} --entry-script score.py")
-    package = _allowed() if flavor in BUILTIN_FLAVORS else _refused(
-        f"a {flavor!r} model needs an entry script: from a notebook, %package {ref} --entry-script score.py")
+    scorer = (
+        _allowed()
+        if flavor in BUILTIN_FLAVORS
+        else _refused(
+            f"a {flavor!r} model needs an entry script: from a notebook, %deploy NAME {ref} --entry-script score.py"
+        )
+    )
+    package = (
+        _allowed()
+        if flavor in BUILTIN_FLAVORS
+        else _refused(
+            f"a {flavor!r} model needs an entry script: from a notebook, %package {ref} --entry-script score.py"
+        )
+    )
     archived = version.archived
     return {
         "deploy": scorer,

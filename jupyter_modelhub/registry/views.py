@@ -32,7 +32,8 @@ class View(BaseModel):
 # Stored as sent (a request's Signature, or one detected from the files) and answered unchanged;
 # documented as the request's Signature (``api.openapi`` turns the marker into its $ref).
 StoredSignature = Annotated[
-    Optional[dict[str, Any]], WithJsonSchema({"anyOf": [{"x-modelhub": "Signature"}, {"type": "null"}]}),
+    Optional[dict[str, Any]],
+    WithJsonSchema({"anyOf": [{"x-modelhub": "Signature"}, {"type": "null"}]}),
 ]
 
 
@@ -83,8 +84,11 @@ class Version(View):
     archived: bool
     aliases: list[str]
     existing: Optional[bool] = Field(None, description="on registration: true if an identical version was returned")
-    used_by: Optional[list[str]] = Field(None, description="what refers to it (endpoints, images, aliases, active "
-                                                           "operations); on one version and one model's versions")
+    used_by: Optional[list[str]] = Field(
+        None,
+        description="what refers to it (endpoints, images, aliases, active "
+        "operations); on one version and one model's versions",
+    )
     derived_to: Optional[list[str]] = Field(None, description="versions derived from it (e.g. its ONNX conversion)")
     actions: Optional[VersionActions] = None
 
@@ -163,11 +167,23 @@ def versions(session: Session, rows: list[ModelVersion], referrers: Referrers | 
     names = dict(session.execute(select(Model.id, Model.name).where(Model.id.in_({r.model_id for r in rows}))).all())
     out = [
         Version(
-            name=names[r.model_id], version=r.version, ref=f"{names[r.model_id]}:{r.version}", flavor=r.flavor,
-            description=r.description, tags=tags.get(r.id, {}), properties=r.properties, signature=r.signature,
-            input_example=r.input_example, files=r.files, size=r.size, created_time=iso(r.created_time),
-            created_by=r.created_by, source_notebook=r.source_notebook, derived_from=r.derived_from,
-            archived=r.archived, aliases=aliases.get(r.id, []),
+            name=names[r.model_id],
+            version=r.version,
+            ref=f"{names[r.model_id]}:{r.version}",
+            flavor=r.flavor,
+            description=r.description,
+            tags=tags.get(r.id, {}),
+            properties=r.properties,
+            signature=r.signature,
+            input_example=r.input_example,
+            files=r.files,
+            size=r.size,
+            created_time=iso(r.created_time),
+            created_by=r.created_by,
+            source_notebook=r.source_notebook,
+            derived_from=r.derived_from,
+            archived=r.archived,
+            aliases=aliases.get(r.id, []),
         )
         for r in rows
     ]
@@ -215,12 +231,19 @@ def model_summaries(session: Session, models: list[Model]) -> list[ModelSummary]
     out = []
     for model in models:
         row, count = latest.get(model.id, (None, 0))
-        out.append(ModelSummary(
-            name=model.name, description=row.description if row else "", latest_version=row.version if row else None,
-            version_count=count, flavor=row.flavor if row else None, tags=tags.get(row.id, {}) if row else {},
-            aliases=aliases.get(model.id, {}), created_time=iso(model.created_time),
-            updated_time=iso(model.updated_time),
-        ))
+        out.append(
+            ModelSummary(
+                name=model.name,
+                description=row.description if row else "",
+                latest_version=row.version if row else None,
+                version_count=count,
+                flavor=row.flavor if row else None,
+                tags=tags.get(row.id, {}) if row else {},
+                aliases=aliases.get(model.id, {}),
+                created_time=iso(model.created_time),
+                updated_time=iso(model.updated_time),
+            )
+        )
     return out
 
 

@@ -19,34 +19,62 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m jupyter_modelhub.serving",
         description="Serve one model over HTTP: Azure ML (/score), MLflow (/invocations) and the Open "
-                    "Inference Protocol (/v2), with /metrics and /openapi.json. Prints "
-                    "'MODELHUB_READY port=P' on stdout once the model is loaded and the port listens.")
+        "Inference Protocol (/v2), with /metrics and /openapi.json. Prints "
+        "'MODELHUB_READY port=P' on stdout once the model is loaded and the port listens.",
+    )
     p.add_argument("--model-dir", type=Path, required=True, help="the model version's files")
-    p.add_argument("--entry-script", type=Path,
-                   help="a scoring script with init() and run(raw_data), as in Azure ML; "
-                        "without one, a built-in scorer for the model's flavor")
+    p.add_argument(
+        "--entry-script",
+        type=Path,
+        help="a scoring script with init() and run(raw_data), as in Azure ML; "
+        "without one, a built-in scorer for the model's flavor",
+    )
     p.add_argument("--flavor", choices=FLAVORS, help="the built-in scorer (default: told by the files)")
-    p.add_argument("--signature-file", type=Path,
-                   help='JSON {"inputs": [{"name", "dtype", "shape"}], "outputs": [...]}; requests are checked against it')
+    p.add_argument(
+        "--signature-file",
+        type=Path,
+        help='JSON {"inputs": [{"name", "dtype", "shape"}], "outputs": [...]}; requests are checked against it',
+    )
     p.add_argument("--port", type=int, default=5001, help="0: any free port, printed in the ready line (default 5001)")
     p.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
     p.add_argument("--workers", type=int, default=1, help="processes sharing the port (default 1)")
-    p.add_argument("--gpu", action="store_true",
-                   help="serve an ONNX model on onnxruntime's CUDA provider, failing if there is none (never on the "
-                        "CPU instead); also MODELHUB_GPU=1")
-    p.add_argument("--threads", type=int,
-                   help="onnxruntime and BLAS threads per worker (default: the usable cores divided by the workers)")
+    p.add_argument(
+        "--gpu",
+        action="store_true",
+        help="serve an ONNX model on onnxruntime's CUDA provider, failing if there is none (never on the "
+        "CPU instead); also MODELHUB_GPU=1",
+    )
+    p.add_argument(
+        "--threads",
+        type=int,
+        help="onnxruntime and BLAS threads per worker (default: the usable cores divided by the workers)",
+    )
     p.add_argument("--name", default="model", help="the model's name in /v2 paths and metadata (default 'model')")
     p.add_argument("--version", help="the model's version in /v2 paths and metadata")
-    p.add_argument("--max-batch-size", type=int, default=0,
-                   help="score concurrent requests together, up to this many rows (default 0: off)")
-    p.add_argument("--max-batch-wait-ms", type=float, default=2.0,
-                   help="how long a request waits for others to batch with (default 2)")
+    p.add_argument(
+        "--max-batch-size",
+        type=int,
+        default=0,
+        help="score concurrent requests together, up to this many rows (default 0: off)",
+    )
+    p.add_argument(
+        "--max-batch-wait-ms",
+        type=float,
+        default=2.0,
+        help="how long a request waits for others to batch with (default 2)",
+    )
     p.add_argument("--max-request-bytes", type=int, default=64 * 2**20, help="larger bodies get 413 (default 64 MiB)")
-    p.add_argument("--request-timeout", type=float, default=60.0,
-                   help="seconds to receive a body and for run() to return (504), and the shutdown grace (default 60)")
-    p.add_argument("--auth-key", help="require 'Authorization: Bearer KEY'; prefer the environment variable "
-                                      "MODELHUB_AUTH_KEY, since arguments show in ps")
+    p.add_argument(
+        "--request-timeout",
+        type=float,
+        default=60.0,
+        help="seconds to receive a body and for run() to return (504), and the shutdown grace (default 60)",
+    )
+    p.add_argument(
+        "--auth-key",
+        help="require 'Authorization: Bearer KEY'; prefer the environment variable "
+        "MODELHUB_AUTH_KEY, since arguments show in ps",
+    )
     return p
 
 
@@ -91,8 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     # Before numpy is imported: its BLAS reads these once.
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(variable, str(options.threads))
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from . import server, workers
 
     options.signature = server.read_signature(options.signature_file)

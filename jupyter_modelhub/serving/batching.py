@@ -38,8 +38,14 @@ _SMOOTHING = 0.1
 
 
 class Batcher:
-    def __init__(self, predict: Callable[[dict], Outputs], max_batch_size: int, max_wait: float,
-                 on_call: Callable[[int, int], None], others_may_send: Callable[[], bool] = lambda: True):
+    def __init__(
+        self,
+        predict: Callable[[dict], Outputs],
+        max_batch_size: int,
+        max_wait: float,
+        on_call: Callable[[int, int], None],
+        others_may_send: Callable[[], bool] = lambda: True,
+    ):
         self.predict = predict
         self.max_batch_size = max_batch_size
         self.max_wait = max_wait
@@ -147,5 +153,6 @@ def split(outputs: Outputs, counts: list[int]) -> list[Outputs] | None:
         if len(value) != total:
             return None
     offsets = np.cumsum([0, *counts])
-    return [{name: value[start:end] for name, value in outputs.items()}
-            for start, end in zip(offsets[:-1], offsets[1:])]
+    return [
+        {name: value[start:end] for name, value in outputs.items()} for start, end in zip(offsets[:-1], offsets[1:])
+    ]

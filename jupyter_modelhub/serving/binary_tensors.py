@@ -30,11 +30,13 @@ def split(body: bytes, header_length: str | None) -> tuple[memoryview, memoryvie
     """The JSON part of a body and the binary part after it (empty without the header)."""
     view = memoryview(body)
     if header_length is None:
-        return view, view[len(body):]
+        return view, view[len(body) :]
     length = header_length.strip()
     if not length.isdigit() or int(length) > len(body):
-        raise bad_request(f"The {HEADER_LENGTH} header gives the length in bytes of the JSON part of the body, "
-                          f"between 0 and the body's {len(body)} bytes; got {header_length!r}.")
+        raise bad_request(
+            f"The {HEADER_LENGTH} header gives the length in bytes of the JSON part of the body, "
+            f"between 0 and the body's {len(body)} bytes; got {header_length!r}."
+        )
     length = int(length)
     return view[:length], view[length:]
 
@@ -45,7 +47,7 @@ def binary_size(item: dict, what: str) -> int | None:
     if parameters is None:
         return None
     if not isinstance(parameters, dict):
-        raise bad_request(f"{what}: \"parameters\" is an object; got {parameters!r}.")
+        raise bad_request(f'{what}: "parameters" is an object; got {parameters!r}.')
     size = parameters.get("binary_data_size")
     if size is None:
         return None
@@ -63,18 +65,22 @@ def slices(items: list[dict], binary: memoryview, json_length: int | None) -> li
     declared = {item.get("name"): size for item, size in zip(items, sizes) if size is not None}
     total = sum(declared.values())
     if json_length is None and total:
-        raise bad_request(f"Inputs {sorted(map(str, declared))} are sent as binary data (binary_data_size), but "
-                          f"the request has no {HEADER_LENGTH} header: give the JSON part's length in it; {_HINT}.")
+        raise bad_request(
+            f"Inputs {sorted(map(str, declared))} are sent as binary data (binary_data_size), but "
+            f"the request has no {HEADER_LENGTH} header: give the JSON part's length in it; {_HINT}."
+        )
     if total != len(binary):
         listed = ", ".join(f"{name!r}: {size}" for name, size in declared.items()) or "no input has binary_data_size"
-        raise bad_request(f"The request has {len(binary)} bytes of binary data after its {json_length}-byte JSON "
-                          f"part, but the inputs' binary_data_size add up to {total} ({listed}); {_HINT}.")
+        raise bad_request(
+            f"The request has {len(binary)} bytes of binary data after its {json_length}-byte JSON "
+            f"part, but the inputs' binary_data_size add up to {total} ({listed}); {_HINT}."
+        )
     parts, offset = [], 0
     for size in sizes:
         if size is None:
             parts.append(None)
         else:
-            parts.append(binary[offset:offset + size])
+            parts.append(binary[offset : offset + size])
             offset += size
     return parts
 
@@ -86,8 +92,10 @@ def decode(name: str, datatype: str, shape: list[int], raw: memoryview) -> np.nd
         return _decode_bytes(name, shape, count, raw)
     dtype = V2_DATATYPES[datatype]
     if len(raw) != count * dtype.itemsize:
-        raise bad_request(f"Input {name!r}: shape {shape} of {datatype} takes {count * dtype.itemsize} bytes "
-                          f"({dtype.itemsize} per element); its binary_data_size is {len(raw)}.")
+        raise bad_request(
+            f"Input {name!r}: shape {shape} of {datatype} takes {count * dtype.itemsize} bytes "
+            f"({dtype.itemsize} per element); its binary_data_size is {len(raw)}."
+        )
     if datatype == "BOOL":
         flags = np.frombuffer(raw, np.uint8)
         if flags.size and flags.max() > 1:
@@ -103,23 +111,29 @@ def _decode_bytes(name: str, shape: list[int], count: int, raw: memoryview) -> n
     offset, end = 0, len(raw)
     for index in range(count):
         if offset + 4 > end:
-            raise bad_request(f"Input {name!r}: shape {shape} holds {count} BYTES elements, but its "
-                              f"{end} bytes of binary data end after {index}; each element is a 4-byte "
-                              "little-endian length followed by that many bytes.")
+            raise bad_request(
+                f"Input {name!r}: shape {shape} holds {count} BYTES elements, but its "
+                f"{end} bytes of binary data end after {index}; each element is a 4-byte "
+                "little-endian length followed by that many bytes."
+            )
         (length,) = _LENGTH.unpack_from(raw, offset)
         offset += 4
         if offset + length > end:
-            raise bad_request(f"Input {name!r}: BYTES element {index} says it is {length} bytes long, but only "
-                              f"{end - offset} bytes of its binary data are left.")
-        value = bytes(raw[offset:offset + length])
+            raise bad_request(
+                f"Input {name!r}: BYTES element {index} says it is {length} bytes long, but only "
+                f"{end - offset} bytes of its binary data are left."
+            )
+        value = bytes(raw[offset : offset + length])
         offset += length
         try:
             array[index] = value.decode("utf-8")
         except UnicodeDecodeError:
             array[index] = value
     if offset != end:
-        raise bad_request(f"Input {name!r}: shape {shape} holds {count} BYTES elements, which take {offset} of "
-                          f"its {end} bytes of binary data (binary_data_size); the rest does not belong to it.")
+        raise bad_request(
+            f"Input {name!r}: shape {shape} holds {count} BYTES elements, which take {offset} of "
+            f"its {end} bytes of binary data (binary_data_size); the rest does not belong to it."
+        )
     return array
 
 

@@ -25,23 +25,29 @@ def inflate(body: bytes, coding: str, limit: int) -> bytes:
     if coding in ("", "identity"):
         return body
     if coding not in CODINGS:
-        raise ServingError(415, f"Content-Encoding {coding!r} is not supported: send the body as it is, "
-                                "or compressed with gzip or deflate.")
+        raise ServingError(
+            415,
+            f"Content-Encoding {coding!r} is not supported: send the body as it is, "
+            "or compressed with gzip or deflate.",
+        )
     # gzip: a gzip header; deflate: a zlib stream, as RFC 9110 says (32 + 15 reads either), or,
     # from some clients, a raw deflate stream.
-    for wbits in ((zlib.MAX_WBITS | 16,) if coding == "gzip" else (zlib.MAX_WBITS | 32, -zlib.MAX_WBITS)):
+    for wbits in (zlib.MAX_WBITS | 16,) if coding == "gzip" else (zlib.MAX_WBITS | 32, -zlib.MAX_WBITS):
         inflater = zlib.decompressobj(wbits)
         try:
             data = inflater.decompress(body, limit + 1)
         except zlib.error:
             continue
         if len(data) > limit:
-            raise ServingError(413, f"The request body is larger than {limit} bytes once inflated "
-                                    "(--max-request-bytes).")
+            raise ServingError(
+                413, f"The request body is larger than {limit} bytes once inflated (--max-request-bytes)."
+            )
         if inflater.eof and not inflater.unused_data:
             return data
-    raise bad_request(f"The request body is not valid {coding} data (Content-Encoding: {coding}): send it "
-                      "compressed whole, or without the header.")
+    raise bad_request(
+        f"The request body is not valid {coding} data (Content-Encoding: {coding}): send it "
+        "compressed whole, or without the header."
+    )
 
 
 def accepted(accept_encoding: str | None) -> str | None:

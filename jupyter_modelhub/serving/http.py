@@ -46,10 +46,17 @@ TEXT = b"text/plain"
 _PREFIXES: dict[tuple[int, bytes], bytes] = {}
 # The headers a Request notes as they come (the first one sent), by name as clients usually spell
 # them; other spellings are looked up in lower case, when the name's length is one of theirs.
-_NOTED = {name: attribute for lower, attribute in (
-    (b"content-length", "length"), (b"expect", "expect"), (b"authorization", "authorization"),
-    (b"content-encoding", "encoding"), (b"content-type", "content_type"))
-    for name in (lower, b"-".join(part.capitalize() for part in lower.split(b"-")))}
+_NOTED = {
+    name: attribute
+    for lower, attribute in (
+        (b"content-length", "length"),
+        (b"expect", "expect"),
+        (b"authorization", "authorization"),
+        (b"content-encoding", "encoding"),
+        (b"content-type", "content_type"),
+    )
+    for name in (lower, b"-".join(part.capitalize() for part in lower.split(b"-")))
+}
 _NOTED_SIZES = {len(name) for name in _NOTED}
 _PATHS: dict[bytes, str] = {}  # request targets that are plain paths, decoded
 _METHODS = {method.encode(): method for method in ("GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH")}
@@ -60,8 +67,9 @@ def _prefix(status: int, content_type: bytes) -> bytes:
     key = (status, content_type)
     prefix = _PREFIXES.get(key)
     if prefix is None:
-        prefix = _PREFIXES[key] = (f"HTTP/1.1 {status} {reason(status)}\r\n".encode()
-                                   + b"Content-Type: " + content_type + b"\r\n")
+        prefix = _PREFIXES[key] = (
+            f"HTTP/1.1 {status} {reason(status)}\r\n".encode() + b"Content-Type: " + content_type + b"\r\n"
+        )
     return prefix
 
 
@@ -79,10 +87,36 @@ def date_line() -> bytes:
 class Request:
     """One request as it arrives: method, path, raw headers, body; answered with :meth:`respond`."""
 
-    __slots__ = ("connection", "method", "url", "path", "query", "headers", "body", "chunks", "size",
-                 "too_large", "keep_alive", "expects_continue", "continued", "complete", "answer", "answered",
-                 "closes", "started", "status", "route", "args", "batch", "task", "length", "expect",
-                 "authorization", "encoding", "content_type")
+    __slots__ = (
+        "connection",
+        "method",
+        "url",
+        "path",
+        "query",
+        "headers",
+        "body",
+        "chunks",
+        "size",
+        "too_large",
+        "keep_alive",
+        "expects_continue",
+        "continued",
+        "complete",
+        "answer",
+        "answered",
+        "closes",
+        "started",
+        "status",
+        "route",
+        "args",
+        "batch",
+        "task",
+        "length",
+        "expect",
+        "authorization",
+        "encoding",
+        "content_type",
+    )
 
     def __init__(self, connection: Connection, started: float):
         self.connection = connection
@@ -132,8 +166,15 @@ class Request:
     def uri(self) -> str:
         return self.url.decode("latin-1")
 
-    def respond(self, status: int, body: bytes, content_type: bytes = JSON, headers: dict | None = None,
-                close: bool = False, raw_headers: bytes = b"") -> bool:
+    def respond(
+        self,
+        status: int,
+        body: bytes,
+        content_type: bytes = JSON,
+        headers: dict | None = None,
+        close: bool = False,
+        raw_headers: bytes = b"",
+    ) -> bool:
         """Answer; False when it was answered already or the client has gone. ``raw_headers``:
         more header lines, already formatted (``Name: value\\r\\n`` each), as a proxy passes them on."""
         if self.answered:
@@ -143,11 +184,18 @@ class Request:
         connection = self.connection
         if connection.shut:
             return False
-        if not (headers or close or connection.closing or connection.http10) and self.keep_alive \
-                and self.method != "HEAD":  # the usual answer: one template
+        if (
+            not (headers or close or connection.closing or connection.http10)
+            and self.keep_alive
+            and self.method != "HEAD"
+        ):  # the usual answer: one template
             self.answer = b"%s%s%sContent-Length: %d\r\n\r\n%s" % (
-                _PREFIXES.get((status, content_type)) or _prefix(status, content_type), date_line(), raw_headers,
-                len(body), body)
+                _PREFIXES.get((status, content_type)) or _prefix(status, content_type),
+                date_line(),
+                raw_headers,
+                len(body),
+                body,
+            )
             connection.write_answers()
             return True
         self.closes = closes = close or not self.keep_alive or (connection.closing and connection.pending[-1] is self)
@@ -297,8 +345,10 @@ class Connection(asyncio.Protocol):
         parser = self.parser
         # Headers over the limit (data_received checks between pieces of data, this within one):
         # only possible when the data that brought them is larger than the limit.
-        if self.header_bytes + self.fed > MAX_HEADER_BYTES and sum(
-                len(name) + len(value) for name, value in request.headers) > MAX_HEADER_BYTES:
+        if (
+            self.header_bytes + self.fed > MAX_HEADER_BYTES
+            and sum(len(name) + len(value) for name, value in request.headers) > MAX_HEADER_BYTES
+        ):
             self.refuse(431, f"The request's headers are larger than {MAX_HEADER_BYTES} bytes.")
             raise _Refused
         self.header_bytes = -1
@@ -337,8 +387,11 @@ class Connection(asyncio.Protocol):
         if parser.should_upgrade() and (length or request.header(b"transfer-encoding")):
             # httptools hands what follows the headers of an Upgrade request to the new protocol,
             # body and all; there is no other protocol here, so such a body cannot be read.
-            self.refuse(400, "Upgrade is not supported here, and a request asking for it cannot have a body: "
-                             "send it without the Upgrade header.")
+            self.refuse(
+                400,
+                "Upgrade is not supported here, and a request asking for it cannot have a body: "
+                "send it without the Upgrade header.",
+            )
             raise _Refused
         if request.expect or request.too_large:
             self.expecting(request, length)

@@ -15,9 +15,21 @@ from bisect import bisect_left
 
 import numpy as np
 
-ROUTES = ("/", "/score", "/ping", "/invocations", "/v2", "/v2/health/live", "/v2/health/ready",
-          "/v2/models/{name}", "/v2/models/{name}/ready", "/v2/models/{name}/infer", "/metrics",
-          "/openapi.json", "other")
+ROUTES = (
+    "/",
+    "/score",
+    "/ping",
+    "/invocations",
+    "/v2",
+    "/v2/health/live",
+    "/v2/health/ready",
+    "/v2/models/{name}",
+    "/v2/models/{name}/ready",
+    "/v2/models/{name}/infer",
+    "/metrics",
+    "/openapi.json",
+    "other",
+)
 CODES = (200, 400, 401, 404, 405, 413, 415, 500, 503, 504)  # any other status counts as "other"
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
@@ -53,8 +65,14 @@ class Metrics:
 
     def requests(self, answered: list[tuple[int, int, float]]) -> None:
         """Count answered requests, each as (route index, status code, seconds to answer)."""
-        cells, row, ncodes, nbuckets, codes, other = (self._cells, self._row, self._ncodes, self._nbuckets,
-                                                       self._codes, self._other_code)
+        cells, row, ncodes, nbuckets, codes, other = (
+            self._cells,
+            self._row,
+            self._ncodes,
+            self._nbuckets,
+            self._codes,
+            self._other_code,
+        )
         latency, latency_sum = row + self._lat, row + self._lat_sum
         for route, code, seconds in answered:
             cells[row + route * ncodes + codes.get(code, other)] += 1
@@ -97,7 +115,7 @@ class Metrics:
         add("# TYPE modelhub_requests_total counter")
         errors = []
         for r, route in enumerate(ROUTES):
-            counts = total[r * self._ncodes:(r + 1) * self._ncodes]
+            counts = total[r * self._ncodes : (r + 1) * self._ncodes]
             for c, code in enumerate((*CODES, "other")):
                 if counts[c]:
                     add(f'modelhub_requests_total{{route="{route}",code="{code}"}} {int(counts[c])}')
@@ -110,7 +128,7 @@ class Metrics:
         add("# HELP modelhub_request_duration_seconds Time from request start to response, by route.")
         add("# TYPE modelhub_request_duration_seconds histogram")
         for r, route in enumerate(ROUTES):
-            buckets = total[self._lat + r * self._nbuckets:self._lat + (r + 1) * self._nbuckets]
+            buckets = total[self._lat + r * self._nbuckets : self._lat + (r + 1) * self._nbuckets]
             count = buckets.sum()
             if not count:
                 continue
@@ -128,7 +146,7 @@ class Metrics:
         add(f"modelhub_model_errors_total {int(total[self._errors])}")
         add("# HELP modelhub_batch_requests Requests answered by one model call (adaptive batching).")
         add("# TYPE modelhub_batch_requests histogram")
-        batches = np.cumsum(total[self._batch:self._batch + len(BATCH_BUCKETS) + 1])
+        batches = np.cumsum(total[self._batch : self._batch + len(BATCH_BUCKETS) + 1])
         for bound, value in zip(BATCH_BUCKETS, batches):
             add(f'modelhub_batch_requests_bucket{{le="{bound}"}} {int(value)}')
         add(f'modelhub_batch_requests_bucket{{le="+Inf"}} {int(batches[-1])}')

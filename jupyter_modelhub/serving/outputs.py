@@ -32,10 +32,14 @@ class OutputMap:
         elif len(contract) <= len(own):
             indexes = list(range(len(contract)))
         else:
-            raise ValueError(f"The signature names outputs {[s.name for s in contract]}, but {model} has only "
-                             f"{own_names}: register it with a signature whose outputs it has.")
-        self.plan = [(index, spec.name, spec.dtype, len(spec.shape) if spec.shape is not None else None)
-                     for index, spec in zip(indexes, contract)]
+            raise ValueError(
+                f"The signature names outputs {[s.name for s in contract]}, but {model} has only "
+                f"{own_names}: register it with a signature whose outputs it has."
+            )
+        self.plan = [
+            (index, spec.name, spec.dtype, len(spec.shape) if spec.shape is not None else None)
+            for index, spec in zip(indexes, contract)
+        ]
         self.specs = list(contract)
         self._set_identity(own)
 
@@ -44,10 +48,12 @@ class OutputMap:
         arrays) of the dtype and rank the contract says. Then a call only names them."""
         self.names = [name for _, name, _, _ in self.plan]
         self.identity = len(self.plan) == len(own) and all(
-            index == position and spec.dtype is not None
+            index == position
+            and spec.dtype is not None
             and (dtype is None or dtype == spec.dtype)
             and (rank is None or (spec.shape is not None and len(spec.shape) == rank))
-            for position, ((index, _, dtype, rank), spec) in enumerate(zip(self.plan, own)))
+            for position, ((index, _, dtype, rank), spec) in enumerate(zip(self.plan, own))
+        )
 
     def uses(self, index: int) -> bool:
         return any(i == index for i, _, _, _ in self.plan)

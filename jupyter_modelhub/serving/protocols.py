@@ -23,8 +23,20 @@ import orjson
 
 from . import binary_tensors
 from .errors import ServingError, bad_request
-from .signature import (V2_DATATYPES, Signature, TensorSpec, check_shape, from_columns, from_records,
-                        from_rows, inputs_from_json, numbers, row_count, to_array, v2_datatype)
+from .signature import (
+    V2_DATATYPES,
+    Signature,
+    TensorSpec,
+    check_shape,
+    from_columns,
+    from_records,
+    from_rows,
+    inputs_from_json,
+    numbers,
+    row_count,
+    to_array,
+    v2_datatype,
+)
 
 _DUMP_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 MLFLOW_FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
@@ -63,6 +75,7 @@ def plain(outputs: dict):
 
 # -- Azure ML ----------------------------------------------------------------------------------
 
+
 def decode_score(body: bytes, signature: Signature) -> dict[str, np.ndarray]:
     doc = loads(body)
     if type(doc) is not dict or "data" not in doc:
@@ -77,16 +90,21 @@ def decode_score(body: bytes, signature: Signature) -> dict[str, np.ndarray]:
 
 
 def encode_score(outputs: dict) -> bytes:
-    return orjson.dumps(next(iter(outputs.values())) if len(outputs) == 1 else outputs,
-                        default=_default, option=_DUMP_OPTIONS)
+    return orjson.dumps(
+        next(iter(outputs.values())) if len(outputs) == 1 else outputs, default=_default, option=_DUMP_OPTIONS
+    )
 
 
 # -- MLflow ------------------------------------------------------------------------------------
 
+
 def decode_invocations(body: bytes, content_type: str, signature: Signature) -> dict[str, np.ndarray]:
     if content_type and not content_type.startswith("application/json"):
-        raise ServingError(415, f"Content-Type {content_type!r} is not supported: send application/json "
-                                f"with one of {list(MLFLOW_FORMATS)}.")
+        raise ServingError(
+            415,
+            f"Content-Type {content_type!r} is not supported: send application/json "
+            f"with one of {list(MLFLOW_FORMATS)}.",
+        )
     doc = loads(body)
     if type(doc) is dict and len(doc) == 1 and next(iter(doc)) in MLFLOW_FORMATS:
         keys = list(doc)  # the usual request: its one key is a format
@@ -130,11 +148,15 @@ def _dataframe_split(value, signature: Signature) -> dict[str, np.ndarray]:
 
 
 def encode_invocations(outputs: dict) -> bytes:
-    return orjson.dumps({"predictions": next(iter(outputs.values())) if len(outputs) == 1 else outputs},
-                        default=_default, option=_DUMP_OPTIONS)
+    return orjson.dumps(
+        {"predictions": next(iter(outputs.values())) if len(outputs) == 1 else outputs},
+        default=_default,
+        option=_DUMP_OPTIONS,
+    )
 
 
 # -- Open Inference Protocol v2 ----------------------------------------------------------------
+
 
 class InferAsk:
     """What a v2 request asks of its response: its id, which outputs, and which of them as binary data."""
@@ -149,8 +171,9 @@ class InferAsk:
         return self.binary.get(name, self.binary_default)
 
 
-def decode_infer(body: bytes, signature: Signature, header_length: str | None = None
-                 ) -> tuple[dict[str, np.ndarray], InferAsk]:
+def decode_infer(
+    body: bytes, signature: Signature, header_length: str | None = None
+) -> tuple[dict[str, np.ndarray], InferAsk]:
     """The inputs, checked against the signature, and what the response should hold.
 
     ``header_length`` is the ``Inference-Header-Content-Length`` header: with it, inputs may be
@@ -180,8 +203,10 @@ def inline_binary(body: bytes, header_length: str) -> bytes:
         if datatype == "BYTES":
             for index, value in enumerate(array):
                 if isinstance(value, bytes):
-                    raise bad_request(f"Input {name!r}: BYTES element {index} is not UTF-8 text; the entry script "
-                                      "receives the request as JSON, where BYTES elements are strings.")
+                    raise bad_request(
+                        f"Input {name!r}: BYTES element {index} is not UTF-8 text; the entry script "
+                        "receives the request as JSON, where BYTES elements are strings."
+                    )
         item["data"] = array.tolist()
         del item["parameters"]["binary_data_size"]
         if not item["parameters"]:
@@ -196,23 +221,32 @@ def _infer_request(body: bytes, header_length: str | None, expected: str) -> tup
     try:
         doc = orjson.loads(header)
     except orjson.JSONDecodeError as exc:
-        hint = ("" if header_length is not None else
-                f" A request with binary tensor data gives the length of its JSON part in the "
-                f"{binary_tensors.HEADER_LENGTH} header.")
+        hint = (
+            ""
+            if header_length is not None
+            else f" A request with binary tensor data gives the length of its JSON part in the "
+            f"{binary_tensors.HEADER_LENGTH} header."
+        )
         raise bad_request(f"The request body is not valid JSON: {exc}.{hint}") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("inputs"), list) or not doc["inputs"]:
-        raise bad_request('Expected an inference request {"inputs": [{"name", "shape", "datatype", "data"}, ...]} '
-                          f"with {expected}.")
+        raise bad_request(
+            'Expected an inference request {"inputs": [{"name", "shape", "datatype", "data"}, ...]} '
+            f"with {expected}."
+        )
     for position, item in enumerate(doc["inputs"]):
         missing = [k for k in ("name", "shape", "datatype") if not isinstance(item, dict) or k not in item]
         if not missing and "data" not in item and binary_tensors.binary_size(item, f"Input {item['name']!r}") is None:
             missing = ["data"]
         if missing:
-            raise bad_request(f"Input {position} lacks {missing}: each input has a name, shape, datatype and data "
-                              "(or, as binary data, parameters.binary_data_size).")
+            raise bad_request(
+                f"Input {position} lacks {missing}: each input has a name, shape, datatype and data "
+                "(or, as binary data, parameters.binary_data_size)."
+            )
         if "data" in item and binary_tensors.binary_size(item, f"Input {item['name']!r}") is not None:
-            raise bad_request(f"Input {item['name']!r} has both \"data\" and parameters.binary_data_size: "
-                              "send its values in one of them.")
+            raise bad_request(
+                f'Input {item["name"]!r} has both "data" and parameters.binary_data_size: '
+                "send its values in one of them."
+            )
         _header_fields(item)
     json_length = len(header) if header_length is not None else None
     return doc, binary_tensors.slices(doc["inputs"], binary, json_length)
@@ -236,8 +270,9 @@ def _ask(doc: dict) -> InferAsk:
     binary_default = _flag(parameters, "binary_data_output", "The request")
     wanted, binary = doc.get("outputs"), {}
     if wanted is not None:
-        if not isinstance(wanted, list) or any(not isinstance(o, dict) or not isinstance(o.get("name"), str)
-                                               for o in wanted):
+        if not isinstance(wanted, list) or any(
+            not isinstance(o, dict) or not isinstance(o.get("name"), str) for o in wanted
+        ):
             raise bad_request('"outputs" is a list of objects {"name": ..., "parameters": {"binary_data": true}}.')
         for output in wanted:
             what = f"Output {output['name']!r}"
@@ -245,8 +280,10 @@ def _ask(doc: dict) -> InferAsk:
             if not isinstance(parameters, dict):
                 raise bad_request(f'{what}: "parameters" is an object; got {parameters!r}.')
             if parameters.get("classification"):
-                raise bad_request(f"{what} asks for classification (class_count), which this server does not "
-                                  "offer: ask for the output itself and take the top classes from it.")
+                raise bad_request(
+                    f"{what} asks for classification (class_count), which this server does not "
+                    "offer: ask for the output itself and take the top classes from it."
+                )
             if "binary_data" in parameters:
                 binary[output["name"]] = _flag(parameters, "binary_data", what)
         wanted = [o["name"] for o in wanted]
@@ -265,13 +302,16 @@ def _tensor(item: dict, raw, spec: TensorSpec | None, signature: Signature) -> n
     if spec is None:
         raise bad_request(f"The model has no input {name!r}; its inputs are {signature.names}.")
     if spec.dtype is not None and datatype != spec.datatype:
-        raise bad_request(f"Input {name!r} takes datatype {spec.datatype} (shape {list(spec.shape or [])}); got "
-                          f"{datatype}: send {spec.datatype} data (numpy: x.astype({_numpy_name(spec)})).")
+        raise bad_request(
+            f"Input {name!r} takes datatype {spec.datatype} (shape {list(spec.shape or [])}); got "
+            f"{datatype}: send {spec.datatype} data (numpy: x.astype({_numpy_name(spec)}))."
+        )
     if raw is None:
         array = to_array(TensorSpec(name, V2_DATATYPES[datatype]), item["data"])
         if array.size != math.prod(shape):
-            raise bad_request(f"Input {name!r}: shape {shape} holds {math.prod(shape)} elements; "
-                              f"data has {array.size}.")
+            raise bad_request(
+                f"Input {name!r}: shape {shape} holds {math.prod(shape)} elements; data has {array.size}."
+            )
     else:
         array = binary_tensors.decode(name, datatype, shape, raw)
     array = array.reshape(shape)
@@ -286,8 +326,9 @@ def _numpy_name(spec: TensorSpec) -> str:
 
 
 def expected_tensors(signature: Signature) -> str:
-    return ", ".join(f"{s.name!r} ({s.datatype}, shape {list(s.shape) if s.shape else 'any'})"
-                     for s in signature.inputs)
+    return ", ".join(
+        f"{s.name!r} ({s.datatype}, shape {list(s.shape) if s.shape else 'any'})" for s in signature.inputs
+    )
 
 
 def check_outputs(wanted: list[str] | None, available: list[str]) -> None:

@@ -57,9 +57,20 @@ class RequestLog:
             if second != self._second:
                 self._second = second
                 self._stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)).encode()
-            lines.append(b'%s.%03dZ%s %s "%s %s" %d %.2fms%s\n' % (
-                self._stamp, (now - second) * 1000, tag, request.connection.client.encode(), request.method.encode(),
-                request.url, status, seconds * 1000, b" batch=%d" % batch if batch > 1 else b""))
+            lines.append(
+                b'%s.%03dZ%s %s "%s %s" %d %.2fms%s\n'
+                % (
+                    self._stamp,
+                    (now - second) * 1000,
+                    tag,
+                    request.connection.client.encode(),
+                    request.method.encode(),
+                    request.url,
+                    status,
+                    seconds * 1000,
+                    b" batch=%d" % batch if batch > 1 else b"",
+                )
+            )
         self.metrics.requests(counts)
         self._write(lines)
 

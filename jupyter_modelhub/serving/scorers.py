@@ -35,8 +35,11 @@ PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
 
 
 def model_files(model_dir: Path) -> list[Path]:
-    return sorted(p for p in model_dir.rglob("*")
-                  if p.is_file() and not any(part.startswith(".") for part in p.relative_to(model_dir).parts))
+    return sorted(
+        p
+        for p in model_dir.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(model_dir).parts)
+    )
 
 
 def model_root(model_dir: Path) -> Path:
@@ -56,16 +59,19 @@ def detect_flavor(model_dir: Path) -> str:
     if len([p for p in files if p.suffix in PICKLE_SUFFIXES]) == 1:
         return "sklearn"
     found = ", ".join(str(p.relative_to(model_dir)) for p in files[:10]) or "no files"
-    raise ValueError(f"Cannot tell how to load the model in {model_dir}: expected an MLmodel file, exactly one "
-                     f".onnx file or one .joblib/.pkl/.pickle file (found {found}). Pass --flavor or --entry-script.")
+    raise ValueError(
+        f"Cannot tell how to load the model in {model_dir}: expected an MLmodel file, exactly one "
+        f".onnx file or one .joblib/.pkl/.pickle file (found {found}). Pass --flavor or --entry-script."
+    )
 
 
 def _single_file(model_dir: Path, suffixes: tuple[str, ...], flavor: str) -> Path:
     matches = [p for p in model_files(model_dir) if p.suffix in suffixes]
     if len(matches) != 1:
         listed = ", ".join(str(p.relative_to(model_dir)) for p in matches) or "none"
-        raise ValueError(f"A {flavor} model folder holds exactly one {'/'.join(suffixes)} file; "
-                         f"{model_dir} has {listed}.")
+        raise ValueError(
+            f"A {flavor} model folder holds exactly one {'/'.join(suffixes)} file; {model_dir} has {listed}."
+        )
     return matches[0]
 
 
@@ -82,11 +88,21 @@ class BuiltinScorer:
 
 # -- ONNX --------------------------------------------------------------------------------------
 
-_ORT_TYPES = {"tensor(float)": "float32", "tensor(double)": "float64", "tensor(float16)": "float16",
-              "tensor(int64)": "int64", "tensor(int32)": "int32", "tensor(int16)": "int16",
-              "tensor(int8)": "int8", "tensor(uint64)": "uint64", "tensor(uint32)": "uint32",
-              "tensor(uint16)": "uint16", "tensor(uint8)": "uint8", "tensor(bool)": "bool",
-              "tensor(string)": "object"}
+_ORT_TYPES = {
+    "tensor(float)": "float32",
+    "tensor(double)": "float64",
+    "tensor(float16)": "float16",
+    "tensor(int64)": "int64",
+    "tensor(int32)": "int32",
+    "tensor(int16)": "int16",
+    "tensor(int8)": "int8",
+    "tensor(uint64)": "uint64",
+    "tensor(uint32)": "uint32",
+    "tensor(uint16)": "uint16",
+    "tensor(uint8)": "uint8",
+    "tensor(bool)": "bool",
+    "tensor(string)": "object",
+}
 
 
 class OnnxScorer(BuiltinScorer):
@@ -106,8 +122,10 @@ class OnnxScorer(BuiltinScorer):
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(str(path), options, providers=_providers(ort))
         if gpu_requested() and "CUDAExecutionProvider" not in self.session.get_providers():
-            raise ValueError("--gpu: onnxruntime has its CUDA provider but could not use a GPU here (no device, or "
-                             "no driver); the model is not served on the CPU instead. Deploy without --gpu.")
+            raise ValueError(
+                "--gpu: onnxruntime has its CUDA provider but could not use a GPU here (no device, or "
+                "no driver); the model is not served on the CPU instead. Deploy without --gpu."
+            )
         model_inputs = self.session.get_inputs()
         self._feeds = [(i.name, np.dtype(_ORT_TYPES.get(i.type, "float32")), len(i.shape)) for i in model_inputs]
         own = Signature([_ort_spec(i) for i in model_inputs], [_ort_spec(o) for o in self.session.get_outputs()])
@@ -117,8 +135,10 @@ class OnnxScorer(BuiltinScorer):
             if missing and _takes_columns_as_one_matrix(signature, model_inputs):
                 self._stack = signature.names
             elif missing:
-                raise ValueError(f"The signature names inputs {signature.names}, but the ONNX graph {path.name} "
-                                 f"takes {[name for name, _, _ in self._feeds]}.")
+                raise ValueError(
+                    f"The signature names inputs {signature.names}, but the ONNX graph {path.name} "
+                    f"takes {[name for name, _, _ in self._feeds]}."
+                )
         self.outputs = OutputMap(own.outputs, signature.outputs if signature else [], f"the ONNX graph {path.name}")
         self._output_names = [o.name for o in self.session.get_outputs()]  # given, not listed again per call
         self.output_names = self.outputs.names
@@ -199,9 +219,11 @@ def _providers(ort) -> list[str]:
         return ["CPUExecutionProvider"]
     available = ort.get_available_providers()
     if "CUDAExecutionProvider" not in available:
-        raise ValueError(f"--gpu asks for onnxruntime's CUDA provider, but this onnxruntime has only "
-                         f"{', '.join(available)}: install onnxruntime-gpu where the model is served and run it where "
-                         "a GPU is, or deploy without --gpu.")
+        raise ValueError(
+            f"--gpu asks for onnxruntime's CUDA provider, but this onnxruntime has only "
+            f"{', '.join(available)}: install onnxruntime-gpu where the model is served and run it where "
+            "a GPU is, or deploy without --gpu."
+        )
     return ["CUDAExecutionProvider"]
 
 
@@ -211,6 +233,7 @@ def _ort_spec(value) -> TensorSpec:
 
 
 # -- scikit-learn ------------------------------------------------------------------------------
+
 
 def sklearn_output_names(model) -> list[str]:
     """The outputs of a scikit-learn model whose signature names none: skl2onnx's names."""
@@ -229,13 +252,17 @@ class SklearnScorer(BuiltinScorer):
         try:
             self.model = joblib.load(path)
         except ModuleNotFoundError as exc:  # e.g. cloudpickle, for a model saved with what a notebook defined
-            raise ValueError(f"Cannot load {path.name}: it was pickled with the module {exc.name!r}, which this "
-                             f"environment lacks; add {exc.name} to the deployment's requirements.") from None
+            raise ValueError(
+                f"Cannot load {path.name}: it was pickled with the module {exc.name!r}, which this "
+                f"environment lacks; add {exc.name} to the deployment's requirements."
+            ) from None
         self._feature_names = getattr(self.model, "feature_names_in_", None)
         signature = signature or self._own_signature()
         if len(signature.inputs) > 1 and not signature.columnar:
-            raise ValueError(f"A scikit-learn model takes one matrix or DataFrame; the signature has "
-                             f"{len(signature.inputs)} tensor inputs {signature.names}.")
+            raise ValueError(
+                f"A scikit-learn model takes one matrix or DataFrame; the signature has "
+                f"{len(signature.inputs)} tensor inputs {signature.names}."
+            )
         self.outputs = OutputMap(self._own_outputs(), signature.outputs, f"this {type(self.model).__name__}")
         self.has_proba = self.outputs.uses(1)
         self.output_names = self.outputs.names
@@ -277,6 +304,7 @@ class SklearnScorer(BuiltinScorer):
 
 # -- MLflow ------------------------------------------------------------------------------------
 
+
 class MlflowScorer(BuiltinScorer):
     platform = "mlflow_pyfunc"
 
@@ -284,8 +312,10 @@ class MlflowScorer(BuiltinScorer):
         try:
             import mlflow.pyfunc
         except ImportError:
-            raise ValueError("This is an MLflow model, but mlflow is not installed in this environment: "
-                             "pip install mlflow, or deploy it with an entry script.") from None
+            raise ValueError(
+                "This is an MLflow model, but mlflow is not installed in this environment: "
+                "pip install mlflow, or deploy it with an entry script."
+            ) from None
         self.model = mlflow.pyfunc.load_model(str(model_dir))
         self.signature = signature or _mlflow_signature(self.model) or Signature([TensorSpec("input")])
         self.output_names = [spec.name for spec in self.signature.outputs]
@@ -309,8 +339,12 @@ def _mlflow_signature(model) -> Signature | None:
             return None
         if schema.is_tensor_spec():
             return Signature([TensorSpec(spec.name or "input", spec.type, tuple(spec.shape)) for spec in schema.inputs])
-        return Signature([TensorSpec(name, parse_dtype(np.dtype(dtype).name), (-1,))
-                          for name, dtype in zip(schema.input_names(), schema.numpy_types())])
+        return Signature(
+            [
+                TensorSpec(name, parse_dtype(np.dtype(dtype).name), (-1,))
+                for name, dtype in zip(schema.input_names(), schema.numpy_types())
+            ]
+        )
     except Exception as exc:  # an unusual schema: serve without checks rather than not at all
         log.warning("could not read the MLflow signature: %s", exc)
         return None
@@ -327,6 +361,7 @@ def _named_outputs(result) -> dict:
 
 
 # -- entry scripts -----------------------------------------------------------------------------
+
 
 class EntryScript:
     """A scoring script with Azure ML's contract: ``init()`` once, ``run(raw_data)`` per request."""
@@ -347,8 +382,10 @@ class EntryScript:
         self._init = getattr(module, "init", None)
         self._run = getattr(module, "run", None)
         if not callable(self._run):
-            raise ValueError(f"The entry script {path.name} defines no run(raw_data) function; "
-                             "Azure ML entry scripts define init() and run(raw_data).")
+            raise ValueError(
+                f"The entry script {path.name} defines no run(raw_data) function; "
+                "Azure ML entry scripts define init() and run(raw_data)."
+            )
 
     def init(self) -> None:
         if callable(self._init):
@@ -358,8 +395,9 @@ class EntryScript:
         return self._run(raw_data)
 
 
-def load(model_dir: Path, flavor: str | None, entry_script: Path | None, signature: Signature | None,
-         threads: int) -> BuiltinScorer | EntryScript:
+def load(
+    model_dir: Path, flavor: str | None, entry_script: Path | None, signature: Signature | None, threads: int
+) -> BuiltinScorer | EntryScript:
     """Load the model as the options say; blocking, and raising ValueError on a wrong setup."""
     os.environ["AZUREML_MODEL_DIR"] = os.environ["MODELHUB_MODEL_DIR"] = str(model_dir)
     if entry_script is not None:
@@ -368,14 +406,17 @@ def load(model_dir: Path, flavor: str | None, entry_script: Path | None, signatu
         return script
     flavor = flavor or detect_flavor(model_dir)
     if gpu_requested() and (entry_script is not None or flavor != "onnx"):
-        raise ValueError(f"--gpu serves ONNX models on onnxruntime's CUDA provider; this is a {flavor} model"
-                         + (" with an entry script" if entry_script is not None else "")
-                         + ": convert it to ONNX first (%convert), or deploy without --gpu.")
+        raise ValueError(
+            f"--gpu serves ONNX models on onnxruntime's CUDA provider; this is a {flavor} model"
+            + (" with an entry script" if entry_script is not None else "")
+            + ": convert it to ONNX first (%convert), or deploy without --gpu."
+        )
     if flavor == "onnx":
         return OnnxScorer(_single_file(model_dir, (".onnx",), "onnx"), signature, threads)
     if flavor == "sklearn":
         return SklearnScorer(_single_file(model_dir, PICKLE_SUFFIXES, "sklearn"), signature)
     if flavor == "mlflow":
         return MlflowScorer(model_root(model_dir), signature)
-    raise ValueError(f"Unknown flavor {flavor!r}: the built-in scorers are {', '.join(FLAVORS)}; "
-                     "other models need an entry script.")
+    raise ValueError(
+        f"Unknown flavor {flavor!r}: the built-in scorers are {', '.join(FLAVORS)}; other models need an entry script."
+    )

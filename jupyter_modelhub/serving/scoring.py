@@ -100,8 +100,12 @@ def invocations(runtime, request) -> None:
     if runtime.script is not None:
         return _run_script(runtime, request, body)
     content_type = request.content_type.decode("latin-1")
-    _score(runtime, request, protocols.decode_invocations(body, content_type, runtime.signature),
-           protocols.encode_invocations)
+    _score(
+        runtime,
+        request,
+        protocols.decode_invocations(body, content_type, runtime.signature),
+        protocols.encode_invocations,
+    )
 
 
 def infer(runtime, request) -> None:

@@ -29,7 +29,7 @@ from time import monotonic
 
 import orjson
 
-from . import handlers, openapi, protocols, scorers, scoring
+from . import handlers, openapi, protocols, scorers
 from .batching import Batcher
 from .errors import ServingError, error_body
 from .http import JSON, Connection
@@ -75,24 +75,40 @@ class Runtime:
         self.stopped = asyncio.Event()
         self.servers: list[asyncio.AbstractServer] = []
         self.server_metadata = protocols.dumps(
-            {"name": "jupyter_modelhub.serving", "version": _server_version(), "extensions": ["binary_tensor_data"]})
-        self.openapi = protocols.dumps(openapi.document(self.name, self.version, self.signature, bool(self.auth_header)))
+            {"name": "jupyter_modelhub.serving", "version": _server_version(), "extensions": ["binary_tensor_data"]}
+        )
+        self.openapi = protocols.dumps(
+            openapi.document(self.name, self.version, self.signature, bool(self.auth_header))
+        )
 
     async def load(self) -> None:
         options = self.options
         loaded = await self.loop.run_in_executor(
-            self.executor, scorers.load, options.model_dir, options.flavor, options.entry_script,
-            options.signature, options.threads)
+            self.executor,
+            scorers.load,
+            options.model_dir,
+            options.flavor,
+            options.entry_script,
+            options.signature,
+            options.threads,
+        )
         if isinstance(loaded, scorers.EntryScript):
             self.script = loaded
         else:
             self.scorer = loaded
             self.signature = loaded.signature
             if options.max_batch_size > 1:
-                self.batcher = Batcher(loaded.predict, options.max_batch_size, options.max_batch_wait_ms / 1000,
-                                       self.metrics.model_call, self.others_may_send)
+                self.batcher = Batcher(
+                    loaded.predict,
+                    options.max_batch_size,
+                    options.max_batch_wait_ms / 1000,
+                    self.metrics.model_call,
+                    self.others_may_send,
+                )
         self.platform = loaded.platform
-        self.openapi = protocols.dumps(openapi.document(self.name, self.version, self.signature, bool(self.auth_header)))
+        self.openapi = protocols.dumps(
+            openapi.document(self.name, self.version, self.signature, bool(self.auth_header))
+        )
         self.ready = True
 
     # -- scoring -------------------------------------------------------------------------------
@@ -127,7 +143,9 @@ class Runtime:
         try:
             return protocols.dumps(result)
         except TypeError as exc:
-            raise ServingError(500, f"run() returned a value that is not JSON-serialisable: {exc}.", "TypeError") from None
+            raise ServingError(
+                500, f"run() returned a value that is not JSON-serialisable: {exc}.", "TypeError"
+            ) from None
 
     def model_failure(self, exc: Exception) -> ServingError:
         """A 500 naming the exception; the traceback goes to stderr and the worker keeps serving."""
@@ -144,8 +162,9 @@ class Runtime:
 
     def model_metadata(self) -> dict:
         def tensors(specs):
-            return [{"name": s.name, "datatype": s.datatype, "shape": list(s.shape) if s.shape else [-1]}
-                    for s in specs]
+            return [
+                {"name": s.name, "datatype": s.datatype, "shape": list(s.shape) if s.shape else [-1]} for s in specs
+            ]
 
         metadata = {"name": self.name}
         if self.version is not None:
@@ -185,10 +204,14 @@ class Runtime:
         route = request.route
         try:
             if request.too_large:
-                raise ServingError(413, f"The request body is larger than {self.max_bytes} bytes "
-                                        "(--max-request-bytes).")
-            if self.auth_header is not None and not route.public and not hmac.compare_digest(
-                    request.authorization, self.auth_header):
+                raise ServingError(
+                    413, f"The request body is larger than {self.max_bytes} bytes (--max-request-bytes)."
+                )
+            if (
+                self.auth_header is not None
+                and not route.public
+                and not hmac.compare_digest(request.authorization, self.auth_header)
+            ):
                 raise ServingError(401, "This endpoint needs an 'Authorization: Bearer KEY' header with its key.")
             if route.method is not None and request.method != route.method:
                 raise ServingError(405, f"{request.method} is not allowed here: send a {route.method}.")
@@ -210,8 +233,13 @@ class Runtime:
 
     def fail(self, request, error: ServingError) -> None:
         status = error.status
-        headers = ({"WWW-Authenticate": 'Bearer realm="modelhub"'} if status == 401
-                   else {"Allow": request.route.method} if status == 405 else None)
+        headers = (
+            {"WWW-Authenticate": 'Bearer realm="modelhub"'}
+            if status == 401
+            else {"Allow": request.route.method}
+            if status == 405
+            else None
+        )
         self.send(request, status, error_body(request.route.style, error), JSON, headers)
 
     def fail_unexpectedly(self, request) -> None:
@@ -272,8 +300,16 @@ class Runtime:
 
 # -- one worker --------------------------------------------------------------------------------
 
-async def serve(options, sockets: list, metrics: Metrics, worker: int = 0, workers: int = 1,
-                on_ready=None, listen_first: bool = True) -> int:
+
+async def serve(
+    options,
+    sockets: list,
+    metrics: Metrics,
+    worker: int = 0,
+    workers: int = 1,
+    on_ready=None,
+    listen_first: bool = True,
+) -> int:
     """Serve on ``sockets`` until SIGTERM or SIGINT; return the exit code.
 
     A first start listens while the model loads (liveness answers, scoring says 503). A worker

@@ -21,16 +21,31 @@ from .errors import bad_request
 
 # The Open Inference Protocol's tensor datatypes and the numpy dtypes they carry.
 V2_DATATYPES: dict[str, np.dtype] = {
-    "BOOL": np.dtype(bool), "UINT8": np.dtype("uint8"), "UINT16": np.dtype("uint16"),
-    "UINT32": np.dtype("uint32"), "UINT64": np.dtype("uint64"), "INT8": np.dtype("int8"),
-    "INT16": np.dtype("int16"), "INT32": np.dtype("int32"), "INT64": np.dtype("int64"),
-    "FP16": np.dtype("float16"), "FP32": np.dtype("float32"), "FP64": np.dtype("float64"),
+    "BOOL": np.dtype(bool),
+    "UINT8": np.dtype("uint8"),
+    "UINT16": np.dtype("uint16"),
+    "UINT32": np.dtype("uint32"),
+    "UINT64": np.dtype("uint64"),
+    "INT8": np.dtype("int8"),
+    "INT16": np.dtype("int16"),
+    "INT32": np.dtype("int32"),
+    "INT64": np.dtype("int64"),
+    "FP16": np.dtype("float16"),
+    "FP32": np.dtype("float32"),
+    "FP64": np.dtype("float64"),
     "BYTES": np.dtype(object),
 }
 _NUMPY_TO_V2 = {dtype: name for name, dtype in V2_DATATYPES.items()}
 _TEXT_DTYPES = {"object", "str", "string", "bytes", "binary"}
-_KIND_NAMES = {"f": "floating-point", "i": "integer", "u": "integer", "b": "boolean",
-               "U": "string", "S": "string", "O": "mixed or null"}
+_KIND_NAMES = {
+    "f": "floating-point",
+    "i": "integer",
+    "u": "integer",
+    "b": "boolean",
+    "U": "string",
+    "S": "string",
+    "O": "mixed or null",
+}
 
 
 def v2_datatype(dtype: np.dtype | None) -> str:
@@ -80,8 +95,11 @@ class TensorSpec:
         return f"{shape} and {dtype}"
 
     def to_json(self) -> dict:
-        return {"name": self.name, "dtype": _dtype_name(self.dtype) if self.dtype is not None else "unknown",
-                "shape": list(self.shape) if self.shape is not None else None}
+        return {
+            "name": self.name,
+            "dtype": _dtype_name(self.dtype) if self.dtype is not None else "unknown",
+            "shape": list(self.shape) if self.shape is not None else None,
+        }
 
 
 class Signature:
@@ -133,6 +151,7 @@ def _dtype_name(dtype: np.dtype) -> str:
 
 # -- JSON values -> arrays ---------------------------------------------------------------------
 
+
 def tensor(spec: TensorSpec, value) -> np.ndarray:
     """``value`` (nested lists) as an array of the spec's dtype and shape, or a 400 saying why not."""
     array = to_array(spec, value)
@@ -144,8 +163,9 @@ def to_array(spec: TensorSpec, value) -> np.ndarray:
     try:
         array = np.asarray(value)
     except ValueError:
-        raise bad_request(f"Input {spec.name!r} is not a rectangular array (rows of different lengths); "
-                          f"expected {spec.describe()}.") from None
+        raise bad_request(
+            f"Input {spec.name!r} is not a rectangular array (rows of different lengths); expected {spec.describe()}."
+        ) from None
     dtype = spec.dtype
     if dtype is None:
         return array
@@ -206,8 +226,7 @@ def check_shape(spec: TensorSpec, array: np.ndarray) -> None:
                 break
         else:
             return
-    raise bad_request(f"Input {spec.name!r} expects {spec.describe()} (-1: any size); "
-                      f"got shape {list(array.shape)}.")
+    raise bad_request(f"Input {spec.name!r} expects {spec.describe()} (-1: any size); got shape {list(array.shape)}.")
 
 
 def row_count(inputs: dict[str, np.ndarray]) -> int:
@@ -244,13 +263,17 @@ def inputs_from_json(signature: Signature, data) -> dict[str, np.ndarray]:
         spec = signature.inputs[0]
         if isinstance(data, dict):
             if set(data) != {spec.name}:
-                raise bad_request(f"Expected an array for input {spec.name!r} ({spec.describe()}), "
-                                  f"or an object {{{spec.name!r}: array}}; got keys {sorted(data)}.")
+                raise bad_request(
+                    f"Expected an array for input {spec.name!r} ({spec.describe()}), "
+                    f"or an object {{{spec.name!r}: array}}; got keys {sorted(data)}."
+                )
             data = data[spec.name]
         return {spec.name: tensor(spec, data)}
     if not isinstance(data, dict):
-        raise bad_request(f"The model has {len(signature.inputs)} inputs: send an object with one array "
-                          f"per input name ({signature.expected()}).")
+        raise bad_request(
+            f"The model has {len(signature.inputs)} inputs: send an object with one array "
+            f"per input name ({signature.expected()})."
+        )
     missing = [name for name in signature.names if name not in data]
     if missing:
         raise bad_request(f"Missing inputs {missing}; expected {signature.expected()}.")
@@ -274,7 +297,9 @@ def from_records(signature: Signature, records: list) -> dict[str, np.ndarray]:
         try:
             values[name] = [record[name] for record in records]
         except KeyError:
-            raise bad_request(f"A record has no column {name!r}; the model expects columns {signature.names}.") from None
+            raise bad_request(
+                f"A record has no column {name!r}; the model expects columns {signature.names}."
+            ) from None
         except TypeError:
             raise bad_request(f"Expected records (objects by column name) with columns {signature.names}.") from None
     return from_columns(signature, values)

@@ -94,9 +94,17 @@ def _supervise(options, sockets: list[list], metrics: Metrics, port: int) -> int
                     for sock in group:
                         sock.close()
             metrics.use_row(index)
-            code = run_loop(serve(options, sockets[index], metrics, index, count,
-                                     on_ready=lambda _port: os.write(ready_write, f"{index}\n".encode()),
-                                     listen_first=not restarted))
+            code = run_loop(
+                serve(
+                    options,
+                    sockets[index],
+                    metrics,
+                    index,
+                    count,
+                    on_ready=lambda _port: os.write(ready_write, f"{index}\n".encode()),
+                    listen_first=not restarted,
+                )
+            )
         except BaseException:
             traceback.print_exc()
         finally:

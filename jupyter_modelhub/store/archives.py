@@ -44,8 +44,7 @@ def check_relative_path(path: str) -> str:
     pure = PurePosixPath(path)
     if pure.is_absolute() or any(part in ("..", "") for part in pure.parts):
         raise InvalidInput(
-            f"Invalid file path {path!r}: paths must stay inside the model's folder "
-            "(no absolute paths, no '..')."
+            f"Invalid file path {path!r}: paths must stay inside the model's folder (no absolute paths, no '..')."
         )
     parts = [p for p in pure.parts if p != "."]
     if not parts:

@@ -284,7 +284,7 @@ class ArtifactStore:
 
 
 def _make_read_only(folder: Path) -> None:
-    for dirpath, dirnames, filenames in os.walk(folder, topdown=False):
+    for dirpath, _dirnames, filenames in os.walk(folder, topdown=False):
         for name in filenames:
             os.chmod(os.path.join(dirpath, name), stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
         os.chmod(dirpath, 0o555)

@@ -54,15 +54,20 @@ def make_engine(db_url: str) -> Engine:
     try:
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=connect_args)
     except ModuleNotFoundError as exc:
-        raise InvalidInput(_missing_driver(url.render_as_string(hide_password=True), url.get_backend_name(),
-                                           exc.name or url.get_driver_name())) from None
+        raise InvalidInput(
+            _missing_driver(
+                url.render_as_string(hide_password=True), url.get_backend_name(), exc.name or url.get_driver_name()
+            )
+        ) from None
 
 
 def _missing_driver(where: str, backend: str, module: str) -> str:
     """What to install (or write) when the database URL's driver is not there."""
     if backend == "postgresql" and module != EXTRAS["postgres"]:
-        return (f"The database URL {where} uses the driver {module}, which is not installed here. Write it "
-                f"postgresql+psycopg://... and install that driver: pip install 'jupyter_modelhub[postgres]'.")
+        return (
+            f"The database URL {where} uses the driver {module}, which is not installed here. Write it "
+            f"postgresql+psycopg://... and install that driver: pip install 'jupyter_modelhub[postgres]'."
+        )
     if backend == "postgresql":
         return missing_extra("postgres", f"The database URL {where}")
     return f"The database URL {where} needs the driver {module}, which is not installed here: pip install {module}."
@@ -135,7 +140,10 @@ class Database:
             with self._sessions() as session:
                 yield session
         except DBAPIError as exc:
-            raise unavailable_error(exc, self.where) or exc
+            unavailable = unavailable_error(exc, self.where)
+            if unavailable is None:
+                raise
+            raise unavailable from exc
 
     def write(self, work: Callable[[Session], T], attempts: int = 30) -> T:
         """Run ``work`` in a transaction, retrying on unique-key races and lock timeouts.
@@ -151,8 +159,11 @@ class Database:
             except DBAPIError as exc:
                 if unavailable_error(exc) is not None:
                     raise unavailable_error(exc, self.where) from exc
-                if not isinstance(exc, (IntegrityError, OperationalError)) or attempt == attempts - 1 \
-                        or not _is_retryable(exc):
+                if (
+                    not isinstance(exc, (IntegrityError, OperationalError))
+                    or attempt == attempts - 1
+                    or not _is_retryable(exc)
+                ):
                     raise
                 log.debug("retrying write after %s", type(exc.orig).__name__)
                 time.sleep(min(0.2, 0.002 * 2**attempt) * random.random())
@@ -180,8 +191,10 @@ def unavailable_error(exc: BaseException, where: str = "") -> Unavailable | None
         return None
     sqlstate = getattr(exc.orig, "sqlstate", "")  # psycopg: None when no server answered
     lost = exc.connection_invalidated or (
-        isinstance(exc, (OperationalError, InterfaceError)) and hasattr(exc.orig, "sqlstate")
-        and (sqlstate is None or sqlstate.startswith(("08", "57P"))))
+        isinstance(exc, (OperationalError, InterfaceError))
+        and hasattr(exc.orig, "sqlstate")
+        and (sqlstate is None or sqlstate.startswith(("08", "57P")))
+    )
     if not lost:
         return None
     cause = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc.orig).__name__

@@ -76,9 +76,7 @@ class ModelVersion(Base):
     archived: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
 
     model: Mapped[Model] = relationship(back_populates="versions")
-    tags: Mapped[list[Tag]] = relationship(
-        back_populates="version", cascade="all, delete-orphan", passive_deletes=True
-    )
+    tags: Mapped[list[Tag]] = relationship(back_populates="version", cascade="all, delete-orphan", passive_deletes=True)
 
 
 class Tag(Base):
@@ -88,9 +86,7 @@ class Tag(Base):
     # covering index: a tag filter finds version ids from (key, value) without reading rows
     __table_args__ = (Index("ix_tags_key_value", "key", "value", "version_id"),)
 
-    version_id: Mapped[int] = mapped_column(
-        ForeignKey("model_versions.id", ondelete="CASCADE"), primary_key=True
-    )
+    version_id: Mapped[int] = mapped_column(ForeignKey("model_versions.id", ondelete="CASCADE"), primary_key=True)
     key: Mapped[str] = mapped_column(String(128), primary_key=True)
     value: Mapped[str] = mapped_column(String(1024), nullable=False, default="")
 

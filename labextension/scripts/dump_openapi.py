@@ -2,7 +2,7 @@
 
 No server needed: the document is data in jupyter_modelhub.api.openapi. `jlpm generate:api` runs this,
 then openapi-typescript turns the file into src/generated/openapi.ts (committed, never edited by hand;
-tests/test_panel_openapi.py fails when it is stale).
+tests/panel/test_panel_openapi.py fails when it is stale).
 
 Usage: python scripts/dump_openapi.py OUT.json
 """

@@ -5,24 +5,29 @@ from __future__ import annotations
 import re
 
 import pytest
-from helpers.uploads import tar_bytes
 from openapi_spec_validator import validate
 from tornado.httpclient import HTTPClientError
 
+from helpers.uploads import tar_bytes
 from jupyter_modelhub.api.handlers import ROUTES
 from jupyter_modelhub.api.openapi import openapi_document
 
 
 async def register(api, name="churn", files=None, **fields):
-    status, upload = await api("POST", "uploads", raw=tar_bytes(files or {"model.onnx": b"bytes"}),
-                               headers={"Content-Type": "application/x-tar"})
+    status, upload = await api(
+        "POST",
+        "uploads",
+        raw=tar_bytes(files or {"model.onnx": b"bytes"}),
+        headers={"Content-Type": "application/x-tar"},
+    )
     assert status == 201, upload
     return await api("POST", f"models/{name}/versions", {"upload_id": upload["upload_id"], **fields})
 
 
 async def test_register_get_search_and_download_through_rest(api, jp_fetch):
-    status, version = await register(api, files={"model.onnx": b"weights", "conf/a.json": b"{}"},
-                                     tags={"team": "growth"}, description="first")
+    status, version = await register(
+        api, files={"model.onnx": b"weights", "conf/a.json": b"{}"}, tags={"team": "growth"}, description="first"
+    )
     assert status == 201 and version["ref"] == "churn:1" and version["existing"] is False
     status, again = await register(api, files={"model.onnx": b"weights", "conf/a.json": b"{}"})
     assert status == 200 and again["existing"] is True and again["ref"] == "churn:1"
@@ -62,20 +67,23 @@ async def test_tags_aliases_archive_and_delete_through_rest(api):
     assert status == 404 and "No model named 'churn'" in error["message"]
 
 
-@pytest.mark.parametrize("method, path, body, status, message", [
-    ("GET", "models/churn/versions/9", None, 404, "no version 9"),
-    ("GET", "models/nope", None, 404, "No model named 'nope'"),
-    ("GET", "models/churn/versions/abc", None, 400, "Invalid version 'abc'"),
-    ("GET", "models/churn/versions/@bad alias", None, 400, "Invalid alias"),
-    ("POST", "models/has space/versions", {"upload_id": "0" * 32}, 400, "Invalid model name"),
-    ("POST", "models/churn/versions", "{not json", 400, "not valid JSON"),
-    ("POST", "models/churn/versions", {"flavor": "onnx"}, 400, "upload_id: Field required"),
-    ("POST", "models/churn/versions", {"upload_id": "0" * 32, "colour": "red"}, 400, "colour: Extra inputs"),
-    ("POST", "models/churn/versions", {"upload_id": "f" * 32}, 404, "does not exist"),
-    ("POST", "models/churn/versions", {"upload_id": "../../etc"}, 400, "not an upload id"),
-    ("PUT", "models/churn/aliases/production", {"version": "two"}, 400, "version"),
-    ("PATCH", "models/churn/versions/1", ["not", "an", "object"], 400, "must be a JSON object"),
-])
+@pytest.mark.parametrize(
+    "method, path, body, status, message",
+    [
+        ("GET", "models/churn/versions/9", None, 404, "no version 9"),
+        ("GET", "models/nope", None, 404, "No model named 'nope'"),
+        ("GET", "models/churn/versions/abc", None, 400, "Invalid version 'abc'"),
+        ("GET", "models/churn/versions/@bad alias", None, 400, "Invalid alias"),
+        ("POST", "models/has space/versions", {"upload_id": "0" * 32}, 400, "Invalid model name"),
+        ("POST", "models/churn/versions", "{not json", 400, "not valid JSON"),
+        ("POST", "models/churn/versions", {"flavor": "onnx"}, 400, "upload_id: Field required"),
+        ("POST", "models/churn/versions", {"upload_id": "0" * 32, "colour": "red"}, 400, "colour: Extra inputs"),
+        ("POST", "models/churn/versions", {"upload_id": "f" * 32}, 404, "does not exist"),
+        ("POST", "models/churn/versions", {"upload_id": "../../etc"}, 400, "not an upload id"),
+        ("PUT", "models/churn/aliases/production", {"version": "two"}, 400, "version"),
+        ("PATCH", "models/churn/versions/1", ["not", "an", "object"], 400, "must be a JSON object"),
+    ],
+)
 async def test_bad_requests_get_a_clear_json_error_and_change_nothing(api, method, path, body, status, message):
     await register(api, files={"m.onnx": b"1"})
     code, error = await api(method, path, body)
@@ -91,12 +99,15 @@ async def test_malformed_filter_is_a_400_naming_the_position(api):
     assert code == 400 and "character 19" in error["message"] and error["reason"] == "invalid"
 
 
-@pytest.mark.parametrize("files, links, message", [
-    ({"../../outside.txt": b"x"}, None, "stay inside"),
-    ({"/abs/path": b"x"}, None, "stay inside"),
-    ({"model.onnx": b"x"}, {"evil": "../../../etc/passwd"}, "links are refused"),
-    ({}, None, "Empty registration"),
-])
+@pytest.mark.parametrize(
+    "files, links, message",
+    [
+        ({"../../outside.txt": b"x"}, None, "stay inside"),
+        ({"/abs/path": b"x"}, None, "stay inside"),
+        ({"model.onnx": b"x"}, {"evil": "../../../etc/passwd"}, "links are refused"),
+        ({}, None, "Empty registration"),
+    ],
+)
 async def test_uploads_escaping_their_folder_are_refused(api, hub_root, files, links, message):
     code, error = await api("POST", "uploads", raw=tar_bytes(files, links))
     assert code == 400 and message in error["message"]
@@ -110,24 +121,31 @@ async def test_an_upload_that_is_not_a_tar_is_refused(api, hub_root):
 
 
 async def test_every_route_requires_authentication(jp_serverapp, http_server_client, jp_base_url):
-    for method, url in [("GET", "modelhub/api/models"), ("GET", "modelhub/api/openapi.json"),
-                        ("POST", "modelhub/api/uploads"), ("DELETE", "modelhub/api/models/x"),
-                        ("GET", "modelhub/api/models/x/versions/1/files/a")]:
+    for method, url in [
+        ("GET", "modelhub/api/models"),
+        ("GET", "modelhub/api/openapi.json"),
+        ("POST", "modelhub/api/uploads"),
+        ("DELETE", "modelhub/api/models/x"),
+        ("GET", "modelhub/api/models/x/versions/1/files/a"),
+    ]:
         with pytest.raises(HTTPClientError) as error:
-            await http_server_client.fetch(jp_base_url + url, method=method,
-                                           body=b"x" if method == "POST" else None, follow_redirects=False)
+            await http_server_client.fetch(
+                jp_base_url + url, method=method, body=b"x" if method == "POST" else None, follow_redirects=False
+            )
         assert error.value.code == 401, (method, url)
 
 
 async def test_kernel_token_is_accepted_and_a_wrong_token_is_not(jp_serverapp, http_server_client, jp_base_url):
     app = jp_serverapp.extension_manager.extension_apps["jupyter_modelhub"]
     kernel_token = next(iter(app)).kernel_token
-    ok = await http_server_client.fetch(jp_base_url + "modelhub/api/models",
-                                        headers={"Authorization": f"token {kernel_token}"})
+    ok = await http_server_client.fetch(
+        jp_base_url + "modelhub/api/models", headers={"Authorization": f"token {kernel_token}"}
+    )
     assert ok.code == 200
     with pytest.raises(HTTPClientError) as error:
-        await http_server_client.fetch(jp_base_url + "modelhub/api/models",
-                                       headers={"Authorization": "token wrong"}, follow_redirects=False)
+        await http_server_client.fetch(
+            jp_base_url + "modelhub/api/models", headers={"Authorization": "token wrong"}, follow_redirects=False
+        )
     assert error.value.code == 401
 
 

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from helpers.components import require
 from helpers.postgres import fresh_postgres_database
 from helpers.servers import ServerProcess
@@ -38,20 +39,46 @@ def test_schemathesis_finds_no_server_error_and_no_answer_off_the_document(backe
         client = server.client()
         for name in ("fuzz-a", "fuzz-b"):
             upload = client._call("POST", "uploads", data=tar_bytes({"model.bin": name.encode(), "conf/x.json": b"{}"}))
-            client._call("POST", f"models/{name}/versions", json={"upload_id": upload["upload_id"], "tags": {"team": "x"}})
+            client._call(
+                "POST", f"models/{name}/versions", json={"upload_id": upload["upload_id"], "tags": {"team": "x"}}
+            )
         client.set_alias("fuzz-a", "production", 1)
 
         har = tmp_path / "run.har"
         # one worker: hypothesis parses lambdas' source with ast.parse, which is not thread-safe on
         # Python 3.11 ("AST constructor recursion depth mismatch" with two)
         result = subprocess.run(
-            [str(Path(sys.executable).with_name("st")), "--config-file", str(FUZZ / "schemathesis.toml"), "run",
-             server.url + "modelhub/api/openapi.json", "-H", f"Authorization: token {server.token}",
-             "--checks", "all", "--max-examples", str(MAX_EXAMPLES), "--seed", "12", "--workers", "1",
-             "--report", "har", "--report-har-path", str(har), "--no-color"],
-            cwd=tmp_path, capture_output=True, text=True, timeout=600,
-            env={**os.environ, "SCHEMATHESIS_HOOKS": "hooks", "PYTHONPATH": str(FUZZ)})
-        summary = result.stdout[result.stdout.find("SUMMARY"):] if "SUMMARY" in result.stdout else result.stdout[-5000:]
+            [
+                str(Path(sys.executable).with_name("st")),
+                "--config-file",
+                str(FUZZ / "schemathesis.toml"),
+                "run",
+                server.url + "modelhub/api/openapi.json",
+                "-H",
+                f"Authorization: token {server.token}",
+                "--checks",
+                "all",
+                "--max-examples",
+                str(MAX_EXAMPLES),
+                "--seed",
+                "12",
+                "--workers",
+                "1",
+                "--report",
+                "har",
+                "--report-har-path",
+                str(har),
+                "--no-color",
+            ],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env={**os.environ, "SCHEMATHESIS_HOOKS": "hooks", "PYTHONPATH": str(FUZZ)},
+        )
+        summary = (
+            result.stdout[result.stdout.find("SUMMARY") :] if "SUMMARY" in result.stdout else result.stdout[-5000:]
+        )
         assert result.returncode == 0, result.stdout[-20000:] + result.stderr[-3000:]
         assert "Test cases:" in summary and " passed" in summary, summary
 

@@ -22,10 +22,10 @@ from pathlib import Path
 
 import pytest
 import requests
-from helpers.servers import ServerProcess, wait_until
-from helpers.uploads import tar_bytes
 from jupyter_server.auth.identity import IdentityProvider, User
 
+from helpers.servers import ServerProcess, wait_until
+from helpers.uploads import tar_bytes
 from jupyter_modelhub.client import ModelHubClient
 from jupyter_modelhub.errors import Damaged, TooLarge
 from jupyter_modelhub.registry import ModelRegistry
@@ -40,9 +40,15 @@ TAR = {"Content-Type": "application/x-tar"}
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """One real server with small limits: 8 MiB per upload, 20 files, 1 s stall timeout."""
-    process = ServerProcess(tmp_path_factory.mktemp("hardening"), args=[
-        f"--ModelHubApp.max_upload_size={MAX_BYTES}", f"--ModelHubApp.max_files_per_version={MAX_FILES}",
-        "--ModelHubApp.upload_timeout=1", "--ModelHubApp.upload_ttl=600"])
+    process = ServerProcess(
+        tmp_path_factory.mktemp("hardening"),
+        args=[
+            f"--ModelHubApp.max_upload_size={MAX_BYTES}",
+            f"--ModelHubApp.max_files_per_version={MAX_FILES}",
+            "--ModelHubApp.upload_timeout=1",
+            "--ModelHubApp.upload_ttl=600",
+        ],
+    )
     yield process
     process.stop()
 
@@ -64,8 +70,9 @@ def register(server, name: str, files: dict[str, bytes]) -> dict:
 
 
 def leftovers(server) -> list[str]:
-    return sorted(str(p.relative_to(server.root)) for folder in ("uploads", "staging")
-                  for p in (server.root / folder).iterdir())
+    return sorted(
+        str(p.relative_to(server.root)) for folder in ("uploads", "staging") for p in (server.root / folder).iterdir()
+    )
 
 
 def assert_clear_error(response: requests.Response, status: int, *words: str) -> dict:
@@ -80,24 +87,170 @@ def assert_clear_error(response: requests.Response, status: int, *words: str) ->
 
 # -- numbers, filters and bodies that answered 500 --------------------------------------------
 
-@pytest.mark.parametrize("method, path, body, words", [
-    ("GET", "models/num/versions/9223372036854775808", None, ["Invalid version", "2147483647"]),
-    ("GET", "models/num/versions/²", None, ["Invalid version"]),
-    ("GET", "models/num/versions/١", None, ["Invalid version"]),  # was read as version 1
-    ("PUT", "models/num/aliases/production", {"version": 2**63}, ["version"]),
-    ("GET", f"models?page={2**62}", None, ["page", "2147483647"]),
-    ("GET", f"versions?per_page={2**70}", None, ["per_page"]),
-    ("GET", f"events?after={10**29}", None, ["after"]),
-    ("GET", "events?after=١", None, ["after"]),
-    ("GET", "models?filter=" + "+".join(f"k{i}=v" for i in range(500)), None, ["more than 50 terms"]),
-    ("GET", "models?q=%00", None, ["NUL"]),
-    ("PATCH", "models/num/versions/1", {"description": "a\u0000b"}, ["NUL"]),
-    ("PATCH", "models/num/versions/1", {"properties": {"deep": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[
-        [[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}}, ["nested"]),
-    ("GET", "endpoints/none/deployments/blue/logs?timeout=abc", None, ["timeout"]),
-    ("GET", "endpoints/none/deployments/blue/logs?tail=99999999999999999999", None, ["tail"]),
-    ("GET", "operations?page=-1", None, ["page"]),
-])
+
+@pytest.mark.parametrize(
+    "method, path, body, words",
+    [
+        ("GET", "models/num/versions/9223372036854775808", None, ["Invalid version", "2147483647"]),
+        ("GET", "models/num/versions/²", None, ["Invalid version"]),
+        ("GET", "models/num/versions/١", None, ["Invalid version"]),  # was read as version 1
+        ("PUT", "models/num/aliases/production", {"version": 2**63}, ["version"]),
+        ("GET", f"models?page={2**62}", None, ["page", "2147483647"]),
+        ("GET", f"versions?per_page={2**70}", None, ["per_page"]),
+        ("GET", f"events?after={10**29}", None, ["after"]),
+        ("GET", "events?after=١", None, ["after"]),
+        ("GET", "models?filter=" + "+".join(f"k{i}=v" for i in range(500)), None, ["more than 50 terms"]),
+        ("GET", "models?q=%00", None, ["NUL"]),
+        ("PATCH", "models/num/versions/1", {"description": "a\u0000b"}, ["NUL"]),
+        (
+            "PATCH",
+            "models/num/versions/1",
+            {
+                "properties": {
+                    "deep": [
+                        [
+                            [
+                                [
+                                    [
+                                        [
+                                            [
+                                                [
+                                                    [
+                                                        [
+                                                            [
+                                                                [
+                                                                    [
+                                                                        [
+                                                                            [
+                                                                                [
+                                                                                    [
+                                                                                        [
+                                                                                            [
+                                                                                                [
+                                                                                                    [
+                                                                                                        [
+                                                                                                            [
+                                                                                                                [
+                                                                                                                    [
+                                                                                                                        [
+                                                                                                                            [
+                                                                                                                                [
+                                                                                                                                    [
+                                                                                                                                        [
+                                                                                                                                            [
+                                                                                                                                                [
+                                                                                                                                                    [
+                                                                                                                                                        [
+                                                                                                                                                            [
+                                                                                                                                                                [
+                                                                                                                                                                    [
+                                                                                                                                                                        [
+                                                                                                                                                                            [
+                                                                                                                                                                                [
+                                                                                                                                                                                    [
+                                                                                                                                                                                        [
+                                                                                                                                                                                            [
+                                                                                                                                                                                                [
+                                                                                                                                                                                                    [
+                                                                                                                                                                                                        [
+                                                                                                                                                                                                            [
+                                                                                                                                                                                                                [
+                                                                                                                                                                                                                    [
+                                                                                                                                                                                                                        [
+                                                                                                                                                                                                                            [
+                                                                                                                                                                                                                                [
+                                                                                                                                                                                                                                    [
+                                                                                                                                                                                                                                        [
+                                                                                                                                                                                                                                            [
+                                                                                                                                                                                                                                                [
+                                                                                                                                                                                                                                                    [
+                                                                                                                                                                                                                                                        [
+                                                                                                                                                                                                                                                            [
+                                                                                                                                                                                                                                                                [
+                                                                                                                                                                                                                                                                    [
+                                                                                                                                                                                                                                                                        [
+                                                                                                                                                                                                                                                                            [
+                                                                                                                                                                                                                                                                                [
+                                                                                                                                                                                                                                                                                    [
+                                                                                                                                                                                                                                                                                        [
+                                                                                                                                                                                                                                                                                            [
+                                                                                                                                                                                                                                                                                                []
+                                                                                                                                                                                                                                                                                            ]
+                                                                                                                                                                                                                                                                                        ]
+                                                                                                                                                                                                                                                                                    ]
+                                                                                                                                                                                                                                                                                ]
+                                                                                                                                                                                                                                                                            ]
+                                                                                                                                                                                                                                                                        ]
+                                                                                                                                                                                                                                                                    ]
+                                                                                                                                                                                                                                                                ]
+                                                                                                                                                                                                                                                            ]
+                                                                                                                                                                                                                                                        ]
+                                                                                                                                                                                                                                                    ]
+                                                                                                                                                                                                                                                ]
+                                                                                                                                                                                                                                            ]
+                                                                                                                                                                                                                                        ]
+                                                                                                                                                                                                                                    ]
+                                                                                                                                                                                                                                ]
+                                                                                                                                                                                                                            ]
+                                                                                                                                                                                                                        ]
+                                                                                                                                                                                                                    ]
+                                                                                                                                                                                                                ]
+                                                                                                                                                                                                            ]
+                                                                                                                                                                                                        ]
+                                                                                                                                                                                                    ]
+                                                                                                                                                                                                ]
+                                                                                                                                                                                            ]
+                                                                                                                                                                                        ]
+                                                                                                                                                                                    ]
+                                                                                                                                                                                ]
+                                                                                                                                                                            ]
+                                                                                                                                                                        ]
+                                                                                                                                                                    ]
+                                                                                                                                                                ]
+                                                                                                                                                            ]
+                                                                                                                                                        ]
+                                                                                                                                                    ]
+                                                                                                                                                ]
+                                                                                                                                            ]
+                                                                                                                                        ]
+                                                                                                                                    ]
+                                                                                                                                ]
+                                                                                                                            ]
+                                                                                                                        ]
+                                                                                                                    ]
+                                                                                                                ]
+                                                                                                            ]
+                                                                                                        ]
+                                                                                                    ]
+                                                                                                ]
+                                                                                            ]
+                                                                                        ]
+                                                                                    ]
+                                                                                ]
+                                                                            ]
+                                                                        ]
+                                                                    ]
+                                                                ]
+                                                            ]
+                                                        ]
+                                                    ]
+                                                ]
+                                            ]
+                                        ]
+                                    ]
+                                ]
+                            ]
+                        ]
+                    ]
+                }
+            },
+            ["nested"],
+        ),
+        ("GET", "endpoints/none/deployments/blue/logs?timeout=abc", None, ["timeout"]),
+        ("GET", "endpoints/none/deployments/blue/logs?tail=99999999999999999999", None, ["tail"]),
+        ("GET", "operations?page=-1", None, ["page"]),
+    ],
+)
 def test_numbers_filters_and_bodies_the_database_cannot_take_are_a_400(server, method, path, body, words):
     register(server, "num", {"m.bin": b"1"})
     response = call(server, method, path, json=body) if body is not None else call(server, method, path)
@@ -112,13 +265,17 @@ def test_a_100000_character_filter_is_answered_not_dropped(server):
 
 # -- uploads refused at upload, with the path named -------------------------------------------
 
-@pytest.mark.parametrize("files, words", [
-    ({"a" * 300: b"x"}, ["is 300 bytes long", "at most 255"]),
-    ({"a": b"1", "a/b": b"2"}, ["'a' is both a file and a folder"]),
-    ({"a/b": b"2", "a": b"1"}, ["'a' is both a file and a folder"]),
-    ({"d/" + "x/" * 600 + "f": b"1"}, ["the limit is 1024"]),
-    ({"bad\nname": b"1"}, ["control characters"]),
-])
+
+@pytest.mark.parametrize(
+    "files, words",
+    [
+        ({"a" * 300: b"x"}, ["is 300 bytes long", "at most 255"]),
+        ({"a": b"1", "a/b": b"2"}, ["'a' is both a file and a folder"]),
+        ({"a/b": b"2", "a": b"1"}, ["'a' is both a file and a folder"]),
+        ({"d/" + "x/" * 600 + "f": b"1"}, ["the limit is 1024"]),
+        ({"bad\nname": b"1"}, ["control characters"]),
+    ],
+)
 def test_uploads_the_file_system_cannot_hold_are_refused_at_upload(server, files, words):
     assert_clear_error(upload(server, tar_bytes(files)), 400, *words)
     assert leftovers(server) == []
@@ -138,6 +295,7 @@ def test_a_tar_made_with_tar_c_dot_is_accepted(server, tmp_path):
 
 
 # -- archives that expand past the limits --------------------------------------------------------
+
 
 def gzip_tar(files: dict[str, bytes]) -> bytes:
     buffer = io.BytesIO()
@@ -165,8 +323,12 @@ def test_compressed_and_sparse_tars_are_limited_by_what_they_unpack_to(server, t
     sparse = sparse_tar(tmp_path, 200 * 1024 * 1024)
     assert len(sparse) < 100_000
     assert_clear_error(upload(server, sparse), 413, "unpacks to more than")
-    assert_clear_error(upload(server, tar_bytes({f"f{i}": b"x" for i in range(MAX_FILES + 1)})), 413,
-                       f"more than {MAX_FILES} files", "max_files_per_version")
+    assert_clear_error(
+        upload(server, tar_bytes({f"f{i}": b"x" for i in range(MAX_FILES + 1)})),
+        413,
+        f"more than {MAX_FILES} files",
+        "max_files_per_version",
+    )
     assert leftovers(server) == []
 
 
@@ -183,6 +345,7 @@ def test_the_store_counts_written_bytes_whatever_the_headers_say(tmp_path):
 
 # -- one upload, one version ------------------------------------------------------------------
 
+
 def test_one_upload_registered_from_8_threads_makes_exactly_one_version(server):
     upload_id = upload(server, tar_bytes({"model.bin": os.urandom(200_000)})).json()["upload_id"]
     barrier = threading.Barrier(8)
@@ -192,8 +355,9 @@ def test_one_upload_registered_from_8_threads_makes_exactly_one_version(server):
         session = requests.Session()
         session.headers.update(server.session.headers)
         barrier.wait()
-        answers.append(session.post(server.url + "modelhub/api/models/once/versions", json={"upload_id": upload_id},
-                                    timeout=60))
+        answers.append(
+            session.post(server.url + "modelhub/api/models/once/versions", json={"upload_id": upload_id}, timeout=60)
+        )
 
     threads = [threading.Thread(target=register_it) for _ in range(8)]
     for thread in threads:
@@ -221,8 +385,10 @@ def test_identical_content_and_failed_registrations_leave_nothing_behind(server)
 def test_a_stalled_upload_is_abandoned_and_deleted(server):
     body = tar_bytes({"model.bin": os.urandom(500_000)})
     with socket.create_connection(("127.0.0.1", server.port)) as sock:
-        head = (f"POST /modelhub/api/uploads HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: token {server.token}\r\n"
-                f"Content-Type: application/x-tar\r\nContent-Length: {len(body)}\r\n\r\n")
+        head = (
+            f"POST /modelhub/api/uploads HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: token {server.token}\r\n"
+            f"Content-Type: application/x-tar\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
         sock.sendall(head.encode() + body[:100_000])
         wait_until(lambda: any((server.root / "uploads").glob("*.tar")), 10, "the upload to start")
         sock.settimeout(20)
@@ -239,9 +405,11 @@ def test_error_bodies_do_not_show_the_servers_paths(server):
     stored = next((server.root / "artifacts" / "paths").glob("*/files/m.bin"))
     stored.chmod(0o644)
     stored.write_bytes(b"2")
-    responses = [call(server, "GET", "models/paths/versions/1/files/m.bin"),
-                 call(server, "POST", "models/paths/versions", json={"upload_id": "0" * 32}),
-                 upload(server, b"not a tar" * 100)]
+    responses = [
+        call(server, "GET", "models/paths/versions/1/files/m.bin"),
+        call(server, "POST", "models/paths/versions", json={"upload_id": "0" * 32}),
+        upload(server, b"not a tar" * 100),
+    ]
     for response in responses:
         assert response.status_code >= 400
         assert str(server.root) not in response.text and str(server.folder) not in response.text, response.text
@@ -249,6 +417,7 @@ def test_error_bodies_do_not_show_the_servers_paths(server):
 
 
 # -- who may register an upload ------------------------------------------------------------------
+
 
 class TwoUsers(IdentityProvider):
     """Tokens 'alice' and 'bob' are two users, as JupyterHub would make them."""
@@ -264,8 +433,10 @@ class TwoUsers(IdentityProvider):
 class TestTwoUsers:
     @pytest.fixture
     def jp_server_config(self, hub_root):
-        return {"ServerApp": {"jpserver_extensions": {"jupyter_modelhub": True}, "identity_provider_class": TwoUsers},
-                "ModelHubApp": {"root_dir": str(hub_root)}}
+        return {
+            "ServerApp": {"jpserver_extensions": {"jupyter_modelhub": True}, "identity_provider_class": TwoUsers},
+            "ModelHubApp": {"root_dir": str(hub_root)},
+        }
 
     async def test_another_users_upload_cannot_be_registered(self, jp_fetch):
         code, made = await _fetch(jp_fetch, "alice", "POST", "uploads", body=tar_bytes({"m.bin": b"alice's"}))
@@ -278,8 +449,15 @@ class TestTwoUsers:
 
 
 async def _fetch(jp_fetch, token: str, method: str, *path: str, body: bytes = b""):
-    response = await jp_fetch("modelhub", "api", *path, method=method, body=body if method == "POST" else None,
-                              headers={"Authorization": f"token {token}"}, raise_error=False)
+    response = await jp_fetch(
+        "modelhub",
+        "api",
+        *path,
+        method=method,
+        body=body if method == "POST" else None,
+        headers={"Authorization": f"token {token}"},
+        raise_error=False,
+    )
     return response.code, json.loads(response.body or b"null")
 
 
@@ -288,13 +466,21 @@ async def test_the_kernel_token_and_the_users_token_are_one_identity(jp_serverap
     kernel_token = next(iter(app)).kernel_token
     made = await jp_fetch("modelhub", "api", "uploads", method="POST", body=tar_bytes({"m.bin": b"1"}))
     upload_id = json.loads(made.body)["upload_id"]
-    response = await jp_fetch("modelhub", "api", "models", "shared", "versions", method="POST",
-                              body=json.dumps({"upload_id": upload_id}),
-                              headers={"Authorization": f"token {kernel_token}"})
+    response = await jp_fetch(
+        "modelhub",
+        "api",
+        "models",
+        "shared",
+        "versions",
+        method="POST",
+        body=json.dumps({"upload_id": upload_id}),
+        headers={"Authorization": f"token {kernel_token}"},
+    )
     assert response.code == 201 and json.loads(response.body)["created_by"] == getpass.getuser()
 
 
 # -- expiry --------------------------------------------------------------------------------------
+
 
 def test_unused_uploads_expire_at_start_and_while_running(tmp_path):
     folder = tmp_path / "expiry"
@@ -319,6 +505,7 @@ def test_unused_uploads_expire_at_start_and_while_running(tmp_path):
 
 
 # -- integrity -------------------------------------------------------------------------------------
+
 
 def test_a_file_changed_after_registration_is_refused_not_served(server, tmp_path):
     version = register(server, "tampered", {"model.bin": b"original", "other.bin": b"fine"})
@@ -412,13 +599,21 @@ def test_download_cut_short_leaves_no_part_file(tmp_path):
             conn, _ = listener.accept()
             request = conn.recv(65536).decode()
             if "/files/" in request:
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\nContent-Type: application/octet-stream\r\n\r\n"
-                             + b"x" * 10)
+                conn.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\nContent-Type: application/octet-stream\r\n\r\n"
+                    + b"x" * 10
+                )
             else:
-                body = (b'{"name": "cut", "version": 1, "ref": "cut:1", "files": '
-                        b'[{"path": "m.bin", "size": 100, "sha256": "00"}]}')
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
-                             + str(len(body)).encode() + b"\r\n\r\n" + body)
+                body = (
+                    b'{"name": "cut", "version": 1, "ref": "cut:1", "files": '
+                    b'[{"path": "m.bin", "size": 100, "sha256": "00"}]}'
+                )
+                conn.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                    + str(len(body)).encode()
+                    + b"\r\n\r\n"
+                    + body
+                )
             conn.close()
 
     thread = threading.Thread(target=serve, daemon=True)
@@ -432,6 +627,7 @@ def test_download_cut_short_leaves_no_part_file(tmp_path):
 
 
 # -- private files -------------------------------------------------------------------------------
+
 
 def test_the_root_and_the_database_are_private_to_the_user(tmp_path):
     root = tmp_path / "new-root"

@@ -25,15 +25,18 @@ async def eventually(check, timeout: float, what: str):
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
-async def test_a_follower_whose_client_disconnected_stops(jp_serverapp, http_server_client, jp_http_port,
-                                                         jp_base_url):
+async def test_a_follower_whose_client_disconnected_stops(jp_serverapp, http_server_client, jp_http_port, jp_base_url):
     app = next(iter(jp_serverapp.extension_manager.extension_apps["jupyter_modelhub"]))
     operation = app.operations.store.create("convert", "churn:1", {"ref": "churn:1"})
     followers = jp_serverapp.web_app.settings["modelhub_log_followers"]
     reader, writer = await asyncio.open_connection("127.0.0.1", jp_http_port)
-    writer.write((f"GET {jp_base_url}modelhub/api/operations/{operation['id']}/log?follow=true&tail=0 HTTP/1.1\r\n"
-                  f"Host: 127.0.0.1:{jp_http_port}\r\n"
-                  f"Authorization: token {jp_serverapp.identity_provider.token}\r\n\r\n").encode())
+    writer.write(
+        (
+            f"GET {jp_base_url}modelhub/api/operations/{operation['id']}/log?follow=true&tail=0 HTTP/1.1\r\n"
+            f"Host: 127.0.0.1:{jp_http_port}\r\n"
+            f"Authorization: token {jp_serverapp.identity_provider.token}\r\n\r\n"
+        ).encode()
+    )
     await writer.drain()
     head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 30)
     assert head.startswith(b"HTTP/1.1 200"), head

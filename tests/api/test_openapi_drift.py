@@ -42,8 +42,11 @@ def statuses(function) -> set[str]:
     source = inspect.getsource(function)
     codes = set(re.findall(r"status=([^)\n]*)", source))
     found = {code for text in codes for code in re.findall(r"\b2\d\d\b", text)}
-    if any("status=" not in call for call in calls(source, "self.reply(")) or "self.reply_text(" in source \
-            or "follow_file(" in source:
+    if (
+        any("status=" not in call for call in calls(source, "self.reply("))
+        or "self.reply_text(" in source
+        or "follow_file(" in source
+    ):
         found.add("200")
     if "self.accepted(" in source:
         found.add("202")
@@ -59,7 +62,7 @@ def calls(source: str, opening: str) -> list[str]:
         while depth:
             depth += {"(": 1, ")": -1}.get(source[end], 0)
             end += 1
-        found.append(source[start:end - 1])
+        found.append(source[start : end - 1])
     return found
 
 
@@ -76,8 +79,9 @@ def walk(schema, where="body"):
 ROUTED = list(served())
 
 
-@pytest.mark.parametrize("path,method,function", [r for r in ROUTED if body_model(r[2])],
-                         ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize(
+    "path,method,function", [r for r in ROUTED if body_model(r[2])], ids=lambda v: v if isinstance(v, str) else ""
+)
 def test_each_documented_body_is_the_model_its_handler_validates_with(path, method, function):
     model = body_model(function)
     body = DOCUMENT["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]
@@ -122,8 +126,9 @@ async def test_the_documented_opset_bounds_are_the_servers(api):
 async def test_an_oversize_text_field_is_a_400_naming_the_field_and_the_limit(api):
     limit = COMPONENTS["DeployRequest"]["properties"]["entry_script"]["anyOf"][0]
     source = COMPONENTS["EntryScript"]["properties"]["source"]["maxLength"]
-    code, body = await api("POST", "endpoints/ep/deployments",
-                           {"model": "churn:1", "entry_script": {"source": "#" * (source + 1)}})
+    code, body = await api(
+        "POST", "endpoints/ep/deployments", {"model": "churn:1", "entry_script": {"source": "#" * (source + 1)}}
+    )
     assert limit == {"$ref": "#/components/schemas/EntryScript"}
     assert code == 400 and "entry_script.source" in body["message"] and str(source) in body["message"], body
     code, body = await api("POST", "endpoints/ep/deployments", {"model": "churn:1", "entry_script_path": "/" * 5000})

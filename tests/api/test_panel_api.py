@@ -68,7 +68,9 @@ async def test_a_custom_model_cannot_be_deployed_from_a_click_and_says_what_to_r
     deploy = version["actions"]["deploy"]
     assert deploy["allowed"] is False and "--entry-script" in deploy["reason"]
     assert version["actions"]["convert"] == {
-        "allowed": False, "reason": "only scikit-learn models convert to ONNX; scorer:1 is 'custom'"}
+        "allowed": False,
+        "reason": "only scikit-learn models convert to ONNX; scorer:1 is 'custom'",
+    }
     assert version["actions"]["alias"]["allowed"] and version["actions"]["download"]["allowed"]
 
 

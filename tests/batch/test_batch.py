@@ -18,11 +18,12 @@ import numpy as np
 import pandas as pd
 import psutil
 import pytest
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression
+
 from helpers.kernels import Kernel
 from helpers.operations import processes_in_group, standby_pid, worker_pid
 from helpers.servers import ServerProcess, wait_until
-from sklearn.datasets import make_classification
-from sklearn.linear_model import LogisticRegression
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -90,20 +91,25 @@ def test_no_code_jobs_answer_what_the_models_answer_in_input_order(server, data)
     assert len(out) == 400 and list(out["file"].unique()) == ["a.csv", "b.parquet", "c.csv", "d.parquet"]
     assert out["row"].tolist() == list(range(100)) * 4
     assert (out["predictions"].to_numpy() == CLF.predict(X)).all()
-    np.testing.assert_allclose(out[["probabilities_0", "probabilities_1"]].to_numpy(), CLF.predict_proba(X),
-                               rtol=1e-12)
+    np.testing.assert_allclose(out[["probabilities_0", "probabilities_1"]].to_numpy(), CLF.predict_proba(X), rtol=1e-12)
     assert sklearn_job["summary"]["rows_out"] == 400 and sklearn_job["summary"]["mini_batches"] == 2
     assert [r["files"] for r in sklearn_job["mini_batches"]] == [["a.csv", "b.parquet"], ["c.csv", "d.parquet"]]
 
-    onnx_job = run_job(server, model="lr-onnx:1", inputs=[str(data / "*.csv"), str(data / "*.parquet")],
-                       output=str(server.folder / "notebooks" / "onnx-out"), settings={"mini_batch_size": 1})
+    onnx_job = run_job(
+        server,
+        model="lr-onnx:1",
+        inputs=[str(data / "*.csv"), str(data / "*.parquet")],
+        output=str(server.folder / "notebooks" / "onnx-out"),
+        settings={"mini_batch_size": 1},
+    )
     assert onnx_job["status"] == "succeeded", onnx_job["error"]
     out = pd.read_csv(Path(onnx_job["output"]))
     assert onnx_job["output"] == str(server.folder / "notebooks" / "onnx-out" / "predictions.csv")
     expected = np.concatenate([X[0:100], X[200:300], X[100:200], X[300:400]])  # csv files first, as given
     assert (out["label"].to_numpy() == CLF.predict(expected)).all()
-    np.testing.assert_allclose(out[["probabilities_0", "probabilities_1"]].to_numpy(),
-                               CLF.predict_proba(expected), atol=1e-5)
+    np.testing.assert_allclose(
+        out[["probabilities_0", "probabilities_1"]].to_numpy(), CLF.predict_proba(expected), atol=1e-5
+    )
     # the executed notebook is the job's log, next to the output where JupyterLab opens it
     notebook = json.loads(Path(onnx_job["notebook"]).read_text())
     text = json.dumps(notebook)
@@ -113,7 +119,10 @@ def test_no_code_jobs_answer_what_the_models_answer_in_input_order(server, data)
 
 
 def test_an_azure_batch_entry_script_runs_unchanged(server, data):
-    score = script(server, "batch_score.py", """
+    score = script(
+        server,
+        "batch_score.py",
+        """
         import os
         import joblib
         import pandas as pd
@@ -132,7 +141,8 @@ def test_an_azure_batch_entry_script_runs_unchanged(server, data):
                 frame = pd.read_csv(file_path) if file_path.endswith(".csv") else pd.read_parquet(file_path)
                 results.append(pd.DataFrame({"file": os.path.basename(file_path), "pred": model.predict(frame.values)}))
             return pd.concat(results)
-        """)
+        """,
+    )
     job = run_job(server, model="lr:1", inputs=[str(data)], entry_script=str(score), settings={"mini_batch_size": 3})
     assert job["status"] == "succeeded", job["error"]
     out = pd.read_csv(job["output"])
@@ -172,13 +182,24 @@ def test_failures_are_named_retried_and_counted(server):
         (inputs / f"{name}.txt").write_text(name)
     score = script(server, "failing.py", FAILING_SCRIPT)
     paths = [str(inputs / f"{n}.txt") for n in ("ok", "none", "boom", "slow", "flaky")]
-    job = run_job(server, model="lr:1", inputs=paths, entry_script=str(score), settings={
-        "mini_batch_size": 1, "max_retries": 1, "timeout": 3, "error_threshold": -1,
-        "env_vars": {"MARKER_DIR": str(inputs)}})
+    job = run_job(
+        server,
+        model="lr:1",
+        inputs=paths,
+        entry_script=str(score),
+        settings={
+            "mini_batch_size": 1,
+            "max_retries": 1,
+            "timeout": 3,
+            "error_threshold": -1,
+            "env_vars": {"MARKER_DIR": str(inputs)},
+        },
+    )
     assert job["status"] == "succeeded", job["error"]  # -1: failures are listed, not fatal
     rows = {r["files"][0]: r for r in job["mini_batches"]}
-    assert rows["none.txt"]["error"] == ("run() returned None for mini-batch 1 (files none.txt): it must return a "
-                                         "list or a DataFrame.")
+    assert rows["none.txt"]["error"] == (
+        "run() returned None for mini-batch 1 (files none.txt): it must return a list or a DataFrame."
+    )
     assert rows["none.txt"]["attempts"] == 2  # the first try and one retry
     assert rows["boom.txt"]["error"] == "ValueError: cannot score boom"
     assert 'raise ValueError("cannot score boom")' in rows["boom.txt"]["traceback"]
@@ -187,9 +208,14 @@ def test_failures_are_named_retried_and_counted(server):
     assert pd.read_csv(job["output"])["result"].tolist() == ["ok:ok", "flaky:ok"]
     assert job["summary"]["failed"] == 3 and job["summary"]["failed_files"] == 3
 
-    failed = run_job(server, model="lr:1", inputs=[paths[0], paths[2]], entry_script=str(score),
-                     output=str(server.folder / "notebooks" / "strict"),
-                     settings={"mini_batch_size": 1, "max_retries": 0, "error_threshold": 0})
+    failed = run_job(
+        server,
+        model="lr:1",
+        inputs=[paths[0], paths[2]],
+        entry_script=str(score),
+        output=str(server.folder / "notebooks" / "strict"),
+        settings={"mini_batch_size": 1, "max_retries": 0, "error_threshold": 0},
+    )
     assert failed["status"] == "failed"
     message = failed["error"]["message"]
     assert "Mini-batch 1 (files boom.txt) failed after 1 attempt: ValueError: cannot score boom" in message
@@ -204,7 +230,10 @@ def test_cancel_leaves_no_process_and_resume_finishes_only_what_is_left(server):
     inputs.mkdir()
     for i in range(4):
         (inputs / f"part{i}.txt").write_text(str(i))
-    score = script(server, "resumable.py", """
+    score = script(
+        server,
+        "resumable.py",
+        """
         import os
         import time
         from pathlib import Path
@@ -214,9 +243,15 @@ def test_cancel_leaves_no_process_and_resume_finishes_only_what_is_left(server):
             if name == "part3" and os.environ.get("SLOW") == "1":
                 time.sleep(300)
             return [name]
-        """)
-    response = post_job(server, model="lr:1", inputs=[str(inputs)], entry_script=str(score),
-                        settings={"mini_batch_size": 1, "timeout": 600, "env_vars": {"SLOW": "1"}})
+        """,
+    )
+    response = post_job(
+        server,
+        model="lr:1",
+        inputs=[str(inputs)],
+        entry_script=str(score),
+        settings={"mini_batch_size": 1, "timeout": 600, "env_vars": {"SLOW": "1"}},
+    )
     assert response.status_code == 202, response.text
     job_id = response.json()["id"]
 
@@ -236,8 +271,13 @@ def test_cancel_leaves_no_process_and_resume_finishes_only_what_is_left(server):
     assert wait_for_job(server, job_id)["status"] == "cancelled"
     wait_until(lambda: not processes_in_group(pid) and not _alive(kernel), 30, "the job's processes to end")
 
-    resumed = run_job(server, model="lr:1", resume=job_id, entry_script=str(score),
-                      settings={"mini_batch_size": 1, "env_vars": {"SLOW": "0"}})
+    resumed = run_job(
+        server,
+        model="lr:1",
+        resume=job_id,
+        entry_script=str(score),
+        settings={"mini_batch_size": 1, "env_vars": {"SLOW": "0"}},
+    )
     assert resumed["status"] == "succeeded", resumed["error"]
     assert resumed["summary"]["reused"] == 3
     assert [r["reused_from"] for r in resumed["mini_batches"]] == [job_id, job_id, job_id, None]
@@ -252,10 +292,20 @@ def _alive(pid: int) -> bool:
 
 
 def test_two_workers_give_the_output_one_worker_gives(server, data):
-    one = run_job(server, model="lr-onnx:1", inputs=[str(data)], output=str(server.folder / "notebooks" / "w1"),
-                  settings={"mini_batch_size": 1, "workers": 1})
-    two = run_job(server, model="lr-onnx:1", inputs=[str(data)], output=str(server.folder / "notebooks" / "w2"),
-                  settings={"mini_batch_size": 1, "workers": 2})
+    one = run_job(
+        server,
+        model="lr-onnx:1",
+        inputs=[str(data)],
+        output=str(server.folder / "notebooks" / "w1"),
+        settings={"mini_batch_size": 1, "workers": 1},
+    )
+    two = run_job(
+        server,
+        model="lr-onnx:1",
+        inputs=[str(data)],
+        output=str(server.folder / "notebooks" / "w2"),
+        settings={"mini_batch_size": 1, "workers": 2},
+    )
     assert one["status"] == two["status"] == "succeeded", (one["error"], two["error"])
     assert len({r["worker"] for r in two["mini_batches"]}) == 2
     assert Path(one["output"]).read_bytes() == Path(two["output"]).read_bytes()
@@ -272,16 +322,23 @@ def test_bad_input_is_a_400_and_starts_nothing(server, data, tmp_path):
         "empty folder": ({"model": "lr:1", "inputs": [str(data.parent / "empty")]}, "has no CSV, Parquet or JSON"),
         "glob": ({"model": "lr:1", "inputs": [str(data / "*.xlsx")]}, "matches no"),
         "no inputs": ({"model": "lr:1", "inputs": []}, "No inputs"),
-        "range": ({"model": "lr:1", "inputs": [str(data)], "settings": {"mini_batch_size": 0}},
-                  "mini_batch_size: Input should be greater than or equal to 1"),
-        "unknown setting": ({"model": "lr:1", "inputs": [str(data)], "settings": {"mini_batch": 3}},
-                            "mini_batch: Extra inputs are not permitted"),
-        "threshold": ({"model": "lr:1", "inputs": [str(data)], "settings": {"error_threshold": -2}},
-                      "error_threshold"),
-        "script outside": ({"model": "lr:1", "inputs": [str(data)], "entry_script": str(tmp_path / "s.py")},
-                           "Entry script"),
-        "output file": ({"model": "lr:1", "inputs": [str(data)], "settings": {"output_file_name": "../x.csv"}},
-                        "is not a file name"),
+        "range": (
+            {"model": "lr:1", "inputs": [str(data)], "settings": {"mini_batch_size": 0}},
+            "mini_batch_size: Input should be greater than or equal to 1",
+        ),
+        "unknown setting": (
+            {"model": "lr:1", "inputs": [str(data)], "settings": {"mini_batch": 3}},
+            "mini_batch: Extra inputs are not permitted",
+        ),
+        "threshold": ({"model": "lr:1", "inputs": [str(data)], "settings": {"error_threshold": -2}}, "error_threshold"),
+        "script outside": (
+            {"model": "lr:1", "inputs": [str(data)], "entry_script": str(tmp_path / "s.py")},
+            "Entry script",
+        ),
+        "output file": (
+            {"model": "lr:1", "inputs": [str(data)], "settings": {"output_file_name": "../x.csv"}},
+            "is not a file name",
+        ),
         "unknown model": ({"model": "nope:1", "inputs": [str(data)]}, "nope"),
     }
     for case, (body, words) in cases.items():
@@ -293,11 +350,13 @@ def test_bad_input_is_a_400_and_starts_nothing(server, data, tmp_path):
 
 def test_batch_endpoints_are_versioned_run_by_name_and_guard_their_model(server, data):
     api = server.url + "modelhub/api/"
-    saved = server.session.post(api + "batch-endpoints", json={
-        "name": "nightly", "model": "lr:1", "settings": {"mini_batch_size": 4}}).json()
+    saved = server.session.post(
+        api + "batch-endpoints", json={"name": "nightly", "model": "lr:1", "settings": {"mini_batch_size": 4}}
+    ).json()
     assert saved["version"] == 1 and saved["settings"]["mini_batch_size"] == 4
-    saved = server.session.post(api + "batch-endpoints", json={
-        "name": "nightly", "model": "lr:1", "settings": {"mini_batch_size": 3}}).json()
+    saved = server.session.post(
+        api + "batch-endpoints", json={"name": "nightly", "model": "lr:1", "settings": {"mini_batch_size": 3}}
+    ).json()
     assert saved["version"] == 2 and [v["version"] for v in saved["versions"]] == [2, 1]
     response = server.session.post(api + "batch-endpoints/nightly/jobs", json={"inputs": [str(data)]})
     assert response.status_code == 202, response.text
@@ -315,15 +374,20 @@ def test_a_running_job_guards_its_model_version(server):
     inputs = server.folder / "notebooks" / "guard"
     inputs.mkdir()
     (inputs / "a.txt").write_text("a")
-    score = script(server, "waits.py", """
+    score = script(
+        server,
+        "waits.py",
+        """
         import time
 
         def run(mini_batch):
             time.sleep(300)
             return ["done"]
-        """)
-    response = post_job(server, model="lr-onnx:1", inputs=[str(inputs)], entry_script=str(score),
-                        settings={"timeout": 600})
+        """,
+    )
+    response = post_job(
+        server, model="lr-onnx:1", inputs=[str(inputs)], entry_script=str(score), settings={"timeout": 600}
+    )
     job_id = response.json()["id"]
     refused = server.session.delete(server.url + "modelhub/api/models/lr-onnx/versions/1")
     assert refused.status_code == 409 and f"job {job_id} (batch," in refused.json()["message"]
@@ -334,7 +398,9 @@ def test_a_running_job_guards_its_model_version(server):
 def test_the_magics_in_a_kernel(server, data):
     kernel = Kernel(server, "batch.ipynb")  # its folder is the server's root, where data/ is
     try:
-        out = kernel.run("%load_ext jupyter_modelhub\njob = %batch lr:1 data --mini-batch-size 2 --output magic-out\njob")
+        out = kernel.run(
+            "%load_ext jupyter_modelhub\njob = %batch lr:1 data --mini-batch-size 2 --output magic-out\njob"
+        )
         assert not out["error"], out
         assert "batch lr:1 [########################] succeeded" in out["updates"] + out["text"], out
         assert "2/2 mini-batches, 0 failed, 400 rows" in out["text"], out
@@ -348,8 +414,9 @@ def test_the_magics_in_a_kernel(server, data):
         number = server.client().jobs()["jobs"][0]["id"]
         out = kernel.run(f"%job {number} --wait")
         assert "1/1 mini-batches, 0 failed, 400 rows" in out["text"], out
-        assert "TOKEN" in json.dumps(server.client().job(number)["settings"]) and \
-            "secret" not in json.dumps(server.client().job(number))
+        assert "TOKEN" in json.dumps(server.client().job(number)["settings"]) and "secret" not in json.dumps(
+            server.client().job(number)
+        )
         out = kernel.run("%batch-endpoints")
         assert "magic-nightly" in out["text"], out
         out = kernel.run("%batch lr:1 data/*.xlsx")
@@ -363,9 +430,13 @@ def test_the_command_line_runs_a_job_and_its_exit_code_says_how_it_ended(server,
     import sys
 
     def cli(*words):
-        return subprocess.run([sys.executable, "-m", "jupyter_modelhub.cli", *words, "--url", server.url,
-                               "--token", server.token], capture_output=True, text=True, timeout=300,
-                              cwd=server.folder / "notebooks")
+        return subprocess.run(
+            [sys.executable, "-m", "jupyter_modelhub.cli", *words, "--url", server.url, "--token", server.token],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=server.folder / "notebooks",
+        )
 
     done = cli("batch", "lr:1", "data", "--mini-batch-size", "4", "--output", "cli-out", "--json")
     assert done.returncode == 0, done.stderr
@@ -386,8 +457,13 @@ def test_a_job_after_the_first_runs_in_the_worker_started_ahead(server, data):
     log = server.root / "operations" / "standby-batch.log"
 
     def job_and_log(name: str, inputs: Path, **settings) -> tuple[dict, str]:
-        job = run_job(server, model="lr-onnx:1", inputs=[str(inputs)], output=str(server.folder / "notebooks" / name),
-                      settings=settings)
+        job = run_job(
+            server,
+            model="lr-onnx:1",
+            inputs=[str(inputs)],
+            output=str(server.folder / "notebooks" / name),
+            settings=settings,
+        )
         assert job["status"] == "succeeded", job["error"]
         return job, server.session.get(server.url + f"modelhub/api/operations/{job['id']}/log").text
 
@@ -419,8 +495,9 @@ def test_a_standby_worker_ends_with_its_server(tmp_path):
         pd.DataFrame(X[:10], columns=COLUMNS).to_csv(s.folder / "notebooks" / "few.csv", index=False)
         first = run_job(s, model="lr:1", inputs=[str(s.folder / "notebooks" / "few.csv")])
         assert first["status"] == "succeeded", first["error"]
-        pid = wait_until(lambda: standby_pid(s.root / "operations" / "standby-batch.log"), 180,
-                         "a standby batch worker to be ready")
+        pid = wait_until(
+            lambda: standby_pid(s.root / "operations" / "standby-batch.log"), 180, "a standby batch worker to be ready"
+        )
         assert len(processes_in_group(pid)) >= 2  # the worker and its Dask worker process
     finally:
         s.process.kill()
@@ -429,34 +506,55 @@ def test_a_standby_worker_ends_with_its_server(tmp_path):
 
 
 def test_env_runs_the_jobs_dask_workers_in_that_environment(server, data):
-    made = server.session.post(server.url + "modelhub/api/environments",
-                               json={"name": "batch-env", "requirements": "six==1.16.0\n"}, timeout=300)
+    made = server.session.post(
+        server.url + "modelhub/api/environments",
+        json={"name": "batch-env", "requirements": "six==1.16.0\n"},
+        timeout=300,
+    )
     assert made.status_code in (200, 201), made.text
-    score = script(server, "which_env.py", """
+    score = script(
+        server,
+        "which_env.py",
+        """
         import sys
 
         def run(mini_batch):
             import six
             return [f"{sys.prefix} six {six.__version__}" for _ in mini_batch]
-        """)
-    job = run_job(server, model="lr:1", inputs=[str(data / "a.csv")], entry_script=str(score),
-                  settings={"environment": "batch-env"})
+        """,
+    )
+    job = run_job(
+        server,
+        model="lr:1",
+        inputs=[str(data / "a.csv")],
+        entry_script=str(score),
+        settings={"environment": "batch-env"},
+    )
     assert job["status"] == "succeeded", job["error"]
     assert job["settings"]["environment"] == made.json()["ref"], "the job records the version it ran with"
     answer = pd.read_csv(job["output"])["result"][0]
     assert answer.startswith(str(server.root / "envs")) and answer.endswith("six 1.16.0"), answer
     log = server.session.get(server.url + f"modelhub/api/operations/{job['id']}/log").text
     assert "adding the Dask worker packages to batch-env" in log, log
-    again = run_job(server, model="lr:1", inputs=[str(data / "a.csv")], entry_script=str(score),
-                    settings={"environment": "batch-env"})
+    again = run_job(
+        server,
+        model="lr:1",
+        inputs=[str(data / "a.csv")],
+        entry_script=str(score),
+        settings={"environment": "batch-env"},
+    )
     assert again["status"] == "succeeded", again["error"]
     log = server.session.get(server.url + f"modelhub/api/operations/{again['id']}/log").text
     assert "adding the Dask worker packages" not in log, "added once per environment"
 
     unknown = post_job(server, model="lr:1", inputs=[str(data / "a.csv")], settings={"environment": "nope"})
     assert unknown.status_code == 404 and "nope" in unknown.json()["message"], unknown.text
-    both = post_job(server, model="lr:1", inputs=[str(data / "a.csv")],
-                    settings={"environment": "batch-env", "scheduler": "tcp://127.0.0.1:8786"})
+    both = post_job(
+        server,
+        model="lr:1",
+        inputs=[str(data / "a.csv")],
+        settings={"environment": "batch-env", "scheduler": "tcp://127.0.0.1:8786"},
+    )
     assert both.status_code == 400 and "not both" in both.json()["message"], both.text
 
 
@@ -469,9 +567,13 @@ def test_a_job_handed_to_a_standby_worker_is_adopted_after_a_server_restart(tmp_
         s.client().register("lr", CLF, sample=X[:3])
         pd.DataFrame(X[:10], columns=COLUMNS).to_csv(s.folder / "notebooks" / "few.csv", index=False)
         assert run_job(s, model="lr:1", inputs=[str(s.folder / "notebooks" / "few.csv")])["status"] == "succeeded"
-        standby = wait_until(lambda: standby_pid(s.root / "operations" / "standby-batch.log"), 180,
-                             "a standby batch worker to be ready")
-        waiting = script(s, "wait_for_go.py", f"""
+        standby = wait_until(
+            lambda: standby_pid(s.root / "operations" / "standby-batch.log"), 180, "a standby batch worker to be ready"
+        )
+        waiting = script(
+            s,
+            "wait_for_go.py",
+            f"""
             import time
             from pathlib import Path
 
@@ -479,12 +581,24 @@ def test_a_job_handed_to_a_standby_worker_is_adopted_after_a_server_restart(tmp_
                 while not Path({str(go)!r}).exists():  # the test says when
                     time.sleep(0.05)
                 return [len(mini_batch)]
-            """)
-        response = post_job(s, model="lr:1", inputs=[str(s.folder / "notebooks" / "few.csv")],
-                            entry_script=str(waiting), settings={"timeout": 600})
+            """,
+        )
+        response = post_job(
+            s,
+            model="lr:1",
+            inputs=[str(s.folder / "notebooks" / "few.csv")],
+            entry_script=str(waiting),
+            settings={"timeout": 600},
+        )
         job_id = response.json()["id"]
-        wait_until(lambda: (s.root / "operations" / str(job_id) / "started").exists() and
-                   list((s.root / "operations" / str(job_id) / "started").iterdir()), 120, "the mini-batch to start")
+        wait_until(
+            lambda: (
+                (s.root / "operations" / str(job_id) / "started").exists()
+                and list((s.root / "operations" / str(job_id) / "started").iterdir())
+            ),
+            120,
+            "the mini-batch to start",
+        )
         assert worker_pid(s, job_id) == standby
     finally:
         s.process.kill()

@@ -13,10 +13,11 @@ from pathlib import Path
 import pandas as pd
 import psutil
 import pytest
-from helpers.operations import standby_pid
-from helpers.servers import ServerProcess, wait_until
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
+
+from helpers.operations import standby_pid
+from helpers.servers import ServerProcess, wait_until
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -56,8 +57,9 @@ def run_job(server: ServerProcess, **body) -> dict:
 
 
 def wait_for_job(server: ServerProcess, job_id: int) -> dict:
-    return wait_until(lambda: (lambda j: j if not j["active"] else None)(job(server, job_id)), 240,
-                      f"batch job {job_id} to end")
+    return wait_until(
+        lambda: (lambda j: j if not j["active"] else None)(job(server, job_id)), 240, f"batch job {job_id} to end"
+    )
 
 
 def script(server: ServerProcess, name: str, code: str) -> Path:
@@ -69,7 +71,10 @@ def script(server: ServerProcess, name: str, code: str) -> Path:
 
 def waiting_script(server: ServerProcess, go: Path) -> Path:
     """An entry script whose mini-batches wait until the test creates ``go``."""
-    return script(server, f"wait_{go.name}.py", f"""
+    return script(
+        server,
+        f"wait_{go.name}.py",
+        f"""
         import time
         from pathlib import Path
 
@@ -77,10 +82,12 @@ def waiting_script(server: ServerProcess, go: Path) -> Path:
             while not Path({str(go)!r}).exists():
                 time.sleep(0.05)
             return [len(mini_batch)]
-        """)
+        """,
+    )
 
 
 # -- point 2: an output is never replaced unless asked, and never shared by two jobs ----------------
+
 
 def test_an_existing_output_file_is_refused_and_kept_unless_overwrite(server):
     data = tables(server.folder / "notebooks" / "mine-in")
@@ -105,8 +112,14 @@ def test_two_jobs_cannot_target_one_output_and_a_file_made_meanwhile_is_kept(ser
     data = tables(server.folder / "notebooks" / "shared-in")
     out = server.folder / "notebooks" / "shared-out"
     go = server.folder / "notebooks" / "go-shared"
-    first = post_job(server, model="lr:1", inputs=[str(data / "a.csv")], output=str(out),
-                     entry_script=str(waiting_script(server, go)), settings={"timeout": 600})
+    first = post_job(
+        server,
+        model="lr:1",
+        inputs=[str(data / "a.csv")],
+        output=str(out),
+        entry_script=str(waiting_script(server, go)),
+        settings={"timeout": 600},
+    )
     assert first.status_code == 202, first.text
     first_id = first.json()["id"]
     try:
@@ -133,6 +146,7 @@ def test_two_jobs_cannot_target_one_output_and_a_file_made_meanwhile_is_kept(ser
 
 # -- point 3: an output folder inside an input folder ------------------------------------------------
 
+
 def test_an_output_inside_its_input_folder_is_not_scored_on_the_next_run(server):
     data = tables(server.folder / "notebooks" / "nested")
     out = data / "preds"
@@ -145,19 +159,26 @@ def test_an_output_inside_its_input_folder_is_not_scored_on_the_next_run(server)
 
 # -- point 11: an unreachable scheduler and loose types are a 400 ------------------------------------
 
+
 def test_an_unreachable_scheduler_and_settings_of_the_wrong_type_are_refused(server):
     data = tables(server.folder / "notebooks" / "strict-in")
     refused = post_job(server, model="lr:1", inputs=[str(data)], settings={"scheduler": "tcp://127.0.0.1:1"})
     assert refused.status_code == 400, refused.text
     assert "tcp://127.0.0.1:1" in refused.json()["message"], refused.text
-    for field, value in [("mini_batch_size", True), ("mini_batch_size", "10"), ("max_retries", 2.0),
-                         ("timeout", "5"), ("workers", False)]:
+    for field, value in [
+        ("mini_batch_size", True),
+        ("mini_batch_size", "10"),
+        ("max_retries", 2.0),
+        ("timeout", "5"),
+        ("workers", False),
+    ]:
         response = post_job(server, model="lr:1", inputs=[str(data)], settings={field: value})
         assert response.status_code == 400, (field, value, response.text)
         assert field in response.json()["message"], response.text
 
 
 # -- points 6 and 8: a job's own bounded log, and no process left behind ----------------------------
+
 
 def test_a_standby_jobs_output_goes_to_its_own_bounded_log(server):
     data = tables(server.folder / "notebooks" / "noisy-in")
@@ -166,16 +187,25 @@ def test_a_standby_jobs_output_goes_to_its_own_bounded_log(server):
     standby_log = server.root / "operations" / "standby-batch.log"
     ready = wait_until(lambda: standby_pid(standby_log), 180, "a standby batch worker to be ready")
     size = standby_log.stat().st_size
-    noisy = script(server, "noisy.py", """
+    noisy = script(
+        server,
+        "noisy.py",
+        """
         def run(mini_batch):
             print("HEAD OF THE OUTPUT", flush=True)
             for i in range(4000):
                 print(f"line {i} " + "x" * 1000)
             print("TAIL OF THE OUTPUT", flush=True)
             return [len(mini_batch)]
-        """)
-    ran = run_job(server, model="lr:1", inputs=[str(data / "a.csv")], entry_script=str(noisy),
-                  output=str(server.folder / "notebooks" / "n1"))
+        """,
+    )
+    ran = run_job(
+        server,
+        model="lr:1",
+        inputs=[str(data / "a.csv")],
+        entry_script=str(noisy),
+        output=str(server.folder / "notebooks" / "n1"),
+    )
     assert ran["status"] == "succeeded", ran["error"]
     assert int((server.root / "operations" / str(ran["id"]) / "standby.pid").read_text()) == ready
     log = server.root / "operations" / str(ran["id"]) / "log"
@@ -189,7 +219,10 @@ def test_a_standby_jobs_output_goes_to_its_own_bounded_log(server):
 def test_a_process_an_entry_script_starts_ends_with_its_job(server):
     data = tables(server.folder / "notebooks" / "forks-in")
     pid_file = server.folder / "notebooks" / "forked.pid"
-    forks = script(server, "forks.py", f"""
+    forks = script(
+        server,
+        "forks.py",
+        f"""
         import subprocess
         import sys
         from pathlib import Path
@@ -206,17 +239,25 @@ def test_a_process_an_entry_script_starts_ends_with_its_job(server):
 
         def run(mini_batch):
             return [len(mini_batch)]
-        """)
-    ran = run_job(server, model="lr:1", inputs=[str(data / "a.csv")], entry_script=str(forks),
-                  output=str(server.folder / "notebooks" / "forks-out"))
+        """,
+    )
+    ran = run_job(
+        server,
+        model="lr:1",
+        inputs=[str(data / "a.csv")],
+        entry_script=str(forks),
+        output=str(server.folder / "notebooks" / "forks-out"),
+    )
     assert ran["status"] == "succeeded", ran["error"]
     forked = [int(pid) for pid in pid_file.read_text().split()]
     assert len(forked) == 2, forked
-    wait_until(lambda: not any(_alive(pid) for pid in forked), 60, f"the processes the entry script started "
-                                                                    f"({forked}) to end")
+    wait_until(
+        lambda: not any(_alive(pid) for pid in forked), 60, f"the processes the entry script started ({forked}) to end"
+    )
     # the next standby worker is not caught by that clean-up: the next job runs in it
-    ready = wait_until(lambda: standby_pid(server.root / "operations" / "standby-batch.log"), 180,
-                       "a standby batch worker to be ready")
+    ready = wait_until(
+        lambda: standby_pid(server.root / "operations" / "standby-batch.log"), 180, "a standby batch worker to be ready"
+    )
     again = run_job(server, model="lr:1", inputs=[str(data / "a.csv")], output=str(server.folder / "notebooks" / "f2"))
     assert again["status"] == "succeeded", again["error"]
     assert int((server.root / "operations" / str(again["id"]) / "standby.pid").read_text()) == ready

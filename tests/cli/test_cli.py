@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 import requests
+
 from helpers.operations import StallingIndex
 from helpers.servers import free_port, wait_until
-
 from jupyter_modelhub.magics import (
     EndpointMagics,
     OperationMagics,
@@ -30,13 +30,24 @@ JUPYTER = Path(sys.executable).with_name("jupyter")
 
 
 def cli_env(server) -> dict:
-    return {**server.env, "MODELHUB_URL": server.url, "MODELHUB_TOKEN": server.token,
-            "PATH": f"{JUPYTER.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    return {
+        **server.env,
+        "MODELHUB_URL": server.url,
+        "MODELHUB_TOKEN": server.token,
+        "PATH": f"{JUPYTER.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
 
 
 def cli(server, *args, stdin: str | None = None, cwd=None, env=None, timeout=180) -> subprocess.CompletedProcess:
-    return subprocess.run([str(JUPYTER), "modelhub", *map(str, args)], input=stdin, capture_output=True, text=True,
-                          env=env or cli_env(server), cwd=cwd, timeout=timeout)
+    return subprocess.run(
+        [str(JUPYTER), "modelhub", *map(str, args)],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env or cli_env(server),
+        cwd=cwd,
+        timeout=timeout,
+    )
 
 
 def ok(run: subprocess.CompletedProcess) -> str:
@@ -74,15 +85,33 @@ def files(tmp_path_factory):
     joblib.dump(clf, folder / "model.joblib")
     np.savetxt(folder / "rows.csv", X[:3], delimiter=",")
     (folder / "request.json").write_text(json.dumps({"data": X[3:5].tolist()}))
-    return {"folder": folder, "model": folder / "model.joblib", "rows": folder / "rows.csv",
-            "request": folder / "request.json", "predicted": clf.predict(X[:3]).tolist(),
-            "predicted_request": clf.predict(X[3:5]).tolist()}
+    return {
+        "folder": folder,
+        "model": folder / "model.joblib",
+        "rows": folder / "rows.csv",
+        "request": folder / "request.json",
+        "predicted": clf.predict(X[:3]).tolist(),
+        "predicted_request": clf.predict(X[3:5]).tolist(),
+    }
 
 
 @pytest.fixture(scope="module")
 def churn(hub_server, files):
-    return as_json(cli(hub_server, "register", "churn", files["model"], "--sample", files["rows"],
-                       "--tag", "team=growth", "-d", "baseline model", "--json"))
+    return as_json(
+        cli(
+            hub_server,
+            "register",
+            "churn",
+            files["model"],
+            "--sample",
+            files["rows"],
+            "--tag",
+            "team=growth",
+            "-d",
+            "baseline model",
+            "--json",
+        )
+    )
 
 
 def labels(answer: dict) -> list:
@@ -96,24 +125,32 @@ def test_help_lists_the_commands_by_resource_with_the_exit_codes():
     positions = [text.index(g) for g in groups]
     assert positions == sorted(positions), text
     sections = dict(zip(groups, (text[a:b] for a, b in zip(positions, positions[1:] + [text.index("exit codes:")]))))
-    for group, commands in {"Models and versions:": ["models", "show", "register", "download", "convert", "tag"],
-                            "Endpoints:": ["deploy", "endpoints", "invoke", "logs", "traffic", "undeploy"],
-                            "Images and environments:": ["package", "images", "envs", "parity"],
-                            "Operations:": ["operations", "operation"],
-                            "The standalone server:": ["serve", "stop"]}.items():
+    for group, commands in {
+        "Models and versions:": ["models", "show", "register", "download", "convert", "tag"],
+        "Endpoints:": ["deploy", "endpoints", "invoke", "logs", "traffic", "undeploy"],
+        "Images and environments:": ["package", "images", "envs", "parity"],
+        "Operations:": ["operations", "operation"],
+        "The standalone server:": ["serve", "stop"],
+    }.items():
         for command in commands:
             assert f"\n  {command} " in sections[group], (command, group, text)
     for code in ("0 ", "1 ", "2 ", "3 ", "130"):
-        assert f"\n  {code}" in text[text.index("exit codes:"):], text
+        assert f"\n  {code}" in text[text.index("exit codes:") :], text
     assert "--json" in text
 
 
-@pytest.mark.parametrize("command, magic, left_out", [
-    ("deploy", EndpointMagics.deploy, set()), ("invoke", EndpointMagics.invoke, {"--local"}),
-    ("logs", EndpointMagics.logs, set()), ("traffic", EndpointMagics.traffic, set()),
-    ("register", RegistryMagics.register, set()), ("package", PackagingMagics.package, set()),
-    ("operation", OperationMagics.operation, set()),
-])
+@pytest.mark.parametrize(
+    "command, magic, left_out",
+    [
+        ("deploy", EndpointMagics.deploy, set()),
+        ("invoke", EndpointMagics.invoke, {"--local"}),
+        ("logs", EndpointMagics.logs, set()),
+        ("traffic", EndpointMagics.traffic, set()),
+        ("register", RegistryMagics.register, set()),
+        ("package", PackagingMagics.package, set()),
+        ("operation", OperationMagics.operation, set()),
+    ],
+)
 def test_a_command_takes_the_flags_of_its_magic(command, magic, left_out):
     run = subprocess.run([str(JUPYTER), "modelhub", command, "--help"], capture_output=True, text=True, timeout=60)
     text = ok(run)
@@ -159,9 +196,13 @@ def test_convert_shows_a_line_per_step_on_stderr_and_the_proof_as_json(hub_serve
 def test_progress_is_one_bar_redrawn_in_place_on_a_terminal(hub_server, files):
     ok(cli(hub_server, "register", "tty-model", files["model"]))
     leader, follower = pty.openpty()
-    process = subprocess.Popen([str(JUPYTER), "modelhub", "convert", "tty-model:1", "--tolerance", "1e-3",
-                                "--sample", files["rows"]],
-                               stdin=follower, stdout=follower, stderr=follower, env=cli_env(hub_server))
+    process = subprocess.Popen(
+        [str(JUPYTER), "modelhub", "convert", "tty-model:1", "--tolerance", "1e-3", "--sample", files["rows"]],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env=cli_env(hub_server),
+    )
     os.close(follower)
     seen = b""
     while True:
@@ -175,9 +216,10 @@ def test_progress_is_one_bar_redrawn_in_place_on_a_terminal(hub_server, files):
     os.close(leader)
     assert process.wait(60) == 0, seen
     text = seen.decode()
-    bar = text[:text.index("succeeded")]
-    assert bar.count("convert tty-model:1 [") >= 2 and "\r" in bar and "\n" not in bar.strip("\r\n"), \
+    bar = text[: text.index("succeeded")]
+    assert bar.count("convert tty-model:1 [") >= 2 and "\r" in bar and "\n" not in bar.strip("\r\n"), (
         f"one line redrawn with carriage returns: {text!r}"
+    )
     assert "tty-model:2 (onnx) from tty-model:1: equivalent" in text
 
 
@@ -208,11 +250,16 @@ def test_ctrl_c_stops_waiting_not_the_operation(hub_server, churn, tmp_path):
     index = StallingIndex()
     requirements = tmp_path / "requirements.txt"
     requirements.write_text(index.requirements())
-    process = subprocess.Popen([str(JUPYTER), "modelhub", "deploy", "stalled-ep", "churn:1", "--requirements",
-                                str(requirements)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               env=cli_env(hub_server))
+    process = subprocess.Popen(
+        [str(JUPYTER), "modelhub", "deploy", "stalled-ep", "churn:1", "--requirements", str(requirements)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=cli_env(hub_server),
+    )
     try:
-        assert Lines(process.stderr).next(60).startswith("deploy churn:1 to stalled-ep/blue ["), "waiting, with progress"
+        assert Lines(process.stderr).next(60).startswith("deploy churn:1 to stalled-ep/blue ["), (
+            "waiting, with progress"
+        )
         assert index.asked.wait(60), "the build is under way"
         process.send_signal(signal.SIGINT)
         assert process.wait(30) == 130
@@ -235,15 +282,24 @@ def test_deploy_invoke_files_follow_logs_route_traffic_and_undeploy(hub_server, 
     assert "cli-ep" in [e["name"] for e in as_json(cli(hub_server, "endpoints", "--json"))["endpoints"]]
     key = ok(cli(hub_server, "endpoint", "cli-ep", "--key")).strip()
     assert key not in ok(cli(hub_server, "endpoint", "cli-ep")), "shown masked"
-    scored = requests.post(endpoint["url"] + "/score", json={"data": json.loads(files["request"].read_text())["data"]},
-                           headers={"Authorization": f"Bearer {key}"}, timeout=30)
+    scored = requests.post(
+        endpoint["url"] + "/score",
+        json={"data": json.loads(files["request"].read_text())["data"]},
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=30,
+    )
     assert scored.status_code == 200, "the key a script exports as $MODELHUB_KEY opens the endpoint"
 
     assert labels(as_json(cli(hub_server, "invoke", "cli-ep", files["rows"], "--json"))) == files["predicted"]
-    assert labels(as_json(cli(hub_server, "invoke", "cli-ep", files["request"], "--json"))) == files["predicted_request"]
+    assert (
+        labels(as_json(cli(hub_server, "invoke", "cli-ep", files["request"], "--json"))) == files["predicted_request"]
+    )
     piped = cli(hub_server, "invoke", "cli-ep", "-", "--json", stdin=files["request"].read_text())
     assert labels(as_json(piped)) == files["predicted_request"]
-    assert as_json(cli(hub_server, "invoke", "cli-ep", files["rows"], "--protocol", "v2", "--json"))["model_name"] == "churn"
+    assert (
+        as_json(cli(hub_server, "invoke", "cli-ep", files["rows"], "--protocol", "v2", "--json"))["model_name"]
+        == "churn"
+    )
     assert "answered 400" in failed(cli(hub_server, "invoke", "cli-ep", '{"data": [[1, 2]]}'), 1)
     assert as_json(cli(hub_server, "parity", "cli-ep", "--json"))["same"] is True, "this Python answers as the endpoint"
 
@@ -252,8 +308,12 @@ def test_deploy_invoke_files_follow_logs_route_traffic_and_undeploy(hub_server, 
     lines = as_json(cli(hub_server, "logs", "cli-ep", "--tail", "20", "--json"))
     assert any('"POST /score" 200' in line for line in lines), lines
 
-    following = subprocess.Popen([str(JUPYTER), "modelhub", "logs", "cli-ep", "--follow", "--tail", "1"],
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli_env(hub_server))
+    following = subprocess.Popen(
+        [str(JUPYTER), "modelhub", "logs", "cli-ep", "--follow", "--tail", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=cli_env(hub_server),
+    )
     try:
         stream = Lines(following.stdout)
         assert "POST" in stream.next(), "the last line first"
@@ -267,8 +327,9 @@ def test_deploy_invoke_files_follow_logs_route_traffic_and_undeploy(hub_server, 
         following.wait()
 
     assert "unknown deployments green" in failed(cli(hub_server, "traffic", "cli-ep", "blue=50,green=50"), 1)
-    both = as_json(cli(hub_server, "deploy", "cli-ep", "churn:1", "-d", "green", "--traffic", "blue=80,green=20",
-                       "--json"))
+    both = as_json(
+        cli(hub_server, "deploy", "cli-ep", "churn:1", "-d", "green", "--traffic", "blue=80,green=20", "--json")
+    )
     assert both["traffic"] == {"blue": 80, "green": 20}
     assert as_json(cli(hub_server, "traffic", "cli-ep", "blue=100,green=0", "--json"))["traffic"]["blue"] == 100
     mirrored = as_json(cli(hub_server, "traffic", "cli-ep", "--mirror", "green=10", "--json"))
@@ -320,12 +381,21 @@ def test_bad_input_is_one_line_on_stderr_and_an_exit_code(hub_server, churn, fil
 
 
 def test_the_standalone_server_is_found_and_stopped_from_the_shell(tmp_path):
-    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "JUPYTER_DATA_DIR": str(tmp_path / "data"),
-           "JUPYTER_CONFIG_DIR": str(tmp_path / "config")}
+    env = {
+        **os.environ,
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+        "JUPYTER_DATA_DIR": str(tmp_path / "data"),
+        "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+    }
     for key in ("MODELHUB_URL", "MODELHUB_TOKEN"):
         env.pop(key, None)
-    run = lambda *args: subprocess.run([str(JUPYTER), "modelhub", *args], capture_output=True, text=True,  # noqa: E731
-                                       env=env, timeout=120)
+    run = lambda *args: subprocess.run(
+        [str(JUPYTER), "modelhub", *args],
+        capture_output=True,
+        text=True,  # noqa: E731
+        env=env,
+        timeout=120,
+    )
     assert as_json(run("stop", "--json")) == {"stopped": False, "message": "No standalone Model Hub server is running."}
     try:
         assert as_json(run("models", "--json"))["models"] == [], "the first command starts the standalone server"

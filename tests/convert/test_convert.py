@@ -15,14 +15,14 @@ import sys
 import joblib
 import numpy as np
 import pytest
-from helpers.paths import BENCH
-from helpers.uploads import tar_bytes
 from sklearn.base import BaseEstimator, TransformerMixin, is_classifier
 from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from helpers.paths import BENCH
+from helpers.uploads import tar_bytes
 from jupyter_modelhub.convert import ModelConverter, NotEquivalent, UnsupportedModel
 from jupyter_modelhub.convert import onnx as onnx_conversion
 from jupyter_modelhub.errors import InvalidInput
@@ -87,8 +87,11 @@ def nothing_left_over(registry) -> bool:
 def test_every_suite_model_converts_equivalent_with_lineage_and_reports(registry, converter, suite):
     for name, entry in suite.items():
         original = bench.register_original(registry, name, entry)
-        result = converter.convert(original["ref"], sample=bench.sample_rows(entry)[:40]
-                                   if isinstance(entry.sample, np.ndarray) else bench.sample_rows(entry), user="ana")
+        result = converter.convert(
+            original["ref"],
+            sample=bench.sample_rows(entry)[:40] if isinstance(entry.sample, np.ndarray) else bench.sample_rows(entry),
+            user="ana",
+        )
         version, report, speed = result["version"], result["equivalence"], result["speed"]
 
         assert version["ref"] == f"{name}:2" and version["flavor"] == "onnx", name
@@ -199,13 +202,24 @@ def test_float64_is_offered_where_skl2onnx_supports_it(registry, converter, suit
 def test_a_step_without_converter_is_named_with_its_class(registry, converter, suite):
     entry = suite["churn_pipeline"]
     X, y = entry.sample, (entry.sample["support_calls"] > 1).astype(int)
-    model = Pipeline([
-        ("prepare", ColumnTransformer([
-            ("numbers", Pipeline([("scale", StandardScaler()), ("double", Doubler())]), ["age", "tenure_months"]),
-            ("categories", OneHotEncoder(handle_unknown="ignore"), ["plan"]),
-        ])),
-        ("classify", LogisticRegression()),
-    ]).fit(X, y)
+    model = Pipeline(
+        [
+            (
+                "prepare",
+                ColumnTransformer(
+                    [
+                        (
+                            "numbers",
+                            Pipeline([("scale", StandardScaler()), ("double", Doubler())]),
+                            ["age", "tenure_months"],
+                        ),
+                        ("categories", OneHotEncoder(handle_unknown="ignore"), ["plan"]),
+                    ]
+                ),
+            ),
+            ("classify", LogisticRegression()),
+        ]
+    ).fit(X, y)
     register_model(registry, "custom", model, X)
     with pytest.raises(UnsupportedModel) as refused:
         converter.convert("custom:1")

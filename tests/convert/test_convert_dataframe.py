@@ -45,8 +45,9 @@ def test_a_logistic_regression_on_named_columns_converts_and_serves_the_same_pay
     }
     for deployment in ("blue", "green"):
         for path, payload in payloads.items():
-            answer = requests.post(ep["url"] + path, json=payload, timeout=30,
-                                   headers={"azureml-model-deployment": deployment})
+            answer = requests.post(
+                ep["url"] + path, json=payload, timeout=30, headers={"azureml-model-deployment": deployment}
+            )
             assert answer.status_code == 200, (deployment, path, answer.text)
             body = answer.json()
             body = body["predictions"] if path == "/invocations" else body  # MLflow's wrapping

@@ -58,11 +58,14 @@ def v2_body(rows: np.ndarray) -> dict:
     return {"inputs": [{"name": "input", "shape": list(rows.shape), "datatype": "FP64", "data": rows.ravel().tolist()}]}
 
 
-@pytest.mark.parametrize("path, body", [
-    ("/score", {"data": X[:3].tolist()}),
-    ("/invocations", {"dataframe_split": {"data": X[:3].tolist()}}),
-    ("/v2/models/contract-churn/infer", v2_body(X[:3])),
-])
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("/score", {"data": X[:3].tolist()}),
+        ("/invocations", {"dataframe_split": {"data": X[:3].tolist()}}),
+        ("/v2/models/contract-churn/infer", v2_body(X[:3])),
+    ],
+)
 def test_every_protocol_answers_in_one_shape_whichever_deployment_answers(canary, path, body):
     _, ep, session, _, _ = canary
     shapes, answered = Counter(), Counter()
@@ -98,8 +101,9 @@ def test_versioned_v2_calls_always_reach_their_version(canary):
         assert metadata.status_code == 200 and metadata.json()["versions"] == [str(version)]
     missing = session.post(f"{ep['url']}/v2/models/contract-churn/versions/7/infer", json=v2_body(X[:1]), timeout=10)
     assert missing.status_code == 404
-    assert missing.json() == {"error": "Model 'contract-churn' has no version '7' on endpoint 'canary-ep': it serves "
-                                       "version 1, 2."}
+    assert missing.json() == {
+        "error": "Model 'contract-churn' has no version '7' on endpoint 'canary-ep': it serves version 1, 2."
+    }
 
 
 def test_model_metadata_is_the_endpoints_contract(canary):
@@ -109,8 +113,10 @@ def test_model_metadata_is_the_endpoints_contract(canary):
     metadata = json.loads(answers.pop())
     assert metadata["versions"] == [str(original["version"]), str(converted["version"])]
     assert metadata["inputs"] == [{"name": "input", "datatype": "FP64", "shape": [-1, 20]}]
-    assert [(o["name"], o["datatype"]) for o in metadata["outputs"]] == [("predictions", "INT64"),
-                                                                        ("probabilities", "FP64")]
+    assert [(o["name"], o["datatype"]) for o in metadata["outputs"]] == [
+        ("predictions", "INT64"),
+        ("probabilities", "FP64"),
+    ]
 
 
 def test_metrics_aggregate_every_deployment_with_a_deployment_label(canary):
@@ -118,8 +124,9 @@ def test_metrics_aggregate_every_deployment_with_a_deployment_label(canary):
     text = session.get(ep["url"] + "/metrics", timeout=10).text
     for deployment in ("blue", "green"):
         assert f'modelhub_deployment_up{{deployment="{deployment}"}} 1' in text
-        served = re.search(rf'modelhub_requests_total{{deployment="{deployment}",route="/score",code="200"}} (\d+)',
-                           text)
+        served = re.search(
+            rf'modelhub_requests_total{{deployment="{deployment}",route="/score",code="200"}} (\d+)', text
+        )
         assert served and int(served.group(1)) > 0, text
     assert text.count("# TYPE modelhub_requests_total counter") == 1, "each family declared once"
 
@@ -137,13 +144,16 @@ def test_a_deployment_with_another_contract_is_refused_unless_allowed(canary, hu
     assert "output 'predictions' changes from INT64 [-1] to FP64 [-1]" in message
     assert "--allow-contract-change" in message
     assert [d["name"] for d in hub.endpoint("canary-ep")["deployments"]] == ["blue", "green"], "nothing was deployed"
-    refused_rest = hub_server.session.post(f"{hub_server.url}modelhub/api/endpoints/canary-ep/deployments",
-                                           json={"model": regressor["ref"], "deployment": "red"})
+    refused_rest = hub_server.session.post(
+        f"{hub_server.url}modelhub/api/endpoints/canary-ep/deployments",
+        json={"model": regressor["ref"], "deployment": "red"},
+    )
     assert refused_rest.status_code == 409 and refused_rest.json()["reason"] == "conflict"
 
     allowed = hub.deploy("canary-ep", regressor["ref"], deployment="red", allow_contract_change=True)
     assert {d["name"]: d["state"] for d in allowed["deployments"]}["red"] == "healthy"
-    forced = session.post(ep["url"] + "/score", json={"data": rx[:2].tolist()},
-                          headers={"azureml-model-deployment": "red"}, timeout=10)
+    forced = session.post(
+        ep["url"] + "/score", json={"data": rx[:2].tolist()}, headers={"azureml-model-deployment": "red"}, timeout=10
+    )
     assert forced.json() == pytest.approx(ridge.predict(rx[:2]).tolist())
     hub.undeploy("canary-ep", "red")

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 import requests
-from helpers.servers import ServerProcess, wait_until
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from helpers.servers import ServerProcess, wait_until
 from jupyter_modelhub.errors import Conflict, InvalidInput
 
 X, y = make_classification(300, 20, random_state=0)
@@ -76,8 +76,11 @@ def test_deploy_and_call_every_protocol_from_outside(hub):
     assert post(ep, "/score", {"data": X[:3].tolist()}).json()["predictions"] == expected
     mlflow = post(ep, "/invocations", {"dataframe_split": {"data": X[:3].tolist()}}).json()
     assert mlflow["predictions"]["predictions"] == expected
-    v2 = post(ep, "/v2/models/churn/infer", {"inputs": [{"name": "input", "shape": [3, 20], "datatype": "FP64",
-                                                        "data": X[:3].ravel().tolist()}]}).json()
+    v2 = post(
+        ep,
+        "/v2/models/churn/infer",
+        {"inputs": [{"name": "input", "shape": [3, 20], "datatype": "FP64", "data": X[:3].ravel().tolist()}]},
+    ).json()
     assert next(o for o in v2["outputs"] if o["name"] == "predictions")["data"] == expected
     assert ep.predict(X[:3])["predictions"] == expected, "the handle's predict() goes through the endpoint"
     assert requests.get(ep["url"] + "/v2/health/ready", timeout=5).status_code == 200, "readiness needs no key"
@@ -89,7 +92,9 @@ def test_keys_are_required_and_can_be_regenerated(hub):
     old = ep.key
     keys = hub.regenerate_key("churn-ep", "primary")
     assert keys["primary"] != old
-    wait_until(lambda: post(ep, "/score", {"data": X[:1].tolist()}).status_code == 401, 10, "the old key to stop working")
+    wait_until(
+        lambda: post(ep, "/score", {"data": X[:1].tolist()}).status_code == 401, 10, "the old key to stop working"
+    )
     assert post(hub.endpoint("churn-ep"), "/score", {"data": X[:1].tolist()}).status_code == 200
 
 
@@ -97,8 +102,9 @@ def test_bad_payloads_get_a_400_naming_what_was_expected(hub):
     ep = hub.endpoint("churn-ep")
     response = post(ep, "/score", {"data": [[1.0, 2.0]]})
     assert response.status_code == 400 and "20" in response.text
-    response = requests.post(ep["url"] + "/score", data=b"{not json", timeout=10,
-                             headers={"Authorization": f"Bearer {ep.key}"})
+    response = requests.post(
+        ep["url"] + "/score", data=b"{not json", timeout=10, headers={"Authorization": f"Bearer {ep.key}"}
+    )
     assert response.status_code == 400 and "JSON" in response.text
 
 
@@ -121,10 +127,14 @@ def test_traffic_split_is_within_tolerance_over_1000_requests(hub):
     ep = hub.set_traffic("churn-ep", {"blue": 70, "green": 30})
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {ep.key}"
-    served = Counter(session.post(ep["url"] + "/score", json={"data": X[:1].tolist()}, timeout=10)
-                     .headers["x-modelhub-deployment"] for _ in range(1000))
+    served = Counter(
+        session.post(ep["url"] + "/score", json={"data": X[:1].tolist()}, timeout=10).headers["x-modelhub-deployment"]
+        for _ in range(1000)
+    )
     assert 640 <= served["blue"] <= 760 and served["blue"] + served["green"] == 1000, served
-    forced = session.post(ep["url"] + "/score", json={"data": X[:1].tolist()}, headers={"azureml-model-deployment": "green"})
+    forced = session.post(
+        ep["url"] + "/score", json={"data": X[:1].tolist()}, headers={"azureml-model-deployment": "green"}
+    )
     assert forced.headers["x-modelhub-deployment"] == "green"
 
 
@@ -196,14 +206,22 @@ def test_update_under_load_fails_no_request(hub):
     assert [d["ref"] for d in updated["deployments"]] == ["churn:2"]
     timeline = hub.timeline(endpoint="churn-ep")["records"]
     blue = [r for r in timeline if r["deployment"] == "blue"]
-    assert [r["ref"] for r in blue[:2]] == ["churn:2", "churn:1"] and blue[1]["ended_time"] and not blue[0]["ended_time"]
+    assert (
+        [r["ref"] for r in blue[:2]] == ["churn:2", "churn:1"] and blue[1]["ended_time"] and not blue[0]["ended_time"]
+    )
 
 
 def test_a_killed_deployment_is_restarted_and_counted(hub, hub_server):
     before = status(hub_server, "churn-ep")["deployments"]["blue"]
     os.kill(before["pid"], signal.SIGKILL)
-    wait_until(lambda: status(hub_server, "churn-ep")["deployments"]["blue"].get("pid") not in (None, before["pid"])
-               and status(hub_server, "churn-ep")["deployments"]["blue"]["state"] == "healthy", 30, "the restart")
+    wait_until(
+        lambda: (
+            status(hub_server, "churn-ep")["deployments"]["blue"].get("pid") not in (None, before["pid"])
+            and status(hub_server, "churn-ep")["deployments"]["blue"]["state"] == "healthy"
+        ),
+        30,
+        "the restart",
+    )
     ep = hub.endpoint("churn-ep")
     assert ep["deployments"][0]["restarts"] == before["restarts"] + 1
     assert post(ep, "/score", {"data": X[:1].tolist()}).status_code == 200
@@ -215,9 +233,14 @@ def test_a_killed_worker_is_replaced(hub, hub_server):
     children = Path(f"/proc/{runtime}/task/{runtime}/children").read_text().split()
     assert len(children) == 2
     os.kill(int(children[0]), signal.SIGKILL)
-    wait_until(lambda: len(Path(f"/proc/{runtime}/task/{runtime}/children").read_text().split()) == 2
-               and children[0] not in Path(f"/proc/{runtime}/task/{runtime}/children").read_text().split(), 30,
-               "the worker to be replaced")
+    wait_until(
+        lambda: (
+            len(Path(f"/proc/{runtime}/task/{runtime}/children").read_text().split()) == 2
+            and children[0] not in Path(f"/proc/{runtime}/task/{runtime}/children").read_text().split()
+        ),
+        30,
+        "the worker to be replaced",
+    )
     ep = hub.endpoint("workers-ep")
     answers = [requests.post(ep["url"] + "/score", json={"data": X[:1].tolist()}, timeout=10) for _ in range(20)]
     assert all(a.ok for a in answers), [(a.status_code, a.text) for a in answers if not a.ok][:3]
@@ -306,12 +329,20 @@ ENV_SCRIPT = textwrap.dedent("""
 def test_a_requirements_file_gets_an_isolated_cached_environment(hub, hub_server, tmp_path):
     (tmp_path / "score.py").write_text(ENV_SCRIPT)
     (tmp_path / "requirements.txt").write_text("six==1.16.0\n")
-    ep = hub.deploy("env-ep", "churn:1", entry_script=tmp_path / "score.py", requirements=tmp_path / "requirements.txt", auth="none")
+    ep = hub.deploy(
+        "env-ep", "churn:1", entry_script=tmp_path / "score.py", requirements=tmp_path / "requirements.txt", auth="none"
+    )
     answer = requests.post(ep["url"] + "/score", json={"data": []}, timeout=10).json()
     assert answer["six"] == "1.16.0" and answer["prefix"].startswith(str(hub_server.root / "envs"))
     started = time.perf_counter()
-    again = hub.deploy("env-ep", "churn:1", deployment="green", entry_script=tmp_path / "score.py",
-                       requirements=tmp_path / "requirements.txt", auth="none")
+    again = hub.deploy(
+        "env-ep",
+        "churn:1",
+        deployment="green",
+        entry_script=tmp_path / "score.py",
+        requirements=tmp_path / "requirements.txt",
+        auth="none",
+    )
     assert time.perf_counter() - started < 15, "the cached environment is reused, not rebuilt"
     assert len(list((hub_server.root / "envs").glob("*/.ready"))) == 1
     assert again["state"] == "healthy"
@@ -325,8 +356,11 @@ def test_reload_restarts_the_deployment_when_its_script_changes(hub, hub_server)
     ep = hub.deploy("reload-ep", "churn:1", entry_script=script, reload=True, auth="none")
     assert requests.post(ep["url"] + "/score", json={"data": []}, timeout=10).json() == "first"
     script.write_text("def init():\n    pass\n\ndef run(raw):\n    return 'second'\n")
-    wait_until(lambda: requests.post(ep["url"] + "/score", json={"data": []}, timeout=10).json() == "second", 30,
-               "the edited script to be served")
+    wait_until(
+        lambda: requests.post(ep["url"] + "/score", json={"data": []}, timeout=10).json() == "second",
+        30,
+        "the edited script to be served",
+    )
     outside = Path(os.environ.get("TMPDIR", "/tmp")) / "outside-root.py"
     outside.write_text("def init(): pass\ndef run(raw): return 1\n")
     with pytest.raises(InvalidInput, match="outside the server's folders"):

@@ -10,9 +10,10 @@ import signal
 import time
 
 import pytest
-from helpers.servers import ServerProcess, wait_until
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
+
+from helpers.servers import ServerProcess, wait_until
 
 X, y = make_classification(100, 4, random_state=0)
 
@@ -35,8 +36,9 @@ def crash(server) -> str:
     """Kill the healthy deployment; the restart delay its status announces."""
     pid = blue(server)["pid"]
     os.kill(pid, signal.SIGKILL)
-    restarting = wait_until(lambda: blue(server) if blue(server)["state"] == "restarting" else None, 20,
-                            "the restarting state")
+    restarting = wait_until(
+        lambda: blue(server) if blue(server)["state"] == "restarting" else None, 20, "the restarting state"
+    )
     wait_until(lambda: blue(server)["state"] == "healthy" and blue(server)["pid"] != pid, 30, "the restart")
     return restarting["reason"].rsplit(" in ", 1)[1]
 

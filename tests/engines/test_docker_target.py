@@ -8,12 +8,13 @@ from collections import Counter
 
 import pytest
 import requests
-from helpers.docker import BASE_IMAGE
-from helpers.servers import ServerProcess, wait_until
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+
+from helpers.docker import BASE_IMAGE
+from helpers.servers import ServerProcess, wait_until
 
 X, y = make_classification(300, 20, random_state=0)
 CLF = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
@@ -45,15 +46,24 @@ def server(tmp_path_factory, docker_client):
 def test_a_container_deployment_serves_beside_a_process_one(server, docker_client):
     hub = server.client()
     hub.deploy("mix-ep", "churn:1")
-    endpoint = hub.deploy("mix-ep", "churn:1", deployment="green", target="docker", cpu=1, memory="512M",
-                          traffic={"blue": 50, "green": 50})
+    endpoint = hub.deploy(
+        "mix-ep",
+        "churn:1",
+        deployment="green",
+        target="docker",
+        cpu=1,
+        memory="512M",
+        traffic={"blue": 50, "green": 50},
+    )
     green = next(d for d in endpoint["deployments"] if d["name"] == "green")
     assert green["state"] == "healthy" and green["target"] == "docker" and green["image"] == "modelhub/churn:1"
     (listed,) = containers_of(docker_client, server, "mix-ep")
     container = docker_client.containers.get(listed["Id"])
     binding = container.attrs["NetworkSettings"]["Ports"]["8080/tcp"][0]
     assert binding["HostIp"] == "127.0.0.1", "published on loopback only"
-    assert container.attrs["HostConfig"]["NanoCpus"] == 10**9 and container.attrs["HostConfig"]["Memory"] == 512 * 1024**2
+    assert (
+        container.attrs["HostConfig"]["NanoCpus"] == 10**9 and container.attrs["HostConfig"]["Memory"] == 512 * 1024**2
+    )
 
     served = Counter()
     for _ in range(60):

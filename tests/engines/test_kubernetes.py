@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from helpers.docker import BASE_IMAGE
-from helpers.servers import ServerProcess
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 
+from helpers.docker import BASE_IMAGE
+from helpers.servers import ServerProcess
 from jupyter_modelhub.deploy.targets.kubernetes import manifests
 
 kubernetes_validate = pytest.importorskip("kubernetes_validate")
@@ -23,13 +23,20 @@ def validate(document: dict) -> None:
     kubernetes_validate.validate(document, KUBERNETES, strict=True)
 
 
-@pytest.mark.parametrize("options", [
-    {}, {"cpu": 0.5, "memory": "512M"}, {"cpu": 2, "memory": "2Gi", "max_instances": 5, "instances": 2},
-    {"gpu": True, "namespace": "models"},
-], ids=["plain", "resources", "autoscaled", "gpu"])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"cpu": 0.5, "memory": "512M"},
+        {"cpu": 2, "memory": "2Gi", "max_instances": 5, "instances": 2},
+        {"gpu": True, "namespace": "models"},
+    ],
+    ids=["plain", "resources", "autoscaled", "gpu"],
+)
 def test_every_manifest_is_valid_kubernetes(options):
-    documents = manifests(endpoint="churn-ep", deployment="blue", image="modelhub/churn:2", model="churn", version=2,
-                          **options)
+    documents = manifests(
+        endpoint="churn-ep", deployment="blue", image="modelhub/churn:2", model="churn", version=2, **options
+    )
     for document in documents:
         validate(document)
     kinds = [d["kind"] for d in documents]
@@ -46,15 +53,29 @@ def test_every_manifest_is_valid_kubernetes(options):
 
 
 def test_kserve_gets_an_inference_service_in_raw_deployment_mode():
-    (service,) = manifests(endpoint="churn-ep", deployment="blue", image="modelhub/churn:2", model="churn",
-                           version=2, kserve=True, max_instances=3, cpu=1)
+    (service,) = manifests(
+        endpoint="churn-ep",
+        deployment="blue",
+        image="modelhub/churn:2",
+        model="churn",
+        version=2,
+        kserve=True,
+        max_instances=3,
+        cpu=1,
+    )
     assert service["apiVersion"] == "serving.kserve.io/v1beta1" and service["kind"] == "InferenceService"
     assert service["metadata"]["annotations"]["serving.kserve.io/deploymentMode"] == "RawDeployment"
     predictor = service["spec"]["predictor"]
     assert predictor["maxReplicas"] == 3 and predictor["containers"][0]["image"] == "modelhub/churn:2"
     # KServe's container is a core/v1 Container: check it against Kubernetes' schema through a Pod
-    validate({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "check"},
-              "spec": {"containers": predictor["containers"]}})
+    validate(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "check"},
+            "spec": {"containers": predictor["containers"]},
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -79,14 +100,17 @@ def test_deploy_to_kubernetes_builds_the_image_and_writes_valid_manifests(server
     assert again["image_reused"] is True and again["kinds"] == ["InferenceService"], "the same content reuses the image"
 
 
-@pytest.mark.parametrize("body, words", [
-    ({"model": "kube:1", "target": "kubernetes", "memory": "12XB"}, "Invalid --memory"),
-    ({"model": "kube:1", "target": "kubernetes", "max_instances": 1, "instances": 2}, "Invalid --max-instances"),
-    ({"model": "kube:1", "target": "kubernetes", "namespace": "Not_Valid"}, "Invalid namespace"),
-    ({"model": "kube:1", "target": "kubernetes", "image": "Bad Image"}, "Invalid image"),
-    ({"model": "kube:1", "cpu": 1}, "only apply with target docker or kubernetes"),
-    ({"model": "kube:9", "target": "kubernetes"}, "no version 9"),
-])
+@pytest.mark.parametrize(
+    "body, words",
+    [
+        ({"model": "kube:1", "target": "kubernetes", "memory": "12XB"}, "Invalid --memory"),
+        ({"model": "kube:1", "target": "kubernetes", "max_instances": 1, "instances": 2}, "Invalid --max-instances"),
+        ({"model": "kube:1", "target": "kubernetes", "namespace": "Not_Valid"}, "Invalid namespace"),
+        ({"model": "kube:1", "target": "kubernetes", "image": "Bad Image"}, "Invalid image"),
+        ({"model": "kube:1", "cpu": 1}, "only apply with target docker or kubernetes"),
+        ({"model": "kube:9", "target": "kubernetes"}, "no version 9"),
+    ],
+)
 def test_bad_kubernetes_deploys_are_refused_at_once(server, body, words):
     before = server.client().operations(kind="deploy")["total"]
     response = server.session.post(server.url + "modelhub/api/endpoints/kube-bad/deployments", json=body, timeout=60)

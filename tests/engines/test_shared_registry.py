@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 import requests
+from sqlalchemy import create_engine, text
+
 from helpers.components import require
 from helpers.postgres import PostgresServer, fresh_postgres_database, postgres_available
 from helpers.servers import ServerProcess, free_port, wait_until
 from helpers.uploads import tar_bytes
-from sqlalchemy import create_engine, text
-
 from jupyter_modelhub.client import ModelHubClient
 
 
@@ -92,8 +92,10 @@ def test_two_servers_started_at_once_on_one_new_postgresql_share_the_registry(po
             listed = client.versions("shared", per_page=500)
             assert sorted(v["version"] for v in listed) == list(range(1, 91))
         for number in (1, 45, 90):
-            contents = {clients[0].session.get(f"{clients[0].api}models/shared/versions/{number}/files/model.bin").content,
-                        clients[1].session.get(f"{clients[1].api}models/shared/versions/{number}/files/model.bin").content}
+            contents = {
+                clients[0].session.get(f"{clients[0].api}models/shared/versions/{number}/files/model.bin").content,
+                clients[1].session.get(f"{clients[1].api}models/shared/versions/{number}/files/model.bin").content,
+            }
             assert len(contents) == 1 and contents.pop().startswith(b"model ")
     finally:
         for server in servers:
@@ -141,8 +143,11 @@ def test_a_server_started_before_its_database_comes_up_when_the_database_does(tm
             response = server.session.get(server.url + "modelhub/api/models")
             assert response.status_code == 503 and "tries again" in response.json()["message"]
             database.start()
-            wait_until(lambda: server.session.get(server.url + "modelhub/api/models").status_code == 200, 60,
-                       "the extension to start once its database is there")
+            wait_until(
+                lambda: server.session.get(server.url + "modelhub/api/models").status_code == 200,
+                60,
+                "the extension to start once its database is there",
+            )
             upload = server.client()._call("POST", "uploads", data=tar_bytes({"model.bin": b"late"}))
             version = server.client()._call("POST", "models/late/versions", json={"upload_id": upload["upload_id"]})
             assert version["ref"] == "late:1"
@@ -176,13 +181,17 @@ def test_a_database_outage_is_a_503_then_everything_resumes_and_shutdown_never_h
             assert response.status_code == 503, (path, response.status_code, response.text)
             assert "cannot be reached" in response.json()["message"] and response.json()["reason"] == "unavailable"
         upload = client._call("POST", "uploads", data=tar_bytes({"model.bin": b"during"}))  # files need no database
-        response = server.session.post(server.url + "modelhub/api/models/outage/versions",
-                                       json={"upload_id": upload["upload_id"]}, timeout=60)
+        response = server.session.post(
+            server.url + "modelhub/api/models/outage/versions", json={"upload_id": upload["upload_id"]}, timeout=60
+        )
         assert response.status_code == 503, response.text
 
         own_postgres.start()
-        wait_until(lambda: server.session.get(server.url + "modelhub/api/models", timeout=30).status_code == 200,
-                   60, "the REST API to answer again once the database is back")
+        wait_until(
+            lambda: server.session.get(server.url + "modelhub/api/models", timeout=30).status_code == 200,
+            60,
+            "the REST API to answer again once the database is back",
+        )
         upload = client._call("POST", "uploads", data=tar_bytes({"model.bin": b"after"}))
         assert client._call("POST", "models/outage/versions", json={"upload_id": upload["upload_id"]})["version"] == 2
 
@@ -191,8 +200,10 @@ def test_a_database_outage_is_a_503_then_everything_resumes_and_shutdown_never_h
         try:
             server.process.wait(60)
         except subprocess.TimeoutExpired:
-            pytest.fail("the server did not exit on SIGTERM while its database was gone: "
-                        + Path(server.log.name).read_text()[-3000:])
+            pytest.fail(
+                "the server did not exit on SIGTERM while its database was gone: "
+                + Path(server.log.name).read_text()[-3000:]
+            )
     finally:
         if server.process.poll() is None:
             server.process.kill()

@@ -25,8 +25,10 @@ class Kernel:
 
     def __init__(self, server: ServerProcess, notebook: str = "train.ipynb"):
         self.server = server
-        response = server.session.post(server.url + "api/sessions", json={
-            "path": notebook, "name": notebook, "type": "notebook", "kernel": {"name": "python3"}})
+        response = server.session.post(
+            server.url + "api/sessions",
+            json={"path": notebook, "name": notebook, "type": "notebook", "kernel": {"name": "python3"}},
+        )
         response.raise_for_status()
         self.session_id = response.json()["id"]
         self.kernel_id = response.json()["kernel"]["id"]
@@ -62,8 +64,9 @@ class Kernel:
 
     def rename(self, notebook: str) -> None:
         """Rename the notebook as JupyterLab does: the session's path changes, the kernel stays."""
-        response = self.server.session.patch(self.server.url + f"api/sessions/{self.session_id}",
-                                             json={"path": notebook, "name": notebook})
+        response = self.server.session.patch(
+            self.server.url + f"api/sessions/{self.session_id}", json={"path": notebook, "name": notebook}
+        )
         response.raise_for_status()
 
     def stop(self) -> None:

@@ -31,16 +31,24 @@ def execute(notebook: Path, server: ServerProcess) -> tuple[nbformat.NotebookNod
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MODELHUB_URL", server.url)  # what the server exports to its kernels
         patch.setenv("MODELHUB_TOKEN", server.token)
-        executed = papermill.execute_notebook(str(notebook), str(folder / notebook.name), cwd=str(folder),
-                                              progress_bar=False, kernel_name="python3")
+        executed = papermill.execute_notebook(
+            str(notebook), str(folder / notebook.name), cwd=str(folder), progress_bar=False, kernel_name="python3"
+        )
     return executed, folder, time.perf_counter() - started
 
 
 def errors_in(executed) -> list:
-    return [o for c in executed.cells for o in c.get("outputs", []) if o.get("output_type") == "error"
-            or (o.get("name") == "stderr" and "Error" in o.get("text", ""))]
+    return [
+        o
+        for c in executed.cells
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "error" or (o.get("name") == "stderr" and "Error" in o.get("text", ""))
+    ]
 
 
 def text_of(executed) -> str:
-    return "\n".join(str(o.get("text") or o.get("data", {}).get("text/plain", ""))
-                     for c in executed.cells for o in c.get("outputs", []))
+    return "\n".join(
+        str(o.get("text") or o.get("data", {}).get("text/plain", ""))
+        for c in executed.cells
+        for o in c.get("outputs", [])
+    )

@@ -50,9 +50,7 @@ def missing_prerequisites() -> list[str]:
         missing.append("the Python package playwright is not installed")
     if not (Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)):
         missing.append(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    if not (LABEXTENSION_DIR / "package.json").is_file() or not (
-        LABEXTENSION_DIR / "static" / "style.js"
-    ).is_file():
+    if not (LABEXTENSION_DIR / "package.json").is_file() or not (LABEXTENSION_DIR / "static" / "style.js").is_file():
         missing.append(
             f"the labextension is not built in {LABEXTENSION_DIR.relative_to(REPO)} "
             "(cd labextension && jlpm install && jlpm build:prod)"
@@ -143,16 +141,24 @@ class LabServer:
         return response.json()["upload_id"]
 
     def register(
-        self, name: str, *, tags: dict[str, str] | None = None, flavor: str = "custom",
+        self,
+        name: str,
+        *,
+        tags: dict[str, str] | None = None,
+        flavor: str = "custom",
         description: str = "",
     ) -> dict:
         upload_id = self.upload({"model.txt": f"{name} {secrets.token_hex(8)}\n".encode()})
         response = self.session.post(
             self.api + f"models/{name}/versions",
-            data=json.dumps({
-                "upload_id": upload_id, "flavor": flavor, "description": description,
-                "tags": tags or {},
-            }),
+            data=json.dumps(
+                {
+                    "upload_id": upload_id,
+                    "flavor": flavor,
+                    "description": description,
+                    "tags": tags or {},
+                }
+            ),
             headers=self._headers(**{"Content-Type": "application/json"}),
             timeout=30,
         )
@@ -193,10 +199,11 @@ class LabServer:
 
     def post(self, path: str, body: dict | None = None) -> requests.Response:
         return self.session.post(
-            self.api + path, data=json.dumps(body or {}),
-            headers=self._headers(**{"Content-Type": "application/json"}), timeout=30,
+            self.api + path,
+            data=json.dumps(body or {}),
+            headers=self._headers(**{"Content-Type": "application/json"}),
+            timeout=30,
         )
-
 
 
 def screenshot(page, name: str) -> Path:
@@ -289,7 +296,10 @@ def start_lab(tmp: Path, *, startup_timeout: float = 90, args: tuple[str, ...] =
     env.pop("JUPYTER_TOKEN", None)
     log_path = tmp / "jupyter-lab.log"
     command = [
-        sys.executable, "-m", "jupyter", "lab",
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
         "--no-browser",
         "--ip=127.0.0.1",
         f"--port={port}",
@@ -304,7 +314,11 @@ def start_lab(tmp: Path, *, startup_timeout: float = 90, args: tuple[str, ...] =
     ]
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
+            command,
+            cwd=root,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
     server = LabServer(process=process, port=port, token=token, root=tmp, log_path=log_path)
@@ -314,20 +328,16 @@ def start_lab(tmp: Path, *, startup_timeout: float = 90, args: tuple[str, ...] =
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(
-                f"jupyter lab exited with code {process.returncode} before answering:\n"
-                + server.log_tail()
+                f"jupyter lab exited with code {process.returncode} before answering:\n" + server.log_tail()
             )
         try:
-            status = server.session.get(
-                server.url + "api/status", headers=server._headers(), timeout=2
-            )
+            status = server.session.get(server.url + "api/status", headers=server._headers(), timeout=2)
             if status.status_code == 200:
                 info = server.get("info")
                 if info.status_code != 200:
                     server.stop()
                     raise RuntimeError(
-                        f"the Model Hub API is not served (GET info -> {info.status_code}):\n"
-                        + server.log_tail()
+                        f"the Model Hub API is not served (GET info -> {info.status_code}):\n" + server.log_tail()
                     )
                 return server
             last_error = f"HTTP {status.status_code}"
@@ -338,6 +348,4 @@ def start_lab(tmp: Path, *, startup_timeout: float = 90, args: tuple[str, ...] =
         except subprocess.TimeoutExpired:
             pass
     server.stop()
-    raise RuntimeError(
-        f"jupyter lab did not answer within {startup_timeout}s ({last_error}):\n" + server.log_tail()
-    )
+    raise RuntimeError(f"jupyter lab did not answer within {startup_timeout}s ({last_error}):\n" + server.log_tail())

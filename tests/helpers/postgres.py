@@ -39,21 +39,38 @@ class PostgresServer:
         if os.geteuid() == 0:
             shutil.chown(self.folder, "postgres")
             self.as_user = ["runuser", "-u", "postgres", "--"]
-        subprocess.run([*self.as_user, pg_bin("initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust",
-                        "--no-sync"], check=True, capture_output=True)
+        subprocess.run(
+            [*self.as_user, pg_bin("initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust", "--no-sync"],
+            check=True,
+            capture_output=True,
+        )
 
     @property
     def url(self) -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
 
     def start(self) -> None:
-        subprocess.run([*self.as_user, pg_bin("pg_ctl"), "-D", str(self.data), "-l", str(self.folder / "log"), "-w",
-                        "-o", f"-p {self.port} -k {self.folder} -h 127.0.0.1 -F", "start"],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [
+                *self.as_user,
+                pg_bin("pg_ctl"),
+                "-D",
+                str(self.data),
+                "-l",
+                str(self.folder / "log"),
+                "-w",
+                "-o",
+                f"-p {self.port} -k {self.folder} -h 127.0.0.1 -F",
+                "start",
+            ],
+            check=True,
+            capture_output=True,
+        )
 
     def stop(self, mode: str = "fast") -> None:
-        subprocess.run([*self.as_user, pg_bin("pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"],
-                       capture_output=True)
+        subprocess.run(
+            [*self.as_user, pg_bin("pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"], capture_output=True
+        )
 
     def remove(self) -> None:
         self.stop("immediate")
@@ -67,7 +84,8 @@ def fresh_postgres_database(server_url: str) -> str:
 
     url = make_url(server_url)
     name = "modelhub_" + secrets.token_hex(6)
-    with psycopg.connect(host=url.host, port=url.port, user=url.username, password=url.password,
-                         dbname=url.database, autocommit=True) as conn:
+    with psycopg.connect(
+        host=url.host, port=url.port, user=url.username, password=url.password, dbname=url.database, autocommit=True
+    ) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     return url.set(database=name).render_as_string(hide_password=False)

@@ -36,8 +36,15 @@ def wait_until(check, timeout: float, what: str):
 class ServerProcess:
     """A ``jupyter server`` (or ``jupyter lab``) subprocess with the extension, on a free port."""
 
-    def __init__(self, folder: Path, app: str = "server", extra_env: dict | None = None, args=(), password: str = "",
-                 port: int | None = None):
+    def __init__(
+        self,
+        folder: Path,
+        app: str = "server",
+        extra_env: dict | None = None,
+        args=(),
+        password: str = "",
+        port: int | None = None,
+    ):
         self.folder = folder
         self.port = port or free_port()
         self.token = secrets.token_hex(16)
@@ -56,11 +63,23 @@ class ServerProcess:
         (folder / "notebooks").mkdir(parents=True, exist_ok=True)
         self.log = open(folder / f"{app}.log", "wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", f"jupyter_{app}" if app == "server" else "jupyterlab",
-             "--no-browser", f"--port={self.port}", "--port-retries=0", "--ip=127.0.0.1",
-             *self._auth_args(password), f"--ServerApp.root_dir={folder / 'notebooks'}",
-             f"--ModelHubApp.root_dir={self.root}", "--ServerApp.allow_root=True", *args],
-            env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                f"jupyter_{app}" if app == "server" else "jupyterlab",
+                "--no-browser",
+                f"--port={self.port}",
+                "--port-retries=0",
+                "--ip=127.0.0.1",
+                *self._auth_args(password),
+                f"--ServerApp.root_dir={folder / 'notebooks'}",
+                f"--ModelHubApp.root_dir={self.root}",
+                "--ServerApp.allow_root=True",
+                *args,
+            ],
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
         self.session = requests.Session()
         if password:

@@ -25,14 +25,24 @@ class ServingProcess:
     def __init__(self, model_dir, *args: str, env: dict | None = None, port: int = 0, ready_timeout: float = 30):
         environment = {key: value for key, value in os.environ.items() if key != "MODELHUB_AUTH_KEY"}
         environment.update(env or {})
-        self.command = [sys.executable, "-m", "jupyter_modelhub.serving", "--model-dir", str(model_dir),
-                        "--port", str(port), *args]
+        self.command = [
+            sys.executable,
+            "-m",
+            "jupyter_modelhub.serving",
+            "--model-dir",
+            str(model_dir),
+            "--port",
+            str(port),
+            *args,
+        ]
         self.process = subprocess.Popen(self.command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment)
         self.stdout: list[str] = []
         self.stderr: list[str] = []
         self._changed = threading.Condition()
-        self._readers = [threading.Thread(target=self._read, args=(self.process.stdout, self.stdout), daemon=True),
-                         threading.Thread(target=self._read, args=(self.process.stderr, self.stderr), daemon=True)]
+        self._readers = [
+            threading.Thread(target=self._read, args=(self.process.stdout, self.stdout), daemon=True),
+            threading.Thread(target=self._read, args=(self.process.stderr, self.stderr), daemon=True),
+        ]
         for reader in self._readers:
             reader.start()
         self.port = port
@@ -69,8 +79,9 @@ class ServingProcess:
                 if match:
                     return int(match.group(1))
             if self.process.poll() is not None:
-                raise AssertionError(f"the runtime exited with {self.process.returncode} before it was ready\n"
-                                     f"{self.output()}")
+                raise AssertionError(
+                    f"the runtime exited with {self.process.returncode} before it was ready\n{self.output()}"
+                )
             return None
 
         self.port = self.wait_for(ready, timeout, "the ready line")
@@ -79,8 +90,9 @@ class ServingProcess:
     def wait_for_line(self, stream: str, pattern: str, timeout: float = 10) -> str:
         lines = self.stdout if stream == "stdout" else self.stderr
         compiled = re.compile(pattern)
-        return self.wait_for(lambda: next((line for line in lines if compiled.search(line)), None), timeout,
-                             f"{pattern!r} on {stream}")
+        return self.wait_for(
+            lambda: next((line for line in lines if compiled.search(line)), None), timeout, f"{pattern!r} on {stream}"
+        )
 
     def get(self, path: str, **kwargs) -> requests.Response:
         return self.session.get(self.url + path, timeout=10, **kwargs)

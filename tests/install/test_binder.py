@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 import requests
+
 from helpers.components import require
 from helpers.paths import LABEXTENSION_BUILT, REPO
 from helpers.servers import free_port, wait_until
@@ -29,8 +30,16 @@ BUILT_PANEL = LABEXTENSION_BUILT / "static" / "style.js"
 
 def copy_project(target: Path) -> None:
     """The files a clone has (plus files not yet committed, not ignored), and the built panel."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO,
-                            capture_output=True, check=True).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=REPO,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, listed):
         source = REPO / name
         if source.is_file():
@@ -46,13 +55,24 @@ def test_binder_setup_gives_jupyterlab_with_the_extension(tmp_path):
     copy_project(repo)
     base = getattr(sys, "_base_executable", sys.executable)
     subprocess.run([base, "-m", "venv", str(venv)], check=True, timeout=120)
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "MODELHUB_URL",
-                                                           "MODELHUB_TOKEN")}
-    env.update(PATH=f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}",
-               JUPYTER_CONFIG_DIR=str(tmp_path / "config"), JUPYTER_DATA_DIR=str(tmp_path / "data"),
-               JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), IPYTHONDIR=str(tmp_path / "ipython"))
-    pip = subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "-r", "binder/requirements.txt"],
-                         cwd=repo, env=env, capture_output=True, text=True, timeout=300)
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "MODELHUB_URL", "MODELHUB_TOKEN")
+    }
+    env.update(
+        PATH=f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}",
+        JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
+        JUPYTER_DATA_DIR=str(tmp_path / "data"),
+        JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
+        IPYTHONDIR=str(tmp_path / "ipython"),
+    )
+    pip = subprocess.run(
+        [str(venv / "bin" / "pip"), "install", "--quiet", "-r", "binder/requirements.txt"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert pip.returncode == 0, pip.stdout + pip.stderr
     post = subprocess.run(["bash", "binder/postBuild"], cwd=repo, env=env, capture_output=True, text=True, timeout=400)
     assert post.returncode == 0 and "installed with its panel" in post.stdout, post.stdout[-3000:] + post.stderr[-3000:]
@@ -60,18 +80,31 @@ def test_binder_setup_gives_jupyterlab_with_the_extension(tmp_path):
     jupyter = str(venv / "bin" / "jupyter")
     panels = subprocess.run([jupyter, "labextension", "list"], env=env, capture_output=True, text=True, timeout=60)
     assert "jupyter-modelhub" in panels.stdout + panels.stderr and "enabled" in panels.stdout + panels.stderr
-    servers = subprocess.run([jupyter, "server", "extension", "list"], env=env, capture_output=True, text=True,
-                             timeout=60)
+    servers = subprocess.run(
+        [jupyter, "server", "extension", "list"], env=env, capture_output=True, text=True, timeout=60
+    )
     validation = servers.stdout + servers.stderr
     assert "jupyter_modelhub" in validation and "could not be found" not in validation, validation
 
     port, token = free_port(), secrets.token_hex(16)
     with open(tmp_path / "lab.log", "wb") as log:
         lab = subprocess.Popen(
-            [jupyter, "lab", "--no-browser", f"--port={port}", "--port-retries=0", "--ip=127.0.0.1",
-             f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={repo / 'notebooks'}",
-             f"--ModelHubApp.root_dir={tmp_path / 'hub'}", "--ServerApp.allow_root=True"],
-            env=env, stdout=log, stderr=subprocess.STDOUT)
+            [
+                jupyter,
+                "lab",
+                "--no-browser",
+                f"--port={port}",
+                "--port-retries=0",
+                "--ip=127.0.0.1",
+                f"--IdentityProvider.token={token}",
+                f"--ServerApp.root_dir={repo / 'notebooks'}",
+                f"--ModelHubApp.root_dir={tmp_path / 'hub'}",
+                "--ServerApp.allow_root=True",
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
         session = requests.Session()
         session.headers["Authorization"] = f"token {token}"

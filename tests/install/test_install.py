@@ -9,8 +9,8 @@ import zipfile
 
 import pytest
 from alembic import command
-from helpers.paths import LABEXTENSION_BUILT, REPO
 
+from helpers.paths import LABEXTENSION_BUILT, REPO
 from jupyter_modelhub.store.database import Database, alembic_config
 
 
@@ -34,8 +34,22 @@ def test_labextension_is_installed_and_enabled():
 def test_wheel_ships_the_prebuilt_labextension_and_enables_the_server_extension(tmp_path):
     if not (LABEXTENSION_BUILT / "package.json").exists():
         pytest.fail("the labextension is not built: run `make install`")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
-                    str(tmp_path), str(REPO)], check=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(REPO),
+        ],
+        check=True,
+        timeout=300,
+    )
     wheel = next(tmp_path.glob("jupyter_modelhub-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     data = "jupyter_modelhub-0.1.0.data/data/"
@@ -56,8 +70,18 @@ def test_migrations_create_exactly_the_orm_schema(db_url):
 
 # -- one install gives every feature -------------------------------------------------------------
 
-EVERY_FEATURE = ["jupyterlab", "ipywidgets", "ipykernel", "scikit-learn", "skl2onnx", "onnxruntime", "papermill",
-                 "dask", "pyarrow", "pandas"]
+EVERY_FEATURE = [
+    "jupyterlab",
+    "ipywidgets",
+    "ipykernel",
+    "scikit-learn",
+    "skl2onnx",
+    "onnxruntime",
+    "papermill",
+    "dask",
+    "pyarrow",
+    "pandas",
+]
 
 
 def test_one_install_gives_every_feature():
@@ -67,8 +91,11 @@ def test_one_install_gives_every_feature():
 
     from packaging.requirements import Requirement
 
-    plain = {Requirement(line).name.lower() for line in requires("jupyter_modelhub")
-             if "extra ==" not in str(Requirement(line).marker or "")}
+    plain = {
+        Requirement(line).name.lower()
+        for line in requires("jupyter_modelhub")
+        if "extra ==" not in str(Requirement(line).marker or "")
+    }
     assert not [name for name in EVERY_FEATURE if name not in plain], sorted(plain)
 
 

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from helpers.docker import BASE_IMAGE
 from helpers.notebooks import (
     NOTEBOOKS,
@@ -48,9 +49,11 @@ def quickstart(tmp_path_factory):
 
 
 @pytest.mark.timeout(600)
-@pytest.mark.parametrize("notebook", [
-    pytest.param(n, marks=pytest.mark.docker) if "docker" in requires(n) else n
-    for n in NOTEBOOKS if n != QUICKSTART], ids=lambda n: n.name)
+@pytest.mark.parametrize(
+    "notebook",
+    [pytest.param(n, marks=pytest.mark.docker) if "docker" in requires(n) else n for n in NOTEBOOKS if n != QUICKSTART],
+    ids=lambda n: n.name,
+)
 def test_notebook_runs_without_errors(notebook, request):
     server = request.getfixturevalue("docker_server" if "docker" in requires(notebook) else "hub_server")
     executed, _, _ = execute(notebook, server)
@@ -96,16 +99,28 @@ def test_quickstart_packages_or_writes_the_build_context_and_says_which(quicksta
 def test_make_demo_stops_what_it_started_and_says_so(tmp_path):
     shutil.copy(QUICKSTART, tmp_path / QUICKSTART.name)
     env = {k: v for k, v in os.environ.items() if k not in ("MODELHUB_URL", "MODELHUB_TOKEN")}
-    env.update(JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), JUPYTER_DATA_DIR=str(tmp_path / "data"),
-               JUPYTER_CONFIG_DIR=str(tmp_path / "config"))
+    env.update(
+        JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
+        JUPYTER_DATA_DIR=str(tmp_path / "data"),
+        JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
+    )
     (tmp_path / "config").mkdir()  # a user's Jupyter config reaches the demo's server: here, the local base image
-    (tmp_path / "config" / "jupyter_server_config.json").write_text(json.dumps({"Packager": {"base_image": BASE_IMAGE}}))
-    run = subprocess.run([sys.executable, str(NOTEBOOK_DIR / "run.py"), str(tmp_path / QUICKSTART.name)],
-                         env=env, capture_output=True, text=True, timeout=380)
+    (tmp_path / "config" / "jupyter_server_config.json").write_text(
+        json.dumps({"Packager": {"base_image": BASE_IMAGE}})
+    )
+    run = subprocess.run(
+        [sys.executable, str(NOTEBOOK_DIR / "run.py"), str(tmp_path / QUICKSTART.name)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=380,
+    )
     out = run.stdout
     assert run.returncode == 0, out + run.stderr
     assert "Started a Model Hub server for the demo" in out
-    assert ">>> onnx = %convert churn@production" in out and "churn:3 (onnx) from churn:2" in out, "each step, with its output"
+    assert ">>> onnx = %convert churn@production" in out and "churn:3 (onnx) from churn:2" in out, (
+        "each step, with its output"
+    )
     assert "[" in out and " s]" in out, "with its time"
     assert "nothing of the demo is left running" in out, out[-2000:]
     hub_folder = str(tmp_path / "output" / "hub").encode()

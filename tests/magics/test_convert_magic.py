@@ -4,6 +4,7 @@ converted version deployed and scored by the runtime with the original's answers
 from __future__ import annotations
 
 import pytest
+
 from helpers.kernels import TRAIN, Kernel
 
 
@@ -25,7 +26,10 @@ def test_convert_shows_equivalence_and_speed_and_records_lineage(kernel, hub_ser
     version = hub_server.client().version("churn:2")
     assert version["flavor"] == "onnx" and version["derived_from"] == "churn:1"
     assert version["signature"] == hub_server.client().version("churn:1")["signature"]
-    assert version["properties"]["equivalence"]["passed"] is True and version["properties"]["speed"]["speedup"]["latency"] > 1
+    assert (
+        version["properties"]["equivalence"]["passed"] is True
+        and version["properties"]["speed"]["speedup"]["latency"] > 1
+    )
     assert version["tags"]["equivalence"] == "passed"
     assert "churn:1 → churn:2" in kernel.run("%model churn")["html"]
 
@@ -50,7 +54,8 @@ def test_the_converted_version_serves_the_original_answers(kernel):
         "answer = %invoke onnx-ep X[:50]\n"
         "assert answer['predictions'] == clf.predict(X[:50]).tolist(), answer  # the original's output names\n"
         "assert np.allclose(answer['probabilities'], clf.predict_proba(X[:50]), atol=1e-4)\n"
-        "%undeploy onnx-ep")
+        "%undeploy onnx-ep"
+    )
     assert not out["error"], out
 
 
@@ -70,5 +75,6 @@ def test_a_dataframe_pipeline_converts_and_serves(kernel):
         "%deploy plans-ep plans:2 --auth none\n"
         "answer = %invoke plans-ep df[:20]\n"
         "assert answer['predictions'] == pipe.predict(df[:20]).tolist(), answer\n"
-        "%undeploy plans-ep")
+        "%undeploy plans-ep"
+    )
     assert not out["error"], out

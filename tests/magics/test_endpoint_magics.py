@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 
 import pytest
+
 from helpers.kernels import TRAIN, Kernel
 from helpers.servers import wait_until
 
@@ -43,9 +44,11 @@ def test_deploy_shows_status_url_key_and_examples(kernel):
 
 
 def test_invoke_and_predict_match_the_model(kernel):
-    out = kernel.run("r = %invoke churn-ep X[:3]\nassert r['predictions'] == clf.predict(X[:3]).tolist(), r\n"
-                     "assert ep.predict(X[:2])['predictions'] == clf.predict(X[:2]).tolist()\n"
-                     "%invoke churn-ep X[:2] --protocol v2")
+    out = kernel.run(
+        "r = %invoke churn-ep X[:3]\nassert r['predictions'] == clf.predict(X[:3]).tolist(), r\n"
+        "assert ep.predict(X[:2])['predictions'] == clf.predict(X[:2]).tolist()\n"
+        "%invoke churn-ep X[:2] --protocol v2"
+    )
     assert not out["error"], out
     assert "'model_name': 'churn'" in out["text"]
     out = kernel.run('%invoke churn-ep {"data": [[1, 2]]}')
@@ -69,23 +72,29 @@ def test_endpoints_logs_traffic_and_errors(kernel, hub_server):
 def test_invoke_local_runs_the_entry_script_in_the_kernel(kernel, tmp_path):
     script = tmp_path / "score.py"
     script.write_text(SCORE_PY)
-    out = kernel.run(f"%deploy script-ep churn:1 --entry-script {script} --auth none\n"
-                     "remote = %invoke script-ep X[:2]\n"
-                     "local = %invoke script-ep X[:2] --local\n"
-                     "assert remote == local == {'labels': clf.predict(X[:2]).tolist(), 'rows': 2}, (remote, local)")
+    out = kernel.run(
+        f"%deploy script-ep churn:1 --entry-script {script} --auth none\n"
+        "remote = %invoke script-ep X[:2]\n"
+        "local = %invoke script-ep X[:2] --local\n"
+        "assert remote == local == {'labels': clf.predict(X[:2]).tolist(), 'rows': 2}, (remote, local)"
+    )
     assert not out["error"], out
     remote = kernel.run('%invoke script-ep {"data": []}')
     assert "answered 500" in remote["error"] and "no rows to score" in remote["error"]
     local = kernel.run('%invoke script-ep {"data": []} --local')
-    assert local["error"] == "ValueError: no rows to score", "the script's own exception, with its traceback, in the notebook"
+    assert local["error"] == "ValueError: no rows to score", (
+        "the script's own exception, with its traceback, in the notebook"
+    )
     kernel.run("%undeploy script-ep")
 
 
 def test_a_handle_used_after_undeploy_says_the_endpoint_is_gone(kernel):
-    out = kernel.run("gone = %deploy gone-ep churn:1 --auth none\n"
-                     "assert gone.predict(X[:1])['predictions'] == clf.predict(X[:1]).tolist()\n"
-                     "%undeploy gone-ep\n"
-                     "gone.predict(X[:1])")
+    out = kernel.run(
+        "gone = %deploy gone-ep churn:1 --auth none\n"
+        "assert gone.predict(X[:1])['predictions'] == clf.predict(X[:1]).tolist()\n"
+        "%undeploy gone-ep\n"
+        "gone.predict(X[:1])"
+    )
     assert out["error"].startswith("NotFound: Endpoint 'gone-ep' no longer exists: it was deleted (%undeploy)"), out
     assert "%deploy gone-ep MODEL" in out["error"] and "healthy" not in out["error"]
 
@@ -96,10 +105,14 @@ def test_deploy_env_runs_in_a_registered_environment_and_shows_it(kernel, tmp_pa
     out = kernel.run(f"%env create six-env --requirements {requirements}")
     assert not out["error"] and "six-env:1" in out["text"], out
     script = tmp_path / "score.py"
-    script.write_text("import sys\ndef init():\n    pass\ndef run(raw_data):\n    import six\n"
-                      "    return {'prefix': sys.prefix, 'six': six.__version__}\n")
-    out = kernel.run(f"%deploy six-ep churn:1 --env six-env --entry-script {script} --auth none\n"
-                     "r = %invoke six-ep {\"data\": []}\nprint(r)")
+    script.write_text(
+        "import sys\ndef init():\n    pass\ndef run(raw_data):\n    import six\n"
+        "    return {'prefix': sys.prefix, 'six': six.__version__}\n"
+    )
+    out = kernel.run(
+        f"%deploy six-ep churn:1 --env six-env --entry-script {script} --auth none\n"
+        'r = %invoke six-ep {"data": []}\nprint(r)'
+    )
     assert not out["error"], out
     assert "'six': '1.16.0'" in out["text"] and "/envs/" in out["text"], "it runs in the environment's venv"
     shown = kernel.run("%endpoint six-ep")

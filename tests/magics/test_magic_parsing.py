@@ -9,8 +9,8 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-from helpers.kernels import TRAIN, Kernel
 
+from helpers.kernels import TRAIN, Kernel
 from jupyter_modelhub.client import pickling
 from jupyter_modelhub.errors import InvalidInput
 
@@ -24,8 +24,10 @@ def kernel(hub_server):
 
 
 def test_quoted_values_are_stored_without_their_quotes(kernel, hub_server):
-    out = kernel.run("%register quoted clf -d \"baseline model\" --tag note=\"two words\" --tag 'formula=a=b+c' "
-                     "--property threshold=0.5 --property 'owner=\"data team\"'")
+    out = kernel.run(
+        '%register quoted clf -d "baseline model" --tag note="two words" --tag \'formula=a=b+c\' '
+        "--property threshold=0.5 --property 'owner=\"data team\"'"
+    )
     assert not out["error"], out
     version = hub_server.client().version("quoted:1")
     assert version["description"] == "baseline model"
@@ -49,11 +51,14 @@ def test_brackets_keep_expressions_and_json_whole(kernel, hub_server):
     assert out["error"].startswith("UsageError: --sample 'X[:5' failed: SyntaxError"), out
 
 
-@pytest.mark.parametrize("line, written", [
-    ('%register "my model" clf', "my model"),
-    ("%register my model clf", "my model"),
-    ("%register my big model clf --sample X[:5]", "my big model"),
-])
+@pytest.mark.parametrize(
+    "line, written",
+    [
+        ('%register "my model" clf', "my model"),
+        ("%register my model clf", "my model"),
+        ("%register my big model clf --sample X[:5]", "my big model"),
+    ],
+)
 def test_names_with_spaces_are_refused_with_the_valid_form(kernel, line, written):
     out = kernel.run(line)
     assert out["error"].startswith(f"UsageError: Invalid model name {written!r}: names cannot contain spaces"), out
@@ -67,7 +72,8 @@ def test_a_line_with_an_unclosed_quote_says_so(kernel):
 
 
 def test_an_unpicklable_step_is_one_line_naming_it(kernel):
-    out = kernel.run(textwrap.dedent("""
+    out = kernel.run(
+        textwrap.dedent("""
         import threading
         from sklearn.preprocessing import FunctionTransformer
         def shift(Z, guard=None):
@@ -75,14 +81,16 @@ def test_an_unpicklable_step_is_one_line_naming_it(kernel):
         locked = make_pipeline(FunctionTransformer(shift, kw_args={"guard": threading.Lock()}),
                                LogisticRegression()).fit(X, y)
         %register locked locked
-    """))
+    """)
+    )
     assert out["error"].startswith("UsageError: Cannot register step 'functiontransformer' (FunctionTransformer)"), out
     assert "'kw_args'" in out["error"] and "cannot pickle '_thread.lock' object" in out["error"]
     assert "\n" not in out["error"].strip() and "Traceback" not in out["error"]
 
 
 def test_classes_and_lambdas_of_the_notebook_are_saved_by_value_and_deploy(kernel, hub_server):
-    out = kernel.run(textwrap.dedent("""
+    out = kernel.run(
+        textwrap.dedent("""
         from sklearn.base import BaseEstimator, TransformerMixin
         from sklearn.preprocessing import FunctionTransformer
 
@@ -97,7 +105,8 @@ def test_classes_and_lambdas_of_the_notebook_are_saved_by_value_and_deploy(kerne
         ep = %deploy notebook-ep notebook-classes:1 --auth none
         answer = ep.predict(X[:4])
         assert answer["predictions"] == notebook_model.predict(X[:4]).tolist(), answer
-    """))
+    """)
+    )
     assert not out["error"], out
     serialization = hub_server.client().version("notebook-classes:1")["properties"]["serialization"]
     assert serialization["format"] == "cloudpickle" and serialization["by_value"] == ["Doubler", "<lambda>"]

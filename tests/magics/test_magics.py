@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import pytest
+
 from helpers.kernels import TRAIN, Kernel
 from helpers.servers import ServerProcess
 
@@ -30,7 +31,9 @@ def test_kernel_finds_its_server_and_registers_an_estimator(kernel, hub_server):
     assert version["flavor"] == "sklearn" and version["tags"] == {"team": "growth"}
     assert version["signature"]["inputs"] == [{"name": "input", "dtype": "float64", "shape": [-1, 20]}]
     assert len(version["input_example"]) == 5 and len(version["input_example"][0]) == 20
-    assert version["source_notebook"].endswith("notebooks/train.ipynb"), "the notebook the kernel belongs to is recorded"
+    assert version["source_notebook"].endswith("notebooks/train.ipynb"), (
+        "the notebook the kernel belongs to is recorded"
+    )
     assert version["created_by"] == getpass.getuser(), "the account the server runs as"
 
 
@@ -40,8 +43,10 @@ def test_registering_again_returns_the_existing_version(kernel):
 
 
 def test_magics_list_show_tag_alias_archive_download_delete(kernel, hub_server, tmp_path):
-    kernel.run("clf2 = make_pipeline(StandardScaler(), LogisticRegression(C=0.5)).fit(X, y)\n"
-               "%register churn clf2 --derived-from churn:1")
+    kernel.run(
+        "clf2 = make_pipeline(StandardScaler(), LogisticRegression(C=0.5)).fit(X, y)\n"
+        "%register churn clf2 --derived-from churn:1"
+    )
     assert "churn" in kernel.run("%models team=growth")["text"]
     assert "No models match" in kernel.run("%models team=nobody")["text"]
     assert "@production" in kernel.run("%alias churn:2 production")["text"]
@@ -59,17 +64,20 @@ def test_magics_list_show_tag_alias_archive_download_delete(kernel, hub_server, 
     assert "Deleted churn:2" in kernel.run("%delete churn:2")["text"]
 
 
-@pytest.mark.parametrize("line, message", [
-    ("%register 'bad name' clf", "Invalid model name"),
-    ("%register churn not_a_variable_or_file", "neither a variable nor an existing file"),
-    ("%register churn clf --sample undefined_name[:5]", "--sample 'undefined_name[:5]' failed: NameError"),
-    ("%register churn StandardScaler()", "not fitted yet"),
-    ("%models team=", "expected a value for tag 'team'"),
-    ("%model churn:99", "no version 99"),
-    ("%model churn@nope", "no alias 'nope'"),
-    ("%delete churn", "Name a version (churn:3) or pass --all"),
-    ("%tag churn:1", "Nothing to change"),
-])
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ("%register 'bad name' clf", "Invalid model name"),
+        ("%register churn not_a_variable_or_file", "neither a variable nor an existing file"),
+        ("%register churn clf --sample undefined_name[:5]", "--sample 'undefined_name[:5]' failed: NameError"),
+        ("%register churn StandardScaler()", "not fitted yet"),
+        ("%models team=", "expected a value for tag 'team'"),
+        ("%model churn:99", "no version 99"),
+        ("%model churn@nope", "no alias 'nope'"),
+        ("%delete churn", "Name a version (churn:3) or pass --all"),
+        ("%tag churn:1", "Nothing to change"),
+    ],
+)
 def test_errors_are_one_readable_line(kernel, line, message):
     out = kernel.run(line)
     assert out["error"].startswith("UsageError: ") and message in out["error"], out
@@ -96,20 +104,28 @@ def test_plain_ipython_starts_then_reuses_a_standalone_server(tmp_path):
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "JUPYTER_DATA_DIR": str(tmp_path / "data")}
     for key in ("MODELHUB_URL", "MODELHUB_TOKEN"):
         env.pop(key, None)
-    script = ("from IPython.testing.globalipapp import start_ipython\nip = start_ipython()\n"
-              "ip.run_cell('%load_ext jupyter_modelhub')\n"
-              "open('m.onnx','wb').write(b'x')\n"
-              "print(ip.run_cell('%register standalone m.onnx').result.text())\n")
+    script = (
+        "from IPython.testing.globalipapp import start_ipython\nip = start_ipython()\n"
+        "ip.run_cell('%load_ext jupyter_modelhub')\n"
+        "open('m.onnx','wb').write(b'x')\n"
+        "print(ip.run_cell('%register standalone m.onnx').result.text())\n"
+    )
     try:
-        first = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+        first = subprocess.run(
+            [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+        )
         assert "standalone:1" in first.stdout, first.stderr
         info = json.loads((tmp_path / "runtime" / "modelhub-server.json").read_text())
-        second = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+        second = subprocess.run(
+            [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+        )
         assert "identical to an existing version" in second.stdout, second.stderr
         assert json.loads((tmp_path / "runtime" / "modelhub-server.json").read_text())["pid"] == info["pid"]
         assert (tmp_path / "data" / "modelhub" / "registry.db").exists()
     finally:
-        stopped = subprocess.run([sys.executable, "-m", "jupyter_modelhub.cli", "stop"], env=env, capture_output=True, text=True)
+        stopped = subprocess.run(
+            [sys.executable, "-m", "jupyter_modelhub.cli", "stop"], env=env, capture_output=True, text=True
+        )
     assert "Stopped" in stopped.stdout
 
 
@@ -122,12 +138,16 @@ def test_a_dataframe_sample_records_one_input_per_column(kernel, hub_server):
         "from sklearn.tree import DecisionTreeClassifier\n"
         "pipe = make_pipeline(make_column_transformer((OneHotEncoder(), ['plan']), remainder='passthrough'),\n"
         "                     DecisionTreeClassifier()).fit(df, [0, 1, 0])\n"
-        "%register churn-frame pipe --sample df")
+        "%register churn-frame pipe --sample df"
+    )
     assert not out["error"], out
     version = hub_server.client().version("churn-frame")
     assert version["signature"]["inputs"] == [
         {"name": "age", "dtype": "int64", "shape": [-1]},
         {"name": "plan", "dtype": "string", "shape": [-1]},
-        {"name": "spend", "dtype": "float64", "shape": [-1]}]
-    assert version["input_example"] == {"columns": ["age", "plan", "spend"],
-                                        "data": [[31, "basic", 9.5], [45, "pro", 30.0], [22, "basic", 1.25]]}
+        {"name": "spend", "dtype": "float64", "shape": [-1]},
+    ]
+    assert version["input_example"] == {
+        "columns": ["age", "plan", "spend"],
+        "data": [[31, "basic", 9.5], [45, "pro", 30.0], [22, "basic", 1.25]],
+    }

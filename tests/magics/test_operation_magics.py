@@ -12,6 +12,7 @@ import threading
 import nbformat
 import papermill
 import pytest
+
 from helpers.kernels import TRAIN, Kernel
 from helpers.operations import StallingIndex, processes_in_group, worker_pid
 from helpers.servers import wait_until
@@ -69,9 +70,11 @@ def test_an_interrupt_stops_waiting_not_the_build(kernel, hub_server, tmp_path):
 
 def test_plain_ipython_shows_a_text_progress_bar(hub_server):
     env = {**os.environ, "MODELHUB_URL": hub_server.url, "MODELHUB_TOKEN": hub_server.token}
-    script = ("from IPython.testing.globalipapp import start_ipython\nip = start_ipython()\n"
-              "ip.run_cell('%load_ext jupyter_modelhub')\n"
-              "print(ip.run_cell('%convert opsm:1 --tolerance 1e-3').result.text())\n")
+    script = (
+        "from IPython.testing.globalipapp import start_ipython\nip = start_ipython()\n"
+        "ip.run_cell('%load_ext jupyter_modelhub')\n"
+        "print(ip.run_cell('%convert opsm:1 --tolerance 1e-3').result.text())\n"
+    )
     run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=180)
     lines = run.stdout.splitlines()
     bars = [line for line in lines if line.startswith("convert opsm:1 [")]
@@ -82,13 +85,16 @@ def test_plain_ipython_shows_a_text_progress_bar(hub_server):
 def test_papermill_keeps_the_progress_widget_and_its_outcome(hub_server, tmp_path, monkeypatch):
     monkeypatch.setenv("MODELHUB_URL", hub_server.url)
     monkeypatch.setenv("MODELHUB_TOKEN", hub_server.token)
-    notebook = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell("%load_ext jupyter_modelhub"),
-        nbformat.v4.new_code_cell("%convert opsm:1 --tolerance 1e-2"),
-    ])
+    notebook = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell("%load_ext jupyter_modelhub"),
+            nbformat.v4.new_code_cell("%convert opsm:1 --tolerance 1e-2"),
+        ]
+    )
     nbformat.write(notebook, tmp_path / "in.ipynb")
-    executed = papermill.execute_notebook(str(tmp_path / "in.ipynb"), str(tmp_path / "out.ipynb"),
-                                          progress_bar=False, kernel_name="python3")
+    executed = papermill.execute_notebook(
+        str(tmp_path / "in.ipynb"), str(tmp_path / "out.ipynb"), progress_bar=False, kernel_name="python3"
+    )
     outputs = executed.cells[1]["outputs"]
     widget = [o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
     assert len(widget) == 1, outputs

@@ -12,10 +12,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from helpers.operations import StallingIndex, processes_in_group, worker_pid
-from helpers.servers import ServerProcess, wait_until
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
+
+from helpers.operations import StallingIndex, processes_in_group, worker_pid
+from helpers.servers import ServerProcess, wait_until
 
 X, y = make_classification(100, 4, random_state=0)
 CLF = LogisticRegression().fit(X, y)
@@ -23,8 +24,9 @@ CLF = LogisticRegression().fit(X, y)
 
 def api(server: ServerProcess, method: str, path: str, **kwargs) -> requests.Response:
     """One request on its own connection (a Session is not shared across threads)."""
-    return requests.request(method, server.url + "modelhub/api/" + path, headers=server.session.headers, timeout=60,
-                            **kwargs)
+    return requests.request(
+        method, server.url + "modelhub/api/" + path, headers=server.session.headers, timeout=60, **kwargs
+    )
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +39,12 @@ def server(tmp_path_factory):
 
 def test_twenty_cancels_at_once_all_answer_the_operation_and_the_api_stays_up(server):
     with StallingIndex() as index:
-        response = api(server, "POST", "endpoints/storm-ep/deployments",
-                       json={"model": "m:1", "requirements": index.requirements(), "auth": "none"})
+        response = api(
+            server,
+            "POST",
+            "endpoints/storm-ep/deployments",
+            json={"model": "m:1", "requirements": index.requirements(), "auth": "none"},
+        )
         assert response.status_code == 202, response.text
         operation_id = response.json()["id"]
         assert index.asked.wait(60), "uv asked the index: the build is running"
@@ -54,8 +60,11 @@ def test_twenty_cancels_at_once_all_answer_the_operation_and_the_api_stays_up(se
         assert {a.json()["id"] for a in answers} == {operation_id}
         assert {a.json()["status"] for a in answers} <= {"running", "cancelled"}
 
-        final = wait_until(lambda: (lambda o: o if not o["active"] else None)(
-            api(server, "GET", f"operations/{operation_id}").json()), 60, "the operation to end")
+        final = wait_until(
+            lambda: (lambda o: o if not o["active"] else None)(api(server, "GET", f"operations/{operation_id}").json()),
+            60,
+            "the operation to end",
+        )
         assert final["status"] == "cancelled", final
         wait_until(lambda: not processes_in_group(pid), 30, "the worker's processes to end")
         again = api(server, "POST", f"operations/{operation_id}/cancel")

@@ -16,6 +16,9 @@ import time
 import joblib
 import pytest
 import requests
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression
+
 from helpers.convert import DiesWhenLoaded, RecordsWhereItLoads
 from helpers.operations import (
     StallingIndex,
@@ -26,14 +29,13 @@ from helpers.operations import (
 from helpers.paths import TESTS
 from helpers.servers import ServerProcess, wait_until
 from helpers.uploads import tar_bytes
-from sklearn.datasets import make_classification
-from sklearn.linear_model import LogisticRegression
 
 X, y = make_classification(200, 8, random_state=0)
 CLF = LogisticRegression().fit(X, y)
 
 
 # -- helpers -----------------------------------------------------------------------------------
+
 
 def api(server: ServerProcess, method: str, path: str, **kwargs) -> requests.Response:
     return server.session.request(method, server.url + "modelhub/api/" + path, timeout=30, **kwargs)
@@ -57,8 +59,11 @@ def stalling_index():
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     # the workers import helpers.convert's classes when they unpickle them, as a user's would be importable
-    s = ServerProcess(tmp_path_factory.mktemp("ops"), extra_env={"PYTHONPATH": str(TESTS)},
-                      args=["--ModelConverter.timing_budget=0.1", "--ModelConverter.batch_rows=500"])
+    s = ServerProcess(
+        tmp_path_factory.mktemp("ops"),
+        extra_env={"PYTHONPATH": str(TESTS)},
+        args=["--ModelConverter.timing_budget=0.1", "--ModelConverter.batch_rows=500"],
+    )
     client = s.client()
     client.register("churn", CLF, sample=X[:5])
     yield s
@@ -73,13 +78,22 @@ def _joblib_bytes(obj) -> bytes:
 
 def register_pickle(server: ServerProcess, name: str, obj) -> None:
     upload = api(server, "POST", "uploads", data=tar_bytes({"model.joblib": _joblib_bytes(obj)})).json()
-    response = api(server, "POST", f"models/{name}/versions", json={
-        "upload_id": upload["upload_id"], "flavor": "sklearn", "input_example": [[1.0, 2.0]],
-        "signature": {"inputs": [{"name": "input", "dtype": "float64", "shape": [-1, 2]}]}})
+    response = api(
+        server,
+        "POST",
+        f"models/{name}/versions",
+        json={
+            "upload_id": upload["upload_id"],
+            "flavor": "sklearn",
+            "input_example": [[1.0, 2.0]],
+            "signature": {"inputs": [{"name": "input", "dtype": "float64", "shape": [-1, 2]}]},
+        },
+    )
     assert response.status_code == 201, response.text
 
 
 # -- conversions -------------------------------------------------------------------------------
+
 
 def test_a_conversion_is_an_operation_with_progress_log_and_result(server):
     first_event = api(server, "GET", "events").json()["last_id"]
@@ -176,9 +190,14 @@ def test_four_conversions_queue_while_the_api_keeps_answering(server):
 
 # -- deploys that build an environment ---------------------------------------------------------
 
+
 def test_a_deploy_with_an_environment_is_an_operation(server):
-    response = api(server, "POST", "endpoints/opsenv-ep/deployments",
-                   json={"model": "churn:1", "requirements": "six==1.16.0\n", "auth": "none"})
+    response = api(
+        server,
+        "POST",
+        "endpoints/opsenv-ep/deployments",
+        json={"model": "churn:1", "requirements": "six==1.16.0\n", "auth": "none"},
+    )
     assert response.status_code == 202, response.text
     final = wait_for_end(server, response.json()["id"], 300)
     assert final["status"] == "succeeded", final
@@ -189,16 +208,25 @@ def test_a_deploy_with_an_environment_is_an_operation(server):
     answer = requests.post(final["result"]["url"] + "/score", json={"data": X[:2].tolist()}, timeout=10)
     assert answer.ok
     made = api(server, "GET", "environments/churn-env").json()
-    assert "six==1.16.0" in made["lock"] and any(line.startswith("scikit-learn==") for line in made["lock"]), \
+    assert "six==1.16.0" in made["lock"] and any(line.startswith("scikit-learn==") for line in made["lock"]), (
         "the requirements, with what a scikit-learn model needs"
+    )
     assert final["result"]["deployments"][0]["environment"] == made["ref"], "the deployment records its environment"
     assert (server.root / "envs" / made["hash"][:16] / ".ready").exists(), "the venv is keyed by the environment's hash"
-    again = api(server, "POST", "endpoints/opsenv-ep/deployments",
-                json={"model": "churn:1", "requirements": "six==1.16.0\n", "auth": "none"})
+    again = api(
+        server,
+        "POST",
+        "endpoints/opsenv-ep/deployments",
+        json={"model": "churn:1", "requirements": "six==1.16.0\n", "auth": "none"},
+    )
     assert again.status_code == 200, "the same requirements reuse the environment and its venv, in the request"
     assert api(server, "GET", "environments/churn-env").json()["ref"] == made["ref"], "reused by content"
-    by_name = api(server, "POST", "endpoints/opsenv-ep/deployments",
-                  json={"model": "churn:1", "deployment": "green", "environment": made["ref"], "auth": "none"})
+    by_name = api(
+        server,
+        "POST",
+        "endpoints/opsenv-ep/deployments",
+        json={"model": "churn:1", "deployment": "green", "environment": made["ref"], "auth": "none"},
+    )
     assert by_name.status_code == 200, "an environment whose venv exists deploys in the request"
     green = next(d for d in by_name.json()["deployments"] if d["name"] == "green")
     assert green["environment"] == made["ref"] and green["state"] == "healthy"
@@ -208,10 +236,12 @@ def test_a_deploy_with_an_environment_is_an_operation(server):
 
 def test_bad_environment_requests_are_refused_and_start_nothing(server):
     before = api(server, "GET", "operations", params={"kind": "deploy"}).json()["total"]
-    cases = [({"environment": "nope"}, 404, "No environment 'nope'"),
-             ({"environment": "churn-env:x"}, 400, "expected NAME or NAME:VERSION"),
-             ({"requirements": "six\n--find-links /etc\n"}, 400, "Unsupported requirement"),
-             ({"requirements": "six\n", "environment": "churn-env"}, 400, "not both")]
+    cases = [
+        ({"environment": "nope"}, 404, "No environment 'nope'"),
+        ({"environment": "churn-env:x"}, 400, "expected NAME or NAME:VERSION"),
+        ({"requirements": "six\n--find-links /etc\n"}, 400, "Unsupported requirement"),
+        ({"requirements": "six\n", "environment": "churn-env"}, 400, "not both"),
+    ]
     for body, code, words in cases:
         response = api(server, "POST", "endpoints/bad-env-ep/deployments", json={"model": "churn:1", **body})
         assert response.status_code == code and words in response.json()["message"], (body, response.text)
@@ -222,8 +252,12 @@ def test_bad_environment_requests_are_refused_and_start_nothing(server):
 def test_cancelling_a_build_stops_its_processes_and_leaves_nothing(server, stalling_index):
     envs_before = environments(server)
     environments_before = api(server, "GET", "environments").json()
-    response = api(server, "POST", "endpoints/cancel-ep/deployments",
-                   json={"model": "churn:1", "requirements": stalling_index.requirements(), "auth": "none"})
+    response = api(
+        server,
+        "POST",
+        "endpoints/cancel-ep/deployments",
+        json={"model": "churn:1", "requirements": stalling_index.requirements(), "auth": "none"},
+    )
     operation = response.json()
     assert response.status_code == 202
     assert stalling_index.asked.wait(60), "uv asked the index: the build is running"
@@ -241,8 +275,12 @@ def test_cancelling_a_build_stops_its_processes_and_leaves_nothing(server, stall
     assert api(server, "GET", "endpoints/cancel-ep").status_code == 404, "no endpoint was made"
     again = api(server, "POST", f"operations/{operation['id']}/cancel")
     assert again.status_code == 200 and again.json()["status"] == "cancelled", "a cancel is idempotent"
-    retry = api(server, "POST", "endpoints/cancel-ep/deployments",
-                json={"model": "churn:1", "requirements": "six==1.16.0\n", "auth": "none"})
+    retry = api(
+        server,
+        "POST",
+        "endpoints/cancel-ep/deployments",
+        json={"model": "churn:1", "requirements": "six==1.16.0\n", "auth": "none"},
+    )
     assert retry.status_code in (200, 201, 202)
     if retry.status_code == 202:
         assert wait_for_end(server, retry.json()["id"], 300)["status"] == "succeeded"
@@ -259,17 +297,25 @@ def test_following_an_operation_log_ends_with_the_operation(server):
 
 # -- a server that dies while operations run ---------------------------------------------------
 
+
 def test_a_killed_server_adopts_live_operations_and_fails_dead_ones(tmp_path, stalling_index):
     server = ServerProcess(tmp_path)
     server.client().register("m", CLF, sample=X[:2])
     ids = []
     for name in ("live-ep", "dead-ep"):
-        response = api(server, "POST", f"endpoints/{name}/deployments",
-                       json={"model": "m", "requirements": stalling_index.requirements()})
+        response = api(
+            server,
+            "POST",
+            f"endpoints/{name}/deployments",
+            json={"model": "m", "requirements": stalling_index.requirements()},
+        )
         ids.append(response.json()["id"])
     wait_until(lambda: all(worker_pid(server, i) for i in ids), 60, "both workers")
-    wait_until(lambda: all(api(server, "GET", f"operations/{i}").json()["status"] == "running" for i in ids),
-               60, "both running")
+    wait_until(
+        lambda: all(api(server, "GET", f"operations/{i}").json()["status"] == "running" for i in ids),
+        60,
+        "both running",
+    )
     live, dead = (worker_pid(server, i) for i in ids)
     server.process.kill()
     server.process.wait()

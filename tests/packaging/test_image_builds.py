@@ -18,12 +18,12 @@ import threading
 
 import pytest
 import requests
-from helpers.docker import BASE_IMAGE
-from helpers.notebooks import QUICKSTART, errors_in, execute, text_of
-from helpers.servers import ServerProcess, wait_until
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 
+from helpers.docker import BASE_IMAGE
+from helpers.notebooks import QUICKSTART, errors_in, execute, text_of
+from helpers.servers import ServerProcess, wait_until
 from jupyter_modelhub.errors import ModelHubError
 
 X, y = make_classification(200, 6, random_state=1)
@@ -35,8 +35,10 @@ REQUIREMENTS = "six\n"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, docker_client):
-    s = ServerProcess(tmp_path_factory.mktemp("imagebuilds"), args=[
-        f"--Packager.base_image={BASE_IMAGE}", "--ModelConverter.timing_budget=0.1"])
+    s = ServerProcess(
+        tmp_path_factory.mktemp("imagebuilds"),
+        args=[f"--Packager.base_image={BASE_IMAGE}", "--ModelConverter.timing_budget=0.1"],
+    )
     hub = s.client()
     hub.register("leftover", LogisticRegression().fit(X, y), sample=X[:5])
     hub.convert("leftover:1")  # leftover:2, onnx
@@ -71,8 +73,9 @@ def last_build(server, subject: str) -> dict:
 
 
 def test_a_build_leaves_no_untagged_image_of_its_own(server, docker_client):
-    image = server.client().package("leftover:2", requirements=requirements(server), no_cache=True,
-                                    tag="modelhub-test/leftover:clean")
+    image = server.client().package(
+        "leftover:2", requirements=requirements(server), no_cache=True, tag="modelhub-test/leftover:clean"
+    )
     log = build_log(server, last_build(server, "leftover:2")["id"])
     made = images_named_in(log)
     assert len(made) > 5 and "Step 1/" in log, log[-3000:]
@@ -87,11 +90,21 @@ def test_a_build_leaves_no_untagged_image_of_its_own(server, docker_client):
 
 def test_a_cancelled_build_leaves_nothing_once_the_next_build_ran(server, docker_client):
     hub = server.client()
-    operation = hub.package("leftover:2", requirements=requirements(server), no_cache=True, wait=False,
-                            tag="modelhub-test/leftover:cancelled")
+    operation = hub.package(
+        "leftover:2",
+        requirements=requirements(server),
+        no_cache=True,
+        wait=False,
+        tag="modelhub-test/leftover:cancelled",
+    )
     # cancel while the dependencies install: the stage's first images exist, its last does not
-    running = wait_until(lambda: re.search(r"Step \d+/\d+ : RUN .*\n(?:.*\n)*? ---> Running in ([0-9a-f]{12})",
-                                           build_log(server, operation["id"])), 120, "the install step to run")
+    running = wait_until(
+        lambda: re.search(
+            r"Step \d+/\d+ : RUN .*\n(?:.*\n)*? ---> Running in ([0-9a-f]{12})", build_log(server, operation["id"])
+        ),
+        120,
+        "the install step to run",
+    )
     hub.cancel_operation(operation["id"])
     assert hub.operation(operation["id"])["status"] == "cancelled"
     container = running.group(1)
@@ -116,8 +129,9 @@ def test_deleting_an_image_removes_it_from_the_engine(server, docker_client):
     hub = server.client()
     script = server.folder / "notebooks" / "score.py"  # content no other record of this module has
     script.write_text("def init():\n    pass\n\n\ndef run(raw_data):\n    return raw_data  # deleted\n")
-    image = hub.package("leftover:2", requirements=requirements(server), entry_script=script,
-                        tag="modelhub-test/leftover:deleted")
+    image = hub.package(
+        "leftover:2", requirements=requirements(server), entry_script=script, tag="modelhub-test/leftover:deleted"
+    )
     deleted = hub.delete_image(image["id"])
     assert "removed from the Docker engine" in deleted.text(), deleted.text()
     with pytest.raises(docker.errors.ImageNotFound):
@@ -128,8 +142,12 @@ def test_deleting_one_of_two_records_of_one_image_keeps_it_and_says_so(server, d
     hub = server.client()
     script = server.folder / "notebooks" / "shared.py"  # content no other record of this module has
     script.write_text("def init():\n    pass\n\n\ndef run(raw_data):\n    return raw_data  # shared\n")
-    first, second = (hub.package("leftover:2", requirements=requirements(server), entry_script=script,
-                                 tag="modelhub-test/leftover:shared") for _ in range(2))
+    first, second = (
+        hub.package(
+            "leftover:2", requirements=requirements(server), entry_script=script, tag="modelhub-test/leftover:shared"
+        )
+        for _ in range(2)
+    )
     assert first["image_id"] == second["image_id"] and first["id"] != second["id"]
     deleted = hub.delete_image(second["id"])
     text = deleted.text()

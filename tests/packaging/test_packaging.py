@@ -13,25 +13,33 @@ import time
 import numpy as np
 import pytest
 import requests
-from helpers.docker import BASE_IMAGE, run_container
-from helpers.kernels import Kernel
-from helpers.servers import ServerProcess, wait_until
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from helpers.docker import BASE_IMAGE, run_container
+from helpers.kernels import Kernel
+from helpers.servers import ServerProcess, wait_until
+
 X, y = make_classification(300, 20, random_state=0)
 CLF = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
 # new weights every run: the engine's build cache outlives test runs, and a model-only change must be new
 CLF2 = make_pipeline(StandardScaler(), LogisticRegression(C=0.05)).fit(
-    X + np.random.default_rng().normal(0, 1e-3, X.shape), y)
+    X + np.random.default_rng().normal(0, 1e-3, X.shape), y
+)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, docker_client):
-    s = ServerProcess(tmp_path_factory.mktemp("pack"), args=[
-        f"--Packager.base_image={BASE_IMAGE}", "--ModelConverter.timing_budget=0.1", "--ModelConverter.batch_rows=500"])
+    s = ServerProcess(
+        tmp_path_factory.mktemp("pack"),
+        args=[
+            f"--Packager.base_image={BASE_IMAGE}",
+            "--ModelConverter.timing_budget=0.1",
+            "--ModelConverter.batch_rows=500",
+        ],
+    )
     hub = s.client()
     hub.register("churn", CLF, sample=X[:5])
     hub.convert("churn:1")  # churn:2, onnx
@@ -57,9 +65,20 @@ def answers(url: str, rows, name: str, version: int) -> dict:
     """What a client gets from each protocol for ``rows``."""
     score = requests.post(url + "/score", json={"data": rows}, timeout=10)
     mlflow = requests.post(url + "/invocations", json={"inputs": rows}, timeout=10)
-    v2 = requests.post(url + f"/v2/models/{name}/versions/{version}/infer", timeout=10, json={
-        "inputs": [{"name": "input", "shape": [len(rows), len(rows[0])], "datatype": "FP64",
-                    "data": [v for row in rows for v in row]}]})
+    v2 = requests.post(
+        url + f"/v2/models/{name}/versions/{version}/infer",
+        timeout=10,
+        json={
+            "inputs": [
+                {
+                    "name": "input",
+                    "shape": [len(rows), len(rows[0])],
+                    "datatype": "FP64",
+                    "data": [v for row in rows for v in row],
+                }
+            ]
+        },
+    )
     assert score.ok and mlflow.ok and v2.ok, (score.text, mlflow.text, v2.text)
     return {"score": score.json(), "mlflow": mlflow.json(), "v2": v2.json()["outputs"]}
 
@@ -102,13 +121,20 @@ def test_a_model_only_change_rebuilds_one_thin_layer(server, onnx_image):
     started = time.perf_counter()
     image = hub.package(converted)
     seconds = time.perf_counter() - started
-    steps = {s["instruction"].split(" ", 2)[1] if s["instruction"].startswith("COPY") else s["instruction"][:20]: s
-             for s in image["report"]["steps"]}
+    steps = {
+        s["instruction"].split(" ", 2)[1] if s["instruction"].startswith("COPY") else s["instruction"][:20]: s
+        for s in image["report"]["steps"]
+    }
     rebuilt = [s for s in image["report"]["steps"] if not s["reused"] and "why" in s]
     assert image["environment"] == onnx_image[0]["environment"], "the model never enters the environment"
-    assert all(s["reused"] for s in image["report"]["steps"] if "wheelhouse" in s["instruction"]
-               or "pip install" in s["instruction"] or "--from=dependencies" in s["instruction"]
-               or "runtime/" in s["instruction"]), image["report"]["steps"]
+    assert all(
+        s["reused"]
+        for s in image["report"]["steps"]
+        if "wheelhouse" in s["instruction"]
+        or "pip install" in s["instruction"]
+        or "--from=dependencies" in s["instruction"]
+        or "runtime/" in s["instruction"]
+    ), image["report"]["steps"]
     assert [s["why"] for s in rebuilt] and all(s["why"] == "model files changed" for s in rebuilt), rebuilt
     assert image["report"]["wheelhouse_reused"] is True
     environment = image["report"]["steps"][0]
@@ -173,15 +199,18 @@ def test_environments_are_versioned_by_content(server, tmp_path):
     again = hub.create_environment("extras", requirements=tmp_path / "requirements.txt", base_image=BASE_IMAGE)
     assert first["ref"] == again["ref"] == "extras:1" and "six==1.16.0" in first["lock"]
     (tmp_path / "requirements.txt").write_text("six==1.17.0\n")
-    assert hub.create_environment("extras", requirements=tmp_path / "requirements.txt",
-                                  base_image=BASE_IMAGE)["ref"] == "extras:2"
+    assert (
+        hub.create_environment("extras", requirements=tmp_path / "requirements.txt", base_image=BASE_IMAGE)["ref"]
+        == "extras:2"
+    )
     assert [e["ref"] for e in hub.environments("extras")] == ["extras:2", "extras:1"]
     assert hub.environment("extras:1")["hash"] == first["hash"]
 
 
 def test_a_build_context_is_written_for_an_engine_elsewhere(tmp_path):
-    server = ServerProcess(tmp_path, extra_env={"DOCKER_HOST": "tcp://127.0.0.1:9"},
-                           args=[f"--Packager.base_image={BASE_IMAGE}"])
+    server = ServerProcess(
+        tmp_path, extra_env={"DOCKER_HOST": "tcp://127.0.0.1:9"}, args=[f"--Packager.base_image={BASE_IMAGE}"]
+    )
     try:
         hub = server.client()
         hub.register("ctx", CLF, sample=X[:2])
@@ -194,9 +223,14 @@ def test_a_build_context_is_written_for_an_engine_elsewhere(tmp_path):
         dockerfile = (context / "Dockerfile").read_text()
         assert dockerfile.index("requirements.lock") < dockerfile.index("runtime/") < dockerfile.index("model/")
         assert (context / "wheelhouse" / "requirements.lock").exists() and list((context / "wheelhouse").glob("*.whl"))
-        assert (context / "model" / "model.joblib").exists() and (context / "runtime" / "jupyter_modelhub" / "serving").is_dir()
-        response = server.session.post(server.url + "modelhub/api/images",
-                                       json={"model": "ctx:1", "context": str(tmp_path / "elsewhere")}, timeout=60)
+        assert (context / "model" / "model.joblib").exists() and (
+            context / "runtime" / "jupyter_modelhub" / "serving"
+        ).is_dir()
+        response = server.session.post(
+            server.url + "modelhub/api/images",
+            json={"model": "ctx:1", "context": str(tmp_path / "elsewhere")},
+            timeout=60,
+        )
         assert response.status_code == 400 and "outside the server's folders" in response.json()["message"]
     finally:
         server.stop()
@@ -257,19 +291,41 @@ def test_a_process_venv_installs_from_the_environments_wheelhouse_with_no_index(
     from jupyter_modelhub.packaging.venvs import EnvironmentBuilder
 
     builder = EnvironmentBuilder(tmp_path, None)
-    env = {"ref": "six-env:1", "hash": "a1" * 32, "python": SERVER_PYTHON,
-           "lock": ["--index-url http://127.0.0.1:9/simple/", "six==1.16.0"]}
+    env = {
+        "ref": "six-env:1",
+        "hash": "a1" * 32,
+        "python": SERVER_PYTHON,
+        "lock": ["--index-url http://127.0.0.1:9/simple/", "six==1.16.0"],
+    }
     with pytest.raises(InvalidInput) as failure:
         builder.python_for(env)
     assert "127.0.0.1:9" in failure.value.message or "onnect" in failure.value.message, failure.value.message
     assert not builder.is_built(env) and not list(builder.folder.glob("*.partial-*")), "nothing half-made is left"
 
     wheels = tmp_path / "wheelhouses" / env["hash"]
-    subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "six==1.16.0",
-                    "--dest", str(wheels)], check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary=:all:",
+            "six==1.16.0",
+            "--dest",
+            str(wheels),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     (wheels / ".complete").write_text("")
     python = builder.python_for(env)
     assert python == str(builder.folder / env["hash"][:16] / "bin" / "python"), "keyed by the environment's hash"
-    probe = subprocess.run([python, "-c", "import six, jupyter_modelhub.serving as s, sys; print(six.__version__)"],
-                           capture_output=True, text=True, timeout=60)
+    probe = subprocess.run(
+        [python, "-c", "import six, jupyter_modelhub.serving as s, sys; print(six.__version__)"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert probe.stdout.strip() == "1.16.0", probe.stderr

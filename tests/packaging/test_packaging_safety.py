@@ -16,11 +16,12 @@ import threading
 from pathlib import Path
 
 import pytest
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression
+
 from helpers.docker import BASE_IMAGE
 from helpers.kernels import Kernel
 from helpers.servers import ServerProcess
-from sklearn.datasets import make_classification
-from sklearn.linear_model import LogisticRegression
 
 X, y = make_classification(60, 4, random_state=0)
 CLF = LogisticRegression().fit(X, y)
@@ -29,8 +30,11 @@ HOSTILE = "a==1" + " " * 30_000 + "!"  # froze the server for 77 s with the old 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    s = ServerProcess(tmp_path_factory.mktemp("pack-safety"), extra_env={"DOCKER_HOST": "tcp://127.0.0.1:9"},
-                      args=[f"--Packager.base_image={BASE_IMAGE}"])
+    s = ServerProcess(
+        tmp_path_factory.mktemp("pack-safety"),
+        extra_env={"DOCKER_HOST": "tcp://127.0.0.1:9"},
+        args=[f"--Packager.base_image={BASE_IMAGE}"],
+    )
     s.client().register("churn", CLF, sample=X[:2])
     yield s
     s.stop()
@@ -107,8 +111,14 @@ def test_a_failed_write_leaves_no_half_context(tmp_path):
     wheels = tmp_path / "wheels"
     wheels.mkdir()
     (wheels / "requirements.lock").write_text("six==1.16.0\n")
-    inputs = ContextInputs(base_image=BASE_IMAGE, wheelhouse=wheels, model_files=[(tmp_path / "gone.onnx", "m.onnx")],
-                           model_name="churn", model_version=1, flavor="onnx")
+    inputs = ContextInputs(
+        base_image=BASE_IMAGE,
+        wheelhouse=wheels,
+        model_files=[(tmp_path / "gone.onnx", "m.onnx")],
+        model_name="churn",
+        model_version=1,
+        flavor="onnx",
+    )
     with pytest.raises(FileNotFoundError):
         write_context(tmp_path / "ctx", inputs)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["wheels"], "no context and no partial folder"
@@ -118,8 +128,9 @@ def test_a_hostile_requirement_is_refused_quickly_while_the_server_answers(serve
     answers: dict = {}
 
     def hostile():
-        answers["hostile"] = server.session.post(server.url + "modelhub/api/environments", timeout=30,
-                                                 json={"name": "hostile", "requirements": HOSTILE})
+        answers["hostile"] = server.session.post(
+            server.url + "modelhub/api/environments", timeout=30, json={"name": "hostile", "requirements": HOSTILE}
+        )
 
     thread = threading.Thread(target=hostile)
     thread.start()
@@ -132,29 +143,39 @@ def test_a_hostile_requirement_is_refused_quickly_while_the_server_answers(serve
     assert response.status_code == 400 and "requirement" in response.json()["message"], response.text
 
 
-@pytest.mark.parametrize("route,body", [
-    ("environments", {"name": "hostile"}),
-    ("images", {"model": "churn:1"}),
-    ("endpoints/hostile-ep/deployments", {"model": "churn:1"}),
-])
+@pytest.mark.parametrize(
+    "route,body",
+    [
+        ("environments", {"name": "hostile"}),
+        ("images", {"model": "churn:1"}),
+        ("endpoints/hostile-ep/deployments", {"model": "churn:1"}),
+    ],
+)
 def test_every_route_that_takes_requirements_refuses_a_hostile_one(server, route, body):
-    response = server.session.post(server.url + f"modelhub/api/{route}", json={**body, "requirements": HOSTILE},
-                                   timeout=10)
+    response = server.session.post(
+        server.url + f"modelhub/api/{route}", json={**body, "requirements": HOSTILE}, timeout=10
+    )
     assert response.status_code == 400 and "requirement" in response.json()["message"].lower(), response.text
 
 
-@pytest.mark.parametrize("requirements,words", [
-    ("numpy; os_name == 'posix' --index-url x\n", "Unsupported requirement"),
-    ("numpy; rm -rf /\n", "Unsupported requirement"),
-    ("six @ https://example.com/six-1.16.0-py2.py3-none-any.whl\n", "direct URL"),
-    ("--index-url https://user:token@pypi.example.com/simple\nsix\n", "credentials"),
-    ("--extra-index-url=https://token@pypi.example.com/simple\nsix\n", "credentials"),
-    ("--trusted-host pypi.example.com\nsix\n", "the only options accepted are --index-url"),
-    ("six\n" * 2_001, "at most 2000"),
-])
+@pytest.mark.parametrize(
+    "requirements,words",
+    [
+        ("numpy; os_name == 'posix' --index-url x\n", "Unsupported requirement"),
+        ("numpy; rm -rf /\n", "Unsupported requirement"),
+        ("six @ https://example.com/six-1.16.0-py2.py3-none-any.whl\n", "direct URL"),
+        ("--index-url https://user:token@pypi.example.com/simple\nsix\n", "credentials"),
+        ("--extra-index-url=https://token@pypi.example.com/simple\nsix\n", "credentials"),
+        ("--trusted-host pypi.example.com\nsix\n", "the only options accepted are --index-url"),
+        ("six\n" * 2_001, "at most 2000"),
+    ],
+)
 def test_bad_requirements_are_400s_that_say_what_to_do(server, requirements, words):
-    response = server.session.post(server.url + "modelhub/api/environments", timeout=30,
-                                   json={"name": "bad", "requirements": requirements, "base_image": BASE_IMAGE})
+    response = server.session.post(
+        server.url + "modelhub/api/environments",
+        timeout=30,
+        json={"name": "bad", "requirements": requirements, "base_image": BASE_IMAGE},
+    )
     assert response.status_code == 400, response.text
     message = response.json()["message"]
     assert words in message, message
@@ -189,7 +210,8 @@ def recording_index():
 
 @pytest.mark.parametrize("variable", ["PIP_INDEX_URL", "UV_INDEX_URL"])
 def test_index_credentials_from_the_servers_environment_reach_the_lock_and_the_wheel_download(
-        tmp_path, monkeypatch, recording_index, variable):
+    tmp_path, monkeypatch, recording_index, variable
+):
     """Credentials are refused in requirements and taken from the environment at build time:
     either variable serves the lock (uv) and the wheelhouse (pip)."""
     import base64
@@ -200,8 +222,16 @@ def test_index_credentials_from_the_servers_environment_reach_the_lock_and_the_w
     from jupyter_modelhub.store.database import Database
 
     address, seen = recording_index
-    for name in ("PIP_INDEX_URL", "UV_INDEX_URL", "UV_DEFAULT_INDEX", "PIP_EXTRA_INDEX_URL", "UV_EXTRA_INDEX_URL",
-                 "UV_INDEX", "PIP_FIND_LINKS", "UV_FIND_LINKS"):
+    for name in (
+        "PIP_INDEX_URL",
+        "UV_INDEX_URL",
+        "UV_DEFAULT_INDEX",
+        "PIP_EXTRA_INDEX_URL",
+        "UV_EXTRA_INDEX_URL",
+        "UV_INDEX",
+        "PIP_FIND_LINKS",
+        "UV_FIND_LINKS",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PIP_CONFIG_FILE", "/dev/null")  # this machine's pip.conf names other indexes
     monkeypatch.setenv(variable, f"http://reader:s3cret@{address}/simple/")
@@ -215,5 +245,6 @@ def test_index_credentials_from_the_servers_environment_reach_the_lock_and_the_w
     seen.clear()
     with pytest.raises(InvalidInput):
         Wheelhouse(tmp_path).ensure("ab" * 32, "modelhub-private-package==1.0\n", SERVER_PYTHON)
-    assert any(path.startswith("/simple/modelhub-private-package") and auth == f"Basic {wanted}"
-               for path, auth in seen), seen
+    assert any(
+        path.startswith("/simple/modelhub-private-package") and auth == f"Basic {wanted}" for path, auth in seen
+    ), seen

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 
 import pytest
+
 from helpers.operations import StallingIndex
 from helpers.panel import LabServer, chromium_page, lab_fixture, screenshot
 
@@ -114,9 +115,7 @@ def test_model_hub_panel(lab: LabServer, browser_page) -> None:
 
     # A model registered elsewhere appears without touching the refresh button.
     lab.register("forecast", tags={"team": "growth"}, flavor="custom")
-    forecast = models.filter(
-        has=page.locator(".jp-ModelHub-modelName", has_text=re.compile("^forecast$"))
-    )
+    forecast = models.filter(has=page.locator(".jp-ModelHub-modelName", has_text=re.compile("^forecast$")))
     expect(forecast).to_be_visible(timeout=LIVE_TIMEOUT)
     expect(models).to_have_count(3)
     expect(forecast.locator(".jp-ModelHub-tag")).to_have_text(["team=growth"])
@@ -131,9 +130,7 @@ def test_model_hub_panel(lab: LabServer, browser_page) -> None:
     expect(versions.locator(".jp-ModelHub-versionNumber")).to_have_text(["v2", "v1"])
     expect(versions.nth(0).locator(".jp-ModelHub-tag")).to_have_text(["stage=dev", "team=growth"])
     expect(versions.nth(1).locator(".jp-ModelHub-alias")).to_have_text(["production"])
-    expect(versions.nth(1).locator(".jp-ModelHub-time")).to_have_text(
-        re.compile(r"just now|second|minute")
-    )
+    expect(versions.nth(1).locator(".jp-ModelHub-time")).to_have_text(re.compile(r"just now|second|minute"))
 
     # A new version of an expanded model shows up in its version list too.
     lab.register("churn", tags={"team": "growth"}, flavor="custom")
@@ -315,9 +312,15 @@ def test_activity_section(lab: LabServer, browser_page) -> None:
 
     # An environment build cancelled from the panel while uv runs (it waits on a held index).
     with StallingIndex() as index:
-        building = _start(lab, "endpoints/held-ep/deployments", {
-            "model": "scorer:1", "auth": "none", "requirements": index.requirements("six==1.16.0"),
-        })
+        building = _start(
+            lab,
+            "endpoints/held-ep/deployments",
+            {
+                "model": "scorer:1",
+                "auth": "none",
+                "requirements": index.requirements("six==1.16.0"),
+            },
+        )
         assert index.asked.wait(60), "uv never asked the index: the build did not start"
         build = activity.locator(f'.jp-ModelHub-operation[data-operation="{building}"]')
         expect(build.locator(".jp-ModelHub-operationKind")).to_have_text("deploy", timeout=LIVE_TIMEOUT)
@@ -334,10 +337,14 @@ def test_activity_section(lab: LabServer, browser_page) -> None:
     # A deploy that builds an isolated environment is an operation too; its link is the endpoint.
     import sklearn
 
-    deploy = lab.post("endpoints/iso-ep/deployments", {
-        "model": "scorer:1", "auth": "none",
-        "requirements": f"scikit-learn=={sklearn.__version__}\nsix\n",
-    })
+    deploy = lab.post(
+        "endpoints/iso-ep/deployments",
+        {
+            "model": "scorer:1",
+            "auth": "none",
+            "requirements": f"scikit-learn=={sklearn.__version__}\nsix\n",
+        },
+    )
     assert deploy.status_code == 202, (deploy.status_code, deploy.text)
     deploying = activity.locator(f'.jp-ModelHub-operation[data-operation="{deploy.json()["id"]}"]')
     try:

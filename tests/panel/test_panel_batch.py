@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from helpers.panel import LabServer, chromium_page, lab_fixture, open_panel, screenshot
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
+
+from helpers.panel import LabServer, chromium_page, lab_fixture, open_panel, screenshot
 
 pytestmark = [pytest.mark.timeout(300), pytest.mark.kernel]  # the jobs run papermill
 
@@ -36,8 +37,7 @@ def test_batch_section_with_a_finished_and_a_failed_job(lab: LabServer) -> None:
     (root / "good.csv").write_text("a,b,c,d\n" + "\n".join(",".join(map(str, row)) for row in X[:20]) + "\n")
     (root / "bad.csv").write_text("a,b\n1,2\n")
     good = _run_job(lab, {"model": "scorer:1", "inputs": [str(root / "good.csv")]})
-    bad = _run_job(lab, {"model": "scorer:1", "inputs": [str(root / "bad.csv")],
-                         "settings": {"error_threshold": 0}})
+    bad = _run_job(lab, {"model": "scorer:1", "inputs": [str(root / "bad.csv")], "settings": {"error_threshold": 0}})
     assert (good["status"], bad["status"]) == ("succeeded", "failed")
 
     with chromium_page() as (page, errors):

@@ -18,6 +18,9 @@ import re
 
 import joblib
 import pytest
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression
+
 from helpers.docker import BASE_IMAGE
 from helpers.panel import (
     LabServer,
@@ -29,8 +32,6 @@ from helpers.panel import (
     start_lab,
     use_theme,
 )
-from sklearn.datasets import make_classification
-from sklearn.linear_model import LogisticRegression
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -63,8 +64,12 @@ def test_version_detail_actions_compare_and_context_menu(lab: LabServer) -> None
 
         # A filter marks the versions that matched it (the server's answer), not the whole model.
         panel.get_by_role("textbox", name="Filter by tags").fill("equivalence=passed")
-        expect(scorer.locator('.jp-ModelHub-version[data-version="2"]')).to_have_class(re.compile(r"\bjp-mod-matched\b"))
-        expect(scorer.locator('.jp-ModelHub-version[data-version="1"]')).to_have_class(re.compile(r"\bjp-mod-unmatched\b"))
+        expect(scorer.locator('.jp-ModelHub-version[data-version="2"]')).to_have_class(
+            re.compile(r"\bjp-mod-matched\b")
+        )
+        expect(scorer.locator('.jp-ModelHub-version[data-version="1"]')).to_have_class(
+            re.compile(r"\bjp-mod-unmatched\b")
+        )
         expect(scorer.locator(".jp-ModelHub-note").first).to_have_text("1 version matches the filter (marked).")
         screenshot(page, "filter-marks")
         panel.get_by_role("textbox", name="Filter by tags").fill("")
@@ -99,10 +104,12 @@ def test_version_detail_actions_compare_and_context_menu(lab: LabServer) -> None
         expect(delete).to_be_disabled()
         expect(delete).to_have_attribute("data-reason", re.compile(r"used by alias scorer@production"))
         expect(detail2.get_by_role("button", name="Convert scorer:2 to ONNX")).to_have_attribute(
-            "data-reason", "already an ONNX model (converted from scorer:1)")
+            "data-reason", "already an ONNX model (converted from scorer:1)"
+        )
         expect(detail2.locator(".jp-ModelHub-usedBy")).to_have_text(re.compile("alias scorer@production"))
         expect(detail2.get_by_role("link", name="Download model.onnx")).to_have_attribute(
-            "href", re.compile(r"/modelhub/api/models/scorer/versions/2/files/model\.onnx$"))
+            "href", re.compile(r"/modelhub/api/models/scorer/versions/2/files/model\.onnx$")
+        )
         screenshot(page, "version-detail")
 
         # An allowed action from the detail view, through the dialog: an alias on scorer:1.
@@ -124,7 +131,8 @@ def test_version_detail_actions_compare_and_context_menu(lab: LabServer) -> None
         dialog.get_by_role("button", name="OK").click()
         try:
             expect(detail2.locator(".jp-ModelHub-actionText")).to_have_text(
-                "scorer:2 deployed to scorer-ep (blue).", timeout=60_000)
+                "scorer:2 deployed to scorer-ep (blue).", timeout=60_000
+            )
             deployed = panel.locator('.jp-ModelHub-endpoint[data-endpoint="scorer-ep"]')
             expect(deployed.locator(".jp-ModelHub-deploymentRef")).to_have_text("scorer:2", timeout=LIVE)
             expect(detail2.get_by_role("button", name="Deployment blue of scorer-ep")).to_be_visible(timeout=LIVE)
@@ -178,8 +186,7 @@ def test_deployment_detail_try_it_traffic_and_register_from_the_file_browser(lab
     client.register("scorer", LogisticRegression().fit(X, y), sample=X[:3])
     client.deploy("scoring", "scorer:1")  # auth by key
     # What the server says about traffic that does not add up, to compare with what the panel shows.
-    bad = lab.session.put(lab.api + "endpoints/scoring/traffic", json={"traffic": {"blue": 90}},
-                          headers=lab._headers())
+    bad = lab.session.put(lab.api + "endpoints/scoring/traffic", json={"traffic": {"blue": 90}}, headers=lab._headers())
     assert bad.status_code == 400, bad.text
     joblib.dump(LogisticRegression().fit(X, y), lab.root / "root" / "churn.joblib")
     try:
@@ -214,7 +221,9 @@ def test_deployment_detail_try_it_traffic_and_register_from_the_file_browser(lab
             expect(detail.locator('[data-figure="requests"] dd')).to_have_text(re.compile(r"^[12]$"), timeout=LIVE)
             expect(detail.locator('[data-figure="errors"] dd')).to_have_text(re.compile(r"^[01]$"))
             expect(detail.locator('[data-figure="p50"] dd')).to_have_text(re.compile(r"ms|s|\u2013"))
-            expect(detail.get_by_role("region", name="Log").locator("pre")).not_to_have_text("Nothing logged yet.", timeout=LIVE)
+            expect(detail.get_by_role("region", name="Log").locator("pre")).not_to_have_text(
+                "Nothing logged yet.", timeout=LIVE
+            )
 
             # Traffic that does not add up: the server's refusal, word for word, and nothing changes.
             detail.get_by_role("spinbutton", name="Live traffic to blue (percent)").fill("90")
@@ -245,7 +254,9 @@ def test_deployment_detail_try_it_traffic_and_register_from_the_file_browser(lab
 
             # A folder registers too, keeping its name; a notebook is not offered.
             page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab[title^='File Browser']").click()
-            (lab.root / "root" / "notes.ipynb").write_text('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
+            (lab.root / "root" / "notes.ipynb").write_text(
+                '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
+            )
             bundle = lab.root / "root" / "bundle"
             bundle.mkdir()
             joblib.dump(LogisticRegression().fit(X, y), bundle / "model.joblib")
@@ -257,7 +268,9 @@ def test_deployment_detail_try_it_traffic_and_register_from_the_file_browser(lab
             expect(dialog.locator("input")).to_have_value("bundle")
             dialog.get_by_role("button", name="OK").click()
             folder = page.locator('.jp-ModelHub-versionDetail[data-ref="bundle:1"]')
-            expect(folder.get_by_role("table", name="Files of bundle:1")).to_contain_text("bundle/model.joblib", timeout=LIVE)
+            expect(folder.get_by_role("table", name="Files of bundle:1")).to_contain_text(
+                "bundle/model.joblib", timeout=LIVE
+            )
             expect(folder.get_by_role("table", name="Files of bundle:1")).to_contain_text("bundle/README.txt")
             page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab[title^='File Browser']").click()
             notebook = page.locator('.jp-DirListing-item[title^="Name: notes.ipynb"]')
@@ -334,8 +347,10 @@ def test_images_and_environments_sections_with_a_real_build(lab_with_docker: Lab
 @pytest.fixture
 def lab_with_docker(tmp_path_factory, docker_client) -> LabServer:
     require_prerequisites()
-    server = start_lab(tmp_path_factory.mktemp("lab"), args=(
-        f"--Packager.base_image={BASE_IMAGE}", "--ModelConverter.timing_budget=0.1"))
+    server = start_lab(
+        tmp_path_factory.mktemp("lab"),
+        args=(f"--Packager.base_image={BASE_IMAGE}", "--ModelConverter.timing_budget=0.1"),
+    )
     try:
         yield server
     finally:

@@ -14,6 +14,7 @@ import subprocess
 import sys
 
 import pytest
+
 from helpers.paths import LABEXTENSION_SOURCE
 
 LABEXTENSION = LABEXTENSION_SOURCE
@@ -31,8 +32,10 @@ def test_generated_api_types_match_the_served_document(tmp_path):
     subprocess.run([sys.executable, str(LABEXTENSION / "scripts" / "dump_openapi.py"), str(document)], check=True)
     node = shutil.which("node")
     assert node, "node is needed to generate the types (it builds the labextension too)"
-    subprocess.run([node, "scripts/generate_api.mjs", str(document), str(types)], check=True, cwd=LABEXTENSION,
-                   capture_output=True)
+    subprocess.run(
+        [node, "scripts/generate_api.mjs", str(document), str(types)], check=True, cwd=LABEXTENSION, capture_output=True
+    )
     assert types.read_text() == GENERATED.read_text(), (
         "labextension/src/generated/openapi.ts is stale: the REST API changed. "
-        "Regenerate it with `cd labextension && jlpm generate:api` and commit it.")
+        "Regenerate it with `cd labextension && jlpm generate:api` and commit it."
+    )

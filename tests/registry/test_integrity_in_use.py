@@ -37,7 +37,9 @@ def test_a_changed_file_is_not_packaged(hub_server):
     hub = hub_server.client()
     hub.register("tampered2", LogisticRegression().fit(X, y), sample=X[:2])
     tamper(hub_server, "tampered2:1")
-    response = hub_server.session.post(hub_server.url + "modelhub/api/images", json={"model": "tampered2:1"}, timeout=60)
+    response = hub_server.session.post(
+        hub_server.url + "modelhub/api/images", json={"model": "tampered2:1"}, timeout=60
+    )
     assert response.status_code == 500 and response.json()["reason"] == "damaged", response.text
     assert "model.joblib" in response.json()["message"]
     assert hub.operations(kind="build", subject="tampered2:1")["total"] == 0, "no build was started"

@@ -111,14 +111,16 @@ def test_a_folder_with_model_joblib_is_detected_and_converts(hub, tmp_path):
     converted = hub.convert(version["ref"], sample=X[:50])
     assert converted["version"]["flavor"] == "onnx" and converted["equivalence"]["passed"]
     assert converted["version"]["signature"]["outputs"] == [
-        {"name": "label", "dtype": "bool", "shape": [-1]}, {"name": "probabilities", "dtype": "float64", "shape": [-1, 2]}
+        {"name": "label", "dtype": "bool", "shape": [-1]},
+        {"name": "probabilities", "dtype": "float64", "shape": [-1, 2]},
     ], "the conversion records the outputs the original answers with, though its signature named none"
 
 
 def test_an_mlflow_folder_is_detected_inside_its_folder(hub, tmp_path):
     folder = tmp_path / "mlflow-model"
     folder.mkdir()
-    (folder / "MLmodel").write_text(textwrap.dedent("""
+    (folder / "MLmodel").write_text(
+        textwrap.dedent("""
         flavors:
           python_function:
             loader_module: mlflow.sklearn
@@ -126,13 +128,16 @@ def test_an_mlflow_folder_is_detected_inside_its_folder(hub, tmp_path):
         signature:
           inputs: '[{"type": "double", "name": "x"}, {"type": "long", "name": "n"}]'
           outputs: '[{"type": "tensor", "tensor-spec": {"dtype": "int64", "shape": [-1]}}]'
-    """))
+    """)
+    )
     joblib.dump(CLASSIFIER, folder / "model.pkl")
     version = hub.register("mlflow-folder", folder)
     assert sorted(f["path"] for f in version["files"]) == ["mlflow-model/MLmodel", "mlflow-model/model.pkl"]
     assert version["flavor"] == "mlflow"
-    assert version["signature"]["inputs"] == [{"name": "x", "dtype": "float64", "shape": [-1]},
-                                              {"name": "n", "dtype": "int64", "shape": [-1]}]
+    assert version["signature"]["inputs"] == [
+        {"name": "x", "dtype": "float64", "shape": [-1]},
+        {"name": "n", "dtype": "int64", "shape": [-1]},
+    ]
 
 
 def test_versions_registered_flat_keep_working(hub, hub_server, tmp_path):

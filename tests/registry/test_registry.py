@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 
 import pytest
-from helpers.uploads import tar_bytes
 
+from helpers.uploads import tar_bytes
 from jupyter_modelhub.errors import Conflict, InvalidInput, NotFound
 
 
@@ -30,7 +30,11 @@ def test_versions_are_numbered_from_one_and_files_are_immutable(registry):
     second = register(registry, files={"model.onnx": b"b", "extra/notes.txt": b"hello"})
     assert (first["ref"], second["ref"]) == ("churn:1", "churn:2")
     assert second["files"] == [
-        {"path": "extra/notes.txt", "size": 5, "sha256": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"},
+        {
+            "path": "extra/notes.txt",
+            "size": 5,
+            "sha256": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824",
+        },
         {"path": "model.onnx", "size": 1, "sha256": "3e23e8160039594a33894f6564e1b1348bbd7a0088d42c4acb73eeaed59c009d"},
     ]
     stored, _ = registry.file_path("churn:2", "extra/notes.txt")
@@ -58,8 +62,10 @@ def test_identical_content_returns_the_existing_version_unless_forced(registry):
 def test_flavor_is_detected_from_the_files(registry):
     assert register(registry, "a", {"model.onnx": b"x"})["flavor"] == "onnx"
     assert register(registry, "b", {"model.joblib": b"x"})["flavor"] == "sklearn"
-    mlmodel = (b"flavors:\n  python_function: {}\nsignature:\n  inputs: '[{\"type\": \"double\", \"name\": \"age\"}]'\n"
-               b"  outputs: '[{\"type\": \"long\"}]'\n")
+    mlmodel = (
+        b'flavors:\n  python_function: {}\nsignature:\n  inputs: \'[{"type": "double", "name": "age"}]\'\n'
+        b'  outputs: \'[{"type": "long"}]\'\n'
+    )
     mlflow = register(registry, "c", {"MLmodel": mlmodel, "model.pkl": b"x"})
     assert mlflow["flavor"] == "mlflow"
     assert mlflow["signature"]["inputs"] == [{"name": "age", "dtype": "float64", "shape": [-1]}]
@@ -69,9 +75,16 @@ def test_flavor_is_detected_from_the_files(registry):
 
 def test_metadata_is_stored_and_properties_are_add_only(registry):
     signature = {"inputs": [{"name": "input", "dtype": "float64", "shape": [-1, 3]}], "outputs": []}
-    v = register(registry, description="first try", tags={"team": "growth"}, properties={"auc": 0.91},
-                 signature=signature, input_example=[[1.0, 2.0, 3.0]], created_by="ana",
-                 source_notebook="notebooks/train.ipynb")
+    v = register(
+        registry,
+        description="first try",
+        tags={"team": "growth"},
+        properties={"auc": 0.91},
+        signature=signature,
+        input_example=[[1.0, 2.0, 3.0]],
+        created_by="ana",
+        source_notebook="notebooks/train.ipynb",
+    )
     assert (v["description"], v["tags"], v["properties"]) == ("first try", {"team": "growth"}, {"auc": 0.91})
     assert (v["signature"], v["input_example"]) == (signature, [[1.0, 2.0, 3.0]])
     assert (v["created_by"], v["source_notebook"]) == ("ana", "notebooks/train.ipynb")
@@ -134,10 +147,16 @@ def test_search_by_name_tags_and_flavor_newest_first(registry):
     assert [v["ref"] for v in versions["versions"]] == ["churn-eu:1", "churn:1"]
 
 
-@pytest.mark.parametrize("bad, where", [
-    ("team=", "character 6"), ("=growth", "character 1"), ('team="growth', "closing"), ("team==x", "character 6"),
-    ("a b ,c", "character 5"),
-])
+@pytest.mark.parametrize(
+    "bad, where",
+    [
+        ("team=", "character 6"),
+        ("=growth", "character 1"),
+        ('team="growth', "closing"),
+        ("team==x", "character 6"),
+        ("a b ,c", "character 5"),
+    ],
+)
 def test_malformed_filters_say_where_and_what_was_expected(registry, bad, where):
     with pytest.raises(InvalidInput, match="expected") as error:
         registry.list_models(filter=bad)
@@ -190,12 +209,15 @@ def test_bad_names_are_refused_and_nothing_is_stored(registry, name):
     assert stored_folders(registry) == [] and not list(registry.artifacts.staging.iterdir())
 
 
-@pytest.mark.parametrize("files, links, message", [
-    ({"../escape.txt": b"x"}, None, "stay inside"),
-    ({"/etc/passwd": b"x"}, None, "stay inside"),
-    ({"ok.txt": b"x"}, {"link": "/etc/passwd"}, "links are refused"),
-    ({}, None, "Empty registration"),
-])
+@pytest.mark.parametrize(
+    "files, links, message",
+    [
+        ({"../escape.txt": b"x"}, None, "stay inside"),
+        ({"/etc/passwd": b"x"}, None, "stay inside"),
+        ({"ok.txt": b"x"}, {"link": "/etc/passwd"}, "links are refused"),
+        ({}, None, "Empty registration"),
+    ],
+)
 def test_bad_uploads_are_refused_and_leave_nothing(registry, files, links, message):
     upload_id = upload(registry, files, links)
     with pytest.raises(InvalidInput, match=message):
@@ -214,9 +236,11 @@ def test_a_truncated_archive_is_refused(registry):
 
 
 def test_invalid_metadata_is_refused_before_anything_is_written(registry):
-    for fields, message in [({"tags": {"team": 3}}, "Tag 'team' must have a string value"),
-                            ({"flavor": "tensorflow"}, "Unknown flavor 'tensorflow'"),
-                            ({"input_example": [[0.0] * 100_000]}, "input example is")]:
+    for fields, message in [
+        ({"tags": {"team": 3}}, "Tag 'team' must have a string value"),
+        ({"flavor": "tensorflow"}, "Unknown flavor 'tensorflow'"),
+        ({"input_example": [[0.0] * 100_000]}, "input example is"),
+    ]:
         upload_id = upload(registry, {"m.onnx": b"1"})
         with pytest.raises(InvalidInput, match=message):
             registry.register("churn", upload_id, **fields)
@@ -242,5 +266,7 @@ def test_events_record_changes_in_order(registry):
     registry.set_alias("churn", "production", 1)
     events = registry.events(after=start)
     assert [(e["kind"], e["model"], e["version"]) for e in events["events"]] == [
-        ("version_registered", "churn", 1), ("alias_set", "churn", 1)]
+        ("version_registered", "churn", 1),
+        ("alias_set", "churn", 1),
+    ]
     assert registry.events(after=events["last_id"])["events"] == []

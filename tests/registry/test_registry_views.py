@@ -18,11 +18,37 @@ from jupyter_modelhub.errors import InvalidInput
 from jupyter_modelhub.refs import RefError, parse_ref
 
 # the keys each answer had when registry.py built it as a dict (commit 0b24e8f)
-VERSION = {"name", "version", "ref", "flavor", "description", "tags", "properties", "signature", "input_example",
-           "files", "size", "created_time", "created_by", "source_notebook", "derived_from", "archived", "aliases"}
+VERSION = {
+    "name",
+    "version",
+    "ref",
+    "flavor",
+    "description",
+    "tags",
+    "properties",
+    "signature",
+    "input_example",
+    "files",
+    "size",
+    "created_time",
+    "created_by",
+    "source_notebook",
+    "derived_from",
+    "archived",
+    "aliases",
+}
 WITH_USES = VERSION | {"used_by", "derived_to", "actions"}
-SUMMARY = {"name", "description", "latest_version", "version_count", "flavor", "tags", "aliases", "created_time",
-           "updated_time"}
+SUMMARY = {
+    "name",
+    "description",
+    "latest_version",
+    "version_count",
+    "flavor",
+    "tags",
+    "aliases",
+    "created_time",
+    "updated_time",
+}
 PAGE = {"total", "page", "per_page"}
 EVENT = {"id", "time", "kind", "model", "version", "operation"}
 ACTIONS = {"deploy", "convert", "package", "alias", "tag", "archive", "restore", "download", "delete"}
@@ -100,8 +126,12 @@ async def test_every_time_the_registry_answers_is_utc_to_the_millisecond(call):
     status, version = await call("POST", "models/churn/versions", {"upload_id": upload["upload_id"]})
     status, models = await call("GET", "models")
     status, feed = await call("GET", "events", after="0")
-    times = [version["created_time"], models["models"][0]["created_time"], models["models"][0]["updated_time"],
-             feed["events"][0]["time"]]
+    times = [
+        version["created_time"],
+        models["models"][0]["created_time"],
+        models["models"][0]["updated_time"],
+        feed["events"][0]["time"],
+    ]
     assert all(TIME.match(t) for t in times), times
 
 

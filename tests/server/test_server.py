@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 import requests
+
 from helpers.servers import wait_until
 from helpers.uploads import tar_bytes
-
 from jupyter_modelhub.client import ModelHubClient
 from jupyter_modelhub.errors import InvalidInput
 
@@ -29,7 +29,9 @@ def _register_many(url: str, token: str, worker: int, count: int, folder: str) -
 def test_eight_processes_registering_at_once_get_versions_1_to_200(hub_server, tmp_path):
     context = multiprocessing.get_context("spawn")
     with context.Pool(8) as pool:
-        results = pool.starmap(_register_many, [(hub_server.url, hub_server.token, w, 25, str(tmp_path)) for w in range(8)])
+        results = pool.starmap(
+            _register_many, [(hub_server.url, hub_server.token, w, 25, str(tmp_path)) for w in range(8)]
+        )
     numbers = sorted(n for worker in results for n in worker)
     assert numbers == list(range(1, 201)), "no duplicate, no gap, no failure"
     listed = hub_server.client().versions("concurrent", per_page=500)
@@ -60,8 +62,10 @@ def test_an_upload_cut_off_midway_leaves_nothing(hub_server):
     before = count_versions()
     body = tar_bytes({"model.onnx": os.urandom(2_000_000)})
     with socket.create_connection(("127.0.0.1", hub_server.port)) as sock:
-        head = (f"POST /modelhub/api/uploads HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: token {hub_server.token}\r\n"
-                f"Content-Type: application/x-tar\r\nContent-Length: {len(body)}\r\n\r\n")
+        head = (
+            f"POST /modelhub/api/uploads HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: token {hub_server.token}\r\n"
+            f"Content-Type: application/x-tar\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
         sock.sendall(head.encode() + body[: len(body) // 2])
         wait_until(lambda: any(uploads.iterdir()), 10, "the partial upload to reach disk")
     wait_until(lambda: not any(uploads.iterdir()), 10, "the partial upload to be deleted")

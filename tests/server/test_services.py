@@ -8,9 +8,10 @@ import textwrap
 
 import pytest
 import requests
-from helpers.servers import ServerProcess, wait_until
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
+
+from helpers.servers import ServerProcess, wait_until
 
 X, y = make_classification(100, 4, random_state=0)
 
@@ -36,9 +37,11 @@ SITE_CONVERTER = textwrap.dedent('''
 def server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("root")
     (folder / "site_converter.py").write_text(SITE_CONVERTER)
-    s = ServerProcess(folder, extra_env={"PYTHONPATH": str(folder)},
-                      args=["--ModelHubApp.converter_class=site_converter.SiteConverter",
-                            "--ModelConverter.timing_budget=0.1"])
+    s = ServerProcess(
+        folder,
+        extra_env={"PYTHONPATH": str(folder)},
+        args=["--ModelHubApp.converter_class=site_converter.SiteConverter", "--ModelConverter.timing_budget=0.1"],
+    )
     s.client().register("churn", LogisticRegression().fit(X, y), sample=X[:5])
     yield s
     s.stop()

@@ -14,8 +14,13 @@ X, y = make_classification(100, 4, random_state=0)
 
 
 def run_runtime(model_dir, *args, env=None):
-    return subprocess.run([sys.executable, "-m", "jupyter_modelhub.serving", "--model-dir", str(model_dir),
-                           "--port", "0", *args], capture_output=True, text=True, timeout=120, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "jupyter_modelhub.serving", "--model-dir", str(model_dir), "--port", "0", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
 
 
 def test_gpu_without_a_cuda_provider_fails_clearly_and_never_serves_on_the_cpu(tmp_path):

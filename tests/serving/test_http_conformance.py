@@ -15,6 +15,7 @@ import time
 
 import numpy as np
 import pytest
+
 from helpers.serving import ServingProcess
 
 pytest.importorskip("onnxruntime")
@@ -35,8 +36,12 @@ def model(tmp_path_factory):
     clf = LogisticRegression().fit(X, (X[:, 0] > 0).astype(int))
     folder = tmp_path_factory.mktemp("conformance") / "model"
     folder.mkdir()
-    onnx = to_onnx(clf, initial_types=[("input", FloatTensorType([None, FEATURES]))],
-                   options={id(clf): {"zipmap": False}}, target_opset=17)
+    onnx = to_onnx(
+        clf,
+        initial_types=[("input", FloatTensorType([None, FEATURES]))],
+        options={id(clf): {"zipmap": False}},
+        target_opset=17,
+    )
     (folder / "model.onnx").write_bytes(onnx.SerializeToString())
     return folder, clf, X
 
@@ -49,17 +54,22 @@ def server(model):
 
 
 def body_of(model, row: int) -> bytes:
-    return json.dumps({"data": model[2][row:row + 1].round(4).tolist()}).encode()
+    return json.dumps({"data": model[2][row : row + 1].round(4).tolist()}).encode()
 
 
 def label_of(model, row: int) -> int:
-    X = model[2][row:row + 1].round(4).astype(np.float32)
+    X = model[2][row : row + 1].round(4).astype(np.float32)
     return int(model[1].predict(X)[0])
 
 
 def post(body: bytes, *headers: str, path: str = "/score", version: str = "1.1") -> bytes:
-    lines = [f"POST {path} HTTP/{version}", "Host: test", "Content-Type: application/json",
-             f"Content-Length: {len(body)}", *headers]
+    lines = [
+        f"POST {path} HTTP/{version}",
+        "Host: test",
+        "Content-Type: application/json",
+        f"Content-Length: {len(body)}",
+        *headers,
+    ]
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
@@ -116,8 +126,16 @@ def connect(server, request):
 
 def test_pipelined_requests_are_answered_in_order_on_one_connection(connect, model):
     client = connect()
-    client.send(get("/") + post(body_of(model, 0)) + get("/v2/health/live") + post(body_of(model, 1))
-                + post(b'{"data": [[1, 2', ) + get("/nowhere"))
+    client.send(
+        get("/")
+        + post(body_of(model, 0))
+        + get("/v2/health/live")
+        + post(body_of(model, 1))
+        + post(
+            b'{"data": [[1, 2',
+        )
+        + get("/nowhere")
+    )
     answers = [client.answer() for _ in range(6)]
     assert [status for status, _, _ in answers] == [200, 200, 200, 200, 400, 404]
     assert answers[0][2] == b"Healthy\n" and json.loads(answers[2][2]) == {"live": True}
@@ -132,7 +150,7 @@ def test_a_body_split_across_many_packets(connect, model):
     client = connect()
     request = post(body_of(model, 3))
     for start in range(0, len(request), 7):
-        client.send(request[start:start + 7])
+        client.send(request[start : start + 7])
         time.sleep(0.002)  # separate packets: what a slow network delivers
     status, _, body = client.answer()
     assert status == 200 and json.loads(body)["label"] == [label_of(model, 3)]
@@ -141,7 +159,7 @@ def test_a_body_split_across_many_packets(connect, model):
 def test_a_chunked_body(connect, model):
     client = connect()
     body = body_of(model, 4)
-    pieces = [body[i:i + 10] for i in range(0, len(body), 10)]
+    pieces = [body[i : i + 10] for i in range(0, len(body), 10)]
     chunked = b"".join(b"%x\r\n%s\r\n" % (len(piece), piece) for piece in pieces) + b"0\r\n\r\n"
     client.send(b"POST /score HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked)
     status, _, answer = client.answer()
@@ -155,7 +173,7 @@ def test_a_chunked_body(connect, model):
 def test_expect_100_continue(connect, model):
     client = connect()
     body = body_of(model, 5)
-    head = post(body, "Expect: 100-continue")[:-len(body)]
+    head = post(body, "Expect: 100-continue")[: -len(body)]
     client.send(head)
     status, _, _ = client.answer()
     assert status == 100  # the client may send its body now
@@ -202,9 +220,15 @@ def test_connection_close_is_honoured(connect, model):
     assert client.closed_by_server()
 
 
-@pytest.mark.parametrize("garbage", [b"GARBAGE\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n",
-                                     b"GET / HTTP/1.1\r\nno colon here\r\n\r\n",
-                                     b"POST /score HTTP/1.1\r\nContent-Length: twelve\r\n\r\n"])
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        b"GARBAGE\r\n\r\n",
+        b"GET / HTTP/9.9\r\n\r\n",
+        b"GET / HTTP/1.1\r\nno colon here\r\n\r\n",
+        b"POST /score HTTP/1.1\r\nContent-Length: twelve\r\n\r\n",
+    ],
+)
 def test_bad_request_lines_get_a_400_and_the_connection_closes(connect, garbage):
     client = connect()
     client.send(garbage)
@@ -258,8 +282,11 @@ def test_a_slow_client_within_the_timeout_is_served(connect, model):
 def answered(server, route: str) -> dict[str, float]:
     """The runtime's count of answered requests of a route, by status code."""
     prefix = f'modelhub_requests_total{{route="{route}",code="'
-    return {line[len(prefix):].split('"')[0]: float(line.split()[-1])
-            for line in server.get("/metrics").text.splitlines() if line.startswith(prefix)}
+    return {
+        line[len(prefix) :].split('"')[0]: float(line.split()[-1])
+        for line in server.get("/metrics").text.splitlines()
+        if line.startswith(prefix)
+    }
 
 
 def test_a_client_that_disconnects_mid_request_disturbs_nobody(server, connect, model):
@@ -286,7 +313,8 @@ def test_a_client_that_leaves_while_its_request_is_scored_is_logged_499(tmp_path
         "def run(raw_data):\n"
         "    print('RUNNING', flush=True)\n"
         "    time.sleep(json.loads(raw_data)['sleep'])\n"
-        "    return {'slept': True}\n")
+        "    return {'slept': True}\n"
+    )
     server = ServingProcess(folder, "--entry-script", str(folder / "score.py"))
     try:
         client = Client(server.port)
@@ -306,7 +334,8 @@ def test_request_durations_are_measured_finer_than_the_loop_clock(server, connec
     for row in range(10):
         client.send(post(body_of(model, row), "X-Probe: durations"))
         assert client.answer()[0] == 200
-    lines = server.wait_for(lambda: [line for line in server.stdout if '"POST /score" 200 ' in line][-10:] or None,
-                            10, "access log lines")
+    lines = server.wait_for(
+        lambda: [line for line in server.stdout if '"POST /score" 200 ' in line][-10:] or None, 10, "access log lines"
+    )
     durations = [line.rsplit(" ", 1)[-1] for line in lines]
     assert any(not duration.endswith(".00ms") for duration in durations), durations

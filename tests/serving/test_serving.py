@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import requests
+
 from helpers.serving import ServingProcess
 
 pytest.importorskip("onnxruntime")
@@ -45,20 +46,32 @@ def models(tmp_path_factory) -> dict[str, Path]:
     folders = {name: root / name for name in ("onnx", "sklearn", "frame", "script", "slow")}
     for folder in folders.values():
         folder.mkdir()
-    onnx = to_onnx(pipeline, initial_types=[("input", FloatTensorType([None, FEATURES]))],
-                   options={id(pipeline): {"zipmap": False}}, target_opset=17)
+    onnx = to_onnx(
+        pipeline,
+        initial_types=[("input", FloatTensorType([None, FEATURES]))],
+        options={id(pipeline): {"zipmap": False}},
+        target_opset=17,
+    )
     (folders["onnx"] / "model.onnx").write_bytes(onnx.SerializeToString())
-    (root / "signature.json").write_text(json.dumps(
-        {"inputs": [{"name": "input", "dtype": "float32", "shape": [-1, FEATURES]}], "outputs": []}))
+    (root / "signature.json").write_text(
+        json.dumps({"inputs": [{"name": "input", "dtype": "float32", "shape": [-1, FEATURES]}], "outputs": []})
+    )
     joblib.dump(pipeline, folders["sklearn"] / "model.joblib")
 
-    frame = pd.DataFrame({"age": rng.integers(18, 80, 200).astype(float), "income": rng.normal(50, 10, 200),
-                          "visits": rng.poisson(3, 200).astype(float)})
+    frame = pd.DataFrame(
+        {
+            "age": rng.integers(18, 80, 200).astype(float),
+            "income": rng.normal(50, 10, 200),
+            "visits": rng.poisson(3, 200).astype(float),
+        }
+    )
     churn = (frame["visits"] < 3).astype(int)
-    joblib.dump(make_pipeline(StandardScaler(), LogisticRegression()).fit(frame, churn),
-                folders["frame"] / "model.joblib")
-    (root / "frame-signature.json").write_text(json.dumps(
-        {"inputs": [{"name": c, "dtype": "float64", "shape": [-1]} for c in frame.columns], "outputs": []}))
+    joblib.dump(
+        make_pipeline(StandardScaler(), LogisticRegression()).fit(frame, churn), folders["frame"] / "model.joblib"
+    )
+    (root / "frame-signature.json").write_text(
+        json.dumps({"inputs": [{"name": c, "dtype": "float64", "shape": [-1]} for c in frame.columns], "outputs": []})
+    )
 
     # An Azure ML scoring script, as it would run there: the model from AZUREML_MODEL_DIR.
     joblib.dump(pipeline, folders["script"] / "model.joblib")
@@ -74,7 +87,8 @@ def models(tmp_path_factory) -> dict[str, Path]:
         "    if data == 'boom':\n"
         "        raise ValueError('the data went boom')\n"
         "    return {'result': model.predict(np.array(data)).tolist(),\n"
-        "            'model_dir': os.environ['MODELHUB_MODEL_DIR']}\n")
+        "            'model_dir': os.environ['MODELHUB_MODEL_DIR']}\n"
+    )
     # A script that takes its time, says when it is running, and tells which process ran it.
     (folders["slow"] / "score.py").write_text(
         "import json, os, sys, time\n\n"
@@ -86,14 +100,22 @@ def models(tmp_path_factory) -> dict[str, Path]:
         "    seconds = json.loads(raw_data).get('sleep', 0)\n"
         "    print('RUNNING', flush=True)\n"
         "    time.sleep(seconds)\n"
-        "    return {'pid': os.getpid()}\n")
-    return {**folders, "signature": root / "signature.json", "frame-signature": root / "frame-signature.json",
-            "pipeline": pipeline, "frame_model": joblib.load(folders["frame"] / "model.joblib"), "X": X}
+        "    return {'pid': os.getpid()}\n"
+    )
+    return {
+        **folders,
+        "signature": root / "signature.json",
+        "frame-signature": root / "frame-signature.json",
+        "pipeline": pipeline,
+        "frame_model": joblib.load(folders["frame"] / "model.joblib"),
+        "X": X,
+    }
 
 
 @pytest.fixture
 def serve(request):
     """Start runtimes; each one is stopped at the end of the test."""
+
     def start(*args, **kwargs) -> ServingProcess:
         process = ServingProcess(*args, **kwargs)
         request.addfinalizer(process.stop)
@@ -104,14 +126,23 @@ def serve(request):
 
 @pytest.fixture(scope="module")
 def onnx_server(models):
-    process = ServingProcess(models["onnx"], "--signature-file", str(models["signature"]), "--name", "churn",
-                             "--version", "2", "--max-request-bytes", "4000")
+    process = ServingProcess(
+        models["onnx"],
+        "--signature-file",
+        str(models["signature"]),
+        "--name",
+        "churn",
+        "--version",
+        "2",
+        "--max-request-bytes",
+        "4000",
+    )
     yield process
     process.stop()
 
 
 def rows(models, start: int, count: int) -> list[list[float]]:
-    return models["X"][start:start + count].tolist()
+    return models["X"][start : start + count].tolist()
 
 
 def expected(models, data) -> tuple[list, np.ndarray]:
@@ -131,6 +162,7 @@ def metric(text: str, name: str, **labels) -> float:
 
 
 # -- the protocols -----------------------------------------------------------------------------
+
 
 def test_azure_score_and_liveness(onnx_server, models):
     assert onnx_server.get("/").status_code == 200
@@ -160,9 +192,12 @@ def test_mlflow_formats_on_a_tensor_model(onnx_server, models):
     data = rows(models, 3, 2)
     labels, _ = expected(models, data)
     assert onnx_server.get("/ping").status_code == 200
-    for body in ({"inputs": data}, {"instances": data},
-                 {"dataframe_split": {"columns": [f"f{i}" for i in range(FEATURES)], "data": data}},
-                 {"dataframe_records": [{f"f{i}": v for i, v in enumerate(row)} for row in data]}):
+    for body in (
+        {"inputs": data},
+        {"instances": data},
+        {"dataframe_split": {"columns": [f"f{i}" for i in range(FEATURES)], "data": data}},
+        {"dataframe_records": [{f"f{i}": v for i, v in enumerate(row)} for row in data]},
+    ):
         response = onnx_server.post("/invocations", json=body)
         assert response.status_code == 200, (body, response.text)
         assert response.json()["predictions"]["label"] == labels
@@ -173,10 +208,12 @@ def test_mlflow_formats_on_a_dataframe_model(serve, models):
     frame = pd.DataFrame({"age": [30.0, 62.0, 45.0], "income": [40.0, 55.5, 61.0], "visits": [1.0, 6.0, 2.0]})
     labels = models["frame_model"].predict(frame).tolist()
     records = frame.to_dict(orient="records")
-    for body in ({"dataframe_split": frame.to_dict(orient="split", index=False)},
-                 {"dataframe_records": records},
-                 {"instances": records},
-                 {"inputs": frame.to_dict(orient="list")}):
+    for body in (
+        {"dataframe_split": frame.to_dict(orient="split", index=False)},
+        {"dataframe_records": records},
+        {"instances": records},
+        {"inputs": frame.to_dict(orient="list")},
+    ):
         response = server.post("/invocations", json=body)
         assert response.status_code == 200, (body, response.text)
         assert response.json()["predictions"]["label"] == labels
@@ -192,21 +229,32 @@ def test_open_inference_protocol(onnx_server, models):
     assert onnx_server.get("/v2/health/live").status_code == 200
     assert onnx_server.get("/v2/health/ready").status_code == 200
     server_metadata = onnx_server.get("/v2").json()
-    assert server_metadata["name"] and "version" in server_metadata and server_metadata["extensions"] == ["binary_tensor_data"]
+    assert (
+        server_metadata["name"]
+        and "version" in server_metadata
+        and server_metadata["extensions"] == ["binary_tensor_data"]
+    )
     for path in ("/v2/models/churn", "/v2/models/churn/versions/2"):
         metadata = onnx_server.get(path).json()
         assert metadata == {
-            "name": "churn", "versions": ["2"], "platform": "onnx_onnxv1",
+            "name": "churn",
+            "versions": ["2"],
+            "platform": "onnx_onnxv1",
             "inputs": [{"name": "input", "datatype": "FP32", "shape": [-1, FEATURES]}],
-            "outputs": [{"name": "label", "datatype": "INT64", "shape": [-1]},
-                        {"name": "probabilities", "datatype": "FP32", "shape": [-1, 2]}]}
+            "outputs": [
+                {"name": "label", "datatype": "INT64", "shape": [-1]},
+                {"name": "probabilities", "datatype": "FP32", "shape": [-1, 2]},
+            ],
+        }
         assert onnx_server.get(path + "/ready").json() == {"name": "churn", "ready": True}
 
     data = rows(models, 5, 2)
     labels, probabilities = expected(models, data)
     flat = [value for row in data for value in row]  # row-major, flattened: as the protocol allows
-    response = onnx_server.post("/v2/models/churn/versions/2/infer", json={
-        "id": "42", "inputs": [{"name": "input", "shape": [2, FEATURES], "datatype": "FP32", "data": flat}]})
+    response = onnx_server.post(
+        "/v2/models/churn/versions/2/infer",
+        json={"id": "42", "inputs": [{"name": "input", "shape": [2, FEATURES], "datatype": "FP32", "data": flat}]},
+    )
     assert response.status_code == 200, response.text
     answer = response.json()
     assert answer["model_name"] == "churn" and answer["model_version"] == "2" and answer["id"] == "42"
@@ -215,9 +263,13 @@ def test_open_inference_protocol(onnx_server, models):
     assert outputs["probabilities"]["shape"] == [2, 2] and outputs["probabilities"]["datatype"] == "FP32"
     np.testing.assert_allclose(outputs["probabilities"]["data"], probabilities.ravel(), atol=1e-5)
 
-    only = onnx_server.post("/v2/models/churn/infer", json={
-        "inputs": [{"name": "input", "shape": [1, FEATURES], "datatype": "FP32", "data": [data[0]]}],
-        "outputs": [{"name": "probabilities"}]}).json()
+    only = onnx_server.post(
+        "/v2/models/churn/infer",
+        json={
+            "inputs": [{"name": "input", "shape": [1, FEATURES], "datatype": "FP32", "data": [data[0]]}],
+            "outputs": [{"name": "probabilities"}],
+        },
+    ).json()
     assert [o["name"] for o in only["outputs"]] == ["probabilities"] and "id" not in only
 
     unknown = onnx_server.post("/v2/models/other/infer", json={"inputs": []})
@@ -227,8 +279,14 @@ def test_open_inference_protocol(onnx_server, models):
 
 def test_openapi_document(onnx_server):
     document = onnx_server.get("/openapi.json").json()
-    for path in ("/score", "/invocations", "/v2/health/ready", "/v2/models/churn/infer",
-                 "/v2/models/churn/versions/2/infer", "/metrics"):
+    for path in (
+        "/score",
+        "/invocations",
+        "/v2/health/ready",
+        "/v2/models/churn/infer",
+        "/v2/models/churn/versions/2/infer",
+        "/metrics",
+    ):
         assert path in document["paths"]
     try:
         from openapi_spec_validator import validate
@@ -238,6 +296,7 @@ def test_openapi_document(onnx_server):
 
 
 # -- bad requests ------------------------------------------------------------------------------
+
 
 def test_bad_payloads_say_what_was_expected(onnx_server, models):
     malformed = onnx_server.post("/score", data=b'{"data": [[1, 2', headers={"Content-Type": "application/json"})
@@ -263,11 +322,15 @@ def test_bad_payloads_say_what_was_expected(onnx_server, models):
     no_format = onnx_server.post("/invocations", json={"rows": []})
     assert no_format.status_code == 400 and "dataframe_split" in no_format.json()["message"]
 
-    v2 = onnx_server.post("/v2/models/churn/infer", json={
-        "inputs": [{"name": "input", "shape": [1, FEATURES], "datatype": "FP64", "data": [0.0] * FEATURES}]})
+    v2 = onnx_server.post(
+        "/v2/models/churn/infer",
+        json={"inputs": [{"name": "input", "shape": [1, FEATURES], "datatype": "FP64", "data": [0.0] * FEATURES}]},
+    )
     assert v2.status_code == 400 and "FP32" in v2.json()["error"] and set(v2.json()) == {"error"}
-    count = onnx_server.post("/v2/models/churn/infer", json={
-        "inputs": [{"name": "input", "shape": [2, FEATURES], "datatype": "FP32", "data": [0.0] * FEATURES}]})
+    count = onnx_server.post(
+        "/v2/models/churn/infer",
+        json={"inputs": [{"name": "input", "shape": [2, FEATURES], "datatype": "FP32", "data": [0.0] * FEATURES}]},
+    )
     assert count.status_code == 400 and "40 elements" in count.json()["error"]
     # The worker still answers.
     assert onnx_server.post("/score", json={"data": rows(models, 0, 1)}).status_code == 200
@@ -288,13 +351,16 @@ def test_request_size_limit(onnx_server, models):
 
 # -- entry scripts -----------------------------------------------------------------------------
 
+
 def test_azure_entry_script_and_a_failing_run(serve, models):
     server = serve(models["script"], "--entry-script", str(models["script"] / "score.py"))
     data = rows(models, 0, 4)
     response = server.post("/score", json={"data": data})
     assert response.status_code == 200, server.output()
-    assert response.json() == {"result": models["pipeline"].predict(np.array(data)).tolist(),
-                               "model_dir": str(models["script"].resolve())}
+    assert response.json() == {
+        "result": models["pipeline"].predict(np.array(data)).tolist(),
+        "model_dir": str(models["script"].resolve()),
+    }
 
     failed = server.post("/score", json={"data": "boom"})
     assert failed.status_code == 500
@@ -312,8 +378,13 @@ def test_run_timeout(serve, models):
 
 def test_readiness_waits_for_the_model(serve, models, tmp_path):
     go = tmp_path / "go"
-    server = serve(models["slow"], "--entry-script", str(models["slow"] / "score.py"),
-                   env={"TEST_INIT_WAITS_FOR": str(go)}, ready_timeout=0)
+    server = serve(
+        models["slow"],
+        "--entry-script",
+        str(models["slow"] / "score.py"),
+        env={"TEST_INIT_WAITS_FOR": str(go)},
+        ready_timeout=0,
+    )
     # The port listens before the model is in: alive, not ready, and scoring says so.
     port = re.search(r"listening on \S+ port (\d+)", server.wait_for_line("stderr", "listening on")).group(1)
     url = f"http://127.0.0.1:{port}"
@@ -334,6 +405,7 @@ def test_readiness_waits_for_the_model(serve, models, tmp_path):
 
 
 # -- auth, metrics, batching, workers, shutdown -------------------------------------------------
+
 
 def test_auth_key(serve, models):
     server = serve(models["onnx"], env={"MODELHUB_AUTH_KEY": "s3cret-key"})
@@ -367,7 +439,7 @@ def test_metrics_count_requests(onnx_server, models):
     assert grew("modelhub_request_duration_seconds_count", route="/score") == 6
     assert grew("modelhub_request_duration_seconds_bucket", route="/score", le="+Inf") == 6
     assert grew("modelhub_model_calls_total") == 5 and grew("modelhub_rows_total") == 10
-    assert '# TYPE modelhub_request_duration_seconds histogram' in text
+    assert "# TYPE modelhub_request_duration_seconds histogram" in text
     assert 'modelhub_model_info{name="churn",version="2",platform="onnx_onnxv1"} 1' in text
 
 
@@ -387,7 +459,7 @@ def test_adaptive_batching(serve, models):
     for i, response in enumerate(responses):  # each answered with its own row's prediction
         assert response.status_code == 200, response.text
         assert response.json()["label"] == [labels[i]]
-        np.testing.assert_allclose(response.json()["probabilities"], probabilities[i:i + 1], atol=1e-5)
+        np.testing.assert_allclose(response.json()["probabilities"], probabilities[i : i + 1], atol=1e-5)
     text = server.get("/metrics").text
     calls, answered = metric(text, "modelhub_model_calls_total"), metric(text, "modelhub_batch_requests_sum")
     assert answered == 12 and calls < 12, text

@@ -20,6 +20,7 @@ import textwrap
 import numpy as np
 import pytest
 import requests
+
 from helpers.serving import ServingProcess
 
 pytest.importorskip("onnxruntime")
@@ -59,22 +60,31 @@ def models(tmp_path_factory) -> dict:
         "int64": LogisticRegression().fit(counts, counts[:, 0] > 9),
         "bool": LogisticRegression().fit(flags, flags[:, 1] ^ flags[:, 2]),
         "bytes": make_pipeline(OneHotEncoder(handle_unknown="ignore"), LogisticRegression()).fit(
-            colours, np.where(np.isin(colours[:, 0], ["red", "grün"]), "warm", "cool")),
+            colours, np.where(np.isin(colours[:, 0], ["red", "grün"]), "warm", "cool")
+        ),
     }
     folders = {name: root / name for name in (*fitted, "echo")}
     for folder in folders.values():
         folder.mkdir()
-    onnx = to_onnx(fitted["fp32"], initial_types=[("input", FloatTensorType([None, FEATURES]))],
-                   options={id(fitted["fp32"]): {"zipmap": False}}, target_opset=17)
+    onnx = to_onnx(
+        fitted["fp32"],
+        initial_types=[("input", FloatTensorType([None, FEATURES]))],
+        options={id(fitted["fp32"]): {"zipmap": False}},
+        target_opset=17,
+    )
     (folders["fp32"] / "model.onnx").write_bytes(onnx.SerializeToString())
     for name in ("fp64", "int64", "bool", "bytes"):
         joblib.dump(fitted[name], folders[name] / "model.joblib")
-    signatures = {"int64": signature("counts", "int64", 3), "bool": signature("flags", "bool", 3),
-                  "bytes": signature("colour", "object", 1)}
+    signatures = {
+        "int64": signature("counts", "int64", 3),
+        "bool": signature("flags", "bool", 3),
+        "bytes": signature("colour", "object", 1),
+    }
     for name, text in signatures.items():
         (root / f"{name}.json").write_text(text)
     # Azure's contract: run() gets the request as JSON text; this one answers with its inputs.
-    (folders["echo"] / "score.py").write_text(textwrap.dedent("""
+    (folders["echo"] / "score.py").write_text(
+        textwrap.dedent("""
         import json
 
         def run(raw_data):
@@ -82,9 +92,17 @@ def models(tmp_path_factory) -> dict:
             return {"model_name": "echo", "outputs": [
                 {"name": item["name"], "datatype": item["datatype"], "shape": item["shape"], "data": item["data"]}
                 for item in request["inputs"]]}
-    """))
-    return {"folders": folders, "signatures": {name: root / f"{name}.json" for name in signatures},
-            "fitted": fitted, "X": X, "counts": counts, "flags": flags, "colours": colours}
+    """)
+    )
+    return {
+        "folders": folders,
+        "signatures": {name: root / f"{name}.json" for name in signatures},
+        "fitted": fitted,
+        "X": X,
+        "counts": counts,
+        "flags": flags,
+        "colours": colours,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -140,6 +158,7 @@ def is_binary(result, name: str) -> bool:
 
 # -- tritonclient against the runtime ----------------------------------------------------------
 
+
 def test_default_binary_inputs_and_outputs(clients, models):
     """set_data_from_numpy(x) and infer() with their defaults: binary both ways, on both v2 routes."""
     x = models["X"][:5].astype(np.float32)
@@ -158,21 +177,34 @@ def test_outputs_asked_for_as_binary_or_json(clients, models, servers):
     x = models["X"][5:8].astype(np.float32)
     pipeline = models["fitted"]["fp32"]
     client = clients("fp32")
-    mixed = client.infer("churn", [tensor("input", x, "FP32")], outputs=[
-        httpclient.InferRequestedOutput("label", binary_data=False), httpclient.InferRequestedOutput("probabilities")])
+    mixed = client.infer(
+        "churn",
+        [tensor("input", x, "FP32")],
+        outputs=[
+            httpclient.InferRequestedOutput("label", binary_data=False),
+            httpclient.InferRequestedOutput("probabilities"),
+        ],
+    )
     assert mixed.get_output("label")["data"] == pipeline.predict(x.astype(np.float64)).tolist()
     assert is_binary(mixed, "probabilities")
     np.testing.assert_allclose(mixed.as_numpy("probabilities"), pipeline.predict_proba(x), atol=1e-5)
 
-    only_json = client.infer("churn", [tensor("input", x, "FP32")],
-                             outputs=[httpclient.InferRequestedOutput("probabilities", binary_data=False)])
+    only_json = client.infer(
+        "churn",
+        [tensor("input", x, "FP32")],
+        outputs=[httpclient.InferRequestedOutput("probabilities", binary_data=False)],
+    )
     assert [o["name"] for o in only_json.get_response()["outputs"]] == ["probabilities"]
     assert not is_binary(only_json, "probabilities")
 
     # The framing itself: the JSON's length in the header, then each binary output's bytes in order.
     body, json_size = httpclient.InferenceServerClient.generate_request_body(
-        [tensor("input", x, "FP32")], outputs=[httpclient.InferRequestedOutput("label", binary_data=False),
-                                               httpclient.InferRequestedOutput("probabilities")])
+        [tensor("input", x, "FP32")],
+        outputs=[
+            httpclient.InferRequestedOutput("label", binary_data=False),
+            httpclient.InferRequestedOutput("probabilities"),
+        ],
+    )
     response = servers("fp32").post("/v2/models/churn/infer", data=body, headers={HEADER: str(json_size)})
     assert response.status_code == 200, response.text
     assert response.headers["Content-Type"] == "application/octet-stream"
@@ -180,15 +212,22 @@ def test_outputs_asked_for_as_binary_or_json(clients, models, servers):
     header = json.loads(response.content[:length])
     label, probabilities = header["outputs"]
     assert label["data"] == pipeline.predict(x.astype(np.float64)).tolist() and "parameters" not in label
-    assert probabilities == {"name": "probabilities", "datatype": "FP32", "shape": [3, 2],
-                             "parameters": {"binary_data_size": 24}}
+    assert probabilities == {
+        "name": "probabilities",
+        "datatype": "FP32",
+        "shape": [3, 2],
+        "parameters": {"binary_data_size": 24},
+    }
     assert len(response.content) == length + 24
-    np.testing.assert_allclose(np.frombuffer(response.content[length:], "<f4").reshape(3, 2),
-                               pipeline.predict_proba(x), atol=1e-5)
+    np.testing.assert_allclose(
+        np.frombuffer(response.content[length:], "<f4").reshape(3, 2), pipeline.predict_proba(x), atol=1e-5
+    )
 
     # Asked for nothing binary, a request in JSON alone gets JSON alone, as before.
-    plain = servers("fp32").post("/v2/models/churn/infer", json={
-        "inputs": [{"name": "input", "shape": [3, FEATURES], "datatype": "FP32", "data": x.ravel().tolist()}]})
+    plain = servers("fp32").post(
+        "/v2/models/churn/infer",
+        json={"inputs": [{"name": "input", "shape": [3, FEATURES], "datatype": "FP32", "data": x.ravel().tolist()}]},
+    )
     assert plain.headers["Content-Type"] == "application/json" and HEADER not in plain.headers
     assert all("data" in output for output in plain.json()["outputs"])
 
@@ -238,13 +277,20 @@ def test_an_input_of_another_datatype_is_a_400_naming_the_expected_one(clients, 
 def test_compressed_requests_and_responses(clients, models, servers, coding):
     x = np.repeat(models["X"][:4], 100, axis=0).astype(np.float32)
     pipeline = models["fitted"]["fp32"]
-    result = clients("fp32").infer("churn", [tensor("input", x, "FP32")], request_compression_algorithm=coding,
-                                   response_compression_algorithm=coding)
+    result = clients("fp32").infer(
+        "churn",
+        [tensor("input", x, "FP32")],
+        request_compression_algorithm=coding,
+        response_compression_algorithm=coding,
+    )
     assert result.as_numpy("label").tolist() == pipeline.predict(x.astype(np.float64)).tolist()
 
     body, json_size = httpclient.InferenceServerClient.generate_request_body([tensor("input", x, "FP32")])
-    response = servers("fp32").post("/v2/models/churn/infer", data=gzip.compress(body), headers={
-        HEADER: str(json_size), "Content-Encoding": "gzip", "Accept-Encoding": coding})
+    response = servers("fp32").post(
+        "/v2/models/churn/infer",
+        data=gzip.compress(body),
+        headers={HEADER: str(json_size), "Content-Encoding": "gzip", "Accept-Encoding": coding},
+    )
     assert response.status_code == 200 and response.headers["Content-Encoding"] == coding
     assert int(response.headers[HEADER]) < len(response.content)  # requests inflated it
 
@@ -254,8 +300,11 @@ def test_an_entry_script_receives_binary_inputs_as_json(clients):
     text = np.array([["héllo", ""], ["wörld", "x" * 300]], dtype=object)
     flags = np.array([True, False, True])
     values = np.array([[0.5, -1.25], [3.0, 1e-3]], dtype=np.float32)
-    inputs = [tensor("text", text, "BYTES"), tensor("flags", flags, "BOOL", binary=False),
-              tensor("values", values, "FP32")]
+    inputs = [
+        tensor("text", text, "BYTES"),
+        tensor("flags", flags, "BOOL", binary=False),
+        tensor("values", values, "FP32"),
+    ]
     result = clients("echo").infer("echo", inputs)
     assert result.as_numpy("text").tolist() == text.tolist()
     assert result.as_numpy("flags").tolist() == flags.tolist()
@@ -268,6 +317,7 @@ def test_an_entry_script_receives_binary_inputs_as_json(clients):
 
 
 # -- malformed binary requests -----------------------------------------------------------------
+
 
 def framed(inputs: list[dict], *chunks: bytes, **extra) -> tuple[bytes, dict]:
     header = json.dumps({"inputs": inputs, **extra}).encode()
@@ -303,14 +353,18 @@ def test_malformed_binary_requests_get_a_400_saying_what_does_not_add_up(servers
 
     bytes_input = {"name": "colour", "shape": [2, 1], "datatype": "BYTES"}
     element = struct.pack("<I", 3) + b"red"
-    for chunk, expected in ((element, "end after 1"), (element + struct.pack("<I", 50) + b"red", "50 bytes long"),
-                            (element + element + b"??", "does not belong")):
+    for chunk, expected in (
+        (element, "end after 1"),
+        (element + struct.pack("<I", 50) + b"red", "50 bytes long"),
+        (element + element + b"??", "does not belong"),
+    ):
         body, headers = framed([{**bytes_input, "parameters": {"binary_data_size": len(chunk)}}], chunk)
         response = servers("bytes").post("/v2/models/bytes/infer", data=body, headers=headers)
         assert response.status_code == 400 and expected in response.json()["error"], response.text
 
-    body, headers = framed([{"name": "flags", "shape": [1, 3], "datatype": "BOOL",
-                             "parameters": {"binary_data_size": 3}}], b"\x01\x02\x00")
+    body, headers = framed(
+        [{"name": "flags", "shape": [1, 3], "datatype": "BOOL", "parameters": {"binary_data_size": 3}}], b"\x01\x02\x00"
+    )
     response = servers("bool").post("/v2/models/bool/infer", data=body, headers=headers)
     assert response.status_code == 400 and "0 or 1" in response.json()["error"]
 
@@ -320,6 +374,7 @@ def test_malformed_binary_requests_get_a_400_saying_what_does_not_add_up(servers
 
 
 # -- through an endpoint -----------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def endpoint(hub_server, models):
@@ -343,13 +398,19 @@ def test_tritonclient_through_the_endpoint_host(endpoint, models):
         label = metadata["outputs"][0]["name"]
         x = models["X"][20:26]
         for version, binary in (("", True), ("1", True), ("1", False)):
-            result = client.infer("triton-churn", [tensor("input", x, "FP64", binary)], model_version=version,
-                                  headers=key())
+            result = client.infer(
+                "triton-churn", [tensor("input", x, "FP64", binary)], model_version=version, headers=key()
+            )
             assert is_binary(result, label) and result.as_numpy(label).tolist() == model.predict(x).tolist()
 
         big = np.repeat(x, 100, axis=0)
-        result = client.infer("triton-churn", [tensor("input", big, "FP64")], headers=key(),
-                              request_compression_algorithm="gzip", response_compression_algorithm="gzip")
+        result = client.infer(
+            "triton-churn",
+            [tensor("input", big, "FP64")],
+            headers=key(),
+            request_compression_algorithm="gzip",
+            response_compression_algorithm="gzip",
+        )
         assert result.as_numpy(label).tolist() == model.predict(big).tolist()
 
         with pytest.raises(InferenceServerException, match="Authorization: Bearer") as caught:
@@ -365,8 +426,12 @@ def test_the_host_passes_binary_framing_and_codings_through(endpoint, models):
     body, json_size = httpclient.InferenceServerClient.generate_request_body([tensor("input", x, "FP64")])
     url = ep["url"] + "/v2/models/triton-churn/versions/1/infer"
     key = {"Authorization": f"Bearer {ep.key}"}
-    response = requests.post(url, data=gzip.compress(body), timeout=30, headers={
-        **key, HEADER: str(json_size), "Content-Encoding": "gzip", "Accept-Encoding": "gzip"})
+    response = requests.post(
+        url,
+        data=gzip.compress(body),
+        timeout=30,
+        headers={**key, HEADER: str(json_size), "Content-Encoding": "gzip", "Accept-Encoding": "gzip"},
+    )
     assert response.status_code == 200, response.text
     assert response.headers["Content-Encoding"] == "gzip"
     assert response.headers["Content-Type"] == "application/octet-stream"

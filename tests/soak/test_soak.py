@@ -19,10 +19,11 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers.components import require
-from helpers.servers import ServerProcess
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
+
+from helpers.components import require
+from helpers.servers import ServerProcess
 
 SECONDS = int(os.environ.get("MODELHUB_SOAK_SECONDS", "600"))
 pytestmark = [pytest.mark.soak, pytest.mark.timeout(SECONDS + 300)]
@@ -53,11 +54,14 @@ def lua_strings(items: list[str]) -> str:
     return ", ".join(json.dumps(item) for item in items)
 
 
-def wrk(url: str, seconds: int, bodies: list[str], paths: list[str], method: str, headers: dict, pause_ms: int,
-        work: Path) -> dict:
+def wrk(
+    url: str, seconds: int, bodies: list[str], paths: list[str], method: str, headers: dict, pause_ms: int, work: Path
+) -> dict:
     script = work / f"soak-{abs(hash((url, method)))}.lua"
-    script.write_text(SCRIPT % {"bodies": lua_strings(bodies), "paths": lua_strings(paths),
-                                "method": json.dumps(method), "pause": pause_ms})
+    script.write_text(
+        SCRIPT
+        % {"bodies": lua_strings(bodies), "paths": lua_strings(paths), "method": json.dumps(method), "pause": pause_ms}
+    )
     args = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "-s", str(script)]
     for key, value in headers.items():
         args += ["-H", f"{key}: {value}"]
@@ -93,15 +97,35 @@ def test_soak_mixed_traffic_no_5xx_and_flat_memory(server, tmp_path):
     hub = server.client()
     endpoint = hub.deploy("soak-ep", "soak:1")
     status = json.loads((server.root / "endpoints" / "soak-ep" / "status.json").read_text())
-    pids = {"scoring process": status["deployments"]["blue"]["pid"], "endpoint host": status["pid"],
-            "Jupyter server": server.process.pid}
+    pids = {
+        "scoring process": status["deployments"]["blue"]["pid"],
+        "endpoint host": status["pid"],
+        "Jupyter server": server.process.pid,
+    }
     good = json.dumps({"data": X[:1].tolist()})
-    score_bodies = [good, good, good, "{", '{"data": "nope"}', '{"data": [[1, 2]]}', "[]", '{"data": [[1e999]]}',
-                    '{"data": null}', '{"x":' * 80]  # ASCII only: wrk's Lua has no \u escapes
+    score_bodies = [
+        good,
+        good,
+        good,
+        "{",
+        '{"data": "nope"}',
+        '{"data": [[1, 2]]}',
+        "[]",
+        '{"data": [[1e999]]}',
+        '{"data": null}',
+        '{"x":' * 80,
+    ]  # ASCII only: wrk's Lua has no \u escapes
     score_paths = ["/score", "/score", "/invocations", "/v2/models/soak/infer", "/nope"]
-    api_paths = ["/modelhub/api/models", "/modelhub/api/models/soak/versions/1", "/modelhub/api/models/soak/versions/x",
-                 "/modelhub/api/versions?page=0", "/modelhub/api/models?filter=a%3D", "/modelhub/api/events?after=-1",
-                 "/modelhub/api/operations/999999", "/modelhub/api/models/%00"]
+    api_paths = [
+        "/modelhub/api/models",
+        "/modelhub/api/models/soak/versions/1",
+        "/modelhub/api/models/soak/versions/x",
+        "/modelhub/api/versions?page=0",
+        "/modelhub/api/models?filter=a%3D",
+        "/modelhub/api/events?after=-1",
+        "/modelhub/api/operations/999999",
+        "/modelhub/api/models/%00",
+    ]
     key = {"Authorization": f"Bearer {endpoint.key}", "Content-Type": "application/json"}
     token = {"Authorization": f"token {server.token}"}
 
@@ -121,8 +145,12 @@ def test_soak_mixed_traffic_no_5xx_and_flat_memory(server, tmp_path):
     watcher = threading.Thread(target=sample_memory, daemon=True)
     watcher.start()
     results = {}
-    api_thread = threading.Thread(target=lambda: results.setdefault(
-        "api", wrk(server.url.rstrip("/"), SECONDS, [""], api_paths, "GET", token, 20, tmp_path)), daemon=True)
+    api_thread = threading.Thread(
+        target=lambda: results.setdefault(
+            "api", wrk(server.url.rstrip("/"), SECONDS, [""], api_paths, "GET", token, 20, tmp_path)
+        ),
+        daemon=True,
+    )
     api_thread.start()
     results["endpoint"] = wrk(endpoint["url"], SECONDS, score_bodies, score_paths, "POST", key, pause, tmp_path)
     api_thread.join(SECONDS + 60)
@@ -133,13 +161,19 @@ def test_soak_mixed_traffic_no_5xx_and_flat_memory(server, tmp_path):
     after_minute = [s for s in samples if s["t"] - started >= min(60, SECONDS / 3)]
     first, last = after_minute[0], after_minute[-1]
     growth = {name: (last[name] - first[name]) / first[name] for name in pids}
-    endpoint_5xx, api_5xx = (int(re.search(r"FIVEXX (\d+)", results[k]["output"]).group(1)) for k in ("endpoint", "api"))
-    print(f"\nsoak {SECONDS} s: endpoint capacity {capacity:.0f} req/s, ran at {results['endpoint']['rps']:.0f} req/s "
-          f"({results['endpoint']['requests']} requests, mixed valid/malformed), REST API "
-          f"{results['api']['rps']:.0f} req/s ({results['api']['requests']} requests)")
+    endpoint_5xx, api_5xx = (
+        int(re.search(r"FIVEXX (\d+)", results[k]["output"]).group(1)) for k in ("endpoint", "api")
+    )
+    print(
+        f"\nsoak {SECONDS} s: endpoint capacity {capacity:.0f} req/s, ran at {results['endpoint']['rps']:.0f} req/s "
+        f"({results['endpoint']['requests']} requests, mixed valid/malformed), REST API "
+        f"{results['api']['rps']:.0f} req/s ({results['api']['requests']} requests)"
+    )
     for name in pids:
-        print(f"  {name:<16} RSS {first[name]:6.1f} MB -> {last[name]:6.1f} MB after the first minute "
-              f"({growth[name]:+.1%})")
+        print(
+            f"  {name:<16} RSS {first[name]:6.1f} MB -> {last[name]:6.1f} MB after the first minute "
+            f"({growth[name]:+.1%})"
+        )
     print(f"  5xx: endpoint {endpoint_5xx}, REST API {api_5xx} (server log: {five_xx_from_log(server)})")
     assert endpoint_5xx == 0 and api_5xx == 0 and five_xx_from_log(server) == 0
     assert all(g < 0.10 for g in growth.values()), growth

@@ -33,7 +33,7 @@ def imports() -> dict[str, set[str]]:
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             if isinstance(node, ast.ImportFrom):
                 if node.level:
-                    base = where[:len(where) - (node.level - 1)] if node.level > 1 else list(where)
+                    base = where[: len(where) - (node.level - 1)] if node.level > 1 else list(where)
                     target = ".".join(base + ([node.module] if node.module else []))
                 elif (node.module or "").startswith("jupyter_modelhub"):
                     target = node.module.removeprefix("jupyter_modelhub").lstrip(".")
@@ -42,8 +42,11 @@ def imports() -> dict[str, set[str]]:
                 found.add(target)
                 found.update(f"{target}.{alias.name}".lstrip(".") for alias in node.names)  # from . import api
             elif isinstance(node, ast.Import):
-                found.update(alias.name.removeprefix("jupyter_modelhub").lstrip(".") for alias in node.names
-                             if alias.name.startswith("jupyter_modelhub"))
+                found.update(
+                    alias.name.removeprefix("jupyter_modelhub").lstrip(".")
+                    for alias in node.names
+                    if alias.name.startswith("jupyter_modelhub")
+                )
         graph[module] = found
     return graph
 
@@ -59,18 +62,27 @@ def test_the_graph_is_read():
 
 
 def test_operations_import_no_service_package():
-    wrong = {module: sorted(t for t in targets if any(within(t, p) for p in SERVICE_PACKAGES))
-             for module, targets in imports().items() if within(module, "operations")}
+    wrong = {
+        module: sorted(t for t in targets if any(within(t, p) for p in SERVICE_PACKAGES))
+        for module, targets in imports().items()
+        if within(module, "operations")
+    }
     assert not {m: t for m, t in wrong.items() if t}, "operations/ must not import a service package"
 
 
 def test_serving_imports_nothing_outside_itself():
-    wrong = {module: sorted(t for t in targets if t and not within(t, "serving"))
-             for module, targets in imports().items() if within(module, "serving")}
+    wrong = {
+        module: sorted(t for t in targets if t and not within(t, "serving"))
+        for module, targets in imports().items()
+        if within(module, "serving")
+    }
     assert not {m: t for m, t in wrong.items() if t}, "serving/ ships alone: it imports only serving/"
 
 
 def test_only_the_rest_layer_and_the_extension_import_it():
-    wrong = {module: sorted(t for t in targets if within(t, "api"))
-             for module, targets in imports().items() if not within(module, "api") and module != "app"}
+    wrong = {
+        module: sorted(t for t in targets if within(t, "api"))
+        for module, targets in imports().items()
+        if not within(module, "api") and module != "app"
+    }
     assert not {m: t for m, t in wrong.items() if t}, "only api/ and app.py import api/"

@@ -25,9 +25,10 @@ def imported_modules(path) -> set[str]:
 
 
 def test_no_file_imports_conftest_or_a_test_file():
-    offenders = {str(p.relative_to(TESTS)): sorted(m for m in imported_modules(p) if m == "conftest" or
-                                                   m.startswith("test_"))
-                 for p in PYTHON_FILES}
+    offenders = {
+        str(p.relative_to(TESTS)): sorted(m for m in imported_modules(p) if m == "conftest" or m.startswith("test_"))
+        for p in PYTHON_FILES
+    }
     assert {p: m for p, m in offenders.items() if m} == {}, "move what is shared to helpers/ or a conftest.py"
 
 

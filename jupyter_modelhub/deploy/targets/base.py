@@ -33,8 +33,10 @@ def check_resources(cpu: float | None, memory: str | None, max_instances: int | 
     if memory is not None and not (isinstance(memory, str) and MEMORY.match(memory)):
         raise InvalidInput(f"Invalid --memory {memory!r}: expected a size such as 512M, 512Mi or 2G.")
     if max_instances is not None and not (isinstance(max_instances, int) and instances <= max_instances <= 1000):
-        raise InvalidInput(f"Invalid --max-instances {max_instances!r}: expected {instances} to 1000 "
-                           "(at least the number of instances).")
+        raise InvalidInput(
+            f"Invalid --max-instances {max_instances!r}: expected {instances} to 1000 "
+            "(at least the number of instances)."
+        )
 
 
 class Target:
@@ -105,7 +107,8 @@ class Instance:
         self.session = aiohttp.ClientSession(
             f"http://127.0.0.1:{port}",
             connector=aiohttp.TCPConnector(limit=64, keepalive_timeout=30),
-            headers={"Authorization": f"Bearer {self.key}"}, auto_decompress=False,
+            headers={"Authorization": f"Bearer {self.key}"},
+            auto_decompress=False,
             # Only the client's own Accept-Encoding goes upstream: a compressed answer
             # is passed on as it is, so it must be one the client asked for.
             skip_auto_headers=("Accept-Encoding",),

@@ -40,7 +40,7 @@ def memory_bytes(memory: str | None) -> int | None:
     if not match:
         raise ValueError(f"invalid memory {memory!r}")
     power = " KMGT".index(match.group(2).upper() or " ")
-    return int(float(match.group(1)) * 1024 ** power)
+    return int(float(match.group(1)) * 1024**power)
 
 
 def container_options(fields: dict, options: dict) -> dict:
@@ -54,8 +54,14 @@ def container_options(fields: dict, options: dict) -> dict:
     check_resources(options.get("cpu"), options.get("memory"), None, 1)
     if options.get("image"):
         check_image_name(options["image"])
-    return {"image": options.get("image"), "cpu": options.get("cpu"), "memory": options.get("memory"),
-            "gpu": bool(options.get("gpu")), "mount_model": bool(options.get("image")), "port": 8080}
+    return {
+        "image": options.get("image"),
+        "cpu": options.get("cpu"),
+        "memory": options.get("memory"),
+        "gpu": bool(options.get("gpu")),
+        "mount_model": bool(options.get("image")),
+        "port": 8080,
+    }
 
 
 class DockerTarget(Target):
@@ -77,8 +83,13 @@ class DockerTarget(Target):
         container = inputs["container"]
         if not container.get("image"):
             image, _ = self.packager.image_for(
-                inputs["model"], environment=inputs.get("environment"), requirements=inputs.get("requirements"),
-                entry_script=inputs.get("entry_script"), user=inputs.get("user", ""), progress=progress)
+                inputs["model"],
+                environment=inputs.get("environment"),
+                requirements=inputs.get("requirements"),
+                entry_script=inputs.get("entry_script"),
+                user=inputs.get("user", ""),
+                progress=progress,
+            )
             container = {**container, "image": image["tag"]}
         return {**inputs, "container": container, "environment": None, "requirements": None, "entry_script": None}
 
@@ -104,8 +115,9 @@ class ContainerInstance(Instance):
         return self.container.short_id if self.container is not None else None
 
     async def start(self) -> None:
-        self.logfile.write(f"--- starting generation {self.generation} as a container of "
-                           f"{self.spec['container']['image']}\n".encode())
+        self.logfile.write(
+            f"--- starting generation {self.generation} as a container of {self.spec['container']['image']}\n".encode()
+        )
         loop = asyncio.get_running_loop()
         self.container = await loop.run_in_executor(None, self._run)
         threading.Thread(target=self._pump_logs, name=f"logs-{self.name}", daemon=True).start()
@@ -115,9 +127,13 @@ class ContainerInstance(Instance):
         spec, options = self.spec, self.spec["container"]
         port = options.get("port", 8080)
         kwargs = {
-            "detach": True, "init": True, "labels": {
-                ENDPOINT_LABEL: spec["endpoint_folder"], "org.modelhub.deployment": self.name,
-                "org.modelhub.generation": str(self.generation)},
+            "detach": True,
+            "init": True,
+            "labels": {
+                ENDPOINT_LABEL: spec["endpoint_folder"],
+                "org.modelhub.deployment": self.name,
+                "org.modelhub.generation": str(self.generation),
+            },
             "name": f"modelhub-{spec['endpoint']}-{self.name}-{self.generation}-{secrets.token_hex(2)}",
             "ports": {f"{port}/tcp": ("127.0.0.1", None)},
             "environment": {"MODELHUB_AUTH_KEY": self.key},
@@ -164,8 +180,9 @@ class ContainerInstance(Instance):
                 published = published or state["port"]
                 if published:
                     try:
-                        async with probe.get(f"http://127.0.0.1:{published}/v2/health/ready",
-                                             timeout=aiohttp.ClientTimeout(total=2)) as answer:
+                        async with probe.get(
+                            f"http://127.0.0.1:{published}/v2/health/ready", timeout=aiohttp.ClientTimeout(total=2)
+                        ) as answer:
                             if answer.status == 200:
                                 self.open_session(int(published))
                                 self.ready.set_result(True)

@@ -21,43 +21,100 @@ from .base import Target, check_resources
 FIELD_MANAGER = "jupyter-modelhub"
 
 
-def manifests(*, endpoint: str, deployment: str, image: str, model: str, version: int, port: int = 8080,
-              instances: int = 1, cpu: float | None = None, memory: str | None = None,
-              max_instances: int | None = None, gpu: bool = False, kserve: bool = False,
-              namespace: str = "default") -> list[dict]:
+def manifests(
+    *,
+    endpoint: str,
+    deployment: str,
+    image: str,
+    model: str,
+    version: int,
+    port: int = 8080,
+    instances: int = 1,
+    cpu: float | None = None,
+    memory: str | None = None,
+    max_instances: int | None = None,
+    gpu: bool = False,
+    kserve: bool = False,
+    namespace: str = "default",
+) -> list[dict]:
     """The documents that run ``image`` on a cluster, in the order to apply them."""
     name = f"{endpoint}-{deployment}".lower()
-    labels = {"app.kubernetes.io/name": endpoint, "app.kubernetes.io/instance": name,
-              "app.kubernetes.io/component": "scoring", "app.kubernetes.io/managed-by": FIELD_MANAGER,
-              "modelhub.org/deployment": deployment}
+    labels = {
+        "app.kubernetes.io/name": endpoint,
+        "app.kubernetes.io/instance": name,
+        "app.kubernetes.io/component": "scoring",
+        "app.kubernetes.io/managed-by": FIELD_MANAGER,
+        "modelhub.org/deployment": deployment,
+    }
     annotations = {"modelhub.org/model": f"{model}:{version}"}
     container = _container(image, port, cpu, memory, gpu)
     meta = {"name": name, "namespace": namespace, "labels": labels, "annotations": annotations}
     if kserve:
-        return [{
-            "apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService",
-            "metadata": {**meta, "annotations": {**annotations, "serving.kserve.io/deploymentMode": "RawDeployment"}},
-            "spec": {"predictor": {"minReplicas": instances, "maxReplicas": max_instances or instances,
-                                   "containers": [{**container, "name": "kserve-container"}]}},
-        }]
+        return [
+            {
+                "apiVersion": "serving.kserve.io/v1beta1",
+                "kind": "InferenceService",
+                "metadata": {
+                    **meta,
+                    "annotations": {**annotations, "serving.kserve.io/deploymentMode": "RawDeployment"},
+                },
+                "spec": {
+                    "predictor": {
+                        "minReplicas": instances,
+                        "maxReplicas": max_instances or instances,
+                        "containers": [{**container, "name": "kserve-container"}],
+                    }
+                },
+            }
+        ]
     documents = [
-        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta, "spec": {
-            "replicas": instances,
-            "selector": {"matchLabels": {"app.kubernetes.io/instance": name}},
-            "template": {"metadata": {"labels": labels, "annotations": annotations}, "spec": {
-                "securityContext": {"runAsNonRoot": True, "runAsUser": 10001, "runAsGroup": 10001},
-                "terminationGracePeriodSeconds": 30,
-                "containers": [container]}}}},
-        {"apiVersion": "v1", "kind": "Service", "metadata": meta, "spec": {
-            "type": "ClusterIP", "selector": {"app.kubernetes.io/instance": name},
-            "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}]}},
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": meta,
+            "spec": {
+                "replicas": instances,
+                "selector": {"matchLabels": {"app.kubernetes.io/instance": name}},
+                "template": {
+                    "metadata": {"labels": labels, "annotations": annotations},
+                    "spec": {
+                        "securityContext": {"runAsNonRoot": True, "runAsUser": 10001, "runAsGroup": 10001},
+                        "terminationGracePeriodSeconds": 30,
+                        "containers": [container],
+                    },
+                },
+            },
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": meta,
+            "spec": {
+                "type": "ClusterIP",
+                "selector": {"app.kubernetes.io/instance": name},
+                "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}],
+            },
+        },
     ]
     if max_instances:
-        documents.append({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": meta,
-                          "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
-                                   "minReplicas": instances, "maxReplicas": max_instances,
-                                   "metrics": [{"type": "Resource", "resource": {
-                                       "name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}}]}})
+        documents.append(
+            {
+                "apiVersion": "autoscaling/v2",
+                "kind": "HorizontalPodAutoscaler",
+                "metadata": meta,
+                "spec": {
+                    "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
+                    "minReplicas": instances,
+                    "maxReplicas": max_instances,
+                    "metrics": [
+                        {
+                            "type": "Resource",
+                            "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}},
+                        }
+                    ],
+                },
+            }
+        )
     return documents
 
 
@@ -73,11 +130,17 @@ def _container(image: str, port: int, cpu: float | None, memory: str | None, gpu
         resources.setdefault("limits", {})["nvidia.com/gpu"] = 1
     probe = {"httpGet": {"path": "/v2/health/ready", "port": "http"}, "periodSeconds": 5, "timeoutSeconds": 3}
     container = {
-        "name": "scoring", "image": image, "imagePullPolicy": "IfNotPresent",
+        "name": "scoring",
+        "image": image,
+        "imagePullPolicy": "IfNotPresent",
         "ports": [{"name": "http", "containerPort": port, "protocol": "TCP"}],
         "readinessProbe": {**probe, "initialDelaySeconds": 1},
-        "livenessProbe": {**probe, "httpGet": {"path": "/v2/health/live", "port": "http"}, "initialDelaySeconds": 10,
-                          "failureThreshold": 3},
+        "livenessProbe": {
+            **probe,
+            "httpGet": {"path": "/v2/health/live", "port": "http"},
+            "initialDelaySeconds": 10,
+            "failureThreshold": 3,
+        },
         "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True},
     }
     if gpu:
@@ -107,47 +170,98 @@ def apply(documents: list[dict], context: str, log=None) -> list[str]:
     except ImportError:
         raise InvalidInput(missing_extra("kubernetes", "Applying manifests to a cluster (--kube-context)")) from None
     try:
-        client = dynamic.DynamicClient(api_client.ApiClient(configuration=config.new_client_from_config(
-            context=context).configuration))
+        client = dynamic.DynamicClient(
+            api_client.ApiClient(configuration=config.new_client_from_config(context=context).configuration)
+        )
     except Exception as exc:
         raise InvalidInput(f"Kubernetes context {context!r} cannot be used: {exc}.") from None
     applied = []
     for document in documents:
         resource = client.resources.get(api_version=document["apiVersion"], kind=document["kind"])
-        resource.server_side_apply(body=document, name=document["metadata"]["name"],
-                                   namespace=document["metadata"].get("namespace"), field_manager=FIELD_MANAGER)
+        resource.server_side_apply(
+            body=document,
+            name=document["metadata"]["name"],
+            namespace=document["metadata"].get("namespace"),
+            field_manager=FIELD_MANAGER,
+        )
         applied.append(f"{document['kind']}/{document['metadata']['name']}")
         if log is not None:
             log.write(f"applied {applied[-1]}\n".encode())
     return applied
 
 
-def deploy(packager, folder: Path, *, endpoint: str, model: str, deployment: str = "blue", instances: int = 1,
-           cpu: float | None = None, memory: str | None = None, max_instances: int | None = None, gpu: bool = False,
-           kserve: bool = False, kube_context: str | None = None, namespace: str = "default",
-           image: str | None = None, environment: str | None = None, requirements: str | None = None,
-           entry_script: dict | None = None, user: str = "", progress=None) -> dict:
+def deploy(
+    packager,
+    folder: Path,
+    *,
+    endpoint: str,
+    model: str,
+    deployment: str = "blue",
+    instances: int = 1,
+    cpu: float | None = None,
+    memory: str | None = None,
+    max_instances: int | None = None,
+    gpu: bool = False,
+    kserve: bool = False,
+    kube_context: str | None = None,
+    namespace: str = "default",
+    image: str | None = None,
+    environment: str | None = None,
+    requirements: str | None = None,
+    entry_script: dict | None = None,
+    user: str = "",
+    progress=None,
+) -> dict:
     """Build or reuse the model's image (by content), write the manifests, apply them if a
     context is given. Returns what was written and how to apply it."""
     version = packager.registry.get_version(model)
     reused = True
     if image is None:
-        record, reused = packager.image_for(version["ref"], environment=environment, requirements=requirements,
-                                            entry_script=entry_script, user=user, progress=progress)
+        record, reused = packager.image_for(
+            version["ref"],
+            environment=environment,
+            requirements=requirements,
+            entry_script=entry_script,
+            user=user,
+            progress=progress,
+        )
         image = record["tag"]
     if progress is not None:
         progress.step("writing the Kubernetes manifests", 3, 4)
-    documents = manifests(endpoint=endpoint, deployment=deployment, image=image, model=version["name"],
-                          version=version["version"], port=packager.port, instances=instances, cpu=cpu,
-                          memory=memory, max_instances=max_instances, gpu=gpu, kserve=kserve, namespace=namespace)
+    documents = manifests(
+        endpoint=endpoint,
+        deployment=deployment,
+        image=image,
+        model=version["name"],
+        version=version["version"],
+        port=packager.port,
+        instances=instances,
+        cpu=cpu,
+        memory=memory,
+        max_instances=max_instances,
+        gpu=gpu,
+        kserve=kserve,
+        namespace=namespace,
+    )
     path = write(folder / endpoint / "kubernetes" / deployment, documents)
     applied = apply(documents, kube_context, getattr(progress, "log", None)) if kube_context else []
-    return {"name": endpoint, "deployment": deployment, "target": "kubernetes", "image": image,
-            "image_reused": reused, "ref": version["ref"], "manifests": str(path),
-            "kinds": [d["kind"] for d in documents], "applied": applied, "context": kube_context,
-            "apply": f"kubectl apply --server-side --field-manager={FIELD_MANAGER} -f {path}",
-            "note": "" if applied else f"Push {image} to a registry the cluster pulls from (or load it into its "
-                                       "nodes), then apply the manifests."}
+    return {
+        "name": endpoint,
+        "deployment": deployment,
+        "target": "kubernetes",
+        "image": image,
+        "image_reused": reused,
+        "ref": version["ref"],
+        "manifests": str(path),
+        "kinds": [d["kind"] for d in documents],
+        "applied": applied,
+        "context": kube_context,
+        "apply": f"kubectl apply --server-side --field-manager={FIELD_MANAGER} -f {path}",
+        "note": ""
+        if applied
+        else f"Push {image} to a registry the cluster pulls from (or load it into its "
+        "nodes), then apply the manifests.",
+    }
 
 
 OPTIONS = ("cpu", "memory", "max_instances", "gpu", "kserve", "kube_context", "namespace", "image")
@@ -179,13 +293,23 @@ class KubernetesTarget(Target):
             from ...packaging.environments import check_image_name
 
             check_image_name(options["image"])
-        return {"endpoint": endpoint, "model": fields["model"],
-                "deployment": fields.get("deployment") or "blue", "instances": instances,
-                "cpu": options.get("cpu"), "memory": options.get("memory"),
-                "max_instances": options.get("max_instances"), "gpu": bool(options.get("gpu")),
-                "kserve": bool(options.get("kserve")), "kube_context": options.get("kube_context"),
-                "namespace": namespace, "image": options.get("image"), "environment": fields.get("environment"),
-                "requirements": fields.get("requirements"), "entry_script": fields.get("entry_script")}
+        return {
+            "endpoint": endpoint,
+            "model": fields["model"],
+            "deployment": fields.get("deployment") or "blue",
+            "instances": instances,
+            "cpu": options.get("cpu"),
+            "memory": options.get("memory"),
+            "max_instances": options.get("max_instances"),
+            "gpu": bool(options.get("gpu")),
+            "kserve": bool(options.get("kserve")),
+            "kube_context": options.get("kube_context"),
+            "namespace": namespace,
+            "image": options.get("image"),
+            "environment": fields.get("environment"),
+            "requirements": fields.get("requirements"),
+            "entry_script": fields.get("entry_script"),
+        }
 
     def needs_operation(self, inputs: dict) -> bool:
         return True

@@ -50,10 +50,24 @@ class ProcessInstance(Instance):
 
     async def start(self) -> None:
         spec = self.spec
-        command = [spec.get("python") or sys.executable, "-m", "jupyter_modelhub.serving",
-                   "--model-dir", spec["model_dir"], "--port", "0", "--host", "127.0.0.1",
-                   "--workers", str(spec.get("instances", 1)), "--name", spec["model"],
-                   "--version", str(spec["version"]), *spec.get("args", [])]
+        command = [
+            spec.get("python") or sys.executable,
+            "-m",
+            "jupyter_modelhub.serving",
+            "--model-dir",
+            spec["model_dir"],
+            "--port",
+            "0",
+            "--host",
+            "127.0.0.1",
+            "--workers",
+            str(spec.get("instances", 1)),
+            "--name",
+            spec["model"],
+            "--version",
+            str(spec["version"]),
+            *spec.get("args", []),
+        ]
         if spec.get("entry_script"):
             command += ["--entry-script", spec["entry_script"]]
         if spec.get("signature_file"):
@@ -61,8 +75,12 @@ class ProcessInstance(Instance):
         env = {**os.environ, **spec.get("env", {}), "MODELHUB_AUTH_KEY": self.key, "PYTHONUNBUFFERED": "1"}
         self.logfile.write(f"--- starting generation {self.generation}\n".encode())
         self.process = await asyncio.create_subprocess_exec(
-            *command, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT, env=env, cwd=spec.get("cwd") or spec["model_dir"],
+            *command,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            env=env,
+            cwd=spec.get("cwd") or spec["model_dir"],
             preexec_fn=_die_with_parent,
         )
         asyncio.create_task(self._pump())

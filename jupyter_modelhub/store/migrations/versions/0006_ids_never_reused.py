@@ -11,14 +11,14 @@ Only these two tables: their ids are what users name them by, and nothing refers
 foreign key, so rebuilding them touches no other table. PostgreSQL's sequences never reuse an
 id: nothing to do there.
 """
+
 from typing import Sequence, Union
 
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
-revision: str = '0006'
-down_revision: Union[str, Sequence[str], None] = '0005'
+revision: str = "0006"
+down_revision: Union[str, Sequence[str], None] = "0005"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
