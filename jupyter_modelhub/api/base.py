@@ -284,6 +284,27 @@ class ModelHubHandler(APIHandler):
         stream = getattr(self.request.connection, "stream", None)
         return self._client_gone.is_set() or (stream is not None and stream.closed())
 
+    async def reply_log(
+        self,
+        tail: Callable[[int], str],
+        log_file: Callable[[], Path],
+        done: Callable[[], Awaitable[bool]] | None = None,
+    ) -> None:
+        """The one log reply (an operation's, a deployment's): the last ``tail`` lines as text, or
+        with ``follow=true`` those lines and then what is appended (``follow_file``)."""
+        lines = self.query_int("tail", 100, minimum=0, maximum=100_000)  # 0: only what comes next
+        follow = self.query_bool("follow")
+        limit = self.query_float("timeout", 3600)
+        text = await self.run(tail, lines)
+        text += "\n" if text else ""
+        if not follow:
+            self.reply_text(text)
+            return
+        path = await self.run(log_file)
+        self.set_header("Content-Type", TEXT)
+        self.write(text)
+        await self.follow_file(path, limit, done=done)
+
     def reply_text(self, text: str) -> None:
         """Answer plain text (APIHandler.finish would label it JSON)."""
         self.finish(text, set_content_type=TEXT)

@@ -89,17 +89,10 @@ class LogsHandler(EndpointHandlerBase):
 
     @route
     async def get(self, name: str, deployment: str):
-        tail = self.query_int("tail", 100, minimum=0, maximum=100_000)  # 0: only what comes next
-        follow = self.query_bool("follow")
-        limit = self.query_float("timeout", 3600)
-        text = await self.run(self.deployments.tail, name, deployment, tail)
-        self.set_header("Content-Type", "text/plain; charset=utf-8")
-        if not follow:
-            self.reply_text(text + ("\n" if text else ""))
-            return
-        path = await self.run(self.deployments.log_file, name, deployment)
-        self.write(text + ("\n" if text else ""))
-        await self.follow_file(path, limit)
+        await self.reply_log(
+            lambda lines: self.deployments.tail(name, deployment, lines),
+            lambda: self.deployments.log_file(name, deployment),
+        )
 
 
 class InvokeHandler(EndpointHandlerBase):

@@ -55,21 +55,13 @@ class OperationLogHandler(OperationHandlerBase):
     @route
     async def get(self, operation_id: str):
         number = self.parse_id("operation id", operation_id)
-        tail = self.query_int("tail", 100, minimum=0, maximum=100_000)  # 0: only what comes next
-        follow = self.query_bool("follow")
-        limit = self.query_float("timeout", 3600)
-        text = await self.run(self.operations.tail, number, tail)
-        self.set_header("Content-Type", "text/plain; charset=utf-8")
-        if not follow:
-            self.reply_text(text + ("\n" if text else ""))
-            return
-        path = await self.run(self.operations.log_path, number)
-        self.write(text + ("\n" if text else ""))
 
         async def ended() -> bool:
             return not (await self.run(self.operations.get, number))["active"]
 
-        await self.follow_file(path, limit, done=ended)
+        await self.reply_log(
+            lambda lines: self.operations.tail(number, lines), lambda: self.operations.log_path(number), done=ended
+        )
 
 
 ROUTES = [

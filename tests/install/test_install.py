@@ -124,3 +124,17 @@ def test_applying_manifests_without_the_kubernetes_client_names_the_extra(monkey
     with pytest.raises(InvalidInput) as refused:
         kubernetes.apply([], "prod")
     assert "pip install 'jupyter_modelhub[kubernetes]'" in refused.value.message
+
+
+def test_a_kubernetes_deploy_to_a_cluster_without_the_client_is_refused_before_anything_starts(monkeypatch):
+    """--kube-context without the kubernetes client: a 400 from the deploy's check, before the
+    image build that the apply would otherwise come after."""
+    from jupyter_modelhub.deploy.targets.kubernetes import KubernetesTarget
+    from jupyter_modelhub.errors import InvalidInput
+
+    monkeypatch.setitem(sys.modules, "kubernetes", None)
+    target = KubernetesTarget(deployments=None)
+    assert target.check("kube-ep", {"model": "kube:1"}, {})["kube_context"] is None  # writing manifests needs nothing
+    with pytest.raises(InvalidInput) as refused:
+        target.check("kube-ep", {"model": "kube:1"}, {"kube_context": "prod"})
+    assert "pip install 'jupyter_modelhub[kubernetes]'" in refused.value.message
