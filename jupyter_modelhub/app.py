@@ -31,7 +31,7 @@ from tornado.ioloop import PeriodicCallback
 from traitlets import Bool, Float, Integer, Unicode, default
 
 from . import __version__
-from .api.handlers import handlers
+from .api.routes import handlers
 from .parity import ParityProbe
 from .services import ServiceClasses, build_services
 from .store.artifacts import ArtifactStore

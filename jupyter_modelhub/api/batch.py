@@ -17,8 +17,6 @@ from ..batch.settings import BatchSettings
 from .base import ModelHubHandler, route
 from .schemas import NAME_PATTERN, NO_NUL, Int, Operation, Strict
 
-JOB = r"(?P<job_id>[^/]+)"
-BATCH_ENDPOINT = r"(?P<name>[^/]+)"
 Path = Annotated[str, StringConstraints(pattern=NO_NUL, min_length=1, max_length=4096)]
 
 
@@ -205,13 +203,3 @@ class BatchEndpointJobsHandler(BatchHandlerBase):
         """Run the batch endpoint's newest version over these inputs (202, the job)."""
         request = self.body(EndpointJobRequest).model_dump()
         self.accepted(await self.run(self.batch.submit, {**request, "endpoint": name}, user=self.user_name), "jobs")
-
-
-ROUTES = [
-    ("jobs", JobsHandler),
-    (f"jobs/{JOB}", JobHandler),
-    (f"jobs/{JOB}/cancel", JobCancelHandler),
-    ("batch-endpoints", BatchEndpointsHandler),
-    (f"batch-endpoints/{BATCH_ENDPOINT}", BatchEndpointHandler),
-    (f"batch-endpoints/{BATCH_ENDPOINT}/jobs", BatchEndpointJobsHandler),
-]

@@ -11,8 +11,6 @@ from ..errors import InvalidInput
 from . import endpoint_calls, schemas
 from .base import ModelHubHandler, route
 
-ENDPOINT = r"(?P<name>[^/]+)"
-
 
 class EndpointHandlerBase(ModelHubHandler):
     @property
@@ -126,17 +124,3 @@ class TimelineHandler(EndpointHandlerBase):
                 self.get_query_argument("model", None),
             )
         )
-
-
-ROUTES = [
-    ("endpoints", EndpointsHandler),
-    ("serving-timeline", TimelineHandler),
-    (f"endpoints/{ENDPOINT}", EndpointHandler),
-    (f"endpoints/{ENDPOINT}/deployments", DeploymentsHandler),
-    (f"endpoints/{ENDPOINT}/deployments/(?P<deployment>[^/]+)", DeploymentHandler),
-    (f"endpoints/{ENDPOINT}/deployments/(?P<deployment>[^/]+)/logs", LogsHandler),
-    (f"endpoints/{ENDPOINT}/traffic", TrafficHandler),
-    (f"endpoints/{ENDPOINT}/keys", KeysHandler),
-    (f"endpoints/{ENDPOINT}/invoke", InvokeHandler),
-    (f"endpoints/{ENDPOINT}/metrics", MetricsHandler),
-]

@@ -9,7 +9,6 @@ from __future__ import annotations
 from .base import ModelHubHandler, route
 
 # any segment, so that a malformed id is answered 400 here rather than 404 by no route at all
-OPERATION = r"(?P<operation_id>[^/]+)"
 
 
 class OperationHandlerBase(ModelHubHandler):
@@ -62,11 +61,3 @@ class OperationLogHandler(OperationHandlerBase):
         await self.reply_log(
             lambda lines: self.operations.tail(number, lines), lambda: self.operations.log_path(number), done=ended
         )
-
-
-ROUTES = [
-    ("operations", OperationsHandler),
-    (f"operations/{OPERATION}", OperationHandler),
-    (f"operations/{OPERATION}/log", OperationLogHandler),
-    (f"operations/{OPERATION}/cancel", CancelHandler),
-]

@@ -10,8 +10,6 @@ from ..errors import InvalidInput
 from . import schemas
 from .base import ModelHubHandler, route
 
-NAME = r"(?P<name>[^/]+)"
-
 
 class PackagingHandlerBase(ModelHubHandler):
     @property
@@ -93,13 +91,3 @@ class ParityHandler(ModelHubHandler):
         """What a container or endpoint answers to its version's input example, and its packages."""
         request = self.body(schemas.ParityRequest)
         self.reply(await self.run(self.settings["modelhub_parity"].probe, request.target))
-
-
-ROUTES = [
-    ("environments", EnvironmentsHandler),
-    (f"environments/{NAME}", EnvironmentHandler),
-    (f"environments/{NAME}/versions/(?P<version>[^/]+)", EnvironmentHandler),
-    ("images", ImagesHandler),
-    ("images/(?P<image>.+)", ImageHandler),
-    ("parity", ParityHandler),
-]

@@ -9,8 +9,8 @@ from openapi_spec_validator import validate
 from tornado.httpclient import HTTPClientError
 
 from helpers.uploads import tar_bytes
-from jupyter_modelhub.api.handlers import ROUTES
 from jupyter_modelhub.api.openapi import openapi_document
+from jupyter_modelhub.api.routes import ROUTES
 
 
 async def register(api, name="churn", files=None, **fields):

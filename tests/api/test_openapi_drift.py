@@ -10,8 +10,8 @@ import re
 import pytest
 
 from jupyter_modelhub.api import batch, schemas
-from jupyter_modelhub.api.handlers import ROUTES
 from jupyter_modelhub.api.openapi import _finished_schema, openapi_document
+from jupyter_modelhub.api.routes import ROUTES
 
 DOCUMENT = openapi_document()
 COMPONENTS = DOCUMENT["components"]["schemas"]

@@ -1,7 +1,6 @@
-"""REST handlers of the registry. Thin: parse the request, call the registry off the loop, reply.
-
-Routes (under ``<base_url>modelhub/api/``) are listed in ``ROUTES``; the OpenAPI document in
-``openapi.py`` describes the same paths and a test checks that the two agree.
+"""REST handlers of the registry (models, versions, files, aliases, uploads, events) and of the
+API itself (info, the OpenAPI document, unknown routes). Thin: parse the request, call the
+registry off the loop, reply. Their paths are in ``routes``.
 """
 
 from __future__ import annotations
@@ -20,14 +19,7 @@ from ..refs import parse_url_version
 from ..registry import views
 from . import schemas
 from .base import ModelHubHandler, route
-from .batch import ROUTES as BATCH_ROUTES
-from .endpoints import ROUTES as ENDPOINT_ROUTES
 from .openapi import openapi_document
-from .operations import ROUTES as OPERATION_ROUTES
-from .packaging import ROUTES as PACKAGING_ROUTES
-
-NAME = r"(?P<name>[^/]+)"
-VERSION = r"(?P<version>[^/]+)"
 
 
 class ModelsHandler(ModelHubHandler):
@@ -274,26 +266,6 @@ class OpenAPIHandler(ModelHubHandler):
         self.reply(openapi_document(self.base_url))
 
 
-# (path below modelhub/api/, handler); the OpenAPI document lists the same paths.
-ROUTES = [
-    ("info", InfoHandler),
-    ("openapi.json", OpenAPIHandler),
-    ("events", EventsHandler),
-    ("uploads", UploadsHandler),
-    ("models", ModelsHandler),
-    ("versions", VersionSearchHandler),
-    (f"models/{NAME}", ModelHandler),
-    (f"models/{NAME}/versions", VersionsHandler),
-    (f"models/{NAME}/versions/{VERSION}", VersionHandler),
-    (f"models/{NAME}/versions/{VERSION}/files/(?P<path>.+)", FileHandler),
-    (f"models/{NAME}/versions/{VERSION}/convert", ConvertHandler),
-    (f"models/{NAME}/aliases/(?P<alias>[^/]+)", AliasHandler),
-]
-
-
-ROUTES += ENDPOINT_ROUTES + OPERATION_ROUTES + PACKAGING_ROUTES + BATCH_ROUTES
-
-
 class UnknownRouteHandler(ModelHubHandler):
     """Any other path under modelhub/api/: a JSON 404 that says where the routes are listed,
     rather than the server's HTML page."""
@@ -307,9 +279,3 @@ class UnknownRouteHandler(ModelHubHandler):
 
 def _clip(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
-
-
-def handlers() -> list[tuple[str, type]]:
-    return [(rf"/modelhub/api/{path}/?", handler) for path, handler in ROUTES] + [
-        (r"/modelhub/api/(?P<path>.*)", UnknownRouteHandler)
-    ]
