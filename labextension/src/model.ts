@@ -196,7 +196,10 @@ export class ModelHubModel {
     if (first || registry || (events.length === 0 && after !== null && result.last_id !== after)) {
       work.push(this.models.reload());
     }
-    const endpointsDue = Date.now() - this.endpoints.loadedAt >= ENDPOINT_INTERVAL;
+    // An endpoint that is starting or updating is followed every round until it settles: its
+    // 'deployed' event comes when the deploy is written, before the deployment is ready.
+    const settling = this.endpoints.endpoints.some(e => e.state === 'updating');
+    const endpointsDue = settling || Date.now() - this.endpoints.loadedAt >= ENDPOINT_INTERVAL;
     if (first || kinds.has('deployed') || endpointsDue) {
       work.push(this._reloadEndpoints());
     }

@@ -337,6 +337,27 @@ test('endpoints reload every ENDPOINT_INTERVAL with the rounds; what they serve 
   }
 });
 
+test('an endpoint that is updating is reloaded every round until it settles', async () => {
+  mock.timers.enable({ apis: ['Date'] });
+  try {
+    const client = fakeClient();
+    client.endpoints = [endpoint('scoring', { state: 'updating' })];
+    const hub = new ModelHubModel(client);
+    await hub.pollOnce();
+    assert.equal(count(client, 'listEndpoints'), 1);
+    await hub.pollOnce(); // no event, well within ENDPOINT_INTERVAL: still reloaded while it updates
+    assert.equal(count(client, 'listEndpoints'), 2);
+    client.endpoints = [endpoint('scoring', { state: 'healthy' })];
+    await hub.pollOnce();
+    assert.equal(hub.endpoints.endpoints[0].state, 'healthy');
+    await hub.pollOnce(); // settled: back to every ENDPOINT_INTERVAL
+    assert.equal(count(client, 'listEndpoints'), 3);
+    hub.dispose();
+  } finally {
+    mock.timers.reset();
+  }
+});
+
 test('a filter marks the versions that matched, from the server\'s answer', async () => {
   const client = fakeClient();
   client.versions.churn = [version('churn', 2), version('churn', 1)];
