@@ -424,19 +424,18 @@ def commit(partial: Path, target: Path, overwrite: bool, job: int) -> None:
         return
     try:
         os.link(partial, target)
+        return
     except FileExistsError:
-        raise JobFailed(
-            f"{target} was created while job {job} ran, and a job does not replace a file unless "
-            "asked: it was kept, and this job's output was not written. Run it again with --overwrite "
-            "to replace it (--resume reuses the finished mini-batches), or choose another --output."
-        ) from None
+        pass
     except OSError:  # a file system without hard links: check, then rename (not atomic, but still no silent loss)
-        if target.exists():
-            raise JobFailed(
-                f"{target} was created while job {job} ran and was kept; run the job again with "
-                "--overwrite to replace it, or choose another --output."
-            ) from None
-        partial.replace(target)
+        if not target.exists():
+            partial.replace(target)
+            return
+    raise JobFailed(
+        f"{target} was created while job {job} ran, and a job does not replace a file unless "
+        "asked: it was kept, and this job's output was not written. Run it again with --overwrite "
+        "to replace it (--resume reuses the finished mini-batches), or choose another --output."
+    )
 
 
 def write_json(path: Path, value) -> None:

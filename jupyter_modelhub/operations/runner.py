@@ -368,7 +368,7 @@ class OperationRunner(LoggingConfigurable):
         """Finish the stops whose worker ended, or whose grace period is over (SIGKILL): kill what
         the worker left behind, clean up after a killed one, and record 'cancelled' if it did not."""
         for operation_id, (pid, deadline) in list(self._cancelling.items()):
-            with self._lock:
+            with self._lock:  # signalling and reaping only: a cancel request waits on this lock
                 running = pid is not None and self._running(operation_id, pid)
                 if running and time.monotonic() < deadline:
                     continue
@@ -382,16 +382,17 @@ class OperationRunner(LoggingConfigurable):
                 elif pid is not None:  # an adopted worker that ended: init reaped it, its pid may be reused
                     kill_leftovers(pid)
                 self._adopted.pop(operation_id, None)
-                if running or self.store.status(operation_id) not in FINAL:
-                    cleanup = self.cleanups.get(self.store.get(operation_id)["kind"])
-                    if cleanup is not None:
-                        cleanup(operation_id)
-                    self.store.finish(
-                        operation_id,
-                        "cancelled",
-                        expected=("running",),
-                        error={"message": f"Operation {operation_id} was cancelled.", "reason": "cancelled"},
-                    )
+            # the clean-up (files to remove) and the record happen outside the lock
+            if running or self.store.status(operation_id) not in FINAL:
+                cleanup = self.cleanups.get(self.store.get(operation_id)["kind"])
+                if cleanup is not None:
+                    cleanup(operation_id)
+                self.store.finish(
+                    operation_id,
+                    "cancelled",
+                    expected=("running",),
+                    error={"message": f"Operation {operation_id} was cancelled.", "reason": "cancelled"},
+                )
 
     def _running(self, operation_id: int, pid: int) -> bool:
         child = self._children.get(operation_id)
