@@ -8,23 +8,12 @@ from __future__ import annotations
 import argparse
 
 from ..display import ImageInfo, Operation
-from ..magics.packaging import PackagingMagics
+from ..magics.packaging import PackagingMagics, package_options
 from .base import REFUSED, CommandError, Commands, hub, ref, show, wait
 
 
 def package(args: argparse.Namespace) -> None:
-    answer = hub(args).package(
-        str(ref(args.model)),
-        environment=args.env,
-        requirements=args.requirements,
-        conda=args.conda,
-        entry_script=args.entry_script,
-        tag=args.tag,
-        base_image=args.base_image,
-        context=args.context,
-        no_cache=args.no_cache,
-        wait=False,
-    )
+    answer = hub(args).package(str(ref(args.model)), **package_options(args))
     if isinstance(answer, Operation) and not args.no_wait:
         answer = ImageInfo(wait(answer, f"package {args.model}"))
     show(args, answer)

@@ -11,6 +11,21 @@ from ..display import ImageInfo, Operation
 from .base import ModelHubMagics
 
 
+def package_options(args) -> dict:
+    """What %package's (and the CLI's) arguments ask ``ModelHubClient.package`` for, not waiting."""
+    return {
+        "environment": args.env,
+        "requirements": args.requirements,
+        "conda": args.conda,
+        "entry_script": args.entry_script,
+        "tag": args.tag,
+        "base_image": args.base_image,
+        "context": args.context,
+        "no_cache": args.no_cache,
+        "wait": False,
+    }
+
+
 @magics_class
 class PackagingMagics(ModelHubMagics):
     """Package models as Docker images; manage their environments."""
@@ -34,19 +49,7 @@ class PackagingMagics(ModelHubMagics):
         model-only change rebuilds one thin layer; the build report says what was reused and why.
         """
         args = self._parse(self.package, line)
-        answer = self._call(
-            self.hub.package,
-            str(self._ref(args.model)),
-            environment=args.env,
-            requirements=args.requirements,
-            conda=args.conda,
-            entry_script=args.entry_script,
-            tag=args.tag,
-            base_image=args.base_image,
-            context=args.context,
-            no_cache=args.no_cache,
-            wait=False,
-        )
+        answer = self._call(self.hub.package, str(self._ref(args.model)), **package_options(args))
         if not isinstance(answer, Operation) or args.no_wait:
             return answer
         result = self._wait(answer, f"package {args.model}")
