@@ -2,7 +2,7 @@
 #   make lab    set everything up and start JupyterLab on notebooks/
 #   make demo   run notebooks/01-quickstart.ipynb headless and print what it did
 #   make test   set everything up and run every test (and ruff: lint and format)
-#   make test-fast  the inner loop: every test but the Docker, browser and soak ones
+#   make test-fast  the inner loop: every test but the Docker, browser, kernel and soak ones
 #   make bench  run the benchmarks in bench/
 #   make soak   the 10-minute soak under mixed traffic (not part of make test)
 
@@ -12,6 +12,10 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.modelhub-installed
 LABEXT := jupyter_modelhub/labextension/package.json
 PYTEST_ARGS ?=
+# Test files run in parallel workers, a file to a worker (its module-scoped servers stay shared);
+# most of a test's time is spent waiting on servers, kernels and engines, so more workers than cores.
+TEST_WORKERS ?= 4
+PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadfile
 # The venv's tools first: jlpm's build scripts call `jupyter` and `jupyter-builder` by name.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
@@ -49,11 +53,12 @@ lint: install
 
 test: install lint
 	cd labextension && ../$(VENV)/bin/jlpm test
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 
-# PostgreSQL, kernels and real servers stay; -m here replaces addopts' -m, so soak is named again.
+# Real servers and PostgreSQL stay; the magics run in an in-process shell, not kernels.
+# -m here replaces addopts' -m, so soak is named again.
 test-fast: install lint
-	$(PY) -m pytest -m "not soak and not docker and not browser" $(PYTEST_ARGS)
+	$(PY) -m pytest $(PYTEST_PARALLEL) -m "not soak and not docker and not browser and not kernel" $(PYTEST_ARGS)
 
 # 10 minutes of mixed valid and malformed traffic (MODELHUB_SOAK_SECONDS to change it): no 5xx, flat memory.
 soak: install
