@@ -2,8 +2,9 @@
 from database rows.
 
 One shape per resource, in one place: the service builds these, the handlers serialise them
-(``as_dict``: fields that were never set, such as ``used_by`` on a search result, stay absent),
-and the OpenAPI document is generated from them (``api.schemas`` re-exports them).
+(``as_dict`` of ``jupyter_modelhub.views.View``: fields that were never set, such as ``used_by``
+on a search result, stay absent), and the OpenAPI document is generated from them
+(``api.schemas`` re-exports them).
 
 Not here: request bodies (``api.schemas``), the queries that choose the rows (``search``).
 """
@@ -13,21 +14,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import ConfigDict, Field, WithJsonSchema
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..store.orm import Alias, Model, ModelVersion, Tag
 from ..timestamps import iso
+from ..views import Deleted, View  # noqa: F401  (Deleted: re-exported, the registry answers it)
 from . import version_actions
-
-
-class View(BaseModel):
-    """A response: ``as_dict`` is what a client receives as JSON."""
-
-    def as_dict(self) -> dict:
-        return self.model_dump(exclude_unset=True)
-
 
 # Stored as sent (a request's Signature, or one detected from the files) and answered unchanged;
 # documented as the request's Signature (``api.openapi`` turns the marker into its $ref).
@@ -141,10 +135,6 @@ class Event(View):
 class Events(View):
     events: list[Event]
     last_id: int
-
-
-class Deleted(View):
-    deleted: list[str]
 
 
 # -- building them from rows ---------------------------------------------------------------
