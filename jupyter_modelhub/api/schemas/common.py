@@ -1,6 +1,6 @@
 """What every request body shares: the strict base, the text and number types with the bounds the
-server checks, the grammars of names as JSON Schema patterns, and the answers that belong to no
-resource (Error, Info).
+server checks (from ``jupyter_modelhub.fields``), the grammars of names as JSON Schema patterns,
+and the answers that belong to no resource (Error, Info).
 
 Not here: the bodies and answers of one resource (a module each beside this one).
 """
@@ -9,8 +9,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, WithJsonSchema
+from pydantic import BaseModel, Field, StringConstraints, WithJsonSchema
 
+from ...fields import (  # noqa: F401  (re-exported: the pieces of every body)
+    MAX_DESCRIPTION,
+    MAX_FILE_TEXT,
+    MAX_NAME,
+    MAX_PATH,
+    NO_NUL,
+    Int,
+    Strict,
+    text,
+)
 from ...flavors import FLAVORS
 from ...refs import ALIAS_RE, NAME_RE, TAG_KEY_RE
 
@@ -19,23 +29,12 @@ from ...refs import ALIAS_RE, NAME_RE, TAG_KEY_RE
 MAX_INT = 2**31 - 1
 Percent = Field(ge=0, le=100)
 
-
-def _whole_number(value):
-    """JSON Schema counts 3.0 as an integer; strict validation would not."""
-    return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
-# An integer in a request body: a JSON integer or a number with no fraction, never a string or bool.
-Int = Annotated[int, BeforeValidator(_whole_number)]
-
 # The grammars of refs.py as JSON Schema patterns, so a client (or a fuzzer) knows what a name is.
 NAME_PATTERN = f"^{NAME_RE.pattern}$"
 ALIAS_PATTERN = f"^{ALIAS_RE.pattern}$"
 TAG_KEY_PATTERN = f"^{TAG_KEY_RE.pattern}$"
 VERSION_PATTERN = "[1-9][0-9]{0,8}"  # what is documented; numbers up to 2147483647 are accepted
 REF_PATTERN = f"^{NAME_RE.pattern}(:{VERSION_PATTERN}|@{ALIAS_RE.pattern})?$"
-# Text stored in the database's text columns, where PostgreSQL cannot hold NUL.
-NO_NUL = r"^[^\u0000]*$"  # the regex escape, not the character
 UPLOAD_ID_PATTERN = "^[0-9A-Za-z]{32}$"
 # what a value that does not match each pattern should have been, in the words of refs.py
 PATTERN_HINTS = {
@@ -46,20 +45,6 @@ PATTERN_HINTS = {
     NO_NUL: "text without NUL characters",
     UPLOAD_ID_PATTERN: "an upload id as returned by POST uploads",
 }
-
-# Every text field of a request has a length limit (issue 18: an unbounded field let one request
-# hold the server); the limits are here, so the OpenAPI document (generated from these models)
-# says what the server checks, and a longer value is a 400 naming the field and its limit.
-MAX_DESCRIPTION = 10_000
-MAX_NAME = 256  # tensor, file and image names, kernel ids
-MAX_PATH = 4096  # a path on the server (Linux's PATH_MAX)
-MAX_FILE_TEXT = 1_000_000  # the text of a file sent in a body: requirements, an entry script
-
-
-def text(limit: int):
-    """Text without NUL characters, of at most ``limit`` characters."""
-    return Annotated[str, StringConstraints(pattern=NO_NUL, max_length=limit)]
-
 
 Text = text(MAX_DESCRIPTION)
 TagKey = Annotated[str, StringConstraints(pattern=TAG_KEY_PATTERN, max_length=128)]
@@ -85,13 +70,6 @@ JSON_VALUE_SCHEMA = {
         },
     ]
 }
-
-
-class Strict(BaseModel):
-    """A request body: unknown fields refused, and no coercion (0 is not false, "3" is not 3),
-    so what is accepted is what the OpenAPI document says."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class Info(BaseModel):

@@ -1,5 +1,9 @@
-"""Online endpoints: the deploy, traffic, key and invoke bodies, and what the endpoints answer
-(an endpoint with its deployments, its keys, metrics and serving timeline).
+"""Online endpoints: the deploy, traffic, key and invoke bodies, and what the endpoints answer.
+
+An endpoint with its deployments, its keys and the serving timeline are the models of
+``deploy.views`` (the deployment manager builds them), re-exported here; what the server
+measures by calling an endpoint (invoke, metrics) is built by ``api.endpoint_calls`` and
+documented here.
 
 Not here: batch endpoints (``batch``).
 """
@@ -10,6 +14,14 @@ from typing import Annotated, Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ...deploy.views import (  # noqa: F401  (re-exported: the endpoints' response models)
+    DeploymentInfo,
+    EndpointInfo,
+    EndpointList,
+    Keys,
+    ServingRecord,
+    Timeline,
+)
 from .common import (
     MAX_FILE_TEXT,
     MAX_INT,
@@ -23,7 +35,6 @@ from .common import (
     Strict,
     text,
 )
-from .registry import Signature
 
 
 def _absent_by_default(schema: dict) -> None:
@@ -117,52 +128,6 @@ class RegenerateKeyRequest(Strict):
     which: Literal["primary", "secondary"] = "primary"
 
 
-class DeploymentInfo(BaseModel):
-    name: str
-    model: str
-    version: int
-    ref: str
-    requested: str
-    flavor: str
-    state: str
-    reason: str
-    restarts: int
-    last_crash: Optional[str] = Field(None, description="when the deployment last crashed (UTC)")
-    instances: int
-    entry_script: Optional[str]
-    reload: bool
-    environment: Optional[str] = Field(
-        None, description="NAME:VERSION of the environment it runs in (none: the server's Python)"
-    )
-    log_tail: str
-    updated_time: str
-    signature: Optional[Signature]
-    input_example: Any
-
-
-class EndpointInfo(BaseModel):
-    name: str
-    url: str
-    port: int
-    auth: str
-    traffic: dict[str, int]
-    mirror: dict
-    state: str
-    deployments: list[DeploymentInfo]
-    created_time: str
-    created_by: str
-
-
-class EndpointList(BaseModel):
-    endpoints: list[EndpointInfo]
-
-
-class Keys(BaseModel):
-    auth: str
-    primary: str
-    secondary: str
-
-
 class InvokeRequest(Strict):
     """a request to send to the endpoint, as a client would (the panel's "try it")"""
 
@@ -196,15 +161,3 @@ class EndpointMetrics(BaseModel):
     endpoint: str
     time: str
     deployments: dict[str, DeploymentMetrics]
-
-
-class ServingRecord(BaseModel):
-    endpoint: str
-    deployment: str
-    ref: str
-    started_time: str
-    ended_time: Optional[str]
-
-
-class Timeline(BaseModel):
-    records: list[ServingRecord]

@@ -22,6 +22,8 @@ from ...registry.views import (  # noqa: F401  (re-exported: the registry's resp
     ModelDetail,
     ModelPage,
     ModelSummary,
+    Signature,
+    TensorSpec,
     Upload,
     Version,
     VersionActions,
@@ -41,17 +43,6 @@ from .common import (
     Text,
     text,
 )
-
-
-class TensorSpec(Strict):
-    name: text(MAX_NAME)
-    dtype: text(64)
-    shape: list[Annotated[Int, Field(ge=-1, le=2**53)]] = Field(default_factory=lambda: [-1])
-
-
-class Signature(Strict):
-    inputs: list[TensorSpec]
-    outputs: list[TensorSpec] = Field(default_factory=list)
 
 
 class RegisterRequest(Strict):
