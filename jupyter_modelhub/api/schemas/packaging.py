@@ -1,6 +1,9 @@
 """Packaging: environments (requirements locked by content) and images of a version, their
 requests and records.
 
+The records are the models of ``packaging.views`` (the environment and image stores build them),
+re-exported here.
+
 Not here: the parity check of a packaged model against its registration (``parity``).
 """
 
@@ -8,8 +11,14 @@ from __future__ import annotations
 
 from typing import Optional
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from ...packaging.views import (  # noqa: F401  (re-exported: packaging's response models)
+    Environment,
+    EnvironmentList,
+    ImageList,
+    ImageRecord,
+)
 from .common import MAX_PATH, Strict, text
 
 
@@ -52,40 +61,3 @@ class PackageRequest(Strict):
         description="write the build context into this folder (under the server's root) instead of building",
     )
     no_cache: bool = Field(False, description="rebuild every layer, reusing nothing from the engine's cache")
-
-
-class Environment(BaseModel):
-    name: str
-    version: int
-    ref: str
-    hash: str
-    python: str
-    base_image: str
-    requirements: list[str]
-    lock: list[str]
-    created_time: str
-    created_by: str
-
-
-class EnvironmentList(BaseModel):
-    environments: list[Environment]
-
-
-class ImageRecord(BaseModel):
-    id: int
-    tag: str
-    image_id: str
-    model: str
-    version: int
-    ref: str
-    environment: str
-    environment_hash: str
-    size: int
-    report: dict = Field(description="steps (reused or rebuilt, why, size), size, seconds")
-    labels: dict
-    built_time: str
-    created_by: str
-
-
-class ImageList(BaseModel):
-    images: list[ImageRecord]
