@@ -1,10 +1,13 @@
 """Request and response bodies of the REST API, as pydantic models: one module per resource.
 
 Requests are validated with these (unknown fields are refused, so a typo is an error, not a
-silent no-op). Responses are the models the services build (``registry.views``, ...) where a
-service does, re-exported by its resource's module; the others document the dicts a service
-still shapes by hand. The OpenAPI document (``api.openapi``) is generated from them, and finds
-every name here: ``schemas.X``.
+silent no-op). Responses are the models the services build and the handlers serialise
+(``registry.views``, ``operations.views``, ``deploy.views``, ``packaging.views``,
+``batch.views``), re-exported by their resource's module. The rest document dicts built
+elsewhere: Conversion (an operation's result), InvokeResult and EndpointMetrics
+(``api.endpoint_calls``), ParityProbe (``parity``), Info (``api.registry``) and Error
+(``api.base``). The OpenAPI document (``api.openapi``) is generated from them, and finds every
+name here: ``schemas.X``.
 """
 
 # ruff: noqa: F401  (every name here is a re-export)

@@ -1,5 +1,6 @@
 """Batch scoring: the job and batch-endpoint requests, and what a job (an operation of kind batch
-with its mini-batches) and a batch endpoint answer.
+with its mini-batches) and a batch endpoint answer: the models of ``batch.views`` (the batch
+service builds them), re-exported here.
 
 Not here: online endpoints (``endpoints``).
 """
@@ -8,11 +9,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from ...batch.settings import BatchSettings
+from ...batch.views import (  # noqa: F401  (re-exported: batch's response models)
+    BatchEndpoint,
+    BatchEndpointList,
+    Job,
+    JobPage,
+    MiniBatch,
+)
 from .common import NAME_PATTERN, NO_NUL, Int, Strict
-from .operations import Operation
 
 Path = Annotated[str, StringConstraints(pattern=NO_NUL, min_length=1, max_length=4096)]
 
@@ -60,65 +67,6 @@ class EndpointJobRequest(Strict):
     settings: Optional[dict[str, Any]] = None
     resume: Optional[Int] = Field(None, ge=1, le=2**31 - 1)
     cwd: Optional[Path] = None
-
-
-class MiniBatch(BaseModel):
-    index: int
-    status: str = Field(description="succeeded, failed, retrying or reused")
-    files: list[str]
-    rows_in: Optional[int]
-    rows_out: Optional[int]
-    seconds: Optional[float]
-    attempts: Optional[int]
-    worker: Optional[str]
-    error: Optional[str] = Field(description="what went wrong, naming the files")
-    traceback: Optional[str]
-    reused_from: Optional[int] = Field(description="the job (--resume) it was taken from")
-
-
-class Job(Operation):
-    """A batch job: an operation of kind batch, with the settings, the output and the mini-batch table."""
-
-    model_config = ConfigDict(extra="allow")
-
-    job: int
-    model: str
-    endpoint: Optional[str]
-    settings: dict[str, Any] = Field(description="BatchSettings (env_vars as names only)")
-    entry_script: Optional[str]
-    inputs: dict[str, Any] = Field(description='{"files": count, "first": the first paths}')
-    output: Optional[str] = Field(description="the output file (written under a temporary name until it succeeds)")
-    output_dir: str
-    notebook: Optional[str] = Field(description="the executed scoring notebook: the job's log")
-    notebook_lab_path: Optional[str] = Field(description="the same, relative to the server's root (JupyterLab)")
-    summary: Optional[dict[str, Any]]
-    resume: Optional[int]
-    mini_batches: Optional[list[MiniBatch]] = Field(None, description="GET jobs/{id} only")
-
-
-class JobPage(BaseModel):
-    jobs: list[Job]
-    total: int
-    page: int
-    per_page: int
-
-
-class BatchEndpoint(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    name: str
-    version: int
-    model: str
-    settings: dict[str, Any]
-    entry_script: Optional[str]
-    description: str
-    created_time: str
-    created_by: str
-    versions: Optional[list[dict[str, Any]]] = Field(None, description="GET batch-endpoints/{name}: its history")
-
-
-class BatchEndpointList(BaseModel):
-    batch_endpoints: list[BatchEndpoint]
 
 
 SCHEMAS = [
