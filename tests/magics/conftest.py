@@ -18,6 +18,7 @@ from helpers.shell import Shell
 @pytest.fixture(scope="module")
 def shell(hub_server):
     s = Shell(hub_server)
-    s.run("%load_ext jupyter_modelhub\n" + TRAIN)
+    started = s.run("%load_ext jupyter_modelhub\n" + TRAIN)
+    assert not started["error"], started
     yield s
     s.close()

@@ -10,7 +10,8 @@ import pytest
 
 @pytest.fixture(scope="module", autouse=True)
 def churn(shell):
-    shell.run("%register churn clf --sample X[:5]")
+    registered = shell.run("%register churn clf --sample X[:5]")
+    assert not registered["error"], registered
 
 
 def test_convert_shows_equivalence_and_speed_and_records_lineage(shell, hub_server):

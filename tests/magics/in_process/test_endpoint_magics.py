@@ -25,7 +25,8 @@ SCORE_PY = textwrap.dedent("""
 
 @pytest.fixture(scope="module", autouse=True)
 def churn_in_production(shell):
-    shell.run("%register churn clf --sample X[:5]\n%alias churn:1 production")
+    registered = shell.run("%register churn clf --sample X[:5]\n%alias churn:1 production")
+    assert not registered["error"], registered
     yield
     shell.run("%undeploy churn-ep")
 

@@ -9,7 +9,8 @@ import pytest
 
 @pytest.fixture(scope="module", autouse=True)
 def opsm(shell):
-    shell.run("%register opsm clf --sample X[:5]")
+    registered = shell.run("%register opsm clf --sample X[:5]")
+    assert not registered["error"], registered
 
 
 def test_no_wait_returns_an_operation_that_the_operation_magics_show(shell, hub_server):
