@@ -55,7 +55,7 @@ class ParityProbe:
         version, body = self._example(live["ref"])
         headers = {"Content-Type": "application/json", "azureml-model-deployment": live["name"]}
         if endpoint["auth"] == "key":
-            headers["Authorization"] = f"Bearer {self.deployments.keys(name)['primary']}"
+            headers["Authorization"] = f"Bearer {self.deployments.keys(name).primary}"
         answer = _ask(endpoint["url"], body, headers)
         python = self.deployments.python_of(name, live["name"])
         environment = json.loads(

@@ -25,13 +25,13 @@ class EndpointHandlerBase(ModelHubHandler):
 class EndpointsHandler(EndpointHandlerBase):
     @route
     async def get(self):
-        self.reply(await self.run(self.deployments.list_endpoints))
+        self.reply(await self.run(self.deployments.endpoints))
 
 
 class EndpointHandler(EndpointHandlerBase):
     @route
     async def get(self, name: str):
-        self.reply(await self.run(self.deployments.get_endpoint, name))
+        self.reply(await self.run(self.deployments.endpoint, name))
 
     @route
     async def delete(self, name: str):
@@ -100,7 +100,7 @@ class InvokeHandler(EndpointHandlerBase):
     async def post(self, name: str):
         request = self.body(schemas.InvokeRequest)
         endpoint = await self.run(self.deployments.get_endpoint, name)
-        keys = await self.run(self.deployments.keys, name)
+        keys = await self.run(self.deployments.get_keys, name)
         self.reply(await endpoint_calls.invoke(endpoint, keys, request.body, request.path))
 
 
@@ -110,7 +110,7 @@ class MetricsHandler(EndpointHandlerBase):
     @route
     async def get(self, name: str):
         endpoint = await self.run(self.deployments.get_endpoint, name)
-        keys = await self.run(self.deployments.keys, name)
+        keys = await self.run(self.deployments.get_keys, name)
         self.reply(await endpoint_calls.metrics(endpoint, keys))
 
 

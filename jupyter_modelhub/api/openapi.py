@@ -15,7 +15,7 @@ from jupyter_server.utils import url_path_join
 
 from .. import __version__
 from ..flavors import FLAVORS
-from . import batch, schemas
+from . import schemas
 
 # the tag filter grammar of registry/tagfilter.py: NAME, NAME=VALUE, NAME!=VALUE, VALUE bare or "quoted"
 _SPACE = r"[ \t\n\r\f\v]"
@@ -548,13 +548,13 @@ _BATCH_ENDPOINT = {
     "description": "batch endpoint name",
     "schema": {"type": "string", "pattern": schemas.NAME_PATTERN},
 }
-_JOB_STARTED = {"description": "started: the job, also at the URL in the Location header", **_json(batch.Job)}
+_JOB_STARTED = {"description": "started: the job, also at the URL in the Location header", **_json(schemas.Job)}
 PATHS.update(
     {
         "/jobs": {
             "get": _op(
                 "Batch jobs, newest first (paged)",
-                batch.JobPage,
+                schemas.JobPage,
                 errors=("400",),
                 params=[
                     {
@@ -568,48 +568,48 @@ PATHS.update(
             "post": _op(
                 "Score files with a model or a batch endpoint as a batch job (202): checked first, so a job that "
                 "cannot work is a 400 with nothing started",
-                batch.Job,
+                schemas.Job,
                 status="202",
-                body=batch.JobRequest,
+                body=schemas.JobRequest,
             ),
         },
         "/jobs/{job_id}": {
             "get": _op(
                 "One batch job: progress, the per-mini-batch table, the output and the executed notebook",
-                batch.Job,
+                schemas.Job,
                 params=[_JOB],
             )
         },
         "/jobs/{job_id}/cancel": {
             "post": _op(
                 "Stop the job, its kernel and its Dask workers (409 if it already ended)",
-                batch.Job,
+                schemas.Job,
                 params=[_JOB],
                 errors=("400", "404", "409"),
             )
         },
         "/batch-endpoints": {
-            "get": _op("Batch endpoints (their newest versions)", batch.BatchEndpointList, errors=()),
+            "get": _op("Batch endpoints (their newest versions)", schemas.BatchEndpointList, errors=()),
             "post": _op(
                 "Save a batch endpoint: a new version when the name exists",
-                batch.BatchEndpoint,
+                schemas.BatchEndpoint,
                 status="201",
-                body=batch.BatchEndpointRequest,
+                body=schemas.BatchEndpointRequest,
             ),
         },
         "/batch-endpoints/{name}": {
             "get": _op(
-                "A batch endpoint's newest version and its history", batch.BatchEndpoint, params=[_BATCH_ENDPOINT]
+                "A batch endpoint's newest version and its history", schemas.BatchEndpoint, params=[_BATCH_ENDPOINT]
             ),
             "delete": _op("Delete a batch endpoint (every version)", schemas.Deleted, params=[_BATCH_ENDPOINT]),
         },
         "/batch-endpoints/{name}/jobs": {
             "post": _op(
                 "Run the batch endpoint's newest version over these inputs (202, the job)",
-                batch.Job,
+                schemas.Job,
                 status="202",
                 params=[_BATCH_ENDPOINT],
-                body=batch.EndpointJobRequest,
+                body=schemas.EndpointJobRequest,
             )
         },
     }
@@ -653,7 +653,7 @@ _COMPONENTS = [
     schemas.UpdateVersionRequest,
     schemas.AliasRequest,
     schemas.Error,
-    *batch.SCHEMAS,
+    *schemas.batch.SCHEMAS,
 ]
 
 

@@ -23,7 +23,7 @@ class OperationsHandler(OperationHandlerBase):
         """Recent operations, newest first: filter by kind, status (comma-separated) and subject."""
         self.reply(
             await self.run(
-                self.operations.list,
+                self.operations.page,
                 kind=self.get_query_argument("kind", "") or None,
                 status=self.get_query_argument("status", "") or None,
                 subject=self.get_query_argument("subject", "") or None,
@@ -36,7 +36,7 @@ class OperationsHandler(OperationHandlerBase):
 class OperationHandler(OperationHandlerBase):
     @route
     async def get(self, operation_id: str):
-        self.reply(await self.run(self.operations.get, self.parse_id("operation id", operation_id)))
+        self.reply(await self.run(self.operations.operation, self.parse_id("operation id", operation_id)))
 
 
 class CancelHandler(OperationHandlerBase):
@@ -56,7 +56,7 @@ class OperationLogHandler(OperationHandlerBase):
         number = self.parse_id("operation id", operation_id)
 
         async def ended() -> bool:
-            return not (await self.run(self.operations.get, number))["active"]
+            return not (await self.run(self.operations.operation, number)).active
 
         await self.reply_log(
             lambda lines: self.operations.tail(number, lines), lambda: self.operations.log_path(number), done=ended

@@ -20,7 +20,7 @@ class PackagingHandlerBase(ModelHubHandler):
 class EnvironmentsHandler(PackagingHandlerBase):
     @route
     async def get(self):
-        self.reply(await self.run(self.packager.environments.list, self.get_query_argument("name", "") or None))
+        self.reply(await self.run(self.packager.environments.environments, self.get_query_argument("name", "") or None))
 
     @route
     async def post(self):
@@ -44,13 +44,13 @@ class EnvironmentHandler(PackagingHandlerBase):
     @route
     async def get(self, name: str, version: str | None = None):
         number = None if version in (None, "", "latest") else _version_number(version)
-        self.reply(await self.run(self.packager.environments.get, name, number))
+        self.reply(await self.run(self.packager.environments.environment, name, number))
 
 
 class ImagesHandler(PackagingHandlerBase):
     @route
     async def get(self):
-        self.reply(await self.run(self.packager.images.list, self.get_query_argument("model", "") or None))
+        self.reply(await self.run(self.packager.images.images, self.get_query_argument("model", "") or None))
 
     @route
     async def post(self):
@@ -71,7 +71,7 @@ class ImagesHandler(PackagingHandlerBase):
 class ImageHandler(PackagingHandlerBase):
     @route
     async def get(self, image: str):
-        self.reply(await self.run(self.packager.images.get, image))
+        self.reply(await self.run(self.packager.images.image, image))
 
     @route
     async def delete(self, image: str):

@@ -17,6 +17,8 @@ from ..refs import NAME_RE
 from ..store.database import Database
 from ..store.orm import BatchEndpoint, ModelVersion
 from ..timestamps import iso
+from ..views import Deleted
+from . import views
 
 
 class BatchEndpointStore:
@@ -55,7 +57,7 @@ class BatchEndpointStore:
         self.db.write(write)
         return self.get(name)
 
-    def get(self, name: str, version: int | None = None) -> dict:
+    def get(self, name: str, version: int | None = None) -> views.BatchEndpoint:
         """As shown to users: environment variables by name only (their values may be secrets)."""
         with self.db.read() as session:
             return self._describe(self._row(session, name, version), history=True, session=session)
@@ -72,7 +74,7 @@ class BatchEndpointStore:
                 "model": f"{row.model_version.model.name}:{row.model_version.version}",
             }
 
-    def list(self) -> dict:
+    def list(self) -> views.BatchEndpointList:
         with self.db.read() as session:
             newest = (
                 select(BatchEndpoint.name, func.max(BatchEndpoint.version).label("version"))
@@ -84,15 +86,15 @@ class BatchEndpointStore:
                 .join(newest, (BatchEndpoint.name == newest.c.name) & (BatchEndpoint.version == newest.c.version))
                 .order_by(BatchEndpoint.name)
             )
-            return {"batch_endpoints": [self._describe(row) for row in rows]}
+            return views.BatchEndpointList(batch_endpoints=[self._describe(row) for row in rows])
 
-    def delete(self, name: str) -> dict:
+    def delete(self, name: str) -> Deleted:
         def write(session: Session) -> int:
             self._row(session, name, None)
             return session.execute(delete(BatchEndpoint).where(BatchEndpoint.name == name)).rowcount
 
         count = self.db.write(write)
-        return {"deleted": [f"batch endpoint {name} ({count} version{'s' if count != 1 else ''})"]}
+        return Deleted(deleted=[f"batch endpoint {name} ({count} version{'s' if count != 1 else ''})"])
 
     def references(self, session: Session, version: ModelVersion) -> list[str]:
         """The registry's deletion guard: batch endpoints whose newest version uses this version."""
@@ -120,7 +122,9 @@ class BatchEndpointStore:
             )
         return row
 
-    def _describe(self, row: BatchEndpoint, history: bool = False, session: Session | None = None) -> dict:
+    def _describe(
+        self, row: BatchEndpoint, history: bool = False, session: Session | None = None
+    ) -> views.BatchEndpoint:
         described = {
             "name": row.name,
             "version": row.version,
@@ -143,7 +147,7 @@ class BatchEndpointStore:
             for item in described["versions"]:
                 model_version = session.get(ModelVersion, int(item["model"]))
                 item["model"] = f"{model_version.model.name}:{model_version.version}" if model_version else "?"
-        return described
+        return views.BatchEndpoint(**described)
 
 
 def check_name(name: str) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..errors import Conflict, InvalidInput, NotFound
 from ..flavors import BUILTIN_FLAVORS
+from . import views
 from .cluster import check_scheduler
 from .contributions import BATCH
 from .execution import job_dir
@@ -42,7 +43,7 @@ class BatchService:
         with self._claiming:  # no second job can take the same output between the check and the row
             self._check_output_free(inputs)
             operation = self.operations.submit(KIND, inputs["model"], inputs, user=user)
-        return self.describe(operation)
+        return self.describe(operation).as_dict()
 
     def _check_output_free(self, inputs: dict) -> None:
         """A 409 for an output file another active job writes, or one that exists (unless overwrite).
@@ -196,26 +197,30 @@ class BatchService:
 
     # -- describing -----------------------------------------------------------------------------
 
-    def get(self, job_id: int) -> dict:
+    def get(self, job_id: int) -> views.Job:
+        """The job with its mini-batch table."""
         operation = self.operations.get(job_id)
         if operation["kind"] != KIND:
             raise NotFound(f"No batch job {job_id} (operation {job_id} is a {operation['kind']}); %jobs lists jobs.")
         return self.describe(operation, table=True)
 
-    def list(self, status: str | None = None, page: int = 1, per_page: int = 50) -> dict:
+    def list(self, status: str | None = None, page: int = 1, per_page: int = 50) -> views.JobPage:
+        """Jobs, newest first (``status``: several separated by commas), without their tables."""
         listed = self.operations.list(kind=KIND, status=status, page=page, per_page=per_page)
-        return {
-            "jobs": [self.describe(op) for op in listed["operations"]],
-            "total": listed["total"],
-            "page": listed["page"],
-            "per_page": listed["per_page"],
-        }
+        return views.JobPage(
+            jobs=[self.describe(op) for op in listed["operations"]],
+            total=listed["total"],
+            page=listed["page"],
+            per_page=listed["per_page"],
+        )
 
-    def cancel(self, job_id: int, user: str = "") -> dict:
+    def cancel(self, job_id: int, user: str = "") -> views.Job:
         self.get(job_id)
         return self.describe(self.operations.cancel(job_id, user=user), table=True)
 
-    def describe(self, operation: dict, table: bool = False) -> dict:
+    def describe(self, operation: dict, table: bool = False) -> views.Job:
+        """The job of ``operation`` (its JSON): the operation's fields and the job's own; with
+        ``table``, its first mini-batches."""
         inputs = self.operations.store.inputs(operation["id"])
         folder = job_dir(self.root, operation["id"])
         output_dir = Path(inputs["output"]) if inputs.get("output") else default_output(inputs, operation["id"])
@@ -244,7 +249,7 @@ class BatchService:
         }
         if table:
             described["mini_batches"] = [_row(r) for r in (state.get("records") or [])[:TABLE_PREVIEW]]
-        return described
+        return views.Job(**described)
 
     def _lab_path(self, path: str) -> str | None:
         """The notebook's path as JupyterLab opens it (relative to the server's root), if inside."""

@@ -36,7 +36,8 @@ from ..registry.events import record_event
 from ..store.database import Database
 from ..store.orm import Deployment, Endpoint, ModelVersion, ServingRecord, utcnow
 from ..timestamps import iso
-from . import contract
+from ..views import Deleted
+from . import contract, views
 from .host import primary, write_json
 
 SETTINGS = ("instances", "max_batch_size", "max_batch_wait_ms", "max_request_bytes", "request_timeout")
@@ -487,47 +488,55 @@ class DeploymentManager(LoggingConfigurable):
         with self.db.read() as session:
             return session.scalar(select(Endpoint.id).where(Endpoint.name == name)) is not None
 
-    def get_endpoint(self, name: str) -> dict:
+    def endpoint(self, name: str) -> views.EndpointInfo:
+        """The endpoint with its deployments, their states as its host reports them now."""
         with self.db.read() as session:
             return self._describe(session, self._endpoint(session, name))
 
-    def list_endpoints(self) -> dict:
+    def get_endpoint(self, name: str) -> dict:
+        return self.endpoint(name).as_dict()
+
+    def endpoints(self) -> views.EndpointList:
+        """Every endpoint, newest first."""
         with self.db.read() as session:
             rows = session.scalars(select(Endpoint).order_by(Endpoint.created_time.desc())).all()
-            return {"endpoints": [self._describe(session, row) for row in rows]}
+            return views.EndpointList(endpoints=[self._describe(session, row) for row in rows])
 
-    def _describe(self, session: Session, row: Endpoint) -> dict:
+    def list_endpoints(self) -> dict:
+        return self.endpoints().as_dict()
+
+    def _describe(self, session: Session, row: Endpoint) -> views.EndpointInfo:
         status = self._status(row.name) if _alive(row.host_pid, self.folder / row.name) else {}
         live = status.get("deployments", {})
         deployments = []
         for d in sorted(row.deployments, key=lambda d: d.name):
             state = live.get(d.name, {})
             deployments.append(
-                {
-                    "name": d.name,
-                    "model": d.version.model.name,
-                    "version": d.version.version,
-                    "ref": f"{d.version.model.name}:{d.version.version}",
-                    "requested": d.model_ref,
-                    "flavor": d.version.flavor,
-                    "state": state.get("state", "stopped"),
-                    "reason": state.get("reason", "" if state else "the endpoint's host is not running"),
-                    "restarts": state.get("restarts", 0),
-                    "last_crash": iso(state.get("last_crash") or None),
-                    "instances": d.settings.get("instances", 1),
-                    "entry_script": d.settings.get("entry_script"),
-                    "reload": d.settings.get("reload", False),
-                    "log_tail": state.get("log_tail", ""),
-                    "updated_time": iso(d.updated_time),
-                    "signature": d.version.signature,
-                    "input_example": d.version.input_example,
-                    "target": "docker" if d.settings.get("container") else "process",
-                    "environment": d.settings.get("environment"),
-                    "image": (d.settings.get("container") or {}).get("image"),
-                    "container": state.get("pid") if d.settings.get("container") else None,
-                }
+                views.DeploymentInfo(
+                    name=d.name,
+                    model=d.version.model.name,
+                    version=d.version.version,
+                    ref=f"{d.version.model.name}:{d.version.version}",
+                    requested=d.model_ref,
+                    flavor=d.version.flavor,
+                    state=state.get("state", "stopped"),
+                    reason=state.get("reason", "" if state else "the endpoint's host is not running"),
+                    restarts=state.get("restarts", 0),
+                    last_crash=iso(state.get("last_crash") or None),
+                    instances=d.settings.get("instances", 1),
+                    entry_script=d.settings.get("entry_script"),
+                    reload=d.settings.get("reload", False),
+                    log_tail=state.get("log_tail", ""),
+                    updated_time=iso(d.updated_time),
+                    signature=d.version.signature,
+                    input_example=d.version.input_example,
+                    target="docker" if d.settings.get("container") else "process",
+                    environment=d.settings.get("environment"),
+                    image=(d.settings.get("container") or {}).get("image"),
+                    container=state.get("pid") if d.settings.get("container") else None,
+                )
             )
-        states = {d["state"] for d in deployments}
+        states = {d.state for d in deployments}
         overall = (
             "healthy"
             if states == {"healthy"}
@@ -537,18 +546,18 @@ class DeploymentManager(LoggingConfigurable):
             if states <= {"stopped"}
             else "updating"
         )
-        return {
-            "name": row.name,
-            "url": f"http://{row.host}:{row.port}",
-            "port": row.port,
-            "auth": row.auth_mode,
-            "traffic": row.traffic,
-            "mirror": row.mirror,
-            "state": overall,
-            "deployments": deployments,
-            "created_time": iso(row.created_time),
-            "created_by": row.created_by,
-        }
+        return views.EndpointInfo(
+            name=row.name,
+            url=f"http://{row.host}:{row.port}",
+            port=row.port,
+            auth=row.auth_mode,
+            traffic=row.traffic,
+            mirror=row.mirror,
+            state=overall,
+            deployments=deployments,
+            created_time=iso(row.created_time),
+            created_by=row.created_by,
+        )
 
     def python_of(self, name: str, deployment: str) -> str:
         """The interpreter a deployment runs with (the server's, or its environment's)."""
@@ -559,10 +568,13 @@ class DeploymentManager(LoggingConfigurable):
                 raise NotFound(f"Endpoint {name!r} has no deployment {deployment!r}.")
             return target.settings.get("python") or sys.executable
 
-    def keys(self, name: str) -> dict:
+    def keys(self, name: str) -> views.Keys:
         with self.db.read() as session:
             row = self._endpoint(session, name)
-            return {"auth": row.auth_mode, "primary": row.primary_key, "secondary": row.secondary_key}
+            return views.Keys(auth=row.auth_mode, primary=row.primary_key, secondary=row.secondary_key)
+
+    def get_keys(self, name: str) -> dict:
+        return self.keys(name).as_dict()
 
     def log_file(self, name: str, deployment: str) -> Path:
         with self.db.read() as session:
@@ -582,29 +594,32 @@ class DeploymentManager(LoggingConfigurable):
             f.seek(max(0, path.stat().st_size - max(lines, 1) * 400))
             return "\n".join(f.read().decode(errors="replace").splitlines()[-lines:])
 
-    def timeline(self, endpoint: str | None = None, model: str | None = None) -> dict:
+    def timeline(self, endpoint: str | None = None, model: str | None = None) -> views.Timeline:
+        """What served when: one record per deployment of a version, newest first (the last 500)."""
         with self.db.read() as session:
             stmt = select(ServingRecord).order_by(ServingRecord.started_time.desc(), ServingRecord.id.desc())
             if endpoint:
                 stmt = stmt.where(ServingRecord.endpoint == endpoint)
             if model:
                 stmt = stmt.where(ServingRecord.model == model)
-            return {
-                "records": [
-                    {
-                        "endpoint": r.endpoint,
-                        "deployment": r.deployment,
-                        "ref": f"{r.model}:{r.version}",
-                        "started_time": iso(r.started_time),
-                        "ended_time": iso(r.ended_time),
-                    }
+            return views.Timeline(
+                records=[
+                    views.ServingRecord(
+                        endpoint=r.endpoint,
+                        deployment=r.deployment,
+                        ref=f"{r.model}:{r.version}",
+                        started_time=iso(r.started_time),
+                        ended_time=iso(r.ended_time),
+                    )
                     for r in session.scalars(stmt.limit(500))
                 ]
-            }
+            )
 
     # -- changing --------------------------------------------------------------------------
 
-    def set_traffic(self, name: str, traffic: dict | None = None, mirror: dict | None = None, user: str = "") -> dict:
+    def set_traffic(
+        self, name: str, traffic: dict | None = None, mirror: dict | None = None, user: str = ""
+    ) -> views.EndpointInfo:
         def write(session: Session) -> None:
             row = self._endpoint(session, name)
             names = {d.name for d in row.deployments}
@@ -615,7 +630,7 @@ class DeploymentManager(LoggingConfigurable):
 
         self.db.write(write)
         self._apply(name)
-        return self.get_endpoint(name)
+        return self.endpoint(name)
 
     @staticmethod
     def _check_traffic(traffic: dict, names: set[str]) -> dict:
@@ -648,7 +663,7 @@ class DeploymentManager(LoggingConfigurable):
             )
         return {"deployment": target, "percent": percent}
 
-    def regenerate_key(self, name: str, which: str = "primary") -> dict:
+    def regenerate_key(self, name: str, which: str = "primary") -> views.Keys:
         if which not in ("primary", "secondary"):
             raise InvalidInput(f"Invalid key {which!r}: expected 'primary' or 'secondary'.")
 
@@ -659,7 +674,7 @@ class DeploymentManager(LoggingConfigurable):
         self._apply(name)
         return self.keys(name)
 
-    def delete_deployment(self, name: str, deployment: str, user: str = "", force: bool = False) -> dict:
+    def delete_deployment(self, name: str, deployment: str, user: str = "", force: bool = False) -> views.EndpointInfo:
         """Remove one deployment. One that receives traffic while others exist is refused (move
         its traffic first); the endpoint's last one only with ``force``, since the endpoint then
         answers nothing (it keeps its name, port and keys for the next deploy)."""
@@ -692,9 +707,9 @@ class DeploymentManager(LoggingConfigurable):
 
         self.db.write(write)
         self._apply(name)
-        return self.get_endpoint(name)
+        return self.endpoint(name)
 
-    def delete_endpoint(self, name: str, user: str = "") -> dict:
+    def delete_endpoint(self, name: str, user: str = "") -> Deleted:
         with self.db.read() as session:
             pid = self._endpoint(session, name).host_pid
         self._stop_host(name, pid)
@@ -707,7 +722,7 @@ class DeploymentManager(LoggingConfigurable):
 
         self.db.write(write)
         shutil.rmtree(self.folder / name, ignore_errors=True)
-        return {"deleted": [name]}
+        return Deleted(deleted=[name])
 
     @staticmethod
     def _end_record(session: Session, endpoint: str, deployment: str) -> None:

@@ -34,6 +34,7 @@ from traitlets.config import LoggingConfigurable
 
 from ..errors import Conflict
 from ..store.database import Database
+from . import views
 from .groups import kill_leftovers, signal_group
 from .output import DEFAULT_LIMIT
 from .store import FINAL, OperationStore
@@ -140,8 +141,15 @@ class OperationRunner(LoggingConfigurable):
         self._wake.set()
         return operation
 
+    def operation(self, operation_id: int) -> views.Operation:
+        return self.store.operation(operation_id)
+
     def get(self, operation_id: int) -> dict:
         return self.store.get(operation_id)
+
+    def page(self, **filters) -> views.OperationPage:
+        """Recent operations, newest first (``OperationStore.page``'s filters)."""
+        return self.store.page(**filters)
 
     def list(self, **filters) -> dict:
         return self.store.list(**filters)

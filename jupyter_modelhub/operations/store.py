@@ -5,7 +5,8 @@ writes its own progress and outcome. Every change of state is a conditional UPDA
 status = ...``), so a cancel and a worker finishing at the same moment cannot both win, and
 every change adds an ``operation`` event to the feed the panel and clients poll.
 
-Not here: scheduling and processes (``runner``), the work itself (``kinds``).
+Not here: scheduling and processes (``runner``), the work itself (``kinds``), the answers' shapes
+(``views``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ..errors import InvalidInput, NotFound
 from ..store.database import Database
 from ..store.orm import Event, Operation, utcnow
 from ..timestamps import iso
+from . import views
 
 KINDS = ("convert", "deploy", "build", "batch")
 STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
@@ -77,22 +79,30 @@ class OperationStore:
 
         return self.get(self.db.write(write))
 
-    def get(self, operation_id: int) -> dict:
+    def operation(self, operation_id: int) -> views.Operation:
         with self.db.read() as session:
             return self._describe(session, self._row(session, operation_id))
+
+    def get(self, operation_id: int) -> dict:
+        """The operation as its JSON (what the services read: ``operation["status"]``)."""
+        return self.operation(operation_id).as_dict()
 
     def status(self, operation_id: int) -> str:
         with self.db.read() as session:
             return self._row(session, operation_id).status
 
-    def list(
+    def list(self, **filters) -> dict:
+        return self.page(**filters).as_dict()
+
+    def page(
         self,
         kind: str | None = None,
         status: str | None = None,
         subject: str | None = None,
         page: int = 1,
         per_page: int = 50,
-    ) -> dict:
+    ) -> views.OperationPage:
+        """Operations matching the filters (``status``: several separated by commas), newest first."""
         statuses = [s.strip() for s in (status or "").split(",") if s.strip()]
         unknown = [s for s in statuses if s not in STATUSES]
         if unknown:
@@ -114,12 +124,9 @@ class OperationStore:
         with self.db.read() as session:
             total = session.scalar(select(func.count()).select_from(stmt.subquery()))
             rows = session.scalars(stmt.order_by(Operation.id.desc()).offset((page - 1) * per_page).limit(per_page))
-            return {
-                "operations": [self._describe(session, row) for row in rows],
-                "total": total,
-                "page": page,
-                "per_page": per_page,
-            }
+            return views.OperationPage(
+                operations=[self._describe(session, row) for row in rows], total=total, page=page, per_page=per_page
+            )
 
     def active(self) -> list[tuple[int, str, str, int | None]]:
         """(id, kind, status, pid) of every queued or running operation, oldest first."""
@@ -204,7 +211,9 @@ class OperationStore:
             raise NotFound(f"No operation {operation_id}; %operations lists the recent ones.")
         return row
 
-    def _describe(self, session: Session, row: Operation) -> dict:
+    def _describe(self, session: Session, row: Operation) -> views.Operation:
+        """The operation of ``row``, with its place in its kind's queue while it waits. Its progress
+        and error are the dicts as stored: the keys the worker wrote, and only those, are answered."""
         position = None
         if row.status == "queued":
             position = 1 + session.scalar(
@@ -212,22 +221,22 @@ class OperationStore:
                     Operation.kind == row.kind, Operation.status == "queued", Operation.id < row.id
                 )
             )
-        return {
-            "id": row.id,
-            "kind": row.kind,
-            "subject": row.subject,
-            "status": row.status,
-            "active": row.status in ACTIVE,
-            "progress": row.progress or {},
-            "queue_position": position,
-            "created_time": iso(row.created_time),
-            "started_time": iso(row.started_time),
-            "ended_time": iso(row.ended_time),
-            "created_by": row.created_by,
-            "result": row.result,
-            "link": row.link,
-            "error": row.error,
-        }
+        return views.Operation(
+            id=row.id,
+            kind=row.kind,
+            subject=row.subject,
+            status=row.status,
+            active=row.status in ACTIVE,
+            progress=row.progress or {},
+            queue_position=position,
+            created_time=iso(row.created_time),
+            started_time=iso(row.started_time),
+            ended_time=iso(row.ended_time),
+            created_by=row.created_by,
+            result=row.result,
+            link=row.link,
+            error=row.error,
+        )
 
 
 def _event(session: Session, row: Operation) -> None:

@@ -35,6 +35,7 @@ from ..refs import RefError, check_name
 from ..store.database import Database
 from ..store.orm import Environment
 from ..timestamps import iso
+from . import views
 
 PLATFORM = "x86_64-manylinux_2_28"
 PYTHON_VERSION = re.compile(r"^3\.(1[0-9]|[89])$")
@@ -296,7 +297,7 @@ class EnvironmentStore:
             return row.id
 
         with self.db.read() as session:
-            return self._describe(session.get(Environment, self.db.write(write)))
+            return self._describe(session.get(Environment, self.db.write(write))).as_dict()
 
     def find(
         self,
@@ -327,7 +328,7 @@ class EnvironmentStore:
                 .order_by(Environment.version.desc())
                 .limit(1)
             ).first()
-            return self._describe(known) if known is not None else None
+            return self._describe(known).as_dict() if known is not None else None
 
     @staticmethod
     def _wanted(name, requirements, conda, python, base_image, flavor) -> list[str]:
@@ -374,9 +375,13 @@ class EnvironmentStore:
         pins = [line.strip() for line in result.stdout.splitlines() if line.strip() and not line.startswith("#")]
         return "\n".join(sorted(pins + [line for line in requirements if is_index_option(line)])) + "\n"
 
-    def get(self, name: str, version: int | None = None) -> dict:
+    def environment(self, name: str, version: int | None = None) -> views.Environment:
+        """Version ``version`` of environment ``name``, or its newest."""
         with self.db.read() as session:
             return self._describe(self._row(session, name, version))
+
+    def get(self, name: str, version: int | None = None) -> dict:
+        return self.environment(name, version).as_dict()
 
     def get_ref(self, ref: str) -> dict:
         """An environment by ``NAME`` (its newest version) or ``NAME:VERSION``."""
@@ -391,14 +396,18 @@ class EnvironmentStore:
 
     def by_id(self, environment_id: int) -> dict:
         with self.db.read() as session:
-            return self._describe(session.get(Environment, environment_id))
+            return self._describe(session.get(Environment, environment_id)).as_dict()
 
-    def list(self, name: str | None = None) -> dict:
+    def environments(self, name: str | None = None) -> views.EnvironmentList:
+        """Environments (the versions of ``name``), by name and newest version first (the first 500)."""
         with self.db.read() as session:
             stmt = select(Environment).order_by(Environment.name, Environment.version.desc())
             if name:
                 stmt = stmt.where(Environment.name == name)
-            return {"environments": [self._describe(row) for row in session.scalars(stmt.limit(500))]}
+            return views.EnvironmentList(environments=[self._describe(row) for row in session.scalars(stmt.limit(500))])
+
+    def list(self, name: str | None = None) -> dict:
+        return self.environments(name).as_dict()
 
     def _row(self, session: Session, name: str, version: int | None) -> Environment:
         _check_env_name(name)
@@ -423,19 +432,19 @@ class EnvironmentStore:
         return row
 
     @staticmethod
-    def _describe(row: Environment) -> dict:
-        return {
-            "name": row.name,
-            "version": row.version,
-            "ref": f"{row.name}:{row.version}",
-            "hash": row.content_hash,
-            "python": row.python,
-            "base_image": row.base_image,
-            "requirements": row.requirements.splitlines(),
-            "lock": row.lock.splitlines(),
-            "created_time": iso(row.created_time),
-            "created_by": row.created_by,
-        }
+    def _describe(row: Environment) -> views.Environment:
+        return views.Environment(
+            name=row.name,
+            version=row.version,
+            ref=f"{row.name}:{row.version}",
+            hash=row.content_hash,
+            python=row.python,
+            base_image=row.base_image,
+            requirements=row.requirements.splitlines(),
+            lock=row.lock.splitlines(),
+            created_time=iso(row.created_time),
+            created_by=row.created_by,
+        )
 
 
 def _check_env_name(name: str) -> None:

@@ -13,6 +13,7 @@ from ..errors import NotFound
 from ..store.database import Database
 from ..store.orm import Image, Model, ModelVersion
 from ..timestamps import iso
+from . import views
 
 
 class ImageStore:
@@ -56,9 +57,13 @@ class ImageStore:
 
         return self.get(self.db.write(write))
 
-    def get(self, image: int | str) -> dict:
+    def image(self, image: int | str) -> views.ImageRecord:
+        """The record of ``image``: its number, or its tag (the newest record of that tag)."""
         with self.db.read() as session:
             return self._describe(self._row(session, image))
+
+    def get(self, image: int | str) -> dict:
+        return self.image(image).as_dict()
 
     def latest_for_model(self, model: str) -> dict | None:
         """The newest image of any version of ``model`` (what a new build is compared with)."""
@@ -71,14 +76,18 @@ class ImageStore:
                 .order_by(Image.id.desc())
                 .limit(1)
             ).first()
-            return self._describe(row) if row else None
+            return self._describe(row).as_dict() if row else None
 
-    def list(self, model: str | None = None) -> dict:
+    def images(self, model: str | None = None) -> views.ImageList:
+        """Image records (of ``model``'s versions), newest first (the last 500)."""
         with self.db.read() as session:
             stmt = select(Image).order_by(Image.id.desc())
             if model:
                 stmt = stmt.join(Image.version).join(ModelVersion.model).where(Model.name == model)
-            return {"images": [self._describe(row) for row in session.scalars(stmt.limit(500))]}
+            return views.ImageList(images=[self._describe(row) for row in session.scalars(stmt.limit(500))])
+
+    def list(self, model: str | None = None) -> dict:
+        return self.images(model).as_dict()
 
     def delete(self, image: int | str) -> tuple[dict, list[dict]]:
         """Remove a record; returns it and the other records of the same engine image (id, tag),
@@ -86,7 +95,7 @@ class ImageStore:
 
         def write(session: Session) -> tuple[dict, list[dict]]:
             row = self._row(session, image)
-            record = self._describe(row)
+            record = self._describe(row).as_dict()
             others = session.execute(
                 select(Image.id, Image.tag).where(Image.image_id == row.image_id, Image.id != row.id).order_by(Image.id)
             ).all()
@@ -116,20 +125,20 @@ class ImageStore:
         return row
 
     @staticmethod
-    def _describe(row: Image) -> dict:
+    def _describe(row: Image) -> views.ImageRecord:
         version = row.version
-        return {
-            "id": row.id,
-            "tag": row.tag,
-            "image_id": row.image_id,
-            "model": version.model.name,
-            "version": version.version,
-            "ref": f"{version.model.name}:{version.version}",
-            "environment": f"{row.environment.name}:{row.environment.version}",
-            "environment_hash": row.environment.content_hash,
-            "size": row.size,
-            "report": row.report,
-            "labels": row.labels,
-            "built_time": iso(row.built_time),
-            "created_by": row.created_by,
-        }
+        return views.ImageRecord(
+            id=row.id,
+            tag=row.tag,
+            image_id=row.image_id,
+            model=version.model.name,
+            version=version.version,
+            ref=f"{version.model.name}:{version.version}",
+            environment=f"{row.environment.name}:{row.environment.version}",
+            environment_hash=row.environment.content_hash,
+            size=row.size,
+            report=row.report,
+            labels=row.labels,
+            built_time=iso(row.built_time),
+            created_by=row.created_by,
+        )

@@ -19,6 +19,7 @@ from traitlets.config import LoggingConfigurable
 
 from ..errors import InvalidInput
 from ..progress import Progress
+from ..views import Deleted
 from . import builder
 from .context import (
     ContextInputs,
@@ -277,11 +278,11 @@ class Packager(LoggingConfigurable):
         if removed:
             self.log.info("Model Hub: removed %d untagged images that image builds left", len(removed))
 
-    def delete_image(self, image: int | str) -> dict:
+    def delete_image(self, image: int | str) -> Deleted:
         """Remove an image record and, unless another record uses it, its image from the engine;
         the answer says which happened, and why an engine image was kept."""
         record, others = self.images.delete(image)
-        return {"deleted": [f"image {record['id']} ({record['tag']}); {self._remove_from_engine(record, others)}"]}
+        return Deleted(deleted=[f"image {record['id']} ({record['tag']}); {self._remove_from_engine(record, others)}"])
 
     def _remove_from_engine(self, record: dict, others: list[dict]) -> str:
         tag, image_id = record["tag"], record["image_id"]

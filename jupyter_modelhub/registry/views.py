@@ -2,10 +2,12 @@
 from database rows.
 
 One shape per resource, in one place: the service builds these, the handlers serialise them
-(``as_dict``: fields that were never set, such as ``used_by`` on a search result, stay absent),
-and the OpenAPI document is generated from them (``api.schemas`` re-exports them).
+(``as_dict`` of ``jupyter_modelhub.views.View``: fields that were never set, such as ``used_by``
+on a search result, stay absent), and the OpenAPI document is generated from them
+(``api.schemas`` re-exports them).
 
-Not here: request bodies (``api.schemas``), the queries that choose the rows (``search``).
+Not here: request bodies (``api.schemas``; but the signature, a request's field the endpoints also
+answer, is here), the queries that choose the rows (``search``).
 """
 
 from __future__ import annotations
@@ -13,20 +15,28 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import ConfigDict, Field, WithJsonSchema
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..fields import MAX_NAME, Int, Strict, text
 from ..store.orm import Alias, Model, ModelVersion, Tag
 from ..timestamps import iso
+from ..views import Deleted, View  # noqa: F401  (Deleted: re-exported, the registry answers it)
 from . import version_actions
 
 
-class View(BaseModel):
-    """A response: ``as_dict`` is what a client receives as JSON."""
+class TensorSpec(Strict):
+    name: text(MAX_NAME)
+    dtype: text(64)
+    shape: list[Annotated[Int, Field(ge=-1, le=2**53)]] = Field(default_factory=lambda: [-1])
 
-    def as_dict(self) -> dict:
-        return self.model_dump(exclude_unset=True)
+
+# A version's inputs and outputs: a request's field (``RegisterRequest``), and what the endpoints
+# answer for the version they serve (``deploy.views``). (No docstring: it would be the document's.)
+class Signature(Strict):
+    inputs: list[TensorSpec]
+    outputs: list[TensorSpec] = Field(default_factory=list)
 
 
 # Stored as sent (a request's Signature, or one detected from the files) and answered unchanged;
@@ -141,10 +151,6 @@ class Event(View):
 class Events(View):
     events: list[Event]
     last_id: int
-
-
-class Deleted(View):
-    deleted: list[str]
 
 
 # -- building them from rows ---------------------------------------------------------------

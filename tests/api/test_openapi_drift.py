@@ -34,7 +34,7 @@ def body_model(function):
     if not found:
         return None
     module = {"schemas": schemas, "batch": batch, None: schemas}[found.group(1)]
-    return getattr(module, found.group(2), None) or getattr(batch, found.group(2))
+    return getattr(module, found.group(2))
 
 
 def statuses(function) -> set[str]:
@@ -98,10 +98,20 @@ def test_every_status_a_handler_answers_is_documented(path, method, function):
 
 
 def request_components():
+    """The request bodies of ``api.schemas``, but batch's (whose paths and settings predate the
+    length limits of issue 18; they were defined in ``api.batch`` when this test was written)."""
     for path, method, function in ROUTED:
         model = body_model(function)
-        if model is not None and model.__module__ == schemas.__name__:
+        if (
+            model is not None
+            and within(model.__module__, schemas.__name__)
+            and model.__module__ != schemas.batch.__name__
+        ):
             yield model.__name__
+
+
+def within(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
 
 
 @pytest.mark.parametrize("name", sorted(set(request_components())))

@@ -6,6 +6,7 @@ started as subprocesses and the small tools to drive them.
 - ``uploads``: tar archives as a client uploads them
 - ``paths``: the checkout's folders (notebooks, bench, the built labextension, test artifacts)
 - ``kernels``: a kernel started by a server, driven over ZMQ; the training cell of the magics tests
+- ``shell``: an in-process IPython shell whose magics talk to a server, answering as a kernel does
 - ``notebooks``: demo notebooks executed with papermill
 - ``postgres``, ``docker``: PostgreSQL servers and the Docker engine
 - ``operations``, ``convert``, ``serving``, ``panel``: helpers of those areas

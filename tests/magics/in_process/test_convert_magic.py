@@ -1,27 +1,25 @@
-"""%convert in a real kernel: the proof shown in the notebook, lineage in the registry, and the
-converted version deployed and scored by the runtime with the original's answers."""
+"""%convert in an in-process IPython shell on a real Jupyter server: the proof shown, lineage in
+the registry, and the converted version deployed and scored by the runtime with the original's
+answers. (The progress widget a notebook shows instead of the text bar:
+tests/magics/test_progress_widgets.py.)"""
 
 from __future__ import annotations
 
 import pytest
 
-from helpers.kernels import TRAIN, Kernel
+
+@pytest.fixture(scope="module", autouse=True)
+def churn(shell):
+    registered = shell.run("%register churn clf --sample X[:5]")
+    assert not registered["error"], registered
 
 
-@pytest.fixture(scope="module")
-def kernel(hub_server):
-    k = Kernel(hub_server, "convert.ipynb")
-    k.run("%load_ext jupyter_modelhub\n" + TRAIN + "\n%register churn clf --sample X[:5]")
-    yield k
-    k.stop()
-
-
-def test_convert_shows_equivalence_and_speed_and_records_lineage(kernel, hub_server):
-    out = kernel.run("c = %convert churn:1 --to onnx --sample X[:200]\nc")
+def test_convert_shows_equivalence_and_speed_and_records_lineage(shell, hub_server):
+    out = shell.run("c = %convert churn:1 --to onnx --sample X[:200]\nc")
     assert not out["error"], out
     assert "churn:2 (onnx) from churn:1: equivalent" in out["text"] and "single row:" in out["text"]
-    assert out["widgets"] == 1, "a progress bar while it works"
-    assert "convert churn:1 [########################] succeeded" in out["updates"], "its end stays in the notebook"
+    assert out["widgets"] == 0 and "convert churn:1 [" in out["text"], "a text progress bar while it works"
+    assert "convert churn:1 [########################] succeeded" in out["text"], "its end stays in the output"
     assert "<svg" in out["html"] and "within tolerance" in out["html"], "a table and a chart in the notebook"
     version = hub_server.client().version("churn:2")
     assert version["flavor"] == "onnx" and version["derived_from"] == "churn:1"
@@ -31,24 +29,24 @@ def test_convert_shows_equivalence_and_speed_and_records_lineage(kernel, hub_ser
         and version["properties"]["speed"]["speedup"]["latency"] > 1
     )
     assert version["tags"]["equivalence"] == "passed"
-    assert "churn:1 → churn:2" in kernel.run("%model churn")["html"]
+    assert "churn:1 → churn:2" in shell.run("%model churn")["html"]
 
 
-def test_a_conversion_over_tolerance_registers_nothing(kernel, hub_server):
-    out = kernel.run("%convert churn:1 --tolerance 0 --new-thing")
+def test_a_conversion_over_tolerance_registers_nothing(shell, hub_server):
+    out = shell.run("%convert churn:1 --tolerance 0 --new-thing")
     assert out["error"].startswith("UsageError"), out
-    out = kernel.run("%convert churn:1 --tolerance 0")
+    out = shell.run("%convert churn:1 --tolerance 0")
     assert out["error"].startswith("UsageError") and "churn:1" in out["error"], out
     assert hub_server.client().model("churn")["version_count"] == 2
 
 
-def test_non_sklearn_versions_are_refused_clearly(kernel):
-    out = kernel.run("%convert churn:2")
+def test_non_sklearn_versions_are_refused_clearly(shell):
+    out = shell.run("%convert churn:2")
     assert "already an ONNX model" in out["error"], out
 
 
-def test_the_converted_version_serves_the_original_answers(kernel):
-    out = kernel.run(
+def test_the_converted_version_serves_the_original_answers(shell):
+    out = shell.run(
         "import numpy as np\n"
         "%deploy onnx-ep churn:2 --auth none\n"
         "answer = %invoke onnx-ep X[:50]\n"
@@ -59,8 +57,8 @@ def test_the_converted_version_serves_the_original_answers(kernel):
     assert not out["error"], out
 
 
-def test_a_dataframe_pipeline_converts_and_serves(kernel):
-    out = kernel.run(
+def test_a_dataframe_pipeline_converts_and_serves(shell):
+    out = shell.run(
         "import pandas as pd, numpy as np\n"
         "from sklearn.compose import make_column_transformer\n"
         "from sklearn.preprocessing import OneHotEncoder\n"

@@ -1,8 +1,8 @@
-"""Magic lines parse like a shell, the same way in every magic, in a real kernel started by a real
-Jupyter server: quoted values lose their quotes, '=' and spaces inside values survive, brackets
-keep expressions whole; names with spaces are refused with the valid form; models are saved so
-that they deploy (what the notebook defined, by value) or refused in one line; the notebook
-recorded is the session's, after a rename too."""
+"""Magic lines parse like a shell, the same way in every magic, in an in-process IPython shell on
+a real Jupyter server: quoted values lose their quotes, '=' and spaces inside values survive,
+brackets keep expressions whole; names with spaces are refused with the valid form; models are
+saved so that they deploy (what the notebook defined, by value) or refused in one line. (The
+notebook recorded is the kernel session's: tests/magics/test_magics.py.)"""
 
 from __future__ import annotations
 
@@ -10,21 +10,12 @@ import textwrap
 
 import pytest
 
-from helpers.kernels import TRAIN, Kernel
 from jupyter_modelhub.client import pickling
 from jupyter_modelhub.errors import InvalidInput
 
 
-@pytest.fixture(scope="module")
-def kernel(hub_server):
-    k = Kernel(hub_server, "parsing.ipynb")
-    k.run("%load_ext jupyter_modelhub\n" + TRAIN)
-    yield k
-    k.stop()
-
-
-def test_quoted_values_are_stored_without_their_quotes(kernel, hub_server):
-    out = kernel.run(
+def test_quoted_values_are_stored_without_their_quotes(shell, hub_server):
+    out = shell.run(
         '%register quoted clf -d "baseline model" --tag note="two words" --tag \'formula=a=b+c\' '
         "--property threshold=0.5 --property 'owner=\"data team\"'"
     )
@@ -34,20 +25,20 @@ def test_quoted_values_are_stored_without_their_quotes(kernel, hub_server):
     assert version["tags"] == {"note": "two words", "formula": "a=b+c"}
     assert version["properties"] == {"threshold": 0.5, "owner": "data team"}
 
-    out = kernel.run('%tag quoted:1 note="three more words" stage=dev --remove formula')
+    out = shell.run('%tag quoted:1 note="three more words" stage=dev --remove formula')
     assert not out["error"], out
     assert hub_server.client().version("quoted:1")["tags"] == {"note": "three more words", "stage": "dev"}
-    assert "quoted" in kernel.run('%models note="three more words"')["text"]
-    assert "No models match" in kernel.run("%models note=three")["text"]
+    assert "quoted" in shell.run('%models note="three more words"')["text"]
+    assert "No models match" in shell.run("%models note=three")["text"]
 
 
-def test_brackets_keep_expressions_and_json_whole(kernel, hub_server):
-    out = kernel.run("%register brackets clf --sample X[:5, :] -d 'rows [0, 5)'")
+def test_brackets_keep_expressions_and_json_whole(shell, hub_server):
+    out = shell.run("%register brackets clf --sample X[:5, :] -d 'rows [0, 5)'")
     assert not out["error"], out
     version = hub_server.client().version("brackets:1")
     assert version["signature"]["inputs"] == [{"name": "input", "dtype": "float64", "shape": [-1, 20]}]
     assert version["description"] == "rows [0, 5)", "brackets inside quotes are plain text"
-    out = kernel.run('%register brackets clf --sample "X[:5"')
+    out = shell.run('%register brackets clf --sample "X[:5"')
     assert out["error"].startswith("UsageError: --sample 'X[:5' failed: SyntaxError"), out
 
 
@@ -59,20 +50,20 @@ def test_brackets_keep_expressions_and_json_whole(kernel, hub_server):
         ("%register my big model clf --sample X[:5]", "my big model"),
     ],
 )
-def test_names_with_spaces_are_refused_with_the_valid_form(kernel, line, written):
-    out = kernel.run(line)
+def test_names_with_spaces_are_refused_with_the_valid_form(shell, line, written):
+    out = shell.run(line)
     assert out["error"].startswith(f"UsageError: Invalid model name {written!r}: names cannot contain spaces"), out
     assert f"e.g. %register {written.replace(' ', '-')} clf" in out["error"]
     assert '"' not in out["error"].split(":")[1], "no quotes of the line in the name"
 
 
-def test_a_line_with_an_unclosed_quote_says_so(kernel):
-    out = kernel.run('%register churn clf -d "baseline')
+def test_a_line_with_an_unclosed_quote_says_so(shell):
+    out = shell.run('%register churn clf -d "baseline')
     assert out["error"].startswith('UsageError: Unclosed " in'), out
 
 
-def test_an_unpicklable_step_is_one_line_naming_it(kernel):
-    out = kernel.run(
+def test_an_unpicklable_step_is_one_line_naming_it(shell):
+    out = shell.run(
         textwrap.dedent("""
         import threading
         from sklearn.preprocessing import FunctionTransformer
@@ -88,8 +79,8 @@ def test_an_unpicklable_step_is_one_line_naming_it(kernel):
     assert "\n" not in out["error"].strip() and "Traceback" not in out["error"]
 
 
-def test_classes_and_lambdas_of_the_notebook_are_saved_by_value_and_deploy(kernel, hub_server):
-    out = kernel.run(
+def test_classes_and_lambdas_of_the_notebook_are_saved_by_value_and_deploy(shell, hub_server):
+    out = shell.run(
         textwrap.dedent("""
         from sklearn.base import BaseEstimator, TransformerMixin
         from sklearn.preprocessing import FunctionTransformer
@@ -110,11 +101,11 @@ def test_classes_and_lambdas_of_the_notebook_are_saved_by_value_and_deploy(kerne
     assert not out["error"], out
     serialization = hub_server.client().version("notebook-classes:1")["properties"]["serialization"]
     assert serialization["format"] == "cloudpickle" and serialization["by_value"] == ["Doubler", "<lambda>"]
-    kernel.run("%undeploy notebook-ep")
+    shell.run("%undeploy notebook-ep")
 
 
-def test_plain_models_are_still_written_with_joblib(kernel, hub_server):
-    assert not kernel.run("%register plain clf")["error"]
+def test_plain_models_are_still_written_with_joblib(shell, hub_server):
+    assert not shell.run("%register plain clf")["error"]
     assert "serialization" not in hub_server.client().version("plain:1")["properties"]
 
 
@@ -126,16 +117,3 @@ def test_code_saved_by_value_is_refused_for_a_server_on_another_python():
     assert "the Model Hub server runs Python 3.12" in str(refused.value)
     assert "Move it into a module installed where the server runs" in str(refused.value)
     pickling.check_loadable(saved, object(), "3.11.9")  # the same minor version loads
-
-
-def test_the_source_notebook_follows_a_rename(hub_server):
-    k = Kernel(hub_server, "before-rename.ipynb")
-    try:
-        k.run("%load_ext jupyter_modelhub\n" + TRAIN)
-        assert not k.run("%register renamed clf")["error"]
-        assert hub_server.client().version("renamed:1")["source_notebook"].endswith("notebooks/before-rename.ipynb")
-        k.rename("after-rename.ipynb")
-        assert not k.run("%register renamed clf --new-version")["error"]
-        assert hub_server.client().version("renamed:2")["source_notebook"].endswith("notebooks/after-rename.ipynb")
-    finally:
-        k.stop()

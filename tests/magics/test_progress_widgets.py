@@ -1,12 +1,10 @@
-"""The magics of long work in real kernels: a live progress bar (a widget in a notebook, also when
-papermill runs it; text in plain IPython), an interrupt that stops waiting and not the work,
-and %operations / %operation."""
+"""The magics of long work in real kernels, what only a kernel gives: a live progress widget
+(whose final text papermill keeps, from the update that re-sends it at the end), and an
+interrupt through the server that stops waiting and not the work. (The text bar of plain
+IPython, %operations and %operation: in_process/test_operation_magics.py.)"""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 
 import nbformat
@@ -24,23 +22,6 @@ def kernel(hub_server):
     k.run("%load_ext jupyter_modelhub\n" + TRAIN + "\n%register opsm clf --sample X[:5]")
     yield k
     k.stop()
-
-
-def test_no_wait_returns_an_operation_that_the_operation_magics_show(kernel, hub_server):
-    out = kernel.run("op = %convert opsm:1 --no-wait\nop")
-    assert not out["error"], out
-    assert "convert opsm:1:" in out["text"] and "%operation" in out["html"]
-    out = kernel.run("op.wait()\nprint(op['status'], op['link']['ref'])")
-    assert "succeeded opsm:2" in out["text"], out
-    out = kernel.run("%operations --kind convert")
-    assert "convert" in out["text"] and "opsm:1" in out["text"] and "succeeded" in out["text"], out
-    number = hub_server.client().operations(kind="convert", subject="opsm:1")["operations"][0]["id"]
-    out = kernel.run(f"%operation {number} --log")
-    assert "checking equivalence" in out["text"] and "succeeded" in out["text"], out
-    out = kernel.run(f"%operation {number} --cancel")
-    assert out["error"].startswith("UsageError") and "already succeeded" in out["error"], out
-    out = kernel.run("%operation 99999")
-    assert "No operation 99999" in out["error"], out
 
 
 def test_an_interrupt_stops_waiting_not_the_build(kernel, hub_server, tmp_path):
@@ -68,20 +49,7 @@ def test_an_interrupt_stops_waiting_not_the_build(kernel, hub_server, tmp_path):
         stall.close()
 
 
-def test_plain_ipython_shows_a_text_progress_bar(hub_server):
-    env = {**os.environ, "MODELHUB_URL": hub_server.url, "MODELHUB_TOKEN": hub_server.token}
-    script = (
-        "from IPython.testing.globalipapp import start_ipython\nip = start_ipython()\n"
-        "ip.run_cell('%load_ext jupyter_modelhub')\n"
-        "print(ip.run_cell('%convert opsm:1 --tolerance 1e-3').result.text())\n"
-    )
-    run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=180)
-    lines = run.stdout.splitlines()
-    bars = [line for line in lines if line.startswith("convert opsm:1 [")]
-    assert len(bars) >= 2 and "succeeded" in bars[-1] and "#" * 24 in bars[-1], run.stdout + run.stderr
-    assert any("opsm:" in line and "(onnx) from opsm:1" in line for line in lines), run.stdout
-
-
+@pytest.mark.usefixtures("kernel")  # which registered opsm:1
 def test_papermill_keeps_the_progress_widget_and_its_outcome(hub_server, tmp_path, monkeypatch):
     monkeypatch.setenv("MODELHUB_URL", hub_server.url)
     monkeypatch.setenv("MODELHUB_TOKEN", hub_server.token)

@@ -1,0 +1,78 @@
+"""The registry's request bodies: registering a version, changing one, pointing an alias.
+
+Its answers are the models of ``registry.views`` (the service builds them); they are re-exported
+here so every schema of the registry is found in one module.
+
+Not here: conversions (``convert``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+from pydantic import Field, StringConstraints
+
+from ...refs import MAX_VERSION
+from ...registry.views import (  # noqa: F401  (re-exported: the registry's response models)
+    Action,
+    Deleted,
+    Event,
+    Events,
+    FileEntry,
+    ModelDetail,
+    ModelPage,
+    ModelSummary,
+    Signature,
+    TensorSpec,
+    Upload,
+    Version,
+    VersionActions,
+    VersionPage,
+)
+from .common import (
+    MAX_NAME,
+    MAX_PATH,
+    UPLOAD_ID_PATTERN,
+    Flavor,
+    Int,
+    JSONValue,
+    Ref,
+    Strict,
+    TagKey,
+    TagValue,
+    Text,
+    text,
+)
+
+
+class RegisterRequest(Strict):
+    """upload_id (from POST uploads) and the new version's metadata"""
+
+    upload_id: Annotated[str, StringConstraints(pattern=UPLOAD_ID_PATTERN, max_length=32)]
+    flavor: Optional[Flavor] = Field(None, description="detected when omitted")
+    description: Text = ""
+    tags: dict[TagKey, TagValue] = Field(default_factory=dict)
+    properties: dict[TagKey, JSONValue] = Field(default_factory=dict)
+    signature: Optional[Signature] = None
+    input_example: JSONValue = None
+    source_notebook: Optional[text(MAX_PATH)] = None
+    source_kernel: Optional[text(MAX_NAME)] = Field(
+        None, description="the registering kernel's id: its notebook's current path is recorded as source_notebook"
+    )
+    derived_from: Optional[Ref] = Field(None, description="reference of the version this one derives from")
+    new_version: bool = Field(False, description="register even if an identical version exists")
+
+
+class UpdateVersionRequest(Strict):
+    """the fields to change: description, tags (null removes a tag), properties (add-only), archived"""
+
+    description: Optional[Text] = None
+    tags: Optional[dict[TagKey, Optional[TagValue]]] = None
+    properties: Optional[dict[TagKey, JSONValue]] = None
+    archived: Optional[bool] = None
+
+
+class AliasRequest(Strict):
+    """the version number the alias should point at"""
+
+    version: Int = Field(ge=1, le=MAX_VERSION)
