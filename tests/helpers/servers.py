@@ -44,12 +44,13 @@ class ServerProcess:
         args=(),
         password: str = "",
         port: int | None = None,
+        root: Path | None = None,
     ):
         self.folder = folder
         self.port = port or free_port()
         self.token = secrets.token_hex(16)
         self.url = f"http://127.0.0.1:{self.port}/"
-        self.root = folder / "hub"
+        self.root = root or folder / "hub"  # the registry's folder (ModelHubApp.root_dir)
         self.env = {
             **os.environ,
             "JUPYTER_CONFIG_DIR": str(folder / "config"),

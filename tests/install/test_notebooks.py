@@ -1,5 +1,6 @@
 """Every demo notebook in notebooks/ runs top to bottom against a real server, as a user would,
-and ``make demo`` (notebooks/run.py) leaves nothing running behind it.
+and ``make demo`` (notebooks/run.py) leaves nothing running behind it. The quickstart runs once,
+as ``make demo`` runs it, and three tests read what it did.
 
 A notebook that needs a Docker engine says so in its metadata (``modelhub.requires``); it runs
 against a server configured with the local base image, and skips without an engine outside CI
@@ -14,8 +15,11 @@ import os
 import shutil
 import subprocess
 import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from helpers.docker import BASE_IMAGE
@@ -40,14 +44,6 @@ def docker_server(tmp_path_factory, docker_client):
     server.stop()
 
 
-@pytest.fixture(scope="module")
-def quickstart(tmp_path_factory):
-    # the local base image: with an engine the quickstart builds a real image, and none can be pulled here
-    server = ServerProcess(tmp_path_factory.mktemp("quickstart"), args=[f"--Packager.base_image={BASE_IMAGE}"])
-    yield (*execute(QUICKSTART, server), server)
-    server.stop()
-
-
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize(
     "notebook",
@@ -61,25 +57,73 @@ def test_notebook_runs_without_errors(notebook, request):
     assert not [e for e in server.client().endpoints()], "the notebook removes the endpoints it deployed"
 
 
+@dataclass
+class Demo:
+    """What ``make demo`` did: its exit code and output, the executed quickstart, its folder, its time."""
+
+    run: subprocess.CompletedProcess
+    executed: nbformat.NotebookNode
+    folder: Path
+    seconds: float
+    left: list[Path]  # the processes of the demo still running when make demo had ended
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Demo:
+    """The quickstart run once, as ``make demo`` runs it (notebooks/run.py: its own server, stopped
+    at the end); the tests below read what it printed, the notebook it executed and its registry."""
+    folder = tmp_path_factory.mktemp("demo")
+    shutil.copy(QUICKSTART, folder / QUICKSTART.name)
+    env = {k: v for k, v in os.environ.items() if k not in ("MODELHUB_URL", "MODELHUB_TOKEN")}
+    env.update(
+        JUPYTER_RUNTIME_DIR=str(folder / "runtime"),
+        JUPYTER_DATA_DIR=str(folder / "data"),
+        JUPYTER_CONFIG_DIR=str(folder / "config"),
+    )
+    # a user's Jupyter config reaches the demo's server: here, the local base image (none can be
+    # pulled here), so with an engine the quickstart builds a real image
+    (folder / "config").mkdir()
+    (folder / "config" / "jupyter_server_config.json").write_text(json.dumps({"Packager": {"base_image": BASE_IMAGE}}))
+    started = time.perf_counter()
+    run = subprocess.run(
+        [sys.executable, str(NOTEBOOK_DIR / "run.py"), str(folder / QUICKSTART.name)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=380,
+    )
+    seconds = time.perf_counter() - started
+    output = folder / "output"
+    hub_folder = str(output / "hub").encode()
+    left = [p for p in Path("/proc").glob("[0-9]*/cmdline") if hub_folder in _reads(p)]
+    assert (output / QUICKSTART.name).exists(), run.stdout + run.stderr
+    return Demo(run, nbformat.read(output / QUICKSTART.name, as_version=4), output, seconds, left)
+
+
+@pytest.fixture(scope="module")
+def demo_registry(demo, tmp_path_factory):
+    """The registry the demo left, served again (the demo stopped its own server)."""
+    server = ServerProcess(tmp_path_factory.mktemp("demo-registry"), root=demo.folder / "hub" / "registry")
+    yield server.client()
+    server.stop()
+
+
 @pytest.mark.timeout(400)
-def test_quickstart_runs_in_about_a_minute_and_leaves_the_registry_as_it_describes(quickstart):
-    executed, folder, seconds, server = quickstart
-    assert errors_in(executed) == []
-    assert seconds < 180, f"the quickstart took {seconds:.0f} s"
-    hub = server.client()
-    production = hub.version("churn@production")
+def test_quickstart_runs_in_about_a_minute_and_leaves_the_registry_as_it_describes(demo, demo_registry):
+    assert errors_in(demo.executed) == []
+    assert demo.seconds < 180, f"make demo took {demo.seconds:.0f} s"
+    production = demo_registry.version("churn@production")
     assert production["ref"] == "churn:2" and production["derived_from"] == "churn:1"
     assert production["tags"] == {"stage": "prod", "team": "growth"}
-    assert hub.version("churn:1")["properties"]["accuracy"] > 0.9
-    assert (folder / "downloaded" / "model.joblib").exists()
-    onnx = hub.version("churn:3")
+    assert demo_registry.version("churn:1")["properties"]["accuracy"] > 0.9
+    assert (demo.folder / "downloaded" / "model.joblib").exists()
+    onnx = demo_registry.version("churn:3")
     assert onnx["flavor"] == "onnx" and onnx["derived_from"] == "churn:2"
-    assert not [e for e in hub.endpoints()], "the quickstart removes its endpoint"
+    assert "Removed the endpoints the demo deployed" not in demo.run.stdout, "the quickstart removes its endpoint"
 
 
-def test_quickstart_packages_or_writes_the_build_context_and_says_which(quickstart):
-    executed, folder, _, _ = quickstart
-    text = text_of(executed)
+def test_quickstart_packages_or_writes_the_build_context_and_says_which(demo):
+    text = text_of(demo.executed)
     try:
         from jupyter_modelhub.packaging.builder import engine
 
@@ -91,41 +135,20 @@ def test_quickstart_packages_or_writes_the_build_context_and_says_which(quicksta
         assert "modelhub/churn:3" in text, text[-2000:]
     else:
         assert "No Docker engine here" in text and "writes the image's build context" in text
-        assert (folder / "churn-image" / "Dockerfile").is_file(), "the build context is written"
+        assert (demo.folder / "churn-image" / "Dockerfile").is_file(), "the build context is written"
         assert "docker build" in text
 
 
-@pytest.mark.timeout(400)
-def test_make_demo_stops_what_it_started_and_says_so(tmp_path):
-    shutil.copy(QUICKSTART, tmp_path / QUICKSTART.name)
-    env = {k: v for k, v in os.environ.items() if k not in ("MODELHUB_URL", "MODELHUB_TOKEN")}
-    env.update(
-        JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
-        JUPYTER_DATA_DIR=str(tmp_path / "data"),
-        JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
-    )
-    (tmp_path / "config").mkdir()  # a user's Jupyter config reaches the demo's server: here, the local base image
-    (tmp_path / "config" / "jupyter_server_config.json").write_text(
-        json.dumps({"Packager": {"base_image": BASE_IMAGE}})
-    )
-    run = subprocess.run(
-        [sys.executable, str(NOTEBOOK_DIR / "run.py"), str(tmp_path / QUICKSTART.name)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=380,
-    )
-    out = run.stdout
-    assert run.returncode == 0, out + run.stderr
+def test_make_demo_stops_what_it_started_and_says_so(demo):
+    out = demo.run.stdout
+    assert demo.run.returncode == 0, out + demo.run.stderr
     assert "Started a Model Hub server for the demo" in out
     assert ">>> onnx = %convert churn@production" in out and "churn:3 (onnx) from churn:2" in out, (
         "each step, with its output"
     )
     assert "[" in out and " s]" in out, "with its time"
     assert "nothing of the demo is left running" in out, out[-2000:]
-    hub_folder = str(tmp_path / "output" / "hub").encode()
-    left = [p for p in Path("/proc").glob("[0-9]*/cmdline") if _reads(p) and hub_folder in _reads(p)]
-    assert left == [], "no process of the demo is left"
+    assert demo.left == [], "no process of the demo is left"
 
 
 def _reads(path: Path) -> bytes:
