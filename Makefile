@@ -2,7 +2,7 @@
 #   make lab    set everything up and start JupyterLab on notebooks/
 #   make demo   run notebooks/01-quickstart.ipynb headless and print what it did
 #   make test   set everything up and run every test (and ruff: lint and format)
-#   make test-fast  the inner loop: every test but the Docker, browser, kernel and soak ones
+#   make test-fast  the inner loop: every test but the Docker, browser, kernel, slow and soak ones
 #   make bench  run the benchmarks in bench/
 #   make soak   the 10-minute soak under mixed traffic (not part of make test)
 
@@ -55,10 +55,11 @@ test: install lint
 	cd labextension && ../$(VENV)/bin/jlpm test
 	$(PY) -m pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 
-# Real servers and PostgreSQL stay; the magics run in an in-process shell, not kernels.
+# Real servers and PostgreSQL stay; the magics run in an in-process shell, not kernels; the slow
+# end-to-end checks (installs, fuzzing, several servers on one database) wait for make test.
 # -m here replaces addopts' -m, so soak is named again.
 test-fast: install lint
-	$(PY) -m pytest $(PYTEST_PARALLEL) -m "not soak and not docker and not browser and not kernel" $(PYTEST_ARGS)
+	$(PY) -m pytest $(PYTEST_PARALLEL) -m "not soak and not slow and not docker and not browser and not kernel" $(PYTEST_ARGS)
 
 # 10 minutes of mixed valid and malformed traffic (MODELHUB_SOAK_SECONDS to change it): no 5xx, flat memory.
 soak: install

@@ -23,6 +23,8 @@ from helpers.postgres import fresh_postgres_database
 from helpers.servers import ServerProcess
 from helpers.uploads import tar_bytes
 
+pytestmark = pytest.mark.slow  # minutes of generated requests: make test, not make test-fast
+
 FUZZ = Path(__file__).with_name("fuzz")
 MAX_EXAMPLES = 10
 

@@ -25,6 +25,8 @@ from helpers.servers import ServerProcess, free_port, wait_until
 from helpers.uploads import tar_bytes
 from jupyter_modelhub.client import ModelHubClient
 
+pytestmark = pytest.mark.slow  # several servers and database restarts: make test, not make test-fast
+
 
 def _migrate(url: str, barrier) -> str:
     from jupyter_modelhub.store.database import Database

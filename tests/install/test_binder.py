@@ -25,6 +25,8 @@ from helpers.components import require
 from helpers.paths import LABEXTENSION_BUILT, REPO
 from helpers.servers import free_port, wait_until
 
+pytestmark = pytest.mark.slow  # a fresh venv and pip install: make test, not make test-fast
+
 BUILT_PANEL = LABEXTENSION_BUILT / "static" / "style.js"
 
 

@@ -31,6 +31,7 @@ def test_labextension_is_installed_and_enabled():
     assert "enabled" in line and "OK" in line, output
 
 
+@pytest.mark.slow  # builds the wheel and installs it in a fresh venv
 def test_wheel_ships_the_prebuilt_labextension_and_enables_the_server_extension(tmp_path):
     if not (LABEXTENSION_BUILT / "package.json").exists():
         pytest.fail("the labextension is not built: run `make install`")
