@@ -595,12 +595,15 @@ def test_download_cut_short_leaves_no_part_file(tmp_path):
     port = listener.getsockname()[1]
 
     def serve():
+        # Each answer says "Connection: close": the client must not reuse a connection this
+        # one-shot server is about to close (under load that race reads as "Cannot reach").
         for _ in range(2):
             conn, _ = listener.accept()
             request = conn.recv(65536).decode()
             if "/files/" in request:
                 conn.sendall(
-                    b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\nContent-Type: application/octet-stream\r\n\r\n"
+                    b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 100\r\n"
+                        b"Content-Type: application/octet-stream\r\n\r\n"
                     + b"x" * 10
                 )
             else:
@@ -609,7 +612,7 @@ def test_download_cut_short_leaves_no_part_file(tmp_path):
                     b'[{"path": "m.bin", "size": 100, "sha256": "00"}]}'
                 )
                 conn.sendall(
-                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                    b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: "
                     + str(len(body)).encode()
                     + b"\r\n\r\n"
                     + body
