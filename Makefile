@@ -59,7 +59,7 @@ test: install lint
 # end-to-end checks (installs, fuzzing, several servers on one database) wait for make test.
 # -m here replaces addopts' -m, so soak is named again.
 test-fast: install lint
-	$(PY) -m pytest $(PYTEST_PARALLEL) -m "not soak and not slow and not docker and not browser and not kernel" $(PYTEST_ARGS)
+	$(PY) -m pytest $(PYTEST_PARALLEL) -m "not soak and not slow and not docker and not registry and not browser and not kernel" $(PYTEST_ARGS)
 
 # 10 minutes of mixed valid and malformed traffic (MODELHUB_SOAK_SECONDS to change it): no 5xx, flat memory.
 soak: install

@@ -95,11 +95,25 @@ def docker_client():
     return docker_engine()
 
 
+# -- OCI image registry -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def oci_registry(tmp_path_factory):
+    """Debian's docker-registry on 127.0.0.1 (no TLS, no auth), serving a temporary folder."""
+    from helpers.oci_registry import OciRegistry
+
+    registry = OciRegistry(tmp_path_factory.mktemp("oci-registry")).start()
+    yield registry
+    registry.stop()
+
+
 # -- markers for the real components (pyproject.toml registers them) ---------------------------
 
 # A test that uses one of these fixtures, itself or through another fixture, needs the component.
 COMPONENT_OF_FIXTURE = {
     "docker_client": "docker",
+    "oci_registry": "registry",
     "postgres_server": "postgres",
     "own_postgres": "postgres",
     "lab": "browser",

@@ -515,6 +515,17 @@ PATHS.update(
                 errors=("404",),
             ),
         },
+        "/images/{image}/push": {
+            "post": _op(
+                "Push the image to REGISTRY/REPO[:TAG] with the Docker engine's credentials, as an operation (202); "
+                "its result is the image record with the pushed reference and its digest",
+                schemas.Operation,
+                status="202",
+                params=[_IMAGE],
+                body=schemas.PushRequest,
+                errors=("400", "404", "409"),
+            )
+        },
     }
 )
 PATHS["/parity"] = {
@@ -534,6 +545,7 @@ PATHS["/environments"]["post"]["responses"]["200"] = {
     **_json(schemas.Environment),
 }
 PATHS["/images"]["post"]["responses"]["503"] = {"description": "no Docker engine answers", **_json(schemas.Error)}
+PATHS["/images/{image}/push"]["post"]["responses"]["503"] = PATHS["/images"]["post"]["responses"]["503"]
 
 _JOB = {
     "name": "job_id",
@@ -624,9 +636,11 @@ _COMPONENTS = [
     schemas.Environment,
     schemas.EnvironmentList,
     schemas.EnvironmentRequest,
+    schemas.ImagePush,
     schemas.ImageRecord,
     schemas.ImageList,
     schemas.PackageRequest,
+    schemas.PushRequest,
     schemas.Operation,
     schemas.OperationPage,
     schemas.Conversion,

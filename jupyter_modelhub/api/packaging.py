@@ -1,7 +1,9 @@
 """REST handlers of packaging: environments, images, and building an image (an operation).
 
 ``POST images`` checks the request at once (the version, names, paths, an engine to build on)
-and answers 202 with the build operation; the image record is its result.
+and answers 202 with the build operation; the image record is its result. ``POST
+images/{image}/push`` checks the reference and the record the same way and answers 202 with the
+push operation; the record with its push is the result.
 """
 
 from __future__ import annotations
@@ -77,6 +79,17 @@ class ImageHandler(PackagingHandlerBase):
     async def delete(self, image: str):
         """Remove the image record, and its engine image unless another record uses it (the answer says which)."""
         self.reply(await self.run(self.packager.delete_image, image))
+
+
+class ImagePushHandler(PackagingHandlerBase):
+    @route
+    async def post(self, image: str):
+        """Push the record's image to REGISTRY/REPO[:TAG], as an operation (202); the same push
+        asked for while it runs answers that operation."""
+        request = self.body(schemas.PushRequest)
+        pusher = self.packager.pusher
+        inputs = await self.run(pusher.check, image, request.reference)
+        self.accepted(await self.run(pusher.submit, self.settings["modelhub_operations"], inputs, user=self.user_name))
 
 
 def _version_number(text: str) -> int:

@@ -49,6 +49,7 @@ ROUTES = [
     (f"environments/{segment('name')}", packaging.EnvironmentHandler),
     (f"environments/{segment('name')}/versions/{segment('version')}", packaging.EnvironmentHandler),
     ("images", packaging.ImagesHandler),
+    ("images/(?P<image>.+)/push", packaging.ImagePushHandler),  # before images/{image}: tags hold '/'
     ("images/(?P<image>.+)", packaging.ImageHandler),
     ("parity", packaging.ParityHandler),
     ("jobs", batch.JobsHandler),

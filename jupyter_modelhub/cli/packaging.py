@@ -25,6 +25,12 @@ def images(args: argparse.Namespace) -> None:
 
 def image(args: argparse.Namespace) -> None:
     client = hub(args)
+    if args.delete and args.push:
+        raise CommandError("Give --delete or --push, not both.")
+    if args.push:
+        answer = client.push_image(args.image, args.push, wait=False)
+        show(args, answer if args.no_wait else ImageInfo(wait(answer, f"push {args.image}")))
+        return
     show(args, client.delete_image(args.image) if args.delete else client.image(args.image))
 
 
@@ -70,7 +76,8 @@ def add_commands(commands: Commands) -> None:
     commands.add(
         "image",
         image,
-        "one image with its build report, or --delete it (the record, and the engine image unless another record uses it)",
+        "one image with its build report and pushes; --push REGISTRY/REPO[:TAG] pushes it; --delete removes it "
+        "(the record, and the engine image unless another record uses it)",
         magic=magics.image,
     )
     p = commands.add("envs", envs, "list environments (name:version, Python, base image, packages)")

@@ -516,6 +516,7 @@ class ModelHubClient(BatchMethods):
         base_image: str | None = None,
         context: str | os.PathLike | None = None,
         no_cache: bool = False,
+        push: str | None = None,
         wait: bool = True,
         progress=None,
     ) -> display.ImageInfo | display.BuildContext | display.Operation:
@@ -523,7 +524,8 @@ class ModelHubClient(BatchMethods):
 
         ``environment`` names an environment (``%env create``); ``requirements``/``conda`` are
         files to make one of; without either the environment is derived from the model.
-        ``context`` writes the build context into that folder instead of building.
+        ``context`` writes the build context into that folder instead of building. ``push``
+        (``REGISTRY/REPO[:TAG]``) pushes the built image there, in the same operation.
         """
         body = {
             "model": model,
@@ -535,6 +537,7 @@ class ModelHubClient(BatchMethods):
             "entry_script": str(Path(entry_script).expanduser().resolve()) if entry_script else None,
             "context": str(Path(context).expanduser().resolve()) if context else None,
             "no_cache": no_cache,
+            "push": push,
         }
         response = self._send("POST", "images", json=body)
         if response.status_code != 202:
@@ -552,6 +555,18 @@ class ModelHubClient(BatchMethods):
 
     def delete_image(self, image: int | str) -> display.Deleted:
         return display.Deleted(self._call("DELETE", f"images/{quote(str(image), safe='/:')}"))
+
+    def push_image(
+        self, image: int | str, reference: str, *, wait: bool = True, progress=None
+    ) -> display.ImageInfo | display.Operation:
+        """Push an image (its number or tag) to ``REGISTRY/REPO[:TAG]`` with the Docker engine's
+        credentials (an operation: ``wait=False`` returns it at once); the image record then
+        lists the pushed reference with its digest."""
+        path = f"images/{quote(str(image), safe='/:')}/push"
+        operation = display.Operation(self._call("POST", path, json={"reference": reference}), client=self)
+        if not wait:
+            return operation
+        return display.ImageInfo(self.wait_for(operation["id"], progress=progress).outcome())
 
     def create_environment(
         self,

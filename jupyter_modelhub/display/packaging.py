@@ -11,8 +11,33 @@ def _report_rows(report: dict) -> list[dict]:
     return [s for s in report.get("steps", []) if s.get("size") is not None or "why" in s or s.get("reused")]
 
 
+def _pushes_text(image: dict) -> list[str]:
+    pushes = image.get("pushes") or []
+    if not pushes:
+        return [f"  not pushed: %image {image['id']} --push REGISTRY/REPO[:TAG] puts it in a registry"]
+    return [
+        f"  pushed {p['reference']} ({p['pushed_time']}, by {p['pushed_by'] or '?'})\n    pull: {p['pinned']}"
+        for p in pushes
+    ]
+
+
+def _pushes_html(image: dict) -> str:
+    pushes = image.get("pushes") or []
+    if not pushes:
+        return (
+            f'<div class="mh-muted">not pushed: <code>%image {image["id"]} --push REGISTRY/REPO[:TAG]</code> '
+            "puts it in a registry</div>"
+        )
+    rows = "".join(
+        f"<tr><td><b>{escape(p['reference'])}</b></td><td><code>{escape(p['pinned'])}</code></td>"
+        f"<td>{escape(p['pushed_time'])}</td><td>{escape(p['pushed_by'])}</td></tr>"
+        for p in pushes
+    )
+    return f"<table><tr><th>pushed to</th><th>pull by digest</th><th>when</th><th>by</th></tr>{rows}</table>"
+
+
 class ImageInfo(Result):
-    """A serving image: its tag, model, environment, size, and how it was built."""
+    """A serving image: its tag, model, environment, size, how it was built, where it was pushed."""
 
     def text(self) -> str:
         report = self.get("report") or {}
@@ -27,6 +52,7 @@ class ImageInfo(Result):
             size = size_text(step["size"]) if step.get("size") else ""
             lines.append(f"  {step['step']:>3} {state} {size:>9}  {step['instruction'][:70]}{why}")
         lines.append(f"  run it: docker run --rm -p 127.0.0.1:8080:8080 {self['tag']}")
+        lines += _pushes_text(self)
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -43,7 +69,8 @@ class ImageInfo(Result):
             f"{report.get('seconds', 0):.1f} s ({report.get('reused', 0)} steps reused, "
             f"{report.get('rebuilt', 0)} layers rebuilt)"
             f"<table><tr><th>step</th><th>instruction</th><th></th><th>size</th><th>why</th></tr>{rows}</table>"
-            f'<div class="mh-muted">docker run --rm -p 127.0.0.1:8080:8080 {escape(self["tag"])}</div></div>'
+            f'<div class="mh-muted">docker run --rm -p 127.0.0.1:8080:8080 {escape(self["tag"])}</div>'
+            f"{_pushes_html(self)}</div>"
         )
 
 
@@ -55,6 +82,7 @@ class ImageList(Listing):
             return "No images. Build one with %package MODEL."
         return "\n".join(
             f"{i['id']:>4} {i['tag']:<32} {i['ref']:<20} {size_text(i['size']):>9}  {i['built_time']}"
+            + (f"  pushed {i['pushes'][0]['reference']}" if i.get("pushes") else "")
             for i in self["images"]
         )
 
@@ -63,12 +91,13 @@ class ImageList(Listing):
             return f'{STYLE}<div class="mh-card mh-muted">No images. Build one with %package MODEL.</div>'
         rows = "".join(
             f"<tr><td>{i['id']}</td><td><b>{escape(i['tag'])}</b></td><td>{escape(i['ref'])}</td>"
-            f"<td>{escape(i['environment'])}</td><td>{size_text(i['size'])}</td><td>{escape(i['built_time'])}</td></tr>"
+            f"<td>{escape(i['environment'])}</td><td>{size_text(i['size'])}</td><td>{escape(i['built_time'])}</td>"
+            f"<td>{escape(i['pushes'][0]['reference']) if i.get('pushes') else ''}</td></tr>"
             for i in self["images"]
         )
         return (
             f'{STYLE}<div class="mh-card"><table><tr><th>id</th><th>tag</th><th>model</th><th>environment</th>'
-            f"<th>size</th><th>built</th></tr>{rows}</table></div>"
+            f"<th>size</th><th>built</th><th>pushed</th></tr>{rows}</table></div>"
         )
 
 

@@ -22,6 +22,7 @@ def package_options(args) -> dict:
         "base_image": args.base_image,
         "context": args.context,
         "no_cache": args.no_cache,
+        "push": args.push,
         "wait": False,
     }
 
@@ -40,6 +41,7 @@ class PackagingMagics(ModelHubMagics):
     @argument("--base-image", help="base image (default: the server's Packager.base_image)")
     @argument("--context", help="write the build context into this folder instead of building")
     @argument("--no-cache", action="store_true", help="rebuild every layer, reusing nothing from the engine's cache")
+    @argument("--push", metavar="REGISTRY/REPO[:TAG]", help="then push the image there (default tag: the image's)")
     @argument("--no-wait", action="store_true", help="return the build operation at once")
     @line_magic
     def package(self, line: str):
@@ -47,6 +49,8 @@ class PackagingMagics(ModelHubMagics):
 
         Layers change least-often first (dependencies, runtime, entry script, model), so a
         model-only change rebuilds one thin layer; the build report says what was reused and why.
+        ``--push registry.example.com/team/churn`` then pushes it with the Docker engine's
+        credentials and records the digest the registry answered.
         """
         args = self._parse(self.package, line)
         answer = self._call(self.hub.package, str(self._ref(args.model)), **package_options(args))
@@ -67,12 +71,28 @@ class PackagingMagics(ModelHubMagics):
     @argument(
         "--delete", action="store_true", help="remove the record, and the engine's image unless another record uses it"
     )
+    @argument(
+        "--push",
+        metavar="REGISTRY/REPO[:TAG]",
+        help="push it there with the Docker engine's credentials (default tag: the image's)",
+    )
+    @argument("--no-wait", action="store_true", help="with --push: return the push operation at once")
     @line_magic
     def image(self, line: str):
-        """One image with its build report: ``%image modelhub/churn:2``."""
+        """One image with its build report and where it was pushed: ``%image modelhub/churn:2``;
+        ``%image 3 --push registry.example.com/team/churn`` pushes it (an operation with a
+        progress bar) and records the digest."""
         args = self._parse(self.image, line)
+        if args.delete and args.push:
+            raise UsageError("Give --delete or --push, not both.")
         if args.delete:
             return self._call(self.hub.delete_image, args.image)
+        if args.push:
+            operation = self._call(self.hub.push_image, args.image, args.push, wait=False)
+            if args.no_wait:
+                return operation
+            result = self._wait(operation, f"push {args.image}")
+            return operation if result is operation else ImageInfo(result)
         return self._call(self.hub.image, args.image)
 
     @magic_arguments()

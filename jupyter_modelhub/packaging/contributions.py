@@ -1,6 +1,7 @@
 """What packaging adds to the whole (``jupyter_modelhub.contributions``): the image build kind
-(its wire name is ``build``, what clients filter by: ``%operations --kind build``), and images
-as users of a version (an image built from a version blocks its deletion)."""
+(its wire name is ``build``, what clients filter by: ``%operations --kind build``), the image
+push kind (``image_push``), and images as users of a version (an image built from a version
+blocks its deletion)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from ..progress import Progress
 
 
 def run_image_build(services, inputs: dict, progress: Progress) -> tuple[dict, dict]:
-    """A serving image of a model version, with its build report."""
+    """A serving image of a model version, with its build report (pushed too, with ``push``)."""
     options = dict(inputs)
     image = services.packager.package(options.pop("model"), user=options.pop("user", ""), progress=progress, **options)
     return image, {"type": "image", "id": image["id"], "tag": image["tag"]}
@@ -20,9 +21,18 @@ def remove_image_build_partials(services, operation_id: int) -> None:
     services.packager.wheelhouse.remove_partials(operation_id)
 
 
+def run_image_push(services, inputs: dict, progress: Progress) -> tuple[dict, dict]:
+    """An image record's image pushed to a registry; the result is the record with the push."""
+    image = services.packager.pusher.push(
+        inputs["image"], inputs["reference"], user=inputs.get("user", ""), progress=progress
+    )
+    return image, {"type": "image", "id": image["id"], "tag": image["tag"]}
+
+
 def image_references(services, session, version) -> list[str]:
     return services.packager.images.references(session, version)
 
 
 IMAGE_BUILD = OperationKind("build", run=run_image_build, cleanup=remove_image_build_partials)
-CONTRIBUTION = Contribution(kinds=(IMAGE_BUILD,), reference_checks=(image_references,))
+IMAGE_PUSH = OperationKind("image_push", run=run_image_push)
+CONTRIBUTION = Contribution(kinds=(IMAGE_BUILD, IMAGE_PUSH), reference_checks=(image_references,))

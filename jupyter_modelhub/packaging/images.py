@@ -1,17 +1,18 @@
 """Image records: which serving images were built for which model version, with what, how.
 
 A version with an image record cannot be deleted until the record is removed (the registry's
-deletion guard names it), like any other reference.
+deletion guard names it), like any other reference. A record carries where it was pushed
+(``record_push``), one row per reference, written only once the registry's digest is checked.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from ..errors import NotFound
 from ..store.database import Database
-from ..store.orm import Image, Model, ModelVersion
+from ..store.orm import Image, ImagePush, Model, ModelVersion, utcnow
 from ..timestamps import iso
 from . import views
 
@@ -57,6 +58,25 @@ class ImageStore:
 
         return self.get(self.db.write(write))
 
+    def record_push(self, image: int, reference: str, digest: str, user: str = "") -> views.ImageRecord:
+        """Record that image record ``image`` is in a registry as ``reference`` with ``digest``
+        (the same reference pushed again updates its row); returns the record."""
+
+        def write(session: Session) -> int:
+            row = session.get(Image, image)
+            if row is None:
+                raise NotFound(f"Image {image} was deleted while it was pushed; the registry has it as {reference}.")
+            push = session.scalars(
+                select(ImagePush).where(ImagePush.image_record_id == image, ImagePush.reference == reference)
+            ).first()
+            if push is None:
+                push = ImagePush(image_record_id=image, reference=reference)
+                session.add(push)
+            push.digest, push.pushed_time, push.pushed_by = digest, utcnow(), user
+            return row.id
+
+        return self.image(self.db.write(write))
+
     def image(self, image: int | str) -> views.ImageRecord:
         """The record of ``image``: its number, or its tag (the newest record of that tag)."""
         with self.db.read() as session:
@@ -81,7 +101,7 @@ class ImageStore:
     def images(self, model: str | None = None) -> views.ImageList:
         """Image records (of ``model``'s versions), newest first (the last 500)."""
         with self.db.read() as session:
-            stmt = select(Image).order_by(Image.id.desc())
+            stmt = select(Image).options(selectinload(Image.pushes)).order_by(Image.id.desc())
             if model:
                 stmt = stmt.join(Image.version).join(ModelVersion.model).where(Model.name == model)
             return views.ImageList(images=[self._describe(row) for row in session.scalars(stmt.limit(500))])
@@ -141,4 +161,19 @@ class ImageStore:
             labels=row.labels,
             built_time=iso(row.built_time),
             created_by=row.created_by,
+            pushes=[
+                views.ImagePush(
+                    reference=push.reference,
+                    digest=push.digest,
+                    pinned=f"{push.reference.rsplit(':', 1)[0] if _has_tag(push.reference) else push.reference}"
+                    f"@{push.digest}",
+                    pushed_time=iso(push.pushed_time),
+                    pushed_by=push.pushed_by,
+                )
+                for push in sorted(row.pushes, key=lambda p: (p.pushed_time, p.id), reverse=True)
+            ],
         )
+
+
+def _has_tag(reference: str) -> bool:
+    return ":" in reference.rsplit("/", 1)[-1]

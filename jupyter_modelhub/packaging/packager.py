@@ -1,8 +1,8 @@
 """Packager: a registered model version in, a serving image (or a build context) out.
 
 The steps of ``%package``: pick or derive the environment and lock it, fetch its wheelhouse on
-the host, write the build context, build it on the Docker engine with the network off, and
-record the image with its build report. ``check`` validates a request before it becomes an
+the host, write the build context, build it on the Docker engine with the network off, record
+the image with its build report, and with ``push`` push it to a registry (``pushes``). ``check`` validates a request before it becomes an
 operation, so that bad input is a 400 at once and nothing is built.
 """
 
@@ -34,6 +34,8 @@ from .contributions import IMAGE_BUILD
 from .environments import EnvironmentStore, check_image_name
 from .images import ImageStore
 from .leftovers import BuildLeftovers
+from .pushes import ImagePusher
+from .references import parse_push_reference, tag_of
 from .runtime import runtime_version
 from .wheelhouse import Wheelhouse
 
@@ -65,6 +67,7 @@ class Packager(LoggingConfigurable):
         self.registry, self.environments, self.images = registry, environments, images
         self.wheelhouse = Wheelhouse(root)
         self.leftovers = BuildLeftovers(root)
+        self.pusher = ImagePusher(images)
         self.staging = Path(root) / "staging"
         self._submitting = threading.Lock()  # one build per content: look for one and queue one as one step
 
@@ -81,6 +84,7 @@ class Packager(LoggingConfigurable):
         tag: str | None = None,
         base_image: str | None = None,
         context: str | None = None,
+        push: str | None = None,
         **_ignored,
     ) -> dict:
         """Validate a package request (the version exists, names and paths are sound, an engine
@@ -98,6 +102,10 @@ class Packager(LoggingConfigurable):
             requirement_lines(requirements, conda)
         if tag:
             check_image_name(tag, "image tag")
+        if push:
+            if context:
+                raise InvalidInput("--push needs an image: give --push or --context (which only writes the context).")
+            parse_push_reference(push, tag_of(tag or self._default_tag(version)))
         if base_image:
             check_image_name(base_image, "base image")
         if entry_script:
@@ -144,11 +152,12 @@ class Packager(LoggingConfigurable):
         base_image: str | None = None,
         context: str | None = None,
         no_cache: bool = False,
+        push: str | None = None,
         user: str = "",
         progress: Progress | None = None,
     ) -> dict:
-        """Build the image (or only write its context); returns the image record, or
-        ``{"context", "command"}`` with ``context``."""
+        """Build the image (or only write its context) and with ``push`` push it there; returns
+        the image record, or ``{"context", "command"}`` with ``context``."""
         progress = progress or Progress()
         version = self.check(
             model,
@@ -159,6 +168,7 @@ class Packager(LoggingConfigurable):
             tag=tag,
             base_image=base_image,
             context=context,
+            push=push,
         )
         progress.step("locking the environment", 0, 4)
         env = self._environment(version, environment, requirements, conda, base_image, user)
@@ -175,7 +185,7 @@ class Packager(LoggingConfigurable):
             port=self.port,
             entry_script=self._entry_script(entry_script) if entry_script else None,
         )
-        tag = tag or f"modelhub/{version['name'].lower()}:{version['version']}"
+        tag = tag or self._default_tag(version)
         labels = self._labels(version, env, inputs)
         if context:
             folder = write_context(self._context_folder(context), inputs)
@@ -222,7 +232,7 @@ class Packager(LoggingConfigurable):
                         client, built, labels, previous["labels"] if previous else None, (env_tag, env_built)
                     )
                     report["wheelhouse_reused"] = reused
-                    return self.images.record(
+                    record = self.images.record(
                         tag=tag,
                         image_id=built["image_id"],
                         model=version["name"],
@@ -236,6 +246,11 @@ class Packager(LoggingConfigurable):
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
             self._remove_leftovers(client)  # this build's first stage, or the steps of a failed or cancelled one
+        return self.pusher.after_build(record, push, user, progress) if push else record
+
+    @staticmethod
+    def _default_tag(version: dict) -> str:
+        return f"modelhub/{version['name'].lower()}:{version['version']}"
 
     def submit_image_build(self, operations, request: dict, user: str = "") -> dict:
         """Queue the build of a prepared request as an operation, or answer the build of the same
@@ -257,8 +272,9 @@ class Packager(LoggingConfigurable):
 
     def _content(self, request: dict) -> tuple:
         version = self.registry.get_version(request["model"])
-        tag = request.get("tag") or f"modelhub/{version['name'].lower()}:{version['version']}"
-        return version["ref"], request.get("environment"), str(request.get("entry_script") or ""), tag
+        tag = request.get("tag") or self._default_tag(version)
+        script = str(request.get("entry_script") or "")
+        return version["ref"], request.get("environment"), script, tag, request.get("push") or ""
 
     def remove_leftovers(self) -> None:
         """At server start: what builds left before the server stopped (a build cancelled as it
@@ -334,15 +350,17 @@ class Packager(LoggingConfigurable):
         script = self._entry_script(entry_script) if entry_script else None
         script_key = hashlib.sha256(script[1].encode()).hexdigest()[:16] if script else ""
         client = builder.engine()
-        for image in self.images.list(version["name"])["images"]:
-            labels = image["labels"]
-            if (
-                image["ref"] == version["ref"]
-                and image["environment_hash"] == env["hash"]
-                and labels.get("org.modelhub.runtime") == runtime_version()
-                and labels.get("org.modelhub.entry-script") == script_key
-                and builder.has_image(client, image["tag"])
-            ):
+        same = [
+            image
+            for image in self.images.list(version["name"])["images"]
+            if image["ref"] == version["ref"]
+            and image["environment_hash"] == env["hash"]
+            and image["labels"].get("org.modelhub.runtime") == runtime_version()
+            and image["labels"].get("org.modelhub.entry-script") == script_key
+        ]
+        # a pushed one first: a cluster can pull it (the Kubernetes target uses its digest)
+        for image in sorted(same, key=lambda image: not image["pushes"]):
+            if builder.has_image(client, image["tag"]):
                 return image, True
         return self.package(
             version["ref"], environment=env["ref"], entry_script=entry_script, user=user, progress=progress

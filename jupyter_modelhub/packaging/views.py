@@ -32,6 +32,17 @@ class EnvironmentList(View):
     environments: list[Environment]
 
 
+class ImagePush(View):
+    """Where an image was pushed: the reference, the digest the registry answered for it (checked),
+    and the digest-pinned reference to pull (what Kubernetes manifests use)."""
+
+    reference: str = Field(description="REGISTRY/REPO:TAG as pushed")
+    digest: str = Field(description="sha256:... of the manifest the registry holds under that tag")
+    pinned: str = Field(description="REGISTRY/REPO@sha256:..., the reference that always means this image")
+    pushed_time: str
+    pushed_by: str
+
+
 class ImageRecord(View):
     id: int
     tag: str
@@ -46,6 +57,7 @@ class ImageRecord(View):
     labels: dict
     built_time: str
     created_by: str
+    pushes: list[ImagePush] = Field(default_factory=list, description="where it was pushed, newest first")
 
 
 class ImageList(View):

@@ -260,6 +260,29 @@ class Image(Base):
 
     version: Mapped[ModelVersion] = relationship()
     environment: Mapped[Environment] = relationship()
+    # the record's pushes go with it (a record deleted in the registry; what the registry holds stays)
+    pushes: Mapped[list[ImagePush]] = relationship(
+        back_populates="image", cascade="all, delete-orphan", order_by="ImagePush.id"
+    )
+
+
+class ImagePush(Base):
+    """Where an image record was pushed: the reference, the digest the registry answered and
+    checked, when and by whom. One row per reference: pushing there again updates it."""
+
+    __tablename__ = "image_pushes"
+    __table_args__ = (UniqueConstraint("image_record_id", "reference", name="uq_image_pushes_reference"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    image_record_id: Mapped[int] = mapped_column(
+        ForeignKey("images.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    reference: Mapped[str] = mapped_column(String(400), nullable=False)
+    digest: Mapped[str] = mapped_column(String(80), nullable=False)
+    pushed_time: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    pushed_by: Mapped[str] = mapped_column(String(128), default="", nullable=False)
+
+    image: Mapped[Image] = relationship(back_populates="pushes")
 
 
 class BatchEndpoint(Base):

@@ -87,8 +87,10 @@ from .packaging import (
     EnvironmentList,
     EnvironmentRequest,
     ImageList,
+    ImagePush,
     ImageRecord,
     PackageRequest,
+    PushRequest,
 )
 from .parity import (
     ParityProbe,

@@ -13,10 +13,12 @@ from typing import Optional
 
 from pydantic import Field
 
+from ...packaging.references import MAX_REFERENCE as MAX_PUSH_REFERENCE
 from ...packaging.views import (  # noqa: F401  (re-exported: packaging's response models)
     Environment,
     EnvironmentList,
     ImageList,
+    ImagePush,
     ImageRecord,
 )
 from .common import MAX_PATH, Strict, text
@@ -42,7 +44,7 @@ class EntryScriptPath(Strict):
 
 
 class PackageRequest(Strict):
-    """what to package: model, and optionally environment, requirements, conda, entry_script, tag, base_image, context"""
+    """what to package: model, and optionally environment, requirements, conda, entry_script, tag, base_image, context, push"""
 
     model: str = Field(max_length=300, description="NAME, NAME:VERSION or NAME@ALIAS")
     environment: Optional[str] = Field(None, max_length=200, description="NAME or NAME:VERSION of an environment")
@@ -61,3 +63,17 @@ class PackageRequest(Strict):
         description="write the build context into this folder (under the server's root) instead of building",
     )
     no_cache: bool = Field(False, description="rebuild every layer, reusing nothing from the engine's cache")
+    push: Optional[str] = Field(
+        None,
+        max_length=MAX_PUSH_REFERENCE,
+        description="after the build, push the image to REGISTRY/REPO[:TAG] (default tag: the image's)",
+    )
+
+
+class PushRequest(Strict):
+    """where to push an image: reference REGISTRY/REPO[:TAG]"""
+
+    reference: str = Field(
+        max_length=MAX_PUSH_REFERENCE,
+        description="REGISTRY/REPO[:TAG], e.g. registry.example.com/team/churn:2 (default tag: the image's)",
+    )
