@@ -16,15 +16,19 @@ class KubernetesManifests(Result):
         ]
         if self["applied"]:
             lines.append(f"  applied with context {self['context']}: {', '.join(self['applied'])}")
-        else:
-            lines += [f"  {self['note']}", f"  apply: {self['apply']}"]
+        if self["note"]:
+            lines.append(f"  {self['note']}")
+        if not self["applied"]:
+            lines.append(f"  apply: {self['apply']}")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
+        note = f"<div class='mh-muted'>{escape(self['note'])}</div>" if self["note"] else ""
         applied = (
             f"<div>applied with context <code>{escape(self['context'])}</code>: {escape(', '.join(self['applied']))}</div>"
+            + note
             if self["applied"]
-            else f"<div class='mh-muted'>{escape(self['note'])}</div><pre>{escape(self['apply'])}</pre>"
+            else f"{note}<pre>{escape(self['apply'])}</pre>"
         )
         return (
             f'{STYLE}<div class="mh-card"><b>{escape(self["name"])}/{escape(self["deployment"])}</b> on Kubernetes: '

@@ -95,7 +95,9 @@ def test_deploy_to_kubernetes_builds_the_image_and_writes_valid_manifests(server
     for document in documents:
         validate(document)
     assert documents[0]["spec"]["template"]["spec"]["containers"][0]["image"] == "modelhub/kube:1"
-    assert "Push modelhub/kube:1" in result.text()
+    assert result["pushed"] is False
+    image_id = server.client().images()["images"][0]["id"]
+    assert f"a cluster cannot pull a local image: push it with %image {image_id} --push REGISTRY/REPO" in result.text()
     again = hub.deploy("kube-ep", "kube:1", target="kubernetes", kserve=True)
     assert again["image_reused"] is True and again["kinds"] == ["InferenceService"], "the same content reuses the image"
 

@@ -2,7 +2,10 @@
 ``--max-instances``, a KServe InferenceService in raw deployment mode with ``--kserve``).
 
 No cluster runs on a notebook machine, so the manifests are the product: written under the
-endpoint's folder, shown, and validated against Kubernetes' schemas by the tests. They are
+endpoint's folder, shown, and validated against Kubernetes' schemas by the tests. They name the
+image by the digest it was pushed with (``REGISTRY/REPO@sha256:...``, what a cluster pulls and
+what always means the same image); an image never pushed is named by its local tag, and the
+result says plainly that a cluster cannot pull it and how to push it. They are
 applied with the kubernetes client only when a kubeconfig context is given (server-side apply,
 so running it again updates in place); otherwise the result says how to apply them.
 """
@@ -215,7 +218,7 @@ def deploy(
     """Build or reuse the model's image (by content), write the manifests, apply them if a
     context is given. Returns what was written and how to apply it."""
     version = packager.registry.get_version(model)
-    reused = True
+    reused, pushed = True, True  # an image the user names is theirs to have pushed
     if image is None:
         record, reused = packager.image_for(
             version["ref"],
@@ -225,7 +228,7 @@ def deploy(
             user=user,
             progress=progress,
         )
-        image = record["tag"]
+        image, pushed = pullable(record)
     if progress is not None:
         progress.step("writing the Kubernetes manifests", 3, 4)
     documents = manifests(
@@ -257,11 +260,25 @@ def deploy(
         "applied": applied,
         "context": kube_context,
         "apply": f"kubectl apply --server-side --field-manager={FIELD_MANAGER} -f {path}",
-        "note": ""
-        if applied
-        else f"Push {image} to a registry the cluster pulls from (or load it into its "
-        "nodes), then apply the manifests.",
+        "pushed": pushed,
+        "note": _note(image, pushed, record["id"] if not pushed else None, bool(applied)),
     }
+
+
+def pullable(record: dict) -> tuple[str, bool]:
+    """What a cluster should pull for an image record: its newest push, pinned by digest; else
+    its local tag (and False: no cluster can pull that)."""
+    pushes = record.get("pushes") or []
+    return (pushes[0]["pinned"], True) if pushes else (record["tag"], False)
+
+
+def _note(image: str, pushed: bool, record_id: int | None, applied: bool) -> str:
+    if not pushed:
+        return (
+            f"Image {image} was never pushed, and a cluster cannot pull a local image: push it with "
+            f"%image {record_id} --push REGISTRY/REPO, then deploy again (the manifests then pin its digest)."
+        )
+    return "" if applied else "Apply the manifests with a context that can pull the image."
 
 
 OPTIONS = ("cpu", "memory", "max_instances", "gpu", "kserve", "kube_context", "namespace", "image")
