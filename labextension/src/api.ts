@@ -45,6 +45,7 @@ export type IEndpointMetrics = Schemas['EndpointMetrics'];
 export type IDeploymentMetrics = Schemas['DeploymentMetrics'];
 export type IImage = Schemas['ImageRecord'];
 export type IImageList = Schemas['ImageList'];
+export type IImagePush = Schemas['ImagePush'];
 export type IEnvironment = Schemas['Environment'];
 export type IEnvironmentList = Schemas['EnvironmentList'];
 export type ITrafficRequest = Schemas['TrafficRequest'];
@@ -189,6 +190,8 @@ export interface IModelHubClient {
   endpointMetrics(endpoint: string): Promise<IEndpointMetrics>;
   listImages(): Promise<IImageList>;
   packageVersion(request: IPackageRequest): Promise<IOperation>;
+  /** Push an image to REGISTRY/REPO[:TAG] (an operation; its result is the record with the push). */
+  pushImage(image: number, reference: string): Promise<IOperation>;
   listEnvironments(): Promise<IEnvironmentList>;
   listBatchEndpoints(): Promise<IBatchEndpointList>;
   listJobs(perPage?: number): Promise<IJobPage>;
@@ -337,6 +340,10 @@ export class ModelHubClient implements IModelHubClient {
 
   packageVersion(request: IPackageRequest): Promise<IOperation> {
     return this.send('images', 'POST', request);
+  }
+
+  pushImage(image: number, reference: string): Promise<IOperation> {
+    return this.send(path('images', String(image), 'push'), 'POST', { reference });
   }
 
   listEnvironments(): Promise<IEnvironmentList> {

@@ -2024,6 +2024,103 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/images/{image}/push": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Push the image to REGISTRY/REPO[:TAG] with the Docker engine's credentials, as an operation (202); its result is the image record with the pushed reference and its digest */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description an image record's number, or its tag (e.g. modelhub/churn:2) */
+                    image: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["PushRequest"];
+                };
+            };
+            responses: {
+                /** @description success */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Operation"];
+                    };
+                };
+                /** @description invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no valid credentials (WWW-Authenticate says how) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not allowed, or a browser request without its XSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no Docker engine answers */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/info": {
         parameters: {
             query?: never;
@@ -4846,6 +4943,32 @@ export interface components {
             /** Images */
             images: components["schemas"]["ImageRecord"][];
         };
+        /**
+         * ImagePush
+         * @description Where an image was pushed: the reference, the digest the registry answered for it (checked),
+         *     and the digest-pinned reference to pull (what Kubernetes manifests use).
+         */
+        ImagePush: {
+            /**
+             * Digest
+             * @description sha256:... of the manifest the registry holds under that tag
+             */
+            digest: string;
+            /**
+             * Pinned
+             * @description REGISTRY/REPO@sha256:..., the reference that always means this image
+             */
+            pinned: string;
+            /** Pushed By */
+            pushed_by: string;
+            /** Pushed Time */
+            pushed_time: string;
+            /**
+             * Reference
+             * @description REGISTRY/REPO:TAG as pushed
+             */
+            reference: string;
+        };
         /** ImageRecord */
         ImageRecord: {
             /** Built Time */
@@ -4866,6 +4989,11 @@ export interface components {
             };
             /** Model */
             model: string;
+            /**
+             * Pushes
+             * @description where it was pushed, newest first
+             */
+            pushes?: components["schemas"]["ImagePush"][];
             /** Ref */
             ref: string;
             /**
@@ -5320,7 +5448,7 @@ export interface components {
         };
         /**
          * PackageRequest
-         * @description what to package: model, and optionally environment, requirements, conda, entry_script, tag, base_image, context
+         * @description what to package: model, and optionally environment, requirements, conda, entry_script, tag, base_image, context, push
          */
         PackageRequest: {
             /**
@@ -5362,6 +5490,12 @@ export interface components {
              * @default false
              */
             no_cache: boolean;
+            /**
+             * Push
+             * @description after the build, push the image to REGISTRY/REPO[:TAG] (default tag: the image's)
+             * @default null
+             */
+            push: string | null;
             /**
              * Requirements
              * @description a requirements file's text (an environment is made of it)
@@ -5450,6 +5584,17 @@ export interface components {
              * @default null
              */
             updated_time: string | null;
+        };
+        /**
+         * PushRequest
+         * @description where to push an image: reference REGISTRY/REPO[:TAG]
+         */
+        PushRequest: {
+            /**
+             * Reference
+             * @description REGISTRY/REPO[:TAG], e.g. registry.example.com/team/churn:2 (default tag: the image's)
+             */
+            reference: string;
         };
         /**
          * RegenerateKeyRequest

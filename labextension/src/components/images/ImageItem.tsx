@@ -1,10 +1,12 @@
-/** One image: tag, size, the version it serves, when it was built; its build report on demand. */
+/** One image: tag, size, the version it serves, when it was built, whether it was pushed; its
+ * build report and its pushes (with a Push field) on demand. */
 import * as React from 'react';
 
 import type { IImage } from '../../api';
 import { absoluteTime, formatSize, relativeTime } from '../../format';
 import { useOpener } from '../../opener';
 import { BuildReport } from './BuildReport';
+import { ImagePushes } from './ImagePushes';
 import { ImagesModel } from './model';
 
 export function ImageItem(props: { images: ImagesModel; image: IImage }): React.ReactElement {
@@ -18,6 +20,11 @@ export function ImageItem(props: { images: ImagesModel; image: IImage }): React.
           {image.tag}
         </code>
         <span className="jp-ModelHub-imageSize">{formatSize(image.size)}</span>
+        {image.pushes?.[0] && (
+          <span className="jp-ModelHub-imagePushed" title={image.pushes[0].pinned}>
+            pushed
+          </span>
+        )}
       </div>
       <div className="jp-ModelHub-versionMeta">
         <button
@@ -39,10 +46,11 @@ export function ImageItem(props: { images: ImagesModel; image: IImage }): React.
           aria-label={`${open ? 'Hide' : 'Show'} the build report of ${image.tag}`}
           onClick={() => images.toggleOpen(image.id)}
         >
-          {open ? 'hide report' : 'build report'}
+          {open ? 'hide details' : 'build report, push'}
         </button>
       </div>
       {open && <BuildReport image={image} />}
+      {open && <ImagePushes images={images} image={image} />}
     </li>
   );
 }
