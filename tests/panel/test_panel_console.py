@@ -310,7 +310,7 @@ def test_the_last_deployment_is_removed_with_its_endpoint(lab: LabServer) -> Non
             client.undeploy("lone-ep")
 
 
-def test_images_and_environments_sections_with_a_real_build(lab_with_docker: LabServer) -> None:
+def test_images_and_environments_sections_with_a_real_build(lab_with_docker: LabServer, oci_registry) -> None:
     from playwright.sync_api import expect
 
     lab = lab_with_docker
@@ -340,6 +340,21 @@ def test_images_and_environments_sections_with_a_real_build(lab_with_docker: Lab
         expect(report.locator("tbody tr").first).to_be_visible()
         expect(report).to_contain_text(re.compile("reused|rebuilt"))
         expect(environments.locator(".jp-ModelHub-environment").first).to_be_visible(timeout=LIVE)
+
+        # Push from the image's detail: a bad reference is the server's one line; a good one lists
+        # the pushed reference and its digest-pinned form.
+        expect(image.locator(".jp-ModelHub-imagePushes")).to_contain_text("Not pushed")
+        field = image.get_by_role("textbox", name="Push modelhub/scorer:2 to")
+        field.fill("scorer")
+        image.get_by_role("button", name="Push modelhub/scorer:2").click()
+        expect(image.get_by_role("alert")).to_contain_text("name the registry first", timeout=LIVE)
+        field.fill(f"{oci_registry.host}/panel/scorer")
+        image.get_by_role("button", name="Push modelhub/scorer:2").click()
+        pushed = image.locator(f'.jp-ModelHub-push[data-reference="{oci_registry.host}/panel/scorer:2"]')
+        expect(pushed).to_be_visible(timeout=240_000)
+        expect(pushed.locator(".jp-ModelHub-pushPinned")).to_contain_text(f"{oci_registry.host}/panel/scorer@sha256:")
+        expect(image.locator(".jp-ModelHub-imagePushed")).to_be_visible()
+        assert oci_registry.tags("panel/scorer") == ["2"]
         screenshot(page, "images-environments")
         assert errors == [], errors
 
