@@ -26,16 +26,21 @@ storage:
     rootdirectory: {root}
   delete:
     enabled: true
+  maintenance:
+    readonly:
+      enabled: {readonly}
 http:
   addr: 127.0.0.1:{port}
 """
 
 
 class OciRegistry:
-    """``docker-registry serve`` on a free loopback port, its blobs under ``folder``."""
+    """``docker-registry serve`` on a free loopback port, its blobs under ``folder``; a
+    ``readonly`` one refuses every push (as a registry does to an account that may only pull)."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, readonly: bool = False):
         self.folder = Path(folder)
+        self.readonly = readonly
         self.port = free_port()
         self.host = f"127.0.0.1:{self.port}"
         self.url = f"http://{self.host}"
@@ -46,7 +51,7 @@ class OciRegistry:
         require(binary is not None, "Debian's docker-registry is not installed (apt-get install docker-registry)")
         self.folder.mkdir(parents=True, exist_ok=True)
         config = self.folder / "config.yml"
-        config.write_text(CONFIG.format(root=self.folder / "data", port=self.port))
+        config.write_text(CONFIG.format(root=self.folder / "data", port=self.port, readonly=str(self.readonly).lower()))
         self.log = open(self.folder / "registry.log", "wb")
         self.process = subprocess.Popen([binary, "serve", str(config)], stdout=self.log, stderr=subprocess.STDOUT)
         wait_until(self._answers, 30, f"docker-registry to answer on {self.host}")

@@ -4,8 +4,8 @@ A real Jupyter server, the real Docker engine, and Debian's docker-registry on 1
 ``oci_registry`` fixture). An image is pushed through REST, ``%image --push``, ``%package --push``
 and the CLI; the registry then serves it by digest (its manifest and every blob, as an OCI client
 reads them, and a ``docker pull`` by digest of the image after it left the engine gives back the
-same image). Bad references are refused before any operation starts; an unreachable registry
-fails the operation with one line naming it, and records nothing. Kubernetes manifests pin the
+same image). Bad references are refused before any operation starts; an unreachable registry,
+or one that refuses the push, fails the operation with one line naming it, and records nothing. Kubernetes manifests pin the
 pushed digest, and say plainly when the image was never pushed.
 """
 
@@ -135,6 +135,20 @@ def test_an_unreachable_registry_fails_the_operation_in_one_line_and_records_not
     assert all(not p["reference"].startswith("127.0.0.1:1/") for p in server.client().image(image["id"])["pushes"])
     failed = server.client().operations(status="failed")["operations"][0]
     assert failed["kind"] == "image_push" and "cannot be reached" in failed["error"]["message"]
+
+
+def test_a_refused_push_fails_the_operation_in_one_line_and_records_nothing(server, image, tmp_path):
+    from helpers.oci_registry import OciRegistry
+
+    readonly = OciRegistry(tmp_path / "readonly", readonly=True).start()
+    try:
+        with pytest.raises(ModelHubError) as error:
+            server.client().push_image(image["id"], f"{readonly.host}/team/pushme")
+    finally:
+        readonly.stop()
+    message = error.value.message
+    assert message.startswith(f"The push of {readonly.host}/team/pushme:1 failed: ") and "\n" not in message
+    assert all(readonly.host not in p["reference"] for p in server.client().image(image["id"])["pushes"])
 
 
 def test_image_push_magic_shows_progress_and_the_pushed_reference(server, image, oci_registry, shell):
