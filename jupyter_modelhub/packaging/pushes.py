@@ -143,7 +143,7 @@ def _follow(stream, target: PushReference, progress: Progress) -> str:
                 log.flush()
             layers[layer] = state
         done = sum(1 for s in layers.values() if s == "done")
-        message = f"pushing to {target.tagged}: {done}/{len(layers)} layers, {sum(sent.values()) / MB:.1f} MB sent"
+        message = f"pushing to {target.tagged}: {sum(sent.values()) / MB:.1f} MB sent"  # after "3/7 layers: "
         now = time.monotonic()
         if (done, len(layers)) != shown or now - last >= 1.0:
             progress.step(message, done, len(layers) or None, unit="layers")

@@ -177,6 +177,21 @@ def test_package_push_with_a_bad_reference_builds_nothing(server, shell):
     assert operations_count(server) == before
 
 
+def test_a_tag_the_engine_gives_another_image_is_never_moved(server, image, oci_registry, docker_client):
+    other = docker_client.images.get(BASE_IMAGE)
+    taken = f"{oci_registry.host}/taken/pushme"
+    other.tag(taken, "1")
+    try:
+        response = server.session.post(
+            f"{server.url}modelhub/api/images/{image['id']}/push", json={"reference": taken}, timeout=30
+        )
+        assert response.status_code == 409, response.text
+        assert f"{taken}:1 already names another image in the Docker engine" in response.json()["message"]
+        assert docker_client.images.get(f"{taken}:1").id == other.id
+    finally:
+        docker_client.images.remove(f"{taken}:1")
+
+
 def test_cli_image_push(server, image, oci_registry):
     env = {**server.env, "MODELHUB_URL": server.url, "MODELHUB_TOKEN": server.token}
     run = subprocess.run(
@@ -196,6 +211,17 @@ def test_cli_image_push(server, image, oci_registry):
         timeout=120,
     )
     assert bad.returncode != 0 and bad.stderr.strip().startswith("error: Invalid push reference 'nope'")
+    package = subprocess.run(
+        [str(JUPYTER), "modelhub", "package", "pushme:1", "--tag", "modelhub/pushme:cli", "--push"]
+        + [f"{oci_registry.host}/cli/pushme"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert package.returncode == 0, package.stderr
+    assert f"pushed {oci_registry.host}/cli/pushme:cli" in package.stdout
+    assert set(oci_registry.tags("cli/pushme")) == {"1", "cli"}
 
 
 def test_kubernetes_manifests_pin_the_pushed_digest(server, image):
