@@ -233,7 +233,8 @@ def test_kubernetes_manifests_pin_the_pushed_digest(server, image):
     pinned = {p["pinned"] for p in hub.images()["images"][0]["pushes"]} | {p["pinned"] for p in record["pushes"]}
     container = documents[0]["spec"]["template"]["spec"]["containers"][0]
     assert container["image"] in pinned and "@sha256:" in container["image"]
-    assert result["image"] == container["image"] and "cannot pull a local image" not in result.text()
+    assert result["image"] == container["image"] and result["pushed"] is True
+    assert "by its digest" in result.text() and "cannot pull a local image" not in result.text()
 
 
 def test_the_image_comes_back_from_the_registry_by_digest(server, image, oci_registry, docker_client):

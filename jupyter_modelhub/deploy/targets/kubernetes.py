@@ -278,7 +278,11 @@ def _note(image: str, pushed: bool, record_id: int | None, applied: bool) -> str
             f"Image {image} was never pushed, and a cluster cannot pull a local image: push it with "
             f"%image {record_id} --push REGISTRY/REPO, then deploy again (the manifests then pin its digest)."
         )
-    return "" if applied else "Apply the manifests with a context that can pull the image."
+    if applied:
+        return ""
+    if "@sha256:" in image:
+        return f"The manifests pull {image} by its digest: apply them on a cluster that can pull from its registry."
+    return f"Apply the manifests on a cluster that can pull {image}."
 
 
 OPTIONS = ("cpu", "memory", "max_instances", "gpu", "kserve", "kube_context", "namespace", "image")
