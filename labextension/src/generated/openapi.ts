@@ -3519,7 +3519,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    kind?: "convert" | "deploy" | "build" | "batch";
+                    kind?: "convert" | "deploy" | "image_build" | "batch";
                     /** @description queued, running, succeeded, failed or cancelled; several separated by commas; empty for any */
                     status?: string;
                     subject?: string;
@@ -4968,7 +4968,7 @@ export interface components {
             job: number;
             /**
              * Kind
-             * @description convert, deploy, build or batch
+             * @description convert, deploy, image_build or batch
              */
             kind: string;
             /**
@@ -5254,7 +5254,7 @@ export interface components {
             id: number;
             /**
              * Kind
-             * @description convert, deploy, build or batch
+             * @description convert, deploy, image_build or batch
              */
             kind: string;
             /**

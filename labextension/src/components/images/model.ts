@@ -1,7 +1,7 @@
 /**
  * State of the Images section: the serving images built by packaging, each
  * with its build report (`isOpen(id)`: its report is shown). Reloaded when a
- * build ends (a "build" operation) and when the section is opened.
+ * build ends (an "image_build" operation) and when the section is opened.
  */
 import type { IImage, IImageList, IModelHubClient } from '../../api';
 import { ListSection } from '../../section';
