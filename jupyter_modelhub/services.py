@@ -227,7 +227,12 @@ class Services:
     def operations(self):
         cleanups = {kind.name: self._cleanup(kind) for kind in KINDS.values() if kind.cleanup is not None}
         return self._class("operations")(
-            self.db, self.root, worker_config=self.worker_config(), cleanups=cleanups, **self._configure
+            self.db,
+            self.root,
+            worker_config=self.worker_config(),
+            cleanups=cleanups,
+            kinds=tuple(KINDS),
+            **self._configure,
         )
 
     def _cleanup(self, kind: OperationKind) -> Callable[[int], None]:

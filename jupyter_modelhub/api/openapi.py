@@ -399,7 +399,10 @@ PATHS.update(
                     {
                         "name": "kind",
                         "in": "query",
-                        "schema": {"type": "string", "enum": ["convert", "deploy", "build", "batch"]},
+                        "schema": {
+                            "type": "string",
+                            "enum": ["convert", "deploy", "image_build", "image_push", "batch"],
+                        },
                     },
                     {
                         "name": "status",

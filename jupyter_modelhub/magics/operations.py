@@ -15,7 +15,7 @@ class OperationMagics(ModelHubMagics):
     """See and stop what the server is busy with."""
 
     @magic_arguments()
-    @argument("--kind", "-k", help="convert, deploy, build or batch")
+    @argument("--kind", "-k", help="convert, deploy, image_build, image_push or batch")
     @argument("--status", "-s", help="queued, running, succeeded, failed or cancelled (comma-separated)")
     @argument("--subject", help="only operations about this model version or endpoint, e.g. churn:1")
     @argument("--limit", "-n", type=int, default=20, help="how many of the newest (default 20)")

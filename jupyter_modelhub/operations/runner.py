@@ -37,7 +37,7 @@ from ..store.database import Database
 from . import views
 from .groups import kill_leftovers, signal_group
 from .output import DEFAULT_LIMIT
-from .store import FINAL, OperationStore
+from .store import FINAL, RENAMED_KINDS, OperationStore
 
 MARKER = "jupyter_modelhub.operations.worker"  # in every worker's command line
 STANDBY_CLAIM = "standby.pid"  # in an operation's folder: the pid of the standby worker it was handed to
@@ -72,7 +72,7 @@ class OperationRunner(LoggingConfigurable):
     """Runs operations in worker processes, a limited number of each kind at a time."""
 
     max_parallel = Dict(
-        {"convert": 1, "deploy": 2, "build": 1, "batch": 2},
+        {"convert": 1, "deploy": 2, "image_build": 1, "batch": 2},
         config=True,
         help="How many operations of each kind run at once; the rest wait as 'queued'. One conversion "
         "at a time by default, so two speed reports do not distort each other.",
@@ -112,12 +112,13 @@ class OperationRunner(LoggingConfigurable):
         root: Path,
         worker_config: dict | None = None,
         cleanups: dict[str, Callable[[int], None]] | None = None,
+        kinds: tuple[str, ...] = (),
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.db_url = database.url
         self.root = Path(root).resolve()
-        self.store = OperationStore(database, self.root)
+        self.store = OperationStore(database, self.root, kinds)
         self.worker_config = _config_for_workers(worker_config or {})
         # run after a worker was killed without cleaning up: kind -> callable(operation_id), each
         # declared by its service package (jupyter_modelhub.contributions) and given by the root
@@ -274,7 +275,7 @@ class OperationRunner(LoggingConfigurable):
         for operation_id, kind, status, _pid in active:
             if self._stopping or status != "queued":
                 continue
-            if running.get(kind, 0) >= self.max_parallel.get(kind, self.default_parallel):
+            if running.get(kind, 0) >= self._limit(kind):
                 continue
             with self._lock:
                 if not self.store.claim(operation_id):
@@ -282,6 +283,16 @@ class OperationRunner(LoggingConfigurable):
                 running[kind] = running.get(kind, 0) + 1
                 self._spawn(operation_id, kind)
         return running
+
+    def _limit(self, kind: str) -> int:
+        """How many operations of ``kind`` may run at once; a limit set under a kind's earlier
+        name (``"build"``) still counts."""
+        if kind in self.max_parallel:
+            return self.max_parallel[kind]
+        for name, value in self.max_parallel.items():
+            if RENAMED_KINDS.get(name, name) == kind:
+                return value
+        return self.default_parallel
 
     def _spawn(self, operation_id: int, kind: str) -> None:
         folder = self.store.work_dir(operation_id)

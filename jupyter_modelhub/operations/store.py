@@ -24,7 +24,9 @@ from ..store.orm import Event, Operation, utcnow
 from ..timestamps import iso
 from . import views
 
-KINDS = ("convert", "deploy", "build", "batch")
+# Earlier names of kinds, still accepted where clients filter by kind (rows were renamed by
+# migration 0007): an image build was "build".
+RENAMED_KINDS = {"build": "image_build"}
 STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
 ACTIVE = ("queued", "running")
 FINAL = ("succeeded", "failed", "cancelled")
@@ -33,8 +35,9 @@ FINAL = ("succeeded", "failed", "cancelled")
 class OperationStore:
     """The ``operations`` table and the ``operations/<id>/`` folders under the root."""
 
-    def __init__(self, database: Database, root: Path):
+    def __init__(self, database: Database, root: Path, kinds: tuple[str, ...] = ()):
         self.db = database
+        self.kinds = tuple(kinds)  # the kinds clients may filter by (every kind the root collected)
         self.folder = Path(root).resolve() / "operations"
         self.folder.mkdir(parents=True, exist_ok=True)
 
@@ -110,8 +113,9 @@ class OperationStore:
                 f"Unknown operation status {unknown[0]!r}: expected one of {', '.join(STATUSES)} "
                 "(several separated by commas)."
             )
-        if kind and kind not in KINDS:
-            raise InvalidInput(f"Unknown operation kind {kind!r}: expected one of {', '.join(KINDS)}.")
+        kind = RENAMED_KINDS.get(kind, kind)
+        if kind and self.kinds and kind not in self.kinds:
+            raise InvalidInput(f"Unknown operation kind {kind!r}: expected one of {', '.join(self.kinds)}.")
         if page < 1 or not 1 <= per_page <= 500:
             raise InvalidInput("Paging: page starts at 1 and per_page is 1 to 500.")
         stmt = select(Operation)

@@ -1,6 +1,6 @@
 """What packaging adds to the whole (``jupyter_modelhub.contributions``): the image build kind
-(its wire name is ``build``, what clients filter by: ``%operations --kind build``), the image
-push kind (``image_push``), and images as users of a version (an image built from a version
+(its wire name is ``image_build``, what clients filter by: ``%operations --kind image_build``), the
+image push kind (``image_push``), and images as users of a version (an image built from a version
 blocks its deletion)."""
 
 from __future__ import annotations
@@ -33,6 +33,6 @@ def image_references(services, session, version) -> list[str]:
     return services.packager.images.references(session, version)
 
 
-IMAGE_BUILD = OperationKind("build", run=run_image_build, cleanup=remove_image_build_partials)
+IMAGE_BUILD = OperationKind("image_build", run=run_image_build, cleanup=remove_image_build_partials)
 IMAGE_PUSH = OperationKind("image_push", run=run_image_push)
 CONTRIBUTION = Contribution(kinds=(IMAGE_BUILD, IMAGE_PUSH), reference_checks=(image_references,))

@@ -59,9 +59,10 @@ class ImagePusher:
     def submit(self, operations, inputs: dict, user: str = "") -> dict:
         """Queue the push of checked ``inputs`` as an operation, or answer the push of the same
         image to the same reference that is already queued or running."""
-        # filtered by kind here: the operation store's kind filter may not know this kind yet
-        active = operations.list(status="queued,running", subject=inputs["reference"][:256], per_page=100)
-        for operation in (o for o in active["operations"] if o["kind"] == IMAGE_PUSH.name):
+        active = operations.list(
+            kind=IMAGE_PUSH.name, status="queued,running", subject=inputs["reference"][:256], per_page=100
+        )
+        for operation in active["operations"]:
             try:
                 stored = operations.store.inputs(operation["id"])
             except (OSError, ValueError):  # its inputs are gone: it is ending

@@ -232,7 +232,7 @@ export class ModelHubModel {
     if (operation.link?.type === 'endpoint' || operation.kind === 'deploy') {
       void this._reloadEndpoints();
     }
-    if (operation.kind === 'build' || operation.kind === 'image_push' || operation.kind === 'deploy') {
+    if (operation.kind === 'image_build' || operation.kind === 'image_push' || operation.kind === 'deploy') {
       void this.images.reload();
       void this.environments.reload();
     }

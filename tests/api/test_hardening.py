@@ -603,8 +603,7 @@ def test_download_cut_short_leaves_no_part_file(tmp_path):
             if "/files/" in request:
                 conn.sendall(
                     b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 100\r\n"
-                        b"Content-Type: application/octet-stream\r\n\r\n"
-                    + b"x" * 10
+                    b"Content-Type: application/octet-stream\r\n\r\n" + b"x" * 10
                 )
             else:
                 body = (

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import requests
 
+from .forked import can_fork, zygote
+
 
 def free_port() -> int:
     """A port nothing listens on now, on 127.0.0.1."""
@@ -63,25 +65,24 @@ class ServerProcess:
             self.env.pop(key, None)
         (folder / "notebooks").mkdir(parents=True, exist_ok=True)
         self.log = open(folder / f"{app}.log", "wb")
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                f"jupyter_{app}" if app == "server" else "jupyterlab",
-                "--no-browser",
-                f"--port={self.port}",
-                "--port-retries=0",
-                "--ip=127.0.0.1",
-                *self._auth_args(password),
-                f"--ServerApp.root_dir={folder / 'notebooks'}",
-                f"--ModelHubApp.root_dir={self.root}",
-                "--ServerApp.allow_root=True",
-                *args,
-            ],
-            env=self.env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
+        arguments = [
+            "--no-browser",
+            f"--port={self.port}",
+            "--port-retries=0",
+            "--ip=127.0.0.1",
+            *self._auth_args(password),
+            f"--ServerApp.root_dir={folder / 'notebooks'}",
+            f"--ModelHubApp.root_dir={self.root}",
+            "--ServerApp.allow_root=True",
+            *args,
+        ]
+        if can_fork(extra_env or {}):
+            self.process = zygote().fork(app, [f"jupyter-{app}", *arguments], self.env, Path.cwd(), Path(self.log.name))
+        else:
+            module = "jupyter_server" if app == "server" else "jupyterlab"
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", module, *arguments], env=self.env, stdout=self.log, stderr=subprocess.STDOUT
+            )
         self.session = requests.Session()
         if password:
             wait_until(self._login_page, 90, f"jupyter {app} on port {self.port} (log: {self.log.name})")

@@ -69,7 +69,7 @@ def build_log(server, operation_id: int) -> str:
 
 
 def last_build(server, subject: str) -> dict:
-    return server.client().operations(kind="build", subject=subject)["operations"][0]
+    return server.client().operations(kind="image_build", subject=subject)["operations"][0]
 
 
 def test_a_build_leaves_no_untagged_image_of_its_own(server, docker_client):

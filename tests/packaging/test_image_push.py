@@ -133,8 +133,8 @@ def test_an_unreachable_registry_fails_the_operation_in_one_line_and_records_not
     assert len(error) == 1 and "UsageError: The registry 127.0.0.1:1 cannot be reached" in error[0], out
     assert "Traceback" not in out["error"]
     assert all(not p["reference"].startswith("127.0.0.1:1/") for p in server.client().image(image["id"])["pushes"])
-    failed = server.client().operations(status="failed")["operations"][0]
-    assert failed["kind"] == "image_push" and "cannot be reached" in failed["error"]["message"]
+    failed = server.client().operations(kind="image_push", status="failed")["operations"][0]
+    assert failed["subject"] == "127.0.0.1:1/team/pushme:1" and "cannot be reached" in failed["error"]["message"]
 
 
 def test_a_refused_push_fails_the_operation_in_one_line_and_records_nothing(server, image, tmp_path):

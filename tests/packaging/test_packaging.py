@@ -94,7 +94,7 @@ def test_an_onnx_model_packaged_runs_as_a_container_like_a_process_deployment(se
     config = engine_image.attrs["Config"]
     assert config["User"] == "10001:10001" and "8080/tcp" in config["ExposedPorts"] and config["Healthcheck"]
     assert any(e.startswith("AZUREML_MODEL_DIR=") for e in config["Env"])
-    operation = server.client().operations(kind="build", subject="churn:2")["operations"][0]
+    operation = server.client().operations(kind="image_build", subject="churn:2")["operations"][0]
     assert operation["status"] == "succeeded" and operation["link"]["tag"] == "modelhub/churn:2"
     log = server.client().operation_log(operation["id"], 400)
     assert "Step 1/" in log and "downloading" in log, "the build log is the operation's log"
@@ -157,7 +157,7 @@ def test_a_scikit_learn_model_packaged_answers_like_the_notebook(server, docker_
 
 def test_bad_package_requests_are_400s_and_build_nothing(server, tmp_path):
     images_before = len(server.client().images())
-    operations_before = server.client().operations(kind="build")["total"]
+    operations_before = server.client().operations(kind="image_build")["total"]
     outside = tmp_path / "score.py"
     outside.write_text("def init(): pass\ndef run(raw): return raw\n")
     cases = [
@@ -174,7 +174,7 @@ def test_bad_package_requests_are_400s_and_build_nothing(server, tmp_path):
         response = server.session.post(server.url + "modelhub/api/images", json=body, timeout=120)
         assert response.status_code == code and words in response.json()["message"], (body, response.text)
     assert len(server.client().images()) == images_before
-    assert server.client().operations(kind="build")["total"] == operations_before, "no build was started"
+    assert server.client().operations(kind="image_build")["total"] == operations_before, "no build was started"
 
 
 def test_a_package_without_a_wheel_for_the_image_is_named(server, tmp_path):

@@ -42,4 +42,4 @@ def test_a_changed_file_is_not_packaged(hub_server):
     )
     assert response.status_code == 500 and response.json()["reason"] == "damaged", response.text
     assert "model.joblib" in response.json()["message"]
-    assert hub.operations(kind="build", subject="tampered2:1")["total"] == 0, "no build was started"
+    assert hub.operations(kind="image_build", subject="tampered2:1")["total"] == 0, "no build was started"

@@ -3616,7 +3616,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    kind?: "convert" | "deploy" | "build" | "batch";
+                    kind?: "convert" | "deploy" | "image_build" | "image_push" | "batch";
                     /** @description queued, running, succeeded, failed or cancelled; several separated by commas; empty for any */
                     status?: string;
                     subject?: string;
@@ -5096,7 +5096,7 @@ export interface components {
             job: number;
             /**
              * Kind
-             * @description convert, deploy, build or batch
+             * @description convert, deploy, image_build or batch
              */
             kind: string;
             /**
@@ -5382,7 +5382,7 @@ export interface components {
             id: number;
             /**
              * Kind
-             * @description convert, deploy, build or batch
+             * @description convert, deploy, image_build or batch
              */
             kind: string;
             /**

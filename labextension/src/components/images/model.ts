@@ -1,8 +1,8 @@
 /**
  * State of the Images section: the serving images built by packaging, each
  * with its build report (`isOpen(id)`: its report is shown) and where it was
- * pushed. Reloaded when a build or a push ends (a "build" or "image_push"
- * operation) and when the section is opened.
+ * pushed. Reloaded when a build or a push ends (an "image_build" or
+ * "image_push" operation) and when the section is opened.
  *
  * `push(image, reference)` pushes an image to a registry from the panel: it
  * starts the push operation, follows it (`pushState(id)` has its progress,

@@ -1,8 +1,8 @@
 """image pushes: where each image record was pushed, with the digest the registry answered
 
-Revision ID: 0007
-Revises: 0006
-Create Date: 2026-12-07 13:00:00.000000
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-12-07 13:30:00.000000
 
 A table of its own rather than a JSON column on ``images``: a push is recorded once the
 registry's digest is checked, by a row written in one transaction, and the same reference pushed
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision: str = "0007"
-down_revision: Union[str, Sequence[str], None] = "0006"
+revision: str = "0008"
+down_revision: Union[str, Sequence[str], None] = "0007"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
