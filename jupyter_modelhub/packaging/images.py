@@ -165,8 +165,7 @@ class ImageStore:
                 views.ImagePush(
                     reference=push.reference,
                     digest=push.digest,
-                    pinned=f"{push.reference.rsplit(':', 1)[0] if _has_tag(push.reference) else push.reference}"
-                    f"@{push.digest}",
+                    pinned=_pinned(push.reference, push.digest),
                     pushed_time=iso(push.pushed_time),
                     pushed_by=push.pushed_by,
                 )
@@ -175,5 +174,7 @@ class ImageStore:
         )
 
 
-def _has_tag(reference: str) -> bool:
-    return ":" in reference.rsplit("/", 1)[-1]
+def _pinned(reference: str, digest: str) -> str:
+    """``REGISTRY/REPO:TAG`` + digest -> ``REGISTRY/REPO@sha256:...`` (a port's colon is not a tag's)."""
+    repository = reference.rpartition(":")[0] if ":" in reference.rsplit("/", 1)[-1] else reference
+    return f"{repository}@{digest}"

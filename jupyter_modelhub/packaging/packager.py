@@ -2,8 +2,9 @@
 
 The steps of ``%package``: pick or derive the environment and lock it, fetch its wheelhouse on
 the host, write the build context, build it on the Docker engine with the network off, record
-the image with its build report, and with ``push`` push it to a registry (``pushes``). ``check`` validates a request before it becomes an
-operation, so that bad input is a 400 at once and nothing is built.
+the image with its build report, and with ``push`` push it to a registry (``pushes``). ``check``
+validates a request before it becomes an operation, so that bad input is a 400 at once and
+nothing is built.
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ class Packager(LoggingConfigurable):
             check_image_name(tag, "image tag")
         if push:
             if context:
-                raise InvalidInput("--push needs an image: give --push or --context (which only writes the context).")
+                raise InvalidInput("Give --push or --context, not both: --context only writes the build context.")
             parse_push_reference(push, tag_of(tag or self._default_tag(version)))
         if base_image:
             check_image_name(base_image, "base image")
