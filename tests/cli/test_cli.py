@@ -380,6 +380,7 @@ def test_bad_input_is_one_line_on_stderr_and_an_exit_code(hub_server, churn, fil
     assert "Cannot reach the Model Hub server" in failed(unreachable, 3)
 
 
+@pytest.mark.slow  # starts a standalone server from a fresh interpreter: make test, not make test-fast
 def test_the_standalone_server_is_found_and_stopped_from_the_shell(tmp_path):
     env = {
         **os.environ,

@@ -122,6 +122,7 @@ def test_a_version_in_use_cannot_be_deleted(hub):
         hub.delete("churn:1")
 
 
+@pytest.mark.slow  # a thousand requests: make test, not make test-fast
 def test_traffic_split_is_within_tolerance_over_1000_requests(hub):
     hub.deploy("churn-ep", "churn:2", deployment="green")
     ep = hub.set_traffic("churn-ep", {"blue": 70, "green": 30})
@@ -290,6 +291,7 @@ def test_undeploy_stops_the_processes_and_frees_the_port(hub, hub_server):
         requests.get(ep["url"] + "/", timeout=5)
 
 
+@pytest.mark.slow  # a server crashed and started again: make test, not make test-fast
 def test_endpoints_survive_a_server_crash_and_restart_with_a_clean_restart(tmp_path):
     server = ServerProcess(tmp_path)
     client = server.client()
@@ -326,6 +328,7 @@ ENV_SCRIPT = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow  # builds a virtual environment: make test, not make test-fast
 def test_a_requirements_file_gets_an_isolated_cached_environment(hub, hub_server, tmp_path):
     (tmp_path / "score.py").write_text(ENV_SCRIPT)
     (tmp_path / "requirements.txt").write_text("six==1.16.0\n")

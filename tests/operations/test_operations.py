@@ -191,6 +191,7 @@ def test_four_conversions_queue_while_the_api_keeps_answering(server):
 # -- deploys that build an environment ---------------------------------------------------------
 
 
+@pytest.mark.slow  # builds a virtual environment: make test, not make test-fast
 def test_a_deploy_with_an_environment_is_an_operation(server):
     response = api(
         server,
@@ -298,6 +299,7 @@ def test_following_an_operation_log_ends_with_the_operation(server):
 # -- a server that dies while operations run ---------------------------------------------------
 
 
+@pytest.mark.slow  # a server killed and started again, workers adopted: make test, not make test-fast
 def test_a_killed_server_adopts_live_operations_and_fails_dead_ones(tmp_path, stalling_index):
     server = ServerProcess(tmp_path)
     server.client().register("m", CLF, sample=X[:2])

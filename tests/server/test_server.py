@@ -26,6 +26,7 @@ def _register_many(url: str, token: str, worker: int, count: int, folder: str) -
     return numbers
 
 
+@pytest.mark.slow  # eight client processes, 200 registrations: make test, not make test-fast
 def test_eight_processes_registering_at_once_get_versions_1_to_200(hub_server, tmp_path):
     context = multiprocessing.get_context("spawn")
     with context.Pool(8) as pool:

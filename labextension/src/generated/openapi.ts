@@ -5096,7 +5096,7 @@ export interface components {
             job: number;
             /**
              * Kind
-             * @description convert, deploy, image_build or batch
+             * @description convert, deploy, image_build, image_push or batch
              */
             kind: string;
             /**
@@ -5382,7 +5382,7 @@ export interface components {
             id: number;
             /**
              * Kind
-             * @description convert, deploy, image_build or batch
+             * @description convert, deploy, image_build, image_push or batch
              */
             kind: string;
             /**
