@@ -14,6 +14,7 @@ events feed (``events``).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from sqlalchemy import delete, func, select
@@ -22,7 +23,7 @@ from traitlets import Integer
 from traitlets.config import LoggingConfigurable
 
 from .. import flavors
-from ..errors import Conflict, Damaged, InvalidInput, NotFound
+from ..errors import Conflict, Damaged, InvalidInput, NotFound, Unavailable
 from ..refs import ModelRef, check_alias, check_name, parse_ref
 from ..store.artifacts import ArtifactStore
 from ..store.database import Database
@@ -295,7 +296,8 @@ class ModelRegistry(LoggingConfigurable):
                 if len(problems) <= 3
                 else " ".join(problems[:3]) + f" ({len(problems) - 3} more files do not match either.)"
             )
-        return {"ref": label, "files_dir": str(self.artifacts.files_dir(artifact_dir)), "files": len(files)}
+        files_dir = self.artifacts.files_dir(artifact_dir, files)
+        return {"ref": label, "files_dir": str(files_dir), "files": len(files)}
 
     def changes(self, after: int | None = None, limit: int = 200) -> views.Events:
         """The events feed after event ``after``; without it, only the current position."""
@@ -403,7 +405,7 @@ class ModelRegistry(LoggingConfigurable):
             return label, artifact_dir
 
         label, artifact_dir = self.db.write(remove)
-        self.artifacts.remove(artifact_dir)
+        self._remove_files(artifact_dir)
         return views.Deleted(deleted=[label]).as_dict()
 
     def delete_model(self, name: str, user: str = "") -> dict:
@@ -427,8 +429,39 @@ class ModelRegistry(LoggingConfigurable):
 
         labels, dirs = self.db.write(remove)
         for artifact_dir in dirs:
-            self.artifacts.remove(artifact_dir)
+            self._remove_files(artifact_dir)
         return views.Deleted(deleted=labels).as_dict()
+
+    def _remove_files(self, artifact_dir: str) -> None:
+        """Remove a deleted version's files; a store that is away keeps them until the sweep
+        (``remove_orphans``) finds a folder no version refers to."""
+        try:
+            self.artifacts.remove(artifact_dir)
+        except Unavailable as exc:
+            self.log.warning("Model Hub: %s; the files of %s are removed by a later sweep", exc.message, artifact_dir)
+
+    def remove_orphans(self, ttl: float) -> list[str]:
+        """Remove version folders older than ``ttl`` seconds that no version refers to: those
+        a registration wrote but did not commit (its process was killed, or the store or the
+        database went away before it could clean up), and those of versions deleted while the
+        store was away. Younger ones may be a registration in progress, on any server."""
+        limit = time.time() - ttl
+        old = [d for d, _has_manifest, modified in self.artifacts.version_dirs() if modified < limit]
+        if not old:
+            return []
+        known: set[str] = set()
+        with self.db.read() as session:
+            for start in range(0, len(old), 500):
+                chunk = old[start : start + 500]
+                known.update(
+                    session.scalars(select(ModelVersion.artifact_dir).where(ModelVersion.artifact_dir.in_(chunk)))
+                )
+        removed = []
+        for artifact_dir in old:
+            if artifact_dir not in known:
+                self.artifacts.remove(artifact_dir)
+                removed.append(artifact_dir)
+        return removed
 
     # -- references ------------------------------------------------------------------------
 
