@@ -105,6 +105,11 @@ class S3ArtifactStore(ArtifactStore):
                 "(AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, ~/.aws, or c.ModelHubApp.storage_options)."
             ) from None
         except Exception as exc:
+            if not _unreachable(exc):
+                raise Unavailable(
+                    f"The artifact store {self.uri} failed to {what} ({_cause(exc)}); try again, and "
+                    "if it goes on, check the store's settings (c.ModelHubApp.storage_options)."
+                ) from None
             raise Unavailable(
                 f"The artifact store {self.uri} cannot be reached to {what} ({_cause(exc)}); try again once it answers."
             ) from None
@@ -133,6 +138,11 @@ class S3ArtifactStore(ArtifactStore):
                 )
             manifest = json.dumps({"files": staged.files}, indent=1).encode()
             self._call("write a manifest", self.fs.pipe_file, self._key(artifact_dir, "manifest.json"), manifest)
+        except FileNotFoundError:
+            raise Unavailable(
+                f"The artifact store {self.uri} has no bucket {self.bucket!r}: create it, or correct "
+                "c.ModelHubApp.artifact_uri."
+            ) from None
         except BaseException:
             self._remove_objects(artifact_dir, quietly=True)
             raise
@@ -209,10 +219,15 @@ class S3ArtifactStore(ArtifactStore):
                 return self._checked.check(target, entry, label)
             except Damaged:  # the cached copy was written to: fetch it again
                 self.cache.forget(artifact_dir, entry)
-        if not self.cache.blob_path(entry["sha256"]).exists():
+        downloaded = not self.cache.blob_path(entry["sha256"]).exists()
+        if downloaded:
             self._download(artifact_dir, entry, label)
         target = self.cache.link(artifact_dir, entry)
-        return self._checked.check(target, entry, label)
+        if not downloaded:
+            return self._checked.check(target, entry, label)
+        self._checked.trust(target)  # checked as it was written
+        self._shrink()  # once linked: a blob no version links yet would be the first to go
+        return target
 
     def _download(self, artifact_dir: str, entry: dict, label: str) -> None:
         partial = self.cache.partial_file()
@@ -231,7 +246,6 @@ class S3ArtifactStore(ArtifactStore):
         if self.cache.add_checked(partial, entry) is None:
             how = f"{size} bytes instead of {entry['size']}" if size != entry["size"] else "its sha256 differs"
             raise damaged(entry, label, how, where=f"the copy in {self.uri}")
-        self._shrink()
 
     def _manifest(self, artifact_dir: str) -> list[dict]:
         try:
@@ -249,6 +263,21 @@ class S3ArtifactStore(ArtifactStore):
             self.log(
                 f"the cache of {self.uri} removed {len(removed)} versions used least recently: {', '.join(removed)}"
             )
+
+
+def _unreachable(exc: BaseException) -> bool:
+    """Whether an error (or one it came from) is about the connection, not the store's answer."""
+    import botocore.exceptions as boto
+
+    connection = (ConnectionError, TimeoutError, boto.EndpointConnectionError, boto.ConnectionError)
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, boto.ClientError):  # the store answered
+            return False
+        if isinstance(exc, connection) or type(exc).__module__.startswith("aiohttp"):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
 
 
 def _cause(exc: BaseException) -> str:
