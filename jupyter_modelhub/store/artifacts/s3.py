@@ -93,7 +93,7 @@ class S3ArtifactStore(ArtifactStore):
 
     # -- talking to the store --------------------------------------------------------------
 
-    def _call(self, what: str, work, *args, **kwargs):
+    def call(self, what: str, work, *args, **kwargs):
         """One request to the store; anything but a missing object becomes ``Unavailable``."""
         try:
             return work(*args, **kwargs)
@@ -114,7 +114,7 @@ class S3ArtifactStore(ArtifactStore):
                 f"The artifact store {self.uri} cannot be reached to {what} ({_cause(exc)}); try again once it answers."
             ) from None
 
-    def _key(self, artifact_dir: str, *parts: str) -> str:
+    def key_of(self, artifact_dir: str, *parts: str) -> str:
         model, _, folder = artifact_dir.partition("/")
         if not model or "/" in folder or not is_version_folder_name(folder) or model in (".", ".."):
             raise InvalidInput(f"Artifact folder {artifact_dir!r} is not a version's folder.")
@@ -129,15 +129,15 @@ class S3ArtifactStore(ArtifactStore):
         artifact_dir = f"{model}/{staged.folder.name}"
         try:
             for entry in staged.files:
-                self._call(
+                self.call(
                     "write a file",
                     self.fs.put_file,
                     str(staged.folder / "files" / entry["path"]),
-                    self._key(artifact_dir, "files", entry["path"]),
+                    self.key_of(artifact_dir, "files", entry["path"]),
                     chunksize=self.part_size,
                 )
             manifest = json.dumps({"files": staged.files}, indent=1).encode()
-            self._call("write a manifest", self.fs.pipe_file, self._key(artifact_dir, "manifest.json"), manifest)
+            self.call("write a manifest", self.fs.pipe_file, self.key_of(artifact_dir, "manifest.json"), manifest)
         except FileNotFoundError:
             raise Unavailable(
                 f"The artifact store {self.uri} has no bucket {self.bucket!r}: create it, or correct "
@@ -165,7 +165,7 @@ class S3ArtifactStore(ArtifactStore):
 
     def _remove_objects(self, artifact_dir: str, quietly: bool = False) -> None:
         try:
-            self._call("remove a version's files", self.fs.rm, self._key(artifact_dir), recursive=True)
+            self.call("remove a version's files", self.fs.rm, self.key_of(artifact_dir), recursive=True)
         except FileNotFoundError:
             pass
         except Unavailable:
@@ -176,7 +176,7 @@ class S3ArtifactStore(ArtifactStore):
         """Every version folder in the bucket as ``(artifact_dir, has_manifest, last_modified)``:
         only folders named as this store names them (``<model>/<32 hex digits>/``)."""
         try:
-            found = self._call("list versions", self.fs.find, self.base, detail=True)
+            found = self.call("list versions", self.fs.find, self.base, detail=True)
         except FileNotFoundError:
             return []
         folders: dict[str, list] = {}
@@ -231,9 +231,9 @@ class S3ArtifactStore(ArtifactStore):
 
     def _download(self, artifact_dir: str, entry: dict, label: str) -> None:
         partial = self.cache.partial_file()
-        key = self._key(artifact_dir, "files", check_relative_path(entry["path"]))
+        key = self.key_of(artifact_dir, "files", check_relative_path(entry["path"]))
         try:
-            self._call("read a file", self.fs.get_file, key, str(partial))
+            self.call("read a file", self.fs.get_file, key, str(partial))
         except FileNotFoundError:
             partial.unlink(missing_ok=True)
             raise NotFound(
@@ -249,7 +249,7 @@ class S3ArtifactStore(ArtifactStore):
 
     def _manifest(self, artifact_dir: str) -> list[dict]:
         try:
-            raw = self._call("read a manifest", self.fs.cat_file, self._key(artifact_dir, "manifest.json"))
+            raw = self.call("read a manifest", self.fs.cat_file, self.key_of(artifact_dir, "manifest.json"))
         except FileNotFoundError:
             raise NotFound(f"The manifest of {artifact_dir} is missing from the artifact store {self.uri}.") from None
         try:
