@@ -31,6 +31,10 @@ from ..store.orm import Alias, Model, ModelVersion, Tag, utcnow
 from . import events, search, views
 from .validation import check_description, check_example, check_properties, check_signature, check_tags, target_ref
 
+# How long after the upload time-to-live a version folder without a row is still taken for a
+# registration's leftovers (see ModelRegistry.remove_orphans).
+ORPHAN_HORIZON = 86400.0
+
 # A reference check names what uses a version ("endpoint churn-ep"); an empty list means free.
 ReferenceCheck = Callable[[Session, ModelVersion], list[str]]
 
@@ -433,34 +437,46 @@ class ModelRegistry(LoggingConfigurable):
         return views.Deleted(deleted=labels).as_dict()
 
     def _remove_files(self, artifact_dir: str) -> None:
-        """Remove a deleted version's files; a store that is away keeps them until the sweep
-        (``remove_orphans``) finds a folder no version refers to."""
+        """Remove a deleted version's files; a store that is away keeps them, and the sweep
+        (``remove_orphans``) removes them once it answers."""
         try:
             self.artifacts.remove(artifact_dir)
         except Unavailable as exc:
+            self.artifacts.defer_removal(artifact_dir)
             self.log.warning("Model Hub: %s; the files of %s are removed by a later sweep", exc.message, artifact_dir)
 
-    def remove_orphans(self, ttl: float) -> list[str]:
-        """Remove version folders older than ``ttl`` seconds that no version refers to: those
-        a registration wrote but did not commit (its process was killed, or the store or the
-        database went away before it could clean up), and those of versions deleted while the
-        store was away. Younger ones may be a registration in progress, on any server."""
-        limit = time.time() - ttl
-        old = [d for d, _has_manifest, modified in self.artifacts.version_dirs() if modified < limit]
-        if not old:
+    def remove_orphans(self, ttl: float, horizon: float = ORPHAN_HORIZON) -> list[str]:
+        """Remove the version folders no version refers to: those a registration wrote but did
+        not commit (its process was killed, or the store or the database went away before it
+        could clean up), once older than ``ttl`` seconds (younger ones may be a registration in
+        progress, on any server), and those of versions deleted while the store was away.
+
+        Only folders younger than ``ttl + horizon`` are taken for leftovers of a registration:
+        the sweep runs every few minutes, so it finds those soon after ``ttl``, while an old
+        folder without a row is more likely a registry pointed at another database, which must
+        not cost its files. Returns the folders removed.
+        """
+        now = time.time()
+        found = [
+            d for d, _manifest, modified in self.artifacts.version_dirs() if now - horizon - ttl < modified < now - ttl
+        ]
+        deferred = self.artifacts.deferred_removals()
+        candidates = sorted(set(found) | set(deferred))
+        if not candidates:
             return []
         known: set[str] = set()
         with self.db.read() as session:
-            for start in range(0, len(old), 500):
-                chunk = old[start : start + 500]
+            for start in range(0, len(candidates), 500):
+                chunk = candidates[start : start + 500]
                 known.update(
                     session.scalars(select(ModelVersion.artifact_dir).where(ModelVersion.artifact_dir.in_(chunk)))
                 )
         removed = []
-        for artifact_dir in old:
+        for artifact_dir in candidates:
             if artifact_dir not in known:
                 self.artifacts.remove(artifact_dir)
                 removed.append(artifact_dir)
+        self.artifacts.forget_deferred(deferred)
         return removed
 
     # -- references ------------------------------------------------------------------------

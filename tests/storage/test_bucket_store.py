@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from helpers.servers import free_port
 from helpers.uploads import tar_bytes
 from jupyter_modelhub.errors import Damaged, Unavailable
 from jupyter_modelhub.registry import ModelRegistry
@@ -151,6 +152,18 @@ def test_deleting_a_version_removes_its_objects_and_cached_files(bucket, databas
     assert bucket.names_under("registry/") == []
 
 
+def test_a_version_deleted_while_the_store_is_away_loses_its_objects_once_it_answers(bucket, database, tmp_path):
+    registry = registry_on(bucket, database, tmp_path / "a")
+    register(registry, "gone", {"m.bin": b"1"})
+    prefix, keys = version_keys(bucket, registry, "gone:1")
+    away = registry_on(bucket, database, tmp_path / "a", endpoint_url=f"http://127.0.0.1:{free_port()}")
+    assert away.delete_version("gone:1") == {"deleted": ["gone:1"]}, "the version is gone at once"
+    assert bucket.names_under(prefix) == keys, "its objects wait for the store"
+    assert registry.remove_orphans(ttl=3600) == [prefix.removeprefix("registry/").rstrip("/")]
+    assert bucket.names_under(prefix) == []
+    assert registry.remove_orphans(ttl=3600) == [], "done once"
+
+
 def test_the_sweep_removes_unfinished_folders_and_nothing_else(bucket, database, tmp_path):
     registry = registry_on(bucket, database, tmp_path / "a")
     register(registry, "kept", {"m.bin": b"kept"})
@@ -164,6 +177,7 @@ def test_the_sweep_removes_unfinished_folders_and_nothing_else(bucket, database,
         bucket.put(key, b"not ours")
 
     assert registry.remove_orphans(ttl=3600) == [], "younger than the upload time-to-live: maybe in progress"
+    assert registry.remove_orphans(ttl=-60, horizon=-120) == [], "older than the horizon: maybe another database's"
     removed = registry.remove_orphans(ttl=-60)  # as if an hour had passed: everything is old enough
     assert sorted(removed) == ["churn/" + "a" * 32, "churn/" + "b" * 32]
     remaining = bucket.names_under()

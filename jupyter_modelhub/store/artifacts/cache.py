@@ -14,7 +14,8 @@ folder is what deployments, image builds and conversions read (``files_dir``): i
 links, so removing a blob never pulls a file from under a process that has it open, and the
 same bytes are kept once for every version that holds them.
 
-Eviction (when the blobs pass ``max_bytes``): blobs no version folder links go first, then whole
+Eviction (checked after about every hundredth of ``max_bytes`` downloaded, when the blobs pass
+``max_bytes``): blobs no version folder links go first, then whole
 version folders, least recently used first, but never one used in the last ``keep_seconds``
 (10 minutes by default: a build or a deploy that is reading it) nor one ``in_use`` names (the
 versions deployed on endpoints, which an endpoint may restart from at any time). So the cache
@@ -229,11 +230,13 @@ class BlobCache:
         return found
 
     def _remove_unlinked(self) -> int:
-        """Remove the blobs no version folder links (only the blob's own name left); returns
-        the bytes of the blobs that remain."""
+        """Remove the blobs no version folder links (only the blob's own name left), but not one
+        written in the last minute (another thread may be about to link it); returns the bytes
+        of the blobs that remain."""
         total = 0
-        for blob, size, links, _ in self._blob_list():
-            if links <= 1:
+        fresh = time.time() - min(self.keep_seconds, 60)
+        for blob, size, links, modified in self._blob_list():
+            if links <= 1 and modified < fresh:
                 blob.unlink(missing_ok=True)
             else:
                 total += size

@@ -10,6 +10,7 @@ Layout under the root (created readable by its owner only)::
     staging/<uuid>/files/...         a version being assembled (extracted, hashed)
     artifacts/<model>/<uuid>/files/  a registered version, read-only
     artifacts/<model>/<uuid>/manifest.json
+    removals-pending                 deleted versions whose files the store could not remove yet
 
 A version's folder is named by a random id, not its number, so the folder can be moved into place
 before the database allocates the number; a registration that fails at any point leaves only
@@ -44,6 +45,7 @@ from ..archives import DAMAGED_ARCHIVE, check_relative_path, checked_members, cl
 CHUNK = 1 << 20
 DEFAULT_MAX_SIZE = 20 * 1024**3
 DEFAULT_MAX_FILES = 10_000
+DEFERRED_REMOVALS = "removals-pending"  # deleted versions' folders to remove once the store answers
 
 
 @dataclass
@@ -85,6 +87,7 @@ class ArtifactStore:
         for folder in (self.uploads, self.staging, self.artifacts):
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._checked = CheckedFiles(lambda path: type(self).hash_file(path))
+        self._deferred_lock = threading.Lock()
 
     @property
     def uri(self) -> str:
@@ -244,6 +247,32 @@ class ArtifactStore:
                     manifest = folder / "manifest.json"
                     found.append((f"{model.name}/{folder.name}", manifest.exists(), folder.lstat().st_mtime))
         return found
+
+    def defer_removal(self, artifact_dir: str) -> None:
+        """Remember a deleted version's folder that could not be removed now (the store is away)."""
+        with self._deferred_lock, open(self.root / DEFERRED_REMOVALS, "a", encoding="utf-8") as f:
+            f.write(artifact_dir + "\n")
+
+    def deferred_removals(self) -> list[str]:
+        try:
+            lines = (self.root / DEFERRED_REMOVALS).read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return []
+        return sorted({line for line in lines if line})
+
+    def forget_deferred(self, done: list[str]) -> None:
+        """Drop removals that are done (those deferred meanwhile stay)."""
+        if not done:
+            return
+        path = self.root / DEFERRED_REMOVALS
+        with self._deferred_lock:
+            left = [d for d in self.deferred_removals() if d not in set(done)]
+            if left:
+                temporary = path.with_suffix(".tmp")
+                temporary.write_text("".join(d + "\n" for d in left), encoding="utf-8")
+                os.replace(temporary, path)
+            else:
+                path.unlink(missing_ok=True)
 
     # -- reading ---------------------------------------------------------------------------
 

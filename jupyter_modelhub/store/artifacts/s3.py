@@ -85,6 +85,9 @@ class S3ArtifactStore(ArtifactStore):
         self.fs = open_filesystem(storage_options)
         self.part_size = int((storage_options or {}).get("default_block_size") or DEFAULT_PART_SIZE)
         self.cache = BlobCache(cache_dir or self.root / "cache", cache_max_bytes, keep_seconds)
+        # a size check walks every blob: done once about a hundredth of the bound has come in
+        self._shrink_every = max(1, min(cache_max_bytes // 100, 64 * 2**20))
+        self._fetched = 0
         self.log = None  # a logger's warning method, set by whoever owns a log (eviction notes)
 
     @property
@@ -226,7 +229,10 @@ class S3ArtifactStore(ArtifactStore):
         if not downloaded:
             return self._checked.check(target, entry, label)
         self._checked.trust(target)  # checked as it was written
-        self._shrink()  # once linked: a blob no version links yet would be the first to go
+        self._fetched += entry["size"]
+        if self._fetched >= self._shrink_every:  # once linked: a blob no version links would go first
+            self._fetched = 0
+            self._shrink()
         return target
 
     def _download(self, artifact_dir: str, entry: dict, label: str) -> None:
