@@ -93,7 +93,11 @@ def migrate(artifacts: Path, store: S3ArtifactStore, say: Callable[[str], None])
                 present += 1
                 continue
             store.call(
-                "write a file", store.fs.put_file, str(folder / "files" / entry["path"]), key, chunksize=store.part_size
+                "write a file",
+                store.fs.put_file,
+                str(folder / "files" / entry["path"]),
+                key,
+                chunksize=store.part_size_for(entry["size"]),
             )
             if not _verified(store, key, entry):
                 raise Damaged(f"{artifact_dir}/files/{entry['path']} differs from the local file after its upload.")
