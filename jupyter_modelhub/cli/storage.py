@@ -2,7 +2,7 @@
 bucket, so that servers with no shared disk can use it (``c.ModelHubApp.artifact_uri``).
 
 Unlike the other commands it is not a client of the REST API: it reads the root folder's files
-(``--root``, default the server's default root) and writes the bucket, verifying each file, and
+(``--root``, or the root of the server at ``--url``/``$MODELHUB_URL``, or the default root) and writes the bucket, verifying each file, and
 never changes the local files or the database. A server may keep running on the local folder
 meanwhile; switch its ``artifact_uri`` (the line this prints) and restart it once the copy is done.
 """
@@ -24,6 +24,13 @@ def default_root() -> str:
     return os.path.join(jupyter_data_dir(), "modelhub")
 
 
+def server_root(url: str, token: str | None) -> str:
+    """The root_dir of the server at ``url`` (this machine's: the files are read from its disk)."""
+    from ..client.discovery import connect
+
+    return connect(url, token).info()["root_dir"]
+
+
 def migrate(args: argparse.Namespace) -> None:
     from ..store.artifacts import is_remote_uri
     from ..store.artifacts.migrate import migrate as copy_versions
@@ -31,7 +38,11 @@ def migrate(args: argparse.Namespace) -> None:
 
     if not is_remote_uri(args.target):
         raise CommandError(f"Expected s3://BUCKET/PREFIX as the target, got {args.target!r}.", USAGE)
-    root = Path(args.root).expanduser()
+    url = args.url or os.environ.get("MODELHUB_URL")
+    root = Path(
+        args.root or (server_root(url, args.token or os.environ.get("MODELHUB_TOKEN")) if url else default_root())
+    )
+    root = root.expanduser()
     if not (root / "artifacts").is_dir():
         raise CommandError(f"No artifacts folder in {root}: give the server's root_dir with --root.", USAGE)
     try:
@@ -79,7 +90,12 @@ def add_commands(commands: Commands) -> None:
         "AWS_SECRET_ACCESS_KEY), ~/.aws, or --storage-options.",
     )
     m.add_argument("target", metavar="s3://BUCKET/PREFIX", help="where the server's artifact_uri will point")
-    m.add_argument("--root", default=default_root(), help="the server's root_dir (default: %(default)s)")
+    m.add_argument(
+        "--root",
+        help=f"the server's root_dir (default: that of the server at --url or $MODELHUB_URL, else {default_root()})",
+    )
+    m.add_argument("--url", help="a Model Hub server on this machine whose root_dir to migrate")
+    m.add_argument("--token", help="its token (default: $MODELHUB_TOKEN)")
     m.add_argument("--storage-options", help="s3fs options as JSON, as c.ModelHubApp.storage_options")
     m.add_argument("--json", action="store_true", help="print the summary as JSON (progress goes to stderr)")
     m.set_defaults(run=migrate)

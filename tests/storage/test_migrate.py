@@ -63,7 +63,7 @@ def command(bucket: Bucket, root, *extra: str) -> list[str]:
         "storage",
         "migrate",
         bucket.uri(),
-        f"--root={root}",
+        *([f"--root={root}"] if root is not None else []),
         f"--storage-options={options}",
         *extra,
     ]
@@ -146,7 +146,11 @@ def test_a_damaged_local_version_is_not_copied_and_named(bucket, tmp_path):
     damaged = next((root / "artifacts" / "bbb").glob("*/files/m.bin"))
     damaged.chmod(0o644)
     damaged.write_bytes(b"SMALL")
-    result = run(bucket, root)
+    server = ServerProcess(tmp_path / "server", root=root)  # its root is found through it
+    try:
+        result = run(bucket, None, f"--url={server.url}", f"--token={server.token}")
+    finally:
+        server.stop()
     assert result.returncode == 1
     assert "bbb/" in result.stderr and "do not match their manifest" in result.stderr
     assert "Traceback" not in result.stderr
