@@ -1,6 +1,6 @@
 """One team registry with nothing shared on disk (issue 20): two Jupyter servers with their own
-root_dir, one PostgreSQL, one bucket. Registered on A; downloaded, deployed, converted (and
-packaged, with a Docker engine) on B. And a store that goes away under a running server: 503s
+root_dir, one PostgreSQL, one bucket. Registered on A; downloaded, deployed, converted, scored in
+a batch job (and packaged, with a Docker engine) on B. And a store that goes away under a running server: 503s
 that name it, no half-registered version, endpoints and cached files still served.
 
 Real parts: Jupyter servers as subprocesses (credentials and endpoint the standard AWS way, from
@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import pandas as pd
 import pytest
 import requests
 from sklearn.datasets import make_classification
@@ -20,7 +21,7 @@ from sklearn.linear_model import LogisticRegression
 from helpers.docker import BASE_IMAGE
 from helpers.postgres import fresh_postgres_database
 from helpers.s3 import TEST_KEYS, Bucket
-from helpers.servers import ServerProcess
+from helpers.servers import ServerProcess, wait_until
 from helpers.uploads import tar_bytes
 from jupyter_modelhub.errors import ModelHubError
 
@@ -92,6 +93,24 @@ def test_registered_on_one_server_downloaded_deployed_and_converted_on_another(t
 
     hub_a.delete("churn:2")
     assert hub_b.versions("churn") and [v["ref"] for v in hub_b.versions("churn")] == ["churn:1"]
+
+
+@pytest.mark.kernel  # the job is a papermill run of the scoring notebook
+def test_a_batch_job_on_another_server_scores_with_the_version_from_the_bucket(team):
+    a, b = team
+    a.client().register("batched", CLF, sample=X[:5])
+    data = b.folder / "notebooks" / "rows.csv"
+    pd.DataFrame(X[:50], columns=[f"f{i}" for i in range(X.shape[1])]).to_csv(data, index=False)
+    response = b.session.post(b.url + "modelhub/api/jobs", json={"model": "batched:1", "inputs": [str(data)]})
+    assert response.status_code == 202, response.text
+
+    def ended():
+        job = b.session.get(b.url + f"modelhub/api/jobs/{response.json()['id']}", timeout=30).json()
+        return job if not job["active"] else None
+
+    job = wait_until(ended, 240, "the batch job to end")
+    assert job["status"] == "succeeded", job["error"]
+    assert pd.read_csv(job["output"])["predictions"].tolist() == CLF.predict(X[:50]).tolist()
 
 
 @pytest.mark.docker
