@@ -92,6 +92,7 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}/"
         self.script = folder / "score.py"  # entry scripts must be under the server's root
         self.script.write_text(SCORE)
+        self.deployed: list[str] = []
         wait_for(self.url + "modelhub/api/info", "jupyter server", self.process, self.headers)
 
     @property
@@ -103,12 +104,14 @@ class Server:
 
         return ModelHubClient(self.url, self.token)
 
+    def deploy(self, name: str, ref: str):
+        self.deployed.append(name)
+        return self.client().deploy(name, ref, entry_script=str(self.script))
+
     def stop(self) -> None:
-        for endpoint in self.client().endpoints():
-            try:
-                self.client().undeploy(endpoint["name"])
-            except Exception:
-                pass
+        # only its own: with a shared database, another server's undeploy would leave the host running
+        for name in self.deployed:
+            self.client().undeploy(name)
         self.process.terminate()
         self.process.wait(30)
         self.log.close()
@@ -169,13 +172,13 @@ def main() -> None:
         (tiny / "weights.bin").write_bytes(b"warm")
         for server in (local, first, second):  # imports, connections, the first endpoint host: not timed
             server.client().register("warm", [str(tiny)], new_version=True)
-            server.client().deploy(f"warm-{server.port}", "warm", entry_script=str(server.script))
+            server.deploy(f"warm-{server.port}", "warm")
         results = {}
         for label, server in (("local", local), ("bucket", first)):
             results[f"register {label}"] = seconds(lambda: server.client().register("big", [str(model)]))
 
         def deploy(server: Server, name: str):
-            return lambda: server.client().deploy(name, "big:1", entry_script=str(server.script))
+            return lambda: server.deploy(name, "big:1")
 
         results["first deploy local"] = seconds(deploy(local, "big-1"))
         results["first deploy bucket"] = seconds(deploy(second, "big-1"))  # B never had the files
