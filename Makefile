@@ -78,6 +78,7 @@ bench: install $(MLFLOW_VENV)/bin/mlflow
 	$(PY) bench/endpoints.py
 	$(PY) bench/operations.py
 	$(PY) bench/batch.py
+	$(PY) bench/storage.py
 	$(PY) bench/images.py  # needs the Docker engine and base image: bash .ci/docker
 
 # Generate an alembic migration after changing store/orm.py: make migration MESSAGE="add x"

@@ -32,9 +32,10 @@ from traitlets import Bool, Float, Integer, Unicode, default
 
 from . import __version__
 from .api.routes import handlers
+from .errors import ModelHubError
 from .parity import ParityProbe
-from .services import ServiceClasses, build_services
-from .store.artifacts import ArtifactStore
+from .services import ServiceClasses, StorageSettings, build_services
+from .store.artifacts import open_artifact_store
 from .store.database import Database, unavailable_error
 
 # A query string with a long tag filter must reach the handler, which refuses it with a 400 that
@@ -45,9 +46,11 @@ SHUTDOWN_STEP_TIMEOUT = 30
 START_RETRY_SECONDS = 5
 
 
-class ModelHubApp(ExtensionApp, ServiceClasses):
+class ModelHubApp(ExtensionApp, ServiceClasses, StorageSettings):
     """The extension. The class of each service is a trait of it (``c.ModelHubApp.registry_class``
-    ...: ``services.ServiceClasses``); ``services.build_services`` builds them."""
+    ...: ``services.ServiceClasses``), and so is where versions' files are
+    (``c.ModelHubApp.artifact_uri``...: ``services.StorageSettings``); ``services.build_services``
+    builds them."""
 
     name = "jupyter_modelhub"
     description = "Model registry and deployment for Jupyter."
@@ -93,6 +96,14 @@ class ModelHubApp(ExtensionApp, ServiceClasses):
     def _default_db_url(self) -> str:
         return "sqlite:///" + str(Path(self.root_dir).resolve() / "registry.db")
 
+    @default("artifact_uri")
+    def _default_artifact_uri(self) -> str:
+        return str(Path(self.root_dir).resolve() / "artifacts")
+
+    @default("cache_dir")
+    def _default_cache_dir(self) -> str:
+        return str(Path(self.root_dir).resolve() / "cache")
+
     def initialize_settings(self) -> None:
         self.kernel_token = secrets.token_urlsafe(32)
         self.failure = ""
@@ -103,7 +114,7 @@ class ModelHubApp(ExtensionApp, ServiceClasses):
             self._failed(exc)
             self.log.critical("%s", self.failure, exc_info=True)
             return
-        self.log.info("Model Hub registry at %s", self.database.where)
+        self.log.info("Model Hub registry at %s, versions' files in %s", self.database.where, self.artifacts.uri)
 
     def _failed(self, exc: Exception) -> None:
         self.failure = self._failure_message(exc)
@@ -114,9 +125,14 @@ class ModelHubApp(ExtensionApp, ServiceClasses):
         root = Path(self.root_dir)
         if not root.exists():
             root.mkdir(mode=0o700, parents=True)  # endpoint keys and models live here
-        self.artifacts = ArtifactStore(
-            self.root_dir, max_size=self.max_upload_size, max_files=self.max_files_per_version
+        self.artifacts = open_artifact_store(
+            self.root_dir,
+            **self.storage_settings(),
+            max_size=self.max_upload_size,
+            max_files=self.max_files_per_version,
         )
+        if self.artifacts.is_remote:
+            self.artifacts.log = lambda message: self.log.info("Model Hub: %s", message)
         self._remove_expired_uploads()
         self.database = Database(self.db_url)
         roots = [self.serverapp.root_dir] if self.serverapp else []
@@ -127,6 +143,7 @@ class ModelHubApp(ExtensionApp, ServiceClasses):
             parent=self,
             roots=roots,
             artifacts=self.artifacts,
+            storage=self.storage_settings(),
         ).build_all()
         self.registry, self.deployments = self.services.registry, self.services.deployments
         self.converter, self.packager = self.services.converter, self.services.packager
@@ -168,6 +185,16 @@ class ModelHubApp(ExtensionApp, ServiceClasses):
         if removed:
             self.log.info(
                 "Model Hub: removed %d uploads and staging folders older than %g s", len(removed), self.upload_ttl
+            )
+
+    def _remove_orphans(self) -> None:
+        removed = self.registry.remove_orphans(self.upload_ttl)
+        if removed:
+            self.log.info(
+                "Model Hub: removed %d unfinished version folders from %s: %s",
+                len(removed),
+                self.artifacts.uri,
+                ", ".join(removed),
             )
 
     def initialize_handlers(self) -> None:
@@ -229,7 +256,12 @@ class ModelHubApp(ExtensionApp, ServiceClasses):
                 lambda: self._in_background("expiring uploads", self._remove_expired_uploads),
                 max(1.0, min(self.upload_ttl / 2, 600)) * 1000,
             ),
+            PeriodicCallback(
+                lambda: self._in_background("removing unfinished version folders", self._remove_orphans),
+                max(1.0, min(self.upload_ttl / 2, 600)) * 1000,
+            ),
         ]
+        self._in_background("removing unfinished version folders", self._remove_orphans)
         for callback in self._periodic:
             callback.start()
         if self.info_file:
@@ -247,7 +279,7 @@ class ModelHubApp(ExtensionApp, ServiceClasses):
             try:
                 work()
             except Exception as exc:
-                unavailable = unavailable_error(exc)
+                unavailable = exc if isinstance(exc, ModelHubError) else unavailable_error(exc)
                 self.log.warning(
                     "Model Hub: %s failed: %s",
                     what,

@@ -1,8 +1,8 @@
 """The optional pieces of an install, and the one sentence that says which extra brings one.
 
 Every feature's packages are dependencies of ``jupyter_modelhub``; only what few users need is
-an extra: ``postgres`` (a shared registry's driver) and ``kubernetes`` (applying manifests to a
-cluster). Where such a piece is missing, the request that needs it is refused before anything
+an extra: ``postgres`` (a shared registry's driver), ``kubernetes`` (applying manifests to a
+cluster) and ``s3`` (versions in a bucket: ``c.ModelHubApp.artifact_uri = "s3://..."``). Where such a piece is missing, the request that needs it is refused before anything
 starts, naming the extra to install, instead of failing after the fact with a bare
 ``ModuleNotFoundError``.
 """
@@ -14,7 +14,7 @@ from types import ModuleType
 
 from .errors import InvalidInput
 
-EXTRAS = {"postgres": "psycopg", "kubernetes": "kubernetes"}
+EXTRAS = {"postgres": "psycopg", "kubernetes": "kubernetes", "s3": "s3fs"}
 
 
 def missing_extra(extra: str, what: str) -> str:

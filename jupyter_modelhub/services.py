@@ -23,7 +23,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from traitlets import Type, import_item
+from sqlalchemy import select
+from traitlets import Dict, Integer, Type, Unicode, import_item
 from traitlets.config import Configurable
 
 from .batch.contributions import CONTRIBUTION as BATCH
@@ -32,8 +33,9 @@ from .convert.contributions import CONTRIBUTION as CONVERT
 from .deploy.contributions import CONTRIBUTION as DEPLOY
 from .operations.contributions import CONTRIBUTION as OPERATIONS
 from .packaging.contributions import CONTRIBUTION as PACKAGING
-from .store.artifacts import ArtifactStore
+from .store.artifacts import ArtifactStore, open_artifact_store
 from .store.database import Database
+from .store.orm import Deployment, ModelVersion
 
 CONTRIBUTIONS: tuple[Contribution, ...] = (CONVERT, PACKAGING, DEPLOY, BATCH, OPERATIONS)
 KINDS: dict[str, OperationKind] = {kind.name: kind for c in CONTRIBUTIONS for kind in c.kinds}
@@ -48,6 +50,8 @@ CLASS_TRAITS = {
     "operations": "operation_runner_class",
 }
 CLASSES_SECTION = "ModelHubApp"  # the config section a worker finds its server's classes in
+# the ModelHubApp traits that say where versions' files are (a worker opens the same store)
+STORAGE_TRAITS = ("artifact_uri", "storage_options", "cache_dir", "cache_max_bytes")
 
 
 class ServiceClasses(Configurable):
@@ -94,6 +98,36 @@ class ServiceClasses(Configurable):
         return {service: getattr(self, trait) for service, trait in CLASS_TRAITS.items()}
 
 
+class StorageSettings(Configurable):
+    """Where versions' files are; ``ModelHubApp`` has these traits (``c.ModelHubApp.artifact_uri``).
+    The defaults under ``root_dir`` are the app's (``ModelHubApp``)."""
+
+    artifact_uri = Unicode(
+        config=True,
+        help="Where versions' files are kept: ROOT_DIR/artifacts by default, or s3://BUCKET/PREFIX for any "
+        "S3-compatible store (needs jupyter_modelhub[s3]; credentials from the AWS environment variables, "
+        "~/.aws, or storage_options). With a shared db_url, servers with no shared disk are one registry.",
+    )
+    storage_options = Dict(
+        config=True,
+        help="Options of the s3fs file system of an s3:// artifact_uri, e.g. {'endpoint_url': "
+        "'http://minio:9000'}, {'key': ..., 'secret': ...}, {'default_block_size': 8 * 2**20} (the "
+        "multipart part size). Never shown by the server.",
+    )
+    cache_dir = Unicode(
+        config=True, help="This server's local cache of the files of an s3:// store (default ROOT_DIR/cache)."
+    )
+    cache_max_bytes = Integer(
+        10 * 1024**3,
+        config=True,
+        help="Size the cache is kept to, evicting the versions used least recently (never those endpoints "
+        "deploy, nor those used in the last 10 minutes).",
+    )
+
+    def storage_settings(self) -> dict:
+        return {name: getattr(self, name) for name in STORAGE_TRAITS}
+
+
 def build_services(
     database: Database,
     root: Path | str,
@@ -103,14 +137,19 @@ def build_services(
     config: Any = None,
     roots: list[str] | None = None,
     artifacts: ArtifactStore | None = None,
+    storage: Mapping[str, Any] | None = None,
 ) -> Services:
     """Every service of one server or worker, built on first use.
 
     ``classes`` maps a service to its class (or its import path, as a worker receives it);
     missing ones are the defaults. Services are configured by ``parent`` (the server's app) or
     ``config`` (what a worker received). ``roots`` are the folders users' paths may be in (the
-    server's root); a worker gets them through the services' config instead.
+    server's root); a worker gets them through the services' config instead. ``storage``
+    (``StorageSettings``) says where versions' files are; a worker finds it in ``config``.
     """
+    if storage is None and config is not None:
+        section = config.get(CLASSES_SECTION, {})
+        storage = {name: section[name] for name in STORAGE_TRAITS if name in section}
     return Services(
         database,
         Path(root),
@@ -118,6 +157,7 @@ def build_services(
         {"parent": parent} if parent is not None else {"config": config},
         roots,
         artifacts,
+        dict(storage or {}),
     )
 
 
@@ -139,8 +179,10 @@ class Services:
         configure: dict,
         roots: list[str] | None,
         artifacts: ArtifactStore | None,
+        storage: dict,
     ):
         self.db, self.root, self._configure, self._roots = database, root, configure, roots
+        self._storage = storage
         defaults = ServiceClasses.class_traits()
         self._classes = {
             service: classes.get(service) or defaults[trait].default_value for service, trait in CLASS_TRAITS.items()
@@ -164,7 +206,16 @@ class Services:
 
     @cached_property
     def artifacts(self) -> ArtifactStore:
-        return self._artifacts or ArtifactStore(self.root)
+        store = self._artifacts or open_artifact_store(self.root, **self._storage)
+        if store.is_remote:
+            store.cache.in_use = self._deployed_artifact_dirs
+        return store
+
+    def _deployed_artifact_dirs(self) -> set[str]:
+        """The versions endpoints deploy (any server's, with a shared database): the cache keeps them."""
+        with self.db.read() as session:
+            query = select(ModelVersion.artifact_dir).join(Deployment, Deployment.version_id == ModelVersion.id)
+            return set(session.scalars(query))
 
     @cached_property
     def registry(self):
@@ -255,6 +306,8 @@ class Services:
         """What operation workers are configured with: the service classes and the settings of
         these services as they resolved here (config files, command line, defaults computed at start)."""
         config: dict = {CLASSES_SECTION: {trait: self._class(service) for service, trait in CLASS_TRAITS.items()}}
+        # storage_options may hold a key: worker.json is the owner's only (as the db_url it holds)
+        config[CLASSES_SECTION].update(self._storage)
         for service in (self.registry, self.converter, self.deployments, self.environments, self.packager):
             config[type(service).__name__] = {name: getattr(service, name) for name in service.trait_names(config=True)}
         return config

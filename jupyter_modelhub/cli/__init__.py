@@ -13,7 +13,7 @@ import argparse
 import sys
 
 from ..errors import ModelHubError
-from . import batch, endpoints, operations, packaging, registry, server
+from . import batch, endpoints, operations, packaging, registry, server, storage
 from .base import EXIT_CODES, INTERRUPTED, USAGE, CommandError, Commands, Parser, add_common_options, exit_code
 
 # (title in --help, module), in the order --help lists them.
@@ -24,6 +24,7 @@ RESOURCES = [
     ("Batch scoring", batch),
     ("Operations", operations),
     ("The standalone server", server),
+    ("Storage", storage),
 ]
 
 SUMMARY = "The Model Hub from a terminal: register, convert, deploy, invoke, package, and follow the server's work."

@@ -752,6 +752,8 @@ class DeploymentManager(LoggingConfigurable):
         with self.db.read() as session:
             rows = [(r.name, r.host_pid, r.state) for r in session.scalars(select(Endpoint))]
         for name, pid, state in rows:
+            if not (self.folder / name / "spec.json").exists():
+                continue  # another server's endpoint (servers sharing a database, not a root): it runs it
             if _alive(pid, self.folder / name):
                 if at_start:
                     self.log.info("Model Hub: adopted endpoint %s (host pid %s)", name, pid)

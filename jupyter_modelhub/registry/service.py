@@ -14,6 +14,7 @@ events feed (``events``).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from sqlalchemy import delete, func, select
@@ -22,13 +23,17 @@ from traitlets import Integer
 from traitlets.config import LoggingConfigurable
 
 from .. import flavors
-from ..errors import Conflict, Damaged, InvalidInput, NotFound
+from ..errors import Conflict, Damaged, InvalidInput, NotFound, Unavailable
 from ..refs import ModelRef, check_alias, check_name, parse_ref
 from ..store.artifacts import ArtifactStore
 from ..store.database import Database
 from ..store.orm import Alias, Model, ModelVersion, Tag, utcnow
 from . import events, search, views
 from .validation import check_description, check_example, check_properties, check_signature, check_tags, target_ref
+
+# How long after the upload time-to-live a version folder without a row is still taken for a
+# registration's leftovers (see ModelRegistry.remove_orphans).
+ORPHAN_HORIZON = 86400.0
 
 # A reference check names what uses a version ("endpoint churn-ep"); an empty list means free.
 ReferenceCheck = Callable[[Session, ModelVersion], list[str]]
@@ -295,7 +300,8 @@ class ModelRegistry(LoggingConfigurable):
                 if len(problems) <= 3
                 else " ".join(problems[:3]) + f" ({len(problems) - 3} more files do not match either.)"
             )
-        return {"ref": label, "files_dir": str(self.artifacts.files_dir(artifact_dir)), "files": len(files)}
+        files_dir = self.artifacts.files_dir(artifact_dir, files)
+        return {"ref": label, "files_dir": str(files_dir), "files": len(files)}
 
     def changes(self, after: int | None = None, limit: int = 200) -> views.Events:
         """The events feed after event ``after``; without it, only the current position."""
@@ -403,7 +409,7 @@ class ModelRegistry(LoggingConfigurable):
             return label, artifact_dir
 
         label, artifact_dir = self.db.write(remove)
-        self.artifacts.remove(artifact_dir)
+        self._remove_files(artifact_dir)
         return views.Deleted(deleted=[label]).as_dict()
 
     def delete_model(self, name: str, user: str = "") -> dict:
@@ -427,8 +433,51 @@ class ModelRegistry(LoggingConfigurable):
 
         labels, dirs = self.db.write(remove)
         for artifact_dir in dirs:
-            self.artifacts.remove(artifact_dir)
+            self._remove_files(artifact_dir)
         return views.Deleted(deleted=labels).as_dict()
+
+    def _remove_files(self, artifact_dir: str) -> None:
+        """Remove a deleted version's files; a store that is away keeps them, and the sweep
+        (``remove_orphans``) removes them once it answers."""
+        try:
+            self.artifacts.remove(artifact_dir)
+        except Unavailable as exc:
+            self.artifacts.defer_removal(artifact_dir)
+            self.log.warning("Model Hub: %s; the files of %s are removed by a later sweep", exc.message, artifact_dir)
+
+    def remove_orphans(self, ttl: float, horizon: float = ORPHAN_HORIZON) -> list[str]:
+        """Remove the version folders no version refers to: those a registration wrote but did
+        not commit (its process was killed, or the store or the database went away before it
+        could clean up), once older than ``ttl`` seconds (younger ones may be a registration in
+        progress, on any server), and those of versions deleted while the store was away.
+
+        Only folders younger than ``ttl + horizon`` are taken for leftovers of a registration:
+        the sweep runs every few minutes, so it finds those soon after ``ttl``, while an old
+        folder without a row is more likely a registry pointed at another database, which must
+        not cost its files. Returns the folders removed.
+        """
+        now = time.time()
+        found = [
+            d for d, _manifest, modified in self.artifacts.version_dirs() if now - horizon - ttl < modified < now - ttl
+        ]
+        deferred = self.artifacts.deferred_removals()
+        candidates = sorted(set(found) | set(deferred))
+        if not candidates:
+            return []
+        known: set[str] = set()
+        with self.db.read() as session:
+            for start in range(0, len(candidates), 500):
+                chunk = candidates[start : start + 500]
+                known.update(
+                    session.scalars(select(ModelVersion.artifact_dir).where(ModelVersion.artifact_dir.in_(chunk)))
+                )
+        removed = []
+        for artifact_dir in candidates:
+            if artifact_dir not in known:
+                self.artifacts.remove(artifact_dir)
+                removed.append(artifact_dir)
+        self.artifacts.forget_deferred(deferred)
+        return removed
 
     # -- references ------------------------------------------------------------------------
 

@@ -1,4 +1,6 @@
-"""Artifact files: uploads, staging, the immutable per-version folders and their manifests.
+"""Artifact files on the server's disk: uploads, staging, the immutable per-version folders and
+their manifests. The default store (``c.ModelHubApp.artifact_uri`` unset); the bucket store
+(``s3``) keeps its uploads and staging here too and only publishes elsewhere.
 
 Layout under the root (created readable by its owner only)::
 
@@ -8,6 +10,7 @@ Layout under the root (created readable by its owner only)::
     staging/<uuid>/files/...         a version being assembled (extracted, hashed)
     artifacts/<model>/<uuid>/files/  a registered version, read-only
     artifacts/<model>/<uuid>/manifest.json
+    removals-pending                 deleted versions whose files the store could not remove yet
 
 A version's folder is named by a random id, not its number, so the folder can be moved into place
 before the database allocates the number; a registration that fails at any point leaves only
@@ -19,6 +22,8 @@ Every archive is checked before anything is kept, at upload and again while it i
 
 Files served or deployed are checked against their manifest's sha256 once per process and
 state on disk (``verified_path``), so a file changed after registration is refused, not used.
+
+Not here: versions in a bucket (``s3``) and the local cache of their files (``cache``).
 """
 
 from __future__ import annotations
@@ -34,12 +39,13 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import Damaged, InvalidInput, NotFound
-from .archives import DAMAGED_ARCHIVE, check_relative_path, checked_members, clip, open_tar, too_large
+from ...errors import Damaged, InvalidInput, NotFound
+from ..archives import DAMAGED_ARCHIVE, check_relative_path, checked_members, clip, open_tar, too_large
 
 CHUNK = 1 << 20
 DEFAULT_MAX_SIZE = 20 * 1024**3
 DEFAULT_MAX_FILES = 10_000
+DEFERRED_REMOVALS = "removals-pending"  # deleted versions' folders to remove once the store answers
 
 
 @dataclass
@@ -69,6 +75,7 @@ class ArtifactStore:
 
     def __init__(self, root: str | Path, max_size: int = DEFAULT_MAX_SIZE, max_files: int = DEFAULT_MAX_FILES):
         root = Path(root)
+        self.is_remote = False
         if not root.exists():
             root.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.root = root.resolve()
@@ -79,9 +86,13 @@ class ArtifactStore:
         self.artifacts = self.root / "artifacts"
         for folder in (self.uploads, self.staging, self.artifacts):
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        # path -> the (size, mtime, ctime, inode) at which its bytes last matched the manifest
-        self._verified: dict[str, tuple] = {}
-        self._verified_lock = threading.Lock()
+        self._checked = CheckedFiles(lambda path: type(self).hash_file(path))
+        self._deferred_lock = threading.Lock()
+
+    @property
+    def uri(self) -> str:
+        """Where published versions are, as users configure it (``c.ModelHubApp.artifact_uri``)."""
+        return str(self.artifacts)
 
     # -- uploads ---------------------------------------------------------------------------
 
@@ -224,9 +235,50 @@ class ArtifactStore:
         except OSError:
             pass
 
+    def version_dirs(self) -> list[tuple[str, bool, float]]:
+        """Every published version folder as ``(artifact_dir, has_manifest, modified)``, for the
+        sweep of folders no version row refers to (``ModelRegistry.remove_orphans``)."""
+        found = []
+        for model in self.artifacts.iterdir():
+            if not model.is_dir() or model.is_symlink():
+                continue
+            for folder in model.iterdir():
+                if is_version_folder_name(folder.name):
+                    manifest = folder / "manifest.json"
+                    found.append((f"{model.name}/{folder.name}", manifest.exists(), folder.lstat().st_mtime))
+        return found
+
+    def defer_removal(self, artifact_dir: str) -> None:
+        """Remember a deleted version's folder that could not be removed now (the store is away)."""
+        with self._deferred_lock, open(self.root / DEFERRED_REMOVALS, "a", encoding="utf-8") as f:
+            f.write(artifact_dir + "\n")
+
+    def deferred_removals(self) -> list[str]:
+        try:
+            lines = (self.root / DEFERRED_REMOVALS).read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return []
+        return sorted({line for line in lines if line})
+
+    def forget_deferred(self, done: list[str]) -> None:
+        """Drop removals that are done (those deferred meanwhile stay)."""
+        if not done:
+            return
+        path = self.root / DEFERRED_REMOVALS
+        with self._deferred_lock:
+            left = [d for d in self.deferred_removals() if d not in set(done)]
+            if left:
+                temporary = path.with_suffix(".tmp")
+                temporary.write_text("".join(d + "\n" for d in left), encoding="utf-8")
+                os.replace(temporary, path)
+            else:
+                path.unlink(missing_ok=True)
+
     # -- reading ---------------------------------------------------------------------------
 
-    def files_dir(self, artifact_dir: str) -> Path:
+    def files_dir(self, artifact_dir: str, files: list[dict] | None = None) -> Path:
+        """The folder of a version's files. ``files`` (the manifest, if the caller has it) lets
+        a remote store fill its cache without reading the manifest again."""
         return self._version_folder(artifact_dir) / "files"
 
     def file_path(self, artifact_dir: str, path: str) -> Path:
@@ -247,40 +299,68 @@ class ArtifactStore:
         size, modification and change times and inode, so serving it again costs one stat, and
         any write to it (even one that restores the modification time) is checked again.
         """
-        path = self.file_path(artifact_dir, entry["path"])
-        info = path.stat()
-        state = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
-        with self._verified_lock:
-            if self._verified.get(str(path)) == state:
-                return path
-        if info.st_size != entry["size"]:
-            raise self._damaged(entry, label, f"{info.st_size} bytes instead of {entry['size']}")
-        if self.hash_file(path) != entry["sha256"]:
-            raise self._damaged(entry, label, "its sha256 differs")
-        with self._verified_lock:
-            self._verified[str(path)] = state
-        return path
+        return self._checked.check(self.file_path(artifact_dir, entry["path"]), entry, label)
 
     @staticmethod
     def hash_file(path: Path) -> str:
-        digest = hashlib.sha256()
-        with open(path, "rb") as f:
-            while chunk := f.read(CHUNK):
-                digest.update(chunk)
-        return digest.hexdigest()
-
-    @staticmethod
-    def _damaged(entry: dict, label: str, how: str) -> Damaged:
-        return Damaged(
-            f"File {entry['path']!r} of {label} does not match its manifest ({how}): the stored copy changed "
-            "after registration, so it is not used. Restore the file, or register the model again."
-        )
+        return hash_file(path)
 
     def _version_folder(self, artifact_dir: str) -> Path:
         folder = (self.artifacts / artifact_dir).resolve()
         if not folder.is_relative_to(self.artifacts):
             raise InvalidInput(f"Artifact folder {artifact_dir!r} is outside the artifact root.")
         return folder
+
+
+class CheckedFiles:
+    """Files whose bytes matched their manifest entry, each under the state on disk at which it
+    did (size, modification and change times, inode): checking one again costs one stat until
+    anything writes to it."""
+
+    def __init__(self, hasher=None):
+        self._hash = hasher or hash_file
+        self._states: dict[str, tuple] = {}
+        self._lock = threading.Lock()
+
+    def check(self, path: Path, entry: dict, label: str) -> Path:
+        info = path.stat()
+        state = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+        with self._lock:
+            if self._states.get(str(path)) == state:
+                return path
+        if info.st_size != entry["size"]:
+            raise damaged(entry, label, f"{info.st_size} bytes instead of {entry['size']}")
+        if self._hash(path) != entry["sha256"]:
+            raise damaged(entry, label, "its sha256 differs")
+        with self._lock:
+            self._states[str(path)] = state
+        return path
+
+    def trust(self, path: Path) -> None:
+        """Record a file whose bytes were just checked (as it was written), as it is now."""
+        info = path.stat()
+        with self._lock:
+            self._states[str(path)] = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+
+
+def hash_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def damaged(entry: dict, label: str, how: str, where: str = "the stored copy") -> Damaged:
+    return Damaged(
+        f"File {entry['path']!r} of {label} does not match its manifest ({how}): {where} changed "
+        "after registration, so it is not used. Restore the file, or register the model again."
+    )
+
+
+def is_version_folder_name(name: str) -> bool:
+    """A version's folder is a random id (``uuid4().hex``): 32 lowercase hex digits."""
+    return len(name) == 32 and all(c in "0123456789abcdef" for c in name)
 
 
 def _make_read_only(folder: Path) -> None:
