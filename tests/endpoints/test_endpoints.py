@@ -122,7 +122,6 @@ def test_a_version_in_use_cannot_be_deleted(hub):
         hub.delete("churn:1")
 
 
-@pytest.mark.slow  # a thousand requests: make test, not make test-fast
 def test_traffic_split_is_within_tolerance_over_1000_requests(hub):
     hub.deploy("churn-ep", "churn:2", deployment="green")
     ep = hub.set_traffic("churn-ep", {"blue": 70, "green": 30})
