@@ -251,13 +251,13 @@ class InfoHandler(ModelHubHandler):
     @route
     async def get(self):
         self.reply(
-            {
-                "version": __version__,
-                "database": self.registry.db.engine.url.render_as_string(hide_password=True),
-                "root_dir": str(self.registry.artifacts.root),
-                "artifact_uri": self.registry.artifacts.uri,  # where versions' files are; never its credentials
-                "python": platform.python_version(),  # code stored by value (cloudpickle) loads on this minor version only
-            }
+            schemas.Info(
+                version=__version__,
+                database=self.registry.db.engine.url.render_as_string(hide_password=True),
+                root_dir=str(self.registry.artifacts.root),
+                artifact_uri=self.registry.artifacts.uri,
+                python=platform.python_version(),
+            )
         )
 
 

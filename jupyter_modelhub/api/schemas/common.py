@@ -73,9 +73,17 @@ JSON_VALUE_SCHEMA = {
 
 
 class Info(BaseModel):
-    version: str
-    database: str
-    root_dir: str
+    """What a client checks about the server: its version, and where it keeps the registry."""
+
+    version: str = Field(description="jupyter_modelhub's version on the server")
+    database: str = Field(description="the registry's database URL, its password hidden")
+    root_dir: str = Field(description="the server's root folder (uploads, endpoints, operations, cache)")
+    artifact_uri: str = Field(
+        description="where versions' files are kept: a folder or s3://BUCKET/PREFIX (never credentials)"
+    )
+    python: str = Field(
+        description="the server's Python version: code stored by value loads on this minor version only"
+    )
 
 
 class Error(BaseModel):

@@ -5010,13 +5010,35 @@ export interface components {
             /** Version */
             version: number;
         };
-        /** Info */
+        /**
+         * Info
+         * @description What a client checks about the server: its version, and where it keeps the registry.
+         */
         Info: {
-            /** Database */
+            /**
+             * Artifact Uri
+             * @description where versions' files are kept: a folder or s3://BUCKET/PREFIX (never credentials)
+             */
+            artifact_uri: string;
+            /**
+             * Database
+             * @description the registry's database URL, its password hidden
+             */
             database: string;
-            /** Root Dir */
+            /**
+             * Python
+             * @description the server's Python version: code stored by value loads on this minor version only
+             */
+            python: string;
+            /**
+             * Root Dir
+             * @description the server's root folder (uploads, endpoints, operations, cache)
+             */
             root_dir: string;
-            /** Version */
+            /**
+             * Version
+             * @description jupyter_modelhub's version on the server
+             */
             version: string;
         };
         /**
