@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, text
 
 from helpers.components import require
 from helpers.postgres import PostgresServer, fresh_postgres_database, postgres_available
-from helpers.servers import ServerProcess, free_port, wait_until
+from helpers.servers import ServerProcess, UnreadyServer, free_port, wait_until
 from helpers.uploads import tar_bytes
 from jupyter_modelhub.client import ModelHubClient
 
@@ -102,18 +102,6 @@ def test_two_servers_started_at_once_on_one_new_postgresql_share_the_registry(po
     finally:
         for server in servers:
             server.stop()
-
-
-class UnreadyServer(ServerProcess):
-    """A server whose Model Hub is expected to answer 503: ready once it does."""
-
-    def _ready(self) -> bool:
-        if self.process.poll() is not None:
-            raise AssertionError(f"server exited: {Path(self.log.name).read_text()[-3000:]}")
-        try:
-            return self.session.get(self.url + "modelhub/api/info", timeout=2).status_code == 503
-        except requests.RequestException:
-            return False
 
 
 def test_a_server_whose_extension_cannot_start_answers_503_with_the_reason(tmp_path):

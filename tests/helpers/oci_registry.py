@@ -15,7 +15,7 @@ from pathlib import Path
 import requests
 
 from helpers.components import require
-from helpers.servers import free_port, wait_until
+from helpers.servers import free_port, stop_process, wait_until
 
 CONFIG = """\
 version: 0.1
@@ -83,12 +83,6 @@ class OciRegistry:
         return requests.get(f"{self.url}/v2/{repository}/manifests/{reference}", headers={"Accept": accept}, timeout=30)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         if getattr(self, "log", None):
             self.log.close()

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import requests
 
-from helpers.servers import free_port, wait_until
+from helpers.servers import free_port, stop_process, wait_until
 
 TEST_KEYS = {"AWS_ACCESS_KEY_ID": "modelhub-test", "AWS_SECRET_ACCESS_KEY": "modelhub-test-secret"}
 
@@ -64,13 +64,7 @@ class MotoServer:
             return False
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
 
 
 class Bucket:

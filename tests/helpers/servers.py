@@ -35,6 +35,18 @@ def wait_until(check, timeout: float, what: str):
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
+def stop_process(process, grace: float = 10) -> None:
+    """Ask a helper process to end (SIGTERM), and kill it if it has not after ``grace`` seconds."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 class ServerProcess:
     """A ``jupyter server`` (or ``jupyter lab``) subprocess with the extension, on a free port."""
 
@@ -127,10 +139,17 @@ class ServerProcess:
         return ModelHubClient(self.url, self.token)
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process, grace=20)
         self.log.close()
+
+
+class UnreadyServer(ServerProcess):
+    """A server whose Model Hub is expected to answer 503: ready once it does."""
+
+    def _ready(self) -> bool:
+        if self.process.poll() is not None:
+            raise AssertionError(f"server exited: {Path(self.log.name).read_text()[-3000:]}")
+        try:
+            return self.session.get(self.url + "modelhub/api/info", timeout=2).status_code == 503
+        except requests.RequestException:
+            return False

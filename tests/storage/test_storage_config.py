@@ -7,21 +7,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import requests
-
-from helpers.servers import ServerProcess
-
-
-class UnreadyServer(ServerProcess):
-    """A server whose Model Hub is expected to answer 503: ready once it does."""
-
-    def _ready(self) -> bool:
-        if self.process.poll() is not None:
-            raise AssertionError(f"server exited: {Path(self.log.name).read_text()[-3000:]}")
-        try:
-            return self.session.get(self.url + "modelhub/api/info", timeout=2).status_code == 503
-        except requests.RequestException:
-            return False
+from helpers.servers import ServerProcess, UnreadyServer
 
 
 def test_the_default_is_the_local_folder(tmp_path):

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ...errors import Damaged
@@ -41,16 +41,7 @@ class Migration:
     damaged: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return {
-            "target": self.target,
-            "versions": self.versions,
-            "skipped_versions": self.skipped_versions,
-            "uploaded_files": self.uploaded_files,
-            "uploaded_bytes": self.uploaded_bytes,
-            "present_files": self.present_files,
-            "damaged": self.damaged,
-            "config": f'c.ModelHubApp.artifact_uri = "{self.target}"',
-        }
+        return {**asdict(self), "config": f'c.ModelHubApp.artifact_uri = "{self.target}"'}
 
 
 def local_versions(artifacts: Path) -> list[tuple[str, Path]]:
