@@ -97,6 +97,8 @@ class DeploymentManager(LoggingConfigurable):
         super().__init__(**kwargs)
         self.db, self.registry = database, registry
         self.folder = Path(root).resolve() / "endpoints"
+        # who runs an endpoint, among servers that share the database (not a root)
+        self.server = f"{socket.gethostname()}:{Path(root).resolve()}"[:512]
         self.folder.mkdir(parents=True, exist_ok=True)
         self._children: dict[str, subprocess.Popen] = {}
         self._guard = threading.Lock()
@@ -253,11 +255,14 @@ class DeploymentManager(LoggingConfigurable):
                     secondary_key=secrets.token_urlsafe(24),
                     traffic={},
                     mirror={},
+                    server=self.server,
                     created_by=user,
                 )
                 session.add(row)
                 session.flush()
-            elif port is not None and port != row.port:
+            else:
+                self._check_runs_here(row)
+            if port is not None and not created and port != row.port:
                 raise Conflict(f"Endpoint {endpoint!r} already listens on port {row.port}; delete it to change ports.")
             existing = next((d for d in row.deployments if d.name == deployment), None)
             generation = (existing.settings.get("generation", 0) if existing else 0) + 1
@@ -473,6 +478,19 @@ class DeploymentManager(LoggingConfigurable):
 
     # -- reading ---------------------------------------------------------------------------
 
+    def _endpoint_here(self, session: Session, name: str) -> Endpoint:
+        """The endpoint to change: only the server that runs its processes may change it."""
+        row = self._endpoint(session, name)
+        self._check_runs_here(row)
+        return row
+
+    def _check_runs_here(self, row: Endpoint) -> None:
+        if row.server not in (None, self.server):
+            raise Conflict(
+                f"Endpoint {row.name!r} runs on another Model Hub server that shares this registry's database "
+                f"({row.server}): change or undeploy it from that server."
+            )
+
     def _endpoint(self, session: Session, name: str) -> Endpoint:
         check_label(name)
         row = session.scalar(select(Endpoint).where(Endpoint.name == name))
@@ -621,7 +639,7 @@ class DeploymentManager(LoggingConfigurable):
         self, name: str, traffic: dict | None = None, mirror: dict | None = None, user: str = ""
     ) -> views.EndpointInfo:
         def write(session: Session) -> None:
-            row = self._endpoint(session, name)
+            row = self._endpoint_here(session, name)
             names = {d.name for d in row.deployments}
             if traffic is not None:
                 row.traffic = self._check_traffic(traffic, names)
@@ -668,7 +686,7 @@ class DeploymentManager(LoggingConfigurable):
             raise InvalidInput(f"Invalid key {which!r}: expected 'primary' or 'secondary'.")
 
         def write(session: Session) -> None:
-            setattr(self._endpoint(session, name), f"{which}_key", secrets.token_urlsafe(24))
+            setattr(self._endpoint_here(session, name), f"{which}_key", secrets.token_urlsafe(24))
 
         self.db.write(write)
         self._apply(name)
@@ -680,7 +698,7 @@ class DeploymentManager(LoggingConfigurable):
         answers nothing (it keeps its name, port and keys for the next deploy)."""
 
         def write(session: Session) -> None:
-            row = self._endpoint(session, name)
+            row = self._endpoint_here(session, name)
             target = next((d for d in row.deployments if d.name == deployment), None)
             if target is None:
                 raise NotFound(f"Endpoint {name!r} has no deployment {deployment!r}.")
@@ -711,7 +729,7 @@ class DeploymentManager(LoggingConfigurable):
 
     def delete_endpoint(self, name: str, user: str = "") -> Deleted:
         with self.db.read() as session:
-            pid = self._endpoint(session, name).host_pid
+            pid = self._endpoint_here(session, name).host_pid
         self._stop_host(name, pid)
 
         def write(session: Session) -> None:

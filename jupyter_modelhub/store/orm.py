@@ -143,6 +143,9 @@ class Endpoint(Base):
     traffic: Mapped[dict] = mapped_column(JSON, default=dict, nullable=False)
     mirror: Mapped[dict] = mapped_column(JSON, default=dict, nullable=False)
     host_pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # the Model Hub server that runs it (HOSTNAME:ROOT), when servers share the database; None
+    # for endpoints made before it was recorded (by the one server there was)
+    server: Mapped[str | None] = mapped_column(String(512), nullable=True)
     state: Mapped[str] = mapped_column(String(16), default="running", nullable=False)
     created_time: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
     created_by: Mapped[str] = mapped_column(String(128), default="", nullable=False)

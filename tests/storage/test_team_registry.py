@@ -23,7 +23,7 @@ from helpers.postgres import fresh_postgres_database
 from helpers.s3 import TEST_KEYS, Bucket
 from helpers.servers import ServerProcess, wait_until
 from helpers.uploads import tar_bytes
-from jupyter_modelhub.errors import ModelHubError
+from jupyter_modelhub.errors import Conflict, ModelHubError
 
 pytestmark = [pytest.mark.s3, pytest.mark.slow]  # several servers: make test, not make test-fast
 
@@ -84,6 +84,16 @@ def test_registered_on_one_server_downloaded_deployed_and_converted_on_another(t
     assert score(endpoint, X[:4].tolist()) == CLF.predict(X[:4]).tolist()
     spec = json.loads((b.root / "endpoints" / "churn-ep" / "spec.json").read_text())
     assert spec["deployments"]["blue"]["model_dir"].startswith(str(b.root / "cache" / "versions")), spec
+    # A sees B's endpoint but cannot stop processes it does not run: it refuses to change it
+    assert [e["name"] for e in hub_a.endpoints()] == ["churn-ep"]
+    for change in (
+        lambda: hub_a.undeploy("churn-ep"),
+        lambda: hub_a.set_traffic("churn-ep", {"blue": 100}),
+        lambda: hub_a.deploy("churn-ep", "churn:1", deployment="green"),
+    ):
+        with pytest.raises(Conflict, match="runs on another Model Hub server"):
+            change()
+    assert score(endpoint, X[:4].tolist()) == CLF.predict(X[:4]).tolist(), "B's endpoint still serves"
 
     converted = hub_b.convert("churn:1")  # in an operation worker of B, which opens the same store
     onnx = converted["version"]

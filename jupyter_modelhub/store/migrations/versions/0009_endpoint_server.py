@@ -1,0 +1,34 @@
+"""endpoints record the server that runs them
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-12-07 14:00:00.000000
+
+Servers that share a database (and an artifact bucket) but no disk each run their own endpoints'
+processes; an endpoint records which one (HOSTNAME:ROOT), so another server refuses to change or
+undeploy it rather than deleting the row of processes it cannot stop. Endpoints made before have
+none: they belong to the one server there was.
+"""
+
+from typing import Sequence, Union
+
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision: str = "0009"
+down_revision: Union[str, Sequence[str], None] = "0008"
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+
+def upgrade() -> None:
+    """Upgrade schema."""
+    with op.batch_alter_table("endpoints") as batch:
+        batch.add_column(sa.Column("server", sa.String(length=512), nullable=True))
+
+
+def downgrade() -> None:
+    """Downgrade schema."""
+    with op.batch_alter_table("endpoints") as batch:
+        batch.drop_column("server")
