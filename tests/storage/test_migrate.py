@@ -79,6 +79,7 @@ def run(bucket: Bucket, root, *extra: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow  # a migration killed and resumed, then a server on the bucket: make test, not make test-fast
 def test_migrate_copies_verifies_resumes_after_a_kill_and_a_server_then_reads_the_bucket(bucket, tmp_path):
     root = tmp_path / "hub"
     versions = local_registry(root)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from helpers.servers import ServerProcess, UnreadyServer
 
 
@@ -19,6 +21,7 @@ def test_the_default_is_the_local_folder(tmp_path):
         server.stop()
 
 
+@pytest.mark.slow  # a server in a fresh interpreter that cannot import s3fs: make test, not make test-fast
 def test_a_bucket_without_s3fs_installed_names_the_extra_to_install(tmp_path):
     blocker = tmp_path / "without-s3fs"
     (blocker / "s3fs").mkdir(parents=True)
