@@ -768,9 +768,9 @@ class DeploymentManager(LoggingConfigurable):
 
     def _revive(self, at_start: bool) -> None:
         with self.db.read() as session:
-            rows = [(r.name, r.host_pid, r.state) for r in session.scalars(select(Endpoint))]
-        for name, pid, state in rows:
-            if not (self.folder / name / "spec.json").exists():
+            rows = [(r.name, r.host_pid, r.state, r.server) for r in session.scalars(select(Endpoint))]
+        for name, pid, state, server in rows:
+            if server not in (None, self.server) or not (self.folder / name / "spec.json").exists():
                 continue  # another server's endpoint (servers sharing a database, not a root): it runs it
             if _alive(pid, self.folder / name):
                 if at_start:
