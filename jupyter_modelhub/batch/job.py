@@ -123,6 +123,10 @@ class JobRun:
             self._fs = locations.filesystem(self.storage_options)
         return self._fs
 
+    def _not_done(self) -> int:
+        done = sum(1 for r in self.records.values() if _final(r) and not r.get("error"))
+        return len(self.plan["mini_batches"]) - done
+
     def _check_scheduler(self) -> None:
         """A scheduler lost for longer than SCHEDULER_GRACE fails the job, naming it."""
         if self.client.status == "running":
@@ -133,7 +137,7 @@ class JobRun:
         if now - self._lost_since > SCHEDULER_GRACE:
             raise JobFailed(
                 f"The Dask scheduler at {self.address} stopped answering (lost for {SCHEDULER_GRACE:.0f} s, "
-                f"client {self.client.status}) with {len(self.plan['mini_batches']) - len(self.records)} "
+                f"client {self.client.status}) with {self._not_done()} of {len(self.plan['mini_batches'])} "
                 "mini-batches not done; --resume this job once it runs again."
             )
 

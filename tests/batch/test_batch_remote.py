@@ -300,7 +300,7 @@ def test_a_scheduler_that_dies_mid_job_fails_the_job_naming_it(server, bucket, i
     isolated_dask.kill_scheduler()
     job = wait_for_job(server, job_id, timeout=120)
     assert job["status"] == "failed"
-    assert isolated_dask.address in job["error"]["message"]
+    assert isolated_dask.address in job["error"]["message"], job["error"]["message"]
     assert "dies/_SUCCESS" not in bucket.names_under("dies/")
     # nothing of the job runs on the server's side: no kernel, no worker process
     folder = server.root / "operations" / str(job_id)
@@ -310,3 +310,38 @@ def test_a_scheduler_that_dies_mid_job_fails_the_job_naming_it(server, bucket, i
         p for p in psutil.process_iter(["cmdline"]) if any(str(folder) in part for part in (p.info["cmdline"] or []))
     ]
     assert not leftovers
+
+
+def test_the_command_line_takes_urls_for_inputs_and_output(server, bucket):
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "jupyter_modelhub.cli",
+            "batch",
+            "lr:1",
+            bucket.uri("data/*.parquet"),
+            "--output",
+            bucket.uri("cli") + "/",
+            "--output-file-name",
+            "predictions.parquet",
+            "--json",
+            "--url",
+            server.url,
+            "--token",
+            server.token,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=server.folder / "notebooks",
+    )
+    assert done.returncode == 0, done.stderr
+    job = json.loads(done.stdout)
+    assert job["status"] == "succeeded" and job["output"] == bucket.uri("cli") + "/"
+    assert bucket.names_under("cli/") == ["cli/_SUCCESS", "cli/part-000000.parquet"]
+    table = pd.read_parquet(io.BytesIO(bucket.keys_under("cli/part-000000.parquet")["cli/part-000000.parquet"]))
+    assert len(table) == 200 and table["file"].tolist()[::100] == ["part1.parquet", "part3.parquet"]
