@@ -166,8 +166,21 @@ def batch_throughput(server: Server, work: Path, bucket: str, fs, rows: int) -> 
     ):
         job = run_job(server, {"model": "batch-lr:1", "inputs": [inputs], "output": output, "settings": settings})
         summary = job["summary"]
-        results[label] = (summary["rows_out"] / summary["scoring_seconds"], summary["seconds"])
+        results[label] = (steady_rate(job["mini_batches"]), summary["rows_out"] / summary["scoring_seconds"])
     return results
+
+
+def steady_rate(records: list[dict]) -> float:
+    """Rows per second of the job's workers together once each has loaded the model: every
+    mini-batch but each worker's first (which loads it), rows over the seconds its worker spent."""
+    seen, rows, seconds = set(), 0, 0.0
+    for record in records:
+        if record["worker"] not in seen:
+            seen.add(record["worker"])
+            continue
+        rows += record["rows_out"]
+        seconds += record["seconds"]
+    return rows / seconds * len(seen)
 
 
 def main() -> None:
@@ -265,11 +278,12 @@ def main() -> None:
 
 
 def print_batch(batch: dict, rows: int) -> None:
-    (local_rate, local_seconds), (bucket_rate, bucket_seconds) = batch["local"], batch["bucket"]
+    (local_rate, local_whole), (bucket_rate, bucket_whole) = batch["local"], batch["bucket"]
     print(
-        f"  batch {rows:,} rows of Parquet, 2 workers: local {local_rate:,.0f} rows/s ({local_seconds:.1f} s job)   "
-        f"bucket {bucket_rate:,.0f} rows/s ({bucket_seconds:.1f} s job)   ratio {bucket_rate / local_rate:5.2f}x "
-        "(target >= 0.8x)"
+        f"  batch {rows:,} rows of Parquet, 2 workers, models loaded: local {local_rate:,.0f} rows/s   "
+        f"bucket {bucket_rate:,.0f} rows/s   ratio {bucket_rate / local_rate:5.2f}x (target >= 0.8x)\n"
+        f"  batch, whole scoring (with each worker's model load): local {local_whole:,.0f} rows/s   "
+        f"bucket {bucket_whole:,.0f} rows/s   ratio {bucket_whole / local_whole:5.2f}x"
     )
 
 

@@ -123,6 +123,19 @@ class JobRun:
             self._fs = locations.filesystem(self.storage_options)
         return self._fs
 
+    def _release(self) -> None:
+        """Take the store's credentials off the workers (a shared cluster keeps plugins) and let go
+        of the cluster."""
+        if self.client is None:
+            return
+        if self.storage_options is not None and self.client.status == "running":
+            try:
+                self.client.unregister_worker_plugin(f"modelhub-storage-{self.plan['job']}")
+            except Exception:  # a scheduler that went away took the plugin with it
+                pass
+        self.client.close(timeout=5)
+        self.client = None
+
     def _not_done(self) -> int:
         done = sum(1 for r in self.records.values() if _final(r) and not r.get("error"))
         return len(self.plan["mini_batches"]) - done
@@ -151,6 +164,7 @@ class JobRun:
             return self._score(pending)
         except JobFailed:
             self._write_table(force=True)  # what --resume reuses
+            self._release()
             raise
 
     def _score(self, pending: list[int]):
@@ -277,13 +291,7 @@ class JobRun:
             write_json(self.dir / "outcome.json", outcome)
             raise JobFailed(str(exc)) from None
         finally:
-            if self.client is not None:
-                if self.storage_options is not None:
-                    try:
-                        self.client.unregister_worker_plugin(f"modelhub-storage-{self.plan['job']}")
-                    except Exception:  # a scheduler that went away took the plugin with it
-                        pass
-                self.client.close()
+            self._release()
         write_json(self.dir / "outcome.json", outcome)
         return outcome["message"] + (f" Output: {outcome['output']}" if outcome["output"] else "")
 

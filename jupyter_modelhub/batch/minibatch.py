@@ -44,10 +44,19 @@ class StorageOptions(WorkerPlugin):
 
     def setup(self, worker=None) -> None:
         _STORAGE[self.job] = self.options
+        # the store's session (about half a second) is made now, off the first mini-batch's time
+        threading.Thread(target=_connect, args=(self.job,), daemon=True).start()
 
     def teardown(self, worker=None) -> None:
         _STORAGE.pop(self.job, None)
         _FILESYSTEMS.pop(self.job, None)
+
+
+def _connect(job: str) -> None:
+    try:
+        filesystem(job).connect()
+    except Exception:  # the first mini-batch that needs the store reports what is wrong
+        pass
 
 
 def filesystem(job: str):
