@@ -127,6 +127,8 @@ def _plan(services, job_id: int, folder: Path, inputs: dict) -> dict:
             "flavor": version["flavor"],
             "model_dir": checked["files_dir"],
             "signature": version.get("signature"),
+            # workers of a --scheduler cluster fetch these from the bucket (else: bytes through Dask)
+            "objects": _model_objects(services, inputs["model"]) if settings.get("scheduler") else None,
         },
         "entry_script": script,
         # workers of a --scheduler cluster may not read the server's disk: the script goes as text
@@ -211,6 +213,27 @@ def _reused(
     return reused
 
 
+def _model_objects(services, ref: str) -> list[dict] | None:
+    """With the artifact store on a bucket: each file of the version as ``{"path", "sha256",
+    "size", "url"}``, which a worker elsewhere downloads and checks itself."""
+    store = services.registry.artifacts
+    if not getattr(store, "is_remote", False):
+        return None
+    registry = services.registry
+    with registry.db.read() as session:
+        row = registry.resolve(session, ref)
+        artifact_dir, files = row.artifact_dir, list(row.files)
+    return [
+        {
+            "path": entry["path"],
+            "sha256": entry["sha256"],
+            "size": entry["size"],
+            "url": "s3://" + store.key_of(artifact_dir, "files", entry["path"]),
+        }
+        for entry in files
+    ]
+
+
 def _storage_options(services) -> dict:
     """The server's ``storage_options`` (as the artifact store's) with the AWS environment's."""
     return locations.job_storage_options((getattr(services, "_storage", None) or {}).get("storage_options"))
@@ -222,7 +245,10 @@ CREDENTIALS = "storage.json"  # in the job's folder, the owner's only, removed b
 def _hand_over_credentials(services, folder: Path, inputs: dict) -> None:
     """The s3fs options of the job's kernel (and through it its Dask workers) when the job reads
     or writes a bucket: a file only the owner can read, never in the notebook or its parameters."""
-    if not (locations.is_url(inputs.get("output")) or any(locations.is_url(f) for f in inputs["files"])):
+    remote_model = inputs["settings"].get("scheduler") and getattr(services.registry.artifacts, "is_remote", False)
+    if not (
+        remote_model or locations.is_url(inputs.get("output")) or any(locations.is_url(f) for f in inputs["files"])
+    ):
         return
     options = _storage_options(services)
     path = folder / CREDENTIALS

@@ -63,6 +63,7 @@ class JobRun:
             ("model", plan["model"]["ref"]),
             ("batch endpoint", plan.get("endpoint") or "-"),
             ("entry script", plan.get("entry_script") or "built-in scorer for " + plan["model"]["flavor"]),
+            ("model files", _model_source(plan)),
             ("inputs", f"{len(plan['files'])} files in {len(plan['mini_batches'])} mini-batches"),
             ("output", plan["output"]["file"] if settings["output_action"] == "append_row" else "summary_only"),
             (
@@ -105,7 +106,7 @@ class JobRun:
             from .minibatch import StorageOptions
 
             self.client.register_plugin(StorageOptions(job, self.storage_options), name=f"modelhub-storage-{job}")
-        if self.plan.get("remote"):
+        if self.plan.get("remote") and not self.plan["model"].get("objects"):  # a local store: the bytes go
             self._model_files = self.client.scatter([_read_folder(self.plan["model"]["model_dir"])], broadcast=True)[0]
             self.client.subscribe_topic(f"modelhub-started-{job}", lambda event: self._began.add(event[1]["key"]))
         output = self.plan["output"]
@@ -317,6 +318,7 @@ class JobRun:
             "files": files,
             "file_labels": plan["file_labels"][first : first + len(files)],
             "model_dir": plan["model"]["model_dir"],
+            "model_objects": plan["model"].get("objects") if remote else None,
             "flavor": plan["model"]["flavor"],
             "signature": plan["model"].get("signature"),
             "entry_script": plan.get("entry_script"),
@@ -512,6 +514,14 @@ class JobRun:
             f"{'are' if len(done) != 1 else 'is'} not committed (no _SUCCESS): --resume {self.plan['job']} "
             "reuses them."
         )
+
+
+def _model_source(plan: dict) -> str:
+    if not plan.get("remote"):
+        return plan["model"]["model_dir"]
+    if plan["model"].get("objects"):
+        return "each worker downloads them from the artifact store and checks their sha256"
+    return "sent to each worker through Dask"
 
 
 def _take_credentials(folder: Path) -> dict | None:

@@ -126,7 +126,7 @@ def _model(spec: dict, model_files: dict | None = None):
             for key in [k for k in _LOADED if k != spec["job"]]:
                 del _LOADED[key]  # a worker of a shared cluster keeps only the current job's model
             os.environ.update(spec["env_vars"])
-            if model_files is not None or spec.get("entry_script_text"):
+            if model_files is not None or spec.get("entry_script_text") or spec.get("model_objects"):
                 spec = _materialize(spec, model_files)
             loaded = _load(spec)
             _LOADED[spec["job"]] = loaded
@@ -146,6 +146,8 @@ def _materialize(spec: dict, model_files: dict | None) -> dict:
         base = Path(tempfile.gettempdir())
     folder = Path(tempfile.mkdtemp(prefix=f"modelhub-job-{spec['job']}-", dir=base))
     spec = dict(spec)
+    if spec.get("model_objects"):
+        model_files = _download_model(spec)
     if model_files is not None:
         model_dir = folder / "model"
         for relative, data in model_files.items():
@@ -162,6 +164,26 @@ def _materialize(spec: dict, model_files: dict | None) -> dict:
         script.write_text(spec["entry_script_text"])
         spec["entry_script"] = str(script)
     return spec
+
+
+def _download_model(spec: dict) -> dict[str, bytes]:
+    """A version's files from the artifact store's bucket, each checked against its manifest entry."""
+    import hashlib
+
+    fs, files = filesystem(spec["job"]), {}
+    for entry in spec["model_objects"]:
+        try:
+            data = fs.cat_file(entry["url"][len("s3://") :])
+        except Exception as exc:
+            raise MiniBatchError(
+                f"Cannot read the model's file {entry['path']} from {entry['url']}: {type(exc).__name__}: {exc}"
+            ) from None
+        if len(data) != entry["size"] or hashlib.sha256(data).hexdigest() != entry["sha256"]:
+            raise MiniBatchError(
+                f"The model's file {entry['path']} in {entry['url']} is damaged: it changed after registration."
+            )
+        files[entry["path"]] = data
+    return files
 
 
 def _tell_started(spec: dict) -> None:

@@ -345,3 +345,28 @@ def test_the_command_line_takes_urls_for_inputs_and_output(server, bucket):
     assert bucket.names_under("cli/") == ["cli/_SUCCESS", "cli/part-000000.parquet"]
     table = pd.read_parquet(io.BytesIO(bucket.keys_under("cli/part-000000.parquet")["cli/part-000000.parquet"]))
     assert len(table) == 200 and table["file"].tolist()[::100] == ["part1.parquet", "part3.parquet"]
+
+
+def test_workers_elsewhere_take_the_model_from_the_bucket_store(tmp_path, bucket):
+    available, reason = namespaces_available()
+    require(available, reason)
+    on_bucket = ServerProcess(tmp_path, extra_env=bucket.env, args=[f"--ModelHubApp.artifact_uri={bucket.uri('hub')}"])
+    cluster = None
+    try:
+        on_bucket.client().register("lr", CLF, sample=X[:3])
+        cluster = IsolatedDask(hidden=[tmp_path], workers=1).start()
+        job = run_job(
+            on_bucket,
+            model="lr:1",
+            inputs=[bucket.uri("data/part0.csv")],
+            output=bucket.uri("from-store"),
+            settings={"scheduler": cluster.address},
+        )
+        assert job["status"] == "succeeded", job["error"]
+        assert "downloads them from the artifact store" in Path(job["notebook"]).read_text()
+        out = committed(bucket, "from-store")
+        assert (out["predictions"].to_numpy() == CLF.predict(X[:100])).all()
+    finally:
+        if cluster is not None:
+            cluster.stop()
+        on_bucket.stop()
