@@ -8,12 +8,15 @@ compresses; a custom-flavor model whose entry script reads the file):
 - registration (upload + register) on the local folder and on the bucket;
 - first deploy of that version on a *second* server that shares only the bucket and the database
   (its cache is empty: the files come from the bucket), vs the first deploy on the local server;
-- a cache-hit deploy (another endpoint of the same version on the second server) vs the local one.
+- a cache-hit deploy (another endpoint of the same version on the second server) vs the local one;
+- batch throughput: ``--rows`` (1M) rows of Parquet scored by a job on 2 Dask workers, read from
+  the bucket (and written back to it) vs from a local folder (and written to one), on the same
+  server, with the same model and settings: rows per second while scoring.
 
-    python bench/storage.py [--mb 100] [--s3-url http://127.0.0.1:9000]
+    python bench/storage.py [--mb 100] [--rows 1000000] [--only batch] [--s3-url http://127.0.0.1:9000]
 
 Targets (issue 20): registration and first deploy on the bucket at most 1.5x the local folder;
-a cache-hit deploy at most 1.1x. moto keeps objects in memory in one Python process: a real
+a cache-hit deploy at most 1.1x; batch throughput from the bucket at least 0.8x the local folder's. moto keeps objects in memory in one Python process: a real
 store is usually faster for large files (it writes parts in parallel).
 """
 
@@ -123,9 +126,68 @@ def seconds(work) -> float:
     return time.perf_counter() - started
 
 
+def run_job(server: Server, body: dict) -> dict:
+    response = requests.post(server.url + "modelhub/api/jobs", json=body, headers=server.headers, timeout=120)
+    if response.status_code != 202:
+        sys.exit(f"batch job refused: {response.text}")
+    location = server.url + f"modelhub/api/jobs/{response.json()['id']}"
+    while True:
+        job = requests.get(location, headers=server.headers, timeout=30).json()
+        if not job["active"]:
+            if job["status"] != "succeeded":
+                sys.exit(f"batch job {job['id']} {job['status']}: {job['error']}")
+            return job
+        time.sleep(0.2)
+
+
+def batch_throughput(server: Server, work: Path, bucket: str, fs, rows: int) -> dict:
+    """Rows per second of one job over ``rows`` rows of Parquet (20 files), local folder vs bucket."""
+    import numpy as np
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    features = 8
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(2000, features))
+    server.client().register("batch-lr", LogisticRegression().fit(X, X[:, 0] > 0), sample=X[:5])
+    data = work / "bucket-a" / "batch-data"
+    data.mkdir()
+    files = 20
+    for i in range(files):
+        frame = pd.DataFrame(rng.normal(size=(rows // files, features)), columns=[f"f{j}" for j in range(features)])
+        frame.to_parquet(data / f"part-{i:03d}.parquet")
+        fs.put_file(str(data / f"part-{i:03d}.parquet"), f"{bucket}/batch-data/part-{i:03d}.parquet")
+    settings = {"workers": 2, "mini_batch_size": 1, "output_file_name": "predictions.parquet"}
+    run_job(server, {"model": "batch-lr:1", "inputs": [str(data / "part-000.parquet")], "settings": settings})  # warm
+    results = {}
+    for label, inputs, output in (
+        ("local", str(data), str(work / "bucket-a" / "batch-out")),
+        ("bucket", f"s3://{bucket}/batch-data/", f"s3://{bucket}/batch-out/"),
+    ):
+        job = run_job(server, {"model": "batch-lr:1", "inputs": [inputs], "output": output, "settings": settings})
+        summary = job["summary"]
+        results[label] = (steady_rate(job["mini_batches"]), summary["rows_out"] / summary["scoring_seconds"])
+    return results
+
+
+def steady_rate(records: list[dict]) -> float:
+    """Rows per second of the job's workers together once each has loaded the model: every
+    mini-batch but each worker's first (which loads it), rows over the seconds its worker spent."""
+    seen, rows, seconds = set(), 0, 0.0
+    for record in records:
+        if record["worker"] not in seen:
+            seen.add(record["worker"])
+            continue
+        rows += record["rows_out"]
+        seconds += record["seconds"]
+    return rows / seconds * len(seen)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=int, default=100)
+    parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the batch throughput measurement")
+    parser.add_argument("--only", choices=["batch"], help="measure only batch throughput")
     parser.add_argument("--s3-url", help="a real S3 endpoint (keys from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)")
     args = parser.parse_args()
 
@@ -173,6 +235,15 @@ def main() -> None:
         for server in (local, first, second):  # imports, connections, the first endpoint host: not timed
             server.client().register("warm", [str(tiny)], new_version=True)
             server.deploy(f"warm-{server.port}", "warm")
+        from jupyter_modelhub.store.artifacts.s3 import DEFAULT_PART_SIZE, open_filesystem
+
+        fs = open_filesystem(
+            {"endpoint_url": endpoint, "key": keys["AWS_ACCESS_KEY_ID"], "secret": keys["AWS_SECRET_ACCESS_KEY"]}
+        )
+        batch = batch_throughput(first, work, bucket, fs, args.rows)
+        if args.only == "batch":
+            print_batch(batch, args.rows)
+            return
         results = {}
         for label, server in (("local", local), ("bucket", first)):
             results[f"register {label}"] = seconds(lambda: server.client().register("big", [str(model)]))
@@ -186,11 +257,6 @@ def main() -> None:
         results["cache-hit deploy bucket"] = seconds(deploy(second, "big-2"))
 
         # the floor: the same bytes sent and read by s3fs alone, with nothing of ours around them
-        from jupyter_modelhub.store.artifacts.s3 import DEFAULT_PART_SIZE, open_filesystem
-
-        fs = open_filesystem(
-            {"endpoint_url": endpoint, "key": keys["AWS_ACCESS_KEY_ID"], "secret": keys["AWS_SECRET_ACCESS_KEY"]}
-        )
         weights = str(model / "weights.bin")
         put = seconds(lambda: fs.put_file(weights, f"{bucket}/bare/weights.bin", chunksize=DEFAULT_PART_SIZE))
         get = seconds(lambda: fs.get_file(f"{bucket}/bare/weights.bin", str(work / "back.bin")))
@@ -202,12 +268,23 @@ def main() -> None:
             print(
                 f"  {what:<17} local {on_local:6.2f} s   bucket {on_bucket:6.2f} s   ratio {on_bucket / on_local:5.2f}x"
             )
+        print_batch(batch, args.rows)
     finally:
         for server in (local, first, second):
             server.stop()
         if moto is not None:
             moto.terminate()
             moto.wait(10)
+
+
+def print_batch(batch: dict, rows: int) -> None:
+    (local_rate, local_whole), (bucket_rate, bucket_whole) = batch["local"], batch["bucket"]
+    print(
+        f"  batch {rows:,} rows of Parquet, 2 workers, models loaded: local {local_rate:,.0f} rows/s   "
+        f"bucket {bucket_rate:,.0f} rows/s   ratio {bucket_rate / local_rate:5.2f}x (target >= 0.8x)\n"
+        f"  batch, whole scoring (with each worker's model load): local {local_whole:,.0f} rows/s   "
+        f"bucket {bucket_whole:,.0f} rows/s   ratio {bucket_whole / local_whole:5.2f}x"
+    )
 
 
 if __name__ == "__main__":

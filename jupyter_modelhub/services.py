@@ -300,6 +300,7 @@ class Services:
             self.root,
             roots=self._roots or [],
             environments=self.environments.store,
+            storage_options=self._storage.get("storage_options"),
         )
 
     def worker_config(self) -> dict:

@@ -18,9 +18,10 @@ from pathlib import Path
 
 from ..errors import ModelHubError
 from ..progress import Progress
+from . import locations
 from .cluster import ClusterStarter
 from .kernel import KERNEL, start_kernel, stop_kernel
-from .settings import default_output, mini_batches
+from .settings import default_output, mini_batches, output_location
 from .standby import remember_shape
 from .tables import part_suffix
 
@@ -47,6 +48,7 @@ def run_job(services, inputs: dict, progress: Progress) -> dict:
     job_id = int(getattr(progress, "id", 0) or inputs["job"])
     folder = job_dir(services.root, job_id)
     plan = _plan(services, job_id, folder, inputs)
+    _hand_over_credentials(services, folder, inputs)
     warm = services.warm
     remember_shape(services.root, inputs["settings"])
     cluster = warm.take_cluster(inputs["settings"]) if warm is not None else None
@@ -83,6 +85,7 @@ def run_job(services, inputs: dict, progress: Progress) -> dict:
     finally:
         tail.stop()
         stop_kernel(folder)
+        (folder / CREDENTIALS).unlink(missing_ok=True)
         services.after_outcome.append(cluster.close)  # closing it is not on the job's time
     outcome = _outcome(folder)
     notebook = _publish_notebook(folder, plan)
@@ -110,10 +113,11 @@ def _plan(services, job_id: int, folder: Path, inputs: dict) -> dict:
     checked = services.registry.verify_files(inputs["model"])  # a changed file is refused before any work
     version = services.registry.get_version(inputs["model"])
     files = inputs["files"]
-    batches = mini_batches([Path(f) for f in files], settings["mini_batch_size"])
-    base = os.path.commonpath(files) if len(files) > 1 else str(Path(files[0]).parent)
-    output_dir = Path(inputs["output"]) if inputs.get("output") else default_output(inputs, job_id)
+    batches = mini_batches(files, settings["mini_batch_size"])
+    output_dir = output_location(inputs, job_id)
     name = settings["output_file_name"]
+    url = output_dir if locations.is_url(output_dir) else None
+    script = inputs.get("entry_script")
     plan = {
         "job": job_id,
         "endpoint": inputs.get("endpoint"),
@@ -123,16 +127,23 @@ def _plan(services, job_id: int, folder: Path, inputs: dict) -> dict:
             "flavor": version["flavor"],
             "model_dir": checked["files_dir"],
             "signature": version.get("signature"),
+            # workers of a --scheduler cluster fetch these from the bucket (else: bytes through Dask)
+            "objects": _model_objects(services, inputs["model"]) if settings.get("scheduler") else None,
         },
-        "entry_script": inputs.get("entry_script"),
+        "entry_script": script,
+        # workers of a --scheduler cluster may not read the server's disk: the script goes as text
+        "entry_script_text": Path(script).read_text() if script and settings.get("scheduler") else None,
+        "remote": bool(settings.get("scheduler")),
         "settings": settings,
         "files": files,
-        "file_labels": [os.path.relpath(f, base) for f in files],
+        "file_labels": locations.labels(files),
         "mini_batches": batches,
         "output": {
-            "dir": str(output_dir),
-            "file": str(output_dir / name),
-            "partial": str(output_dir / f".{name}.partial-{job_id}"),
+            # an s3:// output: parts under the prefix, committed by _SUCCESS (locations.py)
+            "url": url,
+            "dir": str(default_output(inputs, job_id) if url else output_dir),
+            "file": url + "/" if url else str(output_dir / name),
+            "partial": None if url else str(output_dir / f".{name}.partial-{job_id}"),
             "suffix": part_suffix(name),
             "overwrite": bool(inputs.get("overwrite")),
         },
@@ -141,15 +152,27 @@ def _plan(services, job_id: int, folder: Path, inputs: dict) -> dict:
             if settings.get("scheduler")
             else f"a LocalCluster of {settings['workers']} worker{'s' if settings['workers'] != 1 else ''}"
         },
-        "reused": _reused(services.root, inputs.get("resume"), batches, folder / "parts", part_suffix(name)),
+        "reused": _reused(
+            services.root, inputs.get("resume"), batches, folder / "parts", part_suffix(name), url, services
+        ),
     }
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "job.json").write_text(json.dumps(plan))
     return plan
 
 
-def _reused(root: Path, resume: int | None, batches: list[list[str]], parts: Path, suffix: str) -> dict:
-    """The mini-batches an earlier failed job finished, with their part files copied over."""
+def _reused(
+    root: Path,
+    resume: int | None,
+    batches: list[list[str]],
+    parts: Path,
+    suffix: str,
+    url: str | None = None,
+    services=None,
+) -> dict:
+    """The mini-batches an earlier failed job finished, with their part files copied over (on
+    object storage: the earlier job's uncommitted parts, kept where they are when the output is
+    the same prefix)."""
     if not resume:
         return {}
     earlier = job_dir(root, resume)
@@ -158,6 +181,10 @@ def _reused(root: Path, resume: int | None, batches: list[list[str]], parts: Pat
         records = json.loads((earlier / "mini-batches.json").read_text())["records"]
     except (OSError, ValueError, KeyError):
         return {}
+    earlier_url = (plan["output"].get("url") if plan["settings"]["output_action"] == "append_row" else None) or None
+    if plan["settings"]["output_action"] == "append_row" and (earlier_url is None) != (url is None):
+        return {}  # a local output from parts in a bucket, or the other way: score again
+    fs = None
     reused = {}
     for record in records:
         index = record["index"]
@@ -169,13 +196,65 @@ def _reused(root: Path, resume: int | None, batches: list[list[str]], parts: Pat
             or plan["mini_batches"][index] != batches[index]
         ):
             continue
-        if plan["settings"]["output_action"] == "append_row" and not part.exists():
+        if url is not None and plan["settings"]["output_action"] == "append_row":
+            name = locations.part_name(index, suffix)
+            source, target = f"{earlier_url}/{name}"[5:], f"{url}/{name}"[5:]
+            fs = fs or locations.filesystem(_storage_options(services))
+            if not fs.exists(source):
+                continue
+            if source != target:
+                fs.copy(source, target)
+        elif plan["settings"]["output_action"] == "append_row" and not part.exists():
             continue
-        parts.mkdir(parents=True, exist_ok=True)
-        if part.exists():
+        elif part.exists():
+            parts.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(part, parts / part.name)
         reused[str(index)] = {**record, "reused_from": record.get("reused_from") or resume}
     return reused
+
+
+def _model_objects(services, ref: str) -> list[dict] | None:
+    """With the artifact store on a bucket: each file of the version as ``{"path", "sha256",
+    "size", "url"}``, which a worker elsewhere downloads and checks itself."""
+    store = services.registry.artifacts
+    if not getattr(store, "is_remote", False):
+        return None
+    registry = services.registry
+    with registry.db.read() as session:
+        row = registry.resolve(session, ref)
+        artifact_dir, files = row.artifact_dir, list(row.files)
+    return [
+        {
+            "path": entry["path"],
+            "sha256": entry["sha256"],
+            "size": entry["size"],
+            "url": "s3://" + store.key_of(artifact_dir, "files", entry["path"]),
+        }
+        for entry in files
+    ]
+
+
+def _storage_options(services) -> dict:
+    """The server's ``storage_options`` (as the artifact store's) with the AWS environment's."""
+    return locations.job_storage_options((getattr(services, "_storage", None) or {}).get("storage_options"))
+
+
+CREDENTIALS = "storage.json"  # in the job's folder, the owner's only, removed by the kernel once read
+
+
+def _hand_over_credentials(services, folder: Path, inputs: dict) -> None:
+    """The s3fs options of the job's kernel (and through it its Dask workers) when the job reads
+    or writes a bucket: a file only the owner can read, never in the notebook or its parameters."""
+    remote_model = inputs["settings"].get("scheduler") and getattr(services.registry.artifacts, "is_remote", False)
+    if not (
+        remote_model or locations.is_url(inputs.get("output")) or any(locations.is_url(f) for f in inputs["files"])
+    ):
+        return
+    options = _storage_options(services)
+    path = folder / CREDENTIALS
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as f:
+        json.dump(options, f)
 
 
 # -- the notebook -----------------------------------------------------------------------------------
@@ -213,7 +292,7 @@ def _notebook_error(exc: Exception) -> str:
 def _publish_notebook(folder: Path, plan: dict) -> str:
     """A copy of the executed notebook next to the output, where JupyterLab can open it."""
     source = folder / "job.ipynb"
-    target = Path(plan["output"]["dir"]) / f"job-{plan['job']}.ipynb"
+    target = Path(plan["output"]["dir"]) / f"job-{plan['job']}.ipynb"  # for a bucket: the default folder
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
@@ -227,8 +306,10 @@ def cleanup(root: Path, job_id: int) -> None:
     folder = job_dir(root, job_id)
     stop_kernel(folder)
     try:
+        (folder / CREDENTIALS).unlink(missing_ok=True)
         plan = json.loads((folder / "job.json").read_text())
-        Path(plan["output"]["partial"]).unlink(missing_ok=True)
+        if plan["output"]["partial"]:
+            Path(plan["output"]["partial"]).unlink(missing_ok=True)
     except (OSError, ValueError, KeyError):
         pass
 

@@ -26,6 +26,7 @@ CLUSTER_WAIT = 120.0  # seconds the notebook waits for the worker to start the c
 TABLE_INTERVAL = 0.5  # seconds between rewrites of mini-batches.json
 SLOTS_INTERVAL = 1.0  # seconds between counts of the cluster's threads
 EVENT_INTERVAL = 0.1  # seconds between progress events (a job of 100,000 mini-batches must not write one each)
+SCHEDULER_GRACE = 10.0  # seconds the job waits for a scheduler it lost to answer again before it fails
 
 
 class JobFailed(Exception):
@@ -47,6 +48,11 @@ class JobRun:
         self._table_written = self._evented = 0.0
         self._failed_files = 0  # files of mini-batches that failed for good (error_threshold counts them)
         self.decided_by: str | None = None
+        self.storage_options = _take_credentials(self.dir)
+        self.address: str | None = None
+        self._model_files = None  # a Dask future of the model's files, for workers that cannot read them here
+        self._began: set[str] = set()  # keys of the mini-batches a --scheduler worker started scoring
+        self._lost_since: float | None = None
 
     # -- cells ----------------------------------------------------------------------------------
 
@@ -57,6 +63,7 @@ class JobRun:
             ("model", plan["model"]["ref"]),
             ("batch endpoint", plan.get("endpoint") or "-"),
             ("entry script", plan.get("entry_script") or "built-in scorer for " + plan["model"]["flavor"]),
+            ("model files", _model_source(plan)),
             ("inputs", f"{len(plan['files'])} files in {len(plan['mini_batches'])} mini-batches"),
             ("output", plan["output"]["file"] if settings["output_action"] == "append_row" else "summary_only"),
             (
@@ -85,25 +92,96 @@ class JobRun:
         cluster = json.loads(path.read_text())
         if cluster.get("error"):
             raise JobFailed(cluster["error"])
-        self.client = Client(cluster["address"], timeout="30s")  # the default: distributed.wait uses it
+        self.address = cluster["address"]
+        try:
+            self.client = Client(cluster["address"], timeout="30s")  # the default: distributed.wait uses it
+        except (OSError, TimeoutError) as exc:
+            raise JobFailed(
+                f"Cannot reach the Dask scheduler at {cluster['address']} ({type(exc).__name__}: {exc}); "
+                "start it again, or leave --scheduler out to run the job on a LocalCluster of its own."
+            ) from None
         self.cluster = cluster
+        job = str(self.plan["job"])
+        if self.storage_options is not None:  # the store's credentials reach the workers through Dask only
+            from .minibatch import StorageOptions
+
+            self.client.register_plugin(StorageOptions(job, self.storage_options), name=f"modelhub-storage-{job}")
+        if self.plan.get("remote") and not self.plan["model"].get("objects"):  # a local store: the bytes go
+            self._model_files = self.client.scatter([_read_folder(self.plan["model"]["model_dir"])], broadcast=True)[0]
+            self.client.subscribe_topic(f"modelhub-started-{job}", lambda event: self._began.add(event[1]["key"]))
+        output = self.plan["output"]
+        if output.get("url") and output.get("overwrite"):
+            from . import locations
+
+            keep = {locations.part_name(int(i), output["suffix"]) for i in self.plan.get("reused", {})}
+            locations.clear_for_overwrite(self.filesystem(), output["url"], keep)
         return cluster["description"]
+
+    def filesystem(self):
+        from . import locations
+
+        if getattr(self, "_fs", None) is None:
+            self._fs = locations.filesystem(self.storage_options)
+        return self._fs
+
+    def _release(self) -> None:
+        """Take the store's credentials off the workers (a shared cluster keeps plugins) and let go
+        of the cluster."""
+        if self.client is None:
+            return
+        if self.storage_options is not None and self.client.status == "running":
+            try:
+                self.client.unregister_worker_plugin(f"modelhub-storage-{self.plan['job']}")
+            except Exception:  # a scheduler that went away took the plugin with it
+                pass
+        self.client.close(timeout=5)
+        self.client = None
+
+    def _not_done(self) -> int:
+        done = sum(1 for r in self.records.values() if _final(r) and not r.get("error"))
+        return len(self.plan["mini_batches"]) - done
+
+    def _check_scheduler(self) -> None:
+        """A scheduler lost for longer than SCHEDULER_GRACE fails the job, naming it."""
+        if self.client.status == "running":
+            self._lost_since = None
+            return
+        now = time.monotonic()
+        self._lost_since = self._lost_since or now
+        if now - self._lost_since > SCHEDULER_GRACE:
+            raise JobFailed(
+                f"The Dask scheduler at {self.address} stopped answering (lost for {SCHEDULER_GRACE:.0f} s, "
+                f"client {self.client.status}) with {self._not_done()} of {len(self.plan['mini_batches'])} "
+                "mini-batches not done; --resume this job once it runs again."
+            )
 
     def score(self):
         """Run every mini-batch not already done; returns the summary."""
-        import queue
-
         self.scoring = [time.monotonic()]
         pending = [i for i in range(len(self.plan["mini_batches"])) if i not in self.records]
         pending.reverse()  # pop() takes them in input order
         (self.dir / "started").mkdir(exist_ok=True)
+        try:
+            return self._score(pending)
+        except JobFailed:
+            self._write_table(force=True)  # what --resume reuses
+            self._release()
+            raise
+
+    def _score(self, pending: list[int]):
+        import queue
+
         in_flight: dict = {}  # future -> (index, attempt, deadline)
         attempts: dict[int, int] = {}
         finished: queue.SimpleQueue = queue.SimpleQueue()  # futures, as Dask's client thread sees them end
         slots, counted = 0, 0.0
         self._event()
         while pending or in_flight:
+            self._check_scheduler()
             now = time.monotonic()
+            if self._lost_since is not None:  # no call to a scheduler that is away: it would block
+                time.sleep(0.2)
+                continue
             if now - counted > SLOTS_INTERVAL:  # a worker killed for a timeout comes back: count again
                 # one queued behind each running mini-batch, so no worker waits for the next to be sent
                 slots, counted = 2 * max(1, sum(self.client.nthreads().values())), now
@@ -130,7 +208,7 @@ class JobRun:
             now = time.monotonic()
             for future, (index, attempt, deadline) in list(in_flight.items()):
                 if deadline is None:  # not started yet (the worker may be loading the model)
-                    if self._started(index, attempt).exists():
+                    if future.key in self._began or self._started(index, attempt).exists():
                         in_flight[future] = (index, attempt, now + self.settings["timeout"])
                     continue
                 if now > deadline:
@@ -209,13 +287,12 @@ class JobRun:
                 + (f"; {summary['failed']} mini-batches failed" if summary["failed"] else "")
                 + "."
             )
-        except (JobFailed, TableError) as exc:
-            outcome.update(status="failed", message=str(exc))
+        except (JobFailed, TableError, FileExistsError) as exc:
+            outcome.update(status="failed", message=str(exc) + self._uncommitted())
             write_json(self.dir / "outcome.json", outcome)
             raise JobFailed(str(exc)) from None
         finally:
-            if self.client is not None:
-                self.client.close()
+            self._release()
         write_json(self.dir / "outcome.json", outcome)
         return outcome["message"] + (f" Output: {outcome['output']}" if outcome["output"] else "")
 
@@ -227,6 +304,13 @@ class JobRun:
         plan = self.plan
         files = plan["mini_batches"][index]
         first = self._first_file[index]
+        output, remote = plan["output"], plan.get("remote")
+        if output.get("url"):
+            from .locations import part_name
+
+            part = f"{output['url']}/{part_name(index, output['suffix'])}"
+        else:  # a worker elsewhere sends its part back through Dask
+            part = None if remote else str(self.dir / "parts" / f"{index:06d}{output['suffix']}")
         spec = {
             "job": str(plan["job"]),
             "index": index,
@@ -234,14 +318,26 @@ class JobRun:
             "files": files,
             "file_labels": plan["file_labels"][first : first + len(files)],
             "model_dir": plan["model"]["model_dir"],
+            "model_objects": plan["model"].get("objects") if remote else None,
             "flavor": plan["model"]["flavor"],
             "signature": plan["model"].get("signature"),
             "entry_script": plan.get("entry_script"),
+            "entry_script_text": plan.get("entry_script_text"),
             "env_vars": self.settings["env_vars"],
             "output_action": self.settings["output_action"],
-            "part": str(self.dir / "parts" / f"{index:06d}{plan['output']['suffix']}"),
-            "started": str(self._started(index, attempt)),
+            "part": part,
+            "part_suffix": output["suffix"],
+            "started": None if remote else str(self._started(index, attempt)),
+            "started_topic": f"modelhub-started-{plan['job']}" if remote else None,
         }
+        if self._model_files is not None:
+            return self.client.submit(
+                minibatch.run,
+                spec,
+                self._model_files,
+                key=f"minibatch-{plan['job']}-{index}-{attempt}",
+                pure=False,
+            )
         return self.client.submit(minibatch.run, spec, key=f"minibatch-{plan['job']}-{index}-{attempt}", pure=False)
 
     def _started(self, index: int, attempt: int) -> Path:
@@ -250,9 +346,17 @@ class JobRun:
 
     def _result(self, future, index: int, attempt: int) -> dict:
         try:
-            return future.result()
+            record = future.result()
         except Exception as exc:  # the worker died under it (memory, a crash), or Dask gave up
             return self._record(index, attempt, error=f"the worker running it was lost: {type(exc).__name__}: {exc}")
+        data = record.pop("part_bytes", None)
+        if data is not None:  # from a worker that cannot write here
+            part = self.dir / "parts" / f"{index:06d}{self.plan['output']['suffix']}"
+            part.parent.mkdir(parents=True, exist_ok=True)
+            temporary = part.with_name(part.name + ".tmp")
+            temporary.write_bytes(data)
+            temporary.replace(part)
+        return record
 
     def _record(self, index: int, attempt: int, error: str) -> dict:
         return {
@@ -365,6 +469,8 @@ class JobRun:
 
     def _write_output(self) -> str:
         output = self.plan["output"]
+        if output.get("url"):
+            return self._commit_url()
         parts = [
             (i, self.dir / "parts" / f"{i:06d}{output['suffix']}")
             for i in sorted(self.records)
@@ -378,6 +484,62 @@ class JobRun:
         finally:
             partial.unlink(missing_ok=True)
         return str(target)
+
+    def _commit_url(self) -> str:
+        """Every finished part is under the prefix: write ``_SUCCESS`` naming them, last."""
+        from . import locations
+
+        output, fs = self.plan["output"], self.filesystem()
+        parts = []
+        for index in sorted(self.records):
+            record = self.records[index]
+            if record.get("error"):
+                continue
+            name = locations.part_name(index, output["suffix"])
+            if not fs.exists(f"{output['url']}/{name}"[len("s3://") :]):
+                continue  # a mini-batch that returned no rows
+            parts.append({"name": name, "rows": record.get("rows_out"), "mini_batch": index})
+        return locations.commit(
+            fs, output["url"], self.plan["job"], self.plan["model"]["ref"], parts, output.get("overwrite", False)
+        )
+
+    def _uncommitted(self) -> str:
+        """For a failed job writing to a bucket: where its finished parts are, uncommitted."""
+        output = self.plan["output"]
+        done = [i for i, r in self.records.items() if not r.get("error")]
+        if not output.get("url") or not done:
+            return ""
+        return (
+            f" Its {len(done)} finished part{'s' if len(done) != 1 else ''} under {output['url']}/ "
+            f"{'are' if len(done) != 1 else 'is'} not committed (no _SUCCESS): --resume {self.plan['job']} "
+            "reuses them."
+        )
+
+
+def _model_source(plan: dict) -> str:
+    if not plan.get("remote"):
+        return plan["model"]["model_dir"]
+    if plan["model"].get("objects"):
+        return "each worker downloads them from the artifact store and checks their sha256"
+    return "sent to each worker through Dask"
+
+
+def _take_credentials(folder: Path) -> dict | None:
+    """The store options the job's worker left for this kernel (``execution.CREDENTIALS``), read
+    once and removed: the notebook never holds them."""
+    path = folder / "storage.json"
+    try:
+        options = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    path.unlink(missing_ok=True)
+    return options
+
+
+def _read_folder(folder: str) -> dict[str, bytes]:
+    """A model's files by relative path, to send to workers that cannot read this machine's disk."""
+    root = Path(folder)
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 class Table:

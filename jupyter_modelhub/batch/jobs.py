@@ -17,20 +17,31 @@ from pathlib import Path
 
 from ..errors import Conflict, InvalidInput, NotFound
 from ..flavors import BUILTIN_FLAVORS
-from . import views
+from . import locations, views
 from .cluster import check_scheduler
 from .contributions import BATCH
 from .execution import job_dir
-from .settings import checked_settings, default_output, resolve_inputs, user_path
+from .settings import checked_settings, default_output, output_location, resolve_inputs, user_path
 
 KIND = BATCH.name
 TABLE_PREVIEW = 500  # mini-batch rows a job's description carries
 
 
 class BatchService:
-    def __init__(self, registry, endpoints, operations, root: Path, roots: list[str], environments=None):
+    def __init__(
+        self,
+        registry,
+        endpoints,
+        operations,
+        root: Path,
+        roots: list[str],
+        environments=None,
+        storage_options: dict | None = None,
+    ):
         self.registry, self.endpoints, self.operations = registry, endpoints, operations
         self.environments = environments  # EnvironmentStore: what --env names
+        self.storage_options = storage_options  # the artifact store's: s3:// inputs and outputs use them too
+        self._fs = None
         self.root = Path(root)
         self.roots = [Path(r).resolve() for r in roots] or [Path.cwd().resolve()]
         self._claiming = threading.Lock()  # a job's output is checked free and its row written as one step
@@ -52,6 +63,8 @@ class BatchService:
         target = output_file(inputs)
         if target is None:
             return
+        if locations.is_url(target):
+            self._check_prefix_free(inputs)
         for job_id, kind, status, _pid in self.operations.store.active():
             if kind != KIND:
                 continue
@@ -63,11 +76,36 @@ class BatchService:
                 raise Conflict(
                     f"Job {job_id} ({status}) writes {target}; wait for it, cancel it, or choose another --output."
                 )
-        if target.exists() and not inputs.get("overwrite"):
+        if not locations.is_url(target) and target.exists() and not inputs.get("overwrite"):
             raise Conflict(
                 f"{target} exists; a job does not replace a file unless asked: give --overwrite "
                 "(overwrite: true) to replace it, or choose another --output."
             )
+
+    def _check_prefix_free(self, inputs: dict) -> None:
+        """An ``s3://`` output holds nothing the product did not write, and no committed output
+        unless ``overwrite`` (``locations.check_output_prefix``)."""
+
+        def leftovers_of(prefix: str) -> list[int]:
+            jobs = self.operations.list(kind=KIND, status="failed,cancelled", page=1, per_page=500)["operations"]
+            found = []
+            for operation in jobs:
+                try:
+                    if self.operations.store.inputs(operation["id"]).get("output") == prefix:
+                        found.append(operation["id"])
+                except (OSError, ValueError, KeyError):
+                    continue
+            return sorted(found)
+
+        locations.check_output_prefix(
+            self.filesystem(), inputs["output"], inputs.get("overwrite", False), inputs.get("resume"), leftovers_of
+        )
+
+    def filesystem(self):
+        """The s3fs file system of s3:// inputs and outputs (opened on first use)."""
+        if self._fs is None:
+            self._fs = locations.filesystem(locations.job_storage_options(self.storage_options))
+        return self._fs
 
     def prepare(self, request: dict) -> dict:
         request = dict(request)
@@ -98,14 +136,25 @@ class BatchService:
         previous = self._resumable(resume) if resume else None
         inputs = request.get("inputs") or (previous["files"] if previous else [])
         output = request.get("output")
-        output_dir = user_path(output, self.roots, "--output") if output else None
+        output_url = locations.normal_url(output) if locations.is_url(output) else None
+        if output and "://" in output and output_url is None:
+            raise InvalidInput(f"--output {output} is not a local folder or an s3:// URL.")
+        output_dir = user_path(output, self.roots, "--output") if output and output_url is None else None
         if output_dir is not None and output_dir.exists() and not output_dir.is_dir():
             raise InvalidInput(f"--output {output} is a file; give a folder (the file name is --output-file-name).")
+        any_file = script is not None
+
+        def accept(name: str) -> bool:
+            from .tables import TABLE_SUFFIXES
+
+            return any_file or Path(name).suffix.lower() in TABLE_SUFFIXES
+
         files = resolve_inputs(
             inputs,
             self.roots,
-            any_file=script is not None,
+            any_file=any_file,
             output=output_dir / settings["output_file_name"] if output_dir else None,
+            remote=lambda url: locations.resolve_url_input(self.filesystem(), url, accept, output_url),
         )
         cwd = self._cwd(request.get("cwd"))
         if settings.get("scheduler"):
@@ -122,7 +171,7 @@ class BatchService:
             "settings": settings,
             "files": [str(f) for f in files],
             "entry_script": str(script) if script else None,
-            "output": str(output_dir) if output_dir else None,
+            "output": output_url or (str(output_dir) if output_dir else None),
             "overwrite": bool(request.get("overwrite")),
             "cwd": str(cwd),
             "resume": resume,
@@ -223,11 +272,12 @@ class BatchService:
         ``table``, its first mini-batches."""
         inputs = self.operations.store.inputs(operation["id"])
         folder = job_dir(self.root, operation["id"])
-        output_dir = Path(inputs["output"]) if inputs.get("output") else default_output(inputs, operation["id"])
+        output_dir = output_location(inputs, operation["id"])
         name = inputs["settings"]["output_file_name"]
         state = _read_json(folder / "mini-batches.json") or {}
         result = operation.get("result") or {}
-        notebook = result.get("notebook") or str(output_dir / f"job-{operation['id']}.ipynb")
+        notebook_dir = default_output(inputs, operation["id"]) if locations.is_url(output_dir) else output_dir
+        notebook = result.get("notebook") or str(notebook_dir / f"job-{operation['id']}.ipynb")
         described = {
             **operation,
             "job": operation["id"],
@@ -237,7 +287,7 @@ class BatchService:
             "entry_script": inputs.get("entry_script"),
             "inputs": {"files": len(inputs["files"]), "first": inputs["files"][:5]},
             # no output path for a job that ended without one: it was never written
-            "output": str(output_dir / name)
+            "output": (f"{output_dir}/" if locations.is_url(output_dir) else str(output_dir / name))
             if inputs["settings"]["output_action"] == "append_row"
             and operation["status"] not in ("failed", "cancelled")
             else None,
@@ -258,10 +308,13 @@ class BatchService:
         return str(resolved.relative_to(root)) if resolved.is_relative_to(root) else None
 
 
-def output_file(inputs: dict) -> Path | None:
-    """The file a job's --output names (None for summary_only or the default, per-job folder)."""
+def output_file(inputs: dict) -> Path | str | None:
+    """The file a job's --output names, or its ``s3://`` prefix (None for summary_only or the
+    default, per-job folder)."""
     if not inputs.get("output") or inputs["settings"]["output_action"] != "append_row":
         return None
+    if locations.is_url(inputs["output"]):
+        return inputs["output"]
     return Path(inputs["output"]) / inputs["settings"]["output_file_name"]
 
 

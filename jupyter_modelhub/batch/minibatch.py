@@ -1,7 +1,11 @@
 """One mini-batch, scored on a Dask worker: read its files, score them, write its part of the output.
 
 Runs in the worker processes (a LocalCluster the job started, or any ``tcp://`` cluster whose
-workers have this package). Each worker loads the model once per job (the model folder is read
+workers have this package). Workers of a ``--scheduler`` cluster may share no disk with the
+server: they get the model's files and the entry script through Dask (kept in a folder of the
+worker's own), read ``s3://`` inputs and write their parts to an ``s3://`` output with the
+store options the job registers as a worker plugin (``StorageOptions``), and send a part for a
+local output back through Dask. Each worker loads the model once per job (the model folder is read
 from disk, never a pickled onnxruntime session) and keeps it for the job's later mini-batches;
 an entry script's ``init()`` runs then, with the model folder in ``AZUREML_MODEL_DIR``.
 
@@ -21,14 +25,52 @@ import time
 import traceback
 from pathlib import Path
 
-from .tables import TableError, read_table, score_table, write_part
+from distributed import WorkerPlugin
+
+from .tables import TableError, part_bytes, read_table, score_table, write_part, write_part_url
 
 _LOADED: dict[str, object] = {}  # job id -> the loaded model (or entry script module) of this worker
 _LOCK = threading.Lock()
+_STORAGE: dict[str, dict] = {}  # job id -> s3fs options (from the StorageOptions plugin)
+_FILESYSTEMS: dict[str, object] = {}
 
 
-def run(spec: dict) -> dict:
-    """Score mini-batch ``spec["index"]``; returns its record (never raises for its own errors)."""
+class StorageOptions(WorkerPlugin):
+    """A Dask worker plugin carrying a job's store options to every worker (those that join later
+    too), so they never travel in a task's arguments, the notebook or a log."""
+
+    def __init__(self, job: str, options: dict):
+        self.job, self.options = job, options
+
+    def setup(self, worker=None) -> None:
+        _STORAGE[self.job] = self.options
+        # the store's session (about half a second) is made now, off the first mini-batch's time
+        threading.Thread(target=_connect, args=(self.job,), daemon=True).start()
+
+    def teardown(self, worker=None) -> None:
+        _STORAGE.pop(self.job, None)
+        _FILESYSTEMS.pop(self.job, None)
+
+
+def _connect(job: str) -> None:
+    try:
+        filesystem(job).connect()
+    except Exception:  # the first mini-batch that needs the store reports what is wrong
+        pass
+
+
+def filesystem(job: str):
+    fs = _FILESYSTEMS.get(job)
+    if fs is None:
+        from .locations import filesystem as open_filesystem
+
+        fs = _FILESYSTEMS[job] = open_filesystem(_STORAGE.get(job))
+    return fs
+
+
+def run(spec: dict, model_files: dict | None = None) -> dict:
+    """Score mini-batch ``spec["index"]``; returns its record (never raises for its own errors).
+    ``model_files`` (path -> bytes) is the model for a worker that cannot read the server's disk."""
     started = time.perf_counter()
     record = {
         "index": spec["index"],
@@ -41,9 +83,12 @@ def run(spec: dict) -> dict:
         "traceback": None,
     }
     try:
-        model = _model(spec)
+        model = _model(spec, model_files)
         # the timeout counts from here (loading the model is not scoring); the pid is what a timeout stops
-        Path(spec["started"]).write_text(f"{os.getpid()} {socket.gethostname()}")
+        if spec.get("started"):
+            Path(spec["started"]).write_text(f"{os.getpid()} {socket.gethostname()}")
+        elif spec.get("started_topic"):
+            _tell_started(spec)
         if spec["entry_script"]:
             table, rows_in = _run_script(model, spec)
         else:
@@ -51,7 +96,12 @@ def run(spec: dict) -> dict:
         record["rows_in"], record["rows_out"] = rows_in, (0 if table is None else table.num_rows)
         if table is not None and spec["output_action"] == "append_row":
             record["columns"] = table.column_names
-            write_part(table, Path(spec["part"]))
+            if spec["part"] is None:  # the job writes it: this worker cannot
+                record["part_bytes"] = part_bytes(table, spec["part_suffix"])
+            elif spec["part"].startswith("s3://"):
+                write_part_url(table, spec["part"], filesystem(spec["job"]))
+            else:
+                write_part(table, Path(spec["part"]))
     except (MiniBatchError, TableError) as exc:
         record["error"] = str(exc)
     except BaseException as exc:  # the user's code: any exception is the mini-batch's error
@@ -69,16 +119,81 @@ class MiniBatchError(Exception):
 # -- the model, once per worker and job ---------------------------------------------------------
 
 
-def _model(spec: dict):
+def _model(spec: dict, model_files: dict | None = None):
     with _LOCK:  # max_concurrency threads of one worker load it once between them
         loaded = _LOADED.get(spec["job"])
         if loaded is None:
             for key in [k for k in _LOADED if k != spec["job"]]:
                 del _LOADED[key]  # a worker of a shared cluster keeps only the current job's model
             os.environ.update(spec["env_vars"])
+            if model_files is not None or spec.get("entry_script_text") or spec.get("model_objects"):
+                spec = _materialize(spec, model_files)
             loaded = _load(spec)
             _LOADED[spec["job"]] = loaded
         return loaded
+
+
+def _materialize(spec: dict, model_files: dict | None) -> dict:
+    """The model's files and the entry script in a folder of this worker's own (a worker of a
+    cluster elsewhere cannot read the server's)."""
+    import tempfile
+
+    try:
+        from distributed import get_worker
+
+        base = Path(get_worker().local_directory)
+    except Exception:
+        base = Path(tempfile.gettempdir())
+    folder = Path(tempfile.mkdtemp(prefix=f"modelhub-job-{spec['job']}-", dir=base))
+    spec = dict(spec)
+    if spec.get("model_objects"):
+        model_files = _download_model(spec)
+    if model_files is not None:
+        model_dir = folder / "model"
+        for relative, data in model_files.items():
+            target = model_dir / relative
+            if not target.resolve().is_relative_to(model_dir.resolve()):
+                raise MiniBatchError(f"The model's file {relative!r} is outside its folder.")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        model_dir.mkdir(exist_ok=True)
+        spec["model_dir"] = str(model_dir)
+    if spec.get("entry_script_text"):
+        script = folder / "script" / Path(spec["entry_script"]).name
+        script.parent.mkdir()
+        script.write_text(spec["entry_script_text"])
+        spec["entry_script"] = str(script)
+    return spec
+
+
+def _download_model(spec: dict) -> dict[str, bytes]:
+    """A version's files from the artifact store's bucket, each checked against its manifest entry."""
+    import hashlib
+
+    fs, files = filesystem(spec["job"]), {}
+    for entry in spec["model_objects"]:
+        try:
+            data = fs.cat_file(entry["url"][len("s3://") :])
+        except Exception as exc:
+            raise MiniBatchError(
+                f"Cannot read the model's file {entry['path']} from {entry['url']}: {type(exc).__name__}: {exc}"
+            ) from None
+        if len(data) != entry["size"] or hashlib.sha256(data).hexdigest() != entry["sha256"]:
+            raise MiniBatchError(
+                f"The model's file {entry['path']} in {entry['url']} is damaged: it changed after registration."
+            )
+        files[entry["path"]] = data
+    return files
+
+
+def _tell_started(spec: dict) -> None:
+    from distributed import get_worker
+    from distributed.worker import thread_state
+
+    get_worker().log_event(
+        spec["started_topic"],
+        {"key": getattr(thread_state, "key", None), "pid": os.getpid(), "host": socket.gethostname()},
+    )
 
 
 def preload(spec: dict) -> None:
@@ -151,7 +266,7 @@ def _score_files(scorer, spec: dict):
 
     tables, rows_in = [], 0
     for index, path in enumerate(spec["files"]):
-        frame = read_table(Path(path))
+        frame = read_table(path, filesystem(spec["job"]) if path.startswith("s3://") else None)
         rows_in += frame.num_rows
         tables.append(score_table(scorer, frame, spec["file_labels"][index]))
     return (pa.concat_tables(tables) if tables else None), rows_in

@@ -116,21 +116,29 @@ def user_path(path: str, roots: list[Path], what: str) -> Path:
     return resolved
 
 
-def resolve_inputs(inputs: list[str], roots: list[Path], any_file: bool, output: Path | None = None) -> list[Path]:
+def resolve_inputs(
+    inputs: list[str], roots: list[Path], any_file: bool, output: Path | None = None, remote=None
+) -> list[Path | str]:
     """Files, folders and globs as the sorted list of files they name, each inside ``roots``.
 
     ``any_file`` (an entry script reads the files) accepts every file; the built-in scorer
     takes only tables it can read (CSV, Parquet, JSON lines). A folder or glob never yields
     what the product writes next to an output: the job's own ``output`` file, an executed
     notebook copy (``job-N.ipynb``) beside it, or a hidden partial file; so an output folder
-    inside an input folder is not scored by the next run.
+    inside an input folder is not scored by the next run. ``remote(url)`` resolves an
+    ``s3://`` input (``locations.resolve_url_input``) to the URLs of its objects.
     """
     if not inputs:
         raise InvalidInput("No inputs: give files, folders or globs to score, e.g. %batch churn data/*.parquet.")
-    files: list[Path] = []
+    files: list[Path | str] = []
     for text in inputs:
         if not isinstance(text, str) or not text or "\x00" in text:
             raise InvalidInput(f"Input {text!r} is not a path.")
+        if "://" in text:
+            if remote is None or not text.startswith("s3://"):
+                raise InvalidInput(f"Input {text} is not a local path or an s3:// URL.")
+            files.extend(remote(text))
+            continue
         if glob.has_magic(text):
             user_path(_glob_base(text), roots, f"Input {text}")
             matches = sorted(Path(p) for p in glob.glob(text, recursive=True))
@@ -195,7 +203,7 @@ def _glob_base(pattern: str) -> str:
     return str(Path(*base)) if base else "."
 
 
-def mini_batches(files: list[Path], size: int) -> list[list[str]]:
+def mini_batches(files: list[Path | str], size: int) -> list[list[str]]:
     return [[str(f) for f in files[i : i + size]] for i in range(0, len(files), size)]
 
 
@@ -203,3 +211,11 @@ def default_output(inputs: dict, job_id: int) -> Path:
     """Without --output: ``batch-outputs/<model or endpoint>-<job>`` in the kernel's folder."""
     label = (inputs.get("endpoint") or inputs["model"]).replace(":", "-").replace("@", "-")
     return Path(inputs["cwd"]) / "batch-outputs" / f"{label}-{job_id}"
+
+
+def output_location(inputs: dict, job_id: int) -> Path | str:
+    """Where a job writes: its --output folder or ``s3://`` prefix, else the default folder."""
+    output = inputs.get("output")
+    if output and output.startswith("s3://"):
+        return output
+    return Path(output) if output else default_output(inputs, job_id)

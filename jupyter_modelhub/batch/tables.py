@@ -9,8 +9,10 @@ end. Output columns: the model's outputs (a 2-D output as ``NAME_0``, ``NAME_1``
 
 from __future__ import annotations
 
+import os
 import shutil
-from pathlib import Path
+import tempfile
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 
@@ -29,25 +31,40 @@ class TableError(Exception):
     """A file that cannot be read or scored; the message names the file and the reason."""
 
 
-def read_table(path: Path):
+def read_table(path: Path | str, fs=None):
+    """A table from a local file, or from an ``s3://`` object through ``fs`` (read whole)."""
+    import pyarrow as pa
     import pyarrow.csv as pacsv
     import pyarrow.json as pajson
     import pyarrow.parquet as pq
 
-    kind = TABLE_SUFFIXES.get(path.suffix.lower())
+    name = PurePosixPath(str(path)).name
+    kind = TABLE_SUFFIXES.get(PurePosixPath(name).suffix.lower())
+    if kind is None:
+        raise TableError(
+            f"{name} is not a CSV, Parquet or JSON lines file; score other files with an entry script (--entry-script)."
+        )
+    if fs is not None:
+        try:
+            source = pa.BufferReader(fs.cat_file(str(path)[len("s3://") :]))
+        except Exception as exc:
+            raise TableError(f"Cannot read {path} from the store: {type(exc).__name__}: {exc}") from None
+    else:
+        source = Path(path)
+        if not os.access(source, os.R_OK):
+            why = "it does not exist here" if not os.path.lexists(source) else "permission denied"
+            raise TableError(
+                f"Cannot read {path} on this worker ({why}): a Dask worker that does not share the "
+                "server's disk reads its inputs by URL; put them in a bucket (s3://...)."
+            )
     try:
         if kind == "parquet":
-            return pq.read_table(path)
+            return pq.read_table(source)
         if kind == "csv":
-            return pacsv.read_csv(path)
-        if kind == "jsonl":
-            return pajson.read_json(path)
+            return pacsv.read_csv(source)
+        return pajson.read_json(source)
     except Exception as exc:  # pyarrow's own errors say what is wrong in the file
-        raise TableError(f"Cannot read {path.name} as {kind}: {str(exc).strip().splitlines()[0]}") from None
-    raise TableError(
-        f"{path.name} is not a CSV, Parquet or JSON lines file; score other files with an entry "
-        "script (--entry-script)."
-    )
+        raise TableError(f"Cannot read {name} as {kind}: {str(exc).strip().splitlines()[0]}") from None
 
 
 def score_table(scorer, table, label: str):
@@ -155,6 +172,22 @@ def write_part(table, path: Path) -> None:
             for row in table.to_pylist():
                 f.write(orjson.dumps(row, option=orjson.OPT_SERIALIZE_NUMPY) + b"\n")
     temporary.replace(path)  # a part that exists is complete (a retried mini-batch rewrites it)
+
+
+def part_bytes(table, suffix: str) -> bytes:
+    """A part as bytes, to send through Dask (a worker that cannot write the server's disk)."""
+    with tempfile.TemporaryDirectory(prefix="modelhub-part-") as folder:
+        path = Path(folder) / f"part{suffix}"
+        write_part(table, path)
+        return path.read_bytes()
+
+
+def write_part_url(table, url: str, fs) -> None:
+    """A part as one object under an ``s3://`` output (an object exists only once whole)."""
+    with tempfile.TemporaryDirectory(prefix="modelhub-part-") as folder:
+        path = Path(folder) / PurePosixPath(url).name
+        write_part(table, path)
+        fs.put_file(str(path), url[len("s3://") :])
 
 
 def join_parts(parts: list[tuple[int, Path]], target: Path, suffix: str) -> None:

@@ -27,7 +27,9 @@ SETTINGS = (
 
 
 def _absolute(path) -> str | None:
-    """Relative to the current folder (globs keep their wildcards)."""
+    """Relative to the current folder (globs keep their wildcards); a URL (``s3://...``) as given."""
+    if isinstance(path, str) and "://" in path:
+        return path
     return os.path.abspath(os.path.expanduser(os.fspath(path))) if path else None
 
 

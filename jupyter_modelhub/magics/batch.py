@@ -41,7 +41,10 @@ def settings_arguments(magic):
                 },
             ),
             ("--workers", {"type": int, "help": "processes of the job's own Dask LocalCluster (default 1)"}),
-            ("--scheduler", {"help": "tcp://HOST:PORT of an existing Dask scheduler instead"}),
+            (
+                "--scheduler",
+                {"help": "tcp://HOST:PORT of an existing Dask scheduler instead (its workers need not see this disk)"},
+            ),
         ]
     ):
         magic = argument(flag, **options)(magic)
@@ -79,8 +82,8 @@ class BatchMagics(ModelHubMagics):
 
     @magic_arguments()
     @argument("target", help="a model (NAME, NAME:VERSION, NAME@ALIAS) or a batch endpoint's name")
-    @argument("inputs", nargs="*", help="files, folders or globs (CSV, Parquet, JSON lines)")
-    @argument("--output", "-o", help="output folder (default batch-outputs/<model>-<job>)")
+    @argument("inputs", nargs="*", help="files, folders or globs (CSV, Parquet, JSON lines), local or s3://")
+    @argument("--output", "-o", help="output folder or s3://BUCKET/PREFIX/ (default batch-outputs/<model>-<job>)")
     @argument("--overwrite", action="store_true", help="replace the output file if it exists (else refused)")
     @settings_arguments
     @argument("--resume", type=int, metavar="JOB", help="reuse the mini-batches a failed job already finished")
