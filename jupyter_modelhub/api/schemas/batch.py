@@ -31,9 +31,14 @@ class JobRequest(Strict):
     model: Optional[str] = Field(None, description="NAME, NAME:VERSION or NAME@ALIAS, or a batch endpoint's name")
     endpoint: Optional[str] = Field(None, description="a batch endpoint's name (its newest version runs)")
     inputs: list[Path] = Field(
-        default_factory=list, max_length=10_000, description="absolute files, folders or globs under the server's root"
+        default_factory=list,
+        max_length=10_000,
+        description="absolute files, folders or globs under the server's root, or s3:// URLs (an object, a prefix, a glob)",
     )
-    output: Optional[Path] = Field(None, description="output folder; default batch-outputs/<model>-<job> in cwd")
+    output: Optional[Path] = Field(
+        None,
+        description="output folder or s3://BUCKET/PREFIX/ (committed by a _SUCCESS marker written last); default batch-outputs/<model>-<job> in cwd",
+    )
     overwrite: bool = Field(
         False,
         description="replace the output file if it exists (else a 409, and a file "

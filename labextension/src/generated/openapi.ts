@@ -5231,7 +5231,7 @@ export interface components {
             entry_script: string | null;
             /**
              * Inputs
-             * @description absolute files, folders or globs under the server's root
+             * @description absolute files, folders or globs under the server's root, or s3:// URLs (an object, a prefix, a glob)
              */
             inputs?: string[];
             /**
@@ -5242,7 +5242,7 @@ export interface components {
             model: string | null;
             /**
              * Output
-             * @description output folder; default batch-outputs/<model>-<job> in cwd
+             * @description output folder or s3://BUCKET/PREFIX/ (committed by a _SUCCESS marker written last); default batch-outputs/<model>-<job> in cwd
              * @default null
              */
             output: string | null;
