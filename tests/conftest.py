@@ -14,6 +14,7 @@ import pytest
 from helpers.components import require
 from helpers.docker import docker_engine
 from helpers.postgres import PostgresServer, fresh_postgres_database, postgres_available
+from helpers.s3 import TEST_KEYS, MotoServer, configured_endpoint, s3_available
 from helpers.servers import ServerProcess, free_port
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
@@ -91,6 +92,27 @@ def hub_server(tmp_path_factory):
     server.stop()
 
 
+# -- S3 ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """An S3 API over HTTP for this session: moto's server on 127.0.0.1, or the store
+    ``MODELHUB_TEST_S3_URL`` names; (url, keys)."""
+    available, reason = s3_available()
+    require(available, reason)
+    configured = configured_endpoint()
+    if configured is not None:
+        yield configured
+        return
+    server = MotoServer()
+    server.start()
+    try:
+        yield server.url, dict(TEST_KEYS)
+    finally:
+        server.stop()
+
+
 # -- Docker engine ------------------------------------------------------------------------------
 
 
@@ -120,6 +142,8 @@ COMPONENT_OF_FIXTURE = {
     "docker_client": "docker",
     "oci_registry": "registry",
     "postgres_server": "postgres",
+    "s3_endpoint": "s3",
+    "own_moto": "s3",
     "own_postgres": "postgres",
     "lab": "browser",
     "lab_with_docker": "browser",

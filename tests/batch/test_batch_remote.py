@@ -25,7 +25,7 @@ from sklearn.linear_model import LogisticRegression
 
 from helpers.components import require
 from helpers.dask_cluster import IsolatedDask, namespaces_available
-from helpers.s3 import TEST_KEYS, Bucket, MotoServer, configured_endpoint, s3_available
+from helpers.s3 import Bucket, configured_endpoint
 from helpers.servers import ServerProcess, wait_until
 
 pytestmark = [pytest.mark.s3, pytest.mark.kernel, pytest.mark.slow, pytest.mark.timeout(600)]
@@ -33,20 +33,6 @@ pytestmark = [pytest.mark.s3, pytest.mark.kernel, pytest.mark.slow, pytest.mark.
 X, y = make_classification(400, 4, random_state=1)
 CLF = LogisticRegression().fit(X, y)
 COLUMNS = [f"f{i}" for i in range(4)]
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    available, reason = s3_available()
-    require(available, reason)
-    configured = configured_endpoint()
-    if configured is not None:
-        yield configured
-        return
-    server = MotoServer()
-    server.start()
-    yield server.url, dict(TEST_KEYS)
-    server.stop()
 
 
 @pytest.fixture(scope="module")

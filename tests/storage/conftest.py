@@ -1,28 +1,12 @@
-"""Fixtures of the bucket tests: an S3 endpoint for the session (moto's server, or the store
-``MODELHUB_TEST_S3_URL`` names), a bucket per test, and a moto server a test may stop."""
+"""Fixtures of the bucket tests: a bucket per test on the session's S3 endpoint (``s3_endpoint``,
+in tests/conftest.py), and a moto server a test may stop."""
 
 from __future__ import annotations
 
 import pytest
 
 from helpers.components import require
-from helpers.s3 import TEST_KEYS, Bucket, MotoServer, configured_endpoint, s3_available
-
-
-@pytest.fixture(scope="session")
-def s3_endpoint():
-    available, reason = s3_available()
-    require(available, reason)
-    configured = configured_endpoint()
-    if configured is not None:
-        yield configured
-        return
-    server = MotoServer()
-    server.start()
-    try:
-        yield server.url, dict(TEST_KEYS)
-    finally:
-        server.stop()
+from helpers.s3 import Bucket, MotoServer, configured_endpoint, s3_available
 
 
 @pytest.fixture
