@@ -33,7 +33,7 @@ from ..progress import Progress
 from ..refs import RefError, check_alias
 from ..registry import ModelRegistry
 from ..registry.events import record_event
-from ..store.database import Database
+from ..store.database import Database, server_name
 from ..store.orm import Deployment, Endpoint, ModelVersion, ServingRecord, utcnow
 from ..timestamps import iso
 from ..views import Deleted
@@ -98,7 +98,7 @@ class DeploymentManager(LoggingConfigurable):
         self.db, self.registry = database, registry
         self.folder = Path(root).resolve() / "endpoints"
         # who runs an endpoint, among servers that share the database (not a root)
-        self.server = f"{socket.gethostname()}:{Path(root).resolve()}"[:512]
+        self.server = server_name(root)
         self.folder.mkdir(parents=True, exist_ok=True)
         self._children: dict[str, subprocess.Popen] = {}
         self._guard = threading.Lock()

@@ -185,6 +185,12 @@ class OperationRunner(LoggingConfigurable):
         ):
             return self.store.get(operation_id)
         if operation["status"] == "running" or self.store.status(operation_id) == "running":
+            elsewhere = self.store.runs_elsewhere(operation_id)
+            if elsewhere:
+                raise Conflict(
+                    f"Operation {operation_id} runs on another Model Hub server that shares this registry's "
+                    f"database ({elsewhere}): cancel it from that server."
+                )
             with self._lock:  # held only to read the pid and send the signal
                 asked = self._request_stop(operation_id)
             self._wake.set()

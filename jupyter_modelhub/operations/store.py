@@ -15,11 +15,11 @@ import json
 import os
 from pathlib import Path
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..errors import InvalidInput, NotFound
-from ..store.database import Database
+from ..store.database import Database, server_name
 from ..store.orm import Event, Operation, utcnow
 from ..timestamps import iso
 from . import views
@@ -40,6 +40,8 @@ class OperationStore:
         self.kinds = tuple(kinds)  # the kinds clients may filter by (every kind the root collected)
         self.folder = Path(root).resolve() / "operations"
         self.folder.mkdir(parents=True, exist_ok=True)
+        # servers sharing the database each run the operations they created: the inputs are here
+        self.server = server_name(root)
 
     # -- files -----------------------------------------------------------------------------
 
@@ -69,6 +71,7 @@ class OperationStore:
                 status="queued",
                 progress={"done": 0, "total": None, "unit": "", "message": "queued"},
                 created_by=user or "",
+                server=self.server,
             )
             session.add(row)
             session.flush()
@@ -133,16 +136,26 @@ class OperationStore:
             )
 
     def active(self) -> list[tuple[int, str, str, int | None]]:
-        """(id, kind, status, pid) of every queued or running operation, oldest first."""
+        """(id, kind, status, pid) of every queued or running operation of this server, oldest first
+        (those of another server sharing the database are its to run)."""
         with self.db.read() as session:
             return [
                 tuple(r)
                 for r in session.execute(
                     select(Operation.id, Operation.kind, Operation.status, Operation.pid)
-                    .where(Operation.status.in_(ACTIVE))
+                    .where(Operation.status.in_(ACTIVE), self._here())
                     .order_by(Operation.id)
                 )
             ]
+
+    def _here(self):
+        return or_(Operation.server == self.server, Operation.server.is_(None))
+
+    def runs_elsewhere(self, operation_id: int) -> str | None:
+        """The server that runs this operation, when it is another one."""
+        with self.db.read() as session:
+            server = session.scalar(select(Operation.server).where(Operation.id == operation_id))
+        return server if server not in (None, self.server) else None
 
     def references(self, session: Session, version) -> list[str]:
         """The registry's deletion guard: an operation still working on this version."""

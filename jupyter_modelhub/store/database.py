@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import socket
 import stat
 import time
 from collections.abc import Callable, Iterator
@@ -122,6 +123,13 @@ def upgrade(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN EXCLUSIVE")
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def server_name(root: Path) -> str:
+    """Which Model Hub server this is, among servers that share a database but no disk
+    (HOSTNAME:ROOT): endpoints and operations record it, and only that server runs, changes,
+    adopts or cancels them, since their processes and files are on its machine."""
+    return f"{socket.gethostname()}:{Path(root).resolve()}"[:512]
 
 
 class Database:

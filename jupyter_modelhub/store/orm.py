@@ -216,6 +216,7 @@ class Operation(Base):
     started_time: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     ended_time: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     created_by: Mapped[str] = mapped_column(String(128), default="", nullable=False)
+    server: Mapped[str | None] = mapped_column(String(512), nullable=True)  # who runs it (store.database.server_name)
 
 
 class Environment(Base):
