@@ -8,6 +8,7 @@ on a developer's machine skips its tests with the reason; in CI the same absence
 from __future__ import annotations
 
 import os
+import signal
 
 import pytest
 
@@ -18,6 +19,14 @@ from helpers.s3 import TEST_KEYS, MotoServer, configured_endpoint, s3_available
 from helpers.servers import ServerProcess, free_port
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
+
+def pytest_configure(config):
+    """A run started in the background (``cmd &`` in a script, nohup) inherits SIGINT ignored,
+    and so would every process the tests start, in which Python then never raises
+    KeyboardInterrupt: the tests that press Ctrl-C need it delivered as a terminal does."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 # -- PostgreSQL --------------------------------------------------------------------------------
