@@ -33,7 +33,7 @@ from ..progress import Progress
 from ..refs import RefError, check_alias
 from ..registry import ModelRegistry
 from ..registry.events import record_event
-from ..store.database import Database, server_name
+from ..store.database import Database, other_server, server_name
 from ..store.orm import Deployment, Endpoint, ModelVersion, ServingRecord, utcnow
 from ..timestamps import iso
 from ..views import Deleted
@@ -485,10 +485,11 @@ class DeploymentManager(LoggingConfigurable):
         return row
 
     def _check_runs_here(self, row: Endpoint) -> None:
-        if row.server not in (None, self.server):
+        elsewhere = other_server(row.server, self.server)
+        if elsewhere:
             raise Conflict(
                 f"Endpoint {row.name!r} runs on another Model Hub server that shares this registry's database "
-                f"({row.server}): change or undeploy it from that server."
+                f"({elsewhere}): change or undeploy it from that server."
             )
 
     def _endpoint(self, session: Session, name: str) -> Endpoint:
@@ -770,7 +771,7 @@ class DeploymentManager(LoggingConfigurable):
         with self.db.read() as session:
             rows = [(r.name, r.host_pid, r.state, r.server) for r in session.scalars(select(Endpoint))]
         for name, pid, state, server in rows:
-            if server not in (None, self.server) or not (self.folder / name / "spec.json").exists():
+            if other_server(server, self.server) or not (self.folder / name / "spec.json").exists():
                 continue  # another server's endpoint (servers sharing a database, not a root): it runs it
             if _alive(pid, self.folder / name):
                 if at_start:

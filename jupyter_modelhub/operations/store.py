@@ -19,7 +19,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..errors import InvalidInput, NotFound
-from ..store.database import Database, server_name
+from ..store.database import Database, other_server, server_name
 from ..store.orm import Event, Operation, utcnow
 from ..timestamps import iso
 from . import views
@@ -155,7 +155,7 @@ class OperationStore:
         """The server that runs this operation, when it is another one."""
         with self.db.read() as session:
             server = session.scalar(select(Operation.server).where(Operation.id == operation_id))
-        return server if server not in (None, self.server) else None
+        return other_server(server, self.server)
 
     def references(self, session: Session, version) -> list[str]:
         """The registry's deletion guard: an operation still working on this version."""

@@ -132,6 +132,12 @@ def server_name(root: Path) -> str:
     return f"{socket.gethostname()}:{Path(root).resolve()}"[:512]
 
 
+def other_server(recorded: str | None, here: str) -> str | None:
+    """The server a row records, when it is not ``here``; rows written before servers were
+    recorded (None) belong to the one server there was."""
+    return recorded if recorded not in (None, here) else None
+
+
 class Database:
     """Owns the engine and hands out sessions; writes go through ``write`` to retry conflicts."""
 
