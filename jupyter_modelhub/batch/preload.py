@@ -6,7 +6,8 @@ entry script and runs ``init()``) before the first mini-batch reaches it, so tha
 the job's path. A failure here is left for the first mini-batch to report, with its reason.
 
 A cluster a standby worker starts before its job exists has no plan to read: its workers import
-what every mini-batch needs (pyarrow's readers and writers, onnxruntime, the scorers) instead.
+what every mini-batch needs (pyarrow's readers and writers, onnxruntime, the scorers, and s3fs
+where it is installed, for ``s3://`` inputs and outputs) instead.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ def dask_setup(worker) -> None:
 
             from ..serving import scorers  # noqa: F401
 
+            try:  # s3:// inputs and outputs: about half a second of imports, off the first mini-batch
+                import s3fs  # noqa: F401
+            except ImportError:
+                pass
             return
 
         from . import minibatch

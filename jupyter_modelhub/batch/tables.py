@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from pathlib import Path, PurePosixPath
 
 import numpy as np
@@ -156,38 +155,34 @@ def part_suffix(output_file_name: str) -> str:
 
 
 def write_part(table, path: Path) -> None:
-    import pyarrow.csv as pacsv
-    import pyarrow.parquet as pq
-
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + ".tmp")
-    if path.suffix == ".csv":
-        pacsv.write_csv(table, temporary)
-    elif path.suffix == ".parquet":
-        pq.write_table(table, temporary)
-    else:
-        import orjson
-
-        with open(temporary, "wb") as f:
-            for row in table.to_pylist():
-                f.write(orjson.dumps(row, option=orjson.OPT_SERIALIZE_NUMPY) + b"\n")
+    temporary.write_bytes(part_bytes(table, path.suffix))
     temporary.replace(path)  # a part that exists is complete (a retried mini-batch rewrites it)
 
 
 def part_bytes(table, suffix: str) -> bytes:
-    """A part as bytes, to send through Dask (a worker that cannot write the server's disk)."""
-    with tempfile.TemporaryDirectory(prefix="modelhub-part-") as folder:
-        path = Path(folder) / f"part{suffix}"
-        write_part(table, path)
-        return path.read_bytes()
+    """A part encoded in memory: written to a file, sent through Dask (a worker that cannot write
+    the server's disk) or put as one object."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    if suffix not in (".csv", ".parquet"):  # JSON lines
+        import orjson
+
+        return b"".join(orjson.dumps(row, option=orjson.OPT_SERIALIZE_NUMPY) + b"\n" for row in table.to_pylist())
+    sink = pa.BufferOutputStream()
+    if suffix == ".csv":
+        pacsv.write_csv(table, sink)
+    else:
+        pq.write_table(table, sink)
+    return sink.getvalue().to_pybytes()
 
 
 def write_part_url(table, url: str, fs) -> None:
-    """A part as one object under an ``s3://`` output (an object exists only once whole)."""
-    with tempfile.TemporaryDirectory(prefix="modelhub-part-") as folder:
-        path = Path(folder) / PurePosixPath(url).name
-        write_part(table, path)
-        fs.put_file(str(path), url[len("s3://") :])
+    """A part as one object under an ``s3://`` output (one PUT: an object exists only once whole)."""
+    fs.pipe_file(url[len("s3://") :], part_bytes(table, PurePosixPath(url).suffix))
 
 
 def join_parts(parts: list[tuple[int, Path]], target: Path, suffix: str) -> None:
