@@ -55,6 +55,8 @@ class ModelVersion(Base):
         Index("ix_model_versions_created", "created_time"),
         # covers "latest unarchived version of these models" in listings without reading rows
         Index("ix_model_versions_latest", "model_id", "archived", "version"),
+        # "what derives from this version" is asked on every read of a version
+        Index("ix_model_versions_derived_from", "derived_from"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
