@@ -137,4 +137,5 @@ def test_kserve_grpc_client_with_its_defaults(endpoint):
     assert found["live"] and found["ready"] and found["model_ready"]
     assert found["id"] == "k-1" and found["model_version"] == "1"
     assert next(iter(found["outputs"].values())) == FIRST.predict(X[:5]).tolist()
-    assert "UNAUTHENTICATED" in found["wrong_key"] or "authorization" in found["wrong_key"]
+    code, message = found["wrong_key"]
+    assert code == "UNAUTHENTICATED" and "authorization: Bearer KEY" in message

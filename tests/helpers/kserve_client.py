@@ -45,8 +45,8 @@ SCRIPT = textwrap.dedent("""
         found["outputs"] = {o.name: o.as_numpy().tolist() for o in answer.outputs}
         try:
             await client.infer(InferRequest(model, [given]), headers=[("authorization", "Bearer wrong")])
-        except Exception as error:
-            found["wrong_key"] = str(error)
+        except Exception as error:  # grpc's AioRpcError, as the client re-raises it
+            found["wrong_key"] = [error.code().name, error.details()]
         await client.close()
         print(json.dumps(found))
 
@@ -83,7 +83,7 @@ def kserve_python() -> str:
 
 def call_kserve(url: str, key: str, model: str, rows: list, version: str | None = None) -> dict:
     """What KServe's client sees calling ``url`` (host:port): health, model readiness, one inference
-    and, under ``wrong_key``, the error of a call with a wrong key."""
+    and, under ``wrong_key``, the status code and message of a call with a wrong key."""
     done = subprocess.run(
         [kserve_python(), "-c", SCRIPT, json.dumps([url, key, model, rows, version])],
         capture_output=True,
