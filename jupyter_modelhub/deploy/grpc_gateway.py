@@ -9,7 +9,7 @@ deployment; a ModelInfer naming a version (``model_version``) goes to the deploy
 it, and otherwise where the traffic weights say; reads go to the primary deployment. The call
 is then forwarded as bytes to that deployment's runtime (its own gRPC port, the host's key),
 never decoded: only ``name``/``version`` (fields 1 and 2 of every model-level request) are
-read. The answer says which deployment served it in the ``x-modelhub-deployment`` metadata;
+read. The answer says which deployment served it in the ``x-modelhub-deployment`` trailing metadata;
 a deployment's error passes through with its code and message; ModelMetadata lists every
 version the endpoint serves, as over HTTP; mirrored inference is sent once the caller has
 its answer.
@@ -87,7 +87,7 @@ class Gateway(grpc.GenericRpcHandler):
         self.host = host
         self.server: grpc.aio.Server | None = None
         self.port = 0
-        self.channels: dict = {}  # instance -> grpc.aio.Channel to its runtime's gRPC port
+        self.channels: dict = {}  # instance -> {None: its grpc.aio.Channel, method: its multicallable}
         self.handlers = {
             f"/{SERVICE}/{method}": grpc.unary_unary_rpc_method_handler(self._forwarder(method)) for method in ROUTES
         }
@@ -125,24 +125,29 @@ class Gateway(grpc.GenericRpcHandler):
     async def stop(self) -> None:
         if self.server is not None:
             await self.server.stop(STOP_GRACE)
-        for channel in self.channels.values():
-            await channel.close()
+        for calls in self.channels.values():
+            await calls[None].close()
         self.channels.clear()
 
     def forget(self, instance) -> None:
         """Close the channel to an instance that no longer takes traffic (its calls are done)."""
-        channel = self.channels.pop(instance, None)
-        if channel is not None:
-            self.host.hold(asyncio.ensure_future(channel.close()))
+        calls = self.channels.pop(instance, None)
+        if calls is not None:
+            self.host.hold(asyncio.ensure_future(calls[None].close()))
 
-    def channel(self, instance) -> grpc.aio.Channel:
-        channel = self.channels.get(instance)
-        if channel is None:
-            channel = self.channels[instance] = grpc.aio.insecure_channel(
+    def callable(self, instance, method: str):
+        """The call of ``method`` on an instance's runtime, bytes in and out, over one channel per instance."""
+        calls = self.channels.get(instance)
+        if calls is None:
+            channel = grpc.aio.insecure_channel(
                 address("127.0.0.1", instance.grpc_port),
                 options=[("grpc.max_receive_message_length", -1), ("grpc.max_send_message_length", -1)],
             )
-        return channel
+            calls = self.channels[instance] = {None: channel}
+        call = calls.get(method)
+        if call is None:
+            call = calls[method] = calls[None].unary_unary(f"/{SERVICE}/{method}")
+        return call
 
     # -- calls ---------------------------------------------------------------------------------
 
@@ -191,7 +196,7 @@ class Gateway(grpc.GenericRpcHandler):
         upstream.append(("authorization", f"Bearer {instance.key}"))
         instance.in_flight += 1
         try:
-            response = await self.channel(instance).unary_unary(f"/{SERVICE}/{method}")(
+            response = await self.callable(instance, method)(
                 request, metadata=upstream, timeout=context.time_remaining()
             )
         except grpc.aio.AioRpcError as error:
@@ -201,7 +206,8 @@ class Gateway(grpc.GenericRpcHandler):
             await context.abort(error.code(), details)
         finally:
             instance.in_flight -= 1
-        await context.send_initial_metadata((("x-modelhub-deployment", deployment),))
+        # with the status (no message of its own, as initial metadata would need)
+        context.set_trailing_metadata((("x-modelhub-deployment", deployment),))
         if method == "ModelMetadata" and not version:
             response = self.all_versions(response)
         elif method == "ModelInfer":
@@ -233,7 +239,7 @@ class Gateway(grpc.GenericRpcHandler):
 
         async def send() -> None:
             try:
-                await self.channel(instance).unary_unary(f"/{SERVICE}/ModelInfer")(
+                await self.callable(instance, "ModelInfer")(
                     request, metadata=[*metadata, ("authorization", f"Bearer {instance.key}")], timeout=60
                 )
                 outcome = "OK"

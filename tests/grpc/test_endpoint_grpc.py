@@ -139,3 +139,19 @@ def test_kserve_grpc_client_with_its_defaults(endpoint):
     assert next(iter(found["outputs"].values())) == FIRST.predict(X[:5]).tolist()
     code, message = found["wrong_key"]
     assert code == "UNAUTHENTICATED" and "authorization: Bearer KEY" in message
+
+
+def test_the_answer_names_the_deployment_that_served_it(endpoint):
+    """As the HTTP answer's x-modelhub-deployment header: here, trailing metadata."""
+    import grpc
+    from tritonclient.grpc import service_pb2, service_pb2_grpc
+
+    _, ep, _ = endpoint
+    request = service_pb2.ModelInferRequest(model_name="grpc-churn", model_version="2")
+    request.inputs.add(name="input", datatype="FP64", shape=[1, X.shape[1]])
+    request.raw_input_contents.append(X[:1].astype(np.float64).tobytes())
+    with grpc.insecure_channel(ep["grpc_url"]) as channel:
+        stub = service_pb2_grpc.GRPCInferenceServiceStub(channel)
+        response, call = stub.ModelInfer.with_call(request, metadata=tuple(key(ep).items()), timeout=30)
+    assert response.model_version == "2"
+    assert ("x-modelhub-deployment", "green") in tuple(call.trailing_metadata())
