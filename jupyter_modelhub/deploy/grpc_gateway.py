@@ -11,8 +11,8 @@ is then forwarded as bytes to that deployment's runtime (its own gRPC port, the 
 never decoded: only ``name``/``version`` (fields 1 and 2 of every model-level request) are
 read. The answer says which deployment served it in the ``x-modelhub-deployment`` trailing metadata;
 a deployment's error passes through with its code and message; ModelMetadata lists every
-version the endpoint serves, as over HTTP; mirrored inference is sent once the caller has
-its answer.
+version the endpoint serves, as over HTTP; a mirrored ModelInfer goes out beside the answer,
+never delaying it, and its outcome goes to the mirror deployment's log.
 
 The port is chosen once (any free one) and kept in the endpoint folder's ``grpc.json``, so the
 endpoint's gRPC address stays the same across restarts of its host while the port is free.
@@ -153,7 +153,13 @@ class Gateway(grpc.GenericRpcHandler):
 
     def _forwarder(self, method: str):
         async def forward(request: bytes, context) -> bytes:
-            return await self.forward(method, request, context)
+            try:
+                return await self.forward(method, request, context)
+            except grpc.aio.AbortError:  # an answer given with context.abort
+                raise
+            except Exception:
+                log.exception("unexpected error routing gRPC %s", method)
+                await context.abort(grpc.StatusCode.INTERNAL, "Internal error of the endpoint host; see its log.")
 
         return forward
 
@@ -228,7 +234,7 @@ class Gateway(grpc.GenericRpcHandler):
         return metadata.SerializeToString()
 
     def mirror(self, request: bytes, metadata: list, served_by: str) -> None:
-        """The same call to the mirror deployment, once the caller has its answer; only logged."""
+        """The same call to the mirror deployment, in a task of its own; its outcome is only logged."""
         mirror = self.host.spec.get("mirror") or {}
         name = mirror.get("deployment")
         instance = self.host.live.get(name) if name else None

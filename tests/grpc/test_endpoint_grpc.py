@@ -18,6 +18,7 @@ from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 
 from helpers.kserve_client import call_kserve
+from helpers.servers import wait_until
 
 grpcclient = pytest.importorskip("tritonclient.grpc")
 from tritonclient.utils import InferenceServerException  # noqa: E402
@@ -155,3 +156,19 @@ def test_the_answer_names_the_deployment_that_served_it(endpoint):
         response, call = stub.ModelInfer.with_call(request, metadata=tuple(key(ep).items()), timeout=30)
     assert response.model_version == "2"
     assert ("x-modelhub-deployment", "green") in tuple(call.trailing_metadata())
+
+
+def test_mirrored_calls_reach_the_mirror_and_its_answers_are_discarded(endpoint, hub_server):
+    hub, ep, client = endpoint
+    hub.set_traffic("grpc-ep", {"blue": 100, "green": 0}, mirror={"deployment": "green", "percent": 50})
+    try:
+        for _ in range(60):
+            answer = client.infer("grpc-churn", [rows(X[:1])], headers=key(ep)).get_response()
+            assert answer.model_version == "1"  # the caller gets blue's answer only
+        log = hub_server.root / "endpoints" / "grpc-ep" / "logs" / "green.log"
+        wait_until(
+            lambda: log.read_text().count("mirror gRPC ModelInfer -> OK") >= 10, 10, "mirrored calls in green's log"
+        )
+        assert log.read_text().count("mirror gRPC ModelInfer -> OK") <= 50  # about half of 60
+    finally:
+        hub.set_traffic("grpc-ep", {"blue": 50, "green": 50}, mirror={})

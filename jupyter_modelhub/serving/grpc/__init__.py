@@ -14,11 +14,12 @@ importing grpc (grpc's core must not be started before a fork).
 Modules: ``inference.proto`` (the protocol's messages), ``inference_pb2`` (generated from it,
 committed: nothing is generated at build or run time), ``tensors`` (messages to arrays and back),
 ``service`` (the six calls on a worker's ``Runtime``), ``transport`` (the grpc.aio server's
-lifetime). Regenerate ``inference_pb2.py`` after changing the .proto, with protoc from a
-grpcio-tools of the protobuf 6 series (its code then runs on protobuf 6 and 7 alike), from the
-repository's root::
+lifetime). Regenerate ``inference_pb2.py`` after changing the .proto with the protoc it was
+made with, grpcio-tools 1.81.1 (protobuf 6.33.5: its code runs on protobuf 6.33.5 and later,
+7 included; a newer protoc would make protobuf 7 a requirement), in a virtual environment of its
+own (it pins protobuf below 7), from the repository's root::
 
-    pip install "grpcio-tools>=1.76,<1.82"
+    pip install grpcio-tools==1.81.1
     python -m grpc_tools.protoc -I. --python_out=. --pyi_out=. jupyter_modelhub/serving/grpc/inference.proto
 
 Not here: HTTP (``serving/http.py``), the endpoint host's gRPC gateway (``deploy/grpc_gateway.py``).
