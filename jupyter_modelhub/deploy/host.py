@@ -140,13 +140,20 @@ class Host:
         self.pools: dict[Instance, Pool] = {}  # keep-alive connections to each instance taking traffic
         self.connections: set[Connection] = set()  # clients'
         self.tasks: set[asyncio.Future] = set()  # /metrics answers and mirrored requests under way
+        self.grpc = None  # grpc_gateway.Gateway: the endpoint's gRPC port
 
     # -- status ----------------------------------------------------------------------------
 
     def publish(self) -> None:
         write_json(
             self.status_path,
-            {"pid": os.getpid(), "port": self.spec.get("port"), "updated": time.time(), "deployments": self.state},
+            {
+                "pid": os.getpid(),
+                "port": self.spec.get("port"),
+                "grpc_port": self.grpc.port if self.grpc else None,
+                "updated": time.time(),
+                "deployments": self.state,
+            },
         )
 
     def set_state(self, name: str, **fields) -> None:
@@ -458,6 +465,8 @@ class Host:
         pool = self.pools.pop(instance, None)
         if pool is not None:
             pool.close()
+        if self.grpc is not None:
+            self.grpc.forget(instance)
 
     def hold(self, future: asyncio.Future) -> None:
         """Keep a reference to work under way (the loop keeps only weak ones)."""
@@ -559,6 +568,9 @@ class Host:
             )
             for sock in sockets
         ]
+        from . import grpc_gateway  # grpc only in hosts, not where host.py is merely imported
+
+        self.grpc = await grpc_gateway.start(self)
         self.sweeper = loop.call_later(1.0, self.sweep)
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.create_task(self.reconcile()))
@@ -571,6 +583,8 @@ class Host:
             server.close()
         for connection in list(self.connections):
             connection.close_if_idle()
+        if self.grpc is not None:
+            await self.grpc.stop()
         await asyncio.gather(*(instance.stop() for instance in self.live.values()))
         self.sweeper.cancel()
         for connection in list(self.connections):

@@ -569,6 +569,7 @@ class DeploymentManager(LoggingConfigurable):
             name=row.name,
             url=f"http://{row.host}:{row.port}",
             port=row.port,
+            grpc_url=f"{row.host}:{status['grpc_port']}" if status.get("grpc_port") else None,
             auth=row.auth_mode,
             traffic=row.traffic,
             mirror=row.mirror,

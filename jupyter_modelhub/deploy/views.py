@@ -62,6 +62,11 @@ class EndpointInfo(View):
     name: str
     url: str
     port: int
+    grpc_url: Optional[str] = Field(
+        None,
+        description="host:port of the endpoint's Open Inference Protocol gRPC service (tritonclient.grpc, "
+        "KServe's InferenceGRPCClient); none while its host is not running",
+    )
     auth: str
     traffic: dict[str, int]
     mirror: dict

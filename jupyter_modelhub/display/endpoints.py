@@ -38,6 +38,8 @@ class EndpointInfo(Result):
 
     def text(self) -> str:
         lines = [f"endpoint {self['name']}: {self['state']}  {self['url']}  (auth: {self['auth']})"]
+        if self.get("grpc_url"):
+            lines.append(f"  gRPC (Open Inference Protocol): {self['grpc_url']}")
         for d in self["deployments"]:
             share = self["traffic"].get(d["name"], 0)
             extra = f", {d['restarts']} restarts" if d["restarts"] else ""
@@ -76,13 +78,18 @@ class EndpointInfo(Result):
             if self.key
             else ""
         )
+        grpc = (
+            f" <span class='mh-muted'>gRPC</span> <code>{escape(self['grpc_url'])}</code>"
+            if self.get("grpc_url")
+            else ""
+        )
         calls = "".join(
             f"<details><summary>{name} protocol</summary><pre>{escape(ex['curl'])}</pre><pre>{escape(ex['python'])}</pre></details>"
             for name, ex in self.examples().items()
         )
         return (
             f'{STYLE}<div class="mh-card">endpoint <b>{escape(self["name"])}</b> {state_html(self["state"])} '
-            f"<code>{escape(self['url'])}</code>{key}"
+            f"<code>{escape(self['url'])}</code>{grpc}{key}"
             f"<table><tr><th>deployment</th><th>model</th><th>state</th><th>traffic</th><th>instances</th>"
             f"<th>restarts</th><th></th></tr>{rows}</table>{mirror}{calls}"
             f'<div class="mh-muted">.predict(X) scores through the endpoint; %logs {escape(self["name"])} shows its log.</div></div>'

@@ -37,6 +37,13 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--port", type=int, default=5001, help="0: any free port, printed in the ready line (default 5001)")
     p.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
+    p.add_argument(
+        "--grpc-port",
+        type=int,
+        default=_env_int("MODELHUB_GRPC_PORT"),
+        help="also serve the Open Inference Protocol over gRPC on this port (0: any free port, printed in the "
+        "ready line as grpc_port=G); also MODELHUB_GRPC_PORT (default: no gRPC)",
+    )
     p.add_argument("--workers", type=int, default=1, help="processes sharing the port (default 1)")
     p.add_argument(
         "--gpu",
@@ -78,6 +85,11 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _env_int(name: str) -> int | None:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value.isdigit() else None
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = parser()
     options = p.parse_args(argv)
@@ -92,6 +104,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     for name in ("workers", "max_request_bytes"):
         if getattr(options, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be at least 1")
+    if options.grpc_port is not None and not 0 <= options.grpc_port <= 65535:
+        p.error("--grpc-port is a port number, 0 to 65535 (0: any free port)")
     if options.max_batch_size < 0 or options.max_batch_wait_ms < 0 or options.request_timeout <= 0:
         p.error("--max-batch-size and --max-batch-wait-ms cannot be negative; --request-timeout must be positive")
     options.model_dir = options.model_dir.resolve()

@@ -74,6 +74,7 @@ class Runtime:
         self.idle = asyncio.Event()
         self.stopped = asyncio.Event()
         self.servers: list[asyncio.AbstractServer] = []
+        self.grpc = None  # grpc.transport.GrpcServer, with --grpc-port
         self.server_metadata = protocols.dumps(
             {"name": "jupyter_modelhub.serving", "version": _server_version(), "extensions": ["binary_tensor_data"]}
         )
@@ -322,6 +323,10 @@ async def serve(
     async def listen() -> None:
         for sock in sockets:
             runtime.servers.append(await loop.create_server(runtime.connection, sock=sock, backlog=1024))
+        if getattr(options, "grpc_port", None):  # the port workers.py reserved
+            from .grpc import transport
+
+            runtime.grpc = await transport.start(runtime, options.host, options.grpc_port)
 
     if listen_first:
         await listen()
@@ -346,6 +351,8 @@ async def serve(
         if on_ready is not None:
             on_ready(sockets[0].getsockname()[1])
     await runtime.stopped.wait()
+    if runtime.grpc is not None:
+        await runtime.grpc.wait_stopped()
     for timer in timers:
         timer.stop()
     return 0

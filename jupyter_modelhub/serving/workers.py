@@ -30,9 +30,10 @@ log = logging.getLogger("jupyter_modelhub.serving")
 MAX_RESTARTS = 100
 
 
-def announce(port: int, workers: int = 1) -> None:
+def announce(port: int, workers: int = 1, grpc_port: int | None = None) -> None:
     """The line a parent process waits for: the model is loaded and the port listens."""
-    sys.stdout.write(f"{READY_LINE_PREFIX} port={port}" + (f" workers={workers}" if workers > 1 else "") + "\n")
+    line = f"{READY_LINE_PREFIX} port={port}" + (f" workers={workers}" if workers > 1 else "")
+    sys.stdout.write(line + (f" grpc_port={grpc_port}" if grpc_port else "") + "\n")
     sys.stdout.flush()
 
 
@@ -46,11 +47,36 @@ def run(options) -> int:
     except OSError as exc:
         log.error("cannot listen on %s:%s: %s", options.host, options.port, exc)
         return 1
+    grpc_reserved = _reserve_grpc(options)  # kept open until exit: the workers' gRPC port
+    if grpc_reserved is False:
+        return 1
     log.info("listening on %s port %d; loading the model", options.host, port)
     metrics = Metrics(count)
     if count == 1:
-        return run_loop(serve(options, sockets[0], metrics, on_ready=announce))
+        return run_loop(serve(options, sockets[0], metrics, on_ready=lambda p: announce(p, 1, options.grpc_port)))
     return _supervise(options, sockets, metrics, port)
+
+
+def _reserve_grpc(options):
+    """The socket holding the gRPC port (``options.grpc_port`` becomes the port it holds); None
+    without gRPC (not asked for, or grpcio missing here: then HTTP alone, said in the log); False
+    when the port cannot be had."""
+    if options.grpc_port is None:
+        return None
+    from . import grpc as grpc_transport  # not grpc itself: it must not start before a fork
+
+    missing = grpc_transport.unavailable()
+    if missing:
+        log.warning("not serving gRPC: %s (pip install grpcio protobuf)", missing)
+        options.grpc_port = None
+        return None
+    try:
+        sock = grpc_transport.reserve(options.host, options.grpc_port)
+    except OSError as exc:
+        log.error("cannot serve gRPC on %s:%s: %s", options.host, options.grpc_port, exc)
+        return False
+    options.grpc_port = sock.getsockname()[1]
+    return sock
 
 
 def _supervise(options, sockets: list[list], metrics: Metrics, port: int) -> int:
@@ -124,7 +150,7 @@ def _supervise(options, sockets: list[list], metrics: Metrics, port: int) -> int
             ready.update(int(line) for line in os.read(ready_read, 4096).split())
             if not announced and len(ready) == count:
                 announced = True
-                announce(port, count)
+                announce(port, count, options.grpc_port)
         if wake_read in readable:
             try:
                 os.read(wake_read, 4096)

@@ -81,6 +81,7 @@ class Instance:
         self.name, self.spec, self.key, self.logfile = name, spec, key, logfile
         self.generation = spec["generation"]
         self.port = 0
+        self.grpc_port = 0  # its runtime's gRPC port; 0: it serves HTTP only
         self.ready = asyncio.get_running_loop().create_future()
         self.session: aiohttp.ClientSession | None = None
         self.stopping = False

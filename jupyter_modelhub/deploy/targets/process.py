@@ -73,6 +73,7 @@ class ProcessInstance(Instance):
         if spec.get("signature_file"):
             command += ["--signature-file", spec["signature_file"]]
         env = {**os.environ, **spec.get("env", {}), "MODELHUB_AUTH_KEY": self.key, "PYTHONUNBUFFERED": "1"}
+        env["MODELHUB_GRPC_PORT"] = "0"  # gRPC too, on a port it picks (an older runtime ignores it)
         self.logfile.write(f"--- starting generation {self.generation}\n".encode())
         self.process = await asyncio.create_subprocess_exec(
             *command,
@@ -93,6 +94,7 @@ class ProcessInstance(Instance):
             if not self.ready.done() and line.startswith(READY.encode()):
                 fields = dict(part.split("=", 1) for part in line.decode().split()[1:] if "=" in part)
                 self.open_session(int(fields["port"]))  # the scoring process picked a free port itself
+                self.grpc_port = int(fields.get("grpc_port", 0))
                 self.ready.set_result(True)
         code = await self.process.wait()
         self.logfile.write(f"--- generation {self.generation} exited with code {code}\n".encode())

@@ -4746,6 +4746,12 @@ export interface components {
             created_time: string;
             /** Deployments */
             deployments: components["schemas"]["DeploymentInfo"][];
+            /**
+             * Grpc Url
+             * @description host:port of the endpoint's Open Inference Protocol gRPC service (tritonclient.grpc, KServe's InferenceGRPCClient); none while its host is not running
+             * @default null
+             */
+            grpc_url: string | null;
             /** Mirror */
             mirror: {
                 [key: string]: unknown;
