@@ -14,12 +14,13 @@ LABEXT := jupyter_modelhub/labextension/package.json
 PYTEST_ARGS ?=
 # Test files run in parallel workers, a file to a worker (its module-scoped servers stay shared);
 # most of a test's time is spent waiting on servers, kernels and engines, so more workers than cores.
+# Files start longest first (tests/durations.json, kept by `make durations`; see tests/conftest.py).
 TEST_WORKERS ?= 4
-PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadfile
+PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 # The venv's tools first: jlpm's build scripts call `jupyter` and `jupyter-builder` by name.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: lab demo test test-fast lint bench soak install labextension clean migration
+.PHONY: lab demo test test-fast lint bench soak install labextension clean migration durations
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +61,11 @@ test: install lint
 # -m here replaces addopts' -m, so soak is named again.
 test-fast: install lint
 	$(PY) -m pytest $(PYTEST_PARALLEL) -m "not soak and not slow and not docker and not registry and not browser and not kernel" $(PYTEST_ARGS)
+
+# Runs every test and keeps the seconds each file took in tests/durations.json: make test starts the
+# longest files first. Run it after adding a long test file (a file it does not know counts as the median).
+durations: install
+	MODELHUB_RECORD_DURATIONS=tests/durations.json $(PY) -m pytest $(PYTEST_PARALLEL) -q $(PYTEST_ARGS)
 
 # 10 minutes of mixed valid and malformed traffic (MODELHUB_SOAK_SECONDS to change it): no 5xx, flat memory.
 soak: install

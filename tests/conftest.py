@@ -7,8 +7,11 @@ on a developer's machine skips its tests with the reason; in CI the same absence
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+from collections import defaultdict
+from pathlib import Path
 
 import pytest
 
@@ -176,3 +179,44 @@ def pytest_collection_modifyitems(items):
             components.add(COMPONENT_OF_FOLDER[item.path.parent.name])
         for component in sorted(components):
             item.add_marker(component)
+    longest_files_first(items)
+
+
+# -- the order test files start in ------------------------------------------------------------------
+# `make test` hands whole files to its workers (--dist loadfile) in collection order
+# (--no-loadscope-reorder): the longest first, so that no long file starts last and runs alone
+# while the other workers idle. The seconds each file took are kept in tests/durations.json,
+# written by `make durations` (MODELHUB_RECORD_DURATIONS names the file to write).
+
+DURATIONS = Path(__file__).with_name("durations.json")
+
+
+def _file_of(nodeid: str) -> str:
+    return nodeid.split("::", 1)[0]
+
+
+def longest_files_first(items) -> None:
+    try:
+        seconds = json.loads(DURATIONS.read_text())
+    except (OSError, ValueError):
+        return
+    unknown = sorted(seconds.values())[len(seconds) // 2] if seconds else 0.0  # a new file: the median
+    position = {}
+    for index, item in enumerate(items):
+        position.setdefault(_file_of(item.nodeid), index)
+    items.sort(key=lambda item: (-seconds.get(_file_of(item.nodeid), unknown), position[_file_of(item.nodeid)]))
+
+
+_recorded: dict[str, float] = defaultdict(float)
+
+
+def pytest_runtest_logreport(report):
+    if os.environ.get("MODELHUB_RECORD_DURATIONS"):
+        _recorded[_file_of(report.nodeid)] += report.duration
+
+
+def pytest_sessionfinish(session):
+    target = os.environ.get("MODELHUB_RECORD_DURATIONS")
+    if target and _recorded and not hasattr(session.config, "workerinput"):  # the controller has them all
+        ordered = dict(sorted(((f, round(s, 1)) for f, s in _recorded.items()), key=lambda kv: -kv[1]))
+        Path(target).write_text(json.dumps(ordered, indent=1) + "\n")

@@ -40,7 +40,11 @@ SERVICE = "inference.GRPCInferenceService"
 def unavailable() -> str | None:
     """Why gRPC cannot be served in this Python (grpcio or protobuf missing), or None."""
     for module, package in (("grpc", "grpcio"), ("google.protobuf", "protobuf")):
-        if importlib.util.find_spec(module) is None:
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except ModuleNotFoundError:  # a dotted name imports its parent first: no `google` at all
+            found = False
+        if not found:
             return f"{package} is not installed in this Python"
     return None
 
