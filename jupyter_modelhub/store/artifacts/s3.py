@@ -60,6 +60,10 @@ def open_filesystem(storage_options: dict | None):
     options = dict(storage_options or {})
     config = dict(options.pop("config_kwargs", None) or {})
     config.setdefault("retries", {"max_attempts": 2, "mode": "standard"})
+    # botocore's default CRC32 of every body sent and read is a second pass over the bytes (an
+    # eighth of a registration's time); every file is checked against its manifest's sha256 anyway
+    config.setdefault("request_checksum_calculation", "when_required")
+    config.setdefault("response_checksum_validation", "when_required")
     options.setdefault("use_listings_cache", False)
     fs = s3fs.S3FileSystem(config_kwargs=config, skip_instance_cache=True, **options)
     fs.retries = 2  # s3fs's own retries on top of botocore's: 5 would hold a request ~10 s in an outage
