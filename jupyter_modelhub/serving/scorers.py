@@ -3,7 +3,7 @@
 - :class:`OnnxScorer`: an onnxruntime session using the threads its worker is given.
 - :class:`SklearnScorer`: a joblib/pickle estimator; ``predict``, and ``predict_proba`` where the
   model has it (named ``label`` and ``probabilities`` when the signature names no outputs, as
-  skl2onnx names them).
+  skl2onnx names them), in one call where the labels follow from the probabilities.
 - :class:`MlflowScorer`: ``mlflow.pyfunc``, when mlflow is installed.
 - :class:`EntryScript`: Azure ML's contract, ``init()`` once per worker and ``run(raw_data)`` per
   request, with the model folder in ``AZUREML_MODEL_DIR`` and ``MODELHUB_MODEL_DIR``.
@@ -21,6 +21,7 @@ import importlib.util
 import logging
 import os
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -245,6 +246,22 @@ def sklearn_output_names(model) -> list[str]:
 
 
 class SklearnScorer(BuiltinScorer):
+    """A pickled estimator, called as cheaply as scikit-learn allows for one small request.
+
+    - One model call per request: a classifier whose ``predict`` is the argmax of what its
+      ``predict_proba`` answers (:func:`labels_follow_proba`) has its labels read off the
+      probabilities, instead of a second pass through the whole pipeline. Rows whose top
+      probability is shared (a tie, where the argmax takes the first class and ``predict`` may
+      not) are asked of ``predict``, so the answers are ``predict``'s on every row.
+    - No finiteness scan in every step of the pipeline: the signature already made the request
+      a numeric array, so scikit-learn's ``assume_finite`` is on in the threads that call the
+      model, and a request holding NaN or infinity (JSON null, binary tensors) is scored with
+      scikit-learn's checks as before (its error, or its handling of missing values).
+    - Features as the model was fitted: a plain array for a model fitted on an array; for one
+      fitted on a DataFrame, a DataFrame in its fitted column order, built in one block when the
+      columns share a dtype.
+    """
+
     def __init__(self, path: Path, signature: Signature | None):
         import joblib
 
@@ -267,6 +284,12 @@ class SklearnScorer(BuiltinScorer):
         self.has_proba = self.outputs.uses(1)
         self.output_names = self.outputs.names
         self.signature = Signature(signature.inputs, self.outputs.specs)
+        self._columns = self.signature.names
+        if self._feature_names is not None and set(map(str, self._feature_names)) == set(self._columns):
+            self._columns = [str(name) for name in self._feature_names]  # scikit-learn wants the fitted order
+        self.one_call = self.has_proba and labels_follow_proba(self.model)
+        self._classes = getattr(self.model, "classes_", None)
+        self._configured = threading.local()
 
     def _own_signature(self) -> Signature:
         if self._feature_names is not None:
@@ -286,20 +309,122 @@ class SklearnScorer(BuiltinScorer):
         return outputs
 
     def predict(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        features = self._features(inputs)
-        values = [self.model.predict(features)]
-        if self.has_proba:
-            values.append(self.model.predict_proba(features))
-        return self.outputs(values)
+        if not getattr(self._configured, "done", False):
+            self._assume_finite()
+        features, finite = self._features(inputs)
+        if finite:
+            return self.outputs(self._call(features))
+        import sklearn
+
+        with sklearn.config_context(assume_finite=False):  # NaN or infinity: scikit-learn's own checks decide
+            return self.outputs(self._call(features))
+
+    def _call(self, features) -> list:
+        model = self.model
+        if not self.has_proba:
+            return [model.predict(features)]
+        if not self.one_call:
+            return [model.predict(features), model.predict_proba(features)]
+        proba = model.predict_proba(features)
+        best = proba.argmax(axis=1)
+        labels = self._classes.take(best)
+        if proba.shape[1] > 1:
+            top = proba[np.arange(len(best)), best]
+            # not exactly one class at the top (a tie, or NaN): predict's own choice on those rows
+            unsure = np.count_nonzero(proba == top[:, None], axis=1) != 1
+            if unsure.any():
+                labels[unsure] = model.predict(features[unsure])
+        return [labels, proba]
+
+    def _assume_finite(self) -> None:
+        """scikit-learn's configuration is per thread: set it in each thread that calls the model
+        (once; a config_context per call would cost more than the scan it saves)."""
+        import sklearn
+
+        sklearn.set_config(assume_finite=True)
+        self._configured.done = True
 
     def _features(self, inputs: dict[str, np.ndarray]):
+        """The model's input, and whether it is known to hold only finite numbers."""
         if not self.signature.columnar:
-            return inputs[self.signature.names[0]]
-        if self._feature_names is not None:  # fitted on a DataFrame: give it one, names and all
-            import pandas
+            array = inputs[self.signature.names[0]]
+            return array, _finite(array)
+        arrays = [inputs[name] for name in self._columns]
+        finite = all(_finite(a) for a in arrays)
+        if self._feature_names is None:
+            return np.column_stack(arrays), finite
+        import pandas  # fitted on a DataFrame: give it one, names and all
 
-            return pandas.DataFrame({name: inputs[name] for name in self.signature.names})
-        return np.column_stack([inputs[name] for name in self.signature.names])
+        first = arrays[0].dtype
+        if first.kind in "fiub" and all(a.dtype == first for a in arrays):
+            return pandas.DataFrame(np.column_stack(arrays), columns=self._columns, copy=False), finite
+        return pandas.DataFrame(dict(zip(self._columns, arrays))), finite
+
+
+def _finite(array: np.ndarray) -> bool:
+    """No NaN or infinity, for numbers (one sum: NaN and infinities survive it, and an overflow only
+    sends the request to the checked path); unknown for text and objects."""
+    kind = array.dtype.kind
+    if kind in "iub":
+        return True
+    if kind in "fc":
+        return bool(np.isfinite(array.sum()))
+    return False
+
+
+def labels_follow_proba(model) -> bool:
+    """Whether ``model.predict`` answers, row by row, the class of ``predict_proba``'s largest
+    value: true for classifiers whose ``predict`` is an argmax over the classes of scores that
+    their probabilities are an order-keeping function of (a softmax or sigmoid of the decision
+    values, normalised votes or counts), with one class list. Exact types only: a subclass may
+    predict otherwise. Not SVC: its probabilities come from a separate (Platt) fit and can
+    disagree with its ``predict``."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis, QuadraticDiscriminantAnalysis
+    from sklearn.ensemble import (
+        BaggingClassifier,
+        ExtraTreesClassifier,
+        GradientBoostingClassifier,
+        HistGradientBoostingClassifier,
+        RandomForestClassifier,
+        VotingClassifier,
+    )
+    from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
+    from sklearn.naive_bayes import BernoulliNB, GaussianNB, MultinomialNB
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.tree import DecisionTreeClassifier, ExtraTreeClassifier
+
+    final = model
+    while type(final) is Pipeline:
+        final = final.steps[-1][1]
+    classes = getattr(model, "classes_", None)
+    if not isinstance(classes, np.ndarray) or classes.ndim != 1 or len(classes) < 2:
+        return False  # several outputs (a list of class arrays), or nothing to choose between
+    kind = type(final)
+    if kind is VotingClassifier:
+        return final.voting == "soft"
+    if kind is MLPClassifier:  # one sigmoid output (two classes) or a softmax; not several labels
+        return final.n_outputs_ == 1 or final.out_activation_ == "softmax"
+    return kind in {
+        LogisticRegression,
+        LogisticRegressionCV,
+        RandomForestClassifier,
+        ExtraTreesClassifier,
+        GradientBoostingClassifier,
+        HistGradientBoostingClassifier,
+        BaggingClassifier,
+        DecisionTreeClassifier,
+        ExtraTreeClassifier,
+        KNeighborsClassifier,
+        GaussianNB,
+        MultinomialNB,
+        BernoulliNB,
+        LinearDiscriminantAnalysis,
+        QuadraticDiscriminantAnalysis,
+        CalibratedClassifierCV,
+    }
 
 
 # -- MLflow ------------------------------------------------------------------------------------
