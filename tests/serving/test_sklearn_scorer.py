@@ -8,8 +8,6 @@ folder as a deployment does; the end-to-end path through HTTP is in ``test_servi
 
 from __future__ import annotations
 
-import json
-
 import joblib
 import numpy as np
 import pandas as pd
