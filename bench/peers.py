@@ -132,10 +132,12 @@ BENTOML = textwrap.dedent(
     """
 )
 
+# MLServer 1.7's inference workers call asyncio.get_event_loop() before setting one, which uvloop
+# 0.22 and later refuse: it is pinned to the uvloop it was released with.
 PEERS = (
     Peer("kserve", "KServe 0.21 (/v1/models/model:predict)", ("kserve==0.21.*",), KSERVE,
          f"/v1/models/{MODEL_NAME}:predict", f"/v1/models/{MODEL_NAME}"),
-    Peer("mlserver", "MLServer 1.7 + mlserver-sklearn (/v2 infer)", ("mlserver==1.7.*", "mlserver-sklearn==1.7.*"), "",
+    Peer("mlserver", "MLServer 1.7 + mlserver-sklearn (/v2 infer)", ("mlserver==1.7.*", "mlserver-sklearn==1.7.*", "uvloop<0.22"), "",
          f"/v2/models/{MODEL_NAME}/infer", f"/v2/models/{MODEL_NAME}/ready"),
     Peer("litserve", "LitServe 0.2 (/predict)", ("litserve==0.2.*",), LITSERVE, "/predict", "/health"),
     Peer("bentoml", "BentoML 1.4 (/predict)", ("bentoml==1.4.*",), BENTOML, "/predict", "/readyz"),

@@ -372,59 +372,53 @@ def _finite(array: np.ndarray) -> bool:
     return False
 
 
-def labels_follow_proba(model) -> bool:
-    """Whether ``model.predict`` answers, row by row, the class of ``predict_proba``'s largest
-    value: true for classifiers whose ``predict`` is an argmax over the classes of scores that
-    their probabilities are an order-keeping function of (a softmax or sigmoid of the decision
-    values, normalised votes or counts), with one class list. Exact types only: a subclass may
-    predict otherwise. Not SVC: its probabilities come from a separate (Platt) fit and can
-    disagree with its ``predict``."""
-    from sklearn.calibration import CalibratedClassifierCV
-    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis, QuadraticDiscriminantAnalysis
-    from sklearn.ensemble import (
-        BaggingClassifier,
-        ExtraTreesClassifier,
-        GradientBoostingClassifier,
-        HistGradientBoostingClassifier,
-        RandomForestClassifier,
-        VotingClassifier,
-    )
-    from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
-    from sklearn.naive_bayes import BernoulliNB, GaussianNB, MultinomialNB
-    from sklearn.neighbors import KNeighborsClassifier
-    from sklearn.neural_network import MLPClassifier
-    from sklearn.pipeline import Pipeline
-    from sklearn.tree import DecisionTreeClassifier, ExtraTreeClassifier
+# Classifiers whose ``predict`` is, row by row, the class of the largest of what their
+# ``predict_proba`` answers (an argmax over scores the probabilities are an order-keeping function
+# of: a softmax or sigmoid of the decision values, normalised votes or counts), by public module.
+LABELS_FOLLOW_PROBA = {
+    "sklearn.linear_model": ("LogisticRegression", "LogisticRegressionCV"),
+    "sklearn.ensemble": (
+        "RandomForestClassifier",
+        "ExtraTreesClassifier",
+        "GradientBoostingClassifier",
+        "HistGradientBoostingClassifier",
+        "BaggingClassifier",
+        "VotingClassifier",  # soft voting only (below)
+    ),
+    "sklearn.tree": ("DecisionTreeClassifier", "ExtraTreeClassifier"),
+    "sklearn.neighbors": ("KNeighborsClassifier",),
+    "sklearn.naive_bayes": ("GaussianNB", "MultinomialNB", "BernoulliNB"),
+    "sklearn.discriminant_analysis": ("LinearDiscriminantAnalysis", "QuadraticDiscriminantAnalysis"),
+    "sklearn.neural_network": ("MLPClassifier",),  # one sigmoid output or a softmax (below)
+    "sklearn.calibration": ("CalibratedClassifierCV",),
+}
 
+
+def labels_follow_proba(model) -> bool:
+    """Whether ``model.predict`` answers the class of ``predict_proba``'s largest value on every
+    row, for one list of classes (``LABELS_FOLLOW_PROBA``). Exact types only: a subclass may
+    predict otherwise. Not SVC: its probabilities come from a separate (Platt) fit and can disagree
+    with its ``predict``. Imports nothing: unpickling the model imported what it is made of, and
+    loading the rest of scikit-learn would add a second to the start."""
     final = model
-    while type(final) is Pipeline:
+    pipeline = getattr(sys.modules.get("sklearn.pipeline"), "Pipeline", None)
+    while pipeline is not None and type(final) is pipeline:
         final = final.steps[-1][1]
     classes = getattr(model, "classes_", None)
     if not isinstance(classes, np.ndarray) or classes.ndim != 1 or len(classes) < 2:
         return False  # several outputs (a list of class arrays), or nothing to choose between
     kind = type(final)
-    if kind is VotingClassifier:
+    listed = any(
+        kind.__name__ in names and getattr(sys.modules.get(module), kind.__name__, None) is kind
+        for module, names in LABELS_FOLLOW_PROBA.items()
+    )
+    if not listed:
+        return False
+    if kind.__name__ == "VotingClassifier":
         return final.voting == "soft"
-    if kind is MLPClassifier:  # one sigmoid output (two classes) or a softmax; not several labels
+    if kind.__name__ == "MLPClassifier":  # not several labels at once (one sigmoid each)
         return final.n_outputs_ == 1 or final.out_activation_ == "softmax"
-    return kind in {
-        LogisticRegression,
-        LogisticRegressionCV,
-        RandomForestClassifier,
-        ExtraTreesClassifier,
-        GradientBoostingClassifier,
-        HistGradientBoostingClassifier,
-        BaggingClassifier,
-        DecisionTreeClassifier,
-        ExtraTreeClassifier,
-        KNeighborsClassifier,
-        GaussianNB,
-        MultinomialNB,
-        BernoulliNB,
-        LinearDiscriminantAnalysis,
-        QuadraticDiscriminantAnalysis,
-        CalibratedClassifierCV,
-    }
+    return True
 
 
 # -- MLflow ------------------------------------------------------------------------------------
