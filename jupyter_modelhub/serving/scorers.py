@@ -288,6 +288,7 @@ class SklearnScorer(BuiltinScorer):
         if self._feature_names is not None and set(map(str, self._feature_names)) == set(self._columns):
             self._columns = [str(name) for name in self._feature_names]  # scikit-learn wants the fitted order
         self.one_call = self.has_proba and labels_follow_proba(self.model)
+        self._transforms, self._final = unrolled(self.model)
         self._classes = getattr(self.model, "classes_", None)
         self._configured = threading.local()
 
@@ -320,21 +321,28 @@ class SklearnScorer(BuiltinScorer):
             return self.outputs(self._call(features))
 
     def _call(self, features) -> list:
-        model = self.model
         if not self.has_proba:
-            return [model.predict(features)]
+            return [self._predict(features)]
         if not self.one_call:
-            return [model.predict(features), model.predict_proba(features)]
-        proba = model.predict_proba(features)
-        best = proba.argmax(axis=1)
-        labels = self._classes.take(best)
-        if proba.shape[1] > 1:
-            top = proba[np.arange(len(best)), best]
-            # not exactly one class at the top (a tie, or NaN): predict's own choice on those rows
-            unsure = np.count_nonzero(proba == top[:, None], axis=1) != 1
-            if unsure.any():
-                labels[unsure] = model.predict(features[unsure])
+            return [self._predict(features), self._predict_proba(features)]
+        proba = self._predict_proba(features)
+        labels = self._classes.take(proba.argmax(axis=1))
+        top = proba.max(axis=1, keepdims=True)
+        # one class at the top of every row (no tie, no NaN): the usual case, checked at once
+        if np.count_nonzero(proba == top) != len(proba) or np.isnan(top).any():
+            unsure = np.count_nonzero(proba == top, axis=1) != 1  # a tie or NaN: predict's own choice there
+            labels[unsure] = self._predict(features[unsure])
         return [labels, proba]
+
+    def _predict(self, features):
+        for step in self._transforms:
+            features = step.transform(features)
+        return self._final.predict(features)
+
+    def _predict_proba(self, features):
+        for step in self._transforms:
+            features = step.transform(features)
+        return self._final.predict_proba(features)
 
     def _assume_finite(self) -> None:
         """scikit-learn's configuration is per thread: set it in each thread that calls the model
@@ -359,6 +367,35 @@ class SklearnScorer(BuiltinScorer):
         if first.kind in "fiub" and all(a.dtype == first for a in arrays):
             return pandas.DataFrame(np.column_stack(arrays), columns=self._columns, copy=False), finite
         return pandas.DataFrame(dict(zip(self._columns, arrays))), finite
+
+
+def unrolled(model) -> tuple[list, object]:
+    """A fitted Pipeline as its transformers and final estimator, called in turn as
+    ``Pipeline.predict``/``predict_proba`` call them (without metadata routing, which the runtime
+    never turns on), so that the pipeline's fitted check and tags are not worked out again on every
+    request (a sixth of a small pipeline's call). Anything else, or a pipeline not fitted (whose
+    error each request gets from scikit-learn), is called as it is."""
+    pipeline = getattr(sys.modules.get("sklearn.pipeline"), "Pipeline", None)
+    if pipeline is None or type(model) is not pipeline:
+        return [], model
+    import sklearn
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    if sklearn.get_config().get("enable_metadata_routing"):
+        return [], model
+    try:
+        check_is_fitted(model)
+    except NotFittedError:
+        return [], model
+    transforms: list = []
+    for _, step in model.steps[:-1]:
+        if step is None or (isinstance(step, str) and step == "passthrough"):
+            continue
+        inner, last = unrolled(step)
+        transforms += inner if last is None or (isinstance(last, str) and last == "passthrough") else [*inner, last]
+    inner, final = unrolled(model.steps[-1][1])
+    return transforms + inner, final
 
 
 def _finite(array: np.ndarray) -> bool:

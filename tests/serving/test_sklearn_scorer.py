@@ -44,6 +44,8 @@ ZEROS = np.zeros((6, 4))  # a logistic regression without intercept gives exactl
 
 ONE_CALL = [
     make_pipeline(StandardScaler(), LogisticRegression()),
+    # nested, with steps left out: called step by step as Pipeline calls them
+    make_pipeline(make_pipeline(StandardScaler(), "passthrough"), "passthrough", None, GaussianNB()),
     LogisticRegression(fit_intercept=False),
     RandomForestClassifier(n_estimators=7, random_state=0),
     ExtraTreesClassifier(n_estimators=7, random_state=0),
@@ -125,6 +127,14 @@ def test_one_pass_through_the_pipeline_per_request(tmp_path):
     answer = scorer.predict({"input": X[:5]})
     assert TRANSFORMS == [5], "labels and probabilities from one predict_proba"
     assert answer["label"].tolist() == model.predict(X[:5]).tolist()
+
+
+def test_an_unfitted_pipeline_answers_scikit_learns_error(tmp_path):
+    from sklearn.exceptions import NotFittedError
+
+    scorer = scorer_of(make_pipeline(StandardScaler(), LogisticRegression()), tmp_path)
+    with pytest.raises(NotFittedError):
+        scorer.predict({"input": X[:2]})
 
 
 def test_a_request_with_nan_gets_scikit_learns_own_answer(tmp_path):
