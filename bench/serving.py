@@ -186,13 +186,38 @@ class Server:
         self.ready_seconds = time.monotonic() - started
 
     def stop(self) -> None:
+        """End the whole process group (mlflow, MLServer, BentoML and LitServe start workers) and
+        wait until every member has exited: a peer still shutting down on the servers' core would
+        slow the next server measured there."""
         if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)  # the whole group: mlflow starts workers
+            os.killpg(self.process.pid, signal.SIGTERM)
             try:
                 self.process.wait(20)
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(10)
+        deadline = time.monotonic() + 20
+        while _group_members(self.process.pid):
+            if time.monotonic() > deadline:
+                try:
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                break
+            time.sleep(0.05)
+
+
+def _group_members(pgid: int) -> list[int]:
+    """Processes of the group that have not exited (zombies waiting to be reaped do not count)."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":  # after the name: state, ppid, pgrp
+            members.append(int(stat.parent.name))
+    return members
 
 
 def _answers(url: str) -> bool:
