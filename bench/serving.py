@@ -21,6 +21,14 @@ reference and mlflow; ours' p50 within 1.3x the raw reference's (the median of e
 ratio). Process start to ready under 3 s; resident memory per worker printed (target at most
 100 MB for the logistic regression).
 
+Against the peers (at 16 connections, each server started alone in its turn, every round): ours
+serving the scikit-learn version with ``--optimize`` (its ONNX form) and as scikit-learn, against
+KServe 0.21, MLServer 1.7 (+ mlserver-sklearn), LitServe 0.2 and BentoML 1.4 serving the same
+pickle, each installed by ``bench/peers.py`` into its own virtual environment (cached under
+``~/.cache/modelhub-bench/peers``; one that cannot be installed is skipped with a note): ours
+``--optimize`` at least 10x the best peer's requests per second, ours scikit-learn at least 2.5x,
+and ours' start to ready at most a quarter of the fastest peer's.
+
 Adaptive batching (``--max-batch-size 32 --max-batch-wait-ms 2``) against batching off, rows per
 second at 1, 8 and 64 connections on every model: at least 2x at 64 connections on the 500-tree
 forest, and never below 0.9x anywhere.
@@ -29,7 +37,8 @@ Two cores: the load generator is pinned to one and the servers to the other, and
 take turns in several short rounds, so load from elsewhere on the machine falls on all of them
 alike. Ratios are medians of each round's ratios. Absolute numbers mean little; ratios do.
 
-    python bench/serving.py [--duration 5] [--rounds 3] [--mlflow-python PATH] [--check] [--skip-batching]
+    python bench/serving.py [--duration 5] [--rounds 3] [--mlflow-python PATH] [--check]
+                            [--skip-batching] [--skip-peers | --only-peers]
 
 ``--mlflow-python`` names an interpreter with mlflow (and the same scikit-learn) when this one
 has none; ``--check`` exits 1 when a target is missed. Results also go to bench/results/.
@@ -59,6 +68,11 @@ sys.path[:] = [p for p in sys.path if Path(p or os.curdir).resolve() != HERE]
 import numpy as np  # noqa: E402
 import requests  # noqa: E402
 
+sys.path.insert(0, str(HERE))  # bench/peers.py, imported by name (bench/onnx.py is not: see above)
+import peers  # noqa: E402
+
+sys.path.remove(str(HERE))
+
 FEATURES = 20
 TARGETS = {
     "raw": 0.7,
@@ -68,6 +82,9 @@ TARGETS = {
     "rss_mb": 100.0,
     "batching_heavy_64": 2.0,
     "batching_floor": 0.9,
+    "peers_optimize": 10.0,
+    "peers_sklearn": 2.5,
+    "peers_ready_share": 0.25,
 }
 BATCHING = ["--max-batch-size", "32", "--max-batch-wait-ms", "2"]
 BATCHING_CONNECTIONS = (1, 8, 64)
@@ -146,6 +163,8 @@ class Server:
         ready_line: str | None,
         deadline: float = 120,
         env: dict | None = None,
+        ready_path: str = "/ping",
+        cwd: Path | None = None,
     ):
         self.label, self.port, self.path, self.body = label, port, path, body
         self.url = f"http://127.0.0.1:{port}{path}"
@@ -153,12 +172,12 @@ class Server:
         started = time.monotonic()
         with open(log, "wb") as out:
             self.process = subprocess.Popen(
-                pinned(command, 0), stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=env
+                pinned(command, 0), stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=env, cwd=cwd
             )
         while True:
             if ready_line is not None and ready_line in log.read_text(errors="replace"):
                 break
-            if ready_line is None and _answers(f"http://127.0.0.1:{port}/ping"):
+            if ready_line is None and _answers(f"http://127.0.0.1:{port}{ready_path}"):
                 break
             if self.process.poll() is not None or time.monotonic() - started > deadline:
                 self.stop()
@@ -167,13 +186,38 @@ class Server:
         self.ready_seconds = time.monotonic() - started
 
     def stop(self) -> None:
+        """End the whole process group (mlflow, MLServer, BentoML and LitServe start workers) and
+        wait until every member has exited: a peer still shutting down on the servers' core would
+        slow the next server measured there."""
         if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)  # the whole group: mlflow starts workers
+            os.killpg(self.process.pid, signal.SIGTERM)
             try:
                 self.process.wait(20)
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(10)
+        deadline = time.monotonic() + 20
+        while _group_members(self.process.pid):
+            if time.monotonic() > deadline:
+                try:
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                break
+            time.sleep(0.05)
+
+
+def _group_members(pgid: int) -> list[int]:
+    """Processes of the group that have not exited (zombies waiting to be reaped do not count)."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":  # after the name: state, ppid, pgrp
+            members.append(int(stat.parent.name))
+    return members
 
 
 def _answers(url: str) -> bool:
@@ -183,14 +227,14 @@ def _answers(url: str) -> bool:
         return False
 
 
-def ours(model: dict, log: Path, *extra: str, label: str = "jupyter_modelhub.serving") -> Server:
+def ours(model: dict, log: Path, *extra: str, label: str = "jupyter_modelhub.serving", form: str = "onnx") -> Server:
     port = free_port()
     command = [
         sys.executable,
         "-m",
         "jupyter_modelhub.serving",
         "--model-dir",
-        str(model["onnx"]),
+        str(model[form]),
         "--port",
         str(port),
         "--workers",
@@ -404,6 +448,145 @@ def compare(models: dict, folder: Path, mlflow_python: str | None, options) -> d
     return results
 
 
+PEER_CONNECTIONS = 16
+
+
+def peer_servers(model: dict, folder: Path, log) -> tuple[dict, dict]:
+    """What starts each server of the comparison with the peers (a function of the round), and
+    the peers that could not be installed, with why."""
+    starters: dict = {
+        "ours --optimize": lambda tag: ours(
+            model, folder / f"opt-{tag}.log", label="ours --optimize (its ONNX form, /score)"
+        ),
+        "ours sklearn": lambda tag: ours(
+            model, folder / f"skl-{tag}.log", label="ours, scikit-learn (/score)", form="sklearn"
+        ),
+    }
+    skipped = {}
+    for peer in peers.PEERS:
+        try:
+            python = peers.install(peer, log)
+        except RuntimeError as exc:
+            skipped[peer.label] = str(exc)
+            continue
+        starters[peer.name] = _peer_starter(peer, python, model, folder)
+    return starters, skipped
+
+
+def _peer_starter(peer, python: str, model: dict, folder: Path):
+    def start(tag: str) -> Server:
+        port = free_port()
+        where = peers.prepare(peer, model["sklearn"] / "model.joblib", folder, port)
+        env = {**os.environ, "PATH": str(Path(python).parent) + os.pathsep + os.environ.get("PATH", "")}
+        env.pop("PYTHONPATH", None)
+        return Server(
+            peer.label,
+            peer.command(python, where, port),
+            port,
+            peer.path,
+            peer.body(model["row"]),
+            folder / f"{peer.name}-{tag}.log",
+            None,
+            env=env,
+            ready_path=peer.ready_path,
+            cwd=where,
+        )
+
+    start.peer = peer
+    return start
+
+
+def against_peers(models: dict, folder: Path, options) -> dict:
+    """Ours (ONNX form and scikit-learn) against KServe, MLServer, LitServe and BentoML serving the
+    same scikit-learn logistic regression. Each round starts every server in turn alone on its
+    core (start to ready, with nothing else running there), checks its answer, warms it up, loads
+    it, and stops it: an idle server never takes CPU from the one measured."""
+    model = models["logreg"]
+    with open(folder / "peers-install.log", "a") as log:
+        starters, skipped = peer_servers(model, folder, log)
+    runs: dict[str, list] = {key: [] for key in starters}
+    ready: dict[str, list] = {key: [] for key in starters}
+    labels: dict[str, str] = {}
+    order = list(starters)
+    for round_ in range(options.rounds):
+        for key in order[round_ % len(order) :] + order[: round_ % len(order)]:
+            try:
+                server = starters[key](f"{round_}")
+            except RuntimeError as exc:  # a peer that installs but does not start: noted, not fatal
+                last = [line for line in str(exc).splitlines()[1:] if line.strip()][-1:] or ["(empty log)"]
+                skipped[key] = f"did not start; its log ends: {last[0][:200]}"
+                runs.pop(key, None), ready.pop(key, None)
+                order.remove(key)
+                continue
+            try:
+                labels[key] = server.label
+                ready[key].append(server.ready_seconds)
+                target = Target(server.label, server)
+                answer = requests.post(target.url, json=target.body, timeout=30).json()
+                peer = getattr(starters[key], "peer", None)
+                got = peer.label_of(answer) if peer else _our_label(answer)
+                if got != model["label"]:
+                    raise RuntimeError(f"{server.label} answered {answer!r}; expected label {model['label']}")
+                load(target, 1, folder, PEER_CONNECTIONS)  # warm up
+                runs[key].append(load(target, options.duration, folder, PEER_CONNECTIONS))
+            finally:
+                server.stop()
+    return {"runs": runs, "ready_s": ready, "labels": labels, "skipped": skipped}
+
+
+def _our_label(answer: dict) -> int:
+    predictions = answer.get("predictions", answer)
+    return int(predictions["label"][0] if isinstance(predictions, dict) else predictions[0])
+
+
+def report_peers(data: dict, options, verdicts: list[str]) -> None:
+    runs, ready = data["runs"], data["ready_s"]
+    print(
+        f"\nagainst the peers: the same scikit-learn logistic regression (20 features), single-row JSON, "
+        f"wrk 1 thread x {PEER_CONNECTIONS} connections, {options.rounds} rounds of {options.duration:g} s, "
+        "each server started alone in its turn\n"
+    )
+    print(f"{'server':50} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'ready s':>8}")
+    for key, r in runs.items():
+        if not r:
+            continue
+        print(
+            f"{data['labels'][key]:50} {statistics.median(x['rps'] for x in r):9.0f} "
+            f"{statistics.median(x['p50_ms'] for x in r):8.2f} {statistics.median(x['p99_ms'] for x in r):8.2f} "
+            f"{sum(x['non_2xx'] for x in r):8d} {statistics.median(ready[key]):8.2f}"
+        )
+    for label, why in data["skipped"].items():
+        verdicts.append(f"NOTE    {label} skipped: {why}")
+    peer_keys = [k for k in runs if not k.startswith("ours") and runs[k]]
+    if not peer_keys:
+        verdicts.append("NOTE    no peer could be installed or started: nothing to compare with")
+        return
+    best = max(peer_keys, key=lambda k: statistics.median(x["rps"] for x in runs[k]))
+    fastest = min(peer_keys, key=lambda k: statistics.median(ready[k]))
+    for key, target in (("ours --optimize", "peers_optimize"), ("ours sklearn", "peers_sklearn")):
+        ratio = _median_ratio(runs[key], runs[best])
+        verdicts.append(
+            _verdict(
+                ratio >= TARGETS[target],
+                f"{key} / best peer ({data['labels'][best]}) requests per second = {ratio:.1f}x "
+                f"(target >= {TARGETS[target]:g}x)",
+            )
+        )
+    peer_ready = statistics.median(ready[fastest])
+    for key in ("ours --optimize", "ours sklearn"):
+        share = statistics.median(ready[key]) / peer_ready
+        text = (
+            f"{key} start to ready = {statistics.median(ready[key]):.2f} s = {share:.2f} of the fastest "
+            f"peer's ({data['labels'][fastest]}, {peer_ready:.2f} s)"
+        )
+        if key == "ours --optimize":  # the deployment --optimize makes; the other imports scikit-learn as peers do
+            verdicts.append(
+                _verdict(share <= TARGETS["peers_ready_share"], f"{text} (target <= {TARGETS['peers_ready_share']:g})")
+            )
+        else:
+            verdicts.append(f"NOTE    {text}: importing scikit-learn (scipy, pandas) is most of it, for every server")
+
+
 def batching(models: dict, folder: Path, options) -> dict:
     """Rows per second with adaptive batching on and off, at 1, 8 and 64 connections."""
     results = {}
@@ -431,7 +614,11 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=5.0, help="seconds of each load run (default 5)")
     parser.add_argument("--rounds", type=int, default=3, help="turns each server takes (default 3)")
     parser.add_argument("--mlflow-python", help="an interpreter with mlflow, if this one has none")
-    parser.add_argument("--skip-batching", action="store_true", help="only the comparison with the peers")
+    parser.add_argument("--skip-batching", action="store_true", help="no adaptive batching runs")
+    parser.add_argument("--skip-peers", action="store_true", help="no KServe, MLServer, LitServe, BentoML")
+    parser.add_argument(
+        "--only-peers", action="store_true", help="only ours (ONNX form and scikit-learn) against those peers"
+    )
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     options = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -442,14 +629,17 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="modelhub-bench-") as tmp:
         folder = Path(tmp)
         models = build_models(folder)
-        ready = []
-        for attempt in range(3):  # start to ready, on its own (no load running)
-            server = ours(models["logreg"], folder / f"ready-{attempt}.log")
-            ready.append(server.ready_seconds)
-            server.stop()
-        results["ours_ready_s"] = ready
-        results["models"] = compare(models, folder, mlflow_python, options)
-        if not options.skip_batching:
+        if not options.only_peers:
+            ready = []
+            for attempt in range(3):  # start to ready, on its own (no load running)
+                server = ours(models["logreg"], folder / f"ready-{attempt}.log")
+                ready.append(server.ready_seconds)
+                server.stop()
+            results["ours_ready_s"] = ready
+            results["models"] = compare(models, folder, mlflow_python, options)
+        if not (options.skip_peers and not options.only_peers):
+            results["peers"] = against_peers(models, folder, options)
+        if not (options.skip_batching or options.only_peers):
             results["batching"] = batching(models, folder, options)
     report(results, mlflow_python, options)
     out = HERE / "results"
@@ -464,12 +654,18 @@ def _median_ratio(ours_runs: list, peer_runs: list) -> float:
 
 
 def report(results: dict, mlflow_python: str | None, options) -> None:
+    verdicts: list[str] = []
+    if "peers" in results:
+        report_peers(results["peers"], options, verdicts)
+    if "models" not in results:
+        results["verdicts"] = verdicts
+        print("\n" + "\n".join(verdicts))
+        return
     print(
         f"\nsingle-row JSON requests, wrk 1 thread x 8 keep-alive connections, {options.rounds} rounds "
         f"of {options.duration:g} s per server; servers 1 worker on one core, wrk on the other\n"
     )
     print(f"{'model':8} {'server':40} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
-    verdicts = []
     for name, data in results["models"].items():
         runs = data["runs"]
         for key, target in runs.items():

@@ -254,6 +254,7 @@ class Services:
             self.packager,
             self.registry,
             submit=lambda *args, **kwargs: self.operations.submit(*args, **kwargs),
+            convert=lambda *args, **kwargs: self.converter.convert(*args, **kwargs),
         )
 
     @cached_property

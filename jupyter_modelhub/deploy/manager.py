@@ -37,7 +37,7 @@ from ..store.database import Database, other_server, server_name
 from ..store.orm import Deployment, Endpoint, ModelVersion, ServingRecord, utcnow
 from ..timestamps import iso
 from ..views import Deleted
-from . import contract, views
+from . import contract, optimizing, views
 from .host import primary, write_json
 
 SETTINGS = ("instances", "max_batch_size", "max_batch_wait_ms", "max_request_bytes", "request_timeout")
@@ -62,6 +62,16 @@ def _alive(pid: int | None, folder: Path) -> bool:
     except OSError:
         return False
     return b"jupyter_modelhub.deploy.host" in cmdline and str(folder).encode() in cmdline
+
+
+def _optimized(record: dict | None, hint, version: ModelVersion) -> dict:
+    """What serves a deployment, and what optimize did or could do (``deploy.optimizing``)."""
+    fields = {"serves": f"{version.model.name}:{version.version}", "optimized_from": None}
+    if record:
+        fields.update(optimization=views.Optimization(**record), optimized_from=record.get("optimized_from"))
+    if hint is not None:
+        fields["onnx_form"] = hint
+    return fields
 
 
 def _port_free(host: str, port: int) -> bool:
@@ -130,6 +140,7 @@ class DeploymentManager(LoggingConfigurable):
         allow_contract_change: bool = False,
         container: dict | None = None,
         requested: str | None = None,
+        optimization: dict | None = None,
         **settings,
     ) -> tuple[dict, bool]:
         """Create or update ``endpoint``'s deployment to serve ``model``; waits until it is ready.
@@ -164,6 +175,8 @@ class DeploymentManager(LoggingConfigurable):
         progress.step(f"starting {endpoint}/{deployment}", 3, 4)
         with progress.final():  # from here the endpoint changes: finish rather than leave it half-made
             script = self._place_script(endpoint, deployment, entry_script, entry_script_path, reload)
+            if optimization:  # deploy.optimizing: what serves and why, kept with the deployment
+                settings["optimization"] = optimization
             return self._deploy(
                 endpoint, model, requested or model, deployment, script, reload, traffic, auth, port, user, settings
             )
@@ -527,6 +540,7 @@ class DeploymentManager(LoggingConfigurable):
     def _describe(self, session: Session, row: Endpoint) -> views.EndpointInfo:
         status = self._status(row.name) if _alive(row.host_pid, self.folder / row.name) else {}
         live = status.get("deployments", {})
+        hints = optimizing.hints(session, row.deployments)
         deployments = []
         for d in sorted(row.deployments, key=lambda d: d.name):
             state = live.get(d.name, {})
@@ -553,6 +567,7 @@ class DeploymentManager(LoggingConfigurable):
                     environment=d.settings.get("environment"),
                     image=(d.settings.get("container") or {}).get("image"),
                     container=state.get("pid") if d.settings.get("container") else None,
+                    **_optimized(d.settings.get("optimization"), hints.get(d.name), d.version),
                 )
             )
         states = {d.state for d in deployments}

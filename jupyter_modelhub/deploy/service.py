@@ -7,6 +7,10 @@ is either deployed in the request (the endpoint, created or updated) or, when it
 something long first (an environment, an image, manifests), an operation of the ``deploy``
 kind whose worker runs ``run``: the target prepares, then deploys.
 
+With ``optimize`` a scikit-learn version is served through its ONNX form (``optimizing``): a
+proven one that exists is deployed in its place at once; otherwise the deploy is an operation
+that converts first and serves the conversion only if its equivalence proof passes.
+
 Not here: endpoints, traffic and keys (``manager``); what runs a deployment (``targets``).
 """
 
@@ -16,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..progress import Progress
+from . import optimizing
 from .targets.base import Target
 from .targets.docker import DockerTarget
 from .targets.kubernetes import OPTIONS, KubernetesTarget
@@ -41,8 +46,9 @@ class Deployed:
 class DeployService:
     """Deploys to the process, docker and kubernetes targets through one path."""
 
-    def __init__(self, deployments, packager, registry, submit: Callable[..., dict]):
+    def __init__(self, deployments, packager, registry, submit: Callable[..., dict], convert: Callable[..., dict]):
         self.registry, self._submit = registry, submit  # submit: OperationRunner.submit, given by the root
+        self._convert = convert  # ModelConverter.convert, given by the root (built only where it runs)
         self.targets: dict[str, Target] = {
             target.name: target
             for target in (
@@ -56,11 +62,14 @@ class DeployService:
         """Check and deploy ``request`` (the REST body's fields), or queue it as an operation."""
         fields = dict(request)
         target = self.targets[fields.pop("target", None) or "process"]
+        optimize = fields.pop("optimize", False)
         options = {key: fields.pop(key, None) for key in OPTIONS}
         inputs = target.check(endpoint, fields, options)
         requested = inputs["model"]
-        inputs.update(target=target.name, model=self.registry.get_version(requested)["ref"], requested=requested)
-        if target.needs_operation(inputs):
+        version = self.registry.get_version(requested)
+        inputs.update(target=target.name, model=version["ref"], requested=requested)
+        convert_first = optimize and self._optimize(inputs, version, fields)
+        if target.needs_operation(inputs) or convert_first:
             return Deployed(operation=self._submit(KIND, endpoint, inputs, user=user))
         endpoint_, created = target.deploy(_without(inputs, "target"), user=user, progress=Progress())
         return Deployed(endpoint=endpoint_, created=created)
@@ -71,10 +80,28 @@ class DeployService:
         # an operation queued before targets were named carries a container for docker, nothing for process
         name = options.pop("target", None) or ("docker" if options.get("container") is not None else "process")
         target = self.targets[name]
+        if options.pop("optimize", False):  # no proven ONNX form when asked: convert, then choose
+            chosen = optimizing.convert_then_choose(self._convert, options["model"], options.get("user", ""), progress)
+            options["model"] = chosen["serves"]
+            if name != "kubernetes":  # manifests keep no deployment record
+                options["optimization"] = chosen
         prepared = dict(target.prepare(options, progress))
         user = prepared.pop("user", "")
         result, _created = target.deploy(prepared, user=user, progress=progress)
         return result, target.link(result)
+
+    def _optimize(self, inputs: dict, version: dict, fields: dict) -> bool:
+        """Serve the proven ONNX form of ``version`` in its place when one exists (recorded in
+        ``inputs``); True when a conversion must be made first (then the deploy is an operation)."""
+        optimizing.check(version, fields)
+        chosen = optimizing.existing(self.registry, version)
+        if chosen is None:
+            inputs["optimize"] = True
+            return True
+        inputs["model"] = chosen["serves"]
+        if inputs["target"] != "kubernetes":
+            inputs["optimization"] = chosen
+        return False
 
 
 def _without(inputs: dict, *keys: str) -> dict:

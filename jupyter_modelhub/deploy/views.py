@@ -19,6 +19,28 @@ from ..registry.views import Signature
 from ..views import View
 
 
+class Optimization(View):
+    """What ``optimize`` did for a deployment (``deploy.optimizing``)."""
+
+    serves: str = Field(description="NAME:VERSION that answers: the ONNX form, or the original when it could not")
+    optimized_from: Optional[str] = Field(
+        description="the scikit-learn version the ONNX form serving was converted from"
+    )
+    proof: Optional[str] = Field(description="the version whose properties.equivalence is the equivalence proof")
+    proof_url: Optional[str] = Field(description="that version's REST path, e.g. models/churn/versions/2")
+    converted: bool = Field(description="whether this deploy made the conversion (else an existing one was used)")
+    reason: str = Field(description="why the original serves (empty when the ONNX form serves)")
+    speedup: Optional[float] = Field(description="single-row model call, original / ONNX, as the conversion measured")
+
+
+class OnnxForm(View):
+    """A proven ONNX form of the scikit-learn version a deployment serves, not in use."""
+
+    version: str
+    speedup: Optional[float] = Field(description="single-row model call, original / ONNX, as the conversion measured")
+    proof_url: str
+
+
 class DeploymentInfo(View):
     name: str
     model: str
@@ -45,6 +67,15 @@ class DeploymentInfo(View):
     target: SkipJsonSchema[str]
     image: SkipJsonSchema[Optional[str]]
     container: SkipJsonSchema[Any] = Field(description="docker: the container serving it")
+    # what serves, and with optimize why (deploy.optimizing)
+    serves: str = Field(description="NAME:VERSION answering requests (with optimize, the ONNX form of the request)")
+    optimized_from: Optional[str] = Field(
+        None, description="with optimize: the scikit-learn version it was converted from"
+    )
+    optimization: Optional[Optimization] = Field(None, description="deployed with optimize: what serves and why")
+    onnx_form: Optional[OnnxForm] = Field(
+        None, description="a proven ONNX form of the scikit-learn version serving: deploy with optimize to serve it"
+    )
 
     @field_validator("signature", mode="wrap")
     @classmethod

@@ -12,6 +12,28 @@ def masked(key: str) -> str:
     return "•" * 8 + key[-4:]
 
 
+def optimization_lines(endpoint: str, d: dict) -> list[str]:
+    """What serves a deployment deployed with --optimize, or the speed-up a proven ONNX form would give."""
+    done, form = d.get("optimization"), d.get("onnx_form")
+    lines = []
+    if done and done.get("optimized_from"):
+        speed = f", model call {done['speedup']:g}x faster a row" if done.get("speedup") else ""
+        made = "converted by this deploy" if done.get("converted") else "an existing conversion"
+        lines.append(
+            f"serves {done['serves']}, the ONNX form of {done['optimized_from']} ({made}{speed}); "
+            f"equivalence proof: {done['proof']} (properties.equivalence)"
+        )
+    elif done:
+        lines.append(f"--optimize: {done['serves']} serves as it is: {done['reason']}")
+    if form:
+        speed = f" answers {form['speedup']:g}x faster a row" if form.get("speedup") else " is proven equal"
+        lines.append(
+            f"its ONNX form {form['version']}{speed} (measured at conversion): "
+            f"%deploy {endpoint} {d['ref']} --deployment {d['name']} --optimize"
+        )
+    return lines
+
+
 class EndpointInfo(Result):
     """A deployed endpoint: status, URL, key, examples to call it, and ``.predict(X)``."""
 
@@ -47,6 +69,7 @@ class EndpointInfo(Result):
             lines.append(f"  {d['name']:<10} {d['ref']:<24} {d['state']:<10} {share:>3}% traffic{extra}{env}")
             if d["reason"] and d["state"] != "healthy":
                 lines.append(f"             {d['reason']}")
+            lines.extend(f"             {line}" for line in optimization_lines(self["name"], d))
         if self["mirror"]:
             lines.append(f"  mirror: {self['mirror']['percent']}% copied to {self['mirror']['deployment']}")
         if self.key:
@@ -63,6 +86,10 @@ class EndpointInfo(Result):
             f"{' <span class=mh-muted>env ' + escape(d['environment']) + '</span>' if d.get('environment') else ''}</td>"
             f"<td>{state_html(d['state'])}</td><td>{self['traffic'].get(d['name'], 0)}%</td><td>{d['instances']}</td>"
             f"<td>{d['restarts']}</td><td class='mh-muted'>{escape(d['reason'])}</td></tr>"
+            + "".join(
+                f"<tr><td></td><td colspan=6 class='mh-muted'>{escape(line)}</td></tr>"
+                for line in optimization_lines(self["name"], d)
+            )
             for d in self["deployments"]
         )
         mirror = (

@@ -67,6 +67,7 @@ def deploy_options(args) -> dict:
         "traffic": parse_split(args.traffic) if args.traffic else None,
         "wait": False,
         "allow_contract_change": args.allow_contract_change,
+        **({"optimize": True} if args.optimize else {}),
         **options,
     }
 
@@ -117,6 +118,11 @@ class EndpointMagics(ModelHubMagics):
     @argument("--kube-context", help="kubernetes: apply the manifests with this kubeconfig context")
     @argument("--namespace", help="kubernetes: namespace (default 'default')")
     @argument("--image", help="docker, kubernetes: deploy this image instead of packaging the model")
+    @argument(
+        "--optimize",
+        action="store_true",
+        help="a scikit-learn version: serve its ONNX form, converted now if need be, when its equivalence proof passes",
+    )
     @argument("--no-wait", action="store_true", help="when an environment must be built, return that operation at once")
     @argument(
         "--allow-contract-change",
@@ -132,7 +138,9 @@ class EndpointMagics(ModelHubMagics):
         operation, with a progress bar (interrupting stops waiting, not the build); later deploys
         reuse it. A model whose
         inputs or outputs differ from what the endpoint answers now is refused, with the
-        differences, unless ``--allow-contract-change``.
+        differences, unless ``--allow-contract-change``. With ``--optimize`` a scikit-learn version
+        serves through its ONNX form when that is proven to answer the same (converted now, as an
+        operation, if no such form exists); the result says what serves, or why the original does.
         """
         args = self._parse(self.deploy, line)
         answer = self._call_with_status(

@@ -3,7 +3,7 @@
 - :class:`OnnxScorer`: an onnxruntime session using the threads its worker is given.
 - :class:`SklearnScorer`: a joblib/pickle estimator; ``predict``, and ``predict_proba`` where the
   model has it (named ``label`` and ``probabilities`` when the signature names no outputs, as
-  skl2onnx names them).
+  skl2onnx names them), in one call where the labels follow from the probabilities.
 - :class:`MlflowScorer`: ``mlflow.pyfunc``, when mlflow is installed.
 - :class:`EntryScript`: Azure ML's contract, ``init()`` once per worker and ``run(raw_data)`` per
   request, with the model folder in ``AZUREML_MODEL_DIR`` and ``MODELHUB_MODEL_DIR``.
@@ -21,6 +21,7 @@ import importlib.util
 import logging
 import os
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -245,6 +246,22 @@ def sklearn_output_names(model) -> list[str]:
 
 
 class SklearnScorer(BuiltinScorer):
+    """A pickled estimator, called as cheaply as scikit-learn allows for one small request.
+
+    - One model call per request: a classifier whose ``predict`` is the argmax of what its
+      ``predict_proba`` answers (:func:`labels_follow_proba`) has its labels read off the
+      probabilities, instead of a second pass through the whole pipeline. Rows whose top
+      probability is shared (a tie, where the argmax takes the first class and ``predict`` may
+      not) are asked of ``predict``, so the answers are ``predict``'s on every row.
+    - No finiteness scan in every step of the pipeline: the signature already made the request
+      a numeric array, so scikit-learn's ``assume_finite`` is on in the threads that call the
+      model, and a request holding NaN or infinity (JSON null, binary tensors) is scored with
+      scikit-learn's checks as before (its error, or its handling of missing values).
+    - Features as the model was fitted: a plain array for a model fitted on an array; for one
+      fitted on a DataFrame, a DataFrame in its fitted column order, built in one block when the
+      columns share a dtype.
+    """
+
     def __init__(self, path: Path, signature: Signature | None):
         import joblib
 
@@ -267,6 +284,13 @@ class SklearnScorer(BuiltinScorer):
         self.has_proba = self.outputs.uses(1)
         self.output_names = self.outputs.names
         self.signature = Signature(signature.inputs, self.outputs.specs)
+        self._columns = self.signature.names
+        if self._feature_names is not None and set(map(str, self._feature_names)) == set(self._columns):
+            self._columns = [str(name) for name in self._feature_names]  # scikit-learn wants the fitted order
+        self.one_call = self.has_proba and labels_follow_proba(self.model)
+        self._transforms, self._final = unrolled(self.model)
+        self._classes = getattr(self.model, "classes_", None)
+        self._configured = threading.local()
 
     def _own_signature(self) -> Signature:
         if self._feature_names is not None:
@@ -286,20 +310,152 @@ class SklearnScorer(BuiltinScorer):
         return outputs
 
     def predict(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        features = self._features(inputs)
-        values = [self.model.predict(features)]
-        if self.has_proba:
-            values.append(self.model.predict_proba(features))
-        return self.outputs(values)
+        if not getattr(self._configured, "done", False):
+            self._assume_finite()
+        features, finite = self._features(inputs)
+        if finite:
+            return self.outputs(self._call(features))
+        import sklearn
+
+        with sklearn.config_context(assume_finite=False):  # NaN or infinity: scikit-learn's own checks decide
+            return self.outputs(self._call(features))
+
+    def _call(self, features) -> list:
+        if not self.has_proba:
+            return [self._predict(features)]
+        if not self.one_call:
+            return [self._predict(features), self._predict_proba(features)]
+        proba = self._predict_proba(features)
+        labels = self._classes.take(proba.argmax(axis=1))
+        top = proba.max(axis=1, keepdims=True)
+        # one class at the top of every row (no tie, no NaN): the usual case, checked at once
+        if np.count_nonzero(proba == top) != len(proba) or np.isnan(top).any():
+            unsure = np.count_nonzero(proba == top, axis=1) != 1  # a tie or NaN: predict's own choice there
+            labels[unsure] = self._predict(features[unsure])
+        return [labels, proba]
+
+    def _predict(self, features):
+        for step in self._transforms:
+            features = step.transform(features)
+        return self._final.predict(features)
+
+    def _predict_proba(self, features):
+        for step in self._transforms:
+            features = step.transform(features)
+        return self._final.predict_proba(features)
+
+    def _assume_finite(self) -> None:
+        """scikit-learn's configuration is per thread: set it in each thread that calls the model
+        (once; a config_context per call would cost more than the scan it saves)."""
+        import sklearn
+
+        sklearn.set_config(assume_finite=True)
+        self._configured.done = True
 
     def _features(self, inputs: dict[str, np.ndarray]):
+        """The model's input, and whether it is known to hold only finite numbers."""
         if not self.signature.columnar:
-            return inputs[self.signature.names[0]]
-        if self._feature_names is not None:  # fitted on a DataFrame: give it one, names and all
-            import pandas
+            array = inputs[self.signature.names[0]]
+            return array, _finite(array)
+        arrays = [inputs[name] for name in self._columns]
+        finite = all(_finite(a) for a in arrays)
+        if self._feature_names is None:
+            return np.column_stack(arrays), finite
+        import pandas  # fitted on a DataFrame: give it one, names and all
 
-            return pandas.DataFrame({name: inputs[name] for name in self.signature.names})
-        return np.column_stack([inputs[name] for name in self.signature.names])
+        first = arrays[0].dtype
+        if first.kind in "fiub" and all(a.dtype == first for a in arrays):
+            return pandas.DataFrame(np.column_stack(arrays), columns=self._columns, copy=False), finite
+        return pandas.DataFrame(dict(zip(self._columns, arrays))), finite
+
+
+def unrolled(model) -> tuple[list, object]:
+    """A fitted Pipeline as its transformers and final estimator, called in turn as
+    ``Pipeline.predict``/``predict_proba`` call them (without metadata routing, which the runtime
+    never turns on), so that the pipeline's fitted check and tags are not worked out again on every
+    request (a sixth of a small pipeline's call). Anything else, or a pipeline not fitted (whose
+    error each request gets from scikit-learn), is called as it is."""
+    pipeline = getattr(sys.modules.get("sklearn.pipeline"), "Pipeline", None)
+    if pipeline is None or type(model) is not pipeline:
+        return [], model
+    import sklearn
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    if sklearn.get_config().get("enable_metadata_routing"):
+        return [], model
+    try:
+        check_is_fitted(model)
+    except NotFittedError:
+        return [], model
+    transforms: list = []
+    for _, step in model.steps[:-1]:
+        if step is None or (isinstance(step, str) and step == "passthrough"):
+            continue
+        inner, last = unrolled(step)
+        transforms += inner if last is None or (isinstance(last, str) and last == "passthrough") else [*inner, last]
+    inner, final = unrolled(model.steps[-1][1])
+    return transforms + inner, final
+
+
+def _finite(array: np.ndarray) -> bool:
+    """No NaN or infinity, for numbers (one sum: NaN and infinities survive it, and an overflow only
+    sends the request to the checked path); unknown for text and objects."""
+    kind = array.dtype.kind
+    if kind in "iub":
+        return True
+    if kind in "fc":
+        return bool(np.isfinite(array.sum()))
+    return False
+
+
+# Classifiers whose ``predict`` is, row by row, the class of the largest of what their
+# ``predict_proba`` answers (an argmax over scores the probabilities are an order-keeping function
+# of: a softmax or sigmoid of the decision values, normalised votes or counts), by public module.
+LABELS_FOLLOW_PROBA = {
+    "sklearn.linear_model": ("LogisticRegression", "LogisticRegressionCV"),
+    "sklearn.ensemble": (
+        "RandomForestClassifier",
+        "ExtraTreesClassifier",
+        "GradientBoostingClassifier",
+        "HistGradientBoostingClassifier",
+        "BaggingClassifier",
+        "VotingClassifier",  # soft voting only (below)
+    ),
+    "sklearn.tree": ("DecisionTreeClassifier", "ExtraTreeClassifier"),
+    "sklearn.neighbors": ("KNeighborsClassifier",),
+    "sklearn.naive_bayes": ("GaussianNB", "MultinomialNB", "BernoulliNB"),
+    "sklearn.discriminant_analysis": ("LinearDiscriminantAnalysis", "QuadraticDiscriminantAnalysis"),
+    "sklearn.neural_network": ("MLPClassifier",),  # one sigmoid output or a softmax (below)
+    "sklearn.calibration": ("CalibratedClassifierCV",),
+}
+
+
+def labels_follow_proba(model) -> bool:
+    """Whether ``model.predict`` answers the class of ``predict_proba``'s largest value on every
+    row, for one list of classes (``LABELS_FOLLOW_PROBA``). Exact types only: a subclass may
+    predict otherwise. Not SVC: its probabilities come from a separate (Platt) fit and can disagree
+    with its ``predict``. Imports nothing: unpickling the model imported what it is made of, and
+    loading the rest of scikit-learn would add a second to the start."""
+    final = model
+    pipeline = getattr(sys.modules.get("sklearn.pipeline"), "Pipeline", None)
+    while pipeline is not None and type(final) is pipeline:
+        final = final.steps[-1][1]
+    classes = getattr(model, "classes_", None)
+    if not isinstance(classes, np.ndarray) or classes.ndim != 1 or len(classes) < 2:
+        return False  # several outputs (a list of class arrays), or nothing to choose between
+    kind = type(final)
+    listed = any(
+        kind.__name__ in names and getattr(sys.modules.get(module), kind.__name__, None) is kind
+        for module, names in LABELS_FOLLOW_PROBA.items()
+    )
+    if not listed:
+        return False
+    if kind.__name__ == "VotingClassifier":
+        return final.voting == "soft"
+    if kind.__name__ == "MLPClassifier":  # not several labels at once (one sigmoid each)
+        return final.n_outputs_ == 1 or final.out_activation_ == "softmax"
+    return True
 
 
 # -- MLflow ------------------------------------------------------------------------------------

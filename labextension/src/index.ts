@@ -95,6 +95,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
         const answer = await InputDialog.getText({ title, label, text: value, okLabel: 'OK' });
         return answer.button.accept && answer.value ? answer.value : null;
       },
+      askWithOption: async (title, label, value, option) => {
+        const checkbox = { label: option };
+        const answer = await InputDialog.getText({ title, label, text: value, okLabel: 'OK', checkbox });
+        return answer.button.accept && answer.value ? { text: answer.value, checked: !!answer.isChecked } : null;
+      },
       confirm: async (title, body, accept) => {
         const answer = await showDialog({
           title,

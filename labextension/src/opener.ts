@@ -14,6 +14,13 @@ export interface IOpener {
   openPath(path: string): void;
   /** Ask for one line of text; null when cancelled. */
   ask(title: string, label: string, value?: string): Promise<string | null>;
+  /** Ask for one line of text and a yes/no option (a checkbox, unchecked at first); null when cancelled. */
+  askWithOption(
+    title: string,
+    label: string,
+    value: string,
+    option: string
+  ): Promise<{ text: string; checked: boolean } | null>;
   /** Ask to confirm a change that cannot be undone. */
   confirm(title: string, body: string, accept: string): Promise<boolean>;
 }

@@ -80,6 +80,12 @@ class DeployRequest(Strict):
         description="deploy even if the model's inputs or outputs differ "
         "from what the endpoint answers now (else a 409)",
     )
+    optimize: bool = Field(
+        False,
+        description="a scikit-learn version: serve its ONNX form (an existing conversion whose equivalence "
+        "proof passed, or one made now, as an operation); the original serves, with the reason, when the "
+        "proof fails. Refused for flavors other than sklearn and onnx, and with an entry script",
+    )
     target: Literal["process", "docker", "kubernetes"] = Field(
         "process",
         description="process: a local process; docker: a container of the model's image (built or reused "

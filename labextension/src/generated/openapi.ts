@@ -4622,6 +4622,12 @@ export interface components {
              */
             namespace: string | null;
             /**
+             * Optimize
+             * @description a scikit-learn version: serve its ONNX form (an existing conversion whose equivalence proof passed, or one made now, as an operation); the original serves, with the reason, when the proof fails. Refused for flavors other than sklearn and onnx, and with an entry script
+             * @default false
+             */
+            optimize: boolean;
+            /**
              * Port
              * @default null
              */
@@ -4685,6 +4691,22 @@ export interface components {
             model: string;
             /** Name */
             name: string;
+            /**
+             * @description a proven ONNX form of the scikit-learn version serving: deploy with optimize to serve it
+             * @default null
+             */
+            onnx_form: components["schemas"]["OnnxForm"] | null;
+            /**
+             * @description deployed with optimize: what serves and why
+             * @default null
+             */
+            optimization: components["schemas"]["Optimization"] | null;
+            /**
+             * Optimized From
+             * @description with optimize: the scikit-learn version it was converted from
+             * @default null
+             */
+            optimized_from: string | null;
             /** Reason */
             reason: string;
             /** Ref */
@@ -4695,6 +4717,11 @@ export interface components {
             requested: string;
             /** Restarts */
             restarts: number;
+            /**
+             * Serves
+             * @description NAME:VERSION answering requests (with optimize, the ONNX form of the request)
+             */
+            serves: string;
             signature: components["schemas"]["Signature"] | null;
             /** State */
             state: string;
@@ -5390,6 +5417,21 @@ export interface components {
             version_count: number;
         };
         /**
+         * OnnxForm
+         * @description A proven ONNX form of the scikit-learn version a deployment serves, not in use.
+         */
+        OnnxForm: {
+            /** Proof Url */
+            proof_url: string;
+            /**
+             * Speedup
+             * @description single-row model call, original / ONNX, as the conversion measured
+             */
+            speedup: number | null;
+            /** Version */
+            version: string;
+        };
+        /**
          * Operation
          * @description Long work: a conversion, a deploy that builds an environment (later image builds, batch jobs).
          */
@@ -5473,6 +5515,47 @@ export interface components {
             per_page: number;
             /** Total */
             total: number;
+        };
+        /**
+         * Optimization
+         * @description What ``optimize`` did for a deployment (``deploy.optimizing``).
+         */
+        Optimization: {
+            /**
+             * Converted
+             * @description whether this deploy made the conversion (else an existing one was used)
+             */
+            converted: boolean;
+            /**
+             * Optimized From
+             * @description the scikit-learn version the ONNX form serving was converted from
+             */
+            optimized_from: string | null;
+            /**
+             * Proof
+             * @description the version whose properties.equivalence is the equivalence proof
+             */
+            proof: string | null;
+            /**
+             * Proof Url
+             * @description that version's REST path, e.g. models/churn/versions/2
+             */
+            proof_url: string | null;
+            /**
+             * Reason
+             * @description why the original serves (empty when the ONNX form serves)
+             */
+            reason: string;
+            /**
+             * Serves
+             * @description NAME:VERSION that answers: the ONNX form, or the original when it could not
+             */
+            serves: string;
+            /**
+             * Speedup
+             * @description single-row model call, original / ONNX, as the conversion measured
+             */
+            speedup: number | null;
         };
         /**
          * PackageRequest

@@ -64,11 +64,15 @@ export async function startAction(
     case 'package':
       return models.package(version);
     case 'deploy': {
-      const endpoint = await opener.ask(
-        `Deploy ${ref}`,
-        'Endpoint name (a new one is created; an existing one gets a new deployment "blue")',
-        `${version.name}-ep`.replace(/[^A-Za-z0-9_-]/g, '-')
-      );
+      const title = `Deploy ${ref}`;
+      const label = 'Endpoint name (a new one is created; an existing one gets a new deployment "blue")';
+      const name = `${version.name}-ep`.replace(/[^A-Za-z0-9_-]/g, '-');
+      if (version.flavor === 'sklearn') {
+        // the server serves the ONNX form only when its equivalence proof passes, and says why not
+        const answer = await opener.askWithOption(title, label, name, 'Optimize (serve the ONNX form)');
+        return answer ? models.deploy(version, answer.text.trim(), 'blue', answer.checked) : undefined;
+      }
+      const endpoint = await opener.ask(title, label, name);
       return endpoint ? models.deploy(version, endpoint.trim()) : undefined;
     }
     case 'alias': {

@@ -9,6 +9,8 @@
  */
 import type {
   IConversionResult,
+  IDeployment,
+  IEndpoint,
   IModelHubClient,
   IModelSummary,
   IOperation,
@@ -443,12 +445,13 @@ export class ModelsModel extends SectionModel {
     });
   }
 
-  /** Deploy the version as deployment `deployment` of endpoint `endpoint`. */
-  deploy(version: IVersion, endpoint: string, deployment = 'blue'): Promise<void> {
+  /** Deploy the version as deployment `deployment` of endpoint `endpoint`; with `optimize`, through its ONNX form. */
+  deploy(version: IVersion, endpoint: string, deployment = 'blue', optimize = false): Promise<void> {
     return this._run(version, 'deploy', async () => {
       const answer = await this.client.deploy(endpoint, {
         model: version.ref,
-        deployment
+        deployment,
+        ...(optimize ? { optimize: true } : {})
       });
       let text = `${version.ref} deployed to ${endpoint} (${deployment}).`;
       if (isOperation(answer)) {
@@ -459,10 +462,14 @@ export class ModelsModel extends SectionModel {
         if (ended.status !== 'succeeded') {
           throw new Error(failureMessage(ended));
         }
+        const made = ended.result as unknown as IEndpoint | null;
+        text = optimized(made?.deployments?.find(d => d.name === deployment)) ?? text;
       } else {
         const state = answer.deployments.find(d => d.name === deployment);
         if (state && state.state !== 'healthy' && state.reason) {
           text = `${version.ref} on ${endpoint} (${deployment}): ${state.state}, ${state.reason}`;
+        } else {
+          text = optimized(state) ?? text;
         }
       }
       this.onChanged('endpoints');
@@ -594,6 +601,17 @@ export class ModelsModel extends SectionModel {
 export function splitRef(ref: string): [string, number] {
   const at = ref.lastIndexOf(':');
   return [ref.slice(0, at), Number(ref.slice(at + 1))];
+}
+
+/** What an optimized deploy serves, or why the original serves; null when not deployed with optimize. */
+function optimized(deployment: IDeployment | undefined): string | null {
+  const record = deployment?.optimization;
+  if (!record) {
+    return null;
+  }
+  return record.optimized_from
+    ? `Serving ${record.serves}, the ONNX form of ${record.optimized_from} (equivalence proof: ${record.proof}).`
+    : `Serving ${record.serves} as it is: ${record.reason}`;
 }
 
 function isOperation(answer: unknown): answer is IOperation {
