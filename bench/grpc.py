@@ -34,7 +34,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import struct
 import subprocess
@@ -48,6 +47,10 @@ ROOT = HERE.parent
 # Run as a script, this folder comes first on sys.path, where this very file would shadow grpc.
 sys.path[:] = [p for p in sys.path if Path(p or os.curdir).resolve() != HERE]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))  # bench/processes.py, by name (this file is not: see above)
+from processes import free_port, pinned  # noqa: E402
+
+sys.path.remove(str(HERE))
 
 import numpy as np  # noqa: E402
 
@@ -114,18 +117,6 @@ def infer_message(row: np.ndarray, datatype: str) -> bytes:
 
 
 # -- servers -----------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def pinned(command: list[str], cpu: int) -> list[str]:
-    if shutil.which("taskset") and len(os.sched_getaffinity(0)) >= 2:
-        return ["taskset", "-c", str(cpu), *command]
-    return command
 
 
 class Server:

@@ -53,7 +53,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -70,6 +69,7 @@ import requests  # noqa: E402
 
 sys.path.insert(0, str(HERE))  # bench/peers.py, imported by name (bench/onnx.py is not: see above)
 import peers  # noqa: E402
+from processes import free_port, pinned  # noqa: E402
 
 sys.path.remove(str(HERE))
 
@@ -135,18 +135,6 @@ def build_models(folder: Path) -> dict[str, dict]:
 
 
 # -- servers -----------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def pinned(command: list[str], cpu: int) -> list[str]:
-    if shutil.which("taskset") and len(os.sched_getaffinity(0)) >= 2:
-        return ["taskset", "-c", str(cpu), *command]
-    return command
 
 
 class Server:
