@@ -19,6 +19,7 @@ a failing one is logged and skipped.
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
 import os
 import secrets
@@ -28,13 +29,13 @@ from pathlib import Path
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import PeriodicCallback
-from traitlets import Bool, Float, Integer, Unicode, default
+from traitlets import Bool, Float, Integer, List, Unicode, default
 
 from . import __version__
 from .api.routes import handlers
 from .errors import ModelHubError
 from .parity import ParityProbe
-from .services import ServiceClasses, StorageSettings, build_services
+from .services import PermissionSettings, ServiceClasses, StorageSettings, build_services
 from .store.artifacts import open_artifact_store
 from .store.database import Database, unavailable_error
 
@@ -46,7 +47,7 @@ SHUTDOWN_STEP_TIMEOUT = 30
 START_RETRY_SECONDS = 5
 
 
-class ModelHubApp(ExtensionApp, ServiceClasses, StorageSettings):
+class ModelHubApp(ExtensionApp, ServiceClasses, StorageSettings, PermissionSettings):
     """The extension. The class of each service is a trait of it (``c.ModelHubApp.registry_class``
     ...: ``services.ServiceClasses``), and so is where versions' files are
     (``c.ModelHubApp.artifact_uri``...: ``services.StorageSettings``); ``services.build_services``
@@ -87,10 +88,27 @@ class ModelHubApp(ExtensionApp, ServiceClasses, StorageSettings):
         "(used by `jupyter modelhub serve` so clients outside Jupyter can find it).",
     )
     export_env = Bool(True, config=True, help="Put MODELHUB_URL and MODELHUB_TOKEN in the environment of kernels.")
+    server_user = Unicode(
+        config=True,
+        help="Whom this server acts for when its kernels, the CLI (with the token it exports), or jupyter_server's "
+        "own token or password authenticate a request: the user recorded and checked for them. Default: "
+        "$JUPYTERHUB_USER under JupyterHub, else the account the server runs as.",
+    )
 
     @default("root_dir")
     def _default_root_dir(self) -> str:
         return os.path.join(jupyter_data_dir(), "modelhub")
+
+    server_user_groups = List(
+        Unicode(),
+        config=True,
+        help="The groups of server_user, for its kernels and the CLI (the identity provider's groups of that "
+        "user are added once it has made a request, e.g. from JupyterLab under JupyterHub).",
+    )
+
+    @default("server_user")
+    def _default_server_user(self) -> str:
+        return os.environ.get("JUPYTERHUB_USER") or getpass.getuser()
 
     @default("db_url")
     def _default_db_url(self) -> str:
@@ -144,6 +162,7 @@ class ModelHubApp(ExtensionApp, ServiceClasses, StorageSettings):
             roots=roots,
             artifacts=self.artifacts,
             storage=self.storage_settings(),
+            permissions=self.permission_settings(),
         ).build_all()
         self.registry, self.deployments = self.services.registry, self.services.deployments
         self.converter, self.packager = self.services.converter, self.services.packager
@@ -160,6 +179,9 @@ class ModelHubApp(ExtensionApp, ServiceClasses, StorageSettings):
             modelhub_registry=self.registry,
             modelhub_deployments=self.deployments,
             modelhub_deploys=self.services.deploys,
+            modelhub_permissions=self.services.permissions,
+            modelhub_server_user=self.server_user,
+            modelhub_server_user_groups=set(self.server_user_groups),
             modelhub_artifacts=self.artifacts,
             modelhub_executor=self.executor,
             modelhub_max_upload_size=self.max_upload_size,

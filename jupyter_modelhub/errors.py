@@ -33,6 +33,13 @@ class NotFound(ModelHubError):
     reason = "not_found"
 
 
+class Forbidden(ModelHubError):
+    """A known user who may not do this: the message names the permission missing and who can grant it."""
+
+    status = 403
+    reason = "forbidden"
+
+
 class Conflict(ModelHubError):
     """The request contradicts the current state, e.g. deleting a version an alias points at."""
 
@@ -70,7 +77,9 @@ class OperationFailed(ModelHubError):
     reason = "failed"
 
 
-ERRORS_BY_REASON = {cls.reason: cls for cls in (InvalidInput, NotFound, Conflict, TooLarge, Damaged, Unavailable)}
+ERRORS_BY_REASON = {
+    cls.reason: cls for cls in (InvalidInput, NotFound, Forbidden, Conflict, TooLarge, Damaged, Unavailable)
+}
 
 
 def error_from_body(body: dict, default: type[ModelHubError] = OperationFailed) -> ModelHubError:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from traitlets import Dict, Integer, Type, Unicode, import_item
+from traitlets import Dict, Enum, Integer, List, Type, Unicode, import_item
 from traitlets.config import Configurable
 
 from .batch.contributions import CONTRIBUTION as BATCH
@@ -128,6 +128,28 @@ class StorageSettings(Configurable):
         return {name: getattr(self, name) for name in STORAGE_TRAITS}
 
 
+class PermissionSettings(Configurable):
+    """Who may do what to models; ``ModelHubApp`` has these traits (``c.ModelHubApp.admins``).
+    The rules are ``registry.permissions``'."""
+
+    admins = List(
+        Unicode(),
+        config=True,
+        help="User names that manage every model (read, write, delete, change permissions).",
+    )
+    default_permission = Enum(
+        ["none", "read", "write", "manage"],
+        "write",
+        config=True,
+        help="What a user has on a model nobody granted them anything on: 'write' (the default) keeps a "
+        "single user's server as it was; 'read' lets everyone see models and only creators, grantees and "
+        "admins change them; 'none' hides models from all but those. Creating a model needs 'write' here.",
+    )
+
+    def permission_settings(self) -> dict:
+        return {"admins": list(self.admins), "default_permission": self.default_permission}
+
+
 def build_services(
     database: Database,
     root: Path | str,
@@ -138,6 +160,7 @@ def build_services(
     roots: list[str] | None = None,
     artifacts: ArtifactStore | None = None,
     storage: Mapping[str, Any] | None = None,
+    permissions: Mapping[str, Any] | None = None,
 ) -> Services:
     """Every service of one server or worker, built on first use.
 
@@ -158,6 +181,7 @@ def build_services(
         roots,
         artifacts,
         dict(storage or {}),
+        dict(permissions or {}),
     )
 
 
@@ -180,9 +204,11 @@ class Services:
         roots: list[str] | None,
         artifacts: ArtifactStore | None,
         storage: dict,
+        permissions: dict | None = None,
     ):
         self.db, self.root, self._configure, self._roots = database, root, configure, roots
         self._storage = storage
+        self._permissions = permissions or {}
         defaults = ServiceClasses.class_traits()
         self._classes = {
             service: classes.get(service) or defaults[trait].default_value for service, trait in CLASS_TRAITS.items()
@@ -200,7 +226,7 @@ class Services:
         return {} if self._roots is None else {name: list(self._roots)}
 
     def build_all(self) -> Services:
-        for service in (*CLASS_TRAITS, "deploys"):
+        for service in (*CLASS_TRAITS, "deploys", "permissions"):
             getattr(self, service)
         return self
 
@@ -222,6 +248,13 @@ class Services:
         registry = self._class("registry")(self.db, self.artifacts, **self._configure)
         registry.reference_checks.extend(self._bound(check) for c in CONTRIBUTIONS for check in c.reference_checks)
         return registry
+
+    @cached_property
+    def permissions(self):
+        """Who may do what to models (checked by the REST handlers; workers need none)."""
+        from .registry.permissions import ModelPermissions
+
+        return ModelPermissions(self.db, **self._permissions)
 
     def _bound(self, check) -> Callable:
         return lambda session, version: check(self, session, version)

@@ -30,6 +30,8 @@ from pydantic import BaseModel, ValidationError
 from tornado import iostream, web
 
 from ..errors import InvalidInput, ModelHubError, Unavailable
+from ..refs import parse_ref
+from ..registry.permissions import Actor, ModelPermissions
 from ..store.database import unavailable_error
 from .schemas import PATTERN_HINTS
 
@@ -39,6 +41,8 @@ AUTH_RESOURCE = "modelhub"
 # Ids, counts and page numbers are 32-bit integer columns in the database.
 MAX_INT = 2**31 - 1
 TEXT = "text/plain; charset=utf-8"
+# what a client may say it is (X-Modelhub-Client), recorded in the history
+CLIENTS = ("kernel", "panel", "cli", "api")
 
 
 def route(method: Callable) -> Callable:
@@ -115,18 +119,65 @@ class ModelHubHandler(APIHandler):
 
     @property
     def user_name(self) -> str:
-        """Who is recorded as having made a change.
+        """Who is recorded as having made a change, and whose permissions are checked.
 
         Jupyter's own token and password auth know no user names (they invent an anonymous id),
-        and a single-user server acts for the account it runs as; so that account is recorded.
-        Under JupyterHub, or any other identity provider, its user name is.
+        and a single-user server acts for one user (``c.ModelHubApp.server_user``: its account, or
+        $JUPYTERHUB_USER); so do its kernels and the CLI, with the token it exported to them.
+        Under JupyterHub, or any other identity provider, the provider's user name is used.
         """
         if (
             self.identity_provider.__class__.__module__.startswith("jupyter_server.")
             or self._token_authenticated_by_kernel
         ):
-            return getpass.getuser()
+            return self.settings.get("modelhub_server_user") or getpass.getuser()
         return getattr(self.current_user, "username", None) or ""
+
+    @property
+    def actor(self) -> Actor:
+        """The user (with its groups) and the client behind this request, for permission checks
+        and the history. Groups are the identity provider's: a ``groups`` attribute of its user,
+        or JupyterHub's user model. The server's own user (its kernels, the CLI with its token)
+        has ``c.ModelHubApp.server_user_groups`` and the groups the provider last gave it here."""
+        name, user = self.user_name, self.current_user
+        groups = getattr(user, "groups", None)
+        if groups is None:
+            groups = (getattr(user, "hub_user", None) or {}).get("groups")
+        server_user = self.settings.get("modelhub_server_user")
+        known = self.settings.setdefault("modelhub_server_user_groups", set())
+        if groups and name == server_user and not self._token_authenticated_by_kernel:
+            known.update(groups)  # its kernels and CLI act for it, with the groups it was last seen with
+        elif name == server_user:
+            groups = known
+        client = self.request.headers.get("X-Modelhub-Client", "")
+        if client not in CLIENTS:
+            client = "kernel" if self._token_authenticated_by_kernel else "api"
+        return Actor(name, frozenset(str(g) for g in groups or ()), client)
+
+    @property
+    def permissions(self) -> ModelPermissions:
+        return self.settings["modelhub_permissions"]
+
+    def readable(self, model_id):
+        """The SQL condition that keeps the models this user may read (for listings)."""
+        return self.permissions.readable(self.actor, model_id)
+
+    async def require(self, model: str, needed: str, action: str = "", creating: bool = False) -> None:
+        """Refuse with a 403 unless the user has ``needed`` (read, write, manage) on ``model``."""
+        await self.run(self.permissions.require, self.actor, model, needed, action, creating)
+
+    async def require_ref(self, ref: object, needed: str, action: str = "") -> None:
+        """``require`` on the model of a reference (NAME, NAME:VERSION, NAME@ALIAS) sent in a
+        body; a malformed one is left to the service, which says what is wrong with it."""
+        try:
+            name = parse_ref(str(ref)).name
+        except InvalidInput:
+            return
+        await self.require(name, needed, action)
+
+    async def require_endpoint(self, endpoint: str, needed: str, action: str = "") -> None:
+        """Refuse with a 403 unless the user has ``needed`` on every model ``endpoint`` serves."""
+        await self.run(self.permissions.require_endpoint, self.actor, endpoint, needed, action)
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run blocking service work on the extension's thread pool, off the event loop.

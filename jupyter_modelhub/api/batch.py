@@ -18,6 +18,11 @@ class BatchHandlerBase(ModelHubHandler):
     def batch(self):
         return self.settings["modelhub_batch"]
 
+    async def require_batch_endpoint(self, name: str, action: str) -> None:
+        """``write`` on the model a batch endpoint scores with."""
+        endpoint = await self.run(self.batch.endpoints.get, name)
+        await self.require_ref(endpoint.model, "write", action)
+
 
 class JobsHandler(BatchHandlerBase):
     @route
@@ -35,6 +40,8 @@ class JobsHandler(BatchHandlerBase):
     @route
     async def post(self):
         request = self.body(schemas.JobRequest).model_dump()
+        if request.get("model"):
+            await self.require_ref(request["model"], "write", "score a batch job with it")
         self.accepted(await self.run(self.batch.submit, request, user=self.user_name), "jobs")
 
 
@@ -60,6 +67,7 @@ class BatchEndpointsHandler(BatchHandlerBase):
     async def post(self):
         """Save a batch endpoint (a new version if the name exists), checked like a job would be."""
         request = self.body(schemas.BatchEndpointRequest).model_dump()
+        await self.require_ref(request["model"], "write", "save a batch endpoint with it")
         self.reply(await self.run(self.batch.save_endpoint, request, user=self.user_name), status=201)
 
 
@@ -70,6 +78,7 @@ class BatchEndpointHandler(BatchHandlerBase):
 
     @route
     async def delete(self, name: str):
+        await self.require_batch_endpoint(name, "delete the batch endpoint")
         self.reply(await self.run(self.batch.endpoints.delete, name))
 
 
@@ -77,5 +86,6 @@ class BatchEndpointJobsHandler(BatchHandlerBase):
     @route
     async def post(self, name: str):
         """Run the batch endpoint's newest version over these inputs (202, the job)."""
+        await self.require_batch_endpoint(name, "run a job of the batch endpoint")
         request = self.body(schemas.EndpointJobRequest).model_dump()
         self.accepted(await self.run(self.batch.submit, {**request, "endpoint": name}, user=self.user_name), "jobs")

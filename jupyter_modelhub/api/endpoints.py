@@ -25,16 +25,23 @@ class EndpointHandlerBase(ModelHubHandler):
 class EndpointsHandler(EndpointHandlerBase):
     @route
     async def get(self):
-        self.reply(await self.run(self.deployments.endpoints))
+        """Every endpoint the user may see: those serving only models the user may read."""
+        listing = await self.run(self.deployments.endpoints)
+        models = {d.model for e in listing.endpoints for d in e.deployments}
+        readable = await self.run(self.permissions.readable_names, self.actor, models)
+        listing.endpoints = [e for e in listing.endpoints if all(d.model in readable for d in e.deployments)]
+        self.reply(listing)
 
 
 class EndpointHandler(EndpointHandlerBase):
     @route
     async def get(self, name: str):
+        await self.require_endpoint(name, "read")
         self.reply(await self.run(self.deployments.endpoint, name))
 
     @route
     async def delete(self, name: str):
+        await self.require_endpoint(name, "write", "delete the endpoint")
         self.reply(await self.run(self.deployments.delete_endpoint, name, user=self.user_name))
 
 
@@ -43,6 +50,8 @@ class DeploymentsHandler(EndpointHandlerBase):
     async def post(self, name: str):
         """Deploy: 201 with a new endpoint, 200 with an updated one, 202 with the operation that builds first."""
         request = self.body(schemas.DeployRequest)
+        await self.require_ref(request.model, "write", "deploy it")
+        await self.require_endpoint(name, "write", "change what the endpoint serves")
         result = await self.run(self.deploys.submit, name, request.model_dump(), user=self.user_name)
         self.accepted(result.operation) if result.operation else self.reply(result.endpoint, status=result.status)
 
@@ -50,6 +59,7 @@ class DeploymentsHandler(EndpointHandlerBase):
 class DeploymentHandler(EndpointHandlerBase):
     @route
     async def delete(self, name: str, deployment: str):
+        await self.require_endpoint(name, "write", "undeploy from the endpoint")
         self.reply(
             await self.run(
                 self.deployments.delete_deployment,
@@ -64,6 +74,7 @@ class DeploymentHandler(EndpointHandlerBase):
 class TrafficHandler(EndpointHandlerBase):
     @route
     async def put(self, name: str):
+        await self.require_endpoint(name, "write", "change the endpoint's traffic")
         request = self.body(schemas.TrafficRequest)
         if request.traffic is None and request.mirror is None:
             raise InvalidInput("Give 'traffic' (e.g. {\"blue\": 90, \"green\": 10}) and/or 'mirror'.")
@@ -74,10 +85,12 @@ class TrafficHandler(EndpointHandlerBase):
 class KeysHandler(EndpointHandlerBase):
     @route
     async def get(self, name: str):
+        await self.require_endpoint(name, "write", "read the endpoint's keys")
         self.reply(await self.run(self.deployments.keys, name))
 
     @route
     async def post(self, name: str):
+        await self.require_endpoint(name, "write", "change the endpoint's keys")
         request = self.body(schemas.RegenerateKeyRequest)
         self.reply(await self.run(self.deployments.regenerate_key, name, request.which))
 
@@ -87,6 +100,7 @@ class LogsHandler(EndpointHandlerBase):
 
     @route
     async def get(self, name: str, deployment: str):
+        await self.require_endpoint(name, "read")
         await self.reply_log(
             lambda lines: self.deployments.tail(name, deployment, lines),
             lambda: self.deployments.log_file(name, deployment),
@@ -98,6 +112,7 @@ class InvokeHandler(EndpointHandlerBase):
 
     @route
     async def post(self, name: str):
+        await self.require_endpoint(name, "read", "score with the endpoint")
         request = self.body(schemas.InvokeRequest)
         endpoint = await self.run(self.deployments.get_endpoint, name)
         keys = await self.run(self.deployments.get_keys, name)
@@ -109,6 +124,7 @@ class MetricsHandler(EndpointHandlerBase):
 
     @route
     async def get(self, name: str):
+        await self.require_endpoint(name, "read")
         endpoint = await self.run(self.deployments.get_endpoint, name)
         keys = await self.run(self.deployments.get_keys, name)
         self.reply(await endpoint_calls.metrics(endpoint, keys))

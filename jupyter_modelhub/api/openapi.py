@@ -233,6 +233,19 @@ PATHS = {
     },
 }
 
+PATHS["/models/{name}/permissions"] = {
+    "get": _op(
+        "Who may do what to the model: creator, grants, admins, default, and your own",
+        schemas.Permissions,
+        params=[_NAME],
+    ),
+    "put": _op(
+        "Grant a permission on the model to a user, a group or everyone (needs manage); 'none' revokes",
+        schemas.Permissions,
+        params=[_NAME],
+        body=schemas.PermissionRequest,
+    ),
+}
 PATHS["/models/{name}/versions"]["post"]["responses"]["200"] = {
     "description": "an identical version exists: it is returned, with existing=true",
     **_json(schemas.Version),
@@ -669,6 +682,8 @@ _COMPONENTS = [
     schemas.RegisterRequest,
     schemas.UpdateVersionRequest,
     schemas.AliasRequest,
+    schemas.Permissions,
+    schemas.PermissionRequest,
     schemas.Error,
     *schemas.batch.SCHEMAS,
 ]

@@ -18,6 +18,11 @@ class PackagingHandlerBase(ModelHubHandler):
     def packager(self):
         return self.settings["modelhub_packager"]
 
+    async def require_image(self, image: str, action: str) -> None:
+        """``write`` on the model an image serves."""
+        record = await self.run(self.packager.images.image, image)
+        await self.require_ref(record.model, "write", action)
+
 
 class EnvironmentsHandler(PackagingHandlerBase):
     @route
@@ -58,9 +63,9 @@ class ImagesHandler(PackagingHandlerBase):
     async def post(self):
         """Build a serving image of a model version, as an operation (202); the same content asked
         for while its build runs answers that build's operation."""
-        request = await self.run(
-            self.packager.prepare, self.body(schemas.PackageRequest).model_dump(), user=self.user_name
-        )
+        body = self.body(schemas.PackageRequest)
+        await self.require_ref(body.model, "write", "package it")
+        request = await self.run(self.packager.prepare, body.model_dump(), user=self.user_name)
         if request.get("context"):
             self.reply(await self.run(self.packager.package, **request, user=self.user_name))
             return
@@ -78,6 +83,7 @@ class ImageHandler(PackagingHandlerBase):
     @route
     async def delete(self, image: str):
         """Remove the image record, and its engine image unless another record uses it (the answer says which)."""
+        await self.require_image(image, "delete the image")
         self.reply(await self.run(self.packager.delete_image, image))
 
 
@@ -86,6 +92,7 @@ class ImagePushHandler(PackagingHandlerBase):
     async def post(self, image: str):
         """Push the record's image to REGISTRY/REPO[:TAG], as an operation (202); the same push
         asked for while it runs answers that operation."""
+        await self.require_image(image, "push the image")
         request = self.body(schemas.PushRequest)
         pusher = self.packager.pusher
         inputs = await self.run(pusher.check, image, request.reference)

@@ -14,7 +14,7 @@ from jupyter_server.utils import url_path_join
 from tornado import ioloop, iostream, web
 
 from .. import __version__
-from ..errors import InvalidInput, NotFound
+from ..errors import Forbidden, InvalidInput, NotFound
 from ..refs import parse_url_version
 from ..registry import views
 from . import schemas
@@ -25,37 +25,41 @@ from .openapi import openapi_document
 class ModelsHandler(ModelHubHandler):
     @route
     async def get(self):
-        """Search models: name substring, tag filter, flavor; newest first; paged."""
-        self.reply(await self.run(self.registry.models, **self.search_arguments()))
+        """Search models: name substring, tag filter, flavor; newest first; paged; only those the user may read."""
+        self.reply(await self.run(self.registry.models, **self.search_arguments(), readable=self.readable))
 
 
 class VersionSearchHandler(ModelHubHandler):
     @route
     async def get(self):
         """Search versions of all models with the same conditions as the model search."""
-        self.reply(await self.run(self.registry.versions, **self.search_arguments()))
+        self.reply(await self.run(self.registry.versions, **self.search_arguments(), readable=self.readable))
 
 
 class ModelHandler(ModelHubHandler):
     @route
     async def get(self, name: str):
+        await self.require(name, "read")
         self.reply(await self.run(self.registry.model, name, archived=self.query_bool("archived")))
 
     @route
     async def delete(self, name: str):
+        await self.require(name, "manage", "delete it")
         self.reply(await self.run(self.registry.delete_model, name, user=self.user_name))
 
 
 class VersionsHandler(ModelHubHandler):
     @route
     async def get(self, name: str):
+        await self.require(name, "read")
         self.reply(await self.run(self.registry.versions, name=name, **self.search_arguments()))
 
     @route
     async def post(self, name: str):
         try:
+            await self.require(name, "write", "register a version of it", creating=True)
             request = self.body(schemas.RegisterRequest)
-        except InvalidInput:  # a refused registration uses its upload up, as the registry does
+        except (InvalidInput, Forbidden):  # a refused registration uses its upload up, as the registry does
             await self.run(self.registry.use_up, self._upload_id_in_body(), self.user_name)
             raise
         fields = request.model_dump(exclude={"upload_id", "source_kernel"})
@@ -90,10 +94,12 @@ class VersionsHandler(ModelHubHandler):
 class VersionHandler(ModelHubHandler):
     @route
     async def get(self, name: str, version: str):
+        await self.require(name, "read")
         self.reply(await self.run(self.registry.version, parse_url_version(name, version)))
 
     @route
     async def patch(self, name: str, version: str):
+        await self.require(name, "write", "change a version's tags, description or archived state")
         request = self.body(schemas.UpdateVersionRequest)
         result = await self.run(
             self.registry.update_version,
@@ -105,6 +111,7 @@ class VersionHandler(ModelHubHandler):
 
     @route
     async def delete(self, name: str, version: str):
+        await self.require(name, "manage", "delete a version of it")
         self.reply(await self.run(self.registry.delete_version, parse_url_version(name, version), user=self.user_name))
 
 
@@ -114,6 +121,7 @@ class ConvertHandler(ModelHubHandler):
 
     @route
     async def post(self, name: str, version: str):
+        await self.require(name, "write", "convert a version of it")
         request = self.body(schemas.ConvertRequest)
         options = request.model_dump()
         source, _, _ = await self.run(
@@ -139,6 +147,7 @@ class FileHandler(ModelHubHandler):
 
     @route
     async def get(self, name: str, version: str, path: str):
+        await self.require(name, "read")
         file_path, entry = await self.run(self.registry.file_path, parse_url_version(name, version), path)
         self.set_header("Content-Type", "application/octet-stream")
         self.set_header("Content-Length", str(entry["size"]))
@@ -157,14 +166,29 @@ class FileHandler(ModelHubHandler):
 class AliasHandler(ModelHubHandler):
     @route
     async def put(self, name: str, alias: str):
+        await self.require(name, "write", "move an alias of it")
         request = self.body(schemas.AliasRequest)
         self.reply(await self.run(self.registry.set_alias, name, alias, request.version, user=self.user_name))
 
     @route
     async def delete(self, name: str, alias: str):
+        await self.require(name, "write", "remove an alias of it")
         await self.run(self.registry.delete_alias, name, alias, user=self.user_name)
         self.set_status(204)
         self.finish()
+
+
+class PermissionsHandler(ModelHubHandler):
+    """Who may do what to a model (GET: needs read), and granting (PUT: needs manage)."""
+
+    @route
+    async def get(self, name: str):
+        self.reply(await self.run(self.permissions.permissions, self.actor, name))
+
+    @route
+    async def put(self, name: str):
+        request = self.body(schemas.PermissionRequest)
+        self.reply(await self.run(self.permissions.grant, self.actor, name, request.principal, request.permission))
 
 
 @web.stream_request_body
@@ -244,7 +268,12 @@ class UploadsHandler(ModelHubHandler):
 class EventsHandler(ModelHubHandler):
     @route
     async def get(self):
-        self.reply(await self.run(self.registry.changes, self.query_int("after", None)))
+        """Changes after ``after``; those of models the user may not read are left out."""
+        changes = await self.run(self.registry.changes, self.query_int("after", None))
+        if changes.events:
+            shown = await self.run(self.permissions.readable_names, self.actor, {e.model for e in changes.events})
+            changes.events = [e for e in changes.events if e.model in shown]
+        self.reply(changes)
 
 
 class InfoHandler(ModelHubHandler):

@@ -31,6 +31,7 @@ ROUTES = [
     (f"models/{MODEL}/versions/{VERSION}/files/(?P<path>.+)", registry.FileHandler),
     (f"models/{MODEL}/versions/{VERSION}/convert", registry.ConvertHandler),
     (f"models/{MODEL}/aliases/{segment('alias')}", registry.AliasHandler),
+    (f"models/{MODEL}/permissions", registry.PermissionsHandler),
     ("endpoints", endpoints.EndpointsHandler),
     ("serving-timeline", endpoints.TimelineHandler),
     (f"endpoints/{ENDPOINT}", endpoints.EndpointHandler),

@@ -13,12 +13,13 @@ import argparse
 import sys
 
 from ..errors import ModelHubError
-from . import batch, endpoints, operations, packaging, registry, server, storage
+from . import batch, endpoints, governance, operations, packaging, registry, server, storage
 from .base import EXIT_CODES, INTERRUPTED, USAGE, CommandError, Commands, Parser, add_common_options, exit_code
 
 # (title in --help, module), in the order --help lists them.
 RESOURCES = [
     ("Models and versions", registry),
+    ("Permissions", governance),
     ("Endpoints", endpoints),
     ("Images and environments", packaging),
     ("Batch scoring", batch),

@@ -115,7 +115,7 @@ def hub(args: argparse.Namespace):
         url, token = (args.url, os.environ.get("MODELHUB_TOKEN")) if args.url else discover()
     except ModelHubError as exc:  # the standalone server could not be started
         raise CommandError(exc.message, NO_SERVER) from None
-    return connect(url, args.token or token)
+    return connect(url, args.token or token, client="cli")
 
 
 def show(args: argparse.Namespace, result) -> None:

@@ -31,12 +31,12 @@ def info_file() -> Path:
     return Path(jupyter_runtime_dir()) / "modelhub-server.json"
 
 
-def connect(url: str | None = None, token: str | None = None) -> ModelHubClient:
+def connect(url: str | None = None, token: str | None = None, client: str | None = None) -> ModelHubClient:
     if url is None:
         url, token = discover()
-    key = (url, token)
+    key = (url, token, client)
     if key not in _clients:
-        _clients[key] = ModelHubClient(url, token)
+        _clients[key] = ModelHubClient(url, token, client=client)
     return _clients[key]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -18,10 +19,11 @@ from urllib.parse import quote
 import requests
 
 from .. import display
-from ..errors import Conflict, InvalidInput, ModelHubError, NotFound, error_from_body
+from ..errors import Conflict, Forbidden, InvalidInput, ModelHubError, NotFound, error_from_body
 from ..refs import ModelRef, parse_ref
 from . import invoking, packing, parity, pickling
 from .batch import BatchMethods
+from .governance import GovernanceMethods
 
 CANCEL_WAIT = 60.0  # seconds a cancel waits for the worker to stop (the server's grace period is 10 s)
 
@@ -38,12 +40,15 @@ class Unreachable(ServerError):
     reason = "unreachable"
 
 
-class ModelHubClient(BatchMethods):
-    def __init__(self, url: str, token: str | None = None, timeout: float = 60.0):
+class ModelHubClient(BatchMethods, GovernanceMethods):
+    def __init__(self, url: str, token: str | None = None, timeout: float = 60.0, client: str | None = None):
+        """``client`` is what the server records this client as in the history (``kernel``,
+        ``cli``, ``api``): by default ``kernel`` inside a Jupyter kernel, else ``api``."""
         self.url = url.rstrip("/") + "/"
         self.api = self.url + "modelhub/api/"
         self.timeout = timeout
         self.session = requests.Session()
+        self.session.headers["X-Modelhub-Client"] = client or ("kernel" if "ipykernel" in sys.modules else "api")
         if token:
             self.session.headers["Authorization"] = f"token {token}"
 
@@ -737,6 +742,8 @@ def _error_from(response: requests.Response) -> ModelHubError:
         body["message"]
     except (ValueError, KeyError, TypeError):
         body = {"message": f"HTTP {response.status_code} from {response.url}", "reason": ""}
+    if response.status_code == 403 and body.get("reason") == Forbidden.reason:  # a permission, not the token
+        return Forbidden(body["message"])
     if response.status_code in (401, 403):
         return ServerError(
             f"The Model Hub server refused the request ({response.status_code}): check the token. {body['message']}"

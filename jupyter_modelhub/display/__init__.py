@@ -8,6 +8,7 @@ from .base import Result
 from .batch import BatchEndpointInfo, BatchEndpointList, Job, JobList
 from .conversion import Conversion
 from .endpoints import EndpointInfo, EndpointList
+from .governance import Permissions
 from .kubernetes import KubernetesManifests
 from .operations import Operation, OperationList
 from .packaging import BuildContext, EnvironmentInfo, EnvironmentList, ImageInfo, ImageList, Parity
@@ -34,6 +35,7 @@ __all__ = [
     "ModelList",
     "Operation",
     "OperationList",
+    "Permissions",
     "Result",
     "VersionInfo",
     "VersionList",

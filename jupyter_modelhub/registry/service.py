@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 from traitlets import Integer
 from traitlets.config import LoggingConfigurable
@@ -34,6 +34,9 @@ from .validation import check_description, check_example, check_properties, chec
 # How long after the upload time-to-live a version folder without a row is still taken for a
 # registration's leftovers (see ModelRegistry.remove_orphans).
 ORPHAN_HORIZON = 86400.0
+
+# A condition on a model id column that keeps the models a user may read (``permissions.readable``).
+Readable = Callable[[ColumnElement], ColumnElement]
 
 # A reference check names what uses a version ("endpoint churn-ep"); an empty list means free.
 ReferenceCheck = Callable[[Session, ModelVersion], list[str]]
@@ -151,7 +154,7 @@ class ModelRegistry(LoggingConfigurable):
         def insert(session: Session) -> int:
             model = session.scalar(select(Model).where(Model.name == name))
             if model is None:
-                model = Model(name=name)
+                model = Model(name=name, created_by=created_by)
                 session.add(model)
                 session.flush()  # a concurrent first registration makes this fail; write() retries
             latest = session.scalar(select(func.max(ModelVersion.version)).where(ModelVersion.model_id == model.id))
@@ -231,10 +234,14 @@ class ModelRegistry(LoggingConfigurable):
         archived: bool = False,
         page: int = 1,
         per_page: int = 50,
+        readable: Readable | None = None,
     ) -> views.ModelPage:
-        """Models with at least one version matching every condition, most recently changed first."""
+        """Models with at least one version matching every condition, most recently changed first;
+        with ``readable``, only the models it allows (a user's, see ``permissions.readable``)."""
         page, per_page = search.check_page(page, per_page, self.max_per_page)
         matching = search.matching_versions(filter, flavor, archived)
+        if readable is not None:
+            matching = matching.where(readable(ModelVersion.model_id))
         with self.db.read() as session:
             return search.model_page(session, matching, q, page, per_page)
 
@@ -250,11 +257,15 @@ class ModelRegistry(LoggingConfigurable):
         archived: bool = False,
         page: int = 1,
         per_page: int = 50,
+        readable: Readable | None = None,
     ) -> views.VersionPage:
         """Versions matching every condition (of one model, or of all), newest first; those of one
-        model with what each is used by and its actions (what a panel shows beside them)."""
+        model with what each is used by and its actions (what a panel shows beside them); with
+        ``readable``, only those of the models it allows."""
         page, per_page = search.check_page(page, per_page, self.max_per_page)
         matching = search.matching_versions(filter, flavor, archived)
+        if readable is not None:
+            matching = matching.where(readable(ModelVersion.model_id))
         with self.db.read() as session:
             model_id = self._model(session, name).id if name is not None else None
             return search.version_page(

@@ -153,6 +153,27 @@ class Events(View):
     last_id: int
 
 
+class PermissionGrant(View):
+    principal: str = Field(description="user:NAME, group:NAME or everyone")
+    permission: str = Field(description="read, write or manage (none: for everyone, closes the model)")
+    granted_by: str
+    granted_time: str
+
+
+class Permissions(View):
+    """who may do what to a model"""
+
+    model: str
+    creator: str = Field(description="who registered its first version: manages it")
+    grants: list[PermissionGrant]
+    admins: list[str] = Field(description="c.ModelHubApp.admins: manage every model")
+    default_permission: str = Field(
+        description="what everyone not named has: the model's 'everyone' grant, else the server's default"
+    )
+    managers: list[str] = Field(description="who can grant on this model besides the admins")
+    yours: str = Field(description="the asking user's own permission on it")
+
+
 # -- building them from rows ---------------------------------------------------------------
 
 # What refers to a version ("endpoint churn-ep"), from the registry's reference checks.

@@ -40,6 +40,8 @@ class Model(Base):
     name: Mapped[str] = mapped_column(String(128), unique=True, nullable=False)
     created_time: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
     updated_time: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False, index=True)
+    # who registered its first version: it manages the model (``registry.permissions``)
+    created_by: Mapped[str] = mapped_column(String(128), default="", nullable=False)
 
     versions: Mapped[list[ModelVersion]] = relationship(back_populates="model", passive_deletes=True)
     aliases: Mapped[list[Alias]] = relationship(back_populates="model", passive_deletes=True)
@@ -109,6 +111,19 @@ class Alias(Base):
 
     model: Mapped[Model] = relationship(back_populates="aliases")
     version: Mapped[ModelVersion] = relationship()
+
+
+class Grant(Base):
+    """A permission on one model (read, write or manage) given to ``user:NAME``, ``group:NAME``
+    or ``everyone`` (which replaces the server's default permission for that model)."""
+
+    __tablename__ = "grants"
+
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id", ondelete="CASCADE"), primary_key=True)
+    principal: Mapped[str] = mapped_column(String(192), primary_key=True)
+    permission: Mapped[str] = mapped_column(String(16), nullable=False)
+    granted_by: Mapped[str] = mapped_column(String(128), default="", nullable=False)
+    granted_time: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
 
 
 class Event(Base):

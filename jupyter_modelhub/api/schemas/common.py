@@ -23,6 +23,7 @@ from ...fields import (  # noqa: F401  (re-exported: the pieces of every body)
 )
 from ...flavors import FLAVORS
 from ...refs import ALIAS_RE, NAME_RE, TAG_KEY_RE
+from ...registry.permissions import PRINCIPAL_PATTERN
 
 # The database's integer columns are 32-bit; bounds here make a larger number a 400 that names
 # the field, and tell clients (and the OpenAPI document) what is accepted.
@@ -37,6 +38,7 @@ VERSION_PATTERN = "[1-9][0-9]{0,8}"  # what is documented; numbers up to 2147483
 REF_PATTERN = f"^{NAME_RE.pattern}(:{VERSION_PATTERN}|@{ALIAS_RE.pattern})?$"
 UPLOAD_ID_PATTERN = "^[0-9A-Za-z]{32}$"
 # what a value that does not match each pattern should have been, in the words of refs.py
+
 PATTERN_HINTS = {
     NAME_PATTERN: "a model name (1-128 letters, digits, '.', '_' or '-', starting with a letter or digit)",
     ALIAS_PATTERN: "a name of 1-64 letters, digits, '_' or '-', starting with a letter",
@@ -44,6 +46,7 @@ PATTERN_HINTS = {
     REF_PATTERN: "a model reference: NAME, NAME:VERSION or NAME@ALIAS",
     NO_NUL: "text without NUL characters",
     UPLOAD_ID_PATTERN: "an upload id as returned by POST uploads",
+    PRINCIPAL_PATTERN: "user:NAME, group:NAME or everyone",
 }
 
 Text = text(MAX_DESCRIPTION)

@@ -8,11 +8,12 @@ Not here: conversions (``convert``).
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated, Literal, Optional
 
 from pydantic import Field, StringConstraints
 
 from ...refs import MAX_VERSION
+from ...registry.permissions import PRINCIPAL_PATTERN
 from ...registry.views import (  # noqa: F401  (re-exported: the registry's response models)
     Action,
     Deleted,
@@ -22,6 +23,8 @@ from ...registry.views import (  # noqa: F401  (re-exported: the registry's resp
     ModelDetail,
     ModelPage,
     ModelSummary,
+    PermissionGrant,
+    Permissions,
     Signature,
     TensorSpec,
     Upload,
@@ -76,3 +79,17 @@ class AliasRequest(Strict):
     """the version number the alias should point at"""
 
     version: Int = Field(ge=1, le=MAX_VERSION)
+
+
+class PermissionRequest(Strict):
+    """give a user, a group or everyone a permission on the model ('none' takes a user's or group's away)"""
+
+    principal: str = Field(
+        pattern=PRINCIPAL_PATTERN,
+        max_length=134,
+        description="user:NAME, group:NAME or everyone (a bare NAME is a user); everyone replaces the server's "
+        "default permission for this model, and everyone with none closes it to all it does not name",
+    )
+    permission: Literal["none", "read", "write", "manage", "default"] = Field(
+        description="default: no grant of its own (a user or group keeps what the rest have; everyone: the server's default)"
+    )

@@ -2917,6 +2917,162 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/models/{name}/permissions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who may do what to the model: creator, grants, admins, default, and your own */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description model name */
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Permissions"];
+                    };
+                };
+                /** @description invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no valid credentials (WWW-Authenticate says how) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not allowed, or a browser request without its XSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the registry database cannot be reached, or the extension could not start (the message says why; retry later) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        /** Grant a permission on the model to a user, a group or everyone (needs manage); 'none' revokes */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description model name */
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["PermissionRequest"];
+                };
+            };
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Permissions"];
+                    };
+                };
+                /** @description invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no valid credentials (WWW-Authenticate says how) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not allowed, or a browser request without its XSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the registry database cannot be reached, or the extension could not start (the message says why; retry later) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/models/{name}/versions": {
         parameters: {
             query?: never;
@@ -5665,6 +5821,75 @@ export interface components {
         ParityRequest: {
             /** Target */
             target: string;
+        };
+        /** PermissionGrant */
+        PermissionGrant: {
+            /** Granted By */
+            granted_by: string;
+            /** Granted Time */
+            granted_time: string;
+            /**
+             * Permission
+             * @description read, write or manage (none: for everyone, closes the model)
+             */
+            permission: string;
+            /**
+             * Principal
+             * @description user:NAME, group:NAME or everyone
+             */
+            principal: string;
+        };
+        /**
+         * PermissionRequest
+         * @description give a user, a group or everyone a permission on the model ('none' takes a user's or group's away)
+         */
+        PermissionRequest: {
+            /**
+             * Permission
+             * @description default: no grant of its own (a user or group keeps what the rest have; everyone: the server's default)
+             * @enum {string}
+             */
+            permission: "none" | "read" | "write" | "manage" | "default";
+            /**
+             * Principal
+             * @description user:NAME, group:NAME or everyone (a bare NAME is a user); everyone replaces the server's default permission for this model, and everyone with none closes it to all it does not name
+             */
+            principal: string;
+        };
+        /**
+         * Permissions
+         * @description who may do what to a model
+         */
+        Permissions: {
+            /**
+             * Admins
+             * @description c.ModelHubApp.admins: manage every model
+             */
+            admins: string[];
+            /**
+             * Creator
+             * @description who registered its first version: manages it
+             */
+            creator: string;
+            /**
+             * Default Permission
+             * @description what everyone not named has: the model's 'everyone' grant, else the server's default
+             */
+            default_permission: string;
+            /** Grants */
+            grants: components["schemas"]["PermissionGrant"][];
+            /**
+             * Managers
+             * @description who can grant on this model besides the admins
+             */
+            managers: string[];
+            /** Model */
+            model: string;
+            /**
+             * Yours
+             * @description the asking user's own permission on it
+             */
+            yours: string;
         };
         /** Progress */
         Progress: {
