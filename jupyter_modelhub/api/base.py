@@ -13,6 +13,7 @@ registered and answer 503 with the reason, so clients see why instead of a 404.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import getpass
 import hmac
@@ -31,6 +32,7 @@ from tornado import iostream, web
 
 from ..errors import InvalidInput, ModelHubError, Unavailable
 from ..refs import parse_ref
+from ..registry import history
 from ..registry.permissions import Actor, ModelPermissions
 from ..store.database import unavailable_error
 from .schemas import PATTERN_HINTS
@@ -180,14 +182,18 @@ class ModelHubHandler(APIHandler):
         await self.run(self.permissions.require_endpoint, self.actor, endpoint, needed, action)
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run blocking service work on the extension's thread pool, off the event loop.
+        """Run blocking service work on the extension's thread pool, off the event loop, as this
+        request's user and client (``history.acting_for``).
 
         While the server stops, the pool is shut and takes no more work: that is a 503 (try
         again once the server is back), not a 500."""
         executor = self.settings["modelhub_executor"]
         call = functools.partial(fn, *args, **kwargs)
+        context = contextvars.copy_context()  # the changes it makes are this user's, from this client
+        actor = self.actor
+        context.run(history.acting_for, actor.name, actor.client)
         try:
-            future = asyncio.get_running_loop().run_in_executor(executor, call)
+            future = asyncio.get_running_loop().run_in_executor(executor, context.run, call)
         except RuntimeError:  # "cannot schedule new futures after shutdown": raised on submit, never by fn
             raise Unavailable(
                 "The Model Hub is stopping (its Jupyter server is shutting down); retry once the server is back."
@@ -272,6 +278,23 @@ class ModelHubHandler(APIHandler):
             "page": self.query_int("page", 1, minimum=1),
             "per_page": self.query_int("per_page", 50, minimum=1),
         }
+
+    def history_filters(self) -> dict:
+        """The query parameters of a history: action (comma-separated), user, since, until, limit."""
+        filters = {
+            "action": self.query_text("action", "", limit=512) or None,
+            "user": self.query_text("user", "", limit=128) or None,
+            "limit": self.query_int("limit", 100, minimum=1, maximum=1000),
+        }
+        for name in ("since", "until"):
+            filters[name] = self.query_moment(name)
+        return filters
+
+    def query_moment(self, name: str):
+        """A time parameter (ISO 8601 or an age such as 1h, ``history.parse_moment``); None when absent."""
+        if name not in self.request.query_arguments:
+            return None
+        return history.parse_moment(self.query_text(name, "", limit=64), name)
 
     def accepted(self, operation: dict, resource: str = "operations") -> None:
         """Answer a request that started long work: 202, where to follow it (``operations/{id}``, or

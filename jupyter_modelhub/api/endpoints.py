@@ -7,6 +7,7 @@ must build an environment or an image first is an operation, answered 202 at onc
 
 from __future__ import annotations
 
+from ..deploy.manager import check_label
 from ..errors import InvalidInput
 from . import endpoint_calls, schemas
 from .base import ModelHubHandler, route
@@ -80,6 +81,32 @@ class TrafficHandler(EndpointHandlerBase):
             raise InvalidInput("Give 'traffic' (e.g. {\"blue\": 90, \"green\": 10}) and/or 'mirror'.")
         mirror = None if request.mirror is None else request.mirror.model_dump(exclude_none=True)
         self.reply(await self.run(self.deployments.set_traffic, name, request.traffic, mirror, user=self.user_name))
+
+
+class TrafficRollbackHandler(EndpointHandlerBase):
+    @route
+    async def post(self, name: str):
+        """Return the traffic (and mirror) to what they were before their last change."""
+        await self.require_endpoint(name, "write", "change the endpoint's traffic")
+        self.reply(await self.run(self.deployments.rollback_traffic, name, user=self.user_name))
+
+
+class EndpointHistoryHandler(EndpointHandlerBase):
+    """Every change to the endpoint (deployments, traffic, keys), newest first; with ``at``, what
+    served it then and the changes up to then."""
+
+    @route
+    async def get(self, name: str):
+        check_label(name)
+        await self.require_endpoint(name, "read")
+        filters = self.history_filters()
+        at = self.query_moment("at")
+        if at is not None:
+            filters["until"] = min(at, filters["until"]) if filters["until"] else at
+        result = await self.run(self.registry.history, endpoint=name, **filters)
+        if at is not None:
+            result.state = await self.run(self.registry.endpoint_at, name, at)
+        self.reply(result)
 
 
 class KeysHandler(EndpointHandlerBase):

@@ -96,6 +96,32 @@ def _json(model) -> dict:
     return {"content": {"application/json": {"schema": _ref(model)}}}
 
 
+def _query(name: str, description: str, schema: dict) -> dict:
+    return {"name": name, "in": "query", "description": description, "schema": schema}
+
+
+# a time of the history's filters: ISO 8601, or an age before now (history.parse_moment)
+_MOMENT = {
+    "anyOf": [
+        {"type": "string", "format": "date-time", "maxLength": 64},
+        {"type": "string", "pattern": "^[0-9]{1,6}[smhdw]$"},
+    ]
+}
+
+
+_HISTORY_FILTERS = [
+    _query(
+        "action",
+        "only these actions, comma-separated (e.g. alias.moved,traffic.changed)",
+        {"type": "string", "maxLength": 512},
+    ),
+    _query("user", "only this user's changes", {"type": "string", "maxLength": 128}),
+    _query("since", "from this time on: 2026-12-01T14:00:00Z (UTC unless a zone is given) or an age (1h, 7d)", _MOMENT),
+    _query("until", "up to this time, as since", _MOMENT),
+    _query("limit", "at most this many entries (newest first)", {"type": "integer", "minimum": 1, "maximum": 1000}),
+]
+
+
 def _op(summary: str, response=None, status: str = "200", params=(), body=None, errors=("400", "404")) -> dict:
     op: dict = {"summary": summary, "parameters": list(params), "responses": {}}
     if body is not None:
@@ -233,6 +259,21 @@ PATHS = {
     },
 }
 
+PATHS["/models/{name}/history"] = {
+    "get": _op(
+        "Every change to the model, its versions, aliases, permissions and deployments, newest first",
+        schemas.History,
+        params=[_NAME, *_HISTORY_FILTERS],
+    )
+}
+PATHS["/models/{name}/aliases/{alias}/rollback"] = {
+    "post": _op(
+        "Point the alias back at the version it pointed at before its last move (409 if none)",
+        schemas.Version,
+        params=[_NAME, _ALIAS],
+        errors=("400", "404", "409"),
+    )
+}
 PATHS["/models/{name}/permissions"] = {
     "get": _op(
         "Who may do what to the model: creator, grants, admins, default, and your own",
@@ -348,6 +389,26 @@ PATHS.update(
                 schemas.EndpointInfo,
                 params=[_EP],
                 body=schemas.TrafficRequest,
+            )
+        },
+        "/endpoints/{name}/traffic/rollback": {
+            "post": _op(
+                "Return the traffic and mirror to what they were before their last change (409 if never changed)",
+                schemas.EndpointInfo,
+                params=[_EP],
+                errors=("400", "404", "409"),
+            )
+        },
+        "/endpoints/{name}/history": {
+            "get": _op(
+                "Every change to the endpoint, newest first; with at=, what served it then (state) and the changes "
+                "up to then",
+                schemas.History,
+                params=[
+                    _EP,
+                    *_HISTORY_FILTERS,
+                    _query("at", "a time, as since: what served the endpoint then", _MOMENT),
+                ],
             )
         },
         "/endpoints/{name}/keys": {
@@ -684,6 +745,7 @@ _COMPONENTS = [
     schemas.AliasRequest,
     schemas.Permissions,
     schemas.PermissionRequest,
+    schemas.History,
     schemas.Error,
     *schemas.batch.SCHEMAS,
 ]

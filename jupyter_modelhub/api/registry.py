@@ -15,7 +15,7 @@ from tornado import ioloop, iostream, web
 
 from .. import __version__
 from ..errors import Forbidden, InvalidInput, NotFound
-from ..refs import parse_url_version
+from ..refs import check_name, parse_url_version
 from ..registry import views
 from . import schemas
 from .base import ModelHubHandler, route
@@ -176,6 +176,24 @@ class AliasHandler(ModelHubHandler):
         await self.run(self.registry.delete_alias, name, alias, user=self.user_name)
         self.set_status(204)
         self.finish()
+
+
+class ModelHistoryHandler(ModelHubHandler):
+    """Every change to the model, its versions, aliases and permissions, and its deployments: newest first."""
+
+    @route
+    async def get(self, name: str):
+        check_name(name)
+        await self.require(name, "read")
+        self.reply(await self.run(self.registry.history, model=name, **self.history_filters()))
+
+
+class AliasRollbackHandler(ModelHubHandler):
+    @route
+    async def post(self, name: str, alias: str):
+        """Point the alias back at the version before its last move."""
+        await self.require(name, "write", "move an alias of it")
+        self.reply(await self.run(self.registry.rollback_alias, name, alias, user=self.user_name))
 
 
 class PermissionsHandler(ModelHubHandler):

@@ -53,8 +53,10 @@ def logs(args: argparse.Namespace) -> None:
 
 
 def traffic(args: argparse.Namespace) -> None:
-    split, mirror = traffic_change(args)
     client = hub(args)
+    if args.rollback:
+        return show(args, client.rollback_traffic(args.endpoint))
+    split, mirror = traffic_change(args)
     show(
         args,
         client.endpoint(args.endpoint)

@@ -1,11 +1,11 @@
-"""Who may do what to a model, from the shell: ``permissions``, ``grant`` and ``revoke``, with the
-arguments of the magics of the same names."""
+"""Who may do what to a model, and who changed what, from the shell: ``permissions``, ``grant``,
+``revoke`` and ``history``, with the arguments of the magics of the same names."""
 
 from __future__ import annotations
 
 import argparse
 
-from ..magics.governance import GovernanceMagics
+from ..magics.governance import GovernanceMagics, history_options
 from .base import Commands, hub, show
 
 
@@ -21,8 +21,13 @@ def revoke(args: argparse.Namespace) -> None:
     show(args, hub(args).revoke(args.name, args.principal))
 
 
+def history(args: argparse.Namespace) -> None:
+    show(args, hub(args).history(args.name, **history_options(args)))
+
+
 def add_commands(commands: Commands) -> None:
     magics = GovernanceMagics
     commands.add("permissions", permissions, "who may do what to a model", magic=magics.permissions)
     commands.add("grant", grant, "give a user, group or everyone read, write or manage on a model", magic=magics.grant)
     commands.add("revoke", revoke, "take a user's, group's or everyone's grant on a model away", magic=magics.revoke)
+    commands.add("history", history, "who changed a model or an endpoint, when, from where", magic=magics.history)

@@ -72,6 +72,10 @@ def tag(args: argparse.Namespace) -> None:
 def alias(args: argparse.Namespace) -> None:
     target = ref(args.target)
     client = hub(args)
+    if args.rollback:
+        if target.alias is None:
+            raise CommandError("With --rollback, name the alias as NAME@ALIAS, e.g. churn@production.")
+        return show(args, client.rollback_alias(target.name, target.alias))
     if args.delete:
         if target.alias is None:
             raise CommandError("With --delete, name the alias as NAME@ALIAS, e.g. churn@production.")

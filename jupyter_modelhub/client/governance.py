@@ -1,14 +1,16 @@
-"""The governance part of the client: who may do what to a model (mixed into ModelHubClient)."""
+"""The governance part of the client: who may do what to a model, the history of changes, and
+rolling an alias or an endpoint's traffic back (mixed into ModelHubClient)."""
 
 from __future__ import annotations
 
 from urllib.parse import quote
 
 from .. import display
+from ..errors import NotFound
 
 
 class GovernanceMethods:
-    """``permissions``, ``grant`` and ``revoke``."""
+    """``permissions``, ``grant``, ``revoke``, ``history``, ``rollback_alias`` and ``rollback_traffic``."""
 
     def permissions(self, name: str) -> display.Permissions:
         """Who may do what to model ``name``: its creator, the grants, the admins, the default
@@ -25,3 +27,45 @@ class GovernanceMethods:
     def revoke(self, name: str, principal: str) -> display.Permissions:
         """Take ``principal``'s grant on model ``name`` away (for ``everyone``: the server's default again)."""
         return self.grant(name, principal, "default")
+
+    def history(
+        self,
+        name: str,
+        *,
+        endpoint: bool | None = None,
+        action: str | None = None,
+        user: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        at: str | None = None,
+        limit: int | None = None,
+    ) -> display.History:
+        """The changes to model ``name`` (its versions, aliases, permissions, deployments) or, with
+        ``endpoint=True`` or when no model has that name, to endpoint ``name``; newest first.
+        ``action`` (comma-separated, e.g. ``alias.moved``), ``user``, ``since``/``until`` (a time
+        such as ``2026-12-01T14:00``, or an age: ``1h``, ``7d``) filter; ``at`` (endpoints) also
+        says what served the endpoint then."""
+        params = {
+            k: v
+            for k, v in {"action": action, "user": user, "since": since, "until": until, "limit": limit}.items()
+            if v is not None
+        }
+        segment = quote(name, safe="")
+        if not endpoint and at is None:
+            try:
+                return display.History(self._call("GET", f"models/{segment}/history", params=params), name=name)
+            except NotFound:
+                if endpoint is False:
+                    raise
+        if at is not None:
+            params["at"] = at
+        return display.History(self._call("GET", f"endpoints/{segment}/history", params=params), name=name)
+
+    def rollback_alias(self, name: str, alias: str) -> display.VersionInfo:
+        """Point ``name@alias`` back at the version before its last move."""
+        path = f"models/{quote(name, safe='')}/aliases/{quote(alias, safe='')}/rollback"
+        return display.VersionInfo(self._call("POST", path))
+
+    def rollback_traffic(self, name: str) -> display.EndpointInfo:
+        """Return endpoint ``name``'s traffic and mirror to what they were before their last change."""
+        return self._endpoint_info(self._call("POST", f"endpoints/{quote(name, safe='')}/traffic/rollback"))

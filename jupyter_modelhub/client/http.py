@@ -355,7 +355,12 @@ class ModelHubClient(BatchMethods, GovernanceMethods):
         return self._endpoint_info(self._call("GET", f"endpoints/{_segment(name)}"))
 
     def _endpoint_info(self, data: dict) -> display.EndpointInfo:
-        key = self.keys(data["name"])["primary"] if data["auth"] == "key" else None
+        key = None
+        if data["auth"] == "key":
+            try:
+                key = self.keys(data["name"])["primary"]
+            except Forbidden:  # the keys are for those who may change the endpoint; reading it needs none
+                pass
         return display.EndpointInfo(data, client=self, key=key)
 
     def keys(self, name: str) -> dict:

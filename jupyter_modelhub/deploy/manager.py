@@ -31,7 +31,7 @@ from ..flavors import BUILTIN_FLAVORS
 from ..packaging.venvs import EnvironmentBuilder
 from ..progress import Progress
 from ..refs import RefError, check_alias
-from ..registry import ModelRegistry
+from ..registry import ModelRegistry, history
 from ..registry.events import record_event
 from ..store.database import Database, other_server, server_name
 from ..store.orm import Deployment, Endpoint, ModelVersion, ServingRecord, utcnow
@@ -278,6 +278,7 @@ class DeploymentManager(LoggingConfigurable):
             if port is not None and not created and port != row.port:
                 raise Conflict(f"Endpoint {endpoint!r} already listens on port {row.port}; delete it to change ports.")
             existing = next((d for d in row.deployments if d.name == deployment), None)
+            before = _served(existing, row.traffic) if existing is not None else None
             generation = (existing.settings.get("generation", 0) if existing else 0) + 1
             spec = {**settings, "generation": generation, "entry_script": script, "reload": reload}
             changed = existing is None or existing.version_id != version.id
@@ -302,6 +303,18 @@ class DeploymentManager(LoggingConfigurable):
             )
             row.state = "running"
             record_event(session, "deployed", version.model.name, version.version, user)
+            after = {"model": version.model.name, "version": version.version, "ref": requested, "traffic": row.traffic}
+            history.record(
+                session,
+                "deployment.changed",
+                f"{endpoint}/{deployment}",
+                model=version.model.name,
+                version=version.version,
+                endpoint=endpoint,
+                old=before,
+                new=after,
+                user=user,
+            )
             session.flush()
             return generation, created
 
@@ -658,14 +671,35 @@ class DeploymentManager(LoggingConfigurable):
         def write(session: Session) -> None:
             row = self._endpoint_here(session, name)
             names = {d.name for d in row.deployments}
+            before = {"traffic": dict(row.traffic), "mirror": dict(row.mirror)}
             if traffic is not None:
                 row.traffic = self._check_traffic(traffic, names)
             if mirror is not None:
                 row.mirror = self._check_mirror(mirror, names, row.traffic)
+            after = {"traffic": dict(row.traffic), "mirror": dict(row.mirror)}
+            if after != before:
+                history.record(session, "traffic.changed", name, endpoint=name, old=before, new=after, user=user)
 
         self.db.write(write)
         self._apply(name)
         return self.endpoint(name)
+
+    def rollback_traffic(self, name: str, user: str = "") -> views.EndpointInfo:
+        """Return the endpoint's traffic (and mirror) to what they were before their last change,
+        recorded like any change (a second rollback undoes the first)."""
+        with self.db.read() as session:
+            self._endpoint(session, name)
+            last = history.last_change(session, "traffic.changed", name)
+        if last is None:
+            raise Conflict(f"Endpoint {name!r}'s traffic has never been changed: there is nothing to roll back.")
+        old = last.old or {}
+        try:
+            return self.set_traffic(name, old.get("traffic") or None, old.get("mirror", {}), user=user)
+        except InvalidInput as exc:
+            raise Conflict(
+                f"Endpoint {name!r}'s traffic before its last change ({old.get('traffic')}) cannot be restored: "
+                f"{exc.message}"
+            ) from None
 
     @staticmethod
     def _check_traffic(traffic: dict, names: set[str]) -> dict:
@@ -704,6 +738,7 @@ class DeploymentManager(LoggingConfigurable):
 
         def write(session: Session) -> None:
             setattr(self._endpoint_here(session, name), f"{which}_key", secrets.token_urlsafe(24))
+            history.record(session, "keys.regenerated", name, endpoint=name, new={"key": which})  # never the key
 
         self.db.write(write)
         self._apply(name)
@@ -734,11 +769,23 @@ class DeploymentManager(LoggingConfigurable):
                     f"Deployment {deployment!r} receives {row.traffic[deployment]}% of {name!r}'s "
                     f"traffic; move it first, e.g. %traffic {name} {others[0]}=100."
                 )
+            before = _served(target, row.traffic)
             if row.mirror.get("deployment") == deployment:
                 row.mirror = {}
             row.traffic = {n: p for n, p in row.traffic.items() if n != deployment}
             self._end_record(session, name, deployment)
             row.deployments.remove(target)
+            history.record(
+                session,
+                "deployment.deleted",
+                f"{name}/{deployment}",
+                model=before["model"],
+                version=before["version"],
+                endpoint=name,
+                old=before,
+                new={"traffic": row.traffic},
+                user=user,
+            )
 
         self.db.write(write)
         self._apply(name)
@@ -751,8 +798,10 @@ class DeploymentManager(LoggingConfigurable):
 
         def write(session: Session) -> None:
             row = self._endpoint(session, name)
+            old = {"deployments": {d.name: _served(d, row.traffic) for d in row.deployments}, "traffic": row.traffic}
             for d in row.deployments:
                 self._end_record(session, name, d.name)
+            history.record(session, "endpoint.deleted", name, endpoint=name, old=old, user=user)
             session.delete(row)
 
         self.db.write(write)
@@ -819,3 +868,14 @@ class DeploymentManager(LoggingConfigurable):
             rows = [(r.name, r.host_pid) for r in session.scalars(select(Endpoint))]
         for name, pid in rows:
             self._stop_host(name, pid)
+
+
+def _served(deployment: Deployment, traffic: dict) -> dict:
+    """What a deployment serves, for the history (what a rollback returns to)."""
+    version = deployment.version
+    return {
+        "model": version.model.name,
+        "version": version.version,
+        "ref": deployment.model_ref,
+        "share": traffic.get(deployment.name, 0),
+    }

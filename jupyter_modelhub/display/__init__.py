@@ -8,7 +8,7 @@ from .base import Result
 from .batch import BatchEndpointInfo, BatchEndpointList, Job, JobList
 from .conversion import Conversion
 from .endpoints import EndpointInfo, EndpointList
-from .governance import Permissions
+from .governance import History, Permissions
 from .kubernetes import KubernetesManifests
 from .operations import Operation, OperationList
 from .packaging import BuildContext, EnvironmentInfo, EnvironmentList, ImageInfo, ImageList, Parity
@@ -31,6 +31,7 @@ __all__ = [
     "Downloaded",
     "EndpointInfo",
     "EndpointList",
+    "History",
     "ModelInfo",
     "ModelList",
     "Operation",

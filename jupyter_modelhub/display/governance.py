@@ -1,10 +1,13 @@
-"""How permissions show in the notebook (``%permissions``, ``%grant``, ``%revoke``)."""
+"""How permissions and the history show in the notebook (``%permissions``, ``%grant``,
+``%revoke``, ``%history``)."""
 
 from __future__ import annotations
 
+import json
 from html import escape
 
 from .base import STYLE, Result
+from .registry import shown_time
 
 
 class Permissions(Result):
@@ -39,4 +42,61 @@ class Permissions(Result):
             f'{STYLE}<div class="mh-card"><b>{escape(self["model"])}</b> '
             f'<span class="mh-muted">you have {escape(self["yours"])}</span>'
             f"<table><tr><th>who</th><th>permission</th><th>why</th></tr>{body}</table></div>"
+        )
+
+
+def _value(value) -> str:
+    """An old or new value in a line: a number or name as is, a mapping as compact JSON."""
+    if value is None:
+        return "-"
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    text = json.dumps(value, separators=(",", " "), sort_keys=True)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+class History(Result):
+    """A model's or an endpoint's changes, newest first; with ``at``, what served the endpoint then."""
+
+    def __init__(self, data: dict, name: str = ""):
+        super().__init__(data)
+        self.__dict__["name"] = name
+
+    def served_then(self) -> str:
+        state = self.get("state")
+        if not state:
+            return ""
+        parts = [
+            f"{d['deployment']}={d['model']}:{d['version']} ({state['traffic'].get(d['deployment'], 0)}%)"
+            for d in state["deployments"]
+        ]
+        return f"At {state['at']}, {state['endpoint']} served: " + (", ".join(parts) or "nothing")
+
+    def text(self) -> str:
+        lines = [self.served_then()] if self.get("state") else []
+        lines += [
+            f"{e['at']}  {e['user'] or '?'} ({e['client']})  {e['action']}  {e['subject']}: "
+            f"{_value(e['old'])} -> {_value(e['new'])}"
+            for e in self["entries"]
+        ]
+        if not self["entries"]:
+            lines.append(f"No changes to {self.__dict__['name'] or 'it'} match.")
+        if self["more"]:
+            lines.append("(older entries match too: --until the oldest time shown, or a larger --limit)")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td title='{escape(e['at'])}'>{escape(shown_time(e['at']))}</td><td>{escape(e['user'] or '?')}"
+            f"<span class='mh-muted'> · {escape(e['client'])}</span></td><td><b>{escape(e['action'])}</b></td>"
+            f"<td>{escape(e['subject'])}</td><td class='mh-muted'>{escape(_value(e['old']))}</td>"
+            f"<td>{escape(_value(e['new']))}</td></tr>"
+            for e in self["entries"]
+        )
+        head = f"<div>{escape(self.served_then())}</div>" if self.get("state") else ""
+        more = "<div class='mh-muted'>older entries match too</div>" if self["more"] else ""
+        empty = "" if self["entries"] else "<div class='mh-muted'>no changes match</div>"
+        return (
+            f'{STYLE}<div class="mh-card">{head}<table><tr><th>when</th><th>who</th><th>action</th><th>subject</th>'
+            f"<th>old</th><th>new</th></tr>{rows}</table>{empty}{more}</div>"
         )

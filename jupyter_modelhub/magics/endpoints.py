@@ -246,10 +246,14 @@ class EndpointMagics(ModelHubMagics):
     @argument("split", nargs="?", help="blue=90,green=10 (must add up to 100)")
     @argument("--mirror", help="copy a share of requests to a deployment, e.g. green=10 (answers discarded)")
     @argument("--no-mirror", action="store_true", help="stop mirroring")
+    @argument("--rollback", action="store_true", help="return to the split and mirror before the last change")
     @line_magic
     def traffic(self, line: str):
-        """Split an endpoint's traffic between deployments: ``%traffic churn-ep blue=90,green=10``."""
+        """Split an endpoint's traffic between deployments: ``%traffic churn-ep blue=90,green=10``;
+        ``%traffic churn-ep --rollback`` undoes the last change."""
         args = self._parse(self.traffic, line)
+        if args.rollback:
+            return self._call(self.hub.rollback_traffic, args.endpoint)
         split, mirror = traffic_change(args)
         if split is None and mirror is None:
             return self._call(self.hub.endpoint, args.endpoint)

@@ -1,4 +1,4 @@
-"""The governance magics: ``%permissions``, ``%grant``, ``%revoke``.
+"""The governance magics: ``%permissions``, ``%grant``, ``%revoke`` and ``%history``.
 
 Who may do what to a model: ``read``, ``write`` (register, tag, alias, deploy, package, batch)
 and ``manage`` (delete, permissions), granted to ``user:NAME``, ``group:NAME`` or ``everyone``.
@@ -13,6 +13,19 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from .base import ModelHubMagics
 
 PRINCIPAL_HELP = "user:NAME, group:NAME or everyone (a bare NAME is a user)"
+
+
+def history_options(args) -> dict:
+    """The client's history filters from %history's (and the CLI's) arguments."""
+    return {
+        "endpoint": True if args.endpoint or args.at else None,
+        "action": args.action,
+        "user": args.user,
+        "since": args.since,
+        "until": args.until,
+        "at": args.at,
+        "limit": args.limit,
+    }
 
 
 @magics_class
@@ -47,3 +60,19 @@ class GovernanceMagics(ModelHubMagics):
         """Take a grant away: ``%revoke churn group:risk``."""
         args = self._parse(self.revoke, line)
         return self._call(self.hub.revoke, args.name, args.principal)
+
+    @magic_arguments()
+    @argument("name", help="a model (its versions, aliases, permissions, deployments) or an endpoint")
+    @argument("--endpoint", action="store_true", help="NAME is an endpoint (default: a model, else an endpoint)")
+    @argument("--action", help="only these actions, comma-separated: e.g. alias.moved,traffic.changed")
+    @argument("--user", help="only this user's changes")
+    @argument("--since", help="from this time on: 2026-12-01T14:00 (UTC unless a zone is given), or an age: 1h, 7d")
+    @argument("--until", help="up to this time (as --since)")
+    @argument("--at", help="endpoints: what served it at this time, and the changes up to then")
+    @argument("--limit", type=int, help="at most this many entries (default 100)")
+    @line_magic
+    def history(self, line: str):
+        """Who changed what, when, from where, with old and new values: ``%history churn``,
+        ``%history churn-ep --at 2026-12-01T14:00``."""
+        args = self._parse(self.history, line)
+        return self._call(self.hub.history, args.name, **history_options(args))

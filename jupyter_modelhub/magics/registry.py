@@ -159,11 +159,17 @@ class RegistryMagics(ModelHubMagics):
     @argument("target", help="NAME:VERSION to point the alias at, or NAME@ALIAS with --delete")
     @argument("alias", nargs="?", help="alias name, e.g. production")
     @argument("--delete", action="store_true", help="remove the alias NAME@ALIAS")
+    @argument("--rollback", action="store_true", help="point NAME@ALIAS back at the version before its last move")
     @line_magic
     def alias(self, line: str):
-        """Point an alias at a version: ``%alias churn:2 production``; ``%alias churn@production --delete``."""
+        """Point an alias at a version: ``%alias churn:2 production``; ``%alias churn@production --delete``;
+        ``%alias churn@production --rollback``."""
         args = self._parse(self.alias, line)
         ref = self._ref(args.target)
+        if args.rollback:
+            if ref.alias is None:
+                raise UsageError("With --rollback, name the alias as NAME@ALIAS, e.g. churn@production.")
+            return self._call(self.hub.rollback_alias, ref.name, ref.alias)
         if args.delete:
             if ref.alias is None:
                 raise UsageError("With --delete, name the alias as NAME@ALIAS, e.g. churn@production.")

@@ -28,7 +28,7 @@ from ..refs import check_name
 from ..store.database import Database
 from ..store.orm import Deployment, Endpoint, Grant, Model, ModelVersion, utcnow
 from ..timestamps import iso
-from . import events
+from . import events, history
 from .views import PermissionGrant, Permissions
 
 LEVELS = ("none", "read", "write", "manage")
@@ -211,6 +211,18 @@ class ModelPermissions:
             else:
                 row.permission, row.granted_by, row.granted_time = permission, actor.name, utcnow()
             events.record_event(session, "permission_changed", name, None, actor.name)
+            new = None if permission == "default" or (permission == "none" and principal != EVERYONE) else permission
+            if (old or None) == new:
+                return old, permission
+            history.record(
+                session,
+                "permission.changed",
+                f"{name} {principal}",
+                model=name,
+                old=old or None,
+                new=new,
+                user=actor.name,
+            )
             return old, permission
 
         self.db.write(change)

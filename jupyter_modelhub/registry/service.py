@@ -28,7 +28,8 @@ from ..refs import ModelRef, check_alias, check_name, parse_ref
 from ..store.artifacts import ArtifactStore
 from ..store.database import Database
 from ..store.orm import Alias, Model, ModelVersion, Tag, utcnow
-from . import events, search, views
+from ..timestamps import iso
+from . import events, history, search, views
 from .validation import check_description, check_example, check_properties, check_signature, check_tags, target_ref
 
 # How long after the upload time-to-live a version folder without a row is still taken for a
@@ -179,6 +180,15 @@ class ModelRegistry(LoggingConfigurable):
             model.updated_time = utcnow()
             session.flush()
             events.record_event(session, "version_registered", name, row.version, created_by)
+            history.record(
+                session,
+                "version.registered",
+                f"{name}:{row.version}",
+                model=name,
+                version=row.version,
+                new={"flavor": row.flavor, "content_hash": row.content_hash, "derived_from": lineage, "tags": tags},
+                user=created_by,
+            )
             return row.version
 
         try:
@@ -347,6 +357,18 @@ class ModelRegistry(LoggingConfigurable):
         def change(session: Session) -> str:
             row = self.resolve(session, ref)
             kind = "version_updated"
+            old, new = {}, {}
+            if description is not None and description != row.description:
+                old["description"], new["description"] = row.description, description
+            if tag_changes:
+                before = {t.key: t.value for t in row.tags}
+                changed = {k: v for k, v in tag_changes.items() if before.get(k) != v}
+                if changed:
+                    old["tags"], new["tags"] = {k: before.get(k) for k in changed}, changed
+            if archived is not None and archived != row.archived:
+                old["archived"], new["archived"] = row.archived, archived
+            if new_properties:
+                new["properties"] = new_properties
             if description is not None:
                 row.description = description
             for key, value in tag_changes.items():
@@ -373,6 +395,18 @@ class ModelRegistry(LoggingConfigurable):
                 kind = "version_archived" if archived else "version_restored"
             row.model.updated_time = utcnow()
             events.record_event(session, kind, row.model.name, row.version, user)
+            if new:
+                label = f"{row.model.name}:{row.version}"
+                history.record(
+                    session,
+                    "version.updated",
+                    label,
+                    model=row.model.name,
+                    version=row.version,
+                    old=old,
+                    new=new,
+                    user=user,
+                )
             return f"{row.model.name}:{row.version}"
 
         return self.get_version(self.db.write(change))
@@ -385,15 +419,53 @@ class ModelRegistry(LoggingConfigurable):
         def move(session: Session) -> None:
             row = self.resolve(session, target)
             existing = session.get(Alias, (row.model_id, alias))
+            before = existing.version.version if existing is not None else None
             if existing is None:
                 session.add(Alias(model_id=row.model_id, alias=alias, version_id=row.id))
             else:
                 existing.version_id, existing.updated_time = row.id, utcnow()
             row.model.updated_time = utcnow()
             events.record_event(session, "alias_set", name, row.version, user)
+            if before != row.version:
+                history.record(
+                    session,
+                    "alias.moved",
+                    f"{name}@{alias}",
+                    model=name,
+                    version=row.version,
+                    old=before,
+                    new=row.version,
+                    user=user,
+                )
 
         self.db.write(move)
         return self.get_version(ModelRef(name, alias=alias))
+
+    def rollback_alias(self, name: str, alias: str, user: str = "") -> dict:
+        """Point ``name@alias`` back at the version it pointed at before its last move (a change
+        recorded like any other, so a second rollback undoes the first)."""
+        check_alias(alias)
+        with self.db.read() as session:
+            self._model(session, name)
+            last = history.last_change(session, "alias.moved", f"{name}@{alias}")
+        if last is None:
+            raise Conflict(f"{name}@{alias} has never been moved: there is no earlier version to return to.")
+        if last.old is None:
+            raise Conflict(
+                f"{name}@{alias} was created by its last change ({last.user or 'unknown'}, {iso(last.time)}): there "
+                f"is no earlier version to return to; %alias {name}@{alias} --delete removes it."
+            )
+        return self.set_alias(name, alias, last.old, user=user)
+
+    def history(self, **filters) -> views.History:
+        """History entries, newest first (``history.entries``: model, endpoint, action, user, since, until, limit)."""
+        with self.db.read() as session:
+            return history.entries(session, **filters)
+
+    def endpoint_at(self, endpoint: str, at) -> views.EndpointState:
+        """What served ``endpoint`` at ``at`` (``history.endpoint_at``)."""
+        with self.db.read() as session:
+            return history.endpoint_at(session, endpoint, at)
 
     def delete_alias(self, name: str, alias: str, user: str = "") -> None:
         check_alias(alias)
@@ -403,6 +475,9 @@ class ModelRegistry(LoggingConfigurable):
             existing = session.get(Alias, (model.id, alias))
             if existing is None:
                 raise NotFound(f"Model {name!r} has no alias {alias!r}{_known_aliases(model)}.")
+            history.record(
+                session, "alias.deleted", f"{name}@{alias}", model=name, old=existing.version.version, user=user
+            )
             session.delete(existing)
             events.record_event(session, "alias_deleted", name, None, user)
 
@@ -416,6 +491,15 @@ class ModelRegistry(LoggingConfigurable):
             self._refuse_if_referenced(session, row, "delete")
             label, artifact_dir = f"{row.model.name}:{row.version}", row.artifact_dir
             events.record_event(session, "version_deleted", row.model.name, row.version, user)
+            history.record(
+                session,
+                "version.deleted",
+                label,
+                model=row.model.name,
+                version=row.version,
+                old={"content_hash": row.content_hash, "flavor": row.flavor},
+                user=user,
+            )
             session.delete(row)
             return label, artifact_dir
 
@@ -440,6 +524,7 @@ class ModelRegistry(LoggingConfigurable):
             session.execute(delete(ModelVersion).where(ModelVersion.model_id == model.id))
             session.delete(model)
             events.record_event(session, "model_deleted", name, None, user)
+            history.record(session, "model.deleted", name, model=name, old={"versions": labels}, user=user)
             return labels, dirs
 
         labels, dirs = self.db.write(remove)

@@ -174,6 +174,44 @@ class Permissions(View):
     yours: str = Field(description="the asking user's own permission on it")
 
 
+class HistoryEntry(View):
+    id: int
+    at: str = Field(description="when (UTC)")
+    user: str
+    client: str = Field(description="where from: kernel, panel, cli, api, or server (the server's own work)")
+    action: str = Field(description="what changed, e.g. alias.moved, traffic.changed, permission.changed")
+    subject: str = Field(description="what it changed, e.g. churn@production, churn-ep/blue")
+    model: Optional[str]
+    version: Optional[int]
+    endpoint: Optional[str]
+    old: Any = Field(description="the value before (null when created)")
+    new: Any = Field(description="the value after (null when deleted)")
+
+
+class ServedVersion(View):
+    deployment: str
+    model: str
+    version: int
+    since: str
+
+
+class EndpointState(View):
+    """what served an endpoint at a moment, from its history"""
+
+    endpoint: str
+    at: str
+    deployments: list[ServedVersion]
+    traffic: dict[str, int]
+
+
+class History(View):
+    entries: list[HistoryEntry] = Field(description="newest first")
+    more: bool = Field(description="older entries match too: ask with until= the oldest one's time, or a larger limit")
+    state: Optional[EndpointState] = Field(
+        None, description="an endpoint's history asked with at=: what served it then"
+    )
+
+
 # -- building them from rows ---------------------------------------------------------------
 
 # What refers to a version ("endpoint churn-ep"), from the registry's reference checks.

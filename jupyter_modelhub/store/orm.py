@@ -126,6 +126,31 @@ class Grant(Base):
     granted_time: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
 
 
+class HistoryEntry(Base):
+    """One change, for the history: who (and from which client), when, what, and the old and new
+    values. Append-only: nothing in the API edits or deletes a row, and deleting a model or an
+    endpoint keeps its history (no foreign keys)."""
+
+    __tablename__ = "history"
+    __table_args__ = (
+        Index("ix_history_model", "model", "id"),
+        Index("ix_history_endpoint", "endpoint", "id"),
+        {"sqlite_autoincrement": True},  # an entry's id is never handed out again
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    time: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False, index=True)
+    user: Mapped[str] = mapped_column(String(128), default="", nullable=False)
+    client: Mapped[str] = mapped_column(String(16), default="", nullable=False)
+    action: Mapped[str] = mapped_column(String(64), nullable=False)
+    model: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    endpoint: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    subject: Mapped[str] = mapped_column(String(256), default="", nullable=False)
+    old: Mapped[object | None] = mapped_column(JSON, nullable=True)
+    new: Mapped[object | None] = mapped_column(JSON, nullable=True)
+
+
 class Event(Base):
     """An append-only change log; clients poll it to refresh (the sidebar) and it doubles as audit."""
 

@@ -17,9 +17,12 @@ from ...registry.permissions import PRINCIPAL_PATTERN
 from ...registry.views import (  # noqa: F401  (re-exported: the registry's response models)
     Action,
     Deleted,
+    EndpointState,
     Event,
     Events,
     FileEntry,
+    History,
+    HistoryEntry,
     ModelDetail,
     ModelPage,
     ModelSummary,
