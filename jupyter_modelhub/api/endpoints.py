@@ -11,6 +11,8 @@ from ..errors import InvalidInput
 from . import endpoint_calls, schemas
 from .base import ModelHubHandler, route
 
+MAX_COLLECTED = 10_000  # records in one answer of GET endpoints/{name}/collected
+
 
 class EndpointHandlerBase(ModelHubHandler):
     @property
@@ -69,6 +71,26 @@ class TrafficHandler(EndpointHandlerBase):
             raise InvalidInput("Give 'traffic' (e.g. {\"blue\": 90, \"green\": 10}) and/or 'mirror'.")
         mirror = None if request.mirror is None else request.mirror.model_dump(exclude_none=True)
         self.reply(await self.run(self.deployments.set_traffic, name, request.traffic, mirror, user=self.user_name))
+
+
+class CollectHandler(EndpointHandlerBase):
+    """Payload collection on a live endpoint: on, off, or its settings changed (no restart)."""
+
+    @route
+    async def put(self, name: str):
+        request = self.body(schemas.CollectRequest)
+        change = request.model_dump(exclude_unset=True)
+        self.reply(await self.run(self.deployments.set_collection, name, user=self.user_name, **change))
+
+
+class CollectedHandler(EndpointHandlerBase):
+    """The endpoint's collected requests and answers (bounded: the newest ``limit``)."""
+
+    @route
+    async def get(self, name: str):
+        since, until = self.get_query_argument("since", "1h"), self.get_query_argument("until", None)
+        limit = self.query_int("limit", 100, minimum=1, maximum=MAX_COLLECTED)
+        self.reply(await self.run(self.deployments.collected, name, since, until, limit))
 
 
 class KeysHandler(EndpointHandlerBase):

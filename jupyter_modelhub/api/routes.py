@@ -39,6 +39,8 @@ ROUTES = [
     (f"endpoints/{ENDPOINT}/deployments/{DEPLOYMENT}/logs", endpoints.LogsHandler),
     (f"endpoints/{ENDPOINT}/traffic", endpoints.TrafficHandler),
     (f"endpoints/{ENDPOINT}/keys", endpoints.KeysHandler),
+    (f"endpoints/{ENDPOINT}/collect", endpoints.CollectHandler),
+    (f"endpoints/{ENDPOINT}/collected", endpoints.CollectedHandler),
     (f"endpoints/{ENDPOINT}/invoke", endpoints.InvokeHandler),
     (f"endpoints/{ENDPOINT}/metrics", endpoints.MetricsHandler),
     ("operations", operations.OperationsHandler),
