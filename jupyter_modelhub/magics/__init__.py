@@ -6,6 +6,7 @@ class in ``base``) configures every one.
 
 from .base import ModelHubMagics
 from .batch import BatchMagics
+from .collection import CollectionMagics
 from .convert import ConvertMagics
 from .endpoints import EndpointMagics
 from .operations import OperationMagics
@@ -13,7 +14,16 @@ from .packaging import PackagingMagics
 from .registry import RegistryMagics
 
 # The base has no magics of its own; registered too, so that `%config ModelHubMagics` lists its options.
-MAGICS = (ModelHubMagics, RegistryMagics, ConvertMagics, EndpointMagics, PackagingMagics, OperationMagics, BatchMagics)
+MAGICS = (
+    ModelHubMagics,
+    RegistryMagics,
+    ConvertMagics,
+    EndpointMagics,
+    PackagingMagics,
+    OperationMagics,
+    BatchMagics,
+    CollectionMagics,
+)
 
 __all__ = ["ModelHubMagics", "load_ipython_extension"]
 

@@ -111,7 +111,8 @@ def read_collected(
 
         frame = schema().empty_table().select(wanted).to_pandas()
     frame["version"] = frame["version"].astype("Int64")
-    return frame.reset_index(drop=True)
+    order = [c for c in MAIN if c in frame.columns] + [c for c in frame.columns if c not in MAIN]
+    return frame[order].reset_index(drop=True)
 
 
 def records(frame, limit: int) -> tuple[list[dict], bool]:
@@ -156,12 +157,17 @@ def from_records(data: list[dict]):
     )
     frame["time"] = pd.to_datetime(frame["time"], utc=True)
     frame["version"] = frame["version"].astype("Int64")
-    for name in ("request", "response"):
-        frame[name] = [
-            None if value is None else (base64.b64decode(value) if encoded else value.encode())
-            for value, encoded in zip(frame[name], frame[f"{name}_base64"])
-        ]
+    for name in ("request", "response"):  # from the records: a column of strings and None would hold NaN
+        frame[name] = pd.Series(
+            [_body(record.get(name), record.get(f"{name}_base64")) for record in data], index=frame.index, dtype=object
+        )
     return frame.drop(columns=["request_base64", "response_base64"])
+
+
+def _body(value: str | None, encoded: bool):
+    if value is None:
+        return None
+    return base64.b64decode(value) if encoded else value.encode()
 
 
 def _text(body) -> tuple[str | None, bool]:
@@ -171,6 +177,11 @@ def _text(body) -> tuple[str | None, bool]:
         return bytes(body).decode("utf-8"), False
     except UnicodeDecodeError:
         return base64.b64encode(body).decode("ascii"), True
+
+
+def _str(value) -> str | None:
+    """A text cell, None when missing (pandas reads a missing string as NaN)."""
+    return value if isinstance(value, str) else None
 
 
 def _missing(value) -> bool:
@@ -231,8 +242,7 @@ def features_and_predictions(frame, signature: dict):
 
 def _columns(arrays: dict, names: list[str]) -> dict:
     """Named arrays as DataFrame columns in ``names``' order: a 1-D array is one column; a 2-D one
-    (a tensor of rows) one column per position, named NAME_0, NAME_1... (or NAME when it is the
-    model's only input, its positions being the features)."""
+    (a tensor of rows) one column per position, named NAME_0, NAME_1..."""
     import numpy as np
 
     columns = {}
@@ -245,7 +255,7 @@ def _columns(arrays: dict, names: list[str]) -> dict:
         else:
             flat = array.reshape(array.shape[0], -1)
             for index in range(flat.shape[1]):
-                columns[f"{name}_{index}" if len(names) > 1 or flat.shape[1] == 1 else index] = flat[:, index]
+                columns[f"{name}_{index}"] = flat[:, index]
     return columns
 
 
@@ -256,14 +266,14 @@ def decode_request(row, signature) -> dict:
     body = bytes(row.request)
     if getattr(row, "protocol", "http") == "grpc":
         return _grpc_inputs(body, signature)
-    if row.content_encoding:
+    if _str(row.content_encoding):
         body = content_encoding.inflate(body, row.content_encoding, 1 << 31)
-    path = row.path or ""
+    path = _str(row.path) or ""
     if path.startswith("/v2/"):
         header_length = None if _missing(row.header_length) else str(int(row.header_length))
         return protocols.decode_infer(body, signature, header_length)[0]
     if path.startswith("/invocations"):
-        return protocols.decode_invocations(body, row.content_type or "application/json", signature)
+        return protocols.decode_invocations(body, _str(row.content_type) or "application/json", signature)
     doc = protocols.loads(body)
     if isinstance(doc, dict) and "input_data" in doc and "data" not in doc:  # Azure's managed online shape
         return _input_data(doc["input_data"], signature)
@@ -300,9 +310,9 @@ def decode_response(row, output_names: list[str]) -> dict:
     body = bytes(row.response)
     if getattr(row, "protocol", "http") == "grpc":
         return _grpc_outputs(body)
-    if row.response_encoding:
+    if _str(row.response_encoding):
         body = content_encoding.inflate(body, row.response_encoding, 1 << 31)
-    path = row.path or ""
+    path = _str(row.path) or ""
     if path.startswith("/v2/"):
         length = None if _missing(row.response_header_length) else int(row.response_header_length)
         header = body[:length] if length is not None else body
