@@ -42,7 +42,6 @@ import random
 import re
 import threading
 import time
-import uuid
 from collections import deque
 from datetime import datetime, timezone
 from pathlib import Path
@@ -135,6 +134,17 @@ def _stamp(moment: float) -> str:
 
 # -- request ids -----------------------------------------------------------------------------------
 
+_bits = random.getrandbits
+_UUID4 = (0x4000 << 64) | (0x8000 << 48)  # version 4, RFC 4122 variant
+_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+
+
+def new_request_id() -> str:
+    """A uuid4 as 32 hex digits, from Python's own generator: a tenth of ``uuid.uuid4()``'s time
+    (no system call per request). An id names a request; it is no secret."""
+    return "%032x" % (_bits(128) & _UUID4_CLEAR | _UUID4)
+
+
 
 def identify(request) -> bytes:
     """The request's id: its ``x-request-id`` header, or a uuid4 (hex) added to its headers (so the
@@ -144,11 +154,11 @@ def identify(request) -> bytes:
         if len(name) == 12 and name.lower() == b"x-request-id":
             if 0 < len(value) <= MAX_REQUEST_ID and value.isascii():
                 break
-            value = uuid.uuid4().hex.encode()  # too long to keep, or not text: replaced
+            value = new_request_id().encode()  # too long to keep, or not text: replaced
             headers[index] = (name, value)
             break
     else:
-        value = uuid.uuid4().hex.encode()
+        value = new_request_id().encode()
         headers.append((b"x-request-id", value))
     request.args = (value,)
     return value
@@ -163,7 +173,7 @@ def grpc_request_id(metadata) -> str:
     for key, value in metadata or ():
         if key == "x-request-id" and isinstance(value, str) and 0 < len(value) <= MAX_REQUEST_ID and value.isascii():
             return value
-    return uuid.uuid4().hex
+    return new_request_id()
 
 
 # -- the collector ---------------------------------------------------------------------------------
