@@ -3,7 +3,7 @@
 The host (``deploy/host.py``) calls :meth:`Collector.answered` once per answer it gives. On the
 request path that is a coin toss (the sample rate), a tuple and a ``deque.append``: nothing is
 encoded, compressed or written there. A writer thread drains the deque every
-``FLUSH_INTERVAL`` seconds into a row group of the Parquet file under way (pyarrow, zstd), and
+``FLUSH_INTERVAL`` seconds (a second: fewer, larger row groups cost the host less) into a row group of the Parquet file under way (pyarrow, zstd), and
 rolls that file (closes it and renames it into place, so a reader never sees half a file) once it
 holds ``roll_bytes`` or has been open ``roll_seconds``, when collection is switched off, and
 when the host stops (SIGTERM). Rolled files are named for the times of their first and last
@@ -51,7 +51,7 @@ log = logging.getLogger("modelhub.host")
 BODY_LIMIT = 256 * 1024  # bytes of a body kept; a longer one is cut there and flagged truncated
 MAX_BUFFERED_RECORDS = 200_000  # waiting for the writer; beyond, records are dropped (and counted)
 MAX_BUFFERED_BYTES = 256 * 2**20
-FLUSH_INTERVAL = 0.25  # seconds between the writer's drains of the buffer
+FLUSH_INTERVAL = 1.0  # seconds between the writer's drains: larger row groups cost the host less (bench/monitoring.py)
 ROLL_SECONDS = 60.0  # a file under way is committed at least this often (records become readable)
 ROLL_BYTES = 64 * 2**20
 RETAIN_EVERY = 60.0  # seconds between retention passes when no file rolls
@@ -143,7 +143,6 @@ def new_request_id() -> str:
     """A uuid4 as 32 hex digits, from Python's own generator: a tenth of ``uuid.uuid4()``'s time
     (no system call per request). An id names a request; it is no secret."""
     return "%032x" % (_bits(128) & _UUID4_CLEAR | _UUID4)
-
 
 
 def identify(request) -> bytes:
