@@ -12,6 +12,8 @@ from ..errors import InvalidInput
 from . import endpoint_calls, schemas
 from .base import ModelHubHandler, route
 
+MAX_COLLECTED = 10_000  # records in one answer of GET endpoints/{name}/collected
+
 
 class EndpointHandlerBase(ModelHubHandler):
     @property
@@ -107,6 +109,28 @@ class EndpointHistoryHandler(EndpointHandlerBase):
         if at is not None:
             result.state = await self.run(self.registry.endpoint_at, name, at)
         self.reply(result)
+
+
+class CollectHandler(EndpointHandlerBase):
+    """Payload collection on a live endpoint: on, off, or its settings changed (no restart)."""
+
+    @route
+    async def put(self, name: str):
+        await self.require_endpoint(name, "write", "change what the endpoint collects")
+        request = self.body(schemas.CollectRequest)
+        change = request.model_dump(exclude_unset=True)
+        self.reply(await self.run(self.deployments.set_collection, name, user=self.user_name, **change))
+
+
+class CollectedHandler(EndpointHandlerBase):
+    """The endpoint's collected requests and answers (bounded: the newest ``limit``)."""
+
+    @route
+    async def get(self, name: str):
+        await self.require_endpoint(name, "read")
+        since, until = self.get_query_argument("since", "1h"), self.get_query_argument("until", None)
+        limit = self.query_int("limit", 100, minimum=1, maximum=MAX_COLLECTED)
+        self.reply(await self.run(self.deployments.collected, name, since, until, limit))
 
 
 class KeysHandler(EndpointHandlerBase):

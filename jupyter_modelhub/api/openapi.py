@@ -417,6 +417,42 @@ PATHS.update(
                 "Regenerate the primary or secondary key", schemas.Keys, params=[_EP], body=schemas.RegenerateKeyRequest
             ),
         },
+        "/endpoints/{name}/collect": {
+            "put": _op(
+                "Payload collection on a live endpoint: switch it on (collect: [requests, responses]) or off "
+                "(collect: []), or change its sample rate, retention or size limit; no deployment restarts",
+                schemas.EndpointInfo,
+                params=[_EP],
+                body=schemas.CollectRequest,
+                errors=("400", "404", "409"),
+            )
+        },
+        "/endpoints/{name}/collected": {
+            "get": _op(
+                "The endpoint's collected requests and answers from since to until, oldest first (the newest limit)",
+                schemas.Collected,
+                params=[
+                    _EP,
+                    {
+                        "name": "since",
+                        "in": "query",
+                        "description": "a duration ago (1h, 30m, 7d) or an ISO 8601 time",
+                        "schema": {"type": "string", "maxLength": 39, "default": "1h", "pattern": schemas.NO_NUL},
+                    },
+                    {
+                        "name": "until",
+                        "in": "query",
+                        "description": "a duration ago or an ISO 8601 time (default: now)",
+                        "schema": {"type": "string", "maxLength": 39, "pattern": schemas.NO_NUL},
+                    },
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 10_000, "default": 100},
+                    },
+                ],
+            )
+        },
         "/endpoints/{name}/invoke": {
             "post": {
                 **_op(
@@ -731,6 +767,8 @@ _COMPONENTS = [
     schemas.Timeline,
     schemas.InvokeRequest,
     schemas.InvokeResult,
+    schemas.CollectRequest,
+    schemas.Collected,
     schemas.EndpointMetrics,
     schemas.Info,
     schemas.Events,

@@ -44,6 +44,8 @@ ROUTES = [
     (f"endpoints/{ENDPOINT}/traffic/rollback", endpoints.TrafficRollbackHandler),
     (f"endpoints/{ENDPOINT}/history", endpoints.EndpointHistoryHandler),
     (f"endpoints/{ENDPOINT}/keys", endpoints.KeysHandler),
+    (f"endpoints/{ENDPOINT}/collect", endpoints.CollectHandler),
+    (f"endpoints/{ENDPOINT}/collected", endpoints.CollectedHandler),
     (f"endpoints/{ENDPOINT}/invoke", endpoints.InvokeHandler),
     (f"endpoints/{ENDPOINT}/metrics", endpoints.MetricsHandler),
     ("operations", operations.OperationsHandler),

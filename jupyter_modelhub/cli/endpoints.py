@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 
 from ..display import Operation
+from ..magics.collection import CollectedTable, CollectionMagics, collect_change
 from ..magics.endpoints import EndpointMagics, deploy_options, traffic_change
 from .base import REFUSED, CommandError, Commands, follow, hub, log_lines, read_data, show, wait
 
@@ -65,6 +66,20 @@ def traffic(args: argparse.Namespace) -> None:
     )
 
 
+def collect(args: argparse.Namespace) -> None:
+    change, client = collect_change(args), hub(args)
+    show(args, client.collect(args.endpoint, **change) if change else client.endpoint(args.endpoint).get("collect"))
+
+
+def collected(args: argparse.Namespace) -> None:
+    frame = hub(args).collected(args.endpoint, since=args.since, until=args.until, limit=args.limit)
+    if args.json:
+        from ..monitoring.collected import records
+
+        return show(args, records(frame, len(frame))[0])
+    show(args, CollectedTable(args.endpoint, frame))
+
+
 def undeploy(args: argparse.Namespace) -> None:
     show(args, hub(args).undeploy(args.endpoint, args.deployment, force=args.force))
 
@@ -93,5 +108,17 @@ def add_commands(commands: Commands) -> None:
     commands.add("logs", logs, "a deployment's log; --follow streams it until Ctrl-C", magic=magics.logs)
     commands.add(
         "traffic", traffic, "split traffic between deployments: traffic churn-ep blue=90,green=10", magic=magics.traffic
+    )
+    commands.add(
+        "collect",
+        collect,
+        "payload collection on a live endpoint: collect churn-ep on --sample-rate 0.1, collect churn-ep off",
+        magic=CollectionMagics.collect,
+    )
+    commands.add(
+        "collected",
+        collected,
+        "an endpoint's collected requests: collected churn-ep --since 1h",
+        magic=CollectionMagics.collected,
     )
     commands.add("undeploy", undeploy, "stop and delete an endpoint, or one of its deployments", magic=magics.undeploy)

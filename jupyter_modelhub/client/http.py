@@ -366,6 +366,24 @@ class ModelHubClient(BatchMethods, GovernanceMethods):
     def keys(self, name: str) -> dict:
         return self._call("GET", f"endpoints/{_segment(name)}/keys")
 
+    def collect(self, name: str, collect: list[str] | None = None, **settings) -> display.EndpointInfo:
+        """Payload collection on a live endpoint: ``collect=["requests", "responses"]`` switches it on,
+        ``[]`` off; ``sample_rate``, ``collect_retention``, ``collect_max_bytes`` change its settings."""
+        body = {k: v for k, v in {"collect": collect, **settings}.items() if v is not None}
+        return self._endpoint_info(self._call("PUT", f"endpoints/{_segment(name)}/collect", json=body))
+
+    def collected(self, name: str, since="1h", until=None, limit: int = 1000):
+        """The endpoint's collected requests and answers from ``since`` (``1h``, ``30m``, ``7d`` ago, or
+        an ISO time) to ``until``, oldest first, the newest ``limit`` of them, as a DataFrame: request_id,
+        time (UTC), deployment, model, version, status, latency_ms, request, response (bytes), ..."""
+        from ..monitoring.collected import from_records
+
+        params = {k: v for k, v in {"since": since, "until": until, "limit": limit}.items() if v is not None}
+        answer = self._call("GET", f"endpoints/{_segment(name)}/collected", params=params)
+        frame = from_records(answer["records"])
+        frame.attrs["more"] = answer["more"]
+        return frame
+
     def regenerate_key(self, name: str, which: str = "primary") -> dict:
         return self._call("POST", f"endpoints/{_segment(name)}/keys", json={"which": which})
 

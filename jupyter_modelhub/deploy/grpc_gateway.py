@@ -27,20 +27,23 @@ import asyncio
 import json
 import logging
 import random
+import time
 from pathlib import Path
 from urllib.parse import quote
 
 import grpc
 
+from ..monitoring.collector import grpc_request_id
 from ..serving.grpc import SERVICE, address
 from ..serving.grpc import inference_pb2 as pb
-from ..serving.grpc.service import status_code
+from ..serving.grpc.service import STATUS_CODES, status_code
 from .host import _number
 
 log = logging.getLogger("modelhub.host")
 STOP_GRACE = 5.0
 # Metadata not passed on: the caller's key (the host sends its own) and what grpc sets itself.
 NOT_FORWARDED = {"authorization", "user-agent", "te", "content-type"}
+HTTP_STATUS = {code: status for status, code in reversed(STATUS_CODES.items())}  # for payload collection
 
 
 def _health(path: str):
@@ -153,18 +156,35 @@ class Gateway(grpc.GenericRpcHandler):
 
     def _forwarder(self, method: str):
         async def forward(request: bytes, context) -> bytes:
+            started, seen = time.monotonic(), {}  # seen: the call's request id and deployment
             try:
-                return await self.forward(method, request, context)
+                response = await self.forward(method, request, context, seen)
             except grpc.aio.AbortError:  # an answer given with context.abort
+                self.collect(method, seen, started, request, None, context.code())
                 raise
             except Exception:
                 log.exception("unexpected error routing gRPC %s", method)
+                self.collect(method, seen, started, request, None, grpc.StatusCode.INTERNAL)
                 await context.abort(grpc.StatusCode.INTERNAL, "Internal error of the endpoint host; see its log.")
+            self.collect(method, seen, started, request, response, grpc.StatusCode.OK)
+            return response
 
         return forward
 
-    async def forward(self, method: str, request: bytes, context) -> bytes:
+    def collect(self, method: str, seen: dict, started: float, request: bytes, response, code) -> None:
+        """Offer a call to payload collection (``monitoring.collector``), with its gRPC code as an HTTP status."""
+        deployment = seen.get("deployment")
+        spec = self.host.spec.get("deployments", {}).get(deployment) if deployment else None
+        status = 200 if code == grpc.StatusCode.OK else HTTP_STATUS.get(code, 500)
+        self.host.collector.call_answered(
+            method, seen.get("request_id", ""), started, status, request, response, deployment, spec
+        )
+
+    async def forward(self, method: str, request: bytes, context, seen: dict) -> bytes:
         host = self.host
+        metadata = context.invocation_metadata()
+        seen["request_id"] = rid = grpc_request_id(metadata)
+        context.set_trailing_metadata((("x-request-id", rid),))  # with every answer, errors too
         http_method, path_of, names_model = ROUTES[method]
         name = version = ""
         if names_model:
@@ -173,7 +193,6 @@ class Gateway(grpc.GenericRpcHandler):
             except Exception:
                 await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"The {method} request is not a valid message.")
             name, version = ref.name, ref.version
-        metadata = context.invocation_metadata()
         call = Call(http_method, path_of(name, version), metadata)
         if not host.authorised(call):
             await context.abort(
@@ -181,6 +200,7 @@ class Gateway(grpc.GenericRpcHandler):
                 "Missing or wrong key: send the metadata 'authorization: Bearer KEY' (see %endpoint NAME for the keys).",
             )
         deployment, answer, status = host.choose(call)
+        seen["deployment"] = deployment
         if answer is not None:
             await context.abort(status_code(status), json.loads(answer)["error"])
         instance = host.live.get(deployment) if deployment else None
@@ -199,6 +219,8 @@ class Gateway(grpc.GenericRpcHandler):
                 f"call it over HTTP on port {host.spec.get('port')}.",
             )
         upstream = [(k, v) for k, v in metadata or () if k not in NOT_FORWARDED and not k.startswith("grpc-")]
+        if not any(k == "x-request-id" for k, _ in upstream):
+            upstream.append(("x-request-id", rid))
         upstream.append(("authorization", f"Bearer {instance.key}"))
         instance.in_flight += 1
         try:
@@ -213,7 +235,7 @@ class Gateway(grpc.GenericRpcHandler):
         finally:
             instance.in_flight -= 1
         # with the status (no message of its own, as initial metadata would need)
-        context.set_trailing_metadata((("x-modelhub-deployment", deployment),))
+        context.set_trailing_metadata((("x-modelhub-deployment", deployment), ("x-request-id", rid)))
         if method == "ModelMetadata" and not version:
             response = self.all_versions(response)
         elif method == "ModelInfer":

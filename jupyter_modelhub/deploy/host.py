@@ -42,6 +42,7 @@ from pathlib import Path
 
 import aiohttp
 
+from ..monitoring.collector import Collector, identify, request_id
 from ..serving.http import JSON, Connection, Request, bind_sockets
 from .prometheus import merge
 from .targets.base import Instance
@@ -65,7 +66,11 @@ HOP_HEADERS = {
     b"upgrade",
     b"proxy-connection",
 }
-ANSWER_OWN = HOP_HEADERS | {b"content-type", b"date"}  # an answer's own framing, set where it is written
+ANSWER_OWN = HOP_HEADERS | {
+    b"content-type",
+    b"date",
+    b"x-request-id",
+}  # an answer's own framing, set where it is written
 REQUEST_TIMEOUT = 60.0  # to receive a client's request
 IDLE_TIMEOUT = 75.0
 V2_MODEL_PATH = re.compile(r"^/v2/models/([^/]+)(?:/versions/([^/]+))?(/[^/]*)?$")
@@ -141,6 +146,7 @@ class Host:
         self.connections: set[Connection] = set()  # clients'
         self.tasks: set[asyncio.Future] = set()  # /metrics answers and mirrored requests under way
         self.grpc = None  # grpc_gateway.Gateway: the endpoint's gRPC port
+        self.collector = Collector(folder)  # payload collection (monitoring.collector)
 
     # -- status ----------------------------------------------------------------------------
 
@@ -165,6 +171,7 @@ class Host:
     async def reconcile(self) -> None:
         async with self.reconciling:
             self.spec = json.loads(self.spec_path.read_text())
+            self.collector.configure(self.spec.get("collect"))
             wanted = self.spec.get("deployments", {})
             for name, spec in wanted.items():
                 current = self.live.get(name)
@@ -352,17 +359,21 @@ class Host:
             self.route(request)
         except Exception:
             log.exception("unexpected error routing %s %s", request.method, request.path)
-            request.respond(500, error(request, 500, "Internal error of the endpoint host; see its log.", "error"))
+            self.reply(request, 500, error(request, 500, "Internal error of the endpoint host; see its log.", "error"))
 
     def route(self, request: Request) -> None:
+        identify(request)  # its x-request-id, sent on to the deployment and answered
         if request.too_large:
             limit = self.spec.get("max_request_bytes", 100 * 1024 * 1024)
-            request.respond(
-                413, error(request, 413, f"The request body is larger than {limit} bytes.", "request_too_large")
+            self.reply(
+                request,
+                413,
+                error(request, 413, f"The request body is larger than {limit} bytes.", "request_too_large"),
             )
             return
         if not self.authorised(request):
-            request.respond(
+            self.reply(
+                request,
                 401,
                 error(
                     request,
@@ -377,7 +388,7 @@ class Host:
             return
         name, answer, status = self.choose(request)
         if answer is not None:
-            request.respond(status, answer)
+            self.reply(request, status, answer)
             return
         instance = self.live.get(name) if name else None
         if instance is None or not instance.port:
@@ -387,7 +398,7 @@ class Host:
                 if name
                 else "No deployment receives traffic; set traffic with %traffic."
             )
-            request.respond(503, error(request, 503, message, "unavailable"))
+            self.reply(request, 503, error(request, 503, message, "unavailable"))
             return
         head = self.upstream_head(request)
         instance.in_flight += 1
@@ -427,7 +438,12 @@ class Host:
     ) -> None:
         instance.in_flight -= 1
         if error_ is not None:
-            request.respond(502, error(request, 502, f"Deployment {name!r} did not answer: {error_}", "bad_gateway"))
+            self.reply(
+                request,
+                502,
+                error(request, 502, f"Deployment {name!r} did not answer: {error_}", "bad_gateway"),
+                name=name,
+            )
         else:
             if status == 200 and request.method == "GET" and _is_model_metadata(request.path):
                 out, content_type = {}, JSON
@@ -438,7 +454,7 @@ class Host:
                     elif lower not in ANSWER_OWN:
                         out[key.decode("latin-1")] = value.decode("latin-1")
                 out["x-modelhub-deployment"] = name
-                request.respond(status, self.all_versions(payload, out), content_type, out)
+                self.reply(request, status, self.all_versions(payload, out), content_type, out, name=name)
             else:  # the deployment's headers pass on as bytes, but for the answer's own framing
                 content_type, lines = JSON, [b"x-modelhub-deployment: %s\r\n" % name.encode("latin-1")]
                 for key, value in headers:
@@ -447,10 +463,31 @@ class Host:
                         content_type = value
                     elif lower not in ANSWER_OWN:
                         lines.append(b"%s: %s\r\n" % (key, value))
-                request.respond(status, payload, content_type, raw_headers=b"".join(lines))
+                self.reply(
+                    request, status, payload, content_type, raw_headers=b"".join(lines), name=name, upstream=headers
+                )
         mirror = self.spec.get("mirror")
         if mirror and mirror.get("deployment") in self.live and random.uniform(0, 100) < mirror.get("percent", 0):
             self.send_mirror(mirror["deployment"], request, head)  # once the client has its answer
+
+    def reply(
+        self,
+        request: Request,
+        status: int,
+        body: bytes,
+        content_type: bytes = JSON,
+        headers: dict | None = None,
+        raw_headers: bytes = b"",
+        name: str | None = None,
+        upstream: list | None = None,
+    ) -> None:
+        """Every answer of the host: with the request's x-request-id, and offered to payload
+        collection (``name``: the deployment that answered, ``upstream``: its answer's headers)."""
+        request.respond(
+            status, body, content_type, headers, raw_headers=raw_headers + b"x-request-id: %s\r\n" % request_id(request)
+        )
+        spec = self.spec.get("deployments", {}).get(name) if name else None
+        self.collector.answered(request, status, body, name, spec, upstream)
 
     def pool(self, instance: Instance) -> Pool:
         pool = self.pools.get(instance)
@@ -510,7 +547,7 @@ class Host:
             return _up(0)
 
         texts = await asyncio.gather(*(scrape(name) for name in names))
-        request.respond(200, merge(dict(zip(names, texts))).encode(), b"text/plain; version=0.0.4; charset=utf-8")
+        self.reply(request, 200, merge(dict(zip(names, texts))).encode(), b"text/plain; version=0.0.4; charset=utf-8")
 
     def send_mirror(self, name: str, request: Request, head: bytes) -> None:
         """The same request to the mirror deployment; its answer is only logged."""
@@ -586,6 +623,7 @@ class Host:
         if self.grpc is not None:
             await self.grpc.stop()
         await asyncio.gather(*(instance.stop() for instance in self.live.values()))
+        await loop.run_in_executor(None, self.collector.close)  # what was collected is written
         self.sweeper.cancel()
         for connection in list(self.connections):
             connection.abort()

@@ -37,7 +37,7 @@ from ..store.database import Database, other_server, server_name
 from ..store.orm import Deployment, Endpoint, ModelVersion, ServingRecord, utcnow
 from ..timestamps import iso
 from ..views import Deleted
-from . import contract, optimizing, views
+from . import collecting, contract, optimizing, views
 from .host import primary, write_json
 
 SETTINGS = ("instances", "max_batch_size", "max_batch_wait_ms", "max_request_bytes", "request_timeout")
@@ -95,6 +95,12 @@ class DeploymentManager(LoggingConfigurable):
     backoff_reset = Float(
         60.0, config=True, help="Seconds a restarted deployment must serve before its restart backoff starts over."
     )
+    collect_roll_seconds = Float(
+        60.0, config=True, help="Payload collection: seconds before a file under way is committed (and readable)."
+    )
+    collect_roll_bytes = Integer(
+        64 * 2**20, config=True, help="Payload collection: bytes of a file before it is committed."
+    )
 
     def __init__(
         self,
@@ -141,6 +147,7 @@ class DeploymentManager(LoggingConfigurable):
         container: dict | None = None,
         requested: str | None = None,
         optimization: dict | None = None,
+        collect: dict | None = None,
         **settings,
     ) -> tuple[dict, bool]:
         """Create or update ``endpoint``'s deployment to serve ``model``; waits until it is ready.
@@ -178,7 +185,18 @@ class DeploymentManager(LoggingConfigurable):
             if optimization:  # deploy.optimizing: what serves and why, kept with the deployment
                 settings["optimization"] = optimization
             return self._deploy(
-                endpoint, model, requested or model, deployment, script, reload, traffic, auth, port, user, settings
+                endpoint,
+                model,
+                requested or model,
+                deployment,
+                script,
+                reload,
+                traffic,
+                auth,
+                port,
+                user,
+                settings,
+                collect,
             )
 
     def needs_build(
@@ -253,6 +271,7 @@ class DeploymentManager(LoggingConfigurable):
         port: int | None,
         user: str,
         settings: dict,
+        collect: dict | None = None,
     ) -> tuple[dict, bool]:
         def write(session: Session) -> tuple[int, bool]:
             version = self.registry.resolve(session, model)
@@ -302,6 +321,8 @@ class DeploymentManager(LoggingConfigurable):
                 self._check_traffic(traffic, names) if traffic else (row.traffic if row.traffic else {deployment: 100})
             )
             row.state = "running"
+            if collect is not None:  # the request's collection fields (collection_change), merged
+                row.collect = collecting.merge(row.collect, **collect)
             record_event(session, "deployed", version.model.name, version.version, user)
             after = {"model": version.model.name, "version": version.version, "ref": requested, "traffic": row.traffic}
             history.record(
@@ -419,6 +440,9 @@ class DeploymentManager(LoggingConfigurable):
             "mirror": row.mirror,
             "deployments": deployments,
             "backoff_reset_s": self.backoff_reset,
+            "collect": collecting.spec(
+                row.collect, self.folder / row.name, self.collect_roll_seconds, self.collect_roll_bytes
+            ),
         }
 
     def _apply(self, name: str) -> None:
@@ -603,6 +627,7 @@ class DeploymentManager(LoggingConfigurable):
             mirror=row.mirror,
             state=overall,
             deployments=deployments,
+            collect=collecting.describe(row.collect, self.folder / row.name),
             created_time=iso(row.created_time),
             created_by=row.created_by,
         )
@@ -641,6 +666,16 @@ class DeploymentManager(LoggingConfigurable):
         with open(path, "rb") as f:
             f.seek(max(0, path.stat().st_size - max(lines, 1) * 400))
             return "\n".join(f.read().decode(errors="replace").splitlines()[-lines:])
+
+    def collected(self, name: str, since="1h", until=None, limit: int = 1000) -> dict:
+        """The endpoint's collected requests from ``since`` to ``until``, the newest ``limit``, as JSON records."""
+        from ..monitoring.collected import read_collected, records
+
+        with self.db.read() as session:
+            self._endpoint(session, name)
+        frame = read_collected(self.folder / name, since, until, limit=limit + 1)
+        data, more = records(frame, limit)
+        return {"endpoint": name, "records": data, "more": more}
 
     def timeline(self, endpoint: str | None = None, model: str | None = None) -> views.Timeline:
         """What served when: one record per deployment of a version, newest first (the last 500)."""
@@ -700,6 +735,23 @@ class DeploymentManager(LoggingConfigurable):
                 f"Endpoint {name!r}'s traffic before its last change ({old.get('traffic')}) cannot be restored: "
                 f"{exc.message}"
             ) from None
+
+    def set_collection(self, name: str, user: str = "", **change) -> views.EndpointInfo:
+        """Switch payload collection on or off, or change its settings, on a live endpoint: its
+        host reads the new spec (SIGHUP), as for traffic; no deployment restarts."""
+        if collecting.merge({"enabled": True}, **change) is None:
+            raise InvalidInput(
+                'Give collect (["requests", "responses"] to switch collection on, [] to switch it off) '
+                "and/or sample_rate, collect_retention, collect_max_bytes."
+            )
+
+        def write(session: Session) -> None:
+            row = self._endpoint_here(session, name)
+            row.collect = collecting.merge(row.collect, **change)
+
+        self.db.write(write)
+        self._apply(name)
+        return self.endpoint(name)
 
     @staticmethod
     def _check_traffic(traffic: dict, names: set[str]) -> dict:

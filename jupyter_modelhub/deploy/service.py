@@ -19,8 +19,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..errors import InvalidInput
 from ..progress import Progress
-from . import optimizing
+from . import collecting, optimizing
 from .targets.base import Target
 from .targets.docker import DockerTarget
 from .targets.kubernetes import OPTIONS, KubernetesTarget
@@ -64,7 +65,10 @@ class DeployService:
         target = self.targets[fields.pop("target", None) or "process"]
         optimize = fields.pop("optimize", False)
         options = {key: fields.pop(key, None) for key in OPTIONS}
+        collect = collection_change(fields, target.name)
         inputs = target.check(endpoint, fields, options)
+        if collect is not None:
+            inputs["collect"] = collect
         requested = inputs["model"]
         version = self.registry.get_version(requested)
         inputs.update(target=target.name, model=version["ref"], requested=requested)
@@ -102,6 +106,23 @@ class DeployService:
         if inputs["target"] != "kubernetes":
             inputs["optimization"] = chosen
         return False
+
+
+def collection_change(fields: dict, target: str) -> dict | None:
+    """The deploy request's payload collection fields (taken out of ``fields``), checked; None when
+    it has none. The endpoint's host collects, so Kubernetes deployments (no host) cannot."""
+    change = {key: fields.pop(key, None) for key in COLLECTION_FIELDS}
+    if all(value is None for value in change.values()):
+        return None
+    if target == "kubernetes":
+        raise InvalidInput(
+            "Payload collection (--collect) is done by the endpoint's host: not with --target kubernetes."
+        )
+    collecting.merge({"enabled": True}, **change)  # a bad value is a 400 now
+    return change
+
+
+COLLECTION_FIELDS = ("collect", "sample_rate", "collect_retention", "collect_max_bytes")
 
 
 def _without(inputs: dict, *keys: str) -> dict:

@@ -89,6 +89,25 @@ class DeploymentInfo(View):
         return value
 
 
+class Collection(View):
+    """An endpoint's payload collection (``deploy.collecting``): its settings, and what its host counted."""
+
+    enabled: bool
+    collect: list[str] = Field(description="what is recorded: requests, responses (empty: collection is off)")
+    sample_rate: float = Field(description="the share of requests recorded, above 0 and at most 1")
+    collect_retention: str = Field(description="collected files older than this are deleted, e.g. 7d")
+    collect_max_bytes: int = Field(description="beyond this many bytes of collected files, the oldest are deleted")
+    location: str = Field(description="the folder the host writes Parquet files to")
+    sampled: int = Field(description="records the host took since it started")
+    written: int = Field(description="of those, written to a file (readable once the file is committed)")
+    committed: int = Field(description="written to files that are complete and readable")
+    dropped: int = Field(description="records dropped because the writer fell behind (the buffer was full)")
+    failed: int = Field(description="records that could not be written (see last_error)")
+    files: int = Field(description="collected files kept now")
+    bytes: int = Field(description="their size")
+    last_error: str
+
+
 class EndpointInfo(View):
     name: str
     url: str
@@ -103,6 +122,7 @@ class EndpointInfo(View):
     mirror: dict
     state: str
     deployments: list[DeploymentInfo]
+    collect: Optional[Collection] = Field(None, description="payload collection: settings and counts")
     created_time: str
     created_by: str
 

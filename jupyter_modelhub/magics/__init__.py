@@ -6,6 +6,7 @@ class in ``base``) configures every one.
 
 from .base import ModelHubMagics
 from .batch import BatchMagics
+from .collection import CollectionMagics
 from .convert import ConvertMagics
 from .endpoints import EndpointMagics
 from .governance import GovernanceMagics
@@ -23,6 +24,7 @@ MAGICS = (
     OperationMagics,
     BatchMagics,
     GovernanceMagics,
+    CollectionMagics,
 )
 
 __all__ = ["ModelHubMagics", "load_ipython_extension"]

@@ -68,8 +68,28 @@ def deploy_options(args) -> dict:
         "wait": False,
         "allow_contract_change": args.allow_contract_change,
         **({"optimize": True} if args.optimize else {}),
+        **collection_options(args),
         **options,
     }
+
+
+def collection_options(args) -> dict:
+    """The payload collection fields of %deploy's, %collect's (and the CLI's) arguments."""
+    options = {
+        "sample_rate": args.sample_rate,
+        "collect_retention": args.collect_retention,
+        "collect_max_bytes": args.collect_max_bytes,
+    }
+    if getattr(args, "collect", None) is not None:
+        options["collect"] = what_to_collect(args.collect)
+    return {k: v for k, v in options.items() if v is not None}
+
+
+def what_to_collect(text: str) -> list[str]:
+    what = [part.strip() for part in text.split(",") if part.strip()]
+    if not what or any(w not in ("requests", "responses") for w in what):
+        raise UsageError(f"Invalid --collect {text!r}: expected requests, responses or requests,responses.")
+    return what
 
 
 def traffic_change(args) -> tuple[dict | None, dict | None]:
@@ -123,6 +143,15 @@ class EndpointMagics(ModelHubMagics):
         action="store_true",
         help="a scikit-learn version: serve its ONNX form, converted now if need be, when its equivalence proof passes",
     )
+    @argument(
+        "--collect",
+        nargs="?",
+        const="requests,responses",
+        help="record sampled requests and answers (requests,responses by default; see %%collected)",
+    )
+    @argument("--sample-rate", type=float, help="payload collection: the share of requests recorded, e.g. 0.1")
+    @argument("--collect-retention", help="payload collection: delete records older than this, e.g. 7d (default)")
+    @argument("--collect-max-bytes", help="payload collection: keep at most this much, e.g. 1GB (default)")
     @argument("--no-wait", action="store_true", help="when an environment must be built, return that operation at once")
     @argument(
         "--allow-contract-change",

@@ -184,6 +184,8 @@ class Endpoint(Base):
     secondary_key: Mapped[str] = mapped_column(String(128), default="", nullable=False)
     traffic: Mapped[dict] = mapped_column(JSON, default=dict, nullable=False)
     mirror: Mapped[dict] = mapped_column(JSON, default=dict, nullable=False)
+    # payload collection settings (deploy.collecting); None: never switched on
+    collect: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     host_pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # the Model Hub server that runs it (HOSTNAME:ROOT), when servers share the database; None
     # for endpoints made before it was recorded (by the one server there was)

@@ -59,6 +59,10 @@ from .convert import (
     ConvertRequest,
 )
 from .endpoints import (
+    Collected,
+    CollectedRecord,
+    Collection,
+    CollectRequest,
     DeploymentInfo,
     DeploymentMetrics,
     DeployRequest,

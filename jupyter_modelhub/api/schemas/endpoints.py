@@ -10,11 +10,12 @@ Not here: batch endpoints (``batch``).
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from ...deploy.views import (  # noqa: F401  (re-exported: the endpoints' response models)
+    Collection,
     DeploymentInfo,
     EndpointInfo,
     EndpointList,
@@ -40,6 +41,53 @@ from .common import (
 def _absent_by_default(schema: dict) -> None:
     """A field that may be left out but not sent as null: its schema has no null default."""
     schema.pop("default", None)
+
+
+CollectWhat = Annotated[list[Literal["requests", "responses"]], Field(max_length=2)]
+SampleRate = Annotated[float, Field(gt=0, le=1)]
+Duration = Annotated[str, StringConstraints(pattern=r"^\s*[0-9]+(\.[0-9]+)?\s*[A-Za-z]{1,3}\s*$", max_length=32)]
+Size = Union[Annotated[Int, Field(ge=1024**2, le=2**53)], text(32)]
+
+
+class CollectRequest(Strict):
+    """payload collection on a live endpoint: switch it on or off, or change its settings"""
+
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"minProperties": 1})
+
+    collect: CollectWhat = Field(
+        None,
+        description='what to record: ["requests", "responses"] switches collection on, [] off',
+        json_schema_extra=_absent_by_default,
+    )
+    sample_rate: SampleRate = Field(None, json_schema_extra=_absent_by_default)
+    collect_retention: Duration = Field(None, description="e.g. 7d, 12h, 90m", json_schema_extra=_absent_by_default)
+    collect_max_bytes: Size = Field(None, description="e.g. 1GB, 500MiB", json_schema_extra=_absent_by_default)
+
+
+class CollectedRecord(BaseModel):
+    request_id: str
+    time: str = Field(description="when the request arrived (UTC)")
+    deployment: Optional[str] = Field(description="the deployment that answered (none: the endpoint answered itself)")
+    model: Optional[str]
+    version: Optional[int]
+    status: int
+    latency_ms: float
+    path: str
+    protocol: str = Field(description="http or grpc")
+    request: Optional[str] = Field(description="the request body: text, or base64 when request_base64")
+    response: Optional[str] = Field(description="the answer's body: text, or base64 when response_base64")
+    request_base64: bool
+    response_base64: bool
+    request_truncated: bool = Field(description="the body was longer than the collection limit and was cut there")
+    response_truncated: bool
+
+
+class Collected(BaseModel):
+    """collected requests and answers, oldest first"""
+
+    endpoint: str
+    records: list[CollectedRecord]
+    more: bool = Field(description="more records matched than limit: narrow since/until or raise limit")
 
 
 class EntryScript(Strict):
@@ -101,6 +149,18 @@ class DeployRequest(Strict):
     image: Optional[text(MAX_NAME)] = Field(
         None,
         description="docker, kubernetes: deploy this image instead of packaging the model (it gets the model mounted)",
+    )
+    collect: Optional[CollectWhat] = Field(
+        None,
+        description="payload collection: record these for every sampled request (the endpoint's setting; "
+        "[] switches it off; absent leaves it as it is)",
+    )
+    sample_rate: Optional[SampleRate] = Field(None, description="payload collection: the share of requests recorded")
+    collect_retention: Optional[Duration] = Field(
+        None, description="payload collection: delete collected files older than this (default 7d)"
+    )
+    collect_max_bytes: Optional[Size] = Field(
+        None, description="payload collection: delete the oldest collected files beyond this size (default 1GB)"
     )
 
 

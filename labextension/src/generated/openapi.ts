@@ -609,6 +609,193 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/endpoints/{name}/collect": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Payload collection on a live endpoint: switch it on (collect: [requests, responses]) or off (collect: []), or change its sample rate, retention or size limit; no deployment restarts */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description endpoint name */
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CollectRequest"];
+                };
+            };
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EndpointInfo"];
+                    };
+                };
+                /** @description invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no valid credentials (WWW-Authenticate says how) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not allowed, or a browser request without its XSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the registry database cannot be reached, or the extension could not start (the message says why; retry later) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/endpoints/{name}/collected": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The endpoint's collected requests and answers from since to until, oldest first (the newest limit) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description a duration ago (1h, 30m, 7d) or an ISO 8601 time */
+                    since?: string;
+                    /** @description a duration ago or an ISO 8601 time (default: now) */
+                    until?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    /** @description endpoint name */
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Collected"];
+                    };
+                };
+                /** @description invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no valid credentials (WWW-Authenticate says how) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not allowed, or a browser request without its XSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the registry database cannot be reached, or the extension could not start (the message says why; retry later) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/endpoints/{name}/deployments": {
         parameters: {
             query?: never;
@@ -4602,6 +4789,165 @@ export interface components {
              */
             workers: number;
         };
+        /**
+         * CollectRequest
+         * @description payload collection on a live endpoint: switch it on or off, or change its settings
+         */
+        CollectRequest: {
+            /**
+             * Collect
+             * @description what to record: ["requests", "responses"] switches collection on, [] off
+             */
+            collect?: ("requests" | "responses")[];
+            /**
+             * Collect Max Bytes
+             * @description e.g. 1GB, 500MiB
+             */
+            collect_max_bytes?: number | string;
+            /**
+             * Collect Retention
+             * @description e.g. 7d, 12h, 90m
+             */
+            collect_retention?: string;
+            /** Sample Rate */
+            sample_rate?: number;
+        };
+        /**
+         * Collected
+         * @description collected requests and answers, oldest first
+         */
+        Collected: {
+            /** Endpoint */
+            endpoint: string;
+            /**
+             * More
+             * @description more records matched than limit: narrow since/until or raise limit
+             */
+            more: boolean;
+            /** Records */
+            records: components["schemas"]["CollectedRecord"][];
+        };
+        /** CollectedRecord */
+        CollectedRecord: {
+            /**
+             * Deployment
+             * @description the deployment that answered (none: the endpoint answered itself)
+             */
+            deployment: string | null;
+            /** Latency Ms */
+            latency_ms: number;
+            /** Model */
+            model: string | null;
+            /** Path */
+            path: string;
+            /**
+             * Protocol
+             * @description http or grpc
+             */
+            protocol: string;
+            /**
+             * Request
+             * @description the request body: text, or base64 when request_base64
+             */
+            request: string | null;
+            /** Request Base64 */
+            request_base64: boolean;
+            /** Request Id */
+            request_id: string;
+            /**
+             * Request Truncated
+             * @description the body was longer than the collection limit and was cut there
+             */
+            request_truncated: boolean;
+            /**
+             * Response
+             * @description the answer's body: text, or base64 when response_base64
+             */
+            response: string | null;
+            /** Response Base64 */
+            response_base64: boolean;
+            /** Response Truncated */
+            response_truncated: boolean;
+            /** Status */
+            status: number;
+            /**
+             * Time
+             * @description when the request arrived (UTC)
+             */
+            time: string;
+            /** Version */
+            version: number | null;
+        };
+        /**
+         * Collection
+         * @description An endpoint's payload collection (``deploy.collecting``): its settings, and what its host counted.
+         */
+        Collection: {
+            /**
+             * Bytes
+             * @description their size
+             */
+            bytes: number;
+            /**
+             * Collect
+             * @description what is recorded: requests, responses (empty: collection is off)
+             */
+            collect: string[];
+            /**
+             * Collect Max Bytes
+             * @description beyond this many bytes of collected files, the oldest are deleted
+             */
+            collect_max_bytes: number;
+            /**
+             * Collect Retention
+             * @description collected files older than this are deleted, e.g. 7d
+             */
+            collect_retention: string;
+            /**
+             * Committed
+             * @description written to files that are complete and readable
+             */
+            committed: number;
+            /**
+             * Dropped
+             * @description records dropped because the writer fell behind (the buffer was full)
+             */
+            dropped: number;
+            /** Enabled */
+            enabled: boolean;
+            /**
+             * Failed
+             * @description records that could not be written (see last_error)
+             */
+            failed: number;
+            /**
+             * Files
+             * @description collected files kept now
+             */
+            files: number;
+            /** Last Error */
+            last_error: string;
+            /**
+             * Location
+             * @description the folder the host writes Parquet files to
+             */
+            location: string;
+            /**
+             * Sample Rate
+             * @description the share of requests recorded, above 0 and at most 1
+             */
+            sample_rate: number;
+            /**
+             * Sampled
+             * @description records the host took since it started
+             */
+            sampled: number;
+            /**
+             * Written
+             * @description of those, written to a file (readable once the file is committed)
+             */
+            written: number;
+        };
         /** Conversion */
         Conversion: {
             /** Conversion */
@@ -4681,6 +5027,24 @@ export interface components {
              * @enum {string}
              */
             auth: "key" | "none";
+            /**
+             * Collect
+             * @description payload collection: record these for every sampled request (the endpoint's setting; [] switches it off; absent leaves it as it is)
+             * @default null
+             */
+            collect: ("requests" | "responses")[] | null;
+            /**
+             * Collect Max Bytes
+             * @description payload collection: delete the oldest collected files beyond this size (default 1GB)
+             * @default null
+             */
+            collect_max_bytes: number | string | null;
+            /**
+             * Collect Retention
+             * @description payload collection: delete collected files older than this (default 7d)
+             * @default null
+             */
+            collect_retention: string | null;
             /**
              * Cpu
              * @description docker, kubernetes: CPU cores (a limit)
@@ -4805,6 +5169,12 @@ export interface components {
              */
             requirements: string | null;
             /**
+             * Sample Rate
+             * @description payload collection: the share of requests recorded
+             * @default null
+             */
+            sample_rate: number | null;
+            /**
              * Target
              * @description process: a local process; docker: a container of the model's image (built or reused by content, as an operation); kubernetes: that image as manifests for a cluster
              * @default process
@@ -4923,6 +5293,11 @@ export interface components {
         EndpointInfo: {
             /** Auth */
             auth: string;
+            /**
+             * @description payload collection: settings and counts
+             * @default null
+             */
+            collect: components["schemas"]["Collection"] | null;
             /** Created By */
             created_by: string;
             /** Created Time */
