@@ -22,6 +22,7 @@ from ..errors import Conflict, InvalidInput, ModelHubError, NotFound, error_from
 from ..refs import ModelRef, parse_ref
 from . import invoking, packing, parity, pickling
 from .batch import BatchMethods
+from .monitoring import MonitoringMethods
 
 CANCEL_WAIT = 60.0  # seconds a cancel waits for the worker to stop (the server's grace period is 10 s)
 
@@ -38,7 +39,7 @@ class Unreachable(ServerError):
     reason = "unreachable"
 
 
-class ModelHubClient(BatchMethods):
+class ModelHubClient(BatchMethods, MonitoringMethods):
     def __init__(self, url: str, token: str | None = None, timeout: float = 60.0):
         self.url = url.rstrip("/") + "/"
         self.api = self.url + "modelhub/api/"
@@ -71,7 +72,8 @@ class ModelHubClient(BatchMethods):
 
         ``source`` is an estimator, a path, or a list of paths; each path keeps its name (a folder
         ``model/`` gives ``model/...``, as in Azure ML). ``sample`` (inputs such as ``X_test[:5]``)
-        records the signature and an input example. ``source_kernel`` is the id of the kernel
+        records the signature and an input example, and with at least ``monitoring.MIN_ROWS`` rows
+        the version's reference profile (with the model's predictions). ``source_kernel`` is the id of the kernel
         registering: the server records its notebook's current path (``source_notebook`` otherwise).
         """
         temp = None
@@ -109,7 +111,12 @@ class ModelHubClient(BatchMethods):
                 "source_notebook": source_notebook,
                 "source_kernel": source_kernel,
             }
-            return display.VersionInfo(self._call("POST", f"models/{_segment(name)}/versions", json=body))
+            version = display.VersionInfo(self._call("POST", f"models/{_segment(name)}/versions", json=body))
+            return (
+                self._reference_from_sample(version, sample, source if temp else None)
+                if sample is not None
+                else version
+            )
         finally:
             if temp is not None:
                 shutil.rmtree(temp, ignore_errors=True)

@@ -9,6 +9,7 @@ from .batch import BatchEndpointInfo, BatchEndpointList, Job, JobList
 from .conversion import Conversion
 from .endpoints import EndpointInfo, EndpointList
 from .kubernetes import KubernetesManifests
+from .monitoring import MonitorResult, ReferenceInfo
 from .operations import Operation, OperationList
 from .packaging import BuildContext, EnvironmentInfo, EnvironmentList, ImageInfo, ImageList, Parity
 from .registry import Deleted, Downloaded, ModelInfo, ModelList, VersionInfo, VersionList
@@ -32,6 +33,8 @@ __all__ = [
     "EndpointList",
     "ModelInfo",
     "ModelList",
+    "MonitorResult",
+    "ReferenceInfo",
     "Operation",
     "OperationList",
     "Result",

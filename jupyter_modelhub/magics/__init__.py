@@ -8,12 +8,22 @@ from .base import ModelHubMagics
 from .batch import BatchMagics
 from .convert import ConvertMagics
 from .endpoints import EndpointMagics
+from .monitoring import MonitoringMagics
 from .operations import OperationMagics
 from .packaging import PackagingMagics
 from .registry import RegistryMagics
 
 # The base has no magics of its own; registered too, so that `%config ModelHubMagics` lists its options.
-MAGICS = (ModelHubMagics, RegistryMagics, ConvertMagics, EndpointMagics, PackagingMagics, OperationMagics, BatchMagics)
+MAGICS = (
+    ModelHubMagics,
+    RegistryMagics,
+    ConvertMagics,
+    EndpointMagics,
+    PackagingMagics,
+    OperationMagics,
+    BatchMagics,
+    MonitoringMagics,
+)
 
 __all__ = ["ModelHubMagics", "load_ipython_extension"]
 

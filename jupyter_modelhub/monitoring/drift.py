@@ -36,7 +36,7 @@ from typing import Literal, Optional
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
@@ -147,8 +147,8 @@ def monitor_frames(
 ) -> MonitorReport:
     """Compare current inputs (and predictions, or None) with a reference profile: the one call
     every source of current data (a DataFrame in the kernel, an endpoint's window) goes through."""
-    reference = ReferenceProfile.model_validate(reference_profile)
-    rules = Thresholds.model_validate(thresholds or {})
+    reference = _valid(ReferenceProfile, reference_profile, "The reference profile")
+    rules = _valid(Thresholds, thresholds or {}, "The thresholds")
     names = feature_names(signature) or [f.name for f in reference.features]
     frame = input_frame(features, names, "the current data")
     profiles = {f.name: f for f in reference.features}
@@ -282,6 +282,18 @@ def categorical_statistics(profile: CategoricalProfile, column: pd.Series) -> di
         "reference": _shares(expected),
         "current": _shares(observed),
     }
+
+
+def _valid(model: type[BaseModel], value: object, what: str):
+    """``value`` as ``model``; what is wrong with it as one sentence (never pydantic's listing)."""
+    if isinstance(value, model):
+        return value
+    try:
+        return model.model_validate(value)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "it"
+        raise InvalidInput(f"{what} is not valid: {where}: {first['msg']}.") from None
 
 
 def _psi(expected: np.ndarray, observed: np.ndarray) -> float:
