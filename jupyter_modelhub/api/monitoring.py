@@ -20,7 +20,8 @@ class ReferenceHandler(ModelHubHandler):
     @route
     async def get(self, name: str, version: str):
         """The version's reference profile (404 when it has none)."""
-        self.reply(await self.run(self.references.reference, parse_url_version(name, version)))
+        profile = await self.run(self.references.reference, parse_url_version(name, version))
+        self.reply(profile.model_dump(mode="json"))  # every field: defaults (a column's kind) are data here
 
     @route
     async def put(self, name: str, version: str):
@@ -47,4 +48,4 @@ class ReferenceHandler(ModelHubHandler):
                 request.source,
                 self.user_name,
             )
-        self.reply(profile)
+        self.reply(profile.model_dump(mode="json"))
