@@ -96,8 +96,9 @@ def input_frame(data: object, names: Sequence[str] | None, what: str = "the data
     if all(n.endswith("]") and "[" in n for n in names) and frame.shape[1] == len(names):
         frame.columns = names  # a tensor model's features are positions: any names fit
         return frame
-    missing = [n for n in names if n not in columns]
-    extra = [c for c in columns if c not in names]
+    named = _named(frame)  # an array's columns have no names: only their number can be wrong
+    missing = [n for n in names if n not in columns] if named else []
+    extra = [c for c in columns if c not in names] if named else []
     detail = (
         "; ".join(
             part
