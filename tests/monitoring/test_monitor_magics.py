@@ -78,6 +78,8 @@ def test_a_category_whose_mix_changed_is_flagged_by_chi_square(shell, tmp_path):
     model = tmp_path / "plans.onnx"
     model.write_bytes(b"weights")
     code = textwrap.dedent(f"""
+        import numpy as np, pandas as pd
+        rng = np.random.default_rng(11)
         def plans(n, p):
             return pd.DataFrame({{
                 "plan": rng.choice(["basic", "pro", "team"], size=n, p=p),
