@@ -650,6 +650,18 @@ PATHS["/parity"] = {
         errors=("400", "404", "409"),
     )
 }
+PATHS["/models/{name}/versions/{version}/reference"] = {
+    "get": _op(
+        "The version's reference profile (404 when it has none)", schemas.ReferenceProfile, params=[_NAME, _VERSION]
+    ),
+    "put": _op(
+        "Profile rows (JSON, or an upload of inputs.parquet/.csv and predictions) and keep the profile with the "
+        "version, replacing its previous one",
+        schemas.ReferenceProfile,
+        params=[_NAME, _VERSION],
+        body=schemas.ReferenceRequest,
+    ),
+}
 PATHS["/images"]["post"]["responses"]["200"] = {
     "description": "with 'context': where the context was written and the docker build command"
 }
@@ -786,6 +798,7 @@ _COMPONENTS = [
     schemas.History,
     schemas.Error,
     *schemas.batch.SCHEMAS,
+    *schemas.monitoring.SCHEMAS,
 ]
 
 

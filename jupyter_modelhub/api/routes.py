@@ -7,7 +7,7 @@ Not here: the handlers (one module per resource) and what they answer (``schemas
 
 from __future__ import annotations
 
-from . import batch, endpoints, operations, packaging, registry
+from . import batch, endpoints, monitoring, operations, packaging, registry
 
 
 def segment(name: str) -> str:
@@ -30,6 +30,7 @@ ROUTES = [
     (f"models/{MODEL}/versions/{VERSION}", registry.VersionHandler),
     (f"models/{MODEL}/versions/{VERSION}/files/(?P<path>.+)", registry.FileHandler),
     (f"models/{MODEL}/versions/{VERSION}/convert", registry.ConvertHandler),
+    (f"models/{MODEL}/versions/{VERSION}/reference", monitoring.ReferenceHandler),
     (f"models/{MODEL}/aliases/{segment('alias')}", registry.AliasHandler),
     (f"models/{MODEL}/aliases/{segment('alias')}/rollback", registry.AliasRollbackHandler),
     (f"models/{MODEL}/permissions", registry.PermissionsHandler),

@@ -24,6 +24,7 @@ from ..refs import ModelRef, parse_ref
 from . import invoking, packing, parity, pickling
 from .batch import BatchMethods
 from .governance import GovernanceMethods
+from .monitoring import MonitoringMethods
 
 CANCEL_WAIT = 60.0  # seconds a cancel waits for the worker to stop (the server's grace period is 10 s)
 
@@ -40,7 +41,7 @@ class Unreachable(ServerError):
     reason = "unreachable"
 
 
-class ModelHubClient(BatchMethods, GovernanceMethods):
+class ModelHubClient(BatchMethods, GovernanceMethods, MonitoringMethods):
     def __init__(self, url: str, token: str | None = None, timeout: float = 60.0, client: str | None = None):
         """``client`` is what the server records this client as in the history (``kernel``,
         ``cli``, ``api``): by default ``kernel`` inside a Jupyter kernel, else ``api``."""
@@ -76,7 +77,8 @@ class ModelHubClient(BatchMethods, GovernanceMethods):
 
         ``source`` is an estimator, a path, or a list of paths; each path keeps its name (a folder
         ``model/`` gives ``model/...``, as in Azure ML). ``sample`` (inputs such as ``X_test[:5]``)
-        records the signature and an input example. ``source_kernel`` is the id of the kernel
+        records the signature and an input example, and with at least ``monitoring.MIN_ROWS`` rows
+        the version's reference profile (with the model's predictions). ``source_kernel`` is the id of the kernel
         registering: the server records its notebook's current path (``source_notebook`` otherwise).
         """
         temp = None
@@ -114,7 +116,12 @@ class ModelHubClient(BatchMethods, GovernanceMethods):
                 "source_notebook": source_notebook,
                 "source_kernel": source_kernel,
             }
-            return display.VersionInfo(self._call("POST", f"models/{_segment(name)}/versions", json=body))
+            version = display.VersionInfo(self._call("POST", f"models/{_segment(name)}/versions", json=body))
+            return (
+                self._reference_from_sample(version, sample, source if temp else None)
+                if sample is not None
+                else version
+            )
         finally:
             if temp is not None:
                 shutil.rmtree(temp, ignore_errors=True)

@@ -10,6 +10,7 @@ from .conversion import Conversion
 from .endpoints import EndpointInfo, EndpointList
 from .governance import History, Permissions
 from .kubernetes import KubernetesManifests
+from .monitoring import MonitorResult, ReferenceInfo
 from .operations import Operation, OperationList
 from .packaging import BuildContext, EnvironmentInfo, EnvironmentList, ImageInfo, ImageList, Parity
 from .registry import Deleted, Downloaded, ModelInfo, ModelList, VersionInfo, VersionList
@@ -34,6 +35,8 @@ __all__ = [
     "History",
     "ModelInfo",
     "ModelList",
+    "MonitorResult",
+    "ReferenceInfo",
     "Operation",
     "OperationList",
     "Permissions",

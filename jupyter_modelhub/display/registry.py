@@ -50,7 +50,9 @@ class VersionInfo(Result):
         if self["tags"]:
             rows.append(("tags", chips(tag_texts(self["tags"]))))
         if self["properties"]:
-            rows.append(("properties", escape(", ".join(f"{k}: {v}" for k, v in self["properties"].items()))))
+            rows.append(
+                ("properties", escape(", ".join(f"{k}: {_property(k, v)}" for k, v in self["properties"].items())))
+            )
         if self["derived_from"]:
             rows.append(("derived from", escape(self["derived_from"])))
         if self["source_notebook"]:
@@ -198,3 +200,10 @@ class Downloaded(Result):
 
     def _repr_html_(self) -> str:
         return f'<div class="mh-card">{escape(self.text())}</div>'
+
+
+def _property(key: str, value) -> str:
+    """A property as the version's card shows it: a reference profile (kilobytes) by its size."""
+    if key == "reference" and isinstance(value, dict) and "rows" in value:
+        return f"profile of {value['rows']} rows (%reference shows it)"
+    return str(value)

@@ -10,6 +10,7 @@ from .collection import CollectionMagics
 from .convert import ConvertMagics
 from .endpoints import EndpointMagics
 from .governance import GovernanceMagics
+from .monitoring import MonitoringMagics
 from .operations import OperationMagics
 from .packaging import PackagingMagics
 from .registry import RegistryMagics
@@ -25,6 +26,7 @@ MAGICS = (
     BatchMagics,
     GovernanceMagics,
     CollectionMagics,
+    MonitoringMagics,
 )
 
 __all__ = ["ModelHubMagics", "load_ipython_extension"]

@@ -14,7 +14,10 @@ name here: ``schemas.X``.
 
 from __future__ import annotations
 
-from . import batch  # batch.SCHEMAS: the batch components, in the document's order
+from . import (
+    batch,  # batch.SCHEMAS: the batch components, in the document's order
+    monitoring,  # monitoring.SCHEMAS: the monitoring components, in the document's order
+)
 from .batch import (
     BatchEndpoint,
     BatchEndpointList,
@@ -79,6 +82,7 @@ from .endpoints import (
     Timeline,
     TrafficRequest,
 )
+from .monitoring import MonitorReport, ReferenceProfile, ReferenceRequest, Rows
 from .operations import (
     Operation,
     OperationError,

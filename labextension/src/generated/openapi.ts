@@ -1098,6 +1098,103 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/endpoints/{name}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every change to the endpoint, newest first; with at=, what served it then (state) and the changes up to then */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description only these actions, comma-separated (e.g. alias.moved,traffic.changed) */
+                    action?: string;
+                    /** @description only this user's changes */
+                    user?: string;
+                    /** @description from this time on: 2026-12-01T14:00:00Z (UTC unless a zone is given) or an age (1h, 7d) */
+                    since?: string;
+                    /** @description up to this time, as since */
+                    until?: string;
+                    /** @description at most this many entries (newest first) */
+                    limit?: number;
+                    /** @description a time, as since: what served the endpoint then */
+                    at?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description endpoint name */
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["History"];
+                    };
+                };
+                /** @description invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no valid credentials (WWW-Authenticate says how) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not allowed, or a browser request without its XSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the registry database cannot be reached, or the extension could not start (the message says why; retry later) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/endpoints/{name}/invoke": {
         parameters: {
             query?: never;
@@ -1508,6 +1605,99 @@ export interface paths {
             };
         };
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/endpoints/{name}/traffic/rollback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Return the traffic and mirror to what they were before their last change (409 if never changed) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description endpoint name */
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EndpointInfo"];
+                    };
+                };
+                /** @description invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no valid credentials (WWW-Authenticate says how) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not allowed, or a browser request without its XSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the registry database cannot be reached, or the extension could not start (the message says why; retry later) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -3104,6 +3294,195 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/models/{name}/aliases/{alias}/rollback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Point the alias back at the version it pointed at before its last move (409 if none) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description model name */
+                    name: string;
+                    alias: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Version"];
+                    };
+                };
+                /** @description invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no valid credentials (WWW-Authenticate says how) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not allowed, or a browser request without its XSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the registry database cannot be reached, or the extension could not start (the message says why; retry later) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/models/{name}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every change to the model, its versions, aliases, permissions and deployments, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description only these actions, comma-separated (e.g. alias.moved,traffic.changed) */
+                    action?: string;
+                    /** @description only this user's changes */
+                    user?: string;
+                    /** @description from this time on: 2026-12-01T14:00:00Z (UTC unless a zone is given) or an age (1h, 7d) */
+                    since?: string;
+                    /** @description up to this time, as since */
+                    until?: string;
+                    /** @description at most this many entries (newest first) */
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    /** @description model name */
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["History"];
+                    };
+                };
+                /** @description invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no valid credentials (WWW-Authenticate says how) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not allowed, or a browser request without its XSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the registry database cannot be reached, or the extension could not start (the message says why; retry later) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/models/{name}/permissions": {
         parameters: {
             query?: never;
@@ -3871,6 +4250,166 @@ export interface paths {
             };
         };
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/models/{name}/versions/{version}/reference": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The version's reference profile (404 when it has none) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description model name */
+                    name: string;
+                    /** @description a version number, 'latest', or '@ALIAS' */
+                    version: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ReferenceProfile"];
+                    };
+                };
+                /** @description invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no valid credentials (WWW-Authenticate says how) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not allowed, or a browser request without its XSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the registry database cannot be reached, or the extension could not start (the message says why; retry later) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        /** Profile rows (JSON, or an upload of inputs.parquet/.csv and predictions) and keep the profile with the version, replacing its previous one */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description model name */
+                    name: string;
+                    /** @description a version number, 'latest', or '@ALIAS' */
+                    version: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ReferenceRequest"];
+                };
+            };
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ReferenceProfile"];
+                    };
+                };
+                /** @description invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no valid credentials (WWW-Authenticate says how) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not allowed, or a browser request without its XSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the registry database cannot be reached, or the extension could not start (the message says why; retry later) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         post?: never;
         delete?: never;
         options?: never;
@@ -4789,6 +5328,38 @@ export interface components {
              */
             workers: number;
         };
+        /** CategoricalProfile */
+        CategoricalProfile: {
+            /**
+             * Categories
+             * @description the most frequent, most frequent first
+             */
+            categories?: string[];
+            /** Counts */
+            counts?: number[];
+            /**
+             * Dtype
+             * @default
+             */
+            dtype: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "categorical";
+            /** Name */
+            name: string;
+            /** Null Rate */
+            null_rate: number;
+            /**
+             * Other
+             * @description values of any other category
+             * @default 0
+             */
+            other: number;
+            /** Rows */
+            rows: number;
+        };
         /**
          * CollectRequest
          * @description payload collection on a live endpoint: switch it on or off, or change its settings
@@ -4947,6 +5518,90 @@ export interface components {
              * @description of those, written to a file (readable once the file is committed)
              */
             written: number;
+        };
+        /** ColumnDrift */
+        ColumnDrift: {
+            /**
+             * Bins
+             * @description the bins or categories, for charts
+             */
+            bins?: string[];
+            /**
+             * Chi Square
+             * @default null
+             */
+            chi_square: number | null;
+            /**
+             * Chi Square Pvalue
+             * @default null
+             */
+            chi_square_pvalue: number | null;
+            /**
+             * Current
+             * @description the current data's share per bin
+             */
+            current?: number[];
+            /** Drifted */
+            drifted: boolean;
+            /**
+             * Jensen Shannon
+             * @default null
+             */
+            jensen_shannon: number | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "numeric" | "categorical";
+            /**
+             * Ks
+             * @default null
+             */
+            ks: number | null;
+            /**
+             * Ks Pvalue
+             * @default null
+             */
+            ks_pvalue: number | null;
+            /** Name */
+            name: string;
+            /**
+             * Note
+             * @default
+             */
+            note: string;
+            /**
+             * Psi
+             * @default null
+             */
+            psi: number | null;
+            /**
+             * Reference
+             * @description the reference's share per bin
+             */
+            reference?: number[];
+            /**
+             * Rows
+             * @description current values compared (nulls left out)
+             */
+            rows: number;
+            /**
+             * Statistic
+             * @description the statistic that decides drifted
+             */
+            statistic: string;
+            /** Threshold */
+            threshold: number;
+            /**
+             * Value
+             * @description its value (a p-value for chi_square); null with no values to compare
+             */
+            value: number | null;
+            /**
+             * Wasserstein
+             * @default null
+             */
+            wasserstein: number | null;
         };
         /** Conversion */
         Conversion: {
@@ -5382,6 +6037,22 @@ export interface components {
             /** Time */
             time: string;
         };
+        /**
+         * EndpointState
+         * @description what served an endpoint at a moment, from its history
+         */
+        EndpointState: {
+            /** At */
+            at: string;
+            /** Deployments */
+            deployments: components["schemas"]["ServedVersion"][];
+            /** Endpoint */
+            endpoint: string;
+            /** Traffic */
+            traffic: {
+                [key: string]: number;
+            };
+        };
         /** EntryScript */
         EntryScript: {
             /**
@@ -5490,6 +6161,63 @@ export interface components {
             /** Last Id */
             last_id: number;
         };
+        /** FeatureQuality */
+        FeatureQuality: {
+            /**
+             * Above Reference
+             * @description values above the reference's maximum
+             * @default 0
+             */
+            above_reference: number;
+            /**
+             * Below Reference
+             * @description values below the reference's minimum
+             * @default 0
+             */
+            below_reference: number;
+            /** Flagged */
+            flagged: boolean;
+            /** Issues */
+            issues?: string[];
+            /** Name */
+            name: string;
+            /** Null Rate */
+            null_rate: number;
+            /** Nulls */
+            nulls: number;
+            /**
+             * Outside Dtype
+             * @description values the signature's dtype cannot hold (or not finite)
+             * @default 0
+             */
+            outside_dtype: number;
+            /** Reference Null Rate */
+            reference_null_rate: number;
+            /** Rows */
+            rows: number;
+            /**
+             * Type Errors
+             * @description values not convertible to the signature's dtype
+             * @default 0
+             */
+            type_errors: number;
+            /**
+             * Unseen
+             * @description categories the reference never saw (when it saw every one it kept)
+             * @default 0
+             */
+            unseen: number;
+        };
+        /** FeatureThreshold */
+        FeatureThreshold: {
+            /**
+             * Statistic
+             * @enum {string}
+             */
+            statistic: "psi" | "jensen_shannon" | "wasserstein" | "ks" | "chi_square";
+            /** Threshold */
+            threshold: number;
+        };
         /** FileEntry */
         FileEntry: {
             /** Path */
@@ -5501,6 +6229,67 @@ export interface components {
             sha256: string | null;
             /** Size */
             size: number;
+        };
+        /** History */
+        History: {
+            /**
+             * Entries
+             * @description newest first
+             */
+            entries: components["schemas"]["HistoryEntry"][];
+            /**
+             * More
+             * @description older entries match too: ask with until= the oldest one's time, or a larger limit
+             */
+            more: boolean;
+            /**
+             * @description an endpoint's history asked with at=: what served it then
+             * @default null
+             */
+            state: components["schemas"]["EndpointState"] | null;
+        };
+        /** HistoryEntry */
+        HistoryEntry: {
+            /**
+             * Action
+             * @description what changed, e.g. alias.moved, traffic.changed, permission.changed
+             */
+            action: string;
+            /**
+             * At
+             * @description when (UTC)
+             */
+            at: string;
+            /**
+             * Client
+             * @description where from: kernel, panel, cli, api, or server (the server's own work)
+             */
+            client: string;
+            /** Endpoint */
+            endpoint: string | null;
+            /** Id */
+            id: number;
+            /** Model */
+            model: string | null;
+            /**
+             * New
+             * @description the value after (null when deleted)
+             */
+            new: unknown;
+            /**
+             * Old
+             * @description the value before (null when created)
+             */
+            old: unknown;
+            /**
+             * Subject
+             * @description what it changed, e.g. churn@production, churn-ep/blue
+             */
+            subject: string;
+            /** User */
+            user: string;
+            /** Version */
+            version: number | null;
         };
         /** ImageList */
         ImageList: {
@@ -5948,6 +6737,93 @@ export interface components {
             version_count: number;
         };
         /**
+         * MonitorReport
+         * @description Drift per feature (in the signature's order) and per prediction column, and data quality.
+         */
+        MonitorReport: {
+            /**
+             * Against
+             * @description what the data was compared with: a version, or 'baseline'
+             */
+            against: string;
+            /** Created Time */
+            created_time: string;
+            /**
+             * Drifted
+             * @description the features that drifted, in order
+             */
+            drifted: string[];
+            /** Features */
+            features: components["schemas"]["ColumnDrift"][];
+            /** Notes */
+            notes?: string[];
+            predictions: components["schemas"]["PredictionDrift"];
+            quality: components["schemas"]["QualityReport"];
+            /** Reference Rows */
+            reference_rows: number;
+            /** Rows */
+            rows: number;
+            thresholds: components["schemas"]["Thresholds"];
+        };
+        /** NumericProfile */
+        NumericProfile: {
+            /**
+             * Counts
+             * @description reference values per bin (len(edges) + 1)
+             */
+            counts?: number[];
+            /**
+             * Dtype
+             * @description the signature's dtype, or the data's
+             * @default
+             */
+            dtype: string;
+            /**
+             * Edges
+             * @description inner bin edges: bin i holds edges[i-1] <= x < edges[i]
+             */
+            edges?: number[];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "numeric";
+            /**
+             * Max
+             * @default null
+             */
+            max: number | null;
+            /**
+             * Mean
+             * @default null
+             */
+            mean: number | null;
+            /**
+             * Min
+             * @default null
+             */
+            min: number | null;
+            /** Name */
+            name: string;
+            /** Null Rate */
+            null_rate: number;
+            /**
+             * Quantiles
+             * @description at the profile's quantile_levels
+             */
+            quantiles?: number[];
+            /**
+             * Rows
+             * @description values that are not null (nor NaN or infinite)
+             */
+            rows: number;
+            /**
+             * Std
+             * @default null
+             */
+            std: number | null;
+        };
+        /**
          * OnnxForm
          * @description A proven ONNX form of the scikit-learn version a deployment serves, not in use.
          */
@@ -6266,6 +7142,18 @@ export interface components {
              */
             yours: string;
         };
+        /** PredictionDrift */
+        PredictionDrift: {
+            /** Columns */
+            columns?: components["schemas"]["ColumnDrift"][];
+            /** Drifted */
+            drifted?: string[];
+            /**
+             * Note
+             * @default
+             */
+            note: string;
+        };
         /** Progress */
         Progress: {
             /**
@@ -6306,6 +7194,68 @@ export interface components {
              * @description REGISTRY/REPO[:TAG], e.g. registry.example.com/team/churn:2 (default tag: the image's)
              */
             reference: string;
+        };
+        /** QualityReport */
+        QualityReport: {
+            /** Features */
+            features: components["schemas"]["FeatureQuality"][];
+            /**
+             * Flagged
+             * @description features with a quality issue, in order
+             */
+            flagged: string[];
+            /** Rows */
+            rows: number;
+        };
+        /**
+         * ReferenceProfile
+         * @description What a version's inputs (and predictions) looked like: the reference drift is measured against.
+         */
+        ReferenceProfile: {
+            /** Created Time */
+            created_time: string;
+            /** Features */
+            features: (components["schemas"]["NumericProfile"] | components["schemas"]["CategoricalProfile"])[];
+            /** Predictions */
+            predictions?: (components["schemas"]["NumericProfile"] | components["schemas"]["CategoricalProfile"])[];
+            /** Quantile Levels */
+            quantile_levels?: number[];
+            /** Rows */
+            rows: number;
+            /**
+             * Source
+             * @description where the rows came from, e.g. 'X_train' or 'registration sample'
+             * @default
+             */
+            source: string;
+        };
+        /**
+         * ReferenceRequest
+         * @description the rows to profile: inputs (and predictions) as JSON, or upload_id of a tar holding inputs.parquet or
+         *     inputs.csv (and predictions.parquet or .csv)
+         */
+        ReferenceRequest: {
+            /**
+             * @description the model's input features, one row per example
+             * @default null
+             */
+            inputs: components["schemas"]["Rows"] | null;
+            /**
+             * @description the model's outputs for those rows, one row each
+             * @default null
+             */
+            predictions: components["schemas"]["Rows"] | null;
+            /**
+             * Source
+             * @description where the rows came from, e.g. 'X_train'
+             * @default
+             */
+            source: string;
+            /**
+             * Upload Id
+             * @default null
+             */
+            upload_id: string | null;
         };
         /**
          * RegenerateKeyRequest
@@ -6376,6 +7326,27 @@ export interface components {
             /** Upload Id */
             upload_id: string;
         };
+        /**
+         * Rows
+         * @description rows as a table: column names, and one list of values per row
+         */
+        Rows: {
+            /** Columns */
+            columns: string[];
+            /** Data */
+            data: components["schemas"]["JSONValue"][][];
+        };
+        /** ServedVersion */
+        ServedVersion: {
+            /** Deployment */
+            deployment: string;
+            /** Model */
+            model: string;
+            /** Since */
+            since: string;
+            /** Version */
+            version: number;
+        };
         /** ServingRecord */
         ServingRecord: {
             /** Deployment */
@@ -6404,6 +7375,38 @@ export interface components {
             name: string;
             /** Shape */
             shape?: number[];
+        };
+        /**
+         * Thresholds
+         * @description Which statistic decides drift, per kind of column (and per feature, overriding), and its line.
+         */
+        Thresholds: {
+            /**
+             * Categorical Statistic
+             * @default chi_square
+             * @enum {string}
+             */
+            categorical_statistic: "chi_square" | "psi" | "jensen_shannon";
+            /**
+             * Categorical Threshold
+             * @default 0.01
+             */
+            categorical_threshold: number;
+            /** Features */
+            features?: {
+                [key: string]: components["schemas"]["FeatureThreshold"];
+            };
+            /**
+             * Numeric Statistic
+             * @default psi
+             * @enum {string}
+             */
+            numeric_statistic: "psi" | "jensen_shannon" | "wasserstein" | "ks";
+            /**
+             * Numeric Threshold
+             * @default 0.2
+             */
+            numeric_threshold: number;
         };
         /** Timeline */
         Timeline: {

@@ -1,0 +1,179 @@
+"""The monitoring part of the client: reference profiles and monitors (mixed into ModelHubClient).
+
+The data is in the kernel, so the kernel does what needs it: it runs the model for predictions
+(the server never loads a pickle), checks the columns against the version's signature before
+sending anything, and computes a monitor of a DataFrame against the version's stored profile
+(``monitoring.monitor_frames``) without sending the rows anywhere. A reference is profiled by the
+server, from rows sent as JSON or, beyond ``JSON_ROWS``, uploaded as Parquet.
+
+Not here: an endpoint's collected traffic as current data (it comes with payload collection).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+
+import orjson
+
+from .. import display
+from ..errors import InvalidInput, ModelHubError
+
+JSON_ROWS = 20_000  # up to this many rows go as JSON; more as a Parquet upload
+# pandas and scipy are imported when monitoring is used, not with the client (the CLI starts faster)
+
+
+class MonitoringMethods:
+    """``reference`` and ``monitor``."""
+
+    def reference(
+        self,
+        ref: str,
+        data: object = None,
+        *,
+        model: object = None,
+        predictions: object = None,
+        source: str = "",
+    ) -> display.ReferenceInfo:
+        """The version's reference profile; with ``data`` (inputs such as ``X_train``), first make
+        it from them and keep it with the version, replacing the one it had.
+
+        ``model`` (an object with ``predict``) or ``predictions`` adds the prediction
+        distribution. At least ``MIN_ROWS`` rows are needed.
+        """
+        from ..monitoring.features import feature_names, input_frame, prediction_frame
+        from ..monitoring.profile import MIN_ROWS
+
+        path = self._version_path(ref) + "/reference"
+        if data is None:
+            return display.ReferenceInfo(self._call("GET", path), ref=str(ref))
+        version = self._call("GET", self._version_path(ref))
+        signature = version.get("signature")
+        frame = input_frame(data, feature_names(signature), "the reference data")
+        if len(frame) < MIN_ROWS:
+            raise InvalidInput(
+                f"A reference profile needs at least {MIN_ROWS} rows; the data has {len(frame)}. "
+                "Profile the training set (or a larger sample) instead."
+            )
+        outputs = prediction_frame(model_predictions(model, data, signature) if model is not None else predictions)
+        source = source[:200]
+        if len(frame) <= JSON_ROWS:
+            body = {"inputs": _rows(frame), "source": source}
+            if outputs is not None:
+                body["predictions"] = _rows(outputs)
+            profile = self._call("PUT", path, json=body)
+        else:
+            upload = self._upload_frames(frame, outputs)
+            profile = self._call("PUT", path, json={"upload_id": upload["upload_id"], "source": source})
+        return display.ReferenceInfo(profile, ref=version["ref"])
+
+    def monitor(
+        self,
+        current: object,
+        against: object = None,
+        *,
+        predictions: object = None,
+        model: object = None,
+        baseline_predictions: object = None,
+        thresholds: dict | None = None,
+        window: str | None = None,
+    ) -> display.MonitorResult:
+        """Drift and data quality of ``current`` (a DataFrame or array of inputs) against a
+        version's reference profile (``against="churn:3"``) or a baseline window (``against=`` a
+        DataFrame of earlier inputs, with ``baseline_predictions``).
+
+        ``predictions`` (or a ``model`` to compute them) adds the predictions' drift;
+        ``thresholds`` changes which statistic decides and where (``monitoring.Thresholds``:
+        ``{"numeric_threshold": 0.1, "features": {"age": {"statistic": "ks", "threshold": 0.1}}}``).
+        """
+        from ..monitoring.drift import compare_frames, monitor_frames
+
+        if isinstance(current, str):
+            raise InvalidInput(
+                f"Monitoring an endpoint's traffic ({current!r}) needs its collected requests: pass a DataFrame "
+                "of inputs for now."
+            )
+        if window is not None:
+            raise InvalidInput(
+                "--window chooses a time window of an endpoint's collected traffic; a DataFrame has none."
+            )
+        if against is None:
+            raise InvalidInput("Say what to compare with: against='churn:3' (a version's reference) or a DataFrame.")
+        if isinstance(against, str):
+            version = self._call("GET", self._version_path(against))
+            signature = version.get("signature")
+            profile = self._call("GET", self._version_path(against) + "/reference")
+            if model is not None:
+                predictions = model_predictions(model, current, signature)
+            report = monitor_frames(current, predictions, profile, signature, thresholds, against=version["ref"])
+        else:
+            if model is not None:
+                predictions = model_predictions(model, current, None)
+                baseline_predictions = model_predictions(model, against, None)
+            report = compare_frames(current, predictions, against, baseline_predictions, None, thresholds)
+        return display.MonitorResult(report.model_dump(mode="json"))
+
+    def _reference_from_sample(self, version: display.VersionInfo, sample: object, model: object):
+        """At registration: a sample of at least MIN_ROWS rows becomes the version's reference
+        (a smaller one describes noise). A sample that cannot be profiled leaves a warning, not a
+        failed registration."""
+        from ..monitoring.profile import MIN_ROWS
+
+        if version.get("existing") or _rows_in(sample) < MIN_ROWS:
+            return version
+        try:
+            self.reference(version["ref"], sample, model=model, source="registration sample")
+        except ModelHubError as exc:
+            warnings.warn(f"{version['ref']} was registered without a reference profile: {exc.message}", stacklevel=3)
+            return version
+        return display.VersionInfo(self._call("GET", self._version_path(version["ref"])))
+
+    def _upload_frames(self, inputs, outputs) -> dict:
+        folder = Path(tempfile.mkdtemp(prefix="modelhub-reference-"))
+        try:
+            paths = [_parquet(inputs, folder / "inputs.parquet")]
+            if outputs is not None:
+                paths.append(_parquet(outputs, folder / "predictions.parquet"))
+            return self.upload(paths)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def model_predictions(model: object, data: object, signature: dict | None) -> dict:
+    """What the model answers for ``data``: ``predict``, and ``predict_proba`` when it has one,
+    named as the signature's outputs (``predictions`` and ``probabilities`` by default)."""
+    if not hasattr(model, "predict"):
+        raise InvalidInput(f"--model gave a {type(model).__name__}, which has no predict(); pass a fitted model.")
+    names = [o["name"] for o in (signature or {}).get("outputs") or []] + ["predictions", "probabilities"]
+    names = list(dict.fromkeys(names))
+    try:
+        out = {names[0]: model.predict(data)}
+        if hasattr(model, "predict_proba"):
+            out[names[1]] = model.predict_proba(data)
+    except Exception as exc:  # the user's model on the user's data: its own words
+        raise InvalidInput(f"The model could not predict on the data: {type(exc).__name__}: {exc}") from None
+    return out
+
+
+def _rows(frame) -> dict:
+    """A frame as ``{"columns", "data"}`` JSON (NaN as null, numpy types as JSON numbers)."""
+    return {"columns": [str(c) for c in frame.columns], "data": orjson.loads(frame.to_json(orient="values"))}
+
+
+def _parquet(frame, path: Path) -> Path:
+    frame = frame.copy(deep=False)
+    frame.columns = [str(c) for c in frame.columns]
+    try:
+        frame.to_parquet(path, index=False)
+    except Exception as exc:  # pyarrow refuses mixed-type columns: say which
+        raise InvalidInput(f"The data cannot be written as Parquet to send it: {exc}") from None
+    return path
+
+
+def _rows_in(sample: object) -> int:
+    try:
+        return len(sample)
+    except TypeError:
+        return 0
