@@ -20,12 +20,14 @@ class ReferenceHandler(ModelHubHandler):
     @route
     async def get(self, name: str, version: str):
         """The version's reference profile (404 when it has none)."""
+        await self.require(name, "read")
         profile = await self.run(self.references.reference, parse_url_version(name, version))
         self.reply(profile.model_dump(mode="json"))  # every field: defaults (a column's kind) are data here
 
     @route
     async def put(self, name: str, version: str):
         """Profile the rows sent (JSON, or an upload) and keep the profile with the version."""
+        await self.require(name, "write", "set a version's reference profile")
         request = self.body(schemas.ReferenceRequest)
         ref = parse_url_version(name, version)
         if (request.inputs is None) == (request.upload_id is None):
