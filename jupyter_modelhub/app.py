@@ -35,7 +35,7 @@ from . import __version__
 from .api.routes import handlers
 from .errors import ModelHubError
 from .parity import ParityProbe
-from .services import PermissionSettings, ServiceClasses, StorageSettings, build_services
+from .services import GovernanceSettings, ServiceClasses, StorageSettings, build_services
 from .store.artifacts import open_artifact_store
 from .store.database import Database, unavailable_error
 
@@ -47,7 +47,7 @@ SHUTDOWN_STEP_TIMEOUT = 30
 START_RETRY_SECONDS = 5
 
 
-class ModelHubApp(ExtensionApp, ServiceClasses, StorageSettings, PermissionSettings):
+class ModelHubApp(ExtensionApp, ServiceClasses, StorageSettings, GovernanceSettings):
     """The extension. The class of each service is a trait of it (``c.ModelHubApp.registry_class``
     ...: ``services.ServiceClasses``), and so is where versions' files are
     (``c.ModelHubApp.artifact_uri``...: ``services.StorageSettings``); ``services.build_services``
@@ -163,6 +163,7 @@ class ModelHubApp(ExtensionApp, ServiceClasses, StorageSettings, PermissionSetti
             artifacts=self.artifacts,
             storage=self.storage_settings(),
             permissions=self.permission_settings(),
+            promotion_rules=self.promotion_rules,
         ).build_all()
         self.registry, self.deployments = self.services.registry, self.services.deployments
         self.converter, self.packager = self.services.converter, self.services.packager
@@ -180,6 +181,7 @@ class ModelHubApp(ExtensionApp, ServiceClasses, StorageSettings, PermissionSetti
             modelhub_deployments=self.deployments,
             modelhub_deploys=self.services.deploys,
             modelhub_permissions=self.services.permissions,
+            modelhub_promotions=self.services.promotions,
             modelhub_server_user=self.server_user,
             modelhub_server_user_groups=set(self.server_user_groups),
             modelhub_artifacts=self.artifacts,

@@ -128,9 +128,9 @@ class StorageSettings(Configurable):
         return {name: getattr(self, name) for name in STORAGE_TRAITS}
 
 
-class PermissionSettings(Configurable):
-    """Who may do what to models; ``ModelHubApp`` has these traits (``c.ModelHubApp.admins``).
-    The rules are ``registry.permissions``'."""
+class GovernanceSettings(Configurable):
+    """Who may do what to models, and what a promotion needs; ``ModelHubApp`` has these traits
+    (``c.ModelHubApp.admins``). The rules are ``registry.permissions``' and ``registry.promotions``'."""
 
     admins = List(
         Unicode(),
@@ -144,6 +144,15 @@ class PermissionSettings(Configurable):
         help="What a user has on a model nobody granted them anything on: 'write' (the default) keeps a "
         "single user's server as it was; 'read' lets everyone see models and only creators, grantees and "
         "admins change them; 'none' hides models from all but those. Creating a model needs 'write' here.",
+    )
+
+    promotion_rules = Dict(
+        config=True,
+        help="Per alias, the checks a version must pass before the alias may point at it, e.g. {'production': "
+        "{'equivalence': True, 'parity': True, 'evaluation': {'accuracy': -0.01}, 'approval': True}}: a converted "
+        "version's equivalence report passed; a parity report found the same answers; an evaluation against the "
+        "version the alias points at now within these changes (-0.01: at most 0.01 worse; error metrics such as "
+        "rmse: lower is better); an approval by someone other than the registrant.",
     )
 
     def permission_settings(self) -> dict:
@@ -161,6 +170,7 @@ def build_services(
     artifacts: ArtifactStore | None = None,
     storage: Mapping[str, Any] | None = None,
     permissions: Mapping[str, Any] | None = None,
+    promotion_rules: Mapping[str, Any] | None = None,
 ) -> Services:
     """Every service of one server or worker, built on first use.
 
@@ -182,6 +192,7 @@ def build_services(
         artifacts,
         dict(storage or {}),
         dict(permissions or {}),
+        dict(promotion_rules or {}),
     )
 
 
@@ -205,10 +216,12 @@ class Services:
         artifacts: ArtifactStore | None,
         storage: dict,
         permissions: dict | None = None,
+        promotion_rules: dict | None = None,
     ):
         self.db, self.root, self._configure, self._roots = database, root, configure, roots
         self._storage = storage
         self._permissions = permissions or {}
+        self._promotion_rules = promotion_rules or {}
         defaults = ServiceClasses.class_traits()
         self._classes = {
             service: classes.get(service) or defaults[trait].default_value for service, trait in CLASS_TRAITS.items()
@@ -226,7 +239,7 @@ class Services:
         return {} if self._roots is None else {name: list(self._roots)}
 
     def build_all(self) -> Services:
-        for service in (*CLASS_TRAITS, "deploys", "permissions"):
+        for service in (*CLASS_TRAITS, "deploys", "permissions", "promotions"):
             getattr(self, service)
         return self
 
@@ -247,6 +260,8 @@ class Services:
     def registry(self):
         registry = self._class("registry")(self.db, self.artifacts, **self._configure)
         registry.reference_checks.extend(self._bound(check) for c in CONTRIBUTIONS for check in c.reference_checks)
+        if self._promotion_rules:  # built when first needed: the promotions service needs this registry
+            registry.alias_guards.append(lambda *args: self.promotions.guard(*args))
         return registry
 
     @cached_property
@@ -255,6 +270,13 @@ class Services:
         from .registry.permissions import ModelPermissions
 
         return ModelPermissions(self.db, **self._permissions)
+
+    @cached_property
+    def promotions(self):
+        """The promotion rules and the versions' evidence (``registry.promotions``)."""
+        from .registry.promotions import Promotions
+
+        return Promotions(self.db, self.registry, self._promotion_rules)
 
     def _bound(self, check) -> Callable:
         return lambda session, version: check(self, session, version)

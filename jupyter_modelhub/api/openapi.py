@@ -274,6 +274,22 @@ PATHS["/models/{name}/aliases/{alias}/rollback"] = {
         errors=("400", "404", "409"),
     )
 }
+PATHS["/models/{name}/versions/{version}/promotion"] = {
+    "get": _op(
+        "The version's promotion checks for every alias under promotion rules, and its evidence",
+        schemas.Promotion,
+        params=[_NAME, _VERSION],
+    )
+}
+PATHS["/models/{name}/versions/{version}/evidence"] = {
+    "post": _op(
+        "Record an evaluation, a parity report or an approval of the version (an approval: not by its registrant)",
+        schemas.Promotion,
+        status="201",
+        params=[_NAME, _VERSION],
+        body=schemas.EvidenceRequest,
+    )
+}
 PATHS["/models/{name}/permissions"] = {
     "get": _op(
         "Who may do what to the model: creator, grants, admins, default, and your own",
@@ -796,6 +812,8 @@ _COMPONENTS = [
     schemas.Permissions,
     schemas.PermissionRequest,
     schemas.History,
+    schemas.Promotion,
+    schemas.EvidenceRequest,
     schemas.Error,
     *schemas.batch.SCHEMAS,
     *schemas.monitoring.SCHEMAS,

@@ -7,7 +7,7 @@ Not here: the handlers (one module per resource) and what they answer (``schemas
 
 from __future__ import annotations
 
-from . import batch, endpoints, monitoring, operations, packaging, registry
+from . import batch, endpoints, monitoring, operations, packaging, promotions, registry
 
 
 def segment(name: str) -> str:
@@ -35,6 +35,8 @@ ROUTES = [
     (f"models/{MODEL}/aliases/{segment('alias')}/rollback", registry.AliasRollbackHandler),
     (f"models/{MODEL}/permissions", registry.PermissionsHandler),
     (f"models/{MODEL}/history", registry.ModelHistoryHandler),
+    (f"models/{MODEL}/versions/{VERSION}/promotion", promotions.PromotionHandler),
+    (f"models/{MODEL}/versions/{VERSION}/evidence", promotions.EvidenceHandler),
     ("endpoints", endpoints.EndpointsHandler),
     ("serving-timeline", endpoints.TimelineHandler),
     (f"endpoints/{ENDPOINT}", endpoints.EndpointHandler),

@@ -1,16 +1,18 @@
-"""The governance part of the client: who may do what to a model, the history of changes, and
-rolling an alias or an endpoint's traffic back (mixed into ModelHubClient)."""
+"""The governance part of the client: who may do what to a model, the history of changes,
+rolling an alias or an endpoint's traffic back, and the evidence promotions need (evaluations,
+approvals) (mixed into ModelHubClient)."""
 
 from __future__ import annotations
 
 from urllib.parse import quote
 
 from .. import display
-from ..errors import NotFound
+from ..errors import Forbidden, NotFound
 
 
 class GovernanceMethods:
-    """``permissions``, ``grant``, ``revoke``, ``history``, ``rollback_alias`` and ``rollback_traffic``."""
+    """``permissions``, ``grant``, ``revoke``, ``history``, ``rollback_alias``, ``rollback_traffic``,
+    ``evaluate``, ``approve`` and ``promotion``."""
 
     def permissions(self, name: str) -> display.Permissions:
         """Who may do what to model ``name``: its creator, the grants, the admins, the default
@@ -69,3 +71,46 @@ class GovernanceMethods:
     def rollback_traffic(self, name: str) -> display.EndpointInfo:
         """Return endpoint ``name``'s traffic and mirror to what they were before their last change."""
         return self._endpoint_info(self._call("POST", f"endpoints/{quote(name, safe='')}/traffic/rollback"))
+
+    def promotion(self, ref: str) -> display.Promotion:
+        """Version ``ref``'s checks for every alias under promotion rules, and its evidence."""
+        return display.Promotion(self._call("GET", self._version_path(ref) + "/promotion"))
+
+    def approve(self, ref: str, alias: str) -> display.Promotion:
+        """Approve version ``ref`` for ``alias`` (not as its registrant)."""
+        body = {"kind": "approval", "alias": alias}
+        return display.Promotion(self._call("POST", self._version_path(ref) + "/evidence", json=body))
+
+    def evaluate(self, ref: str, data, target: str, against: str | None = None) -> display.Evaluation:
+        """Score version ``ref`` (and ``against``, e.g. ``churn@production``) on ``data`` (a
+        DataFrame, or a CSV/Parquet/JSON file) with label column ``target``, in this kernel, and
+        record the metrics as evidence for promotions."""
+        from . import evaluation
+
+        features, labels, name, digest = evaluation.read_data(data, target)
+        mine = evaluation.metrics(labels, evaluation.predict(self, ref, features))
+        body = {
+            "kind": "evaluation",
+            "metrics": mine,
+            "data": {"name": name[:512], "sha256": digest, "rows": len(labels), "target": target},
+        }
+        if against is not None:
+            body["against"] = against
+            body["against_metrics"] = evaluation.metrics(labels, evaluation.predict(self, against, features))
+        promotion = self._call("POST", self._version_path(ref) + "/evidence", json=body)
+        return display.Evaluation({**body, "promotion": promotion})
+
+    def record_parity(self, ref: str, result: dict) -> None:
+        """Keep a parity result as evidence of version ``ref`` (promotion rules may need one);
+        a user who may not change the model still sees the result."""
+        body = {
+            "kind": "parity",
+            "passed": bool(result.get("same")),
+            "target": str(result.get("target", ""))[:300],
+            "summary": f"{len(result.get('differences') or [])} differences"
+            + (f"; kernel error: {result['kernel_error']}" if result.get("kernel_error") else ""),
+        }
+        try:
+            self._call("POST", self._version_path(ref) + "/evidence", json={**body, "summary": body["summary"][:2000]})
+        except Forbidden:
+            pass

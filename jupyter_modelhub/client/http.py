@@ -642,7 +642,7 @@ class ModelHubClient(BatchMethods, GovernanceMethods, MonitoringMethods):
                 local, error = None, f"{type(exc).__name__}: {exc}"
         remote_ok = probe["status"] == 200
         diffs = parity.differences(local, probe["answer"], tolerance) if error is None and remote_ok else []
-        return display.Parity(
+        result = display.Parity(
             {
                 **probe,
                 "kernel_answer": local,
@@ -653,6 +653,8 @@ class ModelHubClient(BatchMethods, GovernanceMethods, MonitoringMethods):
                 "versions": parity.version_rows(parity.kernel_environment(), probe),
             }
         )
+        self.record_parity(probe["ref"], {**result, "target": target})
+        return result
 
     # -- operations ------------------------------------------------------------------------
 

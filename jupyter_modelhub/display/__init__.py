@@ -8,7 +8,7 @@ from .base import Result
 from .batch import BatchEndpointInfo, BatchEndpointList, Job, JobList
 from .conversion import Conversion
 from .endpoints import EndpointInfo, EndpointList
-from .governance import History, Permissions
+from .governance import Evaluation, History, Permissions, Promotion
 from .kubernetes import KubernetesManifests
 from .monitoring import MonitorResult, ReferenceInfo
 from .operations import Operation, OperationList
@@ -32,6 +32,7 @@ __all__ = [
     "Downloaded",
     "EndpointInfo",
     "EndpointList",
+    "Evaluation",
     "History",
     "ModelInfo",
     "ModelList",
@@ -40,6 +41,7 @@ __all__ = [
     "Operation",
     "OperationList",
     "Permissions",
+    "Promotion",
     "Result",
     "VersionInfo",
     "VersionList",

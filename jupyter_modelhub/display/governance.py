@@ -100,3 +100,72 @@ class History(Result):
             f'{STYLE}<div class="mh-card">{head}<table><tr><th>when</th><th>who</th><th>action</th><th>subject</th>'
             f"<th>old</th><th>new</th></tr>{rows}</table>{empty}{more}</div>"
         )
+
+
+STATUS_MARK = {"passed": "✓", "failed": "✗", "missing": "…", "not needed": "–"}
+
+
+def _checks_lines(aliases: list[dict]) -> list[str]:
+    lines = []
+    for a in aliases:
+        now = f" (now {a['current']})" if a["current"] else ""
+        lines.append(f"@{a['alias']}{now}: {'may move here' if a['allowed'] else 'not yet'}")
+        lines += [
+            f"  {STATUS_MARK.get(c['status'], '?')} {c['name']}: {c['status']}: {c['detail']}" for c in a["checks"]
+        ]
+    return lines
+
+
+def _checks_html(aliases: list[dict]) -> str:
+    parts = []
+    for a in aliases:
+        rows = "".join(
+            f"<tr><td>{STATUS_MARK.get(c['status'], '?')}</td><td>{escape(c['name'])}</td>"
+            f"<td><b>{escape(c['status'])}</b></td><td>{escape(c['detail'])}</td></tr>"
+            for c in a["checks"]
+        )
+        now = f" <span class='mh-muted'>now {escape(a['current'])}</span>" if a["current"] else ""
+        verdict = "may move here" if a["allowed"] else "not yet"
+        parts.append(f"<div><b>@{escape(a['alias'])}</b>{now}: {verdict}<table>{rows}</table></div>")
+    return "".join(parts)
+
+
+class Promotion(Result):
+    """A version's checks per alias under promotion rules (``%promotion``, ``%approve``)."""
+
+    def text(self) -> str:
+        if not self["aliases"]:
+            return f"{self['ref']}: no alias has promotion rules on this server."
+        return "\n".join([self["ref"], *_checks_lines(self["aliases"])])
+
+    def _repr_html_(self) -> str:
+        body = _checks_html(self["aliases"]) or "<div class='mh-muted'>no alias has promotion rules</div>"
+        return f'{STYLE}<div class="mh-card"><b>{escape(self["ref"])}</b>{body}</div>'
+
+
+class Evaluation(Result):
+    """``%evaluate``: the version's metrics beside those of the version compared with, and the checks."""
+
+    def rows(self) -> list[tuple[str, str, str]]:
+        theirs = self.get("against_metrics") or {}
+        return [
+            (name, f"{value:.4g}", f"{theirs[name]:.4g}" if name in theirs else "")
+            for name, value in sorted(self["metrics"].items())
+        ]
+
+    def text(self) -> str:
+        promotion = self["promotion"]
+        versus = f" vs {self['against']}" if self.get("against") else ""
+        head = f"{promotion['ref']}{versus} on {self['data']['name']} ({self['data']['rows']} rows)"
+        lines = [head, *(f"  {n:<10} {a:>10} {b:>10}" for n, a, b in self.rows())]
+        return "\n".join(lines + _checks_lines(promotion["aliases"]))
+
+    def _repr_html_(self) -> str:
+        promotion = self["promotion"]
+        other = escape(self.get("against") or "")
+        rows = "".join(f"<tr><td>{escape(n)}</td><td>{a}</td><td>{b}</td></tr>" for n, a, b in self.rows())
+        return (
+            f'{STYLE}<div class="mh-card"><b>{escape(promotion["ref"])}</b> on {escape(self["data"]["name"])} '
+            f"({self['data']['rows']} rows)<table><tr><th>metric</th><th>{escape(promotion['ref'])}</th>"
+            f"<th>{other}</th></tr>{rows}</table>{_checks_html(promotion['aliases'])}</div>"
+        )

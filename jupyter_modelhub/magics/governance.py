@@ -1,4 +1,5 @@
-"""The governance magics: ``%permissions``, ``%grant``, ``%revoke`` and ``%history``.
+"""The governance magics: ``%permissions``, ``%grant``, ``%revoke``, ``%history``, and the
+evidence promotions need: ``%evaluate``, ``%approve``, ``%promotion``.
 
 Who may do what to a model: ``read``, ``write`` (register, tag, alias, deploy, package, batch)
 and ``manage`` (delete, permissions), granted to ``user:NAME``, ``group:NAME`` or ``everyone``.
@@ -76,3 +77,32 @@ class GovernanceMagics(ModelHubMagics):
         ``%history churn-ep --at 2026-12-01T14:00``."""
         args = self._parse(self.history, line)
         return self._call(self.hub.history, args.name, **history_options(args))
+
+    @magic_arguments()
+    @argument("ref", help="the version evaluated: NAME:VERSION")
+    @argument("--data", required=True, help="a DataFrame's name, or a .csv, .parquet or .json file")
+    @argument("--target", required=True, help="the label column")
+    @argument("--against", help="the version compared with on the same data, e.g. churn@production")
+    @line_magic
+    def evaluate(self, line: str):
+        """Score a version (and the one it would replace) on data, in this kernel, and record the
+        metrics for promotions: ``%evaluate churn:4 --data holdout.parquet --target y --against churn@production``."""
+        args = self._parse(self.evaluate, line)
+        data = self.shell.user_ns.get(args.data, args.data) if self.shell is not None else args.data
+        return self._call(self.hub.evaluate, args.ref, data, args.target, against=args.against)
+
+    @magic_arguments()
+    @argument("ref", help="NAME:VERSION")
+    @argument("alias", help="the alias it is approved for, e.g. production")
+    @line_magic
+    def approve(self, line: str):
+        """Approve a version for an alias (not your own): ``%approve churn:4 production``."""
+        args = self._parse(self.approve, line)
+        return self._call(self.hub.approve, args.ref, args.alias)
+
+    @magic_arguments()
+    @argument("ref", help="NAME:VERSION")
+    @line_magic
+    def promotion(self, line: str):
+        """A version's checks for every alias under promotion rules: ``%promotion churn:4``."""
+        return self._call(self.hub.promotion, self._parse(self.promotion, line).ref)

@@ -39,6 +39,9 @@ ORPHAN_HORIZON = 86400.0
 # A condition on a model id column that keeps the models a user may read (``permissions.readable``).
 Readable = Callable[[ColumnElement], ColumnElement]
 
+# An alias guard refuses a move of an alias to a version (raising), or lets it pass.
+AliasGuard = Callable[[Session, ModelVersion, str, str], None]
+
 # A reference check names what uses a version ("endpoint churn-ep"); an empty list means free.
 ReferenceCheck = Callable[[Session, ModelVersion], list[str]]
 
@@ -55,6 +58,8 @@ class ModelRegistry(LoggingConfigurable):
         self.artifacts = artifacts
         # Later services (deployments, batch jobs) append their own checks here.
         self.reference_checks: list[ReferenceCheck] = [self._alias_references]
+        # What an alias move must pass (promotion rules, given by the composition root).
+        self.alias_guards: list[AliasGuard] = []
 
     # -- registering -----------------------------------------------------------------------
 
@@ -411,8 +416,10 @@ class ModelRegistry(LoggingConfigurable):
 
         return self.get_version(self.db.write(change))
 
-    def set_alias(self, name: str, alias: str, version: int | str, user: str = "") -> dict:
-        """Point ``name@alias`` at a version (creating or moving it in one transaction)."""
+    def set_alias(self, name: str, alias: str, version: int | str, user: str = "", rollback: bool = False) -> dict:
+        """Point ``name@alias`` at a version (creating or moving it in one transaction), if it
+        passes the alias guards (promotion rules); a ``rollback`` to the version the alias held
+        before does not go through them."""
         check_alias(alias)
         target = target_ref(name, version)
 
@@ -420,6 +427,9 @@ class ModelRegistry(LoggingConfigurable):
             row = self.resolve(session, target)
             existing = session.get(Alias, (row.model_id, alias))
             before = existing.version.version if existing is not None else None
+            if not rollback and before != row.version:
+                for guard in self.alias_guards:
+                    guard(session, row, alias, user)
             if existing is None:
                 session.add(Alias(model_id=row.model_id, alias=alias, version_id=row.id))
             else:
@@ -455,7 +465,7 @@ class ModelRegistry(LoggingConfigurable):
                 f"{name}@{alias} was created by its last change ({last.user or 'unknown'}, {iso(last.time)}): there "
                 f"is no earlier version to return to; %alias {name}@{alias} --delete removes it."
             )
-        return self.set_alias(name, alias, last.old, user=user)
+        return self.set_alias(name, alias, last.old, user=user, rollback=True)
 
     def history(self, **filters) -> views.History:
         """History entries, newest first (``history.entries``: model, endpoint, action, user, since, until, limit)."""

@@ -212,6 +212,37 @@ class History(View):
     )
 
 
+class PromotionCheck(View):
+    name: str = Field(description="equivalence, parity, evaluation or approval")
+    status: str = Field(description="passed, failed, missing or not needed")
+    detail: str = Field(description="what was found, or what to do")
+
+
+class AliasChecks(View):
+    alias: str
+    current: Optional[str] = Field(description="NAME:VERSION the alias points at now")
+    allowed: bool = Field(description="the alias may move to this version now")
+    checks: list[PromotionCheck]
+
+
+class EvidenceEntry(View):
+    id: int
+    kind: str = Field(description="evaluation, parity or approval")
+    alias: Optional[str]
+    passed: bool
+    payload: dict[str, Any]
+    user: str
+    at: str
+
+
+class Promotion(View):
+    """a version's promotion checks, per alias under promotion rules, and its evidence (newest first)"""
+
+    ref: str
+    aliases: list[AliasChecks]
+    evidence: list[EvidenceEntry]
+
+
 # -- building them from rows ---------------------------------------------------------------
 
 # What refers to a version ("endpoint churn-ep"), from the registry's reference checks.

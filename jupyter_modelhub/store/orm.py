@@ -126,6 +126,23 @@ class Grant(Base):
     granted_time: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
 
 
+class Evidence(Base):
+    """What a version brings to a promotion (``registry.promotions``): an evaluation's metrics, a
+    parity report, or an approval for an alias. Kept with the version (deleted with it)."""
+
+    __tablename__ = "evidence"
+    __table_args__ = (Index("ix_evidence_version_kind", "version_id", "kind", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("model_versions.id", ondelete="CASCADE"), nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    alias: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    passed: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    payload: Mapped[dict] = mapped_column(JSON, default=dict, nullable=False)
+    user: Mapped[str] = mapped_column(String(128), default="", nullable=False)
+    time: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+
 class HistoryEntry(Base):
     """One change, for the history: who (and from which client), when, what, and the old and new
     values. Append-only: nothing in the API edits or deletes a row, and deleting a model or an

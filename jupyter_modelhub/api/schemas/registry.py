@@ -16,10 +16,12 @@ from ...refs import MAX_VERSION
 from ...registry.permissions import PRINCIPAL_PATTERN
 from ...registry.views import (  # noqa: F401  (re-exported: the registry's response models)
     Action,
+    AliasChecks,
     Deleted,
     EndpointState,
     Event,
     Events,
+    EvidenceEntry,
     FileEntry,
     History,
     HistoryEntry,
@@ -28,6 +30,8 @@ from ...registry.views import (  # noqa: F401  (re-exported: the registry's resp
     ModelSummary,
     PermissionGrant,
     Permissions,
+    Promotion,
+    PromotionCheck,
     Signature,
     TensorSpec,
     Upload,
@@ -42,6 +46,7 @@ from .common import (
     Flavor,
     Int,
     JSONValue,
+    Label,
     Ref,
     Strict,
     TagKey,
@@ -96,3 +101,27 @@ class PermissionRequest(Strict):
     permission: Literal["none", "read", "write", "manage", "default"] = Field(
         description="default: no grant of its own (a user or group keeps what the rest have; everyone: the server's default)"
     )
+
+
+Metrics = Annotated[dict[TagKey, Annotated[float, Field(allow_inf_nan=False)]], Field(min_length=1, max_length=64)]
+
+
+class EvaluationData(Strict):
+    name: text(512) = Field(description="the data evaluated on: a file's name, or a variable's")
+    sha256: Optional[text(64)] = Field(None, description="of the rows evaluated on (what identifies the data)")
+    rows: Int = Field(ge=1, le=2**53)
+    target: text(256) = Field(description="the label column")
+
+
+class EvidenceRequest(Strict):
+    """evidence for a promotion: an evaluation (metrics, against), a parity report (passed, target) or an approval (alias)"""
+
+    kind: Literal["evaluation", "parity", "approval"]
+    alias: Optional[Label] = Field(None, description="approval: the alias it approves the version for")
+    metrics: Optional[Metrics] = Field(None, description="evaluation: the version's metrics")
+    against: Optional[Ref] = Field(None, description="evaluation: the version compared with (e.g. NAME@production)")
+    against_metrics: Optional[Metrics] = Field(None, description="evaluation: that version's metrics, same data")
+    data: Optional[EvaluationData] = None
+    passed: Optional[bool] = Field(None, description="parity: the same answers")
+    target: Optional[text(300)] = Field(None, description="parity: the image or endpoint compared with")
+    summary: Optional[text(2000)] = None

@@ -4160,6 +4160,96 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/models/{name}/versions/{version}/evidence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Record an evaluation, a parity report or an approval of the version (an approval: not by its registrant) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description model name */
+                    name: string;
+                    /** @description a version number, 'latest', or '@ALIAS' */
+                    version: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["EvidenceRequest"];
+                };
+            };
+            responses: {
+                /** @description success */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Promotion"];
+                    };
+                };
+                /** @description invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no valid credentials (WWW-Authenticate says how) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not allowed, or a browser request without its XSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the registry database cannot be reached, or the extension could not start (the message says why; retry later) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/models/{name}/versions/{version}/files/{path}": {
         parameters: {
             query?: never;
@@ -4231,6 +4321,92 @@ export interface paths {
                 };
                 /** @description the stored file no longer matches its manifest (reason 'damaged'); it is not served */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the registry database cannot be reached, or the extension could not start (the message says why; retry later) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/models/{name}/versions/{version}/promotion": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The version's promotion checks for every alias under promotion rules, and its evidence */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description model name */
+                    name: string;
+                    /** @description a version number, 'latest', or '@ALIAS' */
+                    version: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Promotion"];
+                    };
+                };
+                /** @description invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no valid credentials (WWW-Authenticate says how) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not allowed, or a browser request without its XSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not found */
+                404: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5181,6 +5357,23 @@ export interface components {
              */
             reason: string;
         };
+        /** AliasChecks */
+        AliasChecks: {
+            /** Alias */
+            alias: string;
+            /**
+             * Allowed
+             * @description the alias may move to this version now
+             */
+            allowed: boolean;
+            /** Checks */
+            checks: components["schemas"]["PromotionCheck"][];
+            /**
+             * Current
+             * @description NAME:VERSION the alias points at now
+             */
+            current: string | null;
+        };
         /**
          * AliasRequest
          * @description the version number the alias should point at
@@ -6129,6 +6322,27 @@ export interface components {
             /** Reason */
             reason: string;
         };
+        /** EvaluationData */
+        EvaluationData: {
+            /**
+             * Name
+             * @description the data evaluated on: a file's name, or a variable's
+             */
+            name: string;
+            /** Rows */
+            rows: number;
+            /**
+             * Sha256
+             * @description of the rows evaluated on (what identifies the data)
+             * @default null
+             */
+            sha256: string | null;
+            /**
+             * Target
+             * @description the label column
+             */
+            target: string;
+        };
         /** Event */
         Event: {
             /** Id */
@@ -6160,6 +6374,86 @@ export interface components {
             events: components["schemas"]["Event"][];
             /** Last Id */
             last_id: number;
+        };
+        /** EvidenceEntry */
+        EvidenceEntry: {
+            /** Alias */
+            alias: string | null;
+            /** At */
+            at: string;
+            /** Id */
+            id: number;
+            /**
+             * Kind
+             * @description evaluation, parity or approval
+             */
+            kind: string;
+            /** Passed */
+            passed: boolean;
+            /** Payload */
+            payload: {
+                [key: string]: unknown;
+            };
+            /** User */
+            user: string;
+        };
+        /**
+         * EvidenceRequest
+         * @description evidence for a promotion: an evaluation (metrics, against), a parity report (passed, target) or an approval (alias)
+         */
+        EvidenceRequest: {
+            /**
+             * Against
+             * @description evaluation: the version compared with (e.g. NAME@production)
+             * @default null
+             */
+            against: string | null;
+            /**
+             * Against Metrics
+             * @description evaluation: that version's metrics, same data
+             * @default null
+             */
+            against_metrics: {
+                [key: string]: number;
+            } | null;
+            /**
+             * Alias
+             * @description approval: the alias it approves the version for
+             * @default null
+             */
+            alias: string | null;
+            /** @default null */
+            data: components["schemas"]["EvaluationData"] | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "evaluation" | "parity" | "approval";
+            /**
+             * Metrics
+             * @description evaluation: the version's metrics
+             * @default null
+             */
+            metrics: {
+                [key: string]: number;
+            } | null;
+            /**
+             * Passed
+             * @description parity: the same answers
+             * @default null
+             */
+            passed: boolean | null;
+            /**
+             * Summary
+             * @default null
+             */
+            summary: string | null;
+            /**
+             * Target
+             * @description parity: the image or endpoint compared with
+             * @default null
+             */
+            target: string | null;
         };
         /** FeatureQuality */
         FeatureQuality: {
@@ -7183,6 +7477,36 @@ export interface components {
              * @default null
              */
             updated_time: string | null;
+        };
+        /**
+         * Promotion
+         * @description a version's promotion checks, per alias under promotion rules, and its evidence (newest first)
+         */
+        Promotion: {
+            /** Aliases */
+            aliases: components["schemas"]["AliasChecks"][];
+            /** Evidence */
+            evidence: components["schemas"]["EvidenceEntry"][];
+            /** Ref */
+            ref: string;
+        };
+        /** PromotionCheck */
+        PromotionCheck: {
+            /**
+             * Detail
+             * @description what was found, or what to do
+             */
+            detail: string;
+            /**
+             * Name
+             * @description equivalence, parity, evaluation or approval
+             */
+            name: string;
+            /**
+             * Status
+             * @description passed, failed, missing or not needed
+             */
+            status: string;
         };
         /**
          * PushRequest
