@@ -21,6 +21,7 @@ import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
 import { ActionName, IVersion, ModelHubClient } from './api';
 import { ACTION_LABELS, isAllowed, startAction } from './components/models';
 import { splitRef } from './components/models/model';
+import { showForm } from './dialogs';
 import { messageOf } from './errors';
 import { modelHubIcon } from './icon';
 import { ModelHubModel } from './model';
@@ -95,11 +96,6 @@ const plugin: JupyterFrontEndPlugin<void> = {
         const answer = await InputDialog.getText({ title, label, text: value, okLabel: 'OK' });
         return answer.button.accept && answer.value ? answer.value : null;
       },
-      askWithOption: async (title, label, value, option) => {
-        const checkbox = { label: option };
-        const answer = await InputDialog.getText({ title, label, text: value, okLabel: 'OK', checkbox });
-        return answer.button.accept && answer.value ? { text: answer.value, checked: !!answer.isChecked } : null;
-      },
       confirm: async (title, body, accept) => {
         const answer = await showDialog({
           title,
@@ -107,7 +103,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
           buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: accept })]
         });
         return answer.button.accept;
-      }
+      },
+      showForm: (title, render) => showForm(title, render)
     };
 
     const panel = new ModelHubPanel(hub, opener);

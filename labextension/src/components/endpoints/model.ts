@@ -178,8 +178,11 @@ export class EndpointsModel extends ListSection<IEndpointList> {
     return this._tries.get(endpoint);
   }
 
-  /** Send `body` to the endpoint through the server; keep its answer and latency. */
-  async tryIt(endpoint: string, body: unknown): Promise<void> {
+  /**
+   * Send `body` to the endpoint through the server, to `deployment` when given
+   * (the header that picks one, whatever its traffic); keep its answer and latency.
+   */
+  async tryIt(endpoint: string, body: unknown, deployment?: string): Promise<void> {
     if (this._tries.get(endpoint)?.busy) {
       return;
     }
@@ -187,7 +190,7 @@ export class EndpointsModel extends ListSection<IEndpointList> {
     this.emit();
     let state: ITryState;
     try {
-      state = { busy: false, result: await this.client.invoke(endpoint, body), error: null };
+      state = { busy: false, result: await this.client.invoke(endpoint, body, deployment), error: null };
     } catch (error) {
       state = { busy: false, result: null, error: messageOf(error) };
     }
