@@ -64,10 +64,18 @@ export function FormFooter(props: {
   busyLabel: string;
   onCancel: () => void;
 }): React.ReactElement {
+  const errorNode = React.useRef<HTMLDivElement>(null);
+  // the submit button was disabled while busy, which took the focus out of the dialog: bring it
+  // back to what the server said (Escape and Tab work again, a screen reader reads it)
+  React.useEffect(() => {
+    if (props.error) {
+      errorNode.current?.focus();
+    }
+  }, [props.error]);
   return (
     <>
       {props.error && (
-        <div className="jp-ModelHub-error jp-ModelHub-formError" role="alert">
+        <div ref={errorNode} tabIndex={-1} className="jp-ModelHub-error jp-ModelHub-formError" role="alert">
           {props.error}
         </div>
       )}

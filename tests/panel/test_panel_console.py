@@ -126,9 +126,9 @@ def test_version_detail_actions_compare_and_context_menu(lab: LabServer) -> None
         # version's lineage show the deployment, and the version can no longer be deleted.
         page.locator(".lm-TabBar-tab", has_text="scorer:2").click()
         detail2.get_by_role("button", name="Deploy scorer:2").click()
-        dialog = page.locator(".jp-Dialog")
-        expect(dialog.locator("input")).to_have_value("scorer-ep")
-        dialog.get_by_role("button", name="OK").click()
+        form = page.locator(".jp-ModelHub-deployForm")
+        expect(form.get_by_label("New endpoint name")).to_have_value("scorer-ep")
+        form.locator(".jp-ModelHub-submit").click()
         try:
             expect(detail2.locator(".jp-ModelHub-actionText")).to_have_text(
                 "scorer:2 deployed to scorer-ep (blue).", timeout=60_000

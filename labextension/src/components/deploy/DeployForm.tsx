@@ -67,6 +67,7 @@ function initialForm(props: IDeployFormProps): IDeployForm {
     target: 'process',
     traffic: String(defaultTraffic(serving, deployment)),
     optimize: false,
+    allowContractChange: false,
     instances: '',
     environment: '',
     auth: 'key',
@@ -128,7 +129,7 @@ export function DeployForm(props: IDeployFormProps): React.ReactElement {
       await props.deploy(name, form, endpoint);
       handle.close();
     } catch (error) {
-      setServerError(messageOf(error));
+      setServerError(inPanelWords(messageOf(error)));
       setStep('form');
       setBusy(false);
     }
@@ -291,6 +292,16 @@ export function DeployForm(props: IDeployFormProps): React.ReactElement {
           </select>
         )}
       </Field>
+      {endpoint && (
+        <label className="jp-ModelHub-check">
+          <input
+            type="checkbox"
+            checked={form.allowContractChange}
+            onChange={event => update({ allowContractChange: event.target.checked })}
+          />{' '}
+          Deploy even if its inputs or outputs differ from what {endpoint.name} answers now
+        </label>
+      )}
       <TargetOptions form={form} errors={errors} rules={rules} update={update} flavor={version.flavor} newEndpoint={!endpoint} />
       <FormFooter
         error={serverError}
@@ -328,7 +339,7 @@ function problems(
   // the share as typed is checked on its own: the split it leads to is worked out from it
   const percent = form.traffic.trim() === '' ? NaN : Number(form.traffic);
   delete request.traffic;
-  const body = { ...request, ...(alone ? {} : { traffic: { [form.deployment.trim() || 'x']: percent } }) };
+  const body = { ...request, ...(alone ? {} : { traffic: { share: percent } }) };
   for (const [field, message] of Object.entries(rules.check('DeployRequest', body, FIELD_LABELS))) {
     const key = field.startsWith('traffic') ? 'traffic' : field;
     if (!(key in errors)) {
@@ -339,4 +350,12 @@ function problems(
     errors.traffic = 'Live traffic is needed: a whole number from 0 to 100.';
   }
   return errors;
+}
+
+/** The server's advice for the command line, as what to do in this form. */
+function inPanelWords(message: string): string {
+  return message.replace(
+    /allow the change with --allow-contract-change \(REST: "allow_contract_change": true\)\./,
+    'tick "Deploy even if its inputs or outputs differ" above.'
+  );
 }

@@ -26,6 +26,8 @@ export interface IDeployForm {
   /** Live traffic for this deployment, percent. */
   traffic: string;
   optimize: boolean;
+  /** Deploy even if the version's inputs or outputs differ from what the endpoint answers now. */
+  allowContractChange: boolean;
   instances: string;
   environment: string;
   auth: 'key' | 'none';
@@ -144,6 +146,9 @@ export function deployRequest(form: IDeployForm, endpoint: IEndpoint | undefined
   }
   if (form.optimize) {
     request.optimize = true;
+  }
+  if (endpoint && form.allowContractChange) {
+    request.allow_contract_change = true;
   }
   request.target = form.target;
   const optional: [keyof IDeployRequest, unknown][] = [['instances', numberOrNull(form.instances)]];
