@@ -136,6 +136,8 @@ export interface IListOperationsQuery {
 }
 
 export interface IListModelsQuery {
+  /** Also models whose versions are all archived. */
+  archived?: boolean;
   /** Name substring. */
   q?: string;
   /** Tag filter in the registry's syntax; passed verbatim. */
@@ -224,6 +226,7 @@ export class ModelHubClient implements IModelHubClient {
     return this.get(
       'models' +
         queryString({
+          archived: query.archived,
           q: query.q?.trim(),
           filter: query.filter?.trim(),
           flavor: query.flavor,

@@ -14,6 +14,11 @@ export interface IOpener {
   compare(name: string, versions: number[]): void;
   /** Open a file of the server's root (a source notebook) in JupyterLab. */
   openPath(path: string): void;
+  /**
+   * Show a notebook of the server's root as a read-only page (a job's log):
+   * no kernel, nothing to save, so the record cannot be overwritten.
+   */
+  viewNotebook(path: string, label: string): void;
   /** Ask for one line of text; null when cancelled. */
   ask(title: string, label: string, value?: string): Promise<string | null>;
   /** Ask to confirm a change that cannot be undone. */

@@ -273,7 +273,7 @@ def test_activity_section(lab: LabServer, browser_page) -> None:
 
     # The waiting one: its place in the queue and an indeterminate bar.
     expect(queued.locator(".jp-ModelHub-operationStatus")).to_have_text("queued")
-    expect(queued.locator(".jp-ModelHub-queue")).to_have_text("queued, 1st in line")
+    expect(queued.locator(".jp-ModelHub-queue")).to_have_text("1st in line")
     expect(queued.get_by_role("progressbar")).to_have_class(re.compile(r"\bjp-mod-indeterminate\b"))
     screenshot(page, "activity-running")
 

@@ -68,6 +68,9 @@ export class EndpointsModel extends ListSection<IEndpointList> {
 
   readonly client: IEndpointsClient;
 
+  /** Called after a change made here (undeploy, delete, traffic): what versions are used by changed too. */
+  onChanged: () => void = () => undefined;
+
   get endpoints(): readonly IEndpoint[] {
     return this.data?.endpoints ?? [];
   }
@@ -222,10 +225,12 @@ export class EndpointsModel extends ListSection<IEndpointList> {
   }
 
   /** The endpoint's last deployment goes with the endpoint (the server refuses it alone). */
-  deleteEndpoint(endpoint: string, deployment: string): Promise<void> {
+  deleteEndpoint(endpoint: string, deployment?: string): Promise<void> {
     return this._change(endpoint, async () => {
       await this.client.deleteEndpoint(endpoint);
-      this.unwatch(endpoint, deployment);
+      if (deployment) {
+        this.unwatch(endpoint, deployment);
+      }
       return `Endpoint ${endpoint} removed.`;
     });
   }
@@ -252,6 +257,9 @@ export class EndpointsModel extends ListSection<IEndpointList> {
     this._changes.set(endpoint, state);
     this.emit();
     await this.reload();
+    if (!state.error) {
+      this.onChanged();
+    }
   }
 
   private _selected: string | null = null;

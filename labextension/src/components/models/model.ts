@@ -27,6 +27,9 @@ import { SectionModel } from '../../section';
 /** Page size for the model list and a model's versions. */
 export const PER_PAGE = 50;
 
+/** How the model list is ordered: by name, or the most recently changed first. */
+export type ModelSort = 'name' | 'updated';
+
 export interface IQuery {
   /** Tag filter text, sent verbatim. */
   filter: string;
@@ -43,6 +46,14 @@ export interface IVersionsState {
   error: string | null;
   /** Version numbers that match the query's filter and flavor; null without such a query. */
   matched: Set<number> | null;
+}
+
+/** An open version's view: the version as last loaded, a load error, or that it was deleted. */
+export interface IDetailState {
+  version: IVersion | null;
+  error: string | null;
+  /** The server no longer has it (404): shown as deleted, not polled. */
+  deleted: boolean;
 }
 
 /** An action on a version started here (per version ref): busy, then its outcome. */
@@ -97,8 +108,35 @@ export class ModelsModel extends SectionModel {
     return this._query;
   }
 
+  /** The models loaded, in the order chosen (the server lists them by name). */
   get models(): readonly IModelSummary[] {
-    return this._models;
+    if (this._sort === 'name') {
+      return this._models;
+    }
+    return [...this._models].sort((a, b) => Date.parse(b.updated_time) - Date.parse(a.updated_time));
+  }
+
+  get sort(): ModelSort {
+    return this._sort;
+  }
+
+  setSort(sort: ModelSort): void {
+    if (sort !== this._sort) {
+      this._sort = sort;
+      this.emit();
+    }
+  }
+
+  /** Whether archived versions (and models with only archived versions) are listed. */
+  get showArchived(): boolean {
+    return this._showArchived;
+  }
+
+  setShowArchived(show: boolean): void {
+    if (show !== this._showArchived) {
+      this._showArchived = show;
+      void this.reload();
+    }
   }
 
   get total(): number {
@@ -176,7 +214,7 @@ export class ModelsModel extends SectionModel {
   watch(name: string, version: number): void {
     const ref = `${name}:${version}`;
     if (!this._details.has(ref)) {
-      this._details.set(ref, { version: this.findVersion(ref) ?? null, error: null });
+      this._details.set(ref, { version: this.findVersion(ref) ?? null, error: null, deleted: false });
       this.emit();
     }
     void this.loadDetail(name, version);
@@ -186,17 +224,25 @@ export class ModelsModel extends SectionModel {
     this._details.delete(ref);
   }
 
-  detail(ref: string): { version: IVersion | null; error: string | null } | undefined {
+  detail(ref: string): IDetailState | undefined {
     return this._details.get(ref);
   }
 
+  /**
+   * (Re)load an open version. One the server no longer has (404) is marked
+   * deleted and never asked for again: its view says so instead of polling.
+   */
   async loadDetail(name: string, version: number): Promise<void> {
     const ref = `${name}:${version}`;
-    let next: { version: IVersion | null; error: string | null };
+    if (this._details.get(ref)?.deleted) {
+      return;
+    }
+    let next: IDetailState;
     try {
-      next = { version: await this.client.getVersion(name, version), error: null };
+      next = { version: await this.client.getVersion(name, version), error: null, deleted: false };
     } catch (error) {
-      next = { version: this._details.get(ref)?.version ?? null, error: messageOf(error) };
+      const gone = error instanceof ModelHubError && error.status === 404;
+      next = { version: this._details.get(ref)?.version ?? null, error: gone ? null : messageOf(error), deleted: gone };
     }
     const current = this._details.get(ref);
     if (this.isDisposed || !current) {
@@ -324,10 +370,10 @@ export class ModelsModel extends SectionModel {
     let state: IVersionsState;
     try {
       const [all, matching] = await Promise.all([
-        this.client.listVersions(name, { archived: true, per_page: PER_PAGE }),
+        this.client.listVersions(name, { archived: this._showArchived, per_page: PER_PAGE }),
         this.marksVersions
           ? this.client.listVersions(name, {
-              archived: true,
+              archived: this._showArchived,
               filter: query.filter,
               flavor: query.flavor,
               per_page: PER_PAGE
@@ -375,6 +421,7 @@ export class ModelsModel extends SectionModel {
     let changed = first;
     try {
       const result = await this.client.listModels({
+        archived: this._showArchived,
         q: query.search,
         filter: query.filter,
         flavor: query.flavor,
@@ -600,6 +647,8 @@ export class ModelsModel extends SectionModel {
   }
 
   private _query: IQuery = { filter: '', search: '', flavor: '' };
+  private _sort: ModelSort = 'name';
+  private _showArchived = false;
   private _models: IModelSummary[] = [];
   private _total = 0;
   private _page = 1;
@@ -614,7 +663,7 @@ export class ModelsModel extends SectionModel {
   private _actions = new Map<string, IActionState>();
   private _picked = new Map<string, number[]>();
   private _selected: { name: string; version: number } | null = null;
-  private _details = new Map<string, { version: IVersion | null; error: string | null }>();
+  private _details = new Map<string, IDetailState>();
 }
 
 /** "churn:2" -> ["churn", 2] */
