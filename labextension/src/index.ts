@@ -238,7 +238,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
  * and no document that could be edited and saved over the job's log.
  */
 function notebookPage(baseUrl: string, path: string): IFrame {
-  const frame = new IFrame({ sandbox: [] });
+  const frame = new IFrame({ sandbox: [], referrerPolicy: 'same-origin' });
   frame.addClass('jp-ModelHub-notebookPage');
   const parts = path.split('/').map(encodeURIComponent).join('/');
   frame.url = URLExt.join(baseUrl, 'nbconvert/html', parts) + '?download=false';
