@@ -121,8 +121,8 @@ export function QueryBar(props: { models: ModelsModel }): React.ReactElement {
             value={models.sort}
             onChange={event => models.setSort(event.target.value as ModelSort)}
           >
-            <option value="name">by name</option>
             <option value="updated">recently updated first</option>
+            <option value="name">by name</option>
           </select>
         </label>
         <label className="jp-ModelHub-check">

@@ -108,12 +108,12 @@ export class ModelsModel extends SectionModel {
     return this._query;
   }
 
-  /** The models loaded, in the order chosen (the server lists them by name). */
+  /** The models loaded, in the order chosen (the server lists the most recently updated first). */
   get models(): readonly IModelSummary[] {
-    if (this._sort === 'name') {
+    if (this._sort === 'updated') {
       return this._models;
     }
-    return [...this._models].sort((a, b) => Date.parse(b.updated_time) - Date.parse(a.updated_time));
+    return [...this._models].sort((a, b) => a.name.localeCompare(b.name));
   }
 
   get sort(): ModelSort {
@@ -135,6 +135,7 @@ export class ModelsModel extends SectionModel {
   setShowArchived(show: boolean): void {
     if (show !== this._showArchived) {
       this._showArchived = show;
+      this.emit();
       void this.reload();
     }
   }
@@ -647,7 +648,7 @@ export class ModelsModel extends SectionModel {
   }
 
   private _query: IQuery = { filter: '', search: '', flavor: '' };
-  private _sort: ModelSort = 'name';
+  private _sort: ModelSort = 'updated';
   private _showArchived = false;
   private _models: IModelSummary[] = [];
   private _total = 0;
