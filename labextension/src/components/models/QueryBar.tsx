@@ -112,7 +112,7 @@ export function QueryBar(props: { models: ModelsModel }): React.ReactElement {
           ))}
         </select>
       </div>
-      <div className="jp-ModelHub-row">
+      <div className="jp-ModelHub-row jp-ModelHub-listOptions">
         <label className="jp-ModelHub-label">
           <span className="jp-ModelHub-labelText">Sort</span>
           <select
