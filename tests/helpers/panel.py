@@ -255,6 +255,8 @@ def use_theme(page, theme: str) -> None:
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(theme)}$")).click()
     dark = "Dark" in theme
     expect(page.locator("body")).to_have_attribute("data-jp-theme-light", "false" if dark else "true")
+    # the theme loads behind a splash screen: a screenshot waits until it has gone
+    expect(page.locator("#jupyterlab-splash")).to_have_count(0)
 
 
 def start_lab(tmp: Path, *, startup_timeout: float = 90, args: tuple[str, ...] = ()) -> LabServer:
