@@ -123,14 +123,21 @@ export function TrafficEditor(props: {
           Save traffic
         </button>
       </div>
-      {change?.error && (
-        <div className="jp-ModelHub-error jp-ModelHub-trafficError" role="alert">
-          {change.error}
-        </div>
-      )}
-      {change?.message && !change.error && (
-        <div className="jp-ModelHub-success" role="status">
-          {change.message}
+      {(change?.error || change?.message) && (
+        <div
+          className={change.error ? 'jp-ModelHub-error jp-ModelHub-trafficError' : 'jp-ModelHub-success'}
+          role={change.error ? 'alert' : 'status'}
+        >
+          <span className="jp-ModelHub-actionText">{change.error ?? change.message}</span>
+          <button
+            type="button"
+            className="jp-ModelHub-dismiss"
+            aria-label={`Dismiss the message about ${endpoint.name}`}
+            title="Dismiss"
+            onClick={() => endpoints.dismissChange(endpoint.name)}
+          >
+            ×
+          </button>
         </div>
       )}
     </form>

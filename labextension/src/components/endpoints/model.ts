@@ -208,6 +208,14 @@ export class EndpointsModel extends ListSection<IEndpointList> {
     return this._changes.get(endpoint);
   }
 
+  /** Forget the outcome shown for a change to `endpoint` (its banner was dismissed). */
+  dismissChange(endpoint: string): void {
+    if (this._changes.get(endpoint)?.busy === false) {
+      this._changes.delete(endpoint);
+      this.emit();
+    }
+  }
+
   /** Change traffic and/or the mirror; the server validates, its refusal is kept to show. */
   setTraffic(endpoint: string, request: ITrafficRequest): Promise<void> {
     return this._change(endpoint, async () => {
