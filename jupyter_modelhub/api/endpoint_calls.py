@@ -39,8 +39,9 @@ def _base(endpoint: dict) -> str:
     return f"http://127.0.0.1:{endpoint['port']}"
 
 
-async def invoke(endpoint: dict, keys: dict, body: object, path: str = "/score") -> dict:
-    """Send ``body`` (JSON) to the endpoint; its answer, status, latency and serving deployment."""
+async def invoke(endpoint: dict, keys: dict, body: object, path: str = "/score", deployment: str | None = None) -> dict:
+    """Send ``body`` (JSON) to the endpoint (to ``deployment`` when given, as Azure's header picks one);
+    its answer, status, latency and serving deployment."""
     if path not in PATHS:
         raise InvalidInput(f"Invalid path {path!r}: expected one of {', '.join(PATHS)}.")
     started = time.perf_counter()
@@ -49,7 +50,7 @@ async def invoke(endpoint: dict, keys: dict, body: object, path: str = "/score")
             _base(endpoint) + path,
             method="POST",
             body=json.dumps(body),
-            headers=_headers(keys),
+            headers={**_headers(keys), **({"azureml-model-deployment": deployment} if deployment else {})},
             request_timeout=INVOKE_TIMEOUT,
             raise_error=False,
         )

@@ -167,7 +167,7 @@ class InvokeHandler(EndpointHandlerBase):
         request = self.body(schemas.InvokeRequest)
         endpoint = await self.run(self.deployments.get_endpoint, name)
         keys = await self.run(self.deployments.get_keys, name)
-        self.reply(await endpoint_calls.invoke(endpoint, keys, request.body, request.path))
+        self.reply(await endpoint_calls.invoke(endpoint, keys, request.body, request.path, request.deployment))
 
 
 class MetricsHandler(EndpointHandlerBase):

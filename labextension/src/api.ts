@@ -54,6 +54,7 @@ export type IPackageRequest = Partial<Schemas['PackageRequest']> & { model: stri
 export type IUpload = Schemas['Upload'];
 export type IRegisterRequest = Partial<Schemas['RegisterRequest']> & { upload_id: string };
 export type IUpdateVersionRequest = Partial<Schemas['UpdateVersionRequest']>;
+export type IConvertRequest = Partial<Schemas['ConvertRequest']>;
 /** A batch job: an operation of kind "batch" with its settings, output and mini-batch table. */
 export type IJob = IOperation &
   Pick<
@@ -135,6 +136,8 @@ export interface IListOperationsQuery {
 }
 
 export interface IListModelsQuery {
+  /** Also models whose versions are all archived. */
+  archived?: boolean;
   /** Name substring. */
   q?: string;
   /** Tag filter in the registry's syntax; passed verbatim. */
@@ -174,7 +177,7 @@ export interface IModelHubClient {
   updateVersion(name: string, version: number, change: IUpdateVersionRequest): Promise<IVersion>;
   deleteVersion(name: string, version: number): Promise<unknown>;
   setAlias(name: string, alias: string, version: number): Promise<IVersion>;
-  convertVersion(name: string, version: number): Promise<IOperation>;
+  convertVersion(name: string, version: number, request?: IConvertRequest): Promise<IOperation>;
   upload(tar: Uint8Array): Promise<IUpload>;
   register(name: string, request: IRegisterRequest): Promise<IVersion>;
   fileUrl(name: string, version: number, path: string): string;
@@ -186,7 +189,8 @@ export interface IModelHubClient {
   setTraffic(endpoint: string, request: ITrafficRequest): Promise<IEndpoint>;
   keys(endpoint: string): Promise<IKeys>;
   deploymentLog(endpoint: string, deployment: string, tail?: number): Promise<string>;
-  invoke(endpoint: string, body: unknown): Promise<IInvokeResult>;
+  /** Send `body` to the endpoint; to `deployment` when given (whatever its traffic). */
+  invoke(endpoint: string, body: unknown, deployment?: string): Promise<IInvokeResult>;
   endpointMetrics(endpoint: string): Promise<IEndpointMetrics>;
   listImages(): Promise<IImageList>;
   packageVersion(request: IPackageRequest): Promise<IOperation>;
@@ -200,6 +204,8 @@ export interface IModelHubClient {
   getOperation(id: number): Promise<IOperation>;
   operationLog(id: number, tail?: number): Promise<string>;
   cancelOperation(id: number): Promise<IOperation>;
+  /** The server's OpenAPI document: the rules its request bodies obey. */
+  openapi(): Promise<unknown>;
 }
 
 const JSON_HEADERS = { 'Content-Type': 'application/json' };
@@ -220,6 +226,7 @@ export class ModelHubClient implements IModelHubClient {
     return this.get(
       'models' +
         queryString({
+          archived: query.archived,
           q: query.q?.trim(),
           filter: query.filter?.trim(),
           flavor: query.flavor,
@@ -260,8 +267,8 @@ export class ModelHubClient implements IModelHubClient {
   }
 
   /** Start converting a scikit-learn version to ONNX: the operation to follow (202). */
-  convertVersion(name: string, version: number): Promise<IOperation> {
-    return this.send(path('models', name, 'versions', version, 'convert'), 'POST', {});
+  convertVersion(name: string, version: number, request: IConvertRequest = {}): Promise<IOperation> {
+    return this.send(path('models', name, 'versions', version, 'convert'), 'POST', request);
   }
 
   /** `POST uploads`: a tar of a version's files, then `register` with its id. */
@@ -326,8 +333,8 @@ export class ModelHubClient implements IModelHubClient {
     return response.text();
   }
 
-  invoke(endpoint: string, body: unknown): Promise<IInvokeResult> {
-    return this.send(path('endpoints', endpoint, 'invoke'), 'POST', { body });
+  invoke(endpoint: string, body: unknown, deployment?: string): Promise<IInvokeResult> {
+    return this.send(path('endpoints', endpoint, 'invoke'), 'POST', deployment ? { body, deployment } : { body });
   }
 
   endpointMetrics(endpoint: string): Promise<IEndpointMetrics> {
@@ -391,6 +398,10 @@ export class ModelHubClient implements IModelHubClient {
   /** A finished operation is refused (409). */
   cancelOperation(id: number): Promise<IOperation> {
     return this.send(`operations/${id}/cancel`, 'POST', {});
+  }
+
+  openapi(): Promise<unknown> {
+    return this.get('openapi.json');
   }
 
   private get<T>(route: string): Promise<T> {

@@ -20,7 +20,9 @@ export function relativeTime(iso: string, now: number = Date.now()): string {
   if (isNaN(time)) {
     return iso;
   }
-  const seconds = Math.round((time - now) / 1000);
+  // a time ahead of this browser's clock (the server's clock differs) is "just now", never
+  // "in 2 minutes": a time shown only moves further into the past
+  const seconds = Math.min(0, Math.round((time - now) / 1000));
   const abs = Math.abs(seconds);
   if (abs < 45) {
     return 'just now';

@@ -11,16 +11,19 @@ import {
 import {
   Dialog,
   ICommandPalette,
+  IFrame,
   InputDialog,
   MainAreaWidget,
   showDialog,
   showErrorMessage
 } from '@jupyterlab/apputils';
+import { URLExt } from '@jupyterlab/coreutils';
 import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
 
 import { ActionName, IVersion, ModelHubClient } from './api';
 import { ACTION_LABELS, isAllowed, startAction } from './components/models';
 import { splitRef } from './components/models/model';
+import { showForm } from './dialogs';
 import { messageOf } from './errors';
 import { modelHubIcon } from './icon';
 import { ModelHubModel } from './model';
@@ -62,7 +65,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
   ) => {
     const client = new ModelHubClient(app.serviceManager.serverSettings);
     const hub = new ModelHubModel(client);
-    const views = new Map<string, MainAreaWidget<DetailView>>();
+    const views = new Map<string, MainAreaWidget>();
 
     const show = (id: string, label: string, kind: () => IDetailKind) => {
       const open = views.get(id);
@@ -91,14 +94,27 @@ const plugin: JupyterFrontEndPlugin<void> = {
       compare: (name, versions) =>
         show(`compare:${name}:${versions.join(',')}`, `Compare ${name}`, () => compareView(hub, name, versions)),
       openPath: path => void app.commands.execute('docmanager:open', { path }),
+      viewNotebook: (path, label) => {
+        const id = `notebook:${path}`;
+        const open = views.get(id);
+        if (open && !open.isDisposed) {
+          app.shell.activateById(open.id);
+          return;
+        }
+        const view = new MainAreaWidget({ content: notebookPage(app.serviceManager.serverSettings.baseUrl, path) });
+        view.id = `jupyter-modelhub-${id.replace(/[^A-Za-z0-9_-]/g, '-')}`;
+        view.title.label = label;
+        view.title.caption = `${path}, rendered by nbconvert: read-only`;
+        view.title.icon = modelHubIcon;
+        view.title.closable = true;
+        view.disposed.connect(() => views.delete(id));
+        views.set(id, view);
+        app.shell.add(view, 'main');
+        app.shell.activateById(view.id);
+      },
       ask: async (title, label, value = '') => {
         const answer = await InputDialog.getText({ title, label, text: value, okLabel: 'OK' });
         return answer.button.accept && answer.value ? answer.value : null;
-      },
-      askWithOption: async (title, label, value, option) => {
-        const checkbox = { label: option };
-        const answer = await InputDialog.getText({ title, label, text: value, okLabel: 'OK', checkbox });
-        return answer.button.accept && answer.value ? { text: answer.value, checked: !!answer.isChecked } : null;
       },
       confirm: async (title, body, accept) => {
         const answer = await showDialog({
@@ -107,7 +123,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
           buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: accept })]
         });
         return answer.button.accept;
-      }
+      },
+      showForm: (title, render) => showForm(title, render)
     };
 
     const panel = new ModelHubPanel(hub, opener);
@@ -214,6 +231,19 @@ const plugin: JupyterFrontEndPlugin<void> = {
     }
   }
 };
+
+/**
+ * A notebook rendered to HTML by the server's nbconvert handler, in a sandboxed
+ * frame with no scripts: what a job's executed notebook says, with no kernel
+ * and no document that could be edited and saved over the job's log.
+ */
+function notebookPage(baseUrl: string, path: string): IFrame {
+  const frame = new IFrame({ sandbox: [], referrerPolicy: 'same-origin' });
+  frame.addClass('jp-ModelHub-notebookPage');
+  const parts = path.split('/').map(encodeURIComponent).join('/');
+  frame.url = URLExt.join(baseUrl, 'nbconvert/html', parts) + '?download=false';
+  return frame;
+}
 
 /** The version row the context menu was opened on, as the Models section has it. */
 function versionUnderMenu(app: JupyterFrontEnd, hub: ModelHubModel): IVersion | undefined {

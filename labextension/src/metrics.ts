@@ -87,7 +87,10 @@ export function latencyLabel(ms: number | null): string {
   if (!isFinite(ms)) {
     return '> 10 s';
   }
-  return ms >= 1000 ? `\u2264 ${ms / 1000} s` : `\u2264 ${Number(ms.toPrecision(3))} ms`;
+  if (ms >= 1000) {
+    return `\u2264 ${ms / 1000} s`;
+  }
+  return ms < 1 ? `\u2264 ${Number((ms * 1000).toPrecision(3))} \u00b5s` : `\u2264 ${Number(ms.toPrecision(3))} ms`;
 }
 
 function zero(): IDeploymentMetrics {

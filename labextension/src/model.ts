@@ -45,6 +45,8 @@ export class ModelHubModel {
     this.batch = new BatchModel(client);
     this.models.onOperation = operation => this.activity.remember(operation);
     this.models.onChanged = what => this._reloadAfterAction(what);
+    this.models.endpoints = () => this.endpoints.endpoints;
+    this.endpoints.onChanged = () => void this.models.reload();
     this.activity.ended.connect(this._onOperationEnded, this);
     this._poll = new Poll({
       factory: () => this.pollOnce(),

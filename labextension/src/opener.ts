@@ -6,23 +6,25 @@
  */
 import * as React from 'react';
 
+import type { IFormHandle } from './dialogs';
+
 export interface IOpener {
   openVersion(name: string, version: number): void;
   openDeployment(endpoint: string, deployment: string): void;
   compare(name: string, versions: number[]): void;
   /** Open a file of the server's root (a source notebook) in JupyterLab. */
   openPath(path: string): void;
+  /**
+   * Show a notebook of the server's root as a read-only page (a job's log):
+   * no kernel, nothing to save, so the record cannot be overwritten.
+   */
+  viewNotebook(path: string, label: string): void;
   /** Ask for one line of text; null when cancelled. */
   ask(title: string, label: string, value?: string): Promise<string | null>;
-  /** Ask for one line of text and a yes/no option (a checkbox, unchecked at first); null when cancelled. */
-  askWithOption(
-    title: string,
-    label: string,
-    value: string,
-    option: string
-  ): Promise<{ text: string; checked: boolean } | null>;
   /** Ask to confirm a change that cannot be undone. */
   confirm(title: string, body: string, accept: string): Promise<boolean>;
+  /** Show a form that stays open until its work was accepted (true) or it was cancelled (false). */
+  showForm(title: string, render: (handle: IFormHandle) => React.ReactElement): Promise<boolean>;
 }
 
 export const OpenerContext = React.createContext<IOpener | null>(null);

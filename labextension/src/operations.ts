@@ -87,8 +87,13 @@ export function progressView(operation: IOperation): IProgressView {
     return { value: null, max: null, amount: '', message };
   }
   const done = Math.max(0, Math.min(progress.done ?? 0, total));
-  const unit = progress.unit ? ` ${progress.unit}` : '';
+  const unit = progress.unit ? ` ${unitFor(progress.unit, total)}` : '';
   return { value: done, max: total, amount: `${done} of ${total}${unit}`, message };
+}
+
+/** A unit the server names in the plural, for `count` of it: "1 file", "5 files". */
+export function unitFor(unit: string, count: number): string {
+  return count === 1 && unit.length > 1 && unit.endsWith('s') && !unit.endsWith('ss') ? unit.slice(0, -1) : unit;
 }
 
 /** "1st", "2nd", "3rd", "11th", "22nd". */
@@ -100,15 +105,19 @@ export function ordinal(n: number): string {
   return n + (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th');
 }
 
-/** Where a queued operation waits: "queued, 2nd in line"; '' when not queued. */
+/**
+ * Where a queued operation waits: "2nd in line", "waiting for a free worker";
+ * '' when not queued. Not the word "queued": its status badge says that
+ * beside it already ("queued queued").
+ */
 export function queueLabel(operation: IOperation): string {
   if (operation.status !== 'queued') {
     return '';
   }
   const position = operation.queue_position;
   return typeof position === 'number' && position > 0
-    ? `queued, ${ordinal(position)} in line`
-    : 'queued';
+    ? `${ordinal(position)} in line`
+    : 'waiting for a free worker';
 }
 
 /** Why an operation did not succeed, in the server's words when it gave them. */

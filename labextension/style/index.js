@@ -1,3 +1,4 @@
 import './base.css';
 import './activity.css';
 import './detail.css';
+import './forms.css';

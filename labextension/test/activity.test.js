@@ -271,8 +271,8 @@ test('operation helpers: progress, queue, failure, link', () => {
   // Out of range is clamped.
   assert.equal(progressView(operation({ progress: { done: 9, total: 5, unit: '', message: '' } })).value, 5);
 
-  assert.equal(queueLabel(operation({ status: 'queued', queue_position: 2 })), 'queued, 2nd in line');
-  assert.equal(queueLabel(operation({ status: 'queued', queue_position: null })), 'queued');
+  assert.equal(queueLabel(operation({ status: 'queued', queue_position: 2 })), '2nd in line');
+  assert.equal(queueLabel(operation({ status: 'queued', queue_position: null })), 'waiting for a free worker');
   assert.equal(queueLabel(operation({ status: 'running' })), '');
   assert.deepEqual([1, 2, 3, 4, 11, 12, 13, 21, 22, 101].map(ordinal),
     ['1st', '2nd', '3rd', '4th', '11th', '12th', '13th', '21st', '22nd', '101st']);

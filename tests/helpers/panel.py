@@ -255,6 +255,8 @@ def use_theme(page, theme: str) -> None:
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(theme)}$")).click()
     dark = "Dark" in theme
     expect(page.locator("body")).to_have_attribute("data-jp-theme-light", "false" if dark else "true")
+    # the theme loads behind a splash screen: a screenshot waits until it has gone
+    expect(page.locator("#jupyterlab-splash")).to_have_count(0)
 
 
 def start_lab(tmp: Path, *, startup_timeout: float = 90, args: tuple[str, ...] = ()) -> LabServer:
@@ -349,3 +351,22 @@ def start_lab(tmp: Path, *, startup_timeout: float = 90, args: tuple[str, ...] =
             pass
     server.stop()
     raise RuntimeError(f"jupyter lab did not answer within {startup_timeout}s ({last_error}):\n" + server.log_tail())
+
+
+def sidebar_width(page, width: int) -> None:
+    """Drag the handle between the left sidebar and the main area until the sidebar is ``width`` px wide."""
+    from playwright.sync_api import expect
+
+    stack = page.locator("#jp-left-stack")
+    expect(stack).to_be_visible()
+    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle").first
+    box, grip = stack.bounding_box(), handle.bounding_box()
+    y = grip["y"] + grip["height"] / 2
+    page.mouse.move(grip["x"] + grip["width"] / 2, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + width, y, steps=5)
+    page.mouse.up()
+    # the split panel lays out on the next animation frame
+    page.wait_for_function(
+        "w => Math.abs(document.querySelector('#jp-left-stack').getBoundingClientRect().width - w) <= 4", arg=width
+    )

@@ -206,6 +206,18 @@ def _check_endpoint_and_convert(page, panel, models) -> None:
     convert = scorer.get_by_role("button", name="Convert scorer:1 to ONNX")
     expect(convert).to_be_enabled()
     convert.click()
+    # The convert form: the rows to check on, tolerance and opset, with the server's bounds.
+    form = page.locator(".jp-ModelHub-convertForm")
+    expect(form.get_by_label("Check equivalence on")).to_have_value("")
+    expect(form).to_contain_text("Always on the input example stored with scorer:1")
+    expect(form.get_by_label("Opset")).to_have_attribute("min", "7")
+    form.get_by_label("Opset").fill("3")
+    expect(form.locator(".jp-ModelHub-fieldError")).to_have_text("Opset must be at least 7.")
+    form.get_by_label("Opset").fill("")
+    form.get_by_label("Tolerance").fill("0.0001")
+    screenshot(page, "convert-form")
+    form.locator(".jp-ModelHub-submit").click()
+    expect(form).to_have_count(0)
     expect(convert).to_be_disabled()
     expect(convert).to_have_attribute("aria-busy", "true")
     # The button follows the conversion's operation, with its progress under it.
@@ -273,7 +285,7 @@ def test_activity_section(lab: LabServer, browser_page) -> None:
 
     # The waiting one: its place in the queue and an indeterminate bar.
     expect(queued.locator(".jp-ModelHub-operationStatus")).to_have_text("queued")
-    expect(queued.locator(".jp-ModelHub-queue")).to_have_text("queued, 1st in line")
+    expect(queued.locator(".jp-ModelHub-queue")).to_have_text("1st in line")
     expect(queued.get_by_role("progressbar")).to_have_class(re.compile(r"\bjp-mod-indeterminate\b"))
     screenshot(page, "activity-running")
 

@@ -61,9 +61,14 @@ def test_batch_section_with_a_finished_and_a_failed_job(lab: LabServer) -> None:
         expect(table).to_contain_text(re.compile("2 columns and the model takes 4 features"))
         screenshot(page, "batch")
 
-        # The executed notebook (the job's log) opens in JupyterLab.
+        # The executed notebook (the job's log) opens read-only: rendered by nbconvert, no kernel, no
+        # notebook document that could be modified and saved over the log.
+        kernels_before = lab.session.get(lab.url + "api/kernels", headers=lab._headers()).json()
         finished.get_by_role("button", name=f"Open the executed notebook of job {good['job']}").click()
-        name = good["notebook_lab_path"].rsplit("/", 1)[-1]
-        expect(page.locator(".lm-TabBar-tab.lm-mod-current", has_text=name)).to_be_visible(timeout=30_000)
-        expect(page.locator(".jp-Notebook .jp-Cell").first).to_be_visible(timeout=30_000)
+        expect(page.locator(".lm-TabBar-tab.lm-mod-current", has_text=f"job {good['job']} (read-only)")).to_be_visible()
+        frame = page.frame_locator(".jp-ModelHub-notebookPage iframe")
+        expect(frame.locator(".jp-Cell, .cell").first).to_be_visible(timeout=30_000)
+        expect(page.locator(".jp-Notebook")).to_have_count(0)
+        assert lab.session.get(lab.url + "api/kernels", headers=lab._headers()).json() == kernels_before
+        screenshot(page, "batch-notebook-read-only")
         assert errors == [], errors

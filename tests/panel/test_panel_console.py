@@ -126,9 +126,9 @@ def test_version_detail_actions_compare_and_context_menu(lab: LabServer) -> None
         # version's lineage show the deployment, and the version can no longer be deleted.
         page.locator(".lm-TabBar-tab", has_text="scorer:2").click()
         detail2.get_by_role("button", name="Deploy scorer:2").click()
-        dialog = page.locator(".jp-Dialog")
-        expect(dialog.locator("input")).to_have_value("scorer-ep")
-        dialog.get_by_role("button", name="OK").click()
+        form = page.locator(".jp-ModelHub-deployForm")
+        expect(form.get_by_label("New endpoint name")).to_have_value("scorer-ep")
+        form.locator(".jp-ModelHub-submit").click()
         try:
             expect(detail2.locator(".jp-ModelHub-actionText")).to_have_text(
                 "scorer:2 deployed to scorer-ep (blue).", timeout=60_000
@@ -225,10 +225,14 @@ def test_deployment_detail_try_it_traffic_and_register_from_the_file_browser(lab
                 "Nothing logged yet.", timeout=LIVE
             )
 
-            # Traffic that does not add up: the server's refusal, word for word, and nothing changes.
-            detail.get_by_role("spinbutton", name="Live traffic to blue (percent)").fill("90")
-            detail.get_by_role("button", name="Save the traffic of scoring").click()
-            expect(detail.locator(".jp-ModelHub-trafficError")).to_have_text(bad.json()["message"])
+            # Traffic that does not add up: a live total says so as it is typed, Save waits, nothing changes.
+            share = detail.get_by_role("spinbutton", name="Live traffic to blue (percent)")
+            expect(share).to_have_attribute("max", "100")
+            share.fill("90")
+            expect(detail.locator(".jp-ModelHub-trafficTotal td")).to_have_text("90%")
+            expect(detail.locator(".jp-ModelHub-trafficProblem")).to_have_text("The shares add up to 90%, not 100%.")
+            expect(detail.get_by_role("button", name="Save the traffic of scoring")).to_be_disabled()
+            assert "add up to 100" in bad.json()["message"]  # the server says the same when asked
             assert lab.get("endpoints/scoring").json()["traffic"] == {"blue": 100}
             screenshot(page, "deployment-detail")
             use_theme(page, "JupyterLab Dark")

@@ -199,6 +199,9 @@ class InvokeRequest(Strict):
 
     body: JSONValue = Field(description='the JSON body, e.g. {"data": [[...]]} or the version\'s input example')
     path: Literal["/score", "/invocations"] = "/score"
+    deployment: Optional[Label] = Field(
+        None, description="send it to this deployment (the azureml-model-deployment header), whatever its traffic"
+    )
 
 
 class InvokeResult(BaseModel):

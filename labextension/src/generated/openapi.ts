@@ -6699,6 +6699,12 @@ export interface components {
              */
             body: components["schemas"]["JSONValue"];
             /**
+             * Deployment
+             * @description send it to this deployment (the azureml-model-deployment header), whatever its traffic
+             * @default null
+             */
+            deployment: string | null;
+            /**
              * Path
              * @default /score
              * @enum {string}

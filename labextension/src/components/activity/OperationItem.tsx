@@ -5,7 +5,8 @@
 import * as React from 'react';
 
 import type { IOperation, OperationLink } from '../../api';
-import { absoluteTime, formatDuration, relativeTime } from '../../format';
+import { formatDuration } from '../../format';
+import { RelativeTime } from '../shared';
 import { failureMessage } from '../../operations';
 import { CancelButton } from './CancelButton';
 import { ActivityModel } from './model';
@@ -60,17 +61,7 @@ export function OperationItem(props: {
       )}
       <div className="jp-ModelHub-operationActions">
         <ResultLink operation={operation} onReveal={onReveal} />
-        <time
-          className="jp-ModelHub-operationTime"
-          dateTime={time}
-          title={
-            absoluteTime(time) +
-            (operation.created_by ? ` by ${operation.created_by}` : '') +
-            (took ? `, took ${took}` : '')
-          }
-        >
-          {took ? `${took} \u00b7 ${relativeTime(time)}` : relativeTime(time)}
-        </time>
+        <RelativeTime iso={time} className="jp-ModelHub-operationTime" prefix={took ? `${took} \u00b7 ` : ''} />
         <LogToggle activity={activity} operation={operation} />
         {operation.active && (
           <CancelButton activity={activity} operation={operation} />

@@ -6,11 +6,11 @@
 import * as React from 'react';
 
 import type { IJob } from '../../api';
-import { absoluteTime, relativeTime } from '../../format';
+
 import { failureMessage } from '../../operations';
 import { useOpener } from '../../opener';
 import { ProgressBar } from '../activity';
-import { CopyButton, ErrorRetry, StateBadge } from '../shared';
+import { CopyButton, ErrorRetry, StateBadge, RelativeTime } from '../shared';
 import { BatchModel } from './model';
 import { MiniBatchTable } from './MiniBatchTable';
 
@@ -29,9 +29,7 @@ export function JobItem(props: { batch: BatchModel; job: IJob }): React.ReactEle
         <span className="jp-ModelHub-environmentRef">job {job.job}</span>
         <span title={job.endpoint ? `batch endpoint ${job.endpoint}` : undefined}>{job.model}</span>
         <StateBadge state={job.status} className="jp-ModelHub-jobStatus" />
-        <time dateTime={time} title={absoluteTime(time)}>
-          {relativeTime(time)}
-        </time>
+        <RelativeTime iso={time} />
       </div>
       {job.active && <ProgressBar operation={job} label={`Progress of job ${job.job}`} />}
       {!job.active && job.status !== 'succeeded' && (
@@ -63,9 +61,9 @@ export function JobItem(props: { batch: BatchModel; job: IJob }): React.ReactEle
             className="jp-ModelHub-link jp-ModelHub-openNotebook"
             aria-label={`Open the executed notebook of job ${job.job}`}
             title={job.notebook ?? undefined}
-            onClick={() => opener.openPath(job.notebook_lab_path as string)}
+            onClick={() => opener.viewNotebook(job.notebook_lab_path as string, `job ${job.job} (read-only)`)}
           >
-            executed notebook
+            executed notebook (read-only)
           </button>
         )}
         <button

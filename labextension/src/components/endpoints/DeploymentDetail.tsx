@@ -105,7 +105,12 @@ export function DeploymentDetail(props: {
         <TrafficEditor endpoints={endpoints} endpoint={endpoint} />
       </section>
       <MonitoringStrip state={watch} deployment={deployment.name} />
-      <TryIt endpoints={endpoints} endpoint={endpoint.name} deployment={deployment} />
+      <TryIt
+        endpoints={endpoints}
+        endpoint={endpoint.name}
+        deployment={deployment}
+        deployments={endpoint.deployments.map(d => d.name)}
+      />
       <section className="jp-ModelHub-detailSection" aria-label="Log">
         <h2>Log (follows)</h2>
         {watch?.logError && <ErrorRetry message={watch.logError} label="Retry reading the log" />}

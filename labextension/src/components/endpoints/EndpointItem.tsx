@@ -2,6 +2,7 @@
 import * as React from 'react';
 
 import type { IEndpoint } from '../../api';
+import { useOpener } from '../../opener';
 import { CopyButton, StateBadge, useScrollIntoView } from '../shared';
 import { DeploymentItem } from './DeploymentItem';
 import { EndpointsModel } from './model';
@@ -13,6 +14,12 @@ export function EndpointItem(props: {
   const { endpoints, endpoint } = props;
   const selected = endpoints.isSelected(endpoint.name);
   const node = useScrollIntoView<HTMLLIElement>(selected, endpoints.selection);
+  const opener = useOpener();
+  // the name opens the page of the deployment that takes the most traffic
+  const primary = [...endpoint.deployments].sort(
+    (a, b) => (endpoint.traffic[b.name] ?? 0) - (endpoint.traffic[a.name] ?? 0)
+  )[0];
+  const change = endpoints.changeState(endpoint.name);
   return (
     <li
       ref={node}
@@ -22,9 +29,21 @@ export function EndpointItem(props: {
       aria-current={selected ? true : undefined}
     >
       <div className="jp-ModelHub-endpointHeader">
-        <span className="jp-ModelHub-endpointName" title={endpoint.name}>
-          {endpoint.name}
-        </span>
+        {primary ? (
+          <button
+            type="button"
+            className="jp-ModelHub-endpointName jp-ModelHub-link"
+            title={`${endpoint.name}: details of ${primary.name}, its deployment with the most traffic`}
+            aria-label={`Details of endpoint ${endpoint.name}`}
+            onClick={() => opener.openDeployment(endpoint.name, primary.name)}
+          >
+            {endpoint.name}
+          </button>
+        ) : (
+          <span className="jp-ModelHub-endpointName" title={endpoint.name}>
+            {endpoint.name}
+          </span>
+        )}
         <StateBadge state={endpoint.state} className="jp-ModelHub-endpointState" />
         {endpoint.auth && (
           <span className="jp-ModelHub-auth" title="Authentication">
@@ -38,6 +57,35 @@ export function EndpointItem(props: {
         </code>
         <CopyButton text={endpoint.url} label={`Copy the URL of ${endpoint.name}`} />
       </div>
+      {endpoint.deployments.length === 0 && (
+        <div className="jp-ModelHub-row">
+          <span className="jp-ModelHub-note">No deployments: it answers nothing.</span>
+          <button
+            type="button"
+            className="jp-ModelHub-deleteEndpoint jp-Button jp-mod-styled jp-mod-warn"
+            aria-label={`Delete endpoint ${endpoint.name}`}
+            disabled={change?.busy}
+            onClick={async () => {
+              if (
+                await opener.confirm(
+                  `Delete endpoint ${endpoint.name}?`,
+                  `${endpoint.name} has no deployments. Its URL and keys are removed.`,
+                  'Delete endpoint'
+                )
+              ) {
+                void endpoints.deleteEndpoint(endpoint.name);
+              }
+            }}
+          >
+            Delete endpoint
+          </button>
+        </div>
+      )}
+      {change?.error && (
+        <div className="jp-ModelHub-error" role="alert">
+          {change.error}
+        </div>
+      )}
       {endpoint.deployments.length > 0 && (
         <ul className="jp-ModelHub-deploymentList" aria-label={`Deployments of ${endpoint.name}`}>
           {endpoint.deployments.map(deployment => (

@@ -27,6 +27,14 @@ export function TrafficEditor(props: {
   // What the server has now replaces the form when it changes (after a save, or elsewhere).
   React.useEffect(() => setForm(initial()), [current]);
   const change = endpoints.changeState(endpoint.name);
+  const total = Object.values(form.traffic).reduce((sum, v) => sum + (Number(v) || 0), 0);
+  const badShare = Object.values(form.traffic).some(v => !/^\d+$/.test(v.trim()) || Number(v) > 100);
+  // said here as it is typed; the server checks the same when saved (as for %traffic)
+  const problem = badShare
+    ? 'Each share is a whole number from 0 to 100.'
+    : total !== 100
+      ? `The shares add up to ${total}%, not 100%.`
+      : null;
 
   const submit = (event: React.FormEvent) => {
     event.preventDefault();
@@ -50,6 +58,9 @@ export function TrafficEditor(props: {
               <td>
                 <input
                   type="number"
+                  min={0}
+                  max={100}
+                  step={1}
                   className="jp-ModelHub-percent"
                   aria-label={`Live traffic to ${d.name} (percent)`}
                   value={form.traffic[d.name] ?? '0'}
@@ -61,7 +72,18 @@ export function TrafficEditor(props: {
             </tr>
           ))}
         </tbody>
+        <tfoot>
+          <tr className={'jp-ModelHub-trafficTotal' + (total !== 100 ? ' jp-mod-invalid' : '')}>
+            <th scope="row">total</th>
+            <td aria-live="polite">{total}%</td>
+          </tr>
+        </tfoot>
       </table>
+      {problem && (
+        <div className="jp-ModelHub-fieldError jp-ModelHub-trafficProblem" role="status">
+          {problem}
+        </div>
+      )}
       <div className="jp-ModelHub-row">
         <label className="jp-ModelHub-label">
           <span className="jp-ModelHub-labelText">Mirror to</span>
@@ -82,6 +104,9 @@ export function TrafficEditor(props: {
           <span className="jp-ModelHub-labelText">Mirror %</span>
           <input
             type="number"
+            min={1}
+            max={50}
+            step={1}
             className="jp-ModelHub-percent"
             aria-label="Mirrored share (percent)"
             disabled={!form.mirror}
@@ -93,19 +118,26 @@ export function TrafficEditor(props: {
           type="submit"
           className="jp-ModelHub-saveTraffic jp-Button jp-mod-styled jp-mod-accept"
           aria-label={`Save the traffic of ${endpoint.name}`}
-          disabled={change?.busy}
+          disabled={change?.busy || problem !== null}
         >
           Save traffic
         </button>
       </div>
-      {change?.error && (
-        <div className="jp-ModelHub-error jp-ModelHub-trafficError" role="alert">
-          {change.error}
-        </div>
-      )}
-      {change?.message && !change.error && (
-        <div className="jp-ModelHub-success" role="status">
-          {change.message}
+      {(change?.error || change?.message) && (
+        <div
+          className={change.error ? 'jp-ModelHub-error jp-ModelHub-trafficError' : 'jp-ModelHub-success'}
+          role={change.error ? 'alert' : 'status'}
+        >
+          <span className="jp-ModelHub-actionText">{change.error ?? change.message}</span>
+          <button
+            type="button"
+            className="jp-ModelHub-dismiss"
+            aria-label={`Dismiss the message about ${endpoint.name}`}
+            title="Dismiss"
+            onClick={() => endpoints.dismissChange(endpoint.name)}
+          >
+            ×
+          </button>
         </div>
       )}
     </form>

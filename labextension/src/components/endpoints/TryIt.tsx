@@ -1,19 +1,26 @@
 /**
  * "Try it": a request body prefilled from the version's input example, sent
  * to the endpoint through the Jupyter server (which holds the key), with the
- * answer, its status, the latency and which deployment served it.
+ * answer, its status, the latency and which deployment served it. A picker
+ * chooses the deployment: the page's own by default (sent with the
+ * `azureml-model-deployment` header, so a 0% canary answers), or "by traffic"
+ * as a client without the header is served.
  */
 import * as React from 'react';
 
 import type { IDeployment } from '../../api';
+import { Field } from '../../dialogs';
 import { EndpointsModel } from './model';
 
 export function TryIt(props: {
   endpoints: EndpointsModel;
   endpoint: string;
   deployment: IDeployment;
+  /** The endpoint's deployments, for the picker. */
+  deployments: readonly string[];
 }): React.ReactElement {
   const { endpoints, endpoint, deployment } = props;
+  const [target, setTarget] = React.useState(deployment.name);
   const example = deployment.input_example;
   const [text, setText] = React.useState(() =>
     JSON.stringify(example !== null && example !== undefined ? { data: example } : { data: [] }, null, 1)
@@ -29,7 +36,7 @@ export function TryIt(props: {
       return;
     }
     setParseError(null);
-    void endpoints.tryIt(endpoint, body);
+    void endpoints.tryIt(endpoint, body, target || undefined);
   };
   return (
     <section className="jp-ModelHub-detailSection jp-ModelHub-tryIt" aria-label="Try it">
@@ -51,6 +58,25 @@ export function TryIt(props: {
           }}
         />
       </label>
+      <Field label="Send to">
+        {(id, describedBy) => (
+          <select
+            id={id}
+            className="jp-ModelHub-tryTarget"
+            aria-describedby={describedBy}
+            value={target}
+            onChange={event => setTarget(event.target.value)}
+          >
+            {props.deployments.map(name => (
+              <option key={name} value={name}>
+                deployment {name}
+                {name === deployment.name ? ' (this page)' : ''}
+              </option>
+            ))}
+            <option value="">by traffic (as a client without the header)</option>
+          </select>
+        )}
+      </Field>
       <button
         type="button"
         className="jp-ModelHub-send jp-Button jp-mod-styled jp-mod-accept"

@@ -68,6 +68,9 @@ export class EndpointsModel extends ListSection<IEndpointList> {
 
   readonly client: IEndpointsClient;
 
+  /** Called after a change made here (undeploy, delete, traffic): what versions are used by changed too. */
+  onChanged: () => void = () => undefined;
+
   get endpoints(): readonly IEndpoint[] {
     return this.data?.endpoints ?? [];
   }
@@ -178,8 +181,11 @@ export class EndpointsModel extends ListSection<IEndpointList> {
     return this._tries.get(endpoint);
   }
 
-  /** Send `body` to the endpoint through the server; keep its answer and latency. */
-  async tryIt(endpoint: string, body: unknown): Promise<void> {
+  /**
+   * Send `body` to the endpoint through the server, to `deployment` when given
+   * (the header that picks one, whatever its traffic); keep its answer and latency.
+   */
+  async tryIt(endpoint: string, body: unknown, deployment?: string): Promise<void> {
     if (this._tries.get(endpoint)?.busy) {
       return;
     }
@@ -187,7 +193,7 @@ export class EndpointsModel extends ListSection<IEndpointList> {
     this.emit();
     let state: ITryState;
     try {
-      state = { busy: false, result: await this.client.invoke(endpoint, body), error: null };
+      state = { busy: false, result: await this.client.invoke(endpoint, body, deployment), error: null };
     } catch (error) {
       state = { busy: false, result: null, error: messageOf(error) };
     }
@@ -200,6 +206,14 @@ export class EndpointsModel extends ListSection<IEndpointList> {
 
   changeState(endpoint: string): IChangeState | undefined {
     return this._changes.get(endpoint);
+  }
+
+  /** Forget the outcome shown for a change to `endpoint` (its banner was dismissed). */
+  dismissChange(endpoint: string): void {
+    if (this._changes.get(endpoint)?.busy === false) {
+      this._changes.delete(endpoint);
+      this.emit();
+    }
   }
 
   /** Change traffic and/or the mirror; the server validates, its refusal is kept to show. */
@@ -219,10 +233,12 @@ export class EndpointsModel extends ListSection<IEndpointList> {
   }
 
   /** The endpoint's last deployment goes with the endpoint (the server refuses it alone). */
-  deleteEndpoint(endpoint: string, deployment: string): Promise<void> {
+  deleteEndpoint(endpoint: string, deployment?: string): Promise<void> {
     return this._change(endpoint, async () => {
       await this.client.deleteEndpoint(endpoint);
-      this.unwatch(endpoint, deployment);
+      if (deployment) {
+        this.unwatch(endpoint, deployment);
+      }
       return `Endpoint ${endpoint} removed.`;
     });
   }
@@ -249,6 +265,9 @@ export class EndpointsModel extends ListSection<IEndpointList> {
     this._changes.set(endpoint, state);
     this.emit();
     await this.reload();
+    if (!state.error) {
+      this.onChanged();
+    }
   }
 
   private _selected: string | null = null;

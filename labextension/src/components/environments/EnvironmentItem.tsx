@@ -1,8 +1,10 @@
 /** One environment version: ref, Python, base image, requirements; its lock on demand. */
 import * as React from 'react';
 
+import { RelativeTime } from '../shared';
+
 import type { IEnvironment } from '../../api';
-import { absoluteTime, relativeTime } from '../../format';
+
 import { EnvironmentsModel } from './model';
 
 export function EnvironmentItem(props: {
@@ -22,9 +24,7 @@ export function EnvironmentItem(props: {
       </div>
       <div className="jp-ModelHub-versionMeta">
         <span title="Base image">{environment.base_image}</span>
-        <time dateTime={environment.created_time} title={absoluteTime(environment.created_time)}>
-          {relativeTime(environment.created_time)}
-        </time>
+        <RelativeTime iso={environment.created_time} />
         <button
           type="button"
           className="jp-ModelHub-link"

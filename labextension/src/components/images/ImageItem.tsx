@@ -2,8 +2,10 @@
  * build report and its pushes (with a Push field) on demand. */
 import * as React from 'react';
 
+import { RelativeTime } from '../shared';
+
 import type { IImage } from '../../api';
-import { absoluteTime, formatSize, relativeTime } from '../../format';
+import { formatSize } from '../../format';
 import { useOpener } from '../../opener';
 import { BuildReport } from './BuildReport';
 import { ImagePushes } from './ImagePushes';
@@ -36,9 +38,7 @@ export function ImageItem(props: { images: ImagesModel; image: IImage }): React.
           {image.ref}
         </button>
         <span title={image.environment_hash}>env {image.environment}</span>
-        <time dateTime={image.built_time} title={absoluteTime(image.built_time)}>
-          {relativeTime(image.built_time)}
-        </time>
+        <RelativeTime iso={image.built_time} />
         <button
           type="button"
           className="jp-ModelHub-link jp-ModelHub-reportToggle"

@@ -7,9 +7,9 @@
 import * as React from 'react';
 
 import type { IImage } from '../../api';
-import { absoluteTime, relativeTime } from '../../format';
+
 import { ProgressBar } from '../activity';
-import { CopyButton } from '../shared';
+import { CopyButton, RelativeTime } from '../shared';
 import { ImagesModel } from './model';
 
 export function ImagePushes(props: { images: ImagesModel; image: IImage }): React.ReactElement {
@@ -32,9 +32,7 @@ export function ImagePushes(props: { images: ImagesModel; image: IImage }): Reac
           {pushes.map(push => (
             <li key={push.reference} className="jp-ModelHub-push" data-reference={push.reference}>
               <code className="jp-ModelHub-pushReference">{push.reference}</code>{' '}
-              <time dateTime={push.pushed_time} title={absoluteTime(push.pushed_time)}>
-                {relativeTime(push.pushed_time)}
-              </time>
+              <RelativeTime iso={push.pushed_time} className="jp-ModelHub-pushTime" />
               {push.pushed_by ? ` by ${push.pushed_by}` : ''}
               <div className="jp-ModelHub-pushPinned">
                 <code title={push.pinned}>{push.pinned}</code>

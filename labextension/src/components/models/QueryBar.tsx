@@ -2,7 +2,7 @@
 import * as React from 'react';
 
 import { FLAVORS } from '../../api';
-import { IQuery, ModelsModel } from './model';
+import { IQuery, ModelSort, ModelsModel } from './model';
 
 /** Delay between the last keystroke and the request (ms). */
 const TYPING_DELAY = 350;
@@ -111,6 +111,29 @@ export function QueryBar(props: { models: ModelsModel }): React.ReactElement {
             </option>
           ))}
         </select>
+      </div>
+      <div className="jp-ModelHub-row jp-ModelHub-listOptions">
+        <label className="jp-ModelHub-label">
+          <span className="jp-ModelHub-labelText">Sort</span>
+          <select
+            className="jp-ModelHub-sort"
+            aria-label="Sort models"
+            value={models.sort}
+            onChange={event => models.setSort(event.target.value as ModelSort)}
+          >
+            <option value="updated">recently updated first</option>
+            <option value="name">by name</option>
+          </select>
+        </label>
+        <label className="jp-ModelHub-check">
+          <input
+            type="checkbox"
+            className="jp-ModelHub-showArchived"
+            checked={models.showArchived}
+            onChange={event => models.setShowArchived(event.target.checked)}
+          />{' '}
+          Show archived
+        </label>
       </div>
     </form>
   );

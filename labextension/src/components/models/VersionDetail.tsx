@@ -33,6 +33,19 @@ export function VersionDetail(props: {
   const ref = `${name}:${props.version}`;
   const state = models.detail(ref);
   const version = state?.version;
+  if (state?.deleted) {
+    return (
+      <div className="jp-ModelHub-detail jp-ModelHub-versionDetail jp-mod-deleted" data-ref={ref}>
+        <header className="jp-ModelHub-detailHeader">
+          <h1 className="jp-ModelHub-detailTitle">{ref}</h1>
+          <span className="jp-ModelHub-archived">deleted</span>
+        </header>
+        <p className="jp-ModelHub-note jp-ModelHub-deletedNote" role="status">
+          {ref} was deleted from the registry: its files are gone and no action can be taken on it. Close this tab.
+        </p>
+      </div>
+    );
+  }
   if (!version) {
     return (
       <div className="jp-ModelHub-detail">

@@ -7,9 +7,9 @@
 import * as React from 'react';
 
 import type { IVersion } from '../../api';
-import { absoluteTime, basename, formatSize, relativeTime } from '../../format';
+import { basename, formatSize } from '../../format';
 import { useOpener } from '../../opener';
-import { ActionButton, Chips, useScrollIntoView } from '../shared';
+import { ActionButton, Chips, useScrollIntoView, RelativeTime } from '../shared';
 import { ActionOutcome } from './ActionOutcome';
 import { actionName, startAction } from './actions';
 import { ModelsModel } from './model';
@@ -64,13 +64,7 @@ export function VersionItem(props: {
           </span>
         )}
         {version.archived && <span className="jp-ModelHub-archived">archived</span>}
-        <time
-          className="jp-ModelHub-time"
-          dateTime={version.created_time}
-          title={absoluteTime(version.created_time)}
-        >
-          {relativeTime(version.created_time)}
-        </time>
+        <RelativeTime iso={version.created_time} />
       </div>
       <Chips tags={version.tags} aliases={aliases} />
       <div className="jp-ModelHub-versionMeta">

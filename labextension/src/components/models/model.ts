@@ -9,6 +9,8 @@
  */
 import type {
   IConversionResult,
+  IConvertRequest,
+  IDeployRequest,
   IDeployment,
   IEndpoint,
   IModelHubClient,
@@ -19,10 +21,14 @@ import type {
 import { messageOf, ModelHubError } from '../../errors';
 import { conversionSummary } from '../../format';
 import { failureMessage, followOperation } from '../../operations';
+import { ServerRules } from '../../rules';
 import { SectionModel } from '../../section';
 
 /** Page size for the model list and a model's versions. */
 export const PER_PAGE = 50;
+
+/** How the model list is ordered: by name, or the most recently changed first. */
+export type ModelSort = 'name' | 'updated';
 
 export interface IQuery {
   /** Tag filter text, sent verbatim. */
@@ -40,6 +46,14 @@ export interface IVersionsState {
   error: string | null;
   /** Version numbers that match the query's filter and flavor; null without such a query. */
   matched: Set<number> | null;
+}
+
+/** An open version's view: the version as last loaded, a load error, or that it was deleted. */
+export interface IDetailState {
+  version: IVersion | null;
+  error: string | null;
+  /** The server no longer has it (404): shown as deleted, not polled. */
+  deleted: boolean;
 }
 
 /** An action on a version started here (per version ref): busy, then its outcome. */
@@ -66,15 +80,23 @@ export type IModelsClient = Pick<
   | 'deploy'
   | 'packageVersion'
   | 'fileUrl'
+  | 'openapi'
 >;
 
 export class ModelsModel extends SectionModel {
-  constructor(client: IModelsClient) {
+  constructor(client: IModelsClient, rules?: ServerRules) {
     super(true);
     this.client = client;
+    this.rules = rules ?? new ServerRules(client);
   }
 
   readonly client: IModelsClient;
+
+  /** The server's rules for the forms of actions (deploy, convert). */
+  readonly rules: ServerRules;
+
+  /** The endpoints as the Endpoints section has them (the deploy form offers them). */
+  endpoints: () => readonly IEndpoint[] = () => [];
 
   /** Called with every state of an operation started here (the Activity section takes it in). */
   onOperation: (operation: IOperation) => void = () => undefined;
@@ -86,8 +108,36 @@ export class ModelsModel extends SectionModel {
     return this._query;
   }
 
+  /** The models loaded, in the order chosen (the server lists the most recently updated first). */
   get models(): readonly IModelSummary[] {
-    return this._models;
+    if (this._sort === 'updated') {
+      return this._models;
+    }
+    return [...this._models].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  get sort(): ModelSort {
+    return this._sort;
+  }
+
+  setSort(sort: ModelSort): void {
+    if (sort !== this._sort) {
+      this._sort = sort;
+      this.emit();
+    }
+  }
+
+  /** Whether archived versions (and models with only archived versions) are listed. */
+  get showArchived(): boolean {
+    return this._showArchived;
+  }
+
+  setShowArchived(show: boolean): void {
+    if (show !== this._showArchived) {
+      this._showArchived = show;
+      this.emit();
+      void this.reload();
+    }
   }
 
   get total(): number {
@@ -165,7 +215,7 @@ export class ModelsModel extends SectionModel {
   watch(name: string, version: number): void {
     const ref = `${name}:${version}`;
     if (!this._details.has(ref)) {
-      this._details.set(ref, { version: this.findVersion(ref) ?? null, error: null });
+      this._details.set(ref, { version: this.findVersion(ref) ?? null, error: null, deleted: false });
       this.emit();
     }
     void this.loadDetail(name, version);
@@ -175,17 +225,25 @@ export class ModelsModel extends SectionModel {
     this._details.delete(ref);
   }
 
-  detail(ref: string): { version: IVersion | null; error: string | null } | undefined {
+  detail(ref: string): IDetailState | undefined {
     return this._details.get(ref);
   }
 
+  /**
+   * (Re)load an open version. One the server no longer has (404) is marked
+   * deleted and never asked for again: its view says so instead of polling.
+   */
   async loadDetail(name: string, version: number): Promise<void> {
     const ref = `${name}:${version}`;
-    let next: { version: IVersion | null; error: string | null };
+    if (this._details.get(ref)?.deleted) {
+      return;
+    }
+    let next: IDetailState;
     try {
-      next = { version: await this.client.getVersion(name, version), error: null };
+      next = { version: await this.client.getVersion(name, version), error: null, deleted: false };
     } catch (error) {
-      next = { version: this._details.get(ref)?.version ?? null, error: messageOf(error) };
+      const gone = error instanceof ModelHubError && error.status === 404;
+      next = { version: this._details.get(ref)?.version ?? null, error: gone ? null : messageOf(error), deleted: gone };
     }
     const current = this._details.get(ref);
     if (this.isDisposed || !current) {
@@ -313,10 +371,10 @@ export class ModelsModel extends SectionModel {
     let state: IVersionsState;
     try {
       const [all, matching] = await Promise.all([
-        this.client.listVersions(name, { archived: true, per_page: PER_PAGE }),
+        this.client.listVersions(name, { archived: this._showArchived, per_page: PER_PAGE }),
         this.marksVersions
           ? this.client.listVersions(name, {
-              archived: true,
+              archived: this._showArchived,
               filter: query.filter,
               flavor: query.flavor,
               per_page: PER_PAGE
@@ -364,6 +422,7 @@ export class ModelsModel extends SectionModel {
     let changed = first;
     try {
       const result = await this.client.listModels({
+        archived: this._showArchived,
         q: query.search,
         filter: query.filter,
         flavor: query.flavor,
@@ -424,38 +483,52 @@ export class ModelsModel extends SectionModel {
    * operation, follow it until it ends, keep a one-line outcome (or the
    * server's message), then reload so the new version shows up.
    */
-  convert(version: IVersion): Promise<void> {
-    return this._run(version, 'convert', async () => {
-      const started = await this.client.convertVersion(version.name, version.version);
-      const ended = await this._follow(version.ref, 'convert', started);
-      if (ended === null) {
-        return null;
-      }
-      if (ended.status !== 'succeeded') {
-        throw new Error(failureMessage(ended));
-      }
-      const result = ended.result as unknown as IConversionResult | null;
-      if (result?.version?.ref) {
-        return conversionSummary(result);
-      }
-      const link = ended.link;
-      return link?.type === 'version'
-        ? `${version.ref} converted: ${link.ref}`
-        : `${version.ref} converted.`;
+  convert(version: IVersion, request: IConvertRequest = {}): Promise<void> {
+    return this._run(version.ref, 'convert', async () => {
+      const started = await this.client.convertVersion(version.name, version.version, request);
+      return this._converted(version, started);
     });
   }
 
-  /** Deploy the version as deployment `deployment` of endpoint `endpoint`; with `optimize`, through its ONNX form. */
-  deploy(version: IVersion, endpoint: string, deployment = 'blue', optimize = false): Promise<void> {
-    return this._run(version, 'deploy', async () => {
-      const answer = await this.client.deploy(endpoint, {
-        model: version.ref,
-        deployment,
-        ...(optimize ? { optimize: true } : {})
-      });
-      let text = `${version.ref} deployed to ${endpoint} (${deployment}).`;
+  /**
+   * Start a conversion made in the convert form: resolves once the server
+   * accepted it and throws its refusal (for the form to show), then follows it.
+   */
+  async startConvert(version: IVersion, request: IConvertRequest): Promise<void> {
+    const started = await this.client.convertVersion(version.name, version.version, request);
+    void this._run(version.ref, 'convert', () => this._converted(version, started));
+  }
+
+  private async _converted(version: IVersion, started: IOperation): Promise<string | null> {
+    const ended = await this._follow(version.ref, 'convert', started);
+    if (ended === null) {
+      return null;
+    }
+    if (ended.status !== 'succeeded') {
+      throw new Error(failureMessage(ended));
+    }
+    const result = ended.result as unknown as IConversionResult | null;
+    if (result?.version?.ref) {
+      return conversionSummary(result);
+    }
+    const link = ended.link;
+    return link?.type === 'version' ? `${version.ref} converted: ${link.ref}` : `${version.ref} converted.`;
+  }
+
+  /**
+   * Send a deploy made in the deploy form. Resolves once the server accepted
+   * it and throws its refusal (the form shows it, with the input kept); a
+   * deploy that builds first is then followed under the version it serves.
+   */
+  async deploy(endpoint: string, request: IDeployRequest): Promise<void> {
+    const ref = request.model;
+    const deployment = request.deployment ?? 'blue';
+    const answer = await this.client.deploy(endpoint, request);
+    this.onChanged('endpoints');
+    void this._run(ref, 'deploy', async () => {
+      let text = `${ref} deployed to ${endpoint} (${deployment}).`;
       if (isOperation(answer)) {
-        const ended = await this._follow(version.ref, 'deploy', answer);
+        const ended = await this._follow(ref, 'deploy', answer);
         if (ended === null) {
           return null;
         }
@@ -467,7 +540,7 @@ export class ModelsModel extends SectionModel {
       } else {
         const state = answer.deployments.find(d => d.name === deployment);
         if (state && state.state !== 'healthy' && state.reason) {
-          text = `${version.ref} on ${endpoint} (${deployment}): ${state.state}, ${state.reason}`;
+          text = `${ref} on ${endpoint} (${deployment}): ${state.state}, ${state.reason}`;
         } else {
           text = optimized(state) ?? text;
         }
@@ -479,7 +552,7 @@ export class ModelsModel extends SectionModel {
 
   /** Build a serving image of the version, as an operation. */
   package(version: IVersion): Promise<void> {
-    return this._run(version, 'package', async () => {
+    return this._run(version.ref, 'package', async () => {
       const started = await this.client.packageVersion({ model: version.ref });
       const ended = await this._follow(version.ref, 'package', started);
       if (ended === null) {
@@ -496,7 +569,7 @@ export class ModelsModel extends SectionModel {
 
   /** Point `name@alias` at the version. */
   setAlias(version: IVersion, alias: string): Promise<void> {
-    return this._run(version, 'alias', async () => {
+    return this._run(version.ref, 'alias', async () => {
       await this.client.setAlias(version.name, alias, version.version);
       return `${version.name}@${alias} \u2192 ${version.ref}`;
     });
@@ -504,33 +577,28 @@ export class ModelsModel extends SectionModel {
 
   /** Set tags (a value of null removes the tag). */
   setTags(version: IVersion, tags: { [key: string]: string | null }): Promise<void> {
-    return this._run(version, 'tag', async () => {
+    return this._run(version.ref, 'tag', async () => {
       await this.client.updateVersion(version.name, version.version, { tags });
       return `Tags of ${version.ref} changed.`;
     });
   }
 
   setArchived(version: IVersion, archived: boolean): Promise<void> {
-    return this._run(version, archived ? 'archive' : 'restore', async () => {
+    return this._run(version.ref, archived ? 'archive' : 'restore', async () => {
       await this.client.updateVersion(version.name, version.version, { archived });
       return archived ? `${version.ref} archived.` : `${version.ref} restored.`;
     });
   }
 
   delete(version: IVersion): Promise<void> {
-    return this._run(version, 'delete', async () => {
+    return this._run(version.ref, 'delete', async () => {
       await this.client.deleteVersion(version.name, version.version);
       return `${version.ref} deleted.`;
     });
   }
 
   /** Run one action on a version: busy meanwhile, then its outcome, then a reload. */
-  private async _run(
-    version: IVersion,
-    action: string,
-    work: () => Promise<string | null>
-  ): Promise<void> {
-    const ref = version.ref;
+  private async _run(ref: string, action: string, work: () => Promise<string | null>): Promise<void> {
     if (this.isDisposed || this._actions.get(ref)?.busy) {
       return;
     }
@@ -580,6 +648,8 @@ export class ModelsModel extends SectionModel {
   }
 
   private _query: IQuery = { filter: '', search: '', flavor: '' };
+  private _sort: ModelSort = 'updated';
+  private _showArchived = false;
   private _models: IModelSummary[] = [];
   private _total = 0;
   private _page = 1;
@@ -594,7 +664,7 @@ export class ModelsModel extends SectionModel {
   private _actions = new Map<string, IActionState>();
   private _picked = new Map<string, number[]>();
   private _selected: { name: string; version: number } | null = null;
-  private _details = new Map<string, { version: IVersion | null; error: string | null }>();
+  private _details = new Map<string, IDetailState>();
 }
 
 /** "churn:2" -> ["churn", 2] */

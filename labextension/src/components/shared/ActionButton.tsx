@@ -1,7 +1,8 @@
 /**
  * A button for an action the server may refuse: disabled with the server's
- * reason (as its tooltip and its accessible description) when the version's
- * `actions` say it is not allowed.
+ * reason when the version's `actions` say it is not allowed. The reason is
+ * shown as text under the button (a tooltip alone is found by few, and never
+ * by keyboard or touch), and is its accessible description.
  */
 import * as React from 'react';
 
@@ -20,7 +21,7 @@ export function ActionButton(props: {
   const reason = refused ? props.action?.reason ?? '' : '';
   const id = React.useId();
   return (
-    <>
+    <span className="jp-ModelHub-actionWrap">
       <button
         type="button"
         className={'jp-ModelHub-action jp-Button jp-mod-styled ' + (props.className ?? '')}
@@ -35,10 +36,10 @@ export function ActionButton(props: {
         {props.label}
       </button>
       {refused && (
-        <span id={id} className="jp-ModelHub-reasonHidden">
+        <span id={id} className="jp-ModelHub-reasonText">
           {reason}
         </span>
       )}
-    </>
+    </span>
   );
 }

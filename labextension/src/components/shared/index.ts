@@ -6,3 +6,4 @@ export { Section } from './Section';
 export { StateBadge } from './StateBadge';
 export { TableHead } from './TableHead';
 export { useScrollIntoView } from './useScrollIntoView';
+export { RelativeTime } from './RelativeTime';

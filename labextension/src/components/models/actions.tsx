@@ -4,8 +4,13 @@
  * what cannot be undone, then let the Models section do it on the server.
  * Whether an action is possible is the server's word (`version.actions`).
  */
+import * as React from 'react';
+
 import type { ActionName, IVersion } from '../../api';
 import { IOpener } from '../../opener';
+import { DeployForm } from '../deploy/DeployForm';
+import { deployRequest } from '../deploy/plan';
+import { ConvertForm } from './ConvertForm';
 import { ModelsModel } from './model';
 
 /** Labels of the actions, in the order they are offered. */
@@ -59,21 +64,34 @@ export async function startAction(
 ): Promise<void> {
   const ref = version.ref;
   switch (action) {
-    case 'convert':
-      return models.convert(version);
+    case 'convert': {
+      const versions = models.versions(version.name)?.versions ?? [version];
+      await opener.showForm(`Convert ${ref} to ONNX`, handle => (
+        <ConvertForm
+          version={version}
+          versions={versions}
+          rules={models.rules}
+          handle={handle}
+          convert={request => models.startConvert(version, request)}
+        />
+      ));
+      return;
+    }
     case 'package':
       return models.package(version);
     case 'deploy': {
-      const title = `Deploy ${ref}`;
-      const label = 'Endpoint name (a new one is created; an existing one gets a new deployment "blue")';
-      const name = `${version.name}-ep`.replace(/[^A-Za-z0-9_-]/g, '-');
-      if (version.flavor === 'sklearn') {
-        // the server serves the ONNX form only when its equivalence proof passes, and says why not
-        const answer = await opener.askWithOption(title, label, name, 'Optimize (serve the ONNX form)');
-        return answer ? models.deploy(version, answer.text.trim(), 'blue', answer.checked) : undefined;
-      }
-      const endpoint = await opener.ask(title, label, name);
-      return endpoint ? models.deploy(version, endpoint.trim()) : undefined;
+      const versions = models.versions(version.name)?.versions ?? [version];
+      await opener.showForm(`Deploy ${version.name}`, handle => (
+        <DeployForm
+          version={version}
+          versions={versions.filter(v => !v.archived || v.ref === version.ref)}
+          endpoints={models.endpoints()}
+          rules={models.rules}
+          handle={handle}
+          deploy={(endpoint, form, existing) => models.deploy(endpoint, deployRequest(form, existing))}
+        />
+      ));
+      return;
     }
     case 'alias': {
       const alias = await opener.ask(`Alias for ${ref}`, 'Alias (e.g. production)', 'production');
@@ -84,9 +102,10 @@ export async function startAction(
       if (!tag) {
         return;
       }
-      const [key, ...rest] = tag.trim().split('=');
-      const value = rest.join('=');
-      return models.setTags(version, { [key]: tag.includes('=') && value === '' ? null : value });
+      // "team = growth " is team=growth: spaces around a name or a value are never meant
+      const [key, ...rest] = tag.split('=');
+      const value = rest.join('=').trim();
+      return models.setTags(version, { [key.trim()]: tag.includes('=') && value === '' ? null : value });
     }
     case 'archive':
       return models.setArchived(version, true);
