@@ -260,10 +260,17 @@ def test_retention_deletes_only_the_collectors_own_files(server, hub, endpoint):
         folder / "collected-by-me.parquet": b"not the collector's name",
         folder.parent / "collected-20200101T000000Z-20200101T000100Z-deadbeef.parquet": b"outside its folder",
     }
+    start = counts(hub)["sampled"]  # a file of its own to age, whatever ran before
+    for _ in range(3):
+        post(endpoint, "/score", {"data": [[0.0] * 4]})
+    settled(hub, start + 3)
+    written = wait_until(
+        lambda: next((p for p in folder.iterdir() if FILE.match(p.name)), None), 60, "a committed collection file"
+    )
     for path, content in foreign.items():
         path.write_bytes(content)
     old = folder / "collected-20200101T000000Z-20200101T000100Z-deadbeef.parquet"
-    shutil.copy(next(p for p in folder.iterdir() if FILE.match(p.name)), old)
+    shutil.copy(written, old)
     hub.collect("collect-ep", collect_max_bytes="1MiB")
     rng, start = np.random.default_rng(0), counts(hub)["sampled"]
     for _ in range(20):  # bodies of random text: about 2 MB that does not compress away
