@@ -43,6 +43,7 @@ def test_probes_and_metrics_polling_leave_the_log_to_the_users_requests(endpoint
         timeout=30,
     )
     assert scored.status_code == 200
+
     # The access log is written in order: once the score's line is there, the probes' would be too.
     def log_with_the_score() -> str | None:
         text = client.logs("probe-ep", "blue", tail=1000)
@@ -54,5 +55,7 @@ def test_probes_and_metrics_polling_leave_the_log_to_the_users_requests(endpoint
 
     metrics = requests.get(ep["url"] + "/metrics", headers={"Authorization": f"Bearer {ep.key}"}, timeout=10).text
     for route in ("/v2/health/ready", "/ping", "/metrics"):
-        counted = re.search(rf'modelhub_requests_total{{[^}}]*route="{re.escape(route)}"[^}}]*code="200"[^}}]*}} (\d+)', metrics)
+        counted = re.search(
+            rf'modelhub_requests_total{{[^}}]*route="{re.escape(route)}"[^}}]*code="200"[^}}]*}} (\d+)', metrics
+        )
         assert counted and int(counted.group(1)) >= 3, f"{route} is counted in /metrics\n{metrics}"
