@@ -67,7 +67,7 @@ def test_a_file_without_a_column_costs_only_its_own_rows_and_is_not_retried(serv
     (row,) = job["mini_batches"]
     assert row["status"] == "partly failed" and row["rows_out"] == 200
     assert [f["file"] for f in row["failed_files"]] == ["broken.csv"]
-    assert "missing columns ['f2']" in row["failed_files"][0]["error"]
+    assert "Missing columns ['f2']" in row["failed_files"][0]["error"]
     assert row["attempts"] == 1 and row["retries"] == [], "a missing column fails the same way every time"
     assert "not retried" in row["not_retried"]
 

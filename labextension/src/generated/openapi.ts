@@ -4971,6 +4971,13 @@ export interface components {
             /** Size */
             size: number;
         };
+        /** FileFailure */
+        FileFailure: {
+            /** Error */
+            error: string;
+            /** File */
+            file: string;
+        };
         /** ImageList */
         ImageList: {
             /** Images */
@@ -5318,10 +5325,26 @@ export interface components {
              * @description what went wrong, naming the files
              */
             error: string | null;
+            /**
+             * Failed Files
+             * @description files that failed while the mini-batch's other files were scored
+             */
+            failed_files?: components["schemas"]["FileFailure"][];
             /** Files */
             files: string[];
             /** Index */
             index: number;
+            /**
+             * Not Retried
+             * @description why a failure was not tried again: an error the same input repeats is not retried
+             * @default null
+             */
+            not_retried: string | null;
+            /**
+             * Retries
+             * @description the error of each attempt that was tried again, in order
+             */
+            retries?: string[];
             /**
              * Reused From
              * @description the job (--resume) it was taken from
@@ -5335,7 +5358,7 @@ export interface components {
             seconds: number | null;
             /**
              * Status
-             * @description succeeded, failed, retrying or reused
+             * @description succeeded, partly failed (some of its files failed, the others' rows are in the output), failed, retrying or reused
              */
             status: string;
             /** Traceback */
