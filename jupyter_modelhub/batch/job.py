@@ -27,6 +27,7 @@ import time
 from html import escape
 from pathlib import Path
 
+from ..words import plural
 from .tables import TableError, join_parts
 
 CLUSTER_WAIT = 120.0  # seconds the notebook waits for the worker to start the cluster
@@ -72,11 +73,13 @@ class JobRun:
             ("batch endpoint", plan.get("endpoint") or "-"),
             ("entry script", plan.get("entry_script") or "built-in scorer for " + plan["model"]["flavor"]),
             ("model files", _model_source(plan)),
-            ("inputs", f"{len(plan['files'])} files in {len(plan['mini_batches'])} mini-batches"),
+            ("inputs", f"{plural(len(plan['files']), 'file')} in {plural(len(plan['mini_batches']), 'mini-batch')}"),
             ("output", plan["output"]["file"] if settings["output_action"] == "append_row" else "summary_only"),
             (
                 "resumed from",
-                f"job {plan['resume']} ({len(self.records)} mini-batches reused)" if plan.get("resume") else "-",
+                f"job {plan['resume']} ({plural(len(self.records), 'mini-batch')} reused)"
+                if plan.get("resume")
+                else "-",
             ),
         ]
         rows += [
@@ -560,7 +563,7 @@ class JobRun:
         if not output.get("url") or not done:
             return ""
         return (
-            f" Its {len(done)} finished part{'s' if len(done) != 1 else ''} under {output['url']}/ "
+            f" Its {plural(len(done), 'finished part')} under {output['url']}/ "
             f"{'are' if len(done) != 1 else 'is'} not committed (no _SUCCESS): --resume {self.plan['job']} "
             "reuses them."
         )
@@ -658,13 +661,6 @@ def _failures_text(summary: dict) -> str:
         else ""
     )
     return f"; {plural(count, 'file')} failed: {named}{more}{kept}"
-
-
-def plural(count: int, noun: str) -> str:
-    """'1 file', '2 files', '1 mini-batch', '3 mini-batches'."""
-    if count == 1:
-        return f"1 {noun}"
-    return f"{count:,} {noun}{'es' if noun.endswith(('ch', 'sh', 's', 'x')) else 's'}"
 
 
 def commit(partial: Path, target: Path, overwrite: bool, job: int) -> None:

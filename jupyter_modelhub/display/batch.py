@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from html import escape
 
+from ..words import plural
 from .base import STYLE, Listing, Result, state_html
 from .operations import _OUTCOME, Operation, duration, progress_text
 
@@ -25,9 +26,11 @@ def summary_text(job: dict) -> str:
     if not s:
         return ""
     text = (
-        f"{s.get('done', 0)}/{s.get('mini_batches', 0)} mini-batches, {s.get('failed', 0)} failed, "
-        f"{s.get('rows_out', 0)} rows"
+        f"{s.get('done', 0)}/{plural(s.get('mini_batches', 0), 'mini-batch')}, {s.get('failed', 0)} failed, "
+        f"{plural(s.get('rows_out', 0), 'row')}"
     )
+    if s.get("failed_files"):
+        text += f", {plural(s['failed_files'], 'file')} not scored"
     if s.get("reused"):
         text += f", {s['reused']} reused"
     if s.get("rows_per_second"):
