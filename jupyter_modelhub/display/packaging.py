@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from html import escape
 
-from ..words import plural
-from .base import STYLE, Listing, Result, size_text
+from ..words import plural, size_text
+from .base import STYLE, Listing, Result
 
 
 def _report_rows(report: dict) -> list[dict]:

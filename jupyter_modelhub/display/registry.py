@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from html import escape
 
-from ..words import plural
-from .base import STYLE, Listing, Result, chips, size_text, tag_texts
+from ..words import plural, size_text
+from .base import STYLE, Listing, Result, chips, tag_texts
 
 
 def shown_time(iso: str | None) -> str:
