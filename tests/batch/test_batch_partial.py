@@ -79,6 +79,11 @@ def test_a_file_without_a_column_costs_only_its_own_rows_and_is_not_retried(serv
     for text in (message, notebook):
         assert "Scored 200 rows from 3 files in 1 mini-batch; 1 file failed: broken.csv" in text, text[:2000]
 
+    shown = server.client().job(job["id"])  # what %job shows
+    assert f"job {job['id']} lr:1: succeeded, 1 file failed" in shown.text(), shown.text()
+    assert "broken.csv failed (its other files were scored): broken.csv: Missing columns" in shown.text()
+    assert "succeeded, 1 file failed" in shown._repr_html_() and "partly failed" in shown._repr_html_()
+
 
 FLAKY_SCRIPT = """
     import os
