@@ -301,7 +301,7 @@ def _run_script(module, spec: dict, failed: list[dict]):
             )
     if not tables:
         return None, len(files)
-    return pa.concat_tables(tables, promote_options="default"), len(files)
+    return pa.concat_tables(tables, promote_options="permissive"), len(files)
 
 
 def _script_table(result, spec: dict, files: list[str]):

@@ -27,11 +27,22 @@ def progress_text(operation: dict) -> str:
         return f"position {place} in the queue" if place else ""
     progress = operation.get("progress") or {}
     done, total, unit = progress.get("done"), progress.get("total"), progress.get("unit") or ""
-    count = f"{done}/{total} {unit}".strip() if total else (f"{done} {unit}".strip() if done else "")
+    count = (
+        f"{done}/{total} {singular(unit) if total == 1 else unit}".strip()
+        if total
+        else (f"{done} {unit}".strip() if done else "")
+    )
     message = progress.get("message") or ""
     if message == operation["status"] or message == "queued":  # the status, or the store's first message
         message = ""
     return ": ".join(part for part in (count, message) if part)
+
+
+def singular(unit: str) -> str:
+    """``mini-batches`` -> ``mini-batch``, ``steps`` -> ``step``: a progress unit for a total of one."""
+    if unit.endswith(("ches", "shes", "sses", "xes")):
+        return unit[:-2]
+    return unit[:-1] if unit.endswith("s") else unit
 
 
 def duration(operation: dict) -> float | None:
