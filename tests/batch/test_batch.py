@@ -415,7 +415,7 @@ def test_the_magics_in_a_kernel(server, data):
         assert "job" in out["text"] and "magic-nightly" in out["text"], out
         number = server.client().jobs()["jobs"][0]["id"]
         out = kernel.run(f"%job {number} --wait")
-        assert "1/1 mini-batches, 0 failed, 400 rows" in out["text"], out
+        assert "1/1 mini-batch, 0 failed, 400 rows" in out["text"], out
         assert "TOKEN" in json.dumps(server.client().job(number)["settings"]) and "secret" not in json.dumps(
             server.client().job(number)
         )
