@@ -185,8 +185,8 @@ class ModelHubHandler(APIHandler):
         """Run blocking service work on the extension's thread pool, off the event loop, as this
         request's user and client (``history.acting_for``).
 
-        While the server stops, the pool is shut and takes no more work: that is a 503 (try
-        again once the server is back), not a 500."""
+        While the server stops, the pool is shut and takes no more work, and work still waiting
+        for a thread is cancelled: both are a 503 (try again once the server is back), not a 500."""
         executor = self.settings["modelhub_executor"]
         call = functools.partial(fn, *args, **kwargs)
         context = contextvars.copy_context()  # the changes it makes are this user's, from this client
@@ -195,10 +195,14 @@ class ModelHubHandler(APIHandler):
         try:
             future = asyncio.get_running_loop().run_in_executor(executor, context.run, call)
         except RuntimeError:  # "cannot schedule new futures after shutdown": raised on submit, never by fn
-            raise Unavailable(
-                "The Model Hub is stopping (its Jupyter server is shutting down); retry once the server is back."
-            ) from None
-        return await future
+            raise Unavailable(STOPPING) from None
+        try:
+            return await future
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():  # this request itself is being cancelled
+                raise
+            raise Unavailable(STOPPING) from None  # the pool's shutdown cancelled the queued work
 
     # -- requests and responses ------------------------------------------------------------
 
@@ -438,6 +442,7 @@ class ModelHubHandler(APIHandler):
         super()._handle_request_exception(e)
 
 
+STOPPING = "The Model Hub is stopping (its Jupyter server is shutting down); retry once the server is back."
 MAX_FILTER_LENGTH = 4096
 FOLLOW_INTERVAL = 0.25  # seconds between looks at a followed log
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..errors import ModelHubError
 from ..progress import Progress
+from ..words import plural
 from . import locations
 from .cluster import ClusterStarter
 from .kernel import KERNEL, start_kernel, stop_kernel
@@ -358,7 +359,7 @@ def progress_message(event: dict) -> str:
     parts = ["scoring"]
     if event.get("failed"):
         parts.append(f"{event['failed']} failed")
-    parts.append(f"{event.get('rows_out', 0)} rows")
+    parts.append(plural(event.get("rows_out", 0), "row"))
     if event.get("rows_per_second"):
         parts.append(f"{event['rows_per_second']:.0f} rows/s")
     if event.get("eta") is not None:

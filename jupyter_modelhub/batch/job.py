@@ -8,6 +8,13 @@ and every error with its traceback. The executed notebook is the job's log.
 
 Everything the server needs is written as files in the job's folder: ``events.jsonl``
 (progress), ``mini-batches.json`` (the table, rewritten as it changes) and ``outcome.json``.
+
+Retries are for failures that may pass next time (a lost worker, a timeout, an exception of the
+user's code, a store that did not answer); an error the same input repeats (a file that is not a
+table, a missing column, a dtype the scorer rejects, run() returning None) is not retried, and
+the table says so. A mini-batch keeps the rows of its good files when one of its files fails
+(``minibatch.py`` scores them on their own): the job succeeds, and its message, summary and table
+name each file that failed and why.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import time
 from html import escape
 from pathlib import Path
 
+from ..words import plural
 from .tables import TableError, join_parts
 
 CLUSTER_WAIT = 120.0  # seconds the notebook waits for the worker to start the cluster
@@ -27,6 +35,7 @@ TABLE_INTERVAL = 0.5  # seconds between rewrites of mini-batches.json
 SLOTS_INTERVAL = 1.0  # seconds between counts of the cluster's threads
 EVENT_INTERVAL = 0.1  # seconds between progress events (a job of 100,000 mini-batches must not write one each)
 SCHEDULER_GRACE = 10.0  # seconds the job waits for a scheduler it lost to answer again before it fails
+FAILURES_LISTED = 100  # failed files the summary names (it is rewritten as the job runs)
 
 
 class JobFailed(Exception):
@@ -64,11 +73,13 @@ class JobRun:
             ("batch endpoint", plan.get("endpoint") or "-"),
             ("entry script", plan.get("entry_script") or "built-in scorer for " + plan["model"]["flavor"]),
             ("model files", _model_source(plan)),
-            ("inputs", f"{len(plan['files'])} files in {len(plan['mini_batches'])} mini-batches"),
+            ("inputs", f"{plural(len(plan['files']), 'file')} in {plural(len(plan['mini_batches']), 'mini-batch')}"),
             ("output", plan["output"]["file"] if settings["output_action"] == "append_row" else "summary_only"),
             (
                 "resumed from",
-                f"job {plan['resume']} ({len(self.records)} mini-batches reused)" if plan.get("resume") else "-",
+                f"job {plan['resume']} ({plural(len(self.records), 'mini-batch')} reused)"
+                if plan.get("resume")
+                else "-",
             ),
         ]
         rows += [
@@ -248,16 +259,29 @@ class JobRun:
                     record.get("rows_out"),
                     record.get("seconds"),
                     record.get("attempt"),
+                    _retry_text(record),
                     record.get("worker"),
-                    record.get("error") or "",
+                    _failure(record) or "",
                 )
             )
         return Table(
-            ["mini-batch", "status", "files", "rows in", "rows out", "seconds", "attempts", "worker", "error"], rows
+            [
+                "mini-batch",
+                "status",
+                "files",
+                "rows in",
+                "rows out",
+                "seconds",
+                "attempts",
+                "why tried again",
+                "worker",
+                "error",
+            ],
+            rows,
         )
 
     def show_errors(self) -> None:
-        failed = [r for r in self.records.values() if r.get("error")]
+        failed = [r for r in self.records.values() if _failure(r)]
         if not failed:
             print("No mini-batch failed.")
             return
@@ -266,7 +290,14 @@ class JobRun:
                 f"mini-batch {record['index']} (attempt {record['attempt']}, files "
                 f"{', '.join(Path(f).name for f in self.plan['mini_batches'][record['index']])}):"
             )
-            print(f"  {record['error']}")
+            if record.get("error"):
+                print(f"  {record['error']}")
+            for failure in record.get("failed_files") or []:
+                print(f"  {Path(failure['file']).name} failed, the other files were scored: {failure['error']}")
+            for attempt, error in enumerate(record.get("retries") or [], 1):
+                print(f"  attempt {attempt} failed and was tried again: {error}")
+            if record.get("not_retried"):
+                print(f"  {record['not_retried']}")
             if record.get("traceback"):
                 print("  " + record["traceback"].rstrip().replace("\n", "\n  "))
 
@@ -282,10 +313,8 @@ class JobRun:
             if self.settings["output_action"] == "append_row":
                 outcome["output"] = self._write_output()
             outcome["message"] = (
-                f"Scored {summary['rows_out']} rows from {summary['files']} files in "
-                f"{summary['mini_batches']} mini-batches"
-                + (f"; {summary['failed']} mini-batches failed" if summary["failed"] else "")
-                + "."
+                f"Scored {plural(summary['rows_out'], 'row')} from {plural(summary['files'], 'file')} in "
+                f"{plural(summary['mini_batches'], 'mini-batch')}" + _failures_text(summary) + "."
             )
         except (JobFailed, TableError, FileExistsError) as exc:
             outcome.update(status="failed", message=str(exc) + self._uncommitted())
@@ -370,28 +399,36 @@ class JobRun:
             "error": error,
             "traceback": None,
             "rss": 0,
+            "transient": True,  # a lost worker or a timeout may not happen again
+            "failed_files": [],
         }
 
     def _settle(self, record: dict, pending: list[int]) -> None:
         """Record a finished attempt: retry a failure while retries are left, then count it."""
         index = record["index"]
-        if record["error"] and record["attempt"] <= self.settings["max_retries"] and self.decided_by is None:
-            self.records[index] = {**record, "status": "retrying"}
+        earlier = self.records.get(index, {})
+        retries = list(earlier.get("retries") or []) if earlier.get("status") == "retrying" else []
+        failing = _failure(record)
+        may_pass = record.get("transient", True)
+        if failing and may_pass and record["attempt"] <= self.settings["max_retries"] and self.decided_by is None:
+            self.records[index] = {**record, "status": "retrying", "retries": [*retries, failing]}
             pending.append(index)  # next, before the ones not yet started
             return
+        record = {**record, "retries": retries}
+        if failing and not may_pass and record["attempt"] <= self.settings["max_retries"]:
+            record["not_retried"] = "not retried: the same input fails the same way every time"
         self.records[index] = record
         threshold = self.settings["error_threshold"]
-        if record["error"]:
-            self._failed_files += len(record["files"])
+        lost = len(record["files"]) if record["error"] else len(record.get("failed_files") or [])
+        self._failed_files += lost
         failed_items = self._failed_files
-        if record["error"] and threshold >= 0 and failed_items > threshold and self.decided_by is None:
+        if lost and threshold >= 0 and failed_items > threshold and self.decided_by is None:
             names = ", ".join(Path(f).name for f in record["files"])
             self.decided_by = (
-                f"Mini-batch {index} (files {names}) failed after {record['attempt']} "
-                f"attempt{'s' if record['attempt'] != 1 else ''}: {record['error'].rstrip('.')}. "
-                f"{failed_items} failed file{'s' if failed_items != 1 else ''} "
-                f"{'is' if failed_items == 1 else 'are'} more than error_threshold {threshold}, "
-                "so the job stopped."
+                f"Mini-batch {index} (files {names}) failed after "
+                f"{plural(record['attempt'], 'attempt')}: {failing.rstrip('.')}. "
+                f"{plural(failed_items, 'failed file')} {'is' if failed_items == 1 else 'are'} more than "
+                f"error_threshold {threshold}, so the job stopped."
             )
 
     def _stop_timed_out(self, future, marker: Path) -> None:
@@ -417,6 +454,20 @@ class JobRun:
         final = [r for r in self.records.values() if _final(r)]
         failed = [r for r in final if r.get("error")]
         succeeded = [r for r in final if not r.get("error")]
+        failures = [  # every file that failed for good, with why: the mini-batch's error, or its own
+            {"file": Path(f).name, "mini_batch": r["index"], "attempts": r.get("attempt"), "error": r["error"]}
+            for r in sorted(failed, key=lambda r: r["index"])
+            for f in r["files"]
+        ] + [
+            {
+                "file": Path(f["file"]).name,
+                "mini_batch": r["index"],
+                "attempts": r.get("attempt"),
+                "error": f["error"],
+            }
+            for r in sorted(succeeded, key=lambda r: r["index"])
+            for f in r.get("failed_files") or []
+        ]
         elapsed = time.monotonic() - self.started
         rows = sum(r.get("rows_out") or 0 for r in succeeded)
         memory: dict[str, int] = {}
@@ -430,7 +481,9 @@ class JobRun:
             "failed": len(failed),
             "reused": sum(1 for r in final if r.get("reused_from")),
             "files": len(self.plan["files"]),
-            "failed_files": sum(len(r["files"]) for r in failed),
+            "partly_failed": sum(1 for r in succeeded if r.get("failed_files")),
+            "failed_files": len(failures),
+            "failures": sorted(failures, key=lambda f: f["mini_batch"])[:FAILURES_LISTED],
             "rows_in": sum(r.get("rows_in") or 0 for r in succeeded),
             "rows_out": rows,
             "seconds": round(elapsed, 3),
@@ -510,7 +563,7 @@ class JobRun:
         if not output.get("url") or not done:
             return ""
         return (
-            f" Its {len(done)} finished part{'s' if len(done) != 1 else ''} under {output['url']}/ "
+            f" Its {plural(len(done), 'finished part')} under {output['url']}/ "
             f"{'are' if len(done) != 1 else 'is'} not committed (no _SUCCESS): --resume {self.plan['job']} "
             "reuses them."
         )
@@ -574,7 +627,40 @@ def _status(record: dict) -> str:
         return "retrying"
     if record.get("reused_from"):
         return f"reused (job {record['reused_from']})"
-    return "failed" if record.get("error") else "succeeded"
+    if record.get("error"):
+        return "failed"
+    return "partly failed" if record.get("failed_files") else "succeeded"
+
+
+def _failure(record: dict) -> str | None:
+    """What went wrong in a mini-batch: its error, or the errors of the files it could not score."""
+    if record.get("error"):
+        return record["error"]
+    failed = record.get("failed_files") or []
+    return "; ".join(f"{Path(f['file']).name}: {f['error']}" for f in failed) or None
+
+
+def _retry_text(record: dict) -> str:
+    retries = record.get("retries") or []
+    if retries:
+        return "; ".join(f"attempt {n}: {error}" for n, error in enumerate(retries, 1))
+    return record.get("not_retried") or ""
+
+
+def _failures_text(summary: dict) -> str:
+    """'; 1 file failed: bad.csv (why)' for a job's message, or nothing."""
+    count, failures = summary["failed_files"], summary["failures"]
+    if not count:
+        return ""
+    named = "; ".join(f"{f['file']} ({f['error'].rstrip('.')})" for f in failures[:5])
+    more = f"; and {count - 5} more (see the job's table)" if count > 5 else ""
+    partly = summary.get("partly_failed")
+    kept = (
+        f". The other files of {plural(partly, 'mini-batch')} with a failed file were scored on their own"
+        if partly
+        else ""
+    )
+    return f"; {plural(count, 'file')} failed: {named}{more}{kept}"
 
 
 def commit(partial: Path, target: Path, overwrite: bool, job: int) -> None:

@@ -326,12 +326,24 @@ def _needs_script(version: dict) -> str:
 
 
 def _row(record: dict) -> dict:
+    failed_files = [
+        {"file": os.path.basename(f["file"]), "error": f["error"]} for f in record.get("failed_files") or []
+    ]
+    if record.get("reused_from"):
+        status = "reused"
+    elif record.get("status") == "retrying":
+        status = "retrying"
+    elif record.get("error"):
+        status = "failed"
+    else:
+        status = "partly failed" if failed_files else "succeeded"
     return {
         "index": record["index"],
-        "status": "reused"
-        if record.get("reused_from")
-        else ("retrying" if record.get("status") == "retrying" else ("failed" if record.get("error") else "succeeded")),
+        "status": status,
         "files": [os.path.basename(f) for f in record["files"]],
+        "failed_files": failed_files,
+        "retries": record.get("retries") or [],
+        "not_retried": record.get("not_retried"),
         "rows_in": record.get("rows_in"),
         "rows_out": record.get("rows_out"),
         "seconds": record.get("seconds"),

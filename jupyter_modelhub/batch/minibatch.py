@@ -12,6 +12,15 @@ an entry script's ``init()`` runs then, with the model folder in ``AZUREML_MODEL
 A mini-batch never raises for a problem of its own: it returns a record with the error (and
 the traceback), so the job can name the mini-batch, its files and the reason. Only a dead
 worker or a timeout reach the job as Dask errors.
+
+One broken file does not take its neighbours' rows with it: the built-in scorer reads and scores
+each file on its own, and an entry script whose ``run(mini_batch)`` fails for a mini-batch of
+several files is called again with each file alone. The files that still fail are listed in the
+record's ``failed_files`` (each with its error); the others' rows are written as usual. The
+record's ``transient`` says whether trying again may help: a file that is not a table, a missing
+column or a dtype the scorer rejects (a 4xx from the scorer) fails the same way every time, so the
+job does not retry it; an exception of the user's code, a model that raised or a store that did
+not answer may pass next time.
 """
 
 from __future__ import annotations
@@ -81,6 +90,8 @@ def run(spec: dict, model_files: dict | None = None) -> dict:
         "worker": _worker_name(),
         "error": None,
         "traceback": None,
+        "transient": False,
+        "failed_files": [],  # [{"file", "error", "transient"}]: files that failed while others were scored
     }
     try:
         model = _model(spec, model_files)
@@ -89,10 +100,18 @@ def run(spec: dict, model_files: dict | None = None) -> dict:
             Path(spec["started"]).write_text(f"{os.getpid()} {socket.gethostname()}")
         elif spec.get("started_topic"):
             _tell_started(spec)
+        failed: list[dict] = []
         if spec["entry_script"]:
-            table, rows_in = _run_script(model, spec)
+            table, rows_in = _run_script(model, spec, failed)
         else:
-            table, rows_in = _score_files(model, spec)
+            table, rows_in = _score_files(model, spec, failed)
+        if failed and len(failed) == len(spec["files"]):  # nothing scored: the mini-batch failed
+            record["traceback"] = failed[0].pop("traceback", None)
+            raise MiniBatchError(_every_file_failed(spec, failed), transient=any(f["transient"] for f in failed))
+        for failure in failed:
+            failure.pop("traceback", None)
+        record["failed_files"] = failed
+        record["transient"] = any(f["transient"] for f in failed)
         record["rows_in"], record["rows_out"] = rows_in, (0 if table is None else table.num_rows)
         if table is not None and spec["output_action"] == "append_row":
             record["columns"] = table.column_names
@@ -103,9 +122,9 @@ def run(spec: dict, model_files: dict | None = None) -> dict:
             else:
                 write_part(table, Path(spec["part"]))
     except (MiniBatchError, TableError) as exc:
-        record["error"] = str(exc)
+        record["error"], record["transient"] = str(exc), exc.transient
     except BaseException as exc:  # the user's code: any exception is the mini-batch's error
-        record["error"] = f"{type(exc).__name__}: {exc}"
+        record["error"], record["transient"] = f"{type(exc).__name__}: {exc}", True
         record["traceback"] = traceback.format_exc()
     record["seconds"] = round(time.perf_counter() - started, 4)
     record["rss"] = _rss()
@@ -113,7 +132,21 @@ def run(spec: dict, model_files: dict | None = None) -> dict:
 
 
 class MiniBatchError(Exception):
-    """A mini-batch that cannot be scored, for a reason the message says in full."""
+    """A mini-batch that cannot be scored, for a reason the message says in full; ``transient``
+    when trying again may help (a store that did not answer), not when the same input would fail
+    the same way (run() returned None, a damaged model file)."""
+
+    def __init__(self, message: str, transient: bool = False):
+        super().__init__(message)
+        self.transient = transient
+
+
+def _every_file_failed(spec: dict, failed: list[dict]) -> str:
+    if len(failed) == 1:
+        return failed[0]["error"]
+    return f"every file of mini-batch {spec['index']} failed: " + "; ".join(
+        f"{Path(f['file']).name}: {f['error']}" for f in failed
+    )
 
 
 # -- the model, once per worker and job ---------------------------------------------------------
@@ -176,7 +209,8 @@ def _download_model(spec: dict) -> dict[str, bytes]:
             data = fs.cat_file(entry["url"][len("s3://") :])
         except Exception as exc:
             raise MiniBatchError(
-                f"Cannot read the model's file {entry['path']} from {entry['url']}: {type(exc).__name__}: {exc}"
+                f"Cannot read the model's file {entry['path']} from {entry['url']}: {type(exc).__name__}: {exc}",
+                transient=True,
             ) from None
         if len(data) != entry["size"] or hashlib.sha256(data).hexdigest() != entry["sha256"]:
             raise MiniBatchError(
@@ -238,37 +272,79 @@ def _import_script(path: Path, job: str):
 # -- scoring --------------------------------------------------------------------------------------
 
 
-def _run_script(module, spec: dict):
+def _run_script(module, spec: dict, failed: list[dict]):
     """Azure's contract: ``run(mini_batch)`` takes the list of file paths and returns a
-    DataFrame or a list, one item per result."""
+    DataFrame or a list, one item per result. When it fails for several files, each file is
+    given to ``run()`` alone, so only the file that breaks it is lost (listed in ``failed``)."""
+    files = list(spec["files"])
+    try:
+        return _script_table(module.run(files), spec, files), len(files)
+    except Exception:
+        if len(files) == 1:
+            raise
     import pyarrow as pa
 
-    result = module.run(list(spec["files"]))
-    names = ", ".join(Path(f).name for f in spec["files"][:5]) + (" ..." if len(spec["files"]) > 5 else "")
+    tables = []
+    for path in files:
+        try:
+            tables.append(_script_table(module.run([path]), spec, [path]))
+        except MiniBatchError as exc:
+            failed.append({"file": path, "error": str(exc), "transient": exc.transient})
+        except Exception as exc:  # the user's code: it may pass next time
+            failed.append(
+                {
+                    "file": path,
+                    "error": f"{type(exc).__name__}: {exc}",
+                    "transient": True,
+                    "traceback": traceback.format_exc(),
+                }
+            )
+    if not tables:
+        return None, len(files)
+    return pa.concat_tables(tables, promote_options="permissive"), len(files)
+
+
+def _script_table(result, spec: dict, files: list[str]):
+    import pyarrow as pa
+
+    names = ", ".join(Path(f).name for f in files[:5]) + (" ..." if len(files) > 5 else "")
     where = f"mini-batch {spec['index']} (files {names})"
     if result is None:
         raise MiniBatchError(f"run() returned None for {where}: it must return a list or a DataFrame.")
     if hasattr(result, "to_dict") and hasattr(result, "columns"):  # a pandas DataFrame
-        table = pa.Table.from_pandas(result, preserve_index=False)
-    elif isinstance(result, (list, tuple)):
-        table = pa.table(
+        return pa.Table.from_pandas(result, preserve_index=False)
+    if isinstance(result, (list, tuple)):
+        return pa.table(
             {"result": [x if isinstance(x, (int, float, str, bool)) or x is None else str(x) for x in result]}
         )
-    else:
-        raise MiniBatchError(
-            f"run() returned {type(result).__name__} for {where}: it must return a list or a DataFrame."
-        )
-    return table, len(spec["files"])
+    raise MiniBatchError(f"run() returned {type(result).__name__} for {where}: it must return a list or a DataFrame.")
 
 
-def _score_files(scorer, spec: dict):
+def _score_files(scorer, spec: dict, failed: list[dict]):
+    """Each file read and scored on its own: one that cannot be is listed in ``failed`` and the
+    others' rows are kept."""
     import pyarrow as pa
 
     tables, rows_in = [], 0
     for index, path in enumerate(spec["files"]):
-        frame = read_table(path, filesystem(spec["job"]) if path.startswith("s3://") else None)
+        try:
+            frame = read_table(path, filesystem(spec["job"]) if path.startswith("s3://") else None)
+            table = score_table(scorer, frame, spec["file_labels"][index])
+        except TableError as exc:
+            failed.append({"file": path, "error": str(exc), "transient": exc.transient})
+            continue
+        except Exception as exc:  # the model raised: it may not next time
+            failed.append(
+                {
+                    "file": path,
+                    "error": f"{spec['file_labels'][index]}: {type(exc).__name__}: {exc}",
+                    "transient": True,
+                    "traceback": traceback.format_exc(),
+                }
+            )
+            continue
         rows_in += frame.num_rows
-        tables.append(score_table(scorer, frame, spec["file_labels"][index]))
+        tables.append(table)
     return (pa.concat_tables(tables) if tables else None), rows_in
 
 

@@ -27,7 +27,13 @@ TABLE_SUFFIXES = {
 
 
 class TableError(Exception):
-    """A file that cannot be read or scored; the message names the file and the reason."""
+    """A file that cannot be read or scored; the message names the file and the reason.
+    ``transient``: reading it again may work (the store did not answer, the model raised);
+    otherwise the same file fails the same way (not a table, a missing column, a wrong dtype)."""
+
+    def __init__(self, message: str, transient: bool = False):
+        super().__init__(message)
+        self.transient = transient
 
 
 def read_table(path: Path | str, fs=None):
@@ -47,7 +53,9 @@ def read_table(path: Path | str, fs=None):
         try:
             source = pa.BufferReader(fs.cat_file(str(path)[len("s3://") :]))
         except Exception as exc:
-            raise TableError(f"Cannot read {path} from the store: {type(exc).__name__}: {exc}") from None
+            raise TableError(
+                f"Cannot read {path} from the store: {type(exc).__name__}: {exc}", transient=True
+            ) from None
     else:
         source = Path(path)
         if not os.access(source, os.R_OK):
@@ -76,7 +84,7 @@ def score_table(scorer, table, label: str):
         inputs = model_inputs(scorer.signature, table)
         outputs = scorer.predict(inputs)
     except ServingError as exc:
-        raise TableError(f"{label}: {exc.message}") from None
+        raise TableError(f"{label}: {exc.message}", transient=exc.status >= 500) from None
     columns: dict[str, object] = {}
     for name, array in outputs.items():
         array = np.asarray(array)

@@ -17,10 +17,27 @@ from ..operations.views import Operation
 from ..views import View
 
 
+class FileFailure(View):
+    file: str
+    error: str
+
+
 class MiniBatch(View):
     index: int
-    status: str = Field(description="succeeded, failed, retrying or reused")
+    status: str = Field(
+        description="succeeded, partly failed (some of its files failed, the others' rows are in the "
+        "output), failed, retrying or reused"
+    )
     files: list[str]
+    failed_files: list[FileFailure] = Field(
+        default_factory=list, description="files that failed while the mini-batch's other files were scored"
+    )
+    retries: list[str] = Field(
+        default_factory=list, description="the error of each attempt that was tried again, in order"
+    )
+    not_retried: Optional[str] = Field(
+        None, description="why a failure was not tried again: an error the same input repeats is not retried"
+    )
     rows_in: Optional[int]
     rows_out: Optional[int]
     seconds: Optional[float]

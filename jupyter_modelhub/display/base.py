@@ -1,5 +1,6 @@
 """What every result object shares: the dict with attribute access and reprs, and the bits of
-HTML (styles, chips, sizes, state colours) the notebook displays are made of."""
+HTML (styles, chips, state colours) the notebook displays are made of (sizes and counts in words:
+``words.py``)."""
 
 from __future__ import annotations
 
@@ -22,16 +23,6 @@ def chips(items, cls: str = "") -> str:
 
 def tag_texts(tags: dict) -> list[str]:
     return [f"{k}={v}" for k, v in tags.items()]
-
-
-def size_text(n: int | None) -> str:
-    if n is None:
-        return ""
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return ""
 
 
 class Result(dict):

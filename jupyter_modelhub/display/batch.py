@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from html import escape
 
+from ..words import plural
 from .base import STYLE, Listing, Result, state_html
 from .operations import _OUTCOME, Operation, duration, progress_text
 
@@ -25,9 +26,11 @@ def summary_text(job: dict) -> str:
     if not s:
         return ""
     text = (
-        f"{s.get('done', 0)}/{s.get('mini_batches', 0)} mini-batches, {s.get('failed', 0)} failed, "
-        f"{s.get('rows_out', 0)} rows"
+        f"{s.get('done', 0)}/{plural(s.get('mini_batches', 0), 'mini-batch')}, {s.get('failed', 0)} failed, "
+        f"{plural(s.get('rows_out', 0), 'row')}"
     )
+    if s.get("failed_files"):
+        text += f", {plural(s['failed_files'], 'file')} not scored"
     if s.get("reused"):
         text += f", {s['reused']} reused"
     if s.get("rows_per_second"):
@@ -57,7 +60,7 @@ class Job(Operation):
 
     def text(self) -> str:
         lines = [
-            f"job {self['id']} {self['endpoint'] or self['model']}: {self['status']}"
+            f"job {self['id']} {self['endpoint'] or self['model']}: {status_label(self)}"
             + (f"  {progress_text(self)}" if self["active"] else "")
             + (f" in {duration(self):.1f} s" if not self["active"] and duration(self) is not None else "")
         ]
@@ -68,6 +71,13 @@ class Job(Operation):
         for row in self._table_rows():
             if row["status"] == "failed":
                 lines.append(f"  mini-batch {row['index']} ({', '.join(row['files'])}): {row['error']}")
+            for failure in row.get("failed_files") or []:
+                lines.append(
+                    f"  mini-batch {row['index']}: {failure['file']} failed (its other files were scored): "
+                    f"{failure['error']}"
+                )
+            if row.get("retries") and row["status"] != "retrying":
+                lines.append(f"  mini-batch {row['index']} was tried again after: {'; '.join(row['retries'])}")
         if self.get("output") and self["status"] == "succeeded":
             lines.append(f"  output: {self['output']}")
         if self.get("notebook"):
@@ -77,24 +87,26 @@ class Job(Operation):
     def _table_rows(self) -> list[dict]:
         rows = self.get("mini_batches") or []
         shown = rows[:TABLE_ROWS]
-        return shown + [r for r in rows[TABLE_ROWS:] if r["status"] == "failed"]
+        return shown + [r for r in rows[TABLE_ROWS:] if r["status"] in ("failed", "partly failed")]
 
     def _repr_html_(self) -> str:
         head = (
             f"job <b>{self['id']}</b> <code>{escape(self['endpoint'] or self['model'])}</code> "
-            f"{state_html(_OUTCOME.get(self['status'], ''), self['status'])} "
+            f"{state_html(job_state(self), status_label(self))} "
             + (escape(progress_text(self)) if self["active"] else escape(summary_text(self)))
         )
         error = f'<div style="color:#c62828">{escape(self["error"]["message"])}</div>' if self.get("error") else ""
         rows = "".join(
-            f"<tr><td>{r['index']}</td><td>{state_html('failed' if r['status'] == 'failed' else 'healthy', r['status'])}"
+            f"<tr><td>{r['index']}</td><td>{state_html(_ROW_STATES.get(r['status'], 'healthy'), r['status'])}"
             f"</td><td>{escape(', '.join(r['files']))}</td><td>{r['rows_in'] or 0}</td><td>{r['rows_out'] or 0}</td>"
-            f"<td>{r['seconds'] or 0:.2f}</td><td>{r['attempts'] or ''}</td><td>{escape(r['error'] or '')}</td></tr>"
+            f"<td>{r['seconds'] or 0:.2f}</td><td>{r['attempts'] or ''}</td>"
+            f"<td>{escape('; '.join(r.get('retries') or []) or r.get('not_retried') or '')}</td>"
+            f"<td>{escape(_row_error(r))}</td></tr>"
             for r in self._table_rows()
         )
         table = (
             f"<table><tr><th>mini-batch</th><th>status</th><th>files</th><th>rows in</th><th>rows out</th>"
-            f"<th>s</th><th>attempts</th><th>error</th></tr>{rows}</table>"
+            f"<th>s</th><th>attempts</th><th>why tried again</th><th>error</th></tr>{rows}</table>"
             if rows
             else ""
         )
@@ -112,6 +124,30 @@ class Job(Operation):
         return f'{STYLE}<div class="mh-card">{head}{error}{table}<div>{foot}</div></div>'
 
 
+def status_label(job: dict) -> str:
+    """The status, and for a job that succeeded with files it could not score, how many."""
+    failed = (job.get("summary") or {}).get("failed_files") or 0
+    if job["status"] == "succeeded" and failed:
+        return f"succeeded, {plural(failed, 'file')} failed"
+    return job["status"]
+
+
+def job_state(job: dict) -> str:
+    """The colour of its status: a warning's for a job that succeeded without scoring every file."""
+    if job["status"] == "succeeded" and (job.get("summary") or {}).get("failed_files"):
+        return "restarting"
+    return _OUTCOME.get(job["status"], "")
+
+
+_ROW_STATES = {"failed": "failed", "partly failed": "restarting", "retrying": "updating"}
+
+
+def _row_error(row: dict) -> str:
+    if row.get("error"):
+        return row["error"]
+    return "; ".join(f"{f['file']}: {f['error']}" for f in row.get("failed_files") or [])
+
+
 class JobList(Listing):
     items = "jobs"
 
@@ -119,7 +155,7 @@ class JobList(Listing):
         if not self["jobs"]:
             return "No batch jobs."
         return "\n".join(
-            f"{j['id']:>5} {(j['endpoint'] or j['model']):<24} {j['status']:<10} "
+            f"{j['id']:>5} {(j['endpoint'] or j['model']):<24} {status_label(j):<10} "
             f"{progress_text(j) if j['active'] else summary_text(j)}"
             for j in self["jobs"]
         )
@@ -129,7 +165,7 @@ class JobList(Listing):
             return f'{STYLE}<div class="mh-card mh-muted">No batch jobs. %batch MODEL INPUTS starts one.</div>'
         rows = "".join(
             f"<tr><td>{j['id']}</td><td><code>{escape(j['endpoint'] or j['model'])}</code></td>"
-            f"<td>{state_html(_OUTCOME.get(j['status'], ''), j['status'])}</td>"
+            f"<td>{state_html(job_state(j), status_label(j))}</td>"
             f"<td>{escape(progress_text(j) if j['active'] else summary_text(j))}</td>"
             f"<td>{escape(j.get('output') or '') if j['status'] == 'succeeded' else ''}</td></tr>"
             for j in self["jobs"]

@@ -9,7 +9,8 @@ from .registry import VersionInfo
 
 
 def _ms(value: float) -> str:
-    return f"{value * 1000:.1f} us" if value < 0.1 else f"{value:.2f} ms"
+    """Milliseconds as read: ``45.2 µs`` below a tenth of one, ``1.23 ms`` above."""
+    return f"{value * 1000:.1f} µs" if value < 0.1 else f"{value:.2f} ms"
 
 
 def _bars(rows: list[tuple[str, float, float]], unit: str) -> str:
@@ -54,8 +55,8 @@ class Conversion(Result):
         o, n, s = sp["original"], sp["onnx"], sp["speedup"]
         lines.append(
             f"  single row: {_ms(o['latency']['median_ms'])} -> {_ms(n['latency']['median_ms'])} "
-            f"({s['latency']:.1f}x); 10,000 rows: {o['batch']['median_s'] * 1000:.1f} ms -> "
-            f"{n['batch']['median_s'] * 1000:.1f} ms ({s['throughput']:.1f}x)"
+            f"({s['latency']:.1f}x); {o['batch'].get('rows', 10_000):,} rows: {_ms(o['batch']['median_s'] * 1000)} -> "
+            f"{_ms(n['batch']['median_s'] * 1000)} ({s['throughput']:.1f}x)"
         )
         return "\n".join(lines)
 
@@ -76,7 +77,8 @@ class Conversion(Result):
         speed = (
             f"<tr><td>single row, median</td><td>{_ms(o['latency']['median_ms'])}</td><td>{_ms(n['latency']['median_ms'])}</td><td>{s['latency']:.1f}x</td></tr>"
             f"<tr><td>single row, p99</td><td>{_ms(o['latency']['p99_ms'])}</td><td>{_ms(n['latency']['p99_ms'])}</td><td>{s['latency_p99']:.1f}x</td></tr>"
-            f"<tr><td>10,000 rows</td><td>{o['batch']['median_s'] * 1000:.2f} ms</td><td>{n['batch']['median_s'] * 1000:.2f} ms</td><td>{s['throughput']:.1f}x</td></tr>"
+            f"<tr><td>{o['batch'].get('rows', 10_000):,} rows</td><td>{_ms(o['batch']['median_s'] * 1000)}</td>"
+            f"<td>{_ms(n['batch']['median_s'] * 1000)}</td><td>{s['throughput']:.1f}x</td></tr>"
         )
         chart = _bars(
             [

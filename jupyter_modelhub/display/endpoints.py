@@ -149,3 +149,111 @@ class EndpointList(Listing):
             f'{STYLE}<div class="mh-card"><table><tr><th>endpoint</th><th>state</th><th>url</th>'
             f"<th>deployments</th><th>traffic</th></tr>{rows}</table></div>"
         )
+
+
+class Prediction(Result):
+    """What ``%invoke`` answers: the endpoint's JSON answer as a dict (``r["predictions"]``),
+    shown as a table of one row per scored row, one column per output.
+
+    Numbers are shown at float32 precision: most models answer float32, which JSON carries as the
+    nearest float64 (``0.30000001192092896``); the digits past float32's are noise. The values
+    in the dict are the endpoint's, unchanged.
+    """
+
+    def table(self) -> tuple[list[str], list[list], dict]:
+        """(columns, rows, other fields): lists of one length become columns (a list of lists
+        one column per item: ``probabilities_0``, ...), Open Inference Protocol outputs too."""
+        columns: dict[str, list] = {}
+        others: dict = {}
+        for key, value in self.items():
+            if key == "outputs" and isinstance(value, list) and all(isinstance(o, dict) for o in value):
+                for output in value:
+                    _add_column(columns, others, str(output.get("name")), _v2_rows(output))
+            elif isinstance(value, dict):  # one level down: MLflow's {"predictions": {...}}
+                for inner, item in value.items():
+                    _add_column(columns, others, f"{key}.{inner}", item)
+            else:
+                _add_column(columns, others, key, value)
+        lengths = {len(v) for v in columns.values()}
+        if len(lengths) != 1:  # nothing tabular, or columns of several lengths: fields, not a table
+            return [], [], dict(self)
+        return list(columns), [list(row) for row in zip(*columns.values())], others
+
+    def text(self) -> str:
+        names, rows, others = self.table()
+        lines = [f"{key}: {_shown(value)}" for key, value in others.items()]
+        if names:
+            cells = [names] + [[_shown(v) for v in row] for row in rows[:PREDICTION_ROWS]]
+            widths = [max(len(r[i]) for r in cells) for i in range(len(names))]
+            lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells]
+            if len(rows) > PREDICTION_ROWS:
+                lines.append(f"... {len(rows) - PREDICTION_ROWS} more rows")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        names, rows, others = self.table()
+        fields = "".join(
+            f"<div><span class='mh-muted'>{escape(str(k))}</span> {escape(_shown(v))}</div>" for k, v in others.items()
+        )
+        table = ""
+        if names:
+            head = "".join(f"<th>{escape(n)}</th>" for n in ["row", *names])
+            body = "".join(
+                f"<tr><td class='mh-muted'>{i}</td>"
+                + "".join(
+                    f"<td style='text-align:{'right' if _numeric(v) else 'left'}'>{escape(_shown(v))}</td>" for v in row
+                )
+                + "</tr>"
+                for i, row in enumerate(rows[:PREDICTION_ROWS])
+            )
+            more = (
+                f"<div class='mh-muted'>{len(rows) - PREDICTION_ROWS} more rows (the dict has them all)</div>"
+                if len(rows) > PREDICTION_ROWS
+                else ""
+            )
+            table = f"<table><tr>{head}</tr>{body}</table>{more}"
+        return f'{STYLE}<div class="mh-card">{fields}{table}</div>'
+
+
+PREDICTION_ROWS = 50  # rows a Prediction shows (the dict keeps every one)
+
+
+def _add_column(columns: dict, others: dict, name: str, value) -> None:
+    if not isinstance(value, list) or not value:
+        others[name] = value
+    elif all(isinstance(v, list) for v in value) and len({len(v) for v in value}) == 1 and value[0]:
+        if any(isinstance(x, list) for x in value[0]):  # 3-D and more: not a column
+            others[name] = value
+            return
+        for j in range(len(value[0])):
+            columns[f"{name}_{j}"] = [v[j] for v in value]
+    elif not any(isinstance(v, (list, dict)) for v in value):
+        columns[name] = value
+    else:
+        others[name] = value
+
+
+def _v2_rows(output: dict):
+    """An Open Inference Protocol output's flat ``data`` as rows, by its shape."""
+    data, shape = output.get("data"), output.get("shape") or []
+    if not isinstance(data, list) or len(shape) != 2 or not shape[1] or shape[0] * shape[1] != len(data):
+        return data
+    width = shape[1]
+    return data if width == 1 else [data[i : i + width] for i in range(0, len(data), width)]
+
+
+def _numeric(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _shown(value) -> str:
+    """A value as the notebook shows it: floats at float32 precision, containers likewise."""
+    if isinstance(value, float):
+        import numpy as np
+
+        return str(np.float32(value)) if abs(value) < 3.4e38 else repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_shown(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_shown(v)}" for k, v in value.items()) + "}"
+    return str(value)

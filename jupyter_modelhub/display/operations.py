@@ -19,28 +19,52 @@ _OUTCOME = {
 
 
 def progress_text(operation: dict) -> str:
-    """``2/5 steps: checking equivalence``, or the place in the queue."""
+    """``2/5 steps: checking equivalence``, or the place in the queue (``position 2 in the
+    queue``). Never the status itself: every caller shows the status beside it, and the store's
+    first message is "queued", which would say it twice ("queued queued")."""
     if operation["status"] == "queued":
         place = operation.get("queue_position")
-        return f"queued{f' (position {place})' if place else ''}"
+        return f"position {place} in the queue" if place else ""
     progress = operation.get("progress") or {}
     done, total, unit = progress.get("done"), progress.get("total"), progress.get("unit") or ""
-    count = f"{done}/{total} {unit}".strip() if total else (f"{done} {unit}".strip() if done else "")
+    count = (
+        f"{done}/{total} {singular(unit) if total == 1 else unit}".strip()
+        if total
+        else (f"{done} {unit}".strip() if done else "")
+    )
     message = progress.get("message") or ""
+    if message == operation["status"] or message == "queued":  # the status, or the store's first message
+        message = ""
     return ": ".join(part for part in (count, message) if part)
 
 
+def singular(unit: str) -> str:
+    """``mini-batches`` -> ``mini-batch``, ``steps`` -> ``step``: a progress unit for a total of one."""
+    if unit.endswith(("ches", "shes", "sses", "xes")):
+        return unit[:-2]
+    return unit[:-1] if unit.endswith("s") else unit
+
+
 def duration(operation: dict) -> float | None:
-    """Seconds from start to end (or to now while it runs)."""
+    """Seconds from start to end (or to now while it runs).
+
+    While it runs, "now" is this machine's clock, which may be behind the server's: the server's
+    own latest time in the answer (when the worker last reported) is a floor, so the estimate
+    never falls below what the server has already seen."""
     if not operation.get("started_time"):
         return None
-    start = datetime.fromisoformat(operation["started_time"].rstrip("Z"))
-    end = (
-        datetime.fromisoformat(operation["ended_time"].rstrip("Z"))
-        if operation.get("ended_time")
-        else datetime.utcnow()
-    )
-    return max(0.0, (end - start).total_seconds())
+    start = _time(operation["started_time"])
+    if operation.get("ended_time"):
+        return max(0.0, (_time(operation["ended_time"]) - start).total_seconds())
+    seconds = (datetime.utcnow() - start).total_seconds()
+    reported = (operation.get("progress") or {}).get("updated_time")
+    if reported:
+        seconds = max(seconds, (_time(reported) - start).total_seconds())
+    return max(0.0, seconds)
+
+
+def _time(text: str) -> datetime:
+    return datetime.fromisoformat(text.rstrip("Z"))
 
 
 def link_text(operation: dict) -> str:

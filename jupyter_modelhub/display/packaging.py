@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from html import escape
 
-from .base import STYLE, Listing, Result, size_text
+from ..words import plural, size_text
+from .base import STYLE, Listing, Result
 
 
 def _report_rows(report: dict) -> list[dict]:
@@ -43,8 +44,8 @@ class ImageInfo(Result):
         report = self.get("report") or {}
         lines = [
             f"image {self['tag']} ({size_text(self['size'])}) of {self['ref']}, environment {self['environment']}",
-            f"  built in {report.get('seconds', 0):.1f} s: {report.get('reused', 0)} steps reused, "
-            f"{report.get('rebuilt', 0)} layers rebuilt",
+            f"  built in {report.get('seconds', 0):.1f} s: {plural(report.get('reused', 0), 'step')} reused, "
+            f"{plural(report.get('rebuilt', 0), 'layer')} rebuilt",
         ]
         for step in _report_rows(report):
             state = "reused " if step["reused"] else "REBUILT"
@@ -66,8 +67,8 @@ class ImageInfo(Result):
         return (
             f'{STYLE}<div class="mh-card">image <b>{escape(self["tag"])}</b> ({size_text(self["size"])}) of '
             f"<code>{escape(self['ref'])}</code>, environment <code>{escape(self['environment'])}</code>, built in "
-            f"{report.get('seconds', 0):.1f} s ({report.get('reused', 0)} steps reused, "
-            f"{report.get('rebuilt', 0)} layers rebuilt)"
+            f"{report.get('seconds', 0):.1f} s ({plural(report.get('reused', 0), 'step')} reused, "
+            f"{plural(report.get('rebuilt', 0), 'layer')} rebuilt)"
             f"<table><tr><th>step</th><th>instruction</th><th></th><th>size</th><th>why</th></tr>{rows}</table>"
             f'<div class="mh-muted">docker run --rm -p 127.0.0.1:8080:8080 {escape(self["tag"])}</div>'
             f"{_pushes_html(self)}</div>"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from html import escape
 
-from .base import STYLE, Listing, Result, chips, size_text, tag_texts
+from ..words import plural, size_text
+from .base import STYLE, Listing, Result, chips, tag_texts
 
 
 def shown_time(iso: str | None) -> str:
@@ -14,7 +15,7 @@ def shown_time(iso: str | None) -> str:
 
 class VersionInfo(Result):
     def text(self) -> str:
-        lines = [f"{self['ref']}  ({self['flavor']}, {len(self['files'])} files, {size_text(self['size'])})"]
+        lines = [f"{self['ref']}  ({self['flavor']}, {plural(len(self['files']), 'file')}, {size_text(self['size'])})"]
         if self.get("existing"):
             lines[0] += "  [identical to an existing version: nothing new registered]"
         if self["archived"]:
@@ -76,7 +77,7 @@ class VersionInfo(Result):
         archived = ' <span class="mh-chip">archived</span>' if self["archived"] else ""
         return (
             f'{STYLE}<div class="mh-card"><b>{escape(self["ref"])}</b>{archived}{note}'
-            f"<table>{table}</table><details><summary>{len(self['files'])} files, "
+            f"<table>{table}</table><details><summary>{plural(len(self['files']), 'file')}, "
             f"{size_text(self['size'])}</summary><table>{files}</table></details></div>"
         )
 
@@ -93,8 +94,8 @@ class ModelList(Listing):
     def _footer(self) -> str:
         shown = len(self["models"])
         if self["total"] > shown:
-            return f"{shown} of {self['total']} models (page {self['page']}; --page N for more)"
-        return f"{self['total']} model{'s' if self['total'] != 1 else ''}"
+            return f"{shown} of {plural(self['total'], 'model')} (page {self['page']}; --page N for more)"
+        return plural(self["total"], "model")
 
     def text(self) -> str:
         if not self["models"]:
@@ -155,12 +156,12 @@ class VersionList(Listing):
     def text(self) -> str:
         if not self["versions"]:
             return "No versions match."
-        return "\n".join([_version_line(v) for v in self["versions"]] + [f"{self['total']} versions"])
+        return "\n".join([_version_line(v) for v in self["versions"]] + [plural(self["total"], "version")])
 
     def _repr_html_(self) -> str:
         return (
             f'{STYLE}<div class="mh-card"><table>{_VERSION_HEADER}{_version_rows_html(self["versions"])}'
-            f'</table><div class="mh-muted">{self["total"]} versions</div></div>'
+            f'</table><div class="mh-muted">{plural(self["total"], "version")}</div></div>'
         )
 
 
@@ -171,7 +172,7 @@ class ModelInfo(Result):
         return [(v["derived_from"], v["ref"]) for v in self["versions"] if v["derived_from"]]
 
     def text(self) -> str:
-        head = f"{self['name']}: {len(self['versions'])} versions"
+        head = f"{self['name']}: {plural(len(self['versions']), 'version')}"
         if self["aliases"]:
             head += "; aliases " + ", ".join(f"@{a} -> {v}" for a, v in self["aliases"].items())
         return "\n".join([head, *(_version_line(v) for v in self["versions"])])
@@ -196,7 +197,7 @@ class Deleted(Result):
 
 class Downloaded(Result):
     def text(self) -> str:
-        return f"Downloaded {len(self['files'])} file(s) of {self['ref']} to {self['to']} (sha256 verified)"
+        return f"Downloaded {plural(len(self['files']), 'file')} of {self['ref']} to {self['to']} (sha256 verified)"
 
     def _repr_html_(self) -> str:
         return f'<div class="mh-card">{escape(self.text())}</div>'

@@ -23,6 +23,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 
 from ..client.invoking import request_for
 from ..display import Operation
+from ..display.endpoints import Prediction
 from .base import ModelHubMagics
 
 
@@ -210,7 +211,8 @@ class EndpointMagics(ModelHubMagics):
         data = self._payload(text)
         if args.local:
             return self._invoke_local(args.endpoint, data, args.deployment)
-        return self._call(self.hub.invoke, args.endpoint, data, protocol=args.protocol, deployment=args.deployment)
+        answer = self._call(self.hub.invoke, args.endpoint, data, protocol=args.protocol, deployment=args.deployment)
+        return Prediction(answer) if isinstance(answer, dict) else answer  # a table in the notebook, still a dict
 
     def _payload(self, text: str):
         if text.lstrip()[:1] in '{["':

@@ -69,7 +69,10 @@ class PackagingMagics(ModelHubMagics):
     @magic_arguments()
     @argument("image", help="an image's number or tag")
     @argument(
-        "--delete", action="store_true", help="remove the record, and the engine's image unless another record uses it"
+        "--delete",
+        action="store_true",
+        help="remove the record, and the engine's image unless another record uses it (only images Model Hub "
+        "built, by their label; what is kept is said, with its size)",
     )
     @argument(
         "--push",

@@ -20,8 +20,9 @@ or over a previous context of ours (its ``.modelhub-context`` marker lists what 
 only that is replaced); any other folder is refused before anything is touched. It is written
 into a hidden sibling folder first and moved into place, so a failed write leaves no half context.
 
-The image runs as a non-root user, serves on ``port`` with a HEALTHCHECK on the runtime's live
-route, and has the model in ``AZUREML_MODEL_DIR`` as Azure's images do. Everything the user
+The image runs as a non-root user, serves on ``port`` with a HEALTHCHECK on the runtime's readiness
+route (503 while the model loads, so ``docker ps`` says "starting" until it scores; the runtime
+writes no access line for it), and has the model in ``AZUREML_MODEL_DIR`` as Azure's images do. Everything the user
 gave (names, paths, tags) is written as data into files and JSON arrays, never into a shell
 command line.
 """
@@ -271,7 +272,7 @@ def model_dockerfile(inputs: ContextInputs, environment_image: str) -> str:
     (the build label first too: its value is the same for every build of a model, so it never
     invalidates the layers after it)."""
     health = (
-        f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{inputs.port}/v2/health/live', timeout=3)"
+        f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{inputs.port}/v2/health/ready', timeout=3)"
     )
     lines = [
         "# Written by jupyter_modelhub: the scoring runtime, entry script and model.",

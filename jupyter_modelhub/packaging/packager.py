@@ -21,6 +21,7 @@ from traitlets.config import LoggingConfigurable
 from ..errors import InvalidInput
 from ..progress import Progress
 from ..views import Deleted
+from ..words import size_text
 from . import builder
 from .context import (
     ContextInputs,
@@ -302,19 +303,28 @@ class Packager(LoggingConfigurable):
         return Deleted(deleted=[f"image {record['id']} ({record['tag']}); {self._remove_from_engine(record, others)}"])
 
     def _remove_from_engine(self, record: dict, others: list[dict]) -> str:
+        """Remove the record's image from the engine, only if this product built it (it carries
+        the ``org.modelhub.model`` label the build gives), never forced; what is kept is said with
+        its size and how to remove it."""
         tag, image_id = record["tag"], record["image_id"]
+        size = size_text(record.get("size"))
         users = ", ".join(f"image {o['id']} ({o['tag']})" for o in others) + (" uses" if len(others) == 1 else " use")
         if any(o["tag"] == tag for o in others):
-            return f"its engine image {tag} is kept: {users} it"
+            return f"its engine image {tag} ({size}) is kept: {users} it"
         try:
             client = builder.engine()
         except builder.EngineUnavailable:
-            return f"its engine image {tag}, if any, is kept: no Docker engine answers"
+            return f"its engine image {tag} ({size}), if any, is kept: no Docker engine answers"
         import docker
 
         short = image_id.split(":")[-1][:12]
         if not builder.has_image(client, image_id):
             return f"its engine image {short} was already gone from the Docker engine"
+        if "org.modelhub.model" not in (client.images.get(image_id).labels or {}):
+            return (
+                f"its engine image {short} ({size}) is kept: it does not carry the org.modelhub.model "
+                f"label of the images Model Hub builds; docker rmi {short} removes it"
+            )
         tagged = builder.has_image(client, tag) and client.images.get(tag).id == image_id
         try:
             if tagged:
@@ -324,15 +334,19 @@ class Packager(LoggingConfigurable):
         except docker.errors.APIError as exc:
             why = (exc.explanation or str(exc)).strip()
             return (
-                f"its engine image {short} is kept: {why}. Stop what uses it (docker ps -a --filter "
+                f"its engine image {short} ({size}) is kept: {why}. Stop what uses it (docker ps -a --filter "
                 f"ancestor={short}), then run docker rmi {short}"
             )
-        untagged = f"{tag} untagged in the Docker engine; its image" if tagged else f"its engine image {short}"
+        untagged = (
+            f"{tag} untagged in the Docker engine; its image {short} ({size})"
+            if tagged
+            else f"its engine image {short} ({size})"
+        )
         if others:
             return f"{untagged} is kept: {users} it"
         if builder.has_image(client, image_id):
-            return f"{untagged} is kept: another tag or image builds on it"
-        return f"{tag if tagged else short} removed from the Docker engine"
+            return f"{untagged} is kept: another tag or image builds on it (docker image ls --all shows them)"
+        return f"{tag if tagged else short} ({size}) removed from the Docker engine"
 
     def image_for(
         self,

@@ -1,8 +1,9 @@
 """The route table, and the routes that do not score: health, readiness, metadata, metrics, OpenAPI.
 
 A :class:`Route` names its metrics label, whether it answers without the key (liveness and
-readiness do), its protocol's error style (``errors.error_body``), its method and the function
-that serves it. :func:`resolve` finds the route of a path: a dict lookup for the fixed paths, one
+readiness do), whether its routine answers stay out of the access log (probes and ``/metrics``:
+see ``requestlog.py``), its protocol's error style (``errors.error_body``), its method and the
+function that serves it. :func:`resolve` finds the route of a path: a dict lookup for the fixed paths, one
 regular expression for ``/v2/models/...``. The scoring POSTs are in ``scoring.py``.
 """
 
@@ -28,6 +29,7 @@ class Route(NamedTuple):
     method: str | None = "GET"  # None: any
     public: bool = False  # answers without the key
     style: str = "azure"  # or "mlflow", "v2"
+    quiet: bool = False  # a probe or a scrape: counted in /metrics, but no access line when routine
 
 
 NOT_READY = 503
@@ -89,20 +91,22 @@ def _scoring(path: str, serve: Callable, style: str = "azure") -> Route:
 
 
 FIXED = {
-    "/": Route(ROUTE_INDEX["/"], liveness, public=True),
+    "/": Route(ROUTE_INDEX["/"], liveness, public=True, quiet=True),
     "/score": _scoring("/score", scoring.score),
-    "/ping": Route(ROUTE_INDEX["/ping"], ping, public=True, style="mlflow"),
+    "/ping": Route(ROUTE_INDEX["/ping"], ping, public=True, style="mlflow", quiet=True),
     "/invocations": _scoring("/invocations", scoring.invocations, "mlflow"),
     "/v2": Route(ROUTE_INDEX["/v2"], v2_server, style="v2"),
-    "/v2/health/live": Route(ROUTE_INDEX["/v2/health/live"], v2_live, public=True, style="v2"),
-    "/v2/health/ready": Route(ROUTE_INDEX["/v2/health/ready"], v2_ready, public=True, style="v2"),
-    "/metrics": Route(ROUTE_INDEX["/metrics"], metrics),
+    "/v2/health/live": Route(ROUTE_INDEX["/v2/health/live"], v2_live, public=True, style="v2", quiet=True),
+    "/v2/health/ready": Route(ROUTE_INDEX["/v2/health/ready"], v2_ready, public=True, style="v2", quiet=True),
+    "/metrics": Route(ROUTE_INDEX["/metrics"], metrics, quiet=True),
     "/openapi.json": Route(ROUTE_INDEX["/openapi.json"], openapi),
 }
 FIXED["/v2/"] = FIXED["/v2"]
 MODEL_ROUTES = {
     None: Route(ROUTE_INDEX["/v2/models/{name}"], v2_model, style="v2"),
-    "/ready": Route(ROUTE_INDEX["/v2/models/{name}/ready"], v2_model_ready, public=True, style="v2"),
+    "/ready": Route(
+        ROUTE_INDEX["/v2/models/{name}/ready"], v2_model_ready, public=True, style="v2", quiet=True
+    ),
     "/infer": _scoring("/v2/models/{name}/infer", scoring.infer, "v2"),
 }
 NOT_FOUND = Route(ROUTE_INDEX["other"], not_found, None)

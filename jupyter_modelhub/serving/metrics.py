@@ -111,7 +111,10 @@ class Metrics:
         add(f"modelhub_model_info{{{label}}} 1")
         add("# HELP modelhub_workers Worker processes sharing the port.\n# TYPE modelhub_workers gauge")
         add(f"modelhub_workers {workers}")
-        add("# HELP modelhub_requests_total HTTP requests answered, by route and status code.")
+        add(
+            "# HELP modelhub_requests_total HTTP requests answered, by route and status code "
+            "(probes and scrapes too, which the access log leaves out)."
+        )
         add("# TYPE modelhub_requests_total counter")
         errors = []
         for r, route in enumerate(ROUTES):

@@ -8,6 +8,13 @@ worker's counts may be up to a quarter second old.
 Lines are written in pieces smaller than PIPE_BUF, so the lines of several workers sharing
 stdout never interleave. The format: ``TIME [wN] IP "METHOD URI" STATUS DURATION [batch=N]``,
 where batch=N says N requests shared the model call (adaptive batching).
+
+Probes and scrapes (liveness, readiness, ``/ping``, ``/metrics``: the routes marked ``quiet`` in
+``handlers.py``) write no line when they get a routine answer (200, or 503 while the model is
+loading): a Kubernetes probe, Docker's HEALTHCHECK and the panel's metrics polling otherwise fill
+the deployment's log with their own traffic. They are still counted, by route and status, in
+``modelhub_requests_total``; any other answer to them (401 for a wrong key, 404 for an unknown
+model) is written, since it says something is wrong.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from .metrics import Metrics
 
 _BATCH = 64
 _PIPE_PIECE = 3500  # bytes; PIPE_BUF is 4096 on Linux
+_ROUTINE = (200, 503)  # a probe's answers that leave no line: ready, or not yet
 
 
 class RequestLog:
@@ -51,7 +59,10 @@ class RequestLog:
         for request, finished in pending:
             seconds = finished - request.started
             status, batch = request.status, request.batch
-            counts.append((request.route.index, status, seconds))
+            route = request.route
+            counts.append((route.index, status, seconds))
+            if route.quiet and status in _ROUTINE:
+                continue
             now = finished + wall
             second = int(now)
             if second != self._second:
@@ -72,7 +83,8 @@ class RequestLog:
                 )
             )
         self.metrics.requests(counts)
-        self._write(lines)
+        if lines:
+            self._write(lines)
 
     def _write(self, lines: list[bytes]) -> None:
         piece: list[bytes] = []

@@ -25,6 +25,7 @@ from helpers.docker import BASE_IMAGE
 from helpers.notebooks import QUICKSTART, errors_in, execute, text_of
 from helpers.servers import ServerProcess, wait_until
 from jupyter_modelhub.errors import ModelHubError
+from jupyter_modelhub.words import size_text
 
 X, y = make_classification(200, 6, random_state=1)
 BUILD_LABEL = "org.modelhub.build"
@@ -133,7 +134,7 @@ def test_deleting_an_image_removes_it_from_the_engine(server, docker_client):
         "leftover:2", requirements=requirements(server), entry_script=script, tag="modelhub-test/leftover:deleted"
     )
     deleted = hub.delete_image(image["id"])
-    assert "removed from the Docker engine" in deleted.text(), deleted.text()
+    assert f"({size_text(image['size'])}) removed from the Docker engine" in deleted.text(), deleted.text()
     with pytest.raises(docker.errors.ImageNotFound):
         docker_client.images.get(image["tag"])
 
@@ -151,7 +152,7 @@ def test_deleting_one_of_two_records_of_one_image_keeps_it_and_says_so(server, d
     assert first["image_id"] == second["image_id"] and first["id"] != second["id"]
     deleted = hub.delete_image(second["id"])
     text = deleted.text()
-    assert "kept" in text and f"image {first['id']}" in text, text
+    assert "kept" in text and f"image {first['id']}" in text and size_text(second["size"]) in text, text
     assert docker_client.images.get(first["tag"]).id == first["image_id"]
     assert "removed from the Docker engine" in hub.delete_image(first["id"]).text()
 

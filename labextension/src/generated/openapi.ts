@@ -6524,6 +6524,13 @@ export interface components {
             /** Size */
             size: number;
         };
+        /** FileFailure */
+        FileFailure: {
+            /** Error */
+            error: string;
+            /** File */
+            file: string;
+        };
         /** History */
         History: {
             /**
@@ -6938,10 +6945,26 @@ export interface components {
              * @description what went wrong, naming the files
              */
             error: string | null;
+            /**
+             * Failed Files
+             * @description files that failed while the mini-batch's other files were scored
+             */
+            failed_files?: components["schemas"]["FileFailure"][];
             /** Files */
             files: string[];
             /** Index */
             index: number;
+            /**
+             * Not Retried
+             * @description why a failure was not tried again: an error the same input repeats is not retried
+             * @default null
+             */
+            not_retried: string | null;
+            /**
+             * Retries
+             * @description the error of each attempt that was tried again, in order
+             */
+            retries?: string[];
             /**
              * Reused From
              * @description the job (--resume) it was taken from
@@ -6955,7 +6978,7 @@ export interface components {
             seconds: number | null;
             /**
              * Status
-             * @description succeeded, failed, retrying or reused
+             * @description succeeded, partly failed (some of its files failed, the others' rows are in the output), failed, retrying or reused
              */
             status: string;
             /** Traceback */

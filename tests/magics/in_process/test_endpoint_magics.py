@@ -50,9 +50,22 @@ def test_invoke_and_predict_match_the_model(shell):
         "%invoke churn-ep X[:2] --protocol v2"
     )
     assert not out["error"], out
-    assert "'model_name': 'churn'" in out["text"]
+    assert "model_name: churn" in out["text"] and "predictions" in out["text"]
     out = shell.run('%invoke churn-ep {"data": [[1, 2]]}')
     assert out["error"].startswith("UsageError: Endpoint 'churn-ep' answered 400") and "20" in out["error"]
+
+
+def test_invoke_shows_a_table_at_float32_precision(shell):
+    out = shell.run("r = %invoke churn-ep X[:3]\nr")
+    assert not out["error"], out
+    header, *rows = out["text"].splitlines()
+    assert header.split() == ["predictions", "probabilities_0", "probabilities_1"] and len(rows) == 3
+    full = shell.run("print(repr(r['probabilities'][0][0]), r == dict(r), type(r).__mro__[-2].__name__)")["text"]
+    value, same, base = full.split()
+    assert same == "True" and base == "dict", "the result is still the endpoint's dict"
+    shown = rows[0].split()[1]
+    assert float(shown) == pytest.approx(float(value), rel=1e-6) and len(shown) <= 11, (shown, value)
+    assert "<table>" in out["html"] and "<th>probabilities_0</th>" in out["html"]
 
 
 def test_endpoints_logs_traffic_and_errors(shell, hub_server):
@@ -111,10 +124,10 @@ def test_deploy_env_runs_in_a_registered_environment_and_shows_it(shell, tmp_pat
     )
     out = shell.run(
         f"%deploy six-ep churn:1 --env six-env --entry-script {script} --auth none\n"
-        'r = %invoke six-ep {"data": []}\nprint(r)'
+        'r = %invoke six-ep {"data": []}\nprint(r["six"], r["prefix"])'
     )
     assert not out["error"], out
-    assert "'six': '1.16.0'" in out["text"] and "/envs/" in out["text"], "it runs in the environment's venv"
+    assert "1.16.0 " in out["text"] and "/envs/" in out["text"], "it runs in the environment's venv"
     shown = shell.run("%endpoint six-ep")
     assert "env six-env:1" in shown["text"] and "env six-env:1" in shown["html"], shown
     out = shell.run(f"%deploy six-ep churn:1 --env {requirements}")
