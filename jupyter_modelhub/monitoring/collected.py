@@ -107,7 +107,8 @@ def read_collected(
         frame = table.to_pandas()
     else:
         frame = schema().empty_table().select(wanted).to_pandas()
-    frame["version"] = frame["version"].astype("Int64")
+    if "version" in frame.columns:
+        frame["version"] = frame["version"].astype("Int64")
     order = [c for c in MAIN if c in frame.columns] + [c for c in frame.columns if c not in MAIN]
     return frame[order].reset_index(drop=True)
 

@@ -44,7 +44,7 @@ from ..errors import InvalidInput, NotFound
 from .collected import features_and_predictions, moment, read_collected
 from .comparison import REPLAYED, Comparison, compare
 from .drift import MonitorReport, compare_frames, monitor_frames
-from .labels import LabelsStored, Performance, performance, read_labels, store_labels
+from .labels import LabelsStored, Performance, checked_labels, performance, read_labels, store_labels
 from .service import References
 
 MAX_RECORDS = 200_000  # newest records of a window read
@@ -142,6 +142,7 @@ class EndpointMonitor:
     def add_labels(self, name: str, request_ids: list, labels: list, rows: list | None = None) -> LabelsStored:
         """Keep labels for the endpoint's requests (``labels``); how many match collected requests."""
         self.deployments.endpoint(name)  # a 404 for an unknown endpoint, before anything is written
+        checked_labels(request_ids, labels, rows)  # a 400 before the collected ids are read
         known = set(read_collected(self.folder(name), None, columns=["request_id"])["request_id"])
         return store_labels(self.folder(name), name, request_ids, labels, rows, known)
 

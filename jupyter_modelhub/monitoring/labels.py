@@ -76,7 +76,7 @@ def store_labels(
     endpoint_folder: Path, endpoint: str, request_ids: list, labels: list, rows: list | None = None, known=None
 ) -> LabelsStored:
     """Write one file of labels; ``known``: the collected request ids, to say how many matched."""
-    ids, texts, numbers, positions = _checked(request_ids, labels, rows)
+    ids, texts, numbers, positions = checked_labels(request_ids, labels, rows)
     folder = labels_folder(endpoint_folder)
     folder.mkdir(parents=True, exist_ok=True)
     before = read_labels(endpoint_folder)
@@ -122,7 +122,8 @@ def read_labels(endpoint_folder: Path, request_ids=None) -> pd.DataFrame:
     return frame.drop(columns="received").reset_index(drop=True)
 
 
-def _checked(request_ids: list, labels: list, rows: list | None):
+def checked_labels(request_ids: list, labels: list, rows: list | None):
+    """(ids, labels as text, labels as numbers, rows), or a 400 saying what is wrong."""
     if not isinstance(request_ids, list) or not isinstance(labels, list):
         raise InvalidInput("Send 'request_ids' and 'labels' as two lists of the same length.")
     if len(request_ids) != len(labels) or (rows is not None and len(rows) != len(labels)):
