@@ -220,7 +220,6 @@ def features_and_predictions(frame, signature: dict):
     ``request_id`` column to join them with the collected records (and with labels). Returns
     ``(features, predictions)``; both have ``.attrs["skipped"]``: {request_id: why} for the
     requests left out."""
-    import pandas as pd
 
     from ..serving.signature import Signature
 
@@ -244,7 +243,7 @@ def features_and_predictions(frame, signature: dict):
             continue
         columns = _columns(inputs, input_names)
         rows = len(next(iter(columns.values()))) if columns else 0
-        feature_parts.append(pd.DataFrame({"request_id": [rid] * rows, **columns}))
+        feature_parts.append((rid, rows, columns))
         outputs = None
         if row.response is not None and not getattr(row, "response_truncated", False):
             try:
@@ -254,13 +253,31 @@ def features_and_predictions(frame, signature: dict):
         if outputs:
             out_columns = _columns(outputs, [n for n in output_names if n in outputs] or list(outputs))
             if all(len(v) == rows for v in out_columns.values()):
-                prediction_parts.append(pd.DataFrame({"request_id": [rid] * rows, **out_columns}))
-    features = pd.concat(feature_parts, ignore_index=True) if feature_parts else pd.DataFrame(columns=["request_id"])
-    predictions = (
-        pd.concat(prediction_parts, ignore_index=True) if prediction_parts else pd.DataFrame(columns=["request_id"])
-    )
+                prediction_parts.append((rid, rows, out_columns))
+    features, predictions = _frame(feature_parts), _frame(prediction_parts)
     features.attrs["skipped"] = predictions.attrs["skipped"] = skipped
     return features, predictions
+
+
+def _frame(parts: list[tuple[str, int, dict]]):
+    """(request id, rows, columns) of each request as one DataFrame: arrays joined column by
+    column (a DataFrame per request cost a millisecond each, most of a monitor's time)."""
+    import numpy as np
+    import pandas as pd
+
+    if not parts:
+        return pd.DataFrame(columns=["request_id"])
+    groups: dict[tuple, list] = {}
+    for part in parts:  # requests answered with other outputs (or inputs) make a frame of their own
+        groups.setdefault(tuple(part[2]), []).append(part)
+    frames = []
+    for names, group in groups.items():
+        ids = np.repeat(np.asarray([rid for rid, _, _ in group], dtype=object), [rows for _, rows, _ in group])
+        data = {"request_id": ids}
+        for name in names:
+            data[name] = np.concatenate([np.asarray(columns[name]).reshape(-1) for _, _, columns in group])
+        frames.append(pd.DataFrame(data))
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
 
 def _columns(arrays: dict, names: list[str]) -> dict:
