@@ -31,13 +31,14 @@ from .batch.contributions import CONTRIBUTION as BATCH
 from .contributions import Contribution, OperationKind
 from .convert.contributions import CONTRIBUTION as CONVERT
 from .deploy.contributions import CONTRIBUTION as DEPLOY
+from .monitoring.contributions import CONTRIBUTION as MONITORING
 from .operations.contributions import CONTRIBUTION as OPERATIONS
 from .packaging.contributions import CONTRIBUTION as PACKAGING
 from .store.artifacts import ArtifactStore, open_artifact_store
 from .store.database import Database
 from .store.orm import Deployment, ModelVersion
 
-CONTRIBUTIONS: tuple[Contribution, ...] = (CONVERT, PACKAGING, DEPLOY, BATCH, OPERATIONS)
+CONTRIBUTIONS: tuple[Contribution, ...] = (CONVERT, PACKAGING, DEPLOY, BATCH, MONITORING, OPERATIONS)
 KINDS: dict[str, OperationKind] = {kind.name: kind for c in CONTRIBUTIONS for kind in c.kinds}
 
 # service -> the ModelHubApp trait that names its class (user-visible: c.ModelHubApp.<trait>)

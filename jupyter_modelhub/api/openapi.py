@@ -527,7 +527,7 @@ PATHS.update(
                         "in": "query",
                         "schema": {
                             "type": "string",
-                            "enum": ["convert", "deploy", "image_build", "image_push", "batch"],
+                            "enum": ["convert", "deploy", "image_build", "image_push", "batch", "replay"],
                         },
                     },
                     {
@@ -677,6 +677,52 @@ PATHS["/models/{name}/versions/{version}/reference"] = {
         params=[_NAME, _VERSION],
         body=schemas.ReferenceRequest,
     ),
+}
+PATHS["/endpoints/{name}/monitor"] = {
+    "get": _op(
+        "Drift per feature (in the signature's order) and of the predictions, data quality, performance where "
+        "labels came back, and the deployments compared, over a window of the endpoint's collected traffic, "
+        "against the reference of the version its primary deployment serves (or against=)",
+        schemas.EndpointMonitorReport,
+        params=[
+            _EP,
+            _query("window", "the traffic of that long ago until now, e.g. 30m, 1h, 7d", {
+                "type": "string", "maxLength": 32, "default": "1h", "pattern": schemas.NO_NUL,
+            }),
+            _query(
+                "against",
+                "NAME:VERSION or NAME@ALIAS (that version's reference profile), or an earlier window of the same "
+                "deployment's traffic: window:1d (that long before the window), window:2h-1h (from 2h ago to 1h ago)",
+                {"type": "string", "maxLength": 200, "pattern": schemas.NO_NUL},
+            ),
+            _query("deployment", "the deployment whose answers to monitor (default: the most traffic)", {
+                "type": "string", "pattern": schemas.ALIAS_PATTERN,
+            }),
+            _query("thresholds", "JSON: which statistic decides drift and where (MonitorReport.thresholds)", {
+                "type": "string", "maxLength": 4096, "pattern": schemas.NO_NUL,
+            }),
+        ],
+    )
+}  # fmt: skip
+PATHS["/endpoints/{name}/labels"] = {
+    "post": _op(
+        "Labels for the endpoint's requests by request id (the x-request-id it answered with), kept beside its "
+        "collected requests; a label sent again for a request replaces the earlier one",
+        schemas.LabelsStored,
+        params=[_EP],
+        body=schemas.LabelsRequest,
+    )
+}
+PATHS["/endpoints/{name}/replay"] = {
+    "post": _op(
+        "Replay the endpoint's collected requests to a candidate (a version deployed for the replay, or a "
+        "deployment): an operation whose result is a ReplayReport",
+        schemas.Operation,
+        status="202",
+        params=[_EP],
+        body=schemas.ReplayRequest,
+        errors=("400", "404", "409"),
+    )
 }
 PATHS["/images"]["post"]["responses"]["200"] = {
     "description": "with 'context': where the context was written and the docker build command"

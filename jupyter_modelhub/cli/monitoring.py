@@ -1,7 +1,9 @@
 """Monitoring from the shell: ``reference REF [FILE]`` shows or makes a version's reference
 profile, ``monitor --data FILE --against REF`` (or ``--baseline FILE``) reports drift and data
-quality, with the flags of ``%reference``/``%monitor``; data are CSV, JSON or Parquet files
-instead of Python expressions, and predictions come as a file too (no model object here)."""
+quality, ``monitor ENDPOINT [--window 1h]`` does it for an endpoint's collected traffic,
+``labels ENDPOINT FILE`` sends labels and ``replay ENDPOINT --to REF`` replays its requests, with
+the flags of the magics; data are CSV, JSON or Parquet files instead of Python expressions, and
+predictions come as a file too (no model object here)."""
 
 from __future__ import annotations
 
@@ -10,8 +12,9 @@ from pathlib import Path
 
 from IPython.core.error import UsageError
 
+from ..display import ReplayResult
 from ..magics.monitoring import MonitoringMagics, thresholds
-from .base import CommandError, Commands, hub, read_data, show
+from .base import CommandError, Commands, hub, read_data, show, wait
 
 DATA_FILE = "a CSV (with a header), JSON ({columns, data} or rows) or Parquet file"
 
@@ -39,17 +42,24 @@ def reference(args: argparse.Namespace) -> None:
 
 
 def monitor(args: argparse.Namespace) -> None:
-    if args.endpoint is not None:
-        raise CommandError(
-            f"Monitoring an endpoint's traffic ({args.endpoint}) needs its collected requests; pass --data."
-        )
-    if args.data is None or (args.against is None) == (args.baseline is None):
-        raise CommandError("Give --data FILE and one of --against REF or --baseline FILE.")
-    against = args.against or data(args.baseline, "--baseline")
     try:
         rules = thresholds(args.threshold)
     except UsageError as exc:
         raise CommandError(str(exc)) from None
+    if args.endpoint is not None:
+        if args.data or args.baseline or args.predictions:
+            raise CommandError("An endpoint's monitor uses its collected requests: --data, --baseline and "
+                               "--predictions go without an endpoint.")  # fmt: skip
+        show(
+            args,
+            hub(args).monitor(
+                args.endpoint, args.against, window=args.window, deployment=args.deployment, thresholds=rules
+            ),
+        )
+        return
+    if args.data is None or (args.against is None) == (args.baseline is None):
+        raise CommandError("Give --data FILE and one of --against REF or --baseline FILE.")
+    against = args.against or data(args.baseline, "--baseline")
     show(
         args,
         hub(args).monitor(
@@ -58,8 +68,31 @@ def monitor(args: argparse.Namespace) -> None:
             predictions=data(args.predictions, "--predictions"),
             thresholds=rules,
             window=args.window,
+            deployment=args.deployment,
         ),
     )
+
+
+def labels(args: argparse.Namespace) -> None:
+    show(
+        args,
+        hub(args).labels(
+            args.endpoint,
+            data(args.data, "The labels"),
+            id_column=args.id_column,
+            label_column=args.label_column,
+            row_column=args.row_column,
+        ),
+    )
+
+
+def replay(args: argparse.Namespace) -> None:
+    if (args.to is None) == (args.deployment is None):
+        raise CommandError("Replay to one of --to VERSION (deployed for the replay) or --deployment NAME.")
+    operation = hub(args).replay(
+        args.endpoint, args.to, deployment=args.deployment, window=args.window, limit=args.limit, wait=False
+    )
+    show(args, operation if args.no_wait else ReplayResult(wait(operation, f"replay {args.endpoint}")))
 
 
 def add_commands(commands: Commands) -> None:
@@ -86,4 +119,17 @@ def add_commands(commands: Commands) -> None:
             "--baseline": {"help": f"{DATA_FILE} of earlier inputs"},
             "--predictions": {"help": DATA_FILE},
         },
+    )
+    commands.add(
+        "labels",
+        labels,
+        "labels for an endpoint's requests (a file of request ids and labels), for its monitor's performance",
+        magic=magics.labels,
+        change={"data": {"help": DATA_FILE}},
+    )
+    commands.add(
+        "replay",
+        replay,
+        "replay an endpoint's collected requests to a version or deployment and compare the answers",
+        magic=magics.replay,
     )

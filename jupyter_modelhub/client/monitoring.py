@@ -6,7 +6,10 @@ sending anything, and computes a monitor of a DataFrame against the version's st
 (``monitoring.monitor_frames``) without sending the rows anywhere. A reference is profiled by the
 server, from rows sent as JSON or, beyond ``JSON_ROWS``, uploaded as Parquet.
 
-Not here: an endpoint's collected traffic as current data (it comes with payload collection).
+An endpoint's traffic is the other way round: its requests were collected on the server, so the
+server computes the report (``GET endpoints/{name}/monitor``) and the kernel only shows it; labels
+go to the server (``POST endpoints/{name}/labels``, in batches of ``LABELS_PER_REQUEST``), and a
+replay is an operation there (``POST endpoints/{name}/replay``).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from .. import display
 from ..errors import InvalidInput, ModelHubError
 
 JSON_ROWS = 20_000  # up to this many rows go as JSON; more as a Parquet upload
+LABELS_PER_REQUEST = 100_000
 # pandas and scipy are imported when monitoring is used, not with the client (the CLI starts faster)
 
 
@@ -79,10 +83,18 @@ class MonitoringMethods:
         baseline_predictions: object = None,
         thresholds: dict | None = None,
         window: str | None = None,
+        deployment: str | None = None,
     ) -> display.MonitorResult:
         """Drift and data quality of ``current`` (a DataFrame or array of inputs) against a
         version's reference profile (``against="churn:3"``) or a baseline window (``against=`` a
         DataFrame of earlier inputs, with ``baseline_predictions``).
+
+        ``current`` may be an endpoint's name: its collected traffic of the last ``window``
+        (``1h`` by default) answered by ``deployment`` (the one with the most traffic by default)
+        is compared, on the server, with the reference of the version it serves, another
+        version's (``against="churn:3"``) or an earlier window (``against="window:1d"``, the day
+        before; ``"window:2h-1h"``); the report adds performance where labels came back
+        (``labels``) and the endpoint's deployments compared.
 
         ``predictions`` (or a ``model`` to compute them) adds the predictions' drift;
         ``thresholds`` changes which statistic decides and where (``monitoring.Thresholds``:
@@ -91,10 +103,26 @@ class MonitoringMethods:
         from ..monitoring.drift import compare_frames, monitor_frames
 
         if isinstance(current, str):
-            raise InvalidInput(
-                f"Monitoring an endpoint's traffic ({current!r}) needs its collected requests: pass a DataFrame "
-                "of inputs for now."
+            if predictions is not None or model is not None or baseline_predictions is not None:
+                raise InvalidInput(
+                    "An endpoint's monitor uses the answers it collected: predictions and model go with a DataFrame."
+                )
+            if against is not None and not isinstance(against, str):
+                raise InvalidInput(
+                    "An endpoint's traffic is compared with a version (against='churn:3') or an earlier window "
+                    "(against='window:1d'), not with a DataFrame."
+                )
+            params = {"window": window, "against": against, "deployment": deployment}
+            if thresholds:
+                params["thresholds"] = orjson.dumps(thresholds).decode()
+            report = self._call(
+                "GET",
+                f"endpoints/{_segment(current)}/monitor",
+                params={k: v for k, v in params.items() if v is not None},
             )
+            return display.EndpointMonitorResult(report)
+        if deployment is not None:
+            raise InvalidInput("deployment= chooses an endpoint's deployment; a DataFrame has none.")
         if window is not None:
             raise InvalidInput(
                 "--window chooses a time window of an endpoint's collected traffic; a DataFrame has none."
@@ -114,6 +142,70 @@ class MonitoringMethods:
                 baseline_predictions = model_predictions(model, against, None)
             report = compare_frames(current, predictions, against, baseline_predictions, None, thresholds)
         return display.MonitorResult(report.model_dump(mode="json"))
+
+    def labels(
+        self,
+        endpoint: str,
+        data: object,
+        *,
+        id_column: str = "request_id",
+        label_column: str | None = None,
+        row_column: str | None = None,
+    ) -> display.LabelsStored:
+        """Send labels for an endpoint's requests: ``data`` is a DataFrame or a CSV/Parquet file
+        with the request ids (the ``x-request-id`` the endpoint answered with) in ``id_column`` and
+        the labels in ``label_column`` (by default the one other column, or ``label``);
+        ``row_column`` says which row of a request that scored several."""
+        frame = _label_frame(data)
+        columns = [str(c) for c in frame.columns]
+        frame.columns = columns
+        label_column = label_column or _label_column(columns, id_column, row_column)
+        for name, what in ((id_column, "--id-column"), (label_column, "--label-column"), (row_column, "--row-column")):
+            if name is not None and name not in columns:
+                raise InvalidInput(f"The labels have no column {name!r} ({what}); they have {', '.join(columns)}.")
+        if frame[label_column].isna().any():
+            missing = int(frame[label_column].isna().sum())
+            raise InvalidInput(f"{missing} rows have no label in {label_column!r}: leave them out or fill them.")
+        totals = {"stored": 0, "replaced": 0, "matched": 0, "total": 0, "endpoint": endpoint}
+        for start in range(0, len(frame), LABELS_PER_REQUEST):
+            part = frame.iloc[start : start + LABELS_PER_REQUEST]
+            body = {
+                "request_ids": [str(v) for v in part[id_column]],
+                "labels": orjson.loads(part[label_column].to_json(orient="values")),
+            }
+            if row_column is not None:
+                body["rows"] = [int(v) for v in part[row_column]]
+            answer = self._call("POST", f"endpoints/{_segment(endpoint)}/labels", json=body)
+            for key in ("stored", "replaced", "matched"):
+                totals[key] += answer[key]
+            totals["total"] = answer["total"]
+        return display.LabelsStored(totals)
+
+    def replay(
+        self,
+        endpoint: str,
+        to: str | None = None,
+        *,
+        deployment: str | None = None,
+        window: str = "1d",
+        limit: int | None = None,
+        wait: bool = True,
+        progress=None,
+    ) -> display.ReplayResult | display.Operation:
+        """Send the endpoint's collected requests of the last ``window`` again, to a version
+        (``to="churn:4"``: deployed for the replay with no traffic, removed after) or to one of
+        its deployments, and compare the answers with those the clients got: agreement, the rows
+        that changed, latency side by side. An operation: ``wait=False`` returns it at once."""
+        body = {"to": to, "deployment": deployment, "window": window, "limit": limit}
+        operation = display.Operation(
+            self._call(
+                "POST", f"endpoints/{_segment(endpoint)}/replay", json={k: v for k, v in body.items() if v is not None}
+            ),
+            client=self,
+        )
+        if not wait:
+            return operation
+        return display.ReplayResult(self.wait_for(operation["id"], progress=progress).outcome())
 
     def _reference_from_sample(self, version: display.VersionInfo, sample: object, model: object):
         """At registration: a sample of at least MIN_ROWS rows becomes the version's reference
@@ -177,3 +269,37 @@ def _rows_in(sample: object) -> int:
         return len(sample)
     except TypeError:
         return 0
+
+
+def _label_frame(data: object):
+    import pandas as pd
+
+    if isinstance(data, pd.DataFrame):
+        return data.copy(deep=False)
+    if isinstance(data, (str, Path)):
+        path = Path(data).expanduser()
+        if not path.is_file():
+            raise InvalidInput(f"No labels file {str(data)!r} (relative paths start at the working directory).")
+        try:
+            return pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path)
+        except Exception as exc:  # the reader's own words: a file that is not what its name says
+            raise InvalidInput(f"{path.name} cannot be read as {path.suffix or 'CSV'}: {exc}") from None
+    raise InvalidInput(f"Labels are a DataFrame or a CSV/Parquet file, not a {type(data).__name__}.")
+
+
+def _label_column(columns: list[str], id_column: str, row_column: str | None) -> str:
+    others = [c for c in columns if c not in (id_column, row_column)]
+    if len(others) == 1:
+        return others[0]
+    if "label" in others:
+        return "label"
+    raise InvalidInput(
+        f"Say which column holds the labels (--label-column): the file has {', '.join(others) or 'no other column'}."
+    )
+
+
+def _segment(text: str) -> str:
+    """A name as one URL path segment (``client.http``'s: that module imports this one, so not at the top)."""
+    from .http import _segment as segment
+
+    return segment(text)

@@ -550,10 +550,12 @@ class Host:
         self.reply(request, 200, merge(dict(zip(names, texts))).encode(), b"text/plain; version=0.0.4; charset=utf-8")
 
     def send_mirror(self, name: str, request: Request, head: bytes) -> None:
-        """The same request to the mirror deployment; its answer is only logged."""
+        """The same request to the mirror deployment; its answer is logged, and offered to payload
+        collection (recorded when the client's answer was)."""
         instance = self.live.get(name)
         if instance is None or not instance.port:
             return
+        started = time.monotonic()
         sent = self.pool(instance).request(head, request.body)
         what = f"mirror {request.method} {request.path}"
 
@@ -562,7 +564,10 @@ class Host:
             status = f"error {type(error_).__name__}" if error_ is not None else answer.result()[0]
             log_file = self.logs.get(name)
             if log_file is not None:
-                log_file.write(f"{what} -> {status} (answer discarded)\n".encode())
+                log_file.write(f"{what} -> {status} (answer not sent to the client)\n".encode())
+            code, headers, body = (502, None, None) if error_ is not None else answer.result()
+            spec = self.spec.get("deployments", {}).get(name)
+            self.collector.mirrored(request, started, code, body, name, spec, headers)
 
         self.hold(sent)
         sent.add_done_callback(done)

@@ -10,7 +10,7 @@ from .conversion import Conversion
 from .endpoints import EndpointInfo, EndpointList
 from .governance import Evaluation, History, Permissions, Promotion
 from .kubernetes import KubernetesManifests
-from .monitoring import MonitorResult, ReferenceInfo
+from .monitoring import EndpointMonitorResult, LabelsStored, MonitorResult, ReferenceInfo, ReplayResult
 from .operations import Operation, OperationList
 from .packaging import BuildContext, EnvironmentInfo, EnvironmentList, ImageInfo, ImageList, Parity
 from .registry import Deleted, Downloaded, ModelInfo, ModelList, VersionInfo, VersionList
@@ -37,6 +37,9 @@ __all__ = [
     "ModelInfo",
     "ModelList",
     "MonitorResult",
+    "EndpointMonitorResult",
+    "LabelsStored",
+    "ReplayResult",
     "ReferenceInfo",
     "Operation",
     "OperationList",

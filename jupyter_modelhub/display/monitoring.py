@@ -1,5 +1,7 @@
 """Monitoring in the notebook: a reference profile, and a monitor report as one table per feature
-with a small chart of the reference's and the current data's shares per bin.
+with a small chart of the reference's and the current data's shares per bin; an endpoint's report
+adds where its rows came from, performance over time (a line per bucket) and the deployments
+compared; a replay report shows agreement, the rows that changed and latency side by side.
 
 The chart is inline SVG (no JavaScript, so it shows in a saved notebook, on GitHub and in
 nbconvert's HTML); the text form says the same in aligned columns for a terminal or a log.
@@ -168,3 +170,191 @@ def _text_table(columns: list[dict]) -> list[str]:
             f"{'DRIFTED' if c['drifted'] else 'ok'}{('  (' + c['note'] + ')') if c.get('note') else ''}"
         )
     return lines
+
+
+class EndpointMonitorResult(MonitorResult):
+    """A monitor report of an endpoint's window: a MonitorResult, with performance and comparison."""
+
+    def _headline(self) -> str:
+        return (
+            f"Endpoint {self['endpoint']} ({self['deployment']}, {self['version']}), {self['since']} to "
+            f"{self['until']}: " + super()._headline()
+        )
+
+    def text(self) -> str:
+        lines = [super().text(), _requests_line(self)]
+        lines += _performance_text(self.get("performance"))
+        lines += _comparison_text(self.get("comparison"))
+        return "\n".join(line for line in lines if line)
+
+    def _repr_html_(self) -> str:
+        base = super()._repr_html_()
+        extra = f'<div class="mh-muted">{escape(_requests_line(self))}</div>'
+        extra += _performance_html(self.get("performance")) + _comparison_html(self.get("comparison"))
+        return base[: -len("</div>")] + extra + "</div>"
+
+
+def _requests_line(report: dict) -> str:
+    skipped = ", ".join(f"{n} {why}" for why, n in (report.get("skipped") or {}).items())
+    sampled = f" (sampled from {report['sampled_from']:,})" if report["sampled_from"] > report["requests"] else ""
+    return f"{report['requests']:,} requests{sampled}" + (f"; left out: {skipped}" if skipped else "")
+
+
+def _performance_text(p: dict | None) -> list[str]:
+    if not p:
+        return []
+    if p["task"] == "none":
+        return [f"performance: {p['note']}"]
+    lines = [f"performance: {p['metric']} {_number(p['value'])} over {p['labelled']:,} labelled rows of {p['rows']:,}"]
+    lines += [f"  {b['start']}  {b['rows']:>6} rows  {p['metric']} {_number(b['value'])}" for b in p["buckets"]]
+    return lines
+
+
+def _performance_html(p: dict | None) -> str:
+    if not p:
+        return ""
+    if p["task"] == "none":
+        return f'<div class="mh-muted">Performance: {escape(p["note"])}</div>'
+    values = [b["value"] for b in p["buckets"] if b["value"] is not None]
+    return (
+        f"<b>Performance</b>: {escape(p['metric'])} <b>{_number(p['value'])}</b> over {p['labelled']:,} labelled rows "
+        f"of {p['rows']:,} {line_svg(values)}"
+        f'<div class="mh-muted">per {p["bucket_seconds"] // 60} min: '
+        + ", ".join(f"{escape(b['start'][11:16])} {_number(b['value'])} ({b['rows']})" for b in p["buckets"])
+        + "</div>"
+    )
+
+
+def line_svg(values: list[float], width: int = 150, height: int = 30) -> str:
+    """A metric over time as a small line (no axes: the numbers are beside it)."""
+    if len(values) < 2:
+        return ""
+    low, high = min(values), max(values)
+    span = (high - low) or 1.0
+    points = " ".join(
+        f"{i * width / (len(values) - 1):.1f},{height - 2 - (v - low) / span * (height - 4):.1f}"
+        for i, v in enumerate(values)
+    )
+    return (
+        f'<svg width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg" role="img" '
+        f'aria-label="metric per time bucket"><polyline points="{points}" fill="none" '
+        f'stroke="{CURRENT_COLOUR}" stroke-width="1.5"/></svg>'
+    )
+
+
+def _comparison_text(c: dict | None) -> list[str]:
+    if not c:
+        return []
+    lines = ["deployments:"]
+    lines += [
+        f"  {d['deployment']:<16} {d['requests']:>7} requests ({d['share']:.0%}), {d['failed']} failed"
+        + (f", {d['mirrored']} mirrored" if d["mirrored"] else "")
+        for d in c["deployments"]
+    ]
+    m = c.get("mirror")
+    if m:
+        lines.append(
+            f"  mirror {m['deployment']} vs {m['against']}: {m['pairs']:,} rows, agreement {_share(m['agreement'])}"
+            + (f", max probability difference {_number(m['max_probability_difference'])}"
+               if m.get("max_probability_difference") is not None else "")
+        )  # fmt: skip
+    d = c.get("difference")
+    if d:
+        lines.append("  " + _difference(d))
+    if c.get("note"):
+        lines.append(f"  {c['note']}")
+    return lines
+
+
+def _difference(d: dict) -> str:
+    verdict = "they differ (95%)" if d["decided"] else "not decided yet"
+    needed = f"; about {d['needed']:,} labelled rows each would decide a difference this large" if d["needed"] else ""
+    return (
+        f"{d['metric']}: {d['b']} {_number(d['b_value'])} vs {d['a']} {_number(d['a_value'])}, difference "
+        f"{d['difference']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}] on {d['a_rows']:,}/{d['b_rows']:,} rows"
+        f"{' (paired)' if d['paired'] else ''}: {verdict}{needed}"
+    )
+
+
+def _comparison_html(c: dict | None) -> str:
+    if not c:
+        return ""
+    lines = _comparison_text(c)[1:]
+    return "<b>Deployments</b>" + "".join(f"<div>{escape(line.strip())}</div>" for line in lines)
+
+
+def _share(value) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+class LabelsStored(Result):
+    def text(self) -> str:
+        return (
+            f"{self['stored']:,} labels stored for endpoint {self['endpoint']} ({self['matched']:,} match collected "
+            f"requests, {self['replaced']:,} replaced earlier ones); {self['total']:,} in all"
+        )
+
+
+class ReplayResult(Result):
+    """A replay report: agreement, the rows that changed, latency side by side."""
+
+    def _headline(self) -> str:
+        return (
+            f"Replayed {self['requests']:,} requests of {self['endpoint']} ({self['original']}, "
+            f"{self['original_version']}) to {self['candidate']} ({self['version']}): agreement "
+            f"{_share(self['agreement'])} on {self['rows']:,} rows, {self['changed']:,} changed"
+        )
+
+    def text(self) -> str:
+        lat = self["latency"]
+        lines = [self._headline()]
+        if self.get("max_probability_difference") is not None:
+            lines.append(f"max probability difference {_number(self['max_probability_difference'])}")
+        lines.append(
+            "latency p50/p95 ms: original "
+            f"{_number(lat['original']['p50_ms'])}/{_number(lat['original']['p95_ms'])}, candidate "
+            f"{_number(lat['candidate']['p50_ms'])}/{_number(lat['candidate']['p95_ms'])}"
+        )
+        if self["failed"]["candidate"]:
+            lines.append(f"the candidate failed {self['failed']['candidate']} requests")
+        for row in self["changed_rows"][:20]:
+            lines.append(f"  {row['request_id']}[{row['row']}]: {row['original']} -> {row['candidate']}")
+        lines += [f"note: {n}" for n in self.get("notes", [])]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        lat = self["latency"]
+        latency = (
+            "<table><tr><th>latency (ms)</th><th>p50</th><th>p95</th><th>requests</th></tr>"
+            + "".join(
+                f"<tr><td>{side}</td><td>{_number(lat[side]['p50_ms'])}</td><td>{_number(lat[side]['p95_ms'])}</td>"
+                f"<td>{lat[side]['requests']:,}</td></tr>"
+                for side in ("original", "candidate")
+            )
+            + "</table>"
+        )
+        rows = self["changed_rows"]
+        keys = list(rows[0]["inputs"])[:8] if rows else []
+        changed = ""
+        if rows:
+            head = "".join(f"<th>{escape(k)}</th>" for k in ["request", "original", "candidate", "max dp", *keys])
+            body = "".join(
+                f"<tr><td><code>{escape(r['request_id'][:12])}</code>[{r['row']}]</td><td>{escape(r['original'])}</td>"
+                f"<td><b>{escape(r['candidate'])}</b></td><td>{_number(r.get('probability_difference'))}</td>"
+                + "".join(f"<td>{escape(_cell(r['inputs'].get(k)))}</td>" for k in keys)
+                + "</tr>"
+                for r in rows
+            )
+            more = f" (the first {len(rows)} of {self['changed']:,})" if self["changed"] > len(rows) else ""
+            changed = f"<b>Rows that changed{more}</b><table><tr>{head}</tr>{body}</table>"
+        spread = self.get("max_probability_difference")
+        notes = "".join(f'<div class="mh-muted">{escape(n)}</div>' for n in self.get("notes", []))
+        return (
+            f'{STYLE}<div class="mh-card"><b>{escape(self._headline())}</b>'
+            + (f"<div>max probability difference {_number(spread)}</div>" if spread is not None else "")
+            + f"{latency}{changed}{notes}</div>"
+        )
+
+
+def _cell(value) -> str:
+    return _number(value) if isinstance(value, float) else str(value)

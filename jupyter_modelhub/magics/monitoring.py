@@ -1,17 +1,23 @@
-"""The monitoring magics: ``%reference`` (a version's reference profile) and ``%monitor`` (drift
-and data quality of new data against it, or against a baseline window).
+"""The monitoring magics: ``%reference`` (a version's reference profile), ``%monitor`` (drift and
+data quality of new data, or of an endpoint's collected traffic, against it or an earlier
+window), ``%labels`` (the truth for an endpoint's requests, for performance) and ``%replay`` (an
+endpoint's requests sent to a candidate, the answers compared).
 
 Expressions (``X_train``, ``df_new``) are evaluated in the user's namespace and the work is done
 by the client (``client.monitoring``), so the rows stay in the kernel except what a reference
-profile is made from. Errors are one line (``UsageError``).
+profile is made from; an endpoint's traffic is on the server, which computes its reports. Errors
+are one line (``UsageError``).
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from IPython.core.error import UsageError
 from IPython.core.magic import line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
+from ..display import ReplayResult
 from .base import ModelHubMagics, pairs
 
 STATISTICS = ("psi", "jensen_shannon", "wasserstein", "ks", "chi_square")
@@ -47,11 +53,16 @@ class MonitoringMagics(ModelHubMagics):
     @magic_arguments()
     @argument("endpoint", nargs="?", help="an endpoint whose collected traffic to monitor (with payload collection)")
     @argument("--data", help="expression giving the current inputs (e.g. df_new)")
-    @argument("--against", help="the version whose reference profile to compare with: churn:3, churn@production")
+    @argument(
+        "--against",
+        help="the version whose reference profile to compare with (churn:3, churn@production); for an endpoint, "
+        "also an earlier window of its traffic: window:1d (the day before --window), window:2h-1h",
+    )
     @argument("--baseline", help="expression giving earlier inputs to compare with instead of a reference")
     @argument("--predictions", help="expression giving the model's predictions for the current rows")
     @argument("--model", help="expression giving the fitted model, to compare its predictions too")
-    @argument("--window", help="a time window of the endpoint's collected traffic, e.g. 1h")
+    @argument("--window", help="the endpoint's collected traffic of that long ago until now (default 1h)")
+    @argument("--deployment", help="the endpoint's deployment whose answers to monitor (default: the most traffic)")
     @argument(
         "--threshold",
         action="append",
@@ -63,13 +74,31 @@ class MonitoringMagics(ModelHubMagics):
         """Drift and data quality: ``%monitor --data df_new --against churn:3`` compares each
         feature (PSI for numbers, chi-square for categories; Jensen-Shannon, Wasserstein and KS
         reported too) and the predictions with the version's reference profile; ``--baseline
-        df_old`` compares with earlier data instead."""
+        df_old`` compares with earlier data instead.
+
+        ``%monitor churn-ep --window 1h`` does it for an endpoint's collected traffic, against the
+        reference of the version its primary deployment serves (or ``--against churn:3``, or an
+        earlier window: ``--against window:1d``), with accuracy or error over time where labels
+        came back (``%labels``) and its deployments compared (split, mirror)."""
         args = self._parse(self.monitor, line)
         if args.endpoint is not None:
-            raise UsageError(
-                f"Monitoring an endpoint's traffic ({args.endpoint}) needs its collected requests; for now, pass "
-                "the data: %monitor --data df_new --against churn:3"
+            if args.data or args.baseline or args.predictions or args.model:
+                raise UsageError(
+                    "An endpoint's monitor uses its collected requests and answers: --data, --baseline, --predictions "
+                    "and --model go without an endpoint."
+                )
+            return self._call(
+                self.hub.monitor,
+                args.endpoint,
+                str(self._ref(args.against))
+                if args.against and not args.against.startswith("window:")
+                else args.against,
+                window=args.window,
+                deployment=args.deployment,
+                thresholds=thresholds(args.threshold),
             )
+        if args.deployment:
+            raise UsageError("--deployment chooses an endpoint's deployment: %monitor ENDPOINT --deployment green")
         if args.data is None:
             raise UsageError("Say which data to monitor: %monitor --data df_new --against churn:3")
         if (args.against is None) == (args.baseline is None):
@@ -86,6 +115,61 @@ class MonitoringMagics(ModelHubMagics):
             model=self._eval(args.model, "--model") if args.model else None,
             thresholds=thresholds(args.threshold),
         )
+
+    @magic_arguments()
+    @argument("endpoint", help="the endpoint whose requests were labelled")
+    @argument("data", help="a CSV or Parquet file, or an expression giving a DataFrame, of request ids and labels")
+    @argument("--id-column", default="request_id", help="the column of request ids (default request_id)")
+    @argument("--label-column", help="the column of labels (default: the one other column, or 'label')")
+    @argument("--row-column", help="the column saying which row of a multi-row request (default: row 0)")
+    @line_magic
+    def labels(self, line: str):
+        """The truth for an endpoint's requests, arrived later: ``%labels churn-ep labels.csv
+        --id-column request_id``. Joined on request id (the ``x-request-id`` the endpoint answered
+        with), it gives ``%monitor churn-ep`` accuracy or error over time."""
+        args = self._parse(self.labels, line)
+        data = args.data if _is_file(args.data) else self._eval(args.data, "data")
+        return self._call(
+            self.hub.labels,
+            args.endpoint,
+            data,
+            id_column=args.id_column,
+            label_column=args.label_column,
+            row_column=args.row_column,
+        )
+
+    @magic_arguments()
+    @argument("endpoint", help="the endpoint whose collected requests to replay")
+    @argument("--to", help="a version to replay to (churn:4), deployed for the replay with no traffic, then removed")
+    @argument("--deployment", help="an existing deployment of the endpoint to replay to, instead of --to")
+    @argument("--window", default="1d", help="the requests of that long ago until now (default 1d)")
+    @argument("--limit", type=int, help="replay at most this many (default 2000, a sample beyond; at most 20000)")
+    @argument("--no-wait", action="store_true", help="return the operation at once instead of waiting for it")
+    @line_magic
+    def replay(self, line: str):
+        """Replay an endpoint's collected requests to a candidate: ``%replay churn-ep --to churn:4
+        --window 1d``. Shows the agreement with the answers the clients got, the rows that
+        changed and latency side by side. Runs as an operation with a progress bar."""
+        args = self._parse(self.replay, line)
+        if (args.to is None) == (args.deployment is None):
+            raise UsageError("Replay to one of --to VERSION (deployed for the replay) or --deployment NAME.")
+        operation = self._call(
+            self.hub.replay,
+            args.endpoint,
+            str(self._ref(args.to)) if args.to else None,
+            deployment=args.deployment,
+            window=args.window,
+            limit=args.limit,
+            wait=False,
+        )
+        if args.no_wait:
+            return operation
+        result = self._wait(operation, f"replay {args.endpoint}")
+        return ReplayResult(result) if result is not operation else operation
+
+
+def _is_file(text: str) -> bool:
+    return text.lower().endswith((".csv", ".parquet")) and Path(text).expanduser().is_file()
 
 
 def thresholds(items: list[str]) -> dict | None:

@@ -22,7 +22,9 @@ outcome: 2xx, 4xx from the runtime, and the host's own 401, 404, 413, 502 and 50
 request id, time, deployment, model, version, status, latency and both bodies, each cut at
 ``BODY_LIMIT`` bytes with a flag saying so. A request refused for a wrong key (401) is
 recorded without its body: an unauthenticated client's bytes are not kept. Reads (health,
-metadata, metrics) are not recorded. Every answer, recorded or not, carries the request's
+metadata, metrics) are not recorded. A mirrored copy's answer is recorded too, when the answer
+the client got was (``mirror`` true, the same request id, no request body: it is the other
+record's), so the two deployments' answers can be compared on the same requests. Every answer, recorded or not, carries the request's
 ``x-request-id``: the client's, or a uuid4 made here and sent on to the deployment too.
 
 Retention: after each roll, files older than the retention (by their last record's time) and
@@ -85,6 +87,7 @@ COLUMNS = (
     "response_content_type",
     "response_encoding",
     "response_header_length",
+    "mirror",
 )
 
 
@@ -114,6 +117,9 @@ def schema():
             ("response_content_type", pa.string()),
             ("response_encoding", pa.string()),
             ("response_header_length", pa.int64()),
+            # a mirrored copy's answer (the mirror deployment's): the same request_id as the
+            # answer the client got, so the two can be compared (monitoring.comparison)
+            ("mirror", pa.bool_()),
         ]
     )
 
@@ -286,10 +292,72 @@ class Collector:
                 content_type,
                 encoding,
                 length,
+                False,
             )
         )
         self.queued += 1
         self.queued_bytes += size
+        request.args = (request.args[0], True) if request.args else request.args  # sampled: its mirror copy too
+
+    def mirrored(
+        self,
+        request,
+        started: float,
+        status: int,
+        body: bytes | None,
+        deployment: str,
+        spec: dict | None,
+        headers: list | None,
+    ) -> None:
+        """Record the mirror deployment's answer to a copy of ``request`` (``mirror`` true), when
+        the answer the client got was recorded: the pair shares a request id, so agreement between
+        the two deployments is counted on the same requests. Its request body is the recorded one."""
+        if not self.enabled or len(request.args) < 2 or not request.args[1]:
+            return
+        if (
+            self.queued - self.taken >= MAX_BUFFERED_RECORDS
+            or self.queued_bytes - self.taken_bytes >= MAX_BUFFERED_BYTES
+        ):
+            self.dropped += 1
+            return
+        got = body if self.responses else None
+        cut_out = got is not None and len(got) > BODY_LIMIT
+        content_type = encoding = length = None
+        for name, value in headers or ():
+            lower = name.lower()
+            if lower == b"content-type":
+                content_type = value.decode("latin-1")
+            elif lower == b"content-encoding":
+                encoding = value.decode("latin-1")
+            elif lower == b"inference-header-content-length":
+                length = _int(value)
+        latency = time.monotonic() - started
+        self.buffer.append(
+            (
+                request.args[0].decode("ascii"),
+                time.time() - latency,
+                deployment,
+                spec.get("model") if spec else None,
+                spec.get("version") if spec else None,
+                status,
+                latency * 1000.0,
+                request.path,
+                "http",
+                None,  # the same body as the recorded request's: not kept twice
+                got[:BODY_LIMIT] if cut_out else got,
+                False,
+                cut_out,
+                None,
+                None,
+                None,
+                content_type,
+                encoding,
+                length,
+                True,
+            )
+        )
+        self.queued += 1
+        self.queued_bytes += (len(got) if got else 0) + 200
 
     def call_answered(
         self,
@@ -337,6 +405,7 @@ class Collector:
                 "application/grpc+proto",
                 None,
                 None,
+                False,
             )
         )
         self.queued += 1

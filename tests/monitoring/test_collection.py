@@ -217,7 +217,7 @@ def test_features_and_predictions_decode_every_protocol_into_the_signatures_colu
     frame = frame[frame.request_id.isin(ids)]
     signature = hub.version("churn:1")["signature"]
     features, predictions = features_and_predictions(frame, signature)
-    assert list(features.columns) == ["request_id", *[f"input_{i}" for i in range(20)]]
+    assert list(features.columns) == ["request_id", *[f"input[{i}]" for i in range(20)]]
     assert len(features) == 12 and set(features.request_id) == set(ids[:4])
     for rid in ids[:4]:
         got = features[features.request_id == rid].drop(columns="request_id").to_numpy()

@@ -82,7 +82,17 @@ from .endpoints import (
     Timeline,
     TrafficRequest,
 )
-from .monitoring import MonitorReport, ReferenceProfile, ReferenceRequest, Rows
+from .monitoring import (
+    EndpointMonitorReport,
+    LabelsRequest,
+    LabelsStored,
+    MonitorReport,
+    ReferenceProfile,
+    ReferenceRequest,
+    ReplayReport,
+    ReplayRequest,
+    Rows,
+)
 from .operations import (
     Operation,
     OperationError,

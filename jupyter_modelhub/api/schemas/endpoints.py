@@ -80,6 +80,9 @@ class CollectedRecord(BaseModel):
     response_base64: bool
     request_truncated: bool = Field(description="the body was longer than the collection limit and was cut there")
     response_truncated: bool
+    mirror: bool = Field(
+        False, description="the mirror deployment's answer to a copy of the request of the same request_id"
+    )
 
 
 class Collected(BaseModel):

@@ -1,5 +1,6 @@
-"""Monitoring: setting a version's reference profile, and what a profile and a monitor report are
-(the models of ``monitoring.profile`` and ``monitoring.drift``, re-exported here).
+"""Monitoring: setting a version's reference profile, sending labels and replaying an endpoint's
+requests, and what a profile, a monitor report (of data or of an endpoint) and a replay report are
+(the models of ``monitoring.*``, re-exported here).
 
 Not here: endpoints' collected data (the collection module's own schemas).
 """
@@ -11,8 +12,12 @@ from typing import Annotated, Optional
 from pydantic import Field, StringConstraints
 
 from ...monitoring.drift import MonitorReport  # noqa: F401  (re-exported)
+from ...monitoring.endpoint import EndpointMonitorReport  # noqa: F401  (re-exported)
+from ...monitoring.labels import MAX_ID, MAX_LABELS, LabelsStored  # noqa: F401  (re-exported)
 from ...monitoring.profile import ReferenceProfile  # noqa: F401  (re-exported)
-from .common import MAX_NAME, UPLOAD_ID_PATTERN, JSONValue, Strict, text
+from ...monitoring.replay import LIMIT, MAX_LIMIT, ReplayReport  # noqa: F401  (re-exported)
+from .common import MAX_INT, MAX_NAME, UPLOAD_ID_PATTERN, Int, JSONValue, Label, Ref, Strict, text
+from .endpoints import Duration
 
 MAX_ROWS_IN_JSON = 1_000_000  # larger training sets go as an upload (Parquet)
 
@@ -34,4 +39,33 @@ class ReferenceRequest(Strict):
     source: text(200) = Field("", description="where the rows came from, e.g. 'X_train'")
 
 
-SCHEMAS = [Rows, ReferenceRequest, ReferenceProfile, MonitorReport]
+class LabelsRequest(Strict):
+    """labels for an endpoint's requests: request_ids[i] (the x-request-id the endpoint answered with) was
+    labels[i] (a class or a number); rows[i], for a request that scored several rows, which one (default 0)"""
+
+    request_ids: list[text(MAX_ID)] = Field(min_length=1, max_length=MAX_LABELS)
+    labels: list[JSONValue] = Field(min_length=1, max_length=MAX_LABELS)
+    rows: Optional[list[Annotated[Int, Field(ge=0, le=MAX_INT)]]] = Field(None, max_length=MAX_LABELS)
+
+
+class ReplayRequest(Strict):
+    """the candidate to replay the endpoint's collected requests to: a version (to, deployed for the replay at 0%
+    traffic and removed after) or one of its deployments; the window of requests, and at most limit of them"""
+
+    to: Optional[Ref] = Field(None, description="NAME:VERSION or NAME@ALIAS, deployed for the replay")
+    deployment: Optional[Label] = Field(None, description="an existing deployment of the endpoint")
+    window: Duration = Field("1d", description="the requests of that long ago until now, e.g. 1h, 1d")
+    limit: Int = Field(LIMIT, ge=1, le=MAX_LIMIT, description="requests replayed at most (a sample beyond)")
+
+
+SCHEMAS = [
+    Rows,
+    ReferenceRequest,
+    ReferenceProfile,
+    MonitorReport,
+    EndpointMonitorReport,
+    LabelsRequest,
+    LabelsStored,
+    ReplayRequest,
+    ReplayReport,
+]

@@ -1439,6 +1439,94 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/endpoints/{name}/labels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Labels for the endpoint's requests by request id (the x-request-id it answered with), kept beside its collected requests; a label sent again for a request replaces the earlier one */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description endpoint name */
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["LabelsRequest"];
+                };
+            };
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["LabelsStored"];
+                    };
+                };
+                /** @description invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no valid credentials (WWW-Authenticate says how) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not allowed, or a browser request without its XSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the registry database cannot be reached, or the extension could not start (the message says why; retry later) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/endpoints/{name}/metrics": {
         parameters: {
             query?: never;
@@ -1517,6 +1605,196 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/endpoints/{name}/monitor": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Drift per feature (in the signature's order) and of the predictions, data quality, performance where labels came back, and the deployments compared, over a window of the endpoint's collected traffic, against the reference of the version its primary deployment serves (or against=) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description the traffic of that long ago until now, e.g. 30m, 1h, 7d */
+                    window?: string;
+                    /** @description NAME:VERSION or NAME@ALIAS (that version's reference profile), or an earlier window of the same deployment's traffic: window:1d (that long before the window), window:2h-1h (from 2h ago to 1h ago) */
+                    against?: string;
+                    /** @description the deployment whose answers to monitor (default: the most traffic) */
+                    deployment?: string;
+                    /** @description JSON: which statistic decides drift and where (MonitorReport.thresholds) */
+                    thresholds?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description endpoint name */
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EndpointMonitorReport"];
+                    };
+                };
+                /** @description invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no valid credentials (WWW-Authenticate says how) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not allowed, or a browser request without its XSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the registry database cannot be reached, or the extension could not start (the message says why; retry later) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/endpoints/{name}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Replay the endpoint's collected requests to a candidate (a version deployed for the replay, or a deployment): an operation whose result is a ReplayReport */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description endpoint name */
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ReplayRequest"];
+                };
+            };
+            responses: {
+                /** @description success */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Operation"];
+                    };
+                };
+                /** @description invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no valid credentials (WWW-Authenticate says how) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not allowed, or a browser request without its XSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the registry database cannot be reached, or the extension could not start (the message says why; retry later) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -4674,7 +4952,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    kind?: "convert" | "deploy" | "image_build" | "image_push" | "batch";
+                    kind?: "convert" | "deploy" | "image_build" | "image_push" | "batch" | "replay";
                     /** @description queued, running, succeeded, failed or cancelled; several separated by commas; empty for any */
                     status?: string;
                     subject?: string;
@@ -5521,6 +5799,24 @@ export interface components {
              */
             workers: number;
         };
+        /** Bucket */
+        Bucket: {
+            /**
+             * Rows
+             * @description labelled rows answered in it
+             */
+            rows: number;
+            /**
+             * Start
+             * @description the bucket's start (UTC); it lasts the report's bucket_seconds
+             */
+            start: string;
+            /**
+             * Value
+             * @description the metric over those rows
+             */
+            value: number | null;
+        };
         /** CategoricalProfile */
         CategoricalProfile: {
             /**
@@ -5552,6 +5848,36 @@ export interface components {
             other: number;
             /** Rows */
             rows: number;
+        };
+        /** ChangedRow */
+        ChangedRow: {
+            /**
+             * Candidate
+             * @description the candidate's
+             */
+            candidate: string;
+            /**
+             * Inputs
+             * @description the row's features (the first 20)
+             */
+            inputs?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Original
+             * @description the first output the client got
+             */
+            original: string;
+            /**
+             * Probability Difference
+             * @description the largest over the classes
+             * @default null
+             */
+            probability_difference: number | null;
+            /** Request Id */
+            request_id: string;
+            /** Row */
+            row: number;
         };
         /**
          * CollectRequest
@@ -5600,6 +5926,12 @@ export interface components {
             deployment: string | null;
             /** Latency Ms */
             latency_ms: number;
+            /**
+             * Mirror
+             * @description the mirror deployment's answer to a copy of the request of the same request_id
+             * @default false
+             */
+            mirror: boolean;
             /** Model */
             model: string | null;
             /** Path */
@@ -5795,6 +6127,20 @@ export interface components {
              * @default null
              */
             wasserstein: number | null;
+        };
+        /** Comparison */
+        Comparison: {
+            /** Deployments */
+            deployments: components["schemas"]["DeploymentCount"][];
+            /** @default null */
+            difference: components["schemas"]["MetricDifference"] | null;
+            /** @default null */
+            mirror: components["schemas"]["MirrorAgreement"] | null;
+            /**
+             * Note
+             * @default
+             */
+            note: string;
         };
         /** Conversion */
         Conversion: {
@@ -6037,6 +6383,32 @@ export interface components {
                 [key: string]: number;
             } | null;
         };
+        /** DeploymentCount */
+        DeploymentCount: {
+            /** Deployment */
+            deployment: string;
+            /**
+             * Failed
+             * @description of those, answered with a status of 400 or more
+             */
+            failed: number;
+            /**
+             * Mirrored
+             * @description copies of other requests it answered as the mirror
+             * @default 0
+             */
+            mirrored: number;
+            /**
+             * Requests
+             * @description requests whose answer the client got from it
+             */
+            requests: number;
+            /**
+             * Share
+             * @description of the endpoint's requests in the window
+             */
+            share: number;
+        };
         /** DeploymentInfo */
         DeploymentInfo: {
             /** Entry Script */
@@ -6229,6 +6601,80 @@ export interface components {
             endpoint: string;
             /** Time */
             time: string;
+        };
+        /**
+         * EndpointMonitorReport
+         * @description A monitor report of an endpoint's window: the drift, quality and predictions of
+         *     ``MonitorReport``, with where the rows came from, their performance and the deployments
+         *     compared.
+         */
+        EndpointMonitorReport: {
+            /**
+             * Against
+             * @description what the data was compared with: a version, or 'baseline'
+             */
+            against: string;
+            /** @default null */
+            comparison: components["schemas"]["Comparison"] | null;
+            /** Created Time */
+            created_time: string;
+            /**
+             * Deployment
+             * @description the deployment whose answers were monitored
+             */
+            deployment: string;
+            /**
+             * Drifted
+             * @description the features that drifted, in order
+             */
+            drifted: string[];
+            /** Endpoint */
+            endpoint: string;
+            /** Features */
+            features: components["schemas"]["ColumnDrift"][];
+            /** Notes */
+            notes?: string[];
+            /** @default null */
+            performance: components["schemas"]["Performance"] | null;
+            predictions: components["schemas"]["PredictionDrift"];
+            quality: components["schemas"]["QualityReport"];
+            /** Reference Rows */
+            reference_rows: number;
+            /**
+             * Requests
+             * @description answered requests of the deployment decoded into rows
+             */
+            requests: number;
+            /** Rows */
+            rows: number;
+            /**
+             * Sampled From
+             * @description requests of the deployment in the window (more than requests: sampled)
+             */
+            sampled_from: number;
+            /**
+             * Since
+             * @description the window's start (UTC)
+             */
+            since: string;
+            /**
+             * Skipped
+             * @description requests left out, by reason (failed, body not collected, ...)
+             */
+            skipped?: {
+                [key: string]: number;
+            };
+            thresholds: components["schemas"]["Thresholds"];
+            /**
+             * Until
+             * @description the window's end (UTC)
+             */
+            until: string;
+            /**
+             * Version
+             * @description NAME:VERSION it served
+             */
+            version: string;
         };
         /**
          * EndpointState
@@ -6778,7 +7224,7 @@ export interface components {
             job: number;
             /**
              * Kind
-             * @description convert, deploy, image_build, image_push or batch
+             * @description convert, deploy, image_build, image_push, batch or replay
              */
             kind: string;
             /**
@@ -6936,6 +7382,103 @@ export interface components {
             /** Secondary */
             secondary: string;
         };
+        /**
+         * LabelsRequest
+         * @description labels for an endpoint's requests: request_ids[i] (the x-request-id the endpoint answered with) was
+         *     labels[i] (a class or a number); rows[i], for a request that scored several rows, which one (default 0)
+         */
+        LabelsRequest: {
+            /** Labels */
+            labels: components["schemas"]["JSONValue"][];
+            /** Request Ids */
+            request_ids: string[];
+            /**
+             * Rows
+             * @default null
+             */
+            rows: number[] | null;
+        };
+        /** LabelsStored */
+        LabelsStored: {
+            /** Endpoint */
+            endpoint: string;
+            /**
+             * Matched
+             * @description of those, labels whose request id is among the endpoint's collected requests
+             */
+            matched: number;
+            /**
+             * Replaced
+             * @description of those, labels that replace one sent before for the same request and row
+             */
+            replaced: number;
+            /**
+             * Stored
+             * @description labels written (one per request id and row)
+             */
+            stored: number;
+            /**
+             * Total
+             * @description labels the endpoint has now
+             */
+            total: number;
+        };
+        /** Latency */
+        Latency: {
+            /** P50 Ms */
+            p50_ms: number | null;
+            /** P95 Ms */
+            p95_ms: number | null;
+            /** Requests */
+            requests: number;
+        };
+        /**
+         * MetricDifference
+         * @description b's metric minus a's, with its confidence interval and the sample size that would decide.
+         */
+        MetricDifference: {
+            /** A */
+            a: string;
+            /**
+             * A Rows
+             * @description labelled rows of a
+             */
+            a_rows: number;
+            /** A Value */
+            a_value: number;
+            /** B */
+            b: string;
+            /** B Rows */
+            b_rows: number;
+            /** B Value */
+            b_value: number;
+            /**
+             * Decided
+             * @description the interval excludes 0: the deployments differ at the 5% level
+             */
+            decided: boolean;
+            /** Difference */
+            difference: number;
+            /** High */
+            high: number;
+            /**
+             * Low
+             * @description 95% confidence interval of the difference: low end
+             */
+            low: number;
+            /** Metric */
+            metric: string;
+            /**
+             * Needed
+             * @description labelled rows per deployment to find a difference this large (5% level, 80% power); null when there is none to find
+             */
+            needed: number | null;
+            /**
+             * Paired
+             * @description the same requests (a mirror), else independent groups (a traffic split)
+             */
+            paired: boolean;
+        };
         /** MiniBatch */
         MiniBatch: {
             /** Attempts */
@@ -6996,6 +7539,40 @@ export interface components {
             /** Percent */
             percent?: number;
         } | unknown | unknown;
+        /** MirrorAgreement */
+        MirrorAgreement: {
+            /**
+             * Against
+             * @description the deployment whose answers the client got
+             */
+            against: string;
+            /**
+             * Agreement
+             * @description share of rows whose first outputs agree
+             */
+            agreement: number | null;
+            /**
+             * Deployment
+             * @description the mirror deployment
+             */
+            deployment: string;
+            /**
+             * Max Probability Difference
+             * @description the largest difference between the two deployments' probabilities, over every row
+             * @default null
+             */
+            max_probability_difference: number | null;
+            /**
+             * Output
+             * @default
+             */
+            output: string;
+            /**
+             * Pairs
+             * @description requests both answered (2xx), counted per scored row
+             */
+            pairs: number;
+        };
         /** ModelDetail */
         ModelDetail: {
             /** Aliases */
@@ -7182,7 +7759,7 @@ export interface components {
             id: number;
             /**
              * Kind
-             * @description convert, deploy, image_build, image_push or batch
+             * @description convert, deploy, image_build, image_push, batch or replay
              */
             kind: string;
             /**
@@ -7395,6 +7972,61 @@ export interface components {
         ParityRequest: {
             /** Target */
             target: string;
+        };
+        /**
+         * Performance
+         * @description How right the answers were, where labels came back.
+         */
+        Performance: {
+            /**
+             * Bucket Seconds
+             * @default 0
+             */
+            bucket_seconds: number;
+            /** Buckets */
+            buckets?: components["schemas"]["Bucket"][];
+            /**
+             * Labelled
+             * @description rows with a label
+             */
+            labelled: number;
+            /**
+             * Metric
+             * @description accuracy (classification) or mae (regression)
+             */
+            metric: string;
+            /**
+             * Note
+             * @default
+             */
+            note: string;
+            /**
+             * Output
+             * @description the output compared with the labels
+             * @default
+             */
+            output: string;
+            /**
+             * Rmse
+             * @description regression: root mean squared error
+             * @default null
+             */
+            rmse: number | null;
+            /**
+             * Rows
+             * @description rows answered (with and without labels)
+             */
+            rows: number;
+            /**
+             * Task
+             * @enum {string}
+             */
+            task: "classification" | "regression" | "none";
+            /**
+             * Value
+             * @description over every labelled row
+             */
+            value: number | null;
         };
         /** PermissionGrant */
         PermissionGrant: {
@@ -7678,6 +8310,128 @@ export interface components {
             };
             /** Upload Id */
             upload_id: string;
+        };
+        /** ReplayReport */
+        ReplayReport: {
+            /**
+             * Agreement
+             * @description share of those rows with the same first output
+             */
+            agreement: number | null;
+            /**
+             * Available
+             * @description requests of the window that could be replayed (more: sampled)
+             */
+            available: number;
+            /**
+             * Candidate
+             * @description the deployment that answered the replay
+             */
+            candidate: string;
+            /**
+             * Changed
+             * @description rows whose first output changed
+             */
+            changed: number;
+            /**
+             * Changed Rows
+             * @description the first 50 of them
+             */
+            changed_rows: components["schemas"]["ChangedRow"][];
+            /** Endpoint */
+            endpoint: string;
+            /**
+             * Failed
+             * @description requests answered with a status of 400 or more, per side
+             */
+            failed: {
+                [key: string]: number;
+            };
+            /**
+             * Latency
+             * @description original (as the host measured it) and candidate
+             */
+            latency: {
+                [key: string]: components["schemas"]["Latency"];
+            };
+            /**
+             * Max Probability Difference
+             * @default null
+             */
+            max_probability_difference: number | null;
+            /** Notes */
+            notes?: string[];
+            /**
+             * Original
+             * @description the deployment whose answers the replay is compared with
+             */
+            original: string;
+            /** Original Version */
+            original_version: string;
+            /**
+             * Output
+             * @description the output compared (the first the model answers)
+             */
+            output: string;
+            /**
+             * Requests
+             * @description requests replayed
+             */
+            requests: number;
+            /**
+             * Rows
+             * @description scored rows both answered
+             */
+            rows: number;
+            /** Since */
+            since: string;
+            /** Skipped */
+            skipped?: {
+                [key: string]: number;
+            };
+            /**
+             * Throwaway
+             * @description the candidate was deployed for the replay and removed after it
+             */
+            throwaway: boolean;
+            /** Until */
+            until: string;
+            /**
+             * Version
+             * @description NAME:VERSION it serves
+             */
+            version: string;
+        };
+        /**
+         * ReplayRequest
+         * @description the candidate to replay the endpoint's collected requests to: a version (to, deployed for the replay at 0%
+         *     traffic and removed after) or one of its deployments; the window of requests, and at most limit of them
+         */
+        ReplayRequest: {
+            /**
+             * Deployment
+             * @description an existing deployment of the endpoint
+             * @default null
+             */
+            deployment: string | null;
+            /**
+             * Limit
+             * @description requests replayed at most (a sample beyond)
+             * @default 2000
+             */
+            limit: number;
+            /**
+             * To
+             * @description NAME:VERSION or NAME@ALIAS, deployed for the replay
+             * @default null
+             */
+            to: string | null;
+            /**
+             * Window
+             * @description the requests of that long ago until now, e.g. 1h, 1d
+             * @default 1d
+             */
+            window: string;
         };
         /**
          * Rows
