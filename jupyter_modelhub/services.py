@@ -161,6 +161,7 @@ def build_services(
     artifacts: ArtifactStore | None = None,
     storage: Mapping[str, Any] | None = None,
     permissions: Mapping[str, Any] | None = None,
+    governance: Mapping[str, Any] | None = None,
 ) -> Services:
     """Every service of one server or worker, built on first use.
 
@@ -169,6 +170,8 @@ def build_services(
     ``config`` (what a worker received). ``roots`` are the folders users' paths may be in (the
     server's root); a worker gets them through the services' config instead. ``storage``
     (``StorageSettings``) says where versions' files are; a worker finds it in ``config``.
+    ``governance`` holds the pickle scan's settings (``registry.pickle_scan.PickleSettings``)
+    and the webhooks' key (``webhook_key``).
     """
     if storage is None and config is not None:
         section = config.get(CLASSES_SECTION, {})
@@ -182,6 +185,7 @@ def build_services(
         artifacts,
         dict(storage or {}),
         dict(permissions or {}),
+        dict(governance or {}),
     )
 
 
@@ -205,10 +209,12 @@ class Services:
         artifacts: ArtifactStore | None,
         storage: dict,
         permissions: dict | None = None,
+        governance: dict | None = None,
     ):
         self.db, self.root, self._configure, self._roots = database, root, configure, roots
         self._storage = storage
         self._permissions = permissions or {}
+        self._governance = governance or {}
         defaults = ServiceClasses.class_traits()
         self._classes = {
             service: classes.get(service) or defaults[trait].default_value for service, trait in CLASS_TRAITS.items()
@@ -226,7 +232,7 @@ class Services:
         return {} if self._roots is None else {name: list(self._roots)}
 
     def build_all(self) -> Services:
-        for service in (*CLASS_TRAITS, "deploys", "permissions"):
+        for service in (*CLASS_TRAITS, "deploys", "permissions", "webhooks"):
             getattr(self, service)
         return self
 
@@ -247,7 +253,22 @@ class Services:
     def registry(self):
         registry = self._class("registry")(self.db, self.artifacts, **self._configure)
         registry.reference_checks.extend(self._bound(check) for c in CONTRIBUTIONS for check in c.reference_checks)
+        from .registry.pickle_scan import Scanner
+
+        scan = self._governance.get("pickle_scan")
+        registry.pickle_scanner = Scanner(**scan) if scan else Scanner()
         return registry
+
+    @cached_property
+    def webhooks(self):
+        """Webhooks and their delivery worker (the server starts and stops it)."""
+        from .webhooks.dispatcher import WebhookDispatcher
+        from .webhooks.secrets import SecretBox
+        from .webhooks.service import WebhookService
+
+        box = SecretBox(self.root, self._governance.get("webhook_key", ""))
+        dispatcher = WebhookDispatcher(self.db, self.permissions, box, **self._configure)
+        return WebhookService(self.db, self.permissions, box, dispatcher)
 
     @cached_property
     def permissions(self):

@@ -22,7 +22,7 @@ the registration naming them. A scan that could not finish counts as untrusted.
 
 skops files (``.skops``) are zip archives whose ``schema.json`` names the types the file would
 construct; skops itself reads them without loading (``skops.io.get_untrusted_types``), and the
-scan lists those as its untrusted types.
+scan compares those with ``trusted_modules`` as it does a pickle's globals.
 
 Not here: where the scan is called (``registry.service`` at registration), serving (``serving.scorers``).
 """
@@ -188,10 +188,7 @@ class Scanner:
         except Exception as exc:  # a malformed file: what it imports up to there is still reported
             error = f"{type(exc).__name__}: {str(exc)[:200]}"
             found = getattr(exc, "found", found)
-        if kind == "skops":
-            untrusted = list(found)
-        else:
-            untrusted = [g for g in found if not trusted(g, self.trusted)]
+        untrusted = [g for g in found if not trusted(g, self.trusted)]
         return {
             "path": relative,
             "format": kind,
@@ -207,7 +204,7 @@ def skops_types(path: Path) -> list[str]:
     try:
         from skops.io import get_untrusted_types
     except ImportError:
-        raise RuntimeError("skops is not installed on the server: pip install 'jupyter_modelhub[skops]'") from None
+        raise RuntimeError("skops is not installed on the server: pip install skops") from None
     return sorted(get_untrusted_types(file=path))
 
 
