@@ -35,6 +35,7 @@ from . import __version__
 from .api.routes import handlers
 from .errors import ModelHubError
 from .parity import ParityProbe
+from .registry.pickle_scan import PickleSettings
 from .services import GovernanceSettings, ServiceClasses, StorageSettings, build_services
 from .store.artifacts import open_artifact_store
 from .store.database import Database, unavailable_error
@@ -47,7 +48,7 @@ SHUTDOWN_STEP_TIMEOUT = 30
 START_RETRY_SECONDS = 5
 
 
-class ModelHubApp(ExtensionApp, ServiceClasses, StorageSettings, GovernanceSettings):
+class ModelHubApp(ExtensionApp, ServiceClasses, StorageSettings, GovernanceSettings, PickleSettings):
     """The extension. The class of each service is a trait of it (``c.ModelHubApp.registry_class``
     ...: ``services.ServiceClasses``), and so is where versions' files are
     (``c.ModelHubApp.artifact_uri``...: ``services.StorageSettings``); ``services.build_services``
@@ -104,6 +105,13 @@ class ModelHubApp(ExtensionApp, ServiceClasses, StorageSettings, GovernanceSetti
         config=True,
         help="The groups of server_user, for its kernels and the CLI (the identity provider's groups of that "
         "user are added once it has made a request, e.g. from JupyterLab under JupyterHub).",
+    )
+
+    webhook_key = Unicode(
+        config=True,
+        help="The Fernet key webhook secrets are encrypted with in the database (default: $MODELHUB_WEBHOOK_KEY, "
+        "else ROOT_DIR/webhook.key, made at first start, readable by its owner only). Servers sharing a registry "
+        "deliver the webhooks made on any server with the same key.",
     )
 
     @default("server_user")
@@ -164,6 +172,7 @@ class ModelHubApp(ExtensionApp, ServiceClasses, StorageSettings, GovernanceSetti
             storage=self.storage_settings(),
             permissions=self.permission_settings(),
             promotion_rules=self.promotion_rules,
+            governance={"pickle_scan": self.pickle_settings(), "webhook_key": self.webhook_key},
         ).build_all()
         self.registry, self.deployments = self.services.registry, self.services.deployments
         self.converter, self.packager = self.services.converter, self.services.packager
@@ -182,6 +191,7 @@ class ModelHubApp(ExtensionApp, ServiceClasses, StorageSettings, GovernanceSetti
             modelhub_deploys=self.services.deploys,
             modelhub_permissions=self.services.permissions,
             modelhub_promotions=self.services.promotions,
+            modelhub_webhooks=self.services.webhooks,
             modelhub_server_user=self.server_user,
             modelhub_server_user_groups=set(self.server_user_groups),
             modelhub_artifacts=self.artifacts,
@@ -286,6 +296,7 @@ class ModelHubApp(ExtensionApp, ServiceClasses, StorageSettings, GovernanceSetti
             ),
         ]
         self._in_background("removing unfinished version folders", self._remove_orphans)
+        self.services.webhooks.dispatcher.start()
         for callback in self._periodic:
             callback.start()
         if self.info_file:
@@ -331,6 +342,7 @@ class ModelHubApp(ExtensionApp, ServiceClasses, StorageSettings, GovernanceSetti
         if self.failure:
             return
         for what, step in (
+            ("stopping webhook deliveries", self.services.webhooks.dispatcher.stop),
             ("stopping operations", self.operations.stop),
             ("stopping endpoints", self.deployments.shutdown),
         ):

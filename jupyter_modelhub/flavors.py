@@ -23,6 +23,7 @@ FLAVORS = ("sklearn", "onnx", "mlflow", "custom")
 # The flavors the scoring runtime serves with a built-in scorer; any other needs an entry script.
 BUILTIN_FLAVORS = ("sklearn", "onnx", "mlflow")
 PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
+SKOPS_SUFFIX = ".skops"  # scikit-learn models saved by skops.io, without pickle
 
 # MLflow's column types -> numpy dtype names, so every flavor's signature uses one vocabulary.
 _MLFLOW_TYPES = {
@@ -70,7 +71,7 @@ def detect(files_dir: Path, paths: list[str]) -> tuple[str, dict | None]:
     onnx_files = [p for p in paths if p.endswith(".onnx")]
     if len(onnx_files) == 1:
         return "onnx", onnx_signature(files_dir / onnx_files[0])
-    if len(inside) == 1 and inside[0].endswith(PICKLE_SUFFIXES):
+    if len(inside) == 1 and inside[0].endswith((*PICKLE_SUFFIXES, SKOPS_SUFFIX)):
         return "sklearn", None
     return "custom", None
 

@@ -172,6 +172,7 @@ def build_services(
     storage: Mapping[str, Any] | None = None,
     permissions: Mapping[str, Any] | None = None,
     promotion_rules: Mapping[str, Any] | None = None,
+    governance: Mapping[str, Any] | None = None,
 ) -> Services:
     """Every service of one server or worker, built on first use.
 
@@ -180,6 +181,8 @@ def build_services(
     ``config`` (what a worker received). ``roots`` are the folders users' paths may be in (the
     server's root); a worker gets them through the services' config instead. ``storage``
     (``StorageSettings``) says where versions' files are; a worker finds it in ``config``.
+    ``governance`` holds the pickle scan's settings (``registry.pickle_scan.PickleSettings``)
+    and the webhooks' key (``webhook_key``).
     """
     if storage is None and config is not None:
         section = config.get(CLASSES_SECTION, {})
@@ -194,6 +197,7 @@ def build_services(
         dict(storage or {}),
         dict(permissions or {}),
         dict(promotion_rules or {}),
+        dict(governance or {}),
     )
 
 
@@ -218,11 +222,13 @@ class Services:
         storage: dict,
         permissions: dict | None = None,
         promotion_rules: dict | None = None,
+        governance: dict | None = None,
     ):
         self.db, self.root, self._configure, self._roots = database, root, configure, roots
         self._storage = storage
         self._permissions = permissions or {}
         self._promotion_rules = promotion_rules or {}
+        self._governance = governance or {}
         defaults = ServiceClasses.class_traits()
         self._classes = {
             service: classes.get(service) or defaults[trait].default_value for service, trait in CLASS_TRAITS.items()
@@ -240,7 +246,7 @@ class Services:
         return {} if self._roots is None else {name: list(self._roots)}
 
     def build_all(self) -> Services:
-        for service in (*CLASS_TRAITS, "deploys", "permissions", "promotions"):
+        for service in (*CLASS_TRAITS, "deploys", "permissions", "promotions", "webhooks"):
             getattr(self, service)
         return self
 
@@ -263,7 +269,22 @@ class Services:
         registry.reference_checks.extend(self._bound(check) for c in CONTRIBUTIONS for check in c.reference_checks)
         if self._promotion_rules:  # built when first needed: the promotions service needs this registry
             registry.alias_guards.append(lambda *args: self.promotions.guard(*args))
+        from .registry.pickle_scan import Scanner
+
+        scan = self._governance.get("pickle_scan")
+        registry.pickle_scanner = Scanner(**scan) if scan else Scanner()
         return registry
+
+    @cached_property
+    def webhooks(self):
+        """Webhooks and their delivery worker (the server starts and stops it)."""
+        from .webhooks.dispatcher import WebhookDispatcher
+        from .webhooks.secrets import SecretBox
+        from .webhooks.service import WebhookService
+
+        box = SecretBox(self.root, self._governance.get("webhook_key", ""))
+        dispatcher = WebhookDispatcher(self.db, self.permissions, box, **self._configure)
+        return WebhookService(self.db, self.permissions, box, dispatcher)
 
     @cached_property
     def permissions(self):

@@ -724,6 +724,75 @@ PATHS["/endpoints/{name}/replay"] = {
         errors=("400", "404", "409"),
     )
 }
+PATHS["/models/{name}/versions/{version}/card"] = {
+    "get": _op(
+        "The version's model card (Hugging Face layout) made from what the registry knows; format=md or html "
+        "answers the document itself",
+        schemas.ModelCard,
+        params=[
+            _NAME,
+            _VERSION,
+            _query("format", "json (default), md or html", {"type": "string", "enum": ["json", "md", "html"]}),
+        ],
+    ),
+    "put": _op(
+        "Keep the written sections (intended use, out-of-scope use, limitations, recommendations) of an edited card",
+        schemas.ModelCard,
+        params=[_NAME, _VERSION],
+        body=schemas.CardRequest,
+    ),
+}
+PATHS["/models/{name}/versions/{version}/card"]["get"]["responses"]["200"]["content"].update(
+    {"text/markdown": {"schema": {"type": "string"}}, "text/html": {"schema": {"type": "string"}}}
+)
+_WEBHOOK = {
+    "name": "webhook_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1, "maximum": schemas.MAX_INT},
+}
+PATHS.update(
+    {
+        "/webhooks": {
+            "get": _op("Your webhooks (an admin's: everyone's)", schemas.WebhookList, errors=()),
+            "post": _op(
+                "Send the history's entries (the events chosen) to a URL, signed; the answer holds the secret, "
+                "the only time it is shown",
+                schemas.Webhook,
+                status="201",
+                body=schemas.WebhookRequest,
+            ),
+        },
+        "/webhooks/{webhook_id}": {
+            "get": _op("One of your webhooks", schemas.Webhook, params=[_WEBHOOK]),
+            "delete": _op(
+                "Remove a webhook, its delivery log and the deliveries not made yet", schemas.Webhook, params=[_WEBHOOK]
+            ),
+        },
+        "/webhooks/{webhook_id}/test": {
+            "post": _op(
+                "Send a test call now (event webhook.test, one attempt) and answer how it went",
+                schemas.Delivery,
+                params=[_WEBHOOK],
+            )
+        },
+        "/webhooks/{webhook_id}/deliveries": {
+            "get": _op(
+                "The webhook's deliveries, newest first: status, attempts, last error, times",
+                schemas.DeliveryList,
+                params=[
+                    _WEBHOOK,
+                    _query(
+                        "status",
+                        "only deliveries in this state",
+                        {"type": "string", "enum": ["pending", "sending", "delivered", "failed"]},
+                    ),
+                    _query("limit", "at most this many", {"type": "integer", "minimum": 1, "maximum": 1000}),
+                ],
+            )
+        },
+    }
+)
 PATHS["/images"]["post"]["responses"]["200"] = {
     "description": "with 'context': where the context was written and the docker build command"
 }
@@ -863,6 +932,7 @@ _COMPONENTS = [
     schemas.Error,
     *schemas.batch.SCHEMAS,
     *schemas.monitoring.SCHEMAS,
+    *schemas.governance.SCHEMAS,
 ]
 
 

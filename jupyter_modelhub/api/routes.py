@@ -7,7 +7,7 @@ Not here: the handlers (one module per resource) and what they answer (``schemas
 
 from __future__ import annotations
 
-from . import batch, endpoints, monitoring, operations, packaging, promotions, registry
+from . import batch, cards, endpoints, monitoring, operations, packaging, promotions, registry, webhooks
 
 
 def segment(name: str) -> str:
@@ -16,7 +16,7 @@ def segment(name: str) -> str:
 
 
 MODEL, VERSION, ENDPOINT, DEPLOYMENT = segment("name"), segment("version"), segment("name"), segment("deployment")
-OPERATION, JOB = segment("operation_id"), segment("job_id")
+OPERATION, JOB, WEBHOOK = segment("operation_id"), segment("job_id"), segment("webhook_id")
 
 ROUTES = [
     ("info", registry.InfoHandler),
@@ -31,6 +31,7 @@ ROUTES = [
     (f"models/{MODEL}/versions/{VERSION}/files/(?P<path>.+)", registry.FileHandler),
     (f"models/{MODEL}/versions/{VERSION}/convert", registry.ConvertHandler),
     (f"models/{MODEL}/versions/{VERSION}/reference", monitoring.ReferenceHandler),
+    (f"models/{MODEL}/versions/{VERSION}/card", cards.CardHandler),
     (f"models/{MODEL}/aliases/{segment('alias')}", registry.AliasHandler),
     (f"models/{MODEL}/aliases/{segment('alias')}/rollback", registry.AliasRollbackHandler),
     (f"models/{MODEL}/permissions", registry.PermissionsHandler),
@@ -68,6 +69,10 @@ ROUTES = [
     ("jobs", batch.JobsHandler),
     (f"jobs/{JOB}", batch.JobHandler),
     (f"jobs/{JOB}/cancel", batch.JobCancelHandler),
+    ("webhooks", webhooks.WebhooksHandler),
+    (f"webhooks/{WEBHOOK}", webhooks.WebhookHandler),
+    (f"webhooks/{WEBHOOK}/test", webhooks.WebhookTestHandler),
+    (f"webhooks/{WEBHOOK}/deliveries", webhooks.WebhookDeliveriesHandler),
     ("batch-endpoints", batch.BatchEndpointsHandler),
     (f"batch-endpoints/{segment('name')}", batch.BatchEndpointHandler),
     (f"batch-endpoints/{segment('name')}/jobs", batch.BatchEndpointJobsHandler),

@@ -78,6 +78,7 @@ def run_job(services, inputs: dict, progress: Progress) -> dict:
     except Exception as exc:
         outcome = _outcome(folder)
         message = outcome.get("message") or _notebook_error(exc)
+        _record_finished(services, job_id, inputs, "failed", message, outcome)
         raise JobFailed(
             f"Batch job {job_id} failed: {message} The executed notebook has the details: "
             f"{_publish_notebook(folder, plan)}",
@@ -96,6 +97,7 @@ def run_job(services, inputs: dict, progress: Progress) -> dict:
         progress.step(
             outcome.get("message") or "done", summary.get("done"), summary.get("mini_batches"), unit="mini-batches"
         )
+    _record_finished(services, job_id, inputs, "succeeded", outcome.get("message", ""), outcome)
     return {
         "job": job_id,
         "status": "succeeded",
@@ -104,6 +106,26 @@ def run_job(services, inputs: dict, progress: Progress) -> dict:
         "notebook": notebook,
         "summary": summary,
     }
+
+
+def _record_finished(services, job_id: int, inputs: dict, status: str, message: str, outcome: dict) -> None:
+    """The history's ``job.finished`` entry (webhooks send it): which model, how it ended, where its output is."""
+    from ..refs import parse_ref
+    from ..registry import history
+
+    ref = parse_ref(inputs["model"])
+    new = {"job": job_id, "status": status, "message": message[:500], "output": outcome.get("output")}
+    services.db.write(
+        lambda session: history.record(
+            session,
+            "job.finished",
+            f"job {job_id}",
+            model=ref.name,
+            version=ref.version,
+            new=new,
+            user=inputs.get("user", ""),
+        )
+    )
 
 
 # -- the plan ---------------------------------------------------------------------------------------

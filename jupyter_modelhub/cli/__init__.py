@@ -13,13 +13,14 @@ import argparse
 import sys
 
 from ..errors import ModelHubError
-from . import batch, endpoints, governance, monitoring, operations, packaging, registry, server, storage
+from . import batch, endpoints, governance, monitoring, operations, packaging, registry, server, storage, webhooks
 from .base import EXIT_CODES, INTERRUPTED, USAGE, CommandError, Commands, Parser, add_common_options, exit_code
 
 # (title in --help, module), in the order --help lists them.
 RESOURCES = [
     ("Models and versions", registry),
     ("Permissions", governance),
+    ("Webhooks and model cards", webhooks),
     ("Endpoints", endpoints),
     ("Images and environments", packaging),
     ("Batch scoring", batch),

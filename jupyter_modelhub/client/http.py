@@ -25,6 +25,7 @@ from . import invoking, packing, parity, pickling
 from .batch import BatchMethods
 from .governance import GovernanceMethods
 from .monitoring import MonitoringMethods
+from .webhooks import WebhookMethods
 
 CANCEL_WAIT = 60.0  # seconds a cancel waits for the worker to stop (the server's grace period is 10 s)
 
@@ -41,7 +42,7 @@ class Unreachable(ServerError):
     reason = "unreachable"
 
 
-class ModelHubClient(BatchMethods, GovernanceMethods, MonitoringMethods):
+class ModelHubClient(BatchMethods, GovernanceMethods, MonitoringMethods, WebhookMethods):
     def __init__(self, url: str, token: str | None = None, timeout: float = 60.0, client: str | None = None):
         """``client`` is what the server records this client as in the history (``kernel``,
         ``cli``, ``api``): by default ``kernel`` inside a Jupyter kernel, else ``api``."""
@@ -72,6 +73,7 @@ class ModelHubClient(BatchMethods, GovernanceMethods, MonitoringMethods):
         derived_from: str | None = None,
         source_notebook: str | None = None,
         source_kernel: str | None = None,
+        format: str | None = None,
     ) -> display.VersionInfo:
         """Register a fitted scikit-learn object, or one or more files/folders, as a new version.
 
@@ -80,17 +82,18 @@ class ModelHubClient(BatchMethods, GovernanceMethods, MonitoringMethods):
         records the signature and an input example, and with at least ``monitoring.MIN_ROWS`` rows
         the version's reference profile (with the model's predictions). ``source_kernel`` is the id of the kernel
         registering: the server records its notebook's current path (``source_notebook`` otherwise).
+        ``format`` says how an estimator is saved: ``joblib`` (default) or ``skops`` (no pickle).
         """
         temp = None
         signature = example = None
         properties = dict(properties or {})
         try:
             if packing.is_sklearn_model(source):
-                temp, serialization = packing.save_model(source)
+                temp, serialization = packing.save_model(source, format)
                 if serialization["format"] != "joblib":
                     pickling.check_loadable(serialization, source, self.info().get("python"))
                     properties.setdefault("serialization", serialization)
-                paths, flavor = [temp / pickling.MODEL_FILE], flavor or "sklearn"
+                paths, flavor = [temp / serialization.get("file", pickling.MODEL_FILE)], flavor or "sklearn"
             elif isinstance(source, (str, os.PathLike)):
                 paths = [source]
             elif isinstance(source, (list, tuple)) and all(isinstance(p, (str, os.PathLike)) for p in source):

@@ -36,9 +36,11 @@ def save_sklearn(model: object) -> Path:
     return save_model(model)[0]
 
 
-def save_model(model: object) -> tuple[Path, dict]:
-    """Write a fitted estimator or pipeline to ``<tmp>/model.joblib``: (the folder, how it was
-    written; see ``pickling.save``)."""
+def save_model(model: object, format: str | None = None) -> tuple[Path, dict]:
+    """Write a fitted estimator or pipeline to ``<tmp>/model.joblib`` (or ``model.skops`` with
+    ``format="skops"``): (the folder, how it was written; see ``pickling.save``)."""
+    if format not in (None, "joblib", "skops"):
+        raise InvalidInput(f"Unknown model format {format!r}: give joblib (the default) or skops.")
     from sklearn.exceptions import NotFittedError
     from sklearn.utils.validation import check_is_fitted
 
@@ -52,7 +54,7 @@ def save_model(model: object) -> tuple[Path, dict]:
         pass  # not an estimator check_is_fitted understands; it can still be saved
     folder = Path(tempfile.mkdtemp(prefix="modelhub-"))
     try:
-        return folder, pickling.save(model, folder)
+        return folder, (pickling.save_skops(model, folder) if format == "skops" else pickling.save(model, folder))
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise

@@ -22,6 +22,7 @@ from pathlib import Path
 from ..errors import InvalidInput
 
 MODEL_FILE = "model.joblib"
+SKOPS_FILE = "model.skops"
 
 
 class _Discard:
@@ -47,6 +48,20 @@ class _NotebookFinder(pickle.Pickler):
 def _by_value(obj) -> bool:
     """Defined in the notebook, or not reachable by its name (a lambda, a function in a function)."""
     return obj.__module__ == "__main__" or "<" in obj.__qualname__
+
+
+def save_skops(model: object, folder: Path) -> dict:
+    """Write ``model`` to ``folder/model.skops`` with skops, which stores scikit-learn models
+    without pickle (loading constructs only the types its schema names, checked first)."""
+    try:
+        import skops
+        import skops.io
+    except ImportError:
+        raise InvalidInput(
+            "Saving in the skops format needs skops, which is not installed here: pip install skops."
+        ) from None
+    skops.io.dump(model, folder / SKOPS_FILE)
+    return {"format": "skops", "file": SKOPS_FILE, "skops": skops.__version__}
 
 
 def save(model: object, folder: Path) -> dict:

@@ -14,6 +14,7 @@ from .monitoring import EndpointMonitorResult, LabelsStored, MonitorResult, Refe
 from .operations import Operation, OperationList
 from .packaging import BuildContext, EnvironmentInfo, EnvironmentList, ImageInfo, ImageList, Parity
 from .registry import Deleted, Downloaded, ModelInfo, ModelList, VersionInfo, VersionList
+from .webhooks import DeliveryList, ModelCard, WebhookInfo, WebhookList
 
 __all__ = [
     "BatchEndpointInfo",
@@ -48,4 +49,8 @@ __all__ = [
     "Result",
     "VersionInfo",
     "VersionList",
+    "WebhookInfo",
+    "WebhookList",
+    "DeliveryList",
+    "ModelCard",
 ]

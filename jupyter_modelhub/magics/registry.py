@@ -47,6 +47,7 @@ class RegistryMagics(ModelHubMagics):
     @argument("--flavor", help="sklearn, onnx, mlflow or custom (detected when omitted)")
     @argument("--derived-from", help="reference of the version this one derives from, e.g. churn:1")
     @argument("--new-version", action="store_true", help="register even if identical to an existing version")
+    @argument("--format", choices=["joblib", "skops"], help="how an estimator is saved: joblib (default) or skops")
     @line_magic
     def register(self, line: str):
         """Register a model version: ``%register churn clf --sample X_test[:5] --tag team=growth``."""
@@ -68,6 +69,7 @@ class RegistryMagics(ModelHubMagics):
             derived_from=args.derived_from,
             source_notebook=self._notebook_path(),
             source_kernel=self._kernel_id(),
+            format=args.format,
         )
 
     def _check_name(self, name: str, words: list[str]) -> None:

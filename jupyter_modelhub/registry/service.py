@@ -30,6 +30,7 @@ from ..store.database import Database
 from ..store.orm import Alias, Model, ModelVersion, Tag, utcnow
 from ..timestamps import iso
 from . import events, history, search, views
+from .pickle_scan import Scanner
 from .validation import check_description, check_example, check_properties, check_signature, check_tags, target_ref
 
 # How long after the upload time-to-live a version folder without a row is still taken for a
@@ -60,6 +61,8 @@ class ModelRegistry(LoggingConfigurable):
         self.reference_checks: list[ReferenceCheck] = [self._alias_references]
         # What an alias move must pass (promotion rules, given by the composition root).
         self.alias_guards: list[AliasGuard] = []
+        # what pickle-based files import, and the policy on it (the composition root sets the server's)
+        self.pickle_scanner = Scanner()
 
     # -- registering -----------------------------------------------------------------------
 
@@ -152,6 +155,10 @@ class ModelRegistry(LoggingConfigurable):
                     existing.existing = True
                     return existing.as_dict()
             detected, detected_signature = flavors.detect(staged.folder / "files", [f["path"] for f in staged.files])
+            scan = self.pickle_scanner.scan(staged.folder / "files", [f["path"] for f in staged.files])
+            self.pickle_scanner.check(scan)  # under the refuse policy: a 400 naming the imports, nothing kept
+            if scan is not None:
+                properties = {**properties, "pickle_scan": scan}
             artifact_dir = self.artifacts.publish(staged, name)
         except BaseException:
             self.artifacts.discard_staged(staged)

@@ -104,9 +104,7 @@ FIXED = {
 FIXED["/v2/"] = FIXED["/v2"]
 MODEL_ROUTES = {
     None: Route(ROUTE_INDEX["/v2/models/{name}"], v2_model, style="v2"),
-    "/ready": Route(
-        ROUTE_INDEX["/v2/models/{name}/ready"], v2_model_ready, public=True, style="v2", quiet=True
-    ),
+    "/ready": Route(ROUTE_INDEX["/v2/models/{name}/ready"], v2_model_ready, public=True, style="v2", quiet=True),
     "/infer": _scoring("/v2/models/{name}/infer", scoring.infer, "v2"),
 }
 NOT_FOUND = Route(ROUTE_INDEX["other"], not_found, None)

@@ -33,6 +33,9 @@ log = logging.getLogger("jupyter_modelhub.serving")
 
 FLAVORS = ("onnx", "sklearn", "mlflow")
 PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
+SKLEARN_SUFFIXES = (*PICKLE_SUFFIXES, ".skops")
+# the modules whose types a skops file may construct: as the registry's default trusted_modules
+TRUSTED_ENV = "MODELHUB_TRUSTED_MODULES"
 
 
 def model_files(model_dir: Path) -> list[Path]:
@@ -57,12 +60,12 @@ def detect_flavor(model_dir: Path) -> str:
     files = model_files(model_dir)
     if len([p for p in files if p.suffix == ".onnx"]) == 1:
         return "onnx"
-    if len([p for p in files if p.suffix in PICKLE_SUFFIXES]) == 1:
+    if len([p for p in files if p.suffix in SKLEARN_SUFFIXES]) == 1:
         return "sklearn"
     found = ", ".join(str(p.relative_to(model_dir)) for p in files[:10]) or "no files"
     raise ValueError(
         f"Cannot tell how to load the model in {model_dir}: expected an MLmodel file, exactly one "
-        f".onnx file or one .joblib/.pkl/.pickle file (found {found}). Pass --flavor or --entry-script."
+        f".onnx file or one .joblib/.pkl/.pickle/.skops file (found {found}). Pass --flavor or --entry-script."
     )
 
 
@@ -245,6 +248,28 @@ def sklearn_output_names(model) -> list[str]:
     return ["label" if is_classifier(model) else "variable"]
 
 
+def load_skops(path: Path):
+    """A skops file, constructing only types of trusted modules ($MODELHUB_TRUSTED_MODULES,
+    comma-separated; default sklearn, numpy, scipy): any other type its schema names is refused
+    before anything is loaded."""
+    try:
+        from skops.io import get_untrusted_types
+        from skops.io import load as skops_load
+    except ImportError:
+        raise ValueError(
+            f"Cannot load {path.name}: it is a skops file and skops is not installed here; add skops to the deployment's requirements."
+        ) from None
+    modules = [m.strip() for m in os.environ.get(TRUSTED_ENV, "sklearn,numpy,scipy").split(",") if m.strip()]
+    types = get_untrusted_types(file=path)
+    refused = [t for t in types if not any(t == m or t.startswith(m + ".") for m in modules)]
+    if refused:
+        raise ValueError(
+            f"Refusing to load {path.name}: it would construct {', '.join(refused[:10])}, outside the trusted "
+            f"modules ({', '.join(modules)}). If you trust them, add their modules to ${TRUSTED_ENV} where the model is served."
+        )
+    return skops_load(path, trusted=types)
+
+
 class SklearnScorer(BuiltinScorer):
     """A pickled estimator, called as cheaply as scikit-learn allows for one small request.
 
@@ -267,7 +292,7 @@ class SklearnScorer(BuiltinScorer):
 
         self.platform = "sklearn_" + path.suffix.lstrip(".")
         try:
-            self.model = joblib.load(path)
+            self.model = load_skops(path) if path.suffix == ".skops" else joblib.load(path)
         except ModuleNotFoundError as exc:  # e.g. cloudpickle, for a model saved with what a notebook defined
             raise ValueError(
                 f"Cannot load {path.name}: it was pickled with the module {exc.name!r}, which this "
@@ -570,7 +595,7 @@ def load(
     if flavor == "onnx":
         return OnnxScorer(_single_file(model_dir, (".onnx",), "onnx"), signature, threads)
     if flavor == "sklearn":
-        return SklearnScorer(_single_file(model_dir, PICKLE_SUFFIXES, "sklearn"), signature)
+        return SklearnScorer(_single_file(model_dir, SKLEARN_SUFFIXES, "sklearn"), signature)
     if flavor == "mlflow":
         return MlflowScorer(model_root(model_dir), signature)
     raise ValueError(

@@ -372,3 +372,69 @@ class BatchEndpoint(Base):
     created_by: Mapped[str] = mapped_column(String(128), default="", nullable=False)
 
     model_version: Mapped[ModelVersion] = relationship()
+
+
+class Webhook(Base):
+    """A receiver of the history's entries (``webhooks``): a URL, the actions it wants, its owner
+    (it gets only what its owner, with the groups it had when it made it, may read), an optional
+    model it is limited to, and how far it has read the history (``cursor``: the last entry id
+    looked at; ``holes``: ids below it not yet committed when it looked, on databases that hand
+    out ids before commit). The secret is kept encrypted with the key of the servers that
+    deliver it (``key_id`` names that key)."""
+
+    __tablename__ = "webhooks"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    url: Mapped[str] = mapped_column(String(2048), nullable=False)
+    events: Mapped[list] = mapped_column(JSON, nullable=False)
+    model: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    owner: Mapped[str] = mapped_column(String(128), nullable=False)
+    owner_groups: Mapped[list] = mapped_column(JSON, default=list, nullable=False)
+    secret: Mapped[str] = mapped_column(Text, nullable=False)
+    key_id: Mapped[str] = mapped_column(String(16), nullable=False)
+    description: Mapped[str] = mapped_column(String(512), default="", nullable=False)
+    created_time: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    cursor: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    holes: Mapped[list] = mapped_column(JSON, default=list, nullable=False)
+
+
+class WebhookDelivery(Base):
+    """One history entry (or a test call) to send to one webhook: its payload, its state
+    (``pending``, ``sending``, ``delivered``, ``failed``), attempts, the next try and the last
+    error. (webhook, entry) is unique, so two servers reading the history make one delivery."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("webhook_id", "entry_id", name="uq_webhook_deliveries_entry"),
+        Index("ix_webhook_deliveries_due", "status", "next_time"),
+        Index("ix_webhook_deliveries_webhook", "webhook_id", "id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"), nullable=False)
+    entry_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    event: Mapped[str] = mapped_column(String(64), nullable=False)
+    payload: Mapped[dict] = mapped_column(JSON, nullable=False)
+    status: Mapped[str] = mapped_column(String(16), default="pending", nullable=False)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    next_time: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    last_error: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    last_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_time: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    last_time: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    delivered_time: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class ModelCard(Base):
+    """The sections of a version's model card that people write (intended use, limitations...),
+    kept across regenerations of the card; the rest of the card is made from the registry."""
+
+    __tablename__ = "model_cards"
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("model_versions.id", ondelete="CASCADE"), primary_key=True)
+    sections: Mapped[dict] = mapped_column(JSON, default=dict, nullable=False)
+    updated_by: Mapped[str] = mapped_column(String(128), default="", nullable=False)
+    updated_time: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)

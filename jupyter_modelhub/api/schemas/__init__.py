@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from . import (
     batch,  # batch.SCHEMAS: the batch components, in the document's order
+    governance,  # governance.SCHEMAS: webhooks and model cards
     monitoring,  # monitoring.SCHEMAS: the monitoring components, in the document's order
 )
 from .batch import (
@@ -82,6 +83,7 @@ from .endpoints import (
     Timeline,
     TrafficRequest,
 )
+from .governance import CardRequest, Delivery, DeliveryList, ModelCard, Webhook, WebhookList, WebhookRequest
 from .monitoring import (
     EndpointMonitorReport,
     LabelsRequest,

@@ -23,6 +23,7 @@ def test_quoted_values_are_stored_without_their_quotes(shell, hub_server):
     version = hub_server.client().version("quoted:1")
     assert version["description"] == "baseline model"
     assert version["tags"] == {"note": "two words", "formula": "a=b+c"}
+    assert version["properties"].pop("pickle_scan")["safe"]  # the registration's scan of model.joblib
     assert version["properties"] == {"threshold": 0.5, "owner": "data team"}
 
     out = shell.run('%tag quoted:1 note="three more words" stage=dev --remove formula')
