@@ -7,7 +7,7 @@ Not here: the handlers (one module per resource) and what they answer (``schemas
 
 from __future__ import annotations
 
-from . import batch, endpoints, monitoring, operations, packaging, registry
+from . import batch, endpoints, monitoring, operations, packaging, registry, schedules
 
 
 def segment(name: str) -> str:
@@ -66,6 +66,8 @@ ROUTES = [
     ("batch-endpoints", batch.BatchEndpointsHandler),
     (f"batch-endpoints/{segment('name')}", batch.BatchEndpointHandler),
     (f"batch-endpoints/{segment('name')}/jobs", batch.BatchEndpointJobsHandler),
+    ("schedules", schedules.SchedulesHandler),
+    (f"schedules/{segment('key')}", schedules.ScheduleHandler),
 ]
 
 
