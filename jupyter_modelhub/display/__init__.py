@@ -14,6 +14,7 @@ from .monitoring import MonitorResult, ReferenceInfo
 from .operations import Operation, OperationList
 from .packaging import BuildContext, EnvironmentInfo, EnvironmentList, ImageInfo, ImageList, Parity
 from .registry import Deleted, Downloaded, ModelInfo, ModelList, VersionInfo, VersionList
+from .schedules import Schedule, ScheduleList
 
 __all__ = [
     "BatchEndpointInfo",
@@ -41,6 +42,8 @@ __all__ = [
     "OperationList",
     "Permissions",
     "Result",
+    "Schedule",
+    "ScheduleList",
     "VersionInfo",
     "VersionList",
 ]

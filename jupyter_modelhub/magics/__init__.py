@@ -14,6 +14,7 @@ from .monitoring import MonitoringMagics
 from .operations import OperationMagics
 from .packaging import PackagingMagics
 from .registry import RegistryMagics
+from .schedules import ScheduleMagics
 
 # The base has no magics of its own; registered too, so that `%config ModelHubMagics` lists its options.
 MAGICS = (
@@ -27,6 +28,7 @@ MAGICS = (
     GovernanceMagics,
     CollectionMagics,
     MonitoringMagics,
+    ScheduleMagics,
 )
 
 __all__ = ["ModelHubMagics", "load_ipython_extension"]
