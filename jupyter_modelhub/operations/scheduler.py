@@ -86,8 +86,8 @@ class Scheduler(LoggingConfigurable):
                 "next_run_at": iso(next_at),
                 "run_once": row.missed_policy == "run_once",
             }
-        if run_at is not None:
-            values.update(last_run_at=run_at, runs=type(row).runs + 1)
+        if run_at is not None:  # what it starts is recorded once started (``ran``)
+            values.update(last_run_at=run_at, runs=type(row).runs + 1, last_operation=None, last_error=None)
         if not self.store.claim(row, values, record):
             return None  # another server took this time
         if missed:

@@ -91,7 +91,10 @@ class Schedule(View):
     )
     next_run_at: Optional[str] = Field(description="when it fires next (null while paused)")
     last_run_at: Optional[str] = Field(description="the time of its last run")
-    last_operation: Optional[int] = Field(description="the operation its last run started (a batch job's id)")
+    last_operation: Optional[int] = Field(
+        description="the operation its last run started (a batch job's id); null for the moment between its "
+        "time being claimed and the operation being queued"
+    )
     last_error: Optional[ScheduleRunError] = Field(description="why its last run could not start, if it could not")
     runs: int = Field(description="runs started")
     missed: int = Field(description="times no server was running to fire it (skipped)")
