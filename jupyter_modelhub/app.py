@@ -192,6 +192,7 @@ class ModelHubApp(ExtensionApp, ServiceClasses, StorageSettings, GovernanceSetti
             modelhub_permissions=self.services.permissions,
             modelhub_promotions=self.services.promotions,
             modelhub_webhooks=self.services.webhooks,
+            modelhub_schedules=self.services.schedules,
             modelhub_server_user=self.server_user,
             modelhub_server_user_groups=set(self.server_user_groups),
             modelhub_artifacts=self.artifacts,
@@ -295,6 +296,14 @@ class ModelHubApp(ExtensionApp, ServiceClasses, StorageSettings, GovernanceSetti
                 max(1.0, min(self.upload_ttl / 2, 600)) * 1000,
             ),
         ]
+        scheduler = self.services.scheduler  # due schedules fire on every server; the database picks one
+        self._periodic.append(
+            PeriodicCallback(
+                lambda: self._in_background("firing schedules", scheduler.fire_due),
+                max(0.1, scheduler.check_interval) * 1000,
+            )
+        )
+        self._in_background("firing schedules", scheduler.fire_due)  # at once: times missed while down
         self._in_background("removing unfinished version folders", self._remove_orphans)
         self.services.webhooks.dispatcher.start()
         for callback in self._periodic:

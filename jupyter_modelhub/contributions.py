@@ -1,11 +1,13 @@
-"""What a service package adds to the whole: its operation kinds and its reference checks.
+"""What a service package adds to the whole: its operation kinds, its reference checks, and what
+schedules may start.
 
 Each service package (``convert``, ``packaging``, ``deploy``, ``batch``, and ``operations`` for
 its own rows) declares a ``Contribution`` in its ``contributions`` module; the composition root
 (``jupyter_modelhub.services``) collects them and hands each piece to the service that uses it
 when it builds the services: the operation runner gets every kind's clean-up, the worker every
-kind's work, the registry every reference check. So ``operations`` runs kinds it does not
-import, and no service reaches into another to wire itself in.
+kind's work, the registry every reference check, the schedules every schedule target. So
+``operations`` runs and schedules kinds it does not import, and no service reaches into another
+to wire itself in.
 
 Every function takes the built ``Services`` first, so a kind or a check uses whatever service
 class is configured (``c.ModelHubApp.converter_class`` ...).
@@ -39,6 +41,28 @@ class OperationKind:
 
 
 @dataclass(frozen=True)
+class ScheduleTarget:
+    """What a schedule (``operations.schedules``) may start: operations of ``kind``, from the
+    inputs saved with the schedule (for a batch job, the batch endpoint and the files to score).
+
+    ``check`` runs when the schedule is saved, so a schedule that cannot work is a 400 then and
+    not a failure at 02:00; it returns ``{"inputs", "subject", "local"}``: the inputs as saved,
+    what the schedule concerns (shown in listings), and whether they name files on this machine
+    (then only servers on this host fire it). ``start`` runs at each time and queues the
+    operation, checked again as any request is (returns the operation's JSON). ``guard`` says
+    whose permission saving or changing the schedule needs: ``("model", REF)`` (write on that
+    model) or ``("endpoint", NAME)`` (write on every model it serves), or None. ``shown`` hides
+    what a listing must not show (secret values)."""
+
+    kind: str
+    check: Callable[[Any, dict], dict]  # (services, inputs) -> {"inputs", "subject", "local"}
+    start: Callable[[Any, dict, str], dict]  # (services, inputs, user) -> the operation queued
+    guard: Callable[[Any, dict], "tuple[str, str] | None"] = lambda services, inputs: None
+    shown: Callable[[dict], dict] = lambda inputs: inputs
+
+
+@dataclass(frozen=True)
 class Contribution:
     kinds: tuple[OperationKind, ...] = ()
     reference_checks: tuple[ReferenceCheck, ...] = ()  # what blocks deleting or archiving a version
+    schedule_targets: tuple[ScheduleTarget, ...] = ()  # what schedules may start

@@ -28,7 +28,7 @@ from traitlets import Dict, Enum, Integer, List, Type, Unicode, import_item
 from traitlets.config import Configurable
 
 from .batch.contributions import CONTRIBUTION as BATCH
-from .contributions import Contribution, OperationKind
+from .contributions import Contribution, OperationKind, ScheduleTarget
 from .convert.contributions import CONTRIBUTION as CONVERT
 from .deploy.contributions import CONTRIBUTION as DEPLOY
 from .monitoring.contributions import CONTRIBUTION as MONITORING
@@ -246,7 +246,7 @@ class Services:
         return {} if self._roots is None else {name: list(self._roots)}
 
     def build_all(self) -> Services:
-        for service in (*CLASS_TRAITS, "deploys", "permissions", "promotions", "webhooks"):
+        for service in (*CLASS_TRAITS, "deploys", "permissions", "promotions", "webhooks", "schedules", "scheduler"):
             getattr(self, service)
         return self
 
@@ -380,6 +380,32 @@ class Services:
             environments=self.environments.store,
             storage_options=self._storage.get("storage_options"),
         )
+
+    @cached_property
+    def schedules(self):
+        """Schedules (``operations.schedules``), with what each may start bound to these services."""
+        from .operations.schedules import ScheduleStore
+        from .registry import history
+
+        targets = {t.kind: self._bound_target(t) for c in CONTRIBUTIONS for t in c.schedule_targets}
+        return ScheduleStore(self.db, targets, record=history.record)
+
+    def _bound_target(self, target: ScheduleTarget):
+        from .operations.schedules import Target
+
+        return Target(
+            check=lambda inputs: target.check(self, inputs),
+            start=lambda inputs, user: target.start(self, inputs, user),
+            guard=lambda inputs: target.guard(self, inputs),
+            shown=target.shown,
+        )
+
+    @cached_property
+    def scheduler(self):
+        """What fires due schedules; the server calls it periodically (``app``), workers never."""
+        from .operations.scheduler import Scheduler
+
+        return Scheduler(self.schedules, **self._configure)
 
     def worker_config(self) -> dict:
         """What operation workers are configured with: the service classes and the settings of

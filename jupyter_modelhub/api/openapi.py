@@ -886,6 +886,39 @@ PATHS["/jobs"]["post"]["responses"]["202"] = PATHS["/batch-endpoints/{name}/jobs
     _JOB_STARTED
 )
 
+_SCHEDULE = {
+    "name": "key",
+    "in": "path",
+    "required": True,
+    "description": "the schedule's name, or its id",
+    "schema": {"type": "string", "pattern": schemas.NAME_PATTERN},
+}
+PATHS["/schedules"] = {
+    "get": _op("Schedules (of the models you may read), by name", schemas.ScheduleList, errors=()),
+    "post": _op(
+        "Save a schedule: a cron expression in a time zone that starts an operation (a batch job) at its times; "
+        "a bad cron expression, an unknown zone or a target that cannot run is a 400",
+        schemas.Schedule,
+        status="201",
+        body=schemas.ScheduleRequest,
+        errors=("400", "404", "409"),
+    ),
+}
+PATHS["/schedules/{key}"] = {
+    "get": _op(
+        "A schedule: its next and last runs, the operation its last run started, missed runs",
+        schemas.Schedule,
+        params=[_SCHEDULE],
+    ),
+    "patch": _op(
+        "Change a schedule's cron, zone, target or missed policy; enabled false pauses it, true resumes it",
+        schemas.Schedule,
+        params=[_SCHEDULE],
+        body=schemas.ScheduleUpdate,
+    ),
+    "delete": _op("Delete a schedule (the operations it started stay)", schemas.Deleted, params=[_SCHEDULE]),
+}
+
 _COMPONENTS = [
     schemas.ParityRequest,
     schemas.ParityProbe,
@@ -933,6 +966,7 @@ _COMPONENTS = [
     *schemas.batch.SCHEMAS,
     *schemas.monitoring.SCHEMAS,
     *schemas.governance.SCHEMAS,
+    *schemas.schedules.SCHEMAS,
 ]
 
 
@@ -1041,6 +1075,14 @@ LINKS = {
         "DeleteBatchEndpoint": _link(
             "/batch-endpoints/{name}", "delete", "delete it", name="$response.body#/batch_endpoints/0/name"
         ),
+    },
+    ("/schedules", "get", "200"): {
+        "GetSchedule": _link("/schedules/{key}", "get", "the first schedule", key="$response.body#/schedules/0/name"),
+    },
+    ("/schedules", "post", "201"): {
+        "GetSchedule": _link("/schedules/{key}", "get", "the schedule", key="$response.body#/name"),
+        "ChangeSchedule": _link("/schedules/{key}", "patch", "pause, resume or change it", key="$response.body#/name"),
+        "DeleteSchedule": _link("/schedules/{key}", "delete", "delete it", key="$response.body#/name"),
     },
     ("/batch-endpoints", "post", "201"): {
         "GetBatchEndpoint": _link("/batch-endpoints/{name}", "get", "the batch endpoint", name="$response.body#/name"),

@@ -7,7 +7,7 @@ Not here: the handlers (one module per resource) and what they answer (``schemas
 
 from __future__ import annotations
 
-from . import batch, cards, endpoints, monitoring, operations, packaging, promotions, registry, webhooks
+from . import batch, cards, endpoints, monitoring, operations, packaging, promotions, registry, schedules, webhooks
 
 
 def segment(name: str) -> str:
@@ -76,6 +76,8 @@ ROUTES = [
     ("batch-endpoints", batch.BatchEndpointsHandler),
     (f"batch-endpoints/{segment('name')}", batch.BatchEndpointHandler),
     (f"batch-endpoints/{segment('name')}/jobs", batch.BatchEndpointJobsHandler),
+    ("schedules", schedules.SchedulesHandler),
+    (f"schedules/{segment('key')}", schedules.ScheduleHandler),
 ]
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..contributions import Contribution, OperationKind
+from ..contributions import Contribution, OperationKind, ScheduleTarget
 from ..progress import Progress
+from . import scheduling
 
 
 def run_batch(services, inputs: dict, progress: Progress) -> tuple[dict, dict]:
@@ -36,4 +37,9 @@ def batch_endpoint_references(services, session, version) -> list[str]:
 
 
 BATCH = OperationKind("batch", run=run_batch, cleanup=clean_up_batch, warm_up=warm_batch)
-CONTRIBUTION = Contribution(kinds=(BATCH,), reference_checks=(batch_endpoint_references,))
+SCHEDULED_BATCH = ScheduleTarget(
+    "batch", check=scheduling.check, start=scheduling.start, guard=scheduling.guard, shown=scheduling.shown
+)
+CONTRIBUTION = Contribution(
+    kinds=(BATCH,), reference_checks=(batch_endpoint_references,), schedule_targets=(SCHEDULED_BATCH,)
+)

@@ -13,7 +13,19 @@ import argparse
 import sys
 
 from ..errors import ModelHubError
-from . import batch, endpoints, governance, monitoring, operations, packaging, registry, server, storage, webhooks
+from . import (
+    batch,
+    endpoints,
+    governance,
+    monitoring,
+    operations,
+    packaging,
+    registry,
+    schedules,
+    server,
+    storage,
+    webhooks,
+)
 from .base import EXIT_CODES, INTERRUPTED, USAGE, CommandError, Commands, Parser, add_common_options, exit_code
 
 # (title in --help, module), in the order --help lists them.
@@ -24,6 +36,7 @@ RESOURCES = [
     ("Endpoints", endpoints),
     ("Images and environments", packaging),
     ("Batch scoring", batch),
+    ("Schedules", schedules),
     ("Monitoring", monitoring),
     ("Operations", operations),
     ("The standalone server", server),

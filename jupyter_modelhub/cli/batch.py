@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 
 from ..magics.batch import BatchMagics, settings_of
+from ..magics.schedules import check_schedule_arguments, save_batch_schedule
 from .base import CommandError, Commands, hub, log_lines, show, show_or_wait, wait
 
 
@@ -32,12 +33,12 @@ def batch(args: argparse.Namespace) -> None:
 
 
 def batch_endpoint(args: argparse.Namespace) -> None:
-    show(
-        args,
-        hub(args).save_batch_endpoint(
-            args.name, args.model, entry_script=args.entry_script, description=args.description, **settings_of(args)
-        ),
+    check_schedule_arguments(args)
+    client = hub(args)
+    saved = client.save_batch_endpoint(
+        args.name, args.model, entry_script=args.entry_script, description=args.description, **settings_of(args)
     )
+    show(args, save_batch_schedule(client, args) if args.schedule else saved)
 
 
 def batch_endpoints(args: argparse.Namespace) -> None:

@@ -25,6 +25,7 @@ from . import invoking, packing, parity, pickling
 from .batch import BatchMethods
 from .governance import GovernanceMethods
 from .monitoring import MonitoringMethods
+from .schedules import ScheduleMethods
 from .webhooks import WebhookMethods
 
 CANCEL_WAIT = 60.0  # seconds a cancel waits for the worker to stop (the server's grace period is 10 s)
@@ -42,7 +43,7 @@ class Unreachable(ServerError):
     reason = "unreachable"
 
 
-class ModelHubClient(BatchMethods, GovernanceMethods, MonitoringMethods, WebhookMethods):
+class ModelHubClient(BatchMethods, GovernanceMethods, MonitoringMethods, ScheduleMethods, WebhookMethods):
     def __init__(self, url: str, token: str | None = None, timeout: float = 60.0, client: str | None = None):
         """``client`` is what the server records this client as in the history (``kernel``,
         ``cli``, ``api``): by default ``kernel`` inside a Jupyter kernel, else ``api``."""

@@ -14,6 +14,7 @@ from .monitoring import EndpointMonitorResult, LabelsStored, MonitorResult, Refe
 from .operations import Operation, OperationList
 from .packaging import BuildContext, EnvironmentInfo, EnvironmentList, ImageInfo, ImageList, Parity
 from .registry import Deleted, Downloaded, ModelInfo, ModelList, VersionInfo, VersionList
+from .schedules import Schedule, ScheduleList
 from .webhooks import DeliveryList, ModelCard, WebhookInfo, WebhookList
 
 __all__ = [
@@ -47,6 +48,8 @@ __all__ = [
     "Permissions",
     "Promotion",
     "Result",
+    "Schedule",
+    "ScheduleList",
     "VersionInfo",
     "VersionList",
     "WebhookInfo",

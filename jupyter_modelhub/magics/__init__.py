@@ -14,6 +14,7 @@ from .monitoring import MonitoringMagics
 from .operations import OperationMagics
 from .packaging import PackagingMagics
 from .registry import RegistryMagics
+from .schedules import ScheduleMagics
 from .webhooks import WebhookMagics
 
 # The base has no magics of its own; registered too, so that `%config ModelHubMagics` lists its options.
@@ -29,6 +30,7 @@ MAGICS = (
     CollectionMagics,
     MonitoringMagics,
     WebhookMagics,
+    ScheduleMagics,
 )
 
 __all__ = ["ModelHubMagics", "load_ipython_extension"]

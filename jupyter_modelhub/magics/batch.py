@@ -12,6 +12,7 @@ from IPython.core.magic import line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from .base import ModelHubMagics, pairs
+from .schedules import check_schedule_arguments, save_batch_schedule, schedule_arguments
 
 
 def settings_arguments(magic):
@@ -118,12 +119,16 @@ class BatchMagics(ModelHubMagics):
     @argument("model", help="NAME, NAME:VERSION or NAME@ALIAS")
     @settings_arguments
     @argument("--description", "-d", default="", help="what it is for")
+    @schedule_arguments
     @line_magic
     def batch_endpoint(self, line: str):
         """Save a reusable batch configuration: ``%batch-endpoint churn-nightly churn@production
-        --mini-batch-size 5``; ``%batch churn-nightly data/`` runs it. Saving again adds a version."""
+        --mini-batch-size 5``; ``%batch churn-nightly data/`` runs it. Saving again adds a version.
+        With ``--schedule "0 2 * * *" --inputs data/*.parquet`` the server also runs it at those
+        times (schedule NAME: ``%schedule``); the schedule is returned."""
         args = self._parse(self.batch_endpoint, line)
-        return self._call(
+        check_schedule_arguments(args)
+        saved = self._call(
             self.hub.save_batch_endpoint,
             args.name,
             str(self._ref(args.model)),
@@ -131,6 +136,9 @@ class BatchMagics(ModelHubMagics):
             description=args.description,
             **settings_of(args),
         )
+        if not args.schedule:
+            return saved
+        return self._call(save_batch_schedule, self.hub, args)
 
     @magic_arguments()
     @argument("--delete", metavar="NAME", help="delete this batch endpoint (every version)")

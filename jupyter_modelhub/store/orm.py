@@ -437,4 +437,38 @@ class ModelCard(Base):
     version_id: Mapped[int] = mapped_column(ForeignKey("model_versions.id", ondelete="CASCADE"), primary_key=True)
     sections: Mapped[dict] = mapped_column(JSON, default=dict, nullable=False)
     updated_by: Mapped[str] = mapped_column(String(128), default="", nullable=False)
+
+
+class Schedule(Base):
+    """A cron expression in a time zone that starts an operation at its times (``operations.schedules``).
+
+    ``kind`` and ``inputs`` say what it starts (a batch endpoint's job, later a saved monitor);
+    ``next_run_at`` is the time it fires next (None while paused). Servers sharing the database
+    claim a due time with one conditional UPDATE on ``next_run_at``, so each time runs once.
+    ``host`` is the machine whose files the inputs name (None: any server may run it).
+    """
+
+    __tablename__ = "schedules"
+    __table_args__ = (Index("ix_schedules_due", "enabled", "next_run_at"), {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True, nullable=False)
+    cron: Mapped[str] = mapped_column(String(128), nullable=False)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", nullable=False)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    inputs: Mapped[dict] = mapped_column(JSON, default=dict, nullable=False)
+    subject: Mapped[str] = mapped_column(String(256), default="", nullable=False)
+    model: Mapped[str | None] = mapped_column(String(256), nullable=True)  # whose permissions guard it
+    host: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    missed_policy: Mapped[str] = mapped_column(String(16), default="skip", nullable=False)
+    next_run_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    last_run_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    last_operation: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_error: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    runs: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    missed: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    last_missed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    created_time: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    created_by: Mapped[str] = mapped_column(String(128), default="", nullable=False)
     updated_time: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)

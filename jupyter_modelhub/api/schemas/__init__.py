@@ -3,7 +3,7 @@
 Requests are validated with these (unknown fields are refused, so a typo is an error, not a
 silent no-op). Responses are the models the services build and the handlers serialise
 (``registry.views``, ``operations.views``, ``deploy.views``, ``packaging.views``,
-``batch.views``), re-exported by their resource's module. The rest document dicts built
+``batch.views``, schedules in ``operations.views``), re-exported by their resource's module. The rest document dicts built
 elsewhere: Conversion (an operation's result), InvokeResult and EndpointMetrics
 (``api.endpoint_calls``), ParityProbe (``parity``), Info (``api.registry``) and Error
 (``api.base``). The OpenAPI document (``api.openapi``) is generated from them, and finds every
@@ -18,6 +18,7 @@ from . import (
     batch,  # batch.SCHEMAS: the batch components, in the document's order
     governance,  # governance.SCHEMAS: webhooks and model cards
     monitoring,  # monitoring.SCHEMAS: the monitoring components, in the document's order
+    schedules,  # schedules.SCHEMAS: the schedules' components, in the document's order
 )
 from .batch import (
     BatchEndpoint,
@@ -147,3 +148,4 @@ from .registry import (
     VersionActions,
     VersionPage,
 )
+from .schedules import Schedule, ScheduleList, ScheduleRequest, ScheduleUpdate, TargetRequest

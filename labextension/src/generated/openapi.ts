@@ -5543,6 +5543,380 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/schedules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Schedules (of the models you may read), by name */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ScheduleList"];
+                    };
+                };
+                /** @description invalid input (every route refuses NUL characters in its URL) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no valid credentials (WWW-Authenticate says how) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not allowed, or a browser request without its XSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the registry database cannot be reached, or the extension could not start (the message says why; retry later) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Save a schedule: a cron expression in a time zone that starts an operation (a batch job) at its times; a bad cron expression, an unknown zone or a target that cannot run is a 400 */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ScheduleRequest"];
+                };
+            };
+            responses: {
+                /** @description success */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Schedule"];
+                    };
+                };
+                /** @description invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no valid credentials (WWW-Authenticate says how) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not allowed, or a browser request without its XSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the registry database cannot be reached, or the extension could not start (the message says why; retry later) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/schedules/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A schedule: its next and last runs, the operation its last run started, missed runs */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description the schedule's name, or its id */
+                    key: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Schedule"];
+                    };
+                };
+                /** @description invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no valid credentials (WWW-Authenticate says how) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not allowed, or a browser request without its XSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the registry database cannot be reached, or the extension could not start (the message says why; retry later) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a schedule (the operations it started stay) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description the schedule's name, or its id */
+                    key: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Deleted"];
+                    };
+                };
+                /** @description invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no valid credentials (WWW-Authenticate says how) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not allowed, or a browser request without its XSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the registry database cannot be reached, or the extension could not start (the message says why; retry later) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a schedule's cron, zone, target or missed policy; enabled false pauses it, true resumes it */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description the schedule's name, or its id */
+                    key: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ScheduleUpdate"];
+                };
+            };
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Schedule"];
+                    };
+                };
+                /** @description invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no valid credentials (WWW-Authenticate says how) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not allowed, or a browser request without its XSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the registry database cannot be reached, or the extension could not start (the message says why; retry later) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
     "/serving-timeline": {
         parameters: {
             query?: never;
@@ -9168,6 +9542,190 @@ export interface components {
             /** Data */
             data: components["schemas"]["JSONValue"][][];
         };
+        /**
+         * Schedule
+         * @description A cron expression in a time zone that starts an operation at its times.
+         */
+        Schedule: {
+            /** Created By */
+            created_by: string;
+            /** Created Time */
+            created_time: string;
+            /**
+             * Cron
+             * @description five fields: minute hour day-of-month month day-of-week
+             */
+            cron: string;
+            /**
+             * Description
+             * @description the cron expression in words, e.g. 'At 02:00'
+             */
+            description: string;
+            /**
+             * Enabled
+             * @description false while paused: it fires again once resumed, from then on
+             */
+            enabled: boolean;
+            /**
+             * Host
+             * @description the machine whose files it names: only servers there fire it
+             */
+            host: string | null;
+            /** Id */
+            id: number;
+            /** @description why its last run could not start, if it could not */
+            last_error: components["schemas"]["ScheduleRunError"] | null;
+            /**
+             * Last Missed At
+             * @description the last time it missed
+             */
+            last_missed_at: string | null;
+            /**
+             * Last Operation
+             * @description the operation its last run started (a batch job's id); null for the moment between its time being claimed and the operation being queued
+             */
+            last_operation: number | null;
+            /**
+             * Last Run At
+             * @description the time of its last run
+             */
+            last_run_at: string | null;
+            /**
+             * Missed
+             * @description times no server was running to fire it (skipped)
+             */
+            missed: number;
+            /**
+             * Missed Policy
+             * @description what a server does at start with times no server was running for: skip (record them as missed) or run_once (record them, and run once now)
+             */
+            missed_policy: string;
+            /**
+             * Model
+             * @description the model whose permissions guard it (write to change it)
+             */
+            model: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Next Run At
+             * @description when it fires next (null while paused)
+             */
+            next_run_at: string | null;
+            /**
+             * Runs
+             * @description runs started
+             */
+            runs: number;
+            target: components["schemas"]["ScheduleTarget"];
+            /**
+             * Timezone
+             * @description IANA name the cron expression is read in, e.g. Europe/Paris
+             */
+            timezone: string;
+            /** Updated Time */
+            updated_time: string;
+        };
+        /** ScheduleList */
+        ScheduleList: {
+            /** Schedules */
+            schedules: components["schemas"]["Schedule"][];
+        };
+        /**
+         * ScheduleRequest
+         * @description a schedule: name, cron, target, and optionally timezone, enabled, missed_policy
+         */
+        ScheduleRequest: {
+            /**
+             * Cron
+             * @description five fields, minute hour day-of-month month day-of-week, e.g. '0 2 * * *'
+             */
+            cron: string;
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+            /**
+             * Missed Policy
+             * @description skip (record missed times) or run_once (and run once)
+             * @default skip
+             * @enum {string}
+             */
+            missed_policy: "skip" | "run_once";
+            /** Name */
+            name: string;
+            target: components["schemas"]["TargetRequest"];
+            /**
+             * Timezone
+             * @description an IANA time zone the cron expression is read in, e.g. Europe/Paris
+             * @default UTC
+             */
+            timezone: string;
+        };
+        /** ScheduleRunError */
+        ScheduleRunError: {
+            /**
+             * At
+             * @description the time the run was due
+             */
+            at: string;
+            /** Message */
+            message: string;
+            /**
+             * Reason
+             * @description invalid, not_found, conflict... as the REST API's errors, or internal
+             */
+            reason: string;
+        };
+        /** ScheduleTarget */
+        ScheduleTarget: {
+            /**
+             * Inputs
+             * @description what it starts, as that kind takes it (batch: a job request)
+             */
+            inputs: {
+                [key: string]: unknown;
+            };
+            /**
+             * Kind
+             * @description the kind of operation it starts: batch (later: monitor)
+             */
+            kind: string;
+            /**
+             * Subject
+             * @description what it concerns: the batch endpoint or model
+             */
+            subject: string;
+        };
+        /**
+         * ScheduleUpdate
+         * @description what to change in a schedule: cron, timezone, target, missed_policy, enabled (false pauses it, true resumes)
+         */
+        ScheduleUpdate: {
+            /**
+             * Cron
+             * @default null
+             */
+            cron: string | null;
+            /**
+             * Enabled
+             * @default null
+             */
+            enabled: boolean | null;
+            /**
+             * Missed Policy
+             * @default null
+             */
+            missed_policy: ("skip" | "run_once") | null;
+            /** @default null */
+            target: components["schemas"]["TargetRequest"] | null;
+            /**
+             * Timezone
+             * @default null
+             */
+            timezone: string | null;
+        };
         /** ServedVersion */
         ServedVersion: {
             /** Deployment */
@@ -9198,6 +9756,24 @@ export interface components {
             inputs: components["schemas"]["TensorSpec"][];
             /** Outputs */
             outputs?: components["schemas"]["TensorSpec"][];
+        };
+        /**
+         * TargetRequest
+         * @description what a schedule starts: kind (batch) and its inputs (for batch: a job request, as POST jobs takes)
+         */
+        TargetRequest: {
+            /**
+             * Inputs
+             * @description batch: {"endpoint": NAME (or "model": REF), "inputs": [paths or s3:// URLs], and optionally "output", "overwrite", "settings", "cwd"}
+             */
+            inputs: {
+                [key: string]: unknown;
+            };
+            /**
+             * Kind
+             * @description batch
+             */
+            kind: string;
         };
         /** TensorSpec */
         TensorSpec: {
