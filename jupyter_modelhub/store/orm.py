@@ -437,6 +437,7 @@ class ModelCard(Base):
     version_id: Mapped[int] = mapped_column(ForeignKey("model_versions.id", ondelete="CASCADE"), primary_key=True)
     sections: Mapped[dict] = mapped_column(JSON, default=dict, nullable=False)
     updated_by: Mapped[str] = mapped_column(String(128), default="", nullable=False)
+    updated_time: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
 
 
 class Schedule(Base):
