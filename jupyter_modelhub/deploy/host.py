@@ -616,6 +616,7 @@ class Host:
         self.sweeper = loop.call_later(1.0, self.sweep)
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.create_task(self.reconcile()))
+        loop.add_signal_handler(signal.SIGUSR1, self.collector.commit_soon)  # the server is about to read
         loop.add_signal_handler(signal.SIGTERM, self.stopped.set)
         loop.add_signal_handler(signal.SIGINT, self.stopped.set)
         self.publish()

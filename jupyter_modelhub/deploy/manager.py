@@ -40,6 +40,8 @@ from ..views import Deleted
 from . import collecting, contract, optimizing, views
 from .host import primary, write_json
 
+COMMIT_WAIT = 5.0  # seconds a reader of collected requests waits for the host to commit them
+
 SETTINGS = ("instances", "max_batch_size", "max_batch_wait_ms", "max_request_bytes", "request_timeout")
 
 
@@ -51,6 +53,14 @@ def check_label(name: str, what: str = "endpoint") -> str:
         raise InvalidInput(
             f"Invalid {what} name {name!r}: use 1-64 letters, digits, '_' or '-', starting with a letter."
         ) from None
+
+
+def _commits(status: Path) -> int:
+    """The commits a collecting host has done on request (its status file's ``commits``)."""
+    try:
+        return int(json.loads(status.read_text()).get("commits", 0))
+    except (OSError, ValueError, TypeError):
+        return 0
 
 
 def _alive(pid: int | None, folder: Path) -> bool:
@@ -667,12 +677,32 @@ class DeploymentManager(LoggingConfigurable):
             f.seek(max(0, path.stat().st_size - max(lines, 1) * 400))
             return "\n".join(f.read().decode(errors="replace").splitlines()[-lines:])
 
+    def commit_collected(self, name: str, timeout: float = COMMIT_WAIT) -> None:
+        """Ask the endpoint's host to commit what it has collected so far (SIGUSR1), and wait until
+        it says it has (its status file), at most ``timeout``: files are readable once committed,
+        and a reader wants the requests just answered. An endpoint whose host runs elsewhere, or
+        that never collected, has nothing to commit here."""
+        from ..monitoring.collector import STATUS_FILE
+
+        folder = self.folder / name
+        status = folder / STATUS_FILE
+        with self.db.read() as session:
+            pid = self._endpoint(session, name).host_pid
+        if not _alive(pid, folder) or not status.exists():
+            return
+        before = _commits(status)
+        os.kill(pid, signal.SIGUSR1)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and _commits(status) <= before:
+            time.sleep(0.05)  # the host's writer commits within a second
+
     def collected(self, name: str, since="1h", until=None, limit: int = 1000) -> dict:
         """The endpoint's collected requests from ``since`` to ``until``, the newest ``limit``, as JSON records."""
         from ..monitoring.collected import read_collected, records
 
         with self.db.read() as session:
             self._endpoint(session, name)
+        self.commit_collected(name)
         frame = read_collected(self.folder / name, since, until, limit=limit + 1)
         data, more = records(frame, limit)
         return {"endpoint": name, "records": data, "more": more}

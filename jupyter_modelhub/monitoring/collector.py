@@ -206,6 +206,8 @@ class Collector:
         self.stored_bytes = 0
         self.last_error = ""
         self.roll_asked = False
+        # commits asked for by the server before it reads (SIGUSR1), and the last one done
+        self.commits_asked = self.commits_done = 0
         self.thread: threading.Thread | None = None
         self.stopping = threading.Event()
         self.writer = None  # pyarrow.parquet.ParquetWriter of the file under way
@@ -411,6 +413,14 @@ class Collector:
         self.queued += 1
         self.queued_bytes += (len(sent) if sent else 0) + (len(got) if got else 0) + 200
 
+    def commit_soon(self) -> None:
+        """Commit what was collected so far at the writer's next round (at most a second): the
+        server asks (SIGUSR1 to the host) before it reads the files, so a monitor, a replay or
+        %collected sees the requests just answered. The host's loop only counts the request."""
+        self.commits_asked += 1
+        if self.thread is None and self.enabled is False:
+            self.commits_done = self.commits_asked
+
     # -- lifetime ----------------------------------------------------------------------------------
 
     def close(self) -> None:
@@ -427,17 +437,20 @@ class Collector:
         self._retain()
         while True:
             stopping = self.stopping.wait(FLUSH_INTERVAL)
+            asked = self.commits_asked
             try:
                 self._drain()
                 now = time.time()
                 if self.writer is not None and (
                     stopping
                     or self.roll_asked
+                    or asked != self.commits_done
                     or now - self.opened >= self.roll_seconds
                     or (self.part is not None and self.part.stat().st_size >= self.roll_bytes)
                 ):
                     self._roll()
                 self.roll_asked = False
+                self.commits_done = asked
                 if now - self.last_retention >= RETAIN_EVERY:
                     self._retain()
             except Exception as exc:  # a full disk, a removed folder: said, and tried again
@@ -529,6 +542,7 @@ class Collector:
             "files": self.files,
             "bytes": self.stored_bytes,
             "last_error": self.last_error,
+            "commits": self.commits_done,
             "updated": time.time(),
         }
 

@@ -96,6 +96,7 @@ class EndpointMonitor:
         info = self.deployments.endpoint(name)
         served = self._deployment(info, deployment)
         since, until = window_bounds(window)
+        self.deployments.commit_collected(name)  # the requests just answered count too
         frame = read_collected(self.folder(name), since, until, limit=MAX_RECORDS)
         ours = own_records(frame, served.name)
         sampled_from = len(ours)
@@ -144,6 +145,7 @@ class EndpointMonitor:
         """Keep labels for the endpoint's requests (``labels``); how many match collected requests."""
         self.deployments.endpoint(name)  # a 404 for an unknown endpoint, before anything is written
         checked_labels(request_ids, labels, rows)  # a 400 before the collected ids are read
+        self.deployments.commit_collected(name)
         known = set(read_collected(self.folder(name), None, columns=["request_id"])["request_id"])
         return store_labels(self.folder(name), name, request_ids, labels, rows, known)
 

@@ -147,6 +147,7 @@ def replay(
         )
     since, until = window_bounds(window)
     progress.step(f"reading the requests {original!r} answered since {_iso(since)}")
+    deployments.commit_collected(endpoint)  # the requests just answered count too
     frame = read_collected(Path(deployments.folder) / endpoint, since, until, limit=MAX_RECORDS)
     chosen, skipped, available = replayable(own_records(frame, original), limit)
     if chosen.empty:
