@@ -17,7 +17,7 @@ import { useOpener } from '../../opener';
 import { ChangeBanner, HistoryTimeline } from '../governance';
 import { trafficText } from '../governance/model';
 import { CopyButton, ErrorRetry, StateBadge, TableHead } from '../shared';
-import { EndpointsModel, withoutProbes } from './model';
+import { collectKey, EndpointsModel, withoutProbes } from './model';
 import { MonitoringStrip } from './MonitoringStrip';
 import { TrafficEditor } from './TrafficEditor';
 import { TryIt } from './TryIt';
@@ -39,7 +39,6 @@ export function EndpointPage(props: { hub: ModelHubModel; endpoint: string }): R
       </div>
     );
   }
-  const change = endpoints.changeState(endpoint.name);
   return (
     <div className="jp-ModelHub-detail jp-ModelHub-endpointPage" data-endpoint={endpoint.name}>
       <header className="jp-ModelHub-detailHeader">
@@ -52,20 +51,6 @@ export function EndpointPage(props: { hub: ModelHubModel; endpoint: string }): R
         {absoluteTime(endpoint.created_time)}
         {endpoint.created_by ? ` by ${endpoint.created_by}` : ''}.
       </p>
-      {change?.error && !change.busy && (
-        <div className="jp-ModelHub-error" role="alert">
-          <span className="jp-ModelHub-actionText">{change.error}</span>
-          <button
-            type="button"
-            className="jp-ModelHub-dismiss"
-            aria-label={`Dismiss the message about ${endpoint.name}`}
-            title="Dismiss"
-            onClick={() => endpoints.dismissChange(endpoint.name)}
-          >
-            ×
-          </button>
-        </div>
-      )}
       <Deployments endpoint={endpoint} />
       <section className="jp-ModelHub-detailSection" aria-label="Traffic">
         <h2>Traffic</h2>
@@ -270,7 +255,8 @@ function Collection(props: { endpoints: EndpointsModel; endpoint: IEndpoint }): 
   const { endpoints, endpoint } = props;
   const collect = endpoint.collect;
   const on = !!collect?.enabled && (collect.collect ?? []).length > 0;
-  const busy = endpoints.changeState(endpoint.name)?.busy;
+  const change = endpoints.changeState(collectKey(endpoint.name));
+  const busy = change?.busy;
   const figures: [string, string][] = collect
     ? [
         ['sampled', String(collect.sampled)],
@@ -313,6 +299,20 @@ function Collection(props: { endpoints: EndpointsModel; endpoint: IEndpoint }): 
         </dl>
       )}
       {collect?.last_error && <p className="jp-ModelHub-error">Last write error: {collect.last_error}</p>}
+      {change && !change.busy && (change.error || change.message) && (
+        <div className={change.error ? 'jp-ModelHub-error' : 'jp-ModelHub-success'} role={change.error ? 'alert' : 'status'}>
+          <span className="jp-ModelHub-actionText">{change.error ?? change.message}</span>
+          <button
+            type="button"
+            className="jp-ModelHub-dismiss"
+            aria-label={`Dismiss the message about collection on ${endpoint.name}`}
+            title="Dismiss"
+            onClick={() => endpoints.dismissChange(collectKey(endpoint.name))}
+          >
+            ×
+          </button>
+        </div>
+      )}
     </section>
   );
 }
@@ -338,7 +338,13 @@ function Monitoring(props: { endpoints: EndpointsModel; endpoint: IEndpoint }): 
           Asking the server for monitoring…
         </p>
       )}
-      {primary && <MonitoringStrip state={endpoints.watched(endpoint.name, primary.name)} deployment={primary.name} />}
+      {primary && (
+        <MonitoringStrip
+          state={endpoints.watched(endpoint.name, primary.name)}
+          deployment={primary.name}
+          title={`Counters of ${primary.name}`}
+        />
+      )}
     </section>
   );
 }

@@ -77,6 +77,11 @@ export interface IChangeState {
   message: string | null;
 }
 
+/** The key of a change to an endpoint's collection (its outcome is shown apart from traffic's). */
+export function collectKey(endpoint: string): string {
+  return `${endpoint}#collect`;
+}
+
 /** "scoring/blue" */
 export function deploymentKey(endpoint: string, deployment: string): string {
   return `${endpoint}/${deployment}`;
@@ -180,7 +185,7 @@ export class EndpointsModel extends ListSection<IEndpointList> {
 
   /** Switch payload collection on (requests and answers) or off; the server's refusal is kept to show. */
   setCollecting(endpoint: string, on: boolean): Promise<void> {
-    return this._change(endpoint, async () => {
+    return this._change(collectKey(endpoint), async () => {
       await this.client.setCollect(endpoint, { collect: on ? ['requests', 'responses'] : [] });
       return on ? `Collecting the requests and answers of ${endpoint}.` : `Collection on ${endpoint} switched off.`;
     });
