@@ -33,6 +33,9 @@ export { ENDPOINT_INTERVAL } from './components/endpoints/model';
 /** How often to ask the server for new events while visible (ms). */
 export const POLL_INTERVAL = 2000;
 
+/** How often open governance views are reloaded without an event (ms). */
+export const GOVERNANCE_INTERVAL = 5000;
+
 /** Longest wait between polls after repeated failures (ms). */
 export const MAX_POLL_BACKOFF = 30000;
 
@@ -243,8 +246,11 @@ export class ModelHubModel {
     if (this.endpoints.isWatching) {
       work.push(this.endpoints.follow());
     }
-    // open governance views (permissions, histories, promotion checks) follow every change
-    if (this.governance.isWatching && !first && events.length > 0) {
+    // open governance views (permissions, histories, promotion checks) follow every change; evidence
+    // for a promotion (an approval) records no event, so they are also reloaded every GOVERNANCE_INTERVAL
+    const governanceDue = Date.now() - this._governanceAt >= GOVERNANCE_INTERVAL;
+    if (this.governance.isWatching && !first && (events.length > 0 || governanceDue)) {
+      this._governanceAt = Date.now();
       work.push(this.governance.refresh());
     }
     if (first && this.images.expanded) {
@@ -305,6 +311,7 @@ export class ModelHubModel {
   private _poll: Poll;
   private _hidden = false;
   private _lastEventId: number | null = null;
+  private _governanceAt = 0;
   private _error: string | null = null;
   private _isDisposed = false;
 }

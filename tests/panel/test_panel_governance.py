@@ -164,10 +164,17 @@ def test_two_users_permissions_history_rollback_and_promotion(team_lab) -> None:
         expect(bob_permissions.locator(".jp-ModelHub-grantRefused")).to_have_text(
             "You have read on churn; granting needs manage. Ask alice."
         )
-        # bob's Approve is allowed: he did not register churn:2 (he cannot yet: approving needs write)
+        # Approving records evidence, which needs write: said before it is tried.
         bob_production = bob_detail.locator('.jp-ModelHub-aliasChecks[data-alias="production"]')
-        bob_production.get_by_role("button", name="Approve churn:2 for production").click()
-        expect(bob_production.locator(".jp-ModelHub-changeOutcome")).to_contain_text("Not allowed:")
+        expect(bob_production.get_by_role("button", name="Approve churn:2 for production")).to_be_disabled()
+        expect(bob_production.locator(".jp-ModelHub-reasonText")).to_have_text(
+            "Approving needs write on churn; you have read. Ask alice."
+        )
+        # A refusal the page could not foresee is said where it was tried, in the server's words.
+        bob_detail.get_by_role("button", name="Tag churn:2").click()
+        bob_page.locator(".jp-Dialog input").fill("team=risk")
+        bob_page.locator(".jp-Dialog").get_by_role("button", name="OK").click()
+        expect(bob_detail.locator(".jp-ModelHub-actionResult")).to_contain_text("bob may not")
         screenshot(bob_page, "governance-bob-read-only")
 
         # alice grants bob write from her panel.

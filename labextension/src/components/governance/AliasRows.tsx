@@ -28,8 +28,11 @@ export function AliasRows(props: { governance: GovernanceModel; model: string })
             const target = governance.aliasRollbackTarget(model, alias);
             const key = `rollback:${model}@${alias}`;
             const busy = governance.change(key)?.busy;
+            const yours = governance.permissions(model)?.data?.yours;
             const why =
-              target === null
+              yours === 'read' || yours === 'none'
+                ? `Rolling back needs write on ${model}; you have ${yours}.`
+                : target === null
                 ? 'Never moved: nothing to return to.'
                 : target.to === null
                   ? 'Created by its last move: nothing to return to.'

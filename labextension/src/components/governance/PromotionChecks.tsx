@@ -11,6 +11,7 @@ import type { IAliasChecks, IPromotionCheck, IVersion } from '../../api';
 import { ErrorRetry } from '../shared';
 import { ChangeBanner } from './ChangeBanner';
 import { GovernanceModel } from './model';
+import { granters } from './PermissionsView';
 
 /** A check's status as a mark and a word (the word is what a screen reader says). */
 const MARKS: { [status: string]: string } = {
@@ -54,6 +55,14 @@ function AliasChecksView(props: { governance: GovernanceModel; version: IVersion
   const approval = alias.checks.find(c => c.name === 'approval');
   const needsApproval = approval !== undefined && approval.status !== 'passed' && approval.status !== 'not needed';
   const registrant = !!governance.user && governance.user === version.created_by;
+  const permissions = governance.permissions(version.name)?.data;
+  // approving records evidence: the server asks for write on the model
+  const readOnly = !!permissions && (permissions.yours === 'read' || permissions.yours === 'none');
+  const why = registrant
+    ? `You registered ${version.ref}: someone else must approve it.`
+    : readOnly && permissions
+      ? `Approving needs write on ${version.name}; you have ${permissions.yours}. Ask ${granters(permissions)}.`
+      : null;
   const changeKey = `approve:${version.ref}:${alias.alias}`;
   const busy = governance.change(changeKey)?.busy;
   const reasonId = React.useId();
@@ -87,16 +96,16 @@ function AliasChecksView(props: { governance: GovernanceModel; version: IVersion
             type="button"
             className="jp-ModelHub-approve jp-Button jp-mod-styled jp-mod-accept"
             aria-label={`Approve ${version.ref} for ${alias.alias}`}
-            aria-describedby={registrant ? reasonId : undefined}
+            aria-describedby={why ? reasonId : undefined}
             aria-busy={busy ? true : undefined}
-            disabled={registrant || busy}
+            disabled={why !== null || busy}
             onClick={() => void governance.approve(version.ref, alias.alias)}
           >
             {busy ? 'Approving…' : `Approve for ${alias.alias}`}
           </button>
-          {registrant && (
+          {why && (
             <span id={reasonId} className="jp-ModelHub-reasonText">
-              You registered {version.ref}: someone else must approve it.
+              {why}
             </span>
           )}
         </div>

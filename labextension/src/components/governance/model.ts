@@ -403,13 +403,13 @@ export function valueText(value: unknown): string {
   }
   if (typeof value === 'object') {
     const record = value as { [key: string]: unknown };
+    if (typeof record.ref === 'string') {
+      return record.ref; // a deployment: the version it serves
+    }
     if (record.traffic && typeof record.traffic === 'object') {
       const mirror = record.mirror as { deployment?: string; percent?: number } | undefined;
       const text = trafficText(record.traffic as { [d: string]: number });
       return mirror?.deployment ? `${text}; mirror ${mirror.percent}% to ${mirror.deployment}` : text;
-    }
-    if (typeof record.ref === 'string') {
-      return record.ref;
     }
     if (typeof record.permission === 'string') {
       return record.permission;
