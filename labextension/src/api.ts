@@ -43,6 +43,17 @@ export type IKeys = Schemas['Keys'];
 export type IInvokeResult = Schemas['InvokeResult'];
 export type IEndpointMetrics = Schemas['EndpointMetrics'];
 export type IDeploymentMetrics = Schemas['DeploymentMetrics'];
+export type IPermissions = Schemas['Permissions'];
+export type IPermissionGrant = Schemas['PermissionGrant'];
+export type IPermissionRequest = Schemas['PermissionRequest'];
+export type IHistory = Schemas['History'];
+export type IHistoryEntry = Schemas['HistoryEntry'];
+export type IServedState = Schemas['EndpointState'];
+export type IPromotion = Schemas['Promotion'];
+export type IAliasChecks = Schemas['AliasChecks'];
+export type IPromotionCheck = Schemas['PromotionCheck'];
+export type ICollection = Schemas['Collection'];
+export type ICollectRequest = Schemas['CollectRequest'];
 export type IImage = Schemas['ImageRecord'];
 export type IImageList = Schemas['ImageList'];
 export type IImagePush = Schemas['ImagePush'];
@@ -135,6 +146,18 @@ export interface IListOperationsQuery {
   per_page?: number;
 }
 
+/** Filters of a history (`GET models/{name}/history`, `GET endpoints/{name}/history`). */
+export interface IHistoryQuery {
+  /** One action or several, comma-separated (alias.moved,traffic.changed). */
+  action?: string;
+  user?: string;
+  since?: string;
+  until?: string;
+  limit?: number;
+  /** Endpoints only: a time; the answer's `state` says what served then. */
+  at?: string;
+}
+
 export interface IListModelsQuery {
   /** Also models whose versions are all archived. */
   archived?: boolean;
@@ -206,9 +229,30 @@ export interface IModelHubClient {
   cancelOperation(id: number): Promise<IOperation>;
   /** The server's OpenAPI document: the rules its request bodies obey. */
   openapi(): Promise<unknown>;
+  /** Who may do what to a model, and the asking user's own permission. */
+  permissions(name: string): Promise<IPermissions>;
+  /** Grant (or take back, with "default") a permission; needs manage (403 names who can). */
+  grant(name: string, request: IPermissionRequest): Promise<IPermissions>;
+  modelHistory(name: string, query?: IHistoryQuery): Promise<IHistory>;
+  endpointHistory(name: string, query?: IHistoryQuery): Promise<IHistory>;
+  /** Point `name@alias` back at the version before its last move. */
+  rollbackAlias(name: string, alias: string): Promise<IVersion>;
+  /** Return an endpoint's traffic and mirror to before their last change. */
+  rollbackTraffic(endpoint: string): Promise<IEndpoint>;
+  /** A version's checks for every alias under promotion rules. */
+  promotion(name: string, version: number): Promise<IPromotion>;
+  /** Approve a version for an alias (refused, 403, for its registrant). */
+  approve(name: string, version: number, alias: string): Promise<IPromotion>;
+  getEndpoint(name: string): Promise<IEndpoint>;
+  setCollect(endpoint: string, request: ICollectRequest): Promise<IEndpoint>;
+  /** The endpoint's monitoring (404 while the server has none). */
+  endpointMonitor(endpoint: string): Promise<unknown>;
 }
 
 const JSON_HEADERS = { 'Content-Type': 'application/json' };
+
+/** Says to the server that a change came from the panel: its history records it so. */
+const CLIENT_HEADER = 'X-Modelhub-Client';
 
 function path(...parts: (string | number)[]): string {
   return parts.map(part => encodeURIComponent(String(part))).join('/');
@@ -404,6 +448,50 @@ export class ModelHubClient implements IModelHubClient {
     return this.get('openapi.json');
   }
 
+  permissions(name: string): Promise<IPermissions> {
+    return this.get(path('models', name, 'permissions'));
+  }
+
+  grant(name: string, request: IPermissionRequest): Promise<IPermissions> {
+    return this.send(path('models', name, 'permissions'), 'PUT', request);
+  }
+
+  modelHistory(name: string, query: IHistoryQuery = {}): Promise<IHistory> {
+    return this.get(path('models', name, 'history') + historyQuery(query));
+  }
+
+  endpointHistory(name: string, query: IHistoryQuery = {}): Promise<IHistory> {
+    return this.get(path('endpoints', name, 'history') + historyQuery(query));
+  }
+
+  rollbackAlias(name: string, alias: string): Promise<IVersion> {
+    return this.send(path('models', name, 'aliases', alias, 'rollback'), 'POST');
+  }
+
+  rollbackTraffic(endpoint: string): Promise<IEndpoint> {
+    return this.send(path('endpoints', endpoint, 'traffic', 'rollback'), 'POST');
+  }
+
+  promotion(name: string, version: number): Promise<IPromotion> {
+    return this.get(path('models', name, 'versions', version, 'promotion'));
+  }
+
+  approve(name: string, version: number, alias: string): Promise<IPromotion> {
+    return this.send(path('models', name, 'versions', version, 'evidence'), 'POST', { kind: 'approval', alias });
+  }
+
+  getEndpoint(name: string): Promise<IEndpoint> {
+    return this.get(path('endpoints', name));
+  }
+
+  setCollect(endpoint: string, request: ICollectRequest): Promise<IEndpoint> {
+    return this.send(path('endpoints', endpoint, 'collect'), 'PUT', request);
+  }
+
+  endpointMonitor(endpoint: string): Promise<unknown> {
+    return this.get(path('endpoints', endpoint, 'monitor'));
+  }
+
   private get<T>(route: string): Promise<T> {
     return this.request<T>(route);
   }
@@ -437,9 +525,11 @@ export class ModelHubClient implements IModelHubClient {
   private async fetch(route: string, init: RequestInit = {}): Promise<Response> {
     const settings = this.serverSettings;
     const url = URLExt.join(settings.baseUrl, 'modelhub/api', route);
+    const headers = new Headers(init.headers);
+    headers.set(CLIENT_HEADER, 'panel');
     let response: Response;
     try {
-      response = await ServerConnection.makeRequest(url, init, settings);
+      response = await ServerConnection.makeRequest(url, { ...init, headers }, settings);
     } catch {
       throw new ModelHubError('Cannot reach the Jupyter server. Is it still running?', 0);
     }
@@ -449,6 +539,17 @@ export class ModelHubClient implements IModelHubClient {
     }
     return response;
   }
+}
+
+function historyQuery(query: IHistoryQuery): string {
+  return queryString({
+    action: query.action?.trim(),
+    user: query.user?.trim(),
+    since: query.since,
+    until: query.until,
+    limit: query.limit,
+    at: query.at
+  });
 }
 
 function parseJSON(text: string): any {

@@ -14,6 +14,7 @@ import {
   IFrame,
   InputDialog,
   MainAreaWidget,
+  Notification,
   showDialog,
   showErrorMessage
 } from '@jupyterlab/apputils';
@@ -29,7 +30,16 @@ import { modelHubIcon } from './icon';
 import { ModelHubModel } from './model';
 import { IOpener } from './opener';
 import { isRegistrable, readFiles, registerFiles, suggestedName } from './register';
-import { compareView, deploymentDetail, DetailView, IDetailKind, ModelHubPanel, versionDetail } from './widget';
+import { INotice } from './notifications';
+import {
+  compareView,
+  deploymentDetail,
+  DetailView,
+  endpointPage,
+  IDetailKind,
+  ModelHubPanel,
+  versionDetail
+} from './widget';
 
 export * from './api';
 export { ModelHubModel } from './model';
@@ -91,6 +101,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         show(`deployment:${endpoint}/${deployment}`, `${endpoint}/${deployment}`, () =>
           deploymentDetail(hub, endpoint, deployment)
         ),
+      openEndpoint: endpoint => show(`endpoint:${endpoint}`, endpoint, () => endpointPage(hub, endpoint)),
       compare: (name, versions) =>
         show(`compare:${name}:${versions.join(',')}`, `Compare ${name}`, () => compareView(hub, name, versions)),
       openPath: path => void app.commands.execute('docmanager:open', { path }),
@@ -126,6 +137,35 @@ const plugin: JupyterFrontEndPlugin<void> = {
       },
       showForm: (title, render) => showForm(title, render)
     };
+
+    // Long work started from the panel (or by this user elsewhere) says when it ended.
+    hub.onNotice = (notice: INotice) => {
+      const actions = notice.actions.map(action => ({
+        label: action.label,
+        caption: action.label,
+        callback: () => {
+          const link = action.link;
+          if (link.type === 'version') {
+            opener.openVersion(link.model, link.version);
+          } else if (link.type === 'endpoint') {
+            opener.openEndpoint(link.name);
+          } else {
+            app.shell.activateById(panel.id);
+            hub.activity.open();
+            if (!hub.activity.isLogOpen(link.id)) {
+              hub.activity.toggleLog(link.id);
+            }
+          }
+        }
+      }));
+      const options = { autoClose: notice.failed ? (false as const) : 8000, actions };
+      if (notice.failed) {
+        Notification.error(notice.message, options);
+      } else {
+        Notification.success(notice.message, options);
+      }
+    };
+    void app.serviceManager.user.ready.then(() => hub.setUser(app.serviceManager.user.identity?.username ?? null));
 
     const panel = new ModelHubPanel(hub, opener);
     panel.id = PANEL_ID;

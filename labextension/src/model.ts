@@ -21,15 +21,20 @@ import { ACTIVITY_INTERVAL, ActivityModel } from './components/activity/model';
 import { BatchModel } from './components/batch/model';
 import { ENDPOINT_INTERVAL, EndpointsModel } from './components/endpoints/model';
 import { EnvironmentsModel } from './components/environments/model';
+import { GovernanceModel } from './components/governance/model';
 import { ImagesModel } from './components/images/model';
 import { ModelsModel } from './components/models/model';
 import { messageOf, ModelHubError } from './errors';
+import { INotice, Notifier } from './notifications';
 
 export { PER_PAGE } from './components/models/model';
 export { ENDPOINT_INTERVAL } from './components/endpoints/model';
 
 /** How often to ask the server for new events while visible (ms). */
 export const POLL_INTERVAL = 2000;
+
+/** How often open governance views are reloaded without an event (ms). */
+export const GOVERNANCE_INTERVAL = 5000;
 
 /** Longest wait between polls after repeated failures (ms). */
 export const MAX_POLL_BACKOFF = 30000;
@@ -43,7 +48,21 @@ export class ModelHubModel {
     this.images = new ImagesModel(client);
     this.environments = new EnvironmentsModel(client);
     this.batch = new BatchModel(client);
-    this.models.onOperation = operation => this.activity.remember(operation);
+    this.governance = new GovernanceModel(client);
+    this.notifier = new Notifier(notice => this.onNotice(notice));
+    this.governance.onChanged = () => {
+      void this.models.reload();
+      void this._reloadEndpoints();
+    };
+    this.models.onOperation = operation => {
+      this.activity.remember(operation);
+      this.notifier.track(operation);
+    };
+    this.images.onOperation = operation => {
+      this.activity.remember(operation);
+      this.notifier.track(operation);
+    };
+    this.activity.changed.connect(() => this.activity.operations.forEach(op => this.notifier.running(op)));
     this.models.onChanged = what => this._reloadAfterAction(what);
     this.models.endpoints = () => this.endpoints.endpoints;
     this.endpoints.onChanged = () => void this.models.reload();
@@ -64,6 +83,17 @@ export class ModelHubModel {
   readonly images: ImagesModel;
   readonly environments: EnvironmentsModel;
   readonly batch: BatchModel;
+  readonly governance: GovernanceModel;
+  readonly notifier: Notifier;
+
+  /** Show a notification (the plugin gives JupyterLab's; none by default). */
+  onNotice: (notice: INotice) => void = () => undefined;
+
+  /** The user the panel acts as (JupyterLab's identity), when known. */
+  setUser(user: string | null): void {
+    this.governance.user = user;
+    this.notifier.user = user;
+  }
 
   /** Emitted when the panel-wide state (the connection error) changes. */
   get changed(): ISignal<this, void> {
@@ -174,7 +204,15 @@ export class ModelHubModel {
     }
     this._isDisposed = true;
     this._poll.dispose();
-    for (const section of [this.models, this.endpoints, this.activity, this.images, this.environments, this.batch]) {
+    for (const section of [
+      this.models,
+      this.endpoints,
+      this.activity,
+      this.images,
+      this.environments,
+      this.batch,
+      this.governance
+    ]) {
       section.dispose();
     }
     Signal.clearData(this);
@@ -208,6 +246,13 @@ export class ModelHubModel {
     if (this.endpoints.isWatching) {
       work.push(this.endpoints.follow());
     }
+    // open governance views (permissions, histories, promotion checks) follow every change; evidence
+    // for a promotion (an approval) records no event, so they are also reloaded every GOVERNANCE_INTERVAL
+    const governanceDue = Date.now() - this._governanceAt >= GOVERNANCE_INTERVAL;
+    if (this.governance.isWatching && !first && (events.length > 0 || governanceDue)) {
+      this._governanceAt = Date.now();
+      work.push(this.governance.refresh());
+    }
     if (first && this.images.expanded) {
       work.push(this.images.reload());
     }
@@ -231,6 +276,7 @@ export class ModelHubModel {
 
   /** An operation that ended changed what it made: show it now, not on the next round. */
   private _onOperationEnded(_: ActivityModel, operation: IOperation): void {
+    this.notifier.seen(operation);
     if (operation.link?.type === 'endpoint' || operation.kind === 'deploy') {
       void this._reloadEndpoints();
     }
@@ -265,6 +311,7 @@ export class ModelHubModel {
   private _poll: Poll;
   private _hidden = false;
   private _lastEventId: number | null = null;
+  private _governanceAt = 0;
   private _error: string | null = null;
   private _isDisposed = false;
 }

@@ -11,6 +11,8 @@ import type { IFormHandle } from './dialogs';
 export interface IOpener {
   openVersion(name: string, version: number): void;
   openDeployment(endpoint: string, deployment: string): void;
+  /** The endpoint's main-area page. */
+  openEndpoint(endpoint: string): void;
   compare(name: string, versions: number[]): void;
   /** Open a file of the server's root (a source notebook) in JupyterLab. */
   openPath(path: string): void;

@@ -222,6 +222,9 @@ function patternWords(label: string, pattern: string): string {
   if (pattern.startsWith('^[A-Za-z][A-Za-z0-9_-]')) {
     return `${label} must start with a letter and hold only letters, digits, - and _.`;
   }
+  if (pattern.startsWith('^(everyone|')) {
+    return `${label} must be user:NAME, group:NAME or everyone, a name of letters, digits and . _ @ + -.`;
+  }
   if (pattern.includes('\\u0000')) {
     return `${label} cannot contain a NUL character.`;
   }

@@ -11,7 +11,8 @@ import { ISignal } from '@lumino/signaling';
 import { Message } from '@lumino/messaging';
 
 import { CompareView, VersionDetail } from './components/models';
-import { DeploymentDetail } from './components/endpoints';
+import { DeploymentDetail, EndpointPage } from './components/endpoints';
+import { subjectKey } from './components/governance';
 import { ModelHubView } from './components/ModelHubView';
 import { ModelHubModel } from './model';
 import { IOpener, OpenerContext } from './opener';
@@ -108,8 +109,16 @@ export function versionDetail(hub: ModelHubModel, name: string, version: number)
   return {
     signal: hub.models.changed as ISignal<unknown, void>,
     render: () => <VersionDetail hub={hub} name={name} version={version} />,
-    watch: () => hub.models.watch(name, version),
-    unwatch: () => hub.models.unwatch(`${name}:${version}`)
+    watch: () => {
+      hub.models.watch(name, version);
+      hub.governance.watch(subjectKey('model', name));
+      hub.governance.watchPromotion(`${name}:${version}`);
+    },
+    unwatch: () => {
+      hub.models.unwatch(`${name}:${version}`);
+      hub.governance.unwatch(subjectKey('model', name));
+      hub.governance.unwatchPromotion(`${name}:${version}`);
+    }
   };
 }
 
@@ -126,5 +135,21 @@ export function compareView(hub: ModelHubModel, name: string, versions: number[]
   return {
     signal: hub.models.changed as ISignal<unknown, void>,
     render: () => <CompareView hub={hub} name={name} versions={versions} />
+  };
+}
+
+/** The main-area page of an endpoint: its deployments, traffic, keys, try-it, logs, history, collection, monitoring. */
+export function endpointPage(hub: ModelHubModel, endpoint: string): IDetailKind {
+  return {
+    signal: hub.endpoints.changed as ISignal<unknown, void>,
+    render: () => <EndpointPage hub={hub} endpoint={endpoint} />,
+    watch: () => {
+      hub.endpoints.watchPage(endpoint);
+      hub.governance.watch(subjectKey('endpoint', endpoint));
+    },
+    unwatch: () => {
+      hub.endpoints.unwatchPage(endpoint);
+      hub.governance.unwatch(subjectKey('endpoint', endpoint));
+    }
   };
 }

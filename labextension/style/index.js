@@ -2,3 +2,4 @@ import './base.css';
 import './activity.css';
 import './detail.css';
 import './forms.css';
+import './governance.css';

@@ -18,7 +18,7 @@ import sys
 import tarfile
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
@@ -64,13 +64,14 @@ def require_prerequisites() -> None:
     require(not missing, "browser test of the Model Hub panel cannot run: " + "; ".join(missing))
 
 
-def lab_fixture(*args: str):
-    """A pytest fixture: a JupyterLab server started with ``args`` for one test, stopped after it."""
+def lab_fixture(*args: str, env: dict | None = None, config: dict | None = None):
+    """A pytest fixture: a JupyterLab server started with ``args`` (and ``env``, ``config``: see
+    ``start_lab``) for one test, stopped after it."""
 
     @pytest.fixture
     def lab(tmp_path_factory) -> LabServer:
         require_prerequisites()
-        server = start_lab(tmp_path_factory.mktemp("lab"), args=args)
+        server = start_lab(tmp_path_factory.mktemp("lab"), args=args, env=env, config=config)
         try:
             yield server
         finally:
@@ -101,6 +102,11 @@ class LabServer:
     @property
     def lab_url(self) -> str:
         return f"{self.url}lab?token={self.token}"
+
+    def as_user(self, token: str) -> "LabServer":
+        """The same server, its REST helpers authenticated with another user's token (from
+        ``helpers.identities.team``); stop the original, not this."""
+        return replace(self, token=token, session=requests.Session())
 
     def log_tail(self, chars: int = 4000) -> str:
         try:
@@ -231,11 +237,43 @@ def chromium_page(timeout_ms: int = 30_000, width: int = 1280, height: int = 800
             browser.close()
 
 
-def open_panel(page, lab: "LabServer"):
-    """Open JupyterLab and the Model Hub panel; returns the panel's locator."""
+@contextmanager
+def chromium_browser():
+    """Debian's Chromium driven by Playwright, for several users' pages (``user_page``)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def user_page(browser, lab: "LabServer", token: str, timeout_ms: int = 30_000, width: int = 1280, height: int = 800):
+    """A page of its own (cookies, storage) whose every request to ``lab`` carries ``token``, a user's
+    of ``helpers.identities.team``: JupyterLab would otherwise send the server's own token, set in
+    its page config. Returns (page, uncaught page errors); ``open_panel(page, lab.as_user(token))``."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+
+    def as_user(route):
+        headers = {**route.request.headers, "authorization": f"token {token}"}
+        route.continue_(headers=headers)
+
+    context.route(f"{lab.url}**", as_user)
+    page = context.new_page()
+    page.set_default_timeout(timeout_ms)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return page, errors
+
+
+def open_panel(page, lab: "LabServer", workspace: str | None = None):
+    """Open JupyterLab and the Model Hub panel; returns the panel's locator. A ``workspace`` of its
+    own keeps one user's layout from being restored in another's page."""
     from playwright.sync_api import expect
 
-    page.goto(lab.lab_url)
+    page.goto(lab.lab_url if workspace is None else f"{lab.url}lab/workspaces/{workspace}?token={lab.token}")
     tab = page.locator('.jp-SideBar.jp-mod-left .lm-TabBar-tab[title="Model Hub"]')
     expect(tab).to_be_visible(timeout=60_000)
     tab.click()
@@ -259,8 +297,17 @@ def use_theme(page, theme: str) -> None:
     expect(page.locator("#jupyterlab-splash")).to_have_count(0)
 
 
-def start_lab(tmp: Path, *, startup_timeout: float = 90, args: tuple[str, ...] = ()) -> LabServer:
-    """Start ``jupyter lab`` on a free port, isolated in ``tmp``; wait until it answers."""
+def start_lab(
+    tmp: Path,
+    *,
+    startup_timeout: float = 90,
+    args: tuple[str, ...] = (),
+    env: dict | None = None,
+    config: dict | None = None,
+) -> LabServer:
+    """Start ``jupyter lab`` on a free port, isolated in ``tmp``; wait until it answers. ``env`` adds
+    to its environment (a ``PYTHONPATH`` there comes first), ``config`` to its
+    jupyter_server_config.json (``{"ModelHubApp": {"promotion_rules": ...}}``)."""
     root = tmp / "root"
     config_dir = tmp / "config"
     data_dir = tmp / "data"
@@ -270,7 +317,7 @@ def start_lab(tmp: Path, *, startup_timeout: float = 90, args: tuple[str, ...] =
 
     # Enable this checkout's server extension whether or not the package's config is installed.
     (config_dir / "jupyter_server_config.json").write_text(
-        json.dumps({"ServerApp": {"jpserver_extensions": {"jupyter_modelhub": True}}})
+        json.dumps({"ServerApp": {"jpserver_extensions": {"jupyter_modelhub": True}}, **(config or {})})
     )
     # No "news?" toast over the sidebar in a fresh profile.
     (config_dir / "labconfig" / "page_config.json").write_text(
@@ -285,6 +332,7 @@ def start_lab(tmp: Path, *, startup_timeout: float = 90, args: tuple[str, ...] =
 
     token = secrets.token_hex(16)
     port = free_port()
+    extra = dict(env or {})
     env = {
         **os.environ,
         "JUPYTER_CONFIG_DIR": str(config_dir),
@@ -293,7 +341,10 @@ def start_lab(tmp: Path, *, startup_timeout: float = 90, args: tuple[str, ...] =
         # User paths (the temp dirs above) before the environment's, so the labextension built
         # in this checkout wins over a copy installed in the venv by an earlier `pip install`.
         "JUPYTER_PREFER_ENV_PATH": "0",
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [extra.pop("PYTHONPATH", None), str(REPO), os.environ.get("PYTHONPATH")])
+        ),
+        **extra,
     }
     env.pop("JUPYTER_TOKEN", None)
     log_path = tmp / "jupyter-lab.log"

@@ -116,9 +116,9 @@ def test_version_detail_actions_compare_and_context_menu(lab: LabServer) -> None
         detail1_tab = page.locator(".lm-TabBar-tab", has_text="scorer:1")
         detail1_tab.click()
         detail1.get_by_role("button", name="Set an alias on scorer:1").click()
-        dialog = page.locator(".jp-Dialog")
-        dialog.locator("input").fill("staging")
-        dialog.get_by_role("button", name="OK").click()
+        dialog = page.locator(".jp-ModelHub-aliasForm")
+        dialog.get_by_label("Alias").fill("staging")
+        dialog.get_by_role("button", name="Move alias").click()
         expect(detail1.locator(".jp-ModelHub-actionResult")).to_have_text(re.compile(r"scorer@staging \u2192 scorer:1"))
         assert lab.get("models/scorer/versions/@staging").json()["version"] == 1
 

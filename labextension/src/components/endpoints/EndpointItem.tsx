@@ -15,10 +15,6 @@ export function EndpointItem(props: {
   const selected = endpoints.isSelected(endpoint.name);
   const node = useScrollIntoView<HTMLLIElement>(selected, endpoints.selection);
   const opener = useOpener();
-  // the name opens the page of the deployment that takes the most traffic
-  const primary = [...endpoint.deployments].sort(
-    (a, b) => (endpoint.traffic[b.name] ?? 0) - (endpoint.traffic[a.name] ?? 0)
-  )[0];
   const change = endpoints.changeState(endpoint.name);
   return (
     <li
@@ -29,21 +25,15 @@ export function EndpointItem(props: {
       aria-current={selected ? true : undefined}
     >
       <div className="jp-ModelHub-endpointHeader">
-        {primary ? (
-          <button
-            type="button"
-            className="jp-ModelHub-endpointName jp-ModelHub-link"
-            title={`${endpoint.name}: details of ${primary.name}, its deployment with the most traffic`}
-            aria-label={`Details of endpoint ${endpoint.name}`}
-            onClick={() => opener.openDeployment(endpoint.name, primary.name)}
-          >
-            {endpoint.name}
-          </button>
-        ) : (
-          <span className="jp-ModelHub-endpointName" title={endpoint.name}>
-            {endpoint.name}
-          </span>
-        )}
+        <button
+          type="button"
+          className="jp-ModelHub-endpointName jp-ModelHub-link"
+          title={`${endpoint.name}: its page (deployments, traffic, keys, try it, logs, history)`}
+          aria-label={`Page of endpoint ${endpoint.name}`}
+          onClick={() => opener.openEndpoint(endpoint.name)}
+        >
+          {endpoint.name}
+        </button>
         <StateBadge state={endpoint.state} className="jp-ModelHub-endpointState" />
         {endpoint.auth && (
           <span className="jp-ModelHub-auth" title="Authentication">

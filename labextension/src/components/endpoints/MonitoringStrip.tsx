@@ -7,8 +7,11 @@ import type { IWatchState } from './model';
 export function MonitoringStrip(props: {
   state: IWatchState | undefined;
   deployment: string;
+  /** The heading; "Monitoring" by default. */
+  title?: string;
 }): React.ReactElement {
   const { state, deployment } = props;
+  const title = props.title ?? 'Monitoring';
   const figures = state ? windowFigures(state.samples, deployment) : null;
   const minutes = figures ? Math.max(1, Math.round(figures.seconds / 60)) : 0;
   const cells: [string, string][] = figures
@@ -20,9 +23,10 @@ export function MonitoringStrip(props: {
       ]
     : [];
   return (
-    <section className="jp-ModelHub-detailSection" aria-label="Monitoring">
+    <section className="jp-ModelHub-detailSection" aria-label={title}>
       <h2>
-        Monitoring{figures ? ` (last ${figures.seconds < 60 ? `${Math.round(figures.seconds)} s` : `${minutes} min`})` : ''}
+        {title}
+        {figures ? ` (last ${figures.seconds < 60 ? `${Math.round(figures.seconds)} s` : `${minutes} min`})` : ''}
       </h2>
       {state?.metricsError && (
         <div className="jp-ModelHub-error" role="alert">

@@ -14,7 +14,7 @@ import type {
   IModelHubClient,
   ITrafficRequest
 } from '../../api';
-import { messageOf } from '../../errors';
+import { messageOf, ModelHubError } from '../../errors';
 import { ISample, trimSamples } from '../../metrics';
 import { ListSection } from '../../section';
 
@@ -34,7 +34,29 @@ export type IEndpointsClient = Pick<
   | 'endpointMetrics'
   | 'undeploy'
   | 'deleteEndpoint'
+  | 'setCollect'
+  | 'endpointMonitor'
 >;
+
+/** An endpoint page's own facts: whether the keys may be read, and the monitoring answer. */
+export interface IPageState {
+  /** null until asked; false with the server's reason when the keys are refused (no write). */
+  keysAllowed: boolean | null;
+  keysReason: string | null;
+  /** 'unavailable': the server has no monitoring for endpoints yet (404). */
+  monitor: { state: 'loading' | 'unavailable' | 'error' | 'ready'; data: unknown; error: string | null };
+}
+
+/** Lines of the deployment log that are probes (health, readiness, metrics), not traffic. */
+const PROBE_LINE = /"(GET|HEAD) (\/|\/ping|\/health[^ "]*|\/ready[^ "]*|\/live[^ "]*|\/metrics[^ "]*|\/v2\/health\/[^ "]*|\/v2\/models\/[^ "]*\/ready)(\?[^ "]*)?"/;
+
+/** The log without the probes' lines: what the endpoint answered to its clients. */
+export function withoutProbes(log: string): string {
+  return log
+    .split('\n')
+    .filter(line => !PROBE_LINE.test(line))
+    .join('\n');
+}
 
 export interface IWatchState {
   log: string;
@@ -53,6 +75,11 @@ export interface IChangeState {
   busy: boolean;
   error: string | null;
   message: string | null;
+}
+
+/** The key of a change to an endpoint's collection (its outcome is shown apart from traffic's). */
+export function collectKey(endpoint: string): string {
+  return `${endpoint}#collect`;
 }
 
 /** "scoring/blue" */
@@ -102,6 +129,7 @@ export class EndpointsModel extends ListSection<IEndpointList> {
   /** Follow a deployment's log and metrics while its detail is open. */
   watch(endpoint: string, deployment: string): void {
     const key = deploymentKey(endpoint, deployment);
+    this._details.set(key, (this._details.get(key) ?? 0) + 1);
     if (!this._watched.has(key)) {
       this._watched.set(key, { log: '', logError: null, samples: [], metricsError: null });
       this.emit();
@@ -110,7 +138,82 @@ export class EndpointsModel extends ListSection<IEndpointList> {
   }
 
   unwatch(endpoint: string, deployment: string): void {
-    this._watched.delete(deploymentKey(endpoint, deployment));
+    const key = deploymentKey(endpoint, deployment);
+    const count = (this._details.get(key) ?? 0) - 1;
+    if (count > 0) {
+      this._details.set(key, count);
+      return;
+    }
+    this._details.delete(key);
+    if (!this._pages.has(endpoint)) {
+      this._watched.delete(key);
+    }
+  }
+
+  /** An endpoint's page opened: follow every deployment's log and metrics; ask for its keys and monitoring. */
+  watchPage(endpoint: string): void {
+    this._pages.set(endpoint, (this._pages.get(endpoint) ?? 0) + 1);
+    if (!this._pageStates.has(endpoint)) {
+      this._pageStates.set(endpoint, {
+        keysAllowed: null,
+        keysReason: null,
+        monitor: { state: 'loading', data: null, error: null }
+      });
+    }
+    void this._loadPage(endpoint);
+    void this.follow();
+  }
+
+  unwatchPage(endpoint: string): void {
+    const count = (this._pages.get(endpoint) ?? 0) - 1;
+    if (count > 0) {
+      this._pages.set(endpoint, count);
+      return;
+    }
+    this._pages.delete(endpoint);
+    this._pageStates.delete(endpoint);
+    for (const key of Array.from(this._watched.keys())) {
+      if (key.startsWith(`${endpoint}/`) && !this._details.has(key)) {
+        this._watched.delete(key);
+      }
+    }
+  }
+
+  pageState(endpoint: string): IPageState | undefined {
+    return this._pageStates.get(endpoint);
+  }
+
+  /** Switch payload collection on (requests and answers) or off; the server's refusal is kept to show. */
+  setCollecting(endpoint: string, on: boolean): Promise<void> {
+    return this._change(collectKey(endpoint), async () => {
+      await this.client.setCollect(endpoint, { collect: on ? ['requests', 'responses'] : [] });
+      return on ? `Collecting the requests and answers of ${endpoint}.` : `Collection on ${endpoint} switched off.`;
+    });
+  }
+
+  private async _loadPage(endpoint: string): Promise<void> {
+    let keysAllowed = true;
+    let keysReason: string | null = null;
+    try {
+      await this.client.keys(endpoint); // only whether they may be read: the key itself is not kept
+    } catch (error) {
+      keysAllowed = false;
+      keysReason = messageOf(error);
+    }
+    let monitor: IPageState['monitor'];
+    try {
+      monitor = { state: 'ready', data: await this.client.endpointMonitor(endpoint), error: null };
+    } catch (error) {
+      monitor =
+        error instanceof ModelHubError && error.status === 404
+          ? { state: 'unavailable', data: null, error: null }
+          : { state: 'error', data: null, error: messageOf(error) };
+    }
+    if (this.isDisposed || !this._pageStates.has(endpoint)) {
+      return;
+    }
+    this._pageStates.set(endpoint, { keysAllowed, keysReason, monitor });
+    this.emit();
   }
 
   watched(endpoint: string, deployment: string): IWatchState | undefined {
@@ -118,11 +221,19 @@ export class EndpointsModel extends ListSection<IEndpointList> {
   }
 
   get isWatching(): boolean {
-    return this._watched.size > 0;
+    return this._watched.size > 0 || this._pages.size > 0;
   }
 
-  /** One round for every open detail: the log tail and a read of the metrics. */
+  /** One round for every open detail and page: the log tails and a read of the metrics. */
   async follow(): Promise<void> {
+    for (const endpoint of this._pages.keys()) {
+      for (const deployment of this.find(endpoint)?.deployments ?? []) {
+        const key = deploymentKey(endpoint, deployment.name);
+        if (!this._watched.has(key)) {
+          this._watched.set(key, { log: '', logError: null, samples: [], metricsError: null });
+        }
+      }
+    }
     const byEndpoint = new Map<string, string[]>();
     for (const key of this._watched.keys()) {
       const [endpoint, deployment] = key.split('/');
@@ -273,6 +384,9 @@ export class EndpointsModel extends ListSection<IEndpointList> {
   private _selected: string | null = null;
   private _selection: unknown = null;
   private _watched = new Map<string, IWatchState>();
+  private _details = new Map<string, number>();
+  private _pages = new Map<string, number>();
+  private _pageStates = new Map<string, IPageState>();
   private _tries = new Map<string, ITryState>();
   private _changes = new Map<string, IChangeState>();
 }

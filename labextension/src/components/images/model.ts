@@ -30,6 +30,9 @@ export class ImagesModel extends ListSection<IImageList> {
 
   readonly client: Pick<IModelHubClient, 'listImages' | 'pushImage' | 'getOperation'>;
 
+  /** Called with every state of a push started here (the panel notifies when it ends). */
+  onOperation: (operation: IOperation) => void = () => undefined;
+
   get images(): readonly IImage[] {
     return this.data?.images ?? [];
   }
@@ -49,9 +52,13 @@ export class ImagesModel extends ListSection<IImageList> {
     try {
       const started = await this.client.pushImage(id, reference.trim());
       this._set(id, { busy: true, operation: started, message: null, error: false });
+      this.onOperation(started);
       const ended = await followOperation(this.client, started, {
         stopped: () => this.isDisposed,
-        onUpdate: operation => this._set(id, { busy: true, operation, message: null, error: false })
+        onUpdate: operation => {
+          this.onOperation(operation);
+          this._set(id, { busy: true, operation, message: null, error: false });
+        }
       });
       if (ended === null) {
         return; // disposed while following

@@ -7,10 +7,13 @@
  */
 import * as React from 'react';
 
+import { UseSignal } from '@jupyterlab/ui-components';
+
 import type { ActionName, IVersion } from '../../api';
 import { absoluteTime, basename, formatSize } from '../../format';
 import type { ModelHubModel } from '../../model';
 import { useOpener } from '../../opener';
+import { AliasRows, HistoryTimeline, PermissionsView, PromotionChecks } from '../governance';
 import { ActionButton, Chips, ErrorRetry, TableHead } from '../shared';
 import { ActionOutcome } from './ActionOutcome';
 import { ACTION_LABELS, actionName, startAction } from './actions';
@@ -80,6 +83,9 @@ export function VersionDetail(props: {
       </p>
       {state?.error && <ErrorRetry message={state.error} label={`Retry loading ${ref}`} />}
       <Actions hub={hub} version={version} />
+      <UseSignal signal={hub.governance.changed}>
+        {() => <PromotionChecks governance={hub.governance} version={version} />}
+      </UseSignal>
       <Lineage hub={hub} version={version} />
       <Files hub={hub} version={version} />
       <section aria-label="Signature" className="jp-ModelHub-detailSection">
@@ -128,6 +134,15 @@ export function VersionDetail(props: {
           <ReportTable label={`${key} report of ${ref}`} report={properties[key]} />
         </section>
       ))}
+      <UseSignal signal={hub.governance.changed}>
+        {() => (
+          <>
+            <AliasRows governance={hub.governance} model={name} />
+            <PermissionsView governance={hub.governance} rules={models.rules} model={name} />
+            <HistoryTimeline governance={hub.governance} kind="model" name={name} />
+          </>
+        )}
+      </UseSignal>
     </div>
   );
 }

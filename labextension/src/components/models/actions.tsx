@@ -10,6 +10,7 @@ import type { ActionName, IVersion } from '../../api';
 import { IOpener } from '../../opener';
 import { DeployForm } from '../deploy/DeployForm';
 import { deployRequest } from '../deploy/plan';
+import { AliasForm } from './AliasForm';
 import { ConvertForm } from './ConvertForm';
 import { ModelsModel } from './model';
 
@@ -94,8 +95,10 @@ export async function startAction(
       return;
     }
     case 'alias': {
-      const alias = await opener.ask(`Alias for ${ref}`, 'Alias (e.g. production)', 'production');
-      return alias ? models.setAlias(version, alias.trim()) : undefined;
+      await opener.showForm(`Alias for ${ref}`, handle => (
+        <AliasForm version={version} rules={models.rules} handle={handle} move={alias => models.moveAlias(version, alias)} />
+      ));
+      return;
     }
     case 'tag': {
       const tag = await opener.ask(`Tag ${ref}`, 'Tag as NAME=VALUE (NAME= removes it)', '');

@@ -575,6 +575,16 @@ export class ModelsModel extends SectionModel {
     });
   }
 
+  /**
+   * Move `name@alias` to the version from the alias form: resolves once it
+   * moved and throws the server's refusal (a 409 naming each promotion check
+   * missing or failed, a 403) for the form to show, input kept.
+   */
+  async moveAlias(version: IVersion, alias: string): Promise<void> {
+    await this.client.setAlias(version.name, alias, version.version);
+    await this._run(version.ref, 'alias', async () => `${version.name}@${alias} \u2192 ${version.ref}`);
+  }
+
   /** Set tags (a value of null removes the tag). */
   setTags(version: IVersion, tags: { [key: string]: string | null }): Promise<void> {
     return this._run(version.ref, 'tag', async () => {
