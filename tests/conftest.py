@@ -17,9 +17,11 @@ import pytest
 
 from helpers.components import require
 from helpers.docker import docker_engine
+from helpers.kernels import TRAIN
 from helpers.postgres import PostgresServer, fresh_postgres_database, postgres_available
 from helpers.s3 import TEST_KEYS, MotoServer, configured_endpoint, s3_available
 from helpers.servers import ServerProcess, free_port
+from helpers.shell import Shell
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
@@ -102,6 +104,36 @@ def hub_server(tmp_path_factory):
     )
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def shell(hub_server):
+    """An in-process IPython shell on the module's server, with the extension loaded and the
+    training cell run, as a notebook starts."""
+    s = Shell(hub_server)
+    started = s.run("%load_ext jupyter_modelhub\n" + TRAIN)
+    assert not started["error"], started
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def api(jp_fetch):
+    """Call the REST API of the in-process server; returns (status, JSON body) without raising on 4xx."""
+
+    async def call(method: str, path: str, body=None, raw: bytes | None = None, headers=None, **params):
+        kwargs = {"method": method, "raise_error": False, "headers": headers or {}}
+        if raw is not None:
+            kwargs["body"] = raw
+        elif body is not None:
+            kwargs["body"] = body if isinstance(body, (str, bytes)) else json.dumps(body)
+        elif method in ("POST", "PUT", "PATCH"):
+            kwargs["body"] = b""
+        response = await jp_fetch("modelhub", "api", *path.split("/"), params=params, **kwargs)
+        text = response.body.decode() if response.body else ""
+        return response.code, (json.loads(text) if text else None)
+
+    return call
 
 
 # -- S3 ----------------------------------------------------------------------------------------

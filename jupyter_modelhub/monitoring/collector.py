@@ -247,11 +247,7 @@ class Collector:
         """Record an answer if it is sampled: ``headers`` are the deployment's answer's, when it answered."""
         if not self.enabled or request.method != "POST" or (self.rate < 1.0 and random.random() >= self.rate):
             return
-        if (
-            self.queued - self.taken >= MAX_BUFFERED_RECORDS
-            or self.queued_bytes - self.taken_bytes >= MAX_BUFFERED_BYTES
-        ):
-            self.dropped += 1
+        if not self._room():
             return
         latency = time.monotonic() - request.started
         sent = request.body if self.requests and status != 401 else None
@@ -262,16 +258,7 @@ class Collector:
         cut_out = got is not None and len(got) > BODY_LIMIT
         if cut_out:
             got = got[:BODY_LIMIT]
-        content_type = encoding = length = None
-        if headers:
-            for name, value in headers:
-                lower = name.lower()
-                if lower == b"content-type":
-                    content_type = value.decode("latin-1")
-                elif lower == b"content-encoding":
-                    encoding = value.decode("latin-1")
-                elif lower == b"inference-header-content-length":
-                    length = _int(value)
+        content_type, encoding, length = _answer_headers(headers)
         size = (len(sent) if sent else 0) + (len(got) if got else 0) + 200
         self.buffer.append(
             (
@@ -316,23 +303,11 @@ class Collector:
         the two deployments is counted on the same requests. Its request body is the recorded one."""
         if not self.enabled or len(request.args) < 2 or not request.args[1]:
             return
-        if (
-            self.queued - self.taken >= MAX_BUFFERED_RECORDS
-            or self.queued_bytes - self.taken_bytes >= MAX_BUFFERED_BYTES
-        ):
-            self.dropped += 1
+        if not self._room():
             return
         got = body if self.responses else None
         cut_out = got is not None and len(got) > BODY_LIMIT
-        content_type = encoding = length = None
-        for name, value in headers or ():
-            lower = name.lower()
-            if lower == b"content-type":
-                content_type = value.decode("latin-1")
-            elif lower == b"content-encoding":
-                encoding = value.decode("latin-1")
-            elif lower == b"inference-header-content-length":
-                length = _int(value)
+        content_type, encoding, length = _answer_headers(headers)
         latency = time.monotonic() - started
         self.buffer.append(
             (
@@ -376,11 +351,7 @@ class Collector:
         status as the HTTP status the gRPC code stands for."""
         if not self.enabled or method != "ModelInfer" or (self.rate < 1.0 and random.random() >= self.rate):
             return
-        if (
-            self.queued - self.taken >= MAX_BUFFERED_RECORDS
-            or self.queued_bytes - self.taken_bytes >= MAX_BUFFERED_BYTES
-        ):
-            self.dropped += 1
+        if not self._room():
             return
         latency = time.monotonic() - started
         sent = sent if self.requests and status != 401 else None
@@ -412,6 +383,16 @@ class Collector:
         )
         self.queued += 1
         self.queued_bytes += (len(sent) if sent else 0) + (len(got) if got else 0) + 200
+
+    def _room(self) -> bool:
+        """Whether the buffer takes one more record; when it is full the record is dropped, and counted."""
+        if (
+            self.queued - self.taken >= MAX_BUFFERED_RECORDS
+            or self.queued_bytes - self.taken_bytes >= MAX_BUFFERED_BYTES
+        ):
+            self.dropped += 1
+            return False
+        return True
 
     def commit_soon(self) -> None:
         """Commit what was collected so far at the writer's next round (at most a second): the
@@ -557,6 +538,20 @@ class Collector:
         temporary = path.with_name(f".{STATUS_FILE}.tmp")
         temporary.write_text(json.dumps(stats))
         os.replace(temporary, path)
+
+
+def _answer_headers(headers: list | None) -> tuple[str | None, str | None, int | None]:
+    """The content type, encoding and binary-tensor header length of a deployment's answer."""
+    content_type = encoding = length = None
+    for name, value in headers or ():
+        lower = name.lower()
+        if lower == b"content-type":
+            content_type = value.decode("latin-1")
+        elif lower == b"content-encoding":
+            encoding = value.decode("latin-1")
+        elif lower == b"inference-header-content-length":
+            length = _int(value)
+    return content_type, encoding, length
 
 
 def _int(value) -> int | None:
