@@ -63,7 +63,7 @@ test('target options go only with their target', () => {
 });
 
 test('the server rules, from its OpenAPI document, in plain words', async () => {
-  const python = process.env.MODELHUB_PYTHON || path.resolve(__dirname, '../../../main/.venv/bin/python');
+  const python = process.env.MODELHUB_PYTHON || path.resolve(__dirname, '../../.venv/bin/python');
   let document;
   try {
     const script = 'import json; from jupyter_modelhub.api.openapi import openapi_document; print(json.dumps(openapi_document()))';
