@@ -103,9 +103,11 @@ def test_model_card_shown_downloaded_and_edited(lab: LabServer) -> None:
         expect(dialog).to_have_count(0)
         expect(body).to_contain_text(INTENDED)
         assert lab.get("models/churn/versions/1/card").json()["sections"]["intended_use"] == INTENDED
+        body.get_by_role("heading", name="Intended use").scroll_into_view_if_needed()
         screenshot(page, "model-card-light")
         use_theme(page, "JupyterLab Dark")
         expect(body).to_contain_text(INTENDED)
+        body.get_by_role("heading", name="Intended use").scroll_into_view_if_needed()
         screenshot(page, "model-card-dark")
         assert not errors, errors
 

@@ -42,7 +42,11 @@ export function MonitorReport(props: { endpoints: EndpointsModel; endpoint: stri
           className="jp-ModelHub-monitorRefresh jp-Button jp-mod-styled"
           aria-label={`Refresh the monitoring of ${endpoint}`}
           disabled={monitor.state === 'loading'}
-          onClick={() => void endpoints.loadMonitor(endpoint, monitor.window)}
+          onClick={() => {
+            // the collection counts above are read again too, so both tell of the same traffic
+            void endpoints.reload();
+            void endpoints.loadMonitor(endpoint, monitor.window);
+          }}
         >
           Refresh
         </button>
@@ -89,6 +93,10 @@ function Report(props: { report: IEndpointMonitorReport }): React.ReactElement {
         {report.drifted.length
           ? `Drifted: ${report.drifted.join(', ')}.`
           : `No feature drifted (of ${report.features.length}).`}
+      </p>
+      <p className="jp-ModelHub-note jp-ModelHub-shareLegend">
+        Charts: share of rows per bin, <span className="jp-ModelHub-swatch jp-ModelHub-shareReference" /> reference,{' '}
+        <span className="jp-ModelHub-swatch jp-ModelHub-shareCurrent" /> this window.
       </p>
       <DriftTable label="Drift per feature" columns={report.features} />
       <h3>Predictions</h3>

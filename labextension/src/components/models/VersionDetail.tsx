@@ -121,6 +121,16 @@ export function VersionDetail(props: {
           <p className="jp-ModelHub-note">No input example recorded.</p>
         )}
       </section>
+      <UseSignal signal={hub.governance.changed}>
+        {() => (
+          <ModelCard
+            client={hub.client}
+            name={name}
+            version={props.version}
+            yours={hub.governance.permissions(name)?.data?.yours ?? null}
+          />
+        )}
+      </UseSignal>
       <section aria-label="Properties and metrics" className="jp-ModelHub-detailSection">
         <h2>Properties and metrics</h2>
         {Object.keys(metrics).length ? (
@@ -135,16 +145,6 @@ export function VersionDetail(props: {
           <ReportTable label={`${key} report of ${ref}`} report={properties[key]} />
         </section>
       ))}
-      <UseSignal signal={hub.governance.changed}>
-        {() => (
-          <ModelCard
-            client={hub.client}
-            name={name}
-            version={props.version}
-            yours={hub.governance.permissions(name)?.data?.yours ?? null}
-          />
-        )}
-      </UseSignal>
       <UseSignal signal={hub.governance.changed}>
         {() => (
           <>
