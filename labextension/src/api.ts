@@ -54,6 +54,10 @@ export type IAliasChecks = Schemas['AliasChecks'];
 export type IPromotionCheck = Schemas['PromotionCheck'];
 export type ICollection = Schemas['Collection'];
 export type ICollectRequest = Schemas['CollectRequest'];
+export type IModelCard = Schemas['ModelCard'];
+export type ICardRequest = Schemas['CardRequest'];
+export type IEndpointMonitorReport = Schemas['EndpointMonitorReport'];
+export type IColumnDrift = Schemas['ColumnDrift'];
 export type IImage = Schemas['ImageRecord'];
 export type IImageList = Schemas['ImageList'];
 export type IImagePush = Schemas['ImagePush'];
@@ -245,8 +249,14 @@ export interface IModelHubClient {
   approve(name: string, version: number, alias: string): Promise<IPromotion>;
   getEndpoint(name: string): Promise<IEndpoint>;
   setCollect(endpoint: string, request: ICollectRequest): Promise<IEndpoint>;
-  /** The endpoint's monitoring (404 while the server has none). */
-  endpointMonitor(endpoint: string): Promise<unknown>;
+  /** The endpoint's monitor report over the traffic of the last `window` (e.g. 1h, 1d, 7d). */
+  endpointMonitor(endpoint: string, window?: string): Promise<IEndpointMonitorReport>;
+  /** A version's model card as a document: Markdown, or HTML rendered with raw HTML off. */
+  cardText(name: string, version: number, format: 'md' | 'html'): Promise<string>;
+  /** A link that downloads the card's Markdown (the login cookie authenticates it). */
+  cardUrl(name: string, version: number): string;
+  /** Keep the written sections of an edited card (needs write). */
+  saveCard(name: string, version: number, request: ICardRequest): Promise<IModelCard>;
 }
 
 const JSON_HEADERS = { 'Content-Type': 'application/json' };
@@ -488,8 +498,25 @@ export class ModelHubClient implements IModelHubClient {
     return this.send(path('endpoints', endpoint, 'collect'), 'PUT', request);
   }
 
-  endpointMonitor(endpoint: string): Promise<unknown> {
-    return this.get(path('endpoints', endpoint, 'monitor'));
+  endpointMonitor(endpoint: string, window?: string): Promise<IEndpointMonitorReport> {
+    return this.get(path('endpoints', endpoint, 'monitor') + queryString({ window }));
+  }
+
+  async cardText(name: string, version: number, format: 'md' | 'html'): Promise<string> {
+    const response = await this.fetch(path('models', name, 'versions', version, 'card') + queryString({ format }));
+    return response.text();
+  }
+
+  cardUrl(name: string, version: number): string {
+    return URLExt.join(
+      this.serverSettings.baseUrl,
+      'modelhub/api',
+      path('models', name, 'versions', version, 'card') + queryString({ format: 'md' })
+    );
+  }
+
+  saveCard(name: string, version: number, request: ICardRequest): Promise<IModelCard> {
+    return this.send(path('models', name, 'versions', version, 'card'), 'PUT', request);
   }
 
   private get<T>(route: string): Promise<T> {

@@ -3,3 +3,4 @@ import './activity.css';
 import './detail.css';
 import './forms.css';
 import './governance.css';
+import './monitoring.css';

@@ -3,8 +3,7 @@
  * deployments, the traffic editor with a live total and a rollback, its keys
  * (for those who may write), try-it with a deployment picker, the logs with a
  * "hide probes" filter, its history with "what served at", payload collection
- * on/off with its counts, and a Monitoring section the monitoring work fills
- * (until the server has `GET endpoints/{name}/monitor` it says so).
+ * on/off with its counts, and its monitoring over a window (MonitorReport).
  */
 import * as React from 'react';
 
@@ -19,6 +18,7 @@ import { trafficText } from '../governance/model';
 import { CopyButton, ErrorRetry, StateBadge, TableHead } from '../shared';
 import { collectKey, EndpointsModel, withoutProbes } from './model';
 import { MonitoringStrip } from './MonitoringStrip';
+import { MonitorReport } from './MonitorReport';
 import { TrafficEditor } from './TrafficEditor';
 import { TryIt } from './TryIt';
 
@@ -324,20 +324,7 @@ function Monitoring(props: { endpoints: EndpointsModel; endpoint: IEndpoint }): 
   return (
     <section className="jp-ModelHub-detailSection jp-ModelHub-monitoring" aria-label="Monitoring over time">
       <h2>Monitoring</h2>
-      {monitor?.state === 'unavailable' && (
-        <p className="jp-ModelHub-note jp-ModelHub-monitorUnavailable" role="status">
-          Not available yet: this server keeps no monitoring of endpoints over time.
-        </p>
-      )}
-      {monitor?.state === 'error' && <p className="jp-ModelHub-error">{monitor.error}</p>}
-      {monitor?.state === 'ready' && (
-        <pre className="jp-ModelHub-code jp-ModelHub-monitorData">{JSON.stringify(monitor.data, null, 1).slice(0, 4000)}</pre>
-      )}
-      {monitor?.state === 'loading' && (
-        <p className="jp-ModelHub-loading" role="status">
-          Asking the server for monitoring…
-        </p>
-      )}
+      {monitor && <MonitorReport endpoints={endpoints} endpoint={endpoint.name} monitor={monitor} />}
       {primary && (
         <MonitoringStrip
           state={endpoints.watched(endpoint.name, primary.name)}

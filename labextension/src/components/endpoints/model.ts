@@ -8,6 +8,7 @@
  * it (as for `%traffic`) and its message is shown as is.
  */
 import type {
+  IEndpointMonitorReport,
   IEndpoint,
   IEndpointList,
   IInvokeResult,
@@ -43,8 +44,23 @@ export interface IPageState {
   /** null until asked; false with the server's reason when the keys are refused (no write). */
   keysAllowed: boolean | null;
   keysReason: string | null;
-  /** 'unavailable': the server has no monitoring for endpoints yet (404). */
-  monitor: { state: 'loading' | 'unavailable' | 'error' | 'ready'; data: unknown; error: string | null };
+  monitor: IMonitorState;
+}
+
+/** The windows the page's monitor picker offers (the server takes any, e.g. 30m). */
+export const MONITOR_WINDOWS = ['1h', '1d', '7d'] as const;
+export type MonitorWindow = (typeof MONITOR_WINDOWS)[number];
+
+/**
+ * The endpoint's monitor report over a window. 'empty' carries the server's 400
+ * (nothing collected in the window, or collection off): a state to explain, not a
+ * failure; 'unavailable' is a server without the monitor route (404).
+ */
+export interface IMonitorState {
+  window: MonitorWindow;
+  state: 'loading' | 'unavailable' | 'empty' | 'error' | 'ready';
+  data: IEndpointMonitorReport | null;
+  error: string | null;
 }
 
 /** Lines of the deployment log that are probes (health, readiness, metrics), not traffic. */
@@ -157,7 +173,7 @@ export class EndpointsModel extends ListSection<IEndpointList> {
       this._pageStates.set(endpoint, {
         keysAllowed: null,
         keysReason: null,
-        monitor: { state: 'loading', data: null, error: null }
+        monitor: { window: '1d', state: 'loading', data: null, error: null }
       });
     }
     void this._loadPage(endpoint);
@@ -200,19 +216,41 @@ export class EndpointsModel extends ListSection<IEndpointList> {
       keysAllowed = false;
       keysReason = messageOf(error);
     }
-    let monitor: IPageState['monitor'];
-    try {
-      monitor = { state: 'ready', data: await this.client.endpointMonitor(endpoint), error: null };
-    } catch (error) {
-      monitor =
-        error instanceof ModelHubError && error.status === 404
-          ? { state: 'unavailable', data: null, error: null }
-          : { state: 'error', data: null, error: messageOf(error) };
-    }
-    if (this.isDisposed || !this._pageStates.has(endpoint)) {
+    const page = this._pageStates.get(endpoint);
+    if (this.isDisposed || !page) {
       return;
     }
-    this._pageStates.set(endpoint, { keysAllowed, keysReason, monitor });
+    this._pageStates.set(endpoint, { ...page, keysAllowed, keysReason });
+    this.emit();
+    await this.loadMonitor(endpoint, page.monitor.window);
+  }
+
+  /** Ask for the endpoint's monitor report over `window` (the picker, Refresh, the page opening). */
+  async loadMonitor(endpoint: string, window: MonitorWindow): Promise<void> {
+    const page = this._pageStates.get(endpoint);
+    if (!page) {
+      return;
+    }
+    this._pageStates.set(endpoint, { ...page, monitor: { window, state: 'loading', data: null, error: null } });
+    this.emit();
+    let monitor: IMonitorState;
+    try {
+      monitor = { window, state: 'ready', data: await this.client.endpointMonitor(endpoint, window), error: null };
+    } catch (error) {
+      const status = error instanceof ModelHubError ? error.status : 0;
+      monitor = {
+        window,
+        state: status === 400 ? 'empty' : status === 404 ? 'unavailable' : 'error',
+        data: null,
+        error: messageOf(error)
+      };
+    }
+    const now = this._pageStates.get(endpoint);
+    // a page closed, or a newer window chosen meanwhile: this answer is stale
+    if (this.isDisposed || !now || now.monitor.window !== window) {
+      return;
+    }
+    this._pageStates.set(endpoint, { ...now, monitor });
     this.emit();
   }
 

@@ -1,7 +1,7 @@
 /**
  * The detail view of one version (a main-area tab): what it is, its files,
  * signature and input example, properties and metrics, the conversion's
- * equivalence and speed reports, lineage, the notebook it came from, what
+ * equivalence and speed reports, its model card, lineage, the notebook it came from, what
  * uses it, and every action, disabled with the server's reason where the
  * server would refuse it.
  */
@@ -16,6 +16,7 @@ import { useOpener } from '../../opener';
 import { AliasRows, HistoryTimeline, PermissionsView, PromotionChecks } from '../governance';
 import { ActionButton, Chips, ErrorRetry, TableHead } from '../shared';
 import { ActionOutcome } from './ActionOutcome';
+import { ModelCard } from './ModelCard';
 import { ACTION_LABELS, actionName, startAction } from './actions';
 import { splitRef } from './model';
 import { ReportTable } from './ReportTable';
@@ -120,6 +121,16 @@ export function VersionDetail(props: {
           <p className="jp-ModelHub-note">No input example recorded.</p>
         )}
       </section>
+      <UseSignal signal={hub.governance.changed}>
+        {() => (
+          <ModelCard
+            client={hub.client}
+            name={name}
+            version={props.version}
+            yours={hub.governance.permissions(name)?.data?.yours ?? null}
+          />
+        )}
+      </UseSignal>
       <section aria-label="Properties and metrics" className="jp-ModelHub-detailSection">
         <h2>Properties and metrics</h2>
         {Object.keys(metrics).length ? (
