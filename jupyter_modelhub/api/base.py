@@ -168,6 +168,15 @@ class ModelHubHandler(APIHandler):
         """Refuse with a 403 unless the user has ``needed`` (read, write, manage) on ``model``."""
         await self.run(self.permissions.require, self.actor, model, needed, action, creating)
 
+    async def only_readable(self, items: list, ref_of: Callable[[Any], str]) -> list:
+        """The items of a listing whose model (``ref_of(item)``: a reference such as churn:3, or
+        an endpoint's or image's name, which is kept) the user may read."""
+        names = {_model_name(ref_of(item)) for item in items}
+        if not names:
+            return items
+        shown = await self.run(self.permissions.readable_names, self.actor, names)
+        return [item for item in items if _model_name(ref_of(item)) in shown]
+
     async def require_ref(self, ref: object, needed: str, action: str = "") -> None:
         """``require`` on the model of a reference (NAME, NAME:VERSION, NAME@ALIAS) sent in a
         body; a malformed one is left to the service, which says what is wrong with it."""
@@ -445,6 +454,14 @@ class ModelHubHandler(APIHandler):
 STOPPING = "The Model Hub is stopping (its Jupyter server is shutting down); retry once the server is back."
 MAX_FILTER_LENGTH = 4096
 FOLLOW_INTERVAL = 0.25  # seconds between looks at a followed log
+
+
+def _model_name(ref: object) -> str:
+    """The model a reference names, or the text itself when it is no reference (an endpoint's name)."""
+    try:
+        return parse_ref(str(ref)).name
+    except InvalidInput:
+        return str(ref)
 
 
 def _clip(text: str, limit: int = 80) -> str:

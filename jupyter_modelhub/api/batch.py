@@ -27,15 +27,16 @@ class BatchHandlerBase(ModelHubHandler):
 class JobsHandler(BatchHandlerBase):
     @route
     async def get(self):
-        """Batch jobs, newest first; status filters (comma-separated)."""
-        self.reply(
-            await self.run(
-                self.batch.list,
-                status=self.get_query_argument("status", "") or None,
-                page=self.query_int("page", 1, minimum=1),
-                per_page=self.query_int("per_page", 50, minimum=1, maximum=500),
-            )
+        """Batch jobs, newest first; status filters (comma-separated); those scoring with models the
+        user may not read are left out of the page."""
+        page = await self.run(
+            self.batch.list,
+            status=self.get_query_argument("status", "") or None,
+            page=self.query_int("page", 1, minimum=1),
+            per_page=self.query_int("per_page", 50, minimum=1, maximum=500),
         )
+        page.jobs = await self.only_readable(page.jobs, lambda job: job.model)
+        self.reply(page)
 
     @route
     async def post(self):
@@ -48,20 +49,26 @@ class JobsHandler(BatchHandlerBase):
 class JobHandler(BatchHandlerBase):
     @route
     async def get(self, job_id: str):
-        self.reply(await self.run(self.batch.get, self.parse_id("job id", job_id)))
+        job = await self.run(self.batch.get, self.parse_id("job id", job_id))
+        await self.require_ref(job.model, "read")
+        self.reply(job)
 
 
 class JobCancelHandler(BatchHandlerBase):
     @route
     async def post(self, job_id: str):
         """Stop the job, its kernel and its workers; 409 if it already ended."""
+        job = await self.run(self.batch.get, self.parse_id("job id", job_id))
+        await self.require_ref(job.model, "write", "cancel a batch job scoring with it")
         self.reply(await self.run(self.batch.cancel, self.parse_id("job id", job_id), user=self.user_name))
 
 
 class BatchEndpointsHandler(BatchHandlerBase):
     @route
     async def get(self):
-        self.reply(await self.run(self.batch.endpoints.list))
+        listing = await self.run(self.batch.endpoints.list)
+        listing.batch_endpoints = await self.only_readable(listing.batch_endpoints, lambda e: e.model)
+        self.reply(listing)
 
     @route
     async def post(self):

@@ -57,7 +57,9 @@ class EnvironmentHandler(PackagingHandlerBase):
 class ImagesHandler(PackagingHandlerBase):
     @route
     async def get(self):
-        self.reply(await self.run(self.packager.images.images, self.get_query_argument("model", "") or None))
+        listing = await self.run(self.packager.images.images, self.get_query_argument("model", "") or None)
+        listing.images = await self.only_readable(listing.images, lambda record: record.model)
+        self.reply(listing)
 
     @route
     async def post(self):

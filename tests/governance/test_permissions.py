@@ -190,3 +190,26 @@ def test_two_servers_on_one_postgresql_obey_the_same_grants_in_magics_and_cli(po
             kernel.stop()
         for server in servers.values():
             server.stop()
+
+
+def test_operations_of_a_closed_model_are_neither_listed_nor_shown_to_others(people, tmp_path):
+    from sklearn.datasets import make_classification
+    from sklearn.linear_model import LogisticRegression
+
+    from jupyter_modelhub.client import ModelHubClient
+
+    alice, dave = people["alice"], people["dave"]
+    X, y = make_classification(80, 4, random_state=0)
+    hub = ModelHubClient(alice.base.removesuffix("modelhub/api/"), alice.session.headers["Authorization"].split()[1])
+    hub.register("secret", LogisticRegression().fit(X, y), sample=X[:3])
+    started = alice.call("POST", "models/secret/versions/1/convert", json={})
+    assert started.status_code == 202, started.text
+    operation = started.json()["id"]
+    assert operation in [o["id"] for o in dave.call("GET", "operations").json()["operations"]]  # open: seen
+
+    alice.call("PUT", "models/secret/permissions", json={"principal": "everyone", "permission": "none"})
+    assert operation not in [o["id"] for o in dave.call("GET", "operations").json()["operations"]]
+    refused(dave.call("GET", f"operations/{operation}"), "'read'", "'secret'")
+    refused(dave.call("GET", f"operations/{operation}/log"), "'read'")
+    refused(dave.call("POST", f"operations/{operation}/cancel"), "'write'")
+    assert operation in [o["id"] for o in alice.call("GET", "operations").json()["operations"]]
