@@ -107,8 +107,9 @@ def test_a_saved_monitor_whose_rule_is_crossed_alerts_in_the_history_and_the_web
     assert (new["rule"], new["window"], new["operation"]) == ("psi>0.2", "1h", operation["id"])
     assert new["feature"] in ("f2", "f4"), "the most drifted feature is named"
     assert new["value"] > 0.2
-    history = shell.run("h = %history watch-ep --endpoint\nprint(h.text())")
-    assert "monitor.alert" in history["text"], history
+    for line in ("%history watch-ep --endpoint", "%history watched"):  # the endpoint's, and its model's
+        history = shell.run(f"h = {line}\nprint(h.text())")
+        assert "monitor.alert" in history["text"], (line, history)
 
     wait_until(lambda: receiver.received, 60, "the monitor.alert delivery")
     delivered = receiver.received[0]
