@@ -527,7 +527,7 @@ PATHS.update(
                         "in": "query",
                         "schema": {
                             "type": "string",
-                            "enum": ["convert", "deploy", "image_build", "image_push", "batch", "replay"],
+                            "enum": ["convert", "deploy", "image_build", "image_push", "batch", "replay", "monitor"],
                         },
                     },
                     {

@@ -207,6 +207,39 @@ class MonitoringMethods:
             return operation
         return display.ReplayResult(self.wait_for(operation["id"], progress=progress).outcome())
 
+    def save_monitor(
+        self,
+        endpoint: str,
+        cron: str,
+        alerts: list[str],
+        *,
+        window: str = "1h",
+        against: str | None = None,
+        deployment: str | None = None,
+        name: str | None = None,
+        timezone: str = "UTC",
+    ) -> display.Schedule:
+        """Run the endpoint's monitor at the times of ``cron`` and alert when a rule of ``alerts``
+        is crossed (``["psi>0.2", "drifted>2"]``): a history entry ``monitor.alert`` (the
+        webhooks send it) and a notification in the panel. Saved as schedule ``name`` (default
+        ``ENDPOINT-monitor``); saving again under that name changes it."""
+        inputs = {
+            "endpoint": endpoint,
+            "window": window,
+            "against": against,
+            "deployment": deployment,
+            "alerts": alerts,
+        }
+        target = {"kind": "monitor", "inputs": {k: v for k, v in inputs.items() if v is not None}}
+        return self.save_schedule(name or monitor_name(endpoint), cron, target, timezone=timezone, replace=True)
+
+    def monitors(self) -> display.ScheduleList:
+        """The saved monitors: the schedules that run a monitor."""
+        listed = self.schedules()
+        return display.ScheduleList(
+            {**listed, "schedules": [s for s in listed["schedules"] if s["target"]["kind"] == "monitor"]}
+        )
+
     def _reference_from_sample(self, version: display.VersionInfo, sample: object, model: object):
         """At registration: a sample of at least MIN_ROWS rows becomes the version's reference
         (a smaller one describes noise). A sample that cannot be profiled leaves a warning, not a
@@ -296,6 +329,11 @@ def _label_column(columns: list[str], id_column: str, row_column: str | None) ->
     raise InvalidInput(
         f"Say which column holds the labels (--label-column): the file has {', '.join(others) or 'no other column'}."
     )
+
+
+def monitor_name(endpoint: str) -> str:
+    """The schedule a saved monitor of ``endpoint`` is by default."""
+    return f"{endpoint}-monitor"
 
 
 def _segment(text: str) -> str:

@@ -11,6 +11,7 @@ are one line (``UsageError``).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from IPython.core.error import UsageError
@@ -21,6 +22,7 @@ from ..display import ReplayResult
 from .base import ModelHubMagics, pairs
 
 STATISTICS = ("psi", "jensen_shannon", "wasserstein", "ks", "chi_square")
+EVERY = re.compile(r"(\d{1,3})\s*([mhd])")
 
 
 @magics_class
@@ -69,6 +71,15 @@ class MonitoringMagics(ModelHubMagics):
         default=[],
         help="STATISTIC=VALUE for every feature of its kind (psi=0.1, chi_square=0.05), or FEATURE:STATISTIC=VALUE",
     )
+    @argument("--every", help="save the monitor, run every 15m, 1h, 6h, 1d ... (with --alert)")
+    @argument("--cron", help="save the monitor, run at the times of this cron expression (with --alert)")
+    @argument(
+        "--alert",
+        action="append",
+        default=[],
+        help="a saved monitor's rule: psi>0.2, chi2<0.01, drifted>2, null_rate>0.1, accuracy<0.8, age:ks>0.1",
+    )
+    @argument("--name", help="the saved monitor's (schedule's) name (default ENDPOINT-monitor)")
     @line_magic
     def monitor(self, line: str):
         """Drift and data quality: ``%monitor --data df_new --against churn:3`` compares each
@@ -79,8 +90,15 @@ class MonitoringMagics(ModelHubMagics):
         ``%monitor churn-ep --window 1h`` does it for an endpoint's collected traffic, against the
         reference of the version its primary deployment serves (or ``--against churn:3``, or an
         earlier window: ``--against window:1d``), with accuracy or error over time where labels
-        came back (``%labels``) and its deployments compared (split, mirror)."""
+        came back (``%labels``) and its deployments compared (split, mirror).
+
+        ``%monitor churn-ep --every 1h --alert "psi>0.2"`` saves it instead: the server runs it
+        every hour and, when a rule is crossed, records a ``monitor.alert`` (``%history
+        churn-ep``; webhooks send it) and notifies the panel. Again with the same name changes
+        it; ``%monitors`` lists them, ``%schedule NAME --delete`` removes one."""
         args = self._parse(self.monitor, line)
+        if args.every or args.cron or args.alert or args.name:
+            return self._call(save_monitor, self.hub, args, self._ref)
         if args.endpoint is not None:
             if args.data or args.baseline or args.predictions or args.model:
                 raise UsageError(
@@ -115,6 +133,14 @@ class MonitoringMagics(ModelHubMagics):
             model=self._eval(args.model, "--model") if args.model else None,
             thresholds=thresholds(args.threshold),
         )
+
+    @magic_arguments()
+    @line_magic
+    def monitors(self, line: str = ""):
+        """The saved monitors (schedules that run an endpoint's monitor, ``%monitor ENDPOINT
+        --every 1h --alert ...``): when each runs next and what its last run started."""
+        self._parse(self.monitors, line)
+        return self._call(self.hub.monitors)
 
     @magic_arguments()
     @argument("endpoint", help="the endpoint whose requests were labelled")
@@ -166,6 +192,47 @@ class MonitoringMagics(ModelHubMagics):
             return operation
         result = self._wait(operation, f"replay {args.endpoint}")
         return ReplayResult(result) if result is not operation else operation
+
+
+def save_monitor(hub, args, ref):
+    """What ``%monitor ENDPOINT --every|--cron ... --alert ...`` does: save (or change) the monitor."""
+    if args.endpoint is None:
+        raise UsageError('A saved monitor watches an endpoint: %monitor ENDPOINT --every 1h --alert "psi>0.2"')
+    if (args.every is None) == (args.cron is None):
+        raise UsageError('Say when a saved monitor runs with one of --every 1h or --cron "0 * * * *".')
+    if not args.alert:
+        raise UsageError('A saved monitor alerts on rules: --alert "psi>0.2" (several allowed).')
+    if args.data or args.baseline or args.predictions or args.model or args.threshold:
+        raise UsageError("A saved monitor watches the endpoint's traffic: --data, --baseline, --predictions, --model "
+                         "and --threshold go without --every/--cron.")  # fmt: skip
+    against = args.against
+    if against and not against.startswith("window:"):
+        against = str(ref(against))
+    return hub.save_monitor(
+        args.endpoint,
+        args.cron or every(args.every),
+        args.alert,
+        window=args.window or "1h",
+        against=against,
+        deployment=args.deployment,
+        name=args.name,
+    )
+
+
+def every(text: str) -> str:
+    """``15m`` -> ``*/15 * * * *``, ``1h`` -> ``0 * * * *``, ``6h`` -> ``0 */6 * * *``, ``1d`` -> ``0 0 * * *``."""
+    match = EVERY.fullmatch(text.strip()) if len(text) < 16 else None
+    count, unit = (int(match[1]), match[2]) if match else (0, "")
+    if unit == "m" and count in (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30):
+        return "* * * * *" if count == 1 else f"*/{count} * * * *"
+    if unit == "h" and count in (1, 2, 3, 4, 6, 8, 12):
+        return "0 * * * *" if count == 1 else f"0 */{count} * * *"
+    if unit == "d" and count == 1:
+        return "0 0 * * *"
+    raise UsageError(
+        f"Invalid --every {text[:20]!r}: use minutes that divide an hour (15m, 30m), hours that divide a day (1h, 6h) "
+        'or 1d; for other times give --cron "EXPR".'
+    )
 
 
 def _is_file(text: str) -> bool:

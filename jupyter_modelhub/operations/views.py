@@ -38,7 +38,7 @@ class Operation(View):
     """Long work: a conversion, a deploy that builds an environment (later image builds, batch jobs)."""
 
     id: int
-    kind: str = Field(description="convert, deploy, image_build, image_push, batch or replay")
+    kind: str = Field(description="convert, deploy, image_build, image_push, batch, replay or monitor")
     subject: str = Field(description="the model version, endpoint or image it concerns")
     status: str = Field(description="queued -> running -> succeeded | failed | cancelled")
     active: bool = Field(description="true while queued or running")

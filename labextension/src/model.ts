@@ -25,7 +25,7 @@ import { GovernanceModel } from './components/governance/model';
 import { ImagesModel } from './components/images/model';
 import { ModelsModel } from './components/models/model';
 import { messageOf, ModelHubError } from './errors';
-import { INotice, Notifier } from './notifications';
+import { alertNotice, INotice, Notifier } from './notifications';
 
 export { PER_PAGE } from './components/models/model';
 export { ENDPOINT_INTERVAL } from './components/endpoints/model';
@@ -228,6 +228,8 @@ export class ModelHubModel {
     this._lastEventId = result.last_id;
     const first = after === null || this._error !== null;
     const kinds = new Set(events.map(e => e.kind));
+    // a saved monitor's alert (issue 22): one notification per run that crossed a rule
+    events.filter(e => e.kind === 'monitor_alert').forEach(e => this.onNotice(alertNotice(e.model, e.operation ?? null)));
     const registry = events.some(e => e.kind !== 'operation');
     const work: Promise<unknown>[] = [];
     if (first || this.activity.error !== null || this.activity.activeCount > 0 || kinds.has('operation')) {

@@ -20,7 +20,8 @@ const NOUNS: { [kind: string]: string } = {
   image_push: 'Image push',
   deploy: 'Deploy',
   batch: 'Batch job',
-  environment: 'Environment build'
+  environment: 'Environment build',
+  monitor: 'Monitor run'
 };
 
 /** One notification: its text, whether it failed, and the links it offers. */
@@ -95,4 +96,17 @@ export function notice(operation: IOperation): INotice {
   actions.push({ label: `Show operation ${operation.id}`, link: { type: 'operation', id: operation.id } });
   const failed = operation.status === 'cancelled' ? `${what} was cancelled.` : `${what} failed: ${failureMessage(operation)}`;
   return { message: failed, failed: true, actions };
+}
+
+/**
+ * The notification of a saved monitor's alert (an events-feed event of kind
+ * `monitor_alert`, subject the endpoint): the rules crossed are in the
+ * endpoint's history and the operation's report.
+ */
+export function alertNotice(endpoint: string, operation: number | null): INotice {
+  const actions: INotice['actions'] = [{ label: `Open ${endpoint}`, link: { type: 'endpoint', name: endpoint } }];
+  if (operation !== null) {
+    actions.push({ label: `Show operation ${operation}`, link: { type: 'operation', id: operation } });
+  }
+  return { message: `Monitor of ${endpoint} crossed an alert rule.`, failed: true, actions };
 }

@@ -8,7 +8,7 @@ const assert = require('node:assert/strict');
 
 const { GovernanceModel, valueText, trafficText } = require('../lib/test-cjs/components/governance/model.js');
 const { withoutProbes } = require('../lib/test-cjs/components/endpoints/model.js');
-const { Notifier, notice } = require('../lib/test-cjs/notifications.js');
+const { Notifier, notice, alertNotice } = require('../lib/test-cjs/notifications.js');
 const { ModelHubError } = require('../lib/test-cjs/errors.js');
 const { operation, flush } = require('./fixtures.js');
 
@@ -181,4 +181,16 @@ test('a failure notifies with the server words; others\' work does not notify', 
   assert.equal(told[0].failed, true);
   assert.equal(told[0].message, 'Batch job of churn@production failed: input.csv: no column f3');
   assert.equal(notice(operation({ id: 3, status: 'cancelled' })).message, 'Conversion of churn:1 was cancelled.');
+});
+
+test("a saved monitor's alert notifies with links to the endpoint and to the run", () => {
+  const told = alertNotice('churn-ep', 12);
+  assert.equal(told.message, 'Monitor of churn-ep crossed an alert rule.');
+  assert.deepEqual(
+    told.actions.map(a => [a.label, a.link]),
+    [
+      ['Open churn-ep', { type: 'endpoint', name: 'churn-ep' }],
+      ['Show operation 12', { type: 'operation', id: 12 }]
+    ]
+  );
 });

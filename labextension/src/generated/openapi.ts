@@ -5117,7 +5117,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    kind?: "convert" | "deploy" | "image_build" | "image_push" | "batch" | "replay";
+                    kind?: "convert" | "deploy" | "image_build" | "image_push" | "batch" | "replay" | "monitor";
                     /** @description queued, running, succeeded, failed or cancelled; several separated by commas; empty for any */
                     status?: string;
                     subject?: string;
@@ -8290,7 +8290,7 @@ export interface components {
             job: number;
             /**
              * Kind
-             * @description convert, deploy, image_build, image_push, batch or replay
+             * @description convert, deploy, image_build, image_push, batch, replay or monitor
              */
             kind: string;
             /**
@@ -8858,7 +8858,7 @@ export interface components {
             id: number;
             /**
              * Kind
-             * @description convert, deploy, image_build, image_push, batch or replay
+             * @description convert, deploy, image_build, image_push, batch, replay or monitor
              */
             kind: string;
             /**
