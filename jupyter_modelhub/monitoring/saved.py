@@ -54,6 +54,13 @@ def check(services, inputs: dict) -> dict:
         raise InvalidInput(
             f"Endpoint {endpoint!r} has no deployment {str(deployment)[:64]!r} (it has {', '.join(names) or 'none'})."
         )
+    served = sorted({d.model for d in info.deployments})
+    if against is not None and not against.lower().startswith("window:") and against.split(":")[0] not in served:
+        # saving needs write on the endpoint's models only: a reference of another model would be read unchecked
+        raise InvalidInput(
+            f"A saved monitor compares with a version of a model its endpoint serves ({', '.join(served) or 'none'}), "
+            f"or an earlier window; {against} is not one."
+        )
     rules = alerts.parse_rules(inputs.get("alerts"))
     saved = {
         "endpoint": endpoint,

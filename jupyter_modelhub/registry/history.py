@@ -26,7 +26,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ..errors import InvalidInput
-from ..store.orm import HistoryEntry, ServingRecord, utcnow
+from ..store.orm import Endpoint, HistoryEntry, Model, ServingRecord, utcnow
 from ..timestamps import iso
 from . import views
 
@@ -128,6 +128,15 @@ def entries(
         stmt = stmt.where(HistoryEntry.time <= until)
     rows = session.scalars(stmt.order_by(HistoryEntry.id.desc()).limit(min(limit, MAX_PAGE) + 1)).all()
     return views.History(entries=[entry_view(r) for r in rows[:limit]], more=len(rows) > limit)
+
+
+def known(session: Session, kind: str, name: str) -> bool:
+    """Whether ``name`` is a model (``kind`` model) or an endpoint now, or ever had an entry."""
+    table = Model if kind == "model" else Endpoint
+    if session.scalar(select(table.id).where(table.name == name)) is not None:
+        return True
+    column = HistoryEntry.model if kind == "model" else HistoryEntry.endpoint
+    return session.scalar(select(HistoryEntry.id).where(column == name).limit(1)) is not None
 
 
 def entry_view(row: HistoryEntry) -> views.HistoryEntry:

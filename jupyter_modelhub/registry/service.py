@@ -475,9 +475,15 @@ class ModelRegistry(LoggingConfigurable):
         return self.set_alias(name, alias, last.old, user=user, rollback=True)
 
     def history(self, **filters) -> views.History:
-        """History entries, newest first (``history.entries``: model, endpoint, action, user, since, until, limit)."""
+        """History entries, newest first (``history.entries``: model, endpoint, action, user, since,
+        until, limit). A name that is no model or endpoint, now or ever (no entry names it), is a 404."""
         with self.db.read() as session:
-            return history.entries(session, **filters)
+            result = history.entries(session, **filters)
+            for kind in ("model", "endpoint"):
+                name = filters.get(kind)
+                if name and not result.entries and not history.known(session, kind, name):
+                    raise NotFound(f"There is no {kind} {name!r}, and no history of one.")
+            return result
 
     def endpoint_at(self, endpoint: str, at) -> views.EndpointState:
         """What served ``endpoint`` at ``at`` (``history.endpoint_at``)."""

@@ -153,3 +153,18 @@ def test_history_records_who_when_where_and_old_and_new_and_rolls_back(people):
         assert newest["client"] == "kernel"
     finally:
         kernel.stop()
+
+
+def test_history_of_a_name_that_never_was_is_a_404_and_the_magic_finds_the_endpoint(people):
+    server, people = people
+    alice = people["alice"]
+    missing = alice.call("GET", "models/never/history")
+    assert missing.status_code == 404 and "no model 'never'" in missing.json()["message"]
+    assert alice.call("GET", "endpoints/never-ep/history").status_code == 404
+    alice.hub.register("seen", LogisticRegression().fit(X, y), sample=X[:3])
+    alice.hub.deploy("seen-ep", "seen:1")
+    shown = alice.hub.history("seen-ep")  # no model of that name: the endpoint's history
+    assert [e["action"] for e in shown["entries"]] == ["deployment.changed"]
+    assert (
+        alice.ok("GET", "models/seen/history", params={"action": "alias.moved"})["entries"] == []
+    )  # a model: filtered

@@ -14,11 +14,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from governance.test_webhooks import FAST, SECRET, Receiver  # a signed-webhook receiver on 127.0.0.1
 from test_endpoint_monitor import CLF, TRAIN, draw, score, settled  # a model, and drifted traffic for it
 
 from helpers.servers import ServerProcess, wait_until
 from helpers.shell import Shell
+from helpers.webhooks import FAST, SECRET, Receiver  # a signed-webhook receiver on 127.0.0.1
 from jupyter_modelhub.services import build_services
 from jupyter_modelhub.store.database import Database
 
