@@ -184,10 +184,11 @@ class MetricsHandler(EndpointHandlerBase):
 class TimelineHandler(EndpointHandlerBase):
     @route
     async def get(self):
-        self.reply(
-            await self.run(
-                self.deployments.timeline,
-                self.get_query_argument("endpoint", None),
-                self.get_query_argument("model", None),
-            )
+        """What served where and when; records of models the user may not read are left out."""
+        timeline = await self.run(
+            self.deployments.timeline,
+            self.get_query_argument("endpoint", None),
+            self.get_query_argument("model", None),
         )
+        timeline.records = await self.only_readable(timeline.records, lambda record: record.ref)
+        self.reply(timeline)

@@ -212,4 +212,10 @@ def test_operations_of_a_closed_model_are_neither_listed_nor_shown_to_others(peo
     refused(dave.call("GET", f"operations/{operation}"), "'read'", "'secret'")
     refused(dave.call("GET", f"operations/{operation}/log"), "'read'")
     refused(dave.call("POST", f"operations/{operation}/cancel"), "'write'")
+    hub.deploy("secret-ep", "secret:1")
+    assert [r["ref"] for r in alice.call("GET", "serving-timeline").json()["records"]] == ["secret:1"]
+    assert dave.call("GET", "serving-timeline").json()["records"] == []
+    assert "secret-ep" not in [e["name"] for e in dave.call("GET", "endpoints").json()["endpoints"]]
+    refused(dave.call("GET", "endpoints/secret-ep"), "'read'")
+    hub.undeploy("secret-ep")
     assert operation in [o["id"] for o in alice.call("GET", "operations").json()["operations"]]
