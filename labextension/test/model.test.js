@@ -415,6 +415,18 @@ test('compare: picked versions side by side, rows that differ marked', () => {
   assert.deepEqual(row('X'), { group: 'Inputs', key: 'X', values: ['', 'float32 [-1, 4]'], differs: true });
 });
 
+test('compare: a reference profile is one row, not thousands of numbers', () => {
+  const profile = { rows: 3000, source: 'X_train', features: [{ name: 'f0', quantiles: Array(51).fill(0.5) }] };
+  const rows = compareRows([
+    version('churn', 1, { properties: { reference: profile } }),
+    version('churn', 2, { properties: {} })
+  ]);
+  assert.deepEqual(
+    rows.filter(r => r.group === 'Properties').map(r => [r.key, r.values]),
+    [['reference', ['profile of 3000 rows (X_train)', '']]]
+  );
+});
+
 test('monitoring: requests, errors and p50/p99 over the window of reads; a restart counts from zero', () => {
   const read = (time, requests, errors, buckets, count) => ({
     time,

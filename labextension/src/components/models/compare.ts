@@ -15,6 +15,14 @@ export interface ICompareRow {
   differs: boolean;
 }
 
+/** Properties compared by a one-line summary rather than key by key. */
+const SUMMARISED: { [key: string]: (value: unknown) => string } = {
+  reference: value => {
+    const profile = value as { rows?: number; source?: string } | undefined;
+    return profile ? `profile of ${profile.rows ?? '?'} rows${profile.source ? ` (${profile.source})` : ''}` : '';
+  }
+};
+
 export function compareRows(versions: readonly IVersion[]): ICompareRow[] {
   const rows: ICompareRow[] = [];
   const add = (group: string, key: string, values: string[]) => {
@@ -27,8 +35,18 @@ export function compareRows(versions: readonly IVersion[]): ICompareRow[] {
   add('Overview', 'derived from', versions.map(v => v.derived_from ?? ''));
   add('Overview', 'files', versions.map(v => v.files.map(f => f.path).join(', ')));
   add('Overview', 'size', versions.map(v => String(v.size)));
-  // Reports (nested objects) compare key by key: "equivalence.passed", "speed.speedup.latency".
-  const flat = versions.map(v => new Map(flatten(v.properties ?? {})));
+  // Reports (nested objects) compare key by key: "equivalence.passed", "speed.speedup.latency";
+  // a reference profile (thousands of numbers) by what it was made from.
+  for (const [key, summary] of Object.entries(SUMMARISED)) {
+    if (versions.some(v => v.properties?.[key] !== undefined)) {
+      add('Properties', key, versions.map(v => summary(v.properties?.[key])));
+    }
+  }
+  const flat = versions.map(v => {
+    const own = { ...(v.properties ?? {}) };
+    Object.keys(SUMMARISED).forEach(key => delete own[key]);
+    return new Map(flatten(own));
+  });
   const propertyKeys = Array.from(new Set(flat.flatMap(m => Array.from(m.keys())))).filter(Boolean);
   for (const key of propertyKeys.sort()) {
     add('Properties', key, flat.map(m => (m.has(key) ? cellText(m.get(key)) : '')));
