@@ -10,7 +10,9 @@ The checks, each optional per alias:
   endpoint, recorded by the kernel) found the same answers.
 - ``evaluation``: an evaluation of the version against the version the alias points at now, on
   the same data (``%evaluate churn:4 --data holdout.parquet --target y --against
-  churn@production``, computed in the kernel), within the rule's thresholds: ``{"accuracy":
+  churn@production``, computed in the kernel; the newest one's metrics are also the version's
+  ``metrics`` property, and what they were measured on its ``evaluation`` property), within the
+  rule's thresholds: ``{"accuracy":
   -0.01}`` lets accuracy be at most 0.01 worse than now; for error metrics (rmse, mae...) lower
   is better and the sign is turned. ``true``: an evaluation is needed, with no thresholds.
 - ``approval``: approved for the alias by someone other than the version's registrant
@@ -103,6 +105,12 @@ class Promotions:
             if kind == "evaluation" and payload.get("against") is not None:
                 payload["against"] = _label(self.registry.resolve(session, payload["against"]))
             passed = bool(payload.get("passed", True)) if kind == "parity" else True
+            if kind == "evaluation":  # the newest evaluation's metrics are the version's too, as properties
+                row.properties = {
+                    **(row.properties or {}),
+                    "metrics": payload["metrics"],
+                    "evaluation": {k: payload.get(k) for k in ("data", "against", "against_metrics")},
+                }
             session.add(Evidence(version_id=row.id, kind=kind, alias=alias, passed=passed, payload=payload, user=user))
             action = {"evaluation": "version.evaluated", "parity": "version.parity", "approval": "version.approved"}
             new = {"alias": alias} if kind == "approval" else payload

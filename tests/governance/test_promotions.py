@@ -77,6 +77,9 @@ def test_an_alias_under_rules_moves_only_with_evidence_and_says_what_is_missing(
     worse = alice.evaluate("churn:2", str(holdout), "y", against="churn@production")
     assert worse["against"] == "churn@production" and worse["data"]["name"] == "holdout.parquet"
     assert worse["metrics"]["accuracy"] < worse["against_metrics"]["accuracy"] - 0.1
+    properties = alice.version("churn:2")["properties"]  # the newest evaluation's metrics, as properties
+    assert properties["metrics"] == worse["metrics"]
+    assert properties["evaluation"]["against"] == "churn:1" and properties["evaluation"]["data"]["rows"] == 200
     bob.approve("churn:2", "production")
     with pytest.raises(Conflict) as refused:
         alice.set_alias("churn", "production", 2)
