@@ -17,38 +17,15 @@ The server commits collected files every half second; tests wait for the host's 
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
-import requests
-from sklearn.linear_model import LogisticRegression
 
+from helpers.monitoring import CANDIDATE, CLF, FEATURES, TRAIN, draw, score, settled, truth  # noqa: F401
 from helpers.servers import ServerProcess, wait_until
 from helpers.shell import Shell
 from jupyter_modelhub.errors import InvalidInput, NotFound
 from jupyter_modelhub.monitoring.collected import features_and_predictions, read_collected
 from jupyter_modelhub.monitoring.features import feature_names
-
-FEATURES = [f"f{i}" for i in range(6)]
-RNG = np.random.default_rng(22)
-
-
-def draw(n: int, shift: bool = False) -> pd.DataFrame:
-    frame = pd.DataFrame({name: RNG.normal(size=n) for name in FEATURES})
-    if shift:
-        frame["f2"] = frame["f2"] + 1.0
-        frame["f4"] = frame["f4"] * 2.5
-    return frame
-
-
-def truth(frame: pd.DataFrame) -> np.ndarray:
-    return (frame.f0 + frame.f1 > 0).astype(int).to_numpy()
-
-
-TRAIN = draw(3000)
-CLF = LogisticRegression().fit(TRAIN, truth(TRAIN))
-# the candidate: a model that also weighs f3, so some answers change
-CANDIDATE = LogisticRegression().fit(TRAIN, (TRAIN.f0 + TRAIN.f1 + 1.5 * TRAIN.f3 > 0).astype(int))
 
 
 @pytest.fixture(scope="module")
@@ -74,21 +51,6 @@ def hub(hub_server):
 @pytest.fixture(scope="module")
 def endpoint(hub):
     return hub.deploy("mon-ep", "drifty:1", collect=["requests", "responses"])
-
-
-def score(endpoint, rows: pd.DataFrame, deployment: str | None = None) -> requests.Response:
-    headers = {"Authorization": f"Bearer {endpoint.key}"}
-    answer = requests.post(endpoint["url"] + "/score", json={"data": rows.to_numpy().tolist()}, headers=headers)
-    assert answer.status_code == 200, answer.text
-    return answer
-
-
-def settled(hub, name: str, sampled: int) -> dict:
-    def done():
-        now = hub.endpoint(name)["collect"]
-        return now if now["sampled"] >= sampled and now["committed"] == now["sampled"] else None
-
-    return wait_until(done, 60, f"{name}'s host to commit {sampled} records")
 
 
 @pytest.fixture(scope="module")

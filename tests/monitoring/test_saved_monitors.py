@@ -14,8 +14,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from test_endpoint_monitor import CLF, TRAIN, draw, score, settled  # a model, and drifted traffic for it
 
+from helpers.monitoring import CLF, TRAIN, draw, score, settled  # a model, and drifted traffic for it
 from helpers.servers import ServerProcess, wait_until
 from helpers.shell import Shell
 from helpers.webhooks import FAST, SECRET, Receiver  # a signed-webhook receiver on 127.0.0.1

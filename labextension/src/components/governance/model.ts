@@ -304,7 +304,19 @@ export class GovernanceModel extends SectionModel {
       return;
     }
     const [name, version] = splitVersionRef(ref);
-    const loaded = await capture(this.client.promotion(name, version));
+    let gone = false;
+    const loaded = await capture(
+      this.client.promotion(name, version).catch(error => {
+        gone = error instanceof ModelHubError && error.status === 404;
+        throw error;
+      })
+    );
+    if (gone) {
+      // a deleted version: its tab says so, and nothing asks for it again
+      this._promotionWatched.delete(ref);
+      this._promotions.delete(ref);
+      return;
+    }
     this._set(this._promotions, ref, loaded, this._promotions.get(ref)?.data);
   }
 
