@@ -10,34 +10,18 @@ committed), never for time. Screenshots in tests/artifacts/screenshots/ (light a
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
 import pytest
 import requests
-from sklearn.linear_model import LogisticRegression
 
+from helpers.monitoring import CLF, FEATURES, TRAIN, draw
 from helpers.panel import LabServer, chromium_page, lab_fixture, open_panel, screenshot, use_theme
 from helpers.servers import wait_until
 
 pytestmark = pytest.mark.timeout(300)
 
 LIVE = 20_000  # ms: a change shows up through the 2 s event poll
-FEATURES = [f"f{i}" for i in range(6)]
-RNG = np.random.default_rng(23)
 PROMPT = "unknown (edit this section and save the card: %card NAME:VERSION --edit FILE)"
 INTENDED = "Scores churn risk for the growth team's weekly outreach list."
-
-
-def draw(n: int, shift: bool = False) -> pd.DataFrame:
-    frame = pd.DataFrame({name: RNG.normal(size=n) for name in FEATURES})
-    if shift:
-        frame["f2"] = frame["f2"] + 1.0
-        frame["f4"] = frame["f4"] * 2.5
-    return frame
-
-
-TRAIN = draw(3000)
-CLF = LogisticRegression().fit(TRAIN, (TRAIN.f0 + TRAIN.f1 > 0).astype(int))
 
 lab = lab_fixture("--DeploymentManager.collect_roll_seconds=0.5")
 
