@@ -260,7 +260,7 @@ class Collector:
             got = got[:BODY_LIMIT]
         content_type, encoding, length = _answer_headers(headers)
         size = (len(sent) if sent else 0) + (len(got) if got else 0) + 200
-        self.buffer.append(
+        self._queue(
             (
                 request_id(request).decode("ascii"),
                 time.time() - latency,
@@ -282,10 +282,9 @@ class Collector:
                 encoding,
                 length,
                 False,
-            )
+            ),
+            size,
         )
-        self.queued += 1
-        self.queued_bytes += size
         request.args = (request.args[0], True) if request.args else request.args  # sampled: its mirror copy too
 
     def mirrored(
@@ -309,7 +308,7 @@ class Collector:
         cut_out = got is not None and len(got) > BODY_LIMIT
         content_type, encoding, length = _answer_headers(headers)
         latency = time.monotonic() - started
-        self.buffer.append(
+        self._queue(
             (
                 request.args[0].decode("ascii"),
                 time.time() - latency,
@@ -331,10 +330,9 @@ class Collector:
                 encoding,
                 length,
                 True,
-            )
+            ),
+            (len(got) if got else 0) + 200,
         )
-        self.queued += 1
-        self.queued_bytes += (len(got) if got else 0) + 200
 
     def call_answered(
         self,
@@ -357,7 +355,7 @@ class Collector:
         sent = sent if self.requests and status != 401 else None
         got = got if self.responses else None
         cut_in, cut_out = bool(sent and len(sent) > BODY_LIMIT), bool(got and len(got) > BODY_LIMIT)
-        self.buffer.append(
+        self._queue(
             (
                 rid,
                 time.time() - latency,
@@ -379,10 +377,15 @@ class Collector:
                 None,
                 None,
                 False,
-            )
+            ),
+            (len(sent) if sent else 0) + (len(got) if got else 0) + 200,
         )
+
+    def _queue(self, record: tuple, size: int) -> None:
+        """Hand one record (``COLUMNS``' order) to the writer, counting it and its bytes."""
+        self.buffer.append(record)
         self.queued += 1
-        self.queued_bytes += (len(sent) if sent else 0) + (len(got) if got else 0) + 200
+        self.queued_bytes += size
 
     def _room(self) -> bool:
         """Whether the buffer takes one more record; when it is full the record is dropped, and counted."""
