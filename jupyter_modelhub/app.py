@@ -296,6 +296,14 @@ class ModelHubApp(ExtensionApp, ServiceClasses, StorageSettings, GovernanceSetti
                 max(1.0, min(self.upload_ttl / 2, 600)) * 1000,
             ),
         ]
+        if self.artifacts.is_remote:
+            collection = self.deployments.collection
+            self._periodic.append(
+                PeriodicCallback(
+                    lambda: self._in_background("moving collected requests to the bucket", collection.move),
+                    max(0.1, self.deployments.collect_move_seconds) * 1000,
+                )
+            )
         scheduler = self.services.scheduler  # due schedules fire on every server; the database picks one
         self._periodic.append(
             PeriodicCallback(

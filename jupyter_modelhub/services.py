@@ -312,7 +312,7 @@ class Services:
 
     @cached_property
     def deployments(self):
-        return self._class("deployments")(
+        deployments = self._class("deployments")(
             self.db,
             self.registry,
             self.root,
@@ -320,6 +320,11 @@ class Services:
             **self._roots_for("script_roots"),
             **self._configure,
         )
+        if self.artifacts.is_remote:  # collected files go to the bucket too (monitoring.bucket)
+            from .monitoring.bucket import CollectedBucket
+
+            deployments.collection.bucket = CollectedBucket(self.artifacts)
+        return deployments
 
     @cached_property
     def deploys(self):

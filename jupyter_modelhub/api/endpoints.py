@@ -130,7 +130,7 @@ class CollectedHandler(EndpointHandlerBase):
         await self.require_endpoint(name, "read")
         since, until = self.get_query_argument("since", "1h"), self.get_query_argument("until", None)
         limit = self.query_int("limit", 100, minimum=1, maximum=MAX_COLLECTED)
-        self.reply(await self.run(self.deployments.collected, name, since, until, limit))
+        self.reply(await self.run(self.deployments.collection.records, name, since, until, limit))
 
 
 class KeysHandler(EndpointHandlerBase):

@@ -13,11 +13,13 @@ Not here: the collecting itself (``monitoring.collector``, in the host).
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
 from ..errors import InvalidInput
-from ..monitoring.collector import FOLDER, STATUS_FILE
+from ..monitoring.bucket import status_of
+from ..monitoring.collector import FILE_NAME, FOLDER, STATUS_FILE
 from . import views
 
 WHAT = ("requests", "responses")
@@ -130,13 +132,20 @@ def spec(settings: dict | None, folder: Path, roll_seconds: float, roll_bytes: i
     }
 
 
-def describe(settings: dict | None, folder: Path) -> views.Collection:
-    """The settings, where the files are, and what the host counted (``collect-status.json``)."""
+def describe(settings: dict | None, folder: Path, stored_in: str | None = None) -> views.Collection:
+    """The settings, where the files are, and what the host counted (``collect-status.json``);
+    with ``stored_in`` (the bucket), the files and bytes there too (``monitoring.bucket``)."""
     settings = settings or {}
     try:
         counts = json.loads((folder / STATUS_FILE).read_text())
     except (OSError, ValueError):
         counts = {}
+    if stored_in:  # the host's own count of files is stale once files have moved: they are counted here
+        moved = status_of(folder)
+        waiting = [entry.stat().st_size for entry in _committed(folder / FOLDER)]
+        counts.update(files=moved.get("files", 0) + len(waiting), bytes=moved.get("bytes", 0) + sum(waiting))
+    else:
+        moved = {}
     enabled = bool(settings.get("enabled"))
     return views.Collection(
         enabled=enabled,
@@ -145,9 +154,18 @@ def describe(settings: dict | None, folder: Path) -> views.Collection:
         collect_retention=settings.get("retention", DEFAULTS["retention"]),
         collect_max_bytes=settings.get("max_bytes", DEFAULTS["max_bytes"]),
         location=str(folder / FOLDER),
-        **{
-            key: counts.get(key, 0)
-            for key in ("sampled", "written", "committed", "dropped", "failed", "files", "bytes")
-        },
-        last_error=counts.get("last_error", ""),
+        stored_in=stored_in,
+        moved=moved.get("moved", 0),
+        **{key: counts.get(key, 0) for key in ("sampled", "written", "committed", "dropped", "failed")},
+        files=counts.get("files", 0),
+        bytes=counts.get("bytes", 0),
+        last_error=counts.get("last_error", "") or moved.get("last_error", ""),
     )
+
+
+def _committed(folder: Path) -> list[os.DirEntry]:
+    """The collector's committed files in ``folder`` (not moved to the bucket yet)."""
+    try:
+        return [entry for entry in os.scandir(folder) if FILE_NAME.match(entry.name)]
+    except OSError:
+        return []

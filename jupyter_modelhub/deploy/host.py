@@ -83,6 +83,18 @@ def primary(traffic: dict[str, int], names) -> str | None:
     return max(ordered, key=lambda name: traffic.get(name, 0)) if ordered else None
 
 
+def alive(pid: int | None, folder: Path) -> bool:
+    """True if ``pid`` is the host of the endpoint whose folder is ``folder`` (not a recycled pid
+    of another program): what the server checks before it signals or adopts a host."""
+    if not pid:
+        return False
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"jupyter_modelhub.deploy.host" in cmdline and str(folder).encode() in cmdline
+
+
 def write_json(path: Path, data: dict) -> None:
     """Replace ``path`` atomically, readable by its owner only (a spec holds the endpoint's keys)."""
     temporary = path.with_suffix(".tmp")

@@ -38,9 +38,9 @@ from ..store.orm import Deployment, Endpoint, ModelVersion, ServingRecord, utcno
 from ..timestamps import iso
 from ..views import Deleted
 from . import collecting, contract, optimizing, views
+from .collection import CollectedRequests
+from .host import alive as _alive
 from .host import primary, write_json
-
-COMMIT_WAIT = 5.0  # seconds a reader of collected requests waits for the host to commit them
 
 SETTINGS = ("instances", "max_batch_size", "max_batch_wait_ms", "max_request_bytes", "request_timeout")
 
@@ -53,25 +53,6 @@ def check_label(name: str, what: str = "endpoint") -> str:
         raise InvalidInput(
             f"Invalid {what} name {name!r}: use 1-64 letters, digits, '_' or '-', starting with a letter."
         ) from None
-
-
-def _commits(status: Path) -> int:
-    """The commits a collecting host has done on request (its status file's ``commits``)."""
-    try:
-        return int(json.loads(status.read_text()).get("commits", 0))
-    except (OSError, ValueError, TypeError):
-        return 0
-
-
-def _alive(pid: int | None, folder: Path) -> bool:
-    """True if ``pid`` is this endpoint's host (not a recycled pid of another program)."""
-    if not pid:
-        return False
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return False
-    return b"jupyter_modelhub.deploy.host" in cmdline and str(folder).encode() in cmdline
 
 
 def _optimized(record: dict | None, hint, version: ModelVersion) -> dict:
@@ -111,6 +92,12 @@ class DeploymentManager(LoggingConfigurable):
     collect_roll_bytes = Integer(
         64 * 2**20, config=True, help="Payload collection: bytes of a file before it is committed."
     )
+    collect_move_seconds = Float(
+        30.0,
+        config=True,
+        help="Payload collection with an artifact store in a bucket: seconds between moves of committed files "
+        "there (a read moves them first anyway).",
+    )
 
     def __init__(
         self,
@@ -130,6 +117,7 @@ class DeploymentManager(LoggingConfigurable):
         self._guard = threading.Lock()
         self._applying: dict[str, threading.Lock] = {}  # endpoint -> held while its spec is written and its host told
         self.environments = environments or EnvironmentBuilder(Path(root).resolve(), database, parent=self)
+        self.collection = CollectedRequests(self)  # what endpoints collected, read back
 
     # -- deploying -------------------------------------------------------------------------
 
@@ -637,7 +625,7 @@ class DeploymentManager(LoggingConfigurable):
             mirror=row.mirror,
             state=overall,
             deployments=deployments,
-            collect=collecting.describe(row.collect, self.folder / row.name),
+            collect=collecting.describe(row.collect, self.folder / row.name, self.collection.location(row.name)),
             created_time=iso(row.created_time),
             created_by=row.created_by,
         )
@@ -676,36 +664,6 @@ class DeploymentManager(LoggingConfigurable):
         with open(path, "rb") as f:
             f.seek(max(0, path.stat().st_size - max(lines, 1) * 400))
             return "\n".join(f.read().decode(errors="replace").splitlines()[-lines:])
-
-    def commit_collected(self, name: str, timeout: float = COMMIT_WAIT) -> None:
-        """Ask the endpoint's host to commit what it has collected so far (SIGUSR1), and wait until
-        it says it has (its status file), at most ``timeout``: files are readable once committed,
-        and a reader wants the requests just answered. An endpoint whose host runs elsewhere, or
-        that never collected, has nothing to commit here."""
-        from ..monitoring.collector import STATUS_FILE
-
-        folder = self.folder / name
-        status = folder / STATUS_FILE
-        with self.db.read() as session:
-            pid = self._endpoint(session, name).host_pid
-        if not _alive(pid, folder) or not status.exists():
-            return
-        before = _commits(status)
-        os.kill(pid, signal.SIGUSR1)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and _commits(status) <= before:
-            time.sleep(0.05)  # the host's writer commits within a second
-
-    def collected(self, name: str, since="1h", until=None, limit: int = 1000) -> dict:
-        """The endpoint's collected requests from ``since`` to ``until``, the newest ``limit``, as JSON records."""
-        from ..monitoring.collected import read_collected, records
-
-        with self.db.read() as session:
-            self._endpoint(session, name)
-        self.commit_collected(name)
-        frame = read_collected(self.folder / name, since, until, limit=limit + 1)
-        data, more = records(frame, limit)
-        return {"endpoint": name, "records": data, "more": more}
 
     def timeline(self, endpoint: str | None = None, model: str | None = None) -> views.Timeline:
         """What served when: one record per deployment of a version, newest first (the last 500)."""
@@ -887,6 +845,7 @@ class DeploymentManager(LoggingConfigurable):
             session.delete(row)
 
         self.db.write(write)
+        self.collection.remove(name)
         shutil.rmtree(self.folder / name, ignore_errors=True)
         return Deleted(deleted=[name])
 

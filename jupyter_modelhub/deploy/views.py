@@ -98,12 +98,18 @@ class Collection(View):
     collect_retention: str = Field(description="collected files older than this are deleted, e.g. 7d")
     collect_max_bytes: int = Field(description="beyond this many bytes of collected files, the oldest are deleted")
     location: str = Field(description="the folder the host writes Parquet files to")
+    stored_in: Optional[str] = Field(
+        None,
+        description="where committed files are moved from location, when the artifact store is a bucket "
+        "(s3://BUCKET/PREFIX/.endpoints/NAME/collected/); none: they stay in location",
+    )
+    moved: int = Field(0, description="files moved to stored_in by this server since the endpoint was created")
     sampled: int = Field(description="records the host took since it started")
     written: int = Field(description="of those, written to a file (readable once the file is committed)")
     committed: int = Field(description="written to files that are complete and readable")
     dropped: int = Field(description="records dropped because the writer fell behind (the buffer was full)")
     failed: int = Field(description="records that could not be written (see last_error)")
-    files: int = Field(description="collected files kept now")
+    files: int = Field(description="collected files kept now (in location and stored_in)")
     bytes: int = Field(description="their size")
     last_error: str
 

@@ -68,27 +68,44 @@ def read_collected(
     root: str | os.PathLike | None = None,
     limit: int | None = None,
     columns: list[str] | None = None,
+    bucket=None,
 ):
     """The requests collected from ``since`` to ``until`` (see :func:`moment`), oldest first, as a
     DataFrame: request_id, time (UTC), deployment, model, version, status, latency_ms, request and
     response (bytes; None when not collected), then path, protocol, the truncation flags and the
-    bodies' content types and encodings. ``limit``: the newest that many only."""
+    bodies' content types and encodings. ``limit``: the newest that many only. ``bucket``: the
+    artifact store's ``monitoring.bucket.CollectedBucket`` when it is one; files moved there are
+    read from it, the ones not moved yet from the folder."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     start, end = moment(since, "since"), moment(until, "until")
     folder = collected_folder(endpoint, root)
     wanted = list(COLUMNS) if columns is None else [c for c in COLUMNS if c in columns or c == "time"]
+    sources: dict[str, object] = {}
+    if bucket is not None:  # listed first: a file moved meanwhile is still found in one place
+        sources.update((name, key) for name, key, _size in bucket.files(folder.parent.name))
+    sources.update((path.name, path) for path in (folder.glob("collected-*.parquet") if folder.is_dir() else ()))
     tables = []
-    for path in sorted(folder.glob("collected-*.parquet")) if folder.is_dir() else []:
-        times = file_times(path.name)
+    for name in sorted(sources):
+        times = file_times(name)
         if times is None:
             continue
         first, last = times
         if (start is not None and last < start.timestamp()) or (end is not None and first > end.timestamp()):
             continue
+        source = sources[name]
         try:
-            tables.append(_read_file(path, wanted))
+            if isinstance(source, Path):
+                try:
+                    tables.append(_read_file(source, wanted))
+                    continue
+                except FileNotFoundError:
+                    if bucket is None:
+                        raise
+                    source = bucket.key(folder.parent.name, name)  # moved since it was listed
+            with bucket.open(source) as opened:
+                tables.append(_read_file(opened, wanted))
         except FileNotFoundError:  # deleted by retention since it was listed
             continue
     if tables:
@@ -113,14 +130,15 @@ def read_collected(
     return frame[order].reset_index(drop=True)
 
 
-def _read_file(path: Path, wanted: list[str]):
-    """One collected file's columns; a column added since it was written (``mirror``) is filled:
+def _read_file(path, wanted: list[str]):
+    """One collected file's columns (``path``: a file's path, or an open file); a column added since it was written (``mirror``) is filled:
     files of an older host read the same as new ones."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    present = set(pq.read_schema(path).names)
-    table = pq.read_table(path, columns=[c for c in wanted if c in present])
+    with pq.ParquetFile(path) as parquet:
+        present = set(parquet.schema_arrow.names)
+        table = parquet.read(columns=[c for c in wanted if c in present])
     if len(present.intersection(wanted)) == len(wanted):
         return table.select(wanted)
     fields = schema()

@@ -42,7 +42,7 @@ import pandas as pd
 from pydantic import Field
 
 from ..errors import InvalidInput, NotFound
-from .collected import features_and_predictions, moment, read_collected
+from .collected import features_and_predictions, moment
 from .comparison import REPLAYED, Comparison, compare
 from .drift import MonitorReport, compare_frames, monitor_frames
 from .labels import LabelsStored, Performance, checked_labels, performance, read_labels, store_labels
@@ -96,8 +96,7 @@ class EndpointMonitor:
         info = self.deployments.endpoint(name)
         served = self._deployment(info, deployment)
         since, until = window_bounds(window)
-        self.deployments.commit_collected(name)  # the requests just answered count too
-        frame = read_collected(self.folder(name), since, until, limit=MAX_RECORDS)
+        frame = self.deployments.collection.read(name, since, until, limit=MAX_RECORDS)
         ours = own_records(frame, served.name)
         sampled_from = len(ours)
         ours, sample_note = sample(ours)
@@ -145,15 +144,14 @@ class EndpointMonitor:
         """Keep labels for the endpoint's requests (``labels``); how many match collected requests."""
         self.deployments.endpoint(name)  # a 404 for an unknown endpoint, before anything is written
         checked_labels(request_ids, labels, rows)  # a 400 before the collected ids are read
-        self.deployments.commit_collected(name)
-        known = set(read_collected(self.folder(name), None, columns=["request_id"])["request_id"])
+        known = set(self.deployments.collection.read(name, None, columns=["request_id"])["request_id"])
         return store_labels(self.folder(name), name, request_ids, labels, rows, known)
 
     def _report(self, name, served, signature, current, answers, against, since, until, thresholds) -> MonitorReport:
         baseline = baseline_bounds(against, since, until)
         if baseline is not None:
             start, end = baseline
-            earlier = own_records(read_collected(self.folder(name), start, end, limit=MAX_RECORDS), served.name)
+            earlier = own_records(self.deployments.collection.read(name, start, end, limit=MAX_RECORDS), served.name)
             earlier, _ = sample(earlier)
             old_features, old_predictions = features_and_predictions(earlier, signature or {})
             if old_features.empty:

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 from typing import Optional
 
 import numpy as np
@@ -41,7 +40,7 @@ from pydantic import BaseModel, Field
 
 from ..errors import Conflict, InvalidInput, NotFound
 from ..progress import Progress
-from .collected import features_and_predictions, read_collected
+from .collected import features_and_predictions
 from .comparison import REPLAYED, agreement, answers
 from .endpoint import MAX_RECORDS, _iso, own_records, sample, window_bounds
 from .labels import _text
@@ -147,8 +146,7 @@ def replay(
         )
     since, until = window_bounds(window)
     progress.step(f"reading the requests {original!r} answered since {_iso(since)}")
-    deployments.commit_collected(endpoint)  # the requests just answered count too
-    frame = read_collected(Path(deployments.folder) / endpoint, since, until, limit=MAX_RECORDS)
+    frame = deployments.collection.read(endpoint, since, until, limit=MAX_RECORDS)  # the ones just answered too
     chosen, skipped, available = replayable(own_records(frame, original), limit)
     if chosen.empty:
         raise InvalidInput(

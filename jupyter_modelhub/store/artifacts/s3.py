@@ -5,6 +5,7 @@ Layout in the bucket, beside the local one::
 
     PREFIX/<model>/<id>/files/<path>   a version's files (multipart above the part size)
     PREFIX/<model>/<id>/manifest.json  written last: a folder without one is unfinished
+    PREFIX/.endpoints/<endpoint>/collected/  endpoints' collected requests (``monitoring.bucket``)
 
 Through fsspec's s3fs (what pandas and Dask read ``s3://`` with, so batch jobs can use the same
 options): the endpoint and credentials come from ``storage_options`` or the standard AWS places
@@ -188,7 +189,8 @@ class S3ArtifactStore(ArtifactStore):
 
     def version_dirs(self) -> list[tuple[str, bool, float]]:
         """Every version folder in the bucket as ``(artifact_dir, has_manifest, last_modified)``:
-        only folders named as this store names them (``<model>/<32 hex digits>/``)."""
+        only folders named as this store names them (``<model>/<32 hex digits>/``; no model's
+        name starts with a dot, as ``.endpoints/``, where collected files go, does)."""
         try:
             found = self.call("list versions", self.fs.find, self.base, detail=True)
         except FileNotFoundError:
@@ -197,7 +199,7 @@ class S3ArtifactStore(ArtifactStore):
         start = len(self.base) + 1
         for key, info in found.items():
             parts = key[start:].split("/")
-            if len(parts) < 3 or not is_version_folder_name(parts[1]):
+            if len(parts) < 3 or parts[0].startswith(".") or not is_version_folder_name(parts[1]):
                 continue
             folder = folders.setdefault(f"{parts[0]}/{parts[1]}", [False, 0.0])
             folder[0] = folder[0] or parts[2:] == ["manifest.json"]

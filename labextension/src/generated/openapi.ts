@@ -7027,7 +7027,7 @@ export interface components {
             failed: number;
             /**
              * Files
-             * @description collected files kept now
+             * @description collected files kept now (in location and stored_in)
              */
             files: number;
             /** Last Error */
@@ -7038,6 +7038,12 @@ export interface components {
              */
             location: string;
             /**
+             * Moved
+             * @description files moved to stored_in by this server since the endpoint was created
+             * @default 0
+             */
+            moved: number;
+            /**
              * Sample Rate
              * @description the share of requests recorded, above 0 and at most 1
              */
@@ -7047,6 +7053,12 @@ export interface components {
              * @description records the host took since it started
              */
             sampled: number;
+            /**
+             * Stored In
+             * @description where committed files are moved from location, when the artifact store is a bucket (s3://BUCKET/PREFIX/.endpoints/NAME/collected/); none: they stay in location
+             * @default null
+             */
+            stored_in: string | null;
             /**
              * Written
              * @description of those, written to a file (readable once the file is committed)

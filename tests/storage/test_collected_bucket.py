@@ -1,0 +1,110 @@
+"""Collected requests in the artifact store's bucket (issue 22): the server that runs an endpoint
+moves its committed files to ``PREFIX/.endpoints/<endpoint>/collected/``, so its disk keeps only
+what is not moved yet, and a second server with its own root (one PostgreSQL, one bucket) reads
+the same requests and monitors them. Deleting the endpoint deletes the collector's objects only.
+
+Real parts: two Jupyter servers as subprocesses, PostgreSQL, an S3 API over HTTP, a collecting
+endpoint host answering real HTTP requests.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+import requests
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression
+
+from helpers.postgres import fresh_postgres_database
+from helpers.s3 import Bucket
+from helpers.servers import ServerProcess, wait_until
+
+pytestmark = [pytest.mark.s3, pytest.mark.slow]
+
+X, y = make_classification(300, 6, random_state=5)
+CLF = LogisticRegression().fit(X, y)
+FILE = re.compile(r"^collected-\d{8}T\d{6}Z-\d{8}T\d{6}Z-[0-9a-f]{8}\.parquet$")
+PREFIX = "registry/.endpoints/collect-ep/collected/"
+
+
+def server_on(folder, bucket: Bucket, db_url: str) -> ServerProcess:
+    return ServerProcess(
+        folder,
+        extra_env=bucket.env,
+        args=[
+            f"--ModelHubApp.artifact_uri={bucket.uri()}",
+            f"--ModelHubApp.db_url={db_url}",
+            "--DeploymentManager.collect_roll_seconds=0.5",
+            "--DeploymentManager.collect_move_seconds=1",
+        ],
+    )
+
+
+@pytest.fixture
+def team(postgres_server, bucket, tmp_path):
+    db_url = fresh_postgres_database(postgres_server)
+    servers = [server_on(tmp_path / name, bucket, db_url) for name in ("a", "b")]
+    yield servers
+    for server in servers:
+        for endpoint in server.client().endpoints():
+            if (server.root / "endpoints" / endpoint["name"]).is_dir():
+                server.client().undeploy(endpoint["name"])
+        server.stop()
+
+
+def send(endpoint: dict, count: int) -> list[str]:
+    ids = []
+    for i in range(count):
+        rid = f"req-{uuid.uuid4().hex[:12]}"
+        answer = requests.post(
+            endpoint["url"] + "/score",
+            json={"data": X[i : i + 1].tolist()},
+            headers={"x-request-id": rid, "Authorization": f"Bearer {endpoint.key}"},
+            timeout=30,
+        )
+        assert answer.status_code == 200, answer.text
+        ids.append(rid)
+    return ids
+
+
+def test_collected_files_move_to_the_bucket_and_another_server_reads_them(team, bucket):
+    a, b = team
+    hub_a, hub_b = a.client(), b.client()
+    hub_a.register("churn", CLF, sample=X[:100])
+    endpoint = hub_a.deploy("collect-ep", "churn:1", collect=["requests", "responses"])
+    sent = send(endpoint, 40)
+
+    on_a = hub_a.collected("collect-ep", since="1h")
+    assert set(on_a["request_id"]) == set(sent), "every answered request, read back where it was served"
+
+    objects = [key for key in bucket.names_under(PREFIX)]
+    assert objects and all(FILE.match(key[len(PREFIX) :]) for key in objects), objects
+    local = a.root / "endpoints" / "collect-ep" / "collected"
+    assert not [p.name for p in local.glob("collected-*.parquet")], "committed files left A's disk for the bucket"
+
+    on_b = hub_b.collected("collect-ep", since="1h")
+    assert set(on_b["request_id"]) == set(sent), "a server with no shared disk reads them from the bucket"
+    assert list(on_b["response"]) == list(on_a["response"])
+    report = hub_b.monitor("collect-ep", window="1h", against="churn:1")
+    assert report["requests"] == 40, "B monitors the traffic A served, from the bucket"
+    assert len(report["features"]) == 6
+
+    described = hub_a.endpoint("collect-ep")["collect"]
+    assert described["stored_in"] == f"s3://{bucket.name}/{PREFIX}"
+    assert described["files"] == len(objects) and described["moved"] == len(objects)
+    assert described["last_error"] == ""
+
+    # more traffic later is moved by the periodic round too, without a reader asking
+    later = send(endpoint, 5)
+    wait_until(lambda: len(bucket.names_under(PREFIX)) > len(objects), 30, "the periodic move to the bucket")
+    assert set(later) <= set(hub_b.collected("collect-ep", since="1h")["request_id"])
+
+    # deleting the endpoint deletes the collector's objects, and nothing else under its prefix
+    bucket.put(PREFIX + "notes.txt", b"a user's file")
+    bucket.put("registry/.endpoints/other-ep/collected/" + objects[0][len(PREFIX) :], b"another endpoint's")
+    hub_a.undeploy("collect-ep")
+    assert bucket.names_under(PREFIX) == [PREFIX + "notes.txt"]
+    assert bucket.names_under("registry/.endpoints/other-ep/")
+    assert any(key.endswith("/manifest.json") for key in bucket.names_under("registry/churn/")), "versions untouched"
