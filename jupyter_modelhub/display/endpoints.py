@@ -4,12 +4,27 @@ from __future__ import annotations
 
 from html import escape
 
+from ..words import plural, size_text
 from .base import STYLE, Listing, Result, state_html
 
 
 def masked(key: str) -> str:
     """Enough of a key to tell which one it is, not enough to use it (outputs are saved)."""
     return "•" * 8 + key[-4:]
+
+
+def collection_line(collect: dict | None) -> str | None:
+    """What payload collection does and where its files are, in a line; None when it is off."""
+    if not collect or not collect.get("enabled"):
+        return None
+    where = collect.get("stored_in") or collect["location"]
+    return (
+        f"collecting {' and '.join(collect['collect'])} ({collect['sample_rate']:.0%} sampled): "
+        f"{plural(collect['committed'], 'record')} committed, {plural(collect['files'], 'file')} "
+        f"({size_text(collect['bytes'])}) in {where}, kept {collect['collect_retention']}"
+        + (f"; {plural(collect['dropped'], 'record')} dropped" if collect.get("dropped") else "")
+        + (f"; last error: {collect['last_error']}" if collect.get("last_error") else "")
+    )
 
 
 def optimization_lines(endpoint: str, d: dict) -> list[str]:
@@ -72,6 +87,9 @@ class EndpointInfo(Result):
             lines.extend(f"             {line}" for line in optimization_lines(self["name"], d))
         if self["mirror"]:
             lines.append(f"  mirror: {self['mirror']['percent']}% copied to {self['mirror']['deployment']}")
+        collecting = collection_line(self.get("collect"))
+        if collecting:
+            lines.append(f"  {collecting}")
         if self.key:
             lines.append(f"  key: {masked(self.key)}  (ep.key has it; the examples read $MODELHUB_KEY)")
         example = self.examples().get("azure")
@@ -110,6 +128,8 @@ class EndpointInfo(Result):
             if self.get("grpc_url")
             else ""
         )
+        line = collection_line(self.get("collect"))
+        collecting = f"<div class='mh-muted'>{escape(line)}</div>" if line else ""
         calls = "".join(
             f"<details><summary>{name} protocol</summary><pre>{escape(ex['curl'])}</pre><pre>{escape(ex['python'])}</pre></details>"
             for name, ex in self.examples().items()
@@ -118,7 +138,7 @@ class EndpointInfo(Result):
             f'{STYLE}<div class="mh-card">endpoint <b>{escape(self["name"])}</b> {state_html(self["state"])} '
             f"<code>{escape(self['url'])}</code>{grpc}{key}"
             f"<table><tr><th>deployment</th><th>model</th><th>state</th><th>traffic</th><th>instances</th>"
-            f"<th>restarts</th><th></th></tr>{rows}</table>{mirror}{calls}"
+            f"<th>restarts</th><th></th></tr>{rows}</table>{mirror}{collecting}{calls}"
             f'<div class="mh-muted">.predict(X) scores through the endpoint; %logs {escape(self["name"])} shows its log.</div></div>'
         )
 

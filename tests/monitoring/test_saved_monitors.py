@@ -127,8 +127,10 @@ def test_a_rule_not_crossed_records_nothing(shell, hub, services, receiver):
     assert hub.operation(operation["id"]).outcome()["alerts"] == []
     assert len(alerts(hub, "watch-ep")) == before
     assert len(receiver.received) == delivered
+    listed = shell.run("m = %monitors\nprint([s['name'] for s in m['schedules']])")
+    assert "'quiet'" in listed["text"], listed
     gone = shell.run("%schedule quiet --delete\nm = %monitors\nprint([s['name'] for s in m['schedules']])")
-    assert not gone["error"] and "['watch-ep-monitor']" in gone["text"], gone
+    assert not gone["error"] and "'quiet'" not in gone["text"], gone
 
 
 def test_saving_again_under_the_name_changes_the_monitor(shell, hub):

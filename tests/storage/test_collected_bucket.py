@@ -95,6 +95,7 @@ def test_collected_files_move_to_the_bucket_and_another_server_reads_them(team, 
     assert described["stored_in"] == f"s3://{bucket.name}/{PREFIX}"
     assert described["files"] == len(objects) and described["moved"] == len(objects)
     assert described["last_error"] == ""
+    assert f"in s3://{bucket.name}/{PREFIX}, kept 7d" in hub_a.endpoint("collect-ep").text(), "%endpoint says where"
 
     # more traffic later is moved by the periodic round too, without a reader asking
     later = send(endpoint, 5)
