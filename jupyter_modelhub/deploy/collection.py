@@ -72,9 +72,7 @@ class CollectedRequests:
             if not (folder / FOLDER).is_dir():
                 continue  # collecting elsewhere, or never
             settings = {**collecting.DEFAULTS, **(settings or {})}
-            self.bucket.move(
-                endpoint, folder, collecting.duration(settings["retention"]), int(settings["max_bytes"])
-            )
+            self.bucket.move(endpoint, folder, collecting.duration(settings["retention"]), int(settings["max_bytes"]))
 
     def read(self, name: str, since="1h", until=None, *, limit: int | None = None, columns: list[str] | None = None):
         """The endpoint's requests from ``since`` to ``until`` as a DataFrame, the ones just answered

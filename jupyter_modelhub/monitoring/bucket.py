@@ -134,4 +134,3 @@ def _write_status(folder: Path, status: dict) -> None:
     temporary = folder / f".{STATUS_FILE}.tmp"
     temporary.write_text(json.dumps(status))
     os.replace(temporary, folder / STATUS_FILE)
-
