@@ -10,6 +10,7 @@ endpoint host answering real HTTP requests.
 from __future__ import annotations
 
 import re
+import time
 import uuid
 
 import pytest
@@ -109,3 +110,31 @@ def test_collected_files_move_to_the_bucket_and_another_server_reads_them(team, 
     assert bucket.names_under(PREFIX) == [PREFIX + "notes.txt"]
     assert bucket.names_under("registry/.endpoints/other-ep/")
     assert any(key.endswith("/manifest.json") for key in bucket.names_under("registry/churn/")), "versions untouched"
+
+
+def test_retention_in_the_bucket_deletes_only_old_collector_files(bucket, tmp_path):
+    from jupyter_modelhub.monitoring.bucket import CollectedBucket
+    from jupyter_modelhub.store.artifacts.s3 import S3ArtifactStore
+
+    store = S3ArtifactStore(tmp_path / "root", bucket.uri(), storage_options=bucket.storage_options)
+    moved = CollectedBucket(store)
+    old = "collected-20200101T000000Z-20200101T000100Z-0a0b0c0d.parquet"
+    recent = time.strftime("collected-%Y%m%dT%H%M%SZ-%Y%m%dT%H%M%SZ-1a2b3c4d.parquet", time.gmtime())
+    for name in (old, "notes.parquet"):
+        bucket.put(PREFIX + name, b"x" * 10)
+    folder = tmp_path / "endpoints" / "collect-ep"
+    (folder / "collected").mkdir(parents=True)
+    (folder / "collected" / recent).write_bytes(b"y" * 20)
+    (folder / "collected" / ".collected-0a0b0c0d.parquet.part").write_bytes(b"under way")
+
+    status = moved.move("collect-ep", folder, retention_s=3600, max_bytes=10**6)
+    assert bucket.names_under(PREFIX) == [PREFIX + name for name in sorted(["notes.parquet", recent])]
+    assert sorted(p.name for p in (folder / "collected").iterdir()) == [".collected-0a0b0c0d.parquet.part"]
+    assert (status["files"], status["bytes"], status["moved"], status["last_error"]) == (1, 20, 1, "")
+
+    # beyond max_bytes the oldest go first, however recent
+    newer = time.strftime("collected-%Y%m%dT%H%M%SZ-%Y%m%dT%H%M%SZ-2a2b3c4d.parquet", time.gmtime(time.time() + 5))
+    (folder / "collected" / newer).write_bytes(b"z" * 20)
+    status = moved.move("collect-ep", folder, retention_s=3600, max_bytes=30)
+    assert bucket.names_under(PREFIX) == [PREFIX + name for name in sorted(["notes.parquet", newer])]
+    assert (status["files"], status["moved"]) == (1, 2)
