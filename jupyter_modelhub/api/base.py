@@ -35,6 +35,7 @@ from ..refs import parse_ref
 from ..registry import history
 from ..registry.permissions import Actor, ModelPermissions
 from ..store.database import unavailable_error
+from ..timestamps import moment, naive
 from .schemas import PATTERN_HINTS
 
 T = TypeVar("T")
@@ -304,10 +305,10 @@ class ModelHubHandler(APIHandler):
         return filters
 
     def query_moment(self, name: str):
-        """A time parameter (ISO 8601 or an age such as 1h, ``history.parse_moment``); None when absent."""
+        """A time parameter (ISO 8601 or an age such as 1h, ``timestamps.moment``) as naive UTC; None when absent."""
         if name not in self.request.query_arguments:
             return None
-        return history.parse_moment(self.query_text(name, "", limit=64), name)
+        return naive(moment(self.query_text(name, "", limit=64), name))
 
     def accepted(self, operation: dict, resource: str = "operations") -> None:
         """Answer a request that started long work: 202, where to follow it (``operations/{id}``, or

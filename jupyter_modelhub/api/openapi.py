@@ -100,7 +100,7 @@ def _query(name: str, description: str, schema: dict) -> dict:
     return {"name": name, "in": "query", "description": description, "schema": schema}
 
 
-# a time of the history's filters: ISO 8601, or an age before now (history.parse_moment)
+# a time of the history's filters: ISO 8601, or an age before now (timestamps.moment)
 _MOMENT = {
     "anyOf": [
         {"type": "string", "format": "date-time", "maxLength": 64},

@@ -20,12 +20,11 @@ from pathlib import Path
 from ..errors import InvalidInput
 from ..monitoring.bucket import status_of
 from ..monitoring.collector import FILE_NAME, FOLDER, STATUS_FILE
+from ..timestamps import duration
 from . import views
 
 WHAT = ("requests", "responses")
 DEFAULTS = {"sample_rate": 1.0, "retention": "7d", "max_bytes": 10**9}
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d|w)\s*$", re.IGNORECASE)
-_SECONDS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB|K|M|G|T)?\s*$", re.IGNORECASE)
 _BYTES = {
     "b": 1,
@@ -41,16 +40,6 @@ _BYTES = {
 }
 MIN_RETENTION = 60.0
 MIN_BYTES = 1024**2
-
-
-def duration(text: str, what: str = "collect_retention") -> float:
-    """``7d`` -> seconds; a clear 400 otherwise."""
-    match = _DURATION.match(str(text)) if isinstance(text, str) and len(text) < 40 else None
-    if match is None:
-        raise InvalidInput(
-            f"Invalid {what} {str(text)[:40]!r}: expected a number and a unit (s, m, h, d or w), e.g. 7d or 12h."
-        )
-    return float(match.group(1)) * _SECONDS[match.group(2).lower()]
 
 
 def size(value: str | int) -> int:
@@ -102,7 +91,7 @@ def merge(
             )
         current["sample_rate"] = float(sample_rate)
     if collect_retention is not None:
-        seconds = duration(collect_retention)
+        seconds = duration(collect_retention, "collect_retention")
         if seconds < MIN_RETENTION:
             raise InvalidInput(f"collect_retention must be at least a minute; got {collect_retention!r}.")
         current["retention"] = collect_retention.strip()

@@ -17,38 +17,12 @@ from __future__ import annotations
 
 import base64
 import os
-import re
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from ..errors import InvalidInput
+from ..timestamps import moment
 from .collector import COLUMNS, FOLDER, file_times, schema
 
 MAIN = ["request_id", "time", "deployment", "model", "version", "status", "latency_ms", "request", "response"]
-_AGO = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d|w)\s*$", re.IGNORECASE)
-_SECONDS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-
-
-def moment(value, what: str = "since") -> datetime | None:
-    """``1h`` (that long ago), an ISO 8601 time, a datetime, or None: a UTC datetime (or None)."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    text = str(value)
-    match = _AGO.match(text) if len(text) < 40 else None
-    if match:
-        return datetime.now(timezone.utc) - timedelta(seconds=float(match.group(1)) * _SECONDS[match.group(2).lower()])
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00")) if len(text) < 40 else None
-    except ValueError:
-        parsed = None
-    if parsed is None:
-        raise InvalidInput(
-            f"Invalid {what} {text[:40]!r}: expected a duration ago such as 1h, 30m or 7d, or a time such as "
-            "2026-12-07T10:00:00Z."
-        )
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def collected_folder(endpoint: str | os.PathLike, root: str | os.PathLike | None = None) -> Path:

@@ -42,7 +42,8 @@ import pandas as pd
 from pydantic import Field
 
 from ..errors import InvalidInput, NotFound
-from .collected import features_and_predictions, moment
+from ..timestamps import AGE_PATTERN, moment
+from .collected import features_and_predictions
 from .comparison import REPLAYED, Comparison, compare
 from .drift import MonitorReport, compare_frames, monitor_frames
 from .labels import LabelsStored, Performance, checked_labels, performance, read_labels, store_labels
@@ -52,8 +53,7 @@ MAX_RECORDS = 200_000  # newest records of a window read
 MAX_REQUESTS = 10_000  # requests decoded for a report; more are sampled
 SEED = 22
 WINDOW = "1h"
-_DURATION = r"\d+(?:\.\d+)?\s*(?:s|sec|m|min|h|d|w)"
-_BASELINE = re.compile(rf"^window:\s*({_DURATION})(?:\s*-\s*({_DURATION}))?\s*$", re.IGNORECASE)
+_BASELINE = re.compile(rf"^window:\s*({AGE_PATTERN})(?:\s*-\s*({AGE_PATTERN}))?\s*$", re.IGNORECASE)
 
 
 class EndpointMonitorReport(MonitorReport):
@@ -216,7 +216,7 @@ def sample(frame: pd.DataFrame, limit: int = MAX_REQUESTS) -> tuple[pd.DataFrame
 def window_bounds(window: str | None) -> tuple[datetime, datetime]:
     """``1h`` -> (an hour ago, now)."""
     text = (window or WINDOW).strip()
-    if not re.fullmatch(_DURATION, text, re.IGNORECASE):
+    if not re.fullmatch(AGE_PATTERN, text, re.IGNORECASE):
         raise InvalidInput(
             f"Invalid window {text[:40]!r}: expected a duration such as 30m, 1h or 7d (the traffic of that long ago "
             "until now)."

@@ -19,14 +19,12 @@ Not here: who may read it (the REST handlers), what each service changes (its ow
 from __future__ import annotations
 
 import contextvars
-import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from ..errors import InvalidInput
-from ..store.orm import Endpoint, HistoryEntry, Model, ServingRecord, utcnow
+from ..store.orm import Endpoint, HistoryEntry, Model, ServingRecord
 from ..timestamps import iso
 from . import views
 
@@ -37,8 +35,6 @@ _ACTING_FOR: contextvars.ContextVar[tuple[str, str] | None] = contextvars.Contex
 )
 
 MAX_PAGE = 1000
-RELATIVE = re.compile(r"^(\d{1,6})([smhdw])$")
-UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 def acting_for(user: str, client: str) -> contextvars.Token:
@@ -75,28 +71,6 @@ def record(
             new=new,
         )
     )
-
-
-def parse_moment(text: str, what: str) -> datetime:
-    """A time as naive UTC: ISO 8601 (``2026-12-01T14:00``, ``...Z``, ``...+01:00``; without a zone:
-    UTC) or an age (``90m``, ``1h``, ``7d``) before now. Times beyond what a datetime holds are
-    taken as the earliest or latest there is."""
-    text = text.strip()
-    match = RELATIVE.match(text)
-    try:
-        if match:
-            return utcnow() - timedelta(**{UNITS[match[2]]: int(match[1])})
-        moment = datetime.fromisoformat(text)
-        if moment.tzinfo is not None:
-            moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
-        return moment
-    except OverflowError:
-        return datetime.min if match or text[:4] < "5000" else datetime.max
-    except ValueError:
-        raise InvalidInput(
-            f"Invalid {what} {text[:40]!r}: give a time as 2026-12-01T14:00 (UTC unless a zone is given) "
-            "or an age such as 1h or 7d."
-        ) from None
 
 
 def entries(

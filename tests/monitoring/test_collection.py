@@ -180,6 +180,16 @@ def test_bad_collection_settings_are_refused_with_the_reason(hub, endpoint):
         hub.deploy("uncollected-ep", "churn:1", sample_rate=0.5)
 
 
+def test_any_age_or_time_reads_a_window_and_a_wrong_one_says_what_is_expected(hub, endpoint):
+    post(endpoint, "/score", {"data": X[:1].tolist()})
+    everything = hub.collected("collect-ep", since="999999999999w")  # beyond a datetime: from the start
+    assert len(everything) >= 1
+    assert hub.collected("collect-ep", since="1.5h", until="9999-12-31T23:59:59-05:00").shape == everything.shape
+    assert hub.collected("collect-ep", since="2026-01-01T00:00:00+14:00").shape == everything.shape
+    with pytest.raises(InvalidInput, match=r"Invalid since 'yesterday': give an age such as 30m, 1h or 7d"):
+        hub.collected("collect-ep", since="yesterday")
+
+
 def test_features_and_predictions_decode_every_protocol_into_the_signatures_columns(server, hub, endpoint):
     from jupyter_modelhub.serving import binary_tensors
 
