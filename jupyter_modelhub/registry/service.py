@@ -18,7 +18,8 @@ import time
 from collections.abc import Callable
 
 from sqlalchemy import ColumnElement, delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm.attributes import set_committed_value
 from traitlets import Integer
 from traitlets.config import LoggingConfigurable
 
@@ -626,13 +627,26 @@ class ModelRegistry(LoggingConfigurable):
         return model
 
     def resolve(self, session: Session, ref: str | ModelRef) -> ModelVersion:
+        """The version ``ref`` names, with its model loaded (one query for NAME:VERSION, the most
+        read reference); a clear 404 naming what exists otherwise."""
         if isinstance(ref, str):
             ref = parse_ref(ref)
+        if ref.version is not None and ref.alias is None:
+            check_name(ref.name)
+            row = session.scalar(
+                select(ModelVersion)
+                .join(ModelVersion.model)
+                .options(contains_eager(ModelVersion.model))
+                .where(Model.name == ref.name, ModelVersion.version == ref.version)
+            )
+            if row is not None:
+                return row
         model = self._model(session, ref.name)
         if ref.alias is not None:
             alias = session.get(Alias, (model.id, ref.alias))
             if alias is None:
                 raise NotFound(f"Model {ref.name!r} has no alias {ref.alias!r}{_known_aliases(model)}.")
+            set_committed_value(alias.version, "model", model)  # held: not loaded again when read
             return alias.version
         stmt = select(ModelVersion).where(ModelVersion.model_id == model.id)
         if ref.version is not None:
@@ -646,6 +660,7 @@ class ModelRegistry(LoggingConfigurable):
             if ref.version is None:
                 raise NotFound(f"Model {ref.name!r} has no unarchived version; name one, e.g. {ref.name}:{latest}.")
             raise NotFound(f"Model {ref.name!r} has no version {ref.version} (latest is {latest}).")
+        set_committed_value(row, "model", model)
         return row
 
 

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Optional
 
 from pydantic import ConfigDict, Field, WithJsonSchema
 from sqlalchemy import func, select
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from ..fields import MAX_NAME, Int, Strict, text
@@ -260,7 +261,11 @@ def versions(session: Session, rows: list[ModelVersion], referrers: Referrers | 
             select(Alias.version_id, Alias.alias).where(Alias.version_id.in_(ids)).order_by(Alias.alias)
         ):
             aliases.setdefault(version_id, []).append(alias)
-    names = dict(session.execute(select(Model.id, Model.name).where(Model.id.in_({r.model_id for r in rows}))).all())
+    # the models resolve() loaded with their versions; the others in one query
+    names = {r.model_id: r.model.name for r in rows if "model" not in sa_inspect(r).unloaded}
+    missing = {r.model_id for r in rows} - names.keys()
+    if missing:
+        names.update(session.execute(select(Model.id, Model.name).where(Model.id.in_(missing))).all())
     out = [
         Version(
             name=names[r.model_id],
