@@ -4,8 +4,9 @@
  * over the range picked (1h, 6h, 24h, 7d), from what the server recorded, so
  * the charts show the traffic before the page was opened and after a restart.
  *
- * Plain SVG drawn in a fixed viewBox that scales with the page, coloured with
- * JupyterLab's theme variables (light and dark), readable at 300 px.
+ * Plain SVG drawn at the width it is given (measured, so its 10 px labels
+ * stay 10 px in a 300 px page and in a wide one), coloured with JupyterLab's
+ * theme variables (light and dark).
  */
 import * as React from 'react';
 
@@ -32,9 +33,9 @@ const RANGE_LABELS: Record<HistoryRange, string> = {
   '7d': 'last 7 days'
 };
 
-/** The chart's drawing box (SVG units): the plot inside the margins left for the axes. */
+/** The chart's size in px before it is measured, and its height; the plot is inside the margins left for the axes. */
 const WIDTH = 320;
-const HEIGHT = 150;
+const HEIGHT = 140;
 const MARGIN = { left: 40, right: 8, top: 8, bottom: 22 };
 
 interface ISeries {
@@ -135,24 +136,26 @@ function Chart(props: {
   unit: string;
 }): React.ReactElement {
   const { history, range, deployment, points, series, title, unit } = props;
+  const box = React.useRef<HTMLElement>(null);
+  const width = useWidth(box);
   const step = history.step_s;
   const end = Date.now();
   const start = end - RANGE_SECONDS[range] * 1000;
   const values = series.map(s => points.map(p => ({ x: Date.parse(p.time) + (step * 1000) / 2, y: s.value(p, step) })));
   const top = niceMax(Math.max(0, ...values.flat().map(v => v.y ?? 0)));
-  const plotWidth = WIDTH - MARGIN.left - MARGIN.right;
+  const plotWidth = width - MARGIN.left - MARGIN.right;
   const plotHeight = HEIGHT - MARGIN.top - MARGIN.bottom;
   const px = (x: number) => MARGIN.left + ((x - start) / (end - start)) * plotWidth;
   const py = (y: number) => MARGIN.top + plotHeight - (y / top) * plotHeight;
   const gap = px(start + step * 1500) - px(start); // 1.5 steps: a step without a point breaks the line
   const name = `${title} of ${deployment}, ${RANGE_LABELS[range]}`;
   return (
-    <figure className="jp-ModelHub-chart" data-chart={title.toLowerCase()}>
-      <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label={name}>
+    <figure ref={box} className="jp-ModelHub-chart" data-chart={title.toLowerCase()}>
+      <svg width={width} height={HEIGHT} viewBox={`0 0 ${width} ${HEIGHT}`} role="img" aria-label={name}>
         <title>{name}</title>
         {[0, 0.5, 1].map(f => (
           <g key={f} className="jp-ModelHub-chartGrid">
-            <line x1={MARGIN.left} x2={WIDTH - MARGIN.right} y1={py(top * f)} y2={py(top * f)} />
+            <line x1={MARGIN.left} x2={width - MARGIN.right} y1={py(top * f)} y2={py(top * f)} />
             <text x={MARGIN.left - 4} y={py(top * f) + 3} textAnchor="end">
               {axisNumber(top * f)}
             </text>
@@ -198,6 +201,23 @@ function Chart(props: {
       </figcaption>
     </figure>
   );
+}
+
+/** The width of the element in `ref` (px), followed as the page is resized. */
+function useWidth(ref: React.RefObject<HTMLElement>): number {
+  const [width, setWidth] = React.useState(WIDTH);
+  React.useLayoutEffect(() => {
+    const node = ref.current;
+    if (!node) {
+      return;
+    }
+    const measure = () => setWidth(Math.max(160, Math.floor(node.getBoundingClientRect().width)));
+    measure();
+    const observer = new ResizeObserver(measure);
+    observer.observe(node);
+    return () => observer.disconnect();
+  }, [ref]);
+  return width;
 }
 
 function stepText(seconds: number): string {
