@@ -4,13 +4,15 @@ per deployment, for the charts of an endpoint's page (``GET endpoints/{name}/met
 Every ``c.DeploymentManager.metrics_interval`` seconds the server reads the counters of each
 endpoint it runs (its host's ``/metrics``, every deployment's samples labelled) and stores one
 row per deployment (``store.orm.TrafficSample``): cumulative counts, as the runtime keeps them,
-so a missed read loses nothing. Rows older than ``metrics_retention`` are deleted each round.
+so a missed read loses nothing, and what they added since the deployment's row before. A counter
+that went down is a restarted deployment counting from zero: its new value is what it answered
+since, never a negative rate. Rows older than ``metrics_retention`` are deleted each round.
 
-A reader asks for a range (1h, 6h, 24h, 7d); the rows are cut into at most ``MAX_POINTS`` steps
-and each step gets the differences of consecutive rows that end in it: requests, errors, and
-percentiles interpolated in the difference of the latency histograms, as Prometheus'
-``histogram_quantile`` does. A counter that went down is a restarted deployment counting from
-zero: its new value is what it answered since, never a negative rate.
+A reader asks for a range (1h, 6h, 24h, 7d), cut into at most ``MAX_POINTS`` steps; the database
+sums what the rows of each step added (a week at the default interval is 60,480 rows per
+deployment: they are not read one by one), and the percentiles of a step are interpolated in the
+difference of the latency histograms of its last row and the step before's, as Prometheus'
+``histogram_quantile`` does.
 
 Not here: the one read of an endpoint's metrics the panel also shows (``api.endpoint_calls``,
 which parses with :func:`counters`), the runtime's metric names (``serving.metrics``).
@@ -20,16 +22,17 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import timezone
 
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import delete, select
+from sqlalchemy import case, delete, func, select
 
 from ..errors import InvalidInput
-from ..store.orm import Endpoint, TrafficSample, utcnow
+from ..store.orm import Endpoint, TrafficSample
 from ..timestamps import iso
 from . import views
 from .host import alive
@@ -99,7 +102,9 @@ class TrafficSeries:
         self.deployments = deployments
         self._round = threading.Lock()  # a slow round is not overlapped by the next
         # the previous round: when, and which deployments answered (see _new_deployments)
-        self._previous: tuple[datetime, set[tuple[str, str]]] | None = None
+        self._previous: tuple[int, set[tuple[str, str]]] | None = None
+        # (endpoint, deployment) -> its counters stored last, the start of the next difference
+        self._last: dict[tuple[str, str], dict] = {}
 
     # -- sampling --------------------------------------------------------------------------
 
@@ -118,7 +123,7 @@ class TrafficSeries:
             rows = session.execute(
                 select(Endpoint.name, Endpoint.port, Endpoint.auth_mode, Endpoint.primary_key, Endpoint.host_pid)
             ).all()
-        now, taken = utcnow(), []
+        now, taken = _now_ms(), {}
         for name, port, auth, key, pid in rows:
             folder = self.deployments.folder / name
             if not folder.is_dir() or not alive(pid, folder):
@@ -128,72 +133,113 @@ class TrafficSeries:
                 continue
             for deployment, counts in counters(text).items():
                 if counts["up"]:
-                    taken.append((name, deployment, counts))
-        samples = [_row(now, name, deployment, counts) for name, deployment, counts in taken]
-        samples += self._new_deployments(now, taken)
+                    taken[name, deployment] = counts
+        last = {pair: counts for pair, counts in self._last.items() if pair in taken}
+        samples = []
+        for pair, then in self._new_deployments(now, set(taken)).items():
+            last[pair] = {**_empty(), "latency_buckets": []}
+            samples.append(_row(then, *pair, last[pair], None))
+        last.update(self._stored_last([pair for pair in taken if pair not in last]))
+        for pair, counts in taken.items():
+            samples.append(_row(now, *pair, counts, last.get(pair)))
         retention = self.deployments.metrics_retention_seconds
 
         def write(session) -> None:
             session.add_all(samples)
-            session.execute(delete(TrafficSample).where(TrafficSample.time < now - timedelta(seconds=retention)))
+            session.execute(delete(TrafficSample).where(TrafficSample.at < now - int(retention * 1000)))
 
         self.deployments.db.write(write)
+        self._last = taken  # only once stored: after a failed write, the next round starts from the rows there are
         return len(samples)
 
-    def _new_deployments(self, now: datetime, taken: list) -> list[TrafficSample]:
-        """Zero rows at the previous round's time for the deployments that were not there then:
-        they started since, from zero, so the requests of their first moments (before this round)
-        are charted too. After a server start there is no previous round to know it by."""
-        answered = {(name, deployment) for name, deployment, _ in taken}
+    def _new_deployments(self, now: int, answered: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """The deployments that were not there in the previous round, with its time: they started
+        since, from zero, so a zero row then charts the requests of their first moments too.
+        After a server start there is no previous round to know it by."""
         previous, self._previous = self._previous, (now, answered)
         if previous is None:
-            return []
+            return {}
         then, before = previous
-        zero = {**_empty(), "latency_buckets": []}
-        return [_row(then, name, deployment, zero) for name, deployment in sorted(answered - before)]
+        return {pair: then for pair in sorted(answered - before)}
+
+    def _stored_last(self, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], dict]:
+        """The counters last stored for each (endpoint, deployment), e.g. before the server restarted."""
+        found = {}
+        with self.deployments.db.read() as session:
+            for endpoint, deployment in pairs:
+                row = session.execute(
+                    select(TrafficSample.requests, TrafficSample.errors, TrafficSample.latency_count)
+                    .where(TrafficSample.endpoint == endpoint, TrafficSample.deployment == deployment)
+                    .order_by(TrafficSample.at.desc(), TrafficSample.id.desc())
+                    .limit(1)
+                ).first()
+                if row is not None:
+                    found[endpoint, deployment] = row._asdict()
+        return found
 
     # -- reading ---------------------------------------------------------------------------
 
     def history(self, name: str, range_: str = "1h") -> views.TrafficHistory:
         """The endpoint's traffic per deployment over the last ``range_``, in at most
-        ``MAX_POINTS`` steps; a step the server did not watch (it was down) has no point."""
+        ``MAX_POINTS`` steps; a step the server did not watch (it was down) has no point.
+
+        The database sums each step (a week at the default interval is 60,480 rows per
+        deployment); only the last row of each step is read back, for its histogram."""
         span = check_range(range_)
-        step = max(1, math.ceil(span / MAX_POINTS))
-        now = utcnow()
+        step = max(1, math.ceil(span / MAX_POINTS)) * 1000
+        now = _now_ms()
+        # steps start at multiples of the step since the epoch, so a point keeps its time between
+        # reads; step 0 is the one before the range, whose last row the first difference starts from
+        origin = (now - span * 1000) // step * step
         with self.deployments.db.read() as session:
             created = self.deployments._endpoint(session, name).created_time  # a 404 for an unknown endpoint
-            epoch = datetime(1970, 1, 1)
-            # steps start at multiples of the step since the epoch, so a point keeps its time between reads
-            first = (int((now - epoch).total_seconds()) - span) // step * step
-            start = epoch + timedelta(seconds=first)
-            rows = session.execute(
-                select(
-                    TrafficSample.deployment,
-                    TrafficSample.time,
-                    TrafficSample.requests,
-                    TrafficSample.errors,
-                    TrafficSample.latency_count,
-                    TrafficSample.latency_buckets,
+            since = max(origin, int(created.replace(tzinfo=timezone.utc).timestamp() * 1000))
+            steps = session.execute(_steps_query(name, origin, since, step)).all()
+            ids = {row.last for row in steps} | {row.first for row in steps}
+            histograms = {
+                row.id: (row.latency_count, row.latency_buckets)
+                for row in session.execute(
+                    select(TrafficSample.id, TrafficSample.latency_count, TrafficSample.latency_buckets).where(
+                        TrafficSample.id.in_(ids)
+                    )
                 )
-                .where(
-                    TrafficSample.endpoint == name,
-                    # one step before: the row each first difference starts from
-                    TrafficSample.time >= max(start - timedelta(seconds=step), created),
-                )
-                .order_by(TrafficSample.deployment, TrafficSample.time, TrafficSample.id)
-            ).all()
+            }
         by_deployment: dict[str, list] = defaultdict(list)
-        for row in rows:
-            by_deployment[row[0]].append(row[1:])
+        for row in steps:
+            by_deployment[row.deployment].append(row)
         return views.TrafficHistory(
             endpoint=name,
             range=range_,
-            step_s=step,
+            step_s=step // 1000,
             interval_s=self.deployments.metrics_interval,
             deployments={
-                deployment: _points(samples, start, first, step) for deployment, samples in by_deployment.items()
+                deployment: points
+                for deployment, rows in by_deployment.items()
+                if (points := _points(rows, histograms, origin, step))
             },
         )
+
+
+def _steps_query(name: str, origin: int, since: int, step: int):
+    """Per deployment and step: the requests, errors and requests timed its rows added, whether
+    the deployment restarted in it, and its first and last rows."""
+    t = TrafficSample
+    index = ((t.at - origin) // step).label("step")
+    return (
+        select(
+            t.deployment,
+            index,
+            func.sum(t.requests_added).label("requests"),
+            func.sum(t.errors_added).label("errors"),
+            func.sum(t.timed_added).label("timed"),
+            func.max(case((t.restarted, 1), else_=0)).label("restarted"),
+            func.min(t.id).label("first"),
+            func.max(t.id).label("last"),
+        )
+        .where(t.endpoint == name, t.at >= since)
+        .group_by(t.deployment, index)
+        .order_by(t.deployment, index)
+    )
 
 
 def _read(port: int, key: str) -> str | None:
@@ -208,9 +254,14 @@ def _read(port: int, key: str) -> str | None:
         return None
 
 
-def _row(time: datetime, endpoint: str, deployment: str, counts: dict) -> TrafficSample:
+def _row(at: int, endpoint: str, deployment: str, counts: dict, previous: dict | None) -> TrafficSample:
+    """A row of ``counts``, with what they added to ``previous`` (None: nothing known before);
+    a counter that went down is a restarted deployment, which counts from zero."""
+    names = ("requests", "errors", "latency_count")
+    restarted = previous is not None and any(counts[c] < previous[c] for c in names)
+    added = {c: 0 if previous is None else counts[c] - (0 if restarted else previous[c]) for c in names}
     return TrafficSample(
-        time=time,
+        at=at,
         endpoint=endpoint,
         deployment=deployment,
         requests=counts["requests"],
@@ -218,53 +269,44 @@ def _row(time: datetime, endpoint: str, deployment: str, counts: dict) -> Traffi
         latency_count=counts["latency_count"],
         latency_sum=counts["latency_sum"],
         latency_buckets=counts["latency_buckets"],
+        requests_added=added["requests"],
+        errors_added=added["errors"],
+        timed_added=added["latency_count"],
+        restarted=restarted,
     )
 
 
-def _points(samples: list, start: datetime, first: int, step: int) -> list[views.TrafficPoint]:
-    """Consecutive rows' differences summed per step (a step: the rows that end in it)."""
-    steps: dict[int, list] = {}
-    for before, after in zip(samples, samples[1:]):
-        time = after[0]
-        if time < start:
+def _points(steps: list, histograms: dict, origin: int, step: int) -> list[views.TrafficPoint]:
+    """A point per step after step 0 (the one before the range). Its percentiles come from the
+    difference of the histograms of its last row and of the step before's (its own first row
+    for the first step a deployment has); after a restart in the step, from its last row's alone."""
+    points, before = [], None
+    for row in steps:
+        last = histograms[row.last]
+        start = histograms[before.last] if before is not None else histograms[row.first]
+        before = row
+        if row.step == 0:
             continue
-        index = int((time - start).total_seconds()) // step
-        requests, errors, count, buckets = _difference(before, after)
-        total = steps.setdefault(index, [0, 0, 0, defaultdict(int)])
-        total[0] += requests
-        total[1] += errors
-        total[2] += count
-        for bound, value in buckets:
-            total[3][bound] += value
-    points = []
-    for index in sorted(steps):
-        requests, errors, count, buckets = steps[index]
-        histogram = sorted(buckets.items())
+        count, buckets = last if row.restarted else _difference(start, last)
         points.append(
             views.TrafficPoint(
-                time=iso(datetime(1970, 1, 1) + timedelta(seconds=first + index * step)),
-                requests=requests,
-                errors=errors,
-                **{field: _quantile(q, histogram, count) for field, q in QUANTILES.items()},
+                time=iso((origin + row.step * step) / 1000),
+                requests=int(row.requests),
+                errors=int(row.errors),
+                **{field: _quantile(q, buckets, count) for field, q in QUANTILES.items()},
             )
         )
     return points
 
 
-def _difference(before, after) -> tuple[int, int, int, list]:
-    """What a deployment answered between two rows; all of ``after`` when a counter went down (the
-    deployment restarted, and counts from zero)."""
-    _, requests, errors, count, buckets = after
-    _, requests0, errors0, count0, buckets0 = before
-    if requests < requests0 or errors < errors0 or count < count0:
-        return requests, errors, count, buckets
-    earlier = {bound: value for bound, value in buckets0}
-    return (
-        requests - requests0,
-        errors - errors0,
-        count - count0,
-        [(bound, max(0, value - earlier.get(bound, 0))) for bound, value in buckets],
-    )
+def _difference(before: tuple, after: tuple) -> tuple[int, list]:
+    """The requests timed between two rows, and their cumulative histogram."""
+    earlier = {bound: value for bound, value in before[1]}
+    return after[0] - before[0], [[bound, max(0, value - earlier.get(bound, 0))] for bound, value in after[1]]
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
 
 
 def _quantile(q: float, buckets: list, count: int) -> float | None:

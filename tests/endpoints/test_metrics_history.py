@@ -9,6 +9,8 @@ traffic from outside (good requests and 400s), and a real restart of the server 
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import requests
 from sklearn.datasets import make_classification
@@ -93,3 +95,47 @@ def test_history_refuses_an_unknown_range_or_endpoint(hub_server):
     assert answer.json()["message"] == "Unknown range '2h': expected one of 1h, 6h, 24h, 7d."
     answer = history(hub_server, "nowhere", "6h")
     assert answer.status_code == 404 and "nowhere" in answer.json()["message"]
+
+
+def test_a_week_of_samples_on_sqlite_and_postgresql(db_url, tmp_path):
+    """The history sums its steps in SQL, the same on both databases: a deployment that restarted
+    (its counters back to zero) adds what it answered since, never a negative step; a week has at
+    most 120 points; percentiles come from the histograms' differences."""
+    from datetime import timedelta
+
+    from jupyter_modelhub.deploy.series import _row
+    from jupyter_modelhub.services import build_services
+    from jupyter_modelhub.store.database import Database
+    from jupyter_modelhub.store.orm import Endpoint, utcnow
+
+    database = Database(db_url)
+    try:
+        series = build_services(database, tmp_path).deployments.series
+        database.write(lambda s: s.add(Endpoint(name="week", port=1, created_time=utcnow() - timedelta(days=8))))
+        now = int(time.time() * 1000)
+        # every hour for 6 days: 100 more requests (2 errors) each, all within 5 ms; a restart at 3 days
+        reads, previous, total = [], None, 0
+        for hour in range(6 * 24, 0, -1):
+            total = 100 if hour == 3 * 24 else total + 100
+            counts = {
+                "requests": total,
+                "errors": total // 50,
+                "latency_count": total,
+                "latency_sum": total * 0.003,
+                "latency_buckets": [[0.001, 0], [0.005, total], [0.01, total]],
+            }
+            reads.append(_row(now - hour * 3600_000, "week", "blue", counts, previous))
+            previous = counts
+        database.write(lambda s: s.add_all(reads))
+
+        week = series.history("week", "7d")
+        points = week.deployments["blue"]
+        assert week.step_s == 5040 and len(points) <= 120
+        # the first read is where counting starts: every later one added 100 requests, 2 errors
+        assert sum(p.requests for p in points) == 100 * (len(reads) - 1)
+        assert sum(p.errors for p in points) == 2 * (len(reads) - 1)
+        assert all(p.requests >= 0 and p.errors >= 0 for p in points)
+        assert all(1 < p.p50_ms < 5 and p.p50_ms <= p.p95_ms <= p.p99_ms <= 5 for p in points if p.requests)
+        assert series.history("week", "1h").deployments == {}  # nothing read in the last hour
+    finally:
+        database.dispose()
