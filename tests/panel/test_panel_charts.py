@@ -53,6 +53,7 @@ def test_endpoint_page_charts_traffic_over_time(lab: LabServer) -> None:
             "region", name="Traffic over time"
         )
         expect(charts.get_by_label("Range")).to_have_value("1h")
+        expect(charts.locator(".jp-ModelHub-chartsEmptyTitle")).to_have_text("No traffic recorded yet", timeout=LIVE)
 
         # Traffic, some of it refused (400): blue's requests line, its errors, its latency.
         send({"data": X[:2].tolist()}, 20, 200)

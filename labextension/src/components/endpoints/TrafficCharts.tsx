@@ -77,6 +77,8 @@ function Charts(props: { model: TrafficHistoryModel }): React.ReactElement {
   const { model } = props;
   const data = model.data;
   const deployments = data ? Object.entries(data.deployments).filter(([, points]) => points.length > 0) : [];
+  // flat lines at zero tell nothing: the charts start with the first request in the range
+  const requests = deployments.some(([, points]) => points.some(p => p.requests > 0));
   return (
     <>
       <div className="jp-ModelHub-row">
@@ -107,9 +109,10 @@ function Charts(props: { model: TrafficHistoryModel }): React.ReactElement {
             Loading the {RANGE_LABELS[model.range]}…
           </p>
         )
-      ) : deployments.length === 0 ? (
+      ) : !requests ? (
         <p className="jp-ModelHub-note jp-ModelHub-chartsEmpty" role="status">
-          No traffic recorded yet
+          <span className="jp-ModelHub-chartsEmptyTitle">No traffic recorded yet</span>: the requests to {model.endpoint} in the{' '}
+          {RANGE_LABELS[model.range]} show here, per deployment.
         </p>
       ) : (
         deployments.map(([deployment, points]) => (

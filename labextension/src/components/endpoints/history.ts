@@ -1,7 +1,7 @@
 /**
  * The "Traffic over time" section's state: the endpoint's history as the
  * server recorded it (`GET endpoints/{name}/metrics/history`) over the range
- * picked, read again every HISTORY_INTERVAL while the page is shown, with its
+ * picked, read again every 10 s (longer ranges: less often) while the page is shown, with its
  * own signal so a read re-renders the charts only. The page owns one while it
  * is open and disposes of it when it closes.
  *
@@ -18,13 +18,22 @@ import type { HistoryRange } from '../../metrics';
 /** How often the history is read while shown (ms); the server reads endpoints every 10 s by default. */
 export const HISTORY_INTERVAL = 10_000;
 
+/**
+ * The interval of the poll for a range whose points are `step` seconds apart:
+ * every 10 s for the hour (30 s points), less often for longer ranges, whose
+ * points change slowly and cost the server more to sum (at most every minute).
+ */
+export function historyInterval(step: number): number {
+  return Math.min(6 * HISTORY_INTERVAL, Math.max(HISTORY_INTERVAL, (step * 1000) / 3));
+}
+
 export class TrafficHistoryModel {
   constructor(client: Pick<IModelHubClient, 'endpointMetricsHistory'>, endpoint: string) {
     this._client = client;
     this.endpoint = endpoint;
     this._poll = new Poll({
       factory: () => this.load(),
-      frequency: { interval: HISTORY_INTERVAL, backoff: true, max: 6 * HISTORY_INTERVAL },
+      frequency: { interval: HISTORY_INTERVAL, backoff: true, max: 12 * HISTORY_INTERVAL },
       standby: 'when-hidden',
       name: `jupyter-modelhub:history:${endpoint}`
     });
@@ -75,6 +84,7 @@ export class TrafficHistoryModel {
       }
       this._data = data;
       this._error = null;
+      this._poll.frequency = { ...this._poll.frequency, interval: historyInterval(data.step_s) };
     } catch (error) {
       if (this._disposed || range !== this._range) {
         return;
