@@ -26,7 +26,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import defaultdict
-from datetime import timezone
+from datetime import datetime, timezone
 
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import case, delete, func, select
@@ -104,7 +104,7 @@ class TrafficSeries:
         # the previous round: when, and which deployments answered (see _new_deployments)
         self._previous: tuple[int, set[tuple[str, str]]] | None = None
         # (endpoint, deployment) -> its counters stored last, the start of the next difference
-        self._last: dict[tuple[str, str], dict] = {}
+        self._last: dict[tuple[str, str], tuple[int, dict]] = {}  # with when it was read
 
     # -- sampling --------------------------------------------------------------------------
 
@@ -121,10 +121,18 @@ class TrafficSeries:
     def _sample(self) -> int:
         with self.deployments.db.read() as session:
             rows = session.execute(
-                select(Endpoint.name, Endpoint.port, Endpoint.auth_mode, Endpoint.primary_key, Endpoint.host_pid)
+                select(
+                    Endpoint.name,
+                    Endpoint.port,
+                    Endpoint.auth_mode,
+                    Endpoint.primary_key,
+                    Endpoint.host_pid,
+                    Endpoint.created_time,
+                )
             ).all()
-        now, taken = _now_ms(), {}
-        for name, port, auth, key, pid in rows:
+        now, taken, created = _now_ms(), {}, {}
+        for name, port, auth, key, pid, created_time in rows:
+            created[name] = _ms(created_time)
             folder = self.deployments.folder / name
             if not folder.is_dir() or not alive(pid, folder):
                 continue  # run by another server sharing the database, or not running
@@ -134,12 +142,13 @@ class TrafficSeries:
             for deployment, counts in counters(text).items():
                 if counts["up"]:
                     taken[name, deployment] = counts
-        last = {pair: counts for pair, counts in self._last.items() if pair in taken}
+        # an endpoint deleted and made again under its name starts over
+        last = {pair: counts for pair, (at, counts) in self._last.items() if pair in taken and at >= created[pair[0]]}
         samples = []
         for pair, then in self._new_deployments(now, set(taken)).items():
             last[pair] = {**_empty(), "latency_buckets": []}
             samples.append(_row(then, *pair, last[pair], None))
-        last.update(self._stored_last([pair for pair in taken if pair not in last]))
+        last.update(self._stored_last([pair for pair in taken if pair not in last], created))
         for pair, counts in taken.items():
             samples.append(_row(now, *pair, counts, last.get(pair)))
         retention = self.deployments.metrics_retention_seconds
@@ -149,7 +158,8 @@ class TrafficSeries:
             session.execute(delete(TrafficSample).where(TrafficSample.at < now - int(retention * 1000)))
 
         self.deployments.db.write(write)
-        self._last = taken  # only once stored: after a failed write, the next round starts from the rows there are
+        # only once stored: after a failed write, the next round starts from the rows there are
+        self._last = {pair: (now, counts) for pair, counts in taken.items()}
         return len(samples)
 
     def _new_deployments(self, now: int, answered: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
@@ -162,14 +172,19 @@ class TrafficSeries:
         then, before = previous
         return {pair: then for pair in sorted(answered - before)}
 
-    def _stored_last(self, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], dict]:
-        """The counters last stored for each (endpoint, deployment), e.g. before the server restarted."""
+    def _stored_last(self, pairs: list[tuple[str, str]], created: dict[str, int]) -> dict[tuple[str, str], dict]:
+        """The counters last stored for each (endpoint, deployment) since the endpoint was made,
+        e.g. before the server restarted."""
         found = {}
         with self.deployments.db.read() as session:
             for endpoint, deployment in pairs:
                 row = session.execute(
                     select(TrafficSample.requests, TrafficSample.errors, TrafficSample.latency_count)
-                    .where(TrafficSample.endpoint == endpoint, TrafficSample.deployment == deployment)
+                    .where(
+                        TrafficSample.endpoint == endpoint,
+                        TrafficSample.deployment == deployment,
+                        TrafficSample.at >= created[endpoint],
+                    )
                     .order_by(TrafficSample.at.desc(), TrafficSample.id.desc())
                     .limit(1)
                 ).first()
@@ -193,7 +208,7 @@ class TrafficSeries:
         origin = (now - span * 1000) // step * step
         with self.deployments.db.read() as session:
             created = self.deployments._endpoint(session, name).created_time  # a 404 for an unknown endpoint
-            since = max(origin, int(created.replace(tzinfo=timezone.utc).timestamp() * 1000))
+            since = max(origin, _ms(created))
             steps = session.execute(_steps_query(name, origin, since, step)).all()
             ids = {row.last for row in steps} | {row.first for row in steps}
             histograms = {
@@ -307,6 +322,11 @@ def _difference(before: tuple, after: tuple) -> tuple[int, list]:
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def _ms(moment: datetime) -> int:
+    """A time from the database (naive UTC) in milliseconds since the epoch."""
+    return int(moment.replace(tzinfo=timezone.utc).timestamp() * 1000)
 
 
 def _quantile(q: float, buckets: list, count: int) -> float | None:
