@@ -204,7 +204,8 @@ class TrafficSeries:
         step = max(1, math.ceil(span / MAX_POINTS)) * 1000
         now = _now_ms()
         # steps start at multiples of the step since the epoch, so a point keeps its time between
-        # reads; step 0 is the one before the range, whose last row the first difference starts from
+        # reads; step 0, in which the range starts, is not a point (there would be 121), but its
+        # last row is where the first point's histogram difference starts
         origin = (now - span * 1000) // step * step
         with self.deployments.db.read() as session:
             created = self.deployments._endpoint(session, name).created_time  # a 404 for an unknown endpoint
@@ -292,7 +293,7 @@ def _row(at: int, endpoint: str, deployment: str, counts: dict, previous: dict |
 
 
 def _points(steps: list, histograms: dict, origin: int, step: int) -> list[views.TrafficPoint]:
-    """A point per step after step 0 (the one before the range). Its percentiles come from the
+    """A point per step after step 0 (the one the range starts in). Its percentiles come from the
     difference of the histograms of its last row and of the step before's (its own first row
     for the first step a deployment has); after a restart in the step, from its last row's alone."""
     points, before = [], None
