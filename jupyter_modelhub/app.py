@@ -304,6 +304,13 @@ class ModelHubApp(ExtensionApp, ServiceClasses, StorageSettings, GovernanceSetti
                     max(0.1, self.deployments.collect_move_seconds) * 1000,
                 )
             )
+        series = self.deployments.series  # the endpoints' counters over time (the page's charts)
+        self._periodic.append(
+            PeriodicCallback(
+                lambda: self._in_background("reading endpoints' counters", series.sample),
+                max(0.1, self.deployments.metrics_interval) * 1000,
+            )
+        )
         scheduler = self.services.scheduler  # due schedules fire on every server; the database picks one
         self._periodic.append(
             PeriodicCallback(

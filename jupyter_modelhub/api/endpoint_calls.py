@@ -7,7 +7,7 @@ endpoint with its key, as ``%invoke`` does from a kernel, and answers with what 
 long it took and which deployment served it.
 
 Not here: what an endpoint does with a request (``deploy.host``), its metrics' names
-(``serving.metrics``).
+(``serving.metrics``), parsing them (``deploy.series.counters``, which the charts over time share).
 """
 
 from __future__ import annotations
@@ -15,16 +15,14 @@ from __future__ import annotations
 import json
 import time
 
-from prometheus_client.parser import text_string_to_metric_families
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
 from .. import timestamps
+from ..deploy import series
 from ..errors import InvalidInput, Unavailable
 
 INVOKE_TIMEOUT = 60.0
 METRICS_TIMEOUT = 5.0
-# scoring routes: the probes (/ping, health, ready) and /metrics itself are not traffic
-SCORING_ROUTES = {"/score", "/invocations", "/v2/models/{name}/infer", "/"}
 PATHS = ("/score", "/invocations")
 
 
@@ -88,35 +86,5 @@ async def metrics(endpoint: dict, keys: dict) -> dict:
         raise Unavailable(f"Endpoint {endpoint['name']!r} did not answer ({exc}); is it running?") from None
     if response.code != 200:
         raise Unavailable(f"Endpoint {endpoint['name']!r} answered {response.code} for its metrics; is it running?")
-    deployments = {d["name"]: _empty() for d in endpoint["deployments"]}
-    for family in text_string_to_metric_families(response.body.decode(errors="replace")):
-        for sample in family.samples:
-            name = sample.labels.get("deployment")
-            if name not in deployments:
-                continue
-            counts, route = deployments[name], sample.labels.get("route")
-            if sample.name == "modelhub_deployment_up":
-                counts["up"] = sample.value == 1
-            elif route not in SCORING_ROUTES:
-                continue
-            elif sample.name == "modelhub_requests_total":
-                counts["requests"] += int(sample.value)
-            elif sample.name == "modelhub_request_errors_total":
-                counts["errors"] += int(sample.value)
-            elif sample.name == "modelhub_request_duration_seconds_count":
-                counts["latency_count"] += int(sample.value)
-            elif sample.name == "modelhub_request_duration_seconds_bucket" and sample.labels["le"] != "+Inf":
-                bound = sample.labels["le"]
-                buckets = counts["latency_buckets"]
-                buckets[bound] = buckets.get(bound, 0) + int(sample.value)
-            elif sample.name == "modelhub_request_duration_seconds_sum":
-                counts["latency_sum"] += sample.value
-    for counts in deployments.values():
-        counts["latency_buckets"] = sorted(
-            ([float(bound), count] for bound, count in counts["latency_buckets"].items()), key=lambda b: b[0]
-        )
+    deployments = series.counters(response.body.decode(errors="replace"), [d["name"] for d in endpoint["deployments"]])
     return {"endpoint": endpoint["name"], "time": timestamps.now(), "deployments": deployments}
-
-
-def _empty() -> dict:
-    return {"up": False, "requests": 0, "errors": 0, "latency_count": 0, "latency_sum": 0.0, "latency_buckets": {}}

@@ -8,6 +8,7 @@ must build an environment or an image first is an operation, answered 202 at onc
 from __future__ import annotations
 
 from ..deploy.manager import check_label
+from ..deploy.series import check_range
 from ..errors import InvalidInput
 from . import endpoint_calls, schemas
 from .base import ModelHubHandler, route
@@ -179,6 +180,19 @@ class MetricsHandler(EndpointHandlerBase):
         endpoint = await self.run(self.deployments.get_endpoint, name)
         keys = await self.run(self.deployments.get_keys, name)
         self.reply(await endpoint_calls.metrics(endpoint, keys))
+
+
+class MetricsHistoryHandler(EndpointHandlerBase):
+    """The endpoint's requests, errors and latency percentiles per deployment over a range, as the
+    server recorded them (``deploy.series``): the page's charts, whenever it was opened."""
+
+    @route
+    async def get(self, name: str):
+        check_label(name)
+        range_ = self.get_query_argument("range", "1h")
+        check_range(range_)  # a 400 before the permission check's 404 for a name no one may read
+        await self.require_endpoint(name, "read")
+        self.reply(await self.run(self.deployments.series.history, name, range_))
 
 
 class TimelineHandler(EndpointHandlerBase):

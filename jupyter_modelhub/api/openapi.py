@@ -487,6 +487,21 @@ PATHS.update(
                 params=[_EP],
             )
         },
+        "/endpoints/{name}/metrics/history": {
+            "get": _op(
+                "The endpoint's scoring requests, errors and latency percentiles per deployment over a range, as the "
+                "server recorded them (every c.DeploymentManager.metrics_interval seconds), in at most 120 points",
+                schemas.TrafficHistory,
+                params=[
+                    _EP,
+                    {
+                        "name": "range",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": ["1h", "6h", "24h", "7d"], "default": "1h"},
+                    },
+                ],
+            )
+        },
         "/serving-timeline": {
             "get": _op(
                 "Which version served on which endpoint, from when to when",
@@ -946,6 +961,7 @@ _COMPONENTS = [
     schemas.CollectRequest,
     schemas.Collected,
     schemas.EndpointMetrics,
+    schemas.TrafficHistory,
     schemas.Info,
     schemas.Events,
     schemas.Upload,

@@ -55,6 +55,7 @@ ROUTES = [
     (f"endpoints/{ENDPOINT}/replay", monitoring.ReplayHandler),
     (f"endpoints/{ENDPOINT}/invoke", endpoints.InvokeHandler),
     (f"endpoints/{ENDPOINT}/metrics", endpoints.MetricsHandler),
+    (f"endpoints/{ENDPOINT}/metrics/history", endpoints.MetricsHistoryHandler),
     ("operations", operations.OperationsHandler),
     (f"operations/{OPERATION}", operations.OperationHandler),
     (f"operations/{OPERATION}/log", operations.OperationLogHandler),

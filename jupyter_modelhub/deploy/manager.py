@@ -41,6 +41,7 @@ from . import collecting, contract, optimizing, views
 from .collection import CollectedRequests
 from .host import alive as _alive
 from .host import primary, write_json
+from .series import TrafficSeries
 
 SETTINGS = ("instances", "max_batch_size", "max_batch_wait_ms", "max_request_bytes", "request_timeout")
 
@@ -98,6 +99,12 @@ class DeploymentManager(LoggingConfigurable):
         help="Payload collection with an artifact store in a bucket: seconds between moves of committed files "
         "there (a read moves them first anyway).",
     )
+    metrics_interval = Float(
+        10.0, config=True, help="Seconds between the server's reads of its endpoints' counters (the charts over time)."
+    )
+    metrics_retention = Unicode(
+        "7d", config=True, help="How long the endpoints' counters read over time are kept (e.g. 7d, 24h)."
+    )
 
     def __init__(
         self,
@@ -118,6 +125,8 @@ class DeploymentManager(LoggingConfigurable):
         self._applying: dict[str, threading.Lock] = {}  # endpoint -> held while its spec is written and its host told
         self.environments = environments or EnvironmentBuilder(Path(root).resolve(), database, parent=self)
         self.collection = CollectedRequests(self)  # what endpoints collected, read back
+        self.series = TrafficSeries(self)  # their counters over time
+        self.metrics_retention_seconds = collecting.duration(self.metrics_retention, "metrics_retention")
 
     # -- deploying -------------------------------------------------------------------------
 

@@ -153,3 +153,27 @@ class ServingRecord(View):
 
 class Timeline(View):
     records: list[ServingRecord]
+
+
+class TrafficPoint(View):
+    """What a deployment answered in one step of a range (``deploy.series``)."""
+
+    time: str = Field(description="the start of the step (UTC)")
+    requests: int = Field(description="scoring requests answered in the step")
+    errors: int = Field(description="of those, answered with a 4xx or 5xx status")
+    p50_ms: Optional[float] = Field(description="median latency in the step, from the histogram (none: no requests)")
+    p95_ms: Optional[float] = Field(description="95th percentile latency in the step (none: no requests)")
+    p99_ms: Optional[float] = Field(description="99th percentile latency in the step (none: no requests)")
+
+
+class TrafficHistory(View):
+    """An endpoint's traffic over a range, per deployment, as the server recorded it."""
+
+    endpoint: str
+    range: str = Field(description="1h, 6h, 24h or 7d")
+    step_s: int = Field(description="seconds per point (the range in at most 120 steps)")
+    interval_s: float = Field(description="seconds between the server's reads of the endpoint's counters")
+    deployments: dict[str, list[TrafficPoint]] = Field(
+        description="per deployment, its points oldest first; a step the server did not watch (it was down) "
+        "has no point"
+    )

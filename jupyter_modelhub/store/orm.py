@@ -13,6 +13,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -473,3 +474,39 @@ class Schedule(Base):
     created_time: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
     created_by: Mapped[str] = mapped_column(String(128), default="", nullable=False)
     updated_time: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+
+class TrafficSample(Base):
+    """One read of a deployment's counters by the server that runs its endpoint (``deploy.series``).
+
+    The counters are cumulative, as the deployment's runtime reports them since it started, so a
+    missed read loses no requests; rates and percentiles over any interval are differences of
+    two rows (a restarted deployment counts from zero again: a drop is a restart, not a negative
+    rate). Rows are keyed by the endpoint's name, not its id, so they outlive a deployment's
+    replacement; the reader keeps only those after the endpoint's creation, and the sampler
+    deletes those older than its retention.
+
+    Each row also keeps what was answered since the deployment's row before (``*_added``,
+    ``restarted`` when a counter went down), worked out when it is written, and its time in
+    milliseconds since the epoch (not a DateTime like the other tables' times): the reader sums
+    a week of rows into steps in SQL with a GROUP BY and an integer division, the same on SQLite
+    and PostgreSQL, instead of reading them all.
+    """
+
+    __tablename__ = "traffic_samples"
+    __table_args__ = (Index("ix_traffic_samples_endpoint_at", "endpoint", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[int] = mapped_column(BigInteger, nullable=False, index=True)
+    endpoint: Mapped[str] = mapped_column(String(64), nullable=False)
+    deployment: Mapped[str] = mapped_column(String(64), nullable=False)
+    requests: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    errors: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    latency_count: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    latency_sum: Mapped[float] = mapped_column(Float, nullable=False)
+    # [[upper bound in seconds, requests at most that long], ...], cumulative, finite bounds only
+    latency_buckets: Mapped[list] = mapped_column(JSON, nullable=False)
+    requests_added: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    errors_added: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    timed_added: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    restarted: Mapped[bool] = mapped_column(Boolean, nullable=False)

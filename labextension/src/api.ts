@@ -43,6 +43,8 @@ export type IKeys = Schemas['Keys'];
 export type IInvokeResult = Schemas['InvokeResult'];
 export type IEndpointMetrics = Schemas['EndpointMetrics'];
 export type IDeploymentMetrics = Schemas['DeploymentMetrics'];
+export type ITrafficHistory = Schemas['TrafficHistory'];
+export type ITrafficPoint = Schemas['TrafficPoint'];
 export type IPermissions = Schemas['Permissions'];
 export type IPermissionGrant = Schemas['PermissionGrant'];
 export type IPermissionRequest = Schemas['PermissionRequest'];
@@ -219,6 +221,8 @@ export interface IModelHubClient {
   /** Send `body` to the endpoint; to `deployment` when given (whatever its traffic). */
   invoke(endpoint: string, body: unknown, deployment?: string): Promise<IInvokeResult>;
   endpointMetrics(endpoint: string): Promise<IEndpointMetrics>;
+  /** The endpoint's traffic per deployment over `range` (1h, 6h, 24h, 7d), as the server recorded it. */
+  endpointMetricsHistory(endpoint: string, range: string): Promise<ITrafficHistory>;
   listImages(): Promise<IImageList>;
   packageVersion(request: IPackageRequest): Promise<IOperation>;
   /** Push an image to REGISTRY/REPO[:TAG] (an operation; its result is the record with the push). */
@@ -393,6 +397,10 @@ export class ModelHubClient implements IModelHubClient {
 
   endpointMetrics(endpoint: string): Promise<IEndpointMetrics> {
     return this.get(path('endpoints', endpoint, 'metrics'));
+  }
+
+  endpointMetricsHistory(endpoint: string, range: string): Promise<ITrafficHistory> {
+    return this.get(path('endpoints', endpoint, 'metrics', 'history') + queryString({ range }));
   }
 
   listImages(): Promise<IImageList> {

@@ -82,6 +82,8 @@ from .endpoints import (
     RegenerateKeyRequest,
     ServingRecord,
     Timeline,
+    TrafficHistory,
+    TrafficPoint,
     TrafficRequest,
 )
 from .governance import CardRequest, Delivery, DeliveryList, ModelCard, Webhook, WebhookList, WebhookRequest

@@ -22,6 +22,8 @@ from ...deploy.views import (  # noqa: F401  (re-exported: the endpoints' respon
     Keys,
     ServingRecord,
     Timeline,
+    TrafficHistory,
+    TrafficPoint,
 )
 from .common import (
     MAX_FILE_TEXT,

@@ -1611,6 +1611,92 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/endpoints/{name}/metrics/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The endpoint's scoring requests, errors and latency percentiles per deployment over a range, as the server recorded them (every c.DeploymentManager.metrics_interval seconds), in at most 120 points */
+        get: {
+            parameters: {
+                query?: {
+                    range?: "1h" | "6h" | "24h" | "7d";
+                };
+                header?: never;
+                path: {
+                    /** @description endpoint name */
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TrafficHistory"];
+                    };
+                };
+                /** @description invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description no valid credentials (WWW-Authenticate says how) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not allowed, or a browser request without its XSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description the registry database cannot be reached, or the extension could not start (the message says why; retry later) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/endpoints/{name}/monitor": {
         parameters: {
             query?: never;
@@ -9832,6 +9918,72 @@ export interface components {
         Timeline: {
             /** Records */
             records: components["schemas"]["ServingRecord"][];
+        };
+        /**
+         * TrafficHistory
+         * @description An endpoint's traffic over a range, per deployment, as the server recorded it.
+         */
+        TrafficHistory: {
+            /**
+             * Deployments
+             * @description per deployment, its points oldest first; a step the server did not watch (it was down) has no point
+             */
+            deployments: {
+                [key: string]: components["schemas"]["TrafficPoint"][];
+            };
+            /** Endpoint */
+            endpoint: string;
+            /**
+             * Interval S
+             * @description seconds between the server's reads of the endpoint's counters
+             */
+            interval_s: number;
+            /**
+             * Range
+             * @description 1h, 6h, 24h or 7d
+             */
+            range: string;
+            /**
+             * Step S
+             * @description seconds per point (the range in at most 120 steps)
+             */
+            step_s: number;
+        };
+        /**
+         * TrafficPoint
+         * @description What a deployment answered in one step of a range (``deploy.series``).
+         */
+        TrafficPoint: {
+            /**
+             * Errors
+             * @description of those, answered with a 4xx or 5xx status
+             */
+            errors: number;
+            /**
+             * P50 Ms
+             * @description median latency in the step, from the histogram (none: no requests)
+             */
+            p50_ms: number | null;
+            /**
+             * P95 Ms
+             * @description 95th percentile latency in the step (none: no requests)
+             */
+            p95_ms: number | null;
+            /**
+             * P99 Ms
+             * @description 99th percentile latency in the step (none: no requests)
+             */
+            p99_ms: number | null;
+            /**
+             * Requests
+             * @description scoring requests answered in the step
+             */
+            requests: number;
+            /**
+             * Time
+             * @description the start of the step (UTC)
+             */
+            time: string;
         };
         /**
          * TrafficRequest

@@ -3,7 +3,8 @@
  * deployments, the traffic editor with a live total and a rollback, its keys
  * (for those who may write), try-it with a deployment picker, the logs with a
  * "hide probes" filter, its history with "what served at", payload collection
- * on/off with its counts, and its monitoring over a window (MonitorReport).
+ * on/off with its counts, its traffic over time as the server recorded it
+ * (TrafficCharts), and its monitoring over a window (MonitorReport).
  */
 import * as React from 'react';
 
@@ -19,6 +20,7 @@ import { CopyButton, ErrorRetry, StateBadge, TableHead } from '../shared';
 import { collectKey, EndpointsModel, withoutProbes } from './model';
 import { MonitoringStrip } from './MonitoringStrip';
 import { MonitorReport } from './MonitorReport';
+import { TrafficCharts } from './TrafficCharts';
 import { TrafficEditor } from './TrafficEditor';
 import { TryIt } from './TryIt';
 
@@ -57,6 +59,7 @@ export function EndpointPage(props: { hub: ModelHubModel; endpoint: string }): R
         <TrafficEditor endpoints={endpoints} endpoint={endpoint} />
         <UseSignal signal={hub.governance.changed}>{() => <TrafficRollback hub={hub} endpoint={endpoint.name} />}</UseSignal>
       </section>
+      <TrafficCharts client={hub.client} endpoint={endpoint.name} />
       <Keys endpoints={endpoints} endpoint={endpoint} />
       {endpoint.deployments.length > 0 && (
         <TryIt
