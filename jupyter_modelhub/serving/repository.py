@@ -26,6 +26,7 @@ import asyncio
 import gc
 import os
 import re
+import sys
 from collections import OrderedDict
 from pathlib import Path
 from time import monotonic
@@ -108,14 +109,27 @@ def _version_key(version: str):
 class Entry:
     """One version the runtime may serve, and its state: UNAVAILABLE (with why), LOADING or READY."""
 
-    __slots__ = ("index", "name", "version", "model_dir", "flavor", "signature", "scorer", "loading", "cost", "reason")
+    __slots__ = (
+        "index",
+        "name",
+        "version",
+        "model_dir",
+        "flavor",
+        "signature",
+        "scorer",
+        "loading",
+        "cost",
+        "size",
+        "reason",
+    )
 
     def __init__(self, index: int, name: str, version: str, model_dir: Path, flavor: str | None, signature):
         self.index, self.name, self.version = index, name, version
         self.model_dir, self.flavor, self.signature = model_dir, flavor, signature
         self.scorer: scorers.BuiltinScorer | None = None
         self.loading: asyncio.Future | None = None
-        self.cost = _files_size(model_dir)  # bytes: its files until measured, then its largest load
+        self.size = _files_size(model_dir)
+        self.cost = self.size  # bytes it takes loaded: its files' size until measured (never less)
         self.reason = "not loaded yet: it loads on its first request"
 
     @property
@@ -234,7 +248,7 @@ class Repository:
                     500,
                     f"Model {entry.name!r} version {entry.version!r} could not be loaded: {type(exc).__name__}: {exc}",
                 ) from None
-            entry.cost = max(grown, entry.cost, 1)
+            entry.cost = max(grown, entry.size, 1)
             entry.scorer = scorer
             self.loaded[entry.index] = entry
             self.metrics.loaded(entry.index, entry.cost, monotonic() - started)
@@ -247,10 +261,18 @@ class Repository:
             entry.loading = None
 
     def _load(self, entry: Entry):
-        """On the model thread: load, and measure how much the process grew while it did."""
-        before = resident_bytes()
+        """On the model thread: load, and measure how much the process grew while it did. A load
+        that imported modules (the first tree of a process, say) is measured again, the first
+        copy still held so the second cannot reuse its memory: the model's cost, not its library's."""
+        modules, before = len(sys.modules), resident_bytes()
         scorer = scorers.load(entry.model_dir, entry.flavor, None, entry.signature, self.threads)
-        return scorer, max(resident_bytes() - before, 0)
+        grown = resident_bytes() - before
+        if len(sys.modules) != modules:
+            before = resident_bytes()
+            first, scorer = scorer, scorers.load(entry.model_dir, entry.flavor, None, entry.signature, self.threads)
+            grown = resident_bytes() - before
+            del first
+        return scorer, max(grown, 0)
 
     def _check_fits(self, entry: Entry) -> None:
         if entry.cost > self.budget:
