@@ -7403,10 +7403,29 @@ export interface components {
              */
             memory: string | null;
             /**
-             * Model
-             * @description NAME, NAME:VERSION or NAME@ALIAS (an alias is resolved now and recorded)
+             * Memory Budget
+             * @description with multi: memory the loaded versions may take, e.g. 512M or 1G (default 1G)
+             * @default null
              */
-            model: string;
+            memory_budget: string | null;
+            /**
+             * Model
+             * @description NAME, NAME:VERSION or NAME@ALIAS (an alias is resolved now and recorded); required unless multi gives models
+             * @default null
+             */
+            model: string | null;
+            /**
+             * Models
+             * @description with multi: the models or versions to serve
+             * @default null
+             */
+            models: string[] | null;
+            /**
+             * Multi
+             * @description serve many versions from one runtime: model and models, each NAME:VERSION, NAME@ALIAS or a bare NAME (all its versions now); each loads on its first request and the least recently used unload to stay within memory_budget; served at /v2/models/{name}[/versions/{v}]/infer and /v2/repository/...
+             * @default false
+             */
+            multi: boolean;
             /**
              * Namespace
              * @description kubernetes: the namespace (default 'default')
