@@ -180,6 +180,10 @@ class Runtime:
         return ServingError(500, f"{type(exc).__name__}: {exc}", type(exc).__name__)
 
     def check_model(self, name: str, version: str | None) -> None:
+        if self.repository is not None:  # only gRPC asks here: REST's routes are multi.py's
+            raise ServingError(
+                405, "A multi-model deployment answers the Open Inference Protocol over REST: POST /v2/models/NAME/..."
+            )
         if name != self.name:
             raise ServingError(404, f"Unknown model {name!r}: this server serves {self.name!r}.")
         if version is not None and version != self.version:

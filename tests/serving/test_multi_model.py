@@ -277,3 +277,19 @@ def test_deploy_refuses_a_bad_budget_and_multi_only_options(endpoint):
         hub.deploy("multi-bad", multi=True)
     with pytest.raises(InvalidInput, match="not with --target docker"):
         hub.deploy("multi-bad", multi=True, models=["multi-a"], target="docker")
+
+
+def test_the_deploy_magic_serves_the_versions_it_names(endpoint, shell):
+    out = shell.run("ep2 = %deploy multi-ep2 --multi --models multi-b:1,multi-b:3 --memory-budget 32M")
+    assert not out["error"], out
+    ep2 = shell.ipython.user_ns["ep2"]
+    try:
+        headers = {"Authorization": f"Bearer {ep2.key}"}
+        rows = requests.post(f"{ep2['url']}/v2/repository/index", json={}, headers=headers).json()
+        assert [(r["name"], r["version"]) for r in rows] == [("multi-b", "1"), ("multi-b", "3")]
+        latest = requests.post(f"{ep2['url']}/v2/models/multi-b/infer", json=infer_body(ROWS), headers=headers)
+        assert latest.json()["model_version"] == "3"
+    finally:
+        shell.run("%undeploy multi-ep2")
+    assert "apply with --multi" in shell.run("%deploy multi-ep3 --memory-budget 1G")["error"]
+    assert "needs the models" in shell.run("%deploy multi-ep3 --multi")["error"]
