@@ -123,6 +123,22 @@ def test_versions_load_on_first_request_and_answer_as_themselves(runtime, reposi
     assert metadata["inputs"] == [{"name": "input", "datatype": "FP64", "shape": [-1, FEATURES]}]
 
 
+def test_requests_arriving_together_for_an_unloaded_version_share_one_load(runtime, repository):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def call(_):
+        with requests.Session() as session:  # a connection each: the requests arrive together
+            return session.post(f"{runtime.url}/v2/models/small/versions/9/infer", json=infer_body(ROWS))
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(call, range(8)))
+    expected = repository["models"][("small", "9")].predict(ROWS).tolist()
+    assert all(a.status_code == 200 and a.json()["outputs"][0]["data"] == expected for a in answers)
+    text = runtime.get("/metrics").text
+    assert 'modelhub_model_loads_total{model="small",version="9"} 1' in text
+    assert 'modelhub_model_requests_total{model="small",version="9"} 8' in text
+
+
 def test_least_recently_used_versions_unload_to_stay_within_the_budget(runtime):
     used = ["1", "2", "3", "1", "4", "5", "1", "6"]
     for version in used:
