@@ -631,6 +631,7 @@ class DeploymentManager(LoggingConfigurable):
                     image=(d.settings.get("container") or {}).get("image"),
                     container=state.get("pid") if d.settings.get("container") else None,
                     **_optimized(d.settings.get("optimization"), hints.get(d.name), d.version),
+                    multi=d.settings.get("multi"),
                 )
             )
         states = {d.state for d in deployments}

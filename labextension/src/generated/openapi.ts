@@ -7532,6 +7532,11 @@ export interface components {
             log_tail: string;
             /** Model */
             model: string;
+            /**
+             * @description deployed with multi: the versions it serves from one runtime, and their memory budget
+             * @default null
+             */
+            multi: components["schemas"]["MultiModel"] | null;
             /** Name */
             name: string;
             /**
@@ -8794,6 +8799,22 @@ export interface components {
             /** Rows */
             rows: number;
             thresholds: components["schemas"]["Thresholds"];
+        };
+        /**
+         * MultiModel
+         * @description what a multi-model deployment serves (deploy.multi)
+         */
+        MultiModel: {
+            /**
+             * Memory Budget
+             * @description bytes the loaded versions may take (per worker)
+             */
+            memory_budget: number;
+            /**
+             * Versions
+             * @description NAME:VERSION of every version it may serve; each loads on first use
+             */
+            versions: string[];
         };
         /** NumericProfile */
         NumericProfile: {
