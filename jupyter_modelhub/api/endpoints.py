@@ -54,7 +54,17 @@ class DeploymentsHandler(EndpointHandlerBase):
     async def post(self, name: str):
         """Deploy: 201 with a new endpoint, 200 with an updated one, 202 with the operation that builds first."""
         request = self.body(schemas.DeployRequest)
-        await self.require_ref(request.model, "write", "deploy it")
+        if request.model is None and not request.models:
+            raise InvalidInput(
+                'multi needs the models to serve: \'models\', e.g. ["churn", "fraud:2"] (a NAME alone: all its '
+                "versions)."
+                if request.multi
+                else "Give the model to deploy: 'model', NAME, NAME:VERSION or NAME@ALIAS."
+            )
+        for ref in [request.model] if request.model else []:
+            await self.require_ref(ref, "write", "deploy it")
+        for ref in request.models or []:  # with multi: each model it serves
+            await self.require_ref(ref, "write", "deploy it")
         await self.require_endpoint(name, "write", "change what the endpoint serves")
         result = await self.run(self.deploys.submit, name, request.model_dump(), user=self.user_name)
         self.accepted(result.operation) if result.operation else self.reply(result.endpoint, status=result.status)

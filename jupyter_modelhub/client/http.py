@@ -288,7 +288,7 @@ class ModelHubClient(BatchMethods, GovernanceMethods, MonitoringMethods, Schedul
     def deploy(
         self,
         endpoint: str,
-        model: str,
+        model: str | None = None,
         *,
         deployment: str = "blue",
         entry_script: str | os.PathLike | None = None,
@@ -313,6 +313,10 @@ class ModelHubClient(BatchMethods, GovernanceMethods, MonitoringMethods, Schedul
         ``progress`` sees it while waiting.
         A version whose inputs or outputs differ from what the endpoint answers now is refused
         (``Conflict``, with the differences) unless ``allow_contract_change``.
+
+        ``multi=True`` serves many versions from one runtime: ``model`` and ``models`` (a list; a
+        bare NAME is all its versions), each loaded on its first request, the least recently used
+        unloaded to stay within ``memory_budget`` (e.g. ``"1G"``, the default).
         """
         body = {
             "model": model,

@@ -301,23 +301,25 @@ class Host:
         if match and candidates:
             model, version, _ = match.groups()
             deployments = self.spec.get("deployments", {})
-            serving = [n for n in candidates if deployments.get(n, {}).get("model") == model]
+            serving = [n for n in candidates if model in _serves(deployments.get(n, {}))]
             if not serving:
-                models = sorted({deployments.get(n, {}).get("model") for n in candidates})
+                models = sorted({m for n in candidates for m in _serves(deployments.get(n, {}))})
+                shown = ", ".join(map(repr, models[:20])) + (
+                    f" and {len(models) - 20} more" if len(models) > 20 else ""
+                )
                 return (
                     None,
                     error(
                         request,
                         404,
-                        f"Unknown model {model!r}: endpoint {self.spec.get('endpoint')!r} "
-                        f"serves {', '.join(map(repr, models))}.",
+                        f"Unknown model {model!r}: endpoint {self.spec.get('endpoint')!r} serves {shown}.",
                         "not_found",
                     ),
                     404,
                 )
             if version is not None:
-                versions = sorted({str(deployments[n].get("version")) for n in serving}, key=_number)
-                serving = [n for n in serving if str(deployments[n].get("version")) == version]
+                versions = sorted({v for n in serving for v in _serves(deployments[n])[model]}, key=_number)
+                serving = [n for n in serving if version in _serves(deployments[n])[model]]
                 if not serving:
                     return (
                         None,
@@ -332,6 +334,9 @@ class Host:
                         404,
                     )
             candidates = serving
+        elif request.path.startswith("/v2/repository/") and candidates:  # the multi-model deployments' own
+            deployments = self.spec.get("deployments", {})
+            candidates = [n for n in candidates if "serves" in deployments.get(n, {})] or candidates
         traffic = self.spec.get("traffic", {})
         if request.method == "GET":
             return primary(traffic, candidates), None, 0
@@ -530,11 +535,7 @@ class Host:
             return payload
         deployments = self.spec.get("deployments", {})
         metadata["versions"] = sorted(
-            {
-                str(deployments[n].get("version"))
-                for n in self.live
-                if deployments.get(n, {}).get("model") == metadata.get("name")
-            },
+            {v for n in self.live for v in _serves(deployments.get(n, {})).get(metadata.get("name"), ())},
             key=_number,
         )
         headers.pop("Content-Encoding", None)
@@ -649,6 +650,14 @@ class Host:
             self.status_path,
             {"pid": None, "port": self.spec.get("port"), "deployments": {}, "stopped": True, "updated": time.time()},
         )
+
+
+def _serves(deployment: dict) -> dict[str, list[str]]:
+    """The versions a deployment serves, by model: its own, or a multi-model one's list."""
+    serves = deployment.get("serves")
+    if serves is not None:
+        return serves
+    return {deployment.get("model"): [str(deployment.get("version"))]} if deployment else {}
 
 
 def _number(version: str):

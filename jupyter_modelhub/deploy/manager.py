@@ -38,6 +38,7 @@ from ..store.orm import Deployment, Endpoint, ModelVersion, ServingRecord, utcno
 from ..timestamps import iso
 from ..views import Deleted
 from . import collecting, contract, optimizing, views
+from . import multi as multi_model
 from .collection import CollectedRequests
 from .host import alive as _alive
 from .host import primary, write_json
@@ -155,6 +156,7 @@ class DeploymentManager(LoggingConfigurable):
         requested: str | None = None,
         optimization: dict | None = None,
         collect: dict | None = None,
+        multi: dict | None = None,
         **settings,
     ) -> tuple[dict, bool]:
         """Create or update ``endpoint``'s deployment to serve ``model``; waits until it is ready.
@@ -191,6 +193,8 @@ class DeploymentManager(LoggingConfigurable):
             script = self._place_script(endpoint, deployment, entry_script, entry_script_path, reload)
             if optimization:  # deploy.optimizing: what serves and why, kept with the deployment
                 settings["optimization"] = optimization
+            if multi:  # deploy.multi: the versions this one runtime serves, and their budget
+                settings["multi"] = multi
             return self._deploy(
                 endpoint,
                 model,
@@ -420,6 +424,9 @@ class DeploymentManager(LoggingConfigurable):
                 write_json(signature_file, version.signature)
             builtin = version.flavor in BUILTIN_FLAVORS and not d.settings.get("entry_script")
             args = ["--flavor", version.flavor] if builtin else []
+            serves = None
+            if d.settings.get("multi"):  # many versions: the runtime reads them from a file
+                serves, args = self._repository(session, folder / f"{d.name}-repository.json", d.settings["multi"])
             for key in SETTINGS[1:]:
                 if d.settings.get(key) is not None:
                     args += [f"--{key.replace('_', '-')}", str(d.settings[key])]
@@ -437,6 +444,8 @@ class DeploymentManager(LoggingConfigurable):
                 "container": d.settings.get("container"),
                 "cwd": str(Path(d.settings["entry_script"]).parent) if d.settings.get("entry_script") else None,
             }
+            if serves is not None:
+                deployments[d.name]["serves"] = serves
         keys = [row.primary_key, row.secondary_key] if row.auth_mode == "key" else []
         return {
             "endpoint": row.name,
@@ -451,6 +460,25 @@ class DeploymentManager(LoggingConfigurable):
                 row.collect, self.folder / row.name, self.collect_roll_seconds, self.collect_roll_bytes
             ),
         }
+
+    def _repository(self, session: Session, path: Path, multi: dict) -> tuple[dict, list[str]]:
+        """Write a multi-model deployment's repository file; what it serves (model -> versions, for
+        the host's routing) and the runtime's arguments."""
+        versions, serves = [], {}
+        for ref in multi["versions"]:
+            version = self.registry.resolve(session, ref)
+            versions.append(
+                {
+                    "name": version.model.name,
+                    "version": str(version.version),
+                    "model_dir": str(self.registry.artifacts.files_dir(version.artifact_dir)),
+                    "flavor": version.flavor,
+                    "signature": version.signature or None,
+                }
+            )
+            serves.setdefault(version.model.name, []).append(str(version.version))
+        multi_model.write_repository(path, versions, multi["memory_budget"])
+        return serves, ["--repository", str(path), "--memory-budget", str(multi["memory_budget"])]
 
     def _apply(self, name: str) -> None:
         """Write the endpoint's spec and make its host act on it (starting the host if needed).
@@ -612,6 +640,7 @@ class DeploymentManager(LoggingConfigurable):
                     image=(d.settings.get("container") or {}).get("image"),
                     container=state.get("pid") if d.settings.get("container") else None,
                     **_optimized(d.settings.get("optimization"), hints.get(d.name), d.version),
+                    multi=d.settings.get("multi"),
                 )
             )
         states = {d.state for d in deployments}

@@ -7,6 +7,8 @@ is either deployed in the request (the endpoint, created or updated) or, when it
 something long first (an environment, an image, manifests), an operation of the ``deploy``
 kind whose worker runs ``run``: the target prepares, then deploys.
 
+With ``multi`` one deployment serves many versions in one runtime (``deploy.multi``).
+
 With ``optimize`` a scikit-learn version is served through its ONNX form (``optimizing``): a
 proven one that exists is deployed in its place at once; otherwise the deploy is an operation
 that converts first and serves the conversion only if its equivalence proof passes.
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from ..errors import InvalidInput
 from ..progress import Progress
 from . import collecting, optimizing
+from . import multi as multi_model
 from .targets.base import Target
 from .targets.docker import DockerTarget
 from .targets.kubernetes import OPTIONS, KubernetesTarget
@@ -65,6 +68,13 @@ class DeployService:
         target = self.targets[fields.pop("target", None) or "process"]
         optimize = fields.pop("optimize", False)
         options = {key: fields.pop(key, None) for key in OPTIONS}
+        multi = multi_model.take(fields, target.name)
+        if multi is not None:  # many versions in one runtime: the first is the deployment's own
+            if optimize:
+                raise InvalidInput("--optimize chooses how one version serves: not with --multi.")
+            versions = multi_model.resolve(self.registry, multi["refs"])
+            fields.update(model=versions[0], allow_contract_change=True)  # many contracts: none is the endpoint's
+            fields["multi"] = {"versions": versions, "memory_budget": multi["memory_budget"]}
         collect = collection_change(fields, target.name)
         inputs = target.check(endpoint, fields, options)
         if collect is not None:

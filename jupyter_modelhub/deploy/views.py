@@ -33,6 +33,13 @@ class Optimization(View):
     speedup: Optional[float] = Field(description="single-row model call, original / ONNX, as the conversion measured")
 
 
+class MultiModel(View):
+    """what a multi-model deployment serves (deploy.multi)"""
+
+    versions: list[str] = Field(description="NAME:VERSION of every version it may serve; each loads on first use")
+    memory_budget: int = Field(description="bytes the loaded versions may take (per worker)")
+
+
 class OnnxForm(View):
     """A proven ONNX form of the scikit-learn version a deployment serves, not in use."""
 
@@ -75,6 +82,9 @@ class DeploymentInfo(View):
     optimization: Optional[Optimization] = Field(None, description="deployed with optimize: what serves and why")
     onnx_form: Optional[OnnxForm] = Field(
         None, description="a proven ONNX form of the scikit-learn version serving: deploy with optimize to serve it"
+    )
+    multi: Optional[MultiModel] = Field(
+        None, description="deployed with multi: the versions it serves from one runtime, and their memory budget"
     )
 
     @field_validator("signature", mode="wrap")

@@ -69,9 +69,27 @@ def deploy_options(args) -> dict:
         "wait": False,
         "allow_contract_change": args.allow_contract_change,
         **({"optimize": True} if args.optimize else {}),
+        **multi_options(args),
         **collection_options(args),
         **options,
     }
+
+
+def multi_options(args) -> dict:
+    """The multi-model fields of %deploy's (and the CLI's) arguments."""
+    if not getattr(args, "multi", False):
+        if getattr(args, "models", None) or getattr(args, "memory_budget", None):
+            raise UsageError("--models and --memory-budget apply with --multi (many versions on one deployment).")
+        if args.model is None:
+            raise UsageError("Give the model to deploy: NAME, NAME:VERSION or NAME@ALIAS (or --multi --models ...).")
+        return {}
+    models = [m.strip() for m in (args.models or "").split(",") if m.strip()]
+    if args.model is None and not models:
+        raise UsageError("--multi needs the models to serve: --models churn,fraud:2 (a NAME alone: all its versions).")
+    options = {"multi": True, "models": models}
+    if args.memory_budget:
+        options["memory_budget"] = args.memory_budget
+    return options
 
 
 def collection_options(args) -> dict:
@@ -113,7 +131,11 @@ class EndpointMagics(ModelHubMagics):
 
     @magic_arguments()
     @argument("endpoint", help="endpoint name (letters, digits, '_', '-')")
-    @argument("model", help="NAME, NAME:VERSION or NAME@ALIAS (an alias is resolved now and recorded)")
+    @argument(
+        "model",
+        nargs="?",
+        help="NAME, NAME:VERSION or NAME@ALIAS (an alias is resolved now and recorded); with --multi, optional",
+    )
     @argument("--deployment", "-d", default="blue", help="deployment name (default blue)")
     @argument("--entry-script", help="an Azure-style score.py with init() and run(raw_data)")
     @argument("--env", help="an environment NAME or NAME:VERSION (see %%envs) to run in (a venv built with uv, cached)")
@@ -153,6 +175,15 @@ class EndpointMagics(ModelHubMagics):
     @argument("--sample-rate", type=float, help="payload collection: the share of requests recorded, e.g. 0.1")
     @argument("--collect-retention", help="payload collection: delete records older than this, e.g. 7d (default)")
     @argument("--collect-max-bytes", help="payload collection: keep at most this much, e.g. 1GB (default)")
+    @argument(
+        "--multi",
+        action="store_true",
+        help="many versions in one runtime: the model and --models (a bare NAME: all its versions now; NAME:V, "
+        "NAME@ALIAS: that one); each loads on its first request, the least recently used unload to stay within "
+        "--memory-budget; call /v2/models/NAME[/versions/V]/infer; POST /v2/repository/index lists them",
+    )
+    @argument("--models", help="with --multi: the models or versions to serve, e.g. churn,fraud:2,risk@production")
+    @argument("--memory-budget", help="with --multi: memory the loaded versions may take, e.g. 512M or 1G (default 1G)")
     @argument("--no-wait", action="store_true", help="when an environment must be built, return that operation at once")
     @argument(
         "--allow-contract-change",
@@ -171,14 +202,21 @@ class EndpointMagics(ModelHubMagics):
         differences, unless ``--allow-contract-change``. With ``--optimize`` a scikit-learn version
         serves through its ONNX form when that is proven to answer the same (converted now, as an
         operation, if no such form exists); the result says what serves, or why the original does.
+
+        With ``--multi`` one runtime serves many versions: ``%deploy ep --multi --models
+        churn,fraud:2`` serves every version of churn registered now and version 2 of fraud. Each
+        loads on its first request (``/v2/models/churn/versions/3/infer``; without ``versions/V``
+        the latest) and the least recently used are unloaded to keep within ``--memory-budget``
+        (default 1G); ``POST /v2/repository/index`` lists them with their state.
         """
         args = self._parse(self.deploy, line)
+        options = deploy_options(args)
         answer = self._call_with_status(
-            f"Deploying {args.model} to {args.endpoint}/{args.deployment}...",
+            f"Deploying {args.model or args.models} to {args.endpoint}/{args.deployment}...",
             self.hub.deploy,
             args.endpoint,
             args.model,
-            **deploy_options(args),
+            **options,
         )
         if not isinstance(answer, Operation) or args.no_wait:
             return answer

@@ -17,7 +17,9 @@ score), ``scoring`` (the scoring routes), ``workers`` (processes),
 ``scorers`` (models and entry scripts), ``protocols`` (request and response bodies),
 ``binary_tensors`` (the v2 binary tensor data extension), ``content_encoding`` (gzip, deflate),
 ``signature`` (input checks), ``outputs`` (the signature's output names and dtypes, whatever the
-model's own), ``batching``, ``metrics``, ``openapi``.
+model's own), ``batching``, ``metrics``, ``openapi``; with ``--repository`` many versions in one
+runtime under a memory budget: ``repository`` (loading, least recently used unloading),
+``multi`` (their routes and the model repository extension), ``model_metrics``.
 """
 
 READY_LINE_PREFIX = "MODELHUB_READY"

@@ -70,6 +70,18 @@ def parser() -> argparse.ArgumentParser:
         default=2.0,
         help="how long a request waits for others to batch with (default 2)",
     )
+    p.add_argument(
+        "--repository",
+        type=Path,
+        help='many versions in this one runtime: JSON {"models": [{"name", "version", "model_dir", "flavor", '
+        '"signature"}]}; each loads on its first request, the least recently used unload to stay within '
+        "--memory-budget; served at /v2/models/NAME[/versions/V]/... and /v2/repository/... (--model-dir is then "
+        "one of their folders)",
+    )
+    p.add_argument(
+        "--memory-budget",
+        help="with --repository: memory the loaded versions may take, per worker, e.g. 512M or 1G (default 1G)",
+    )
     p.add_argument("--max-request-bytes", type=int, default=64 * 2**20, help="larger bodies get 413 (default 64 MiB)")
     p.add_argument(
         "--request-timeout",
@@ -108,6 +120,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error("--grpc-port is a port number, 0 to 65535 (0: any free port)")
     if options.max_batch_size < 0 or options.max_batch_wait_ms < 0 or options.request_timeout <= 0:
         p.error("--max-batch-size and --max-batch-wait-ms cannot be negative; --request-timeout must be positive")
+    if options.memory_budget is not None and options.repository is None:
+        p.error("--memory-budget applies with --repository (many versions in one runtime)")
+    if options.repository is not None:
+        from .repository import parse_size, read
+
+        try:
+            options.repository, budget = read(options.repository)
+            options.memory_budget = parse_size(options.memory_budget) if options.memory_budget else budget
+        except ValueError as exc:
+            p.error(str(exc))
+        if options.entry_script is not None or options.max_batch_size:
+            p.error("--repository serves built-in scorers one request at a time: no --entry-script, no batching")
     options.model_dir = options.model_dir.resolve()
     options.entry_script = options.entry_script.resolve() if options.entry_script else None
     options.threads = options.threads or max(1, _usable_cores() // options.workers)

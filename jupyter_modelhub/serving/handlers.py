@@ -75,7 +75,10 @@ def v2_model(runtime, request) -> None:
 def metrics(runtime, request) -> None:
     runtime.request_log.flush()  # this worker's counts up to now
     info = {"name": runtime.name, "version": runtime.version or "", "platform": runtime.platform}
-    runtime.send(request, 200, runtime.metrics.render(info, runtime.workers), METRICS_TYPE)
+    text = runtime.metrics.render(info, runtime.workers)
+    if runtime.repository is not None:  # a multi-model runtime: each version's counts too
+        text += runtime.repository.render_metrics().encode()
+    runtime.send(request, 200, text, METRICS_TYPE)
 
 
 def openapi(runtime, request) -> None:

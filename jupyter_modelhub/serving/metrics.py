@@ -28,9 +28,12 @@ ROUTES = (
     "/v2/models/{name}/infer",
     "/metrics",
     "/openapi.json",
+    "/v2/repository/index",
+    "/v2/repository/models/{name}/load",
+    "/v2/repository/models/{name}/unload",
     "other",
 )
-CODES = (200, 400, 401, 404, 405, 413, 415, 500, 503, 504)  # any other status counts as "other"
+CODES = (200, 400, 401, 404, 405, 413, 415, 500, 503, 504, 507)  # any other status counts as "other"
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 ROUTE_INDEX = {route: i for i, route in enumerate(ROUTES)}

@@ -75,6 +75,8 @@ class Runtime:
         self.stopped = asyncio.Event()
         self.servers: list[asyncio.AbstractServer] = []
         self.grpc = None  # grpc.transport.GrpcServer, with --grpc-port
+        self.repository = None  # repository.Repository: many versions (--repository), routed by multi.py
+        self.fixed, self.resolve = handlers.FIXED, handlers.resolve
         self.server_metadata = protocols.dumps(
             {"name": "jupyter_modelhub.serving", "version": _server_version(), "extensions": ["binary_tensor_data"]}
         )
@@ -84,6 +86,8 @@ class Runtime:
 
     async def load(self) -> None:
         options = self.options
+        if getattr(options, "repository", None):
+            return await self._load_repository()
         loaded = await self.loop.run_in_executor(
             self.executor,
             scorers.load,
@@ -109,6 +113,27 @@ class Runtime:
         self.platform = loaded.platform
         self.openapi = protocols.dumps(
             openapi.document(self.name, self.version, self.signature, bool(self.auth_header))
+        )
+        self.ready = True
+
+    async def _load_repository(self) -> None:
+        """Many versions, none loaded yet: they load on first use (``repository.py``)."""
+        from . import multi
+        from .repository import Repository
+
+        options = self.options
+        metrics = options.model_metrics
+        metrics.use_row(self.worker)
+        self.repository = Repository(options.repository, options.memory_budget, options.threads, self.executor, metrics)
+        self.fixed, self.resolve = multi.FIXED, multi.resolve
+        await self.repository.warm_up()
+        self.platform = "repository"
+        self.server_metadata = protocols.dumps(
+            {
+                "name": "jupyter_modelhub.serving",
+                "version": _server_version(),
+                "extensions": ["binary_tensor_data", "model_repository"],
+            }
         )
         self.ready = True
 
@@ -155,6 +180,10 @@ class Runtime:
         return ServingError(500, f"{type(exc).__name__}: {exc}", type(exc).__name__)
 
     def check_model(self, name: str, version: str | None) -> None:
+        if self.repository is not None:  # only gRPC asks here: REST's routes are multi.py's
+            raise ServingError(
+                405, "A multi-model deployment answers the Open Inference Protocol over REST: POST /v2/models/NAME/..."
+            )
         if name != self.name:
             raise ServingError(404, f"Unknown model {name!r}: this server serves {self.name!r}.")
         if version is not None and version != self.version:
@@ -193,11 +222,11 @@ class Runtime:
         self.connections.discard(connection)
 
     def headers_received(self, request) -> None:
-        route = handlers.FIXED.get(request.path)
+        route = self.fixed.get(request.path)
         if route is not None:  # a fixed path: nothing to take from it
             request.route = route
         else:
-            request.route, request.args = handlers.resolve(request.path)
+            request.route, request.args = self.resolve(request.path)
 
     def request_received(self, request) -> None:
         """Check the size limit, the key and the method, then let the route answer (now or later)."""
@@ -347,7 +376,10 @@ async def serve(
     gc.collect()
     gc.freeze()
     if not runtime.stopping:
-        log.info("worker %d ready: %s model %r from %s", worker, runtime.platform, runtime.name, options.model_dir)
+        if runtime.repository is not None:
+            log.info("worker %d ready: %s", worker, runtime.repository.describe())
+        else:
+            log.info("worker %d ready: %s model %r from %s", worker, runtime.platform, runtime.name, options.model_dir)
         if on_ready is not None:
             on_ready(sockets[0].getsockname()[1])
     await runtime.stopped.wait()

@@ -52,6 +52,10 @@ def run(options) -> int:
         return 1
     log.info("listening on %s port %d; loading the model", options.host, port)
     metrics = Metrics(count)
+    if getattr(options, "repository", None):  # shared before the fork, like metrics
+        from .model_metrics import ModelMetrics
+
+        options.model_metrics = ModelMetrics(len(options.repository), count)
     if count == 1:
         return run_loop(serve(options, sockets[0], metrics, on_ready=lambda p: announce(p, 1, options.grpc_port)))
     return _supervise(options, sockets, metrics, port)

@@ -103,7 +103,11 @@ class EntryScript(Strict):
 class DeployRequest(Strict):
     """the model to serve and how: model, deployment, entry_script, instances, traffic, auth, ..."""
 
-    model: Ref = Field(description="NAME, NAME:VERSION or NAME@ALIAS (an alias is resolved now and recorded)")
+    model: Optional[Ref] = Field(
+        None,
+        description="NAME, NAME:VERSION or NAME@ALIAS (an alias is resolved now and recorded); required unless "
+        "multi gives models",
+    )
     deployment: Label = "blue"
     entry_script: Optional[EntryScript] = Field(None, description="an Azure-style score.py: init() and run(raw_data)")
     entry_script_path: Optional[text(MAX_PATH)] = Field(
@@ -138,6 +142,18 @@ class DeployRequest(Strict):
         description="a scikit-learn version: serve its ONNX form (an existing conversion whose equivalence "
         "proof passed, or one made now, as an operation); the original serves, with the reason, when the "
         "proof fails. Refused for flavors other than sklearn and onnx, and with an entry script",
+    )
+    multi: bool = Field(
+        False,
+        description="serve many versions from one runtime: model and models, each NAME:VERSION, NAME@ALIAS or a "
+        "bare NAME (all its versions now); each loads on its first request and the least recently used unload to "
+        "stay within memory_budget; served at /v2/models/{name}[/versions/{v}]/infer and /v2/repository/...",
+    )
+    models: Optional[Annotated[list[Ref], Field(max_length=1000)]] = Field(
+        None, description="with multi: the models or versions to serve"
+    )
+    memory_budget: Optional[text(32)] = Field(
+        None, description="with multi: memory the loaded versions may take, e.g. 512M or 1G (default 1G)"
     )
     target: Literal["process", "docker", "kubernetes"] = Field(
         "process",

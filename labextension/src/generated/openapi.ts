@@ -7489,10 +7489,29 @@ export interface components {
              */
             memory: string | null;
             /**
-             * Model
-             * @description NAME, NAME:VERSION or NAME@ALIAS (an alias is resolved now and recorded)
+             * Memory Budget
+             * @description with multi: memory the loaded versions may take, e.g. 512M or 1G (default 1G)
+             * @default null
              */
-            model: string;
+            memory_budget: string | null;
+            /**
+             * Model
+             * @description NAME, NAME:VERSION or NAME@ALIAS (an alias is resolved now and recorded); required unless multi gives models
+             * @default null
+             */
+            model: string | null;
+            /**
+             * Models
+             * @description with multi: the models or versions to serve
+             * @default null
+             */
+            models: string[] | null;
+            /**
+             * Multi
+             * @description serve many versions from one runtime: model and models, each NAME:VERSION, NAME@ALIAS or a bare NAME (all its versions now); each loads on its first request and the least recently used unload to stay within memory_budget; served at /v2/models/{name}[/versions/{v}]/infer and /v2/repository/...
+             * @default false
+             */
+            multi: boolean;
             /**
              * Namespace
              * @description kubernetes: the namespace (default 'default')
@@ -7599,6 +7618,11 @@ export interface components {
             log_tail: string;
             /** Model */
             model: string;
+            /**
+             * @description deployed with multi: the versions it serves from one runtime, and their memory budget
+             * @default null
+             */
+            multi: components["schemas"]["MultiModel"] | null;
             /** Name */
             name: string;
             /**
@@ -8861,6 +8885,22 @@ export interface components {
             /** Rows */
             rows: number;
             thresholds: components["schemas"]["Thresholds"];
+        };
+        /**
+         * MultiModel
+         * @description what a multi-model deployment serves (deploy.multi)
+         */
+        MultiModel: {
+            /**
+             * Memory Budget
+             * @description bytes the loaded versions may take (per worker)
+             */
+            memory_budget: number;
+            /**
+             * Versions
+             * @description NAME:VERSION of every version it may serve; each loads on first use
+             */
+            versions: string[];
         };
         /** NumericProfile */
         NumericProfile: {
