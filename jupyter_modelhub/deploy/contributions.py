@@ -22,10 +22,18 @@ def remove_deploy_partials(services, operation_id: int) -> None:
 
 
 def deployment_references(services, session, version) -> list[str]:
+    """Deployments that serve the version: as their own, or among the versions of a ``--multi``
+    deployment (its settings list them as NAME:VERSION). One query for both: an endpoint count
+    is small, and a version's page reads this every time."""
+    ref = f"{version.model.name}:{version.version}"
     rows = session.execute(
-        select(Endpoint.name, Deployment.name).join(Deployment.endpoint).where(Deployment.version_id == version.id)
+        select(Endpoint.name, Deployment.name, Deployment.version_id, Deployment.settings).join(Deployment.endpoint)
     ).all()
-    return [f"endpoint {e} (deployment {d})" for e, d in sorted(rows)]
+    return [
+        f"endpoint {e} (deployment {d})"
+        for e, d, version_id, settings in sorted(rows, key=lambda row: (row[0], row[1]))
+        if version_id == version.id or ref in ((settings or {}).get("multi") or {}).get("versions", ())
+    ]
 
 
 DEPLOY = OperationKind("deploy", run=run_deploy, cleanup=remove_deploy_partials)

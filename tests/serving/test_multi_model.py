@@ -20,7 +20,7 @@ import pytest
 import requests
 
 from helpers.serving import ServingProcess
-from jupyter_modelhub.errors import InvalidInput
+from jupyter_modelhub.errors import Conflict, InvalidInput
 
 joblib = pytest.importorskip("joblib")
 pytest.importorskip("sklearn")
@@ -284,6 +284,16 @@ def test_an_endpoint_serves_100_registered_versions(endpoint):
     assert re.search(r'modelhub_model_requests_total\{[^}]*model="multi-a"[^}]*version="1"[^}]*\} 1', text), text[:2000]
     # Without the key, nothing.
     assert requests.post(f"{url}/v2/repository/index", json={}).status_code == 401
+
+
+def test_a_version_the_deployment_serves_cannot_be_deleted_or_archived(endpoint):
+    hub, _, _ = endpoint
+    for ref in ("multi-a:1", "multi-a:37", "multi-b:40"):  # its first version, and two among the others
+        with pytest.raises(Conflict, match=r"used by endpoint multi-ep \(deployment blue\)"):
+            hub.delete(ref)
+        with pytest.raises(Conflict, match="multi-ep"):
+            hub.archive(ref)
+        assert "endpoint multi-ep (deployment blue)" in hub.version(ref)["used_by"]
 
 
 def test_deploy_refuses_a_bad_budget_and_multi_only_options(endpoint):
