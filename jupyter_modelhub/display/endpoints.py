@@ -27,6 +27,19 @@ def collection_line(collect: dict | None) -> str | None:
     )
 
 
+def multi_line(d: dict) -> str | None:
+    """What a ``--multi`` deployment serves, in a line; None for a one-version deployment."""
+    multi = d.get("multi")
+    if not multi:
+        return None
+    models = list(dict.fromkeys(ref.split(":")[0] for ref in multi["versions"]))
+    return (
+        f"serves {plural(len(multi['versions']), 'version')} of {', '.join(models[:5])}"
+        + (f" and {len(models) - 5} more" if len(models) > 5 else "")
+        + f" under {size_text(multi['memory_budget'])}; each loads on its first request (POST /v2/repository/index)"
+    )
+
+
 def optimization_lines(endpoint: str, d: dict) -> list[str]:
     """What serves a deployment deployed with --optimize, or the speed-up a proven ONNX form would give."""
     done, form = d.get("optimization"), d.get("onnx_form")
@@ -85,6 +98,8 @@ class EndpointInfo(Result):
             if d["reason"] and d["state"] != "healthy":
                 lines.append(f"             {d['reason']}")
             lines.extend(f"             {line}" for line in optimization_lines(self["name"], d))
+            if multi_line(d):
+                lines.append(f"             {multi_line(d)}")
         if self["mirror"]:
             lines.append(f"  mirror: {self['mirror']['percent']}% copied to {self['mirror']['deployment']}")
         collecting = collection_line(self.get("collect"))
@@ -106,7 +121,7 @@ class EndpointInfo(Result):
             f"<td>{d['restarts']}</td><td class='mh-muted'>{escape(d['reason'])}</td></tr>"
             + "".join(
                 f"<tr><td></td><td colspan=6 class='mh-muted'>{escape(line)}</td></tr>"
-                for line in optimization_lines(self["name"], d)
+                for line in [*optimization_lines(self["name"], d), *filter(None, [multi_line(d)])]
             )
             for d in self["deployments"]
         )

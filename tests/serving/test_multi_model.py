@@ -250,7 +250,9 @@ def endpoint(hub_server):
         registered = hub.register(name, model, sample=X)
         assert registered["version"] == version
     ep = hub.deploy("multi-ep", multi=True, models=["multi-a", "multi-b"], memory_budget="64M")
-    served = hub.endpoint("multi-ep")["deployments"][0]["multi"]
+    info = hub.endpoint("multi-ep")
+    served = info["deployments"][0]["multi"]
+    assert "serves 100 versions of multi-a, multi-b under 64.0 MB" in info.text(), info.text()
     assert served["memory_budget"] == 64 * 2**20 and len(served["versions"]) == 100
     assert served["versions"][:2] == ["multi-a:1", "multi-a:2"] and served["versions"][-1] == "multi-b:40"
     yield hub, ep, models
