@@ -98,7 +98,7 @@ def test_version_detail_actions_compare_and_context_menu(lab: LabServer) -> None
         expect(detail1.locator(".jp-ModelHub-example")).not_to_be_empty()
         detail1.get_by_role("button", name="Details of scorer:2").click()
         detail2 = page.locator('.jp-ModelHub-versionDetail[data-ref="scorer:2"]')
-        expect(detail2.get_by_role("table", name="equivalence report of scorer:2")).to_contain_text("passed")
+        expect(detail2.get_by_role("table", name="equivalence report of scorer:2")).to_contain_text("yes")
         expect(detail2.get_by_role("table", name="speed report of scorer:2")).to_be_visible()
         delete = detail2.get_by_role("button", name="Delete scorer:2")
         expect(delete).to_be_disabled()

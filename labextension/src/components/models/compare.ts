@@ -50,6 +50,28 @@ const SUMMARISED: { [key: string]: (value: unknown) => string } = {
 };
 
 /**
+ * A report (an object property) that only some of the versions have, said in
+ * one row rather than key by key: having it or not is the difference.
+ */
+function isReport(value: unknown): boolean {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function reportSummary(key: string, value: unknown): string {
+  if (value === undefined) {
+    return '';
+  }
+  const report = (value ?? {}) as { [key: string]: unknown };
+  if (key === 'equivalence') {
+    return `${report.passed ? 'passed' : 'NOT passed'} on ${cellText(report.rows ?? '?')} rows`;
+  }
+  if (key === 'conversion') {
+    return `from ${cellText(report.from ?? '?')} with ${cellText(report.converter ?? '?')}`;
+  }
+  return `${Object.keys(report).length} entries`;
+}
+
+/**
  * The rows, grouped in GROUPS order: the evaluation's metrics first (the
  * numbers a choice between versions rests on), then the version's other
  * metrics (its `metrics` property, numbers at the top level), then what it is,
@@ -96,8 +118,22 @@ export function compareRows(versions: readonly IVersion[]): ICompareRow[] {
     }
   }
   // Reports (nested objects) compare key by key: "equivalence.passed", "conversion.opsets".
+  // a report only some versions have: one row, not one per key
+  const partial = keys(props).filter(
+    key =>
+      !(key in SUMMARISED) &&
+      !isTiming(key) &&
+      key !== 'metrics' &&
+      key !== 'evaluation' &&
+      versions.some(v => isReport(props(v)[key])) &&
+      versions.some(v => props(v)[key] === undefined)
+  );
+  for (const key of partial) {
+    add('Properties', key, versions.map(v => reportSummary(key, props(v)[key])));
+  }
   const flat = versions.map(v => {
     const own = { ...props(v) };
+    partial.forEach(key => delete own[key]);
     Object.keys(SUMMARISED).forEach(key => delete own[key]);
     delete own.metrics;
     Object.keys(topNumbers(v)).forEach(key => delete own[key]);
@@ -114,11 +150,13 @@ export function compareRows(versions: readonly IVersion[]): ICompareRow[] {
   });
   const propertyKeys = Array.from(new Set(flat.flatMap(m => Array.from(m.keys())))).filter(Boolean);
   const timings: string[] = [];
+  const shownAs = (key: string, value: unknown) =>
+    /(^|[._])(size|bytes)$/.test(key) && typeof value === 'number' ? formatSize(value) : cellText(value);
   for (const key of propertyKeys.sort()) {
     if (isTiming(key)) {
       timings.push(key);
     } else {
-      add('Properties', key, flat.map(m => (m.has(key) ? cellText(m.get(key)) : '')));
+      add('Properties', key, flat.map(m => (m.has(key) ? shownAs(key, m.get(key)) : '')));
     }
   }
   for (const key of keys(v => v.tags)) {
