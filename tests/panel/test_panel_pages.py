@@ -191,14 +191,8 @@ def test_version_page_reports_tags_in_place_and_compare(lab: LabServer) -> None:
         toggle.click()
 
         # After a reload of the page, the edited chip is what the server kept.
-        page.reload()
-        # the layout restorer reopens the panel as it was left: open it only if it is not
-        tab = page.locator('.jp-SideBar.jp-mod-left .lm-TabBar-tab[title="Model Hub"]')
-        expect(tab).to_be_visible(timeout=60_000)
-        if "lm-mod-current" not in (tab.get_attribute("class") or ""):
-            tab.click()
-        panel = page.locator(".jp-ModelHub-panel")
-        expect(panel).to_be_visible()
+        # (a workspace of its own: the panel opens as a fresh page load, not restored half-way)
+        panel = open_panel(page, lab, workspace="reloaded")
         scorer = panel.locator('.jp-ModelHub-model[data-model="scorer"]')
         scorer.locator(".jp-ModelHub-modelButton").click()
         scorer.get_by_role("button", name="Details of scorer:1").click()
