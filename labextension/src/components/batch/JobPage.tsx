@@ -92,7 +92,7 @@ function JobView(props: { job: IJob; error: string | null }): React.ReactElement
             </>
           )}
           <dt>Inputs</dt>
-          <dd>{(Array.isArray(job.inputs) ? (job.inputs as unknown[]) : []).map(String).join(', ')}</dd>
+          <dd>{inputsText(job.inputs)}</dd>
           <dt>Output</dt>
           <dd>
             {job.output ? (
@@ -152,4 +152,13 @@ function JobView(props: { job: IJob; error: string | null }): React.ReactElement
       </section>
     </div>
   );
+}
+
+/** The job's inputs as the server summarises them ({"files": count, "first": the first paths}). */
+function inputsText(inputs: unknown): string {
+  const summary = (inputs ?? {}) as { files?: number; first?: string[] };
+  const first = (summary.first ?? []).map(path => path.split('/').pop()).join(', ');
+  const count = typeof summary.files === 'number' ? summary.files : (summary.first ?? []).length;
+  const more = count - (summary.first ?? []).length;
+  return `${plural(count, 'file')}${first ? `: ${first}` : ''}${more > 0 ? ` and ${more} more` : ''}`;
 }

@@ -6,7 +6,7 @@
  */
 import * as React from 'react';
 
-import { cellText, formatSize } from '../../format';
+import { cellText, formatMs, formatSize } from '../../format';
 import { Cell, TableHead } from '../shared';
 import { equivalenceView, speedView } from './reports';
 import { ReportTable } from './ReportTable';
@@ -85,21 +85,21 @@ function SpeedBars(props: { bars: [string, number, number][]; label: string }): 
       className="jp-ModelHub-speedBars"
       role="img"
       aria-label={props.label}
-      width={360}
+      width={440}
       height={22 * lines.length + 10}
-      viewBox={`0 0 360 ${22 * lines.length + 10}`}
+      viewBox={`0 0 440 ${22 * lines.length + 10}`}
     >
       {lines.map((line, i) => {
         const y = 5 + 22 * i;
-        const width = Math.max(1, (200 * line.value) / top);
+        const width = Math.max(1, (220 * line.value) / top);
         return (
           <g key={line.label} className={`jp-mod-${line.kind}`}>
             <text x={0} y={y + 14}>
               {line.label}
             </text>
-            <rect x={130} y={y + 3} width={width} height={14} />
-            <text x={134 + width} y={y + 14}>
-              {Number(line.value.toPrecision(3))} ms
+            <rect x={140} y={y + 3} width={width} height={14} />
+            <text x={144 + width} y={y + 14}>
+              {formatMs(line.value)}
             </text>
           </g>
         );

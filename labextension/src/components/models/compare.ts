@@ -68,7 +68,7 @@ function reportSummary(key: string, value: unknown): string {
   if (key === 'conversion') {
     return `from ${cellText(report.from ?? '?')} with ${cellText(report.converter ?? '?')}`;
   }
-  return `${Object.keys(report).length} entries`;
+  return 'recorded';
 }
 
 /**
