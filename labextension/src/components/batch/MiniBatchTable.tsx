@@ -1,7 +1,8 @@
 /**
  * A job's per-mini-batch table. In the sidebar (`compact`): which mini-batch,
- * its files, its state and why (what went wrong, why it was tried again), the
- * rest of a row behind its "details"; on the job's page: the notebook's
+ * its files and its state, and under them, across the table's width so it
+ * reads as a sentence, why (what went wrong, why it was tried again); the rest
+ * of a row behind its "details". On the job's page: the notebook's
  * columns (mini-batch, status, files, rows in, rows out, s, attempts, why
  * tried again, error) and the worker. Only numbers are right-aligned.
  */
@@ -59,38 +60,48 @@ export function MiniBatchTable(props: { job: number; rows: IMiniBatch[]; compact
   };
   return (
     <table className="jp-ModelHub-table jp-ModelHub-miniBatches jp-mod-compact" aria-label={label}>
-      <TableHead columns={['#', 'files', 'status', 'why']} />
-      {props.rows.map(row => (
-        <tbody key={row.index} className={`jp-mod-${row.status.replace(/ /g, '-')}`} data-status={row.status}>
-          <tr>
-            <Cell text={String(row.index)} />
-            <td title={row.files.join('\n')}>{fileNames(row)}</td>
-            <td>{statusText(row)}</td>
-            <td className="jp-ModelHub-why" title={row.traceback ?? undefined}>
-              {whyText(row)}{' '}
-              <button
-                type="button"
-                className="jp-ModelHub-link jp-ModelHub-rowDetails"
-                aria-expanded={open.has(row.index)}
-                aria-label={`Details of mini-batch ${row.index}`}
-                onClick={() => toggle(row.index)}
-              >
-                {open.has(row.index) ? 'less' : 'details'}
-              </button>
-            </td>
-          </tr>
-          {open.has(row.index) && (
-            <tr className="jp-ModelHub-rowMore">
-              <td colSpan={4}>
-                rows {row.rows_in ?? '?'} → {row.rows_out ?? '?'}
-                {typeof row.seconds === 'number' ? `, ${row.seconds.toFixed(2)} s` : ''}
-                {row.attempts ? `, ${row.attempts === 1 ? '1 attempt' : `${row.attempts} attempts`}` : ''}
-                {row.worker ? `, on ${row.worker}` : ''}
+      <TableHead columns={['#', 'files', 'status']} />
+      {props.rows.map(row => {
+        const why = whyText(row);
+        return (
+          <tbody key={row.index} className={`jp-mod-${row.status.replace(/ /g, '-')}`} data-status={row.status}>
+            <tr>
+              <Cell text={String(row.index)} />
+              <td title={row.files.join('\n')}>{fileNames(row)}</td>
+              <td>
+                {statusText(row)}{' '}
+                <button
+                  type="button"
+                  className="jp-ModelHub-link jp-ModelHub-rowDetails"
+                  aria-expanded={open.has(row.index)}
+                  aria-label={`Details of mini-batch ${row.index}`}
+                  onClick={() => toggle(row.index)}
+                >
+                  {open.has(row.index) ? 'less' : 'details'}
+                </button>
               </td>
             </tr>
-          )}
-        </tbody>
-      ))}
+            {why && (
+              <tr className="jp-ModelHub-whyRow">
+                <td colSpan={3} className="jp-ModelHub-why" title={row.traceback ?? undefined}>
+                  <span className="jp-ModelHub-whyLabel">why: </span>
+                  {why}
+                </td>
+              </tr>
+            )}
+            {open.has(row.index) && (
+              <tr className="jp-ModelHub-rowMore">
+                <td colSpan={3}>
+                  rows {row.rows_in ?? '?'} → {row.rows_out ?? '?'}
+                  {typeof row.seconds === 'number' ? `, ${row.seconds.toFixed(2)} s` : ''}
+                  {row.attempts ? `, ${row.attempts === 1 ? '1 attempt' : `${row.attempts} attempts`}` : ''}
+                  {row.worker ? `, on ${row.worker}` : ''}
+                </td>
+              </tr>
+            )}
+          </tbody>
+        );
+      })}
     </table>
   );
 }

@@ -1,8 +1,9 @@
 /**
  * An image's build report as the notebook shows it (display/packaging.py):
  * each step, reused or rebuilt and why, its layer's size. In the sidebar
- * (`compact`) the instruction, cache state and why, a step's stage and size
- * behind its "details"; on the image's page every column.
+ * (`compact`) the instruction and cache state, why under them across the
+ * table's width, a step's stage and size behind its "details"; on the image's
+ * page every column.
  */
 import * as React from 'react';
 
@@ -75,16 +76,15 @@ export function BuildReport(props: { image: IImage; compact?: boolean }): React.
     <div className="jp-ModelHub-buildReport jp-mod-compact">
       <p className="jp-ModelHub-note">{buildSummary(report)}</p>
       <table className="jp-ModelHub-table" aria-label={label}>
-        <TableHead columns={['step', 'cache', 'why']} />
+        <TableHead columns={['step', 'cache']} />
         {steps.map((step, i) => (
           <tbody key={i} className={step.reused ? 'jp-mod-reused' : 'jp-mod-rebuilt'}>
             <tr>
               <td title={step.instruction} className="jp-ModelHub-instruction">
                 <code>{step.instruction}</code>
               </td>
-              <td>{cache(step)}</td>
-              <td className="jp-ModelHub-why">
-                {step.why ?? ''}{' '}
+              <td>
+                {cache(step)}{' '}
                 <button
                   type="button"
                   className="jp-ModelHub-link jp-ModelHub-rowDetails"
@@ -96,9 +96,17 @@ export function BuildReport(props: { image: IImage; compact?: boolean }): React.
                 </button>
               </td>
             </tr>
+            {step.why && (
+              <tr className="jp-ModelHub-whyRow">
+                <td colSpan={2} className="jp-ModelHub-why">
+                  <span className="jp-ModelHub-whyLabel">why: </span>
+                  {step.why}
+                </td>
+              </tr>
+            )}
             {open.has(i) && (
               <tr className="jp-ModelHub-rowMore">
-                <td colSpan={3}>
+                <td colSpan={2}>
                   {step.stage} stage, step {step.step}
                   {typeof step.size === 'number' ? `, layer ${formatSize(step.size)}` : ', no layer'}
                 </td>
