@@ -183,7 +183,7 @@ def test_version_page_reports_tags_in_place_and_compare(lab: LabServer) -> None:
         expect(table.locator('tr[data-group="Timings"]')).to_have_count(0)  # folded
         toggle = table.get_by_role("button", name=re.compile(r"Timings \(\d+ rows, not compared\)"))
         expect(toggle).to_have_attribute("aria-expanded", "false")
-        screenshot(page, "compare")
+        screenshot(page, "compare-metrics-first")
         toggle.click()
         timings = table.locator('tr[data-group="Timings"]')
         expect(timings.filter(has_text="speed.original.latency.median_ms")).to_have_count(1)
@@ -214,7 +214,7 @@ def test_version_page_reports_tags_in_place_and_compare(lab: LabServer) -> None:
         scorer.get_by_role("checkbox", name="Pick scorer:2 to compare").check()
         scorer.get_by_role("button", name="Compare the picked versions of scorer").click()
         expect(page.get_by_role("table", name="Compare versions of scorer")).to_be_visible()
-        screenshot(page, "compare-dark")
+        screenshot(page, "compare-metrics-first-dark")
         assert errors == [], errors
 
 
@@ -281,7 +281,6 @@ def test_job_page_and_the_sidebar_mini_batch_table(lab: LabServer) -> None:
                 "rows out",
                 "s",
                 "attempts",
-                "worker",
                 "why tried again",
                 "error",
             ]

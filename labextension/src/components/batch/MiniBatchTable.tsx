@@ -4,7 +4,7 @@
  * reads as a sentence, why (what went wrong, why it was tried again); the rest
  * of a row behind its "details". On the job's page: the notebook's
  * columns (mini-batch, status, files, rows in, rows out, s, attempts, why
- * tried again, error) and the worker. Only numbers are right-aligned.
+ * tried again, error), the worker in the mini-batch's title. Only numbers are right-aligned.
  */
 import * as React from 'react';
 
@@ -13,7 +13,7 @@ import { cellText } from '../../format';
 import { Cell, TableHead } from '../shared';
 import { rowError, triedAgain, whyText } from './model';
 
-const FULL = ['mini-batch', 'status', 'files', 'rows in', 'rows out', 's', 'attempts', 'worker', 'why tried again', 'error'];
+const FULL = ['mini-batch', 'status', 'files', 'rows in', 'rows out', 's', 'attempts', 'why tried again', 'error'];
 
 function statusText(row: IMiniBatch): string {
   return `${row.status}${row.attempts && row.attempts > 1 ? ` (${row.attempts} tries)` : ''}`;
@@ -33,14 +33,13 @@ export function MiniBatchTable(props: { job: number; rows: IMiniBatch[]; compact
         <tbody>
           {props.rows.map(row => (
             <tr key={row.index} className={`jp-mod-${row.status.replace(/ /g, '-')}`} data-status={row.status}>
-              <Cell text={String(row.index)} />
+              <Cell text={String(row.index)} title={row.worker ? `ran on ${row.worker}` : undefined} />
               <td>{row.status}</td>
               <td title={row.files.join('\n')}>{fileNames(row)}</td>
               <Cell text={cellText(row.rows_in ?? '')} />
               <Cell text={cellText(row.rows_out ?? '')} />
               <Cell text={typeof row.seconds === 'number' ? row.seconds.toFixed(2) : ''} />
               <Cell text={cellText(row.attempts ?? '')} />
-              <td>{row.worker ?? ''}</td>
               <td className="jp-ModelHub-why">{triedAgain(row)}</td>
               <td className="jp-ModelHub-why" title={row.traceback ?? undefined}>
                 {rowError(row)}
