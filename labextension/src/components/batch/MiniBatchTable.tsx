@@ -64,7 +64,7 @@ export function MiniBatchTable(props: { job: number; rows: IMiniBatch[]; compact
         const why = whyText(row);
         return (
           <tbody key={row.index} className={`jp-mod-${row.status.replace(/ /g, '-')}`} data-status={row.status}>
-            <tr>
+            <tr data-status={row.status}>
               <Cell text={String(row.index)} />
               <td title={row.files.join('\n')}>{fileNames(row)}</td>
               <td>
