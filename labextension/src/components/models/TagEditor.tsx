@@ -20,6 +20,8 @@ export function TagEditor(props: { models: ModelsModel; version: IVersion; readO
   const [editing, setEditing] = React.useState<Editing>(null);
   const [error, setError] = React.useState<string | null>(null);
   const [busy, setBusy] = React.useState(false);
+  // the server's rules (fetched once per panel) are there before the first save
+  React.useEffect(() => void models.rules.load(), [models]);
 
   const problem = (change: { [key: string]: string | null }): string | null => {
     for (const key of Object.keys(change)) {
