@@ -203,3 +203,38 @@ export function flatten(value: unknown, prefix = ''): [string, unknown][] {
   }
   return entries.flatMap(([key, inner]) => flatten(inner, prefix ? `${prefix}.${key}` : key));
 }
+
+/**
+ * A time in milliseconds as the notebook's reports say it: "45.2 µs" below a
+ * tenth of a millisecond, "1.23 ms" below a second, "2.41 s" above; '' when unknown.
+ */
+export function formatMs(ms: number | null | undefined): string {
+  if (typeof ms !== 'number' || !isFinite(ms) || ms < 0) {
+    return '';
+  }
+  if (ms < 0.1) {
+    return `${(ms * 1000).toFixed(1)} µs`;
+  }
+  return ms < 1000 ? `${ms.toFixed(2)} ms` : `${(ms / 1000).toFixed(2)} s`;
+}
+
+/** A ratio as the notebook's speed report says it: "12.3x"; '' when unknown. */
+export function formatFactor(factor: number | null | undefined): string {
+  return typeof factor === 'number' && isFinite(factor) && factor > 0 ? `${factor.toFixed(1)}x` : '';
+}
+
+/** "1 row", "1,200 rows": a count and its noun, in the plural unless it is one. */
+export function plural(count: number, noun: string, pluralForm?: string): string {
+  if (count === 1) {
+    return `1 ${noun}`;
+  }
+  return `${count.toLocaleString('en-US')} ${pluralForm ?? noun + (/(ch|sh|s|x)$/.test(noun) ? 'es' : 's')}`;
+}
+
+/**
+ * Whether a table cell holds a number (and is right-aligned): "0.93", "-4",
+ * "1,200", "1.9 KB", "45.2 µs", "12.3x", "98%"; never a name or a sentence.
+ */
+export function isNumeric(text: string): boolean {
+  return /^[-+]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?(e[-+]?\d+)?\s?(%|x|B|KB|MB|GB|TB|µs|us|ms|s)?$/i.test(text.trim());
+}

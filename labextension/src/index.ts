@@ -37,6 +37,8 @@ import {
   DetailView,
   endpointPage,
   IDetailKind,
+  imagePage,
+  jobPage,
   ModelHubPanel,
   versionDetail
 } from './widget';
@@ -102,6 +104,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
           deploymentDetail(hub, endpoint, deployment)
         ),
       openEndpoint: endpoint => show(`endpoint:${endpoint}`, endpoint, () => endpointPage(hub, endpoint)),
+      openImage: (id, tag) => show(`image:${id}`, tag, () => imagePage(hub, id, tag)),
+      openJob: (id, job) => show(`job:${id}`, `job ${job}`, () => jobPage(hub, id)),
       compare: (name, versions) =>
         show(`compare:${name}:${versions.join(',')}`, `Compare ${name}`, () => compareView(hub, name, versions)),
       openPath: path => void app.commands.execute('docmanager:open', { path }),

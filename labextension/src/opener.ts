@@ -13,6 +13,10 @@ export interface IOpener {
   openDeployment(endpoint: string, deployment: string): void;
   /** The endpoint's main-area page. */
   openEndpoint(endpoint: string): void;
+  /** An image's main-area page (its build report, pushes); `tag` names the tab. */
+  openImage(id: number, tag: string): void;
+  /** A batch job's main-area page; `id` is its operation's, `job` its number. */
+  openJob(id: number, job: number): void;
   compare(name: string, versions: number[]): void;
   /** Open a file of the server's root (a source notebook) in JupyterLab. */
   openPath(path: string): void;

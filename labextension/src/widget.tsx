@@ -12,6 +12,8 @@ import { Message } from '@lumino/messaging';
 
 import { CompareView, VersionDetail } from './components/models';
 import { DeploymentDetail, EndpointPage } from './components/endpoints';
+import { ImagePage } from './components/images';
+import { JobPage } from './components/batch';
 import { subjectKey } from './components/governance';
 import { ModelHubView } from './components/ModelHubView';
 import { ModelHubModel } from './model';
@@ -151,5 +153,28 @@ export function endpointPage(hub: ModelHubModel, endpoint: string): IDetailKind 
       hub.endpoints.unwatchPage(endpoint);
       hub.governance.unwatch(subjectKey('endpoint', endpoint));
     }
+  };
+}
+
+/** An image's main-area page: its build report and pushes, from the Images listing (loaded if it was not). */
+export function imagePage(hub: ModelHubModel, id: number, tag: string): IDetailKind {
+  return {
+    signal: hub.images.changed as ISignal<unknown, void>,
+    render: () => <ImagePage hub={hub} id={id} tag={tag} />,
+    watch: () => {
+      if (!hub.images.loaded) {
+        void hub.images.reload();
+      }
+    }
+  };
+}
+
+/** A batch job's main-area page, the job reloaded with the Batch section and while the page is open. */
+export function jobPage(hub: ModelHubModel, id: number): IDetailKind {
+  return {
+    signal: hub.batch.changed as ISignal<unknown, void>,
+    render: () => <JobPage hub={hub} id={id} />,
+    watch: () => hub.batch.watchJob(id),
+    unwatch: () => hub.batch.unwatchJob(id)
   };
 }

@@ -4,3 +4,4 @@ import './detail.css';
 import './forms.css';
 import './governance.css';
 import './monitoring.css';
+import './pages.css';

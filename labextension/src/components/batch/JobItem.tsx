@@ -75,9 +75,17 @@ export function JobItem(props: { batch: BatchModel; job: IJob }): React.ReactEle
         >
           {detail ? 'hide mini-batches' : 'mini-batches'}
         </button>
+        <button
+          type="button"
+          className="jp-ModelHub-link jp-ModelHub-openJob"
+          aria-label={`Open the page of job ${job.job}`}
+          onClick={() => opener.openJob(job.id, job.job)}
+        >
+          job page
+        </button>
       </div>
       {detail?.error && <ErrorRetry message={detail.error} label={`Retry loading job ${job.job}`} />}
-      {detail?.job?.mini_batches && <MiniBatchTable job={job.job} rows={detail.job.mini_batches} />}
+      {detail?.job?.mini_batches && <MiniBatchTable job={job.job} rows={detail.job.mini_batches} compact />}
     </li>
   );
 }

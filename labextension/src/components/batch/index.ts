@@ -1,2 +1,3 @@
 export { BatchModel } from './model';
 export { BatchSection } from './BatchSection';
+export { JobPage } from './JobPage';

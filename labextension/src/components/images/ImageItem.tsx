@@ -48,8 +48,16 @@ export function ImageItem(props: { images: ImagesModel; image: IImage }): React.
         >
           {open ? 'hide details' : 'build report, push'}
         </button>
+        <button
+          type="button"
+          className="jp-ModelHub-link jp-ModelHub-openImage"
+          aria-label={`Open the page of image ${image.tag}`}
+          onClick={() => opener.openImage(image.id, image.tag)}
+        >
+          image page
+        </button>
       </div>
-      {open && <BuildReport image={image} />}
+      {open && <BuildReport image={image} compact />}
       {open && <ImagePushes images={images} image={image} />}
     </li>
   );

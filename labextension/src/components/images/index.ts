@@ -1,2 +1,3 @@
 export { ImagesModel } from './model';
 export { ImagesSection } from './ImagesSection';
+export { ImagePage } from './ImagePage';

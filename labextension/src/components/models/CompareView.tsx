@@ -1,8 +1,14 @@
-/** Versions of one model side by side (a main-area tab), rows where they differ marked. */
+/**
+ * Versions of one model side by side (a main-area tab): the metrics first,
+ * rows where the versions differ marked and counted, and the timing internals
+ * (which vary on every run) in a collapsed "Timings" group that is never
+ * counted as a difference.
+ */
 import * as React from 'react';
 
 import type { ModelHubModel } from '../../model';
-import { compareRows } from './compare';
+import { Cell } from '../shared';
+import { compareRows, ICompareRow, TIMINGS } from './compare';
 
 export function CompareView(props: {
   hub: ModelHubModel;
@@ -10,6 +16,7 @@ export function CompareView(props: {
   versions: number[];
 }): React.ReactElement {
   const { hub, name } = props;
+  const [timingsOpen, setTimingsOpen] = React.useState(false);
   const state = hub.models.versions(name);
   const picked = props.versions
     .map(number => state?.versions.find(v => v.version === number))
@@ -23,12 +30,23 @@ export function CompareView(props: {
   }
   const rows = compareRows(picked);
   const differing = rows.filter(r => r.differs).length;
-  let group = '';
+  const timings = rows.filter(r => r.group === TIMINGS);
+  const groups: [string, ICompareRow[]][] = [];
+  for (const row of rows) {
+    const last = groups[groups.length - 1];
+    if (last && last[0] === row.group) {
+      last[1].push(row);
+    } else {
+      groups.push([row.group, [row]]);
+    }
+  }
+  const columns = picked.length + 1;
   return (
     <div className="jp-ModelHub-detail jp-ModelHub-compareView">
       <h1 className="jp-ModelHub-detailTitle">Compare {picked.map(v => v.ref).join(', ')}</h1>
-      <p className="jp-ModelHub-note">
-        {differing === 1 ? '1 row differs' : `${differing} rows differ`} (marked).
+      <p className="jp-ModelHub-note jp-ModelHub-compareSummary">
+        {differing === 0 ? 'No row differs' : differing === 1 ? '1 row differs' : `${differing} rows differ`} (marked)
+        {timings.length > 0 && `; timings, which vary on every run, are apart and not counted`}.
       </p>
       <table className="jp-ModelHub-table jp-ModelHub-compareTable" aria-label={`Compare versions of ${name}`}>
         <thead>
@@ -41,40 +59,46 @@ export function CompareView(props: {
             ))}
           </tr>
         </thead>
-        <tbody>
-          {rows.flatMap(row => {
-            const out: React.ReactElement[] = [];
-            if (row.group !== group) {
-              group = row.group;
-              out.push(
-                <tr key={`group:${group}`} className="jp-ModelHub-compareGroup">
-                  <th scope="rowgroup" colSpan={picked.length + 1}>
-                    {group}
-                  </th>
-                </tr>
-              );
-            }
-            out.push(
-              <tr
-                key={`${row.group}:${row.key}`}
-                className={row.differs ? 'jp-mod-differs' : undefined}
-                data-group={row.group}
-                data-key={row.key}
-              >
-                <th scope="row">
-                  {row.key}
-                  {row.differs && <span className="jp-ModelHub-differs"> (differs)</span>}
+        {groups.map(([group, members]) => {
+          const folded = group === TIMINGS && !timingsOpen;
+          return (
+            <tbody key={group} data-group={group} className="jp-ModelHub-compareBody">
+              <tr className="jp-ModelHub-compareGroup">
+                <th scope="rowgroup" colSpan={columns}>
+                  {group === TIMINGS ? (
+                    <button
+                      type="button"
+                      className="jp-ModelHub-link jp-ModelHub-timingsToggle"
+                      aria-expanded={timingsOpen}
+                      onClick={() => setTimingsOpen(!timingsOpen)}
+                    >
+                      {timingsOpen ? '▾' : '▸'} Timings ({members.length} rows, not compared)
+                    </button>
+                  ) : (
+                    group
+                  )}
                 </th>
-                {row.values.map((value, i) => (
-                  <td key={i} title={value}>
-                    {value}
-                  </td>
-                ))}
               </tr>
-            );
-            return out;
-          })}
-        </tbody>
+              {!folded &&
+                members.map(row => (
+                  <tr
+                    key={`${row.group}:${row.key}`}
+                    className={row.differs ? 'jp-mod-differs' : row.varies ? 'jp-mod-varies' : undefined}
+                    data-group={row.group}
+                    data-key={row.key}
+                  >
+                    <th scope="row">
+                      {row.key}
+                      {row.differs && <span className="jp-ModelHub-differs"> (differs)</span>}
+                    </th>
+                    {row.values.map((value, i) => (
+                      <Cell key={i} text={value} title={value} />
+                    ))}
+                  </tr>
+                ))}
+            </tbody>
+          );
+        })}
       </table>
     </div>
   );

@@ -10,22 +10,22 @@ import * as React from 'react';
 import { UseSignal } from '@jupyterlab/ui-components';
 
 import type { ActionName, IVersion } from '../../api';
-import { absoluteTime, basename, formatSize } from '../../format';
+import { absoluteTime, basename, cellText, formatSize } from '../../format';
 import type { ModelHubModel } from '../../model';
 import { useOpener } from '../../opener';
 import { AliasRows, HistoryTimeline, PermissionsView, PromotionChecks } from '../governance';
-import { ActionButton, Chips, ErrorRetry, TableHead } from '../shared';
+import { ActionButton, Cell, Chips, ErrorRetry, TableHead } from '../shared';
 import { ActionOutcome } from './ActionOutcome';
+import { ConversionFacts, EquivalenceReport, SpeedReport } from './ConversionReports';
+import { InputExample } from './InputExample';
 import { ModelCard } from './ModelCard';
 import { ACTION_LABELS, actionName, startAction } from './actions';
 import { splitRef } from './model';
 import { ReportTable } from './ReportTable';
+import { TagEditor } from './TagEditor';
 
 /** Properties a conversion records, shown as reports of their own. */
 const REPORTS = ['equivalence', 'speed', 'conversion'];
-
-/** Longest input example shown (characters of JSON). */
-const EXAMPLE_CHARS = 4000;
 
 export function VersionDetail(props: {
   hub: ModelHubModel;
@@ -75,8 +75,13 @@ export function VersionDetail(props: {
         <h1 className="jp-ModelHub-detailTitle">{ref}</h1>
         <span className="jp-ModelHub-flavorBadge">{version.flavor}</span>
         {version.archived && <span className="jp-ModelHub-archived">archived</span>}
-        <Chips tags={version.tags} aliases={(version.aliases ?? []).map(a => ({ alias: a, label: a }))} />
+        <Chips tags={null} aliases={(version.aliases ?? []).map(a => ({ alias: a, label: a }))} />
       </header>
+      <TagEditor
+        models={models}
+        version={version}
+        readOnly={version.actions?.tag && !version.actions.tag.allowed ? version.actions.tag.reason : null}
+      />
       <p className="jp-ModelHub-detailMeta">
         Registered {absoluteTime(version.created_time)}
         {version.created_by ? ` by ${version.created_by}` : ''}, {formatSize(version.size)}.
@@ -93,7 +98,7 @@ export function VersionDetail(props: {
         <h2>Signature</h2>
         {version.signature ? (
           <table className="jp-ModelHub-table jp-ModelHub-signature" aria-label={`Signature of ${ref}`}>
-            <TableHead columns={['side', 'name', 'dtype', 'shape']} />
+            <TableHead columns={['', 'name', 'dtype', 'shape']} />
             <tbody>
               {(['inputs', 'outputs'] as const).flatMap(side =>
                 (version.signature?.[side] ?? []).map(spec => (
@@ -101,7 +106,7 @@ export function VersionDetail(props: {
                     <td>{side === 'inputs' ? 'input' : 'output'}</td>
                     <td>{spec.name}</td>
                     <td>{spec.dtype}</td>
-                    <td>[{(spec.shape ?? []).join(', ')}]</td>
+                    <td>[{(spec.shape ?? []).map(d => (d === -1 ? 'N' : String(d))).join(', ')}]</td>
                   </tr>
                 ))
               )}
@@ -113,13 +118,7 @@ export function VersionDetail(props: {
       </section>
       <section aria-label="Input example" className="jp-ModelHub-detailSection">
         <h2>Input example</h2>
-        {version.input_example !== null && version.input_example !== undefined ? (
-          <pre className="jp-ModelHub-code jp-ModelHub-example">
-            {clip(JSON.stringify(version.input_example), EXAMPLE_CHARS)}
-          </pre>
-        ) : (
-          <p className="jp-ModelHub-note">No input example recorded.</p>
-        )}
+        <InputExample version={version} />
       </section>
       <UseSignal signal={hub.governance.changed}>
         {() => (
@@ -134,17 +133,29 @@ export function VersionDetail(props: {
       <section aria-label="Properties and metrics" className="jp-ModelHub-detailSection">
         <h2>Properties and metrics</h2>
         {Object.keys(metrics).length ? (
-          <ReportTable label={`Properties of ${ref}`} report={metrics} />
+          <Properties ref_={ref} properties={metrics} />
         ) : (
           <p className="jp-ModelHub-note">None recorded.</p>
         )}
       </section>
-      {REPORTS.filter(key => properties[key] !== undefined).map(key => (
-        <section key={key} aria-label={`${key} report`} className="jp-ModelHub-detailSection">
-          <h2>{key === 'conversion' ? 'Conversion' : key === 'speed' ? 'Speed report' : 'Equivalence report'}</h2>
-          <ReportTable label={`${key} report of ${ref}`} report={properties[key]} />
+      {properties.equivalence !== undefined && (
+        <section aria-label="equivalence report" className="jp-ModelHub-detailSection">
+          <h2>Equivalence report</h2>
+          <EquivalenceReport ref_={ref} report={properties.equivalence} conversion={properties.conversion} />
         </section>
-      ))}
+      )}
+      {properties.speed !== undefined && (
+        <section aria-label="speed report" className="jp-ModelHub-detailSection">
+          <h2>Speed report</h2>
+          <SpeedReport ref_={ref} report={properties.speed} />
+        </section>
+      )}
+      {properties.conversion !== undefined && (
+        <section aria-label="conversion report" className="jp-ModelHub-detailSection">
+          <h2>Conversion</h2>
+          <ConversionFacts ref_={ref} info={properties.conversion} />
+        </section>
+      )}
       <UseSignal signal={hub.governance.changed}>
         {() => (
           <>
@@ -279,7 +290,7 @@ function Files(props: { hub: ModelHubModel; version: IVersion }): React.ReactEle
                   {file.path}
                 </a>
               </td>
-              <td>{formatSize(file.size)}</td>
+              <Cell text={formatSize(file.size)} />
               <td>
                 <code title={file.sha256 ?? ''}>{(file.sha256 ?? '').slice(0, 12)}</code>
               </td>
@@ -291,6 +302,50 @@ function Files(props: { hub: ModelHubModel; version: IVersion }): React.ReactEle
   );
 }
 
-function clip(text: string, chars: number): string {
-  return text.length > chars ? text.slice(0, chars) + '\n…' : text;
+/**
+ * Properties and metrics: numbers (metrics, an evaluation's metrics) as a
+ * table of name and value; any other property as its own flattened rows.
+ */
+function Properties(props: { ref_: string; properties: { [key: string]: unknown } }): React.ReactElement {
+  const metrics: [string, unknown][] = [];
+  const rest: { [key: string]: unknown } = {};
+  for (const [key, value] of Object.entries(props.properties)) {
+    if (typeof value === 'number') {
+      metrics.push([key, value]);
+    } else if (key === 'metrics' && value && typeof value === 'object' && !Array.isArray(value)) {
+      metrics.push(...Object.entries(value as { [key: string]: unknown }));
+    } else if (key === 'evaluation' && value && typeof value === 'object' && !Array.isArray(value)) {
+      // the evaluation's metrics are the version's metrics; what they were measured on stays a property
+      const { metrics: measured, ...on } = value as { [key: string]: unknown };
+      if (measured && typeof measured === 'object') {
+        metrics.push(...Object.entries(measured as { [key: string]: unknown }).filter(([m]) => !metrics.some(([k]) => k === m)));
+      }
+      if (Object.keys(on).length) {
+        rest[key] = on;
+      }
+    } else if (key === 'reference' && value && typeof value === 'object') {
+      const profile = value as { rows?: number; source?: string };
+      rest[key] = `profile of ${profile.rows ?? '?'} rows${profile.source ? ` (${profile.source})` : ''}`;
+    } else {
+      rest[key] = value;
+    }
+  }
+  return (
+    <>
+      {metrics.length > 0 && (
+        <table className="jp-ModelHub-table jp-ModelHub-metrics" aria-label={`Metrics of ${props.ref_}`}>
+          <TableHead columns={['metric', 'value']} />
+          <tbody>
+            {metrics.map(([key, value]) => (
+              <tr key={key}>
+                <th scope="row">{key}</th>
+                <Cell text={cellText(value)} />
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {Object.keys(rest).length > 0 && <ReportTable label={`Properties of ${props.ref_}`} report={rest} />}
+    </>
+  );
 }

@@ -593,6 +593,20 @@ export class ModelsModel extends SectionModel {
     });
   }
 
+  /**
+   * Change tags in place (the version page's chips): resolves once the server
+   * stored them, the detail and the lists reloaded; throws the server's
+   * refusal for the chip to show, its input kept.
+   */
+  async saveTags(version: IVersion, tags: { [key: string]: string | null }): Promise<void> {
+    await this.client.updateVersion(version.name, version.version, { tags });
+    if (this.isDisposed) {
+      return;
+    }
+    this.onChanged('registry');
+    await Promise.all([this.loadDetail(version.name, version.version), this.reload()]);
+  }
+
   setArchived(version: IVersion, archived: boolean): Promise<void> {
     return this._run(version.ref, archived ? 'archive' : 'restore', async () => {
       await this.client.updateVersion(version.name, version.version, { archived });

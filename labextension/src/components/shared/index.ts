@@ -7,3 +7,4 @@ export { StateBadge } from './StateBadge';
 export { TableHead } from './TableHead';
 export { useScrollIntoView } from './useScrollIntoView';
 export { RelativeTime } from './RelativeTime';
+export { Cell } from './Cell';
