@@ -126,6 +126,18 @@ def test_version_page_reports_tags_in_place_and_compare(lab: LabServer) -> None:
         expect(detail.get_by_role("table", name="Files of scorer:2").locator("td").nth(1)).to_have_text(
             re.compile(r"^\d+(\.\d)? (B|KB)$")
         )
+        # Lineage as a small graph: scorer:1 -> scorer:2, each node opening what it names.
+        lineage = detail.get_by_role("group", name="Lineage of scorer:2")
+        expect(lineage).to_contain_text("this version")
+        lineage.get_by_role("button", name="derived from scorer:1").click()
+        parent = page.locator('.jp-ModelHub-versionDetail[data-ref="scorer:1"]')
+        expect(parent.get_by_role("group", name="Lineage of scorer:1").get_by_role("button")).to_have_text(
+            ["derived toscorer:2"]
+        )
+        scorer.get_by_role("button", name="Details of scorer:2").click()
+        detail.get_by_role("group", name="Lineage of scorer:2").scroll_into_view_if_needed()
+        screenshot(page, "version-page-lineage")
+        detail.get_by_role("heading", name="scorer:2").first.scroll_into_view_if_needed()
         screenshot(page, "version-page")
         detail.get_by_role("region", name="equivalence report").scroll_into_view_if_needed()
         screenshot(page, "version-page-reports")

@@ -18,6 +18,7 @@ import { ActionButton, Cell, Chips, ErrorRetry, TableHead } from '../shared';
 import { ActionOutcome } from './ActionOutcome';
 import { ConversionFacts, EquivalenceReport, SpeedReport } from './ConversionReports';
 import { InputExample } from './InputExample';
+import { LineageGraph } from './LineageGraph';
 import { ModelCard } from './ModelCard';
 import { ACTION_LABELS, actionName, startAction } from './actions';
 import { splitRef } from './model';
@@ -219,9 +220,42 @@ function Lineage(props: { hub: ModelHubModel; version: IVersion }): React.ReactE
       .map(d => ({ endpoint: endpoint.name, deployment: d.name, state: d.state }))
   );
   const images = hub.images.images.filter(image => image.ref === version.ref);
+  const versionNode = (ref: string, kind: string) => {
+    const [name, number] = splitRef(ref);
+    return { label: ref, kind, open: () => opener.openVersion(name, number) };
+  };
+  const lineage = {
+    before: [
+      ...(version.source_notebook
+        ? [
+            {
+              label: basename(version.source_notebook),
+              kind: 'notebook',
+              open: () => opener.openPath(version.source_notebook as string)
+            }
+          ]
+        : []),
+      ...(version.derived_from ? [versionNode(version.derived_from, 'derived from')] : [])
+    ],
+    self: { label: version.ref, kind: 'this version' },
+    after: [
+      ...(version.derived_to ?? []).map(ref => versionNode(ref, 'derived to')),
+      ...deployments.map(d => ({
+        label: `${d.endpoint} / ${d.deployment}`,
+        kind: `deployment, ${d.state}`,
+        open: () => opener.openDeployment(d.endpoint, d.deployment)
+      })),
+      ...images.map(image => ({
+        label: image.tag,
+        kind: 'image',
+        open: () => opener.openImage(image.id, image.tag)
+      }))
+    ]
+  };
   return (
     <section aria-label="Lineage and use" className="jp-ModelHub-detailSection">
       <h2>Lineage and use</h2>
+      <LineageGraph lineage={lineage} />
       <dl className="jp-ModelHub-facts">
         <dt>Derived from</dt>
         <dd>{version.derived_from ? link(version.derived_from) : 'nothing (registered from files)'}</dd>
