@@ -12,7 +12,7 @@ import * as React from 'react';
 
 import type { IColumnDrift, IEndpointMonitorReport } from '../../api';
 import { absoluteTime } from '../../format';
-import { ErrorRetry, TableHead } from '../shared';
+import { ErrorRetry, Picker, TableHead } from '../shared';
 import { EndpointsModel, IMonitorState, MONITOR_WINDOWS, MonitorWindow } from './model';
 
 const WINDOW_LABELS: Record<MonitorWindow, string> = { '1h': 'last hour', '1d': 'last day', '7d': 'last 7 days' };
@@ -23,20 +23,14 @@ export function MonitorReport(props: { endpoints: EndpointsModel; endpoint: stri
   return (
     <div className="jp-ModelHub-monitorReport" data-state={monitor.state}>
       <div className="jp-ModelHub-row">
-        <label className="jp-ModelHub-label">
-          <span className="jp-ModelHub-labelText">Window</span>
-          <select
-            className="jp-ModelHub-monitorWindow"
-            value={monitor.window}
-            onChange={event => void endpoints.loadMonitor(endpoint, event.target.value as MonitorWindow)}
-          >
-            {MONITOR_WINDOWS.map(w => (
-              <option key={w} value={w}>
-                {WINDOW_LABELS[w]}
-              </option>
-            ))}
-          </select>
-        </label>
+        <Picker
+          label="Window"
+          className="jp-ModelHub-monitorWindow"
+          value={monitor.window}
+          choices={MONITOR_WINDOWS}
+          labels={WINDOW_LABELS}
+          onChange={window => void endpoints.loadMonitor(endpoint, window)}
+        />
         <button
           type="button"
           className="jp-ModelHub-monitorRefresh jp-Button jp-mod-styled"

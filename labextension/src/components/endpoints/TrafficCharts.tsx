@@ -23,7 +23,7 @@ import {
   RANGE_SECONDS,
   timeTicks
 } from '../../metrics';
-import { ErrorRetry } from '../shared';
+import { ErrorRetry, Picker } from '../shared';
 import { TrafficHistoryModel } from './history';
 
 const RANGE_LABELS: Record<HistoryRange, string> = {
@@ -82,20 +82,14 @@ function Charts(props: { model: TrafficHistoryModel }): React.ReactElement {
   return (
     <>
       <div className="jp-ModelHub-row">
-        <label className="jp-ModelHub-label">
-          <span className="jp-ModelHub-labelText">Range</span>
-          <select
-            className="jp-ModelHub-historyRange"
-            value={model.range}
-            onChange={event => model.setRange(event.target.value as HistoryRange)}
-          >
-            {HISTORY_RANGES.map(range => (
-              <option key={range} value={range}>
-                {RANGE_LABELS[range]}
-              </option>
-            ))}
-          </select>
-        </label>
+        <Picker
+          label="Range"
+          className="jp-ModelHub-historyRange"
+          value={model.range}
+          choices={HISTORY_RANGES}
+          labels={RANGE_LABELS}
+          onChange={range => model.setRange(range)}
+        />
         {data && (
           <span className="jp-ModelHub-note">
             one point per {stepText(data.step_s)}; read every {Number(data.interval_s.toPrecision(3))} s by the server

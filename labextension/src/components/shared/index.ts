@@ -8,3 +8,4 @@ export { TableHead } from './TableHead';
 export { useScrollIntoView } from './useScrollIntoView';
 export { RelativeTime } from './RelativeTime';
 export { Cell } from './Cell';
+export { Picker } from './Picker';
