@@ -308,7 +308,10 @@ class ModelHubHandler(APIHandler):
         """A time parameter (ISO 8601 or an age such as 1h, ``timestamps.moment``) as naive UTC; None when absent."""
         if name not in self.request.query_arguments:
             return None
-        return naive(moment(self.query_text(name, "", limit=64), name))
+        text = self.query_text(name, "", limit=64)
+        if not text.strip():  # present but empty: not "no bound", a mistake
+            raise InvalidInput(f"Empty {name}: give an age such as 1h or 7d, or a time such as 2026-12-01T14:00.")
+        return naive(moment(text, name))
 
     def accepted(self, operation: dict, resource: str = "operations") -> None:
         """Answer a request that started long work: 202, where to follow it (``operations/{id}``, or

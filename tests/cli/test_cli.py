@@ -354,7 +354,8 @@ def test_bad_input_is_one_line_on_stderr_and_an_exit_code(hub_server, churn, fil
     bad_json = files["folder"] / "bad.json"
     bad_json.write_text("{not json")
     usage = [
-        (["deploy"], "required: endpoint, model"),
+        (["deploy"], "required: endpoint"),
+        (["deploy", "some-ep"], "Give the model to deploy: NAME, NAME:VERSION or NAME@ALIAS"),
         (["models", "--bogus"], "unrecognized arguments: --bogus"),
         (["nosuchcommand"], "invalid choice: 'nosuchcommand'"),
         (["register", "x", "missing.onnx"], "No file or folder 'missing.onnx'"),

@@ -93,6 +93,8 @@ def test_history_records_who_when_where_and_old_and_new_and_rolls_back(people):
     assert len(alice.ok("GET", "models/churn/history", params={"since": "1h", "limit": 2})["entries"]) == 2
     bad = alice.call("GET", "models/churn/history", params={"since": "last tuesday"})
     assert bad.status_code == 400 and "2026-12-01T14:00" in bad.json()["message"]
+    empty = alice.call("GET", "models/churn/history", params={"until": ""})
+    assert empty.status_code == 400 and empty.json()["message"].startswith("Empty until")
 
     # Rollback returns the alias to 1, recorded as a move by the one who rolled back.
     rolled = alice.ok("POST", "models/churn/aliases/production/rollback")
