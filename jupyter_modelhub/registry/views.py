@@ -311,10 +311,19 @@ def model_summaries(session: Session, models: list[Model]) -> list[ModelSummary]
         .group_by(ModelVersion.model_id)
         .subquery()
     )
+    # the columns a summary shows, not whole versions: their JSON (files, signature, input example)
+    # would be decoded for nothing
     latest = {
-        row.model_id: (row, count)
-        for row, count in session.execute(
-            select(ModelVersion, latest_numbers.c.n).join(
+        row.model_id: (row, row.n)
+        for row in session.execute(
+            select(
+                ModelVersion.id,
+                ModelVersion.model_id,
+                ModelVersion.version,
+                ModelVersion.description,
+                ModelVersion.flavor,
+                latest_numbers.c.n,
+            ).join(
                 latest_numbers,
                 (ModelVersion.model_id == latest_numbers.c.model_id) & (ModelVersion.version == latest_numbers.c.v),
             )
