@@ -633,6 +633,7 @@ def main() -> int:
                 ready.append(server.ready_seconds)
                 server.stop()
             results["ours_ready_s"] = ready
+        if not options.only_peers:
             results["models"] = compare(models, folder, mlflow_python, options)
         if not (options.skip_peers and not options.only_peers):
             results["peers"] = against_peers(models, folder, options)
