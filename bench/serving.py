@@ -38,10 +38,12 @@ take turns in several short rounds, so load from elsewhere on the machine falls 
 alike. Ratios are medians of each round's ratios. Absolute numbers mean little; ratios do.
 
     python bench/serving.py [--duration 5] [--rounds 3] [--mlflow-python PATH] [--check]
-                            [--skip-batching] [--skip-peers | --only-peers]
+                            [--skip-batching] [--skip-peers | --only-peers | --only-ceiling]
 
 ``--mlflow-python`` names an interpreter with mlflow (and the same scikit-learn) when this one
-has none; ``--check`` exits 1 when a target is missed. Results also go to bench/results/.
+has none; ``--only-ceiling`` measures only ours against the raw reference (requests per second
+at 8 connections and p50 at 1, both models: the runtime's ceiling, issue 24); ``--check`` exits 1
+when a target is missed. Results also go to bench/results/.
 """
 
 from __future__ import annotations
@@ -401,9 +403,10 @@ def compare(models: dict, folder: Path, mlflow_python: str | None, options) -> d
         try:
             servers["ours"] = ours(model, folder / f"ours-{name}.log")
             servers["raw"] = raw(model, folder / f"raw-{name}.log")
-            servers["bare"] = bare(model, folder / f"bare-{name}.log")
+            if not options.only_ceiling:
+                servers["bare"] = bare(model, folder / f"bare-{name}.log")
             targets = {key: Target(server.label, server) for key, server in servers.items()}
-            if mlflow_python:
+            if mlflow_python and not options.only_ceiling:
                 servers["mlflow"] = mlflow_server(model, mlflow_python, folder, folder / f"mlflow-{name}.log")
                 for form, body in mlflow_bodies(model["row"]).items():
                     targets[f"mlflow {form}"] = Target(
@@ -607,23 +610,30 @@ def main() -> int:
     parser.add_argument(
         "--only-peers", action="store_true", help="only ours (ONNX form and scikit-learn) against those peers"
     )
+    parser.add_argument(
+        "--only-ceiling", action="store_true", help="only ours against the raw uvloop+httptools reference"
+    )
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     options = parser.parse_args()
     if shutil.which("wrk") is None:
         print("wrk is not installed (Debian: apt-get install wrk); nothing measured.")
         return 2
-    mlflow_python = find_mlflow(options.mlflow_python)
+    if options.only_ceiling:
+        options.skip_peers = options.skip_batching = True
+        options.only_peers = False
+    mlflow_python = None if options.only_ceiling else find_mlflow(options.mlflow_python)
     results: dict = {"duration_s": options.duration, "rounds": options.rounds}
     with tempfile.TemporaryDirectory(prefix="modelhub-bench-") as tmp:
         folder = Path(tmp)
         models = build_models(folder)
-        if not options.only_peers:
+        if not (options.only_peers or options.only_ceiling):
             ready = []
             for attempt in range(3):  # start to ready, on its own (no load running)
                 server = ours(models["logreg"], folder / f"ready-{attempt}.log")
                 ready.append(server.ready_seconds)
                 server.stop()
             results["ours_ready_s"] = ready
+        if not options.only_peers:
             results["models"] = compare(models, folder, mlflow_python, options)
         if not (options.skip_peers and not options.only_peers):
             results["peers"] = against_peers(models, folder, options)
@@ -632,7 +642,9 @@ def main() -> int:
     report(results, mlflow_python, options)
     out = HERE / "results"
     out.mkdir(exist_ok=True)
-    (out / "serving.json").write_text(json.dumps(results, indent=2))
+    (out / ("serving-ceiling.json" if options.only_ceiling else "serving.json")).write_text(
+        json.dumps(results, indent=2)
+    )
     missed = [line for line in results["verdicts"] if line.startswith("MISSED")]
     return 1 if options.check and missed else 0
 
@@ -672,7 +684,10 @@ def report(results: dict, mlflow_python: str | None, options) -> None:
                 f"= {ratio:.2f}x (target >= {TARGETS['raw']:g}x)",
             )
         )
-        verdicts.append(f"NOTE    {name}: ours / bare Tornado = {_median_ratio(ours_runs, runs['bare']['runs']):.2f}x")
+        if "bare" in runs:
+            verdicts.append(
+                f"NOTE    {name}: ours / bare Tornado = {_median_ratio(ours_runs, runs['bare']['runs']):.2f}x"
+            )
         for form in ("inputs", "dataframe_split"):
             if f"mlflow {form}" in runs:
                 ratio = _median_ratio(runs[f"ours {form}"]["runs"], runs[f"mlflow {form}"]["runs"])
@@ -732,7 +747,11 @@ def report(results: dict, mlflow_python: str | None, options) -> None:
                         f"connections = {ratio:.2f}x off (target >= {TARGETS['batching_floor']:g}x)",
                     )
                 )
-    ready = results["ours_ready_s"]
+    ready = results.get("ours_ready_s")
+    if ready is None:  # --only-ceiling
+        results["verdicts"] = verdicts
+        print("\n" + "\n".join(verdicts))
+        return
     verdicts.append(
         _verdict(
             max(ready) < TARGETS["ready_s"],

@@ -33,6 +33,7 @@ import socket
 import time
 from collections import deque
 from email.utils import formatdate
+from time import time as _time
 
 import httptools
 
@@ -59,6 +60,7 @@ _NOTED = {
 }
 _NOTED_SIZES = {len(name) for name in _NOTED}
 _PATHS: dict[bytes, str] = {}  # request targets that are plain paths, decoded
+_LENGTHS: dict[bytes, int] = {}  # Content-Length values, read
 _METHODS = {method.encode(): method for method in ("GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH")}
 
 
@@ -74,6 +76,9 @@ def _prefix(status: int, content_type: bytes) -> bytes:
 
 
 _date = [-1, b""]  # the second, and its Date line
+# The status line, Content-Type and Date of the usual answers, by (status, content type), for the
+# second in _date: what the usual answer starts with, in one piece.
+_HEADS: dict[tuple[int, bytes], bytes] = {}
 
 
 def date_line() -> bytes:
@@ -81,7 +86,16 @@ def date_line() -> bytes:
     second = int(time.time())
     if second != _date[0]:
         _date[:] = second, f"Date: {formatdate(second, usegmt=True)}\r\n".encode()
+        _HEADS.clear()
     return _date[1]
+
+
+def _head(status: int, content_type: bytes) -> bytes:
+    date = date_line()  # first: a new second empties _HEADS
+    head = _HEADS[status, content_type] = (
+        _PREFIXES.get((status, content_type)) or _prefix(status, content_type)
+    ) + date
+    return head
 
 
 class Request:
@@ -189,14 +203,22 @@ class Request:
             and self.keep_alive
             and self.method != "HEAD"
         ):  # the usual answer: one template
-            self.answer = b"%s%s%sContent-Length: %d\r\n\r\n%s" % (
-                _PREFIXES.get((status, content_type)) or _prefix(status, content_type),
-                date_line(),
+            head = _HEADS.get((status, content_type)) if int(_time()) == _date[0] else None
+            answer = b"%s%sContent-Length: %d\r\n\r\n%s" % (
+                head or _head(status, content_type),
                 raw_headers,
                 len(body),
                 body,
             )
-            connection.write_answers()
+            pending = connection.pending
+            if len(pending) == 1 and pending[0] is self and not connection.paused:
+                # The only request owed on its connection (no pipelining): nothing else to order.
+                pending.clear()
+                connection.transport.write(answer)
+                connection.wrote = True
+            else:
+                self.answer = answer
+                connection.write_answers()
             return True
         self.closes = closes = close or not self.keep_alive or (connection.closing and connection.pending[-1] is self)
         if close:
@@ -332,13 +354,7 @@ class Connection(asyncio.Protocol):
         self.parsing.url += url
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        request = self.parsing
-        request.headers.append((name, value))
-        attribute = _NOTED.get(name)
-        if attribute is None and len(name) in _NOTED_SIZES:
-            attribute = _NOTED.get(name.lower())
-        if attribute is not None and not getattr(request, attribute):
-            setattr(request, attribute, value)
+        self.parsing.headers.append((name, value))  # noted once all are in: one call less per header
 
     def on_headers_complete(self) -> None:
         request = self.parsing
@@ -352,6 +368,12 @@ class Connection(asyncio.Protocol):
             self.refuse(431, f"The request's headers are larger than {MAX_HEADER_BYTES} bytes.")
             raise _Refused
         self.header_bytes = -1
+        for name, value in request.headers:
+            attribute = _NOTED.get(name)
+            if attribute is None and len(name) in _NOTED_SIZES:
+                attribute = _NOTED.get(name.lower())
+            if attribute is not None and not getattr(request, attribute):
+                setattr(request, attribute, value)
         method = parser.get_method()
         request.method = _METHODS.get(method) or method.decode("ascii", "replace")
         if not parser.should_keep_alive():
@@ -379,7 +401,12 @@ class Connection(asyncio.Protocol):
         self.application.headers_received(request)
         length = request.length
         if length:
-            length = int(length) if length.strip().isdigit() else 0
+            size = _LENGTHS.get(length)
+            if size is None:
+                size = int(length) if length.strip().isdigit() else 0
+                if len(_LENGTHS) < 1024:  # the sizes of a deployment's usual requests; what clients send is not few
+                    _LENGTHS[length] = size
+            length = size
             if length > self.max_bytes:
                 request.too_large = True
         else:
