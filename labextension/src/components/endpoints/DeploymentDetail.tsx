@@ -9,7 +9,7 @@ import * as React from 'react';
 import { absoluteTime } from '../../format';
 import type { ModelHubModel } from '../../model';
 import { useOpener } from '../../opener';
-import { CopyButton, ErrorRetry, StateBadge } from '../shared';
+import { CopyButton, ErrorRetry, StateBadge, VersionLink } from '../shared';
 import { MonitoringStrip } from './MonitoringStrip';
 import { TrafficEditor } from './TrafficEditor';
 import { TryIt } from './TryIt';
@@ -38,7 +38,6 @@ export function DeploymentDetail(props: {
       </div>
     );
   }
-  const [model, version] = [deployment.model, deployment.version];
   const change = endpoints.changeState(endpoint.name);
   // The server keeps an endpoint's last deployment unless the endpoint goes with it.
   const last = endpoint.deployments.length === 1;
@@ -57,14 +56,7 @@ export function DeploymentDetail(props: {
       <dl className="jp-ModelHub-facts">
         <dt>Serves</dt>
         <dd>
-          <button
-            type="button"
-            className="jp-ModelHub-link"
-            aria-label={`Details of ${deployment.ref}`}
-            onClick={() => opener.openVersion(model, version)}
-          >
-            {deployment.ref}
-          </button>
+          <VersionLink reference={deployment.ref} />
           {deployment.requested !== deployment.ref ? ` (asked for ${deployment.requested})` : ''}
         </dd>
         <dt>State</dt>

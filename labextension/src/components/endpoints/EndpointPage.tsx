@@ -16,7 +16,7 @@ import type { ModelHubModel } from '../../model';
 import { useOpener } from '../../opener';
 import { ChangeBanner, HistoryTimeline } from '../governance';
 import { trafficText } from '../governance/model';
-import { CopyButton, ErrorRetry, StateBadge, TableHead } from '../shared';
+import { CopyButton, ErrorRetry, StateBadge, TableHead, VersionLink } from '../shared';
 import { collectKey, EndpointsModel, withoutProbes } from './model';
 import { MonitoringStrip } from './MonitoringStrip';
 import { MonitorReport } from './MonitorReport';
@@ -109,14 +109,7 @@ function Deployments(props: { endpoint: IEndpoint }): React.ReactElement {
                   </button>
                 </td>
                 <td>
-                  <button
-                    type="button"
-                    className="jp-ModelHub-link"
-                    aria-label={`Details of ${d.ref}`}
-                    onClick={() => opener.openVersion(d.model, d.version)}
-                  >
-                    {d.ref}
-                  </button>
+                  <VersionLink reference={d.ref} />
                 </td>
                 <td>
                   <StateBadge state={d.state} className="jp-ModelHub-deploymentState" />

@@ -2,7 +2,7 @@
  * build report and its pushes (with a Push field) on demand. */
 import * as React from 'react';
 
-import { RelativeTime } from '../shared';
+import { RelativeTime, VersionLink } from '../shared';
 
 import type { IImage } from '../../api';
 import { formatSize } from '../../format';
@@ -29,14 +29,7 @@ export function ImageItem(props: { images: ImagesModel; image: IImage }): React.
         )}
       </div>
       <div className="jp-ModelHub-versionMeta">
-        <button
-          type="button"
-          className="jp-ModelHub-link"
-          aria-label={`Details of ${image.ref}`}
-          onClick={() => opener.openVersion(image.model, image.version)}
-        >
-          {image.ref}
-        </button>
+        <VersionLink reference={image.ref} />
         <span title={image.environment_hash}>env {image.environment}</span>
         <RelativeTime iso={image.built_time} />
         <button

@@ -8,15 +8,13 @@ import * as React from 'react';
 
 import { absoluteTime, formatSize } from '../../format';
 import type { ModelHubModel } from '../../model';
-import { useOpener } from '../../opener';
-import { CopyButton, ErrorRetry } from '../shared';
+import { CopyButton, ErrorRetry, VersionLink } from '../shared';
 import { BuildReport, IReport } from './BuildReport';
 import { ImagePushes } from './ImagePushes';
 
 export function ImagePage(props: { hub: ModelHubModel; id: number; tag: string }): React.ReactElement {
   const { hub, id } = props;
   const images = hub.images;
-  const opener = useOpener();
   const image = images.images.find(i => i.id === id);
   if (!image) {
     return (
@@ -65,14 +63,7 @@ export function ImagePage(props: { hub: ModelHubModel; id: number; tag: string }
           <dd>{formatSize(image.size)}</dd>
           <dt>Serves</dt>
           <dd>
-            <button
-              type="button"
-              className="jp-ModelHub-link"
-              aria-label={`Details of ${image.ref}`}
-              onClick={() => opener.openVersion(image.model, image.version)}
-            >
-              {image.ref}
-            </button>
+            <VersionLink reference={image.ref} />
           </dd>
           <dt>Environment</dt>
           <dd title={image.environment_hash}>

@@ -14,7 +14,7 @@ import { absoluteTime, basename, cellText, formatSize } from '../../format';
 import type { ModelHubModel } from '../../model';
 import { useOpener } from '../../opener';
 import { AliasRows, HistoryTimeline, PermissionsView, PromotionChecks } from '../governance';
-import { ActionButton, Cell, Chips, ErrorRetry, TableHead } from '../shared';
+import { ActionButton, Cell, Chips, ErrorRetry, TableHead, VersionLink } from '../shared';
 import { ActionOutcome } from './ActionOutcome';
 import { ConversionFacts, EquivalenceReport, SpeedReport } from './ConversionReports';
 import { InputExample } from './InputExample';
@@ -200,20 +200,7 @@ function Actions(props: { hub: ModelHubModel; version: IVersion }): React.ReactE
 function Lineage(props: { hub: ModelHubModel; version: IVersion }): React.ReactElement {
   const { hub, version } = props;
   const opener = useOpener();
-  const link = (ref: string) => {
-    const [name, number] = splitRef(ref);
-    return (
-      <button
-        key={ref}
-        type="button"
-        className="jp-ModelHub-link jp-ModelHub-lineageLink"
-        aria-label={`Details of ${ref}`}
-        onClick={() => opener.openVersion(name, number)}
-      >
-        {ref}
-      </button>
-    );
-  };
+  const link = (ref: string) => <VersionLink key={ref} reference={ref} className="jp-ModelHub-lineageLink" />;
   const deployments = hub.endpoints.endpoints.flatMap(endpoint =>
     endpoint.deployments
       .filter(d => d.ref === version.ref)

@@ -9,3 +9,4 @@ export { useScrollIntoView } from './useScrollIntoView';
 export { RelativeTime } from './RelativeTime';
 export { Cell } from './Cell';
 export { Picker } from './Picker';
+export { VersionLink } from './VersionLink';
