@@ -67,6 +67,26 @@ def _optimized(record: dict | None, hint, version: ModelVersion) -> dict:
     return fields
 
 
+AUTOMATIC_PORTS_FROM = 20000  # endpoints' automatic ports: from here up to the system's ephemeral range
+
+
+def _automatic_port(host: str) -> int:
+    """A free port for a new endpoint, below the range the system hands out for outgoing
+    connections and ``bind(0)``: the host binds it a moment later, and a port from that range
+    could be taken in between by any connection the machine opens."""
+    try:
+        ephemeral = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral = 32768
+    if ephemeral - AUTOMATIC_PORTS_FROM >= 1000:
+        for port in secrets.SystemRandom().sample(range(AUTOMATIC_PORTS_FROM, ephemeral), 64):
+            if _port_free(host, port):
+                return port
+    with socket.socket() as s:  # a crowded or unusual range: let the system choose
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
 def _port_free(host: str, port: int) -> bool:
     with socket.socket() as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -402,9 +422,7 @@ class DeploymentManager(LoggingConfigurable):
 
     def _choose_port(self, port: int | None) -> int:
         if port is None:
-            with socket.socket() as s:
-                s.bind((self.bind_host, 0))
-                return s.getsockname()[1]
+            return _automatic_port(self.bind_host)
         if not 1024 <= port <= 65535:
             raise InvalidInput(f"Invalid port {port}: expected 1024 to 65535.")
         if not _port_free(self.bind_host, port):

@@ -48,6 +48,10 @@ def test_concurrent_deploys_of_a_new_endpoint_create_it_once(hub_server):
             thread.join()
         statuses = sorted(a.status_code for a in answers)
         assert statuses.count(201) == 1 and set(statuses) <= {200, 201, 409}, [a.text for a in answers]
+        # an automatic port is below the range outgoing connections take theirs from, so none of
+        # them can take it between the choice and the host's bind (this test once lost that race)
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+        assert 20000 <= hub_server.session.get(hub_server.url + f"modelhub/api/endpoints/{name}").json()["port"] < low
         endpoint = hub_server.session.get(hub_server.url + f"modelhub/api/endpoints/{name}").json()
         assert [d["name"] for d in endpoint["deployments"]] == ["blue"]
         assert endpoint["state"] == "healthy", endpoint
