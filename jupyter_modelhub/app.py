@@ -32,6 +32,7 @@ from tornado.ioloop import PeriodicCallback
 from traitlets import Bool, Float, Integer, List, Unicode, default
 
 from . import __version__
+from .api.read_cache import ReadCache
 from .api.routes import handlers
 from .errors import ModelHubError
 from .parity import ParityProbe
@@ -82,6 +83,12 @@ class ModelHubApp(ExtensionApp, ServiceClasses, StorageSettings, GovernanceSetti
         help="Seconds an upload may go without receiving data before it is abandoned.",
     )
     worker_threads = Integer(8, config=True, help="Threads that run registry work off the event loop.")
+    read_cache_max_bytes = Integer(
+        64 * 1024**2,
+        config=True,
+        help="Bytes of registry responses (versions, models, listings) kept to answer the same read again "
+        "until anything in the registry changes, on any server sharing it; 0 turns it off.",
+    )
     info_file = Unicode(
         "",
         config=True,
@@ -197,6 +204,7 @@ class ModelHubApp(ExtensionApp, ServiceClasses, StorageSettings, GovernanceSetti
             modelhub_server_user_groups=set(self.server_user_groups),
             modelhub_artifacts=self.artifacts,
             modelhub_executor=self.executor,
+            modelhub_read_cache=ReadCache(self.read_cache_max_bytes),
             modelhub_max_upload_size=self.max_upload_size,
             modelhub_upload_timeout=self.upload_timeout,
             modelhub_log_followers=set(),  # the requests streaming a log now (see ModelHubHandler.follow_file)

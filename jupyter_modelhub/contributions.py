@@ -24,8 +24,10 @@ from typing import Any
 
 # (services, inputs saved when the operation was created, progress) -> (JSON result, link for clients)
 Work = Callable[[Any, dict, Any], "tuple[dict, dict]"]
-# (services, session, model version row) -> who uses the version, e.g. ["endpoint churn (deployment blue)"]
-ReferenceCheck = Callable[[Any, Any, Any], "list[str]"]
+# (services, session) -> who uses each version, by NAME:VERSION, e.g.
+# {"churn:3": ["endpoint churn (deployment blue)"]}: every version at once, so a page of versions
+# (or the registry's remembered index, see ``ModelRegistry.used_by``) costs one query per service
+References = Callable[[Any, Any], "dict[str, list[str]]"]
 
 
 @dataclass(frozen=True)
@@ -64,5 +66,5 @@ class ScheduleTarget:
 @dataclass(frozen=True)
 class Contribution:
     kinds: tuple[OperationKind, ...] = ()
-    reference_checks: tuple[ReferenceCheck, ...] = ()  # what blocks deleting or archiving a version
+    references: tuple[References, ...] = ()  # what uses versions (blocks deleting or archiving one)
     schedule_targets: tuple[ScheduleTarget, ...] = ()  # what schedules may start

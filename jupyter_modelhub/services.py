@@ -266,7 +266,7 @@ class Services:
     @cached_property
     def registry(self):
         registry = self._class("registry")(self.db, self.artifacts, **self._configure)
-        registry.reference_checks.extend(self._bound(check) for c in CONTRIBUTIONS for check in c.reference_checks)
+        registry.references.extend(self._bound(index) for c in CONTRIBUTIONS for index in c.references)
         if self._promotion_rules:  # built when first needed: the promotions service needs this registry
             registry.alias_guards.append(lambda *args: self.promotions.guard(*args))
         from .registry.pickle_scan import Scanner
@@ -300,8 +300,8 @@ class Services:
 
         return Promotions(self.db, self.registry, self._promotion_rules)
 
-    def _bound(self, check) -> Callable:
-        return lambda session, version: check(self, session, version)
+    def _bound(self, index) -> Callable:
+        return lambda session: index(self, session)
 
     @cached_property
     def environments(self):

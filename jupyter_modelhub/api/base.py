@@ -400,14 +400,35 @@ class ModelHubHandler(APIHandler):
         """Answer plain text (APIHandler.finish would label it JSON)."""
         self.finish(text, set_content_type=TEXT)
 
+    async def reply_read(self, read: Callable[[], Any], model: str | None = None) -> None:
+        """Answer a registry read (``read``, run on the pool; with ``model``, once the user may read
+        that model, checked in the same hop). The response is remembered (``api.read_cache``) and
+        sent again to the same user for the same path and query until the registry's generation
+        moves (any change, a permission's too, moves it)."""
+        actor = self.actor
+        key = (self.request.path, self.request.query, actor.name, actor.groups)
+        self.set_header("Content-Type", "application/json")
+        self.finish(await self.run(self._read, key, read, actor, model))
+
+    def _read(self, key: tuple, read: Callable[[], Any], actor: Actor, model: str | None) -> bytes:
+        cache = self.settings.get("modelhub_read_cache")
+        remembered = cache is not None and cache.max_bytes > 0
+        generation = self.registry.db.generation() if remembered else 0  # before reading: store.generation
+        body = cache.get(key, generation) if remembered else None
+        if body is None:
+            if model is not None:
+                self.permissions.require(actor, model, "read")
+            body = _json(read())
+            if remembered:
+                cache.put(key, generation, body)
+        return body
+
     def reply(self, data: Any, status: int = 200) -> None:
         """Answer JSON: a response model (fields never set stay absent, see ``registry.views``)
         or JSON-ready data."""
-        if isinstance(data, BaseModel):
-            data = data.model_dump(exclude_unset=True)
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
-        self.finish(orjson.dumps(data))
+        self.finish(_json(data))
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
@@ -506,3 +527,10 @@ def _describe(exc: ValidationError) -> str:
         else:
             parts.append(f"{where}: {error['msg']}")
     return "; ".join(parts) + "."
+
+
+def _json(data: Any) -> bytes:
+    """A response model (fields never set stay absent, see ``registry.views``) or JSON-ready data as JSON."""
+    if isinstance(data, BaseModel):
+        data = data.model_dump(exclude_unset=True)
+    return orjson.dumps(data)

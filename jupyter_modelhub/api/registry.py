@@ -26,21 +26,23 @@ class ModelsHandler(ModelHubHandler):
     @route
     async def get(self):
         """Search models: name substring, tag filter, flavor; newest first; paged; only those the user may read."""
-        self.reply(await self.run(self.registry.models, **self.search_arguments(), readable=self.readable))
+        arguments = self.search_arguments()
+        await self.reply_read(lambda: self.registry.models(**arguments, readable=self.readable))
 
 
 class VersionSearchHandler(ModelHubHandler):
     @route
     async def get(self):
         """Search versions of all models with the same conditions as the model search."""
-        self.reply(await self.run(self.registry.versions, **self.search_arguments(), readable=self.readable))
+        arguments = self.search_arguments()
+        await self.reply_read(lambda: self.registry.versions(**arguments, readable=self.readable))
 
 
 class ModelHandler(ModelHubHandler):
     @route
     async def get(self, name: str):
-        await self.require(name, "read")
-        self.reply(await self.run(self.registry.model, name, archived=self.query_bool("archived")))
+        archived = self.query_bool("archived")
+        await self.reply_read(lambda: self.registry.model(name, archived=archived), model=name)
 
     @route
     async def delete(self, name: str):
@@ -51,8 +53,8 @@ class ModelHandler(ModelHubHandler):
 class VersionsHandler(ModelHubHandler):
     @route
     async def get(self, name: str):
-        await self.require(name, "read")
-        self.reply(await self.run(self.registry.versions, name=name, **self.search_arguments()))
+        arguments = self.search_arguments()
+        await self.reply_read(lambda: self.registry.versions(name=name, **arguments), model=name)
 
     @route
     async def post(self, name: str):
@@ -94,8 +96,8 @@ class VersionsHandler(ModelHubHandler):
 class VersionHandler(ModelHubHandler):
     @route
     async def get(self, name: str, version: str):
-        await self.require(name, "read")
-        self.reply(await self.run(self.registry.version, parse_url_version(name, version)))
+        ref = parse_url_version(name, version)
+        await self.reply_read(lambda: self.registry.version(ref), model=name)
 
     @route
     async def patch(self, name: str, version: str):

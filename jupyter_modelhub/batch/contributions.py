@@ -32,8 +32,8 @@ def clean_up_batch(services, operation_id: int) -> None:
     cleanup(services.root, operation_id)
 
 
-def batch_endpoint_references(services, session, version) -> list[str]:
-    return services.batch.endpoints.references(session, version)
+def batch_endpoint_references(services, session) -> dict[str, list[str]]:
+    return services.batch.endpoints.references(session)
 
 
 BATCH = OperationKind("batch", run=run_batch, cleanup=clean_up_batch, warm_up=warm_batch)
@@ -41,5 +41,5 @@ SCHEDULED_BATCH = ScheduleTarget(
     "batch", check=scheduling.check, start=scheduling.start, guard=scheduling.guard, shown=scheduling.shown
 )
 CONTRIBUTION = Contribution(
-    kinds=(BATCH,), reference_checks=(batch_endpoint_references,), schedule_targets=(SCHEDULED_BATCH,)
+    kinds=(BATCH,), references=(batch_endpoint_references,), schedule_targets=(SCHEDULED_BATCH,)
 )

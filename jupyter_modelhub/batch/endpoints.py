@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from ..errors import InvalidInput, NotFound
 from ..refs import NAME_RE
 from ..store.database import Database
-from ..store.orm import BatchEndpoint, ModelVersion
+from ..store.orm import BatchEndpoint, Model, ModelVersion
 from ..timestamps import iso
 from ..views import Deleted
 from . import views
@@ -96,19 +96,25 @@ class BatchEndpointStore:
         count = self.db.write(write)
         return Deleted(deleted=[f"batch endpoint {name} ({count} version{'s' if count != 1 else ''})"])
 
-    def references(self, session: Session, version: ModelVersion) -> list[str]:
-        """The registry's deletion guard: batch endpoints whose newest version uses this version."""
+    def references(self, session: Session) -> dict[str, list[str]]:
+        """The registry's deletion guard: the batch endpoints whose newest version uses each
+        model version (by NAME:VERSION)."""
         newest = (
             select(BatchEndpoint.name, func.max(BatchEndpoint.version).label("version"))
             .group_by(BatchEndpoint.name)
             .subquery()
         )
-        names = session.scalars(
-            select(BatchEndpoint.name)
+        rows = session.execute(
+            select(BatchEndpoint.name, Model.name, ModelVersion.version)
             .join(newest, (BatchEndpoint.name == newest.c.name) & (BatchEndpoint.version == newest.c.version))
-            .where(BatchEndpoint.version_id == version.id)
-        ).all()
-        return [f"batch endpoint {n}" for n in sorted(names)]
+            .join(ModelVersion, ModelVersion.id == BatchEndpoint.version_id)
+            .join(Model, Model.id == ModelVersion.model_id)
+            .order_by(BatchEndpoint.name)
+        )
+        used: dict[str, list[str]] = {}
+        for endpoint, model, version in rows:
+            used.setdefault(f"{model}:{version}", []).append(f"batch endpoint {endpoint}")
+        return used
 
     def _row(self, session: Session, name: str, version: int | None) -> BatchEndpoint:
         stmt = select(BatchEndpoint).where(BatchEndpoint.name == name)

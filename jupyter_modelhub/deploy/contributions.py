@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from ..contributions import Contribution, OperationKind
 from ..progress import Progress
-from ..store.orm import Deployment, Endpoint
+from ..store.orm import Deployment, Endpoint, Model, ModelVersion
 
 
 def run_deploy(services, inputs: dict, progress: Progress) -> tuple[dict, dict]:
@@ -21,20 +21,23 @@ def remove_deploy_partials(services, operation_id: int) -> None:
     services.environments.remove_partials(operation_id)
 
 
-def deployment_references(services, session, version) -> list[str]:
-    """Deployments that serve the version: as their own, or among the versions of a ``--multi``
-    deployment (its settings list them as NAME:VERSION). One query for both: an endpoint count
-    is small, and a version's page reads this every time."""
-    ref = f"{version.model.name}:{version.version}"
+def deployment_references(services, session) -> dict[str, list[str]]:
+    """The versions deployments serve: each its own, and a ``--multi`` deployment the versions its
+    settings list (as NAME:VERSION). One query: endpoints are few."""
     rows = session.execute(
-        select(Endpoint.name, Deployment.name, Deployment.version_id, Deployment.settings).join(Deployment.endpoint)
+        select(Endpoint.name, Deployment.name, Model.name, ModelVersion.version, Deployment.settings)
+        .join(Deployment.endpoint)
+        .join(ModelVersion, ModelVersion.id == Deployment.version_id)
+        .join(Model, Model.id == ModelVersion.model_id)
+        .order_by(Endpoint.name, Deployment.name)
     ).all()
-    return [
-        f"endpoint {e} (deployment {d})"
-        for e, d, version_id, settings in sorted(rows, key=lambda row: (row[0], row[1]))
-        if version_id == version.id or ref in ((settings or {}).get("multi") or {}).get("versions", ())
-    ]
+    used: dict[str, list[str]] = {}
+    for endpoint, deployment, model, version, settings in rows:
+        served = {f"{model}:{version}", *((settings or {}).get("multi") or {}).get("versions", ())}
+        for ref in served:
+            used.setdefault(ref, []).append(f"endpoint {endpoint} (deployment {deployment})")
+    return used
 
 
 DEPLOY = OperationKind("deploy", run=run_deploy, cleanup=remove_deploy_partials)
-CONTRIBUTION = Contribution(kinds=(DEPLOY,), reference_checks=(deployment_references,))
+CONTRIBUTION = Contribution(kinds=(DEPLOY,), references=(deployment_references,))

@@ -6,8 +6,8 @@ from __future__ import annotations
 from ..contributions import Contribution
 
 
-def operation_references(services, session, version) -> list[str]:
-    return services.operations.store.references(session, version)
+def operation_references(services, session) -> dict[str, list[str]]:
+    return services.operations.store.references(session)
 
 
-CONTRIBUTION = Contribution(reference_checks=(operation_references,))
+CONTRIBUTION = Contribution(references=(operation_references,))

@@ -157,16 +157,20 @@ class OperationStore:
             server = session.scalar(select(Operation.server).where(Operation.id == operation_id))
         return other_server(server, self.server)
 
-    def references(self, session: Session, version) -> list[str]:
-        """The registry's deletion guard: an operation still working on this version."""
-        ref = f"{version.model.name}:{version.version}"
+    def references(self, session: Session) -> dict[str, list[str]]:
+        """The registry's deletion guard: the operations still working on each version (their
+        subject is its NAME:VERSION)."""
         rows = session.execute(
-            select(Operation.id, Operation.kind, Operation.status).where(
-                Operation.subject == ref, Operation.status.in_(ACTIVE)
-            )
-        ).all()
-        # a batch job is an operation, but its users know it as a job (%jobs)
-        return [f"{'job' if kind == 'batch' else 'operation'} {i} ({kind}, {status})" for i, kind, status in rows]
+            select(Operation.id, Operation.kind, Operation.status, Operation.subject)
+            .where(Operation.status.in_(ACTIVE))
+            .order_by(Operation.id)
+        )
+        used: dict[str, list[str]] = {}
+        for operation, kind, status, subject in rows:
+            # a batch job is an operation, but its users know it as a job (%jobs)
+            what = "job" if kind == "batch" else "operation"
+            used.setdefault(subject, []).append(f"{what} {operation} ({kind}, {status})")
+        return used
 
     # -- changing state --------------------------------------------------------------------
 

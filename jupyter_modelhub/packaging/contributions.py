@@ -29,10 +29,10 @@ def run_image_push(services, inputs: dict, progress: Progress) -> tuple[dict, di
     return image, {"type": "image", "id": image["id"], "tag": image["tag"]}
 
 
-def image_references(services, session, version) -> list[str]:
-    return services.packager.images.references(session, version)
+def image_references(services, session) -> dict[str, list[str]]:
+    return services.packager.images.references(session)
 
 
 IMAGE_BUILD = OperationKind("image_build", run=run_image_build, cleanup=remove_image_build_partials)
 IMAGE_PUSH = OperationKind("image_push", run=run_image_push)
-CONTRIBUTION = Contribution(kinds=(IMAGE_BUILD, IMAGE_PUSH), reference_checks=(image_references,))
+CONTRIBUTION = Contribution(kinds=(IMAGE_BUILD, IMAGE_PUSH), references=(image_references,))

@@ -129,10 +129,20 @@ class ImageStore:
         with self.db.read() as session:
             return set(session.scalars(select(Image.image_id).distinct()))
 
-    def references(self, session: Session, version: ModelVersion) -> list[str]:
-        """The registry's deletion guard: images built from this version."""
-        rows = session.execute(select(Image.id, Image.tag).where(Image.version_id == version.id)).all()
-        return [f"image {i} ({tag}); remove it with %image {i} --delete" for i, tag in rows]
+    def references(self, session: Session) -> dict[str, list[str]]:
+        """The registry's deletion guard: the images built from each version (by NAME:VERSION)."""
+        rows = session.execute(
+            select(Image.id, Image.tag, Model.name, ModelVersion.version)
+            .join(ModelVersion, ModelVersion.id == Image.version_id)
+            .join(Model, Model.id == ModelVersion.model_id)
+            .order_by(Image.id)
+        )
+        used: dict[str, list[str]] = {}
+        for image, tag, model, version in rows:
+            used.setdefault(f"{model}:{version}", []).append(
+                f"image {image} ({tag}); remove it with %image {image} --delete"
+            )
+        return used
 
     def _row(self, session: Session, image: int | str) -> Image:
         row = None

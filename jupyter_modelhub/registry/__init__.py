@@ -7,6 +7,6 @@ the REST API answers and documents; ``version_actions`` says what a panel may of
 """
 
 from ..timestamps import iso
-from .service import ModelRegistry, ReferenceCheck
+from .service import ModelRegistry, References
 
-__all__ = ["ModelRegistry", "ReferenceCheck", "iso"]
+__all__ = ["ModelRegistry", "References", "iso"]

@@ -73,7 +73,7 @@ class ModelCards:
     def card(self, ref: str | ModelRef) -> ModelCard:
         with self.registry.db.read() as session:
             row = self.registry.resolve(session, ref)
-            version = views.versions(session, [row])[0]
+            version = views.versions(session, views.version_rows(session, [row.id]))[0]
             written, source = _written(session, row)
             image = session.scalar(select(Image).where(Image.version_id == row.id).order_by(Image.id.desc()).limit(1))
             environment = _environment(image)

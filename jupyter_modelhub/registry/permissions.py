@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, exists, or_, select, true
+from sqlalchemy import ColumnElement, bindparam, exists, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from ..errors import Forbidden, InvalidInput, NotFound
@@ -72,6 +72,19 @@ def check_permission(permission: str) -> str:
     return permission
 
 
+_MODELS, _GRANTS = Model.__table__, Grant.__table__
+# A model's creator and the grants to an actor's principals on it (a row with no grant when none),
+# built once: every read of the registry asks it.
+_MODEL_AND_GRANTS = (
+    select(_MODELS.c.created_by, _GRANTS.c.principal, _GRANTS.c.permission)
+    .outerjoin(
+        _GRANTS,
+        (_GRANTS.c.model_id == _MODELS.c.id) & _GRANTS.c.principal.in_(bindparam("principals", expanding=True)),
+    )
+    .where(_MODELS.c.name == bindparam("name"))
+)
+
+
 class ModelPermissions:
     """The permission checks and grants of one registry database."""
 
@@ -98,18 +111,32 @@ class ModelPermissions:
                 Grant.model_id == model.id, Grant.principal.in_(actor.principals)
             )
         ).all()
-        granted = {principal: permission for principal, permission in rows}
+        return self._granted(dict(rows))
+
+    def _granted(self, granted: dict[str, str]) -> str:
+        """The level the actor's grants on a model give (``granted``: principal -> level)."""
         base = granted.pop(EVERYONE, self.default_permission)
         return max([base, *granted.values()], key=RANK.__getitem__)
 
     def require(self, actor: Actor, name: str, needed: str, action: str = "", creating: bool = False) -> str:
         """Refuse (403) unless ``actor`` has ``needed`` on model ``name``; returns what it has.
         A model that does not exist is the service's to report (404), unless this request would
-        create it (``creating``: a registration), which the server's default permission decides."""
+        create it (``creating``: a registration), which the server's default permission decides.
+
+        Every read of the registry passes here first, so the model and the actor's grants on it
+        come in one query."""
         with self.db.read() as session:
-            model = session.scalar(select(Model).where(Model.name == name))
-            if model is None and not creating:
+            rows = session.execute(_MODEL_AND_GRANTS, {"name": name, "principals": actor.principals}).all()
+            if not rows and not creating:
                 return "none"
+            if rows:
+                creator = rows[0].created_by
+                if actor.name in self.admins or (creator and creator == actor.name):
+                    return "manage"
+                has = self._granted({r.principal: r.permission for r in rows if r.principal is not None})
+                if RANK[has] >= RANK[needed]:
+                    return has
+            model = session.scalar(select(Model).where(Model.name == name))  # a refusal, or a new model
             return self._require(session, actor, model, name, needed, action)
 
     def _require(self, session: Session, actor: Actor, model: Model | None, name: str, needed: str, action: str) -> str:

@@ -41,7 +41,7 @@ def version_page(
     q: str,
     page: int,
     per_page: int,
-    referrers: views.Referrers | None = None,
+    used_by: dict[str, list[str]] | None = None,
 ) -> views.VersionPage:
     """The ``matching`` versions (of one model, or of all models whose name contains ``q``),
     newest first."""
@@ -51,14 +51,13 @@ def version_page(
     if q:
         stmt = stmt.where(Model.name.contains(q, autoescape=True))
     total = session.scalar(select(func.count()).select_from(stmt.subquery()))
-    rows = session.scalars(
-        stmt.order_by(ModelVersion.created_time.desc(), ModelVersion.id.desc())
+    rows = session.execute(
+        stmt.with_only_columns(*views.VERSION_COLUMNS)
+        .order_by(ModelVersion.created_time.desc(), ModelVersion.id.desc())
         .offset((page - 1) * per_page)
         .limit(per_page)
     ).all()
-    return views.VersionPage(
-        versions=views.versions(session, rows, referrers), total=total, page=page, per_page=per_page
-    )
+    return views.VersionPage(versions=views.versions(session, rows, used_by), total=total, page=page, per_page=per_page)
 
 
 def matching_versions(filter: str, flavor: str | None, archived: bool) -> Select:

@@ -44,8 +44,9 @@ Readable = Callable[[ColumnElement], ColumnElement]
 # An alias guard refuses a move of an alias to a version (raising), or lets it pass.
 AliasGuard = Callable[[Session, ModelVersion, str, str], None]
 
-# A reference check names what uses a version ("endpoint churn-ep"); an empty list means free.
-ReferenceCheck = Callable[[Session, ModelVersion], list[str]]
+# What uses versions, by NAME:VERSION ({"churn:3": ["endpoint churn-ep (deployment blue)"]});
+# a version absent from every index is free.
+References = Callable[[Session], dict[str, list[str]]]
 
 
 class ModelRegistry(LoggingConfigurable):
@@ -58,8 +59,9 @@ class ModelRegistry(LoggingConfigurable):
         super().__init__(**kwargs)
         self.db = database
         self.artifacts = artifacts
-        # Later services (deployments, batch jobs) append their own checks here.
-        self.reference_checks: list[ReferenceCheck] = [self._alias_references]
+        # Later services (deployments, batch jobs) append what uses versions here.
+        self.references: list[References] = [self._alias_references]
+        self._used_by_memo: tuple[int, dict[str, list[str]]] | None = None
         # What an alias move must pass (promotion rules, given by the composition root).
         self.alias_guards: list[AliasGuard] = []
         # what pickle-based files import, and the policy on it (the composition root sets the server's)
@@ -216,21 +218,30 @@ class ModelRegistry(LoggingConfigurable):
 
     def _find_identical(self, name: str, digest: str) -> views.Version | None:
         with self.db.read() as session:
-            row = session.scalar(
-                select(ModelVersion)
+            found = session.scalar(
+                select(ModelVersion.id)
                 .join(Model)
                 .where(Model.name == name, ModelVersion.content_hash == digest)
                 .order_by(ModelVersion.version.desc())
                 .limit(1)
             )
-            return views.versions(session, [row])[0] if row else None
+            return views.versions(session, views.version_rows(session, [found]))[0] if found else None
 
     # -- reading ---------------------------------------------------------------------------
 
     def version(self, ref: str | ModelRef) -> views.Version:
         """One version, with what uses it, what derives from it and its actions."""
+        if isinstance(ref, str):
+            ref = parse_ref(ref)
+        generation = self.db.generation()  # before reading (see used_by)
         with self.db.read() as session:
-            return views.versions(session, [self.resolve(session, ref)], self._referrers)[0]
+            row = None
+            if ref.version is not None and ref.alias is None:  # NAME:VERSION, the most read: one query
+                check_name(ref.name)
+                row = views.version_row(session, ref.name, ref.version)
+            if row is None:  # an alias, the latest, or a clear 404
+                row = views.version_rows(session, [self.resolve(session, ref).id])[0]
+            return views.versions(session, [row], self.used_by(session, generation))[0]
 
     def get_version(self, ref: str | ModelRef) -> dict:
         return self.version(ref).as_dict()
@@ -239,10 +250,10 @@ class ModelRegistry(LoggingConfigurable):
         """One model with all its versions (newest first) and aliases."""
         with self.db.read() as session:
             model = self._model(session, name)
-            stmt = select(ModelVersion).where(ModelVersion.model_id == model.id)
+            stmt = views.VERSION_ROWS.where(ModelVersion.model_id == model.id)
             if not archived:
                 stmt = stmt.where(ModelVersion.archived.is_(False))
-            rows = session.scalars(stmt.order_by(ModelVersion.version.desc())).all()
+            rows = session.execute(stmt.order_by(ModelVersion.version.desc())).all()
             summary = views.model_summaries(session, [model])[0]
             return views.ModelDetail(**summary.model_dump(), versions=views.versions(session, rows))
 
@@ -289,11 +300,11 @@ class ModelRegistry(LoggingConfigurable):
         matching = search.matching_versions(filter, flavor, archived)
         if readable is not None:
             matching = matching.where(readable(ModelVersion.model_id))
+        generation = self.db.generation() if name is not None else 0  # before reading (see used_by)
         with self.db.read() as session:
             model_id = self._model(session, name).id if name is not None else None
-            return search.version_page(
-                session, matching, model_id, q, page, per_page, self._referrers if name is not None else None
-            )
+            used_by = self.used_by(session, generation) if name is not None else None
+            return search.version_page(session, matching, model_id, q, page, per_page, used_by)
 
     def list_versions(self, *args, **kwargs) -> dict:
         return self.versions(*args, **kwargs).as_dict()
@@ -537,8 +548,9 @@ class ModelRegistry(LoggingConfigurable):
         def remove(session: Session) -> tuple[list[str], list[str]]:
             model = self._model(session, name)
             rows = list(model.versions)
+            used_by = self.referrers(session)
             users = [
-                f"{r.model.name}:{r.version} is used by {who}" for r in rows for who in self._referrers(session, r)
+                f"{name}:{r.version} is used by {who}" for r in rows for who in used_by.get(f"{name}:{r.version}", ())
             ]
             if users:
                 raise Conflict(f"Cannot delete model {name!r}: " + "; ".join(users) + ". Remove those first.")
@@ -601,11 +613,29 @@ class ModelRegistry(LoggingConfigurable):
 
     # -- references ------------------------------------------------------------------------
 
-    def _referrers(self, session: Session, row: ModelVersion) -> list[str]:
-        return [who for check in self.reference_checks for who in check(session, row)]
+    def referrers(self, session: Session) -> dict[str, list[str]]:
+        """What uses each version (by NAME:VERSION), read now in ``session``: what the deletion
+        guards check, in the transaction of the deletion."""
+        used: dict[str, list[str]] = {}
+        for index in self.references:
+            for ref, users in index(session).items():
+                used.setdefault(ref, []).extend(users)
+        return used
+
+    def used_by(self, session: Session, generation: int) -> dict[str, list[str]]:
+        """``referrers`` for the pages that show it, remembered until the registry's generation
+        moves (``store.generation``): reading every service's users of versions once per change,
+        not once per page. ``generation`` must be read before ``session`` read anything."""
+        memo = self._used_by_memo
+        if memo is not None and memo[0] == generation:
+            return memo[1]
+        used = self.referrers(session)
+        if generation:  # 0: a database without the generation, where nothing may be remembered
+            self._used_by_memo = (generation, used)
+        return used
 
     def _refuse_if_referenced(self, session: Session, row: ModelVersion, action: str) -> None:
-        users = self._referrers(session, row)
+        users = self.referrers(session).get(f"{row.model.name}:{row.version}", [])
         if users:
             raise Conflict(
                 f"Cannot {action} {row.model.name}:{row.version}: it is used by {', '.join(users)}. "
@@ -613,9 +643,16 @@ class ModelRegistry(LoggingConfigurable):
             )
 
     @staticmethod
-    def _alias_references(session: Session, row: ModelVersion) -> list[str]:
-        aliases = session.scalars(select(Alias.alias).where(Alias.version_id == row.id)).all()
-        return [f"alias {row.model.name}@{a}" for a in sorted(aliases)]
+    def _alias_references(session: Session) -> dict[str, list[str]]:
+        used: dict[str, list[str]] = {}
+        for model, alias, version in session.execute(
+            select(Model.name, Alias.alias, ModelVersion.version)
+            .join(ModelVersion, ModelVersion.id == Alias.version_id)
+            .join(Model, Model.id == ModelVersion.model_id)
+            .order_by(Model.name, Alias.alias)
+        ):
+            used.setdefault(f"{model}:{version}", []).append(f"alias {model}@{alias}")
+        return used
 
     # -- helpers ---------------------------------------------------------------------------
 

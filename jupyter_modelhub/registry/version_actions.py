@@ -11,11 +11,7 @@ Not here: the refusals themselves (``registry.service``, ``convert.service``, ``
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from ..flavors import BUILTIN_FLAVORS
-from ..store.orm import Model, ModelVersion
 
 ACTIONS = ("deploy", "convert", "package", "alias", "tag", "archive", "restore", "download", "delete")
 
@@ -26,22 +22,6 @@ def _allowed() -> dict:
 
 def _refused(reason: str) -> dict:
     return {"allowed": False, "reason": reason}
-
-
-def derived_versions(session: Session, refs: list[str]) -> dict[str, list[tuple[str, str]]]:
-    """ref -> (ref, flavor) of the versions derived from it, oldest first (one query for all)."""
-    out: dict[str, list[str]] = {}
-    if not refs:
-        return out
-    rows = session.execute(
-        select(ModelVersion.derived_from, Model.name, ModelVersion.version, ModelVersion.flavor)
-        .join(Model, Model.id == ModelVersion.model_id)
-        .where(ModelVersion.derived_from.in_(refs))
-        .order_by(ModelVersion.id)
-    ).all()
-    for parent, name, version, flavor in rows:
-        out.setdefault(parent, []).append((f"{name}:{version}", flavor))
-    return out
 
 
 def version_actions(version, used_by: list[str], derived: list[tuple[str, str]]) -> dict:

@@ -12,12 +12,11 @@ answer, is here), the queries that choose the rows (``search``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
 from typing import Annotated, Any, Optional
 
 from pydantic import ConfigDict, Field, WithJsonSchema
-from sqlalchemy import func, select
-from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import Integer, Row, String, bindparam, cast, func, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
 from ..fields import MAX_NAME, Int, Strict, text
@@ -246,31 +245,39 @@ class Promotion(View):
 
 # -- building them from rows ---------------------------------------------------------------
 
+
 # What refers to a version ("endpoint churn-ep"), from the registry's reference checks.
-Referrers = Callable[[Session, ModelVersion], list[str]]
+# A version's columns and its model's name as plain rows, what ``versions`` builds views from:
+# loading ORM objects (with their JSON) costs several times as much, and a page holds fifty.
+_VERSIONS, _MODELS = ModelVersion.__table__, Model.__table__
+VERSION_COLUMNS = (*_VERSIONS.c, _MODELS.c.name.label("model_name"))
+VERSION_ROWS = select(*VERSION_COLUMNS).join(_MODELS, _MODELS.c.id == _VERSIONS.c.model_id)
+_BY_NAME = VERSION_ROWS.where(_MODELS.c.name == bindparam("name"), _VERSIONS.c.version == bindparam("version"))
+_BY_ID = VERSION_ROWS.where(_VERSIONS.c.id.in_(bindparam("ids", expanding=True)))
 
 
-def versions(session: Session, rows: list[ModelVersion], referrers: Referrers | None = None) -> list[Version]:
-    """The versions of ``rows`` (in order); with ``referrers``, also what uses each, what derives
-    from it and its actions (what a panel shows beside one model's versions)."""
-    ids = [r.id for r in rows]
-    tags = tags_by_version(session, ids)
-    aliases: dict[int, list[str]] = {}
-    if ids:
-        for version_id, alias in session.execute(
-            select(Alias.version_id, Alias.alias).where(Alias.version_id.in_(ids)).order_by(Alias.alias)
-        ):
-            aliases.setdefault(version_id, []).append(alias)
-    # the models resolve() loaded with their versions; the others in one query
-    names = {r.model_id: r.model.name for r in rows if "model" not in sa_inspect(r).unloaded}
-    missing = {r.model_id for r in rows} - names.keys()
-    if missing:
-        names.update(session.execute(select(Model.id, Model.name).where(Model.id.in_(missing))).all())
+def version_row(session: Session, name: str, number: int) -> Row | None:
+    """The row of NAME:VERSION for ``versions`` (None if there is none), in one keyed query."""
+    return session.execute(_BY_NAME, {"name": name, "version": number}).first()
+
+
+def version_rows(session: Session, ids: list[int]) -> list[Row]:
+    """The rows of these versions for ``versions``, in the order of ``ids``."""
+    found = {row.id: row for row in session.execute(_BY_ID, {"ids": ids})} if ids else {}
+    return [found[i] for i in ids if i in found]
+
+
+def versions(session: Session, rows: Sequence[Row], used_by: dict[str, list[str]] | None = None) -> list[Version]:
+    """The versions of ``rows`` (``VERSION_ROWS``, in order); with ``used_by`` (what uses each
+    version, by NAME:VERSION: ``ModelRegistry.used_by``), also what derives from each and its
+    actions (what a panel shows beside one model's versions). One more query for all of them."""
+    refs = [f"{r.model_name}:{r.version}" for r in rows]
+    tags, aliases, derived = _labels(session, [r.id for r in rows], refs if used_by is not None else [])
     out = [
         Version(
-            name=names[r.model_id],
+            name=r.model_name,
             version=r.version,
-            ref=f"{names[r.model_id]}:{r.version}",
+            ref=ref,
             flavor=r.flavor,
             description=r.description,
             tags=tags.get(r.id, {}),
@@ -284,19 +291,69 @@ def versions(session: Session, rows: list[ModelVersion], referrers: Referrers | 
             source_notebook=r.source_notebook,
             derived_from=r.derived_from,
             archived=r.archived,
-            aliases=aliases.get(r.id, []),
+            aliases=sorted(aliases.get(r.id, [])),
         )
-        for r in rows
+        for r, ref in zip(rows, refs)
     ]
-    if referrers is not None:
-        derived = version_actions.derived_versions(session, [v.ref for v in out])
-        for row, version in zip(rows, out):
-            used_by = referrers(session, row)
-            children = derived.get(version.ref, [])
-            version.used_by = used_by
+    if used_by is not None:
+        for version in out:
+            users = used_by.get(version.ref, [])
+            children = [(child, flavor) for _, child, flavor in sorted(derived.get(version.ref, []))]
+            version.used_by = users
             version.derived_to = [child for child, _ in children]
-            version.actions = VersionActions(**version_actions.version_actions(version, used_by, children))
+            version.actions = VersionActions(**version_actions.version_actions(version, users, children))
     return out
+
+
+_TAGS, _ALIASES = Tag.__table__, Alias.__table__
+_CHILDREN, _CHILD_MODELS = _VERSIONS.alias("child"), _MODELS.alias("child_model")
+# Tags, aliases and derived versions of a page of versions in one round trip:
+# (kind, version id or parent ref, key or alias or child model, value or child flavor, child id, child version)
+_LABELS = union_all(
+    select(
+        literal("tag"), _TAGS.c.version_id, cast(null(), String), _TAGS.c.key, _TAGS.c.value, cast(null(), Integer)
+    ).where(_TAGS.c.version_id.in_(bindparam("ids", expanding=True))),
+    select(
+        literal("alias"),
+        _ALIASES.c.version_id,
+        cast(null(), String),
+        _ALIASES.c.alias,
+        cast(null(), String),
+        cast(null(), Integer),
+    ).where(_ALIASES.c.version_id.in_(bindparam("ids", expanding=True))),
+    select(
+        literal("derived"),
+        _CHILDREN.c.id,
+        _CHILDREN.c.derived_from,
+        _CHILD_MODELS.c.name,
+        _CHILDREN.c.flavor,
+        _CHILDREN.c.version,
+    )
+    .join(_CHILD_MODELS, _CHILD_MODELS.c.id == _CHILDREN.c.model_id)
+    .where(_CHILDREN.c.derived_from.in_(bindparam("refs", expanding=True))),
+)
+
+
+def _labels(session: Session, ids: list[int], refs: list[str]) -> tuple[dict, dict, dict]:
+    """{version id: {key: value}}, {version id: [alias]}, {parent ref: [(child id, child ref, flavor)]}."""
+    tags: dict[int, dict[str, str]] = {}
+    aliases: dict[int, list[str]] = {}
+    derived: dict[str, list[tuple[int, str, str]]] = {}
+    if not ids:
+        return tags, aliases, derived
+    # an empty IN list is valid SQL for SQLAlchemy (it renders a false condition)
+    for kind, number, parent, key, value, child_version in session.execute(_LABELS, {"ids": ids, "refs": refs}):
+        if kind == "tag":
+            tags.setdefault(number, {})[key] = value
+        elif kind == "alias":
+            aliases.setdefault(number, []).append(key)
+        else:
+            derived.setdefault(parent, []).append((number, f"{key}:{child_version}", value))
+    for version_tags in tags.values():  # in key order, as they are shown
+        ordered = dict(sorted(version_tags.items()))
+        version_tags.clear()
+        version_tags.update(ordered)
+    return tags, aliases, derived
 
 
 def model_summaries(session: Session, models: list[Model]) -> list[ModelSummary]:

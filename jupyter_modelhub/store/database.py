@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import InvalidInput, Unavailable
 from ..extras import EXTRAS, missing_extra
+from . import generation
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -147,6 +148,7 @@ class Database:
         if migrate:
             upgrade(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        generation.track(self._sessions)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -182,6 +184,18 @@ class Database:
                 log.debug("retrying write after %s", type(exc.orig).__name__)
                 time.sleep(min(0.2, 0.002 * 2**attempt) * random.random())
         raise AssertionError("unreachable")
+
+    def generation(self) -> int:
+        """The registry's generation (``store.generation``): read it before computing a response
+        that may be remembered."""
+        try:
+            with self.engine.connect() as connection:
+                return generation.read(connection)
+        except DBAPIError as exc:
+            unavailable = unavailable_error(exc, self.where)
+            if unavailable is None:
+                raise
+            raise unavailable from exc
 
     @property
     def where(self) -> str:

@@ -510,3 +510,15 @@ class TrafficSample(Base):
     errors_added: Mapped[int] = mapped_column(BigInteger, nullable=False)
     timed_added: Mapped[int] = mapped_column(BigInteger, nullable=False)
     restarted: Mapped[bool] = mapped_column(Boolean, nullable=False)
+
+
+class RegistryGeneration(Base):
+    """One row whose number goes up with every committed change to what the registry's reads
+    show (``store.generation``): a server that remembers a response with the number it read
+    before computing it may answer with it again while the number has not moved, whichever
+    server or worker made the change."""
+
+    __tablename__ = "registry_generation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    value: Mapped[int] = mapped_column(BigInteger, nullable=False)

@@ -194,9 +194,9 @@ def test_deletion_is_refused_while_an_alias_refers_to_the_version(registry):
         registry.get_model("churn")
 
 
-def test_later_services_can_plug_in_reference_checks(registry):
+def test_later_services_can_plug_in_references(registry):
     register(registry, files={"m.onnx": b"1"})
-    registry.reference_checks.append(lambda session, row: ["endpoint churn-ep"] if row.version == 1 else [])
+    registry.references.append(lambda session: {"churn:1": ["endpoint churn-ep"]})
     with pytest.raises(Conflict, match="endpoint churn-ep"):
         registry.delete_version("churn:1")
 
