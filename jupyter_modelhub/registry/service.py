@@ -273,9 +273,7 @@ class ModelRegistry(LoggingConfigurable):
         """Models with at least one version matching every condition, most recently changed first;
         with ``readable``, only the models it allows (a user's, see ``permissions.readable``)."""
         page, per_page = search.check_page(page, per_page, self.max_per_page)
-        matching = search.matching_versions(filter, flavor, archived)
-        if readable is not None:
-            matching = matching.where(readable(ModelVersion.model_id))
+        matching = search.matching_versions(filter, flavor, archived, readable)
         with self.db.read() as session:
             return search.model_page(session, matching, q, page, per_page)
 
@@ -297,9 +295,7 @@ class ModelRegistry(LoggingConfigurable):
         model with what each is used by and its actions (what a panel shows beside them); with
         ``readable``, only those of the models it allows."""
         page, per_page = search.check_page(page, per_page, self.max_per_page)
-        matching = search.matching_versions(filter, flavor, archived)
-        if readable is not None:
-            matching = matching.where(readable(ModelVersion.model_id))
+        matching = search.matching_versions(filter, flavor, archived, readable)
         generation = self.db.generation() if name is not None else 0  # before reading (see used_by)
         with self.db.read() as session:
             model_id = self._model(session, name).id if name is not None else None
