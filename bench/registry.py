@@ -114,6 +114,9 @@ def fill(db_url: str, versions: int) -> None:
             ],
         )
         session.commit()
+    if database.engine.dialect.name == "postgresql":  # its statistics, as autovacuum keeps them on a live server
+        with database.engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
     database.dispose()
 
 

@@ -400,25 +400,25 @@ class ModelHubHandler(APIHandler):
         """Answer plain text (APIHandler.finish would label it JSON)."""
         self.finish(text, set_content_type=TEXT)
 
-    async def reply_read(self, read: Callable[[], Any], model: str | None = None) -> None:
-        """Answer a registry read (``read``, run on the pool; with ``model``, once the user may read
-        that model, checked in the same hop). The response is remembered (``api.read_cache``) and
-        sent again to the same user for the same path and query until the registry's generation
-        moves (any change, a permission's too, moves it)."""
+    async def reply_read(self, read: Callable[[int], Any], model: str | None = None) -> None:
+        """Answer a registry read (``read(generation)``, run on the pool with the registry's
+        generation just read; with ``model``, once the user may read that model, checked in the
+        same hop). The response is remembered (``api.read_cache``) and sent again to the same user
+        for the same path and query until the generation moves (any change, a permission's too)."""
         actor = self.actor
         key = (self.request.path, self.request.query, actor.name, actor.groups)
         self.set_header("Content-Type", "application/json")
         self.finish(await self.run(self._read, key, read, actor, model))
 
-    def _read(self, key: tuple, read: Callable[[], Any], actor: Actor, model: str | None) -> bytes:
+    def _read(self, key: tuple, read: Callable[[int], Any], actor: Actor, model: str | None) -> bytes:
         cache = self.settings.get("modelhub_read_cache")
         remembered = cache is not None and cache.max_bytes > 0
-        generation = self.registry.db.generation() if remembered else 0  # before reading: store.generation
+        generation = self.registry.db.generation()  # before reading: store.generation
         body = cache.get(key, generation) if remembered else None
         if body is None:
             if model is not None:
-                self.permissions.require(actor, model, "read")
-            body = _json(read())
+                self.permissions.require(actor, model, "read", generation=generation)
+            body = _json(read(generation))
             if remembered:
                 cache.put(key, generation, body)
         return body

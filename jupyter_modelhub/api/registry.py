@@ -27,7 +27,7 @@ class ModelsHandler(ModelHubHandler):
     async def get(self):
         """Search models: name substring, tag filter, flavor; newest first; paged; only those the user may read."""
         arguments = self.search_arguments()
-        await self.reply_read(lambda: self.registry.models(**arguments, readable=self.readable))
+        await self.reply_read(lambda _: self.registry.models(**arguments, readable=self.readable))
 
 
 class VersionSearchHandler(ModelHubHandler):
@@ -35,14 +35,14 @@ class VersionSearchHandler(ModelHubHandler):
     async def get(self):
         """Search versions of all models with the same conditions as the model search."""
         arguments = self.search_arguments()
-        await self.reply_read(lambda: self.registry.versions(**arguments, readable=self.readable))
+        await self.reply_read(lambda _: self.registry.versions(**arguments, readable=self.readable))
 
 
 class ModelHandler(ModelHubHandler):
     @route
     async def get(self, name: str):
         archived = self.query_bool("archived")
-        await self.reply_read(lambda: self.registry.model(name, archived=archived), model=name)
+        await self.reply_read(lambda _: self.registry.model(name, archived=archived), model=name)
 
     @route
     async def delete(self, name: str):
@@ -54,7 +54,9 @@ class VersionsHandler(ModelHubHandler):
     @route
     async def get(self, name: str):
         arguments = self.search_arguments()
-        await self.reply_read(lambda: self.registry.versions(name=name, **arguments), model=name)
+        await self.reply_read(
+            lambda generation: self.registry.versions(name, **arguments, generation=generation), model=name
+        )
 
     @route
     async def post(self, name: str):
@@ -97,7 +99,7 @@ class VersionHandler(ModelHubHandler):
     @route
     async def get(self, name: str, version: str):
         ref = parse_url_version(name, version)
-        await self.reply_read(lambda: self.registry.version(ref), model=name)
+        await self.reply_read(lambda generation: self.registry.version(ref, generation), model=name)
 
     @route
     async def patch(self, name: str, version: str):

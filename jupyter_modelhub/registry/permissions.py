@@ -94,6 +94,8 @@ class ModelPermissions:
         self.db = database
         self.admins = frozenset(admins)
         self.default_permission = default_permission
+        # (generation, {(actor, groups, model): level}): what ``require`` found at that generation
+        self._allowed: tuple[int, dict] = (0, {})
 
     # -- what a user may do ----------------------------------------------------------------
 
@@ -118,13 +120,35 @@ class ModelPermissions:
         base = granted.pop(EVERYONE, self.default_permission)
         return max([base, *granted.values()], key=RANK.__getitem__)
 
-    def require(self, actor: Actor, name: str, needed: str, action: str = "", creating: bool = False) -> str:
+    def require(
+        self,
+        actor: Actor,
+        name: str,
+        needed: str,
+        action: str = "",
+        creating: bool = False,
+        generation: int | None = None,
+    ) -> str:
         """Refuse (403) unless ``actor`` has ``needed`` on model ``name``; returns what it has.
         A model that does not exist is the service's to report (404), unless this request would
         create it (``creating``: a registration), which the server's default permission decides.
 
         Every read of the registry passes here first, so the model and the actor's grants on it
-        come in one query."""
+        come in one query; with the registry's ``generation`` just read (``store.generation``),
+        what was allowed is remembered until it moves (a grant or a model changed)."""
+        key = (actor.name, actor.groups, name)
+        memo_generation, allowed = self._allowed
+        if generation and memo_generation == generation and RANK[allowed.get(key, "none")] >= RANK[needed]:
+            return allowed[key]
+        has = self._require_now(actor, name, needed, action, creating)
+        if generation:
+            if memo_generation != generation or len(allowed) > 10_000:
+                allowed = {}
+                self._allowed = (generation, allowed)
+            allowed[key] = has
+        return has
+
+    def _require_now(self, actor: Actor, name: str, needed: str, action: str, creating: bool) -> str:
         with self.db.read() as session:
             rows = session.execute(_MODEL_AND_GRANTS, {"name": name, "principals": actor.principals}).all()
             if not rows and not creating:

@@ -229,17 +229,19 @@ class ModelRegistry(LoggingConfigurable):
 
     # -- reading ---------------------------------------------------------------------------
 
-    def version(self, ref: str | ModelRef) -> views.Version:
-        """One version, with what uses it, what derives from it and its actions."""
+    def version(self, ref: str | ModelRef, generation: int | None = None) -> views.Version:
+        """One version, with what uses it, what derives from it and its actions. ``generation``:
+        the registry's, when the caller has just read it (see ``used_by``)."""
         if isinstance(ref, str):
             ref = parse_ref(ref)
-        generation = self.db.generation()  # before reading (see used_by)
+        if generation is None:
+            generation = self.db.generation()  # before reading (see used_by)
         with self.db.read() as session:
             row = None
-            if ref.version is not None and ref.alias is None:  # NAME:VERSION, the most read: one query
+            if ref.version is not None or ref.alias is not None:  # NAME:VERSION or NAME@ALIAS: one query
                 check_name(ref.name)
-                row = views.version_row(session, ref.name, ref.version)
-            if row is None:  # an alias, the latest, or a clear 404
+                row = views.version_row(session, ref.name, ref.version, ref.alias)
+            if row is None:  # the latest, or a clear 404
                 row = views.version_rows(session, [self.resolve(session, ref).id])[0]
             return views.versions(session, [row], self.used_by(session, generation))[0]
 
@@ -290,13 +292,15 @@ class ModelRegistry(LoggingConfigurable):
         page: int = 1,
         per_page: int = 50,
         readable: Readable | None = None,
+        generation: int | None = None,
     ) -> views.VersionPage:
         """Versions matching every condition (of one model, or of all), newest first; those of one
         model with what each is used by and its actions (what a panel shows beside them); with
-        ``readable``, only those of the models it allows."""
+        ``readable``, only those of the models it allows. ``generation`` as for ``version``."""
         page, per_page = search.check_page(page, per_page, self.max_per_page)
         matching = search.matching_versions(filter, flavor, archived, readable)
-        generation = self.db.generation() if name is not None else 0  # before reading (see used_by)
+        if generation is None:
+            generation = self.db.generation() if name is not None else 0  # before reading (see used_by)
         with self.db.read() as session:
             model_id = self._model(session, name).id if name is not None else None
             used_by = self.used_by(session, generation) if name is not None else None

@@ -252,12 +252,18 @@ class Promotion(View):
 _VERSIONS, _MODELS = ModelVersion.__table__, Model.__table__
 VERSION_COLUMNS = (*_VERSIONS.c, _MODELS.c.name.label("model_name"))
 VERSION_ROWS = select(*VERSION_COLUMNS).join(_MODELS, _MODELS.c.id == _VERSIONS.c.model_id)
+_TAGS, _ALIASES = Tag.__table__, Alias.__table__
 _BY_NAME = VERSION_ROWS.where(_MODELS.c.name == bindparam("name"), _VERSIONS.c.version == bindparam("version"))
+_BY_ALIAS = VERSION_ROWS.join(_ALIASES, _ALIASES.c.version_id == _VERSIONS.c.id).where(
+    _MODELS.c.name == bindparam("name"), _ALIASES.c.alias == bindparam("alias")
+)
 _BY_ID = VERSION_ROWS.where(_VERSIONS.c.id.in_(bindparam("ids", expanding=True)))
 
 
-def version_row(session: Session, name: str, number: int) -> Row | None:
-    """The row of NAME:VERSION for ``versions`` (None if there is none), in one keyed query."""
+def version_row(session: Session, name: str, number: int | None = None, alias: str | None = None) -> Row | None:
+    """The row of NAME:VERSION or NAME@ALIAS for ``versions`` (None if there is none), in one keyed query."""
+    if alias is not None:
+        return session.execute(_BY_ALIAS, {"name": name, "alias": alias}).first()
     return session.execute(_BY_NAME, {"name": name, "version": number}).first()
 
 
@@ -305,7 +311,6 @@ def versions(session: Session, rows: Sequence[Row], used_by: dict[str, list[str]
     return out
 
 
-_TAGS, _ALIASES = Tag.__table__, Alias.__table__
 _CHILDREN, _CHILD_MODELS = _VERSIONS.alias("child"), _MODELS.alias("child_model")
 # Tags, aliases and derived versions of a page of versions in one round trip:
 # (kind, version id or parent ref, key or alias or child model, value or child flavor, child id, child version)

@@ -17,6 +17,7 @@ import logging
 import os
 import random
 import socket
+import sqlite3
 import stat
 import time
 from collections.abc import Callable, Iterator
@@ -94,11 +95,33 @@ def make_private_file(path: Path) -> None:
 
 def _sqlite_on_connect(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_SECONDS * 1000)}")
+    _use_wal(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+SQLITE_BUSY_SECONDS = 30
+
+
+def _use_wal(cursor) -> None:
+    """Put the file in WAL mode (it stays so). Switching needs the file to itself, and SQLite
+    answers "database is locked" at once, without its busy timeout, while another connection holds
+    it: servers started together on a new file would fail. So it is retried for the busy timeout;
+    once one connection has switched, the others find WAL and change nothing."""
+    deadline = time.monotonic() + SQLITE_BUSY_SECONDS
+    delay = 0.005
+    while True:
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)  # another server holds the file (migrating it): wait for it
+            delay = min(delay * 2, 0.2)
 
 
 def alembic_config(engine: Engine) -> Config:
