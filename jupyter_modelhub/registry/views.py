@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Annotated, Any, Optional
 
 from pydantic import ConfigDict, Field, WithJsonSchema
-from sqlalchemy import Integer, Row, String, bindparam, cast, func, literal, null, select, union_all
+from sqlalchemy import Integer, Row, String, bindparam, cast, func, literal, null, select, tuple_, union_all
 from sqlalchemy.orm import Session
 
 from ..fields import MAX_NAME, Int, Strict, text
@@ -367,30 +367,35 @@ def model_summaries(session: Session, models: list[Model]) -> list[ModelSummary]
     if not models:
         return []
     ids = [m.id for m in models]
-    latest_numbers = (
-        select(ModelVersion.model_id, func.max(ModelVersion.version).label("v"), func.count().label("n"))
+    # the latest unarchived version of each model and their count, then those versions by their
+    # (model, number) key: joining the two lets PostgreSQL scan every version instead
+    numbers = session.execute(
+        select(ModelVersion.model_id, func.max(ModelVersion.version), func.count())
         .where(ModelVersion.model_id.in_(ids), ModelVersion.archived.is_(False))
         .group_by(ModelVersion.model_id)
-        .subquery()
-    )
+    ).all()
+    counts = {model_id: count for model_id, _, count in numbers}
     # the columns a summary shows, not whole versions: their JSON (files, signature, input example)
     # would be decoded for nothing
-    latest = {
-        row.model_id: (row, row.n)
-        for row in session.execute(
-            select(
-                ModelVersion.id,
-                ModelVersion.model_id,
-                ModelVersion.version,
-                ModelVersion.description,
-                ModelVersion.flavor,
-                latest_numbers.c.n,
-            ).join(
-                latest_numbers,
-                (ModelVersion.model_id == latest_numbers.c.model_id) & (ModelVersion.version == latest_numbers.c.v),
+    latest = (
+        {
+            row.model_id: (row, counts[row.model_id])
+            for row in session.execute(
+                select(
+                    ModelVersion.id,
+                    ModelVersion.model_id,
+                    ModelVersion.version,
+                    ModelVersion.description,
+                    ModelVersion.flavor,
+                ).where(
+                    ModelVersion.model_id.in_(ids),
+                    tuple_(ModelVersion.model_id, ModelVersion.version).in_([(m, v) for m, v, _ in numbers]),
+                )
             )
-        )
-    }
+        }
+        if numbers
+        else {}
+    )
     tags = tags_by_version(session, [row.id for row, _ in latest.values()])
     aliases: dict[int, dict[str, int]] = {}
     for model_id, alias, number in session.execute(

@@ -29,7 +29,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import InvalidInput, Unavailable
@@ -55,13 +55,41 @@ def make_engine(db_url: str) -> Engine:
     # a database that does not answer fails a request in seconds instead of holding a thread
     connect_args = {"connect_timeout": 10} if url.get_backend_name() == "postgresql" else {}
     try:
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=connect_args)
+        engine = create_engine(url, pool_size=10, max_overflow=20, connect_args=connect_args)
     except ModuleNotFoundError as exc:
         raise InvalidInput(
             _missing_driver(
                 url.render_as_string(hide_password=True), url.get_backend_name(), exc.name or url.get_driver_name()
             )
         ) from None
+    event.listen(engine, "checkout", _ping_if_idle)
+    event.listen(engine, "checkin", _note_use)
+    return engine
+
+
+# A pooled connection idle longer than this is pinged before it is handed out (the database may
+# have restarted meanwhile); one used more recently is not: a ping is a round trip, and a read of
+# the registry is two or three of them.
+PING_AFTER_IDLE_SECONDS = 2.0
+
+
+def _ping_if_idle(dbapi_connection, record, _proxy) -> None:
+    """Pessimistic disconnect handling for idle connections only: a dead one is replaced before
+    use (``DisconnectionError`` makes the pool connect again), so a database that came back after
+    an outage is a success, not an error, for the first request after it."""
+    if time.monotonic() - record.info.get("used", 0.0) <= PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SELECT 1")
+        cursor.close()
+        dbapi_connection.rollback()  # handed out as the pool gives them: no transaction open
+    except Exception as exc:  # any failure of a ping means the connection is gone
+        raise DisconnectionError(str(exc)) from exc
+
+
+def _note_use(_dbapi_connection, record) -> None:
+    record.info["used"] = time.monotonic()
 
 
 def _missing_driver(where: str, backend: str, module: str) -> str:
