@@ -134,7 +134,7 @@ class ModelHubClient(BatchMethods, GovernanceMethods, MonitoringMethods, Schedul
         """Stream files as one tar to the server; returns the upload id and what it received."""
         entries = packing.collect_files(paths)
         return self._call(
-            "POST", "uploads", data=packing.tar_stream(entries), headers={"Content-Type": "application/x-tar"}
+            "POST", "uploads", data=packing.tar_body(entries), headers={"Content-Type": "application/x-tar"}
         )
 
     def models(

@@ -7,6 +7,7 @@ handed to the HTTP client chunk by chunk, so a 1 GB model never sits in memory.
 
 from __future__ import annotations
 
+import io
 import os
 import queue
 import shutil
@@ -98,6 +99,32 @@ def collect_files(paths: list[str | os.PathLike]) -> list[tuple[Path, str]]:
     return entries
 
 
+# Uploads up to this size are built in memory and sent with their length; larger ones stream.
+IN_MEMORY_UPLOAD = 8 << 20
+
+
+def tar_body(entries: list[tuple[Path, str]]) -> bytes | Iterator[bytes]:
+    """The body of an upload of ``entries``: a small one built in memory (sent with its length: no
+    thread to build it, no chunked encoding to parse), a larger one streamed as it is built."""
+    if sum(source.stat().st_size for source, _ in entries) > IN_MEMORY_UPLOAD:
+        return tar_stream(entries)
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        _add_entries(tar, entries)
+    return buffer.getvalue()
+
+
+def _add_entries(tar: tarfile.TarFile, entries: list[tuple[Path, str]]) -> None:
+    """Each file with its content and name only: no owner, and the same mode for all."""
+    for source, arcname in entries:
+        info = tar.gettarinfo(str(source), arcname=arcname)
+        info.uid = info.gid = 0
+        info.uname = info.gname = ""
+        info.mode = 0o644
+        with open(source, "rb") as f:
+            tar.addfile(info, f)
+
+
 def tar_stream(entries: list[tuple[Path, str]]) -> Iterator[bytes]:
     """Yield an uncompressed tar of ``entries`` in chunks, built on a thread as it is consumed."""
     chunks: queue.Queue = queue.Queue(maxsize=8)
@@ -111,13 +138,7 @@ def tar_stream(entries: list[tuple[Path, str]]) -> Iterator[bytes]:
     def produce() -> None:
         try:
             with tarfile.open(fileobj=Sink(), mode="w|", bufsize=CHUNK) as tar:
-                for source, arcname in entries:
-                    info = tar.gettarinfo(str(source), arcname=arcname)
-                    info.uid = info.gid = 0
-                    info.uname = info.gname = ""
-                    info.mode = 0o644
-                    with open(source, "rb") as f:
-                        tar.addfile(info, f)
+                _add_entries(tar, entries)
             chunks.put(done)
         except BaseException as exc:  # handed to the consumer, which raises it
             chunks.put(exc)

@@ -212,7 +212,9 @@ class ModelRegistry(LoggingConfigurable):
             self.artifacts.remove(artifact_dir)
             raise
         self.log.info("registered %s:%s (%s, %d files)", name, number, flavor or detected, len(staged.files))
-        registered = self.version(f"{name}:{number}")
+        with self.db.read() as session:
+            # nothing can use or derive from a version that did not exist a moment ago
+            registered = views.versions(session, [views.version_row(session, name, number)], used_by={})[0]
         registered.existing = False
         return registered.as_dict()
 
