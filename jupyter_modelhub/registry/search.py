@@ -40,6 +40,7 @@ class Matching:
     flavor: str | None
     archived: bool
     readable: Callable[[ColumnElement], ColumnElement] | None
+    dialect: str = "sqlite"  # the database's (``Engine.dialect.name``): the fastest forms differ
 
     def found(self) -> Select:
         return self._select([_tag_found(term) for term in self.terms])
@@ -53,12 +54,18 @@ class Matching:
             stmt = stmt.where(version.flavor == self.flavor)
         if not self.archived:
             stmt = stmt.where(version.archived.is_(False))
-        if self.readable is not None:
+        if self.readable is not None and self.dialect == "postgresql":
+            # a condition on models, found once for all of them: PostgreSQL joins it with the
+            # matches; checked per version it probes grants three times for each match
+            stmt = stmt.where(version.model_id.in_(select(Model.id).where(self.readable(Model.id))))
+        elif self.readable is not None:
+            # SQLite would start from that list of models and read all their versions instead of
+            # starting from the tags' index; per version, it probes a few rows per match
             stmt = stmt.where(self.readable(version.model_id))
         return stmt
 
 
-def matching_versions(filter: str, flavor: str | None, archived: bool, readable=None) -> Matching:
+def matching_versions(filter: str, flavor: str | None, archived: bool, readable=None, dialect="sqlite") -> Matching:
     """The versions that pass the tag filter, the flavor, the archived condition and ``readable``
     (checked here, before any query runs)."""
     try:
@@ -66,7 +73,7 @@ def matching_versions(filter: str, flavor: str | None, archived: bool, readable=
     except FilterError as exc:
         raise InvalidInput(str(exc)) from None
     flavors.check_flavor(flavor or None)
-    return Matching(tuple(terms), flavor or None, archived, readable)
+    return Matching(tuple(terms), flavor or None, archived, readable, dialect)
 
 
 def model_page(session: Session, matching: Matching, q: str, page: int, per_page: int) -> views.ModelPage:

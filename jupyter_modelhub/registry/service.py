@@ -277,7 +277,7 @@ class ModelRegistry(LoggingConfigurable):
         """Models with at least one version matching every condition, most recently changed first;
         with ``readable``, only the models it allows (a user's, see ``permissions.readable``)."""
         page, per_page = search.check_page(page, per_page, self.max_per_page)
-        matching = search.matching_versions(filter, flavor, archived, readable)
+        matching = search.matching_versions(filter, flavor, archived, readable, self.db.engine.dialect.name)
         with self.db.read() as session:
             return search.model_page(session, matching, q, page, per_page)
 
@@ -300,7 +300,7 @@ class ModelRegistry(LoggingConfigurable):
         model with what each is used by and its actions (what a panel shows beside them); with
         ``readable``, only those of the models it allows. ``generation`` as for ``version``."""
         page, per_page = search.check_page(page, per_page, self.max_per_page)
-        matching = search.matching_versions(filter, flavor, archived, readable)
+        matching = search.matching_versions(filter, flavor, archived, readable, self.db.engine.dialect.name)
         if generation is None:
             generation = self.db.generation() if name is not None else 0  # before reading (see used_by)
         with self.db.read() as session:

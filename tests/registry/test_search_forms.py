@@ -41,3 +41,23 @@ def test_every_listing_is_the_same_walked_or_found(tagged, monkeypatch, filter):
     assert walked == found
     assert found[0]["total"] == tagged.list_versions(filter=filter, per_page=500)["total"]
     assert any(page["versions"] for page in found[:2]) == (filter != "nothing=here")
+
+
+def test_a_users_listings_leave_out_the_models_closed_to_them_in_every_form(tagged, monkeypatch):
+    from functools import partial
+
+    from jupyter_modelhub.registry.permissions import Actor, ModelPermissions
+
+    permissions = ModelPermissions(tagged.db, admins=["admin"])
+    owner, reader = Actor("admin"), Actor("ana", frozenset({"analysts"}))
+    permissions.grant(owner, "fraud", "everyone", "none")  # closed to all but those it names
+    permissions.grant(owner, "sales", "everyone", "none")
+    permissions.grant(owner, "sales", "group:analysts", "read")
+    readable = partial(permissions.readable, reader)
+    for walk_from in (0, 10**9):
+        monkeypatch.setattr(search, "WALK_FROM", walk_from)
+        for filter in ("", "team"):
+            versions = tagged.list_versions(filter=filter, per_page=500, readable=readable)["versions"]
+            models = tagged.list_models(filter=filter, readable=readable)["models"]
+            assert {v["name"] for v in versions} == {"churn", "sales"}
+            assert {m["name"] for m in models} == {"churn", "sales"}
