@@ -41,8 +41,8 @@ class VersionSearchHandler(ModelHubHandler):
 class ModelHandler(ModelHubHandler):
     @route
     async def get(self, name: str):
-        archived = self.query_bool("archived")
-        await self.reply_read(lambda _: self.registry.model(name, archived=archived), model=name)
+        # the request's own checks after the permission's (in reply_read): a 403 comes first
+        await self.reply_read(lambda _: self.registry.model(name, archived=self.query_bool("archived")), model=name)
 
     @route
     async def delete(self, name: str):
@@ -53,9 +53,9 @@ class ModelHandler(ModelHubHandler):
 class VersionsHandler(ModelHubHandler):
     @route
     async def get(self, name: str):
-        arguments = self.search_arguments()
         await self.reply_read(
-            lambda generation: self.registry.versions(name, **arguments, generation=generation), model=name
+            lambda generation: self.registry.versions(name, **self.search_arguments(), generation=generation),
+            model=name,
         )
 
     @route
@@ -98,8 +98,9 @@ class VersionsHandler(ModelHubHandler):
 class VersionHandler(ModelHubHandler):
     @route
     async def get(self, name: str, version: str):
-        ref = parse_url_version(name, version)
-        await self.reply_read(lambda generation: self.registry.version(ref, generation), model=name)
+        await self.reply_read(
+            lambda generation: self.registry.version(parse_url_version(name, version), generation), model=name
+        )
 
     @route
     async def patch(self, name: str, version: str):
