@@ -403,8 +403,8 @@ class ModelHubHandler(APIHandler):
     async def reply_read(self, read: Callable[[int], Any], model: str | None = None) -> None:
         """Answer a registry read (``read(generation)``, run on the pool with the registry's
         generation just read; with ``model``, once the user may read that model, checked in the
-        same query). The response is remembered (``api.read_cache``) and sent again to the same
-        user for the same path and query until the generation moves (any change)."""
+        same hop). The response is remembered (``api.read_cache``) and sent again to the same user
+        for the same path and query until the generation moves (any change, a permission's too)."""
         actor = self.actor
         key = (self.request.path, self.request.query, actor.name, actor.groups)
         self.set_header("Content-Type", "application/json")
@@ -413,10 +413,11 @@ class ModelHubHandler(APIHandler):
     def _read(self, key: tuple, read: Callable[[int], Any], actor: Actor, model: str | None) -> bytes:
         cache = self.settings.get("modelhub_read_cache")
         remembered = cache is not None and cache.max_bytes > 0
-        # the generation before reading (store.generation); with the permission when there is one
-        generation = self.permissions.require_read(actor, model) if model else self.registry.db.generation()
+        generation = self.registry.db.generation()  # before reading: store.generation
         body = cache.get(key, generation) if remembered else None
         if body is None:
+            if model is not None:
+                self.permissions.require(actor, model, "read", generation=generation)
             body = _json(read(generation))
             if remembered:
                 cache.put(key, generation, body)

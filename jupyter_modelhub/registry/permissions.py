@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, aliased
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..refs import check_name
 from ..store.database import Database
-from ..store.orm import Deployment, Endpoint, Grant, Model, ModelVersion, RegistryGeneration, utcnow
+from ..store.orm import Deployment, Endpoint, Grant, Model, ModelVersion, utcnow
 from ..timestamps import iso
 from . import events, history
 from .views import PermissionGrant, Permissions
@@ -85,26 +85,6 @@ _MODEL_AND_GRANTS = (
 )
 
 
-_GENERATION = RegistryGeneration.__table__
-# The same, with the registry's generation: one row even when there is no such model (``model`` null).
-_GENERATION_MODEL_AND_GRANTS = (
-    select(
-        _GENERATION.c.value.label("generation"),
-        _MODELS.c.id.label("model"),
-        _MODELS.c.created_by,
-        _GRANTS.c.principal,
-        _GRANTS.c.permission,
-    )
-    .select_from(
-        _GENERATION.outerjoin(_MODELS, _MODELS.c.name == bindparam("name")).outerjoin(
-            _GRANTS,
-            (_GRANTS.c.model_id == _MODELS.c.id) & _GRANTS.c.principal.in_(bindparam("principals", expanding=True)),
-        )
-    )
-    .where(_GENERATION.c.id == 1)
-)
-
-
 class ModelPermissions:
     """The permission checks and grants of one registry database."""
 
@@ -114,6 +94,8 @@ class ModelPermissions:
         self.db = database
         self.admins = frozenset(admins)
         self.default_permission = default_permission
+        # (generation, {(actor, groups, model): level}): what ``require`` found at that generation
+        self._allowed: tuple[int, dict] = (0, {})
 
     # -- what a user may do ----------------------------------------------------------------
 
@@ -138,44 +120,48 @@ class ModelPermissions:
         base = granted.pop(EVERYONE, self.default_permission)
         return max([base, *granted.values()], key=RANK.__getitem__)
 
-    def require(self, actor: Actor, name: str, needed: str, action: str = "", creating: bool = False) -> str:
+    def require(
+        self,
+        actor: Actor,
+        name: str,
+        needed: str,
+        action: str = "",
+        creating: bool = False,
+        generation: int | None = None,
+    ) -> str:
         """Refuse (403) unless ``actor`` has ``needed`` on model ``name``; returns what it has.
         A model that does not exist is the service's to report (404), unless this request would
         create it (``creating``: a registration), which the server's default permission decides.
 
-        The model and the actor's grants on it come in one query."""
+        Every read of the registry passes here first, so the model and the actor's grants on it
+        come in one query; with the registry's ``generation`` just read (``store.generation``),
+        what was allowed is remembered until it moves (a grant or a model changed)."""
+        key = (actor.name, actor.groups, name)
+        memo_generation, allowed = self._allowed
+        if generation and memo_generation == generation and RANK[allowed.get(key, "none")] >= RANK[needed]:
+            return allowed[key]
+        has = self._require_now(actor, name, needed, action, creating)
+        if generation:
+            if memo_generation != generation or len(allowed) > 10_000:
+                allowed = {}
+                self._allowed = (generation, allowed)
+            allowed[key] = has
+        return has
+
+    def _require_now(self, actor: Actor, name: str, needed: str, action: str, creating: bool) -> str:
         with self.db.read() as session:
             rows = session.execute(_MODEL_AND_GRANTS, {"name": name, "principals": actor.principals}).all()
             if not rows and not creating:
                 return "none"
             if rows:
-                has = self._level_in(actor, rows)
+                creator = rows[0].created_by
+                if actor.name in self.admins or (creator and creator == actor.name):
+                    return "manage"
+                has = self._granted({r.principal: r.permission for r in rows if r.principal is not None})
                 if RANK[has] >= RANK[needed]:
                     return has
             model = session.scalar(select(Model).where(Model.name == name))  # a refusal, or a new model
             return self._require(session, actor, model, name, needed, action)
-
-    def require_read(self, actor: Actor, name: str) -> int:
-        """``require(actor, name, "read")``, and the registry's generation (``store.generation``)
-        read in the same query: what every read of one model's data checks first
-        (``api.base.ModelHubHandler.reply_read``), in one round trip instead of two. Returns the
-        generation; a model that does not exist is left to the service (404)."""
-        with self.db.read() as session:
-            rows = session.execute(_GENERATION_MODEL_AND_GRANTS, {"name": name, "principals": actor.principals}).all()
-        generation = rows[0].generation if rows else 0
-        if not rows or rows[0].model is None:
-            return generation
-        if RANK[self._level_in(actor, rows)] < RANK["read"]:
-            self.require(actor, name, "read")  # raises the refusal, naming who can grant it
-        return generation
-
-    def _level_in(self, actor: Actor, rows: list) -> str:
-        """The actor's level from a model's creator and the actor's grants on it (rows of
-        ``_MODEL_AND_GRANTS``: one per grant, or one with no grant)."""
-        creator = rows[0].created_by
-        if actor.name in self.admins or (creator and creator == actor.name):
-            return "manage"
-        return self._granted({r.principal: r.permission for r in rows if r.principal is not None})
 
     def _require(self, session: Session, actor: Actor, model: Model | None, name: str, needed: str, action: str) -> str:
         has = self.level(session, actor, model)

@@ -32,9 +32,8 @@ def plan_of(session, statement, **params) -> str:
         (views._BY_NAME, {"name": "churn", "version": 3}),
         (views._LABELS, {"ids": [1, 2], "refs": ["churn:1", "churn:2"]}),
         (permissions._MODEL_AND_GRANTS, {"name": "churn", "principals": ["user:ana", "everyone"]}),
-        (permissions._GENERATION_MODEL_AND_GRANTS, {"name": "churn", "principals": ["user:ana", "everyone"]}),
     ],
-    ids=["version", "tags-aliases-derived", "model-and-grants", "generation-model-and-grants"],
+    ids=["version", "tags-aliases-derived", "model-and-grants"],
 )
 def test_a_versions_reads_are_keyed(session, statement, params):
     plan = plan_of(session, statement, **params)
