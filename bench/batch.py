@@ -302,7 +302,7 @@ def first_jobs(work: Path, notebooks: Path, small: Path, onnx_path: Path, runs: 
         ref = server.client().register("logistic-regression", [onnx_path])["ref"]
         server.session.get(server.base + "modelhub/api/jobs", timeout=30).raise_for_status()
         idle.append(server.rss())
-        first.append(server.run_job({"model": ref, "inputs": [str(small)]})[0])
+        first.append(server.run_job({"model": ref, "inputs": [str(small)], "output": str(notebooks / f"first-{i}")})[0])
     median = statistics.median(first)
     print(
         f"idle server that never ran a batch job (after start, a registration and a list of jobs): "

@@ -38,6 +38,7 @@ class BatchStandby:
         import_papermill()  # imported now: the job's path no longer pays for it
 
         warm_up(self.kernel)
+        self.cluster.wait()  # "ready" (the runner's log) means all of it: a job handed over now waits for nothing
 
     def take_cluster(self, settings: dict) -> ClusterStarter | None:
         """The cluster started ahead, if it has the job's shape (it is then the job's to close)."""
