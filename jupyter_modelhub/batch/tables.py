@@ -246,16 +246,21 @@ def part_bytes(table, suffix: str) -> bytes:
 def write_parquet(table, where) -> None:
     import pyarrow.parquet as pq
 
-    pq.write_table(table, where, use_dictionary=dictionary_columns(table.schema))
+    pq.write_table(table, where, **parquet_options(table.schema))
 
 
-def dictionary_columns(schema) -> list[str]:
-    """The columns worth Parquet's dictionary encoding: not floating point ones, whose values
-    (probabilities, scores) hardly ever repeat, so that the encoder's attempt at a dictionary
-    for them is time thrown away; ``file`` (one value per input file) and labels are."""
+def parquet_options(schema) -> dict:
+    """How each column is encoded: Parquet's dictionary only for columns that are not floating
+    point (``file``, one value per input file, and labels repeat; probabilities and scores hardly
+    ever do, and the encoder's attempt at a dictionary for them costs more than writing them);
+    ``row``, the input row's number, as deltas (a counting sequence packs into almost nothing)."""
     import pyarrow as pa
 
-    return [field.name for field in schema if not pa.types.is_floating(field.type)]
+    options: dict = {"use_dictionary": [field.name for field in schema if not pa.types.is_floating(field.type)]}
+    if "row" in schema.names and pa.types.is_integer(schema.field("row").type):
+        options["use_dictionary"].remove("row")
+        options["column_encoding"] = {"row": "DELTA_BINARY_PACKED"}
+    return options
 
 
 def write_part_url(table, url: str, fs) -> None:
@@ -338,7 +343,7 @@ class _ParquetAppender:
         else:  # a part from a job before parts were Arrow files (--resume)
             table = pq.read_table(part)
         if self.writer is None:
-            self.writer = pq.ParquetWriter(self.target, table.schema, use_dictionary=dictionary_columns(table.schema))
+            self.writer = pq.ParquetWriter(self.target, table.schema, **parquet_options(table.schema))
         elif not table.schema.equals(self.writer.schema):
             raise TableError(
                 f"mini-batch {index} returned columns {table.schema.names} where the first "
