@@ -1,12 +1,11 @@
 """Dask worker preload of a batch job's LocalCluster: load the model while the kernel starts.
 
 The job's worker starts its cluster and papermill's kernel side by side, and makes the job's plan
-meanwhile; with this preload each Dask worker, once it has joined, reads the plan
-(``MODELHUB_BATCH_JOB_DIR``) and loads the model (or imports the entry script and runs
-``init()``) in a thread of its own, before the first mini-batch reaches it or while it waits for
-the load (``minibatch._model`` loads once per job, under a lock). The worker joins the cluster
-without waiting for the load: the cluster is ready sooner, and the load runs while the notebook
-connects. A failure here is left for the first mini-batch to report, with its reason.
+meanwhile; with this preload each Dask worker reads the plan (``MODELHUB_BATCH_JOB_DIR``, waiting
+for it if the worker came up first) and loads the model (or imports the entry script and runs
+``init()``) before the first mini-batch reaches it, so that time is not on the job's path. A
+failure here, or a plan that does not come, is left for the first mini-batch to report, with its
+reason.
 
 A cluster a standby worker starts before its job exists has no plan to read: its workers import
 what every mini-batch needs (pyarrow's readers and writers, onnxruntime, the scorers, and s3fs
@@ -17,22 +16,24 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import time
 from pathlib import Path
 
-PLAN_WAIT = (
-    60.0  # seconds a worker of a job's cluster waits for the plan before leaving the load to its first mini-batch
-)
+PLAN_WAIT = 10.0  # seconds a worker waits for its job's plan (made in well under one) before it leaves the load to its first mini-batch
 
 
 def dask_setup(worker) -> None:
     folder = os.environ.get("MODELHUB_BATCH_JOB_DIR")
     if folder:
-        threading.Thread(target=_load_when_planned, args=(Path(folder),), name="modelhub-preload", daemon=True).start()
+        _load_when_planned(Path(folder))
         return
     try:
-        _import_scoring()
+        import onnxruntime  # noqa: F401
+        import pyarrow.csv  # noqa: F401
+        import pyarrow.parquet  # noqa: F401
+
+        from ..serving import scorers  # noqa: F401
+
         try:  # s3:// inputs and outputs: about half a second of imports, off the first mini-batch
             import s3fs  # noqa: F401
         except ImportError:
@@ -41,20 +42,11 @@ def dask_setup(worker) -> None:
         return
 
 
-def _import_scoring() -> None:
-    import onnxruntime  # noqa: F401
-    import pyarrow.csv  # noqa: F401
-    import pyarrow.parquet  # noqa: F401
-
-    from ..serving import scorers  # noqa: F401
-
-
 def _load_when_planned(folder: Path) -> None:
-    """The job's model, once its worker has written the plan (a cold job starts its cluster while
-    it makes the plan)."""
+    """The job's model, once the job's worker has written the plan (a cold job starts its cluster
+    while it makes the plan)."""
     try:
-        _import_scoring()
-        from . import minibatch
+        from . import minibatch  # what it imports besides is the plan's to say (a script needs no onnxruntime)
 
         deadline = time.monotonic() + PLAN_WAIT
         while True:
