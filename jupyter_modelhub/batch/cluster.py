@@ -62,6 +62,11 @@ class ClusterStarter:
         self._thread.start()
         return self
 
+    def wait(self) -> ClusterStarter:
+        """Until the cluster has started (or failed to: ``info`` says which)."""
+        self._thread.join()
+        return self
+
     def matches(self, settings: dict) -> bool:
         """True if this cluster has the shape ``settings`` ask for (env_vars are set per job on the
         workers, when they load the model)."""

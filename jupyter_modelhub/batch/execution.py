@@ -21,10 +21,10 @@ from ..progress import Progress
 from ..words import plural
 from . import locations
 from .cluster import ClusterStarter
-from .kernel import KERNEL, start_kernel, stop_kernel
+from .kernel import KERNEL, import_papermill, start_kernel, stop_kernel
 from .settings import default_output, mini_batches, output_location
 from .standby import remember_shape
-from .tables import part_suffix
+from .tables import local_part_suffix, part_suffix
 
 NOTEBOOK = Path(__file__).with_name("scoring.ipynb")
 TAIL_INTERVAL = 0.2
@@ -48,47 +48,58 @@ def job_dir(root: Path, job_id: int) -> Path:
 def run_job(services, inputs: dict, progress: Progress) -> dict:
     job_id = int(getattr(progress, "id", 0) or inputs["job"])
     folder = job_dir(services.root, job_id)
-    plan = _plan(services, job_id, folder, inputs)
-    _hand_over_credentials(services, folder, inputs)
+    folder.mkdir(parents=True, exist_ok=True)
+    settings = inputs["settings"]
     warm = services.warm
-    remember_shape(services.root, inputs["settings"])
-    cluster = warm.take_cluster(inputs["settings"]) if warm is not None else None
+    remember_shape(services.root, settings)
+    cluster = warm.take_cluster(settings) if warm is not None else None
     kernel = warm.take_kernel() if warm is not None else None
-    progress.step(
-        f"{'using' if cluster else 'starting'} {plan['cluster']['label']} and "
-        f"{'a kernel started ahead' if kernel else 'the kernel'} for the scoring notebook",
-        0,
-        len(plan["mini_batches"]),
-        unit="mini-batches",
-    )
-    if cluster is None:
-        python = None
-        if inputs["settings"].get("environment"):
-            environment = services.environments.store.get_ref(inputs["settings"]["environment"])
-            python = services.environments.batch_python_for(environment, progress)
-        cluster = ClusterStarter(inputs["settings"], folder, python).start()
-    cluster.attach(folder)
+    ahead = (cluster is not None, kernel is not None)
+    # On a cold start the cluster and the kernel boot while the plan is made (its workers load the
+    # model if the plan is there by then, else the first mini-batch does: preload.py).
+    if cluster is None and not settings.get("environment"):
+        cluster = ClusterStarter(settings, folder).start()
     if kernel is None:
         kernel = start_kernel(Path(inputs["entry_script"]).parent if inputs.get("entry_script") else folder)
     (folder / "kernel.pid").write_text(f"{kernel.provisioner.pid} {kernel.connection_file}")  # a cancel stops it
-    tail = ProgressTail(folder / "events.jsonl", progress)
-    tail.start()
+    plan = None
     try:
-        _execute(folder, kernel)
-    except Exception as exc:
-        outcome = _outcome(folder)
-        message = outcome.get("message") or _notebook_error(exc)
-        _record_finished(services, job_id, inputs, "failed", message, outcome)
-        raise JobFailed(
-            f"Batch job {job_id} failed: {message} The executed notebook has the details: "
-            f"{_publish_notebook(folder, plan)}",
-            report=outcome.get("summary"),
-        ) from None
+        plan = _plan(services, job_id, folder, inputs)
+        _hand_over_credentials(services, folder, inputs)
+        progress.step(
+            f"{'using' if ahead[0] else 'starting'} {plan['cluster']['label']} and "
+            f"{'a kernel started ahead' if ahead[1] else 'the kernel'} for the scoring notebook",
+            0,
+            len(plan["mini_batches"]),
+            unit="mini-batches",
+        )
+        if cluster is None:  # the workers run the environment's interpreter
+            environment = services.environments.store.get_ref(settings["environment"])
+            python = services.environments.batch_python_for(environment, progress)
+            cluster = ClusterStarter(settings, folder, python).start()
+        cluster.attach(folder)
+        tail = ProgressTail(folder / "events.jsonl", progress)
+        tail.start()
+        try:
+            _execute(folder, kernel)
+        except Exception as exc:
+            outcome = _outcome(folder)
+            message = outcome.get("message") or _notebook_error(exc)
+            _record_finished(services, job_id, inputs, "failed", message, outcome)
+            raise JobFailed(
+                f"Batch job {job_id} failed: {message} The executed notebook has the details: "
+                f"{_publish_notebook(folder, plan)}",
+                report=outcome.get("summary"),
+            ) from None
+        finally:
+            tail.stop()
     finally:
-        tail.stop()
         stop_kernel(folder)
         (folder / CREDENTIALS).unlink(missing_ok=True)
-        services.after_outcome.append(cluster.close)  # closing it is not on the job's time
+        if plan is not None and plan["output"]["partial"]:  # joined as the job ran: a stopped notebook leaves it
+            Path(plan["output"]["partial"]).unlink(missing_ok=True)
+        if cluster is not None:
+            services.after_outcome.append(cluster.close)  # closing it is not on the job's time
     outcome = _outcome(folder)
     notebook = _publish_notebook(folder, plan)
     with progress.final():
@@ -134,7 +145,7 @@ def _record_finished(services, job_id: int, inputs: dict, status: str, message: 
 def _plan(services, job_id: int, folder: Path, inputs: dict) -> dict:
     settings = inputs["settings"]
     checked = services.registry.verify_files(inputs["model"])  # a changed file is refused before any work
-    version = services.registry.get_version(inputs["model"])
+    version = _version(services, inputs["model"])
     files = inputs["files"]
     batches = mini_batches(files, settings["mini_batch_size"])
     output_dir = output_location(inputs, job_id)
@@ -184,6 +195,17 @@ def _plan(services, job_id: int, folder: Path, inputs: dict) -> dict:
     return plan
 
 
+def _version(services, ref: str) -> dict:
+    """The version as the plan needs it (ref, flavor, signature), without what uses it:
+    ``get_version`` asks every service for its references, which in a fresh worker builds them all
+    (a third of a second of a cold job's start)."""
+    from ..registry import views
+
+    registry = services.registry
+    with registry.db.read() as session:
+        return views.versions(session, [registry.resolve(session, ref)])[0].as_dict()
+
+
 def _reused(
     root: Path,
     resume: int | None,
@@ -211,7 +233,7 @@ def _reused(
     reused = {}
     for record in records:
         index = record["index"]
-        part = earlier / "parts" / f"{index:06d}{suffix}"
+        part = earlier / "parts" / f"{index:06d}{local_part_suffix(suffix)}"
         if (
             record.get("error")
             or record.get("status") == "retrying"
@@ -284,9 +306,7 @@ def _hand_over_credentials(services, folder: Path, inputs: dict) -> None:
 
 
 def _execute(folder: Path, kernel) -> None:
-    import papermill
-
-    papermill.execute_notebook(
+    import_papermill().execute_notebook(
         str(NOTEBOOK),
         str(folder / "job.ipynb"),
         parameters={"job_dir": str(folder)},

@@ -28,7 +28,7 @@ from html import escape
 from pathlib import Path
 
 from ..words import plural
-from .tables import TableError, join_parts
+from .tables import PartJoiner, TableError, local_part_suffix
 
 CLUSTER_WAIT = 120.0  # seconds the notebook waits for the worker to start the cluster
 TABLE_INTERVAL = 0.5  # seconds between rewrites of mini-batches.json
@@ -62,6 +62,8 @@ class JobRun:
         self._model_files = None  # a Dask future of the model's files, for workers that cannot read them here
         self._began: set[str] = set()  # keys of the mini-batches a --scheduler worker started scoring
         self._lost_since: float | None = None
+        self._joiner: PartJoiner | None = None  # the output, joined as the mini-batches end in order
+        self._joined = 0  # the first mini-batch not yet handed to the joiner
 
     # -- cells ----------------------------------------------------------------------------------
 
@@ -92,7 +94,7 @@ class JobRun:
 
     def connect(self):
         """Attach to the cluster the worker started (or the user's scheduler)."""
-        from distributed import Client
+        from distributed import Client  # imported first: on a cold start the cluster is still starting
 
         deadline = time.monotonic() + CLUSTER_WAIT
         path = self.dir / "cluster.json"
@@ -176,6 +178,7 @@ class JobRun:
             return self._score(pending)
         except JobFailed:
             self._write_table(force=True)  # what --resume reuses
+            self._abort_join()
             self._release()
             raise
 
@@ -186,6 +189,7 @@ class JobRun:
         attempts: dict[int, int] = {}
         finished: queue.SimpleQueue = queue.SimpleQueue()  # futures, as Dask's client thread sees them end
         slots, counted = 0, 0.0
+        self._join_finished()  # the mini-batches an earlier job finished (--resume)
         self._event()
         while pending or in_flight:
             self._check_scheduler()
@@ -240,6 +244,7 @@ class JobRun:
                 for future in in_flight:
                     future.cancel()
                 in_flight.clear()
+            self._join_finished()
             self._event()
         self.scoring.append(time.monotonic())
         self._event(force=True)
@@ -317,6 +322,7 @@ class JobRun:
                 f"{plural(summary['mini_batches'], 'mini-batch')}" + _failures_text(summary) + "."
             )
         except (JobFailed, TableError, FileExistsError) as exc:
+            self._abort_join()
             outcome.update(status="failed", message=str(exc) + self._uncommitted())
             write_json(self.dir / "outcome.json", outcome)
             raise JobFailed(str(exc)) from None
@@ -339,7 +345,7 @@ class JobRun:
 
             part = f"{output['url']}/{part_name(index, output['suffix'])}"
         else:  # a worker elsewhere sends its part back through Dask
-            part = None if remote else str(self.dir / "parts" / f"{index:06d}{output['suffix']}")
+            part = None if remote else str(self._part(index))
         spec = {
             "job": str(plan["job"]),
             "index": index,
@@ -355,7 +361,7 @@ class JobRun:
             "env_vars": self.settings["env_vars"],
             "output_action": self.settings["output_action"],
             "part": part,
-            "part_suffix": output["suffix"],
+            "part_suffix": self._part_suffix(),
             "started": None if remote else str(self._started(index, attempt)),
             "started_topic": f"modelhub-started-{plan['job']}" if remote else None,
         }
@@ -380,7 +386,7 @@ class JobRun:
             return self._record(index, attempt, error=f"the worker running it was lost: {type(exc).__name__}: {exc}")
         data = record.pop("part_bytes", None)
         if data is not None:  # from a worker that cannot write here
-            part = self.dir / "parts" / f"{index:06d}{self.plan['output']['suffix']}"
+            part = self._part(index)
             part.parent.mkdir(parents=True, exist_ok=True)
             temporary = part.with_name(part.name + ".tmp")
             temporary.write_bytes(data)
@@ -520,19 +526,48 @@ class JobRun:
             )
             self._table_written = now
 
+    def _part_suffix(self) -> str:
+        return local_part_suffix(self.plan["output"]["suffix"])
+
+    def _part(self, index: int) -> Path:
+        """Where mini-batch ``index`` leaves its rows on this disk for the join."""
+        return self.dir / "parts" / f"{index:06d}{self._part_suffix()}"
+
+    def _join_finished(self) -> None:
+        """Hand the joiner every part from the next one in input order up to the first mini-batch
+        not finished for good: the output grows while later mini-batches are scored."""
+        output = self.plan["output"]
+        if self.settings["output_action"] != "append_row" or output.get("url") or self.decided_by is not None:
+            return
+        total = len(self.plan["mini_batches"])
+        while self._joined < total:
+            record = self.records.get(self._joined)
+            if record is None or not _final(record):
+                return
+            part = self._part(self._joined)
+            if not record.get("error") and part.exists():  # none: the mini-batch returned no rows
+                if self._joiner is None:
+                    self._joiner = PartJoiner(Path(output["partial"]), output["suffix"])
+                self._joiner.add(self._joined, part)
+            self._joined += 1
+
+    def _abort_join(self) -> None:
+        """The job failed: stop joining and remove the partial output (never the user's file)."""
+        joiner, self._joiner = self._joiner, None
+        if joiner is not None:
+            joiner.abort()
+
     def _write_output(self) -> str:
         output = self.plan["output"]
         if output.get("url"):
             return self._commit_url()
-        parts = [
-            (i, self.dir / "parts" / f"{i:06d}{output['suffix']}")
-            for i in sorted(self.records)
-            if not self.records[i].get("error")
-        ]
-        parts = [(i, p) for i, p in parts if p.exists()]
+        self._join_finished()
+        if self._joiner is None:  # no mini-batch returned rows: an empty output, as before
+            self._joiner = PartJoiner(Path(output["partial"]), output["suffix"])
         target, partial = Path(output["file"]), Path(output["partial"])
         try:
-            join_parts(parts, partial, output["suffix"])
+            joiner, self._joiner = self._joiner, None
+            joiner.close()
             commit(partial, target, output.get("overwrite", False), self.plan["job"])
         finally:
             partial.unlink(missing_ok=True)

@@ -10,10 +10,25 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 from pathlib import Path
 
 KERNEL = "python3"
 WARM_UP = "import distributed, jupyter_modelhub.batch.job, jupyter_modelhub.batch.tables"  # the notebook's imports
+
+
+def import_papermill():
+    """papermill, imported without ``rfc3987_syntax``. papermill imports nbformat, which imports
+    jsonschema, whose format checkers import ``rfc3987_syntax`` if it is installed (jupyter_events
+    asks for it): it builds a Lark grammar for the "iri" format on import, three quarters of a
+    second of a job's cold start on a core the Dask cluster and the kernel are starting on. The
+    notebook schema nbformat checks has no "iri" format, and this worker process runs only its
+    job, so the checker is left out (a ``None`` module is an ImportError, which jsonschema expects)."""
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)
+    import papermill
+
+    return papermill
 
 
 def start_kernel(cwd: Path):

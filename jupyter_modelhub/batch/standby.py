@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 from .cluster import ClusterStarter
-from .kernel import start_kernel, warm_up
+from .kernel import import_papermill, start_kernel, warm_up
 from .settings import BatchSettings
 
 SHAPE = "standby-batch.json"  # in the operations folder: the cluster shape of the last job
@@ -35,9 +35,10 @@ class BatchStandby:
             settings = BatchSettings().model_dump()
         self.cluster: ClusterStarter | None = ClusterStarter(settings).start()
         self.kernel = start_kernel(Path(root) / "operations")
-        import papermill  # noqa: F401  (imported now: the job's path no longer pays for it)
+        import_papermill()  # imported now: the job's path no longer pays for it
 
         warm_up(self.kernel)
+        self.cluster.wait()  # "ready" (the runner's log) means all of it: a job handed over now waits for nothing
 
     def take_cluster(self, settings: dict) -> ClusterStarter | None:
         """The cluster started ahead, if it has the job's shape (it is then the job's to close)."""

@@ -23,10 +23,8 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, InterfaceError, OperationalError
@@ -35,6 +33,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from ..errors import InvalidInput, Unavailable
 from ..extras import EXTRAS, missing_extra
 from . import generation
+
+if TYPE_CHECKING:  # alembic is imported where the schema changes: operation workers never load it
+    from alembic.config import Config
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -153,6 +154,8 @@ def _use_wal(cursor) -> None:
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
@@ -165,6 +168,8 @@ def upgrade(engine: Engine) -> None:
     The lock is taken in the migration's own transaction and released when it commits; a server
     that waited finds the schema at the newest migration and has nothing left to do.
     """
+    from alembic import command
+
     config = alembic_config(engine)
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
@@ -297,6 +302,8 @@ def generate_migration(message: str) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         engine = make_engine(f"sqlite:///{scratch}/scratch.db")
         upgrade(engine)
+        from alembic import command
+
         config = alembic_config(engine)
         number = len(list((MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))) + 1
         command.revision(config, message=message, autogenerate=True, rev_id=f"{number:04d}")

@@ -314,6 +314,40 @@ def test_two_workers_give_the_output_one_worker_gives(server, data):
     assert all(rss > 0 for rss in two["summary"]["peak_rss_per_worker"].values())
 
 
+def test_a_parquet_output_has_the_rows_and_columns_a_csv_output_has(server, data):
+    """Parquet parts go from the workers as Arrow files and are joined while later mini-batches
+    are scored: the output must still hold every row in input order, with plain column types
+    (``file`` a string, not a dictionary), and nothing of the join left beside it."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    jobs = {
+        suffix: run_job(
+            server,
+            model="lr-onnx:1",
+            inputs=[str(data)],
+            output=str(server.folder / "notebooks" / f"joined-{suffix}"),
+            settings={"mini_batch_size": 1, "workers": 2, "output_file_name": f"predictions.{suffix}"},
+        )
+        for suffix in ("csv", "parquet")
+    }
+    assert [job["status"] for job in jobs.values()] == ["succeeded", "succeeded"], [j["error"] for j in jobs.values()]
+    parquet, csv = pd.read_parquet(jobs["parquet"]["output"]), pd.read_csv(jobs["csv"]["output"])
+    assert list(parquet.columns) == list(csv.columns)
+    assert (
+        parquet["file"].tolist()
+        == csv["file"].tolist()
+        == [name for name in ("a.csv", "b.parquet", "c.csv", "d.parquet") for _ in range(100)]
+    )
+    assert parquet["row"].tolist() == csv["row"].tolist() == list(range(100)) * 4
+    for column in parquet.columns.drop(["file", "row"]):
+        np.testing.assert_allclose(parquet[column].to_numpy(), csv[column].to_numpy(), rtol=1e-6)
+    schema = pq.read_schema(jobs["parquet"]["output"])
+    assert schema.field("file").type == pa.string() and schema.field("row").type == pa.int64()
+    output = Path(jobs["parquet"]["output"])
+    assert sorted(p.name for p in output.parent.iterdir()) == [f"job-{jobs['parquet']['id']}.ipynb", output.name]
+
+
 def test_bad_input_is_a_400_and_starts_nothing(server, data, tmp_path):
     before = server.session.get(server.url + "modelhub/api/jobs").json()["total"]
     (data.parent / "empty").mkdir()
