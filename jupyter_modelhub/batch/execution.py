@@ -196,14 +196,10 @@ def _plan(services, job_id: int, folder: Path, inputs: dict) -> dict:
 
 
 def _version(services, ref: str) -> dict:
-    """The version as the plan needs it (ref, flavor, signature), without what uses it:
-    ``get_version`` asks every service for its references, which in a fresh worker builds them all
-    (a third of a second of a cold job's start)."""
-    from ..registry import views
-
-    registry = services.registry
-    with registry.db.read() as session:
-        return views.versions(session, [registry.resolve(session, ref)])[0].as_dict()
+    """The version as the plan needs it (ref, flavor, signature), without what uses it: asking
+    every service for its references builds them all in a fresh worker (a third of a second of a
+    cold job's start)."""
+    return services.registry.version(ref, used=False).as_dict()
 
 
 def _reused(

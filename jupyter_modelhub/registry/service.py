@@ -231,12 +231,13 @@ class ModelRegistry(LoggingConfigurable):
 
     # -- reading ---------------------------------------------------------------------------
 
-    def version(self, ref: str | ModelRef, generation: int | None = None) -> views.Version:
-        """One version, with what uses it, what derives from it and its actions. ``generation``:
-        the registry's, when the caller has just read it (see ``used_by``)."""
+    def version(self, ref: str | ModelRef, generation: int | None = None, used: bool = True) -> views.Version:
+        """One version, with what uses it, what derives from it and its actions (``used=False``:
+        without them, and without asking any service). ``generation``: the registry's, when the
+        caller has just read it (see ``used_by``)."""
         if isinstance(ref, str):
             ref = parse_ref(ref)
-        if generation is None:
+        if generation is None and used:
             generation = self.db.generation()  # before reading (see used_by)
         with self.db.read() as session:
             row = None
@@ -245,7 +246,7 @@ class ModelRegistry(LoggingConfigurable):
                 row = views.version_row(session, ref.name, ref.version, ref.alias)
             if row is None:  # the latest, or a clear 404
                 row = views.version_rows(session, [self.resolve(session, ref).id])[0]
-            return views.versions(session, [row], self.used_by(session, generation))[0]
+            return views.versions(session, [row], self.used_by(session, generation) if used else None)[0]
 
     def get_version(self, ref: str | ModelRef) -> dict:
         return self.version(ref).as_dict()
