@@ -25,10 +25,7 @@ LocalCluster) through the REST API, measuring in the same run:
 from __future__ import annotations
 
 import argparse
-import os
-import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,11 +34,13 @@ import textwrap
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # Dask's spawned workers import this file too
+from hub_server import HubServer  # noqa: E402  (before bench/ leaves the path again)
+
 # bench/onnx.py is a benchmark, not the onnx package skl2onnx imports
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 import numpy as np  # noqa: E402
-import requests  # noqa: E402
 
 FEATURES = 20
 TRAINING_ROWS = 20_000
@@ -50,57 +49,8 @@ TARGET_RATIO = 0.9  # ours / hand-written Dask, end to end
 TARGET_FIRST_JOB = 3.0  # seconds, submit to succeeded, on a fresh server
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
+class Server(HubServer):
     """A Jupyter server with the extension, in a root of its own (a fresh registry)."""
-
-    def __init__(self, work: Path, notebooks: Path):
-        self.work = work
-        port, token = free_port(), secrets.token_hex(16)
-        env = {
-            **os.environ,
-            "JUPYTER_RUNTIME_DIR": str(work / "runtime"),
-            "JUPYTER_CONFIG_DIR": str(work / "config"),
-        }
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "jupyter_server",
-                "--no-browser",
-                f"--port={port}",
-                "--ip=127.0.0.1",
-                "--allow-root",
-                f"--IdentityProvider.token={token}",
-                f"--ModelHubApp.root_dir={work / 'hub'}",
-                f"--ServerApp.root_dir={notebooks}",
-                "--log-level=WARN",
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        self.base, self.token = f"http://127.0.0.1:{port}/", token
-        self.session = requests.Session()
-        self.session.headers["Authorization"] = f"token {token}"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if self.session.get(self.base + "modelhub/api/info", timeout=1).ok:
-                    return
-            except requests.RequestException:
-                time.sleep(0.05)
-        raise SystemExit("the server did not start")
-
-    def client(self):
-        from jupyter_modelhub.client import ModelHubClient
-
-        return ModelHubClient(self.base, self.token)
 
     def rss(self) -> int:
         """Resident memory of the server and every process it started (kernels, workers, Dask)."""
@@ -154,10 +104,6 @@ class Server:
                 return
             time.sleep(0.1)
         raise SystemExit("no standby batch worker became ready")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(30)
 
 
 # -- data and models ------------------------------------------------------------------------------
@@ -310,7 +256,7 @@ def first_jobs(work: Path, notebooks: Path, small: Path, onnx_path: Path, runs: 
     for i in range(runs):
         if server is not None:
             server.stop()
-        server = Server(work / f"server{i}", notebooks)
+        server = Server(work / f"server{i}", notebooks=notebooks)
         ref = server.client().register("logistic-regression", [onnx_path])["ref"]
         server.session.get(server.base + "modelhub/api/jobs", timeout=30).raise_for_status()
         idle.append(server.idle_rss())

@@ -25,9 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,9 +36,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import requests
+from hub_server import HubServer, free_port
 from sqlalchemy import insert, select
 
-from jupyter_modelhub.client import ModelHubClient
 from jupyter_modelhub.store.database import Database
 from jupyter_modelhub.store.orm import Alias, Model, ModelVersion, Tag
 
@@ -120,12 +118,6 @@ def fill(db_url: str, versions: int) -> None:
     database.dispose()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def wait_for(url: str, session: requests.Session, what: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while True:
@@ -137,42 +129,6 @@ def wait_for(url: str, session: requests.Session, what: str, timeout: float = 60
         if time.monotonic() > deadline:
             raise SystemExit(f"{what} did not start")
         time.sleep(0.1)
-
-
-@contextmanager
-def jupyter_server(work: Path, db_url: str, *args: str):
-    """A real jupyter server with the extension on ``db_url``: (base URL, HTTP session, token)."""
-    port, token = free_port(), secrets.token_hex(16)
-    work.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(work / "runtime"), "JUPYTER_CONFIG_DIR": str(work / "config")}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jupyter_server",
-            "--no-browser",
-            f"--port={port}",
-            "--ip=127.0.0.1",
-            "--allow-root",
-            f"--IdentityProvider.token={token}",
-            f"--ModelHubApp.root_dir={work / 'hub'}",
-            f"--ModelHubApp.db_url={db_url}",
-            "--log-level=WARN",
-            *args,
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    http = requests.Session()
-    http.headers["Authorization"] = f"token {token}"
-    base = f"http://127.0.0.1:{port}/"
-    try:
-        wait_for(base + "modelhub/api/info", http, "jupyter server")
-        yield base, http, token
-    finally:
-        server.terminate()
-        server.wait(30)
 
 
 def timed(urls, http: requests.Session) -> list[float]:
@@ -206,8 +162,9 @@ def measure_reads(work: Path, db_url: str, versions: int, count: int) -> dict:
     """Median milliseconds of each read (computed and remembered) and of the bare status."""
     out: dict[str, dict[str, float]] = {}
     rng = random.Random(versions)
-    with jupyter_server(work / "computed", db_url, "--ModelHubApp.read_cache_max_bytes=0") as (base, http, _):
-        api = base + "modelhub/api/"
+    computed = ("--ModelHubApp.read_cache_max_bytes=0",)
+    with HubServer(work / "computed", f"--ModelHubApp.db_url={db_url}", *computed) as server:
+        base, api, http = server.base, server.api, server.session
         urls = read_urls(api, versions, count, rng)
         timed([api + "models/model-00000/versions/1"] * 20, http)  # warm-up: imports, connections
         bare = []
@@ -215,8 +172,8 @@ def measure_reads(work: Path, db_url: str, versions: int, count: int) -> dict:
             bare += timed([base + "api/status"] * 50, http)  # in turns with the reads
             out[name] = {"computed": statistics.median(timed(those, http))}
         out["bare"] = {"computed": statistics.median(bare)}
-    with jupyter_server(work / "remembered", db_url) as (base, http, _):
-        api = base + "modelhub/api/"
+    with HubServer(work / "remembered", f"--ModelHubApp.db_url={db_url}") as server:
+        base, api, http = server.base, server.api, server.session
         bare = timed([base + "api/status"] * 300, http)
         out["bare"]["remembered"] = statistics.median(bare)
         for name, those in read_urls(api, versions, 20, rng).items():
@@ -250,8 +207,8 @@ def measure_registration(work: Path, mlflow_python: str | None, rounds: int) -> 
     model_file = work / "model.bin"
     out = {}
     db_url = f"sqlite:///{work / 'register' / 'hub' / 'registry.db'}"
-    with jupyter_server(work / "register", db_url) as (base, _, token):
-        client = ModelHubClient(base, token)
+    with HubServer(work / "register", f"--ModelHubApp.db_url={db_url}") as server:
+        client = server.client()
 
         def register():
             model_file.write_bytes(os.urandom(16) + payload)  # new content: a new version each time
