@@ -102,11 +102,9 @@ class ModelPermissions:
     def level(self, session: Session, actor: Actor, model: Model | None) -> str:
         """The actor's permission on ``model``; on a model that does not exist yet, what the
         server's default gives (creating a model needs ``write`` there)."""
-        if actor.name in self.admins:
-            return "manage"
         if model is None:
-            return self.default_permission
-        if model.created_by and model.created_by == actor.name:
+            return "manage" if actor.name in self.admins else self.default_permission
+        if self._manages(actor, model.created_by):
             return "manage"
         rows = session.execute(
             select(Grant.principal, Grant.permission).where(
@@ -114,6 +112,10 @@ class ModelPermissions:
             )
         ).all()
         return self._granted(dict(rows))
+
+    def _manages(self, actor: Actor, created_by: str | None) -> bool:
+        """Admins manage every model, and a model's creator manages it, whatever the grants say."""
+        return actor.name in self.admins or bool(created_by) and created_by == actor.name
 
     def _granted(self, granted: dict[str, str]) -> str:
         """The level the actor's grants on a model give (``granted``: principal -> level)."""
@@ -154,8 +156,7 @@ class ModelPermissions:
             if not rows and not creating:
                 return "none"
             if rows:
-                creator = rows[0].created_by
-                if actor.name in self.admins or (creator and creator == actor.name):
+                if self._manages(actor, rows[0].created_by):
                     return "manage"
                 has = self._granted({r.principal: r.permission for r in rows if r.principal is not None})
                 if RANK[has] >= RANK[needed]:

@@ -246,7 +246,6 @@ class Promotion(View):
 # -- building them from rows ---------------------------------------------------------------
 
 
-# What refers to a version ("endpoint churn-ep"), from the registry's reference checks.
 # A version's columns and its model's name as plain rows, what ``versions`` builds views from:
 # loading ORM objects (with their JSON) costs several times as much, and a page holds fifty.
 _VERSIONS, _MODELS = ModelVersion.__table__, Model.__table__

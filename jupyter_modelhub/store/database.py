@@ -44,13 +44,17 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 MIGRATION_LOCK = 0x6D6F64656C687562
 
 
+# How long a SQLite connection waits for another that holds the file (its busy timeout).
+SQLITE_BUSY_SECONDS = 30
+
+
 def make_engine(db_url: str) -> Engine:
     """Create the engine; SQLite gets WAL, a busy timeout and enforced foreign keys."""
     url = make_url(db_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             make_private_file(Path(url.database))
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_on_connect)
         return engine
     # a database that does not answer fails a request in seconds instead of holding a thread
@@ -131,9 +135,6 @@ def _sqlite_on_connect(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-SQLITE_BUSY_SECONDS = 30
-
-
 def _use_wal(cursor) -> None:
     """Put the file in WAL mode (it stays so). Switching needs the file to itself, and SQLite
     answers "database is locked" at once, without its busy timeout, while another connection holds
@@ -208,9 +209,14 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
+        with self._outages_reported(), self._sessions() as session:
+            yield session
+
+    @contextmanager
+    def _outages_reported(self) -> Iterator[None]:
+        """A database that cannot be reached, said as ``Unavailable`` naming it; other errors as they are."""
         try:
-            with self._sessions() as session:
-                yield session
+            yield
         except DBAPIError as exc:
             unavailable = unavailable_error(exc, self.where)
             if unavailable is None:
@@ -244,14 +250,8 @@ class Database:
     def generation(self) -> int:
         """The registry's generation (``store.generation``): read it before computing a response
         that may be remembered."""
-        try:
-            with self.engine.connect() as connection:
-                return generation.read(connection)
-        except DBAPIError as exc:
-            unavailable = unavailable_error(exc, self.where)
-            if unavailable is None:
-                raise
-            raise unavailable from exc
+        with self._outages_reported(), self.engine.connect() as connection:
+            return generation.read(connection)
 
     @property
     def where(self) -> str:
