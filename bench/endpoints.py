@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import secrets
 import shutil
@@ -33,14 +32,10 @@ import time
 from pathlib import Path
 
 import requests
+from hub_server import HubServer
+from processes import free_port
 
 HERE = Path(__file__).resolve().parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_http(url: str, timeout: float = 60) -> None:
@@ -99,33 +94,11 @@ def main() -> None:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from jupyter_modelhub.client import ModelHubClient
-
     work = Path(tempfile.mkdtemp(prefix="modelhub-bench-ep-"))
-    port, token = free_port(), secrets.token_hex(16)
-    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(work / "runtime"), "JUPYTER_CONFIG_DIR": str(work / "config")}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jupyter_server",
-            "--no-browser",
-            f"--port={port}",
-            "--ip=127.0.0.1",
-            "--allow-root",
-            f"--IdentityProvider.token={token}",
-            f"--ModelHubApp.root_dir={work / 'hub'}",
-            "--log-level=WARN",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = HubServer(work)
     processes = []
     try:
-        base = f"http://127.0.0.1:{port}/"
-        wait_http(base + "api/status")
-        hub = ModelHubClient(base, token)
+        hub = server.client()
         X, y = make_classification(2000, 20, random_state=0)
         model = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
         hub.register("bench", model, sample=X[:5])
@@ -194,8 +167,7 @@ def main() -> None:
     finally:
         for process in processes:
             process.terminate()
-        server.terminate()
-        server.wait(30)
+        server.stop()
 
     print(
         f"\ndeploy to ready (median of 5): {ready:.2f} s  [{', '.join(f'{t:.2f}' for t in times)}]  "

@@ -7,27 +7,28 @@ as a subprocess on a free port with a token, ready once the extension answers, s
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import requests
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from processes import free_port
 
 
 class HubServer:
-    def __init__(self, work: Path, *args: str, notebooks: Path | None = None, timeout: float = 60):
+    def __init__(
+        self, work: Path, *args: str, notebooks: Path | None = None, config: dict | None = None, timeout: float = 60
+    ):
+        """``args``: more command-line options; ``config``: a jupyter_server_config.json for what
+        the command line cannot say (nested traits)."""
         self.work = work
-        work.mkdir(parents=True, exist_ok=True)
+        (work / "config").mkdir(parents=True, exist_ok=True)
+        if config:
+            (work / "config" / "jupyter_server_config.json").write_text(json.dumps(config))
         port, self.token = free_port(), secrets.token_hex(16)
         env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(work / "runtime"), "JUPYTER_CONFIG_DIR": str(work / "config")}
         self.process = subprocess.Popen(

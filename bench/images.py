@@ -21,17 +21,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import secrets
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import requests
-from endpoints import free_port, wait_http, wrk
+from endpoints import wrk
+from hub_server import HubServer
 
 BASE = "modelhub-base:bookworm"
 
@@ -64,8 +61,6 @@ def main() -> None:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from jupyter_modelhub.client import ModelHubClient
-
     engine = docker.from_env()
     # a cold engine for these models: their images, then the environment images under them
     for label in ("org.modelhub.model", "org.modelhub.base-image"):
@@ -76,31 +71,10 @@ def main() -> None:
                 print(f"  kept {image.tags}: {exc.explanation}")
     engine.images.prune(filters={"dangling": True})  # the legacy builder's cache of first stages
     work = Path(tempfile.mkdtemp(prefix="modelhub-bench-img-"))
-    port, token = free_port(), secrets.token_hex(16)
-    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(work / "runtime"), "JUPYTER_CONFIG_DIR": str(work / "config")}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jupyter_server",
-            "--no-browser",
-            f"--port={port}",
-            "--ip=127.0.0.1",
-            "--allow-root",
-            f"--IdentityProvider.token={token}",
-            f"--ModelHubApp.root_dir={work / 'hub'}",
-            "--log-level=WARN",
-            f"--Packager.base_image={BASE}",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = HubServer(work, f"--Packager.base_image={BASE}")
     containers, processes = [], []
     try:
-        base = f"http://127.0.0.1:{port}/"
-        wait_http(base + "api/status")
-        hub = ModelHubClient(base, token)
+        hub = server.client()
         X, y = make_classification(2000, 20, random_state=0)
         hub.register("imgbench", make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y), sample=X[:5])
         onnx = hub.convert("imgbench:1", sample=X[:200])["version"]["ref"]
@@ -136,8 +110,7 @@ def main() -> None:
             container.remove(force=True)
         for process in processes:
             process.terminate()
-        server.terminate()
-        server.wait(30)
+        server.stop()
 
     mb = 1024**2
     print(

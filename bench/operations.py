@@ -16,58 +16,13 @@ Starts real Jupyter servers with the extension and measures in the same run:
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import secrets
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
 
-import requests
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(work: Path, config: dict) -> tuple[subprocess.Popen, str, str]:
-    port, token = free_port(), secrets.token_hex(16)
-    (work / "config").mkdir(parents=True)
-    (work / "config" / "jupyter_server_config.json").write_text(json.dumps(config))
-    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(work / "runtime"), "JUPYTER_CONFIG_DIR": str(work / "config")}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jupyter_server",
-            "--no-browser",
-            f"--port={port}",
-            "--ip=127.0.0.1",
-            "--allow-root",
-            f"--IdentityProvider.token={token}",
-            f"--ModelHubApp.root_dir={work / 'hub'}",
-            "--log-level=WARN",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(base + "api/status", headers={"Authorization": f"token {token}"}, timeout=1).ok:
-                return server, base, token
-        except requests.RequestException:
-            time.sleep(0.05)
-    raise SystemExit("the server did not start")
+from hub_server import HubServer
 
 
 def model():
@@ -79,12 +34,10 @@ def model():
 
 
 def starting_cost(rounds: int) -> tuple[float, float]:
-    from jupyter_modelhub.client import ModelHubClient
-
     work = Path(tempfile.mkdtemp(prefix="modelhub-bench-ops-"))
-    server, base, token = start_server(work, {"OperationRunner": {"max_parallel": {"convert": 0}}})
+    server = HubServer(work, config={"OperationRunner": {"max_parallel": {"convert": 0}}})
     try:
-        hub = ModelHubClient(base, token)
+        hub = server.client()
         clf, X = model()
         hub.register("m", clf, sample=X[:5])
         session = hub.session
@@ -104,18 +57,15 @@ def starting_cost(rounds: int) -> tuple[float, float]:
             hub.cancel_operation(operation_id)
         return statistics.median(get_times) * 1000, statistics.median(post_times) * 1000
     finally:
-        server.terminate()
-        server.wait(30)
+        server.stop()
 
 
 def progress_delay(conversions: int) -> list[float]:
-    from jupyter_modelhub.client import ModelHubClient
-
     work = Path(tempfile.mkdtemp(prefix="modelhub-bench-ops-"))
-    server, base, token = start_server(work, {})
+    server = HubServer(work)
     delays: list[float] = []
     try:
-        hub = ModelHubClient(base, token)
+        hub = server.client()
         clf, X = model()
         hub.register("m", clf, sample=X[:5])
         for _ in range(conversions):
@@ -132,8 +82,7 @@ def progress_delay(conversions: int) -> list[float]:
             hub.wait_for(operation["id"], progress=observe)
         return delays
     finally:
-        server.terminate()
-        server.wait(30)
+        server.stop()
 
 
 def main() -> None:

@@ -36,7 +36,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import requests
-from hub_server import HubServer, free_port
+from hub_server import HubServer
+from processes import free_port
 from sqlalchemy import insert, select
 
 from jupyter_modelhub.store.database import Database
