@@ -27,7 +27,8 @@ SKOPS_FILE = "model.skops"
 
 class _Discard:
     def write(self, data) -> int:
-        return len(data)
+        # Protocol 5 hands large arrays over as a PickleBuffer, which has no len().
+        return memoryview(data).nbytes
 
 
 class _NotebookFinder(pickle.Pickler):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import textwrap
 
+import joblib
 import pytest
 
 from jupyter_modelhub.client import pickling
@@ -103,6 +104,24 @@ def test_classes_and_lambdas_of_the_notebook_are_saved_by_value_and_deploy(shell
     serialization = hub_server.client().version("notebook-classes:1")["properties"]["serialization"]
     assert serialization["format"] == "cloudpickle" and serialization["by_value"] == ["Doubler", "<lambda>"]
     shell.run("%undeploy notebook-ep")
+
+
+def test_a_model_holding_large_arrays_registers_and_reloads(shell, hub_server, tmp_path):
+    """Arrays over 64 kB reach the pickler as out-of-band buffers; registering once failed on them."""
+    out = shell.run(
+        textwrap.dedent("""
+        import numpy as np
+        from sklearn.neighbors import KNeighborsClassifier
+        big_X = np.random.default_rng(0).random((2000, 20))
+        knn = KNeighborsClassifier(algorithm="brute").fit(big_X, np.arange(2000) % 2)
+        %register large-arrays knn --sample big_X[:3]
+    """)
+    )
+    assert not out["error"], out
+    downloaded = hub_server.client().download("large-arrays:1", to=tmp_path)
+    model_file = next(path for path in downloaded["files"] if path.endswith(pickling.MODEL_FILE))
+    knn, big_X = joblib.load(model_file), shell.ipython.user_ns["big_X"]
+    assert (knn.predict(big_X[:50]) == shell.ipython.user_ns["knn"].predict(big_X[:50])).all()
 
 
 def test_plain_models_are_still_written_with_joblib(shell, hub_server):
