@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 import requests
 
+from helpers import serving
 from helpers.serving import ServingProcess
 from jupyter_modelhub.errors import Conflict, InvalidInput
 
@@ -30,14 +31,7 @@ SIGNATURE = {"inputs": [{"name": "input", "dtype": "float64", "shape": [-1, FEAT
 
 
 def fitted(seed: int, rows: int = 60, tree: bool = False):
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.tree import DecisionTreeClassifier
-
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(rows, FEATURES))
-    if tree:  # random labels: a tree with a leaf per point, so a file of a size we choose
-        return DecisionTreeClassifier(random_state=0).fit(X, rng.integers(0, 2, rows))
-    return LogisticRegression().fit(X, (X[:, seed % FEATURES] > 0).astype(int))
+    return serving.fitted(seed, FEATURES, rows, tree)
 
 
 def infer_body(rows: np.ndarray) -> dict:
