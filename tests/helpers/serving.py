@@ -90,6 +90,13 @@ class ServingProcess:
         self.port = self.wait_for(ready, timeout, "the ready line")
         self.url = f"http://127.0.0.1:{self.port}"
 
+    @property
+    def grpc_port(self) -> int:
+        """The gRPC port its ready line names (``--grpc-port``); 0 when it serves HTTP only."""
+        line = next(line for line in self.stdout if READY.match(line))
+        found = re.search(r"grpc_port=(\d+)", line)
+        return int(found.group(1)) if found else 0
+
     def wait_for_line(self, stream: str, pattern: str, timeout: float = 10) -> str:
         lines = self.stdout if stream == "stdout" else self.stderr
         compiled = re.compile(pattern)
