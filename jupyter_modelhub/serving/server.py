@@ -181,7 +181,8 @@ class Runtime:
         return ServingError(500, f"{type(exc).__name__}: {exc}", type(exc).__name__)
 
     def check_model(self, name: str, version: str | None) -> None:
-        """A gRPC call's model is this runtime's (a multi-model runtime's calls are ``grpc/multi.py``'s)."""
+        """A request names this runtime's model, or gets a 404 naming what it serves. (A multi-model
+        runtime never asks: ``multi.py`` and ``grpc/multi.py`` find versions in its repository.)"""
         if name != self.name:
             raise ServingError(404, f"Unknown model {name!r}: this server serves {self.name!r}.")
         if version is not None and version != self.version:
