@@ -5,11 +5,13 @@ Each call of ``inference.GRPCInferenceService`` is checked and routed by the hos
 (``Host.authorised`` and ``Host.choose``, given a stand-in for an HTTP request): the key comes
 as the metadata ``authorization: Bearer KEY``; ServerLive and ServerReady need none, as their
 HTTP routes; ``azureml-model-deployment`` (or ``x-modelhub-deployment``) metadata picks a
-deployment; a ModelInfer naming a version (``model_version``) goes to the deployment serving
-it, and otherwise where the traffic weights say; reads go to the primary deployment. The call
-is then forwarded as bytes to that deployment's runtime (its own gRPC port, the host's key),
-never decoded: only ``name``/``version`` (fields 1 and 2 of every model-level request) are
-read. The answer says which deployment served it in the ``x-modelhub-deployment`` trailing metadata;
+deployment; a call naming a model goes to a deployment serving it (a multi-model deployment
+serves many: ``Host.choose`` knows which), a ModelInfer naming a version (``model_version``) to
+the deployment serving that version, and otherwise where the traffic weights say; reads go to
+the primary deployment. The model repository extension's calls (RepositoryIndex,
+RepositoryModelLoad, RepositoryModelUnload) go to the multi-model deployments, as their HTTP
+paths do. The call is then forwarded as bytes to that deployment's runtime (its own gRPC port,
+the host's key), never decoded: only the model's name and version are read. The answer says which deployment served it in the ``x-modelhub-deployment`` trailing metadata;
 a deployment's error passes through with its code and message; ModelMetadata lists every
 version the endpoint serves, as over HTTP; a mirrored ModelInfer goes out beside the answer,
 never delaying it, and its outcome goes to the mirror deployment's log.
@@ -37,7 +39,6 @@ from ..monitoring.collector import grpc_request_id
 from ..serving.grpc import SERVICE, address
 from ..serving.grpc import inference_pb2 as pb
 from ..serving.grpc.service import STATUS_CODES, status_code
-from .host import _number
 
 log = logging.getLogger("modelhub.host")
 STOP_GRACE = 5.0
@@ -59,14 +60,33 @@ def _model(suffix: str):
     return path
 
 
-# method -> (the HTTP method and path whose routing rules it follows, whether it names a model)
+def _repository(action: str):
+    return lambda name, version: f"/v2/repository/models/{quote(name, safe='')}/{action}"
+
+
+def _model_of(request: bytes) -> tuple[str, str]:
+    """The name and version of ModelReady, ModelMetadata and ModelInfer (their fields 1 and 2)."""
+    ref = pb.ModelReadyRequest.FromString(request)
+    return ref.name, ref.version
+
+
+def _repository_model_of(request: bytes) -> tuple[str, str]:
+    """The model of RepositoryModelLoad and RepositoryModelUnload (field 2 of both)."""
+    return pb.RepositoryModelLoadRequest.FromString(request).model_name, ""
+
+
+# method -> (the HTTP method and path whose routing rules it follows, how to read the model it names)
 ROUTES = {
-    "ServerLive": ("GET", _health("/v2/health/live"), False),
-    "ServerReady": ("GET", _health("/v2/health/ready"), False),
-    "ServerMetadata": ("GET", _health("/v2"), False),
-    "ModelReady": ("GET", _model("/ready"), True),
-    "ModelMetadata": ("GET", _model(""), True),
-    "ModelInfer": ("POST", _model("/infer"), True),
+    "ServerLive": ("GET", _health("/v2/health/live"), None),
+    "ServerReady": ("GET", _health("/v2/health/ready"), None),
+    "ServerMetadata": ("GET", _health("/v2"), None),
+    "ModelReady": ("GET", _model("/ready"), _model_of),
+    "ModelMetadata": ("GET", _model(""), _model_of),
+    "ModelInfer": ("POST", _model("/infer"), _model_of),
+    # a multi-model deployment's repository extension: to the multi-model deployments, as over HTTP
+    "RepositoryIndex": ("POST", _health("/v2/repository/index"), None),
+    "RepositoryModelLoad": ("POST", _repository("load"), _repository_model_of),
+    "RepositoryModelUnload": ("POST", _repository("unload"), _repository_model_of),
 }
 
 
@@ -185,14 +205,13 @@ class Gateway(grpc.GenericRpcHandler):
         metadata = context.invocation_metadata()
         seen["request_id"] = rid = grpc_request_id(metadata)
         context.set_trailing_metadata((("x-request-id", rid),))  # with every answer, errors too
-        http_method, path_of, names_model = ROUTES[method]
+        http_method, path_of, model_of = ROUTES[method]
         name = version = ""
-        if names_model:
+        if model_of is not None:
             try:
-                ref = pb.ModelReadyRequest.FromString(request)  # fields 1 and 2 of the three requests
+                name, version = model_of(request)
             except Exception:
                 await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"The {method} request is not a valid message.")
-            name, version = ref.name, ref.version
         call = Call(http_method, path_of(name, version), metadata)
         if not host.authorised(call):
             await context.abort(
@@ -245,14 +264,8 @@ class Gateway(grpc.GenericRpcHandler):
     def all_versions(self, response: bytes) -> bytes:
         """A model's metadata from one deployment, listing every version the endpoint serves."""
         metadata = pb.ModelMetadataResponse.FromString(response)
-        deployments = self.host.spec.get("deployments", {})
-        served = {
-            str(deployments[n].get("version"))
-            for n in self.host.live
-            if deployments.get(n, {}).get("model") == metadata.name
-        }
         del metadata.versions[:]
-        metadata.versions.extend(sorted(served, key=_number))
+        metadata.versions.extend(self.host.served_versions(metadata.name))
         return metadata.SerializeToString()
 
     def mirror(self, request: bytes, metadata: list, served_by: str) -> None:

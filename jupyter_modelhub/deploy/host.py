@@ -533,13 +533,14 @@ class Host:
             metadata = json.loads(payload)
         except ValueError:
             return payload
-        deployments = self.spec.get("deployments", {})
-        metadata["versions"] = sorted(
-            {v for n in self.live for v in _serves(deployments.get(n, {})).get(metadata.get("name"), ())},
-            key=_number,
-        )
+        metadata["versions"] = self.served_versions(metadata.get("name"))
         headers.pop("Content-Encoding", None)
         return json.dumps(metadata).encode()
+
+    def served_versions(self, model: str) -> list[str]:
+        """Every version of ``model`` the running deployments serve (multi-model ones' too), in order."""
+        deployments = self.spec.get("deployments", {})
+        return sorted({v for n in self.live for v in _serves(deployments.get(n, {})).get(model, ())}, key=_number)
 
     async def metrics(self, request: Request) -> None:
         """Every deployment's metrics in one exposition, labelled by deployment, with whether each answered."""

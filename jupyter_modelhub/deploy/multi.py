@@ -5,7 +5,8 @@ under which memory budget, and the repository file the scoring runtime reads the
 resolved now), a bare ``NAME`` is every version of the model registered now (archived ones
 left out). The list is fixed at deploy time: deploy again to serve versions registered since.
 The runtime (``serving/repository.py``) loads each version on its first request and unloads the
-least recently used to stay within ``memory_budget`` (default 1G).
+least recently used to stay within ``memory_budget`` (default 1G), and answers over REST and
+gRPC alike; the endpoint's host routes both by the model a request names.
 
 Only the process target, and only built-in scorers (no entry script, no batching): each version
 is served by its flavor's scorer.

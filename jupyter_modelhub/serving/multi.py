@@ -10,7 +10,10 @@ paths for any served version, and its model repository extension, as Triton defi
   the latest one of ``name`` when no version is given; an unloaded version loads first.
 
 ``/score`` and ``/invocations`` name no model: here they answer 404 saying where to score.
-Not here: which versions are loaded and why (``repository.py``).
+The same calls over gRPC are ``grpc/multi.py``'s, sharing the repository's finding, loading,
+metadata and metrics, and ``Runtime.call_model``.
+
+Not here: which versions are loaded and why (``repository.py``), gRPC (``grpc/multi.py``).
 """
 
 from __future__ import annotations
@@ -73,11 +76,7 @@ def load(runtime, request) -> None:
 
 def unload(runtime, request) -> None:
     _body(runtime, request)
-    repository = runtime.repository
-    name = request.args[0]
-    repository.find(name, None)  # a 404 for a model not served
-    for version in repository.versions(name):
-        repository.unload(repository.by_name[name][version], "unloaded by request (POST .../unload)")
+    runtime.repository.unload_model(request.args[0])
     runtime.send(request, 200, b"")
 
 
@@ -90,26 +89,8 @@ def model_ready(runtime, request) -> None:
 
 def metadata(runtime, request) -> None:
     runtime.require_ready()
-    entry = runtime.repository.find(*request.args)
-    signature = entry.signature if entry.signature is not None or entry.scorer is None else entry.scorer.signature
-
-    def tensors(specs):
-        return [{"name": s.name, "datatype": s.datatype, "shape": list(s.shape) if s.shape else [-1]} for s in specs]
-
-    runtime.send(
-        request,
-        200,
-        orjson.dumps(
-            {
-                "name": entry.name,
-                "versions": runtime.repository.versions(entry.name),
-                "platform": entry.platform,
-                "inputs": tensors(signature.inputs) if signature else [],
-                "outputs": tensors(signature.outputs) if signature else [],
-                "state": entry.state,
-            }
-        ),
-    )
+    repository = runtime.repository
+    runtime.send(request, 200, orjson.dumps(repository.metadata(repository.find(*request.args))))
 
 
 def infer(runtime, request) -> None:
@@ -143,12 +124,7 @@ def _answer(runtime, request, entry, scorer, body: bytes) -> None:
         header_length = request.header(b"inference-header-content-length")
         inputs, ask = protocols.decode_infer(body, scorer.signature, header_length)
         protocols.check_outputs(ask.outputs, scorer.output_names)
-        try:
-            outputs = scorer.predict(inputs)
-        except Exception as exc:
-            raise runtime.model_failure(exc) from None
-        runtime.metrics.model_calls_alone += 1
-        runtime.metrics.rows_alone += scoring.rows(inputs)
+        outputs = runtime.call_model(inputs, scorer)
         encoded, json_length = protocols.encode_infer(outputs, entry.name, entry.version, ask)
     except Exception:
         _count(runtime, request, entry, failed=True)

@@ -2,7 +2,7 @@
 
 A multi-model deployment (``%deploy EP --multi``) starts one runtime that may serve any of a
 list of registered versions. None is loaded at start: a version loads on its first request (or
-on ``POST /v2/repository/models/{name}/load``), and when loading it would take the loaded
+on the repository extension's load, over REST or gRPC), and when loading it would take the loaded
 versions past the budget, the least recently used ones are unloaded first. What a version costs
 is measured, not guessed: the growth of the process's resident memory (``/proc/self/statm``)
 while it loads, and before its first load the size of its files. A version whose cost alone is
@@ -16,7 +16,7 @@ not for importing scikit-learn or onnxruntime, and the budget counts models, not
 
 With ``--workers N`` each worker keeps its own loaded versions under the budget.
 
-Not here: the routes (``multi.py``), the per-version counters (``model_metrics.py``), loading
+Not here: the routes (``multi.py``; over gRPC, ``grpc/multi.py``), the per-version counters (``model_metrics.py``), loading
 one model (``scorers.py``).
 """
 
@@ -188,6 +188,25 @@ class Repository:
     def versions(self, name: str) -> list[str]:
         return sorted(self.by_name[name], key=_version_key)
 
+    def metadata(self, entry: Entry) -> dict:
+        """The Open Inference Protocol's model metadata of a version (REST's body; gRPC's message
+        leaves out ``state``): its signature, or the loaded model's when none was registered."""
+        signature = entry.signature if entry.signature is not None or entry.scorer is None else entry.scorer.signature
+
+        def tensors(specs):
+            return [
+                {"name": s.name, "datatype": s.datatype, "shape": list(s.shape) if s.shape else [-1]} for s in specs
+            ]
+
+        return {
+            "name": entry.name,
+            "versions": self.versions(entry.name),
+            "platform": entry.platform,
+            "inputs": tensors(signature.inputs) if signature else [],
+            "outputs": tensors(signature.outputs) if signature else [],
+            "state": entry.state,
+        }
+
     def index(self, ready_only: bool = False) -> list[dict]:
         """The Open Inference Protocol repository index: every version, its state and why."""
         rows = []
@@ -310,6 +329,13 @@ class Repository:
         self.loaded.pop(entry.index, None)
         self.metrics.unloaded(entry.index)
         return True
+
+    def unload_model(self, name: str) -> None:
+        """Unload every loaded version of a model (the repository extension's unload); a 404 for a
+        model not served."""
+        self.find(name, None)
+        for version in self.versions(name):
+            self.unload(self.by_name[name][version], "unloaded by request (repository unload)")
 
     def used(self) -> int:
         return sum(e.cost for e in self.loaded.values())

@@ -139,10 +139,11 @@ class Runtime:
 
     # -- scoring -------------------------------------------------------------------------------
 
-    def call_model(self, inputs: dict) -> dict:
-        """The model's outputs for one request's inputs, now."""
+    def call_model(self, inputs: dict, scorer: scorers.BuiltinScorer | None = None) -> dict:
+        """The model's outputs for one request's inputs, now: this runtime's model, or the version
+        ``scorer`` of a multi-model runtime (REST and gRPC alike)."""
         try:
-            outputs = self.scorer.predict(inputs)
+            outputs = (self.scorer if scorer is None else scorer).predict(inputs)
         except Exception as exc:
             raise self.model_failure(exc) from None
         metrics = self.metrics  # counted as integers here, added to the shared table with the access log
@@ -180,10 +181,8 @@ class Runtime:
         return ServingError(500, f"{type(exc).__name__}: {exc}", type(exc).__name__)
 
     def check_model(self, name: str, version: str | None) -> None:
-        if self.repository is not None:  # only gRPC asks here: REST's routes are multi.py's
-            raise ServingError(
-                405, "A multi-model deployment answers the Open Inference Protocol over REST: POST /v2/models/NAME/..."
-            )
+        """A request names this runtime's model, or gets a 404 naming what it serves. (A multi-model
+        runtime never asks: ``multi.py`` and ``grpc/multi.py`` find versions in its repository.)"""
         if name != self.name:
             raise ServingError(404, f"Unknown model {name!r}: this server serves {self.name!r}.")
         if version is not None and version != self.version:

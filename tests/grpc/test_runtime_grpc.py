@@ -69,11 +69,6 @@ def models(tmp_path_factory) -> dict:
     return {"root": root, "pipeline": pipeline, "X": X}
 
 
-def grpc_port(process: ServingProcess) -> int:
-    line = next(line for line in process.stdout if line.startswith("MODELHUB_READY"))
-    return int(re.search(r"grpc_port=(\d+)", line).group(1))
-
-
 @pytest.fixture(scope="module")
 def runtimes(models):
     root = models["root"]
@@ -93,7 +88,7 @@ def runtimes(models):
 
 @pytest.fixture(scope="module")
 def clients(runtimes):
-    made = {kind: grpcclient.InferenceServerClient(f"127.0.0.1:{grpc_port(p)}") for kind, p in runtimes.items()}
+    made = {kind: grpcclient.InferenceServerClient(f"127.0.0.1:{p.grpc_port}") for kind, p in runtimes.items()}
     yield made
     for client in made.values():
         client.close()
@@ -142,7 +137,7 @@ def test_typed_contents_are_read_as_raw_ones_are(runtimes, models):
     request = service_pb2.ModelInferRequest(model_name="churn")
     tensor = request.inputs.add(name="input", datatype="FP64", shape=list(x.shape))
     tensor.contents.fp64_contents.extend(x.ravel().tolist())
-    with grpc.insecure_channel(f"127.0.0.1:{grpc_port(runtimes['sklearn'])}") as channel:
+    with grpc.insecure_channel(f"127.0.0.1:{runtimes['sklearn'].grpc_port}") as channel:
         stub = service_pb2_grpc.GRPCInferenceServiceStub(channel)
         response = stub.ModelInfer(request, metadata=tuple(AUTH.items()), timeout=30)
     result = grpcclient.InferResult(response)
@@ -211,7 +206,7 @@ def test_two_workers_share_the_grpc_port_and_stop_cleanly(models):
         models["root"] / "onnx", "--grpc-port", "0", "--name", "churn", "--workers", "2", env={"MODELHUB_AUTH_KEY": KEY}
     )
     try:
-        client = grpcclient.InferenceServerClient(f"127.0.0.1:{grpc_port(process)}")
+        client = grpcclient.InferenceServerClient(f"127.0.0.1:{process.grpc_port}")
         x = models["X"][:3].astype(np.float32)
         for _ in range(8):
             assert client.infer("churn", [infer_input(x, "FP32")], headers=AUTH).as_numpy("label").shape == (3,)

@@ -4,6 +4,8 @@
 (``--port 0``), reads its stdout and stderr in background threads, and waits for the
 ``MODELHUB_READY port=P`` line with a deadline (or for the process to die, whichever is first).
 Tests wait on lines and exits, never on time.
+
+:func:`fitted` makes the small scikit-learn models the multi-model tests serve by the dozen.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import sys
 import threading
 import time
 
+import numpy as np
 import requests
 
 READY = re.compile(r"^MODELHUB_READY port=(\d+)")
@@ -87,6 +90,13 @@ class ServingProcess:
         self.port = self.wait_for(ready, timeout, "the ready line")
         self.url = f"http://127.0.0.1:{self.port}"
 
+    @property
+    def grpc_port(self) -> int:
+        """The gRPC port its ready line names (``--grpc-port``); 0 when it serves HTTP only."""
+        line = next(line for line in self.stdout if READY.match(line))
+        found = re.search(r"grpc_port=(\d+)", line)
+        return int(found.group(1)) if found else 0
+
     def wait_for_line(self, stream: str, pattern: str, timeout: float = 10) -> str:
         lines = self.stdout if stream == "stdout" else self.stderr
         compiled = re.compile(pattern)
@@ -119,3 +129,17 @@ class ServingProcess:
             self.process.wait(10)
         for reader in self._readers:
             reader.join(5)
+
+
+def fitted(seed: int, features: int, rows: int = 60, tree: bool = False):
+    """A small classifier of ``features`` inputs that answers differently for each ``seed``: a
+    logistic regression, or with ``tree`` a decision tree with a leaf per point (random labels),
+    so a file of a size we choose (about 50 bytes a row)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.tree import DecisionTreeClassifier
+
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(rows, features))
+    if tree:
+        return DecisionTreeClassifier(random_state=0).fit(X, rng.integers(0, 2, rows))
+    return LogisticRegression().fit(X, (X[:, seed % features] > 0).astype(int))

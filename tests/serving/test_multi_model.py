@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 import requests
 
+from helpers import serving
 from helpers.serving import ServingProcess
 from jupyter_modelhub.errors import Conflict, InvalidInput
 
@@ -30,14 +31,7 @@ SIGNATURE = {"inputs": [{"name": "input", "dtype": "float64", "shape": [-1, FEAT
 
 
 def fitted(seed: int, rows: int = 60, tree: bool = False):
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.tree import DecisionTreeClassifier
-
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(rows, FEATURES))
-    if tree:  # random labels: a tree with a leaf per point, so a file of a size we choose
-        return DecisionTreeClassifier(random_state=0).fit(X, rng.integers(0, 2, rows))
-    return LogisticRegression().fit(X, (X[:, seed % FEATURES] > 0).astype(int))
+    return serving.fitted(seed, FEATURES, rows, tree)
 
 
 def infer_body(rows: np.ndarray) -> dict:
@@ -81,7 +75,9 @@ def repository(tmp_path_factory) -> dict:
 
 @pytest.fixture(scope="module")
 def runtime(repository):
-    server = ServingProcess(repository["first"], "--repository", str(repository["path"]), "--memory-budget", "1M")
+    server = ServingProcess(
+        repository["first"], "--repository", str(repository["path"]), "--memory-budget", "1M", "--grpc-port", "0"
+    )
     yield server
     server.stop()
 
@@ -221,6 +217,32 @@ def test_tritonclient_repository_calls(runtime, repository):
             assert result.as_numpy("label").tolist() == repository["models"][("small", version)].predict(ROWS).tolist()
         with pytest.raises(InferenceServerException, match="no version '42'"):
             client.infer("small", [given], model_version="42")
+    finally:
+        client.close()
+
+
+def test_grpc_answers_each_version_as_rest_does(runtime, repository):
+    """The same versions over gRPC (tritonclient.grpc, its defaults): the same answers, the same
+    error messages (507 is RESOURCE_EXHAUSTED), counted in the same per-version metrics."""
+    grpcclient = pytest.importorskip("tritonclient.grpc")
+    from tritonclient.utils import InferenceServerException
+
+    client = grpcclient.InferenceServerClient(f"127.0.0.1:{runtime.grpc_port}")
+    try:
+        given = grpcclient.InferInput("input", list(ROWS.shape), "FP64")
+        given.set_data_from_numpy(ROWS)
+        for version in ("5", "6"):
+            result = client.infer("small", [given], model_version=version)
+            assert result.get_response().model_version == version
+            assert result.as_numpy("label").tolist() == repository["models"][("small", version)].predict(ROWS).tolist()
+        for (name, version), code in ((("huge", "1"), "RESOURCE_EXHAUSTED"), (("big", "9"), "NOT_FOUND")):
+            rest = infer(runtime, name, version).json()["error"]
+            with pytest.raises(InferenceServerException) as caught:
+                client.infer(name, [given], model_version=version)
+            assert caught.value.status() == f"StatusCode.{code}" and caught.value.message() == rest
+        assert "model_repository" in client.get_server_metadata(as_json=True)["extensions"]
+        text = runtime.get("/metrics").text
+        assert 'modelhub_model_requests_total{model="small",version="5"} 1' in text
     finally:
         client.close()
 

@@ -4,7 +4,10 @@
 (ServerLive, ServerReady, ModelReady, ServerMetadata, ModelMetadata, ModelInfer), the service
 Triton's and KServe's gRPC clients call, on a second loopback port, with the same model, key,
 signature checks and error messages as ``/v2`` over HTTP. The ready line then says
-``MODELHUB_READY port=P grpc_port=G``.
+``MODELHUB_READY port=P grpc_port=G``. A multi-model runtime (``--repository``, ``%deploy EP
+--multi``) answers the model calls for each version it serves, by the request's name and
+version, and the model repository extension's calls (RepositoryIndex, RepositoryModelLoad,
+RepositoryModelUnload), as its REST routes do.
 
 It runs on the worker's own event loop (grpc.aio works on uvloop), so a model call is the same
 call whichever transport asked for it. With several workers each one serves gRPC on the same
@@ -13,8 +16,8 @@ importing grpc (grpc's core must not be started before a fork).
 
 Modules: ``inference.proto`` (the protocol's messages), ``inference_pb2`` (generated from it,
 committed: nothing is generated at build or run time), ``tensors`` (messages to arrays and back),
-``service`` (the six calls on a worker's ``Runtime``), ``transport`` (the grpc.aio server's
-lifetime). Regenerate ``inference_pb2.py`` after changing the .proto with the protoc it was
+``service`` (the six calls on a worker's ``Runtime``), ``multi`` (the calls of a multi-model
+runtime), ``transport`` (the grpc.aio server's lifetime). Regenerate ``inference_pb2.py`` after changing the .proto with the protoc it was
 made with, grpcio-tools 1.81.1 (protobuf 6.33.5: its code runs on protobuf 6.33.5 and later,
 7 included; a newer protoc would make protobuf 7 a requirement), in a virtual environment of its
 own (it pins protobuf below 7), from the repository's root::

@@ -42,6 +42,7 @@ STATUS_CODES = {
     500: grpc.StatusCode.INTERNAL,
     503: grpc.StatusCode.UNAVAILABLE,
     504: grpc.StatusCode.DEADLINE_EXCEEDED,
+    507: grpc.StatusCode.RESOURCE_EXHAUSTED,  # a version larger than a multi-model runtime's memory budget
 }
 UNAUTHENTICATED = "This endpoint needs the metadata 'authorization: Bearer KEY' with its key."
 
@@ -56,13 +57,20 @@ class InferenceService:
     def __init__(self, runtime):
         self.runtime = runtime
         self.auth = f"Bearer {runtime.options.auth_key}" if runtime.options.auth_key else None
-        info = orjson.loads(runtime.server_metadata)
-        self.server_metadata = pb.ServerMetadataResponse(
-            name=info["name"], version=info["version"], extensions=info["extensions"]
-        )
+
+    def calls(self) -> dict:
+        """Each method on the wire: (its answer, request type, response type, whether it needs no key)."""
+        return {
+            "ServerLive": (self.server_live, pb.ServerLiveRequest, pb.ServerLiveResponse, True),
+            "ServerReady": (self.server_ready, pb.ServerReadyRequest, pb.ServerReadyResponse, True),
+            "ModelReady": (self.model_ready, pb.ModelReadyRequest, pb.ModelReadyResponse, True),
+            "ServerMetadata": (self.metadata, pb.ServerMetadataRequest, pb.ServerMetadataResponse, False),
+            "ModelMetadata": (self.model_metadata, pb.ModelMetadataRequest, pb.ModelMetadataResponse, False),
+            "ModelInfer": (self.model_infer, pb.ModelInferRequest, pb.ModelInferResponse, False),
+        }
 
     def handler(self) -> grpc.GenericRpcHandler:
-        def method(call, request_type, response_type, public: bool = False):
+        def method(call, request_type, response_type, public: bool):
             async def serve(request, context):
                 try:
                     if not public:
@@ -81,15 +89,7 @@ class InferenceService:
             )
 
         return grpc.method_handlers_generic_handler(
-            SERVICE,
-            {
-                "ServerLive": method(self.server_live, pb.ServerLiveRequest, pb.ServerLiveResponse, public=True),
-                "ServerReady": method(self.server_ready, pb.ServerReadyRequest, pb.ServerReadyResponse, public=True),
-                "ModelReady": method(self.model_ready, pb.ModelReadyRequest, pb.ModelReadyResponse, public=True),
-                "ServerMetadata": method(self.metadata, pb.ServerMetadataRequest, pb.ServerMetadataResponse),
-                "ModelMetadata": method(self.model_metadata, pb.ModelMetadataRequest, pb.ModelMetadataResponse),
-                "ModelInfer": method(self.model_infer, pb.ModelInferRequest, pb.ModelInferResponse),
-            },
+            SERVICE, {name: method(*spec) for name, spec in self.calls().items()}
         )
 
     def check_key(self, context) -> None:
@@ -115,7 +115,9 @@ class InferenceService:
         return pb.ModelReadyResponse(ready=self.runtime.ready)
 
     async def metadata(self, request, context) -> pb.ServerMetadataResponse:
-        return self.server_metadata
+        # read each time: a multi-model runtime adds its extension once its repository is read
+        info = orjson.loads(self.runtime.server_metadata)
+        return pb.ServerMetadataResponse(name=info["name"], version=info["version"], extensions=info["extensions"])
 
     async def model_metadata(self, request, context) -> pb.ModelMetadataResponse:
         runtime = self.runtime

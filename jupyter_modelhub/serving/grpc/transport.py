@@ -10,7 +10,7 @@ Shutdown follows the worker's: ``close()`` (called with the HTTP servers' when S
 refuses new calls and lets those in flight finish within the request timeout;
 ``wait_stopped()`` returns when they have.
 
-Not here: the calls (``service.py``).
+Not here: the calls (``service.py``; a multi-model runtime's, ``multi.py``).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import asyncio
 import grpc
 
 from . import address
+from .multi import RepositoryService
 from .service import InferenceService
 
 
@@ -46,7 +47,9 @@ async def start(runtime, host: str, port: int) -> GrpcServer:
             ("grpc.max_send_message_length", -1),
         ]
     )
-    server.add_generic_rpc_handlers((InferenceService(runtime).handler(),))
+    # a multi-model runtime reads its repository after this starts listening: ask its options
+    service = RepositoryService if getattr(runtime.options, "repository", None) else InferenceService
+    server.add_generic_rpc_handlers((service(runtime).handler(),))
     try:
         bound = server.add_insecure_port(address(host, port))
     except RuntimeError as exc:  # grpc's "Failed to bind"
