@@ -22,13 +22,15 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 
 .PHONY: lab demo test test-fast lint bench soak install labextension clean migration durations
 
+# uv (a dependency: Binder's postBuild uses it too) installs the project in seconds where pip takes
+# minutes; pip only installs uv itself.
 $(PY):
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --upgrade pip uv
 
 # Editable install with every extra; hatch-jupyter-builder builds the labextension on the way.
 $(STAMP): $(PY) pyproject.toml labextension/package.json labextension/yarn.lock
-	$(PY) -m pip install --quiet -e ".[test]"
+	$(VENV)/bin/uv pip install --quiet --python $(PY) -e ".[test]"
 	$(VENV)/bin/jupyter-builder develop --overwrite . >/dev/null
 	touch $(STAMP)
 

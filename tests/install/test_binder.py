@@ -1,10 +1,11 @@
 """The Binder set-up, as mybinder runs it, in a fresh virtual environment.
 
 The project as it stands (its files, as a clone has them) is copied to a scratch folder; a new
-``python -m venv`` gets ``binder/requirements.txt`` with pip and then runs ``binder/postBuild``
-there, as repo2docker does. JupyterLab started from that environment must have both halves of
-the extension: the server extension answering its REST info route and the panel listed and
-served to the browser. The panel itself is not rebuilt with Node.js here (the built copy from
+``python -m venv`` gets ``binder/requirements.txt`` (with uv here: Binder uses pip on the same file,
+which takes a minute) and then runs ``binder/postBuild`` there, as repo2docker does; postBuild itself
+checks that both halves of the extension are listed and load. JupyterLab started from that
+environment must then answer the server extension's REST info route and serve the panel to the
+browser. The panel itself is not rebuilt with Node.js here (the built copy from
 ``make install`` is copied along, so the build hook skips it); ``make install`` and the panel
 tests build and exercise it.
 """
@@ -50,6 +51,15 @@ def copy_project(target: Path) -> None:
     shutil.copytree(BUILT_PANEL.parents[1], target / "jupyter_modelhub" / "labextension", dirs_exist_ok=True)
 
 
+def uv() -> str:
+    return str(Path(sys.executable).with_name("uv"))
+
+
+def uv_cache_dir() -> str:
+    """Where this machine's uv keeps what it downloaded and built (``uv cache dir``)."""
+    return subprocess.run([uv(), "cache", "dir"], capture_output=True, text=True, check=True).stdout.strip()
+
+
 @pytest.mark.timeout(600)
 def test_binder_setup_gives_jupyterlab_with_the_extension(tmp_path):
     require(BUILT_PANEL.exists(), "the panel is not built (make install)")
@@ -66,9 +76,12 @@ def test_binder_setup_gives_jupyterlab_with_the_extension(tmp_path):
         JUPYTER_DATA_DIR=str(tmp_path / "data"),
         JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
         IPYTHONDIR=str(tmp_path / "ipython"),
+        # postBuild keeps a cache it is given: make install's, so packages are not fetched again
+        UV_CACHE_DIR=uv_cache_dir(),
     )
+    # Binder installs the requirements with pip; uv reads the same file and takes seconds, not a minute
     pip = subprocess.run(
-        [str(venv / "bin" / "pip"), "install", "--quiet", "-r", "binder/requirements.txt"],
+        [uv(), "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), "-r", "binder/requirements.txt"],
         cwd=repo,
         env=env,
         capture_output=True,
@@ -79,15 +92,7 @@ def test_binder_setup_gives_jupyterlab_with_the_extension(tmp_path):
     post = subprocess.run(["bash", "binder/postBuild"], cwd=repo, env=env, capture_output=True, text=True, timeout=400)
     assert post.returncode == 0 and "installed with its panel" in post.stdout, post.stdout[-3000:] + post.stderr[-3000:]
 
-    jupyter = str(venv / "bin" / "jupyter")
-    panels = subprocess.run([jupyter, "labextension", "list"], env=env, capture_output=True, text=True, timeout=60)
-    assert "jupyter-modelhub" in panels.stdout + panels.stderr and "enabled" in panels.stdout + panels.stderr
-    servers = subprocess.run(
-        [jupyter, "server", "extension", "list"], env=env, capture_output=True, text=True, timeout=60
-    )
-    validation = servers.stdout + servers.stderr
-    assert "jupyter_modelhub" in validation and "could not be found" not in validation, validation
-
+    jupyter = str(venv / "bin" / "jupyter")  # postBuild has checked both extensions are listed and load
     port, token = free_port(), secrets.token_hex(16)
     with open(tmp_path / "lab.log", "wb") as log:
         lab = subprocess.Popen(
