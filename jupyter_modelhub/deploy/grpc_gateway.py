@@ -194,10 +194,10 @@ class Gateway(grpc.GenericRpcHandler):
     def collect(self, method: str, seen: dict, started: float, request: bytes, response, code) -> None:
         """Offer a call to payload collection (``monitoring.collector``), with its gRPC code as an HTTP status."""
         deployment = seen.get("deployment")
-        spec = self.host.spec.get("deployments", {}).get(deployment) if deployment else None
+        served = self.host.served(deployment, seen.get("path", ""))
         status = 200 if code == grpc.StatusCode.OK else HTTP_STATUS.get(code, 500)
         self.host.collector.call_answered(
-            method, seen.get("request_id", ""), started, status, request, response, deployment, spec
+            method, seen.get("request_id", ""), started, status, request, response, deployment, served
         )
 
     async def forward(self, method: str, request: bytes, context, seen: dict) -> bytes:
@@ -212,7 +212,8 @@ class Gateway(grpc.GenericRpcHandler):
                 name, version = model_of(request)
             except Exception:
                 await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"The {method} request is not a valid message.")
-        call = Call(http_method, path_of(name, version), metadata)
+        seen["path"] = path = path_of(name, version)  # which version of a multi-model deployment answers
+        call = Call(http_method, path, metadata)
         if not host.authorised(call):
             await context.abort(
                 grpc.StatusCode.UNAUTHENTICATED,

@@ -503,8 +503,23 @@ class Host:
         request.respond(
             status, body, content_type, headers, raw_headers=raw_headers + b"x-request-id: %s\r\n" % request_id(request)
         )
-        spec = self.spec.get("deployments", {}).get(name) if name else None
-        self.collector.answered(request, status, body, name, spec, upstream)
+        self.collector.answered(request, status, body, name, self.served(name, request.path), upstream)
+
+    def served(self, name: str | None, path: str) -> tuple:
+        """The (model, version) deployment ``name`` answered ``path`` with: its own, or for a multi-model
+        deployment the version the path names (none named: the latest it serves, as its runtime
+        picks); Nones when no deployment answered."""
+        deployment = self.spec.get("deployments", {}).get(name) if name else None
+        if not deployment:
+            return None, None
+        serves = deployment.get("serves")
+        if serves is None:
+            return deployment.get("model"), deployment.get("version")
+        match = V2_MODEL_PATH.match(path)
+        if not match or match.group(1) not in serves:
+            return None, None
+        model, version = match.group(1), match.group(2) or max(serves[match.group(1)], key=_number)
+        return model, int(version) if version.isdigit() else None
 
     def pool(self, instance: Instance) -> Pool:
         pool = self.pools.get(instance)
@@ -580,8 +595,7 @@ class Host:
             if log_file is not None:
                 log_file.write(f"{what} -> {status} (answer not sent to the client)\n".encode())
             code, headers, body = (502, None, None) if error_ is not None else answer.result()
-            spec = self.spec.get("deployments", {}).get(name)
-            self.collector.mirrored(request, started, code, body, name, spec, headers)
+            self.collector.mirrored(request, started, code, body, name, self.served(name, request.path), headers)
 
         self.hold(sent)
         sent.add_done_callback(done)

@@ -242,9 +242,10 @@ class Collector:
     # -- the request path (the host's loop) ------------------------------------------------------
 
     def answered(
-        self, request, status: int, body: bytes, deployment: str | None, spec: dict | None, headers: list | None
+        self, request, status: int, body: bytes, deployment: str | None, served: tuple, headers: list | None
     ) -> None:
-        """Record an answer if it is sampled: ``headers`` are the deployment's answer's, when it answered."""
+        """Record an answer if it is sampled: ``served`` is the (model, version) that answered (Nones when
+        none did), ``headers`` are the deployment's answer's, when it answered."""
         if not self.enabled or request.method != "POST" or (self.rate < 1.0 and random.random() >= self.rate):
             return
         if not self._room():
@@ -265,8 +266,7 @@ class Collector:
                 request_id(request).decode("ascii"),
                 time.time() - latency,
                 deployment,
-                spec.get("model") if spec else None,
-                spec.get("version") if spec else None,
+                *served,
                 status,
                 latency * 1000.0,
                 request.path,
@@ -294,7 +294,7 @@ class Collector:
         status: int,
         body: bytes | None,
         deployment: str,
-        spec: dict | None,
+        served: tuple,
         headers: list | None,
     ) -> None:
         """Record the mirror deployment's answer to a copy of ``request`` (``mirror`` true), when
@@ -313,8 +313,7 @@ class Collector:
                 request.args[0].decode("ascii"),
                 time.time() - latency,
                 deployment,
-                spec.get("model") if spec else None,
-                spec.get("version") if spec else None,
+                *served,
                 status,
                 latency * 1000.0,
                 request.path,
@@ -343,7 +342,7 @@ class Collector:
         sent: bytes | None,
         got: bytes | None,
         deployment: str | None,
-        spec: dict | None,
+        served: tuple,
     ) -> None:
         """Record a gRPC call (``protocol`` grpc): the request and answer messages as bytes, the
         status as the HTTP status the gRPC code stands for."""
@@ -360,8 +359,7 @@ class Collector:
                 rid,
                 time.time() - latency,
                 deployment,
-                spec.get("model") if spec else None,
-                spec.get("version") if spec else None,
+                *served,
                 status,
                 latency * 1000.0,
                 "/inference.GRPCInferenceService/ModelInfer",

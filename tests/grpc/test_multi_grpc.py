@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 import requests
 
+from helpers.servers import wait_until
 from helpers.serving import fitted
 
 grpcclient = pytest.importorskip("tritonclient.grpc")
@@ -40,9 +41,7 @@ def endpoint(hub_server):
         hub.register("gm-small", model, sample=sample)
     for version in (1, 2, 3, 4):
         models[("gm-big", str(version))] = model = fitted(100 + version, FEATURES, rows=BIG_ROWS, tree=True)
-        # skops: registering a tree this size as a pickle fails in the client's pickle check
-        # (client/pickling.py's _Discard.write takes len() of a PickleBuffer, which has none)
-        hub.register("gm-big", model, sample=sample, format="skops")
+        hub.register("gm-big", model, sample=sample, format="skops")  # the other format a version can have
     ep = hub.deploy("gm-ep", multi=True, models=["gm-small", "gm-big"], memory_budget="2M")
     client = grpcclient.InferenceServerClient(ep["grpc_url"])
     yield hub, ep, client, models
@@ -204,3 +203,39 @@ def test_the_traffic_split_and_versions_only_one_deployment_serves(endpoint):
     finally:
         hub.set_traffic("gm-ep", {"blue": 100, "green": 0})
         hub.undeploy("gm-ep", deployment="green")
+
+
+def test_collected_calls_name_the_version_that_answered(endpoint):
+    """Payload collection on a multi-model endpoint records, for each call, the version that answered
+    it (the one named, or the latest when none is), over gRPC and over HTTP alike."""
+    hub, ep, client, _ = endpoint
+    hub.collect("gm-ep", collect=["requests"])
+    try:
+        calls = {}
+        for model, version in (("gm-small", "1"), ("gm-big", "3"), ("gm-small", "")):
+            rid = f"grpc-{model}-{version or 'latest'}"
+            client.infer(model, given(), model_version=version, headers={**key(ep), "x-request-id": rid})
+            calls[rid] = (model, int(version or 2))
+        body = {
+            "inputs": [{"name": "input", "shape": list(ROWS.shape), "datatype": "FP64", "data": ROWS.ravel().tolist()}]
+        }
+        for path, served in (("/v2/models/gm-small/versions/1/infer", 1), ("/v2/models/gm-small/infer", 2)):
+            rid = f"http-{served}"
+            answer = requests.post(
+                ep["url"] + path,
+                json=body,
+                headers={"Authorization": f"Bearer {ep.key}", "x-request-id": rid},
+                timeout=30,
+            )
+            assert answer.status_code == 200, answer.text
+            calls[rid] = ("gm-small", served)
+
+        def recorded():
+            rows = {row.request_id: row for row in hub.collected("gm-ep", since="1h").itertuples()}
+            return rows if set(calls) <= set(rows) else None
+
+        rows = wait_until(recorded, 30, "the endpoint host to commit the collected calls")
+        assert {rid: (rows[rid].model, rows[rid].version) for rid in calls} == calls
+        assert {rows[rid].protocol for rid in calls if rid.startswith("grpc")} == {"grpc"}
+    finally:
+        hub.collect("gm-ep", collect=[])
