@@ -12,6 +12,7 @@ import io
 import os
 import signal
 import time
+from datetime import datetime
 
 import joblib
 import pytest
@@ -179,13 +180,20 @@ def test_four_conversions_queue_while_the_api_keeps_answering(server):
         if api(server, "GET", f"operations/{ids[-1]}").json()["status"] == "queued":
             cancelled = api(server, "POST", f"operations/{ids[-1]}/cancel")
             assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
-    assert slowest < 1.0, f"GET models took {slowest:.2f} s while conversions queued"
     finals = [wait_for_end(server, i) for i in ids]
     assert [f["status"] for f in finals[:3]] == ["succeeded"] * 3
+    # A server that waited on a conversion would answer no sooner than the conversion ends; measured
+    # against the conversions' own run time, the bound holds on a loaded machine as on a quiet one.
+    shortest = min(seconds_between(f["started_time"], f["ended_time"]) for f in finals[:3])
+    assert slowest < shortest / 2, f"GET models took {slowest:.2f} s while conversions of {shortest:.2f} s ran"
     assert finals[3]["status"] == "cancelled" and finals[3]["started_time"] is None
     starts = sorted(f["started_time"] for f in finals[:3])
     ends = sorted(f["ended_time"] for f in finals[:3])
     assert starts[1] >= ends[0], "one conversion at a time (max_parallel convert=1)"
+
+
+def seconds_between(start: str, end: str) -> float:
+    return (datetime.fromisoformat(end.rstrip("Z")) - datetime.fromisoformat(start.rstrip("Z"))).total_seconds()
 
 
 # -- deploys that build an environment ---------------------------------------------------------
