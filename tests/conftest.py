@@ -191,6 +191,7 @@ COMPONENT_OF_FIXTURE = {
     "own_postgres": "postgres",
     "lab": "browser",
     "lab_with_docker": "browser",
+    "team_lab": "browser",
     "kernel": "kernel",
 }
 # Every test in these folders starts kernels: magics run in one, batch jobs run notebooks with papermill.
