@@ -129,6 +129,7 @@ class Gateway(grpc.GenericRpcHandler):
             options=[
                 ("grpc.max_receive_message_length", spec.get("max_request_bytes", 100 * 1024 * 1024)),
                 ("grpc.max_send_message_length", -1),
+                ("grpc.enable_channelz", 0),  # per-call counters nothing reads (as the runtime's)
             ]
         )
         self.server.add_generic_rpc_handlers((self,))
@@ -164,7 +165,11 @@ class Gateway(grpc.GenericRpcHandler):
         if calls is None:
             channel = grpc.aio.insecure_channel(
                 address("127.0.0.1", instance.grpc_port),
-                options=[("grpc.max_receive_message_length", -1), ("grpc.max_send_message_length", -1)],
+                options=[
+                    ("grpc.max_receive_message_length", -1),
+                    ("grpc.max_send_message_length", -1),
+                    ("grpc.enable_channelz", 0),
+                ],
             )
             calls = self.channels[instance] = {None: channel}
         call = calls.get(method)

@@ -9,6 +9,7 @@ and the message ``/v2`` gives over HTTP; the key is checked; HTTP answers beside
 from __future__ import annotations
 
 import json
+import os
 import re
 import textwrap
 
@@ -129,6 +130,36 @@ def test_tritonclient_defaults_health_metadata_and_infer(clients, models):
         "churn", [infer_input(x, "FP32")], outputs=[grpcclient.InferRequestedOutput("probabilities")], headers=AUTH
     )
     assert [o.name for o in only.get_response().outputs] == ["probabilities"]
+
+
+def test_each_batch_size_is_answered_with_its_own_shapes(clients, models):
+    """Responses reuse the outputs' descriptions per set of shapes: a call of another size, or
+    asking for fewer outputs, must never get a description made for an earlier call."""
+    client, pipeline = clients["onnx"], models["pipeline"]
+    for rows in (1, 5, 1, 3, 5):
+        x = models["X"][10 : 10 + rows].astype(np.float32)
+        result = client.infer("churn", [infer_input(x, "FP32")], headers=AUTH)
+        shapes = {o.name: list(o.shape) for o in result.get_response().outputs}
+        assert shapes == {"label": [rows], "probabilities": [rows, 2]}
+        assert result.as_numpy("label").tolist() == pipeline.predict(x.astype(np.float64)).tolist()
+        np.testing.assert_allclose(result.as_numpy("probabilities"), pipeline.predict_proba(x), atol=1e-5)
+        only = client.infer(
+            "churn", [infer_input(x, "FP32")], outputs=[grpcclient.InferRequestedOutput("label")], headers=AUTH
+        )
+        assert [(o.name, list(o.shape)) for o in only.get_response().outputs] == [("label", [rows])]
+
+
+def test_an_operators_grpc_experiments_are_kept(monkeypatch):
+    """The runtime turns grpc core's pollset_alternative experiment on only where
+    GRPC_EXPERIMENTS is unset; an operator's own value (an experiment off, say) wins."""
+    from jupyter_modelhub.serving.grpc import prepare_core
+
+    monkeypatch.delenv("GRPC_EXPERIMENTS", raising=False)
+    prepare_core()
+    assert os.environ["GRPC_EXPERIMENTS"] == "pollset_alternative"
+    monkeypatch.setenv("GRPC_EXPERIMENTS", "-pollset_alternative")
+    prepare_core()
+    assert os.environ["GRPC_EXPERIMENTS"] == "-pollset_alternative"
 
 
 def test_typed_contents_are_read_as_raw_ones_are(runtimes, models):

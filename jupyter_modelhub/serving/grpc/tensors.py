@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import binary_tensors, protocols
 from ..errors import bad_request
-from ..signature import Signature, check_shape, row_count, v2_datatype
+from ..signature import V2_DATATYPES, Signature, check_shape, row_count, v2_datatype
 from . import inference_pb2 as pb
 
 # The typed field of InferTensorContents each datatype travels in (FP16 has none: raw only).
@@ -128,12 +128,44 @@ def encode(
     outputs: dict, model_name: str, model_version: str | None, request_id: str, wanted: list[str] | None
 ) -> pb.ModelInferResponse:
     """The response: each output's name, datatype and shape, its elements in ``raw_output_contents``."""
-    response = pb.ModelInferResponse(model_name=model_name, model_version=model_version or "", id=request_id)
+    arrays, described = [], []
     for name, value in outputs.items():
         if wanted and name not in wanted:
             continue
         array = value if isinstance(value, np.ndarray) else np.asarray(value)
-        datatype = v2_datatype(array.dtype)
-        response.outputs.add(name=name, datatype=datatype, shape=array.shape)
-        response.raw_output_contents.append(binary_tensors.encode(array, datatype))
+        arrays.append(array)
+        described.append((name, array.dtype, array.shape))
+    key = tuple(described)
+    head = _DESCRIPTIONS.get(key)
+    if head is None:
+        head = _describe(key)
+    descriptions, layouts = head
+    response = pb.ModelInferResponse(model_name=model_name, model_version=model_version or "", id=request_id)
+    response.MergeFromString(descriptions)
+    response.raw_output_contents.extend(
+        [
+            binary_tensors.encode(array, "BYTES") if layout is None else np.ascontiguousarray(array, layout).tobytes()
+            for array, layout in zip(arrays, layouts)
+        ]
+    )
     return response
+
+
+# The outputs' descriptions (name, datatype, shape), serialised once per set of names, dtypes and
+# shapes: a model answers the same few (one per batch size) over and over, and building them as
+# messages took most of a small response's time. Merged into each response, which parses them
+# back. With them, each output's element layout: its little-endian dtype, None for BYTES.
+_DESCRIPTIONS: dict[tuple, tuple[bytes, list[np.dtype | None]]] = {}
+_KEPT = 512  # sets of shapes remembered; beyond that (many batch sizes) the cache starts over
+
+
+def _describe(key: tuple) -> tuple[bytes, list[np.dtype | None]]:
+    response, layouts = pb.ModelInferResponse(), []
+    for name, dtype, shape in key:
+        datatype = v2_datatype(dtype)
+        response.outputs.add(name=name, datatype=datatype, shape=shape)
+        layouts.append(None if datatype == "BYTES" else V2_DATATYPES[datatype].newbyteorder("<"))
+    if len(_DESCRIPTIONS) >= _KEPT:
+        _DESCRIPTIONS.clear()
+    head = _DESCRIPTIONS[key] = (response.SerializeToString(), layouts)
+    return head

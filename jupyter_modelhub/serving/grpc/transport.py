@@ -23,6 +23,14 @@ from . import address
 from .multi import RepositoryService
 from .service import InferenceService
 
+SERVER_OPTIONS = [
+    ("grpc.so_reuseport", 1),
+    ("grpc.max_send_message_length", -1),
+    # channelz (grpc's live introspection service) keeps per-call counters that nothing here reads:
+    # about 3% of a small call's CPU.
+    ("grpc.enable_channelz", 0),
+]
+
 
 class GrpcServer:
     def __init__(self, server: grpc.aio.Server, port: int, grace: float):
@@ -40,13 +48,7 @@ class GrpcServer:
 
 async def start(runtime, host: str, port: int) -> GrpcServer:
     """Serve the protocol on ``host:port`` for ``runtime``; raises OSError when the port cannot be bound."""
-    server = grpc.aio.server(
-        options=[
-            ("grpc.so_reuseport", 1),
-            ("grpc.max_receive_message_length", runtime.max_bytes),
-            ("grpc.max_send_message_length", -1),
-        ]
-    )
+    server = grpc.aio.server(options=[*SERVER_OPTIONS, ("grpc.max_receive_message_length", runtime.max_bytes)])
     # a multi-model runtime reads its repository after this starts listening: ask its options
     service = RepositoryService if getattr(runtime.options, "repository", None) else InferenceService
     server.add_generic_rpc_handlers((service(runtime).handler(),))
