@@ -638,9 +638,6 @@ class Host:
             )
             for sock in sockets
         ]
-        from ..serving.grpc import prepare_core
-
-        prepare_core()  # before grpc is imported
         from . import grpc_gateway  # grpc only in hosts, not where host.py is merely imported
 
         self.grpc = await grpc_gateway.start(self)

@@ -352,9 +352,6 @@ async def serve(
         for sock in sockets:
             runtime.servers.append(await loop.create_server(runtime.connection, sock=sock, backlog=1024))
         if getattr(options, "grpc_port", None):  # the port workers.py reserved
-            from .grpc import prepare_core
-
-            prepare_core()
             from .grpc import transport
 
             runtime.grpc = await transport.start(runtime, options.host, options.grpc_port)

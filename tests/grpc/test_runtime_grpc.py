@@ -9,7 +9,6 @@ and the message ``/v2`` gives over HTTP; the key is checked; HTTP answers beside
 from __future__ import annotations
 
 import json
-import os
 import re
 import textwrap
 
@@ -147,19 +146,6 @@ def test_each_batch_size_is_answered_with_its_own_shapes(clients, models):
             "churn", [infer_input(x, "FP32")], outputs=[grpcclient.InferRequestedOutput("label")], headers=AUTH
         )
         assert [(o.name, list(o.shape)) for o in only.get_response().outputs] == [("label", [rows])]
-
-
-def test_an_operators_grpc_experiments_are_kept(monkeypatch):
-    """The runtime turns grpc core's pollset_alternative experiment on only where
-    GRPC_EXPERIMENTS is unset; an operator's own value (an experiment off, say) wins."""
-    from jupyter_modelhub.serving.grpc import prepare_core
-
-    monkeypatch.delenv("GRPC_EXPERIMENTS", raising=False)
-    prepare_core()
-    assert os.environ["GRPC_EXPERIMENTS"] == "pollset_alternative"
-    monkeypatch.setenv("GRPC_EXPERIMENTS", "-pollset_alternative")
-    prepare_core()
-    assert os.environ["GRPC_EXPERIMENTS"] == "-pollset_alternative"
 
 
 def test_typed_contents_are_read_as_raw_ones_are(runtimes, models):

@@ -32,27 +32,12 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-import os
 import socket
 
 log = logging.getLogger("jupyter_modelhub.serving")
 
 SERVICE = "inference.GRPCInferenceService"
 """The service's name on the wire (``/inference.GRPCInferenceService/ModelInfer``)."""
-
-CORE_EXPERIMENTS = "pollset_alternative"
-"""grpc core's experiments this package turns on where ``GRPC_EXPERIMENTS`` names none:
-``pollset_alternative`` leaves the completion queue's pollset out of a call's path (grpcio 1.8x
-does the socket I/O on its own event-engine threads either way), which took a ModelInfer on our
-runtime from about 243 to 221 microseconds of CPU (bench/grpc.py's load, one core)."""
-
-
-def prepare_core() -> None:
-    """Set ``GRPC_EXPERIMENTS`` (when unset) for the process about to serve gRPC. grpc reads it once,
-    when it is first imported, so this comes before that: the runtime's worker and the endpoint
-    host call it right before importing their gRPC modules. An operator's own setting wins, and
-    ``GRPC_EXPERIMENTS=-pollset_alternative`` turns the experiment off."""
-    os.environ.setdefault("GRPC_EXPERIMENTS", CORE_EXPERIMENTS)
 
 
 def unavailable() -> str | None:
