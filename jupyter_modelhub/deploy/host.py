@@ -170,6 +170,7 @@ class Host:
                 "port": self.spec.get("port"),
                 "grpc_port": self.grpc.port if self.grpc else None,
                 "updated": time.time(),
+                "revision": self.spec.get("revision"),  # the spec in force: the server waits for it
                 "deployments": self.state,
             },
         )
@@ -184,6 +185,7 @@ class Host:
         async with self.reconciling:
             self.spec = json.loads(self.spec_path.read_text())
             self.collector.configure(self.spec.get("collect"))
+            self.publish()  # the traffic and collection of this revision are in force from here
             wanted = self.spec.get("deployments", {})
             for name, spec in wanted.items():
                 current = self.live.get(name)

@@ -67,6 +67,7 @@ def _optimized(record: dict | None, hint, version: ModelVersion) -> dict:
     return fields
 
 
+APPLY_WAIT = 5.0  # seconds a change to a live endpoint waits for its host to read the new spec
 AUTOMATIC_PORTS_FROM = 20000  # endpoints' automatic ports: from here up to the system's ephemeral range
 
 
@@ -498,6 +499,20 @@ class DeploymentManager(LoggingConfigurable):
         multi_model.write_repository(path, versions, multi["memory_budget"])
         return serves, ["--repository", str(path), "--memory-budget", str(multi["memory_budget"])]
 
+    @staticmethod
+    def _wait_applied(folder: Path, revision: str) -> None:
+        """Wait (at most ``APPLY_WAIT`` seconds) until the endpoint's host has read the spec just
+        written (its status file names the revision): a traffic split or collection setting is in
+        force when the call that changed it returns, so the next request follows it."""
+        deadline = time.monotonic() + APPLY_WAIT
+        while time.monotonic() < deadline:
+            try:
+                if json.loads((folder / "status.json").read_text()).get("revision") == revision:
+                    return
+            except (OSError, ValueError):
+                pass  # not written yet, or a host from before revisions: wait out the bound
+            time.sleep(0.01)
+
     def _apply(self, name: str) -> None:
         """Write the endpoint's spec and make its host act on it (starting the host if needed).
 
@@ -513,10 +528,13 @@ class DeploymentManager(LoggingConfigurable):
         folder.mkdir(parents=True, exist_ok=True)
         with self.db.read() as session:
             row = self._endpoint(session, name)
-            write_json(folder / "spec.json", self._spec(session, row))
+            spec = self._spec(session, row)
             pid = row.host_pid
+        spec["revision"] = revision = secrets.token_hex(8)
+        write_json(folder / "spec.json", spec)
         if _alive(pid, folder):
             os.kill(pid, signal.SIGHUP)
+            self._wait_applied(folder, revision)
             return
         (folder / "status.json").unlink(missing_ok=True)
         (folder / "logs").mkdir(exist_ok=True)

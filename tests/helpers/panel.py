@@ -297,6 +297,10 @@ def use_theme(page, theme: str) -> None:
     expect(page.locator("#jupyterlab-splash")).to_have_count(0)
 
 
+class PortTaken(RuntimeError):
+    """The free port was taken (by another process's connection) before JupyterLab bound it."""
+
+
 def start_lab(
     tmp: Path,
     *,
@@ -307,7 +311,19 @@ def start_lab(
 ) -> LabServer:
     """Start ``jupyter lab`` on a free port, isolated in ``tmp``; wait until it answers. ``env`` adds
     to its environment (a ``PYTHONPATH`` there comes first), ``config`` to its
-    jupyter_server_config.json (``{"ModelHubApp": {"promotion_rules": ...}}``)."""
+    jupyter_server_config.json (``{"ModelHubApp": {"promotion_rules": ...}}``). A port taken
+    between choosing it and binding it is chosen again (three tries)."""
+    for attempt in range(3):
+        try:
+            return _start_lab_once(tmp, startup_timeout=startup_timeout, args=args, env=env, config=config)
+        except PortTaken:
+            if attempt == 2:
+                raise
+
+
+def _start_lab_once(
+    tmp: Path, *, startup_timeout: float, args: tuple[str, ...], env: dict | None, config: dict | None
+) -> LabServer:
     root = tmp / "root"
     config_dir = tmp / "config"
     data_dir = tmp / "data"
@@ -325,10 +341,11 @@ def start_lab(
     )
     # Serve the labextension built in this checkout (see JUPYTER_PREFER_ENV_PATH below).
     link = data_dir / "labextensions" / "jupyter-modelhub"
-    try:
-        link.symlink_to(LABEXTENSION_DIR, target_is_directory=True)
-    except OSError:
-        shutil.copytree(LABEXTENSION_DIR, link)
+    if not link.exists():  # a second try finds the first one's
+        try:
+            link.symlink_to(LABEXTENSION_DIR, target_is_directory=True)
+        except OSError:
+            shutil.copytree(LABEXTENSION_DIR, link)
 
     token = secrets.token_hex(16)
     port = free_port()
@@ -380,8 +397,10 @@ def start_lab(
     last_error = None
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(
-                f"jupyter lab exited with code {process.returncode} before answering:\n" + server.log_tail()
+            tail = server.log_tail()
+            taken = f"port {port} is not available" in tail
+            raise (PortTaken if taken else RuntimeError)(
+                f"jupyter lab exited with code {process.returncode} before answering:\n" + tail
             )
         try:
             status = server.session.get(server.url + "api/status", headers=server._headers(), timeout=2)
