@@ -93,7 +93,12 @@ export function VersionDetail(props: {
       <UseSignal signal={hub.governance.changed}>
         {() => <PromotionChecks governance={hub.governance} version={version} />}
       </UseSignal>
-      <Lineage hub={hub} version={version} />
+      {/* its deployments and images come from the Endpoints and Images listings: redrawn as they change */}
+      <UseSignal signal={hub.endpoints.changed}>
+        {() => (
+          <UseSignal signal={hub.images.changed}>{() => <Lineage hub={hub} version={version} />}</UseSignal>
+        )}
+      </UseSignal>
       <Files hub={hub} version={version} />
       <section aria-label="Signature" className="jp-ModelHub-detailSection">
         <h2>Signature</h2>
