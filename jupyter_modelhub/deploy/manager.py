@@ -499,18 +499,16 @@ class DeploymentManager(LoggingConfigurable):
         multi_model.write_repository(path, versions, multi["memory_budget"])
         return serves, ["--repository", str(path), "--memory-budget", str(multi["memory_budget"])]
 
-    @staticmethod
-    def _wait_applied(folder: Path, revision: str) -> None:
+    def _wait_applied(self, name: str, revision: int) -> None:
         """Wait (at most ``APPLY_WAIT`` seconds) until the endpoint's host has read the spec just
-        written (its status file names the revision): a traffic split or collection setting is in
-        force when the call that changed it returns, so the next request follows it."""
+        written, or a later one (its status file names the revision in force): a traffic split or
+        collection setting is in force when the call that changed it returns, so the next request
+        follows it. A host from before revisions (its status has none) is not waited for."""
         deadline = time.monotonic() + APPLY_WAIT
         while time.monotonic() < deadline:
-            try:
-                if json.loads((folder / "status.json").read_text()).get("revision") == revision:
-                    return
-            except (OSError, ValueError):
-                pass  # not written yet, or a host from before revisions: wait out the bound
+            status = self._status(name)
+            if status and (status.get("revision", revision) or 0) >= revision:
+                return
             time.sleep(0.01)
 
     def _apply(self, name: str) -> None:
@@ -521,21 +519,24 @@ class DeploymentManager(LoggingConfigurable):
         with self._guard:
             lock = self._applying.setdefault(name, threading.Lock())
         with lock:
-            self._apply_now(name)
+            revision = self._apply_now(name)
+        if revision is not None:  # waited for outside the lock: another change may go on meanwhile
+            self._wait_applied(name, revision)
 
-    def _apply_now(self, name: str) -> None:
+    def _apply_now(self, name: str) -> int | None:
+        """The revision a live host was told to read, or None when a host was started."""
         folder = self.folder / name
         folder.mkdir(parents=True, exist_ok=True)
         with self.db.read() as session:
             row = self._endpoint(session, name)
             spec = self._spec(session, row)
             pid = row.host_pid
-        spec["revision"] = revision = secrets.token_hex(8)
+        # the system's monotonic clock: later changes have larger revisions, across server restarts
+        spec["revision"] = revision = time.monotonic_ns()
         write_json(folder / "spec.json", spec)
         if _alive(pid, folder):
             os.kill(pid, signal.SIGHUP)
-            self._wait_applied(folder, revision)
-            return
+            return revision
         (folder / "status.json").unlink(missing_ok=True)
         (folder / "logs").mkdir(exist_ok=True)
         with open(folder / "logs" / "host.out", "ab") as out:
@@ -552,6 +553,7 @@ class DeploymentManager(LoggingConfigurable):
             self._endpoint(session, name).host_pid = child.pid
 
         self.db.write(record)
+        return None
 
     def _status(self, name: str) -> dict:
         try:

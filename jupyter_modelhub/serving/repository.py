@@ -192,18 +192,11 @@ class Repository:
         """The Open Inference Protocol's model metadata of a version (REST's body; gRPC's message
         leaves out ``state``): its signature, or the loaded model's when none was registered."""
         signature = entry.signature if entry.signature is not None or entry.scorer is None else entry.scorer.signature
-
-        def tensors(specs):
-            return [
-                {"name": s.name, "datatype": s.datatype, "shape": list(s.shape) if s.shape else [-1]} for s in specs
-            ]
-
         return {
             "name": entry.name,
             "versions": self.versions(entry.name),
             "platform": entry.platform,
-            "inputs": tensors(signature.inputs) if signature else [],
-            "outputs": tensors(signature.outputs) if signature else [],
+            **(signature.metadata() if signature else {"inputs": [], "outputs": []}),
             "state": entry.state,
         }
 

@@ -190,17 +190,11 @@ class Runtime:
             raise ServingError(404, f"Model {name!r} has no version {version!r} here: this server serves {serves}.")
 
     def model_metadata(self) -> dict:
-        def tensors(specs):
-            return [
-                {"name": s.name, "datatype": s.datatype, "shape": list(s.shape) if s.shape else [-1]} for s in specs
-            ]
-
         metadata = {"name": self.name}
         if self.version is not None:
             metadata["versions"] = [self.version]
         metadata["platform"] = self.platform
-        metadata["inputs"] = tensors(self.signature.inputs) if self.signature else []
-        metadata["outputs"] = tensors(self.signature.outputs) if self.signature else []
+        metadata.update(self.signature.metadata() if self.signature else {"inputs": [], "outputs": []})
         return metadata
 
     def others_may_send(self) -> bool:

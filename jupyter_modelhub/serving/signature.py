@@ -101,6 +101,10 @@ class TensorSpec:
             "shape": list(self.shape) if self.shape is not None else None,
         }
 
+    def metadata(self) -> dict:
+        """The Open Inference Protocol's metadata of a tensor (-1 for a shape not recorded)."""
+        return {"name": self.name, "datatype": self.datatype, "shape": list(self.shape) if self.shape else [-1]}
+
 
 class Signature:
     """The inputs and outputs of a model."""
@@ -128,6 +132,10 @@ class Signature:
 
     def to_json(self) -> dict:
         return {"inputs": [s.to_json() for s in self.inputs], "outputs": [s.to_json() for s in self.outputs]}
+
+    def metadata(self) -> dict:
+        """The ``inputs`` and ``outputs`` of the Open Inference Protocol's model metadata."""
+        return {"inputs": [s.metadata() for s in self.inputs], "outputs": [s.metadata() for s in self.outputs]}
 
     def expected(self) -> str:
         """What a request must contain, for error messages."""

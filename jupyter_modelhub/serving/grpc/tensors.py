@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import binary_tensors, protocols
 from ..errors import bad_request
-from ..signature import V2_DATATYPES, Signature, check_shape, row_count, v2_datatype
+from ..signature import Signature, check_shape, row_count, v2_datatype
 from . import inference_pb2 as pb
 
 # The typed field of InferTensorContents each datatype travels in (FP16 has none: raw only).
@@ -139,14 +139,11 @@ def encode(
     head = _DESCRIPTIONS.get(key)
     if head is None:
         head = _describe(key)
-    descriptions, layouts = head
+    descriptions, datatypes = head
     response = pb.ModelInferResponse(model_name=model_name, model_version=model_version or "", id=request_id)
     response.MergeFromString(descriptions)
     response.raw_output_contents.extend(
-        [
-            binary_tensors.encode(array, "BYTES") if layout is None else np.ascontiguousarray(array, layout).tobytes()
-            for array, layout in zip(arrays, layouts)
-        ]
+        [binary_tensors.encode(array, datatype) for array, datatype in zip(arrays, datatypes)]
     )
     return response
 
@@ -154,18 +151,17 @@ def encode(
 # The outputs' descriptions (name, datatype, shape), serialised once per set of names, dtypes and
 # shapes: a model answers the same few (one per batch size) over and over, and building them as
 # messages took most of a small response's time. Merged into each response, which parses them
-# back. With them, each output's element layout: its little-endian dtype, None for BYTES.
-_DESCRIPTIONS: dict[tuple, tuple[bytes, list[np.dtype | None]]] = {}
+# back. With them, each output's datatype.
+_DESCRIPTIONS: dict[tuple, tuple[bytes, list[str]]] = {}
 _KEPT = 512  # sets of shapes remembered; beyond that (many batch sizes) the cache starts over
 
 
-def _describe(key: tuple) -> tuple[bytes, list[np.dtype | None]]:
-    response, layouts = pb.ModelInferResponse(), []
+def _describe(key: tuple) -> tuple[bytes, list[str]]:
+    response, datatypes = pb.ModelInferResponse(), []
     for name, dtype, shape in key:
-        datatype = v2_datatype(dtype)
+        datatypes.append(datatype := v2_datatype(dtype))
         response.outputs.add(name=name, datatype=datatype, shape=shape)
-        layouts.append(None if datatype == "BYTES" else V2_DATATYPES[datatype].newbyteorder("<"))
     if len(_DESCRIPTIONS) >= _KEPT:
         _DESCRIPTIONS.clear()
-    head = _DESCRIPTIONS[key] = (response.SerializeToString(), layouts)
+    head = _DESCRIPTIONS[key] = (response.SerializeToString(), datatypes)
     return head
